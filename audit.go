@@ -1,0 +1,54 @@
+package prikke
+
+import "time"
+
+// AuditAction names a security-relevant action.
+type AuditAction string
+
+// Audit actions.
+const (
+	AuditLogin            AuditAction = "login"
+	AuditLoginFailed      AuditAction = "login.failed"
+	AuditLogout           AuditAction = "logout"
+	AuditSignup           AuditAction = "signup"
+	AuditPasswordChange   AuditAction = "password.change"
+	AuditPasswordReset    AuditAction = "password.reset"
+	AuditEmailChange      AuditAction = "email.change"
+	AuditAccountDelete    AuditAction = "account.delete"
+	AuditSessionRevoke    AuditAction = "session.revoke"
+	AuditAPIKeyCreate     AuditAction = "api_key.create"
+	AuditAPIKeyRevoke     AuditAction = "api_key.revoke"
+	AuditMemberInvite     AuditAction = "member.invite"
+	AuditMemberJoin       AuditAction = "member.join"
+	AuditMemberRole       AuditAction = "member.role"
+	AuditMemberRemove     AuditAction = "member.remove"
+	AuditInvitationRevoke AuditAction = "invitation.revoke"
+	AuditJobCreate        AuditAction = "job.create"
+	AuditJobUpdate        AuditAction = "job.update"
+	AuditJobDelete        AuditAction = "job.delete"
+	AuditProjectCreate    AuditAction = "project.create"
+	AuditProjectUpdate    AuditAction = "project.update"
+	AuditProjectDelete    AuditAction = "project.delete"
+	AuditSecretRotate     AuditAction = "project.secret_rotate"
+	AuditSecretReveal     AuditAction = "project.secret_reveal"
+	AuditTierChange       AuditAction = "organization.tier"
+	AuditChannelCreate    AuditAction = "channel.create"
+	AuditChannelDelete    AuditAction = "channel.delete"
+	AuditStatusPageChange AuditAction = "status_page.update"
+)
+
+// AuditEntry is one row of the audit log. It never holds a secret.
+type AuditEntry struct {
+	ID             ID
+	OrganizationID *ID
+	ActorUserID    *ID
+	ActorAPIKeyID  *ID
+	ActorEmail     string
+	Action         AuditAction
+	TargetType     string
+	TargetID       string
+	IP             string
+	RequestID      string
+	Detail         string
+	CreatedAt      time.Time
+}

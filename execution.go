@@ -1,0 +1,156 @@
+package prikke
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"math/rand/v2"
+	"time"
+)
+
+// ExecutionStatus is the state of one delivery attempt. The same words are
+// used in the store, the API and the dashboard.
+type ExecutionStatus string
+
+// Execution statuses. pending → running → success | failed | timeout; the
+// others are terminal states for occurrences deliberately not run, so that
+// history tells the whole truth.
+const (
+	ExecutionStatusPending       ExecutionStatus = "pending"
+	ExecutionStatusRunning       ExecutionStatus = "running"
+	ExecutionStatusSuccess       ExecutionStatus = "success"
+	ExecutionStatusFailed        ExecutionStatus = "failed"
+	ExecutionStatusTimeout       ExecutionStatus = "timeout"
+	ExecutionStatusMissed        ExecutionStatus = "missed"         // not run: Prikke was down past the catch-up window
+	ExecutionStatusSkipped       ExecutionStatus = "skipped"        // not run: the previous run was still in flight
+	ExecutionStatusQuotaExceeded ExecutionStatus = "quota_exceeded" // not run: the monthly request quota is used up
+)
+
+// ExecutionStatuses lists every status, in lifecycle order.
+var ExecutionStatuses = []ExecutionStatus{
+	ExecutionStatusPending, ExecutionStatusRunning, ExecutionStatusSuccess, ExecutionStatusFailed,
+	ExecutionStatusTimeout, ExecutionStatusMissed, ExecutionStatusSkipped, ExecutionStatusQuotaExceeded,
+}
+
+// Valid reports whether s is a known status.
+func (s ExecutionStatus) Valid() bool {
+	for _, x := range ExecutionStatuses {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Terminal reports whether s is a final state.
+func (s ExecutionStatus) Terminal() bool {
+	return s != ExecutionStatusPending && s != ExecutionStatusRunning && s != ""
+}
+
+// Delivered reports whether a request went out (or was attempted) in s.
+func (s ExecutionStatus) Delivered() bool {
+	return s == ExecutionStatusSuccess || s == ExecutionStatusFailed || s == ExecutionStatusTimeout
+}
+
+// Execution is one delivery attempt of one occurrence of a job. An
+// occurrence is the job at one scheduled time; retries are further attempts
+// of it, each its own row. (job, scheduled_for, attempt) is unique.
+type Execution struct {
+	ID             ID
+	JobID          ID
+	ProjectID      ID
+	OrganizationID ID
+	ScheduledFor   time.Time // the occurrence
+	DueAt          time.Time // when this attempt may start
+	Attempt        int       // 1 for the first
+	Status         ExecutionStatus
+	Priority       int // lower runs first; see Priority
+	Rescued        bool
+	MissedCount    int  // occurrences skipped over by a catch-up, recorded on this row
+	Manual         bool // triggered by "run now" rather than the schedule
+
+	ClaimedBy      string
+	ClaimedAt      *time.Time
+	LeaseExpiresAt *time.Time
+
+	StartedAt  *time.Time
+	FinishedAt *time.Time
+
+	RequestMethod  string
+	RequestURL     string
+	RequestHeaders []Header
+
+	ResponseStatus    int
+	ResponseHeaders   []Header
+	ResponseBody      []byte
+	ResponseTruncated bool
+	DurationMS        int
+	Error             string
+
+	CreatedAt time.Time
+}
+
+// Lateness is how late the attempt started against its due instant.
+func (e *Execution) Lateness() time.Duration {
+	if e.StartedAt == nil {
+		return 0
+	}
+	return e.StartedAt.Sub(e.DueAt)
+}
+
+// Priority computes an execution's priority when it is written, so claiming
+// is an index scan rather than a join: Pro before Free; within a tier,
+// minute crons, one-time jobs and queued requests before hourly/daily crons.
+// Lower values run first. Within one priority, the most overdue runs first.
+func Priority(tier Tier, kind JobKind, intervalMinutes int) int {
+	p := 0
+	if tier != TierPro {
+		p = 2
+	}
+	if kind == JobKindCron && intervalMinutes >= 60 {
+		p++
+	}
+	return p
+}
+
+// Priorities is the number of distinct priority values.
+const Priorities = 4
+
+// WebhookID returns the Standard Webhooks message id of an occurrence. It is
+// the same for every attempt of the occurrence, so receivers can drop
+// duplicates, and contains no '.'.
+func WebhookID(jobID ID, scheduledFor time.Time) string {
+	var b [24]byte
+	copy(b[:16], jobID[:])
+	binary.BigEndian.PutUint64(b[16:], uint64(scheduledFor.UnixNano()))
+	sum := sha256.Sum256(b[:])
+	return "msg_" + base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
+// Retry backoff for one-time and queued jobs.
+const (
+	RetryBaseDelay = 10 * time.Second
+	RetryMaxDelay  = 6 * time.Hour
+	// RetryAfterMax caps a receiver's Retry-After.
+	RetryAfterMax = 24 * time.Hour
+)
+
+// RetryDelay returns how long to wait before attempt+1 after attempt failed:
+// exponential (10 s, 20 s, 40 s … capped at 6 h) with up to 20% jitter, or
+// the receiver's Retry-After when it asked for longer (capped at a day).
+// rnd returns a float in [0,1); tests pass a fixed one.
+func RetryDelay(attempt int, retryAfter time.Duration, rnd func() float64) time.Duration {
+	if rnd == nil {
+		rnd = rand.Float64
+	}
+	d := RetryBaseDelay
+	for i := 1; i < attempt && d < RetryMaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, RetryMaxDelay)
+	d += time.Duration(rnd() * 0.2 * float64(d))
+	if retryAfter > d {
+		d = min(retryAfter, RetryAfterMax)
+	}
+	return d
+}

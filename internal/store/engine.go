@@ -1,0 +1,151 @@
+package store
+
+import (
+	"time"
+
+	"github.com/prikke/prikke"
+)
+
+// Sealer encrypts secrets at rest (project signing secrets). Stores seal on
+// write and open on read, so callers see plain secrets.
+type Sealer interface {
+	Seal(plaintext []byte) ([]byte, error)
+	Open(ciphertext []byte) ([]byte, error)
+}
+
+// Options configure a store when it is opened.
+type Options struct {
+	// Sealer encrypts signing secrets; required.
+	Sealer Sealer
+	// Namespace prefixes NOTIFY channels and lock keys so that tests
+	// sharing a PostgreSQL server cannot disturb each other. Empty in
+	// production.
+	Namespace string
+	// Schema, when set, is the PostgreSQL schema the store lives in
+	// (created if missing). Tests use one per test.
+	Schema string
+	// MaxConns bounds the PostgreSQL pool (0: a default sized for the
+	// worker pool).
+	MaxConns int
+}
+
+// RescueNote is the error recorded on an attempt whose node was lost.
+const RescueNote = "rescued: node lost (no result within the job's timeout plus grace); delivered again as a new attempt"
+
+// RescueNoteFinal is recorded when a lost attempt is not delivered again.
+const RescueNoteFinal = "rescued: node lost (no result within the job's timeout plus grace); no attempts left"
+
+// RescueCandidate is a running execution whose lease expired.
+type RescueCandidate struct {
+	Execution     *prikke.Execution
+	JobKind       prikke.JobKind
+	RetryAttempts int
+	// AlreadyRescued is true when an earlier attempt of the same
+	// occurrence was itself a rescue.
+	AlreadyRescued bool
+}
+
+// RescueDecision decides whether a lost attempt is delivered again. Every
+// occurrence gets one rescue, cron jobs included (at-least-once: the request
+// may never have left); after that the normal retry rules apply: one-time
+// and queued jobs while attempts remain, cron jobs never.
+func RescueDecision(c *RescueCandidate) bool {
+	if !c.AlreadyRescued && !c.Execution.Rescued {
+		return true
+	}
+	if c.JobKind == prikke.JobKindCron {
+		return false
+	}
+	return c.Execution.Attempt < 1+c.RetryAttempts
+}
+
+// RescueAttempt returns the new attempt for a rescued execution, due at now.
+func RescueAttempt(e *prikke.Execution, now time.Time) *prikke.Execution {
+	return &prikke.Execution{
+		ID:             prikke.NewID(),
+		JobID:          e.JobID,
+		ProjectID:      e.ProjectID,
+		OrganizationID: e.OrganizationID,
+		ScheduledFor:   e.ScheduledFor,
+		DueAt:          now,
+		Attempt:        e.Attempt + 1,
+		Status:         prikke.ExecutionStatusPending,
+		Priority:       e.Priority,
+		Rescued:        true,
+		Manual:         e.Manual,
+		CreatedAt:      now,
+	}
+}
+
+// JobOutcome is the net effect of one batch of completions on one job.
+type JobOutcome struct {
+	JobID prikke.ID
+	// LastStatus and LastRunAt come from the latest completion.
+	LastStatus prikke.ExecutionStatus
+	LastRunAt  time.Time
+	// AnySuccess: at least one completion succeeded; TrailingFailures
+	// counts health failures after the last success (or all of them).
+	AnySuccess       bool
+	TrailingFailures int
+	// LastExecutionID is the completion that decides a flip.
+	LastExecutionID prikke.ID
+	Gone            bool
+}
+
+// Outcomes folds a batch's applied completions into one outcome per job, in
+// the order given.
+func Outcomes(cs []*Completion) []*JobOutcome {
+	byJob := make(map[prikke.ID]*JobOutcome, len(cs))
+	var order []*JobOutcome
+	for _, c := range cs {
+		o := byJob[c.JobID]
+		if o == nil {
+			o = &JobOutcome{JobID: c.JobID}
+			byJob[c.JobID] = o
+			order = append(order, o)
+		}
+		if c.FinishedAt.After(o.LastRunAt) || o.LastRunAt.IsZero() {
+			o.LastRunAt = c.FinishedAt
+			o.LastStatus = c.Status
+		}
+		switch c.Health {
+		case HealthSuccess:
+			o.AnySuccess = true
+			o.TrailingFailures = 0
+			o.LastExecutionID = c.ExecutionID
+		case HealthFailure:
+			o.TrailingFailures++
+			o.LastExecutionID = c.ExecutionID
+		}
+		if c.Gone {
+			o.Gone = true
+		}
+	}
+	return order
+}
+
+// HealthAfter applies an outcome to a job's stored health and returns the
+// new state and the flip event to notify ("" for none). A job flips to
+// failing when its consecutive failures reach alertAfter while healthy, and
+// back to healthy on its first success while failing.
+func HealthAfter(o *JobOutcome, health prikke.JobHealth, failures, alertAfter int) (prikke.JobHealth, int, prikke.NotificationEvent) {
+	newFailures := failures + o.TrailingFailures
+	if o.AnySuccess {
+		newFailures = o.TrailingFailures
+	}
+	if alertAfter < 1 {
+		alertAfter = 1
+	}
+	newHealth := health
+	var event prikke.NotificationEvent
+	switch {
+	case health == prikke.JobFailing && o.AnySuccess && newFailures < alertAfter:
+		newHealth, event = prikke.JobHealthy, prikke.EventJobRecovered
+	case health != prikke.JobFailing && newFailures >= alertAfter && o.TrailingFailures > 0:
+		newHealth, event = prikke.JobFailing, prikke.EventJobFailing
+	}
+	if newHealth == "" {
+		newHealth = prikke.JobHealthy
+	}
+	return newHealth, newFailures, event
+}

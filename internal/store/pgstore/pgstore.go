@@ -1,0 +1,426 @@
+// Package pgstore is the PostgreSQL store, for clusters: any number of
+// prikke nodes share one database. PostgreSQL is the distributed engine:
+// FOR UPDATE SKIP LOCKED to claim work, a lease row to elect the
+// scheduler's leader, and LISTEN/NOTIFY to wake workers and dashboards on
+// every node. Queries are written here in PostgreSQL's dialect, under the
+// same method names as sqlitestore's.
+package pgstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"log/slog"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the PostgreSQL store.
+type Store struct {
+	pool   *pgxpool.Pool
+	connConfig *pgx.ConnConfig
+	sealer store.Sealer
+	broker *store.Broker
+	ns     string // prefix of NOTIFY channels and lock keys
+	schema string
+	logger *slog.Logger
+
+	listenCancel context.CancelFunc
+	listenDone   chan struct{}
+	closeOnce    sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`)
+
+// Open connects to the database at url (postgres://…). It does not migrate;
+// call Migrate.
+func Open(ctx context.Context, url string, opts store.Options, logger *slog.Logger) (*Store, error) {
+	if opts.Sealer == nil {
+		return nil, errors.New("pgstore: a sealer is required")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Schema != "" && !identRE.MatchString(opts.Schema) {
+		return nil, fmt.Errorf("pgstore: invalid schema name %q", opts.Schema)
+	}
+	if opts.Namespace != "" && !identRE.MatchString(opts.Namespace) {
+		return nil, fmt.Errorf("pgstore: invalid namespace %q", opts.Namespace)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: PRIKKE_DATABASE_URL: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = int32(opts.MaxConns)
+	} else if cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
+	}
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.HealthCheckPeriod = 10 * time.Second
+	schema := opts.Schema
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		registerTypes(c)
+		if schema != "" {
+			_, err := c.Exec(ctx, "SET search_path TO "+schema)
+			return err
+		}
+		return nil
+	}
+	if schema != "" {
+		// Create the schema on a plain connection before the pool sets search_path to it.
+		c, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: connect: %w", mapErr(err))
+		}
+		_, err = c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema)
+		c.Close(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: create schema: %w", mapErr(err))
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", mapErr(err))
+	}
+	ns := opts.Namespace
+	if ns == "" {
+		ns = "prikke"
+	}
+	s := &Store{
+		pool:       pool,
+		connConfig: cfg.ConnConfig,
+		sealer:     opts.Sealer,
+		broker:     store.NewBroker(),
+		ns:         ns,
+		schema:     schema,
+		logger:     logger.With("service", "pgstore"),
+	}
+	lctx, cancel := context.WithCancel(context.Background())
+	s.listenCancel = cancel
+	s.listenDone = make(chan struct{})
+	go s.listen(lctx)
+	return s, nil
+}
+
+// registerTypes makes timestamptz scan in UTC: every time Prikke handles is
+// UTC, and PostgreSQL's session zone must not leak into results.
+func registerTypes(c *pgx.Conn) {
+	c.TypeMap().RegisterType(&pgtype.Type{
+		Name:  "timestamptz",
+		OID:   pgtype.TimestamptzOID,
+		Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
+	})
+}
+
+// Migrate applies the embedded migrations, holding an advisory lock so
+// that nodes starting together do not race.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	p, err := s.provider(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// MigrationStatus describes each migration and whether it is applied.
+func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	p, err := s.provider(db)
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: migration status: %w", err)
+	}
+	out := make([]string, len(st))
+	for i, m := range st {
+		out[i] = fmt.Sprintf("%05d %-10s %s", m.Source.Version, m.State, m.Source.Path)
+	}
+	return out, nil
+}
+
+func (s *Store) provider(db *sql.DB) (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(s.lockKey("migrate")))
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// lockKey returns an advisory lock key unique to this store's namespace
+// and schema.
+func (s *Store) lockKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(s.ns + "/" + s.schema + "/" + name))
+	return int64(h.Sum64() >> 1)
+}
+
+// Dialect implements store.Store.
+func (s *Store) Dialect() string { return "postgres" }
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, "SELECT 1"); err != nil {
+		return fmt.Errorf("pgstore: ping: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Now implements store.Store.
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	if err := s.pool.QueryRow(ctx, "SELECT now()").Scan(&t); err != nil {
+		return time.Time{}, fmt.Errorf("pgstore: now: %w", mapErr(err))
+	}
+	return t.UTC(), nil
+}
+
+// Close implements store.Store. Safe to call twice.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.listenCancel()
+		<-s.listenDone
+		s.pool.Close()
+	})
+	return nil
+}
+
+// DropSchema drops the store's schema and everything in it (tests).
+func (s *Store) DropSchema(ctx context.Context) error {
+	if s.schema == "" {
+		return errors.New("pgstore: no schema to drop")
+	}
+	// A fresh connection: the pool may already be closed.
+	c, err := pgx.ConnectConfig(ctx, s.connConfig)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	_, err = c.Exec(ctx, "DROP SCHEMA "+s.schema+" CASCADE")
+	return err
+}
+
+// Pool exposes the pool to the benchmark and system tests.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+func (s *Store) channel(t store.Topic) string { return s.ns + "_" + string(t) }
+
+// Subscribe implements store.Store.
+func (s *Store) Subscribe(topics ...store.Topic) *store.Subscription {
+	return s.broker.Subscribe(topics...)
+}
+
+// Publish implements store.Store.
+func (s *Store) Publish(ctx context.Context, topic store.Topic, payload string) error {
+	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", s.channel(topic), payload); err != nil {
+		return fmt.Errorf("pgstore: publish: %w", mapErr(err))
+	}
+	return nil
+}
+
+var allTopics = []store.Topic{store.TopicWork, store.TopicJobs, store.TopicExecutions, store.TopicFlips}
+
+// listen holds one dedicated connection (not a pool one, which the pool
+// may recycle) that LISTENs to every topic and forwards notifications to
+// local subscribers. It reconnects with backoff; after a reconnect it
+// publishes an empty event on every topic, because notifications sent
+// while it was away are lost and consumers must re-read the database.
+func (s *Store) listen(ctx context.Context) {
+	defer close(s.listenDone)
+	backoff := 100 * time.Millisecond
+	first := true
+	for ctx.Err() == nil {
+		conn, err := pgx.ConnectConfig(ctx, s.connConfig)
+		if err == nil {
+			for _, t := range allTopics {
+				if _, err = conn.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel(t)}.Sanitize()); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			if conn != nil {
+				conn.Close(context.Background())
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			s.logger.Warn("listen connection failed; retrying", "error", err, "retry_in", backoff.String())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		if !first {
+			for _, t := range allTopics {
+				s.broker.Publish(store.Event{Topic: t})
+			}
+		}
+		first = false
+		for {
+			n, err := conn.WaitForNotification(ctx)
+			if err != nil {
+				break
+			}
+			topic := store.Topic(strings.TrimPrefix(n.Channel, s.ns+"_"))
+			s.broker.Publish(store.Event{Topic: topic, Payload: n.Payload})
+		}
+		conn.Close(context.Background())
+	}
+}
+
+// mapErr translates driver errors into domain errors at the edge.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return prikke.Errorf(prikke.ENOTFOUND, "Not found.")
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23505":
+			return &wrapped{prikke.Errorf(prikke.ECONFLICT, "Already exists."), err}
+		case pgErr.Code == "23503":
+			return &wrapped{prikke.Errorf(prikke.ENOTFOUND, "Not found."), err}
+		case strings.HasPrefix(pgErr.Code, "08"), pgErr.Code == "57P01", pgErr.Code == "57P02",
+			pgErr.Code == "57P03", pgErr.Code == "25006", pgErr.Code == "53300":
+			return &wrapped{prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), err}
+		}
+		return err
+	}
+	var netErr net.Error
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
+		strings.Contains(err.Error(), "closed pool") || strings.Contains(err.Error(), "conn closed") {
+		return &wrapped{prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), err}
+	}
+	return err
+}
+
+// wrapped carries a domain error and keeps the driver cause for logs.
+type wrapped struct {
+	domain *prikke.Error
+	cause  error
+}
+
+func (w *wrapped) Error() string { return w.domain.Error() + ": " + w.cause.Error() }
+
+func (w *wrapped) Unwrap() []error { return []error{w.domain, w.cause} }
+
+// notFound is returned when an UPDATE or DELETE touched no row.
+func notFound() error { return prikke.Errorf(prikke.ENOTFOUND, "Not found.") }
+
+// exec runs a statement that must touch a row.
+func (s *Store) execOne(ctx context.Context, op, sql string, args ...any) error {
+	tag, err := s.pool.Exec(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("pgstore: %s: %w", op, mapErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("pgstore: %s: %w", op, notFound())
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
+	err := pgx.BeginFunc(ctx, s.pool, fn)
+	if err != nil {
+		return fmt.Errorf("pgstore: %s: %w", op, mapErr(err))
+	}
+	return nil
+}
+
+func (s *Store) seal(secret string) ([]byte, error) {
+	if secret == "" {
+		return nil, nil
+	}
+	return s.sealer.Seal([]byte(secret))
+}
+
+func (s *Store) open(sealed []byte) (string, error) {
+	if len(sealed) == 0 {
+		return "", nil
+	}
+	b, err := s.sealer.Open(sealed)
+	return string(b), err
+}
+
+// utc normalises optional times coming out of the driver.
+func utcp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// hashKey turns a string into an advisory lock key (unused keys stay in
+// their namespace).
+func hashKey(s string) int64 {
+	sum := sha256.Sum256([]byte(s))
+	return int64(binary.BigEndian.Uint64(sum[:8]) >> 1)
+}
+
+// list runs a query and scans every row with scan.
+func list[T any](ctx context.Context, s *Store, op string, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %s: %w", op, mapErr(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %s: %w", op, mapErr(err))
+	}
+	return out, nil
+}

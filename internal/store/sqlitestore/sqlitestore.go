@@ -1,0 +1,369 @@
+// Package sqlitestore is the embedded SQLite store (modernc.org/sqlite, no
+// cgo): the default, for one node. One process owns the file while serving
+// (an flock on "<file>.lock"); writes go through a single connection in
+// WAL mode, reads through a small pool, so that claims need no row locks.
+// Wake-ups are delivered in-process. Queries are written here in SQLite's
+// dialect, under the same method names as pgstore's.
+//
+// Times are stored as integer Unix microseconds in UTC, IDs as text UUIDs,
+// booleans as 0/1 and JSON as text.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQLite store.
+type Store struct {
+	path   string
+	db     *sql.DB // the single writer connection
+	rdb    *sql.DB // readers
+	lock   *os.File
+	sealer store.Sealer
+	broker *store.Broker
+	logger *slog.Logger
+	// NowFunc is the store's clock (the database clock of an embedded
+	// database is the process's). Tests replace it.
+	NowFunc   func() time.Time
+	closeOnce sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// OpenOptions say how to open the file.
+type OpenOptions struct {
+	store.Options
+	// Exclusive takes the file's owner lock: one `prikke serve` (or bench)
+	// per file. Short operator commands open without it.
+	Exclusive bool
+}
+
+// ErrInUse is returned when another process owns the file.
+type ErrInUse struct {
+	Path string
+	PID  int
+}
+
+func (e *ErrInUse) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("database in use by another Prikke process (pid %d): %s; stop it first, or point PRIKKE_DATABASE_URL at another file", e.PID, e.Path)
+	}
+	return fmt.Sprintf("database in use by another Prikke process: %s; stop it first, or point PRIKKE_DATABASE_URL at another file", e.Path)
+}
+
+// Open opens (creating if needed) the database file at path. It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, path string, opts OpenOptions, logger *slog.Logger) (*Store, error) {
+	if opts.Sealer == nil {
+		return nil, errors.New("sqlitestore: a sealer is required")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if path == "" {
+		return nil, errors.New("sqlitestore: empty database path; use PRIKKE_DATABASE_URL=sqlite:./prikke.db")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("sqlitestore: create directory: %w", err)
+		}
+	}
+	s := &Store{path: path, sealer: opts.Sealer, broker: store.NewBroker(), logger: logger.With("service", "sqlitestore"), NowFunc: time.Now}
+	if opts.Exclusive {
+		if err := s.takeLock(); err != nil {
+			return nil, err
+		}
+	}
+	dsn := func(readOnly bool) string {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		if readOnly {
+			q.Add("_pragma", "query_only(1)")
+		} else {
+			q.Set("_txlock", "immediate")
+		}
+		return "file:" + path + "?" + q.Encode()
+	}
+	var err error
+	if s.db, err = sql.Open("sqlite", dsn(false)); err != nil {
+		s.releaseLock()
+		return nil, fmt.Errorf("sqlitestore: open: %w", err)
+	}
+	s.db.SetMaxOpenConns(1)
+	s.db.SetConnMaxIdleTime(0)
+	s.db.SetConnMaxLifetime(0)
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		s.releaseLock()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	if s.rdb, err = sql.Open("sqlite", dsn(true)); err != nil {
+		s.db.Close()
+		s.releaseLock()
+		return nil, fmt.Errorf("sqlitestore: open: %w", err)
+	}
+	s.rdb.SetMaxOpenConns(4)
+	return s, nil
+}
+
+// takeLock takes an exclusive flock on "<path>.lock" and writes our pid in
+// it, so a second server on the same file fails at once with a clear
+// message. The kernel drops the lock when the process dies, even on
+// SIGKILL.
+func (s *Store) takeLock() error {
+	lockPath := s.path + ".lock"
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		b, _ := os.ReadFile(lockPath)
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		f.Close()
+		return &ErrInUse{Path: s.path, PID: pid}
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	s.lock = f
+	return nil
+}
+
+func (s *Store) releaseLock() {
+	if s.lock != nil {
+		_ = syscall.Flock(int(s.lock.Fd()), syscall.LOCK_UN)
+		s.lock.Close()
+		s.lock = nil
+	}
+}
+
+// Migrate applies the embedded migrations.
+func (s *Store) Migrate(ctx context.Context) error {
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: migrate: %w", err)
+	}
+	return nil
+}
+
+// MigrationStatus describes each migration and whether it is applied.
+func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
+	p, err := s.provider()
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: migration status: %w", err)
+	}
+	out := make([]string, len(st))
+	for i, m := range st {
+		out[i] = fmt.Sprintf("%05d %-10s %s", m.Source.Version, m.State, m.Source.Path)
+	}
+	return out, nil
+}
+
+func (s *Store) provider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its verdict ("ok").
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&v)
+	return v, err
+}
+
+// DB exposes the writer connection to the benchmark and tests.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect implements store.Store.
+func (s *Store) Dialect() string { return "sqlite" }
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := s.rdb.ExecContext(ctx, "SELECT 1"); err != nil {
+		return fmt.Errorf("sqlitestore: ping: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Now implements store.Store.
+func (s *Store) Now(context.Context) (time.Time, error) { return s.now(), nil }
+
+func (s *Store) now() time.Time { return s.NowFunc().UTC().Truncate(time.Microsecond) }
+
+// nowOr returns t, or the store's clock when t is zero.
+func (s *Store) nowOr(t time.Time) time.Time {
+	if t.IsZero() {
+		return s.now()
+	}
+	return t.UTC()
+}
+
+// Close implements store.Store. Safe to call twice.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.rdb.Close()
+		err = s.db.Close()
+		s.releaseLock()
+	})
+	return err
+}
+
+// Subscribe implements store.Store.
+func (s *Store) Subscribe(topics ...store.Topic) *store.Subscription {
+	return s.broker.Subscribe(topics...)
+}
+
+// Publish implements store.Store.
+func (s *Store) Publish(_ context.Context, topic store.Topic, payload string) error {
+	s.broker.Publish(store.Event{Topic: topic, Payload: payload})
+	return nil
+}
+
+// mapErr translates driver errors into domain errors at the edge.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return prikke.Errorf(prikke.ENOTFOUND, "Not found.")
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &wrapped{prikke.Errorf(prikke.ECONFLICT, "Already exists."), err}
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return &wrapped{prikke.Errorf(prikke.ENOTFOUND, "Not found."), err}
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR,
+			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY:
+			return &wrapped{prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), err}
+		}
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY:
+			return &wrapped{prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), err}
+		}
+	}
+	return err
+}
+
+// wrapped carries a domain error and keeps the driver cause for logs.
+type wrapped struct {
+	domain *prikke.Error
+	cause  error
+}
+
+func (w *wrapped) Error() string { return w.domain.Error() + ": " + w.cause.Error() }
+
+func (w *wrapped) Unwrap() []error { return []error{w.domain, w.cause} }
+
+func notFound() error { return prikke.Errorf(prikke.ENOTFOUND, "Not found.") }
+
+// execOne runs a statement that must touch a row.
+func (s *Store) execOne(ctx context.Context, op, q string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqlitestore: %s: %w", op, notFound())
+	}
+	return nil
+}
+
+// inTx runs fn in an immediate (write) transaction on the writer.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: begin: %w", op, mapErr(err))
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("sqlitestore: %s: %w", op, mapErr(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlitestore: %s: commit: %w", op, mapErr(err))
+	}
+	return nil
+}
+
+func (s *Store) seal(secret string) ([]byte, error) {
+	if secret == "" {
+		return nil, nil
+	}
+	return s.sealer.Seal([]byte(secret))
+}
+
+func (s *Store) open(sealed []byte) (string, error) {
+	if len(sealed) == 0 {
+		return "", nil
+	}
+	b, err := s.sealer.Open(sealed)
+	return string(b), err
+}
+
+// scanner is a row or rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// list runs a read query and scans every row with scan.
+func list[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %s: %w", op, mapErr(err))
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: %s: %w", op, mapErr(err))
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: %s: %w", op, mapErr(err))
+	}
+	return out, nil
+}

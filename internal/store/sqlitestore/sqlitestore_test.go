@@ -1,0 +1,12 @@
+package sqlitestore_test
+
+import (
+	"testing"
+
+	"github.com/prikke/prikke/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Exercise(t, storetest.OpenSQLite)
+}

@@ -1,0 +1,474 @@
+// Package store declares the one seam with two real implementations:
+// sqlitestore (the embedded default) and pgstore (clusters). Both pass the
+// conformance suite in storetest. Methods are named Noun+Verb; they return
+// domain types and translate driver errors at the edge: no rows becomes
+// prikke.ENOTFOUND, a unique violation prikke.ECONFLICT, and no method
+// returns nil, nil.
+//
+// Times go in and come out in UTC. Where a method takes `now`, it is the
+// caller's clock for tests; engine methods that decide what is due use the
+// database clock when now is the zero time, so that the nodes of a cluster
+// agree whatever their own clocks say.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/prikke/prikke"
+)
+
+// Store is everything Prikke keeps.
+type Store interface {
+	// Dialect is "sqlite" or "postgres", for logs and benchmark output.
+	Dialect() string
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Now returns the database clock.
+	Now(ctx context.Context) (time.Time, error)
+	// Close releases the store's connections and locks.
+	Close() error
+
+	// Subscribe returns a subscription to wake-up events published by this
+	// store's writes on any node (PostgreSQL LISTEN/NOTIFY; in-process on
+	// SQLite). Events may be coalesced; they are hints, never the truth.
+	Subscribe(topics ...Topic) *Subscription
+	// Publish sends an event to every subscriber on every node.
+	Publish(ctx context.Context, topic Topic, payload string) error
+
+	// SettingGet returns a stored setting, or ENOTFOUND.
+	SettingGet(ctx context.Context, key string) (string, error)
+	// SettingPutIfAbsent stores value unless key exists, and returns the
+	// value that is stored afterwards (the existing one wins).
+	SettingPutIfAbsent(ctx context.Context, key, value string) (string, error)
+
+	AccountStore
+	JobStore
+	EngineStore
+	NotifyStore
+	StatusStore
+}
+
+// AccountStore keeps users, sessions, organizations, projects and API keys.
+type AccountStore interface {
+	// SignupCreate creates, in one transaction, a user, their personal
+	// organization with them as owner, and a default project. ECONFLICT if
+	// the email is taken.
+	SignupCreate(ctx context.Context, p *SignupParams) error
+	UserGet(ctx context.Context, id prikke.ID) (*prikke.User, error)
+	UserGetByEmail(ctx context.Context, email string) (*prikke.User, error)
+	// UserUpdate writes email, password hash and confirmation.
+	UserUpdate(ctx context.Context, u *prikke.User) error
+	// UserDelete deletes the user, their sessions and memberships, and every
+	// organization in which they were the only owner (with its projects,
+	// jobs and history).
+	UserDelete(ctx context.Context, id prikke.ID) error
+
+	TokenCreate(ctx context.Context, t *prikke.Token) error
+	// TokenGetByHash returns an unexpired token of that kind, or ENOTFOUND.
+	TokenGetByHash(ctx context.Context, kind prikke.TokenKind, hash []byte, now time.Time) (*prikke.Token, error)
+	TokenTouch(ctx context.Context, id prikke.ID, now time.Time) error
+	TokenDelete(ctx context.Context, id prikke.ID) error
+	// TokenDeleteByUser deletes the user's tokens of the given kinds, except
+	// the one with id except (NilID for none), and returns how many.
+	TokenDeleteByUser(ctx context.Context, userID prikke.ID, kinds []prikke.TokenKind, except prikke.ID) (int, error)
+	TokenListByUser(ctx context.Context, userID prikke.ID, kind prikke.TokenKind) ([]*prikke.Token, error)
+	TokenDeleteExpired(ctx context.Context, now time.Time) (int, error)
+
+	// OrganizationCreate creates an organization with owner as its owner.
+	OrganizationCreate(ctx context.Context, o *prikke.Organization, owner prikke.ID) error
+	OrganizationGet(ctx context.Context, id prikke.ID) (*prikke.Organization, error)
+	// OrganizationUpdate writes name and tier.
+	OrganizationUpdate(ctx context.Context, o *prikke.Organization) error
+	OrganizationDelete(ctx context.Context, id prikke.ID) error
+	// OrganizationGetPersonal returns the personal organization of a user.
+	OrganizationGetPersonal(ctx context.Context, userID prikke.ID) (*prikke.Organization, error)
+
+	MembershipCreate(ctx context.Context, m *prikke.Membership) error
+	MembershipGet(ctx context.Context, orgID, userID prikke.ID) (*prikke.Membership, error)
+	// MembershipListByOrganization fills UserEmail.
+	MembershipListByOrganization(ctx context.Context, orgID prikke.ID) ([]*prikke.Membership, error)
+	// MembershipListByUser fills OrganizationName and OrganizationTier.
+	MembershipListByUser(ctx context.Context, userID prikke.ID) ([]*prikke.Membership, error)
+	MembershipUpdateRole(ctx context.Context, orgID, userID prikke.ID, role prikke.Role) error
+	MembershipDelete(ctx context.Context, orgID, userID prikke.ID) error
+
+	InvitationCreate(ctx context.Context, inv *prikke.Invitation) error
+	InvitationGet(ctx context.Context, id prikke.ID) (*prikke.Invitation, error)
+	// InvitationGetByTokenHash fills OrganizationName.
+	InvitationGetByTokenHash(ctx context.Context, hash []byte) (*prikke.Invitation, error)
+	InvitationListByOrganization(ctx context.Context, orgID prikke.ID) ([]*prikke.Invitation, error)
+	// InvitationAccept marks the invitation accepted and creates the
+	// membership in one transaction; ECONFLICT if it is no longer pending
+	// or the user is already a member.
+	InvitationAccept(ctx context.Context, id, userID prikke.ID, now time.Time) error
+	InvitationDecline(ctx context.Context, id prikke.ID, now time.Time) error
+	InvitationDelete(ctx context.Context, id prikke.ID) error
+
+	// ProjectCreate stores a project; SigningSecret must be set.
+	ProjectCreate(ctx context.Context, p *prikke.Project) error
+	ProjectGet(ctx context.Context, id prikke.ID) (*prikke.Project, error)
+	ProjectListByOrganization(ctx context.Context, orgID prikke.ID) ([]*prikke.Project, error)
+	// ProjectUpdate writes name, alert_after and the secrets.
+	ProjectUpdate(ctx context.Context, p *prikke.Project) error
+	ProjectDelete(ctx context.Context, id prikke.ID) error
+
+	APIKeyCreate(ctx context.Context, k *prikke.APIKey) error
+	APIKeyGet(ctx context.Context, id prikke.ID) (*prikke.APIKey, error)
+	APIKeyGetByKeyID(ctx context.Context, keyID string) (*prikke.APIKey, error)
+	APIKeyListByOrganization(ctx context.Context, orgID prikke.ID) ([]*prikke.APIKey, error)
+	APIKeyRevoke(ctx context.Context, id prikke.ID, now time.Time) error
+	// APIKeyTouch sets last_used_at unless it was set less than
+	// prikke.APIKeyTouchInterval before now.
+	APIKeyTouch(ctx context.Context, id prikke.ID, now time.Time) error
+
+	AuditInsert(ctx context.Context, e *prikke.AuditEntry) error
+	AuditList(ctx context.Context, f AuditFilter) ([]*prikke.AuditEntry, error)
+
+	// RateLimitHit counts one hit on key in a fixed window and returns the
+	// count so far in the current window and when the window ends.
+	RateLimitHit(ctx context.Context, key string, window time.Duration, now time.Time) (count int, resetAt time.Time, err error)
+	RateLimitReset(ctx context.Context, key string) error
+
+	// UsageGet returns an organization's usage in a month (0 when none).
+	UsageGet(ctx context.Context, orgID prikke.ID, month string) (int64, error)
+	// UsageAdd adds n requests and returns the new total.
+	UsageAdd(ctx context.Context, orgID prikke.ID, month string, n int64) (int64, error)
+}
+
+// JobStore keeps jobs and answers questions about executions.
+type JobStore interface {
+	// JobCreate stores a job (and its channel list). For cron jobs
+	// NextRunAt must be set by the caller.
+	JobCreate(ctx context.Context, j *prikke.Job) error
+	JobGet(ctx context.Context, id prikke.ID) (*prikke.Job, error)
+	JobList(ctx context.Context, f JobFilter) ([]*prikke.Job, error)
+	// JobUpdate writes the user-editable fields, NextRunAt, Enabled,
+	// IntervalMinutes and the channel list, and deletes the job's pending
+	// executions that have not started, all in one transaction.
+	JobUpdate(ctx context.Context, j *prikke.Job) error
+	// JobSetEnabled pauses or resumes a job. Pausing deletes its pending
+	// executions; resuming sets nextRunAt (nil for one-time jobs already
+	// delivered) and clears DisabledReason.
+	JobSetEnabled(ctx context.Context, id prikke.ID, enabled bool, nextRunAt *time.Time) error
+	JobDelete(ctx context.Context, id prikke.ID) error
+	// JobCountByOrganization counts cron and one-time jobs (not queued
+	// requests), for the tier's job limit.
+	JobCountByOrganization(ctx context.Context, orgID prikke.ID) (int, error)
+	JobGetByIdempotencyKey(ctx context.Context, projectID prikke.ID, key string) (*prikke.Job, error)
+
+	// ExecutionGet returns one execution with its stored response.
+	ExecutionGet(ctx context.Context, id prikke.ID) (*prikke.Execution, error)
+	// ExecutionList lists executions newest first, without response bodies.
+	ExecutionList(ctx context.Context, f ExecutionFilter) ([]*prikke.Execution, error)
+	// ExecutionStats counts an organization's or project's executions by
+	// status since a time.
+	ExecutionStats(ctx context.Context, f ExecutionFilter) (map[prikke.ExecutionStatus]int, error)
+}
+
+// EngineStore is what the scheduler and the workers need.
+type EngineStore interface {
+	// LeaderAttemptElect makes leaderID the leader of name if there is none
+	// or the lease expired (database clock), for ttl. It reports whether
+	// leaderID now leads.
+	LeaderAttemptElect(ctx context.Context, name, leaderID string, ttl time.Duration) (bool, error)
+	// LeaderAttemptReelect extends leaderID's unexpired lease; false means
+	// leadership was lost.
+	LeaderAttemptReelect(ctx context.Context, name, leaderID string, ttl time.Duration) (bool, error)
+	LeaderResign(ctx context.Context, name, leaderID string) error
+	// LeaderGet returns the current leader and lease expiry (ENOTFOUND when
+	// none holds an unexpired lease).
+	LeaderGet(ctx context.Context, name string) (leaderID string, expiresAt time.Time, err error)
+
+	// JobListDue returns enabled cron and one-time jobs whose NextRunAt is
+	// at or before horizon, soonest first, with their organization's tier.
+	JobListDue(ctx context.Context, horizon time.Time, limit int) ([]*DueJob, error)
+	// JobNextRunAt returns the soonest NextRunAt of any enabled job.
+	JobNextRunAt(ctx context.Context) (time.Time, bool, error)
+	// OccurrencesWrite writes, in one transaction, each job's new
+	// executions (ON CONFLICT DO NOTHING on job, scheduled_for, attempt) and
+	// advances its NextRunAt, but only where NextRunAt still equals the
+	// value the scheduler read (so a concurrent edit wins). It returns how
+	// many executions were inserted and publishes TopicWork.
+	OccurrencesWrite(ctx context.Context, ws []*OccurrenceWrite) (int, error)
+	// ExecutionInsert inserts one pending execution (run now, enqueue) and
+	// publishes TopicWork; ECONFLICT on a duplicate occurrence attempt.
+	ExecutionInsert(ctx context.Context, e *prikke.Execution) error
+	// QueueEnqueue creates a queue job and its first execution in one
+	// transaction. If the project already has a job with the same
+	// idempotency key, it returns that job and created=false.
+	QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execution) (job *prikke.Job, created bool, err error)
+
+	// ExecutionClaim claims up to p.Limit due pending executions for
+	// p.Node in one short transaction, highest priority and most overdue
+	// first, skipping rows other claimers hold (PostgreSQL SKIP LOCKED).
+	// In the same transaction it meters usage (one request per claimed
+	// attempt) and settles, without delivering, executions over their
+	// organization's monthly quota (quota_exceeded) and executions of
+	// overlap=skip jobs whose previous run is in flight (skipped).
+	ExecutionClaim(ctx context.Context, p *ClaimParams) (*ClaimResult, error)
+	// ExecutionComplete records results in one transaction. Each write is
+	// fenced: it applies only if the row is still running and claimed by
+	// the node. It inserts retries, disables jobs that answered 410 Gone,
+	// updates job health and writes flips. It returns the IDs applied.
+	ExecutionComplete(ctx context.Context, node string, cs []*Completion) ([]prikke.ID, error)
+	// ExecutionRelease puts the node's running executions with these IDs
+	// back to pending (shutdown before the request was made).
+	ExecutionRelease(ctx context.Context, node string, ids []prikke.ID) (int, error)
+	// ExecutionRescue finds running executions whose lease expired before
+	// now (database clock when zero) and settles them: the row becomes
+	// failed ("rescued: node lost") and, per RescueDecision, a new attempt
+	// marked rescued is inserted, due at once.
+	ExecutionRescue(ctx context.Context, now time.Time, limit int) (int, error)
+	// ExecutionNextDue returns the earliest DueAt of any pending execution.
+	ExecutionNextDue(ctx context.Context) (time.Time, bool, error)
+	// ExecutionQueueDepth counts pending executions due at or before now
+	// (database clock when zero) and running ones.
+	ExecutionQueueDepth(ctx context.Context, now time.Time) (due, running int, err error)
+	// ExecutionPrune deletes up to limit finished executions older than
+	// their organization's tier history window, and never pending or
+	// running rows. It returns how many were deleted.
+	ExecutionPrune(ctx context.Context, now time.Time, limit int) (int, error)
+	// ExecutionDeletePending deletes a job's pending executions (not
+	// started), e.g. when it is edited, paused or deleted.
+	ExecutionDeletePending(ctx context.Context, jobID prikke.ID) (int, error)
+	// ExecutionLateness returns lateness samples (start − due) of
+	// executions started in [since, now), for the status page.
+	ExecutionRecent(ctx context.Context, since time.Time, limit int) ([]*prikke.Execution, error)
+}
+
+// NotifyStore keeps channels, flips and the record of sends.
+type NotifyStore interface {
+	ChannelCreate(ctx context.Context, c *prikke.Channel) error
+	ChannelGet(ctx context.Context, id prikke.ID) (*prikke.Channel, error)
+	ChannelGetByConfirmHash(ctx context.Context, hash []byte) (*prikke.Channel, error)
+	ChannelListByProject(ctx context.Context, projectID prikke.ID) ([]*prikke.Channel, error)
+	// ChannelListForJob returns the channels a job's flips go to: the
+	// project's, the job's own, or none, per its NotifyMode. Inactive
+	// channels are included; callers check Active.
+	ChannelListForJob(ctx context.Context, jobID prikke.ID) ([]*prikke.Channel, error)
+	// ChannelUpdate writes name, target, kind, enabled state, confirmation,
+	// failure count and last error.
+	ChannelUpdate(ctx context.Context, c *prikke.Channel) error
+	ChannelDelete(ctx context.Context, id prikke.ID) error
+
+	// FlipClaim marks up to limit unprocessed flips processed and returns
+	// them; each flip is returned to exactly one caller.
+	FlipClaim(ctx context.Context, now time.Time, limit int) ([]*prikke.Flip, error)
+	FlipInsert(ctx context.Context, f *prikke.Flip) error
+
+	NotificationInsert(ctx context.Context, n *prikke.Notification) error
+	NotificationList(ctx context.Context, f NotificationFilter) ([]*prikke.Notification, error)
+
+	// UsageMarkNotified sets the 80% or 100% flag of an organization's
+	// month and reports whether this call set it (so each is sent once).
+	UsageMarkNotified(ctx context.Context, orgID prikke.ID, month string, percent int) (bool, error)
+}
+
+// StatusStore keeps what the public status pages show.
+type StatusStore interface {
+	// HeartbeatPut records a live signal (e.g. "scheduler") at the
+	// database clock.
+	HeartbeatPut(ctx context.Context, name, detail string) error
+	// HeartbeatGet returns when name last beat, or ENOTFOUND.
+	HeartbeatGet(ctx context.Context, name string) (time.Time, string, error)
+
+	// StatusSampleAdd adds one check result to a component's day.
+	StatusSampleAdd(ctx context.Context, day, component string, status prikke.ComponentStatus) error
+	StatusSampleList(ctx context.Context, sinceDay string) ([]*prikke.StatusSample, error)
+
+	IncidentCreate(ctx context.Context, inc *prikke.Incident, first *prikke.IncidentUpdate) error
+	// IncidentUpdate adds an update and sets the incident's status (and
+	// resolved_at when resolved).
+	IncidentUpdate(ctx context.Context, u *prikke.IncidentUpdate) error
+	IncidentGet(ctx context.Context, id prikke.ID) (*prikke.Incident, error)
+	// IncidentList returns unresolved incidents and those resolved after
+	// since, newest first, with their updates.
+	IncidentList(ctx context.Context, since time.Time) ([]*prikke.Incident, error)
+
+	StatusPageCreate(ctx context.Context, p *prikke.StatusPage) error
+	StatusPageGet(ctx context.Context, id prikke.ID) (*prikke.StatusPage, error)
+	StatusPageGetBySlug(ctx context.Context, slug string) (*prikke.StatusPage, error)
+	StatusPageListByProject(ctx context.Context, projectID prikke.ID) ([]*prikke.StatusPage, error)
+	// StatusPageUpdate writes slug, title, published and the job list.
+	StatusPageUpdate(ctx context.Context, p *prikke.StatusPage) error
+	StatusPageDelete(ctx context.Context, id prikke.ID) error
+
+	// JobDaysRollup recomputes per-day outcome counts from executions
+	// finished since `since` for jobs shown on any status page.
+	JobDaysRollup(ctx context.Context, since time.Time) error
+	JobDaysList(ctx context.Context, jobIDs []prikke.ID, sinceDay string) ([]*prikke.JobDay, error)
+	// JobDaysPrune deletes days before beforeDay.
+	JobDaysPrune(ctx context.Context, beforeDay string) (int, error)
+}
+
+// SignupParams are the rows created at sign-up.
+type SignupParams struct {
+	User         *prikke.User
+	Organization *prikke.Organization
+	Project      *prikke.Project
+}
+
+// JobFilter selects jobs. OrganizationID or ProjectID is required.
+type JobFilter struct {
+	OrganizationID *prikke.ID
+	ProjectID      *prikke.ID
+	Kinds          []prikke.JobKind // empty: cron and once (not queue)
+	Enabled        *bool
+	Search         string // substring of name or URL, case-insensitive
+	// After is a cursor: jobs created after (CreatedAt, ID) of this job.
+	AfterCreatedAt time.Time
+	AfterID        prikke.ID
+	Limit          int // 0 means 100
+}
+
+// ExecutionFilter selects executions. JobID, ProjectID or
+// OrganizationID is required.
+type ExecutionFilter struct {
+	OrganizationID *prikke.ID
+	ProjectID      *prikke.ID
+	JobID          *prikke.ID
+	Statuses       []prikke.ExecutionStatus
+	Since, Until   time.Time // on created_at; zero means open
+	// Before is a cursor: executions older than (CreatedAt, ID).
+	BeforeCreatedAt time.Time
+	BeforeID        prikke.ID
+	Limit           int // 0 means 100
+}
+
+// AuditFilter selects audit entries of one organization, newest first.
+type AuditFilter struct {
+	OrganizationID  prikke.ID
+	BeforeCreatedAt time.Time
+	BeforeID        prikke.ID
+	Limit           int
+}
+
+// NotificationFilter selects notifications, newest first.
+type NotificationFilter struct {
+	ProjectID *prikke.ID
+	ChannelID *prikke.ID
+	JobID     *prikke.ID
+	Limit     int
+}
+
+// DueJob is a job the scheduler must write occurrences for.
+type DueJob struct {
+	Job  *prikke.Job
+	Tier prikke.Tier
+}
+
+// OccurrenceWrite is what the scheduler writes for one job.
+type OccurrenceWrite struct {
+	JobID prikke.ID
+	// PrevNextRunAt is the NextRunAt the scheduler read; the write is
+	// skipped if the job changed since.
+	PrevNextRunAt time.Time
+	// NextRunAt is the new cursor; nil when the job has no more
+	// occurrences (a one-time job written).
+	NextRunAt  *time.Time
+	Executions []*prikke.Execution
+}
+
+// ClaimParams says what a worker wants.
+type ClaimParams struct {
+	Node  string
+	Limit int
+	// Now overrides the database clock (tests).
+	Now time.Time
+	// ExcludeOrganizations are at their in-flight cap on this node.
+	ExcludeOrganizations []prikke.ID
+	// LeaseGrace is added to each execution's job timeout to set its lease.
+	LeaseGrace time.Duration
+}
+
+// ClaimResult is a claim's outcome.
+type ClaimResult struct {
+	// Claimed are the executions to deliver, each with its job, project
+	// secrets and tier.
+	Claimed []*Claimed
+	// Settled counts executions finished without delivery (quota, overlap).
+	Settled int
+	// QuotaCrossings are organizations whose usage crossed 80% or 100% of
+	// their quota in this claim.
+	QuotaCrossings []QuotaCrossing
+}
+
+// Claimed is one execution a node now owns.
+type Claimed struct {
+	Execution *prikke.Execution
+	Job       *prikke.Job
+	Secrets   []string // the project's signing secrets at claim time
+	Tier      prikke.Tier
+}
+
+// QuotaCrossing reports an organization passing a quota threshold.
+type QuotaCrossing struct {
+	OrganizationID prikke.ID
+	Month          string
+	Used, Limit    int64
+}
+
+// Completion is one attempt's result.
+type Completion struct {
+	ExecutionID prikke.ID
+	JobID       prikke.ID
+	Attempt     int
+	Status      prikke.ExecutionStatus // success, failed or timeout
+	StartedAt   time.Time
+	FinishedAt  time.Time
+	DurationMS  int
+
+	RequestMethod  string
+	RequestURL     string
+	RequestHeaders []prikke.Header
+
+	ResponseStatus    int
+	ResponseHeaders   []prikke.Header
+	ResponseBody      []byte
+	ResponseTruncated bool
+	Error             string
+
+	// Retry, when set, is the next attempt to insert (one-time and queued
+	// jobs with attempts left).
+	Retry *prikke.Execution
+	// Gone disables the job (the receiver answered 410).
+	Gone bool
+	// Health is how this attempt counts for the job's health: HealthNone
+	// for a failure that will be retried.
+	Health HealthEffect
+}
+
+// HealthEffect is how a completion moves a job's health.
+type HealthEffect int
+
+// Health effects.
+const (
+	HealthNone HealthEffect = iota
+	HealthSuccess
+	HealthFailure
+)
+
+// Topic names a wake-up event stream.
+type Topic string
+
+// Topics.
+const (
+	// TopicWork: pending executions were written; the payload is the
+	// earliest due instant (RFC 3339 nano) or empty.
+	TopicWork Topic = "work"
+	// TopicJobs: a job was created, edited, paused or deleted; the
+	// scheduler re-reads its cursor.
+	TopicJobs Topic = "jobs"
+	// TopicExecutions: executions changed; the payload is
+	// "<job_id> <execution_id>" lines, for live dashboards.
+	TopicExecutions Topic = "executions"
+	// TopicFlips: flips were written; the notifier wakes.
+	TopicFlips Topic = "flips"
+)
+
+// Event is one published event.
+type Event struct {
+	Topic   Topic
+	Payload string
+}

@@ -1,0 +1,67 @@
+package storetest
+
+import (
+	"reflect"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/prikke/prikke/internal/store"
+)
+
+// Exercise runs the conformance suite against the stores open returns.
+// Every method of store.Store must be covered: a method no test declares
+// fails the suite, so a new method cannot go untested.
+func Exercise(t *testing.T, open Opener) {
+	cov := &coverage{seen: map[string]bool{}}
+	groups := []struct {
+		name string
+		fn   func(t *testing.T, open Opener, cov *coverage)
+	}{
+		{"Settings", testSettings},
+		{"Organizations", testOrganizations},
+		{"Projects", testProjects},
+		{"Accounts", testAccounts},
+		{"Jobs", testJobs},
+		{"Engine", testEngine},
+		{"Notify", testNotify},
+		{"Status", testStatus},
+	}
+	t.Run("group", func(t *testing.T) {
+		for _, g := range groups {
+			t.Run(g.name, func(t *testing.T) {
+				t.Parallel()
+				g.fn(t, open, cov)
+			})
+		}
+	})
+	if t.Failed() || t.Skipped() {
+		return
+	}
+	var missing []string
+	st := reflect.TypeFor[store.Store]()
+	for i := range st.NumMethod() {
+		if name := st.Method(i).Name; !cov.seen[name] {
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("store methods without conformance tests: %v", missing)
+	}
+}
+
+// coverage records which store methods the tests exercise.
+type coverage struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// covers declares that the calling test exercises these methods.
+func (c *coverage) covers(methods ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range methods {
+		c.seen[m] = true
+	}
+}

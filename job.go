@@ -1,0 +1,412 @@
+package prikke
+
+import (
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// JobKind says how a job's occurrences come about.
+type JobKind string
+
+// Job kinds. An interval job is a cron job whose expression came from a
+// simple choice (hourly, daily, weekly); it is stored as cron.
+const (
+	JobKindCron  JobKind = "cron"
+	JobKindOnce  JobKind = "once"
+	JobKindQueue JobKind = "queue" // a request enqueued through /api/v1/queue
+)
+
+// Interval is a simple schedule choice, stored as a cron expression.
+type Interval string
+
+// Intervals and their cron expressions.
+const (
+	IntervalHourly Interval = "hourly"
+	IntervalDaily  Interval = "daily"
+	IntervalWeekly Interval = "weekly"
+)
+
+// Cron returns the expression an interval is stored as, and false for an
+// unknown interval.
+func (i Interval) Cron() (string, bool) {
+	switch i {
+	case IntervalHourly:
+		return "0 * * * *", true
+	case IntervalDaily:
+		return "0 0 * * *", true
+	case IntervalWeekly:
+		return "0 0 * * 1", true
+	}
+	return "", false
+}
+
+// CatchUp is what a cron job does about occurrences missed while Prikke was
+// down.
+type CatchUp string
+
+// Catch-up policies.
+const (
+	CatchUpLatest CatchUp = "latest" // run the most recent missed occurrence once, if inside the window
+	CatchUpSkip   CatchUp = "skip"   // run nothing; record the missed occurrences
+)
+
+// Overlap is what a job does when its previous run is still in flight.
+type Overlap string
+
+// Overlap policies.
+const (
+	OverlapAllow Overlap = "allow"
+	OverlapSkip  Overlap = "skip" // record the new occurrence as skipped
+)
+
+// NotifyMode says which channels hear about a job's state flips.
+type NotifyMode string
+
+// Notification modes for a job.
+const (
+	NotifyProject NotifyMode = "project" // the project's channels (default)
+	NotifyMuted   NotifyMode = "muted"   // nobody
+	NotifyCustom  NotifyMode = "custom"  // the job's own channel list
+)
+
+// JobHealth is a job's notification state.
+type JobHealth string
+
+// Job health states. A new job starts healthy.
+const (
+	JobHealthy JobHealth = "healthy"
+	JobFailing JobHealth = "failing"
+)
+
+// Header is one request or response header, order preserved.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Job is a request Prikke makes on a schedule.
+type Job struct {
+	ID             ID
+	ProjectID      ID
+	OrganizationID ID
+	Kind           JobKind
+	Name           string
+
+	URL           string
+	Method        string
+	Headers       []Header
+	Body          string
+	TimeoutMS     int
+	RetryAttempts int
+	Enabled       bool
+
+	CronExpression string     // cron jobs
+	Interval       Interval   // set when the expression came from a simple interval
+	TimeZone       string     // IANA zone of the cron expression
+	RunAt          *time.Time // once and queue jobs
+
+	CatchUp         CatchUp
+	CatchUpWindow   time.Duration
+	Overlap         Overlap
+	IntervalMinutes int // shortest gap between fire times; a priority input
+
+	NotifyMode NotifyMode
+	ChannelIDs []ID // NotifyCustom only
+
+	// Engine state, written by the scheduler and workers.
+	NextRunAt           *time.Time
+	Health              JobHealth
+	ConsecutiveFailures int
+	LastRunAt           *time.Time
+	LastStatus          ExecutionStatus
+	DisabledReason      string // why the engine disabled it (e.g. 410 Gone)
+
+	IdempotencyKey string // queue jobs
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Job field limits.
+const (
+	DefaultTimeoutMS     = 30_000
+	MinTimeoutMS         = 1_000
+	MaxTimeoutMS         = 30_000
+	DefaultRetryAttempts = 5
+	MaxRetryAttempts     = 10
+	MaxURLLength         = 2048
+	MaxHeaders           = 50
+	MaxHeaderBytes       = 8 << 10
+	MaxBodyBytes         = 256 << 10
+	DefaultCatchUpWindow = time.Hour
+	MinCatchUpWindow     = time.Minute
+	MaxCatchUpWindow     = 7 * 24 * time.Hour
+	MaxRunAhead          = 366 * 24 * time.Hour
+)
+
+// Methods a job may use.
+var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
+
+// Retries reports whether failed occurrences of the job are retried. Cron
+// jobs do not retry: the next run is the retry.
+func (j *Job) Retries() bool { return j.Kind == JobKindOnce || j.Kind == JobKindQueue }
+
+// Validate checks the job's static fields: everything but the cron
+// expression and time zone, which the schedule package checks, and tier
+// limits, which need the organization.
+func (j *Job) Validate() error {
+	var v Validation
+	ValidateName(&v, "name", j.Name, false)
+	ValidateURL(&v, "url", j.URL)
+	if !isMethod(j.Method) {
+		v.Add("method", "must be one of GET, POST, PUT, PATCH, DELETE, HEAD")
+	}
+	ValidateHeaders(&v, "headers", j.Headers)
+	if !utf8.ValidString(j.Body) {
+		v.Add("body", "must be valid UTF-8 text")
+	} else if strings.ContainsRune(j.Body, 0) {
+		v.Add("body", "contains an invalid character (NUL)")
+	}
+	if j.TimeoutMS < MinTimeoutMS || j.TimeoutMS > MaxTimeoutMS {
+		v.Add("timeout_ms", "must be an integer between 1000 and 30000")
+	}
+	if j.RetryAttempts < 0 || j.RetryAttempts > MaxRetryAttempts {
+		v.Add("retry_attempts", "must be an integer between 0 and 10")
+	}
+	switch j.Kind {
+	case JobKindCron:
+		if j.CatchUp != CatchUpLatest && j.CatchUp != CatchUpSkip {
+			v.Add("catch_up", `must be "latest" or "skip"`)
+		}
+		if j.CatchUpWindow < MinCatchUpWindow || j.CatchUpWindow > MaxCatchUpWindow {
+			v.Add("catch_up_window_seconds", "must be between 60 and 604800 seconds")
+		}
+	case JobKindOnce, JobKindQueue:
+		if j.RunAt == nil {
+			v.Add("run_at", "is required for a one-time job")
+		}
+	default:
+		v.Add("schedule", `kind must be "cron", "interval" or "once"`)
+	}
+	if j.Overlap != OverlapAllow && j.Overlap != OverlapSkip {
+		v.Add("overlap", `must be "allow" or "skip"`)
+	}
+	switch j.NotifyMode {
+	case NotifyProject, NotifyMuted:
+	case NotifyCustom:
+		if len(j.ChannelIDs) > 50 {
+			v.Add("channel_ids", "max 50 channels")
+		}
+	default:
+		v.Add("notify", `must be "project", "muted" or "custom"`)
+	}
+	if len(j.Body) > MaxBodyBytes {
+		return &Error{Code: ETOOLARGE, Message: "body: is too large: max 256 KiB", Fields: []FieldError{{Field: "body", Message: "is too large: max 256 KiB"}}}
+	}
+	return v.Err()
+}
+
+func isMethod(m string) bool {
+	for _, x := range Methods {
+		if m == x {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidateRunAt checks a one-time instant against now.
+func ValidateRunAt(v *Validation, field string, at, now time.Time) {
+	switch {
+	case at.Before(now.Add(-time.Second)):
+		v.Add(field, "is in the past; give a future instant")
+	case at.After(now.Add(MaxRunAhead)):
+		v.Add(field, "is too far ahead: max 1 year")
+	}
+}
+
+// ValidateURL checks a delivery URL: http or https, no credentials, an ASCII
+// host that is a name or a canonical IP literal, an allowed port, and no
+// more than MaxURLLength characters. Whether an IP is a permitted
+// destination is decided again at dial time by the delivery guard.
+func ValidateURL(v *Validation, field, raw string) {
+	if raw == "" {
+		v.Add(field, "is required")
+		return
+	}
+	if len(raw) > MaxURLLength {
+		v.Add(field, "is too long: max 2048 characters")
+		return
+	}
+	if strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		v.Add(field, "is not a valid URL: it contains spaces or control characters (percent-encode them)")
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		v.Add(field, "is not a valid URL")
+		return
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		v.Add(field, "scheme must be http or https")
+		return
+	}
+	if u.User != nil {
+		v.Add(field, "credentials in the URL are not allowed; send them in a header (e.g. Authorization)")
+		return
+	}
+	if u.Opaque != "" {
+		v.Add(field, "is not a valid URL: use the form https://host/path")
+		return
+	}
+	host := u.Hostname()
+	if host == "" {
+		v.Add(field, "is not a valid URL: the host is missing")
+		return
+	}
+	for _, r := range host {
+		if r >= utf8.RuneSelf {
+			v.Add(field, "host must be ASCII; write international names in their punycode (xn--) form")
+			return
+		}
+	}
+	if port := u.Port(); port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || !(n == 80 || n == 443 || (n >= 1024 && n <= 65535)) {
+			v.Add(field, "port must be 80, 443 or between 1024 and 65535")
+			return
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		v.Add(field, "is not a valid URL: empty port")
+		return
+	}
+	if strings.HasPrefix(u.Host, "[") {
+		if ip := net.ParseIP(host); ip == nil || strings.Contains(host, "%") {
+			v.Add(field, "is not a valid URL: bad IPv6 address")
+		}
+		return
+	}
+	if looksNumeric(host) && net.ParseIP(host).To4() == nil {
+		v.Add(field, "host is a non-canonical IP address; write it as four decimal numbers like 192.0.2.10")
+		return
+	}
+	if net.ParseIP(host) == nil && !validHostname(host) {
+		v.Add(field, "host is not a valid domain name")
+	}
+}
+
+// looksNumeric reports whether a host could be read as an IPv4 address by
+// some resolver: only digits, dots and hex notation, ending in a number.
+// Such hosts must be canonical dotted quads.
+func looksNumeric(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if h == "" {
+		return false
+	}
+	labels := strings.Split(h, ".")
+	last := labels[len(labels)-1]
+	if last == "" {
+		return false
+	}
+	if strings.HasPrefix(last, "0x") {
+		return true
+	}
+	for _, r := range last {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func validHostname(h string) bool {
+	h = strings.TrimSuffix(h, ".")
+	if len(h) > 253 || h == "" {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// reservedHeaders are set by Prikke or by the HTTP machinery; users may not
+// set them. Names are lower case.
+var reservedHeaders = map[string]bool{
+	"host": true, "content-length": true, "transfer-encoding": true, "connection": true,
+	"te": true, "upgrade": true, "trailer": true, "keep-alive": true, "proxy-connection": true,
+	"user-agent": true, "webhook-id": true, "webhook-timestamp": true, "webhook-signature": true,
+}
+
+// ReservedHeader reports whether users may not set the header name:
+// hop-by-hop and framing headers, the Standard Webhooks headers, User-Agent
+// and every Prikke-* header.
+func ReservedHeader(name string) bool {
+	l := strings.ToLower(name)
+	return reservedHeaders[l] || strings.HasPrefix(l, "prikke-")
+}
+
+// ValidateHeaders checks user-supplied request headers: RFC 9110 token
+// names, values without CR, LF or NUL, no reserved names, at most MaxHeaders
+// headers and MaxHeaderBytes in total.
+func ValidateHeaders(v *Validation, field string, hs []Header) {
+	if len(hs) > MaxHeaders {
+		v.Add(field, "too many headers: max 50")
+		return
+	}
+	total := 0
+	for i, h := range hs {
+		f := field + "[" + strconv.Itoa(i) + "]"
+		total += len(h.Name) + len(h.Value)
+		switch {
+		case h.Name == "":
+			v.Add(f+".name", "is required")
+		case !isToken(h.Name):
+			v.Add(f+".name", "is not a valid header name: use letters, digits and !#$%%&'*+-.^_`|~ only")
+		case ReservedHeader(h.Name):
+			v.Add(f+".name", "%s is a reserved header that Prikke sets itself", h.Name)
+		}
+		if !validHeaderValue(h.Value) {
+			v.Add(f+".value", "is not a valid header value: it must not contain line breaks or control characters")
+		}
+	}
+	if total > MaxHeaderBytes {
+		v.Add(field, "headers are too large: max 8 KiB in total")
+	}
+}
+
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			continue
+		}
+		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func validHeaderValue(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if (r < 0x20 && r != '\t') || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}

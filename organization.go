@@ -1,0 +1,134 @@
+package prikke
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Organization owns projects, members, API keys and a tier. Every user gets a
+// personal organization at sign-up.
+type Organization struct {
+	ID        ID
+	Name      string
+	Tier      Tier
+	Personal  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Role is a member's role in an organization.
+type Role string
+
+// Roles, from most to least powerful.
+const (
+	RoleOwner  Role = "owner"
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+	RoleViewer Role = "viewer"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	return r == RoleOwner || r == RoleAdmin || r == RoleMember || r == RoleViewer
+}
+
+func (r Role) rank() int {
+	switch r {
+	case RoleOwner:
+		return 4
+	case RoleAdmin:
+		return 3
+	case RoleMember:
+		return 2
+	case RoleViewer:
+		return 1
+	}
+	return 0
+}
+
+// AtLeast reports whether r has at least the rights of min.
+func (r Role) AtLeast(min Role) bool { return r.rank() >= min.rank() && r.rank() > 0 }
+
+// Permission is something a role may do. The table is documented in /docs.
+type Permission string
+
+// Permissions.
+const (
+	PermRead           Permission = "read"            // viewer
+	PermManageJobs     Permission = "manage_jobs"     // member: jobs and executions
+	PermManageProjects Permission = "manage_projects" // admin: projects, channels, status pages
+	PermManageKeys     Permission = "manage_keys"     // admin: API keys
+	PermManageInvites  Permission = "manage_invites"  // admin: invitations
+	PermReadAudit      Permission = "read_audit"      // admin
+	PermManageRoles    Permission = "manage_roles"    // owner
+	PermManageBilling  Permission = "manage_billing"  // owner
+	PermDeleteOrg      Permission = "delete_org"      // owner
+	PermRevealSecret   Permission = "reveal_secret"   // admin: project signing secret
+)
+
+// Can reports whether role r grants p.
+func (r Role) Can(p Permission) bool {
+	switch p {
+	case PermRead:
+		return r.AtLeast(RoleViewer)
+	case PermManageJobs:
+		return r.AtLeast(RoleMember)
+	case PermManageProjects, PermManageKeys, PermManageInvites, PermReadAudit, PermRevealSecret:
+		return r.AtLeast(RoleAdmin)
+	case PermManageRoles, PermManageBilling, PermDeleteOrg:
+		return r.AtLeast(RoleOwner)
+	}
+	return false
+}
+
+// Membership places a user in an organization with a role.
+type Membership struct {
+	OrganizationID ID
+	UserID         ID
+	Role           Role
+	CreatedAt      time.Time
+	// Filled by list queries.
+	UserEmail        string
+	OrganizationName string
+	OrganizationTier Tier
+}
+
+// Invitation asks someone, by email, to join an organization.
+type Invitation struct {
+	ID             ID
+	OrganizationID ID
+	Email          string
+	Role           Role
+	TokenHash      []byte
+	InvitedBy      ID
+	ExpiresAt      time.Time
+	AcceptedAt     *time.Time
+	DeclinedAt     *time.Time
+	CreatedAt      time.Time
+	// Filled by lookups.
+	OrganizationName string
+}
+
+// Pending reports whether the invitation can still be accepted at now.
+func (i *Invitation) Pending(now time.Time) bool {
+	return i.AcceptedAt == nil && i.DeclinedAt == nil && now.Before(i.ExpiresAt)
+}
+
+// ValidateName checks a display name (organization, project, job, channel).
+func ValidateName(v *Validation, field, name string, required bool) {
+	switch {
+	case name == "" && required:
+		v.Add(field, "is required")
+	case !utf8.ValidString(name):
+		v.Add(field, "must be valid UTF-8 text")
+	case utf8.RuneCountInString(name) > 200:
+		v.Add(field, "is too long: max 200 characters")
+	case strings.ContainsFunc(name, isControl):
+		v.Add(field, "contains an invalid character (control characters are not allowed)")
+	case required && strings.TrimSpace(name) == "":
+		v.Add(field, "must not be blank")
+	}
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }

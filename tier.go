@@ -1,0 +1,47 @@
+package prikke
+
+import "time"
+
+// Tier is an organization's plan.
+type Tier string
+
+// Tiers.
+const (
+	TierFree Tier = "free"
+	TierPro  Tier = "pro"
+)
+
+// Valid reports whether t is a known tier.
+func (t Tier) Valid() bool { return t == TierFree || t == TierPro }
+
+// Limits are the limits a tier enforces.
+type Limits struct {
+	MaxJobs         int           // 0 means unlimited
+	MonthlyRequests int64         // outbound delivery attempts per calendar month (UTC)
+	MinInterval     time.Duration // shortest gap between two fire times of a cron job
+	History         time.Duration // how long finished executions are kept
+}
+
+// Limits returns the limits of tier t; unknown tiers get Free's.
+func (t Tier) Limits() Limits {
+	if t == TierPro {
+		return Limits{MaxJobs: 0, MonthlyRequests: 250_000, MinInterval: time.Minute, History: 30 * 24 * time.Hour}
+	}
+	return Limits{MaxJobs: 5, MonthlyRequests: 5_000, MinInterval: time.Hour, History: 7 * 24 * time.Hour}
+}
+
+// Usage is an organization's metered use in one month.
+type Usage struct {
+	OrganizationID ID
+	Month          string // "2026-11"
+	Requests       int64
+	Limit          int64
+}
+
+// Fraction returns Requests/Limit (0 when there is no limit).
+func (u Usage) Fraction() float64 {
+	if u.Limit <= 0 {
+		return 0
+	}
+	return float64(u.Requests) / float64(u.Limit)
+}
