@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -148,4 +149,123 @@ func HealthAfter(o *JobOutcome, health prikke.JobHealth, failures, alertAfter in
 		newHealth = prikke.JobHealthy
 	}
 	return newHealth, newFailures, event
+}
+
+// RescueCompletion settles a lost attempt: failed with a note, and per
+// RescueDecision a new attempt due at now. A lost attempt that is not
+// delivered again counts as a failure for the job's health.
+func RescueCompletion(c *RescueCandidate, now time.Time) *Completion {
+	e := c.Execution
+	comp := &Completion{
+		ExecutionID: e.ID,
+		JobID:       e.JobID,
+		Attempt:     e.Attempt,
+		Status:      prikke.ExecutionStatusFailed,
+		FinishedAt:  now,
+		Error:       RescueNoteFinal,
+		Health:      HealthFailure,
+	}
+	if e.ClaimedAt != nil {
+		comp.StartedAt = *e.ClaimedAt
+	} else {
+		comp.StartedAt = now
+	}
+	if RescueDecision(c) {
+		comp.Retry = RescueAttempt(e, now)
+		comp.Error = RescueNote
+		comp.Health = HealthNone
+	}
+	return comp
+}
+
+// OverlapJobs returns the jobs of claimed executions whose overlap policy
+// is skip: the ones a store must check for runs already in flight.
+func OverlapJobs(claimed []*Claimed) []prikke.ID {
+	var ids []prikke.ID
+	for _, c := range claimed {
+		if c.Job.Overlap == prikke.OverlapSkip {
+			ids = append(ids, c.Job.ID)
+		}
+	}
+	return ids
+}
+
+// SortClaimed orders a claim as it will be served: priority, then most
+// overdue first.
+func SortClaimed(claimed []*Claimed) {
+	slices.SortStableFunc(claimed, func(a, b *Claimed) int {
+		if a.Execution.Priority != b.Execution.Priority {
+			return a.Execution.Priority - b.Execution.Priority
+		}
+		return a.Execution.DueAt.Compare(b.Execution.DueAt)
+	})
+}
+
+// SplitOverlaps separates claimed executions (sorted by SortClaimed) to
+// deliver from those of overlap=skip jobs with a run in flight (busy) or
+// an earlier run in the same batch.
+func SplitOverlaps(claimed []*Claimed, busy map[prikke.ID]bool) (keep []*Claimed, skipped []*prikke.Execution) {
+	for _, c := range claimed {
+		if c.Job.Overlap == prikke.OverlapSkip {
+			if busy[c.Job.ID] {
+				skipped = append(skipped, c.Execution)
+				continue
+			}
+			busy[c.Job.ID] = true
+		}
+		keep = append(keep, c)
+	}
+	return keep, skipped
+}
+
+// OverlapNote and QuotaNote explain executions settled without delivery.
+const (
+	OverlapNote = "not run: the previous run of this job was still in flight (overlap: skip)"
+	QuotaNote   = "not run: the organization's monthly request quota is used up"
+)
+
+// OrgBatch is one organization's share of a claim.
+type OrgBatch struct {
+	OrganizationID prikke.ID
+	Tier           prikke.Tier
+	Claimed        []*Claimed
+}
+
+// ByOrganization groups claimed executions by organization, in order of
+// first appearance (so the batch's priority order holds within each).
+func ByOrganization(claimed []*Claimed) []*OrgBatch {
+	idx := map[prikke.ID]*OrgBatch{}
+	var out []*OrgBatch
+	for _, c := range claimed {
+		b := idx[c.Execution.OrganizationID]
+		if b == nil {
+			b = &OrgBatch{OrganizationID: c.Execution.OrganizationID, Tier: c.Tier}
+			idx[c.Execution.OrganizationID] = b
+			out = append(out, b)
+		}
+		b.Claimed = append(b.Claimed, c)
+	}
+	return out
+}
+
+// Meter decides, after an organization's usage was raised by the n
+// attempts of its batch to total, how many of them (the last ones) exceed
+// the tier's monthly quota and must not be delivered, and whether usage
+// crossed 80% or 100% of the quota.
+func Meter(n, total int64, tier prikke.Tier) (excess int64, crossing *QuotaCrossing) {
+	limit := tier.Limits().MonthlyRequests
+	excess = max(0, min(n, total-limit))
+	after := total - excess
+	before := after - (n - excess)
+	hit := excess > 0
+	for _, pct := range []int64{80, 100} {
+		mark := limit * pct / 100
+		if before < mark && after >= mark {
+			hit = true
+		}
+	}
+	if hit {
+		crossing = &QuotaCrossing{Used: after, Limit: limit}
+	}
+	return excess, crossing
 }

@@ -232,9 +232,6 @@ type EngineStore interface {
 	// ExecutionDeletePending deletes a job's pending executions (not
 	// started), e.g. when it is edited, paused or deleted.
 	ExecutionDeletePending(ctx context.Context, jobID prikke.ID) (int, error)
-	// ExecutionLateness returns lateness samples (start − due) of
-	// executions started in [since, now), for the status page.
-	ExecutionRecent(ctx context.Context, since time.Time, limit int) ([]*prikke.Execution, error)
 }
 
 // NotifyStore keeps channels, flips and the record of sends.

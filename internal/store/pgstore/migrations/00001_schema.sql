@@ -142,7 +142,6 @@ CREATE TABLE executions (
     attempt            integer NOT NULL DEFAULT 1 CHECK (attempt >= 1),
     status             text NOT NULL CHECK (status IN ('pending', 'running', 'success', 'failed', 'timeout', 'missed', 'skipped', 'quota_exceeded')),
     priority           smallint NOT NULL DEFAULT 0,
-    overlap_skip       boolean NOT NULL DEFAULT false,
     rescued            boolean NOT NULL DEFAULT false,
     manual             boolean NOT NULL DEFAULT false,
     missed_count       integer NOT NULL DEFAULT 0,

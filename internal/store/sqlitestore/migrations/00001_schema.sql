@@ -144,7 +144,6 @@ CREATE TABLE executions (
     attempt            INTEGER NOT NULL DEFAULT 1 CHECK (attempt >= 1),
     status             TEXT NOT NULL CHECK (status IN ('pending', 'running', 'success', 'failed', 'timeout', 'missed', 'skipped', 'quota_exceeded')),
     priority           INTEGER NOT NULL DEFAULT 0,
-    overlap_skip       INTEGER NOT NULL DEFAULT 0,
     rescued            INTEGER NOT NULL DEFAULT 0,
     manual             INTEGER NOT NULL DEFAULT 0,
     missed_count       INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,813 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/store"
+)
+
+// nowArg passes t as the "now" of a query, or NULL so that the database
+// clock decides (coalesce($n::timestamptz, now())).
+func nowArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// LeaderAttemptElect implements store.Store.
+func (s *Store) LeaderAttemptElect(ctx context.Context, name, leaderID string, ttl time.Duration) (bool, error) {
+	var got string
+	err := s.pool.QueryRow(ctx, `
+		INSERT INTO leaders (name, leader_id, elected_at, expires_at)
+		VALUES ($1, $2, now(), now() + $3 * interval '1 microsecond')
+		ON CONFLICT (name) DO UPDATE SET leader_id = EXCLUDED.leader_id, elected_at = EXCLUDED.elected_at,
+			expires_at = EXCLUDED.expires_at
+		WHERE leaders.expires_at < now() OR leaders.leader_id = EXCLUDED.leader_id
+		RETURNING leader_id`, name, leaderID, ttl.Microseconds()).Scan(&got)
+	if err == pgx.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("pgstore: elect leader: %w", mapErr(err))
+	}
+	return got == leaderID, nil
+}
+
+// LeaderAttemptReelect implements store.Store.
+func (s *Store) LeaderAttemptReelect(ctx context.Context, name, leaderID string, ttl time.Duration) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE leaders SET expires_at = now() + $3 * interval '1 microsecond'
+		WHERE name = $1 AND leader_id = $2 AND expires_at >= now()`, name, leaderID, ttl.Microseconds())
+	if err != nil {
+		return false, fmt.Errorf("pgstore: reelect leader: %w", mapErr(err))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// LeaderResign implements store.Store.
+func (s *Store) LeaderResign(ctx context.Context, name, leaderID string) error {
+	if _, err := s.pool.Exec(ctx, "DELETE FROM leaders WHERE name = $1 AND leader_id = $2", name, leaderID); err != nil {
+		return fmt.Errorf("pgstore: resign leader: %w", mapErr(err))
+	}
+	return nil
+}
+
+// LeaderGet implements store.Store.
+func (s *Store) LeaderGet(ctx context.Context, name string) (string, time.Time, error) {
+	var id string
+	var exp time.Time
+	err := s.pool.QueryRow(ctx, "SELECT leader_id, expires_at FROM leaders WHERE name = $1 AND expires_at >= now()", name).Scan(&id, &exp)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("pgstore: get leader: %w", mapErr(err))
+	}
+	return id, exp, nil
+}
+
+// JobListDue implements store.Store.
+func (s *Store) JobListDue(ctx context.Context, horizon time.Time, limit int) ([]*store.DueJob, error) {
+	return list(ctx, s, "list due jobs", func(row pgx.Row) (*store.DueJob, error) {
+		var js jobScan
+		var tier prikke.Tier
+		if err := row.Scan(append(js.dest(), &tier)...); err != nil {
+			return nil, err
+		}
+		return &store.DueJob{Job: js.job(), Tier: tier}, nil
+	}, `SELECT `+jobColumns+`, o.tier FROM jobs j JOIN organizations o ON o.id = j.organization_id
+		WHERE j.enabled AND j.next_run_at IS NOT NULL AND j.next_run_at <= $1 AND j.kind <> 'queue'
+		ORDER BY j.next_run_at LIMIT $2`, horizon, limit)
+}
+
+// JobNextRunAt implements store.Store.
+func (s *Store) JobNextRunAt(ctx context.Context) (time.Time, bool, error) {
+	var t *time.Time
+	if err := s.pool.QueryRow(ctx, "SELECT min(next_run_at) FROM jobs WHERE enabled AND next_run_at IS NOT NULL").Scan(&t); err != nil {
+		return time.Time{}, false, fmt.Errorf("pgstore: next run: %w", mapErr(err))
+	}
+	if t == nil {
+		return time.Time{}, false, nil
+	}
+	return t.UTC(), true, nil
+}
+
+// executionRows holds new executions as column arrays for one unnest insert.
+type executionRows struct {
+	id, job, project, org                  []prikke.ID
+	scheduled, due                         []time.Time
+	attempt, priority, missed              []int
+	status, errText                        []string
+	rescued, manual                        []bool
+	finished                               []*time.Time
+	created                                []time.Time
+	earliest                               time.Time
+}
+
+func (r *executionRows) add(e *prikke.Execution) {
+	r.id = append(r.id, e.ID)
+	r.job = append(r.job, e.JobID)
+	r.project = append(r.project, e.ProjectID)
+	r.org = append(r.org, e.OrganizationID)
+	r.scheduled = append(r.scheduled, e.ScheduledFor)
+	r.due = append(r.due, e.DueAt)
+	r.attempt = append(r.attempt, e.Attempt)
+	r.priority = append(r.priority, e.Priority)
+	r.missed = append(r.missed, e.MissedCount)
+	r.status = append(r.status, string(e.Status))
+	r.errText = append(r.errText, e.Error)
+	r.rescued = append(r.rescued, e.Rescued)
+	r.manual = append(r.manual, e.Manual)
+	r.finished = append(r.finished, e.FinishedAt)
+	r.created = append(r.created, e.CreatedAt)
+	if e.Status == prikke.ExecutionStatusPending && (r.earliest.IsZero() || e.DueAt.Before(r.earliest)) {
+		r.earliest = e.DueAt
+	}
+}
+
+// insert writes the rows, skipping occurrence attempts that exist, and
+// returns how many were inserted.
+func (r *executionRows) insert(ctx context.Context, tx pgx.Tx) (int, error) {
+	if len(r.id) == 0 {
+		return 0, nil
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for, due_at,
+			attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at)
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[],
+			$7::int[], $8::smallint[], $9::int[], $10::text[], $11::text[], $12::bool[], $13::bool[], $14::timestamptz[], $15::timestamptz[])
+		ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING`,
+		r.id, r.job, r.project, r.org, r.scheduled, r.due, r.attempt, r.priority, r.missed, r.status, r.errText,
+		r.rescued, r.manual, r.finished, r.created)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// notifyWork wakes workers on every node when tx commits.
+func (s *Store) notifyWork(ctx context.Context, tx pgx.Tx, earliest time.Time) error {
+	if earliest.IsZero() {
+		return nil
+	}
+	return s.notifyTx(ctx, tx, store.TopicWork, earliest.UTC().Format(time.RFC3339Nano))
+}
+
+// OccurrencesWrite implements store.Store.
+func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrite) (int, error) {
+	if len(ws) == 0 {
+		return 0, nil
+	}
+	// Lock jobs in ID order, like the completer, so the two never deadlock.
+	ws = slices.Clone(ws)
+	slices.SortFunc(ws, func(a, b *store.OccurrenceWrite) int { return strings.Compare(a.JobID.String(), b.JobID.String()) })
+	ids := make([]prikke.ID, len(ws))
+	prev := make([]time.Time, len(ws))
+	next := make([]*time.Time, len(ws))
+	for i, w := range ws {
+		ids[i], prev[i], next[i] = w.JobID, w.PrevNextRunAt, w.NextRunAt
+	}
+	inserted := 0
+	err := s.inTx(ctx, "write occurrences", func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE jobs j SET next_run_at = u.next
+			FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(id, prev, next)
+			WHERE j.id = u.id AND j.next_run_at = u.prev AND j.enabled
+			RETURNING j.id, u.prev`, ids, prev, next)
+		if err != nil {
+			return err
+		}
+		type key struct {
+			id   prikke.ID
+			prev time.Time
+		}
+		ok := map[key]bool{}
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.id, &k.prev); err != nil {
+				rows.Close()
+				return err
+			}
+			ok[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var er executionRows
+		for _, w := range ws {
+			if ok[key{w.JobID, w.PrevNextRunAt.UTC()}] {
+				for _, e := range w.Executions {
+					er.add(e)
+				}
+			}
+		}
+		if inserted, err = er.insert(ctx, tx); err != nil {
+			return err
+		}
+		return s.notifyWork(ctx, tx, er.earliest)
+	})
+	return inserted, err
+}
+
+// ExecutionInsert implements store.Store.
+func (s *Store) ExecutionInsert(ctx context.Context, e *prikke.Execution) error {
+	return s.inTx(ctx, "insert execution", func(tx pgx.Tx) error {
+		var er executionRows
+		er.add(e)
+		n, err := er.insert(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return prikke.Errorf(prikke.ECONFLICT, "This occurrence already has that attempt.")
+		}
+		return s.notifyWork(ctx, tx, er.earliest)
+	})
+}
+
+// QueueEnqueue implements store.Store.
+func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execution) (*prikke.Job, bool, error) {
+	var existing *prikke.Job
+	err := s.inTx(ctx, "enqueue", func(tx pgx.Tx) error {
+		if j.IdempotencyKey != "" {
+			// Serialise enqueues of one key so the loser sees the winner's job.
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey("idem/"+j.ProjectID.String()+"/"+j.IdempotencyKey)); err != nil {
+				return err
+			}
+			prev, err := scanJob(tx.QueryRow(ctx, "SELECT "+jobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2",
+				j.ProjectID, j.IdempotencyKey))
+			if err == nil {
+				existing = prev
+				return nil
+			}
+			if err != pgx.ErrNoRows {
+				return err
+			}
+		}
+		if err := insertJob(ctx, tx, j); err != nil {
+			return err
+		}
+		var er executionRows
+		er.add(e)
+		if _, err := er.insert(ctx, tx); err != nil {
+			return err
+		}
+		return s.notifyWork(ctx, tx, er.earliest)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if existing != nil {
+		return existing, false, nil
+	}
+	return j, true, nil
+}
+
+// ExecutionClaim implements store.Store.
+func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*store.ClaimResult, error) {
+	res := &store.ClaimResult{}
+	excl := p.ExcludeOrganizations
+	if excl == nil {
+		excl = []prikke.ID{}
+	}
+	err := s.inTx(ctx, "claim executions", func(tx pgx.Tx) error {
+		res.Claimed = res.Claimed[:0]
+		for prio := 0; prio < prikke.Priorities && len(res.Claimed) < p.Limit; prio++ {
+			rows, err := tx.Query(ctx, `
+				WITH c AS (
+					SELECT id FROM executions
+					WHERE status = 'pending' AND priority = $1 AND due_at <= coalesce($2::timestamptz, now())
+						AND organization_id <> ALL($3::uuid[])
+					ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED
+				)
+				UPDATE executions e SET status = 'running', claimed_by = $5,
+					claimed_at = coalesce($2::timestamptz, now()),
+					lease_expires_at = coalesce($2::timestamptz, now()) + (j.timeout_ms * interval '1 millisecond') + $6 * interval '1 microsecond'
+				FROM c, jobs j, projects pr, organizations o
+				WHERE e.id = c.id AND j.id = e.job_id AND pr.id = j.project_id AND o.id = j.organization_id
+				RETURNING `+executionColumns+`, `+jobColumns+`, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier`,
+				prio, nowArg(p.Now), excl, p.Limit-len(res.Claimed), p.Node, p.LeaseGrace.Microseconds())
+			if err != nil {
+				return err
+			}
+			claimed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Claimed, error) {
+				var c store.Claimed
+				var e prikke.Execution
+				var js jobScan
+				var secret, prev []byte
+				var prevUntil *time.Time
+				dest := append(executionDest(&e), js.dest()...)
+				dest = append(dest, &secret, &prev, &prevUntil, &c.Tier)
+				if err := row.Scan(dest...); err != nil {
+					return nil, err
+				}
+				c.Execution, c.Job = &e, js.job()
+				cur, err := s.open(secret)
+				if err != nil {
+					return nil, err
+				}
+				c.Secrets = []string{cur}
+				if prevUntil != nil && e.ClaimedAt != nil && e.ClaimedAt.Before(*prevUntil) {
+					old, err := s.open(prev)
+					if err != nil {
+						return nil, err
+					}
+					if old != "" {
+						c.Secrets = append(c.Secrets, old)
+					}
+				}
+				return &c, nil
+			})
+			if err != nil {
+				return err
+			}
+			res.Claimed = append(res.Claimed, claimed...)
+		}
+		if len(res.Claimed) == 0 {
+			return nil
+		}
+		store.SortClaimed(res.Claimed)
+		settled, err := s.settleOverlaps(ctx, tx, res)
+		if err != nil {
+			return err
+		}
+		quota, err := s.meterUsage(ctx, tx, res)
+		if err != nil {
+			return err
+		}
+		settled = append(settled, quota...)
+		res.Settled = len(settled)
+		return s.notifyExecutions(ctx, tx, settled)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// settleOverlaps marks claimed executions of overlap=skip jobs as skipped
+// when another run of the job is in flight (or earlier in this batch), and
+// removes them from res.Claimed.
+func (s *Store) settleOverlaps(ctx context.Context, tx pgx.Tx, res *store.ClaimResult) ([]*prikke.Execution, error) {
+	jobs := store.OverlapJobs(res.Claimed)
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	claimedIDs := make([]prikke.ID, len(res.Claimed))
+	for i, c := range res.Claimed {
+		claimedIDs[i] = c.Execution.ID
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT job_id FROM executions
+		WHERE status = 'running' AND job_id = ANY($1) AND id <> ALL($2)`, jobs, claimedIDs)
+	if err != nil {
+		return nil, err
+	}
+	busyList, err := pgx.CollectRows(rows, pgx.RowTo[prikke.ID])
+	if err != nil {
+		return nil, err
+	}
+	busy := make(map[prikke.ID]bool, len(busyList))
+	for _, id := range busyList {
+		busy[id] = true
+	}
+	var skipped []*prikke.Execution
+	res.Claimed, skipped = store.SplitOverlaps(res.Claimed, busy)
+	if len(skipped) == 0 {
+		return nil, nil
+	}
+	return skipped, settle(ctx, tx, skipped, prikke.ExecutionStatusSkipped, store.OverlapNote)
+}
+
+// settle finishes claimed executions without delivering them.
+func settle(ctx context.Context, tx pgx.Tx, es []*prikke.Execution, status prikke.ExecutionStatus, why string) error {
+	ids := make([]prikke.ID, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+		e.Status, e.Error = status, why
+	}
+	_, err := tx.Exec(ctx, `UPDATE executions SET status = $2, error = $3, finished_at = claimed_at, lease_expires_at = NULL
+		WHERE id = ANY($1)`, ids, status, why)
+	return err
+}
+
+// meterUsage counts one request per claimed attempt against each
+// organization's month, settles the attempts over quota as quota_exceeded
+// (the lowest-priority ones of the batch), and reports threshold crossings.
+func (s *Store) meterUsage(ctx context.Context, tx pgx.Tx, res *store.ClaimResult) ([]*prikke.Execution, error) {
+	month := prikke.Month(*res.Claimed[0].Execution.ClaimedAt)
+	over := map[prikke.ID]bool{}
+	var settled []*prikke.Execution
+	for _, b := range store.ByOrganization(res.Claimed) {
+		n := int64(len(b.Claimed))
+		var total int64
+		if err := tx.QueryRow(ctx, `INSERT INTO usage (organization_id, month, requests) VALUES ($1, $2, $3)
+			ON CONFLICT (organization_id, month) DO UPDATE SET requests = usage.requests + EXCLUDED.requests
+			RETURNING requests`, b.OrganizationID, month, n).Scan(&total); err != nil {
+			return nil, err
+		}
+		excess, crossing := store.Meter(n, total, b.Tier)
+		if excess > 0 {
+			for _, c := range b.Claimed[n-excess:] {
+				over[c.Execution.ID] = true
+				settled = append(settled, c.Execution)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE usage SET requests = requests - $3 WHERE organization_id = $1 AND month = $2`,
+				b.OrganizationID, month, excess); err != nil {
+				return nil, err
+			}
+		}
+		if crossing != nil {
+			crossing.OrganizationID, crossing.Month = b.OrganizationID, month
+			res.QuotaCrossings = append(res.QuotaCrossings, *crossing)
+		}
+	}
+	if len(settled) == 0 {
+		return nil, nil
+	}
+	res.Claimed = slices.DeleteFunc(res.Claimed, func(c *store.Claimed) bool { return over[c.Execution.ID] })
+	return settled, settle(ctx, tx, settled, prikke.ExecutionStatusQuotaExceeded, store.QuotaNote)
+}
+
+// notifyExecutions tells dashboards which executions changed.
+func (s *Store) notifyExecutions(ctx context.Context, tx pgx.Tx, es []*prikke.Execution) error {
+	if len(es) == 0 {
+		return nil
+	}
+	// NOTIFY payloads are limited to 8000 bytes; 100 lines of 74 fit.
+	for chunk := range slices.Chunk(es, 100) {
+		var b strings.Builder
+		for _, e := range chunk {
+			b.WriteString(e.JobID.String())
+			b.WriteByte(' ')
+			b.WriteString(e.ID.String())
+			b.WriteByte('\n')
+		}
+		if err := s.notifyTx(ctx, tx, store.TopicExecutions, b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExecutionComplete implements store.Store.
+func (s *Store) ExecutionComplete(ctx context.Context, node string, cs []*store.Completion) ([]prikke.ID, error) {
+	var applied []prikke.ID
+	err := s.inTx(ctx, "complete executions", func(tx pgx.Tx) error {
+		var err error
+		applied, err = s.completeTx(ctx, tx, node, cs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return applied, nil
+}
+
+// completeTx records completions fenced on node, then their effects.
+func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*store.Completion) ([]prikke.ID, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	n := len(cs)
+	ids := make([]prikke.ID, n)
+	attempts := make([]int, n)
+	statuses := make([]string, n)
+	started := make([]time.Time, n)
+	finished := make([]time.Time, n)
+	durations := make([]int, n)
+	methods := make([]string, n)
+	urls := make([]string, n)
+	reqHeaders := make([]string, n)
+	respStatus := make([]int, n)
+	respHeaders := make([]string, n)
+	bodies := make([][]byte, n)
+	truncated := make([]bool, n)
+	errs := make([]string, n)
+	for i, c := range cs {
+		ids[i], attempts[i], statuses[i] = c.ExecutionID, c.Attempt, string(c.Status)
+		started[i], finished[i], durations[i] = c.StartedAt, c.FinishedAt, c.DurationMS
+		methods[i], urls[i] = c.RequestMethod, c.RequestURL
+		reqHeaders[i], respHeaders[i] = headersJSON(c.RequestHeaders), headersJSON(c.ResponseHeaders)
+		respStatus[i], bodies[i], truncated[i], errs[i] = c.ResponseStatus, c.ResponseBody, c.ResponseTruncated, c.Error
+	}
+	rows, err := tx.Query(ctx, `UPDATE executions e SET status = u.status, started_at = u.started, finished_at = u.finished,
+			duration_ms = u.duration, request_method = u.method, request_url = u.url, request_headers = u.req_headers::jsonb,
+			response_status = u.resp_status, response_headers = u.resp_headers::jsonb, response_body = u.body,
+			response_truncated = u.truncated, error = u.err, lease_expires_at = NULL
+		FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::text[],
+			$8::text[], $9::text[], $10::int[], $11::text[], $12::bytea[], $13::bool[], $14::text[])
+			AS u(id, attempt, status, started, finished, duration, method, url, req_headers, resp_status, resp_headers,
+				body, truncated, err)
+		WHERE e.id = u.id AND e.attempt = u.attempt AND e.status = 'running' AND e.claimed_by = $15
+		RETURNING e.id`,
+		ids, attempts, statuses, started, finished, durations, methods, urls, reqHeaders, respStatus, respHeaders,
+		bodies, truncated, errs, node)
+	if err != nil {
+		return nil, err
+	}
+	appliedIDs, err := pgx.CollectRows(rows, pgx.RowTo[prikke.ID])
+	if err != nil {
+		return nil, err
+	}
+	if len(appliedIDs) == 0 {
+		return nil, nil
+	}
+	ok := make(map[prikke.ID]bool, len(appliedIDs))
+	for _, id := range appliedIDs {
+		ok[id] = true
+	}
+	var done []*store.Completion
+	var er executionRows
+	var changed []*prikke.Execution
+	for _, c := range cs {
+		if !ok[c.ExecutionID] {
+			continue
+		}
+		done = append(done, c)
+		changed = append(changed, &prikke.Execution{ID: c.ExecutionID, JobID: c.JobID})
+		if c.Retry != nil && !c.Gone {
+			er.add(c.Retry)
+		}
+	}
+	if _, err := er.insert(ctx, tx); err != nil {
+		return nil, err
+	}
+	if err := s.applyOutcomes(ctx, tx, store.Outcomes(done)); err != nil {
+		return nil, err
+	}
+	if err := s.notifyWork(ctx, tx, er.earliest); err != nil {
+		return nil, err
+	}
+	return appliedIDs, s.notifyExecutions(ctx, tx, changed)
+}
+
+func headersJSON(hs []prikke.Header) string {
+	if hs == nil {
+		return "null"
+	}
+	b, _ := json.Marshal(hs)
+	return string(b)
+}
+
+// applyOutcomes updates each job's last run and health, disables jobs that
+// answered 410 Gone, and writes flips for notifications.
+func (s *Store) applyOutcomes(ctx context.Context, tx pgx.Tx, outs []*store.JobOutcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	jobIDs := make([]prikke.ID, len(outs))
+	for i, o := range outs {
+		jobIDs[i] = o.JobID
+	}
+	type state struct {
+		health     prikke.JobHealth
+		failures   int
+		alertAfter int
+		projectID  prikke.ID
+	}
+	states := map[prikke.ID]*state{}
+	rows, err := tx.Query(ctx, `SELECT j.id, j.health, j.consecutive_failures, p.alert_after, j.project_id
+		FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = ANY($1) ORDER BY j.id FOR UPDATE OF j`, jobIDs)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id prikke.ID
+		var st state
+		if err := rows.Scan(&id, &st.health, &st.failures, &st.alertAfter, &st.projectID); err != nil {
+			rows.Close()
+			return err
+		}
+		states[id] = &st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var (
+		uIDs                 []prikke.ID
+		uHealth, uLastStatus []string
+		uFailures            []int
+		uLastRun             []time.Time
+		uGone                []bool
+		fIDs, fJobs, fProj   []prikke.ID
+		fExec                []*prikke.ID
+		fEvents              []string
+		fAt                  []time.Time
+	)
+	for _, o := range outs {
+		st := states[o.JobID]
+		if st == nil {
+			continue // the job was deleted meanwhile
+		}
+		health, failures, event := store.HealthAfter(o, st.health, st.failures, st.alertAfter)
+		uIDs = append(uIDs, o.JobID)
+		uHealth = append(uHealth, string(health))
+		uFailures = append(uFailures, failures)
+		uLastRun = append(uLastRun, o.LastRunAt)
+		uLastStatus = append(uLastStatus, string(o.LastStatus))
+		uGone = append(uGone, o.Gone)
+		var exec *prikke.ID
+		if o.LastExecutionID != prikke.NilID {
+			id := o.LastExecutionID
+			exec = &id
+		}
+		addFlip := func(ev prikke.NotificationEvent) {
+			fIDs = append(fIDs, prikke.NewID())
+			fJobs = append(fJobs, o.JobID)
+			fProj = append(fProj, st.projectID)
+			fExec = append(fExec, exec)
+			fEvents = append(fEvents, string(ev))
+			fAt = append(fAt, o.LastRunAt)
+		}
+		if event != "" {
+			addFlip(event)
+		}
+		if o.Gone {
+			addFlip(prikke.EventJobDisabled)
+		}
+	}
+	if len(uIDs) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE jobs j SET health = u.health, consecutive_failures = u.failures,
+				last_run_at = u.last_run, last_status = u.last_status,
+				enabled = CASE WHEN u.gone THEN false ELSE j.enabled END,
+				next_run_at = CASE WHEN u.gone THEN NULL ELSE j.next_run_at END,
+				disabled_reason = CASE WHEN u.gone THEN 'The endpoint answered 410 Gone, so Prikke disabled this job. Resume it when the endpoint is back.' ELSE j.disabled_reason END
+			FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::bool[])
+				AS u(id, health, failures, last_run, last_status, gone)
+			WHERE j.id = u.id`, uIDs, uHealth, uFailures, uLastRun, uLastStatus, uGone); err != nil {
+			return err
+		}
+		if slices.Contains(uGone, true) {
+			if _, err := tx.Exec(ctx, `DELETE FROM executions e USING unnest($1::uuid[], $2::bool[]) AS u(id, gone)
+				WHERE e.job_id = u.id AND u.gone AND e.status = 'pending'`, uIDs, uGone); err != nil {
+				return err
+			}
+		}
+	}
+	if len(fIDs) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO flips (id, job_id, project_id, execution_id, event, created_at)
+			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])`,
+			fIDs, fJobs, fProj, fExec, fEvents, fAt); err != nil {
+			return err
+		}
+		if err := s.notifyTx(ctx, tx, store.TopicFlips, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExecutionRelease implements store.Store.
+func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.ID) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	released := 0
+	err := s.inTx(ctx, "release executions", func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `WITH r AS (
+				SELECT id, claimed_at FROM executions WHERE id = ANY($1) AND status = 'running' AND claimed_by = $2 FOR UPDATE
+			)
+			UPDATE executions e SET status = 'pending', claimed_by = '', claimed_at = NULL, lease_expires_at = NULL
+			FROM r WHERE e.id = r.id
+			RETURNING e.organization_id, e.due_at, r.claimed_at`, ids, node)
+		if err != nil {
+			return err
+		}
+		type key struct {
+			org   prikke.ID
+			month string
+		}
+		perOrg := map[key]int64{}
+		var earliest time.Time
+		for rows.Next() {
+			var org prikke.ID
+			var due, claimed time.Time
+			if err := rows.Scan(&org, &due, &claimed); err != nil {
+				rows.Close()
+				return err
+			}
+			perOrg[key{org, prikke.Month(claimed)}]++
+			released++
+			if earliest.IsZero() || due.Before(earliest) {
+				earliest = due
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// The requests never left: give the usage back.
+		for k, n := range perOrg {
+			if _, err := tx.Exec(ctx, `UPDATE usage SET requests = greatest(requests - $3, 0)
+				WHERE organization_id = $1 AND month = $2`, k.org, k.month, n); err != nil {
+				return err
+			}
+		}
+		return s.notifyWork(ctx, tx, earliest)
+	})
+	return released, err
+}
+
+// ExecutionRescue implements store.Store.
+func (s *Store) ExecutionRescue(ctx context.Context, now time.Time, limit int) (int, error) {
+	rescued := 0
+	err := s.inTx(ctx, "rescue executions", func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
+				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
+					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now())
+			FROM executions e JOIN jobs j ON j.id = e.job_id
+			WHERE e.status = 'running' AND e.lease_expires_at < coalesce($1::timestamptz, now())
+			ORDER BY e.lease_expires_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED`, nowArg(now), limit)
+		if err != nil {
+			return err
+		}
+		var dbNow time.Time
+		var cands []*store.RescueCandidate
+		for rows.Next() {
+			var e prikke.Execution
+			c := &store.RescueCandidate{Execution: &e}
+			if err := rows.Scan(append(executionDest(&e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow)...); err != nil {
+				rows.Close()
+				return err
+			}
+			cands = append(cands, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		byNode := map[string][]*store.Completion{}
+		for _, c := range cands {
+			byNode[c.Execution.ClaimedBy] = append(byNode[c.Execution.ClaimedBy], store.RescueCompletion(c, dbNow))
+		}
+		for node, cs := range byNode {
+			applied, err := s.completeTx(ctx, tx, node, cs)
+			if err != nil {
+				return err
+			}
+			rescued += len(applied)
+		}
+		return nil
+	})
+	return rescued, err
+}
+
+// ExecutionNextDue implements store.Store.
+func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
+	var t *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT min(due_at) FROM (
+		(SELECT due_at FROM executions WHERE status = 'pending' AND priority = 0 ORDER BY due_at LIMIT 1)
+		UNION ALL (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 1 ORDER BY due_at LIMIT 1)
+		UNION ALL (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 2 ORDER BY due_at LIMIT 1)
+		UNION ALL (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 3 ORDER BY due_at LIMIT 1)
+	) d`).Scan(&t)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("pgstore: next due: %w", mapErr(err))
+	}
+	if t == nil {
+		return time.Time{}, false, nil
+	}
+	return t.UTC(), true, nil
+}
+
+// ExecutionQueueDepth implements store.Store.
+func (s *Store) ExecutionQueueDepth(ctx context.Context, now time.Time) (int, int, error) {
+	var due, running int
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM executions WHERE status = 'pending' AND due_at <= coalesce($1::timestamptz, now())),
+		(SELECT count(*) FROM executions WHERE status = 'running')`, nowArg(now)).Scan(&due, &running)
+	if err != nil {
+		return 0, 0, fmt.Errorf("pgstore: queue depth: %w", mapErr(err))
+	}
+	return due, running, nil
+}
+
+// ExecutionPrune implements store.Store.
+func (s *Store) ExecutionPrune(ctx context.Context, now time.Time, limit int) (int, error) {
+	now = now.UTC()
+	freeCutoff := now.Add(-prikke.TierFree.Limits().History)
+	proCutoff := now.Add(-prikke.TierPro.Limits().History)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM executions WHERE id IN (
+		SELECT e.id FROM executions e JOIN organizations o ON o.id = e.organization_id
+		WHERE e.status NOT IN ('pending', 'running')
+			AND e.finished_at < CASE o.tier WHEN 'pro' THEN $2::timestamptz ELSE $1::timestamptz END
+		LIMIT $3)`, freeCutoff, proCutoff, limit)
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: prune executions: %w", mapErr(err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// ExecutionDeletePending implements store.Store.
+func (s *Store) ExecutionDeletePending(ctx context.Context, jobID prikke.ID) (int, error) {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM executions WHERE job_id = $1 AND status = 'pending'", jobID)
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: delete pending executions: %w", mapErr(err))
+	}
+	return int(tag.RowsAffected()), nil
+}

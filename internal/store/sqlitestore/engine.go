@@ -1,0 +1,758 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/store"
+)
+
+// LeaderAttemptElect implements store.Store. One process owns an SQLite
+// file, so it wins; the lease row keeps the code path the same as on
+// PostgreSQL.
+func (s *Store) LeaderAttemptElect(ctx context.Context, name, leaderID string, ttl time.Duration) (bool, error) {
+	now := s.now()
+	var got string
+	err := s.db.QueryRowContext(ctx, `
+		INSERT INTO leaders (name, leader_id, elected_at, expires_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (name) DO UPDATE SET leader_id = excluded.leader_id, elected_at = excluded.elected_at,
+			expires_at = excluded.expires_at
+		WHERE leaders.expires_at < $3 OR leaders.leader_id = excluded.leader_id
+		RETURNING leader_id`, name, leaderID, ts(now), ts(now.Add(ttl))).Scan(&got)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlitestore: elect leader: %w", mapErr(err))
+	}
+	return got == leaderID, nil
+}
+
+// LeaderAttemptReelect implements store.Store.
+func (s *Store) LeaderAttemptReelect(ctx context.Context, name, leaderID string, ttl time.Duration) (bool, error) {
+	now := s.now()
+	res, err := s.db.ExecContext(ctx, `UPDATE leaders SET expires_at = $4
+		WHERE name = $1 AND leader_id = $2 AND expires_at >= $3`, name, leaderID, ts(now), ts(now.Add(ttl)))
+	if err != nil {
+		return false, fmt.Errorf("sqlitestore: reelect leader: %w", mapErr(err))
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// LeaderResign implements store.Store.
+func (s *Store) LeaderResign(ctx context.Context, name, leaderID string) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM leaders WHERE name = $1 AND leader_id = $2", name, leaderID); err != nil {
+		return fmt.Errorf("sqlitestore: resign leader: %w", mapErr(err))
+	}
+	return nil
+}
+
+// LeaderGet implements store.Store.
+func (s *Store) LeaderGet(ctx context.Context, name string) (string, time.Time, error) {
+	var id string
+	var exp time.Time
+	err := s.rdb.QueryRowContext(ctx, "SELECT leader_id, expires_at FROM leaders WHERE name = $1 AND expires_at >= $2",
+		name, ts(s.now())).Scan(&id, timeScan{&exp})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sqlitestore: get leader: %w", mapErr(err))
+	}
+	return id, exp, nil
+}
+
+// JobListDue implements store.Store.
+func (s *Store) JobListDue(ctx context.Context, horizon time.Time, limit int) ([]*store.DueJob, error) {
+	return list(ctx, s, "list due jobs", func(row scanner) (*store.DueJob, error) {
+		var js jobScan
+		var tier prikke.Tier
+		if err := row.Scan(append(js.dest(), &tier)...); err != nil {
+			return nil, err
+		}
+		return &store.DueJob{Job: js.job(), Tier: tier}, nil
+	}, `SELECT `+jobColumns+`, o.tier FROM jobs j JOIN organizations o ON o.id = j.organization_id
+		WHERE j.enabled = 1 AND j.next_run_at IS NOT NULL AND j.next_run_at <= $1 AND j.kind <> 'queue'
+		ORDER BY j.next_run_at LIMIT $2`, ts(horizon), limit)
+}
+
+// JobNextRunAt implements store.Store.
+func (s *Store) JobNextRunAt(ctx context.Context) (time.Time, bool, error) {
+	var t *time.Time
+	if err := s.rdb.QueryRowContext(ctx, "SELECT min(next_run_at) FROM jobs WHERE enabled = 1 AND next_run_at IS NOT NULL").
+		Scan(timePtrScan{&t}); err != nil {
+		return time.Time{}, false, fmt.Errorf("sqlitestore: next run: %w", mapErr(err))
+	}
+	if t == nil {
+		return time.Time{}, false, nil
+	}
+	return *t, true, nil
+}
+
+// insertExecutions writes new executions, skipping occurrence attempts
+// that exist, and returns how many were inserted and the earliest due
+// instant of the pending ones.
+func insertExecutions(ctx context.Context, tx *sql.Tx, es []*prikke.Execution) (int, time.Time, error) {
+	if len(es) == 0 {
+		return 0, time.Time{}, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for,
+			due_at, attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING`)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	defer stmt.Close()
+	inserted := 0
+	var earliest time.Time
+	for _, e := range es {
+		res, err := stmt.ExecContext(ctx, e.ID, e.JobID, e.ProjectID, e.OrganizationID, ts(e.ScheduledFor), ts(e.DueAt),
+			e.Attempt, e.Priority, e.MissedCount, e.Status, e.Error, e.Rescued, e.Manual, tsp(e.FinishedAt), ts(e.CreatedAt))
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			inserted++
+			if e.Status == prikke.ExecutionStatusPending && (earliest.IsZero() || e.DueAt.Before(earliest)) {
+				earliest = e.DueAt
+			}
+		}
+	}
+	return inserted, earliest, nil
+}
+
+// publishWork wakes this process's workers.
+func (s *Store) publishWork(earliest time.Time) {
+	if !earliest.IsZero() {
+		s.broker.Publish(store.Event{Topic: store.TopicWork, Payload: earliest.UTC().Format(time.RFC3339Nano)})
+	}
+}
+
+// OccurrencesWrite implements store.Store.
+func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrite) (int, error) {
+	if len(ws) == 0 {
+		return 0, nil
+	}
+	inserted := 0
+	var earliest time.Time
+	err := s.inTx(ctx, "write occurrences", func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE jobs SET next_run_at = $3 WHERE id = $1 AND next_run_at = $2 AND enabled = 1`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		var es []*prikke.Execution
+		for _, w := range ws {
+			res, err := stmt.ExecContext(ctx, w.JobID, ts(w.PrevNextRunAt), tsp(w.NextRunAt))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				es = append(es, w.Executions...)
+			}
+		}
+		inserted, earliest, err = insertExecutions(ctx, tx, es)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.publishWork(earliest)
+	return inserted, nil
+}
+
+// ExecutionInsert implements store.Store.
+func (s *Store) ExecutionInsert(ctx context.Context, e *prikke.Execution) error {
+	var earliest time.Time
+	err := s.inTx(ctx, "insert execution", func(tx *sql.Tx) error {
+		n, first, err := insertExecutions(ctx, tx, []*prikke.Execution{e})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return prikke.Errorf(prikke.ECONFLICT, "This occurrence already has that attempt.")
+		}
+		earliest = first
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.publishWork(earliest)
+	return nil
+}
+
+// QueueEnqueue implements store.Store.
+func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execution) (*prikke.Job, bool, error) {
+	var existing *prikke.Job
+	var earliest time.Time
+	err := s.inTx(ctx, "enqueue", func(tx *sql.Tx) error {
+		if j.IdempotencyKey != "" {
+			prev, err := scanJob(tx.QueryRowContext(ctx, "SELECT "+jobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2",
+				j.ProjectID, j.IdempotencyKey))
+			if err == nil {
+				existing = prev
+				return nil
+			}
+			if err != sql.ErrNoRows {
+				return err
+			}
+		}
+		if err := insertJob(ctx, tx, j); err != nil {
+			return err
+		}
+		_, first, err := insertExecutions(ctx, tx, []*prikke.Execution{e})
+		earliest = first
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if existing != nil {
+		return existing, false, nil
+	}
+	s.publishWork(earliest)
+	return j, true, nil
+}
+
+// returningExecution is executionColumns for a RETURNING clause, which in
+// SQLite may not name a table alias.
+var returningExecution = strings.ReplaceAll(executionColumns, "e.", "")
+
+// inList returns "$k, $k+1, …" placeholders for ids appended to args.
+func inList[T any](args *[]any, vs []T) string {
+	ph := make([]string, len(vs))
+	for i, v := range vs {
+		*args = append(*args, v)
+		ph[i] = fmt.Sprintf("$%d", len(*args))
+	}
+	return strings.Join(ph, ", ")
+}
+
+// ExecutionClaim implements store.Store. The single writer connection makes
+// the claim exclusive without row locks.
+func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*store.ClaimResult, error) {
+	res := &store.ClaimResult{}
+	now := s.nowOr(p.Now)
+	var settled []*prikke.Execution
+	err := s.inTx(ctx, "claim executions", func(tx *sql.Tx) error {
+		res.Claimed, settled = res.Claimed[:0], nil
+		var claimed []*prikke.Execution
+		for prio := 0; prio < prikke.Priorities && len(claimed) < p.Limit; prio++ {
+			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, p.Limit - len(claimed)}
+			excl := ""
+			if len(p.ExcludeOrganizations) > 0 {
+				excl = " AND organization_id NOT IN (" + inList(&args, p.ExcludeOrganizations) + ")"
+			}
+			rows, err := tx.QueryContext(ctx, `UPDATE executions SET status = 'running', claimed_by = $1, claimed_at = $2,
+					lease_expires_at = $2 + (SELECT timeout_ms FROM jobs WHERE jobs.id = executions.job_id) * 1000 + $3
+				WHERE id IN (
+					SELECT id FROM executions WHERE status = 'pending' AND priority = $4 AND due_at <= $2`+excl+`
+					ORDER BY due_at LIMIT $5)
+				RETURNING `+returningExecution, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				e, err := scanExecution(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				claimed = append(claimed, e)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		if len(claimed) == 0 {
+			return nil
+		}
+		if err := s.attachJobs(ctx, tx, claimed, res); err != nil {
+			return err
+		}
+		store.SortClaimed(res.Claimed)
+		skipped, err := s.settleOverlaps(ctx, tx, res)
+		if err != nil {
+			return err
+		}
+		quota, err := s.meterUsage(ctx, tx, res, now)
+		if err != nil {
+			return err
+		}
+		settled = append(skipped, quota...)
+		res.Settled = len(settled)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publishExecutions(settled)
+	return res, nil
+}
+
+// attachJobs loads the job, project secrets and tier of each claimed
+// execution.
+func (s *Store) attachJobs(ctx context.Context, tx *sql.Tx, claimed []*prikke.Execution, res *store.ClaimResult) error {
+	type info struct {
+		job     *prikke.Job
+		secrets []string
+		tier    prikke.Tier
+	}
+	seen := map[prikke.ID]bool{}
+	var ids []prikke.ID
+	for _, e := range claimed {
+		if !seen[e.JobID] {
+			seen[e.JobID] = true
+			ids = append(ids, e.JobID)
+		}
+	}
+	jobs := map[prikke.ID]*info{}
+	now := *claimed[0].ClaimedAt
+	for chunk := range slices.Chunk(ids, 500) {
+		var args []any
+		rows, err := tx.QueryContext(ctx, `SELECT `+jobColumns+`, p.signing_secret, p.previous_secret, p.previous_until, o.tier
+			FROM jobs j JOIN projects p ON p.id = j.project_id JOIN organizations o ON o.id = j.organization_id
+			WHERE j.id IN (`+inList(&args, chunk)+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var js jobScan
+			var secret, prev []byte
+			var prevUntil *time.Time
+			var in info
+			if err := rows.Scan(append(js.dest(), &secret, &prev, timePtrScan{&prevUntil}, &in.tier)...); err != nil {
+				rows.Close()
+				return err
+			}
+			in.job = js.job()
+			cur, err := s.open(secret)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			in.secrets = []string{cur}
+			if prevUntil != nil && now.Before(*prevUntil) {
+				if old, err := s.open(prev); err == nil && old != "" {
+					in.secrets = append(in.secrets, old)
+				}
+			}
+			jobs[in.job.ID] = &in
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for _, e := range claimed {
+		in := jobs[e.JobID]
+		if in == nil {
+			return fmt.Errorf("claimed execution %s has no job", e.ID)
+		}
+		res.Claimed = append(res.Claimed, &store.Claimed{Execution: e, Job: in.job, Secrets: in.secrets, Tier: in.tier})
+	}
+	return nil
+}
+
+// settleOverlaps marks claimed executions of overlap=skip jobs as skipped
+// when another run of the job is in flight (or earlier in this batch).
+func (s *Store) settleOverlaps(ctx context.Context, tx *sql.Tx, res *store.ClaimResult) ([]*prikke.Execution, error) {
+	jobs := store.OverlapJobs(res.Claimed)
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	var args []any
+	q := "SELECT DISTINCT job_id FROM executions WHERE status = 'running' AND job_id IN (" + inList(&args, jobs) + ")"
+	claimedIDs := make([]prikke.ID, len(res.Claimed))
+	for i, c := range res.Claimed {
+		claimedIDs[i] = c.Execution.ID
+	}
+	q += " AND id NOT IN (" + inList(&args, claimedIDs) + ")"
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	busy := map[prikke.ID]bool{}
+	for rows.Next() {
+		var id prikke.ID
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		busy[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var skipped []*prikke.Execution
+	res.Claimed, skipped = store.SplitOverlaps(res.Claimed, busy)
+	return skipped, settle(ctx, tx, skipped, prikke.ExecutionStatusSkipped, store.OverlapNote)
+}
+
+// settle finishes claimed executions without delivering them.
+func settle(ctx context.Context, tx *sql.Tx, es []*prikke.Execution, status prikke.ExecutionStatus, why string) error {
+	for _, e := range es {
+		e.Status, e.Error = status, why
+		if _, err := tx.ExecContext(ctx, `UPDATE executions SET status = $2, error = $3, finished_at = claimed_at,
+			lease_expires_at = NULL WHERE id = $1`, e.ID, status, why); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// meterUsage counts one request per claimed attempt against each
+// organization's month, settles the attempts over quota as quota_exceeded
+// (the lowest-priority ones of the batch), and reports threshold crossings.
+func (s *Store) meterUsage(ctx context.Context, tx *sql.Tx, res *store.ClaimResult, now time.Time) ([]*prikke.Execution, error) {
+	month := prikke.Month(now)
+	over := map[prikke.ID]bool{}
+	var settled []*prikke.Execution
+	for _, b := range store.ByOrganization(res.Claimed) {
+		n := int64(len(b.Claimed))
+		var total int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO usage (organization_id, month, requests) VALUES ($1, $2, $3)
+			ON CONFLICT (organization_id, month) DO UPDATE SET requests = requests + excluded.requests
+			RETURNING requests`, b.OrganizationID, month, n).Scan(&total); err != nil {
+			return nil, err
+		}
+		excess, crossing := store.Meter(n, total, b.Tier)
+		if excess > 0 {
+			for _, c := range b.Claimed[n-excess:] {
+				over[c.Execution.ID] = true
+				settled = append(settled, c.Execution)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE usage SET requests = requests - $3 WHERE organization_id = $1 AND month = $2`,
+				b.OrganizationID, month, excess); err != nil {
+				return nil, err
+			}
+		}
+		if crossing != nil {
+			crossing.OrganizationID, crossing.Month = b.OrganizationID, month
+			res.QuotaCrossings = append(res.QuotaCrossings, *crossing)
+		}
+	}
+	if len(settled) == 0 {
+		return nil, nil
+	}
+	res.Claimed = slices.DeleteFunc(res.Claimed, func(c *store.Claimed) bool { return over[c.Execution.ID] })
+	return settled, settle(ctx, tx, settled, prikke.ExecutionStatusQuotaExceeded, store.QuotaNote)
+}
+
+// publishExecutions tells dashboards which executions changed.
+func (s *Store) publishExecutions(es []*prikke.Execution) {
+	if len(es) == 0 || s.broker.Subscribers(store.TopicExecutions) == 0 {
+		return
+	}
+	for chunk := range slices.Chunk(es, 100) {
+		var b strings.Builder
+		for _, e := range chunk {
+			b.WriteString(e.JobID.String())
+			b.WriteByte(' ')
+			b.WriteString(e.ID.String())
+			b.WriteByte('\n')
+		}
+		s.broker.Publish(store.Event{Topic: store.TopicExecutions, Payload: b.String()})
+	}
+}
+
+// ExecutionComplete implements store.Store.
+func (s *Store) ExecutionComplete(ctx context.Context, node string, cs []*store.Completion) ([]prikke.ID, error) {
+	var r completeResult
+	err := s.inTx(ctx, "complete executions", func(tx *sql.Tx) error {
+		var err error
+		r, err = s.completeTx(ctx, tx, node, cs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.publish(s)
+	return r.applied, nil
+}
+
+// completeResult is what a completion transaction announces on commit.
+type completeResult struct {
+	applied  []prikke.ID
+	changed  []*prikke.Execution
+	earliest time.Time
+	flips    bool
+}
+
+func (r *completeResult) publish(s *Store) {
+	s.publishWork(r.earliest)
+	s.publishExecutions(r.changed)
+	if r.flips {
+		s.broker.Publish(store.Event{Topic: store.TopicFlips})
+	}
+}
+
+// completeTx records completions fenced on node, then their effects.
+func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*store.Completion) (completeResult, error) {
+	var r completeResult
+	if len(cs) == 0 {
+		return r, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `UPDATE executions SET status = $3, started_at = $4, finished_at = $5,
+			duration_ms = $6, request_method = $7, request_url = $8, request_headers = $9, response_status = $10,
+			response_headers = $11, response_body = $12, response_truncated = $13, error = $14, lease_expires_at = NULL
+		WHERE id = $1 AND attempt = $2 AND status = 'running' AND claimed_by = $15`)
+	if err != nil {
+		return r, err
+	}
+	defer stmt.Close()
+	var done []*store.Completion
+	var retries []*prikke.Execution
+	for _, c := range cs {
+		res, err := stmt.ExecContext(ctx, c.ExecutionID, c.Attempt, c.Status, ts(c.StartedAt), ts(c.FinishedAt),
+			c.DurationMS, c.RequestMethod, c.RequestURL, optHeaders(c.RequestHeaders), c.ResponseStatus,
+			optHeaders(c.ResponseHeaders), c.ResponseBody, c.ResponseTruncated, c.Error, node)
+		if err != nil {
+			return r, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue // fenced out: the attempt was rescued meanwhile
+		}
+		done = append(done, c)
+		r.applied = append(r.applied, c.ExecutionID)
+		r.changed = append(r.changed, &prikke.Execution{ID: c.ExecutionID, JobID: c.JobID})
+		if c.Retry != nil && !c.Gone {
+			retries = append(retries, c.Retry)
+		}
+	}
+	if len(done) == 0 {
+		return r, nil
+	}
+	if _, r.earliest, err = insertExecutions(ctx, tx, retries); err != nil {
+		return r, err
+	}
+	r.flips, err = s.applyOutcomes(ctx, tx, store.Outcomes(done))
+	return r, err
+}
+
+// optHeaders stores headers as JSON, NULL when absent.
+func optHeaders(hs []prikke.Header) any {
+	if hs == nil {
+		return nil
+	}
+	return jsonValue{hs}
+}
+
+// applyOutcomes updates each job's last run and health, disables jobs that
+// answered 410 Gone, and writes flips. It reports whether it wrote flips.
+func (s *Store) applyOutcomes(ctx context.Context, tx *sql.Tx, outs []*store.JobOutcome) (bool, error) {
+	get, err := tx.PrepareContext(ctx, `SELECT j.health, j.consecutive_failures, p.alert_after, j.project_id
+		FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = $1`)
+	if err != nil {
+		return false, err
+	}
+	defer get.Close()
+	upd, err := tx.PrepareContext(ctx, `UPDATE jobs SET health = $2, consecutive_failures = $3, last_run_at = $4,
+			last_status = $5,
+			enabled = CASE WHEN $6 THEN 0 ELSE enabled END,
+			next_run_at = CASE WHEN $6 THEN NULL ELSE next_run_at END,
+			disabled_reason = CASE WHEN $6 THEN 'The endpoint answered 410 Gone, so Prikke disabled this job. Resume it when the endpoint is back.' ELSE disabled_reason END
+		WHERE id = $1`)
+	if err != nil {
+		return false, err
+	}
+	defer upd.Close()
+	flips := false
+	for _, o := range outs {
+		var health prikke.JobHealth
+		var failures, alertAfter int
+		var projectID prikke.ID
+		err := get.QueryRowContext(ctx, o.JobID).Scan(&health, &failures, &alertAfter, &projectID)
+		if err == sql.ErrNoRows {
+			continue // the job was deleted meanwhile
+		}
+		if err != nil {
+			return false, err
+		}
+		newHealth, newFailures, event := store.HealthAfter(o, health, failures, alertAfter)
+		if _, err := upd.ExecContext(ctx, o.JobID, newHealth, newFailures, ts(o.LastRunAt), o.LastStatus, o.Gone); err != nil {
+			return false, err
+		}
+		var exec any
+		if o.LastExecutionID != prikke.NilID {
+			exec = o.LastExecutionID
+		}
+		var events []prikke.NotificationEvent
+		if event != "" {
+			events = append(events, event)
+		}
+		if o.Gone {
+			events = append(events, prikke.EventJobDisabled)
+			if _, err := tx.ExecContext(ctx, "DELETE FROM executions WHERE job_id = $1 AND status = 'pending'", o.JobID); err != nil {
+				return false, err
+			}
+		}
+		for _, ev := range events {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO flips (id, job_id, project_id, execution_id, event, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6)`, prikke.NewID(), o.JobID, projectID, exec, ev, ts(o.LastRunAt)); err != nil {
+				return false, err
+			}
+			flips = true
+		}
+	}
+	return flips, nil
+}
+
+// ExecutionRelease implements store.Store.
+func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.ID) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	released := 0
+	var earliest time.Time
+	err := s.inTx(ctx, "release executions", func(tx *sql.Tx) error {
+		for _, id := range ids {
+			var org prikke.ID
+			var due, claimed time.Time
+			err := tx.QueryRowContext(ctx, `SELECT organization_id, due_at, claimed_at FROM executions
+				WHERE id = $1 AND status = 'running' AND claimed_by = $2`, id, node).Scan(&org, timeScan{&due}, timeScan{&claimed})
+			if err == sql.ErrNoRows {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE executions SET status = 'pending', claimed_by = '', claimed_at = NULL,
+				lease_expires_at = NULL WHERE id = $1`, id); err != nil {
+				return err
+			}
+			// The request never left: give the usage back.
+			if _, err := tx.ExecContext(ctx, `UPDATE usage SET requests = max(requests - 1, 0)
+				WHERE organization_id = $1 AND month = $2`, org, prikke.Month(claimed)); err != nil {
+				return err
+			}
+			released++
+			if earliest.IsZero() || due.Before(earliest) {
+				earliest = due
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.publishWork(earliest)
+	return released, nil
+}
+
+// ExecutionRescue implements store.Store.
+func (s *Store) ExecutionRescue(ctx context.Context, now time.Time, limit int) (int, error) {
+	now = s.nowOr(now)
+	var results []completeResult
+	rescued := 0
+	err := s.inTx(ctx, "rescue executions", func(tx *sql.Tx) error {
+		results = nil
+		rows, err := tx.QueryContext(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
+				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
+					AND x.rescued = 1 AND x.id <> e.id)
+			FROM executions e JOIN jobs j ON j.id = e.job_id
+			WHERE e.status = 'running' AND e.lease_expires_at < $1
+			ORDER BY e.lease_expires_at LIMIT $2`, ts(now), limit)
+		if err != nil {
+			return err
+		}
+		var cands []*store.RescueCandidate
+		for rows.Next() {
+			var e prikke.Execution
+			c := &store.RescueCandidate{Execution: &e}
+			if err := rows.Scan(append(executionDest(&e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued)...); err != nil {
+				rows.Close()
+				return err
+			}
+			cands = append(cands, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		byNode := map[string][]*store.Completion{}
+		for _, c := range cands {
+			byNode[c.Execution.ClaimedBy] = append(byNode[c.Execution.ClaimedBy], store.RescueCompletion(c, now))
+		}
+		for node, cs := range byNode {
+			r, err := s.completeTx(ctx, tx, node, cs)
+			if err != nil {
+				return err
+			}
+			rescued += len(r.applied)
+			results = append(results, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range results {
+		r.publish(s)
+	}
+	return rescued, nil
+}
+
+// ExecutionNextDue implements store.Store.
+func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
+	var t *time.Time
+	err := s.rdb.QueryRowContext(ctx, `SELECT min(d) FROM (
+		SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 0 ORDER BY due_at LIMIT 1) AS d
+		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 1 ORDER BY due_at LIMIT 1)
+		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 2 ORDER BY due_at LIMIT 1)
+		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 3 ORDER BY due_at LIMIT 1)
+	)`).Scan(timePtrScan{&t})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("sqlitestore: next due: %w", mapErr(err))
+	}
+	if t == nil {
+		return time.Time{}, false, nil
+	}
+	return *t, true, nil
+}
+
+// ExecutionQueueDepth implements store.Store.
+func (s *Store) ExecutionQueueDepth(ctx context.Context, now time.Time) (int, int, error) {
+	var due, running int
+	err := s.rdb.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM executions WHERE status = 'pending' AND due_at <= $1),
+		(SELECT count(*) FROM executions WHERE status = 'running')`, ts(s.nowOr(now))).Scan(&due, &running)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlitestore: queue depth: %w", mapErr(err))
+	}
+	return due, running, nil
+}
+
+// ExecutionPrune implements store.Store.
+func (s *Store) ExecutionPrune(ctx context.Context, now time.Time, limit int) (int, error) {
+	now = s.nowOr(now)
+	freeCutoff := now.Add(-prikke.TierFree.Limits().History)
+	proCutoff := now.Add(-prikke.TierPro.Limits().History)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM executions WHERE id IN (
+		SELECT e.id FROM executions e JOIN organizations o ON o.id = e.organization_id
+		WHERE e.status NOT IN ('pending', 'running')
+			AND e.finished_at < CASE o.tier WHEN 'pro' THEN $2 ELSE $1 END
+		LIMIT $3)`, ts(freeCutoff), ts(proCutoff), limit)
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: prune executions: %w", mapErr(err))
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// ExecutionDeletePending implements store.Store.
+func (s *Store) ExecutionDeletePending(ctx context.Context, jobID prikke.ID) (int, error) {
+	res, err := s.db.ExecContext(ctx, "DELETE FROM executions WHERE job_id = $1 AND status = 'pending'", jobID)
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: delete pending executions: %w", mapErr(err))
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

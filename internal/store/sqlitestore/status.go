@@ -1,0 +1,352 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prikke/prikke"
+)
+
+// HeartbeatPut implements store.Store.
+func (s *Store) HeartbeatPut(ctx context.Context, name, detail string) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO heartbeats (name, beat_at, detail) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET beat_at = excluded.beat_at, detail = excluded.detail`, name, ts(s.now()), detail); err != nil {
+		return fmt.Errorf("sqlitestore: put heartbeat: %w", mapErr(err))
+	}
+	return nil
+}
+
+// HeartbeatGet implements store.Store.
+func (s *Store) HeartbeatGet(ctx context.Context, name string) (time.Time, string, error) {
+	var at time.Time
+	var detail string
+	if err := s.rdb.QueryRowContext(ctx, "SELECT beat_at, detail FROM heartbeats WHERE name = $1", name).Scan(timeScan{&at}, &detail); err != nil {
+		return time.Time{}, "", fmt.Errorf("sqlitestore: get heartbeat: %w", mapErr(err))
+	}
+	return at, detail, nil
+}
+
+// sampleCounts returns what one check adds to the degraded and outage
+// counters.
+func sampleCounts(status prikke.ComponentStatus) (degraded, outage int, err error) {
+	switch status {
+	case prikke.StatusOperational:
+		return 0, 0, nil
+	case prikke.StatusDegraded:
+		return 1, 0, nil
+	case prikke.StatusOutage:
+		return 0, 1, nil
+	}
+	return 0, 0, prikke.Errorf(prikke.EINVALID, "Unknown component status %q.", status)
+}
+
+// StatusSampleAdd implements store.Store.
+func (s *Store) StatusSampleAdd(ctx context.Context, day, component string, status prikke.ComponentStatus) error {
+	degraded, outage, err := sampleCounts(status)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: add status sample: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO status_samples (day, component, checks, degraded, outage) VALUES ($1, $2, 1, $3, $4)
+		ON CONFLICT (day, component) DO UPDATE SET checks = status_samples.checks + 1,
+			degraded = status_samples.degraded + excluded.degraded, outage = status_samples.outage + excluded.outage`,
+		day, component, degraded, outage); err != nil {
+		return fmt.Errorf("sqlitestore: add status sample: %w", mapErr(err))
+	}
+	return nil
+}
+
+// StatusSampleList implements store.Store.
+func (s *Store) StatusSampleList(ctx context.Context, sinceDay string) ([]*prikke.StatusSample, error) {
+	return list(ctx, s, "list status samples", func(row scanner) (*prikke.StatusSample, error) {
+		var x prikke.StatusSample
+		err := row.Scan(&x.Day, &x.Component, &x.Checks, &x.Degraded, &x.Outage)
+		return &x, err
+	}, "SELECT day, component, checks, degraded, outage FROM status_samples WHERE day >= $1 ORDER BY day, component", sinceDay)
+}
+
+const incidentColumns = "id, title, status, components, created_at, updated_at, resolved_at"
+
+func scanIncident(row scanner) (*prikke.Incident, error) {
+	var inc prikke.Incident
+	var components string
+	if err := row.Scan(&inc.ID, &inc.Title, &inc.Status, &components, timeScan{&inc.CreatedAt}, timeScan{&inc.UpdatedAt},
+		timePtrScan{&inc.ResolvedAt}); err != nil {
+		return nil, err
+	}
+	if components != "" {
+		inc.Components = strings.Split(components, ",")
+	}
+	return &inc, nil
+}
+
+const incidentUpdateColumns = "id, incident_id, status, message, created_at"
+
+func scanIncidentUpdate(row scanner) (prikke.IncidentUpdate, error) {
+	var u prikke.IncidentUpdate
+	err := row.Scan(&u.ID, &u.IncidentID, &u.Status, &u.Message, timeScan{&u.CreatedAt})
+	return u, err
+}
+
+func insertIncidentUpdate(ctx context.Context, tx *sql.Tx, incidentID prikke.ID, u *prikke.IncidentUpdate) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO incident_updates (`+incidentUpdateColumns+`) VALUES ($1, $2, $3, $4, $5)`,
+		u.ID, incidentID, u.Status, u.Message, ts(u.CreatedAt))
+	return err
+}
+
+// IncidentCreate implements store.Store.
+func (s *Store) IncidentCreate(ctx context.Context, inc *prikke.Incident, first *prikke.IncidentUpdate) error {
+	return s.inTx(ctx, "create incident", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (`+incidentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			inc.ID, inc.Title, inc.Status, strings.Join(inc.Components, ","), ts(inc.CreatedAt), ts(inc.UpdatedAt),
+			tsp(inc.ResolvedAt)); err != nil {
+			return err
+		}
+		if first == nil {
+			return nil
+		}
+		return insertIncidentUpdate(ctx, tx, inc.ID, first)
+	})
+}
+
+// IncidentUpdate implements store.Store. Resolving sets resolved_at to
+// the update's time; any other status (a reopened incident) clears it.
+func (s *Store) IncidentUpdate(ctx context.Context, u *prikke.IncidentUpdate) error {
+	return s.inTx(ctx, "update incident", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $2, updated_at = $3,
+			resolved_at = CASE WHEN $2 = 'resolved' THEN $3 END WHERE id = $1`, u.IncidentID, u.Status, ts(u.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound()
+		}
+		return insertIncidentUpdate(ctx, tx, u.IncidentID, u)
+	})
+}
+
+// IncidentGet implements store.Store.
+func (s *Store) IncidentGet(ctx context.Context, id prikke.ID) (*prikke.Incident, error) {
+	inc, err := scanIncident(s.rdb.QueryRowContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE id = $1", id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: get incident: %w", mapErr(err))
+	}
+	if inc.Updates, err = list(ctx, s, "get incident", scanIncidentUpdate, "SELECT "+incidentUpdateColumns+
+		" FROM incident_updates WHERE incident_id = $1 ORDER BY created_at DESC, id DESC", id); err != nil {
+		return nil, err
+	}
+	return inc, nil
+}
+
+// IncidentList implements store.Store.
+func (s *Store) IncidentList(ctx context.Context, since time.Time) ([]*prikke.Incident, error) {
+	incs, err := list(ctx, s, "list incidents", scanIncident, "SELECT "+incidentColumns+` FROM incidents
+		WHERE status <> 'resolved' OR resolved_at >= $1 ORDER BY created_at DESC, id DESC`, ts(since))
+	if err != nil {
+		return nil, err
+	}
+	updates, err := list(ctx, s, "list incidents", scanIncidentUpdate, "SELECT "+prefixColumns("u", incidentUpdateColumns)+`
+		FROM incident_updates u JOIN incidents i ON i.id = u.incident_id
+		WHERE i.status <> 'resolved' OR i.resolved_at >= $1 ORDER BY u.created_at DESC, u.id DESC`, ts(since))
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[prikke.ID]*prikke.Incident, len(incs))
+	for _, inc := range incs {
+		byID[inc.ID] = inc
+	}
+	for _, u := range updates {
+		// An incident created between the two reads has no entry; skip it.
+		if inc := byID[u.IncidentID]; inc != nil {
+			inc.Updates = append(inc.Updates, u)
+		}
+	}
+	return incs, nil
+}
+
+const statusPageColumns = "id, project_id, slug, title, published, created_at, updated_at"
+
+func scanStatusPage(row scanner) (*prikke.StatusPage, error) {
+	var p prikke.StatusPage
+	if err := row.Scan(&p.ID, &p.ProjectID, &p.Slug, &p.Title, &p.Published, timeScan{&p.CreatedAt}, timeScan{&p.UpdatedAt}); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// insertStatusPageJobs writes a page's job list. A job of another project
+// is refused as not found: a page shows only its own project's jobs.
+func insertStatusPageJobs(ctx context.Context, tx *sql.Tx, pageID, projectID prikke.ID, jobs []prikke.StatusPageJob) error {
+	for _, j := range jobs {
+		res, err := tx.ExecContext(ctx, `INSERT INTO status_page_jobs (status_page_id, job_id, display_name, position)
+			SELECT $1, id, $3, $4 FROM jobs WHERE id = $2 AND project_id = $5`, pageID, j.JobID, j.DisplayName, j.Position, projectID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound()
+		}
+	}
+	return nil
+}
+
+// StatusPageCreate implements store.Store.
+func (s *Store) StatusPageCreate(ctx context.Context, p *prikke.StatusPage) error {
+	return s.inTx(ctx, "create status page", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO status_pages (`+statusPageColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			p.ID, p.ProjectID, p.Slug, p.Title, p.Published, ts(p.CreatedAt), ts(p.UpdatedAt)); err != nil {
+			return err
+		}
+		return insertStatusPageJobs(ctx, tx, p.ID, p.ProjectID, p.Jobs)
+	})
+}
+
+// statusPageJobs fills the job lists of pages, ordered by position.
+func (s *Store) statusPageJobs(ctx context.Context, op string, pages []*prikke.StatusPage) error {
+	if len(pages) == 0 {
+		return nil
+	}
+	byID := make(map[prikke.ID]*prikke.StatusPage, len(pages))
+	args := make([]any, len(pages))
+	marks := make([]string, len(pages))
+	for i, p := range pages {
+		byID[p.ID] = p
+		args[i] = p.ID.String()
+		marks[i] = "$" + strconv.Itoa(i+1)
+	}
+	type row struct {
+		pageID prikke.ID
+		job    prikke.StatusPageJob
+	}
+	rows, err := list(ctx, s, op, func(r scanner) (row, error) {
+		var x row
+		err := r.Scan(&x.pageID, &x.job.JobID, &x.job.DisplayName, &x.job.Position)
+		return x, err
+	}, `SELECT status_page_id, job_id, display_name, position FROM status_page_jobs
+		WHERE status_page_id IN (`+strings.Join(marks, ", ")+`) ORDER BY position, job_id`, args...)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		p := byID[r.pageID]
+		p.Jobs = append(p.Jobs, r.job)
+	}
+	return nil
+}
+
+func (s *Store) statusPageGet(ctx context.Context, op, where string, arg any) (*prikke.StatusPage, error) {
+	p, err := scanStatusPage(s.rdb.QueryRowContext(ctx, "SELECT "+statusPageColumns+" FROM status_pages WHERE "+where, arg))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %s: %w", op, mapErr(err))
+	}
+	if err := s.statusPageJobs(ctx, op, []*prikke.StatusPage{p}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// StatusPageGet implements store.Store.
+func (s *Store) StatusPageGet(ctx context.Context, id prikke.ID) (*prikke.StatusPage, error) {
+	return s.statusPageGet(ctx, "get status page", "id = $1", id)
+}
+
+// StatusPageGetBySlug implements store.Store.
+func (s *Store) StatusPageGetBySlug(ctx context.Context, slug string) (*prikke.StatusPage, error) {
+	return s.statusPageGet(ctx, "get status page by slug", "slug = $1", slug)
+}
+
+// StatusPageListByProject implements store.Store. Pages come with their
+// job lists.
+func (s *Store) StatusPageListByProject(ctx context.Context, projectID prikke.ID) ([]*prikke.StatusPage, error) {
+	pages, err := list(ctx, s, "list status pages", scanStatusPage,
+		"SELECT "+statusPageColumns+" FROM status_pages WHERE project_id = $1 ORDER BY created_at, id", projectID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.statusPageJobs(ctx, "list status pages", pages); err != nil {
+		return nil, err
+	}
+	return pages, nil
+}
+
+// StatusPageUpdate implements store.Store.
+func (s *Store) StatusPageUpdate(ctx context.Context, p *prikke.StatusPage) error {
+	return s.inTx(ctx, "update status page", func(tx *sql.Tx) error {
+		// The page's project comes from the row, not the caller.
+		var projectID prikke.ID
+		err := tx.QueryRowContext(ctx, `UPDATE status_pages SET slug = $2, title = $3, published = $4, updated_at = $5
+			WHERE id = $1 RETURNING project_id`, p.ID, p.Slug, p.Title, p.Published, ts(p.UpdatedAt)).Scan(&projectID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM status_page_jobs WHERE status_page_id = $1", p.ID); err != nil {
+			return err
+		}
+		return insertStatusPageJobs(ctx, tx, p.ID, projectID, p.Jobs)
+	})
+}
+
+// StatusPageDelete implements store.Store.
+func (s *Store) StatusPageDelete(ctx context.Context, id prikke.ID) error {
+	return s.execOne(ctx, "delete status page", "DELETE FROM status_pages WHERE id = $1", id)
+}
+
+// startOfDay returns the start of t's UTC day.
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// JobDaysRollup implements store.Store. It recounts whole UTC days, from
+// the start of since's day, so running it again gives the same numbers.
+func (s *Store) JobDaysRollup(ctx context.Context, since time.Time) error {
+	// The WHERE clause also keeps SQLite from reading ON CONFLICT as a
+	// join constraint.
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO job_days (job_id, day, success, failed)
+		SELECT job_id, strftime('%Y-%m-%d', finished_at / 1000000, 'unixepoch') AS d,
+			sum(status = 'success'), sum(status IN ('failed', 'timeout'))
+		FROM executions
+		WHERE job_id IN (SELECT job_id FROM status_page_jobs) AND finished_at >= $1
+			AND status IN ('success', 'failed', 'timeout')
+		GROUP BY job_id, d
+		ON CONFLICT (job_id, day) DO UPDATE SET success = excluded.success, failed = excluded.failed`,
+		ts(startOfDay(since))); err != nil {
+		return fmt.Errorf("sqlitestore: roll up job days: %w", mapErr(err))
+	}
+	return nil
+}
+
+// JobDaysList implements store.Store.
+func (s *Store) JobDaysList(ctx context.Context, jobIDs []prikke.ID, sinceDay string) ([]*prikke.JobDay, error) {
+	if len(jobIDs) == 0 {
+		return []*prikke.JobDay{}, nil
+	}
+	args := []any{sinceDay}
+	marks := make([]string, len(jobIDs))
+	for i, id := range jobIDs {
+		args = append(args, id.String())
+		marks[i] = "$" + strconv.Itoa(i+2)
+	}
+	return list(ctx, s, "list job days", func(row scanner) (*prikke.JobDay, error) {
+		var d prikke.JobDay
+		err := row.Scan(&d.JobID, &d.Day, &d.Success, &d.Failed)
+		return &d, err
+	}, `SELECT job_id, day, success, failed FROM job_days WHERE day >= $1 AND job_id IN (`+strings.Join(marks, ", ")+`)
+		ORDER BY job_id, day`, args...)
+}
+
+// JobDaysPrune implements store.Store.
+func (s *Store) JobDaysPrune(ctx context.Context, beforeDay string) (int, error) {
+	res, err := s.db.ExecContext(ctx, "DELETE FROM job_days WHERE day < $1", beforeDay)
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: prune job days: %w", mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: prune job days: %w", mapErr(err))
+	}
+	return int(n), nil
+}

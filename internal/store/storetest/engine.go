@@ -1,0 +1,792 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/store"
+)
+
+func testEngine(t *testing.T, open Opener, cov *coverage) {
+	for name, fn := range map[string]func(*testing.T, Opener, *coverage){
+		"PublishSubscribe": testPublishSubscribe,
+		"Leader":           testLeader,
+		"Occurrences":      testOccurrences,
+		"Enqueue":          testEnqueue,
+		"ClaimOrder":       testClaimOrder,
+		"ClaimConcurrent":  testClaimConcurrent,
+		"ClaimLease":       testClaimLease,
+		"Overlap":          testOverlap,
+		"Quota":            testQuota,
+		"Complete":         testComplete,
+		"Health":           testHealth,
+		"Release":          testRelease,
+		"Rescue":           testRescue,
+		"Prune":            testPrune,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open, cov)
+		})
+	}
+}
+
+// waitEvent waits for an event on sub.
+func waitEvent(t *testing.T, sub *store.Subscription) store.Event {
+	t.Helper()
+	select {
+	case e := <-sub.C:
+		return e
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event within 10s")
+	}
+	return store.Event{}
+}
+
+func testPublishSubscribe(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("Subscribe", "Publish")
+	s := open(t)
+	ctx := context.Background()
+	sub := s.Subscribe(store.TopicJobs, store.TopicWork)
+	defer sub.Close()
+	other := s.Subscribe(store.TopicFlips)
+	defer other.Close()
+	// On PostgreSQL, LISTEN starts asynchronously: publish until heard.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := s.Publish(ctx, store.TopicJobs, "hello"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case e := <-sub.C:
+			if e.Topic != store.TopicJobs || e.Payload != "hello" {
+				t.Fatalf("event = %+v", e)
+			}
+		case <-time.After(100 * time.Millisecond):
+			if time.Now().Before(deadline) {
+				continue
+			}
+			t.Fatal("published event never arrived")
+		}
+		break
+	}
+	a := NewTenant(t, s, prikke.TierPro)
+	j := NewJob(t, s, a, nil)
+	for e := waitEvent(t, sub); e.Topic != store.TopicJobs || e.Payload != j.ID.String(); e = waitEvent(t, sub) {
+	}
+	NewExecution(t, s, j, prikke.TierPro, T0)
+	for e := waitEvent(t, sub); e.Topic != store.TopicWork; e = waitEvent(t, sub) {
+	}
+	select {
+	case e := <-other.C:
+		t.Errorf("flips subscriber got %+v", e)
+	default:
+	}
+	sub.Close()
+	sub.Close()
+}
+
+func testLeader(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("LeaderAttemptElect", "LeaderAttemptReelect", "LeaderResign", "LeaderGet")
+	s := open(t)
+	ctx := context.Background()
+	_, _, err := s.LeaderGet(ctx, "scheduler")
+	Errcode(t, err, prikke.ENOTFOUND)
+	ok, err := s.LeaderAttemptElect(ctx, "scheduler", "a", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("first elect = %v, %v", ok, err)
+	}
+	if ok, _ := s.LeaderAttemptElect(ctx, "scheduler", "b", time.Minute); ok {
+		t.Fatal("b was elected while a holds an unexpired lease")
+	}
+	if ok, _ := s.LeaderAttemptElect(ctx, "scheduler", "a", time.Minute); !ok {
+		t.Error("the leader's own elect attempt failed")
+	}
+	if ok, _ := s.LeaderAttemptReelect(ctx, "scheduler", "b", time.Minute); ok {
+		t.Error("b reelected without leading")
+	}
+	if ok, _ := s.LeaderAttemptReelect(ctx, "scheduler", "a", time.Minute); !ok {
+		t.Error("a could not reelect")
+	}
+	id, exp, err := s.LeaderGet(ctx, "scheduler")
+	if err != nil || id != "a" || exp.Before(time.Now().Add(30*time.Second)) {
+		t.Errorf("LeaderGet = %q, %v, %v", id, exp, err)
+	}
+	if err := s.LeaderResign(ctx, "scheduler", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if id, _, _ := s.LeaderGet(ctx, "scheduler"); id != "a" {
+		t.Error("b's resignation removed a's lease")
+	}
+	if err := s.LeaderResign(ctx, "scheduler", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.LeaderAttemptElect(ctx, "scheduler", "b", 50*time.Millisecond); !ok {
+		t.Fatal("b not elected after a resigned")
+	}
+	time.Sleep(150 * time.Millisecond) // let b's short lease expire
+	if ok, _ := s.LeaderAttemptReelect(ctx, "scheduler", "b", time.Minute); ok {
+		t.Error("b reelected an expired lease")
+	}
+	if ok, _ := s.LeaderAttemptElect(ctx, "scheduler", "c", time.Minute); !ok {
+		t.Error("c could not take over an expired lease")
+	}
+	if ok, _ := s.LeaderAttemptElect(ctx, "other", "b", time.Minute); !ok {
+		t.Error("leaderships of different names interfere")
+	}
+}
+
+func testOccurrences(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("JobListDue", "JobNextRunAt", "OccurrencesWrite", "ExecutionInsert", "ExecutionNextDue", "ExecutionQueueDepth")
+	s := open(t)
+	ctx := context.Background()
+	if _, ok, err := s.JobNextRunAt(ctx); ok || err != nil {
+		t.Errorf("JobNextRunAt on an empty store = %v, %v", ok, err)
+	}
+	if _, ok, err := s.ExecutionNextDue(ctx); ok || err != nil {
+		t.Errorf("ExecutionNextDue on an empty store = %v, %v", ok, err)
+	}
+	free := NewTenant(t, s, prikke.TierFree)
+	pro := NewTenant(t, s, prikke.TierPro)
+	j1 := NewJob(t, s, free, nil) // next T0+1m
+	j2 := NewJob(t, s, pro, func(j *prikke.Job) { n := T0.Add(3 * time.Minute); j.NextRunAt = &n })
+	NewJob(t, s, pro, func(j *prikke.Job) { j.Enabled = false })
+	NewJob(t, s, pro, func(j *prikke.Job) { n := T0.Add(2 * time.Minute); j.NextRunAt = &n; j.Kind = prikke.JobKindQueue; j.RunAt = &n })
+	if next, ok, _ := s.JobNextRunAt(ctx); !ok || !next.Equal(T0.Add(time.Minute)) {
+		t.Errorf("JobNextRunAt = %v, %v", next, ok)
+	}
+	due, err := s.JobListDue(ctx, T0.Add(5*time.Minute), 10)
+	if err != nil || len(due) != 2 || due[0].Job.ID != j1.ID || due[0].Tier != prikke.TierFree || due[1].Job.ID != j2.ID || due[1].Tier != prikke.TierPro {
+		t.Fatalf("JobListDue = %v, %v", due, err)
+	}
+	if due, _ := s.JobListDue(ctx, T0.Add(2*time.Minute), 10); len(due) != 1 {
+		t.Errorf("horizon: %d due", len(due))
+	}
+
+	occ := func(j *prikke.Job, at time.Time) *prikke.Execution {
+		return &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
+			ScheduledFor: at, DueAt: at, Attempt: 1, Status: prikke.ExecutionStatusPending, CreatedAt: T0}
+	}
+	sub := s.Subscribe(store.TopicWork)
+	defer sub.Close()
+	n2 := T0.Add(2 * time.Minute)
+	missed := occ(j2, T0.Add(-time.Hour))
+	missed.Status, missed.MissedCount, missed.FinishedAt = prikke.ExecutionStatusMissed, 59, &T0
+	ws := []*store.OccurrenceWrite{
+		{JobID: j1.ID, PrevNextRunAt: T0.Add(time.Minute), NextRunAt: &n2, Executions: []*prikke.Execution{occ(j1, T0.Add(time.Minute))}},
+		{JobID: j2.ID, PrevNextRunAt: T0.Add(3 * time.Minute), NextRunAt: nil, Executions: []*prikke.Execution{occ(j2, T0.Add(3*time.Minute)), missed}},
+		// Stale: the scheduler read an old cursor; nothing is written.
+		{JobID: j1.ID, PrevNextRunAt: T0, NextRunAt: &n2, Executions: []*prikke.Execution{occ(j1, T0)}},
+	}
+	n, err := s.OccurrencesWrite(ctx, ws)
+	if err != nil || n != 3 {
+		t.Fatalf("OccurrencesWrite = %d, %v; want 3", n, err)
+	}
+	if e := waitEvent(t, sub); e.Payload == "" {
+		t.Error("work event without the earliest due instant")
+	}
+	got1, _ := s.JobGet(ctx, j1.ID)
+	got2, _ := s.JobGet(ctx, j2.ID)
+	if !got1.NextRunAt.Equal(n2) || got2.NextRunAt != nil {
+		t.Errorf("cursors after write: %v, %v", got1.NextRunAt, got2.NextRunAt)
+	}
+	// Writing the same occurrence again (a second leader) inserts nothing.
+	n3 := T0.Add(3 * time.Minute)
+	n, err = s.OccurrencesWrite(ctx, []*store.OccurrenceWrite{{JobID: j1.ID, PrevNextRunAt: n2, NextRunAt: &n3, Executions: []*prikke.Execution{occ(j1, T0.Add(time.Minute))}}})
+	if err != nil || n != 0 {
+		t.Errorf("duplicate occurrence write = %d, %v; want 0", n, err)
+	}
+	Errcode(t, s.ExecutionInsert(ctx, occ(j1, T0.Add(time.Minute))), prikke.ECONFLICT)
+	l, _ := s.ExecutionList(ctx, store.ExecutionFilter{JobID: &j2.ID})
+	if len(l) != 2 {
+		t.Fatalf("j2 has %d executions", len(l))
+	}
+	for _, e := range l {
+		if e.Status == prikke.ExecutionStatusMissed && (e.MissedCount != 59 || e.FinishedAt == nil) {
+			t.Errorf("missed row = %+v", e)
+		}
+	}
+	if next, ok, _ := s.ExecutionNextDue(ctx); !ok || !next.Equal(T0.Add(time.Minute)) {
+		t.Errorf("ExecutionNextDue = %v, %v", next, ok)
+	}
+	if d, r, err := s.ExecutionQueueDepth(ctx, T0.Add(2*time.Minute)); err != nil || d != 1 || r != 0 {
+		t.Errorf("ExecutionQueueDepth = %d, %d, %v", d, r, err)
+	}
+	claimOne(t, s, "n", T0.Add(2*time.Minute))
+	if d, r, _ := s.ExecutionQueueDepth(ctx, T0.Add(time.Hour)); d != 1 || r != 1 {
+		t.Errorf("ExecutionQueueDepth after claim = %d, %d", d, r)
+	}
+}
+
+func testEnqueue(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("QueueEnqueue")
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	mk := func(key string) (*prikke.Job, *prikke.Execution) {
+		j := &prikke.Job{ID: prikke.NewID(), ProjectID: a.Project.ID, OrganizationID: a.Org.ID, Kind: prikke.JobKindQueue,
+			URL: "https://example.com/q", Method: "POST", TimeoutMS: 30000, RetryAttempts: 5, Enabled: true, RunAt: &T0,
+			CatchUp: prikke.CatchUpLatest, Overlap: prikke.OverlapAllow, NotifyMode: prikke.NotifyProject,
+			IdempotencyKey: key, CreatedAt: T0, UpdatedAt: T0}
+		e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
+			ScheduledFor: T0, DueAt: T0, Attempt: 1, Status: prikke.ExecutionStatusPending, CreatedAt: T0}
+		return j, e
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created := 0
+	ids := map[prikke.ID]bool{}
+	for range 8 {
+		wg.Go(func() {
+			j, e := mk("same-key")
+			got, ok, err := s.QueueEnqueue(ctx, j, e)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			ids[got.ID] = true
+			if ok {
+				created++
+			}
+		})
+	}
+	wg.Wait()
+	if created != 1 || len(ids) != 1 {
+		t.Fatalf("8 enqueues with one key: created %d, distinct jobs %d; want 1 and 1", created, len(ids))
+	}
+	for id := range ids {
+		if l, _ := s.ExecutionList(ctx, store.ExecutionFilter{JobID: &id}); len(l) != 1 {
+			t.Errorf("the enqueued job has %d executions, want 1", len(l))
+		}
+	}
+	j, e := mk("")
+	j2, e2 := mk("")
+	if _, ok, err := s.QueueEnqueue(ctx, j, e); !ok || err != nil {
+		t.Errorf("enqueue without key = %v, %v", ok, err)
+	}
+	if _, ok, err := s.QueueEnqueue(ctx, j2, e2); !ok || err != nil {
+		t.Errorf("second enqueue without key = %v, %v", ok, err)
+	}
+}
+
+func testClaimOrder(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("ExecutionClaim")
+	s := open(t)
+	free := NewTenant(t, s, prikke.TierFree)
+	pro := NewTenant(t, s, prikke.TierPro)
+	hourly := func(j *prikke.Job) { j.CronExpression = "0 * * * *"; j.IntervalMinutes = 60 }
+	freeHourly := NewJob(t, s, free, hourly)
+	freeMinute := NewJob(t, s, free, nil)
+	freeOnce := NewJob(t, s, free, Once(T0))
+	proHourly := NewJob(t, s, pro, hourly)
+	proMinute := NewJob(t, s, pro, nil)
+	want := []*prikke.Execution{
+		NewExecution(t, s, proMinute, prikke.TierPro, T0.Add(-2*time.Minute)), // pro, time-sensitive, most overdue
+		NewExecution(t, s, proMinute, prikke.TierPro, T0.Add(-time.Minute)),
+		NewExecution(t, s, proHourly, prikke.TierPro, T0.Add(-time.Hour)),
+		NewExecution(t, s, freeOnce, prikke.TierFree, T0.Add(-3*time.Minute)),
+		NewExecution(t, s, freeMinute, prikke.TierFree, T0),
+		NewExecution(t, s, freeHourly, prikke.TierFree, T0.Add(-2*time.Hour)),
+	}
+	NewExecution(t, s, proMinute, prikke.TierPro, T0.Add(time.Second)) // not due yet
+	var got []prikke.ID
+	for {
+		c := claimN(t, s, "n", T0, 1)
+		if len(c) == 0 {
+			break
+		}
+		got = append(got, c[0].Execution.ID)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("claimed %d, want %d (the future one must wait)", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i].ID {
+			t.Errorf("claim %d = %v, want %v", i, got[i], want[i].ID)
+		}
+	}
+	// A batch comes back in the same order.
+	s2 := open(t)
+	p2 := NewTenant(t, s2, prikke.TierPro)
+	f2 := NewTenant(t, s2, prikke.TierFree)
+	jf := NewJob(t, s2, f2, nil)
+	jp := NewJob(t, s2, p2, nil)
+	ef := NewExecution(t, s2, jf, prikke.TierFree, T0.Add(-time.Hour))
+	ep := NewExecution(t, s2, jp, prikke.TierPro, T0)
+	c := claimN(t, s2, "n", T0, 10)
+	if len(c) != 2 || c[0].Execution.ID != ep.ID || c[1].Execution.ID != ef.ID {
+		t.Errorf("batch order wrong")
+	}
+	// Excluded organizations are not claimed.
+	jp2 := NewJob(t, s2, p2, nil)
+	NewExecution(t, s2, jp2, prikke.TierPro, T0)
+	NewExecution(t, s2, jf, prikke.TierFree, T0)
+	res, err := s2.ExecutionClaim(context.Background(), &store.ClaimParams{Node: "n", Limit: 10, Now: T0, ExcludeOrganizations: []prikke.ID{p2.Org.ID}})
+	if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Execution.OrganizationID != f2.Org.ID {
+		t.Errorf("claim excluding org = %v, %v", res, err)
+	}
+}
+
+func testClaimConcurrent(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	const n = 5000
+	var ws []*store.OccurrenceWrite
+	for i := range 50 {
+		j := NewJob(t, s, a, Once(T0))
+		w := &store.OccurrenceWrite{JobID: j.ID, PrevNextRunAt: T0}
+		for k := range n / 50 {
+			at := T0.Add(-time.Duration(i*100+k) * time.Millisecond)
+			w.Executions = append(w.Executions, &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID,
+				OrganizationID: j.OrganizationID, ScheduledFor: at, DueAt: at, Attempt: 1, Status: prikke.ExecutionStatusPending, CreatedAt: T0})
+		}
+		ws = append(ws, w)
+	}
+	if got, err := s.OccurrencesWrite(ctx, ws); err != nil || got != n {
+		t.Fatalf("seeded %d, %v", got, err)
+	}
+	var mu sync.Mutex
+	seen := map[prikke.ID]string{}
+	dups := 0
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			node := fmt.Sprintf("node-%d", w)
+			for {
+				res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: node, Limit: 37, Now: T0, LeaseGrace: time.Second})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(res.Claimed) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, c := range res.Claimed {
+					if _, ok := seen[c.Execution.ID]; ok {
+						dups++
+					}
+					seen[c.Execution.ID] = node
+					if c.Execution.ClaimedBy != node {
+						t.Errorf("claimed_by = %q, want %q", c.Execution.ClaimedBy, node)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n || dups != 0 {
+		t.Fatalf("8 claimers over %d rows: %d claimed, %d claimed twice", n, len(seen), dups)
+	}
+}
+
+func testClaimLease(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	until := T0.Add(time.Hour)
+	a.Project.PreviousSecret, a.Project.PreviousUntil = "whsec_b2xkLXNlY3JldA==", &until
+	if err := s.ProjectUpdate(ctx, a.Project); err != nil {
+		t.Fatal(err)
+	}
+	j := NewJob(t, s, a, func(j *prikke.Job) { j.TimeoutMS = 5000 })
+	e := NewExecution(t, s, j, prikke.TierPro, T0)
+	res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n1", Limit: 5, Now: T0.Add(time.Second), LeaseGrace: 20 * time.Second})
+	if err != nil || len(res.Claimed) != 1 {
+		t.Fatalf("claim = %v, %v", res, err)
+	}
+	c := res.Claimed[0]
+	if c.Execution.ID != e.ID || c.Execution.Status != prikke.ExecutionStatusRunning || c.Execution.ClaimedBy != "n1" ||
+		!c.Execution.ClaimedAt.Equal(T0.Add(time.Second)) || !c.Execution.LeaseExpiresAt.Equal(T0.Add(26*time.Second)) {
+		t.Errorf("claimed execution = %+v; lease must be claim + timeout + grace", c.Execution)
+	}
+	if c.Job.ID != j.ID || c.Job.URL != j.URL || c.Tier != prikke.TierPro {
+		t.Errorf("claimed job = %+v tier %v", c.Job, c.Tier)
+	}
+	if len(c.Secrets) != 2 || c.Secrets[0] != a.Project.SigningSecret || c.Secrets[1] != "whsec_b2xkLXNlY3JldA==" {
+		t.Errorf("secrets = %v; want current and previous during the overlap", c.Secrets)
+	}
+	if res.Settled != 0 || len(res.QuotaCrossings) != 0 {
+		t.Errorf("result = %+v", res)
+	}
+	e2 := NewExecution(t, s, j, prikke.TierPro, T0.Add(time.Minute))
+	c2 := claimOne(t, s, "n1", T0.Add(2*time.Hour))
+	if c2.Execution.ID != e2.ID || len(c2.Secrets) != 1 {
+		t.Errorf("after the overlap window secrets = %v", c2.Secrets)
+	}
+	if u, _ := s.UsageGet(ctx, a.Org.ID, prikke.Month(T0)); u != 2 {
+		t.Errorf("usage = %d, want 2 (one per claimed attempt)", u)
+	}
+}
+
+func testOverlap(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	j := NewJob(t, s, a, func(j *prikke.Job) { j.Overlap = prikke.OverlapSkip })
+	allow := NewJob(t, s, a, nil)
+	NewExecution(t, s, j, prikke.TierPro, T0)
+	first := claimOne(t, s, "n", T0)
+	second := NewExecution(t, s, j, prikke.TierPro, T0.Add(time.Minute))
+	NewExecution(t, s, allow, prikke.TierPro, T0)
+	NewExecution(t, s, allow, prikke.TierPro, T0.Add(time.Minute))
+	res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n", Limit: 10, Now: T0.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Claimed) != 2 || res.Settled != 1 {
+		t.Fatalf("claimed %d settled %d; want the allow job's two runs, and the skip job's run settled", len(res.Claimed), res.Settled)
+	}
+	got, _ := s.ExecutionGet(ctx, second.ID)
+	if got.Status != prikke.ExecutionStatusSkipped || got.FinishedAt == nil || got.Error == "" {
+		t.Errorf("overlapping run = %+v", got)
+	}
+	complete(t, s, "n", first, prikke.ExecutionStatusSuccess, nil)
+	// Two due runs of one skip job in one batch: the older runs, the newer is skipped.
+	NewExecution(t, s, j, prikke.TierPro, T0.Add(2*time.Minute))
+	NewExecution(t, s, j, prikke.TierPro, T0.Add(3*time.Minute))
+	res, _ = s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n", Limit: 10, Now: T0.Add(3 * time.Minute)})
+	if len(res.Claimed) != 1 || res.Settled != 1 || !res.Claimed[0].Execution.ScheduledFor.Equal(T0.Add(2*time.Minute)) {
+		t.Errorf("batch overlap: claimed %d settled %d", len(res.Claimed), res.Settled)
+	}
+	if u, _ := s.UsageGet(ctx, a.Org.ID, prikke.Month(T0)); u != 4 {
+		t.Errorf("usage = %d, want 4 (skipped runs are not requests)", u)
+	}
+}
+
+func testQuota(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierFree)
+	b := NewTenant(t, s, prikke.TierFree)
+	month := prikke.Month(T0)
+	if _, err := s.UsageAdd(ctx, a.Org.ID, month, 3999); err != nil {
+		t.Fatal(err)
+	}
+	j := NewJob(t, s, a, nil)
+	jb := NewJob(t, s, b, nil)
+	NewExecution(t, s, j, prikke.TierFree, T0)
+	res, _ := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n", Limit: 10, Now: T0})
+	if len(res.QuotaCrossings) != 1 || res.QuotaCrossings[0].Used != 4000 || res.QuotaCrossings[0].Limit != 5000 {
+		t.Errorf("80%% crossing = %+v", res.QuotaCrossings)
+	}
+	if _, err := s.UsageAdd(ctx, a.Org.ID, month, 999); err != nil {
+		t.Fatal(err)
+	}
+	var es []*prikke.Execution
+	for i := range 3 {
+		es = append(es, NewExecution(t, s, j, prikke.TierFree, T0.Add(time.Duration(i+1)*time.Second)))
+	}
+	eb := NewExecution(t, s, jb, prikke.TierFree, T0.Add(time.Second))
+	res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n", Limit: 10, Now: T0.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Claimed) != 2 || res.Settled != 2 {
+		t.Fatalf("claimed %d settled %d; want 1 of a's (the quota's last request) and b's, and 2 over quota", len(res.Claimed), res.Settled)
+	}
+	claimedIDs := map[prikke.ID]bool{}
+	for _, c := range res.Claimed {
+		claimedIDs[c.Execution.ID] = true
+	}
+	if !claimedIDs[es[0].ID] || !claimedIDs[eb.ID] {
+		t.Error("the wrong executions were delivered")
+	}
+	for _, e := range es[1:] {
+		got, _ := s.ExecutionGet(ctx, e.ID)
+		if got.Status != prikke.ExecutionStatusQuotaExceeded || got.FinishedAt == nil {
+			t.Errorf("over-quota execution = %+v", got)
+		}
+	}
+	if u, _ := s.UsageGet(ctx, a.Org.ID, month); u != 5000 {
+		t.Errorf("usage = %d, want exactly 5000", u)
+	}
+	if u, _ := s.UsageGet(ctx, b.Org.ID, month); u != 1 {
+		t.Errorf("b's usage = %d; a's quota must not affect b", u)
+	}
+	found := false
+	for _, qc := range res.QuotaCrossings {
+		if qc.OrganizationID == a.Org.ID && qc.Used == 5000 && qc.Month == month {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("100%% crossing missing: %+v", res.QuotaCrossings)
+	}
+}
+
+func testComplete(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("ExecutionComplete")
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	j := NewJob(t, s, a, Once(T0))
+	e := NewExecution(t, s, j, prikke.TierPro, T0)
+	c := claimOne(t, s, "n1", T0)
+
+	// Another node, or a wrong attempt, cannot complete it.
+	cp := completion(c, prikke.ExecutionStatusFailed)
+	if applied, err := s.ExecutionComplete(ctx, "n2", []*store.Completion{cp}); err != nil || len(applied) != 0 {
+		t.Errorf("foreign completion applied: %v, %v", applied, err)
+	}
+	wrong := *cp
+	wrong.Attempt = 2
+	if applied, _ := s.ExecutionComplete(ctx, "n1", []*store.Completion{&wrong}); len(applied) != 0 {
+		t.Error("completion of a wrong attempt applied")
+	}
+	retryAt := T0.Add(10 * time.Second)
+	cp.Retry = &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
+		ScheduledFor: T0, DueAt: retryAt, Attempt: 2, Status: prikke.ExecutionStatusPending, Priority: c.Execution.Priority, CreatedAt: T0}
+	cp.Health, cp.Error, cp.ResponseStatus = store.HealthNone, "HTTP 503", 503
+	sub := s.Subscribe(store.TopicExecutions)
+	defer sub.Close()
+	applied, err := s.ExecutionComplete(ctx, "n1", []*store.Completion{cp})
+	if err != nil || len(applied) != 1 || applied[0] != e.ID {
+		t.Fatalf("complete = %v, %v", applied, err)
+	}
+	// A second write of the same result is fenced out.
+	if applied, _ := s.ExecutionComplete(ctx, "n1", []*store.Completion{cp}); len(applied) != 0 {
+		t.Error("a completed execution was completed again")
+	}
+	got, _ := s.ExecutionGet(ctx, e.ID)
+	if got.Status != prikke.ExecutionStatusFailed || got.Error != "HTTP 503" || got.ResponseStatus != 503 {
+		t.Errorf("completed row = %+v", got)
+	}
+	if next, _, _ := s.ExecutionNextDue(ctx); !next.Equal(retryAt) {
+		t.Errorf("retry not due at %v (next due %v)", retryAt, next)
+	}
+	jg, _ := s.JobGet(ctx, j.ID)
+	if jg.LastStatus != prikke.ExecutionStatusFailed || jg.LastRunAt == nil || jg.ConsecutiveFailures != 0 || jg.Health != prikke.JobHealthy {
+		t.Errorf("a failure that will be retried must not count against health: %+v", jg)
+	}
+	for ev := waitEvent(t, sub); ; ev = waitEvent(t, sub) {
+		if ev.Topic == store.TopicExecutions && len(ev.Payload) > 0 {
+			break
+		}
+	}
+
+	// 410 Gone disables the job and drops its pending runs.
+	c2 := claimOne(t, s, "n1", retryAt)
+	cron := NewJob(t, s, a, nil)
+	NewExecution(t, s, cron, prikke.TierPro, T0)
+	NewExecution(t, s, cron, prikke.TierPro, T0.Add(time.Hour))
+	c3 := claimOne(t, s, "n1", T0.Add(time.Minute))
+	gone := completion(c3, prikke.ExecutionStatusFailed)
+	gone.Gone, gone.ResponseStatus = true, 410
+	if _, err := s.ExecutionComplete(ctx, "n1", []*store.Completion{completion(c2, prikke.ExecutionStatusSuccess), gone}); err != nil {
+		t.Fatal(err)
+	}
+	cg, _ := s.JobGet(ctx, cron.ID)
+	if cg.Enabled || cg.NextRunAt != nil || cg.DisabledReason == "" {
+		t.Errorf("410 job = %+v; want disabled with a reason", cg)
+	}
+	if l, _ := s.ExecutionList(ctx, store.ExecutionFilter{JobID: &cron.ID, Statuses: []prikke.ExecutionStatus{prikke.ExecutionStatusPending}}); len(l) != 0 {
+		t.Errorf("410 job kept %d pending runs", len(l))
+	}
+	flips, _ := s.FlipClaim(ctx, T0, 100)
+	var events []prikke.NotificationEvent
+	for _, f := range flips {
+		if f.JobID == cron.ID {
+			events = append(events, f.Event)
+		}
+	}
+	sort.Slice(events, func(i, k int) bool { return events[i] < events[k] })
+	if fmt.Sprint(events) != "[job.disabled job.failing]" {
+		t.Errorf("flips for the 410 job = %v", events)
+	}
+}
+
+func testHealth(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	a.Project.AlertAfter = 2
+	if err := s.ProjectUpdate(ctx, a.Project); err != nil {
+		t.Fatal(err)
+	}
+	j := NewJob(t, s, a, nil)
+	run := func(i int, st prikke.ExecutionStatus) {
+		at := T0.Add(time.Duration(i) * time.Minute)
+		NewExecution(t, s, j, prikke.TierPro, at)
+		complete(t, s, "n", claimOne(t, s, "n", at), st, nil)
+	}
+	var events []prikke.NotificationEvent
+	collect := func() {
+		fs, err := s.FlipClaim(ctx, T0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fs {
+			events = append(events, f.Event)
+		}
+	}
+	run(0, prikke.ExecutionStatusFailed)
+	collect()
+	if len(events) != 0 {
+		t.Fatalf("flip after 1 failure with alert_after 2: %v", events)
+	}
+	run(1, prikke.ExecutionStatusTimeout)
+	run(2, prikke.ExecutionStatusFailed)
+	collect()
+	if fmt.Sprint(events) != "[job.failing]" {
+		t.Fatalf("after 3 failures: %v; want exactly one failing flip", events)
+	}
+	jg, _ := s.JobGet(ctx, j.ID)
+	if jg.Health != prikke.JobFailing || jg.ConsecutiveFailures != 3 || jg.LastStatus != prikke.ExecutionStatusFailed {
+		t.Errorf("job = %+v", jg)
+	}
+	run(3, prikke.ExecutionStatusSuccess)
+	run(4, prikke.ExecutionStatusSuccess)
+	collect()
+	if fmt.Sprint(events) != "[job.failing job.recovered]" {
+		t.Errorf("after recovery: %v", events)
+	}
+	jg, _ = s.JobGet(ctx, j.ID)
+	if jg.Health != prikke.JobHealthy || jg.ConsecutiveFailures != 0 {
+		t.Errorf("recovered job = %+v", jg)
+	}
+}
+
+func testRelease(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("ExecutionRelease")
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	j := NewJob(t, s, a, nil)
+	NewExecution(t, s, j, prikke.TierPro, T0)
+	NewExecution(t, s, j, prikke.TierPro, T0.Add(time.Second))
+	c := claimN(t, s, "n1", T0.Add(time.Minute), 2)
+	if u, _ := s.UsageGet(ctx, a.Org.ID, prikke.Month(T0)); u != 2 {
+		t.Fatalf("usage = %d", u)
+	}
+	ids := []prikke.ID{c[0].Execution.ID, c[1].Execution.ID}
+	if n, err := s.ExecutionRelease(ctx, "n2", ids); err != nil || n != 0 {
+		t.Errorf("another node released %d, %v", n, err)
+	}
+	if n, err := s.ExecutionRelease(ctx, "n1", ids); err != nil || n != 2 {
+		t.Errorf("release = %d, %v", n, err)
+	}
+	got, _ := s.ExecutionGet(ctx, ids[0])
+	if got.Status != prikke.ExecutionStatusPending || got.ClaimedBy != "" || got.ClaimedAt != nil || got.LeaseExpiresAt != nil {
+		t.Errorf("released row = %+v", got)
+	}
+	if u, _ := s.UsageGet(ctx, a.Org.ID, prikke.Month(T0)); u != 0 {
+		t.Errorf("usage after release = %d, want 0 (the requests never left)", u)
+	}
+	if n := len(claimN(t, s, "n3", T0.Add(time.Minute), 5)); n != 2 {
+		t.Errorf("released rows claimable again: %d", n)
+	}
+}
+
+func testRescue(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("ExecutionRescue")
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	cron := NewJob(t, s, a, func(j *prikke.Job) { j.TimeoutMS = 10000 })
+	once := NewJob(t, s, a, func(j *prikke.Job) { Once(T0)(j); j.RetryAttempts = 1; j.TimeoutMS = 10000 })
+	ce := NewExecution(t, s, cron, prikke.TierPro, T0)
+	oe := NewExecution(t, s, once, prikke.TierPro, T0)
+	lost := claimN(t, s, "dead", T0, 10) // leases end at T0 + 10s + 30s
+	if len(lost) != 2 {
+		t.Fatal("claim")
+	}
+	if n, err := s.ExecutionRescue(ctx, T0.Add(39*time.Second), 100); err != nil || n != 0 {
+		t.Fatalf("rescued %d, %v before the leases expired", n, err)
+	}
+	n, err := s.ExecutionRescue(ctx, T0.Add(41*time.Second), 100)
+	if err != nil || n != 2 {
+		t.Fatalf("rescue = %d, %v; want 2", n, err)
+	}
+	for _, id := range []prikke.ID{ce.ID, oe.ID} {
+		got, _ := s.ExecutionGet(ctx, id)
+		if got.Status != prikke.ExecutionStatusFailed || got.Error != store.RescueNote || got.FinishedAt == nil {
+			t.Errorf("lost attempt = %+v", got)
+		}
+	}
+	// The dead node's late result is dropped.
+	if applied, _ := s.ExecutionComplete(ctx, "dead", []*store.Completion{completion(lost[0], prikke.ExecutionStatusSuccess)}); len(applied) != 0 {
+		t.Error("a rescued attempt's late result was applied")
+	}
+	again := claimN(t, s, "alive", T0.Add(41*time.Second), 10)
+	if len(again) != 2 {
+		t.Fatalf("rescued attempts claimable: %d", len(again))
+	}
+	for _, c := range again {
+		if c.Execution.Attempt != 2 || !c.Execution.Rescued || !c.Execution.ScheduledFor.Equal(T0) {
+			t.Errorf("rescue attempt = %+v", c.Execution)
+		}
+	}
+	// Lose them again: the cron occurrence was rescued once already and
+	// ends failed; the one-time job has used its one retry, so it ends too.
+	if n, _ := s.ExecutionRescue(ctx, T0.Add(2*time.Minute), 100); n != 2 {
+		t.Fatalf("second rescue = %d", n)
+	}
+	for _, c := range again {
+		got, _ := s.ExecutionGet(ctx, c.Execution.ID)
+		if got.Status != prikke.ExecutionStatusFailed || got.Error != store.RescueNoteFinal {
+			t.Errorf("second loss = %+v", got)
+		}
+	}
+	if d, r, _ := s.ExecutionQueueDepth(ctx, T0.Add(time.Hour)); d != 0 || r != 0 {
+		t.Errorf("queue after final rescue = %d due, %d running", d, r)
+	}
+	if jg, _ := s.JobGet(ctx, cron.ID); jg.Health != prikke.JobFailing {
+		t.Errorf("a finally lost occurrence must count as a failure: %+v", jg)
+	}
+}
+
+func testPrune(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("ExecutionPrune")
+	s := open(t)
+	ctx := context.Background()
+	free := NewTenant(t, s, prikke.TierFree)
+	pro := NewTenant(t, s, prikke.TierPro)
+	jf := NewJob(t, s, free, nil)
+	jp := NewJob(t, s, pro, nil)
+	old := T0.Add(-8 * 24 * time.Hour)
+	finish := func(j *prikke.Job, tier prikke.Tier, at time.Time) {
+		NewExecution(t, s, j, tier, at)
+		complete(t, s, "n", claimOne(t, s, "n", at), prikke.ExecutionStatusSuccess, nil)
+	}
+	for i := range 5 {
+		finish(jf, prikke.TierFree, old.Add(time.Duration(i)*time.Minute))
+		finish(jp, prikke.TierPro, old.Add(time.Duration(i)*time.Minute))
+	}
+	finish(jf, prikke.TierFree, T0.Add(-time.Hour))
+	NewExecution(t, s, jf, prikke.TierFree, old.Add(time.Hour)) // old but pending: never pruned
+	NewExecution(t, s, jf, prikke.TierFree, old.Add(2*time.Hour))
+	claimOne(t, s, "n", old.Add(2*time.Hour)) // old but running: never pruned
+	total := 0
+	for {
+		n, err := s.ExecutionPrune(ctx, T0, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 2 {
+			t.Fatalf("pruned %d in one batch of 2", n)
+		}
+		if n == 0 {
+			break
+		}
+		total += n
+	}
+	if total != 5 {
+		t.Errorf("pruned %d, want the 5 old free-tier rows", total)
+	}
+	if l, _ := s.ExecutionList(ctx, store.ExecutionFilter{JobID: &jf.ID}); len(l) != 3 {
+		t.Errorf("free job keeps %d rows, want 3 (recent, pending, running)", len(l))
+	}
+	if l, _ := s.ExecutionList(ctx, store.ExecutionFilter{JobID: &jp.ID}); len(l) != 5 {
+		t.Errorf("pro job keeps %d rows, want all 5 (30-day history)", len(l))
+	}
+}
