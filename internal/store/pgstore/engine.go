@@ -99,14 +99,14 @@ func (s *Store) JobNextRunAt(ctx context.Context) (time.Time, bool, error) {
 
 // executionRows holds new executions as column arrays for one unnest insert.
 type executionRows struct {
-	id, job, project, org                  []prikke.ID
-	scheduled, due                         []time.Time
-	attempt, priority, missed              []int
-	status, errText                        []string
-	rescued, manual                        []bool
-	finished                               []*time.Time
-	created                                []time.Time
-	earliest                               time.Time
+	id, job, project, org     []prikke.ID
+	scheduled, due            []time.Time
+	attempt, priority, missed []int
+	status, errText           []string
+	rescued, manual           []bool
+	finished                  []*time.Time
+	created                   []time.Time
+	earliest                  time.Time
 }
 
 func (r *executionRows) add(e *prikke.Execution) {

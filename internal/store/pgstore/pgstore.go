@@ -8,10 +8,8 @@ package pgstore
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"embed"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -40,13 +38,13 @@ var migrations embed.FS
 
 // Store is the PostgreSQL store.
 type Store struct {
-	pool   *pgxpool.Pool
+	pool       *pgxpool.Pool
 	connConfig *pgx.ConnConfig
-	sealer store.Sealer
-	broker *store.Broker
-	ns     string // prefix of NOTIFY channels and lock keys
-	schema string
-	logger *slog.Logger
+	sealer     store.Sealer
+	broker     *store.Broker
+	ns         string // prefix of NOTIFY channels and lock keys
+	schema     string
+	logger     *slog.Logger
 
 	listenCancel context.CancelFunc
 	listenDone   chan struct{}
@@ -405,12 +403,6 @@ func utcp(t *time.Time) *time.Time {
 	return &u
 }
 
-// hashKey turns a string into an advisory lock key (unused keys stay in
-// their namespace).
-func hashKey(s string) int64 {
-	sum := sha256.Sum256([]byte(s))
-	return int64(binary.BigEndian.Uint64(sum[:8]) >> 1)
-}
 
 // list runs a query and scans every row with scan.
 func list[T any](ctx context.Context, s *Store, op string, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {

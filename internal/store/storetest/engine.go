@@ -156,7 +156,12 @@ func testOccurrences(t *testing.T, open Opener, cov *coverage) {
 	j1 := NewJob(t, s, free, nil) // next T0+1m
 	j2 := NewJob(t, s, pro, func(j *prikke.Job) { n := T0.Add(3 * time.Minute); j.NextRunAt = &n })
 	NewJob(t, s, pro, func(j *prikke.Job) { j.Enabled = false })
-	NewJob(t, s, pro, func(j *prikke.Job) { n := T0.Add(2 * time.Minute); j.NextRunAt = &n; j.Kind = prikke.JobKindQueue; j.RunAt = &n })
+	NewJob(t, s, pro, func(j *prikke.Job) {
+		n := T0.Add(2 * time.Minute)
+		j.NextRunAt = &n
+		j.Kind = prikke.JobKindQueue
+		j.RunAt = &n
+	})
 	if next, ok, _ := s.JobNextRunAt(ctx); !ok || !next.Equal(T0.Add(time.Minute)) {
 		t.Errorf("JobNextRunAt = %v, %v", next, ok)
 	}
