@@ -403,7 +403,6 @@ func utcp(t *time.Time) *time.Time {
 	return &u
 }
 
-
 // list runs a query and scans every row with scan.
 func list[T any](ctx context.Context, s *Store, op string, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {
 	rows, err := s.pool.Query(ctx, sql, args...)
