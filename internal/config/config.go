@@ -1,0 +1,305 @@
+// Package config reads Prikke's configuration from PRIKKE_* environment
+// variables, applies safe defaults, and validates everything at start with
+// errors that say what to fix. There are no package-level settings: the
+// command loads a Config and passes it down.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	DatabaseURL string // sqlite:PATH or postgres://…
+	Addr        string // listen address
+	BaseURL     string // public URL, for links in mails and the UI
+	Env         string // development | production
+	SecretKey   string // seals secrets at rest; generated and persisted when unset in development
+	NodeID      string // this node's name in leases and logs
+
+	SMTP SMTP
+
+	WorkersMin    int           // worker goroutines kept alive
+	WorkersMax    int           // upper bound on concurrent deliveries per node
+	OrgInFlight   int           // per-organization cap on in-flight deliveries per node
+	RescueGrace   time.Duration // added to a job's timeout before a lost attempt is rescued
+	DrainTimeout  time.Duration // how long SIGTERM waits for in-flight deliveries
+	LeaderTTL     time.Duration // scheduler leadership lease
+	SchedulerLead time.Duration // how far ahead occurrences are written
+
+	SSRFAllow      []netip.AddrPort // exact ip:port pairs deliveries may reach despite the SSRF guard (tests only)
+	TrustedProxies []netip.Prefix   // proxies whose X-Forwarded-For is believed
+	SignupOpen     bool             // whether anyone may register
+	LogLevel       string           // debug | info | warn | error
+	LogFormat      string           // text | json
+
+	// TestClockOffset shifts this node's clock (clock-skew tests only).
+	TestClockOffset time.Duration
+}
+
+// SMTP configures outgoing mail. With no Host, mail goes to the
+// development mailbox at /dev/mailbox.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+	TLS      string // starttls | tls | none
+}
+
+// Var documents one environment variable for --help.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every variable Prikke reads.
+var Vars = []Var{
+	{"PRIKKE_DATABASE_URL", "sqlite:./prikke.db", "sqlite:PATH (created on first start) or postgres://user:pass@host:5432/db"},
+	{"PRIKKE_ADDR", "127.0.0.1:4000", "address the HTTP server listens on"},
+	{"PRIKKE_BASE_URL", "http:// + PRIKKE_ADDR", "public URL of this Prikke, used in links"},
+	{"PRIKKE_ENV", "development", "development or production"},
+	{"PRIKKE_SECRET_KEY", "generated and stored in the database", "at least 32 characters; encrypts secrets at rest; required in production"},
+	{"PRIKKE_NODE_ID", "host-pid", "name of this node in leases and logs"},
+	{"PRIKKE_SMTP_HOST", "", "SMTP server; unset: mail goes to the dev mailbox at /dev/mailbox"},
+	{"PRIKKE_SMTP_PORT", "587", "SMTP port"},
+	{"PRIKKE_SMTP_USERNAME", "", "SMTP user (Mailjet: API key)"},
+	{"PRIKKE_SMTP_PASSWORD", "", "SMTP password (Mailjet: secret key)"},
+	{"PRIKKE_SMTP_FROM", "Prikke <no-reply@localhost>", "sender address"},
+	{"PRIKKE_SMTP_TLS", "starttls", "starttls, tls (implicit, port 465) or none (local relays only)"},
+	{"PRIKKE_WORKERS_MIN", "4", "delivery workers kept alive per node"},
+	{"PRIKKE_WORKERS_MAX", "256", "most concurrent deliveries per node"},
+	{"PRIKKE_ORG_IN_FLIGHT", "64", "most concurrent deliveries of one organization per node"},
+	{"PRIKKE_RESCUE_GRACE", "30s", "a lost attempt is delivered again after its timeout plus this grace"},
+	{"PRIKKE_DRAIN_TIMEOUT", "30s", "how long SIGTERM lets in-flight deliveries finish"},
+	{"PRIKKE_LEADER_TTL", "15s", "scheduler leadership lease; another node takes over this long after the leader dies"},
+	{"PRIKKE_SCHEDULER_LEAD", "5s", "how far ahead occurrences are written"},
+	{"PRIKKE_SSRF_ALLOW", "", "tests only: comma-separated exact ip:port pairs deliveries may reach; refused in production"},
+	{"PRIKKE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
+	{"PRIKKE_SIGNUP", "open", "open or closed (closed: only `prikke user create` makes accounts)"},
+	{"PRIKKE_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"PRIKKE_LOG_FORMAT", "text in development, json in production", "text or json"},
+	{"PRIKKE_TEST_CLOCK_OFFSET", "", "tests only: shift this node's clock (e.g. 120s, -120s); refused in production"},
+}
+
+// Load reads the configuration through getenv and validates it. The error
+// lists every problem, each naming the variable and what to do.
+func Load(getenv func(string) string) (*Config, error) {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	integer := func(name string, def, lo, hi int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < lo || n > hi {
+			bad(name, "must be a whole number between %d and %d, got %q", lo, hi, v)
+			return def
+		}
+		return n
+	}
+	duration := func(name string, def, lo, hi time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < lo || d > hi {
+			bad(name, "must be a duration between %s and %s like 30s or 2m, got %q", lo, hi, v)
+			return def
+		}
+		return d
+	}
+
+	c := &Config{
+		DatabaseURL: str("PRIKKE_DATABASE_URL", "sqlite:./prikke.db"),
+		Addr:        str("PRIKKE_ADDR", "127.0.0.1:4000"),
+		Env:         str("PRIKKE_ENV", EnvDevelopment),
+		SecretKey:   getenv("PRIKKE_SECRET_KEY"),
+		NodeID:      str("PRIKKE_NODE_ID", defaultNodeID()),
+		SMTP: SMTP{
+			Host:     str("PRIKKE_SMTP_HOST", ""),
+			Port:     integer("PRIKKE_SMTP_PORT", 587, 1, 65535),
+			Username: getenv("PRIKKE_SMTP_USERNAME"),
+			Password: getenv("PRIKKE_SMTP_PASSWORD"),
+			From:     str("PRIKKE_SMTP_FROM", "Prikke <no-reply@localhost>"),
+			TLS:      str("PRIKKE_SMTP_TLS", "starttls"),
+		},
+		WorkersMin:    integer("PRIKKE_WORKERS_MIN", 4, 1, 10_000),
+		WorkersMax:    integer("PRIKKE_WORKERS_MAX", 256, 1, 10_000),
+		OrgInFlight:   integer("PRIKKE_ORG_IN_FLIGHT", 64, 1, 10_000),
+		RescueGrace:   duration("PRIKKE_RESCUE_GRACE", 30*time.Second, time.Second, time.Hour),
+		DrainTimeout:  duration("PRIKKE_DRAIN_TIMEOUT", 30*time.Second, 0, 10*time.Minute),
+		LeaderTTL:     duration("PRIKKE_LEADER_TTL", 15*time.Second, time.Second, 5*time.Minute),
+		SchedulerLead: duration("PRIKKE_SCHEDULER_LEAD", 5*time.Second, 100*time.Millisecond, time.Minute),
+		LogLevel:      strings.ToLower(str("PRIKKE_LOG_LEVEL", "info")),
+	}
+	if c.Env != EnvDevelopment && c.Env != EnvProduction {
+		bad("PRIKKE_ENV", "must be %q or %q, got %q", EnvDevelopment, EnvProduction, c.Env)
+	}
+	prod := c.Env == EnvProduction
+	c.LogFormat = strings.ToLower(str("PRIKKE_LOG_FORMAT", map[bool]string{true: "json", false: "text"}[prod]))
+
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		if strings.TrimPrefix(c.DatabaseURL, "sqlite:") == "" {
+			bad("PRIKKE_DATABASE_URL", "sqlite: needs a file path, e.g. sqlite:./prikke.db")
+		}
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		if u, err := url.Parse(c.DatabaseURL); err != nil || u.Host == "" {
+			bad("PRIKKE_DATABASE_URL", "is not a valid postgres:// URL")
+		}
+	default:
+		bad("PRIKKE_DATABASE_URL", "must start with sqlite: or postgres://, got %q", redactURL(c.DatabaseURL))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("PRIKKE_ADDR", "must be host:port like 127.0.0.1:4000 or :4000, got %q", c.Addr)
+	}
+	c.BaseURL = strings.TrimRight(str("PRIKKE_BASE_URL", "http://"+c.Addr), "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("PRIKKE_BASE_URL", "must be an http(s) URL like https://prikke.example.com, got %q", c.BaseURL)
+	} else if prod && u.Scheme != "https" {
+		bad("PRIKKE_BASE_URL", "must be https in production (session cookies are Secure)")
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		bad("PRIKKE_SECRET_KEY", "must be at least 32 characters; generate one with: openssl rand -base64 48")
+	}
+	if c.SecretKey == "" && prod {
+		bad("PRIKKE_SECRET_KEY", "is required in production; generate one with: openssl rand -base64 48")
+	}
+	if c.SMTP.Host != "" {
+		if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
+			bad("PRIKKE_SMTP_FROM", "must be an address like \"Prikke <no-reply@example.com>\"")
+		}
+		if c.SMTP.TLS != "starttls" && c.SMTP.TLS != "tls" && c.SMTP.TLS != "none" {
+			bad("PRIKKE_SMTP_TLS", "must be starttls, tls or none, got %q", c.SMTP.TLS)
+		}
+	}
+	if c.WorkersMin > c.WorkersMax {
+		bad("PRIKKE_WORKERS_MIN", "(%d) must not exceed PRIKKE_WORKERS_MAX (%d)", c.WorkersMin, c.WorkersMax)
+	}
+	if v := strings.TrimSpace(getenv("PRIKKE_SSRF_ALLOW")); v != "" {
+		if prod {
+			bad("PRIKKE_SSRF_ALLOW", "is for tests only and is refused when PRIKKE_ENV=production; unset it")
+		}
+		for _, p := range strings.Split(v, ",") {
+			ap, err := netip.ParseAddrPort(strings.TrimSpace(p))
+			if err != nil {
+				bad("PRIKKE_SSRF_ALLOW", "must list exact ip:port pairs like 127.0.0.1:8080 or [::1]:8080, got %q", p)
+				continue
+			}
+			c.SSRFAllow = append(c.SSRFAllow, ap)
+		}
+	}
+	if v := strings.TrimSpace(getenv("PRIKKE_TRUSTED_PROXIES")); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			pf, err := netip.ParsePrefix(strings.TrimSpace(p))
+			if err != nil {
+				bad("PRIKKE_TRUSTED_PROXIES", "must list CIDRs like 10.0.0.0/8, got %q", p)
+				continue
+			}
+			c.TrustedProxies = append(c.TrustedProxies, pf)
+		}
+	}
+	switch s := str("PRIKKE_SIGNUP", "open"); s {
+	case "open":
+		c.SignupOpen = true
+	case "closed":
+	default:
+		bad("PRIKKE_SIGNUP", "must be open or closed, got %q", s)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("PRIKKE_LOG_LEVEL", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("PRIKKE_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
+	}
+	if v := strings.TrimSpace(getenv("PRIKKE_TEST_CLOCK_OFFSET")); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case prod:
+			bad("PRIKKE_TEST_CLOCK_OFFSET", "is for tests only and is refused when PRIKKE_ENV=production; unset it")
+		case err != nil:
+			bad("PRIKKE_TEST_CLOCK_OFFSET", "must be a duration like 120s or -2m, got %q", v)
+		default:
+			c.TestClockOffset = d
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &Error{errs}
+	}
+	return c, nil
+}
+
+// Error lists every configuration problem.
+type Error struct{ Problems []error }
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid configuration:")
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the problems.
+func (e *Error) Unwrap() []error { return e.Problems }
+
+// IsProduction reports whether Prikke runs in production.
+func (c *Config) IsProduction() bool { return c.Env == EnvProduction }
+
+// SQLitePath returns the file of a sqlite: URL, or "" for PostgreSQL.
+func (c *Config) SQLitePath() string {
+	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok {
+		return p
+	}
+	return ""
+}
+
+// Secure reports whether the base URL is https (cookies get Secure and the
+// __Host- prefix).
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+func defaultNodeID() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "node"
+	}
+	return fmt.Sprintf("%s-%d", h, os.Getpid())
+}
+
+// redactURL hides a password in a database URL for messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
