@@ -216,10 +216,11 @@ type EngineStore interface {
 	// back to pending (shutdown before the request was made).
 	ExecutionRelease(ctx context.Context, node string, ids []prikke.ID) (int, error)
 	// ExecutionRescue finds running executions whose lease expired before
-	// now (database clock when zero) and settles them: the row becomes
-	// failed ("rescued: node lost") and, per RescueDecision, a new attempt
-	// marked rescued is inserted, due at once.
-	ExecutionRescue(ctx context.Context, now time.Time, limit int) (int, error)
+	// p.Now (database clock when zero), or all running ones with
+	// p.AnyLease, and settles them: the row becomes failed ("rescued: node
+	// lost") and, per RescueDecision, a new attempt marked rescued is
+	// inserted, due at once.
+	ExecutionRescue(ctx context.Context, p RescueParams) (int, error)
 	// ExecutionNextDue returns the earliest DueAt of any pending execution.
 	ExecutionNextDue(ctx context.Context) (time.Time, bool, error)
 	// ExecutionQueueDepth counts pending executions due at or before now
@@ -279,8 +280,8 @@ type StatusStore interface {
 	// resolved_at when resolved).
 	IncidentUpdate(ctx context.Context, u *prikke.IncidentUpdate) error
 	IncidentGet(ctx context.Context, id prikke.ID) (*prikke.Incident, error)
-	// IncidentList returns unresolved incidents and those resolved after
-	// since, newest first, with their updates.
+	// IncidentList returns unresolved incidents and those resolved at or
+	// after since, newest first, with their updates.
 	IncidentList(ctx context.Context, since time.Time) ([]*prikke.Incident, error)
 
 	StatusPageCreate(ctx context.Context, p *prikke.StatusPage) error
@@ -404,6 +405,16 @@ type QuotaCrossing struct {
 	OrganizationID prikke.ID
 	Month          string
 	Used, Limit    int64
+}
+
+// RescueParams say which lost attempts to rescue.
+type RescueParams struct {
+	Now   time.Time // zero: the database clock
+	Limit int
+	// AnyLease rescues every running execution whatever its lease: an
+	// SQLite file has one owner, so at its start nothing else can be
+	// delivering.
+	AnyLease bool
 }
 
 // Completion is one attempt's result.

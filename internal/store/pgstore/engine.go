@@ -714,15 +714,15 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 }
 
 // ExecutionRescue implements store.Store.
-func (s *Store) ExecutionRescue(ctx context.Context, now time.Time, limit int) (int, error) {
+func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int, error) {
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now())
 			FROM executions e JOIN jobs j ON j.id = e.job_id
-			WHERE e.status = 'running' AND e.lease_expires_at < coalesce($1::timestamptz, now())
-			ORDER BY e.lease_expires_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED`, nowArg(now), limit)
+			WHERE e.status = 'running' AND (e.lease_expires_at < coalesce($1::timestamptz, now()) OR $3)
+			ORDER BY e.lease_expires_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED`, nowArg(p.Now), p.Limit, p.AnyLease)
 		if err != nil {
 			return err
 		}

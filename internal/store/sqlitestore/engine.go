@@ -648,8 +648,8 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 }
 
 // ExecutionRescue implements store.Store.
-func (s *Store) ExecutionRescue(ctx context.Context, now time.Time, limit int) (int, error) {
-	now = s.nowOr(now)
+func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int, error) {
+	now := s.nowOr(p.Now)
 	var results []completeResult
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx *sql.Tx) error {
@@ -658,8 +658,8 @@ func (s *Store) ExecutionRescue(ctx context.Context, now time.Time, limit int) (
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
-			WHERE e.status = 'running' AND e.lease_expires_at < $1
-			ORDER BY e.lease_expires_at LIMIT $2`, ts(now), limit)
+			WHERE e.status = 'running' AND (e.lease_expires_at < $1 OR $3)
+			ORDER BY e.lease_expires_at LIMIT $2`, ts(now), p.Limit, p.AnyLease)
 		if err != nil {
 			return err
 		}

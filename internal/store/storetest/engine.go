@@ -705,10 +705,10 @@ func testRescue(t *testing.T, open Opener, cov *coverage) {
 	if len(lost) != 2 {
 		t.Fatal("claim")
 	}
-	if n, err := s.ExecutionRescue(ctx, T0.Add(39*time.Second), 100); err != nil || n != 0 {
+	if n, err := s.ExecutionRescue(ctx, store.RescueParams{Now: T0.Add(39 * time.Second), Limit: 100}); err != nil || n != 0 {
 		t.Fatalf("rescued %d, %v before the leases expired", n, err)
 	}
-	n, err := s.ExecutionRescue(ctx, T0.Add(41*time.Second), 100)
+	n, err := s.ExecutionRescue(ctx, store.RescueParams{Now: T0.Add(41 * time.Second), Limit: 100})
 	if err != nil || n != 2 {
 		t.Fatalf("rescue = %d, %v; want 2", n, err)
 	}
@@ -733,7 +733,7 @@ func testRescue(t *testing.T, open Opener, cov *coverage) {
 	}
 	// Lose them again: the cron occurrence was rescued once already and
 	// ends failed; the one-time job has used its one retry, so it ends too.
-	if n, _ := s.ExecutionRescue(ctx, T0.Add(2*time.Minute), 100); n != 2 {
+	if n, _ := s.ExecutionRescue(ctx, store.RescueParams{Now: T0.Add(2 * time.Minute), Limit: 100}); n != 2 {
 		t.Fatalf("second rescue = %d", n)
 	}
 	for _, c := range again {
@@ -744,6 +744,18 @@ func testRescue(t *testing.T, open Opener, cov *coverage) {
 	}
 	if d, r, _ := s.ExecutionQueueDepth(ctx, T0.Add(time.Hour)); d != 0 || r != 0 {
 		t.Errorf("queue after final rescue = %d due, %d running", d, r)
+	}
+	// AnyLease rescues a running attempt whose lease has not expired.
+	NewExecution(t, s, cron, prikke.TierPro, T0.Add(5*time.Minute))
+	fresh := claimOne(t, s, "n", T0.Add(5*time.Minute))
+	if n, _ := s.ExecutionRescue(ctx, store.RescueParams{Now: T0.Add(5 * time.Minute), Limit: 100}); n != 0 {
+		t.Errorf("rescued %d attempts with live leases", n)
+	}
+	if n, err := s.ExecutionRescue(ctx, store.RescueParams{Now: T0.Add(5 * time.Minute), Limit: 100, AnyLease: true}); n != 1 || err != nil {
+		t.Errorf("AnyLease rescue = %d, %v", n, err)
+	}
+	if got, _ := s.ExecutionGet(ctx, fresh.Execution.ID); got.Status != prikke.ExecutionStatusFailed {
+		t.Errorf("AnyLease left %+v", got)
 	}
 	if jg, _ := s.JobGet(ctx, cron.ID); jg.Health != prikke.JobFailing {
 		t.Errorf("a finally lost occurrence must count as a failure: %+v", jg)

@@ -292,6 +292,8 @@ CREATE TABLE status_page_jobs (
     PRIMARY KEY (status_page_id, job_id)
 );
 
+CREATE INDEX status_page_jobs_job_idx ON status_page_jobs (job_id);
+
 -- Prikke's own status: incidents posted by operators and daily health samples.
 CREATE TABLE incidents (
     id          TEXT PRIMARY KEY,
