@@ -157,8 +157,9 @@ func HealthAfter(o *JobOutcome, health prikke.JobHealth, failures, alertAfter in
 func RescueCompletion(c *RescueCandidate, now time.Time) *Completion {
 	e := c.Execution
 	comp := &Completion{
-		ExecutionID: e.ID,
-		JobID:       e.JobID,
+		ExecutionID:    e.ID,
+		JobID:          e.JobID,
+		OrganizationID: e.OrganizationID,
 		Attempt:     e.Attempt,
 		Status:      prikke.ExecutionStatusFailed,
 		FinishedAt:  now,

@@ -419,8 +419,9 @@ type RescueParams struct {
 
 // Completion is one attempt's result.
 type Completion struct {
-	ExecutionID prikke.ID
-	JobID       prikke.ID
+	ExecutionID    prikke.ID
+	JobID          prikke.ID
+	OrganizationID prikke.ID
 	Attempt     int
 	Status      prikke.ExecutionStatus // success, failed or timeout
 	StartedAt   time.Time

@@ -1,0 +1,304 @@
+package mail
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Kind names a mail Prikke sends; each has its own templates and data
+// struct. The value is also the templates' file name.
+type Kind string
+
+// The mails, each with the data struct that Render takes for it.
+const (
+	KindConfirmAccount   Kind = "confirm_account"   // ConfirmAccount
+	KindPasswordReset    Kind = "password_reset"    // PasswordReset
+	KindInvitation       Kind = "invitation"        // Invitation
+	KindConfirmEmail     Kind = "confirm_email"     // ConfirmEmail
+	KindConfirmChannel   Kind = "confirm_channel"   // ConfirmChannel
+	KindJobFailing       Kind = "job_failing"       // JobFailing
+	KindJobRecovered     Kind = "job_recovered"     // JobRecovered
+	KindJobDisabled      Kind = "job_disabled"      // JobDisabled
+	KindQuota            Kind = "quota"             // Quota
+	KindChannelDisabled  Kind = "channel_disabled"  // ChannelDisabled
+	KindTestNotification Kind = "test_notification" // TestNotification
+)
+
+// Kinds returns every Kind, in the order above.
+func Kinds() []Kind {
+	return []Kind{
+		KindConfirmAccount, KindPasswordReset, KindInvitation, KindConfirmEmail,
+		KindConfirmChannel, KindJobFailing, KindJobRecovered, KindJobDisabled,
+		KindQuota, KindChannelDisabled, KindTestNotification,
+	}
+}
+
+// Data is the content of one mail: one of this package's data structs
+// (ConfirmAccount, JobFailing, ...). The unexported method keeps the set
+// closed, so every Data has templates.
+type Data interface {
+	// Kind says which templates render the data.
+	Kind() Kind
+	validate() error
+}
+
+// Outcomes of a failed execution, for JobFailing.Outcome. They match
+// prikke.ExecutionStatus values.
+const (
+	OutcomeFailed  = "failed"
+	OutcomeTimeout = "timeout"
+)
+
+// ConfirmAccount asks a new user to confirm their address.
+type ConfirmAccount struct {
+	Email      string
+	ConfirmURL string
+	ExpiresAt  time.Time // optional; zero leaves out the expiry note
+}
+
+// PasswordReset carries a one-time link to choose a new password.
+type PasswordReset struct {
+	Email     string
+	ResetURL  string
+	ExpiresAt time.Time
+}
+
+// Invitation asks someone to join an organization.
+type Invitation struct {
+	InviterEmail     string
+	OrganizationName string
+	Role             string // "owner", "admin", "member", "viewer"
+	AcceptURL        string
+	ExpiresAt        time.Time
+}
+
+// ConfirmEmail goes to the new address when a user changes their email; the
+// change takes effect once they open ConfirmURL.
+type ConfirmEmail struct {
+	NewEmail   string
+	ConfirmURL string
+	ExpiresAt  time.Time // optional
+}
+
+// ConfirmChannel goes to the address of a new email notification channel:
+// a project may only send alerts to an address whose owner agreed.
+type ConfirmChannel struct {
+	ProjectName string
+	Email       string // the channel's address, where this mail goes
+	ConfirmURL  string
+}
+
+// JobFailing says a job's execution failed after the previous ones
+// succeeded. Prikke sends it on the flip, not on every failed run.
+type JobFailing struct {
+	JobName      string
+	ProjectName  string
+	Outcome      string // OutcomeFailed or OutcomeTimeout
+	StatusCode   int    // the endpoint's HTTP status; 0 when there was no response
+	Error        string // what went wrong, as recorded on the execution
+	ScheduledAt  time.Time
+	ExecutionURL string // the execution in the dashboard
+}
+
+// JobRecovered says a failing job succeeded again.
+type JobRecovered struct {
+	JobName      string
+	ProjectName  string
+	StatusCode   int
+	FinishedAt   time.Time // of the successful execution
+	FailingSince time.Time // optional: when the first failure of the streak ran
+	ExecutionURL string
+}
+
+// JobDisabled says Prikke paused a job because its endpoint answered
+// 410 Gone, the HTTP way of saying "stop calling me".
+type JobDisabled struct {
+	JobName     string
+	ProjectName string
+	URL         string // the job's endpoint; shown as text, never as a link
+	DisabledAt  time.Time
+	JobURL      string // the job in the dashboard, to re-enable it
+}
+
+// Quota reports that an organization used 80% (Used < Limit) or all
+// (Used >= Limit) of its monthly requests.
+type Quota struct {
+	OrganizationName string
+	Used             int64
+	Limit            int64
+	Month            string // "2026-11", as prikke.Month returns it
+	UsageURL         string
+	// CanUpgrade says a bigger plan exists (the organization is on Free),
+	// so the mail suggests upgrading.
+	CanUpgrade bool
+}
+
+// Reached reports whether the whole quota is used: runs are then recorded
+// as quota_exceeded instead of being executed.
+func (q Quota) Reached() bool { return q.Used >= q.Limit }
+
+// Percent is the share of the quota used, rounded down.
+func (q Quota) Percent() int64 {
+	if q.Limit <= 0 {
+		return 0
+	}
+	return q.Used * 100 / q.Limit
+}
+
+// ChannelDisabled tells the project's owners that a notification channel
+// was turned off after failing permanently.
+type ChannelDisabled struct {
+	ProjectName string
+	ChannelName string
+	// Target is the channel's address or URL as it may be shown: Slack and
+	// Discord webhook URLs are secrets, so pass them shortened.
+	Target      string
+	LastError   string
+	ChannelsURL string // the project's channels in the dashboard
+}
+
+// TestNotification is what "Send test" on a channel sends.
+type TestNotification struct {
+	ProjectName string
+	ChannelName string
+	RequestedBy string // optional: the email of who pressed the button
+	ProjectURL  string
+}
+
+// Kind implements Data.
+func (ConfirmAccount) Kind() Kind { return KindConfirmAccount }
+
+// Kind implements Data.
+func (PasswordReset) Kind() Kind { return KindPasswordReset }
+
+// Kind implements Data.
+func (Invitation) Kind() Kind { return KindInvitation }
+
+// Kind implements Data.
+func (ConfirmEmail) Kind() Kind { return KindConfirmEmail }
+
+// Kind implements Data.
+func (ConfirmChannel) Kind() Kind { return KindConfirmChannel }
+
+// Kind implements Data.
+func (JobFailing) Kind() Kind { return KindJobFailing }
+
+// Kind implements Data.
+func (JobRecovered) Kind() Kind { return KindJobRecovered }
+
+// Kind implements Data.
+func (JobDisabled) Kind() Kind { return KindJobDisabled }
+
+// Kind implements Data.
+func (Quota) Kind() Kind { return KindQuota }
+
+// Kind implements Data.
+func (ChannelDisabled) Kind() Kind { return KindChannelDisabled }
+
+// Kind implements Data.
+func (TestNotification) Kind() Kind { return KindTestNotification }
+
+func (d ConfirmAccount) validate() error {
+	return check(need("Email", d.Email), link("ConfirmURL", d.ConfirmURL))
+}
+
+func (d PasswordReset) validate() error {
+	return check(need("Email", d.Email), link("ResetURL", d.ResetURL), needTime("ExpiresAt", d.ExpiresAt))
+}
+
+func (d Invitation) validate() error {
+	return check(need("InviterEmail", d.InviterEmail), need("OrganizationName", d.OrganizationName),
+		need("Role", d.Role), link("AcceptURL", d.AcceptURL), needTime("ExpiresAt", d.ExpiresAt))
+}
+
+func (d ConfirmEmail) validate() error {
+	return check(need("NewEmail", d.NewEmail), link("ConfirmURL", d.ConfirmURL))
+}
+
+func (d ConfirmChannel) validate() error {
+	return check(need("ProjectName", d.ProjectName), need("Email", d.Email), link("ConfirmURL", d.ConfirmURL))
+}
+
+func (d JobFailing) validate() error {
+	var outcome error
+	if d.Outcome != OutcomeFailed && d.Outcome != OutcomeTimeout {
+		outcome = fmt.Errorf("%s %q is not %q or %q", "Outcome", d.Outcome, OutcomeFailed, OutcomeTimeout)
+	}
+	return check(need("JobName", d.JobName), need("ProjectName", d.ProjectName), outcome,
+		needTime("ScheduledAt", d.ScheduledAt), link("ExecutionURL", d.ExecutionURL))
+}
+
+func (d JobRecovered) validate() error {
+	return check(need("JobName", d.JobName), need("ProjectName", d.ProjectName),
+		needTime("FinishedAt", d.FinishedAt), link("ExecutionURL", d.ExecutionURL))
+}
+
+func (d JobDisabled) validate() error {
+	return check(need("JobName", d.JobName), need("ProjectName", d.ProjectName), need("URL", d.URL),
+		needTime("DisabledAt", d.DisabledAt), link("JobURL", d.JobURL))
+}
+
+func (d Quota) validate() error {
+	var limit, month error
+	if d.Limit <= 0 {
+		limit = fmt.Errorf("%s %d is not positive", "Limit", d.Limit)
+	}
+	if _, err := time.Parse("2006-01", d.Month); err != nil {
+		month = fmt.Errorf("%s %q is not YYYY-MM", "Month", d.Month)
+	}
+	return check(need("OrganizationName", d.OrganizationName), limit, month, link("UsageURL", d.UsageURL))
+}
+
+func (d ChannelDisabled) validate() error {
+	return check(need("ProjectName", d.ProjectName), need("ChannelName", d.ChannelName),
+		link("ChannelsURL", d.ChannelsURL))
+}
+
+func (d TestNotification) validate() error {
+	return check(need("ProjectName", d.ProjectName), need("ChannelName", d.ChannelName),
+		link("ProjectURL", d.ProjectURL))
+}
+
+// check returns the first non-nil error: one clear complaint is enough for
+// a programming error.
+func check(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func need(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("%s is empty", field)
+	}
+	return nil
+}
+
+func needTime(field string, t time.Time) error {
+	if t.IsZero() {
+		return fmt.Errorf("%s is zero", field)
+	}
+	return nil
+}
+
+// link accepts only absolute http(s) URLs. Every link in a mail points at
+// Prikke; anything else (a relative path, javascript:) is a bug upstream
+// that would produce a dead or dangerous button.
+func link(field, v string) error {
+	if v == "" {
+		return fmt.Errorf("%s is empty", field)
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%s %q is not an absolute http(s) URL", field, v)
+	}
+	return nil
+}

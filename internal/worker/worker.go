@@ -1,0 +1,608 @@
+// Package worker claims due executions and delivers them.
+//
+// One dispatcher per node claims due executions in batches, in a short
+// transaction that never spans an HTTP call, and hands them to a pool of
+// delivery goroutines. The pool grows with the backlog up to a maximum and
+// shrinks to a minimum as workers idle out. Results are written back in
+// batches by a completer, fenced so that a rescued attempt's late result is
+// dropped. The dispatcher sleeps until the next due instant, and is woken
+// at once by the store's work events (LISTEN/NOTIFY on PostgreSQL).
+//
+// One tenant's hanging endpoints cannot starve the others: each
+// organization may have at most OrgInFlight deliveries in flight on a node;
+// organizations at the cap are left out of claims.
+//
+// On Stop the dispatcher stops claiming, deliveries in flight finish until
+// the drain deadline, and anything not finished by then is released back
+// to pending for another node (or the next start) to deliver.
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/store"
+)
+
+// Config tunes a worker pool.
+type Config struct {
+	Node        string
+	MinWorkers  int
+	MaxWorkers  int
+	OrgInFlight int           // per-organization cap on this node
+	LeaseGrace  time.Duration // added to the job timeout for the lease
+	Drain       time.Duration // how long Stop lets deliveries finish
+	Batch       int           // most executions per claim
+	IdleTimeout time.Duration // a worker above the minimum exits after idling this long
+	PollEvery   time.Duration // fallback poll when no event arrives
+	// RetryDelay is the backoff before attempt+1 (nil: prikke.RetryDelay).
+	RetryDelay func(attempt int, retryAfter time.Duration) time.Duration
+}
+
+// Worker is a node's delivery engine. Start and Stop are safe to call
+// twice.
+type Worker struct {
+	store   store.Store
+	client  *delivery.Client
+	cfg     Config
+	logger  *slog.Logger
+	metrics *metrics.Metrics
+	// OnQuota is told when an organization crosses 80% or 100% of its
+	// quota (set before Start; may be nil).
+	OnQuota func(store.QuotaCrossing)
+	// NowFunc is the local clock (tests and clock-skew runs shift it).
+	NowFunc func() time.Time
+
+	queue   chan *store.Claimed
+	results chan *store.Completion
+
+	mu       sync.Mutex
+	inFlight map[prikke.ID]int // per organization: queued + delivering
+	total    int               // queued + delivering
+	workers  int
+	idle     int
+	started  map[prikke.ID]context.CancelFunc // deliveries running, by execution
+
+	wake      chan struct{}
+	runCtx    context.Context // lives until Stop returns: deliveries and workers use it
+	cancel    context.CancelFunc
+	stopClaim context.CancelFunc
+	done      chan struct{}
+	lifeMu    sync.Mutex
+	workersWG sync.WaitGroup
+	offset    atomic.Int64 // database clock minus local clock, nanoseconds
+	draining  atomic.Bool  // set by Stop: queued attempts are released, not started
+}
+
+// New returns a stopped worker.
+func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics, logger *slog.Logger) *Worker {
+	if cfg.MinWorkers <= 0 {
+		cfg.MinWorkers = 1
+	}
+	if cfg.MaxWorkers < cfg.MinWorkers {
+		cfg.MaxWorkers = cfg.MinWorkers
+	}
+	if cfg.OrgInFlight <= 0 {
+		cfg.OrgInFlight = cfg.MaxWorkers
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 500
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Second
+	}
+	if cfg.PollEvery <= 0 {
+		cfg.PollEvery = 5 * time.Second
+	}
+	if cfg.LeaseGrace <= 0 {
+		cfg.LeaseGrace = 30 * time.Second
+	}
+	if cfg.RetryDelay == nil {
+		cfg.RetryDelay = func(attempt int, retryAfter time.Duration) time.Duration {
+			return prikke.RetryDelay(attempt, retryAfter, nil)
+		}
+	}
+	return &Worker{
+		store: s, client: client, cfg: cfg, metrics: m, logger: logger.With("service", "worker"),
+		NowFunc:  time.Now,
+		queue:    make(chan *store.Claimed, cfg.MaxWorkers),
+		results:  make(chan *store.Completion, 4*cfg.MaxWorkers),
+		inFlight: map[prikke.ID]int{},
+		started:  map[prikke.ID]context.CancelFunc{},
+		wake:     make(chan struct{}, 1),
+	}
+}
+
+// Start begins claiming and delivering.
+func (w *Worker) Start(ctx context.Context) {
+	w.lifeMu.Lock()
+	defer w.lifeMu.Unlock()
+	if w.cancel != nil {
+		return
+	}
+	base := context.WithoutCancel(ctx)
+	ctx, w.cancel = context.WithCancel(base)
+	w.runCtx = ctx
+	claimCtx, stopClaim := context.WithCancel(ctx)
+	w.stopClaim = stopClaim
+	w.done = make(chan struct{})
+	var completer sync.WaitGroup
+	completer.Go(func() { w.complete(ctx) })
+	dispatched := make(chan struct{})
+	go func() {
+		w.dispatch(claimCtx)
+		close(dispatched)
+	}()
+	go func() {
+		<-dispatched
+		close(w.queue) // workers drain what was claimed, then exit
+		w.workersWG.Wait()
+		close(w.results)
+		completer.Wait()
+		close(w.done)
+	}()
+	w.mu.Lock()
+	for range w.cfg.MinWorkers {
+		w.spawnLocked()
+	}
+	w.mu.Unlock()
+}
+
+// Stop stops claiming, lets deliveries in flight finish until the drain
+// deadline, releases what is left and waits for results to be written.
+func (w *Worker) Stop() {
+	w.lifeMu.Lock()
+	cancel, stopClaim, done := w.cancel, w.stopClaim, w.done
+	w.lifeMu.Unlock()
+	if cancel == nil {
+		return
+	}
+	w.draining.Store(true)
+	stopClaim()
+	deadline := time.NewTimer(w.cfg.Drain)
+	defer deadline.Stop()
+	select {
+	case <-done:
+	case <-deadline.C:
+		// Deliveries still running: cancel them; their attempts are
+		// released to pending rather than recorded.
+		w.mu.Lock()
+		n := len(w.started)
+		for _, c := range w.started {
+			c()
+		}
+		w.mu.Unlock()
+		w.logger.Warn("drain deadline reached; releasing deliveries in flight", "deliveries", n)
+		<-done
+	}
+	cancel()
+}
+
+// Stats reports deliveries queued or in flight, and worker goroutines.
+func (w *Worker) Stats() (inFlight, workers int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.total, w.workers
+}
+
+// clockOffset is the database clock minus the local clock.
+func (w *Worker) clockOffset() time.Duration { return time.Duration(w.offset.Load()) }
+
+// dbNow estimates the database clock.
+func (w *Worker) dbNow() time.Time { return w.NowFunc().Add(w.clockOffset()) }
+
+// syncClock measures the offset between the database clock and ours.
+func (w *Worker) syncClock(ctx context.Context) {
+	before := w.NowFunc()
+	db, err := w.store.Now(ctx)
+	if err != nil {
+		return
+	}
+	after := w.NowFunc()
+	w.offset.Store(int64(db.Sub(before.Add(after.Sub(before) / 2))))
+}
+
+// dispatch claims work while there is capacity, and sleeps until the next
+// due instant, a work event, freed capacity, or the fallback poll.
+func (w *Worker) dispatch(ctx context.Context) {
+	sub := w.store.Subscribe(store.TopicWork)
+	defer sub.Close()
+	w.syncClock(ctx)
+	lastSync := time.Now()
+	var nextDue time.Time // local time of the earliest known due execution
+	for ctx.Err() == nil {
+		if time.Since(lastSync) > 30*time.Second {
+			w.syncClock(ctx)
+			lastSync = time.Now()
+		}
+		claimed, full, err := w.claim(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.logger.Warn("claim failed; retrying", "error", err)
+			sleep(ctx, 500*time.Millisecond)
+			continue
+		}
+		if full && w.capacity() > 0 {
+			continue // more is due; claim again at once
+		}
+		var wait time.Duration
+		switch {
+		case claimed > 0 && w.capacity() == 0:
+			wait = w.cfg.PollEvery // woken when capacity frees
+		default:
+			due, ok, err := w.store.ExecutionNextDue(ctx)
+			switch {
+			case err != nil:
+				wait = time.Second
+			case !ok:
+				wait = w.cfg.PollEvery
+				nextDue = time.Time{}
+			default:
+				nextDue = due.Add(-w.clockOffset())
+				wait = time.Until(nextDue)
+				if wait <= 0 {
+					if w.capacity() == 0 {
+						wait = w.cfg.PollEvery
+					} else {
+						// Due by our estimate but not by the database's: the
+						// clocks disagree by a hair. Resync and look again soon.
+						w.syncClock(ctx)
+						wait = time.Millisecond
+					}
+				}
+			}
+			wait = min(wait, w.cfg.PollEvery)
+		}
+		if !w.sleepUntilWoken(ctx, sub, wait, &nextDue) {
+			return
+		}
+	}
+}
+
+// sleepUntilWoken waits for the timer, a work event announcing something
+// due sooner, or freed capacity. It returns false when ctx ends.
+func (w *Worker) sleepUntilWoken(ctx context.Context, sub *store.Subscription, wait time.Duration, nextDue *time.Time) bool {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+			return true
+		case <-w.wake:
+			return true
+		case ev := <-sub.C:
+			due, err := time.Parse(time.RFC3339Nano, ev.Payload)
+			if err != nil {
+				return true // unknown or empty: look at the database
+			}
+			local := due.Add(-w.clockOffset())
+			if !nextDue.IsZero() && !local.Before(*nextDue) {
+				continue // nothing sooner than what we wait for
+			}
+			*nextDue = local
+			d := time.Until(local)
+			if d <= 0 {
+				return true
+			}
+			timer.Reset(d)
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// capacity is how many more executions this node may take on.
+func (w *Worker) capacity() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.cfg.MaxWorkers - w.total
+}
+
+// claim claims one batch and queues it for delivery. full reports whether
+// the claim was capped by the batch size or capacity (more may be due).
+func (w *Worker) claim(ctx context.Context) (int, bool, error) {
+	w.mu.Lock()
+	room := w.cfg.MaxWorkers - w.total
+	var excluded []prikke.ID
+	for org, n := range w.inFlight {
+		if n >= w.cfg.OrgInFlight {
+			excluded = append(excluded, org)
+		}
+	}
+	w.mu.Unlock()
+	if room <= 0 {
+		return 0, false, nil
+	}
+	limit := min(room, w.cfg.Batch)
+	res, err := w.store.ExecutionClaim(ctx, &store.ClaimParams{
+		Node: w.cfg.Node, Limit: limit, ExcludeOrganizations: excluded, LeaseGrace: w.cfg.LeaseGrace,
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	if res.Settled > 0 {
+		w.metrics.Settled.WithLabelValues("settled").Add(float64(res.Settled))
+	}
+	for _, q := range res.QuotaCrossings {
+		if w.OnQuota != nil {
+			w.OnQuota(q)
+		}
+	}
+	got := len(res.Claimed)
+	w.metrics.ClaimBatch.Observe(float64(got))
+	if got == 0 {
+		return 0, res.Settled > 0, nil
+	}
+	// Keep each organization within its cap; give back what overshoots.
+	var keep []*store.Claimed
+	var excess []prikke.ID
+	w.mu.Lock()
+	for _, c := range res.Claimed {
+		org := c.Execution.OrganizationID
+		if w.inFlight[org] >= w.cfg.OrgInFlight {
+			excess = append(excess, c.Execution.ID)
+			continue
+		}
+		w.inFlight[org]++
+		w.total++
+		keep = append(keep, c)
+	}
+	w.mu.Unlock()
+	if len(excess) > 0 {
+		if _, err := w.store.ExecutionRelease(context.WithoutCancel(ctx), w.cfg.Node, excess); err != nil {
+			w.logger.Warn("release over the organization cap failed; the rescuer will retry them", "error", err)
+		}
+	}
+	for _, c := range keep {
+		w.queue <- c
+	}
+	w.grow()
+	w.metrics.InFlight.Set(float64(w.total))
+	return got, got+res.Settled >= limit, nil
+}
+
+// grow adds workers while queued executions outnumber idle workers, up
+// to the maximum: the pool scales with the backlog.
+func (w *Worker) grow() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for need := len(w.queue) - w.idle; need > 0 && w.workers < w.cfg.MaxWorkers; need-- {
+		w.spawnLocked()
+	}
+}
+
+func (w *Worker) spawnLocked() {
+	w.workers++
+	w.metrics.Workers.Set(float64(w.workers))
+	w.workersWG.Go(func() { w.work(w.runCtx) })
+}
+
+// work delivers queued executions; it exits after idling when the pool is
+// above its minimum, or when the queue is closed.
+func (w *Worker) work(ctx context.Context) {
+	idle := time.NewTimer(w.cfg.IdleTimeout)
+	defer idle.Stop()
+	for {
+		w.mu.Lock()
+		w.idle++
+		w.mu.Unlock()
+		select {
+		case c, ok := <-w.queue:
+			w.mu.Lock()
+			w.idle = max(w.idle-1, 0)
+			w.mu.Unlock()
+			if !ok {
+				w.exit()
+				return
+			}
+			w.deliver(ctx, c)
+			if !idle.Stop() {
+				select {
+				case <-idle.C:
+				default:
+				}
+			}
+			idle.Reset(w.cfg.IdleTimeout)
+		case <-idle.C:
+			w.mu.Lock()
+			w.idle = max(w.idle-1, 0)
+			if w.workers > w.cfg.MinWorkers {
+				w.workers--
+				w.metrics.Workers.Set(float64(w.workers))
+				w.mu.Unlock()
+				return
+			}
+			w.mu.Unlock()
+			idle.Reset(w.cfg.IdleTimeout)
+		}
+	}
+}
+
+func (w *Worker) exit() {
+	w.mu.Lock()
+	w.workers--
+	w.metrics.Workers.Set(float64(w.workers))
+	w.mu.Unlock()
+}
+
+// deliver makes one attempt and queues its result.
+func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
+	e, j := c.Execution, c.Job
+	dctx, cancel := context.WithCancel(ctx)
+	w.mu.Lock()
+	w.started[e.ID] = cancel
+	w.mu.Unlock()
+	defer func() {
+		cancel()
+		w.mu.Lock()
+		delete(w.started, e.ID)
+		w.mu.Unlock()
+	}()
+	if ctx.Err() != nil || w.draining.Load() {
+		w.release(e)
+		return
+	}
+	res := w.client.Do(dctx, delivery.Request{
+		Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),
+		Timeout:   time.Duration(j.TimeoutMS) * time.Millisecond,
+		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), Secrets: c.Secrets,
+		JobID: j.ID.String(), ExecutionID: e.ID.String(), ScheduledFor: e.ScheduledFor, Attempt: e.Attempt,
+	})
+	if dctx.Err() != nil && ctx.Err() == nil {
+		// Cancelled by the drain deadline: the outcome is unknown, so the
+		// attempt goes back to pending rather than into history.
+		w.release(e)
+		return
+	}
+	if ctx.Err() != nil {
+		w.release(e)
+		return
+	}
+	// Record database-clock times, so lateness is measured on one clock
+	// whatever this node's says.
+	res.StartedAt = res.StartedAt.Add(w.clockOffset())
+	w.observe(c, res)
+	w.results <- Completion(c, res, w.dbNow(), w.cfg.RetryDelay)
+}
+
+// release gives an undelivered attempt back and frees its slot.
+func (w *Worker) release(e *prikke.Execution) {
+	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := w.store.ExecutionRelease(rctx, w.cfg.Node, []prikke.ID{e.ID}); err != nil {
+		w.logger.Warn("release failed; the rescuer will deliver it again", "execution_id", e.ID, "error", err)
+	}
+	w.done1(e.OrganizationID)
+}
+
+// done1 frees one delivery slot of org and wakes the dispatcher.
+func (w *Worker) done1(org prikke.ID) {
+	w.mu.Lock()
+	w.total--
+	if w.inFlight[org]--; w.inFlight[org] <= 0 {
+		delete(w.inFlight, org)
+	}
+	total := w.total
+	w.mu.Unlock()
+	w.metrics.InFlight.Set(float64(total))
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Worker) observe(c *store.Claimed, res delivery.Result) {
+	e := c.Execution
+	w.metrics.Deliveries.WithLabelValues(string(res.Status)).Inc()
+	w.metrics.Lateness.Observe(res.StartedAt.Sub(e.DueAt).Seconds())
+	w.metrics.DeliverySecs.Observe(res.Duration.Seconds())
+	attrs := []any{"job_id", c.Job.ID, "execution_id", e.ID, "attempt", e.Attempt, "status", res.Status,
+		"status_code", res.StatusCode, "duration_ms", res.Duration.Milliseconds()}
+	if res.Status == prikke.ExecutionStatusSuccess {
+		w.logger.Debug("delivered", attrs...)
+	} else {
+		w.logger.Info("delivery failed", append(attrs, "error", res.Error)...)
+	}
+}
+
+// Completion turns a delivery result into the completion to record,
+// deciding the retry and the effect on the job's health: one-time and
+// queued jobs retry with backoff while attempts remain (a failure that
+// will be retried does not count against health yet); cron jobs never
+// retry; a 410 Gone disables the job and is never retried.
+func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay func(attempt int, retryAfter time.Duration) time.Duration) *store.Completion {
+	e, j := c.Execution, c.Job
+	cp := &store.Completion{
+		ExecutionID: e.ID, JobID: j.ID, OrganizationID: e.OrganizationID, Attempt: e.Attempt, Status: res.Status,
+		StartedAt: res.StartedAt, FinishedAt: res.StartedAt.Add(res.Duration), DurationMS: int(res.Duration.Milliseconds()),
+		RequestMethod: j.Method, RequestURL: j.URL, RequestHeaders: res.RequestHeaders,
+		ResponseStatus: res.StatusCode, ResponseHeaders: res.Headers, ResponseBody: res.Body,
+		ResponseTruncated: res.Truncated, Error: res.Error, Gone: res.Gone,
+	}
+	if cp.RequestMethod == "" {
+		cp.RequestMethod = "GET"
+	}
+	switch {
+	case res.Status == prikke.ExecutionStatusSuccess:
+		cp.Health = store.HealthSuccess
+	case !res.Gone && j.Retries() && e.Attempt < 1+j.RetryAttempts:
+		due := now.Add(retryDelay(e.Attempt, res.RetryAfter))
+		cp.Retry = &prikke.Execution{
+			ID: prikke.NewID(), JobID: j.ID, ProjectID: e.ProjectID, OrganizationID: e.OrganizationID,
+			ScheduledFor: e.ScheduledFor, DueAt: due, Attempt: e.Attempt + 1, Status: prikke.ExecutionStatusPending,
+			Priority: e.Priority, Manual: e.Manual, CreatedAt: now,
+		}
+		cp.Health = store.HealthNone
+	default:
+		cp.Health = store.HealthFailure
+	}
+	return cp
+}
+
+// complete writes results in batches: whatever has arrived, up to 256,
+// in one transaction. A failed write is retried with backoff; the rows
+// stay running meanwhile and would be rescued if this node died.
+func (w *Worker) complete(ctx context.Context) {
+	const maxBatch = 256
+	batch := make([]*store.Completion, 0, maxBatch)
+	for first := range w.results {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case c, ok := <-w.results:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, c)
+			default:
+				break fill
+			}
+		}
+		w.write(batch)
+	}
+}
+
+// write records one batch, retrying until it is written: the results exist
+// only here, and a lost write means a duplicate delivery after rescue.
+func (w *Worker) write(batch []*store.Completion) {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		applied, err := w.store.ExecutionComplete(ctx, w.cfg.Node, batch)
+		cancel()
+		if err == nil {
+			if len(applied) < len(batch) {
+				w.logger.Warn("results dropped: their attempts were rescued by another node",
+					"dropped", len(batch)-len(applied))
+			}
+			break
+		}
+		w.metrics.CompleteErrors.Inc()
+		w.logger.Warn("writing results failed; retrying", "error", err, "attempt", attempt, "batch", len(batch))
+		time.Sleep(backoff)
+		backoff = min(backoff*2, 5*time.Second)
+		if attempt >= 60 {
+			w.logger.Error("giving up writing results; the rescuer will deliver these attempts again",
+				"batch", len(batch), "error", err)
+			break
+		}
+	}
+	for _, c := range batch {
+		w.done1(c.OrganizationID)
+	}
+}

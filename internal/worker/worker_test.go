@@ -1,0 +1,311 @@
+package worker_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"net/netip"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/scheduler"
+	"github.com/prikke/prikke/internal/sink"
+	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/storetest"
+	"github.com/prikke/prikke/internal/worker"
+)
+
+// engine is a scheduler and a worker on one store, delivering to sinks.
+type engine struct {
+	store  store.Store
+	sched  *scheduler.Scheduler
+	worker *worker.Worker
+}
+
+func startEngine(t *testing.T, s store.Store, node string, allow []netip.AddrPort, edit func(*worker.Config)) *engine {
+	t.Helper()
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("PRIKKE_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	m := metrics.New()
+	client := delivery.New(delivery.Options{Allow: allow})
+	t.Cleanup(client.Close)
+	cfg := worker.Config{Node: node, MinWorkers: 2, MaxWorkers: 64, OrgInFlight: 64, Drain: 5 * time.Second,
+		RetryDelay: func(int, time.Duration) time.Duration { return 200 * time.Millisecond }, PollEvery: time.Second}
+	if edit != nil {
+		edit(&cfg)
+	}
+	e := &engine{
+		store:  s,
+		sched:  scheduler.New(s, scheduler.Config{Node: node, Lead: 2 * time.Second, LeaderTTL: 3 * time.Second, RescueEvery: 200 * time.Millisecond}, m, logger),
+		worker: worker.New(s, client, cfg, m, logger),
+	}
+	e.sched.Start(context.Background())
+	e.worker.Start(context.Background())
+	t.Cleanup(e.stop)
+	return e
+}
+
+func (e *engine) stop() {
+	e.sched.Stop()
+	e.worker.Stop()
+}
+
+// dbNow returns the database clock.
+func dbNow(t *testing.T, s store.Store) time.Time {
+	t.Helper()
+	now, err := s.Now(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return now
+}
+
+// waitFor polls cond (cheap store reads) until it holds or 20 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func executions(t *testing.T, s store.Store, j *prikke.Job) []*prikke.Execution {
+	t.Helper()
+	es, err := s.ExecutionList(context.Background(), store.ExecutionFilter{JobID: &j.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+func TestDeliversOnTime(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTenant(t, s, prikke.TierPro)
+		sk := sink.New(tn.Project.SigningSecret)
+		t.Cleanup(sk.Close)
+		startEngine(t, s, "n1", []netip.AddrPort{sk.Addr()}, nil)
+		due := dbNow(t, s).Add(1500 * time.Millisecond).Truncate(time.Millisecond)
+		var jobs []*prikke.Job
+		for i := range 20 {
+			jobs = append(jobs, storetest.NewJob(t, s, tn, func(j *prikke.Job) {
+				storetest.Once(due)(j)
+				j.URL = sk.URL("/ok?n=" + strconv.Itoa(i))
+				j.CreatedAt = due
+			}))
+		}
+		// A cron job whose cursor is due now, to exercise the cron path.
+		cronJob := storetest.NewJob(t, s, tn, func(j *prikke.Job) { j.NextRunAt = &due; j.URL = sk.URL("/ok?cron") })
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := sk.WaitCount(ctx, 21); err != nil {
+			t.Fatalf("sink got %d of 21: %v", sk.Count(), err)
+		}
+		for _, r := range sk.Requests() {
+			if !r.SignatureValid {
+				t.Errorf("signature invalid: %s", r.SignatureError)
+			}
+			if late := r.At.Sub(due); late < -50*time.Millisecond || late > 2*time.Second {
+				t.Errorf("request arrived %v after its due instant", late)
+			}
+		}
+		for _, j := range append(jobs, cronJob) {
+			j := j
+			waitFor(t, "a recorded result", func() bool {
+				es := executions(t, s, j)
+				return len(es) == 1 && es[0].Status == prikke.ExecutionStatusSuccess
+			})
+			e := executions(t, s, j)[0]
+			if e.ResponseStatus != 200 || string(mustGet(t, s, e.ID).ResponseBody) != "ok" || e.StartedAt == nil {
+				t.Errorf("execution = %+v", e)
+			}
+		}
+		if got := sk.ByWebhookID(); len(got) != 21 {
+			t.Errorf("distinct webhook ids = %d, want 21", len(got))
+		}
+		// The cron job's cursor moved on to its next minute.
+		cj, _ := s.JobGet(context.Background(), cronJob.ID)
+		if cj.NextRunAt == nil || !cj.NextRunAt.After(due) || cj.NextRunAt.Second() != 0 {
+			t.Errorf("cron cursor = %v", cj.NextRunAt)
+		}
+	})
+}
+
+func mustGet(t *testing.T, s store.Store, id prikke.ID) *prikke.Execution {
+	t.Helper()
+	e, err := s.ExecutionGet(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestRetriesAndGone(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTenant(t, s, prikke.TierPro)
+		sk := sink.New(tn.Project.SigningSecret)
+		t.Cleanup(sk.Close)
+		startEngine(t, s, "n1", []netip.AddrPort{sk.Addr()}, nil)
+		due := dbNow(t, s).Add(500 * time.Millisecond)
+		failing := storetest.NewJob(t, s, tn, func(j *prikke.Job) { storetest.Once(due)(j); j.URL = sk.URL("/500"); j.RetryAttempts = 2 })
+		gone := storetest.NewJob(t, s, tn, func(j *prikke.Job) { storetest.Once(due)(j); j.URL = sk.URL("/410"); j.RetryAttempts = 5 })
+		cronFail := storetest.NewJob(t, s, tn, func(j *prikke.Job) { j.NextRunAt = &due; j.URL = sk.URL("/500") })
+
+		waitFor(t, "three attempts of the failing job", func() bool {
+			es := executions(t, s, failing)
+			return len(es) == 3 && es[0].Status.Terminal()
+		})
+		es := executions(t, s, failing)
+		for i, e := range es {
+			if e.Attempt != 3-i || e.Status != prikke.ExecutionStatusFailed || e.ResponseStatus != 500 || !e.ScheduledFor.Equal(es[0].ScheduledFor) {
+				t.Errorf("attempt row %d = %+v", i, e)
+			}
+		}
+		ids := map[string]int{}
+		for _, r := range sk.Requests() {
+			if r.JobID == failing.ID.String() {
+				ids[r.WebhookID]++
+			}
+		}
+		if len(ids) != 1 {
+			t.Errorf("retries used %d webhook ids; one occurrence must keep one", len(ids))
+		}
+		j, _ := s.JobGet(context.Background(), failing.ID)
+		if j.Health != prikke.JobFailing || j.ConsecutiveFailures != 1 {
+			t.Errorf("after its final retry the job = %s/%d; want failing/1", j.Health, j.ConsecutiveFailures)
+		}
+
+		waitFor(t, "the 410 job disabled", func() bool {
+			j, _ := s.JobGet(context.Background(), gone.ID)
+			return !j.Enabled
+		})
+		if es := executions(t, s, gone); len(es) != 1 {
+			t.Errorf("a 410 was retried: %d attempts", len(es))
+		}
+		waitFor(t, "the failing cron run", func() bool {
+			es := executions(t, s, cronFail)
+			return len(es) == 1 && es[0].Status == prikke.ExecutionStatusFailed
+		})
+		time.Sleep(500 * time.Millisecond)
+		if es := executions(t, s, cronFail); len(es) != 1 {
+			t.Errorf("a cron job was retried: %d rows", len(es))
+		}
+	})
+}
+
+func TestNoisyNeighbour(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		noisy := storetest.NewTenant(t, s, prikke.TierPro)
+		quiet := storetest.NewTenant(t, s, prikke.TierPro)
+		sk := sink.New(noisy.Project.SigningSecret, quiet.Project.SigningSecret)
+		t.Cleanup(sk.Close)
+		e := startEngine(t, s, "n1", []netip.AddrPort{sk.Addr()}, func(c *worker.Config) {
+			c.MaxWorkers, c.OrgInFlight = 40, 10
+		})
+		due := dbNow(t, s).Add(time.Second)
+		for range 30 {
+			storetest.NewJob(t, s, noisy, func(j *prikke.Job) { storetest.Once(due)(j); j.URL = sk.URL("/hang"); j.TimeoutMS = 3000 })
+		}
+		var quietJobs []*prikke.Job
+		for range 20 {
+			quietJobs = append(quietJobs, storetest.NewJob(t, s, quiet, func(j *prikke.Job) {
+				storetest.Once(due.Add(100 * time.Millisecond))(j)
+				j.URL = sk.URL("/ok")
+			}))
+		}
+		start := time.Now()
+		waitFor(t, "the quiet tenant's deliveries", func() bool {
+			for _, j := range quietJobs {
+				if es := executions(t, s, j); len(es) != 1 || es[0].Status != prikke.ExecutionStatusSuccess {
+					return false
+				}
+			}
+			return true
+		})
+		if el := time.Since(start); el > 2500*time.Millisecond {
+			t.Errorf("the quiet tenant waited %v behind hanging endpoints", el)
+		}
+		if inFlight, _ := e.worker.Stats(); inFlight > 10 {
+			t.Errorf("%d deliveries in flight; the noisy tenant's cap is 10", inFlight)
+		}
+	})
+}
+
+func TestDrainOnStop(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTenant(t, s, prikke.TierPro)
+		sk := sink.New(tn.Project.SigningSecret)
+		t.Cleanup(sk.Close)
+		e := startEngine(t, s, "n1", []netip.AddrPort{sk.Addr()}, func(c *worker.Config) { c.Drain = 3 * time.Second })
+		due := dbNow(t, s).Add(500 * time.Millisecond)
+		var slow, hang []*prikke.Job
+		for range 5 {
+			slow = append(slow, storetest.NewJob(t, s, tn, func(j *prikke.Job) { storetest.Once(due)(j); j.URL = sk.URL("/slow?ms=800") }))
+			hang = append(hang, storetest.NewJob(t, s, tn, func(j *prikke.Job) { storetest.Once(due)(j); j.URL = sk.URL("/hang"); j.TimeoutMS = 30000 }))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := sk.WaitCount(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		e.stop()
+		if el := time.Since(start); el > 5*time.Second {
+			t.Errorf("stop took %v with a 3s drain", el)
+		}
+		for _, j := range slow {
+			if es := executions(t, s, j); len(es) != 1 || es[0].Status != prikke.ExecutionStatusSuccess {
+				t.Errorf("in-flight delivery not finished by the drain: %+v", *es[0])
+			}
+		}
+		for _, j := range hang {
+			es := executions(t, s, j)
+			if len(es) != 1 || es[0].Status != prikke.ExecutionStatusPending || es[0].ClaimedBy != "" {
+				t.Errorf("a delivery still running at the drain deadline must be released to pending: %+v", es[0])
+			}
+		}
+		if _, running, _ := s.ExecutionQueueDepth(context.Background(), time.Time{}); running != 0 {
+			t.Errorf("%d rows left running", running)
+		}
+	})
+}
+
+func TestPoolScales(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	sk := sink.New(tn.Project.SigningSecret)
+	t.Cleanup(sk.Close)
+	e := startEngine(t, s, "n1", []netip.AddrPort{sk.Addr()}, func(c *worker.Config) {
+		c.MinWorkers, c.MaxWorkers, c.IdleTimeout = 2, 30, 300*time.Millisecond
+	})
+	due := dbNow(t, s).Add(500 * time.Millisecond)
+	for range 60 {
+		storetest.NewJob(t, s, tn, func(j *prikke.Job) { storetest.Once(due)(j); j.URL = sk.URL("/slow?ms=300") })
+	}
+	peak := 0
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for sk.Count() < 60 && ctx.Err() == nil {
+		if _, w := e.worker.Stats(); w > peak {
+			peak = w
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if peak < 20 || peak > 30 {
+		t.Errorf("peak workers = %d; want the pool to grow towards its maximum of 30 with a backlog of 60", peak)
+	}
+	waitFor(t, "idle workers to exit", func() bool { _, w := e.worker.Stats(); return w == 2 })
+}
