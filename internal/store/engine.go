@@ -160,11 +160,11 @@ func RescueCompletion(c *RescueCandidate, now time.Time) *Completion {
 		ExecutionID:    e.ID,
 		JobID:          e.JobID,
 		OrganizationID: e.OrganizationID,
-		Attempt:     e.Attempt,
-		Status:      prikke.ExecutionStatusFailed,
-		FinishedAt:  now,
-		Error:       RescueNoteFinal,
-		Health:      HealthFailure,
+		Attempt:        e.Attempt,
+		Status:         prikke.ExecutionStatusFailed,
+		FinishedAt:     now,
+		Error:          RescueNoteFinal,
+		Health:         HealthFailure,
 	}
 	if e.ClaimedAt != nil {
 		comp.StartedAt = *e.ClaimedAt

@@ -422,11 +422,11 @@ type Completion struct {
 	ExecutionID    prikke.ID
 	JobID          prikke.ID
 	OrganizationID prikke.ID
-	Attempt     int
-	Status      prikke.ExecutionStatus // success, failed or timeout
-	StartedAt   time.Time
-	FinishedAt  time.Time
-	DurationMS  int
+	Attempt        int
+	Status         prikke.ExecutionStatus // success, failed or timeout
+	StartedAt      time.Time
+	FinishedAt     time.Time
+	DurationMS     int
 
 	RequestMethod  string
 	RequestURL     string

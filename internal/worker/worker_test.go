@@ -3,8 +3,8 @@ package worker_test
 import (
 	"context"
 	"log/slog"
-	"os"
 	"net/netip"
+	"os"
 	"strconv"
 	"testing"
 	"time"
