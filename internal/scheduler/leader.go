@@ -57,9 +57,9 @@ func (e *Elector) set(leading bool) {
 	e.mu.Unlock()
 	if was != leading {
 		if leading {
-			e.logger.Info("gained leadership", "name", e.name, "node", e.id)
+			e.logger.Info("gained leadership", "name", e.name, "leader_id", e.id)
 		} else {
-			e.logger.Info("lost leadership", "name", e.name, "node", e.id)
+			e.logger.Info("lost leadership", "name", e.name, "leader_id", e.id)
 		}
 		select {
 		case e.changed <- struct{}{}:

@@ -75,9 +75,8 @@ func New(s store.Store, cfg Config, m *metrics.Metrics, logger *slog.Logger) *Sc
 	if cfg.PruneBatch <= 0 {
 		cfg.PruneBatch = 5000
 	}
-	logger = logger.With("service", "scheduler")
 	return &Scheduler{
-		store: s, cfg: cfg, logger: logger, metrics: m,
+		store: s, cfg: cfg, logger: logger.With("service", "scheduler"), metrics: m,
 		elector: NewElector(s, "scheduler", cfg.Node, cfg.LeaderTTL, logger),
 		scheds:  map[string]*cron.Schedule{}, locs: map[string]*time.Location{},
 	}

@@ -1,0 +1,125 @@
+// Package httpserver assembles Prikke's HTTP surface: the REST API under
+// /api/v1, the dashboard and public pages, /healthz, /metrics and
+// /status.json, behind the middleware every response shares: security
+// headers, request IDs, panic recovery and request logging.
+package httpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/prikke/prikke/internal/store"
+)
+
+// Deps are what the server needs.
+type Deps struct {
+	Store   store.Store
+	Logger  *slog.Logger
+	Metrics http.Handler
+	// Mount adds the API, dashboard and public routes to mux.
+	Mount func(mux *http.ServeMux)
+	// HSTS sends Strict-Transport-Security (when served over https).
+	HSTS bool
+}
+
+// New returns the root handler.
+func New(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := d.Store.Ping(ctx); err != nil {
+			d.Logger.Warn("health check failed", "error", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("database unavailable\n"))
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics)
+	}
+	if d.Mount != nil {
+		d.Mount(mux)
+	}
+	return middleware(mux, d)
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+// RequestID returns the request's ID (also sent as X-Request-Id).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// statusWriter records the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush (server-sent events).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func middleware(next http.Handler, d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodTrace || r.Method == http.MethodConnect {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		id := rand.Text()[:16]
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
+			"connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		if d.HSTS {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				d.Logger.Error("panic serving request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+					"panic", p, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					h.Set("Content-Type", "application/problem+json")
+					w.WriteHeader(http.StatusInternalServerError)
+					w.Write([]byte(`{"title":"Internal Server Error","status":500,"detail":"Something went wrong on our side. Quote request id ` + id + ` if you contact support.","request_id":"` + id + `"}`))
+				}
+			}
+			d.Logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
+				"duration_ms", time.Since(start).Milliseconds())
+		}()
+		next.ServeHTTP(sw, r.WithContext(ctx))
+	})
+}
