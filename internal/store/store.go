@@ -141,6 +141,9 @@ type JobStore interface {
 	// JobCreate stores a job (and its channel list). For cron jobs
 	// NextRunAt must be set by the caller.
 	JobCreate(ctx context.Context, j *prikke.Job) error
+	// JobCreateMany creates many jobs in one transaction (imports, the
+	// benchmark). Custom channel lists are not supported here.
+	JobCreateMany(ctx context.Context, js []*prikke.Job) error
 	JobGet(ctx context.Context, id prikke.ID) (*prikke.Job, error)
 	JobList(ctx context.Context, f JobFilter) ([]*prikke.Job, error)
 	// JobUpdate writes the user-editable fields, NextRunAt, Enabled,

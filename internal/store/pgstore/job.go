@@ -67,18 +67,22 @@ func headersOrEmpty(hs []prikke.Header) []prikke.Header {
 	return hs
 }
 
-func insertJob(ctx context.Context, tx pgx.Tx, j *prikke.Job) error {
-	_, err := tx.Exec(ctx, `INSERT INTO jobs (id, project_id, organization_id, kind, name, url, method, headers, body,
+const insertJobSQL = `INSERT INTO jobs (id, project_id, organization_id, kind, name, url, method, headers, body,
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
 		consecutive_failures, last_run_at, last_status, disabled_reason, idempotency_key, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
-		j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, headersOrEmpty(j.Headers), j.Body,
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`
+
+func insertJobArgs(j *prikke.Job) []any {
+	return []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, headersOrEmpty(j.Headers), j.Body,
 		j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval, j.TimeZone, j.RunAt,
-		j.CatchUp, int(j.CatchUpWindow/time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, j.NextRunAt, healthOr(j.Health),
-		j.ConsecutiveFailures, j.LastRunAt, j.LastStatus, j.DisabledReason, nullString(j.IdempotencyKey), j.CreatedAt, j.UpdatedAt)
-	if err != nil {
+		j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, j.NextRunAt, healthOr(j.Health),
+		j.ConsecutiveFailures, j.LastRunAt, j.LastStatus, j.DisabledReason, nullString(j.IdempotencyKey), j.CreatedAt, j.UpdatedAt}
+}
+
+func insertJob(ctx context.Context, tx pgx.Tx, j *prikke.Job) error {
+	if _, err := tx.Exec(ctx, insertJobSQL, insertJobArgs(j)...); err != nil {
 		return err
 	}
 	return setJobChannels(ctx, tx, j)
@@ -123,6 +127,23 @@ func (s *Store) JobCreate(ctx context.Context, j *prikke.Job) error {
 			return err
 		}
 		return s.notifyTx(ctx, tx, store.TopicJobs, j.ID.String())
+	})
+}
+
+// JobCreateMany implements store.Store.
+func (s *Store) JobCreateMany(ctx context.Context, js []*prikke.Job) error {
+	return s.inTx(ctx, "create jobs", func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, j := range js {
+			if j.NotifyMode == prikke.NotifyCustom && len(j.ChannelIDs) > 0 {
+				return fmt.Errorf("job %s: custom channel lists are not supported in bulk", j.ID)
+			}
+			b.Queue(insertJobSQL, insertJobArgs(j)...)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		return s.notifyTx(ctx, tx, store.TopicJobs, "")
 	})
 }
 

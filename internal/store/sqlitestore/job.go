@@ -63,18 +63,22 @@ func healthOr(h prikke.JobHealth) prikke.JobHealth {
 	return h
 }
 
-func insertJob(ctx context.Context, tx *sql.Tx, j *prikke.Job) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, project_id, organization_id, kind, name, url, method, headers, body,
+const insertJobSQL = `INSERT INTO jobs (id, project_id, organization_id, kind, name, url, method, headers, body,
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
 		consecutive_failures, last_run_at, last_status, disabled_reason, idempotency_key, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
-		j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, headersValue(j.Headers), j.Body,
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`
+
+func insertJobArgs(j *prikke.Job) []any {
+	return []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, headersValue(j.Headers), j.Body,
 		j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval, j.TimeZone, tsp(j.RunAt),
-		j.CatchUp, int(j.CatchUpWindow/time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, tsp(j.NextRunAt), healthOr(j.Health),
-		j.ConsecutiveFailures, tsp(j.LastRunAt), j.LastStatus, j.DisabledReason, nullString(j.IdempotencyKey), ts(j.CreatedAt), ts(j.UpdatedAt))
-	if err != nil {
+		j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, tsp(j.NextRunAt), healthOr(j.Health),
+		j.ConsecutiveFailures, tsp(j.LastRunAt), j.LastStatus, j.DisabledReason, nullString(j.IdempotencyKey), ts(j.CreatedAt), ts(j.UpdatedAt)}
+}
+
+func insertJob(ctx context.Context, tx *sql.Tx, j *prikke.Job) error {
+	if _, err := tx.ExecContext(ctx, insertJobSQL, insertJobArgs(j)...); err != nil {
 		return err
 	}
 	return setJobChannels(ctx, tx, j)
@@ -105,6 +109,31 @@ func (s *Store) JobCreate(ctx context.Context, j *prikke.Job) error {
 		return err
 	}
 	s.broker.Publish(store.Event{Topic: store.TopicJobs, Payload: j.ID.String()})
+	return nil
+}
+
+// JobCreateMany implements store.Store.
+func (s *Store) JobCreateMany(ctx context.Context, js []*prikke.Job) error {
+	err := s.inTx(ctx, "create jobs", func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, insertJobSQL)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, j := range js {
+			if j.NotifyMode == prikke.NotifyCustom && len(j.ChannelIDs) > 0 {
+				return fmt.Errorf("job %s: custom channel lists are not supported in bulk", j.ID)
+			}
+			if _, err := stmt.ExecContext(ctx, insertJobArgs(j)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.broker.Publish(store.Event{Topic: store.TopicJobs})
 	return nil
 }
 

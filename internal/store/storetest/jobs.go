@@ -17,6 +17,7 @@ func testJobs(t *testing.T, open Opener, cov *coverage) {
 		"Update":           testJobUpdate,
 		"EnableDelete":     testJobEnableDelete,
 		"ExecutionQueries": testExecutionQueries,
+		"CreateMany":       testJobCreateMany,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -353,5 +354,38 @@ func completion(c *store.Claimed, status prikke.ExecutionStatus) *store.Completi
 	return &store.Completion{
 		ExecutionID: c.Execution.ID, JobID: c.Job.ID, Attempt: c.Execution.Attempt, Status: status,
 		StartedAt: start, FinishedAt: start.Add(10 * time.Millisecond), DurationMS: 10, Health: h,
+	}
+}
+
+func testJobCreateMany(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("JobCreateMany")
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	var js []*prikke.Job
+	for i := range 250 {
+		at := T0.Add(time.Duration(i) * time.Second)
+		js = append(js, &prikke.Job{ID: prikke.NewID(), ProjectID: a.Project.ID, OrganizationID: a.Org.ID, Kind: prikke.JobKindOnce,
+			Name: "bulk", URL: "https://example.com/", Method: "GET", TimeoutMS: 5000, RetryAttempts: 1, Enabled: true,
+			TimeZone: "UTC", RunAt: &at, NextRunAt: &at, CatchUp: prikke.CatchUpLatest, CatchUpWindow: time.Hour,
+			Overlap: prikke.OverlapAllow, NotifyMode: prikke.NotifyProject, Health: prikke.JobHealthy, CreatedAt: at, UpdatedAt: at})
+	}
+	if err := s.JobCreateMany(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.JobCountByOrganization(ctx, a.Org.ID); n != 250 {
+		t.Errorf("count = %d", n)
+	}
+	got, _ := s.JobGet(ctx, js[7].ID)
+	if got.TimeoutMS != 5000 || !got.RunAt.Equal(*js[7].RunAt) || got.Headers == nil {
+		t.Errorf("bulk job = %+v", got)
+	}
+	// All or nothing: a duplicate fails the whole batch.
+	dup := []*prikke.Job{{ID: prikke.NewID(), ProjectID: a.Project.ID, OrganizationID: a.Org.ID, Kind: prikke.JobKindOnce,
+		URL: "https://example.com/", Method: "GET", TimeoutMS: 5000, RunAt: &T0, NextRunAt: &T0, CatchUp: prikke.CatchUpLatest,
+		Overlap: prikke.OverlapAllow, NotifyMode: prikke.NotifyProject, CreatedAt: T0, UpdatedAt: T0}, js[0]}
+	Errcode(t, s.JobCreateMany(ctx, dup), prikke.ECONFLICT)
+	if n, _ := s.JobCountByOrganization(ctx, a.Org.ID); n != 250 {
+		t.Errorf("count after a failed batch = %d", n)
 	}
 }
