@@ -1,5 +1,382 @@
 package main
 
-import "context"
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
 
-func bench(ctx context.Context, e *env, args []string) error { return usageError("bench: not built yet") }
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/config"
+	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/seal"
+	"github.com/prikke/prikke/internal/sink"
+	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/pgstore"
+	"github.com/prikke/prikke/internal/store/sqlitestore"
+)
+
+// benchResult is the one JSON line the benchmark prints.
+type benchResult struct {
+	Mode          string  `json:"mode"`
+	Store         string  `json:"store"`
+	Jobs          int     `json:"jobs"`
+	Delivered     int     `json:"delivered"`
+	Duplicates    int     `json:"duplicates"`
+	Lost          int     `json:"lost"`
+	PerSecond     float64 `json:"per_second"`
+	LatenessP50   float64 `json:"lateness_p50_ms"`
+	LatenessP99   float64 `json:"lateness_p99_ms"`
+	LatenessMax   float64 `json:"lateness_max_ms"`
+	PeakRSSMB     float64 `json:"peak_rss_mb"`
+	CPUPercent    float64 `json:"cpu_percent,omitempty"`
+	IdleSeconds   float64 `json:"idle_seconds,omitempty"`
+	WorkersMax    int     `json:"workers_max"`
+	SecondsToLast float64 `json:"seconds_to_last_result"`
+}
+
+// bench runs the engine against a built-in loopback sink and prints one
+// JSON line of figures. It runs as a Pro organization (tier limits do not
+// interfere) in a store of its own: a fresh temporary SQLite file when
+// PRIKKE_DATABASE_URL is unset, a schema of its own (dropped afterwards)
+// on PostgreSQL; an SQLite file named explicitly gets its rows deleted.
+func bench(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute) or idle (N hourly jobs, none due: CPU use)")
+	jobs := fs.Int("jobs", 2000, "number of jobs")
+	idleFor := fs.Duration("idle-for", 30*time.Second, "idle mode: how long to measure")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error())
+	}
+	if *mode != "burst" && *mode != "cron" && *mode != "idle" {
+		return usageError("bench: --mode must be burst, cron or idle")
+	}
+	if *jobs < 1 || *jobs > 1_000_000 {
+		return usageError("bench: --jobs must be between 1 and 1000000")
+	}
+	getenv := e.getenv
+	tempDB := ""
+	if getenv("PRIKKE_DATABASE_URL") == "" {
+		dir, err := os.MkdirTemp("", "prikke-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		tempDB = filepath.Join(dir, "bench.db")
+		getenv = overlay(e.getenv, map[string]string{"PRIKKE_DATABASE_URL": "sqlite:" + tempDB})
+	}
+	if getenv("PRIKKE_LOG_LEVEL") == "" {
+		getenv = overlay(getenv, map[string]string{"PRIKKE_LOG_LEVEL": "warn"})
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.IsProduction() {
+		return errors.New("bench writes test data; run it with PRIKKE_ENV=development against a database of its own")
+	}
+	logger := newLogger(cfg, e.stderr)
+
+	st, cleanup, err := openBenchStore(ctx, cfg, tempDB != "", logger)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	secret := delivery.NewSecret()
+	sk, err := sink.Start(sink.Options{Secrets: []string{secret}, MaxBody: -1})
+	if err != nil {
+		return err
+	}
+	defer sk.Close()
+	cfg.SSRFAllow = append(cfg.SSRFAllow, sk.Addr())
+
+	tn, err := benchTenant(ctx, st, secret)
+	if err != nil {
+		return err
+	}
+	res := benchResult{Mode: *mode, Store: st.Dialect(), Jobs: *jobs, WorkersMax: cfg.WorkersMax}
+	switch *mode {
+	case "idle":
+		err = benchIdle(ctx, cfg, st, logger, tn, *jobs, *idleFor, &res)
+	default:
+		err = benchRun(ctx, cfg, st, logger, tn, *mode, *jobs, sk, &res)
+	}
+	if err != nil {
+		return err
+	}
+	res.PeakRSSMB = peakRSSMB()
+	b, _ := json.Marshal(res)
+	fmt.Fprintln(e.stdout, string(b))
+	return nil
+}
+
+func overlay(getenv func(string) string, over map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := over[k]; ok {
+			return v
+		}
+		return getenv(k)
+	}
+}
+
+// openBenchStore opens the benchmark's own store and returns how to clean
+// it up.
+func openBenchStore(ctx context.Context, cfg *config.Config, tempFile bool, logger *slog.Logger) (store.Store, func(), error) {
+	sealer, err := seal.New(rand.Text() + rand.Text())
+	if err != nil {
+		return nil, nil, err
+	}
+	if path := cfg.SQLitePath(); path != "" {
+		s, err := sqlitestore.Open(ctx, path, sqlitestore.OpenOptions{Options: store.Options{Sealer: sealer}, Exclusive: true}, logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.Migrate(ctx); err != nil {
+			s.Close()
+			return nil, nil, err
+		}
+		return s, func() { s.Close() }, nil
+	}
+	schema := "prikke_bench_" + strings.ToLower(rand.Text()[:8])
+	s, err := pgstore.Open(ctx, cfg.DatabaseURL, store.Options{Sealer: sealer, Schema: schema, Namespace: schema, MaxConns: 24}, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() {
+		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := s.DropSchema(dctx); err != nil {
+			logger.Error("could not drop the benchmark schema; drop it by hand", "schema", schema, "error", err)
+		}
+		s.Close()
+	}
+	if err := s.Migrate(ctx); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return s, cleanup, nil
+}
+
+type benchTenantIDs struct {
+	org, project prikke.ID
+}
+
+func benchTenant(ctx context.Context, st store.Store, secret string) (*benchTenantIDs, error) {
+	now := time.Now().UTC()
+	u := &prikke.User{ID: prikke.NewID(), Email: "bench-" + strings.ToLower(rand.Text()[:10]) + "@prikke.invalid",
+		PasswordHash: "!", ConfirmedAt: &now, CreatedAt: now, UpdatedAt: now}
+	o := &prikke.Organization{ID: prikke.NewID(), Name: "bench", Tier: prikke.TierPro, Personal: true, CreatedAt: now, UpdatedAt: now}
+	p := &prikke.Project{ID: prikke.NewID(), OrganizationID: o.ID, Name: "bench", SigningSecret: secret, AlertAfter: 1, CreatedAt: now, UpdatedAt: now}
+	if err := st.SignupCreate(ctx, &store.SignupParams{User: u, Organization: o, Project: p}); err != nil {
+		return nil, err
+	}
+	return &benchTenantIDs{org: o.ID, project: p.ID}, nil
+}
+
+func benchJob(tn *benchTenantIDs, url string, now time.Time) *prikke.Job {
+	return &prikke.Job{ID: prikke.NewID(), ProjectID: tn.project, OrganizationID: tn.org, Name: "bench", URL: url,
+		Method: "POST", Body: `{"bench":true}`, TimeoutMS: prikke.MaxTimeoutMS, RetryAttempts: 0, Enabled: true, TimeZone: "UTC",
+		CatchUp: prikke.CatchUpLatest, CatchUpWindow: time.Hour, Overlap: prikke.OverlapAllow, NotifyMode: prikke.NotifyMuted,
+		Health: prikke.JobHealthy, CreatedAt: now, UpdatedAt: now}
+}
+
+func createJobs(ctx context.Context, st store.Store, js []*prikke.Job) error {
+	for chunk := range slices.Chunk(js, 5000) {
+		if err := st.JobCreateMany(ctx, chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchRun measures burst or cron deliveries.
+func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger, tn *benchTenantIDs, mode string, n int, sk *sink.Sink, res *benchResult) error {
+	dbNow, err := st.Now(ctx)
+	if err != nil {
+		return err
+	}
+	// Leave time to create the jobs and write every occurrence before the
+	// due instant, so the figures measure delivery, not set-up.
+	setup := 3*time.Second + time.Duration(n)*250*time.Microsecond
+	var due time.Time
+	js := make([]*prikke.Job, n)
+	switch mode {
+	case "burst":
+		due = dbNow.Add(setup).Truncate(time.Second).Add(time.Second)
+		for i := range js {
+			j := benchJob(tn, sk.URL("/ok"), dbNow)
+			j.Kind, j.RunAt, j.NextRunAt = prikke.JobKindOnce, &due, &due
+			js[i] = j
+		}
+	case "cron":
+		due = dbNow.Add(setup).Truncate(time.Minute).Add(time.Minute)
+		for i := range js {
+			j := benchJob(tn, sk.URL("/ok"), dbNow)
+			j.Kind, j.CronExpression, j.IntervalMinutes, j.NextRunAt = prikke.JobKindCron, "* * * * *", 1, &due
+			js[i] = j
+		}
+	}
+	if err := createJobs(ctx, st, js); err != nil {
+		return err
+	}
+
+	completions := st.Subscribe(store.TopicExecutions)
+	defer completions.Close()
+	var (
+		mu         sync.Mutex
+		seen       = make(map[string]bool, n)
+		lastStored time.Time
+		allStored  = make(chan struct{})
+	)
+	go func() {
+		for ev := range completions.C {
+			mu.Lock()
+			for line := range strings.Lines(ev.Payload) {
+				if f := strings.Fields(line); len(f) == 2 && !seen[f[1]] {
+					seen[f[1]] = true
+					lastStored = time.Now()
+				}
+			}
+			full := len(seen) >= n
+			mu.Unlock()
+			if full {
+				close(allStored)
+				return
+			}
+		}
+	}()
+
+	// The scheduler writes everything at once: its lead reaches the due
+	// instant. (Sink, engine and database share this machine's clock.)
+	lead := time.Until(due) + 2*time.Second
+	eng := newEngine(cfg, st, metrics.New(), logger, time.Now, max(lead, cfg.SchedulerLead))
+	eng.start(ctx)
+	defer eng.stop()
+
+	deadline := due.Add(2*time.Minute + time.Duration(n)*time.Millisecond)
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	if err := sk.WaitCount(wctx, n); err != nil {
+		logger.Warn("not every delivery arrived before the deadline", "arrived", sk.Count(), "jobs", n)
+	}
+	select {
+	case <-allStored:
+	case <-wctx.Done():
+		logger.Warn("not every result was stored before the deadline")
+	}
+	// Confirm from the database what the events said.
+	stats, err := st.ExecutionStats(ctx, store.ExecutionFilter{OrganizationID: &tn.org})
+	if err != nil {
+		return err
+	}
+	stored := stats[prikke.ExecutionStatusSuccess] + stats[prikke.ExecutionStatusFailed] + stats[prikke.ExecutionStatusTimeout]
+
+	reqs := sk.Requests()
+	byID := map[string]int{}
+	var late []float64
+	for _, r := range reqs {
+		if !r.SignatureValid {
+			continue
+		}
+		byID[r.WebhookID]++
+		if byID[r.WebhookID] == 1 {
+			late = append(late, float64(r.At.Sub(due).Microseconds())/1000)
+		}
+	}
+	res.Delivered = len(byID)
+	res.Duplicates = len(reqs) - len(byID)
+	res.Lost = n - min(len(byID), stored)
+	slices.Sort(late)
+	res.LatenessP50, res.LatenessP99, res.LatenessMax = percentile(late, 50), percentile(late, 99), percentile(late, 100)
+	mu.Lock()
+	elapsed := lastStored.Sub(due)
+	mu.Unlock()
+	if elapsed > 0 && stored > 0 {
+		res.PerSecond = math.Round(float64(stored)/elapsed.Seconds()*10) / 10
+		res.SecondsToLast = math.Round(elapsed.Seconds()*1000) / 1000
+	}
+	return nil
+}
+
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return math.Round(sorted[i]*10) / 10
+}
+
+// benchIdle measures the CPU the engine uses with n hourly jobs defined
+// and none due: there must be no busy polling.
+func benchIdle(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger, tn *benchTenantIDs, n int, d time.Duration, res *benchResult) error {
+	dbNow, err := st.Now(ctx)
+	if err != nil {
+		return err
+	}
+	next := dbNow.Add(90 * time.Minute).Truncate(time.Hour)
+	js := make([]*prikke.Job, n)
+	for i := range js {
+		j := benchJob(tn, "https://example.com/", dbNow)
+		j.Kind, j.CronExpression, j.IntervalMinutes, j.NextRunAt = prikke.JobKindCron, "0 * * * *", 60, &next
+		js[i] = j
+	}
+	if err := createJobs(ctx, st, js); err != nil {
+		return err
+	}
+	eng := newEngine(cfg, st, metrics.New(), logger, time.Now, 0)
+	eng.start(ctx)
+	defer eng.stop()
+	time.Sleep(2 * time.Second) // let start-up settle
+	before, start := cpuTime(), time.Now()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+	}
+	used, wall := cpuTime()-before, time.Since(start)
+	res.CPUPercent = math.Round(used.Seconds()/wall.Seconds()*100*1000) / 1000
+	res.IdleSeconds = math.Round(wall.Seconds()*10) / 10
+	return nil
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSSMB reads the process's peak resident set size (VmHWM).
+func peakRSSMB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return math.Round(kb/1024*10) / 10
+		}
+	}
+	return 0
+}

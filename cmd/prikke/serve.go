@@ -10,12 +10,9 @@ import (
 	"time"
 
 	"github.com/prikke/prikke/internal/config"
-	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/metrics"
-	"github.com/prikke/prikke/internal/scheduler"
 	"github.com/prikke/prikke/internal/store"
-	"github.com/prikke/prikke/internal/worker"
 )
 
 // serve runs Prikke until ctx ends, then shuts down in order: stop taking
@@ -50,16 +47,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 	for _, ap := range cfg.SSRFAllow {
 		logger.Warn("SSRF guard bypassed for a test destination", "allow", ap.String())
 	}
-	client := delivery.New(delivery.Options{Allow: cfg.SSRFAllow, NowFunc: now})
-	defer client.Close()
 	m := metrics.New()
-
-	sched := scheduler.New(st, scheduler.Config{Node: cfg.NodeID, Lead: cfg.SchedulerLead, LeaderTTL: cfg.LeaderTTL}, m, logger)
-	work := worker.New(st, client, worker.Config{
-		Node: cfg.NodeID, MinWorkers: cfg.WorkersMin, MaxWorkers: cfg.WorkersMax, OrgInFlight: cfg.OrgInFlight,
-		LeaseGrace: cfg.RescueGrace, Drain: cfg.DrainTimeout,
-	}, m, logger)
-	work.NowFunc = now
+	eng := newEngine(cfg, st, m, logger, now, 0)
 
 	handler := httpserver.New(httpserver.Deps{Store: st, Logger: logger, Metrics: m.Handler(), HSTS: cfg.Secure()})
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -70,8 +59,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	sched.Start(ctx)
-	work.Start(ctx)
+	eng.start(ctx)
 	addr := ln.Addr().String()
 	logger.Info("prikke started", "listen", "http://"+addr, "base_url", cfg.BaseURL, "store", st.Dialect(),
 		"version", versionString(), "env", cfg.Env)
@@ -88,8 +76,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = srv.Shutdown(sctx)
 	cancel()
-	sched.Stop()
-	work.Stop()
+	eng.stop()
 	logger.Info("stopped")
 	return nil
 }
