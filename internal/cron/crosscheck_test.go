@@ -25,7 +25,7 @@ var crossZones = []string{
 // transition tables to the zone's rule string.
 func TestNextMatchesBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
-	cases := 30000
+	cases := 40000
 	if testing.Short() {
 		cases = 60
 	}

@@ -29,7 +29,7 @@ func describeTime(mins, hours []int) (text string, clock bool) {
 		}
 	}
 	minuteText, every := describeMinutes(mins)
-	if len(hours) < 24 && !every && len(mins)*len(hours) <= 6 {
+	if len(hours) < 24 && len(mins)*len(hours) <= 6 {
 		var times []string
 		for _, h := range hours {
 			for _, m := range mins {
@@ -59,10 +59,15 @@ func describeTime(mins, hours []int) (text string, clock bool) {
 			return minuteText + ", " + nth, false
 		}
 		return minuteText + " past " + nth, false
-	case every:
-		return minuteText + ", during hours " + listRuns(hours, itoa), false
 	}
-	return minuteText + " past hours " + listRuns(hours, itoa), false
+	noun := "hours "
+	if len(hours) == 1 {
+		noun = "hour "
+	}
+	if every {
+		return minuteText + ", during " + noun + listRuns(hours, itoa), false
+	}
+	return minuteText + " past " + noun + listRuns(hours, itoa), false
 }
 
 // describeMinutes describes the minute field alone. every reports a phrase
@@ -98,8 +103,11 @@ func (s *Schedule) describeDays(clock bool) string {
 			monthText = ", only in " + listRuns(months, func(m int) string { return monthNames[m] })
 		}
 	}
+	// A day field that selects every day makes the OR rule select every
+	// day, whatever the other field says ("*/1" or "1-31", "0-7").
+	everyDay := s.domStar && s.dowStar || !s.domStar && len(days) == 31 || !s.dowStar && s.dow == 0x7f
 	switch {
-	case s.domStar && s.dowStar:
+	case everyDay:
 		if allMonths && clock {
 			return " every day"
 		}

@@ -111,6 +111,18 @@ var nextTests = []struct {
 	// Antarctica/Troll moves by two hours: 01:00 +00 -> 03:00 +02 on
 	// 2026-03-29 and back on 2026-10-25, both at 01:00Z.
 	{"Troll two-hour gap", "30 1,2 * * *", "Antarctica/Troll", "2026-03-28T12:00:00Z", []string{"2026-03-29T01:00:00Z", "2026-03-29T23:30:00Z"}},
+	// Pacific/Apia skipped 2011-12-30: 23:59:59 -10 on the 29th was followed
+	// by 00:00 +14 on the 31st (2011-12-30T10:00Z).
+	{"Apia skipped day, daily job still runs", "0 9 * * *", "Pacific/Apia", "2011-12-29T12:00:00Z", []string{"2011-12-29T19:00:00Z", "2011-12-30T10:00:00Z", "2011-12-30T19:00:00Z"}},
+	{"Apia skipped day, hourly skips it", "0 * * * *", "Pacific/Apia", "2011-12-30T09:30:00Z", []string{"2011-12-30T10:00:00Z", "2011-12-30T11:00:00Z"}},
+	{"Apia skipped day, only that date", "0 12 30 12 *", "Pacific/Apia", "2011-06-01T00:00:00Z", []string{"2011-12-30T10:00:00Z", "2012-12-29T22:00:00Z"}},
+
+	// Past Go's transition tables, periods come from the zone's rule, and
+	// Go ends a leap year's last period on December 31 (see period).
+	{"rule-based periods across a leap year's end", "0 0 * * *", "Europe/Oslo", "2096-12-30T12:00:00Z", []string{"2096-12-30T23:00:00Z", "2096-12-31T23:00:00Z", "2097-01-01T23:00:00Z"}},
+	{"rule-based periods, every 30 minutes", "*/30 * * * *", "Europe/Oslo", "2096-12-30T23:20:00Z", []string{"2096-12-30T23:30:00Z", "2096-12-31T00:00:00Z", "2096-12-31T00:30:00Z"}},
+	{"rule-based periods, southern hemisphere", "0 0 * * *", "Australia/Sydney", "2096-12-30T00:00:00Z", []string{"2096-12-30T13:00:00Z", "2096-12-31T13:00:00Z", "2097-01-01T13:00:00Z"}},
+
 	{"Troll two-hour fold", "30 1,2 * * *", "Antarctica/Troll", "2026-10-24T23:00:00Z", []string{"2026-10-24T23:30:00Z", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"}},
 }
 
@@ -135,6 +147,26 @@ func TestNext(t *testing.T) {
 				after = got
 			}
 		})
+	}
+}
+
+// TestPeriodAlwaysAdvances checks the workaround in period: whatever Go's
+// zone data says, a period ends after the instant asked about, and the
+// offset is the same at both ends.
+func TestPeriodAlwaysAdvances(t *testing.T) {
+	for _, zone := range []string{"Europe/Oslo", "Australia/Sydney", "America/New_York", "Australia/Lord_Howe"} {
+		loc := mustLoad(t, zone)
+		at := time.Date(2090, 1, 1, 0, 0, 0, 0, time.UTC).In(loc)
+		for i := 0; i < 100 && at.Year() < 2110; i++ {
+			offset, _, end := period(at)
+			if end.IsZero() || !end.After(at) {
+				t.Fatalf("%s: period(%v) ends at %v", zone, at, end)
+			}
+			if _, o := end.Add(-time.Nanosecond).Zone(); o != offset {
+				t.Fatalf("%s: period(%v) has offset %d but %d just before its end %v", zone, at, offset, o, end)
+			}
+			at = end.In(loc)
+		}
 	}
 }
 

@@ -164,6 +164,9 @@ func (s *Schedule) next(after time.Time, loc *time.Location) (time.Time, fireKin
 	}
 	horizon := sec + horizonYears*366*86400
 	off, start, end := period(after.In(loc))
+	// prevOff is the offset just before start, once known: zone lookups
+	// dominate the cost of a search, so each period is looked up once.
+	prevOff, knownPrev := 0, false
 	// Minutes are counted on the wall clock, from 1970-01-01 00:00 local.
 	// Fire times are whole wall-clock minutes strictly after `after`.
 	from := ceilDiv(sec+int64(off)+1, 60)
@@ -173,10 +176,12 @@ func (s *Schedule) next(after time.Time, loc *time.Location) (time.Time, fireKin
 		offset := int64(off)
 		repeatEnd := int64(math.MinInt64)
 		if !start.IsZero() && from*60-offset < start.Unix()+maxShift {
-			_, prev := start.Add(-time.Nanosecond).Zone()
-			if int64(prev) > offset {
+			if !knownPrev {
+				_, prevOff = start.Add(-time.Nanosecond).Zone()
+			}
+			if int64(prevOff) > offset {
 				// Wall times below repeatEnd happened in the previous period.
-				repeatEnd = ceilDiv(start.Unix()+int64(prev), 60)
+				repeatEnd = ceilDiv(start.Unix()+int64(prevOff), 60)
 				if !s.AllHours() {
 					from = max(from, repeatEnd)
 				}
@@ -200,15 +205,26 @@ func (s *Schedule) next(after time.Time, loc *time.Location) (time.Time, fireKin
 		if endSec > horizon {
 			return time.Time{}, fireRegular
 		}
-		nextPeriod := end.In(loc)
-		_, nextOff := nextPeriod.Zone()
+		// Sparse schedules would visit every period up to their next
+		// wall-clock match. Every fire time, regular, shifted or repeated,
+		// belongs to a selected wall time w at or after that match, and
+		// lies within maxShift of w read with this period's offset, so the
+		// periods before that are skipped.
+		if w, ok := s.nextWall(until, math.MaxInt64); ok && w*60-offset-endSec > 2*maxShift {
+			off, start, end = period(time.Unix(w*60-offset-2*maxShift, 0).In(loc))
+			knownPrev, from = false, w
+			continue
+		}
+		transition := end.In(loc)
+		nextOff, nextStart, nextEnd := period(transition)
 		if int64(nextOff) > offset && !s.AllHours() {
 			// Wall times from end+offset up to end+nextOff do not exist.
 			if _, ok := s.nextWall(ceilDiv(endSec+offset, 60), ceilDiv(endSec+int64(nextOff), 60)); ok {
-				return nextPeriod, fireShifted
+				return transition, fireShifted
 			}
 		}
-		off, start, end = period(nextPeriod)
+		prevOff, knownPrev = off, nextStart.Equal(end)
+		off, start, end = nextOff, nextStart, nextEnd
 		from = ceilDiv(endSec+int64(nextOff), 60)
 	}
 	return time.Time{}, fireRegular
@@ -222,36 +238,31 @@ const maxPeriods = 16 * horizonYears
 // constant offset around t, as time.Time.ZoneBounds does (zero bounds mean
 // unbounded), but guarantees end > t so a search always advances. Beyond the
 // last transition in its tables Go computes periods from the zone's rule
-// and, in leap years, ends the last period of the year on December 31
-// instead of January 1, so t at that end gets back a period that has
-// already ended. Then the offset is probed hour by hour until the zone data
-// is consistent again, bisecting to the second if the offset changes.
+// and, in leap years, ends the last period of the year a day early, at
+// 00:00 UTC on December 31 (ystart + 365 days in time.tzset), so t at that
+// end gets back a period that has already ended. The true period then runs
+// to the next UTC new year, where the rule's arithmetic is right again; if
+// the offset differs there, the change is found by bisection.
 func period(t time.Time) (offset int, start, end time.Time) {
 	_, offset = t.Zone()
 	start, end = t.ZoneBounds()
 	if end.IsZero() || end.After(t) {
 		return offset, start, end
 	}
-	prev := t.Truncate(time.Second) // whole seconds keep the bisection exact
-	for range 48 {
-		u := prev.Add(time.Hour)
-		if _, o := u.Zone(); o != offset {
-			for u.Sub(prev) > time.Second {
-				mid := prev.Add(u.Sub(prev) / 2 / time.Second * time.Second)
-				if _, o := mid.Zone(); o == offset {
-					prev = mid
-				} else {
-					u = mid
-				}
-			}
-			return offset, start, u
-		}
-		if _, e := u.ZoneBounds(); e.IsZero() || e.After(u) {
-			return offset, start, u
-		}
-		prev = u
+	lo := t.Truncate(time.Second) // whole seconds keep the bisection exact
+	hi := time.Date(t.UTC().Year()+1, 1, 1, 0, 0, 0, 0, time.UTC).In(t.Location())
+	if _, o := hi.Zone(); o == offset {
+		return offset, start, hi
 	}
-	return offset, start, prev
+	for hi.Sub(lo) > time.Second {
+		mid := lo.Add(hi.Sub(lo) / 2 / time.Second * time.Second)
+		if _, o := mid.Zone(); o == offset {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return offset, start, hi
 }
 
 // nextWall returns the first selected wall-clock minute w with
