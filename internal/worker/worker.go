@@ -328,11 +328,16 @@ func (w *Worker) claim(ctx context.Context) (int, bool, error) {
 		return 0, false, nil
 	}
 	limit := min(room, w.cfg.Batch)
+	start := time.Now()
 	res, err := w.store.ExecutionClaim(ctx, &store.ClaimParams{
 		Node: w.cfg.Node, Limit: limit, ExcludeOrganizations: excluded, LeaseGrace: w.cfg.LeaseGrace,
 	})
 	if err != nil {
 		return 0, false, err
+	}
+	if len(res.Claimed) > 0 {
+		w.logger.Debug("claimed", "executions", len(res.Claimed), "settled", res.Settled, "limit", limit,
+			"duration_ms", time.Since(start).Milliseconds())
 	}
 	if res.Settled > 0 {
 		w.metrics.Settled.WithLabelValues("settled").Add(float64(res.Settled))
@@ -476,6 +481,10 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 	// whatever this node's says.
 	res.StartedAt = res.StartedAt.Add(w.clockOffset())
 	w.observe(c, res)
+	// The slot frees as soon as the request is done; writing the result is
+	// the completer's job, and the results channel's bound pushes back if
+	// the database falls behind.
+	w.done1(e.OrganizationID)
 	w.results <- Completion(c, res, w.dbNow(), w.cfg.RetryDelay)
 }
 
@@ -490,6 +499,7 @@ func (w *Worker) release(e *prikke.Execution) {
 }
 
 // done1 frees one delivery slot of org and wakes the dispatcher.
+// Rows waiting for their result to be written no longer hold a slot.
 func (w *Worker) done1(org prikke.ID) {
 	w.mu.Lock()
 	w.total--
@@ -583,8 +593,10 @@ func (w *Worker) write(batch []*store.Completion) {
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		start := time.Now()
 		applied, err := w.store.ExecutionComplete(ctx, w.cfg.Node, batch)
 		cancel()
+		w.logger.Debug("results written", "executions", len(batch), "duration_ms", time.Since(start).Milliseconds())
 		if err == nil {
 			if len(applied) < len(batch) {
 				w.logger.Warn("results dropped: their attempts were rescued by another node",
@@ -601,8 +613,5 @@ func (w *Worker) write(batch []*store.Completion) {
 				"batch", len(batch), "error", err)
 			break
 		}
-	}
-	for _, c := range batch {
-		w.done1(c.OrganizationID)
 	}
 }
