@@ -1,0 +1,223 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/service"
+)
+
+// Message is a plain acknowledgement.
+type Message struct {
+	Message string `json:"message"`
+}
+
+type messageBody struct{ Body *Message }
+
+func ack(msg string) *messageBody { return &messageBody{&Message{Message: msg}} }
+
+type credentials struct {
+	Email    string `json:"email" example:"you@example.com"`
+	Password string `json:"password" example:"correct horse battery staple"`
+}
+
+func (a *API) handleSignup(ctx context.Context, in *bodyOnly) (*struct {
+	Status int
+	Body   *Message
+}, error) {
+	var req credentials
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	if err := a.svc.Signup(ctx, service.SignupInput{Email: req.Email, Password: req.Password}, actorOf(ctx).IP); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct {
+		Status int
+		Body   *Message
+	}{http.StatusAccepted, &Message{"Check your inbox: we sent a link to confirm your address."}}, nil
+}
+
+type tokenRequest struct {
+	Token string `json:"token" doc:"The token from the link in the mail."`
+}
+
+func (a *API) handleConfirm(ctx context.Context, in *bodyOnly) (*messageBody, error) {
+	var req tokenRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	if _, err := a.svc.Confirm(ctx, req.Token); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return ack("Your address is confirmed."), nil
+}
+
+// Account is the signed-in user.
+type Account struct {
+	ID            string          `json:"id"`
+	Email         string          `json:"email"`
+	Confirmed     bool            `json:"confirmed"`
+	CreatedAt     time.Time       `json:"created_at"`
+	Organizations []*Organization `json:"organizations"`
+}
+
+type loginOutput struct {
+	SetCookie http.Cookie `header:"Set-Cookie"`
+	Body      *Account
+}
+
+func (a *API) handleLogin(ctx context.Context, in *bodyOnly) (*loginOutput, error) {
+	var req credentials
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	r := requestOf(ctx)
+	sess, err := a.svc.Login(ctx, req.Email, req.Password, actorOf(ctx).IP, r.UserAgent())
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	actor := &service.Actor{User: sess.User}
+	acct, err := a.account(ctx, actor)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	c := a.deps.Cookie
+	return &loginOutput{SetCookie: http.Cookie{Name: c.Name(), Value: sess.Token, Path: "/", Secure: c.Secure,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(prikke.SessionAbsoluteTimeout / time.Second)}, Body: acct}, nil
+}
+
+func (a *API) account(ctx context.Context, actor *service.Actor) (*Account, error) {
+	u := actor.User
+	ms, err := a.svc.Memberships(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	acct := &Account{ID: u.ID.String(), Email: u.Email, Confirmed: u.Confirmed(), CreatedAt: u.CreatedAt, Organizations: []*Organization{}}
+	for _, m := range ms {
+		acct.Organizations = append(acct.Organizations, &Organization{ID: m.OrganizationID.String(), Name: m.OrganizationName,
+			Tier: string(m.OrganizationTier), Role: string(m.Role)})
+	}
+	return acct, nil
+}
+
+func (a *API) handleAccountGet(ctx context.Context, _ *struct{}) (*struct{ Body *Account }, error) {
+	actor := actorOf(ctx)
+	if actor.User == nil {
+		return nil, huma.Error403Forbidden("This is about a signed-in user; an API key belongs to an organization, not a person.")
+	}
+	acct, err := a.account(ctx, actor)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct{ Body *Account }{acct}, nil
+}
+
+type logoutOutput struct {
+	SetCookie http.Cookie `header:"Set-Cookie"`
+}
+
+func (a *API) handleLogout(ctx context.Context, _ *struct{}) (*logoutOutput, error) {
+	if err := a.svc.Logout(ctx, actorOf(ctx)); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	c := a.deps.Cookie
+	return &logoutOutput{http.Cookie{Name: c.Name(), Value: "", Path: "/", Secure: c.Secure, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1}}, nil
+}
+
+type emailRequest struct {
+	Email string `json:"email"`
+}
+
+func (a *API) handlePasswordResetRequest(ctx context.Context, in *bodyOnly) (*struct {
+	Status int
+	Body   *Message
+}, error) {
+	var req emailRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	if err := a.svc.RequestPasswordReset(ctx, req.Email, actorOf(ctx).IP); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct {
+		Status int
+		Body   *Message
+	}{http.StatusAccepted, &Message{"If an account uses that address, we sent it a link to choose a new password."}}, nil
+}
+
+type resetRequest struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+func (a *API) handlePasswordReset(ctx context.Context, in *bodyOnly) (*messageBody, error) {
+	var req resetRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	if err := a.svc.ResetPassword(ctx, req.Token, req.Password, actorOf(ctx).IP); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return ack("Your password is changed. Sign in with the new one."), nil
+}
+
+type passwordChange struct {
+	CurrentPassword string `json:"current_password"`
+	Password        string `json:"password"`
+}
+
+func (a *API) handlePasswordChange(ctx context.Context, in *bodyOnly) (*messageBody, error) {
+	var req passwordChange
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	if err := a.svc.ChangePassword(ctx, actorOf(ctx), req.CurrentPassword, req.Password); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return ack("Your password is changed; your other sessions have ended."), nil
+}
+
+type emailChange struct {
+	Password string `json:"password"`
+	Email    string `json:"email"`
+}
+
+func (a *API) handleEmailChange(ctx context.Context, in *bodyOnly) (*struct {
+	Status int
+	Body   *Message
+}, error) {
+	var req emailChange
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	if err := a.svc.ChangeEmail(ctx, actorOf(ctx), req.Password, req.Email); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct {
+		Status int
+		Body   *Message
+	}{http.StatusAccepted, &Message{"We sent a link to the new address; the change takes effect when you open it."}}, nil
+}
+
+type passwordConfirm struct {
+	Password string `json:"password"`
+}
+
+func (a *API) handleAccountDelete(ctx context.Context, in *bodyOnly) (*logoutOutput, error) {
+	var req passwordConfirm
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	if err := a.svc.DeleteAccount(ctx, actorOf(ctx), req.Password); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	c := a.deps.Cookie
+	return &logoutOutput{http.Cookie{Name: c.Name(), Value: "", Path: "/", Secure: c.Secure, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1}}, nil
+}

@@ -1,0 +1,182 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/service"
+)
+
+// Execution is one delivery attempt as the API returns it.
+type Execution struct {
+	ID           string             `json:"id"`
+	JobID        string             `json:"job_id"`
+	ProjectID    string             `json:"project_id"`
+	WebhookID    string             `json:"webhook_id" doc:"The webhook-id header: the same for every attempt of one occurrence."`
+	ScheduledFor time.Time          `json:"scheduled_for" doc:"The occurrence this attempt belongs to."`
+	DueAt        time.Time          `json:"due_at" doc:"When this attempt was due."`
+	Attempt      int                `json:"attempt"`
+	Status       string             `json:"status" enum:"pending,running,success,failed,timeout,missed,skipped,quota_exceeded"`
+	Rescued      bool               `json:"rescued" doc:"Delivered again because the node of the previous attempt was lost."`
+	Manual       bool               `json:"manual" doc:"Triggered by hand rather than by the schedule."`
+	MissedCount  int                `json:"missed_count" doc:"Occurrences missed during downtime that this row accounts for."`
+	StartedAt    *time.Time         `json:"started_at,omitempty"`
+	FinishedAt   *time.Time         `json:"finished_at,omitempty"`
+	DurationMS   int                `json:"duration_ms"`
+	Error        string             `json:"error,omitempty"`
+	Request      *ExecutionRequest  `json:"request,omitempty"`
+	Response     *ExecutionResponse `json:"response,omitempty"`
+	CreatedAt    time.Time          `json:"created_at"`
+}
+
+// ExecutionRequest is what was sent.
+type ExecutionRequest struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// ExecutionResponse is what came back (the first 64 KiB of the body).
+type ExecutionResponse struct {
+	Status       int               `json:"status"`
+	Headers      map[string]string `json:"headers,omitempty"`
+	Body         string            `json:"body"`
+	BodyEncoding string            `json:"body_encoding,omitempty" enum:"base64," doc:"base64 when the body is not UTF-8 text."`
+	Truncated    bool              `json:"truncated" doc:"The body was longer than the 64 KiB stored."`
+}
+
+func executionOut(e *prikke.Execution, full bool) *Execution {
+	out := &Execution{ID: e.ID.String(), JobID: e.JobID.String(), ProjectID: e.ProjectID.String(),
+		WebhookID: prikke.WebhookID(e.JobID, e.ScheduledFor), ScheduledFor: e.ScheduledFor, DueAt: e.DueAt,
+		Attempt: e.Attempt, Status: string(e.Status), Rescued: e.Rescued, Manual: e.Manual, MissedCount: e.MissedCount,
+		StartedAt: e.StartedAt, FinishedAt: e.FinishedAt, DurationMS: e.DurationMS, Error: e.Error, CreatedAt: e.CreatedAt}
+	if e.RequestMethod != "" {
+		out.Request = &ExecutionRequest{Method: e.RequestMethod, URL: e.RequestURL}
+		if full {
+			out.Request.Headers = headersOut(e.RequestHeaders)
+		}
+	}
+	if e.ResponseStatus != 0 || len(e.ResponseBody) > 0 {
+		out.Response = &ExecutionResponse{Status: e.ResponseStatus, Truncated: e.ResponseTruncated}
+		if full {
+			out.Response.Headers = headersOut(e.ResponseHeaders)
+			if utf8.Valid(e.ResponseBody) && !strings.ContainsRune(string(e.ResponseBody), 0) {
+				out.Response.Body = string(e.ResponseBody)
+			} else {
+				out.Response.Body, out.Response.BodyEncoding = base64.StdEncoding.EncodeToString(e.ResponseBody), "base64"
+			}
+		}
+	}
+	return out
+}
+
+type executionBody struct{ Body *Execution }
+
+type executionListInput struct {
+	JobID     string   `path:"job_id"`
+	Status    []string `query:"status" explode:"false" doc:"Only these statuses (comma-separated)."`
+	Since     string   `query:"since" doc:"Only executions created at or after this RFC 3339 instant."`
+	Until     string   `query:"until" doc:"Only executions created before this RFC 3339 instant."`
+	Limit     int      `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
+	Cursor    string   `query:"cursor"`
+}
+
+type projectExecutionListInput struct {
+	ProjectID string   `path:"project_id"`
+	Status    []string `query:"status" explode:"false"`
+	Since     string   `query:"since"`
+	Until     string   `query:"until"`
+	Limit     int      `query:"limit" minimum:"1"`
+	Cursor    string   `query:"cursor"`
+}
+
+// ExecutionPage is one page of executions, newest first.
+type ExecutionPage struct {
+	Executions []*Execution `json:"executions"`
+	NextCursor string       `json:"next_cursor,omitempty"`
+}
+
+func (a *API) handleJobExecutions(ctx context.Context, in *executionListInput) (*struct{ Body *ExecutionPage }, error) {
+	id, err := parseID(in.JobID)
+	if err != nil {
+		return nil, err
+	}
+	return a.listExecutions(ctx, service.ExecutionFilter{JobID: &id}, in.Status, in.Since, in.Until, in.Limit, in.Cursor)
+}
+
+func (a *API) handleProjectExecutions(ctx context.Context, in *projectExecutionListInput) (*struct{ Body *ExecutionPage }, error) {
+	id, err := parseID(in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	return a.listExecutions(ctx, service.ExecutionFilter{ProjectID: &id}, in.Status, in.Since, in.Until, in.Limit, in.Cursor)
+}
+
+func (a *API) listExecutions(ctx context.Context, f service.ExecutionFilter, statuses []string, since, until string, lim int, cur string) (*struct{ Body *ExecutionPage }, error) {
+	c, err := parseCursor(cur)
+	if err != nil {
+		return nil, err
+	}
+	var v prikke.Validation
+	for _, s := range statuses {
+		st := prikke.ExecutionStatus(s)
+		if !st.Valid() {
+			v.Add("query.status", "%q is not a status; use pending, running, success, failed, timeout, missed, skipped or quota_exceeded", s)
+		}
+		f.Statuses = append(f.Statuses, st)
+	}
+	for _, q := range []struct {
+		name string
+		s    string
+		dst  *time.Time
+	}{{"since", since, &f.Since}, {"until", until, &f.Until}} {
+		if q.s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, q.s)
+		if err != nil {
+			v.Add("query."+q.name, "must be an RFC 3339 instant like 2026-11-01T00:00:00Z")
+			continue
+		}
+		*q.dst = t
+	}
+	if err := v.Err(); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	n := limit(lim)
+	f.BeforeCreatedAt, f.BeforeID, f.Limit = c.At, c.ID, n+1
+	es, err := a.svc.Executions(ctx, actorOf(ctx), f)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	page := &ExecutionPage{Executions: []*Execution{}}
+	for i, e := range es {
+		if i == n {
+			last := es[i-1]
+			page.NextCursor = cursor{At: last.CreatedAt, ID: last.ID}.String()
+			break
+		}
+		page.Executions = append(page.Executions, executionOut(e, false))
+	}
+	return &struct{ Body *ExecutionPage }{page}, nil
+}
+
+type executionIDInput struct {
+	ExecutionID string `path:"execution_id"`
+}
+
+func (a *API) handleExecutionGet(ctx context.Context, in *executionIDInput) (*executionBody, error) {
+	id, err := parseID(in.ExecutionID)
+	if err != nil {
+		return nil, err
+	}
+	e, err := a.svc.Execution(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &executionBody{executionOut(e, true)}, nil
+}

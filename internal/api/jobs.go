@@ -1,0 +1,347 @@
+package api
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/service"
+)
+
+// JobRequest is a job as clients send it. On create, absent fields take
+// their defaults; on update (PATCH), absent fields stay as they are. Give
+// one of cron_expression, interval or scheduled_at.
+type JobRequest struct {
+	ProjectID            *string            `json:"project_id,omitempty" doc:"Project to create the job in (default: the key's project, or the organization's first)."`
+	Name                 *string            `json:"name,omitempty" maxLength:"200" doc:"A name for people." example:"nightly report"`
+	URL                  *string            `json:"url,omitempty" doc:"http(s) URL to call." example:"https://example.com/hooks/report"`
+	Method               *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"HTTP method (default GET)." example:"POST"`
+	Headers              *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke."`
+	Body                 *string            `json:"body,omitempty" doc:"Request body (max 256 KiB)." example:"{\"report\":\"daily\"}"`
+	TimeoutMS            *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000" doc:"Total deadline of one attempt in milliseconds (default 30000)."`
+	RetryAttempts        *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt, for one-time jobs (default 5). Cron jobs do not retry."`
+	Enabled              *bool              `json:"enabled,omitempty" doc:"Whether the job runs (default true)."`
+	CronExpression       *string            `json:"cron_expression,omitempty" doc:"5-field cron expression or @hourly/@daily/@weekly/@monthly/@yearly." example:"0 9 * * 1-5"`
+	Interval             *string            `json:"interval,omitempty" enum:"hourly,daily,weekly" doc:"A simple interval instead of a cron expression."`
+	Timezone             *string            `json:"timezone,omitempty" doc:"IANA time zone of the schedule (default UTC)." example:"Europe/Oslo"`
+	ScheduledAt          *string            `json:"scheduled_at,omitempty" doc:"For a one-time job: RFC 3339 instant with offset, at most a year ahead." example:"2026-12-24T18:00:00+01:00"`
+	CatchUp              *string            `json:"catch_up,omitempty" enum:"latest,skip" doc:"After downtime: run the latest missed occurrence once (default) or skip."`
+	CatchUpWindowSeconds *int               `json:"catch_up_window_seconds,omitempty" minimum:"60" maximum:"604800" doc:"How old a missed occurrence may be and still run (default 3600)."`
+	Overlap              *string            `json:"overlap,omitempty" enum:"allow,skip" doc:"When the previous run is still in flight: run anyway (default) or skip."`
+	Notify               *string            `json:"notify,omitempty" enum:"project,muted,custom" doc:"Who hears about failures: the project's channels (default), nobody, or channel_ids."`
+	ChannelIDs           *[]string          `json:"channel_ids,omitempty" doc:"Channels for notify=custom."`
+}
+
+// input converts a request into the service's input.
+func (r *JobRequest) input() (*service.JobInput, error) {
+	in := &service.JobInput{Name: r.Name, URL: r.URL, Method: r.Method, Body: r.Body, TimeoutMS: r.TimeoutMS,
+		RetryAttempts: r.RetryAttempts, Enabled: r.Enabled, CronExpression: r.CronExpression, Interval: r.Interval,
+		TimeZone: r.Timezone, ScheduledAt: r.ScheduledAt, CatchUp: r.CatchUp, CatchUpWindowSeconds: r.CatchUpWindowSeconds,
+		Overlap: r.Overlap, Notify: r.Notify}
+	var v prikke.Validation
+	if r.ProjectID != nil {
+		id, err := prikke.ParseID(*r.ProjectID)
+		if err != nil {
+			v.Add("project_id", "is not a valid id")
+		} else {
+			in.ProjectID = &id
+		}
+	}
+	if r.Headers != nil {
+		hs := headersIn(&v, *r.Headers)
+		in.Headers = &hs
+	}
+	if r.ChannelIDs != nil {
+		ids := make([]prikke.ID, 0, len(*r.ChannelIDs))
+		for i, s := range *r.ChannelIDs {
+			id, err := prikke.ParseID(s)
+			if err != nil {
+				v.Add("channel_ids["+strconv.Itoa(i)+"]", "is not a valid id")
+				continue
+			}
+			ids = append(ids, id)
+		}
+		in.ChannelIDs = &ids
+	}
+	return in, v.Err()
+}
+
+// headersIn turns a header object into ordered headers, refusing names
+// that differ only in case.
+func headersIn(v *prikke.Validation, m map[string]string) []prikke.Header {
+	hs := make([]prikke.Header, 0, len(m))
+	seen := map[string]string{}
+	for k, val := range m {
+		if prev, ok := seen[strings.ToLower(k)]; ok {
+			v.Add("headers", "%q and %q are the same header; give it once", prev, k)
+		}
+		seen[strings.ToLower(k)] = k
+		hs = append(hs, prikke.Header{Name: k, Value: val})
+	}
+	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
+	return hs
+}
+
+func headersOut(hs []prikke.Header) map[string]string {
+	m := make(map[string]string, len(hs))
+	for _, h := range hs {
+		if prev, ok := m[h.Name]; ok {
+			m[h.Name] = prev + ", " + h.Value
+		} else {
+			m[h.Name] = h.Value
+		}
+	}
+	return m
+}
+
+// Job is a job as the API returns it.
+type Job struct {
+	ID                   string            `json:"id"`
+	ProjectID            string            `json:"project_id"`
+	Name                 string            `json:"name"`
+	URL                  string            `json:"url"`
+	Method               string            `json:"method"`
+	Headers              map[string]string `json:"headers"`
+	Body                 string            `json:"body"`
+	TimeoutMS            int               `json:"timeout_ms"`
+	RetryAttempts        int               `json:"retry_attempts"`
+	Enabled              bool              `json:"enabled"`
+	ScheduleKind         string            `json:"schedule_kind" enum:"cron,interval,once,queue"`
+	CronExpression       string            `json:"cron_expression,omitempty"`
+	Interval             string            `json:"interval,omitempty"`
+	Timezone             string            `json:"timezone"`
+	ScheduledAt          *time.Time        `json:"scheduled_at,omitempty"`
+	Description          string            `json:"description" doc:"The schedule in plain English."`
+	CatchUp              string            `json:"catch_up"`
+	CatchUpWindowSeconds int               `json:"catch_up_window_seconds"`
+	Overlap              string            `json:"overlap"`
+	Notify               string            `json:"notify"`
+	ChannelIDs           []string          `json:"channel_ids,omitempty"`
+	Health               string            `json:"health" enum:"healthy,failing"`
+	ConsecutiveFailures  int               `json:"consecutive_failures"`
+	NextRunAt            *time.Time        `json:"next_run_at,omitempty"`
+	LastRunAt            *time.Time        `json:"last_run_at,omitempty"`
+	LastStatus           string            `json:"last_status,omitempty"`
+	DisabledReason       string            `json:"disabled_reason,omitempty"`
+	CreatedAt            time.Time         `json:"created_at"`
+	UpdatedAt            time.Time         `json:"updated_at"`
+}
+
+func jobOut(j *prikke.Job) *Job {
+	out := &Job{ID: j.ID.String(), ProjectID: j.ProjectID.String(), Name: j.Name, URL: j.URL, Method: j.Method,
+		Headers: headersOut(j.Headers), Body: j.Body, TimeoutMS: j.TimeoutMS, RetryAttempts: j.RetryAttempts,
+		Enabled: j.Enabled, CronExpression: j.CronExpression, Interval: string(j.Interval), Timezone: j.TimeZone,
+		ScheduledAt: j.RunAt, CatchUp: string(j.CatchUp), CatchUpWindowSeconds: int(j.CatchUpWindow / time.Second),
+		Overlap: string(j.Overlap), Notify: string(j.NotifyMode), Health: string(j.Health),
+		ConsecutiveFailures: j.ConsecutiveFailures, NextRunAt: j.NextRunAt, LastRunAt: j.LastRunAt,
+		LastStatus: string(j.LastStatus), DisabledReason: j.DisabledReason, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+	for _, c := range j.ChannelIDs {
+		out.ChannelIDs = append(out.ChannelIDs, c.String())
+	}
+	switch {
+	case j.Kind == prikke.JobKindQueue:
+		out.ScheduleKind, out.Description = "queue", "Queued request"
+	case j.Kind == prikke.JobKindOnce:
+		out.ScheduleKind, out.Description = "once", "Once, at "+j.RunAt.UTC().Format(time.RFC3339)
+	case j.Interval != "":
+		out.ScheduleKind = "interval"
+	default:
+		out.ScheduleKind = "cron"
+	}
+	if j.Kind == prikke.JobKindCron {
+		if s, err := cron.Parse(j.CronExpression); err == nil {
+			out.Description = s.Describe()
+			if j.TimeZone != "UTC" {
+				out.Description += " (" + j.TimeZone + ")"
+			}
+		}
+	}
+	return out
+}
+
+type jobBody struct{ Body *Job }
+
+type jobIDInput struct {
+	JobID string `path:"job_id" doc:"The job's id."`
+}
+
+
+
+type jobUpdateInput struct {
+	JobID string `path:"job_id"`
+	bodyInput
+}
+
+type jobListInput struct {
+	ProjectID string `query:"project_id" doc:"Only this project's jobs."`
+	Enabled   string `query:"enabled" enum:"true,false," doc:"Only enabled (true) or paused (false) jobs."`
+	Search    string `query:"search" maxLength:"200" doc:"Substring of the name or URL."`
+	Limit     int    `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50; larger values are clamped to 100)."`
+	Cursor    string `query:"cursor" doc:"next_cursor from the previous page."`
+}
+
+// JobPage is one page of jobs.
+type JobPage struct {
+	Jobs       []*Job `json:"jobs"`
+	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
+}
+
+func (a *API) handleJobCreate(ctx context.Context, in *bodyOnly) (*jobBody, error) {
+	var req JobRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	si, err := req.input()
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	j, err := a.svc.CreateJob(ctx, actorOf(ctx), si)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &jobBody{jobOut(j)}, nil
+}
+
+func (a *API) handleJobList(ctx context.Context, in *jobListInput) (*struct{ Body *JobPage }, error) {
+	c, err := parseCursor(in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := optID("query.project_id", in.ProjectID)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	f := service.JobFilter{ProjectID: pid, Search: in.Search, AfterCreatedAt: c.At, AfterID: c.ID, Limit: limit(in.Limit) + 1}
+	if in.Enabled != "" {
+		b := in.Enabled == "true"
+		f.Enabled = &b
+	}
+	js, err := a.svc.Jobs(ctx, actorOf(ctx), f)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	page := &JobPage{Jobs: []*Job{}}
+	for i, j := range js {
+		if i == limit(in.Limit) {
+			last := js[i-1]
+			page.NextCursor = cursor{At: last.CreatedAt, ID: last.ID}.String()
+			break
+		}
+		page.Jobs = append(page.Jobs, jobOut(j))
+	}
+	return &struct{ Body *JobPage }{page}, nil
+}
+
+func (a *API) handleJobGet(ctx context.Context, in *jobIDInput) (*jobBody, error) {
+	id, err := parseID(in.JobID)
+	if err != nil {
+		return nil, err
+	}
+	j, err := a.svc.Job(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &jobBody{jobOut(j)}, nil
+}
+
+func (a *API) handleJobUpdate(ctx context.Context, in *jobUpdateInput) (*jobBody, error) {
+	id, err := parseID(in.JobID)
+	if err != nil {
+		return nil, err
+	}
+	var req JobRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	si, err := req.input()
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	j, err := a.svc.UpdateJob(ctx, actorOf(ctx), id, si)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &jobBody{jobOut(j)}, nil
+}
+
+func (a *API) handleJobPause(ctx context.Context, in *jobIDInput) (*jobBody, error) {
+	return a.jobAction(ctx, in, a.svc.PauseJob)
+}
+
+func (a *API) handleJobResume(ctx context.Context, in *jobIDInput) (*jobBody, error) {
+	return a.jobAction(ctx, in, a.svc.ResumeJob)
+}
+
+func (a *API) jobAction(ctx context.Context, in *jobIDInput, fn func(context.Context, *service.Actor, prikke.ID) (*prikke.Job, error)) (*jobBody, error) {
+	id, err := parseID(in.JobID)
+	if err != nil {
+		return nil, err
+	}
+	j, err := fn(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &jobBody{jobOut(j)}, nil
+}
+
+func (a *API) handleJobDelete(ctx context.Context, in *jobIDInput) (*struct{}, error) {
+	id, err := parseID(in.JobID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.svc.DeleteJob(ctx, actorOf(ctx), id); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return nil, nil
+}
+
+func (a *API) handleJobTrigger(ctx context.Context, in *jobIDInput) (*executionBody, error) {
+	id, err := parseID(in.JobID)
+	if err != nil {
+		return nil, err
+	}
+	e, err := a.svc.TriggerJob(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &executionBody{Body: executionOut(e, false)}, nil
+}
+
+// TestResponse is what a test request got back.
+type TestResponse struct {
+	Status     string            `json:"status" enum:"success,failed,timeout"`
+	StatusCode int               `json:"status_code"`
+	DurationMS int64             `json:"duration_ms"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+	Truncated  bool              `json:"truncated"`
+	Error      string            `json:"error,omitempty"`
+}
+
+func (a *API) handleJobTest(ctx context.Context, in *bodyOnly) (*struct{ Body *TestResponse }, error) {
+	var req JobRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	si, err := req.input()
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	res, err := a.svc.TestSend(ctx, actorOf(ctx), si.ProjectID, si)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	body := string(res.Body)
+	if !utf8.ValidString(body) {
+		body = strings.ToValidUTF8(body, "\uFFFD")
+	}
+	return &struct{ Body *TestResponse }{&TestResponse{Status: string(res.Status), StatusCode: res.StatusCode,
+		DurationMS: res.Duration.Milliseconds(), Headers: headersOut(res.Headers), Body: body, Truncated: res.Truncated,
+		Error: res.Error}}, nil
+}
+

@@ -1,0 +1,633 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/service"
+)
+
+// Organization is an organization the caller belongs to.
+type Organization struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Tier      string    `json:"tier" enum:"free,pro"`
+	Role      string    `json:"role,omitempty" enum:"owner,admin,member,viewer," doc:"Your role."`
+	Personal  bool      `json:"personal"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+func orgOut(o *prikke.Organization, role prikke.Role) *Organization {
+	return &Organization{ID: o.ID.String(), Name: o.Name, Tier: string(o.Tier), Role: string(role), Personal: o.Personal, CreatedAt: o.CreatedAt}
+}
+
+type orgIDInput struct {
+	OrgID string `path:"org_id"`
+}
+
+func (a *API) handleOrgList(ctx context.Context, _ *struct{}) (*struct{ Body []*Organization }, error) {
+	ms, err := a.svc.Memberships(ctx, actorOf(ctx))
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	out := []*Organization{}
+	for _, m := range ms {
+		out = append(out, &Organization{ID: m.OrganizationID.String(), Name: m.OrganizationName, Tier: string(m.OrganizationTier), Role: string(m.Role)})
+	}
+	return &struct{ Body []*Organization }{out}, nil
+}
+
+type nameRequest struct {
+	Name string `json:"name" maxLength:"200"`
+}
+
+func (a *API) handleOrgCreate(ctx context.Context, in *bodyOnly) (*struct{ Body *Organization }, error) {
+	var req nameRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	o, err := a.svc.CreateOrganization(ctx, actorOf(ctx), req.Name)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct{ Body *Organization }{orgOut(o, prikke.RoleOwner)}, nil
+}
+
+func (a *API) handleOrgGet(ctx context.Context, in *orgIDInput) (*struct{ Body *Organization }, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	o, role, err := a.svc.Organization(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct{ Body *Organization }{orgOut(o, role)}, nil
+}
+
+type orgUpdateInput struct {
+	OrgID string `path:"org_id"`
+	bodyInput
+}
+
+func (a *API) handleOrgUpdate(ctx context.Context, in *orgUpdateInput) (*struct{ Body *Organization }, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	var req nameRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	o, err := a.svc.RenameOrganization(ctx, actorOf(ctx), id, req.Name)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct{ Body *Organization }{orgOut(o, "")}, nil
+}
+
+func (a *API) handleOrgDelete(ctx context.Context, in *orgIDInput) (*struct{}, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	return nil, a.errOrNil(ctx, a.svc.DeleteOrganization(ctx, actorOf(ctx), id))
+}
+
+func (a *API) errOrNil(ctx context.Context, err error) error {
+	if err != nil {
+		return a.apiError(ctx, err)
+	}
+	return nil
+}
+
+// Usage is an organization's use this month against its tier.
+type Usage struct {
+	Month    string `json:"month" example:"2026-11"`
+	Requests int64  `json:"requests" doc:"Outbound delivery attempts this month (UTC), test requests included."`
+	Limit    int64  `json:"limit"`
+	Jobs     int    `json:"jobs"`
+	MaxJobs  int    `json:"max_jobs" doc:"0 means unlimited."`
+	Tier     string `json:"tier"`
+}
+
+func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *Usage }, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.svc.Usage(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct{ Body *Usage }{&Usage{Month: u.Month, Requests: u.Requests, Limit: u.Limit, Jobs: u.Jobs, MaxJobs: u.MaxJobs, Tier: string(u.Tier)}}, nil
+}
+
+// Member is a member of an organization.
+type Member struct {
+	UserID    string    `json:"user_id"`
+	Email     string    `json:"email"`
+	Role      string    `json:"role" enum:"owner,admin,member,viewer"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (a *API) handleMemberList(ctx context.Context, in *orgIDInput) (*struct{ Body []*Member }, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := a.svc.Members(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	out := []*Member{}
+	for _, m := range ms {
+		out = append(out, &Member{UserID: m.UserID.String(), Email: m.UserEmail, Role: string(m.Role), CreatedAt: m.CreatedAt})
+	}
+	return &struct{ Body []*Member }{out}, nil
+}
+
+type memberInput struct {
+	OrgID  string `path:"org_id"`
+	UserID string `path:"user_id"`
+	bodyInput
+}
+
+type roleRequest struct {
+	Role string `json:"role" enum:"owner,admin,member,viewer"`
+}
+
+func (a *API) handleMemberUpdate(ctx context.Context, in *memberInput) (*struct{}, error) {
+	org, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	user, err := parseID(in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	var req roleRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	return nil, a.errOrNil(ctx, a.svc.SetRole(ctx, actorOf(ctx), org, user, prikke.Role(req.Role)))
+}
+
+type memberDeleteInput struct {
+	OrgID  string `path:"org_id"`
+	UserID string `path:"user_id"`
+}
+
+func (a *API) handleMemberDelete(ctx context.Context, in *memberDeleteInput) (*struct{}, error) {
+	org, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	user, err := parseID(in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return nil, a.errOrNil(ctx, a.svc.RemoveMember(ctx, actorOf(ctx), org, user))
+}
+
+// Invitation is an invitation to join an organization.
+type Invitation struct {
+	ID        string     `json:"id"`
+	Email     string     `json:"email"`
+	Role      string     `json:"role"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	Accepted  *time.Time `json:"accepted_at,omitempty"`
+	Declined  *time.Time `json:"declined_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+func invitationOut(i *prikke.Invitation) *Invitation {
+	return &Invitation{ID: i.ID.String(), Email: i.Email, Role: string(i.Role), ExpiresAt: i.ExpiresAt,
+		Accepted: i.AcceptedAt, Declined: i.DeclinedAt, CreatedAt: i.CreatedAt}
+}
+
+func (a *API) handleInvitationList(ctx context.Context, in *orgIDInput) (*struct{ Body []*Invitation }, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	is, err := a.svc.Invitations(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	out := []*Invitation{}
+	for _, i := range is {
+		out = append(out, invitationOut(i))
+	}
+	return &struct{ Body []*Invitation }{out}, nil
+}
+
+type inviteRequest struct {
+	Email string `json:"email"`
+	Role  string `json:"role" enum:"owner,admin,member,viewer"`
+}
+
+func (a *API) handleInvitationCreate(ctx context.Context, in *orgUpdateInput) (*struct {
+	Status int
+	Body   *Invitation
+}, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	var req inviteRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	inv, err := a.svc.Invite(ctx, actorOf(ctx), id, req.Email, prikke.Role(req.Role))
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct {
+		Status int
+		Body   *Invitation
+	}{http.StatusCreated, invitationOut(inv)}, nil
+}
+
+type invitationIDInput struct {
+	InvitationID string `path:"invitation_id"`
+}
+
+func (a *API) handleInvitationDelete(ctx context.Context, in *invitationIDInput) (*struct{}, error) {
+	id, err := parseID(in.InvitationID)
+	if err != nil {
+		return nil, err
+	}
+	return nil, a.errOrNil(ctx, a.svc.RevokeInvitation(ctx, actorOf(ctx), id))
+}
+
+func (a *API) handleInvitationAccept(ctx context.Context, in *bodyOnly) (*messageBody, error) {
+	var req tokenRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	inv, err := a.svc.AcceptInvitation(ctx, actorOf(ctx), req.Token)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return ack("You joined " + inv.OrganizationName + " as " + string(inv.Role) + "."), nil
+}
+
+func (a *API) handleInvitationDecline(ctx context.Context, in *bodyOnly) (*messageBody, error) {
+	var req tokenRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	return ack("Invitation declined."), a.errOrNil(ctx, a.svc.DeclineInvitation(ctx, req.Token))
+}
+
+// AuditEntry is one row of the audit log.
+type AuditEntry struct {
+	ID         string    `json:"id"`
+	Action     string    `json:"action"`
+	Actor      string    `json:"actor" doc:"The user's email or the API key id."`
+	TargetType string    `json:"target_type,omitempty"`
+	TargetID   string    `json:"target_id,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	IP         string    `json:"ip,omitempty"`
+	RequestID  string    `json:"request_id,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+type auditInput struct {
+	OrgID  string `path:"org_id"`
+	Limit  int    `query:"limit" minimum:"1"`
+	Cursor string `query:"cursor"`
+}
+
+// AuditPage is a page of the audit log, newest first.
+type AuditPage struct {
+	Entries    []*AuditEntry `json:"entries"`
+	NextCursor string        `json:"next_cursor,omitempty"`
+}
+
+func (a *API) handleAuditList(ctx context.Context, in *auditInput) (*struct{ Body *AuditPage }, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := parseCursor(in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	n := limit(in.Limit)
+	es, err := a.svc.Audit(ctx, actorOf(ctx), id, c.At, c.ID, n+1)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	page := &AuditPage{Entries: []*AuditEntry{}}
+	for i, e := range es {
+		if i == n {
+			page.NextCursor = cursor{At: es[i-1].CreatedAt, ID: es[i-1].ID}.String()
+			break
+		}
+		page.Entries = append(page.Entries, &AuditEntry{ID: e.ID.String(), Action: string(e.Action), Actor: e.ActorEmail,
+			TargetType: e.TargetType, TargetID: e.TargetID, Detail: e.Detail, IP: e.IP, RequestID: e.RequestID, CreatedAt: e.CreatedAt})
+	}
+	return &struct{ Body *AuditPage }{page}, nil
+}
+
+// APIKey is a key as lists show it: never the secret.
+type APIKey struct {
+	ID         string     `json:"id"`
+	KeyID      string     `json:"key_id" doc:"The public part, pk_live_<id>."`
+	Name       string     `json:"name"`
+	ProjectID  string     `json:"project_id,omitempty" doc:"Set when the key is limited to one project."`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	Key        string     `json:"key,omitempty" doc:"The whole key: returned once, when it is created. Store it now."`
+}
+
+func keyOut(k *prikke.APIKey) *APIKey {
+	out := &APIKey{ID: k.ID.String(), KeyID: k.KeyID, Name: k.Name, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt, CreatedAt: k.CreatedAt}
+	if k.ProjectID != nil {
+		out.ProjectID = k.ProjectID.String()
+	}
+	return out
+}
+
+func (a *API) handleKeyList(ctx context.Context, in *orgIDInput) (*struct{ Body []*APIKey }, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := a.svc.APIKeys(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	out := []*APIKey{}
+	for _, k := range ks {
+		out = append(out, keyOut(k))
+	}
+	return &struct{ Body []*APIKey }{out}, nil
+}
+
+type keyRequest struct {
+	Name      string  `json:"name" maxLength:"200" example:"deploy script"`
+	ProjectID *string `json:"project_id,omitempty" doc:"Limit the key to this project."`
+}
+
+func (a *API) handleKeyCreate(ctx context.Context, in *orgUpdateInput) (*struct {
+	Status int
+	Body   *APIKey
+}, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	var req keyRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	si := service.APIKeyInput{Name: req.Name}
+	if req.ProjectID != nil {
+		if si.ProjectID, err = optID("project_id", *req.ProjectID); err != nil {
+			return nil, a.apiError(ctx, err)
+		}
+	}
+	full, k, err := a.svc.CreateAPIKey(ctx, actorOf(ctx), id, si)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	out := keyOut(k)
+	out.Key = full
+	return &struct {
+		Status int
+		Body   *APIKey
+	}{http.StatusCreated, out}, nil
+}
+
+type keyIDInput struct {
+	KeyID string `path:"key_id" doc:"The key's id (not its pk_live_ public part)."`
+}
+
+func (a *API) handleKeyDelete(ctx context.Context, in *keyIDInput) (*struct{}, error) {
+	id, err := parseID(in.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	return nil, a.errOrNil(ctx, a.svc.RevokeAPIKey(ctx, actorOf(ctx), id))
+}
+
+// Project is a project.
+type Project struct {
+	ID             string    `json:"id"`
+	OrganizationID string    `json:"organization_id"`
+	Name           string    `json:"name"`
+	AlertAfter     int       `json:"alert_after" doc:"Consecutive failures before a job is reported failing."`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+func projectOut(p *prikke.Project) *Project {
+	return &Project{ID: p.ID.String(), OrganizationID: p.OrganizationID.String(), Name: p.Name, AlertAfter: p.AlertAfter,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+type projectListInput struct {
+	OrganizationID string `query:"organization_id" doc:"Default: your own organization."`
+}
+
+func (a *API) handleProjectList(ctx context.Context, in *projectListInput) (*struct{ Body []*Project }, error) {
+	org, err := a.orgOrDefault(ctx, in.OrganizationID, "query.organization_id")
+	if err != nil {
+		return nil, err
+	}
+	ps, err := a.svc.Projects(ctx, actorOf(ctx), org)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	out := []*Project{}
+	for _, p := range ps {
+		out = append(out, projectOut(p))
+	}
+	return &struct{ Body []*Project }{out}, nil
+}
+
+func (a *API) orgOrDefault(ctx context.Context, s, field string) (prikke.ID, error) {
+	if s != "" {
+		id, err := optID(field, s)
+		if err != nil {
+			return prikke.NilID, a.apiError(ctx, err)
+		}
+		return *id, nil
+	}
+	o, err := a.svc.DefaultOrganization(ctx, actorOf(ctx))
+	if err != nil {
+		return prikke.NilID, a.apiError(ctx, err)
+	}
+	return o.ID, nil
+}
+
+type projectRequest struct {
+	OrganizationID *string `json:"organization_id,omitempty"`
+	Name           *string `json:"name,omitempty" maxLength:"200"`
+	AlertAfter     *int    `json:"alert_after,omitempty" minimum:"1" maximum:"100"`
+}
+
+func (a *API) handleProjectCreate(ctx context.Context, in *bodyOnly) (*struct {
+	Status int
+	Body   *Project
+}, error) {
+	var req projectRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	org := ""
+	if req.OrganizationID != nil {
+		org = *req.OrganizationID
+	}
+	orgID, err := a.orgOrDefault(ctx, org, "organization_id")
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.svc.CreateProject(ctx, actorOf(ctx), orgID, service.ProjectInput{Name: req.Name, AlertAfter: req.AlertAfter})
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct {
+		Status int
+		Body   *Project
+	}{http.StatusCreated, projectOut(p)}, nil
+}
+
+type projectIDInput struct {
+	ProjectID string `path:"project_id"`
+}
+
+func (a *API) handleProjectGet(ctx context.Context, in *projectIDInput) (*struct{ Body *Project }, error) {
+	id, err := parseID(in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.svc.Project(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct{ Body *Project }{projectOut(p)}, nil
+}
+
+type projectUpdateInput struct {
+	ProjectID string `path:"project_id"`
+	bodyInput
+}
+
+func (a *API) handleProjectUpdate(ctx context.Context, in *projectUpdateInput) (*struct{ Body *Project }, error) {
+	id, err := parseID(in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	var req projectRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	if req.OrganizationID != nil {
+		return nil, a.apiError(ctx, prikke.InvalidField("organization_id", "cannot be changed"))
+	}
+	p, err := a.svc.UpdateProject(ctx, actorOf(ctx), id, service.ProjectInput{Name: req.Name, AlertAfter: req.AlertAfter})
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct{ Body *Project }{projectOut(p)}, nil
+}
+
+func (a *API) handleProjectDelete(ctx context.Context, in *projectIDInput) (*struct{}, error) {
+	id, err := parseID(in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	return nil, a.errOrNil(ctx, a.svc.DeleteProject(ctx, actorOf(ctx), id))
+}
+
+// SigningSecret is a project's webhook signing secret.
+type SigningSecret struct {
+	Secret         string     `json:"secret" doc:"whsec_…: verify webhook-signature with it."`
+	PreviousSecret string     `json:"previous_secret,omitempty" doc:"Still signing too, until previous_until."`
+	PreviousUntil  *time.Time `json:"previous_until,omitempty"`
+}
+
+func secretOut(p *prikke.Project, now time.Time) *SigningSecret {
+	out := &SigningSecret{Secret: p.SigningSecret}
+	if p.PreviousUntil != nil && now.Before(*p.PreviousUntil) {
+		out.PreviousSecret, out.PreviousUntil = p.PreviousSecret, p.PreviousUntil
+	}
+	return out
+}
+
+func (a *API) handleSecretGet(ctx context.Context, in *projectIDInput) (*struct{ Body *SigningSecret }, error) {
+	id, err := parseID(in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.svc.RevealSecret(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct{ Body *SigningSecret }{secretOut(p, time.Now())}, nil
+}
+
+func (a *API) handleSecretRotate(ctx context.Context, in *projectIDInput) (*struct{ Body *SigningSecret }, error) {
+	id, err := parseID(in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.svc.RotateSecret(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct{ Body *SigningSecret }{secretOut(p, time.Now())}, nil
+}
+
+type previewInput struct {
+	CronExpression string `query:"cron_expression" doc:"The expression to explain." example:"0 9 * * 1-5"`
+	Timezone       string `query:"timezone" doc:"IANA zone (default UTC)." example:"Europe/Oslo"`
+	Count          int    `query:"count" minimum:"1" maximum:"100" doc:"How many fire times (default 10)."`
+}
+
+// Preview explains a schedule.
+type Preview struct {
+	Description        string     `json:"description" example:"At 09:00, Monday through Friday"`
+	Next               []FireTime `json:"next"`
+	MinIntervalMinutes int        `json:"min_interval_minutes" doc:"Shortest gap between fire times: the free tier needs at least 60."`
+}
+
+// FireTime is one upcoming run.
+type FireTime struct {
+	At          time.Time `json:"at"`
+	Local       string    `json:"local" doc:"The instant in the schedule's zone."`
+	DSTShifted  bool      `json:"dst_shifted,omitempty" doc:"Moved to the end of a spring-forward gap."`
+	DSTRepeated bool      `json:"dst_repeated,omitempty" doc:"The second of a repeated local time (fall back)."`
+}
+
+func (a *API) handleSchedulePreview(ctx context.Context, in *previewInput) (*struct{ Body *Preview }, error) {
+	n := in.Count
+	if n == 0 {
+		n = 10
+	}
+	var v prikke.Validation
+	if in.CronExpression == "" {
+		v.Add("query.cron_expression", "is required")
+		return nil, a.apiError(ctx, v.Err())
+	}
+	p, err := a.svc.SchedulePreview(in.CronExpression, in.Timezone, n)
+	if err != nil {
+		for _, f := range prikke.ErrorFields(err) {
+			v.Add("query."+f.Field, "%s", f.Message)
+		}
+		return nil, a.apiError(ctx, v.Err())
+	}
+	out := &Preview{Description: p.Description, MinIntervalMinutes: int(p.MinInterval / time.Minute), Next: []FireTime{}}
+	for _, f := range p.Fires {
+		out.Next = append(out.Next, FireTime{At: f.Time.UTC(), Local: f.Time.In(p.Location).Format("2006-01-02 15:04 MST"),
+			DSTShifted: f.DSTShifted, DSTRepeated: f.DSTRepeated})
+	}
+	return &struct{ Body *Preview }{out}, nil
+}

@@ -1,0 +1,103 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/service"
+)
+
+// QueueRequest is a one-off request to deliver now or later.
+type QueueRequest struct {
+	ProjectID     *string            `json:"project_id,omitempty"`
+	URL           string             `json:"url" doc:"http(s) URL to call." example:"https://example.com/hooks/order-paid"`
+	Method        *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"Default POST."`
+	Headers       *map[string]string `json:"headers,omitempty"`
+	Body          string             `json:"body,omitempty" example:"{\"order\":42}"`
+	TimeoutMS     *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000"`
+	RetryAttempts *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt (default 5)."`
+	Delay         *int               `json:"delay,omitempty" minimum:"0" doc:"Deliver this many seconds from now."`
+	NotBefore     *string            `json:"not_before,omitempty" doc:"Deliver at this RFC 3339 instant."`
+}
+
+// Enqueued is an accepted request.
+type Enqueued struct {
+	JobID       string     `json:"job_id"`
+	ExecutionID string     `json:"execution_id"`
+	WebhookID   string     `json:"webhook_id"`
+	DueAt       string     `json:"due_at"`
+	Status      string     `json:"status"`
+	Duplicate   bool       `json:"duplicate" doc:"True when the Idempotency-Key matched an earlier request: nothing new was enqueued."`
+	Execution   *Execution `json:"execution"`
+}
+
+type queueInput struct {
+	IdempotencyKey string `header:"Idempotency-Key" doc:"Makes a retried enqueue safe: the same key in the same project is delivered once."`
+	bodyInput
+}
+
+type queueOutput struct {
+	Status int
+	Body   *Enqueued
+}
+
+func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOutput, error) {
+	var req QueueRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	var v prikke.Validation
+	si := &service.QueueInput{URL: req.URL, Method: req.Method, Body: req.Body, TimeoutMS: req.TimeoutMS,
+		RetryAttempts: req.RetryAttempts, DelaySeconds: req.Delay, NotBefore: req.NotBefore}
+	if req.ProjectID != nil {
+		id, err := prikke.ParseID(*req.ProjectID)
+		if err != nil {
+			v.Add("project_id", "is not a valid id")
+		}
+		si.ProjectID = &id
+	}
+	if req.Headers != nil {
+		si.Headers = headersIn(&v, *req.Headers)
+	}
+	if err := v.Err(); err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	j, e, created, err := a.svc.Enqueue(ctx, actorOf(ctx), si, in.IdempotencyKey)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	status := http.StatusAccepted
+	if !created {
+		status = http.StatusOK
+	}
+	return &queueOutput{Status: status, Body: &Enqueued{JobID: j.ID.String(), ExecutionID: e.ID.String(),
+		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), DueAt: e.DueAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		Status: string(e.Status), Duplicate: !created, Execution: executionOut(e, false)}}, nil
+}
+
+type queueListInput struct {
+	Limit  int    `query:"limit" minimum:"1"`
+	Cursor string `query:"cursor"`
+}
+
+func (a *API) handleQueueList(ctx context.Context, in *queueListInput) (*struct{ Body *JobPage }, error) {
+	c, err := parseCursor(in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	n := limit(in.Limit)
+	js, err := a.svc.Jobs(ctx, actorOf(ctx), service.JobFilter{Queue: true, AfterCreatedAt: c.At, AfterID: c.ID, Limit: n + 1})
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	page := &JobPage{Jobs: []*Job{}}
+	for i, j := range js {
+		if i == n {
+			page.NextCursor = cursor{At: js[i-1].CreatedAt, ID: js[i-1].ID}.String()
+			break
+		}
+		page.Jobs = append(page.Jobs, jobOut(j))
+	}
+	return &struct{ Body *JobPage }{page}, nil
+}

@@ -1,0 +1,164 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// bodyOnly is the input of operations that take only a JSON body.
+type bodyOnly struct{ bodyInput }
+
+// routes registers every operation of /api/v1. Keep them all here.
+func (a *API) routes() {
+	// Account: registration and sign-in for people (the dashboard uses
+	// these too); they set or need the session cookie, not an API key.
+	register(a, public(huma.Operation{OperationID: "signup", Method: http.MethodPost, Path: "/api/v1/account/signup", Tags: []string{"Account"},
+		Summary: "Register", Description: "Creates an account and mails a confirmation link. Answers the same whether or not the address is taken."}),
+		credentials{}, a.handleSignup)
+	register(a, public(huma.Operation{OperationID: "confirm", Method: http.MethodPost, Path: "/api/v1/account/confirm", Tags: []string{"Account"},
+		Summary: "Confirm an address", Description: "Confirms an account (or a new address) with the token from the mailed link."}),
+		tokenRequest{}, a.handleConfirm)
+	register(a, public(huma.Operation{OperationID: "login", Method: http.MethodPost, Path: "/api/v1/account/login", Tags: []string{"Account"},
+		Summary: "Sign in", Description: "Starts a session (a cookie). Limited to 20 attempts an hour per IP and 20 a day per account."}),
+		credentials{}, a.handleLogin)
+	register(a, huma.Operation{OperationID: "logout", Method: http.MethodPost, Path: "/api/v1/account/logout", Tags: []string{"Account"},
+		Summary: "Sign out", DefaultStatus: http.StatusNoContent}, nil, a.handleLogout)
+	register(a, huma.Operation{OperationID: "account", Method: http.MethodGet, Path: "/api/v1/account", Tags: []string{"Account"},
+		Summary: "The signed-in user and their organizations"}, nil, a.handleAccountGet)
+	register(a, public(huma.Operation{OperationID: "password-reset-request", Method: http.MethodPost, Path: "/api/v1/account/password-reset", Tags: []string{"Account"},
+		Summary: "Ask for a password reset link", Description: "Answers the same whether or not the address has an account."}),
+		emailRequest{}, a.handlePasswordResetRequest)
+	register(a, public(huma.Operation{OperationID: "password-reset", Method: http.MethodPost, Path: "/api/v1/account/password-reset/confirm", Tags: []string{"Account"},
+		Summary: "Choose a new password with a reset token", Description: "Ends every session of the account."}),
+		resetRequest{}, a.handlePasswordReset)
+	register(a, huma.Operation{OperationID: "password-change", Method: http.MethodPost, Path: "/api/v1/account/password", Tags: []string{"Account"},
+		Summary: "Change your password", Description: "Ends your other sessions."}, passwordChange{}, a.handlePasswordChange)
+	register(a, huma.Operation{OperationID: "email-change", Method: http.MethodPost, Path: "/api/v1/account/email", Tags: []string{"Account"},
+		Summary: "Change your email", Description: "Mails a confirmation link to the new address."}, emailChange{}, a.handleEmailChange)
+	register(a, huma.Operation{OperationID: "account-delete", Method: http.MethodPost, Path: "/api/v1/account/delete", Tags: []string{"Account"},
+		Summary: "Delete your account", Description: "Deletes the account, its sessions, and the organizations you alone own.", DefaultStatus: http.StatusNoContent},
+		passwordConfirm{}, a.handleAccountDelete)
+
+	// Organizations, members, invitations, keys, usage, audit.
+	register(a, huma.Operation{OperationID: "organizations", Method: http.MethodGet, Path: "/api/v1/organizations", Tags: []string{"Organizations"},
+		Summary: "List your organizations"}, nil, a.handleOrgList)
+	register(a, huma.Operation{OperationID: "organization-create", Method: http.MethodPost, Path: "/api/v1/organizations", Tags: []string{"Organizations"},
+		Summary: "Create a team organization", DefaultStatus: http.StatusCreated}, nameRequest{}, a.handleOrgCreate)
+	register(a, huma.Operation{OperationID: "organization", Method: http.MethodGet, Path: "/api/v1/organizations/{org_id}", Tags: []string{"Organizations"},
+		Summary: "Get an organization"}, nil, a.handleOrgGet)
+	register(a, huma.Operation{OperationID: "organization-update", Method: http.MethodPatch, Path: "/api/v1/organizations/{org_id}", Tags: []string{"Organizations"},
+		Summary: "Rename an organization (owners)"}, nameRequest{}, a.handleOrgUpdate)
+	register(a, huma.Operation{OperationID: "organization-delete", Method: http.MethodDelete, Path: "/api/v1/organizations/{org_id}", Tags: []string{"Organizations"},
+		Summary: "Delete a team organization (owners)", DefaultStatus: http.StatusNoContent}, nil, a.handleOrgDelete)
+	register(a, huma.Operation{OperationID: "usage", Method: http.MethodGet, Path: "/api/v1/organizations/{org_id}/usage", Tags: []string{"Organizations"},
+		Summary: "Requests used this month against the tier's limits"}, nil, a.handleUsage)
+	register(a, huma.Operation{OperationID: "members", Method: http.MethodGet, Path: "/api/v1/organizations/{org_id}/members", Tags: []string{"Organizations"},
+		Summary: "List members"}, nil, a.handleMemberList)
+	register(a, huma.Operation{OperationID: "member-update", Method: http.MethodPatch, Path: "/api/v1/organizations/{org_id}/members/{user_id}", Tags: []string{"Organizations"},
+		Summary: "Change a member's role (owners)", DefaultStatus: http.StatusNoContent}, roleRequest{}, a.handleMemberUpdate)
+	register(a, huma.Operation{OperationID: "member-delete", Method: http.MethodDelete, Path: "/api/v1/organizations/{org_id}/members/{user_id}", Tags: []string{"Organizations"},
+		Summary: "Remove a member (owners), or leave", DefaultStatus: http.StatusNoContent}, nil, a.handleMemberDelete)
+	register(a, huma.Operation{OperationID: "invitations", Method: http.MethodGet, Path: "/api/v1/organizations/{org_id}/invitations", Tags: []string{"Organizations"},
+		Summary: "List invitations (admins)"}, nil, a.handleInvitationList)
+	register(a, huma.Operation{OperationID: "invitation-create", Method: http.MethodPost, Path: "/api/v1/organizations/{org_id}/invitations", Tags: []string{"Organizations"},
+		Summary: "Invite someone by email (admins)"}, inviteRequest{}, a.handleInvitationCreate)
+	register(a, huma.Operation{OperationID: "invitation-delete", Method: http.MethodDelete, Path: "/api/v1/invitations/{invitation_id}", Tags: []string{"Organizations"},
+		Summary: "Revoke an invitation (admins)", DefaultStatus: http.StatusNoContent}, nil, a.handleInvitationDelete)
+	register(a, huma.Operation{OperationID: "invitation-accept", Method: http.MethodPost, Path: "/api/v1/invitations/accept", Tags: []string{"Organizations"},
+		Summary: "Accept an invitation (signed in with the invited address)"}, tokenRequest{}, a.handleInvitationAccept)
+	register(a, public(huma.Operation{OperationID: "invitation-decline", Method: http.MethodPost, Path: "/api/v1/invitations/decline", Tags: []string{"Organizations"},
+		Summary: "Decline an invitation"}), tokenRequest{}, a.handleInvitationDecline)
+	register(a, huma.Operation{OperationID: "audit-log", Method: http.MethodGet, Path: "/api/v1/organizations/{org_id}/audit-log", Tags: []string{"Organizations"},
+		Summary: "The audit log (admins)", Description: "Security-relevant actions, newest first. Never contains a secret."}, nil, a.handleAuditList)
+	register(a, huma.Operation{OperationID: "api-keys", Method: http.MethodGet, Path: "/api/v1/organizations/{org_id}/api-keys", Tags: []string{"API keys"},
+		Summary: "List API keys (admins)"}, nil, a.handleKeyList)
+	register(a, huma.Operation{OperationID: "api-key-create", Method: http.MethodPost, Path: "/api/v1/organizations/{org_id}/api-keys", Tags: []string{"API keys"},
+		Summary: "Create an API key (admins)", Description: "The whole key is in the response once; only its public part and a hash are kept."},
+		keyRequest{}, a.handleKeyCreate)
+	register(a, huma.Operation{OperationID: "api-key-revoke", Method: http.MethodDelete, Path: "/api/v1/api-keys/{key_id}", Tags: []string{"API keys"},
+		Summary: "Revoke an API key (admins)", Description: "It stops working with the next request.", DefaultStatus: http.StatusNoContent}, nil, a.handleKeyDelete)
+
+	// Projects.
+	register(a, huma.Operation{OperationID: "projects", Method: http.MethodGet, Path: "/api/v1/projects", Tags: []string{"Projects"},
+		Summary: "List projects"}, nil, a.handleProjectList)
+	register(a, huma.Operation{OperationID: "project-create", Method: http.MethodPost, Path: "/api/v1/projects", Tags: []string{"Projects"},
+		Summary: "Create a project (admins)"}, projectRequest{}, a.handleProjectCreate)
+	register(a, huma.Operation{OperationID: "project", Method: http.MethodGet, Path: "/api/v1/projects/{project_id}", Tags: []string{"Projects"},
+		Summary: "Get a project"}, nil, a.handleProjectGet)
+	register(a, huma.Operation{OperationID: "project-update", Method: http.MethodPatch, Path: "/api/v1/projects/{project_id}", Tags: []string{"Projects"},
+		Summary: "Change a project (admins)"}, projectRequest{}, a.handleProjectUpdate)
+	register(a, huma.Operation{OperationID: "project-delete", Method: http.MethodDelete, Path: "/api/v1/projects/{project_id}", Tags: []string{"Projects"},
+		Summary: "Delete a project with its jobs (admins)", DefaultStatus: http.StatusNoContent}, nil, a.handleProjectDelete)
+	register(a, huma.Operation{OperationID: "signing-secret", Method: http.MethodGet, Path: "/api/v1/projects/{project_id}/signing-secret", Tags: []string{"Projects"},
+		Summary: "Reveal the webhook signing secret (admins)", Description: "Every reveal is in the audit log."}, nil, a.handleSecretGet)
+	register(a, huma.Operation{OperationID: "signing-secret-rotate", Method: http.MethodPost, Path: "/api/v1/projects/{project_id}/signing-secret/rotate", Tags: []string{"Projects"},
+		Summary: "Rotate the signing secret (admins)", Description: "Requests carry signatures of both secrets for 24 hours, so receivers can switch without dropping any."},
+		nil, a.handleSecretRotate)
+	register(a, huma.Operation{OperationID: "project-executions", Method: http.MethodGet, Path: "/api/v1/projects/{project_id}/executions", Tags: []string{"Executions"},
+		Summary: "List a project's executions", Description: "Newest first, with status and time filters."}, nil, a.handleProjectExecutions)
+
+	// Jobs.
+	register(a, huma.Operation{OperationID: "jobs", Method: http.MethodGet, Path: "/api/v1/jobs", Tags: []string{"Jobs"},
+		Summary: "List jobs", Description: "Oldest first, paged with next_cursor."}, nil, a.handleJobList)
+	register(a, huma.Operation{OperationID: "job-create", Method: http.MethodPost, Path: "/api/v1/jobs", Tags: []string{"Jobs"},
+		Summary: "Create a job", Description: "A cron job (cron_expression + timezone), a simple interval, or a one-time job (scheduled_at).", DefaultStatus: http.StatusCreated},
+		JobRequest{}, a.handleJobCreate)
+	register(a, huma.Operation{OperationID: "job-test", Method: http.MethodPost, Path: "/api/v1/jobs/test", Tags: []string{"Jobs"},
+		Summary: "Send a test request", Description: "Delivers the request once, now, and returns the response. Counts against the monthly quota; not stored in history."},
+		JobRequest{}, a.handleJobTest)
+	register(a, huma.Operation{OperationID: "job", Method: http.MethodGet, Path: "/api/v1/jobs/{job_id}", Tags: []string{"Jobs"},
+		Summary: "Get a job"}, nil, a.handleJobGet)
+	register(a, huma.Operation{OperationID: "job-update", Method: http.MethodPatch, Path: "/api/v1/jobs/{job_id}", Tags: []string{"Jobs"},
+		Summary: "Change a job", Description: "Only the fields given change. Pending runs are rewritten from the new definition."}, JobRequest{}, a.handleJobUpdate)
+	register(a, huma.Operation{OperationID: "job-delete", Method: http.MethodDelete, Path: "/api/v1/jobs/{job_id}", Tags: []string{"Jobs"},
+		Summary: "Delete a job and its history", DefaultStatus: http.StatusNoContent}, nil, a.handleJobDelete)
+	register(a, huma.Operation{OperationID: "job-pause", Method: http.MethodPost, Path: "/api/v1/jobs/{job_id}/pause", Tags: []string{"Jobs"},
+		Summary: "Pause a job"}, nil, a.handleJobPause)
+	register(a, huma.Operation{OperationID: "job-resume", Method: http.MethodPost, Path: "/api/v1/jobs/{job_id}/resume", Tags: []string{"Jobs"},
+		Summary: "Resume a job"}, nil, a.handleJobResume)
+	register(a, huma.Operation{OperationID: "job-trigger", Method: http.MethodPost, Path: "/api/v1/jobs/{job_id}/trigger", Tags: []string{"Jobs"},
+		Summary: "Run a job now", Description: "An extra occurrence outside the schedule, delivered at once.", DefaultStatus: http.StatusAccepted}, nil, a.handleJobTrigger)
+	register(a, huma.Operation{OperationID: "job-executions", Method: http.MethodGet, Path: "/api/v1/jobs/{job_id}/executions", Tags: []string{"Executions"},
+		Summary: "List a job's executions", Description: "Newest first, with status and time filters."}, nil, a.handleJobExecutions)
+	register(a, huma.Operation{OperationID: "execution", Method: http.MethodGet, Path: "/api/v1/executions/{execution_id}", Tags: []string{"Executions"},
+		Summary: "Get an execution with its stored response"}, nil, a.handleExecutionGet)
+
+	// Queue.
+	register(a, huma.Operation{OperationID: "queue-enqueue", Method: http.MethodPost, Path: "/api/v1/queue", Tags: []string{"Queue"},
+		Summary: "Enqueue a request", Description: "Delivers a one-off request now, or later (delay or not_before), retried like a one-time job. Send an Idempotency-Key header to make retries safe."},
+		QueueRequest{}, a.handleQueueEnqueue)
+	register(a, huma.Operation{OperationID: "queue", Method: http.MethodGet, Path: "/api/v1/queue", Tags: []string{"Queue"},
+		Summary: "List queued requests"}, nil, a.handleQueueList)
+
+	// Schedules.
+	register(a, public(huma.Operation{OperationID: "schedule-preview", Method: http.MethodGet, Path: "/api/v1/schedule/preview", Tags: []string{"Schedules"},
+		Summary: "Explain a cron expression", Description: "The expression in plain English and its next fire times in the zone, daylight-saving changes flagged."}),
+		nil, a.handleSchedulePreview)
+}
+
+// register adds an operation. body, when not nil, documents the JSON
+// request body (which the handler decodes itself, strictly).
+func register[I, O any](a *API, op huma.Operation, body any, h func(context.Context, *I) (*O, error)) {
+	huma.Register(a.huma, op, h)
+	if body == nil {
+		return
+	}
+	oapi := a.huma.OpenAPI()
+	schema := oapi.Components.Schemas.Schema(reflect.TypeOf(body), true, "")
+	item := oapi.Paths[op.Path]
+	var o *huma.Operation
+	switch op.Method {
+	case http.MethodPost:
+		o = item.Post
+	case http.MethodPatch:
+		o = item.Patch
+	case http.MethodPut:
+		o = item.Put
+	}
+	if o != nil {
+		o.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{"application/json": {Schema: schema}}}
+	}
+}

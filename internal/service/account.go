@@ -1,0 +1,561 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/auth"
+	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/store"
+)
+
+// Abuse limits (healthchecks' numbers): attempts per window.
+const (
+	loginPerIP      = 20 // per hour
+	loginPerAccount = 20 // per day
+	signupPerIP     = 20 // per hour
+	mailPerAddress  = 10 // reset/confirmation mails per address per hour
+)
+
+// rateLimit counts a hit and returns ERATELIMIT (with the wait) when over.
+func (s *Service) rateLimit(ctx context.Context, key string, window time.Duration, limit int) error {
+	n, reset, err := s.store.RateLimitHit(ctx, key, window, s.now())
+	if err != nil {
+		return err
+	}
+	if n > limit {
+		return &RateLimitError{RetryAfter: max(time.Second, reset.Sub(s.now()))}
+	}
+	return nil
+}
+
+// RateLimitError is a prikke ERATELIMIT error that says when to retry.
+type RateLimitError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("Too many attempts. Try again in %s.", humanDuration(e.RetryAfter))
+}
+
+// Unwrap makes it an ERATELIMIT *prikke.Error.
+func (e *RateLimitError) Unwrap() error { return prikke.Errorf(prikke.ERATELIMIT, "%s", e.Error()) }
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()+0.99))
+	case d >= time.Minute:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()+0.99))
+	}
+	return fmt.Sprintf("%d seconds", int(d.Seconds()+0.99))
+}
+
+// bucket hides an email inside a rate-limit key.
+func bucket(kind, email string) string {
+	h := sha256.Sum256([]byte("prikke rate " + email))
+	return kind + ":" + hex.EncodeToString(h[:12])
+}
+
+// SignupInput is a registration.
+type SignupInput struct {
+	Email    string
+	Password string
+}
+
+// Signup registers a user with a personal organization and a default
+// project, and mails a confirmation link. It answers the same way whether
+// or not the address already has an account (that account's owner gets a
+// mail saying someone tried), so registration reveals nothing.
+func (s *Service) Signup(ctx context.Context, in SignupInput, ip string) error {
+	if !s.cfg.SignupOpen {
+		return prikke.Errorf(prikke.EFORBIDDEN, "Registration is closed on this Prikke; ask its operator for an account.")
+	}
+	email := prikke.NormalizeEmail(in.Email)
+	var v prikke.Validation
+	prikke.ValidateEmail(&v, "email", email)
+	auth.ValidatePassword(&v, "password", in.Password)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if err := s.rateLimit(ctx, "signup:ip:"+ip, time.Hour, signupPerIP); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return err
+	}
+	_, err = s.createUser(ctx, email, hash, false, prikke.TierFree)
+	if isCode(err, prikke.ECONFLICT) {
+		if err := s.rateLimit(ctx, bucket("mail", email), time.Hour, mailPerAddress); err == nil {
+			s.sendReset(ctx, email, "")
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.sendConfirmation(ctx, email)
+	return nil
+}
+
+// createUser creates a user with a personal organization and a default
+// project.
+func (s *Service) createUser(ctx context.Context, email, hash string, confirmed bool, tier prikke.Tier) (*prikke.User, error) {
+	now := s.now()
+	u := &prikke.User{ID: prikke.NewID(), Email: email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	if confirmed {
+		u.ConfirmedAt = &now
+	}
+	name := email
+	if i := strings.IndexByte(email, '@'); i > 0 {
+		name = email[:i]
+	}
+	o := &prikke.Organization{ID: prikke.NewID(), Name: name, Tier: tier, Personal: true, CreatedAt: now, UpdatedAt: now}
+	p := &prikke.Project{ID: prikke.NewID(), OrganizationID: o.ID, Name: "Default", SigningSecret: delivery.NewSecret(),
+		AlertAfter: 1, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.SignupCreate(ctx, &store.SignupParams{User: u, Organization: o, Project: p}); err != nil {
+		return nil, err
+	}
+	s.record(ctx, &Actor{User: u}, &o.ID, prikke.AuditSignup, "user", u.ID.String(), "")
+	return u, nil
+}
+
+// CreateConfirmedUser is `prikke user create`: a confirmed user with a
+// personal organization of the given tier.
+func (s *Service) CreateConfirmedUser(ctx context.Context, email, password string, tier prikke.Tier) (*prikke.User, error) {
+	email = prikke.NormalizeEmail(email)
+	var v prikke.Validation
+	prikke.ValidateEmail(&v, "email", email)
+	auth.ValidatePassword(&v, "password", password)
+	if !tier.Valid() {
+		v.Add("tier", "must be free or pro")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.createUser(ctx, email, hash, true, tier)
+	if isCode(err, prikke.ECONFLICT) {
+		return nil, prikke.Errorf(prikke.ECONFLICT, "A user with the email %s already exists.", email)
+	}
+	return u, err
+}
+
+func (s *Service) newToken(ctx context.Context, userID prikke.ID, kind prikke.TokenKind, ttl time.Duration, data string) (string, error) {
+	tok, hash := auth.NewToken()
+	now := s.now()
+	t := &prikke.Token{ID: prikke.NewID(), UserID: userID, Kind: kind, Hash: hash, Data: data,
+		ExpiresAt: now.Add(ttl), LastSeenAt: now, CreatedAt: now}
+	if err := s.store.TokenCreate(ctx, t); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+func (s *Service) sendConfirmation(ctx context.Context, email string) {
+	u, err := s.store.UserGetByEmail(ctx, email)
+	if err != nil {
+		return
+	}
+	tok, err := s.newToken(ctx, u.ID, prikke.TokenConfirm, prikke.ConfirmTokenLifetime, "")
+	if err != nil {
+		s.logger.Error("create confirmation token failed", "error", err)
+		return
+	}
+	s.send(ctx, email, mail.ConfirmAccount{Email: email, ConfirmURL: s.url("/confirm?token=" + tok),
+		ExpiresAt: s.now().Add(prikke.ConfirmTokenLifetime)})
+}
+
+// ResendConfirmation mails a new confirmation link if the address has an
+// unconfirmed account; it answers the same either way.
+func (s *Service) ResendConfirmation(ctx context.Context, email, ip string) error {
+	email = prikke.NormalizeEmail(email)
+	if err := s.rateLimit(ctx, "signup:ip:"+ip, time.Hour, signupPerIP); err != nil {
+		return err
+	}
+	if err := s.rateLimit(ctx, bucket("mail", email), time.Hour, mailPerAddress); err != nil {
+		return nil
+	}
+	if u, err := s.store.UserGetByEmail(ctx, email); err == nil && !u.Confirmed() {
+		s.sendConfirmation(ctx, email)
+	}
+	return nil
+}
+
+// Confirm confirms an account (or, for a change-of-address link, the new
+// address) with the token from the mail.
+func (s *Service) Confirm(ctx context.Context, token string) (*prikke.User, error) {
+	hash := auth.HashToken(token)
+	now := s.now()
+	if t, err := s.store.TokenGetByHash(ctx, prikke.TokenConfirm, hash, now); err == nil {
+		u, err := s.store.UserGet(ctx, t.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if u.ConfirmedAt == nil {
+			u.ConfirmedAt, u.UpdatedAt = &now, now
+			if err := s.store.UserUpdate(ctx, u); err != nil {
+				return nil, err
+			}
+		}
+		_, _ = s.store.TokenDeleteByUser(ctx, u.ID, []prikke.TokenKind{prikke.TokenConfirm}, prikke.NilID)
+		return u, nil
+	}
+	t, err := s.store.TokenGetByHash(ctx, prikke.TokenEmailChange, hash, now)
+	if err != nil {
+		return nil, prikke.Errorf(prikke.EINVALID, "This link is invalid or has expired. Request a new one.")
+	}
+	u, err := s.store.UserGet(ctx, t.UserID)
+	if err != nil {
+		return nil, err
+	}
+	old := u.Email
+	u.Email, u.UpdatedAt = t.Data, now
+	if u.ConfirmedAt == nil {
+		u.ConfirmedAt = &now
+	}
+	if err := s.store.UserUpdate(ctx, u); err != nil {
+		if isCode(err, prikke.ECONFLICT) {
+			return nil, prikke.Errorf(prikke.ECONFLICT, "Another account uses %s now.", t.Data)
+		}
+		return nil, err
+	}
+	_, _ = s.store.TokenDeleteByUser(ctx, u.ID, []prikke.TokenKind{prikke.TokenEmailChange}, prikke.NilID)
+	org, _ := s.personalOrgID(ctx, u.ID)
+	s.record(ctx, &Actor{User: u}, org, prikke.AuditEmailChange, "user", u.ID.String(), "from "+old)
+	return u, nil
+}
+
+func (s *Service) personalOrgID(ctx context.Context, userID prikke.ID) (*prikke.ID, error) {
+	o, err := s.store.OrganizationGetPersonal(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &o.ID, nil
+}
+
+// Session is a signed-in browser: the token goes in the cookie.
+type Session struct {
+	Token string
+	User  *prikke.User
+}
+
+// Login checks credentials and starts a new session (a new token every
+// time, so a token planted before login is worthless). Unknown addresses
+// and wrong passwords get the same answer in the same time. Attempts are
+// limited per IP and per account.
+func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (*Session, error) {
+	email = prikke.NormalizeEmail(email)
+	if err := s.rateLimit(ctx, "login:ip:"+ip, time.Hour, loginPerIP); err != nil {
+		return nil, err
+	}
+	if err := s.rateLimit(ctx, bucket("login", email), 24*time.Hour, loginPerAccount); err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserGetByEmail(ctx, email)
+	hash := ""
+	if err == nil {
+		hash = u.PasswordHash
+	} else if !isCode(err, prikke.ENOTFOUND) {
+		return nil, err
+	}
+	ok, verr := s.hasher.Verify(ctx, password, hash)
+	if verr != nil {
+		return nil, verr
+	}
+	if !ok || u == nil {
+		var org *prikke.ID
+		actor := &Actor{IP: ip}
+		if u != nil {
+			org, _ = s.personalOrgID(ctx, u.ID)
+			actor.User = u
+		}
+		s.record(ctx, actor, org, prikke.AuditLoginFailed, "user", "", "")
+		return nil, prikke.Errorf(prikke.EUNAUTHORIZED, "Incorrect email or password.")
+	}
+	if !u.Confirmed() {
+		s.sendConfirmation(ctx, email)
+		return nil, prikke.Errorf(prikke.EFORBIDDEN, "Confirm your email address first: we have sent you a new link.")
+	}
+	_ = s.store.RateLimitReset(ctx, bucket("login", email))
+	now := s.now()
+	tok, thash := auth.NewToken()
+	t := &prikke.Token{ID: prikke.NewID(), UserID: u.ID, Kind: prikke.TokenSession, Hash: thash, IP: ip,
+		UserAgent: truncate(userAgent, 200), ExpiresAt: now.Add(prikke.SessionAbsoluteTimeout), LastSeenAt: now, CreatedAt: now}
+	if err := s.store.TokenCreate(ctx, t); err != nil {
+		return nil, err
+	}
+	org, _ := s.personalOrgID(ctx, u.ID)
+	s.record(ctx, &Actor{User: u, IP: ip}, org, prikke.AuditLogin, "user", u.ID.String(), "")
+	return &Session{Token: tok, User: u}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// sessionTouchInterval bounds how often a session's last_seen_at is written.
+const sessionTouchInterval = time.Minute
+
+// Authenticate returns the user of a session token, or EUNAUTHORIZED when
+// it is unknown, expired (absolute) or idle too long.
+func (s *Service) Authenticate(ctx context.Context, token string) (*prikke.User, *prikke.Token, error) {
+	unauth := prikke.Errorf(prikke.EUNAUTHORIZED, "Your session has ended. Sign in again.")
+	if token == "" || len(token) > 100 {
+		return nil, nil, unauth
+	}
+	now := s.now()
+	t, err := s.store.TokenGetByHash(ctx, prikke.TokenSession, auth.HashToken(token), now)
+	if isCode(err, prikke.ENOTFOUND) {
+		return nil, nil, unauth
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !t.SessionValid(now) {
+		_ = s.store.TokenDelete(ctx, t.ID)
+		return nil, nil, unauth
+	}
+	u, err := s.store.UserGet(ctx, t.UserID)
+	if err != nil {
+		return nil, nil, unauth
+	}
+	if now.Sub(t.LastSeenAt) > sessionTouchInterval {
+		_ = s.store.TokenTouch(ctx, t.ID, now)
+	}
+	return u, t, nil
+}
+
+// AuthenticateKey returns the API key of a bearer token, or EUNAUTHORIZED.
+// Malformed keys are refused before any database access; well-formed ones
+// cost one indexed lookup and a constant-time comparison. Revocation takes
+// effect on the next request: nothing is cached.
+func (s *Service) AuthenticateKey(ctx context.Context, bearer string) (*prikke.APIKey, error) {
+	unauth := prikke.Errorf(prikke.EUNAUTHORIZED, "Invalid API key. Send `Authorization: Bearer pk_live_…` with an active key.")
+	keyID, secret, err := auth.ParseAPIKey(bearer)
+	if err != nil {
+		return nil, unauth
+	}
+	k, err := s.store.APIKeyGetByKeyID(ctx, keyID)
+	if isCode(err, prikke.ENOTFOUND) {
+		auth.CheckAPIKeySecret(secret, make([]byte, 32)) // same work either way
+		return nil, unauth
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !auth.CheckAPIKeySecret(secret, k.SecretHash) || !k.Active() {
+		return nil, unauth
+	}
+	if err := s.store.APIKeyTouch(ctx, k.ID, s.now()); err != nil {
+		s.logger.Warn("api key touch failed", "error", err)
+	}
+	return k, nil
+}
+
+// Logout ends one session.
+func (s *Service) Logout(ctx context.Context, a *Actor) error {
+	if a == nil || a.Session == nil {
+		return nil
+	}
+	if err := s.store.TokenDelete(ctx, a.Session.ID); err != nil && !isCode(err, prikke.ENOTFOUND) {
+		return err
+	}
+	org, _ := s.personalOrgID(ctx, a.User.ID)
+	s.record(ctx, a, org, prikke.AuditLogout, "user", a.User.ID.String(), "")
+	return nil
+}
+
+// RequestPasswordReset mails a reset link if the address has an account;
+// it answers the same either way.
+func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) error {
+	email = prikke.NormalizeEmail(email)
+	var v prikke.Validation
+	prikke.ValidateEmail(&v, "email", email)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if err := s.rateLimit(ctx, "reset:ip:"+ip, time.Hour, signupPerIP); err != nil {
+		return err
+	}
+	if err := s.rateLimit(ctx, bucket("mail", email), time.Hour, mailPerAddress); err != nil {
+		return nil
+	}
+	s.sendReset(ctx, email, ip)
+	return nil
+}
+
+func (s *Service) sendReset(ctx context.Context, email, _ string) {
+	u, err := s.store.UserGetByEmail(ctx, email)
+	if err != nil {
+		return
+	}
+	tok, err := s.newToken(ctx, u.ID, prikke.TokenReset, prikke.ResetTokenLifetime, "")
+	if err != nil {
+		s.logger.Error("create reset token failed", "error", err)
+		return
+	}
+	s.send(ctx, email, mail.PasswordReset{Email: email, ResetURL: s.url("/reset-password?token=" + tok),
+		ExpiresAt: s.now().Add(prikke.ResetTokenLifetime)})
+}
+
+// ResetPassword sets a new password with a reset link's token and ends
+// every session of the account.
+func (s *Service) ResetPassword(ctx context.Context, token, password, ip string) error {
+	var v prikke.Validation
+	auth.ValidatePassword(&v, "password", password)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	t, err := s.store.TokenGetByHash(ctx, prikke.TokenReset, auth.HashToken(token), s.now())
+	if err != nil {
+		return prikke.Errorf(prikke.EINVALID, "This reset link is invalid or has expired. Request a new one.")
+	}
+	u, err := s.store.UserGet(ctx, t.UserID)
+	if err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	u.PasswordHash, u.UpdatedAt = hash, now
+	if u.ConfirmedAt == nil {
+		u.ConfirmedAt = &now // the reset link proved the address
+	}
+	if err := s.store.UserUpdate(ctx, u); err != nil {
+		return err
+	}
+	if _, err := s.store.TokenDeleteByUser(ctx, u.ID, []prikke.TokenKind{prikke.TokenSession, prikke.TokenReset}, prikke.NilID); err != nil {
+		return err
+	}
+	org, _ := s.personalOrgID(ctx, u.ID)
+	s.record(ctx, &Actor{User: u, IP: ip}, org, prikke.AuditPasswordReset, "user", u.ID.String(), "")
+	return nil
+}
+
+// checkPassword verifies the actor's current password for sensitive changes.
+func (s *Service) checkPassword(ctx context.Context, u *prikke.User, password string) error {
+	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return prikke.InvalidField("current_password", "is not your current password")
+	}
+	return nil
+}
+
+// ChangePassword changes the signed-in user's password and ends their
+// other sessions.
+func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, password string) error {
+	if a == nil || a.User == nil {
+		return prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in first.")
+	}
+	if err := s.rateLimit(ctx, bucket("login", a.User.Email), 24*time.Hour, loginPerAccount); err != nil {
+		return err
+	}
+	if err := s.checkPassword(ctx, a.User, current); err != nil {
+		return err
+	}
+	var v prikke.Validation
+	auth.ValidatePassword(&v, "password", password)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	u := *a.User
+	u.PasswordHash, u.UpdatedAt = hash, s.now()
+	if err := s.store.UserUpdate(ctx, &u); err != nil {
+		return err
+	}
+	keep := prikke.NilID
+	if a.Session != nil {
+		keep = a.Session.ID
+	}
+	if _, err := s.store.TokenDeleteByUser(ctx, u.ID, []prikke.TokenKind{prikke.TokenSession, prikke.TokenReset}, keep); err != nil {
+		return err
+	}
+	org, _ := s.personalOrgID(ctx, u.ID)
+	s.record(ctx, a, org, prikke.AuditPasswordChange, "user", u.ID.String(), "")
+	return nil
+}
+
+// ChangeEmail mails a confirmation link to the new address; the change
+// takes effect when it is opened.
+func (s *Service) ChangeEmail(ctx context.Context, a *Actor, password, newEmail string) error {
+	if a == nil || a.User == nil {
+		return prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in first.")
+	}
+	newEmail = prikke.NormalizeEmail(newEmail)
+	var v prikke.Validation
+	prikke.ValidateEmail(&v, "email", newEmail)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if err := s.checkPassword(ctx, a.User, password); err != nil {
+		return err
+	}
+	if newEmail == a.User.Email {
+		return prikke.InvalidField("email", "is already your address")
+	}
+	if err := s.rateLimit(ctx, bucket("mail", newEmail), time.Hour, mailPerAddress); err != nil {
+		return err
+	}
+	tok, err := s.newToken(ctx, a.User.ID, prikke.TokenEmailChange, prikke.ConfirmTokenLifetime, newEmail)
+	if err != nil {
+		return err
+	}
+	s.send(ctx, newEmail, mail.ConfirmEmail{NewEmail: newEmail, ConfirmURL: s.url("/confirm?token=" + tok),
+		ExpiresAt: s.now().Add(prikke.ConfirmTokenLifetime)})
+	return nil
+}
+
+// DeleteAccount deletes the signed-in user, their sessions, and the
+// organizations they alone own.
+func (s *Service) DeleteAccount(ctx context.Context, a *Actor, password string) error {
+	if a == nil || a.User == nil {
+		return prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in first.")
+	}
+	if err := s.checkPassword(ctx, a.User, password); err != nil {
+		return err
+	}
+	s.record(ctx, a, nil, prikke.AuditAccountDelete, "user", a.User.ID.String(), "")
+	return s.store.UserDelete(ctx, a.User.ID)
+}
+
+// Sessions lists the user's sessions, newest first.
+func (s *Service) Sessions(ctx context.Context, a *Actor) ([]*prikke.Token, error) {
+	if a == nil || a.User == nil {
+		return nil, prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in first.")
+	}
+	return s.store.TokenListByUser(ctx, a.User.ID, prikke.TokenSession)
+}
+
+// RevokeSessions ends the user's other sessions.
+func (s *Service) RevokeSessions(ctx context.Context, a *Actor) (int, error) {
+	if a == nil || a.User == nil || a.Session == nil {
+		return 0, prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in first.")
+	}
+	n, err := s.store.TokenDeleteByUser(ctx, a.User.ID, []prikke.TokenKind{prikke.TokenSession}, a.Session.ID)
+	if err == nil && n > 0 {
+		org, _ := s.personalOrgID(ctx, a.User.ID)
+		s.record(ctx, a, org, prikke.AuditSessionRevoke, "user", a.User.ID.String(), fmt.Sprintf("%d sessions", n))
+	}
+	return n, err
+}

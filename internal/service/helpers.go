@@ -1,0 +1,20 @@
+package service
+
+import (
+	"net/url"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/store"
+)
+
+func storeFilterJob(id prikke.ID, limit int) store.ExecutionFilter {
+	return store.ExecutionFilter{JobID: &id, Limit: limit}
+}
+
+func urlHost(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	return u.Host, nil
+}

@@ -1,0 +1,571 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/store"
+)
+
+// JobInput is a job as a client writes it. Nil fields are absent: on
+// create they take defaults, on update they stay as they are. Exactly one
+// of CronExpression, Interval and ScheduledAt gives the schedule; giving
+// one on update replaces the schedule.
+type JobInput struct {
+	ProjectID            *prikke.ID
+	Name                 *string
+	URL                  *string
+	Method               *string
+	Headers              *[]prikke.Header
+	Body                 *string
+	TimeoutMS            *int
+	RetryAttempts        *int
+	Enabled              *bool
+	CronExpression       *string
+	Interval             *string
+	TimeZone             *string
+	ScheduledAt          *string // RFC 3339 with an offset
+	CatchUp              *string
+	CatchUpWindowSeconds *int
+	Overlap              *string
+	Notify               *string
+	ChannelIDs           *[]prikke.ID
+}
+
+// previewFires is how many fire times decide a cron job's shortest interval
+// (from the actual gaps, not the text).
+const previewFires = 1000
+
+// apply merges in into j and validates the result against the domain rules
+// and the tier. create says whether j is new (defaults apply).
+func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bool) error {
+	var v prikke.Validation
+	now := s.now()
+	if create {
+		j.Kind, j.Method, j.TimeoutMS, j.RetryAttempts, j.Enabled = prikke.JobKindCron, "GET", prikke.DefaultTimeoutMS, prikke.DefaultRetryAttempts, true
+		j.TimeZone, j.CatchUp, j.CatchUpWindow, j.Overlap, j.NotifyMode = "UTC", prikke.CatchUpLatest, prikke.DefaultCatchUpWindow, prikke.OverlapAllow, prikke.NotifyProject
+		j.Health, j.Headers = prikke.JobHealthy, []prikke.Header{}
+	}
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&j.Name, in.Name)
+	set(&j.URL, in.URL)
+	set(&j.Body, in.Body)
+	if in.Method != nil {
+		j.Method = *in.Method
+	}
+	if in.Headers != nil {
+		j.Headers = *in.Headers
+	}
+	if in.TimeoutMS != nil {
+		j.TimeoutMS = *in.TimeoutMS
+	}
+	if in.RetryAttempts != nil {
+		j.RetryAttempts = *in.RetryAttempts
+	}
+	if in.Enabled != nil {
+		j.Enabled = *in.Enabled
+	}
+	if in.CatchUp != nil {
+		j.CatchUp = prikke.CatchUp(*in.CatchUp)
+	}
+	if in.CatchUpWindowSeconds != nil {
+		j.CatchUpWindow = time.Duration(*in.CatchUpWindowSeconds) * time.Second
+		if *in.CatchUpWindowSeconds < 60 || *in.CatchUpWindowSeconds > 604800 {
+			v.Add("catch_up_window_seconds", "must be between 60 and 604800 seconds")
+		}
+	}
+	if in.Overlap != nil {
+		j.Overlap = prikke.Overlap(*in.Overlap)
+	}
+	if in.Notify != nil {
+		j.NotifyMode = prikke.NotifyMode(*in.Notify)
+	}
+	if in.ChannelIDs != nil {
+		j.ChannelIDs = *in.ChannelIDs
+	}
+	if in.TimeZone != nil {
+		j.TimeZone = *in.TimeZone
+	}
+
+	// The schedule.
+	given := 0
+	for _, p := range []*string{in.CronExpression, in.Interval, in.ScheduledAt} {
+		if p != nil {
+			given++
+		}
+	}
+	switch {
+	case given > 1:
+		v.Add("cron_expression", "give only one of cron_expression, interval and scheduled_at")
+	case given == 0 && create:
+		v.Add("cron_expression", "is required: give cron_expression (e.g. \"0 9 * * 1-5\"), interval (hourly, daily, weekly) or scheduled_at for a one-time job")
+	case in.CronExpression != nil:
+		j.Kind, j.CronExpression, j.Interval, j.RunAt = prikke.JobKindCron, strings.TrimSpace(*in.CronExpression), "", nil
+		if j.CronExpression == "" {
+			v.Add("cron_expression", "is required")
+		}
+	case in.Interval != nil:
+		expr, ok := prikke.Interval(*in.Interval).Cron()
+		if !ok {
+			v.Add("interval", `must be "hourly", "daily" or "weekly"`)
+		}
+		j.Kind, j.CronExpression, j.Interval, j.RunAt = prikke.JobKindCron, expr, prikke.Interval(*in.Interval), nil
+	case in.ScheduledAt != nil:
+		j.Kind, j.CronExpression, j.Interval = prikke.JobKindOnce, "", ""
+		if at, ok := parseInstant(&v, "scheduled_at", *in.ScheduledAt); ok {
+			prikke.ValidateRunAt(&v, "scheduled_at", at, now)
+			j.RunAt = &at
+		}
+	}
+	if j.Kind == prikke.JobKindOnce && j.RunAt == nil && !v.Has("scheduled_at") {
+		v.Add("scheduled_at", "is required for a one-time job")
+	}
+	if err := j.Validate(); err != nil {
+		if prikke.ErrorCode(err) == prikke.ETOOLARGE {
+			return err
+		}
+		for _, f := range prikke.ErrorFields(err) {
+			if !v.Has(f.Field) && !(f.Field == "run_at" && v.Has("scheduled_at")) {
+				if f.Field == "run_at" {
+					f.Field = "scheduled_at"
+				}
+				v.Add(f.Field, "%s", f.Message)
+			}
+		}
+	}
+	if !v.Has("url") {
+		s.checkDestination(&v, "url", j.URL)
+	}
+	if j.Kind == prikke.JobKindCron && !v.Has("cron_expression") && !v.Has("interval") {
+		field := "cron_expression"
+		if j.Interval != "" {
+			field = "interval"
+		}
+		sched, err := cron.Parse(j.CronExpression)
+		loc, lerr := cron.LoadLocation(j.TimeZone)
+		switch {
+		case err != nil:
+			v.Add(field, "%s", cronMessage(err))
+		case lerr != nil:
+			v.Add("timezone", "%s", lerr.Error())
+		default:
+			gap := sched.MinInterval(now, loc, previewFires)
+			if min := tier.Limits().MinInterval; gap < min {
+				v.Add(field, "fires every %s, but the %s tier's shortest interval is %s; choose a less frequent schedule or upgrade to Pro",
+					humanGap(gap), tier, humanGap(min))
+			}
+			j.IntervalMinutes = max(1, int(gap/time.Minute))
+			if j.Enabled {
+				next := sched.Next(now, loc)
+				j.NextRunAt = &next
+			} else {
+				j.NextRunAt = nil
+			}
+		}
+	} else if j.Kind == prikke.JobKindCron && in.TimeZone != nil {
+		if _, err := cron.LoadLocation(j.TimeZone); err != nil {
+			v.Add("timezone", "%s", err.Error())
+		}
+	}
+	if j.Kind == prikke.JobKindOnce {
+		if in.TimeZone != nil && j.TimeZone != "UTC" {
+			if _, err := cron.LoadLocation(j.TimeZone); err != nil {
+				v.Add("timezone", "%s", err.Error())
+			}
+		}
+		j.IntervalMinutes = 0
+		if j.Enabled && j.RunAt != nil {
+			at := *j.RunAt
+			j.NextRunAt = &at
+		} else {
+			j.NextRunAt = nil
+		}
+	}
+	return v.Err()
+}
+
+// cronMessage turns a parse error into the field message.
+func cronMessage(err error) string {
+	if pe, ok := err.(*cron.ParseError); ok {
+		return pe.Message
+	}
+	return err.Error()
+}
+
+func humanGap(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0 && d >= 24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0 && d >= time.Hour:
+		return plural(int(d/time.Hour), "hour")
+	}
+	return plural(int(d/time.Minute), "minute")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// parseInstant parses an RFC 3339 instant that must carry an offset.
+func parseInstant(v *prikke.Validation, field, s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil {
+		return t.UTC(), true
+	}
+	if _, err2 := time.Parse("2006-01-02T15:04:05", s); err2 == nil {
+		v.Add(field, "needs a time zone offset: write it like 2026-05-01T10:00:00Z or 2026-05-01T12:00:00+02:00")
+		return time.Time{}, false
+	}
+	v.Add(field, "is not a valid date and time: write an RFC 3339 instant like 2026-05-01T10:00:00Z")
+	return time.Time{}, false
+}
+
+// checkDestination refuses URLs whose host is an IP literal the delivery
+// guard would refuse anyway, so the user hears it now rather than at the
+// first delivery.
+func (s *Service) checkDestination(v *prikke.Validation, field, raw string) {
+	if s.client == nil {
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return
+	}
+	port := 80
+	if u.Scheme == "https" {
+		port = 443
+	}
+	if p := u.Port(); p != "" {
+		port, _ = strconv.Atoi(p)
+	}
+	if err := s.client.CheckHost(u.Hostname(), port); err != nil {
+		v.Add(field, "%s", err.Error())
+	}
+}
+
+// CreateJob creates a job in the input's project (or the actor's default
+// project), within the tier's limits.
+func (s *Service) CreateJob(ctx context.Context, a *Actor, in *JobInput) (*prikke.Job, error) {
+	p, err := s.targetProject(ctx, a, in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.store.OrganizationGet(ctx, p.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	j := &prikke.Job{ID: prikke.NewID(), ProjectID: p.ID, OrganizationID: o.ID, CreatedAt: now, UpdatedAt: now}
+	if err := s.apply(j, in, o.Tier, true); err != nil {
+		return nil, err
+	}
+	if err := s.checkChannels(ctx, j); err != nil {
+		return nil, err
+	}
+	if max := o.Tier.Limits().MaxJobs; max > 0 {
+		n, err := s.store.JobCountByOrganization(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		if n >= max {
+			return nil, prikke.Errorf(prikke.ELIMIT, "The %s tier allows %d jobs and this organization has %d; delete a job or upgrade to Pro.", o.Tier, max, n)
+		}
+	}
+	if err := s.store.JobCreate(ctx, j); err != nil {
+		return nil, err
+	}
+	s.record(ctx, a, &o.ID, prikke.AuditJobCreate, "job", j.ID.String(), j.Name)
+	return j, nil
+}
+
+// targetProject resolves the project a new job goes into.
+func (s *Service) targetProject(ctx context.Context, a *Actor, id *prikke.ID) (*prikke.Project, error) {
+	if id == nil {
+		p, err := s.DefaultProject(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		id = &p.ID
+	}
+	p, err := s.project(ctx, a, *id, prikke.PermManageJobs, "create jobs")
+	if isCode(err, prikke.ENOTFOUND) {
+		return nil, prikke.InvalidField("project_id", "is not a project you can use")
+	}
+	return p, err
+}
+
+// checkChannels checks that a custom channel list names channels of the
+// job's project.
+func (s *Service) checkChannels(ctx context.Context, j *prikke.Job) error {
+	if j.NotifyMode != prikke.NotifyCustom {
+		j.ChannelIDs = nil
+		return nil
+	}
+	for i, id := range j.ChannelIDs {
+		c, err := s.store.ChannelGet(ctx, id)
+		if err != nil || c.ProjectID != j.ProjectID {
+			return prikke.InvalidField(fmt.Sprintf("channel_ids[%d]", i), "is not a channel of this job's project")
+		}
+	}
+	return nil
+}
+
+// Job returns one job.
+func (s *Service) Job(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Job, error) {
+	return s.job(ctx, a, id, prikke.PermRead, "see this job")
+}
+
+// JobFilter selects jobs for a listing.
+type JobFilter struct {
+	OrganizationID *prikke.ID // default: the actor's organization
+	ProjectID      *prikke.ID
+	Enabled        *bool
+	Search         string
+	Queue          bool // list queued requests instead of jobs
+	AfterCreatedAt time.Time
+	AfterID        prikke.ID
+	Limit          int
+}
+
+// Jobs lists jobs the actor may see.
+func (s *Service) Jobs(ctx context.Context, a *Actor, f JobFilter) ([]*prikke.Job, error) {
+	sf := store.JobFilter{Enabled: f.Enabled, Search: f.Search, AfterCreatedAt: f.AfterCreatedAt, AfterID: f.AfterID, Limit: f.Limit}
+	if f.Queue {
+		sf.Kinds = []prikke.JobKind{prikke.JobKindQueue}
+	}
+	switch {
+	case f.ProjectID != nil:
+		p, err := s.project(ctx, a, *f.ProjectID, prikke.PermRead, "see jobs")
+		if err != nil {
+			return nil, err
+		}
+		sf.ProjectID = &p.ID
+	case a != nil && a.APIKey != nil && a.APIKey.ProjectID != nil:
+		sf.ProjectID = a.APIKey.ProjectID
+	default:
+		org := f.OrganizationID
+		if org == nil {
+			o, err := s.DefaultOrganization(ctx, a)
+			if err != nil {
+				return nil, err
+			}
+			org = &o.ID
+		}
+		if _, err := s.can(ctx, a, *org, prikke.PermRead, "see jobs"); err != nil {
+			return nil, err
+		}
+		sf.OrganizationID = org
+	}
+	return s.store.JobList(ctx, sf)
+}
+
+// UpdateJob changes a job. Its pending occurrences are dropped and
+// rewritten from the new definition.
+func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *JobInput) (*prikke.Job, error) {
+	j, err := s.job(ctx, a, id, prikke.PermManageJobs, "change jobs")
+	if err != nil {
+		return nil, err
+	}
+	if in.ProjectID != nil && *in.ProjectID != j.ProjectID {
+		return nil, prikke.InvalidField("project_id", "cannot be changed; create the job in the other project instead")
+	}
+	if j.Kind == prikke.JobKindQueue {
+		return nil, prikke.Errorf(prikke.EINVALID, "Queued requests cannot be edited; enqueue a new one.")
+	}
+	o, err := s.store.OrganizationGet(ctx, j.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.apply(j, in, o.Tier, false); err != nil {
+		return nil, err
+	}
+	if err := s.checkChannels(ctx, j); err != nil {
+		return nil, err
+	}
+	if in.Enabled != nil && *in.Enabled {
+		j.DisabledReason = ""
+	}
+	j.UpdatedAt = s.now()
+	if err := s.store.JobUpdate(ctx, j); err != nil {
+		return nil, err
+	}
+	s.record(ctx, a, &j.OrganizationID, prikke.AuditJobUpdate, "job", j.ID.String(), j.Name)
+	return s.store.JobGet(ctx, j.ID)
+}
+
+// PauseJob stops a job; its pending occurrences are dropped.
+func (s *Service) PauseJob(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Job, error) {
+	f := false
+	return s.UpdateJob(ctx, a, id, &JobInput{Enabled: &f})
+}
+
+// ResumeJob starts a paused (or automatically disabled) job again.
+func (s *Service) ResumeJob(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Job, error) {
+	t := true
+	return s.UpdateJob(ctx, a, id, &JobInput{Enabled: &t})
+}
+
+// DeleteJob deletes a job and its history.
+func (s *Service) DeleteJob(ctx context.Context, a *Actor, id prikke.ID) error {
+	j, err := s.job(ctx, a, id, prikke.PermManageJobs, "delete jobs")
+	if err != nil {
+		return err
+	}
+	if err := s.store.JobDelete(ctx, id); err != nil {
+		return err
+	}
+	s.record(ctx, a, &j.OrganizationID, prikke.AuditJobDelete, "job", j.ID.String(), j.Name)
+	return nil
+}
+
+// TriggerJob runs a job now, as an extra occurrence outside its schedule.
+func (s *Service) TriggerJob(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Execution, error) {
+	j, err := s.job(ctx, a, id, prikke.PermManageJobs, "run jobs")
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.store.OrganizationGet(ctx, j.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().Truncate(time.Millisecond)
+	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
+		ScheduledFor: now, DueAt: now, Attempt: 1, Status: prikke.ExecutionStatusPending, Manual: true,
+		Priority: prikke.Priority(o.Tier, prikke.JobKindOnce, 0), CreatedAt: now}
+	if err := s.store.ExecutionInsert(ctx, e); err != nil {
+		if isCode(err, prikke.ECONFLICT) {
+			return nil, prikke.Errorf(prikke.ECONFLICT, "This job was just triggered; try again in a moment.")
+		}
+		return nil, err
+	}
+	return e, nil
+}
+
+// ExecutionFilter selects executions for a listing: a job's or a
+// project's (default: the actor's default project).
+type ExecutionFilter struct {
+	JobID           *prikke.ID
+	ProjectID       *prikke.ID
+	Statuses        []prikke.ExecutionStatus
+	Since, Until    time.Time
+	BeforeCreatedAt time.Time
+	BeforeID        prikke.ID
+	Limit           int
+}
+
+// Executions lists executions, newest first.
+func (s *Service) Executions(ctx context.Context, a *Actor, f ExecutionFilter) ([]*prikke.Execution, error) {
+	sf := store.ExecutionFilter{Statuses: f.Statuses, Since: f.Since, Until: f.Until,
+		BeforeCreatedAt: f.BeforeCreatedAt, BeforeID: f.BeforeID, Limit: f.Limit}
+	switch {
+	case f.JobID != nil:
+		j, err := s.job(ctx, a, *f.JobID, prikke.PermRead, "see executions")
+		if err != nil {
+			return nil, err
+		}
+		sf.JobID = &j.ID
+	default:
+		var p *prikke.Project
+		var err error
+		if f.ProjectID != nil {
+			p, err = s.project(ctx, a, *f.ProjectID, prikke.PermRead, "see executions")
+		} else {
+			p, err = s.DefaultProject(ctx, a)
+			if err == nil {
+				p, err = s.project(ctx, a, p.ID, prikke.PermRead, "see executions")
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		sf.ProjectID = &p.ID
+	}
+	return s.store.ExecutionList(ctx, sf)
+}
+
+// ExecutionStats counts a project's or job's executions by status.
+func (s *Service) ExecutionStats(ctx context.Context, a *Actor, f ExecutionFilter) (map[prikke.ExecutionStatus]int, error) {
+	sf := store.ExecutionFilter{Since: f.Since, Until: f.Until}
+	switch {
+	case f.JobID != nil:
+		j, err := s.job(ctx, a, *f.JobID, prikke.PermRead, "see executions")
+		if err != nil {
+			return nil, err
+		}
+		sf.JobID = &j.ID
+	case f.ProjectID != nil:
+		p, err := s.project(ctx, a, *f.ProjectID, prikke.PermRead, "see executions")
+		if err != nil {
+			return nil, err
+		}
+		sf.ProjectID = &p.ID
+	default:
+		return nil, prikke.Errorf(prikke.EINVALID, "Name a job or a project.")
+	}
+	return s.store.ExecutionStats(ctx, sf)
+}
+
+// Execution returns one execution with its stored response.
+func (s *Service) Execution(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Execution, error) {
+	e, err := s.store.ExecutionGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a != nil && a.APIKey != nil && a.APIKey.ProjectID != nil && *a.APIKey.ProjectID != e.ProjectID {
+		return nil, notFound()
+	}
+	if _, err := s.can(ctx, a, e.OrganizationID, prikke.PermRead, "see executions"); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Preview is a schedule explained: words, the next fire times, and the
+// shortest gap between them.
+type Preview struct {
+	Description string
+	Fires       []cron.Fire
+	MinInterval time.Duration
+	Location    *time.Location
+}
+
+// SchedulePreview explains an expression in a zone and lists its next n
+// fire times (at most 100). It needs no actor.
+func (s *Service) SchedulePreview(expr, zone string, n int) (*Preview, error) {
+	var v prikke.Validation
+	if zone == "" {
+		zone = "UTC"
+	}
+	if utf8.RuneCountInString(expr) > 1000 {
+		expr = expr[:1000]
+	}
+	sched, err := cron.Parse(expr)
+	if err != nil {
+		v.Add("cron_expression", "%s", cronMessage(err))
+	}
+	loc, lerr := cron.LoadLocation(zone)
+	if lerr != nil {
+		v.Add("timezone", "%s", lerr.Error())
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	n = min(max(n, 1), 100)
+	now := s.now()
+	return &Preview{Description: sched.Describe(), Fires: sched.NextN(now, loc, n),
+		MinInterval: sched.MinInterval(now, loc, previewFires), Location: loc}, nil
+}

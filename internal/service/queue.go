@@ -1,0 +1,162 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/delivery"
+)
+
+// QueueInput is a one-off request to deliver now or later.
+type QueueInput struct {
+	ProjectID     *prikke.ID
+	URL           string
+	Method        *string
+	Headers       []prikke.Header
+	Body          string
+	TimeoutMS     *int
+	RetryAttempts *int
+	// DelaySeconds or NotBefore (RFC 3339) delays delivery; neither means now.
+	DelaySeconds *int
+	NotBefore    *string
+}
+
+// MaxIdempotencyKey bounds the Idempotency-Key header.
+const MaxIdempotencyKey = 200
+
+// Enqueue accepts a request for immediate or delayed delivery. It is
+// retried like a one-time job and shows in history. With an idempotency
+// key, a retried enqueue returns the first one's job instead of
+// delivering twice; created says which happened.
+func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempotencyKey string) (job *prikke.Job, exec *prikke.Execution, created bool, err error) {
+	p, err := s.targetProject(ctx, a, in.ProjectID)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	o, err := s.store.OrganizationGet(ctx, p.OrganizationID)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	var v prikke.Validation
+	if len(idempotencyKey) > MaxIdempotencyKey || strings.ContainsFunc(idempotencyKey, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		v.Add("Idempotency-Key", "must be at most 200 printable characters")
+	}
+	now := s.now()
+	runAt := now
+	switch {
+	case in.DelaySeconds != nil && in.NotBefore != nil:
+		v.Add("delay", "give delay or not_before, not both")
+	case in.DelaySeconds != nil:
+		if *in.DelaySeconds < 0 || *in.DelaySeconds > int(prikke.MaxRunAhead/time.Second) {
+			v.Add("delay", "must be between 0 and 31622400 seconds (a year)")
+		} else {
+			runAt = now.Add(time.Duration(*in.DelaySeconds) * time.Second)
+		}
+	case in.NotBefore != nil:
+		if at, ok := parseInstant(&v, "not_before", *in.NotBefore); ok {
+			prikke.ValidateRunAt(&v, "not_before", at, now)
+			runAt = at
+		}
+	}
+	j := &prikke.Job{ID: prikke.NewID(), ProjectID: p.ID, OrganizationID: o.ID, Kind: prikke.JobKindQueue,
+		URL: in.URL, Method: "POST", Headers: in.Headers, Body: in.Body, TimeoutMS: prikke.DefaultTimeoutMS,
+		RetryAttempts: prikke.DefaultRetryAttempts, Enabled: true, TimeZone: "UTC", RunAt: &runAt,
+		CatchUp: prikke.CatchUpLatest, CatchUpWindow: prikke.DefaultCatchUpWindow, Overlap: prikke.OverlapAllow,
+		NotifyMode: prikke.NotifyProject, Health: prikke.JobHealthy, IdempotencyKey: idempotencyKey,
+		CreatedAt: now, UpdatedAt: now}
+	if j.Headers == nil {
+		j.Headers = []prikke.Header{}
+	}
+	if in.Method != nil {
+		j.Method = *in.Method
+	}
+	if in.TimeoutMS != nil {
+		j.TimeoutMS = *in.TimeoutMS
+	}
+	if in.RetryAttempts != nil {
+		j.RetryAttempts = *in.RetryAttempts
+	}
+	if u, err := urlHost(in.URL); err == nil {
+		j.Name = j.Method + " " + u
+	}
+	if err := j.Validate(); err != nil {
+		if prikke.ErrorCode(err) == prikke.ETOOLARGE {
+			return nil, nil, false, err
+		}
+		for _, f := range prikke.ErrorFields(err) {
+			if !v.Has(f.Field) {
+				v.Add(f.Field, "%s", f.Message)
+			}
+		}
+	}
+	if !v.Has("url") {
+		s.checkDestination(&v, "url", j.URL)
+	}
+	if err := v.Err(); err != nil {
+		return nil, nil, false, err
+	}
+	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
+		ScheduledFor: runAt, DueAt: runAt, Attempt: 1, Status: prikke.ExecutionStatusPending,
+		Priority: prikke.Priority(o.Tier, prikke.JobKindQueue, 0), CreatedAt: now}
+	got, created, err := s.store.QueueEnqueue(ctx, j, e)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if !created {
+		es, err := s.store.ExecutionList(ctx, storeFilterJob(got.ID, 1))
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if len(es) > 0 {
+			e = es[len(es)-1]
+		}
+		return got, e, false, nil
+	}
+	return got, e, true, nil
+}
+
+// TestResult is what a test request got back.
+type TestResult struct {
+	delivery.Result
+}
+
+// TestSend delivers a job's request once, now, outside its schedule and
+// history, and returns the response. It counts against the monthly quota
+// like every outbound request.
+func (s *Service) TestSend(ctx context.Context, a *Actor, projectID *prikke.ID, in *JobInput) (*TestResult, error) {
+	p, err := s.targetProject(ctx, a, projectID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.store.OrganizationGet(ctx, p.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	j := &prikke.Job{ID: prikke.NewID(), ProjectID: p.ID, OrganizationID: o.ID}
+	probe := *in
+	if probe.CronExpression == nil && probe.Interval == nil && probe.ScheduledAt == nil {
+		h := "hourly"
+		probe.Interval = &h // the schedule does not matter for a test
+	}
+	// A test is not a job: tier interval limits do not apply to it.
+	if err := s.apply(j, &probe, prikke.TierPro, true); err != nil {
+		return nil, err
+	}
+	month := prikke.Month(s.now())
+	used, err := s.store.UsageAdd(ctx, o.ID, month, 1)
+	if err != nil {
+		return nil, err
+	}
+	if limit := o.Tier.Limits().MonthlyRequests; used > limit {
+		_, _ = s.store.UsageAdd(ctx, o.ID, month, -1)
+		return nil, prikke.Errorf(prikke.ELIMIT, "This organization has used its %d requests for %s; test requests count too.", limit, month)
+	}
+	now := s.now()
+	res := s.client.Do(ctx, delivery.Request{Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),
+		Timeout: time.Duration(j.TimeoutMS) * time.Millisecond, WebhookID: prikke.WebhookID(j.ID, now),
+		Secrets: p.Secrets(now), JobID: j.ID.String(), ScheduledFor: now, Attempt: 1})
+	return &TestResult{res}, nil
+}

@@ -1,0 +1,187 @@
+// Package service holds the operations the REST API and the dashboard
+// share. Each method is one user action: it authorizes the actor
+// (tenant isolation and roles), validates the input with the domain rules
+// and tier limits, writes through the store, records the audit log, and
+// sends the mails the action implies. Handlers stay thin: they parse the
+// request, call one method, and render the result or the error.
+//
+// Tenant isolation: anything that belongs to another organization is
+// reported as not found, never as forbidden, so ids reveal nothing. Within
+// an organization, a role without the right gets EFORBIDDEN.
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/auth"
+	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/store"
+)
+
+// Config holds what the service needs from the configuration.
+type Config struct {
+	BaseURL    string // links in mails
+	SignupOpen bool
+}
+
+// Service is the application. It is safe for concurrent use.
+type Service struct {
+	store  store.Store
+	hasher *auth.Hasher
+	mailer mail.Mailer
+	client *delivery.Client
+	cfg    Config
+	logger *slog.Logger
+	// NowFunc is the clock (tests replace it).
+	NowFunc func() time.Time
+}
+
+// New returns a Service.
+func New(s store.Store, hasher *auth.Hasher, mailer mail.Mailer, client *delivery.Client, cfg Config, logger *slog.Logger) *Service {
+	return &Service{store: s, hasher: hasher, mailer: mailer, client: client, cfg: cfg,
+		logger: logger.With("service", "app"), NowFunc: time.Now}
+}
+
+// Store exposes the store to read-only page helpers.
+func (s *Service) Store() store.Store { return s.store }
+
+func (s *Service) now() time.Time { return s.NowFunc().UTC().Truncate(time.Microsecond) }
+
+// Actor is who performs an action: a signed-in user, or an API key.
+type Actor struct {
+	User      *prikke.User
+	Session   *prikke.Token
+	APIKey    *prikke.APIKey
+	IP        string
+	RequestID string
+}
+
+// actorIDs returns the audit fields of an actor.
+func (a *Actor) audit(e *prikke.AuditEntry) {
+	if a == nil {
+		return
+	}
+	if a.User != nil {
+		e.ActorUserID, e.ActorEmail = &a.User.ID, a.User.Email
+	}
+	if a.APIKey != nil {
+		e.ActorAPIKeyID = &a.APIKey.ID
+		e.ActorEmail = a.APIKey.KeyID
+	}
+	e.IP, e.RequestID = a.IP, a.RequestID
+}
+
+// notFound hides whether something exists.
+func notFound() error { return prikke.Errorf(prikke.ENOTFOUND, "Not found.") }
+
+func forbidden(what string) error {
+	return prikke.Errorf(prikke.EFORBIDDEN, "Your role does not allow you to %s.", what)
+}
+
+// role returns the actor's role in an organization, ENOTFOUND if the actor
+// has none. An API key acts as an admin of its own organization: it may
+// manage projects, jobs and keys, never members, roles or billing.
+func (s *Service) role(ctx context.Context, a *Actor, orgID prikke.ID) (prikke.Role, error) {
+	switch {
+	case a == nil:
+		return "", prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in or send an API key.")
+	case a.APIKey != nil:
+		if a.APIKey.OrganizationID != orgID {
+			return "", notFound()
+		}
+		return prikke.RoleAdmin, nil
+	case a.User != nil:
+		m, err := s.store.MembershipGet(ctx, orgID, a.User.ID)
+		if prikke.ErrorCode(err) == prikke.ENOTFOUND {
+			return "", notFound()
+		}
+		if err != nil {
+			return "", err
+		}
+		return m.Role, nil
+	}
+	return "", prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in or send an API key.")
+}
+
+// can checks that the actor may do perm in the organization.
+func (s *Service) can(ctx context.Context, a *Actor, orgID prikke.ID, perm prikke.Permission, what string) (prikke.Role, error) {
+	r, err := s.role(ctx, a, orgID)
+	if err != nil {
+		return "", err
+	}
+	if !r.Can(perm) {
+		return r, forbidden(what)
+	}
+	if a.APIKey != nil && (perm == prikke.PermManageRoles || perm == prikke.PermManageBilling || perm == prikke.PermDeleteOrg || perm == prikke.PermManageInvites) {
+		return r, forbidden(what + " with an API key; sign in to the dashboard")
+	}
+	return r, nil
+}
+
+// project loads a project the actor may act on with perm.
+func (s *Service) project(ctx context.Context, a *Actor, id prikke.ID, perm prikke.Permission, what string) (*prikke.Project, error) {
+	p, err := s.store.ProjectGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a != nil && a.APIKey != nil && a.APIKey.ProjectID != nil && *a.APIKey.ProjectID != p.ID {
+		return nil, notFound()
+	}
+	if _, err := s.can(ctx, a, p.OrganizationID, perm, what); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// job loads a job the actor may act on with perm.
+func (s *Service) job(ctx context.Context, a *Actor, id prikke.ID, perm prikke.Permission, what string) (*prikke.Job, error) {
+	j, err := s.store.JobGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a != nil && a.APIKey != nil && a.APIKey.ProjectID != nil && *a.APIKey.ProjectID != j.ProjectID {
+		return nil, notFound()
+	}
+	if _, err := s.can(ctx, a, j.OrganizationID, perm, what); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// record writes an audit entry; failures are logged, never shown.
+func (s *Service) record(ctx context.Context, a *Actor, org *prikke.ID, action prikke.AuditAction, targetType, targetID, detail string) {
+	e := &prikke.AuditEntry{ID: prikke.NewID(), OrganizationID: org, Action: action, TargetType: targetType,
+		TargetID: targetID, Detail: detail, CreatedAt: s.now()}
+	a.audit(e)
+	if err := s.store.AuditInsert(context.WithoutCancel(ctx), e); err != nil {
+		s.logger.Error("audit write failed", "action", action, "error", err)
+	}
+}
+
+// send renders and sends one mail; a failure is logged, not returned:
+// the action it belongs to has happened either way.
+func (s *Service) send(ctx context.Context, to string, d mail.Data) {
+	m, err := mail.NewMessage(to, d)
+	if err != nil {
+		s.logger.Error("render mail failed", "kind", d.Kind(), "error", err)
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := s.mailer.Send(sctx, m); err != nil {
+		s.logger.Error("send mail failed", "kind", d.Kind(), "error", err)
+	}
+}
+
+// url returns an absolute link to path on this Prikke.
+func (s *Service) url(path string) string { return s.cfg.BaseURL + path }
+
+// isCode reports whether err carries code.
+func isCode(err error, code string) bool { return err != nil && prikke.ErrorCode(err) == code }
+
+var errNoActor = errors.New("service: no actor")
