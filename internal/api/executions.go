@@ -77,12 +77,12 @@ func executionOut(e *prikke.Execution, full bool) *Execution {
 type executionBody struct{ Body *Execution }
 
 type executionListInput struct {
-	JobID     string   `path:"job_id"`
-	Status    []string `query:"status" explode:"false" doc:"Only these statuses (comma-separated)."`
-	Since     string   `query:"since" doc:"Only executions created at or after this RFC 3339 instant."`
-	Until     string   `query:"until" doc:"Only executions created before this RFC 3339 instant."`
-	Limit     int      `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
-	Cursor    string   `query:"cursor"`
+	JobID  string   `path:"job_id"`
+	Status []string `query:"status" explode:"false" doc:"Only these statuses (comma-separated)."`
+	Since  string   `query:"since" doc:"Only executions created at or after this RFC 3339 instant."`
+	Until  string   `query:"until" doc:"Only executions created before this RFC 3339 instant."`
+	Limit  int      `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
+	Cursor string   `query:"cursor"`
 }
 
 type projectExecutionListInput struct {

@@ -170,8 +170,6 @@ type jobIDInput struct {
 	JobID string `path:"job_id" doc:"The job's id."`
 }
 
-
-
 type jobUpdateInput struct {
 	JobID string `path:"job_id"`
 	bodyInput
@@ -344,4 +342,3 @@ func (a *API) handleJobTest(ctx context.Context, in *bodyOnly) (*struct{ Body *T
 		DurationMS: res.Duration.Milliseconds(), Headers: headersOut(res.Headers), Body: body, Truncated: res.Truncated,
 		Error: res.Error}}, nil
 }
-
