@@ -273,6 +273,9 @@ type StatusStore interface {
 	HeartbeatPut(ctx context.Context, name, detail string) error
 	// HeartbeatGet returns when name last beat, or ENOTFOUND.
 	HeartbeatGet(ctx context.Context, name string) (time.Time, string, error)
+	// HeartbeatList returns every heartbeat whose name starts with prefix
+	// (e.g. "node:"), by name.
+	HeartbeatList(ctx context.Context, prefix string) ([]Heartbeat, error)
 
 	// StatusSampleAdd adds one check result to a component's day.
 	StatusSampleAdd(ctx context.Context, day, component string, status prikke.ComponentStatus) error
@@ -301,6 +304,13 @@ type StatusStore interface {
 	JobDaysList(ctx context.Context, jobIDs []prikke.ID, sinceDay string) ([]*prikke.JobDay, error)
 	// JobDaysPrune deletes days before beforeDay.
 	JobDaysPrune(ctx context.Context, beforeDay string) (int, error)
+}
+
+// Heartbeat is one live signal.
+type Heartbeat struct {
+	Name   string
+	At     time.Time
+	Detail string
 }
 
 // SignupParams are the rows created at sign-up.

@@ -20,6 +20,7 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,7 +78,13 @@ type Worker struct {
 	lifeMu    sync.Mutex
 	workersWG sync.WaitGroup
 	offset    atomic.Int64 // database clock minus local clock, nanoseconds
-	draining  atomic.Bool  // set by Stop: queued attempts are released, not started
+
+	statsMu  sync.Mutex
+	attempts int
+	noReply  int       // attempts that got no HTTP response at all
+	lateness []float64 // recent start lateness, seconds (ring)
+	lateNext int
+	draining atomic.Bool // set by Stop: queued attempts are released, not started
 }
 
 // New returns a stopped worker.
@@ -517,8 +524,21 @@ func (w *Worker) done1(org prikke.ID) {
 
 func (w *Worker) observe(c *store.Claimed, res delivery.Result) {
 	e := c.Execution
+	late := res.StartedAt.Sub(e.DueAt).Seconds()
+	w.statsMu.Lock()
+	w.attempts++
+	if res.StatusCode == 0 && res.Status != prikke.ExecutionStatusSuccess {
+		w.noReply++
+	}
+	if len(w.lateness) < latenessSamples {
+		w.lateness = append(w.lateness, late)
+	} else {
+		w.lateness[w.lateNext] = late
+		w.lateNext = (w.lateNext + 1) % latenessSamples
+	}
+	w.statsMu.Unlock()
 	w.metrics.Deliveries.WithLabelValues(string(res.Status)).Inc()
-	w.metrics.Lateness.Observe(res.StartedAt.Sub(e.DueAt).Seconds())
+	w.metrics.Lateness.Observe(late)
 	w.metrics.DeliverySecs.Observe(res.Duration.Seconds())
 	attrs := []any{"job_id", c.Job.ID, "execution_id", e.ID, "attempt", e.Attempt, "status", res.Status,
 		"status_code", res.StatusCode, "duration_ms", res.Duration.Milliseconds()}
@@ -614,4 +634,32 @@ func (w *Worker) write(batch []*store.Completion) {
 			break
 		}
 	}
+}
+
+// latenessSamples bounds the lateness window TakeStats reports on.
+const latenessSamples = 1024
+
+// Stats summarise a node's deliveries since the previous TakeStats, for
+// the public status page.
+type Stats struct {
+	Attempts      int     `json:"attempts"`
+	NoReply       int     `json:"no_reply"`
+	LatenessP99MS float64 `json:"lateness_p99_ms"`
+	InFlight      int     `json:"in_flight"`
+}
+
+// TakeStats returns the statistics gathered since the last call and
+// starts a new window.
+func (w *Worker) TakeStats() Stats {
+	w.statsMu.Lock()
+	st := Stats{Attempts: w.attempts, NoReply: w.noReply}
+	lat := append([]float64(nil), w.lateness...)
+	w.attempts, w.noReply, w.lateness, w.lateNext = 0, 0, w.lateness[:0], 0
+	w.statsMu.Unlock()
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		st.LatenessP99MS = lat[min(len(lat)-1, len(lat)*99/100)] * 1000
+	}
+	st.InFlight, _ = w.Stats()
+	return st
 }

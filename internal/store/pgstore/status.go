@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/store"
 )
 
 // HeartbeatPut implements store.Store.
@@ -28,6 +29,16 @@ func (s *Store) HeartbeatGet(ctx context.Context, name string) (time.Time, strin
 		return time.Time{}, "", fmt.Errorf("pgstore: get heartbeat: %w", mapErr(err))
 	}
 	return at.UTC(), detail, nil
+}
+
+// HeartbeatList implements store.Store.
+func (s *Store) HeartbeatList(ctx context.Context, prefix string) ([]store.Heartbeat, error) {
+	return list(ctx, s, "list heartbeats", func(row pgx.Row) (store.Heartbeat, error) {
+		var h store.Heartbeat
+		err := row.Scan(&h.Name, &h.At, &h.Detail)
+		h.At = h.At.UTC()
+		return h, err
+	}, "SELECT name, beat_at, detail FROM heartbeats WHERE substr(name, 1, length($1)) = $1 ORDER BY name", prefix)
 }
 
 // sampleCounts returns what one check adds to the degraded and outage

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/store"
 )
 
 // HeartbeatPut implements store.Store.
@@ -28,6 +29,16 @@ func (s *Store) HeartbeatGet(ctx context.Context, name string) (time.Time, strin
 		return time.Time{}, "", fmt.Errorf("sqlitestore: get heartbeat: %w", mapErr(err))
 	}
 	return at, detail, nil
+}
+
+// HeartbeatList implements store.Store.
+func (s *Store) HeartbeatList(ctx context.Context, prefix string) ([]store.Heartbeat, error) {
+	return list(ctx, s, "list heartbeats", func(row scanner) (store.Heartbeat, error) {
+		var h store.Heartbeat
+		err := row.Scan(&h.Name, timeScan{&h.At}, &h.Detail)
+		h.At = h.At.UTC()
+		return h, err
+	}, "SELECT name, beat_at, detail FROM heartbeats WHERE substr(name, 1, length($1)) = $1 ORDER BY name", prefix)
 }
 
 // sampleCounts returns what one check adds to the degraded and outage

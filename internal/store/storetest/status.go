@@ -37,7 +37,7 @@ func testStatus(t *testing.T, open Opener, cov *coverage) {
 }
 
 func testHeartbeats(t *testing.T, open Opener, cov *coverage) {
-	cov.covers("HeartbeatPut", "HeartbeatGet")
+	cov.covers("HeartbeatPut", "HeartbeatGet", "HeartbeatList")
 	s := open(t)
 	ctx := context.Background()
 	_, _, err := s.HeartbeatGet(ctx, "scheduler")
@@ -63,6 +63,19 @@ func testHeartbeats(t *testing.T, open Opener, cov *coverage) {
 	}
 	if _, detail, err := s.HeartbeatGet(ctx, "delivery"); err != nil || detail != "node-2" {
 		t.Errorf("HeartbeatGet(delivery) = %q, %v", detail, err)
+	}
+	for _, n := range []string{"node:b", "node:a", "nodes", "node_x"} {
+		if err := s.HeartbeatPut(ctx, n, n+" detail"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hs, err := s.HeartbeatList(ctx, "node:")
+	if err != nil || len(hs) != 2 || hs[0].Name != "node:a" || hs[1].Name != "node:b" || hs[0].Detail != "node:a detail" ||
+		hs[0].At.Location() != time.UTC || time.Since(hs[0].At).Abs() > time.Minute {
+		t.Errorf("HeartbeatList(node:) = %+v, %v", hs, err)
+	}
+	if hs, _ := s.HeartbeatList(ctx, "none:"); len(hs) != 0 {
+		t.Errorf("HeartbeatList(none:) = %+v", hs)
 	}
 }
 
