@@ -56,7 +56,7 @@ func describeTime(mins, hours []int) (text string, clock bool) {
 			nth += fmt.Sprintf(" from %s through %s", hhmm(hours[0], 0), hhmm(hours[len(hours)-1], 0))
 		}
 		if every {
-			return minuteText + ", " + nth, false
+			return minuteText + " during " + nth, false
 		}
 		return minuteText + " past " + nth, false
 	}
@@ -65,7 +65,7 @@ func describeTime(mins, hours []int) (text string, clock bool) {
 		noun = "hour "
 	}
 	if every {
-		return minuteText + ", during " + noun + listRuns(hours, itoa), false
+		return minuteText + " during " + noun + listRuns(hours, itoa), false
 	}
 	return minuteText + " past " + noun + listRuns(hours, itoa), false
 }

@@ -17,8 +17,10 @@
 // A field is a comma-separated list of "*", "*/S", "N", "N-M", "N-M/S" and
 // "N/S" (short for "N-max/S"). Months may be written JAN-DEC and days SUN-SAT,
 // three letters in any case. Day-of-week accepts 0-7 where both 0 and 7 are
-// Sunday; as the end of a range SUN also means 7, so "FRI-SUN" is Friday,
-// Saturday and Sunday. Anything else is rejected with a *ParseError whose
+// Sunday; SUN ending a range that starts later in the week also means 7, so
+// "FRI-SUN" is Friday, Saturday and Sunday. "N/S" runs to the field's
+// maximum, which for day-of-week is 7: "1/2" is Monday, Wednesday, Friday
+// and Sunday. Anything else is rejected with a *ParseError whose
 // message is written for the end user: seconds, "? L W #", @reboot, @every,
 // TZ= prefixes, reversed ranges and schedules that can never fire.
 //

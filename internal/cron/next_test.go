@@ -111,6 +111,12 @@ var nextTests = []struct {
 	// Antarctica/Troll moves by two hours: 01:00 +00 -> 03:00 +02 on
 	// 2026-03-29 and back on 2026-10-25, both at 01:00Z.
 	{"Troll two-hour gap", "30 1,2 * * *", "Antarctica/Troll", "2026-03-28T12:00:00Z", []string{"2026-03-29T01:00:00Z", "2026-03-29T23:30:00Z"}},
+	// Sparse schedules skip ahead over whole offset periods, and must
+	// still apply the DST rules where they land.
+	{"sparse schedule lands in a gap", "30 2 29 3 *", "Europe/Oslo", "2025-04-01T00:00:00Z", []string{"2026-03-29T01:00:00Z", "2027-03-29T00:30:00Z"}},
+	{"sparse schedule lands in a fold", "30 2 25 10 *", "Europe/Oslo", "2025-11-01T00:00:00Z", []string{"2026-10-25T00:30:00Z", "2027-10-25T00:30:00Z"}},
+	{"sparse all-hours schedule in a fold", "30 * 25 10 *", "Europe/Oslo", "2026-10-25T00:45:00Z", []string{"2026-10-25T01:30:00Z", "2026-10-25T02:30:00Z"}},
+
 	// Pacific/Apia skipped 2011-12-30: 23:59:59 -10 on the 29th was followed
 	// by 00:00 +14 on the 31st (2011-12-30T10:00Z).
 	{"Apia skipped day, daily job still runs", "0 9 * * *", "Pacific/Apia", "2011-12-29T12:00:00Z", []string{"2011-12-29T19:00:00Z", "2011-12-30T10:00:00Z", "2011-12-30T19:00:00Z"}},

@@ -2,7 +2,6 @@ package cron
 
 import (
 	"fmt"
-	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -66,15 +65,21 @@ var (
 	dayFull   = [...]string{"SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "TUES", "WEDS", "THUR", "THURS"}
 )
 
-// macros maps each accepted macro (lower case) to its five fields.
-var macros = map[string]string{
-	"@yearly":   "0 0 1 1 *",
-	"@annually": "0 0 1 1 *",
-	"@monthly":  "0 0 1 * *",
-	"@weekly":   "0 0 * * 0",
-	"@daily":    "0 0 * * *",
-	"@midnight": "0 0 * * *",
-	"@hourly":   "0 * * * *",
+// macro returns the five fields a macro (in lower case) stands for.
+func macro(name string) (string, bool) {
+	switch name {
+	case "@yearly", "@annually":
+		return "0 0 1 1 *", true
+	case "@monthly":
+		return "0 0 1 * *", true
+	case "@weekly":
+		return "0 0 * * 0", true
+	case "@daily", "@midnight":
+		return "0 0 * * *", true
+	case "@hourly":
+		return "0 * * * *", true
+	}
+	return "", false
 }
 
 // Parse parses expr. On failure the error is a *ParseError whose Message can
@@ -134,10 +139,10 @@ func parse(expr string) (*Schedule, *ParseError) {
 		switch {
 		case name == "@reboot":
 			return fail(noField, "@reboot is not supported: Prikke schedules fire at times of day, not when a server starts")
-		case name == "@every" || strings.HasPrefix(name, "@every"):
+		case strings.HasPrefix(name, "@every"):
 			return fail(noField, "@every is not supported; use a step such as \"*/5 * * * *\" for every 5 minutes (Prikke schedules have minute precision)")
 		}
-		body, ok := macros[name]
+		body, ok := macro(name)
 		if !ok {
 			return fail(noField, "unknown macro %q; use one of @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly, or five fields", fields[0])
 		}
@@ -283,7 +288,10 @@ func parseItem(f field, item string) (lo, hi, step int, msg string) {
 		return 0, 0, 0, fmt.Sprintf(`%q is not valid; use "*" alone or with a step, as in "*/5"`, item)
 	}
 	if strings.HasPrefix(base, "-") {
-		return 0, 0, 0, fmt.Sprintf("negative values are not allowed (%q); use a value in range %d-%d", base, spec.min, spec.max)
+		if _, end, _ := strings.Cut(base[1:], "-"); isDigits(base[1:]) || isDigits(end) {
+			return 0, 0, 0, fmt.Sprintf("negative values are not allowed (%q); use a value in range %d-%d", base, spec.min, spec.max)
+		}
+		return 0, 0, 0, fmt.Sprintf("%q is not a valid range; write a range as START-END, as in %d-%d", base, spec.min+1, spec.min+5)
 	}
 	startText, endText, isRange := strings.Cut(base, "-")
 	switch {
@@ -520,6 +528,3 @@ func joinWords(items []string, conj string) string {
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " " + conj + " " + items[len(items)-1]
 }
-
-// count returns the number of selected values in a bitset.
-func count(set uint64) int { return bits.OnesCount64(set) }
