@@ -2,6 +2,7 @@ package service
 
 import (
 	"net/url"
+	"strconv"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
@@ -18,3 +19,5 @@ func urlHost(raw string) (string, error) {
 	}
 	return u.Host, nil
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
