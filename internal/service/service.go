@@ -39,6 +39,8 @@ type Service struct {
 	logger *slog.Logger
 	// NowFunc is the clock (tests replace it).
 	NowFunc func() time.Time
+	// Tester sends test notifications (set when notifications run).
+	Tester ChannelTester
 }
 
 // New returns a Service.
