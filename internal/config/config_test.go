@@ -23,7 +23,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.DatabaseURL != "sqlite:./prikke.db" || c.SQLitePath() != "./prikke.db" || c.Addr != "127.0.0.1:4000" ||
 		c.BaseURL != "http://127.0.0.1:4000" || c.Env != EnvDevelopment || c.IsProduction() || c.Secure() ||
-		c.WorkersMin != 4 || c.WorkersMax != 256 || c.RescueGrace != 30*time.Second || !c.SignupOpen ||
+		c.WorkersMin != 4 || c.WorkersMax != 512 || c.RescueGrace != 30*time.Second || !c.SignupOpen ||
 		c.LogFormat != "text" || c.SMTP.Host != "" || c.NodeID == "" {
 		t.Errorf("defaults = %+v", c)
 	}

@@ -270,3 +270,30 @@ func Meter(n, total int64, tier prikke.Tier) (excess int64, crossing *QuotaCross
 	}
 	return excess, crossing
 }
+
+// TakeRoom subtracts what a claim took from each organization's room
+// (def is the room of organizations not yet listed; 0 means no cap).
+func TakeRoom(room map[prikke.ID]int, claimed []*Claimed, def int) {
+	for _, c := range claimed {
+		org := c.Execution.OrganizationID
+		if _, ok := room[org]; !ok {
+			if def <= 0 {
+				continue
+			}
+			room[org] = def
+		}
+		room[org]--
+	}
+}
+
+// ClaimScan is how many candidates a claim looks at to fill want slots
+// while respecting per-organization room.
+func ClaimScan(want int) int { return min(max(2*want, 64), 5000) }
+
+// RoomCap turns "no cap" (0) into a room no claim reaches.
+func RoomCap(def int) int {
+	if def <= 0 {
+		return 1 << 30
+	}
+	return def
+}

@@ -387,8 +387,12 @@ type ClaimParams struct {
 	Limit int
 	// Now overrides the database clock (tests).
 	Now time.Time
-	// ExcludeOrganizations are at their in-flight cap on this node.
-	ExcludeOrganizations []prikke.ID
+	// OrgRoom caps how many executions of each organization this claim
+	// may take: the node's per-organization in-flight cap minus what it
+	// already holds. Organizations not listed may take DefaultOrgRoom (0:
+	// no cap); an organization with no room is skipped.
+	OrgRoom        map[prikke.ID]int
+	DefaultOrgRoom int
 	// LeaseGrace is added to each execution's job timeout to set its lease.
 	LeaseGrace time.Duration
 }

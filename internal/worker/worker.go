@@ -324,11 +324,9 @@ func (w *Worker) capacity() int {
 func (w *Worker) claim(ctx context.Context) (int, bool, error) {
 	w.mu.Lock()
 	room := w.cfg.MaxWorkers - w.total
-	var excluded []prikke.ID
+	orgRoom := make(map[prikke.ID]int, len(w.inFlight))
 	for org, n := range w.inFlight {
-		if n >= w.cfg.OrgInFlight {
-			excluded = append(excluded, org)
-		}
+		orgRoom[org] = w.cfg.OrgInFlight - n
 	}
 	w.mu.Unlock()
 	if room <= 0 {
@@ -337,7 +335,7 @@ func (w *Worker) claim(ctx context.Context) (int, bool, error) {
 	limit := min(room, w.cfg.Batch)
 	start := time.Now()
 	res, err := w.store.ExecutionClaim(ctx, &store.ClaimParams{
-		Node: w.cfg.Node, Limit: limit, ExcludeOrganizations: excluded, LeaseGrace: w.cfg.LeaseGrace,
+		Node: w.cfg.Node, Limit: limit, OrgRoom: orgRoom, DefaultOrgRoom: w.cfg.OrgInFlight, LeaseGrace: w.cfg.LeaseGrace,
 	})
 	if err != nil {
 		return 0, false, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -141,7 +142,7 @@ func (r *executionRows) insert(ctx context.Context, tx pgx.Tx) (int, error) {
 		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[],
 			$7::int[], $8::smallint[], $9::int[], $10::text[], $11::text[], $12::bool[], $13::bool[], $14::timestamptz[], $15::timestamptz[])
 		ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING`,
-		r.id, r.job, r.project, r.org, r.scheduled, r.due, r.attempt, r.priority, r.missed, r.status, r.errText,
+		bin(r.id), bin(r.job), bin(r.project), bin(r.org), r.scheduled, r.due, r.attempt, r.priority, r.missed, r.status, r.errText,
 		r.rescued, r.manual, r.finished, r.created)
 	if err != nil {
 		return 0, err
@@ -176,7 +177,7 @@ func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrit
 		rows, err := tx.Query(ctx, `UPDATE jobs j SET next_run_at = u.next
 			FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(id, prev, next)
 			WHERE j.id = u.id AND j.next_run_at = u.prev AND j.enabled
-			RETURNING j.id, u.prev`, ids, prev, next)
+			RETURNING j.id, u.prev`, bin(ids), prev, next)
 		if err != nil {
 			return err
 		}
@@ -270,27 +271,35 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 // ExecutionClaim implements store.Store.
 func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*store.ClaimResult, error) {
 	res := &store.ClaimResult{}
-	excl := p.ExcludeOrganizations
-	if excl == nil {
-		excl = []prikke.ID{}
-	}
+	room := maps.Clone(p.OrgRoom)
 	err := s.inTx(ctx, "claim executions", func(tx pgx.Tx) error {
 		res.Claimed = res.Claimed[:0]
 		for prio := 0; prio < prikke.Priorities && len(res.Claimed) < p.Limit; prio++ {
+			orgs, rooms, excl := roomArgs(room)
+			want := p.Limit - len(res.Claimed)
+			// Candidates are locked (SKIP LOCKED), ranked per organization,
+			// and only those within their organization's room are taken;
+			// the rest are unlocked at commit.
 			rows, err := tx.Query(ctx, `
-				WITH c AS (
-					SELECT id FROM executions
+				WITH cand AS (
+					SELECT id, organization_id, due_at FROM executions
 					WHERE status = 'pending' AND priority = $1 AND due_at <= coalesce($2::timestamptz, now())
 						AND organization_id <> ALL($3::uuid[])
 					ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED
+				), ranked AS (
+					SELECT c.id, c.due_at, row_number() OVER (PARTITION BY c.organization_id ORDER BY c.due_at) AS rn,
+						coalesce(r.room, $9) AS room
+					FROM cand c LEFT JOIN unnest($7::uuid[], $8::int[]) AS r(org, room) ON r.org = c.organization_id
+				), pick AS (
+					SELECT id FROM ranked WHERE rn <= room ORDER BY due_at LIMIT $10
 				)
 				UPDATE executions e SET status = 'running', claimed_by = $5,
 					claimed_at = coalesce($2::timestamptz, now()),
 					lease_expires_at = coalesce($2::timestamptz, now()) + (j.timeout_ms * interval '1 millisecond') + $6 * interval '1 microsecond'
-				FROM c, jobs j, projects pr, organizations o
+				FROM pick c, jobs j, projects pr, organizations o
 				WHERE e.id = c.id AND j.id = e.job_id AND pr.id = j.project_id AND o.id = j.organization_id
 				RETURNING `+executionColumns+`, `+jobColumns+`, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier`,
-				prio, nowArg(p.Now), excl, p.Limit-len(res.Claimed), p.Node, p.LeaseGrace.Microseconds())
+				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want)
 			if err != nil {
 				return err
 			}
@@ -326,6 +335,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				return err
 			}
 			res.Claimed = append(res.Claimed, claimed...)
+			store.TakeRoom(room, claimed, p.DefaultOrgRoom)
 		}
 		if len(res.Claimed) == 0 {
 			return nil
@@ -362,7 +372,7 @@ func (s *Store) settleOverlaps(ctx context.Context, tx pgx.Tx, res *store.ClaimR
 		claimedIDs[i] = c.Execution.ID
 	}
 	rows, err := tx.Query(ctx, `SELECT DISTINCT job_id FROM executions
-		WHERE status = 'running' AND job_id = ANY($1) AND id <> ALL($2)`, jobs, claimedIDs)
+		WHERE status = 'running' AND job_id = ANY($1) AND id <> ALL($2)`, bin(jobs), bin(claimedIDs))
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +400,7 @@ func settle(ctx context.Context, tx pgx.Tx, es []*prikke.Execution, status prikk
 		e.Status, e.Error = status, why
 	}
 	_, err := tx.Exec(ctx, `UPDATE executions SET status = $2, error = $3, finished_at = claimed_at, lease_expires_at = NULL
-		WHERE id = ANY($1)`, ids, status, why)
+		WHERE id = ANY($1)`, bin(ids), status, why)
 	return err
 }
 
@@ -504,7 +514,7 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 				body, truncated, err)
 		WHERE e.id = u.id AND e.attempt = u.attempt AND e.status = 'running' AND e.claimed_by = $15
 		RETURNING e.id`,
-		ids, attempts, statuses, started, finished, durations, methods, urls, reqHeaders, respStatus, respHeaders,
+		bin(ids), attempts, statuses, started, finished, durations, methods, urls, reqHeaders, respStatus, respHeaders,
 		bodies, truncated, errs, node)
 	if err != nil {
 		return nil, err
@@ -571,7 +581,7 @@ func (s *Store) applyOutcomes(ctx context.Context, tx pgx.Tx, outs []*store.JobO
 	}
 	states := map[prikke.ID]*state{}
 	rows, err := tx.Query(ctx, `SELECT j.id, j.health, j.consecutive_failures, p.alert_after, j.project_id
-		FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = ANY($1) ORDER BY j.id FOR UPDATE OF j`, jobIDs)
+		FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = ANY($1) ORDER BY j.id FOR UPDATE OF j`, bin(jobIDs))
 	if err != nil {
 		return err
 	}
@@ -639,12 +649,12 @@ func (s *Store) applyOutcomes(ctx context.Context, tx pgx.Tx, outs []*store.JobO
 				disabled_reason = CASE WHEN u.gone THEN 'The endpoint answered 410 Gone, so Prikke disabled this job. Resume it when the endpoint is back.' ELSE j.disabled_reason END
 			FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::bool[])
 				AS u(id, health, failures, last_run, last_status, gone)
-			WHERE j.id = u.id`, uIDs, uHealth, uFailures, uLastRun, uLastStatus, uGone); err != nil {
+			WHERE j.id = u.id`, bin(uIDs), uHealth, uFailures, uLastRun, uLastStatus, uGone); err != nil {
 			return err
 		}
 		if slices.Contains(uGone, true) {
 			if _, err := tx.Exec(ctx, `DELETE FROM executions e USING unnest($1::uuid[], $2::bool[]) AS u(id, gone)
-				WHERE e.job_id = u.id AND u.gone AND e.status = 'pending'`, uIDs, uGone); err != nil {
+				WHERE e.job_id = u.id AND u.gone AND e.status = 'pending'`, bin(uIDs), uGone); err != nil {
 				return err
 			}
 		}
@@ -652,7 +662,7 @@ func (s *Store) applyOutcomes(ctx context.Context, tx pgx.Tx, outs []*store.JobO
 	if len(fIDs) > 0 {
 		if _, err := tx.Exec(ctx, `INSERT INTO flips (id, job_id, project_id, execution_id, event, created_at)
 			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])`,
-			fIDs, fJobs, fProj, fExec, fEvents, fAt); err != nil {
+			bin(fIDs), bin(fJobs), bin(fProj), fExec, fEvents, fAt); err != nil {
 			return err
 		}
 		if err := s.notifyTx(ctx, tx, store.TopicFlips, ""); err != nil {
@@ -674,7 +684,7 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 			)
 			UPDATE executions e SET status = 'pending', claimed_by = '', claimed_at = NULL, lease_expires_at = NULL
 			FROM r WHERE e.id = r.id
-			RETURNING e.organization_id, e.due_at, r.claimed_at`, ids, node)
+			RETURNING e.organization_id, e.due_at, r.claimed_at`, bin(ids), node)
 		if err != nil {
 			return err
 		}
@@ -810,4 +820,31 @@ func (s *Store) ExecutionDeletePending(ctx context.Context, jobID prikke.ID) (in
 		return 0, fmt.Errorf("pgstore: delete pending executions: %w", mapErr(err))
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// roomArgs turns the per-organization room into query arguments: the
+// organizations with a cap and their room, and those with none left.
+func roomArgs(room map[prikke.ID]int) (orgs []prikke.ID, rooms []int, excl []prikke.ID) {
+	orgs, rooms, excl = []prikke.ID{}, []int{}, []prikke.ID{}
+	for org, n := range room {
+		if n <= 0 {
+			excl = append(excl, org)
+			continue
+		}
+		orgs = append(orgs, org)
+		rooms = append(rooms, n)
+	}
+	return orgs, rooms, excl
+}
+
+
+// bin passes IDs to pgx as raw 16-byte values: uuid.UUID implements
+// driver.Valuer, which pgx would otherwise use, formatting and parsing a
+// string per element — measurable when a batch holds hundreds.
+func bin(ids []prikke.ID) [][16]byte {
+	out := make([][16]byte, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }

@@ -3,7 +3,9 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -242,32 +244,63 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 	err := s.inTx(ctx, "claim executions", func(tx *sql.Tx) error {
 		res.Claimed, settled = res.Claimed[:0], nil
 		var claimed []*prikke.Execution
+		room := maps.Clone(p.OrgRoom)
+		if room == nil {
+			room = map[prikke.ID]int{}
+		}
 		for prio := 0; prio < prikke.Priorities && len(claimed) < p.Limit; prio++ {
-			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, p.Limit - len(claimed)}
-			excl := ""
-			if len(p.ExcludeOrganizations) > 0 {
-				excl = " AND organization_id NOT IN (" + inList(&args, p.ExcludeOrganizations) + ")"
+			want := p.Limit - len(claimed)
+			rooms := map[string]int{}
+			var excl []prikke.ID
+			for org, n := range room {
+				if n <= 0 {
+					excl = append(excl, org)
+				} else {
+					rooms[org.String()] = n
+				}
 			}
+			roomJSON, _ := json.Marshal(rooms)
+			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(p.DefaultOrgRoom), store.ClaimScan(want)}
+			exclSQL := ""
+			if len(excl) > 0 {
+				exclSQL = " AND organization_id NOT IN (" + inList(&args, excl) + ")"
+			}
+			// Candidates are ranked per organization and only those within
+			// their organization's room are taken.
 			rows, err := tx.QueryContext(ctx, `UPDATE executions SET status = 'running', claimed_by = $1, claimed_at = $2,
 					lease_expires_at = $2 + (SELECT timeout_ms FROM jobs WHERE jobs.id = executions.job_id) * 1000 + $3
 				WHERE id IN (
-					SELECT id FROM executions WHERE status = 'pending' AND priority = $4 AND due_at <= $2`+excl+`
-					ORDER BY due_at LIMIT $5)
+					SELECT id FROM (
+						SELECT c.id, c.due_at, row_number() OVER (PARTITION BY c.organization_id ORDER BY c.due_at) AS rn,
+							coalesce((SELECT value FROM json_each($6) WHERE key = c.organization_id), $7) AS room
+						FROM (SELECT id, organization_id, due_at FROM executions
+							WHERE status = 'pending' AND priority = $4 AND due_at <= $2`+exclSQL+`
+							ORDER BY due_at LIMIT $8) c
+					) WHERE rn <= room ORDER BY due_at LIMIT $5)
 				RETURNING `+returningExecution, args...)
 			if err != nil {
 				return err
 			}
+			var batch []*prikke.Execution
 			for rows.Next() {
 				e, err := scanExecution(rows)
 				if err != nil {
 					rows.Close()
 					return err
 				}
-				claimed = append(claimed, e)
+				batch = append(batch, e)
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				return err
+			}
+			claimed = append(claimed, batch...)
+			for _, e := range batch {
+				if n, ok := room[e.OrganizationID]; ok {
+					room[e.OrganizationID] = n - 1
+				} else if p.DefaultOrgRoom > 0 {
+					room[e.OrganizationID] = p.DefaultOrgRoom - 1
+				}
 			}
 		}
 		if len(claimed) == 0 {

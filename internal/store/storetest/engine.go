@@ -329,13 +329,37 @@ func testClaimOrder(t *testing.T, open Opener, cov *coverage) {
 	if len(c) != 2 || c[0].Execution.ID != ep.ID || c[1].Execution.ID != ef.ID {
 		t.Errorf("batch order wrong")
 	}
-	// Excluded organizations are not claimed.
+	// Organizations without room are not claimed; the others take at
+	// most their room, the rest at most the default.
 	jp2 := NewJob(t, s2, p2, nil)
 	NewExecution(t, s2, jp2, prikke.TierPro, T0)
 	NewExecution(t, s2, jf, prikke.TierFree, T0)
-	res, err := s2.ExecutionClaim(context.Background(), &store.ClaimParams{Node: "n", Limit: 10, Now: T0, ExcludeOrganizations: []prikke.ID{p2.Org.ID}})
+	res, err := s2.ExecutionClaim(context.Background(), &store.ClaimParams{Node: "n", Limit: 10, Now: T0, OrgRoom: map[prikke.ID]int{p2.Org.ID: 0}})
 	if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Execution.OrganizationID != f2.Org.ID {
 		t.Errorf("claim excluding org = %v, %v", res, err)
+	}
+	s3 := open(t)
+	big := NewTenant(t, s3, prikke.TierPro)
+	small := NewTenant(t, s3, prikke.TierFree)
+	third := NewTenant(t, s3, prikke.TierFree)
+	jb, js, jt := NewJob(t, s3, big, nil), NewJob(t, s3, small, nil), NewJob(t, s3, third, nil)
+	for i := range 10 {
+		NewExecution(t, s3, jb, prikke.TierPro, T0.Add(-time.Duration(i)*time.Second))
+		NewExecution(t, s3, js, prikke.TierFree, T0.Add(-time.Duration(i)*time.Second))
+		NewExecution(t, s3, jt, prikke.TierFree, T0.Add(-time.Duration(i)*time.Second))
+	}
+	res, err = s3.ExecutionClaim(context.Background(), &store.ClaimParams{Node: "n", Limit: 100, Now: T0,
+		OrgRoom: map[prikke.ID]int{big.Org.ID: 3, small.Org.ID: 0}, DefaultOrgRoom: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[prikke.ID]int{}
+	for _, c := range res.Claimed {
+		per[c.Execution.OrganizationID]++
+	}
+	if per[big.Org.ID] != 3 || per[small.Org.ID] != 0 || per[third.Org.ID] != 4 {
+		t.Errorf("claimed per organization = big %d, small %d, third %d; want 3, 0, 4 (their room)",
+			per[big.Org.ID], per[small.Org.ID], per[third.Org.ID])
 	}
 }
 
