@@ -118,7 +118,7 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 	return &Worker{
 		store: s, client: client, cfg: cfg, metrics: m, logger: logger.With("service", "worker"),
 		NowFunc:  time.Now,
-		queue:    make(chan *store.Claimed, cfg.MaxWorkers),
+		queue:    make(chan *store.Claimed, cfg.MaxWorkers+cfg.Batch),
 		results:  make(chan *store.Completion, 4*cfg.MaxWorkers),
 		inFlight: map[prikke.ID]int{},
 		started:  map[prikke.ID]context.CancelFunc{},
@@ -234,13 +234,13 @@ func (w *Worker) dispatch(ctx context.Context) {
 			sleep(ctx, 500*time.Millisecond)
 			continue
 		}
-		if full && w.capacity() > 0 {
+		if full && w.capacity() >= w.minClaim() {
 			continue // more is due; claim again at once
 		}
 		var wait time.Duration
 		switch {
-		case claimed > 0 && w.capacity() == 0:
-			wait = w.cfg.PollEvery // woken when capacity frees
+		case full || (claimed > 0 && w.capacity() < w.minClaim()):
+			wait = w.cfg.PollEvery // woken as deliveries finish and free capacity
 		default:
 			due, ok, err := w.store.ExecutionNextDue(ctx)
 			switch {
@@ -312,25 +312,36 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// held is how many executions a node holds at most: one delivery per
+// worker, plus a batch queued locally so the next claim can be large and
+// run while the previous batch is delivered. (Claims cost about the same
+// whatever their size, so many small ones would waste the database.)
+func (w *Worker) held() int { return w.cfg.MaxWorkers + w.cfg.Batch }
+
+// minClaim is the smallest claim worth making while deliveries are in
+// flight: below it the dispatcher waits for more capacity to free.
+func (w *Worker) minClaim() int { return max(1, w.cfg.Batch/4) }
+
 // capacity is how many more executions this node may take on.
 func (w *Worker) capacity() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.cfg.MaxWorkers - w.total
+	return w.held() - w.total
 }
 
 // claim claims one batch and queues it for delivery. full reports whether
 // the claim was capped by the batch size or capacity (more may be due).
 func (w *Worker) claim(ctx context.Context) (int, bool, error) {
 	w.mu.Lock()
-	room := w.cfg.MaxWorkers - w.total
+	room := w.held() - w.total
+	busy := w.total > 0
 	orgRoom := make(map[prikke.ID]int, len(w.inFlight))
 	for org, n := range w.inFlight {
 		orgRoom[org] = w.cfg.OrgInFlight - n
 	}
 	w.mu.Unlock()
-	if room <= 0 {
-		return 0, false, nil
+	if room <= 0 || (busy && room < w.minClaim()) {
+		return 0, true, nil
 	}
 	limit := min(room, w.cfg.Batch)
 	start := time.Now()
@@ -463,6 +474,12 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 		w.mu.Unlock()
 	}()
 	if ctx.Err() != nil || w.draining.Load() {
+		w.release(e)
+		return
+	}
+	if e.ClaimedAt != nil && w.dbNow().Sub(*e.ClaimedAt) > w.cfg.LeaseGrace/2 {
+		// Queued so long that its lease may run out mid-request and another
+		// node deliver it too: give it back untouched instead.
 		w.release(e)
 		return
 	}
