@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,6 +61,7 @@ func bench(ctx context.Context, e *env, args []string) error {
 	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute) or idle (N hourly jobs, none due: CPU use)")
 	jobs := fs.Int("jobs", 2000, "number of jobs")
 	idleFor := fs.Duration("idle-for", 30*time.Second, "idle mode: how long to measure")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
@@ -111,6 +113,17 @@ func bench(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	res := benchResult{Mode: *mode, Store: st.Dialect(), Jobs: *jobs, WorkersMax: cfg.WorkersMax}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	switch *mode {
 	case "idle":
 		err = benchIdle(ctx, cfg, st, logger, tn, *jobs, *idleFor, &res)

@@ -7,17 +7,24 @@ import (
 
 	"github.com/prikke/prikke/internal/config"
 	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/notify"
 	"github.com/prikke/prikke/internal/scheduler"
+	"github.com/prikke/prikke/internal/status"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/worker"
 )
 
-// engine is the scheduler and the workers of one node.
+// engine is the scheduler, the workers, the notifier and the status
+// reporters of one node.
 type engine struct {
 	client    *delivery.Client
 	scheduler *scheduler.Scheduler
 	worker    *worker.Worker
+	notifier  *notify.Notifier // nil when mail is not wired (bench)
+	reporter  *status.Reporter
+	sampler   *status.Sampler
 }
 
 // newEngine wires the engine from the configuration. allow extends the
@@ -36,17 +43,40 @@ func newEngine(cfg *config.Config, st store.Store, m *metrics.Metrics, logger *s
 		}, m, logger),
 	}
 	e.worker.NowFunc = now
+	e.reporter = status.NewReporter(st, cfg.NodeID, func() status.NodeReport {
+		s := e.worker.TakeStats()
+		return status.NodeReport{Attempts: s.Attempts, NoReply: s.NoReply, LatenessP99MS: s.LatenessP99MS, InFlight: s.InFlight}
+	}, logger)
+	e.sampler = status.NewSampler(st, e.scheduler.Leading, logger)
+	return e
+}
+
+// withNotifier adds the notifier, which also hears about quota crossings.
+func (e *engine) withNotifier(st store.Store, mailer mail.Mailer, baseURL string, m *metrics.Metrics, logger *slog.Logger, now func() time.Time) *engine {
+	e.notifier = notify.New(st, mailer, e.client, baseURL, m, logger)
+	e.notifier.NowFunc = now
+	e.worker.OnQuota = func(q store.QuotaCrossing) { e.notifier.Quota(context.Background(), q) }
 	return e
 }
 
 func (e *engine) start(ctx context.Context) {
 	e.scheduler.Start(ctx)
 	e.worker.Start(ctx)
+	if e.notifier != nil {
+		e.notifier.Start(ctx)
+	}
+	e.reporter.Start(ctx)
+	e.sampler.Start(ctx)
 }
 
-// stop stops scheduling, then drains deliveries.
+// stop stops scheduling, then drains deliveries, then the rest.
 func (e *engine) stop() {
+	e.sampler.Stop()
 	e.scheduler.Stop()
 	e.worker.Stop()
+	if e.notifier != nil {
+		e.notifier.Stop()
+	}
+	e.reporter.Stop()
 	e.client.Close()
 }

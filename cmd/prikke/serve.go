@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prikke/prikke/internal/config"
-	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/metrics"
 	"github.com/prikke/prikke/internal/store"
 )
@@ -50,7 +49,21 @@ func serve(ctx context.Context, e *env, args []string) error {
 	m := metrics.New()
 	eng := newEngine(cfg, st, m, logger, now, 0)
 
-	handler := httpserver.New(httpserver.Deps{Store: st, Logger: logger, Metrics: m.Handler(), HSTS: cfg.Secure()})
+	mailer, mailbox, err := newMailer(cfg)
+	if err != nil {
+		return err
+	}
+	if mailbox != nil {
+		logger.Info("no SMTP server configured: mail goes to the development mailbox", "url", cfg.BaseURL+"/dev/mailbox")
+	}
+	eng.withNotifier(st, mailer, cfg.BaseURL, m, logger, now)
+	svc := newService(cfg, st, eng.client, mailer, logger)
+	svc.NowFunc = now
+	svc.Tester = eng.notifier
+	handler, err := newHandler(cfg, st, svc, mailbox, m, logger)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on PRIKKE_ADDR=%s: %w", cfg.Addr, err)

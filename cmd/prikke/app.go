@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prikke/prikke/internal/api"
+	"github.com/prikke/prikke/internal/auth"
+	"github.com/prikke/prikke/internal/config"
+	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/httpserver"
+	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/web"
+)
+
+// newMailer returns the SMTP sender, or the development mailbox when no
+// SMTP server is configured.
+func newMailer(cfg *config.Config) (mail.Mailer, *mail.Mailbox, error) {
+	if cfg.SMTP.Host == "" {
+		mb := mail.NewMailbox()
+		return mb, mb, nil
+	}
+	m, err := mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+		Password: cfg.SMTP.Password, From: cfg.SMTP.From, TLS: cfg.SMTP.TLS})
+	if err != nil {
+		return nil, nil, fmt.Errorf("PRIKKE_SMTP_*: %w", err)
+	}
+	return m, nil, nil
+}
+
+// newService builds the application service shared by API and dashboard.
+func newService(cfg *config.Config, st store.Store, client *delivery.Client, mailer mail.Mailer, logger *slog.Logger) *service.Service {
+	return service.New(st, auth.NewHasher(), mailer, client, service.Config{BaseURL: cfg.BaseURL, SignupOpen: cfg.SignupOpen}, logger)
+}
+
+// newHandler assembles every route behind the shared middleware.
+func newHandler(cfg *config.Config, st store.Store, svc *service.Service, mailbox *mail.Mailbox, m *metrics.Metrics, logger *slog.Logger) (http.Handler, error) {
+	cookie := auth.SessionCookie{Secure: cfg.Secure()}
+	clientIP := httpserver.ClientIP(cfg.TrustedProxies)
+	var mountErr error
+	h := httpserver.New(httpserver.Deps{Store: st, Logger: logger, Metrics: m.Handler(), HSTS: cfg.Secure(),
+		Mount: func(mux *http.ServeMux) {
+			a := api.New(mux, api.Deps{Service: svc, Logger: logger, Cookie: cookie, ClientIP: clientIP})
+			w, err := web.New(web.Deps{Logger: logger, BaseURL: cfg.BaseURL, Production: cfg.IsProduction(), Mailbox: mailbox, OpenAPI: a.OpenAPI})
+			if err != nil {
+				mountErr = err
+				return
+			}
+			w.Mount(mux)
+		}})
+	return h, mountErr
+}

@@ -1,0 +1,42 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// docsPages are the docs' sections, in reading order: the index lists them
+// and every docs page shows them in its sidebar.
+var docsPages = []docsPage{
+	{"/docs/getting-started", "Getting started", "rocket", "Run Prikke, create an API key and schedule your first job in five minutes."},
+	{"/docs/cron", "Cron syntax", "calendar-clock", "The five fields, names, steps, the day rule, time zones and what happens on daylight-saving days."},
+	{"/docs/webhooks", "Webhooks", "shield-check", "The headers of every request, how to verify its signature, retries and delivery guarantees."},
+	{"/docs/api", "API reference", "code", "Every endpoint of the REST API, with its parameters, fields and a curl example."},
+}
+
+// docsPage is one entry of the docs' navigation.
+type docsPage struct {
+	Href, Title, Icon, Summary string
+}
+
+func (h *Web) showDocs(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "docs", docsPages)
+}
+
+// gettingStartedView holds the commands of the getting-started page.
+type gettingStartedView struct {
+	Run, Env, CLIKey, CreateJob, CreateCronJob, Trigger, Executions, Enqueue string
+}
+
+func (h *Web) showDocsGettingStarted(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "docs_getting_started", gettingStartedView{
+		Run:           exampleRun,
+		Env:           fmt.Sprintf(exampleEnv, h.baseURL),
+		CLIKey:        exampleCLIKey,
+		CreateJob:     exampleCreateJob,
+		CreateCronJob: exampleCreateCronJob,
+		Trigger:       exampleTriggerJob,
+		Executions:    exampleListExecutions,
+		Enqueue:       exampleEnqueue,
+	})
+}

@@ -1,0 +1,12 @@
+package web
+
+import "net/http"
+
+// webhooksView holds the signature verification examples.
+type webhooksView struct {
+	Go, Node, Python string
+}
+
+func (h *Web) showDocsWebhooks(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "docs_webhooks", webhooksView{Go: verifyGo, Node: verifyNode, Python: verifyPython})
+}

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/prikke/prikke"
+)
+
+// Badge is what the "badge" partial draws: an icon and a word on a tinted
+// pill. Colour is never the only signal; the word always says it.
+type Badge struct {
+	Label string
+	Icon  string
+	Class string // colour classes added to the .badge component class
+	Spin  bool   // animate the icon (running), unless the user prefers reduced motion
+}
+
+// The Tailwind class sets of the execution statuses. They live in Go so
+// every page shows a status the same way; app.css's @source line makes
+// Tailwind see them.
+var statusBadges = map[prikke.ExecutionStatus]Badge{
+	prikke.ExecutionStatusPending:       {Label: "Pending", Icon: "circle-dashed", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"},
+	prikke.ExecutionStatusRunning:       {Label: "Running", Icon: "loader-circle", Class: "bg-sky-50 text-sky-800 ring-sky-600/30", Spin: true},
+	prikke.ExecutionStatusSuccess:       {Label: "Success", Icon: "circle-check", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"},
+	prikke.ExecutionStatusFailed:        {Label: "Failed", Icon: "circle-x", Class: "bg-red-50 text-red-800 ring-red-600/30"},
+	prikke.ExecutionStatusTimeout:       {Label: "Timeout", Icon: "hourglass", Class: "bg-orange-50 text-orange-800 ring-orange-600/30"},
+	prikke.ExecutionStatusMissed:        {Label: "Missed", Icon: "calendar-x", Class: "bg-amber-50 text-amber-800 ring-amber-600/30"},
+	prikke.ExecutionStatusSkipped:       {Label: "Skipped", Icon: "skip-forward", Class: "bg-slate-50 text-slate-600 ring-slate-400/30"},
+	prikke.ExecutionStatusQuotaExceeded: {Label: "Quota exceeded", Icon: "ban", Class: "bg-violet-50 text-violet-800 ring-violet-600/30"},
+}
+
+// statusBadge returns the badge of an execution status; templates use it
+// as {{template "badge" (statusBadge .Status)}}. An unknown status still
+// renders, as a neutral badge with its raw name.
+func statusBadge(s prikke.ExecutionStatus) Badge {
+	if b, ok := statusBadges[s]; ok {
+		return b
+	}
+	return Badge{Label: strings.ReplaceAll(string(s), "_", " "), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
+}
+
+// NavItem is one link of a navigation bar or sidebar.
+type NavItem struct {
+	Label string
+	Href  string
+	Icon  string
+}
+
+// publicNav is the public site's header navigation.
+var publicNav = []NavItem{
+	{Label: "Docs", Href: "/docs"},
+	{Label: "Use cases", Href: "/use-cases"},
+	{Label: "Pricing", Href: "/pricing"},
+}
+
+// appNav is the dashboard's sidebar. The dashboard fills in the real
+// destinations as its pages arrive.
+var appNav = []NavItem{
+	{Label: "Jobs", Href: "/app/jobs", Icon: "calendar-clock"},
+	{Label: "Executions", Href: "/app/executions", Icon: "history"},
+	{Label: "Notifications", Href: "/app/channels", Icon: "mail"},
+	{Label: "API keys", Href: "/app/settings/api-keys", Icon: "key-round"},
+	{Label: "Docs", Href: "/docs", Icon: "book-open"},
+}

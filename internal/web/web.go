@@ -1,0 +1,88 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prikke/prikke/internal/mail"
+)
+
+// Deps are what the web surface needs. Later features add fields here (the
+// store, sessions, the event broker …); New checks the ones that must be set
+// and gives the optional ones a default.
+type Deps struct {
+	// Logger receives server errors and notable events. Required.
+	Logger *slog.Logger
+	// BaseURL is the public address of this Prikke, without a trailing
+	// slash, such as "https://prikke.eu" or "http://127.0.0.1:4000". The
+	// docs use it in examples; an https URL makes cookies Secure.
+	BaseURL string
+	// Production turns off the development pages (/dev/…).
+	Production bool
+	// Mailbox is the development mailbox shown at /dev/mailbox. It is nil
+	// when mail goes out through SMTP.
+	Mailbox *mail.Mailbox
+	// OpenAPI returns the REST API's OpenAPI 3.1 document (JSON), which
+	// /docs/api renders. nil shows a note instead.
+	OpenAPI func() ([]byte, error)
+	// Now is the clock; nil means time.Now. Tests pin it.
+	Now func() time.Time
+}
+
+// Web serves Prikke's pages: the public site, the docs, the development
+// pages and, later, the dashboard. Create it with New and add its routes to
+// a mux with Mount. It is safe for concurrent use.
+type Web struct {
+	deps Deps // as given to New, with defaults applied; handlers read it directly
+
+	log     *slog.Logger
+	now     func() time.Time
+	baseURL string // Deps.BaseURL without a trailing slash
+	secure  bool   // BaseURL is https: cookies get the Secure flag
+
+	static staticFiles
+	tpl    *templates
+}
+
+// New parses every template and loads every static file once, so a broken
+// template stops the program at start rather than on the first request.
+func New(d Deps) (*Web, error) {
+	if d.Logger == nil {
+		return nil, errors.New("web: Deps.Logger is required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	base := strings.TrimRight(d.BaseURL, "/")
+	if base == "" {
+		base = "http://127.0.0.1:4000"
+	}
+	d.BaseURL = base
+	h := &Web{
+		deps:    d,
+		log:     d.Logger,
+		now:     d.Now,
+		baseURL: base,
+		secure:  strings.HasPrefix(base, "https://"),
+	}
+	var err error
+	if h.static, err = loadStatic(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if h.tpl, err = parseTemplates(h.funcs()); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	return h, nil
+}
+
+// Handler returns a mux with only the web routes, for tests and tools that
+// do not need the API.
+func (h *Web) Handler() http.Handler {
+	mux := http.NewServeMux()
+	h.Mount(mux)
+	return mux
+}

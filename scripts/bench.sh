@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The standard benchmark set: three runs of each, one JSON line per run.
+# Override the PostgreSQL server with BENCH_PG_URL; run one set with
+# BENCH_ONLY=pg-burst-50k (see the names below).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pg=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+runs=${BENCH_RUNS:-3}
+go build -o bin/prikke ./cmd/prikke
+
+bench() { # name, database url ("" = temporary SQLite), args...
+  local name=$1 url=$2; shift 2
+  if [ -n "${BENCH_ONLY:-}" ] && [ "$BENCH_ONLY" != "$name" ]; then return; fi
+  for i in $(seq 1 "$runs"); do
+    printf '%s run %d: ' "$name" "$i"
+    PRIKKE_DATABASE_URL="$url" ./bin/prikke bench "$@"
+  done
+}
+
+bench pg-burst-50k     "$pg" --mode burst --jobs 50000
+bench pg-burst-2k      "$pg" --mode burst --jobs 2000
+bench sqlite-burst-2k  ""    --mode burst --jobs 2000
+bench sqlite-burst-50k ""    --mode burst --jobs 50000
+bench pg-cron-10k      "$pg" --mode cron --jobs 10000
+bench sqlite-idle-10k  ""    --mode idle --jobs 10000 --idle-for 30s
+bench pg-idle-10k      "$pg" --mode idle --jobs 10000 --idle-for 30s
