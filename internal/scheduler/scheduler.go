@@ -125,7 +125,7 @@ func (s *Scheduler) scheduleLoop(ctx context.Context) {
 		if s.elector.Leading() {
 			s.metrics.Leader.Set(1)
 			var err error
-			wait, err = s.Tick(ctx)
+			wait, err = s.tick(ctx, s.elector.Leading)
 			if err != nil && ctx.Err() == nil {
 				s.logger.Warn("scheduling failed; retrying", "error", err)
 				wait = time.Second
@@ -146,8 +146,15 @@ func (s *Scheduler) scheduleLoop(ctx context.Context) {
 }
 
 // Tick writes every occurrence due up to the database clock plus the lead,
-// and returns how long to sleep before the next cursor is near.
+// whether or not this node leads, and returns how long to sleep before the
+// next cursor is near. (The loop calls it only while leading.)
 func (s *Scheduler) Tick(ctx context.Context) (time.Duration, error) {
+	return s.tick(ctx, func() bool { return true })
+}
+
+// tick is Tick that stops as soon as leading reports false: a leader that
+// lost its term mid-way writes no more.
+func (s *Scheduler) tick(ctx context.Context, leading func() bool) (time.Duration, error) {
 	for {
 		now, err := s.store.Now(ctx)
 		if err != nil {
@@ -159,7 +166,7 @@ func (s *Scheduler) Tick(ctx context.Context) (time.Duration, error) {
 			return 0, err
 		}
 		if len(due) > 0 {
-			if !s.elector.Leading() {
+			if !leading() {
 				return time.Second, nil
 			}
 			ws := make([]*store.OccurrenceWrite, 0, len(due))
