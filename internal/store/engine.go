@@ -93,6 +93,10 @@ type JobOutcome struct {
 	Gone            bool
 }
 
+// Clean reports whether the outcome is a plain success: it can only
+// change a job that was not already healthy.
+func (o *JobOutcome) Clean() bool { return o.AnySuccess && o.TrailingFailures == 0 && !o.Gone }
+
 // Outcomes folds a batch's applied completions into one outcome per job, in
 // the order given.
 func Outcomes(cs []*Completion) []*JobOutcome {

@@ -81,7 +81,7 @@ func (s *Store) JobListDue(ctx context.Context, horizon time.Time, limit int) ([
 			return nil, err
 		}
 		return &store.DueJob{Job: js.job(), Tier: tier}, nil
-	}, `SELECT `+jobColumns+`, o.tier FROM jobs j JOIN organizations o ON o.id = j.organization_id
+	}, `SELECT `+jobColumnsLite+`, o.tier FROM jobs j JOIN organizations o ON o.id = j.organization_id
 		WHERE j.enabled AND j.next_run_at IS NOT NULL AND j.next_run_at <= $1 AND j.kind <> 'queue'
 		ORDER BY j.next_run_at LIMIT $2`, horizon, limit)
 }
@@ -272,6 +272,9 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*store.ClaimResult, error) {
 	res := &store.ClaimResult{}
 	room := maps.Clone(p.OrgRoom)
+	if room == nil {
+		room = map[prikke.ID]int{}
+	}
 	err := s.inTx(ctx, "claim executions", func(tx pgx.Tx) error {
 		res.Claimed = res.Claimed[:0]
 		for prio := 0; prio < prikke.Priorities && len(res.Claimed) < p.Limit; prio++ {
@@ -298,7 +301,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 					lease_expires_at = coalesce($2::timestamptz, now()) + (j.timeout_ms * interval '1 millisecond') + $6 * interval '1 microsecond'
 				FROM pick c, jobs j, projects pr, organizations o
 				WHERE e.id = c.id AND j.id = e.job_id AND pr.id = j.project_id AND o.id = j.organization_id
-				RETURNING `+executionColumns+`, `+jobColumns+`, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier`,
+				RETURNING `+executionColumns+`, `+jobColumnsLite+`, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier`,
 				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want)
 			if err != nil {
 				return err
@@ -563,12 +566,64 @@ func headersJSON(hs []prikke.Header) string {
 	return string(b)
 }
 
-// applyOutcomes updates each job's last run and health, disables jobs that
-// answered 410 Gone, and writes flips for notifications.
+// applyOutcomes updates each job's health, disables jobs that answered
+// 410 Gone, and writes flips for notifications. A success of a job already
+// healthy — nearly every result — writes nothing: the last run is read
+// from the executions.
 func (s *Store) applyOutcomes(ctx context.Context, tx pgx.Tx, outs []*store.JobOutcome) error {
 	if len(outs) == 0 {
 		return nil
 	}
+	var fl flipRows
+	var clean []prikke.ID
+	byID := make(map[prikke.ID]*store.JobOutcome, len(outs))
+	var rest []*store.JobOutcome
+	for _, o := range outs {
+		byID[o.JobID] = o
+		if o.Clean() {
+			clean = append(clean, o.JobID)
+		} else {
+			rest = append(rest, o)
+		}
+	}
+	if len(clean) > 0 {
+		// Only jobs that were not healthy change; a failing one recovers.
+		slices.SortFunc(clean, func(a, b prikke.ID) int { return strings.Compare(a.String(), b.String()) })
+		rows, err := tx.Query(ctx, `WITH old AS (
+				SELECT id, health, project_id FROM jobs
+				WHERE id = ANY($1) AND (health <> 'healthy' OR consecutive_failures <> 0) ORDER BY id FOR UPDATE
+			)
+			UPDATE jobs j SET health = 'healthy', consecutive_failures = 0 FROM old WHERE j.id = old.id
+			RETURNING j.id, old.health, old.project_id`, bin(clean))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, project prikke.ID
+			var health prikke.JobHealth
+			if err := rows.Scan(&id, &health, &project); err != nil {
+				rows.Close()
+				return err
+			}
+			if health == prikke.JobFailing {
+				fl.add(byID[id], project, prikke.EventJobRecovered)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	if len(rest) > 0 {
+		if err := s.applyChanges(ctx, tx, rest, &fl); err != nil {
+			return err
+		}
+	}
+	return s.insertFlips(ctx, tx, &fl)
+}
+
+// applyChanges applies outcomes that may change a job: failures, and 410s.
+func (s *Store) applyChanges(ctx context.Context, tx pgx.Tx, outs []*store.JobOutcome, fl *flipRows) error {
 	jobIDs := make([]prikke.ID, len(outs))
 	for i, o := range outs {
 		jobIDs[i] = o.JobID
@@ -599,15 +654,10 @@ func (s *Store) applyOutcomes(ctx context.Context, tx pgx.Tx, outs []*store.JobO
 		return err
 	}
 	var (
-		uIDs                 []prikke.ID
-		uHealth, uLastStatus []string
-		uFailures            []int
-		uLastRun             []time.Time
-		uGone                []bool
-		fIDs, fJobs, fProj   []prikke.ID
-		fExec                []*prikke.ID
-		fEvents              []string
-		fAt                  []time.Time
+		uIDs      []prikke.ID
+		uHealth   []string
+		uFailures []int
+		uGone     []bool
 	)
 	for _, o := range outs {
 		st := states[o.JobID]
@@ -618,58 +668,66 @@ func (s *Store) applyOutcomes(ctx context.Context, tx pgx.Tx, outs []*store.JobO
 		uIDs = append(uIDs, o.JobID)
 		uHealth = append(uHealth, string(health))
 		uFailures = append(uFailures, failures)
-		uLastRun = append(uLastRun, o.LastRunAt)
-		uLastStatus = append(uLastStatus, string(o.LastStatus))
 		uGone = append(uGone, o.Gone)
-		var exec *prikke.ID
-		if o.LastExecutionID != prikke.NilID {
-			id := o.LastExecutionID
-			exec = &id
-		}
-		addFlip := func(ev prikke.NotificationEvent) {
-			fIDs = append(fIDs, prikke.NewID())
-			fJobs = append(fJobs, o.JobID)
-			fProj = append(fProj, st.projectID)
-			fExec = append(fExec, exec)
-			fEvents = append(fEvents, string(ev))
-			fAt = append(fAt, o.LastRunAt)
-		}
 		if event != "" {
-			addFlip(event)
+			fl.add(o, st.projectID, event)
 		}
 		if o.Gone {
-			addFlip(prikke.EventJobDisabled)
+			fl.add(o, st.projectID, prikke.EventJobDisabled)
 		}
 	}
-	if len(uIDs) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE jobs j SET health = u.health, consecutive_failures = u.failures,
-				last_run_at = u.last_run, last_status = u.last_status,
-				enabled = CASE WHEN u.gone THEN false ELSE j.enabled END,
-				next_run_at = CASE WHEN u.gone THEN NULL ELSE j.next_run_at END,
-				disabled_reason = CASE WHEN u.gone THEN 'The endpoint answered 410 Gone, so Prikke disabled this job. Resume it when the endpoint is back.' ELSE j.disabled_reason END
-			FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::bool[])
-				AS u(id, health, failures, last_run, last_status, gone)
-			WHERE j.id = u.id`, bin(uIDs), uHealth, uFailures, uLastRun, uLastStatus, uGone); err != nil {
-			return err
-		}
-		if slices.Contains(uGone, true) {
-			if _, err := tx.Exec(ctx, `DELETE FROM executions e USING unnest($1::uuid[], $2::bool[]) AS u(id, gone)
-				WHERE e.job_id = u.id AND u.gone AND e.status = 'pending'`, bin(uIDs), uGone); err != nil {
-				return err
-			}
-		}
+	if len(uIDs) == 0 {
+		return nil
 	}
-	if len(fIDs) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO flips (id, job_id, project_id, execution_id, event, created_at)
-			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])`,
-			bin(fIDs), bin(fJobs), bin(fProj), fExec, fEvents, fAt); err != nil {
-			return err
-		}
-		if err := s.notifyTx(ctx, tx, store.TopicFlips, ""); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE jobs j SET health = u.health, consecutive_failures = u.failures,
+			enabled = CASE WHEN u.gone THEN false ELSE j.enabled END,
+			next_run_at = CASE WHEN u.gone THEN NULL ELSE j.next_run_at END,
+			disabled_reason = CASE WHEN u.gone THEN 'The endpoint answered 410 Gone, so Prikke disabled this job. Resume it when the endpoint is back.' ELSE j.disabled_reason END
+		FROM unnest($1::uuid[], $2::text[], $3::int[], $4::bool[]) AS u(id, health, failures, gone)
+		WHERE j.id = u.id`, bin(uIDs), uHealth, uFailures, uGone); err != nil {
+		return err
+	}
+	if slices.Contains(uGone, true) {
+		if _, err := tx.Exec(ctx, `DELETE FROM executions e USING unnest($1::uuid[], $2::bool[]) AS u(id, gone)
+			WHERE e.job_id = u.id AND u.gone AND e.status = 'pending'`, bin(uIDs), uGone); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// flipRows collects flips to insert.
+type flipRows struct {
+	ids, jobs, projects []prikke.ID
+	execs               []*prikke.ID
+	events              []string
+	at                  []time.Time
+}
+
+func (f *flipRows) add(o *store.JobOutcome, project prikke.ID, ev prikke.NotificationEvent) {
+	var exec *prikke.ID
+	if o.LastExecutionID != prikke.NilID {
+		id := o.LastExecutionID
+		exec = &id
+	}
+	f.ids = append(f.ids, prikke.NewID())
+	f.jobs = append(f.jobs, o.JobID)
+	f.projects = append(f.projects, project)
+	f.execs = append(f.execs, exec)
+	f.events = append(f.events, string(ev))
+	f.at = append(f.at, o.LastRunAt)
+}
+
+func (s *Store) insertFlips(ctx context.Context, tx pgx.Tx, f *flipRows) error {
+	if len(f.ids) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO flips (id, job_id, project_id, execution_id, event, created_at)
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])`,
+		bin(f.ids), bin(f.jobs), bin(f.projects), f.execs, f.events, f.at); err != nil {
+		return err
+	}
+	return s.notifyTx(ctx, tx, store.TopicFlips, "")
 }
 
 // ExecutionRelease implements store.Store.
@@ -731,7 +789,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now())
 			FROM executions e JOIN jobs j ON j.id = e.job_id
-			WHERE e.status = 'running' AND (e.lease_expires_at < coalesce($1::timestamptz, now()) OR $3)
+			WHERE e.status = 'running' AND e.lease_expires_at < CASE WHEN $3 THEN 'infinity'::timestamptz ELSE coalesce($1::timestamptz, now()) END
 			ORDER BY e.lease_expires_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED`, nowArg(p.Now), p.Limit, p.AnyLease)
 		if err != nil {
 			return err
@@ -790,7 +848,7 @@ func (s *Store) ExecutionQueueDepth(ctx context.Context, now time.Time) (int, in
 	var due, running int
 	err := s.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM executions WHERE status = 'pending' AND due_at <= coalesce($1::timestamptz, now())),
-		(SELECT count(*) FROM executions WHERE status = 'running')`, nowArg(now)).Scan(&due, &running)
+		(SELECT count(*) FROM executions WHERE lease_expires_at IS NOT NULL)`, nowArg(now)).Scan(&due, &running)
 	if err != nil {
 		return 0, 0, fmt.Errorf("pgstore: queue depth: %w", mapErr(err))
 	}

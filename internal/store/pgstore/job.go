@@ -12,10 +12,21 @@ import (
 	"github.com/prikke/prikke/internal/store"
 )
 
-const jobColumns = `j.id, j.project_id, j.organization_id, j.kind, j.name, j.url, j.method, j.headers, j.body,
+// jobColumnsFmt lists a job's columns; %s is where the last run goes.
+const jobColumnsFmt = `j.id, j.project_id, j.organization_id, j.kind, j.name, j.url, j.method, j.headers, j.body,
 	j.timeout_ms, j.retry_attempts, j.enabled, j.cron_expression, j.schedule_interval, j.time_zone, j.run_at,
 	j.catch_up, j.catch_up_window_s, j.overlap, j.interval_minutes, j.notify_mode, j.next_run_at, j.health,
-	j.consecutive_failures, j.last_run_at, j.last_status, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at`
+	j.consecutive_failures, %s, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at`
+
+// The last run is read from the job's newest finished execution rather
+// than written to the job on every result: results are the hot path.
+var (
+	jobColumns = fmt.Sprintf(jobColumnsFmt, `
+	(SELECT x.finished_at FROM executions x WHERE x.job_id = j.id AND x.finished_at IS NOT NULL ORDER BY x.created_at DESC LIMIT 1),
+	coalesce((SELECT x.status FROM executions x WHERE x.job_id = j.id AND x.finished_at IS NOT NULL ORDER BY x.created_at DESC LIMIT 1), '')`)
+	// jobColumnsLite leaves the last run out, for the engine's queries.
+	jobColumnsLite = fmt.Sprintf(jobColumnsFmt, "NULL::timestamptz, ''")
+)
 
 // jobDest returns scan destinations for jobColumns into j.
 func jobDest(j *prikke.Job, window *int, idem **string) []any {
@@ -70,15 +81,15 @@ func headersOrEmpty(hs []prikke.Header) []prikke.Header {
 const insertJobSQL = `INSERT INTO jobs (id, project_id, organization_id, kind, name, url, method, headers, body,
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
-		consecutive_failures, last_run_at, last_status, disabled_reason, idempotency_key, created_at, updated_at)
+		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`
+		$21, $22, $23, $24, $25, $26, $27, $28)`
 
 func insertJobArgs(j *prikke.Job) []any {
 	return []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, headersOrEmpty(j.Headers), j.Body,
 		j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval, j.TimeZone, j.RunAt,
 		j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, j.NextRunAt, healthOr(j.Health),
-		j.ConsecutiveFailures, j.LastRunAt, j.LastStatus, j.DisabledReason, nullString(j.IdempotencyKey), j.CreatedAt, j.UpdatedAt}
+		j.ConsecutiveFailures, j.DisabledReason, nullString(j.IdempotencyKey), j.CreatedAt, j.UpdatedAt}
 }
 
 func insertJob(ctx context.Context, tx pgx.Tx, j *prikke.Job) error {

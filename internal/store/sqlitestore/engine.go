@@ -76,7 +76,7 @@ func (s *Store) JobListDue(ctx context.Context, horizon time.Time, limit int) ([
 			return nil, err
 		}
 		return &store.DueJob{Job: js.job(), Tier: tier}, nil
-	}, `SELECT `+jobColumns+`, o.tier FROM jobs j JOIN organizations o ON o.id = j.organization_id
+	}, `SELECT `+jobColumnsLite+`, o.tier FROM jobs j JOIN organizations o ON o.id = j.organization_id
 		WHERE j.enabled = 1 AND j.next_run_at IS NOT NULL AND j.next_run_at <= $1 AND j.kind <> 'queue'
 		ORDER BY j.next_run_at LIMIT $2`, ts(horizon), limit)
 }
@@ -349,7 +349,7 @@ func (s *Store) attachJobs(ctx context.Context, tx *sql.Tx, claimed []*prikke.Ex
 	now := *claimed[0].ClaimedAt
 	for chunk := range slices.Chunk(ids, 500) {
 		var args []any
-		rows, err := tx.QueryContext(ctx, `SELECT `+jobColumns+`, p.signing_secret, p.previous_secret, p.previous_until, o.tier
+		rows, err := tx.QueryContext(ctx, `SELECT `+jobColumnsLite+`, p.signing_secret, p.previous_secret, p.previous_until, o.tier
 			FROM jobs j JOIN projects p ON p.id = j.project_id JOIN organizations o ON o.id = j.organization_id
 			WHERE j.id IN (`+inList(&args, chunk)+`)`, args...)
 		if err != nil {
@@ -578,8 +578,9 @@ func optHeaders(hs []prikke.Header) any {
 	return jsonValue{hs}
 }
 
-// applyOutcomes updates each job's last run and health, disables jobs that
-// answered 410 Gone, and writes flips. It reports whether it wrote flips.
+// applyOutcomes updates each job's health (only when it changes: the last
+// run is read from the executions), disables jobs that answered 410 Gone,
+// and writes flips. It reports whether it wrote flips.
 func (s *Store) applyOutcomes(ctx context.Context, tx *sql.Tx, outs []*store.JobOutcome) (bool, error) {
 	get, err := tx.PrepareContext(ctx, `SELECT j.health, j.consecutive_failures, p.alert_after, j.project_id
 		FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = $1`)
@@ -587,11 +588,10 @@ func (s *Store) applyOutcomes(ctx context.Context, tx *sql.Tx, outs []*store.Job
 		return false, err
 	}
 	defer get.Close()
-	upd, err := tx.PrepareContext(ctx, `UPDATE jobs SET health = $2, consecutive_failures = $3, last_run_at = $4,
-			last_status = $5,
-			enabled = CASE WHEN $6 THEN 0 ELSE enabled END,
-			next_run_at = CASE WHEN $6 THEN NULL ELSE next_run_at END,
-			disabled_reason = CASE WHEN $6 THEN 'The endpoint answered 410 Gone, so Prikke disabled this job. Resume it when the endpoint is back.' ELSE disabled_reason END
+	upd, err := tx.PrepareContext(ctx, `UPDATE jobs SET health = $2, consecutive_failures = $3,
+			enabled = CASE WHEN $4 THEN 0 ELSE enabled END,
+			next_run_at = CASE WHEN $4 THEN NULL ELSE next_run_at END,
+			disabled_reason = CASE WHEN $4 THEN 'The endpoint answered 410 Gone, so Prikke disabled this job. Resume it when the endpoint is back.' ELSE disabled_reason END
 		WHERE id = $1`)
 	if err != nil {
 		return false, err
@@ -610,8 +610,10 @@ func (s *Store) applyOutcomes(ctx context.Context, tx *sql.Tx, outs []*store.Job
 			return false, err
 		}
 		newHealth, newFailures, event := store.HealthAfter(o, health, failures, alertAfter)
-		if _, err := upd.ExecContext(ctx, o.JobID, newHealth, newFailures, ts(o.LastRunAt), o.LastStatus, o.Gone); err != nil {
-			return false, err
+		if newHealth != health || newFailures != failures || o.Gone {
+			if _, err := upd.ExecContext(ctx, o.JobID, newHealth, newFailures, o.Gone); err != nil {
+				return false, err
+			}
 		}
 		var exec any
 		if o.LastExecutionID != prikke.NilID {
@@ -691,8 +693,8 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
-			WHERE e.status = 'running' AND (e.lease_expires_at < $1 OR $3)
-			ORDER BY e.lease_expires_at LIMIT $2`, ts(now), p.Limit, p.AnyLease)
+			WHERE e.status = 'running' AND e.lease_expires_at < $3
+			ORDER BY e.lease_expires_at LIMIT $2`, ts(now), p.Limit, anyLeaseBound(p.AnyLease, now))
 		if err != nil {
 			return err
 		}
@@ -756,7 +758,7 @@ func (s *Store) ExecutionQueueDepth(ctx context.Context, now time.Time) (int, in
 	var due, running int
 	err := s.rdb.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM executions WHERE status = 'pending' AND due_at <= $1),
-		(SELECT count(*) FROM executions WHERE status = 'running')`, ts(s.nowOr(now))).Scan(&due, &running)
+		(SELECT count(*) FROM executions WHERE lease_expires_at IS NOT NULL)`, ts(s.nowOr(now))).Scan(&due, &running)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlitestore: queue depth: %w", mapErr(err))
 	}
@@ -788,4 +790,12 @@ func (s *Store) ExecutionDeletePending(ctx context.Context, jobID prikke.ID) (in
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+// anyLeaseBound is the lease bound of a rescue: now, or past every lease.
+func anyLeaseBound(any bool, now time.Time) int64 {
+	if any {
+		return 1<<63 - 1
+	}
+	return ts(now)
 }

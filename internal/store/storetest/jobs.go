@@ -35,7 +35,6 @@ func testJobCreateGet(t *testing.T, open Opener, cov *coverage) {
 	if err := s.ChannelCreate(ctx, ch); err != nil {
 		t.Fatal(err)
 	}
-	last := T0.Add(-time.Hour)
 	j := NewJob(t, s, a, func(j *prikke.Job) {
 		j.Interval = prikke.IntervalHourly
 		j.CronExpression = "0 * * * *"
@@ -50,8 +49,6 @@ func testJobCreateGet(t *testing.T, open Opener, cov *coverage) {
 		j.Body = "<script>alert(1)</script>\u202e"
 		j.TimeoutMS = 1500
 		j.RetryAttempts = 0
-		j.LastRunAt = &last
-		j.LastStatus = prikke.ExecutionStatusFailed
 		j.ConsecutiveFailures = 2
 		j.Health = prikke.JobFailing
 	})
@@ -61,6 +58,21 @@ func testJobCreateGet(t *testing.T, open Opener, cov *coverage) {
 	}
 	if !reflect.DeepEqual(got, j) {
 		t.Errorf("JobGet round trip:\n got %+v\nwant %+v", got, j)
+	}
+
+	// The last run is the newest finished execution.
+	if got.LastRunAt != nil || got.LastStatus != "" {
+		t.Errorf("a job that never ran has last run %v %q", got.LastRunAt, got.LastStatus)
+	}
+	NewExecution(t, s, j, prikke.TierPro, T0)
+	complete(t, s, "n", claimOne(t, s, "n", T0), prikke.ExecutionStatusTimeout, nil)
+	NewExecution(t, s, j, prikke.TierPro, T0.Add(time.Hour)) // pending: not a run yet
+	got, _ = s.JobGet(ctx, j.ID)
+	if got.LastRunAt == nil || !got.LastRunAt.Equal(T0.Add(10*time.Millisecond)) || got.LastStatus != prikke.ExecutionStatusTimeout {
+		t.Errorf("last run = %v %q; want the timed-out run", got.LastRunAt, got.LastStatus)
+	}
+	if l, _ := s.JobList(ctx, store.JobFilter{ProjectID: &a.Project.ID}); len(l) == 0 || l[0].LastStatus != prikke.ExecutionStatusTimeout {
+		t.Errorf("JobList last status = %+v", l)
 	}
 
 	once := NewJob(t, s, a, Once(T0.Add(time.Hour)))

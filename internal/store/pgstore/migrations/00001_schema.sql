@@ -116,8 +116,6 @@ CREATE TABLE jobs (
     next_run_at             timestamptz,
     health                  text NOT NULL DEFAULT 'healthy',
     consecutive_failures    integer NOT NULL DEFAULT 0,
-    last_run_at             timestamptz,
-    last_status             text NOT NULL DEFAULT '',
     disabled_reason         text NOT NULL DEFAULT '',
     idempotency_key         text,
     created_at              timestamptz NOT NULL,
@@ -164,7 +162,11 @@ CREATE TABLE executions (
 );
 -- Claim: an index range scan per priority, most overdue first.
 CREATE INDEX executions_pending_idx ON executions (priority, due_at) WHERE status = 'pending';
-CREATE INDEX executions_running_idx ON executions (lease_expires_at) WHERE status = 'running';
+-- Running rows, by lease (a row has a lease exactly while it runs). The
+-- predicate is deliberately not status = 'running': completion writes
+-- filter on that status and must find their rows by primary key, not walk
+-- an index full of entries that churn with every claim.
+CREATE INDEX executions_lease_idx ON executions (lease_expires_at) WHERE lease_expires_at IS NOT NULL;
 CREATE INDEX executions_job_idx ON executions (job_id, created_at DESC);
 CREATE INDEX executions_project_idx ON executions (project_id, created_at DESC);
 CREATE INDEX executions_finished_idx ON executions (organization_id, finished_at);

@@ -118,8 +118,6 @@ CREATE TABLE jobs (
     next_run_at             INTEGER,
     health                  TEXT NOT NULL DEFAULT 'healthy',
     consecutive_failures    INTEGER NOT NULL DEFAULT 0,
-    last_run_at             INTEGER,
-    last_status             TEXT NOT NULL DEFAULT '',
     disabled_reason         TEXT NOT NULL DEFAULT '',
     idempotency_key         TEXT,
     created_at              INTEGER NOT NULL,
@@ -166,7 +164,11 @@ CREATE TABLE executions (
 );
 -- Claim: an index range scan per priority, most overdue first.
 CREATE INDEX executions_pending_idx ON executions (priority, due_at) WHERE status = 'pending';
-CREATE INDEX executions_running_idx ON executions (lease_expires_at) WHERE status = 'running';
+-- Running rows, by lease (a row has a lease exactly while it runs). The
+-- predicate is deliberately not status = 'running': completion writes
+-- filter on that status and must find their rows by primary key, not walk
+-- an index full of entries that churn with every claim.
+CREATE INDEX executions_lease_idx ON executions (lease_expires_at) WHERE lease_expires_at IS NOT NULL;
 CREATE INDEX executions_job_idx ON executions (job_id, created_at DESC);
 CREATE INDEX executions_project_idx ON executions (project_id, created_at DESC);
 CREATE INDEX executions_finished_idx ON executions (organization_id, finished_at);
