@@ -895,7 +895,6 @@ func roomArgs(room map[prikke.ID]int) (orgs []prikke.ID, rooms []int, excl []pri
 	return orgs, rooms, excl
 }
 
-
 // bin passes IDs to pgx as raw 16-byte values: uuid.UUID implements
 // driver.Valuer, which pgx would otherwise use, formatting and parsing a
 // string per element — measurable when a batch holds hundreds.
