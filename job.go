@@ -204,7 +204,8 @@ func (j *Job) Validate() error {
 		v.Add("notify", `must be "project", "muted" or "custom"`)
 	}
 	if len(j.Body) > MaxBodyBytes {
-		return &Error{Code: ETOOLARGE, Message: "body: is too large: max 256 KiB", Fields: []FieldError{{Field: "body", Message: "is too large: max 256 KiB"}}}
+		const msg = "is too large: max 256 KiB (262144 bytes); send less data, or a link to it"
+		return &Error{Code: ETOOLARGE, Message: "body: " + msg, Fields: []FieldError{{Field: "body", Message: msg}}}
 	}
 	return v.Err()
 }
@@ -234,7 +235,7 @@ func ValidateRunAt(v *Validation, field string, at, now time.Time) {
 // destination is decided again at dial time by the delivery guard.
 func ValidateURL(v *Validation, field, raw string) {
 	if raw == "" {
-		v.Add(field, "is required")
+		v.Add(field, "is required: give the http or https URL to call, like https://example.com/hook")
 		return
 	}
 	if len(raw) > MaxURLLength {
@@ -247,7 +248,7 @@ func ValidateURL(v *Validation, field, raw string) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		v.Add(field, "is not a valid URL")
+		v.Add(field, "is not a valid URL: write it like https://example.com/path, percent-encoding special characters")
 		return
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -294,7 +295,7 @@ func ValidateURL(v *Validation, field, raw string) {
 		return
 	}
 	if net.ParseIP(host) == nil && !validHostname(host) {
-		v.Add(field, "host is not a valid domain name")
+		v.Add(field, "host is not a valid domain name: use letters, digits, hyphens and dots, like api.example.com")
 	}
 }
 

@@ -7,19 +7,25 @@
 // errors[] entries name the field (location) and say how to fix it.
 //
 // Request bodies are decoded strictly, by this package rather than huma:
-// malformed JSON is 400; unknown fields, duplicate keys and wrong types are
-// 422; bodies over 1 MiB are 413; anything but application/json is 415.
+// malformed JSON (including invalid UTF-8 and nesting deeper than the
+// parser's limit) is 400; unknown fields, duplicate keys and wrong types
+// are 422; bodies over 1 MiB are 413; anything but application/json is
+// 415. A query string that is not correctly percent-encoded is 400.
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,9 +81,45 @@ func New(mux *http.ServeMux, d Deps) *API {
 	cfg.Security = []map[string][]string{{"bearer": {}}, {"cookie": {}}}
 	a := &API{svc: d.Service, log: d.Logger.With("service", "api"), deps: d}
 	a.huma = humago.New(mux, cfg)
-	a.huma.UseMiddleware(a.authenticate)
+	a.huma.UseMiddleware(a.authenticate, a.checkRequest)
 	a.routes()
+	mux.HandleFunc("/api/v1/", a.unrouted)
 	return a
+}
+
+// unrouted answers requests no operation takes, in problem+json like every
+// other API error: 405 with Allow when the path exists for other methods,
+// else 404.
+func (a *API) unrouted(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, rt := range a.Routes() {
+		if pathMatches(rt.Path, r.URL.Path) && !slices.Contains(allow, rt.Method) {
+			allow = append(allow, rt.Method)
+		}
+	}
+	slices.Sort(allow)
+	ctx := humago.NewContext(&huma.Operation{}, r, w)
+	if len(allow) == 0 {
+		_ = huma.WriteErr(a.huma, ctx, http.StatusNotFound, "There is no such endpoint; see /docs/api for the API's operations.")
+		return
+	}
+	ctx.SetHeader("Allow", strings.Join(allow, ", "))
+	_ = huma.WriteErr(a.huma, ctx, http.StatusMethodNotAllowed,
+		fmt.Sprintf("%s is not allowed here; use %s.", r.Method, strings.Join(allow, " or ")))
+}
+
+// pathMatches reports whether path fits an operation's path template.
+func pathMatches(template, path string) bool {
+	ts, ps := strings.Split(template, "/"), strings.Split(path, "/")
+	if len(ts) != len(ps) {
+		return false
+	}
+	for i, t := range ts {
+		if !(strings.HasPrefix(t, "{") && ps[i] != "") && t != ps[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // OpenAPI returns the OpenAPI document as JSON.
@@ -158,9 +200,14 @@ func requestOf(ctx context.Context) *http.Request {
 	return r
 }
 
-// writeError writes err from middleware.
+// writeError writes err from middleware: a huma error as it is, anything
+// else through apiError.
 func (a *API) writeError(ctx huma.Context, err error) {
-	se := a.apiError(ctx.Context(), err)
+	var se error = err
+	var hs huma.StatusError
+	if !errors.As(err, &hs) {
+		se = a.apiError(ctx.Context(), err)
+	}
 	var he huma.HeadersError
 	if errors.As(se, &he) {
 		for k, vs := range he.GetHeaders() {
@@ -247,11 +294,81 @@ func fieldErrors(fs []prikke.FieldError) []error {
 	return out
 }
 
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 1 << 20
+
+// checkRequest refuses, before an operation runs, a query string that is
+// not correctly percent-encoded (400: huma would silently read such a
+// parameter as absent), a body that is not application/json (415), and a
+// body over MaxBodyBytes (413). It runs after authenticate, so an
+// unauthenticated caller cannot make the server buffer a body.
+func (a *API) checkRequest(ctx huma.Context, next func(huma.Context)) {
+	r, _ := humago.Unwrap(ctx)
+	if err := checkQuery(r.URL.RawQuery); err != nil {
+		a.writeError(ctx, err)
+		return
+	}
+	if rb := ctx.Operation().RequestBody; rb != nil {
+		var b []byte
+		var err error
+		if r.Body != nil && r.Body != http.NoBody {
+			b, err = io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+		}
+		switch {
+		case len(b) == 0 && err == nil && rb.Required:
+			a.writeError(ctx, huma.Error400BadRequest("The request body is required: send a JSON object."))
+			return
+		case err != nil:
+			a.writeError(ctx, huma.Error400BadRequest("The request body could not be read; send it again."))
+			return
+		case len(b) > MaxBodyBytes:
+			a.writeError(ctx, huma.NewError(http.StatusRequestEntityTooLarge,
+				"The request body is too large: max 1 MiB (1048576 bytes). Send less data, for example a link to it instead of the data itself."))
+			return
+		case len(b) > 0 && !isJSON(r.Header.Get("Content-Type")):
+			a.writeError(ctx, huma.NewError(http.StatusUnsupportedMediaType,
+				"Send the body as JSON with `Content-Type: application/json`."))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	next(ctx)
+}
+
+// isJSON reports whether a Content-Type is JSON; an absent one counts as
+// JSON, the API's only body format.
+func isJSON(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// checkQuery returns a 400 naming the first parameter whose name or value
+// is not correctly percent-encoded.
+func checkQuery(raw string) error {
+	for pair := range strings.SplitSeq(raw, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		name, err1 := url.QueryUnescape(k)
+		_, err2 := url.QueryUnescape(v)
+		if err1 == nil && err2 == nil {
+			continue
+		}
+		if err1 != nil || name == "" {
+			name = "?"
+		}
+		return huma.Error400BadRequest("The query string is not correctly percent-encoded.",
+			&huma.ErrorDetail{Location: "query." + name, Message: "is not correctly percent-encoded: write % as %25 and escape reserved characters (use your HTTP library's URL encoding)"})
+	}
+	return nil
+}
+
 // bodyInput is embedded in inputs of operations that take a JSON body:
-// the raw bytes, decoded strictly by decode.
+// the raw bytes (at most MaxBodyBytes, JSON by content type: see
+// checkRequest), decoded strictly by decode.
 type bodyInput struct {
-	ContentType string `header:"Content-Type"`
-	RawBody     []byte
+	RawBody []byte
 }
 
 // typeMessages give a field's fix when its JSON has the wrong type.
@@ -265,13 +382,16 @@ var typeMessages = map[string]string{
 	"headers":                 `must be an object of header names to values, like {"Authorization": "Bearer x"}`,
 }
 
-// decode parses a JSON request body into dst, strictly.
+// decode parses a JSON request body into dst, strictly. The syntax is
+// checked first, on its own, so that a body that is not JSON (bad syntax,
+// invalid UTF-8, nesting deeper than the parser's limit of 10 000) is a 400
+// whatever its shape, and only well-formed JSON meets the type checks.
 func decode(in *bodyInput, dst any) error {
 	if len(in.RawBody) == 0 {
 		return huma.Error400BadRequest("The request body is required: send a JSON object.")
 	}
-	if mt, _, err := mime.ParseMediaType(in.ContentType); in.ContentType != "" && (err != nil || mt != "application/json") {
-		return huma.NewError(http.StatusUnsupportedMediaType, "Send the body as JSON with `Content-Type: application/json`.")
+	if err := checkSyntax(in.RawBody); err != nil {
+		return err
 	}
 	err := json.Unmarshal(in.RawBody, dst, json.RejectUnknownMembers(true))
 	if err == nil {
@@ -280,16 +400,11 @@ func decode(in *bodyInput, dst any) error {
 	var serr *json.SemanticError
 	var synErr *jsontext.SyntacticError
 	switch {
-	case errors.Is(err, jsontext.ErrDuplicateName) && errors.As(err, &synErr):
-		name := synErr.JSONPointer.LastToken()
-		loc := pointerLocation(synErr.JSONPointer)
-		return huma.Error422UnprocessableEntity("The request has a duplicate key.",
-			&huma.ErrorDetail{Location: loc, Message: fmt.Sprintf("duplicate key %q: give each field once", name)})
 	case errors.As(err, &synErr):
-		return huma.Error400BadRequest(fmt.Sprintf("The request body is not valid JSON (at byte %d): %s.", synErr.ByteOffset, synErrText(synErr)))
+		return syntaxError(synErr)
 	case errors.Is(err, json.ErrUnknownName) && errors.As(err, &serr):
 		return huma.Error422UnprocessableEntity("The request has an unknown field.",
-			&huma.ErrorDetail{Location: pointerLocation(serr.JSONPointer), Message: fmt.Sprintf("unknown field %q: remove it (fields are lower case, see /docs/api)", serr.JSONPointer.LastToken())})
+			&huma.ErrorDetail{Location: pointerLocation(serr.JSONPointer), Message: fmt.Sprintf("unknown field %q: remove it (field names are lower case, see /docs/api)", serr.JSONPointer.LastToken())})
 	case errors.As(err, &serr):
 		field := strings.TrimPrefix(string(serr.JSONPointer), "/")
 		top, _, _ := strings.Cut(field, "/")
@@ -306,12 +421,43 @@ func decode(in *bodyInput, dst any) error {
 	return huma.Error400BadRequest("The request body is not valid JSON.")
 }
 
-func synErrText(e *jsontext.SyntacticError) string {
-	s := e.Err.Error()
-	if strings.Contains(s, "UTF-8") {
-		return "invalid UTF-8; send UTF-8 text"
+// checkSyntax checks that b is exactly one well-formed JSON value with
+// unique object member names.
+func checkSyntax(b []byte) error {
+	d := jsontext.NewDecoder(bytes.NewReader(b))
+	_, err := d.ReadValue()
+	if err == nil {
+		if _, err = d.ReadToken(); err == io.EOF {
+			return nil
+		}
 	}
-	return s
+	var synErr *jsontext.SyntacticError
+	if errors.As(err, &synErr) {
+		return syntaxError(synErr)
+	}
+	return huma.Error400BadRequest("The request body is not valid JSON: send one JSON object.")
+}
+
+// syntaxError turns a syntax error into a 400, or a 422 for a duplicate
+// key (the JSON is well-formed, but the request is ambiguous).
+func syntaxError(e *jsontext.SyntacticError) error {
+	if errors.Is(e, jsontext.ErrDuplicateName) {
+		return huma.Error422UnprocessableEntity("The request has a duplicate key.",
+			&huma.ErrorDetail{Location: pointerLocation(e.JSONPointer), Message: fmt.Sprintf("duplicate key %q: give each field once", e.JSONPointer.LastToken())})
+	}
+	reason := strings.TrimPrefix(e.Err.Error(), "jsontext: ")
+	msg := "is not valid JSON: " + reason
+	switch {
+	case strings.Contains(reason, "UTF-8"):
+		reason, msg = "invalid UTF-8", "is not valid UTF-8: send UTF-8 text"
+	case strings.Contains(reason, "max depth"):
+		reason, msg = "nested deeper than 10000 levels", ""
+	}
+	detail := fmt.Sprintf("The request body is not valid JSON at byte %d: %s. Send one JSON object.", e.ByteOffset, reason)
+	if e.JSONPointer == "" || msg == "" || len(e.JSONPointer) > 200 {
+		return huma.Error400BadRequest(detail)
+	}
+	return huma.Error400BadRequest(detail, &huma.ErrorDetail{Location: pointerLocation(e.JSONPointer), Message: msg})
 }
 
 // pointerLocation turns a JSON pointer into huma's location form.

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,45 +27,128 @@ import (
 	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/pgstore"
+	"github.com/prikke/prikke/internal/store/sqlitestore"
 	"github.com/prikke/prikke/internal/store/storetest"
 )
 
-// server is the API over a real store, with the development mailbox.
+// server is the API over a real store, with the development mailbox. It
+// listens twice: srv takes the client IP from RemoteAddr (the default), and
+// proxied trusts X-Forwarded-For from 127.0.0.0/8, as behind a reverse
+// proxy, so tests can vary the client IP.
 type server struct {
 	t       *testing.T
 	store   store.Store
+	dialect string
+	dbPath  string // the SQLite file ("" for PostgreSQL)
 	svc     *service.Service
 	api     *api.API
 	mailbox *mail.Mailbox
 	srv     *httptest.Server
-	logs    *bytes.Buffer
+	proxied *httptest.Server
+	logs    *logBuffer
+	logger  *slog.Logger
+	clock   *clock
+}
+
+// logBuffer is the server log, safe to read while handlers write.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// clock is the service's clock: the wall clock moved by an offset, or a
+// fixed instant. Safe for concurrent use.
+type clock struct {
+	mu     sync.Mutex
+	fixed  time.Time
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fixed.IsZero() {
+		return c.fixed
+	}
+	return time.Now().Add(c.offset)
+}
+
+// advance moves the clock forward by d.
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fixed.IsZero() {
+		c.fixed = c.fixed.Add(d)
+		return
+	}
+	c.offset += d
+}
+
+// set pins the clock at t.
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fixed = t
+}
+
+// reset returns to the wall clock.
+func (c *clock) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fixed, c.offset = time.Time{}, 0
 }
 
 func newServer(t *testing.T, s store.Store) *server {
 	t.Helper()
-	logs := &bytes.Buffer{}
+	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if os.Getenv("PRIKKE_TEST_LOG") != "" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		logger = slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	mb := mail.NewMailbox()
 	client := delivery.New(delivery.Options{})
 	t.Cleanup(client.Close)
-	srv := &server{t: t, store: s, mailbox: mb, logs: logs}
+	srv := &server{t: t, store: s, mailbox: mb, logs: logs, logger: logger, clock: &clock{}}
 	srv.svc = service.New(s, auth.NewHasher(), mb, client, service.Config{BaseURL: "http://prikke.test", SignupOpen: true}, logger)
-	h := httpserver.New(httpserver.Deps{Store: s, Logger: logger, Mount: func(mux *http.ServeMux) {
-		srv.api = api.New(mux, api.Deps{Service: srv.svc, Logger: logger, Cookie: auth.SessionCookie{},
-			ClientIP: httpserver.ClientIP(nil)})
-	}})
-	srv.srv = httptest.NewServer(h)
+	srv.svc.NowFunc = srv.clock.Now
+	srv.srv = httptest.NewServer(srv.handler(auth.SessionCookie{}, nil))
 	t.Cleanup(srv.srv.Close)
+	srv.proxied = httptest.NewServer(srv.handler(auth.SessionCookie{}, []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}))
+	t.Cleanup(srv.proxied.Close)
 	return srv
 }
 
+// handler returns another front end on the same service: a different
+// cookie configuration or trusted proxies.
+func (s *server) handler(cookie auth.SessionCookie, trusted []netip.Prefix) http.Handler {
+	return httpserver.New(httpserver.Deps{Store: s.store, Logger: s.logger, Mount: func(mux *http.ServeMux) {
+		a := api.New(mux, api.Deps{Service: s.svc, Logger: s.logger, Cookie: cookie, ClientIP: httpserver.ClientIP(trusted)})
+		if s.api == nil {
+			s.api = a
+		}
+	}})
+}
+
 // client makes requests as one caller: an API key, or a cookie session.
+// A client with an ip goes through the proxied listener and claims that
+// address in X-Forwarded-For.
 type client struct {
 	s   *server
 	key string
+	ip  string
 	hc  *http.Client
 }
 
@@ -71,6 +159,17 @@ func (s *server) withKey(key string) *client { return &client{s: s, key: key, hc
 func (s *server) withSession() *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{s: s, hc: &http.Client{Jar: jar}}
+}
+
+var ipSeq atomic.Int32
+
+// from returns a copy of c that claims a fresh client IP through the
+// proxied listener (its own rate-limit bucket).
+func (c *client) from() *client {
+	n := ipSeq.Add(1)
+	cc := *c
+	cc.ip = fmt.Sprintf("198.51.%d.%d", 100+n/250, 1+n%250)
+	return &cc
 }
 
 // response is a decoded response.
@@ -109,7 +208,8 @@ func (r *response) problem(t *testing.T) problem {
 }
 
 // do sends a request; body may be a string (sent as is) or a value
-// (JSON-encoded).
+// (JSON-encoded). Headers are name, value pairs; a Content-Type given
+// there replaces application/json, an empty one removes it.
 func (c *client) do(method, path string, body any, headers ...string) *response {
 	c.s.t.Helper()
 	var rd io.Reader
@@ -123,7 +223,11 @@ func (c *client) do(method, path string, body any, headers ...string) *response 
 		j, _ := json.Marshal(b)
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, c.s.srv.URL+path, rd)
+	base := c.s.srv.URL
+	if c.ip != "" {
+		base = c.s.proxied.URL
+	}
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		c.s.t.Fatal(err)
 	}
@@ -133,7 +237,14 @@ func (c *client) do(method, path string, body any, headers ...string) *response 
 	if c.key != "" {
 		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
+	if c.ip != "" {
+		req.Header.Set("X-Forwarded-For", c.ip)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := c.hc.Do(req)
@@ -155,13 +266,12 @@ type tenant struct {
 	pw      string
 }
 
-var tenantSeq int
+var tenantSeq atomic.Int64
 
 func (s *server) newTenant(tier prikke.Tier) *tenant {
 	s.t.Helper()
 	ctx := context.Background()
-	tenantSeq++
-	email := "tenant" + time.Now().Format("150405.000000") + strings.Repeat("x", tenantSeq%7) + "@example.com"
+	email := fmt.Sprintf("tenant%d.%d@example.com", time.Now().UnixNano(), tenantSeq.Add(1))
 	pw := "a long and unusual passphrase"
 	u, err := s.svc.CreateConfirmedUser(ctx, email, pw, tier)
 	if err != nil {
@@ -179,10 +289,11 @@ func (s *server) newTenant(tier prikke.Tier) *tenant {
 	return &tenant{user: u, org: o, project: ps[0], key: full, keyRow: k, pw: pw}
 }
 
-// login signs the tenant in on a cookie client.
+// login signs the tenant in on a new cookie client, from a fresh client IP
+// so that tests do not share the per-IP login limit.
 func (s *server) login(tn *tenant) *client {
 	s.t.Helper()
-	c := s.withSession()
+	c := s.withSession().from()
 	r := c.do("POST", "/api/v1/account/login", map[string]string{"email": tn.user.Email, "password": tn.pw})
 	if r.Status != 200 {
 		s.t.Fatalf("login = %d %s", r.Status, r.Body)
@@ -219,7 +330,98 @@ func tokenFrom(t *testing.T, text string) string {
 	return rest[:end]
 }
 
-// dialects runs fn on a fresh server over each store.
+// dialects runs fn on a fresh server over each store, in parallel.
 func dialects(t *testing.T, fn func(t *testing.T, s *server)) {
-	storetest.Dialects(t, func(t *testing.T, st store.Store) { fn(t, newServer(t, st)) })
+	t.Helper()
+	for _, d := range []string{"sqlite", "postgres"} {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			var st store.Store
+			path := ""
+			if d == "sqlite" {
+				path = filepath.Join(t.TempDir(), "prikke.db")
+				st = storetest.OpenSQLiteAt(t, path)
+			} else {
+				st = storetest.OpenPostgres(t)
+			}
+			s := newServer(t, st)
+			s.dialect, s.dbPath = d, path
+			fn(t, s)
+		})
+	}
+}
+
+// sqlRows runs a query straight on the database (around the store, to
+// check what is really stored) and returns each row's columns as text.
+func (s *server) sqlRows(query string, args ...any) [][]string {
+	s.t.Helper()
+	ctx := context.Background()
+	var out [][]string
+	switch st := s.store.(type) {
+	case *sqlitestore.Store:
+		rows, err := st.DB().QueryContext(ctx, query, args...)
+		if err != nil {
+			s.t.Fatalf("%s: %v", query, err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				s.t.Fatal(err)
+			}
+			row := make([]string, len(cols))
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					row[i] = string(b)
+				} else if v != nil {
+					row[i] = fmt.Sprint(v)
+				}
+			}
+			out = append(out, row)
+		}
+		if err := rows.Err(); err != nil {
+			s.t.Fatal(err)
+		}
+	case *pgstore.Store:
+		rows, err := st.Pool().Query(ctx, query, args...)
+		if err != nil {
+			s.t.Fatalf("%s: %v", query, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			row := make([]string, len(vals))
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					row[i] = string(b)
+				} else if v != nil {
+					row[i] = fmt.Sprint(v)
+				}
+			}
+			out = append(out, row)
+		}
+		if err := rows.Err(); err != nil {
+			s.t.Fatal(err)
+		}
+	default:
+		s.t.Fatalf("unknown store %T", s.store)
+	}
+	return out
+}
+
+// countRows counts a table's rows.
+func (s *server) countRows(table string) int {
+	s.t.Helper()
+	rows := s.sqlRows("SELECT count(*) FROM " + table)
+	var n int
+	fmt.Sscan(rows[0][0], &n)
+	return n
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,6 +86,28 @@ func headersIn(v *prikke.Validation, m map[string]string) []prikke.Header {
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
 	return hs
+}
+
+// headerFields renames the domain's field errors about headers, which
+// count list positions ("headers[2].name"), after the header they are
+// about ("headers.X-Token"): clients send headers as an object, so a
+// position means nothing to them.
+func headerFields(err error, hs []prikke.Header) error {
+	var pe *prikke.Error
+	if !errors.As(err, &pe) || pe.Code != prikke.EINVALID || len(hs) == 0 {
+		return err
+	}
+	var v prikke.Validation
+	for _, f := range pe.Fields {
+		if rest, ok := strings.CutPrefix(f.Field, "headers["); ok {
+			n, _, _ := strings.Cut(rest, "]")
+			if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(hs) {
+				f.Field = "headers." + hs[i].Name
+			}
+		}
+		v.Add(f.Field, "%s", f.Message)
+	}
+	return v.Err()
 }
 
 func headersOut(hs []prikke.Header) map[string]string {
@@ -200,7 +223,7 @@ func (a *API) handleJobCreate(ctx context.Context, in *bodyOnly) (*jobBody, erro
 	}
 	j, err := a.svc.CreateJob(ctx, actorOf(ctx), si)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, a.apiError(ctx, headerFields(err, derefHeaders(si.Headers)))
 	}
 	return &jobBody{jobOut(j)}, nil
 }
@@ -212,6 +235,9 @@ func (a *API) handleJobList(ctx context.Context, in *jobListInput) (*struct{ Bod
 	}
 	pid, err := optID("query.project_id", in.ProjectID)
 	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	if err := service.ValidateSearch("query.search", in.Search); err != nil {
 		return nil, a.apiError(ctx, err)
 	}
 	f := service.JobFilter{ProjectID: pid, Search: in.Search, AfterCreatedAt: c.At, AfterID: c.ID, Limit: limit(in.Limit) + 1}
@@ -262,7 +288,7 @@ func (a *API) handleJobUpdate(ctx context.Context, in *jobUpdateInput) (*jobBody
 	}
 	j, err := a.svc.UpdateJob(ctx, actorOf(ctx), id, si)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, a.apiError(ctx, headerFields(err, derefHeaders(si.Headers)))
 	}
 	return &jobBody{jobOut(j)}, nil
 }
@@ -332,7 +358,7 @@ func (a *API) handleJobTest(ctx context.Context, in *bodyOnly) (*struct{ Body *T
 	}
 	res, err := a.svc.TestSend(ctx, actorOf(ctx), si.ProjectID, si)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, a.apiError(ctx, headerFields(err, derefHeaders(si.Headers)))
 	}
 	body := string(res.Body)
 	if !utf8.ValidString(body) {
@@ -341,4 +367,11 @@ func (a *API) handleJobTest(ctx context.Context, in *bodyOnly) (*struct{ Body *T
 	return &struct{ Body *TestResponse }{&TestResponse{Status: string(res.Status), StatusCode: res.StatusCode,
 		DurationMS: res.Duration.Milliseconds(), Headers: headersOut(res.Headers), Body: body, Truncated: res.Truncated,
 		Error: res.Error}}, nil
+}
+
+func derefHeaders(hs *[]prikke.Header) []prikke.Header {
+	if hs == nil {
+		return nil
+	}
+	return *hs
 }

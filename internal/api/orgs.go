@@ -571,7 +571,7 @@ func (a *API) handleSecretGet(ctx context.Context, in *projectIDInput) (*struct{
 	if err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return &struct{ Body *SigningSecret }{secretOut(p, time.Now())}, nil
+	return &struct{ Body *SigningSecret }{secretOut(p, a.svc.NowFunc())}, nil
 }
 
 func (a *API) handleSecretRotate(ctx context.Context, in *projectIDInput) (*struct{ Body *SigningSecret }, error) {
@@ -583,7 +583,7 @@ func (a *API) handleSecretRotate(ctx context.Context, in *projectIDInput) (*stru
 	if err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return &struct{ Body *SigningSecret }{secretOut(p, time.Now())}, nil
+	return &struct{ Body *SigningSecret }{secretOut(p, a.svc.NowFunc())}, nil
 }
 
 type previewInput struct {

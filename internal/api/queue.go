@@ -65,7 +65,7 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 	}
 	j, e, created, err := a.svc.Enqueue(ctx, actorOf(ctx), si, in.IdempotencyKey)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, a.apiError(ctx, headerFields(err, si.Headers))
 	}
 	status := http.StatusAccepted
 	if !created {

@@ -142,6 +142,11 @@ func (a *API) routes() {
 // register adds an operation. body, when not nil, documents the JSON
 // request body (which the handler decodes itself, strictly).
 func register[I, O any](a *API, op huma.Operation, body any, h func(context.Context, *I) (*O, error)) {
+	if body != nil {
+		// checkRequest enforces MaxBodyBytes with a clear message; this is
+		// the backstop (huma sets no limit for raw bodies).
+		op.MaxBodyBytes = MaxBodyBytes + 1
+	}
 	huma.Register(a.huma, op, h)
 	if body == nil {
 		return

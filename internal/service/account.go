@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/auth"
@@ -260,12 +261,21 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	if err := s.rateLimit(ctx, bucket("login", email), 24*time.Hour, loginPerAccount); err != nil {
 		return nil, err
 	}
-	u, err := s.store.UserGetByEmail(ctx, email)
+	// An address that cannot be valid (a NUL byte, say, which PostgreSQL
+	// refuses) names no account: it is not looked up, and is answered like
+	// an unknown one.
+	var u *prikke.User
+	var v prikke.Validation
+	prikke.ValidateEmail(&v, "email", email)
 	hash := ""
-	if err == nil {
-		hash = u.PasswordHash
-	} else if !isCode(err, prikke.ENOTFOUND) {
-		return nil, err
+	if v.Err() == nil {
+		var err error
+		u, err = s.store.UserGetByEmail(ctx, email)
+		if err == nil {
+			hash = u.PasswordHash
+		} else if !isCode(err, prikke.ENOTFOUND) {
+			return nil, err
+		}
 	}
 	ok, verr := s.hasher.Verify(ctx, password, hash)
 	if verr != nil {
@@ -289,7 +299,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	now := s.now()
 	tok, thash := auth.NewToken()
 	t := &prikke.Token{ID: prikke.NewID(), UserID: u.ID, Kind: prikke.TokenSession, Hash: thash, IP: ip,
-		UserAgent: truncate(userAgent, 200), ExpiresAt: now.Add(prikke.SessionAbsoluteTimeout), LastSeenAt: now, CreatedAt: now}
+		UserAgent: truncate(strings.ToValidUTF8(userAgent, "\uFFFD"), 200), ExpiresAt: now.Add(prikke.SessionAbsoluteTimeout), LastSeenAt: now, CreatedAt: now}
 	if err := s.store.TokenCreate(ctx, t); err != nil {
 		return nil, err
 	}
@@ -298,9 +308,13 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	return &Session{Token: tok, User: u}, nil
 }
 
+// truncate cuts s to at most n bytes, never inside a UTF-8 sequence.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
@@ -358,8 +372,13 @@ func (s *Service) AuthenticateKey(ctx context.Context, bearer string) (*prikke.A
 	if !auth.CheckAPIKeySecret(secret, k.SecretHash) || !k.Active() {
 		return nil, unauth
 	}
-	if err := s.store.APIKeyTouch(ctx, k.ID, s.now()); err != nil {
-		s.logger.Warn("api key touch failed", "error", err)
+	// last_used_at is written at most once per APIKeyTouchInterval, so a
+	// busy client does not turn every request into a write (the store
+	// checks again, for concurrent requests).
+	if now := s.now(); k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= prikke.APIKeyTouchInterval {
+		if err := s.store.APIKeyTouch(ctx, k.ID, now); err != nil {
+			s.logger.Warn("api key touch failed", "error", err)
+		}
 	}
 	return k, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/prikke/prikke"
@@ -111,10 +112,9 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	case given == 0 && create:
 		v.Add("cron_expression", "is required: give cron_expression (e.g. \"0 9 * * 1-5\"), interval (hourly, daily, weekly) or scheduled_at for a one-time job")
 	case in.CronExpression != nil:
+		// An empty expression is left to the parser, whose message says
+		// what to write.
 		j.Kind, j.CronExpression, j.Interval, j.RunAt = prikke.JobKindCron, strings.TrimSpace(*in.CronExpression), "", nil
-		if j.CronExpression == "" {
-			v.Add("cron_expression", "is required")
-		}
 	case in.Interval != nil:
 		expr, ok := prikke.Interval(*in.Interval).Cron()
 		if !ok {
@@ -343,6 +343,9 @@ type JobFilter struct {
 
 // Jobs lists jobs the actor may see.
 func (s *Service) Jobs(ctx context.Context, a *Actor, f JobFilter) ([]*prikke.Job, error) {
+	if err := ValidateSearch("search", f.Search); err != nil {
+		return nil, err
+	}
 	sf := store.JobFilter{Enabled: f.Enabled, Search: f.Search, AfterCreatedAt: f.AfterCreatedAt, AfterID: f.AfterID, Limit: f.Limit}
 	if f.Queue {
 		sf.Kinds = []prikke.JobKind{prikke.JobKindQueue}
@@ -371,6 +374,18 @@ func (s *Service) Jobs(ctx context.Context, a *Actor, f JobFilter) ([]*prikke.Jo
 		sf.OrganizationID = org
 	}
 	return s.store.JobList(ctx, sf)
+}
+
+// ValidateSearch checks a search text: UTF-8 without control characters
+// (PostgreSQL refuses NUL), at most 200 characters.
+func ValidateSearch(field, q string) error {
+	switch {
+	case !utf8.ValidString(q) || strings.ContainsFunc(q, unicode.IsControl):
+		return prikke.InvalidField(field, "contains an invalid character; search with plain text")
+	case utf8.RuneCountInString(q) > 200:
+		return prikke.InvalidField(field, "is too long: max 200 characters")
+	}
+	return nil
 }
 
 // UpdateJob changes a job. Its pending occurrences are dropped and

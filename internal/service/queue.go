@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/delivery"
@@ -41,7 +42,8 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 		return nil, nil, false, err
 	}
 	var v prikke.Validation
-	if len(idempotencyKey) > MaxIdempotencyKey || strings.ContainsFunc(idempotencyKey, func(r rune) bool { return !unicode.IsPrint(r) }) {
+	if len(idempotencyKey) > MaxIdempotencyKey || !utf8.ValidString(idempotencyKey) ||
+		strings.ContainsFunc(idempotencyKey, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		v.Add("Idempotency-Key", "must be at most 200 printable characters")
 	}
 	now := s.now()
@@ -152,7 +154,7 @@ func (s *Service) TestSend(ctx context.Context, a *Actor, projectID *prikke.ID, 
 	}
 	if limit := o.Tier.Limits().MonthlyRequests; used > limit {
 		_, _ = s.store.UsageAdd(ctx, o.ID, month, -1)
-		return nil, prikke.Errorf(prikke.ELIMIT, "This organization has used its %d requests for %s; test requests count too.", limit, month)
+		return nil, prikke.Errorf(prikke.ELIMIT, "This organization has used its %d requests for %s (test requests count too); wait for next month or upgrade to Pro.", limit, month)
 	}
 	now := s.now()
 	res := s.client.Do(ctx, delivery.Request{Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),

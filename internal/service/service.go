@@ -19,6 +19,7 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/auth"
 	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/store"
 )
@@ -160,6 +161,11 @@ func (s *Service) record(ctx context.Context, a *Actor, org *prikke.ID, action p
 	e := &prikke.AuditEntry{ID: prikke.NewID(), OrganizationID: org, Action: action, TargetType: targetType,
 		TargetID: targetID, Detail: detail, CreatedAt: s.now()}
 	a.audit(e)
+	if e.RequestID == "" {
+		// Actions taken before there is an actor (login, password reset)
+		// still name the request they came in.
+		e.RequestID = httpserver.RequestID(ctx)
+	}
 	if err := s.store.AuditInsert(context.WithoutCancel(ctx), e); err != nil {
 		s.logger.Error("audit write failed", "action", action, "error", err)
 	}
