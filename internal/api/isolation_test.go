@@ -49,6 +49,9 @@ var idlessRoutes = map[string]string{
 var routeBodies = map[string]string{
 	"PATCH /api/v1/organizations/{org_id}/members/{user_id}": `{"role":"viewer"}`,
 	"POST /api/v1/organizations/{org_id}/invitations":        `{"email":"mallory@example.com","role":"owner"}`,
+	"POST /api/v1/projects/{project_id}/channels":            `{"target":"https://evil.example/hook"}`,
+	"POST /api/v1/projects/{project_id}/status-pages":        `{"slug":"charlie-page","title":"x"}`,
+	"PATCH /api/v1/status-pages/{status_page_id}":            `{"title":"x"}`,
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -95,6 +98,9 @@ func TestTenantIsolation(t *testing.T) {
 		r.json(t, &p1Key)
 		invitation := id(must(aliceS.do("POST", "/api/v1/organizations/"+alice.org.ID.String()+"/invitations",
 			map[string]string{"email": "invitee@example.com", "role": "member"}), 201, "invite"))
+		channel := id(must(aliceK.do("POST", "/api/v1/projects/"+p1+"/channels", map[string]string{"target": "https://example.com/alerts"}), 201, "add channel"))
+		statusPage := id(must(aliceK.do("POST", "/api/v1/projects/"+p1+"/status-pages",
+			map[string]any{"slug": "alice-status", "title": "Alice", "published": true, "jobs": []map[string]string{{"job_id": jobA1, "display_name": "One"}}}), 201, "add status page"))
 
 		// Charlie: a job with an execution, and a queued request.
 		jobC := id(must(charlieK.do("POST", "/api/v1/jobs", jobWith(`"name":"charlie"`)), 201, "create job"))
@@ -122,6 +128,8 @@ func TestTenantIsolation(t *testing.T) {
 			for _, p := range ps {
 				add(s.store.ExecutionList(ctx, store.ExecutionFilter{ProjectID: &p.ID, Limit: 1000}))
 				add(s.store.ChannelListByProject(ctx, p.ID))
+				add(s.store.StatusPageListByProject(ctx, p.ID))
+				add(s.store.NotificationList(ctx, store.NotificationFilter{ProjectID: &p.ID}))
 			}
 			add(s.store.APIKeyListByOrganization(ctx, org))
 			add(s.store.InvitationListByOrganization(ctx, org))
@@ -150,13 +158,15 @@ func TestTenantIsolation(t *testing.T) {
 
 		t.Run("route matrix", func(t *testing.T) {
 			params := map[string]string{
-				"org_id":        alice.org.ID.String(),
-				"user_id":       alice.user.ID.String(),
-				"project_id":    p1,
-				"job_id":        jobA1,
-				"execution_id":  execA1,
-				"key_id":        alice.keyRow.ID.String(),
-				"invitation_id": invitation,
+				"org_id":         alice.org.ID.String(),
+				"user_id":        alice.user.ID.String(),
+				"project_id":     p1,
+				"job_id":         jobA1,
+				"execution_id":   execA1,
+				"key_id":         alice.keyRow.ID.String(),
+				"invitation_id":  invitation,
+				"channel_id":     channel,
+				"status_page_id": statusPage,
 			}
 			routes := s.api.Routes()
 			slices.SortFunc(routes, func(a, b api.Route) int { return strings.Compare(a.Method+a.Path, b.Method+b.Path) })

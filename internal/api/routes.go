@@ -100,6 +100,31 @@ func (a *API) routes() {
 	register(a, huma.Operation{OperationID: "project-executions", Method: http.MethodGet, Path: "/api/v1/projects/{project_id}/executions", Tags: []string{"Executions"},
 		Summary: "List a project's executions", Description: "Newest first, with status and time filters."}, nil, a.handleProjectExecutions)
 
+	// Notification channels and status pages.
+	register(a, huma.Operation{OperationID: "channels", Method: http.MethodGet, Path: "/api/v1/projects/{project_id}/channels", Tags: []string{"Notifications"},
+		Summary: "List a project's notification channels"}, nil, a.handleChannelList)
+	register(a, huma.Operation{OperationID: "channel-create", Method: http.MethodPost, Path: "/api/v1/projects/{project_id}/channels", Tags: []string{"Notifications"},
+		Summary: "Add a notification channel (admins)", Description: "An email address (confirmed by its owner through a mailed link before it receives alerts) or a webhook URL. Slack and Discord incoming-webhook URLs are recognised and get messages in their own format; other URLs get a signed JSON payload (see /docs/webhooks)."},
+		ChannelRequest{}, a.handleChannelCreate)
+	register(a, huma.Operation{OperationID: "channel-update", Method: http.MethodPatch, Path: "/api/v1/channels/{channel_id}", Tags: []string{"Notifications"},
+		Summary: "Rename a channel, or turn it off or on (admins)"}, ChannelRequest{}, a.handleChannelUpdate)
+	register(a, huma.Operation{OperationID: "channel-delete", Method: http.MethodDelete, Path: "/api/v1/channels/{channel_id}", Tags: []string{"Notifications"},
+		Summary: "Delete a channel (admins)", DefaultStatus: http.StatusNoContent}, nil, a.handleChannelDelete)
+	register(a, huma.Operation{OperationID: "channel-test", Method: http.MethodPost, Path: "/api/v1/channels/{channel_id}/test", Tags: []string{"Notifications"},
+		Summary: "Send a test notification"}, nil, a.handleChannelTest)
+	register(a, huma.Operation{OperationID: "notifications", Method: http.MethodGet, Path: "/api/v1/projects/{project_id}/notifications", Tags: []string{"Notifications"},
+		Summary: "Recent notifications sent for a project", Description: "Every send, successful or not."}, nil, a.handleNotificationList)
+	register(a, huma.Operation{OperationID: "status-pages", Method: http.MethodGet, Path: "/api/v1/projects/{project_id}/status-pages", Tags: []string{"Status pages"},
+		Summary: "List a project's status pages"}, nil, a.handleStatusPageList)
+	register(a, huma.Operation{OperationID: "status-page-create", Method: http.MethodPost, Path: "/api/v1/projects/{project_id}/status-pages", Tags: []string{"Status pages"},
+		Summary: "Create a customer status page (admins)"}, StatusPageRequest{}, a.handleStatusPageCreate)
+	register(a, huma.Operation{OperationID: "status-page", Method: http.MethodGet, Path: "/api/v1/status-pages/{status_page_id}", Tags: []string{"Status pages"},
+		Summary: "Get a status page"}, nil, a.handleStatusPageGet)
+	register(a, huma.Operation{OperationID: "status-page-update", Method: http.MethodPatch, Path: "/api/v1/status-pages/{status_page_id}", Tags: []string{"Status pages"},
+		Summary: "Change a status page (admins)"}, StatusPageRequest{}, a.handleStatusPageUpdate)
+	register(a, huma.Operation{OperationID: "status-page-delete", Method: http.MethodDelete, Path: "/api/v1/status-pages/{status_page_id}", Tags: []string{"Status pages"},
+		Summary: "Delete a status page (admins)", DefaultStatus: http.StatusNoContent}, nil, a.handleStatusPageDelete)
+
 	// Jobs.
 	register(a, huma.Operation{OperationID: "jobs", Method: http.MethodGet, Path: "/api/v1/jobs", Tags: []string{"Jobs"},
 		Summary: "List jobs", Description: "Oldest first, paged with next_cursor."}, nil, a.handleJobList)
