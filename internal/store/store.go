@@ -393,8 +393,12 @@ type ClaimParams struct {
 	// no cap); an organization with no room is skipped.
 	OrgRoom        map[prikke.ID]int
 	DefaultOrgRoom int
-	// LeaseGrace is added to each execution's job timeout to set its lease.
+	// LeaseGrace is added to each execution's job timeout to set its lease,
+	// counted from the due instant for executions claimed ahead.
 	LeaseGrace time.Duration
+	// Lookahead also claims executions due this soon, once everything
+	// already due is claimed (or the limit reached).
+	Lookahead time.Duration
 }
 
 // ClaimResult is a claim's outcome.

@@ -1,20 +1,24 @@
 // Package worker claims due executions and delivers them.
 //
-// One dispatcher per node claims due executions in batches, in a short
-// transaction that never spans an HTTP call, and hands them to a pool of
-// delivery goroutines. The pool grows with the backlog up to a maximum and
-// shrinks to a minimum as workers idle out. Results are written back in
-// batches by a completer, fenced so that a rescued attempt's late result is
-// dropped. The dispatcher sleeps until the next due instant, and is woken
-// at once by the store's work events (LISTEN/NOTIFY on PostgreSQL).
+// One dispatcher per node claims executions in batches, in a short
+// transaction that never spans an HTTP call. It claims a little ahead: an
+// execution due within Lookahead is claimed early and started at its due
+// instant by a local timer, so a burst of executions due at one instant
+// starts on time instead of waiting for claims to catch up. Claimed
+// executions wait in per-organization queues; a feeder hands them to a pool
+// of delivery goroutines, round robin over the organizations, and never lets
+// one organization have more than OrgInFlight deliveries in flight on the
+// node: one tenant's hanging endpoints cannot starve the others. The pool
+// grows with the backlog up to a maximum and shrinks to a minimum as
+// workers idle out. Results are written back in batches by a completer,
+// fenced so that a rescued attempt's late result is dropped. The dispatcher
+// sleeps until the next due instant (less the lookahead), and is woken at
+// once by the store's work events (LISTEN/NOTIFY on PostgreSQL).
 //
-// One tenant's hanging endpoints cannot starve the others: each
-// organization may have at most OrgInFlight deliveries in flight on a node;
-// organizations at the cap are left out of claims.
-//
-// On Stop the dispatcher stops claiming, deliveries in flight finish until
-// the drain deadline, and anything not finished by then is released back
-// to pending for another node (or the next start) to deliver.
+// On Stop the dispatcher stops claiming, executions not yet started are
+// released back to pending, deliveries in flight finish until the drain
+// deadline, and anything not finished by then is released too, for another
+// node (or the next start) to deliver.
 package worker
 
 import (
@@ -35,13 +39,16 @@ import (
 type Config struct {
 	Node        string
 	MinWorkers  int
-	MaxWorkers  int
-	OrgInFlight int           // per-organization cap on this node
+	MaxWorkers  int           // most deliveries in flight on this node
+	OrgInFlight int           // most deliveries in flight per organization on this node
 	LeaseGrace  time.Duration // added to the job timeout for the lease
 	Drain       time.Duration // how long Stop lets deliveries finish
 	Batch       int           // most executions per claim
 	IdleTimeout time.Duration // a worker above the minimum exits after idling this long
 	PollEvery   time.Duration // fallback poll when no event arrives
+	// Lookahead is how early an execution may be claimed; it then starts at
+	// its due instant (0: 500ms; negative: claim only what is due).
+	Lookahead time.Duration
 	// RetryDelay is the backoff before attempt+1 (nil: prikke.RetryDelay).
 	RetryDelay func(attempt int, retryAfter time.Duration) time.Duration
 }
@@ -60,18 +67,26 @@ type Worker struct {
 	// NowFunc is the local clock (tests and clock-skew runs shift it).
 	NowFunc func() time.Time
 
-	queue   chan *store.Claimed
+	queue   chan *store.Claimed // feeder to workers, unbuffered
 	results chan *store.Completion
 
 	mu       sync.Mutex
-	inFlight map[prikke.ID]int // per organization: queued + delivering
-	total    int               // queued + delivering
+	orgs     map[prikke.ID]*orgState // organizations with executions held
+	rotation []prikke.ID             // organizations with executions ready, served round robin
+	next     int                     // index in rotation of the next organization to serve
+	timers   map[int64]*timed        // executions waiting for their due instant, by local due time
+	held     int                     // executions held: timed, ready or in flight
+	timed    int
+	ready    int
+	inFlight int // handed to a worker
 	workers  int
 	idle     int
+	closed   bool                             // stopping: nothing more is held
 	started  map[prikke.ID]context.CancelFunc // deliveries running, by execution
 
-	wake      chan struct{}
-	runCtx    context.Context // lives until Stop returns: deliveries and workers use it
+	kick      chan struct{} // wakes the feeder
+	wake      chan struct{} // wakes the dispatcher
+	runCtx    context.Context
 	cancel    context.CancelFunc
 	stopClaim context.CancelFunc
 	done      chan struct{}
@@ -84,7 +99,20 @@ type Worker struct {
 	noReply  int       // attempts that got no HTTP response at all
 	lateness []float64 // recent start lateness, seconds (ring)
 	lateNext int
-	draining atomic.Bool // set by Stop: queued attempts are released, not started
+	draining atomic.Bool // set by Stop: attempts not started are released
+}
+
+// orgState is what a node holds of one organization.
+type orgState struct {
+	ready    []*store.Claimed // due, waiting for a worker, oldest first
+	inFlight int
+	held     int
+}
+
+// timed are executions claimed ahead, started together at one instant.
+type timed struct {
+	timer *time.Timer
+	items []*store.Claimed
 }
 
 // New returns a stopped worker.
@@ -95,7 +123,7 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 	if cfg.MaxWorkers < cfg.MinWorkers {
 		cfg.MaxWorkers = cfg.MinWorkers
 	}
-	if cfg.OrgInFlight <= 0 {
+	if cfg.OrgInFlight <= 0 || cfg.OrgInFlight > cfg.MaxWorkers {
 		cfg.OrgInFlight = cfg.MaxWorkers
 	}
 	if cfg.Batch <= 0 {
@@ -110,6 +138,12 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 	if cfg.LeaseGrace <= 0 {
 		cfg.LeaseGrace = 30 * time.Second
 	}
+	switch {
+	case cfg.Lookahead == 0:
+		cfg.Lookahead = 500 * time.Millisecond
+	case cfg.Lookahead < 0:
+		cfg.Lookahead = 0
+	}
 	if cfg.RetryDelay == nil {
 		cfg.RetryDelay = func(attempt int, retryAfter time.Duration) time.Duration {
 			return prikke.RetryDelay(attempt, retryAfter, nil)
@@ -117,12 +151,14 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 	}
 	return &Worker{
 		store: s, client: client, cfg: cfg, metrics: m, logger: logger.With("service", "worker"),
-		NowFunc:  time.Now,
-		queue:    make(chan *store.Claimed, cfg.MaxWorkers+cfg.Batch),
-		results:  make(chan *store.Completion, 4*cfg.MaxWorkers),
-		inFlight: map[prikke.ID]int{},
-		started:  map[prikke.ID]context.CancelFunc{},
-		wake:     make(chan struct{}, 1),
+		NowFunc: time.Now,
+		queue:   make(chan *store.Claimed),
+		results: make(chan *store.Completion, 4*cfg.MaxWorkers),
+		orgs:    map[prikke.ID]*orgState{},
+		timers:  map[int64]*timed{},
+		started: map[prikke.ID]context.CancelFunc{},
+		kick:    make(chan struct{}, 1),
+		wake:    make(chan struct{}, 1),
 	}
 }
 
@@ -139,16 +175,16 @@ func (w *Worker) Start(ctx context.Context) {
 	claimCtx, stopClaim := context.WithCancel(ctx)
 	w.stopClaim = stopClaim
 	w.done = make(chan struct{})
-	var completer sync.WaitGroup
+	var completer, feeder sync.WaitGroup
 	completer.Go(func() { w.complete(ctx) })
-	dispatched := make(chan struct{})
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	feeder.Go(func() { w.feed(feedCtx) })
 	go func() {
 		w.dispatch(claimCtx)
-		close(dispatched)
-	}()
-	go func() {
-		<-dispatched
-		close(w.queue) // workers drain what was claimed, then exit
+		stopFeed()
+		feeder.Wait()
+		w.releaseHeld() // claimed but not started
+		close(w.queue)  // workers finish their deliveries, then exit
 		w.workersWG.Wait()
 		close(w.results)
 		completer.Wait()
@@ -161,8 +197,9 @@ func (w *Worker) Start(ctx context.Context) {
 	w.mu.Unlock()
 }
 
-// Stop stops claiming, lets deliveries in flight finish until the drain
-// deadline, releases what is left and waits for results to be written.
+// Stop stops claiming, releases what was claimed but not started, lets
+// deliveries in flight finish until the drain deadline, releases what is
+// left and waits for results to be written.
 func (w *Worker) Stop() {
 	w.lifeMu.Lock()
 	cancel, stopClaim, done := w.cancel, w.stopClaim, w.done
@@ -191,11 +228,11 @@ func (w *Worker) Stop() {
 	cancel()
 }
 
-// Stats reports deliveries queued or in flight, and worker goroutines.
+// Stats reports deliveries in flight and worker goroutines.
 func (w *Worker) Stats() (inFlight, workers int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.total, w.workers
+	return w.inFlight, w.workers
 }
 
 // clockOffset is the database clock minus the local clock.
@@ -215,8 +252,9 @@ func (w *Worker) syncClock(ctx context.Context) {
 	w.offset.Store(int64(db.Sub(before.Add(after.Sub(before) / 2))))
 }
 
-// dispatch claims work while there is capacity, and sleeps until the next
-// due instant, a work event, freed capacity, or the fallback poll.
+// dispatch claims work while there is room, and sleeps until the next
+// due instant less the lookahead, a work event, freed room, or the
+// fallback poll.
 func (w *Worker) dispatch(ctx context.Context) {
 	sub := w.store.Subscribe(store.TopicWork)
 	defer sub.Close()
@@ -228,19 +266,19 @@ func (w *Worker) dispatch(ctx context.Context) {
 			w.syncClock(ctx)
 			lastSync = time.Now()
 		}
-		claimed, full, err := w.claim(ctx)
+		claimed, full, capped, err := w.claim(ctx)
 		if err != nil && ctx.Err() == nil {
 			w.logger.Warn("claim failed; retrying", "error", err)
 			sleep(ctx, 500*time.Millisecond)
 			continue
 		}
-		if full && w.capacity() >= w.minClaim() {
+		if full && w.room() >= w.minClaim() {
 			continue // more is due; claim again at once
 		}
 		var wait time.Duration
 		switch {
-		case full || (claimed > 0 && w.capacity() < w.minClaim()):
-			wait = w.cfg.PollEvery // woken as deliveries finish and free capacity
+		case full || (claimed > 0 && w.room() < w.minClaim()):
+			wait = w.cfg.PollEvery // woken as deliveries finish and free room
 		default:
 			due, ok, err := w.store.ExecutionNextDue(ctx)
 			switch {
@@ -251,11 +289,16 @@ func (w *Worker) dispatch(ctx context.Context) {
 				nextDue = time.Time{}
 			default:
 				nextDue = due.Add(-w.clockOffset())
-				wait = time.Until(nextDue)
+				wait = time.Until(nextDue) - w.cfg.Lookahead
 				if wait <= 0 {
-					if w.capacity() == 0 {
+					switch {
+					case w.room() == 0:
 						wait = w.cfg.PollEvery
-					} else {
+					case capped:
+						// Likely an organization at its cap: woken as its
+						// deliveries finish, and look again soon regardless.
+						wait = 100 * time.Millisecond
+					default:
 						// Due by our estimate but not by the database's: the
 						// clocks disagree by a hair. Resync and look again soon.
 						w.syncClock(ctx)
@@ -272,7 +315,7 @@ func (w *Worker) dispatch(ctx context.Context) {
 }
 
 // sleepUntilWoken waits for the timer, a work event announcing something
-// due sooner, or freed capacity. It returns false when ctx ends.
+// due sooner, or freed room. It returns false when ctx ends.
 func (w *Worker) sleepUntilWoken(ctx context.Context, sub *store.Subscription, wait time.Duration, nextDue *time.Time) bool {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -294,7 +337,7 @@ func (w *Worker) sleepUntilWoken(ctx context.Context, sub *store.Subscription, w
 				continue // nothing sooner than what we wait for
 			}
 			*nextDue = local
-			d := time.Until(local)
+			d := time.Until(local) - w.cfg.Lookahead
 			if d <= 0 {
 				return true
 			}
@@ -312,47 +355,63 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// held is how many executions a node holds at most: one delivery per
-// worker, plus a batch queued locally so the next claim can be large and
-// run while the previous batch is delivered. (Claims cost about the same
-// whatever their size, so many small ones would waste the database.)
-func (w *Worker) held() int { return w.cfg.MaxWorkers + w.cfg.Batch }
+// holdMax is how many executions a node holds at most: one delivery per
+// worker, plus a few batches claimed ahead or waiting for a worker, so the
+// next claim can be large and run while earlier ones are delivered.
+// (Claims cost about the same whatever their size, so many small ones
+// would waste the database.)
+func (w *Worker) holdMax() int { return w.cfg.MaxWorkers + 4*w.cfg.Batch }
 
-// minClaim is the smallest claim worth making while deliveries are in
-// flight: below it the dispatcher waits for more capacity to free.
+// orgHoldMax is how many executions of one organization a node holds at
+// most: a slow organization may fill its in-flight cap and two batches,
+// and leaves the rest of the node to the others.
+func (w *Worker) orgHoldMax() int { return w.cfg.OrgInFlight + 2*w.cfg.Batch }
+
+// minClaim is the smallest claim worth making while executions are held:
+// below it the dispatcher waits for more room to free.
 func (w *Worker) minClaim() int { return max(1, w.cfg.Batch/4) }
 
-// capacity is how many more executions this node may take on.
-func (w *Worker) capacity() int {
+// room is how many more executions this node may take on.
+func (w *Worker) room() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.held() - w.total
+	return w.holdMax() - w.held
 }
 
-// claim claims one batch and queues it for delivery. full reports whether
-// the claim was capped by the batch size or capacity (more may be due).
-func (w *Worker) claim(ctx context.Context) (int, bool, error) {
+// claim claims one batch and holds it for delivery. full reports whether
+// the claim was capped by the batch size or room (more may be due); capped
+// whether some organization had no room left.
+func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err error) {
 	w.mu.Lock()
-	room := w.held() - w.total
-	busy := w.total > 0
-	orgRoom := make(map[prikke.ID]int, len(w.inFlight))
-	for org, n := range w.inFlight {
-		orgRoom[org] = w.cfg.OrgInFlight - n
+	room := w.holdMax() - w.held
+	busy := w.held > 0
+	orgRoom := make(map[prikke.ID]int, len(w.orgs))
+	for org, st := range w.orgs {
+		// An organization holding nearly its share has plenty to deliver:
+		// it waits for a worthwhile claim rather than one per finished
+		// delivery.
+		r := w.orgHoldMax() - st.held
+		if r < w.minClaim() {
+			r, capped = 0, true
+		}
+		orgRoom[org] = r
 	}
 	w.mu.Unlock()
 	if room <= 0 || (busy && room < w.minClaim()) {
-		return 0, true, nil
+		return 0, true, capped, nil
 	}
 	limit := min(room, w.cfg.Batch)
 	start := time.Now()
 	res, err := w.store.ExecutionClaim(ctx, &store.ClaimParams{
-		Node: w.cfg.Node, Limit: limit, OrgRoom: orgRoom, DefaultOrgRoom: w.cfg.OrgInFlight, LeaseGrace: w.cfg.LeaseGrace,
+		Node: w.cfg.Node, Limit: limit, OrgRoom: orgRoom, DefaultOrgRoom: w.orgHoldMax(),
+		LeaseGrace: w.cfg.LeaseGrace, Lookahead: w.cfg.Lookahead,
 	})
 	if err != nil {
-		return 0, false, err
+		return 0, false, capped, err
 	}
-	if len(res.Claimed) > 0 {
-		w.logger.Debug("claimed", "executions", len(res.Claimed), "settled", res.Settled, "limit", limit,
+	got = len(res.Claimed)
+	if got > 0 {
+		w.logger.Debug("claimed", "executions", got, "settled", res.Settled, "limit", limit,
 			"duration_ms", time.Since(start).Milliseconds())
 	}
 	if res.Settled > 0 {
@@ -363,45 +422,207 @@ func (w *Worker) claim(ctx context.Context) (int, bool, error) {
 			w.OnQuota(q)
 		}
 	}
-	got := len(res.Claimed)
 	w.metrics.ClaimBatch.Observe(float64(got))
-	if got == 0 {
-		return 0, res.Settled > 0, nil
+	if got > 0 {
+		w.hold(res.Claimed)
 	}
-	// Keep each organization within its cap; give back what overshoots.
-	var keep []*store.Claimed
-	var excess []prikke.ID
-	w.mu.Lock()
-	for _, c := range res.Claimed {
-		org := c.Execution.OrganizationID
-		if w.inFlight[org] >= w.cfg.OrgInFlight {
-			excess = append(excess, c.Execution.ID)
-			continue
-		}
-		w.inFlight[org]++
-		w.total++
-		keep = append(keep, c)
-	}
-	w.mu.Unlock()
-	if len(excess) > 0 {
-		if _, err := w.store.ExecutionRelease(context.WithoutCancel(ctx), w.cfg.Node, excess); err != nil {
-			w.logger.Warn("release over the organization cap failed; the rescuer will retry them", "error", err)
-		}
-	}
-	for _, c := range keep {
-		w.queue <- c
-	}
-	w.grow()
-	w.metrics.InFlight.Set(float64(w.total))
-	return got, got+res.Settled >= limit, nil
+	return got, got+res.Settled >= limit, capped, nil
 }
 
-// grow adds workers while queued executions outnumber idle workers, up
-// to the maximum: the pool scales with the backlog.
-func (w *Worker) grow() {
+// hold takes claimed executions on: those due start as soon as a worker is
+// free, the others when their instant comes.
+func (w *Worker) hold(cs []*store.Claimed) {
+	now := w.NowFunc()
+	offset := w.clockOffset()
+	w.mu.Lock()
+	for _, c := range cs {
+		org := c.Execution.OrganizationID
+		st := w.orgs[org]
+		if st == nil {
+			st = &orgState{}
+			w.orgs[org] = st
+		}
+		st.held++
+		w.held++
+		at := c.Execution.DueAt.Add(-offset)
+		d := at.Sub(now)
+		if d <= 0 {
+			w.readyLocked(org, st, c)
+			continue
+		}
+		key := at.UnixNano()
+		tm := w.timers[key]
+		if tm == nil {
+			tm = &timed{timer: time.AfterFunc(d, func() { w.fire(key) })}
+			w.timers[key] = tm
+		}
+		tm.items = append(tm.items, c)
+		w.timed++
+	}
+	w.growLocked()
+	w.mu.Unlock()
+	w.kickFeeder()
+}
+
+// fire makes the executions due at one instant ready.
+func (w *Worker) fire(key int64) {
+	w.mu.Lock()
+	tm := w.timers[key]
+	if tm == nil { // released by Stop
+		w.mu.Unlock()
+		return
+	}
+	delete(w.timers, key)
+	for _, c := range tm.items {
+		org := c.Execution.OrganizationID
+		w.readyLocked(org, w.orgs[org], c)
+	}
+	w.timed -= len(tm.items)
+	w.growLocked()
+	w.mu.Unlock()
+	w.kickFeeder()
+}
+
+func (w *Worker) readyLocked(org prikke.ID, st *orgState, c *store.Claimed) {
+	if len(st.ready) == 0 {
+		w.rotation = append(w.rotation, org)
+	}
+	st.ready = append(st.ready, c)
+	w.ready++
+}
+
+func (w *Worker) kickFeeder() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// feed hands ready executions to workers, round robin over organizations
+// below their in-flight cap.
+func (w *Worker) feed(ctx context.Context) {
+	for {
+		w.mu.Lock()
+		c := w.takeLocked()
+		if c != nil {
+			w.growLocked()
+		}
+		w.mu.Unlock()
+		if c == nil {
+			select {
+			case <-w.kick:
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		select {
+		case w.queue <- c:
+		case <-ctx.Done():
+			w.putBack(c)
+			return
+		}
+	}
+}
+
+// takeLocked takes the next ready execution of the next organization in
+// the rotation that is below its cap, counting it in flight.
+func (w *Worker) takeLocked() *store.Claimed {
+	for n := len(w.rotation); n > 0; n-- {
+		if w.next >= len(w.rotation) {
+			w.next = 0
+		}
+		org := w.rotation[w.next]
+		st := w.orgs[org]
+		if st.inFlight >= w.cfg.OrgInFlight {
+			w.next++
+			continue
+		}
+		c := st.ready[0]
+		st.ready[0] = nil
+		st.ready = st.ready[1:]
+		if len(st.ready) == 0 {
+			st.ready = nil
+			w.rotation = slices.Delete(w.rotation, w.next, w.next+1)
+		} else {
+			w.next++
+		}
+		st.inFlight++
+		w.inFlight++
+		w.ready--
+		w.metrics.InFlight.Set(float64(w.inFlight))
+		return c
+	}
+	return nil
+}
+
+// putBack returns an execution the feeder could not hand over.
+func (w *Worker) putBack(c *store.Claimed) {
+	org := c.Execution.OrganizationID
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for need := len(w.queue) - w.idle; need > 0 && w.workers < w.cfg.MaxWorkers; need-- {
+	st := w.orgs[org]
+	st.inFlight--
+	w.inFlight--
+	if len(st.ready) == 0 {
+		w.rotation = append(w.rotation, org)
+	}
+	st.ready = append([]*store.Claimed{c}, st.ready...)
+	w.ready++
+}
+
+// releaseHeld gives back every execution held but not handed to a worker.
+func (w *Worker) releaseHeld() {
+	w.mu.Lock()
+	w.closed = true
+	var out []*store.Claimed
+	for key, tm := range w.timers {
+		tm.timer.Stop()
+		out = append(out, tm.items...)
+		delete(w.timers, key)
+	}
+	for _, st := range w.orgs {
+		out = append(out, st.ready...)
+		st.ready = nil
+	}
+	w.rotation, w.timed, w.ready = nil, 0, 0
+	w.mu.Unlock()
+	if len(out) == 0 {
+		return
+	}
+	ids := make([]prikke.ID, len(out))
+	for i, c := range out {
+		ids[i] = c.Execution.ID
+	}
+	for chunk := range slices.Chunk(ids, 1000) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if _, err := w.store.ExecutionRelease(ctx, w.cfg.Node, chunk); err != nil {
+			w.logger.Warn("release failed; the rescuer will deliver them again", "executions", len(chunk), "error", err)
+		}
+		cancel()
+	}
+	w.mu.Lock()
+	for _, c := range out {
+		w.forgetLocked(c.Execution.OrganizationID)
+	}
+	w.mu.Unlock()
+	w.logger.Info("released executions claimed but not started", "executions", len(out))
+}
+
+// forgetLocked drops one held execution of org from the count.
+func (w *Worker) forgetLocked(org prikke.ID) {
+	w.held--
+	if st := w.orgs[org]; st != nil {
+		if st.held--; st.held <= 0 {
+			delete(w.orgs, org)
+		}
+	}
+}
+
+// growLocked adds workers while executions in flight or waiting outnumber
+// them, up to the maximum: the pool scales with the backlog.
+func (w *Worker) growLocked() {
+	for need := min(w.cfg.MaxWorkers, w.inFlight+w.ready+w.timed); w.workers < need && !w.closed; {
 		w.spawnLocked()
 	}
 }
@@ -412,8 +633,8 @@ func (w *Worker) spawnLocked() {
 	w.workersWG.Go(func() { w.work(w.runCtx) })
 }
 
-// work delivers queued executions; it exits after idling when the pool is
-// above its minimum, or when the queue is closed.
+// work delivers what the feeder hands over; it exits after idling when
+// the pool is above its minimum, or when the queue is closed.
 func (w *Worker) work(ctx context.Context) {
 	idle := time.NewTimer(w.cfg.IdleTimeout)
 	defer idle.Stop()
@@ -424,24 +645,18 @@ func (w *Worker) work(ctx context.Context) {
 		select {
 		case c, ok := <-w.queue:
 			w.mu.Lock()
-			w.idle = max(w.idle-1, 0)
+			w.idle--
 			w.mu.Unlock()
 			if !ok {
 				w.exit()
 				return
 			}
 			w.deliver(ctx, c)
-			if !idle.Stop() {
-				select {
-				case <-idle.C:
-				default:
-				}
-			}
 			idle.Reset(w.cfg.IdleTimeout)
 		case <-idle.C:
 			w.mu.Lock()
-			w.idle = max(w.idle-1, 0)
-			if w.workers > w.cfg.MinWorkers {
+			w.idle--
+			if w.workers > w.cfg.MinWorkers && w.workers > w.inFlight+w.ready+w.timed {
 				w.workers--
 				w.metrics.Workers.Set(float64(w.workers))
 				w.mu.Unlock()
@@ -477,11 +692,15 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 		w.release(e)
 		return
 	}
-	if e.ClaimedAt != nil && w.dbNow().Sub(*e.ClaimedAt) > w.cfg.LeaseGrace/2 {
-		// Queued so long that its lease may run out mid-request and another
+	if e.ClaimedAt != nil && w.dbNow().Sub(later(*e.ClaimedAt, e.DueAt)) > w.cfg.LeaseGrace/2 {
+		// Waited so long that its lease may run out mid-request and another
 		// node deliver it too: give it back untouched instead.
 		w.release(e)
 		return
+	}
+	if early := e.DueAt.Sub(w.dbNow()); early > 0 {
+		// The clock estimate moved since the timer was set: never early.
+		sleep(dctx, early)
 	}
 	res := w.client.Do(dctx, delivery.Request{
 		Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),
@@ -489,13 +708,9 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), Secrets: c.Secrets,
 		JobID: j.ID.String(), ExecutionID: e.ID.String(), ScheduledFor: e.ScheduledFor, Attempt: e.Attempt,
 	})
-	if dctx.Err() != nil && ctx.Err() == nil {
+	if dctx.Err() != nil || ctx.Err() != nil {
 		// Cancelled by the drain deadline: the outcome is unknown, so the
 		// attempt goes back to pending rather than into history.
-		w.release(e)
-		return
-	}
-	if ctx.Err() != nil {
 		w.release(e)
 		return
 	}
@@ -510,6 +725,13 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 	w.results <- Completion(c, res, w.dbNow(), w.cfg.RetryDelay)
 }
 
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // release gives an undelivered attempt back and frees its slot.
 func (w *Worker) release(e *prikke.Execution) {
 	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -520,17 +742,20 @@ func (w *Worker) release(e *prikke.Execution) {
 	w.done1(e.OrganizationID)
 }
 
-// done1 frees one delivery slot of org and wakes the dispatcher.
-// Rows waiting for their result to be written no longer hold a slot.
+// done1 frees one delivery slot of org and wakes the feeder and the
+// dispatcher. Rows waiting for their result to be written no longer hold
+// a slot.
 func (w *Worker) done1(org prikke.ID) {
 	w.mu.Lock()
-	w.total--
-	if w.inFlight[org]--; w.inFlight[org] <= 0 {
-		delete(w.inFlight, org)
+	if st := w.orgs[org]; st != nil {
+		st.inFlight--
 	}
-	total := w.total
+	w.inFlight--
+	w.forgetLocked(org)
+	inFlight := w.inFlight
 	w.mu.Unlock()
-	w.metrics.InFlight.Set(float64(total))
+	w.metrics.InFlight.Set(float64(inFlight))
+	w.kickFeeder()
 	select {
 	case w.wake <- struct{}{}:
 	default:

@@ -277,16 +277,30 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 	}
 	err := s.inTx(ctx, "claim executions", func(tx pgx.Tx) error {
 		res.Claimed = res.Claimed[:0]
-		for prio := 0; prio < prikke.Priorities && len(res.Claimed) < p.Limit; prio++ {
+		// First what is due, by priority; then, with room left, what falls
+		// due within the lookahead.
+		for step := 0; step < 2*prikke.Priorities && len(res.Claimed) < p.Limit; step++ {
+			prio, ahead := step%prikke.Priorities, step >= prikke.Priorities
+			if ahead && p.Lookahead <= 0 {
+				break
+			}
+			var horizon time.Duration
+			if ahead {
+				horizon = p.Lookahead
+			}
 			orgs, rooms, excl := roomArgs(room)
 			want := p.Limit - len(res.Claimed)
 			// Candidates are locked (SKIP LOCKED), ranked per organization,
 			// and only those within their organization's room are taken;
-			// the rest are unlocked at commit.
+			// the rest are unlocked at commit. The picked IDs go to the
+			// UPDATE as an array so it finds them by primary key whatever
+			// the planner guesses about the join.
 			rows, err := tx.Query(ctx, `
 				WITH cand AS (
 					SELECT id, organization_id, due_at FROM executions
-					WHERE status = 'pending' AND priority = $1 AND due_at <= coalesce($2::timestamptz, now())
+					WHERE status = 'pending' AND priority = $1
+						AND due_at > CASE WHEN $12 THEN coalesce($2::timestamptz, now()) ELSE '-infinity' END
+						AND due_at <= coalesce($2::timestamptz, now()) + $11 * interval '1 microsecond'
 						AND organization_id <> ALL($3::uuid[])
 					ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED
 				), ranked AS (
@@ -298,11 +312,12 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				)
 				UPDATE executions e SET status = 'running', claimed_by = $5,
 					claimed_at = coalesce($2::timestamptz, now()),
-					lease_expires_at = coalesce($2::timestamptz, now()) + (j.timeout_ms * interval '1 millisecond') + $6 * interval '1 microsecond'
-				FROM pick c, jobs j, projects pr, organizations o
-				WHERE e.id = c.id AND j.id = e.job_id AND pr.id = j.project_id AND o.id = j.organization_id
+					lease_expires_at = greatest(coalesce($2::timestamptz, now()), e.due_at) + (j.timeout_ms * interval '1 millisecond') + $6 * interval '1 microsecond'
+				FROM jobs j, projects pr, organizations o
+				WHERE e.id = ANY(ARRAY(SELECT id FROM pick)) AND j.id = e.job_id AND pr.id = j.project_id AND o.id = j.organization_id
 				RETURNING `+executionColumns+`, `+jobColumnsLite+`, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier`,
-				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want)
+				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want,
+				horizon.Microseconds(), ahead)
 			if err != nil {
 				return err
 			}
@@ -485,9 +500,37 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	if len(cs) == 0 {
 		return nil, nil
 	}
+	// Fence first: lock the rows still running this attempt on this node.
+	// (Filtering inside the UPDATE instead makes the planner, which expects
+	// almost no running rows, join the batch against itself row by row.)
+	ids := make([]prikke.ID, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ExecutionID
+	}
+	rows, err := tx.Query(ctx, `SELECT id, attempt FROM executions
+		WHERE id = ANY($1::uuid[]) AND status = 'running' AND claimed_by = $2
+		FOR NO KEY UPDATE`, bin(ids), node)
+	if err != nil {
+		return nil, err
+	}
+	running := make(map[prikke.ID]int, len(cs))
+	var id prikke.ID
+	var attempt int
+	if _, err := pgx.ForEachRow(rows, []any{&id, &attempt}, func() error {
+		running[id] = attempt
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	cs = slices.DeleteFunc(slices.Clone(cs), func(c *store.Completion) bool {
+		a, ok := running[c.ExecutionID]
+		return !ok || a != c.Attempt
+	})
+	if len(cs) == 0 {
+		return nil, nil
+	}
 	n := len(cs)
-	ids := make([]prikke.ID, n)
-	attempts := make([]int, n)
+	ids = ids[:n]
 	statuses := make([]string, n)
 	started := make([]time.Time, n)
 	finished := make([]time.Time, n)
@@ -501,46 +544,28 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	truncated := make([]bool, n)
 	errs := make([]string, n)
 	for i, c := range cs {
-		ids[i], attempts[i], statuses[i] = c.ExecutionID, c.Attempt, string(c.Status)
+		ids[i], statuses[i] = c.ExecutionID, string(c.Status)
 		started[i], finished[i], durations[i] = c.StartedAt, c.FinishedAt, c.DurationMS
 		methods[i], urls[i] = c.RequestMethod, c.RequestURL
 		reqHeaders[i], respHeaders[i] = headersJSON(c.RequestHeaders), headersJSON(c.ResponseHeaders)
 		respStatus[i], bodies[i], truncated[i], errs[i] = c.ResponseStatus, c.ResponseBody, c.ResponseTruncated, c.Error
 	}
-	rows, err := tx.Query(ctx, `UPDATE executions e SET status = u.status, started_at = u.started, finished_at = u.finished,
+	if _, err := tx.Exec(ctx, `UPDATE executions e SET status = u.status, started_at = u.started, finished_at = u.finished,
 			duration_ms = u.duration, request_method = u.method, request_url = u.url, request_headers = u.req_headers::jsonb,
 			response_status = u.resp_status, response_headers = u.resp_headers::jsonb, response_body = u.body,
 			response_truncated = u.truncated, error = u.err, lease_expires_at = NULL
-		FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::text[],
-			$8::text[], $9::text[], $10::int[], $11::text[], $12::bytea[], $13::bool[], $14::text[])
-			AS u(id, attempt, status, started, finished, duration, method, url, req_headers, resp_status, resp_headers,
+		FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::text[],
+			$7::text[], $8::text[], $9::int[], $10::text[], $11::bytea[], $12::bool[], $13::text[])
+			AS u(id, status, started, finished, duration, method, url, req_headers, resp_status, resp_headers,
 				body, truncated, err)
-		WHERE e.id = u.id AND e.attempt = u.attempt AND e.status = 'running' AND e.claimed_by = $15
-		RETURNING e.id`,
-		bin(ids), attempts, statuses, started, finished, durations, methods, urls, reqHeaders, respStatus, respHeaders,
-		bodies, truncated, errs, node)
-	if err != nil {
+		WHERE e.id = u.id`,
+		bin(ids), statuses, started, finished, durations, methods, urls, reqHeaders, respStatus, respHeaders,
+		bodies, truncated, errs); err != nil {
 		return nil, err
 	}
-	appliedIDs, err := pgx.CollectRows(rows, pgx.RowTo[prikke.ID])
-	if err != nil {
-		return nil, err
-	}
-	if len(appliedIDs) == 0 {
-		return nil, nil
-	}
-	ok := make(map[prikke.ID]bool, len(appliedIDs))
-	for _, id := range appliedIDs {
-		ok[id] = true
-	}
-	var done []*store.Completion
 	var er executionRows
-	var changed []*prikke.Execution
+	changed := make([]*prikke.Execution, 0, n)
 	for _, c := range cs {
-		if !ok[c.ExecutionID] {
-			continue
-		}
-		done = append(done, c)
 		changed = append(changed, &prikke.Execution{ID: c.ExecutionID, JobID: c.JobID})
 		if c.Retry != nil && !c.Gone {
 			er.add(c.Retry)
@@ -549,13 +574,13 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	if _, err := er.insert(ctx, tx); err != nil {
 		return nil, err
 	}
-	if err := s.applyOutcomes(ctx, tx, store.Outcomes(done)); err != nil {
+	if err := s.applyOutcomes(ctx, tx, store.Outcomes(cs)); err != nil {
 		return nil, err
 	}
 	if err := s.notifyWork(ctx, tx, er.earliest); err != nil {
 		return nil, err
 	}
-	return appliedIDs, s.notifyExecutions(ctx, tx, changed)
+	return ids, s.notifyExecutions(ctx, tx, changed)
 }
 
 func headersJSON(hs []prikke.Header) string {

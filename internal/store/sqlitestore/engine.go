@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -248,7 +249,17 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 		if room == nil {
 			room = map[prikke.ID]int{}
 		}
-		for prio := 0; prio < prikke.Priorities && len(claimed) < p.Limit; prio++ {
+		// First what is due, by priority; then, with room left, what falls
+		// due within the lookahead.
+		for step := 0; step < 2*prikke.Priorities && len(claimed) < p.Limit; step++ {
+			prio, ahead := step%prikke.Priorities, step >= prikke.Priorities
+			if ahead && p.Lookahead <= 0 {
+				break
+			}
+			lo, hi := int64(math.MinInt64), ts(now)
+			if ahead {
+				lo, hi = ts(now), ts(now.Add(p.Lookahead))
+			}
 			want := p.Limit - len(claimed)
 			rooms := map[string]int{}
 			var excl []prikke.ID
@@ -260,7 +271,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				}
 			}
 			roomJSON, _ := json.Marshal(rooms)
-			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(p.DefaultOrgRoom), store.ClaimScan(want)}
+			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(p.DefaultOrgRoom), store.ClaimScan(want), lo, hi}
 			exclSQL := ""
 			if len(excl) > 0 {
 				exclSQL = " AND organization_id NOT IN (" + inList(&args, excl) + ")"
@@ -268,13 +279,13 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			// Candidates are ranked per organization and only those within
 			// their organization's room are taken.
 			rows, err := tx.QueryContext(ctx, `UPDATE executions SET status = 'running', claimed_by = $1, claimed_at = $2,
-					lease_expires_at = $2 + (SELECT timeout_ms FROM jobs WHERE jobs.id = executions.job_id) * 1000 + $3
+					lease_expires_at = max($2, due_at) + (SELECT timeout_ms FROM jobs WHERE jobs.id = executions.job_id) * 1000 + $3
 				WHERE id IN (
 					SELECT id FROM (
 						SELECT c.id, c.due_at, row_number() OVER (PARTITION BY c.organization_id ORDER BY c.due_at) AS rn,
 							coalesce((SELECT value FROM json_each($6) WHERE key = c.organization_id), $7) AS room
 						FROM (SELECT id, organization_id, due_at FROM executions
-							WHERE status = 'pending' AND priority = $4 AND due_at <= $2`+exclSQL+`
+							WHERE status = 'pending' AND priority = $4 AND due_at > $9 AND due_at <= $10`+exclSQL+`
 							ORDER BY due_at LIMIT $8) c
 					) WHERE rn <= room ORDER BY due_at LIMIT $5)
 				RETURNING `+returningExecution, args...)

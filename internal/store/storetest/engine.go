@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ func testEngine(t *testing.T, open Opener, cov *coverage) {
 		"ClaimOrder":       testClaimOrder,
 		"ClaimConcurrent":  testClaimConcurrent,
 		"ClaimLease":       testClaimLease,
+		"ClaimLookahead":   testClaimLookahead,
 		"Overlap":          testOverlap,
 		"Quota":            testQuota,
 		"Complete":         testComplete,
@@ -455,6 +457,62 @@ func testClaimLease(t *testing.T, open Opener, cov *coverage) {
 	if u, _ := s.UsageGet(ctx, a.Org.ID, prikke.Month(T0)); u != 2 {
 		t.Errorf("usage = %d, want 2 (one per claimed attempt)", u)
 	}
+}
+
+// testClaimLookahead: a claim with a lookahead takes everything due first,
+// whatever its priority, then what falls due within the lookahead, whose
+// lease counts from its due instant; later executions wait.
+func testClaimLookahead(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	free := NewTenant(t, s, prikke.TierFree)
+	pro := NewTenant(t, s, prikke.TierPro)
+	jf := NewJob(t, s, free, func(j *prikke.Job) { j.CronExpression = "0 * * * *"; j.IntervalMinutes = 60; j.TimeoutMS = 5000 })
+	jp := NewJob(t, s, pro, func(j *prikke.Job) { j.TimeoutMS = 5000 })
+	soon := NewExecution(t, s, jp, prikke.TierPro, T0.Add(300*time.Millisecond))  // highest priority, within the lookahead
+	due := NewExecution(t, s, jf, prikke.TierFree, T0.Add(-time.Second))          // lowest priority, due
+	edge := NewExecution(t, s, jf, prikke.TierFree, T0.Add(500*time.Millisecond)) // at the lookahead's end
+	late := NewExecution(t, s, jp, prikke.TierPro, T0.Add(501*time.Millisecond))  // beyond it
+	res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n", Limit: 10, Now: T0, LeaseGrace: 20 * time.Second,
+		Lookahead: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []prikke.ID
+	for _, c := range res.Claimed {
+		got = append(got, c.Execution.ID)
+	}
+	if len(got) != 3 || !slices.Contains(got, due.ID) || !slices.Contains(got, soon.ID) || !slices.Contains(got, edge.ID) {
+		t.Fatalf("claimed %v; want the due one, the one due in 300ms and the one due in 500ms, not %v", got, late.ID)
+	}
+	for _, c := range res.Claimed {
+		lease := later(T0, c.Execution.DueAt).Add(25 * time.Second)
+		if !c.Execution.ClaimedAt.Equal(T0) || !c.Execution.LeaseExpiresAt.Equal(lease) {
+			t.Errorf("execution due %v: claimed %v, lease %v; want claimed at %v, lease %v (from the later of claim and due)",
+				c.Execution.DueAt, c.Execution.ClaimedAt, c.Execution.LeaseExpiresAt, T0, lease)
+		}
+	}
+	// With the limit reached by what is due, nothing ahead is taken; and
+	// without a lookahead, nothing ahead is taken either.
+	s2 := open(t)
+	tn := NewTenant(t, s2, prikke.TierPro)
+	j := NewJob(t, s2, tn, nil)
+	d := NewExecution(t, s2, j, prikke.TierPro, T0)
+	NewExecution(t, s2, j, prikke.TierPro, T0.Add(100*time.Millisecond))
+	res, err = s2.ExecutionClaim(ctx, &store.ClaimParams{Node: "n", Limit: 1, Now: T0, Lookahead: time.Second})
+	if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Execution.ID != d.ID {
+		t.Errorf("claim of 1 with the lookahead = %v, %v; want the due one", res, err)
+	}
+	if c := claimN(t, s2, "n", T0, 10); len(c) != 0 {
+		t.Errorf("claim without lookahead took %d executions not yet due", len(c))
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func testOverlap(t *testing.T, open Opener, cov *coverage) {
