@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prikke/prikke/internal/api"
 	"github.com/prikke/prikke/internal/auth"
@@ -45,7 +46,8 @@ func newHandler(cfg *config.Config, st store.Store, svc *service.Service, mailbo
 	h := httpserver.New(httpserver.Deps{Store: st, Logger: logger, Metrics: m.Handler(), HSTS: cfg.Secure(),
 		Mount: func(mux *http.ServeMux) {
 			a := api.New(mux, api.Deps{Service: svc, Logger: logger, Cookie: cookie, ClientIP: clientIP})
-			w, err := web.New(web.Deps{Logger: logger, BaseURL: cfg.BaseURL, Production: cfg.IsProduction(), Mailbox: mailbox, OpenAPI: a.OpenAPI})
+			w, err := web.New(web.Deps{Logger: logger, BaseURL: cfg.BaseURL, Production: cfg.IsProduction(), Mailbox: mailbox, OpenAPI: a.OpenAPI,
+				Service: svc, ClientIP: clientIP, Now: func() time.Time { return svc.NowFunc() }})
 			if err != nil {
 				mountErr = err
 				return

@@ -235,7 +235,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
 		// From the top, so a sticky header is where a visitor sees it.
-		if _, err := cdp.Call(ctx, tg, runtime.Evaluate, runtime.EvaluateParams{Expression: "window.scrollTo(0, 0)"}); err != nil {
+		if _, err := cdp.Call(ctx, tg, runtime.Evaluate, runtime.EvaluateParams{Expression: "window.scrollTo({top: 0, left: 0, behavior: \"instant\"})"}); err != nil {
 			return nil, err
 		}
 		m, err := cdp.Call(ctx, tg, page.GetLayoutMetrics, cdp.Empty{})

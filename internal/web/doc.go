@@ -8,12 +8,44 @@
 //
 // # Routes and handlers
 //
-// Every route is listed in routes.go (Mount). A handler is a method on
-// *Web in a file named after its page or action (landing.go,
-// docs_cron.go, later job_edit.go), and reads as a short script: load,
-// parse, validate, store, then redirect or render. Unknown paths get
-// NotFound; unexpected errors go to ServerError, which logs the cause with
-// the request ID and shows a generic page.
+// Every route is listed in routes.go (mount). A handler is a method on
+// *Web in a file named after its page or action (landing.go, jobs.go,
+// job_edit.go, api_keys.go …), and reads as a short script: load, parse,
+// validate, store, then redirect or render. Unknown paths get NotFound;
+// unexpected errors go to ServerError, which logs the cause with the
+// request ID and shows a generic page.
+//
+// # The dashboard
+//
+// With Deps.Service set, the sign-in pages (/signup, /login, /logout,
+// /forgot-password, /reset-password, /confirm, /invitations/accept) and
+// the dashboard under /app are mounted. requireUser reads the session
+// cookie (auth.SessionCookie: __Host-prikke_session over https), asks the
+// service who it is, and puts a *service.Actor in the request's context;
+// without a session a page goes to /login?next=… and comes back after.
+//
+// The current organization and project are in the URL:
+// /app/projects/{project_id}/… for a project's pages, /app/jobs/{job_id}
+// and /app/executions/{execution_id} for a job's (the job names its
+// project), /app/orgs/{org_id}/… for an organization's, /app/account for
+// the user's. Every id goes through the service, which answers ENOTFOUND
+// for another tenant's: the 404 page (never a 403 that confirms the id).
+// A cookie remembers the last project, only for /app itself; it is checked
+// through the service whenever it is read. appContext carries the switcher
+// and the role into the layout; pages hide what the role cannot do, and
+// the service refuses it anyway (fail shows its message on a 403 page).
+//
+// Forms post (the middleware refuses cross-site POSTs) and re-render with
+// 422 and the service's field errors beside the inputs; inputs are named
+// after the service's fields (url, timeout_ms, cron_expression,
+// headers[0].name …) so the errors land in place. formError decides what
+// goes in a form and what gets a page (fail).
+//
+// Live updates: a page whose data has an EventsURL method gets one
+// EventSource from the app layout. The job page's stream (job_events.go)
+// subscribes to store.TopicExecutions, loads each of its job's changed
+// executions through the service and sends the "execution_row" partial,
+// which app.js puts in place or on top of the table, and "job_summary".
 //
 // # Templates
 //
@@ -21,7 +53,9 @@
 //	                     (sidebar, top bar); both include the shared "head"
 //	templates/partials/  named partials: logo, flashes, field, form_errors,
 //	                     badge, status_badge, code_block, empty_state,
-//	                     cron_tester, explain, pricing_table, docs_nav
+//	                     cron_tester, explain, pricing_table, docs_nav, and
+//	                     the dashboard's (app.html): execution_row,
+//	                     job_summary, schedule_preview, test_result, …
 //	templates/pages/     public pages, rendered in layout/public
 //	templates/app/       dashboard pages, rendered in layout/app
 //	templates/icons/     Lucide SVGs, inlined with {{icon "name" "classes"}}
@@ -29,29 +63,32 @@
 // A page file defines "title" and "content" and may define "description",
 // "extra_head" and, in the app layout, "sidebar" and "topbar". Its data
 // arrives as .Data inside a View (.Path, .Flashes, .RequestID … are there
-// for the layouts). A dashboard page is three small pieces:
+// for the layouts; .App is the dashboard's context). A dashboard page is
+// three small pieces:
 //
-//	// templates/app/jobs.html
-//	{{define "title"}}Jobs — prikke{{end}}
+//	// templates/app/usage.html
+//	{{define "title"}}Usage and plan · {{.App.Org.Name}} — prikke{{end}}
 //	{{define "content"}}
-//	  <h1 class="text-2xl font-bold">Jobs</h1>
-//	  <div class="card"><div class="card-body table-wrap"><table class="table">…
-//	    {{range .Data.Jobs}}<tr><td>{{.Name}}</td><td>{{template "status_badge" .LastStatus}}</td></tr>{{end}}
-//	  </table></div></div>
+//	  <h1 class="text-2xl font-bold">Usage and plan</h1>
+//	  <p>{{number .Data.Usage.Requests}} of {{number .Data.Usage.Limit}}</p>
 //	{{end}}
 //
-//	// jobs.go
-//	func (h *Web) showJobs(w http.ResponseWriter, r *http.Request) {
-//		jobs, err := h.store.JobList(r.Context(), …)
-//		if err != nil {
-//			h.ServerError(w, r, err)
+//	// usage.go
+//	func (h *Web) showUsage(w http.ResponseWriter, r *http.Request) {
+//		c, ok := h.loadOrg(w, r, "usage") // the {org_id}, through the service
+//		if !ok {
 //			return
 //		}
-//		h.render(w, r, http.StatusOK, "jobs", jobsView{Jobs: jobs})
+//		u, err := h.svc.Usage(r.Context(), actorOf(r), c.Org.ID)
+//		if err != nil {
+//			h.fail(w, r, err)
+//			return
+//		}
+//		h.renderApp(w, r, http.StatusOK, "usage", c, usageView{Usage: u})
 //	}
 //
 //	// routes.go
-//	mux.HandleFunc("GET /app/jobs", h.showJobs)
+//	handle("GET /app/orgs/{org_id}/usage", u(h.showUsage))
 //
 // Partials render on their own too: renderPartial answers an htmx request
 // with one fragment, and EventStream.Send pushes one as a server-sent event

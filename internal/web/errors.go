@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/url"
+
+	"github.com/prikke/prikke"
 )
 
 // NotFound renders the branded 404 page. Handlers call it for anything a
@@ -33,4 +36,79 @@ func (h *Web) ServerError(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
 	fmt.Fprintf(w, "Something went wrong on our side. Quote request id %q if you contact support.\n", id)
+}
+
+// statusOf is the one mapping of domain error codes to HTTP statuses for
+// the dashboard's pages (the API has its own, with the same statuses).
+func statusOf(err error) int {
+	switch prikke.ErrorCode(err) {
+	case prikke.ENOTFOUND:
+		return http.StatusNotFound
+	case prikke.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case prikke.EFORBIDDEN:
+		return http.StatusForbidden
+	case prikke.ECONFLICT:
+		return http.StatusConflict
+	case prikke.EINVALID, prikke.ELIMIT:
+		return http.StatusUnprocessableEntity
+	case prikke.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case prikke.ERATELIMIT:
+		return http.StatusTooManyRequests
+	case prikke.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// problemView is the data of the "problem" page: an error a user can
+// understand (a role that does not allow something, too many attempts, a
+// rule of the service), with a way back.
+type problemView struct {
+	Status  int
+	Title   string
+	Message string
+	Back    string // a local link back, or ""
+}
+
+// fail answers a request whose action failed with err, on a page: the 404
+// page for anything missing or belonging to someone else, the login page
+// for an ended session, a page with the service's message for the errors
+// a user can act on (a role, a limit, a rule), the 500 page for the rest.
+// Forms show their errors beside the fields instead (Form.AddErrors).
+func (h *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	v := problemView{Status: status, Message: prikke.ErrorMessage(err), Back: localPath(refererPath(r))}
+	switch status {
+	case http.StatusNotFound:
+		h.NotFound(w, r)
+		return
+	case http.StatusUnauthorized:
+		h.toLogin(w, r)
+		return
+	case http.StatusInternalServerError:
+		h.ServerError(w, r, err)
+		return
+	case http.StatusForbidden:
+		v.Title = "Your role does not allow this"
+	case http.StatusTooManyRequests:
+		v.Title = "Too many attempts"
+	case http.StatusServiceUnavailable:
+		h.log.Warn("web: database unavailable", "error", err, "request_id", w.Header().Get("X-Request-Id"))
+		v.Title, v.Message = "Prikke cannot reach its database right now", "Please try again in a moment. Your scheduled jobs keep their schedule."
+	default:
+		v.Title = "That did not work"
+	}
+	h.render(w, r, status, "problem", v)
+}
+
+// refererPath returns the path and query of the Referer when it is a page
+// of this site, for "go back" links.
+func refererPath(r *http.Request) string {
+	u, err := url.Parse(r.Referer())
+	if err != nil || u.Host != r.Host {
+		return ""
+	}
+	return u.RequestURI()
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"errors"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -26,7 +28,10 @@ import (
 type Form struct {
 	Values url.Values
 	Errors map[string]string // field name → message
-	order  []string          // fields in the order their errors were added
+	// Prefix makes the element ids of this form's fields unique when one
+	// page has several forms with the same field names ("field-<prefix>-<name>").
+	Prefix string
+	order  []string // fields in the order their errors were added
 }
 
 // NewForm returns a Form holding values (nil is fine for an empty form).
@@ -82,7 +87,7 @@ func (f *Form) List() []FormError {
 	for _, name := range f.order {
 		e := FormError{Field: name, Message: f.Errors[name]}
 		if name != "" {
-			e.ID = fieldID(name)
+			e.ID = f.id(name)
 		}
 		out = append(out, e)
 	}
@@ -118,7 +123,7 @@ type Field struct {
 // "key=value" strings: type=, hint=, placeholder=, autocomplete=,
 // inputmode=, rows=, id=, and the flags "required" and "mono".
 func (f *Form) Field(name, label string, opts ...string) Field {
-	fd := Field{ID: fieldID(name), Name: name, Label: label, Type: "text",
+	fd := Field{ID: f.id(name), Name: name, Label: label, Type: "text",
 		Value: f.Get(name), Error: f.Errors[name]}
 	for _, o := range opts {
 		k, v, _ := strings.Cut(o, "=")
@@ -155,6 +160,14 @@ func (f *Form) Select(name, label string, options []Option, opts ...string) Fiel
 	return fd
 }
 
+// id is the element id of a field of this form.
+func (f *Form) id(name string) string {
+	if f.Prefix == "" {
+		return fieldID(name)
+	}
+	return fieldID(f.Prefix + "-" + name)
+}
+
 // fieldID turns a field name ("headers[0].name") into an element id.
 func fieldID(name string) string {
 	return "field-" + strings.Map(func(r rune) rune {
@@ -176,4 +189,35 @@ func (f Field) DescribedBy() string {
 		ids = append(ids, f.ID+"-error")
 	}
 	return strings.Join(ids, " ")
+}
+
+// maxFormBytes bounds a posted form: a job's body may be 256 KiB, and
+// percent-encoding can triple it.
+const maxFormBytes = 1 << 20
+
+// readForm parses a POST's form (url-encoded, at most maxFormBytes) into a
+// Form. On failure it has answered the request and returns nil.
+func (h *Web) readForm(w http.ResponseWriter, r *http.Request) *Form {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			h.fail(w, r, prikke.Errorf(prikke.ETOOLARGE, "The form is too large: at most 1 MiB. Send less data, or a link to it."))
+			return nil
+		}
+		h.fail(w, r, prikke.Errorf(prikke.EINVALID, "The form could not be read; reload the page and try again."))
+		return nil
+	}
+	return NewForm(r.PostForm)
+}
+
+// formError reports whether err belongs in a form, beside its fields or
+// above them: invalid input, a tier limit, a conflict, a size limit, too
+// many attempts. Anything else (not found, a role, an outage) goes to fail.
+func formError(err error) bool {
+	switch prikke.ErrorCode(err) {
+	case prikke.EINVALID, prikke.ELIMIT, prikke.ECONFLICT, prikke.ETOOLARGE, prikke.ERATELIMIT:
+		return true
+	}
+	return false
 }

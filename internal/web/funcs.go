@@ -32,6 +32,18 @@ func (h *Web) funcs() template.FuncMap {
 		"publicNav":   func() []NavItem { return publicNav },
 		"appNav":      func() []NavItem { return appNav },
 		"docsNav":     func() []docsPage { return docsPages },
+		// The dashboard's (format.go, ui.go).
+		"timeTag":   timeTag,
+		"inZone":    inZone,
+		"duration":  durationText,
+		"schedule":  scheduleWords,
+		"percent":   percent,
+		"initial":   initial,
+		"roleLabel": roleLabel,
+		"jobBadge":  jobBadge,
+		"jobName":   jobName,
+		"gap":       gapText,
+		"tierName":  tierName,
 	}
 }
 

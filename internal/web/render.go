@@ -85,6 +85,12 @@ type View struct {
 	BaseURL    string
 	Production bool
 	Now        time.Time
+	// App is the dashboard's context (user, organization, project, role,
+	// navigation); nil outside the dashboard.
+	App *appContext
+	// Events is the URL of the page's server-sent event stream, or "". The
+	// app layout opens one EventSource for it around the page.
+	Events string
 }
 
 // view assembles the View of a request and consumes its flash cookie.

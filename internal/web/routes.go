@@ -2,37 +2,127 @@ package web
 
 import "net/http"
 
-// Mount adds every web route to mux. This is the one list of them; keep it
-// in order of the site's sections. It also registers the catch-all "/",
-// which answers unknown paths with the branded 404 page, so other surfaces
-// (the API) must register their own, more specific, prefixes.
+// Mount adds every web route to mux. The list is in mount; it also
+// registers the catch-all "/", which answers unknown paths with the
+// branded 404 page, so other surfaces (the API) must register their own,
+// more specific, prefixes.
 func (h *Web) Mount(mux *http.ServeMux) {
+	h.mount(mux.HandleFunc)
+}
+
+// mount is the one list of the web routes, in order of the site's
+// sections. Tests call it with a recorder to check every route.
+func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter, *http.Request))) {
 	// Static files, content-hashed by asset().
-	mux.HandleFunc("GET /static/{path...}", h.serveStatic)
-	mux.HandleFunc("GET /favicon.ico", h.serveFavicon)
+	handle("GET /static/{path...}", h.serveStatic)
+	handle("GET /favicon.ico", h.serveFavicon)
 
 	// Public site.
-	mux.HandleFunc("GET /{$}", h.showLanding)
-	mux.HandleFunc("GET /pricing", h.showPricing)
-	mux.HandleFunc("GET /use-cases", h.showUseCases)
-	mux.HandleFunc("GET /explain", h.explainCron) // htmx fragment for the cron testers
+	handle("GET /{$}", h.showLanding)
+	handle("GET /pricing", h.showPricing)
+	handle("GET /use-cases", h.showUseCases)
+	handle("GET /explain", h.explainCron) // htmx fragment for the cron testers
 
 	// Docs.
-	mux.HandleFunc("GET /docs", h.showDocs)
-	mux.HandleFunc("GET /docs/{$}", redirect("/docs"))
-	mux.HandleFunc("GET /docs/getting-started", h.showDocsGettingStarted)
-	mux.HandleFunc("GET /docs/api", h.showDocsAPI)
-	mux.HandleFunc("GET /docs/cron", h.showDocsCron)
-	mux.HandleFunc("GET /docs/webhooks", h.showDocsWebhooks)
+	handle("GET /docs", h.showDocs)
+	handle("GET /docs/{$}", redirect("/docs"))
+	handle("GET /docs/getting-started", h.showDocsGettingStarted)
+	handle("GET /docs/api", h.showDocsAPI)
+	handle("GET /docs/cron", h.showDocsCron)
+	handle("GET /docs/webhooks", h.showDocsWebhooks)
 
 	// Development only: loopback clients, never in production.
-	mux.HandleFunc("GET /dev/mailbox", h.devOnly(h.showMailbox))
-	mux.HandleFunc("GET /dev/mailbox/{id}", h.devOnly(h.showMail))
-	mux.HandleFunc("GET /dev/mailbox/{id}/html", h.devOnly(h.showMailHTML))
-	mux.HandleFunc("GET /dev/ui", h.devOnly(h.showStyleguide))
+	handle("GET /dev/mailbox", h.devOnly(h.showMailbox))
+	handle("GET /dev/mailbox/{id}", h.devOnly(h.showMail))
+	handle("GET /dev/mailbox/{id}/html", h.devOnly(h.showMailHTML))
+	handle("GET /dev/ui", h.devOnly(h.showStyleguide))
+
+	if h.svc != nil {
+		h.mountAccount(handle)
+		h.mountDashboard(handle)
+	}
 
 	// Everything else.
-	mux.HandleFunc("/", h.NotFound)
+	handle("/", h.NotFound)
+}
+
+// mountAccount adds the pages of signing up and in, and the links that
+// mails carry.
+func (h *Web) mountAccount(handle func(string, func(http.ResponseWriter, *http.Request))) {
+	handle("GET /signup", h.showSignup)
+	handle("POST /signup", h.signup)
+	handle("GET /login", h.showLogin)
+	handle("POST /login", h.login)
+	handle("POST /logout", h.logout)
+	handle("GET /forgot-password", h.showForgotPassword)
+	handle("POST /forgot-password", h.forgotPassword)
+	handle("GET /reset-password", h.showResetPassword)
+	handle("POST /reset-password", h.resetPassword)
+	handle("GET /confirm", h.confirm)
+	handle("POST /confirm/resend", h.resendConfirmation)
+	handle("GET /invitations/accept", h.optionalUser(h.showInvitation))
+	handle("POST /invitations/accept", h.requireUser(h.acceptInvitation))
+	handle("POST /invitations/decline", h.declineInvitation)
+}
+
+// mountDashboard adds the dashboard, /app/…: every page needs a session,
+// and every id in a path goes through the service (another tenant's id
+// is a 404). Actions are POSTs, which the middleware's cross-origin
+// protection guards; the service checks the role of every action.
+func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http.Request))) {
+	u := h.requireUser
+	handle("GET /app", u(h.showHome))
+	handle("GET /app/{$}", u(h.showHome))
+
+	// A project: overview, jobs, executions, settings.
+	handle("GET /app/projects/{project_id}", u(h.showOverview))
+	handle("GET /app/projects/{project_id}/jobs", u(h.showJobs))
+	handle("GET /app/projects/{project_id}/jobs/new", u(h.showJobNew))
+	handle("POST /app/projects/{project_id}/jobs", u(h.createJob))
+	handle("POST /app/projects/{project_id}/jobs/test", u(h.testJob))               // htmx fragment
+	handle("GET /app/projects/{project_id}/schedule-preview", u(h.previewSchedule)) // htmx fragment
+	handle("GET /app/projects/{project_id}/executions", u(h.showProjectExecutions))
+	handle("GET /app/projects/{project_id}/settings", u(h.showProjectSettings))
+	handle("POST /app/projects/{project_id}/settings", u(h.updateProject))
+	handle("POST /app/projects/{project_id}/secret/reveal", u(h.revealSecret))
+	handle("POST /app/projects/{project_id}/secret/rotate", u(h.rotateSecret))
+	handle("GET /app/projects/{project_id}/delete", u(h.showProjectDelete))
+	handle("POST /app/projects/{project_id}/delete", u(h.deleteProject))
+
+	// A job and its executions.
+	handle("GET /app/jobs/{job_id}", u(h.showJob))
+	handle("GET /app/jobs/{job_id}/events", u(h.jobEvents)) // server-sent events
+	handle("GET /app/jobs/{job_id}/edit", u(h.showJobEdit))
+	handle("POST /app/jobs/{job_id}", u(h.updateJob))
+	handle("POST /app/jobs/{job_id}/pause", u(h.pauseJob))
+	handle("POST /app/jobs/{job_id}/resume", u(h.resumeJob))
+	handle("POST /app/jobs/{job_id}/run", u(h.runJob))
+	handle("GET /app/jobs/{job_id}/delete", u(h.showJobDelete))
+	handle("POST /app/jobs/{job_id}/delete", u(h.deleteJob))
+	handle("GET /app/executions/{execution_id}", u(h.showExecution))
+
+	// An organization: projects, members and invitations, API keys, usage.
+	handle("GET /app/orgs/new", u(h.showOrgNew))
+	handle("POST /app/orgs", u(h.createOrg))
+	handle("GET /app/orgs/{org_id}", u(h.showOrg))
+	handle("GET /app/orgs/{org_id}/projects", u(h.showProjects))
+	handle("POST /app/orgs/{org_id}/projects", u(h.createProject))
+	handle("GET /app/orgs/{org_id}/members", u(h.showMembers))
+	handle("POST /app/orgs/{org_id}/members/{user_id}/role", u(h.setMemberRole))
+	handle("POST /app/orgs/{org_id}/members/{user_id}/remove", u(h.removeMember))
+	handle("POST /app/orgs/{org_id}/invitations", u(h.createInvitation))
+	handle("POST /app/invitations/{invitation_id}/revoke", u(h.revokeInvitation))
+	handle("GET /app/orgs/{org_id}/api-keys", u(h.showAPIKeys))
+	handle("POST /app/orgs/{org_id}/api-keys", u(h.createAPIKey))
+	handle("POST /app/api-keys/{key_id}/revoke", u(h.revokeAPIKey))
+	handle("GET /app/orgs/{org_id}/usage", u(h.showUsage))
+
+	// The signed-in user.
+	handle("GET /app/account", u(h.showAccount))
+	handle("POST /app/account/email", u(h.changeEmail))
+	handle("POST /app/account/password", u(h.changePassword))
+	handle("POST /app/account/sessions/revoke", u(h.revokeSessions))
+	handle("POST /app/account/delete", u(h.deleteAccount))
 }
 
 // redirect answers with a permanent redirect to a fixed local path.

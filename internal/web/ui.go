@@ -53,12 +53,29 @@ var publicNav = []NavItem{
 	{Label: "Pricing", Href: "/pricing"},
 }
 
-// appNav is the dashboard's sidebar. The dashboard fills in the real
-// destinations as its pages arrive.
+// appNav is the dashboard's sidebar for a page without a dashboard
+// context (/dev/ui); signed-in pages build theirs from the current
+// project and organization (appContext.Nav).
 var appNav = []NavItem{
-	{Label: "Jobs", Href: "/app/jobs", Icon: "calendar-clock"},
-	{Label: "Executions", Href: "/app/executions", Icon: "history"},
-	{Label: "Notifications", Href: "/app/channels", Icon: "mail"},
-	{Label: "API keys", Href: "/app/settings/api-keys", Icon: "key-round"},
+	{Label: "Dashboard", Href: "/app", Icon: "layers"},
+	{Label: "Account", Href: "/app/account", Icon: "lock"},
 	{Label: "Docs", Href: "/docs", Icon: "book-open"},
+}
+
+// jobBadge says how a job stands: paused by a person, disabled by Prikke
+// (a 410 Gone, say), failing, healthy, or not run yet.
+func jobBadge(j *prikke.Job) Badge {
+	switch {
+	case !j.Enabled && j.DisabledReason != "":
+		return Badge{Label: "Disabled", Icon: "ban", Class: "bg-red-50 text-red-800 ring-red-600/30"}
+	case !j.Enabled:
+		return Badge{Label: "Paused", Icon: "circle-dashed", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
+	case j.Kind == prikke.JobKindOnce && j.NextRunAt == nil && j.LastStatus != "" && j.LastStatus.Terminal() && j.Health != prikke.JobFailing:
+		return Badge{Label: "Done", Icon: "check", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
+	case j.Health == prikke.JobFailing:
+		return Badge{Label: "Failing", Icon: "circle-x", Class: "bg-red-50 text-red-800 ring-red-600/30"}
+	case j.LastStatus == "":
+		return Badge{Label: "No runs yet", Icon: "clock", Class: "bg-sky-50 text-sky-800 ring-sky-600/30"}
+	}
+	return Badge{Label: "Healthy", Icon: "heart-pulse", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"}
 }

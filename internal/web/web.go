@@ -8,12 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prikke/prikke/internal/auth"
 	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/service"
 )
 
-// Deps are what the web surface needs. Later features add fields here (the
-// store, sessions, the event broker …); New checks the ones that must be set
-// and gives the optional ones a default.
+// Deps are what the web surface needs. New checks the ones that must be
+// set and gives the optional ones a default.
 type Deps struct {
 	// Logger receives server errors and notable events. Required.
 	Logger *slog.Logger
@@ -31,10 +32,18 @@ type Deps struct {
 	OpenAPI func() ([]byte, error)
 	// Now is the clock; nil means time.Now. Tests pin it.
 	Now func() time.Time
+	// Service is the application the dashboard acts through (accounts,
+	// organizations, projects, jobs). nil serves the public site only: the
+	// sign-in pages and the dashboard are not mounted.
+	Service *service.Service
+	// ClientIP returns a request's client address, trusting only the
+	// configured proxies (httpserver.ClientIP); nil means the host of
+	// RemoteAddr.
+	ClientIP func(r *http.Request) string
 }
 
 // Web serves Prikke's pages: the public site, the docs, the development
-// pages and, later, the dashboard. Create it with New and add its routes to
+// pages, the sign-in pages and the dashboard. Create it with New and add its routes to
 // a mux with Mount. It is safe for concurrent use.
 type Web struct {
 	deps Deps // as given to New, with defaults applied; handlers read it directly
@@ -46,6 +55,9 @@ type Web struct {
 
 	static staticFiles
 	tpl    *templates
+
+	svc    *service.Service   // nil: public site only
+	cookie auth.SessionCookie // the session cookie, Secure over https
 }
 
 // New parses every template and loads every static file once, so a broken
@@ -62,12 +74,17 @@ func New(d Deps) (*Web, error) {
 		base = "http://127.0.0.1:4000"
 	}
 	d.BaseURL = base
+	if d.ClientIP == nil {
+		d.ClientIP = remoteHost
+	}
 	h := &Web{
 		deps:    d,
 		log:     d.Logger,
 		now:     d.Now,
 		baseURL: base,
 		secure:  strings.HasPrefix(base, "https://"),
+		svc:     d.Service,
+		cookie:  auth.SessionCookie{Secure: strings.HasPrefix(base, "https://")},
 	}
 	var err error
 	if h.static, err = loadStatic(); err != nil {

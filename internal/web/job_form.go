@@ -1,0 +1,326 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/service"
+)
+
+// The job editor: one form for creating and editing a job. Its inputs are
+// named after the service's fields (url, timeout_ms, cron_expression,
+// headers[0].name …), so the service's field errors land beside them.
+
+// Schedule kinds, the editor's radio buttons.
+const (
+	kindCron     = "cron"
+	kindInterval = "interval"
+	kindOnce     = "once"
+)
+
+// datetimeLocal is the format of <input type="datetime-local">.
+const datetimeLocal = "2006-01-02T15:04"
+
+// jobFormView is the data of the editor page.
+type jobFormView struct {
+	Form       *Form
+	Project    *prikke.Project
+	Job        *prikke.Job // nil for a new job
+	Action     string      // where the form posts
+	PreviewURL string
+	TestURL    string
+	Headers    []headerRow
+	NextHeader int       // the index app.js gives the next added header row
+	Template   headerRow // the row app.js copies
+	Preview    schedulePreview
+	Zones      []string
+	Fresh      bool // a new, unsubmitted form: app.js may start the zone at the viewer's
+}
+
+// Kind is the schedule kind the form shows.
+func (v jobFormView) Kind() string {
+	switch k := v.Form.Get("schedule_kind"); k {
+	case kindInterval, kindOnce:
+		return k
+	}
+	return kindCron
+}
+
+// Option lists for the editor's selects.
+var (
+	methodOptions   = func() []Option { return optionsOf(prikke.Methods...) }()
+	intervalOptions = []Option{{"hourly", "Every hour, on the hour"}, {"daily", "Every day at 00:00"}, {"weekly", "Every Monday at 00:00"}}
+	catchUpOptions  = []Option{{"latest", "Run the latest missed run once"}, {"skip", "Skip missed runs (record them as missed)"}}
+	overlapOptions  = []Option{{"allow", "Run anyway"}, {"skip", "Skip this run (record it as skipped)"}}
+	windowOptions   = []Option{{"300", "5 minutes"}, {"900", "15 minutes"}, {"3600", "1 hour"}, {"21600", "6 hours"}, {"86400", "1 day"}, {"604800", "7 days"}}
+	retryOptions    = func() []Option {
+		var o []Option
+		for i := 0; i <= prikke.MaxRetryAttempts; i++ {
+			o = append(o, Option{strconv.Itoa(i), strconv.Itoa(i)})
+		}
+		return o
+	}()
+)
+
+func optionsOf(values ...string) []Option {
+	o := make([]Option, len(values))
+	for i, v := range values {
+		o[i] = Option{v, v}
+	}
+	return o
+}
+
+// Options returns the choices of a select by field name, for the template.
+func (v jobFormView) Options(field string) []Option {
+	switch field {
+	case "method":
+		return methodOptions
+	case "interval":
+		return intervalOptions
+	case "catch_up":
+		return catchUpOptions
+	case "overlap":
+		return overlapOptions
+	case "catch_up_window_seconds":
+		return windowOptions
+	case "retry_attempts":
+		return retryOptions
+	}
+	return nil
+}
+
+// headerRow is one key/value row of the headers list. Index is the row's
+// number in the input names (headers[Index].name), which need not be
+// contiguous: rows come and go in the browser.
+type headerRow struct {
+	Index      int
+	Key        string // Index as text; "__INDEX__" in the row template app.js copies
+	Name       string
+	Value      string
+	NameError  string
+	ValueError string
+}
+
+// NameID and ValueID are the inputs' element ids, as Form.Field makes
+// them, so the error summary's links reach them.
+func (h headerRow) NameID() string  { return fieldID("headers[" + h.Key + "].name") }
+func (h headerRow) ValueID() string { return fieldID("headers[" + h.Key + "].value") }
+
+// headerTemplate is the empty row app.js copies to add a header.
+var headerTemplate = headerRow{Key: "__INDEX__"}
+
+var headerKey = regexp.MustCompile(`^headers\[(\d{1,3})\]\.(name|value)$`)
+
+// headerRows reads the header rows of a form in index order, with the
+// form's errors for them. At least one (empty) row is always there, so
+// headers can be added without JavaScript too.
+func headerRows(f *Form) []headerRow {
+	byIndex := map[int]*headerRow{}
+	for k, vs := range f.Values {
+		m := headerKey.FindStringSubmatch(k)
+		if m == nil || len(vs) == 0 {
+			continue
+		}
+		i, _ := strconv.Atoi(m[1])
+		row := byIndex[i]
+		if row == nil {
+			row = &headerRow{Index: i}
+			byIndex[i] = row
+		}
+		if m[2] == "name" {
+			row.Name = vs[0]
+		} else {
+			row.Value = vs[0]
+		}
+	}
+	var rows []headerRow
+	for _, row := range byIndex {
+		row.NameError = f.Errors[fmt.Sprintf("headers[%d].name", row.Index)]
+		row.ValueError = f.Errors[fmt.Sprintf("headers[%d].value", row.Index)]
+		row.Key = strconv.Itoa(row.Index)
+		rows = append(rows, *row)
+	}
+	slices.SortFunc(rows, func(a, b headerRow) int { return a.Index - b.Index })
+	if len(rows) == 0 || rows[len(rows)-1].Name != "" || rows[len(rows)-1].Value != "" {
+		next := 0
+		if len(rows) > 0 {
+			next = rows[len(rows)-1].Index + 1
+		}
+		rows = append(rows, headerRow{Index: next, Key: strconv.Itoa(next)})
+	}
+	return rows
+}
+
+// jobFormValues fills a form from a job, for editing.
+func jobFormValues(j *prikke.Job) *Form {
+	v := url.Values{
+		"name": {j.Name}, "url": {j.URL}, "method": {j.Method}, "body": {j.Body},
+		"timeout_ms": {strconv.Itoa(j.TimeoutMS)}, "retry_attempts": {strconv.Itoa(j.RetryAttempts)},
+		"catch_up": {string(j.CatchUp)}, "catch_up_window_seconds": {strconv.Itoa(int(j.CatchUpWindow / time.Second))},
+		"overlap": {string(j.Overlap)}, "timezone": {j.TimeZone}, "cron_expression": {j.CronExpression},
+		"interval": {string(j.Interval)}, "schedule_kind": {kindCron},
+	}
+	switch {
+	case j.Kind == prikke.JobKindOnce:
+		v.Set("schedule_kind", kindOnce)
+		if j.RunAt != nil {
+			loc, err := cron.LoadLocation(j.TimeZone)
+			if err != nil {
+				loc = time.UTC
+			}
+			v.Set("scheduled_at", j.RunAt.In(loc).Format(datetimeLocal))
+		}
+	case j.Interval != "":
+		v.Set("schedule_kind", kindInterval)
+	}
+	if v.Get("interval") == "" {
+		v.Set("interval", string(prikke.IntervalHourly))
+	}
+	for i, hd := range j.Headers {
+		v.Set(fmt.Sprintf("headers[%d].name", i), hd.Name)
+		v.Set(fmt.Sprintf("headers[%d].value", i), hd.Value)
+	}
+	return NewForm(v)
+}
+
+// newJobForm is the form of a new job: the service's defaults.
+func newJobForm() *Form {
+	return NewForm(url.Values{
+		"method": {"GET"}, "timeout_ms": {strconv.Itoa(prikke.DefaultTimeoutMS)},
+		"retry_attempts": {strconv.Itoa(prikke.DefaultRetryAttempts)}, "catch_up": {string(prikke.CatchUpLatest)},
+		"catch_up_window_seconds": {strconv.Itoa(int(prikke.DefaultCatchUpWindow / time.Second))},
+		"overlap":                 {string(prikke.OverlapAllow)}, "timezone": {"UTC"}, "schedule_kind": {kindCron},
+		"cron_expression": {"0 9 * * 1-5"}, "interval": {string(prikke.IntervalHourly)},
+	})
+}
+
+// jobFields are the fields the editor draws; errors about anything else
+// (notify, project_id …) go above the form.
+var jobFields = map[string]bool{
+	"name": true, "url": true, "method": true, "body": true, "timeout_ms": true, "retry_attempts": true,
+	"catch_up": true, "catch_up_window_seconds": true, "overlap": true, "timezone": true, "cron_expression": true,
+	"interval": true, "scheduled_at": true, "schedule_kind": true, "headers": true,
+}
+
+// jobInput reads the editor's form into the service's input. Problems
+// only the form can see (a number that is not a number, an empty date)
+// are recorded on the form, and the input gets a value the service is
+// sure to refuse for that field, so the job is never saved with a default
+// in place of what was typed. It returns the header rows' input indexes
+// by position, to put the service's header errors beside the right row.
+// current is the job being edited (nil for a new one). ok is false when
+// the form asks for something the service cannot do at all, so it must
+// not be called.
+func jobInput(f *Form, current *prikke.Job) (in *service.JobInput, headerIdx []int, ok bool) {
+	str := func(name string) *string { s := f.Get(name); return &s }
+	num := func(name string) *int {
+		n, err := strconv.Atoi(strings.TrimSpace(f.Get(name)))
+		if err != nil {
+			f.SetError(name, "must be a whole number")
+			n = -1
+		}
+		return &n
+	}
+	in = &service.JobInput{Name: str("name"), URL: str("url"), Method: str("method"), Body: str("body"),
+		TimeoutMS: num("timeout_ms"), RetryAttempts: num("retry_attempts"), CatchUp: str("catch_up"),
+		CatchUpWindowSeconds: num("catch_up_window_seconds"), Overlap: str("overlap"), TimeZone: str("timezone")}
+	ok = true
+	if current != nil && (current.Kind == prikke.JobKindOnce) != (f.Get("schedule_kind") == kindOnce) {
+		// The store keeps a job's kind for life.
+		f.SetError("schedule_kind", "cannot change between a repeating and a one-time schedule; create a new job for that")
+		ok = false
+	}
+	switch f.Get("schedule_kind") {
+	case kindCron, "":
+		in.CronExpression = str("cron_expression")
+	case kindInterval:
+		in.Interval = str("interval")
+	case kindOnce:
+		in.ScheduledAt = scheduledAt(f, current)
+	default:
+		f.SetError("schedule_kind", "choose a cron expression, an interval or a date and time")
+		in.Interval = str("schedule_kind") // refused by the service too
+	}
+	hs := []prikke.Header{}
+	for _, row := range headerRows(f) {
+		if row.Name == "" && row.Value == "" {
+			continue
+		}
+		hs = append(hs, prikke.Header{Name: strings.TrimSpace(row.Name), Value: row.Value})
+		headerIdx = append(headerIdx, row.Index)
+	}
+	in.Headers = &hs
+	return in, headerIdx, ok
+}
+
+// scheduledAt turns the date-time input, read in the job's zone, into the
+// RFC 3339 instant the service takes. An unchanged time of an edited job
+// is not sent again (it may have passed: the job ran).
+func scheduledAt(f *Form, current *prikke.Job) *string {
+	raw := strings.TrimSpace(f.Get("scheduled_at"))
+	loc, err := cron.LoadLocation(f.Get("timezone"))
+	if err != nil {
+		loc = time.UTC // the service reports the zone
+	}
+	if current != nil && current.Kind == prikke.JobKindOnce && current.RunAt != nil &&
+		current.RunAt.In(loc).Format(datetimeLocal) == raw && current.TimeZone == f.Get("timezone") {
+		return nil
+	}
+	t, err := parseLocal(raw, loc)
+	if err != nil {
+		f.SetError("scheduled_at", err.Error())
+		bad := "not a time"
+		return &bad
+	}
+	s := t.Format(time.RFC3339)
+	return &s
+}
+
+// parseLocal reads a datetime-local value (seconds optional) in loc.
+func parseLocal(raw string, loc *time.Location) (time.Time, error) {
+	if raw == "" {
+		return time.Time{}, fmt.Errorf("choose the date and time to run at")
+	}
+	for _, layout := range []string{datetimeLocal, datetimeLocal + ":05"} {
+		if t, err := time.ParseInLocation(layout, raw, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("is not a date and time: write it like 2026-12-24T18:00")
+}
+
+// addJobErrors records the service's errors on the editor's form: header
+// errors beside the row they are about, errors about fields the editor
+// does not draw above it. The form's own messages win (SetError keeps the
+// first).
+func addJobErrors(f *Form, err error, headerIdx []int) {
+	fields := prikke.ErrorFields(err)
+	if len(fields) == 0 {
+		f.AddErrors(err)
+		return
+	}
+	for _, fe := range fields {
+		name := fe.Field
+		if m := headerKey.FindStringSubmatch(name); m != nil {
+			if i, _ := strconv.Atoi(m[1]); i < len(headerIdx) {
+				f.SetError(fmt.Sprintf("headers[%d].%s", headerIdx[i], m[2]), fe.Message)
+				continue
+			}
+		}
+		if name == "run_at" {
+			name = "scheduled_at"
+		}
+		if !jobFields[name] {
+			f.SetError("", name+": "+fe.Message)
+			continue
+		}
+		f.SetError(name, fe.Message)
+	}
+}

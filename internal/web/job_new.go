@@ -1,0 +1,79 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/cron"
+)
+
+// jobEditor assembles the editor page's data around a form.
+func (h *Web) jobEditor(c *appContext, form *Form, job *prikke.Job) jobFormView {
+	p := c.Project
+	v := jobFormView{Form: form, Project: p, Job: job, Zones: cron.Zones(),
+		Action:     "/app/projects/" + p.ID.String() + "/jobs",
+		PreviewURL: "/app/projects/" + p.ID.String() + "/schedule-preview",
+		TestURL:    "/app/projects/" + p.ID.String() + "/jobs/test",
+		Headers:    headerRows(form),
+		Template:   headerTemplate,
+	}
+	if job != nil {
+		v.Action = "/app/jobs/" + job.ID.String()
+	}
+	v.NextHeader = v.Headers[len(v.Headers)-1].Index + 1
+	v.Preview = h.schedulePreview(form.Values, c.Org.Tier)
+	return v
+}
+
+// showJobNew shows the editor for a new job in the project.
+func (h *Web) showJobNew(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "project_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	c, err := h.projectContext(w, r, id, "jobs")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.forbid(w, r, c, prikke.PermManageJobs, "create jobs") {
+		return
+	}
+	v := h.jobEditor(c, newJobForm(), nil)
+	v.Fresh = true
+	h.renderApp(w, r, http.StatusOK, "job_form", c, v)
+}
+
+// createJob saves a new job, or shows the editor again with the problems
+// beside the fields.
+func (h *Web) createJob(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "project_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	c, err := h.projectContext(w, r, id, "jobs")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	form := h.readForm(w, r)
+	if form == nil {
+		return
+	}
+	in, idx, _ := jobInput(form, nil)
+	in.ProjectID = &id
+	job, err := h.svc.CreateJob(r.Context(), actorOf(r), in)
+	if err != nil {
+		if !formError(err) {
+			h.fail(w, r, err)
+			return
+		}
+		addJobErrors(form, err, idx)
+		h.renderApp(w, r, statusOf(err), "job_form", c, h.jobEditor(c, form, nil))
+		return
+	}
+	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Job “" + jobName(job) + "” created."})
+	http.Redirect(w, r, "/app/jobs/"+job.ID.String(), http.StatusSeeOther)
+}

@@ -1,0 +1,16 @@
+package web
+
+import "net/http"
+
+// logout ends the session (if there is one) and forgets the cookie.
+func (h *Web) logout(w http.ResponseWriter, r *http.Request) {
+	if a, err := h.authenticate(r); err == nil {
+		if err := h.svc.Logout(r.Context(), a); err != nil {
+			h.ServerError(w, r, err)
+			return
+		}
+	}
+	h.cookie.Clear(w)
+	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "You are signed out."})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

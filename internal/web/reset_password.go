@@ -1,0 +1,42 @@
+package web
+
+import "net/http"
+
+// resetView is the data of /reset-password: the token from the mailed
+// link travels in a hidden field.
+type resetView struct {
+	Form *Form
+}
+
+func (h *Web) showResetPassword(w http.ResponseWriter, r *http.Request) {
+	form := NewForm(nil)
+	form.Values.Set("token", r.URL.Query().Get("token"))
+	if form.Get("token") == "" {
+		form.SetError("", "This page needs the link from your password reset mail. Ask for a new one below.")
+	}
+	// The token is a credential: keep it out of caches and Referer headers.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	h.render(w, r, http.StatusOK, "reset_password", resetView{Form: form})
+}
+
+func (h *Web) resetPassword(w http.ResponseWriter, r *http.Request) {
+	form := h.readForm(w, r)
+	if form == nil {
+		return
+	}
+	err := h.svc.ResetPassword(r.Context(), form.Get("token"), form.Get("password"), h.deps.ClientIP(r))
+	if err != nil {
+		if !formError(err) {
+			h.fail(w, r, err)
+			return
+		}
+		form.Values.Del("password")
+		form.AddErrors(err)
+		h.render(w, r, statusOf(err), "reset_password", resetView{Form: form})
+		return
+	}
+	h.cookie.Clear(w) // every session ended with the reset
+	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Your password is changed. Sign in with it."})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
