@@ -122,6 +122,23 @@ func TestNewcomerFlow(t *testing.T) {
 		if r.Status != 200 || strings.Contains(string(r.Body), q.JobID) || !strings.Contains(string(r.Body), job.ID) {
 			t.Errorf("jobs list should hold the job, not the queued request: %s", r.Body)
 		}
+		// The hourly job becomes a one-time job, and back.
+		at := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+		r = c.do("PATCH", "/api/v1/jobs/"+job.ID, map[string]any{"scheduled_at": at.Format(time.RFC3339)})
+		var changed struct {
+			ScheduleKind string     `json:"schedule_kind"`
+			ScheduledAt  *time.Time `json:"scheduled_at"`
+			NextRunAt    *time.Time `json:"next_run_at"`
+		}
+		r.json(t, &changed)
+		if r.Status != 200 || changed.ScheduleKind != "once" || changed.ScheduledAt == nil || !changed.ScheduledAt.Equal(at) ||
+			changed.NextRunAt == nil || !changed.NextRunAt.Equal(at) {
+			t.Errorf("hourly to one-time = %d %s", r.Status, r.Body)
+		}
+		if r = c.do("PATCH", "/api/v1/jobs/"+job.ID, map[string]any{"cron_expression": "15 * * * *"}); r.Status != 200 ||
+			!strings.Contains(string(r.Body), `"schedule_kind":"cron"`) {
+			t.Errorf("one-time to cron = %d %s", r.Status, r.Body)
+		}
 		r = c.do("GET", "/api/v1/organizations/"+org+"/usage", nil)
 		if r.Status != 200 || !strings.Contains(string(r.Body), `"limit":5000`) {
 			t.Errorf("usage = %d %s", r.Status, r.Body)

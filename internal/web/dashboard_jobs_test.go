@@ -144,8 +144,7 @@ func TestJobCreateEditAndActions(t *testing.T) {
 		!strings.Contains(r.Body, `value="X-Two"`) {
 		t.Errorf("edit page: %s", r)
 	}
-	// A repeating job cannot become a one-time job (the store keeps the
-	// kind): said beside the choice, not a 500.
+	// A repeating job can become a one-time job, and back.
 	at := time.Now().Add(48 * time.Hour).In(mustZone(t, "Asia/Tokyo")).Format(datetimeLocal)
 	onceForm := func(v url.Values) {
 		v.Set("schedule_kind", "once")
@@ -153,8 +152,15 @@ func TestJobCreateEditAndActions(t *testing.T) {
 		v.Set("timezone", "Asia/Tokyo")
 	}
 	r = b.post(jp, jobForm(d.sink.URL("/ok"), onceForm))
-	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(fieldError(r.Body, "schedule_kind"), "create a new job") {
+	if r.Status != http.StatusSeeOther {
 		t.Fatalf("cron to once: %s", r)
+	}
+	if j, _ = d.svc.Job(ctx, tn.actor(), id); j.Kind != prikke.JobKindOnce || j.RunAt == nil || j.RunAt.In(mustZone(t, "Asia/Tokyo")).Format(datetimeLocal) != at {
+		t.Errorf("after cron to once: %+v", j)
+	}
+	r = b.post(jp, jobForm(d.sink.URL("/ok"), nil))
+	if j, _ = d.svc.Job(ctx, tn.actor(), id); r.Status != http.StatusSeeOther || j.Kind != prikke.JobKindCron || j.RunAt != nil {
+		t.Errorf("once to cron: %s, %+v", r, j)
 	}
 	// A one-time job, in its zone.
 	r = b.post("/app/projects/"+tn.Project.ID.String()+"/jobs", jobForm(d.sink.URL("/ok"), onceForm))

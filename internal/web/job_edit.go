@@ -33,11 +33,7 @@ func (h *Web) updateJob(w http.ResponseWriter, r *http.Request) {
 	if form == nil {
 		return
 	}
-	in, idx, ok := jobInput(form, job)
-	if !ok {
-		h.renderApp(w, r, http.StatusUnprocessableEntity, "job_form", c, h.jobEditor(c, form, job))
-		return
-	}
+	in, idx := jobInput(form, job)
 	updated, err := h.svc.UpdateJob(r.Context(), actorOf(r), job.ID, in)
 	if err != nil {
 		if !formError(err) {

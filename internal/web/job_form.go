@@ -215,10 +215,8 @@ var jobFields = map[string]bool{
 // sure to refuse for that field, so the job is never saved with a default
 // in place of what was typed. It returns the header rows' input indexes
 // by position, to put the service's header errors beside the right row.
-// current is the job being edited (nil for a new one). ok is false when
-// the form asks for something the service cannot do at all, so it must
-// not be called.
-func jobInput(f *Form, current *prikke.Job) (in *service.JobInput, headerIdx []int, ok bool) {
+// current is the job being edited (nil for a new one).
+func jobInput(f *Form, current *prikke.Job) (in *service.JobInput, headerIdx []int) {
 	str := func(name string) *string { s := f.Get(name); return &s }
 	num := func(name string) *int {
 		n, err := strconv.Atoi(strings.TrimSpace(f.Get(name)))
@@ -231,12 +229,6 @@ func jobInput(f *Form, current *prikke.Job) (in *service.JobInput, headerIdx []i
 	in = &service.JobInput{Name: str("name"), URL: str("url"), Method: str("method"), Body: str("body"),
 		TimeoutMS: num("timeout_ms"), RetryAttempts: num("retry_attempts"), CatchUp: str("catch_up"),
 		CatchUpWindowSeconds: num("catch_up_window_seconds"), Overlap: str("overlap"), TimeZone: str("timezone")}
-	ok = true
-	if current != nil && (current.Kind == prikke.JobKindOnce) != (f.Get("schedule_kind") == kindOnce) {
-		// The store keeps a job's kind for life.
-		f.SetError("schedule_kind", "cannot change between a repeating and a one-time schedule; create a new job for that")
-		ok = false
-	}
 	switch f.Get("schedule_kind") {
 	case kindCron, "":
 		in.CronExpression = str("cron_expression")
@@ -257,7 +249,7 @@ func jobInput(f *Form, current *prikke.Job) (in *service.JobInput, headerIdx []i
 		headerIdx = append(headerIdx, row.Index)
 	}
 	in.Headers = &hs
-	return in, headerIdx, ok
+	return in, headerIdx
 }
 
 // scheduledAt turns the date-time input, read in the job's zone, into the

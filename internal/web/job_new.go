@@ -62,7 +62,7 @@ func (h *Web) createJob(w http.ResponseWriter, r *http.Request) {
 	if form == nil {
 		return
 	}
-	in, idx, _ := jobInput(form, nil)
+	in, idx := jobInput(form, nil)
 	in.ProjectID = &id
 	job, err := h.svc.CreateJob(r.Context(), actorOf(r), in)
 	if err != nil {

@@ -48,7 +48,7 @@ func (h *Web) testJob(w http.ResponseWriter, r *http.Request) {
 	probe.Values.Set("schedule_kind", kindInterval)
 	probe.Values.Set("interval", string(prikke.IntervalHourly))
 	probe.Values.Set("timezone", "UTC")
-	in, idx, _ := jobInput(probe, nil)
+	in, idx := jobInput(probe, nil)
 	res, err := h.svc.TestSend(ctx, a, &id, in)
 	if err != nil {
 		v := testResultView{Error: "The request was not sent."}

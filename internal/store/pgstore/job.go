@@ -237,12 +237,13 @@ func (s *Store) JobUpdate(ctx context.Context, j *prikke.Job) error {
 		tag, err := tx.Exec(ctx, `UPDATE jobs SET name = $2, url = $3, method = $4, headers = $5, body = $6,
 			timeout_ms = $7, retry_attempts = $8, enabled = $9, cron_expression = $10, schedule_interval = $11,
 			time_zone = $12, run_at = $13, catch_up = $14, catch_up_window_s = $15, overlap = $16,
-			interval_minutes = $17, notify_mode = $18, next_run_at = $19, disabled_reason = $20, updated_at = $21
+			interval_minutes = $17, notify_mode = $18, next_run_at = $19, disabled_reason = $20, updated_at = $21,
+			kind = $22
 			WHERE id = $1`,
 			j.ID, j.Name, j.URL, j.Method, headersOrEmpty(j.Headers), j.Body,
 			j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,
 			j.TimeZone, j.RunAt, j.CatchUp, int(j.CatchUpWindow/time.Second), j.Overlap,
-			j.IntervalMinutes, j.NotifyMode, j.NextRunAt, j.DisabledReason, j.UpdatedAt)
+			j.IntervalMinutes, j.NotifyMode, j.NextRunAt, j.DisabledReason, j.UpdatedAt, j.Kind)
 		if err != nil {
 			return err
 		}

@@ -197,6 +197,22 @@ func testJobUpdate(t *testing.T, open Opener, cov *coverage) {
 	if n, err := s.ExecutionDeletePending(ctx, j.ID); err != nil || n != 2 {
 		t.Errorf("ExecutionDeletePending = %d, %v; want 2", n, err)
 	}
+	// A repeating job can become a one-time job and back.
+	at := T0.Add(2 * time.Hour)
+	j.Kind, j.CronExpression, j.Interval, j.RunAt, j.NextRunAt, j.IntervalMinutes = prikke.JobKindOnce, "", "", &at, &at, 0
+	if err := s.JobUpdate(ctx, j); err != nil {
+		t.Fatalf("cron to one-time: %v", err)
+	}
+	if got, _ := s.JobGet(ctx, j.ID); got.Kind != prikke.JobKindOnce || got.RunAt == nil || !got.RunAt.Equal(at) || got.CronExpression != "" {
+		t.Errorf("after the change to one-time: kind %q run_at %v cron %q", got.Kind, got.RunAt, got.CronExpression)
+	}
+	j.Kind, j.CronExpression, j.RunAt, j.NextRunAt, j.IntervalMinutes = prikke.JobKindCron, "*/5 * * * *", nil, &next, 5
+	if err := s.JobUpdate(ctx, j); err != nil {
+		t.Fatalf("one-time to cron: %v", err)
+	}
+	if got, _ := s.JobGet(ctx, j.ID); got.Kind != prikke.JobKindCron || got.RunAt != nil || got.CronExpression != "*/5 * * * *" {
+		t.Errorf("after the change back to cron: kind %q run_at %v cron %q", got.Kind, got.RunAt, got.CronExpression)
+	}
 	missing := *j
 	missing.ID = prikke.NewID()
 	Errcode(t, s.JobUpdate(ctx, &missing), prikke.ENOTFOUND)
