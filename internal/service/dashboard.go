@@ -81,23 +81,12 @@ func (s *Service) InvitationByLink(ctx context.Context, token string) (*Invitati
 	return d, nil
 }
 
-// RunJobNow is TriggerJob for the dashboard: it also announces the new
-// pending execution on store.TopicExecutions, so every open page of the
-// job shows it at once rather than when it finishes (the store announces
-// executions when they settle, not when they are inserted).
-func (s *Service) RunJobNow(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Execution, error) {
-	e, err := s.TriggerJob(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
-	AnnounceExecutions(ctx, s.store, e)
-	return e, nil
-}
-
-// AnnounceExecutions publishes executions on store.TopicExecutions in the
-// store's payload format ("<job_id> <execution_id>" lines). It is a hint:
-// a failure is not an error.
-func AnnounceExecutions(ctx context.Context, st store.Store, es ...*prikke.Execution) {
+// announceExecutions publishes executions on store.TopicExecutions in the
+// store's payload format ("<job_id> <execution_id>" lines), so open pages
+// show a new pending execution at once (the store announces executions
+// when they settle, not when they are inserted). It is a hint: a failure
+// is not an error.
+func announceExecutions(ctx context.Context, st store.Store, es ...*prikke.Execution) {
 	if len(es) == 0 {
 		return
 	}

@@ -467,6 +467,7 @@ func (s *Service) TriggerJob(ctx context.Context, a *Actor, id prikke.ID) (*prik
 		}
 		return nil, err
 	}
+	announceExecutions(ctx, s.store, e)
 	return e, nil
 }
 

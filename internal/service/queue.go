@@ -117,6 +117,7 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 		}
 		return got, e, false, nil
 	}
+	announceExecutions(ctx, s.store, e)
 	return got, e, true, nil
 }
 

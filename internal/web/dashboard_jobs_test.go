@@ -357,8 +357,8 @@ func testJobEvents(t *testing.T, st store.Store) {
 	if ev := <-events; !strings.HasPrefix(ev, "event: job-summary\n") {
 		t.Fatalf("first event: %q", ev)
 	}
-	oe, _ := d.svc.RunJobNow(ctx, other.actor(), oj.ID)
-	e, err := d.svc.RunJobNow(ctx, tn.actor(), j.ID)
+	oe, _ := d.svc.TriggerJob(ctx, other.actor(), oj.ID)
+	e, err := d.svc.TriggerJob(ctx, tn.actor(), j.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

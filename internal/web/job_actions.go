@@ -32,7 +32,7 @@ func (h *Web) resumeJob(w http.ResponseWriter, r *http.Request) {
 
 func (h *Web) runJob(w http.ResponseWriter, r *http.Request) {
 	h.jobAction(w, r, func(a actionArgs) (string, error) {
-		if _, err := h.svc.RunJobNow(a.r.Context(), actorOf(a.r), a.id); err != nil {
+		if _, err := h.svc.TriggerJob(a.r.Context(), actorOf(a.r), a.id); err != nil {
 			return "", err
 		}
 		return "The job runs now; its execution appears below.", nil
