@@ -104,9 +104,10 @@ type Worker struct {
 
 // orgState is what a node holds of one organization.
 type orgState struct {
-	ready    []*store.Claimed // due, waiting for a worker, oldest first
-	inFlight int
-	held     int
+	ready     []*store.Claimed // due, waiting for a worker, oldest first
+	inFlight  int
+	held      int
+	lastStart time.Time // when a delivery last started (or the state was made)
 }
 
 // timed are executions claimed ahead, started together at one instant.
@@ -179,6 +180,7 @@ func (w *Worker) Start(ctx context.Context) {
 	completer.Go(func() { w.complete(ctx) })
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	feeder.Go(func() { w.feed(feedCtx) })
+	feeder.Go(func() { w.sweep(feedCtx) })
 	go func() {
 		w.dispatch(claimCtx)
 		stopFeed()
@@ -289,15 +291,15 @@ func (w *Worker) dispatch(ctx context.Context) {
 				nextDue = time.Time{}
 			default:
 				nextDue = due.Add(-w.clockOffset())
-				wait = time.Until(nextDue) - w.cfg.Lookahead
+				wait = nextDue.Sub(w.NowFunc()) - w.cfg.Lookahead
 				if wait <= 0 {
 					switch {
 					case w.room() == 0:
 						wait = w.cfg.PollEvery
 					case capped:
-						// Likely an organization at its cap: woken as its
-						// deliveries finish, and look again soon regardless.
-						wait = 100 * time.Millisecond
+						// Likely an organization without room: woken when
+						// it has some again, and look again soon regardless.
+						wait = 250 * time.Millisecond
 					default:
 						// Due by our estimate but not by the database's: the
 						// clocks disagree by a hair. Resync and look again soon.
@@ -315,10 +317,15 @@ func (w *Worker) dispatch(ctx context.Context) {
 }
 
 // sleepUntilWoken waits for the timer, a work event announcing something
-// due sooner, or freed room. It returns false when ctx ends.
+// due sooner, or freed room. It returns false when ctx ends. An event only
+// ever brings the wake-up forward, and never past the fallback poll; one
+// for something already within the lookahead waits a moment (at most
+// 100ms, and never past its due instant) so that rows inserted one by one
+// join one claim.
 func (w *Worker) sleepUntilWoken(ctx context.Context, sub *store.Subscription, wait time.Duration, nextDue *time.Time) bool {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	wakeAt := w.NowFunc().Add(wait)
 	for {
 		select {
 		case <-ctx.Done():
@@ -337,11 +344,19 @@ func (w *Worker) sleepUntilWoken(ctx context.Context, sub *store.Subscription, w
 				continue // nothing sooner than what we wait for
 			}
 			*nextDue = local
-			d := time.Until(local) - w.cfg.Lookahead
-			if d <= 0 {
+			now := w.NowFunc()
+			until := local.Sub(now)
+			if until <= 0 {
 				return true
 			}
-			timer.Reset(d)
+			d := until - w.cfg.Lookahead
+			if d <= 0 {
+				d = min(max(until-10*time.Millisecond, 0), 100*time.Millisecond)
+			}
+			if at := now.Add(d); at.Before(wakeAt) {
+				wakeAt = at
+				timer.Reset(d)
+			}
 		}
 	}
 }
@@ -367,6 +382,31 @@ func (w *Worker) holdMax() int { return w.cfg.MaxWorkers + 4*w.cfg.Batch }
 // and leaves the rest of the node to the others.
 func (w *Worker) orgHoldMax() int { return w.cfg.OrgInFlight + 2*w.cfg.Batch }
 
+// orgRoomLocked is how many more executions of an organization this node
+// may claim. An organization holding nearly its share waits for a
+// worthwhile claim rather than one per finished delivery. One that is
+// stuck — its deliveries at their cap and none started for a second — may
+// hold no more than OrgInFlight waiting: hoarding would starve the other
+// organizations and let leases run out while rows wait.
+func (w *Worker) orgRoomLocked(st *orgState) int {
+	r := w.orgHoldMax() - st.held
+	if st.inFlight >= w.cfg.OrgInFlight && len(st.ready) > 0 && w.NowFunc().Sub(st.lastStart) > time.Second {
+		r = min(r, w.cfg.OrgInFlight-len(st.ready))
+	}
+	if r < w.minClaim() {
+		return 0
+	}
+	return r
+}
+
+// wakeDispatcher wakes the dispatcher if it sleeps.
+func (w *Worker) wakeDispatcher() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
 // minClaim is the smallest claim worth making while executions are held:
 // below it the dispatcher waits for more room to free.
 func (w *Worker) minClaim() int { return max(1, w.cfg.Batch/4) }
@@ -387,14 +427,8 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 	busy := w.held > 0
 	orgRoom := make(map[prikke.ID]int, len(w.orgs))
 	for org, st := range w.orgs {
-		// An organization holding nearly its share has plenty to deliver:
-		// it waits for a worthwhile claim rather than one per finished
-		// delivery.
-		r := w.orgHoldMax() - st.held
-		if r < w.minClaim() {
-			r, capped = 0, true
-		}
-		orgRoom[org] = r
+		orgRoom[org] = w.orgRoomLocked(st)
+		capped = capped || orgRoom[org] == 0
 	}
 	w.mu.Unlock()
 	if room <= 0 || (busy && room < w.minClaim()) {
@@ -439,7 +473,7 @@ func (w *Worker) hold(cs []*store.Claimed) {
 		org := c.Execution.OrganizationID
 		st := w.orgs[org]
 		if st == nil {
-			st = &orgState{}
+			st = &orgState{lastStart: now}
 			w.orgs[org] = st
 		}
 		st.held++
@@ -503,11 +537,14 @@ func (w *Worker) kickFeeder() {
 func (w *Worker) feed(ctx context.Context) {
 	for {
 		w.mu.Lock()
-		c := w.takeLocked()
-		if c != nil {
-			w.growLocked()
+		c, wake := w.takeLocked()
+		if c != nil && w.idle == 0 && w.workers < w.cfg.MaxWorkers {
+			w.spawnLocked()
 		}
 		w.mu.Unlock()
+		if wake {
+			w.wakeDispatcher()
+		}
 		if c == nil {
 			select {
 			case <-w.kick:
@@ -526,8 +563,9 @@ func (w *Worker) feed(ctx context.Context) {
 }
 
 // takeLocked takes the next ready execution of the next organization in
-// the rotation that is below its cap, counting it in flight.
-func (w *Worker) takeLocked() *store.Claimed {
+// the rotation that is below its cap, counting it in flight. wake reports
+// that the organization may be claimed for again.
+func (w *Worker) takeLocked() (c *store.Claimed, wake bool) {
 	for n := len(w.rotation); n > 0; n-- {
 		if w.next >= len(w.rotation) {
 			w.next = 0
@@ -538,6 +576,7 @@ func (w *Worker) takeLocked() *store.Claimed {
 			w.next++
 			continue
 		}
+		before := w.orgRoomLocked(st)
 		c := st.ready[0]
 		st.ready[0] = nil
 		st.ready = st.ready[1:]
@@ -548,12 +587,13 @@ func (w *Worker) takeLocked() *store.Claimed {
 			w.next++
 		}
 		st.inFlight++
+		st.lastStart = w.NowFunc()
 		w.inFlight++
 		w.ready--
 		w.metrics.InFlight.Set(float64(w.inFlight))
-		return c
+		return c, before == 0 && w.orgRoomLocked(st) > 0
 	}
-	return nil
+	return nil, false
 }
 
 // putBack returns an execution the feeder could not hand over.
@@ -569,6 +609,7 @@ func (w *Worker) putBack(c *store.Claimed) {
 	}
 	st.ready = append([]*store.Claimed{c}, st.ready...)
 	w.ready++
+	w.metrics.InFlight.Set(float64(w.inFlight))
 }
 
 // releaseHeld gives back every execution held but not handed to a worker.
@@ -587,11 +628,77 @@ func (w *Worker) releaseHeld() {
 	}
 	w.rotation, w.timed, w.ready = nil, 0, 0
 	w.mu.Unlock()
-	if len(out) == 0 {
-		return
+	if len(out) > 0 {
+		w.releaseMany(out)
+		w.logger.Info("released executions claimed but not started", "executions", len(out))
 	}
-	ids := make([]prikke.ID, len(out))
-	for i, c := range out {
+}
+
+// sweep gives back, every second, ready executions that waited so long
+// for a worker that their lease could run out before they finish: a
+// healthy node's rows must not be rescued as if it had died.
+func (w *Worker) sweep(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if stale := w.takeStale(); len(stale) > 0 {
+			w.releaseMany(stale)
+			w.logger.Info("released executions that waited too long for a worker", "executions", len(stale))
+		}
+	}
+}
+
+// takeStale removes the ready executions that waited longer than half
+// the lease grace.
+func (w *Worker) takeStale() []*store.Claimed {
+	now := w.dbNow()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []*store.Claimed
+	for org, st := range w.orgs {
+		if len(st.ready) == 0 {
+			continue
+		}
+		keep := st.ready[:0]
+		for _, c := range st.ready {
+			if w.stale(c.Execution, now) {
+				out = append(out, c)
+			} else {
+				keep = append(keep, c)
+			}
+		}
+		clear(st.ready[len(keep):])
+		w.ready -= len(st.ready) - len(keep)
+		st.ready = keep
+		if len(keep) == 0 {
+			st.ready = nil
+			if i := slices.Index(w.rotation, org); i >= 0 {
+				w.rotation = slices.Delete(w.rotation, i, i+1)
+				if i < w.next {
+					w.next--
+				}
+			}
+		}
+	}
+	return out
+}
+
+// stale reports whether an execution waited so long since its claim (or
+// its due instant, if claimed ahead) that its lease may run out
+// mid-request and another node deliver it too.
+func (w *Worker) stale(e *prikke.Execution, now time.Time) bool {
+	return e.ClaimedAt != nil && now.Sub(later(*e.ClaimedAt, e.DueAt)) > w.cfg.LeaseGrace/2
+}
+
+// releaseMany gives held executions back in batches and forgets them.
+func (w *Worker) releaseMany(cs []*store.Claimed) {
+	ids := make([]prikke.ID, len(cs))
+	for i, c := range cs {
 		ids[i] = c.Execution.ID
 	}
 	for chunk := range slices.Chunk(ids, 1000) {
@@ -602,11 +709,11 @@ func (w *Worker) releaseHeld() {
 		cancel()
 	}
 	w.mu.Lock()
-	for _, c := range out {
+	for _, c := range cs {
 		w.forgetLocked(c.Execution.OrganizationID)
 	}
 	w.mu.Unlock()
-	w.logger.Info("released executions claimed but not started", "executions", len(out))
+	w.wakeDispatcher()
 }
 
 // forgetLocked drops one held execution of org from the count.
@@ -619,10 +726,18 @@ func (w *Worker) forgetLocked(org prikke.ID) {
 	}
 }
 
-// growLocked adds workers while executions in flight or waiting outnumber
-// them, up to the maximum: the pool scales with the backlog.
+// growLocked adds workers while executions that can start (in flight,
+// ready within their organization's cap, or due soon) outnumber them, up
+// to the maximum: the pool scales with the backlog.
 func (w *Worker) growLocked() {
-	for need := min(w.cfg.MaxWorkers, w.inFlight+w.ready+w.timed); w.workers < need && !w.closed; {
+	if w.closed {
+		return
+	}
+	need := w.inFlight + w.timed
+	for _, st := range w.orgs {
+		need += min(len(st.ready), max(w.cfg.OrgInFlight-st.inFlight, 0))
+	}
+	for need = min(need, w.cfg.MaxWorkers); w.workers < need; {
 		w.spawnLocked()
 	}
 }
@@ -656,7 +771,7 @@ func (w *Worker) work(ctx context.Context) {
 		case <-idle.C:
 			w.mu.Lock()
 			w.idle--
-			if w.workers > w.cfg.MinWorkers && w.workers > w.inFlight+w.ready+w.timed {
+			if w.workers > w.cfg.MinWorkers {
 				w.workers--
 				w.metrics.Workers.Set(float64(w.workers))
 				w.mu.Unlock()
@@ -692,7 +807,7 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 		w.release(e)
 		return
 	}
-	if e.ClaimedAt != nil && w.dbNow().Sub(later(*e.ClaimedAt, e.DueAt)) > w.cfg.LeaseGrace/2 {
+	if w.stale(e, w.dbNow()) {
 		// Waited so long that its lease may run out mid-request and another
 		// node deliver it too: give it back untouched instead.
 		w.release(e)
@@ -742,23 +857,32 @@ func (w *Worker) release(e *prikke.Execution) {
 	w.done1(e.OrganizationID)
 }
 
-// done1 frees one delivery slot of org and wakes the feeder and the
-// dispatcher. Rows waiting for their result to be written no longer hold
-// a slot.
+// done1 frees one delivery slot of org and wakes the feeder, and the
+// dispatcher when there is room to claim again. Rows waiting for their
+// result to be written no longer hold a slot.
 func (w *Worker) done1(org prikke.ID) {
 	w.mu.Lock()
+	wake := w.holdMax()-w.held == w.minClaim()-1 // about to reach minClaim
 	if st := w.orgs[org]; st != nil {
+		before := w.orgRoomLocked(st)
 		st.inFlight--
+		w.inFlight--
+		w.forgetLocked(org)
+		if st.held > 0 {
+			wake = wake || (before == 0 && w.orgRoomLocked(st) > 0)
+		} else {
+			wake = wake || before == 0
+		}
+	} else {
+		w.inFlight--
+		w.forgetLocked(org)
 	}
-	w.inFlight--
-	w.forgetLocked(org)
 	inFlight := w.inFlight
 	w.mu.Unlock()
 	w.metrics.InFlight.Set(float64(inFlight))
 	w.kickFeeder()
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	if wake {
+		w.wakeDispatcher()
 	}
 }
 

@@ -103,8 +103,11 @@ func TestDeliversOnTime(t *testing.T) {
 				j.CreatedAt = due
 			}))
 		}
-		// A cron job whose cursor is due now, to exercise the cron path.
-		cronJob := storetest.NewJob(t, s, tn, func(j *prikke.Job) { j.NextRunAt = &due; j.URL = sk.URL("/ok?cron") })
+		// A cron job whose cursor is due now, to exercise the cron path
+		// (hourly, so its next occurrence is not written during the test).
+		cronJob := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
+			j.CronExpression, j.IntervalMinutes, j.NextRunAt, j.URL = "0 * * * *", 60, &due, sk.URL("/ok?cron")
+		})
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		if err := sk.WaitCount(ctx, 21); err != nil {
@@ -137,9 +140,9 @@ func TestDeliversOnTime(t *testing.T) {
 		if got := sk.ByWebhookID(); len(got) != 21 {
 			t.Errorf("distinct webhook ids = %d, want 21", len(got))
 		}
-		// The cron job's cursor moved on to its next minute.
+		// The cron job's cursor moved on to its next hour.
 		cj, _ := s.JobGet(context.Background(), cronJob.ID)
-		if cj.NextRunAt == nil || !cj.NextRunAt.After(due) || cj.NextRunAt.Second() != 0 {
+		if cj.NextRunAt == nil || !cj.NextRunAt.After(due) || cj.NextRunAt.Minute() != 0 || cj.NextRunAt.Second() != 0 {
 			t.Errorf("cron cursor = %v", cj.NextRunAt)
 		}
 	})
@@ -164,7 +167,10 @@ func TestRetriesAndGone(t *testing.T) {
 		due := dbNow(t, s).Add(500 * time.Millisecond)
 		failing := storetest.NewJob(t, s, tn, func(j *prikke.Job) { storetest.Once(due)(j); j.URL = sk.URL("/500"); j.RetryAttempts = 2 })
 		gone := storetest.NewJob(t, s, tn, func(j *prikke.Job) { storetest.Once(due)(j); j.URL = sk.URL("/410"); j.RetryAttempts = 5 })
-		cronFail := storetest.NewJob(t, s, tn, func(j *prikke.Job) { j.NextRunAt = &due; j.URL = sk.URL("/500") })
+		// Hourly, so its next occurrence is not written during the test.
+		cronFail := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
+			j.CronExpression, j.IntervalMinutes, j.NextRunAt, j.URL = "0 * * * *", 60, &due, sk.URL("/500")
+		})
 
 		waitFor(t, "three attempts of the failing job", func() bool {
 			es := executions(t, s, failing)
@@ -296,7 +302,9 @@ func TestPoolScales(t *testing.T) {
 	e := startEngine(t, s, "n1", []netip.AddrPort{sk.Addr()}, func(c *worker.Config) {
 		c.MinWorkers, c.MaxWorkers, c.IdleTimeout = 2, 30, 300*time.Millisecond
 	})
-	due := dbNow(t, s).Add(500 * time.Millisecond)
+	// Due once all 60 exist (creating them is slow under -race), so the
+	// claim ahead sees the whole backlog at once.
+	due := dbNow(t, s).Add(3 * time.Second)
 	for range 60 {
 		storetest.NewJob(t, s, tn, func(j *prikke.Job) { storetest.Once(due)(j); j.URL = sk.URL("/slow?ms=300") })
 	}
