@@ -104,10 +104,9 @@ type Worker struct {
 
 // orgState is what a node holds of one organization.
 type orgState struct {
-	ready     []*store.Claimed // due, waiting for a worker, oldest first
-	inFlight  int
-	held      int
-	lastStart time.Time // when a delivery last started (or the state was made)
+	ready    []*store.Claimed // due, waiting for a worker, oldest first
+	inFlight int
+	held     int
 }
 
 // timed are executions claimed ahead, started together at one instant.
@@ -383,20 +382,19 @@ func (w *Worker) holdMax() int { return w.cfg.MaxWorkers + 4*w.cfg.Batch }
 func (w *Worker) orgHoldMax() int { return w.cfg.OrgInFlight + 2*w.cfg.Batch }
 
 // orgRoomLocked is how many more executions of an organization this node
-// may claim. An organization holding nearly its share waits for a
-// worthwhile claim rather than one per finished delivery. One that is
-// stuck — its deliveries at their cap and none started for a second — may
-// hold no more than OrgInFlight waiting: hoarding would starve the other
-// organizations and let leases run out while rows wait.
+// may claim. One with a full in-flight cap's worth of rows waiting for a
+// worker takes no more until they start: hoarding would starve the other
+// organizations (claims go to the most overdue rows first) and let leases
+// run out while rows wait. One holding nearly its share waits for a
+// worthwhile claim rather than one per finished delivery.
 func (w *Worker) orgRoomLocked(st *orgState) int {
-	r := w.orgHoldMax() - st.held
-	if st.inFlight >= w.cfg.OrgInFlight && len(st.ready) > 0 && w.NowFunc().Sub(st.lastStart) > time.Second {
-		r = min(r, w.cfg.OrgInFlight-len(st.ready))
-	}
-	if r < w.minClaim() {
+	if len(st.ready) >= w.cfg.OrgInFlight {
 		return 0
 	}
-	return r
+	if r := w.orgHoldMax() - st.held; r >= w.minClaim() {
+		return r
+	}
+	return 0
 }
 
 // wakeDispatcher wakes the dispatcher if it sleeps.
@@ -473,7 +471,7 @@ func (w *Worker) hold(cs []*store.Claimed) {
 		org := c.Execution.OrganizationID
 		st := w.orgs[org]
 		if st == nil {
-			st = &orgState{lastStart: now}
+			st = &orgState{}
 			w.orgs[org] = st
 		}
 		st.held++
@@ -587,7 +585,6 @@ func (w *Worker) takeLocked() (c *store.Claimed, wake bool) {
 			w.next++
 		}
 		st.inFlight++
-		st.lastStart = w.NowFunc()
 		w.inFlight++
 		w.ready--
 		w.metrics.InFlight.Set(float64(w.inFlight))

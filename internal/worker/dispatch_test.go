@@ -1,0 +1,203 @@
+package worker_test
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/sink"
+	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/storetest"
+	"github.com/prikke/prikke/internal/worker"
+)
+
+// These tests drive a worker alone (no scheduler) against executions
+// written by hand, and count what it asks of the store.
+
+// countStore counts the dispatcher's calls.
+type countStore struct {
+	store.Store
+	claims, emptyClaims, nextDue atomic.Int64
+}
+
+func (c *countStore) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*store.ClaimResult, error) {
+	c.claims.Add(1)
+	r, err := c.Store.ExecutionClaim(ctx, p)
+	if err == nil && len(r.Claimed) == 0 {
+		c.emptyClaims.Add(1)
+	}
+	return r, err
+}
+
+func (c *countStore) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
+	c.nextDue.Add(1)
+	return c.Store.ExecutionNextDue(ctx)
+}
+
+func startWorker(t *testing.T, s store.Store, allow []netip.AddrPort, edit func(*worker.Config), now func() time.Time) *worker.Worker {
+	t.Helper()
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("PRIKKE_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	client := delivery.New(delivery.Options{Allow: allow})
+	t.Cleanup(client.Close)
+	cfg := worker.Config{Node: "n1", MinWorkers: 2, MaxWorkers: 64, OrgInFlight: 64, Drain: 2 * time.Second, PollEvery: time.Second}
+	if edit != nil {
+		edit(&cfg)
+	}
+	w := worker.New(s, client, cfg, metrics.New(), logger)
+	if now != nil {
+		w.NowFunc = now
+	}
+	w.Start(context.Background())
+	t.Cleanup(w.Stop)
+	return w
+}
+
+// onceAt writes a one-time job and its pending execution due at at.
+func onceAt(t *testing.T, s store.Store, tn *storetest.Tenant, url string, timeoutMS int, at time.Time) *prikke.Job {
+	t.Helper()
+	j := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
+		storetest.Once(at)(j)
+		j.NextRunAt, j.URL, j.TimeoutMS, j.RetryAttempts = nil, url, timeoutMS, 0
+	})
+	storetest.NewExecution(t, s, j, prikke.TierPro, at)
+	return j
+}
+
+func delivered(sk *sink.Sink, j *prikke.Job) int {
+	n := 0
+	for _, r := range sk.Requests() {
+		if r.JobID == j.ID.String() {
+			n++
+		}
+	}
+	return n
+}
+
+// A node whose clock runs behind or ahead of the database's still waits
+// quietly for what is due later, and delivers it when it is due.
+func TestClockSkewedDispatcher(t *testing.T) {
+	t.Parallel()
+	for _, skew := range []time.Duration{-2 * time.Minute, 2 * time.Minute} {
+		t.Run(skew.String(), func(t *testing.T) {
+			t.Parallel()
+			s := &countStore{Store: storetest.OpenPostgres(t)}
+			tn := storetest.NewTenant(t, s, prikke.TierPro)
+			sk := sink.New(tn.Project.SigningSecret)
+			t.Cleanup(sk.Close)
+			startWorker(t, s, []netip.AddrPort{sk.Addr()}, nil, func() time.Time { return time.Now().Add(skew) })
+			time.Sleep(500 * time.Millisecond) // the first look found nothing
+			due := dbNow(t, s).Add(2 * time.Second)
+			j := onceAt(t, s, tn, sk.URL("/ok"), 5000, due)
+			if err := s.Publish(context.Background(), store.TopicWork, due.Format(time.RFC3339Nano)); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+			defer cancel()
+			if err := sk.WaitCount(ctx, 1); err != nil {
+				t.Fatalf("not delivered within 6s of its due instant: claims %d", s.claims.Load())
+			}
+			if r := sk.Requests()[0]; r.JobID != j.ID.String() || r.At.Before(due.Add(-5*time.Millisecond)) {
+				t.Errorf("request %+v; due %v", r, due)
+			}
+			// Waiting 2s for it took a handful of looks, not a spin.
+			if n := s.claims.Load() + s.nextDue.Load(); n > 40 {
+				t.Errorf("%d claims and next-due queries in about 2.5s; the dispatcher spins", n)
+			}
+		})
+	}
+}
+
+// Two organizations whose endpoints hang fill their in-flight caps; a
+// third organization's execution is still claimed and gets the first
+// worker that frees up, rather than waiting behind their backlogs.
+func TestStuckOrganizationsDoNotHoard(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	a := storetest.NewTenant(t, s, prikke.TierPro)
+	b := storetest.NewTenant(t, s, prikke.TierPro)
+	q := storetest.NewTenant(t, s, prikke.TierPro)
+	sk := sink.New(a.Project.SigningSecret, b.Project.SigningSecret, q.Project.SigningSecret)
+	t.Cleanup(sk.Close)
+	due := dbNow(t, s)
+	for _, tn := range []*storetest.Tenant{a, b} {
+		for range 60 {
+			onceAt(t, s, tn, sk.URL("/hang"), 3000, due)
+		}
+	}
+	startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) { c.MaxWorkers, c.OrgInFlight, c.Batch = 8, 4, 8 }, nil)
+	time.Sleep(1500 * time.Millisecond) // every worker hangs; a backlog waits
+	quiet := onceAt(t, s, q, sk.URL("/ok?quiet"), 3000, dbNow(t, s))
+	start := time.Now()
+	for delivered(sk, quiet) == 0 {
+		if time.Since(start) > 6*time.Second {
+			t.Fatalf("the third organization waited over 6s; hung deliveries time out after 3s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// An execution waiting behind its organization's hanging deliveries is
+// given back before its lease could run out, not rescued as if this node
+// had died; it is then delivered once, on its first attempt.
+func TestWaitingRowsKeepTheirLease(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	sk := sink.New(tn.Project.SigningSecret)
+	t.Cleanup(sk.Close)
+	due := dbNow(t, s).Add(300 * time.Millisecond)
+	onceAt(t, s, tn, sk.URL("/hang"), 1900, due)
+	onceAt(t, s, tn, sk.URL("/hang"), 1900, due)
+	onceAt(t, s, tn, sk.URL("/hang"), 6000, due.Add(time.Millisecond))
+	onceAt(t, s, tn, sk.URL("/hang"), 6000, due.Add(time.Millisecond))
+	x := onceAt(t, s, tn, sk.URL("/ok?x"), 1000, due.Add(2*time.Millisecond))
+	startEngine(t, s, "n1", []netip.AddrPort{sk.Addr()}, func(c *worker.Config) {
+		c.MaxWorkers, c.OrgInFlight, c.LeaseGrace = 4, 2, 4*time.Second
+	})
+	waitFor(t, "x delivered", func() bool {
+		es := executions(t, s, x)
+		return len(es) > 0 && es[0].Status.Terminal()
+	})
+	es := executions(t, s, x)
+	if len(es) != 1 || es[0].Status != prikke.ExecutionStatusSuccess || es[0].Rescued || delivered(sk, x) != 1 {
+		for _, e := range es {
+			t.Logf("attempt %d: %s rescued=%v error=%q", e.Attempt, e.Status, e.Rescued, e.Error)
+		}
+		t.Errorf("x: %d attempts, delivered %d times; want one successful first attempt", len(es), delivered(sk, x))
+	}
+}
+
+// An organization with a large backlog and a fast endpoint is claimed in
+// worthwhile batches, not once per finished delivery.
+func TestNoClaimPerDelivery(t *testing.T) {
+	t.Parallel()
+	s := &countStore{Store: storetest.OpenPostgres(t)}
+	a := storetest.NewTenant(t, s, prikke.TierPro)
+	sk := sink.New(a.Project.SigningSecret)
+	t.Cleanup(sk.Close)
+	due := dbNow(t, s)
+	for range 400 {
+		onceAt(t, s, a, sk.URL("/slow?ms=20"), 5000, due)
+	}
+	startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) { c.MaxWorkers, c.OrgInFlight, c.Batch = 8, 4, 40 }, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := sk.WaitCount(ctx, 400); err != nil {
+		t.Fatal(err)
+	}
+	// 400 rows in batches of up to 40, each worth at least 10: about 10
+	// to 40 claims, plus a few empty looks.
+	if n := s.claims.Load(); n > 80 {
+		t.Errorf("%d claims (%d empty) for 400 deliveries", n, s.emptyClaims.Load())
+	}
+}
