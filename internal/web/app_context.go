@@ -60,6 +60,8 @@ func (c *appContext) Nav() []navGroup {
 			item("overview", "Overview", p, "layers"),
 			item("jobs", "Jobs", p+"/jobs", "calendar-clock"),
 			item("executions", "Executions", p+"/executions", "history"),
+			item("channels", "Notifications", p+"/channels", "mail"),
+			item("status-pages", "Status pages", p+"/status-pages", "globe"),
 			item("project", "Project settings", p+"/settings", "shield-check"),
 		}})
 	}

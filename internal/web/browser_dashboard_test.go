@@ -30,6 +30,7 @@ import (
 	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/notify"
 	"github.com/prikke/prikke/internal/scheduler"
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/sink"
@@ -65,6 +66,7 @@ func startDashServer(t *testing.T) *dashServer {
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	svc := service.New(st, auth.NewHasher(), box, client, service.Config{BaseURL: base, SignupOpen: true}, logger)
+	svc.Tester = notify.New(st, box, client, base, nil, logger)
 	w, err := web.New(web.Deps{Logger: logger, BaseURL: base, Mailbox: box, Service: svc, ClientIP: httpserver.ClientIP(nil),
 		OpenAPI: func() ([]byte, error) { return []byte(`{}`), nil }})
 	if err != nil {
@@ -386,6 +388,115 @@ func TestBrowserDashboard(t *testing.T) {
 		return nil
 	})
 
+	var channelsPath, pagesPath, publicPath string
+	step("add a webhook channel and send a test notification", 60*time.Second, func(ctx context.Context) error {
+		if err := desktop(ctx); err != nil {
+			return err
+		}
+		if err := navigate(ctx, base, projectPath, 200); err != nil {
+			return err
+		}
+		if err := clickAndLoad(ctx, `aside a[href$="/channels"]`); err != nil {
+			return err
+		}
+		channelsPath = location(ctx)
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#field-target"), s.sink.URL("/ok")),
+			chromedp.SendKeys(chromedp.CSS("#field-name"), "ops hook")); err != nil {
+			return err
+		}
+		if err := clickAndLoad(ctx, `form[action$="/channels"] button[type=submit]`); err != nil {
+			return err
+		}
+		if err := waitFor(ctx, `document.querySelector('[data-testid="channel-name"]')?.textContent === 'ops hook'`); err != nil {
+			return fmt.Errorf("the channel is not listed: %w", err)
+		}
+		before := s.sink.Count()
+		if err := clickAndLoad(ctx, `[data-testid="test-channel"]`); err != nil {
+			return err
+		}
+		if err := waitFor(ctx, `document.querySelector('.flash-success')?.textContent.includes('Test notification sent to “ops hook”') && document.querySelector('[data-testid="notification-log"]')?.textContent.includes('Sent')`); err != nil {
+			return fmt.Errorf("no outcome: %w", err)
+		}
+		if s.sink.Count() != before+1 {
+			return fmt.Errorf("the sink got %d requests, want 1", s.sink.Count()-before)
+		}
+		screenshot(t, ctx, "channels-test-sent-desktop")
+		return nil
+	})
+
+	step("set a job's notifications to its own channels", 30*time.Second, func(ctx context.Context) error {
+		if err := navigate(ctx, base, jobPath+"/edit", 200); err != nil {
+			return err
+		}
+		if err := waitFor(ctx, `document.getElementById('field-channel_ids').offsetParent === null`); err != nil {
+			return fmt.Errorf("the channel list shows before custom is chosen: %w", err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#notify-custom"))); err != nil {
+			return err
+		}
+		if err := waitFor(ctx, `document.getElementById('field-channel_ids').offsetParent !== null`); err != nil {
+			return fmt.Errorf("the channel list does not appear: %w", err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name="channel_ids"]`))); err != nil {
+			return err
+		}
+		screenshot(t, ctx, "job-editor-notify-desktop")
+		if err := clickAndLoad(ctx, `#job-form button[type=submit]`); err != nil {
+			return err
+		}
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="job-notify"]`)))
+		if err != nil || !strings.Contains(text, "Only “ops hook”") {
+			return fmt.Errorf("the job page says %q: %v", text, err)
+		}
+		id, _ := prikke.ParseID(strings.TrimPrefix(jobPath, "/app/jobs/"))
+		j, err := s.store.JobGet(ctx, id)
+		if err != nil || j.NotifyMode != prikke.NotifyCustom || len(j.ChannelIDs) != 1 {
+			return fmt.Errorf("saved %+v: %v", j, err)
+		}
+		return nil
+	})
+
+	step("create a status page and open it publicly", 60*time.Second, func(ctx context.Context) error {
+		if err := clickAndLoad(ctx, `aside a[href$="/status-pages"]`); err != nil {
+			return err
+		}
+		pagesPath = location(ctx)
+		if err := clickAndLoad(ctx, `a[href$="/status-pages/new"]`); err != nil {
+			return err
+		}
+		jid := strings.TrimPrefix(jobPath, "/app/jobs/")
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#field-title"), "Ann's integrations"),
+			chromedp.SendKeys(chromedp.CSS("#field-slug"), "ann-status"),
+			chromedp.Click(chromedp.CSS(`input[name="job_ids"][value="`+jid+`"]`))); err != nil {
+			return err
+		}
+		if err := typeInto(ctx, `input[name="display_names[`+jid+`]"]`, "Daily report"); err != nil {
+			return err
+		}
+		screenshot(t, ctx, "status-page-editor-desktop")
+		if err := clickAndLoad(ctx, `#status-page-form button[type=submit]`); err != nil {
+			return err
+		}
+		if location(ctx) != pagesPath {
+			return fmt.Errorf("after saving the browser is at %s", location(ctx))
+		}
+		if err := clickAndLoad(ctx, `a[data-testid="public-link"]`); err != nil {
+			return err
+		}
+		publicPath = location(ctx)
+		if publicPath != "/s/ann-status" {
+			return fmt.Errorf("the public link went to %s", publicPath)
+		}
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid="page-title"]').textContent === "Ann's integrations" &&
+			document.querySelector('[data-component="Daily report"]') !== null && !document.body.textContent.includes(`+jsString(s.sink.URL(""))+`) &&
+			!document.body.textContent.includes('morning report') && document.querySelectorAll('[data-testid="uptime-bars"] rect').length === 90`))
+		if err != nil || !ok {
+			return fmt.Errorf("the public page does not show just the display name and bars (%v)", err)
+		}
+		screenshot(t, ctx, "customer-status-desktop")
+		return nil
+	})
+
 	step("a 404 page", 30*time.Second, func(ctx context.Context) error {
 		plog.expect("404 (Not Found)")
 		if err := navigate(ctx, base, "/app/jobs/"+prikke.NewID().String(), 404); err != nil {
@@ -442,6 +553,11 @@ func TestBrowserDashboard(t *testing.T) {
 			{org + "/api-keys", "settings-api-keys"},
 			{org + "/usage", "settings-usage"},
 			{"/app/account", "settings-account"},
+			{channelsPath, "channels"},
+			{pagesPath, "status-pages"},
+			{pagesPath + "/new", "status-page-editor"},
+			{"/status", "status"},
+			{publicPath, "customer-status"},
 		}
 		for _, vp := range viewports {
 			if err := setViewport(ctx, vp.width, vp.height, vp.mobile); err != nil {

@@ -455,6 +455,8 @@ func TestBrowser(t *testing.T) {
 			{"/docs/getting-started", "docs-getting-started", "Getting started"},
 			{"/docs/cron", "docs-cron", "Cron syntax"},
 			{"/docs/webhooks", "docs-webhooks", "Webhooks"},
+			{"/docs/notifications", "docs-notifications", "Notifications"},
+			{"/docs/status-pages", "docs-status-pages", "Status pages"},
 			{"/docs/api", "docs-api", "API reference"},
 			{"/use-cases", "use-cases", "Who Prikke is for"},
 			{"/pricing", "pricing", "Pricing"},

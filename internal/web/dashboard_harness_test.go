@@ -22,6 +22,7 @@ import (
 	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/notify"
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/sink"
 	"github.com/prikke/prikke/internal/store"
@@ -61,7 +62,11 @@ func (b *syncBuffer) String() string {
 }
 
 // newDash serves the dashboard over st (nil: a fresh SQLite store).
-func newDash(t *testing.T, st store.Store) *dash {
+func newDash(t *testing.T, st store.Store) *dash { return newDashWith(t, st, nil) }
+
+// newDashWith is newDash with the web's Deps changed by mod (a clock, say)
+// before New.
+func newDashWith(t *testing.T, st store.Store, mod func(*Deps)) *dash {
 	t.Helper()
 	if st == nil {
 		st = storetest.OpenSQLite(t)
@@ -81,8 +86,14 @@ func newDash(t *testing.T, st store.Store) *dash {
 	d.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + d.srv.Listener.Addr().String()
 	d.svc = service.New(st, auth.NewHasher(), box, client, service.Config{BaseURL: base, SignupOpen: true}, logger)
-	d.web, err = New(Deps{Logger: logger, BaseURL: base, Mailbox: box, Service: d.svc,
-		ClientIP: httpserver.ClientIP(nil), OpenAPI: func() ([]byte, error) { return []byte(`{}`), nil }})
+	// Test notifications go out as in production, through the notifier.
+	d.svc.Tester = notify.New(st, box, client, base, nil, logger)
+	deps := Deps{Logger: logger, BaseURL: base, Mailbox: box, Service: d.svc,
+		ClientIP: httpserver.ClientIP(nil), OpenAPI: func() ([]byte, error) { return []byte(`{}`), nil }}
+	if mod != nil {
+		mod(&deps)
+	}
+	d.web, err = New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,6 +272,13 @@ func (d *dash) job(tn *tenant, name, target string) *prikke.Job {
 // finishedExecution inserts an execution of j that ran and got a response.
 func (d *dash) finishedExecution(j *prikke.Job, status prikke.ExecutionStatus, body []byte) *prikke.Execution {
 	d.t.Helper()
+	return d.completedExecution(j, status, body, "", nil)
+}
+
+// completedExecution is finishedExecution with an error text and extra
+// response headers.
+func (d *dash) completedExecution(j *prikke.Job, status prikke.ExecutionStatus, body []byte, errText string, headers []prikke.Header) *prikke.Execution {
+	d.t.Helper()
 	ctx := context.Background()
 	e, err := d.svc.TriggerJob(ctx, &service.Actor{User: mustUser(d, j)}, j.ID)
 	if err != nil {
@@ -283,9 +301,9 @@ func (d *dash) finishedExecution(j *prikke.Job, status prikke.ExecutionStatus, b
 		if _, err := d.store.ExecutionComplete(ctx, "test", []*store.Completion{{ExecutionID: e.ID, JobID: j.ID,
 			OrganizationID: j.OrganizationID, Attempt: 1, Status: status, StartedAt: now.Add(-120 * time.Millisecond),
 			FinishedAt: now, DurationMS: 120, RequestMethod: j.Method, RequestURL: j.URL,
-			RequestHeaders: []prikke.Header{{Name: "webhook-id", Value: "msg_x"}}, ResponseStatus: code,
-			ResponseHeaders: []prikke.Header{{Name: "Content-Type", Value: "text/plain"}}, ResponseBody: body,
-			ResponseTruncated: len(body) > 10, Health: health}}); err != nil {
+			RequestHeaders: append([]prikke.Header{{Name: "webhook-id", Value: "msg_x"}}, j.Headers...), ResponseStatus: code,
+			ResponseHeaders: append([]prikke.Header{{Name: "Content-Type", Value: "text/plain"}}, headers...), ResponseBody: body,
+			ResponseTruncated: len(body) > 10, Error: errText, Health: health}}); err != nil {
 			d.t.Fatal(err)
 		}
 	}

@@ -60,6 +60,21 @@ var idRoutes = map[string]url.Values{
 	"POST /app/orgs/{org_id}/api-keys":                 {"name": {"stolen"}},
 	"POST /app/api-keys/{key_id}/revoke":               {},
 	"GET /app/orgs/{org_id}/usage":                     nil,
+	"GET /app/projects/{project_id}/channels":          nil,
+	"POST /app/projects/{project_id}/channels":         {"target": {"mallory@example.com"}},
+	"POST /app/channels/{channel_id}":                  {"name": {"mine now"}},
+	"POST /app/channels/{channel_id}/enable":           {},
+	"POST /app/channels/{channel_id}/disable":          {},
+	"POST /app/channels/{channel_id}/test":             {},
+	"GET /app/channels/{channel_id}/delete":            nil,
+	"POST /app/channels/{channel_id}/delete":           {},
+	"GET /app/projects/{project_id}/status-pages":      nil,
+	"GET /app/projects/{project_id}/status-pages/new":  nil,
+	"POST /app/projects/{project_id}/status-pages":     {"title": {"stolen"}, "slug": {"stolen-page"}, "published": {"on"}},
+	"GET /app/status-pages/{status_page_id}/edit":      nil,
+	"POST /app/status-pages/{status_page_id}":          {"title": {"mine now"}, "slug": {"mine-now"}},
+	"GET /app/status-pages/{status_page_id}/delete":    nil,
+	"POST /app/status-pages/{status_page_id}/delete":   {},
 }
 
 // fill puts ids into a route's path.
@@ -99,7 +114,7 @@ func testOtherTenantIDsAreNotFound(t *testing.T, st store.Store) {
 	theirs := map[string]string{
 		"project_id": f.owner.Project.ID.String(), "job_id": f.job.ID.String(), "execution_id": f.exec.ID.String(),
 		"org_id": f.owner.Org.ID.String(), "user_id": f.owner.User.ID.String(), "invitation_id": f.inv.ID.String(),
-		"key_id": f.key.ID.String(),
+		"key_id": f.key.ID.String(), "channel_id": f.channel.ID.String(), "status_page_id": f.page.ID.String(),
 	}
 	garbage := map[string]string{}
 	for k := range theirs {
@@ -138,6 +153,27 @@ func testOtherTenantIDsAreNotFound(t *testing.T, st store.Store) {
 	if ms, _ := d.svc.Members(ctx, a, f.owner.Org.ID); len(ms) != 1 || ms[0].Role != prikke.RoleOwner {
 		t.Errorf("the members changed: %v", ms)
 	}
+	assertChannelsAndPagesUnchanged(t, f)
+	if d.sink.Count() != 0 {
+		t.Errorf("%d requests reached the sink: a test notification was sent", d.sink.Count())
+	}
+}
+
+// assertChannelsAndPagesUnchanged fails when the fixture's channel or
+// status page changed, or one was added.
+func assertChannelsAndPagesUnchanged(t *testing.T, f *fixture) {
+	t.Helper()
+	ctx := context.Background()
+	a := f.owner.actor()
+	if cs, _ := f.d.svc.Channels(ctx, a, f.owner.Project.ID); len(cs) != 1 || cs[0].Name != "ops hook" || !cs[0].Enabled {
+		t.Errorf("the channels changed: %+v", cs)
+	}
+	if ps, _ := f.d.svc.StatusPages(ctx, a, f.owner.Project.ID); len(ps) != 1 || ps[0].Title != "Acme integrations" || ps[0].Slug != "acme-status" {
+		t.Errorf("the status pages changed: %+v", ps)
+	}
+	if ns, _ := f.d.svc.Notifications(ctx, a, f.owner.Project.ID, 10); len(ns) != 0 {
+		t.Errorf("%d notifications were sent", len(ns))
+	}
 }
 
 // TestDashboardNeedsSession: without a session, every dashboard route
@@ -148,7 +184,7 @@ func TestDashboardNeedsSession(t *testing.T) {
 	ids := map[string]string{
 		"project_id": f.owner.Project.ID.String(), "job_id": f.job.ID.String(), "execution_id": f.exec.ID.String(),
 		"org_id": f.owner.Org.ID.String(), "user_id": f.owner.User.ID.String(), "invitation_id": f.inv.ID.String(),
-		"key_id": f.key.ID.String(), "$": "",
+		"key_id": f.key.ID.String(), "channel_id": f.channel.ID.String(), "status_page_id": f.page.ID.String(), "$": "",
 	}
 	n := 0
 	for _, pattern := range routes(f.d.web) {
@@ -229,7 +265,7 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 	ids := map[string]string{
 		"project_id": f.owner.Project.ID.String(), "job_id": f.job.ID.String(), "execution_id": f.exec.ID.String(),
 		"org_id": f.owner.Org.ID.String(), "user_id": f.owner.User.ID.String(), "invitation_id": f.inv.ID.String(),
-		"key_id": f.key.ID.String(),
+		"key_id": f.key.ID.String(), "channel_id": f.channel.ID.String(), "status_page_id": f.page.ID.String(),
 	}
 	forbidden := []string{
 		"GET /app/projects/{project_id}/jobs/new",
@@ -254,6 +290,19 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 		"GET /app/orgs/{org_id}/api-keys",
 		"POST /app/orgs/{org_id}/api-keys",
 		"POST /app/api-keys/{key_id}/revoke",
+		"POST /app/projects/{project_id}/channels",
+		"POST /app/channels/{channel_id}",
+		"POST /app/channels/{channel_id}/enable",
+		"POST /app/channels/{channel_id}/disable",
+		"POST /app/channels/{channel_id}/test",
+		"GET /app/channels/{channel_id}/delete",
+		"POST /app/channels/{channel_id}/delete",
+		"GET /app/projects/{project_id}/status-pages/new",
+		"POST /app/projects/{project_id}/status-pages",
+		"GET /app/status-pages/{status_page_id}/edit",
+		"POST /app/status-pages/{status_page_id}",
+		"GET /app/status-pages/{status_page_id}/delete",
+		"POST /app/status-pages/{status_page_id}/delete",
 	}
 	for _, pattern := range forbidden {
 		method, path := fill(pattern, ids)
@@ -274,13 +323,15 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 	// Reading is allowed, without the buttons a viewer cannot use.
 	for _, path := range []string{"/app/projects/" + ids["project_id"], "/app/projects/" + ids["project_id"] + "/jobs", "/app/jobs/" + ids["job_id"],
 		"/app/executions/" + ids["execution_id"], "/app/orgs/" + ids["org_id"] + "/members", "/app/orgs/" + ids["org_id"] + "/usage",
-		"/app/projects/" + ids["project_id"] + "/settings"} {
+		"/app/projects/" + ids["project_id"] + "/settings", "/app/projects/" + ids["project_id"] + "/channels",
+		"/app/projects/" + ids["project_id"] + "/status-pages"} {
 		r := vb.get(path)
 		if r.Status != 200 {
 			t.Errorf("%s as a viewer: %s", path, r)
 			continue
 		}
-		for _, s := range []string{"New job", "/pause\"", "/run\"", "Send invitation", "Reveal the secret", `/role"`} {
+		for _, s := range []string{"New job", "/pause\"", "/run\"", "Send invitation", "Reveal the secret", `/role"`,
+			"Add channel", "/test\"", "/disable\"", "/delete\"", "Rename", "New status page", "/edit\""} {
 			if strings.Contains(r.Body, s) {
 				t.Errorf("%s shows a viewer %q", path, s)
 			}
@@ -296,6 +347,10 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 	}
 	if es, _ := d.svc.Executions(ctx, a, service.ExecutionFilter{JobID: &f.job.ID}); len(es) != 2 {
 		t.Errorf("%d executions", len(es))
+	}
+	assertChannelsAndPagesUnchanged(t, f)
+	if d.sink.Count() != 0 {
+		t.Errorf("%d requests reached the sink", d.sink.Count())
 	}
 }
 
@@ -331,12 +386,31 @@ func TestHostileNamesAreText(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := d.finishedExecution(j, prikke.ExecutionStatusSuccess, []byte(evil))
+	hook := d.sink.URL("/ok")
+	ch, err := d.svc.CreateChannel(ctx, a, p.ID, service.ChannelInput{Name: &evil, Target: &hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slug, published := "evil-page", true
+	sp, err := d.svc.CreateStatusPage(ctx, a, p.ID, service.StatusPageInput{Slug: &slug, Title: &evil, Published: &published,
+		Jobs: &[]prikke.StatusPageJob{{JobID: j.ID, DisplayName: evil}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.UpdateJob(ctx, a, j.ID, &service.JobInput{Notify: new("custom"), ChannelIDs: &[]prikke.ID{ch.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.OpenIncident(ctx, service.IncidentInput{Title: evil, Message: evil, Components: []string{"api"}}); err != nil {
+		t.Fatal(err)
+	}
 	b := d.as(tn)
 	pages := []string{"/app/projects/" + p.ID.String(), "/app/projects/" + p.ID.String() + "/jobs", "/app/projects/" + p.ID.String() + "/executions",
 		"/app/projects/" + p.ID.String() + "/settings", "/app/jobs/" + j.ID.String(), "/app/jobs/" + j.ID.String() + "/edit",
 		"/app/jobs/" + j.ID.String() + "/delete", "/app/executions/" + e.ID.String(), "/app/orgs/" + o.ID.String() + "/projects",
 		"/app/orgs/" + o.ID.String() + "/members", "/app/orgs/" + o.ID.String() + "/api-keys", "/app/orgs/" + o.ID.String() + "/usage",
-		"/app/projects/" + p.ID.String() + "/delete"}
+		"/app/projects/" + p.ID.String() + "/delete", "/app/projects/" + p.ID.String() + "/channels", "/app/channels/" + ch.ID.String() + "/delete",
+		"/app/projects/" + p.ID.String() + "/status-pages", "/app/status-pages/" + sp.ID.String() + "/edit",
+		"/app/status-pages/" + sp.ID.String() + "/delete", "/s/evil-page", "/status"}
 	for _, path := range pages {
 		r := b.get(path)
 		if r.Status != 200 {
@@ -387,6 +461,9 @@ func testNoServerErrorForUserInput(t *testing.T, st store.Store) {
 			"/app/projects/" + p + "/schedule-preview?schedule_kind=interval&interval=" + q,
 			"/login?next=" + q, "/signup?email=" + q + "&next=" + q, "/reset-password?token=" + q, "/confirm?token=" + q,
 			"/invitations/accept?token=" + q, "/forgot-password?email=" + q,
+			"/channels/confirm?token=" + q, "/s/" + url.PathEscape(s), "/status?x=" + q, "/status.json?x=" + q,
+			"/jobs/" + url.PathEscape(s), "/jobs/" + j + "/executions/" + url.PathEscape(s), "/projects/" + url.PathEscape(s) + "/channels",
+			"/settings/usage?org=" + q,
 		} {
 			if r := f.b.get(path); r.Status >= 500 {
 				t.Errorf("GET %s: %d", path, r.Status)
@@ -413,7 +490,30 @@ type postedForm struct {
 // nastyForms are every form of the dashboard with s in its fields.
 func nastyForms(f *fixture, s, q string) []postedForm {
 	p, j, o := f.owner.Project.ID.String(), f.job.ID.String(), f.owner.Org.ID.String()
+	c, sp := f.channel.ID.String(), f.page.ID.String()
+	page := func(edit func(url.Values)) url.Values {
+		v := url.Values{"title": {s}, "slug": {s}, "published": {s}, "job_ids": {s, j}, "display_names[" + j + "]": {s}}
+		if edit != nil {
+			edit(v)
+		}
+		return v
+	}
 	return []postedForm{
+		{"/app/projects/" + p + "/channels", url.Values{"name": {s}, "target": {s}}},
+		{"/app/projects/" + p + "/channels", url.Values{"name": {s}, "target": {"https://example.com/" + q}}},
+		{"/app/projects/" + p + "/channels", url.Values{"target": {s + "@example.com"}}},
+		{"/app/channels/" + c, url.Values{"name": {s}}},
+		{"/app/projects/" + p + "/status-pages", page(nil)},
+		{"/app/projects/" + p + "/status-pages", page(func(v url.Values) { v.Set("slug", "fine-slug"); v.Set("title", "Fine") })},
+		{"/app/status-pages/" + sp, page(nil)},
+		{"/app/status-pages/" + sp, page(func(v url.Values) {
+			v.Set("slug", "acme-status")
+			v.Set("title", "Fine")
+			v["job_ids"] = []string{j, j, s}
+		})},
+		{"/app/jobs/" + j, jobForm("https://example.com/", func(v url.Values) { v.Set("notify", s); v.Set("channel_ids", s) })},
+		{"/app/jobs/" + j, jobForm("https://example.com/", func(v url.Values) { v.Set("notify", "custom"); v["channel_ids"] = []string{s, c, c} })},
+		{"/app/projects/" + p + "/jobs", jobForm("https://example.com/", func(v url.Values) { v.Set("notify", "custom"); v.Set("channel_ids", s) })},
 		{"/app/projects/" + p + "/jobs", jobForm("https://example.com/"+q, func(v url.Values) {
 			for _, k := range []string{"name", "body", "headers[0].name", "headers[0].value", "cron_expression", "timezone", "method", "catch_up", "overlap", "timeout_ms"} {
 				v.Set(k, s)

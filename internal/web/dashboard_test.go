@@ -25,6 +25,8 @@ type fixture struct {
 	project *prikke.Project // the second project
 	key     *prikke.APIKey
 	inv     *prikke.Invitation
+	channel *prikke.Channel    // a webhook channel to the sink
+	page    *prikke.StatusPage // a published status page showing the job
 }
 
 func newFixture(t *testing.T) *fixture { return newFixtureOn(t, nil) }
@@ -50,6 +52,15 @@ func newFixtureOn(t *testing.T, st store.Store) *fixture {
 	if f.inv, err = d.svc.Invite(ctx, a, f.owner.Org.ID, "new@example.com", prikke.RoleMember); err != nil {
 		t.Fatal(err)
 	}
+	hook, hookName := d.sink.URL("/ok"), "ops hook"
+	if f.channel, err = d.svc.CreateChannel(ctx, a, f.owner.Project.ID, service.ChannelInput{Name: &hookName, Target: &hook}); err != nil {
+		t.Fatal(err)
+	}
+	slug, title, published := "acme-status", "Acme integrations", true
+	if f.page, err = d.svc.CreateStatusPage(ctx, a, f.owner.Project.ID, service.StatusPageInput{Slug: &slug, Title: &title, Published: &published,
+		Jobs: &[]prikke.StatusPageJob{{JobID: f.job.ID, DisplayName: "Invoice sync"}}}); err != nil {
+		t.Fatal(err)
+	}
 	f.b = d.as(f.owner)
 	return f
 }
@@ -70,7 +81,7 @@ func testDashboardPages(t *testing.T, st store.Store) {
 		{"/app/projects/" + p, "Default · org", []string{"Next runs", "Recent failures", "nightly report", "Success rate, 24 hours", `<progress class="progress"`, "50%"}},
 		{"/app/projects/" + p + "/jobs", "Jobs · Default", []string{"nightly report", "At 09:00, Monday through Friday (Europe/Oslo)", `data-testid="sparkline"`, "Last 2 runs: 1 success, 1 failed", "/app/jobs/" + j + "/pause"}},
 		{"/app/projects/" + p + "/jobs?q=nightly", "Jobs", []string{"nightly report"}},
-		{"/app/projects/" + p + "/jobs/new", "New job", []string{`name="cron_expression"`, `data-testid="schedule-preview"`, "At 09:00, Monday through Friday", `name="headers[0].name"`, `data-viewer-default`, `id="header-row-template"`, `data-testid="notify-placeholder"`}},
+		{"/app/projects/" + p + "/jobs/new", "New job", []string{`name="cron_expression"`, `data-testid="schedule-preview"`, "At 09:00, Monday through Friday", `name="headers[0].name"`, `data-viewer-default`, `id="header-row-template"`, `data-testid="notify"`, `name="notify" value="project" class="accent-emerald-600" checked`}},
 		{"/app/projects/" + p + "/executions", "Executions · Default", []string{"nightly report", `data-testid="duration-chart"`}},
 		{"/app/projects/" + p + "/executions?status=failed&range=24h", "Executions", []string{`<option value="failed" selected>`}},
 		{"/app/projects/" + p + "/settings", "Settings · Default", []string{"Reveal the secret", "Rotate the secret", "hmac.Equal", "timingSafeEqual"}},
@@ -86,6 +97,13 @@ func testDashboardPages(t *testing.T, st store.Store) {
 		{"/app/orgs/" + o + "/api-keys", "API keys · org", []string{f.key.KeyID, "Create key"}},
 		{"/app/orgs/" + o + "/usage", "Usage and plan · org", []string{"Your current plan", "5,000 requests / month"}},
 		{"/app/account", "Account — prikke", []string{"Sign out other sessions", "this browser", "Delete my account"}},
+		{"/app/projects/" + p + "/channels", "Notifications · Default", []string{"ops hook", ">Webhook<", ">Active<", "Send test notification", "Add channel", "Nothing sent yet", `aria-current="page"`}},
+		{"/app/channels/" + f.channel.ID.String() + "/delete", "Delete ops hook", []string{"Delete channel"}},
+		{"/app/projects/" + p + "/status-pages", "Status pages · Default", []string{"Acme integrations", `href="/s/acme-status"`, "New status page", "Published"}},
+		{"/app/projects/" + p + "/status-pages/new", "New status page", []string{`name="slug"`, `name="job_ids" value="` + j + `"`, "Create status page"}},
+		{"/app/status-pages/" + f.page.ID.String() + "/edit", "Edit Acme integrations", []string{`value="acme-status"`, `value="Invoice sync"`, "Save status page"}},
+		{"/app/status-pages/" + f.page.ID.String() + "/delete", "Delete Acme integrations", []string{"Delete status page", "/s/acme-status"}},
+		{"/app/jobs/" + j + "/edit", "Edit nightly report", []string{`id="notify-project" type="radio" name="notify" value="project" class="accent-emerald-600" checked`, `name="channel_ids" value="` + f.channel.ID.String() + `"`}},
 	}
 	ids := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f-]{27}`)
 	for _, pg := range pages {

@@ -1,7 +1,8 @@
 // Package web serves Prikke's HTML: the public site (landing page,
 // pricing, use cases, the docs with the API reference rendered from the
 // OpenAPI document), the branded error pages, the development pages
-// (/dev/mailbox, /dev/ui) and, on the same foundation, the dashboard.
+// (/dev/mailbox, /dev/ui), the public status pages and, on the same
+// foundation, the dashboard.
 // Pages are rendered on the server with html/template; htmx and its SSE
 // extension add interaction; everything a page loads comes from Prikke
 // itself (no CDN, no web fonts from elsewhere).
@@ -18,8 +19,11 @@
 // # The dashboard
 //
 // With Deps.Service set, the sign-in pages (/signup, /login, /logout,
-// /forgot-password, /reset-password, /confirm, /invitations/accept) and
-// the dashboard under /app are mounted. requireUser reads the session
+// /forgot-password, /reset-password, /confirm, /invitations/accept), the
+// confirmation link of email channels (/channels/confirm), the status
+// pages and the dashboard under /app are mounted. The links internal/notify
+// puts in alerts (/jobs/{id}, /projects/{id}/channels …) redirect to their
+// dashboard pages (links.go). requireUser reads the session
 // cookie (auth.SessionCookie: __Host-prikke_session over https), asks the
 // service who it is, and puts a *service.Actor in the request's context;
 // without a session a page goes to /login?next=… and comes back after.
@@ -46,6 +50,17 @@
 // subscribes to store.TopicExecutions, loads each of its job's changed
 // executions through the service and sends the "execution_row" partial,
 // which app.js puts in place or on top of the table, and "job_summary".
+//
+// # Status pages
+//
+// /status and /status.json show Prikke's own health: status.Checker.Report
+// at the web clock's now, evaluated at most once per statusTTL, so a crowd
+// during an incident costs the database little. /s/{slug} is a project's
+// published page: service.PublicStatusPage finds it and status.CustomerPage
+// computes it from display names, job health and daily counts, never from
+// URLs, headers, bodies or errors. These pages need no session, set no
+// cookie (renderPublic leaves the flash cookie alone) and send a short
+// public Cache-Control.
 //
 // # Templates
 //

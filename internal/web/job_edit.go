@@ -19,7 +19,7 @@ func (h *Web) showJobEdit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, prikke.Errorf(prikke.EINVALID, "Queued requests cannot be edited; enqueue a new one."))
 		return
 	}
-	h.renderApp(w, r, http.StatusOK, "job_form", c, h.jobEditor(c, jobFormValues(job), job))
+	h.renderEditor(w, r, http.StatusOK, c, jobFormValues(job), job)
 }
 
 // updateJob saves the edited job, or shows the editor again with the
@@ -41,7 +41,7 @@ func (h *Web) updateJob(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		addJobErrors(form, err, idx)
-		h.renderApp(w, r, statusOf(err), "job_form", c, h.jobEditor(c, form, job))
+		h.renderEditor(w, r, statusOf(err), c, form, job)
 		return
 	}
 	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Job “" + jobName(updated) + "” saved."})

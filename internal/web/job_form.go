@@ -42,6 +42,28 @@ type jobFormView struct {
 	Preview    schedulePreview
 	Zones      []string
 	Fresh      bool // a new, unsubmitted form: app.js may start the zone at the viewer's
+	Channels   []notifyChannel
+	CanManage  bool // may manage the project's channels (links to them)
+}
+
+// notifyChannel is one channel of the project in the editor's custom list.
+type notifyChannel struct {
+	Channel *prikke.Channel
+	Key     string // the channel's id, the checkbox's value
+	State   Badge
+	Checked bool
+}
+
+// CheckboxID is the id of the channel's checkbox.
+func (c notifyChannel) CheckboxID() string { return fieldID("channel-" + c.Key) }
+
+// Notify is the notification choice the form shows.
+func (v jobFormView) Notify() string {
+	switch n := v.Form.Get("notify"); n {
+	case string(prikke.NotifyMuted), string(prikke.NotifyCustom):
+		return n
+	}
+	return string(prikke.NotifyProject)
 }
 
 // Kind is the schedule kind the form shows.
@@ -165,7 +187,10 @@ func jobFormValues(j *prikke.Job) *Form {
 		"timeout_ms": {strconv.Itoa(j.TimeoutMS)}, "retry_attempts": {strconv.Itoa(j.RetryAttempts)},
 		"catch_up": {string(j.CatchUp)}, "catch_up_window_seconds": {strconv.Itoa(int(j.CatchUpWindow / time.Second))},
 		"overlap": {string(j.Overlap)}, "timezone": {j.TimeZone}, "cron_expression": {j.CronExpression},
-		"interval": {string(j.Interval)}, "schedule_kind": {kindCron},
+		"interval": {string(j.Interval)}, "schedule_kind": {kindCron}, "notify": {string(j.NotifyMode)},
+	}
+	for _, id := range j.ChannelIDs {
+		v.Add("channel_ids", id.String())
 	}
 	switch {
 	case j.Kind == prikke.JobKindOnce:
@@ -198,6 +223,7 @@ func newJobForm() *Form {
 		"catch_up_window_seconds": {strconv.Itoa(int(prikke.DefaultCatchUpWindow / time.Second))},
 		"overlap":                 {string(prikke.OverlapAllow)}, "timezone": {"UTC"}, "schedule_kind": {kindCron},
 		"cron_expression": {"0 9 * * 1-5"}, "interval": {string(prikke.IntervalHourly)},
+		"notify": {string(prikke.NotifyProject)},
 	})
 }
 
@@ -207,7 +233,10 @@ var jobFields = map[string]bool{
 	"name": true, "url": true, "method": true, "body": true, "timeout_ms": true, "retry_attempts": true,
 	"catch_up": true, "catch_up_window_seconds": true, "overlap": true, "timezone": true, "cron_expression": true,
 	"interval": true, "scheduled_at": true, "schedule_kind": true, "headers": true,
+	"notify": true, "channel_ids": true,
 }
+
+var channelKey = regexp.MustCompile(`^channel_ids\[\d+\]$`)
 
 // jobInput reads the editor's form into the service's input. Problems
 // only the form can see (a number that is not a number, an empty date)
@@ -249,7 +278,27 @@ func jobInput(f *Form, current *prikke.Job) (in *service.JobInput, headerIdx []i
 		headerIdx = append(headerIdx, row.Index)
 	}
 	in.Headers = &hs
+	notifyInput(f, in)
 	return in, headerIdx
+}
+
+// notifyInput reads the notification choice: "project", "muted" or
+// "custom" with the ticked channels. A form without the choice (an older
+// page) leaves the job's setting as it is.
+func notifyInput(f *Form, in *service.JobInput) {
+	if _, ok := f.Values["notify"]; !ok {
+		return
+	}
+	in.Notify = new(f.Get("notify"))
+	ids := []prikke.ID{}
+	for _, s := range f.Values["channel_ids"] {
+		id, err := prikke.ParseID(s)
+		if err != nil {
+			id = prikke.NilID // refused by the service when the choice is custom; ignored otherwise
+		}
+		ids = append(ids, id)
+	}
+	in.ChannelIDs = &ids
 }
 
 // scheduledAt turns the date-time input, read in the job's zone, into the
@@ -308,6 +357,9 @@ func addJobErrors(f *Form, err error, headerIdx []int) {
 		}
 		if name == "run_at" {
 			name = "scheduled_at"
+		}
+		if channelKey.MatchString(name) {
+			name = "channel_ids"
 		}
 		if !jobFields[name] {
 			f.SetError("", name+": "+fe.Message)

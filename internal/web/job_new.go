@@ -2,15 +2,17 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
 )
 
-// jobEditor assembles the editor page's data around a form.
-func (h *Web) jobEditor(c *appContext, form *Form, job *prikke.Job) jobFormView {
+// jobEditor assembles the editor page's data around a form, with the
+// project's channels for the notification choice.
+func (h *Web) jobEditor(r *http.Request, c *appContext, form *Form, job *prikke.Job) (jobFormView, error) {
 	p := c.Project
-	v := jobFormView{Form: form, Project: p, Job: job, Zones: cron.Zones(),
+	v := jobFormView{Form: form, Project: p, Job: job, Zones: cron.Zones(), CanManage: c.Can(string(prikke.PermManageProjects)),
 		Action:     "/app/projects/" + p.ID.String() + "/jobs",
 		PreviewURL: "/app/projects/" + p.ID.String() + "/schedule-preview",
 		TestURL:    "/app/projects/" + p.ID.String() + "/jobs/test",
@@ -22,7 +24,16 @@ func (h *Web) jobEditor(c *appContext, form *Form, job *prikke.Job) jobFormView 
 	}
 	v.NextHeader = v.Headers[len(v.Headers)-1].Index + 1
 	v.Preview = h.schedulePreview(form.Values, c.Org.Tier)
-	return v
+	cs, err := h.svc.Channels(r.Context(), actorOf(r), p.ID)
+	if err != nil {
+		return v, err
+	}
+	checked := form.Values["channel_ids"]
+	for _, ch := range cs {
+		key := ch.ID.String()
+		v.Channels = append(v.Channels, notifyChannel{Channel: ch, Key: key, State: channelState(ch), Checked: slices.Contains(checked, key)})
+	}
+	return v, nil
 }
 
 // showJobNew shows the editor for a new job in the project.
@@ -40,7 +51,11 @@ func (h *Web) showJobNew(w http.ResponseWriter, r *http.Request) {
 	if h.forbid(w, r, c, prikke.PermManageJobs, "create jobs") {
 		return
 	}
-	v := h.jobEditor(c, newJobForm(), nil)
+	v, err := h.jobEditor(r, c, newJobForm(), nil)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	v.Fresh = true
 	h.renderApp(w, r, http.StatusOK, "job_form", c, v)
 }
@@ -71,9 +86,19 @@ func (h *Web) createJob(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		addJobErrors(form, err, idx)
-		h.renderApp(w, r, statusOf(err), "job_form", c, h.jobEditor(c, form, nil))
+		h.renderEditor(w, r, statusOf(err), c, form, nil)
 		return
 	}
 	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Job “" + jobName(job) + "” created."})
 	http.Redirect(w, r, "/app/jobs/"+job.ID.String(), http.StatusSeeOther)
+}
+
+// renderEditor renders the job editor with a form.
+func (h *Web) renderEditor(w http.ResponseWriter, r *http.Request, status int, c *appContext, form *Form, job *prikke.Job) {
+	v, err := h.jobEditor(r, c, form, job)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.renderApp(w, r, status, "job_form", c, v)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -22,6 +23,9 @@ type jobView struct {
 	Older   string // the next page's URL, or ""
 	Newest  string // the first page's URL when this is a later one
 	Back    string // this page, for the actions' redirect
+	// Channels are the job's own channels when it chose them (notify
+	// custom).
+	Channels []*prikke.Channel
 }
 
 // EventsURL is the page's event stream: new and changed executions that
@@ -59,6 +63,18 @@ func (h *Web) showJob(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		*p.rate = rateOf(stats)
+	}
+	if job.NotifyMode == prikke.NotifyCustom {
+		cs, err := h.svc.Channels(ctx, a, job.ProjectID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		for _, ch := range cs {
+			if slices.Contains(job.ChannelIDs, ch.ID) {
+				v.Channels = append(v.Channels, ch)
+			}
+		}
 	}
 	sf := v.Filter.serviceFilter(now)
 	sf.JobID = &job.ID

@@ -30,6 +30,8 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /docs/api", h.showDocsAPI)
 	handle("GET /docs/cron", h.showDocsCron)
 	handle("GET /docs/webhooks", h.showDocsWebhooks)
+	handle("GET /docs/notifications", h.showDocsNotifications)
+	handle("GET /docs/status-pages", h.showDocsStatusPages)
 
 	// Development only: loopback clients, never in production.
 	handle("GET /dev/mailbox", h.devOnly(h.showMailbox))
@@ -39,6 +41,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 
 	if h.svc != nil {
 		h.mountAccount(handle)
+		h.mountStatus(handle)
 		h.mountDashboard(handle)
 	}
 
@@ -63,6 +66,24 @@ func (h *Web) mountAccount(handle func(string, func(http.ResponseWriter, *http.R
 	handle("GET /invitations/accept", h.optionalUser(h.showInvitation))
 	handle("POST /invitations/accept", h.requireUser(h.acceptInvitation))
 	handle("POST /invitations/decline", h.declineInvitation)
+	handle("GET /channels/confirm", h.confirmChannel)
+
+	// The links notification mails and payloads carry (internal/notify
+	// writes them without /app): each goes to its dashboard page.
+	handle("GET /jobs/{job_id}", h.redirectJob)
+	handle("GET /jobs/{job_id}/executions/{execution_id}", h.redirectExecution)
+	handle("GET /projects/{project_id}", h.redirectProject)
+	handle("GET /projects/{project_id}/channels", h.redirectChannels)
+	handle("GET /settings/usage", h.redirectUsage)
+}
+
+// mountStatus adds the public status pages: Prikke's own, as a page and
+// as JSON, and the customer pages projects publish. No session is
+// needed, and none is read.
+func (h *Web) mountStatus(handle func(string, func(http.ResponseWriter, *http.Request))) {
+	handle("GET /status", h.showStatus)
+	handle("GET /status.json", h.showStatusJSON)
+	handle("GET /s/{slug}", h.showCustomerStatus)
 }
 
 // mountDashboard adds the dashboard, /app/…: every page needs a session,
@@ -88,6 +109,25 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("POST /app/projects/{project_id}/secret/rotate", u(h.rotateSecret))
 	handle("GET /app/projects/{project_id}/delete", u(h.showProjectDelete))
 	handle("POST /app/projects/{project_id}/delete", u(h.deleteProject))
+
+	// A project's notification channels and the log of what they were sent.
+	handle("GET /app/projects/{project_id}/channels", u(h.showChannels))
+	handle("POST /app/projects/{project_id}/channels", u(h.createChannel))
+	handle("POST /app/channels/{channel_id}", u(h.renameChannel))
+	handle("POST /app/channels/{channel_id}/enable", u(h.enableChannel))
+	handle("POST /app/channels/{channel_id}/disable", u(h.disableChannel))
+	handle("POST /app/channels/{channel_id}/test", u(h.testChannel))
+	handle("GET /app/channels/{channel_id}/delete", u(h.showChannelDelete))
+	handle("POST /app/channels/{channel_id}/delete", u(h.deleteChannel))
+
+	// A project's customer-facing status pages.
+	handle("GET /app/projects/{project_id}/status-pages", u(h.showStatusPages))
+	handle("GET /app/projects/{project_id}/status-pages/new", u(h.showStatusPageNew))
+	handle("POST /app/projects/{project_id}/status-pages", u(h.createStatusPage))
+	handle("GET /app/status-pages/{status_page_id}/edit", u(h.showStatusPageEdit))
+	handle("POST /app/status-pages/{status_page_id}", u(h.updateStatusPage))
+	handle("GET /app/status-pages/{status_page_id}/delete", u(h.showStatusPageDelete))
+	handle("POST /app/status-pages/{status_page_id}/delete", u(h.deleteStatusPage))
 
 	// A job and its executions.
 	handle("GET /app/jobs/{job_id}", u(h.showJob))

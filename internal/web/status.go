@@ -1,0 +1,232 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/status"
+)
+
+// The public status pages: Prikke's own at /status (and /status.json),
+// and the customer pages projects publish at /s/{slug}. They need no
+// session and read none, set no cookies, and may be cached for a short
+// while by browsers and proxies.
+
+const (
+	cacheStatus   = "public, max-age=30"
+	cacheCustomer = "public, max-age=60"
+	// statusTTL is how long one evaluation of Prikke's status answers
+	// /status and /status.json, so a crowd refreshing the page during an
+	// incident costs the database one evaluation every few seconds.
+	statusTTL = 5 * time.Second
+)
+
+// statusCache keeps the last report for statusTTL (by the web clock).
+type statusCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	report *status.Report
+}
+
+// statusReport evaluates Prikke's status at the web clock's now, or
+// returns the evaluation of the last statusTTL.
+func (h *Web) statusReport(r *http.Request) *status.Report {
+	now := h.now()
+	h.statusCache.mu.Lock()
+	defer h.statusCache.mu.Unlock()
+	if c := &h.statusCache; c.report != nil && !now.Before(c.at) && now.Sub(c.at) < statusTTL {
+		return c.report
+	}
+	rep := status.NewChecker(h.svc.Store()).Report(r.Context(), now)
+	h.statusCache.at, h.statusCache.report = now, rep
+	return rep
+}
+
+// componentLabels are Prikke's components as the page names them.
+var componentLabels = map[string][2]string{
+	"api":       {"API", "The REST API at /api/v1."},
+	"dashboard": {"Dashboard", "This website and the dashboard."},
+	"scheduler": {"Scheduler", "Puts every job's runs in the queue on time."},
+	"delivery":  {"Webhook delivery", "Sends the requests, on time, and records the responses."},
+}
+
+// statusView is the data of /status and of a customer page.
+type statusView struct {
+	Title      string
+	Headline   string
+	Overall    Badge
+	Tone       string // the banner's colour classes
+	Components []componentView
+	Active     []status.Incident // open incidents
+	Past       []status.Incident // resolved in the last 90 days
+	UpdatedAt  time.Time
+}
+
+// componentView is one row: a component of Prikke, or a job under its
+// display name.
+type componentView struct {
+	Name   string
+	About  string
+	State  Badge
+	Detail string
+	Uptime string // "" while no day has data
+	Bars   uptimeBars
+}
+
+// newComponentView draws a component's state and days.
+func newComponentView(c status.Component, name, about string) componentView {
+	v := componentView{Name: name, About: about, State: componentBadge(c.Status), Detail: c.Detail, Bars: newUptimeBars(c.Days, c.Uptime)}
+	for _, d := range c.Days {
+		if d.Checks > 0 {
+			v.Uptime = formatUptime(c.Uptime)
+			break
+		}
+	}
+	return v
+}
+
+// uptimeBars is the "uptime_bars" partial: one bar per day, oldest first.
+type uptimeBars struct {
+	Bars  []bar
+	Width float64
+	Label string
+}
+
+// componentStates are the states as badges.
+var componentStates = map[prikke.ComponentStatus]Badge{
+	prikke.StatusOperational: {Label: "Operational", Icon: "circle-check", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"},
+	prikke.StatusDegraded:    {Label: "Degraded", Icon: "triangle-alert", Class: "bg-amber-50 text-amber-800 ring-amber-600/30"},
+	prikke.StatusOutage:      {Label: "Outage", Icon: "circle-x", Class: "bg-red-50 text-red-800 ring-red-600/30"},
+}
+
+func componentBadge(s prikke.ComponentStatus) Badge {
+	if b, ok := componentStates[s]; ok {
+		return b
+	}
+	return Badge{Label: string(s), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
+}
+
+// dayFill is the fill class of a day's bar.
+var dayFill = map[prikke.ComponentStatus]string{
+	prikke.StatusOperational: "fill-emerald-500",
+	prikke.StatusDegraded:    "fill-amber-400",
+	prikke.StatusOutage:      "fill-red-500",
+}
+
+func newUptimeBars(days []status.Day, uptime float64) uptimeBars {
+	const step = 4.0
+	b := uptimeBars{Width: step * float64(len(days))}
+	for i, d := range days {
+		fill, title := dayFill[d.Status], d.Date+": no data"
+		if fill == "" {
+			fill = "fill-slate-200"
+		} else {
+			title = fmt.Sprintf("%s: %s%% up", d.Date, formatUptime(d.Uptime))
+		}
+		b.Bars = append(b.Bars, bar{X: float64(i) * step, Y: 0, W: step - 1, H: 32, Class: fill, Title: title})
+	}
+	b.Label = fmt.Sprintf("Uptime over the last %d days: %s%%", len(days), formatUptime(uptime))
+	if !slices.ContainsFunc(days, func(d status.Day) bool { return d.Checks > 0 }) {
+		b.Label = fmt.Sprintf("No data yet for the last %d days", len(days))
+	}
+	return b
+}
+
+// formatUptime writes a percentage with up to two decimals: 100, 99.5, 99.98.
+func formatUptime(p float64) string {
+	s := fmt.Sprintf("%.2f", p)
+	for s[len(s)-1] == '0' {
+		s = s[:len(s)-1]
+	}
+	if s[len(s)-1] == '.' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// headline says the overall state in words, with its banner's colours.
+func headline(s prikke.ComponentStatus) (string, string) {
+	switch s {
+	case prikke.StatusOutage:
+		return "Some systems are down", "bg-red-50 text-red-900 ring-red-600/30"
+	case prikke.StatusDegraded:
+		return "Some systems are degraded", "bg-amber-50 text-amber-900 ring-amber-600/30"
+	}
+	return "All systems operational", "bg-emerald-50 text-emerald-900 ring-emerald-600/30"
+}
+
+// showStatus is Prikke's own status page.
+func (h *Web) showStatus(w http.ResponseWriter, r *http.Request) {
+	rep := h.statusReport(r)
+	v := statusView{Title: "Prikke status", Overall: componentBadge(rep.Status), UpdatedAt: rep.UpdatedAt}
+	v.Headline, v.Tone = headline(rep.Status)
+	for _, c := range rep.Components {
+		label := componentLabels[c.Name]
+		if label[0] == "" {
+			label[0] = c.Name
+		}
+		v.Components = append(v.Components, newComponentView(c, label[0], label[1]))
+	}
+	for _, inc := range rep.Incidents {
+		if inc.ResolvedAt == nil {
+			v.Active = append(v.Active, inc)
+		} else {
+			v.Past = append(v.Past, inc)
+		}
+	}
+	w.Header().Set("Cache-Control", cacheStatus)
+	h.renderPublic(w, r, http.StatusOK, "status", v)
+}
+
+// showStatusJSON is /status.json: the same report, for machines.
+func (h *Web) showStatusJSON(w http.ResponseWriter, r *http.Request) {
+	b, err := json.Marshal(h.statusReport(r))
+	if err != nil {
+		h.ServerError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", cacheStatus)
+	w.Header().Set("Access-Control-Allow-Origin", "*") // public data, for status widgets on other sites
+	w.WriteHeader(http.StatusOK)
+	w.Write(append(b, '\n'))
+}
+
+// showCustomerStatus is a project's published status page: the chosen
+// jobs under their display names, their state and 90 days of bars, and
+// nothing else about them (status.CustomerPage reads no URL, header,
+// body or error).
+func (h *Web) showCustomerStatus(w http.ResponseWriter, r *http.Request) {
+	p, err := h.svc.PublicStatusPage(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	page, err := status.CustomerPage(r.Context(), h.svc.Store(), p, h.now())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := statusView{Title: page.Title, Overall: componentBadge(page.Status), UpdatedAt: page.UpdatedAt}
+	v.Headline, v.Tone = headline(page.Status)
+	if page.Status == prikke.StatusOperational {
+		v.Headline = "Everything is running"
+	}
+	for _, c := range page.Components {
+		v.Components = append(v.Components, newComponentView(c, c.Name, ""))
+	}
+	w.Header().Set("Cache-Control", cacheCustomer)
+	h.renderPublic(w, r, http.StatusOK, "customer_status", v)
+}
+
+// renderPublic renders a page that any visitor gets alike, so shared
+// caches may keep it: it neither reads nor clears the flash cookie.
+func (h *Web) renderPublic(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
+	h.renderView(w, r, code, name, &View{Path: r.URL.Path, Data: data, RequestID: w.Header().Get("X-Request-Id"),
+		BaseURL: h.baseURL, Production: h.deps.Production, Now: h.now()})
+}

@@ -1,0 +1,297 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/service"
+)
+
+// A project's customer-facing status pages: a list, an editor (title,
+// slug, published, and the jobs shown under display names), and
+// deletion. The public page itself is /s/{slug} (status.go).
+
+// statusPagesView is the data of a project's status pages list.
+type statusPagesView struct {
+	Project *prikke.Project
+	Pages   []*prikke.StatusPage
+	BaseURL string
+}
+
+func (h *Web) showStatusPages(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.loadProject(w, r, "status-pages")
+	if !ok {
+		return
+	}
+	ps, err := h.svc.StatusPages(r.Context(), actorOf(r), c.Project.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.renderApp(w, r, http.StatusOK, "status_pages", c, statusPagesView{Project: c.Project, Pages: ps, BaseURL: h.baseURL})
+}
+
+// statusPageFormView is the data of the status page editor.
+type statusPageFormView struct {
+	Form    *Form
+	Project *prikke.Project
+	Page    *prikke.StatusPage // nil for a new page
+	Action  string
+	BaseURL string
+	Jobs    []statusPageJobRow
+}
+
+// statusPageJobRow is one job of the project in the editor: whether the
+// page shows it, and under which name.
+type statusPageJobRow struct {
+	Job     *prikke.Job
+	Key     string // the job's id, in the inputs' names
+	Checked bool
+	Name    Field // the display name input
+}
+
+// CheckboxID is the id of the row's checkbox.
+func (r statusPageJobRow) CheckboxID() string { return fieldID("job-" + r.Key) }
+
+// statusPageJobsLimit is how many of the project's jobs the editor offers.
+const statusPageJobsLimit = 500
+
+// displayNameKey is the name of a job's display name input.
+func displayNameKey(id prikke.ID) string { return "display_names[" + id.String() + "]" }
+
+// statusPageForm fills the editor from a page.
+func statusPageForm(p *prikke.StatusPage) *Form {
+	v := url.Values{"title": {p.Title}, "slug": {p.Slug}}
+	if p.Published {
+		v.Set("published", "on")
+	}
+	for _, j := range p.Jobs {
+		v.Add("job_ids", j.JobID.String())
+		v.Set(displayNameKey(j.JobID), j.DisplayName)
+	}
+	return NewForm(v)
+}
+
+// statusPageEditor assembles the editor: the page's jobs first, in their
+// order, then the project's other jobs, each with its display name input.
+func (h *Web) statusPageEditor(r *http.Request, c *appContext, form *Form, page *prikke.StatusPage) (statusPageFormView, error) {
+	a, ctx := actorOf(r), r.Context()
+	v := statusPageFormView{Form: form, Project: c.Project, Page: page, BaseURL: h.baseURL,
+		Action: "/app/projects/" + c.Project.ID.String() + "/status-pages"}
+	if page != nil {
+		v.Action = "/app/status-pages/" + page.ID.String()
+	}
+	jobs, err := h.svc.Jobs(ctx, a, service.JobFilter{ProjectID: &c.Project.ID, Limit: statusPageJobsLimit})
+	if err != nil {
+		return v, err
+	}
+	byID := map[prikke.ID]*prikke.Job{}
+	for _, j := range jobs {
+		byID[j.ID] = j
+	}
+	var ordered []*prikke.Job
+	if page != nil {
+		for _, pj := range page.Jobs {
+			j := byID[pj.JobID]
+			if j == nil {
+				if j, err = h.svc.Job(ctx, a, pj.JobID); err != nil {
+					continue // deleted since
+				}
+			}
+			ordered = append(ordered, j)
+			delete(byID, pj.JobID)
+		}
+	}
+	for _, j := range jobs {
+		if byID[j.ID] != nil {
+			ordered = append(ordered, j)
+		}
+	}
+	checked := form.Values["job_ids"]
+	for _, j := range ordered {
+		key := j.ID.String()
+		// No suggestion: a job's own name may be private, so the page
+		// shows only a name someone typed for it.
+		name := form.Field(displayNameKey(j.ID), "Display name for "+jobName(j), "autocomplete=off")
+		v.Jobs = append(v.Jobs, statusPageJobRow{Job: j, Key: key, Checked: slices.Contains(checked, key), Name: name})
+	}
+	return v, nil
+}
+
+var statusPageJobKey = regexp.MustCompile(`^jobs\[(\d+)\]\.(job_id|display_name)$`)
+
+// statusPageInput reads the editor into the service's input, in the
+// editor's order. It returns the job of each position, to put the
+// service's errors about jobs[i] beside the right row.
+func statusPageInput(f *Form, rows []statusPageJobRow) (service.StatusPageInput, []prikke.ID) {
+	slug, title, published := f.Get("slug"), f.Get("title"), f.Get("published") != ""
+	in := service.StatusPageInput{Slug: &slug, Title: &title, Published: &published}
+	jobs := []prikke.StatusPageJob{}
+	var order []prikke.ID
+	checked := f.Values["job_ids"]
+	for _, row := range rows {
+		if !slices.Contains(checked, row.Key) {
+			continue
+		}
+		jobs = append(jobs, prikke.StatusPageJob{JobID: row.Job.ID, DisplayName: f.Get(displayNameKey(row.Job.ID))})
+		order = append(order, row.Job.ID)
+	}
+	in.Jobs = &jobs
+	return in, order
+}
+
+// addStatusPageErrors puts the service's errors beside the editor's
+// fields: a display name's beside its row.
+func addStatusPageErrors(f *Form, err error, order []prikke.ID) {
+	fields := prikke.ErrorFields(err)
+	if len(fields) == 0 {
+		f.AddErrors(err)
+		return
+	}
+	for _, fe := range fields {
+		if m := statusPageJobKey.FindStringSubmatch(fe.Field); m != nil {
+			if i, _ := strconv.Atoi(m[1]); i < len(order) && m[2] == "display_name" {
+				f.SetError(displayNameKey(order[i]), fe.Message)
+				continue
+			}
+			f.SetError("jobs", fe.Message)
+			continue
+		}
+		switch fe.Field {
+		case "title", "slug", "jobs":
+			f.SetError(fe.Field, fe.Message)
+		default:
+			f.SetError("", fe.Field+": "+fe.Message)
+		}
+	}
+}
+
+func (h *Web) showStatusPageNew(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.loadProject(w, r, "status-pages")
+	if !ok || h.forbid(w, r, c, prikke.PermManageProjects, "create status pages") {
+		return
+	}
+	v, err := h.statusPageEditor(r, c, NewForm(url.Values{"published": {"on"}}), nil)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.renderApp(w, r, http.StatusOK, "status_page_form", c, v)
+}
+
+func (h *Web) createStatusPage(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.loadProject(w, r, "status-pages")
+	if !ok {
+		return
+	}
+	h.saveStatusPage(w, r, c, nil)
+}
+
+func (h *Web) showStatusPageEdit(w http.ResponseWriter, r *http.Request) {
+	p, c, ok := h.loadStatusPage(w, r)
+	if !ok || h.forbid(w, r, c, prikke.PermManageProjects, "change status pages") {
+		return
+	}
+	v, err := h.statusPageEditor(r, c, statusPageForm(p), p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.renderApp(w, r, http.StatusOK, "status_page_form", c, v)
+}
+
+func (h *Web) updateStatusPage(w http.ResponseWriter, r *http.Request) {
+	p, c, ok := h.loadStatusPage(w, r)
+	if !ok {
+		return
+	}
+	h.saveStatusPage(w, r, c, p)
+}
+
+// saveStatusPage creates (page nil) or changes a page from the posted
+// editor, or shows the editor again with the problems beside the fields.
+func (h *Web) saveStatusPage(w http.ResponseWriter, r *http.Request, c *appContext, page *prikke.StatusPage) {
+	form := h.readForm(w, r)
+	if form == nil {
+		return
+	}
+	v, err := h.statusPageEditor(r, c, form, page)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	in, order := statusPageInput(form, v.Jobs)
+	var saved *prikke.StatusPage
+	if page == nil {
+		saved, err = h.svc.CreateStatusPage(r.Context(), actorOf(r), c.Project.ID, in)
+	} else {
+		saved, err = h.svc.UpdateStatusPage(r.Context(), actorOf(r), page.ID, in)
+	}
+	if err != nil {
+		if !formError(err) {
+			h.fail(w, r, err)
+			return
+		}
+		addStatusPageErrors(form, err, order)
+		if v, err = h.statusPageEditor(r, c, form, page); err != nil { // the names with their errors
+			h.fail(w, r, err)
+			return
+		}
+		h.renderApp(w, r, http.StatusUnprocessableEntity, "status_page_form", c, v)
+		return
+	}
+	msg := "Status page “" + saved.Title + "” saved."
+	if saved.Published {
+		msg += " It is public at /s/" + saved.Slug + "."
+	} else {
+		msg += " It is not published: only your team sees it here."
+	}
+	h.setFlash(w, Flash{Kind: FlashSuccess, Message: msg})
+	http.Redirect(w, r, "/app/projects/"+saved.ProjectID.String()+"/status-pages", http.StatusSeeOther)
+}
+
+func (h *Web) showStatusPageDelete(w http.ResponseWriter, r *http.Request) {
+	p, c, ok := h.loadStatusPage(w, r)
+	if !ok || h.forbid(w, r, c, prikke.PermManageProjects, "delete status pages") {
+		return
+	}
+	h.renderApp(w, r, http.StatusOK, "status_page_delete", c, p)
+}
+
+func (h *Web) deleteStatusPage(w http.ResponseWriter, r *http.Request) {
+	p, _, ok := h.loadStatusPage(w, r)
+	if !ok || h.readForm(w, r) == nil {
+		return
+	}
+	if err := h.svc.DeleteStatusPage(r.Context(), actorOf(r), p.ID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Status page “" + p.Title + "” is deleted; /s/" + p.Slug + " no longer exists."})
+	http.Redirect(w, r, "/app/projects/"+p.ProjectID.String()+"/status-pages", http.StatusSeeOther)
+}
+
+// loadStatusPage loads the status page of the URL's {status_page_id} and
+// its project's context; on failure it has answered the request.
+func (h *Web) loadStatusPage(w http.ResponseWriter, r *http.Request) (*prikke.StatusPage, *appContext, bool) {
+	id, err := pathID(r, "status_page_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, nil, false
+	}
+	p, err := h.svc.StatusPage(r.Context(), actorOf(r), id, prikke.PermRead)
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, nil, false
+	}
+	c, err := h.projectContext(w, r, p.ProjectID, "status-pages")
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, nil, false
+	}
+	return p, c, true
+}
