@@ -5,10 +5,11 @@
 // execution due within Lookahead is claimed early and started at its due
 // instant by a local timer, so a burst of executions due at one instant
 // starts on time instead of waiting for claims to catch up. Claimed
-// executions wait in per-organization queues; a feeder hands them to a pool
-// of delivery goroutines, round robin over the organizations, and never lets
-// one organization have more than OrgInFlight deliveries in flight on the
-// node: one tenant's hanging endpoints cannot starve the others. The pool
+// executions wait in per-organization queues; delivery goroutines take
+// them round robin over the organizations (a worker that finishes takes the
+// next one itself; idle ones are handed work directly), and no organization
+// may have more than OrgInFlight deliveries in flight on the node: one
+// tenant's hanging endpoints cannot starve the others. The pool
 // grows with the backlog up to a maximum and shrinks to a minimum as
 // workers idle out. Results are written back in batches by a completer,
 // fenced so that a rescued attempt's late result is dropped. The dispatcher
@@ -67,7 +68,6 @@ type Worker struct {
 	// NowFunc is the local clock (tests and clock-skew runs shift it).
 	NowFunc func() time.Time
 
-	queue   chan *store.Claimed // feeder to workers, unbuffered
 	results chan *store.Completion
 
 	mu       sync.Mutex
@@ -80,11 +80,10 @@ type Worker struct {
 	ready    int
 	inFlight int // handed to a worker
 	workers  int
-	idle     int
+	waiters  []chan *store.Claimed            // idle workers, most recently idle last
 	closed   bool                             // stopping: nothing more is held
 	started  map[prikke.ID]context.CancelFunc // deliveries running, by execution
 
-	kick      chan struct{} // wakes the feeder
 	wake      chan struct{} // wakes the dispatcher
 	runCtx    context.Context
 	cancel    context.CancelFunc
@@ -152,12 +151,10 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 	return &Worker{
 		store: s, client: client, cfg: cfg, metrics: m, logger: logger.With("service", "worker"),
 		NowFunc: time.Now,
-		queue:   make(chan *store.Claimed),
 		results: make(chan *store.Completion, 4*cfg.MaxWorkers),
 		orgs:    map[prikke.ID]*orgState{},
 		timers:  map[int64]*timed{},
 		started: map[prikke.ID]context.CancelFunc{},
-		kick:    make(chan struct{}, 1),
 		wake:    make(chan struct{}, 1),
 	}
 }
@@ -175,17 +172,15 @@ func (w *Worker) Start(ctx context.Context) {
 	claimCtx, stopClaim := context.WithCancel(ctx)
 	w.stopClaim = stopClaim
 	w.done = make(chan struct{})
-	var completer, feeder sync.WaitGroup
+	var completer, sweeper sync.WaitGroup
 	completer.Go(func() { w.complete(ctx) })
-	feedCtx, stopFeed := context.WithCancel(ctx)
-	feeder.Go(func() { w.feed(feedCtx) })
-	feeder.Go(func() { w.sweep(feedCtx) })
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweeper.Go(func() { w.sweep(sweepCtx) })
 	go func() {
 		w.dispatch(claimCtx)
-		stopFeed()
-		feeder.Wait()
-		w.releaseHeld() // claimed but not started
-		close(w.queue)  // workers finish their deliveries, then exit
+		stopSweep()
+		sweeper.Wait()
+		w.releaseHeld() // claimed but not started; workers finish their deliveries, then exit
 		w.workersWG.Wait()
 		close(w.results)
 		completer.Wait()
@@ -379,7 +374,7 @@ func (w *Worker) holdMax() int { return w.cfg.MaxWorkers + 4*w.cfg.Batch }
 // orgHoldMax is how many executions of one organization a node holds at
 // most: a slow organization may fill its in-flight cap and two batches,
 // and leaves the rest of the node to the others.
-func (w *Worker) orgHoldMax() int { return w.cfg.OrgInFlight + 2*w.cfg.Batch }
+func (w *Worker) orgHoldMax() int { return w.cfg.OrgInFlight + 4*w.cfg.Batch }
 
 // orgRoomLocked is how many more executions of an organization this node
 // may claim. One with a full in-flight cap's worth of rows waiting for a
@@ -491,9 +486,12 @@ func (w *Worker) hold(cs []*store.Claimed) {
 		tm.items = append(tm.items, c)
 		w.timed++
 	}
+	wake := w.handOutLocked()
 	w.growLocked()
 	w.mu.Unlock()
-	w.kickFeeder()
+	if wake {
+		w.wakeDispatcher()
+	}
 }
 
 // fire makes the executions due at one instant ready.
@@ -510,9 +508,12 @@ func (w *Worker) fire(key int64) {
 		w.readyLocked(org, w.orgs[org], c)
 	}
 	w.timed -= len(tm.items)
+	wake := w.handOutLocked()
 	w.growLocked()
 	w.mu.Unlock()
-	w.kickFeeder()
+	if wake {
+		w.wakeDispatcher()
+	}
 }
 
 func (w *Worker) readyLocked(org prikke.ID, st *orgState, c *store.Claimed) {
@@ -523,41 +524,22 @@ func (w *Worker) readyLocked(org prikke.ID, st *orgState, c *store.Claimed) {
 	w.ready++
 }
 
-func (w *Worker) kickFeeder() {
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
-}
-
-// feed hands ready executions to workers, round robin over organizations
-// below their in-flight cap.
-func (w *Worker) feed(ctx context.Context) {
-	for {
-		w.mu.Lock()
-		c, wake := w.takeLocked()
-		if c != nil && w.idle == 0 && w.workers < w.cfg.MaxWorkers {
-			w.spawnLocked()
-		}
-		w.mu.Unlock()
-		if wake {
-			w.wakeDispatcher()
-		}
+// handOutLocked gives ready executions to idle workers, most recently
+// idle first (its stack and caches are warm). wake reports that an
+// organization may be claimed for again.
+func (w *Worker) handOutLocked() (wake bool) {
+	for len(w.waiters) > 0 {
+		c, wk := w.takeLocked()
 		if c == nil {
-			select {
-			case <-w.kick:
-				continue
-			case <-ctx.Done():
-				return
-			}
+			break
 		}
-		select {
-		case w.queue <- c:
-		case <-ctx.Done():
-			w.putBack(c)
-			return
-		}
+		wake = wake || wk
+		last := len(w.waiters) - 1
+		w.waiters[last] <- c // buffered, and this worker waits for nothing else
+		w.waiters[last] = nil
+		w.waiters = w.waiters[:last]
 	}
+	return wake
 }
 
 // takeLocked takes the next ready execution of the next organization in
@@ -593,22 +575,6 @@ func (w *Worker) takeLocked() (c *store.Claimed, wake bool) {
 	return nil, false
 }
 
-// putBack returns an execution the feeder could not hand over.
-func (w *Worker) putBack(c *store.Claimed) {
-	org := c.Execution.OrganizationID
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	st := w.orgs[org]
-	st.inFlight--
-	w.inFlight--
-	if len(st.ready) == 0 {
-		w.rotation = append(w.rotation, org)
-	}
-	st.ready = append([]*store.Claimed{c}, st.ready...)
-	w.ready++
-	w.metrics.InFlight.Set(float64(w.inFlight))
-}
-
 // releaseHeld gives back every execution held but not handed to a worker.
 func (w *Worker) releaseHeld() {
 	w.mu.Lock()
@@ -624,6 +590,10 @@ func (w *Worker) releaseHeld() {
 		st.ready = nil
 	}
 	w.rotation, w.timed, w.ready = nil, 0, 0
+	for _, ch := range w.waiters {
+		ch <- nil // nothing more: exit
+	}
+	w.waiters = nil
 	w.mu.Unlock()
 	if len(out) > 0 {
 		w.releaseMany(out)
@@ -745,46 +715,62 @@ func (w *Worker) spawnLocked() {
 	w.workersWG.Go(func() { w.work(w.runCtx) })
 }
 
-// work delivers what the feeder hands over; it exits after idling when
-// the pool is above its minimum, or when the queue is closed.
+// work delivers ready executions: after each delivery it takes the next
+// one itself; with nothing to take it waits to be handed one. It exits
+// after idling when the pool is above its minimum, or when the worker stops.
 func (w *Worker) work(ctx context.Context) {
+	ch := make(chan *store.Claimed, 1)
 	idle := time.NewTimer(w.cfg.IdleTimeout)
 	defer idle.Stop()
 	for {
 		w.mu.Lock()
-		w.idle++
-		w.mu.Unlock()
-		select {
-		case c, ok := <-w.queue:
-			w.mu.Lock()
-			w.idle--
+		c, wake := w.takeLocked()
+		if c == nil && w.closed {
+			w.exitLocked()
 			w.mu.Unlock()
-			if !ok {
-				w.exit()
-				return
-			}
-			w.deliver(ctx, c)
+			return
+		}
+		if c == nil {
+			w.waiters = append(w.waiters, ch)
+		}
+		w.mu.Unlock()
+		if wake {
+			w.wakeDispatcher()
+		}
+		if c == nil {
 			idle.Reset(w.cfg.IdleTimeout)
-		case <-idle.C:
-			w.mu.Lock()
-			w.idle--
-			if w.workers > w.cfg.MinWorkers {
-				w.workers--
-				w.metrics.Workers.Set(float64(w.workers))
+			select {
+			case c = <-ch:
+			case <-idle.C:
+				w.mu.Lock()
+				if i := slices.Index(w.waiters, ch); i >= 0 {
+					if w.workers > w.cfg.MinWorkers {
+						w.waiters = slices.Delete(w.waiters, i, i+1)
+						w.exitLocked()
+						w.mu.Unlock()
+						return
+					}
+					w.mu.Unlock()
+					c = <-ch // stay parked
+				} else {
+					w.mu.Unlock()
+					c = <-ch // handed one as the timer fired
+				}
+			}
+			if c == nil {
+				w.mu.Lock()
+				w.exitLocked()
 				w.mu.Unlock()
 				return
 			}
-			w.mu.Unlock()
-			idle.Reset(w.cfg.IdleTimeout)
 		}
+		w.deliver(ctx, c)
 	}
 }
 
-func (w *Worker) exit() {
-	w.mu.Lock()
+func (w *Worker) exitLocked() {
 	w.workers--
 	w.metrics.Workers.Set(float64(w.workers))
-	w.mu.Unlock()
 }
 
 // deliver makes one attempt and queues its result.
@@ -854,8 +840,8 @@ func (w *Worker) release(e *prikke.Execution) {
 	w.done1(e.OrganizationID)
 }
 
-// done1 frees one delivery slot of org and wakes the feeder, and the
-// dispatcher when there is room to claim again. Rows waiting for their
+// done1 frees one delivery slot of org, and wakes the dispatcher when
+// there is room to claim again. Rows waiting for their
 // result to be written no longer hold a slot.
 func (w *Worker) done1(org prikke.ID) {
 	w.mu.Lock()
@@ -877,7 +863,6 @@ func (w *Worker) done1(org prikke.ID) {
 	inFlight := w.inFlight
 	w.mu.Unlock()
 	w.metrics.InFlight.Set(float64(inFlight))
-	w.kickFeeder()
 	if wake {
 		w.wakeDispatcher()
 	}
@@ -944,28 +929,61 @@ func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay
 	return cp
 }
 
-// complete writes results in batches: whatever has arrived, up to 256,
-// in one transaction. A failed write is retried with backoff; the rows
-// stay running meanwhile and would be rescued if this node died.
+// complete writes results in batches, in one transaction each: whatever
+// has arrived, up to 2048 rows or 8 MiB of response bodies. While
+// deliveries wait to start, a batch lingers for more results, up to
+// 200ms: starting on time comes first (a burst is started before its
+// results are written), and larger batches cost the database less per
+// row. A failed write is retried with backoff; the rows stay running
+// meanwhile and would be rescued if this node died.
 func (w *Worker) complete(ctx context.Context) {
-	const maxBatch = 256
+	const (
+		maxBatch = 2048
+		maxBytes = 8 << 20
+		linger   = 200 * time.Millisecond
+	)
 	batch := make([]*store.Completion, 0, maxBatch)
+	timer := time.NewTimer(linger)
+	timer.Stop()
 	for first := range w.results {
 		batch = append(batch[:0], first)
+		size := len(first.ResponseBody)
+		timer.Reset(linger)
+		lingering := true
 	fill:
-		for len(batch) < maxBatch {
+		for len(batch) < maxBatch && size < maxBytes {
+			var c *store.Completion
+			var ok bool
 			select {
-			case c, ok := <-w.results:
-				if !ok {
+			case c, ok = <-w.results:
+			default:
+				if !lingering || !w.startsWaiting() {
 					break fill
 				}
-				batch = append(batch, c)
-			default:
-				break fill
+				select {
+				case c, ok = <-w.results:
+				case <-timer.C:
+					lingering = false
+					continue
+				}
 			}
+			if !ok {
+				break
+			}
+			batch = append(batch, c)
+			size += len(c.ResponseBody)
 		}
+		timer.Stop()
 		w.write(batch)
 	}
+}
+
+// startsWaiting reports whether executions are due and waiting for a
+// worker.
+func (w *Worker) startsWaiting() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ready > 0
 }
 
 // write records one batch, retrying until it is written: the results exist
