@@ -372,8 +372,9 @@ func sleep(ctx context.Context, d time.Duration) {
 func (w *Worker) holdMax() int { return w.cfg.MaxWorkers + 4*w.cfg.Batch }
 
 // orgHoldMax is how many executions of one organization a node holds at
-// most: a slow organization may fill its in-flight cap and two batches,
-// and leaves the rest of the node to the others.
+// most: its in-flight cap and four batches, so a burst of a few thousand
+// due at one instant is claimed before it. (An organization that cannot
+// start what it holds stops claiming much earlier: see orgRoomLocked.)
 func (w *Worker) orgHoldMax() int { return w.cfg.OrgInFlight + 4*w.cfg.Batch }
 
 // orgRoomLocked is how many more executions of an organization this node
