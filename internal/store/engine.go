@@ -291,8 +291,24 @@ func TakeRoom(room map[prikke.ID]int, claimed []*Claimed, def int) {
 }
 
 // ClaimScan is how many candidates a claim looks at to fill want slots
-// while respecting per-organization room.
-func ClaimScan(want int) int { return min(max(2*want, 64), 5000) }
+// while respecting per-organization room (room holds what is left of it in
+// this claim). When no organization's room is below want, none can be cut
+// short and want candidates suffice; otherwise twice as many are looked
+// at, so organizations without room do not leave the claim half empty.
+// (Every candidate is locked, so looking at more costs the database.)
+func ClaimScan(want int, room map[prikke.ID]int, defaultRoom int) int {
+	tight := defaultRoom > 0 && defaultRoom < want
+	for _, r := range room {
+		if r > 0 && r < want {
+			tight = true
+			break
+		}
+	}
+	if !tight {
+		return want
+	}
+	return min(max(2*want, 64), 5000)
+}
 
 // RoomCap turns "no cap" (0) into a room no claim reaches.
 func RoomCap(def int) int {

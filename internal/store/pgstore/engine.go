@@ -316,7 +316,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				FROM jobs j, projects pr, organizations o
 				WHERE e.id = ANY(ARRAY(SELECT id FROM pick)) AND j.id = e.job_id AND pr.id = j.project_id AND o.id = j.organization_id
 				RETURNING `+executionColumns+`, `+jobColumnsLite+`, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier`,
-				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want,
+				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want, room, p.DefaultOrgRoom), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want,
 				horizon.Microseconds(), ahead)
 			if err != nil {
 				return err

@@ -271,7 +271,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				}
 			}
 			roomJSON, _ := json.Marshal(rooms)
-			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(p.DefaultOrgRoom), store.ClaimScan(want), lo, hi}
+			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(p.DefaultOrgRoom), store.ClaimScan(want, room, p.DefaultOrgRoom), lo, hi}
 			exclSQL := ""
 			if len(excl) > 0 {
 				exclSQL = " AND organization_id NOT IN (" + inList(&args, excl) + ")"
