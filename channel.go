@@ -45,6 +45,21 @@ func (c *Channel) Active() bool {
 	return c.Kind != ChannelEmail || c.ConfirmedAt != nil
 }
 
+// ShownTarget is where the channel sends, as the API and the dashboard
+// show it. Slack and Discord webhook URLs carry their secret in the path:
+// anyone with it can post to the team's channel, so only the host is
+// shown, to every role.
+func (c *Channel) ShownTarget() string {
+	switch c.Kind {
+	case ChannelSlack, ChannelDiscord:
+		if u, err := url.Parse(c.Target); err == nil && u.Host != "" {
+			return u.Host + "/…"
+		}
+		return "…"
+	}
+	return c.Target
+}
+
 // DetectChannelKind recognises Slack and Discord incoming-webhook URLs.
 func DetectChannelKind(rawURL string) ChannelKind {
 	u, err := url.Parse(rawURL)

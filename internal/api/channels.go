@@ -16,7 +16,7 @@ type Channel struct {
 	ProjectID      string     `json:"project_id"`
 	Kind           string     `json:"kind" enum:"email,webhook,slack,discord" doc:"Recognised from the target: Slack and Discord webhook URLs get messages in their own format."`
 	Name           string     `json:"name"`
-	Target         string     `json:"target" doc:"The email address or webhook URL."`
+	Target         string     `json:"target" doc:"The email address or webhook URL; for Slack and Discord only the host (their path is a secret)."`
 	Confirmed      bool       `json:"confirmed" doc:"Email channels receive alerts only once their owner confirmed the address."`
 	Enabled        bool       `json:"enabled"`
 	DisabledReason string     `json:"disabled_reason,omitempty"`
@@ -27,7 +27,7 @@ type Channel struct {
 }
 
 func channelOut(c *prikke.Channel) *Channel {
-	return &Channel{ID: c.ID.String(), ProjectID: c.ProjectID.String(), Kind: string(c.Kind), Name: c.Name, Target: c.Target,
+	return &Channel{ID: c.ID.String(), ProjectID: c.ProjectID.String(), Kind: string(c.Kind), Name: c.Name, Target: c.ShownTarget(),
 		Confirmed: c.Kind != prikke.ChannelEmail || c.ConfirmedAt != nil, Enabled: c.Enabled, DisabledReason: c.DisabledReason,
 		FailureCount: c.FailureCount, LastError: c.LastError, ConfirmedAt: c.ConfirmedAt, CreatedAt: c.CreatedAt}
 }

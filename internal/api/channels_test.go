@@ -14,10 +14,17 @@ func TestChannelsAndStatusPages(t *testing.T) {
 		c := s.withKey(a.key)
 		p := a.project.ID.String()
 		r := c.do("POST", "/api/v1/projects/"+p+"/channels", map[string]string{"target": "https://hooks.slack.com/services/T000/B000/XXXX"})
-		var slack struct{ ID, Kind, Name string }
+		var slack struct{ ID, Kind, Name, Target string }
 		r.json(t, &slack)
 		if r.Status != 201 || slack.Kind != "slack" || slack.Name != "Slack" {
 			t.Fatalf("slack channel = %d %s", r.Status, r.Body)
+		}
+		// The path of a Slack URL is its secret: never shown again.
+		if slack.Target != "hooks.slack.com/…" {
+			t.Errorf("slack target shown as %q", slack.Target)
+		}
+		if r := c.do("GET", "/api/v1/projects/"+p+"/channels", nil); strings.Contains(string(r.Body), "XXXX") {
+			t.Errorf("channel list shows the Slack secret: %s", r.Body)
 		}
 		r = c.do("POST", "/api/v1/projects/"+p+"/channels", map[string]string{"target": "Ops@Example.com", "name": "ops"})
 		var mail struct {

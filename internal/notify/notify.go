@@ -270,7 +270,7 @@ func (n *Notifier) recordSend(ctx context.Context, c *prikke.Channel, projectID 
 		}
 		n.mailOwners(ctx, p, func(string) mail.Data {
 			return mail.ChannelDisabled{ProjectName: p.Name, ChannelName: channelName(c), Target: displayTarget(c),
-				LastError: rec.Error, ChannelsURL: n.url("/projects/" + p.ID.String() + "/channels")}
+				LastError: rec.Error, ChannelsURL: n.url("/app/projects/" + p.ID.String() + "/channels")}
 		}, &prikke.Flip{ProjectID: p.ID, Event: prikke.EventChannelOff})
 	}
 }
@@ -334,7 +334,7 @@ func (n *Notifier) Quota(ctx context.Context, q store.QuotaCrossing) {
 	}
 	n.mailRoles(ctx, o.ID, nil, true, func(string) mail.Data {
 		return mail.Quota{OrganizationName: o.Name, Used: q.Used, Limit: q.Limit, Month: q.Month,
-			UsageURL: n.url("/settings/usage?org=" + o.ID.String()), CanUpgrade: o.Tier != prikke.TierPro}
+			UsageURL: n.url("/app/orgs/" + o.ID.String() + "/usage"), CanUpgrade: o.Tier != prikke.TierPro}
 	}, ev, nil)
 }
 
@@ -348,7 +348,7 @@ func (n *Notifier) Test(ctx context.Context, c *prikke.Channel, requestedBy stri
 	var r result
 	if c.Kind == prikke.ChannelEmail {
 		r = n.sendMail(ctx, c.Target, mail.TestNotification{ProjectName: p.Name, ChannelName: channelName(c),
-			RequestedBy: requestedBy, ProjectURL: n.url("/projects/" + p.ID.String())})
+			RequestedBy: requestedBy, ProjectURL: n.url("/app/projects/" + p.ID.String())})
 	} else {
 		ev := &event{flip: &prikke.Flip{ID: prikke.NewID(), ProjectID: p.ID, Event: prikke.EventTest, CreatedAt: n.now()},
 			job: &prikke.Job{Name: "Test notification", URL: "https://example.com/", ProjectID: p.ID}, project: p}
@@ -369,13 +369,20 @@ func (n *Notifier) Test(ctx context.Context, c *prikke.Channel, requestedBy stri
 
 func (n *Notifier) url(path string) string { return n.baseURL + path }
 
-func (n *Notifier) jobURL(j *prikke.Job) string { return n.url("/jobs/" + j.ID.String()) }
+// jobURL is the job's dashboard page (its project's, for the test
+// notification's made-up job).
+func (n *Notifier) jobURL(j *prikke.Job) string {
+	if j.ID == prikke.NilID {
+		return n.url("/app/projects/" + j.ProjectID.String())
+	}
+	return n.url("/app/jobs/" + j.ID.String())
+}
 
 func (n *Notifier) executionURL(j *prikke.Job, e *prikke.Execution) string {
 	if e == nil {
 		return n.jobURL(j)
 	}
-	return n.url("/jobs/" + j.ID.String() + "/executions/" + e.ID.String())
+	return n.url("/app/executions/" + e.ID.String())
 }
 
 func jobName(j *prikke.Job) string {

@@ -80,20 +80,6 @@ func channelState(c *prikke.Channel) Badge {
 	return Badge{Label: "Active", Icon: "circle-check", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"}
 }
 
-// channelTarget is where a channel sends, as the page shows it. Slack and
-// Discord webhook URLs carry their secret in the path: anyone with it can
-// post to the team's channel, so only the host is shown.
-func channelTarget(c *prikke.Channel) string {
-	switch c.Kind {
-	case prikke.ChannelSlack, prikke.ChannelDiscord:
-		if u, err := url.Parse(c.Target); err == nil {
-			return u.Host + "/…"
-		}
-		return "…"
-	}
-	return c.Target
-}
-
 // notificationEvents are the events as the log names them.
 var notificationEvents = map[prikke.NotificationEvent]string{
 	prikke.EventJobFailing:   "Job failing",
@@ -137,7 +123,7 @@ func (h *Web) channelsView(r *http.Request, c *appContext, form *Form, failed *r
 	names := map[prikke.ID]string{}
 	for _, ch := range cs {
 		names[ch.ID] = ch.Name
-		row := channelRow{Channel: ch, Kind: channelKindBadge(ch.Kind), State: channelState(ch), Target: channelTarget(ch)}
+		row := channelRow{Channel: ch, Kind: channelKindBadge(ch.Kind), State: channelState(ch), Target: ch.ShownTarget()}
 		if failed != nil && failed.id == ch.ID {
 			row.Rename, row.Open = failed.form, true
 		} else {
@@ -304,7 +290,7 @@ func (h *Web) showChannelDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok || h.forbid(w, r, c, prikke.PermManageProjects, "delete channels") {
 		return
 	}
-	h.renderApp(w, r, http.StatusOK, "channel_delete", c, channelRow{Channel: ch, Kind: channelKindBadge(ch.Kind), Target: channelTarget(ch)})
+	h.renderApp(w, r, http.StatusOK, "channel_delete", c, channelRow{Channel: ch, Kind: channelKindBadge(ch.Kind), Target: ch.ShownTarget()})
 }
 
 func (h *Web) deleteChannel(w http.ResponseWriter, r *http.Request) {

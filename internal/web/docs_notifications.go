@@ -33,7 +33,7 @@ const exampleWebhookPayload = `{
     "id": "%[3]s",
     "name": "nightly report",
     "url": "https://example.com/reports/nightly",
-    "link": "%[1]s/jobs/%[3]s"
+    "link": "%[1]s/app/jobs/%[3]s"
   },
   "execution": {
     "id": "%[4]s",
@@ -42,7 +42,7 @@ const exampleWebhookPayload = `{
     "error": "HTTP 500",
     "scheduled_for": "2026-11-24T09:30:00Z",
     "attempt": 1,
-    "link": "%[1]s/jobs/%[3]s/executions/%[4]s"
+    "link": "%[1]s/app/executions/%[4]s"
   }
 }`
 
@@ -72,7 +72,7 @@ const exampleSlackPayload = `{
     {
       "type": "context",
       "elements": [
-        { "type": "mrkdwn", "text": "<%[1]s/jobs/%[3]s/executions/%[4]s|View in prikke>" }
+        { "type": "mrkdwn", "text": "<%[1]s/app/executions/%[4]s|View in prikke>" }
       ]
     }
   ]
@@ -83,7 +83,7 @@ const exampleDiscordPayload = `{
   "embeds": [
     {
       "title": "nightly report is failing",
-      "url": "%[1]s/jobs/%[3]s/executions/%[4]s",
+      "url": "%[1]s/app/executions/%[4]s",
       "color": 15680580,
       "fields": [
         { "name": "Project", "value": "Production", "inline": true },

@@ -90,7 +90,7 @@ func TestPages(t *testing.T) {
 		{"/docs/getting-started", "Getting started — prikke docs", []string{"make run", "/dev/mailbox", "prikke apikey create --email you@example.com", "/api/v1/jobs/$JOB_ID/trigger", "/api/v1/queue", "export PRIKKE_URL=https://prikke.example"}},
 		{"/docs/cron", "Cron syntax — prikke docs", []string{"A daily job runs exactly once every day; hourly and every-N-minutes jobs run on real time.", "@annually", "0 0 30 2 *", "Europe/Oslo", "2026-03-29 01:00Z", `id="tester"`}},
 		{"/docs/webhooks", "Webhooks — prikke docs", []string{"webhook-signature", "Prikke-Scheduled-For", "hmac.Equal", "timingSafeEqual", "hmac.compare_digest", "410 Gone", "64 KiB"}},
-		{"/docs/notifications", "Notifications — prikke docs", []string{"job.failing", "webhook-signature", "hooks.slack.com", "allowed_mentions", "https://prikke.example/jobs/"}},
+		{"/docs/notifications", "Notifications — prikke docs", []string{"job.failing", "webhook-signature", "hooks.slack.com", "allowed_mentions", "https://prikke.example/app/executions/"}},
 		{"/docs/status-pages", "Status pages — prikke docs", []string{"/status.json", "prikke incident open", "operational"}},
 		{"/docs/api", "API reference — prikke docs", []string{"Create a job", "Enqueue a request", `curl -X POST &#34;$PRIKKE_URL/api/v1/jobs&#34;`, "$JOB_ID"}},
 		{"/dev/mailbox", "Dev mailbox — prikke", []string{"No mail yet"}},
