@@ -30,7 +30,7 @@ type engine struct {
 // newEngine wires the engine from the configuration. allow extends the
 // SSRF allow list (the benchmark's own sink).
 func newEngine(cfg *config.Config, st store.Store, m *metrics.Metrics, logger *slog.Logger, now func() time.Time, lead time.Duration) *engine {
-	client := delivery.New(delivery.Options{Allow: cfg.SSRFAllow, NowFunc: now, MaxConnsPerHost: cfg.ConnsPerHost})
+	client := delivery.New(delivery.Options{Allow: cfg.SSRFAllow, NowFunc: now})
 	if lead <= 0 {
 		lead = cfg.SchedulerLead
 	}
@@ -38,7 +38,7 @@ func newEngine(cfg *config.Config, st store.Store, m *metrics.Metrics, logger *s
 		client:    client,
 		scheduler: scheduler.New(st, scheduler.Config{Node: cfg.NodeID, Lead: lead, LeaderTTL: cfg.LeaderTTL}, m, logger),
 		worker: worker.New(st, client, worker.Config{
-			Node: cfg.NodeID, MinWorkers: cfg.WorkersMin, MaxWorkers: cfg.WorkersMax, OrgInFlight: cfg.OrgInFlight,
+			Node: cfg.NodeID, MinWorkers: cfg.WorkersMin, MaxWorkers: cfg.WorkersMax, OrgInFlight: cfg.OrgInFlight, HostInFlight: cfg.HostInFlight,
 			LeaseGrace: cfg.RescueGrace, Drain: cfg.DrainTimeout,
 		}, m, logger),
 	}

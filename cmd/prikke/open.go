@@ -47,7 +47,10 @@ func openStore(ctx context.Context, cfg *config.Config, exclusive bool, logger *
 		}
 		o = &opened{s, s}
 	} else {
-		s, err := pgstore.Open(ctx, cfg.DatabaseURL, store.Options{Sealer: sealer, MaxConns: max(16, cfg.WorkersMax/8)}, logger)
+		// The engine needs a handful of connections (claims, results,
+		// releases, the scheduler); the rest serve the API and dashboard.
+		// Kept modest so that a few nodes fit PostgreSQL's default of 100.
+		s, err := pgstore.Open(ctx, cfg.DatabaseURL, store.Options{Sealer: sealer, MaxConns: min(24, max(16, cfg.WorkersMax/8))}, logger)
 		if err != nil {
 			return nil, err
 		}

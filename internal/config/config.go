@@ -36,7 +36,7 @@ type Config struct {
 	WorkersMin    int           // worker goroutines kept alive
 	WorkersMax    int           // upper bound on concurrent deliveries per node
 	OrgInFlight   int           // per-organization cap on in-flight deliveries per node
-	ConnsPerHost  int           // per-destination cap on open connections per node
+	HostInFlight  int           // per-destination soft cap on requests in flight per node
 	RescueGrace   time.Duration // added to a job's timeout before a lost attempt is rescued
 	DrainTimeout  time.Duration // how long SIGTERM waits for in-flight deliveries
 	LeaderTTL     time.Duration // scheduler leadership lease
@@ -85,7 +85,7 @@ var Vars = []Var{
 	{"PRIKKE_WORKERS_MIN", "4", "delivery workers kept alive per node"},
 	{"PRIKKE_WORKERS_MAX", "512", "most concurrent deliveries per node"},
 	{"PRIKKE_ORG_IN_FLIGHT", "256", "most concurrent deliveries of one organization per node (a hanging tenant cannot take the rest)"},
-	{"PRIKKE_CONNS_PER_HOST", "64", "most connections open at once from a node to one destination host; more requests wait their turn (a burst does not flood an endpoint)"},
+	{"PRIKKE_HOST_IN_FLIGHT", "64", "most requests in flight from a node to one destination host; more wait their turn, none longer than 100ms (a burst to a fast endpoint is spread out, a slow endpoint still gets all it needs)"},
 	{"PRIKKE_RESCUE_GRACE", "30s", "a lost attempt is delivered again after its timeout plus this grace"},
 	{"PRIKKE_DRAIN_TIMEOUT", "30s", "how long SIGTERM lets in-flight deliveries finish"},
 	{"PRIKKE_LEADER_TTL", "15s", "scheduler leadership lease; another node takes over this long after the leader dies"},
@@ -153,7 +153,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		WorkersMin:    integer("PRIKKE_WORKERS_MIN", 4, 1, 10_000),
 		WorkersMax:    integer("PRIKKE_WORKERS_MAX", 512, 1, 10_000),
 		OrgInFlight:   integer("PRIKKE_ORG_IN_FLIGHT", 256, 1, 10_000),
-		ConnsPerHost:  integer("PRIKKE_CONNS_PER_HOST", 64, 1, 10_000),
+		HostInFlight:  integer("PRIKKE_HOST_IN_FLIGHT", 64, 0, 10_000),
 		RescueGrace:   duration("PRIKKE_RESCUE_GRACE", 30*time.Second, time.Second, time.Hour),
 		DrainTimeout:  duration("PRIKKE_DRAIN_TIMEOUT", 30*time.Second, 0, 10*time.Minute),
 		LeaderTTL:     duration("PRIKKE_LEADER_TTL", 15*time.Second, time.Second, 5*time.Minute),

@@ -111,8 +111,8 @@ func startNode(t *testing.T, name string, env map[string]string) *node {
 		"PRIKKE_LOG_FORMAT":   "text",
 		"PRIKKE_LEADER_TTL":   "3s",
 		"PRIKKE_RESCUE_GRACE": "3s",
-		// 16 database connections per node (a pool of max(16, workers/8)),
-		// so clusters and parallel packages stay within PostgreSQL's 100.
+		// 128 workers: 16 database connections per node (24 at most
+		// whatever the workers), so clusters stay within PostgreSQL's 100.
 		"PRIKKE_WORKERS_MAX": "128",
 	}
 	for k, v := range env {

@@ -40,13 +40,17 @@ import (
 type Config struct {
 	Node        string
 	MinWorkers  int
-	MaxWorkers  int           // most deliveries in flight on this node
-	OrgInFlight int           // most deliveries in flight per organization on this node
-	LeaseGrace  time.Duration // added to the job timeout for the lease
-	Drain       time.Duration // how long Stop lets deliveries finish
-	Batch       int           // most executions per claim
-	IdleTimeout time.Duration // a worker above the minimum exits after idling this long
-	PollEvery   time.Duration // fallback poll when no event arrives
+	MaxWorkers  int // most deliveries in flight on this node
+	OrgInFlight int // most deliveries in flight per organization on this node
+	// HostInFlight spreads a burst to one destination host: at most this
+	// many requests to it at once, the rest waiting their turn, none
+	// longer than 100ms (0: no limit).
+	HostInFlight int
+	LeaseGrace   time.Duration // added to the job timeout for the lease
+	Drain        time.Duration // how long Stop lets deliveries finish
+	Batch        int           // most executions per claim
+	IdleTimeout  time.Duration // a worker above the minimum exits after idling this long
+	PollEvery    time.Duration // fallback poll when no event arrives
 	// Lookahead is how early an execution may be claimed; it then starts at
 	// its due instant (0: 500ms; negative: claim only what is due).
 	Lookahead time.Duration
@@ -59,6 +63,7 @@ type Config struct {
 type Worker struct {
 	store   store.Store
 	client  *delivery.Client
+	gate    *hostGate
 	cfg     Config
 	logger  *slog.Logger
 	metrics *metrics.Metrics
@@ -104,8 +109,13 @@ type Worker struct {
 // orgState is what a node holds of one organization.
 type orgState struct {
 	ready    []*store.Claimed // due, waiting for a worker, oldest first
+	timed    int              // claimed ahead, waiting for their instant
 	inFlight int
 	held     int
+	// slow is set when rows of the organization waited so long that they
+	// were given back, and cleared when it has nothing waiting: until then
+	// it holds no more waiting than it can have in flight.
+	slow bool
 }
 
 // timed are executions claimed ahead, started together at one instant.
@@ -149,7 +159,8 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 		}
 	}
 	return &Worker{
-		store: s, client: client, cfg: cfg, metrics: m, logger: logger.With("service", "worker"),
+		store: s, client: client, gate: newHostGate(cfg.HostInFlight, 100*time.Millisecond), cfg: cfg, metrics: m,
+		logger:  logger.With("service", "worker"),
 		NowFunc: time.Now,
 		results: make(chan *store.Completion, 4*cfg.MaxWorkers),
 		orgs:    map[prikke.ID]*orgState{},
@@ -387,7 +398,11 @@ func (w *Worker) orgRoomLocked(st *orgState) int {
 	if len(st.ready) >= w.cfg.OrgInFlight {
 		return 0
 	}
-	if r := w.orgHoldMax() - st.held; r >= w.minClaim() {
+	r := w.orgHoldMax() - st.held
+	if st.slow {
+		r = min(r, w.cfg.OrgInFlight-len(st.ready)-st.timed)
+	}
+	if r >= w.minClaim() {
 		return r
 	}
 	return 0
@@ -485,6 +500,7 @@ func (w *Worker) hold(cs []*store.Claimed) {
 			w.timers[key] = tm
 		}
 		tm.items = append(tm.items, c)
+		st.timed++
 		w.timed++
 	}
 	wake := w.handOutLocked()
@@ -506,7 +522,9 @@ func (w *Worker) fire(key int64) {
 	delete(w.timers, key)
 	for _, c := range tm.items {
 		org := c.Execution.OrganizationID
-		w.readyLocked(org, w.orgs[org], c)
+		st := w.orgs[org]
+		st.timed--
+		w.readyLocked(org, st, c)
 	}
 	w.timed -= len(tm.items)
 	wake := w.handOutLocked()
@@ -562,7 +580,7 @@ func (w *Worker) takeLocked() (c *store.Claimed, wake bool) {
 		st.ready[0] = nil
 		st.ready = st.ready[1:]
 		if len(st.ready) == 0 {
-			st.ready = nil
+			st.ready, st.slow = nil, false
 			w.rotation = slices.Delete(w.rotation, w.next, w.next+1)
 		} else {
 			w.next++
@@ -588,7 +606,7 @@ func (w *Worker) releaseHeld() {
 	}
 	for _, st := range w.orgs {
 		out = append(out, st.ready...)
-		st.ready = nil
+		st.ready, st.timed = nil, 0
 	}
 	w.rotation, w.timed, w.ready = nil, 0, 0
 	for _, ch := range w.waiters {
@@ -641,6 +659,9 @@ func (w *Worker) takeStale() []*store.Claimed {
 			}
 		}
 		clear(st.ready[len(keep):])
+		if len(keep) < len(st.ready) {
+			st.slow = true
+		}
 		w.ready -= len(st.ready) - len(keep)
 		st.ready = keep
 		if len(keep) == 0 {
@@ -794,6 +815,11 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 	if w.stale(e, w.dbNow()) {
 		// Waited so long that its lease may run out mid-request and another
 		// node deliver it too: give it back untouched instead.
+		w.mu.Lock()
+		if st := w.orgs[e.OrganizationID]; st != nil {
+			st.slow = true
+		}
+		w.mu.Unlock()
 		w.release(e)
 		return
 	}
@@ -801,12 +827,18 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 		// The clock estimate moved since the timer was set: never early.
 		sleep(dctx, early)
 	}
+	host := hostOf(j.URL)
+	if !w.gate.enter(dctx, host) {
+		w.release(e) // cancelled by the drain deadline while waiting its turn
+		return
+	}
 	res := w.client.Do(dctx, delivery.Request{
 		Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),
 		Timeout:   time.Duration(j.TimeoutMS) * time.Millisecond,
 		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), Secrets: c.Secrets,
 		JobID: j.ID.String(), ExecutionID: e.ID.String(), ScheduledFor: e.ScheduledFor, Attempt: e.Attempt,
 	})
+	w.gate.leave(host)
 	if dctx.Err() != nil || ctx.Err() != nil {
 		// Cancelled by the drain deadline: the outcome is unknown, so the
 		// attempt goes back to pending rather than into history.
