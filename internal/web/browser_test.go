@@ -456,6 +456,7 @@ func TestBrowser(t *testing.T) {
 			{"/docs/cron", "docs-cron", "Cron syntax"},
 			{"/docs/webhooks", "docs-webhooks", "Webhooks"},
 			{"/docs/notifications", "docs-notifications", "Notifications"},
+			{"/docs/teams", "docs-teams", "Organizations and roles"},
 			{"/docs/status-pages", "docs-status-pages", "Status pages"},
 			{"/docs/api", "docs-api", "API reference"},
 			{"/use-cases", "use-cases", "Who Prikke is for"},

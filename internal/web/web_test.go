@@ -91,6 +91,7 @@ func TestPages(t *testing.T) {
 		{"/docs/cron", "Cron syntax — prikke docs", []string{"A daily job runs exactly once every day; hourly and every-N-minutes jobs run on real time.", "@annually", "0 0 30 2 *", "Europe/Oslo", "2026-03-29 01:00Z", `id="tester"`}},
 		{"/docs/webhooks", "Webhooks — prikke docs", []string{"webhook-signature", "Prikke-Scheduled-For", "hmac.Equal", "timingSafeEqual", "hmac.compare_digest", "410 Gone", "64 KiB"}},
 		{"/docs/notifications", "Notifications — prikke docs", []string{"job.failing", "webhook-signature", "hooks.slack.com", "allowed_mentions", "https://prikke.example/app/executions/"}},
+		{"/docs/teams", "Organizations and roles — prikke docs", []string{"roles-table", ">viewer<", "Reveal and rotate a project&#39;s signing secret", "audit-log"}},
 		{"/docs/status-pages", "Status pages — prikke docs", []string{"/status.json", "prikke incident open", "operational"}},
 		{"/docs/api", "API reference — prikke docs", []string{"Create a job", "Enqueue a request", `curl -X POST &#34;$PRIKKE_URL/api/v1/jobs&#34;`, "$JOB_ID"}},
 		{"/dev/mailbox", "Dev mailbox — prikke", []string{"No mail yet"}},
@@ -757,5 +758,33 @@ func TestNumber(t *testing.T) {
 		if got := number(in); got != want {
 			t.Errorf("number(%d) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestRolesTable: the docs' roles table is the code's own — each row shows
+// exactly the roles prikke.Role.Can grants.
+func TestRolesTable(t *testing.T) {
+	e := newTestEnv(t, nil)
+	body := e.get(t, "/docs/teams").Body.String()
+	rows := regexp.MustCompile(`(?s)<tr class="border-b border-slate-100">\s*<td[^>]*>([^<]*)</td>(.*?)</tr>`).FindAllStringSubmatch(body, -1)
+	if len(rows) != len(docsPermissions) {
+		t.Fatalf("%d rows, want %d", len(rows), len(docsPermissions))
+	}
+	for i, row := range rows {
+		marks := regexp.MustCompile(`aria-label="(yes|no)"`).FindAllStringSubmatch(row[2], -1)
+		if len(marks) != len(docsRoles) {
+			t.Fatalf("row %q has %d marks", row[1], len(marks))
+		}
+		for j, role := range docsRoles {
+			if got, want := marks[j][1] == "yes", role.Can(docsPermissions[i].perm); got != want {
+				t.Errorf("%q for %s shows %v, the code says %v", row[1], role, got, want)
+			}
+		}
+	}
+	// Spot checks of the issue's statement of the roles.
+	if prikke.RoleViewer.Can(prikke.PermManageJobs) || !prikke.RoleMember.Can(prikke.PermManageJobs) ||
+		prikke.RoleMember.Can(prikke.PermManageKeys) || !prikke.RoleAdmin.Can(prikke.PermManageKeys) ||
+		prikke.RoleAdmin.Can(prikke.PermDeleteOrg) || !prikke.RoleOwner.Can(prikke.PermDeleteOrg) {
+		t.Error("the roles do not match the documented ladder")
 	}
 }

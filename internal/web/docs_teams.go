@@ -1,0 +1,50 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/prikke/prikke"
+)
+
+// roleRow is one line of the roles table: what a permission allows, and
+// whether each role has it — read from prikke.Role.Can, so the table is
+// the code's own.
+type roleRow struct {
+	What  string
+	Roles []bool // viewer, member, admin, owner
+}
+
+var docsRoles = []prikke.Role{prikke.RoleViewer, prikke.RoleMember, prikke.RoleAdmin, prikke.RoleOwner}
+
+var docsPermissions = []struct {
+	perm prikke.Permission
+	what string
+}{
+	{prikke.PermRead, "See projects, jobs, executions, channels, status pages, members and usage"},
+	{prikke.PermManageJobs, "Create, change, pause, run and delete jobs; enqueue requests; send test requests and test notifications"},
+	{prikke.PermManageProjects, "Create, rename and delete projects; manage notification channels and status pages; project settings"},
+	{prikke.PermRevealSecret, "Reveal and rotate a project's signing secret"},
+	{prikke.PermManageKeys, "Create and revoke API keys"},
+	{prikke.PermManageInvites, "Invite members and revoke invitations"},
+	{prikke.PermReadAudit, "Read the audit log"},
+	{prikke.PermManageRoles, "Rename the organization; change members' roles and remove members"},
+	{prikke.PermManageBilling, "Change the organization's tier"},
+	{prikke.PermDeleteOrg, "Delete the organization"},
+}
+
+type teamsDocsView struct {
+	Roles []prikke.Role
+	Rows  []roleRow
+}
+
+func (h *Web) showDocsTeams(w http.ResponseWriter, r *http.Request) {
+	v := teamsDocsView{Roles: docsRoles}
+	for _, p := range docsPermissions {
+		row := roleRow{What: p.what}
+		for _, role := range docsRoles {
+			row.Roles = append(row.Roles, role.Can(p.perm))
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	h.render(w, r, http.StatusOK, "docs_teams", v)
+}
