@@ -177,6 +177,9 @@ func TestBrowserDashboard(t *testing.T) {
 		if err := clickAndLoad(ctx, `[data-testid="mail-text"] a[href*="/confirm?token="]`); err != nil {
 			return fmt.Errorf("open the confirmation link: %w", err)
 		}
+		if err := clickAndLoad(ctx, `[data-testid="confirm-form"] button`); err != nil {
+			return fmt.Errorf("confirm: %w", err)
+		}
 		if err := waitFor(ctx, `document.querySelector('[data-testid="confirmed"]') !== null`); err != nil {
 			return fmt.Errorf("not confirmed: %w", err)
 		}

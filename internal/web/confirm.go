@@ -6,19 +6,38 @@ import (
 	"github.com/prikke/prikke"
 )
 
-// confirmView is the data of /confirm: whether the link worked.
+// confirmView is the data of /confirm: the question, or whether the link
+// worked.
 type confirmView struct {
-	Email string // the confirmed address; "" when the link failed
+	Token string // asks to confirm: opening a link changes nothing
+	Email string // the confirmed address
 	Error string
 	Form  *Form // asks for a new link when this one failed
 }
 
-// confirm opens a confirmation link: a new account's, or a changed
-// address's.
+// showConfirm opens a confirmation link: a new account's, or a changed
+// address's. It only asks; the button confirms. Mail scanners open links
+// on their own, and must not confirm an address whose owner never did.
+func (h *Web) showConfirm(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	tok := r.URL.Query().Get("token")
+	if tok == "" {
+		h.render(w, r, http.StatusUnprocessableEntity, "confirm", confirmView{Error: "This link has no token; open the link from the mail as it is.", Form: NewForm(nil)})
+		return
+	}
+	h.render(w, r, http.StatusOK, "confirm", confirmView{Token: tok})
+}
+
+// confirm confirms the address of the link's token.
 func (h *Web) confirm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	u, err := h.svc.Confirm(r.Context(), r.URL.Query().Get("token"))
+	form := h.readForm(w, r)
+	if form == nil {
+		return
+	}
+	u, err := h.svc.Confirm(r.Context(), form.Get("token"))
 	if err != nil {
 		if !formError(err) {
 			h.fail(w, r, err)

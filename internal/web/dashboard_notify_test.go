@@ -97,7 +97,16 @@ func testChannels(t *testing.T, st store.Store) {
 	}
 	token := d.mailToken("ops@example.com")
 	anon := d.anon()
+	// Opening the link (as a mail scanner does) only asks.
 	r = anon.get("/channels/confirm?token=" + token)
+	if r.Status != 200 || !strings.Contains(r.Body, `data-testid="channel-confirm-form"`) ||
+		r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("confirm link: %s", r)
+	}
+	if c, _ := d.svc.Channel(ctx, tn.actor(), email.ID, prikke.PermRead); c.ConfirmedAt != nil {
+		t.Fatal("opening the link confirmed the channel")
+	}
+	r = anon.post("/channels/confirm", url.Values{"token": {token}})
 	if r.Status != 200 || !strings.Contains(r.Body, `data-testid="channel-confirmed"`) || !strings.Contains(r.Body, "ops@example.com") ||
 		r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("Referrer-Policy") != "no-referrer" {
 		t.Fatalf("confirm: %s", r)
@@ -106,10 +115,13 @@ func testChannels(t *testing.T, st store.Store) {
 		t.Error("not confirmed")
 	}
 	for _, bad := range []string{token, "", "nonsense", strings.Repeat("a", 3000)} {
-		r := anon.get("/channels/confirm?token=" + url.QueryEscape(bad))
+		r := anon.post("/channels/confirm", url.Values{"token": {bad}})
 		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "invalid or was already used") {
 			t.Errorf("token %.20q: %s", bad, r)
 		}
+	}
+	if r := anon.get("/channels/confirm"); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "no token") {
+		t.Errorf("a link without its token: %s", r)
 	}
 	if r := b.get(page); !strings.Contains(r.Body, "Confirmed ") || strings.Contains(r.Body, "Awaiting confirmation") {
 		t.Errorf("the page does not show the confirmation: %s", r)

@@ -157,7 +157,8 @@ func TestPublicAccountPages(t *testing.T) {
 		{"/forgot-password", 200, `action="/forgot-password"`},
 		{"/reset-password?token=abc", 200, `name="token" value="abc"`},
 		{"/reset-password", 200, "needs the link from your password reset mail"},
-		{"/confirm?token=nope", 422, "This link does not work"},
+		{"/confirm?token=nope", 200, `name="token" value="nope"`}, // opening only asks
+		{"/confirm", 422, "This link does not work"},
 		{"/invitations/accept?token=nope", 404, "This invitation does not work"},
 	} {
 		r := b.get(pg.path)
@@ -195,9 +196,20 @@ func TestSignupLoginFlow(t *testing.T) {
 		t.Fatalf("unconfirmed login: %s", r)
 	}
 	tok := d.mailToken("ann@example.com")
+	// Opening the link (as a mail scanner does) only asks.
 	r = b.get("/confirm?token=" + tok)
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, `data-testid="confirm-form"`) {
+		t.Fatalf("confirm link: %s", r)
+	}
+	if r := b.post("/login", url.Values{"email": {"ann@example.com"}, "password": {"a long enough passphrase"}}); r.Status != http.StatusForbidden {
+		t.Fatalf("opening the link confirmed the address: %s", r)
+	}
+	r = b.post("/confirm", url.Values{"token": {tok}})
 	if r.Status != http.StatusOK || !strings.Contains(r.Body, "Address confirmed") {
 		t.Fatalf("confirm: %s", r)
+	}
+	if r := b.post("/confirm", url.Values{"token": {tok}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "This link does not work") {
+		t.Errorf("a used link: %s", r)
 	}
 	r = b.post("/login", url.Values{"email": {"ann@example.com"}, "password": {"wrong password!"}})
 	if r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "Incorrect email or password.") {

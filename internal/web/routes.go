@@ -62,12 +62,14 @@ func (h *Web) mountAccount(handle func(string, func(http.ResponseWriter, *http.R
 	handle("POST /forgot-password", h.forgotPassword)
 	handle("GET /reset-password", h.showResetPassword)
 	handle("POST /reset-password", h.resetPassword)
-	handle("GET /confirm", h.confirm)
+	handle("GET /confirm", h.showConfirm)
+	handle("POST /confirm", h.confirm)
 	handle("POST /confirm/resend", h.resendConfirmation)
 	handle("GET /invitations/accept", h.optionalUser(h.showInvitation))
 	handle("POST /invitations/accept", h.requireUser(h.acceptInvitation))
 	handle("POST /invitations/decline", h.declineInvitation)
-	handle("GET /channels/confirm", h.confirmChannel)
+	handle("GET /channels/confirm", h.showConfirmChannel)
+	handle("POST /channels/confirm", h.confirmChannel)
 
 	// The links notification mails and payloads carry (internal/notify
 	// writes them without /app): each goes to its dashboard page.
