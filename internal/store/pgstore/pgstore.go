@@ -81,22 +81,21 @@ func Open(ctx context.Context, url string, opts store.Options, logger *slog.Logg
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 10 * time.Second
-	// Plan every statement for its arguments and the table as it is now.
-	// A cached generic plan made while the queue table was empty (a new
-	// install, the first claims before any load) kept scanning the whole
-	// table for each claim once it held 50,000 rows: 25ms claims became
-	// 150ms. Planning costs well under a millisecond per statement.
-	if _, ok := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
-		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	}
 	schema := opts.Schema
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		registerTypes(c)
+		// Plan every statement for its arguments and the table as it is
+		// now. A cached generic plan made while the queue table was empty
+		// (a new install, the first claims before any load) kept scanning
+		// the whole table for each claim once it held 50,000 rows: 25ms
+		// claims became 150ms. Planning costs well under a millisecond.
+		// (A SET rather than a startup parameter, which poolers refuse.)
+		set := "SET plan_cache_mode = force_custom_plan"
 		if schema != "" {
-			_, err := c.Exec(ctx, "SET search_path TO "+schema)
-			return err
+			set += "; SET search_path TO " + schema
 		}
-		return nil
+		_, err := c.Exec(ctx, set)
+		return err
 	}
 	if schema != "" {
 		// Create the schema on a plain connection before the pool sets search_path to it.
