@@ -40,19 +40,7 @@ type ChannelRequest struct {
 }
 
 func (a *API) handleChannelList(ctx context.Context, in *projectIDInput) (*struct{ Body []*Channel }, error) {
-	id, err := parseID(in.ProjectID)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := a.svc.Channels(ctx, actorOf(ctx), id)
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	out := []*Channel{}
-	for _, c := range cs {
-		out = append(out, channelOut(c))
-	}
-	return &struct{ Body []*Channel }{out}, nil
+	return listFor(ctx, a, in.ProjectID, a.svc.Channels, channelOut)
 }
 
 func (a *API) handleChannelCreate(ctx context.Context, in *projectUpdateInput) (*struct {
@@ -142,20 +130,13 @@ func idString(id *prikke.ID) string {
 }
 
 func (a *API) handleNotificationList(ctx context.Context, in *projectIDInput) (*struct{ Body []*Notification }, error) {
-	id, err := parseID(in.ProjectID)
-	if err != nil {
-		return nil, err
+	recent := func(ctx context.Context, actor *service.Actor, id prikke.ID) ([]*prikke.Notification, error) {
+		return a.svc.Notifications(ctx, actor, id, 100)
 	}
-	ns, err := a.svc.Notifications(ctx, actorOf(ctx), id, 100)
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	out := []*Notification{}
-	for _, n := range ns {
-		out = append(out, &Notification{ID: n.ID.String(), ChannelID: idString(n.ChannelID), JobID: idString(n.JobID),
-			ExecutionID: idString(n.ExecutionID), Event: string(n.Event), Recipient: n.Recipient, OK: n.OK, Error: n.Error, CreatedAt: n.CreatedAt})
-	}
-	return &struct{ Body []*Notification }{out}, nil
+	return listFor(ctx, a, in.ProjectID, recent, func(n *prikke.Notification) *Notification {
+		return &Notification{ID: n.ID.String(), ChannelID: idString(n.ChannelID), JobID: idString(n.JobID),
+			ExecutionID: idString(n.ExecutionID), Event: string(n.Event), Recipient: n.Recipient, OK: n.OK, Error: n.Error, CreatedAt: n.CreatedAt}
+	})
 }
 
 // StatusPage is a customer-facing status page, served at /s/<slug> when
@@ -218,19 +199,7 @@ func (r *StatusPageRequest) input() (service.StatusPageInput, error) {
 }
 
 func (a *API) handleStatusPageList(ctx context.Context, in *projectIDInput) (*struct{ Body []*StatusPage }, error) {
-	id, err := parseID(in.ProjectID)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := a.svc.StatusPages(ctx, actorOf(ctx), id)
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	out := []*StatusPage{}
-	for _, p := range ps {
-		out = append(out, statusPageOut(p))
-	}
-	return &struct{ Body []*StatusPage }{out}, nil
+	return listFor(ctx, a, in.ProjectID, a.svc.StatusPages, statusPageOut)
 }
 
 func (a *API) handleStatusPageCreate(ctx context.Context, in *projectUpdateInput) (*struct {

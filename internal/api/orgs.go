@@ -134,19 +134,9 @@ type Member struct {
 }
 
 func (a *API) handleMemberList(ctx context.Context, in *orgIDInput) (*struct{ Body []*Member }, error) {
-	id, err := parseID(in.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := a.svc.Members(ctx, actorOf(ctx), id)
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	out := []*Member{}
-	for _, m := range ms {
-		out = append(out, &Member{UserID: m.UserID.String(), Email: m.UserEmail, Role: string(m.Role), CreatedAt: m.CreatedAt})
-	}
-	return &struct{ Body []*Member }{out}, nil
+	return listFor(ctx, a, in.OrgID, a.svc.Members, func(m *prikke.Membership) *Member {
+		return &Member{UserID: m.UserID.String(), Email: m.UserEmail, Role: string(m.Role), CreatedAt: m.CreatedAt}
+	})
 }
 
 type memberInput struct {
@@ -209,19 +199,7 @@ func invitationOut(i *prikke.Invitation) *Invitation {
 }
 
 func (a *API) handleInvitationList(ctx context.Context, in *orgIDInput) (*struct{ Body []*Invitation }, error) {
-	id, err := parseID(in.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	is, err := a.svc.Invitations(ctx, actorOf(ctx), id)
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	out := []*Invitation{}
-	for _, i := range is {
-		out = append(out, invitationOut(i))
-	}
-	return &struct{ Body []*Invitation }{out}, nil
+	return listFor(ctx, a, in.OrgID, a.svc.Invitations, invitationOut)
 }
 
 type inviteRequest struct {
@@ -355,19 +333,7 @@ func keyOut(k *prikke.APIKey) *APIKey {
 }
 
 func (a *API) handleKeyList(ctx context.Context, in *orgIDInput) (*struct{ Body []*APIKey }, error) {
-	id, err := parseID(in.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	ks, err := a.svc.APIKeys(ctx, actorOf(ctx), id)
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	out := []*APIKey{}
-	for _, k := range ks {
-		out = append(out, keyOut(k))
-	}
-	return &struct{ Body []*APIKey }{out}, nil
+	return listFor(ctx, a, in.OrgID, a.svc.APIKeys, keyOut)
 }
 
 type keyRequest struct {

@@ -580,11 +580,17 @@ func TestBrowserDashboard(t *testing.T) {
 				}
 				screenshot(t, ctx, p.name+"-"+vp.name)
 			}
-			// The execution page, from the job page's newest row.
+			// The execution page, from the job page's newest row. Its link
+			// is read, not clicked: the page's live stream may replace the
+			// row between finding and clicking it.
 			if err := navigate(ctx, base, jobPath, 200); err != nil {
 				return err
 			}
-			if err := clickAndLoad(ctx, `#executions-body a[href^="/app/executions/"]`); err != nil {
+			href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#executions-body a[href^="/app/executions/"]').getAttribute('href')`))
+			if err != nil {
+				return err
+			}
+			if err := navigate(ctx, base, href, 200); err != nil {
 				return err
 			}
 			if err := noOverflow(ctx, vp.width); err != nil {
