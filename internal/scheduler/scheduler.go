@@ -241,12 +241,14 @@ func (s *Scheduler) schedule(j *prikke.Job) (*cron.Schedule, *time.Location) {
 func (s *Scheduler) maintenanceLoop(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.RescueEvery)
 	defer tick.Stop()
+	soon := time.After(time.Second) // a first heartbeat soon after start
 	var lastPrune, lastRollup, lastTokens time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-soon:
 		}
 		if !s.elector.Leading() {
 			continue

@@ -128,7 +128,8 @@ func (c *Checker) scheduler(ctx context.Context, now time.Time) Component {
 	at, _, err := c.store.HeartbeatGet(ctx, "scheduler")
 	switch {
 	case err != nil:
-		comp.Status, comp.Detail = prikke.StatusOutage, "No scheduler has reported yet."
+		// A new installation, in its first seconds.
+		comp.Status, comp.Detail = prikke.StatusDegraded, "Starting: no scheduler has reported yet."
 	case now.Sub(at) > SchedulerOutageAfter:
 		comp.Status, comp.Detail = prikke.StatusOutage, fmt.Sprintf("The scheduler last reported %s ago.", roundAge(now.Sub(at)))
 	case now.Sub(at) > SchedulerDegradedAfter:

@@ -97,9 +97,9 @@ func testStatus(t *testing.T, st store.Store) {
 	}
 	get := func(path string) *reply { forget(); return anon.get(path) }
 
-	// No scheduler has ever reported.
+	// No scheduler has ever reported: a new installation, starting.
 	s, r := read()
-	if st, _ := s.component("scheduler"); st != "outage" || s.Status != "outage" {
+	if st, _ := s.component("scheduler"); st != "degraded" || s.Status != "degraded" {
 		t.Errorf("before any heartbeat: %s", summary(r.Body))
 	}
 	if len(s.Components) != 4 || s.Incidents == nil || len(s.Components[0].Days) != 90 {
