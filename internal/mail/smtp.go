@@ -236,9 +236,21 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		// The error go-mail saw is "use of closed network connection"; the
 		// reason is the context.
 		return fmt.Errorf("mail: send to %s via %s: %w", to, s.addr(), context.Cause(ctx))
+	case expired(ctx):
+		// go-mail's own per-command deadline (the same timeout, started
+		// later) fired before the context's timer did: an "i/o timeout"
+		// that is the deadline all the same.
+		return fmt.Errorf("mail: send to %s via %s: %w: %w", to, s.addr(), context.DeadlineExceeded, err)
 	default:
 		return fmt.Errorf("mail: send to %s via %s: %w", to, s.addr(), err)
 	}
+}
+
+// expired reports whether ctx's deadline has passed, even if its timer has
+// not yet run to say so.
+func expired(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // addr is host:port, for errors.
