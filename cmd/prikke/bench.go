@@ -114,6 +114,19 @@ func bench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if tempDB == "" && st.Dialect() == "sqlite" {
+		// A file of the user's: take out what the bench put in (the user's
+		// deletion takes the organization, its jobs and their history).
+		// Runs after the engine has stopped: benchRun and benchIdle stop
+		// it before they return.
+		defer func() {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+			defer cancel()
+			if err := st.UserDelete(dctx, tn.user); err != nil {
+				logger.Error("could not remove the benchmark's data; delete its user by hand", "user", tn.user, "error", err)
+			}
+		}()
+	}
 	res := benchResult{Mode: *mode, Store: st.Dialect(), Jobs: *jobs, WorkersMax: cfg.WorkersMax}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -200,7 +213,7 @@ func openBenchStore(ctx context.Context, cfg *config.Config, tempFile bool, logg
 }
 
 type benchTenantIDs struct {
-	org, project prikke.ID
+	user, org, project prikke.ID
 }
 
 func benchTenant(ctx context.Context, st store.Store, secret string) (*benchTenantIDs, error) {
@@ -212,7 +225,7 @@ func benchTenant(ctx context.Context, st store.Store, secret string) (*benchTena
 	if err := st.SignupCreate(ctx, &store.SignupParams{User: u, Organization: o, Project: p}); err != nil {
 		return nil, err
 	}
-	return &benchTenantIDs{org: o.ID, project: p.ID}, nil
+	return &benchTenantIDs{user: u.ID, org: o.ID, project: p.ID}, nil
 }
 
 func benchJob(tn *benchTenantIDs, url string, now time.Time) *prikke.Job {

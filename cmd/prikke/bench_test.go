@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/prikke/prikke/internal/store/storetest"
+)
+
+// benchOutput runs a small `prikke bench` and decodes its JSON line.
+func benchOutput(t *testing.T, env map[string]string, args ...string) map[string]any {
+	t.Helper()
+	out, errOut, err := runCmd(t, env, append([]string{"bench"}, args...)...)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("bench printed %q: %v", out, err)
+	}
+	for _, k := range []string{"mode", "store", "jobs", "delivered", "duplicates", "lost", "per_second",
+		"lateness_p50_ms", "lateness_p99_ms", "lateness_max_ms", "peak_rss_mb"} {
+		if _, ok := res[k]; !ok {
+			t.Errorf("bench output has no %q: %s", k, out)
+		}
+	}
+	return res
+}
+
+func checkDelivered(t *testing.T, res map[string]any, n float64) {
+	t.Helper()
+	if res["delivered"] != n || res["duplicates"] != 0.0 || res["lost"] != 0.0 {
+		t.Errorf("delivered %v, duplicates %v, lost %v; want %v, 0, 0", res["delivered"], res["duplicates"], res["lost"], n)
+	}
+}
+
+// The bench leaves nothing behind in an SQLite file it was given.
+func TestBenchSQLiteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mine.db")
+	env := map[string]string{"PRIKKE_DATABASE_URL": "sqlite:" + path}
+	res := benchOutput(t, env, "--mode", "burst", "--jobs", "40")
+	if res["store"] != "sqlite" {
+		t.Errorf("store = %v", res["store"])
+	}
+	checkDelivered(t, res, 40)
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, table := range []string{"users", "organizations", "projects", "jobs", "executions"} {
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		if n != 0 {
+			t.Errorf("%s holds %d rows after the bench; want none", table, n)
+		}
+	}
+}
+
+// On PostgreSQL the bench works in a schema of its own and drops it.
+func TestBenchPostgres(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresURL()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		if storetest.RequirePostgres() {
+			t.Fatalf("PostgreSQL at %s: %v", url, err)
+		}
+		t.Skipf("no PostgreSQL at %s: %v", url, err)
+	}
+	defer conn.Close(ctx)
+	schemas := func() int {
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'prikke\_bench\_%'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := schemas()
+	res := benchOutput(t, map[string]string{"PRIKKE_DATABASE_URL": url}, "--mode", "burst", "--jobs", "40")
+	if res["store"] != "postgres" {
+		t.Errorf("store = %v", res["store"])
+	}
+	checkDelivered(t, res, 40)
+	if after := schemas(); after != before {
+		t.Errorf("bench schemas: %d before, %d after; the bench must drop its own", before, after)
+	}
+}
