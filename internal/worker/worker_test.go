@@ -214,6 +214,44 @@ func TestRetriesAndGone(t *testing.T) {
 	})
 }
 
+// A receiver's Retry-After sets the next attempt's due instant, through
+// the default backoff (not the tests' short one).
+func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTenant(t, s, prikke.TierPro)
+		sk := sink.New(tn.Project.SigningSecret)
+		t.Cleanup(sk.Close)
+		startEngine(t, s, "n1", []netip.AddrPort{sk.Addr()}, func(c *worker.Config) { c.RetryDelay = nil })
+		due := dbNow(t, s).Add(300 * time.Millisecond)
+		busy := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
+			storetest.Once(due)(j)
+			j.URL, j.RetryAttempts = sk.URL("/429?retry_after=120"), 3
+		})
+		plain := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
+			storetest.Once(due)(j)
+			j.URL, j.RetryAttempts = sk.URL("/500"), 3
+		})
+		for _, tc := range []struct {
+			job      *prikke.Job
+			min, max time.Duration
+		}{
+			{busy, 120 * time.Second, 121 * time.Second},                                                  // Retry-After is longer than the 10s backoff
+			{plain, prikke.RetryBaseDelay, prikke.RetryBaseDelay + prikke.RetryBaseDelay/5 + time.Second}, // first backoff with jitter
+		} {
+			waitFor(t, "the first attempt and its retry", func() bool { return len(executions(t, s, tc.job)) == 2 })
+			es := executions(t, s, tc.job)
+			retry, first := es[0], es[1]
+			if retry.Attempt != 2 || retry.Status != prikke.ExecutionStatusPending || first.FinishedAt == nil {
+				t.Fatalf("rows = %+v, %+v", retry, first)
+			}
+			if wait := retry.DueAt.Sub(*first.FinishedAt); wait < tc.min || wait > tc.max {
+				t.Errorf("%s: retry due %s after the failure; want %s to %s", tc.job.URL, wait, tc.min, tc.max)
+			}
+		}
+	})
+}
+
 func TestNoisyNeighbour(t *testing.T) {
 	t.Parallel()
 	storetest.Dialects(t, func(t *testing.T, s store.Store) {
