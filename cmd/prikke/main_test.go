@@ -132,7 +132,7 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	// (Counters with labels, like prikke_deliveries_total, appear once used.)
-	for _, m := range []string{"prikke_delivery_lateness_seconds", "prikke_queue_depth", "prikke_in_flight", "prikke_claim_batch_size"} {
+	for _, m := range []string{"prikke_delivery_lateness_seconds", "prikke_queue_depth 0\n", "prikke_executions_running 0\n", "prikke_in_flight", "prikke_claim_batch_size"} {
 		if !bytes.Contains(body, []byte(m)) {
 			t.Errorf("/metrics lacks %s", m)
 		}

@@ -47,6 +47,9 @@ func serve(ctx context.Context, e *env, args []string) error {
 		logger.Warn("SSRF guard bypassed for a test destination", "allow", ap.String())
 	}
 	m := metrics.New()
+	m.WatchQueue(func(ctx context.Context) (int, int, error) {
+		return st.ExecutionQueueDepth(ctx, time.Time{}) // by the database clock
+	})
 	eng := newEngine(cfg, st, m, logger, now, 0)
 
 	mailer, mailbox, err := newMailer(cfg)

@@ -4,7 +4,9 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -18,12 +20,10 @@ type Metrics struct {
 	Deliveries     *prometheus.CounterVec // by outcome
 	Lateness       prometheus.Histogram   // start − due, seconds
 	DeliverySecs   prometheus.Histogram   // request duration, seconds
-	QueueDepth     prometheus.Gauge       // pending executions due now
-	Running        prometheus.Gauge       // executions running cluster-wide
 	InFlight       prometheus.Gauge       // deliveries in flight on this node
 	Workers        prometheus.Gauge       // worker goroutines on this node
 	ClaimBatch     prometheus.Histogram   // executions per claim
-	Settled        *prometheus.CounterVec // executions settled without delivery, by status
+	Settled        prometheus.Counter     // executions settled at claim without delivery
 	Scheduled      prometheus.Counter     // occurrences written by the scheduler
 	Rescued        prometheus.Counter     // lost attempts rescued
 	Pruned         prometheus.Counter     // executions deleted by retention
@@ -49,17 +49,15 @@ func New() *Metrics {
 			Name: "prikke_delivery_duration_seconds", Help: "Duration of delivery attempts.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10),
 		}),
-		QueueDepth: prometheus.NewGauge(prometheus.GaugeOpts{Name: "prikke_queue_depth", Help: "Pending executions that are due."}),
-		Running:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "prikke_executions_running", Help: "Executions running, all nodes."}),
-		InFlight:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "prikke_in_flight", Help: "Deliveries in flight on this node."}),
-		Workers:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "prikke_workers", Help: "Delivery worker goroutines on this node."}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "prikke_in_flight", Help: "Deliveries in flight on this node."}),
+		Workers:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "prikke_workers", Help: "Delivery worker goroutines on this node."}),
 		ClaimBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "prikke_claim_batch_size", Help: "Executions claimed per claim.",
 			Buckets: []float64{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000},
 		}),
-		Settled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "prikke_executions_settled_total", Help: "Executions finished without delivery, by status.",
-		}, []string{"status"}),
+		Settled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "prikke_executions_settled_total", Help: "Executions finished when claimed, without delivery (skipped by the overlap policy, or over the monthly quota).",
+		}),
 		Scheduled:      prometheus.NewCounter(prometheus.CounterOpts{Name: "prikke_occurrences_scheduled_total", Help: "Executions written by the scheduler."}),
 		Rescued:        prometheus.NewCounter(prometheus.CounterOpts{Name: "prikke_executions_rescued_total", Help: "Attempts rescued from lost nodes."}),
 		Pruned:         prometheus.NewCounter(prometheus.CounterOpts{Name: "prikke_executions_pruned_total", Help: "Executions deleted by retention."}),
@@ -70,12 +68,49 @@ func New() *Metrics {
 		}, []string{"outcome"}),
 	}
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.Deliveries, m.Lateness, m.DeliverySecs, m.QueueDepth, m.Running, m.InFlight, m.Workers, m.ClaimBatch,
+		m.Deliveries, m.Lateness, m.DeliverySecs, m.InFlight, m.Workers, m.ClaimBatch,
 		m.Settled, m.Scheduled, m.Rescued, m.Pruned, m.Leader, m.CompleteErrors, m.Notifications)
 	return m
 }
 
+// QueueFunc reports the cluster's queue: pending executions that are due,
+// and executions running on any node.
+type QueueFunc func(ctx context.Context) (due, running int, err error)
+
+// WatchQueue adds prikke_queue_depth and prikke_executions_running,
+// read from the database by f at each scrape (bounded to two seconds; a
+// failed read leaves both out of that scrape rather than report zero).
+func (m *Metrics) WatchQueue(f QueueFunc) {
+	m.Registry.MustRegister(&queueCollector{f: f})
+}
+
+var (
+	queueDepthDesc = prometheus.NewDesc("prikke_queue_depth", "Pending executions that are due, all nodes.", nil, nil)
+	runningDesc    = prometheus.NewDesc("prikke_executions_running", "Executions running, all nodes.", nil, nil)
+)
+
+type queueCollector struct{ f QueueFunc }
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueDepthDesc
+	ch <- runningDesc
+}
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	due, running, err := c.f(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(queueDepthDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(due))
+	ch <- prometheus.MustNewConstMetric(runningDesc, prometheus.GaugeValue, float64(running))
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+	// A collector that fails (the queue read while the database is down)
+	// drops out of that scrape; the rest is still served.
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }

@@ -458,7 +458,7 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 			"duration_ms", time.Since(start).Milliseconds())
 	}
 	if res.Settled > 0 {
-		w.metrics.Settled.WithLabelValues("settled").Add(float64(res.Settled))
+		w.metrics.Settled.Add(float64(res.Settled))
 	}
 	for _, q := range res.QuotaCrossings {
 		if w.OnQuota != nil {
