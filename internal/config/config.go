@@ -76,7 +76,7 @@ var Vars = []Var{
 	{"PRIKKE_ENV", "development", "development or production"},
 	{"PRIKKE_SECRET_KEY", "generated and stored in the database", "at least 32 characters; encrypts secrets at rest; required in production"},
 	{"PRIKKE_NODE_ID", "host-pid", "name of this node in leases and logs"},
-	{"PRIKKE_SMTP_HOST", "", "SMTP server; unset: mail goes to the dev mailbox at /dev/mailbox"},
+	{"PRIKKE_SMTP_HOST", "", "SMTP server; required in production; unset in development: mail goes to the dev mailbox at /dev/mailbox"},
 	{"PRIKKE_SMTP_PORT", "587", "SMTP port"},
 	{"PRIKKE_SMTP_USERNAME", "", "SMTP user (Mailjet: API key)"},
 	{"PRIKKE_SMTP_PASSWORD", "", "SMTP password (Mailjet: secret key)"},
@@ -192,6 +192,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.SecretKey == "" && prod {
 		bad("PRIKKE_SECRET_KEY", "is required in production; generate one with: openssl rand -base64 48")
+	}
+	if c.SMTP.Host == "" && prod {
+		// The dev mailbox is not served in production: without a relay,
+		// confirmation, reset and invitation mails would be lost.
+		bad("PRIKKE_SMTP_HOST", "is required in production (confirmation, password reset and invitation mails need a relay); set PRIKKE_SMTP_HOST and PRIKKE_SMTP_FROM")
 	}
 	if c.SMTP.Host != "" {
 		if _, err := mail.ParseAddress(c.SMTP.From); err != nil {

@@ -72,6 +72,7 @@ func TestInvalid(t *testing.T) {
 		{[]string{"PRIKKE_SECRET_KEY", "short"}, "PRIKKE_SECRET_KEY: must be at least 32 characters"},
 		{[]string{"PRIKKE_ENV", "production", "PRIKKE_BASE_URL", "https://x.example"}, "PRIKKE_SECRET_KEY: is required in production"},
 		{[]string{"PRIKKE_ENV", "production", "PRIKKE_SECRET_KEY", strings.Repeat("s", 32)}, "PRIKKE_BASE_URL: must be https in production"},
+		{prod, "PRIKKE_SMTP_HOST: is required in production"},
 		{append(prod, "PRIKKE_SSRF_ALLOW", "127.0.0.1:1"), "PRIKKE_SSRF_ALLOW: is for tests only and is refused when PRIKKE_ENV=production"},
 		{append(prod, "PRIKKE_TEST_CLOCK_OFFSET", "1s"), "PRIKKE_TEST_CLOCK_OFFSET: is for tests only"},
 		{[]string{"PRIKKE_SSRF_ALLOW", "127.0.0.0/8"}, "PRIKKE_SSRF_ALLOW: must list exact ip:port pairs"},
