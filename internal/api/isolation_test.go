@@ -94,7 +94,10 @@ func TestTenantIsolation(t *testing.T) {
 		execA2 := id(must(aliceK.do("POST", "/api/v1/jobs/"+jobA2+"/trigger", nil), 202, "trigger"))
 		must(aliceK.do("POST", "/api/v1/queue", obj(okURL)), 202, "enqueue")
 		r := must(aliceS.do("POST", "/api/v1/organizations/"+alice.org.ID.String()+"/api-keys", map[string]string{"name": "p1 only", "project_id": p1}), 201, "create key")
-		var p1Key struct{ Key string }
+		var p1Key struct {
+			Key   string
+			KeyID string `json:"key_id"`
+		}
 		r.json(t, &p1Key)
 		invitation := id(must(aliceS.do("POST", "/api/v1/organizations/"+alice.org.ID.String()+"/invitations",
 			map[string]string{"email": "invitee@example.com", "role": "member"}), 201, "invite"))
@@ -345,6 +348,29 @@ func TestTenantIsolation(t *testing.T) {
 			}
 			if r := c.do("POST", "/api/v1/jobs", jobWith(`"project_id":`+jstr(p2))); r.Status != 422 {
 				t.Errorf("p1 key creates a job in project 2: %d %s; want 422", r.Status, r.Body)
+			}
+			// What spans the organization (other projects' names in the
+			// audit log, people, every key) is not the key's to see.
+			orgPath := "/api/v1/organizations/" + alice.org.ID.String()
+			for _, req := range []struct {
+				method, path string
+				body         any
+			}{
+				{"GET", orgPath + "/members", nil}, {"GET", orgPath + "/invitations", nil}, {"GET", orgPath + "/audit-log", nil},
+				{"POST", orgPath + "/invitations", map[string]string{"email": "eve@example.com", "role": "viewer"}},
+				{"POST", orgPath + "/api-keys", map[string]string{"name": "more"}},
+				{"POST", "/api/v1/projects", map[string]string{"name": "p3", "organization_id": alice.org.ID.String()}},
+			} {
+				r := c.do(req.method, req.path, req.body)
+				if r.Status != 403 {
+					t.Errorf("p1 key: %s %s = %d %s; want 403", req.method, req.path, r.Status, truncate(r.Body))
+					continue
+				}
+				checkProblem(t, r, "", "A key limited to one project cannot")
+			}
+			r = c.do("GET", orgPath+"/api-keys", nil)
+			if r.Status != 200 || !strings.Contains(string(r.Body), p1Key.KeyID) || strings.Contains(string(r.Body), alice.keyRow.KeyID) {
+				t.Errorf("p1 key lists keys %d %s; want only those limited to project 1", r.Status, truncate(r.Body))
 			}
 			unchanged(before, "the project-limited key")
 		})

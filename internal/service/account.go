@@ -465,8 +465,14 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, ip string)
 	return nil
 }
 
-// checkPassword verifies the actor's current password for sensitive changes.
+// checkPassword verifies the actor's current password for sensitive
+// changes (password, email, deleting the account). Its guesses count
+// against the account's login limit, so a stolen session cannot try
+// passwords without end.
 func (s *Service) checkPassword(ctx context.Context, u *prikke.User, password string) error {
+	if err := s.rateLimit(ctx, bucket("login", u.Email), 24*time.Hour, loginPerAccount); err != nil {
+		return err
+	}
 	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 	if err != nil {
 		return err
@@ -482,9 +488,6 @@ func (s *Service) checkPassword(ctx context.Context, u *prikke.User, password st
 func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, password string) error {
 	if a == nil || a.User == nil {
 		return prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in first.")
-	}
-	if err := s.rateLimit(ctx, bucket("login", a.User.Email), 24*time.Hour, loginPerAccount); err != nil {
-		return err
 	}
 	if err := s.checkPassword(ctx, a.User, current); err != nil {
 		return err

@@ -158,7 +158,7 @@ func (s *Service) Usage(ctx context.Context, a *Actor, orgID prikke.ID) (*UsageR
 
 // Members lists an organization's members.
 func (s *Service) Members(ctx context.Context, a *Actor, orgID prikke.ID) ([]*prikke.Membership, error) {
-	if _, err := s.can(ctx, a, orgID, prikke.PermRead, "see members"); err != nil {
+	if _, err := s.canOrg(ctx, a, orgID, prikke.PermRead, "see members"); err != nil {
 		return nil, err
 	}
 	return s.store.MembershipListByOrganization(ctx, orgID)
@@ -181,7 +181,7 @@ func (s *Service) owners(ctx context.Context, orgID prikke.ID) (int, error) {
 
 // SetRole changes a member's role (owners). The last owner stays owner.
 func (s *Service) SetRole(ctx context.Context, a *Actor, orgID, userID prikke.ID, role prikke.Role) error {
-	if _, err := s.can(ctx, a, orgID, prikke.PermManageRoles, "change roles"); err != nil {
+	if _, err := s.canOrg(ctx, a, orgID, prikke.PermManageRoles, "change roles"); err != nil {
 		return err
 	}
 	if !role.Valid() {
@@ -213,7 +213,7 @@ func (s *Service) RemoveMember(ctx context.Context, a *Actor, orgID, userID prik
 	if self {
 		perm = prikke.PermRead
 	}
-	if _, err := s.can(ctx, a, orgID, perm, "remove members"); err != nil {
+	if _, err := s.canOrg(ctx, a, orgID, perm, "remove members"); err != nil {
 		return err
 	}
 	m, err := s.store.MembershipGet(ctx, orgID, userID)
@@ -236,7 +236,7 @@ func (s *Service) RemoveMember(ctx context.Context, a *Actor, orgID, userID prik
 
 // Invite invites someone by email (admins; only owners may invite owners).
 func (s *Service) Invite(ctx context.Context, a *Actor, orgID prikke.ID, email string, role prikke.Role) (*prikke.Invitation, error) {
-	r, err := s.can(ctx, a, orgID, prikke.PermManageInvites, "invite members")
+	r, err := s.canOrg(ctx, a, orgID, prikke.PermManageInvites, "invite members")
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +276,7 @@ func (s *Service) Invite(ctx context.Context, a *Actor, orgID prikke.ID, email s
 
 // Invitations lists an organization's invitations (admins).
 func (s *Service) Invitations(ctx context.Context, a *Actor, orgID prikke.ID) ([]*prikke.Invitation, error) {
-	if _, err := s.can(ctx, a, orgID, prikke.PermManageInvites, "see invitations"); err != nil {
+	if _, err := s.canOrg(ctx, a, orgID, prikke.PermManageInvites, "see invitations"); err != nil {
 		return nil, err
 	}
 	return s.store.InvitationListByOrganization(ctx, orgID)
@@ -288,7 +288,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, a *Actor, id prikke.ID) 
 	if err != nil {
 		return err
 	}
-	if _, err := s.can(ctx, a, inv.OrganizationID, prikke.PermManageInvites, "revoke invitations"); err != nil {
+	if _, err := s.canOrg(ctx, a, inv.OrganizationID, prikke.PermManageInvites, "revoke invitations"); err != nil {
 		return err
 	}
 	if err := s.store.InvitationDelete(ctx, id); err != nil {
@@ -341,7 +341,7 @@ func (s *Service) DeclineInvitation(ctx context.Context, token string) error {
 
 // Audit lists an organization's audit log (admins).
 func (s *Service) Audit(ctx context.Context, a *Actor, orgID prikke.ID, before time.Time, beforeID prikke.ID, limit int) ([]*prikke.AuditEntry, error) {
-	if _, err := s.can(ctx, a, orgID, prikke.PermReadAudit, "read the audit log"); err != nil {
+	if _, err := s.canOrg(ctx, a, orgID, prikke.PermReadAudit, "read the audit log"); err != nil {
 		return nil, err
 	}
 	return s.store.AuditList(ctx, store.AuditFilter{OrganizationID: orgID, BeforeCreatedAt: before, BeforeID: beforeID, Limit: limit})

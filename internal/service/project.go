@@ -73,7 +73,7 @@ type ProjectInput struct {
 
 // CreateProject creates a project (admins).
 func (s *Service) CreateProject(ctx context.Context, a *Actor, orgID prikke.ID, in ProjectInput) (*prikke.Project, error) {
-	if _, err := s.can(ctx, a, orgID, prikke.PermManageProjects, "create projects"); err != nil {
+	if _, err := s.canOrg(ctx, a, orgID, prikke.PermManageProjects, "create projects"); err != nil {
 		return nil, err
 	}
 	if a.APIKey != nil && a.APIKey.ProjectID != nil {
@@ -181,7 +181,7 @@ type APIKeyInput struct {
 // CreateAPIKey creates a key (admins) and returns it in full: the only time
 // it is ever shown.
 func (s *Service) CreateAPIKey(ctx context.Context, a *Actor, orgID prikke.ID, in APIKeyInput) (string, *prikke.APIKey, error) {
-	if _, err := s.can(ctx, a, orgID, prikke.PermManageKeys, "create API keys"); err != nil {
+	if _, err := s.canOrg(ctx, a, orgID, prikke.PermManageKeys, "create API keys"); err != nil {
 		return "", nil, err
 	}
 	if a.APIKey != nil && a.APIKey.ProjectID != nil && (in.ProjectID == nil || *in.ProjectID != *a.APIKey.ProjectID) {
@@ -235,12 +235,23 @@ func (s *Service) CreateAPIKeyForUser(ctx context.Context, email, name string) (
 	return s.mintKey(ctx, &Actor{User: u, IP: "cli"}, o.ID, APIKeyInput{Name: name})
 }
 
-// APIKeys lists an organization's keys (admins).
+// APIKeys lists an organization's keys (admins); a key limited to one
+// project sees the keys limited to that project, which it may revoke.
 func (s *Service) APIKeys(ctx context.Context, a *Actor, orgID prikke.ID) ([]*prikke.APIKey, error) {
 	if _, err := s.can(ctx, a, orgID, prikke.PermManageKeys, "see API keys"); err != nil {
 		return nil, err
 	}
-	return s.store.APIKeyListByOrganization(ctx, orgID)
+	ks, err := s.store.APIKeyListByOrganization(ctx, orgID)
+	if err != nil || a.APIKey == nil || a.APIKey.ProjectID == nil {
+		return ks, err
+	}
+	var out []*prikke.APIKey
+	for _, k := range ks {
+		if k.ProjectID != nil && *k.ProjectID == *a.APIKey.ProjectID {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // RevokeAPIKey revokes a key (admins). It stops working at once.

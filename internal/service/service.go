@@ -126,6 +126,21 @@ func (s *Service) can(ctx context.Context, a *Actor, orgID prikke.ID, perm prikk
 	return r, nil
 }
 
+// canOrg is can for what spans the whole organization (members,
+// invitations, API keys, the audit log, new projects): an API key limited
+// to one project sees and changes nothing beyond that project. (It may
+// still read the organization itself and its usage against the tier's
+// limits, which bound its own project's jobs.)
+func (s *Service) canOrg(ctx context.Context, a *Actor, orgID prikke.ID, perm prikke.Permission, what string) (prikke.Role, error) {
+	if a != nil && a.APIKey != nil && a.APIKey.ProjectID != nil {
+		if a.APIKey.OrganizationID != orgID {
+			return "", notFound()
+		}
+		return "", prikke.Errorf(prikke.EFORBIDDEN, "A key limited to one project cannot %s; use a key for the whole organization.", what)
+	}
+	return s.can(ctx, a, orgID, perm, what)
+}
+
 // project loads a project the actor may act on with perm.
 func (s *Service) project(ctx context.Context, a *Actor, id prikke.ID, perm prikke.Permission, what string) (*prikke.Project, error) {
 	p, err := s.store.ProjectGet(ctx, id)
