@@ -25,10 +25,7 @@ type credentials struct {
 	Password string `json:"password" example:"correct horse battery staple"`
 }
 
-func (a *API) handleSignup(ctx context.Context, in *bodyOnly) (*struct {
-	Status int
-	Body   *Message
-}, error) {
+func (a *API) handleSignup(ctx context.Context, in *bodyOnly) (*messageBody, error) {
 	var req credentials
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
@@ -36,10 +33,7 @@ func (a *API) handleSignup(ctx context.Context, in *bodyOnly) (*struct {
 	if err := a.svc.Signup(ctx, service.SignupInput{Email: req.Email, Password: req.Password}, actorOf(ctx).IP); err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return &struct {
-		Status int
-		Body   *Message
-	}{http.StatusAccepted, &Message{"Check your inbox: we sent a link to confirm your address."}}, nil
+	return ack("Check your inbox: we sent a link to confirm your address."), nil
 }
 
 type tokenRequest struct {
@@ -93,16 +87,11 @@ func (a *API) handleLogin(ctx context.Context, in *bodyOnly) (*loginOutput, erro
 
 func (a *API) account(ctx context.Context, actor *service.Actor) (*Account, error) {
 	u := actor.User
-	ms, err := a.svc.Memberships(ctx, actor)
+	orgs, err := a.organizations(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
-	acct := &Account{ID: u.ID.String(), Email: u.Email, Confirmed: u.Confirmed(), CreatedAt: u.CreatedAt, Organizations: []*Organization{}}
-	for _, m := range ms {
-		acct.Organizations = append(acct.Organizations, &Organization{ID: m.OrganizationID.String(), Name: m.OrganizationName,
-			Tier: string(m.OrganizationTier), Role: string(m.Role)})
-	}
-	return acct, nil
+	return &Account{ID: u.ID.String(), Email: u.Email, Confirmed: u.Confirmed(), CreatedAt: u.CreatedAt, Organizations: orgs}, nil
 }
 
 func (a *API) handleAccountGet(ctx context.Context, _ *struct{}) (*struct{ Body *Account }, error) {
@@ -134,10 +123,7 @@ type emailRequest struct {
 	Email string `json:"email"`
 }
 
-func (a *API) handlePasswordResetRequest(ctx context.Context, in *bodyOnly) (*struct {
-	Status int
-	Body   *Message
-}, error) {
+func (a *API) handlePasswordResetRequest(ctx context.Context, in *bodyOnly) (*messageBody, error) {
 	var req emailRequest
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
@@ -145,10 +131,7 @@ func (a *API) handlePasswordResetRequest(ctx context.Context, in *bodyOnly) (*st
 	if err := a.svc.RequestPasswordReset(ctx, req.Email, actorOf(ctx).IP); err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return &struct {
-		Status int
-		Body   *Message
-	}{http.StatusAccepted, &Message{"If an account uses that address, we sent it a link to choose a new password."}}, nil
+	return ack("If an account uses that address, we sent it a link to choose a new password."), nil
 }
 
 type resetRequest struct {
@@ -184,14 +167,11 @@ func (a *API) handlePasswordChange(ctx context.Context, in *bodyOnly) (*messageB
 }
 
 type emailChange struct {
-	Password string `json:"password"`
+	Password string `json:"current_password"`
 	Email    string `json:"email"`
 }
 
-func (a *API) handleEmailChange(ctx context.Context, in *bodyOnly) (*struct {
-	Status int
-	Body   *Message
-}, error) {
+func (a *API) handleEmailChange(ctx context.Context, in *bodyOnly) (*messageBody, error) {
 	var req emailChange
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
@@ -199,14 +179,11 @@ func (a *API) handleEmailChange(ctx context.Context, in *bodyOnly) (*struct {
 	if err := a.svc.ChangeEmail(ctx, actorOf(ctx), req.Password, req.Email); err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return &struct {
-		Status int
-		Body   *Message
-	}{http.StatusAccepted, &Message{"We sent a link to the new address; the change takes effect when you open it."}}, nil
+	return ack("We sent a link to the new address; the change takes effect when you open it."), nil
 }
 
 type passwordConfirm struct {
-	Password string `json:"password"`
+	Password string `json:"current_password"`
 }
 
 func (a *API) handleAccountDelete(ctx context.Context, in *bodyOnly) (*logoutOutput, error) {

@@ -163,8 +163,9 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 	isPublic := ctx.Operation().Metadata["public"] == true
 	var authErr error
 	if h := ctx.Header("Authorization"); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
+		// The scheme is case-insensitive (RFC 9110 §11.1).
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			authErr = prikke.Errorf(prikke.EUNAUTHORIZED, "Send the key as `Authorization: Bearer pk_live_…`.")
 		} else if k, err := a.svc.AuthenticateKey(ctx.Context(), strings.TrimSpace(token)); err != nil {
 			authErr = err

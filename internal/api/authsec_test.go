@@ -298,7 +298,7 @@ func TestAuthSecurity(t *testing.T) {
 			if st := status(gk, "GET", "/api/v1/jobs", nil); st != 200 {
 				t.Fatalf("key before delete = %d", st)
 			}
-			if r := gs.do("POST", "/api/v1/account/delete", map[string]string{"password": gone.pw}); r.Status != 204 {
+			if r := gs.do("POST", "/api/v1/account/delete", map[string]string{"current_password": gone.pw}); r.Status != 204 {
 				t.Fatalf("delete account = %d %s", r.Status, r.Body)
 			}
 			if st := status(gs, "GET", "/api/v1/account", nil); st != 401 {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -43,10 +42,7 @@ func (a *API) handleChannelList(ctx context.Context, in *projectIDInput) (*struc
 	return listFor(ctx, a, in.ProjectID, a.svc.Channels, channelOut)
 }
 
-func (a *API) handleChannelCreate(ctx context.Context, in *projectUpdateInput) (*struct {
-	Status int
-	Body   *Channel
-}, error) {
+func (a *API) handleChannelCreate(ctx context.Context, in *projectUpdateInput) (*struct{ Body *Channel }, error) {
 	id, err := parseID(in.ProjectID)
 	if err != nil {
 		return nil, err
@@ -59,10 +55,7 @@ func (a *API) handleChannelCreate(ctx context.Context, in *projectUpdateInput) (
 	if err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return &struct {
-		Status int
-		Body   *Channel
-	}{http.StatusCreated, channelOut(c)}, nil
+	return &struct{ Body *Channel }{channelOut(c)}, nil
 }
 
 type channelIDInput struct {
@@ -202,10 +195,7 @@ func (a *API) handleStatusPageList(ctx context.Context, in *projectIDInput) (*st
 	return listFor(ctx, a, in.ProjectID, a.svc.StatusPages, statusPageOut)
 }
 
-func (a *API) handleStatusPageCreate(ctx context.Context, in *projectUpdateInput) (*struct {
-	Status int
-	Body   *StatusPage
-}, error) {
+func (a *API) handleStatusPageCreate(ctx context.Context, in *projectUpdateInput) (*struct{ Body *StatusPage }, error) {
 	id, err := parseID(in.ProjectID)
 	if err != nil {
 		return nil, err
@@ -222,10 +212,7 @@ func (a *API) handleStatusPageCreate(ctx context.Context, in *projectUpdateInput
 	if err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return &struct {
-		Status int
-		Body   *StatusPage
-	}{http.StatusCreated, statusPageOut(p)}, nil
+	return &struct{ Body *StatusPage }{statusPageOut(p)}, nil
 }
 
 type statusPageIDInput struct {

@@ -49,6 +49,9 @@ type server struct {
 	logs    *logBuffer
 	logger  *slog.Logger
 	clock   *clock
+
+	specOnce sync.Once
+	spec     map[string]map[string]*specOperation // for checkDeclared
 }
 
 // logBuffer is the server log, safe to read while handlers write.
@@ -253,6 +256,7 @@ func (c *client) do(method, path string, body any, headers ...string) *response 
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	c.s.checkDeclared(method, req.URL.Path, resp.StatusCode)
 	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -28,15 +27,32 @@ type orgIDInput struct {
 }
 
 func (a *API) handleOrgList(ctx context.Context, _ *struct{}) (*struct{ Body []*Organization }, error) {
-	ms, err := a.svc.Memberships(ctx, actorOf(ctx))
+	out, err := a.organizations(ctx, actorOf(ctx))
 	if err != nil {
 		return nil, a.apiError(ctx, err)
 	}
+	return &struct{ Body []*Organization }{out}, nil
+}
+
+// organizations lists the actor's organizations with the actor's role in
+// each. Membership rows lack the personal flag, so each organization is
+// loaded; one deleted meanwhile is left out.
+func (a *API) organizations(ctx context.Context, actor *service.Actor) ([]*Organization, error) {
+	ms, err := a.svc.Memberships(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
 	out := []*Organization{}
 	for _, m := range ms {
-		out = append(out, &Organization{ID: m.OrganizationID.String(), Name: m.OrganizationName, Tier: string(m.OrganizationTier), Role: string(m.Role)})
+		o, _, err := a.svc.Organization(ctx, actor, m.OrganizationID)
+		if prikke.ErrorCode(err) == prikke.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, orgOut(o, m.Role))
 	}
-	return &struct{ Body []*Organization }{out}, nil
+	return out, nil
 }
 
 type nameRequest struct {
@@ -207,10 +223,7 @@ type inviteRequest struct {
 	Role  string `json:"role" enum:"owner,admin,member,viewer"`
 }
 
-func (a *API) handleInvitationCreate(ctx context.Context, in *orgUpdateInput) (*struct {
-	Status int
-	Body   *Invitation
-}, error) {
+func (a *API) handleInvitationCreate(ctx context.Context, in *orgUpdateInput) (*struct{ Body *Invitation }, error) {
 	id, err := parseID(in.OrgID)
 	if err != nil {
 		return nil, err
@@ -223,10 +236,7 @@ func (a *API) handleInvitationCreate(ctx context.Context, in *orgUpdateInput) (*
 	if err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return &struct {
-		Status int
-		Body   *Invitation
-	}{http.StatusCreated, invitationOut(inv)}, nil
+	return &struct{ Body *Invitation }{invitationOut(inv)}, nil
 }
 
 type invitationIDInput struct {
@@ -341,10 +351,7 @@ type keyRequest struct {
 	ProjectID *string `json:"project_id,omitempty" doc:"Limit the key to this project."`
 }
 
-func (a *API) handleKeyCreate(ctx context.Context, in *orgUpdateInput) (*struct {
-	Status int
-	Body   *APIKey
-}, error) {
+func (a *API) handleKeyCreate(ctx context.Context, in *orgUpdateInput) (*struct{ Body *APIKey }, error) {
 	id, err := parseID(in.OrgID)
 	if err != nil {
 		return nil, err
@@ -365,10 +372,7 @@ func (a *API) handleKeyCreate(ctx context.Context, in *orgUpdateInput) (*struct 
 	}
 	out := keyOut(k)
 	out.Key = full
-	return &struct {
-		Status int
-		Body   *APIKey
-	}{http.StatusCreated, out}, nil
+	return &struct{ Body *APIKey }{out}, nil
 }
 
 type keyIDInput struct {
@@ -439,10 +443,7 @@ type projectRequest struct {
 	AlertAfter     *int    `json:"alert_after,omitempty" minimum:"1" maximum:"100"`
 }
 
-func (a *API) handleProjectCreate(ctx context.Context, in *bodyOnly) (*struct {
-	Status int
-	Body   *Project
-}, error) {
+func (a *API) handleProjectCreate(ctx context.Context, in *bodyOnly) (*struct{ Body *Project }, error) {
 	var req projectRequest
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
@@ -459,10 +460,7 @@ func (a *API) handleProjectCreate(ctx context.Context, in *bodyOnly) (*struct {
 	if err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return &struct {
-		Status int
-		Body   *Project
-	}{http.StatusCreated, projectOut(p)}, nil
+	return &struct{ Body *Project }{projectOut(p)}, nil
 }
 
 type projectIDInput struct {

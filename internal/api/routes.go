@@ -16,7 +16,7 @@ func (a *API) routes() {
 	// Account: registration and sign-in for people (the dashboard uses
 	// these too); they set or need the session cookie, not an API key.
 	register(a, public(huma.Operation{OperationID: "signup", Method: http.MethodPost, Path: "/api/v1/account/signup", Tags: []string{"Account"},
-		Summary: "Register", Description: "Creates an account and mails a confirmation link. Answers the same whether or not the address is taken."}),
+		Summary: "Register", Description: "Creates an account and mails a confirmation link. Answers the same whether or not the address is taken.", DefaultStatus: http.StatusAccepted}),
 		credentials{}, a.handleSignup)
 	register(a, public(huma.Operation{OperationID: "confirm", Method: http.MethodPost, Path: "/api/v1/account/confirm", Tags: []string{"Account"},
 		Summary: "Confirm an address", Description: "Confirms an account (or a new address) with the token from the mailed link."}),
@@ -29,7 +29,7 @@ func (a *API) routes() {
 	register(a, huma.Operation{OperationID: "account", Method: http.MethodGet, Path: "/api/v1/account", Tags: []string{"Account"},
 		Summary: "The signed-in user and their organizations"}, nil, a.handleAccountGet)
 	register(a, public(huma.Operation{OperationID: "password-reset-request", Method: http.MethodPost, Path: "/api/v1/account/password-reset", Tags: []string{"Account"},
-		Summary: "Ask for a password reset link", Description: "Answers the same whether or not the address has an account."}),
+		Summary: "Ask for a password reset link", Description: "Answers the same whether or not the address has an account.", DefaultStatus: http.StatusAccepted}),
 		emailRequest{}, a.handlePasswordResetRequest)
 	register(a, public(huma.Operation{OperationID: "password-reset", Method: http.MethodPost, Path: "/api/v1/account/password-reset/confirm", Tags: []string{"Account"},
 		Summary: "Choose a new password with a reset token", Description: "Ends every session of the account."}),
@@ -37,7 +37,7 @@ func (a *API) routes() {
 	register(a, huma.Operation{OperationID: "password-change", Method: http.MethodPost, Path: "/api/v1/account/password", Tags: []string{"Account"},
 		Summary: "Change your password", Description: "Ends your other sessions."}, passwordChange{}, a.handlePasswordChange)
 	register(a, huma.Operation{OperationID: "email-change", Method: http.MethodPost, Path: "/api/v1/account/email", Tags: []string{"Account"},
-		Summary: "Change your email", Description: "Mails a confirmation link to the new address."}, emailChange{}, a.handleEmailChange)
+		Summary: "Change your email", Description: "Mails a confirmation link to the new address.", DefaultStatus: http.StatusAccepted}, emailChange{}, a.handleEmailChange)
 	register(a, huma.Operation{OperationID: "account-delete", Method: http.MethodPost, Path: "/api/v1/account/delete", Tags: []string{"Account"},
 		Summary: "Delete your account", Description: "Deletes the account, its sessions, and the organizations you alone own.", DefaultStatus: http.StatusNoContent},
 		passwordConfirm{}, a.handleAccountDelete)
@@ -64,7 +64,7 @@ func (a *API) routes() {
 	register(a, huma.Operation{OperationID: "invitations", Method: http.MethodGet, Path: "/api/v1/organizations/{org_id}/invitations", Tags: []string{"Organizations"},
 		Summary: "List invitations (admins)"}, nil, a.handleInvitationList)
 	register(a, huma.Operation{OperationID: "invitation-create", Method: http.MethodPost, Path: "/api/v1/organizations/{org_id}/invitations", Tags: []string{"Organizations"},
-		Summary: "Invite someone by email (admins)"}, inviteRequest{}, a.handleInvitationCreate)
+		Summary: "Invite someone by email (admins)", DefaultStatus: http.StatusCreated}, inviteRequest{}, a.handleInvitationCreate)
 	register(a, huma.Operation{OperationID: "invitation-delete", Method: http.MethodDelete, Path: "/api/v1/invitations/{invitation_id}", Tags: []string{"Organizations"},
 		Summary: "Revoke an invitation (admins)", DefaultStatus: http.StatusNoContent}, nil, a.handleInvitationDelete)
 	register(a, huma.Operation{OperationID: "invitation-accept", Method: http.MethodPost, Path: "/api/v1/invitations/accept", Tags: []string{"Organizations"},
@@ -76,7 +76,7 @@ func (a *API) routes() {
 	register(a, huma.Operation{OperationID: "api-keys", Method: http.MethodGet, Path: "/api/v1/organizations/{org_id}/api-keys", Tags: []string{"API keys"},
 		Summary: "List API keys (admins)"}, nil, a.handleKeyList)
 	register(a, huma.Operation{OperationID: "api-key-create", Method: http.MethodPost, Path: "/api/v1/organizations/{org_id}/api-keys", Tags: []string{"API keys"},
-		Summary: "Create an API key (admins)", Description: "The whole key is in the response once; only its public part and a hash are kept."},
+		Summary: "Create an API key (admins)", Description: "The whole key is in the response once; only its public part and a hash are kept.", DefaultStatus: http.StatusCreated},
 		keyRequest{}, a.handleKeyCreate)
 	register(a, huma.Operation{OperationID: "api-key-revoke", Method: http.MethodDelete, Path: "/api/v1/api-keys/{key_id}", Tags: []string{"API keys"},
 		Summary: "Revoke an API key (admins)", Description: "It stops working with the next request.", DefaultStatus: http.StatusNoContent}, nil, a.handleKeyDelete)
@@ -85,7 +85,7 @@ func (a *API) routes() {
 	register(a, huma.Operation{OperationID: "projects", Method: http.MethodGet, Path: "/api/v1/projects", Tags: []string{"Projects"},
 		Summary: "List projects"}, nil, a.handleProjectList)
 	register(a, huma.Operation{OperationID: "project-create", Method: http.MethodPost, Path: "/api/v1/projects", Tags: []string{"Projects"},
-		Summary: "Create a project (admins)"}, projectRequest{}, a.handleProjectCreate)
+		Summary: "Create a project (admins)", DefaultStatus: http.StatusCreated}, projectRequest{}, a.handleProjectCreate)
 	register(a, huma.Operation{OperationID: "project", Method: http.MethodGet, Path: "/api/v1/projects/{project_id}", Tags: []string{"Projects"},
 		Summary: "Get a project"}, nil, a.handleProjectGet)
 	register(a, huma.Operation{OperationID: "project-update", Method: http.MethodPatch, Path: "/api/v1/projects/{project_id}", Tags: []string{"Projects"},
@@ -104,7 +104,7 @@ func (a *API) routes() {
 	register(a, huma.Operation{OperationID: "channels", Method: http.MethodGet, Path: "/api/v1/projects/{project_id}/channels", Tags: []string{"Notifications"},
 		Summary: "List a project's notification channels"}, nil, a.handleChannelList)
 	register(a, huma.Operation{OperationID: "channel-create", Method: http.MethodPost, Path: "/api/v1/projects/{project_id}/channels", Tags: []string{"Notifications"},
-		Summary: "Add a notification channel (admins)", Description: "An email address (confirmed by its owner through a mailed link before it receives alerts) or a webhook URL. Slack and Discord incoming-webhook URLs are recognised and get messages in their own format; other URLs get a signed JSON payload (see /docs/webhooks)."},
+		Summary: "Add a notification channel (admins)", Description: "An email address (confirmed by its owner through a mailed link before it receives alerts) or a webhook URL. Slack and Discord incoming-webhook URLs are recognised and get messages in their own format; other URLs get a signed JSON payload (see /docs/webhooks).", DefaultStatus: http.StatusCreated},
 		ChannelRequest{}, a.handleChannelCreate)
 	register(a, huma.Operation{OperationID: "channel-update", Method: http.MethodPatch, Path: "/api/v1/channels/{channel_id}", Tags: []string{"Notifications"},
 		Summary: "Rename a channel, or turn it off or on (admins)"}, ChannelRequest{}, a.handleChannelUpdate)
@@ -117,7 +117,7 @@ func (a *API) routes() {
 	register(a, huma.Operation{OperationID: "status-pages", Method: http.MethodGet, Path: "/api/v1/projects/{project_id}/status-pages", Tags: []string{"Status pages"},
 		Summary: "List a project's status pages"}, nil, a.handleStatusPageList)
 	register(a, huma.Operation{OperationID: "status-page-create", Method: http.MethodPost, Path: "/api/v1/projects/{project_id}/status-pages", Tags: []string{"Status pages"},
-		Summary: "Create a customer status page (admins)"}, StatusPageRequest{}, a.handleStatusPageCreate)
+		Summary: "Create a customer status page (admins)", DefaultStatus: http.StatusCreated}, StatusPageRequest{}, a.handleStatusPageCreate)
 	register(a, huma.Operation{OperationID: "status-page", Method: http.MethodGet, Path: "/api/v1/status-pages/{status_page_id}", Tags: []string{"Status pages"},
 		Summary: "Get a status page"}, nil, a.handleStatusPageGet)
 	register(a, huma.Operation{OperationID: "status-page-update", Method: http.MethodPatch, Path: "/api/v1/status-pages/{status_page_id}", Tags: []string{"Status pages"},
@@ -153,8 +153,12 @@ func (a *API) routes() {
 
 	// Queue.
 	register(a, huma.Operation{OperationID: "queue-enqueue", Method: http.MethodPost, Path: "/api/v1/queue", Tags: []string{"Queue"},
-		Summary: "Enqueue a request", Description: "Delivers a one-off request now, or later (delay or not_before), retried like a one-time job. Send an Idempotency-Key header to make retries safe."},
-		QueueRequest{}, a.handleQueueEnqueue)
+		Summary: "Enqueue a request", Description: "Delivers a one-off request now, or later (delay or not_before), retried like a one-time job. Send an Idempotency-Key header to make retries safe.",
+		DefaultStatus: http.StatusAccepted, Responses: map[string]*huma.Response{
+			"202": {Description: "Enqueued."},
+			"200": {Description: "The Idempotency-Key matched an earlier request (duplicate is true): nothing new was enqueued; the body is that request's.",
+				Content: map[string]*huma.MediaType{"application/json": {Schema: a.schema(Enqueued{})}}},
+		}}, QueueRequest{}, a.handleQueueEnqueue)
 	register(a, huma.Operation{OperationID: "queue", Method: http.MethodGet, Path: "/api/v1/queue", Tags: []string{"Queue"},
 		Summary: "List queued requests"}, nil, a.handleQueueList)
 
@@ -176,9 +180,8 @@ func register[I, O any](a *API, op huma.Operation, body any, h func(context.Cont
 	if body == nil {
 		return
 	}
-	oapi := a.huma.OpenAPI()
-	schema := oapi.Components.Schemas.Schema(reflect.TypeOf(body), true, "")
-	item := oapi.Paths[op.Path]
+	schema := a.schema(body)
+	item := a.huma.OpenAPI().Paths[op.Path]
 	var o *huma.Operation
 	switch op.Method {
 	case http.MethodPost:
@@ -191,4 +194,9 @@ func register[I, O any](a *API, op huma.Operation, body any, h func(context.Cont
 	if o != nil {
 		o.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{"application/json": {Schema: schema}}}
 	}
+}
+
+// schema is the OpenAPI schema of v's type (a reference to a component).
+func (a *API) schema(v any) *huma.Schema {
+	return a.huma.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(v), true, "")
 }
