@@ -198,10 +198,18 @@ func pathID(r *http.Request, name string) (prikke.ID, error) {
 
 // renderApp renders a dashboard page with its context.
 func (h *Web) renderApp(w http.ResponseWriter, r *http.Request, status int, name string, c *appContext, data any) {
+	h.renderView(w, r, status, name, h.appView(w, r, c, data))
+}
+
+// appView is view for a dashboard page: the View with its context, its
+// event stream and Prikke's open incidents. A handler that amends the View
+// before renderView (a flash, say) starts from it.
+func (h *Web) appView(w http.ResponseWriter, r *http.Request, c *appContext, data any) *View {
 	v := h.view(w, r, data)
 	v.App = c
 	if es, ok := data.(interface{ EventsURL() string }); ok {
 		v.Events = es.EventsURL()
 	}
-	h.renderView(w, r, status, name, v)
+	v.Incidents = h.openIncidents(r)
+	return v
 }

@@ -5,8 +5,8 @@ package web_test
 // delivering to a loopback sink, driven by headless Chromium. It signs up
 // through the dev mailbox, creates a job with the live preview, watches an
 // execution arrive over server-sent events, creates and revokes an API
-// key, and saves screenshots of every main page at desktop and phone
-// width.
+// key, saves screenshots of every main page at desktop and phone width,
+// and shows an open incident of Prikke's above the dashboard.
 
 import (
 	"context"
@@ -599,6 +599,51 @@ func TestBrowserDashboard(t *testing.T) {
 			screenshot(t, ctx, "execution-detail-"+vp.name)
 		}
 		return nil
+	})
+
+	step("Prikke's open incident shows above the dashboard, at desktop and phone width", 60*time.Second, func(ctx context.Context) error {
+		inc, err := s.svc.OpenIncident(ctx, service.IncidentInput{Title: "Slow deliveries", Message: "Requests start up to a minute late.",
+			Components: []string{"delivery"}})
+		if err != nil {
+			return err
+		}
+		// The dashboard reads the status report of the last few seconds:
+		// reload until the banner shows (or is gone).
+		reloadUntil := func(expr string) error {
+			for {
+				if err := navigate(ctx, base, projectPath, 200); err != nil {
+					return err
+				}
+				ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+				if err != nil || ok {
+					return err
+				}
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("never true: %s", expr)
+				case <-time.After(500 * time.Millisecond):
+				}
+			}
+		}
+		shown := `(b => b !== null && b.checkVisibility() && b.getBoundingClientRect().top < innerHeight &&
+			b.textContent.includes("Slow deliveries") && b.textContent.includes("Requests start up to a minute late.") &&
+			b.textContent.includes("Webhook delivery") && b.querySelector('a[href="/status"]')?.checkVisibility())(document.querySelector('[data-testid="incident-banner"]'))`
+		for _, vp := range viewports {
+			if err := setViewport(ctx, vp.width, vp.height, vp.mobile); err != nil {
+				return err
+			}
+			if err := reloadUntil(shown); err != nil {
+				return fmt.Errorf("at %s: %w", vp.name, err)
+			}
+			if err := noOverflow(ctx, vp.width); err != nil {
+				return fmt.Errorf("at %s: %w", vp.name, err)
+			}
+			screenshot(t, ctx, "incident-banner-"+vp.name)
+		}
+		if _, err := s.svc.UpdateIncident(ctx, inc.ID, prikke.IncidentResolved, "Deliveries are on time again."); err != nil {
+			return err
+		}
+		return reloadUntil(`document.querySelector('[data-testid="incident-banner"]') === null`)
 	})
 
 	plog.assertOnlyHost(t, host)

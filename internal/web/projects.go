@@ -158,8 +158,7 @@ func (h *Web) rotateSecret(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v := h.view(w, r, projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Rotated: true, Examples: verifyExamples})
-	v.App = c
+	v := h.appView(w, r, c, projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Rotated: true, Examples: verifyExamples})
 	v.Flashes = append(v.Flashes, Flash{Kind: FlashSuccess, Message: "The signing secret is rotated. Requests carry signatures of both secrets for 24 hours: update your receivers now."})
 	h.renderView(w, r, http.StatusOK, "project_settings", v)
 }

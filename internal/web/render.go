@@ -91,6 +91,9 @@ type View struct {
 	// Events is the URL of the page's server-sent event stream, or "". The
 	// app layout opens one EventSource for it around the page.
 	Events string
+	// Incidents are Prikke's open incidents, which the app layout shows
+	// above the page; nil outside the dashboard.
+	Incidents []incidentBanner
 }
 
 // view assembles the View of a request and consumes its flash cookie.

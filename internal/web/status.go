@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -24,6 +25,8 @@ const (
 	// /status and /status.json, so a crowd refreshing the page during an
 	// incident costs the database one evaluation every few seconds.
 	statusTTL = 5 * time.Second
+	// statusTimeout bounds one evaluation.
+	statusTimeout = 5 * time.Second
 )
 
 // statusCache keeps the last report for statusTTL (by the web clock).
@@ -42,7 +45,13 @@ func (h *Web) statusReport(r *http.Request) *status.Report {
 	if c := &h.statusCache; c.report != nil && !now.Before(c.at) && now.Sub(c.at) < statusTTL {
 		return c.report
 	}
-	rep := status.NewChecker(h.svc.Store()).Report(r.Context(), now)
+	// The report answers other requests too (every dashboard page reads
+	// its incidents), so a visitor who goes away mid-evaluation must not
+	// leave a half-read report in the cache: the evaluation outlives its
+	// request, up to statusTimeout.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), statusTimeout)
+	defer cancel()
+	rep := status.NewChecker(h.svc.Store()).Report(ctx, now)
 	h.statusCache.at, h.statusCache.report = now, rep
 	return rep
 }
@@ -166,11 +175,7 @@ func (h *Web) showStatus(w http.ResponseWriter, r *http.Request) {
 	v := statusView{Title: "Prikke status", Overall: componentBadge(rep.Status), UpdatedAt: rep.UpdatedAt}
 	v.Headline, v.Tone = headline(rep.Status)
 	for _, c := range rep.Components {
-		label := componentLabels[c.Name]
-		if label[0] == "" {
-			label[0] = c.Name
-		}
-		v.Components = append(v.Components, newComponentView(c, label[0], label[1]))
+		v.Components = append(v.Components, newComponentView(c, componentLabel(c.Name), componentLabels[c.Name][1]))
 	}
 	for _, inc := range rep.Incidents {
 		if inc.ResolvedAt == nil {
