@@ -89,9 +89,10 @@ type Membership struct {
 	Role           Role
 	CreatedAt      time.Time
 	// Filled by list queries.
-	UserEmail        string
-	OrganizationName string
-	OrganizationTier Tier
+	UserEmail            string
+	OrganizationName     string
+	OrganizationTier     Tier
+	OrganizationPersonal bool
 }
 
 // Invitation asks someone, by email, to join an organization.

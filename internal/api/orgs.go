@@ -35,22 +35,16 @@ func (a *API) handleOrgList(ctx context.Context, _ *struct{}) (*struct{ Body []*
 }
 
 // organizations lists the actor's organizations with the actor's role in
-// each. Membership rows lack the personal flag, so each organization is
-// loaded; one deleted meanwhile is left out.
+// each, from the membership rows (one query).
 func (a *API) organizations(ctx context.Context, actor *service.Actor) ([]*Organization, error) {
 	ms, err := a.svc.Memberships(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
-	out := []*Organization{}
+	out := make([]*Organization, 0, len(ms))
 	for _, m := range ms {
-		o, _, err := a.svc.Organization(ctx, actor, m.OrganizationID)
-		if prikke.ErrorCode(err) == prikke.ENOTFOUND {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		out = append(out, orgOut(o, m.Role))
+		out = append(out, &Organization{ID: m.OrganizationID.String(), Name: m.OrganizationName, Tier: string(m.OrganizationTier),
+			Role: string(m.Role), Personal: m.OrganizationPersonal})
 	}
 	return out, nil
 }

@@ -18,7 +18,7 @@ func (s *Service) Memberships(ctx context.Context, a *Actor) ([]*prikke.Membersh
 			if err != nil {
 				return nil, err
 			}
-			return []*prikke.Membership{{OrganizationID: o.ID, Role: prikke.RoleAdmin, OrganizationName: o.Name, OrganizationTier: o.Tier}}, nil
+			return []*prikke.Membership{{OrganizationID: o.ID, Role: prikke.RoleAdmin, OrganizationName: o.Name, OrganizationTier: o.Tier, OrganizationPersonal: o.Personal}}, nil
 		}
 		return nil, prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in first.")
 	}

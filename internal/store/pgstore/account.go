@@ -203,11 +203,11 @@ func (s *Store) MembershipListByOrganization(ctx context.Context, orgID prikke.I
 func (s *Store) MembershipListByUser(ctx context.Context, userID prikke.ID) ([]*prikke.Membership, error) {
 	return list(ctx, s, "list user memberships", func(row pgx.Row) (*prikke.Membership, error) {
 		var m prikke.Membership
-		if err := row.Scan(&m.OrganizationID, &m.UserID, &m.Role, &m.CreatedAt, &m.OrganizationName, &m.OrganizationTier); err != nil {
+		if err := row.Scan(&m.OrganizationID, &m.UserID, &m.Role, &m.CreatedAt, &m.OrganizationName, &m.OrganizationTier, &m.OrganizationPersonal); err != nil {
 			return nil, err
 		}
 		return &m, nil
-	}, `SELECT m.organization_id, m.user_id, m.role, m.created_at, o.name, o.tier
+	}, `SELECT m.organization_id, m.user_id, m.role, m.created_at, o.name, o.tier, o.personal
 		FROM memberships m JOIN organizations o ON o.id = m.organization_id
 		WHERE m.user_id = $1
 		ORDER BY o.personal DESC, o.name, o.id`, userID)

@@ -364,7 +364,7 @@ func testMemberships(t *testing.T, s store.Store, cov *coverage) {
 	}
 
 	// By user: the personal organization first, then by name, with the
-	// organization's name and tier filled.
+	// organization's name, tier and personal flag filled.
 	ms, err = s.MembershipListByUser(ctx, b.User.ID)
 	if err != nil || len(ms) != 3 {
 		t.Fatalf("MembershipListByUser = %v, %v; want 3", ms, err)
@@ -376,7 +376,7 @@ func testMemberships(t *testing.T, s store.Store, cov *coverage) {
 	for i, w := range wantByUser {
 		m := ms[i]
 		if m.OrganizationID != w.org.ID || m.UserID != b.User.ID || m.Role != w.role ||
-			m.OrganizationName != w.org.Name || m.OrganizationTier != w.org.Tier {
+			m.OrganizationName != w.org.Name || m.OrganizationTier != w.org.Tier || m.OrganizationPersonal != w.org.Personal {
 			t.Errorf("membership %d = %+v; want %s (%s) as %s", i, m, w.org.Name, w.org.Tier, w.role)
 		}
 	}
