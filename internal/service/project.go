@@ -76,9 +76,6 @@ func (s *Service) CreateProject(ctx context.Context, a *Actor, orgID prikke.ID, 
 	if _, err := s.canOrg(ctx, a, orgID, prikke.PermManageProjects, "create projects"); err != nil {
 		return nil, err
 	}
-	if a.APIKey != nil && a.APIKey.ProjectID != nil {
-		return nil, forbidden("create projects with a key limited to one project")
-	}
 	name := ""
 	if in.Name != nil {
 		name = *in.Name
@@ -183,9 +180,6 @@ type APIKeyInput struct {
 func (s *Service) CreateAPIKey(ctx context.Context, a *Actor, orgID prikke.ID, in APIKeyInput) (string, *prikke.APIKey, error) {
 	if _, err := s.canOrg(ctx, a, orgID, prikke.PermManageKeys, "create API keys"); err != nil {
 		return "", nil, err
-	}
-	if a.APIKey != nil && a.APIKey.ProjectID != nil && (in.ProjectID == nil || *in.ProjectID != *a.APIKey.ProjectID) {
-		return "", nil, forbidden("create a key wider than your own")
 	}
 	var v prikke.Validation
 	prikke.ValidateName(&v, "name", in.Name, true)
