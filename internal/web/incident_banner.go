@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 )
 
 // incidentBanner is one of Prikke's open incidents as the dashboard shows
@@ -15,24 +17,48 @@ type incidentBanner struct {
 	Components []string // as /status names them
 }
 
-// openIncidents are Prikke's open incidents, newest first, from the
-// status report of the last statusTTL: however many dashboard pages are
-// served, they cost no more evaluations than /status does.
+// incidentCache keeps the open incidents for statusTTL (by the web clock).
+type incidentCache struct {
+	mu      sync.Mutex
+	at      time.Time
+	loaded  bool
+	banners []incidentBanner
+}
+
+// openIncidents are Prikke's open incidents, read at most once per
+// statusTTL however many dashboard pages are served: one query for the
+// open incidents only, not /status's whole evaluation. When the read
+// fails, the last list read stands.
 func (h *Web) openIncidents(r *http.Request) []incidentBanner {
+	now := h.now()
+	c := &h.incidentCache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loaded && !now.Before(c.at) && now.Sub(c.at) < statusTTL {
+		return c.banners
+	}
+	incs, err := h.svc.Store().IncidentList(r.Context(), now) // open, and resolved since now: none
+	if err != nil {
+		if r.Context().Err() == nil { // not a visitor who went away
+			h.log.Warn("could not read Prikke's open incidents for the dashboard", "error", err)
+		}
+		return c.banners
+	}
 	var out []incidentBanner
-	for _, inc := range h.statusReport(r).Incidents {
+	for _, inc := range incs {
 		if inc.ResolvedAt != nil {
 			continue
 		}
-		b := incidentBanner{Title: inc.Title, Status: inc.Status}
+		b := incidentBanner{Title: inc.Title, Status: string(inc.Status)}
 		if len(inc.Updates) > 0 {
 			b.Message = inc.Updates[0].Message // newest first
 		}
-		for _, c := range inc.Components {
-			b.Components = append(b.Components, componentLabel(c))
+		for _, comp := range inc.Components {
+			b.Components = append(b.Components, componentLabel(comp))
 		}
 		out = append(out, b)
 	}
+	c.at, c.loaded, c.banners = now, true, out
 	return out
 }
 

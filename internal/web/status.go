@@ -45,10 +45,9 @@ func (h *Web) statusReport(r *http.Request) *status.Report {
 	if c := &h.statusCache; c.report != nil && !now.Before(c.at) && now.Sub(c.at) < statusTTL {
 		return c.report
 	}
-	// The report answers other requests too (every dashboard page reads
-	// its incidents), so a visitor who goes away mid-evaluation must not
-	// leave a half-read report in the cache: the evaluation outlives its
-	// request, up to statusTimeout.
+	// The report answers other visitors too, so one who goes away
+	// mid-evaluation must not leave a half-read report in the cache: the
+	// evaluation outlives its request, up to statusTimeout.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), statusTimeout)
 	defer cancel()
 	rep := status.NewChecker(h.svc.Store()).Report(ctx, now)

@@ -59,7 +59,8 @@ type Web struct {
 	svc    *service.Service   // nil: public site only
 	cookie auth.SessionCookie // the session cookie, Secure over https
 
-	statusCache statusCache // the last evaluation of Prikke's status (/status)
+	statusCache   statusCache   // the last evaluation of Prikke's status (/status)
+	incidentCache incidentCache // Prikke's open incidents, for the dashboard's banner
 }
 
 // New parses every template and loads every static file once, so a broken
