@@ -96,7 +96,7 @@ func bench(ctx context.Context, e *env, args []string) error {
 	}
 	logger := newLogger(cfg, e.stderr)
 
-	st, cleanup, err := openBenchStore(ctx, cfg, tempDB != "", logger)
+	st, cleanup, err := openBenchStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func overlay(getenv func(string) string, over map[string]string) func(string) st
 
 // openBenchStore opens the benchmark's own store and returns how to clean
 // it up.
-func openBenchStore(ctx context.Context, cfg *config.Config, tempFile bool, logger *slog.Logger) (store.Store, func(), error) {
+func openBenchStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, func(), error) {
 	sealer, err := seal.New(rand.Text() + rand.Text())
 	if err != nil {
 		return nil, nil, err
