@@ -1,0 +1,97 @@
+package pgstore_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/pgstore"
+	"github.com/prikke/prikke/internal/store/storetest"
+)
+
+// TestMigrateExecutionQueue upgrades a database whose executions were the
+// queue (migration 2) holding a pending, a running and a finished
+// execution: afterwards the pending one is claimed, the running one is
+// rescued when its lease runs out, and the finished one stays history.
+func TestMigrateExecutionQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	schema := storetest.NewSchemaName()
+	s, err := pgstore.Open(ctx, storetest.PostgresURL(), store.Options{Sealer: storetest.Sealer(t), Schema: schema, Namespace: schema}, nil)
+	if err == nil {
+		err = s.Ping(ctx)
+	}
+	if err != nil {
+		if storetest.RequirePostgres() {
+			t.Fatal(err)
+		}
+		t.Skip("PostgreSQL is not reachable:", err)
+	}
+	t.Cleanup(func() {
+		if err := s.DropSchema(context.Background()); err != nil && !strings.Contains(err.Error(), "does not exist") {
+			t.Log(err)
+		}
+		s.Close()
+	})
+	if err := s.MigrateTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	j := storetest.NewJob(t, s, tn, storetest.Once(storetest.T0))
+	t0 := storetest.T0
+	pending, running, done := prikke.NewID(), prikke.NewID(), prikke.NewID()
+	insert := `INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for, due_at, attempt, status,
+		claimed_by, claimed_at, lease_expires_at, finished_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $5)`
+	rows := [][]any{
+		{pending, t0, 1, "pending", "", nil, nil, nil},
+		{running, t0.Add(-time.Hour), 1, "running", "gone-node", t0.Add(-time.Hour), t0.Add(-30 * time.Minute), nil},
+		{done, t0.Add(-2 * time.Hour), 1, "success", "n1", t0.Add(-2 * time.Hour), nil, t0.Add(-2 * time.Hour)},
+	}
+	for _, r := range rows {
+		args := append([]any{r[0], j.ID, j.ProjectID, j.OrganizationID, r[1]}, r[2:]...)
+		if _, err := s.Pool().Exec(ctx, insert, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var queued []string
+	qr, err := s.Pool().Query(ctx, "SELECT id::text || ' ' || coalesce(claimed_by, '') || ' ' || (lease_expires_at IS NULL)::text FROM execution_queue ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for qr.Next() {
+		var line string
+		if err := qr.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		queued = append(queued, line)
+	}
+	if want := []string{pending.String() + "  true", running.String() + " gone-node false"}; strings.Join(queued, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("queue after migration:\n%s\nwant:\n%s", strings.Join(queued, "\n"), strings.Join(want, "\n"))
+	}
+	if due, inFlight, err := s.ExecutionQueueDepth(ctx, t0); err != nil || due != 1 || inFlight != 1 {
+		t.Errorf("queue depth = %d due, %d running, %v; want 1, 1", due, inFlight, err)
+	}
+
+	res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n2", Limit: 10, Now: t0, LeaseGrace: time.Second, DefaultOrgRoom: 10})
+	if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Execution.ID != pending {
+		t.Fatalf("claim after migration = %+v, %v; want the pending execution", res, err)
+	}
+	if n, err := s.ExecutionRescue(ctx, store.RescueParams{Now: t0, Limit: 10}); err != nil || n != 1 {
+		t.Fatalf("rescue after migration = %d, %v; want the running execution", n, err)
+	}
+	got, err := s.ExecutionGet(ctx, running)
+	if err != nil || got.Status == prikke.ExecutionStatusRunning {
+		t.Errorf("rescued execution = %+v, %v; want it finished", got, err)
+	}
+	if got, err := s.ExecutionGet(ctx, done); err != nil || got.Status != prikke.ExecutionStatusSuccess {
+		t.Errorf("finished execution = %+v, %v", got, err)
+	}
+}
