@@ -90,6 +90,8 @@ type Worker struct {
 	started  map[prikke.ID]context.CancelFunc // deliveries running, by execution
 
 	wake      chan struct{} // wakes the dispatcher
+	events    uint64        // work events the dispatcher has seen
+	short     *shortClaim   // the last claim that came back short for want of room
 	runCtx    context.Context
 	cancel    context.CancelFunc
 	stopClaim context.CancelFunc
@@ -116,6 +118,37 @@ type orgState struct {
 	// were given back, and cleared when it has nothing waiting: until then
 	// it holds no more waiting than it can have in flight.
 	slow bool
+}
+
+// shortClaim is a claim that came back short while organizations without
+// room were left out: everything else due within the lookahead was theirs.
+// Another claim leaving out the same organizations (or more) would only walk
+// their rows again — in the database, past every one of them — so it waits
+// for a work event (new rows, perhaps another organization's) or for the
+// short claim to age. It ages in the lookahead or shortClaimFor, whichever
+// is shorter: what falls due meanwhile was within the short claim's
+// horizon, so nothing waits for it longer than it would have.
+type shortClaim struct {
+	excluded map[prikke.ID]bool
+	events   uint64 // work events seen when it was made
+	at       time.Time
+}
+
+// shortClaimFor is how long a short claim stands in for later ones at most.
+const shortClaimFor = 250 * time.Millisecond
+
+// covers reports whether a claim leaving out excluded would find nothing
+// that the short claim did not.
+func (sc *shortClaim) covers(excluded map[prikke.ID]bool, events uint64, now time.Time, ttl time.Duration) bool {
+	if sc == nil || sc.events != events || now.Sub(sc.at) >= ttl {
+		return false
+	}
+	for org := range sc.excluded {
+		if !excluded[org] {
+			return false
+		}
+	}
+	return true
 }
 
 // timed are executions claimed ahead, started together at one instant.
@@ -340,6 +373,7 @@ func (w *Worker) sleepUntilWoken(ctx context.Context, sub *store.Subscription, w
 		case <-w.wake:
 			return true
 		case ev := <-sub.C:
+			w.events++
 			due, err := time.Parse(time.RFC3339Nano, ev.Payload)
 			if err != nil {
 				return true // unknown or empty: look at the database
@@ -435,13 +469,20 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 	room := w.holdMax() - w.held
 	busy := w.held > 0
 	orgRoom := make(map[prikke.ID]int, len(w.orgs))
+	excluded := map[prikke.ID]bool{}
 	for org, st := range w.orgs {
 		orgRoom[org] = w.orgRoomLocked(st)
-		capped = capped || orgRoom[org] == 0
+		if orgRoom[org] == 0 {
+			excluded[org] = true
+		}
 	}
+	capped = len(excluded) > 0
 	w.mu.Unlock()
 	if room <= 0 || (busy && room < w.minClaim()) {
 		return 0, true, capped, nil
+	}
+	if w.short.covers(excluded, w.events, time.Now(), min(shortClaimFor, w.cfg.Lookahead)) {
+		return 0, false, capped, nil
 	}
 	limit := min(room, w.cfg.Batch)
 	start := time.Now()
@@ -466,6 +507,9 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 		}
 	}
 	w.metrics.ClaimBatch.Observe(float64(got))
+	if capped && got+res.Settled < limit {
+		w.short = &shortClaim{excluded: excluded, events: w.events, at: time.Now()}
+	}
 	if got > 0 {
 		w.hold(res.Claimed)
 	}
