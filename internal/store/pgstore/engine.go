@@ -340,7 +340,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				var secret, prev []byte
 				var prevUntil *time.Time
 				dest := append(executionDest(&e), js.dest()...)
-				var leasedID prikke.ID
+				var leasedID prikke.ID // claimed_id and claimed_lease, which only feed the queue's update
 				var leased time.Time
 				dest = append(dest, &secret, &prev, &prevUntil, &c.Tier, &leasedID, &leased)
 				if err := row.Scan(dest...); err != nil {
