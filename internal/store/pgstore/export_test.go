@@ -4,19 +4,15 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 )
 
 // MigrateTo applies the migrations up to version, for tests of one.
 func (s *Store) MigrateTo(ctx context.Context, version int64) error {
-	db := stdlib.OpenDBFromPool(s.pool)
-	defer db.Close()
-	p, err := s.provider(db)
-	if err != nil {
-		return err
-	}
-	if _, err := p.UpTo(ctx, version); err != nil {
-		return fmt.Errorf("pgstore: migrate to %d: %w", version, err)
-	}
-	return nil
+	return s.withMigrations(func(p *goose.Provider) error {
+		if _, err := p.UpTo(ctx, version); err != nil {
+			return fmt.Errorf("pgstore: migrate to %d: %w", version, err)
+		}
+		return nil
+	})
 }

@@ -8,7 +8,6 @@ package pgstore
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -162,68 +161,63 @@ type scanIDPlan struct{}
 
 func (scanIDPlan) Scan(src []byte, dst any) error {
 	id := dst.(*prikke.ID)
-	switch len(src) {
-	case 0:
-		if src == nil {
-			*id = prikke.NilID // as the ID's own Scan treats NULL
-			return nil
-		}
-	case len(id):
-		copy(id[:], src)
+	if src == nil {
+		*id = prikke.NilID // as the ID's own Scan treats NULL
 		return nil
 	}
-	return fmt.Errorf("pgstore: a uuid of %d bytes", len(src))
+	if len(src) != len(id) {
+		return fmt.Errorf("pgstore: a uuid of %d bytes", len(src))
+	}
+	copy(id[:], src)
+	return nil
 }
 
 // Migrate applies the embedded migrations, holding an advisory lock so
 // that nodes starting together do not race.
 func (s *Store) Migrate(ctx context.Context) error {
-	db := stdlib.OpenDBFromPool(s.pool)
-	defer db.Close()
-	p, err := s.provider(db)
-	if err != nil {
-		return err
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
-	}
-	return nil
+	return s.withMigrations(func(p *goose.Provider) error {
+		if _, err := p.Up(ctx); err != nil {
+			return fmt.Errorf("pgstore: migrate: %w", err)
+		}
+		return nil
+	})
 }
 
 // MigrationStatus describes each migration and whether it is applied.
 func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
-	db := stdlib.OpenDBFromPool(s.pool)
-	defer db.Close()
-	p, err := s.provider(db)
-	if err != nil {
-		return nil, err
-	}
-	st, err := p.Status(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: migration status: %w", err)
-	}
-	out := make([]string, len(st))
-	for i, m := range st {
-		out[i] = fmt.Sprintf("%05d %-10s %s", m.Source.Version, m.State, m.Source.Path)
-	}
-	return out, nil
+	var out []string
+	err := s.withMigrations(func(p *goose.Provider) error {
+		st, err := p.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("pgstore: migration status: %w", err)
+		}
+		for _, m := range st {
+			out = append(out, fmt.Sprintf("%05d %-10s %s", m.Source.Version, m.State, m.Source.Path))
+		}
+		return nil
+	})
+	return out, err
 }
 
-func (s *Store) provider(db *sql.DB) (*goose.Provider, error) {
+// withMigrations runs fn with a migration provider over the pool, which
+// takes the store's advisory lock around anything that migrates.
+func (s *Store) withMigrations(fn func(p *goose.Provider) error) error {
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(s.lockKey("migrate")))
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: migration lock: %w", err)
+		return fmt.Errorf("pgstore: migration lock: %w", err)
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
 		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: migrations: %w", err)
+		return fmt.Errorf("pgstore: migrations: %w", err)
 	}
-	return p, nil
+	return fn(p)
 }
 
 // lockKey returns an advisory lock key unique to this store's namespace
