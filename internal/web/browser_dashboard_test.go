@@ -607,8 +607,8 @@ func TestBrowserDashboard(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		// The dashboard reads the status report of the last few seconds:
-		// reload until the banner shows (or is gone).
+		// The dashboard reads the open incidents at most every few
+		// seconds: reload until the banner shows (or is gone).
 		reloadUntil := func(expr string) error {
 			for {
 				if err := navigate(ctx, base, projectPath, 200); err != nil {

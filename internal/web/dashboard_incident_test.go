@@ -12,8 +12,8 @@ import (
 )
 
 // TestIncidentBanner: while Prikke has an open incident, every dashboard
-// page says so above its content, from the same few seconds of status
-// report as /status; the banner goes when the incident is resolved.
+// page says so above its content, read at most once per statusTTL; the
+// banner goes when the incident is resolved.
 func TestIncidentBanner(t *testing.T) {
 	storetest.Dialects(t, testIncidentBanner)
 }
@@ -46,7 +46,7 @@ func testIncidentBanner(t *testing.T, st store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(statusTTL) // past the report cached by the first page
+	clock.advance(statusTTL) // past the incidents cached by the first page
 	for _, path := range []string{project, project + "/jobs", "/app/account", "/app/orgs/" + tn.Org.ID.String() + "/members"} {
 		r := get(path)
 		if banners(r.Body) != 1 || !strings.Contains(r.Body, `role="status" data-testid="incident-banners"`) ||
@@ -62,13 +62,13 @@ func testIncidentBanner(t *testing.T, st store.Store) {
 		t.Errorf("rotated secret page: %s", r)
 	}
 
-	// An update shows once the cached report expires, and only the latest
-	// message: pages within statusTTL reuse one evaluation.
+	// An update shows once the cached incidents expire, and only the latest
+	// message: pages within statusTTL reuse one read.
 	if _, err := d.svc.UpdateIncident(ctx, inc.ID, prikke.IncidentIdentified, "A slow disk in Frankfurt."); err != nil {
 		t.Fatal(err)
 	}
 	if r := get(project); !strings.Contains(r.Body, "(investigating)") || strings.Contains(r.Body, "A slow disk") {
-		t.Errorf("within statusTTL the report was evaluated again: %s", r)
+		t.Errorf("within statusTTL the incidents were read again: %s", r)
 	}
 	clock.advance(statusTTL)
 	if r := get(project); !strings.Contains(r.Body, "(identified)") || !strings.Contains(r.Body, "A slow disk in Frankfurt.") ||
