@@ -30,7 +30,7 @@ type engine struct {
 // newEngine wires the engine from the configuration. allow extends the
 // SSRF allow list (the benchmark's own sink).
 func newEngine(cfg *config.Config, st store.Store, m *metrics.Metrics, logger *slog.Logger, now func() time.Time, lead time.Duration) *engine {
-	client := delivery.New(delivery.Options{Allow: cfg.SSRFAllow, NowFunc: now})
+	client := delivery.New(delivery.Options{Allow: cfg.SSRFAllow, AllowNets: cfg.SSRFAllowNets, NowFunc: now, Logger: logger})
 	if lead <= 0 {
 		lead = cfg.SchedulerLead
 	}

@@ -114,7 +114,9 @@ func (c *clock) reset() {
 	c.fixed, c.offset = time.Time{}, 0
 }
 
-func newServer(t *testing.T, s store.Store) *server {
+// newServer starts the API over s; opts, if given, configure the delivery
+// client (the SSRF allow list of a development setup).
+func newServer(t *testing.T, s store.Store, opts ...delivery.Options) *server {
 	t.Helper()
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -122,7 +124,11 @@ func newServer(t *testing.T, s store.Store) *server {
 		logger = slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	mb := mail.NewMailbox()
-	client := delivery.New(delivery.Options{})
+	var o delivery.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	client := delivery.New(o)
 	t.Cleanup(client.Close)
 	srv := &server{t: t, store: s, mailbox: mb, logs: logs, logger: logger, clock: &clock{}}
 	srv.svc = service.New(s, auth.NewHasher(), mb, client, service.Config{BaseURL: "http://prikke.test", SignupOpen: true}, logger)

@@ -20,7 +20,7 @@ import (
 type JobRequest struct {
 	ProjectID            *string            `json:"project_id,omitempty" doc:"Project to create the job in (default: the key's project, or the organization's first)."`
 	Name                 *string            `json:"name,omitempty" maxLength:"200" doc:"A name for people." example:"nightly report"`
-	URL                  *string            `json:"url,omitempty" doc:"http(s) URL to call." example:"https://example.com/hooks/report"`
+	URL                  *string            `json:"url,omitempty" doc:"http(s) URL to call. Private, loopback and metadata addresses and localhost are refused (see /docs/own-machine)." example:"https://example.com/hooks/report"`
 	Method               *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"HTTP method (default GET)." example:"POST"`
 	Headers              *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke."`
 	Body                 *string            `json:"body,omitempty" doc:"Request body (max 256 KiB)." example:"{\"report\":\"daily\"}"`

@@ -11,7 +11,7 @@ import (
 // QueueRequest is a one-off request to deliver now or later.
 type QueueRequest struct {
 	ProjectID     *string            `json:"project_id,omitempty"`
-	URL           string             `json:"url" doc:"http(s) URL to call." example:"https://example.com/hooks/order-paid"`
+	URL           string             `json:"url" doc:"http(s) URL to call. Private, loopback and metadata addresses and localhost are refused (see /docs/own-machine)." example:"https://example.com/hooks/order-paid"`
 	Method        *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"Default POST."`
 	Headers       *map[string]string `json:"headers,omitempty"`
 	Body          string             `json:"body,omitempty" example:"{\"order\":42}"`

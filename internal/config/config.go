@@ -43,6 +43,7 @@ type Config struct {
 	SchedulerLead time.Duration // how far ahead occurrences are written
 
 	SSRFAllow      []netip.AddrPort // exact ip:port pairs deliveries may reach despite the SSRF guard (tests only)
+	SSRFAllowNets  []netip.Prefix   // ranges whose addresses the SSRF guard lets through, ports still checked (development only)
 	TrustedProxies []netip.Prefix   // proxies whose X-Forwarded-For is believed
 	SignupOpen     bool             // whether anyone may register
 	LogLevel       string           // debug | info | warn | error
@@ -90,7 +91,7 @@ var Vars = []Var{
 	{"PRIKKE_DRAIN_TIMEOUT", "30s", "how long SIGTERM lets in-flight deliveries finish"},
 	{"PRIKKE_LEADER_TTL", "15s", "scheduler leadership lease; another node takes over this long after the leader dies"},
 	{"PRIKKE_SCHEDULER_LEAD", "5s", "how far ahead occurrences are written"},
-	{"PRIKKE_SSRF_ALLOW", "", "tests only: comma-separated exact ip:port pairs deliveries may reach; refused in production"},
+	{"PRIKKE_SSRF_ALLOW", "", "development and tests only: comma-separated destinations the SSRF guard lets deliveries reach: loopback (this machine), CIDRs like 172.17.0.0/16, or exact ip:port pairs; refused in production"},
 	{"PRIKKE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
 	{"PRIKKE_SIGNUP", "open", "open or closed (closed: only `prikke user create` makes accounts)"},
 	{"PRIKKE_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -211,15 +212,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if v := strings.TrimSpace(getenv("PRIKKE_SSRF_ALLOW")); v != "" {
 		if prod {
-			bad("PRIKKE_SSRF_ALLOW", "is for tests only and is refused when PRIKKE_ENV=production; unset it")
+			bad("PRIKKE_SSRF_ALLOW", "is for development and tests only and is refused when PRIKKE_ENV=production; unset it")
 		}
 		for _, p := range strings.Split(v, ",") {
-			ap, err := netip.ParseAddrPort(strings.TrimSpace(p))
-			if err != nil {
-				bad("PRIKKE_SSRF_ALLOW", "must list exact ip:port pairs like 127.0.0.1:8080 or [::1]:8080, got %q", p)
-				continue
+			if !parseSSRFAllow(c, strings.TrimSpace(p)) {
+				bad("PRIKKE_SSRF_ALLOW", "must list loopback, CIDRs like 172.17.0.0/16, IP addresses or exact ip:port pairs like 127.0.0.1:8080 or [::1]:8080, got %q", p)
 			}
-			c.SSRFAllow = append(c.SSRFAllow, ap)
 		}
 	}
 	if v := strings.TrimSpace(getenv("PRIKKE_TRUSTED_PROXIES")); v != "" {
@@ -262,6 +260,47 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, &Error{errs}
 	}
 	return c, nil
+}
+
+// loopback is what PRIKKE_SSRF_ALLOW=loopback opens: this machine.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// parseSSRFAllow adds one PRIKKE_SSRF_ALLOW entry to c: "loopback", a
+// CIDR, an IP address (a range of one) or an exact ip:port pair. It
+// reports whether the entry was understood.
+func parseSSRFAllow(c *Config, entry string) bool {
+	if strings.EqualFold(entry, "loopback") {
+		c.SSRFAllowNets = append(c.SSRFAllowNets, loopback...)
+		return true
+	}
+	if pf, err := netip.ParsePrefix(entry); err == nil {
+		c.SSRFAllowNets = append(c.SSRFAllowNets, pf.Masked())
+		return true
+	}
+	if ip, err := netip.ParseAddr(entry); err == nil && ip.Zone() == "" {
+		ip = ip.Unmap()
+		c.SSRFAllowNets = append(c.SSRFAllowNets, netip.PrefixFrom(ip, ip.BitLen()))
+		return true
+	}
+	if ap, err := netip.ParseAddrPort(entry); err == nil {
+		c.SSRFAllow = append(c.SSRFAllow, ap)
+		return true
+	}
+	return false
+}
+
+// SSRFRelaxed lists what PRIKKE_SSRF_ALLOW lets deliveries reach despite
+// the SSRF guard ("127.0.0.0/8", "[::1]:8080", …); nil when the guard is
+// whole. The dashboard shows it in a banner on every page.
+func (c *Config) SSRFRelaxed() []string {
+	var out []string
+	for _, p := range c.SSRFAllowNets {
+		out = append(out, p.String())
+	}
+	for _, ap := range c.SSRFAllow {
+		out = append(out, ap.String())
+	}
+	return out
 }
 
 // Error lists every configuration problem.

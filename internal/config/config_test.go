@@ -56,6 +56,32 @@ func TestValid(t *testing.T) {
 	if len(c.SSRFAllow) != 2 || c.SSRFAllow[1] != netip.MustParseAddrPort("[::1]:9090") || c.TestClockOffset != -120*time.Second {
 		t.Errorf("test settings = %v %v", c.SSRFAllow, c.TestClockOffset)
 	}
+	if got := strings.Join(c.SSRFRelaxed(), " "); got != "127.0.0.1:8080 [::1]:9090" {
+		t.Errorf("SSRFRelaxed() = %q", got)
+	}
+	if c, err := Load(env()); err != nil || c.SSRFRelaxed() != nil {
+		t.Errorf("default: relaxed %v, %v", c.SSRFRelaxed(), err)
+	}
+}
+
+// #1: developers open their own machine with loopback, ranges with CIDRs
+// (a Docker network) or a single address, besides the tests' exact pairs.
+func TestSSRFAllowForDevelopment(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env("PRIKKE_SSRF_ALLOW", " loopback, 172.17.0.0/16 ,10.1.2.3, 192.168.1.7/24, 127.0.0.1:9999"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "127.0.0.0/8 ::1/128 172.17.0.0/16 10.1.2.3/32 192.168.1.0/24 127.0.0.1:9999"
+	if got := strings.Join(c.SSRFRelaxed(), " "); got != want {
+		t.Errorf("SSRFRelaxed() = %q, want %q", got, want)
+	}
+	if len(c.SSRFAllowNets) != 5 || len(c.SSRFAllow) != 1 {
+		t.Errorf("nets %v, pairs %v", c.SSRFAllowNets, c.SSRFAllow)
+	}
+	if c, err := Load(env("PRIKKE_SSRF_ALLOW", "LOOPBACK")); err != nil || len(c.SSRFAllowNets) != 2 {
+		t.Errorf("LOOPBACK: %v %v", c, err)
+	}
 }
 
 func TestInvalid(t *testing.T) {
@@ -73,9 +99,13 @@ func TestInvalid(t *testing.T) {
 		{[]string{"PRIKKE_ENV", "production", "PRIKKE_BASE_URL", "https://x.example"}, "PRIKKE_SECRET_KEY: is required in production"},
 		{[]string{"PRIKKE_ENV", "production", "PRIKKE_SECRET_KEY", strings.Repeat("s", 32)}, "PRIKKE_BASE_URL: must be https in production"},
 		{prod, "PRIKKE_SMTP_HOST: is required in production"},
-		{append(prod, "PRIKKE_SSRF_ALLOW", "127.0.0.1:1"), "PRIKKE_SSRF_ALLOW: is for tests only and is refused when PRIKKE_ENV=production"},
+		{append(prod, "PRIKKE_SSRF_ALLOW", "127.0.0.1:1"), "PRIKKE_SSRF_ALLOW: is for development and tests only and is refused when PRIKKE_ENV=production"},
+		{append(prod, "PRIKKE_SSRF_ALLOW", "loopback"), "PRIKKE_SSRF_ALLOW: is for development and tests only and is refused when PRIKKE_ENV=production; unset it"},
+		{append(prod, "PRIKKE_SSRF_ALLOW", "10.0.0.0/8"), "PRIKKE_SSRF_ALLOW: is for development and tests only"},
 		{append(prod, "PRIKKE_TEST_CLOCK_OFFSET", "1s"), "PRIKKE_TEST_CLOCK_OFFSET: is for tests only"},
-		{[]string{"PRIKKE_SSRF_ALLOW", "127.0.0.0/8"}, "PRIKKE_SSRF_ALLOW: must list exact ip:port pairs"},
+		{[]string{"PRIKKE_SSRF_ALLOW", "localhost"}, `PRIKKE_SSRF_ALLOW: must list loopback, CIDRs like 172.17.0.0/16, IP addresses or exact ip:port pairs like 127.0.0.1:8080 or [::1]:8080, got "localhost"`},
+		{[]string{"PRIKKE_SSRF_ALLOW", "127.0.0.0/33"}, `PRIKKE_SSRF_ALLOW: must list loopback`},
+		{[]string{"PRIKKE_SSRF_ALLOW", "loopback,,"}, `PRIKKE_SSRF_ALLOW: must list loopback`},
 		{[]string{"PRIKKE_WORKERS_MIN", "10", "PRIKKE_WORKERS_MAX", "5"}, "PRIKKE_WORKERS_MIN: (10) must not exceed PRIKKE_WORKERS_MAX (5)"},
 		{[]string{"PRIKKE_WORKERS_MAX", "lots"}, "PRIKKE_WORKERS_MAX: must be a whole number"},
 		{[]string{"PRIKKE_RESCUE_GRACE", "0s"}, "PRIKKE_RESCUE_GRACE: must be a duration"},

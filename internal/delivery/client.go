@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -32,6 +34,14 @@ type Options struct {
 	// tests against a loopback sink; the config layer refuses it in
 	// production. 127.0.0.1:P does not allow 127.0.0.1:Q nor [::1]:P.
 	Allow []netip.AddrPort
+	// AllowNets lets whole ranges through the guard's address rules, for
+	// development against one's own machine (PRIKKE_SSRF_ALLOW=loopback
+	// or a CIDR); the config layer refuses it in production. Unlike Allow,
+	// the port rules (PortAllowed) still apply.
+	AllowNets []netip.Prefix
+	// Logger receives what users are not shown: the resolver's own error
+	// behind a failed DNS lookup. nil discards it.
+	Logger *slog.Logger
 	// Resolver looks up host names; nil means Go's own resolver
 	// (net.Resolver with PreferGo), never the C library's.
 	Resolver Resolver
@@ -49,12 +59,14 @@ type Options struct {
 // reused across deliveries, so make one Client per process and share it.
 // It is safe for concurrent use.
 type Client struct {
-	allow    []netip.AddrPort
-	resolver Resolver
-	maxBody  int
-	now      func() time.Time
-	dialer   *net.Dialer
-	ssrf     *ssrf.Guardian
+	allow     []netip.AddrPort
+	allowNets []netip.Prefix
+	log       *slog.Logger
+	resolver  Resolver
+	maxBody   int
+	now       func() time.Time
+	dialer    *net.Dialer
+	ssrf      *ssrf.Guardian
 	// transport is used directly, not through an http.Client: Prikke
 	// follows no redirects and keeps no cookies, and the Client's
 	// per-request header copy for redirects is waste at 10,000+ requests
@@ -66,16 +78,21 @@ type Client struct {
 // New returns a Client.
 func New(opts Options) *Client {
 	c := &Client{
-		allow:    slices.Clone(opts.Allow),
-		resolver: opts.Resolver,
-		maxBody:  opts.MaxBody,
-		now:      opts.NowFunc,
+		allow:     slices.Clone(opts.Allow),
+		allowNets: slices.Clone(opts.AllowNets),
+		log:       opts.Logger,
+		resolver:  opts.Resolver,
+		maxBody:   opts.MaxBody,
+		now:       opts.NowFunc,
 		// Ports are this package's business (PortAllowed); the library
 		// is a second opinion on addresses only.
 		ssrf: ssrf.New(ssrf.WithAnyPort()),
 	}
 	if c.resolver == nil {
 		c.resolver = &net.Resolver{PreferGo: true}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxBody
@@ -238,6 +255,10 @@ func (c *Client) Do(ctx context.Context, req Request) Result {
 
 	resp, err := c.transport.RoundTrip(hreq)
 	if err != nil {
+		var lookup *lookupError
+		if errors.As(err, &lookup) && lookup.detail() != "" && dctx.Err() == nil {
+			c.log.Warn("delivery: DNS lookup failed", "host", lookup.host, "error", lookup.detail())
+		}
 		res.Duration = c.now().Sub(start)
 		res.Status, res.Error = failure(err, dctx, timeout)
 		return res

@@ -1,13 +1,18 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -443,19 +448,53 @@ func TestDoTLSToPlainServer(t *testing.T) {
 	}
 }
 
+// A failed lookup names the host and, when the name does not exist, says
+// so; the resolver's own error, which names its internal address, goes
+// to the log and never into the execution record.
 func TestDoDNSFailure(t *testing.T) {
 	t.Parallel()
-	c := New(Options{Resolver: newFakeResolver()})
+	resolver := newFakeResolver()
+	resolver.fail("unreachable.test", &net.DNSError{Err: "dial udp 10.0.0.2:53: connect: network is unreachable", Name: "unreachable.test", Server: "10.0.0.2:53"})
+	resolver.fail("slow.test", &net.DNSError{Err: "read udp 10.0.0.2:53: i/o timeout", Name: "slow.test", Server: "10.0.0.2:53", IsTimeout: true})
+	resolver.fail("odd.test", errors.New("lookup odd.test on 10.0.0.2:53: server misbehaving"))
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	c := New(Options{Resolver: resolver, Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logged, mu: &mu}, nil))})
 	defer c.Close()
 	for host, want := range map[string]string{
-		"example.invalid": "DNS lookup failed: no such host example.invalid",
-		"empty.test":      "DNS lookup failed: no addresses for empty.test",
+		"example.invalid":  "DNS lookup failed for example.invalid: no such host",
+		"empty.test":       "DNS lookup failed for empty.test: no addresses",
+		"unreachable.test": "DNS lookup failed for unreachable.test",
+		"slow.test":        "DNS lookup failed for slow.test: timed out",
+		"odd.test":         "DNS lookup failed for odd.test",
 	} {
 		res := c.Do(context.Background(), post("http://"+host+"/"))
 		if res.Status != prikke.ExecutionStatusFailed || res.Error != want {
-			t.Errorf("%s: %+v", host, res)
+			t.Errorf("%s: %+v, want %q", host, res, want)
 		}
 	}
+	mu.Lock()
+	log := logged.String()
+	mu.Unlock()
+	for _, want := range []string{"host=unreachable.test", "dial udp 10.0.0.2:53: connect: network is unreachable", "host=odd.test", "server misbehaving", "host=slow.test"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "example.invalid") {
+		t.Errorf("a name that does not exist is the user's business, not the log's:\n%s", log)
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func TestDoRefusesBadRequests(t *testing.T) {

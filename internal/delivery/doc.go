@@ -19,8 +19,14 @@
 //     refused, dials only vetted addresses, and checks again in the
 //     dialer's Control hook (with code.dny.dev/ssrf as a second opinion).
 //     Numeric hosts in non-canonical form ("2130706433", "0x7f000001",
-//     "0177.0.0.1", "127.1") are refused outright. Tests reach a loopback
-//     sink only through an exact ip:port allow list (Options.Allow).
+//     "0177.0.0.1", "127.1") are refused outright, and so are names that
+//     can only mean this machine ("localhost", "*.localhost", any case,
+//     with or without the trailing dot), which are never looked up: they
+//     stand for 127.0.0.1 and ::1. Tests reach a loopback sink through an
+//     exact ip:port allow list (Options.Allow); developers reach their own
+//     machine through allowed ranges (Options.AllowNets, from
+//     PRIKKE_SSRF_ALLOW=loopback or a CIDR), which relax the address rules
+//     but not the port rules. The config layer refuses both in production.
 //   - Every request is signed to the Standard Webhooks spec (webhook-id,
 //     webhook-timestamp, webhook-signature with one v1 signature per
 //     secret, so secret rotation has an overlap) and carries
@@ -29,8 +35,9 @@
 //     receivers can verify and drop duplicates.
 //
 // Results are classified for people: success for 2xx; failed with a short
-// reason such as "HTTP 500", "connection refused", "DNS lookup failed: no
-// such host example.invalid" or "destination not allowed: 127.0.0.1
-// (loopback)"; timeout when the deadline passed. Retry-After on 429 and 503
+// reason such as "HTTP 500", "connection refused", "DNS lookup failed for
+// example.invalid: no such host" or "destination not allowed: 127.0.0.1
+// (loopback)"; timeout when the deadline passed. What the resolver said
+// beyond that (it names the resolver's own address) goes to the log only. Retry-After on 429 and 503
 // and 410 Gone are reported so the worker can back off or disable the job.
 package delivery

@@ -23,20 +23,36 @@ type Resolver interface {
 }
 
 // refusal is a destination the guard will not connect to. Its message is
-// what users see.
-type refusal struct{ msg string }
+// what users see; reason is the range's word ("loopback", "private", …)
+// or "port".
+type refusal struct{ msg, reason string }
 
 func (r *refusal) Error() string { return r.msg }
 
 func refuseAddr(what, reason string) error {
-	return &refusal{"destination not allowed: " + what + " (" + reason + ")"}
+	return &refusal{"destination not allowed: " + what + " (" + reason + ")", reason}
 }
 
 func refusePort(port int) error {
-	return &refusal{"destination port not allowed: " + strconv.Itoa(port)}
+	return &refusal{"destination port not allowed: " + strconv.Itoa(port), "port"}
 }
 
-// lookupError is a failed DNS lookup.
+// RefusalReason returns why the guard refused a destination, as the word
+// in its message ("loopback", "private", "metadata", …, or "port" for a
+// refused port), or "" when err is not the guard's refusal.
+func RefusalReason(err error) string {
+	var ref *refusal
+	if errors.As(err, &ref) {
+		return ref.reason
+	}
+	return ""
+}
+
+// lookupError is a failed DNS lookup. Its message names the host and, for
+// a name that does not exist or has no addresses, says so; anything else
+// the resolver said (which names the resolver's own address, "dial udp
+// 10.0.0.2:53: connect: network is unreachable") is for the operator's
+// log, not for the execution record.
 type lookupError struct {
 	host string
 	err  error
@@ -46,13 +62,23 @@ func (e *lookupError) Error() string {
 	var dnsErr *net.DNSError
 	switch {
 	case e.err == nil:
-		return "DNS lookup failed: no addresses for " + e.host
+		return "DNS lookup failed for " + e.host + ": no addresses"
 	case errors.As(e.err, &dnsErr) && dnsErr.IsNotFound:
-		return "DNS lookup failed: no such host " + e.host
-	case errors.As(e.err, &dnsErr):
-		return "DNS lookup failed: " + dnsErr.Err + " " + e.host
+		return "DNS lookup failed for " + e.host + ": no such host"
+	case errors.As(e.err, &dnsErr) && dnsErr.IsTimeout:
+		return "DNS lookup failed for " + e.host + ": timed out"
 	}
-	return "DNS lookup failed: " + e.host + ": " + e.err.Error()
+	return "DNS lookup failed for " + e.host
+}
+
+// detail is the resolver's own error, for the log; "" when the message
+// says all there is.
+func (e *lookupError) detail() string {
+	var dnsErr *net.DNSError
+	if e.err == nil || errors.As(e.err, &dnsErr) && dnsErr.IsNotFound {
+		return ""
+	}
+	return e.err.Error()
 }
 
 func (e *lookupError) Unwrap() error { return e.err }
@@ -179,6 +205,87 @@ func (c *Client) allowed(ap netip.AddrPort) bool {
 	return slices.Contains(c.allow, ap)
 }
 
+// inAllowedNet reports whether ip is in one of the ranges the allow list
+// opens (Options.AllowNets).
+func (c *Client) inAllowedNet(ip netip.Addr) bool {
+	ip = ip.WithZone("").Unmap()
+	for _, p := range c.allowNets {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// Relaxed reports whether host (an IP literal or a name that can only mean
+// this machine, as in a URL) and port are a destination that only the
+// allow list lets through: one the guard refuses by default and lets
+// through here for development. Other names are never Relaxed: what they
+// resolve to is known only at dial time.
+func (c *Client) Relaxed(host string, port int) bool {
+	if len(c.allow) == 0 && len(c.allowNets) == 0 {
+		return false
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	var addrs []netip.Addr
+	if ip, ok := parseLiteral(host); ok {
+		addrs = []netip.Addr{ip}
+	} else if localName(host) {
+		addrs = loopbackAddrs
+	}
+	for _, ip := range addrs {
+		if classify(ip) != "" && c.check(netip.AddrPortFrom(ip, uint16(port))) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// localName reports whether host is a name that can only mean this
+// machine (RFC 6761 §6.3): localhost and any name under .localhost, in any
+// case, with or without the trailing dot. The guard never asks DNS about
+// them: /etc/hosts is skipped for the trailing-dot form, and the upstream
+// resolver may answer what it likes.
+func localName(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	return h == "localhost" || strings.HasSuffix(h, ".localhost")
+}
+
+// loopbackAddrs are the addresses a local name stands for, in the order
+// they are dialled.
+var loopbackAddrs = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}
+
+// vetLocal returns the loopback addresses a local name may be dialled at on
+// port: those the allow list lets through. Without one the name is refused
+// by its own name, the same text at save time and at dial time. port 0
+// means "not known" and checks the addresses alone.
+func (c *Client) vetLocal(host string, port int) ([]netip.Addr, error) {
+	var vetted []netip.Addr
+	var portErr error
+	for _, ip := range loopbackAddrs {
+		var err error
+		if port == 0 {
+			if !c.inAllowedNet(ip) {
+				err = refuseAddr(host, "loopback")
+			}
+		} else {
+			err = c.check(netip.AddrPortFrom(ip, uint16(port)))
+		}
+		if err == nil {
+			vetted = append(vetted, ip)
+		} else if RefusalReason(err) == "port" && portErr == nil {
+			portErr = err
+		}
+	}
+	switch {
+	case len(vetted) > 0:
+		return vetted, nil
+	case portErr != nil:
+		return nil, portErr
+	}
+	return nil, refuseAddr(host, "loopback")
+}
+
 // allowedPort reports whether port is allowed in general or by an allow
 // list entry (which the resolved address must then still match).
 func (c *Client) allowedPort(port int) bool {
@@ -193,12 +300,14 @@ func (c *Client) allowedPort(port int) bool {
 	return false
 }
 
-// check is the guard's verdict on one address and port.
+// check is the guard's verdict on one address and port. An exact allowed
+// pair passes whatever its port; an address in an allowed range is spared
+// the address rules only, not the port rules.
 func (c *Client) check(ap netip.AddrPort) error {
 	if len(c.allow) > 0 && c.allowed(ap) {
 		return nil
 	}
-	if reason := classify(ap.Addr()); reason != "" {
+	if reason := classify(ap.Addr()); reason != "" && !c.inAllowedNet(ap.Addr()) {
 		return refuseAddr(ap.Addr().String(), reason)
 	}
 	if !PortAllowed(int(ap.Port())) {
@@ -250,11 +359,14 @@ func isHex(c byte) bool {
 // CheckHost reports whether the guard would refuse host (as it appears in a
 // URL, brackets optional) and port, with the same error text as at dial
 // time. IP literals are judged now, and so are numeric but non-canonical
-// forms such as "2130706433" or "127.1", which are always refused. Names
-// return nil: what they resolve to is checked at every dial. A non-zero
+// forms such as "2130706433" or "127.1", which are always refused, and
+// names that can only mean this machine ("localhost", "app.localhost.",
+// any case), which are refused unless the allow list lets loopback
+// through on port. Other names return nil: what they resolve to is checked
+// at every dial. A non-zero
 // port is checked for literals and names alike. Port 0 means "not known":
-// the address is checked alone, and the allow list, which holds exact
-// ip:port pairs, does not apply; callers should pass the scheme's default.
+// the address is checked alone, and the allow list's exact ip:port pairs
+// do not apply (its ranges do); callers should pass the scheme's default.
 // Non-ASCII hosts are mapped the way net/http maps them (IDNA) first, so
 // "①②⑦.0.0.1" is judged as 127.0.0.1.
 func (c *Client) CheckHost(host string, port int) error {
@@ -271,8 +383,8 @@ func (c *Client) CheckHost(host string, port int) error {
 	}
 	if ip, ok := parseLiteral(host); ok {
 		if port == 0 {
-			// The allow list holds exact pairs; without a port none applies.
-			if reason := classify(ip); reason != "" {
+			// Exact pairs need a port; without one only ranges apply.
+			if reason := classify(ip); reason != "" && !c.inAllowedNet(ip) {
 				return refuseAddr(ip.String(), reason)
 			}
 			return nil
@@ -281,6 +393,10 @@ func (c *Client) CheckHost(host string, port int) error {
 	}
 	if numericHost(host) {
 		return refuseAddr(host, "non-canonical IP address")
+	}
+	if localName(host) {
+		_, err := c.vetLocal(host, port)
+		return err
 	}
 	if port != 0 && !c.allowedPort(port) {
 		return refusePort(port)
@@ -300,6 +416,9 @@ func (c *Client) vet(ctx context.Context, host string, port int) ([]netip.Addr, 
 	}
 	if numericHost(host) {
 		return nil, refuseAddr(host, "non-canonical IP address")
+	}
+	if localName(host) {
+		return c.vetLocal(host, port)
 	}
 	if !c.allowedPort(port) {
 		return nil, refusePort(port)
@@ -335,7 +454,7 @@ func (c *Client) dialContext(ctx context.Context, network, address string) (net.
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil || port < 0 || port > 65535 {
-		return nil, &refusal{"destination port not allowed: " + portStr}
+		return nil, &refusal{"destination port not allowed: " + portStr, "port"}
 	}
 	addrs, err := c.vet(ctx, host, port)
 	if err != nil {
@@ -372,7 +491,7 @@ func (c *Client) dialContext(ctx context.Context, network, address string) (net.
 func (c *Client) control(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return &refusal{"destination not allowed: " + address + " (unparseable)"}
+		return &refusal{"destination not allowed: " + address + " (unparseable)", "unparseable"}
 	}
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	if len(c.allow) > 0 && c.allowed(ap) {
@@ -380,6 +499,9 @@ func (c *Client) control(network, address string, _ syscall.RawConn) error {
 	}
 	if err := c.check(ap); err != nil {
 		return err
+	}
+	if c.inAllowedNet(ap.Addr()) {
+		return nil
 	}
 	if err := c.ssrf.SafeAddr(ap.Addr()); err != nil {
 		return refuseAddr(ap.Addr().String(), "reserved")

@@ -60,6 +60,7 @@ func post(url string) Request {
 type fakeResolver struct {
 	mu      sync.Mutex
 	names   map[string][]netip.Addr
+	errs    map[string]error
 	rebinds int
 	lookups int
 }
@@ -80,6 +81,23 @@ func newFakeResolver() *fakeResolver {
 	}}
 }
 
+// fail makes lookups of name return err.
+func (r *fakeResolver) fail(name string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.errs == nil {
+		r.errs = map[string]error{}
+	}
+	r.errs[name] = err
+}
+
+// count is how many lookups were made.
+func (r *fakeResolver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lookups
+}
+
 func (r *fakeResolver) set(name string, addrs ...netip.Addr) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -97,6 +115,9 @@ func (r *fakeResolver) LookupNetIP(ctx context.Context, network, host string) ([
 			return []netip.Addr{netip.MustParseAddr("8.8.8.8")}, nil
 		}
 		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	if err := r.errs[host]; err != nil {
+		return nil, err
 	}
 	addrs, ok := r.names[host]
 	if !ok {

@@ -43,7 +43,11 @@ func TestSSRFRefusedByDefault(t *testing.T) {
 		{"1 loopback", "http://127.0.0.1:P/", "destination not allowed: 127.0.0.1 (loopback)", false},
 		{"1 loopback, other address", "http://127.0.0.2:P/", "destination not allowed: 127.0.0.2 (loopback)", false},
 		{"1 loopback, trailing dot", "http://127.0.0.1.:P/", "destination not allowed: 127.0.0.1 (loopback)", false},
-		{"2 localhost", "http://localhost:P/", "destination not allowed: 127.0.0.1 (loopback)", true},
+		{"2 localhost", "http://localhost:P/", "destination not allowed: localhost (loopback)", false},
+		{"2 localhost, trailing dot", "http://localhost.:P/", "destination not allowed: localhost. (loopback)", false},
+		{"2 localhost, upper case", "http://LocalHost:P/", "destination not allowed: LocalHost (loopback)", false},
+		{"2 under .localhost", "http://app.localhost:P/", "destination not allowed: app.localhost (loopback)", false},
+		{"2 under .localhost, trailing dot", "http://api.App.LOCALHOST.:P/", "destination not allowed: api.App.LOCALHOST. (loopback)", false},
 		{"3 IPv6 loopback", "http://[::1]:P/", "destination not allowed: ::1 (loopback)", false},
 		{"4 0.0.0.0", "http://0.0.0.0:P/", "destination not allowed: 0.0.0.0 (unspecified)", false},
 		{"4 0.0.0.0/8", "http://0.1.2.3:P/", "destination not allowed: 0.1.2.3 (this network)", false},
@@ -130,6 +134,141 @@ func TestSSRFRefusedByDefault(t *testing.T) {
 			t.Errorf("%s: %d connections reached the listener", s.name, n)
 		}
 	}
+}
+
+// #20: names that can only mean this machine are never looked up: the
+// trailing-dot form would skip /etc/hosts and ask the upstream resolver,
+// which may answer anything. They stand for loopback, refused by
+// default, at save time and at dial time alike.
+func TestSSRFLocalNamesNotResolved(t *testing.T) {
+	t.Parallel()
+	resolver := newFakeResolver()
+	resolver.set("localhost", netip.MustParseAddr("93.184.215.14")) // a resolver that lies
+	resolver.set("app.localhost", netip.MustParseAddr("93.184.215.14"))
+	c := New(Options{Resolver: resolver})
+	defer c.Close()
+	for _, host := range []string{"localhost", "localhost.", "LOCALHOST", "app.localhost", "app.localhost.", "a.b.LocalHost."} {
+		want := "destination not allowed: " + host + " (loopback)"
+		if res := c.Do(context.Background(), post("http://"+host+":8080/")); res.Error != want {
+			t.Errorf("Do(%s): %q, want %q", host, res.Error, want)
+		}
+		if err := c.CheckHost(host, 8080); err == nil || err.Error() != want {
+			t.Errorf("CheckHost(%s) = %v, want %q", host, err, want)
+		}
+	}
+	if n := resolver.count(); n != 0 {
+		t.Errorf("%d DNS lookups for names that can only mean this machine", n)
+	}
+	// Names that merely contain the word are names like any other.
+	for _, host := range []string{"localhost.example.com", "mylocalhost", "localhost-api.example"} {
+		if err := c.CheckHost(host, 443); err != nil {
+			t.Errorf("CheckHost(%s) = %v", host, err)
+		}
+	}
+}
+
+// #1: PRIKKE_SSRF_ALLOW=loopback (Options.AllowNets) lets development
+// deliveries reach this machine, by address and by name, on both loopback
+// addresses, while the port rules and every other range still hold.
+func TestSSRFAllowNets(t *testing.T) {
+	t.Parallel()
+	v4, v6 := listenPair(t)
+	p := int(v4.Addr().Port())
+	resolver := newFakeResolver()
+	c := New(Options{Resolver: resolver, AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
+	defer c.Close()
+	for _, u := range []string{
+		v4.URL("/ok"),
+		"http://localhost:" + strconv.Itoa(p) + "/ok",
+		"http://app.localhost.:" + strconv.Itoa(p) + "/ok",
+		"http://localtest.me:" + strconv.Itoa(p) + "/ok", // a public name for 127.0.0.1
+	} {
+		if res := c.Do(context.Background(), post(u)); res.Status != prikke.ExecutionStatusSuccess {
+			t.Errorf("%s: %+v", u, res)
+		}
+		if err := checkURL(c, u); err != nil {
+			t.Errorf("CheckHost(%s) = %v", u, err)
+		}
+	}
+	if v4.Count() != 4 {
+		t.Errorf("127.0.0.1 sink got %d requests, want 4", v4.Count())
+	}
+	if res := c.Do(context.Background(), post(v6.URL("/ok"))); res.Status != prikke.ExecutionStatusSuccess || v6.Count() != 1 {
+		t.Errorf("[::1]: %+v", res)
+	}
+	// A server listening on ::1 alone is reached by name: 127.0.0.1 is
+	// tried first, refuses, and ::1 answers.
+	v6only := startSink(t, sink.Options{Addr: "[::1]:0"})
+	if res := c.Do(context.Background(), post("http://localhost:"+strconv.Itoa(int(v6only.Addr().Port()))+"/ok")); res.Status != prikke.ExecutionStatusSuccess {
+		t.Errorf("localhost to a ::1-only server: %+v", res)
+	}
+
+	for _, tt := range []struct{ url, want string }{
+		{"http://localhost:6379/", "destination port not allowed: 6379"},
+		{"http://127.0.0.1:5432/", "destination port not allowed: 5432"},
+		{"http://127.0.0.1:22/", "destination port not allowed: 22"},
+		{"http://10.0.0.1/", "destination not allowed: 10.0.0.1 (private)"},
+		{"http://169.254.169.254/", "destination not allowed: 169.254.169.254 (metadata)"},
+		{"http://0.0.0.0:" + strconv.Itoa(p) + "/", "destination not allowed: 0.0.0.0 (unspecified)"},
+		{"http://mixed.test/", "destination not allowed: 10.1.2.3 (private)"},
+	} {
+		if res := c.Do(context.Background(), post(tt.url)); res.Error != tt.want {
+			t.Errorf("Do(%s) = %q, want %q", tt.url, res.Error, tt.want)
+		}
+	}
+	if err := checkURL(c, "http://10.0.0.1/"); err == nil || err.Error() != "destination not allowed: 10.0.0.1 (private)" {
+		t.Errorf("CheckHost(10.0.0.1) = %v", err)
+	}
+
+	// Relaxed tells the destinations only the list lets through.
+	for host, want := range map[string]bool{"127.0.0.1": true, "[::1]": true, "localhost": true, "App.Localhost.": true,
+		"10.0.0.1": false, "8.8.8.8": false, "example.com": false, "localtest.me": false} {
+		if got := c.Relaxed(host, 8080); got != want {
+			t.Errorf("Relaxed(%s) = %v, want %v", host, got, want)
+		}
+	}
+	if c.Relaxed("localhost", 6379) {
+		t.Error("Relaxed(localhost:6379): the port is refused")
+	}
+	if New(Options{}).Relaxed("127.0.0.1", 8080) {
+		t.Error("Relaxed without an allow list")
+	}
+}
+
+// #1: an exact pair lets a local name through on that address alone: the
+// other loopback address is not dialled.
+func TestSSRFAllowPairByName(t *testing.T) {
+	t.Parallel()
+	v4, v6 := listenPair(t)
+	c := clientFor(t, Options{}, v4)
+	u := "http://localhost:" + strconv.Itoa(int(v4.Addr().Port())) + "/ok"
+	if res := c.Do(context.Background(), post(u)); res.Status != prikke.ExecutionStatusSuccess {
+		t.Fatalf("%+v", res)
+	}
+	if err := checkURL(c, u); err != nil {
+		t.Errorf("CheckHost = %v", err)
+	}
+	if !c.Relaxed("localhost", int(v4.Addr().Port())) {
+		t.Error("Relaxed(localhost:P) = false")
+	}
+	if v4.Count() != 1 || v6.Conns() != 0 {
+		t.Errorf("127.0.0.1 got %d requests, ::1 %d connections", v4.Count(), v6.Conns())
+	}
+	if err := c.CheckHost("localhost", int(v4.Addr().Port())+1); err == nil || err.Error() != "destination not allowed: localhost (loopback)" {
+		t.Errorf("CheckHost(localhost, another port) = %v", err)
+	}
+}
+
+func checkURL(c *Client, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	port := 80
+	if p := u.Port(); p != "" {
+		port, _ = strconv.Atoi(p)
+	}
+	return c.CheckHost(u.Hostname(), port)
 }
 
 type sinkCount struct {

@@ -71,6 +71,9 @@ func (s *Service) CreateChannel(ctx context.Context, a *Actor, projectID prikke.
 		if !v.Has("target") {
 			s.checkDestination(&v, "target", c.Target)
 		}
+		if !v.Has("target") && !s.secureEnough(c.Target) {
+			v.Add("target", "must be an https:// URL: notifications are not sent over plain http")
+		}
 		c.Kind = prikke.DetectChannelKind(c.Target)
 	default:
 		c.Target = prikke.NormalizeEmail(c.Target)

@@ -253,7 +253,7 @@ func (s *Service) checkDestination(v *prikke.Validation, field, raw string) {
 		port, _ = strconv.Atoi(p)
 	}
 	if err := s.client.CheckHost(u.Hostname(), port); err != nil {
-		v.Add(field, "%s", err.Error())
+		v.Add(field, "%s", s.refusalMessage(err))
 	}
 }
 

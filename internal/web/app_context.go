@@ -211,5 +211,6 @@ func (h *Web) appView(w http.ResponseWriter, r *http.Request, c *appContext, dat
 		v.Events = es.EventsURL()
 	}
 	v.Incidents = h.openIncidents(r)
+	v.SSRFAllow = h.deps.SSRFAllow
 	return v
 }

@@ -48,7 +48,9 @@ type dashServer struct {
 	sink  *sink.Sink
 }
 
-func startDashServer(t *testing.T) *dashServer {
+// startDashServer starts it; ssrfAllow, if given, is what the dashboard
+// says PRIKKE_SSRF_ALLOW lets through (Deps.SSRFAllow).
+func startDashServer(t *testing.T, ssrfAllow ...string) *dashServer {
 	t.Helper()
 	st := storetest.OpenSQLite(t)
 	sk, err := sink.Start(sink.Options{})
@@ -68,7 +70,7 @@ func startDashServer(t *testing.T) *dashServer {
 	svc := service.New(st, auth.NewHasher(), box, client, service.Config{BaseURL: base, SignupOpen: true}, logger)
 	svc.Tester = notify.New(st, box, client, base, nil, logger)
 	w, err := web.New(web.Deps{Logger: logger, BaseURL: base, Mailbox: box, Service: svc, ClientIP: httpserver.ClientIP(nil),
-		OpenAPI: func() ([]byte, error) { return []byte(`{}`), nil }})
+		OpenAPI: func() ([]byte, error) { return []byte(`{}`), nil }, SSRFAllow: ssrfAllow})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -455,6 +455,7 @@ func TestBrowser(t *testing.T) {
 			{"/docs/getting-started", "docs-getting-started", "Getting started"},
 			{"/docs/cron", "docs-cron", "Cron syntax"},
 			{"/docs/webhooks", "docs-webhooks", "Webhooks"},
+			{"/docs/own-machine", "docs-own-machine", "Testing against your own machine"},
 			{"/docs/notifications", "docs-notifications", "Notifications"},
 			{"/docs/teams", "docs-teams", "Organizations and roles"},
 			{"/docs/status-pages", "docs-status-pages", "Status pages"},

@@ -11,6 +11,7 @@ var docsPages = []docsPage{
 	{"/docs/getting-started", "Getting started", "rocket", "Run Prikke, create an API key and schedule your first job in five minutes."},
 	{"/docs/cron", "Cron syntax", "calendar-clock", "The five fields, names, steps, the day rule, time zones and what happens on daylight-saving days."},
 	{"/docs/webhooks", "Webhooks", "shield-check", "The headers of every request, how to verify its signature, retries and delivery guarantees."},
+	{"/docs/own-machine", "Testing against your own machine", "terminal", "Why localhost is refused, and how to deliver to your own machine in development with PRIKKE_SSRF_ALLOW."},
 	{"/docs/teams", "Organizations and roles", "users", "Organizations, projects, the four roles and what each may do, invitations, API keys and the audit log."},
 	{"/docs/notifications", "Notifications", "mail", "When Prikke alerts you, the channels (email, webhooks, Slack, Discord), the signed payload and per-job choices."},
 	{"/docs/status-pages", "Status pages", "globe", "Prikke's own status at /status and /status.json, incidents, and the status pages you publish for your customers."},

@@ -94,6 +94,9 @@ type View struct {
 	// Incidents are Prikke's open incidents, which the app layout shows
 	// above the page; nil outside the dashboard.
 	Incidents []incidentBanner
+	// SSRFAllow is what the relaxed SSRF guard lets through (Deps.SSRFAllow),
+	// which the app layout shows above the page; nil outside the dashboard.
+	SSRFAllow []string
 }
 
 // view assembles the View of a request and consumes its flash cookie.

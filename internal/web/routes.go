@@ -30,6 +30,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /docs/api", h.showDocsAPI)
 	handle("GET /docs/cron", h.showDocsCron)
 	handle("GET /docs/webhooks", h.showDocsWebhooks)
+	handle("GET /docs/own-machine", h.showDocsOwnMachine)
 	handle("GET /docs/teams", h.showDocsTeams)
 	handle("GET /docs/notifications", h.showDocsNotifications)
 	handle("GET /docs/status-pages", h.showDocsStatusPages)

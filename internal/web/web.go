@@ -40,6 +40,11 @@ type Deps struct {
 	// configured proxies (httpserver.ClientIP); nil means the host of
 	// RemoteAddr.
 	ClientIP func(r *http.Request) string
+	// SSRFAllow lists what PRIKKE_SSRF_ALLOW lets deliveries reach
+	// despite the SSRF guard (config.Config.SSRFRelaxed). While it is set,
+	// every dashboard page says so in a banner: a relaxed guard belongs on
+	// a developer's machine only.
+	SSRFAllow []string
 }
 
 // Web serves Prikke's pages: the public site, the docs, the development

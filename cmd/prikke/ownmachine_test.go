@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prikke/prikke/internal/sink"
+)
+
+// TestServeDeliversToOwnMachine is the development loop of
+// /docs/own-machine through the whole program: with
+// PRIKKE_SSRF_ALLOW=loopback, a job for http://localhost:P is accepted
+// when saved and delivered when triggered; the port rules still hold; and
+// production refuses the setting.
+func TestServeDeliversToOwnMachine(t *testing.T) {
+	t.Parallel()
+	sk, err := sink.Start(sink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.Close()
+	env := testEnv(t)
+	env["PRIKKE_SSRF_ALLOW"] = "loopback"
+	if _, err := runIn(t, env, "a long and unusual passphrase\n", "user", "create", "--email", "dev@example.com", "--password-stdin", "--tier", "pro"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := runIn(t, env, "", "apikey", "create", "--email", "dev@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key = strings.TrimSpace(key)
+	base, _ := startServer(t, env)
+	call := func(method, path string, body any) (int, []byte) {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, base+path, rd)
+		req.Header.Set("Authorization", "Bearer "+key)
+		if rd != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+
+	port := strconv.Itoa(int(sk.Addr().Port()))
+	status, body := call("POST", "/api/v1/jobs", map[string]any{"url": "http://localhost:" + port + "/hook", "method": "GET", "interval": "hourly"})
+	if status != 201 {
+		t.Fatalf("create = %d %s", status, body)
+	}
+	var job struct{ ID string }
+	if err := json.Unmarshal(body, &job); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := call("POST", "/api/v1/jobs/"+job.ID+"/trigger", nil); status >= 300 {
+		t.Fatalf("trigger = %d %s", status, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := sk.WaitCount(ctx, 1); err != nil {
+		t.Fatalf("nothing reached the sink on localhost:%s: %v", port, err)
+	}
+	if r := sk.Requests()[0]; r.Path != "/hook" || r.Method != "GET" || r.JobID != job.ID {
+		t.Errorf("the sink got %+v", r)
+	}
+
+	status, body = call("POST", "/api/v1/jobs", map[string]any{"url": "http://localhost:6379/", "interval": "hourly"})
+	if status != 422 || !strings.Contains(string(body), "destination port not allowed: 6379") || !strings.Contains(string(body), `"location":"body.url"`) {
+		t.Errorf("a job for localhost:6379 = %d %s", status, body)
+	}
+
+	env = map[string]string{"PRIKKE_ENV": "production", "PRIKKE_SSRF_ALLOW": "loopback", "PRIKKE_BASE_URL": "https://prikke.example",
+		"PRIKKE_SECRET_KEY": strings.Repeat("s", 32), "PRIKKE_SMTP_HOST": "smtp.example.com"}
+	if _, _, err := runCmd(t, env, "serve"); err == nil ||
+		!strings.Contains(err.Error(), "PRIKKE_SSRF_ALLOW: is for development and tests only and is refused when PRIKKE_ENV=production; unset it") {
+		t.Errorf("production with loopback allowed: %v", err)
+	}
+}
