@@ -159,7 +159,7 @@ func (j *Job) Retries() bool { return j.Kind == JobKindOnce || j.Kind == JobKind
 // limits, which need the organization.
 func (j *Job) Validate() error {
 	var v Validation
-	ValidateName(&v, "name", j.Name, false)
+	ValidateName(&v, "name", j.Name, j.Kind != JobKindQueue)
 	ValidateURL(&v, "url", j.URL)
 	if !isMethod(j.Method) {
 		v.Add("method", "must be one of GET, POST, PUT, PATCH, DELETE, HEAD")

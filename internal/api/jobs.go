@@ -19,7 +19,7 @@ import (
 // one of cron_expression, interval or scheduled_at.
 type JobRequest struct {
 	ProjectID            *string            `json:"project_id,omitempty" doc:"Project to create the job in (default: the key's project, or the organization's first)."`
-	Name                 *string            `json:"name,omitempty" maxLength:"200" doc:"A name for people." example:"nightly report"`
+	Name                 *string            `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"A name for people, not blank. Absent on create, it is the method and host (\"GET example.com\"). Control characters and invisible formatting characters that reorder or hide text (U+202E, U+200F, U+2066-2069 …) are refused." example:"nightly report"`
 	URL                  *string            `json:"url,omitempty" doc:"http(s) URL to call." example:"https://example.com/hooks/report"`
 	Method               *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"HTTP method (default GET)." example:"POST"`
 	Headers              *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke."`

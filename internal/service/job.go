@@ -77,6 +77,9 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	if in.Enabled != nil {
 		j.Enabled = *in.Enabled
 	}
+	if create && in.Name == nil {
+		j.Name = defaultName(j)
+	}
 	if in.CatchUp != nil {
 		j.CatchUp = prikke.CatchUp(*in.CatchUp)
 	}
@@ -193,6 +196,15 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 		}
 	}
 	return v.Err()
+}
+
+// defaultName names a job created without a name after its request, as
+// queued requests are named: "POST example.com".
+func defaultName(j *prikke.Job) string {
+	if h, err := urlHost(j.URL); err == nil && h != "" {
+		return j.Method + " " + h
+	}
+	return j.Method
 }
 
 // cronMessage turns a parse error into the field message.

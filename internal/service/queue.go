@@ -81,9 +81,7 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 	if in.RetryAttempts != nil {
 		j.RetryAttempts = *in.RetryAttempts
 	}
-	if u, err := urlHost(in.URL); err == nil {
-		j.Name = j.Method + " " + u
-	}
+	j.Name = defaultName(j)
 	if err := j.Validate(); err != nil {
 		if prikke.ErrorCode(err) == prikke.ETOOLARGE {
 			return nil, nil, false, err
@@ -143,6 +141,9 @@ func (s *Service) TestSend(ctx context.Context, a *Actor, projectID *prikke.ID, 
 	if probe.CronExpression == nil && probe.Interval == nil && probe.ScheduledAt == nil {
 		h := "hourly"
 		probe.Interval = &h // the schedule does not matter for a test
+	}
+	if probe.Name != nil && strings.TrimSpace(*probe.Name) == "" {
+		probe.Name = nil // a test needs no name; a draft may not have one yet
 	}
 	// A test is not a job: tier interval limits do not apply to it.
 	if err := s.apply(j, &probe, prikke.TierPro, true); err != nil {

@@ -71,6 +71,9 @@ func TestJobEditorErrorsBesideFields(t *testing.T) {
 		}},
 		{"kind", "schedule_kind", "choose", func(v url.Values) { v.Set("schedule_kind", "sometimes") }},
 		{"name", "name", "control characters", func(v url.Values) { v.Set("name", "a\x01b") }},
+		{"empty name", "name", "is required", func(v url.Values) { v.Set("name", "") }},
+		{"blank name", "name", "must not be blank", func(v url.Values) { v.Set("name", "  ") }},
+		{"bidi override in name", "name", "202E); remove it", func(v url.Values) { v.Set("name", "report\u202Ecod.exe") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
