@@ -29,7 +29,7 @@ type Enqueued struct {
 	DueAt       string     `json:"due_at"`
 	Status      string     `json:"status"`
 	Duplicate   bool       `json:"duplicate" doc:"True when the Idempotency-Key matched an earlier request: nothing new was enqueued."`
-	Execution   *Execution `json:"execution"`
+	Execution   *Execution `json:"execution" doc:"The execution as GET /api/v1/executions/{execution_id} returns it; on a duplicate, the latest attempt with its stored request and response."`
 }
 
 type queueInput struct {
@@ -73,7 +73,7 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 	}
 	return &queueOutput{Status: status, Body: &Enqueued{JobID: j.ID.String(), ExecutionID: e.ID.String(),
 		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), DueAt: e.DueAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
-		Status: string(e.Status), Duplicate: !created, Execution: executionOut(e, false)}}, nil
+		Status: string(e.Status), Duplicate: !created, Execution: executionOut(e, true)}}, nil
 }
 
 type queueListInput struct {

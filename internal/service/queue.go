@@ -30,8 +30,9 @@ const MaxIdempotencyKey = 200
 
 // Enqueue accepts a request for immediate or delayed delivery. It is
 // retried like a one-time job and shows in history. With an idempotency
-// key, a retried enqueue returns the first one's job instead of
-// delivering twice; created says which happened.
+// key, a retried enqueue returns the first one's job and its latest
+// attempt as stored (response included) instead of delivering twice;
+// created says which happened.
 func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempotencyKey string) (job *prikke.Job, exec *prikke.Execution, created bool, err error) {
 	p, err := s.targetProject(ctx, a, in.ProjectID)
 	if err != nil {
@@ -111,7 +112,11 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 			return nil, nil, false, err
 		}
 		if len(es) > 0 {
-			e = es[len(es)-1]
+			// The list leaves out response bodies; the replay answers
+			// with the stored execution in full.
+			if e, err = s.store.ExecutionGet(ctx, es[0].ID); err != nil {
+				return nil, nil, false, err
+			}
 		}
 		return got, e, false, nil
 	}
