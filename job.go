@@ -1,6 +1,8 @@
 package prikke
 
 import (
+	"encoding/json"
+	"mime"
 	"net"
 	"net/url"
 	"strconv"
@@ -146,6 +148,55 @@ const (
 	MaxCatchUpWindow     = 7 * 24 * time.Hour
 	MaxRunAhead          = 366 * 24 * time.Hour
 )
+
+// ContentTypeJSON is the Content-Type a JSON body is delivered with when
+// the user gives none.
+const ContentTypeJSON = "application/json"
+
+// ContentType returns the Content-Type the request is delivered with: the
+// user's Content-Type header, else application/json for a JSON body, else
+// "" (none is sent).
+func ContentType(hs []Header, body string) string {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "Content-Type") {
+			return h.Value
+		}
+	}
+	if body != "" && json.Valid([]byte(body)) {
+		return ContentTypeJSON
+	}
+	return ""
+}
+
+// SetContentType replaces the Content-Type header in hs by one with value
+// (none when value is ""), keeping the other headers in order.
+func SetContentType(hs []Header, value string) []Header {
+	out := make([]Header, 0, len(hs)+1)
+	for _, h := range hs {
+		if !strings.EqualFold(h.Name, "Content-Type") {
+			out = append(out, h)
+		}
+	}
+	if value != "" {
+		out = append(out, Header{Name: "Content-Type", Value: value})
+	}
+	return out
+}
+
+// ValidateContentType checks a media type such as application/json or
+// text/plain; charset=utf-8.
+func ValidateContentType(v *Validation, field, value string) {
+	if value == "" {
+		return
+	}
+	if !validHeaderValue(value) {
+		v.Add(field, "is not a valid header value: it must not contain line breaks or control characters")
+		return
+	}
+	if _, _, err := mime.ParseMediaType(value); err != nil {
+		v.Add(field, "is not a media type: write it like application/json or text/plain; charset=utf-8")
+	}
+}
 
 // Methods a job may use.
 var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}

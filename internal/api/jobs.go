@@ -23,6 +23,7 @@ type JobRequest struct {
 	URL                  *string            `json:"url,omitempty" doc:"http(s) URL to call." example:"https://example.com/hooks/report"`
 	Method               *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"HTTP method (default GET)." example:"POST"`
 	Headers              *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke."`
+	ContentType          *string            `json:"content_type,omitempty" doc:"Content-Type of the request body, like text/plain; charset=utf-8. Absent, the Content-Type in headers is sent, else application/json when the body is JSON, else none. \"\" removes the one set (the default applies again)." example:"application/json"`
 	Body                 *string            `json:"body,omitempty" doc:"Request body (max 256 KiB)." example:"{\"report\":\"daily\"}"`
 	TimeoutMS            *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000" doc:"Total deadline of one attempt in milliseconds (default 30000)."`
 	RetryAttempts        *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt, for one-time jobs (default 5). Cron jobs do not retry."`
@@ -40,7 +41,7 @@ type JobRequest struct {
 
 // input converts a request into the service's input.
 func (r *JobRequest) input() (*service.JobInput, error) {
-	in := &service.JobInput{Name: r.Name, URL: r.URL, Method: r.Method, Body: r.Body, TimeoutMS: r.TimeoutMS,
+	in := &service.JobInput{Name: r.Name, URL: r.URL, Method: r.Method, ContentType: r.ContentType, Body: r.Body, TimeoutMS: r.TimeoutMS,
 		RetryAttempts: r.RetryAttempts, Enabled: r.Enabled, CronExpression: r.CronExpression, Interval: r.Interval,
 		TimeZone: r.Timezone, ScheduledAt: r.ScheduledAt, CatchUp: r.CatchUp, CatchUpWindowSeconds: r.CatchUpWindowSeconds,
 		Overlap: r.Overlap, Notify: r.Notify}
@@ -130,6 +131,7 @@ type Job struct {
 	URL                  string            `json:"url"`
 	Method               string            `json:"method"`
 	Headers              map[string]string `json:"headers"`
+	ContentType          string            `json:"content_type,omitempty" doc:"The Content-Type the request is delivered with: the Content-Type header, else application/json when the body is JSON; absent when none is sent."`
 	Body                 string            `json:"body"`
 	TimeoutMS            int               `json:"timeout_ms"`
 	RetryAttempts        int               `json:"retry_attempts"`
@@ -157,7 +159,7 @@ type Job struct {
 
 func jobOut(j *prikke.Job) *Job {
 	out := &Job{ID: j.ID.String(), ProjectID: j.ProjectID.String(), Name: j.Name, URL: j.URL, Method: j.Method,
-		Headers: headersOut(j.Headers), Body: j.Body, TimeoutMS: j.TimeoutMS, RetryAttempts: j.RetryAttempts,
+		Headers: headersOut(j.Headers), ContentType: prikke.ContentType(j.Headers, j.Body), Body: j.Body, TimeoutMS: j.TimeoutMS, RetryAttempts: j.RetryAttempts,
 		Enabled: j.Enabled, CronExpression: j.CronExpression, Interval: string(j.Interval), Timezone: j.TimeZone,
 		ScheduledAt: j.RunAt, CatchUp: string(j.CatchUp), CatchUpWindowSeconds: int(j.CatchUpWindow / time.Second),
 		Overlap: string(j.Overlap), Notify: string(j.NotifyMode), Health: string(j.Health),

@@ -14,6 +14,7 @@ type QueueRequest struct {
 	URL           string             `json:"url" doc:"http(s) URL to call." example:"https://example.com/hooks/order-paid"`
 	Method        *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"Default POST."`
 	Headers       *map[string]string `json:"headers,omitempty"`
+	ContentType   *string            `json:"content_type,omitempty" doc:"Content-Type to deliver the body with. Absent, the Content-Type in headers is forwarded, else application/json when the body is JSON (as a JSON body is sent to this endpoint), else none." example:"application/json"`
 	Body          string             `json:"body,omitempty" example:"{\"order\":42}"`
 	TimeoutMS     *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000"`
 	RetryAttempts *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt (default 5)."`
@@ -48,7 +49,7 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 		return nil, err
 	}
 	var v prikke.Validation
-	si := &service.QueueInput{URL: req.URL, Method: req.Method, Body: req.Body, TimeoutMS: req.TimeoutMS,
+	si := &service.QueueInput{URL: req.URL, Method: req.Method, ContentType: req.ContentType, Body: req.Body, TimeoutMS: req.TimeoutMS,
 		RetryAttempts: req.RetryAttempts, DelaySeconds: req.Delay, NotBefore: req.NotBefore}
 	if req.ProjectID != nil {
 		id, err := prikke.ParseID(*req.ProjectID)

@@ -25,6 +25,7 @@ type JobInput struct {
 	URL                  *string
 	Method               *string
 	Headers              *[]prikke.Header
+	ContentType          *string // replaces the Content-Type header; "" falls back to the header given, or the default
 	Body                 *string
 	TimeoutMS            *int
 	RetryAttempts        *int
@@ -67,6 +68,9 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	}
 	if in.Headers != nil {
 		j.Headers = *in.Headers
+	}
+	if in.ContentType != nil {
+		j.Headers = contentType(&v, j.Headers, in.Headers, *in.ContentType)
 	}
 	if in.TimeoutMS != nil {
 		j.TimeoutMS = *in.TimeoutMS
@@ -196,6 +200,31 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 		}
 	}
 	return v.Err()
+}
+
+// contentType applies a content_type field to the headers hs: it replaces
+// their Content-Type, unless it is empty and the headers given with it
+// (given, nil when none were) have one. A content_type that differs from
+// the Content-Type header given with it is refused.
+func contentType(v *prikke.Validation, hs []prikke.Header, given *[]prikke.Header, ct string) []prikke.Header {
+	ct = strings.TrimSpace(ct)
+	header := ""
+	if given != nil {
+		for _, h := range *given {
+			if strings.EqualFold(h.Name, "Content-Type") {
+				header = h.Value
+			}
+		}
+	}
+	switch {
+	case ct == "" && header != "":
+		return hs
+	case ct != "" && header != "" && !strings.EqualFold(ct, header):
+		v.Add("content_type", "is %q but the Content-Type header is %q; give the content type once", ct, header)
+		return hs
+	}
+	prikke.ValidateContentType(v, "content_type", ct)
+	return prikke.SetContentType(hs, ct)
 }
 
 // defaultName names a job created without a name after its request, as

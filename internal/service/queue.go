@@ -17,6 +17,7 @@ type QueueInput struct {
 	URL           string
 	Method        *string
 	Headers       []prikke.Header
+	ContentType   *string // the Content-Type to deliver; the header's, or application/json for a JSON body, when absent
 	Body          string
 	TimeoutMS     *int
 	RetryAttempts *int
@@ -75,6 +76,9 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 	}
 	if in.Method != nil {
 		j.Method = *in.Method
+	}
+	if in.ContentType != nil {
+		j.Headers = contentType(&v, j.Headers, &in.Headers, *in.ContentType)
 	}
 	if in.TimeoutMS != nil {
 		j.TimeoutMS = *in.TimeoutMS
