@@ -29,7 +29,7 @@ type JobRequest struct {
 	RetryAttempts        *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt, for one-time jobs (default 5). Cron jobs do not retry."`
 	Enabled              *bool              `json:"enabled,omitempty" doc:"Whether the job runs (default true)."`
 	CronExpression       *string            `json:"cron_expression,omitempty" doc:"5-field cron expression or @hourly/@daily/@weekly/@monthly/@yearly." example:"0 9 * * 1-5"`
-	Interval             *string            `json:"interval,omitempty" enum:"hourly,daily,weekly" doc:"A simple interval instead of a cron expression."`
+	Interval             *string            `json:"interval,omitempty" enum:"every_minute,every_2_minutes,every_5_minutes,every_10_minutes,every_15_minutes,every_30_minutes,hourly,every_2_hours,every_3_hours,every_4_hours,every_6_hours,every_8_hours,every_12_hours,daily,weekly" doc:"A simple interval instead of a cron expression, stored as one (cron_expression shows it). Every N minutes runs on real time, across daylight-saving changes too. Every N hours fires at 00:00, N:00, 2N:00 … in the job's timezone, so on a day its clocks change one gap is an hour shorter (spring) or longer (autumn); in UTC every gap is N hours. hourly is minute 0 of every hour, daily 00:00, weekly Monday 00:00. The tier's shortest interval applies: Free is hourly or less often, Pro every minute." example:"every_5_minutes"`
 	Timezone             *string            `json:"timezone,omitempty" doc:"IANA time zone of the schedule (default UTC)." example:"Europe/Oslo"`
 	ScheduledAt          *string            `json:"scheduled_at,omitempty" doc:"For a one-time job: RFC 3339 instant with offset, at most a year ahead." example:"2026-12-24T18:00:00+01:00"`
 	CatchUp              *string            `json:"catch_up,omitempty" enum:"latest,skip" doc:"After downtime: run the latest missed occurrence once (default) or skip."`
@@ -138,7 +138,7 @@ type Job struct {
 	Enabled              bool              `json:"enabled"`
 	ScheduleKind         string            `json:"schedule_kind" enum:"cron,interval,once,queue"`
 	CronExpression       string            `json:"cron_expression,omitempty"`
-	Interval             string            `json:"interval,omitempty"`
+	Interval             string            `json:"interval,omitempty" doc:"The interval the schedule came from, when it came from one (schedule_kind interval)."`
 	Timezone             string            `json:"timezone"`
 	ScheduledAt          *time.Time        `json:"scheduled_at,omitempty"`
 	Description          string            `json:"description" doc:"The schedule in plain English."`

@@ -117,7 +117,7 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	case given > 1:
 		v.Add("cron_expression", "give only one of cron_expression, interval and scheduled_at")
 	case given == 0 && create:
-		v.Add("cron_expression", "is required: give cron_expression (e.g. \"0 9 * * 1-5\"), interval (hourly, daily, weekly) or scheduled_at for a one-time job")
+		v.Add("cron_expression", "is required: give cron_expression (e.g. \"0 9 * * 1-5\"), interval (e.g. every_5_minutes, hourly, daily) or scheduled_at for a one-time job")
 	case in.CronExpression != nil:
 		// An empty expression is left to the parser, whose message says
 		// what to write.
@@ -125,7 +125,7 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	case in.Interval != nil:
 		expr, ok := prikke.Interval(*in.Interval).Cron()
 		if !ok {
-			v.Add("interval", `must be "hourly", "daily" or "weekly"`)
+			v.Add("interval", "must be one of %s", intervalList())
 		}
 		j.Kind, j.CronExpression, j.Interval, j.RunAt = prikke.JobKindCron, expr, prikke.Interval(*in.Interval), nil
 	case in.ScheduledAt != nil:
@@ -169,8 +169,8 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 		default:
 			gap := sched.MinInterval(now, loc, previewFires)
 			if min := tier.Limits().MinInterval; gap < min {
-				v.Add(field, "fires every %s, but the %s tier's shortest interval is %s; choose a less frequent schedule or upgrade to Pro",
-					humanGap(gap), tier, humanGap(min))
+				v.Add(field, "fires every %s, but the %s tier's shortest interval is %s; choose a less frequent schedule, or upgrade to Pro, which runs jobs as often as every %s",
+					humanGap(gap), tier, humanGap(min), strings.TrimPrefix(humanGap(prikke.TierPro.Limits().MinInterval), "1 "))
 			}
 			j.IntervalMinutes = max(1, int(gap/time.Minute))
 			if j.Enabled {
@@ -225,6 +225,15 @@ func contentType(v *prikke.Validation, hs []prikke.Header, given *[]prikke.Heade
 	}
 	prikke.ValidateContentType(v, "content_type", ct)
 	return prikke.SetContentType(hs, ct)
+}
+
+// intervalList names every interval, for messages.
+func intervalList() string {
+	names := make([]string, len(prikke.Intervals))
+	for i, iv := range prikke.Intervals {
+		names[i] = string(iv)
+	}
+	return strings.Join(names, ", ")
 }
 
 // defaultName names a job created without a name after its request, as
