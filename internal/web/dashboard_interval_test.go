@@ -42,6 +42,16 @@ func TestJobEditorIntervals(t *testing.T) {
 			t.Errorf("%s: the edit page does not show the interval chosen: %s", iv, r)
 		}
 	}
+	// The live preview explains the choice and warns Free before saving.
+	q := url.Values{"schedule_kind": {"interval"}, "interval": {"every_10_minutes"}, "timezone": {"UTC"}}
+	if pv := d.web.schedulePreview(q, prikke.TierPro); pv.Error != "" || pv.TierProblem != "" || len(pv.Fires) < 2 ||
+		pv.Fires[0].ISO[14:16] != pv.Fires[0].ISO[14:15]+"0" {
+		t.Errorf("pro preview: %+v", pv)
+	}
+	if pv := d.web.schedulePreview(q, prikke.TierFree); !strings.Contains(pv.TierProblem, "every 10 minutes") ||
+		!strings.Contains(pv.TierProblem, "as often as every minute") {
+		t.Errorf("free preview: %q", pv.TierProblem)
+	}
 	r := d.as(free).post("/app/projects/"+free.Project.ID.String()+"/jobs", jobForm(d.sink.URL("/ok"), func(v url.Values) {
 		v.Set("schedule_kind", "interval")
 		v.Set("interval", "every_5_minutes")
