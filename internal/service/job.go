@@ -143,6 +143,9 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 			return err
 		}
 		for _, f := range prikke.ErrorFields(err) {
+			if f.Field == "name" && !create && in.Name == nil {
+				continue // a name saved under older rules stays until it is edited (pausing must not fail on it)
+			}
 			if !v.Has(f.Field) && !(f.Field == "run_at" && v.Has("scheduled_at")) {
 				if f.Field == "run_at" {
 					f.Field = "scheduled_at"
