@@ -14,7 +14,7 @@ type QueueRequest struct {
 	URL           string             `json:"url" doc:"http(s) URL to call." example:"https://example.com/hooks/order-paid"`
 	Method        *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"Default POST."`
 	Headers       *map[string]string `json:"headers,omitempty"`
-	ContentType   *string            `json:"content_type,omitempty" doc:"Content-Type to deliver the body with. Absent, the Content-Type in headers is forwarded, else application/json when the body is JSON (as a JSON body is sent to this endpoint), else none." example:"application/json"`
+	ContentType   *string            `json:"content_type,omitempty" doc:"Content-Type the body is forwarded with. Absent, the Content-Type in headers is forwarded; without either, a body that is JSON goes as application/json and any other body without a type." example:"application/json"`
 	Body          string             `json:"body,omitempty" example:"{\"order\":42}"`
 	TimeoutMS     *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000"`
 	RetryAttempts *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt (default 5)."`
