@@ -1,6 +1,8 @@
 package prikke
 
 import (
+	"encoding/json"
+	"mime"
 	"net"
 	"net/url"
 	"strconv"
@@ -13,7 +15,7 @@ import (
 type JobKind string
 
 // Job kinds. An interval job is a cron job whose expression came from a
-// simple choice (hourly, daily, weekly); it is stored as cron.
+// simple choice (every 5 minutes, hourly, daily …); it is stored as cron.
 const (
 	JobKindCron  JobKind = "cron"
 	JobKindOnce  JobKind = "once"
@@ -21,27 +23,53 @@ const (
 )
 
 // Interval is a simple schedule choice, stored as a cron expression.
+//
+// Every N minutes (N divides 60) runs on real time, also across
+// daylight-saving changes. Every N hours (N divides 24) fires on the hours
+// 00:00, N:00, 2N:00 … of the job's time zone, so on the days its clocks
+// change, one gap is an hour shorter (spring) or longer (autumn); in UTC
+// every gap is exactly N hours. See package cron for the rules.
 type Interval string
 
 // Intervals and their cron expressions.
 const (
-	IntervalHourly Interval = "hourly"
-	IntervalDaily  Interval = "daily"
-	IntervalWeekly Interval = "weekly"
+	IntervalEveryMinute    Interval = "every_minute"
+	IntervalEvery2Minutes  Interval = "every_2_minutes"
+	IntervalEvery5Minutes  Interval = "every_5_minutes"
+	IntervalEvery10Minutes Interval = "every_10_minutes"
+	IntervalEvery15Minutes Interval = "every_15_minutes"
+	IntervalEvery30Minutes Interval = "every_30_minutes"
+	IntervalHourly         Interval = "hourly"
+	IntervalEvery2Hours    Interval = "every_2_hours"
+	IntervalEvery3Hours    Interval = "every_3_hours"
+	IntervalEvery4Hours    Interval = "every_4_hours"
+	IntervalEvery6Hours    Interval = "every_6_hours"
+	IntervalEvery8Hours    Interval = "every_8_hours"
+	IntervalEvery12Hours   Interval = "every_12_hours"
+	IntervalDaily          Interval = "daily"
+	IntervalWeekly         Interval = "weekly"
 )
+
+// Intervals lists every interval, most frequent first.
+var Intervals = []Interval{
+	IntervalEveryMinute, IntervalEvery2Minutes, IntervalEvery5Minutes, IntervalEvery10Minutes,
+	IntervalEvery15Minutes, IntervalEvery30Minutes, IntervalHourly, IntervalEvery2Hours, IntervalEvery3Hours,
+	IntervalEvery4Hours, IntervalEvery6Hours, IntervalEvery8Hours, IntervalEvery12Hours, IntervalDaily, IntervalWeekly,
+}
+
+var intervalCron = map[Interval]string{
+	IntervalEveryMinute: "* * * * *", IntervalEvery2Minutes: "*/2 * * * *", IntervalEvery5Minutes: "*/5 * * * *",
+	IntervalEvery10Minutes: "*/10 * * * *", IntervalEvery15Minutes: "*/15 * * * *", IntervalEvery30Minutes: "*/30 * * * *",
+	IntervalHourly: "0 * * * *", IntervalEvery2Hours: "0 */2 * * *", IntervalEvery3Hours: "0 */3 * * *",
+	IntervalEvery4Hours: "0 */4 * * *", IntervalEvery6Hours: "0 */6 * * *", IntervalEvery8Hours: "0 */8 * * *",
+	IntervalEvery12Hours: "0 */12 * * *", IntervalDaily: "0 0 * * *", IntervalWeekly: "0 0 * * 1",
+}
 
 // Cron returns the expression an interval is stored as, and false for an
 // unknown interval.
 func (i Interval) Cron() (string, bool) {
-	switch i {
-	case IntervalHourly:
-		return "0 * * * *", true
-	case IntervalDaily:
-		return "0 0 * * *", true
-	case IntervalWeekly:
-		return "0 0 * * 1", true
-	}
-	return "", false
+	expr, ok := intervalCron[i]
+	return expr, ok
 }
 
 // CatchUp is what a cron job does about occurrences missed while Prikke was
@@ -147,6 +175,55 @@ const (
 	MaxRunAhead          = 366 * 24 * time.Hour
 )
 
+// ContentTypeJSON is the Content-Type a JSON body is delivered with when
+// the user gives none.
+const ContentTypeJSON = "application/json"
+
+// ContentType returns the Content-Type the request is delivered with: the
+// user's Content-Type header, else application/json for a JSON body, else
+// "" (none is sent).
+func ContentType(hs []Header, body string) string {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "Content-Type") {
+			return h.Value
+		}
+	}
+	if body != "" && json.Valid([]byte(body)) {
+		return ContentTypeJSON
+	}
+	return ""
+}
+
+// SetContentType replaces the Content-Type header in hs by one with value
+// (none when value is ""), keeping the other headers in order.
+func SetContentType(hs []Header, value string) []Header {
+	out := make([]Header, 0, len(hs)+1)
+	for _, h := range hs {
+		if !strings.EqualFold(h.Name, "Content-Type") {
+			out = append(out, h)
+		}
+	}
+	if value != "" {
+		out = append(out, Header{Name: "Content-Type", Value: value})
+	}
+	return out
+}
+
+// ValidateContentType checks a media type such as application/json or
+// text/plain; charset=utf-8.
+func ValidateContentType(v *Validation, field, value string) {
+	if value == "" {
+		return
+	}
+	if !validHeaderValue(value) {
+		v.Add(field, "is not a valid header value: it must not contain line breaks or control characters")
+		return
+	}
+	if _, _, err := mime.ParseMediaType(value); err != nil {
+		v.Add(field, "is not a media type: write it like application/json or text/plain; charset=utf-8")
+	}
+}
+
 // Methods a job may use.
 var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
 
@@ -159,7 +236,7 @@ func (j *Job) Retries() bool { return j.Kind == JobKindOnce || j.Kind == JobKind
 // limits, which need the organization.
 func (j *Job) Validate() error {
 	var v Validation
-	ValidateName(&v, "name", j.Name, false)
+	ValidateName(&v, "name", j.Name, j.Kind != JobKindQueue)
 	ValidateURL(&v, "url", j.URL)
 	if !isMethod(j.Method) {
 		v.Add("method", "must be one of GET, POST, PUT, PATCH, DELETE, HEAD")

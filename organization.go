@@ -3,6 +3,7 @@ package prikke
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -127,9 +128,22 @@ func ValidateName(v *Validation, field, name string, required bool) {
 		v.Add(field, "is too long: max 200 characters")
 	case strings.ContainsFunc(name, isControl):
 		v.Add(field, "contains an invalid character (control characters are not allowed)")
+	case strings.ContainsFunc(name, isFormat):
+		r, _ := utf8.DecodeRuneInString(name[strings.IndexFunc(name, isFormat):])
+		v.Add(field, "contains an invisible formatting character (U+%04X); remove it: characters that reorder or hide text are not allowed", r)
 	case required && strings.TrimSpace(name) == "":
 		v.Add(field, "must not be blank")
 	}
+}
+
+// isFormat reports whether r is a Unicode format character (category Cf):
+// bidirectional overrides and isolates (U+202A–202E, U+2066–2069), marks
+// (U+200E, U+200F), the BOM, soft hyphens … They make a name read
+// differently from what it is (U+202E turns "gpj.exe" around), so names
+// refuse them. ZERO WIDTH (NON-)JOINER stay allowed: emoji sequences and
+// scripts such as Persian need them.
+func isFormat(r rune) bool {
+	return r != 0x200c && r != 0x200d && unicode.Is(unicode.Cf, r)
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }

@@ -43,7 +43,7 @@ type badCase struct {
 	path    string // default /api/v1/jobs
 	body    string // sent as is
 	headers []string
-	as      string // "pro" (default: the pro tenant's key), "free", "anon"
+	as      string // "pro" (default: the pro tenant's key), "free", "anon", "session" (the pro tenant signed in)
 	status  int
 	loc     string // errors[].location expected ("" for body-level errors)
 	msg     string // substring of that entry's message, or of detail when loc is ""
@@ -211,8 +211,22 @@ func TestBadInput(t *testing.T) {
 		cases = append(cases, []badCase{
 			{row: 41, name: "name 10 000 chars", body: jobWith(`"name":` + jstr(strings.Repeat("n", 10000))), status: 422, loc: "body.name", msg: "max 200"},
 			{row: 41, name: "name NUL", body: jobWith(`"name":"a\u0000b"`), status: 422, loc: "body.name", msg: "invalid character"},
+			{row: 41, name: `name ""`, body: jobWith(`"name":""`), status: 422, loc: "body.name", msg: "is required"},
+			{row: 41, name: "name of spaces", body: jobWith(`"name":"   "`), status: 422, loc: "body.name", msg: "must not be blank"},
+			{row: 41, name: "name of ideographic spaces", body: jobWith(`"name":"\u3000\u3000"`), status: 422, loc: "body.name", msg: "must not be blank"},
+			{row: 41, name: "name U+202E (RTL override)", body: jobWith(`"name":"evil\u202Etxt.exe"`), status: 422, loc: "body.name", msg: "invisible formatting character (U+202E)"},
+			{row: 41, name: "name U+200F (RTL mark)", body: jobWith(`"name":"a\u200Fb"`), status: 422, loc: "body.name", msg: "(U+200F)"},
+			{row: 41, name: "name U+2066 (LTR isolate)", body: jobWith(`"name":"a\u2066b\u2069"`), status: 422, loc: "body.name", msg: "(U+2066)"},
+			{row: 41, name: "name U+2069 (pop isolate)", body: jobWith(`"name":"ab\u2069"`), status: 422, loc: "body.name", msg: "(U+2069)"},
+			{row: 28, name: "content_type and a different header", body: jobWith(`"content_type":"text/plain"`, `"headers":{"Content-Type":"application/json"}`), status: 422, loc: "body.content_type", msg: "give the content type once"},
+			{row: 28, name: "content_type not a media type", body: jobWith(`"content_type":"json please"`), status: 422, loc: "body.content_type", msg: "is not a media type"},
+			{row: 28, name: "content_type with CRLF", body: jobWith(`"content_type":"text/plain\r\nX-Injected: 1"`), status: 422, loc: "body.content_type", msg: "not a valid header value"},
+			{row: 28, name: "queue content_type not a media type", path: "/api/v1/queue", body: obj(okURL, `"content_type":"/"`), status: 422, loc: "body.content_type", msg: "is not a media type"},
+			{row: 41, name: "rename to empty", method: "PATCH", path: "/api/v1/jobs/" + own.ID, body: obj(`"name":""`), status: 422, loc: "body.name", msg: "is required"},
+			{row: 41, name: "organization name U+202E", as: "session", method: "PATCH", path: "/api/v1/organizations/" + pro.org.ID.String(), body: obj(`"name":"acme\u202Eexe"`), status: 422, loc: "body.name", msg: "(U+202E)"},
+			{row: 41, name: "project name U+2067", as: "session", path: "/api/v1/projects", body: obj(`"name":"p\u2067x"`), status: 422, loc: "body.name", msg: "(U+2067)"},
 		}...)
-		for _, n := range []string{"<script>alert(1)</script>", "evil\u202Etxt.exe", "zero\u200Dwidth", "emoji 🙂👍🏽"} {
+		for _, n := range []string{"<script>alert(1)</script>", "zero\u200Dwidth", "emoji 🙂👍🏽", "ناممی\u200Cخواهم"} {
 			cases = append(cases, badCase{row: 42, name: "name " + n + " accepted", body: jobWith(`"name":` + jstr(n)), status: 201,
 				check: func(t *testing.T, s *server, r *response) {
 					var j struct{ ID, Name string }
@@ -325,6 +339,8 @@ func TestBadInput(t *testing.T) {
 					c, org = s.withKey(free.key), free.org.ID
 				case "anon":
 					c = s.anon()
+				case "session":
+					c = s.login(pro)
 				}
 				method, path := tc.method, tc.path
 				if method == "" {

@@ -19,16 +19,17 @@ import (
 // one of cron_expression, interval or scheduled_at.
 type JobRequest struct {
 	ProjectID            *string            `json:"project_id,omitempty" doc:"Project to create the job in (default: the key's project, or the organization's first)."`
-	Name                 *string            `json:"name,omitempty" maxLength:"200" doc:"A name for people." example:"nightly report"`
+	Name                 *string            `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"A name for people, not blank. Absent on create, it is the method and host (\"GET example.com\"). Control characters and invisible formatting characters that reorder or hide text (U+202E, U+200F, U+2066-2069 …) are refused." example:"nightly report"`
 	URL                  *string            `json:"url,omitempty" doc:"http(s) URL to call. Private, loopback and metadata addresses and localhost are refused (see /docs/own-machine)." example:"https://example.com/hooks/report"`
 	Method               *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"HTTP method (default GET)." example:"POST"`
 	Headers              *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke."`
+	ContentType          *string            `json:"content_type,omitempty" doc:"Content-Type of the request body, like text/plain; charset=utf-8. Absent, the Content-Type in headers is sent, else application/json when the body is JSON, else none. \"\" removes the one set (the default applies again)." example:"application/json"`
 	Body                 *string            `json:"body,omitempty" doc:"Request body (max 256 KiB)." example:"{\"report\":\"daily\"}"`
 	TimeoutMS            *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000" doc:"Total deadline of one attempt in milliseconds (default 30000)."`
 	RetryAttempts        *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt, for one-time jobs (default 5). Cron jobs do not retry."`
 	Enabled              *bool              `json:"enabled,omitempty" doc:"Whether the job runs (default true)."`
 	CronExpression       *string            `json:"cron_expression,omitempty" doc:"5-field cron expression or @hourly/@daily/@weekly/@monthly/@yearly." example:"0 9 * * 1-5"`
-	Interval             *string            `json:"interval,omitempty" enum:"hourly,daily,weekly" doc:"A simple interval instead of a cron expression."`
+	Interval             *string            `json:"interval,omitempty" enum:"every_minute,every_2_minutes,every_5_minutes,every_10_minutes,every_15_minutes,every_30_minutes,hourly,every_2_hours,every_3_hours,every_4_hours,every_6_hours,every_8_hours,every_12_hours,daily,weekly" doc:"A simple interval instead of a cron expression, stored as one (cron_expression shows it). Every N minutes runs on real time, across daylight-saving changes too. Every N hours fires at 00:00, N:00, 2N:00 … in the job's timezone, so on a day its clocks change one gap is an hour shorter (spring) or longer (autumn); in UTC every gap is N hours. hourly is minute 0 of every hour, daily 00:00, weekly Monday 00:00. The tier's shortest interval applies: Free is hourly or less often, Pro every minute." example:"every_5_minutes"`
 	Timezone             *string            `json:"timezone,omitempty" doc:"IANA time zone of the schedule (default UTC)." example:"Europe/Oslo"`
 	ScheduledAt          *string            `json:"scheduled_at,omitempty" doc:"For a one-time job: RFC 3339 instant with offset, at most a year ahead." example:"2026-12-24T18:00:00+01:00"`
 	CatchUp              *string            `json:"catch_up,omitempty" enum:"latest,skip" doc:"After downtime: run the latest missed occurrence once (default) or skip."`
@@ -40,7 +41,7 @@ type JobRequest struct {
 
 // input converts a request into the service's input.
 func (r *JobRequest) input() (*service.JobInput, error) {
-	in := &service.JobInput{Name: r.Name, URL: r.URL, Method: r.Method, Body: r.Body, TimeoutMS: r.TimeoutMS,
+	in := &service.JobInput{Name: r.Name, URL: r.URL, Method: r.Method, ContentType: r.ContentType, Body: r.Body, TimeoutMS: r.TimeoutMS,
 		RetryAttempts: r.RetryAttempts, Enabled: r.Enabled, CronExpression: r.CronExpression, Interval: r.Interval,
 		TimeZone: r.Timezone, ScheduledAt: r.ScheduledAt, CatchUp: r.CatchUp, CatchUpWindowSeconds: r.CatchUpWindowSeconds,
 		Overlap: r.Overlap, Notify: r.Notify}
@@ -130,13 +131,14 @@ type Job struct {
 	URL                  string            `json:"url"`
 	Method               string            `json:"method"`
 	Headers              map[string]string `json:"headers"`
+	ContentType          string            `json:"content_type,omitempty" doc:"The Content-Type the request is delivered with: the Content-Type header, else application/json when the body is JSON; absent when none is sent."`
 	Body                 string            `json:"body"`
 	TimeoutMS            int               `json:"timeout_ms"`
 	RetryAttempts        int               `json:"retry_attempts"`
 	Enabled              bool              `json:"enabled"`
 	ScheduleKind         string            `json:"schedule_kind" enum:"cron,interval,once,queue"`
 	CronExpression       string            `json:"cron_expression,omitempty"`
-	Interval             string            `json:"interval,omitempty"`
+	Interval             string            `json:"interval,omitempty" doc:"The interval the schedule came from, when it came from one (schedule_kind interval)."`
 	Timezone             string            `json:"timezone"`
 	ScheduledAt          *time.Time        `json:"scheduled_at,omitempty"`
 	Description          string            `json:"description" doc:"The schedule in plain English."`
@@ -157,7 +159,7 @@ type Job struct {
 
 func jobOut(j *prikke.Job) *Job {
 	out := &Job{ID: j.ID.String(), ProjectID: j.ProjectID.String(), Name: j.Name, URL: j.URL, Method: j.Method,
-		Headers: headersOut(j.Headers), Body: j.Body, TimeoutMS: j.TimeoutMS, RetryAttempts: j.RetryAttempts,
+		Headers: headersOut(j.Headers), ContentType: prikke.ContentType(j.Headers, j.Body), Body: j.Body, TimeoutMS: j.TimeoutMS, RetryAttempts: j.RetryAttempts,
 		Enabled: j.Enabled, CronExpression: j.CronExpression, Interval: string(j.Interval), Timezone: j.TimeZone,
 		ScheduledAt: j.RunAt, CatchUp: string(j.CatchUp), CatchUpWindowSeconds: int(j.CatchUpWindow / time.Second),
 		Overlap: string(j.Overlap), Notify: string(j.NotifyMode), Health: string(j.Health),

@@ -119,7 +119,7 @@ type Usage struct {
 	Requests int64  `json:"requests" doc:"Outbound delivery attempts this month (UTC), test requests included."`
 	Limit    int64  `json:"limit"`
 	Jobs     int    `json:"jobs"`
-	MaxJobs  int    `json:"max_jobs" doc:"0 means unlimited."`
+	MaxJobs  *int   `json:"max_jobs" nullable:"true" doc:"The tier's job limit; null when the tier has no limit (Pro)."`
 	Tier     string `json:"tier"`
 }
 
@@ -132,7 +132,11 @@ func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *U
 	if err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return &struct{ Body *Usage }{&Usage{Month: u.Month, Requests: u.Requests, Limit: u.Limit, Jobs: u.Jobs, MaxJobs: u.MaxJobs, Tier: string(u.Tier)}}, nil
+	out := &Usage{Month: u.Month, Requests: u.Requests, Limit: u.Limit, Jobs: u.Jobs, Tier: string(u.Tier)}
+	if u.MaxJobs > 0 {
+		out.MaxJobs = &u.MaxJobs
+	}
+	return &struct{ Body *Usage }{out}, nil
 }
 
 // Member is a member of an organization.

@@ -14,6 +14,7 @@ type QueueRequest struct {
 	URL           string             `json:"url" doc:"http(s) URL to call. Private, loopback and metadata addresses and localhost are refused (see /docs/own-machine)." example:"https://example.com/hooks/order-paid"`
 	Method        *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"Default POST."`
 	Headers       *map[string]string `json:"headers,omitempty"`
+	ContentType   *string            `json:"content_type,omitempty" doc:"Content-Type the body is forwarded with. Absent, the Content-Type in headers is forwarded; without either, a body that is JSON goes as application/json and any other body without a type." example:"application/json"`
 	Body          string             `json:"body,omitempty" example:"{\"order\":42}"`
 	TimeoutMS     *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000"`
 	RetryAttempts *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt (default 5)."`
@@ -29,7 +30,7 @@ type Enqueued struct {
 	DueAt       string     `json:"due_at"`
 	Status      string     `json:"status"`
 	Duplicate   bool       `json:"duplicate" doc:"True when the Idempotency-Key matched an earlier request: nothing new was enqueued."`
-	Execution   *Execution `json:"execution"`
+	Execution   *Execution `json:"execution" doc:"The execution as GET /api/v1/executions/{execution_id} returns it; on a duplicate, the latest attempt with its stored request and response."`
 }
 
 type queueInput struct {
@@ -48,7 +49,7 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 		return nil, err
 	}
 	var v prikke.Validation
-	si := &service.QueueInput{URL: req.URL, Method: req.Method, Body: req.Body, TimeoutMS: req.TimeoutMS,
+	si := &service.QueueInput{URL: req.URL, Method: req.Method, ContentType: req.ContentType, Body: req.Body, TimeoutMS: req.TimeoutMS,
 		RetryAttempts: req.RetryAttempts, DelaySeconds: req.Delay, NotBefore: req.NotBefore}
 	if req.ProjectID != nil {
 		id, err := prikke.ParseID(*req.ProjectID)
@@ -73,7 +74,7 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 	}
 	return &queueOutput{Status: status, Body: &Enqueued{JobID: j.ID.String(), ExecutionID: e.ID.String(),
 		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), DueAt: e.DueAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
-		Status: string(e.Status), Duplicate: !created, Execution: executionOut(e, false)}}, nil
+		Status: string(e.Status), Duplicate: !created, Execution: executionOut(e, true)}}, nil
 }
 
 type queueListInput struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -192,6 +193,7 @@ const (
 	hdrExecutionID  = "Prikke-Execution-Id"
 	hdrScheduledFor = "Prikke-Scheduled-For"
 	hdrAttempt      = "Prikke-Attempt"
+	hdrContentType  = "Content-Type"
 )
 
 // Do makes one attempt and reports what happened. It never returns an
@@ -200,9 +202,11 @@ const (
 //
 // The request is signed to the Standard Webhooks spec and carries
 // User-Agent "Prikke/<version>" and the Prikke-* headers given. Reserved
-// user headers (prikke.ReservedHeader) are dropped. No Content-Type is
-// added: if the caller gives none, none is sent, even with a body, because
-// Prikke cannot know what the bytes are. Redirects are not followed; the
+// user headers (prikke.ReservedHeader) are dropped. The caller's
+// Content-Type is sent as given; without one, a body that is JSON goes as
+// application/json (receivers such as Express and Flask read nothing from
+// a body with no type), and any other body goes without a type, since
+// Prikke cannot know what its bytes are. Redirects are not followed; the
 // 3xx is the result.
 func (c *Client) Do(ctx context.Context, req Request) Result {
 	start := c.now()
@@ -352,7 +356,9 @@ func (c *Client) header(req Request, now time.Time) (http.Header, []prikke.Heade
 		hb.set(hdrExecutionID, hdrExecutionID, req.ExecutionID)
 	}
 	if !req.ScheduledFor.IsZero() {
-		hb.set(hdrScheduledFor, hdrScheduledFor, req.ScheduledFor.UTC().Truncate(time.Second).Format(time.RFC3339))
+		// The exact instant: a queued request's occurrence is not on a
+		// whole second, and receivers compare it with what they enqueued.
+		hb.set(hdrScheduledFor, hdrScheduledFor, req.ScheduledFor.UTC().Format(time.RFC3339Nano))
 	}
 	if req.Attempt != 0 {
 		hb.set(hdrAttempt, hdrAttempt, strconv.Itoa(req.Attempt))
@@ -363,6 +369,9 @@ func (c *Client) header(req Request, now time.Time) (http.Header, []prikke.Heade
 			continue
 		}
 		hb.add(http.CanonicalHeaderKey(h.Name), h)
+	}
+	if hb.h[hdrContentType] == nil && len(req.Body) > 0 && json.Valid(req.Body) {
+		hb.add(hdrContentType, prikke.Header{Name: hdrContentType, Value: prikke.ContentTypeJSON})
 	}
 	return hb.h, hb.sent, nil
 }

@@ -82,10 +82,10 @@ func TestDoSuccess(t *testing.T) {
 		"Webhook-Id":           req.WebhookID,
 		"Prikke-Job-Id":        "job_01",
 		"Prikke-Execution-Id":  "exe_01",
-		"Prikke-Scheduled-For": "2026-03-29T01:00:00Z",
+		"Prikke-Scheduled-For": "2026-03-29T01:00:00.5Z", // the exact instant, in UTC
 		"Prikke-Attempt":       "3",
 		"Authorization":        "Bearer user-token",
-		"Content-Type":         "", // none given, none invented
+		"Content-Type":         "application/json", // none given: the body is JSON
 		"Connection":           "",
 		"Transfer-Encoding":    "",
 		"Content-Length":       "17",
@@ -130,17 +130,73 @@ func TestDoSuccess(t *testing.T) {
 	}
 }
 
+// TestDoContentType: the caller's Content-Type goes out as given; without
+// one, a JSON body goes as application/json (Express and Flask parse
+// nothing from an untyped body) and any other body untyped.
 func TestDoContentType(t *testing.T) {
 	t.Parallel()
 	s := startSink(t, sink.Options{})
 	c := clientFor(t, Options{}, s)
-	req := post(s.URL("/ok"))
-	req.Headers = []prikke.Header{{Name: "content-type", Value: "application/json"}}
-	if res := c.Do(context.Background(), req); res.Status != prikke.ExecutionStatusSuccess {
-		t.Fatal(res.Error)
+	for _, tc := range []struct {
+		name, body, header, want string
+	}{
+		{"given", `{"a":1}`, "application/json", "application/json"},
+		{"given-over-json", `{"a":1}`, "text/plain", "text/plain"},
+		{"json-object", `{"a":1}`, "", "application/json"},
+		{"json-array", ` [1, 2] `, "", "application/json"},
+		{"json-string", `"x"`, "", "application/json"},
+		{"text", `hello`, "", ""},
+		{"broken-json", `{"a":`, "", ""},
+		{"empty", ``, "", ""},
+	} {
+		req := post(s.URL("/ok?c=" + tc.name))
+		req.Body = []byte(tc.body)
+		if tc.header != "" {
+			req.Headers = []prikke.Header{{Name: "content-type", Value: tc.header}}
+		}
+		res := c.Do(context.Background(), req)
+		if res.Status != prikke.ExecutionStatusSuccess {
+			t.Fatal(res.Error)
+		}
+		rs := s.Requests()
+		if ct := rs[len(rs)-1].ContentType; ct != tc.want {
+			t.Errorf("%s: Content-Type = %q, want %q", tc.name, ct, tc.want)
+		}
+		var recorded []string
+		for _, h := range res.RequestHeaders {
+			if strings.EqualFold(h.Name, "Content-Type") {
+				recorded = append(recorded, h.Value)
+			}
+		}
+		if tc.want != "" && (len(recorded) != 1 || recorded[0] != tc.want) || tc.want == "" && len(recorded) != 0 {
+			t.Errorf("%s: recorded Content-Type %q, want %q", tc.name, recorded, tc.want)
+		}
 	}
-	if ct := s.Requests()[0].ContentType; ct != "application/json" {
-		t.Errorf("Content-Type = %q", ct)
+}
+
+// TestDoScheduledForExact: Prikke-Scheduled-For is the exact instant (a
+// queued request's is not on a whole second); whole seconds read as before.
+func TestDoScheduledForExact(t *testing.T) {
+	t.Parallel()
+	s := startSink(t, sink.Options{})
+	c := clientFor(t, Options{}, s)
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC), "2026-03-29T01:00:00Z"},
+		{time.Date(2026, 3, 29, 1, 0, 0, 250_123_000, time.UTC), "2026-03-29T01:00:00.250123Z"},
+		{time.Date(2026, 3, 29, 3, 0, 0, 999_999_999, time.FixedZone("CEST", 2*3600)), "2026-03-29T01:00:00.999999999Z"},
+	} {
+		req := post(s.URL("/ok"))
+		req.ScheduledFor = tc.at
+		if res := c.Do(context.Background(), req); res.Status != prikke.ExecutionStatusSuccess {
+			t.Fatal(res.Error)
+		}
+		rs := s.Requests()
+		if got := rs[len(rs)-1].ScheduledFor; got != tc.want {
+			t.Errorf("Prikke-Scheduled-For = %q, want %q", got, tc.want)
+		}
 	}
 }
 

@@ -25,6 +25,7 @@ type JobInput struct {
 	URL                  *string
 	Method               *string
 	Headers              *[]prikke.Header
+	ContentType          *string // replaces the Content-Type header; "" falls back to the header given, or the default
 	Body                 *string
 	TimeoutMS            *int
 	RetryAttempts        *int
@@ -68,6 +69,9 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	if in.Headers != nil {
 		j.Headers = *in.Headers
 	}
+	if in.ContentType != nil {
+		j.Headers = contentType(&v, j.Headers, in.Headers, *in.ContentType)
+	}
 	if in.TimeoutMS != nil {
 		j.TimeoutMS = *in.TimeoutMS
 	}
@@ -76,6 +80,9 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	}
 	if in.Enabled != nil {
 		j.Enabled = *in.Enabled
+	}
+	if create && in.Name == nil {
+		j.Name = defaultName(j)
 	}
 	if in.CatchUp != nil {
 		j.CatchUp = prikke.CatchUp(*in.CatchUp)
@@ -110,7 +117,7 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	case given > 1:
 		v.Add("cron_expression", "give only one of cron_expression, interval and scheduled_at")
 	case given == 0 && create:
-		v.Add("cron_expression", "is required: give cron_expression (e.g. \"0 9 * * 1-5\"), interval (hourly, daily, weekly) or scheduled_at for a one-time job")
+		v.Add("cron_expression", "is required: give cron_expression (e.g. \"0 9 * * 1-5\"), interval (e.g. every_5_minutes, hourly, daily) or scheduled_at for a one-time job")
 	case in.CronExpression != nil:
 		// An empty expression is left to the parser, whose message says
 		// what to write.
@@ -118,7 +125,7 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	case in.Interval != nil:
 		expr, ok := prikke.Interval(*in.Interval).Cron()
 		if !ok {
-			v.Add("interval", `must be "hourly", "daily" or "weekly"`)
+			v.Add("interval", "must be one of %s", intervalList())
 		}
 		j.Kind, j.CronExpression, j.Interval, j.RunAt = prikke.JobKindCron, expr, prikke.Interval(*in.Interval), nil
 	case in.ScheduledAt != nil:
@@ -136,6 +143,9 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 			return err
 		}
 		for _, f := range prikke.ErrorFields(err) {
+			if f.Field == "name" && !create && in.Name == nil {
+				continue // a name saved under older rules stays until it is edited (pausing must not fail on it)
+			}
 			if !v.Has(f.Field) && !(f.Field == "run_at" && v.Has("scheduled_at")) {
 				if f.Field == "run_at" {
 					f.Field = "scheduled_at"
@@ -162,8 +172,8 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 		default:
 			gap := sched.MinInterval(now, loc, previewFires)
 			if min := tier.Limits().MinInterval; gap < min {
-				v.Add(field, "fires every %s, but the %s tier's shortest interval is %s; choose a less frequent schedule or upgrade to Pro",
-					humanGap(gap), tier, humanGap(min))
+				v.Add(field, "fires every %s, but the %s tier's shortest interval is %s; choose a less frequent schedule, or upgrade to Pro, which runs jobs as often as every %s",
+					humanGap(gap), tier, humanGap(min), strings.TrimPrefix(humanGap(prikke.TierPro.Limits().MinInterval), "1 "))
 			}
 			j.IntervalMinutes = max(1, int(gap/time.Minute))
 			if j.Enabled {
@@ -193,6 +203,49 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 		}
 	}
 	return v.Err()
+}
+
+// contentType applies a content_type field to the headers hs: it replaces
+// their Content-Type, unless it is empty and the headers given with it
+// (given, nil when none were) have one. A content_type that differs from
+// the Content-Type header given with it is refused.
+func contentType(v *prikke.Validation, hs []prikke.Header, given *[]prikke.Header, ct string) []prikke.Header {
+	ct = strings.TrimSpace(ct)
+	header := ""
+	if given != nil {
+		for _, h := range *given {
+			if strings.EqualFold(h.Name, "Content-Type") {
+				header = h.Value
+			}
+		}
+	}
+	switch {
+	case ct == "" && header != "":
+		return hs
+	case ct != "" && header != "" && !strings.EqualFold(ct, header):
+		v.Add("content_type", "is %q but the Content-Type header is %q; give the content type once", ct, header)
+		return hs
+	}
+	prikke.ValidateContentType(v, "content_type", ct)
+	return prikke.SetContentType(hs, ct)
+}
+
+// intervalList names every interval, for messages.
+func intervalList() string {
+	names := make([]string, len(prikke.Intervals))
+	for i, iv := range prikke.Intervals {
+		names[i] = string(iv)
+	}
+	return strings.Join(names, ", ")
+}
+
+// defaultName names a job created without a name after its request, as
+// queued requests are named: "POST example.com".
+func defaultName(j *prikke.Job) string {
+	if h, err := urlHost(j.URL); err == nil && h != "" {
+		return j.Method + " " + h
+	}
+	return j.Method
 }
 
 // cronMessage turns a parse error into the field message.

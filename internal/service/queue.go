@@ -17,6 +17,7 @@ type QueueInput struct {
 	URL           string
 	Method        *string
 	Headers       []prikke.Header
+	ContentType   *string // the Content-Type to deliver; the header's, or application/json for a JSON body, when absent
 	Body          string
 	TimeoutMS     *int
 	RetryAttempts *int
@@ -30,8 +31,9 @@ const MaxIdempotencyKey = 200
 
 // Enqueue accepts a request for immediate or delayed delivery. It is
 // retried like a one-time job and shows in history. With an idempotency
-// key, a retried enqueue returns the first one's job instead of
-// delivering twice; created says which happened.
+// key, a retried enqueue returns the first one's job and its latest
+// attempt as stored (response included) instead of delivering twice;
+// created says which happened.
 func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempotencyKey string) (job *prikke.Job, exec *prikke.Execution, created bool, err error) {
 	p, err := s.targetProject(ctx, a, in.ProjectID)
 	if err != nil {
@@ -75,15 +77,16 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 	if in.Method != nil {
 		j.Method = *in.Method
 	}
+	if in.ContentType != nil {
+		j.Headers = contentType(&v, j.Headers, &in.Headers, *in.ContentType)
+	}
 	if in.TimeoutMS != nil {
 		j.TimeoutMS = *in.TimeoutMS
 	}
 	if in.RetryAttempts != nil {
 		j.RetryAttempts = *in.RetryAttempts
 	}
-	if u, err := urlHost(in.URL); err == nil {
-		j.Name = j.Method + " " + u
-	}
+	j.Name = defaultName(j)
 	if err := j.Validate(); err != nil {
 		if prikke.ErrorCode(err) == prikke.ETOOLARGE {
 			return nil, nil, false, err
@@ -113,7 +116,11 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 			return nil, nil, false, err
 		}
 		if len(es) > 0 {
-			e = es[len(es)-1]
+			// The list leaves out response bodies; the replay answers
+			// with the stored execution in full.
+			if e, err = s.store.ExecutionGet(ctx, es[0].ID); err != nil {
+				return nil, nil, false, err
+			}
 		}
 		return got, e, false, nil
 	}
@@ -143,6 +150,9 @@ func (s *Service) TestSend(ctx context.Context, a *Actor, projectID *prikke.ID, 
 	if probe.CronExpression == nil && probe.Interval == nil && probe.ScheduledAt == nil {
 		h := "hourly"
 		probe.Interval = &h // the schedule does not matter for a test
+	}
+	if probe.Name != nil && strings.TrimSpace(*probe.Name) == "" {
+		probe.Name = nil // a test needs no name; a draft may not have one yet
 	}
 	// A test is not a job: tier interval limits do not apply to it.
 	if err := s.apply(j, &probe, prikke.TierPro, true); err != nil {

@@ -71,6 +71,9 @@ func TestJobEditorErrorsBesideFields(t *testing.T) {
 		}},
 		{"kind", "schedule_kind", "choose", func(v url.Values) { v.Set("schedule_kind", "sometimes") }},
 		{"name", "name", "control characters", func(v url.Values) { v.Set("name", "a\x01b") }},
+		{"empty name", "name", "is required", func(v url.Values) { v.Set("name", "") }},
+		{"blank name", "name", "must not be blank", func(v url.Values) { v.Set("name", "  ") }},
+		{"bidi override in name", "name", "202E); remove it", func(v url.Values) { v.Set("name", "report\u202Ecod.exe") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,7 +275,8 @@ func TestSchedulePreview(t *testing.T) {
 	}
 	// Too frequent for the tier, fine for Pro.
 	q.Set("cron_expression", "*/5 * * * *")
-	if pv := d.web.schedulePreview(q, prikke.TierFree); !strings.Contains(pv.TierProblem, "every 5 minutes") || !strings.Contains(pv.TierProblem, "Free plan") {
+	if pv := d.web.schedulePreview(q, prikke.TierFree); !strings.Contains(pv.TierProblem, "every 5 minutes") || !strings.Contains(pv.TierProblem, "Free plan") ||
+		!strings.Contains(pv.TierProblem, "upgrade to Pro, which runs jobs as often as every minute") {
 		t.Errorf("tier problem: %q", pv.TierProblem)
 	}
 	if pv := d.web.schedulePreview(q, prikke.TierPro); pv.TierProblem != "" {
@@ -286,7 +290,7 @@ func TestSchedulePreview(t *testing.T) {
 		{map[string]string{"cron_expression": "<script>alert(1)</script>"}, "Expected 5 fields"},
 		{map[string]string{"timezone": "Local"}, "depends on the server"},
 		{map[string]string{"schedule_kind": "once", "scheduled_at": "2027-03-01T10:00"}, "That time has passed"},
-		{map[string]string{"schedule_kind": "interval", "interval": "yearly"}, "Choose hourly, daily or weekly"},
+		{map[string]string{"schedule_kind": "interval", "interval": "yearly"}, "Choose one of the intervals in the list"},
 	} {
 		q := url.Values{"schedule_kind": {"cron"}, "cron_expression": {"0 9 * * *"}, "timezone": {"UTC"}}
 		for k, v := range tt.set {

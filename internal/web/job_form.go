@@ -78,11 +78,17 @@ func (v jobFormView) Kind() string {
 // Option lists for the editor's selects.
 var (
 	methodOptions   = func() []Option { return optionsOf(prikke.Methods...) }()
-	intervalOptions = []Option{{"hourly", "Every hour, on the hour"}, {"daily", "Every day at 00:00"}, {"weekly", "Every Monday at 00:00"}}
-	catchUpOptions  = []Option{{"latest", "Run the latest missed run once"}, {"skip", "Skip missed runs (record them as missed)"}}
-	overlapOptions  = []Option{{"allow", "Run anyway"}, {"skip", "Skip this run (record it as skipped)"}}
-	windowOptions   = []Option{{"300", "5 minutes"}, {"900", "15 minutes"}, {"3600", "1 hour"}, {"21600", "6 hours"}, {"86400", "1 day"}, {"604800", "7 days"}}
-	retryOptions    = func() []Option {
+	intervalOptions = func() []Option {
+		o := make([]Option, len(prikke.Intervals))
+		for i, iv := range prikke.Intervals {
+			o[i] = Option{string(iv), intervalLabel(iv)}
+		}
+		return o
+	}()
+	catchUpOptions = []Option{{"latest", "Run the latest missed run once"}, {"skip", "Skip missed runs (record them as missed)"}}
+	overlapOptions = []Option{{"allow", "Run anyway"}, {"skip", "Skip this run (record it as skipped)"}}
+	windowOptions  = []Option{{"300", "5 minutes"}, {"900", "15 minutes"}, {"3600", "1 hour"}, {"21600", "6 hours"}, {"86400", "1 day"}, {"604800", "7 days"}}
+	retryOptions   = func() []Option {
 		var o []Option
 		for i := 0; i <= prikke.MaxRetryAttempts; i++ {
 			o = append(o, Option{strconv.Itoa(i), strconv.Itoa(i)})
@@ -90,6 +96,28 @@ var (
 		return o
 	}()
 )
+
+// intervalLabel says what an interval does, in the words of the select.
+func intervalLabel(iv prikke.Interval) string {
+	switch iv {
+	case prikke.IntervalEveryMinute:
+		return "Every minute"
+	case prikke.IntervalHourly:
+		return "Every hour, on the hour"
+	case prikke.IntervalDaily:
+		return "Every day at 00:00"
+	case prikke.IntervalWeekly:
+		return "Every Monday at 00:00"
+	}
+	var n int
+	if _, err := fmt.Sscanf(string(iv), "every_%d_minutes", &n); err == nil {
+		return fmt.Sprintf("Every %d minutes", n)
+	}
+	if _, err := fmt.Sscanf(string(iv), "every_%d_hours", &n); err == nil {
+		return fmt.Sprintf("Every %d hours (00:00, %02d:00, %02d:00 …)", n, n, 2*n)
+	}
+	return string(iv)
+}
 
 func optionsOf(values ...string) []Option {
 	o := make([]Option, len(values))
@@ -208,9 +236,16 @@ func jobFormValues(j *prikke.Job) *Form {
 	if v.Get("interval") == "" {
 		v.Set("interval", string(prikke.IntervalHourly))
 	}
-	for i, hd := range j.Headers {
+	// The Content-Type header has a field of its own.
+	i := 0
+	for _, hd := range j.Headers {
+		if strings.EqualFold(hd.Name, "Content-Type") {
+			v.Set("content_type", hd.Value)
+			continue
+		}
 		v.Set(fmt.Sprintf("headers[%d].name", i), hd.Name)
 		v.Set(fmt.Sprintf("headers[%d].value", i), hd.Value)
+		i++
 	}
 	return NewForm(v)
 }
@@ -230,7 +265,7 @@ func newJobForm() *Form {
 // jobFields are the fields the editor draws; errors about anything else
 // (notify, project_id …) go above the form.
 var jobFields = map[string]bool{
-	"name": true, "url": true, "method": true, "body": true, "timeout_ms": true, "retry_attempts": true,
+	"name": true, "url": true, "method": true, "body": true, "content_type": true, "timeout_ms": true, "retry_attempts": true,
 	"catch_up": true, "catch_up_window_seconds": true, "overlap": true, "timezone": true, "cron_expression": true,
 	"interval": true, "scheduled_at": true, "schedule_kind": true, "headers": true,
 	"notify": true, "channel_ids": true,
@@ -278,6 +313,9 @@ func jobInput(f *Form, current *prikke.Job) (in *service.JobInput, headerIdx []i
 		headerIdx = append(headerIdx, row.Index)
 	}
 	in.Headers = &hs
+	if _, ok := f.Values["content_type"]; ok {
+		in.ContentType = str("content_type")
+	}
 	notifyInput(f, in)
 	return in, headerIdx
 }

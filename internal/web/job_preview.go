@@ -115,7 +115,7 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 	case kindInterval:
 		e, ok := prikke.Interval(q.Get("interval")).Cron()
 		if !ok {
-			pv.Error = "Choose hourly, daily or weekly."
+			pv.Error = "Choose one of the intervals in the list, from every minute to weekly."
 			return pv
 		}
 		expr = e
@@ -141,8 +141,8 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 		pv.Fires = append(pv.Fires, pf)
 	}
 	if min := tier.Limits().MinInterval; prev.MinInterval < min {
-		pv.TierProblem = fmt.Sprintf("This runs every %s, but the %s plan's shortest interval is %s, so it cannot be saved. Choose a less frequent schedule, or upgrade to Pro.",
-			gapText(prev.MinInterval), tierName(tier), gapText(min))
+		pv.TierProblem = fmt.Sprintf("This runs every %s, but the %s plan's shortest interval is %s, so it cannot be saved. Choose a less frequent schedule, or upgrade to Pro, which runs jobs as often as every %s.",
+			gapText(prev.MinInterval), tierName(tier), gapText(min), strings.TrimPrefix(gapText(prikke.TierPro.Limits().MinInterval), "1 "))
 	}
 	return pv
 }
