@@ -42,6 +42,7 @@ type server struct {
 	dialect string
 	dbPath  string // the SQLite file ("" for PostgreSQL)
 	svc     *service.Service
+	hasher  *auth.Hasher
 	api     *api.API
 	mailbox *mail.Mailbox
 	srv     *httptest.Server
@@ -130,8 +131,8 @@ func newServer(t *testing.T, s store.Store, opts ...delivery.Options) *server {
 	}
 	client := delivery.New(o)
 	t.Cleanup(client.Close)
-	srv := &server{t: t, store: s, mailbox: mb, logs: logs, logger: logger, clock: &clock{}}
-	srv.svc = service.New(s, auth.NewHasher(), mb, client, service.Config{BaseURL: "http://prikke.test", SignupOpen: true}, logger)
+	srv := &server{t: t, store: s, mailbox: mb, logs: logs, logger: logger, clock: &clock{}, hasher: auth.NewHasher()}
+	srv.svc = service.New(s, srv.hasher, mb, client, service.Config{BaseURL: "http://prikke.test", SignupOpen: true}, logger)
 	srv.svc.NowFunc = srv.clock.Now
 	srv.srv = httptest.NewServer(srv.handler(auth.SessionCookie{}, nil))
 	t.Cleanup(srv.srv.Close)
