@@ -151,7 +151,9 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "database in use by another Prikke process (pid") {
 		t.Errorf("second server: %v", err)
 	}
-	if el := time.Since(start); el > 2*time.Second {
+	// At once, not after waiting on the lock (the bound leaves room for a
+	// busy machine; the file lock is never waited on).
+	if el := time.Since(start); el > 10*time.Second {
 		t.Errorf("second server took %v to give up", el)
 	}
 	// Operator commands still work beside the server.

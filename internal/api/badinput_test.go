@@ -382,7 +382,11 @@ func TestBadInput(t *testing.T) {
 				switch tc.row {
 				case 6, 46:
 					timings = append(timings, fmt.Sprintf("#%d %s: %v", tc.row, tc.name, elapsed))
-					if elapsed > 100*time.Millisecond {
+					// Refused before any costly work (expanding a range
+					// of 10^8, hashing garbage); the bound catches such
+					// work, which takes seconds, and leaves room for a
+					// busy machine.
+					if elapsed > time.Second {
 						t.Errorf("answered in %v; hostile input must be refused fast", elapsed)
 					}
 				}

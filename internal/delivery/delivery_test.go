@@ -305,11 +305,13 @@ func TestDoHangTimesOut(t *testing.T) {
 	if res.Status != prikke.ExecutionStatusTimeout || res.Error != "timed out after 1s" || res.StatusCode != 0 {
 		t.Fatalf("result %+v", res)
 	}
-	if elapsed < time.Second || elapsed > 2*time.Second {
-		t.Errorf("took %v, want 1s to 2s", elapsed)
+	// Never before the deadline; the upper bound only says the attempt
+	// ended instead of hanging (a busy machine may add seconds).
+	if elapsed < time.Second || elapsed > 10*time.Second {
+		t.Errorf("took %v, want 1s (and well under 10s)", elapsed)
 	}
-	if res.Duration < time.Second || res.Duration > 2*time.Second {
-		t.Errorf("Duration %v", res.Duration)
+	if res.Duration < time.Second || res.Duration > elapsed {
+		t.Errorf("Duration %v, want 1s to the %v the call took", res.Duration, elapsed)
 	}
 }
 
@@ -330,8 +332,10 @@ func TestDoDripHitsTotalDeadline(t *testing.T) {
 	if len(res.Body) < 5 || len(res.Body) > 12 {
 		t.Errorf("kept %d bytes of the drip", len(res.Body))
 	}
-	if elapsed < time.Second || elapsed > 2*time.Second {
-		t.Errorf("took %v, want 1s to 2s", elapsed)
+	// Never before the deadline; the upper bound only says the attempt
+	// ended instead of hanging (a busy machine may add seconds).
+	if elapsed < time.Second || elapsed > 10*time.Second {
+		t.Errorf("took %v, want 1s (and well under 10s)", elapsed)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -365,7 +369,9 @@ func TestDoConnectionRefused(t *testing.T) {
 	if res.Status != prikke.ExecutionStatusFailed || res.Error != "connection refused" {
 		t.Fatalf("result %+v", res)
 	}
-	if d := time.Since(start); d > time.Second {
+	// Refused at once, not retried: well under the 30s default timeout
+	// even on a busy machine.
+	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v", d)
 	}
 }

@@ -292,7 +292,8 @@ func TestHangAndDripEndWithClient(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s: no error", path)
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		// Ended by the client's deadline, not hung (room for a busy machine).
+		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("%s took %v", path, d)
 		}
 	}
@@ -325,7 +326,8 @@ func TestCloseReleasesHangingHandlers(t *testing.T) {
 	start := time.Now()
 	s.Close()
 	s.Close()
-	if d := time.Since(start); d > 2*time.Second {
+	// Close does not wait for the hanging handler (room for a busy machine).
+	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("Close took %v", d)
 	}
 }
