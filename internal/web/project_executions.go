@@ -46,11 +46,7 @@ func (h *Web) showProjectExecutions(w http.ResponseWriter, r *http.Request) {
 		names[j.ID] = jobName(j)
 	}
 	for _, e := range es {
-		name, ok := names[e.JobID]
-		if !ok {
-			name = "Queued request"
-		}
-		v.Rows = append(v.Rows, newExecutionRow(e, name, true))
+		v.Rows = append(v.Rows, newExecutionRow(e, executionLabel(e, names), true))
 	}
 	v.Chart = newDurationChart(es)
 	v.Older = v.Filter.olderURL(r.URL.Path, es)
