@@ -94,6 +94,9 @@ type View struct {
 	// Incidents are Prikke's open incidents, which the app layout shows
 	// above the page; nil outside the dashboard.
 	Incidents []incidentBanner
+	// SignedIn says the visitor has a live session: the public header
+	// offers the dashboard instead of "Log in" and "Start for free".
+	SignedIn bool
 }
 
 // view assembles the View of a request and consumes its flash cookie.
@@ -106,6 +109,7 @@ func (h *Web) view(w http.ResponseWriter, r *http.Request, data any) *View {
 		BaseURL:    h.baseURL,
 		Production: h.deps.Production,
 		Now:        h.now(),
+		SignedIn:   h.signedIn(w, r),
 	}
 }
 

@@ -71,6 +71,23 @@ func (h *Web) optionalUser(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// signedIn reports whether the request carries a live session, for the
+// public pages' header. A page that knows its visitor that way is theirs
+// alone, so it is not cached.
+func (h *Web) signedIn(w http.ResponseWriter, r *http.Request) bool {
+	if actorOf(r) != nil {
+		return true
+	}
+	if h.svc == nil || h.cookie.Read(r) == "" {
+		return false
+	}
+	if _, err := h.authenticate(r); err != nil {
+		return false
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return true
+}
+
 // toLogin sends a visitor without a session to the login page. A page
 // they asked for comes back after login; a form they posted does not
 // (its values are gone), so a POST returns to the page it came from when
