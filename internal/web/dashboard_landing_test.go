@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -49,5 +51,42 @@ func TestLandingSignedIn(t *testing.T) {
 		if strings.Contains(r.Body, `data-testid="to-dashboard"`) || !strings.Contains(r.Body, ">Log in<") || !strings.Contains(r.Body, "Start for free") {
 			t.Errorf("a visitor with %s is not offered Log in and Start for free", name)
 		}
+	}
+}
+
+// TestAPIKeysPlace: the words that send people to their API keys (the
+// docs, the README, and the API's 401, which internal/api's
+// TestUnauthorizedNamesWhereKeysAre checks) name the place the sidebar
+// has: the Organization group's "API keys", and nothing called Settings.
+func TestAPIKeysPlace(t *testing.T) {
+	const place = "Organization → API keys"
+	d := newDash(t, nil)
+	tn := d.tenant(prikke.TierFree)
+	r := d.as(tn).get("/app/projects/" + tn.Project.ID.String())
+	if r.Status != http.StatusOK {
+		t.Fatalf("%s", r)
+	}
+	group := regexp.MustCompile(`(?s)uppercase">Organization</p>\s*<ul[^>]*>(.*?)</ul>`).FindStringSubmatch(r.Body)
+	if group == nil {
+		t.Fatal("the sidebar has no Organization group")
+	}
+	if !regexp.MustCompile(`href="/app/orgs/` + tn.Org.ID.String() + `/api-keys"[^>]*>.*?API keys</a>`).MatchString(group[1]) {
+		t.Errorf("the sidebar's Organization group has no API keys item:\n%s", group[1])
+	}
+	for _, path := range []string{"/docs/getting-started", "/docs/api"} {
+		body := d.anon().get(path).Body
+		if !strings.Contains(body, "<strong>"+place+"</strong>") {
+			t.Errorf("%s does not send readers to %s", path, place)
+		}
+		if strings.Contains(body, "Settings → API keys") {
+			t.Errorf("%s still names Settings → API keys", path)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(strings.Fields(string(readme)), " "); !strings.Contains(text, place) || strings.Contains(text, "Settings → API keys") {
+		t.Errorf("the README does not send readers to %s (or still names Settings → API keys)", place)
 	}
 }
