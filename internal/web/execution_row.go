@@ -26,13 +26,14 @@ type executionRow struct {
 	Rescued      bool
 	MissedCount  int
 	Error        string
+	Zone         *time.Location // the viewer's, for the times
 }
 
 // DOMID is the row's element id, which live updates replace.
 func (e executionRow) DOMID() string { return "execution-" + e.ID.String() }
 
-func newExecutionRow(e *prikke.Execution, jobName string, showJob bool) executionRow {
-	row := executionRow{ID: e.ID, JobID: e.JobID, JobName: jobName, ShowJob: showJob, Status: e.Status,
+func newExecutionRow(e *prikke.Execution, jobName string, showJob bool, loc *time.Location) executionRow {
+	row := executionRow{ID: e.ID, JobID: e.JobID, JobName: jobName, ShowJob: showJob, Status: e.Status, Zone: loc,
 		ScheduledFor: e.ScheduledFor, StartedAt: e.StartedAt, Attempt: e.Attempt, StatusCode: e.ResponseStatus,
 		Manual: e.Manual, Rescued: e.Rescued, MissedCount: e.MissedCount, Error: e.Error, Duration: "—"}
 	if e.Status.Delivered() {

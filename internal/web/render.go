@@ -97,10 +97,14 @@ type View struct {
 	// SignedIn says the visitor has a live session: the public header
 	// offers the dashboard instead of "Log in" and "Start for free".
 	SignedIn bool
+	// Zone is the zone instants are shown in: the signed-in user's chosen
+	// one, else UTC ({{timeTag .CreatedAt $.Zone}}).
+	Zone *time.Location
 }
 
 // view assembles the View of a request and consumes its flash cookie.
 func (h *Web) view(w http.ResponseWriter, r *http.Request, data any) *View {
+	u := h.visitor(w, r)
 	return &View{
 		Path:       r.URL.Path,
 		Data:       data,
@@ -109,7 +113,8 @@ func (h *Web) view(w http.ResponseWriter, r *http.Request, data any) *View {
 		BaseURL:    h.baseURL,
 		Production: h.deps.Production,
 		Now:        h.now(),
-		SignedIn:   h.signedIn(w, r),
+		SignedIn:   u != nil,
+		Zone:       userLocation(u),
 	}
 }
 

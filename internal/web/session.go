@@ -71,21 +71,22 @@ func (h *Web) optionalUser(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// signedIn reports whether the request carries a live session, for the
-// public pages' header. A page that knows its visitor that way is theirs
-// alone, so it is not cached.
-func (h *Web) signedIn(w http.ResponseWriter, r *http.Request) bool {
-	if actorOf(r) != nil {
-		return true
+// visitor is the signed-in user of the request, or nil: for the public
+// pages' header and the zone their times are shown in. A page that knows
+// its visitor that way is theirs alone, so it is not cached.
+func (h *Web) visitor(w http.ResponseWriter, r *http.Request) *prikke.User {
+	if a := actorOf(r); a != nil {
+		return a.User
 	}
 	if h.svc == nil || h.cookie.Read(r) == "" {
-		return false
+		return nil
 	}
-	if _, err := h.authenticate(r); err != nil {
-		return false
+	a, err := h.authenticate(r)
+	if err != nil {
+		return nil
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return true
+	return a.User
 }
 
 // toLogin sends a visitor without a session to the login page. A page
