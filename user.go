@@ -13,8 +13,11 @@ type User struct {
 	Email        string // normalised: see NormalizeEmail
 	PasswordHash string // PHC string, argon2id
 	ConfirmedAt  *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// TimeZone is the IANA zone the dashboard shows instants in; sign-up
+	// takes the browser's, and "UTC" when it has none.
+	TimeZone  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Confirmed reports whether the user confirmed their email address.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds the front-end assets that internal/web embeds: htmx and its SSE
-# extension, the Inter font, the Lucide icons the templates use, and the
+# extension, the Inter and JetBrains Mono fonts, the Lucide icons the templates use, and the
 # Tailwind CSS build. The output is committed, so running (and testing)
 # Prikke never needs Node; only this script does. Run it with `make assets`
 # after changing templates, internal/web/assets/app.css or package.json.
@@ -26,6 +26,13 @@ cp node_modules/htmx-ext-sse/dist/sse.min.js "$static/sse.min.js"
 cp node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 "$static/fonts/"
 cp node_modules/@fontsource-variable/inter/files/inter-latin-ext-wght-normal.woff2 "$static/fonts/"
 cp node_modules/@fontsource-variable/inter/LICENSE "$static/fonts/LICENSE-inter.txt"
+
+# JetBrains Mono, variable weight, Latin and Latin Extended, for code, IDs,
+# URLs and cron expressions: without a face of our own, "monospace" ends
+# at Courier on many systems. Same licence (SIL OFL 1.1), same subsets.
+cp node_modules/@fontsource-variable/jetbrains-mono/files/jetbrains-mono-latin-wght-normal.woff2 "$static/fonts/"
+cp node_modules/@fontsource-variable/jetbrains-mono/files/jetbrains-mono-latin-ext-wght-normal.woff2 "$static/fonts/"
+cp node_modules/@fontsource-variable/jetbrains-mono/LICENSE "$static/fonts/LICENSE-jetbrains-mono.txt"
 
 # Icons: only the ones the templates use. The template func "icon" inlines
 # them (an inline SVG needs no request and inherits currentColor).

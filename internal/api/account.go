@@ -56,6 +56,7 @@ type Account struct {
 	ID            string          `json:"id"`
 	Email         string          `json:"email"`
 	Confirmed     bool            `json:"confirmed"`
+	TimeZone      string          `json:"time_zone" example:"Europe/Oslo" doc:"The IANA time zone the dashboard shows your times in. Sign-up in the dashboard starts it at the browser's zone; otherwise it is UTC. Change it with PATCH /api/v1/account."`
 	CreatedAt     time.Time       `json:"created_at"`
 	Organizations []*Organization `json:"organizations"`
 }
@@ -91,13 +92,43 @@ func (a *API) account(ctx context.Context, actor *service.Actor) (*Account, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Account{ID: u.ID.String(), Email: u.Email, Confirmed: u.Confirmed(), CreatedAt: u.CreatedAt, Organizations: orgs}, nil
+	return &Account{ID: u.ID.String(), Email: u.Email, Confirmed: u.Confirmed(), TimeZone: u.TimeZone, CreatedAt: u.CreatedAt, Organizations: orgs}, nil
 }
 
 func (a *API) handleAccountGet(ctx context.Context, _ *struct{}) (*struct{ Body *Account }, error) {
 	actor := actorOf(ctx)
 	if actor.User == nil {
 		return nil, huma.Error403Forbidden("This is about a signed-in user; an API key belongs to an organization, not a person.")
+	}
+	acct, err := a.account(ctx, actor)
+	if err != nil {
+		return nil, a.apiError(ctx, err)
+	}
+	return &struct{ Body *Account }{acct}, nil
+}
+
+// accountUpdate changes the signed-in user's settings; absent fields stay.
+type accountUpdate struct {
+	TimeZone *string `json:"time_zone,omitempty" example:"Europe/Oslo" doc:"The IANA time zone to show your times in, such as \"Europe/Oslo\", \"America/New_York\" or \"UTC\"."`
+}
+
+func (a *API) handleAccountUpdate(ctx context.Context, in *bodyOnly) (*struct{ Body *Account }, error) {
+	actor := actorOf(ctx)
+	if actor.User == nil {
+		return nil, huma.Error403Forbidden("This is about a signed-in user; an API key belongs to an organization, not a person.")
+	}
+	var req accountUpdate
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	if req.TimeZone != nil {
+		u, err := a.svc.SetTimeZone(ctx, actor, *req.TimeZone)
+		if err != nil {
+			return nil, a.apiError(ctx, err)
+		}
+		changed := *actor
+		changed.User = u
+		actor = &changed
 	}
 	acct, err := a.account(ctx, actor)
 	if err != nil {

@@ -180,7 +180,7 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 			actor.User, actor.Session = u, t
 		}
 	} else {
-		authErr = prikke.Errorf(prikke.EUNAUTHORIZED, "Authenticate with `Authorization: Bearer pk_live_…` (create a key in the dashboard under Settings → API keys).")
+		authErr = prikke.Errorf(prikke.EUNAUTHORIZED, "Authenticate with `Authorization: Bearer pk_live_…` (create one in the dashboard under Organization → API keys).")
 	}
 	if authErr != nil && !isPublic {
 		a.writeError(ctx, authErr)

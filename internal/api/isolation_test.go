@@ -25,6 +25,7 @@ var idlessRoutes = map[string]string{
 	"POST /api/v1/account/login":                  "public; no tenant",
 	"POST /api/v1/account/logout":                 "the caller's own session",
 	"GET /api/v1/account":                         "the caller's own account",
+	"PATCH /api/v1/account":                       "the caller's own account (TestAccountTimeZone)",
 	"POST /api/v1/account/password-reset":         "public; answers the same for any address",
 	"POST /api/v1/account/password-reset/confirm": "public; token only",
 	"POST /api/v1/account/password":               "the caller's own account",

@@ -28,6 +28,8 @@ func (a *API) routes() {
 		Summary: "Sign out", DefaultStatus: http.StatusNoContent}, nil, a.handleLogout)
 	register(a, huma.Operation{OperationID: "account", Method: http.MethodGet, Path: "/api/v1/account", Tags: []string{"Account"},
 		Summary: "The signed-in user and their organizations"}, nil, a.handleAccountGet)
+	register(a, huma.Operation{OperationID: "account-update", Method: http.MethodPatch, Path: "/api/v1/account", Tags: []string{"Account"},
+		Summary: "Change your settings", Description: "Sets the time zone the dashboard shows your times in."}, accountUpdate{}, a.handleAccountUpdate)
 	register(a, public(huma.Operation{OperationID: "password-reset-request", Method: http.MethodPost, Path: "/api/v1/account/password-reset", Tags: []string{"Account"},
 		Summary: "Ask for a password reset link", Description: "Answers the same whether or not the address has an account.", DefaultStatus: http.StatusAccepted}),
 		emailRequest{}, a.handlePasswordResetRequest)

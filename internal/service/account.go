@@ -11,6 +11,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/auth"
+	"github.com/prikke/prikke/internal/cron"
 	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/store"
@@ -66,6 +67,11 @@ func bucket(kind, email string) string {
 type SignupInput struct {
 	Email    string
 	Password string
+	// TimeZone is the zone the dashboard shows the user's instants in: the
+	// sign-up page sends the browser's. Empty or unknown is UTC, since a
+	// browser's guess should never stop anyone signing up; the account page
+	// and PATCH /api/v1/account change it.
+	TimeZone string
 }
 
 // Signup registers a user with a personal organization and a default
@@ -90,7 +96,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, ip string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.createUser(ctx, email, hash, false, prikke.TierFree)
+	_, err = s.createUser(ctx, email, hash, false, prikke.TierFree, signupZone(in.TimeZone))
 	if isCode(err, prikke.ECONFLICT) {
 		if err := s.rateLimit(ctx, bucket("mail", email), time.Hour, mailPerAddress); err == nil {
 			s.sendReset(ctx, email, "")
@@ -106,9 +112,9 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, ip string) error {
 
 // createUser creates a user with a personal organization and a default
 // project.
-func (s *Service) createUser(ctx context.Context, email, hash string, confirmed bool, tier prikke.Tier) (*prikke.User, error) {
+func (s *Service) createUser(ctx context.Context, email, hash string, confirmed bool, tier prikke.Tier, zone string) (*prikke.User, error) {
 	now := s.now()
-	u := &prikke.User{ID: prikke.NewID(), Email: email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	u := &prikke.User{ID: prikke.NewID(), Email: email, PasswordHash: hash, TimeZone: zone, CreatedAt: now, UpdatedAt: now}
 	if confirmed {
 		u.ConfirmedAt = &now
 	}
@@ -124,6 +130,15 @@ func (s *Service) createUser(ctx context.Context, email, hash string, confirmed 
 	}
 	s.record(ctx, &Actor{User: u}, &o.ID, prikke.AuditSignup, "user", u.ID.String(), "")
 	return u, nil
+}
+
+// signupZone is the zone a new user starts with: the one the browser
+// named when Prikke knows it, else UTC.
+func signupZone(zone string) string {
+	if _, err := cron.LoadLocation(zone); err != nil {
+		return "UTC"
+	}
+	return zone
 }
 
 // CreateConfirmedUser is `prikke user create`: a confirmed user with a
@@ -143,7 +158,7 @@ func (s *Service) CreateConfirmedUser(ctx context.Context, email, password strin
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.createUser(ctx, email, hash, true, tier)
+	u, err := s.createUser(ctx, email, hash, true, tier, "UTC")
 	if isCode(err, prikke.ECONFLICT) {
 		return nil, prikke.Errorf(prikke.ECONFLICT, "A user with the email %s already exists.", email)
 	}
@@ -559,6 +574,24 @@ func (s *Service) DeleteAccount(ctx context.Context, a *Actor, password string) 
 	}
 	s.record(ctx, a, nil, prikke.AuditAccountDelete, "user", a.User.ID.String(), "")
 	return s.store.UserDelete(ctx, a.User.ID)
+}
+
+// SetTimeZone sets the zone the dashboard shows the signed-in user's
+// instants in: an IANA name such as "Europe/Oslo", or "UTC".
+func (s *Service) SetTimeZone(ctx context.Context, a *Actor, zone string) (*prikke.User, error) {
+	if a == nil || a.User == nil {
+		return nil, prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in first.")
+	}
+	zone = strings.TrimSpace(zone)
+	if _, err := cron.LoadLocation(zone); err != nil {
+		return nil, prikke.InvalidField("time_zone", "%s", err.Error())
+	}
+	u := *a.User
+	u.TimeZone, u.UpdatedAt = zone, s.now()
+	if err := s.store.UserUpdate(ctx, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
 }
 
 // Sessions lists the user's sessions, newest first.

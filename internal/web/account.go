@@ -2,18 +2,22 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/cron"
 )
 
 // accountView is the data of the account page: the address, the password,
-// the sessions and deleting the account, each its own form.
+// the time zone, the sessions and deleting the account, each its own form.
 type accountView struct {
 	User     *prikke.User
 	Sessions []*prikke.Token
 	Current  prikke.ID // this browser's session
 	Email    *Form
 	Password *Form
+	Zone     *Form
+	Zones    []Option
 	Delete   *Form
 }
 
@@ -35,10 +39,16 @@ func (h *Web) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	v.User, v.Current = a.User, a.Session.ID
+	if v.Zone == nil {
+		v.Zone = NewForm(url.Values{"time_zone": {a.User.TimeZone}})
+	}
+	for _, z := range cron.Zones() {
+		v.Zones = append(v.Zones, Option{Value: z, Label: z})
+	}
 	for _, f := range []struct {
 		form   **Form
 		prefix string
-	}{{&v.Email, "email"}, {&v.Password, "password"}, {&v.Delete, "delete"}} {
+	}{{&v.Email, "email"}, {&v.Password, "password"}, {&v.Zone, "zone"}, {&v.Delete, "delete"}} {
 		if *f.form == nil {
 			*f.form = NewForm(nil)
 		}
@@ -88,6 +98,26 @@ func (h *Web) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Your password is changed. Your other sessions are signed out."})
+	http.Redirect(w, r, "/app/account", http.StatusSeeOther)
+}
+
+// changeTimeZone sets the zone the dashboard shows the user's times in.
+func (h *Web) changeTimeZone(w http.ResponseWriter, r *http.Request) {
+	form := h.readForm(w, r)
+	if form == nil {
+		return
+	}
+	u, err := h.svc.SetTimeZone(r.Context(), actorOf(r), form.Get("time_zone"))
+	if err != nil {
+		if !formError(err) {
+			h.fail(w, r, err)
+			return
+		}
+		form.AddErrors(err)
+		h.renderAccount(w, r, statusOf(err), accountView{Zone: form})
+		return
+	}
+	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Times are now shown in " + u.TimeZone + "."})
 	http.Redirect(w, r, "/app/account", http.StatusSeeOther)
 }
 

@@ -338,9 +338,11 @@ func TestBrowserDashboard(t *testing.T) {
 		if err := waitFor(ctx, `document.querySelector('[data-testid="job-last-run"]').textContent.includes('Success')`); err != nil {
 			return fmt.Errorf("the job's state did not update: %w", err)
 		}
-		// The row's time went through app.js like the rest of the page.
-		if err := waitFor(ctx, row+`.querySelector('time:not([data-local])') !== null`); err != nil {
-			return err
+		// The row's time is in the zone sign-up took from the browser
+		// (New York), with seconds, like the rest of the page.
+		if err := waitFor(ctx, `/^\w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d EST$/.test(`+row+`.querySelector('time[title]').textContent)`); err != nil {
+			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](row+`.querySelector('time').outerHTML`))
+			return fmt.Errorf("the live row's time: %w (%s)", err, text)
 		}
 		screenshot(t, ctx, "job-detail-desktop")
 		if err := clickAndLoad(ctx, `#execution-`+e.ID.String()+` a[href^="/app/executions/"]`); err != nil {

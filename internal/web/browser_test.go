@@ -607,6 +607,44 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("monospace is Prikke's own face, not Courier", func(t *testing.T) {
+		err := within(ctx, 30*time.Second, func(ctx context.Context) error {
+			if err := setViewport(ctx, 1280, 800, false); err != nil {
+				return err
+			}
+			if err := navigate(ctx, ts.URL, "/docs/cron", http.StatusOK); err != nil {
+				return err
+			}
+			// Code in prose, in a code block and in a font-mono utility.
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(async () => {
+				await document.fonts.ready;
+				const els = [document.querySelector('td code'), document.querySelector('pre code'), document.querySelector('.font-mono')];
+				const loaded = [...document.fonts].filter(f => f.family.replace(/"/g, '') === 'JetBrains Mono Variable' && f.status === 'loaded').length;
+				return els.map(e => e ? getComputedStyle(e).fontFamily : 'missing').concat(['loaded faces: ' + loaded]);
+			})()`, chromedp.EvalAwaitPromise))
+			if err != nil {
+				return err
+			}
+			for _, fam := range got[:len(got)-1] {
+				if !strings.HasPrefix(fam, `"JetBrains Mono Variable"`) || strings.Contains(fam, "Courier") {
+					return fmt.Errorf("code is set in %s; want the served JetBrains Mono first and no Courier (all: %q)", fam, got)
+				}
+			}
+			if got[len(got)-1] == "loaded faces: 0" {
+				return fmt.Errorf("the JetBrains Mono face did not load (%q)", got)
+			}
+			for _, r := range plog.Requests() {
+				if strings.HasSuffix(r, "/static/fonts/jetbrains-mono-latin-wght-normal.woff2") {
+					return nil
+				}
+			}
+			return errors.New("the page never asked for /static/fonts/jetbrains-mono-latin-wght-normal.woff2")
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+
 	t.Run("keyboard: skip link and focus ring", func(t *testing.T) {
 		err := within(ctx, 30*time.Second, func(ctx context.Context) error {
 			if err := setViewport(ctx, 1280, 800, false); err != nil {

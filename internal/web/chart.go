@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/prikke/prikke"
 )
@@ -48,9 +49,10 @@ type sparkline struct {
 // sparklineSlots is how many outcomes a sparkline shows.
 const sparklineSlots = 20
 
-// newSparkline draws executions (newest first, as the store lists them);
+// newSparkline draws executions (newest first, as the store lists them),
+// their times in loc;
 // occurrences not yet run (pending) are left out.
-func newSparkline(es []*prikke.Execution) sparkline {
+func newSparkline(es []*prikke.Execution, loc *time.Location) sparkline {
 	var done []*prikke.Execution
 	for _, e := range es {
 		if e.Status != prikke.ExecutionStatusPending {
@@ -66,7 +68,7 @@ func newSparkline(es []*prikke.Execution) sparkline {
 		e := done[len(done)-1-i] // oldest first
 		counts[e.Status]++
 		s.Bars = append(s.Bars, bar{X: float64(i * 6), Y: 0, W: 4, H: 16, Class: fillOf(e.Status),
-			Title: statusBadge(e.Status).Label + ", " + e.ScheduledFor.UTC().Format(layoutShort)})
+			Title: statusBadge(e.Status).Label + ", " + e.ScheduledFor.In(loc).Format(layoutFull)})
 	}
 	if s.Empty {
 		s.Label = "No runs yet"
@@ -99,10 +101,11 @@ const (
 	chartHeight = 120
 )
 
-// newDurationChart draws executions given newest first. Runs that never
+// newDurationChart draws executions given newest first, their times in
+// loc. Runs that never
 // went out (missed, skipped, over quota, pending) get a short stub in
 // their colour, so the timeline shows them too.
-func newDurationChart(es []*prikke.Execution) durationChart {
+func newDurationChart(es []*prikke.Execution, loc *time.Location) durationChart {
 	c := durationChart{Width: chartWidth, Height: chartHeight}
 	if len(es) == 0 {
 		return c
@@ -122,7 +125,7 @@ func newDurationChart(es []*prikke.Execution) durationChart {
 		}
 		c.Bars = append(c.Bars, bar{X: float64(i)*slot + slot*0.15, Y: chartHeight - h, W: slot * 0.7, H: h,
 			Class: fillOf(e.Status),
-			Title: fmt.Sprintf("%s · %s · %s", e.ScheduledFor.UTC().Format(layoutShort), statusBadge(e.Status).Label, durationText(e.DurationMS))})
+			Title: fmt.Sprintf("%s · %s · %s", e.ScheduledFor.In(loc).Format(layoutFull), statusBadge(e.Status).Label, durationText(e.DurationMS))})
 		seen[e.Status] = true
 	}
 	for _, st := range prikke.ExecutionStatuses {
@@ -131,8 +134,8 @@ func newDurationChart(es []*prikke.Execution) durationChart {
 		}
 	}
 	c.Max = durationText(maxMS)
-	c.From = es[n-1].ScheduledFor.UTC().Format(layoutShort)
-	c.To = es[0].ScheduledFor.UTC().Format(layoutShort)
+	c.From = es[n-1].ScheduledFor.In(loc).Format(layoutFull)
+	c.To = es[0].ScheduledFor.In(loc).Format(layoutFull)
 	c.Label = fmt.Sprintf("Duration and outcome of the last %d executions, oldest first; the longest took %s", n, c.Max)
 	return c
 }

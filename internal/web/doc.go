@@ -45,6 +45,12 @@
 // headers[0].name …) so the errors land in place. formError decides what
 // goes in a form and what gets a page (fail).
 //
+// Times: every instant is written by timeTag (format.go) one way, with
+// seconds, in the viewer's zone (the signed-in user's chosen one, View.Zone;
+// UTC on public pages), the exact value in its title. Partials carry the
+// zone in their data (executionRow.Zone, jobSummary.Zone), since the event
+// stream renders them without a View. No script rewrites them.
+//
 // Live updates: a page whose data has an EventsURL method gets one
 // EventSource from the app layout. The job page's stream (job_events.go)
 // subscribes to store.TopicExecutions, loads each of its job's changed

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -12,49 +13,75 @@ import (
 	"github.com/prikke/prikke/internal/cron"
 )
 
-// How the dashboard writes times, durations and schedules. Instants are
-// rendered in UTC inside <time datetime data-local>, which app.js turns
-// into the viewer's own zone; a job's own zone is written out where it
-// matters (its schedule and next runs).
+// How the dashboard writes times, durations and schedules.
+//
+// An instant is written one way everywhere, with its seconds, in the
+// viewer's zone: the signed-in user's chosen zone (prikke.User.TimeZone,
+// set on the account page), UTC for anyone else. timeTag wraps it in
+// <time datetime> with the exact value, to the millisecond, in the title
+// for a pointer hovering over it. A job's own zone is written out, in the
+// same format, where it matters (its schedule, and beside its next run).
 
-const (
-	layoutFull  = "Mon 2 Jan 2006, 15:04:05 MST"
-	layoutShort = "Mon 2 Jan, 15:04 MST"
-)
+// layoutFull is the one format of an instant: "Sun 6 Dec 2026, 04:51:07 CET".
+const layoutFull = "Mon 2 Jan 2006, 15:04:05 MST"
 
-// timeTag renders an instant (time.Time or *time.Time) for the viewer:
-// UTC on the server, the viewer's zone after app.js ran. nil and the zero
-// time are "—".
-func timeTag(v any) template.HTML {
-	var t time.Time
+// layoutExact is the exact value: RFC 3339 with milliseconds.
+const layoutExact = "2006-01-02T15:04:05.000Z07:00"
+
+// instant is the time.Time or *time.Time a template passed, zero for nil.
+func instant(v any) time.Time {
 	switch x := v.(type) {
 	case time.Time:
-		t = x
+		return x
 	case *time.Time:
 		if x != nil {
-			t = *x
+			return *x
 		}
 	}
+	return time.Time{}
+}
+
+// userLocation is the zone the dashboard shows u's instants in; UTC when
+// there is no user or the zone is unknown.
+func userLocation(u *prikke.User) *time.Location {
+	if u == nil {
+		return time.UTC
+	}
+	loc, err := cron.LoadLocation(u.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// zoneOf is the zone of the request's signed-in user (UTC without one).
+func zoneOf(r *http.Request) *time.Location {
+	if a := actorOf(r); a != nil {
+		return userLocation(a.User)
+	}
+	return time.UTC
+}
+
+// timeTag renders an instant (time.Time or *time.Time) in loc (nil: UTC):
+// <time datetime="2026-12-06T03:51:07.123Z" title="2026-12-06T04:51:07.123+01:00">Sun 6 Dec 2026, 04:51:07 CET</time>.
+// nil and the zero time are "—".
+func timeTag(v any, loc *time.Location) template.HTML {
+	t := instant(v)
 	if t.IsZero() {
 		return "—"
 	}
-	u := t.UTC()
-	return template.HTML(`<time datetime="` + u.Format(time.RFC3339) + `" data-local>` +
-		template.HTMLEscapeString(u.Format(layoutShort)) + `</time>`)
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := t.In(loc)
+	return template.HTML(`<time datetime="` + t.UTC().Format(layoutExact) + `" title="` + local.Format(layoutExact) + `">` +
+		template.HTMLEscapeString(local.Format(layoutFull)) + `</time>`)
 }
 
-// inZone formats an instant in a named zone ("Mon 30 Nov, 09:30 CET");
-// an unknown zone falls back to UTC.
+// inZone formats an instant in a named zone ("Mon 30 Nov 2026, 09:30:00
+// CET"); an unknown zone falls back to UTC.
 func inZone(v any, zone string) string {
-	var t time.Time
-	switch x := v.(type) {
-	case time.Time:
-		t = x
-	case *time.Time:
-		if x != nil {
-			t = *x
-		}
-	}
+	t := instant(v)
 	if t.IsZero() {
 		return "—"
 	}
@@ -62,7 +89,7 @@ func inZone(v any, zone string) string {
 	if err != nil {
 		loc = time.UTC
 	}
-	return t.In(loc).Format(layoutShort)
+	return t.In(loc).Format(layoutFull)
 }
 
 // durationText writes a duration in milliseconds for people: "182 ms",

@@ -20,8 +20,6 @@ func (h *Web) funcs() template.FuncMap {
 		"icon":        icon,
 		"dict":        dict,
 		"number":      number,
-		"utc":         func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04 UTC") },
-		"local":       func(t time.Time) string { return t.Format("Mon 2 Jan 2006, 15:04 MST") },
 		"isoTime":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"current":     current,
 		"inlineCode":  inlineCode,

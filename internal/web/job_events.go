@@ -54,11 +54,11 @@ func (h *Web) jobEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i := len(recent) - 1; i >= 0; i-- {
-		if es.Send("execution", "execution_row", newExecutionRow(recent[i], jobName(job), false)) != nil {
+		if es.Send("execution", "execution_row", newExecutionRow(recent[i], jobName(job), false, zoneOf(r))) != nil {
 			return
 		}
 	}
-	if es.Send("job-summary", "job_summary", jobSummary{Job: job, Health: jobBadge(job)}) != nil {
+	if es.Send("job-summary", "job_summary", jobSummary{Job: job, Health: jobBadge(job), Zone: zoneOf(r)}) != nil {
 		return
 	}
 	ping := time.NewTicker(eventsPing)
@@ -88,7 +88,7 @@ func (h *Web) jobEvents(w http.ResponseWriter, r *http.Request) {
 				if e.JobID != job.ID || !filter.matches(e, h.now()) {
 					continue
 				}
-				if es.Send("execution", "execution_row", newExecutionRow(e, jobName(job), false)) != nil {
+				if es.Send("execution", "execution_row", newExecutionRow(e, jobName(job), false, zoneOf(r))) != nil {
 					return
 				}
 			}
@@ -96,7 +96,7 @@ func (h *Web) jobEvents(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return // deleted, or the viewer lost access
 			}
-			if es.Send("job-summary", "job_summary", jobSummary{Job: j, Health: jobBadge(j)}) != nil {
+			if es.Send("job-summary", "job_summary", jobSummary{Job: j, Health: jobBadge(j), Zone: zoneOf(r)}) != nil {
 				return
 			}
 		}

@@ -23,7 +23,7 @@ func (h *Web) jobEditor(r *http.Request, c *appContext, form *Form, job *prikke.
 		v.Action = "/app/jobs/" + job.ID.String()
 	}
 	v.NextHeader = v.Headers[len(v.Headers)-1].Index + 1
-	v.Preview = h.schedulePreview(form.Values, c.Org.Tier)
+	v.Preview = h.schedulePreview(withViewerZone(form.Values, r), c.Org.Tier)
 	cs, err := h.svc.Channels(r.Context(), actorOf(r), p.ID)
 	if err != nil {
 		return v, err

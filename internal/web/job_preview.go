@@ -60,7 +60,23 @@ func (h *Web) previewSchedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	h.renderPartial(w, r, http.StatusOK, "schedule_preview", h.schedulePreview(r.URL.Query(), o.Tier))
+	h.renderPartial(w, r, http.StatusOK, "schedule_preview", h.schedulePreview(withViewerZone(r.URL.Query(), r), o.Tier))
+}
+
+// withViewerZone is q with the signed-in user's chosen zone as the
+// viewer's ("Your time"), whatever zone the browser is in: the dashboard
+// shows every time in that one zone.
+func withViewerZone(q url.Values, r *http.Request) url.Values {
+	a := actorOf(r)
+	if a == nil || a.User == nil {
+		return q
+	}
+	out := make(url.Values, len(q)+1)
+	for k, v := range q {
+		out[k] = v
+	}
+	out.Set("viewer_tz", userLocation(a.User).String())
+	return out
 }
 
 // schedulePreview explains the schedule fields of q (the editor's names)

@@ -43,6 +43,7 @@ func (v jobView) EventsURL() string {
 type jobSummary struct {
 	Job    *prikke.Job
 	Health Badge
+	Zone   *time.Location // the viewer's, for the times
 }
 
 func (h *Web) showJob(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +52,7 @@ func (h *Web) showJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, ctx, now := actorOf(r), r.Context(), h.now()
-	v := jobView{Job: job, Summary: jobSummary{Job: job, Health: jobBadge(job)}, Filter: parseExecutionFilter(r.URL.Query()),
+	v := jobView{Job: job, Summary: jobSummary{Job: job, Health: jobBadge(job), Zone: zoneOf(r)}, Filter: parseExecutionFilter(r.URL.Query()),
 		Back: r.URL.RequestURI()}
 	for _, p := range []struct {
 		rate  *successRate
@@ -84,9 +85,9 @@ func (h *Web) showJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, e := range es {
-		v.Rows = append(v.Rows, newExecutionRow(e, jobName(job), false))
+		v.Rows = append(v.Rows, newExecutionRow(e, jobName(job), false, zoneOf(r)))
 	}
-	v.Chart = newDurationChart(es)
+	v.Chart = newDurationChart(es, zoneOf(r))
 	v.Older = v.Filter.olderURL(r.URL.Path, es)
 	if v.Filter.Paged() {
 		v.Newest = r.URL.Path + "?" + v.Filter.Query().Encode()

@@ -75,7 +75,7 @@ func (h *Web) showJobs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, j := range jobs {
-		v.Rows = append(v.Rows, jobRow{Job: j, Schedule: scheduleWords(j), Health: jobBadge(j), Spark: newSparkline(recent[j.ID])})
+		v.Rows = append(v.Rows, jobRow{Job: j, Schedule: scheduleWords(j), Health: jobBadge(j), Spark: newSparkline(recent[j.ID], zoneOf(r))})
 	}
 	if len(jobs) == jobsPage {
 		last := jobs[len(jobs)-1]

@@ -95,7 +95,7 @@ func (h *Web) showOverview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, e := range failed {
-		v.Failures = append(v.Failures, newExecutionRow(e, names[e.JobID], true))
+		v.Failures = append(v.Failures, newExecutionRow(e, executionLabel(e, names), true, zoneOf(r)))
 	}
 	if v.Usage, err = h.svc.Usage(ctx, a, c.Org.ID); err != nil {
 		h.fail(w, r, err)

@@ -46,13 +46,9 @@ func (h *Web) showProjectExecutions(w http.ResponseWriter, r *http.Request) {
 		names[j.ID] = jobName(j)
 	}
 	for _, e := range es {
-		name, ok := names[e.JobID]
-		if !ok {
-			name = "Queued request"
-		}
-		v.Rows = append(v.Rows, newExecutionRow(e, name, true))
+		v.Rows = append(v.Rows, newExecutionRow(e, executionLabel(e, names), true, zoneOf(r)))
 	}
-	v.Chart = newDurationChart(es)
+	v.Chart = newDurationChart(es, zoneOf(r))
 	v.Older = v.Filter.olderURL(r.URL.Path, es)
 	if v.Filter.Paged() {
 		v.Newest = r.URL.Path + "?" + v.Filter.Query().Encode()

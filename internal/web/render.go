@@ -97,10 +97,17 @@ type View struct {
 	// SSRFAllow is what the relaxed SSRF guard lets through (Deps.SSRFAllow),
 	// which the app layout shows above the page; nil outside the dashboard.
 	SSRFAllow []string
+	// SignedIn says the visitor has a live session: the public header
+	// offers the dashboard instead of "Log in" and "Start for free".
+	SignedIn bool
+	// Zone is the zone instants are shown in: the signed-in user's chosen
+	// one, else UTC ({{timeTag .CreatedAt $.Zone}}).
+	Zone *time.Location
 }
 
 // view assembles the View of a request and consumes its flash cookie.
 func (h *Web) view(w http.ResponseWriter, r *http.Request, data any) *View {
+	u := h.visitor(w, r)
 	return &View{
 		Path:       r.URL.Path,
 		Data:       data,
@@ -109,6 +116,8 @@ func (h *Web) view(w http.ResponseWriter, r *http.Request, data any) *View {
 		BaseURL:    h.baseURL,
 		Production: h.deps.Production,
 		Now:        h.now(),
+		SignedIn:   u != nil,
+		Zone:       userLocation(u),
 	}
 }
 

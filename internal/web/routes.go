@@ -165,6 +165,7 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("GET /app/account", u(h.showAccount))
 	handle("POST /app/account/email", u(h.changeEmail))
 	handle("POST /app/account/password", u(h.changePassword))
+	handle("POST /app/account/time-zone", u(h.changeTimeZone))
 	handle("POST /app/account/sessions/revoke", u(h.revokeSessions))
 	handle("POST /app/account/delete", u(h.deleteAccount))
 }

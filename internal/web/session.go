@@ -71,6 +71,24 @@ func (h *Web) optionalUser(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// visitor is the signed-in user of the request, or nil: for the public
+// pages' header and the zone their times are shown in. A page that knows
+// its visitor that way is theirs alone, so it is not cached.
+func (h *Web) visitor(w http.ResponseWriter, r *http.Request) *prikke.User {
+	if a := actorOf(r); a != nil {
+		return a.User
+	}
+	if h.svc == nil || h.cookie.Read(r) == "" {
+		return nil
+	}
+	a, err := h.authenticate(r)
+	if err != nil {
+		return nil
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return a.User
+}
+
 // toLogin sends a visitor without a session to the login page. A page
 // they asked for comes back after login; a form they posted does not
 // (its values are gone), so a POST returns to the page it came from when

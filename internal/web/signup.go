@@ -31,7 +31,8 @@ func (h *Web) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := signupView{Form: form, Next: localPath(form.Get("next"))}
-	err := h.svc.Signup(r.Context(), service.SignupInput{Email: form.Get("email"), Password: form.Get("password")}, h.deps.ClientIP(r))
+	err := h.svc.Signup(r.Context(), service.SignupInput{Email: form.Get("email"), Password: form.Get("password"),
+		TimeZone: form.Get("time_zone")}, h.deps.ClientIP(r))
 	if err != nil {
 		if !formError(err) {
 			h.fail(w, r, err)

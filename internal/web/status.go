@@ -232,5 +232,5 @@ func (h *Web) showCustomerStatus(w http.ResponseWriter, r *http.Request) {
 // caches may keep it: it neither reads nor clears the flash cookie.
 func (h *Web) renderPublic(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
 	h.renderView(w, r, code, name, &View{Path: r.URL.Path, Data: data, RequestID: w.Header().Get("X-Request-Id"),
-		BaseURL: h.baseURL, Production: h.deps.Production, Now: h.now()})
+		BaseURL: h.baseURL, Production: h.deps.Production, Now: h.now(), Zone: time.UTC})
 }

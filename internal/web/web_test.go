@@ -490,7 +490,8 @@ func TestStatic(t *testing.T) {
 		"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
 		"htmx.min.js": "text/javascript; charset=utf-8", "sse.min.js": "text/javascript; charset=utf-8",
 		"favicon.svg": "image/svg+xml", "fonts/inter-latin-wght-normal.woff2": "font/woff2",
-		"fonts/inter-latin-ext-wght-normal.woff2": "font/woff2",
+		"fonts/inter-latin-ext-wght-normal.woff2": "font/woff2", "fonts/jetbrains-mono-latin-wght-normal.woff2": "font/woff2",
+		"fonts/jetbrains-mono-latin-ext-wght-normal.woff2": "font/woff2",
 	}
 	for name, ctype := range types {
 		u, err := e.web.static.url(name)

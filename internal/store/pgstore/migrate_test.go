@@ -39,9 +39,26 @@ func TestMigrateExecutionQueue(t *testing.T) {
 	if err := s.MigrateTo(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	tn := storetest.NewTenant(t, s, prikke.TierPro)
-	j := storetest.NewJob(t, s, tn, storetest.Once(storetest.T0))
+	// The user row as migration 2 had it (users' time zones came later);
+	// the organization and project through the store.
 	t0 := storetest.T0
+	tn := &storetest.Tenant{
+		User: &prikke.User{ID: prikke.NewID(), Email: "migrated@example.com", PasswordHash: "$argon2id$test", CreatedAt: t0, UpdatedAt: t0},
+		Org:  &prikke.Organization{ID: prikke.NewID(), Name: "migrated", Tier: prikke.TierPro, Personal: true, CreatedAt: t0, UpdatedAt: t0},
+	}
+	tn.Project = &prikke.Project{ID: prikke.NewID(), OrganizationID: tn.Org.ID, Name: "Default", AlertAfter: 1, CreatedAt: t0, UpdatedAt: t0,
+		SigningSecret: "whsec_dGVzdC1zZWNyZXQtbWlncmF0ZWQtMDEyMzQ1Njc4OWFiY2RlZg=="}
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
+		tn.User.ID, tn.User.Email, tn.User.PasswordHash, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OrganizationCreate(ctx, tn.Org, tn.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ProjectCreate(ctx, tn.Project); err != nil {
+		t.Fatal(err)
+	}
+	j := storetest.NewJob(t, s, tn, storetest.Once(storetest.T0))
 	pending, running, done := prikke.NewID(), prikke.NewID(), prikke.NewID()
 	insert := `INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for, due_at, attempt, status,
 		claimed_by, claimed_at, lease_expires_at, finished_at, created_at)
@@ -60,6 +77,9 @@ func TestMigrateExecutionQueue(t *testing.T) {
 
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if u, err := s.UserGet(ctx, tn.User.ID); err != nil || u.TimeZone != "UTC" {
+		t.Errorf("a user from before time zones = %+v, %v; want the zone UTC", u, err)
 	}
 	var queued []string
 	qr, err := s.Pool().Query(ctx, "SELECT id::text || ' ' || coalesce(claimed_by, '') || ' ' || (lease_expires_at IS NULL)::text FROM execution_queue ORDER BY id")

@@ -41,8 +41,8 @@ func (s *Store) SignupCreate(ctx context.Context, p *store.SignupParams) error {
 	}
 	return s.inTx(ctx, "signup", func(tx pgx.Tx) error {
 		u, o, pr := p.User, p.Organization, p.Project
-		if _, err := tx.Exec(ctx, `INSERT INTO users (id, email, password_hash, confirmed_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, u.ID, u.Email, u.PasswordHash, u.ConfirmedAt, u.CreatedAt, u.UpdatedAt); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO users (id, email, password_hash, confirmed_at, time_zone, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, u.ID, u.Email, u.PasswordHash, u.ConfirmedAt, userZone(u), u.CreatedAt, u.UpdatedAt); err != nil {
 			return err
 		}
 		if err := insertOrganization(ctx, tx, o, u.ID); err != nil {

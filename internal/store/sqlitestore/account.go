@@ -19,11 +19,11 @@ func nullID(id prikke.ID) any {
 	return id.String()
 }
 
-const userColumns = "id, email, password_hash, confirmed_at, created_at, updated_at"
+const userColumns = "id, email, password_hash, confirmed_at, time_zone, created_at, updated_at"
 
 func scanUser(row scanner) (*prikke.User, error) {
 	var u prikke.User
-	if err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, timePtrScan{&u.ConfirmedAt}, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, timePtrScan{&u.ConfirmedAt}, &u.TimeZone, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -48,10 +48,18 @@ func (s *Store) UserGetByEmail(ctx context.Context, email string) (*prikke.User,
 	return u, nil
 }
 
+// userZone is the zone to store for u: "UTC" when it has none.
+func userZone(u *prikke.User) string {
+	if u.TimeZone == "" {
+		return "UTC"
+	}
+	return u.TimeZone
+}
+
 // UserUpdate implements store.Store.
 func (s *Store) UserUpdate(ctx context.Context, u *prikke.User) error {
-	return s.execOne(ctx, "update user", `UPDATE users SET email = $2, password_hash = $3, confirmed_at = $4, updated_at = $5
-		WHERE id = $1`, u.ID, u.Email, u.PasswordHash, tsp(u.ConfirmedAt), ts(u.UpdatedAt))
+	return s.execOne(ctx, "update user", `UPDATE users SET email = $2, password_hash = $3, confirmed_at = $4, time_zone = $5, updated_at = $6
+		WHERE id = $1`, u.ID, u.Email, u.PasswordHash, tsp(u.ConfirmedAt), userZone(u), ts(u.UpdatedAt))
 }
 
 // UserDelete implements store.Store. Deleting the user row cascades to

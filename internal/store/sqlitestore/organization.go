@@ -39,8 +39,8 @@ func (s *Store) SignupCreate(ctx context.Context, p *store.SignupParams) error {
 	}
 	return s.inTx(ctx, "signup", func(tx *sql.Tx) error {
 		u, o, pr := p.User, p.Organization, p.Project
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, confirmed_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, u.ID, u.Email, u.PasswordHash, tsp(u.ConfirmedAt), ts(u.CreatedAt), ts(u.UpdatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, confirmed_at, time_zone, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, u.ID, u.Email, u.PasswordHash, tsp(u.ConfirmedAt), userZone(u), ts(u.CreatedAt), ts(u.UpdatedAt)); err != nil {
 			return err
 		}
 		if err := insertOrganization(ctx, tx, o, u.ID); err != nil {

@@ -68,6 +68,7 @@ func testUsers(t *testing.T, s store.Store, cov *coverage) {
 	a.User.Email = "renamed-" + oldEmail
 	a.User.PasswordHash = "$argon2id$v=19$changed"
 	a.User.ConfirmedAt = nil
+	a.User.TimeZone = "Europe/Oslo"
 	a.User.UpdatedAt = T0.Add(time.Hour)
 	if err := s.UserUpdate(ctx, a.User); err != nil {
 		t.Fatalf("UserUpdate: %v", err)
@@ -95,6 +96,17 @@ func testUsers(t *testing.T, s store.Store, cov *coverage) {
 	sameRecord(t, "after conflicting update", got, &wantB)
 
 	Errcode(t, s.UserUpdate(ctx, &prikke.User{ID: prikke.NewID(), Email: "ghost@example.com", UpdatedAt: T0}), prikke.ENOTFOUND)
+
+	// Sign-up stores the user's time zone.
+	c := NewTenant(t, s, prikke.TierFree)
+	c.User.ID, c.Org.ID, c.Project.ID = prikke.NewID(), prikke.NewID(), prikke.NewID()
+	c.Project.OrganizationID = c.Org.ID
+	c.User.Email, c.User.TimeZone = "zoned-"+c.User.Email, "America/New_York"
+	if err := s.SignupCreate(ctx, &store.SignupParams{User: c.User, Organization: c.Org, Project: c.Project}); err != nil {
+		t.Fatalf("SignupCreate: %v", err)
+	}
+	got, _ = s.UserGet(ctx, c.User.ID)
+	sameRecord(t, "after signing up in a zone", got, c.User)
 }
 
 func testUserDelete(t *testing.T, s store.Store, cov *coverage) {

@@ -30,7 +30,7 @@ func NewTenant(t testing.TB, s store.Store, tier prikke.Tier) *Tenant {
 	t.Helper()
 	n := seq.Add(1)
 	now := T0
-	u := &prikke.User{ID: prikke.NewID(), Email: fmt.Sprintf("user%d@example.com", n), PasswordHash: "$argon2id$test", ConfirmedAt: &now, CreatedAt: now, UpdatedAt: now}
+	u := &prikke.User{ID: prikke.NewID(), Email: fmt.Sprintf("user%d@example.com", n), PasswordHash: "$argon2id$test", ConfirmedAt: &now, TimeZone: "UTC", CreatedAt: now, UpdatedAt: now}
 	o := &prikke.Organization{ID: prikke.NewID(), Name: fmt.Sprintf("org %d", n), Tier: tier, Personal: true, CreatedAt: now, UpdatedAt: now}
 	p := &prikke.Project{ID: prikke.NewID(), OrganizationID: o.ID, Name: "Default", SigningSecret: "whsec_" + base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "test-secret-%08d-0123456789abcdef", n)), AlertAfter: 1, CreatedAt: now, UpdatedAt: now}
 	if err := s.SignupCreate(context.Background(), &store.SignupParams{User: u, Organization: o, Project: p}); err != nil {

@@ -4,27 +4,8 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // <time datetime="…" data-local> shows the instant in the viewer's zone;
-  // the server-rendered text (UTC) moves into the title.
-  var fmt;
-  try {
-    fmt = new Intl.DateTimeFormat(undefined, {
-      weekday: "short", year: "numeric", month: "short", day: "numeric",
-      hour: "2-digit", minute: "2-digit", timeZoneName: "short",
-    });
-  } catch (e) {
-    fmt = null;
-  }
-  function localTimes(root) {
-    if (!fmt) return;
-    root.querySelectorAll("time[data-local]").forEach(function (el) {
-      var d = new Date(el.getAttribute("datetime"));
-      if (isNaN(d.getTime())) return;
-      if (!el.title) el.title = el.textContent.trim();
-      el.textContent = fmt.format(d);
-      el.removeAttribute("data-local");
-    });
-  }
+  // Times are written by the server, in the user's chosen zone, with the
+  // exact instant in their title; nothing here rewrites them.
 
   // <button class="copy-button" data-copy="element-id"> copies that
   // element's text.
@@ -117,7 +98,6 @@
       return;
     }
     if (window.htmx) window.htmx.process(row);
-    localTimes(row);
   });
 
   // Dropdowns (<details data-dropdown>) close on Escape and on a click
@@ -135,9 +115,4 @@
       if (s) s.focus();
     });
   });
-
-  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
-  // Fragments swapped in by htmx (and server-sent events) get the same.
-  document.addEventListener("htmx:afterSwap", function (ev) { localTimes(ev.detail.elt || document); });
-  document.addEventListener("htmx:sseMessage", function (ev) { localTimes(ev.detail.elt || document); });
 })();
