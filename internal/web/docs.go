@@ -28,12 +28,13 @@ func (h *Web) showDocs(w http.ResponseWriter, r *http.Request) {
 
 // gettingStartedView holds the commands of the getting-started page.
 type gettingStartedView struct {
-	Run, Env, CLIKey, CreateJob, CreateCronJob, Trigger, Executions, Enqueue string
+	Run, Build, Env, CLIKey, CreateJob, CreateCronJob, Trigger, Executions, Enqueue string
 }
 
 func (h *Web) showDocsGettingStarted(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_getting_started", gettingStartedView{
 		Run:           exampleRun,
+		Build:         exampleBuild,
 		Env:           fmt.Sprintf(exampleEnv, h.baseURL),
 		CLIKey:        exampleCLIKey,
 		CreateJob:     exampleCreateJob,

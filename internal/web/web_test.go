@@ -87,7 +87,7 @@ func TestPages(t *testing.T) {
 		{"/pricing", "Pricing — prikke", []string{"Unlimited jobs", "€29", "What counts as a request?"}},
 		{"/use-cases", "Use cases — prikke", []string{"EU SaaS startups", "Agencies with many client projects", "Health, finance and legal", "Developers who want simple cron"}},
 		{"/docs", "Documentation — prikke", []string{"Getting started", "API reference", "Cron syntax", "Webhooks"}},
-		{"/docs/getting-started", "Getting started — prikke docs", []string{"make run", "/dev/mailbox", "prikke apikey create --email you@example.com", "/api/v1/jobs/$JOB_ID/trigger", "/api/v1/queue", "export PRIKKE_URL=https://prikke.example"}},
+		{"/docs/getting-started", "Getting started — prikke docs", []string{"make run", "./bin/prikke --help", "go install ./cmd/prikke", "/dev/mailbox", "prikke apikey create --email you@example.com", "/api/v1/jobs/$JOB_ID/trigger", "/api/v1/queue", "export PRIKKE_URL=https://prikke.example"}},
 		{"/docs/cron", "Cron syntax — prikke docs", []string{"A daily job runs exactly once every day; hourly and every-N-minutes jobs run on real time.", "@annually", "0 0 30 2 *", "Europe/Oslo", "2026-03-29 01:00Z", `id="tester"`}},
 		{"/docs/webhooks", "Webhooks — prikke docs", []string{"webhook-signature", "Prikke-Scheduled-For", "hmac.Equal", "timingSafeEqual", "hmac.compare_digest", "410 Gone", "64 KiB"}},
 		{"/docs/notifications", "Notifications — prikke docs", []string{"job.failing", "webhook-signature", "hooks.slack.com", "allowed_mentions", "https://prikke.example/app/executions/"}},
