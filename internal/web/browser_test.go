@@ -461,6 +461,9 @@ func TestBrowser(t *testing.T) {
 			{"/docs/api", "docs-api", "API reference"},
 			{"/use-cases", "use-cases", "Who Prikke is for"},
 			{"/pricing", "pricing", "Pricing"},
+			{"/privacy", "privacy", "Privacy"},
+			{"/terms", "terms", "Terms of service"},
+			{"/imprint", "imprint", "Imprint"},
 			{"/dev/mailbox", "dev-mailbox", "Dev mailbox"},
 			{"/dev/ui", "dev-ui", "UI kit"},
 		}

@@ -22,6 +22,9 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /pricing", h.showPricing)
 	handle("GET /use-cases", h.showUseCases)
 	handle("GET /explain", h.explainCron) // htmx fragment for the cron testers
+	for _, p := range legalPages {
+		handle("GET "+p.Path, h.showLegal(p.Name, p.Title))
+	}
 
 	// Docs.
 	handle("GET /docs", h.showDocs)
