@@ -124,35 +124,35 @@ func headersOut(hs []prikke.Header) map[string]string {
 
 // Job is a job as the API returns it.
 type Job struct {
-	ID                   string            `json:"id"`
-	ProjectID            string            `json:"project_id"`
-	Name                 string            `json:"name"`
-	URL                  string            `json:"url"`
-	Method               string            `json:"method"`
-	Headers              map[string]string `json:"headers"`
-	Body                 string            `json:"body"`
-	TimeoutMS            int               `json:"timeout_ms"`
-	RetryAttempts        int               `json:"retry_attempts"`
-	Enabled              bool              `json:"enabled"`
-	ScheduleKind         string            `json:"schedule_kind" enum:"cron,interval,once,queue"`
-	CronExpression       string            `json:"cron_expression,omitempty"`
-	Interval             string            `json:"interval,omitempty"`
-	Timezone             string            `json:"timezone"`
-	ScheduledAt          *time.Time        `json:"scheduled_at,omitempty"`
+	ID                   string            `json:"id" doc:"The job's id."`
+	ProjectID            string            `json:"project_id" doc:"The project the job belongs to."`
+	Name                 string            `json:"name" doc:"A name for people."`
+	URL                  string            `json:"url" doc:"The URL called."`
+	Method               string            `json:"method" doc:"The HTTP method."`
+	Headers              map[string]string `json:"headers" doc:"Request headers sent, besides the ones Prikke sets."`
+	Body                 string            `json:"body" doc:"The request body sent."`
+	TimeoutMS            int               `json:"timeout_ms" doc:"Total deadline of one attempt, in milliseconds."`
+	RetryAttempts        int               `json:"retry_attempts" doc:"Retries after the first attempt (one-time and queued jobs)."`
+	Enabled              bool              `json:"enabled" doc:"Whether the job runs; false while paused."`
+	ScheduleKind         string            `json:"schedule_kind" enum:"cron,interval,once,queue" doc:"cron (cron_expression), interval, once (scheduled_at) or queue (made by POST /queue)."`
+	CronExpression       string            `json:"cron_expression,omitempty" doc:"The cron expression; for interval jobs, the one the interval stands for."`
+	Interval             string            `json:"interval,omitempty" doc:"hourly, daily or weekly, for interval jobs."`
+	Timezone             string            `json:"timezone" doc:"IANA time zone the schedule is read in."`
+	ScheduledAt          *time.Time        `json:"scheduled_at,omitempty" doc:"For a one-time job: when it runs."`
 	Description          string            `json:"description" doc:"The schedule in plain English."`
-	CatchUp              string            `json:"catch_up"`
-	CatchUpWindowSeconds int               `json:"catch_up_window_seconds"`
-	Overlap              string            `json:"overlap"`
-	Notify               string            `json:"notify"`
-	ChannelIDs           []string          `json:"channel_ids,omitempty"`
-	Health               string            `json:"health" enum:"healthy,failing"`
-	ConsecutiveFailures  int               `json:"consecutive_failures"`
-	NextRunAt            *time.Time        `json:"next_run_at,omitempty"`
-	LastRunAt            *time.Time        `json:"last_run_at,omitempty"`
-	LastStatus           string            `json:"last_status,omitempty"`
-	DisabledReason       string            `json:"disabled_reason,omitempty"`
-	CreatedAt            time.Time         `json:"created_at"`
-	UpdatedAt            time.Time         `json:"updated_at"`
+	CatchUp              string            `json:"catch_up" doc:"After downtime: latest (run the latest missed occurrence once) or skip."`
+	CatchUpWindowSeconds int               `json:"catch_up_window_seconds" doc:"How old a missed occurrence may be and still run, in seconds."`
+	Overlap              string            `json:"overlap" doc:"When the previous run is still in flight: allow or skip."`
+	Notify               string            `json:"notify" doc:"Who hears about failures: project (its channels), muted, or custom (channel_ids)."`
+	ChannelIDs           []string          `json:"channel_ids,omitempty" doc:"The channels alerted when notify is custom."`
+	Health               string            `json:"health" enum:"healthy,failing" doc:"failing after the project's alert_after failures in a row, else healthy."`
+	ConsecutiveFailures  int               `json:"consecutive_failures" doc:"Failed runs in a row, up to now."`
+	NextRunAt            *time.Time        `json:"next_run_at,omitempty" doc:"When the job runs next; absent when paused or done."`
+	LastRunAt            *time.Time        `json:"last_run_at,omitempty" doc:"When the last run finished; absent before the first."`
+	LastStatus           string            `json:"last_status,omitempty" doc:"The last run's status."`
+	DisabledReason       string            `json:"disabled_reason,omitempty" doc:"Why Prikke paused the job (for example a 410 Gone); absent unless it did."`
+	CreatedAt            time.Time         `json:"created_at" doc:"When the job was created."`
+	UpdatedAt            time.Time         `json:"updated_at" doc:"When the job last changed."`
 }
 
 func jobOut(j *prikke.Job) *Job {
@@ -194,7 +194,7 @@ type jobIDInput struct {
 }
 
 type jobUpdateInput struct {
-	JobID string `path:"job_id"`
+	JobID string `path:"job_id" doc:"The job's id."`
 	bodyInput
 }
 
@@ -208,7 +208,7 @@ type jobListInput struct {
 
 // JobPage is one page of jobs.
 type JobPage struct {
-	Jobs       []*Job `json:"jobs"`
+	Jobs       []*Job `json:"jobs" doc:"The jobs, oldest first."`
 	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
 }
 
@@ -338,13 +338,13 @@ func (a *API) handleJobTrigger(ctx context.Context, in *jobIDInput) (*executionB
 
 // TestResponse is what a test request got back.
 type TestResponse struct {
-	Status     string            `json:"status" enum:"success,failed,timeout"`
-	StatusCode int               `json:"status_code"`
-	DurationMS int64             `json:"duration_ms"`
-	Headers    map[string]string `json:"headers"`
-	Body       string            `json:"body"`
-	Truncated  bool              `json:"truncated"`
-	Error      string            `json:"error,omitempty"`
+	Status     string            `json:"status" enum:"success,failed,timeout" doc:"success (a 2xx), failed or timeout."`
+	StatusCode int               `json:"status_code" doc:"The response's HTTP status; 0 when there was none."`
+	DurationMS int64             `json:"duration_ms" doc:"How long the request took, in milliseconds."`
+	Headers    map[string]string `json:"headers" doc:"The response's headers."`
+	Body       string            `json:"body" doc:"The first 64 KiB of the response's body."`
+	Truncated  bool              `json:"truncated" doc:"The body was longer than the 64 KiB returned."`
+	Error      string            `json:"error,omitempty" doc:"Why the request failed (connection, TLS, timeout, refused address); absent on a response."`
 }
 
 func (a *API) handleJobTest(ctx context.Context, in *bodyOnly) (*struct{ Body *TestResponse }, error) {
