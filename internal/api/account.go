@@ -13,7 +13,7 @@ import (
 
 // Message is a plain acknowledgement.
 type Message struct {
-	Message string `json:"message" doc:"What happened, in words."`
+	Message string `json:"message" doc:"What happened, in words." example:"Done."`
 }
 
 type messageBody struct{ Body *Message }
@@ -54,8 +54,8 @@ func (a *API) handleConfirm(ctx context.Context, in *bodyOnly) (*messageBody, er
 // Account is the signed-in user.
 type Account struct {
 	ID            string          `json:"id" doc:"Your user id."`
-	Email         string          `json:"email" doc:"Your email address."`
-	Confirmed     bool            `json:"confirmed" doc:"Whether the address has been confirmed through the mailed link."`
+	Email         string          `json:"email" doc:"Your email address." example:"you@example.com"`
+	Confirmed     bool            `json:"confirmed" doc:"Whether the address has been confirmed through the mailed link." example:"true"`
 	CreatedAt     time.Time       `json:"created_at" doc:"When the account was created."`
 	Organizations []*Organization `json:"organizations" doc:"The organizations you belong to, your personal one first."`
 }

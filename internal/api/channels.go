@@ -14,12 +14,12 @@ type Channel struct {
 	ID             string     `json:"id" doc:"The channel's id."`
 	ProjectID      string     `json:"project_id" doc:"The project whose alerts the channel receives."`
 	Kind           string     `json:"kind" enum:"email,webhook,slack,discord" doc:"Recognised from the target: Slack and Discord webhook URLs get messages in their own format."`
-	Name           string     `json:"name" doc:"A name for people."`
-	Target         string     `json:"target" doc:"The email address or webhook URL; for Slack and Discord only the host (their path is a secret)."`
-	Confirmed      bool       `json:"confirmed" doc:"Email channels receive alerts only once their owner confirmed the address."`
-	Enabled        bool       `json:"enabled" doc:"Whether alerts are sent to the channel."`
+	Name           string     `json:"name" doc:"A name for people." example:"ops team"`
+	Target         string     `json:"target" doc:"The email address or webhook URL; for Slack and Discord only the host (their path is a secret)." example:"ops@example.com"`
+	Confirmed      bool       `json:"confirmed" doc:"Email channels receive alerts only once their owner confirmed the address." example:"true"`
+	Enabled        bool       `json:"enabled" doc:"Whether alerts are sent to the channel." example:"true"`
 	DisabledReason string     `json:"disabled_reason,omitempty" doc:"Why Prikke turned the channel off (after repeated permanent failures); absent while enabled."`
-	FailureCount   int        `json:"failure_count" doc:"Failed sends in a row."`
+	FailureCount   int        `json:"failure_count" doc:"Failed sends in a row." example:"0"`
 	LastError      string     `json:"last_error,omitempty" doc:"The last send's error; absent when it succeeded."`
 	ConfirmedAt    *time.Time `json:"confirmed_at,omitempty" doc:"When the email address was confirmed; absent for webhooks and unconfirmed addresses."`
 	CreatedAt      time.Time  `json:"created_at" doc:"When the channel was added."`
@@ -109,8 +109,8 @@ type Notification struct {
 	JobID       string    `json:"job_id,omitempty" doc:"The job it was about, if any."`
 	ExecutionID string    `json:"execution_id,omitempty" doc:"The execution that caused it, if any."`
 	Event       string    `json:"event" enum:"job.failing,job.recovered,job.disabled,test,quota.80,quota.100,channel.disabled" doc:"What it announced."`
-	Recipient   string    `json:"recipient" doc:"The address or host it was sent to."`
-	OK          bool      `json:"ok" doc:"Whether the send succeeded."`
+	Recipient   string    `json:"recipient" doc:"The address or host it was sent to." example:"ops@example.com"`
+	OK          bool      `json:"ok" doc:"Whether the send succeeded." example:"true"`
 	Error       string    `json:"error,omitempty" doc:"Why the send failed; absent when it succeeded."`
 	CreatedAt   time.Time `json:"created_at" doc:"When it was sent."`
 }
@@ -140,7 +140,7 @@ type StatusPage struct {
 	ProjectID string          `json:"project_id" doc:"The project the page belongs to."`
 	Slug      string          `json:"slug" example:"acme-status" doc:"The page's address: /s/<slug>."`
 	Title     string          `json:"title" example:"Acme integrations" doc:"The page's heading."`
-	Published bool            `json:"published" doc:"Whether the page is served; unpublished pages answer 404."`
+	Published bool            `json:"published" doc:"Whether the page is served; unpublished pages answer 404." example:"true"`
 	URL       string          `json:"url" doc:"Where the page is served once published."`
 	Jobs      []StatusPageJob `json:"jobs" doc:"The jobs shown, in order."`
 	CreatedAt time.Time       `json:"created_at" doc:"When the page was created."`
@@ -165,8 +165,8 @@ func statusPageOut(p *prikke.StatusPage) *StatusPage {
 // StatusPageRequest creates or changes a status page.
 type StatusPageRequest struct {
 	Slug      *string          `json:"slug,omitempty" doc:"3-63 lower-case letters, digits or dashes." example:"acme-status"`
-	Title     *string          `json:"title,omitempty" maxLength:"200" doc:"The page's heading."`
-	Published *bool            `json:"published,omitempty" doc:"Whether the page is served at /s/<slug> (default false)."`
+	Title     *string          `json:"title,omitempty" maxLength:"200" doc:"The page's heading." example:"Acme integrations"`
+	Published *bool            `json:"published,omitempty" doc:"Whether the page is served at /s/<slug> (default false)." example:"true"`
 	Jobs      *[]StatusPageJob `json:"jobs,omitempty" doc:"The jobs shown, in order, under their display names (replaces the list)."`
 }
 

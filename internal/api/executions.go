@@ -16,17 +16,17 @@ type Execution struct {
 	ID           string             `json:"id" doc:"The execution's id."`
 	JobID        string             `json:"job_id" doc:"The job it is an attempt of."`
 	ProjectID    string             `json:"project_id" doc:"The job's project."`
-	WebhookID    string             `json:"webhook_id" doc:"The webhook-id header: the same for every attempt of one occurrence."`
+	WebhookID    string             `json:"webhook_id" doc:"The webhook-id header: the same for every attempt of one occurrence." example:"msg_2pJq9Xv3bN7Yk1Tz"`
 	ScheduledFor time.Time          `json:"scheduled_for" doc:"The occurrence this attempt belongs to."`
 	DueAt        time.Time          `json:"due_at" doc:"When this attempt was due."`
-	Attempt      int                `json:"attempt" doc:"1 for the first attempt of an occurrence, 2 for the first retry, and so on."`
-	Status       string             `json:"status" enum:"pending,running,success,failed,timeout,missed,skipped,quota_exceeded" doc:"pending and running while in flight; success (2xx), failed or timeout when delivered; missed, skipped or quota_exceeded when deliberately not run."`
+	Attempt      int                `json:"attempt" doc:"1 for the first attempt of an occurrence, 2 for the first retry, and so on." example:"1"`
+	Status       string             `json:"status" enum:"pending,running,success,failed,timeout,missed,skipped,quota_exceeded" doc:"pending and running while in flight; success (2xx), failed or timeout when delivered; missed, skipped or quota_exceeded when deliberately not run." example:"success"`
 	Rescued      bool               `json:"rescued" doc:"Delivered again because the node of the previous attempt was lost."`
 	Manual       bool               `json:"manual" doc:"Triggered by hand rather than by the schedule."`
 	MissedCount  int                `json:"missed_count" doc:"Occurrences missed during downtime that this row accounts for."`
-	StartedAt    *time.Time         `json:"started_at,omitempty" doc:"When the request was sent; absent until then."`
-	FinishedAt   *time.Time         `json:"finished_at,omitempty" doc:"When the attempt ended; absent until then."`
-	DurationMS   int                `json:"duration_ms" doc:"How long the request took, in milliseconds."`
+	StartedAt    *time.Time         `json:"started_at,omitempty" doc:"When the request was sent; absent until then." example:"2026-11-24T08:00:00Z"`
+	FinishedAt   *time.Time         `json:"finished_at,omitempty" doc:"When the attempt ended; absent until then." example:"2026-11-24T08:00:00.184Z"`
+	DurationMS   int                `json:"duration_ms" doc:"How long the request took, in milliseconds." example:"184"`
 	Error        string             `json:"error,omitempty" doc:"Why the attempt failed without a response (connection, TLS, timeout, refused address)."`
 	Request      *ExecutionRequest  `json:"request,omitempty" doc:"What was sent; absent before the attempt."`
 	Response     *ExecutionResponse `json:"response,omitempty" doc:"What came back; absent without a response."`
@@ -35,16 +35,16 @@ type Execution struct {
 
 // ExecutionRequest is what was sent.
 type ExecutionRequest struct {
-	Method  string            `json:"method" doc:"The HTTP method."`
-	URL     string            `json:"url" doc:"The URL called."`
-	Headers map[string]string `json:"headers,omitempty" doc:"The headers sent, Prikke's included (GET /executions/{id} only)."`
+	Method  string            `json:"method" doc:"The HTTP method." example:"POST"`
+	URL     string            `json:"url" doc:"The URL called." example:"https://example.com/hooks/report"`
+	Headers map[string]string `json:"headers,omitempty" doc:"The headers sent, Prikke's included (GET /executions/{id} only)." example:"{\"webhook-id\":\"msg_2pJq9Xv3bN7Yk1Tz\",\"Content-Type\":\"application/json\"}"`
 }
 
 // ExecutionResponse is what came back (the first 64 KiB of the body).
 type ExecutionResponse struct {
-	Status       int               `json:"status" doc:"The HTTP status."`
-	Headers      map[string]string `json:"headers,omitempty" doc:"The response's headers (GET /executions/{id} only)."`
-	Body         string            `json:"body" doc:"The first 64 KiB of the body (GET /executions/{id} only)."`
+	Status       int               `json:"status" doc:"The HTTP status." example:"200"`
+	Headers      map[string]string `json:"headers,omitempty" doc:"The response's headers (GET /executions/{id} only)." example:"{\"Content-Type\":\"application/json\"}"`
+	Body         string            `json:"body" doc:"The first 64 KiB of the body (GET /executions/{id} only)." example:"{\"ok\":true}"`
 	BodyEncoding string            `json:"body_encoding,omitempty" enum:"base64," doc:"base64 when the body is not UTF-8 text."`
 	Truncated    bool              `json:"truncated" doc:"The body was longer than the 64 KiB stored."`
 }

@@ -11,10 +11,10 @@ import (
 // Organization is an organization the caller belongs to.
 type Organization struct {
 	ID        string    `json:"id" doc:"The organization's id."`
-	Name      string    `json:"name" doc:"The organization's name."`
+	Name      string    `json:"name" doc:"The organization's name." example:"Acme"`
 	Tier      string    `json:"tier" enum:"free,pro" doc:"The plan: free or pro. It sets the limits on jobs, requests a month, the shortest interval and how long history is kept."`
 	Role      string    `json:"role,omitempty" enum:"owner,admin,member,viewer," doc:"Your role."`
-	Personal  bool      `json:"personal" doc:"True for the organization every account gets for itself, which has one member and cannot be deleted."`
+	Personal  bool      `json:"personal" doc:"True for the organization every account gets for itself, which has one member and cannot be deleted." example:"true"`
 	CreatedAt time.Time `json:"created_at,omitzero" doc:"When the organization was created."`
 }
 
@@ -50,7 +50,7 @@ func (a *API) organizations(ctx context.Context, actor *service.Actor) ([]*Organ
 }
 
 type nameRequest struct {
-	Name string `json:"name" maxLength:"200" doc:"The organization's new name."`
+	Name string `json:"name" maxLength:"200" doc:"The organization's new name." example:"Acme"`
 }
 
 func (a *API) handleOrgCreate(ctx context.Context, in *bodyOnly) (*struct{ Body *Organization }, error) {
@@ -117,10 +117,10 @@ func (a *API) errOrNil(ctx context.Context, err error) error {
 type Usage struct {
 	Month    string `json:"month" example:"2026-11" doc:"The calendar month counted (UTC), as YYYY-MM."`
 	Requests int64  `json:"requests" doc:"Outbound delivery attempts this month (UTC), test requests included."`
-	Limit    int64  `json:"limit" doc:"Requests the tier allows this month."`
-	Jobs     int    `json:"jobs" doc:"Jobs the organization has now."`
+	Limit    int64  `json:"limit" doc:"Requests the tier allows this month." example:"5000"`
+	Jobs     int    `json:"jobs" doc:"Jobs the organization has now." example:"3"`
 	MaxJobs  int    `json:"max_jobs" doc:"0 means unlimited."`
-	Tier     string `json:"tier" doc:"The organization's plan: free or pro."`
+	Tier     string `json:"tier" doc:"The organization's plan: free or pro." example:"free"`
 }
 
 func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *Usage }, error) {
@@ -138,7 +138,7 @@ func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *U
 // Member is a member of an organization.
 type Member struct {
 	UserID    string    `json:"user_id" doc:"The member's user id."`
-	Email     string    `json:"email" doc:"The member's email address."`
+	Email     string    `json:"email" doc:"The member's email address." example:"ada@example.com"`
 	Role      string    `json:"role" enum:"owner,admin,member,viewer" doc:"What the member may do: owner, admin, member or viewer (see /docs/teams)."`
 	CreatedAt time.Time `json:"created_at" doc:"When they joined the organization."`
 }
@@ -156,7 +156,7 @@ type memberInput struct {
 }
 
 type roleRequest struct {
-	Role string `json:"role" enum:"owner,admin,member,viewer" doc:"The member's new role."`
+	Role string `json:"role" enum:"owner,admin,member,viewer" doc:"The member's new role." example:"admin"`
 }
 
 func (a *API) handleMemberUpdate(ctx context.Context, in *memberInput) (*struct{}, error) {
@@ -195,8 +195,8 @@ func (a *API) handleMemberDelete(ctx context.Context, in *memberDeleteInput) (*s
 // Invitation is an invitation to join an organization.
 type Invitation struct {
 	ID        string     `json:"id" doc:"The invitation's id."`
-	Email     string     `json:"email" doc:"The invited address."`
-	Role      string     `json:"role" doc:"The role the invited person gets on accepting."`
+	Email     string     `json:"email" doc:"The invited address." example:"ada@example.com"`
+	Role      string     `json:"role" doc:"The role the invited person gets on accepting." example:"member"`
 	ExpiresAt time.Time  `json:"expires_at" doc:"When the invitation's link stops working."`
 	Accepted  *time.Time `json:"accepted_at,omitempty" doc:"When it was accepted; absent while open."`
 	Declined  *time.Time `json:"declined_at,omitempty" doc:"When it was declined; absent unless declined."`
@@ -213,8 +213,8 @@ func (a *API) handleInvitationList(ctx context.Context, in *orgIDInput) (*struct
 }
 
 type inviteRequest struct {
-	Email string `json:"email" doc:"The address to invite; the link is mailed there."`
-	Role  string `json:"role" enum:"owner,admin,member,viewer" doc:"The role the invited person gets on accepting."`
+	Email string `json:"email" doc:"The address to invite; the link is mailed there." example:"ada@example.com"`
+	Role  string `json:"role" enum:"owner,admin,member,viewer" doc:"The role the invited person gets on accepting." example:"member"`
 }
 
 func (a *API) handleInvitationCreate(ctx context.Context, in *orgUpdateInput) (*struct{ Body *Invitation }, error) {
@@ -268,13 +268,13 @@ func (a *API) handleInvitationDecline(ctx context.Context, in *bodyOnly) (*messa
 // AuditEntry is one row of the audit log.
 type AuditEntry struct {
 	ID         string    `json:"id" doc:"The entry's id."`
-	Action     string    `json:"action" doc:"What happened, such as login, api_key.create or member.remove."`
+	Action     string    `json:"action" doc:"What happened, such as login, api_key.create or member.remove." example:"api_key.create"`
 	Actor      string    `json:"actor" doc:"The user's email or the API key id."`
-	TargetType string    `json:"target_type,omitempty" doc:"The kind of thing acted on (api_key, member, project, …)."`
+	TargetType string    `json:"target_type,omitempty" doc:"The kind of thing acted on (api_key, member, project, …)." example:"api_key"`
 	TargetID   string    `json:"target_id,omitempty" doc:"The id of the thing acted on."`
-	Detail     string    `json:"detail,omitempty" doc:"More about the action, in words. Never a secret."`
-	IP         string    `json:"ip,omitempty" doc:"The client's IP address."`
-	RequestID  string    `json:"request_id,omitempty" doc:"The request's X-Request-Id, to match server logs."`
+	Detail     string    `json:"detail,omitempty" doc:"More about the action, in words. Never a secret." example:"deploy script"`
+	IP         string    `json:"ip,omitempty" doc:"The client's IP address." example:"203.0.113.7"`
+	RequestID  string    `json:"request_id,omitempty" doc:"The request's X-Request-Id, to match server logs." example:"01936b2e9a1c7d3e"`
 	CreatedAt  time.Time `json:"created_at" doc:"When it happened."`
 }
 
@@ -320,7 +320,7 @@ func (a *API) handleAuditList(ctx context.Context, in *auditInput) (*struct{ Bod
 type APIKey struct {
 	ID         string     `json:"id" doc:"The key's id."`
 	KeyID      string     `json:"key_id" doc:"The public part, pk_live_<id>."`
-	Name       string     `json:"name" doc:"A name for people, such as where the key is used."`
+	Name       string     `json:"name" doc:"A name for people, such as where the key is used." example:"deploy script"`
 	ProjectID  string     `json:"project_id,omitempty" doc:"Set when the key is limited to one project."`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty" doc:"When the key last authenticated a request; absent if never."`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty" doc:"When the key was revoked; absent while it works."`
@@ -385,7 +385,7 @@ func (a *API) handleKeyDelete(ctx context.Context, in *keyIDInput) (*struct{}, e
 type Project struct {
 	ID             string    `json:"id" doc:"The project's id."`
 	OrganizationID string    `json:"organization_id" doc:"The organization the project belongs to."`
-	Name           string    `json:"name" doc:"The project's name."`
+	Name           string    `json:"name" doc:"The project's name." example:"Production"`
 	AlertAfter     int       `json:"alert_after" doc:"Consecutive failures before a job is reported failing."`
 	CreatedAt      time.Time `json:"created_at" doc:"When the project was created."`
 	UpdatedAt      time.Time `json:"updated_at" doc:"When the project last changed."`
@@ -433,8 +433,8 @@ func (a *API) orgOrDefault(ctx context.Context, s, field string) (prikke.ID, err
 
 type projectRequest struct {
 	OrganizationID *string `json:"organization_id,omitempty" doc:"The organization to create the project in (default: your personal one). Ignored on update."`
-	Name           *string `json:"name,omitempty" maxLength:"200" doc:"The project's name."`
-	AlertAfter     *int    `json:"alert_after,omitempty" minimum:"1" maximum:"100" doc:"Consecutive failures after which a job counts as failing and its channels are alerted."`
+	Name           *string `json:"name,omitempty" maxLength:"200" doc:"The project's name." example:"Production"`
+	AlertAfter     *int    `json:"alert_after,omitempty" minimum:"1" maximum:"100" doc:"Consecutive failures after which a job counts as failing and its channels are alerted." example:"3"`
 }
 
 func (a *API) handleProjectCreate(ctx context.Context, in *bodyOnly) (*struct{ Body *Project }, error) {

@@ -13,9 +13,9 @@ type QueueRequest struct {
 	ProjectID     *string            `json:"project_id,omitempty" doc:"Project to deliver in (default: the key's project, or the organization's first)."`
 	URL           string             `json:"url" doc:"http(s) URL to call." example:"https://example.com/hooks/order-paid"`
 	Method        *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"Default POST."`
-	Headers       *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke."`
+	Headers       *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke." example:"{\"Content-Type\":\"application/json\"}"`
 	Body          string             `json:"body,omitempty" example:"{\"order\":42}" doc:"Request body (max 256 KiB)."`
-	TimeoutMS     *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000" doc:"Total deadline of one attempt in milliseconds (default 30000)."`
+	TimeoutMS     *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000" doc:"Total deadline of one attempt in milliseconds (default 30000)." example:"10000"`
 	RetryAttempts *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt (default 5)."`
 	Delay         *int               `json:"delay,omitempty" minimum:"0" doc:"Deliver this many seconds from now."`
 	NotBefore     *string            `json:"not_before,omitempty" doc:"Deliver at this RFC 3339 instant."`
@@ -25,9 +25,9 @@ type QueueRequest struct {
 type Enqueued struct {
 	JobID       string     `json:"job_id" doc:"The queued request's job (schedule_kind queue)."`
 	ExecutionID string     `json:"execution_id" doc:"Its first attempt; follow it with GET /executions/{execution_id}."`
-	WebhookID   string     `json:"webhook_id" doc:"The webhook-id header the receiver will see, the same on every retry."`
-	DueAt       string     `json:"due_at" doc:"When it will be delivered (RFC 3339)."`
-	Status      string     `json:"status" doc:"The first attempt's status: pending until delivered."`
+	WebhookID   string     `json:"webhook_id" doc:"The webhook-id header the receiver will see, the same on every retry." example:"msg_2pJq9Xv3bN7Yk1Tz"`
+	DueAt       string     `json:"due_at" doc:"When it will be delivered (RFC 3339)." example:"2026-12-24T18:00:00Z"`
+	Status      string     `json:"status" doc:"The first attempt's status: pending until delivered." example:"pending"`
 	Duplicate   bool       `json:"duplicate" doc:"True when the Idempotency-Key matched an earlier request: nothing new was enqueued."`
 	Execution   *Execution `json:"execution" doc:"The first attempt."`
 }

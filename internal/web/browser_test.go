@@ -459,6 +459,7 @@ func TestBrowser(t *testing.T) {
 			{"/docs/teams", "docs-teams", "Organizations and roles"},
 			{"/docs/status-pages", "docs-status-pages", "Status pages"},
 			{"/docs/api", "docs-api", "API reference"},
+			{"/docs/api/jobs", "docs-api-jobs", "Jobs"},
 			{"/use-cases", "use-cases", "Who Prikke is for"},
 			{"/pricing", "pricing", "Pricing"},
 			{"/privacy", "privacy", "Privacy"},

@@ -14,7 +14,7 @@ var docsPages = []docsPage{
 	{"/docs/teams", "Organizations and roles", "users", "Organizations, projects, the four roles and what each may do, invitations, API keys and the audit log."},
 	{"/docs/notifications", "Notifications", "mail", "When Prikke alerts you, the channels (email, webhooks, Slack, Discord), the signed payload and per-job choices."},
 	{"/docs/status-pages", "Status pages", "globe", "Prikke's own status at /status and /status.json, incidents, and the status pages you publish for your customers."},
-	{"/docs/api", "API reference", "code", "Every endpoint of the REST API, with its parameters, fields and a curl example."},
+	{"/docs/api", "API reference", "code", "Every endpoint of the REST API by resource (jobs, the queue and executions first), with its fields and an example request and response."},
 }
 
 // docsPage is one entry of the docs' navigation.

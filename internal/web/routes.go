@@ -31,6 +31,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /docs/{$}", redirect("/docs"))
 	handle("GET /docs/getting-started", h.showDocsGettingStarted)
 	handle("GET /docs/api", h.showDocsAPI)
+	handle("GET /docs/api/{group}", h.showDocsAPIGroup)
 	handle("GET /docs/cron", h.showDocsCron)
 	handle("GET /docs/webhooks", h.showDocsWebhooks)
 	handle("GET /docs/teams", h.showDocsTeams)
