@@ -179,9 +179,25 @@ func TestDocumentedCommands(t *testing.T) {
 	}
 	checkBinaryBeforeUse(t, "README.md", string(readme))
 
-	// The docs pages, as a running Prikke serves them.
+	// The docs pages, as a running Prikke serves them: every page the
+	// docs index links to.
 	base, stop := startServer(t, testEnv(t))
-	for _, path := range []string{"/docs/getting-started", "/docs/status-pages", "/docs/teams", "/docs/webhooks", "/docs/notifications", "/docs/cron"} {
+	resp, err := http.Get(base + "/docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docsIndex, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var paths []string
+	for _, m := range regexp.MustCompile(`href="(/docs/[a-z-]+)"`).FindAllStringSubmatch(string(docsIndex), -1) {
+		if !slices.Contains(paths, m[1]) {
+			paths = append(paths, m[1])
+		}
+	}
+	if !slices.Contains(paths, "/docs/getting-started") {
+		t.Fatalf("the docs index links to %v", paths)
+	}
+	for _, path := range paths {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
