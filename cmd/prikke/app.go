@@ -47,7 +47,7 @@ func newHandler(cfg *config.Config, st store.Store, svc *service.Service, mailbo
 		Mount: func(mux *http.ServeMux) {
 			a := api.New(mux, api.Deps{Service: svc, Logger: logger, Cookie: cookie, ClientIP: clientIP})
 			w, err := web.New(web.Deps{Logger: logger, BaseURL: cfg.BaseURL, Production: cfg.IsProduction(), Mailbox: mailbox, OpenAPI: a.OpenAPI,
-				Service: svc, ClientIP: clientIP, Now: func() time.Time { return svc.NowFunc() }, SSRFAllow: cfg.SSRFRelaxed()})
+				Service: svc, ClientIP: clientIP, Now: func() time.Time { return svc.NowFunc() }, SSRFAllow: cfg.SSRFRelaxed(), Legal: web.Legal(cfg.Legal)})
 			if err != nil {
 				mountErr = err
 				return

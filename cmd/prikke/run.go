@@ -71,7 +71,7 @@ Commands:
   cron next [--tz ZONE] [--from RFC3339] [--count N] EXPR
                          print the next N fire instants (UTC, RFC 3339)
   cron explain EXPR      describe a cron expression in plain English
-  bench --mode burst|cron --jobs N
+  bench --mode burst|cron|idle --jobs N
                          measure the engine against a built-in loopback sink
   user create --email E --password-stdin [--tier free|pro]
                          create a confirmed user with a personal organization

@@ -13,7 +13,7 @@ import (
 
 // Message is a plain acknowledgement.
 type Message struct {
-	Message string `json:"message"`
+	Message string `json:"message" doc:"What happened, in words." example:"Done."`
 }
 
 type messageBody struct{ Body *Message }
@@ -21,8 +21,8 @@ type messageBody struct{ Body *Message }
 func ack(msg string) *messageBody { return &messageBody{&Message{Message: msg}} }
 
 type credentials struct {
-	Email    string `json:"email" example:"you@example.com"`
-	Password string `json:"password" example:"correct horse battery staple"`
+	Email    string `json:"email" example:"you@example.com" doc:"Your email address."`
+	Password string `json:"password" example:"correct horse battery staple" doc:"Your password (at least 8 characters when signing up)."`
 }
 
 func (a *API) handleSignup(ctx context.Context, in *bodyOnly) (*messageBody, error) {
@@ -53,12 +53,12 @@ func (a *API) handleConfirm(ctx context.Context, in *bodyOnly) (*messageBody, er
 
 // Account is the signed-in user.
 type Account struct {
-	ID            string          `json:"id"`
-	Email         string          `json:"email"`
-	Confirmed     bool            `json:"confirmed"`
+	ID            string          `json:"id" doc:"Your user id."`
+	Email         string          `json:"email" doc:"Your email address." example:"you@example.com"`
+	Confirmed     bool            `json:"confirmed" doc:"Whether the address has been confirmed through the mailed link." example:"true"`
 	TimeZone      string          `json:"time_zone" example:"Europe/Oslo" doc:"The IANA time zone the dashboard shows your times in. Sign-up in the dashboard starts it at the browser's zone; otherwise it is UTC. Change it with PATCH /api/v1/account."`
-	CreatedAt     time.Time       `json:"created_at"`
-	Organizations []*Organization `json:"organizations"`
+	CreatedAt     time.Time       `json:"created_at" doc:"When the account was created."`
+	Organizations []*Organization `json:"organizations" doc:"The organizations you belong to, your personal one first."`
 }
 
 type loginOutput struct {
@@ -151,7 +151,7 @@ func (a *API) handleLogout(ctx context.Context, _ *struct{}) (*logoutOutput, err
 }
 
 type emailRequest struct {
-	Email string `json:"email"`
+	Email string `json:"email" doc:"The account's email address."`
 }
 
 func (a *API) handlePasswordResetRequest(ctx context.Context, in *bodyOnly) (*messageBody, error) {
@@ -166,8 +166,8 @@ func (a *API) handlePasswordResetRequest(ctx context.Context, in *bodyOnly) (*me
 }
 
 type resetRequest struct {
-	Token    string `json:"token"`
-	Password string `json:"password"`
+	Token    string `json:"token" doc:"The token from the mailed reset link."`
+	Password string `json:"password" doc:"The new password (at least 8 characters)."`
 }
 
 func (a *API) handlePasswordReset(ctx context.Context, in *bodyOnly) (*messageBody, error) {
@@ -182,8 +182,8 @@ func (a *API) handlePasswordReset(ctx context.Context, in *bodyOnly) (*messageBo
 }
 
 type passwordChange struct {
-	CurrentPassword string `json:"current_password"`
-	Password        string `json:"password"`
+	CurrentPassword string `json:"current_password" doc:"Your current password."`
+	Password        string `json:"password" doc:"The new password (at least 8 characters)."`
 }
 
 func (a *API) handlePasswordChange(ctx context.Context, in *bodyOnly) (*messageBody, error) {
@@ -198,8 +198,8 @@ func (a *API) handlePasswordChange(ctx context.Context, in *bodyOnly) (*messageB
 }
 
 type emailChange struct {
-	Password string `json:"current_password"`
-	Email    string `json:"email"`
+	Password string `json:"current_password" doc:"Your current password."`
+	Email    string `json:"email" doc:"The new address; it takes effect once confirmed through the mailed link."`
 }
 
 func (a *API) handleEmailChange(ctx context.Context, in *bodyOnly) (*messageBody, error) {
@@ -214,7 +214,7 @@ func (a *API) handleEmailChange(ctx context.Context, in *bodyOnly) (*messageBody
 }
 
 type passwordConfirm struct {
-	Password string `json:"current_password"`
+	Password string `json:"current_password" doc:"Your current password, to confirm."`
 }
 
 func (a *API) handleAccountDelete(ctx context.Context, in *bodyOnly) (*logoutOutput, error) {

@@ -79,6 +79,20 @@ func New(mux *http.ServeMux, d Deps) *API {
 		"cookie": {Type: "apiKey", In: "cookie", Name: d.Cookie.Name(), Description: "The dashboard's session"},
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}, {"cookie": {}}}
+	// The reference (/docs/api) shows the resources in this order: what
+	// most clients need first.
+	cfg.Tags = []*huma.Tag{
+		{Name: "Jobs", Description: "A job calls a URL on a schedule: a cron expression in a time zone, a simple interval, or once at a given instant. Every request is signed (see /docs/webhooks)."},
+		{Name: "Queue", Description: "Deliver one request now or later, with retries, without a schedule. An Idempotency-Key makes a retried enqueue safe."},
+		{Name: "Executions", Description: "An execution is one delivery attempt: its status, timing, and the response's status, headers and first 64 KiB of body. History is kept 7 days on Free and 30 on Pro."},
+		{Name: "Schedules", Description: "Check a cron expression before you use it."},
+		{Name: "Projects", Description: "A project groups jobs with their signing secret, notification channels and status pages."},
+		{Name: "Notifications", Description: "Channels (email, webhooks, Slack, Discord) that hear when a job starts failing or recovers, and the record of every send."},
+		{Name: "Status pages", Description: "Public pages at /s/<slug> that show chosen jobs' states and uptime to your customers."},
+		{Name: "API keys", Description: "Keys that authenticate API requests: `Authorization: Bearer pk_live_…`."},
+		{Name: "Organizations", Description: "Organizations own projects and the plan; members have roles (see /docs/teams)."},
+		{Name: "Account", Description: "Signing up and in with a session cookie, as the dashboard does, and managing your own account."},
+	}
 	a := &API{svc: d.Service, log: d.Logger.With("service", "api"), deps: d}
 	a.huma = humago.New(mux, cfg)
 	a.huma.UseMiddleware(a.authenticate, a.checkRequest)

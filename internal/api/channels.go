@@ -11,18 +11,18 @@ import (
 
 // Channel is where a project's notifications go.
 type Channel struct {
-	ID             string     `json:"id"`
-	ProjectID      string     `json:"project_id"`
+	ID             string     `json:"id" doc:"The channel's id."`
+	ProjectID      string     `json:"project_id" doc:"The project whose alerts the channel receives."`
 	Kind           string     `json:"kind" enum:"email,webhook,slack,discord" doc:"Recognised from the target: Slack and Discord webhook URLs get messages in their own format."`
-	Name           string     `json:"name"`
-	Target         string     `json:"target" doc:"The email address or webhook URL; for Slack and Discord only the host (their path is a secret)."`
-	Confirmed      bool       `json:"confirmed" doc:"Email channels receive alerts only once their owner confirmed the address."`
-	Enabled        bool       `json:"enabled"`
-	DisabledReason string     `json:"disabled_reason,omitempty"`
-	FailureCount   int        `json:"failure_count"`
-	LastError      string     `json:"last_error,omitempty"`
-	ConfirmedAt    *time.Time `json:"confirmed_at,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
+	Name           string     `json:"name" doc:"A name for people." example:"ops team"`
+	Target         string     `json:"target" doc:"The email address or webhook URL; for Slack and Discord only the host (their path is a secret)." example:"ops@example.com"`
+	Confirmed      bool       `json:"confirmed" doc:"Email channels receive alerts only once their owner confirmed the address." example:"true"`
+	Enabled        bool       `json:"enabled" doc:"Whether alerts are sent to the channel." example:"true"`
+	DisabledReason string     `json:"disabled_reason,omitempty" doc:"Why Prikke turned the channel off (after repeated permanent failures); absent while enabled."`
+	FailureCount   int        `json:"failure_count" doc:"Failed sends in a row." example:"0"`
+	LastError      string     `json:"last_error,omitempty" doc:"The last send's error; absent when it succeeded."`
+	ConfirmedAt    *time.Time `json:"confirmed_at,omitempty" doc:"When the email address was confirmed; absent for webhooks and unconfirmed addresses."`
+	CreatedAt      time.Time  `json:"created_at" doc:"When the channel was added."`
 }
 
 func channelOut(c *prikke.Channel) *Channel {
@@ -33,7 +33,7 @@ func channelOut(c *prikke.Channel) *Channel {
 
 // ChannelRequest creates or changes a channel.
 type ChannelRequest struct {
-	Name    *string `json:"name,omitempty" maxLength:"200" example:"ops team"`
+	Name    *string `json:"name,omitempty" maxLength:"200" example:"ops team" doc:"A name for people (default: the target)."`
 	Target  *string `json:"target,omitempty" doc:"An email address or an https:// webhook URL; cannot be changed later." example:"ops@example.com"`
 	Enabled *bool   `json:"enabled,omitempty" doc:"Turn a channel off or back on (which clears its failure count)."`
 }
@@ -59,11 +59,11 @@ func (a *API) handleChannelCreate(ctx context.Context, in *projectUpdateInput) (
 }
 
 type channelIDInput struct {
-	ChannelID string `path:"channel_id"`
+	ChannelID string `path:"channel_id" doc:"The channel's id."`
 }
 
 type channelUpdateInput struct {
-	ChannelID string `path:"channel_id"`
+	ChannelID string `path:"channel_id" doc:"The channel's id."`
 	bodyInput
 }
 
@@ -104,15 +104,15 @@ func (a *API) handleChannelTest(ctx context.Context, in *channelIDInput) (*messa
 
 // Notification is one recorded send.
 type Notification struct {
-	ID          string    `json:"id"`
-	ChannelID   string    `json:"channel_id,omitempty"`
-	JobID       string    `json:"job_id,omitempty"`
-	ExecutionID string    `json:"execution_id,omitempty"`
-	Event       string    `json:"event" enum:"job.failing,job.recovered,job.disabled,test,quota.80,quota.100,channel.disabled"`
-	Recipient   string    `json:"recipient"`
-	OK          bool      `json:"ok"`
-	Error       string    `json:"error,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          string    `json:"id" doc:"The notification's id."`
+	ChannelID   string    `json:"channel_id,omitempty" doc:"The channel it was sent to; absent if the channel was deleted since."`
+	JobID       string    `json:"job_id,omitempty" doc:"The job it was about, if any."`
+	ExecutionID string    `json:"execution_id,omitempty" doc:"The execution that caused it, if any."`
+	Event       string    `json:"event" enum:"job.failing,job.recovered,job.disabled,test,quota.80,quota.100,channel.disabled" doc:"What it announced."`
+	Recipient   string    `json:"recipient" doc:"The address or host it was sent to." example:"ops@example.com"`
+	OK          bool      `json:"ok" doc:"Whether the send succeeded." example:"true"`
+	Error       string    `json:"error,omitempty" doc:"Why the send failed; absent when it succeeded."`
+	CreatedAt   time.Time `json:"created_at" doc:"When it was sent."`
 }
 
 func idString(id *prikke.ID) string {
@@ -136,21 +136,21 @@ func (a *API) handleNotificationList(ctx context.Context, in *projectIDInput) (*
 // published. It shows only the chosen jobs' display names, states and
 // uptime: never URLs, headers, bodies or errors.
 type StatusPage struct {
-	ID        string          `json:"id"`
-	ProjectID string          `json:"project_id"`
-	Slug      string          `json:"slug" example:"acme-status"`
-	Title     string          `json:"title" example:"Acme integrations"`
-	Published bool            `json:"published"`
+	ID        string          `json:"id" doc:"The status page's id."`
+	ProjectID string          `json:"project_id" doc:"The project the page belongs to."`
+	Slug      string          `json:"slug" example:"acme-status" doc:"The page's address: /s/<slug>."`
+	Title     string          `json:"title" example:"Acme integrations" doc:"The page's heading."`
+	Published bool            `json:"published" doc:"Whether the page is served; unpublished pages answer 404." example:"true"`
 	URL       string          `json:"url" doc:"Where the page is served once published."`
-	Jobs      []StatusPageJob `json:"jobs"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	Jobs      []StatusPageJob `json:"jobs" doc:"The jobs shown, in order."`
+	CreatedAt time.Time       `json:"created_at" doc:"When the page was created."`
+	UpdatedAt time.Time       `json:"updated_at" doc:"When the page last changed."`
 }
 
 // StatusPageJob is one job on a status page.
 type StatusPageJob struct {
-	JobID       string `json:"job_id"`
-	DisplayName string `json:"display_name" maxLength:"200" example:"Invoice sync"`
+	JobID       string `json:"job_id" doc:"The job's id; it must be in the page's project."`
+	DisplayName string `json:"display_name" maxLength:"200" example:"Invoice sync" doc:"The name visitors see instead of the job's own."`
 }
 
 func statusPageOut(p *prikke.StatusPage) *StatusPage {
@@ -165,8 +165,8 @@ func statusPageOut(p *prikke.StatusPage) *StatusPage {
 // StatusPageRequest creates or changes a status page.
 type StatusPageRequest struct {
 	Slug      *string          `json:"slug,omitempty" doc:"3-63 lower-case letters, digits or dashes." example:"acme-status"`
-	Title     *string          `json:"title,omitempty" maxLength:"200"`
-	Published *bool            `json:"published,omitempty"`
+	Title     *string          `json:"title,omitempty" maxLength:"200" doc:"The page's heading." example:"Acme integrations"`
+	Published *bool            `json:"published,omitempty" doc:"Whether the page is served at /s/<slug> (default false)." example:"true"`
 	Jobs      *[]StatusPageJob `json:"jobs,omitempty" doc:"The jobs shown, in order, under their display names (replaces the list)."`
 }
 
@@ -216,11 +216,11 @@ func (a *API) handleStatusPageCreate(ctx context.Context, in *projectUpdateInput
 }
 
 type statusPageIDInput struct {
-	StatusPageID string `path:"status_page_id"`
+	StatusPageID string `path:"status_page_id" doc:"The status page's id."`
 }
 
 type statusPageUpdateInput struct {
-	StatusPageID string `path:"status_page_id"`
+	StatusPageID string `path:"status_page_id" doc:"The status page's id."`
 	bodyInput
 }
 

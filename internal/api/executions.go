@@ -13,38 +13,38 @@ import (
 
 // Execution is one delivery attempt as the API returns it.
 type Execution struct {
-	ID           string             `json:"id"`
-	JobID        string             `json:"job_id"`
-	ProjectID    string             `json:"project_id"`
-	WebhookID    string             `json:"webhook_id" doc:"The webhook-id header: the same for every attempt of one occurrence."`
+	ID           string             `json:"id" doc:"The execution's id."`
+	JobID        string             `json:"job_id" doc:"The job it is an attempt of."`
+	ProjectID    string             `json:"project_id" doc:"The job's project."`
+	WebhookID    string             `json:"webhook_id" doc:"The webhook-id header: the same for every attempt of one occurrence." example:"msg_2pJq9Xv3bN7Yk1Tz"`
 	ScheduledFor time.Time          `json:"scheduled_for" doc:"The occurrence this attempt belongs to."`
 	DueAt        time.Time          `json:"due_at" doc:"When this attempt was due."`
-	Attempt      int                `json:"attempt"`
-	Status       string             `json:"status" enum:"pending,running,success,failed,timeout,missed,skipped,quota_exceeded"`
+	Attempt      int                `json:"attempt" doc:"1 for the first attempt of an occurrence, 2 for the first retry, and so on." example:"1"`
+	Status       string             `json:"status" enum:"pending,running,success,failed,timeout,missed,skipped,quota_exceeded" doc:"pending and running while in flight; success (2xx), failed or timeout when delivered; missed, skipped or quota_exceeded when deliberately not run." example:"success"`
 	Rescued      bool               `json:"rescued" doc:"Delivered again because the node of the previous attempt was lost."`
 	Manual       bool               `json:"manual" doc:"Triggered by hand rather than by the schedule."`
 	MissedCount  int                `json:"missed_count" doc:"Occurrences missed during downtime that this row accounts for."`
-	StartedAt    *time.Time         `json:"started_at,omitempty"`
-	FinishedAt   *time.Time         `json:"finished_at,omitempty"`
-	DurationMS   int                `json:"duration_ms"`
-	Error        string             `json:"error,omitempty"`
-	Request      *ExecutionRequest  `json:"request,omitempty"`
-	Response     *ExecutionResponse `json:"response,omitempty"`
-	CreatedAt    time.Time          `json:"created_at"`
+	StartedAt    *time.Time         `json:"started_at,omitempty" doc:"When the request was sent; absent until then." example:"2026-11-24T08:00:00Z"`
+	FinishedAt   *time.Time         `json:"finished_at,omitempty" doc:"When the attempt ended; absent until then." example:"2026-11-24T08:00:00.184Z"`
+	DurationMS   int                `json:"duration_ms" doc:"How long the request took, in milliseconds." example:"184"`
+	Error        string             `json:"error,omitempty" doc:"Why the attempt failed without a response (connection, TLS, timeout, refused address)."`
+	Request      *ExecutionRequest  `json:"request,omitempty" doc:"What was sent; absent before the attempt."`
+	Response     *ExecutionResponse `json:"response,omitempty" doc:"What came back; absent without a response."`
+	CreatedAt    time.Time          `json:"created_at" doc:"When the attempt was written to the queue."`
 }
 
 // ExecutionRequest is what was sent.
 type ExecutionRequest struct {
-	Method  string            `json:"method"`
-	URL     string            `json:"url"`
-	Headers map[string]string `json:"headers,omitempty"`
+	Method  string            `json:"method" doc:"The HTTP method." example:"POST"`
+	URL     string            `json:"url" doc:"The URL called." example:"https://example.com/hooks/report"`
+	Headers map[string]string `json:"headers,omitempty" doc:"The headers sent, Prikke's included (GET /executions/{id} only)." example:"{\"webhook-id\":\"msg_2pJq9Xv3bN7Yk1Tz\",\"Content-Type\":\"application/json\"}"`
 }
 
 // ExecutionResponse is what came back (the first 64 KiB of the body).
 type ExecutionResponse struct {
-	Status       int               `json:"status"`
-	Headers      map[string]string `json:"headers,omitempty"`
-	Body         string            `json:"body"`
+	Status       int               `json:"status" doc:"The HTTP status." example:"200"`
+	Headers      map[string]string `json:"headers,omitempty" doc:"The response's headers (GET /executions/{id} only)." example:"{\"Content-Type\":\"application/json\"}"`
+	Body         string            `json:"body" doc:"The first 64 KiB of the body (GET /executions/{id} only)." example:"{\"ok\":true}"`
 	BodyEncoding string            `json:"body_encoding,omitempty" enum:"base64," doc:"base64 when the body is not UTF-8 text."`
 	Truncated    bool              `json:"truncated" doc:"The body was longer than the 64 KiB stored."`
 }
@@ -77,27 +77,27 @@ func executionOut(e *prikke.Execution, full bool) *Execution {
 type executionBody struct{ Body *Execution }
 
 type executionListInput struct {
-	JobID  string   `path:"job_id"`
+	JobID  string   `path:"job_id" doc:"The job's id."`
 	Status []string `query:"status" explode:"false" doc:"Only these statuses (comma-separated)."`
 	Since  string   `query:"since" doc:"Only executions created at or after this RFC 3339 instant."`
 	Until  string   `query:"until" doc:"Only executions created before this RFC 3339 instant."`
 	Limit  int      `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
-	Cursor string   `query:"cursor"`
+	Cursor string   `query:"cursor" doc:"next_cursor from the previous page."`
 }
 
 type projectExecutionListInput struct {
-	ProjectID string   `path:"project_id"`
-	Status    []string `query:"status" explode:"false"`
-	Since     string   `query:"since"`
-	Until     string   `query:"until"`
-	Limit     int      `query:"limit" minimum:"1"`
-	Cursor    string   `query:"cursor"`
+	ProjectID string   `path:"project_id" doc:"The project's id."`
+	Status    []string `query:"status" explode:"false" doc:"Only these statuses (comma-separated)."`
+	Since     string   `query:"since" doc:"Only executions created at or after this RFC 3339 instant."`
+	Until     string   `query:"until" doc:"Only executions created before this RFC 3339 instant."`
+	Limit     int      `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
+	Cursor    string   `query:"cursor" doc:"next_cursor from the previous page."`
 }
 
 // ExecutionPage is one page of executions, newest first.
 type ExecutionPage struct {
-	Executions []*Execution `json:"executions"`
-	NextCursor string       `json:"next_cursor,omitempty"`
+	Executions []*Execution `json:"executions" doc:"The executions, newest first."`
+	NextCursor string       `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
 }
 
 func (a *API) handleJobExecutions(ctx context.Context, in *executionListInput) (*struct{ Body *ExecutionPage }, error) {
@@ -166,7 +166,7 @@ func (a *API) listExecutions(ctx context.Context, f service.ExecutionFilter, sta
 }
 
 type executionIDInput struct {
-	ExecutionID string `path:"execution_id"`
+	ExecutionID string `path:"execution_id" doc:"The execution's id."`
 }
 
 func (a *API) handleExecutionGet(ctx context.Context, in *executionIDInput) (*executionBody, error) {

@@ -22,10 +22,10 @@ type JobRequest struct {
 	Name                 *string            `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"A name for people, not blank. Absent on create, it is the method and host (\"GET example.com\"). Control characters and invisible formatting characters that reorder or hide text (U+202E, U+200F, U+2066-2069 …) are refused." example:"nightly report"`
 	URL                  *string            `json:"url,omitempty" doc:"http(s) URL to call. Private, loopback and metadata addresses and localhost are refused (see /docs/own-machine)." example:"https://example.com/hooks/report"`
 	Method               *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"HTTP method (default GET)." example:"POST"`
-	Headers              *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke."`
+	Headers              *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke." example:"{\"Authorization\":\"Bearer s3cret\"}"`
 	ContentType          *string            `json:"content_type,omitempty" doc:"Content-Type of the request body, like text/plain; charset=utf-8. Absent, the Content-Type in headers is sent, else application/json when the body is JSON, else none. \"\" removes the one set (the default applies again)." example:"application/json"`
 	Body                 *string            `json:"body,omitempty" doc:"Request body (max 256 KiB)." example:"{\"report\":\"daily\"}"`
-	TimeoutMS            *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000" doc:"Total deadline of one attempt in milliseconds (default 30000)."`
+	TimeoutMS            *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000" doc:"Total deadline of one attempt in milliseconds (default 30000)." example:"30000"`
 	RetryAttempts        *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt, for one-time jobs (default 5). Cron jobs do not retry."`
 	Enabled              *bool              `json:"enabled,omitempty" doc:"Whether the job runs (default true)."`
 	CronExpression       *string            `json:"cron_expression,omitempty" doc:"5-field cron expression or @hourly/@daily/@weekly/@monthly/@yearly." example:"0 9 * * 1-5"`
@@ -125,36 +125,36 @@ func headersOut(hs []prikke.Header) map[string]string {
 
 // Job is a job as the API returns it.
 type Job struct {
-	ID                   string            `json:"id"`
-	ProjectID            string            `json:"project_id"`
-	Name                 string            `json:"name"`
-	URL                  string            `json:"url"`
-	Method               string            `json:"method"`
-	Headers              map[string]string `json:"headers"`
+	ID                   string            `json:"id" doc:"The job's id."`
+	ProjectID            string            `json:"project_id" doc:"The project the job belongs to."`
+	Name                 string            `json:"name" doc:"A name for people." example:"nightly report"`
+	URL                  string            `json:"url" doc:"The URL called." example:"https://example.com/hooks/report"`
+	Method               string            `json:"method" doc:"The HTTP method." example:"POST"`
+	Headers              map[string]string `json:"headers" doc:"Request headers sent, besides the ones Prikke sets." example:"{\"Authorization\":\"Bearer s3cret\"}"`
 	ContentType          string            `json:"content_type,omitempty" doc:"The Content-Type the request is delivered with: the Content-Type header, else application/json when the body is JSON; absent when none is sent."`
-	Body                 string            `json:"body"`
-	TimeoutMS            int               `json:"timeout_ms"`
-	RetryAttempts        int               `json:"retry_attempts"`
-	Enabled              bool              `json:"enabled"`
-	ScheduleKind         string            `json:"schedule_kind" enum:"cron,interval,once,queue"`
-	CronExpression       string            `json:"cron_expression,omitempty"`
-	Interval             string            `json:"interval,omitempty" doc:"The interval the schedule came from, when it came from one (schedule_kind interval)."`
-	Timezone             string            `json:"timezone"`
-	ScheduledAt          *time.Time        `json:"scheduled_at,omitempty"`
+	Body                 string            `json:"body" doc:"The request body sent." example:"{\"report\":\"daily\"}"`
+	TimeoutMS            int               `json:"timeout_ms" doc:"Total deadline of one attempt, in milliseconds." example:"30000"`
+	RetryAttempts        int               `json:"retry_attempts" doc:"Retries after the first attempt (one-time and queued jobs)." example:"5"`
+	Enabled              bool              `json:"enabled" doc:"Whether the job runs; false while paused." example:"true"`
+	ScheduleKind         string            `json:"schedule_kind" enum:"cron,interval,once,queue" doc:"cron (cron_expression), interval, once (scheduled_at) or queue (made by POST /queue)."`
+	CronExpression       string            `json:"cron_expression,omitempty" doc:"The cron expression; for interval jobs, the one the interval stands for." example:"0 9 * * 1-5"`
+	Interval             string            `json:"interval,omitempty" doc:"The interval the schedule came from, when it came from one (schedule_kind interval): hourly, daily, weekly, every_N_minutes or every_N_hours." example:"every_5_minutes"`
+	Timezone             string            `json:"timezone" doc:"IANA time zone the schedule is read in." example:"Europe/Oslo"`
+	ScheduledAt          *time.Time        `json:"scheduled_at,omitempty" doc:"For a one-time job: when it runs."`
 	Description          string            `json:"description" doc:"The schedule in plain English."`
-	CatchUp              string            `json:"catch_up"`
-	CatchUpWindowSeconds int               `json:"catch_up_window_seconds"`
-	Overlap              string            `json:"overlap"`
-	Notify               string            `json:"notify"`
-	ChannelIDs           []string          `json:"channel_ids,omitempty"`
-	Health               string            `json:"health" enum:"healthy,failing"`
-	ConsecutiveFailures  int               `json:"consecutive_failures"`
-	NextRunAt            *time.Time        `json:"next_run_at,omitempty"`
-	LastRunAt            *time.Time        `json:"last_run_at,omitempty"`
-	LastStatus           string            `json:"last_status,omitempty"`
-	DisabledReason       string            `json:"disabled_reason,omitempty"`
-	CreatedAt            time.Time         `json:"created_at"`
-	UpdatedAt            time.Time         `json:"updated_at"`
+	CatchUp              string            `json:"catch_up" doc:"After downtime: latest (run the latest missed occurrence once) or skip." example:"latest"`
+	CatchUpWindowSeconds int               `json:"catch_up_window_seconds" doc:"How old a missed occurrence may be and still run, in seconds." example:"3600"`
+	Overlap              string            `json:"overlap" doc:"When the previous run is still in flight: allow or skip." example:"allow"`
+	Notify               string            `json:"notify" doc:"Who hears about failures: project (its channels), muted, or custom (channel_ids)." example:"project"`
+	ChannelIDs           []string          `json:"channel_ids,omitempty" doc:"The channels alerted when notify is custom." example:"[]"`
+	Health               string            `json:"health" enum:"healthy,failing" doc:"failing after the project's alert_after failures in a row, else healthy."`
+	ConsecutiveFailures  int               `json:"consecutive_failures" doc:"Failed runs in a row, up to now." example:"0"`
+	NextRunAt            *time.Time        `json:"next_run_at,omitempty" doc:"When the job runs next; absent when paused or done." example:"2026-11-25T08:00:00Z"`
+	LastRunAt            *time.Time        `json:"last_run_at,omitempty" doc:"When the last run finished; absent before the first." example:"2026-11-24T08:00:00.184Z"`
+	LastStatus           string            `json:"last_status,omitempty" doc:"The last run's status." example:"success"`
+	DisabledReason       string            `json:"disabled_reason,omitempty" doc:"Why Prikke paused the job (for example a 410 Gone); absent unless it did."`
+	CreatedAt            time.Time         `json:"created_at" doc:"When the job was created."`
+	UpdatedAt            time.Time         `json:"updated_at" doc:"When the job last changed."`
 }
 
 func jobOut(j *prikke.Job) *Job {
@@ -196,7 +196,7 @@ type jobIDInput struct {
 }
 
 type jobUpdateInput struct {
-	JobID string `path:"job_id"`
+	JobID string `path:"job_id" doc:"The job's id."`
 	bodyInput
 }
 
@@ -210,7 +210,7 @@ type jobListInput struct {
 
 // JobPage is one page of jobs.
 type JobPage struct {
-	Jobs       []*Job `json:"jobs"`
+	Jobs       []*Job `json:"jobs" doc:"The jobs, oldest first."`
 	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
 }
 
@@ -340,13 +340,13 @@ func (a *API) handleJobTrigger(ctx context.Context, in *jobIDInput) (*executionB
 
 // TestResponse is what a test request got back.
 type TestResponse struct {
-	Status     string            `json:"status" enum:"success,failed,timeout"`
-	StatusCode int               `json:"status_code"`
-	DurationMS int64             `json:"duration_ms"`
-	Headers    map[string]string `json:"headers"`
-	Body       string            `json:"body"`
-	Truncated  bool              `json:"truncated"`
-	Error      string            `json:"error,omitempty"`
+	Status     string            `json:"status" enum:"success,failed,timeout" doc:"success (a 2xx), failed or timeout."`
+	StatusCode int               `json:"status_code" doc:"The response's HTTP status; 0 when there was none." example:"200"`
+	DurationMS int64             `json:"duration_ms" doc:"How long the request took, in milliseconds." example:"184"`
+	Headers    map[string]string `json:"headers" doc:"The response's headers." example:"{\"Content-Type\":\"application/json\"}"`
+	Body       string            `json:"body" doc:"The first 64 KiB of the response's body." example:"{\"ok\":true}"`
+	Truncated  bool              `json:"truncated" doc:"The body was longer than the 64 KiB returned."`
+	Error      string            `json:"error,omitempty" doc:"Why the request failed (connection, TLS, timeout, refused address); absent on a response."`
 }
 
 func (a *API) handleJobTest(ctx context.Context, in *bodyOnly) (*struct{ Body *TestResponse }, error) {

@@ -10,12 +10,12 @@ import (
 
 // Organization is an organization the caller belongs to.
 type Organization struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Tier      string    `json:"tier" enum:"free,pro"`
+	ID        string    `json:"id" doc:"The organization's id."`
+	Name      string    `json:"name" doc:"The organization's name." example:"Acme"`
+	Tier      string    `json:"tier" enum:"free,pro" doc:"The plan: free or pro. It sets the limits on jobs, requests a month, the shortest interval and how long history is kept."`
 	Role      string    `json:"role,omitempty" enum:"owner,admin,member,viewer," doc:"Your role."`
-	Personal  bool      `json:"personal"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
+	Personal  bool      `json:"personal" doc:"True for the organization every account gets for itself, which has one member and cannot be deleted." example:"true"`
+	CreatedAt time.Time `json:"created_at,omitzero" doc:"When the organization was created."`
 }
 
 func orgOut(o *prikke.Organization, role prikke.Role) *Organization {
@@ -23,7 +23,7 @@ func orgOut(o *prikke.Organization, role prikke.Role) *Organization {
 }
 
 type orgIDInput struct {
-	OrgID string `path:"org_id"`
+	OrgID string `path:"org_id" doc:"The organization's id."`
 }
 
 func (a *API) handleOrgList(ctx context.Context, _ *struct{}) (*struct{ Body []*Organization }, error) {
@@ -50,7 +50,7 @@ func (a *API) organizations(ctx context.Context, actor *service.Actor) ([]*Organ
 }
 
 type nameRequest struct {
-	Name string `json:"name" maxLength:"200"`
+	Name string `json:"name" maxLength:"200" doc:"The organization's new name." example:"Acme"`
 }
 
 func (a *API) handleOrgCreate(ctx context.Context, in *bodyOnly) (*struct{ Body *Organization }, error) {
@@ -78,7 +78,7 @@ func (a *API) handleOrgGet(ctx context.Context, in *orgIDInput) (*struct{ Body *
 }
 
 type orgUpdateInput struct {
-	OrgID string `path:"org_id"`
+	OrgID string `path:"org_id" doc:"The organization's id."`
 	bodyInput
 }
 
@@ -115,12 +115,12 @@ func (a *API) errOrNil(ctx context.Context, err error) error {
 
 // Usage is an organization's use this month against its tier.
 type Usage struct {
-	Month    string `json:"month" example:"2026-11"`
+	Month    string `json:"month" example:"2026-11" doc:"The calendar month counted (UTC), as YYYY-MM."`
 	Requests int64  `json:"requests" doc:"Outbound delivery attempts this month (UTC), test requests included."`
-	Limit    int64  `json:"limit"`
-	Jobs     int    `json:"jobs"`
+	Limit    int64  `json:"limit" doc:"Requests the tier allows this month." example:"5000"`
+	Jobs     int    `json:"jobs" doc:"Jobs the organization has now." example:"3"`
 	MaxJobs  *int   `json:"max_jobs" nullable:"true" doc:"The tier's job limit; null when the tier has no limit (Pro)."`
-	Tier     string `json:"tier"`
+	Tier     string `json:"tier" doc:"The organization's plan: free or pro." example:"free"`
 }
 
 func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *Usage }, error) {
@@ -141,10 +141,10 @@ func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *U
 
 // Member is a member of an organization.
 type Member struct {
-	UserID    string    `json:"user_id"`
-	Email     string    `json:"email"`
-	Role      string    `json:"role" enum:"owner,admin,member,viewer"`
-	CreatedAt time.Time `json:"created_at"`
+	UserID    string    `json:"user_id" doc:"The member's user id."`
+	Email     string    `json:"email" doc:"The member's email address." example:"ada@example.com"`
+	Role      string    `json:"role" enum:"owner,admin,member,viewer" doc:"What the member may do: owner, admin, member or viewer (see /docs/teams)."`
+	CreatedAt time.Time `json:"created_at" doc:"When they joined the organization."`
 }
 
 func (a *API) handleMemberList(ctx context.Context, in *orgIDInput) (*struct{ Body []*Member }, error) {
@@ -154,13 +154,13 @@ func (a *API) handleMemberList(ctx context.Context, in *orgIDInput) (*struct{ Bo
 }
 
 type memberInput struct {
-	OrgID  string `path:"org_id"`
-	UserID string `path:"user_id"`
+	OrgID  string `path:"org_id" doc:"The organization's id."`
+	UserID string `path:"user_id" doc:"The member's user id."`
 	bodyInput
 }
 
 type roleRequest struct {
-	Role string `json:"role" enum:"owner,admin,member,viewer"`
+	Role string `json:"role" enum:"owner,admin,member,viewer" doc:"The member's new role." example:"admin"`
 }
 
 func (a *API) handleMemberUpdate(ctx context.Context, in *memberInput) (*struct{}, error) {
@@ -180,8 +180,8 @@ func (a *API) handleMemberUpdate(ctx context.Context, in *memberInput) (*struct{
 }
 
 type memberDeleteInput struct {
-	OrgID  string `path:"org_id"`
-	UserID string `path:"user_id"`
+	OrgID  string `path:"org_id" doc:"The organization's id."`
+	UserID string `path:"user_id" doc:"The member's user id (your own to leave)."`
 }
 
 func (a *API) handleMemberDelete(ctx context.Context, in *memberDeleteInput) (*struct{}, error) {
@@ -198,13 +198,13 @@ func (a *API) handleMemberDelete(ctx context.Context, in *memberDeleteInput) (*s
 
 // Invitation is an invitation to join an organization.
 type Invitation struct {
-	ID        string     `json:"id"`
-	Email     string     `json:"email"`
-	Role      string     `json:"role"`
-	ExpiresAt time.Time  `json:"expires_at"`
-	Accepted  *time.Time `json:"accepted_at,omitempty"`
-	Declined  *time.Time `json:"declined_at,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
+	ID        string     `json:"id" doc:"The invitation's id."`
+	Email     string     `json:"email" doc:"The invited address." example:"ada@example.com"`
+	Role      string     `json:"role" doc:"The role the invited person gets on accepting." example:"member"`
+	ExpiresAt time.Time  `json:"expires_at" doc:"When the invitation's link stops working."`
+	Accepted  *time.Time `json:"accepted_at,omitempty" doc:"When it was accepted; absent while open."`
+	Declined  *time.Time `json:"declined_at,omitempty" doc:"When it was declined; absent unless declined."`
+	CreatedAt time.Time  `json:"created_at" doc:"When the invitation was sent."`
 }
 
 func invitationOut(i *prikke.Invitation) *Invitation {
@@ -217,8 +217,8 @@ func (a *API) handleInvitationList(ctx context.Context, in *orgIDInput) (*struct
 }
 
 type inviteRequest struct {
-	Email string `json:"email"`
-	Role  string `json:"role" enum:"owner,admin,member,viewer"`
+	Email string `json:"email" doc:"The address to invite; the link is mailed there." example:"ada@example.com"`
+	Role  string `json:"role" enum:"owner,admin,member,viewer" doc:"The role the invited person gets on accepting." example:"member"`
 }
 
 func (a *API) handleInvitationCreate(ctx context.Context, in *orgUpdateInput) (*struct{ Body *Invitation }, error) {
@@ -238,7 +238,7 @@ func (a *API) handleInvitationCreate(ctx context.Context, in *orgUpdateInput) (*
 }
 
 type invitationIDInput struct {
-	InvitationID string `path:"invitation_id"`
+	InvitationID string `path:"invitation_id" doc:"The invitation's id."`
 }
 
 func (a *API) handleInvitationDelete(ctx context.Context, in *invitationIDInput) (*struct{}, error) {
@@ -271,27 +271,27 @@ func (a *API) handleInvitationDecline(ctx context.Context, in *bodyOnly) (*messa
 
 // AuditEntry is one row of the audit log.
 type AuditEntry struct {
-	ID         string    `json:"id"`
-	Action     string    `json:"action"`
+	ID         string    `json:"id" doc:"The entry's id."`
+	Action     string    `json:"action" doc:"What happened, such as login, api_key.create or member.remove." example:"api_key.create"`
 	Actor      string    `json:"actor" doc:"The user's email or the API key id."`
-	TargetType string    `json:"target_type,omitempty"`
-	TargetID   string    `json:"target_id,omitempty"`
-	Detail     string    `json:"detail,omitempty"`
-	IP         string    `json:"ip,omitempty"`
-	RequestID  string    `json:"request_id,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
+	TargetType string    `json:"target_type,omitempty" doc:"The kind of thing acted on (api_key, member, project, …)." example:"api_key"`
+	TargetID   string    `json:"target_id,omitempty" doc:"The id of the thing acted on."`
+	Detail     string    `json:"detail,omitempty" doc:"More about the action, in words. Never a secret." example:"deploy script"`
+	IP         string    `json:"ip,omitempty" doc:"The client's IP address." example:"203.0.113.7"`
+	RequestID  string    `json:"request_id,omitempty" doc:"The request's X-Request-Id, to match server logs." example:"01936b2e9a1c7d3e"`
+	CreatedAt  time.Time `json:"created_at" doc:"When it happened."`
 }
 
 type auditInput struct {
-	OrgID  string `path:"org_id"`
-	Limit  int    `query:"limit" minimum:"1"`
-	Cursor string `query:"cursor"`
+	OrgID  string `path:"org_id" doc:"The organization's id."`
+	Limit  int    `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
+	Cursor string `query:"cursor" doc:"next_cursor from the previous page."`
 }
 
 // AuditPage is a page of the audit log, newest first.
 type AuditPage struct {
-	Entries    []*AuditEntry `json:"entries"`
-	NextCursor string        `json:"next_cursor,omitempty"`
+	Entries    []*AuditEntry `json:"entries" doc:"The entries, newest first."`
+	NextCursor string        `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
 }
 
 func (a *API) handleAuditList(ctx context.Context, in *auditInput) (*struct{ Body *AuditPage }, error) {
@@ -322,13 +322,13 @@ func (a *API) handleAuditList(ctx context.Context, in *auditInput) (*struct{ Bod
 
 // APIKey is a key as lists show it: never the secret.
 type APIKey struct {
-	ID         string     `json:"id"`
+	ID         string     `json:"id" doc:"The key's id."`
 	KeyID      string     `json:"key_id" doc:"The public part, pk_live_<id>."`
-	Name       string     `json:"name"`
+	Name       string     `json:"name" doc:"A name for people, such as where the key is used." example:"deploy script"`
 	ProjectID  string     `json:"project_id,omitempty" doc:"Set when the key is limited to one project."`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty" doc:"When the key last authenticated a request; absent if never."`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty" doc:"When the key was revoked; absent while it works."`
+	CreatedAt  time.Time  `json:"created_at" doc:"When the key was created."`
 	Key        string     `json:"key,omitempty" doc:"The whole key: returned once, when it is created. Store it now."`
 }
 
@@ -345,7 +345,7 @@ func (a *API) handleKeyList(ctx context.Context, in *orgIDInput) (*struct{ Body 
 }
 
 type keyRequest struct {
-	Name      string  `json:"name" maxLength:"200" example:"deploy script"`
+	Name      string  `json:"name" maxLength:"200" example:"deploy script" doc:"A name for the key, such as where it is used."`
 	ProjectID *string `json:"project_id,omitempty" doc:"Limit the key to this project."`
 }
 
@@ -387,12 +387,12 @@ func (a *API) handleKeyDelete(ctx context.Context, in *keyIDInput) (*struct{}, e
 
 // Project is a project.
 type Project struct {
-	ID             string    `json:"id"`
-	OrganizationID string    `json:"organization_id"`
-	Name           string    `json:"name"`
+	ID             string    `json:"id" doc:"The project's id."`
+	OrganizationID string    `json:"organization_id" doc:"The organization the project belongs to."`
+	Name           string    `json:"name" doc:"The project's name." example:"Production"`
 	AlertAfter     int       `json:"alert_after" doc:"Consecutive failures before a job is reported failing."`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	CreatedAt      time.Time `json:"created_at" doc:"When the project was created."`
+	UpdatedAt      time.Time `json:"updated_at" doc:"When the project last changed."`
 }
 
 func projectOut(p *prikke.Project) *Project {
@@ -436,9 +436,9 @@ func (a *API) orgOrDefault(ctx context.Context, s, field string) (prikke.ID, err
 }
 
 type projectRequest struct {
-	OrganizationID *string `json:"organization_id,omitempty"`
-	Name           *string `json:"name,omitempty" maxLength:"200"`
-	AlertAfter     *int    `json:"alert_after,omitempty" minimum:"1" maximum:"100"`
+	OrganizationID *string `json:"organization_id,omitempty" doc:"The organization to create the project in (default: your personal one). Ignored on update."`
+	Name           *string `json:"name,omitempty" maxLength:"200" doc:"The project's name." example:"Production"`
+	AlertAfter     *int    `json:"alert_after,omitempty" minimum:"1" maximum:"100" doc:"Consecutive failures after which a job counts as failing and its channels are alerted." example:"3"`
 }
 
 func (a *API) handleProjectCreate(ctx context.Context, in *bodyOnly) (*struct{ Body *Project }, error) {
@@ -462,7 +462,7 @@ func (a *API) handleProjectCreate(ctx context.Context, in *bodyOnly) (*struct{ B
 }
 
 type projectIDInput struct {
-	ProjectID string `path:"project_id"`
+	ProjectID string `path:"project_id" doc:"The project's id."`
 }
 
 func (a *API) handleProjectGet(ctx context.Context, in *projectIDInput) (*struct{ Body *Project }, error) {
@@ -478,7 +478,7 @@ func (a *API) handleProjectGet(ctx context.Context, in *projectIDInput) (*struct
 }
 
 type projectUpdateInput struct {
-	ProjectID string `path:"project_id"`
+	ProjectID string `path:"project_id" doc:"The project's id."`
 	bodyInput
 }
 
@@ -513,7 +513,7 @@ func (a *API) handleProjectDelete(ctx context.Context, in *projectIDInput) (*str
 type SigningSecret struct {
 	Secret         string     `json:"secret" doc:"whsec_…: verify webhook-signature with it."`
 	PreviousSecret string     `json:"previous_secret,omitempty" doc:"Still signing too, until previous_until."`
-	PreviousUntil  *time.Time `json:"previous_until,omitempty"`
+	PreviousUntil  *time.Time `json:"previous_until,omitempty" doc:"After a rotation: until when requests also carry a signature made with the previous secret."`
 }
 
 func secretOut(p *prikke.Project, now time.Time) *SigningSecret {
@@ -556,14 +556,14 @@ type previewInput struct {
 
 // Preview explains a schedule.
 type Preview struct {
-	Description        string     `json:"description" example:"At 09:00, Monday through Friday"`
-	Next               []FireTime `json:"next"`
+	Description        string     `json:"description" example:"At 09:00, Monday through Friday" doc:"The expression in plain English."`
+	Next               []FireTime `json:"next" doc:"The next fire times, earliest first."`
 	MinIntervalMinutes int        `json:"min_interval_minutes" doc:"Shortest gap between fire times: the free tier needs at least 60."`
 }
 
 // FireTime is one upcoming run.
 type FireTime struct {
-	At          time.Time `json:"at"`
+	At          time.Time `json:"at" doc:"The instant, in UTC."`
 	Local       string    `json:"local" doc:"The instant in the schedule's zone."`
 	DSTShifted  bool      `json:"dst_shifted,omitempty" doc:"Moved to the end of a spring-forward gap."`
 	DSTRepeated bool      `json:"dst_repeated,omitempty" doc:"The second of a repeated local time (fall back)."`

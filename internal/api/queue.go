@@ -10,13 +10,13 @@ import (
 
 // QueueRequest is a one-off request to deliver now or later.
 type QueueRequest struct {
-	ProjectID     *string            `json:"project_id,omitempty"`
+	ProjectID     *string            `json:"project_id,omitempty" doc:"Project to deliver in (default: the key's project, or the organization's first)."`
 	URL           string             `json:"url" doc:"http(s) URL to call. Private, loopback and metadata addresses and localhost are refused (see /docs/own-machine)." example:"https://example.com/hooks/order-paid"`
 	Method        *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"Default POST."`
-	Headers       *map[string]string `json:"headers,omitempty"`
+	Headers       *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke." example:"{\"Content-Type\":\"application/json\"}"`
 	ContentType   *string            `json:"content_type,omitempty" doc:"Content-Type the body is forwarded with. Absent, the Content-Type in headers is forwarded; without either, a body that is JSON goes as application/json and any other body without a type." example:"application/json"`
-	Body          string             `json:"body,omitempty" example:"{\"order\":42}"`
-	TimeoutMS     *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000"`
+	Body          string             `json:"body,omitempty" example:"{\"order\":42}" doc:"Request body (max 256 KiB)."`
+	TimeoutMS     *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000" doc:"Total deadline of one attempt in milliseconds (default 30000)." example:"10000"`
 	RetryAttempts *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt (default 5)."`
 	Delay         *int               `json:"delay,omitempty" minimum:"0" doc:"Deliver this many seconds from now."`
 	NotBefore     *string            `json:"not_before,omitempty" doc:"Deliver at this RFC 3339 instant."`
@@ -24,11 +24,11 @@ type QueueRequest struct {
 
 // Enqueued is an accepted request.
 type Enqueued struct {
-	JobID       string     `json:"job_id"`
-	ExecutionID string     `json:"execution_id"`
-	WebhookID   string     `json:"webhook_id"`
-	DueAt       string     `json:"due_at"`
-	Status      string     `json:"status"`
+	JobID       string     `json:"job_id" doc:"The queued request's job (schedule_kind queue)."`
+	ExecutionID string     `json:"execution_id" doc:"Its first attempt; follow it with GET /executions/{execution_id}."`
+	WebhookID   string     `json:"webhook_id" doc:"The webhook-id header the receiver will see, the same on every retry." example:"msg_2pJq9Xv3bN7Yk1Tz"`
+	DueAt       string     `json:"due_at" doc:"When it will be delivered (RFC 3339)." example:"2026-12-24T18:00:00Z"`
+	Status      string     `json:"status" doc:"The first attempt's status: pending until delivered." example:"pending"`
 	Duplicate   bool       `json:"duplicate" doc:"True when the Idempotency-Key matched an earlier request: nothing new was enqueued."`
 	Execution   *Execution `json:"execution" doc:"The execution as GET /api/v1/executions/{execution_id} returns it; on a duplicate, the latest attempt with its stored request and response."`
 }
@@ -78,8 +78,8 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 }
 
 type queueListInput struct {
-	Limit  int    `query:"limit" minimum:"1"`
-	Cursor string `query:"cursor"`
+	Limit  int    `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
+	Cursor string `query:"cursor" doc:"next_cursor from the previous page."`
 }
 
 func (a *API) handleQueueList(ctx context.Context, in *queueListInput) (*struct{ Body *JobPage }, error) {

@@ -51,6 +51,18 @@ type Config struct {
 
 	// TestClockOffset shifts this node's clock (clock-skew tests only).
 	TestClockOffset time.Duration
+
+	Legal Legal
+}
+
+// Legal is what /privacy, /terms and /imprint say about who runs this
+// Prikke. Unset fields leave the pages' defaults saying so.
+type Legal struct {
+	Dir      string // privacy, terms and imprint .html (trusted fragments) or .txt files replacing the default pages
+	Operator string // who runs this Prikke and is responsible for its data
+	Address  string // the operator's postal address
+	Email    string // where to write about privacy and the terms
+	Hosting  string // where the servers and the database are (provider, country)
 }
 
 // SMTP configures outgoing mail. With no Host, mail goes to the
@@ -94,6 +106,11 @@ var Vars = []Var{
 	{"PRIKKE_SSRF_ALLOW", "", "development and tests only: comma-separated destinations the SSRF guard lets deliveries reach: loopback (this machine), CIDRs like 172.17.0.0/16, or exact ip:port pairs; refused in production"},
 	{"PRIKKE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
 	{"PRIKKE_SIGNUP", "open", "open or closed (closed: only `prikke user create` makes accounts)"},
+	{"PRIKKE_OPERATOR_NAME", "", "who runs this Prikke (a company or person), shown on /privacy, /terms and /imprint"},
+	{"PRIKKE_OPERATOR_ADDRESS", "", "the operator's postal address, shown on /imprint and /privacy"},
+	{"PRIKKE_OPERATOR_EMAIL", "", "contact address for privacy and legal questions"},
+	{"PRIKKE_HOSTING_LOCATION", "", "where the servers and the database are (provider, country), shown on /privacy"},
+	{"PRIKKE_LEGAL_DIR", "", "directory whose privacy, terms and imprint .html (trusted fragments) or .txt files replace the default pages"},
 	{"PRIKKE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"PRIKKE_LOG_FORMAT", "text in development, json in production", "text or json"},
 	{"PRIKKE_TEST_CLOCK_OFFSET", "", "tests only: shift this node's clock (e.g. 120s, -120s); refused in production"},
@@ -236,6 +253,18 @@ func Load(getenv func(string) string) (*Config, error) {
 	case "closed":
 	default:
 		bad("PRIKKE_SIGNUP", "must be open or closed, got %q", s)
+	}
+	c.Legal = Legal{Dir: str("PRIKKE_LEGAL_DIR", ""), Operator: str("PRIKKE_OPERATOR_NAME", ""),
+		Address: str("PRIKKE_OPERATOR_ADDRESS", ""), Email: str("PRIKKE_OPERATOR_EMAIL", ""), Hosting: str("PRIKKE_HOSTING_LOCATION", "")}
+	if c.Legal.Dir != "" {
+		if fi, err := os.Stat(c.Legal.Dir); err != nil || !fi.IsDir() {
+			bad("PRIKKE_LEGAL_DIR", "must be a directory holding privacy, terms or imprint .html or .txt files, got %q", c.Legal.Dir)
+		}
+	}
+	if c.Legal.Email != "" {
+		if a, err := mail.ParseAddress(c.Legal.Email); err != nil || a.Name != "" {
+			bad("PRIKKE_OPERATOR_EMAIL", "must be a plain address like privacy@example.com, got %q", c.Legal.Email)
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

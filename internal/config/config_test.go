@@ -49,6 +49,15 @@ func TestValid(t *testing.T) {
 		len(c.TrustedProxies) != 2 || c.WorkersMax != 1000 || c.SMTP.Port != 587 {
 		t.Errorf("config = %+v", c)
 	}
+	dir := t.TempDir()
+	c, err = Load(env("PRIKKE_LEGAL_DIR", dir, "PRIKKE_OPERATOR_NAME", "Example AS", "PRIKKE_OPERATOR_EMAIL", "privacy@example.com",
+		"PRIKKE_OPERATOR_ADDRESS", "Storgata 1, 0155 Oslo, Norway", "PRIKKE_HOSTING_LOCATION", "Hetzner, Falkenstein, Germany"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Legal != (Legal{Dir: dir, Operator: "Example AS", Email: "privacy@example.com", Address: "Storgata 1, 0155 Oslo, Norway", Hosting: "Hetzner, Falkenstein, Germany"}) {
+		t.Errorf("legal = %+v", c.Legal)
+	}
 	c, err = Load(env("PRIKKE_SSRF_ALLOW", "127.0.0.1:8080,[::1]:9090", "PRIKKE_TEST_CLOCK_OFFSET", "-120s"))
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +122,8 @@ func TestInvalid(t *testing.T) {
 		{[]string{"PRIKKE_SIGNUP", "maybe"}, "PRIKKE_SIGNUP: must be open or closed"},
 		{[]string{"PRIKKE_BASE_URL", "ftp://x"}, "PRIKKE_BASE_URL: must be an http(s) URL"},
 		{[]string{"PRIKKE_DATABASE_URL", "redis://:hunter2@h/0"}, "redis://:xxxxx@h/0"},
+		{[]string{"PRIKKE_LEGAL_DIR", "/no/such/dir"}, "PRIKKE_LEGAL_DIR: must be a directory"},
+		{[]string{"PRIKKE_OPERATOR_EMAIL", "not an address"}, "PRIKKE_OPERATOR_EMAIL: must be a plain address"},
 	} {
 		_, err := Load(env(tc.env...))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

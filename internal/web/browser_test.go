@@ -460,8 +460,12 @@ func TestBrowser(t *testing.T) {
 			{"/docs/teams", "docs-teams", "Organizations and roles"},
 			{"/docs/status-pages", "docs-status-pages", "Status pages"},
 			{"/docs/api", "docs-api", "API reference"},
+			{"/docs/api/jobs", "docs-api-jobs", "Jobs"},
 			{"/use-cases", "use-cases", "Who Prikke is for"},
 			{"/pricing", "pricing", "Pricing"},
+			{"/privacy", "privacy", "Privacy"},
+			{"/terms", "terms", "Terms of service"},
+			{"/imprint", "imprint", "Imprint"},
 			{"/dev/mailbox", "dev-mailbox", "Dev mailbox"},
 			{"/dev/ui", "dev-ui", "UI kit"},
 		}

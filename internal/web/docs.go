@@ -15,7 +15,7 @@ var docsPages = []docsPage{
 	{"/docs/teams", "Organizations and roles", "users", "Organizations, projects, the four roles and what each may do, invitations, API keys and the audit log."},
 	{"/docs/notifications", "Notifications", "mail", "When Prikke alerts you, the channels (email, webhooks, Slack, Discord), the signed payload and per-job choices."},
 	{"/docs/status-pages", "Status pages", "globe", "Prikke's own status at /status and /status.json, incidents, and the status pages you publish for your customers."},
-	{"/docs/api", "API reference", "code", "Every endpoint of the REST API, with its parameters, fields and a curl example."},
+	{"/docs/api", "API reference", "code", "Every endpoint of the REST API by resource (jobs, the queue and executions first), with its fields and an example request and response."},
 }
 
 // docsPage is one entry of the docs' navigation.
@@ -29,12 +29,13 @@ func (h *Web) showDocs(w http.ResponseWriter, r *http.Request) {
 
 // gettingStartedView holds the commands of the getting-started page.
 type gettingStartedView struct {
-	Run, Env, CLIKey, CreateJob, CreateCronJob, Trigger, Executions, Enqueue string
+	Run, Build, Env, CLIKey, CreateJob, CreateCronJob, Trigger, Executions, Enqueue string
 }
 
 func (h *Web) showDocsGettingStarted(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_getting_started", gettingStartedView{
 		Run:           exampleRun,
+		Build:         exampleBuild,
 		Env:           fmt.Sprintf(exampleEnv, h.baseURL),
 		CLIKey:        exampleCLIKey,
 		CreateJob:     exampleCreateJob,

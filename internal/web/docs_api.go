@@ -2,22 +2,42 @@ package web
 
 import "net/http"
 
-// apiDocsView is the data of /docs/api. Reference is nil when the document
-// is not available; Note then says why.
+// apiDocsView is the data of /docs/api and its resource pages,
+// /docs/api/<group>. Reference is nil when the document is not available;
+// Note then says why. Group is the resource shown, nil on the index.
 type apiDocsView struct {
 	Reference *APIReference
+	Group     *APIGroup
 	Note      string
 	BaseURL   string
 }
 
-// showDocsAPI renders the API reference from the OpenAPI document at
-// request time, so it always matches the running API.
+// showDocsAPI renders the API reference's index: the basics and every
+// resource with its operations, each linking to the resource's page.
 func (h *Web) showDocsAPI(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "docs_api", h.apiDocs(w))
+}
+
+// showDocsAPIGroup renders one resource's operations (/docs/api/jobs). The
+// reference is split so that each page stays small.
+func (h *Web) showDocsAPIGroup(w http.ResponseWriter, r *http.Request) {
+	v := h.apiDocs(w)
+	if v.Reference != nil {
+		if v.Group = v.Reference.Group(r.PathValue("group")); v.Group == nil {
+			h.NotFound(w, r)
+			return
+		}
+	}
+	h.render(w, r, http.StatusOK, "docs_api_group", v)
+}
+
+// apiDocs builds the reference from the OpenAPI document at request time,
+// so it always matches the running API.
+func (h *Web) apiDocs(w http.ResponseWriter) apiDocsView {
 	v := apiDocsView{BaseURL: h.baseURL}
 	if h.deps.OpenAPI == nil {
 		v.Note = "This Prikke was started without its API, so there is no reference to show."
-		h.render(w, r, http.StatusOK, "docs_api", v)
-		return
+		return v
 	}
 	raw, err := h.deps.OpenAPI()
 	if err == nil {
@@ -25,7 +45,8 @@ func (h *Web) showDocsAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.log.Error("web: API reference", "error", err, "request_id", w.Header().Get("X-Request-Id"))
+		v.Reference = nil
 		v.Note = "The API reference could not be built right now. The API itself is not affected; the OpenAPI document is at /api/v1/openapi.json."
 	}
-	h.render(w, r, http.StatusOK, "docs_api", v)
+	return v
 }

@@ -47,6 +47,12 @@ const (
 # or, without make:
 go run ./cmd/prikke`
 
+	exampleBuild = `make build                # builds ./bin/prikke
+./bin/prikke --help
+# or put prikke on your PATH:
+go install ./cmd/prikke
+prikke --help`
+
 	exampleEnv = `export PRIKKE_URL=%s
 export PRIKKE_API_KEY=pk_live_…   # the key you just created`
 )

@@ -36,6 +36,11 @@ type oaDoc struct {
 		Responses     map[string]*oaResponse    `json:"responses"`
 	} `json:"components"`
 	Security []map[string][]string `json:"security"`
+
+	// propExamples are the examples that properties carry anywhere in
+	// the document, by property name, so a response's "name" shows the
+	// request's example instead of "string".
+	propExamples map[string]any
 }
 
 type oaOperation struct {
@@ -141,12 +146,24 @@ type APIReference struct {
 	Groups      []APIGroup
 }
 
-// APIGroup is one tag's operations.
+// APIGroup is one tag's operations, shown on its own page,
+// /docs/api/<Slug>.
 type APIGroup struct {
 	Name        string
 	ID          string
+	Slug        string
 	Description string
 	Operations  []APIOperation
+}
+
+// Group returns the group with the given slug, or nil.
+func (r *APIReference) Group(slug string) *APIGroup {
+	for i := range r.Groups {
+		if r.Groups[i].Slug == slug {
+			return &r.Groups[i]
+		}
+	}
+	return nil
 }
 
 // APIOperation is one endpoint.
@@ -162,8 +179,14 @@ type APIOperation struct {
 	BodyRequired bool
 	BodyType     string
 	Body         []APIField
+	BodySameAs   *APIOperation // the operation on the page that lists the same body fields; Body is then nil
 	Responses    []APIResponse
 	Curl         string
+	// ResponseStatus and ResponseExample are the success response and an
+	// example of its body (JSON), built from the schema's examples; the
+	// example is "" when the response has no body.
+	ResponseStatus  string
+	ResponseExample string
 }
 
 // APIResponse is one documented response.
@@ -173,6 +196,7 @@ type APIResponse struct {
 	ContentType string
 	Type        string
 	Fields      []APIField
+	SameAs      *APIOperation // the operation on the page that lists the same fields; Fields is then nil
 }
 
 // APIField is a parameter or a (possibly nested) field of a body.
@@ -203,6 +227,7 @@ func parseAPIReference(raw []byte) (*APIReference, error) {
 	if doc.Paths == nil {
 		return nil, errors.New("openapi: the document has no paths")
 	}
+	doc.collectExamples()
 	ref := &APIReference{Title: doc.Info.Title, Version: doc.Info.Version, Description: doc.Info.Description}
 	prefix := ""
 	if len(doc.Servers) > 0 {
@@ -257,11 +282,73 @@ func parseAPIReference(raw []byte) (*APIReference, error) {
 	sort.Strings(extra)
 	for _, name := range append(order, extra...) {
 		if g := groups[name]; len(g.Operations) > 0 {
-			g.ID = "tag-" + slug(name)
+			g.ID, g.Slug = "tag-"+slug(name), slug(name)
+			g.shareFields()
 			ref.Groups = append(ref.Groups, *g)
 		}
 	}
 	return ref, nil
+}
+
+// collectExamples fills propExamples from the component schemas, in
+// name order so the result does not depend on map order.
+func (d *oaDoc) collectExamples() {
+	d.propExamples = map[string]any{}
+	names := make([]string, 0, len(d.Components.Schemas))
+	for name := range d.Components.Schemas {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		s := d.Components.Schemas[name]
+		if s == nil {
+			continue
+		}
+		for prop, p := range s.Properties {
+			if _, ok := d.propExamples[prop]; ok || p == nil {
+				continue
+			}
+			switch {
+			case len(p.Examples) > 0:
+				d.propExamples[prop] = p.Examples[0]
+			case p.Example != nil:
+				d.propExamples[prop] = p.Example
+			}
+		}
+	}
+}
+
+// shareFields lists each body type's fields once per page: a later
+// operation with the same request or response type refers to the first
+// instead of repeating the table (a Job has some thirty fields, and most
+// of the Jobs operations return one). Error responses list none: their
+// shape is the same everywhere and the basics describe it.
+func (g *APIGroup) shareFields() {
+	first := map[string]*APIOperation{}
+	for i := range g.Operations {
+		op := &g.Operations[i]
+		if op.BodyType != "" && len(op.Body) > 0 {
+			if f, ok := first["request "+op.BodyType]; ok {
+				op.Body, op.BodySameAs = nil, f
+			} else {
+				first["request "+op.BodyType] = op
+			}
+		}
+		for j := range op.Responses {
+			r := &op.Responses[j]
+			switch {
+			case len(r.Fields) == 0:
+			case r.Status == "Error" || !strings.HasPrefix(r.Status, "2"):
+				r.Fields = nil
+			default:
+				if f, ok := first["response "+r.Type]; ok {
+					r.Fields, r.SameAs = nil, f
+				} else {
+					first["response "+r.Type] = op
+				}
+			}
+		}
+	}
 }
 
 func (d *oaDoc) operation(method, path, prefix string, op *oaOperation, shared []*oaParam) APIOperation {
@@ -351,12 +438,25 @@ func (d *oaDoc) operation(method, path, prefix string, op *oaOperation, shared [
 		if code == "default" {
 			r.Status = "Error"
 		}
-		if ct, m, ok := pickMedia(resp.Content); ok && m.Schema != nil {
+		ct, m, hasBody := pickMedia(resp.Content)
+		if hasBody && m.Schema != nil {
 			r.ContentType = ct
 			r.Type = d.typeName(m.Schema, 0)
 			r.Fields = d.fields(m.Schema, "", 0, map[string]bool{}, false)
 		}
 		v.Responses = append(v.Responses, r)
+		if v.ResponseStatus == "" && strings.HasPrefix(code, "2") {
+			v.ResponseStatus = code
+			if hasBody && ct == "application/json" {
+				ex := m.Example
+				if ex == nil {
+					ex = d.example(m.Schema, 0, map[string]bool{}, false, true)
+				}
+				if js, err := json.MarshalIndent(ex, "", "  "); err == nil {
+					v.ResponseExample = string(js)
+				}
+			}
+		}
 	}
 	v.Curl = d.curl(method, prefix+path, v.Auth, ordered, bodyExample, v.Body != nil || bodyExample != nil)
 	return v
@@ -489,7 +589,10 @@ func (d *oaDoc) typeName(s *oaSchema, depth int) string {
 			names = []string{"any"}
 		}
 	}
-	if nullable {
+	// An empty list or map may come as null (Go's nil), which is no
+	// different to a reader: "array of Header", not "array of Header or
+	// null".
+	if nullable && !(len(names) == 1 && (strings.HasPrefix(names[0], "array of ") || strings.HasPrefix(names[0], "map of "))) {
 		names = append(names, "null")
 	}
 	return strings.Join(names, " or ")
@@ -658,13 +761,23 @@ func (d *oaDoc) mediaExample(m oaMedia) any {
 			return v
 		}
 	}
-	return d.example(m.Schema, 0, map[string]bool{}, true)
+	return d.example(m.Schema, 0, map[string]bool{}, true, false)
 }
 
-// example builds an example value of a schema. For objects it includes the
-// required properties and the optional ones that carry an example, leaving
-// out read-only properties: a small body that shows the shape.
-func (d *oaDoc) example(s *oaSchema, depth int, seen map[string]bool, top bool) any {
+// example builds an example value of a schema. For a request (full
+// false) objects include the required properties and the optional ones
+// that carry an example, leaving out read-only properties: a small body
+// that shows the shape. For a response (full) they include every property
+// but write-only ones: what a client gets back.
+func (d *oaDoc) example(s *oaSchema, depth int, seen map[string]bool, top, full bool) any {
+	return d.exampleNamed(s, "", depth, seen, top, full)
+}
+
+// exampleID is the example of a string id, which the schemas do not
+// mark as such.
+const exampleID = "01936b2e-8f3a-7c4d-9e5f-0a1b2c3d4e5f"
+
+func (d *oaDoc) exampleNamed(s *oaSchema, name string, depth int, seen map[string]bool, top, full bool) any {
 	if s == nil || depth > maxDepth {
 		return nil
 	}
@@ -697,39 +810,63 @@ func (d *oaDoc) example(s *oaSchema, depth int, seen map[string]bool, top bool) 
 			break
 		}
 	}
+	if ex, ok := d.propExamples[name]; ok && full && name != "" {
+		// Borrowed from a property of the same name elsewhere, when it is
+		// of the same kind.
+		switch ex.(type) {
+		case string:
+			if kind == "string" && r.Format == "" {
+				return ex
+			}
+		case float64:
+			if kind == "integer" || kind == "number" {
+				return ex
+			}
+		case bool:
+			if kind == "boolean" {
+				return ex
+			}
+		}
+	}
 	if kind == "" && len(r.Properties) > 0 {
 		kind = "object"
 	}
 	switch kind {
 	case "object":
 		obj := map[string]any{}
-		for name, p := range r.Properties {
+		for pname, p := range r.Properties {
 			pr := d.resolve(p)
-			if name == "$schema" || pr == nil || pr.ReadOnly {
+			if pname == "$schema" || pr == nil || (!full && pr.ReadOnly) || (full && pr.WriteOnly) {
 				continue
 			}
-			required := slices.Contains(r.Required, name)
-			if !required && !hasExample(pr) {
+			// Optional properties appear when they carry an example of
+			// their own, or (in a response) when they are objects: in a
+			// response they are often absent ("error" only on failures),
+			// and "string" would mislead.
+			if !slices.Contains(r.Required, pname) && !hasExample(pr) && !(full && len(pr.Properties) > 0) {
 				continue
 			}
-			if v := d.example(p, depth+1, seen, false); v != nil {
-				obj[name] = v
+			if v := d.exampleNamed(p, pname, depth+1, seen, false, full); v != nil {
+				obj[pname] = v
 			}
 		}
 		if len(obj) == 0 {
 			if m := d.mapValue(r); m != nil {
-				if v := d.example(m, depth+1, seen, false); v != nil {
+				if v := d.example(m, depth+1, seen, false, full); v != nil {
 					obj["key"] = v
 				}
 			}
 		}
 		return obj
 	case "array":
-		if v := d.example(r.Items, depth+1, seen, false); v != nil {
+		if v := d.exampleNamed(r.Items, "", depth+1, seen, false, full); v != nil {
 			return []any{v}
 		}
 		return []any{}
 	case "string":
+		if r.Format == "" && (name == "id" || strings.HasSuffix(name, "_id")) {
+			return exampleID
+		}
 		switch r.Format {
 		case "date-time":
 			return "2026-12-24T18:00:00Z"
@@ -740,7 +877,7 @@ func (d *oaDoc) example(s *oaSchema, depth int, seen map[string]bool, top bool) 
 		case "email":
 			return "you@example.com"
 		case "uuid":
-			return "01936b2e-8f3a-7c4d-9e5f-0a1b2c3d4e5f"
+			return exampleID
 		}
 		return "string"
 	case "integer", "number":
@@ -749,7 +886,7 @@ func (d *oaDoc) example(s *oaSchema, depth int, seen map[string]bool, top bool) 
 		}
 		return 0
 	case "boolean":
-		return true
+		return !full // a flag a client sets is shown set; one a server reports, in its usual state
 	}
 	return nil
 }
@@ -782,7 +919,7 @@ func (d *oaDoc) curl(method, path string, auth bool, params []*oaParam, body any
 		}
 		val := p.Example
 		if s := d.resolve(p.Schema); val == nil && s != nil {
-			val = d.example(p.Schema, 0, map[string]bool{}, false)
+			val = d.example(p.Schema, 0, map[string]bool{}, false, false)
 		}
 		text := fmt.Sprint(val)
 		if s, ok := val.(string); ok {

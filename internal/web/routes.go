@@ -22,12 +22,16 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /pricing", h.showPricing)
 	handle("GET /use-cases", h.showUseCases)
 	handle("GET /explain", h.explainCron) // htmx fragment for the cron testers
+	for _, p := range legalPages {
+		handle("GET "+p.Path, h.showLegal(p.Name, p.Title))
+	}
 
 	// Docs.
 	handle("GET /docs", h.showDocs)
 	handle("GET /docs/{$}", redirect("/docs"))
 	handle("GET /docs/getting-started", h.showDocsGettingStarted)
 	handle("GET /docs/api", h.showDocsAPI)
+	handle("GET /docs/api/{group}", h.showDocsAPIGroup)
 	handle("GET /docs/cron", h.showDocsCron)
 	handle("GET /docs/webhooks", h.showDocsWebhooks)
 	handle("GET /docs/own-machine", h.showDocsOwnMachine)

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -36,6 +37,9 @@ type Deps struct {
 	// organizations, projects, jobs). nil serves the public site only: the
 	// sign-in pages and the dashboard are not mounted.
 	Service *service.Service
+	// Legal is who runs this Prikke, for /privacy, /terms and /imprint,
+	// and the directory of the operator's own versions of those pages.
+	Legal Legal
 	// ClientIP returns a request's client address, trusting only the
 	// configured proxies (httpserver.ClientIP); nil means the host of
 	// RemoteAddr.
@@ -60,6 +64,7 @@ type Web struct {
 
 	static staticFiles
 	tpl    *templates
+	legal  map[string]template.HTML // the operator's legal pages by name (privacy, terms, imprint)
 
 	svc    *service.Service   // nil: public site only
 	cookie auth.SessionCookie // the session cookie, Secure over https
@@ -99,6 +104,9 @@ func New(d Deps) (*Web, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if h.tpl, err = parseTemplates(h.funcs()); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if h.legal, err = loadLegal(d.Legal.Dir); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	return h, nil

@@ -87,14 +87,18 @@ func TestPages(t *testing.T) {
 		{"/pricing", "Pricing — prikke", []string{"Unlimited jobs", "€29", "What counts as a request?"}},
 		{"/use-cases", "Use cases — prikke", []string{"EU SaaS startups", "Agencies with many client projects", "Health, finance and legal", "Developers who want simple cron"}},
 		{"/docs", "Documentation — prikke", []string{"Getting started", "API reference", "Cron syntax", "Webhooks", `href="/docs/own-machine"`}},
-		{"/docs/getting-started", "Getting started — prikke docs", []string{"make run", "/dev/mailbox", "prikke apikey create --email you@example.com", "/api/v1/jobs/$JOB_ID/trigger", "/api/v1/queue", "export PRIKKE_URL=https://prikke.example"}},
+		{"/docs/getting-started", "Getting started — prikke docs", []string{"make run", "./bin/prikke --help", "go install ./cmd/prikke", "/dev/mailbox", "prikke apikey create --email you@example.com", "/api/v1/jobs/$JOB_ID/trigger", "/api/v1/queue", "export PRIKKE_URL=https://prikke.example"}},
 		{"/docs/cron", "Cron syntax — prikke docs", []string{"A daily job runs exactly once every day; hourly and every-N-minutes jobs run on real time.", "@annually", "0 0 30 2 *", "Europe/Oslo", "2026-03-29 01:00Z", `id="tester"`, "every_5_minutes", "every_12_hours"}},
 		{"/docs/webhooks", "Webhooks — prikke docs", []string{"webhook-signature", "Prikke-Scheduled-For", "hmac.Equal", "timingSafeEqual", "hmac.compare_digest", "410 Gone", "64 KiB"}},
 		{"/docs/own-machine", "Testing against your own machine — prikke docs", []string{"PRIKKE_SSRF_ALLOW=loopback make run", "destination not allowed: localhost (loopback)", "172.17.0.0/16", "&#34;url&#34;: &#34;http://localhost:8099/&#34;", "is refused when PRIKKE_ENV=production", `href="/docs/webhooks"`}},
 		{"/docs/notifications", "Notifications — prikke docs", []string{"job.failing", "webhook-signature", "hooks.slack.com", "allowed_mentions", "https://prikke.example/app/executions/"}},
 		{"/docs/teams", "Organizations and roles — prikke docs", []string{"roles-table", ">viewer<", "Reveal and rotate a project&#39;s signing secret", "audit-log"}},
 		{"/docs/status-pages", "Status pages — prikke docs", []string{"/status.json", "prikke incident open", "operational"}},
-		{"/docs/api", "API reference — prikke docs", []string{"Create a job", "Enqueue a request", `curl -X POST &#34;$PRIKKE_URL/api/v1/jobs&#34;`, "$JOB_ID"}},
+		// The reference is split per resource: the index lists every
+		// operation, each resource's page has its curl examples.
+		{"/docs/api", "API reference — prikke docs", []string{"Create a job", "Enqueue a request", `href="/docs/api/jobs#op-create-job"`, `href="/docs/api/queue"`}},
+		{"/docs/api/jobs", "Jobs — API reference — prikke docs", []string{"Create a job", `curl -X POST &#34;$PRIKKE_URL/api/v1/jobs&#34;`, "$JOB_ID", "Example response"}},
+		{"/docs/api/queue", "Queue — API reference — prikke docs", []string{"Enqueue a request", "Idempotency-Key"}},
 		{"/dev/mailbox", "Dev mailbox — prikke", []string{"No mail yet"}},
 		{"/dev/ui", "UI kit — prikke", []string{"Quota exceeded", `aria-describedby="field-url-error"`, "scheme must be http or https", "&lt;script&gt;alert(1)&lt;/script&gt;"}},
 	}
@@ -398,7 +402,9 @@ func TestAPIReference(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"name": "string", "url": "string (uri)", "schedule": "Schedule", "schedule.kind": "string",
-		"headers": "array of Header or null", "headers[].name": "string", "timeout_ms": "integer",
+		// A list that may come as null (Go's nil) reads as a list: the
+		// docs no longer say "array of Header or null".
+		"headers": "array of Header", "headers[].name": "string", "timeout_ms": "integer",
 	} {
 		if f, ok := fields[name]; !ok || f.Type != want {
 			t.Errorf("field %s: %+v, want type %q", name, f, want)
