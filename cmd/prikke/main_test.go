@@ -225,6 +225,29 @@ func TestCronExplain(t *testing.T) {
 	if _, _, err := runCmd(t, nil, "cron", "explain", "@reboot"); err == nil {
 		t.Error("explain accepted @reboot")
 	}
+	// --tz is read like `cron next`'s, before or after the expression, and
+	// named in the answer; it is not taken for two more cron fields.
+	out, _, err = runCmd(t, nil, "cron", "explain", "--tz", "Europe/Oslo", "30 9 * * 1-5")
+	if err != nil || out != "At 09:30, Monday through Friday (Europe/Oslo time)\n" {
+		t.Errorf("explain --tz = %q, %v", out, err)
+	}
+	out, _, err = runCmd(t, nil, "cron", "explain", "30", "9", "*", "*", "1-5", "--tz", "Europe/Oslo")
+	if err != nil || !strings.Contains(out, "Europe/Oslo") {
+		t.Errorf("explain EXPR --tz = %q, %v", out, err)
+	}
+	_, _, err = runCmd(t, nil, "cron", "explain", "--tz", "Europe/Oslo", "30 9 * *")
+	if err == nil || !strings.Contains(err.Error(), "got 4") || strings.Contains(err.Error(), "7") {
+		t.Errorf("explain --tz with four fields: %v; want the four fields named", err)
+	}
+	for _, bad := range [][]string{
+		{"cron", "explain", "--tz", "Mars/Phobos", "* * * * *"},
+		{"cron", "explain", "--tz", "Europe/Oslo"},
+		{"cron", "explain"},
+	} {
+		if out, _, err := runCmd(t, nil, bad...); err == nil || out != "" {
+			t.Errorf("%v: out %q err %v; want an error and no output", bad, out, err)
+		}
+	}
 }
 
 func TestHelpAndVersion(t *testing.T) {
