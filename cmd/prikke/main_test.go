@@ -42,11 +42,22 @@ func runCmd(t *testing.T, env map[string]string, args ...string) (string, string
 	return out.String(), errOut.String(), err
 }
 
-var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+var (
+	listenRE  = regexp.MustCompile(`listening on (http://\S+)`)
+	metricsRE = regexp.MustCompile(`metrics on (http://\S+)`)
+)
 
 // startServer runs `prikke serve` in the background on a fresh SQLite
 // file and returns its base URL and a stop function that waits for exit.
 func startServer(t *testing.T, env map[string]string) (string, func() error) {
+	t.Helper()
+	base, _, stop := startServerOutput(t, env)
+	return base, stop
+}
+
+// startServerOutput is startServer that also returns what the server
+// prints on stdout.
+func startServerOutput(t *testing.T, env map[string]string) (string, *syncBuffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
@@ -71,7 +82,7 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 				return stopErr
 			}
 			t.Cleanup(func() { stop() })
-			return base, stop
+			return base, &out, stop
 		}
 		select {
 		case err := <-done:
@@ -108,6 +119,7 @@ func testEnv(t *testing.T) map[string]string {
 	return map[string]string{
 		"PRIKKE_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "prikke.db"),
 		"PRIKKE_ADDR":         "127.0.0.1:0",
+		"PRIKKE_METRICS_ADDR": "127.0.0.1:0",
 		"PRIKKE_LOG_LEVEL":    "warn",
 	}
 }
@@ -115,7 +127,7 @@ func testEnv(t *testing.T) map[string]string {
 func TestServeHealthAndShutdown(t *testing.T) {
 	t.Parallel()
 	env := testEnv(t)
-	base, stop := startServer(t, env)
+	base, out, stop := startServerOutput(t, env)
 	resp, err := http.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -125,12 +137,29 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != "ok\n" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("/healthz = %d %q %v", resp.StatusCode, body, resp.Header)
 	}
+	// /metrics is not served on the public address, only on its own.
 	resp, err = http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || bytes.Contains(body, []byte("prikke_")) {
+		t.Errorf("PRIKKE_ADDR serves /metrics: %d %.200s", resp.StatusCode, body)
+	}
+	m := metricsRE.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no metrics address printed:\n%s", out.String())
+	}
+	resp, err = http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("metrics address: %d %s", resp.StatusCode, body)
+	}
 	// (Counters with labels, like prikke_deliveries_total, appear once used.)
 	for _, m := range []string{"prikke_delivery_lateness_seconds", "prikke_queue_depth 0\n", "prikke_executions_running 0\n", "prikke_in_flight", "prikke_claim_batch_size"} {
 		if !bytes.Contains(body, []byte(m)) {
