@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -169,8 +171,8 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	req, _ := http.NewRequest("TRACE", base+"/", nil)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusMethodNotAllowed {
-			t.Errorf("TRACE = %d, want 405", resp.StatusCode)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("TRACE = %d %s, want 405 problem+json", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 	}
 
@@ -305,5 +307,30 @@ func TestBadConfig(t *testing.T) {
 	_, _, err := runCmd(t, map[string]string{"PRIKKE_ENV": "production", "PRIKKE_SSRF_ALLOW": "127.0.0.1:9"}, "serve")
 	if err == nil || !strings.Contains(err.Error(), "PRIKKE_SSRF_ALLOW") || !strings.Contains(err.Error(), "PRIKKE_SECRET_KEY") {
 		t.Errorf("production with a test allow list: %v", err)
+	}
+}
+
+// TestUnreadableRequestIsProblem: a request net/http refuses before any
+// handler runs (a control byte in a header value) is answered with
+// problem+json naming the header, like every other error.
+func TestUnreadableRequestIsProblem(t *testing.T) {
+	t.Parallel()
+	base, _ := startServer(t, testEnv(t))
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	io.WriteString(c, "POST /api/v1/projects/x/jobs HTTP/1.1\r\nHost: prikke\r\nIdempotency-Key: a\x01b\r\nContent-Length: 2\r\n\r\n{}")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		!bytes.Contains(body, []byte(`"status":400`)) || !bytes.Contains(body, []byte("The Idempotency-Key header's value contains a control character")) {
+		t.Errorf("control byte in a header: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

@@ -84,7 +84,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		}
 		msrv = &http.Server{Handler: httpserver.Metrics(m.Handler(), cfg.MetricsToken), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
-			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+			if err := msrv.Serve(httpserver.Listener(mln)); !errors.Is(err, http.ErrServerClosed) {
 				logger.Error("metrics server failed", "error", err)
 			}
 		}()
@@ -92,7 +92,9 @@ func serve(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "prikke: metrics on http://%s/metrics\n", mln.Addr())
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	// Listener: the requests net/http refuses before any handler runs
+	// are answered with problem+json too.
+	go func() { served <- srv.Serve(httpserver.Listener(ln)) }()
 
 	eng.start(ctx)
 	addr := ln.Addr().String()

@@ -94,7 +94,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func middleware(next http.Handler, d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodTrace || r.Method == http.MethodConnect {
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			writeProblem(w, http.StatusMethodNotAllowed, r.Method+" is not served: use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")
 			return
 		}
 		id := rand.Text()[:16]
