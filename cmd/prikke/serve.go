@@ -12,6 +12,7 @@ import (
 	"github.com/prikke/prikke/internal/config"
 	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/status"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -105,6 +106,13 @@ func serve(ctx context.Context, e *env, args []string) error {
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down")
+		// A planned stop: if the service is back soon, /status counts
+		// the gap as a restart, not an outage (status.Sampler).
+		mctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := status.MarkStopping(mctx, st, time.Time{}); err != nil {
+			logger.Warn("status stop mark failed", "error", err)
+		}
+		cancel()
 	case err := <-served:
 		if !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server failed", "error", err)
