@@ -287,7 +287,7 @@ func TestHelpAndVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"serve", "migrate", "cron next", "bench", "PRIKKE_DATABASE_URL", "PRIKKE_SSRF_ALLOW", "PRIKKE_SMTP_HOST", "PRIKKE_WORKERS_MAX"} {
+	for _, want := range []string{"serve", "migrate", "cron next", "bench", "PRIKKE_DATABASE_URL", "PRIKKE_SSRF_ALLOW", "PRIKKE_SMTP_HOST", "PRIKKE_WORKERS_MAX", "PRIKKE_METRICS_ADDR", "PRIKKE_METRICS_TOKEN", "cron explain [--tz ZONE]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q", want)
 		}
