@@ -61,6 +61,9 @@ func TestResignupUnconfirmed(t *testing.T) {
 			t.Fatalf("mail %d: to %v, subject %q; want a confirmation to %s", i, m.To, m.Subject, addr)
 		}
 	}
+	if strings.Contains(msgs[0].Text, "signed up again") || !strings.Contains(msgs[1].Text, "signed up again with this address and chose a new password") {
+		t.Errorf("only the second mail should say it sets a new password:\n%s\n---\n%s", msgs[0].Text, msgs[1].Text)
+	}
 	link := confirmLinkRE.FindStringSubmatch(msgs[1].Text)
 	if link == nil {
 		t.Fatalf("the second mail has no confirmation link:\n%s", msgs[1].Text)

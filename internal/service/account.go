@@ -188,7 +188,7 @@ func (s *Service) sendConfirmation(ctx context.Context, email, passwordHash stri
 		return
 	}
 	s.send(ctx, email, mail.ConfirmAccount{Email: email, ConfirmURL: s.url("/confirm?token=" + tok),
-		ExpiresAt: s.now().Add(prikke.ConfirmTokenLifetime)})
+		ExpiresAt: s.now().Add(prikke.ConfirmTokenLifetime), NewPassword: passwordHash != ""})
 }
 
 // ResendConfirmation mails a new confirmation link if the address has an
