@@ -52,13 +52,38 @@ type IncidentUpdate struct {
 }
 
 // StatusSample is one day's health record of one component, for the 90-day
-// uptime bars: how many checks ran and how many found it degraded or down.
+// uptime bars: how many checks ran and how many found it degraded or down,
+// and how many seconds of the day it spent in each state. The seconds are
+// what uptime is computed from: they cover the stretches between checks
+// and the gaps when no node was running to check (down time, or
+// maintenance when the stop was planned). As an argument to
+// Store.StatusSampleAdd it is what to add to the day's record.
 type StatusSample struct {
 	Day       string // "2026-11-26"
 	Component string
 	Checks    int
 	Degraded  int
 	Outage    int
+
+	OperationalSeconds int
+	DegradedSeconds    int
+	OutageSeconds      int
+	MaintenanceSeconds int // planned stops longer than a quick restart
+}
+
+var dayRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// Validate checks a sample to add: a day, a component and no negative
+// counter.
+func (s *StatusSample) Validate() error {
+	if !dayRE.MatchString(s.Day) || s.Component == "" {
+		return Errorf(EINVALID, "A status sample needs a day like 2026-11-26 and a component, got %q and %q.", s.Day, s.Component)
+	}
+	if s.Checks < 0 || s.Degraded < 0 || s.Outage < 0 || s.Degraded+s.Outage > s.Checks ||
+		s.OperationalSeconds < 0 || s.DegradedSeconds < 0 || s.OutageSeconds < 0 || s.MaintenanceSeconds < 0 {
+		return Errorf(EINVALID, "A status sample's counters must not be negative, and degraded and outage checks are among the checks.")
+	}
+	return nil
 }
 
 // StatusPage is a customer-facing page at /s/<slug> that shows chosen jobs

@@ -12,7 +12,6 @@ import (
 	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/mail"
-	"github.com/prikke/prikke/internal/metrics"
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/web"
@@ -39,11 +38,11 @@ func newService(cfg *config.Config, st store.Store, client *delivery.Client, mai
 }
 
 // newHandler assembles every route behind the shared middleware.
-func newHandler(cfg *config.Config, st store.Store, svc *service.Service, mailbox *mail.Mailbox, m *metrics.Metrics, logger *slog.Logger) (http.Handler, error) {
+func newHandler(cfg *config.Config, st store.Store, svc *service.Service, mailbox *mail.Mailbox, logger *slog.Logger) (http.Handler, error) {
 	cookie := auth.SessionCookie{Secure: cfg.Secure()}
 	clientIP := httpserver.ClientIP(cfg.TrustedProxies)
 	var mountErr error
-	h := httpserver.New(httpserver.Deps{Store: st, Logger: logger, Metrics: m.Handler(), HSTS: cfg.Secure(),
+	h := httpserver.New(httpserver.Deps{Store: st, Logger: logger, HSTS: cfg.Secure(),
 		Mount: func(mux *http.ServeMux) {
 			a := api.New(mux, api.Deps{Service: svc, Logger: logger, Cookie: cookie, ClientIP: clientIP})
 			w, err := web.New(web.Deps{Logger: logger, BaseURL: cfg.BaseURL, Production: cfg.IsProduction(), Mailbox: mailbox, OpenAPI: a.OpenAPI,

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -42,11 +44,22 @@ func runCmd(t *testing.T, env map[string]string, args ...string) (string, string
 	return out.String(), errOut.String(), err
 }
 
-var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+var (
+	listenRE  = regexp.MustCompile(`listening on (http://\S+)`)
+	metricsRE = regexp.MustCompile(`metrics on (http://\S+)`)
+)
 
 // startServer runs `prikke serve` in the background on a fresh SQLite
 // file and returns its base URL and a stop function that waits for exit.
 func startServer(t *testing.T, env map[string]string) (string, func() error) {
+	t.Helper()
+	base, _, stop := startServerOutput(t, env)
+	return base, stop
+}
+
+// startServerOutput is startServer that also returns what the server
+// prints on stdout.
+func startServerOutput(t *testing.T, env map[string]string) (string, *syncBuffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
@@ -71,7 +84,7 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 				return stopErr
 			}
 			t.Cleanup(func() { stop() })
-			return base, stop
+			return base, &out, stop
 		}
 		select {
 		case err := <-done:
@@ -108,6 +121,7 @@ func testEnv(t *testing.T) map[string]string {
 	return map[string]string{
 		"PRIKKE_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "prikke.db"),
 		"PRIKKE_ADDR":         "127.0.0.1:0",
+		"PRIKKE_METRICS_ADDR": "127.0.0.1:0",
 		"PRIKKE_LOG_LEVEL":    "warn",
 	}
 }
@@ -115,7 +129,7 @@ func testEnv(t *testing.T) map[string]string {
 func TestServeHealthAndShutdown(t *testing.T) {
 	t.Parallel()
 	env := testEnv(t)
-	base, stop := startServer(t, env)
+	base, out, stop := startServerOutput(t, env)
 	resp, err := http.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -125,12 +139,29 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != "ok\n" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("/healthz = %d %q %v", resp.StatusCode, body, resp.Header)
 	}
+	// /metrics is not served on the public address, only on its own.
 	resp, err = http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || bytes.Contains(body, []byte("prikke_")) {
+		t.Errorf("PRIKKE_ADDR serves /metrics: %d %.200s", resp.StatusCode, body)
+	}
+	m := metricsRE.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no metrics address printed:\n%s", out.String())
+	}
+	resp, err = http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("metrics address: %d %s", resp.StatusCode, body)
+	}
 	// (Counters with labels, like prikke_deliveries_total, appear once used.)
 	for _, m := range []string{"prikke_delivery_lateness_seconds", "prikke_queue_depth 0\n", "prikke_executions_running 0\n", "prikke_in_flight", "prikke_claim_batch_size"} {
 		if !bytes.Contains(body, []byte(m)) {
@@ -140,8 +171,8 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	req, _ := http.NewRequest("TRACE", base+"/", nil)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusMethodNotAllowed {
-			t.Errorf("TRACE = %d, want 405", resp.StatusCode)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("TRACE = %d %s, want 405 problem+json", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 	}
 
@@ -227,6 +258,29 @@ func TestCronExplain(t *testing.T) {
 	if _, _, err := runCmd(t, nil, "cron", "explain", "@reboot"); err == nil {
 		t.Error("explain accepted @reboot")
 	}
+	// --tz is read like `cron next`'s, before or after the expression, and
+	// named in the answer; it is not taken for two more cron fields.
+	out, _, err = runCmd(t, nil, "cron", "explain", "--tz", "Europe/Oslo", "30 9 * * 1-5")
+	if err != nil || out != "At 09:30, Monday through Friday (Europe/Oslo time)\n" {
+		t.Errorf("explain --tz = %q, %v", out, err)
+	}
+	out, _, err = runCmd(t, nil, "cron", "explain", "30", "9", "*", "*", "1-5", "--tz", "Europe/Oslo")
+	if err != nil || !strings.Contains(out, "Europe/Oslo") {
+		t.Errorf("explain EXPR --tz = %q, %v", out, err)
+	}
+	_, _, err = runCmd(t, nil, "cron", "explain", "--tz", "Europe/Oslo", "30 9 * *")
+	if err == nil || !strings.Contains(err.Error(), "got 4") || strings.Contains(err.Error(), "7") {
+		t.Errorf("explain --tz with four fields: %v; want the four fields named", err)
+	}
+	for _, bad := range [][]string{
+		{"cron", "explain", "--tz", "Mars/Phobos", "* * * * *"},
+		{"cron", "explain", "--tz", "Europe/Oslo"},
+		{"cron", "explain"},
+	} {
+		if out, _, err := runCmd(t, nil, bad...); err == nil || out != "" {
+			t.Errorf("%v: out %q err %v; want an error and no output", bad, out, err)
+		}
+	}
 }
 
 func TestHelpAndVersion(t *testing.T) {
@@ -235,7 +289,7 @@ func TestHelpAndVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"serve", "migrate", "cron next", "bench", "PRIKKE_DATABASE_URL", "PRIKKE_SSRF_ALLOW", "PRIKKE_SMTP_HOST", "PRIKKE_WORKERS_MAX"} {
+	for _, want := range []string{"serve", "migrate", "cron next", "bench", "PRIKKE_DATABASE_URL", "PRIKKE_SSRF_ALLOW", "PRIKKE_SMTP_HOST", "PRIKKE_WORKERS_MAX", "PRIKKE_METRICS_ADDR", "PRIKKE_METRICS_TOKEN", "cron explain [--tz ZONE]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q", want)
 		}
@@ -255,5 +309,30 @@ func TestBadConfig(t *testing.T) {
 	_, _, err := runCmd(t, map[string]string{"PRIKKE_ENV": "production", "PRIKKE_SSRF_ALLOW": "127.0.0.1:9"}, "serve")
 	if err == nil || !strings.Contains(err.Error(), "PRIKKE_SSRF_ALLOW") || !strings.Contains(err.Error(), "PRIKKE_SECRET_KEY") {
 		t.Errorf("production with a test allow list: %v", err)
+	}
+}
+
+// TestUnreadableRequestIsProblem: a request net/http refuses before any
+// handler runs (a control byte in a header value) is answered with
+// problem+json naming the header, like every other error.
+func TestUnreadableRequestIsProblem(t *testing.T) {
+	t.Parallel()
+	base, _ := startServer(t, testEnv(t))
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	io.WriteString(c, "POST /api/v1/projects/x/jobs HTTP/1.1\r\nHost: prikke\r\nIdempotency-Key: a\x01b\r\nContent-Length: 2\r\n\r\n{}")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		!bytes.Contains(body, []byte(`"status":400`)) || !bytes.Contains(body, []byte("The Idempotency-Key header's value contains a control character")) {
+		t.Errorf("control byte in a header: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

@@ -70,7 +70,8 @@ Commands:
   version                print the version
   cron next [--tz ZONE] [--from RFC3339] [--count N] EXPR
                          print the next N fire instants (UTC, RFC 3339)
-  cron explain EXPR      describe a cron expression in plain English
+  cron explain [--tz ZONE] EXPR
+                         describe a cron expression in plain English
   bench --mode burst|cron|idle --jobs N
                          measure the engine against a built-in loopback sink
   user create --email E --password-stdin [--tier free|pro]

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/prikke/prikke/internal/config"
+	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/status"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -66,7 +68,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	svc := newService(cfg, st, eng.client, mailer, logger)
 	svc.NowFunc = now
 	svc.Tester = eng.notifier
-	handler, err := newHandler(cfg, st, svc, mailbox, m, logger)
+	handler, err := newHandler(cfg, st, svc, mailbox, logger)
 	if err != nil {
 		return err
 	}
@@ -75,8 +77,28 @@ func serve(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("listen on PRIKKE_ADDR=%s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// /metrics has a listener of its own (loopback by default), so the
+	// public address does not publish it.
+	var msrv *http.Server
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on PRIKKE_METRICS_ADDR=%s: %w (another Prikke on this host? give each its own port, or set it to off)", cfg.MetricsAddr, err)
+		}
+		msrv = &http.Server{Handler: httpserver.Metrics(m.Handler(), cfg.MetricsToken), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := msrv.Serve(httpserver.Listener(mln)); !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("metrics server failed", "error", err)
+			}
+		}()
+		logger.Info("metrics listening", "url", "http://"+mln.Addr().String()+"/metrics", "token", cfg.MetricsToken != "")
+		fmt.Fprintf(e.stdout, "prikke: metrics on http://%s/metrics\n", mln.Addr())
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	// Listener: the requests net/http refuses before any handler runs
+	// are answered with problem+json too.
+	go func() { served <- srv.Serve(httpserver.Listener(ln)) }()
 
 	eng.start(ctx)
 	addr := ln.Addr().String()
@@ -87,6 +109,13 @@ func serve(ctx context.Context, e *env, args []string) error {
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down")
+		// A planned stop: if the service is back soon, /status counts
+		// the gap as a restart, not an outage (status.Sampler).
+		mctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := status.MarkStopping(mctx, st, time.Time{}); err != nil {
+			logger.Warn("status stop mark failed", "error", err)
+		}
+		cancel()
 	case err := <-served:
 		if !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server failed", "error", err)
@@ -96,6 +125,9 @@ func serve(ctx context.Context, e *env, args []string) error {
 	_ = srv.Shutdown(sctx)
 	cancel()
 	eng.stop()
+	if msrv != nil {
+		_ = msrv.Close()
+	}
 	logger.Info("stopped")
 	return nil
 }

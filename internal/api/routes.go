@@ -16,7 +16,7 @@ func (a *API) routes() {
 	// Account: registration and sign-in for people (the dashboard uses
 	// these too); they set or need the session cookie, not an API key.
 	register(a, public(huma.Operation{OperationID: "signup", Method: http.MethodPost, Path: "/api/v1/account/signup", Tags: []string{"Account"},
-		Summary: "Register", Description: "Creates an account and mails a confirmation link. Answers the same whether or not the address is taken.", DefaultStatus: http.StatusAccepted}),
+		Summary: "Register", Description: "Creates an account and mails a confirmation link. Answers the same whether or not the address is taken: a confirmed address gets a password reset link, one never confirmed a fresh confirmation link that sets this password when followed.", DefaultStatus: http.StatusAccepted}),
 		credentials{}, a.handleSignup)
 	register(a, public(huma.Operation{OperationID: "confirm", Method: http.MethodPost, Path: "/api/v1/account/confirm", Tags: []string{"Account"},
 		Summary: "Confirm an address", Description: "Confirms an account (or a new address) with the token from the mailed link."}),

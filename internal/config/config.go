@@ -33,6 +33,9 @@ type Config struct {
 
 	SMTP SMTP
 
+	MetricsAddr  string // listen address of /metrics, apart from Addr; "" when off
+	MetricsToken string // bearer token /metrics asks for; "" for none
+
 	WorkersMin    int           // worker goroutines kept alive
 	WorkersMax    int           // upper bound on concurrent deliveries per node
 	OrgInFlight   int           // per-organization cap on in-flight deliveries per node
@@ -85,6 +88,8 @@ type Var struct {
 var Vars = []Var{
 	{"PRIKKE_DATABASE_URL", "sqlite:./prikke.db", "sqlite:PATH (created on first start) or postgres://user:pass@host:5432/db"},
 	{"PRIKKE_ADDR", "127.0.0.1:4000", "address the HTTP server listens on"},
+	{"PRIKKE_METRICS_ADDR", "127.0.0.1:9464", "address Prometheus /metrics is served on, apart from PRIKKE_ADDR (which does not serve it); off to disable; an address beyond loopback needs PRIKKE_METRICS_TOKEN in production"},
+	{"PRIKKE_METRICS_TOKEN", "", "bearer token /metrics asks for (Authorization: Bearer TOKEN), at least 16 characters"},
 	{"PRIKKE_BASE_URL", "http:// + PRIKKE_ADDR", "public URL of this Prikke, used in links"},
 	{"PRIKKE_ENV", "development", "development or production"},
 	{"PRIKKE_SECRET_KEY", "generated and stored in the database", "at least 32 characters; encrypts secrets at rest; required in production"},
@@ -198,6 +203,17 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("PRIKKE_ADDR", "must be host:port like 127.0.0.1:4000 or :4000, got %q", c.Addr)
+	}
+	c.MetricsAddr, c.MetricsToken = str("PRIKKE_METRICS_ADDR", "127.0.0.1:9464"), strings.TrimSpace(getenv("PRIKKE_METRICS_TOKEN"))
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	} else if host, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		bad("PRIKKE_METRICS_ADDR", "must be host:port like 127.0.0.1:9464, or off, got %q", c.MetricsAddr)
+	} else if ip, err := netip.ParseAddr(host); prod && c.MetricsToken == "" && (host != "localhost" && (err != nil || !ip.IsLoopback())) {
+		bad("PRIKKE_METRICS_ADDR", "%s is reachable beyond this host: set PRIKKE_METRICS_TOKEN (Prometheus sends it as a bearer token), or listen on 127.0.0.1", c.MetricsAddr)
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		bad("PRIKKE_METRICS_TOKEN", "must be at least 16 characters; generate one with: openssl rand -base64 24")
 	}
 	c.BaseURL = strings.TrimRight(str("PRIKKE_BASE_URL", "http://"+c.Addr), "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

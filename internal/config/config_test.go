@@ -24,7 +24,7 @@ func TestDefaults(t *testing.T) {
 	if c.DatabaseURL != "sqlite:./prikke.db" || c.SQLitePath() != "./prikke.db" || c.Addr != "127.0.0.1:4000" ||
 		c.BaseURL != "http://127.0.0.1:4000" || c.Env != EnvDevelopment || c.IsProduction() || c.Secure() ||
 		c.WorkersMin != 4 || c.WorkersMax != 512 || c.RescueGrace != 30*time.Second || !c.SignupOpen ||
-		c.LogFormat != "text" || c.SMTP.Host != "" || c.NodeID == "" {
+		c.LogFormat != "text" || c.SMTP.Host != "" || c.NodeID == "" || c.MetricsAddr != "127.0.0.1:9464" || c.MetricsToken != "" {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -57,6 +57,15 @@ func TestValid(t *testing.T) {
 	}
 	if c.Legal != (Legal{Dir: dir, Operator: "Example AS", Email: "privacy@example.com", Address: "Storgata 1, 0155 Oslo, Norway", Hosting: "Hetzner, Falkenstein, Germany"}) {
 		t.Errorf("legal = %+v", c.Legal)
+	}
+	// /metrics: off, or beyond loopback in production with a token.
+	if c, err := Load(env("PRIKKE_METRICS_ADDR", "off")); err != nil || c.MetricsAddr != "" {
+		t.Errorf("PRIKKE_METRICS_ADDR=off: %q, %v", c.MetricsAddr, err)
+	}
+	if c, err := Load(env("PRIKKE_ENV", "production", "PRIKKE_BASE_URL", "https://x.example", "PRIKKE_SECRET_KEY", strings.Repeat("s", 32),
+		"PRIKKE_SMTP_HOST", "smtp.example.com", "PRIKKE_METRICS_ADDR", ":9464", "PRIKKE_METRICS_TOKEN", strings.Repeat("t", 16))); err != nil ||
+		c.MetricsAddr != ":9464" || c.MetricsToken != strings.Repeat("t", 16) {
+		t.Errorf("metrics beyond loopback with a token: %+v, %v", c, err)
 	}
 	c, err = Load(env("PRIKKE_SSRF_ALLOW", "127.0.0.1:8080,[::1]:9090", "PRIKKE_TEST_CLOCK_OFFSET", "-120s"))
 	if err != nil {
@@ -124,6 +133,10 @@ func TestInvalid(t *testing.T) {
 		{[]string{"PRIKKE_DATABASE_URL", "redis://:hunter2@h/0"}, "redis://:xxxxx@h/0"},
 		{[]string{"PRIKKE_LEGAL_DIR", "/no/such/dir"}, "PRIKKE_LEGAL_DIR: must be a directory"},
 		{[]string{"PRIKKE_OPERATOR_EMAIL", "not an address"}, "PRIKKE_OPERATOR_EMAIL: must be a plain address"},
+		{[]string{"PRIKKE_METRICS_ADDR", "9464"}, "PRIKKE_METRICS_ADDR: must be host:port"},
+		{append(prod, "PRIKKE_METRICS_ADDR", ":9464"), "PRIKKE_METRICS_ADDR: :9464 is reachable beyond this host: set PRIKKE_METRICS_TOKEN"},
+		{append(prod, "PRIKKE_METRICS_ADDR", "10.0.0.5:9464"), "PRIKKE_METRICS_ADDR: 10.0.0.5:9464 is reachable"},
+		{[]string{"PRIKKE_METRICS_TOKEN", "short"}, "PRIKKE_METRICS_TOKEN: must be at least 16 characters"},
 	} {
 		_, err := Load(env(tc.env...))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -1,7 +1,8 @@
 // Package httpserver assembles Prikke's HTTP surface: the REST API under
-// /api/v1, the dashboard and public pages, /healthz, /metrics and
-// /status.json, behind the middleware every response shares: security
-// headers, request IDs, panic recovery and request logging.
+// /api/v1, the dashboard and public pages, /healthz and /status.json,
+// behind the middleware every response shares: security headers, request
+// IDs, panic recovery and request logging. /metrics has a listener of its
+// own (Metrics).
 package httpserver
 
 import (
@@ -17,9 +18,8 @@ import (
 
 // Deps are what the server needs.
 type Deps struct {
-	Store   store.Store
-	Logger  *slog.Logger
-	Metrics http.Handler
+	Store  store.Store
+	Logger *slog.Logger
 	// Mount adds the API, dashboard and public routes to mux.
 	Mount func(mux *http.ServeMux)
 	// HSTS sends Strict-Transport-Security (when served over https).
@@ -42,9 +42,6 @@ func New(d Deps) http.Handler {
 		}
 		w.Write([]byte("ok\n"))
 	})
-	if d.Metrics != nil {
-		mux.Handle("GET /metrics", d.Metrics)
-	}
 	if d.Mount != nil {
 		d.Mount(mux)
 	}
@@ -97,7 +94,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func middleware(next http.Handler, d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodTrace || r.Method == http.MethodConnect {
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			writeProblem(w, http.StatusMethodNotAllowed, r.Method+" is not served: use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")
 			return
 		}
 		id := rand.Text()[:16]

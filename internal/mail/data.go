@@ -56,6 +56,9 @@ type ConfirmAccount struct {
 	Email      string
 	ConfirmURL string
 	ExpiresAt  time.Time // optional; zero leaves out the expiry note
+	// NewPassword: the link is for a repeated sign-up; following it sets
+	// the password chosen then.
+	NewPassword bool
 }
 
 // PasswordReset carries a one-time link to choose a new password.

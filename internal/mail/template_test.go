@@ -218,7 +218,9 @@ func TestRenderContent(t *testing.T) {
 		{name: "recovered without streak start", data: with(f[KindJobRecovered].(JobRecovered), func(d *JobRecovered) { d.FailingSince = time.Time{} }),
 			has: []string{"Succeeded"}, hasNot: []string{"Failing since"}},
 		{name: "confirm without expiry", data: ConfirmAccount{Email: "a@example.com", ConfirmURL: base + "/c"}, hasNot: []string{"works until"}},
-		{name: "confirm with expiry", data: f[KindConfirmAccount], has: []string{"works until Tue 3 Nov 2026 14:05 CET"}},
+		{name: "confirm with expiry", data: f[KindConfirmAccount], has: []string{"works until Tue 3 Nov 2026 14:05 CET"}, hasNot: []string{"signed up again"}},
+		{name: "confirm a repeated sign-up", data: ConfirmAccount{Email: "a@example.com", ConfirmURL: base + "/c", NewPassword: true},
+			has: []string{"signed up again with this address and chose a new password", "earlier links stop working"}},
 		{name: "test without requester", data: TestNotification{ProjectName: "p", ChannelName: "c", ProjectURL: base}, hasNot: []string{"request of"}},
 	}
 	for _, tt := range tests {

@@ -76,8 +76,12 @@ type SignupInput struct {
 
 // Signup registers a user with a personal organization and a default
 // project, and mails a confirmation link. It answers the same way whether
-// or not the address already has an account (that account's owner gets a
-// mail saying someone tried), so registration reveals nothing.
+// or not the address already has an account, so registration reveals
+// nothing: a confirmed account's owner gets a password reset link instead;
+// an account never confirmed gets a fresh confirmation link that carries
+// the new password, which takes effect only when the link is followed (so
+// whoever signs up someone else's address again cannot choose its
+// password: the mailbox's owner decides by clicking or not).
 func (s *Service) Signup(ctx context.Context, in SignupInput, ip string) error {
 	if !s.cfg.SignupOpen {
 		return prikke.Errorf(prikke.EFORBIDDEN, "Registration is closed on this Prikke; ask its operator for an account.")
@@ -98,15 +102,24 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, ip string) error {
 	}
 	_, err = s.createUser(ctx, email, hash, false, prikke.TierFree, signupZone(in.TimeZone))
 	if isCode(err, prikke.ECONFLICT) {
-		if err := s.rateLimit(ctx, bucket("mail", email), time.Hour, mailPerAddress); err == nil {
+		if err := s.rateLimit(ctx, bucket("mail", email), time.Hour, mailPerAddress); err != nil {
+			return nil
+		}
+		u, err := s.store.UserGetByEmail(ctx, email)
+		switch {
+		case err != nil:
+			return err
+		case u.Confirmed():
 			s.sendReset(ctx, email, "")
+		default:
+			s.sendConfirmation(ctx, email, hash)
 		}
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	s.sendConfirmation(ctx, email)
+	s.sendConfirmation(ctx, email, "")
 	return nil
 }
 
@@ -176,18 +189,21 @@ func (s *Service) newToken(ctx context.Context, userID prikke.ID, kind prikke.To
 	return tok, nil
 }
 
-func (s *Service) sendConfirmation(ctx context.Context, email string) {
+// sendConfirmation mails a confirmation link for email's account.
+// passwordHash, when set, is a password chosen by a later sign-up with the
+// same address; the link carries it and Confirm sets it.
+func (s *Service) sendConfirmation(ctx context.Context, email, passwordHash string) {
 	u, err := s.store.UserGetByEmail(ctx, email)
 	if err != nil {
 		return
 	}
-	tok, err := s.newToken(ctx, u.ID, prikke.TokenConfirm, prikke.ConfirmTokenLifetime, "")
+	tok, err := s.newToken(ctx, u.ID, prikke.TokenConfirm, prikke.ConfirmTokenLifetime, passwordHash)
 	if err != nil {
 		s.logger.Error("create confirmation token failed", "error", err)
 		return
 	}
 	s.send(ctx, email, mail.ConfirmAccount{Email: email, ConfirmURL: s.url("/confirm?token=" + tok),
-		ExpiresAt: s.now().Add(prikke.ConfirmTokenLifetime)})
+		ExpiresAt: s.now().Add(prikke.ConfirmTokenLifetime), NewPassword: passwordHash != ""})
 }
 
 // ResendConfirmation mails a new confirmation link if the address has an
@@ -201,13 +217,15 @@ func (s *Service) ResendConfirmation(ctx context.Context, email, ip string) erro
 		return nil
 	}
 	if u, err := s.store.UserGetByEmail(ctx, email); err == nil && !u.Confirmed() {
-		s.sendConfirmation(ctx, email)
+		s.sendConfirmation(ctx, email, "")
 	}
 	return nil
 }
 
 // Confirm confirms an account (or, for a change-of-address link, the new
-// address) with the token from the mail.
+// address) with the token from the mail. A link mailed for a repeated
+// sign-up also sets the password chosen then; whichever link is followed
+// first wins, and the others stop working.
 func (s *Service) Confirm(ctx context.Context, token string) (*prikke.User, error) {
 	hash := auth.HashToken(token)
 	now := s.now()
@@ -218,6 +236,9 @@ func (s *Service) Confirm(ctx context.Context, token string) (*prikke.User, erro
 		}
 		if u.ConfirmedAt == nil {
 			u.ConfirmedAt, u.UpdatedAt = &now, now
+			if t.Data != "" {
+				u.PasswordHash = t.Data
+			}
 			if err := s.store.UserUpdate(ctx, u); err != nil {
 				return nil, err
 			}
@@ -307,7 +328,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		return nil, prikke.Errorf(prikke.EUNAUTHORIZED, "Incorrect email or password.")
 	}
 	if !u.Confirmed() {
-		s.sendConfirmation(ctx, email)
+		s.sendConfirmation(ctx, email, "")
 		return nil, prikke.Errorf(prikke.EFORBIDDEN, "Confirm your email address first: we have sent you a new link.")
 	}
 	_ = s.store.RateLimitReset(ctx, bucket("login", email))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +73,9 @@ func NewReporter(s store.Store, node string, stats func() NodeReport, logger *sl
 
 // Start begins reporting.
 func (r *Reporter) Start(ctx context.Context) {
+	if err := MarkStarted(ctx, r.store, time.Time{}); err != nil && ctx.Err() == nil {
+		r.logger.Warn("status start mark failed", "error", err)
+	}
 	r.loop.start(ctx, ReportEvery, func(ctx context.Context) {
 		b, _ := json.Marshal(r.stats())
 		if err := r.store.HeartbeatPut(ctx, "node:"+r.node, string(b)); err != nil && ctx.Err() == nil {
@@ -82,8 +87,14 @@ func (r *Reporter) Start(ctx context.Context) {
 // Stop stops reporting.
 func (r *Reporter) Stop() { r.loop.stop() }
 
-// Sampler records, once a minute while this node leads the scheduler, each
-// component's state for the uptime bars.
+// Sampler records, every SampleEvery while this node leads the scheduler,
+// how long each component spent in each state since the previous sample,
+// for the uptime bars. Uptime comes from what happened: the time between
+// two samples is credited to the state the second one finds; a gap with
+// no sample (no node was running to take one) is down time, unless a node
+// had marked a planned stop (MarkStopping) at its start: then it is a
+// restart, not counted when back within PlannedRestart, and maintenance
+// (left out of the uptime, shown on the bar) when longer.
 type Sampler struct {
 	checker *Checker
 	store   store.Store
@@ -92,6 +103,25 @@ type Sampler struct {
 	loop    loop
 }
 
+// Sampling and the rules for gaps.
+const (
+	SampleEvery = 15 * time.Second
+	// GapAfter: a stretch this long without a sample is a gap (a leader
+	// change takes up to the leader TTL, 15 s by default, plus a tick).
+	GapAfter = 45 * time.Second
+	// PlannedRestart: a planned stop with the service back within this is
+	// a restart, not counted as down time.
+	PlannedRestart = time.Minute
+)
+
+// Heartbeat names of the marks; the instant is in the detail, so the
+// sampler reads its own clock's time back.
+const (
+	markSampled  = "status:sampled"
+	markStarted  = "status:started"
+	markStopping = "status:stopping"
+)
+
 // NewSampler returns a stopped sampler.
 func NewSampler(s store.Store, leading func() bool, logger *slog.Logger) *Sampler {
 	return &Sampler{checker: NewChecker(s), store: s, leading: leading, logger: logger.With("service", "status")}
@@ -99,7 +129,7 @@ func NewSampler(s store.Store, leading func() bool, logger *slog.Logger) *Sample
 
 // Start begins sampling.
 func (s *Sampler) Start(ctx context.Context) {
-	s.loop.start(ctx, time.Minute, func(ctx context.Context) {
+	s.loop.start(ctx, SampleEvery, func(ctx context.Context) {
 		if s.leading() {
 			s.Sample(ctx, time.Time{})
 		}
@@ -109,8 +139,92 @@ func (s *Sampler) Start(ctx context.Context) {
 // Stop stops sampling.
 func (s *Sampler) Stop() { s.loop.stop() }
 
-// Sample records one check of every component at now (database clock when
-// zero). The leader records them, so each minute is counted once.
+// MarkStarted records that a node started at now (database clock when
+// zero): the end of a gap in the samples.
+func MarkStarted(ctx context.Context, st store.Store, now time.Time) error {
+	return mark(ctx, st, markStarted, now)
+}
+
+// MarkStopping records that a node is stopping on purpose at now
+// (database clock when zero), before it stops serving: a gap in the
+// samples that starts then is a planned stop.
+func MarkStopping(ctx context.Context, st store.Store, now time.Time) error {
+	return mark(ctx, st, markStopping, now)
+}
+
+func mark(ctx context.Context, st store.Store, name string, now time.Time) error {
+	if now.IsZero() {
+		var err error
+		if now, err = st.Now(ctx); err != nil {
+			return err
+		}
+	}
+	return st.HeartbeatPut(ctx, name, now.UTC().Format(time.RFC3339Nano))
+}
+
+// readMark returns a mark's instant, or false when there is none.
+func readMark(ctx context.Context, st store.Store, name string) (time.Time, bool) {
+	_, detail, err := st.HeartbeatGet(ctx, name)
+	if err != nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, detail)
+	return t, err == nil
+}
+
+// span is a stretch of time and what it counts as: the live states
+// (live), up, down or maintenance.
+type span struct {
+	from, to time.Time
+	kind     spanKind
+}
+
+type spanKind int
+
+const (
+	spanLive spanKind = iota
+	spanUp
+	spanDown
+	spanMaintenance
+)
+
+// spans splits the time since the last sample by what happened.
+func (s *Sampler) spans(ctx context.Context, last, now time.Time) []span {
+	if now.Sub(last) <= GapAfter {
+		return []span{{last, now, spanLive}}
+	}
+	// A gap. It began at the planned stop, if one was marked since the
+	// last sample (or just before it: sampling goes on while HTTP drains);
+	// else at the last sample, the last sign of life. It ended when a
+	// node started.
+	from, planned := last, false
+	if stop, ok := readMark(ctx, s.store, markStopping); ok && !stop.Before(last.Add(-GapAfter)) && stop.Before(now) {
+		from, planned = maxTime(stop, last), true
+	}
+	to := now
+	if start, ok := readMark(ctx, s.store, markStarted); ok && start.After(from) && start.Before(now) {
+		to = start
+	}
+	kind := spanDown
+	switch {
+	case planned && to.Sub(from) <= PlannedRestart:
+		kind = spanUp
+	case planned:
+		kind = spanMaintenance
+	}
+	return []span{{last, from, spanLive}, {from, to, kind}, {to, now, spanLive}}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Sample records one check of every component at now (database clock
+// when zero) and the seconds since the previous sample. The leader
+// records them, so each stretch is counted once.
 func (s *Sampler) Sample(ctx context.Context, now time.Time) {
 	comps := s.checker.Live(ctx, now)
 	if now.IsZero() {
@@ -119,13 +233,73 @@ func (s *Sampler) Sample(ctx context.Context, now time.Time) {
 			now = db
 		}
 	}
-	day := now.UTC().Format("2006-01-02")
+	now = now.UTC()
+	var spans []span
+	if last, ok := readMark(ctx, s.store, markSampled); ok && now.After(last) {
+		spans = s.spans(ctx, last, now)
+	}
+	adds := map[[2]string]*prikke.StatusSample{}
+	get := func(day, comp string) *prikke.StatusSample {
+		k := [2]string{day, comp}
+		if adds[k] == nil {
+			adds[k] = &prikke.StatusSample{Day: day, Component: comp}
+		}
+		return adds[k]
+	}
 	for _, c := range comps {
-		if err := s.store.StatusSampleAdd(ctx, day, c.Name, c.Status); err != nil && ctx.Err() == nil {
+		d := get(now.Format("2006-01-02"), c.Name)
+		d.Checks = 1
+		switch c.Status {
+		case prikke.StatusDegraded:
+			d.Degraded = 1
+		case prikke.StatusOutage:
+			d.Outage = 1
+		}
+		for _, sp := range spans {
+			for day, secs := range splitDays(sp.from, sp.to) {
+				d := get(day, c.Name)
+				switch {
+				case sp.kind == spanDown, sp.kind == spanLive && c.Status == prikke.StatusOutage:
+					d.OutageSeconds += secs
+				case sp.kind == spanMaintenance:
+					d.MaintenanceSeconds += secs
+				case sp.kind == spanLive && c.Status == prikke.StatusDegraded:
+					d.DegradedSeconds += secs
+				default:
+					d.OperationalSeconds += secs
+				}
+			}
+		}
+	}
+	keys := make([][2]string, 0, len(adds))
+	for k := range adds {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) })
+	for _, k := range keys {
+		if err := s.store.StatusSampleAdd(ctx, adds[k]); err != nil && ctx.Err() == nil {
 			s.logger.Warn("status sample failed", "error", err)
 			return
 		}
 	}
+	if err := mark(ctx, s.store, markSampled, now); err != nil && ctx.Err() == nil {
+		s.logger.Warn("status sample mark failed", "error", err)
+	}
+}
+
+// splitDays returns the whole seconds of [from, to) on each UTC day.
+// Seconds are counted between whole-second instants, so consecutive
+// stretches add up exactly.
+func splitDays(from, to time.Time) map[string]int {
+	out := map[string]int{}
+	a, b := from.UTC().Unix(), to.UTC().Unix()
+	for a < b {
+		next := time.Unix(a, 0).UTC().Truncate(24 * time.Hour).Add(24 * time.Hour).Unix()
+		end := min(next, b)
+		out[time.Unix(a, 0).UTC().Format("2006-01-02")] += int(end - a)
+		a = end
+	}
+	return out
 }
 
 // Page is a customer status page as the public sees it: display names,
@@ -168,11 +342,11 @@ func CustomerPage(ctx context.Context, s store.Store, p *prikke.StatusPage, now 
 		case j.Health == prikke.JobFailing:
 			c.Status, c.Detail = prikke.StatusOutage, "Failing"
 		}
-		c.Days, c.Uptime = bars(now, func(day string) (int, int, int) {
+		c.Days, c.Uptime = bars(now, func(day string) dayCounts {
 			if d := byJob[pj.JobID][day]; d != nil {
-				return d.Success + d.Failed, 0, d.Failed
+				return dayCounts{checks: d.Success + d.Failed, good: float64(d.Success), bad: float64(d.Failed)}
 			}
-			return 0, 0, 0
+			return dayCounts{}
 		})
 		out.Components = append(out.Components, c)
 	}

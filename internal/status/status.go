@@ -49,12 +49,14 @@ type Component struct {
 	Uptime float64                `json:"uptime_percent"`
 }
 
-// Day is one bar: the share of checks (or runs) that were fine.
+// Day is one bar: the share of the day's measured time (of a job's runs)
+// that was fine. Planned maintenance is shown, not counted.
 type Day struct {
-	Date   string                 `json:"date"`
-	Status prikke.ComponentStatus `json:"status,omitempty"` // empty: no data
-	Uptime float64                `json:"uptime_percent"`
-	Checks int                    `json:"checks"`
+	Date        string                 `json:"date"`
+	Status      prikke.ComponentStatus `json:"status,omitempty"` // empty: no data
+	Uptime      float64                `json:"uptime_percent"`
+	Checks      int                    `json:"checks"`
+	Maintenance int                    `json:"maintenance_seconds,omitempty"`
 }
 
 // Report is the whole status page.
@@ -230,11 +232,12 @@ func (c *Checker) Report(ctx context.Context, now time.Time) *Report {
 			byComp[s.Component][s.Day] = s
 		}
 		for i := range r.Components {
-			r.Components[i].Days, r.Components[i].Uptime = bars(now, func(day string) (checks, degraded, outage int) {
+			r.Components[i].Days, r.Components[i].Uptime = bars(now, func(day string) dayCounts {
 				if s := byComp[r.Components[i].Name][day]; s != nil {
-					return s.Checks, s.Degraded, s.Outage
+					return dayCounts{checks: s.Checks, good: float64(s.OperationalSeconds), degraded: float64(s.DegradedSeconds),
+						bad: float64(s.OutageSeconds), maintenance: s.MaintenanceSeconds}
 				}
-				return 0, 0, 0
+				return dayCounts{}
 			})
 		}
 	}
@@ -272,19 +275,29 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
+// dayCounts is one day of one component or job: its checks (or runs), and
+// how much of it (seconds, or runs) was good, degraded or bad, and the
+// seconds of planned maintenance.
+type dayCounts struct {
+	checks              int
+	good, degraded, bad float64
+	maintenance         int
+}
+
 // bars turns per-day counts into Days bars, oldest first, and the uptime
-// over the days with data. A degraded check counts as half a failure.
-func bars(now time.Time, counts func(day string) (checks, bad, down int)) ([]Day, float64) {
+// over the days with data. Degraded time counts as half down;
+// maintenance is left out.
+func bars(now time.Time, counts func(day string) dayCounts) ([]Day, float64) {
 	out := make([]Day, 0, Days)
 	var total, good float64
 	for i := Days - 1; i >= 0; i-- {
 		day := now.UTC().AddDate(0, 0, -i).Format("2006-01-02")
-		checks, degraded, outage := counts(day)
-		d := Day{Date: day, Checks: checks}
-		if checks > 0 {
-			ok := float64(checks) - float64(outage) - float64(degraded)/2
-			d.Uptime = round2(100 * ok / float64(checks))
-			total += float64(checks)
+		c := counts(day)
+		d := Day{Date: day, Checks: c.checks, Maintenance: c.maintenance}
+		if all := c.good + c.degraded + c.bad; all > 0 {
+			ok := c.good + c.degraded/2
+			d.Uptime = round2(100 * ok / all)
+			total += all
 			good += ok
 			switch {
 			case d.Uptime >= 99.9:

@@ -3,6 +3,7 @@ package status_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,14 +127,16 @@ func TestSamplesAndIncidents(t *testing.T) {
 		now, _ := s.Now(ctx)
 		smp := status.NewSampler(s, func() bool { return true }, discard())
 		smp.Sample(ctx, now)
-		smp.Sample(ctx, now.Add(10*time.Minute)) // scheduler silent: an outage check
+		// Ten minutes without a sample and no planned stop: down time, and
+		// the scheduler silent since: an outage check.
+		smp.Sample(ctx, now.Add(10*time.Minute))
 		r := status.NewChecker(s).Report(ctx, now)
 		sched := byName(r.Components)["scheduler"]
 		if len(sched.Days) != status.Days {
 			t.Fatalf("bars = %d", len(sched.Days))
 		}
 		today := sched.Days[len(sched.Days)-1]
-		if today.Checks != 2 || today.Uptime != 50 || today.Status != prikke.StatusOutage || sched.Uptime != 50 {
+		if today.Checks != 2 || today.Uptime != 0 || today.Status != prikke.StatusOutage || sched.Uptime != 0 {
 			t.Errorf("today's scheduler bar = %+v, uptime %v", today, sched.Uptime)
 		}
 		if sched.Days[0].Checks != 0 || sched.Days[0].Status != "" {
@@ -184,6 +187,145 @@ func TestCustomerPage(t *testing.T) {
 			if strings.Contains(string(b), secret) {
 				t.Errorf("customer page reveals %q", secret)
 			}
+		}
+	})
+}
+
+// TestUptimeFromWhatHappened: uptime is the seconds each state lasted,
+// between samples and across the gaps when nothing sampled. A planned
+// restart is not an outage (the issue: a 4-second graceful restart turned
+// the scheduler red at 91.67% while a 2-minute full stop left 100%); a
+// full stop is down time for as long as it lasted; a long planned stop is
+// maintenance, shown and not counted. The clock is injected: the instants
+// lie a day before the database clock, so every live signal (written at
+// the database clock) is fresh at each of them.
+func TestUptimeFromWhatHappened(t *testing.T) {
+	t.Parallel()
+	type event struct {
+		at   time.Duration // after the start of the scenario
+		what string        // sample, stop (a planned stop begins), start (a node starts)
+	}
+	// every samples from a to b (inclusive), SampleEvery apart.
+	every := func(a, b time.Duration) []event {
+		var out []event
+		for at := a; at <= b; at += status.SampleEvery {
+			out = append(out, event{at, "sample"})
+		}
+		return out
+	}
+	cat := func(parts ...[]event) []event { return slices.Concat(parts...) }
+	type want struct {
+		op, down, maint int // seconds of the scheduler on the scenario's day
+		uptime          float64
+	}
+	for _, tc := range []struct {
+		name   string
+		events []event
+		want   want
+	}{
+		{"steady", every(0, 10*time.Minute), want{op: 600, uptime: 100}},
+		{"a 4-second graceful restart between two samples",
+			cat(every(0, 5*time.Minute), []event{{5*time.Minute + 5*time.Second, "stop"}, {5*time.Minute + 9*time.Second, "start"}},
+				every(5*time.Minute+15*time.Second, 10*time.Minute)),
+			want{op: 600, uptime: 100}},
+		{"a 4-second graceful restart, leadership back late",
+			cat(every(0, 5*time.Minute), []event{{5*time.Minute + 5*time.Second, "stop"}, {5*time.Minute + 9*time.Second, "start"}},
+				every(6*time.Minute+15*time.Second, 10*time.Minute)),
+			want{op: 600, uptime: 100}},
+		{"a 2-minute full stop",
+			cat(every(0, 5*time.Minute), []event{{7 * time.Minute, "start"}}, every(7*time.Minute+15*time.Second, 10*time.Minute)),
+			want{op: 480, down: 120, uptime: 80}},
+		{"a 2-minute stop that was planned",
+			cat(every(0, 5*time.Minute), []event{{5 * time.Minute, "stop"}, {7 * time.Minute, "start"}}, every(7*time.Minute+15*time.Second, 10*time.Minute)),
+			want{op: 480, maint: 120, uptime: 100}},
+		{"a crash, never restarted: down until the next sample",
+			cat(every(0, 5*time.Minute), every(10*time.Minute, 10*time.Minute)),
+			want{op: 300, down: 300, uptime: 50}},
+		{"an old planned stop does not excuse a later crash",
+			cat([]event{{0, "stop"}}, every(0, 5*time.Minute), every(7*time.Minute, 10*time.Minute)),
+			want{op: 480, down: 120, uptime: 80}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			storetest.Dialects(t, func(t *testing.T, s store.Store) {
+				ctx := context.Background()
+				dbNow, err := s.Now(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, name := range []string{"scheduler", "node:n1"} {
+					if err := s.HeartbeatPut(ctx, name, "{}"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// 06:00 UTC the day before: all ten minutes on one day.
+				start := dbNow.UTC().Truncate(24 * time.Hour).Add(-18 * time.Hour)
+				smp := status.NewSampler(s, func() bool { return true }, discard())
+				for _, e := range tc.events {
+					at := start.Add(e.at)
+					switch e.what {
+					case "sample":
+						smp.Sample(ctx, at)
+					case "stop":
+						if err := status.MarkStopping(ctx, s, at); err != nil {
+							t.Fatal(err)
+						}
+					case "start":
+						if err := status.MarkStarted(ctx, s, at); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				samples, err := s.StatusSampleList(ctx, start.Format("2006-01-02"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, smp := range samples {
+					if smp.Component != "scheduler" {
+						continue
+					}
+					if smp.Day != start.Format("2006-01-02") || smp.OperationalSeconds != tc.want.op || smp.OutageSeconds != tc.want.down ||
+						smp.MaintenanceSeconds != tc.want.maint || smp.DegradedSeconds != 0 {
+						t.Errorf("scheduler's day = %+v; want %d s operational, %d s down, %d s maintenance", smp, tc.want.op, tc.want.down, tc.want.maint)
+					}
+				}
+				r := status.NewChecker(s).Report(ctx, start.Add(11*time.Minute))
+				for _, c := range r.Components {
+					day := c.Days[len(c.Days)-1]
+					if c.Uptime != tc.want.uptime || day.Uptime != tc.want.uptime || day.Maintenance != tc.want.maint {
+						t.Errorf("%s: uptime %v, day %+v; want %v%%, %d s maintenance", c.Name, c.Uptime, day, tc.want.uptime, tc.want.maint)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestUptimeAcrossMidnight: a gap is split between the days it spans.
+func TestUptimeAcrossMidnight(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		dbNow, _ := s.Now(ctx)
+		if err := s.HeartbeatPut(ctx, "scheduler", "n1"); err != nil {
+			t.Fatal(err)
+		}
+		midnight := dbNow.UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
+		smp := status.NewSampler(s, func() bool { return true }, discard())
+		smp.Sample(ctx, midnight.Add(-30*time.Second))
+		smp.Sample(ctx, midnight.Add(-15*time.Second))
+		smp.Sample(ctx, midnight.Add(90*time.Second)) // 105 s gap: 15 s before midnight, 90 after
+		samples, _ := s.StatusSampleList(ctx, midnight.Add(-time.Hour).Format("2006-01-02"))
+		got := map[string]*prikke.StatusSample{}
+		for _, x := range samples {
+			if x.Component == "api" {
+				got[x.Day] = x
+			}
+		}
+		before, after := got[midnight.Add(-time.Second).Format("2006-01-02")], got[midnight.Format("2006-01-02")]
+		if before == nil || after == nil || before.OperationalSeconds != 15 || before.OutageSeconds != 15 || before.Checks != 2 ||
+			after.OutageSeconds != 90 || after.OperationalSeconds != 0 || after.Checks != 1 {
+			t.Errorf("days = %+v, %+v; want 15 s up and 15 s down before midnight, 90 s down after", before, after)
 		}
 	})
 }

@@ -277,8 +277,9 @@ type StatusStore interface {
 	// (e.g. "node:"), by name.
 	HeartbeatList(ctx context.Context, prefix string) ([]Heartbeat, error)
 
-	// StatusSampleAdd adds one check result to a component's day.
-	StatusSampleAdd(ctx context.Context, day, component string, status prikke.ComponentStatus) error
+	// StatusSampleAdd adds d's counters to its component's day (EINVALID
+	// for a negative counter).
+	StatusSampleAdd(ctx context.Context, d *prikke.StatusSample) error
 	StatusSampleList(ctx context.Context, sinceDay string) ([]*prikke.StatusSample, error)
 
 	IncidentCreate(ctx context.Context, inc *prikke.Incident, first *prikke.IncidentUpdate) error

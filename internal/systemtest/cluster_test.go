@@ -351,7 +351,7 @@ func execOutput(bin string, env map[string]string, args ...string) (string, erro
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PRIKKE_SECRET_KEY=" + secretKey, "PRIKKE_ADDR=127.0.0.1:0"}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PRIKKE_SECRET_KEY=" + secretKey, "PRIKKE_ADDR=127.0.0.1:0", "PRIKKE_METRICS_ADDR=127.0.0.1:0"}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

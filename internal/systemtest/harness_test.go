@@ -105,6 +105,7 @@ func startNode(t *testing.T, name string, env map[string]string) *node {
 	}
 	full := map[string]string{
 		"PRIKKE_ADDR":         "127.0.0.1:0",
+		"PRIKKE_METRICS_ADDR": "127.0.0.1:0", // several nodes share the host
 		"PRIKKE_NODE_ID":      name,
 		"PRIKKE_SECRET_KEY":   secretKey,
 		"PRIKKE_LOG_LEVEL":    "info",

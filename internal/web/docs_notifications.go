@@ -125,7 +125,8 @@ const exampleStatusJSON = `{
       "detail": "The scheduler last reported 45s ago.",
       "uptime_percent": 99.97,
       "days": [
-        { "date": "2026-11-24", "status": "operational", "uptime_percent": 99.97, "checks": 1440 },
+        { "date": "2026-11-24", "status": "operational", "uptime_percent": 99.97, "checks": 5760 },
+        { "date": "2026-11-25", "status": "operational", "uptime_percent": 100, "checks": 5740, "maintenance_seconds": 300 },
         …
       ]
     },

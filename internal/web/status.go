@@ -90,7 +90,7 @@ type componentView struct {
 func newComponentView(c status.Component, name, about string) componentView {
 	v := componentView{Name: name, About: about, State: componentBadge(c.Status), Detail: c.Detail, Bars: newUptimeBars(c.Days, c.Uptime)}
 	for _, d := range c.Days {
-		if d.Checks > 0 {
+		if d.Status != "" {
 			v.Uptime = formatUptime(c.Uptime)
 			break
 		}
@@ -136,13 +136,26 @@ func newUptimeBars(days []status.Day, uptime float64) uptimeBars {
 		} else {
 			title = fmt.Sprintf("%s: %s%% up", d.Date, formatUptime(d.Uptime))
 		}
+		if d.Maintenance > 0 {
+			fill = "fill-sky-500"
+			title += fmt.Sprintf(", %s of planned maintenance (not counted)", roundMaintenance(d.Maintenance))
+		}
 		b.Bars = append(b.Bars, bar{X: float64(i) * step, Y: 0, W: step - 1, H: 32, Class: fill, Title: title})
 	}
 	b.Label = fmt.Sprintf("Uptime over the last %d days: %s%%", len(days), formatUptime(uptime))
-	if !slices.ContainsFunc(days, func(d status.Day) bool { return d.Checks > 0 }) {
+	if !slices.ContainsFunc(days, func(d status.Day) bool { return d.Status != "" }) {
 		b.Label = fmt.Sprintf("No data yet for the last %d days", len(days))
 	}
 	return b
+}
+
+// roundMaintenance writes seconds of maintenance as "4 min" or "1 h 5 min".
+func roundMaintenance(secs int) string {
+	m := (secs + 59) / 60
+	if m < 60 {
+		return fmt.Sprintf("%d min", m)
+	}
+	return fmt.Sprintf("%d h %d min", m/60, m%60)
 }
 
 // formatUptime writes a percentage with up to two decimals: 100, 99.5, 99.98.

@@ -41,30 +41,22 @@ func (s *Store) HeartbeatList(ctx context.Context, prefix string) ([]store.Heart
 	}, "SELECT name, beat_at, detail FROM heartbeats WHERE substr(name, 1, length($1)) = $1 ORDER BY name", prefix)
 }
 
-// sampleCounts returns what one check adds to the degraded and outage
-// counters.
-func sampleCounts(status prikke.ComponentStatus) (degraded, outage int, err error) {
-	switch status {
-	case prikke.StatusOperational:
-		return 0, 0, nil
-	case prikke.StatusDegraded:
-		return 1, 0, nil
-	case prikke.StatusOutage:
-		return 0, 1, nil
-	}
-	return 0, 0, prikke.Errorf(prikke.EINVALID, "Unknown component status %q.", status)
-}
-
 // StatusSampleAdd implements store.Store.
-func (s *Store) StatusSampleAdd(ctx context.Context, day, component string, status prikke.ComponentStatus) error {
-	degraded, outage, err := sampleCounts(status)
-	if err != nil {
+func (s *Store) StatusSampleAdd(ctx context.Context, d *prikke.StatusSample) error {
+	if err := d.Validate(); err != nil {
 		return fmt.Errorf("sqlitestore: add status sample: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO status_samples (day, component, checks, degraded, outage) VALUES ($1, $2, 1, $3, $4)
-		ON CONFLICT (day, component) DO UPDATE SET checks = status_samples.checks + 1,
-			degraded = status_samples.degraded + excluded.degraded, outage = status_samples.outage + excluded.outage`,
-		day, component, degraded, outage); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO status_samples (day, component, checks, degraded, outage,
+			operational_seconds, degraded_seconds, outage_seconds, maintenance_seconds)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (day, component) DO UPDATE SET checks = status_samples.checks + excluded.checks,
+			degraded = status_samples.degraded + excluded.degraded, outage = status_samples.outage + excluded.outage,
+			operational_seconds = status_samples.operational_seconds + excluded.operational_seconds,
+			degraded_seconds = status_samples.degraded_seconds + excluded.degraded_seconds,
+			outage_seconds = status_samples.outage_seconds + excluded.outage_seconds,
+			maintenance_seconds = status_samples.maintenance_seconds + excluded.maintenance_seconds`,
+		d.Day, d.Component, d.Checks, d.Degraded, d.Outage,
+		d.OperationalSeconds, d.DegradedSeconds, d.OutageSeconds, d.MaintenanceSeconds); err != nil {
 		return fmt.Errorf("sqlitestore: add status sample: %w", mapErr(err))
 	}
 	return nil
@@ -74,9 +66,11 @@ func (s *Store) StatusSampleAdd(ctx context.Context, day, component string, stat
 func (s *Store) StatusSampleList(ctx context.Context, sinceDay string) ([]*prikke.StatusSample, error) {
 	return list(ctx, s, "list status samples", func(row scanner) (*prikke.StatusSample, error) {
 		var x prikke.StatusSample
-		err := row.Scan(&x.Day, &x.Component, &x.Checks, &x.Degraded, &x.Outage)
+		err := row.Scan(&x.Day, &x.Component, &x.Checks, &x.Degraded, &x.Outage,
+			&x.OperationalSeconds, &x.DegradedSeconds, &x.OutageSeconds, &x.MaintenanceSeconds)
 		return &x, err
-	}, "SELECT day, component, checks, degraded, outage FROM status_samples WHERE day >= $1 ORDER BY day, component", sinceDay)
+	}, `SELECT day, component, checks, degraded, outage, operational_seconds, degraded_seconds, outage_seconds, maintenance_seconds
+		FROM status_samples WHERE day >= $1 ORDER BY day, component`, sinceDay)
 }
 
 const incidentColumns = "id, title, status, components, created_at, updated_at, resolved_at"

@@ -83,33 +83,47 @@ func testStatusSamples(t *testing.T, open Opener, cov *coverage) {
 	cov.covers("StatusSampleAdd", "StatusSampleList")
 	s := open(t)
 	ctx := context.Background()
-	add := func(day, component string, statuses ...prikke.ComponentStatus) {
+	add := func(ds ...prikke.StatusSample) {
 		t.Helper()
-		for _, st := range statuses {
-			if err := s.StatusSampleAdd(ctx, day, component, st); err != nil {
-				t.Fatalf("StatusSampleAdd(%s, %s, %s): %v", day, component, st, err)
+		for _, d := range ds {
+			if err := s.StatusSampleAdd(ctx, &d); err != nil {
+				t.Fatalf("StatusSampleAdd(%+v): %v", d, err)
 			}
 		}
 	}
-	add("2026-11-24", "api", prikke.StatusOutage)
-	add("2026-11-26", "scheduler", prikke.StatusOperational)
-	add("2026-11-25", "api", prikke.StatusOperational, prikke.StatusDegraded, prikke.StatusOperational, prikke.StatusOutage, prikke.StatusDegraded)
-	add("2026-11-26", "api", prikke.StatusOperational)
-	Errcode(t, s.StatusSampleAdd(ctx, "2026-11-26", "api", "sideways"), prikke.EINVALID)
+	add(prikke.StatusSample{Day: "2026-11-24", Component: "api", Checks: 1, Outage: 1, OutageSeconds: 15})
+	add(prikke.StatusSample{Day: "2026-11-26", Component: "scheduler", Checks: 1, OperationalSeconds: 15})
+	// Counters add up, the checks' and the seconds' alike; a gap adds
+	// seconds without a check.
+	add(prikke.StatusSample{Day: "2026-11-25", Component: "api", Checks: 1, OperationalSeconds: 15},
+		prikke.StatusSample{Day: "2026-11-25", Component: "api", Checks: 2, Degraded: 1, Outage: 1, DegradedSeconds: 14, OutageSeconds: 16},
+		prikke.StatusSample{Day: "2026-11-25", Component: "api", OutageSeconds: 120},
+		prikke.StatusSample{Day: "2026-11-25", Component: "api", MaintenanceSeconds: 600},
+		prikke.StatusSample{Day: "2026-11-25", Component: "api", Checks: 2, Degraded: 1, OperationalSeconds: 3, DegradedSeconds: 15})
+	add(prikke.StatusSample{Day: "2026-11-26", Component: "api", Checks: 1, OperationalSeconds: 86399})
+	for _, bad := range []prikke.StatusSample{
+		{Day: "2026-11-26", Component: "api", OutageSeconds: -1},
+		{Day: "2026-11-26", Component: "api", Checks: 1, Degraded: 1, Outage: 1},
+		{Day: "yesterday", Component: "api"},
+		{Day: "2026-11-26"},
+	} {
+		Errcode(t, s.StatusSampleAdd(ctx, &bad), prikke.EINVALID)
+	}
 
 	got, err := s.StatusSampleList(ctx, "2026-11-25")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []*prikke.StatusSample{
-		{Day: "2026-11-25", Component: "api", Checks: 5, Degraded: 2, Outage: 1},
-		{Day: "2026-11-26", Component: "api", Checks: 1},
-		{Day: "2026-11-26", Component: "scheduler", Checks: 1},
+		{Day: "2026-11-25", Component: "api", Checks: 5, Degraded: 2, Outage: 1,
+			OperationalSeconds: 18, DegradedSeconds: 29, OutageSeconds: 136, MaintenanceSeconds: 600},
+		{Day: "2026-11-26", Component: "api", Checks: 1, OperationalSeconds: 86399},
+		{Day: "2026-11-26", Component: "scheduler", Checks: 1, OperationalSeconds: 15},
 	}
 	if !matches(got, want) {
 		t.Errorf("StatusSampleList = %s, want %s", formatList(got), formatList(want))
 	}
-	if got, err := s.StatusSampleList(ctx, "2026-11-01"); err != nil || len(got) != 4 || got[0].Day != "2026-11-24" || got[0].Outage != 1 {
+	if got, err := s.StatusSampleList(ctx, "2026-11-01"); err != nil || len(got) != 4 || got[0].Day != "2026-11-24" || got[0].Outage != 1 || got[0].OutageSeconds != 15 {
 		t.Errorf("StatusSampleList from the 1st = %s, %v", formatList(got), err)
 	}
 	if got, err := s.StatusSampleList(ctx, "2026-12-01"); err != nil || len(got) != 0 {
