@@ -207,3 +207,41 @@ func TestNoClaimPerDelivery(t *testing.T) {
 		t.Errorf("%d claims (%d empty) for 400 deliveries", n, s.emptyClaims.Load())
 	}
 }
+
+// A burst due at one instant spreads over the nodes that are up: each
+// claims ahead only what it can start itself at the instant (here its
+// organization's in-flight cap of 4), so three nodes start 12 hanging
+// requests together. Were the first node to wake to claim the whole burst,
+// it could start only 4 and the rest would wait behind them (the
+// requests hang for 20s), so the sink would never see 12 at once.
+func TestBurstSpreadsOverNodes(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	sk := sink.New(tn.Project.SigningSecret)
+	t.Cleanup(sk.Close)
+	due := dbNow(t, s).Add(4 * time.Second)
+	var jobs []*prikke.Job
+	for range 12 {
+		jobs = append(jobs, onceAt(t, s, tn, sk.URL("/hang"), 20000, due))
+	}
+	for _, node := range []string{"n1", "n2", "n3"} {
+		startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) {
+			c.Node, c.MaxWorkers, c.OrgInFlight, c.Lookahead = node, 16, 4, 3*time.Second
+		}, nil)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := sk.WaitCount(ctx, 12); err != nil {
+		t.Fatalf("%d of 12 requests started: %v", sk.Count(), err)
+	}
+	byNode := map[string]int{}
+	for _, j := range jobs {
+		for _, e := range executions(t, s, j) {
+			byNode[e.ClaimedBy]++
+		}
+	}
+	if byNode["n1"] != 4 || byNode["n2"] != 4 || byNode["n3"] != 4 {
+		t.Errorf("claims by node = %v; want 4 each", byNode)
+	}
+}

@@ -334,6 +334,11 @@ func (w *Worker) dispatch(ctx context.Context) {
 					switch {
 					case w.room() == 0:
 						wait = w.cfg.PollEvery
+					case nextDue.After(w.NowFunc()) && w.aheadFull():
+						// Not claimed ahead for want of room to start it on
+						// time: claimed when due, by whichever node has room
+						// (or sooner here, when room frees).
+						wait = nextDue.Sub(w.NowFunc())
 					case capped:
 						// Likely an organization without room: woken when
 						// it has some again, and look again soon regardless.
@@ -442,6 +447,37 @@ func (w *Worker) orgRoomLocked(st *orgState) int {
 	return 0
 }
 
+// aheadRoomLocked is what this node can start itself at a coming instant,
+// and so may claim ahead of it: its free workers (the most it may have in
+// flight, less what it holds) and each organization's free in-flight room.
+// A burst due at one instant then spreads over the nodes that are up, each
+// taking what it can start on time, instead of the first to wake taking it
+// all and its per-organization cap becoming the organization's cap for the
+// whole cluster. (What is already due is claimed by whoever has room.)
+func (w *Worker) aheadRoomLocked() *store.AheadRoom {
+	a := &store.AheadRoom{Limit: w.cfg.MaxWorkers - w.held, OrgRoom: make(map[prikke.ID]int, len(w.orgs)), DefaultOrgRoom: w.cfg.OrgInFlight}
+	for org, st := range w.orgs {
+		a.OrgRoom[org] = w.cfg.OrgInFlight - st.held
+	}
+	return a
+}
+
+// aheadFull reports whether some organization (or the node) has no room
+// to claim ahead: what is left within the lookahead waits for its instant.
+func (w *Worker) aheadFull() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.held >= w.cfg.MaxWorkers {
+		return true
+	}
+	for _, st := range w.orgs {
+		if st.held >= w.cfg.OrgInFlight {
+			return true
+		}
+	}
+	return false
+}
+
 // wakeDispatcher wakes the dispatcher if it sleeps.
 func (w *Worker) wakeDispatcher() {
 	select {
@@ -477,6 +513,7 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 		}
 	}
 	capped = len(excluded) > 0
+	ahead := w.aheadRoomLocked()
 	w.mu.Unlock()
 	if room <= 0 || (busy && room < w.minClaim()) {
 		return 0, true, capped, nil
@@ -488,7 +525,7 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 	start := time.Now()
 	res, err := w.store.ExecutionClaim(ctx, &store.ClaimParams{
 		Node: w.cfg.Node, Limit: limit, OrgRoom: orgRoom, DefaultOrgRoom: w.orgHoldMax(),
-		LeaseGrace: w.cfg.LeaseGrace, Lookahead: w.cfg.Lookahead,
+		LeaseGrace: w.cfg.LeaseGrace, Lookahead: w.cfg.Lookahead, Ahead: ahead,
 	})
 	if err != nil {
 		return 0, false, capped, err
