@@ -4,7 +4,10 @@
 // transaction that never spans an HTTP call. It claims a little ahead: an
 // execution due within Lookahead is claimed early and started at its due
 // instant by a local timer, so a burst of executions due at one instant
-// starts on time instead of waiting for claims to catch up. Claimed
+// starts on time instead of waiting for claims to catch up. It claims
+// ahead only what it can start itself at that instant (free workers, each
+// organization's free in-flight room), so that a burst spreads over a
+// cluster's nodes; what is already due goes to whichever has room. Claimed
 // executions wait in per-organization queues; delivery goroutines take
 // them round robin over the organizations (a worker that finishes takes the
 // next one itself; idle ones are handed work directly), and no organization
