@@ -37,6 +37,24 @@ const RescueNote = "rescued: node lost (no result within the job's timeout plus 
 // RescueNoteFinal is recorded when a lost attempt is not delivered again.
 const RescueNoteFinal = "rescued: node lost (no result within the job's timeout plus grace); no attempts left"
 
+// DeadNote is recorded on a sent attempt whose node was judged dead by its
+// heartbeat; DeadNoteFinal when it is not delivered again.
+const (
+	DeadNote      = "rescued: node lost (its heartbeat stopped after the request was sent, so the result is unknown); delivered again as a new attempt"
+	DeadNoteFinal = "rescued: node lost (its heartbeat stopped after the request was sent, so the result is unknown); no attempts left"
+)
+
+// DeadCompletion settles a sent attempt of a dead node like
+// RescueCompletion, with the dead-node notes.
+func DeadCompletion(c *RescueCandidate, now time.Time) *Completion {
+	comp := RescueCompletion(c, now)
+	comp.Error = DeadNoteFinal
+	if comp.Retry != nil {
+		comp.Error = DeadNote
+	}
+	return comp
+}
+
 // RescueCandidate is a running execution whose lease expired.
 type RescueCandidate struct {
 	Execution     *prikke.Execution

@@ -224,6 +224,19 @@ type EngineStore interface {
 	// lost") and, per RescueDecision, a new attempt marked rescued is
 	// inserted, due at once.
 	ExecutionRescue(ctx context.Context, p RescueParams) (int, error)
+	// ExecutionMarkSent records that the node's requests for these running
+	// executions have gone out (fenced on the node), so that if the node
+	// dies they count as possibly delivered.
+	ExecutionMarkSent(ctx context.Context, node string, ids []prikke.ID) error
+	// ExecutionRescueDead settles the running executions of dead nodes:
+	// those whose worker heartbeat (WorkerBeat + node) is older than
+	// p.DeadAfter at p.Now (database clock when zero). Those not marked
+	// sent go back to pending as they were (the request never left, like
+	// ExecutionRelease); those marked sent are settled as lost attempts
+	// (DeadNote) and, per RescueDecision, delivered again at once. A node
+	// without a worker heartbeat is never judged dead here (its attempts
+	// wait for ExecutionRescue).
+	ExecutionRescueDead(ctx context.Context, p DeadParams) (released, rescued int, err error)
 	// ExecutionNextDue returns the earliest DueAt of any pending execution.
 	ExecutionNextDue(ctx context.Context) (time.Time, bool, error)
 	// ExecutionQueueDepth counts pending executions due at or before now
@@ -452,6 +465,17 @@ type RescueParams struct {
 	// delivering.
 	AnyLease bool
 }
+
+// DeadParams say when a node is dead (see ExecutionRescueDead).
+type DeadParams struct {
+	Now       time.Time // zero: the database clock
+	DeadAfter time.Duration
+	Limit     int
+}
+
+// WorkerBeat prefixes the heartbeat a node's worker beats every second or
+// so while it can reach the database; ExecutionRescueDead reads it.
+const WorkerBeat = "worker:"
 
 // Completion is one attempt's result.
 type Completion struct {

@@ -30,6 +30,7 @@ func testEngine(t *testing.T, open Opener, cov *coverage) {
 		"Health":           testHealth,
 		"Release":          testRelease,
 		"Rescue":           testRescue,
+		"RescueDead":       testRescueDead,
 		"Prune":            testPrune,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -913,6 +914,93 @@ func testRescue(t *testing.T, open Opener, cov *coverage) {
 	}
 	if jg, _ := s.JobGet(ctx, cron.ID); jg.Health != prikke.JobFailing {
 		t.Errorf("a finally lost occurrence must count as a failure: %+v", jg)
+	}
+}
+
+// testRescueDead: the running executions of a node whose worker heartbeat
+// stopped are settled at once, whatever their lease: those whose request
+// had not gone out (not marked sent) go back to pending as they were, those
+// marked sent are settled as lost and delivered again. A node beating, or
+// one that never beat, keeps its executions.
+func testRescueDead(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("ExecutionMarkSent", "ExecutionRescueDead")
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	j := NewJob(t, s, a, func(j *prikke.Job) { j.TimeoutMS = 10000 })
+	var claimed []*store.Claimed
+	for i, node := range []string{"dead", "dead", "dead", "alive", "ghost"} {
+		NewExecution(t, s, j, prikke.TierPro, T0.Add(time.Duration(i)*time.Minute))
+		claimed = append(claimed, claimOne(t, s, node, T0.Add(time.Hour)))
+	}
+	sentOne, unsent, other := claimed[0], claimed[1:3], claimed[3:]
+	if err := s.HeartbeatPut(ctx, store.WorkerBeat+"dead", ""); err != nil {
+		t.Fatal(err)
+	}
+	deadAt, _, _ := s.HeartbeatGet(ctx, store.WorkerBeat+"dead")
+	aliveAt := deadAt
+	for !aliveAt.After(deadAt.Add(time.Millisecond)) {
+		time.Sleep(5 * time.Millisecond)
+		if err := s.HeartbeatPut(ctx, store.WorkerBeat+"alive", ""); err != nil {
+			t.Fatal(err)
+		}
+		aliveAt, _, _ = s.HeartbeatGet(ctx, store.WorkerBeat+"alive")
+	}
+	// Another node's mark is fenced off; the dead node's marks its first.
+	if err := s.ExecutionMarkSent(ctx, "alive", []prikke.ID{unsent[0].Execution.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExecutionMarkSent(ctx, "dead", []prikke.ID{sentOne.Execution.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.UsageGet(ctx, a.Org.ID, prikke.Month(T0)); u != 5 {
+		t.Fatalf("usage = %d", u)
+	}
+	// At the dead node's beat plus DeadAfter nothing is dead yet.
+	deadAfter := aliveAt.Sub(deadAt) / 2
+	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: deadAt.Add(deadAfter), DeadAfter: deadAfter, Limit: 100}); err != nil || r+n != 0 {
+		t.Fatalf("rescue before the heartbeat was stale = %d released, %d rescued, %v", r, n, err)
+	}
+	released, rescued, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100})
+	if err != nil || released != 2 || rescued != 1 {
+		t.Fatalf("rescue = %d released, %d rescued, %v; want 2 and 1", released, rescued, err)
+	}
+	for _, c := range unsent {
+		got, _ := s.ExecutionGet(ctx, c.Execution.ID)
+		if got.Status != prikke.ExecutionStatusPending || got.ClaimedBy != "" || got.Attempt != 1 || got.LeaseExpiresAt != nil || got.StartedAt != nil {
+			t.Errorf("unsent execution of the dead node = %+v; want pending as it was", got)
+		}
+	}
+	got, _ := s.ExecutionGet(ctx, sentOne.Execution.ID)
+	if got.Status != prikke.ExecutionStatusFailed || got.Error != store.DeadNote {
+		t.Errorf("sent execution of the dead node = %+v; want failed with the dead-node note", got)
+	}
+	for _, c := range other {
+		if got, _ := s.ExecutionGet(ctx, c.Execution.ID); got.Status != prikke.ExecutionStatusRunning {
+			t.Errorf("execution of %s = %+v; a beating node, or one that never beat, keeps its work", c.Execution.ClaimedBy, got)
+		}
+	}
+	if u, _ := s.UsageGet(ctx, a.Org.ID, prikke.Month(T0)); u != 3 {
+		t.Errorf("usage = %d, want 3 (the two unsent requests never left)", u)
+	}
+	// The dead node's late result is dropped; the released rows and the
+	// new attempt are claimed again.
+	if applied, _ := s.ExecutionComplete(ctx, "dead", []*store.Completion{completion(sentOne, prikke.ExecutionStatusSuccess)}); len(applied) != 0 {
+		t.Error("a rescued attempt's late result was applied")
+	}
+	again := claimN(t, s, "n2", aliveAt.Add(time.Minute), 10)
+	attempts := map[int]int{}
+	for _, c := range again {
+		attempts[c.Execution.Attempt]++
+		if c.Execution.Attempt == 2 && (!c.Execution.Rescued || !c.Execution.ScheduledFor.Equal(sentOne.Execution.ScheduledFor)) {
+			t.Errorf("new attempt = %+v", c.Execution)
+		}
+	}
+	if len(again) != 3 || attempts[1] != 2 || attempts[2] != 1 {
+		t.Errorf("claimed again %d (attempts %v); want the 2 released first attempts and 1 second attempt", len(again), attempts)
+	}
+	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100}); err != nil || r+n != 0 {
+		t.Errorf("second rescue = %d, %d, %v; want nothing left", r, n, err)
 	}
 }
 
