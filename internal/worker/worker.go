@@ -50,6 +50,11 @@ type Config struct {
 	// longer than 100ms (0: no limit).
 	HostInFlight int
 	LeaseGrace   time.Duration // added to the job timeout for the lease
+	// DeadAfter is how old a node's heartbeat gets before the others take
+	// its work over (0: 5s). On a shared store (PostgreSQL) the worker beats
+	// every fifth of it, marks requests sent, starts none while its own
+	// beat is older than half of it, and takes over dead nodes' work.
+	DeadAfter time.Duration
 	Drain        time.Duration // how long Stop lets deliveries finish
 	Batch        int           // most executions per claim
 	IdleTimeout  time.Duration // a worker above the minimum exits after idling this long
@@ -109,6 +114,12 @@ type Worker struct {
 	lateness []float64 // recent start lateness, seconds (ring)
 	lateNext int
 	draining atomic.Bool // set by Stop: attempts not started are released
+
+	shared   bool         // the store is shared with other nodes (not SQLite)
+	epoch    time.Time    // when New ran (monotonic base of lastBeat)
+	lastBeat atomic.Int64 // when the last successful heartbeat began, ns since epoch (0: none yet)
+	sentMu   sync.Mutex
+	sent     []prikke.ID // requests started, to mark sent
 }
 
 // orgState is what a node holds of one organization.
@@ -183,6 +194,9 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 	if cfg.LeaseGrace <= 0 {
 		cfg.LeaseGrace = 30 * time.Second
 	}
+	if cfg.DeadAfter <= 0 {
+		cfg.DeadAfter = 5 * time.Second
+	}
 	switch {
 	case cfg.Lookahead == 0:
 		cfg.Lookahead = 500 * time.Millisecond
@@ -203,6 +217,8 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 		timers:  map[int64]*timed{},
 		started: map[prikke.ID]context.CancelFunc{},
 		wake:    make(chan struct{}, 1),
+		shared:  s.Dialect() != "sqlite",
+		epoch:   time.Now(),
 	}
 }
 
@@ -219,10 +235,17 @@ func (w *Worker) Start(ctx context.Context) {
 	claimCtx, stopClaim := context.WithCancel(ctx)
 	w.stopClaim = stopClaim
 	w.done = make(chan struct{})
-	var completer, sweeper sync.WaitGroup
+	var completer, sweeper, beater sync.WaitGroup
 	completer.Go(func() { w.complete(ctx) })
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweeper.Go(func() { w.sweep(sweepCtx) })
+	// The heartbeat goes on until the last result is written: a node
+	// draining is alive, and its deliveries must not be taken over.
+	beatCtx, stopBeat := context.WithCancel(base)
+	if w.shared {
+		beater.Go(func() { w.beat(beatCtx) })
+		sweeper.Go(func() { w.markLoop(sweepCtx) })
+	}
 	go func() {
 		w.dispatch(claimCtx)
 		stopSweep()
@@ -231,6 +254,8 @@ func (w *Worker) Start(ctx context.Context) {
 		w.workersWG.Wait()
 		close(w.results)
 		completer.Wait()
+		stopBeat()
+		beater.Wait()
 		close(w.done)
 	}()
 	w.mu.Lock()
@@ -305,6 +330,12 @@ func (w *Worker) dispatch(ctx context.Context) {
 	lastSync := time.Now()
 	var nextDue time.Time // local time of the earliest known due execution
 	for ctx.Err() == nil {
+		if !w.alive() {
+			// No heartbeat yet (or none lately): claim nothing another
+			// node could judge dead.
+			sleep(ctx, 50*time.Millisecond)
+			continue
+		}
 		if time.Since(lastSync) > 30*time.Second {
 			w.syncClock(ctx)
 			lastSync = time.Now()
@@ -911,11 +942,19 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 		// The clock estimate moved since the timer was set: never early.
 		sleep(dctx, early)
 	}
+	if !w.alive() {
+		// This node's heartbeat has not reached the database lately: other
+		// nodes may judge it dead and take this execution over, so it is
+		// not started (the release is fenced, in case they already have).
+		w.release(e)
+		return
+	}
 	host := hostOf(j.URL)
 	if !w.gate.enter(dctx, host) {
 		w.release(e) // cancelled by the drain deadline while waiting its turn
 		return
 	}
+	w.markSent(e.ID)
 	res := w.client.Do(dctx, delivery.Request{
 		Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),
 		Timeout:   time.Duration(j.TimeoutMS) * time.Millisecond,
@@ -1158,4 +1197,99 @@ func (w *Worker) TakeStats() Stats {
 	}
 	st.InFlight, _ = w.Stats()
 	return st
+}
+
+// beat writes this node's worker heartbeat every fifth of DeadAfter and
+// then takes over the work of nodes whose heartbeat stopped: every node
+// does, so a dead leader's work is not left waiting for a new leader.
+func (w *Worker) beat(ctx context.Context) {
+	every := w.cfg.DeadAfter / 5
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		start := time.Since(w.epoch)
+		bctx, cancel := context.WithTimeout(ctx, every)
+		err := w.store.HeartbeatPut(bctx, store.WorkerBeat+w.cfg.Node, "")
+		cancel()
+		switch {
+		case err == nil:
+			w.lastBeat.Store(max(int64(start), 1))
+		case ctx.Err() == nil:
+			w.logger.Warn("heartbeat failed", "error", err)
+		}
+		if err == nil {
+			w.rescueDead(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// rescueDead hands the work of dead nodes back: what they had not sent to
+// the queue, what they had sent to be delivered again.
+func (w *Worker) rescueDead(ctx context.Context) {
+	released, rescued, err := w.store.ExecutionRescueDead(ctx, store.DeadParams{DeadAfter: w.cfg.DeadAfter, Limit: 5000})
+	if err != nil {
+		if ctx.Err() == nil {
+			w.logger.Warn("taking over dead nodes' work failed", "error", err)
+		}
+		return
+	}
+	if released+rescued > 0 {
+		w.metrics.Rescued.Add(float64(rescued))
+		w.logger.Info("took over the work of a dead node", "released", released, "rescued_sent", rescued)
+	}
+}
+
+// alive reports whether this node may start work: on a shared store, its
+// last heartbeat began less than half DeadAfter ago, so no other node can
+// judge it dead before a request it starts now has gone out (and been
+// marked sent).
+func (w *Worker) alive() bool {
+	if !w.shared {
+		return true
+	}
+	last := w.lastBeat.Load()
+	return last != 0 && time.Since(w.epoch)-time.Duration(last) < w.cfg.DeadAfter/2
+}
+
+// markSent queues an execution whose request is about to go out.
+func (w *Worker) markSent(id prikke.ID) {
+	if !w.shared {
+		return
+	}
+	w.sentMu.Lock()
+	w.sent = append(w.sent, id)
+	w.sentMu.Unlock()
+}
+
+// markLoop writes the sent marks every 100ms, in one statement: a node
+// that dies has its executions marked sent delivered again as lost
+// attempts and the others released to the queue. One that dies within a
+// mark's 100ms has that request released and sent again as the same
+// attempt (at least once, never a request that had not gone out).
+func (w *Worker) markLoop(ctx context.Context) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		w.sentMu.Lock()
+		ids := w.sent
+		w.sent = nil
+		w.sentMu.Unlock()
+		for chunk := range slices.Chunk(ids, 2000) {
+			mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := w.store.ExecutionMarkSent(mctx, w.cfg.Node, chunk); err != nil && ctx.Err() == nil {
+				w.logger.Warn("marking requests sent failed", "executions", len(chunk), "error", err)
+			}
+			cancel()
+		}
+	}
 }

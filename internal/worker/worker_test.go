@@ -353,15 +353,16 @@ func TestPoolScales(t *testing.T) {
 	tn := storetest.NewTenant(t, s, prikke.TierPro)
 	sk := sink.New(tn.Project.SigningSecret)
 	t.Cleanup(sk.Close)
-	e := startEngine(t, s, "n1", []netip.AddrPort{sk.Addr()}, func(c *worker.Config) {
-		c.MinWorkers, c.MaxWorkers, c.IdleTimeout = 2, 30, 300*time.Millisecond
-	})
-	// Due once all 60 exist (creating them is slow under -race), so the
-	// claim ahead sees the whole backlog at once.
-	due := dbNow(t, s).Add(3 * time.Second)
+	// All 60 exist and are due before the engine starts (creating them is
+	// slow under -race on a busy machine), so its first claims see the
+	// whole backlog at once.
+	due := dbNow(t, s)
 	for range 60 {
 		storetest.NewJob(t, s, tn, func(j *prikke.Job) { storetest.Once(due)(j); j.URL = sk.URL("/slow?ms=300") })
 	}
+	e := startEngine(t, s, "n1", []netip.AddrPort{sk.Addr()}, func(c *worker.Config) {
+		c.MinWorkers, c.MaxWorkers, c.IdleTimeout = 2, 30, 300*time.Millisecond
+	})
 	peak := 0
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
