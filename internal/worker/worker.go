@@ -54,11 +54,11 @@ type Config struct {
 	// its work over (0: 5s). On a shared store (PostgreSQL) the worker beats
 	// every fifth of it, marks requests sent, starts none while its own
 	// beat is older than half of it, and takes over dead nodes' work.
-	DeadAfter time.Duration
-	Drain        time.Duration // how long Stop lets deliveries finish
-	Batch        int           // most executions per claim
-	IdleTimeout  time.Duration // a worker above the minimum exits after idling this long
-	PollEvery    time.Duration // fallback poll when no event arrives
+	DeadAfter   time.Duration
+	Drain       time.Duration // how long Stop lets deliveries finish
+	Batch       int           // most executions per claim
+	IdleTimeout time.Duration // a worker above the minimum exits after idling this long
+	PollEvery   time.Duration // fallback poll when no event arrives
 	// Lookahead is how early an execution may be claimed; it then starts at
 	// its due instant (0: 500ms; negative: claim only what is due).
 	Lookahead time.Duration
