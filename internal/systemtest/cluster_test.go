@@ -172,7 +172,7 @@ func TestClusterKillNode(t *testing.T) {
 			if e.Attempt == 2 && !e.Rescued {
 				t.Errorf("second attempt not marked rescued: %+v", e)
 			}
-			if e.Attempt == 1 && e.Status == prikke.ExecutionStatusFailed && e.Error != store.RescueNote {
+			if e.Attempt == 1 && e.Status == prikke.ExecutionStatusFailed && e.Error != store.RescueNote && e.Error != store.DeadNote {
 				t.Errorf("lost attempt without the rescue note: %q", e.Error)
 			}
 		}

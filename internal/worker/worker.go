@@ -93,7 +93,8 @@ type Worker struct {
 	ready    int
 	inFlight int // handed to a worker
 	workers  int
-	waiters  []chan *store.Claimed            // idle workers, most recently idle last
+	waiters  []chan handoff                   // idle workers, most recently idle last
+	gen      uint64                           // liveness generation: bumped when this node's heartbeat resumes after a gap
 	closed   bool                             // stopping: nothing more is held
 	started  map[prikke.ID]context.CancelFunc // deliveries running, by execution
 
@@ -556,6 +557,7 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 		return 0, false, capped, nil
 	}
 	limit := min(room, w.cfg.Batch)
+	gen := w.generation()
 	start := time.Now()
 	res, err := w.store.ExecutionClaim(ctx, &store.ClaimParams{
 		Node: w.cfg.Node, Limit: limit, OrgRoom: orgRoom, DefaultOrgRoom: w.orgHoldMax(),
@@ -580,6 +582,22 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 	w.metrics.ClaimBatch.Observe(float64(got))
 	if capped && got+res.Settled < limit {
 		w.short = &shortClaim{excluded: excluded, events: w.events, at: time.Now()}
+	}
+	if got > 0 && (w.generation() != gen || !w.alive()) {
+		// Claimed across a heartbeat gap: other nodes may take these over.
+		w.mu.Lock()
+		for _, c := range res.Claimed {
+			st := w.orgs[c.Execution.OrganizationID]
+			if st == nil {
+				st = &orgState{}
+				w.orgs[c.Execution.OrganizationID] = st
+			}
+			st.held++
+			w.held++
+		}
+		w.mu.Unlock()
+		w.releaseMany(res.Claimed)
+		return 0, false, capped, nil
 	}
 	if got > 0 {
 		w.hold(res.Claimed)
@@ -669,7 +687,7 @@ func (w *Worker) handOutLocked() (wake bool) {
 		}
 		wake = wake || wk
 		last := len(w.waiters) - 1
-		w.waiters[last] <- c // buffered, and this worker waits for nothing else
+		w.waiters[last] <- handoff{c, w.gen} // buffered, and this worker waits for nothing else
 		w.waiters[last] = nil
 		w.waiters = w.waiters[:last]
 	}
@@ -725,7 +743,7 @@ func (w *Worker) releaseHeld() {
 	}
 	w.rotation, w.timed, w.ready = nil, 0, 0
 	for _, ch := range w.waiters {
-		ch <- nil // nothing more: exit
+		ch <- handoff{} // nothing more: exit
 	}
 	w.waiters = nil
 	w.mu.Unlock()
@@ -856,12 +874,13 @@ func (w *Worker) spawnLocked() {
 // one itself; with nothing to take it waits to be handed one. It exits
 // after idling when the pool is above its minimum, or when the worker stops.
 func (w *Worker) work(ctx context.Context) {
-	ch := make(chan *store.Claimed, 1)
+	ch := make(chan handoff, 1)
 	idle := time.NewTimer(w.cfg.IdleTimeout)
 	defer idle.Stop()
 	for {
 		w.mu.Lock()
 		c, wake := w.takeLocked()
+		gen := w.gen
 		if c == nil && w.closed {
 			w.exitLocked()
 			w.mu.Unlock()
@@ -877,7 +896,8 @@ func (w *Worker) work(ctx context.Context) {
 		if c == nil {
 			idle.Reset(w.cfg.IdleTimeout)
 			select {
-			case c = <-ch:
+			case h := <-ch:
+				c, gen = h.c, h.gen
 			case <-idle.C:
 				w.mu.Lock()
 				if i := slices.Index(w.waiters, ch); i >= 0 {
@@ -888,10 +908,12 @@ func (w *Worker) work(ctx context.Context) {
 						return
 					}
 					w.mu.Unlock()
-					c = <-ch // stay parked
+					h := <-ch // stay parked
+					c, gen = h.c, h.gen
 				} else {
 					w.mu.Unlock()
-					c = <-ch // handed one as the timer fired
+					h := <-ch // handed one as the timer fired
+					c, gen = h.c, h.gen
 				}
 			}
 			if c == nil {
@@ -901,7 +923,7 @@ func (w *Worker) work(ctx context.Context) {
 				return
 			}
 		}
-		w.deliver(ctx, c)
+		w.deliver(ctx, c, gen)
 	}
 }
 
@@ -910,8 +932,16 @@ func (w *Worker) exitLocked() {
 	w.metrics.Workers.Set(float64(w.workers))
 }
 
-// deliver makes one attempt and queues its result.
-func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
+// handoff is an execution handed to an idle worker, with the liveness
+// generation it was taken in.
+type handoff struct {
+	c   *store.Claimed
+	gen uint64
+}
+
+// deliver makes one attempt and queues its result. gen is the liveness
+// generation the execution was taken in.
+func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 	e, j := c.Execution, c.Job
 	dctx, cancel := context.WithCancel(ctx)
 	w.mu.Lock()
@@ -942,10 +972,11 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 		// The clock estimate moved since the timer was set: never early.
 		sleep(dctx, early)
 	}
-	if !w.alive() {
-		// This node's heartbeat has not reached the database lately: other
-		// nodes may judge it dead and take this execution over, so it is
-		// not started (the release is fenced, in case they already have).
+	if !w.alive() || w.generation() != gen {
+		// This node's heartbeat has not reached the database lately, or
+		// resumed after a gap since the execution was taken: other nodes
+		// may judge it dead (or have) and take this execution over, so it
+		// is not started (the release is fenced, in case they already have).
 		w.release(e)
 		return
 	}
@@ -1213,7 +1244,10 @@ func (w *Worker) beat(ctx context.Context) {
 		cancel()
 		switch {
 		case err == nil:
-			w.lastBeat.Store(max(int64(start), 1))
+			prev := w.lastBeat.Swap(max(int64(start), 1))
+			if prev != 0 && start-time.Duration(prev) >= w.cfg.DeadAfter/2 {
+				w.resumed()
+			}
 		case ctx.Err() == nil:
 			w.logger.Warn("heartbeat failed", "error", err)
 		}
@@ -1226,6 +1260,44 @@ func (w *Worker) beat(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// resumed handles a heartbeat that reached the database again after a gap
+// long enough for other nodes to judge this one dead (stopped, starved of
+// CPU, cut off): what it holds but has not started may have been taken
+// over meanwhile, so it is given back (fenced: a no-op for what was taken)
+// rather than started, and so is whatever a worker or a claim took before
+// the gap (the generation tells them).
+func (w *Worker) resumed() {
+	w.mu.Lock()
+	w.gen++
+	var out []*store.Claimed
+	for key, tm := range w.timers {
+		tm.timer.Stop()
+		for _, c := range tm.items {
+			w.orgs[c.Execution.OrganizationID].timed--
+		}
+		out = append(out, tm.items...)
+		delete(w.timers, key)
+	}
+	w.timed = 0
+	for _, st := range w.orgs {
+		out = append(out, st.ready...)
+		st.ready = nil
+	}
+	w.rotation, w.ready = nil, 0
+	w.mu.Unlock()
+	w.logger.Warn("heartbeat resumed after a gap; giving back what was claimed but not started", "executions", len(out))
+	if len(out) > 0 {
+		w.releaseMany(out)
+	}
+}
+
+// generation is the current liveness generation.
+func (w *Worker) generation() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gen
 }
 
 // rescueDead hands the work of dead nodes back: what they had not sent to
