@@ -13,11 +13,22 @@ import (
 // TestClusterKillBurstHolder: three nodes, a burst of 600 due at one
 // instant, SIGKILL the node holding the most of it half a second in. Its
 // heartbeat stops, and the other nodes take its work over at once instead
-// of after the job's timeout (30s) plus the grace: what it had claimed but
-// not sent goes back to the queue, what it had sent is delivered again.
-// Every occurrence arrives within 10s of its due instant, at most twice,
-// and twice only if the killed node had sent it before it died.
+// of after the job's timeout (30s) plus the grace: what it had sent (its
+// connections died with it) is delivered again. Every occurrence arrives
+// within 10s of its due instant, at most twice, and twice only if the
+// killed node had sent it before it died.
 func TestClusterKillBurstHolder(t *testing.T) {
+	killBurstHolder(t, 500*time.Millisecond)
+}
+
+// TestClusterKillBeforeBurst: the same, killed 300ms before the instant,
+// when it holds its share of the burst claimed ahead but nothing sent: all
+// of it goes back to the queue as it was and is delivered once, within 10s.
+func TestClusterKillBeforeBurst(t *testing.T) {
+	killBurstHolder(t, -300*time.Millisecond)
+}
+
+func killBurstHolder(t *testing.T, killAt time.Duration) {
 	db := newDatabase(t, pgURL())
 	f := newFixture(t, db.store)
 	env := map[string]string{"PRIKKE_DATABASE_URL": db.url, "PRIKKE_SSRF_ALLOW": f.allow()}
@@ -36,7 +47,7 @@ func TestClusterKillBurstHolder(t *testing.T) {
 	// 2s responses: the first wave is still in flight at the kill, and the
 	// killed node holds rows it had claimed but not started.
 	b := f.add(t, 600, 4*time.Second, "/slow?ms=2000", 30000)
-	sleepUntil(b.due.Add(500 * time.Millisecond))
+	sleepUntil(b.due.Add(killAt))
 
 	// The node holding the most of the burst.
 	running := map[string]int{}
@@ -54,12 +65,12 @@ func TestClusterKillBurstHolder(t *testing.T) {
 		}
 	}
 	if victim == "" {
-		t.Fatalf("no node holds any of the burst half a second in")
+		t.Fatalf("no node holds any of the burst %v after its instant", killAt)
 	}
 	nodes[victim].signal(syscall.SIGKILL)
 	killedAt := time.Now()
 	nodes[victim].waitExit(10 * time.Second)
-	t.Logf("running by node half a second in: %v; killed %s %v after the due instant", running, victim, killedAt.Sub(b.due).Round(time.Millisecond))
+	t.Logf("running by node %v after the instant: %v; killed %s %v after the due instant", killAt, running, victim, killedAt.Sub(b.due).Round(time.Millisecond))
 
 	// What the victim held at the kill, and which of it its requests had
 	// reached the sink: the only occurrences that may arrive twice.
@@ -105,8 +116,11 @@ func TestClusterKillBurstHolder(t *testing.T) {
 	t.Logf("victim %s held %d (%d of them sent); %d delivered twice; lateness p50 %v, p99 %v, max %v",
 		victim, len(held), len(sentByVictim), dups, late[len(late)/2].Round(time.Millisecond),
 		late[len(late)*99/100].Round(time.Millisecond), worst.Round(time.Millisecond))
-	if len(held) == len(sentByVictim) {
-		t.Log("the killed node had sent everything it held; the test proves less than it should")
+	switch {
+	case killAt > 0 && len(sentByVictim) == 0:
+		t.Log("the killed node had sent nothing of what it held; the test proves less than it should")
+	case killAt < 0 && len(sentByVictim) > 0:
+		t.Errorf("the killed node sent %d requests before their due instant", len(sentByVictim))
 	}
 	if worst > 10*time.Second {
 		t.Errorf("the latest request arrived %v after its due instant; want within 10s", worst)

@@ -119,6 +119,7 @@ type Worker struct {
 	shared   bool         // the store is shared with other nodes (not SQLite)
 	epoch    time.Time    // when New ran (monotonic base of lastBeat)
 	lastBeat atomic.Int64 // when the last successful heartbeat began, ns since epoch (0: none yet)
+	peers    atomic.Int32 // other nodes whose heartbeat is live
 	sentMu   sync.Mutex
 	sent     []prikke.ID // requests started, to mark sent
 }
@@ -454,13 +455,30 @@ func sleep(ctx context.Context, d time.Duration) {
 // next claim can be large and run while earlier ones are delivered.
 // (Claims cost about the same whatever their size, so many small ones
 // would waste the database.)
-func (w *Worker) holdMax() int { return w.cfg.MaxWorkers + 4*w.cfg.Batch }
+//
+// A node with live peers holds no more than it can start: what it cannot
+// start at once is left in the queue for whichever node frees a worker
+// first (a burst taken over from a dead node, or claimed when due,
+// spreads over the cluster instead of waiting behind one node's workers).
+func (w *Worker) holdMax() int {
+	if w.peers.Load() > 0 {
+		return w.cfg.MaxWorkers
+	}
+	return w.cfg.MaxWorkers + 4*w.cfg.Batch
+}
 
 // orgHoldMax is how many executions of one organization a node holds at
 // most: its in-flight cap and four batches, so a burst of a few thousand
 // due at one instant is claimed before it. (An organization that cannot
 // start what it holds stops claiming much earlier: see orgRoomLocked.)
-func (w *Worker) orgHoldMax() int { return w.cfg.OrgInFlight + 4*w.cfg.Batch }
+// With live peers it is the in-flight cap alone, so the cap is per node and
+// not, in effect, the organization's cap for the whole cluster.
+func (w *Worker) orgHoldMax() int {
+	if w.peers.Load() > 0 {
+		return w.cfg.OrgInFlight
+	}
+	return w.cfg.OrgInFlight + 4*w.cfg.Batch
+}
 
 // orgRoomLocked is how many more executions of an organization this node
 // may claim. One with a full in-flight cap's worth of rows waiting for a
@@ -476,7 +494,7 @@ func (w *Worker) orgRoomLocked(st *orgState) int {
 	if st.slow {
 		r = min(r, w.cfg.OrgInFlight-len(st.ready)-st.timed)
 	}
-	if r >= w.minClaim() {
+	if r >= min(w.minClaim(), max(1, w.cfg.OrgInFlight/4)) {
 		return r
 	}
 	return 0
@@ -523,7 +541,14 @@ func (w *Worker) wakeDispatcher() {
 
 // minClaim is the smallest claim worth making while executions are held:
 // below it the dispatcher waits for more room to free.
-func (w *Worker) minClaim() int { return max(1, w.cfg.Batch/4) }
+// With live peers, holding only what it can start, a node claims as an
+// eighth of its workers free up.
+func (w *Worker) minClaim() int {
+	if w.peers.Load() > 0 {
+		return max(1, min(w.cfg.Batch/4, w.cfg.MaxWorkers/8))
+	}
+	return max(1, w.cfg.Batch/4)
+}
 
 // room is how many more executions this node may take on.
 func (w *Worker) room() int {
@@ -1252,6 +1277,7 @@ func (w *Worker) beat(ctx context.Context) {
 			w.logger.Warn("heartbeat failed", "error", err)
 		}
 		if err == nil {
+			w.countPeers(ctx)
 			w.rescueDead(ctx)
 		}
 		select {
@@ -1298,6 +1324,29 @@ func (w *Worker) generation() uint64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.gen
+}
+
+// countPeers counts the other nodes whose worker heartbeat is live, by the
+// database clock of this node's own latest beat.
+func (w *Worker) countPeers(ctx context.Context) {
+	hs, err := w.store.HeartbeatList(ctx, store.WorkerBeat)
+	if err != nil {
+		return
+	}
+	self := store.WorkerBeat + w.cfg.Node
+	var own time.Time
+	for _, h := range hs {
+		if h.Name == self {
+			own = h.At
+		}
+	}
+	n := 0
+	for _, h := range hs {
+		if h.Name != self && !own.IsZero() && own.Sub(h.At) < w.cfg.DeadAfter {
+			n++
+		}
+	}
+	w.peers.Store(int32(n))
 }
 
 // rescueDead hands the work of dead nodes back: what they had not sent to
