@@ -88,7 +88,7 @@ var Vars = []Var{
 	{"PRIKKE_ORG_IN_FLIGHT", "256", "most concurrent deliveries of one organization per node (a hanging tenant cannot take the rest)"},
 	{"PRIKKE_HOST_IN_FLIGHT", "64", "most requests in flight from a node to one destination host; more wait their turn, none longer than 100ms (a burst to a fast endpoint is spread out, a slow endpoint still gets all it needs)"},
 	{"PRIKKE_RESCUE_GRACE", "30s", "a lost attempt is delivered again after its timeout plus this grace"},
-	{"PRIKKE_NODE_DEAD_AFTER", "5s", "PostgreSQL: a node whose heartbeat (every fifth of this) is this old is dead; what it had not sent goes back to the queue and what it had sent is delivered again, at once"},
+	{"PRIKKE_NODE_DEAD_AFTER", "5s", "PostgreSQL: a node whose heartbeat (every second) is this old is dead; what it had not sent goes back to the queue and what it had sent is delivered again, at once"},
 	{"PRIKKE_DRAIN_TIMEOUT", "30s", "how long SIGTERM lets in-flight deliveries finish"},
 	{"PRIKKE_LEADER_TTL", "15s", "scheduler leadership lease; another node takes over this long after the leader dies"},
 	{"PRIKKE_SCHEDULER_LEAD", "5s", "how far ahead occurrences are written"},

@@ -52,7 +52,7 @@ type Config struct {
 	LeaseGrace   time.Duration // added to the job timeout for the lease
 	// DeadAfter is how old a node's heartbeat gets before the others take
 	// its work over (0: 5s). On a shared store (PostgreSQL) the worker beats
-	// every fifth of it, marks requests sent, starts none while its own
+	// every second (or fifth of it, if less), marks requests sent, starts none while its own
 	// beat is older than half of it, and takes over dead nodes' work.
 	DeadAfter   time.Duration
 	Drain       time.Duration // how long Stop lets deliveries finish
@@ -1255,11 +1255,11 @@ func (w *Worker) TakeStats() Stats {
 	return st
 }
 
-// beat writes this node's worker heartbeat every fifth of DeadAfter and
-// then takes over the work of nodes whose heartbeat stopped: every node
+// beat writes this node's worker heartbeat every second (or fifth of
+// DeadAfter, if less), counts the live peers, and then takes over the work of nodes whose heartbeat stopped: every node
 // does, so a dead leader's work is not left waiting for a new leader.
 func (w *Worker) beat(ctx context.Context) {
-	every := w.cfg.DeadAfter / 5
+	every := min(w.cfg.DeadAfter/5, time.Second)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
