@@ -245,3 +245,47 @@ func TestBurstSpreadsOverNodes(t *testing.T) {
 		t.Errorf("claims by node = %v; want 4 each", byNode)
 	}
 }
+
+// A node that is alive but slow keeps its work: its heartbeat goes on
+// while its requests take longer than the time after which a silent node
+// is judged dead, so another node's rescuer leaves its executions alone and
+// each is delivered once, on its first attempt.
+func TestSlowNodeKeepsItsWork(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	sk := sink.New(tn.Project.SigningSecret)
+	t.Cleanup(sk.Close)
+	due := dbNow(t, s).Add(500 * time.Millisecond)
+	var jobs []*prikke.Job
+	for range 10 {
+		jobs = append(jobs, onceAt(t, s, tn, sk.URL("/slow?ms=4500"), 10000, due))
+	}
+	startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) { c.Node, c.DeadAfter = "slow", 2*time.Second }, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := sk.WaitCount(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	// The other node starts once the slow one's requests are in flight,
+	// and takes over the work of dead nodes every 400ms.
+	startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) { c.Node, c.DeadAfter = "rescuer", 2*time.Second }, nil)
+	waitFor(t, "every delivery", func() bool {
+		for _, j := range jobs {
+			if es := executions(t, s, j); len(es) != 1 || es[0].Status != prikke.ExecutionStatusSuccess {
+				return false
+			}
+		}
+		return true
+	})
+	for id, n := range sk.ByWebhookID() {
+		if n != 1 {
+			t.Errorf("occurrence %s delivered %d times; the slow node's work was taken over", id, n)
+		}
+	}
+	for _, j := range jobs {
+		if es := executions(t, s, j); es[0].ClaimedBy != "slow" || es[0].Attempt != 1 {
+			t.Errorf("execution = %+v; want the slow node's first attempt", es[0])
+		}
+	}
+}
