@@ -211,7 +211,7 @@ func TestNoClaimPerDelivery(t *testing.T) {
 // A burst due at one instant spreads over the nodes that are up: each
 // claims ahead only what it can start itself at the instant (here its
 // organization's in-flight cap of 4), so three nodes start 12 hanging
-// requests together. Were the first node to wake to claim the whole burst,
+// requests together. (Alone, a node claims ahead without that bound.) Were the first node to wake to claim the whole burst,
 // it could start only 4 and the rest would wait behind them (the
 // requests hang for 20s), so the sink would never see 12 at once.
 func TestBurstSpreadsOverNodes(t *testing.T) {
@@ -220,15 +220,19 @@ func TestBurstSpreadsOverNodes(t *testing.T) {
 	tn := storetest.NewTenant(t, s, prikke.TierPro)
 	sk := sink.New(tn.Project.SigningSecret)
 	t.Cleanup(sk.Close)
+	var ws []*worker.Worker
+	for _, node := range []string{"n1", "n2", "n3"} {
+		ws = append(ws, startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) {
+			c.Node, c.MaxWorkers, c.OrgInFlight, c.Lookahead = node, 16, 4, 3*time.Second
+		}, nil))
+	}
+	waitFor(t, "each node to see the other two", func() bool {
+		return ws[0].Peers() == 2 && ws[1].Peers() == 2 && ws[2].Peers() == 2
+	})
 	due := dbNow(t, s).Add(4 * time.Second)
 	var jobs []*prikke.Job
 	for range 12 {
 		jobs = append(jobs, onceAt(t, s, tn, sk.URL("/hang"), 20000, due))
-	}
-	for _, node := range []string{"n1", "n2", "n3"} {
-		startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) {
-			c.Node, c.MaxWorkers, c.OrgInFlight, c.Lookahead = node, 16, 4, 3*time.Second
-		}, nil)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

@@ -4,10 +4,11 @@
 // transaction that never spans an HTTP call. It claims a little ahead: an
 // execution due within Lookahead is claimed early and started at its due
 // instant by a local timer, so a burst of executions due at one instant
-// starts on time instead of waiting for claims to catch up. It claims
-// ahead only what it can start itself at that instant (free workers, each
-// organization's free in-flight room), so that a burst spreads over a
-// cluster's nodes; what is already due goes to whichever has room. Claimed
+// starts on time instead of waiting for claims to catch up. With other
+// nodes up it claims ahead only what it can start itself at that instant
+// (free workers, each organization's free in-flight room), so that a burst
+// spreads over the cluster's nodes; what is already due goes to whichever
+// has room. Claimed
 // executions wait in per-organization queues; delivery goroutines take
 // them round robin over the organizations (a worker that finishes takes the
 // next one itself; idle ones are handed work directly), and no organization
@@ -506,7 +507,9 @@ func (w *Worker) orgRoomLocked(st *orgState) int {
 // A burst due at one instant then spreads over the nodes that are up, each
 // taking what it can start on time, instead of the first to wake taking it
 // all and its per-organization cap becoming the organization's cap for the
-// whole cluster. (What is already due is claimed by whoever has room.)
+// whole cluster. (What is already due is claimed by whoever has room.) A
+// node alone, with no peer to spread to, claims ahead without this bound,
+// so that a burst is claimed before its instant rather than at it.
 func (w *Worker) aheadRoomLocked() *store.AheadRoom {
 	a := &store.AheadRoom{Limit: w.cfg.MaxWorkers - w.held, OrgRoom: make(map[prikke.ID]int, len(w.orgs)), DefaultOrgRoom: w.cfg.OrgInFlight}
 	for org, st := range w.orgs {
@@ -518,6 +521,9 @@ func (w *Worker) aheadRoomLocked() *store.AheadRoom {
 // aheadFull reports whether some organization (or the node) has no room
 // to claim ahead: what is left within the lookahead waits for its instant.
 func (w *Worker) aheadFull() bool {
+	if w.peers.Load() == 0 {
+		return false
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.held >= w.cfg.MaxWorkers {
@@ -573,7 +579,10 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 		}
 	}
 	capped = len(excluded) > 0
-	ahead := w.aheadRoomLocked()
+	var ahead *store.AheadRoom
+	if w.peers.Load() > 0 {
+		ahead = w.aheadRoomLocked()
+	}
 	w.mu.Unlock()
 	if room <= 0 || (busy && room < w.minClaim()) {
 		return 0, true, capped, nil
@@ -1269,6 +1278,9 @@ func (w *Worker) beat(ctx context.Context) {
 		cancel()
 		switch {
 		case err == nil:
+			if w.lastBeat.Load() == 0 {
+				w.countPeers(ctx) // before the first claim
+			}
 			prev := w.lastBeat.Swap(max(int64(start), 1))
 			if prev != 0 && start-time.Duration(prev) >= w.cfg.DeadAfter/2 {
 				w.resumed()
@@ -1326,6 +1338,10 @@ func (w *Worker) generation() uint64 {
 	return w.gen
 }
 
+// Peers reports how many other nodes' heartbeats were live at this node's
+// last beat (always 0 on SQLite).
+func (w *Worker) Peers() int { return int(w.peers.Load()) }
+
 // countPeers counts the other nodes whose worker heartbeat is live, by the
 // database clock of this node's own latest beat.
 func (w *Worker) countPeers(ctx context.Context) {
@@ -1379,7 +1395,10 @@ func (w *Worker) alive() bool {
 
 // markSent queues an execution whose request is about to go out.
 func (w *Worker) markSent(id prikke.ID) {
-	if !w.shared {
+	if w.peers.Load() == 0 {
+		// Alone: no peer watches this node's heartbeat. (One started later
+		// finds its requests unmarked and sends them again as the same
+		// attempt: still at least once, only the history is one short.)
 		return
 	}
 	w.sentMu.Lock()
