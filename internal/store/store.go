@@ -235,7 +235,9 @@ type EngineStore interface {
 	// ExecutionRelease); those marked sent are settled as lost attempts
 	// (DeadNote) and, per RescueDecision, delivered again at once. A node
 	// without a worker heartbeat is never judged dead here (its attempts
-	// wait for ExecutionRescue).
+	// wait for ExecutionRescue). The worker heartbeats of nodes silent for
+	// over ForgetDeadAfter that hold nothing are deleted (node IDs change
+	// with every restart).
 	ExecutionRescueDead(ctx context.Context, p DeadParams) (released, rescued int, err error)
 	// ExecutionNextDue returns the earliest DueAt of any pending execution.
 	ExecutionNextDue(ctx context.Context) (time.Time, bool, error)
@@ -476,6 +478,9 @@ type DeadParams struct {
 // WorkerBeat prefixes the heartbeat a node's worker beats every second or
 // so while it can reach the database; ExecutionRescueDead reads it.
 const WorkerBeat = "worker:"
+
+// ForgetDeadAfter is how long a silent node's worker heartbeat is kept.
+const ForgetDeadAfter = time.Hour
 
 // Completion is one attempt's result.
 type Completion struct {

@@ -929,6 +929,13 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			}
 			rescued += len(applied)
 		}
+		if _, err := tx.Exec(ctx, `DELETE FROM heartbeats h
+			WHERE substr(h.name, 1, $2 - 1) = $3 AND h.beat_at < coalesce($1::timestamptz, now()) - $4 * interval '1 microsecond'
+				AND NOT EXISTS (SELECT 1 FROM execution_queue q
+					WHERE q.lease_expires_at IS NOT NULL AND q.claimed_by = substr(h.name, $2))`,
+			nowArg(p.Now), len(store.WorkerBeat)+1, store.WorkerBeat, store.ForgetDeadAfter.Microseconds()); err != nil {
+			return err
+		}
 		return s.notifyWork(ctx, tx, earliest)
 	})
 	return released, rescued, err

@@ -788,7 +788,11 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			rescued += len(r.applied)
 			results = append(results, r)
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, `DELETE FROM heartbeats
+			WHERE substr(name, 1, $1 - 1) = $2 AND beat_at < $3
+				AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.status = 'running' AND e.claimed_by = substr(heartbeats.name, $1))`,
+			len(store.WorkerBeat)+1, store.WorkerBeat, ts(now.Add(-store.ForgetDeadAfter)))
+		return err
 	})
 	if err != nil {
 		return 0, 0, err

@@ -1002,6 +1002,20 @@ func testRescueDead(t *testing.T, open Opener, cov *coverage) {
 	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100}); err != nil || r+n != 0 {
 		t.Errorf("second rescue = %d, %d, %v; want nothing left", r, n, err)
 	}
+	if _, _, err := s.HeartbeatGet(ctx, store.WorkerBeat+"dead"); err != nil {
+		t.Errorf("the dead node's heartbeat is kept for an hour: %v", err)
+	}
+	// An hour later the alive node is silent too: its execution goes back,
+	// and both heartbeats, holding nothing, are forgotten.
+	later := aliveAt.Add(store.ForgetDeadAfter + time.Minute)
+	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: later, DeadAfter: deadAfter, Limit: 100}); err != nil || r != 1 || n != 0 {
+		t.Errorf("rescue an hour later = %d released, %d rescued, %v; want the alive node's 1", r, n, err)
+	}
+	for _, node := range []string{"dead", "alive"} {
+		if _, _, err := s.HeartbeatGet(ctx, store.WorkerBeat+node); prikke.ErrorCode(err) != prikke.ENOTFOUND {
+			t.Errorf("heartbeat of %s, silent for an hour and holding nothing: %v; want it deleted", node, err)
+		}
+	}
 }
 
 func testPrune(t *testing.T, open Opener, cov *coverage) {
