@@ -247,6 +247,7 @@ func (w *Worker) Start(ctx context.Context) {
 	beatCtx, stopBeat := context.WithCancel(base)
 	if w.shared {
 		beater.Go(func() { w.beat(beatCtx) })
+		beater.Go(func() { w.watchPeers(beatCtx) })
 		sweeper.Go(func() { w.markLoop(sweepCtx) })
 	}
 	go func() {
@@ -1264,16 +1265,19 @@ func (w *Worker) TakeStats() Stats {
 	return st
 }
 
-// beat writes this node's worker heartbeat every second (or fifth of
-// DeadAfter, if less), counts the live peers, and then takes over the work of nodes whose heartbeat stopped: every node
-// does, so a dead leader's work is not left waiting for a new leader.
+// beatEvery is how often a node beats its heartbeat and looks for dead
+// peers: every second, or every fifth of DeadAfter if less.
+func (w *Worker) beatEvery() time.Duration { return min(w.cfg.DeadAfter/5, time.Second) }
+
+// beat writes this node's worker heartbeat every beatEvery. It does nothing
+// else, so that nothing slow (a large takeover) delays it.
 func (w *Worker) beat(ctx context.Context) {
-	every := min(w.cfg.DeadAfter/5, time.Second)
+	every := w.beatEvery()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		start := time.Since(w.epoch)
-		bctx, cancel := context.WithTimeout(ctx, every)
+		bctx, cancel := context.WithTimeout(ctx, w.cfg.DeadAfter/2)
 		err := w.store.HeartbeatPut(bctx, store.WorkerBeat+w.cfg.Node, "")
 		cancel()
 		switch {
@@ -1288,15 +1292,31 @@ func (w *Worker) beat(ctx context.Context) {
 		case ctx.Err() == nil:
 			w.logger.Warn("heartbeat failed", "error", err)
 		}
-		if err == nil {
-			w.countPeers(ctx)
-			w.rescueDead(ctx)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// watchPeers counts the live peers and takes over the work of nodes whose
+// heartbeat stopped, every beatEvery: every node does, so a dead leader's
+// work is not left waiting for a new leader.
+func (w *Worker) watchPeers(ctx context.Context) {
+	t := time.NewTicker(w.beatEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if w.lastBeat.Load() == 0 {
+			continue
+		}
+		w.countPeers(ctx)
+		w.rescueDead(ctx)
 	}
 }
 
