@@ -473,6 +473,9 @@ type DeadParams struct {
 	Now       time.Time // zero: the database clock
 	DeadAfter time.Duration
 	Limit     int
+	// Nodes are dead whatever their heartbeat: a node starting takes over
+	// what an earlier process of the same ID left running.
+	Nodes []string
 }
 
 // WorkerBeat prefixes the heartbeat a node's worker beats every second or

@@ -19,14 +19,14 @@ import (
 // within 10s of its due instant, at most twice, and twice only if the
 // killed node had sent it before it died.
 func TestClusterKillBurstHolder(t *testing.T) {
-	killBurstHolder(t, 500*time.Millisecond, false)
+	killBurstHolder(t, 500*time.Millisecond, "kill")
 }
 
 // TestClusterKillBeforeBurst: the same, killed 300ms before the instant,
 // when it holds its share of the burst claimed ahead but nothing sent: all
 // of it goes back to the queue as it was and is delivered once, within 10s.
 func TestClusterKillBeforeBurst(t *testing.T) {
-	killBurstHolder(t, -300*time.Millisecond, false)
+	killBurstHolder(t, -300*time.Millisecond, "kill")
 }
 
 // TestClusterStopBurstHolder: SIGSTOP instead, 300ms before the instant,
@@ -35,13 +35,23 @@ func TestClusterKillBeforeBurst(t *testing.T) {
 // had claimed, which other nodes delivered meanwhile; nothing is delivered
 // twice.
 func TestClusterStopBurstHolder(t *testing.T) {
-	killBurstHolder(t, -300*time.Millisecond, true)
+	killBurstHolder(t, -300*time.Millisecond, "stop")
 }
 
-// killBurstHolder runs a burst of 600 on three nodes and SIGKILLs (or,
-// with stop, SIGSTOPs and later resumes) the node holding the most of it
-// killAt after its due instant.
-func killBurstHolder(t *testing.T, killAt time.Duration, stop bool) {
+// TestClusterRestartBurstHolder: SIGKILL half a second in and start a new
+// process under the same node ID at once (as a supervisor would), so its
+// heartbeat never goes stale: the new process takes over what its
+// predecessor left before it claims anything.
+func TestClusterRestartBurstHolder(t *testing.T) {
+	killBurstHolder(t, 500*time.Millisecond, "restart")
+}
+
+// killBurstHolder runs a burst of 600 on three nodes and SIGKILLs the node
+// holding the most of it killAt after its due instant (how "kill"; "stop":
+// SIGSTOP, resumed once the others took its work over; "restart": SIGKILL
+// and a new process of the same ID at once).
+func killBurstHolder(t *testing.T, killAt time.Duration, how string) {
+	stop := how == "stop"
 	db := newDatabase(t, pgURL())
 	f := newFixture(t, db.store)
 	// The production grace: rescue by lease (30s + 30s) plays no part, nor
@@ -94,6 +104,7 @@ func killBurstHolder(t *testing.T, killAt time.Duration, stop bool) {
 		nodes[victim].signal(syscall.SIGKILL)
 		nodes[victim].waitExit(10 * time.Second)
 	}
+	var successor *node
 	t.Logf("running by node %v after the instant: %v; killed %s %v after the due instant", killAt, running, victim, killedAt.Sub(b.due).Round(time.Millisecond))
 
 	// What the victim held at the kill, and which of it its requests had
@@ -127,7 +138,13 @@ func killBurstHolder(t *testing.T, killAt time.Duration, stop bool) {
 			return strings.Contains(nodes[victim].logs.String(), "heartbeat resumed after a gap")
 		})
 	}
+	if how == "restart" {
+		successor = startNode(t, victim, env)
+	}
 	waitUntil(t, "every occurrence delivered", 60*time.Second, func() bool { return b.settled(t) })
+	if successor != nil && !strings.Contains(successor.logs.String(), "took over the work of this node's previous process") {
+		t.Errorf("the new process of %s did not take over what its predecessor left", victim)
+	}
 	if stop {
 		time.Sleep(time.Second) // anything the resumed node would wrongly start reaches the sink
 	}

@@ -1284,7 +1284,12 @@ func (w *Worker) beat(ctx context.Context) {
 		switch {
 		case err == nil:
 			if w.lastBeat.Load() == 0 {
-				w.countPeers(ctx) // before the first claim
+				// Before the first claim: nothing running under this
+				// node's ID is this process's, so an earlier process of
+				// the same ID (restarted at once, its heartbeat never
+				// stale) left it; and the peers decide how to claim.
+				w.takeOverPredecessor(ctx)
+				w.countPeers(ctx)
 			}
 			prev := w.lastBeat.Swap(max(int64(start), 1))
 			if prev != 0 && start-time.Duration(prev) >= w.cfg.DeadAfter/2 {
@@ -1297,6 +1302,25 @@ func (w *Worker) beat(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// takeOverPredecessor hands back what an earlier process of this node's ID
+// left running, as for a dead node.
+func (w *Worker) takeOverPredecessor(ctx context.Context) {
+	for ctx.Err() == nil {
+		released, rescued, err := w.store.ExecutionRescueDead(ctx, store.DeadParams{DeadAfter: w.cfg.DeadAfter, Limit: 5000, Nodes: []string{w.cfg.Node}})
+		if err != nil {
+			w.logger.Warn("taking over what this node's previous process left failed", "error", err)
+			return
+		}
+		if released+rescued > 0 {
+			w.metrics.Rescued.Add(float64(rescued))
+			w.logger.Info("took over the work of this node's previous process", "released", released, "rescued_sent", rescued)
+		}
+		if released+rescued < 5000 {
+			return
 		}
 	}
 }

@@ -874,12 +874,12 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now()), q.sent
 			FROM execution_queue q JOIN executions e ON e.id = q.id JOIN jobs j ON j.id = e.job_id
-			WHERE q.lease_expires_at IS NOT NULL AND q.claimed_by IN (
+			WHERE q.lease_expires_at IS NOT NULL AND (q.claimed_by IN (
 				SELECT substr(name, $4) FROM heartbeats
 				WHERE substr(name, 1, $4 - 1) = $5
-					AND beat_at < coalesce($1::timestamptz, now()) - $2 * interval '1 microsecond')
+					AND beat_at < coalesce($1::timestamptz, now()) - $2 * interval '1 microsecond') OR q.claimed_by = ANY($6))
 			LIMIT $3 FOR UPDATE OF q SKIP LOCKED`,
-			nowArg(p.Now), p.DeadAfter.Microseconds(), p.Limit, len(store.WorkerBeat)+1, store.WorkerBeat)
+			nowArg(p.Now), p.DeadAfter.Microseconds(), p.Limit, len(store.WorkerBeat)+1, store.WorkerBeat, append([]string{}, p.Nodes...))
 		if err != nil {
 			return err
 		}

@@ -736,13 +736,18 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 	var earliest time.Time
 	err := s.inTx(ctx, "rescue dead nodes", func(tx *sql.Tx) error {
 		results, released, rescued, earliest = nil, 0, 0, time.Time{}
+		args := []any{ts(now.Add(-p.DeadAfter)), p.Limit, len(store.WorkerBeat) + 1, store.WorkerBeat}
+		forced := ""
+		if len(p.Nodes) > 0 {
+			forced = " OR e.claimed_by IN (" + inList(&args, p.Nodes) + ")"
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
-			WHERE e.status = 'running' AND e.claimed_by IN (
-				SELECT substr(name, $3) FROM heartbeats WHERE substr(name, 1, $3 - 1) = $4 AND beat_at < $1)
-			LIMIT $2`, ts(now.Add(-p.DeadAfter)), p.Limit, len(store.WorkerBeat)+1, store.WorkerBeat)
+			WHERE e.status = 'running' AND (e.claimed_by IN (
+				SELECT substr(name, $3) FROM heartbeats WHERE substr(name, 1, $3 - 1) = $4 AND beat_at < $1)`+forced+`)
+			LIMIT $2`, args...)
 		if err != nil {
 			return err
 		}

@@ -1005,6 +1005,13 @@ func testRescueDead(t *testing.T, open Opener, cov *coverage) {
 	if _, _, err := s.HeartbeatGet(ctx, store.WorkerBeat+"dead"); err != nil {
 		t.Errorf("the dead node's heartbeat is kept for an hour: %v", err)
 	}
+	// A node starting under the alive node's ID takes over what it left
+	// running, heartbeat or not; the ghost (no heartbeat) keeps its own.
+	released, rescued, err = s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100, Nodes: []string{"alive"}})
+	if err != nil || released != 1 || rescued != 0 {
+		t.Errorf("taking over the alive node's work by name = %d released, %d rescued, %v; want 1 released", released, rescued, err)
+	}
+	claimOne(t, s, "alive", aliveAt.Add(time.Minute))
 	// An hour later the alive node is silent too: its execution goes back,
 	// and both heartbeats, holding nothing, are forgotten.
 	later := aliveAt.Add(store.ForgetDeadAfter + time.Minute)
