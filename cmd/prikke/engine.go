@@ -39,7 +39,7 @@ func newEngine(cfg *config.Config, st store.Store, m *metrics.Metrics, logger *s
 		scheduler: scheduler.New(st, scheduler.Config{Node: cfg.NodeID, Lead: lead, LeaderTTL: cfg.LeaderTTL}, m, logger),
 		worker: worker.New(st, client, worker.Config{
 			Node: cfg.NodeID, MinWorkers: cfg.WorkersMin, MaxWorkers: cfg.WorkersMax, OrgInFlight: cfg.OrgInFlight, HostInFlight: cfg.HostInFlight,
-			LeaseGrace: cfg.RescueGrace, Drain: cfg.DrainTimeout,
+			LeaseGrace: cfg.RescueGrace, DeadAfter: cfg.NodeDeadAfter, Drain: cfg.DrainTimeout,
 		}, m, logger),
 	}
 	e.worker.NowFunc = now

@@ -41,6 +41,7 @@ type Config struct {
 	OrgInFlight   int           // per-organization cap on in-flight deliveries per node
 	HostInFlight  int           // per-destination soft cap on requests in flight per node
 	RescueGrace   time.Duration // added to a job's timeout before a lost attempt is rescued
+	NodeDeadAfter time.Duration // a node whose heartbeat is this old is dead: its work is taken over
 	DrainTimeout  time.Duration // how long SIGTERM waits for in-flight deliveries
 	LeaderTTL     time.Duration // scheduler leadership lease
 	SchedulerLead time.Duration // how far ahead occurrences are written
@@ -105,6 +106,7 @@ var Vars = []Var{
 	{"PRIKKE_ORG_IN_FLIGHT", "256", "most concurrent deliveries of one organization per node (a hanging tenant cannot take the rest)"},
 	{"PRIKKE_HOST_IN_FLIGHT", "64", "most requests in flight from a node to one destination host; more wait their turn, none longer than 100ms (a burst to a fast endpoint is spread out, a slow endpoint still gets all it needs)"},
 	{"PRIKKE_RESCUE_GRACE", "30s", "a lost attempt is delivered again after its timeout plus this grace"},
+	{"PRIKKE_NODE_DEAD_AFTER", "5s", "PostgreSQL: a node whose heartbeat (every second) is this old is dead; what it had not sent goes back to the queue and what it had sent is delivered again, at once"},
 	{"PRIKKE_DRAIN_TIMEOUT", "30s", "how long SIGTERM lets in-flight deliveries finish"},
 	{"PRIKKE_LEADER_TTL", "15s", "scheduler leadership lease; another node takes over this long after the leader dies"},
 	{"PRIKKE_SCHEDULER_LEAD", "5s", "how far ahead occurrences are written"},
@@ -178,6 +180,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		OrgInFlight:   integer("PRIKKE_ORG_IN_FLIGHT", 256, 1, 10_000),
 		HostInFlight:  integer("PRIKKE_HOST_IN_FLIGHT", 64, 0, 10_000),
 		RescueGrace:   duration("PRIKKE_RESCUE_GRACE", 30*time.Second, time.Second, time.Hour),
+		NodeDeadAfter: duration("PRIKKE_NODE_DEAD_AFTER", 5*time.Second, 2*time.Second, 5*time.Minute),
 		DrainTimeout:  duration("PRIKKE_DRAIN_TIMEOUT", 30*time.Second, 0, 10*time.Minute),
 		LeaderTTL:     duration("PRIKKE_LEADER_TTL", 15*time.Second, time.Second, 5*time.Minute),
 		SchedulerLead: duration("PRIKKE_SCHEDULER_LEAD", 5*time.Second, 100*time.Millisecond, time.Minute),

@@ -23,7 +23,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.DatabaseURL != "sqlite:./prikke.db" || c.SQLitePath() != "./prikke.db" || c.Addr != "127.0.0.1:4000" ||
 		c.BaseURL != "http://127.0.0.1:4000" || c.Env != EnvDevelopment || c.IsProduction() || c.Secure() ||
-		c.WorkersMin != 4 || c.WorkersMax != 512 || c.RescueGrace != 30*time.Second || !c.SignupOpen ||
+		c.WorkersMin != 4 || c.WorkersMax != 512 || c.RescueGrace != 30*time.Second || c.NodeDeadAfter != 5*time.Second || !c.SignupOpen ||
 		c.LogFormat != "text" || c.SMTP.Host != "" || c.NodeID == "" || c.MetricsAddr != "127.0.0.1:9464" || c.MetricsToken != "" {
 		t.Errorf("defaults = %+v", c)
 	}
@@ -127,6 +127,7 @@ func TestInvalid(t *testing.T) {
 		{[]string{"PRIKKE_WORKERS_MIN", "10", "PRIKKE_WORKERS_MAX", "5"}, "PRIKKE_WORKERS_MIN: (10) must not exceed PRIKKE_WORKERS_MAX (5)"},
 		{[]string{"PRIKKE_WORKERS_MAX", "lots"}, "PRIKKE_WORKERS_MAX: must be a whole number"},
 		{[]string{"PRIKKE_RESCUE_GRACE", "0s"}, "PRIKKE_RESCUE_GRACE: must be a duration"},
+		{[]string{"PRIKKE_NODE_DEAD_AFTER", "1s"}, "PRIKKE_NODE_DEAD_AFTER: must be a duration"},
 		{[]string{"PRIKKE_SMTP_HOST", "smtp.example.com", "PRIKKE_SMTP_TLS", "ssl"}, "PRIKKE_SMTP_TLS: must be starttls, tls or none"},
 		{[]string{"PRIKKE_SIGNUP", "maybe"}, "PRIKKE_SIGNUP: must be open or closed"},
 		{[]string{"PRIKKE_BASE_URL", "ftp://x"}, "PRIKKE_BASE_URL: must be an http(s) URL"},

@@ -6,7 +6,8 @@
 // one read.
 //
 // The leader also keeps the engine healthy: it rescues attempts whose node
-// died (after the job's timeout plus a grace), prunes history past each
+// died (after the job's timeout plus a grace; on PostgreSQL the workers
+// take a dead node's work over much sooner, by its heartbeat), prunes history past each
 // tier's retention in bounded batches, rolls up daily outcomes for status
 // pages, deletes expired tokens and beats a heartbeat that /status reads.
 //

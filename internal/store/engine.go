@@ -1,6 +1,7 @@
 package store
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -35,6 +36,24 @@ const RescueNote = "rescued: node lost (no result within the job's timeout plus 
 
 // RescueNoteFinal is recorded when a lost attempt is not delivered again.
 const RescueNoteFinal = "rescued: node lost (no result within the job's timeout plus grace); no attempts left"
+
+// DeadNote is recorded on a sent attempt whose node was judged dead by its
+// heartbeat; DeadNoteFinal when it is not delivered again.
+const (
+	DeadNote      = "rescued: node lost (its heartbeat stopped after the request was sent, so the result is unknown); delivered again as a new attempt"
+	DeadNoteFinal = "rescued: node lost (its heartbeat stopped after the request was sent, so the result is unknown); no attempts left"
+)
+
+// DeadCompletion settles a sent attempt of a dead node like
+// RescueCompletion, with the dead-node notes.
+func DeadCompletion(c *RescueCandidate, now time.Time) *Completion {
+	comp := RescueCompletion(c, now)
+	comp.Error = DeadNoteFinal
+	if comp.Retry != nil {
+		comp.Error = DeadNote
+	}
+	return comp
+}
 
 // RescueCandidate is a running execution whose lease expired.
 type RescueCandidate struct {
@@ -316,4 +335,65 @@ func RoomCap(def int) int {
 		return 1 << 30
 	}
 	return def
+}
+
+// AheadState is what the ahead steps of one claim may still take (see
+// ClaimParams.Ahead).
+type AheadState struct {
+	on   bool
+	left int
+	room map[prikke.ID]int
+	def  int
+}
+
+// NewAheadState starts counting a claim's rows against a (nil: no bound).
+func NewAheadState(a *AheadRoom) *AheadState {
+	if a == nil {
+		return &AheadState{}
+	}
+	return &AheadState{on: true, left: a.Limit, room: maps.Clone(a.OrgRoom), def: a.DefaultOrgRoom}
+}
+
+// Took counts claimed rows of org (due or ahead).
+func (s *AheadState) Took(org prikke.ID, n int) {
+	if !s.on || n == 0 {
+		return
+	}
+	s.left -= n
+	if r, ok := s.room[org]; ok {
+		s.room[org] = r - n
+	} else if s.def > 0 {
+		if s.room == nil {
+			s.room = map[prikke.ID]int{}
+		}
+		s.room[org] = s.def - n
+	}
+}
+
+// Step narrows an ahead step's want, per-organization room and default
+// room (as for the due steps) to what the node can still start at the
+// instant. want 0 means the step takes nothing.
+func (s *AheadState) Step(want int, room map[prikke.ID]int, def int) (int, map[prikke.ID]int, int) {
+	if !s.on {
+		return want, room, def
+	}
+	want = max(0, min(want, s.left))
+	out := make(map[prikke.ID]int, len(room)+len(s.room))
+	get := func(m map[prikke.ID]int, org prikke.ID, d int) int {
+		if r, ok := m[org]; ok {
+			return r
+		}
+		return RoomCap(d)
+	}
+	for org := range room {
+		out[org] = min(get(room, org, def), get(s.room, org, s.def))
+	}
+	for org := range s.room {
+		out[org] = min(get(room, org, def), get(s.room, org, s.def))
+	}
+	d := min(RoomCap(def), RoomCap(s.def))
+	if d == RoomCap(0) {
+		d = 0
+	}
+	return want, out, d
 }

@@ -224,6 +224,21 @@ type EngineStore interface {
 	// lost") and, per RescueDecision, a new attempt marked rescued is
 	// inserted, due at once.
 	ExecutionRescue(ctx context.Context, p RescueParams) (int, error)
+	// ExecutionMarkSent records that the node's requests for these running
+	// executions have gone out (fenced on the node), so that if the node
+	// dies they count as possibly delivered.
+	ExecutionMarkSent(ctx context.Context, node string, ids []prikke.ID) error
+	// ExecutionRescueDead settles the running executions of dead nodes:
+	// those whose worker heartbeat (WorkerBeat + node) is older than
+	// p.DeadAfter at p.Now (database clock when zero). Those not marked
+	// sent go back to pending as they were (the request never left, like
+	// ExecutionRelease); those marked sent are settled as lost attempts
+	// (DeadNote) and, per RescueDecision, delivered again at once. A node
+	// without a worker heartbeat is never judged dead here (its attempts
+	// wait for ExecutionRescue). The worker heartbeats of nodes silent for
+	// over ForgetDeadAfter that hold nothing are deleted (node IDs change
+	// with every restart).
+	ExecutionRescueDead(ctx context.Context, p DeadParams) (released, rescued int, err error)
 	// ExecutionNextDue returns the earliest DueAt of any pending execution.
 	ExecutionNextDue(ctx context.Context) (time.Time, bool, error)
 	// ExecutionQueueDepth counts pending executions due at or before now
@@ -400,6 +415,21 @@ type ClaimParams struct {
 	// Lookahead also claims executions due this soon, once everything
 	// already due is claimed (or the limit reached).
 	Lookahead time.Duration
+	// Ahead, when set, bounds what is claimed ahead of its due instant to
+	// what the node can start itself at that instant, so that a burst due
+	// at one instant spreads over the nodes that are up instead of going
+	// to whichever wakes first. What is already due is not bounded by it.
+	Ahead *AheadRoom
+}
+
+// AheadRoom is what a node can start at a coming instant: its free workers
+// (Limit) and each organization's free in-flight room (OrgRoom; those not
+// listed have DefaultOrgRoom, 0: no cap). Whatever the claim takes, due or
+// ahead, counts against it.
+type AheadRoom struct {
+	Limit          int
+	OrgRoom        map[prikke.ID]int
+	DefaultOrgRoom int
 }
 
 // ClaimResult is a claim's outcome.
@@ -438,6 +468,23 @@ type RescueParams struct {
 	// delivering.
 	AnyLease bool
 }
+
+// DeadParams say when a node is dead (see ExecutionRescueDead).
+type DeadParams struct {
+	Now       time.Time // zero: the database clock
+	DeadAfter time.Duration
+	Limit     int
+	// Nodes are dead whatever their heartbeat: a node starting takes over
+	// what an earlier process of the same ID left running.
+	Nodes []string
+}
+
+// WorkerBeat prefixes the heartbeat a node's worker beats every second or
+// so while it can reach the database; ExecutionRescueDead reads it.
+const WorkerBeat = "worker:"
+
+// ForgetDeadAfter is how long a silent node's worker heartbeat is kept.
+const ForgetDeadAfter = time.Hour
 
 // Completion is one attempt's result.
 type Completion struct {

@@ -172,7 +172,7 @@ func TestClusterKillNode(t *testing.T) {
 			if e.Attempt == 2 && !e.Rescued {
 				t.Errorf("second attempt not marked rescued: %+v", e)
 			}
-			if e.Attempt == 1 && e.Status == prikke.ExecutionStatusFailed && e.Error != store.RescueNote {
+			if e.Attempt == 1 && e.Status == prikke.ExecutionStatusFailed && e.Error != store.RescueNote && e.Error != store.DeadNote {
 				t.Errorf("lost attempt without the rescue note: %q", e.Error)
 			}
 		}
@@ -325,9 +325,14 @@ func TestSQLiteCrashRestart(t *testing.T) {
 	if err == nil || !strings.Contains(out, fmt.Sprintf("database in use by another Prikke process (pid %d)", n.cmd.Process.Pid)) {
 		t.Errorf("second process: %v\n%s", err, out)
 	}
-	if el := time.Since(start); el > 2*time.Second {
+	// It refuses rather than waiting for the lock (one that waited would not
+	// return before the first process is killed below); the bound is only
+	// against a wait for a lock timeout, far from any start-up on a busy
+	// machine.
+	if el := time.Since(start); el > 20*time.Second {
 		t.Errorf("second process took %v to exit", el)
 	}
+	t.Logf("second process exited in %v", time.Since(start).Round(time.Millisecond))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

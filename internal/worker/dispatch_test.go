@@ -137,12 +137,18 @@ func TestStuckOrganizationsDoNotHoard(t *testing.T) {
 	startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) { c.MaxWorkers, c.OrgInFlight, c.Batch = 8, 4, 8 }, nil)
 	time.Sleep(1500 * time.Millisecond) // every worker hangs; a backlog waits
 	quiet := onceAt(t, s, q, sk.URL("/ok?quiet"), 3000, dbNow(t, s))
-	start := time.Now()
-	for delivered(sk, quiet) == 0 {
-		if time.Since(start) > 6*time.Second {
-			t.Fatalf("the third organization waited over 6s; hung deliveries time out after 3s")
+	waitFor(t, "the third organization's delivery", func() bool { return delivered(sk, quiet) > 0 })
+	// Counted, not timed: the 8 workers hang until the first requests time
+	// out, then take the next ready rows round robin. The third
+	// organization's row must be among those of the second wave, not behind
+	// the two backlogs.
+	for i, r := range sk.Requests() {
+		if r.JobID == quiet.ID.String() {
+			t.Logf("the third organization's request was number %d", i+1)
+			if i >= 16 {
+				t.Errorf("the third organization's request was number %d; want it in the second wave (within the first 16)", i+1)
+			}
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -199,5 +205,91 @@ func TestNoClaimPerDelivery(t *testing.T) {
 	// to 40 claims, plus a few empty looks.
 	if n := s.claims.Load(); n > 80 {
 		t.Errorf("%d claims (%d empty) for 400 deliveries", n, s.emptyClaims.Load())
+	}
+}
+
+// A burst due at one instant spreads over the nodes that are up: each
+// claims ahead only what it can start itself at the instant (here its
+// organization's in-flight cap of 4), so three nodes start 12 hanging
+// requests together. (Alone, a node claims ahead without that bound.) Were the first node to wake to claim the whole burst,
+// it could start only 4 and the rest would wait behind them (the
+// requests hang for 20s), so the sink would never see 12 at once.
+func TestBurstSpreadsOverNodes(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	sk := sink.New(tn.Project.SigningSecret)
+	t.Cleanup(sk.Close)
+	var ws []*worker.Worker
+	for _, node := range []string{"n1", "n2", "n3"} {
+		ws = append(ws, startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) {
+			c.Node, c.MaxWorkers, c.OrgInFlight, c.Lookahead = node, 16, 4, 3*time.Second
+		}, nil))
+	}
+	waitFor(t, "each node to see the other two", func() bool {
+		return ws[0].Peers() == 2 && ws[1].Peers() == 2 && ws[2].Peers() == 2
+	})
+	due := dbNow(t, s).Add(4 * time.Second)
+	var jobs []*prikke.Job
+	for range 12 {
+		jobs = append(jobs, onceAt(t, s, tn, sk.URL("/hang"), 20000, due))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := sk.WaitCount(ctx, 12); err != nil {
+		t.Fatalf("%d of 12 requests started: %v", sk.Count(), err)
+	}
+	byNode := map[string]int{}
+	for _, j := range jobs {
+		for _, e := range executions(t, s, j) {
+			byNode[e.ClaimedBy]++
+		}
+	}
+	if byNode["n1"] != 4 || byNode["n2"] != 4 || byNode["n3"] != 4 {
+		t.Errorf("claims by node = %v; want 4 each", byNode)
+	}
+}
+
+// A node that is alive but slow keeps its work: its heartbeat goes on
+// while its requests take longer than the time after which a silent node
+// is judged dead, so another node's rescuer leaves its executions alone and
+// each is delivered once, on its first attempt.
+func TestSlowNodeKeepsItsWork(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	sk := sink.New(tn.Project.SigningSecret)
+	t.Cleanup(sk.Close)
+	due := dbNow(t, s).Add(500 * time.Millisecond)
+	var jobs []*prikke.Job
+	for range 10 {
+		jobs = append(jobs, onceAt(t, s, tn, sk.URL("/slow?ms=4500"), 10000, due))
+	}
+	startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) { c.Node, c.DeadAfter = "slow", 2*time.Second }, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := sk.WaitCount(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	// The other node starts once the slow one's requests are in flight,
+	// and takes over the work of dead nodes every 400ms.
+	startWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) { c.Node, c.DeadAfter = "rescuer", 2*time.Second }, nil)
+	waitFor(t, "every delivery", func() bool {
+		for _, j := range jobs {
+			if es := executions(t, s, j); len(es) != 1 || es[0].Status != prikke.ExecutionStatusSuccess {
+				return false
+			}
+		}
+		return true
+	})
+	for id, n := range sk.ByWebhookID() {
+		if n != 1 {
+			t.Errorf("occurrence %s delivered %d times; the slow node's work was taken over", id, n)
+		}
+	}
+	for _, j := range jobs {
+		if es := executions(t, s, j); es[0].ClaimedBy != "slow" || es[0].Attempt != 1 {
+			t.Errorf("execution = %+v; want the slow node's first attempt", es[0])
+		}
 	}
 }

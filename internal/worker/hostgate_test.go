@@ -47,7 +47,7 @@ func TestHostGate(t *testing.T) {
 	if !g.enter(ctx, "slow") {
 		t.Fatal("the second request must go after maxWait")
 	}
-	if waited := time.Since(start); waited < 20*time.Millisecond || waited > 2*time.Second {
+	if waited := time.Since(start); waited < 20*time.Millisecond {
 		t.Errorf("waited %v; want about maxWait", waited)
 	}
 	if g.hosts["slow"].busy != 2 {

@@ -4,7 +4,11 @@
 // transaction that never spans an HTTP call. It claims a little ahead: an
 // execution due within Lookahead is claimed early and started at its due
 // instant by a local timer, so a burst of executions due at one instant
-// starts on time instead of waiting for claims to catch up. Claimed
+// starts on time instead of waiting for claims to catch up. With other
+// nodes up it claims ahead only what it can start itself at that instant
+// (free workers, each organization's free in-flight room), so that a burst
+// spreads over the cluster's nodes; what is already due goes to whichever
+// has room. Claimed
 // executions wait in per-organization queues; delivery goroutines take
 // them round robin over the organizations (a worker that finishes takes the
 // next one itself; idle ones are handed work directly), and no organization
@@ -47,10 +51,16 @@ type Config struct {
 	// longer than 100ms (0: no limit).
 	HostInFlight int
 	LeaseGrace   time.Duration // added to the job timeout for the lease
-	Drain        time.Duration // how long Stop lets deliveries finish
-	Batch        int           // most executions per claim
-	IdleTimeout  time.Duration // a worker above the minimum exits after idling this long
-	PollEvery    time.Duration // fallback poll when no event arrives
+	// DeadAfter is how old a node's heartbeat gets before the others take
+	// its work over (0: 5s). On a shared store (PostgreSQL) the worker beats
+	// every second (or fifth of it, if less), starts nothing while its own
+	// beat is older than half of it, takes over dead nodes' work and, with
+	// live peers, marks its requests sent.
+	DeadAfter   time.Duration
+	Drain       time.Duration // how long Stop lets deliveries finish
+	Batch       int           // most executions per claim
+	IdleTimeout time.Duration // a worker above the minimum exits after idling this long
+	PollEvery   time.Duration // fallback poll when no event arrives
 	// Lookahead is how early an execution may be claimed; it then starts at
 	// its due instant (0: 500ms; negative: claim only what is due).
 	Lookahead time.Duration
@@ -85,7 +95,8 @@ type Worker struct {
 	ready    int
 	inFlight int // handed to a worker
 	workers  int
-	waiters  []chan *store.Claimed            // idle workers, most recently idle last
+	waiters  []chan handoff                   // idle workers, most recently idle last
+	gen      uint64                           // liveness generation: bumped when this node's heartbeat resumes after a gap
 	closed   bool                             // stopping: nothing more is held
 	started  map[prikke.ID]context.CancelFunc // deliveries running, by execution
 
@@ -106,6 +117,13 @@ type Worker struct {
 	lateness []float64 // recent start lateness, seconds (ring)
 	lateNext int
 	draining atomic.Bool // set by Stop: attempts not started are released
+
+	shared   bool         // the store is shared with other nodes (not SQLite)
+	epoch    time.Time    // when New ran (monotonic base of lastBeat)
+	lastBeat atomic.Int64 // when the last successful heartbeat began, ns since epoch (0: none yet)
+	peers    atomic.Int32 // other nodes whose heartbeat is live
+	sentMu   sync.Mutex
+	sent     []prikke.ID // requests started, to mark sent
 }
 
 // orgState is what a node holds of one organization.
@@ -180,6 +198,9 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 	if cfg.LeaseGrace <= 0 {
 		cfg.LeaseGrace = 30 * time.Second
 	}
+	if cfg.DeadAfter <= 0 {
+		cfg.DeadAfter = 5 * time.Second
+	}
 	switch {
 	case cfg.Lookahead == 0:
 		cfg.Lookahead = 500 * time.Millisecond
@@ -200,6 +221,8 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 		timers:  map[int64]*timed{},
 		started: map[prikke.ID]context.CancelFunc{},
 		wake:    make(chan struct{}, 1),
+		shared:  s.Dialect() != "sqlite",
+		epoch:   time.Now(),
 	}
 }
 
@@ -216,10 +239,18 @@ func (w *Worker) Start(ctx context.Context) {
 	claimCtx, stopClaim := context.WithCancel(ctx)
 	w.stopClaim = stopClaim
 	w.done = make(chan struct{})
-	var completer, sweeper sync.WaitGroup
+	var completer, sweeper, beater sync.WaitGroup
 	completer.Go(func() { w.complete(ctx) })
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweeper.Go(func() { w.sweep(sweepCtx) })
+	// The heartbeat goes on until the last result is written: a node
+	// draining is alive, and its deliveries must not be taken over.
+	beatCtx, stopBeat := context.WithCancel(base)
+	if w.shared {
+		beater.Go(func() { w.beat(beatCtx) })
+		beater.Go(func() { w.watchPeers(beatCtx) })
+		sweeper.Go(func() { w.markLoop(sweepCtx) })
+	}
 	go func() {
 		w.dispatch(claimCtx)
 		stopSweep()
@@ -228,6 +259,8 @@ func (w *Worker) Start(ctx context.Context) {
 		w.workersWG.Wait()
 		close(w.results)
 		completer.Wait()
+		stopBeat()
+		beater.Wait()
 		close(w.done)
 	}()
 	w.mu.Lock()
@@ -302,6 +335,12 @@ func (w *Worker) dispatch(ctx context.Context) {
 	lastSync := time.Now()
 	var nextDue time.Time // local time of the earliest known due execution
 	for ctx.Err() == nil {
+		if !w.alive() {
+			// No heartbeat yet (or none lately): claim nothing another
+			// node could judge dead.
+			sleep(ctx, 50*time.Millisecond)
+			continue
+		}
 		if time.Since(lastSync) > 30*time.Second {
 			w.syncClock(ctx)
 			lastSync = time.Now()
@@ -334,6 +373,11 @@ func (w *Worker) dispatch(ctx context.Context) {
 					switch {
 					case w.room() == 0:
 						wait = w.cfg.PollEvery
+					case nextDue.After(w.NowFunc()) && w.aheadFull():
+						// Not claimed ahead for want of room to start it on
+						// time: claimed when due, by whichever node has room
+						// (or sooner here, when room frees).
+						wait = nextDue.Sub(w.NowFunc())
 					case capped:
 						// Likely an organization without room: woken when
 						// it has some again, and look again soon regardless.
@@ -414,13 +458,30 @@ func sleep(ctx context.Context, d time.Duration) {
 // next claim can be large and run while earlier ones are delivered.
 // (Claims cost about the same whatever their size, so many small ones
 // would waste the database.)
-func (w *Worker) holdMax() int { return w.cfg.MaxWorkers + 4*w.cfg.Batch }
+//
+// A node with live peers holds no more than it can start: what it cannot
+// start at once is left in the queue for whichever node frees a worker
+// first (a burst taken over from a dead node, or claimed when due,
+// spreads over the cluster instead of waiting behind one node's workers).
+func (w *Worker) holdMax() int {
+	if w.peers.Load() > 0 {
+		return w.cfg.MaxWorkers
+	}
+	return w.cfg.MaxWorkers + 4*w.cfg.Batch
+}
 
 // orgHoldMax is how many executions of one organization a node holds at
 // most: its in-flight cap and four batches, so a burst of a few thousand
 // due at one instant is claimed before it. (An organization that cannot
 // start what it holds stops claiming much earlier: see orgRoomLocked.)
-func (w *Worker) orgHoldMax() int { return w.cfg.OrgInFlight + 4*w.cfg.Batch }
+// With live peers it is the in-flight cap alone, so the cap is per node and
+// not, in effect, the organization's cap for the whole cluster.
+func (w *Worker) orgHoldMax() int {
+	if w.peers.Load() > 0 {
+		return w.cfg.OrgInFlight
+	}
+	return w.cfg.OrgInFlight + 4*w.cfg.Batch
+}
 
 // orgRoomLocked is how many more executions of an organization this node
 // may claim. One with a full in-flight cap's worth of rows waiting for a
@@ -436,10 +497,46 @@ func (w *Worker) orgRoomLocked(st *orgState) int {
 	if st.slow {
 		r = min(r, w.cfg.OrgInFlight-len(st.ready)-st.timed)
 	}
-	if r >= w.minClaim() {
+	if r >= min(w.minClaim(), max(1, w.cfg.OrgInFlight/4)) {
 		return r
 	}
 	return 0
+}
+
+// aheadRoomLocked is what this node can start itself at a coming instant,
+// and so may claim ahead of it: its free workers (the most it may have in
+// flight, less what it holds) and each organization's free in-flight room.
+// A burst due at one instant then spreads over the nodes that are up, each
+// taking what it can start on time, instead of the first to wake taking it
+// all and its per-organization cap becoming the organization's cap for the
+// whole cluster. (What is already due is claimed by whoever has room.) A
+// node alone, with no peer to spread to, claims ahead without this bound,
+// so that a burst is claimed before its instant rather than at it.
+func (w *Worker) aheadRoomLocked() *store.AheadRoom {
+	a := &store.AheadRoom{Limit: w.cfg.MaxWorkers - w.held, OrgRoom: make(map[prikke.ID]int, len(w.orgs)), DefaultOrgRoom: w.cfg.OrgInFlight}
+	for org, st := range w.orgs {
+		a.OrgRoom[org] = w.cfg.OrgInFlight - st.held
+	}
+	return a
+}
+
+// aheadFull reports whether some organization (or the node) has no room
+// to claim ahead: what is left within the lookahead waits for its instant.
+func (w *Worker) aheadFull() bool {
+	if w.peers.Load() == 0 {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.held >= w.cfg.MaxWorkers {
+		return true
+	}
+	for _, st := range w.orgs {
+		if st.held >= w.cfg.OrgInFlight {
+			return true
+		}
+	}
+	return false
 }
 
 // wakeDispatcher wakes the dispatcher if it sleeps.
@@ -452,7 +549,14 @@ func (w *Worker) wakeDispatcher() {
 
 // minClaim is the smallest claim worth making while executions are held:
 // below it the dispatcher waits for more room to free.
-func (w *Worker) minClaim() int { return max(1, w.cfg.Batch/4) }
+// With live peers, holding only what it can start, a node claims as an
+// eighth of its workers free up.
+func (w *Worker) minClaim() int {
+	if w.peers.Load() > 0 {
+		return max(1, min(w.cfg.Batch/4, w.cfg.MaxWorkers/8))
+	}
+	return max(1, w.cfg.Batch/4)
+}
 
 // room is how many more executions this node may take on.
 func (w *Worker) room() int {
@@ -477,6 +581,10 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 		}
 	}
 	capped = len(excluded) > 0
+	var ahead *store.AheadRoom
+	if w.peers.Load() > 0 {
+		ahead = w.aheadRoomLocked()
+	}
 	w.mu.Unlock()
 	if room <= 0 || (busy && room < w.minClaim()) {
 		return 0, true, capped, nil
@@ -485,10 +593,11 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 		return 0, false, capped, nil
 	}
 	limit := min(room, w.cfg.Batch)
+	gen := w.generation()
 	start := time.Now()
 	res, err := w.store.ExecutionClaim(ctx, &store.ClaimParams{
 		Node: w.cfg.Node, Limit: limit, OrgRoom: orgRoom, DefaultOrgRoom: w.orgHoldMax(),
-		LeaseGrace: w.cfg.LeaseGrace, Lookahead: w.cfg.Lookahead,
+		LeaseGrace: w.cfg.LeaseGrace, Lookahead: w.cfg.Lookahead, Ahead: ahead,
 	})
 	if err != nil {
 		return 0, false, capped, err
@@ -509,6 +618,22 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 	w.metrics.ClaimBatch.Observe(float64(got))
 	if capped && got+res.Settled < limit {
 		w.short = &shortClaim{excluded: excluded, events: w.events, at: time.Now()}
+	}
+	if got > 0 && (w.generation() != gen || !w.alive()) {
+		// Claimed across a heartbeat gap: other nodes may take these over.
+		w.mu.Lock()
+		for _, c := range res.Claimed {
+			st := w.orgs[c.Execution.OrganizationID]
+			if st == nil {
+				st = &orgState{}
+				w.orgs[c.Execution.OrganizationID] = st
+			}
+			st.held++
+			w.held++
+		}
+		w.mu.Unlock()
+		w.releaseMany(res.Claimed)
+		return 0, false, capped, nil
 	}
 	if got > 0 {
 		w.hold(res.Claimed)
@@ -598,7 +723,7 @@ func (w *Worker) handOutLocked() (wake bool) {
 		}
 		wake = wake || wk
 		last := len(w.waiters) - 1
-		w.waiters[last] <- c // buffered, and this worker waits for nothing else
+		w.waiters[last] <- handoff{c, w.gen} // buffered, and this worker waits for nothing else
 		w.waiters[last] = nil
 		w.waiters = w.waiters[:last]
 	}
@@ -654,7 +779,7 @@ func (w *Worker) releaseHeld() {
 	}
 	w.rotation, w.timed, w.ready = nil, 0, 0
 	for _, ch := range w.waiters {
-		ch <- nil // nothing more: exit
+		ch <- handoff{} // nothing more: exit
 	}
 	w.waiters = nil
 	w.mu.Unlock()
@@ -785,12 +910,13 @@ func (w *Worker) spawnLocked() {
 // one itself; with nothing to take it waits to be handed one. It exits
 // after idling when the pool is above its minimum, or when the worker stops.
 func (w *Worker) work(ctx context.Context) {
-	ch := make(chan *store.Claimed, 1)
+	ch := make(chan handoff, 1)
 	idle := time.NewTimer(w.cfg.IdleTimeout)
 	defer idle.Stop()
 	for {
 		w.mu.Lock()
 		c, wake := w.takeLocked()
+		gen := w.gen
 		if c == nil && w.closed {
 			w.exitLocked()
 			w.mu.Unlock()
@@ -806,7 +932,8 @@ func (w *Worker) work(ctx context.Context) {
 		if c == nil {
 			idle.Reset(w.cfg.IdleTimeout)
 			select {
-			case c = <-ch:
+			case h := <-ch:
+				c, gen = h.c, h.gen
 			case <-idle.C:
 				w.mu.Lock()
 				if i := slices.Index(w.waiters, ch); i >= 0 {
@@ -817,10 +944,12 @@ func (w *Worker) work(ctx context.Context) {
 						return
 					}
 					w.mu.Unlock()
-					c = <-ch // stay parked
+					h := <-ch // stay parked
+					c, gen = h.c, h.gen
 				} else {
 					w.mu.Unlock()
-					c = <-ch // handed one as the timer fired
+					h := <-ch // handed one as the timer fired
+					c, gen = h.c, h.gen
 				}
 			}
 			if c == nil {
@@ -830,7 +959,7 @@ func (w *Worker) work(ctx context.Context) {
 				return
 			}
 		}
-		w.deliver(ctx, c)
+		w.deliver(ctx, c, gen)
 	}
 }
 
@@ -839,8 +968,16 @@ func (w *Worker) exitLocked() {
 	w.metrics.Workers.Set(float64(w.workers))
 }
 
-// deliver makes one attempt and queues its result.
-func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
+// handoff is an execution handed to an idle worker, with the liveness
+// generation it was taken in.
+type handoff struct {
+	c   *store.Claimed
+	gen uint64
+}
+
+// deliver makes one attempt and queues its result. gen is the liveness
+// generation the execution was taken in.
+func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 	e, j := c.Execution, c.Job
 	dctx, cancel := context.WithCancel(ctx)
 	w.mu.Lock()
@@ -871,11 +1008,20 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed) {
 		// The clock estimate moved since the timer was set: never early.
 		sleep(dctx, early)
 	}
+	if !w.alive() || w.generation() != gen {
+		// This node's heartbeat has not reached the database lately, or
+		// resumed after a gap since the execution was taken: other nodes
+		// may judge it dead (or have) and take this execution over, so it
+		// is not started (the release is fenced, in case they already have).
+		w.release(e)
+		return
+	}
 	host := hostOf(j.URL)
 	if !w.gate.enter(dctx, host) {
 		w.release(e) // cancelled by the drain deadline while waiting its turn
 		return
 	}
+	w.markSent(e.ID)
 	res := w.client.Do(dctx, delivery.Request{
 		Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),
 		Timeout:   time.Duration(j.TimeoutMS) * time.Millisecond,
@@ -1118,4 +1264,217 @@ func (w *Worker) TakeStats() Stats {
 	}
 	st.InFlight, _ = w.Stats()
 	return st
+}
+
+// beatEvery is how often a node beats its heartbeat and looks for dead
+// peers: every second, or every fifth of DeadAfter if less.
+func (w *Worker) beatEvery() time.Duration { return min(w.cfg.DeadAfter/5, time.Second) }
+
+// beat writes this node's worker heartbeat every beatEvery. It does nothing
+// else, so that nothing slow (a large takeover) delays it.
+func (w *Worker) beat(ctx context.Context) {
+	every := w.beatEvery()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		start := time.Since(w.epoch)
+		bctx, cancel := context.WithTimeout(ctx, w.cfg.DeadAfter/2)
+		err := w.store.HeartbeatPut(bctx, store.WorkerBeat+w.cfg.Node, "")
+		cancel()
+		switch {
+		case err == nil:
+			if w.lastBeat.Load() == 0 {
+				// Before the first claim: nothing running under this
+				// node's ID is this process's, so an earlier process of
+				// the same ID (restarted at once, its heartbeat never
+				// stale) left it; and the peers decide how to claim.
+				w.takeOverPredecessor(ctx)
+				w.countPeers(ctx)
+			}
+			prev := w.lastBeat.Swap(max(int64(start), 1))
+			if prev != 0 && start-time.Duration(prev) >= w.cfg.DeadAfter/2 {
+				w.resumed()
+			}
+		case ctx.Err() == nil:
+			w.logger.Warn("heartbeat failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// takeOverPredecessor hands back what an earlier process of this node's ID
+// left running, as for a dead node.
+func (w *Worker) takeOverPredecessor(ctx context.Context) {
+	for ctx.Err() == nil {
+		released, rescued, err := w.store.ExecutionRescueDead(ctx, store.DeadParams{DeadAfter: w.cfg.DeadAfter, Limit: 5000, Nodes: []string{w.cfg.Node}})
+		if err != nil {
+			w.logger.Warn("taking over what this node's previous process left failed", "error", err)
+			return
+		}
+		if released+rescued > 0 {
+			w.metrics.Rescued.Add(float64(rescued))
+			w.logger.Info("took over the work of this node's previous process", "released", released, "rescued_sent", rescued)
+		}
+		if released+rescued < 5000 {
+			return
+		}
+	}
+}
+
+// watchPeers counts the live peers and takes over the work of nodes whose
+// heartbeat stopped, every beatEvery: every node does, so a dead leader's
+// work is not left waiting for a new leader.
+func (w *Worker) watchPeers(ctx context.Context) {
+	t := time.NewTicker(w.beatEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if w.lastBeat.Load() == 0 {
+			continue
+		}
+		w.countPeers(ctx)
+		w.rescueDead(ctx)
+	}
+}
+
+// resumed handles a heartbeat that reached the database again after a gap
+// long enough for other nodes to judge this one dead (stopped, starved of
+// CPU, cut off): what it holds but has not started may have been taken
+// over meanwhile, so it is given back (fenced: a no-op for what was taken)
+// rather than started, and so is whatever a worker or a claim took before
+// the gap (the generation tells them).
+func (w *Worker) resumed() {
+	w.mu.Lock()
+	w.gen++
+	var out []*store.Claimed
+	for key, tm := range w.timers {
+		tm.timer.Stop()
+		for _, c := range tm.items {
+			w.orgs[c.Execution.OrganizationID].timed--
+		}
+		out = append(out, tm.items...)
+		delete(w.timers, key)
+	}
+	w.timed = 0
+	for _, st := range w.orgs {
+		out = append(out, st.ready...)
+		st.ready = nil
+	}
+	w.rotation, w.ready = nil, 0
+	w.mu.Unlock()
+	w.logger.Warn("heartbeat resumed after a gap; giving back what was claimed but not started", "executions", len(out))
+	if len(out) > 0 {
+		w.releaseMany(out)
+	}
+}
+
+// generation is the current liveness generation.
+func (w *Worker) generation() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gen
+}
+
+// Peers reports how many other nodes' heartbeats were live at this node's
+// last beat (always 0 on SQLite).
+func (w *Worker) Peers() int { return int(w.peers.Load()) }
+
+// countPeers counts the other nodes whose worker heartbeat is live, by the
+// database clock of this node's own latest beat.
+func (w *Worker) countPeers(ctx context.Context) {
+	hs, err := w.store.HeartbeatList(ctx, store.WorkerBeat)
+	if err != nil {
+		return
+	}
+	self := store.WorkerBeat + w.cfg.Node
+	var own time.Time
+	for _, h := range hs {
+		if h.Name == self {
+			own = h.At
+		}
+	}
+	n := 0
+	for _, h := range hs {
+		if h.Name != self && !own.IsZero() && own.Sub(h.At) < w.cfg.DeadAfter {
+			n++
+		}
+	}
+	w.peers.Store(int32(n))
+}
+
+// rescueDead hands the work of dead nodes back: what they had not sent to
+// the queue, what they had sent to be delivered again.
+func (w *Worker) rescueDead(ctx context.Context) {
+	released, rescued, err := w.store.ExecutionRescueDead(ctx, store.DeadParams{DeadAfter: w.cfg.DeadAfter, Limit: 5000})
+	if err != nil {
+		if ctx.Err() == nil {
+			w.logger.Warn("taking over dead nodes' work failed", "error", err)
+		}
+		return
+	}
+	if released+rescued > 0 {
+		w.metrics.Rescued.Add(float64(rescued))
+		w.logger.Info("took over the work of a dead node", "released", released, "rescued_sent", rescued)
+	}
+}
+
+// alive reports whether this node may start work: on a shared store, its
+// last heartbeat began less than half DeadAfter ago, so no other node can
+// judge it dead before a request it starts now has gone out (and been
+// marked sent).
+func (w *Worker) alive() bool {
+	if !w.shared {
+		return true
+	}
+	last := w.lastBeat.Load()
+	return last != 0 && time.Since(w.epoch)-time.Duration(last) < w.cfg.DeadAfter/2
+}
+
+// markSent queues an execution whose request is about to go out.
+func (w *Worker) markSent(id prikke.ID) {
+	if w.peers.Load() == 0 {
+		// Alone: no peer watches this node's heartbeat. (One started later
+		// finds its requests unmarked and sends them again as the same
+		// attempt: still at least once, only the history is one short.)
+		return
+	}
+	w.sentMu.Lock()
+	w.sent = append(w.sent, id)
+	w.sentMu.Unlock()
+}
+
+// markLoop writes the sent marks every 100ms, in one statement: a node
+// that dies has its executions marked sent delivered again as lost
+// attempts and the others released to the queue. One that dies within a
+// mark's 100ms has that request released and sent again as the same
+// attempt (at least once, never a request that had not gone out).
+func (w *Worker) markLoop(ctx context.Context) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		w.sentMu.Lock()
+		ids := w.sent
+		w.sent = nil
+		w.sentMu.Unlock()
+		for chunk := range slices.Chunk(ids, 2000) {
+			mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := w.store.ExecutionMarkSent(mctx, w.cfg.Node, chunk); err != nil && ctx.Err() == nil {
+				w.logger.Warn("marking requests sent failed", "executions", len(chunk), "error", err)
+			}
+			cancel()
+		}
+	}
 }

@@ -282,19 +282,23 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 	}
 	err := s.inTx(ctx, "claim executions", func(tx pgx.Tx) error {
 		res.Claimed = res.Claimed[:0]
+		aheadLeft := store.NewAheadState(p.Ahead)
 		// First what is due, by priority; then, with room left, what falls
-		// due within the lookahead.
+		// due within the lookahead (no more than the node can start then).
 		for step := 0; step < 2*prikke.Priorities && len(res.Claimed) < p.Limit; step++ {
 			prio, ahead := step%prikke.Priorities, step >= prikke.Priorities
 			if ahead && p.Lookahead <= 0 {
 				break
 			}
 			var horizon time.Duration
+			want, stepRoom, stepDef := p.Limit-len(res.Claimed), room, p.DefaultOrgRoom
 			if ahead {
 				horizon = p.Lookahead
+				if want, stepRoom, stepDef = aheadLeft.Step(want, room, stepDef); want == 0 {
+					break
+				}
 			}
-			orgs, rooms, excl := roomArgs(room)
-			want := p.Limit - len(res.Claimed)
+			orgs, rooms, excl := roomArgs(stepRoom)
 			// Candidates are locked (SKIP LOCKED), ranked per organization,
 			// and only those within their organization's room are taken;
 			// the rest are unlocked at commit. The picked IDs go to the
@@ -324,11 +328,11 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 					RETURNING `+executionColumns+`, `+jobColumnsLite+`, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier,
 						e.id AS claimed_id, e.lease_expires_at AS claimed_lease
 				), leased AS (
-					UPDATE execution_queue q SET claimed_by = $5, lease_expires_at = c.claimed_lease
+					UPDATE execution_queue q SET claimed_by = $5, lease_expires_at = c.claimed_lease, sent = false
 					FROM claimed c WHERE q.id = c.claimed_id
 				)
 				SELECT * FROM claimed`,
-				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want, room, p.DefaultOrgRoom), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want,
+				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want, stepRoom, stepDef), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(stepDef), want,
 				horizon.Microseconds(), ahead)
 			if err != nil {
 				return err
@@ -368,6 +372,9 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			}
 			res.Claimed = append(res.Claimed, claimed...)
 			store.TakeRoom(room, claimed, p.DefaultOrgRoom)
+			for _, c := range claimed {
+				aheadLeft.Took(c.Execution.OrganizationID, 1)
+			}
 		}
 		if len(res.Claimed) == 0 {
 			return nil
@@ -783,52 +790,155 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 	}
 	released := 0
 	err := s.inTx(ctx, "release executions", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `WITH r AS (
-				UPDATE execution_queue SET claimed_by = '', lease_expires_at = NULL
-				WHERE id = ANY($1) AND claimed_by = $2 AND lease_expires_at IS NOT NULL
-				RETURNING id
-			), old AS (
-				SELECT x.id, x.claimed_at FROM executions x JOIN r ON r.id = x.id
-			)
-			UPDATE executions e SET status = 'pending', claimed_by = '', claimed_at = NULL, lease_expires_at = NULL
-			FROM old WHERE e.id = old.id
-			RETURNING e.organization_id, e.due_at, old.claimed_at`, bin(ids), node)
+		n, earliest, err := releaseTx(ctx, tx, node, ids)
 		if err != nil {
 			return err
 		}
-		type key struct {
-			org   prikke.ID
-			month string
+		released = n
+		return s.notifyWork(ctx, tx, earliest)
+	})
+	return released, err
+}
+
+// releaseTx puts the node's running executions with these IDs back to
+// pending and gives their usage back. It returns how many and the earliest
+// due instant among them.
+func releaseTx(ctx context.Context, tx pgx.Tx, node string, ids []prikke.ID) (int, time.Time, error) {
+	var earliest time.Time
+	rows, err := tx.Query(ctx, `WITH r AS (
+			UPDATE execution_queue SET claimed_by = '', lease_expires_at = NULL, sent = false
+			WHERE id = ANY($1) AND claimed_by = $2 AND lease_expires_at IS NOT NULL
+			RETURNING id
+		), old AS (
+			SELECT x.id, x.claimed_at FROM executions x JOIN r ON r.id = x.id
+		)
+		UPDATE executions e SET status = 'pending', claimed_by = '', claimed_at = NULL, lease_expires_at = NULL
+		FROM old WHERE e.id = old.id
+		RETURNING e.organization_id, e.due_at, old.claimed_at`, bin(ids), node)
+	if err != nil {
+		return 0, earliest, err
+	}
+	type key struct {
+		org   prikke.ID
+		month string
+	}
+	perOrg := map[key]int64{}
+	released := 0
+	for rows.Next() {
+		var org prikke.ID
+		var due, claimed time.Time
+		if err := rows.Scan(&org, &due, &claimed); err != nil {
+			rows.Close()
+			return 0, earliest, err
 		}
-		perOrg := map[key]int64{}
-		var earliest time.Time
+		perOrg[key{org, prikke.Month(claimed)}]++
+		released++
+		if earliest.IsZero() || due.Before(earliest) {
+			earliest = due
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, earliest, err
+	}
+	// The requests never left: give the usage back.
+	for k, n := range perOrg {
+		if _, err := tx.Exec(ctx, `UPDATE usage SET requests = greatest(requests - $3, 0)
+			WHERE organization_id = $1 AND month = $2`, k.org, k.month, n); err != nil {
+			return 0, earliest, err
+		}
+	}
+	return released, earliest, nil
+}
+
+// ExecutionMarkSent implements store.Store.
+func (s *Store) ExecutionMarkSent(ctx context.Context, node string, ids []prikke.ID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE execution_queue SET sent = true
+		WHERE id = ANY($1) AND claimed_by = $2 AND lease_expires_at IS NOT NULL AND NOT sent`, bin(ids), node); err != nil {
+		return fmt.Errorf("pgstore: mark sent: %w", mapErr(err))
+	}
+	return nil
+}
+
+// ExecutionRescueDead implements store.Store.
+func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (int, int, error) {
+	var released, rescued int
+	err := s.inTx(ctx, "rescue dead nodes", func(tx pgx.Tx) error {
+		released, rescued = 0, 0
+		// Nodes whose heartbeat stopped, then their running rows (few: at
+		// most what the nodes had in flight or claimed ahead).
+		rows, err := tx.Query(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
+				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
+					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now()), q.sent
+			FROM execution_queue q JOIN executions e ON e.id = q.id JOIN jobs j ON j.id = e.job_id
+			WHERE q.lease_expires_at IS NOT NULL AND (q.claimed_by IN (
+				SELECT substr(name, $4) FROM heartbeats
+				WHERE substr(name, 1, $4 - 1) = $5
+					AND beat_at < coalesce($1::timestamptz, now()) - $2 * interval '1 microsecond') OR q.claimed_by = ANY($6))
+			LIMIT $3 FOR UPDATE OF q SKIP LOCKED`,
+			nowArg(p.Now), p.DeadAfter.Microseconds(), p.Limit, len(store.WorkerBeat)+1, store.WorkerBeat, append([]string{}, p.Nodes...))
+		if err != nil {
+			return err
+		}
+		var dbNow time.Time
+		unsent := map[string][]prikke.ID{}
+		sent := map[string][]*store.Completion{}
+		var cands []*store.RescueCandidate
+		var sentFlags []bool
 		for rows.Next() {
-			var org prikke.ID
-			var due, claimed time.Time
-			if err := rows.Scan(&org, &due, &claimed); err != nil {
+			var e prikke.Execution
+			var wasSent bool
+			c := &store.RescueCandidate{Execution: &e}
+			if err := rows.Scan(append(executionDest(&e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow, &wasSent)...); err != nil {
 				rows.Close()
 				return err
 			}
-			perOrg[key{org, prikke.Month(claimed)}]++
-			released++
-			if earliest.IsZero() || due.Before(earliest) {
-				earliest = due
-			}
+			cands = append(cands, c)
+			sentFlags = append(sentFlags, wasSent)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		// The requests never left: give the usage back.
-		for k, n := range perOrg {
-			if _, err := tx.Exec(ctx, `UPDATE usage SET requests = greatest(requests - $3, 0)
-				WHERE organization_id = $1 AND month = $2`, k.org, k.month, n); err != nil {
+		for i, c := range cands {
+			node := c.Execution.ClaimedBy
+			if sentFlags[i] {
+				sent[node] = append(sent[node], store.DeadCompletion(c, dbNow))
+			} else {
+				unsent[node] = append(unsent[node], c.Execution.ID)
+			}
+		}
+		var earliest time.Time
+		for node, ids := range unsent {
+			n, e, err := releaseTx(ctx, tx, node, ids)
+			if err != nil {
 				return err
 			}
+			released += n
+			if !e.IsZero() && (earliest.IsZero() || e.Before(earliest)) {
+				earliest = e
+			}
+		}
+		for node, cs := range sent {
+			applied, err := s.completeTx(ctx, tx, node, cs)
+			if err != nil {
+				return err
+			}
+			rescued += len(applied)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM heartbeats h
+			WHERE substr(h.name, 1, $2 - 1) = $3 AND h.beat_at < coalesce($1::timestamptz, now()) - $4 * interval '1 microsecond'
+				AND NOT EXISTS (SELECT 1 FROM execution_queue q
+					WHERE q.lease_expires_at IS NOT NULL AND q.claimed_by = substr(h.name, $2))`,
+			nowArg(p.Now), len(store.WorkerBeat)+1, store.WorkerBeat, store.ForgetDeadAfter.Microseconds()); err != nil {
+			return err
 		}
 		return s.notifyWork(ctx, tx, earliest)
 	})
-	return released, err
+	return released, rescued, err
 }
 
 // ExecutionRescue implements store.Store.

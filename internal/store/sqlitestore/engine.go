@@ -249,21 +249,25 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 		if room == nil {
 			room = map[prikke.ID]int{}
 		}
+		aheadLeft := store.NewAheadState(p.Ahead)
 		// First what is due, by priority; then, with room left, what falls
-		// due within the lookahead.
+		// due within the lookahead (no more than the node can start then).
 		for step := 0; step < 2*prikke.Priorities && len(claimed) < p.Limit; step++ {
 			prio, ahead := step%prikke.Priorities, step >= prikke.Priorities
 			if ahead && p.Lookahead <= 0 {
 				break
 			}
 			lo, hi := int64(math.MinInt64), ts(now)
+			want, stepRoom, stepDef := p.Limit-len(claimed), room, p.DefaultOrgRoom
 			if ahead {
 				lo, hi = ts(now), ts(now.Add(p.Lookahead))
+				if want, stepRoom, stepDef = aheadLeft.Step(want, room, stepDef); want == 0 {
+					break
+				}
 			}
-			want := p.Limit - len(claimed)
 			rooms := map[string]int{}
 			var excl []prikke.ID
-			for org, n := range room {
+			for org, n := range stepRoom {
 				if n <= 0 {
 					excl = append(excl, org)
 				} else {
@@ -271,7 +275,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				}
 			}
 			roomJSON, _ := json.Marshal(rooms)
-			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(p.DefaultOrgRoom), store.ClaimScan(want, room, p.DefaultOrgRoom), lo, hi}
+			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(stepDef), store.ClaimScan(want, stepRoom, stepDef), lo, hi}
 			exclSQL := ""
 			if len(excl) > 0 {
 				exclSQL = " AND organization_id NOT IN (" + inList(&args, excl) + ")"
@@ -307,6 +311,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			}
 			claimed = append(claimed, batch...)
 			for _, e := range batch {
+				aheadLeft.Took(e.OrganizationID, 1)
 				if n, ok := room[e.OrganizationID]; ok {
 					room[e.OrganizationID] = n - 1
 				} else if p.DefaultOrgRoom > 0 {
@@ -659,38 +664,149 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 	released := 0
 	var earliest time.Time
 	err := s.inTx(ctx, "release executions", func(tx *sql.Tx) error {
-		for _, id := range ids {
-			var org prikke.ID
-			var due, claimed time.Time
-			err := tx.QueryRowContext(ctx, `SELECT organization_id, due_at, claimed_at FROM executions
-				WHERE id = $1 AND status = 'running' AND claimed_by = $2`, id, node).Scan(&org, timeScan{&due}, timeScan{&claimed})
-			if err == sql.ErrNoRows {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE executions SET status = 'pending', claimed_by = '', claimed_at = NULL,
-				lease_expires_at = NULL WHERE id = $1`, id); err != nil {
-				return err
-			}
-			// The request never left: give the usage back.
-			if _, err := tx.ExecContext(ctx, `UPDATE usage SET requests = max(requests - 1, 0)
-				WHERE organization_id = $1 AND month = $2`, org, prikke.Month(claimed)); err != nil {
-				return err
-			}
-			released++
-			if earliest.IsZero() || due.Before(earliest) {
-				earliest = due
-			}
-		}
-		return nil
+		var err error
+		released, earliest, err = releaseTx(ctx, tx, node, ids)
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	s.publishWork(earliest)
 	return released, nil
+}
+
+// releaseTx puts the node's running executions with these IDs back to
+// pending and gives their usage back. It returns how many and the earliest
+// due instant among them.
+func releaseTx(ctx context.Context, tx *sql.Tx, node string, ids []prikke.ID) (int, time.Time, error) {
+	released := 0
+	var earliest time.Time
+	for _, id := range ids {
+		var org prikke.ID
+		var due, claimed time.Time
+		err := tx.QueryRowContext(ctx, `SELECT organization_id, due_at, claimed_at FROM executions
+			WHERE id = $1 AND status = 'running' AND claimed_by = $2`, id, node).Scan(&org, timeScan{&due}, timeScan{&claimed})
+		if err == sql.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return 0, earliest, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE executions SET status = 'pending', claimed_by = '', claimed_at = NULL,
+			lease_expires_at = NULL, started_at = NULL WHERE id = $1`, id); err != nil {
+			return 0, earliest, err
+		}
+		// The request never left: give the usage back.
+		if _, err := tx.ExecContext(ctx, `UPDATE usage SET requests = max(requests - 1, 0)
+			WHERE organization_id = $1 AND month = $2`, org, prikke.Month(claimed)); err != nil {
+			return 0, earliest, err
+		}
+		released++
+		if earliest.IsZero() || due.Before(earliest) {
+			earliest = due
+		}
+	}
+	return released, earliest, nil
+}
+
+// ExecutionMarkSent implements store.Store. A running row's started_at
+// is the mark (its result overwrites it).
+func (s *Store) ExecutionMarkSent(ctx context.Context, node string, ids []prikke.ID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.now()
+	return s.inTx(ctx, "mark sent", func(tx *sql.Tx) error {
+		for chunk := range slices.Chunk(ids, 500) {
+			args := []any{node, ts(now)}
+			if _, err := tx.ExecContext(ctx, `UPDATE executions SET started_at = $2
+				WHERE status = 'running' AND claimed_by = $1 AND started_at IS NULL AND id IN (`+inList(&args, chunk)+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ExecutionRescueDead implements store.Store.
+func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (int, int, error) {
+	now := s.nowOr(p.Now)
+	var results []completeResult
+	var released, rescued int
+	var earliest time.Time
+	err := s.inTx(ctx, "rescue dead nodes", func(tx *sql.Tx) error {
+		results, released, rescued, earliest = nil, 0, 0, time.Time{}
+		args := []any{ts(now.Add(-p.DeadAfter)), p.Limit, len(store.WorkerBeat) + 1, store.WorkerBeat}
+		forced := ""
+		if len(p.Nodes) > 0 {
+			forced = " OR e.claimed_by IN (" + inList(&args, p.Nodes) + ")"
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
+				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
+					AND x.rescued = 1 AND x.id <> e.id)
+			FROM executions e JOIN jobs j ON j.id = e.job_id
+			WHERE e.status = 'running' AND (e.claimed_by IN (
+				SELECT substr(name, $3) FROM heartbeats WHERE substr(name, 1, $3 - 1) = $4 AND beat_at < $1)`+forced+`)
+			LIMIT $2`, args...)
+		if err != nil {
+			return err
+		}
+		var cands []*store.RescueCandidate
+		for rows.Next() {
+			var e prikke.Execution
+			c := &store.RescueCandidate{Execution: &e}
+			if err := rows.Scan(append(executionDest(&e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued)...); err != nil {
+				rows.Close()
+				return err
+			}
+			cands = append(cands, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		unsent := map[string][]prikke.ID{}
+		sent := map[string][]*store.Completion{}
+		for _, c := range cands {
+			node := c.Execution.ClaimedBy
+			if c.Execution.StartedAt != nil {
+				sent[node] = append(sent[node], store.DeadCompletion(c, now))
+			} else {
+				unsent[node] = append(unsent[node], c.Execution.ID)
+			}
+		}
+		for node, ids := range unsent {
+			n, e, err := releaseTx(ctx, tx, node, ids)
+			if err != nil {
+				return err
+			}
+			released += n
+			if !e.IsZero() && (earliest.IsZero() || e.Before(earliest)) {
+				earliest = e
+			}
+		}
+		for node, cs := range sent {
+			r, err := s.completeTx(ctx, tx, node, cs)
+			if err != nil {
+				return err
+			}
+			rescued += len(r.applied)
+			results = append(results, r)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM heartbeats
+			WHERE substr(name, 1, $1 - 1) = $2 AND beat_at < $3
+				AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.status = 'running' AND e.claimed_by = substr(heartbeats.name, $1))`,
+			len(store.WorkerBeat)+1, store.WorkerBeat, ts(now.Add(-store.ForgetDeadAfter)))
+		return err
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	s.publishWork(earliest)
+	for _, r := range results {
+		r.publish(s)
+	}
+	return released, rescued, nil
 }
 
 // ExecutionRescue implements store.Store.

@@ -23,12 +23,14 @@ func testEngine(t *testing.T, open Opener, cov *coverage) {
 		"ClaimConcurrent":  testClaimConcurrent,
 		"ClaimLease":       testClaimLease,
 		"ClaimLookahead":   testClaimLookahead,
+		"ClaimAhead":       testClaimAhead,
 		"Overlap":          testOverlap,
 		"Quota":            testQuota,
 		"Complete":         testComplete,
 		"Health":           testHealth,
 		"Release":          testRelease,
 		"Rescue":           testRescue,
+		"RescueDead":       testRescueDead,
 		"Prune":            testPrune,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -508,6 +510,77 @@ func testClaimLookahead(t *testing.T, open Opener, cov *coverage) {
 	}
 }
 
+// testClaimAhead: with ClaimParams.Ahead a claim takes ahead of their due
+// instant only as many executions as the node can start then, in all and
+// per organization, and what it takes that is already due counts against
+// that room without being bounded by it.
+func testClaimAhead(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	b := NewTenant(t, s, prikke.TierPro)
+	c := NewTenant(t, s, prikke.TierPro)
+	ja, jb, jc := NewJob(t, s, a, nil), NewJob(t, s, b, nil), NewJob(t, s, c, nil)
+	count := func(cs []*store.Claimed) map[prikke.ID]int {
+		n := map[prikke.ID]int{}
+		for _, c := range cs {
+			n[c.Execution.OrganizationID]++
+		}
+		return n
+	}
+	for i := range 5 {
+		NewExecution(t, s, ja, prikke.TierPro, T0.Add(-time.Duration(i+1)*time.Minute)) // due: 5 of a
+	}
+	for i := range 10 {
+		NewExecution(t, s, ja, prikke.TierPro, T0.Add(time.Duration(100+i)*time.Millisecond))
+		NewExecution(t, s, jb, prikke.TierPro, T0.Add(time.Duration(100+i)*time.Millisecond))
+		NewExecution(t, s, jc, prikke.TierPro, T0.Add(time.Duration(100+i)*time.Millisecond))
+	}
+	// a may start 7 more at the instant: the 5 due take 5 of them; b has
+	// room for 3 (listed); c for 4 (the default); the node for 20 in all.
+	res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n1", Limit: 100, Now: T0, Lookahead: 500 * time.Millisecond,
+		Ahead: &store.AheadRoom{Limit: 20, OrgRoom: map[prikke.ID]int{a.Org.ID: 7, b.Org.ID: 3}, DefaultOrgRoom: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(res.Claimed); n[a.Org.ID] != 7 || n[b.Org.ID] != 3 || n[c.Org.ID] != 4 {
+		t.Errorf("claimed a %d, b %d, c %d; want 7 (5 due, 2 ahead), 3, 4", n[a.Org.ID], n[b.Org.ID], n[c.Org.ID])
+	}
+	// The node's free workers bound the rest: 5 free, 4 of them taken by
+	// what is due.
+	for i := range 4 {
+		NewExecution(t, s, jc, prikke.TierPro, T0.Add(-time.Duration(i+1)*time.Second))
+	}
+	res, err = s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n2", Limit: 100, Now: T0, Lookahead: 500 * time.Millisecond,
+		Ahead: &store.AheadRoom{Limit: 5, DefaultOrgRoom: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Claimed) != 5 {
+		t.Errorf("claimed %d with room for 5 at the instant (4 of them due)", len(res.Claimed))
+	}
+	// No room at all: what is due is still taken, nothing ahead.
+	for i := range 3 {
+		NewExecution(t, s, jb, prikke.TierPro, T0.Add(-time.Duration(i+1)*time.Second))
+	}
+	res, err = s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n3", Limit: 100, Now: T0, Lookahead: 500 * time.Millisecond,
+		Ahead: &store.AheadRoom{Limit: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(res.Claimed); len(res.Claimed) != 3 || n[b.Org.ID] != 3 {
+		t.Errorf("claimed %v with no room ahead; want the 3 due of b", n)
+	}
+	// Without the bound the rest within the lookahead goes to one claim.
+	res, err = s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n4", Limit: 100, Now: T0, Lookahead: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Claimed) != 30-2-3-4-1 {
+		t.Errorf("claimed %d unbounded; want the %d left", len(res.Claimed), 30-2-3-4-1)
+	}
+}
+
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
@@ -841,6 +914,114 @@ func testRescue(t *testing.T, open Opener, cov *coverage) {
 	}
 	if jg, _ := s.JobGet(ctx, cron.ID); jg.Health != prikke.JobFailing {
 		t.Errorf("a finally lost occurrence must count as a failure: %+v", jg)
+	}
+}
+
+// testRescueDead: the running executions of a node whose worker heartbeat
+// stopped are settled at once, whatever their lease: those whose request
+// had not gone out (not marked sent) go back to pending as they were, those
+// marked sent are settled as lost and delivered again. A node beating, or
+// one that never beat, keeps its executions.
+func testRescueDead(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("ExecutionMarkSent", "ExecutionRescueDead")
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	j := NewJob(t, s, a, func(j *prikke.Job) { j.TimeoutMS = 10000 })
+	var claimed []*store.Claimed
+	for i, node := range []string{"dead", "dead", "dead", "alive", "ghost"} {
+		NewExecution(t, s, j, prikke.TierPro, T0.Add(time.Duration(i)*time.Minute))
+		claimed = append(claimed, claimOne(t, s, node, T0.Add(time.Hour)))
+	}
+	sentOne, unsent, other := claimed[0], claimed[1:3], claimed[3:]
+	if err := s.HeartbeatPut(ctx, store.WorkerBeat+"dead", ""); err != nil {
+		t.Fatal(err)
+	}
+	deadAt, _, _ := s.HeartbeatGet(ctx, store.WorkerBeat+"dead")
+	aliveAt := deadAt
+	for !aliveAt.After(deadAt.Add(time.Millisecond)) {
+		time.Sleep(5 * time.Millisecond)
+		if err := s.HeartbeatPut(ctx, store.WorkerBeat+"alive", ""); err != nil {
+			t.Fatal(err)
+		}
+		aliveAt, _, _ = s.HeartbeatGet(ctx, store.WorkerBeat+"alive")
+	}
+	// Another node's mark is fenced off; the dead node's marks its first.
+	if err := s.ExecutionMarkSent(ctx, "alive", []prikke.ID{unsent[0].Execution.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExecutionMarkSent(ctx, "dead", []prikke.ID{sentOne.Execution.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.UsageGet(ctx, a.Org.ID, prikke.Month(T0)); u != 5 {
+		t.Fatalf("usage = %d", u)
+	}
+	// At the dead node's beat plus DeadAfter nothing is dead yet.
+	deadAfter := aliveAt.Sub(deadAt) / 2
+	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: deadAt.Add(deadAfter), DeadAfter: deadAfter, Limit: 100}); err != nil || r+n != 0 {
+		t.Fatalf("rescue before the heartbeat was stale = %d released, %d rescued, %v", r, n, err)
+	}
+	released, rescued, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100})
+	if err != nil || released != 2 || rescued != 1 {
+		t.Fatalf("rescue = %d released, %d rescued, %v; want 2 and 1", released, rescued, err)
+	}
+	for _, c := range unsent {
+		got, _ := s.ExecutionGet(ctx, c.Execution.ID)
+		if got.Status != prikke.ExecutionStatusPending || got.ClaimedBy != "" || got.Attempt != 1 || got.LeaseExpiresAt != nil || got.StartedAt != nil {
+			t.Errorf("unsent execution of the dead node = %+v; want pending as it was", got)
+		}
+	}
+	got, _ := s.ExecutionGet(ctx, sentOne.Execution.ID)
+	if got.Status != prikke.ExecutionStatusFailed || got.Error != store.DeadNote {
+		t.Errorf("sent execution of the dead node = %+v; want failed with the dead-node note", got)
+	}
+	for _, c := range other {
+		if got, _ := s.ExecutionGet(ctx, c.Execution.ID); got.Status != prikke.ExecutionStatusRunning {
+			t.Errorf("execution of %s = %+v; a beating node, or one that never beat, keeps its work", c.Execution.ClaimedBy, got)
+		}
+	}
+	if u, _ := s.UsageGet(ctx, a.Org.ID, prikke.Month(T0)); u != 3 {
+		t.Errorf("usage = %d, want 3 (the two unsent requests never left)", u)
+	}
+	// The dead node's late result is dropped; the released rows and the
+	// new attempt are claimed again.
+	if applied, _ := s.ExecutionComplete(ctx, "dead", []*store.Completion{completion(sentOne, prikke.ExecutionStatusSuccess)}); len(applied) != 0 {
+		t.Error("a rescued attempt's late result was applied")
+	}
+	again := claimN(t, s, "n2", aliveAt.Add(time.Minute), 10)
+	attempts := map[int]int{}
+	for _, c := range again {
+		attempts[c.Execution.Attempt]++
+		if c.Execution.Attempt == 2 && (!c.Execution.Rescued || !c.Execution.ScheduledFor.Equal(sentOne.Execution.ScheduledFor)) {
+			t.Errorf("new attempt = %+v", c.Execution)
+		}
+	}
+	if len(again) != 3 || attempts[1] != 2 || attempts[2] != 1 {
+		t.Errorf("claimed again %d (attempts %v); want the 2 released first attempts and 1 second attempt", len(again), attempts)
+	}
+	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100}); err != nil || r+n != 0 {
+		t.Errorf("second rescue = %d, %d, %v; want nothing left", r, n, err)
+	}
+	if _, _, err := s.HeartbeatGet(ctx, store.WorkerBeat+"dead"); err != nil {
+		t.Errorf("the dead node's heartbeat is kept for an hour: %v", err)
+	}
+	// A node starting under the alive node's ID takes over what it left
+	// running, heartbeat or not; the ghost (no heartbeat) keeps its own.
+	released, rescued, err = s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100, Nodes: []string{"alive"}})
+	if err != nil || released != 1 || rescued != 0 {
+		t.Errorf("taking over the alive node's work by name = %d released, %d rescued, %v; want 1 released", released, rescued, err)
+	}
+	claimOne(t, s, "alive", aliveAt.Add(time.Minute))
+	// An hour later the alive node is silent too: its execution goes back,
+	// and both heartbeats, holding nothing, are forgotten.
+	later := aliveAt.Add(store.ForgetDeadAfter + time.Minute)
+	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: later, DeadAfter: deadAfter, Limit: 100}); err != nil || r != 1 || n != 0 {
+		t.Errorf("rescue an hour later = %d released, %d rescued, %v; want the alive node's 1", r, n, err)
+	}
+	for _, node := range []string{"dead", "alive"} {
+		if _, _, err := s.HeartbeatGet(ctx, store.WorkerBeat+node); prikke.ErrorCode(err) != prikke.ENOTFOUND {
+			t.Errorf("heartbeat of %s, silent for an hour and holding nothing: %v; want it deleted", node, err)
+		}
 	}
 }
 
