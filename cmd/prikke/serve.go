@@ -112,7 +112,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		// A planned stop: if the service is back soon, /status counts
 		// the gap as a restart, not an outage (status.Sampler).
 		mctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if err := status.MarkStopping(mctx, st, time.Time{}); err != nil {
+		if err := status.MarkStopping(mctx, st, cfg.NodeID, time.Time{}); err != nil {
 			logger.Warn("status stop mark failed", "error", err)
 		}
 		cancel()
