@@ -47,7 +47,7 @@ func newEngine(cfg *config.Config, st store.Store, m *metrics.Metrics, logger *s
 		s := e.worker.TakeStats()
 		return status.NodeReport{Attempts: s.Attempts, NoReply: s.NoReply, LatenessP99MS: s.LatenessP99MS, InFlight: s.InFlight}
 	}, logger)
-	e.sampler = status.NewSampler(st, e.scheduler.Leading, logger)
+	e.sampler = status.NewSampler(st, cfg.NodeID, e.scheduler.Leading, logger)
 	return e
 }
 

@@ -76,7 +76,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on PRIKKE_ADDR=%s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := httpserver.NewServer(handler)
 	// /metrics has a listener of its own (loopback by default), so the
 	// public address does not publish it.
 	var msrv *http.Server
@@ -86,7 +86,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 			ln.Close()
 			return fmt.Errorf("listen on PRIKKE_METRICS_ADDR=%s: %w (another Prikke on this host? give each its own port, or set it to off)", cfg.MetricsAddr, err)
 		}
-		msrv = &http.Server{Handler: httpserver.Metrics(m.Handler(), cfg.MetricsToken), ReadHeaderTimeout: 10 * time.Second}
+		msrv = httpserver.NewServer(httpserver.Metrics(m.Handler(), cfg.MetricsToken))
 		go func() {
 			if err := msrv.Serve(httpserver.Listener(mln)); !errors.Is(err, http.ErrServerClosed) {
 				logger.Error("metrics server failed", "error", err)
@@ -112,7 +112,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		// A planned stop: if the service is back soon, /status counts
 		// the gap as a restart, not an outage (status.Sampler).
 		mctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if err := status.MarkStopping(mctx, st, time.Time{}); err != nil {
+		if err := status.MarkStopping(mctx, st, cfg.NodeID, time.Time{}); err != nil {
 			logger.Warn("status stop mark failed", "error", err)
 		}
 		cancel()

@@ -10,11 +10,13 @@ import (
 )
 
 // TestServeMarksPlannedStop: `prikke serve` marks its start and, on a
-// graceful stop, the planned stop, so /status counts a quick restart as
-// up rather than an outage (status.Sampler).
+// graceful stop, the planned stop under its node's name, so /status
+// counts a quick restart of the sampling node as up rather than an
+// outage, and another node's stop excuses nothing (status.Sampler).
 func TestServeMarksPlannedStop(t *testing.T) {
 	t.Parallel()
 	env := testEnv(t)
+	env["PRIKKE_NODE_ID"] = "node-7"
 	_, stop := startServer(t, env)
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -33,7 +35,7 @@ func TestServeMarksPlannedStop(t *testing.T) {
 		}
 		return at
 	}
-	started, stopping := read("status:started"), read("status:stopping")
+	started, stopping := read("status:started"), read("status:stopping:node-7")
 	if stopping.Before(started) {
 		t.Errorf("stop marked at %v, before the start at %v", stopping, started)
 	}

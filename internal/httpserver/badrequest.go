@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -99,7 +98,7 @@ func (c *problemConn) Write(p []byte) (int, error) {
 	if status == 0 {
 		return c.Conn.Write(p)
 	}
-	body, _ := json.Marshal(map[string]any{"title": http.StatusText(status), "status": status, "detail": detail})
+	body := problemBody(status, detail, "")
 	reply := fmt.Sprintf("HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\nContent-Length: %d\r\n"+
 		"X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n%s", status, http.StatusText(status), len(body), body)
 	if _, err := c.Conn.Write([]byte(reply)); err != nil {

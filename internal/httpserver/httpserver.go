@@ -26,6 +26,21 @@ type Deps struct {
 	HSTS bool
 }
 
+// NewServer returns an http.Server for h with the timeouts every Prikke
+// listener has: a client gets ReadHeaderTimeout to send a request's
+// headers (a slow sender cannot hold a connection open by trickling
+// them), and a kept-alive connection closes after IdleTimeout without a
+// request.
+func NewServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, IdleTimeout: IdleTimeout}
+}
+
+// The timeouts of NewServer.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	IdleTimeout       = 2 * time.Minute
+)
+
 // New returns the root handler.
 func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
@@ -51,9 +66,7 @@ func New(d Deps) http.Handler {
 	// header and pass.
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(http.StatusForbidden)
-		w.Write([]byte(`{"title":"Forbidden","status":403,"detail":"Cross-site request refused: submit forms from Prikke's own pages."}`))
+		writeProblem(w, http.StatusForbidden, "Cross-site request refused: submit forms from Prikke's own pages.")
 	}))
 	return middleware(csrf.Handler(mux), d)
 }
@@ -119,9 +132,8 @@ func middleware(next http.Handler, d Deps) http.Handler {
 				d.Logger.Error("panic serving request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 					"panic", p, "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					h.Set("Content-Type", "application/problem+json")
-					w.WriteHeader(http.StatusInternalServerError)
-					w.Write([]byte(`{"title":"Internal Server Error","status":500,"detail":"Something went wrong on our side. Quote request id ` + id + ` if you contact support.","request_id":"` + id + `"}`))
+					writeProblemBody(w, http.StatusInternalServerError, problemBody(http.StatusInternalServerError,
+						"Something went wrong on our side. Quote request id "+id+" if you contact support.", id))
 				}
 			}
 			d.Logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,

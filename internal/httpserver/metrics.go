@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"net/http"
 	"strings"
 )
@@ -33,12 +32,4 @@ func Metrics(h http.Handler, token string) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		mux.ServeHTTP(w, r)
 	})
-}
-
-// writeProblem writes an RFC 9457 problem+json body.
-func writeProblem(w http.ResponseWriter, status int, detail string) {
-	b, _ := json.Marshal(map[string]any{"title": http.StatusText(status), "status": status, "detail": detail})
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	w.Write(b)
 }

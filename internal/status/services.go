@@ -91,13 +91,22 @@ func (r *Reporter) Stop() { r.loop.stop() }
 // how long each component spent in each state since the previous sample,
 // for the uptime bars. Uptime comes from what happened: the time between
 // two samples is credited to the state the second one finds; a gap with
-// no sample (no node was running to take one) is down time, unless a node
+// no sample is down time, unless the node that took the sample before it
 // had marked a planned stop (MarkStopping) at its start: then it is a
 // restart, not counted when back within PlannedRestart, and maintenance
-// (left out of the uptime, shown on the bar) when longer.
+// (left out of the uptime, shown on the bar) when longer. Another node's
+// planned stop excuses nothing: the sampling node stopped without one, so
+// the gap is an outage (while other nodes run, one of them takes over
+// within the leader TTL, which is no gap).
+//
+// A sample's counters and the "status:sampled" mark are written together
+// (Store.StatusSampleCommit), and only if the mark still reads what the
+// sample read: two nodes that both think they lead at a handover credit a
+// stretch once, and a failed write leaves it for the next sample.
 type Sampler struct {
 	checker *Checker
 	store   store.Store
+	node    string
 	leading func() bool
 	logger  *slog.Logger
 	loop    loop
@@ -115,16 +124,19 @@ const (
 )
 
 // Heartbeat names of the marks; the instant is in the detail, so the
-// sampler reads its own clock's time back.
+// sampler reads its own clock's time back. The sampled mark's detail is
+// "<instant> <node>", the node that took the sample; each node's planned
+// stop has a mark of its own, markStopping+":"+node (a bare markStopping
+// is from a version that did not name nodes).
 const (
 	markSampled  = "status:sampled"
 	markStarted  = "status:started"
 	markStopping = "status:stopping"
 )
 
-// NewSampler returns a stopped sampler.
-func NewSampler(s store.Store, leading func() bool, logger *slog.Logger) *Sampler {
-	return &Sampler{checker: NewChecker(s), store: s, leading: leading, logger: logger.With("service", "status")}
+// NewSampler returns a stopped sampler for the node named node.
+func NewSampler(s store.Store, node string, leading func() bool, logger *slog.Logger) *Sampler {
+	return &Sampler{checker: NewChecker(s), store: s, node: node, leading: leading, logger: logger.With("service", "status")}
 }
 
 // Start begins sampling.
@@ -145,11 +157,19 @@ func MarkStarted(ctx context.Context, st store.Store, now time.Time) error {
 	return mark(ctx, st, markStarted, now)
 }
 
-// MarkStopping records that a node is stopping on purpose at now
-// (database clock when zero), before it stops serving: a gap in the
-// samples that starts then is a planned stop.
-func MarkStopping(ctx context.Context, st store.Store, now time.Time) error {
-	return mark(ctx, st, markStopping, now)
+// MarkStopping records that node is stopping on purpose at now (database
+// clock when zero), before it stops serving: a gap in the samples that
+// starts then, after a sample node took, is a planned stop.
+func MarkStopping(ctx context.Context, st store.Store, node string, now time.Time) error {
+	return mark(ctx, st, stoppingMark(node), now)
+}
+
+// stoppingMark names node's planned-stop mark.
+func stoppingMark(node string) string {
+	if node == "" {
+		return markStopping
+	}
+	return markStopping + ":" + node
 }
 
 func mark(ctx context.Context, st store.Store, name string, now time.Time) error {
@@ -168,8 +188,21 @@ func readMark(ctx context.Context, st store.Store, name string) (time.Time, bool
 	if err != nil {
 		return time.Time{}, false
 	}
-	t, err := time.Parse(time.RFC3339Nano, detail)
-	return t, err == nil
+	t, _, ok := parseSampled(detail)
+	return t, ok
+}
+
+// sampledDetail is the sampled mark's detail: the instant and the node.
+func sampledDetail(at time.Time, node string) string {
+	return at.UTC().Format(time.RFC3339Nano) + " " + node
+}
+
+// parseSampled reads a mark's detail: an instant, then for the sampled
+// mark the node that took the sample (none in marks of older versions).
+func parseSampled(detail string) (time.Time, string, bool) {
+	at, node, _ := strings.Cut(detail, " ")
+	t, err := time.Parse(time.RFC3339Nano, at)
+	return t, node, err == nil
 }
 
 // span is a stretch of time and what it counts as: the live states
@@ -188,17 +221,18 @@ const (
 	spanMaintenance
 )
 
-// spans splits the time since the last sample by what happened.
-func (s *Sampler) spans(ctx context.Context, last, now time.Time) []span {
+// spans splits the time since the last sample, which lastNode took, by
+// what happened.
+func (s *Sampler) spans(ctx context.Context, last time.Time, lastNode string, now time.Time) []span {
 	if now.Sub(last) <= GapAfter {
 		return []span{{last, now, spanLive}}
 	}
-	// A gap. It began at the planned stop, if one was marked since the
-	// last sample (or just before it: sampling goes on while HTTP drains);
-	// else at the last sample, the last sign of life. It ended when a
-	// node started.
+	// A gap. It began at the planned stop of the node that took the last
+	// sample, if that node marked one since (or just before it: sampling
+	// goes on while HTTP drains); else at the last sample, the last sign
+	// of life. It ended when a node started.
 	from, planned := last, false
-	if stop, ok := readMark(ctx, s.store, markStopping); ok && !stop.Before(last.Add(-GapAfter)) && stop.Before(now) {
+	if stop, ok := readMark(ctx, s.store, stoppingMark(lastNode)); ok && !stop.Before(last.Add(-GapAfter)) && stop.Before(now) {
 		from, planned = maxTime(stop, last), true
 	}
 	to := now
@@ -224,7 +258,8 @@ func maxTime(a, b time.Time) time.Time {
 
 // Sample records one check of every component at now (database clock
 // when zero) and the seconds since the previous sample. The leader
-// records them, so each stretch is counted once.
+// records them; when another node recorded a sample since this one read
+// the mark, this one records nothing, so each stretch is counted once.
 func (s *Sampler) Sample(ctx context.Context, now time.Time) {
 	comps := s.checker.Live(ctx, now)
 	if now.IsZero() {
@@ -234,9 +269,20 @@ func (s *Sampler) Sample(ctx context.Context, now time.Time) {
 		}
 	}
 	now = now.UTC()
+	// prev is the mark as read: the sample is written only if it still
+	// reads so.
 	var spans []span
-	if last, ok := readMark(ctx, s.store, markSampled); ok && now.After(last) {
-		spans = s.spans(ctx, last, now)
+	_, prev, err := s.store.HeartbeatGet(ctx, markSampled)
+	switch {
+	case err == nil:
+		if last, lastNode, ok := parseSampled(prev); ok && now.After(last) {
+			spans = s.spans(ctx, last, lastNode, now)
+		}
+	case prikke.ErrorCode(err) != prikke.ENOTFOUND:
+		if ctx.Err() == nil {
+			s.logger.Warn("status sample failed", "error", err)
+		}
+		return
 	}
 	adds := map[[2]string]*prikke.StatusSample{}
 	get := func(day, comp string) *prikke.StatusSample {
@@ -276,14 +322,16 @@ func (s *Sampler) Sample(ctx context.Context, now time.Time) {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) })
-	for _, k := range keys {
-		if err := s.store.StatusSampleAdd(ctx, adds[k]); err != nil && ctx.Err() == nil {
-			s.logger.Warn("status sample failed", "error", err)
-			return
-		}
+	ds := make([]*prikke.StatusSample, len(keys))
+	for i, k := range keys {
+		ds[i] = adds[k]
 	}
-	if err := mark(ctx, s.store, markSampled, now); err != nil && ctx.Err() == nil {
-		s.logger.Warn("status sample mark failed", "error", err)
+	ok, err := s.store.StatusSampleCommit(ctx, markSampled, prev, sampledDetail(now, s.node), ds)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.logger.Warn("status sample failed", "error", err)
+	case err == nil && !ok:
+		s.logger.Debug("status sample skipped: another node sampled since this one read the mark")
 	}
 }
 

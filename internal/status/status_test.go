@@ -1,6 +1,7 @@
 package status_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -125,7 +126,7 @@ func TestSamplesAndIncidents(t *testing.T) {
 			t.Fatal(err)
 		}
 		now, _ := s.Now(ctx)
-		smp := status.NewSampler(s, func() bool { return true }, discard())
+		smp := status.NewSampler(s, "n1", func() bool { return true }, discard())
 		smp.Sample(ctx, now)
 		// Ten minutes without a sample and no planned stop: down time, and
 		// the scheduler silent since: an outage check.
@@ -204,15 +205,17 @@ func TestUptimeFromWhatHappened(t *testing.T) {
 	type event struct {
 		at   time.Duration // after the start of the scenario
 		what string        // sample, stop (a planned stop begins), start (a node starts)
+		node string        // the node that samples or stops; "a" when empty
 	}
-	// every samples from a to b (inclusive), SampleEvery apart.
-	every := func(a, b time.Duration) []event {
+	// everyOn samples on node from a to b (inclusive), SampleEvery apart.
+	everyOn := func(node string, a, b time.Duration) []event {
 		var out []event
 		for at := a; at <= b; at += status.SampleEvery {
-			out = append(out, event{at, "sample"})
+			out = append(out, event{at, "sample", node})
 		}
 		return out
 	}
+	every := func(a, b time.Duration) []event { return everyOn("a", a, b) }
 	cat := func(parts ...[]event) []event { return slices.Concat(parts...) }
 	type want struct {
 		op, down, maint int // seconds of the scheduler on the scenario's day
@@ -225,25 +228,37 @@ func TestUptimeFromWhatHappened(t *testing.T) {
 	}{
 		{"steady", every(0, 10*time.Minute), want{op: 600, uptime: 100}},
 		{"a 4-second graceful restart between two samples",
-			cat(every(0, 5*time.Minute), []event{{5*time.Minute + 5*time.Second, "stop"}, {5*time.Minute + 9*time.Second, "start"}},
+			cat(every(0, 5*time.Minute), []event{{5*time.Minute + 5*time.Second, "stop", ""}, {5*time.Minute + 9*time.Second, "start", ""}},
 				every(5*time.Minute+15*time.Second, 10*time.Minute)),
 			want{op: 600, uptime: 100}},
 		{"a 4-second graceful restart, leadership back late",
-			cat(every(0, 5*time.Minute), []event{{5*time.Minute + 5*time.Second, "stop"}, {5*time.Minute + 9*time.Second, "start"}},
+			cat(every(0, 5*time.Minute), []event{{5*time.Minute + 5*time.Second, "stop", ""}, {5*time.Minute + 9*time.Second, "start", ""}},
 				every(6*time.Minute+15*time.Second, 10*time.Minute)),
 			want{op: 600, uptime: 100}},
 		{"a 2-minute full stop",
-			cat(every(0, 5*time.Minute), []event{{7 * time.Minute, "start"}}, every(7*time.Minute+15*time.Second, 10*time.Minute)),
+			cat(every(0, 5*time.Minute), []event{{7 * time.Minute, "start", ""}}, every(7*time.Minute+15*time.Second, 10*time.Minute)),
 			want{op: 480, down: 120, uptime: 80}},
 		{"a 2-minute stop that was planned",
-			cat(every(0, 5*time.Minute), []event{{5 * time.Minute, "stop"}, {7 * time.Minute, "start"}}, every(7*time.Minute+15*time.Second, 10*time.Minute)),
+			cat(every(0, 5*time.Minute), []event{{5 * time.Minute, "stop", ""}, {7 * time.Minute, "start", ""}}, every(7*time.Minute+15*time.Second, 10*time.Minute)),
 			want{op: 480, maint: 120, uptime: 100}},
 		{"a crash, never restarted: down until the next sample",
 			cat(every(0, 5*time.Minute), every(10*time.Minute, 10*time.Minute)),
 			want{op: 300, down: 300, uptime: 50}},
 		{"an old planned stop does not excuse a later crash",
-			cat([]event{{0, "stop"}}, every(0, 5*time.Minute), every(7*time.Minute, 10*time.Minute)),
+			cat([]event{{0, "stop", ""}}, every(0, 5*time.Minute), every(7*time.Minute, 10*time.Minute)),
 			want{op: 480, down: 120, uptime: 80}},
+		// A rolling deploy: b stops on purpose while a leads, then a
+		// crashes. b's stop excuses nothing: a's outage is down time.
+		{"another node's planned stop does not excuse the sampling node's crash",
+			cat(every(0, 5*time.Minute), []event{{5*time.Minute + 5*time.Second, "stop", "b"}, {7 * time.Minute, "start", ""}},
+				everyOn("b", 7*time.Minute+15*time.Second, 10*time.Minute)),
+			want{op: 480, down: 120, uptime: 80}},
+		// The sampling node's own planned restart is a restart, whichever
+		// node samples after it.
+		{"the sampling node's planned restart, another node samples after it",
+			cat(every(0, 5*time.Minute), []event{{5*time.Minute + 5*time.Second, "stop", ""}, {5*time.Minute + 9*time.Second, "start", ""}},
+				everyOn("b", 6*time.Minute+15*time.Second, 10*time.Minute)),
+			want{op: 600, uptime: 100}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -260,14 +275,18 @@ func TestUptimeFromWhatHappened(t *testing.T) {
 				}
 				// 06:00 UTC the day before: all ten minutes on one day.
 				start := dbNow.UTC().Truncate(24 * time.Hour).Add(-18 * time.Hour)
-				smp := status.NewSampler(s, func() bool { return true }, discard())
+				samplers := map[string]*status.Sampler{}
 				for _, e := range tc.events {
 					at := start.Add(e.at)
+					node := cmp.Or(e.node, "a")
 					switch e.what {
 					case "sample":
-						smp.Sample(ctx, at)
+						if samplers[node] == nil {
+							samplers[node] = status.NewSampler(s, node, func() bool { return true }, discard())
+						}
+						samplers[node].Sample(ctx, at)
 					case "stop":
-						if err := status.MarkStopping(ctx, s, at); err != nil {
+						if err := status.MarkStopping(ctx, s, node, at); err != nil {
 							t.Fatal(err)
 						}
 					case "start":
@@ -311,7 +330,7 @@ func TestUptimeAcrossMidnight(t *testing.T) {
 			t.Fatal(err)
 		}
 		midnight := dbNow.UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
-		smp := status.NewSampler(s, func() bool { return true }, discard())
+		smp := status.NewSampler(s, "n1", func() bool { return true }, discard())
 		smp.Sample(ctx, midnight.Add(-30*time.Second))
 		smp.Sample(ctx, midnight.Add(-15*time.Second))
 		smp.Sample(ctx, midnight.Add(90*time.Second)) // 105 s gap: 15 s before midnight, 90 after
@@ -326,6 +345,66 @@ func TestUptimeAcrossMidnight(t *testing.T) {
 		if before == nil || after == nil || before.OperationalSeconds != 15 || before.OutageSeconds != 15 || before.Checks != 2 ||
 			after.OutageSeconds != 90 || after.OperationalSeconds != 0 || after.Checks != 1 {
 			t.Errorf("days = %+v, %+v; want 15 s up and 15 s down before midnight, 90 s down after", before, after)
+		}
+	})
+}
+
+// afterMarkRead runs after, once, when the sampler has read its mark:
+// another node's whole sample happens between this one reading the mark
+// and writing, as at a leader handover.
+type afterMarkRead struct {
+	store.Store
+	after func()
+}
+
+func (a *afterMarkRead) HeartbeatGet(ctx context.Context, name string) (time.Time, string, error) {
+	at, detail, err := a.Store.HeartbeatGet(ctx, name)
+	if f := a.after; f != nil && name == "status:sampled" {
+		a.after = nil
+		f()
+	}
+	return at, detail, err
+}
+
+// TestSampleHandoverCountsOnce: at a leader handover the old and the new
+// leader both read the same sampled mark; the stretch since it is
+// credited once, by the first to write, and the other credits nothing
+// (not even its check). The clock is injected, as in
+// TestUptimeFromWhatHappened.
+func TestSampleHandoverCountsOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		dbNow, err := s.Now(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.HeartbeatPut(ctx, "scheduler", "{}"); err != nil {
+			t.Fatal(err)
+		}
+		start := dbNow.UTC().Truncate(24 * time.Hour).Add(-18 * time.Hour)
+		leading := func() bool { return true }
+		b := status.NewSampler(s, "b", leading, discard())
+		status.NewSampler(s, "a", leading, discard()).Sample(ctx, start)
+		// a, still leading in its own view, reads the mark of start; b,
+		// the new leader, samples 15 s after start before a writes.
+		old := status.NewSampler(&afterMarkRead{Store: s, after: func() { b.Sample(ctx, start.Add(15*time.Second)) }},
+			"a", leading, discard())
+		old.Sample(ctx, start.Add(16*time.Second))
+		b.Sample(ctx, start.Add(30*time.Second))
+
+		samples, err := s.StatusSampleList(ctx, start.Format("2006-01-02"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sched *prikke.StatusSample
+		for _, x := range samples {
+			if x.Component == "scheduler" {
+				sched = x
+			}
+		}
+		if sched == nil || sched.Checks != 3 || sched.OperationalSeconds != 30 || sched.OutageSeconds != 0 {
+			t.Errorf("scheduler's day = %+v; want 3 checks and 30 s operational (start to the last sample, once)", sched)
 		}
 	})
 }

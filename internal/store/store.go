@@ -295,6 +295,14 @@ type StatusStore interface {
 	// StatusSampleAdd adds d's counters to its component's day (EINVALID
 	// for a negative counter).
 	StatusSampleAdd(ctx context.Context, d *prikke.StatusSample) error
+	// StatusSampleCommit adds every sample's counters to its component's
+	// day and moves the heartbeat mark (the sampler's "status:sampled")
+	// from prev ("" when there is none yet) to next, in one transaction
+	// and only while the mark still reads prev: of samplers that read the
+	// same mark, one credits the time since it. It reports whether this
+	// call did; when it did not, nothing was written. EINVALID for a
+	// negative counter, with nothing written either.
+	StatusSampleCommit(ctx context.Context, mark, prev, next string, ds []*prikke.StatusSample) (bool, error)
 	StatusSampleList(ctx context.Context, sinceDay string) ([]*prikke.StatusSample, error)
 
 	IncidentCreate(ctx context.Context, inc *prikke.Incident, first *prikke.IncidentUpdate) error

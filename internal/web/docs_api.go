@@ -1,6 +1,9 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"sync"
+)
 
 // apiDocsView is the data of /docs/api and its resource pages,
 // /docs/api/<group>. Reference is nil when the document is not available;
@@ -31,22 +34,39 @@ func (h *Web) showDocsAPIGroup(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_api_group", v)
 }
 
-// apiDocs builds the reference from the OpenAPI document at request time,
-// so it always matches the running API.
+// apiRefCache holds the API reference, built from the OpenAPI document on
+// the first request: the document does not change while the process runs,
+// and building it on every request to these public pages would let anyone
+// keep the CPU busy.
+type apiRefCache struct {
+	once sync.Once
+	ref  *APIReference
+	err  error
+}
+
+// apiDocs returns the view of the reference, which matches the running
+// API: it is built from the API's own OpenAPI document.
 func (h *Web) apiDocs(w http.ResponseWriter) apiDocsView {
 	v := apiDocsView{BaseURL: h.baseURL}
 	if h.deps.OpenAPI == nil {
 		v.Note = "This Prikke was started without its API, so there is no reference to show."
 		return v
 	}
-	raw, err := h.deps.OpenAPI()
-	if err == nil {
-		v.Reference, err = parseAPIReference(raw)
+	c := &h.apiRef
+	c.once.Do(func() {
+		raw, err := h.deps.OpenAPI()
+		if err == nil {
+			c.ref, err = parseAPIReference(raw)
+		}
+		if err != nil {
+			c.ref, c.err = nil, err
+			h.log.Error("web: API reference", "error", err, "request_id", w.Header().Get("X-Request-Id"))
+		}
+	})
+	if c.err != nil {
+		v.Note = "The API reference could not be built. The API itself is not affected; the OpenAPI document is at /api/v1/openapi.json."
+		return v
 	}
-	if err != nil {
-		h.log.Error("web: API reference", "error", err, "request_id", w.Header().Get("X-Request-Id"))
-		v.Reference = nil
-		v.Note = "The API reference could not be built right now. The API itself is not affected; the OpenAPI document is at /api/v1/openapi.json."
-	}
+	v.Reference = c.ref
 	return v
 }

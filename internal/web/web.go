@@ -71,6 +71,7 @@ type Web struct {
 
 	statusCache   statusCache   // the last evaluation of Prikke's status (/status)
 	incidentCache incidentCache // Prikke's open incidents, for the dashboard's banner
+	apiRef        apiRefCache   // the API reference, built once (/docs/api)
 }
 
 // New parses every template and loads every static file once, so a broken

@@ -14,6 +14,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -483,10 +485,65 @@ func TestAPIDocsWithoutSpec(t *testing.T) {
 	if w := e.get(t, "/docs/api"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "started without its API") {
 		t.Errorf("without a spec: %d", w.Code)
 	}
-	e = newTestEnv(t, func(d *Deps) { d.OpenAPI = func() ([]byte, error) { return nil, errors.New("boom") } })
-	w := e.get(t, "/docs/api")
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "could not be built right now") || strings.Contains(w.Body.String(), "boom") {
-		t.Errorf("with a failing spec: %d", w.Code)
+	calls := 0
+	e = newTestEnv(t, func(d *Deps) {
+		d.OpenAPI = func() ([]byte, error) { calls++; return nil, errors.New("boom") }
+	})
+	for range 2 {
+		w := e.get(t, "/docs/api")
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "could not be built") || strings.Contains(w.Body.String(), "boom") {
+			t.Errorf("with a failing spec: %d", w.Code)
+		}
+	}
+	// The document cannot change while the process runs: a failure is
+	// not retried on every request either.
+	if calls != 1 {
+		t.Errorf("the OpenAPI document was read %d times; want once", calls)
+	}
+}
+
+// TestAPIDocsBuiltOnce: the public reference pages are built from the
+// OpenAPI document once, not on every request (a cheap way to keep a
+// small server busy), and every request gets the same page.
+func TestAPIDocsBuiltOnce(t *testing.T) {
+	spec, err := os.ReadFile("testdata/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	e := newTestEnv(t, func(d *Deps) {
+		d.OpenAPI = func() ([]byte, error) { calls.Add(1); return spec, nil }
+	})
+	ref, err := parseAPIReference(spec)
+	if err != nil || len(ref.Groups) == 0 {
+		t.Fatalf("reference: %v", err)
+	}
+	paths := []string{"/docs/api", "/docs/api/" + ref.Groups[0].Slug, "/docs/api/" + ref.Groups[len(ref.Groups)-1].Slug}
+	first := map[string]string{}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range 3 {
+		for _, p := range paths {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w := e.get(t, p)
+				mu.Lock()
+				defer mu.Unlock()
+				if w.Code != http.StatusOK {
+					t.Errorf("%s: %d", p, w.Code)
+				}
+				if prev, ok := first[p]; !ok {
+					first[p] = w.Body.String()
+				} else if prev != w.Body.String() {
+					t.Errorf("%s: two requests got different pages", p)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the OpenAPI document was read %d times for %d requests; want once", n, 3*len(paths))
 	}
 }
 

@@ -41,25 +41,68 @@ func (s *Store) HeartbeatList(ctx context.Context, prefix string) ([]store.Heart
 	}, "SELECT name, beat_at, detail FROM heartbeats WHERE substr(name, 1, length($1)) = $1 ORDER BY name", prefix)
 }
 
+// statusSampleAddSQL adds a sample's counters to its component's day.
+const statusSampleAddSQL = `INSERT INTO status_samples (day, component, checks, degraded, outage,
+		operational_seconds, degraded_seconds, outage_seconds, maintenance_seconds)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (day, component) DO UPDATE SET checks = status_samples.checks + excluded.checks,
+		degraded = status_samples.degraded + excluded.degraded, outage = status_samples.outage + excluded.outage,
+		operational_seconds = status_samples.operational_seconds + excluded.operational_seconds,
+		degraded_seconds = status_samples.degraded_seconds + excluded.degraded_seconds,
+		outage_seconds = status_samples.outage_seconds + excluded.outage_seconds,
+		maintenance_seconds = status_samples.maintenance_seconds + excluded.maintenance_seconds`
+
+func statusSampleArgs(d *prikke.StatusSample) []any {
+	return []any{d.Day, d.Component, d.Checks, d.Degraded, d.Outage,
+		d.OperationalSeconds, d.DegradedSeconds, d.OutageSeconds, d.MaintenanceSeconds}
+}
+
 // StatusSampleAdd implements store.Store.
 func (s *Store) StatusSampleAdd(ctx context.Context, d *prikke.StatusSample) error {
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("sqlitestore: add status sample: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO status_samples (day, component, checks, degraded, outage,
-			operational_seconds, degraded_seconds, outage_seconds, maintenance_seconds)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (day, component) DO UPDATE SET checks = status_samples.checks + excluded.checks,
-			degraded = status_samples.degraded + excluded.degraded, outage = status_samples.outage + excluded.outage,
-			operational_seconds = status_samples.operational_seconds + excluded.operational_seconds,
-			degraded_seconds = status_samples.degraded_seconds + excluded.degraded_seconds,
-			outage_seconds = status_samples.outage_seconds + excluded.outage_seconds,
-			maintenance_seconds = status_samples.maintenance_seconds + excluded.maintenance_seconds`,
-		d.Day, d.Component, d.Checks, d.Degraded, d.Outage,
-		d.OperationalSeconds, d.DegradedSeconds, d.OutageSeconds, d.MaintenanceSeconds); err != nil {
+	if _, err := s.db.ExecContext(ctx, statusSampleAddSQL, statusSampleArgs(d)...); err != nil {
 		return fmt.Errorf("sqlitestore: add status sample: %w", mapErr(err))
 	}
 	return nil
+}
+
+// StatusSampleCommit implements store.Store. The mark moves first, as a
+// compare-and-set on its detail; the single writer orders concurrent
+// callers, and the loser's transaction writes nothing.
+func (s *Store) StatusSampleCommit(ctx context.Context, mark, prev, next string, ds []*prikke.StatusSample) (bool, error) {
+	var moved bool
+	err := s.inTx(ctx, "commit status samples", func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if prev == "" {
+			res, err = tx.ExecContext(ctx, `INSERT INTO heartbeats (name, beat_at, detail) VALUES ($1, $2, $3)
+				ON CONFLICT (name) DO NOTHING`, mark, ts(s.now()), next)
+		} else {
+			res, err = tx.ExecContext(ctx, `UPDATE heartbeats SET beat_at = $2, detail = $3 WHERE name = $1 AND detail = $4`,
+				mark, ts(s.now()), next, prev)
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // another sampler moved the mark first
+		}
+		// A sample that cannot be added (EINVALID) undoes the mark and
+		// the samples before it: the span stays for the next sample.
+		for _, d := range ds {
+			if err := d.Validate(); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, statusSampleAddSQL, statusSampleArgs(d)...); err != nil {
+				return err
+			}
+		}
+		moved = true
+		return nil
+	})
+	return moved && err == nil, err
 }
 
 // StatusSampleList implements store.Store.

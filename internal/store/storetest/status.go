@@ -22,6 +22,10 @@ func testStatus(t *testing.T, open Opener, cov *coverage) {
 		t.Parallel()
 		testStatusSamples(t, open, cov)
 	})
+	t.Run("StatusSampleCommit", func(t *testing.T) {
+		t.Parallel()
+		testStatusSampleCommit(t, open, cov)
+	})
 	t.Run("Incidents", func(t *testing.T) {
 		t.Parallel()
 		testIncidents(t, open, cov)
@@ -129,6 +133,73 @@ func testStatusSamples(t *testing.T, open Opener, cov *coverage) {
 	if got, err := s.StatusSampleList(ctx, "2026-12-01"); err != nil || len(got) != 0 {
 		t.Errorf("StatusSampleList from the future = %s, %v", formatList(got), err)
 	}
+}
+
+// testStatusSampleCommit: the counters and the mark move together, and
+// only from the mark the caller read, so two samplers that read the same
+// mark (a leader handover, a retry after a failed write) credit the time
+// since it once.
+func testStatusSampleCommit(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("StatusSampleCommit")
+	s := open(t)
+	ctx := context.Background()
+	const mark = "status:sampled"
+	sample := func(secs int) []*prikke.StatusSample {
+		return []*prikke.StatusSample{
+			{Day: "2026-11-25", Component: "api", Checks: 1, OperationalSeconds: secs},
+			{Day: "2026-11-25", Component: "scheduler", Checks: 1, OutageSeconds: secs},
+		}
+	}
+	commit := func(prev, next string, ds []*prikke.StatusSample, want bool) {
+		t.Helper()
+		if got, err := s.StatusSampleCommit(ctx, mark, prev, next, ds); err != nil || got != want {
+			t.Fatalf("StatusSampleCommit(%q -> %q) = %v, %v; want %v", prev, next, got, err, want)
+		}
+	}
+	check := func(wantMark string, api, scheduler int) {
+		t.Helper()
+		if _, detail, err := s.HeartbeatGet(ctx, mark); err != nil || detail != wantMark {
+			t.Errorf("mark = %q, %v; want %q", detail, err, wantMark)
+		}
+		got, err := s.StatusSampleList(ctx, "2026-11-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []*prikke.StatusSample{
+			{Day: "2026-11-25", Component: "api", Checks: api, OperationalSeconds: 15 * (api - 1)},
+			{Day: "2026-11-25", Component: "scheduler", Checks: scheduler, OutageSeconds: 15 * (scheduler - 1)},
+		}
+		if !matches(got, want) {
+			t.Errorf("StatusSampleList = %s, want %s", formatList(got), formatList(want))
+		}
+	}
+
+	// The first sample: no mark yet. A second first sample loses.
+	commit("", "t0 a", sample(0), true)
+	commit("", "t0 b", sample(0), false)
+	check("t0 a", 1, 1)
+	// Two samplers read "t0 a": the first moves it and credits the span,
+	// the second finds it moved and credits nothing.
+	commit("t0 a", "t1 a", sample(15), true)
+	commit("t0 a", "t1 b", sample(15), false)
+	check("t1 a", 2, 2)
+	// A sample that cannot be written in full (the last counter is
+	// negative) leaves neither the counters before it nor the mark, so
+	// the next sample credits the span.
+	bad := append(sample(15), &prikke.StatusSample{Day: "2026-11-25", Component: "delivery", OutageSeconds: -1})
+	if ok, err := s.StatusSampleCommit(ctx, mark, "t1 a", "t2 a", bad); ok {
+		t.Errorf("StatusSampleCommit of a negative counter = true, %v", err)
+	} else {
+		Errcode(t, err, prikke.EINVALID)
+	}
+	check("t1 a", 2, 2)
+	commit("t1 a", "t2 a", sample(15), true)
+	check("t2 a", 3, 3)
+	// A mark of another name is a mark of its own.
+	if ok, err := s.StatusSampleCommit(ctx, "status:other", "", "x", nil); err != nil || !ok {
+		t.Errorf("StatusSampleCommit of another mark = %v, %v", ok, err)
+	}
+	check("t2 a", 3, 3)
 }
 
 func testIncidents(t *testing.T, open Opener, cov *coverage) {
