@@ -309,6 +309,63 @@ func TestBrowserDashboard(t *testing.T) {
 		return nil
 	})
 
+	step("an every-N interval with a JSON body: Free's limit beside the field, then saved", 60*time.Second, func(ctx context.Context) error {
+		if err := navigate(ctx, base, projectPath+"/jobs/new", 200); err != nil {
+			return err
+		}
+		setSelect := func(sel, value string) chromedp.Action[chromedp.Void] {
+			return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, value))
+		}
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#field-name"), "order sync"),
+			chromedp.SendKeys(chromedp.CSS("#field-url"), s.sink.URL("/ok")),
+			setSelect("#field-method", "POST"),
+			chromedp.SendKeys(chromedp.CSS("#field-body"), `{"sync":true}`),
+			chromedp.Click(chromedp.CSS("#kind-interval")),
+			setSelect("#field-interval", "every_5_minutes")); err != nil {
+			return err
+		}
+		if err := clickAndLoad(ctx, `#job-form button[type=submit]`); err != nil {
+			return err
+		}
+		msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#field-interval-error`)))
+		if err != nil || !strings.Contains(msg, "shortest interval is 1 hour") || !strings.Contains(msg, "Pro") {
+			return fmt.Errorf("Free's every 5 minutes: %q beside the field (%v)", msg, err)
+		}
+		if err := chromedp.Do(ctx, setSelect("#field-interval", "every_2_hours")); err != nil {
+			return err
+		}
+		if err := clickAndLoad(ctx, `#job-form button[type=submit]`); err != nil {
+			return err
+		}
+		path := location(ctx)
+		id, err := prikke.ParseID(strings.TrimPrefix(path, "/app/jobs/"))
+		if err != nil {
+			return fmt.Errorf("after saving the browser is at %s", path)
+		}
+		j, err := s.store.JobGet(ctx, id)
+		if err != nil || j.CronExpression != "0 */2 * * *" || j.IntervalMinutes != 120 || prikke.ContentType(j.Headers, j.Body) != "application/json" {
+			return fmt.Errorf("saved job %+v: %v", j, err)
+		}
+		return nil
+	})
+
+	step("a signed-in visitor to / is offered the dashboard", 30*time.Second, func(ctx context.Context) error {
+		if err := navigate(ctx, base, "/", 200); err != nil {
+			return err
+		}
+		header, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("header")))
+		if err != nil || strings.Contains(header, "Log in") || strings.Contains(header, "Start for free") {
+			return fmt.Errorf("the header reads %q (%v)", header, err)
+		}
+		if err := clickAndLoad(ctx, `[data-testid="to-dashboard"]`); err != nil {
+			return err
+		}
+		if path := location(ctx); !strings.HasPrefix(path, "/app") {
+			return fmt.Errorf("the dashboard link led to %s", path)
+		}
+		return nil
+	})
+
 	step("an execution appears live on the job page", 60*time.Second, func(ctx context.Context) error {
 		if err := navigate(ctx, base, jobPath, 200); err != nil {
 			return err
