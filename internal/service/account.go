@@ -607,11 +607,15 @@ func (s *Service) SetTimeZone(ctx context.Context, a *Actor, zone string) (*prik
 	if _, err := cron.LoadLocation(zone); err != nil {
 		return nil, prikke.InvalidField("time_zone", "%s", err.Error())
 	}
-	u := *a.User
-	u.TimeZone, u.UpdatedAt = zone, s.now()
-	if err := s.store.UserUpdate(ctx, &u); err != nil {
+	// Only the zone is written: the actor's copy of the user was read at
+	// the start of the request, and writing all of it back could undo a
+	// password or email change made meanwhile.
+	now := s.now()
+	if err := s.store.UserSetTimeZone(ctx, a.User.ID, zone, now); err != nil {
 		return nil, err
 	}
+	u := *a.User
+	u.TimeZone, u.UpdatedAt = zone, now
 	return &u, nil
 }
 
