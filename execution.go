@@ -127,6 +127,20 @@ func WebhookID(jobID ID, scheduledFor time.Time) string {
 	return "msg_" + base64.RawURLEncoding.EncodeToString(sum[:18])
 }
 
+// FormatInstant writes an instant the way Prikke shows it to clients (the
+// Prikke-Scheduled-For header, a queued request's due_at): RFC 3339 in UTC,
+// to the millisecond when it has a fractional second, such as
+// "2026-11-27T08:30:00Z" or "2026-11-27T08:30:00.250Z". A queued request's
+// instant is kept to the millisecond when it is enqueued, so the value
+// answered, stored and delivered is the same.
+func FormatInstant(t time.Time) string {
+	t = t.UTC().Truncate(time.Millisecond)
+	if t.Nanosecond() == 0 {
+		return t.Format(time.RFC3339)
+	}
+	return t.Format("2006-01-02T15:04:05.000Z07:00")
+}
+
 // Retry backoff for one-time and queued jobs.
 const (
 	RetryBaseDelay = 10 * time.Second

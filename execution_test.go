@@ -48,3 +48,23 @@ func TestRetryDelay(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatInstant: instants shown to clients are UTC RFC 3339, to the
+// millisecond when they have a fractional second (the due_at of a queued
+// request and its Prikke-Scheduled-For are written with it).
+func TestFormatInstant(t *testing.T) {
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC), "2026-11-27T08:30:00Z"},
+		{time.Date(2026, 11, 27, 8, 30, 0, 250_000_000, time.UTC), "2026-11-27T08:30:00.250Z"},
+		{time.Date(2026, 11, 27, 8, 30, 0, 250_999_999, time.UTC), "2026-11-27T08:30:00.250Z"},
+		{time.Date(2026, 11, 27, 8, 30, 0, 999_999, time.UTC), "2026-11-27T08:30:00Z"},
+		{time.Date(2026, 11, 27, 9, 30, 0, 7_000_000, time.FixedZone("CET", 3600)), "2026-11-27T08:30:00.007Z"},
+	} {
+		if got := prikke.FormatInstant(tc.at); got != tc.want {
+			t.Errorf("prikke.FormatInstant(%s) = %q, want %q", tc.at, got, tc.want)
+		}
+	}
+}

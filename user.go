@@ -62,10 +62,16 @@ type TokenKind string
 // of a token is stored.
 const (
 	TokenSession     TokenKind = "session"
-	TokenConfirm     TokenKind = "confirm"      // confirm the account's email
+	TokenConfirm     TokenKind = "confirm"      // confirm the account's email; Data may be ConfirmChoosePassword
 	TokenReset       TokenKind = "reset"        // reset a forgotten password
 	TokenEmailChange TokenKind = "email_change" // confirm a new email; Data holds it
 )
+
+// ConfirmChoosePassword is the Data of a TokenConfirm mailed after the
+// address was signed up again before it was confirmed: following it
+// confirms the address, clears the password and hands over a TokenReset to
+// choose one. A token never carries a password.
+const ConfirmChoosePassword = "choose_password"
 
 // Token is a session or a one-time link, stored hashed.
 type Token struct {

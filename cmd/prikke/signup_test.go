@@ -27,11 +27,30 @@ func postJSON(t *testing.T, base, path string, body any) int {
 
 var confirmLinkRE = regexp.MustCompile(`/confirm\?token=([A-Za-z0-9_-]+)`)
 
+// postJSONBody posts body as JSON to base+path and decodes the answer
+// into out; it returns the status.
+func postJSONBody(t *testing.T, base, path string, body, out any) int {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(base+path, "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	return resp.StatusCode
+}
+
 // TestResignupUnconfirmed: signing up again with an address whose account
 // was never confirmed mails a fresh confirmation link (not a password
-// reset), answers exactly as a first sign-up does, and the new password
-// takes effect only when that link is followed. Mail goes through a real
-// SMTP server.
+// reset) and answers exactly as a first sign-up does. The link carries no
+// password: the one sent with either sign-up never takes effect (whoever
+// signs up someone else's address cannot choose its password), and
+// following the link confirms the address and hands over a token with
+// which the mailbox's owner chooses one. Mail goes through a real SMTP
+// server.
 func TestResignupUnconfirmed(t *testing.T) {
 	t.Parallel()
 	smtpd := mailtest.NewServer(t)
@@ -45,7 +64,7 @@ func TestResignupUnconfirmed(t *testing.T) {
 
 	const addr = "dora@example.com"
 	first := map[string]string{"email": addr, "password": "the first passphrase"}
-	second := map[string]string{"email": addr, "password": "the second passphrase"}
+	second := map[string]string{"email": addr, "password": "the attacker's passphrase"}
 	if st := postJSON(t, base, "/api/v1/account/signup", first); st != http.StatusAccepted {
 		t.Fatalf("sign-up = %d", st)
 	}
@@ -61,33 +80,68 @@ func TestResignupUnconfirmed(t *testing.T) {
 			t.Fatalf("mail %d: to %v, subject %q; want a confirmation to %s", i, m.To, m.Subject, addr)
 		}
 	}
-	if strings.Contains(msgs[0].Text, "signed up again") || !strings.Contains(msgs[1].Text, "signed up again with this address and chose a new password") {
-		t.Errorf("only the second mail should say it sets a new password:\n%s\n---\n%s", msgs[0].Text, msgs[1].Text)
+	if strings.Contains(msgs[0].Text, "signed up again") || !strings.Contains(msgs[1].Text, "asks you to choose its password") {
+		t.Errorf("only the second mail should say following it asks for a password:\n%s\n---\n%s", msgs[0].Text, msgs[1].Text)
 	}
 	link := confirmLinkRE.FindStringSubmatch(msgs[1].Text)
 	if link == nil {
 		t.Fatalf("the second mail has no confirmation link:\n%s", msgs[1].Text)
 	}
-	// Before the link is followed, neither password signs in (the first,
-	// still the account's, is told to confirm and mailed a third link).
+	// The second sign-up made the first link stop working: it would
+	// confirm the account with a password nobody can tell who chose.
+	if first := confirmLinkRE.FindStringSubmatch(msgs[0].Text); first == nil ||
+		postJSON(t, base, "/api/v1/account/confirm", map[string]string{"token": first[1]}) == http.StatusOK {
+		t.Fatal("the first confirmation link still works after the address was signed up again")
+	}
+	// Before a link is followed, neither password signs in: the first,
+	// still the account's, is told to confirm and mailed a third link,
+	// which asks for a password too and replaces the second.
 	for _, creds := range []map[string]string{first, second} {
 		if st := postJSON(t, base, "/api/v1/account/login", creds); st == http.StatusOK || st == http.StatusNoContent {
 			t.Fatalf("%q signed in before confirmation", creds["password"])
 		}
 	}
-	if st := postJSON(t, base, "/api/v1/account/confirm", map[string]string{"token": link[1]}); st != http.StatusOK {
+	msgs, err = smtpd.Wait(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msgs[2].Text, "asks you to choose its password") {
+		t.Errorf("the link mailed on sign-in does not ask for a password:\n%s", msgs[2].Text)
+	}
+	if postJSON(t, base, "/api/v1/account/confirm", map[string]string{"token": link[1]}) == http.StatusOK {
+		t.Fatal("the second confirmation link still works after a newer one was mailed")
+	}
+	if link = confirmLinkRE.FindStringSubmatch(msgs[2].Text); link == nil {
+		t.Fatalf("the third mail has no confirmation link:\n%s", msgs[2].Text)
+	}
+
+	var confirmed struct {
+		Message       string `json:"message"`
+		PasswordToken string `json:"password_token"`
+	}
+	if st := postJSONBody(t, base, "/api/v1/account/confirm", map[string]string{"token": link[1]}, &confirmed); st != http.StatusOK {
 		t.Fatalf("confirm = %d", st)
 	}
-	if st := postJSON(t, base, "/api/v1/account/login", second); st != http.StatusOK && st != http.StatusNoContent {
-		t.Fatalf("login with the new password = %d", st)
+	if confirmed.PasswordToken == "" || !strings.Contains(confirmed.Message, "password-reset/confirm") {
+		t.Fatalf("confirm answered %+v; want a password_token and where to send it", confirmed)
 	}
-	if st := postJSON(t, base, "/api/v1/account/login", first); st != http.StatusUnauthorized {
-		t.Errorf("login with the old password = %d, want 401", st)
+	// Confirmed, but no password anyone typed at sign-up signs in.
+	for _, creds := range []map[string]string{first, second} {
+		if st := postJSON(t, base, "/api/v1/account/login", creds); st != http.StatusUnauthorized {
+			t.Errorf("login with %q after confirming = %d, want 401", creds["password"], st)
+		}
 	}
-	// The first link stopped working when the second was followed.
-	if first := confirmLinkRE.FindStringSubmatch(msgs[0].Text); first == nil ||
-		postJSON(t, base, "/api/v1/account/confirm", map[string]string{"token": first[1]}) == http.StatusOK {
-		t.Error("the first confirmation link still works")
+	// A link works once.
+	if postJSON(t, base, "/api/v1/account/confirm", map[string]string{"token": link[1]}) == http.StatusOK {
+		t.Error("the followed confirmation link works again")
+	}
+	chosen := map[string]string{"email": addr, "password": "the owner's own passphrase"}
+	if st := postJSON(t, base, "/api/v1/account/password-reset/confirm",
+		map[string]string{"token": confirmed.PasswordToken, "password": chosen["password"]}); st != http.StatusOK {
+		t.Fatalf("choosing the password with password_token = %d", st)
+	}
+	if st := postJSON(t, base, "/api/v1/account/login", chosen); st != http.StatusOK && st != http.StatusNoContent {
+		t.Fatalf("login with the chosen password = %d", st)
 	}
 
 	// A confirmed address signing up again gets a reset link, as before,

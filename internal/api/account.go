@@ -40,15 +40,28 @@ type tokenRequest struct {
 	Token string `json:"token" doc:"The token from the link in the mail."`
 }
 
-func (a *API) handleConfirm(ctx context.Context, in *bodyOnly) (*messageBody, error) {
+// Confirmed says what following a confirmation link did.
+type Confirmed struct {
+	Message string `json:"message" doc:"What happened, in words." example:"Your address is confirmed."`
+	// A re-sign-up's link hands over a reset token rather than setting a
+	// password anyone chose at sign-up.
+	PasswordToken string `json:"password_token,omitempty" doc:"Present only when the link was mailed after the address was signed up again before it was confirmed: the account is confirmed but has no password yet (the one sent at sign-up is not used, since anyone could have sent it). Choose one within an hour by sending this as the token, with the password, to POST /api/v1/account/password-reset/confirm."`
+}
+
+func (a *API) handleConfirm(ctx context.Context, in *bodyOnly) (*struct{ Body *Confirmed }, error) {
 	var req tokenRequest
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
 	}
-	if _, err := a.svc.Confirm(ctx, req.Token); err != nil {
+	c, err := a.svc.Confirm(ctx, req.Token)
+	if err != nil {
 		return nil, a.apiError(ctx, err)
 	}
-	return ack("Your address is confirmed."), nil
+	if c.PasswordToken != "" {
+		return &struct{ Body *Confirmed }{&Confirmed{PasswordToken: c.PasswordToken,
+			Message: "Your address is confirmed. Choose your password: send password_token as the token, with the password, to POST /api/v1/account/password-reset/confirm."}}, nil
+	}
+	return &struct{ Body *Confirmed }{&Confirmed{Message: "Your address is confirmed."}}, nil
 }
 
 // Account is the signed-in user.

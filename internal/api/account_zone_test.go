@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/service"
 )
 
 // TestAccountTimeZone: the account says the zone the dashboard shows the
@@ -54,6 +55,36 @@ func TestAccountTimeZone(t *testing.T) {
 
 		if r := s.withKey(tn.key).do("PATCH", "/api/v1/account", map[string]string{"time_zone": "UTC"}); r.Status != 403 {
 			t.Errorf("PATCH /api/v1/account with an API key = %d %s; want 403", r.Status, r.Body)
+		}
+	})
+}
+
+// TestSetTimeZoneKeepsConcurrentChanges: changing the zone writes only the
+// zone. A request that read the user before a password and email change
+// made meanwhile does not write the old hash or address back.
+func TestSetTimeZoneKeepsConcurrentChanges(t *testing.T) {
+	dialects(t, func(t *testing.T, s *server) {
+		ctx := context.Background()
+		tn := s.newTenant(prikke.TierFree)
+		stale, err := s.store.UserGet(ctx, tn.user.ID) // what the zone request read
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := *stale
+		changed.PasswordHash, changed.Email = "$argon2id$v=19$changed-meanwhile", "moved-"+stale.Email
+		if err := s.store.UserUpdate(ctx, &changed); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.svc.SetTimeZone(ctx, &service.Actor{User: stale}, "Europe/Oslo"); err != nil {
+			t.Fatal(err)
+		}
+		u, err := s.store.UserGet(ctx, tn.user.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.TimeZone != "Europe/Oslo" || u.PasswordHash != changed.PasswordHash || u.Email != changed.Email {
+			t.Errorf("stored zone %q, hash %q, email %q; want Europe/Oslo with the hash and email changed meanwhile",
+				u.TimeZone, u.PasswordHash, u.Email)
 		}
 	})
 }

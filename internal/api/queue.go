@@ -27,7 +27,7 @@ type Enqueued struct {
 	JobID       string     `json:"job_id" doc:"The queued request's job (schedule_kind queue)."`
 	ExecutionID string     `json:"execution_id" doc:"Its first attempt; follow it with GET /executions/{execution_id}."`
 	WebhookID   string     `json:"webhook_id" doc:"The webhook-id header the receiver will see, the same on every retry." example:"msg_2pJq9Xv3bN7Yk1Tz"`
-	DueAt       string     `json:"due_at" doc:"When it will be delivered (RFC 3339)." example:"2026-12-24T18:00:00Z"`
+	DueAt       string     `json:"due_at" doc:"When it will be delivered: RFC 3339 in UTC, to the millisecond when it has a fractional second. The request carries the same text in its Prikke-Scheduled-For header." example:"2026-12-24T18:00:00.250Z"`
 	Status      string     `json:"status" doc:"The first attempt's status: pending until delivered." example:"pending"`
 	Duplicate   bool       `json:"duplicate" doc:"True when the Idempotency-Key matched an earlier request: nothing new was enqueued."`
 	Execution   *Execution `json:"execution" doc:"The execution as GET /api/v1/executions/{execution_id} returns it; on a duplicate, the latest attempt with its stored request and response."`
@@ -73,7 +73,7 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 		status = http.StatusOK
 	}
 	return &queueOutput{Status: status, Body: &Enqueued{JobID: j.ID.String(), ExecutionID: e.ID.String(),
-		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), DueAt: e.DueAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), DueAt: prikke.FormatInstant(e.DueAt),
 		Status: string(e.Status), Duplicate: !created, Execution: executionOut(e, true)}}, nil
 }
 

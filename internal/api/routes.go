@@ -16,10 +16,10 @@ func (a *API) routes() {
 	// Account: registration and sign-in for people (the dashboard uses
 	// these too); they set or need the session cookie, not an API key.
 	register(a, public(huma.Operation{OperationID: "signup", Method: http.MethodPost, Path: "/api/v1/account/signup", Tags: []string{"Account"},
-		Summary: "Register", Description: "Creates an account and mails a confirmation link. Answers the same whether or not the address is taken: a confirmed address gets a password reset link, one never confirmed a fresh confirmation link that sets this password when followed.", DefaultStatus: http.StatusAccepted}),
+		Summary: "Register", Description: "Creates an account and mails a confirmation link. Answers the same whether or not the address is taken: a confirmed address gets a password reset link; one never confirmed gets a fresh confirmation link (earlier ones stop working) and this password is not used: following that link confirms the address and then asks for a password (see confirm's password_token), so only the mailbox's owner chooses it.", DefaultStatus: http.StatusAccepted}),
 		credentials{}, a.handleSignup)
 	register(a, public(huma.Operation{OperationID: "confirm", Method: http.MethodPost, Path: "/api/v1/account/confirm", Tags: []string{"Account"},
-		Summary: "Confirm an address", Description: "Confirms an account (or a new address) with the token from the mailed link."}),
+		Summary: "Confirm an address", Description: "Confirms an account (or a new address) with the token from the mailed link. A link mailed after the address was signed up again also answers a password_token, with which to choose the account's password through password-reset/confirm."}),
 		tokenRequest{}, a.handleConfirm)
 	register(a, public(huma.Operation{OperationID: "login", Method: http.MethodPost, Path: "/api/v1/account/login", Tags: []string{"Account"},
 		Summary: "Sign in", Description: "Starts a session (a cookie). Limited to 20 attempts an hour per IP and 20 a day per account."}),
@@ -34,7 +34,7 @@ func (a *API) routes() {
 		Summary: "Ask for a password reset link", Description: "Answers the same whether or not the address has an account.", DefaultStatus: http.StatusAccepted}),
 		emailRequest{}, a.handlePasswordResetRequest)
 	register(a, public(huma.Operation{OperationID: "password-reset", Method: http.MethodPost, Path: "/api/v1/account/password-reset/confirm", Tags: []string{"Account"},
-		Summary: "Choose a new password with a reset token", Description: "Ends every session of the account."}),
+		Summary: "Choose a new password with a reset token", Description: "Takes the token of a mailed reset link, or the password_token a confirmation answered. Ends every session of the account."}),
 		resetRequest{}, a.handlePasswordReset)
 	register(a, huma.Operation{OperationID: "password-change", Method: http.MethodPost, Path: "/api/v1/account/password", Tags: []string{"Account"},
 		Summary: "Change your password", Description: "Ends your other sessions."}, passwordChange{}, a.handlePasswordChange)

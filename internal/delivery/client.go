@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -356,9 +355,10 @@ func (c *Client) header(req Request, now time.Time) (http.Header, []prikke.Heade
 		hb.set(hdrExecutionID, hdrExecutionID, req.ExecutionID)
 	}
 	if !req.ScheduledFor.IsZero() {
-		// The exact instant: a queued request's occurrence is not on a
-		// whole second, and receivers compare it with what they enqueued.
-		hb.set(hdrScheduledFor, hdrScheduledFor, req.ScheduledFor.UTC().Format(time.RFC3339Nano))
+		// To the millisecond: a queued request's occurrence is not on a
+		// whole second, and receivers compare it with the due_at the
+		// queue API answered, written the same way.
+		hb.set(hdrScheduledFor, hdrScheduledFor, prikke.FormatInstant(req.ScheduledFor))
 	}
 	if req.Attempt != 0 {
 		hb.set(hdrAttempt, hdrAttempt, strconv.Itoa(req.Attempt))
@@ -370,8 +370,11 @@ func (c *Client) header(req Request, now time.Time) (http.Header, []prikke.Heade
 		}
 		hb.add(http.CanonicalHeaderKey(h.Name), h)
 	}
-	if hb.h[hdrContentType] == nil && len(req.Body) > 0 && json.Valid(req.Body) {
-		hb.add(hdrContentType, prikke.Header{Name: hdrContentType, Value: prikke.ContentTypeJSON})
+	if hb.h[hdrContentType] == nil && len(req.Body) > 0 {
+		// The rule the API and the dashboard show, so they cannot drift.
+		if ct := prikke.ContentType(req.Headers, string(req.Body)); ct != "" {
+			hb.add(hdrContentType, prikke.Header{Name: hdrContentType, Value: ct})
+		}
 	}
 	return hb.h, hb.sent, nil
 }

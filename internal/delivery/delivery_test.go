@@ -82,7 +82,7 @@ func TestDoSuccess(t *testing.T) {
 		"Webhook-Id":           req.WebhookID,
 		"Prikke-Job-Id":        "job_01",
 		"Prikke-Execution-Id":  "exe_01",
-		"Prikke-Scheduled-For": "2026-03-29T01:00:00.5Z", // the exact instant, in UTC
+		"Prikke-Scheduled-For": "2026-03-29T01:00:00.500Z", // in UTC, to the millisecond
 		"Prikke-Attempt":       "3",
 		"Authorization":        "Bearer user-token",
 		"Content-Type":         "application/json", // none given: the body is JSON
@@ -174,8 +174,9 @@ func TestDoContentType(t *testing.T) {
 	}
 }
 
-// TestDoScheduledForExact: Prikke-Scheduled-For is the exact instant (a
-// queued request's is not on a whole second); whole seconds read as before.
+// TestDoScheduledForExact: Prikke-Scheduled-For is the instant to the
+// millisecond, the precision of a queued request's due_at (which is not on
+// a whole second); whole seconds read as before.
 func TestDoScheduledForExact(t *testing.T) {
 	t.Parallel()
 	s := startSink(t, sink.Options{})
@@ -185,8 +186,10 @@ func TestDoScheduledForExact(t *testing.T) {
 		want string
 	}{
 		{time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC), "2026-03-29T01:00:00Z"},
-		{time.Date(2026, 3, 29, 1, 0, 0, 250_123_000, time.UTC), "2026-03-29T01:00:00.250123Z"},
-		{time.Date(2026, 3, 29, 3, 0, 0, 999_999_999, time.FixedZone("CEST", 2*3600)), "2026-03-29T01:00:00.999999999Z"},
+		{time.Date(2026, 3, 29, 1, 0, 0, 250_000_000, time.UTC), "2026-03-29T01:00:00.250Z"},
+		{time.Date(2026, 3, 29, 1, 0, 0, 250_123_000, time.UTC), "2026-03-29T01:00:00.250Z"},
+		{time.Date(2026, 3, 29, 3, 0, 0, 999_999_999, time.FixedZone("CEST", 2*3600)), "2026-03-29T01:00:00.999Z"},
+		{time.Date(2026, 3, 29, 1, 0, 0, 123_456, time.UTC), "2026-03-29T01:00:00Z"},
 	} {
 		req := post(s.URL("/ok"))
 		req.ScheduledFor = tc.at

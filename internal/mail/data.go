@@ -56,9 +56,11 @@ type ConfirmAccount struct {
 	Email      string
 	ConfirmURL string
 	ExpiresAt  time.Time // optional; zero leaves out the expiry note
-	// NewPassword: the link is for a repeated sign-up; following it sets
-	// the password chosen then.
-	NewPassword bool
+	// ChoosePassword: the address was signed up again before it was
+	// confirmed; following the link confirms it and then asks for a
+	// password (the one typed at sign-up is not used), and earlier links
+	// no longer work.
+	ChoosePassword bool
 }
 
 // PasswordReset carries a one-time link to choose a new password.

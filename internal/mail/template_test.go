@@ -219,8 +219,9 @@ func TestRenderContent(t *testing.T) {
 			has: []string{"Succeeded"}, hasNot: []string{"Failing since"}},
 		{name: "confirm without expiry", data: ConfirmAccount{Email: "a@example.com", ConfirmURL: base + "/c"}, hasNot: []string{"works until"}},
 		{name: "confirm with expiry", data: f[KindConfirmAccount], has: []string{"works until Tue 3 Nov 2026 14:05 CET"}, hasNot: []string{"signed up again"}},
-		{name: "confirm a repeated sign-up", data: ConfirmAccount{Email: "a@example.com", ConfirmURL: base + "/c", NewPassword: true},
-			has: []string{"signed up again with this address and chose a new password", "earlier links stop working"}},
+		{name: "confirm a repeated sign-up", data: ConfirmAccount{Email: "a@example.com", ConfirmURL: base + "/c", ChoosePassword: true},
+			has:    []string{"signed up again with this address", "asks you to choose its password", "the password typed at sign-up is not used", "Earlier links no longer work"},
+			hasNot: []string{"with that password"}},
 		{name: "test without requester", data: TestNotification{ProjectName: "p", ChannelName: "c", ProjectURL: base}, hasNot: []string{"request of"}},
 	}
 	for _, tt := range tests {

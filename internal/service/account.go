@@ -78,10 +78,11 @@ type SignupInput struct {
 // project, and mails a confirmation link. It answers the same way whether
 // or not the address already has an account, so registration reveals
 // nothing: a confirmed account's owner gets a password reset link instead;
-// an account never confirmed gets a fresh confirmation link that carries
-// the new password, which takes effect only when the link is followed (so
-// whoever signs up someone else's address again cannot choose its
-// password: the mailbox's owner decides by clicking or not).
+// an account never confirmed gets a fresh confirmation link, and the
+// password sent is dropped. That link carries no password: following it
+// confirms the address and then asks for one (see Confirm), so whoever
+// signs up someone else's address again cannot choose its password; only
+// the mailbox's owner does.
 func (s *Service) Signup(ctx context.Context, in SignupInput, ip string) error {
 	if !s.cfg.SignupOpen {
 		return prikke.Errorf(prikke.EFORBIDDEN, "Registration is closed on this Prikke; ask its operator for an account.")
@@ -112,14 +113,14 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, ip string) error {
 		case u.Confirmed():
 			s.sendReset(ctx, email, "")
 		default:
-			s.sendConfirmation(ctx, email, hash)
+			s.sendConfirmation(ctx, email, true)
 		}
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	s.sendConfirmation(ctx, email, "")
+	s.sendConfirmation(ctx, email, false)
 	return nil
 }
 
@@ -190,20 +191,42 @@ func (s *Service) newToken(ctx context.Context, userID prikke.ID, kind prikke.To
 }
 
 // sendConfirmation mails a confirmation link for email's account.
-// passwordHash, when set, is a password chosen by a later sign-up with the
-// same address; the link carries it and Confirm sets it.
-func (s *Service) sendConfirmation(ctx context.Context, email, passwordHash string) {
+// resignup says the address was signed up again before it was confirmed:
+// then nobody knows who chose the account's password, so the link (like
+// any sent after it until the address is confirmed) asks the visitor to
+// choose the password once it confirms the address, and earlier links stop
+// working.
+func (s *Service) sendConfirmation(ctx context.Context, email string, resignup bool) {
 	u, err := s.store.UserGetByEmail(ctx, email)
 	if err != nil {
 		return
 	}
-	tok, err := s.newToken(ctx, u.ID, prikke.TokenConfirm, prikke.ConfirmTokenLifetime, passwordHash)
+	choose := resignup
+	if !choose {
+		earlier, err := s.store.TokenListByUser(ctx, u.ID, prikke.TokenConfirm)
+		if err != nil {
+			s.logger.Error("list confirmation tokens failed", "error", err)
+			return
+		}
+		for _, t := range earlier {
+			choose = choose || t.Data == prikke.ConfirmChoosePassword && t.ExpiresAt.After(s.now())
+		}
+	}
+	data := ""
+	if choose {
+		data = prikke.ConfirmChoosePassword
+		if _, err := s.store.TokenDeleteByUser(ctx, u.ID, []prikke.TokenKind{prikke.TokenConfirm}, prikke.NilID); err != nil {
+			s.logger.Error("delete earlier confirmation tokens failed", "error", err)
+			return
+		}
+	}
+	tok, err := s.newToken(ctx, u.ID, prikke.TokenConfirm, prikke.ConfirmTokenLifetime, data)
 	if err != nil {
 		s.logger.Error("create confirmation token failed", "error", err)
 		return
 	}
 	s.send(ctx, email, mail.ConfirmAccount{Email: email, ConfirmURL: s.url("/confirm?token=" + tok),
-		ExpiresAt: s.now().Add(prikke.ConfirmTokenLifetime), NewPassword: passwordHash != ""})
+		ExpiresAt: s.now().Add(prikke.ConfirmTokenLifetime), ChoosePassword: choose})
 }
 
 // ResendConfirmation mails a new confirmation link if the address has an
@@ -217,16 +240,28 @@ func (s *Service) ResendConfirmation(ctx context.Context, email, ip string) erro
 		return nil
 	}
 	if u, err := s.store.UserGetByEmail(ctx, email); err == nil && !u.Confirmed() {
-		s.sendConfirmation(ctx, email, "")
+		s.sendConfirmation(ctx, email, false)
 	}
 	return nil
 }
 
+// Confirmation is what following a confirmation link did.
+type Confirmation struct {
+	User *prikke.User
+	// PasswordToken is set when the link was mailed after the address was
+	// signed up again: the account is confirmed but has no password, since
+	// nobody knows who chose the earlier one. It is a password reset token
+	// (valid for prikke.ResetTokenLifetime) for ResetPassword, with which
+	// the visitor, who has just shown they read the mailbox, chooses it.
+	PasswordToken string
+}
+
 // Confirm confirms an account (or, for a change-of-address link, the new
-// address) with the token from the mail. A link mailed for a repeated
-// sign-up also sets the password chosen then; whichever link is followed
-// first wins, and the others stop working.
-func (s *Service) Confirm(ctx context.Context, token string) (*prikke.User, error) {
+// address) with the token from the mail. Whichever of an account's links
+// is followed first wins, and the others stop working. A link mailed
+// after a repeated sign-up confirms the address and clears the password;
+// the Confirmation's PasswordToken then chooses one.
+func (s *Service) Confirm(ctx context.Context, token string) (*Confirmation, error) {
 	hash := auth.HashToken(token)
 	now := s.now()
 	if t, err := s.store.TokenGetByHash(ctx, prikke.TokenConfirm, hash, now); err == nil {
@@ -234,17 +269,24 @@ func (s *Service) Confirm(ctx context.Context, token string) (*prikke.User, erro
 		if err != nil {
 			return nil, err
 		}
+		c := &Confirmation{User: u}
 		if u.ConfirmedAt == nil {
 			u.ConfirmedAt, u.UpdatedAt = &now, now
-			if t.Data != "" {
-				u.PasswordHash = t.Data
+			choose := t.Data == prikke.ConfirmChoosePassword
+			if choose {
+				u.PasswordHash = "" // signs in with nothing until the visitor chooses
 			}
 			if err := s.store.UserUpdate(ctx, u); err != nil {
 				return nil, err
 			}
+			if choose {
+				if c.PasswordToken, err = s.newToken(ctx, u.ID, prikke.TokenReset, prikke.ResetTokenLifetime, ""); err != nil {
+					return nil, err
+				}
+			}
 		}
 		_, _ = s.store.TokenDeleteByUser(ctx, u.ID, []prikke.TokenKind{prikke.TokenConfirm}, prikke.NilID)
-		return u, nil
+		return c, nil
 	}
 	t, err := s.store.TokenGetByHash(ctx, prikke.TokenEmailChange, hash, now)
 	if err != nil {
@@ -268,7 +310,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*prikke.User, erro
 	_, _ = s.store.TokenDeleteByUser(ctx, u.ID, []prikke.TokenKind{prikke.TokenEmailChange}, prikke.NilID)
 	org, _ := s.personalOrgID(ctx, u.ID)
 	s.record(ctx, &Actor{User: u}, org, prikke.AuditEmailChange, "user", u.ID.String(), "from "+old)
-	return u, nil
+	return &Confirmation{User: u}, nil
 }
 
 func (s *Service) personalOrgID(ctx context.Context, userID prikke.ID) (*prikke.ID, error) {
@@ -328,7 +370,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		return nil, prikke.Errorf(prikke.EUNAUTHORIZED, "Incorrect email or password.")
 	}
 	if !u.Confirmed() {
-		s.sendConfirmation(ctx, email, "")
+		s.sendConfirmation(ctx, email, false)
 		return nil, prikke.Errorf(prikke.EFORBIDDEN, "Confirm your email address first: we have sent you a new link.")
 	}
 	_ = s.store.RateLimitReset(ctx, bucket("login", email))
@@ -607,11 +649,15 @@ func (s *Service) SetTimeZone(ctx context.Context, a *Actor, zone string) (*prik
 	if _, err := cron.LoadLocation(zone); err != nil {
 		return nil, prikke.InvalidField("time_zone", "%s", err.Error())
 	}
-	u := *a.User
-	u.TimeZone, u.UpdatedAt = zone, s.now()
-	if err := s.store.UserUpdate(ctx, &u); err != nil {
+	// Only the zone is written: the actor's copy of the user was read at
+	// the start of the request, and writing all of it back could undo a
+	// password or email change made meanwhile.
+	now := s.now()
+	if err := s.store.UserSetTimeZone(ctx, a.User.ID, zone, now); err != nil {
 		return nil, err
 	}
+	u := *a.User
+	u.TimeZone, u.UpdatedAt = zone, now
 	return &u, nil
 }
 

@@ -60,6 +60,7 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 			*dst = *src
 		}
 	}
+	savedURL := j.URL
 	set(&j.Name, in.Name)
 	set(&j.URL, in.URL)
 	set(&j.Body, in.Body)
@@ -154,7 +155,11 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 			}
 		}
 	}
-	if !v.Has("url") {
+	// Only a new destination is checked: a job saved for this machine
+	// (under a development allow list, or before such addresses were
+	// refused on save) can still be paused, resumed and edited in other
+	// fields; the delivery guard refuses its requests either way.
+	if !v.Has("url") && (create || j.URL != savedURL) {
 		s.checkDestination(&v, "url", j.URL)
 	}
 	if j.Kind == prikke.JobKindCron && !v.Has("cron_expression") && !v.Has("interval") {
@@ -287,9 +292,11 @@ func parseInstant(v *prikke.Validation, field, s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// checkDestination refuses URLs whose host is an IP literal the delivery
-// guard would refuse anyway, so the user hears it now rather than at the
-// first delivery.
+// checkDestination refuses URLs whose host the delivery guard would refuse
+// anyway, so the user hears it now rather than at the first delivery: an
+// address in a refused range (written in any numeric form), or a name that can only mean this machine
+// (localhost and *.localhost, with or without the trailing dot). Other
+// names are checked when they are resolved, at delivery.
 func (s *Service) checkDestination(v *prikke.Validation, field, raw string) {
 	if s.client == nil {
 		return

@@ -65,6 +65,10 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 			runAt = at
 		}
 	}
+	// Kept to the millisecond, the precision Prikke shows instants in
+	// (prikke.FormatInstant): the due_at answered, the stored instant and
+	// the Prikke-Scheduled-For delivered are then the same.
+	runAt = runAt.Truncate(time.Millisecond)
 	j := &prikke.Job{ID: prikke.NewID(), ProjectID: p.ID, OrganizationID: o.ID, Kind: prikke.JobKindQueue,
 		URL: in.URL, Method: "POST", Headers: in.Headers, Body: in.Body, TimeoutMS: prikke.DefaultTimeoutMS,
 		RetryAttempts: prikke.DefaultRetryAttempts, Enabled: true, TimeZone: "UTC", RunAt: &runAt,

@@ -59,6 +59,10 @@ type AccountStore interface {
 	UserGetByEmail(ctx context.Context, email string) (*prikke.User, error)
 	// UserUpdate writes email, password hash and confirmation.
 	UserUpdate(ctx context.Context, u *prikke.User) error
+	// UserSetTimeZone sets only the user's time zone (and updated_at), so a
+	// concurrent change of password or email is not written back over.
+	// ENOTFOUND if there is no such user.
+	UserSetTimeZone(ctx context.Context, id prikke.ID, zone string, now time.Time) error
 	// UserDelete deletes the user, their sessions and memberships, and every
 	// organization in which they were the only owner (with its projects,
 	// jobs and history).

@@ -37,7 +37,7 @@ func (h *Web) confirm(w http.ResponseWriter, r *http.Request) {
 	if form == nil {
 		return
 	}
-	u, err := h.svc.Confirm(r.Context(), form.Get("token"))
+	c, err := h.svc.Confirm(r.Context(), form.Get("token"))
 	if err != nil {
 		if !formError(err) {
 			h.fail(w, r, err)
@@ -46,7 +46,16 @@ func (h *Web) confirm(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, statusOf(err), "confirm", confirmView{Error: prikke.ErrorMessage(err), Form: NewForm(nil)})
 		return
 	}
-	h.render(w, r, http.StatusOK, "confirm", confirmView{Email: u.Email})
+	if c.PasswordToken != "" {
+		// The link was mailed after the address was signed up again: the
+		// account has no password until the visitor, who has just shown
+		// they read the mailbox, chooses one on the reset form.
+		reset := NewForm(nil)
+		reset.Values.Set("token", c.PasswordToken)
+		h.render(w, r, http.StatusOK, "reset_password", resetView{Form: reset, Choose: true, Confirmed: c.User.Email})
+		return
+	}
+	h.render(w, r, http.StatusOK, "confirm", confirmView{Email: c.User.Email})
 }
 
 // resendConfirmation mails a new link to an unconfirmed address; it

@@ -6,6 +6,13 @@ import "net/http"
 // link travels in a hidden field.
 type resetView struct {
 	Form *Form
+	// Choose: the form follows a confirmation link mailed after the
+	// address was signed up again, to choose the account's password (the
+	// token is one Confirm handed over). It travels in a hidden field.
+	Choose bool
+	// Confirmed is the address that link has just confirmed (shown only
+	// then, not taken back from the form).
+	Confirmed string
 }
 
 func (h *Web) showResetPassword(w http.ResponseWriter, r *http.Request) {
@@ -33,10 +40,14 @@ func (h *Web) resetPassword(w http.ResponseWriter, r *http.Request) {
 		}
 		form.Values.Del("password")
 		form.AddErrors(err)
-		h.render(w, r, statusOf(err), "reset_password", resetView{Form: form})
+		h.render(w, r, statusOf(err), "reset_password", resetView{Form: form, Choose: form.Get("choose") != ""})
 		return
 	}
 	h.cookie.Clear(w) // every session ended with the reset
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Your password is changed. Sign in with it."})
+	msg := "Your password is changed. Sign in with it."
+	if form.Get("choose") != "" {
+		msg = "Your password is set. Sign in with it."
+	}
+	h.setFlash(w, Flash{Kind: FlashSuccess, Message: msg})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

@@ -21,8 +21,9 @@ import (
 // the service, as POST /api/v1/queue does, and reads what a real HTTP
 // receiver got: the Content-Type the user gave (content_type or their
 // header), application/json for a JSON body given none, nothing for other
-// bodies; and Prikke-Scheduled-For as the exact instant asked for, not
-// cut to the second.
+// bodies; and Prikke-Scheduled-For as the instant asked for to the
+// millisecond, not cut to the second, the same text as the due_at the
+// queue answers.
 func TestQueuedRequestContentTypeAndScheduledFor(t *testing.T) {
 	t.Parallel()
 	storetest.Dialects(t, func(t *testing.T, s store.Store) {
@@ -55,10 +56,13 @@ func TestQueuedRequestContentTypeAndScheduledFor(t *testing.T) {
 			{"empty-none", ``, nil, nil, ""},
 		}
 		for _, tc := range cases {
-			_, _, _, err := svc.Enqueue(context.Background(), a, &service.QueueInput{URL: sk.URL("/ok?c=" + tc.name),
+			_, e, _, err := svc.Enqueue(context.Background(), a, &service.QueueInput{URL: sk.URL("/ok?c=" + tc.name),
 				Headers: tc.headers, ContentType: tc.ct, Body: tc.body, NotBefore: &notBefore}, "")
 			if err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if want := at.Truncate(time.Millisecond); !e.DueAt.Equal(want) || !e.ScheduledFor.Equal(want) {
+				t.Errorf("%s: enqueued due %s, scheduled for %s; want %s, to the millisecond", tc.name, e.DueAt, e.ScheduledFor, want)
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -79,7 +83,7 @@ func TestQueuedRequestContentTypeAndScheduledFor(t *testing.T) {
 			if r.ContentType != tc.want {
 				t.Errorf("%s: Content-Type = %q, want %q", tc.name, r.ContentType, tc.want)
 			}
-			if want := at.Format(time.RFC3339Nano); r.ScheduledFor != want {
+			if want := at.Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z"); r.ScheduledFor != want {
 				t.Errorf("%s: Prikke-Scheduled-For = %q, want %q", tc.name, r.ScheduledFor, want)
 			}
 		}

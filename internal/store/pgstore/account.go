@@ -64,6 +64,11 @@ func (s *Store) UserUpdate(ctx context.Context, u *prikke.User) error {
 		WHERE id = $1`, u.ID, u.Email, u.PasswordHash, u.ConfirmedAt, userZone(u), u.UpdatedAt)
 }
 
+// UserSetTimeZone implements store.Store.
+func (s *Store) UserSetTimeZone(ctx context.Context, id prikke.ID, zone string, now time.Time) error {
+	return s.execOne(ctx, "set user time zone", "UPDATE users SET time_zone = $2, updated_at = $3 WHERE id = $1", id, zone, now)
+}
+
 // UserDelete implements store.Store. Deleting the user row cascades to
 // their tokens and memberships; organizations they owned alone are
 // deleted first (cascading to projects, jobs and history). The user's

@@ -107,6 +107,22 @@ func testUsers(t *testing.T, s store.Store, cov *coverage) {
 	}
 	got, _ = s.UserGet(ctx, c.User.ID)
 	sameRecord(t, "after signing up in a zone", got, c.User)
+
+	// Setting the zone changes it and updated_at, and nothing else: a
+	// password or email written meanwhile stays.
+	cov.covers("UserSetTimeZone")
+	c.User.PasswordHash, c.User.Email, c.User.UpdatedAt = "$argon2id$v=19$meanwhile", "moved-"+c.User.Email, T0.Add(3*time.Hour)
+	if err := s.UserUpdate(ctx, c.User); err != nil {
+		t.Fatalf("UserUpdate: %v", err)
+	}
+	if err := s.UserSetTimeZone(ctx, c.User.ID, "Asia/Tokyo", T0.Add(4*time.Hour)); err != nil {
+		t.Fatalf("UserSetTimeZone: %v", err)
+	}
+	want := *c.User
+	want.TimeZone, want.UpdatedAt = "Asia/Tokyo", T0.Add(4*time.Hour)
+	got, _ = s.UserGet(ctx, c.User.ID)
+	sameRecord(t, "after UserSetTimeZone", got, &want)
+	Errcode(t, s.UserSetTimeZone(ctx, prikke.NewID(), "UTC", T0), prikke.ENOTFOUND)
 }
 
 func testUserDelete(t *testing.T, s store.Store, cov *coverage) {
