@@ -113,6 +113,14 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, ip string) error {
 		case u.Confirmed():
 			s.sendReset(ctx, email, "")
 		default:
+			// Nobody knows who chose the password now, so it is
+			// forgotten: the account has none until a visitor who
+			// followed a mailed link chooses one, however long that
+			// takes (a mark on a link would expire with it).
+			u.PasswordHash, u.UpdatedAt = "", s.now()
+			if err := s.store.UserUpdate(ctx, u); err != nil {
+				return err
+			}
 			s.sendConfirmation(ctx, email, true)
 		}
 		return nil
@@ -192,26 +200,16 @@ func (s *Service) newToken(ctx context.Context, userID prikke.ID, kind prikke.To
 
 // sendConfirmation mails a confirmation link for email's account.
 // resignup says the address was signed up again before it was confirmed:
-// then nobody knows who chose the account's password, so the link (like
-// any sent after it until the address is confirmed) asks the visitor to
-// choose the password once it confirms the address, and earlier links stop
-// working.
+// then nobody knows who chose the account's password (Signup has cleared
+// it), so the link, like any sent while the account has no password, asks
+// the visitor to choose one once it confirms the address, and earlier
+// links stop working.
 func (s *Service) sendConfirmation(ctx context.Context, email string, resignup bool) {
 	u, err := s.store.UserGetByEmail(ctx, email)
 	if err != nil {
 		return
 	}
-	choose := resignup
-	if !choose {
-		earlier, err := s.store.TokenListByUser(ctx, u.ID, prikke.TokenConfirm)
-		if err != nil {
-			s.logger.Error("list confirmation tokens failed", "error", err)
-			return
-		}
-		for _, t := range earlier {
-			choose = choose || t.Data == prikke.ConfirmChoosePassword && t.ExpiresAt.After(s.now())
-		}
-	}
+	choose := resignup || u.PasswordHash == ""
 	data := ""
 	if choose {
 		data = prikke.ConfirmChoosePassword
@@ -272,7 +270,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Confirmation, err
 		c := &Confirmation{User: u}
 		if u.ConfirmedAt == nil {
 			u.ConfirmedAt, u.UpdatedAt = &now, now
-			choose := t.Data == prikke.ConfirmChoosePassword
+			choose := t.Data == prikke.ConfirmChoosePassword || u.PasswordHash == ""
 			if choose {
 				u.PasswordHash = "" // signs in with nothing until the visitor chooses
 			}
