@@ -118,10 +118,11 @@ type Worker struct {
 	lateNext int
 	draining atomic.Bool // set by Stop: attempts not started are released
 
-	shared   bool         // the store is shared with other nodes (not SQLite)
-	epoch    time.Time    // when New ran (monotonic base of lastBeat)
-	lastBeat atomic.Int64 // when the last successful heartbeat began, ns since epoch (0: none yet)
-	peers    atomic.Int32 // other nodes whose heartbeat is live
+	shared   bool                 // the store is shared with other nodes (not SQLite)
+	mono     func() time.Duration // monotonic time since New ran (tests step it)
+	lastBeat atomic.Int64         // when the last successful heartbeat began, by mono (0: none yet)
+	streak   atomic.Int64         // when the current unbroken run of heartbeats began, by mono (0: broken)
+	peers    atomic.Int32         // other nodes whose heartbeat is live
 	sentMu   sync.Mutex
 	sent     []prikke.ID // requests started, to mark sent
 }
@@ -212,7 +213,9 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 			return prikke.RetryDelay(attempt, retryAfter, nil)
 		}
 	}
+	epoch := time.Now()
 	return &Worker{
+		mono:  func() time.Duration { return time.Since(epoch) },
 		store: s, client: client, gate: newHostGate(cfg.HostInFlight, 100*time.Millisecond), cfg: cfg, metrics: m,
 		logger:  logger.With("service", "worker"),
 		NowFunc: time.Now,
@@ -222,7 +225,6 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 		started: map[prikke.ID]context.CancelFunc{},
 		wake:    make(chan struct{}, 1),
 		shared:  s.Dialect() != "sqlite",
-		epoch:   time.Now(),
 	}
 }
 
@@ -1273,37 +1275,62 @@ func (w *Worker) beatEvery() time.Duration { return min(w.cfg.DeadAfter/5, time.
 // beat writes this node's worker heartbeat every beatEvery. It does nothing
 // else, so that nothing slow (a large takeover) delays it.
 func (w *Worker) beat(ctx context.Context) {
-	every := w.beatEvery()
-	t := time.NewTicker(every)
+	t := time.NewTicker(w.beatEvery())
 	defer t.Stop()
 	for {
-		start := time.Since(w.epoch)
-		bctx, cancel := context.WithTimeout(ctx, w.cfg.DeadAfter/2)
-		err := w.store.HeartbeatPut(bctx, store.WorkerBeat+w.cfg.Node, "")
-		cancel()
-		switch {
-		case err == nil:
-			if w.lastBeat.Load() == 0 {
-				// Before the first claim: nothing running under this
-				// node's ID is this process's, so an earlier process of
-				// the same ID (restarted at once, its heartbeat never
-				// stale) left it; and the peers decide how to claim.
-				w.takeOverPredecessor(ctx)
-				w.countPeers(ctx)
-			}
-			prev := w.lastBeat.Swap(max(int64(start), 1))
-			if prev != 0 && start-time.Duration(prev) >= w.cfg.DeadAfter/2 {
-				w.resumed()
-			}
-		case ctx.Err() == nil:
-			w.logger.Warn("heartbeat failed", "error", err)
-		}
+		w.beatOnce(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// beatOnce writes the heartbeat once. A failed beat, or one that began half
+// DeadAfter or more after the last success, breaks the streak (see
+// mayJudge).
+func (w *Worker) beatOnce(ctx context.Context) {
+	start := w.mono()
+	bctx, cancel := context.WithTimeout(ctx, w.cfg.DeadAfter/2)
+	err := w.store.HeartbeatPut(bctx, store.WorkerBeat+w.cfg.Node, "")
+	cancel()
+	if err != nil {
+		w.streak.Store(0)
+		if ctx.Err() == nil {
+			w.logger.Warn("heartbeat failed", "error", err)
+		}
+		return
+	}
+	if w.lastBeat.Load() == 0 {
+		// Before the first claim: nothing running under this node's ID is
+		// this process's, so an earlier process of the same ID (restarted
+		// at once, its heartbeat never stale) left it; and the peers decide
+		// how to claim.
+		w.takeOverPredecessor(ctx)
+		w.countPeers(ctx)
+	}
+	at := max(int64(start), 1)
+	prev := w.lastBeat.Swap(at)
+	gap := prev != 0 && start-time.Duration(prev) >= w.cfg.DeadAfter/2
+	if prev == 0 || gap || w.streak.Load() == 0 {
+		w.streak.Store(at)
+	}
+	if gap {
+		w.resumed()
+	}
+}
+
+// mayJudge reports whether this node may judge other nodes dead by their
+// heartbeat: its own has been unbroken (every beat written, none half
+// DeadAfter or more after the last) for at least DeadAfter, up to a recent
+// beat. After a database stall or failover every node's heartbeat is old;
+// the first node to reach the database again would otherwise find all the
+// others stale and settle their requests in flight as lost. Waiting out a
+// streak of DeadAfter gives every live node time to beat again first.
+func (w *Worker) mayJudge() bool {
+	s := w.streak.Load()
+	return s != 0 && w.alive() && time.Duration(w.lastBeat.Load()-s) >= w.cfg.DeadAfter
 }
 
 // takeOverPredecessor hands back what an earlier process of this node's ID
@@ -1326,7 +1353,8 @@ func (w *Worker) takeOverPredecessor(ctx context.Context) {
 }
 
 // watchPeers counts the live peers and takes over the work of nodes whose
-// heartbeat stopped, every beatEvery: every node does, so a dead leader's
+// heartbeat stopped (once its own heartbeat shows it may judge them),
+// every beatEvery: every node does, so a dead leader's
 // work is not left waiting for a new leader.
 func (w *Worker) watchPeers(ctx context.Context) {
 	t := time.NewTicker(w.beatEvery())
@@ -1337,10 +1365,18 @@ func (w *Worker) watchPeers(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if w.lastBeat.Load() == 0 {
-			continue
-		}
-		w.countPeers(ctx)
+		w.watchOnce(ctx)
+	}
+}
+
+// watchOnce counts the live peers and, if this node may judge them (see
+// mayJudge), takes over the work of the dead.
+func (w *Worker) watchOnce(ctx context.Context) {
+	if w.lastBeat.Load() == 0 {
+		return
+	}
+	w.countPeers(ctx)
+	if w.mayJudge() {
 		w.rescueDead(ctx)
 	}
 }
@@ -1435,7 +1471,7 @@ func (w *Worker) alive() bool {
 		return true
 	}
 	last := w.lastBeat.Load()
-	return last != 0 && time.Since(w.epoch)-time.Duration(last) < w.cfg.DeadAfter/2
+	return last != 0 && w.mono()-time.Duration(last) < w.cfg.DeadAfter/2
 }
 
 // markSent queues an execution whose request is about to go out.
