@@ -486,8 +486,9 @@ type DeadParams struct {
 	Now       time.Time // zero: the database clock
 	DeadAfter time.Duration
 	Limit     int
-	// Nodes are dead whatever their heartbeat: a node starting takes over
-	// what an earlier process of the same ID left running.
+	// Nodes, when set, are the only nodes taken over, whatever their
+	// heartbeat (no other is judged): a node starting takes over what an
+	// earlier process of the same ID left running.
 	Nodes []string
 }
 

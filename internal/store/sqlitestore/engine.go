@@ -728,26 +728,53 @@ func (s *Store) ExecutionMarkSent(ctx context.Context, node string, ids []prikke
 	})
 }
 
-// ExecutionRescueDead implements store.Store.
+// ExecutionRescueDead implements store.Store. The dead are read first
+// from the heartbeats, with whether they hold anything; with none to
+// settle or forget nothing more is done.
 func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (int, int, error) {
 	now := s.nowOr(p.Now)
+	dead := append([]string{}, p.Nodes...)
+	forget := false
+	if len(dead) == 0 {
+		rows, err := s.db.QueryContext(ctx, `SELECT substr(h.name, $2), h.beat_at < $4,
+				EXISTS (SELECT 1 FROM executions e WHERE e.status = 'running' AND e.claimed_by = substr(h.name, $2))
+			FROM heartbeats h WHERE substr(h.name, 1, $2 - 1) = $3 AND h.beat_at < $1`,
+			ts(now.Add(-p.DeadAfter)), len(store.WorkerBeat)+1, store.WorkerBeat, ts(now.Add(-store.ForgetDeadAfter)))
+		if err != nil {
+			return 0, 0, fmt.Errorf("sqlitestore: rescue dead nodes: %w", err)
+		}
+		for rows.Next() {
+			var node string
+			var old, holds bool
+			if err := rows.Scan(&node, &old, &holds); err != nil {
+				rows.Close()
+				return 0, 0, fmt.Errorf("sqlitestore: rescue dead nodes: %w", err)
+			}
+			if holds {
+				dead = append(dead, node)
+			}
+			forget = forget || (old && !holds)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, 0, fmt.Errorf("sqlitestore: rescue dead nodes: %w", err)
+		}
+	}
+	if len(dead) == 0 && !forget {
+		return 0, 0, nil
+	}
 	var results []completeResult
 	var released, rescued int
 	var earliest time.Time
 	err := s.inTx(ctx, "rescue dead nodes", func(tx *sql.Tx) error {
 		results, released, rescued, earliest = nil, 0, 0, time.Time{}
-		args := []any{ts(now.Add(-p.DeadAfter)), p.Limit, len(store.WorkerBeat) + 1, store.WorkerBeat}
-		forced := ""
-		if len(p.Nodes) > 0 {
-			forced = " OR e.claimed_by IN (" + inList(&args, p.Nodes) + ")"
-		}
+		args := []any{p.Limit}
 		rows, err := tx.QueryContext(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
-			WHERE e.status = 'running' AND (e.claimed_by IN (
-				SELECT substr(name, $3) FROM heartbeats WHERE substr(name, 1, $3 - 1) = $4 AND beat_at < $1)`+forced+`)
-			LIMIT $2`, args...)
+			WHERE e.status = 'running' AND e.claimed_by IN (`+inList(&args, dead)+`)
+			LIMIT $1`, args...)
 		if err != nil {
 			return err
 		}
@@ -792,6 +819,9 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			}
 			rescued += len(r.applied)
 			results = append(results, r)
+		}
+		if !forget {
+			return nil
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM heartbeats
 			WHERE substr(name, 1, $1 - 1) = $2 AND beat_at < $3

@@ -961,6 +961,10 @@ func testRescueDead(t *testing.T, open Opener, cov *coverage) {
 	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: deadAt.Add(deadAfter), DeadAfter: deadAfter, Limit: 100}); err != nil || r+n != 0 {
 		t.Fatalf("rescue before the heartbeat was stale = %d released, %d rescued, %v", r, n, err)
 	}
+	// Nodes named: only those are taken over, none judged by heartbeat.
+	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100, Nodes: []string{"nobody"}}); err != nil || r+n != 0 {
+		t.Fatalf("rescue of a named node holding nothing = %d released, %d rescued, %v; want none", r, n, err)
+	}
 	released, rescued, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100})
 	if err != nil || released != 2 || rescued != 1 {
 		t.Fatalf("rescue = %d released, %d rescued, %v; want 2 and 1", released, rescued, err)
