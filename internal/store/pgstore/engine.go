@@ -856,8 +856,13 @@ func (s *Store) ExecutionMarkSent(ctx context.Context, node string, ids []prikke
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE execution_queue SET sent = true
-		WHERE id = ANY($1) AND claimed_by = $2 AND lease_expires_at IS NOT NULL AND NOT sent`, bin(ids), node); err != nil {
+	// A join with the unnested IDs, not id = ANY($1): with up to 2000 IDs
+	// that shape may be planned as a scan of the queue (see completeTx),
+	// ten times a second during a burst; the join finds them by primary
+	// key (or hashes the leased rows).
+	if _, err := s.pool.Exec(ctx, `UPDATE execution_queue q SET sent = true
+		FROM unnest($1::uuid[]) AS u(id)
+		WHERE q.id = u.id AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL AND NOT q.sent`, bin(ids), node); err != nil {
 		return fmt.Errorf("pgstore: mark sent: %w", mapErr(err))
 	}
 	return nil
