@@ -241,17 +241,19 @@ func (w *Worker) Start(ctx context.Context) {
 	claimCtx, stopClaim := context.WithCancel(ctx)
 	w.stopClaim = stopClaim
 	w.done = make(chan struct{})
-	var completer, sweeper, beater sync.WaitGroup
+	var completer, sweeper, beater, marker sync.WaitGroup
 	completer.Go(func() { w.complete(ctx) })
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweeper.Go(func() { w.sweep(sweepCtx) })
 	// The heartbeat goes on until the last result is written: a node
-	// draining is alive, and its deliveries must not be taken over.
+	// draining is alive, and its deliveries must not be taken over. The
+	// sent marks go on until the last worker has exited.
 	beatCtx, stopBeat := context.WithCancel(base)
+	markCtx, stopMark := context.WithCancel(base)
 	if w.shared {
 		beater.Go(func() { w.beat(beatCtx) })
 		beater.Go(func() { w.watchPeers(beatCtx) })
-		sweeper.Go(func() { w.markLoop(sweepCtx) })
+		marker.Go(func() { w.markLoop(markCtx) })
 	}
 	go func() {
 		w.dispatch(claimCtx)
@@ -259,6 +261,8 @@ func (w *Worker) Start(ctx context.Context) {
 		sweeper.Wait()
 		w.releaseHeld() // claimed but not started; workers finish their deliveries, then exit
 		w.workersWG.Wait()
+		stopMark()
+		marker.Wait()
 		close(w.results)
 		completer.Wait()
 		stopBeat()
@@ -1491,26 +1495,46 @@ func (w *Worker) markSent(id prikke.ID) {
 // that dies has its executions marked sent delivered again as lost
 // attempts and the others released to the queue. One that dies within a
 // mark's 100ms has that request released and sent again as the same
-// attempt (at least once, never a request that had not gone out).
+// attempt (at least once, never a request that had not gone out). It runs
+// until the workers have finished (a draining node still starts requests)
+// and then writes what is left.
 func (w *Worker) markLoop(ctx context.Context) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			w.flushMarks(fctx)
+			cancel()
 			return
 		case <-t.C:
 		}
-		w.sentMu.Lock()
-		ids := w.sent
-		w.sent = nil
-		w.sentMu.Unlock()
-		for chunk := range slices.Chunk(ids, 2000) {
-			mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			if err := w.store.ExecutionMarkSent(mctx, w.cfg.Node, chunk); err != nil && ctx.Err() == nil {
-				w.logger.Warn("marking requests sent failed", "executions", len(chunk), "error", err)
+		w.flushMarks(ctx)
+	}
+}
+
+// flushMarks writes the sent marks queued; those it fails to write are
+// queued again for the next try.
+func (w *Worker) flushMarks(ctx context.Context) {
+	w.sentMu.Lock()
+	ids := w.sent
+	w.sent = nil
+	w.sentMu.Unlock()
+	var failed []prikke.ID
+	for chunk := range slices.Chunk(ids, 2000) {
+		mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := w.store.ExecutionMarkSent(mctx, w.cfg.Node, chunk); err != nil {
+			failed = append(failed, chunk...)
+			if ctx.Err() == nil {
+				w.logger.Warn("marking requests sent failed; trying again", "executions", len(chunk), "error", err)
 			}
-			cancel()
 		}
+		cancel()
+	}
+	if len(failed) > 0 {
+		w.sentMu.Lock()
+		w.sent = append(failed, w.sent...)
+		w.sentMu.Unlock()
 	}
 }
