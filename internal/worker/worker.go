@@ -509,23 +509,6 @@ func (w *Worker) orgRoomLocked(st *orgState) int {
 	return 0
 }
 
-// aheadRoomLocked is what this node can start itself at a coming instant,
-// and so may claim ahead of it: its free workers (the most it may have in
-// flight, less what it holds) and each organization's free in-flight room.
-// A burst due at one instant then spreads over the nodes that are up, each
-// taking what it can start on time, instead of the first to wake taking it
-// all and its per-organization cap becoming the organization's cap for the
-// whole cluster. (What is already due is claimed by whoever has room.) A
-// node alone, with no peer to spread to, claims ahead without this bound,
-// so that a burst is claimed before its instant rather than at it.
-func (w *Worker) aheadRoomLocked() *store.AheadRoom {
-	a := &store.AheadRoom{Limit: w.cfg.MaxWorkers - w.held, OrgRoom: make(map[prikke.ID]int, len(w.orgs)), DefaultOrgRoom: w.cfg.OrgInFlight}
-	for org, st := range w.orgs {
-		a.OrgRoom[org] = w.cfg.OrgInFlight - st.held
-	}
-	return a
-}
-
 // aheadFull reports whether some organization (or the node) has no room
 // to claim ahead: what is left within the lookahead waits for its instant.
 func (w *Worker) aheadFull() bool {
@@ -587,10 +570,6 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 		}
 	}
 	capped = len(excluded) > 0
-	var ahead *store.AheadRoom
-	if w.peers.Load() > 0 {
-		ahead = w.aheadRoomLocked()
-	}
 	w.mu.Unlock()
 	if room <= 0 || (busy && room < w.minClaim()) {
 		return 0, true, capped, nil
@@ -603,7 +582,7 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 	start := time.Now()
 	res, err := w.store.ExecutionClaim(ctx, &store.ClaimParams{
 		Node: w.cfg.Node, Limit: limit, OrgRoom: orgRoom, DefaultOrgRoom: w.orgHoldMax(),
-		LeaseGrace: w.cfg.LeaseGrace, Lookahead: w.cfg.Lookahead, Ahead: ahead,
+		LeaseGrace: w.cfg.LeaseGrace, Lookahead: w.cfg.Lookahead,
 	})
 	if err != nil {
 		return 0, false, capped, err

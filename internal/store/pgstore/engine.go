@@ -282,23 +282,19 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 	}
 	err := s.inTx(ctx, "claim executions", func(tx pgx.Tx) error {
 		res.Claimed = res.Claimed[:0]
-		aheadLeft := store.NewAheadState(p.Ahead)
 		// First what is due, by priority; then, with room left, what falls
-		// due within the lookahead (no more than the node can start then).
+		// due within the lookahead.
 		for step := 0; step < 2*prikke.Priorities && len(res.Claimed) < p.Limit; step++ {
 			prio, ahead := step%prikke.Priorities, step >= prikke.Priorities
 			if ahead && p.Lookahead <= 0 {
 				break
 			}
 			var horizon time.Duration
-			want, stepRoom, stepDef := p.Limit-len(res.Claimed), room, p.DefaultOrgRoom
 			if ahead {
 				horizon = p.Lookahead
-				if want, stepRoom, stepDef = aheadLeft.Step(want, room, stepDef); want == 0 {
-					break
-				}
 			}
-			orgs, rooms, excl := roomArgs(stepRoom)
+			orgs, rooms, excl := roomArgs(room)
+			want := p.Limit - len(res.Claimed)
 			// Candidates are locked (SKIP LOCKED), ranked per organization,
 			// and only those within their organization's room are taken;
 			// the rest are unlocked at commit. The picked IDs go to the
@@ -332,7 +328,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 					FROM claimed c WHERE q.id = c.claimed_id
 				)
 				SELECT * FROM claimed`,
-				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want, stepRoom, stepDef), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(stepDef), want,
+				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want, room, p.DefaultOrgRoom), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want,
 				horizon.Microseconds(), ahead)
 			if err != nil {
 				return err
@@ -372,9 +368,6 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			}
 			res.Claimed = append(res.Claimed, claimed...)
 			store.TakeRoom(room, claimed, p.DefaultOrgRoom)
-			for _, c := range claimed {
-				aheadLeft.Took(c.Execution.OrganizationID, 1)
-			}
 		}
 		if len(res.Claimed) == 0 {
 			return nil

@@ -249,25 +249,21 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 		if room == nil {
 			room = map[prikke.ID]int{}
 		}
-		aheadLeft := store.NewAheadState(p.Ahead)
 		// First what is due, by priority; then, with room left, what falls
-		// due within the lookahead (no more than the node can start then).
+		// due within the lookahead.
 		for step := 0; step < 2*prikke.Priorities && len(claimed) < p.Limit; step++ {
 			prio, ahead := step%prikke.Priorities, step >= prikke.Priorities
 			if ahead && p.Lookahead <= 0 {
 				break
 			}
 			lo, hi := int64(math.MinInt64), ts(now)
-			want, stepRoom, stepDef := p.Limit-len(claimed), room, p.DefaultOrgRoom
 			if ahead {
 				lo, hi = ts(now), ts(now.Add(p.Lookahead))
-				if want, stepRoom, stepDef = aheadLeft.Step(want, room, stepDef); want == 0 {
-					break
-				}
 			}
+			want := p.Limit - len(claimed)
 			rooms := map[string]int{}
 			var excl []prikke.ID
-			for org, n := range stepRoom {
+			for org, n := range room {
 				if n <= 0 {
 					excl = append(excl, org)
 				} else {
@@ -275,7 +271,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				}
 			}
 			roomJSON, _ := json.Marshal(rooms)
-			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(stepDef), store.ClaimScan(want, stepRoom, stepDef), lo, hi}
+			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(p.DefaultOrgRoom), store.ClaimScan(want, room, p.DefaultOrgRoom), lo, hi}
 			exclSQL := ""
 			if len(excl) > 0 {
 				exclSQL = " AND organization_id NOT IN (" + inList(&args, excl) + ")"
@@ -311,7 +307,6 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			}
 			claimed = append(claimed, batch...)
 			for _, e := range batch {
-				aheadLeft.Took(e.OrganizationID, 1)
 				if n, ok := room[e.OrganizationID]; ok {
 					room[e.OrganizationID] = n - 1
 				} else if p.DefaultOrgRoom > 0 {
