@@ -28,6 +28,8 @@ package worker
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -122,9 +124,14 @@ type Worker struct {
 	mono     func() time.Duration // monotonic time since New ran (tests step it)
 	lastBeat atomic.Int64         // when the last successful heartbeat began, by mono (0: none yet)
 	streak   atomic.Int64         // when the current unbroken run of heartbeats began, by mono (0: broken)
-	peers    atomic.Int32         // other nodes whose heartbeat is live
-	sentMu   sync.Mutex
-	sent     []prikke.ID // requests started, to mark sent
+	tookOver atomic.Bool          // what an earlier process of this node's ID left running was taken over
+	idWarned bool                 // claimNodeID said another process beats under this ID (beat goroutine only)
+	// incarnation tells this process's worker heartbeat from another's
+	// under the same node ID (written as its detail).
+	incarnation string
+	peers       atomic.Int32 // other nodes whose heartbeat is live
+	sentMu      sync.Mutex
+	sent        []prikke.ID // requests started, to mark sent
 }
 
 // orgState is what a node holds of one organization.
@@ -215,8 +222,9 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 	}
 	epoch := time.Now()
 	return &Worker{
-		mono:  func() time.Duration { return time.Since(epoch) },
-		store: s, client: client, gate: newHostGate(cfg.HostInFlight, 100*time.Millisecond), cfg: cfg, metrics: m,
+		mono:        func() time.Duration { return time.Since(epoch) },
+		incarnation: rand.Text(),
+		store:       s, client: client, gate: newHostGate(cfg.HostInFlight, 100*time.Millisecond), cfg: cfg, metrics: m,
 		logger:  logger.With("service", "worker"),
 		NowFunc: time.Now,
 		results: make(chan *store.Completion, 4*cfg.MaxWorkers),
@@ -1276,21 +1284,25 @@ func (w *Worker) beat(ctx context.Context) {
 func (w *Worker) beatOnce(ctx context.Context) {
 	start := w.mono()
 	bctx, cancel := context.WithTimeout(ctx, w.cfg.DeadAfter/2)
-	err := w.store.HeartbeatPut(bctx, store.WorkerBeat+w.cfg.Node, "")
+	err := w.claimNodeID(bctx)
+	if err == nil {
+		err = w.store.HeartbeatPut(bctx, store.WorkerBeat+w.cfg.Node, w.incarnation)
+	}
 	cancel()
 	if err != nil {
 		w.streak.Store(0)
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && err != errNodeIDLive {
 			w.logger.Warn("heartbeat failed", "error", err)
 		}
 		return
 	}
-	if w.lastBeat.Load() == 0 {
-		// Before the first claim: nothing running under this node's ID is
-		// this process's, so an earlier process of the same ID (restarted
-		// at once, its heartbeat never stale) left it; and the peers decide
-		// how to claim.
-		w.takeOverPredecessor(ctx)
+	if !w.tookOver.Load() {
+		// Before the first claim (alive waits for it, and it is tried
+		// again at every beat until it succeeds): nothing running under
+		// this node's ID is this process's, so an earlier process of the
+		// same ID (restarted at once) left it; and the peers decide how to
+		// claim.
+		w.tookOver.Store(w.takeOverPredecessor(ctx))
 		w.countPeers(ctx)
 	}
 	at := max(int64(start), 1)
@@ -1316,23 +1328,61 @@ func (w *Worker) mayJudge() bool {
 	return s != 0 && w.alive() && time.Duration(w.lastBeat.Load()-s) >= w.cfg.DeadAfter
 }
 
+// errNodeIDLive: another process's worker heartbeat under this node's ID
+// is live.
+var errNodeIDLive = errors.New("another process beats under this node ID")
+
+// claimNodeID, until this process has taken its node ID over, checks that
+// no other process beats under it: if another incarnation's heartbeat is
+// live (two processes given one node ID, such as pid 1 in containers with
+// a fixed hostname), this one does not beat, take over or claim, and says
+// so loudly, until that heartbeat goes stale.
+func (w *Worker) claimNodeID(ctx context.Context) error {
+	if w.tookOver.Load() {
+		return nil
+	}
+	at, detail, err := w.store.HeartbeatGet(ctx, store.WorkerBeat+w.cfg.Node)
+	switch {
+	case prikke.ErrorCode(err) == prikke.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	case detail == "" || detail == w.incarnation:
+		return nil
+	}
+	now, err := w.store.Now(ctx)
+	if err != nil {
+		return err
+	}
+	if now.Sub(at) >= w.cfg.DeadAfter {
+		return nil
+	}
+	if !w.idWarned {
+		w.idWarned = true
+		w.logger.Error("this node ID's heartbeat is another process's and still fresh: waiting for it to go stale before taking its work over. If that process is still running, give each process its own PRIKKE_NODE_ID",
+			"node", w.cfg.Node, "heartbeat_age_ms", now.Sub(at).Milliseconds())
+	}
+	return errNodeIDLive
+}
+
 // takeOverPredecessor hands back what an earlier process of this node's ID
-// left running, as for a dead node.
-func (w *Worker) takeOverPredecessor(ctx context.Context) {
+// left running, as for a dead node, and reports whether it all went.
+func (w *Worker) takeOverPredecessor(ctx context.Context) bool {
 	for ctx.Err() == nil {
 		released, rescued, err := w.store.ExecutionRescueDead(ctx, store.DeadParams{DeadAfter: w.cfg.DeadAfter, Limit: 5000, Nodes: []string{w.cfg.Node}})
 		if err != nil {
-			w.logger.Warn("taking over what this node's previous process left failed", "error", err)
-			return
+			w.logger.Warn("taking over what this node's previous process left failed; trying again", "error", err)
+			return false
 		}
 		if released+rescued > 0 {
 			w.metrics.Rescued.Add(float64(rescued))
 			w.logger.Info("took over the work of this node's previous process", "released", released, "rescued_sent", rescued)
 		}
 		if released+rescued < 5000 {
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // watchPeers counts the live peers and takes over the work of nodes whose
@@ -1454,7 +1504,7 @@ func (w *Worker) alive() bool {
 		return true
 	}
 	last := w.lastBeat.Load()
-	return last != 0 && w.mono()-time.Duration(last) < w.cfg.DeadAfter/2
+	return last != 0 && w.tookOver.Load() && w.mono()-time.Duration(last) < w.cfg.DeadAfter/2
 }
 
 // markSent queues an execution whose request is about to go out.
