@@ -56,8 +56,9 @@ type Config struct {
 	// DeadAfter is how old a node's heartbeat gets before the others take
 	// its work over (0: 5s). On a shared store (PostgreSQL) the worker beats
 	// every second (or fifth of it, if less), starts nothing while its own
-	// beat is older than half of it, takes over dead nodes' work and, with
-	// live peers, marks its requests sent.
+	// beat is older than half of it, takes over dead nodes' work once its
+	// own beat has gone unbroken for DeadAfter and, with live peers, marks
+	// its requests sent.
 	DeadAfter   time.Duration
 	Drain       time.Duration // how long Stop lets deliveries finish
 	Batch       int           // most executions per claim
