@@ -275,7 +275,13 @@ func (s *Sampler) Sample(ctx context.Context, now time.Time) {
 	_, prev, err := s.store.HeartbeatGet(ctx, markSampled)
 	switch {
 	case err == nil:
-		if last, lastNode, ok := parseSampled(prev); ok && now.After(last) {
+		if last, lastNode, ok := parseSampled(prev); ok {
+			if !now.After(last) {
+				// Another node sampled between this one reading the
+				// clock and the mark: the mark must not move back (the
+				// next sample would count [now, last] again).
+				return
+			}
 			spans = s.spans(ctx, last, lastNode, now)
 		}
 	case prikke.ErrorCode(err) != prikke.ENOTFOUND:

@@ -408,3 +408,43 @@ func TestSampleHandoverCountsOnce(t *testing.T) {
 		}
 	})
 }
+
+// A sample whose clock reads earlier than the mark (another node sampled
+// between this one reading the clock and reading the mark) writes nothing:
+// the mark never moves back, so no stretch is counted twice.
+func TestSampleMarkNeverMovesBack(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		dbNow, err := s.Now(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.HeartbeatPut(ctx, "scheduler", "{}"); err != nil {
+			t.Fatal(err)
+		}
+		start := dbNow.UTC().Truncate(24 * time.Hour).Add(-18 * time.Hour)
+		leading := func() bool { return true }
+		a := status.NewSampler(s, "a", leading, discard())
+		b := status.NewSampler(s, "b", leading, discard())
+		a.Sample(ctx, start)
+		b.Sample(ctx, start.Add(20*time.Second))
+		// a read its clock at start+15s, before b's sample was committed.
+		a.Sample(ctx, start.Add(15*time.Second))
+		b.Sample(ctx, start.Add(30*time.Second))
+
+		samples, err := s.StatusSampleList(ctx, start.Format("2006-01-02"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sched *prikke.StatusSample
+		for _, x := range samples {
+			if x.Component == "scheduler" {
+				sched = x
+			}
+		}
+		if sched == nil || sched.Checks != 3 || sched.OperationalSeconds != 30 || sched.OutageSeconds != 0 {
+			t.Errorf("scheduler's day = %+v; want 3 checks and 30 s operational (start to the last sample, once)", sched)
+		}
+	})
+}

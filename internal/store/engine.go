@@ -1,7 +1,6 @@
 package store
 
 import (
-	"maps"
 	"slices"
 	"time"
 
@@ -335,65 +334,4 @@ func RoomCap(def int) int {
 		return 1 << 30
 	}
 	return def
-}
-
-// AheadState is what the ahead steps of one claim may still take (see
-// ClaimParams.Ahead).
-type AheadState struct {
-	on   bool
-	left int
-	room map[prikke.ID]int
-	def  int
-}
-
-// NewAheadState starts counting a claim's rows against a (nil: no bound).
-func NewAheadState(a *AheadRoom) *AheadState {
-	if a == nil {
-		return &AheadState{}
-	}
-	return &AheadState{on: true, left: a.Limit, room: maps.Clone(a.OrgRoom), def: a.DefaultOrgRoom}
-}
-
-// Took counts claimed rows of org (due or ahead).
-func (s *AheadState) Took(org prikke.ID, n int) {
-	if !s.on || n == 0 {
-		return
-	}
-	s.left -= n
-	if r, ok := s.room[org]; ok {
-		s.room[org] = r - n
-	} else if s.def > 0 {
-		if s.room == nil {
-			s.room = map[prikke.ID]int{}
-		}
-		s.room[org] = s.def - n
-	}
-}
-
-// Step narrows an ahead step's want, per-organization room and default
-// room (as for the due steps) to what the node can still start at the
-// instant. want 0 means the step takes nothing.
-func (s *AheadState) Step(want int, room map[prikke.ID]int, def int) (int, map[prikke.ID]int, int) {
-	if !s.on {
-		return want, room, def
-	}
-	want = max(0, min(want, s.left))
-	out := make(map[prikke.ID]int, len(room)+len(s.room))
-	get := func(m map[prikke.ID]int, org prikke.ID, d int) int {
-		if r, ok := m[org]; ok {
-			return r
-		}
-		return RoomCap(d)
-	}
-	for org := range room {
-		out[org] = min(get(room, org, def), get(s.room, org, s.def))
-	}
-	for org := range s.room {
-		out[org] = min(get(room, org, def), get(s.room, org, s.def))
-	}
-	d := min(RoomCap(def), RoomCap(s.def))
-	if d == RoomCap(0) {
-		d = 0
-	}
-	return want, out, d
 }

@@ -427,21 +427,6 @@ type ClaimParams struct {
 	// Lookahead also claims executions due this soon, once everything
 	// already due is claimed (or the limit reached).
 	Lookahead time.Duration
-	// Ahead, when set, bounds what is claimed ahead of its due instant to
-	// what the node can start itself at that instant, so that a burst due
-	// at one instant spreads over the nodes that are up instead of going
-	// to whichever wakes first. What is already due is not bounded by it.
-	Ahead *AheadRoom
-}
-
-// AheadRoom is what a node can start at a coming instant: its free workers
-// (Limit) and each organization's free in-flight room (OrgRoom; those not
-// listed have DefaultOrgRoom, 0: no cap). Whatever the claim takes, due or
-// ahead, counts against it.
-type AheadRoom struct {
-	Limit          int
-	OrgRoom        map[prikke.ID]int
-	DefaultOrgRoom int
 }
 
 // ClaimResult is a claim's outcome.
@@ -486,8 +471,9 @@ type DeadParams struct {
 	Now       time.Time // zero: the database clock
 	DeadAfter time.Duration
 	Limit     int
-	// Nodes are dead whatever their heartbeat: a node starting takes over
-	// what an earlier process of the same ID left running.
+	// Nodes, when set, are the only nodes taken over, whatever their
+	// heartbeat (no other is judged): a node starting takes over what an
+	// earlier process of the same ID left running.
 	Nodes []string
 }
 

@@ -39,9 +39,11 @@ func TestClusterStopBurstHolder(t *testing.T) {
 }
 
 // TestClusterRestartBurstHolder: SIGKILL half a second in and start a new
-// process under the same node ID at once (as a supervisor would), so its
-// heartbeat never goes stale: the new process takes over what its
-// predecessor left before it claims anything.
+// process under the same node ID at once (as a supervisor would), while
+// its predecessor's heartbeat is still fresh: the new process, which cannot
+// tell a dead predecessor from a live process given the same ID, waits for
+// that heartbeat to go stale, and the predecessor's work is taken over (by
+// it or a peer) before it claims anything.
 func TestClusterRestartBurstHolder(t *testing.T) {
 	killBurstHolder(t, 500*time.Millisecond, "restart")
 }
@@ -142,8 +144,17 @@ func killBurstHolder(t *testing.T, killAt time.Duration, how string) {
 		successor = startNode(t, victim, env)
 	}
 	waitUntil(t, "every occurrence delivered", 60*time.Second, func() bool { return b.settled(t) })
-	if successor != nil && !strings.Contains(successor.logs.String(), "took over the work of this node's previous process") {
-		t.Errorf("the new process of %s did not take over what its predecessor left", victim)
+	if successor != nil {
+		took := strings.Contains(successor.logs.String(), "took over the work of this node's previous process")
+		for name, n := range nodes {
+			took = took || (name != victim && strings.Contains(n.logs.String(), "took over the work of a dead node"))
+		}
+		if !took {
+			t.Errorf("neither the new process of %s nor a peer took over what its predecessor left", victim)
+		}
+		if !strings.Contains(successor.logs.String(), "still fresh: waiting for it to go stale") {
+			t.Errorf("the new process of %s did not wait for its predecessor's fresh heartbeat to go stale", victim)
+		}
 	}
 	if stop {
 		time.Sleep(time.Second) // anything the resumed node would wrongly start reaches the sink

@@ -208,12 +208,13 @@ func TestNoClaimPerDelivery(t *testing.T) {
 	}
 }
 
-// A burst due at one instant spreads over the nodes that are up: each
-// claims ahead only what it can start itself at the instant (here its
-// organization's in-flight cap of 4), so three nodes start 12 hanging
-// requests together. (Alone, a node claims ahead without that bound.) Were the first node to wake to claim the whole burst,
-// it could start only 4 and the rest would wait behind them (the
-// requests hang for 20s), so the sink would never see 12 at once.
+// A burst due at one instant spreads over the nodes that are up: with live
+// peers a node holds no more than it can start (holdMax and orgHoldMax:
+// here its organization's in-flight cap of 4), so three nodes start 12
+// hanging requests together. (Alone, a node holds four batches more.) Were
+// the first node to wake to claim the whole burst, it could start only 4
+// and the rest would wait behind them (the requests hang for 20s), so the
+// sink would never see 12 at once.
 func TestBurstSpreadsOverNodes(t *testing.T) {
 	t.Parallel()
 	s := storetest.OpenPostgres(t)

@@ -28,6 +28,8 @@ package worker
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -54,8 +56,9 @@ type Config struct {
 	// DeadAfter is how old a node's heartbeat gets before the others take
 	// its work over (0: 5s). On a shared store (PostgreSQL) the worker beats
 	// every second (or fifth of it, if less), starts nothing while its own
-	// beat is older than half of it, takes over dead nodes' work and, with
-	// live peers, marks its requests sent.
+	// beat is older than half of it, takes over dead nodes' work once its
+	// own beat has gone unbroken for DeadAfter and, with live peers, marks
+	// its requests sent.
 	DeadAfter   time.Duration
 	Drain       time.Duration // how long Stop lets deliveries finish
 	Batch       int           // most executions per claim
@@ -118,12 +121,18 @@ type Worker struct {
 	lateNext int
 	draining atomic.Bool // set by Stop: attempts not started are released
 
-	shared   bool         // the store is shared with other nodes (not SQLite)
-	epoch    time.Time    // when New ran (monotonic base of lastBeat)
-	lastBeat atomic.Int64 // when the last successful heartbeat began, ns since epoch (0: none yet)
-	peers    atomic.Int32 // other nodes whose heartbeat is live
-	sentMu   sync.Mutex
-	sent     []prikke.ID // requests started, to mark sent
+	shared   bool                 // the store is shared with other nodes (not SQLite)
+	mono     func() time.Duration // monotonic time since New ran (tests step it)
+	lastBeat atomic.Int64         // when the last successful heartbeat began, by mono (0: none yet)
+	streak   atomic.Int64         // when the current unbroken run of heartbeats began, by mono (0: broken)
+	tookOver atomic.Bool          // what an earlier process of this node's ID left running was taken over
+	idWarned bool                 // claimNodeID said another process beats under this ID (beat goroutine only)
+	// incarnation tells this process's worker heartbeat from another's
+	// under the same node ID (written as its detail).
+	incarnation string
+	peers       atomic.Int32 // other nodes whose heartbeat is live
+	sentMu      sync.Mutex
+	sent        []prikke.ID // requests started, to mark sent
 }
 
 // orgState is what a node holds of one organization.
@@ -212,8 +221,11 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 			return prikke.RetryDelay(attempt, retryAfter, nil)
 		}
 	}
+	epoch := time.Now()
 	return &Worker{
-		store: s, client: client, gate: newHostGate(cfg.HostInFlight, 100*time.Millisecond), cfg: cfg, metrics: m,
+		mono:        func() time.Duration { return time.Since(epoch) },
+		incarnation: rand.Text(),
+		store:       s, client: client, gate: newHostGate(cfg.HostInFlight, 100*time.Millisecond), cfg: cfg, metrics: m,
 		logger:  logger.With("service", "worker"),
 		NowFunc: time.Now,
 		results: make(chan *store.Completion, 4*cfg.MaxWorkers),
@@ -222,7 +234,6 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 		started: map[prikke.ID]context.CancelFunc{},
 		wake:    make(chan struct{}, 1),
 		shared:  s.Dialect() != "sqlite",
-		epoch:   time.Now(),
 	}
 }
 
@@ -239,17 +250,19 @@ func (w *Worker) Start(ctx context.Context) {
 	claimCtx, stopClaim := context.WithCancel(ctx)
 	w.stopClaim = stopClaim
 	w.done = make(chan struct{})
-	var completer, sweeper, beater sync.WaitGroup
+	var completer, sweeper, beater, marker sync.WaitGroup
 	completer.Go(func() { w.complete(ctx) })
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweeper.Go(func() { w.sweep(sweepCtx) })
 	// The heartbeat goes on until the last result is written: a node
-	// draining is alive, and its deliveries must not be taken over.
+	// draining is alive, and its deliveries must not be taken over. The
+	// sent marks go on until the last worker has exited.
 	beatCtx, stopBeat := context.WithCancel(base)
+	markCtx, stopMark := context.WithCancel(base)
 	if w.shared {
 		beater.Go(func() { w.beat(beatCtx) })
 		beater.Go(func() { w.watchPeers(beatCtx) })
-		sweeper.Go(func() { w.markLoop(sweepCtx) })
+		marker.Go(func() { w.markLoop(markCtx) })
 	}
 	go func() {
 		w.dispatch(claimCtx)
@@ -257,6 +270,8 @@ func (w *Worker) Start(ctx context.Context) {
 		sweeper.Wait()
 		w.releaseHeld() // claimed but not started; workers finish their deliveries, then exit
 		w.workersWG.Wait()
+		stopMark()
+		marker.Wait()
 		close(w.results)
 		completer.Wait()
 		stopBeat()
@@ -503,23 +518,6 @@ func (w *Worker) orgRoomLocked(st *orgState) int {
 	return 0
 }
 
-// aheadRoomLocked is what this node can start itself at a coming instant,
-// and so may claim ahead of it: its free workers (the most it may have in
-// flight, less what it holds) and each organization's free in-flight room.
-// A burst due at one instant then spreads over the nodes that are up, each
-// taking what it can start on time, instead of the first to wake taking it
-// all and its per-organization cap becoming the organization's cap for the
-// whole cluster. (What is already due is claimed by whoever has room.) A
-// node alone, with no peer to spread to, claims ahead without this bound,
-// so that a burst is claimed before its instant rather than at it.
-func (w *Worker) aheadRoomLocked() *store.AheadRoom {
-	a := &store.AheadRoom{Limit: w.cfg.MaxWorkers - w.held, OrgRoom: make(map[prikke.ID]int, len(w.orgs)), DefaultOrgRoom: w.cfg.OrgInFlight}
-	for org, st := range w.orgs {
-		a.OrgRoom[org] = w.cfg.OrgInFlight - st.held
-	}
-	return a
-}
-
 // aheadFull reports whether some organization (or the node) has no room
 // to claim ahead: what is left within the lookahead waits for its instant.
 func (w *Worker) aheadFull() bool {
@@ -581,10 +579,6 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 		}
 	}
 	capped = len(excluded) > 0
-	var ahead *store.AheadRoom
-	if w.peers.Load() > 0 {
-		ahead = w.aheadRoomLocked()
-	}
 	w.mu.Unlock()
 	if room <= 0 || (busy && room < w.minClaim()) {
 		return 0, true, capped, nil
@@ -597,7 +591,7 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 	start := time.Now()
 	res, err := w.store.ExecutionClaim(ctx, &store.ClaimParams{
 		Node: w.cfg.Node, Limit: limit, OrgRoom: orgRoom, DefaultOrgRoom: w.orgHoldMax(),
-		LeaseGrace: w.cfg.LeaseGrace, Lookahead: w.cfg.Lookahead, Ahead: ahead,
+		LeaseGrace: w.cfg.LeaseGrace, Lookahead: w.cfg.Lookahead,
 	})
 	if err != nil {
 		return 0, false, capped, err
@@ -1273,31 +1267,10 @@ func (w *Worker) beatEvery() time.Duration { return min(w.cfg.DeadAfter/5, time.
 // beat writes this node's worker heartbeat every beatEvery. It does nothing
 // else, so that nothing slow (a large takeover) delays it.
 func (w *Worker) beat(ctx context.Context) {
-	every := w.beatEvery()
-	t := time.NewTicker(every)
+	t := time.NewTicker(w.beatEvery())
 	defer t.Stop()
 	for {
-		start := time.Since(w.epoch)
-		bctx, cancel := context.WithTimeout(ctx, w.cfg.DeadAfter/2)
-		err := w.store.HeartbeatPut(bctx, store.WorkerBeat+w.cfg.Node, "")
-		cancel()
-		switch {
-		case err == nil:
-			if w.lastBeat.Load() == 0 {
-				// Before the first claim: nothing running under this
-				// node's ID is this process's, so an earlier process of
-				// the same ID (restarted at once, its heartbeat never
-				// stale) left it; and the peers decide how to claim.
-				w.takeOverPredecessor(ctx)
-				w.countPeers(ctx)
-			}
-			prev := w.lastBeat.Swap(max(int64(start), 1))
-			if prev != 0 && start-time.Duration(prev) >= w.cfg.DeadAfter/2 {
-				w.resumed()
-			}
-		case ctx.Err() == nil:
-			w.logger.Warn("heartbeat failed", "error", err)
-		}
+		w.beatOnce(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -1306,27 +1279,116 @@ func (w *Worker) beat(ctx context.Context) {
 	}
 }
 
+// beatOnce writes the heartbeat once. A failed beat, or one that began half
+// DeadAfter or more after the last success, breaks the streak (see
+// mayJudge).
+func (w *Worker) beatOnce(ctx context.Context) {
+	start := w.mono()
+	bctx, cancel := context.WithTimeout(ctx, w.cfg.DeadAfter/2)
+	err := w.claimNodeID(bctx)
+	if err == nil {
+		err = w.store.HeartbeatPut(bctx, store.WorkerBeat+w.cfg.Node, w.incarnation)
+	}
+	cancel()
+	if err != nil {
+		w.streak.Store(0)
+		if ctx.Err() == nil && err != errNodeIDLive {
+			w.logger.Warn("heartbeat failed", "error", err)
+		}
+		return
+	}
+	if !w.tookOver.Load() {
+		// Before the first claim (alive waits for it, and it is tried
+		// again at every beat until it succeeds): nothing running under
+		// this node's ID is this process's, so an earlier process of the
+		// same ID (restarted at once) left it; and the peers decide how to
+		// claim.
+		w.tookOver.Store(w.takeOverPredecessor(ctx))
+		w.countPeers(ctx)
+	}
+	at := max(int64(start), 1)
+	prev := w.lastBeat.Swap(at)
+	gap := prev != 0 && start-time.Duration(prev) >= w.cfg.DeadAfter/2
+	if prev == 0 || gap || w.streak.Load() == 0 {
+		w.streak.Store(at)
+	}
+	if gap {
+		w.resumed()
+	}
+}
+
+// mayJudge reports whether this node may judge other nodes dead by their
+// heartbeat: its own has been unbroken (every beat written, none half
+// DeadAfter or more after the last) for at least DeadAfter, up to a recent
+// beat. After a database stall or failover every node's heartbeat is old;
+// the first node to reach the database again would otherwise find all the
+// others stale and settle their requests in flight as lost. Waiting out a
+// streak of DeadAfter gives every live node time to beat again first.
+func (w *Worker) mayJudge() bool {
+	s := w.streak.Load()
+	return s != 0 && w.alive() && time.Duration(w.lastBeat.Load()-s) >= w.cfg.DeadAfter
+}
+
+// errNodeIDLive: another process's worker heartbeat under this node's ID
+// is live.
+var errNodeIDLive = errors.New("another process beats under this node ID")
+
+// claimNodeID, until this process has taken its node ID over, checks that
+// no other process beats under it: if another incarnation's heartbeat is
+// live (two processes given one node ID, such as pid 1 in containers with
+// a fixed hostname), this one does not beat, take over or claim, and says
+// so loudly, until that heartbeat goes stale.
+func (w *Worker) claimNodeID(ctx context.Context) error {
+	if w.tookOver.Load() {
+		return nil
+	}
+	at, detail, err := w.store.HeartbeatGet(ctx, store.WorkerBeat+w.cfg.Node)
+	switch {
+	case prikke.ErrorCode(err) == prikke.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	case detail == "" || detail == w.incarnation:
+		return nil
+	}
+	now, err := w.store.Now(ctx)
+	if err != nil {
+		return err
+	}
+	if now.Sub(at) >= w.cfg.DeadAfter {
+		return nil
+	}
+	if !w.idWarned {
+		w.idWarned = true
+		w.logger.Error("this node ID's heartbeat is another process's and still fresh: waiting for it to go stale before taking its work over. If that process is still running, give each process its own PRIKKE_NODE_ID",
+			"node", w.cfg.Node, "heartbeat_age_ms", now.Sub(at).Milliseconds())
+	}
+	return errNodeIDLive
+}
+
 // takeOverPredecessor hands back what an earlier process of this node's ID
-// left running, as for a dead node.
-func (w *Worker) takeOverPredecessor(ctx context.Context) {
+// left running, as for a dead node, and reports whether it all went.
+func (w *Worker) takeOverPredecessor(ctx context.Context) bool {
 	for ctx.Err() == nil {
 		released, rescued, err := w.store.ExecutionRescueDead(ctx, store.DeadParams{DeadAfter: w.cfg.DeadAfter, Limit: 5000, Nodes: []string{w.cfg.Node}})
 		if err != nil {
-			w.logger.Warn("taking over what this node's previous process left failed", "error", err)
-			return
+			w.logger.Warn("taking over what this node's previous process left failed; trying again", "error", err)
+			return false
 		}
 		if released+rescued > 0 {
 			w.metrics.Rescued.Add(float64(rescued))
 			w.logger.Info("took over the work of this node's previous process", "released", released, "rescued_sent", rescued)
 		}
 		if released+rescued < 5000 {
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // watchPeers counts the live peers and takes over the work of nodes whose
-// heartbeat stopped, every beatEvery: every node does, so a dead leader's
+// heartbeat stopped (once its own heartbeat shows it may judge them),
+// every beatEvery: every node does, so a dead leader's
 // work is not left waiting for a new leader.
 func (w *Worker) watchPeers(ctx context.Context) {
 	t := time.NewTicker(w.beatEvery())
@@ -1337,10 +1399,18 @@ func (w *Worker) watchPeers(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if w.lastBeat.Load() == 0 {
-			continue
-		}
-		w.countPeers(ctx)
+		w.watchOnce(ctx)
+	}
+}
+
+// watchOnce counts the live peers and, if this node may judge them (see
+// mayJudge), takes over the work of the dead.
+func (w *Worker) watchOnce(ctx context.Context) {
+	if w.lastBeat.Load() == 0 {
+		return
+	}
+	w.countPeers(ctx)
+	if w.mayJudge() {
 		w.rescueDead(ctx)
 	}
 }
@@ -1435,7 +1505,7 @@ func (w *Worker) alive() bool {
 		return true
 	}
 	last := w.lastBeat.Load()
-	return last != 0 && time.Since(w.epoch)-time.Duration(last) < w.cfg.DeadAfter/2
+	return last != 0 && w.tookOver.Load() && w.mono()-time.Duration(last) < w.cfg.DeadAfter/2
 }
 
 // markSent queues an execution whose request is about to go out.
@@ -1455,26 +1525,46 @@ func (w *Worker) markSent(id prikke.ID) {
 // that dies has its executions marked sent delivered again as lost
 // attempts and the others released to the queue. One that dies within a
 // mark's 100ms has that request released and sent again as the same
-// attempt (at least once, never a request that had not gone out).
+// attempt (at least once, never a request that had not gone out). It runs
+// until the workers have finished (a draining node still starts requests)
+// and then writes what is left.
 func (w *Worker) markLoop(ctx context.Context) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			w.flushMarks(fctx)
+			cancel()
 			return
 		case <-t.C:
 		}
-		w.sentMu.Lock()
-		ids := w.sent
-		w.sent = nil
-		w.sentMu.Unlock()
-		for chunk := range slices.Chunk(ids, 2000) {
-			mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			if err := w.store.ExecutionMarkSent(mctx, w.cfg.Node, chunk); err != nil && ctx.Err() == nil {
-				w.logger.Warn("marking requests sent failed", "executions", len(chunk), "error", err)
+		w.flushMarks(ctx)
+	}
+}
+
+// flushMarks writes the sent marks queued; those it fails to write are
+// queued again for the next try.
+func (w *Worker) flushMarks(ctx context.Context) {
+	w.sentMu.Lock()
+	ids := w.sent
+	w.sent = nil
+	w.sentMu.Unlock()
+	var failed []prikke.ID
+	for chunk := range slices.Chunk(ids, 2000) {
+		mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := w.store.ExecutionMarkSent(mctx, w.cfg.Node, chunk); err != nil {
+			failed = append(failed, chunk...)
+			if ctx.Err() == nil {
+				w.logger.Warn("marking requests sent failed; trying again", "executions", len(chunk), "error", err)
 			}
-			cancel()
 		}
+		cancel()
+	}
+	if len(failed) > 0 {
+		w.sentMu.Lock()
+		w.sent = append(failed, w.sent...)
+		w.sentMu.Unlock()
 	}
 }

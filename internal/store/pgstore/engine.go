@@ -282,23 +282,19 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 	}
 	err := s.inTx(ctx, "claim executions", func(tx pgx.Tx) error {
 		res.Claimed = res.Claimed[:0]
-		aheadLeft := store.NewAheadState(p.Ahead)
 		// First what is due, by priority; then, with room left, what falls
-		// due within the lookahead (no more than the node can start then).
+		// due within the lookahead.
 		for step := 0; step < 2*prikke.Priorities && len(res.Claimed) < p.Limit; step++ {
 			prio, ahead := step%prikke.Priorities, step >= prikke.Priorities
 			if ahead && p.Lookahead <= 0 {
 				break
 			}
 			var horizon time.Duration
-			want, stepRoom, stepDef := p.Limit-len(res.Claimed), room, p.DefaultOrgRoom
 			if ahead {
 				horizon = p.Lookahead
-				if want, stepRoom, stepDef = aheadLeft.Step(want, room, stepDef); want == 0 {
-					break
-				}
 			}
-			orgs, rooms, excl := roomArgs(stepRoom)
+			orgs, rooms, excl := roomArgs(room)
+			want := p.Limit - len(res.Claimed)
 			// Candidates are locked (SKIP LOCKED), ranked per organization,
 			// and only those within their organization's room are taken;
 			// the rest are unlocked at commit. The picked IDs go to the
@@ -332,7 +328,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 					FROM claimed c WHERE q.id = c.claimed_id
 				)
 				SELECT * FROM claimed`,
-				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want, stepRoom, stepDef), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(stepDef), want,
+				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want, room, p.DefaultOrgRoom), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want,
 				horizon.Microseconds(), ahead)
 			if err != nil {
 				return err
@@ -372,9 +368,6 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			}
 			res.Claimed = append(res.Claimed, claimed...)
 			store.TakeRoom(room, claimed, p.DefaultOrgRoom)
-			for _, c := range claimed {
-				aheadLeft.Took(c.Execution.OrganizationID, 1)
-			}
 		}
 		if len(res.Claimed) == 0 {
 			return nil
@@ -856,30 +849,68 @@ func (s *Store) ExecutionMarkSent(ctx context.Context, node string, ids []prikke
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE execution_queue SET sent = true
-		WHERE id = ANY($1) AND claimed_by = $2 AND lease_expires_at IS NOT NULL AND NOT sent`, bin(ids), node); err != nil {
+	// A join with the unnested IDs, not id = ANY($1): with up to 2000 IDs
+	// that shape may be planned as a scan of the queue (see completeTx),
+	// ten times a second during a burst; the join finds them by primary
+	// key (or hashes the leased rows).
+	if _, err := s.pool.Exec(ctx, `UPDATE execution_queue q SET sent = true
+		FROM unnest($1::uuid[]) AS u(id)
+		WHERE q.id = u.id AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL AND NOT q.sent`, bin(ids), node); err != nil {
 		return fmt.Errorf("pgstore: mark sent: %w", mapErr(err))
 	}
 	return nil
 }
 
-// ExecutionRescueDead implements store.Store.
+// ExecutionRescueDead implements store.Store. It runs every second on
+// every node: the dead are read first from the (small) heartbeats table,
+// with whether they hold anything, and with none to settle or forget (the
+// usual case) nothing more is done, no transaction opened.
 func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (int, int, error) {
+	dead := append([]string{}, p.Nodes...)
+	forget := false
+	if len(dead) == 0 {
+		rows, err := s.pool.Query(ctx, `SELECT substr(h.name, $3),
+				h.beat_at < coalesce($1::timestamptz, now()) - $5 * interval '1 microsecond',
+				EXISTS (SELECT 1 FROM execution_queue q
+					WHERE q.lease_expires_at IS NOT NULL AND q.claimed_by = substr(h.name, $3))
+			FROM heartbeats h
+			WHERE substr(h.name, 1, $3 - 1) = $4 AND h.beat_at < coalesce($1::timestamptz, now()) - $2 * interval '1 microsecond'`,
+			nowArg(p.Now), p.DeadAfter.Microseconds(), len(store.WorkerBeat)+1, store.WorkerBeat, store.ForgetDeadAfter.Microseconds())
+		if err != nil {
+			return 0, 0, fmt.Errorf("pgstore: rescue dead nodes: %w", mapErr(err))
+		}
+		for rows.Next() {
+			var node string
+			var old, holds bool
+			if err := rows.Scan(&node, &old, &holds); err != nil {
+				rows.Close()
+				return 0, 0, fmt.Errorf("pgstore: rescue dead nodes: %w", mapErr(err))
+			}
+			if holds {
+				dead = append(dead, node)
+			}
+			forget = forget || (old && !holds)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, 0, fmt.Errorf("pgstore: rescue dead nodes: %w", mapErr(err))
+		}
+	}
+	if len(dead) == 0 && !forget {
+		return 0, 0, nil
+	}
 	var released, rescued int
 	err := s.inTx(ctx, "rescue dead nodes", func(tx pgx.Tx) error {
 		released, rescued = 0, 0
-		// Nodes whose heartbeat stopped, then their running rows (few: at
-		// most what the nodes had in flight or claimed ahead).
+		// The dead nodes' running rows (few: at most what the nodes had in
+		// flight or claimed ahead).
 		rows, err := tx.Query(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now()), q.sent
 			FROM execution_queue q JOIN executions e ON e.id = q.id JOIN jobs j ON j.id = e.job_id
-			WHERE q.lease_expires_at IS NOT NULL AND (q.claimed_by IN (
-				SELECT substr(name, $4) FROM heartbeats
-				WHERE substr(name, 1, $4 - 1) = $5
-					AND beat_at < coalesce($1::timestamptz, now()) - $2 * interval '1 microsecond') OR q.claimed_by = ANY($6))
+			WHERE q.lease_expires_at IS NOT NULL AND q.claimed_by = ANY($2)
 			LIMIT $3 FOR UPDATE OF q SKIP LOCKED`,
-			nowArg(p.Now), p.DeadAfter.Microseconds(), p.Limit, len(store.WorkerBeat)+1, store.WorkerBeat, append([]string{}, p.Nodes...))
+			nowArg(p.Now), dead, p.Limit)
 		if err != nil {
 			return err
 		}
@@ -929,12 +960,16 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			}
 			rescued += len(applied)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM heartbeats h
-			WHERE substr(h.name, 1, $2 - 1) = $3 AND h.beat_at < coalesce($1::timestamptz, now()) - $4 * interval '1 microsecond'
-				AND NOT EXISTS (SELECT 1 FROM execution_queue q
-					WHERE q.lease_expires_at IS NOT NULL AND q.claimed_by = substr(h.name, $2))`,
-			nowArg(p.Now), len(store.WorkerBeat)+1, store.WorkerBeat, store.ForgetDeadAfter.Microseconds()); err != nil {
-			return err
+		if forget {
+			// Some heartbeat has been silent for ForgetDeadAfter: forget
+			// those that hold nothing.
+			if _, err := tx.Exec(ctx, `DELETE FROM heartbeats h
+				WHERE substr(h.name, 1, $2 - 1) = $3 AND h.beat_at < coalesce($1::timestamptz, now()) - $4 * interval '1 microsecond'
+					AND NOT EXISTS (SELECT 1 FROM execution_queue q
+						WHERE q.lease_expires_at IS NOT NULL AND q.claimed_by = substr(h.name, $2))`,
+				nowArg(p.Now), len(store.WorkerBeat)+1, store.WorkerBeat, store.ForgetDeadAfter.Microseconds()); err != nil {
+				return err
+			}
 		}
 		return s.notifyWork(ctx, tx, earliest)
 	})

@@ -249,25 +249,21 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 		if room == nil {
 			room = map[prikke.ID]int{}
 		}
-		aheadLeft := store.NewAheadState(p.Ahead)
 		// First what is due, by priority; then, with room left, what falls
-		// due within the lookahead (no more than the node can start then).
+		// due within the lookahead.
 		for step := 0; step < 2*prikke.Priorities && len(claimed) < p.Limit; step++ {
 			prio, ahead := step%prikke.Priorities, step >= prikke.Priorities
 			if ahead && p.Lookahead <= 0 {
 				break
 			}
 			lo, hi := int64(math.MinInt64), ts(now)
-			want, stepRoom, stepDef := p.Limit-len(claimed), room, p.DefaultOrgRoom
 			if ahead {
 				lo, hi = ts(now), ts(now.Add(p.Lookahead))
-				if want, stepRoom, stepDef = aheadLeft.Step(want, room, stepDef); want == 0 {
-					break
-				}
 			}
+			want := p.Limit - len(claimed)
 			rooms := map[string]int{}
 			var excl []prikke.ID
-			for org, n := range stepRoom {
+			for org, n := range room {
 				if n <= 0 {
 					excl = append(excl, org)
 				} else {
@@ -275,7 +271,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				}
 			}
 			roomJSON, _ := json.Marshal(rooms)
-			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(stepDef), store.ClaimScan(want, stepRoom, stepDef), lo, hi}
+			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(p.DefaultOrgRoom), store.ClaimScan(want, room, p.DefaultOrgRoom), lo, hi}
 			exclSQL := ""
 			if len(excl) > 0 {
 				exclSQL = " AND organization_id NOT IN (" + inList(&args, excl) + ")"
@@ -311,7 +307,6 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			}
 			claimed = append(claimed, batch...)
 			for _, e := range batch {
-				aheadLeft.Took(e.OrganizationID, 1)
 				if n, ok := room[e.OrganizationID]; ok {
 					room[e.OrganizationID] = n - 1
 				} else if p.DefaultOrgRoom > 0 {
@@ -728,26 +723,53 @@ func (s *Store) ExecutionMarkSent(ctx context.Context, node string, ids []prikke
 	})
 }
 
-// ExecutionRescueDead implements store.Store.
+// ExecutionRescueDead implements store.Store. The dead are read first
+// from the heartbeats, with whether they hold anything; with none to
+// settle or forget nothing more is done.
 func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (int, int, error) {
 	now := s.nowOr(p.Now)
+	dead := append([]string{}, p.Nodes...)
+	forget := false
+	if len(dead) == 0 {
+		rows, err := s.db.QueryContext(ctx, `SELECT substr(h.name, $2), h.beat_at < $4,
+				EXISTS (SELECT 1 FROM executions e WHERE e.status = 'running' AND e.claimed_by = substr(h.name, $2))
+			FROM heartbeats h WHERE substr(h.name, 1, $2 - 1) = $3 AND h.beat_at < $1`,
+			ts(now.Add(-p.DeadAfter)), len(store.WorkerBeat)+1, store.WorkerBeat, ts(now.Add(-store.ForgetDeadAfter)))
+		if err != nil {
+			return 0, 0, fmt.Errorf("sqlitestore: rescue dead nodes: %w", err)
+		}
+		for rows.Next() {
+			var node string
+			var old, holds bool
+			if err := rows.Scan(&node, &old, &holds); err != nil {
+				rows.Close()
+				return 0, 0, fmt.Errorf("sqlitestore: rescue dead nodes: %w", err)
+			}
+			if holds {
+				dead = append(dead, node)
+			}
+			forget = forget || (old && !holds)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, 0, fmt.Errorf("sqlitestore: rescue dead nodes: %w", err)
+		}
+	}
+	if len(dead) == 0 && !forget {
+		return 0, 0, nil
+	}
 	var results []completeResult
 	var released, rescued int
 	var earliest time.Time
 	err := s.inTx(ctx, "rescue dead nodes", func(tx *sql.Tx) error {
 		results, released, rescued, earliest = nil, 0, 0, time.Time{}
-		args := []any{ts(now.Add(-p.DeadAfter)), p.Limit, len(store.WorkerBeat) + 1, store.WorkerBeat}
-		forced := ""
-		if len(p.Nodes) > 0 {
-			forced = " OR e.claimed_by IN (" + inList(&args, p.Nodes) + ")"
-		}
+		args := []any{p.Limit}
 		rows, err := tx.QueryContext(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
-			WHERE e.status = 'running' AND (e.claimed_by IN (
-				SELECT substr(name, $3) FROM heartbeats WHERE substr(name, 1, $3 - 1) = $4 AND beat_at < $1)`+forced+`)
-			LIMIT $2`, args...)
+			WHERE e.status = 'running' AND e.claimed_by IN (`+inList(&args, dead)+`)
+			LIMIT $1`, args...)
 		if err != nil {
 			return err
 		}
@@ -792,6 +814,9 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			}
 			rescued += len(r.applied)
 			results = append(results, r)
+		}
+		if !forget {
+			return nil
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM heartbeats
 			WHERE substr(name, 1, $1 - 1) = $2 AND beat_at < $3

@@ -23,7 +23,6 @@ func testEngine(t *testing.T, open Opener, cov *coverage) {
 		"ClaimConcurrent":  testClaimConcurrent,
 		"ClaimLease":       testClaimLease,
 		"ClaimLookahead":   testClaimLookahead,
-		"ClaimAhead":       testClaimAhead,
 		"Overlap":          testOverlap,
 		"Quota":            testQuota,
 		"Complete":         testComplete,
@@ -510,77 +509,6 @@ func testClaimLookahead(t *testing.T, open Opener, cov *coverage) {
 	}
 }
 
-// testClaimAhead: with ClaimParams.Ahead a claim takes ahead of their due
-// instant only as many executions as the node can start then, in all and
-// per organization, and what it takes that is already due counts against
-// that room without being bounded by it.
-func testClaimAhead(t *testing.T, open Opener, cov *coverage) {
-	s := open(t)
-	ctx := context.Background()
-	a := NewTenant(t, s, prikke.TierPro)
-	b := NewTenant(t, s, prikke.TierPro)
-	c := NewTenant(t, s, prikke.TierPro)
-	ja, jb, jc := NewJob(t, s, a, nil), NewJob(t, s, b, nil), NewJob(t, s, c, nil)
-	count := func(cs []*store.Claimed) map[prikke.ID]int {
-		n := map[prikke.ID]int{}
-		for _, c := range cs {
-			n[c.Execution.OrganizationID]++
-		}
-		return n
-	}
-	for i := range 5 {
-		NewExecution(t, s, ja, prikke.TierPro, T0.Add(-time.Duration(i+1)*time.Minute)) // due: 5 of a
-	}
-	for i := range 10 {
-		NewExecution(t, s, ja, prikke.TierPro, T0.Add(time.Duration(100+i)*time.Millisecond))
-		NewExecution(t, s, jb, prikke.TierPro, T0.Add(time.Duration(100+i)*time.Millisecond))
-		NewExecution(t, s, jc, prikke.TierPro, T0.Add(time.Duration(100+i)*time.Millisecond))
-	}
-	// a may start 7 more at the instant: the 5 due take 5 of them; b has
-	// room for 3 (listed); c for 4 (the default); the node for 20 in all.
-	res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n1", Limit: 100, Now: T0, Lookahead: 500 * time.Millisecond,
-		Ahead: &store.AheadRoom{Limit: 20, OrgRoom: map[prikke.ID]int{a.Org.ID: 7, b.Org.ID: 3}, DefaultOrgRoom: 4}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := count(res.Claimed); n[a.Org.ID] != 7 || n[b.Org.ID] != 3 || n[c.Org.ID] != 4 {
-		t.Errorf("claimed a %d, b %d, c %d; want 7 (5 due, 2 ahead), 3, 4", n[a.Org.ID], n[b.Org.ID], n[c.Org.ID])
-	}
-	// The node's free workers bound the rest: 5 free, 4 of them taken by
-	// what is due.
-	for i := range 4 {
-		NewExecution(t, s, jc, prikke.TierPro, T0.Add(-time.Duration(i+1)*time.Second))
-	}
-	res, err = s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n2", Limit: 100, Now: T0, Lookahead: 500 * time.Millisecond,
-		Ahead: &store.AheadRoom{Limit: 5, DefaultOrgRoom: 100}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Claimed) != 5 {
-		t.Errorf("claimed %d with room for 5 at the instant (4 of them due)", len(res.Claimed))
-	}
-	// No room at all: what is due is still taken, nothing ahead.
-	for i := range 3 {
-		NewExecution(t, s, jb, prikke.TierPro, T0.Add(-time.Duration(i+1)*time.Second))
-	}
-	res, err = s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n3", Limit: 100, Now: T0, Lookahead: 500 * time.Millisecond,
-		Ahead: &store.AheadRoom{Limit: 0}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := count(res.Claimed); len(res.Claimed) != 3 || n[b.Org.ID] != 3 {
-		t.Errorf("claimed %v with no room ahead; want the 3 due of b", n)
-	}
-	// Without the bound the rest within the lookahead goes to one claim.
-	res, err = s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n4", Limit: 100, Now: T0, Lookahead: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Claimed) != 30-2-3-4-1 {
-		t.Errorf("claimed %d unbounded; want the %d left", len(res.Claimed), 30-2-3-4-1)
-	}
-}
-
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
@@ -960,6 +888,10 @@ func testRescueDead(t *testing.T, open Opener, cov *coverage) {
 	deadAfter := aliveAt.Sub(deadAt) / 2
 	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: deadAt.Add(deadAfter), DeadAfter: deadAfter, Limit: 100}); err != nil || r+n != 0 {
 		t.Fatalf("rescue before the heartbeat was stale = %d released, %d rescued, %v", r, n, err)
+	}
+	// Nodes named: only those are taken over, none judged by heartbeat.
+	if r, n, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100, Nodes: []string{"nobody"}}); err != nil || r+n != 0 {
+		t.Fatalf("rescue of a named node holding nothing = %d released, %d rescued, %v; want none", r, n, err)
 	}
 	released, rescued, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: aliveAt, DeadAfter: deadAfter, Limit: 100})
 	if err != nil || released != 2 || rescued != 1 {
