@@ -1360,7 +1360,7 @@ func (w *Worker) claimNodeID(ctx context.Context) error {
 	}
 	if !w.idWarned {
 		w.idWarned = true
-		w.logger.Error("this node ID's heartbeat is another process's and still fresh: waiting for it to go stale before taking its work over. If that process is still running, give each process its own PRIKKE_NODE_ID",
+		w.logger.Warn("this node ID's heartbeat is another process's and still fresh: waiting for it to go stale before taking its work over. If that process is still running, give each process its own PRIKKE_NODE_ID",
 			"node", w.cfg.Node, "heartbeat_age_ms", now.Sub(at).Milliseconds())
 	}
 	return errNodeIDLive
