@@ -38,6 +38,7 @@ var migrations embed.FS
 // Store is the PostgreSQL store.
 type Store struct {
 	pool       *pgxpool.Pool
+	beatPool   *pgxpool.Pool // worker heartbeats only; see Open
 	connConfig *pgx.ConnConfig
 	sealer     store.Sealer
 	broker     *store.Broker
@@ -112,12 +113,26 @@ func Open(ctx context.Context, url string, opts store.Options, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", mapErr(err))
 	}
+	// The worker heartbeat gets its own connections. On the main pool a
+	// spike of API requests, claims and completions holding every
+	// connection for half PRIKKE_NODE_DEAD_AFTER stopped a live node
+	// starting work, and held for all of it let its peers take its work
+	// over and deliver its requests in flight a second time.
+	bcfg := cfg.Copy()
+	bcfg.MaxConns = 2
+	bcfg.MinConns = 0
+	beatPool, err := pgxpool.NewWithConfig(ctx, bcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", mapErr(err))
+	}
 	ns := opts.Namespace
 	if ns == "" {
 		ns = "prikke"
 	}
 	s := &Store{
 		pool:       pool,
+		beatPool:   beatPool,
 		connConfig: cfg.ConnConfig,
 		sealer:     opts.Sealer,
 		broker:     store.NewBroker(),
@@ -256,6 +271,7 @@ func (s *Store) Close() error {
 		s.listenCancel()
 		<-s.listenDone
 		s.pool.Close()
+		s.beatPool.Close()
 	})
 	return nil
 }

@@ -8,25 +8,40 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
 )
 
-// HeartbeatPut implements store.Store.
+// poolFor returns the pool for heartbeat name: worker heartbeats
+// (store.WorkerBeat + node) use their own small pool, so that a busy main
+// pool cannot keep a live node from beating (and its peers from then
+// judging it dead).
+func (s *Store) poolFor(name string) *pgxpool.Pool {
+	if strings.HasPrefix(name, store.WorkerBeat) {
+		return s.beatPool
+	}
+	return s.pool
+}
+
+// HeartbeatPut implements store.Store. Worker heartbeats go through their
+// own pool (see poolFor).
 func (s *Store) HeartbeatPut(ctx context.Context, name, detail string) error {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO heartbeats (name, beat_at, detail) VALUES ($1, now(), $2)
+	if _, err := s.poolFor(name).Exec(ctx, `INSERT INTO heartbeats (name, beat_at, detail) VALUES ($1, now(), $2)
 		ON CONFLICT (name) DO UPDATE SET beat_at = excluded.beat_at, detail = excluded.detail`, name, detail); err != nil {
 		return fmt.Errorf("pgstore: put heartbeat: %w", mapErr(err))
 	}
 	return nil
 }
 
-// HeartbeatGet implements store.Store.
+// HeartbeatGet implements store.Store. A node reads its own worker
+// heartbeat before it beats (claimNodeID), so worker heartbeats are read
+// through their own pool too (see poolFor).
 func (s *Store) HeartbeatGet(ctx context.Context, name string) (time.Time, string, error) {
 	var at time.Time
 	var detail string
-	if err := s.pool.QueryRow(ctx, "SELECT beat_at, detail FROM heartbeats WHERE name = $1", name).Scan(&at, &detail); err != nil {
+	if err := s.poolFor(name).QueryRow(ctx, "SELECT beat_at, detail FROM heartbeats WHERE name = $1", name).Scan(&at, &detail); err != nil {
 		return time.Time{}, "", fmt.Errorf("pgstore: get heartbeat: %w", mapErr(err))
 	}
 	return at.UTC(), detail, nil
