@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/prikke/prikke/internal/sink"
 )
 
 // TestQueueDueAtIsScheduledFor: the due_at POST /api/v1/queue answers is,
@@ -19,22 +14,8 @@ import (
 // nanoseconds, and for "now".
 func TestQueueDueAtIsScheduledFor(t *testing.T) {
 	t.Parallel()
-	sk, err := sink.Start(sink.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sk.Close()
-	env := testEnv(t)
-	env["PRIKKE_SSRF_ALLOW"] = "loopback"
-	if _, err := runIn(t, env, "a long and unusual passphrase\n", "user", "create", "--email", "queue@example.com", "--password-stdin", "--tier", "pro"); err != nil {
-		t.Fatal(err)
-	}
-	key, err := runIn(t, env, "", "apikey", "create", "--email", "queue@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key = strings.TrimSpace(key)
-	base, _ := startServer(t, env)
+	d := startDevServer(t, "queue@example.com")
+	sk := d.sink
 
 	// Due just after the next whole second, asked for to the nanosecond.
 	notBefore := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(250*time.Millisecond + 123_456*time.Nanosecond).UTC().Format(time.RFC3339Nano)
@@ -43,21 +24,12 @@ func TestQueueDueAtIsScheduledFor(t *testing.T) {
 		"later": {"url": sk.URL("/hook?c=later"), "not_before": notBefore},
 		"now":   {"url": sk.URL("/hook?c=now")},
 	} {
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest("POST", base+"/api/v1/queue", bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		status, raw := d.call("POST", "/api/v1/queue", body)
 		var out struct {
 			DueAt string `json:"due_at"`
 		}
-		if resp.StatusCode != http.StatusAccepted || json.Unmarshal(raw, &out) != nil || out.DueAt == "" {
-			t.Fatalf("enqueue %s = %d %s", name, resp.StatusCode, raw)
+		if status != http.StatusAccepted || json.Unmarshal(raw, &out) != nil || out.DueAt == "" {
+			t.Fatalf("enqueue %s = %d %s", name, status, raw)
 		}
 		dueAt["c="+name] = out.DueAt
 	}
