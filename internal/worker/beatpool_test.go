@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/prikke/prikke/internal/store/storetest"
 )
 
@@ -27,20 +25,7 @@ func TestBeatWithMainPoolExhausted(t *testing.T) {
 		t.Fatal("not alive after the first beat")
 	}
 
-	pool := s.Pool()
-	var held []*pgxpool.Conn
-	defer func() {
-		for _, c := range held {
-			c.Release()
-		}
-	}()
-	for range pool.Config().MaxConns {
-		c, err := pool.Acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, c)
-	}
+	storetest.HoldPool(t, s)
 
 	*now = 3 * time.Second
 	w.beatOnce(ctx) // with the worker's own timeout, DeadAfter/2

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/storetest"
 )
@@ -26,20 +24,7 @@ func TestWorkerBeatWithMainPoolExhausted(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pool := s.Pool()
-	var held []*pgxpool.Conn
-	defer func() {
-		for _, c := range held {
-			c.Release()
-		}
-	}()
-	for range pool.Config().MaxConns {
-		c, err := pool.Acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, c)
-	}
+	storetest.HoldPool(t, s)
 	// The main pool is exhausted: nothing else gets a connection.
 	actx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	if _, err := s.Now(actx); err == nil {

@@ -132,3 +132,17 @@ func Dialects(t *testing.T, fn func(t *testing.T, s store.Store)) {
 		})
 	}
 }
+
+// HoldPool takes every connection of s's main pool until the test ends,
+// as a spike of API requests, claims and completions can.
+func HoldPool(t testing.TB, s *pgstore.Store) {
+	t.Helper()
+	pool := s.Pool()
+	for range pool.Config().MaxConns {
+		c, err := pool.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Release)
+	}
+}
