@@ -30,8 +30,8 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -39,6 +39,10 @@ var migrations embed.FS
 
 // Store is the SQLite store.
 type Store struct {
+	// Records are the record methods, written once in sqlstore over this
+	// store's dialect (dialect.go).
+	*sqlstore.Records
+
 	path   string
 	db     *sql.DB // the single writer connection
 	rdb    *sql.DB // readers
@@ -93,6 +97,7 @@ func Open(ctx context.Context, path string, opts OpenOptions, logger *slog.Logge
 		}
 	}
 	s := &Store{path: path, sealer: opts.Sealer, broker: store.NewBroker(), logger: logger.With("service", "sqlitestore"), NowFunc: time.Now}
+	s.Records = sqlstore.New(dialect{s}, opts.Sealer)
 	if opts.Exclusive {
 		if err := s.takeLock(); err != nil {
 			return nil, err
@@ -268,49 +273,25 @@ func mapErr(err error) error {
 		return nil
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return prikke.Errorf(prikke.ENOTFOUND, "Not found.")
+		return sqlstore.NotFound()
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return &wrapped{prikke.Errorf(prikke.ECONFLICT, "Already exists."), err}
+			return sqlstore.Conflict(err)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return &wrapped{prikke.Errorf(prikke.ENOTFOUND, "Not found."), err}
+			return sqlstore.Dangling(err)
 		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR,
 			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY:
-			return &wrapped{prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), err}
+			return sqlstore.Unavailable(err)
 		}
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY:
-			return &wrapped{prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), err}
+			return sqlstore.Unavailable(err)
 		}
 	}
 	return err
-}
-
-// wrapped carries a domain error and keeps the driver cause for logs.
-type wrapped struct {
-	domain *prikke.Error
-	cause  error
-}
-
-func (w *wrapped) Error() string { return w.domain.Error() + ": " + w.cause.Error() }
-
-func (w *wrapped) Unwrap() []error { return []error{w.domain, w.cause} }
-
-func notFound() error { return prikke.Errorf(prikke.ENOTFOUND, "Not found.") }
-
-// execOne runs a statement that must touch a row.
-func (s *Store) execOne(ctx context.Context, op, q string, args ...any) error {
-	res, err := s.db.ExecContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, mapErr(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("sqlitestore: %s: %w", op, notFound())
-	}
-	return nil
 }
 
 // inTx runs fn in an immediate (write) transaction on the writer.
@@ -327,21 +308,6 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 		return fmt.Errorf("sqlitestore: %s: commit: %w", op, mapErr(err))
 	}
 	return nil
-}
-
-func (s *Store) seal(secret string) ([]byte, error) {
-	if secret == "" {
-		return nil, nil
-	}
-	return s.sealer.Seal([]byte(secret))
-}
-
-func (s *Store) open(sealed []byte) (string, error) {
-	if len(sealed) == 0 {
-		return "", nil
-	}
-	b, err := s.sealer.Open(sealed)
-	return string(b), err
 }
 
 // scanner is a row or rows.

@@ -11,7 +11,6 @@ import (
 	"github.com/prikke/prikke/internal/store"
 )
 
-
 const userColumns = "id, email, password_hash, confirmed_at, time_zone, created_at, updated_at"
 
 func (r *Records) scanUser(row Row) (*prikke.User, error) {

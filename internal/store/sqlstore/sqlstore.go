@@ -141,8 +141,13 @@ func Unavailable(cause error) error {
 	return Wrap(prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), cause)
 }
 
+// Dangling wraps a foreign key violation: a row referred to is missing.
+func Dangling(cause error) error { return Wrap(prikke.Errorf(prikke.ENOTFOUND, "Not found."), cause) }
+
 // Conflict wraps a unique violation.
-func Conflict(cause error) error { return Wrap(prikke.Errorf(prikke.ECONFLICT, "Already exists."), cause) }
+func Conflict(cause error) error {
+	return Wrap(prikke.Errorf(prikke.ECONFLICT, "Already exists."), cause)
+}
 
 // fail prefixes err with the store's name and op, translated.
 func (r *Records) fail(op string, err error) error {

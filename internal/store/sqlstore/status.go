@@ -321,8 +321,8 @@ func (r *Records) StatusPageDelete(ctx context.Context, id prikke.ID) error {
 	return r.execOne(ctx, "delete status page", "DELETE FROM status_pages WHERE id = $1", id)
 }
 
-// startOfDay returns the start of t's UTC day.
-func startOfDay(t time.Time) time.Time {
+// StartOfDay returns the start of t's UTC day.
+func StartOfDay(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
