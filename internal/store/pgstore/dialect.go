@@ -2,34 +2,25 @@ package pgstore
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/sqlstore"
 )
 
-// dialect is PostgreSQL's sqlstore.Dialect. Values travel as pgx encodes
-// them natively (timestamptz, uuid, jsonb, arrays), so the records scan
-// exactly as the engine does; every statement runs on the one pool.
-type dialect struct{ s *Store }
+// dialect is PostgreSQL's sqlstore.Dialect. pgx encodes values natively
+// (timestamptz, uuid, jsonb, arrays), so the records scan exactly as the
+// engine does; every statement runs on the one pool.
+type dialect struct {
+	sqlstore.Native
+	s *Store
+}
 
 var _ sqlstore.Dialect = dialect{}
 
 func (dialect) Name() string                      { return "pgstore" }
-func (dialect) Time(t time.Time) any              { return t }
-func (dialect) TimePtr(t *time.Time) any          { return t }
-func (dialect) ScanTime(t *time.Time) any         { return t }
-func (dialect) ScanTimePtr(t **time.Time) any     { return t }
-func (dialect) IDPtr(id *prikke.ID) any           { return id }
-func (dialect) ScanIDPtr(id **prikke.ID) any      { return id }
-func (dialect) ScanStringPtr(s **string) any      { return s }
-func (dialect) JSON(v any) any                    { return v }
-func (dialect) ScanJSON(v any) any                { return v }
-func (dialect) List(v any) any                    { return v }
 func (dialect) AnyOf(col, param string) string    { return col + " = ANY(" + param + ")" }
 func (dialect) Contains(col, param string) string { return col + " ILIKE " + param }
 func (dialect) ForUpdate() string                 { return "FOR UPDATE" }
@@ -64,11 +55,7 @@ func (q querier) QueryRow(ctx context.Context, sql string, args ...any) sqlstore
 }
 
 func (q querier) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
-	rows, err := q.q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	return rows, nil
+	return q.q.Query(ctx, sql, args...)
 }
 
 // txQuerier is a sqlstore.Tx over a pgx transaction.

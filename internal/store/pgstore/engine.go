@@ -78,7 +78,7 @@ func (s *Store) JobListDue(ctx context.Context, horizon time.Time, limit int) ([
 	return list(ctx, s, "list due jobs", func(row pgx.Row) (*store.DueJob, error) {
 		var js sqlstore.JobScan
 		var tier prikke.Tier
-		if err := row.Scan(append(js.Dest(dialect{s}), &tier)...); err != nil {
+		if err := row.Scan(append(js.Dest(dialect{s: s}), &tier)...); err != nil {
 			return nil, err
 		}
 		return &store.DueJob{Job: js.Job(), Tier: tier}, nil
@@ -245,7 +245,7 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey("idem/"+j.ProjectID.String()+"/"+j.IdempotencyKey)); err != nil {
 				return err
 			}
-			prev, err := sqlstore.ScanJob(dialect{s}, tx.QueryRow(ctx, "SELECT "+sqlstore.JobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2",
+			prev, err := sqlstore.ScanJob(dialect{s: s}, tx.QueryRow(ctx, "SELECT "+sqlstore.JobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2",
 				j.ProjectID, j.IdempotencyKey))
 			if err == nil {
 				existing = prev
@@ -255,7 +255,7 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 				return err
 			}
 		}
-		if err := sqlstore.InsertJob(ctx, dialect{s}, querier{tx}, j); err != nil {
+		if err := sqlstore.InsertJob(ctx, dialect{s: s}, querier{tx}, j); err != nil {
 			return err
 		}
 		var er executionRows
@@ -340,7 +340,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				var js sqlstore.JobScan
 				var secret, prev []byte
 				var prevUntil *time.Time
-				dest := append(sqlstore.ExecutionDest(dialect{s}, &e), js.Dest(dialect{s})...)
+				dest := append(sqlstore.ExecutionDest(dialect{s: s}, &e), js.Dest(dialect{s: s})...)
 				var leasedID prikke.ID // claimed_id and claimed_lease, which only feed the queue's update
 				var leased time.Time
 				dest = append(dest, &secret, &prev, &prevUntil, &c.Tier, &leasedID, &leased)
@@ -924,7 +924,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			var e prikke.Execution
 			var wasSent bool
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow, &wasSent)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow, &wasSent)...); err != nil {
 				rows.Close()
 				return err
 			}
@@ -995,7 +995,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 		for rows.Next() {
 			var e prikke.Execution
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow)...); err != nil {
 				rows.Close()
 				return err
 			}

@@ -145,7 +145,7 @@ func Open(ctx context.Context, url string, opts store.Options, logger *slog.Logg
 		schema:     schema,
 		logger:     logger.With("service", "pgstore"),
 	}
-	s.Records = sqlstore.New(dialect{s}, opts.Sealer)
+	s.Records = sqlstore.New(dialect{s: s}, opts.Sealer)
 	lctx, cancel := context.WithCancel(context.Background())
 	s.listenCancel = cancel
 	s.listenDone = make(chan struct{})
@@ -251,16 +251,6 @@ func (s *Store) lockKey(name string) int64 {
 
 // Dialect implements store.Store.
 func (s *Store) Dialect() string { return "postgres" }
-
-// Ping implements store.Store.
-func (s *Store) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if _, err := s.pool.Exec(ctx, "SELECT 1"); err != nil {
-		return fmt.Errorf("pgstore: ping: %w", mapErr(err))
-	}
-	return nil
-}
 
 // Now implements store.Store.
 func (s *Store) Now(ctx context.Context) (time.Time, error) {
@@ -371,13 +361,10 @@ func (s *Store) listen(ctx context.Context) {
 }
 
 // mapErr translates driver errors into domain errors at the edge.
-func mapErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return sqlstore.NotFound()
-	}
+func mapErr(err error) error { return sqlstore.Translate(err, translate) }
+
+// translate translates PostgreSQL's errors and lost connections.
+func translate(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {

@@ -43,7 +43,7 @@ func (s *Store) FlipClaim(ctx context.Context, now time.Time, limit int) ([]*pri
 	if !now.IsZero() {
 		at = now.UTC()
 	}
-	return list(ctx, s, "claim flips", func(row pgx.Row) (*prikke.Flip, error) { return sqlstore.ScanFlip(dialect{s}, row) }, `WITH claimed AS (
+	return list(ctx, s, "claim flips", func(row pgx.Row) (*prikke.Flip, error) { return sqlstore.ScanFlip(dialect{s: s}, row) }, `WITH claimed AS (
 			UPDATE flips SET processed_at = coalesce($1::timestamptz, now())
 			WHERE id IN (
 				SELECT id FROM flips WHERE processed_at IS NULL

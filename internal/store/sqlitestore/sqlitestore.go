@@ -222,16 +222,6 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Dialect implements store.Store.
 func (s *Store) Dialect() string { return "sqlite" }
 
-// Ping implements store.Store.
-func (s *Store) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if _, err := s.rdb.ExecContext(ctx, "SELECT 1"); err != nil {
-		return fmt.Errorf("sqlitestore: ping: %w", mapErr(err))
-	}
-	return nil
-}
-
 // Now implements store.Store.
 func (s *Store) Now(context.Context) (time.Time, error) { return s.now(), nil }
 
@@ -268,13 +258,10 @@ func (s *Store) Publish(_ context.Context, topic store.Topic, payload string) er
 }
 
 // mapErr translates driver errors into domain errors at the edge.
-func mapErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return sqlstore.NotFound()
-	}
+func mapErr(err error) error { return sqlstore.Translate(err, translate) }
+
+// translate translates SQLite's result codes.
+func translate(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {

@@ -117,6 +117,33 @@ func New(d Dialect, sealer store.Sealer) *Records {
 	return &Records{d: d, sealer: sealer}
 }
 
+// Native is the half of a Dialect for a driver that encodes Go's times,
+// IDs, pointers, JSON and slices itself (pgx): every value and scan
+// destination passes through untouched, so the records scan exactly as
+// hand-written driver code would. A dialect embeds it.
+type Native struct{}
+
+func (Native) Time(t time.Time) any          { return t }
+func (Native) TimePtr(t *time.Time) any      { return t }
+func (Native) ScanTime(t *time.Time) any     { return t }
+func (Native) ScanTimePtr(t **time.Time) any { return t }
+func (Native) IDPtr(id *prikke.ID) any       { return id }
+func (Native) ScanIDPtr(id **prikke.ID) any  { return id }
+func (Native) ScanStringPtr(s **string) any  { return s }
+func (Native) JSON(v any) any                { return v }
+func (Native) ScanJSON(v any) any            { return v }
+func (Native) List(v any) any                { return v }
+
+// Ping implements store.Store.
+func (r *Records) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := r.d.Reader().Exec(ctx, "SELECT 1"); err != nil {
+		return r.fail("ping", err)
+	}
+	return nil
+}
+
 // wrapped carries a domain error and keeps the driver cause for logs.
 type wrapped struct {
 	domain *prikke.Error
@@ -147,6 +174,20 @@ func Dangling(cause error) error { return Wrap(prikke.Errorf(prikke.ENOTFOUND, "
 // Conflict wraps a unique violation.
 func Conflict(cause error) error {
 	return Wrap(prikke.Errorf(prikke.ECONFLICT, "Already exists."), cause)
+}
+
+// Translate turns a driver error into a domain error at the edge: nil
+// stays nil, a read that found no row is NotFound (pgx's error wraps
+// database/sql's), and driver translates the rest (Wrap, Conflict,
+// Dangling, Unavailable), returning what it does not know unchanged.
+func Translate(err error, driver func(error) error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return NotFound()
+	}
+	return driver(err)
 }
 
 // fail prefixes err with the store's name and op, translated.
