@@ -2,8 +2,11 @@
 // prikke nodes share one database. PostgreSQL is the distributed engine:
 // FOR UPDATE SKIP LOCKED to claim work, a lease row to elect the
 // scheduler's leader, and LISTEN/NOTIFY to wake workers and dashboards on
-// every node. Queries are written here in PostgreSQL's dialect, under the
-// same method names as sqlitestore's.
+// every node. The engine (engine.go) is written here by hand in
+// PostgreSQL's dialect, under the same method names as sqlitestore's; the
+// records are written once in sqlstore, over this store's dialect
+// (dialect.go), and records.go holds the few whose statements are
+// PostgreSQL's own.
 package pgstore
 
 import (

@@ -2,8 +2,11 @@
 // cgo): the default, for one node. One process owns the file while serving
 // (an flock on "<file>.lock"); writes go through a single connection in
 // WAL mode, reads through a small pool, so that claims need no row locks.
-// Wake-ups are delivered in-process. Queries are written here in SQLite's
-// dialect, under the same method names as pgstore's.
+// Wake-ups are delivered in-process. The engine (engine.go) is written
+// here by hand in SQLite's dialect, under the same method names as
+// pgstore's; the records are written once in sqlstore, over this store's
+// dialect (dialect.go), and records.go holds the few whose statements are
+// SQLite's own.
 //
 // Times are stored as integer Unix microseconds in UTC, IDs as text UUIDs,
 // booleans as 0/1 and JSON as text.

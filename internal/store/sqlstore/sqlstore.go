@@ -123,16 +123,35 @@ func New(d Dialect, sealer store.Sealer) *Records {
 // hand-written driver code would. A dialect embeds it.
 type Native struct{}
 
-func (Native) Time(t time.Time) any          { return t }
-func (Native) TimePtr(t *time.Time) any      { return t }
-func (Native) ScanTime(t *time.Time) any     { return t }
+// Time implements Dialect: t as it is.
+func (Native) Time(t time.Time) any { return t }
+
+// TimePtr implements Dialect: t as it is.
+func (Native) TimePtr(t *time.Time) any { return t }
+
+// ScanTime implements Dialect: t as it is.
+func (Native) ScanTime(t *time.Time) any { return t }
+
+// ScanTimePtr implements Dialect: t as it is.
 func (Native) ScanTimePtr(t **time.Time) any { return t }
-func (Native) IDPtr(id *prikke.ID) any       { return id }
-func (Native) ScanIDPtr(id **prikke.ID) any  { return id }
-func (Native) ScanStringPtr(s **string) any  { return s }
-func (Native) JSON(v any) any                { return v }
-func (Native) ScanJSON(v any) any            { return v }
-func (Native) List(v any) any                { return v }
+
+// IDPtr implements Dialect: id as it is.
+func (Native) IDPtr(id *prikke.ID) any { return id }
+
+// ScanIDPtr implements Dialect: id as it is.
+func (Native) ScanIDPtr(id **prikke.ID) any { return id }
+
+// ScanStringPtr implements Dialect: s as it is.
+func (Native) ScanStringPtr(s **string) any { return s }
+
+// JSON implements Dialect: v as it is.
+func (Native) JSON(v any) any { return v }
+
+// ScanJSON implements Dialect: v as it is.
+func (Native) ScanJSON(v any) any { return v }
+
+// List implements Dialect: v as it is.
+func (Native) List(v any) any { return v }
 
 // Ping implements store.Store.
 func (r *Records) Ping(ctx context.Context) error {
