@@ -24,21 +24,13 @@ func (r *Records) scanUser(row Row) (*prikke.User, error) {
 
 // UserGet implements store.Store.
 func (r *Records) UserGet(ctx context.Context, id prikke.ID) (*prikke.User, error) {
-	u, err := r.scanUser(r.d.Reader().QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = $1", id))
-	if err != nil {
-		return nil, r.fail("get user", err)
-	}
-	return u, nil
+	return one(ctx, r, "get user", r.scanUser, "SELECT "+userColumns+" FROM users WHERE id = $1", id)
 }
 
 // UserGetByEmail implements store.Store. The email must be normalised
 // (prikke.NormalizeEmail); the match is exact.
 func (r *Records) UserGetByEmail(ctx context.Context, email string) (*prikke.User, error) {
-	u, err := r.scanUser(r.d.Reader().QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE email = $1", email))
-	if err != nil {
-		return nil, r.fail("get user by email", err)
-	}
-	return u, nil
+	return one(ctx, r, "get user by email", r.scanUser, "SELECT "+userColumns+" FROM users WHERE email = $1", email)
 }
 
 // userZone is the zone to store for u: "UTC" when it has none.
@@ -117,12 +109,8 @@ func (r *Records) TokenCreate(ctx context.Context, t *prikke.Token) error {
 // TokenGetByHash implements store.Store. A token is unexpired while now is
 // before its expires_at.
 func (r *Records) TokenGetByHash(ctx context.Context, kind prikke.TokenKind, hash []byte, now time.Time) (*prikke.Token, error) {
-	t, err := r.scanToken(r.d.Reader().QueryRow(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE hash = $1 AND kind = $2 AND expires_at > $3",
-		hash, kind, r.d.Time(now)))
-	if err != nil {
-		return nil, r.fail("get token", err)
-	}
-	return t, nil
+	return one(ctx, r, "get token", r.scanToken, "SELECT "+tokenColumns+" FROM tokens WHERE hash = $1 AND kind = $2 AND expires_at > $3",
+		hash, kind, r.d.Time(now))
 }
 
 // TokenTouch implements store.Store.
@@ -262,21 +250,13 @@ func (r *Records) InvitationCreate(ctx context.Context, inv *prikke.Invitation) 
 
 // InvitationGet implements store.Store.
 func (r *Records) InvitationGet(ctx context.Context, id prikke.ID) (*prikke.Invitation, error) {
-	inv, err := r.scanInvitation(r.d.Reader().QueryRow(ctx, invitationSelect+" WHERE i.id = $1", id))
-	if err != nil {
-		return nil, r.fail("get invitation", err)
-	}
-	return inv, nil
+	return one(ctx, r, "get invitation", r.scanInvitation, invitationSelect+" WHERE i.id = $1", id)
 }
 
 // InvitationGetByTokenHash implements store.Store. It returns the
 // invitation whatever its state; callers check Pending.
 func (r *Records) InvitationGetByTokenHash(ctx context.Context, hash []byte) (*prikke.Invitation, error) {
-	inv, err := r.scanInvitation(r.d.Reader().QueryRow(ctx, invitationSelect+" WHERE i.token_hash = $1", hash))
-	if err != nil {
-		return nil, r.fail("get invitation by token", err)
-	}
-	return inv, nil
+	return one(ctx, r, "get invitation by token", r.scanInvitation, invitationSelect+" WHERE i.token_hash = $1", hash)
 }
 
 // InvitationListByOrganization implements store.Store: every invitation
@@ -378,21 +358,13 @@ func (r *Records) APIKeyCreate(ctx context.Context, k *prikke.APIKey) error {
 
 // APIKeyGet implements store.Store.
 func (r *Records) APIKeyGet(ctx context.Context, id prikke.ID) (*prikke.APIKey, error) {
-	k, err := r.scanAPIKey(r.d.Reader().QueryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE id = $1", id))
-	if err != nil {
-		return nil, r.fail("get api key", err)
-	}
-	return k, nil
+	return one(ctx, r, "get api key", r.scanAPIKey, "SELECT "+apiKeyColumns+" FROM api_keys WHERE id = $1", id)
 }
 
 // APIKeyGetByKeyID implements store.Store. Revoked keys are returned too;
 // callers check Active.
 func (r *Records) APIKeyGetByKeyID(ctx context.Context, keyID string) (*prikke.APIKey, error) {
-	k, err := r.scanAPIKey(r.d.Reader().QueryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE key_id = $1", keyID))
-	if err != nil {
-		return nil, r.fail("get api key by key id", err)
-	}
-	return k, nil
+	return one(ctx, r, "get api key by key id", r.scanAPIKey, "SELECT "+apiKeyColumns+" FROM api_keys WHERE key_id = $1", keyID)
 }
 
 // APIKeyListByOrganization implements store.Store: revoked keys included,

@@ -176,11 +176,7 @@ func (r *Records) JobGet(ctx context.Context, id prikke.ID) (*prikke.Job, error)
 
 // JobGetByIdempotencyKey implements store.Store.
 func (r *Records) JobGetByIdempotencyKey(ctx context.Context, projectID prikke.ID, key string) (*prikke.Job, error) {
-	j, err := r.scanJob(r.d.Reader().QueryRow(ctx, "SELECT "+JobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2", projectID, key))
-	if err != nil {
-		return nil, r.fail("get job by idempotency key", err)
-	}
-	return j, nil
+	return one(ctx, r, "get job by idempotency key", r.scanJob, "SELECT "+JobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2", projectID, key)
 }
 
 // JobList implements store.Store.

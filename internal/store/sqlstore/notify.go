@@ -45,11 +45,7 @@ func (r *Records) ChannelCreate(ctx context.Context, c *prikke.Channel) error {
 
 // ChannelGet implements store.Store.
 func (r *Records) ChannelGet(ctx context.Context, id prikke.ID) (*prikke.Channel, error) {
-	c, err := r.scanChannel(r.d.Reader().QueryRow(ctx, "SELECT "+channelColumns+" FROM channels WHERE id = $1", id))
-	if err != nil {
-		return nil, r.fail("get channel", err)
-	}
-	return c, nil
+	return one(ctx, r, "get channel", r.scanChannel, "SELECT "+channelColumns+" FROM channels WHERE id = $1", id)
 }
 
 // ChannelGetByConfirmHash implements store.Store.
@@ -57,11 +53,7 @@ func (r *Records) ChannelGetByConfirmHash(ctx context.Context, hash []byte) (*pr
 	if len(hash) == 0 {
 		return nil, fmt.Errorf("%s: get channel by confirmation: %w", r.d.Name(), NotFound())
 	}
-	c, err := r.scanChannel(r.d.Reader().QueryRow(ctx, "SELECT "+channelColumns+" FROM channels WHERE confirm_token_hash = $1", hash))
-	if err != nil {
-		return nil, r.fail("get channel by confirmation", err)
-	}
-	return c, nil
+	return one(ctx, r, "get channel by confirmation", r.scanChannel, "SELECT "+channelColumns+" FROM channels WHERE confirm_token_hash = $1", hash)
 }
 
 // ChannelListByProject implements store.Store.

@@ -67,22 +67,14 @@ func (r *Records) scanOrganization(row Row) (*prikke.Organization, error) {
 
 // OrganizationGet implements store.Store.
 func (r *Records) OrganizationGet(ctx context.Context, id prikke.ID) (*prikke.Organization, error) {
-	o, err := r.scanOrganization(r.d.Reader().QueryRow(ctx, "SELECT "+organizationColumns+" FROM organizations WHERE id = $1", id))
-	if err != nil {
-		return nil, r.fail("get organization", err)
-	}
-	return o, nil
+	return one(ctx, r, "get organization", r.scanOrganization, "SELECT "+organizationColumns+" FROM organizations WHERE id = $1", id)
 }
 
 // OrganizationGetPersonal implements store.Store.
 func (r *Records) OrganizationGetPersonal(ctx context.Context, userID prikke.ID) (*prikke.Organization, error) {
-	o, err := r.scanOrganization(r.d.Reader().QueryRow(ctx, `SELECT o.id, o.name, o.tier, o.personal, o.created_at, o.updated_at
+	return one(ctx, r, "get personal organization", r.scanOrganization, `SELECT o.id, o.name, o.tier, o.personal, o.created_at, o.updated_at
 		FROM organizations o JOIN memberships m ON m.organization_id = o.id
-		WHERE m.user_id = $1 AND m.role = 'owner' AND o.personal ORDER BY o.created_at LIMIT 1`, userID))
-	if err != nil {
-		return nil, r.fail("get personal organization", err)
-	}
-	return o, nil
+		WHERE m.user_id = $1 AND m.role = 'owner' AND o.personal ORDER BY o.created_at LIMIT 1`, userID)
 }
 
 // OrganizationUpdate implements store.Store.
@@ -134,11 +126,7 @@ func (r *Records) ProjectCreate(ctx context.Context, p *prikke.Project) error {
 
 // ProjectGet implements store.Store.
 func (r *Records) ProjectGet(ctx context.Context, id prikke.ID) (*prikke.Project, error) {
-	p, err := r.scanProject(r.d.Reader().QueryRow(ctx, "SELECT "+projectColumns+" FROM projects WHERE id = $1", id))
-	if err != nil {
-		return nil, r.fail("get project", err)
-	}
-	return p, nil
+	return one(ctx, r, "get project", r.scanProject, "SELECT "+projectColumns+" FROM projects WHERE id = $1", id)
 }
 
 // ProjectListByOrganization implements store.Store.

@@ -282,6 +282,16 @@ func nullID(id prikke.ID) any {
 	return id
 }
 
+// one runs a read query and scans its one row with scan.
+func one[T any](ctx context.Context, r *Records, op string, scan func(Row) (T, error), q string, args ...any) (T, error) {
+	v, err := scan(r.d.Reader().QueryRow(ctx, q, args...))
+	if err != nil {
+		var zero T
+		return zero, r.fail(op, err)
+	}
+	return v, nil
+}
+
 // list runs a read query and scans every row with scan.
 func list[T any](ctx context.Context, r *Records, op string, scan func(Row) (T, error), q string, args ...any) ([]T, error) {
 	return listOn(ctx, r, r.d.Reader(), op, scan, q, args...)
