@@ -107,13 +107,20 @@ func (r *Records) scanProject(row Row) (*prikke.Project, error) {
 	return &p, nil
 }
 
+// sealProject seals a project's current and previous signing secrets.
+func (r *Records) sealProject(p *prikke.Project) (secret, prev []byte, err error) {
+	if secret, err = r.seal(p.SigningSecret); err != nil {
+		return nil, nil, err
+	}
+	if prev, err = r.seal(p.PreviousSecret); err != nil {
+		return nil, nil, err
+	}
+	return secret, prev, nil
+}
+
 // ProjectCreate implements store.Store.
 func (r *Records) ProjectCreate(ctx context.Context, p *prikke.Project) error {
-	secret, err := r.seal(p.SigningSecret)
-	if err != nil {
-		return fmt.Errorf("%s: create project: %w", r.d.Name(), err)
-	}
-	prev, err := r.seal(p.PreviousSecret)
+	secret, prev, err := r.sealProject(p)
 	if err != nil {
 		return fmt.Errorf("%s: create project: %w", r.d.Name(), err)
 	}
@@ -137,11 +144,7 @@ func (r *Records) ProjectListByOrganization(ctx context.Context, orgID prikke.ID
 
 // ProjectUpdate implements store.Store.
 func (r *Records) ProjectUpdate(ctx context.Context, p *prikke.Project) error {
-	secret, err := r.seal(p.SigningSecret)
-	if err != nil {
-		return fmt.Errorf("%s: update project: %w", r.d.Name(), err)
-	}
-	prev, err := r.seal(p.PreviousSecret)
+	secret, prev, err := r.sealProject(p)
 	if err != nil {
 		return fmt.Errorf("%s: update project: %w", r.d.Name(), err)
 	}
