@@ -1,6 +1,9 @@
 // Package store declares the one seam with two real implementations:
 // sqlitestore (the embedded default) and pgstore (clusters). Both pass the
-// conformance suite in storetest. Methods are named Noun+Verb; they return
+// conformance suite in storetest. Their records are written once, in
+// sqlstore, over a small dialect shim per store; their engine (claim,
+// complete, rescue, occurrences, leader, listen) is written by hand in each
+// store's dialect. Methods are named Noun+Verb; they return
 // domain types and translate driver errors at the edge: no rows becomes
 // prikke.ENOTFOUND, a unique violation prikke.ECONFLICT, and no method
 // returns nil, nil.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/sqlstore"
 )
 
 // nowArg passes t as the "now" of a query, or NULL so that the database
@@ -75,12 +76,12 @@ func (s *Store) LeaderGet(ctx context.Context, name string) (string, time.Time, 
 // JobListDue implements store.Store.
 func (s *Store) JobListDue(ctx context.Context, horizon time.Time, limit int) ([]*store.DueJob, error) {
 	return list(ctx, s, "list due jobs", func(row pgx.Row) (*store.DueJob, error) {
-		var js jobScan
+		var js sqlstore.JobScan
 		var tier prikke.Tier
-		if err := row.Scan(append(js.dest(), &tier)...); err != nil {
+		if err := row.Scan(append(js.Dest(dialect{s: s}), &tier)...); err != nil {
 			return nil, err
 		}
-		return &store.DueJob{Job: js.job(), Tier: tier}, nil
+		return &store.DueJob{Job: js.Job(), Tier: tier}, nil
 	}, `SELECT `+jobColumnsLite+`, o.tier FROM jobs j JOIN organizations o ON o.id = j.organization_id
 		WHERE j.enabled AND j.next_run_at IS NOT NULL AND j.next_run_at <= $1 AND j.kind <> 'queue'
 		ORDER BY j.next_run_at LIMIT $2`, horizon, limit)
@@ -244,7 +245,7 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey("idem/"+j.ProjectID.String()+"/"+j.IdempotencyKey)); err != nil {
 				return err
 			}
-			prev, err := scanJob(tx.QueryRow(ctx, "SELECT "+jobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2",
+			prev, err := sqlstore.ScanJob(dialect{s: s}, tx.QueryRow(ctx, "SELECT "+sqlstore.JobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2",
 				j.ProjectID, j.IdempotencyKey))
 			if err == nil {
 				existing = prev
@@ -254,7 +255,7 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 				return err
 			}
 		}
-		if err := insertJob(ctx, tx, j); err != nil {
+		if err := sqlstore.InsertJob(ctx, dialect{s: s}, querier{tx}, j); err != nil {
 			return err
 		}
 		var er executionRows
@@ -321,7 +322,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 						lease_expires_at = greatest(coalesce($2::timestamptz, now()), e.due_at) + (j.timeout_ms * interval '1 millisecond') + $6 * interval '1 microsecond'
 					FROM jobs j, projects pr, organizations o
 					WHERE e.id = ANY(ARRAY(SELECT id FROM pick)) AND j.id = e.job_id AND pr.id = j.project_id AND o.id = j.organization_id
-					RETURNING `+executionColumns+`, `+jobColumnsLite+`, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier,
+					RETURNING `+sqlstore.ExecutionColumns+`, `+jobColumnsLite+`, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier,
 						e.id AS claimed_id, e.lease_expires_at AS claimed_lease
 				), leased AS (
 					UPDATE execution_queue q SET claimed_by = $5, lease_expires_at = c.claimed_lease, sent = false
@@ -336,24 +337,24 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			claimed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Claimed, error) {
 				var c store.Claimed
 				var e prikke.Execution
-				var js jobScan
+				var js sqlstore.JobScan
 				var secret, prev []byte
 				var prevUntil *time.Time
-				dest := append(executionDest(&e), js.dest()...)
+				dest := append(sqlstore.ExecutionDest(dialect{s: s}, &e), js.Dest(dialect{s: s})...)
 				var leasedID prikke.ID // claimed_id and claimed_lease, which only feed the queue's update
 				var leased time.Time
 				dest = append(dest, &secret, &prev, &prevUntil, &c.Tier, &leasedID, &leased)
 				if err := row.Scan(dest...); err != nil {
 					return nil, err
 				}
-				c.Execution, c.Job = &e, js.job()
-				cur, err := s.open(secret)
+				c.Execution, c.Job = &e, js.Job()
+				cur, err := sqlstore.OpenSecret(s.sealer, secret)
 				if err != nil {
 					return nil, err
 				}
 				c.Secrets = []string{cur}
 				if prevUntil != nil && e.ClaimedAt != nil && e.ClaimedAt.Before(*prevUntil) {
-					old, err := s.open(prev)
+					old, err := sqlstore.OpenSecret(s.sealer, prev)
 					if err != nil {
 						return nil, err
 					}
@@ -904,7 +905,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 		released, rescued = 0, 0
 		// The dead nodes' running rows (few: at most what the nodes had in
 		// flight or claimed ahead).
-		rows, err := tx.Query(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
+		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now()), q.sent
 			FROM execution_queue q JOIN executions e ON e.id = q.id JOIN jobs j ON j.id = e.job_id
@@ -923,7 +924,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			var e prikke.Execution
 			var wasSent bool
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(executionDest(&e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow, &wasSent)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow, &wasSent)...); err != nil {
 				rows.Close()
 				return err
 			}
@@ -980,7 +981,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int, error) {
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
+		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now())
 			FROM execution_queue q JOIN executions e ON e.id = q.id JOIN jobs j ON j.id = e.job_id
@@ -994,7 +995,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 		for rows.Next() {
 			var e prikke.Execution
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(executionDest(&e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow)...); err != nil {
 				rows.Close()
 				return err
 			}

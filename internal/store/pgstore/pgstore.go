@@ -2,8 +2,11 @@
 // prikke nodes share one database. PostgreSQL is the distributed engine:
 // FOR UPDATE SKIP LOCKED to claim work, a lease row to elect the
 // scheduler's leader, and LISTEN/NOTIFY to wake workers and dashboards on
-// every node. Queries are written here in PostgreSQL's dialect, under the
-// same method names as sqlitestore's.
+// every node. The engine (engine.go) is written here by hand in
+// PostgreSQL's dialect, under the same method names as sqlitestore's; the
+// records are written once in sqlstore, over this store's dialect
+// (dialect.go), and records.go holds the few whose statements are
+// PostgreSQL's own.
 package pgstore
 
 import (
@@ -30,6 +33,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -37,6 +41,10 @@ var migrations embed.FS
 
 // Store is the PostgreSQL store.
 type Store struct {
+	// Records are the record methods, written once in sqlstore over this
+	// store's dialect (dialect.go).
+	*sqlstore.Records
+
 	pool       *pgxpool.Pool
 	beatPool   *pgxpool.Pool // worker heartbeats only; see Open
 	connConfig *pgx.ConnConfig
@@ -140,6 +148,7 @@ func Open(ctx context.Context, url string, opts store.Options, logger *slog.Logg
 		schema:     schema,
 		logger:     logger.With("service", "pgstore"),
 	}
+	s.Records = sqlstore.New(dialect{s: s}, opts.Sealer)
 	lctx, cancel := context.WithCancel(context.Background())
 	s.listenCancel = cancel
 	s.listenDone = make(chan struct{})
@@ -245,16 +254,6 @@ func (s *Store) lockKey(name string) int64 {
 
 // Dialect implements store.Store.
 func (s *Store) Dialect() string { return "postgres" }
-
-// Ping implements store.Store.
-func (s *Store) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if _, err := s.pool.Exec(ctx, "SELECT 1"); err != nil {
-		return fmt.Errorf("pgstore: ping: %w", mapErr(err))
-	}
-	return nil
-}
 
 // Now implements store.Store.
 func (s *Store) Now(ctx context.Context) (time.Time, error) {
@@ -365,23 +364,20 @@ func (s *Store) listen(ctx context.Context) {
 }
 
 // mapErr translates driver errors into domain errors at the edge.
-func mapErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return prikke.Errorf(prikke.ENOTFOUND, "Not found.")
-	}
+func mapErr(err error) error { return sqlstore.Translate(err, translate) }
+
+// translate translates PostgreSQL's errors and lost connections.
+func translate(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
 		case pgErr.Code == "23505":
-			return &wrapped{prikke.Errorf(prikke.ECONFLICT, "Already exists."), err}
+			return sqlstore.Conflict(err)
 		case pgErr.Code == "23503":
-			return &wrapped{prikke.Errorf(prikke.ENOTFOUND, "Not found."), err}
+			return sqlstore.Dangling(err)
 		case strings.HasPrefix(pgErr.Code, "08"), pgErr.Code == "57P01", pgErr.Code == "57P02",
 			pgErr.Code == "57P03", pgErr.Code == "25006", pgErr.Code == "53300":
-			return &wrapped{prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), err}
+			return sqlstore.Unavailable(err)
 		}
 		return err
 	}
@@ -389,34 +385,9 @@ func mapErr(err error) error {
 	var connectErr *pgconn.ConnectError
 	if errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
 		strings.Contains(err.Error(), "closed pool") || strings.Contains(err.Error(), "conn closed") {
-		return &wrapped{prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), err}
+		return sqlstore.Unavailable(err)
 	}
 	return err
-}
-
-// wrapped carries a domain error and keeps the driver cause for logs.
-type wrapped struct {
-	domain *prikke.Error
-	cause  error
-}
-
-func (w *wrapped) Error() string { return w.domain.Error() + ": " + w.cause.Error() }
-
-func (w *wrapped) Unwrap() []error { return []error{w.domain, w.cause} }
-
-// notFound is returned when an UPDATE or DELETE touched no row.
-func notFound() error { return prikke.Errorf(prikke.ENOTFOUND, "Not found.") }
-
-// exec runs a statement that must touch a row.
-func (s *Store) execOne(ctx context.Context, op, sql string, args ...any) error {
-	tag, err := s.pool.Exec(ctx, sql, args...)
-	if err != nil {
-		return fmt.Errorf("pgstore: %s: %w", op, mapErr(err))
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("pgstore: %s: %w", op, notFound())
-	}
-	return nil
 }
 
 // inTx runs fn in a transaction.
@@ -428,28 +399,10 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) e
 	return nil
 }
 
-func (s *Store) seal(secret string) ([]byte, error) {
-	if secret == "" {
-		return nil, nil
-	}
-	return s.sealer.Seal([]byte(secret))
-}
-
-func (s *Store) open(sealed []byte) (string, error) {
-	if len(sealed) == 0 {
-		return "", nil
-	}
-	b, err := s.sealer.Open(sealed)
-	return string(b), err
-}
-
-// utc normalises optional times coming out of the driver.
-func utcp(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
+// notifyTx publishes an event when tx commits.
+func (s *Store) notifyTx(ctx context.Context, tx pgx.Tx, topic store.Topic, payload string) error {
+	_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", s.channel(topic), payload)
+	return err
 }
 
 // list runs a query and scans every row with scan.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/sqlstore"
 )
 
 // LeaderAttemptElect implements store.Store. One process owns an SQLite
@@ -71,12 +72,12 @@ func (s *Store) LeaderGet(ctx context.Context, name string) (string, time.Time, 
 // JobListDue implements store.Store.
 func (s *Store) JobListDue(ctx context.Context, horizon time.Time, limit int) ([]*store.DueJob, error) {
 	return list(ctx, s, "list due jobs", func(row scanner) (*store.DueJob, error) {
-		var js jobScan
+		var js sqlstore.JobScan
 		var tier prikke.Tier
-		if err := row.Scan(append(js.dest(), &tier)...); err != nil {
+		if err := row.Scan(append(js.Dest(dialect{s}), &tier)...); err != nil {
 			return nil, err
 		}
-		return &store.DueJob{Job: js.job(), Tier: tier}, nil
+		return &store.DueJob{Job: js.Job(), Tier: tier}, nil
 	}, `SELECT `+jobColumnsLite+`, o.tier FROM jobs j JOIN organizations o ON o.id = j.organization_id
 		WHERE j.enabled = 1 AND j.next_run_at IS NOT NULL AND j.next_run_at <= $1 AND j.kind <> 'queue'
 		ORDER BY j.next_run_at LIMIT $2`, ts(horizon), limit)
@@ -195,7 +196,7 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 	var earliest time.Time
 	err := s.inTx(ctx, "enqueue", func(tx *sql.Tx) error {
 		if j.IdempotencyKey != "" {
-			prev, err := scanJob(tx.QueryRowContext(ctx, "SELECT "+jobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2",
+			prev, err := sqlstore.ScanJob(dialect{s}, tx.QueryRowContext(ctx, "SELECT "+sqlstore.JobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2",
 				j.ProjectID, j.IdempotencyKey))
 			if err == nil {
 				existing = prev
@@ -205,7 +206,7 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 				return err
 			}
 		}
-		if err := insertJob(ctx, tx, j); err != nil {
+		if err := sqlstore.InsertJob(ctx, dialect{s}, querier{tx}, j); err != nil {
 			return err
 		}
 		_, first, err := insertExecutions(ctx, tx, []*prikke.Execution{e})
@@ -222,9 +223,9 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 	return j, true, nil
 }
 
-// returningExecution is executionColumns for a RETURNING clause, which in
+// returningExecution is sqlstore.ExecutionColumns for a RETURNING clause, which in
 // SQLite may not name a table alias.
-var returningExecution = strings.ReplaceAll(executionColumns, "e.", "")
+var returningExecution = strings.ReplaceAll(sqlstore.ExecutionColumns, "e.", "")
 
 // inList returns "$k, $k+1, …" placeholders for ids appended to args.
 func inList[T any](args *[]any, vs []T) string {
@@ -294,7 +295,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			}
 			var batch []*prikke.Execution
 			for rows.Next() {
-				e, err := scanExecution(rows)
+				e, err := sqlstore.ScanExecution(dialect{s}, rows)
 				if err != nil {
 					rows.Close()
 					return err
@@ -367,23 +368,23 @@ func (s *Store) attachJobs(ctx context.Context, tx *sql.Tx, claimed []*prikke.Ex
 			return err
 		}
 		for rows.Next() {
-			var js jobScan
+			var js sqlstore.JobScan
 			var secret, prev []byte
 			var prevUntil *time.Time
 			var in info
-			if err := rows.Scan(append(js.dest(), &secret, &prev, timePtrScan{&prevUntil}, &in.tier)...); err != nil {
+			if err := rows.Scan(append(js.Dest(dialect{s}), &secret, &prev, timePtrScan{&prevUntil}, &in.tier)...); err != nil {
 				rows.Close()
 				return err
 			}
-			in.job = js.job()
-			cur, err := s.open(secret)
+			in.job = js.Job()
+			cur, err := sqlstore.OpenSecret(s.sealer, secret)
 			if err != nil {
 				rows.Close()
 				return err
 			}
 			in.secrets = []string{cur}
 			if prevUntil != nil && now.Before(*prevUntil) {
-				if old, err := s.open(prev); err == nil && old != "" {
+				if old, err := sqlstore.OpenSecret(s.sealer, prev); err == nil && old != "" {
 					in.secrets = append(in.secrets, old)
 				}
 			}
@@ -764,7 +765,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 	err := s.inTx(ctx, "rescue dead nodes", func(tx *sql.Tx) error {
 		results, released, rescued, earliest = nil, 0, 0, time.Time{}
 		args := []any{p.Limit}
-		rows, err := tx.QueryContext(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
+		rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
@@ -777,7 +778,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 		for rows.Next() {
 			var e prikke.Execution
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(executionDest(&e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued)...); err != nil {
 				rows.Close()
 				return err
 			}
@@ -841,7 +842,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx *sql.Tx) error {
 		results = nil
-		rows, err := tx.QueryContext(ctx, `SELECT `+executionColumns+`, j.kind, j.retry_attempts,
+		rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
@@ -854,7 +855,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 		for rows.Next() {
 			var e prikke.Execution
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(executionDest(&e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued)...); err != nil {
 				rows.Close()
 				return err
 			}

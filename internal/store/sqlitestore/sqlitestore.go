@@ -2,8 +2,11 @@
 // cgo): the default, for one node. One process owns the file while serving
 // (an flock on "<file>.lock"); writes go through a single connection in
 // WAL mode, reads through a small pool, so that claims need no row locks.
-// Wake-ups are delivered in-process. Queries are written here in SQLite's
-// dialect, under the same method names as pgstore's.
+// Wake-ups are delivered in-process. The engine (engine.go) is written
+// here by hand in SQLite's dialect, under the same method names as
+// pgstore's; the records are written once in sqlstore, over this store's
+// dialect (dialect.go), and records.go holds the few whose statements are
+// SQLite's own.
 //
 // Times are stored as integer Unix microseconds in UTC, IDs as text UUIDs,
 // booleans as 0/1 and JSON as text.
@@ -30,8 +33,8 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -39,6 +42,10 @@ var migrations embed.FS
 
 // Store is the SQLite store.
 type Store struct {
+	// Records are the record methods, written once in sqlstore over this
+	// store's dialect (dialect.go).
+	*sqlstore.Records
+
 	path   string
 	db     *sql.DB // the single writer connection
 	rdb    *sql.DB // readers
@@ -93,6 +100,7 @@ func Open(ctx context.Context, path string, opts OpenOptions, logger *slog.Logge
 		}
 	}
 	s := &Store{path: path, sealer: opts.Sealer, broker: store.NewBroker(), logger: logger.With("service", "sqlitestore"), NowFunc: time.Now}
+	s.Records = sqlstore.New(dialect{s}, opts.Sealer)
 	if opts.Exclusive {
 		if err := s.takeLock(); err != nil {
 			return nil, err
@@ -217,16 +225,6 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Dialect implements store.Store.
 func (s *Store) Dialect() string { return "sqlite" }
 
-// Ping implements store.Store.
-func (s *Store) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if _, err := s.rdb.ExecContext(ctx, "SELECT 1"); err != nil {
-		return fmt.Errorf("sqlitestore: ping: %w", mapErr(err))
-	}
-	return nil
-}
-
 // Now implements store.Store.
 func (s *Store) Now(context.Context) (time.Time, error) { return s.now(), nil }
 
@@ -263,54 +261,27 @@ func (s *Store) Publish(_ context.Context, topic store.Topic, payload string) er
 }
 
 // mapErr translates driver errors into domain errors at the edge.
-func mapErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return prikke.Errorf(prikke.ENOTFOUND, "Not found.")
-	}
+func mapErr(err error) error { return sqlstore.Translate(err, translate) }
+
+// translate translates SQLite's result codes.
+func translate(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return &wrapped{prikke.Errorf(prikke.ECONFLICT, "Already exists."), err}
+			return sqlstore.Conflict(err)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return &wrapped{prikke.Errorf(prikke.ENOTFOUND, "Not found."), err}
+			return sqlstore.Dangling(err)
 		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR,
 			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY:
-			return &wrapped{prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), err}
+			return sqlstore.Unavailable(err)
 		}
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY:
-			return &wrapped{prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), err}
+			return sqlstore.Unavailable(err)
 		}
 	}
 	return err
-}
-
-// wrapped carries a domain error and keeps the driver cause for logs.
-type wrapped struct {
-	domain *prikke.Error
-	cause  error
-}
-
-func (w *wrapped) Error() string { return w.domain.Error() + ": " + w.cause.Error() }
-
-func (w *wrapped) Unwrap() []error { return []error{w.domain, w.cause} }
-
-func notFound() error { return prikke.Errorf(prikke.ENOTFOUND, "Not found.") }
-
-// execOne runs a statement that must touch a row.
-func (s *Store) execOne(ctx context.Context, op, q string, args ...any) error {
-	res, err := s.db.ExecContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, mapErr(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("sqlitestore: %s: %w", op, notFound())
-	}
-	return nil
 }
 
 // inTx runs fn in an immediate (write) transaction on the writer.
@@ -327,21 +298,6 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 		return fmt.Errorf("sqlitestore: %s: commit: %w", op, mapErr(err))
 	}
 	return nil
-}
-
-func (s *Store) seal(secret string) ([]byte, error) {
-	if secret == "" {
-		return nil, nil
-	}
-	return s.sealer.Seal([]byte(secret))
-}
-
-func (s *Store) open(sealed []byte) (string, error) {
-	if len(sealed) == 0 {
-		return "", nil
-	}
-	b, err := s.sealer.Open(sealed)
-	return string(b), err
 }
 
 // scanner is a row or rows.

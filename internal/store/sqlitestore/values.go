@@ -70,6 +70,24 @@ func (s idPtrScan) Scan(v any) error {
 	return nil
 }
 
+// stringPtrScan scans optional text (NULL gives nil).
+type stringPtrScan struct{ p **string }
+
+func (s stringPtrScan) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		*s.p = nil
+	case string:
+		*s.p = &x
+	case []byte:
+		t := string(x)
+		*s.p = &t
+	default:
+		return fmt.Errorf("sqlitestore: scan text from %T", v)
+	}
+	return nil
+}
+
 // idp converts an optional ID; nil is NULL.
 func idp(id *prikke.ID) any {
 	if id == nil {
@@ -108,14 +126,6 @@ func (j jsonValue) Value() (driver.Value, error) {
 		return nil, err
 	}
 	return string(b), nil
-}
-
-// headersValue stores headers as JSON, never NULL.
-func headersValue(hs []prikke.Header) jsonValue {
-	if hs == nil {
-		hs = []prikke.Header{}
-	}
-	return jsonValue{hs}
 }
 
 var (

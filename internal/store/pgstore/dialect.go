@@ -1,0 +1,80 @@
+package pgstore
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/sqlstore"
+)
+
+// dialect is PostgreSQL's sqlstore.Dialect. pgx encodes values natively
+// (timestamptz, uuid, jsonb, arrays), so the records scan exactly as the
+// engine does; every statement runs on the one pool.
+type dialect struct {
+	sqlstore.Native
+	s *Store
+}
+
+var _ sqlstore.Dialect = dialect{}
+
+func (dialect) Name() string                      { return "pgstore" }
+func (dialect) AnyOf(col, param string) string    { return col + " = ANY(" + param + ")" }
+func (dialect) Contains(col, param string) string { return col + " ILIKE " + param }
+func (dialect) ForUpdate() string                 { return "FOR UPDATE" }
+func (dialect) NowSQL() string                    { return "now()" }
+func (dialect) TimeParam(param string) string     { return param + "::timestamptz" }
+func (dialect) Err(err error) error               { return mapErr(err) }
+
+func (d dialect) Reader() sqlstore.Querier { return querier{d.s.pool} }
+func (d dialect) Writer() sqlstore.Querier { return querier{d.s.pool} }
+
+func (d dialect) InTx(ctx context.Context, fn func(sqlstore.Tx) error) error {
+	return pgx.BeginFunc(ctx, d.s.pool, func(tx pgx.Tx) error { return fn(txQuerier{querier{tx}, tx, d.s}) })
+}
+
+// pgxQuerier is what a pool, a connection and a transaction share.
+type pgxQuerier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// querier is a sqlstore.Querier over pgx.
+type querier struct{ q pgxQuerier }
+
+func (q querier) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := q.q.Exec(ctx, sql, args...)
+	return tag.RowsAffected(), err
+}
+
+func (q querier) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
+	return q.q.QueryRow(ctx, sql, args...)
+}
+
+func (q querier) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
+	return q.q.Query(ctx, sql, args...)
+}
+
+// txQuerier is a sqlstore.Tx over a pgx transaction.
+type txQuerier struct {
+	querier
+	tx pgx.Tx
+	s  *Store
+}
+
+func (t txQuerier) ExecBatch(ctx context.Context, sql string, args [][]any) error {
+	b := &pgx.Batch{}
+	for _, a := range args {
+		b.Queue(sql, a...)
+	}
+	return t.tx.SendBatch(ctx, b).Close()
+}
+
+// Notify sends a NOTIFY in the transaction: PostgreSQL delivers it when
+// the transaction commits, to every node.
+func (t txQuerier) Notify(ctx context.Context, topic store.Topic, payload string) error {
+	return t.s.notifyTx(ctx, t.tx, topic, payload)
+}
