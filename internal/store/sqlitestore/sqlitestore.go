@@ -12,10 +12,8 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -32,10 +30,8 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/migration"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // Store is the SQLite store.
 type Store struct {
@@ -193,7 +189,7 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
 }
 
 func (s *Store) provider() (*goose.Provider, error) {
-	sub, err := fs.Sub(migrations, "migrations")
+	sub, err := migration.FS(migration.SQLite)
 	if err != nil {
 		return nil, err
 	}
