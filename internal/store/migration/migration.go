@@ -20,9 +20,8 @@
 //	{{.JSON}}      jsonb        TEXT
 //
 // and the values a default or a predicate needs as {{.True}} (true, 1),
-// {{.False}} (false, 0) and {{.Now}} (now(), 0: SQLite has no default
-// instant in microseconds, so its store writes every time itself). For
-// example:
+// {{.False}} (false, 0) and {{.Now}} (now(), 0: SQLite has no default for
+// the current instant in Unix microseconds). For example:
 //
 //	-- +goose Up
 //	CREATE TABLE monitors (
@@ -35,16 +34,18 @@
 //	-- +goose Down
 //	DROP TABLE monitors;
 //
-// What only one dialect has goes in a block: {{if .Postgres}}…{{end}}, or
-// {{if .SQLite}}…{{end}}, or {{if .Postgres}}…{{else}}…{{end}}, inside a
-// line or around statements. A file whose whole text is such a block (see
-// 00003) renders to nothing for the other dialect, and FS leaves it out of
-// that dialect's set, so that dialect's databases never record its version.
-// Keep the goose annotations inside the block then. Template comments
-// ({{/* … */}}) are for notes that belong in no dialect's SQL.
+// What only one dialect has goes in a block: {{if .Postgres}}…{{end}},
+// {{if .SQLite}}…{{end}} or {{if .Postgres}}…{{else}}…{{end}}, inside a
+// line (jobs_due_idx in 00001) or around statements (00001's Down). A file
+// whose whole text is such a block (00003) renders to nothing for the other
+// dialect, and FS leaves it out of that dialect's set, so that dialect's
+// databases never record its version; keep the goose annotations inside
+// the block then. Template comments ({{/* … */}}) hold notes that belong in
+// no dialect's SQL.
 //
-// Never edit a migration that has shipped: databases have run it. A
-// migration's version is its number, in both dialects.
+// A migration's version is its number, in both dialects. Then add the
+// version to TestFS's lists. Never change what a shipped migration renders
+// to: databases have run it.
 package migration
 
 import (
@@ -95,11 +96,11 @@ func FS(d Dialect) (fs.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := fstest.MapFS{}
+	out := fstest.MapFS{} // the standard library's in-memory fs.FS
 	for _, name := range names {
 		t, err := template.ParseFS(files, name)
 		if err != nil {
-			return nil, fmt.Errorf("migration: %w", err)
+			return nil, fmt.Errorf("migration: parse %s: %w", name, err)
 		}
 		var b bytes.Buffer
 		if err := t.Execute(&b, d); err != nil {
