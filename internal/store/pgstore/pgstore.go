@@ -11,11 +11,9 @@ package pgstore
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
 	"log/slog"
 	"net"
 	"regexp"
@@ -33,11 +31,9 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/migration"
 	"github.com/prikke/prikke/internal/store/sqlstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // Store is the PostgreSQL store.
 type Store struct {
@@ -228,7 +224,7 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
 func (s *Store) withMigrations(fn func(p *goose.Provider) error) error {
 	db := stdlib.OpenDBFromPool(s.pool)
 	defer db.Close()
-	sub, err := fs.Sub(migrations, "migrations")
+	sub, err := migration.FS(migration.Postgres)
 	if err != nil {
 		return err
 	}

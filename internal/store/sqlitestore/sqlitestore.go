@@ -15,10 +15,8 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -34,11 +32,9 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/migration"
 	"github.com/prikke/prikke/internal/store/sqlstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // Store is the SQLite store.
 type Store struct {
@@ -201,7 +197,7 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
 }
 
 func (s *Store) provider() (*goose.Provider, error) {
-	sub, err := fs.Sub(migrations, "migrations")
+	sub, err := migration.FS(migration.SQLite)
 	if err != nil {
 		return nil, err
 	}

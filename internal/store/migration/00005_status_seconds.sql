@@ -1,3 +1,4 @@
+{{/* INTEGER predates the type words and means the same in both dialects. */ -}}
 -- +goose Up
 -- Uptime is measured in seconds of each state, not in checks: the stretches
 -- between checks and the gaps when no node was running to check (down

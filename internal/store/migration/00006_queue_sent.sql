@@ -1,3 +1,5 @@
+{{/* PostgreSQL only, as execution_queue is (00003). */ -}}
+{{if .Postgres -}}
 -- +goose Up
 -- A running execution's request has gone out: written by the worker in
 -- batches just after its requests start. When a node's heartbeat stops, its
@@ -8,3 +10,4 @@ ALTER TABLE execution_queue ADD COLUMN sent boolean NOT NULL DEFAULT false;
 
 -- +goose Down
 ALTER TABLE execution_queue DROP COLUMN sent;
+{{end -}}

@@ -1,3 +1,5 @@
+{{/* PostgreSQL only: the SQLite store claims from the executions table itself. */ -}}
+{{if .Postgres -}}
 -- +goose Up
 -- The queue moves out of the history table into a narrow one of its own.
 --
@@ -51,3 +53,4 @@ CREATE INDEX executions_pending_idx ON executions (priority, due_at) WHERE statu
 CREATE INDEX executions_lease_idx ON executions (lease_expires_at) WHERE lease_expires_at IS NOT NULL;
 CREATE INDEX executions_finished_idx ON executions (organization_id, finished_at) WHERE finished_at IS NOT NULL;
 DROP TABLE execution_queue;
+{{end -}}
