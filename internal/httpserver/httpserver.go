@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/prikke/prikke/internal/requestid"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -71,15 +72,8 @@ func New(d Deps) http.Handler {
 	return middleware(csrf.Handler(mux), d)
 }
 
-type ctxKey int
-
-const requestIDKey ctxKey = 0
-
 // RequestID returns the request's ID (also sent as X-Request-Id).
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func RequestID(ctx context.Context) string { return requestid.From(ctx) }
 
 // statusWriter records the status for the access log.
 type statusWriter struct {
@@ -111,7 +105,7 @@ func middleware(next http.Handler, d Deps) http.Handler {
 			return
 		}
 		id := rand.Text()[:16]
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx := requestid.With(r.Context(), id)
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("X-Content-Type-Options", "nosniff")
