@@ -127,7 +127,7 @@ func middleware(next http.Handler, d Deps) http.Handler {
 					"panic", p, "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					writeProblemBody(w, http.StatusInternalServerError, problemBody(http.StatusInternalServerError,
-						"Something went wrong on our side. Quote request id "+id+" if you contact support.", id))
+						InternalErrorDetail(id), id))
 				}
 			}
 			d.Logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
