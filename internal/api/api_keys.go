@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -29,7 +30,7 @@ func keyOut(k *prikke.APIKey) *APIKey {
 }
 
 func (a *API) handleKeyList(ctx context.Context, in *orgIDInput) (*struct{ Body []*APIKey }, error) {
-	return listFor(ctx, a, in.OrgID, a.svc.APIKeys, keyOut)
+	return listFor(ctx, in.OrgID, a.svc.APIKeys, keyOut)
 }
 
 type keyRequest struct {
@@ -49,12 +50,12 @@ func (a *API) handleKeyCreate(ctx context.Context, in *orgUpdateInput) (*struct{
 	si := service.APIKeyInput{Name: req.Name}
 	if req.ProjectID != nil {
 		if si.ProjectID, err = optID("project_id", *req.ProjectID); err != nil {
-			return nil, a.apiError(ctx, err)
+			return nil, err
 		}
 	}
 	full, k, err := a.svc.CreateAPIKey(ctx, actorOf(ctx), id, si)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	out := keyOut(k)
 	out.Key = full
@@ -70,5 +71,21 @@ func (a *API) handleKeyDelete(ctx context.Context, in *keyIDInput) (*struct{}, e
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.errOrNil(ctx, a.svc.RevokeAPIKey(ctx, actorOf(ctx), id))
+	return nil, a.svc.RevokeAPIKey(ctx, actorOf(ctx), id)
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opAPIKeys = operation{ID: "api-keys", Tag: "API keys",
+		Summary:     "List API keys (admins)",
+		Description: "Every key of the organization, revoked ones included. Secrets are never shown again after creation."}
+
+	opAPIKeyCreate = operation{ID: "api-key-create", Tag: "API keys", Status: http.StatusCreated, Body: keyRequest{},
+		Summary:     "Create an API key (admins)",
+		Description: "The whole key is in the response once; only its public part and a hash are kept."}
+
+	opAPIKeyRevoke = operation{ID: "api-key-revoke", Tag: "API keys", Status: http.StatusNoContent,
+		Summary:     "Revoke an API key (admins)",
+		Description: "It stops working with the next request."}
+)

@@ -42,7 +42,7 @@ func (a *API) handleAuditList(ctx context.Context, in *auditInput) (*struct{ Bod
 	n := limit(in.Limit)
 	es, err := a.svc.Audit(ctx, actorOf(ctx), id, c.At, c.ID, n+1)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	page := &AuditPage{Entries: []*AuditEntry{}}
 	for i, e := range es {
@@ -55,3 +55,11 @@ func (a *API) handleAuditList(ctx context.Context, in *auditInput) (*struct{ Bod
 	}
 	return &struct{ Body *AuditPage }{page}, nil
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opAuditLog = operation{ID: "audit-log", Tag: "Organizations",
+		Summary:     "The audit log (admins)",
+		Description: "Security-relevant actions, newest first. Never contains a secret."}
+)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -38,7 +39,7 @@ type ChannelRequest struct {
 }
 
 func (a *API) handleChannelList(ctx context.Context, in *projectIDInput) (*struct{ Body []*Channel }, error) {
-	return listFor(ctx, a, in.ProjectID, a.svc.Channels, channelOut)
+	return listFor(ctx, in.ProjectID, a.svc.Channels, channelOut)
 }
 
 func (a *API) handleChannelCreate(ctx context.Context, in *projectUpdateInput) (*struct{ Body *Channel }, error) {
@@ -52,7 +53,7 @@ func (a *API) handleChannelCreate(ctx context.Context, in *projectUpdateInput) (
 	}
 	c, err := a.svc.CreateChannel(ctx, actorOf(ctx), id, service.ChannelInput{Name: req.Name, Target: req.Target, Enabled: req.Enabled})
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Channel }{channelOut(c)}, nil
 }
@@ -77,7 +78,7 @@ func (a *API) handleChannelUpdate(ctx context.Context, in *channelUpdateInput) (
 	}
 	c, err := a.svc.UpdateChannel(ctx, actorOf(ctx), id, service.ChannelInput{Name: req.Name, Target: req.Target, Enabled: req.Enabled})
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Channel }{channelOut(c)}, nil
 }
@@ -87,7 +88,7 @@ func (a *API) handleChannelDelete(ctx context.Context, in *channelIDInput) (*str
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.errOrNil(ctx, a.svc.DeleteChannel(ctx, actorOf(ctx), id))
+	return nil, a.svc.DeleteChannel(ctx, actorOf(ctx), id)
 }
 
 func (a *API) handleChannelTest(ctx context.Context, in *channelIDInput) (*messageBody, error) {
@@ -96,7 +97,31 @@ func (a *API) handleChannelTest(ctx context.Context, in *channelIDInput) (*messa
 		return nil, err
 	}
 	if err := a.svc.TestChannel(ctx, actorOf(ctx), id); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return ack("The test notification was sent."), nil
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opChannels = operation{ID: "channels", Tag: "Notifications",
+		Summary:     "List a project's notification channels",
+		Description: "Every channel of the project, with whether it is confirmed and enabled."}
+
+	opChannelCreate = operation{ID: "channel-create", Tag: "Notifications", Status: http.StatusCreated, Body: ChannelRequest{},
+		Summary:     "Add a notification channel (admins)",
+		Description: "An email address (confirmed by its owner through a mailed link before it receives alerts) or a webhook URL. Slack and Discord incoming-webhook URLs are recognised and get messages in their own format; other URLs get a signed JSON payload (see /docs/webhooks)."}
+
+	opChannelUpdate = operation{ID: "channel-update", Tag: "Notifications", Body: ChannelRequest{},
+		Summary:     "Rename a channel, or turn it off or on (admins)",
+		Description: "Only the fields given change. Turning a channel back on clears its failure count. The target cannot be changed: add a new channel instead."}
+
+	opChannelDelete = operation{ID: "channel-delete", Tag: "Notifications", Status: http.StatusNoContent,
+		Summary:     "Delete a channel (admins)",
+		Description: "The channel stops receiving alerts at once; the record of what it was sent stays in the notifications list."}
+
+	opChannelTest = operation{ID: "channel-test", Tag: "Notifications",
+		Summary:     "Send a test notification",
+		Description: "Sends a test message to the channel now, so you can check it arrives. Recorded like any other notification."}
+)

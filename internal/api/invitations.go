@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -24,7 +25,7 @@ func invitationOut(i *prikke.Invitation) *Invitation {
 }
 
 func (a *API) handleInvitationList(ctx context.Context, in *orgIDInput) (*struct{ Body []*Invitation }, error) {
-	return listFor(ctx, a, in.OrgID, a.svc.Invitations, invitationOut)
+	return listFor(ctx, in.OrgID, a.svc.Invitations, invitationOut)
 }
 
 type inviteRequest struct {
@@ -43,7 +44,7 @@ func (a *API) handleInvitationCreate(ctx context.Context, in *orgUpdateInput) (*
 	}
 	inv, err := a.svc.Invite(ctx, actorOf(ctx), id, req.Email, prikke.Role(req.Role))
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Invitation }{invitationOut(inv)}, nil
 }
@@ -57,7 +58,7 @@ func (a *API) handleInvitationDelete(ctx context.Context, in *invitationIDInput)
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.errOrNil(ctx, a.svc.RevokeInvitation(ctx, actorOf(ctx), id))
+	return nil, a.svc.RevokeInvitation(ctx, actorOf(ctx), id)
 }
 
 func (a *API) handleInvitationAccept(ctx context.Context, in *bodyOnly) (*messageBody, error) {
@@ -67,7 +68,7 @@ func (a *API) handleInvitationAccept(ctx context.Context, in *bodyOnly) (*messag
 	}
 	inv, err := a.svc.AcceptInvitation(ctx, actorOf(ctx), req.Token)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return ack("You joined " + inv.OrganizationName + " as " + string(inv.Role) + "."), nil
 }
@@ -77,5 +78,29 @@ func (a *API) handleInvitationDecline(ctx context.Context, in *bodyOnly) (*messa
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
 	}
-	return ack("Invitation declined."), a.errOrNil(ctx, a.svc.DeclineInvitation(ctx, req.Token))
+	return ack("Invitation declined."), a.svc.DeclineInvitation(ctx, req.Token)
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opInvitations = operation{ID: "invitations", Tag: "Organizations",
+		Summary:     "List invitations (admins)",
+		Description: "Open, accepted and declined invitations, newest first."}
+
+	opInvitationCreate = operation{ID: "invitation-create", Tag: "Organizations", Status: http.StatusCreated, Body: inviteRequest{},
+		Summary:     "Invite someone by email (admins)",
+		Description: "Mails a link to join the organization with the given role. The link works for 7 days."}
+
+	opInvitationDelete = operation{ID: "invitation-delete", Tag: "Organizations", Status: http.StatusNoContent,
+		Summary:     "Revoke an invitation (admins)",
+		Description: "The invitation's link stops working."}
+
+	opInvitationAccept = operation{ID: "invitation-accept", Tag: "Organizations", Body: tokenRequest{},
+		Summary:     "Accept an invitation (signed in with the invited address)",
+		Description: "Joins the organization with the invitation's role. You must be signed in with the address the invitation was sent to."}
+
+	opInvitationDecline = operation{ID: "invitation-decline", Tag: "Organizations", Public: true, Body: tokenRequest{},
+		Summary:     "Decline an invitation",
+		Description: "Declines with the token from the mailed link; no session is needed."}
+)

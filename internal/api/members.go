@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -16,7 +17,7 @@ type Member struct {
 }
 
 func (a *API) handleMemberList(ctx context.Context, in *orgIDInput) (*struct{ Body []*Member }, error) {
-	return listFor(ctx, a, in.OrgID, a.svc.Members, func(m *prikke.Membership) *Member {
+	return listFor(ctx, in.OrgID, a.svc.Members, func(m *prikke.Membership) *Member {
 		return &Member{UserID: m.UserID.String(), Email: m.UserEmail, Role: string(m.Role), CreatedAt: m.CreatedAt}
 	})
 }
@@ -44,7 +45,7 @@ func (a *API) handleMemberUpdate(ctx context.Context, in *memberInput) (*struct{
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
 	}
-	return nil, a.errOrNil(ctx, a.svc.SetRole(ctx, actorOf(ctx), org, user, prikke.Role(req.Role)))
+	return nil, a.svc.SetRole(ctx, actorOf(ctx), org, user, prikke.Role(req.Role))
 }
 
 type memberDeleteInput struct {
@@ -61,5 +62,21 @@ func (a *API) handleMemberDelete(ctx context.Context, in *memberDeleteInput) (*s
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.errOrNil(ctx, a.svc.RemoveMember(ctx, actorOf(ctx), org, user))
+	return nil, a.svc.RemoveMember(ctx, actorOf(ctx), org, user)
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opMembers = operation{ID: "members", Tag: "Organizations",
+		Summary:     "List members",
+		Description: "Everyone in the organization with their role."}
+
+	opMemberUpdate = operation{ID: "member-update", Tag: "Organizations", Status: http.StatusNoContent, Body: roleRequest{},
+		Summary:     "Change a member's role (owners)",
+		Description: "The organization must keep at least one owner."}
+
+	opMemberDelete = operation{ID: "member-delete", Tag: "Organizations", Status: http.StatusNoContent,
+		Summary:     "Remove a member (owners), or leave",
+		Description: "Owners remove anyone but the last owner; anyone may remove themselves to leave."}
+)

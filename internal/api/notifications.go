@@ -32,8 +32,16 @@ func (a *API) handleNotificationList(ctx context.Context, in *projectIDInput) (*
 	recent := func(ctx context.Context, actor *service.Actor, id prikke.ID) ([]*prikke.Notification, error) {
 		return a.svc.Notifications(ctx, actor, id, 100)
 	}
-	return listFor(ctx, a, in.ProjectID, recent, func(n *prikke.Notification) *Notification {
+	return listFor(ctx, in.ProjectID, recent, func(n *prikke.Notification) *Notification {
 		return &Notification{ID: n.ID.String(), ChannelID: idString(n.ChannelID), JobID: idString(n.JobID),
 			ExecutionID: idString(n.ExecutionID), Event: string(n.Event), Recipient: n.Recipient, OK: n.OK, Error: n.Error, CreatedAt: n.CreatedAt}
 	})
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opNotifications = operation{ID: "notifications", Tag: "Notifications",
+		Summary:     "Recent notifications sent for a project",
+		Description: "Every send, successful or not."}
+)

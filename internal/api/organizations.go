@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -29,7 +30,7 @@ type orgIDInput struct {
 func (a *API) handleOrgList(ctx context.Context, _ *struct{}) (*struct{ Body []*Organization }, error) {
 	out, err := a.organizations(ctx, actorOf(ctx))
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body []*Organization }{out}, nil
 }
@@ -60,7 +61,7 @@ func (a *API) handleOrgCreate(ctx context.Context, in *bodyOnly) (*struct{ Body 
 	}
 	o, err := a.svc.CreateOrganization(ctx, actorOf(ctx), req.Name)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Organization }{orgOut(o, prikke.RoleOwner)}, nil
 }
@@ -72,7 +73,7 @@ func (a *API) handleOrgGet(ctx context.Context, in *orgIDInput) (*struct{ Body *
 	}
 	o, role, err := a.svc.Organization(ctx, actorOf(ctx), id)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Organization }{orgOut(o, role)}, nil
 }
@@ -93,7 +94,7 @@ func (a *API) handleOrgUpdate(ctx context.Context, in *orgUpdateInput) (*struct{
 	}
 	o, err := a.svc.RenameOrganization(ctx, actorOf(ctx), id, req.Name)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Organization }{orgOut(o, "")}, nil
 }
@@ -103,20 +104,44 @@ func (a *API) handleOrgDelete(ctx context.Context, in *orgIDInput) (*struct{}, e
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.errOrNil(ctx, a.svc.DeleteOrganization(ctx, actorOf(ctx), id))
+	return nil, a.svc.DeleteOrganization(ctx, actorOf(ctx), id)
 }
 
 func (a *API) orgOrDefault(ctx context.Context, s, field string) (prikke.ID, error) {
 	if s != "" {
 		id, err := optID(field, s)
 		if err != nil {
-			return prikke.NilID, a.apiError(ctx, err)
+			return prikke.NilID, err
 		}
 		return *id, nil
 	}
 	o, err := a.svc.DefaultOrganization(ctx, actorOf(ctx))
 	if err != nil {
-		return prikke.NilID, a.apiError(ctx, err)
+		return prikke.NilID, err
 	}
 	return o.ID, nil
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opOrganizations = operation{ID: "organizations", Tag: "Organizations",
+		Summary:     "List your organizations",
+		Description: "Every organization you are a member of, your personal one first, with its tier."}
+
+	opOrganizationCreate = operation{ID: "organization-create", Tag: "Organizations", Status: http.StatusCreated, Body: nameRequest{},
+		Summary:     "Create a team organization",
+		Description: "A team organization you own, on the free tier. Invite members and add projects to it."}
+
+	opOrganization = operation{ID: "organization", Tag: "Organizations",
+		Summary:     "Get an organization",
+		Description: "The organization's name, tier and whether it is your personal one."}
+
+	opOrganizationUpdate = operation{ID: "organization-update", Tag: "Organizations", Body: nameRequest{},
+		Summary:     "Rename an organization (owners)",
+		Description: "Only owners may rename an organization."}
+
+	opOrganizationDelete = operation{ID: "organization-delete", Tag: "Organizations", Status: http.StatusNoContent,
+		Summary:     "Delete a team organization (owners)",
+		Description: "Deletes the organization with its projects, jobs, history, members and keys. Personal organizations cannot be deleted."}
+)

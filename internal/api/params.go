@@ -60,14 +60,14 @@ func parseID(s string) (prikke.ID, error) {
 
 // listFor answers a list operation: the service's items for the id in the
 // path, each in its API form (an empty list, never null).
-func listFor[T, O any](ctx context.Context, a *API, rawID string, list func(context.Context, *service.Actor, prikke.ID) ([]T, error), out func(T) O) (*struct{ Body []O }, error) {
+func listFor[T, O any](ctx context.Context, rawID string, list func(context.Context, *service.Actor, prikke.ID) ([]T, error), out func(T) O) (*struct{ Body []O }, error) {
 	id, err := parseID(rawID)
 	if err != nil {
 		return nil, err
 	}
 	items, err := list(ctx, actorOf(ctx), id)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	body := make([]O, 0, len(items))
 	for _, it := range items {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -34,7 +35,7 @@ func (a *API) handleProjectList(ctx context.Context, in *projectListInput) (*str
 	}
 	ps, err := a.svc.Projects(ctx, actorOf(ctx), org)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	out := []*Project{}
 	for _, p := range ps {
@@ -64,7 +65,7 @@ func (a *API) handleProjectCreate(ctx context.Context, in *bodyOnly) (*struct{ B
 	}
 	p, err := a.svc.CreateProject(ctx, actorOf(ctx), orgID, service.ProjectInput{Name: req.Name, AlertAfter: req.AlertAfter})
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Project }{projectOut(p)}, nil
 }
@@ -80,7 +81,7 @@ func (a *API) handleProjectGet(ctx context.Context, in *projectIDInput) (*struct
 	}
 	p, err := a.svc.Project(ctx, actorOf(ctx), id)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Project }{projectOut(p)}, nil
 }
@@ -100,11 +101,11 @@ func (a *API) handleProjectUpdate(ctx context.Context, in *projectUpdateInput) (
 		return nil, err
 	}
 	if req.OrganizationID != nil {
-		return nil, a.apiError(ctx, prikke.InvalidField("organization_id", "cannot be changed"))
+		return nil, prikke.InvalidField("organization_id", "cannot be changed")
 	}
 	p, err := a.svc.UpdateProject(ctx, actorOf(ctx), id, service.ProjectInput{Name: req.Name, AlertAfter: req.AlertAfter})
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Project }{projectOut(p)}, nil
 }
@@ -114,5 +115,29 @@ func (a *API) handleProjectDelete(ctx context.Context, in *projectIDInput) (*str
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.errOrNil(ctx, a.svc.DeleteProject(ctx, actorOf(ctx), id))
+	return nil, a.svc.DeleteProject(ctx, actorOf(ctx), id)
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opProjects = operation{ID: "projects", Tag: "Projects",
+		Summary:     "List projects",
+		Description: "The projects of one organization (default: your personal one)."}
+
+	opProjectCreate = operation{ID: "project-create", Tag: "Projects", Status: http.StatusCreated, Body: projectRequest{},
+		Summary:     "Create a project (admins)",
+		Description: "A project groups jobs, their signing secret and their notification channels."}
+
+	opProject = operation{ID: "project", Tag: "Projects",
+		Summary:     "Get a project",
+		Description: "The project's name and organization."}
+
+	opProjectUpdate = operation{ID: "project-update", Tag: "Projects", Body: projectRequest{},
+		Summary:     "Change a project (admins)",
+		Description: "Only the fields given change."}
+
+	opProjectDelete = operation{ID: "project-delete", Tag: "Projects", Status: http.StatusNoContent,
+		Summary:     "Delete a project with its jobs (admins)",
+		Description: "Deletes the project with its jobs, history, channels and status pages. This cannot be undone."}
+)

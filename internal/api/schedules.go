@@ -36,14 +36,14 @@ func (a *API) handleSchedulePreview(ctx context.Context, in *previewInput) (*str
 	var v prikke.Validation
 	if in.CronExpression == "" {
 		v.Add("query.cron_expression", "is required")
-		return nil, a.apiError(ctx, v.Err())
+		return nil, v.Err()
 	}
 	p, err := a.svc.SchedulePreview(in.CronExpression, in.Timezone, n)
 	if err != nil {
 		for _, f := range prikke.ErrorFields(err) {
 			v.Add("query."+f.Field, "%s", f.Message)
 		}
-		return nil, a.apiError(ctx, v.Err())
+		return nil, v.Err()
 	}
 	out := &Preview{Description: p.Description, MinIntervalMinutes: int(p.MinInterval / time.Minute), Next: []FireTime{}}
 	for _, f := range p.Fires {
@@ -52,3 +52,11 @@ func (a *API) handleSchedulePreview(ctx context.Context, in *previewInput) (*str
 	}
 	return &struct{ Body *Preview }{out}, nil
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opSchedulePreview = operation{ID: "schedule-preview", Tag: "Schedules", Public: true,
+		Summary:     "Explain a cron expression",
+		Description: "The expression in plain English and its next fire times in the zone, daylight-saving changes flagged."}
+)

@@ -29,7 +29,7 @@ func (a *API) handleSecretGet(ctx context.Context, in *projectIDInput) (*struct{
 	}
 	p, err := a.svc.RevealSecret(ctx, actorOf(ctx), id)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *SigningSecret }{secretOut(p, a.svc.NowFunc())}, nil
 }
@@ -41,7 +41,19 @@ func (a *API) handleSecretRotate(ctx context.Context, in *projectIDInput) (*stru
 	}
 	p, err := a.svc.RotateSecret(ctx, actorOf(ctx), id)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *SigningSecret }{secretOut(p, a.svc.NowFunc())}, nil
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opSigningSecret = operation{ID: "signing-secret", Tag: "Projects",
+		Summary:     "Reveal the webhook signing secret (admins)",
+		Description: "Every reveal is in the audit log."}
+
+	opSigningSecretRotate = operation{ID: "signing-secret-rotate", Tag: "Projects",
+		Summary:     "Rotate the signing secret (admins)",
+		Description: "Requests carry signatures of both secrets for 24 hours, so receivers can switch without dropping any."}
+)

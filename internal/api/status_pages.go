@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -69,7 +70,7 @@ func (r *StatusPageRequest) input() (service.StatusPageInput, error) {
 }
 
 func (a *API) handleStatusPageList(ctx context.Context, in *projectIDInput) (*struct{ Body []*StatusPage }, error) {
-	return listFor(ctx, a, in.ProjectID, a.svc.StatusPages, statusPageOut)
+	return listFor(ctx, in.ProjectID, a.svc.StatusPages, statusPageOut)
 }
 
 func (a *API) handleStatusPageCreate(ctx context.Context, in *projectUpdateInput) (*struct{ Body *StatusPage }, error) {
@@ -83,11 +84,11 @@ func (a *API) handleStatusPageCreate(ctx context.Context, in *projectUpdateInput
 	}
 	si, err := req.input()
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	p, err := a.svc.CreateStatusPage(ctx, actorOf(ctx), id, si)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *StatusPage }{statusPageOut(p)}, nil
 }
@@ -108,7 +109,7 @@ func (a *API) handleStatusPageGet(ctx context.Context, in *statusPageIDInput) (*
 	}
 	p, err := a.svc.StatusPage(ctx, actorOf(ctx), id, prikke.PermRead)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *StatusPage }{statusPageOut(p)}, nil
 }
@@ -124,11 +125,11 @@ func (a *API) handleStatusPageUpdate(ctx context.Context, in *statusPageUpdateIn
 	}
 	si, err := req.input()
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	p, err := a.svc.UpdateStatusPage(ctx, actorOf(ctx), id, si)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *StatusPage }{statusPageOut(p)}, nil
 }
@@ -138,5 +139,29 @@ func (a *API) handleStatusPageDelete(ctx context.Context, in *statusPageIDInput)
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.errOrNil(ctx, a.svc.DeleteStatusPage(ctx, actorOf(ctx), id))
+	return nil, a.svc.DeleteStatusPage(ctx, actorOf(ctx), id)
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opStatusPages = operation{ID: "status-pages", Tag: "Status pages",
+		Summary:     "List a project's status pages",
+		Description: "Every status page of the project, published or not."}
+
+	opStatusPageCreate = operation{ID: "status-page-create", Tag: "Status pages", Status: http.StatusCreated, Body: StatusPageRequest{},
+		Summary:     "Create a customer status page (admins)",
+		Description: "A page at /s/<slug> showing the chosen jobs' display names, states and 90 days of uptime. Nothing else about the jobs is shown."}
+
+	opStatusPage = operation{ID: "status-page", Tag: "Status pages",
+		Summary:     "Get a status page",
+		Description: "The status page with its jobs and address."}
+
+	opStatusPageUpdate = operation{ID: "status-page-update", Tag: "Status pages", Body: StatusPageRequest{},
+		Summary:     "Change a status page (admins)",
+		Description: "Only the fields given change; jobs, when given, replaces the whole list."}
+
+	opStatusPageDelete = operation{ID: "status-page-delete", Tag: "Status pages", Status: http.StatusNoContent,
+		Summary:     "Delete a status page (admins)",
+		Description: "The page stops being served at once."}
+)

@@ -19,7 +19,7 @@ func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *U
 	}
 	u, err := a.svc.Usage(ctx, actorOf(ctx), id)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	out := &Usage{Month: u.Month, Requests: u.Requests, Limit: u.Limit, Jobs: u.Jobs, Tier: string(u.Tier)}
 	if u.MaxJobs > 0 {
@@ -27,3 +27,11 @@ func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *U
 	}
 	return &struct{ Body *Usage }{out}, nil
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opUsage = operation{ID: "usage", Tag: "Organizations",
+		Summary:     "Requests used this month against the tier's limits",
+		Description: "Requests used this calendar month (UTC) against the tier's limit, and the number of jobs."}
+)
