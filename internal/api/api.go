@@ -1,7 +1,10 @@
 // Package api is Prikke's REST API, /api/v1: typed operations on huma over
 // the stdlib mux, with the OpenAPI 3.1 document generated from the code
-// and served at /api/v1/openapi.json. Every route is listed in routes.go;
-// each resource has its own file. Requests authenticate with
+// and served at /api/v1/openapi.json. Every route is listed in routes.go,
+// one line each; each resource has its own file, with its operations'
+// reference text. Handlers return errors as they are: register turns them
+// into problem+json in one place, by the mapping the dashboard shares
+// (httpserver.ProblemOf). Requests authenticate with
 // `Authorization: Bearer pk_live_…` or, for the dashboard, the session
 // cookie. Every error is RFC 9457 problem+json in huma's shape, whose
 // errors[] entries name the field (location) and say how to fix it.

@@ -2,7 +2,8 @@
 // /api/v1, the dashboard and public pages, /healthz and /status.json,
 // behind the middleware every response shares: security headers, request
 // IDs, panic recovery and request logging. /metrics has a listener of its
-// own (Metrics).
+// own (Metrics). ProblemOf is the one mapping of errors to HTTP answers
+// that the API and the dashboard share.
 package httpserver
 
 import (
