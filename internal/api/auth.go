@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/service"

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
 )

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
 )
