@@ -6,9 +6,10 @@ import (
 	"go/build"
 	"go/parser"
 	"go/token"
-	"io/fs"
+	"go/types"
 	"maps"
 	"os/exec"
+	pathpkg "path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,32 +78,52 @@ func listDeps(t *testing.T, pkg string) []string {
 // own, used by both jobs and executions).
 func TestNoCyclesBetweenDomainFiles(t *testing.T) {
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	names, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	declaredIn := map[string]string{} // package-level name → file
-	files := map[string]*ast.File{}
-	for _, f := range pkgs["prikke"].Files {
-		name := filepath.Base(fset.Position(f.Package).Filename)
-		files[name] = f
-		for _, o := range f.Scope.Objects {
-			declaredIn[o.Name] = name
+	var files []*ast.File
+	for _, n := range names {
+		if strings.HasSuffix(n, "_test.go") {
+			continue
 		}
+		f, err := parser.ParseFile(fset, n, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
 	}
+	info := &types.Info{Uses: map[*ast.Ident]types.Object{}}
+	conf := &types.Config{
+		// Only the package's own names matter here: every import is
+		// checked as an empty package, and the errors that makes are
+		// ignored (the compiler checks the rest).
+		Importer: importerFunc(func(path string) (*types.Package, error) {
+			p := types.NewPackage(path, pathpkg.Base(path))
+			p.MarkComplete()
+			return p, nil
+		}),
+		Error: func(error) {},
+	}
+	pkg, _ := conf.Check("prikke", fset, files, info)
+	fileOf := func(p token.Pos) string { return filepath.Base(fset.Position(p).Filename) }
 	uses := map[string]map[string][]string{} // file → file → names
-	for name, f := range files {
-		// Unresolved holds the identifiers not declared in the file itself:
-		// the other files' package-level names (and builtins).
-		for _, id := range f.Unresolved {
-			if other, ok := declaredIn[id.Name]; ok && other != name {
-				if uses[name] == nil {
-					uses[name] = map[string][]string{}
-				}
-				if !slices.Contains(uses[name][other], id.Name) {
-					uses[name][other] = append(uses[name][other], id.Name)
-				}
-			}
+	for id, obj := range info.Uses {
+		// Only the package's own top-level names: not fields, methods or
+		// locals, which belong to the declaration that holds them.
+		if obj.Pkg() != pkg || obj.Parent() != pkg.Scope() {
+			continue
+		}
+		from, to := fileOf(id.Pos()), fileOf(obj.Pos())
+		if from == to {
+			continue
+		}
+		if uses[from] == nil {
+			uses[from] = map[string][]string{}
+		}
+		if !slices.Contains(uses[from][to], id.Name) {
+			uses[from][to] = append(uses[from][to], id.Name)
+			slices.Sort(uses[from][to])
 		}
 	}
 	// Depth-first search for a path back to where it started.
@@ -129,9 +150,13 @@ func TestNoCyclesBetweenDomainFiles(t *testing.T) {
 		path = path[:len(path)-1]
 		state[f] = 2
 	}
-	for _, f := range slices.Sorted(maps.Keys(files)) {
+	for _, f := range slices.Sorted(maps.Keys(uses)) {
 		if state[f] == 0 {
 			visit(f)
 		}
 	}
 }
+
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
