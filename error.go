@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// Error codes. Each maps to exactly one HTTP status in the API and the
-// dashboard (see internal/api and internal/web).
+// Error codes. Each maps to exactly one HTTP status, for the API and the
+// dashboard alike (internal/httpserver's ProblemOf).
 const (
 	ECONFLICT     = "conflict"     // the thing already exists, or changed under us
 	EINTERNAL     = "internal"     // a bug or an outage; never shown in detail to users

@@ -98,24 +98,6 @@ func (e *Execution) Lateness() time.Duration {
 	return e.StartedAt.Sub(e.DueAt)
 }
 
-// Priority computes an execution's priority when it is written, so claiming
-// is an index scan rather than a join: Pro before Free; within a tier,
-// minute crons, one-time jobs and queued requests before hourly/daily crons.
-// Lower values run first. Within one priority, the most overdue runs first.
-func Priority(tier Tier, kind JobKind, intervalMinutes int) int {
-	p := 0
-	if tier != TierPro {
-		p = 2
-	}
-	if kind == JobKindCron && intervalMinutes >= 60 {
-		p++
-	}
-	return p
-}
-
-// Priorities is the number of distinct priority values.
-const Priorities = 4
-
 // WebhookID returns the Standard Webhooks message id of an occurrence. It is
 // the same for every attempt of the occurrence, so receivers can drop
 // duplicates, and contains no '.'.

@@ -31,7 +31,7 @@ func (a *API) handleSignup(ctx context.Context, in *bodyOnly) (*messageBody, err
 		return nil, err
 	}
 	if err := a.svc.Signup(ctx, service.SignupInput{Email: req.Email, Password: req.Password}, actorOf(ctx).IP); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return ack("Check your inbox: we sent a link to confirm your address."), nil
 }
@@ -55,7 +55,7 @@ func (a *API) handleConfirm(ctx context.Context, in *bodyOnly) (*struct{ Body *C
 	}
 	c, err := a.svc.Confirm(ctx, req.Token)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	if c.PasswordToken != "" {
 		return &struct{ Body *Confirmed }{&Confirmed{PasswordToken: c.PasswordToken,
@@ -87,12 +87,12 @@ func (a *API) handleLogin(ctx context.Context, in *bodyOnly) (*loginOutput, erro
 	r := requestOf(ctx)
 	sess, err := a.svc.Login(ctx, req.Email, req.Password, actorOf(ctx).IP, r.UserAgent())
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	actor := &service.Actor{User: sess.User}
 	acct, err := a.account(ctx, actor)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	c := a.deps.Cookie
 	return &loginOutput{SetCookie: http.Cookie{Name: c.Name(), Value: sess.Token, Path: "/", Secure: c.Secure,
@@ -115,7 +115,7 @@ func (a *API) handleAccountGet(ctx context.Context, _ *struct{}) (*struct{ Body 
 	}
 	acct, err := a.account(ctx, actor)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Account }{acct}, nil
 }
@@ -137,7 +137,7 @@ func (a *API) handleAccountUpdate(ctx context.Context, in *bodyOnly) (*struct{ B
 	if req.TimeZone != nil {
 		u, err := a.svc.SetTimeZone(ctx, actor, *req.TimeZone)
 		if err != nil {
-			return nil, a.apiError(ctx, err)
+			return nil, err
 		}
 		changed := *actor
 		changed.User = u
@@ -145,7 +145,7 @@ func (a *API) handleAccountUpdate(ctx context.Context, in *bodyOnly) (*struct{ B
 	}
 	acct, err := a.account(ctx, actor)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Account }{acct}, nil
 }
@@ -156,7 +156,7 @@ type logoutOutput struct {
 
 func (a *API) handleLogout(ctx context.Context, _ *struct{}) (*logoutOutput, error) {
 	if err := a.svc.Logout(ctx, actorOf(ctx)); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	c := a.deps.Cookie
 	return &logoutOutput{http.Cookie{Name: c.Name(), Value: "", Path: "/", Secure: c.Secure, HttpOnly: true,
@@ -173,7 +173,7 @@ func (a *API) handlePasswordResetRequest(ctx context.Context, in *bodyOnly) (*me
 		return nil, err
 	}
 	if err := a.svc.RequestPasswordReset(ctx, req.Email, actorOf(ctx).IP); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return ack("If an account uses that address, we sent it a link to choose a new password."), nil
 }
@@ -189,7 +189,7 @@ func (a *API) handlePasswordReset(ctx context.Context, in *bodyOnly) (*messageBo
 		return nil, err
 	}
 	if err := a.svc.ResetPassword(ctx, req.Token, req.Password, actorOf(ctx).IP); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return ack("Your password is changed. Sign in with the new one."), nil
 }
@@ -205,7 +205,7 @@ func (a *API) handlePasswordChange(ctx context.Context, in *bodyOnly) (*messageB
 		return nil, err
 	}
 	if err := a.svc.ChangePassword(ctx, actorOf(ctx), req.CurrentPassword, req.Password); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return ack("Your password is changed; your other sessions have ended."), nil
 }
@@ -221,7 +221,7 @@ func (a *API) handleEmailChange(ctx context.Context, in *bodyOnly) (*messageBody
 		return nil, err
 	}
 	if err := a.svc.ChangeEmail(ctx, actorOf(ctx), req.Password, req.Email); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return ack("We sent a link to the new address; the change takes effect when you open it."), nil
 }
@@ -236,9 +236,57 @@ func (a *API) handleAccountDelete(ctx context.Context, in *bodyOnly) (*logoutOut
 		return nil, err
 	}
 	if err := a.svc.DeleteAccount(ctx, actorOf(ctx), req.Password); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	c := a.deps.Cookie
 	return &logoutOutput{http.Cookie{Name: c.Name(), Value: "", Path: "/", Secure: c.Secure, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1}}, nil
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opSignup = operation{ID: "signup", Tag: "Account", Public: true, Status: http.StatusAccepted, Body: credentials{},
+		Summary:     "Register",
+		Description: "Creates an account and mails a confirmation link. Answers the same whether or not the address is taken: a confirmed address gets a password reset link; one never confirmed gets a fresh confirmation link (earlier ones stop working) and this password is not used: following that link confirms the address and then asks for a password (see confirm's password_token), so only the mailbox's owner chooses it."}
+
+	opConfirm = operation{ID: "confirm", Tag: "Account", Public: true, Body: tokenRequest{},
+		Summary:     "Confirm an address",
+		Description: "Confirms an account (or a new address) with the token from the mailed link. A link mailed after the address was signed up again also answers a password_token, with which to choose the account's password through password-reset/confirm."}
+
+	opLogin = operation{ID: "login", Tag: "Account", Public: true, Body: credentials{},
+		Summary:     "Sign in",
+		Description: "Starts a session (a cookie). Limited to 20 attempts an hour per IP and 20 a day per account."}
+
+	opLogout = operation{ID: "logout", Tag: "Account", Status: http.StatusNoContent,
+		Summary:     "Sign out",
+		Description: "Ends the session of the cookie sent and clears the cookie. API keys are not affected."}
+
+	opAccount = operation{ID: "account", Tag: "Account",
+		Summary:     "The signed-in user and their organizations",
+		Description: "Your user id, email address and the organizations you belong to with their tiers."}
+
+	opAccountUpdate = operation{ID: "account-update", Tag: "Account", Body: accountUpdate{},
+		Summary:     "Change your settings",
+		Description: "Sets the time zone the dashboard shows your times in."}
+
+	opPasswordResetRequest = operation{ID: "password-reset-request", Tag: "Account", Public: true, Status: http.StatusAccepted, Body: emailRequest{},
+		Summary:     "Ask for a password reset link",
+		Description: "Answers the same whether or not the address has an account."}
+
+	opPasswordReset = operation{ID: "password-reset", Tag: "Account", Public: true, Body: resetRequest{},
+		Summary:     "Choose a new password with a reset token",
+		Description: "Takes the token of a mailed reset link, or the password_token a confirmation answered. Ends every session of the account."}
+
+	opPasswordChange = operation{ID: "password-change", Tag: "Account", Body: passwordChange{},
+		Summary:     "Change your password",
+		Description: "Ends your other sessions."}
+
+	opEmailChange = operation{ID: "email-change", Tag: "Account", Status: http.StatusAccepted, Body: emailChange{},
+		Summary:     "Change your email",
+		Description: "Mails a confirmation link to the new address."}
+
+	opAccountDelete = operation{ID: "account-delete", Tag: "Account", Status: http.StatusNoContent, Body: passwordConfirm{},
+		Summary:     "Delete your account",
+		Description: "Deletes the account, its sessions, and the organizations you alone own."}
+)

@@ -2,7 +2,7 @@ package api
 
 import (
 	"context"
-	"strconv"
+	"net/http"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -39,7 +39,7 @@ type ChannelRequest struct {
 }
 
 func (a *API) handleChannelList(ctx context.Context, in *projectIDInput) (*struct{ Body []*Channel }, error) {
-	return listFor(ctx, a, in.ProjectID, a.svc.Channels, channelOut)
+	return listFor(ctx, in.ProjectID, a.svc.Channels, channelOut)
 }
 
 func (a *API) handleChannelCreate(ctx context.Context, in *projectUpdateInput) (*struct{ Body *Channel }, error) {
@@ -53,7 +53,7 @@ func (a *API) handleChannelCreate(ctx context.Context, in *projectUpdateInput) (
 	}
 	c, err := a.svc.CreateChannel(ctx, actorOf(ctx), id, service.ChannelInput{Name: req.Name, Target: req.Target, Enabled: req.Enabled})
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Channel }{channelOut(c)}, nil
 }
@@ -78,7 +78,7 @@ func (a *API) handleChannelUpdate(ctx context.Context, in *channelUpdateInput) (
 	}
 	c, err := a.svc.UpdateChannel(ctx, actorOf(ctx), id, service.ChannelInput{Name: req.Name, Target: req.Target, Enabled: req.Enabled})
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &struct{ Body *Channel }{channelOut(c)}, nil
 }
@@ -88,7 +88,7 @@ func (a *API) handleChannelDelete(ctx context.Context, in *channelIDInput) (*str
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.errOrNil(ctx, a.svc.DeleteChannel(ctx, actorOf(ctx), id))
+	return nil, a.svc.DeleteChannel(ctx, actorOf(ctx), id)
 }
 
 func (a *API) handleChannelTest(ctx context.Context, in *channelIDInput) (*messageBody, error) {
@@ -97,169 +97,31 @@ func (a *API) handleChannelTest(ctx context.Context, in *channelIDInput) (*messa
 		return nil, err
 	}
 	if err := a.svc.TestChannel(ctx, actorOf(ctx), id); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return ack("The test notification was sent."), nil
 }
 
-// Notification is one recorded send.
-type Notification struct {
-	ID          string    `json:"id" doc:"The notification's id."`
-	ChannelID   string    `json:"channel_id,omitempty" doc:"The channel it was sent to; absent if the channel was deleted since."`
-	JobID       string    `json:"job_id,omitempty" doc:"The job it was about, if any."`
-	ExecutionID string    `json:"execution_id,omitempty" doc:"The execution that caused it, if any."`
-	Event       string    `json:"event" enum:"job.failing,job.recovered,job.disabled,test,quota.80,quota.100,channel.disabled" doc:"What it announced."`
-	Recipient   string    `json:"recipient" doc:"The address or host it was sent to." example:"ops@example.com"`
-	OK          bool      `json:"ok" doc:"Whether the send succeeded." example:"true"`
-	Error       string    `json:"error,omitempty" doc:"Why the send failed; absent when it succeeded."`
-	CreatedAt   time.Time `json:"created_at" doc:"When it was sent."`
-}
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opChannels = operation{ID: "channels", Tag: "Notifications",
+		Summary:     "List a project's notification channels",
+		Description: "Every channel of the project, with whether it is confirmed and enabled."}
 
-func idString(id *prikke.ID) string {
-	if id == nil {
-		return ""
-	}
-	return id.String()
-}
+	opChannelCreate = operation{ID: "channel-create", Tag: "Notifications", Status: http.StatusCreated, Body: ChannelRequest{},
+		Summary:     "Add a notification channel (admins)",
+		Description: "An email address (confirmed by its owner through a mailed link before it receives alerts) or a webhook URL. Slack and Discord incoming-webhook URLs are recognised and get messages in their own format; other URLs get a signed JSON payload (see /docs/webhooks)."}
 
-func (a *API) handleNotificationList(ctx context.Context, in *projectIDInput) (*struct{ Body []*Notification }, error) {
-	recent := func(ctx context.Context, actor *service.Actor, id prikke.ID) ([]*prikke.Notification, error) {
-		return a.svc.Notifications(ctx, actor, id, 100)
-	}
-	return listFor(ctx, a, in.ProjectID, recent, func(n *prikke.Notification) *Notification {
-		return &Notification{ID: n.ID.String(), ChannelID: idString(n.ChannelID), JobID: idString(n.JobID),
-			ExecutionID: idString(n.ExecutionID), Event: string(n.Event), Recipient: n.Recipient, OK: n.OK, Error: n.Error, CreatedAt: n.CreatedAt}
-	})
-}
+	opChannelUpdate = operation{ID: "channel-update", Tag: "Notifications", Body: ChannelRequest{},
+		Summary:     "Rename a channel, or turn it off or on (admins)",
+		Description: "Only the fields given change. Turning a channel back on clears its failure count. The target cannot be changed: add a new channel instead."}
 
-// StatusPage is a customer-facing status page, served at /s/<slug> when
-// published. It shows only the chosen jobs' display names, states and
-// uptime: never URLs, headers, bodies or errors.
-type StatusPage struct {
-	ID        string          `json:"id" doc:"The status page's id."`
-	ProjectID string          `json:"project_id" doc:"The project the page belongs to."`
-	Slug      string          `json:"slug" example:"acme-status" doc:"The page's address: /s/<slug>."`
-	Title     string          `json:"title" example:"Acme integrations" doc:"The page's heading."`
-	Published bool            `json:"published" doc:"Whether the page is served; unpublished pages answer 404." example:"true"`
-	URL       string          `json:"url" doc:"Where the page is served once published."`
-	Jobs      []StatusPageJob `json:"jobs" doc:"The jobs shown, in order."`
-	CreatedAt time.Time       `json:"created_at" doc:"When the page was created."`
-	UpdatedAt time.Time       `json:"updated_at" doc:"When the page last changed."`
-}
+	opChannelDelete = operation{ID: "channel-delete", Tag: "Notifications", Status: http.StatusNoContent,
+		Summary:     "Delete a channel (admins)",
+		Description: "The channel stops receiving alerts at once; the record of what it was sent stays in the notifications list."}
 
-// StatusPageJob is one job on a status page.
-type StatusPageJob struct {
-	JobID       string `json:"job_id" doc:"The job's id; it must be in the page's project."`
-	DisplayName string `json:"display_name" maxLength:"200" example:"Invoice sync" doc:"The name visitors see instead of the job's own."`
-}
-
-func statusPageOut(p *prikke.StatusPage) *StatusPage {
-	out := &StatusPage{ID: p.ID.String(), ProjectID: p.ProjectID.String(), Slug: p.Slug, Title: p.Title, Published: p.Published,
-		URL: "/s/" + p.Slug, Jobs: []StatusPageJob{}, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
-	for _, j := range p.Jobs {
-		out.Jobs = append(out.Jobs, StatusPageJob{JobID: j.JobID.String(), DisplayName: j.DisplayName})
-	}
-	return out
-}
-
-// StatusPageRequest creates or changes a status page.
-type StatusPageRequest struct {
-	Slug      *string          `json:"slug,omitempty" doc:"3-63 lower-case letters, digits or dashes." example:"acme-status"`
-	Title     *string          `json:"title,omitempty" maxLength:"200" doc:"The page's heading." example:"Acme integrations"`
-	Published *bool            `json:"published,omitempty" doc:"Whether the page is served at /s/<slug> (default false)." example:"true"`
-	Jobs      *[]StatusPageJob `json:"jobs,omitempty" doc:"The jobs shown, in order, under their display names (replaces the list)."`
-}
-
-func (r *StatusPageRequest) input() (service.StatusPageInput, error) {
-	in := service.StatusPageInput{Slug: r.Slug, Title: r.Title, Published: r.Published}
-	if r.Jobs != nil {
-		var v prikke.Validation
-		jobs := make([]prikke.StatusPageJob, 0, len(*r.Jobs))
-		for i, j := range *r.Jobs {
-			id, err := prikke.ParseID(j.JobID)
-			if err != nil {
-				v.Add("jobs["+strconv.Itoa(i)+"].job_id", "is not a valid id")
-				continue
-			}
-			jobs = append(jobs, prikke.StatusPageJob{JobID: id, DisplayName: j.DisplayName})
-		}
-		if err := v.Err(); err != nil {
-			return in, err
-		}
-		in.Jobs = &jobs
-	}
-	return in, nil
-}
-
-func (a *API) handleStatusPageList(ctx context.Context, in *projectIDInput) (*struct{ Body []*StatusPage }, error) {
-	return listFor(ctx, a, in.ProjectID, a.svc.StatusPages, statusPageOut)
-}
-
-func (a *API) handleStatusPageCreate(ctx context.Context, in *projectUpdateInput) (*struct{ Body *StatusPage }, error) {
-	id, err := parseID(in.ProjectID)
-	if err != nil {
-		return nil, err
-	}
-	var req StatusPageRequest
-	if err := decode(&in.bodyInput, &req); err != nil {
-		return nil, err
-	}
-	si, err := req.input()
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	p, err := a.svc.CreateStatusPage(ctx, actorOf(ctx), id, si)
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	return &struct{ Body *StatusPage }{statusPageOut(p)}, nil
-}
-
-type statusPageIDInput struct {
-	StatusPageID string `path:"status_page_id" doc:"The status page's id."`
-}
-
-type statusPageUpdateInput struct {
-	StatusPageID string `path:"status_page_id" doc:"The status page's id."`
-	bodyInput
-}
-
-func (a *API) handleStatusPageGet(ctx context.Context, in *statusPageIDInput) (*struct{ Body *StatusPage }, error) {
-	id, err := parseID(in.StatusPageID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := a.svc.StatusPage(ctx, actorOf(ctx), id, prikke.PermRead)
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	return &struct{ Body *StatusPage }{statusPageOut(p)}, nil
-}
-
-func (a *API) handleStatusPageUpdate(ctx context.Context, in *statusPageUpdateInput) (*struct{ Body *StatusPage }, error) {
-	id, err := parseID(in.StatusPageID)
-	if err != nil {
-		return nil, err
-	}
-	var req StatusPageRequest
-	if err := decode(&in.bodyInput, &req); err != nil {
-		return nil, err
-	}
-	si, err := req.input()
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	p, err := a.svc.UpdateStatusPage(ctx, actorOf(ctx), id, si)
-	if err != nil {
-		return nil, a.apiError(ctx, err)
-	}
-	return &struct{ Body *StatusPage }{statusPageOut(p)}, nil
-}
-
-func (a *API) handleStatusPageDelete(ctx context.Context, in *statusPageIDInput) (*struct{}, error) {
-	id, err := parseID(in.StatusPageID)
-	if err != nil {
-		return nil, err
-	}
-	return nil, a.errOrNil(ctx, a.svc.DeleteStatusPage(ctx, actorOf(ctx), id))
-}
+	opChannelTest = operation{ID: "channel-test", Tag: "Notifications",
+		Summary:     "Send a test notification",
+		Description: "Sends a test message to the channel now, so you can check it arrives. Recorded like any other notification."}
+)

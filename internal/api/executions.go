@@ -145,13 +145,13 @@ func (a *API) listExecutions(ctx context.Context, f service.ExecutionFilter, sta
 		*q.dst = t
 	}
 	if err := v.Err(); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	n := limit(lim)
 	f.BeforeCreatedAt, f.BeforeID, f.Limit = c.At, c.ID, n+1
 	es, err := a.svc.Executions(ctx, actorOf(ctx), f)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	page := &ExecutionPage{Executions: []*Execution{}}
 	for i, e := range es {
@@ -176,7 +176,23 @@ func (a *API) handleExecutionGet(ctx context.Context, in *executionIDInput) (*ex
 	}
 	e, err := a.svc.Execution(ctx, actorOf(ctx), id)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &executionBody{executionOut(e, true)}, nil
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opProjectExecutions = operation{ID: "project-executions", Tag: "Executions",
+		Summary:     "List a project's executions",
+		Description: "Newest first, with status and time filters."}
+
+	opJobExecutions = operation{ID: "job-executions", Tag: "Executions",
+		Summary:     "List a job's executions",
+		Description: "Newest first, with status and time filters."}
+
+	opExecution = operation{ID: "execution", Tag: "Executions",
+		Summary:     "Get an execution with its stored response",
+		Description: "One attempt with everything stored about it: the request's headers, and the response's status, headers and first 64 KiB of body."}
+)

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -221,11 +222,11 @@ func (a *API) handleJobCreate(ctx context.Context, in *bodyOnly) (*jobBody, erro
 	}
 	si, err := req.input()
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	j, err := a.svc.CreateJob(ctx, actorOf(ctx), si)
 	if err != nil {
-		return nil, a.apiError(ctx, headerFields(err, derefHeaders(si.Headers)))
+		return nil, headerFields(err, derefHeaders(si.Headers))
 	}
 	return &jobBody{jobOut(j)}, nil
 }
@@ -237,10 +238,10 @@ func (a *API) handleJobList(ctx context.Context, in *jobListInput) (*struct{ Bod
 	}
 	pid, err := optID("query.project_id", in.ProjectID)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	if err := service.ValidateSearch("query.search", in.Search); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	f := service.JobFilter{ProjectID: pid, Search: in.Search, AfterCreatedAt: c.At, AfterID: c.ID, Limit: limit(in.Limit) + 1}
 	if in.Enabled != "" {
@@ -249,7 +250,7 @@ func (a *API) handleJobList(ctx context.Context, in *jobListInput) (*struct{ Bod
 	}
 	js, err := a.svc.Jobs(ctx, actorOf(ctx), f)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	page := &JobPage{Jobs: []*Job{}}
 	for i, j := range js {
@@ -270,7 +271,7 @@ func (a *API) handleJobGet(ctx context.Context, in *jobIDInput) (*jobBody, error
 	}
 	j, err := a.svc.Job(ctx, actorOf(ctx), id)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &jobBody{jobOut(j)}, nil
 }
@@ -286,11 +287,11 @@ func (a *API) handleJobUpdate(ctx context.Context, in *jobUpdateInput) (*jobBody
 	}
 	si, err := req.input()
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	j, err := a.svc.UpdateJob(ctx, actorOf(ctx), id, si)
 	if err != nil {
-		return nil, a.apiError(ctx, headerFields(err, derefHeaders(si.Headers)))
+		return nil, headerFields(err, derefHeaders(si.Headers))
 	}
 	return &jobBody{jobOut(j)}, nil
 }
@@ -310,7 +311,7 @@ func (a *API) jobAction(ctx context.Context, in *jobIDInput, fn func(context.Con
 	}
 	j, err := fn(ctx, actorOf(ctx), id)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &jobBody{jobOut(j)}, nil
 }
@@ -321,7 +322,7 @@ func (a *API) handleJobDelete(ctx context.Context, in *jobIDInput) (*struct{}, e
 		return nil, err
 	}
 	if err := a.svc.DeleteJob(ctx, actorOf(ctx), id); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return nil, nil
 }
@@ -333,7 +334,7 @@ func (a *API) handleJobTrigger(ctx context.Context, in *jobIDInput) (*executionB
 	}
 	e, err := a.svc.TriggerJob(ctx, actorOf(ctx), id)
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	return &executionBody{Body: executionOut(e, false)}, nil
 }
@@ -356,11 +357,11 @@ func (a *API) handleJobTest(ctx context.Context, in *bodyOnly) (*struct{ Body *T
 	}
 	si, err := req.input()
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	res, err := a.svc.TestSend(ctx, actorOf(ctx), si.ProjectID, si)
 	if err != nil {
-		return nil, a.apiError(ctx, headerFields(err, derefHeaders(si.Headers)))
+		return nil, headerFields(err, derefHeaders(si.Headers))
 	}
 	body := string(res.Body)
 	if !utf8.ValidString(body) {
@@ -377,3 +378,43 @@ func derefHeaders(hs *[]prikke.Header) []prikke.Header {
 	}
 	return *hs
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opJobs = operation{ID: "jobs", Tag: "Jobs",
+		Summary:     "List jobs",
+		Description: "Oldest first, paged with next_cursor."}
+
+	opJobCreate = operation{ID: "job-create", Tag: "Jobs", Status: http.StatusCreated, Body: JobRequest{},
+		Summary:     "Create a job",
+		Description: "A cron job (cron_expression + timezone), a simple interval, or a one-time job (scheduled_at)."}
+
+	opJobTest = operation{ID: "job-test", Tag: "Jobs", Body: JobRequest{},
+		Summary:     "Send a test request",
+		Description: "Delivers the request once, now, and returns the response. Counts against the monthly quota; not stored in history."}
+
+	opJob = operation{ID: "job", Tag: "Jobs",
+		Summary:     "Get a job",
+		Description: "The job with its schedule in plain English, its next and last run, and its health."}
+
+	opJobUpdate = operation{ID: "job-update", Tag: "Jobs", Body: JobRequest{},
+		Summary:     "Change a job",
+		Description: "Only the fields given change. Pending runs are rewritten from the new definition."}
+
+	opJobDelete = operation{ID: "job-delete", Tag: "Jobs", Status: http.StatusNoContent,
+		Summary:     "Delete a job and its history",
+		Description: "Deletes the job, its pending runs and its execution history. This cannot be undone; pause the job to keep its history."}
+
+	opJobPause = operation{ID: "job-pause", Tag: "Jobs",
+		Summary:     "Pause a job",
+		Description: "Stops scheduling the job until it is resumed; its history is kept."}
+
+	opJobResume = operation{ID: "job-resume", Tag: "Jobs",
+		Summary:     "Resume a job",
+		Description: "Schedules the job again, also after Prikke paused it itself (disabled_reason says why)."}
+
+	opJobTrigger = operation{ID: "job-trigger", Tag: "Jobs", Status: http.StatusAccepted,
+		Summary:     "Run a job now",
+		Description: "An extra occurrence outside the schedule, delivered at once."}
+)

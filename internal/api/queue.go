@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
 )
@@ -62,11 +64,11 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 		si.Headers = headersIn(&v, *req.Headers)
 	}
 	if err := v.Err(); err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	j, e, created, err := a.svc.Enqueue(ctx, actorOf(ctx), si, in.IdempotencyKey)
 	if err != nil {
-		return nil, a.apiError(ctx, headerFields(err, si.Headers))
+		return nil, headerFields(err, si.Headers)
 	}
 	status := http.StatusAccepted
 	if !created {
@@ -90,7 +92,7 @@ func (a *API) handleQueueList(ctx context.Context, in *queueListInput) (*struct{
 	n := limit(in.Limit)
 	js, err := a.svc.Jobs(ctx, actorOf(ctx), service.JobFilter{Queue: true, AfterCreatedAt: c.At, AfterID: c.ID, Limit: n + 1})
 	if err != nil {
-		return nil, a.apiError(ctx, err)
+		return nil, err
 	}
 	page := &JobPage{Jobs: []*Job{}}
 	for i, j := range js {
@@ -102,3 +104,22 @@ func (a *API) handleQueueList(ctx context.Context, in *queueListInput) (*struct{
 	}
 	return &struct{ Body *JobPage }{page}, nil
 }
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opQueueEnqueue = operation{ID: "queue-enqueue", Tag: "Queue", Status: http.StatusAccepted, Body: QueueRequest{},
+		Summary:     "Enqueue a request",
+		Description: "Delivers a one-off request now, or later (delay or not_before), retried like a one-time job. Send an Idempotency-Key header to make retries safe.",
+		Responses: func(a *API) map[string]*huma.Response {
+			return map[string]*huma.Response{
+				"202": {Description: "Enqueued."},
+				"200": {Description: "The Idempotency-Key matched an earlier request (duplicate is true): nothing new was enqueued; the body is that request's.",
+					Content: map[string]*huma.MediaType{"application/json": {Schema: a.schema(Enqueued{})}}},
+			}
+		}}
+
+	opQueue = operation{ID: "queue", Tag: "Queue",
+		Summary:     "List queued requests",
+		Description: "The jobs POST /queue made (schedule_kind queue), oldest first, paged with next_cursor."}
+)

@@ -2,7 +2,8 @@
 // /api/v1, the dashboard and public pages, /healthz and /status.json,
 // behind the middleware every response shares: security headers, request
 // IDs, panic recovery and request logging. /metrics has a listener of its
-// own (Metrics).
+// own (Metrics). ProblemOf is the one mapping of errors to HTTP answers
+// that the API and the dashboard share.
 package httpserver
 
 import (
@@ -13,6 +14,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/prikke/prikke/internal/requestid"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -71,15 +73,8 @@ func New(d Deps) http.Handler {
 	return middleware(csrf.Handler(mux), d)
 }
 
-type ctxKey int
-
-const requestIDKey ctxKey = 0
-
 // RequestID returns the request's ID (also sent as X-Request-Id).
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func RequestID(ctx context.Context) string { return requestid.From(ctx) }
 
 // statusWriter records the status for the access log.
 type statusWriter struct {
@@ -111,7 +106,7 @@ func middleware(next http.Handler, d Deps) http.Handler {
 			return
 		}
 		id := rand.Text()[:16]
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx := requestid.With(r.Context(), id)
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -133,7 +128,7 @@ func middleware(next http.Handler, d Deps) http.Handler {
 					"panic", p, "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					writeProblemBody(w, http.StatusInternalServerError, problemBody(http.StatusInternalServerError,
-						"Something went wrong on our side. Quote request id "+id+" if you contact support.", id))
+						InternalErrorDetail(id), id))
 				}
 			}
 			d.Logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,

@@ -19,8 +19,8 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/auth"
 	"github.com/prikke/prikke/internal/delivery"
-	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/requestid"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -179,7 +179,7 @@ func (s *Service) record(ctx context.Context, a *Actor, org *prikke.ID, action p
 	if e.RequestID == "" {
 		// Actions taken before there is an actor (login, password reset)
 		// still name the request they came in.
-		e.RequestID = httpserver.RequestID(ctx)
+		e.RequestID = requestid.From(ctx)
 	}
 	if err := s.store.AuditInsert(context.WithoutCancel(ctx), e); err != nil {
 		s.logger.Error("audit write failed", "action", action, "error", err)

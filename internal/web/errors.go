@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/httpserver"
 )
 
 // NotFound renders the branded 404 page. Handlers call it for anything a
@@ -38,29 +38,9 @@ func (h *Web) ServerError(w http.ResponseWriter, r *http.Request, err error) {
 	fmt.Fprintf(w, "Something went wrong on our side. Quote request id %q if you contact support.\n", id)
 }
 
-// statusOf is the one mapping of domain error codes to HTTP statuses for
-// the dashboard's pages (the API has its own, with the same statuses).
-func statusOf(err error) int {
-	switch prikke.ErrorCode(err) {
-	case prikke.ENOTFOUND:
-		return http.StatusNotFound
-	case prikke.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case prikke.EFORBIDDEN:
-		return http.StatusForbidden
-	case prikke.ECONFLICT:
-		return http.StatusConflict
-	case prikke.EINVALID, prikke.ELIMIT:
-		return http.StatusUnprocessableEntity
-	case prikke.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case prikke.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case prikke.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// statusOf is the HTTP status of err, by the one mapping the API shares
+// (httpserver.ProblemOf).
+func statusOf(err error) int { return httpserver.ProblemOf(err, "").Status }
 
 // problemView is the data of the "problem" page: an error a user can
 // understand (a role that does not allow something, too many attempts, a
@@ -78,29 +58,23 @@ type problemView struct {
 // a user can act on (a role, a limit, a rule), the 500 page for the rest.
 // Forms show their errors beside the fields instead (Form.AddErrors).
 func (h *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(err)
-	v := problemView{Status: status, Message: prikke.ErrorMessage(err), Back: localPath(refererPath(r))}
-	switch status {
+	p := httpserver.ProblemOf(err, w.Header().Get("X-Request-Id"))
+	v := problemView{Status: p.Status, Title: p.Title, Message: p.Detail, Back: localPath(refererPath(r))}
+	switch p.Status {
 	case http.StatusNotFound:
 		h.NotFound(w, r)
 		return
 	case http.StatusUnauthorized:
 		h.toLogin(w, r)
 		return
-	case http.StatusInternalServerError:
+	case http.StatusInternalServerError, httpserver.StatusClientClosedRequest:
 		h.ServerError(w, r, err)
 		return
-	case http.StatusForbidden:
-		v.Title = "Your role does not allow this"
-	case http.StatusTooManyRequests:
-		v.Title = "Too many attempts"
 	case http.StatusServiceUnavailable:
 		h.log.Warn("web: database unavailable", "error", err, "request_id", w.Header().Get("X-Request-Id"))
-		v.Title, v.Message = "Prikke cannot reach its database right now", "Please try again in a moment. Your scheduled jobs keep their schedule."
-	default:
-		v.Title = "That did not work"
+		v.Message = "Please try again in a moment. Your scheduled jobs keep their schedule."
 	}
-	h.render(w, r, status, "problem", v)
+	h.render(w, r, p.Status, "problem", v)
 }
 
 // refererPath returns the path and query of the Referer when it is a page

@@ -1,0 +1,37 @@
+package api
+
+import "context"
+
+// Usage is an organization's use this month against its tier.
+type Usage struct {
+	Month    string `json:"month" example:"2026-11" doc:"The calendar month counted (UTC), as YYYY-MM."`
+	Requests int64  `json:"requests" doc:"Outbound delivery attempts this month (UTC), test requests included."`
+	Limit    int64  `json:"limit" doc:"Requests the tier allows this month." example:"5000"`
+	Jobs     int    `json:"jobs" doc:"Jobs the organization has now." example:"3"`
+	MaxJobs  *int   `json:"max_jobs" nullable:"true" doc:"The tier's job limit; null when the tier has no limit (Pro)."`
+	Tier     string `json:"tier" doc:"The organization's plan: free or pro." example:"free"`
+}
+
+func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *Usage }, error) {
+	id, err := parseID(in.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.svc.Usage(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	out := &Usage{Month: u.Month, Requests: u.Requests, Limit: u.Limit, Jobs: u.Jobs, Tier: string(u.Tier)}
+	if u.MaxJobs > 0 {
+		out.MaxJobs = &u.MaxJobs
+	}
+	return &struct{ Body *Usage }{out}, nil
+}
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opUsage = operation{ID: "usage", Tag: "Organizations",
+		Summary:     "Requests used this month against the tier's limits",
+		Description: "Requests used this calendar month (UTC) against the tier's limit, and the number of jobs."}
+)
