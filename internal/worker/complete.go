@@ -52,8 +52,9 @@ func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay
 // 200ms: starting on time comes first (a burst is started before its
 // results are written), and larger batches cost the database less per
 // row. A failed write is retried with backoff; the rows stay running
-// meanwhile and would be rescued if this node died.
-func (w *Worker) complete(ctx context.Context) {
+// meanwhile and would be rescued if this node died. It returns once
+// results is closed and drained.
+func (w *Worker) complete() {
 	const (
 		maxBatch = 2048
 		maxBytes = 8 << 20
@@ -104,30 +105,38 @@ func (w *Worker) startsWaiting() bool {
 }
 
 // write records one batch, retrying until it is written: the results exist
-// only here, and a lost write means a duplicate delivery after rescue.
+// only here, and a lost write means a duplicate delivery after rescue. It
+// gives up after about 4.5 minutes, or at once when w.writes ends (GiveBack
+// after Stop's drain deadline): the rows stay running under this node's
+// lease and the rescue path hands them out again (see Worker.run).
 func (w *Worker) write(batch []*store.Completion) {
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		start := time.Now()
+		ctx, cancel := context.WithTimeout(w.writes, 30*time.Second)
+		start := w.NowFunc()
 		applied, err := w.store.ExecutionComplete(ctx, w.cfg.Node, batch)
 		cancel()
-		w.logger.Debug("results written", "executions", len(batch), "duration_ms", time.Since(start).Milliseconds())
+		w.logger.Debug("results written", "executions", len(batch), "duration_ms", w.NowFunc().Sub(start).Milliseconds())
 		if err == nil {
 			if len(applied) < len(batch) {
 				w.logger.Warn("results dropped: their attempts were rescued by another node",
 					"dropped", len(batch)-len(applied))
 			}
-			break
+			return
 		}
 		w.metrics.CompleteErrors.Inc()
+		if w.writes.Err() != nil {
+			w.logger.Error("stopping: results not written by the drain deadline; the rescue path will deliver these attempts again",
+				"batch", len(batch), "error", err)
+			return
+		}
 		w.logger.Warn("writing results failed; retrying", "error", err, "attempt", attempt, "batch", len(batch))
-		time.Sleep(backoff)
+		sleep(w.writes, backoff)
 		backoff = min(backoff*2, 5*time.Second)
 		if attempt >= 60 {
 			w.logger.Error("giving up writing results; the rescuer will deliver these attempts again",
 				"batch", len(batch), "error", err)
-			break
+			return
 		}
 	}
 }

@@ -86,7 +86,7 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 
 // release gives an undelivered attempt back and frees its slot.
 func (w *Worker) release(e *prikke.Execution) {
-	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	rctx, cancel := context.WithTimeout(w.writes, 10*time.Second)
 	defer cancel()
 	if _, err := w.store.ExecutionRelease(rctx, w.cfg.Node, []prikke.ID{e.ID}); err != nil {
 		w.logger.Warn("release failed; the rescuer will deliver it again", "execution_id", e.ID, "error", err)

@@ -50,7 +50,7 @@ func (w *Worker) dispatch(ctx context.Context) {
 	sub := w.store.Subscribe(store.TopicWork)
 	defer sub.Close()
 	w.syncClock(ctx)
-	lastSync := time.Now()
+	lastSync := w.NowFunc()
 	var nextDue time.Time // local time of the earliest known due execution
 	for ctx.Err() == nil {
 		if !w.alive() {
@@ -59,9 +59,9 @@ func (w *Worker) dispatch(ctx context.Context) {
 			sleep(ctx, 50*time.Millisecond)
 			continue
 		}
-		if time.Since(lastSync) > 30*time.Second {
+		if w.NowFunc().Sub(lastSync) > 30*time.Second {
 			w.syncClock(ctx)
-			lastSync = time.Now()
+			lastSync = w.NowFunc()
 		}
 		claimed, full, capped, err := w.claim(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -266,12 +266,12 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 	if room <= 0 || (busy && room < w.minClaim()) {
 		return 0, true, capped, nil
 	}
-	if w.short.covers(excluded, w.events, time.Now(), min(shortClaimFor, w.cfg.Lookahead)) {
+	if w.short.covers(excluded, w.events, w.NowFunc(), min(shortClaimFor, w.cfg.Lookahead)) {
 		return 0, false, capped, nil
 	}
 	limit := min(room, w.cfg.Batch)
 	gen := w.generation()
-	start := time.Now()
+	start := w.NowFunc()
 	res, err := w.store.ExecutionClaim(ctx, &store.ClaimParams{
 		Node: w.cfg.Node, Limit: limit, OrgRoom: orgRoom, DefaultOrgRoom: w.orgHoldMax(),
 		LeaseGrace: w.cfg.LeaseGrace, Lookahead: w.cfg.Lookahead,
@@ -282,19 +282,17 @@ func (w *Worker) claim(ctx context.Context) (got int, full, capped bool, err err
 	got = len(res.Claimed)
 	if got > 0 {
 		w.logger.Debug("claimed", "executions", got, "settled", res.Settled, "limit", limit,
-			"duration_ms", time.Since(start).Milliseconds())
+			"duration_ms", w.NowFunc().Sub(start).Milliseconds())
 	}
 	if res.Settled > 0 {
 		w.metrics.Settled.Add(float64(res.Settled))
 	}
 	for _, q := range res.QuotaCrossings {
-		if w.OnQuota != nil {
-			w.OnQuota(q)
-		}
+		w.queueQuota(q) // never blocks: a slow hook must not hold up claiming
 	}
 	w.metrics.ClaimBatch.Observe(float64(got))
 	if capped && got+res.Settled < limit {
-		w.short = &shortClaim{excluded: excluded, events: w.events, at: time.Now()}
+		w.short = &shortClaim{excluded: excluded, events: w.events, at: w.NowFunc()}
 	}
 	if got > 0 && (w.generation() != gen || !w.alive()) {
 		// Claimed across a heartbeat gap: other nodes may take these over.

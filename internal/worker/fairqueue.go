@@ -207,7 +207,7 @@ func (w *Worker) releaseMany(cs []*store.Claimed) {
 		ids[i] = c.Execution.ID
 	}
 	for chunk := range slices.Chunk(ids, 1000) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(w.writes, 10*time.Second)
 		if _, err := w.store.ExecutionRelease(ctx, w.cfg.Node, chunk); err != nil {
 			w.logger.Warn("release failed; the rescuer will deliver them again", "executions", len(chunk), "error", err)
 		}

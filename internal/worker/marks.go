@@ -38,7 +38,7 @@ func (w *Worker) markLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			fctx, cancel := context.WithTimeout(w.writes, 5*time.Second)
 			w.flushMarks(fctx)
 			cancel()
 			return

@@ -23,7 +23,14 @@
 // On Stop the dispatcher stops claiming, executions not yet started are
 // released back to pending, deliveries in flight finish until the drain
 // deadline, and anything not finished by then is released too, for another
-// node (or the next start) to deliver.
+// node (or the next start) to deliver. Writing back is bounded too: what the
+// database has not taken GiveBack after the drain deadline is left running,
+// for the rescue path to hand out again, so Stop never hangs on a database
+// that is down.
+//
+// The files: worker.go (Config, Worker, Start/Stop and the shutdown order),
+// dispatch.go, fairqueue.go, sweep.go, pool.go, deliver.go, complete.go,
+// heartbeat.go, marks.go, clock.go, hostgate.go, quota.go and stats.go.
 package worker
 
 import (
@@ -37,6 +44,7 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/startstop"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -57,8 +65,12 @@ type Config struct {
 	// beat is older than half of it, takes over dead nodes' work once its
 	// own beat has gone unbroken for DeadAfter and, with live peers, marks
 	// its requests sent.
-	DeadAfter   time.Duration
-	Drain       time.Duration // how long Stop lets deliveries finish
+	DeadAfter time.Duration
+	Drain     time.Duration // how long Stop lets deliveries finish
+	// GiveBack is how long after the drain deadline Stop still tries to
+	// write back results and releases before leaving them to the rescue
+	// path (0: 5s).
+	GiveBack    time.Duration
 	Batch       int           // most executions per claim
 	IdleTimeout time.Duration // a worker above the minimum exits after idling this long
 	PollEvery   time.Duration // fallback poll when no event arrives
@@ -79,8 +91,10 @@ type Worker struct {
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 	// OnQuota is told when an organization crosses 80% or 100% of its
-	// quota (set before Start; may be nil).
-	OnQuota func(store.QuotaCrossing)
+	// quota (set before Start; may be nil). It runs on a loop of its own,
+	// never on the dispatcher's (see quota.go), and must return once ctx
+	// ends.
+	OnQuota func(ctx context.Context, q store.QuotaCrossing)
 	// NowFunc is the local clock (tests and clock-skew runs shift it).
 	NowFunc func() time.Time
 
@@ -101,16 +115,19 @@ type Worker struct {
 	closed   bool                             // stopping: nothing more is held
 	started  map[prikke.ID]context.CancelFunc // deliveries running, by execution
 
-	wake      chan struct{} // wakes the dispatcher
-	events    uint64        // work events the dispatcher has seen
-	short     *shortClaim   // the last claim that came back short for want of room
-	runCtx    context.Context
-	cancel    context.CancelFunc
-	stopClaim context.CancelFunc
-	done      chan struct{}
-	lifeMu    sync.Mutex
+	wake      chan struct{}   // wakes the dispatcher
+	events    uint64          // work events the dispatcher has seen
+	short     *shortClaim     // the last claim that came back short for want of room
+	runCtx    context.Context // the workers' (set by run, under mu)
+	loop      startstop.Loop  // run
 	workersWG sync.WaitGroup
-	offset    atomic.Int64 // database clock minus local clock, nanoseconds
+	// writes bounds writing back (results, releases, sent marks): it ends
+	// GiveBack after Stop's drain deadline (see run).
+	writes     context.Context
+	stopWrites context.CancelFunc
+	quotas     quotaQueue     // quota crossings waiting for OnQuota
+	quotaLoop  startstop.Loop // sendQuotas
+	offset     atomic.Int64   // database clock minus local clock, nanoseconds
 
 	statsMu  sync.Mutex
 	attempts int
@@ -156,6 +173,9 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 	if cfg.LeaseGrace <= 0 {
 		cfg.LeaseGrace = 30 * time.Second
 	}
+	if cfg.GiveBack <= 0 {
+		cfg.GiveBack = 5 * time.Second
+	}
 	if cfg.DeadAfter <= 0 {
 		cfg.DeadAfter = 5 * time.Second
 	}
@@ -170,8 +190,13 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 			return prikke.RetryDelay(attempt, retryAfter, nil)
 		}
 	}
+	// mono is the liveness clock: real elapsed time, never NowFunc, which
+	// clock-skew runs shift (a node's own heartbeat age must not jump).
 	epoch := time.Now()
+	writes, stopWrites := context.WithCancel(context.Background())
 	return &Worker{
+		writes: writes, stopWrites: stopWrites,
+		quotas:      quotaQueue{pending: map[quotaKey]store.QuotaCrossing{}, ready: make(chan struct{}, 1)},
 		mono:        func() time.Duration { return time.Since(epoch) },
 		incarnation: rand.Text(),
 		store:       s, client: client, gate: newHostGate(cfg.HostInFlight, 100*time.Millisecond), cfg: cfg, metrics: m,
@@ -187,21 +212,45 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 }
 
 // Start begins claiming and delivering.
-func (w *Worker) Start(ctx context.Context) {
-	w.lifeMu.Lock()
-	defer w.lifeMu.Unlock()
-	if w.cancel != nil {
-		return
-	}
+func (w *Worker) Start(ctx context.Context) { w.loop.Start(ctx, w.run) }
+
+// Stop stops claiming, releases what was claimed but not started, lets
+// deliveries in flight finish until the drain deadline (Drain after Stop),
+// releases what is left and waits for results to be written. What is not
+// written back GiveBack after the drain deadline (the database is down) is
+// left to the rescue path: see run.
+func (w *Worker) Stop() { w.loop.Stop() }
+
+// run starts the worker's goroutines and, once Stop ends ctx, shuts them
+// down in order: the dispatcher stops claiming; the sweeper stops; what is
+// held but not started is released; the workers finish their deliveries
+// and exit; the last sent marks are written; the completer writes the last
+// results; the quota hand-off sends what is pending (until the drain
+// deadline at most: a hook still mailing then is cancelled); the heartbeat
+// stops last (a draining node is alive, and its deliveries must not be
+// taken over). Deliveries still running at the drain deadline are cancelled and
+// released.
+//
+// Writing back (results, releases, sent marks) is bounded:
+// GiveBack after the drain deadline, w.writes ends, the completer stops
+// retrying and the rest of the shutdown fails fast. Whatever was not
+// written stays running under this node's lease in the database, as if the
+// node had died: on PostgreSQL its peers take it over once its heartbeat
+// (stopped last) goes stale, and a process restarted under the same node
+// ID takes it over at its first beat; on any store the leader's rescue
+// settles it once its lease runs out. Requests marked sent come back as
+// lost attempts and are delivered again; the others go back to pending as
+// they were. Nothing is marked delivered that was not written.
+func (w *Worker) run(ctx context.Context) {
 	base := context.WithoutCancel(ctx)
-	ctx, w.cancel = context.WithCancel(base)
-	w.runCtx = ctx
-	claimCtx, stopClaim := context.WithCancel(ctx)
-	w.stopClaim = stopClaim
-	w.done = make(chan struct{})
+	runCtx, cancelRun := context.WithCancel(base)
+	defer cancelRun()
+	w.mu.Lock()
+	w.runCtx = runCtx
+	w.mu.Unlock()
 	var completer, sweeper, beater, marker sync.WaitGroup
-	completer.Go(func() { w.complete(ctx) })
-	sweepCtx, stopSweep := context.WithCancel(ctx)
+	completer.Go(w.complete)
+	sweepCtx, stopSweep := context.WithCancel(runCtx)
 	sweeper.Go(func() { w.sweep(sweepCtx) })
 	// The heartbeat goes on until the last result is written: a node
 	// draining is alive, and its deliveries must not be taken over. The
@@ -213,8 +262,12 @@ func (w *Worker) Start(ctx context.Context) {
 		beater.Go(func() { w.watchPeers(beatCtx) })
 		marker.Go(func() { w.markLoop(markCtx) })
 	}
+	w.quotaLoop.Start(base, w.sendQuotas)
+	drained := make(chan struct{}) // closed at the drain deadline
+	done := make(chan struct{})
 	go func() {
-		w.dispatch(claimCtx)
+		w.dispatch(ctx)
+		w.quotas.close() // nothing more to hand off: the loop sends what is pending and ends
 		stopSweep()
 		sweeper.Wait()
 		w.releaseHeld() // claimed but not started; workers finish their deliveries, then exit
@@ -223,44 +276,48 @@ func (w *Worker) Start(ctx context.Context) {
 		marker.Wait()
 		close(w.results)
 		completer.Wait()
+		select {
+		case <-w.quotaLoop.Done():
+		case <-drained: // a hook still mailing is cancelled
+		}
+		w.quotaLoop.Stop()
 		stopBeat()
 		beater.Wait()
-		close(w.done)
+		close(done)
 	}()
 	w.mu.Lock()
 	for range w.cfg.MinWorkers {
 		w.spawnLocked()
 	}
 	w.mu.Unlock()
-}
 
-// Stop stops claiming, releases what was claimed but not started, lets
-// deliveries in flight finish until the drain deadline, releases what is
-// left and waits for results to be written.
-func (w *Worker) Stop() {
-	w.lifeMu.Lock()
-	cancel, stopClaim, done := w.cancel, w.stopClaim, w.done
-	w.lifeMu.Unlock()
-	if cancel == nil {
-		return
-	}
+	<-ctx.Done()
 	w.draining.Store(true)
-	stopClaim()
-	deadline := time.NewTimer(w.cfg.Drain)
-	defer deadline.Stop()
+	drain := time.NewTimer(w.cfg.Drain)
+	defer drain.Stop()
 	select {
 	case <-done:
-	case <-deadline.C:
-		// Deliveries still running: cancel them; their attempts are
-		// released to pending rather than recorded.
-		w.mu.Lock()
-		n := len(w.started)
-		for _, c := range w.started {
-			c()
-		}
-		w.mu.Unlock()
-		w.logger.Warn("drain deadline reached; releasing deliveries in flight", "deliveries", n)
-		<-done
+		return
+	case <-drain.C:
 	}
-	cancel()
+	close(drained)
+	// Deliveries still running: cancel them; their attempts are released
+	// to pending rather than recorded.
+	w.mu.Lock()
+	n := len(w.started)
+	for _, c := range w.started {
+		c()
+	}
+	w.mu.Unlock()
+	w.logger.Warn("drain deadline reached; releasing deliveries in flight", "deliveries", n)
+	giveBack := time.NewTimer(w.cfg.GiveBack)
+	defer giveBack.Stop()
+	select {
+	case <-done:
+		return
+	case <-giveBack.C:
+	}
+	w.logger.Error("results and releases not written back by the drain deadline; leaving them to the rescue path")
+	w.stopWrites()
+	<-done
 }
