@@ -113,19 +113,21 @@ func TestStopWithDatabaseDown(t *testing.T) {
 	sk := sink.New(tn.Project.SigningSecret)
 	t.Cleanup(sk.Close)
 	cfg := worker.Config{Node: "n1", MinWorkers: 2, MaxWorkers: 8, DeadAfter: time.Second, PollEvery: time.Second,
-		Drain: time.Second, GiveBack: 300 * time.Millisecond}
+		Drain: 3 * time.Second, GiveBack: 300 * time.Millisecond}
 	w1 := newWorker(t, s, []netip.AddrPort{sk.Addr()}, cfg)
 	w1.Start(context.Background())
-	j := onceAt(t, s, tn, sk.URL("/slow?ms=300"), 5000, dbNow(t, s))
+	j := onceAt(t, s, tn, sk.URL("/slow?ms=1500"), 5000, dbNow(t, s))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := sk.WaitCount(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 
+	// The request is in flight for 1.5s: its result comes while the pool
+	// is held, before the drain deadline.
 	t.Run("held", func(t *testing.T) {
 		storetest.HoldPool(t, s) // released when this subtest ends
-		// Drain 1s + GiveBack 0.3s; the old first write attempt alone took 30s.
+		// Drain 3s + GiveBack 0.3s; the old first write attempt alone took 30s.
 		stopWithin(t, w1, 15*time.Second)
 	})
 
