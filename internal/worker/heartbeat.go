@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/startstop"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -19,18 +20,7 @@ func (w *Worker) beatEvery() time.Duration { return min(w.cfg.DeadAfter/5, time.
 
 // beat writes this node's worker heartbeat every beatEvery. It does nothing
 // else, so that nothing slow (a large takeover) delays it.
-func (w *Worker) beat(ctx context.Context) {
-	t := time.NewTicker(w.beatEvery())
-	defer t.Stop()
-	for {
-		w.beatOnce(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
+func (w *Worker) beat(ctx context.Context) { startstop.Every(w.beatEvery(), w.beatOnce)(ctx) }
 
 // beatOnce writes the heartbeat once. A failed beat, or one that began half
 // DeadAfter or more after the last success, breaks the streak (see
@@ -143,18 +133,7 @@ func (w *Worker) takeOverPredecessor(ctx context.Context) bool {
 // heartbeat stopped (once its own heartbeat shows it may judge them),
 // every beatEvery: every node does, so a dead leader's
 // work is not left waiting for a new leader.
-func (w *Worker) watchPeers(ctx context.Context) {
-	t := time.NewTicker(w.beatEvery())
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		w.watchOnce(ctx)
-	}
-}
+func (w *Worker) watchPeers(ctx context.Context) { startstop.Every(w.beatEvery(), w.watchOnce)(ctx) }
 
 // watchOnce counts the live peers and, if this node may judge them (see
 // mayJudge), takes over the work of the dead.

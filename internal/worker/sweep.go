@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/startstop"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -16,19 +17,12 @@ import (
 // for a worker that their lease could run out before they finish: a
 // healthy node's rows must not be rescued as if it had died.
 func (w *Worker) sweep(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	startstop.Every(time.Second, func(context.Context) {
 		if stale := w.takeStale(); len(stale) > 0 {
 			w.releaseMany(stale)
 			w.logger.Info("released executions that waited too long for a worker", "executions", len(stale))
 		}
-	}
+	})(ctx)
 }
 
 // takeStale removes the ready executions that waited longer than half
