@@ -228,12 +228,12 @@ func (w *Worker) Stop() { w.loop.Stop() }
 // results; the quota hand-off sends what is pending (until the drain
 // deadline at most: a hook still mailing then is cancelled); the heartbeat
 // stops last (a draining node is alive, and its deliveries must not be
-// taken over). Deliveries still running at the drain deadline are cancelled and
-// released.
+// taken over). Deliveries still running at the drain deadline are
+// cancelled and released.
 //
-// Writing back (results, releases, sent marks) is bounded:
-// GiveBack after the drain deadline, w.writes ends, the completer stops
-// retrying and the rest of the shutdown fails fast. Whatever was not
+// Writing back (results, releases, sent marks) is bounded: GiveBack after
+// the drain deadline, w.writes ends, the completer stops retrying and the
+// rest of the shutdown fails fast. Whatever was not
 // written stays running under this node's lease in the database, as if the
 // node had died: on PostgreSQL its peers take it over once its heartbeat
 // (stopped last) goes stale, and a process restarted under the same node
