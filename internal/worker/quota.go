@@ -110,8 +110,13 @@ func (w *Worker) sendQuotas(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			return
 		case <-w.quotas.ready:
 		}
+	}
+	w.quotas.mu.Lock()
+	n := len(w.quotas.order)
+	w.quotas.mu.Unlock()
+	if n > 0 {
+		w.logger.Warn("stopping: quota notices not sent by the drain deadline", "organizations", n)
 	}
 }
