@@ -55,7 +55,7 @@ func newEngine(cfg *config.Config, st store.Store, m *metrics.Metrics, logger *s
 func (e *engine) withNotifier(st store.Store, mailer mail.Mailer, baseURL string, m *metrics.Metrics, logger *slog.Logger, now func() time.Time) *engine {
 	e.notifier = notify.New(st, mailer, e.client, baseURL, m, logger)
 	e.notifier.NowFunc = now
-	e.worker.OnQuota = func(q store.QuotaCrossing) { e.notifier.Quota(context.Background(), q) }
+	e.worker.OnQuota = e.notifier.Quota
 	return e
 }
 

@@ -23,13 +23,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/startstop"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -46,9 +46,7 @@ type Notifier struct {
 	// Timeout bounds one webhook send.
 	Timeout time.Duration
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	loop startstop.Loop
 }
 
 // New returns a stopped notifier.
@@ -60,31 +58,14 @@ func New(s store.Store, mailer mail.Mailer, client *delivery.Client, baseURL str
 func (n *Notifier) now() time.Time { return n.NowFunc().UTC() }
 
 // Start begins processing flips as they are written (and every few seconds).
-func (n *Notifier) Start(ctx context.Context) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.cancel != nil {
-		return
-	}
-	ctx, n.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	n.done = make(chan struct{})
-	go n.loop(ctx)
-}
+func (n *Notifier) Start(ctx context.Context) { n.loop.Start(ctx, n.run) }
 
 // Stop stops the notifier and waits for the send in progress.
-func (n *Notifier) Stop() {
-	n.mu.Lock()
-	cancel, done := n.cancel, n.done
-	n.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (n *Notifier) Stop() { n.loop.Stop() }
 
-func (n *Notifier) loop(ctx context.Context) {
-	defer close(n.done)
+// run processes flips as they are written, and every 5 seconds, until
+// Stop.
+func (n *Notifier) run(ctx context.Context) {
 	sub := n.store.Subscribe(store.TopicFlips)
 	defer sub.Close()
 	for {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prikke/prikke/internal/startstop"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -68,25 +69,18 @@ func (e *Elector) set(leading bool) {
 	}
 }
 
-// Run elects and renews until ctx ends, then resigns.
+// Run elects and renews every third of the TTL until ctx ends, then
+// resigns.
 func (e *Elector) Run(ctx context.Context) {
-	interval := e.ttl / 3
-	for {
-		e.attempt(ctx)
-		select {
-		case <-ctx.Done():
-			if e.Leading() {
-				rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				if err := e.store.LeaderResign(rctx, e.name, e.id); err != nil {
-					e.logger.Warn("resign failed", "error", err)
-				}
-				cancel()
-			}
-			e.set(false)
-			return
-		case <-time.After(interval):
+	startstop.Every(e.ttl/3, e.attempt)(ctx)
+	if e.Leading() {
+		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := e.store.LeaderResign(rctx, e.name, e.id); err != nil {
+			e.logger.Warn("resign failed", "error", err)
 		}
+		cancel()
 	}
+	e.set(false)
 }
 
 func (e *Elector) attempt(ctx context.Context) {

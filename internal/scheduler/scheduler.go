@@ -24,6 +24,7 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
 	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/startstop"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -48,9 +49,7 @@ type Scheduler struct {
 	metrics *metrics.Metrics
 	elector *Elector
 
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	done    chan struct{}
+	loop    startstop.Loop
 	schedMu sync.Mutex
 	scheds  map[string]*cron.Schedule
 	locs    map[string]*time.Location
@@ -88,34 +87,11 @@ func (s *Scheduler) Leading() bool { return s.elector.Leading() }
 
 // Start begins electing and, while leading, scheduling.
 func (s *Scheduler) Start(ctx context.Context) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cancel != nil {
-		return
-	}
-	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	s.done = make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() { s.elector.Run(ctx) })
-	wg.Go(func() { s.scheduleLoop(ctx) })
-	wg.Go(func() { s.maintenanceLoop(ctx) })
-	go func() {
-		wg.Wait()
-		close(s.done)
-	}()
+	s.loop.Start(ctx, s.elector.Run, s.scheduleLoop, s.maintenanceLoop)
 }
 
 // Stop stops scheduling, resigns leadership and waits.
-func (s *Scheduler) Stop() {
-	s.mu.Lock()
-	cancel, done := s.cancel, s.done
-	s.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (s *Scheduler) Stop() { s.loop.Stop() }
 
 // scheduleLoop writes due occurrences while leading.
 func (s *Scheduler) scheduleLoop(ctx context.Context) {

@@ -6,54 +6,12 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/startstop"
 	"github.com/prikke/prikke/internal/store"
 )
-
-// loop runs fn every interval until Stop. Start and Stop are safe to call
-// twice.
-type loop struct {
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func (l *loop) start(ctx context.Context, every time.Duration, fn func(context.Context)) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.cancel != nil {
-		return
-	}
-	ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	l.done = make(chan struct{})
-	go func() {
-		defer close(l.done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		fn(ctx)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				fn(ctx)
-			}
-		}
-	}()
-}
-
-func (l *loop) stop() {
-	l.mu.Lock()
-	cancel, done := l.cancel, l.done
-	l.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
-}
 
 // Reporter writes this node's delivery statistics to its "node:<id>"
 // heartbeat every ReportEvery.
@@ -62,7 +20,7 @@ type Reporter struct {
 	node   string
 	stats  func() NodeReport
 	logger *slog.Logger
-	loop   loop
+	loop   startstop.Loop
 }
 
 // NewReporter returns a stopped reporter; stats takes the statistics
@@ -76,16 +34,16 @@ func (r *Reporter) Start(ctx context.Context) {
 	if err := MarkStarted(ctx, r.store, time.Time{}); err != nil && ctx.Err() == nil {
 		r.logger.Warn("status start mark failed", "error", err)
 	}
-	r.loop.start(ctx, ReportEvery, func(ctx context.Context) {
+	r.loop.Start(ctx, startstop.Every(ReportEvery, func(ctx context.Context) {
 		b, _ := json.Marshal(r.stats())
 		if err := r.store.HeartbeatPut(ctx, "node:"+r.node, string(b)); err != nil && ctx.Err() == nil {
 			r.logger.Warn("status report failed", "error", err)
 		}
-	})
+	}))
 }
 
 // Stop stops reporting.
-func (r *Reporter) Stop() { r.loop.stop() }
+func (r *Reporter) Stop() { r.loop.Stop() }
 
 // Sampler records, every SampleEvery while this node leads the scheduler,
 // how long each component spent in each state since the previous sample,
@@ -109,7 +67,7 @@ type Sampler struct {
 	node    string
 	leading func() bool
 	logger  *slog.Logger
-	loop    loop
+	loop    startstop.Loop
 }
 
 // Sampling and the rules for gaps.
@@ -141,15 +99,15 @@ func NewSampler(s store.Store, node string, leading func() bool, logger *slog.Lo
 
 // Start begins sampling.
 func (s *Sampler) Start(ctx context.Context) {
-	s.loop.start(ctx, SampleEvery, func(ctx context.Context) {
+	s.loop.Start(ctx, startstop.Every(SampleEvery, func(ctx context.Context) {
 		if s.leading() {
 			s.Sample(ctx, time.Time{})
 		}
-	})
+	}))
 }
 
 // Stop stops sampling.
-func (s *Sampler) Stop() { s.loop.stop() }
+func (s *Sampler) Stop() { s.loop.Stop() }
 
 // MarkStarted records that a node started at now (database clock when
 // zero): the end of a gap in the samples.

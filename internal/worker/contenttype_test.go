@@ -36,8 +36,10 @@ func TestQueuedRequestContentTypeAndScheduledFor(t *testing.T) {
 		svc := service.New(s, auth.NewHasher(), mail.NewMailbox(), client, service.Config{BaseURL: "http://prikke.test"}, slog.New(slog.DiscardHandler))
 		a := &service.Actor{User: tn.User}
 
-		// Due just after the next whole second, with a sub-second part.
-		at := time.Now().Add(time.Second).Truncate(time.Second).Add(250*time.Millisecond + 123*time.Microsecond).UTC()
+		// Due just after a whole second 3s ahead, with a sub-second part
+		// (enqueueing the cases took over a second on a loaded machine,
+		// and an instant in the past is refused).
+		at := time.Now().Add(3 * time.Second).Truncate(time.Second).Add(250*time.Millisecond + 123*time.Microsecond).UTC()
 		notBefore := at.Format(time.RFC3339Nano)
 		ct := func(s string) *string { return &s }
 		cases := []struct {

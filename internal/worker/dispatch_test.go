@@ -2,16 +2,12 @@ package worker_test
 
 import (
 	"context"
-	"log/slog"
 	"net/netip"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prikke/prikke"
-	"github.com/prikke/prikke/internal/delivery"
-	"github.com/prikke/prikke/internal/metrics"
 	"github.com/prikke/prikke/internal/sink"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/storetest"
@@ -43,22 +39,15 @@ func (c *countStore) ExecutionNextDue(ctx context.Context) (time.Time, bool, err
 
 func startWorker(t *testing.T, s store.Store, allow []netip.AddrPort, edit func(*worker.Config), now func() time.Time) *worker.Worker {
 	t.Helper()
-	logger := slog.New(slog.DiscardHandler)
-	if os.Getenv("PRIKKE_TEST_LOG") != "" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	client := delivery.New(delivery.Options{Allow: allow})
-	t.Cleanup(client.Close)
 	cfg := worker.Config{Node: "n1", MinWorkers: 2, MaxWorkers: 64, OrgInFlight: 64, Drain: 2 * time.Second, PollEvery: time.Second}
 	if edit != nil {
 		edit(&cfg)
 	}
-	w := worker.New(s, client, cfg, metrics.New(), logger)
+	w := newWorker(t, s, allow, cfg)
 	if now != nil {
 		w.NowFunc = now
 	}
 	w.Start(context.Background())
-	t.Cleanup(w.Stop)
 	return w
 }
 

@@ -1,0 +1,142 @@
+// The completer: turns delivery results into completions and writes them
+// back in batches, retrying a failed write until Stop's drain deadline.
+
+package worker
+
+import (
+	"context"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/store"
+)
+
+// Completion turns a delivery result into the completion to record,
+// deciding the retry and the effect on the job's health: one-time and
+// queued jobs retry with backoff while attempts remain (a failure that
+// will be retried does not count against health yet); cron jobs never
+// retry; a 410 Gone disables the job and is never retried.
+func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay func(attempt int, retryAfter time.Duration) time.Duration) *store.Completion {
+	e, j := c.Execution, c.Job
+	cp := &store.Completion{
+		ExecutionID: e.ID, JobID: j.ID, OrganizationID: e.OrganizationID, Attempt: e.Attempt, Status: res.Status,
+		StartedAt: res.StartedAt, FinishedAt: res.StartedAt.Add(res.Duration), DurationMS: int(res.Duration.Milliseconds()),
+		RequestMethod: j.Method, RequestURL: j.URL, RequestHeaders: res.RequestHeaders,
+		ResponseStatus: res.StatusCode, ResponseHeaders: res.Headers, ResponseBody: res.Body,
+		ResponseTruncated: res.Truncated, Error: res.Error, Gone: res.Gone,
+	}
+	if cp.RequestMethod == "" {
+		cp.RequestMethod = "GET"
+	}
+	switch {
+	case res.Status == prikke.ExecutionStatusSuccess:
+		cp.Health = store.HealthSuccess
+	case !res.Gone && j.Retries() && e.Attempt < 1+j.RetryAttempts:
+		due := now.Add(retryDelay(e.Attempt, res.RetryAfter))
+		cp.Retry = &prikke.Execution{
+			ID: prikke.NewID(), JobID: j.ID, ProjectID: e.ProjectID, OrganizationID: e.OrganizationID,
+			ScheduledFor: e.ScheduledFor, DueAt: due, Attempt: e.Attempt + 1, Status: prikke.ExecutionStatusPending,
+			Priority: e.Priority, Manual: e.Manual, CreatedAt: now,
+		}
+		cp.Health = store.HealthNone
+	default:
+		cp.Health = store.HealthFailure
+	}
+	return cp
+}
+
+// complete writes results in batches, in one transaction each: whatever
+// has arrived, up to 2048 rows or 8 MiB of response bodies. While
+// deliveries wait to start, a batch lingers for more results, up to
+// 200ms: starting on time comes first (a burst is started before its
+// results are written), and larger batches cost the database less per
+// row. A failed write is retried with backoff; the rows stay running
+// meanwhile and would be rescued if this node died. It returns once
+// results is closed and drained.
+func (w *Worker) complete() {
+	const (
+		maxBatch = 2048
+		maxBytes = 8 << 20
+		linger   = 200 * time.Millisecond
+	)
+	batch := make([]*store.Completion, 0, maxBatch)
+	timer := time.NewTimer(linger)
+	timer.Stop()
+	for first := range w.results {
+		batch = append(batch[:0], first)
+		size := len(first.ResponseBody)
+		timer.Reset(linger)
+		lingering := true
+	fill:
+		for len(batch) < maxBatch && size < maxBytes {
+			var c *store.Completion
+			var ok bool
+			select {
+			case c, ok = <-w.results:
+			default:
+				if !lingering || !w.startsWaiting() {
+					break fill
+				}
+				select {
+				case c, ok = <-w.results:
+				case <-timer.C:
+					lingering = false
+					continue
+				}
+			}
+			if !ok {
+				break
+			}
+			batch = append(batch, c)
+			size += len(c.ResponseBody)
+		}
+		timer.Stop()
+		w.write(batch)
+	}
+}
+
+// startsWaiting reports whether executions are due and waiting for a
+// worker.
+func (w *Worker) startsWaiting() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ready > 0
+}
+
+// write records one batch, retrying until it is written: the results exist
+// only here, and a lost write means a duplicate delivery after rescue. It
+// gives up after about 4.5 minutes, or at once when w.writes ends (GiveBack
+// after Stop's drain deadline): the rows stay running under this node's
+// lease and the rescue path hands them out again (see Worker.run).
+func (w *Worker) write(batch []*store.Completion) {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(w.writes, 30*time.Second)
+		start := w.NowFunc()
+		applied, err := w.store.ExecutionComplete(ctx, w.cfg.Node, batch)
+		cancel()
+		w.logger.Debug("results written", "executions", len(batch), "duration_ms", w.NowFunc().Sub(start).Milliseconds())
+		if err == nil {
+			if len(applied) < len(batch) {
+				w.logger.Warn("results dropped: their attempts were rescued by another node",
+					"dropped", len(batch)-len(applied))
+			}
+			return
+		}
+		w.metrics.CompleteErrors.Inc()
+		if w.writes.Err() != nil {
+			w.logger.Error("stopping: results not written by the drain deadline; the rescue path will deliver these attempts again",
+				"batch", len(batch), "error", err)
+			return
+		}
+		w.logger.Warn("writing results failed; retrying", "error", err, "attempt", attempt, "batch", len(batch))
+		sleep(w.writes, backoff)
+		backoff = min(backoff*2, 5*time.Second)
+		if attempt >= 60 {
+			w.logger.Error("giving up writing results; the rescuer will deliver these attempts again",
+				"batch", len(batch), "error", err)
+			return
+		}
+	}
+}

@@ -1,0 +1,123 @@
+// Delivery: one attempt of one execution, from the last checks before the
+// request (lease, liveness, due instant, host gate) to queuing its result
+// for the completer or giving the attempt back.
+
+package worker
+
+import (
+	"context"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/store"
+)
+
+// deliver makes one attempt and queues its result. gen is the liveness
+// generation the execution was taken in.
+func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
+	e, j := c.Execution, c.Job
+	dctx, cancel := context.WithCancel(ctx)
+	w.mu.Lock()
+	w.started[e.ID] = cancel
+	w.mu.Unlock()
+	defer func() {
+		cancel()
+		w.mu.Lock()
+		delete(w.started, e.ID)
+		w.mu.Unlock()
+	}()
+	if ctx.Err() != nil || w.draining.Load() {
+		w.release(e)
+		return
+	}
+	if w.stale(e, w.dbNow()) {
+		// Waited so long that its lease may run out mid-request and another
+		// node deliver it too: give it back untouched instead.
+		w.mu.Lock()
+		if st := w.orgs[e.OrganizationID]; st != nil {
+			st.slow = true
+		}
+		w.mu.Unlock()
+		w.release(e)
+		return
+	}
+	if early := e.DueAt.Sub(w.dbNow()); early > 0 {
+		// The clock estimate moved since the timer was set: never early.
+		sleep(dctx, early)
+	}
+	if !w.alive() || w.generation() != gen {
+		// This node's heartbeat has not reached the database lately, or
+		// resumed after a gap since the execution was taken: other nodes
+		// may judge it dead (or have) and take this execution over, so it
+		// is not started (the release is fenced, in case they already have).
+		w.release(e)
+		return
+	}
+	host := hostOf(j.URL)
+	if !w.gate.enter(dctx, host) {
+		w.release(e) // cancelled by the drain deadline while waiting its turn
+		return
+	}
+	w.markSent(e.ID)
+	res := w.client.Do(dctx, delivery.Request{
+		Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),
+		Timeout:   time.Duration(j.TimeoutMS) * time.Millisecond,
+		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), Secrets: c.Secrets,
+		JobID: j.ID.String(), ExecutionID: e.ID.String(), ScheduledFor: e.ScheduledFor, Attempt: e.Attempt,
+	})
+	w.gate.leave(host)
+	if dctx.Err() != nil || ctx.Err() != nil {
+		// Cancelled by the drain deadline: the outcome is unknown, so the
+		// attempt goes back to pending rather than into history.
+		w.release(e)
+		return
+	}
+	// Record database-clock times, so lateness is measured on one clock
+	// whatever this node's says.
+	res.StartedAt = res.StartedAt.Add(w.clockOffset())
+	w.observe(c, res)
+	// The slot frees as soon as the request is done; writing the result is
+	// the completer's job, and the results channel's bound pushes back if
+	// the database falls behind.
+	w.done1(e.OrganizationID)
+	w.results <- Completion(c, res, w.dbNow(), w.cfg.RetryDelay)
+}
+
+// release gives an undelivered attempt back and frees its slot.
+func (w *Worker) release(e *prikke.Execution) {
+	rctx, cancel := context.WithTimeout(w.writes, 10*time.Second)
+	defer cancel()
+	if _, err := w.store.ExecutionRelease(rctx, w.cfg.Node, []prikke.ID{e.ID}); err != nil {
+		w.logger.Warn("release failed; the rescuer will deliver it again", "execution_id", e.ID, "error", err)
+	}
+	w.done1(e.OrganizationID)
+}
+
+// done1 frees one delivery slot of org, and wakes the dispatcher when
+// there is room to claim again. Rows waiting for their
+// result to be written no longer hold a slot.
+func (w *Worker) done1(org prikke.ID) {
+	w.mu.Lock()
+	wake := w.holdMax()-w.held == w.minClaim()-1 // about to reach minClaim
+	if st := w.orgs[org]; st != nil {
+		before := w.orgRoomLocked(st)
+		st.inFlight--
+		w.inFlight--
+		w.forgetLocked(org)
+		if st.held > 0 {
+			wake = wake || (before == 0 && w.orgRoomLocked(st) > 0)
+		} else {
+			wake = wake || before == 0
+		}
+	} else {
+		w.inFlight--
+		w.forgetLocked(org)
+	}
+	inFlight := w.inFlight
+	w.mu.Unlock()
+	w.metrics.InFlight.Set(float64(inFlight))
+	if wake {
+		w.wakeDispatcher()
+	}
+}
