@@ -115,7 +115,7 @@ func (h *Web) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The key's organization, for the way back: the service has checked it.
-	k, err := h.svc.Store().APIKeyGet(r.Context(), id)
+	k, err := h.svc.APIKey(r.Context(), actorOf(r), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -153,7 +153,7 @@ func (h *Web) channelsView(r *http.Request, c *appContext, form *Form, failed *r
 		if n.JobID != nil {
 			j, seen := jobs[*n.JobID]
 			if !seen {
-				if j, err = h.svc.Store().JobGet(ctx, *n.JobID); err != nil || j.ProjectID != c.Project.ID {
+				if j, err = h.svc.ProjectJob(ctx, a, c.Project.ID, *n.JobID); err != nil {
 					j = nil
 				}
 				jobs[*n.JobID] = j

@@ -37,7 +37,7 @@ func (h *Web) openIncidents(r *http.Request) []incidentBanner {
 	if c.loaded && !now.Before(c.at) && now.Sub(c.at) < statusTTL {
 		return c.banners
 	}
-	incs, err := h.svc.Store().IncidentList(r.Context(), now) // open, and resolved since now: none
+	incs, err := h.svc.OpenIncidents(r.Context(), now)
 	if err != nil {
 		if r.Context().Err() == nil { // not a visitor who went away
 			h.log.Warn("could not read Prikke's open incidents for the dashboard", "error", err)
@@ -46,9 +46,6 @@ func (h *Web) openIncidents(r *http.Request) []incidentBanner {
 	}
 	var out []incidentBanner
 	for _, inc := range incs {
-		if inc.ResolvedAt != nil {
-			continue
-		}
 		b := incidentBanner{Title: inc.Title, Status: string(inc.Status)}
 		if len(inc.Updates) > 0 {
 			b.Message = inc.Updates[0].Message // newest first

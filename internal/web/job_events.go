@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
-	"github.com/prikke/prikke/internal/store"
 )
 
 // catchUpRows is how many of the newest executions a new stream sends
@@ -31,14 +30,13 @@ func (h *Web) jobEvents(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	job, err := h.svc.Job(ctx, a, id)
+	job, sub, err := h.svc.SubscribeExecutions(ctx, a, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	filter := parseExecutionFilter(r.URL.Query())
-	sub := h.svc.Store().Subscribe(store.TopicExecutions)
 	defer sub.Close()
+	filter := parseExecutionFilter(r.URL.Query())
 	es, err := h.newEventStream(w, r)
 	if err != nil {
 		h.ServerError(w, r, err)

@@ -50,7 +50,7 @@ func (h *Web) statusReport(r *http.Request) *status.Report {
 	// evaluation outlives its request, up to statusTimeout.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), statusTimeout)
 	defer cancel()
-	rep := status.NewChecker(h.svc.Store()).Report(ctx, now)
+	rep := h.svc.StatusReport(ctx, now)
 	h.statusCache.at, h.statusCache.report = now, rep
 	return rep
 }
@@ -219,12 +219,7 @@ func (h *Web) showStatusJSON(w http.ResponseWriter, r *http.Request) {
 // nothing else about them (status.CustomerPage reads no URL, header,
 // body or error).
 func (h *Web) showCustomerStatus(w http.ResponseWriter, r *http.Request) {
-	p, err := h.svc.PublicStatusPage(r.Context(), r.PathValue("slug"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	page, err := status.CustomerPage(r.Context(), h.svc.Store(), p, h.now())
+	page, err := h.svc.PublicStatus(r.Context(), r.PathValue("slug"), h.now())
 	if err != nil {
 		h.fail(w, r, err)
 		return
