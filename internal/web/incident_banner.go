@@ -5,31 +5,23 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-// incidentBanner is one of Prikke's open incidents as the dashboard shows
-// it above every page, so customers learn of an outage where they work
-// and not only on /status.
-type incidentBanner struct {
-	Title      string
-	Status     string   // investigating, identified or monitoring
-	Message    string   // the latest update's
-	Components []string // as /status names them
-}
+	"github.com/prikke/prikke/internal/web/page"
+)
 
 // incidentCache keeps the open incidents for statusTTL (by the web clock).
 type incidentCache struct {
 	mu      sync.Mutex
 	at      time.Time
 	loaded  bool
-	banners []incidentBanner
+	banners []page.IncidentBanner
 }
 
 // openIncidents are Prikke's open incidents, read at most once per
 // statusTTL however many dashboard pages are served: one query for the
 // open incidents only, not /status's whole evaluation. When the read
 // fails, the last list read stands.
-func (h *Web) openIncidents(r *http.Request) []incidentBanner {
+func (h *Web) openIncidents(r *http.Request) []page.IncidentBanner {
 	now := h.now()
 	c := &h.incidentCache
 	c.mu.Lock()
@@ -44,9 +36,9 @@ func (h *Web) openIncidents(r *http.Request) []incidentBanner {
 		}
 		return c.banners
 	}
-	var out []incidentBanner
+	var out []page.IncidentBanner
 	for _, inc := range incs {
-		b := incidentBanner{Title: inc.Title, Status: string(inc.Status)}
+		b := page.IncidentBanner{Title: inc.Title, Status: string(inc.Status)}
 		if len(inc.Updates) > 0 {
 			b.Message = inc.Updates[0].Message // newest first
 		}

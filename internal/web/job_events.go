@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // catchUpRows is how many of the newest executions a new stream sends
@@ -37,7 +38,7 @@ func (h *Web) jobEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	defer sub.Close()
 	filter := parseExecutionFilter(r.URL.Query())
-	es, err := h.newEventStream(w, r)
+	es, err := page.NewEventStream(w, h.tpl.Templates)
 	if err != nil {
 		h.ServerError(w, r, err)
 		return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // schedulePreview is what the editor shows under the schedule as the user
@@ -75,7 +76,7 @@ func withViewerZone(q url.Values, r *http.Request) url.Values {
 	for k, v := range q {
 		out[k] = v
 	}
-	out.Set("viewer_tz", userLocation(a.User).String())
+	out.Set("viewer_tz", page.UserLocation(a.User).String())
 	return out
 }
 
@@ -105,9 +106,9 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 		}
 	}
 	fire := func(t time.Time) previewFire {
-		f := previewFire{ISO: t.UTC().Format(time.RFC3339), Job: t.In(loc).Format(layoutFull)}
+		f := previewFire{ISO: t.UTC().Format(time.RFC3339), Job: t.In(loc).Format(page.LayoutFull)}
 		if viewer != nil {
-			f.Viewer = t.In(viewer).Format(layoutFull)
+			f.Viewer = t.In(viewer).Format(page.LayoutFull)
 		}
 		return f
 	}
@@ -124,7 +125,7 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 		case t.After(h.now().Add(prikke.MaxRunAhead)):
 			pv.Error = "That is too far ahead: at most a year."
 		default:
-			pv.Description = "Once, at " + t.In(loc).Format(layoutFull)
+			pv.Description = "Once, at " + t.In(loc).Format(page.LayoutFull)
 			pv.Fires = []previewFire{fire(t)}
 		}
 		return pv

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/status"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // The public status pages: Prikke's own at /status (and /status.json),
@@ -67,7 +68,7 @@ var componentLabels = map[string][2]string{
 type statusView struct {
 	Title      string
 	Headline   string
-	Overall    Badge
+	Overall    page.Badge
 	Tone       string // the banner's colour classes
 	Components []componentView
 	Active     []status.Incident // open incidents
@@ -80,7 +81,7 @@ type statusView struct {
 type componentView struct {
 	Name   string
 	About  string
-	State  Badge
+	State  page.Badge
 	Detail string
 	Uptime string // "" while no day has data
 	Bars   uptimeBars
@@ -106,17 +107,17 @@ type uptimeBars struct {
 }
 
 // componentStates are the states as badges.
-var componentStates = map[prikke.ComponentStatus]Badge{
+var componentStates = map[prikke.ComponentStatus]page.Badge{
 	prikke.StatusOperational: {Label: "Operational", Icon: "circle-check", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"},
 	prikke.StatusDegraded:    {Label: "Degraded", Icon: "triangle-alert", Class: "bg-amber-50 text-amber-800 ring-amber-600/30"},
 	prikke.StatusOutage:      {Label: "Outage", Icon: "circle-x", Class: "bg-red-50 text-red-800 ring-red-600/30"},
 }
 
-func componentBadge(s prikke.ComponentStatus) Badge {
+func componentBadge(s prikke.ComponentStatus) page.Badge {
 	if b, ok := componentStates[s]; ok {
 		return b
 	}
-	return Badge{Label: string(s), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
+	return page.Badge{Label: string(s), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
 }
 
 // dayFill is the fill class of a day's bar.
@@ -234,11 +235,4 @@ func (h *Web) showCustomerStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", cacheCustomer)
 	h.renderPublic(w, r, http.StatusOK, "customer_status", v)
-}
-
-// renderPublic renders a page that any visitor gets alike, so shared
-// caches may keep it: it neither reads nor clears the flash cookie.
-func (h *Web) renderPublic(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
-	h.renderView(w, r, code, name, &View{Path: r.URL.Path, Data: data, RequestID: w.Header().Get("X-Request-Id"),
-		BaseURL: h.baseURL, Production: h.deps.Production, Now: h.now(), Zone: time.UTC})
 }

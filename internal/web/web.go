@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/prikke/prikke/internal/auth"
 	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // Deps are what the web surface needs. New checks the ones that must be
@@ -62,7 +64,8 @@ type Web struct {
 	baseURL string // Deps.BaseURL without a trailing slash
 	secure  bool   // BaseURL is https: cookies get the Secure flag
 
-	static staticFiles
+	static page.Static
+	icons  page.Icons
 	tpl    *templates
 	legal  map[string]template.HTML // the operator's legal pages by name (privacy, terms, imprint)
 
@@ -100,8 +103,18 @@ func New(d Deps) (*Web, error) {
 		svc:     d.Service,
 		cookie:  auth.SessionCookie{Secure: strings.HasPrefix(base, "https://")},
 	}
-	var err error
-	if h.static, err = loadStatic(); err != nil {
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if h.static, err = page.LoadStatic(static); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	icons, err := fs.Sub(templateFS, "templates")
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if h.icons, err = page.LoadIcons(icons); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if h.tpl, err = parseTemplates(h.funcs()); err != nil {

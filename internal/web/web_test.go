@@ -21,6 +21,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // testNow is a fixed clock: Tuesday 24 November 2026, 10:00 UTC.
@@ -85,7 +86,7 @@ func TestPages(t *testing.T) {
 		title string
 		want  []string
 	}{
-		{"/", "EU-hosted cron jobs", []string{"Jobs done, <span", "til punkt og prikke", `id="cron-expr"`, "At 09:30, Monday through Friday", `href="/signup"`, `href="/docs/getting-started"`, number(pro.MonthlyRequests) + " requests / month"}},
+		{"/", "EU-hosted cron jobs", []string{"Jobs done, <span", "til punkt og prikke", `id="cron-expr"`, "At 09:30, Monday through Friday", `href="/signup"`, `href="/docs/getting-started"`, page.Number(pro.MonthlyRequests) + " requests / month"}},
 		{"/pricing", "Pricing — prikke", []string{"Unlimited jobs", "€29", "What counts as a request?"}},
 		{"/use-cases", "Use cases — prikke", []string{"EU SaaS startups", "Agencies with many client projects", "Health, finance and legal", "Developers who want simple cron"}},
 		{"/docs", "Documentation — prikke", []string{"Getting started", "API reference", "Cron syntax", "Webhooks", `href="/docs/own-machine"`}},
@@ -275,10 +276,10 @@ func TestPricingFromLimits(t *testing.T) {
 		t.Fatalf("%d tiers", len(tiers))
 	}
 	free, pro := prikke.TierFree.Limits(), prikke.TierPro.Limits()
-	if got, want := tiers[0].Requests, number(free.MonthlyRequests)+" requests / month"; got != want {
+	if got, want := tiers[0].Requests, page.Number(free.MonthlyRequests)+" requests / month"; got != want {
 		t.Errorf("free requests %q, want %q", got, want)
 	}
-	if got, want := tiers[1].Requests, number(pro.MonthlyRequests)+" requests / month"; got != want {
+	if got, want := tiers[1].Requests, page.Number(pro.MonthlyRequests)+" requests / month"; got != want {
 		t.Errorf("pro requests %q, want %q", got, want)
 	}
 	for _, c := range []struct{ got, want string }{
@@ -557,7 +558,7 @@ func TestStatic(t *testing.T) {
 		"fonts/jetbrains-mono-latin-ext-wght-normal.woff2": "font/woff2",
 	}
 	for name, ctype := range types {
-		u, err := e.web.static.url(name)
+		u, err := e.web.static.URL(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -569,7 +570,7 @@ func TestStatic(t *testing.T) {
 		if got := w.Header().Get("Content-Type"); got != ctype {
 			t.Errorf("%s: Content-Type %q, want %q", name, got, ctype)
 		}
-		if got := w.Header().Get("Cache-Control"); got != cacheImmutable {
+		if got := w.Header().Get("Cache-Control"); got != page.CacheImmutable {
 			t.Errorf("%s: Cache-Control %q", name, got)
 		}
 		etag := w.Header().Get("ETag")
@@ -581,17 +582,17 @@ func TestStatic(t *testing.T) {
 		}
 	}
 	// The hash in the URL changes with the content.
-	if u, _ := e.web.static.url("app.css"); !regexp.MustCompile(`^/static/app\.css\?v=[0-9a-f]{12}$`).MatchString(u) {
+	if u, _ := e.web.static.URL("app.css"); !regexp.MustCompile(`^/static/app\.css\?v=[0-9a-f]{12}$`).MatchString(u) {
 		t.Errorf("asset URL %q", u)
 	}
-	if w := e.get(t, "/static/app.css?v=old"); w.Header().Get("Cache-Control") != cacheRevalidate {
+	if w := e.get(t, "/static/app.css?v=old"); w.Header().Get("Cache-Control") != page.CacheRevalidate {
 		t.Errorf("an old hash is cached as %q", w.Header().Get("Cache-Control"))
 	}
-	if w := e.get(t, "/static/fonts/inter-latin-wght-normal.woff2"); w.Header().Get("Cache-Control") != cacheDay {
+	if w := e.get(t, "/static/fonts/inter-latin-wght-normal.woff2"); w.Header().Get("Cache-Control") != page.CacheDay {
 		t.Errorf("an unversioned URL is cached as %q", w.Header().Get("Cache-Control"))
 	}
 	// Compressed for clients that accept it.
-	u, _ := e.web.static.url("htmx.min.js")
+	u, _ := e.web.static.URL("htmx.min.js")
 	w := e.get(t, u, "Accept-Encoding", "gzip, br")
 	if w.Header().Get("Content-Encoding") != "gzip" || !strings.Contains(w.Header().Get("Vary"), "Accept-Encoding") {
 		t.Fatalf("htmx.min.js not gzipped: %v", w.Header())
@@ -601,7 +602,7 @@ func TestStatic(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain, _ := io.ReadAll(zr)
-	if !bytes.Equal(plain, e.web.static["htmx.min.js"].data) {
+	if !bytes.Equal(plain, e.web.static.Bytes("htmx.min.js")) {
 		t.Error("the gzip body differs from the file")
 	}
 	if w := e.get(t, "/favicon.ico"); w.Code != http.StatusOK || w.Header().Get("Content-Type") != "image/svg+xml" {
@@ -653,7 +654,7 @@ func TestNoThirdPartyRequests(t *testing.T) {
 	if checked < 10 {
 		t.Errorf("only %d templates checked", checked)
 	}
-	css := newTestEnv(t, nil).web.static["app.css"].data
+	css := newTestEnv(t, nil).web.static.Bytes("app.css")
 	if m := cssURL.Find(css); m != nil {
 		t.Errorf("app.css loads from another host: %s", m)
 	}
@@ -669,7 +670,7 @@ func TestNoThirdPartyRequests(t *testing.T) {
 func TestFlash(t *testing.T) {
 	e := newTestEnv(t, nil)
 	w := httptest.NewRecorder()
-	e.web.setFlash(w, Flash{Kind: FlashSuccess, Message: "Job <b>saved</b>."})
+	e.web.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Job <b>saved</b>."})
 	cookie := w.Result().Cookies()[0]
 	if !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode {
 		t.Errorf("cookie flags: %+v", cookie)
@@ -687,7 +688,7 @@ func TestFlash(t *testing.T) {
 	}
 	// Garbage is ignored.
 	r = httptest.NewRequest(http.MethodGet, "/docs", nil)
-	r.AddCookie(&http.Cookie{Name: flashCookie, Value: "%%%not-base64"})
+	r.AddCookie(&http.Cookie{Name: page.FlashCookie, Value: "%%%not-base64"})
 	w = httptest.NewRecorder()
 	e.handler.ServeHTTP(w, r)
 	if w.Code != http.StatusOK {
@@ -697,7 +698,7 @@ func TestFlash(t *testing.T) {
 
 func TestFormField(t *testing.T) {
 	e := newTestEnv(t, nil)
-	f := NewForm(url.Values{"url": {`"><script>x</script>`}, "name": {"ok"}})
+	f := page.NewForm(url.Values{"url": {`"><script>x</script>`}, "name": {"ok"}})
 	if !f.Valid() {
 		t.Fatal("a new form has errors")
 	}
@@ -709,7 +710,7 @@ func TestFormField(t *testing.T) {
 	}
 	f.AddErrors(errors.New("db down"))
 	var buf bytes.Buffer
-	if err := e.web.executePartial(&buf, "field", f.Field("url", "URL", "hint=Where to send it.", "required", "mono")); err != nil {
+	if err := e.web.tpl.ExecutePartial(&buf, "field", f.Field("url", "URL", "hint=Where to send it.", "required", "mono")); err != nil {
 		t.Fatal(err)
 	}
 	html := buf.String()
@@ -723,7 +724,7 @@ func TestFormField(t *testing.T) {
 		}
 	}
 	buf.Reset()
-	if err := e.web.executePartial(&buf, "form_errors", f); err != nil {
+	if err := e.web.tpl.ExecutePartial(&buf, "form_errors", f); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`href="#field-url"`, `href="#field-headers-0--name"`, "Internal error.", `role="alert"`} {
@@ -732,10 +733,10 @@ func TestFormField(t *testing.T) {
 		}
 	}
 	buf.Reset()
-	sel := f.Select("method", "Method", []Option{{"GET", "GET"}, {"POST", "POST"}})
+	sel := f.Select("method", "Method", []page.Option{{Value: "GET", Label: "GET"}, {Value: "POST", Label: "POST"}})
 	f.Values.Set("method", "POST")
 	sel.Value = "POST"
-	if err := e.web.executePartial(&buf, "field", sel); err != nil {
+	if err := e.web.tpl.ExecutePartial(&buf, "field", sel); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), `<option value="POST" selected>`) {
@@ -752,7 +753,7 @@ func TestStatusBadges(t *testing.T) {
 			continue
 		}
 		var buf bytes.Buffer
-		if err := e.web.executePartial(&buf, "status_badge", s); err != nil {
+		if err := e.web.tpl.ExecutePartial(&buf, "status_badge", s); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(buf.String(), b.Label) || !strings.Contains(buf.String(), "<svg") {
@@ -760,7 +761,7 @@ func TestStatusBadges(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := e.web.executePartial(&buf, "status_badge", prikke.ExecutionStatus("<new>")); err != nil {
+	if err := e.web.tpl.ExecutePartial(&buf, "status_badge", prikke.ExecutionStatus("<new>")); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "&lt;new&gt;") {
@@ -770,9 +771,8 @@ func TestStatusBadges(t *testing.T) {
 
 func TestEventStream(t *testing.T) {
 	e := newTestEnv(t, nil)
-	r := httptest.NewRequest(http.MethodGet, "/app/events", nil)
 	w := httptest.NewRecorder()
-	es, err := e.web.newEventStream(w, r)
+	es, err := page.NewEventStream(w, e.web.tpl.Templates)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -803,25 +803,26 @@ func TestEventStream(t *testing.T) {
 }
 
 func TestIcons(t *testing.T) {
+	icons := newTestEnv(t, nil).web.icons
 	if len(icons) < 20 {
 		t.Fatalf("%d icons loaded; run make assets", len(icons))
 	}
-	got, err := icon("check", "size-4 text-emerald-500")
+	got, err := icons.Icon("check", "size-4 text-emerald-500")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(string(got), `<svg class="size-4 text-emerald-500"`) || !strings.Contains(string(got), `aria-hidden="true"`) || strings.Contains(string(got), "@license") {
 		t.Errorf("icon: %s", got)
 	}
-	if _, err := icon("no-such-icon"); err == nil {
+	if _, err := icons.Icon("no-such-icon"); err == nil {
 		t.Error("an unknown icon rendered")
 	}
 }
 
 func TestNumber(t *testing.T) {
 	for in, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 250000: "250,000", 1234567: "1,234,567", -5000: "-5,000"} {
-		if got := number(in); got != want {
-			t.Errorf("number(%d) = %q, want %q", in, got, want)
+		if got := page.Number(in); got != want {
+			t.Errorf("page.Number(%d) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,10 +1,9 @@
-package web
+package page
 
 import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"embed"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -14,12 +13,6 @@ import (
 	"time"
 )
 
-// static holds the built assets (scripts/assets.sh writes most of them) and
-// Prikke's own app.js and favicon.svg.
-//
-//go:embed static
-var staticFS embed.FS
-
 // staticFile is one embedded asset, read once at start.
 type staticFile struct {
 	data  []byte
@@ -28,9 +21,10 @@ type staticFile struct {
 	ctype string
 }
 
-// staticFiles maps a path below /static/ ("app.css", "fonts/x.woff2") to
-// its file.
-type staticFiles map[string]*staticFile
+// Static maps a path below /static/ ("app.css", "fonts/x.woff2") to its
+// file: the built assets (scripts/assets.sh writes most of them) and
+// Prikke's own app.js and favicon.svg.
+type Static map[string]*staticFile
 
 // Content types by extension, set explicitly so they do not depend on the
 // machine's mime.types.
@@ -44,13 +38,15 @@ var contentTypes = map[string]string{
 	".json":  "application/json",
 }
 
-func loadStatic() (staticFiles, error) {
-	files := staticFiles{}
-	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+// LoadStatic reads every file of fsys (the static directory) once, with
+// its hash and, for text, its gzip.
+func LoadStatic(fsys fs.FS) (Static, error) {
+	files := Static{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := staticFS.ReadFile(p)
+		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
@@ -68,7 +64,7 @@ func loadStatic() (staticFiles, error) {
 				f.gz = buf.Bytes()
 			}
 		}
-		files[strings.TrimPrefix(p, "static/")] = f
+		files[p] = f
 		return nil
 	})
 	if err != nil {
@@ -82,10 +78,10 @@ func loadStatic() (staticFiles, error) {
 	return files, nil
 }
 
-// url returns the versioned URL of an asset, "/static/app.css?v=<hash>".
+// URL returns the versioned URL of an asset, "/static/app.css?v=<hash>".
 // Templates call it as {{asset "app.css"}}; an unknown name is an error, so
 // a typo fails the page tests rather than a visitor's browser.
-func (s staticFiles) url(name string) (string, error) {
+func (s Static) URL(name string) (string, error) {
 	f := s[name]
 	if f == nil {
 		return "", fmt.Errorf("no static file %q", name)
@@ -97,34 +93,44 @@ func (s staticFiles) url(name string) (string, error) {
 // may keep it for a year; a URL without one (the fonts, which app.css names
 // without a hash) for a day; a URL with an old hash must be checked again.
 const (
-	cacheImmutable  = "public, max-age=31536000, immutable"
-	cacheDay        = "public, max-age=86400"
-	cacheRevalidate = "no-cache"
+	CacheImmutable  = "public, max-age=31536000, immutable"
+	CacheDay        = "public, max-age=86400"
+	CacheRevalidate = "no-cache"
 )
 
-func (h *Web) serveStatic(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("path")
-	f := h.static[name]
+// Bytes returns the content of the file called name, nil if there is none.
+func (s Static) Bytes(name string) []byte {
+	if f := s[name]; f != nil {
+		return f.data
+	}
+	return nil
+}
+
+// Serve answers a request for the file called name (its path below
+// /static/), immutable when the URL carries the file's hash. It reports
+// false, having written nothing, when there is no such file.
+func (s Static) Serve(w http.ResponseWriter, r *http.Request, name string) bool {
+	f := s[name]
 	if f == nil {
-		h.NotFound(w, r)
-		return
+		return false
 	}
 	switch v := r.URL.Query().Get("v"); {
 	case v == f.hash:
-		w.Header().Set("Cache-Control", cacheImmutable)
+		w.Header().Set("Cache-Control", CacheImmutable)
 	case v == "":
-		w.Header().Set("Cache-Control", cacheDay)
+		w.Header().Set("Cache-Control", CacheDay)
 	default:
-		w.Header().Set("Cache-Control", cacheRevalidate)
+		w.Header().Set("Cache-Control", CacheRevalidate)
 	}
 	serveFile(w, r, name, f)
+	return true
 }
 
-// serveFavicon answers browsers that ask for /favicon.ico without reading
+// ServeFavicon answers browsers that ask for /favicon.ico without reading
 // the page's <link rel="icon">.
-func (h *Web) serveFavicon(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", cacheDay)
-	serveFile(w, r, "favicon.svg", h.static["favicon.svg"])
+func (s Static) ServeFavicon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", CacheDay)
+	serveFile(w, r, "favicon.svg", s["favicon.svg"])
 }
 
 func serveFile(w http.ResponseWriter, r *http.Request, name string, f *staticFile) {
