@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 
+	"github.com/prikke/prikke/internal/web/docs"
 	"github.com/prikke/prikke/internal/web/page"
 )
 
@@ -17,7 +18,7 @@ func (h *Web) funcs() template.FuncMap {
 		"tiers":       pricingTiers,
 		"publicNav":   func() []page.NavItem { return publicNav },
 		"appNav":      func() []page.NavItem { return appNav },
-		"docsNav":     func() []docsPage { return docsPages },
+		"docsNav":     func() []docs.Page { return docs.Pages },
 		// The dashboard's (format.go, ui.go).
 		"schedule":  scheduleWords,
 		"roleLabel": roleLabel,

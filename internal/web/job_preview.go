@@ -83,7 +83,7 @@ func withViewerZone(q url.Values, r *http.Request) url.Values {
 // schedulePreview explains the schedule fields of q (the editor's names)
 // for an organization of tier.
 func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
-	zone := clip(strings.TrimSpace(q.Get("timezone")))
+	zone := page.Clip(strings.TrimSpace(q.Get("timezone")))
 	if zone == "" {
 		zone = "UTC"
 	}
@@ -93,7 +93,7 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 	}
 	loc, err := cron.LoadLocation(zone)
 	if err != nil {
-		pv.Error = capitalize(err.Error()) + "."
+		pv.Error = page.Capitalize(err.Error()) + "."
 		return pv
 	}
 	var viewer *time.Location
@@ -119,7 +119,7 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 		t, err := parseLocal(strings.TrimSpace(q.Get("scheduled_at")), loc)
 		switch {
 		case err != nil:
-			pv.Error = capitalize(err.Error()) + "."
+			pv.Error = page.Capitalize(err.Error()) + "."
 		case t.Before(h.now()):
 			pv.Error = "That time has passed; choose a future one."
 		case t.After(h.now().Add(prikke.MaxRunAhead)):
@@ -137,7 +137,7 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 		}
 		expr = e
 	default:
-		expr = clip(strings.TrimSpace(q.Get("cron_expression")))
+		expr = page.Clip(strings.TrimSpace(q.Get("cron_expression")))
 		if expr == "" {
 			pv.Error = "Type a cron expression, such as 30 9 * * 1-5 (09:30 on weekdays)."
 			return pv
@@ -168,7 +168,7 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 // sentence.
 func previewError(err error) string {
 	for _, fe := range prikke.ErrorFields(err) {
-		msg := capitalize(fe.Message)
+		msg := page.Capitalize(fe.Message)
 		if !strings.HasSuffix(msg, ".") {
 			msg += "."
 		}

@@ -128,7 +128,7 @@ func (h *Web) afterMemberAction(w http.ResponseWriter, r *http.Request, c *appCo
 // message.
 func fieldMessage(err error) string {
 	if fs := prikke.ErrorFields(err); len(fs) > 0 {
-		return capitalize(fs[0].Message) + "."
+		return page.Capitalize(fs[0].Message) + "."
 	}
 	return prikke.ErrorMessage(err)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/docs"
 	"github.com/prikke/prikke/internal/web/page"
 )
 
@@ -53,18 +54,7 @@ type projectSettingsView struct {
 	Project  *prikke.Project
 	Secret   *prikke.Project // set after a reveal or rotation: the secrets are shown
 	Rotated  bool
-	Examples []codeExample
-}
-
-// codeExample is one language's signature verification example.
-type codeExample struct {
-	ID, Label, Code string
-}
-
-var verifyExamples = []codeExample{
-	{"verify-go", "Go", verifyGo},
-	{"verify-node", "Node.js", verifyNode},
-	{"verify-python", "Python", verifyPython},
+	Examples []docs.CodeExample
 }
 
 func projectSettingsForm(p *prikke.Project) *page.Form {
@@ -96,7 +86,7 @@ func (h *Web) showProjectSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.renderApp(w, r, http.StatusOK, "project_settings", c,
-		projectSettingsView{Form: projectSettingsForm(c.Project), Project: c.Project, Examples: verifyExamples})
+		projectSettingsView{Form: projectSettingsForm(c.Project), Project: c.Project, Examples: docs.VerifyExamples})
 }
 
 func (h *Web) updateProject(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +114,7 @@ func (h *Web) updateProject(w http.ResponseWriter, r *http.Request) {
 		}
 		form.AddErrors(err)
 		h.renderApp(w, r, statusOf(err), "project_settings", c,
-			projectSettingsView{Form: form, Project: c.Project, Examples: verifyExamples})
+			projectSettingsView{Form: form, Project: c.Project, Examples: docs.VerifyExamples})
 		return
 	}
 	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Project “" + p.Name + "” saved."})
@@ -144,7 +134,7 @@ func (h *Web) revealSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.renderApp(w, r, http.StatusOK, "project_settings", c,
-		projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Examples: verifyExamples})
+		projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Examples: docs.VerifyExamples})
 }
 
 // rotateSecret gives the project a new signing secret and shows it; the
@@ -159,7 +149,7 @@ func (h *Web) rotateSecret(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v := h.appView(w, r, c, projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Rotated: true, Examples: verifyExamples})
+	v := h.appView(w, r, c, projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Rotated: true, Examples: docs.VerifyExamples})
 	v.Flashes = append(v.Flashes, page.Flash{Kind: page.FlashSuccess, Message: "The signing secret is rotated. Requests carry signatures of both secrets for 24 hours: update your receivers now."})
 	h.renderView(w, r, http.StatusOK, "project_settings", v)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prikke/prikke/internal/auth"
 	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/docs"
 	"github.com/prikke/prikke/internal/web/page"
 )
 
@@ -67,6 +68,7 @@ type Web struct {
 	static page.Static
 	icons  page.Icons
 	tpl    *templates
+	docs   *docs.Docs               // /docs and the cron testers
 	legal  map[string]template.HTML // the operator's legal pages by name (privacy, terms, imprint)
 
 	svc    *service.Service   // nil: public site only
@@ -74,7 +76,6 @@ type Web struct {
 
 	statusCache   statusCache   // the last evaluation of Prikke's status (/status)
 	incidentCache incidentCache // Prikke's open incidents, for the dashboard's banner
-	apiRef        apiRefCache   // the API reference, built once (/docs/api)
 }
 
 // New parses every template and loads every static file once, so a broken
@@ -118,6 +119,11 @@ func New(d Deps) (*Web, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if h.tpl, err = parseTemplates(h.funcs()); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	h.docs, err = docs.New(docs.Deps{Logger: d.Logger, BaseURL: base, OpenAPI: d.OpenAPI, Now: d.Now,
+		Render: h.render, RenderPartial: h.renderPartial, NotFound: h.NotFound})
+	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if h.legal, err = loadLegal(d.Legal.Dir); err != nil {

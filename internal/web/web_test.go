@@ -21,6 +21,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/web/docs"
 	"github.com/prikke/prikke/internal/web/page"
 )
 
@@ -36,7 +37,7 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T, mod func(*Deps)) *testEnv {
 	t.Helper()
-	spec, err := os.ReadFile("testdata/openapi.json")
+	spec, err := os.ReadFile("docs/testdata/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,36 +241,6 @@ func TestExplain(t *testing.T) {
 	}
 }
 
-func TestDSTExamples(t *testing.T) {
-	// The claims the cron docs make in prose, checked against the engine.
-	want := map[string][]string{
-		"Daily at 02:30, spring forward": {"2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"},
-		"Daily at 02:30, fall back":      {"2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"},
-		"Hourly at :30, spring forward":  {"2026-03-28T23:30:00Z", "2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z"},
-		"Hourly at :30, fall back":       {"2026-10-24T23:30:00Z", "2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z", "2026-10-25T02:30:00Z"},
-	}
-	for _, ex := range dstExamples() {
-		w, ok := want[ex.Title]
-		if !ok {
-			t.Errorf("unchecked example %q", ex.Title)
-			continue
-		}
-		for i, s := range w {
-			if i >= len(ex.Fires) || ex.Fires[i].UTC.Format(time.RFC3339) != s {
-				t.Errorf("%s: fire %d = %v, want %s", ex.Title, i, ex.Fires, s)
-				break
-			}
-		}
-	}
-	ex := dstExamples()
-	if !ex[0].Fires[0].DSTShifted {
-		t.Error("the spring-forward daily run is not marked as shifted")
-	}
-	if !ex[3].Fires[2].DSTRepeated {
-		t.Error("the second 02:30 is not marked as repeated")
-	}
-}
-
 func TestPricingFromLimits(t *testing.T) {
 	tiers := pricingTiers()
 	if len(tiers) != 2 {
@@ -372,115 +343,6 @@ func TestLinkify(t *testing.T) {
 	}
 }
 
-func TestAPIReference(t *testing.T) {
-	spec, err := os.ReadFile("testdata/openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := parseAPIReference(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	ops := map[string]APIOperation{}
-	for _, g := range ref.Groups {
-		names = append(names, g.Name)
-		for _, op := range g.Operations {
-			ops[op.Method+" "+op.Path] = op
-		}
-	}
-	if strings.Join(names, ",") != "Jobs,Queue,Meta" {
-		t.Errorf("groups %v, want the spec's tag order", names)
-	}
-	create, ok := ops["POST /api/v1/jobs"]
-	if !ok {
-		t.Fatalf("no POST /api/v1/jobs (the server URL's path is the prefix): %v", ops)
-	}
-	if !create.Auth || !create.BodyRequired || create.BodyType != "JobBody" {
-		t.Errorf("create: auth %v, body required %v, type %q", create.Auth, create.BodyRequired, create.BodyType)
-	}
-	fields := map[string]APIField{}
-	for _, f := range create.Body {
-		fields[f.Name] = f
-	}
-	for name, want := range map[string]string{
-		"name": "string", "url": "string (uri)", "schedule": "Schedule", "schedule.kind": "string",
-		// A list that may come as null (Go's nil) reads as a list: the
-		// docs no longer say "array of Header or null".
-		"headers": "array of Header", "headers[].name": "string", "timeout_ms": "integer",
-	} {
-		if f, ok := fields[name]; !ok || f.Type != want {
-			t.Errorf("field %s: %+v, want type %q", name, f, want)
-		}
-	}
-	if !fields["name"].Required || fields["method"].Required || !fields["schedule.kind"].Required {
-		t.Error("required flags are wrong")
-	}
-	if _, ok := fields["$schema"]; ok {
-		t.Error("$schema is listed")
-	}
-	if d := strings.Join(fields["method"].Details, "; "); !strings.Contains(d, "one of: GET, POST") || !strings.Contains(d, `default: "GET"`) {
-		t.Errorf("method details %q", d)
-	}
-	if d := strings.Join(fields["timeout_ms"].Details, "; "); !strings.Contains(d, "1000 to 30000") {
-		t.Errorf("timeout details %q", d)
-	}
-	for _, want := range []string{
-		`curl -X POST "$PRIKKE_URL/api/v1/jobs"`, `-H "Authorization: Bearer $PRIKKE_API_KEY"`,
-		`-H "Content-Type: application/json"`, `"name": "hourly ping"`, `"url": "https://example.com/hook"`,
-		`"kind": "cron"`, `"cron": "*/15 * * * *"`,
-	} {
-		if !strings.Contains(create.Curl, want) {
-			t.Errorf("create curl lacks %q:\n%s", want, create.Curl)
-		}
-	}
-	if strings.Contains(create.Curl, `"id"`) || strings.Contains(create.Curl, "$schema") || strings.Contains(create.Curl, "timeout_ms") {
-		t.Errorf("the example body has read-only or unexampled optional fields:\n%s", create.Curl)
-	}
-	// A read-only field is left out of request bodies but kept in responses.
-	for _, r := range create.Responses {
-		if r.Status == "201" {
-			found := false
-			for _, f := range r.Fields {
-				found = found || (f.Name == "id" && f.ReadOnly)
-			}
-			if !found || r.Type != "Job" {
-				t.Errorf("201 response: type %q, fields %v", r.Type, r.Fields)
-			}
-		}
-	}
-
-	trigger := ops["POST /api/v1/jobs/{id}/trigger"]
-	if trigger.Curl != `curl -X POST "$PRIKKE_URL/api/v1/jobs/$JOB_ID/trigger"`+" \\\n  -H \"Authorization: Bearer $PRIKKE_API_KEY\"" {
-		t.Errorf("trigger curl:\n%s", trigger.Curl)
-	}
-	if len(trigger.Parameters) != 1 || trigger.Parameters[0].Name != "id" || trigger.Parameters[0].In != "path" || !trigger.Parameters[0].Required {
-		t.Errorf("trigger parameters %+v", trigger.Parameters)
-	}
-	list := ops["GET /api/v1/jobs"]
-	if !strings.HasPrefix(list.Curl, `curl "$PRIKKE_URL/api/v1/jobs"`) || len(list.Parameters) != 2 {
-		t.Errorf("list: %q, %+v", list.Curl, list.Parameters)
-	}
-	enqueue := ops["POST /api/v1/queue"]
-	if len(enqueue.Parameters) != 1 || enqueue.Parameters[0].Name != "Idempotency-Key" || enqueue.Parameters[0].In != "header" {
-		t.Errorf("the $ref parameter was not resolved: %+v", enqueue.Parameters)
-	}
-	if !strings.Contains(enqueue.Curl, `"body": "{\"order\":42}"`) {
-		t.Errorf("enqueue curl does not use the field example:\n%s", enqueue.Curl)
-	}
-	if ping := ops["GET /api/v1/ping"]; ping.Auth || strings.Contains(ping.Curl, "Authorization") {
-		t.Errorf("ping needs no authentication (security: []): %+v", ping)
-	}
-	del := ops["DELETE /api/v1/jobs/{id}"]
-	if del.Curl != `curl -X DELETE "$PRIKKE_URL/api/v1/jobs/$JOB_ID"`+" \\\n  -H \"Authorization: Bearer $PRIKKE_API_KEY\"" {
-		t.Errorf("delete curl:\n%s", del.Curl)
-	}
-
-	if _, err := parseAPIReference([]byte(`{"openapi":`)); err == nil {
-		t.Error("broken JSON parsed")
-	}
-}
-
 func TestAPIDocsWithoutSpec(t *testing.T) {
 	e := newTestEnv(t, func(d *Deps) { d.OpenAPI = nil })
 	if w := e.get(t, "/docs/api"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "started without its API") {
@@ -507,7 +369,7 @@ func TestAPIDocsWithoutSpec(t *testing.T) {
 // OpenAPI document once, not on every request (a cheap way to keep a
 // small server busy), and every request gets the same page.
 func TestAPIDocsBuiltOnce(t *testing.T) {
-	spec, err := os.ReadFile("testdata/openapi.json")
+	spec, err := os.ReadFile("docs/testdata/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +377,7 @@ func TestAPIDocsBuiltOnce(t *testing.T) {
 	e := newTestEnv(t, func(d *Deps) {
 		d.OpenAPI = func() ([]byte, error) { calls.Add(1); return spec, nil }
 	})
-	ref, err := parseAPIReference(spec)
+	ref, err := docs.ParseAPIReference(spec)
 	if err != nil || len(ref.Groups) == 0 {
 		t.Fatalf("reference: %v", err)
 	}
@@ -833,16 +695,16 @@ func TestRolesTable(t *testing.T) {
 	e := newTestEnv(t, nil)
 	body := e.get(t, "/docs/teams").Body.String()
 	rows := regexp.MustCompile(`(?s)<tr class="border-b border-slate-100">\s*<td[^>]*>([^<]*)</td>(.*?)</tr>`).FindAllStringSubmatch(body, -1)
-	if len(rows) != len(docsPermissions) {
-		t.Fatalf("%d rows, want %d", len(rows), len(docsPermissions))
+	if len(rows) != len(docs.Permissions) {
+		t.Fatalf("%d rows, want %d", len(rows), len(docs.Permissions))
 	}
 	for i, row := range rows {
 		marks := regexp.MustCompile(`aria-label="(yes|no)"`).FindAllStringSubmatch(row[2], -1)
-		if len(marks) != len(docsRoles) {
+		if len(marks) != len(docs.Roles) {
 			t.Fatalf("row %q has %d marks", row[1], len(marks))
 		}
-		for j, role := range docsRoles {
-			if got, want := marks[j][1] == "yes", role.Can(docsPermissions[i].perm); got != want {
+		for j, role := range docs.Roles {
+			if got, want := marks[j][1] == "yes", role.Can(docs.Permissions[i].Perm); got != want {
 				t.Errorf("%q for %s shows %v, the code says %v", row[1], role, got, want)
 			}
 		}

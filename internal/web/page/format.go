@@ -117,3 +117,28 @@ func Initial(email string) string {
 	}
 	return strings.ToUpper(string(r))
 }
+
+// maxEcho bounds what a page copies of a visitor's input into its answer
+// (a cron expression, a zone); the parsers reject long input anyway.
+const maxEcho = 200
+
+// Clip cuts s to maxEcho bytes, on a character boundary, marking the cut.
+func Clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && s[cut]&0xc0 == 0x80 { // do not split a UTF-8 sequence
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// Capitalize upper-cases the first letter of an ASCII sentence, such as an
+// error message that becomes a sentence on the page.
+func Capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
