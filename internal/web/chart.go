@@ -32,16 +32,9 @@ func fillOf(s prikke.ExecutionStatus) string {
 	return "fill-slate-300"
 }
 
-// bar is one rectangle of a chart, in the chart's viewBox units.
-type bar struct {
-	X, Y, W, H float64
-	Class      string
-	Title      string // the tooltip, and what a screen reader's SVG mode reads
-}
-
 // sparkline is a strip of a job's recent outcomes, oldest first.
 type sparkline struct {
-	Bars  []bar
+	Bars  []page.Bar
 	Width float64
 	Label string // "Last 20 runs: 18 succeeded, 2 failed"
 	Empty bool
@@ -68,7 +61,7 @@ func newSparkline(es []*prikke.Execution, loc *time.Location) sparkline {
 	for i := range done {
 		e := done[len(done)-1-i] // oldest first
 		counts[e.Status]++
-		s.Bars = append(s.Bars, bar{X: float64(i * 6), Y: 0, W: 4, H: 16, Class: fillOf(e.Status),
+		s.Bars = append(s.Bars, page.Bar{X: float64(i * 6), Y: 0, W: 4, H: 16, Class: fillOf(e.Status),
 			Title: statusBadge(e.Status).Label + ", " + e.ScheduledFor.In(loc).Format(page.LayoutFull)})
 	}
 	if s.Empty {
@@ -88,7 +81,7 @@ func newSparkline(es []*prikke.Execution, loc *time.Location) sparkline {
 // durationChart is a bar per execution, its height the duration and its
 // colour the outcome, oldest on the left.
 type durationChart struct {
-	Bars     []bar
+	Bars     []page.Bar
 	Width    float64
 	Height   float64
 	Max      string // the duration of the tallest bar, for the axis label
@@ -124,7 +117,7 @@ func newDurationChart(es []*prikke.Execution, loc *time.Location) durationChart 
 		if !e.Status.Delivered() || h < 3 {
 			h = 3
 		}
-		c.Bars = append(c.Bars, bar{X: float64(i)*slot + slot*0.15, Y: chartHeight - h, W: slot * 0.7, H: h,
+		c.Bars = append(c.Bars, page.Bar{X: float64(i)*slot + slot*0.15, Y: chartHeight - h, W: slot * 0.7, H: h,
 			Class: fillOf(e.Status),
 			Title: fmt.Sprintf("%s · %s · %s", e.ScheduledFor.In(loc).Format(page.LayoutFull), statusBadge(e.Status).Label, page.Duration(e.DurationMS))})
 		seen[e.Status] = true

@@ -89,9 +89,9 @@ func (h *Web) mountAccount(handle func(string, func(http.ResponseWriter, *http.R
 // as JSON, and the customer pages projects publish. No session is
 // needed, and none is read.
 func (h *Web) mountStatus(handle func(string, func(http.ResponseWriter, *http.Request))) {
-	handle("GET /status", h.showStatus)
-	handle("GET /status.json", h.showStatusJSON)
-	handle("GET /s/{slug}", h.showCustomerStatus)
+	handle("GET /status", h.status.ShowStatus)
+	handle("GET /status.json", h.status.ShowStatusJSON)
+	handle("GET /s/{slug}", h.status.ShowCustomerStatus)
 }
 
 // mountDashboard adds the dashboard, /app/…: every page needs a session,

@@ -15,6 +15,7 @@ import (
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/web/docs"
 	"github.com/prikke/prikke/internal/web/page"
+	"github.com/prikke/prikke/internal/web/statuspage"
 )
 
 // Deps are what the web surface needs. New checks the ones that must be
@@ -69,13 +70,11 @@ type Web struct {
 	icons  page.Icons
 	tpl    *templates
 	docs   *docs.Docs               // /docs and the cron testers
+	status *statuspage.Pages        // /status, /s/{slug} and the incident banner; nil without a service
 	legal  map[string]template.HTML // the operator's legal pages by name (privacy, terms, imprint)
 
 	svc    *service.Service   // nil: public site only
 	cookie auth.SessionCookie // the session cookie, Secure over https
-
-	statusCache   statusCache   // the last evaluation of Prikke's status (/status)
-	incidentCache incidentCache // Prikke's open incidents, for the dashboard's banner
 }
 
 // New parses every template and loads every static file once, so a broken
@@ -125,6 +124,13 @@ func New(d Deps) (*Web, error) {
 		Render: h.render, RenderPartial: h.renderPartial, NotFound: h.NotFound})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
+	}
+	if d.Service != nil {
+		h.status, err = statuspage.New(statuspage.Deps{Service: d.Service, Logger: d.Logger, Now: d.Now,
+			RenderPublic: h.renderPublic, Fail: h.fail, ServerError: h.ServerError})
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
 	}
 	if h.legal, err = loadLegal(d.Legal.Dir); err != nil {
 		return nil, fmt.Errorf("web: %w", err)

@@ -15,3 +15,10 @@ type NavItem struct {
 	Href  string
 	Icon  string
 }
+
+// Bar is one rectangle of a chart, in the chart's viewBox units.
+type Bar struct {
+	X, Y, W, H float64
+	Class      string
+	Title      string // the tooltip, and what a screen reader's SVG mode reads
+}

@@ -1,4 +1,4 @@
-package web
+package statuspage
 
 import (
 	"net/http"
@@ -9,7 +9,7 @@ import (
 	"github.com/prikke/prikke/internal/web/page"
 )
 
-// incidentCache keeps the open incidents for statusTTL (by the web clock).
+// incidentCache keeps the open incidents for TTL (by the web clock).
 type incidentCache struct {
 	mu      sync.Mutex
 	at      time.Time
@@ -17,16 +17,16 @@ type incidentCache struct {
 	banners []page.IncidentBanner
 }
 
-// openIncidents are Prikke's open incidents, read at most once per
-// statusTTL however many dashboard pages are served: one query for the
+// OpenIncidents are Prikke's open incidents, read at most once per
+// TTL however many dashboard pages are served: one query for the
 // open incidents only, not /status's whole evaluation. When the read
 // fails, the last list read stands.
-func (h *Web) openIncidents(r *http.Request) []page.IncidentBanner {
+func (h *Pages) OpenIncidents(r *http.Request) []page.IncidentBanner {
 	now := h.now()
 	c := &h.incidentCache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.loaded && !now.Before(c.at) && now.Sub(c.at) < statusTTL {
+	if c.loaded && !now.Before(c.at) && now.Sub(c.at) < TTL {
 		return c.banners
 	}
 	incs, err := h.svc.OpenIncidents(r.Context(), now)
