@@ -37,12 +37,8 @@ type pageTemplate struct {
 }
 
 // parseTemplates parses the templates tree with funcs (page.ParseTemplates).
-func parseTemplates(funcs template.FuncMap) (*templates, error) {
-	sub, err := fs.Sub(templateFS, "templates")
-	if err != nil {
-		return nil, err
-	}
-	t, err := page.ParseTemplates(sub, funcs)
+func parseTemplates(fsys fs.FS, funcs template.FuncMap) (*templates, error) {
+	t, err := page.ParseTemplates(fsys, funcs)
 	if err != nil {
 		return nil, err
 	}
@@ -118,11 +114,3 @@ func (h *Web) renderPartial(w http.ResponseWriter, r *http.Request, status int, 
 func (h *Web) setFlash(w http.ResponseWriter, flashes ...page.Flash) {
 	page.SetFlash(w, h.secure, flashes...)
 }
-
-func (h *Web) serveStatic(w http.ResponseWriter, r *http.Request) {
-	if !h.static.Serve(w, r, r.PathValue("path")) {
-		h.NotFound(w, r)
-	}
-}
-
-func (h *Web) serveFavicon(w http.ResponseWriter, r *http.Request) { h.static.ServeFavicon(w, r) }

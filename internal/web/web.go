@@ -110,14 +110,14 @@ func New(d Deps) (*Web, error) {
 	if h.static, err = page.LoadStatic(static); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	icons, err := fs.Sub(templateFS, "templates")
+	tpl, err := fs.Sub(templateFS, "templates")
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	if h.icons, err = page.LoadIcons(icons); err != nil {
+	if h.icons, err = page.LoadIcons(tpl); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	if h.tpl, err = parseTemplates(h.funcs()); err != nil {
+	if h.tpl, err = parseTemplates(tpl, h.funcs()); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	h.docs, err = docs.New(docs.Deps{Logger: d.Logger, BaseURL: base, OpenAPI: d.OpenAPI, Now: d.Now,
