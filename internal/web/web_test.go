@@ -681,14 +681,6 @@ func TestIcons(t *testing.T) {
 	}
 }
 
-func TestNumber(t *testing.T) {
-	for in, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 250000: "250,000", 1234567: "1,234,567", -5000: "-5,000"} {
-		if got := page.Number(in); got != want {
-			t.Errorf("page.Number(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestRolesTable: the docs' roles table is the code's own — each row shows
 // exactly the roles prikke.Role.Can grants.
 func TestRolesTable(t *testing.T) {
