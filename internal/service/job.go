@@ -645,3 +645,29 @@ func (s *Service) SchedulePreview(expr, zone string, n int) (*Preview, error) {
 	return &Preview{Description: sched.Describe(), Fires: sched.NextN(now, loc, n),
 		MinInterval: sched.MinInterval(now, loc, previewFires), Location: loc}, nil
 }
+
+// ProjectJob returns a job of the given project that the actor may see:
+// a job of another project (or tenant) is ENOTFOUND. The notification log
+// uses it to name the jobs its sends were about.
+func (s *Service) ProjectJob(ctx context.Context, a *Actor, projectID, jobID prikke.ID) (*prikke.Job, error) {
+	j, err := s.job(ctx, a, jobID, prikke.PermRead, "see this job")
+	if err != nil {
+		return nil, err
+	}
+	if j.ProjectID != projectID {
+		return nil, notFound()
+	}
+	return j, nil
+}
+
+// SubscribeExecutions returns a job the actor may see and a subscription
+// to store.TopicExecutions, whose events name the executions that changed
+// (of every job: filter by the job's id). Load each through Execution,
+// which checks it again. The caller closes the subscription.
+func (s *Service) SubscribeExecutions(ctx context.Context, a *Actor, jobID prikke.ID) (*prikke.Job, *store.Subscription, error) {
+	j, err := s.Job(ctx, a, jobID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return j, s.store.Subscribe(store.TopicExecutions), nil
+}

@@ -266,3 +266,21 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a *Actor, id prikke.ID) erro
 	s.record(ctx, a, &k.OrganizationID, prikke.AuditAPIKeyRevoke, "api_key", k.KeyID, k.Name)
 	return nil
 }
+
+// APIKey returns one key of an organization the actor may manage keys in
+// (admins); another tenant's key, or one outside a project-limited key's
+// project, is ENOTFOUND. Revoked keys are returned too, so the dashboard
+// can name the key it has just revoked.
+func (s *Service) APIKey(ctx context.Context, a *Actor, id prikke.ID) (*prikke.APIKey, error) {
+	k, err := s.store.APIKeyGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.can(ctx, a, k.OrganizationID, prikke.PermManageKeys, "see API keys"); err != nil {
+		return nil, err
+	}
+	if a.APIKey != nil && a.APIKey.ProjectID != nil && (k.ProjectID == nil || *k.ProjectID != *a.APIKey.ProjectID) {
+		return nil, notFound()
+	}
+	return k, nil
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // accountView is the data of the account page: the address, the password,
@@ -14,11 +15,11 @@ type accountView struct {
 	User     *prikke.User
 	Sessions []*prikke.Token
 	Current  prikke.ID // this browser's session
-	Email    *Form
-	Password *Form
-	Zone     *Form
-	Zones    []Option
-	Delete   *Form
+	Email    *page.Form
+	Password *page.Form
+	Zone     *page.Form
+	Zones    []page.Option
+	Delete   *page.Form
 }
 
 func (h *Web) showAccount(w http.ResponseWriter, r *http.Request) {
@@ -40,17 +41,17 @@ func (h *Web) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	v.User, v.Current = a.User, a.Session.ID
 	if v.Zone == nil {
-		v.Zone = NewForm(url.Values{"time_zone": {a.User.TimeZone}})
+		v.Zone = page.NewForm(url.Values{"time_zone": {a.User.TimeZone}})
 	}
 	for _, z := range cron.Zones() {
-		v.Zones = append(v.Zones, Option{Value: z, Label: z})
+		v.Zones = append(v.Zones, page.Option{Value: z, Label: z})
 	}
 	for _, f := range []struct {
-		form   **Form
+		form   **page.Form
 		prefix string
 	}{{&v.Email, "email"}, {&v.Password, "password"}, {&v.Zone, "zone"}, {&v.Delete, "delete"}} {
 		if *f.form == nil {
-			*f.form = NewForm(nil)
+			*f.form = page.NewForm(nil)
 		}
 		(*f.form).Prefix = f.prefix
 	}
@@ -75,7 +76,7 @@ func (h *Web) changeEmail(w http.ResponseWriter, r *http.Request) {
 		h.renderAccount(w, r, statusOf(err), accountView{Email: form})
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashInfo, Message: "We sent a confirmation link to " + prikke.NormalizeEmail(form.Get("email")) + ". Your address changes when you open it."})
+	h.setFlash(w, page.Flash{Kind: page.FlashInfo, Message: "We sent a confirmation link to " + prikke.NormalizeEmail(form.Get("email")) + ". Your address changes when you open it."})
 	http.Redirect(w, r, "/app/account", http.StatusSeeOther)
 }
 
@@ -97,7 +98,7 @@ func (h *Web) changePassword(w http.ResponseWriter, r *http.Request) {
 		h.renderAccount(w, r, statusOf(err), accountView{Password: form})
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Your password is changed. Your other sessions are signed out."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Your password is changed. Your other sessions are signed out."})
 	http.Redirect(w, r, "/app/account", http.StatusSeeOther)
 }
 
@@ -117,7 +118,7 @@ func (h *Web) changeTimeZone(w http.ResponseWriter, r *http.Request) {
 		h.renderAccount(w, r, statusOf(err), accountView{Zone: form})
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Times are now shown in " + u.TimeZone + "."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Times are now shown in " + u.TimeZone + "."})
 	http.Redirect(w, r, "/app/account", http.StatusSeeOther)
 }
 
@@ -135,9 +136,9 @@ func (h *Web) revokeSessions(w http.ResponseWriter, r *http.Request) {
 	if n == 1 {
 		msg = "1 other session is signed out."
 	} else if n > 1 {
-		msg = number(n) + " other sessions are signed out."
+		msg = page.Number(n) + " other sessions are signed out."
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: msg})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: msg})
 	http.Redirect(w, r, "/app/account", http.StatusSeeOther)
 }
 
@@ -159,6 +160,6 @@ func (h *Web) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.cookie.Clear(w)
-	h.setFlash(w, Flash{Kind: FlashInfo, Message: "Your account is deleted, with the organizations you alone owned. Goodbye."})
+	h.setFlash(w, page.Flash{Kind: page.FlashInfo, Message: "Your account is deleted, with the organizations you alone owned. Goodbye."})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

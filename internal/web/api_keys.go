@@ -5,14 +5,15 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // apiKeysView is the data of an organization's API keys page.
 type apiKeysView struct {
 	Keys    []keyRow
-	Form    *Form    // a new key
-	Options []Option // the project choices of a new key
-	Created string   // the whole new key, shown once
+	Form    *page.Form    // a new key
+	Options []page.Option // the project choices of a new key
+	Created string        // the whole new key, shown once
 	NewKey  *prikke.APIKey
 }
 
@@ -27,7 +28,7 @@ func (h *Web) showAPIKeys(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := h.apiKeysView(r, c, NewForm(nil))
+	v, err := h.apiKeysView(r, c, page.NewForm(nil))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -35,16 +36,16 @@ func (h *Web) showAPIKeys(w http.ResponseWriter, r *http.Request) {
 	h.renderApp(w, r, http.StatusOK, "api_keys", c, v)
 }
 
-func (h *Web) apiKeysView(r *http.Request, c *appContext, form *Form) (apiKeysView, error) {
+func (h *Web) apiKeysView(r *http.Request, c *appContext, form *page.Form) (apiKeysView, error) {
 	keys, err := h.svc.APIKeys(r.Context(), actorOf(r), c.Org.ID)
 	if err != nil {
 		return apiKeysView{}, err
 	}
-	v := apiKeysView{Form: form, Options: []Option{{"", "Every project of " + c.Org.Name}}}
+	v := apiKeysView{Form: form, Options: []page.Option{{Value: "", Label: "Every project of " + c.Org.Name}}}
 	names := map[prikke.ID]string{}
 	for _, p := range c.Projects {
 		names[p.ID] = p.Name
-		v.Options = append(v.Options, Option{p.ID.String(), "Only " + p.Name})
+		v.Options = append(v.Options, page.Option{Value: p.ID.String(), Label: "Only " + p.Name})
 	}
 	for _, k := range keys {
 		row := keyRow{APIKey: k, Scope: "All projects"}
@@ -84,7 +85,7 @@ func (h *Web) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		form.AddErrors(err)
 	} else {
-		form = NewForm(nil)
+		form = page.NewForm(nil)
 	}
 	v, verr := h.apiKeysView(r, c, form)
 	if verr != nil {
@@ -115,11 +116,11 @@ func (h *Web) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The key's organization, for the way back: the service has checked it.
-	k, err := h.svc.Store().APIKeyGet(r.Context(), id)
+	k, err := h.svc.APIKey(r.Context(), actorOf(r), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "API key " + k.KeyID + " (" + k.Name + ") is revoked: it no longer works."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "API key " + k.KeyID + " (" + k.Name + ") is revoked: it no longer works."})
 	http.Redirect(w, r, "/app/orgs/"+k.OrganizationID.String()+"/api-keys", http.StatusSeeOther)
 }

@@ -210,7 +210,7 @@ func (h *Web) appView(w http.ResponseWriter, r *http.Request, c *appContext, dat
 	if es, ok := data.(interface{ EventsURL() string }); ok {
 		v.Events = es.EventsURL()
 	}
-	v.Incidents = h.openIncidents(r)
+	v.Incidents = h.status.OpenIncidents(r)
 	v.SSRFAllow = h.deps.SSRFAllow
 	return v
 }

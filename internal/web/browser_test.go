@@ -289,7 +289,7 @@ func testServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Logf("no sample mail for the mailbox screenshot: %v", err)
 	}
-	spec, err := os.ReadFile("testdata/openapi.json")
+	spec, err := os.ReadFile("docs/testdata/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}

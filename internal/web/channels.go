@@ -6,6 +6,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // channelsView is the data of a project's Notifications page: its
@@ -13,18 +14,18 @@ import (
 type channelsView struct {
 	Project *prikke.Project
 	Rows    []channelRow
-	Form    *Form // a new channel
+	Form    *page.Form // a new channel
 	Log     []notificationRow
 }
 
 // channelRow is one channel in the list.
 type channelRow struct {
 	Channel *prikke.Channel
-	Kind    Badge
-	State   Badge
-	Target  string // as shown: a Slack or Discord URL keeps its secret path to itself
-	Rename  *Form  // the rename form, with its own element ids
-	Open    bool   // the rename form failed: show it open
+	Kind    page.Badge
+	State   page.Badge
+	Target  string     // as shown: a Slack or Discord URL keeps its secret path to itself
+	Rename  *page.Form // the rename form, with its own element ids
+	Open    bool       // the rename form failed: show it open
 }
 
 // AwaitingConfirmation reports whether an email channel still waits for
@@ -40,25 +41,25 @@ type notificationRow struct {
 	Event        string
 	JobID        *prikke.ID // a job of this project, or nil
 	JobName      string
-	Outcome      Badge
+	Outcome      page.Badge
 }
 
 // notificationLogSize is how many sends the log shows.
 const notificationLogSize = 50
 
 // channelKinds are the kinds as the page names them.
-var channelKinds = map[prikke.ChannelKind]Badge{
+var channelKinds = map[prikke.ChannelKind]page.Badge{
 	prikke.ChannelEmail:   {Label: "Email", Icon: "mail", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"},
 	prikke.ChannelWebhook: {Label: "Webhook", Icon: "globe", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"},
 	prikke.ChannelSlack:   {Label: "Slack", Icon: "globe", Class: "bg-violet-50 text-violet-800 ring-violet-600/30"},
 	prikke.ChannelDiscord: {Label: "Discord", Icon: "globe", Class: "bg-sky-50 text-sky-800 ring-sky-600/30"},
 }
 
-func channelKindBadge(k prikke.ChannelKind) Badge {
+func channelKindBadge(k prikke.ChannelKind) page.Badge {
 	if b, ok := channelKinds[k]; ok {
 		return b
 	}
-	return Badge{Label: string(k), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
+	return page.Badge{Label: string(k), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
 }
 
 // turnedOffByHand is the reason the service gives a channel turned off
@@ -68,16 +69,16 @@ const turnedOffByHand = "Turned off by hand."
 // channelState says whether a channel receives alerts: on, off by hand,
 // disabled by Prikke after failures, or waiting for its address to be
 // confirmed.
-func channelState(c *prikke.Channel) Badge {
+func channelState(c *prikke.Channel) page.Badge {
 	switch {
 	case !c.Enabled && c.DisabledReason == turnedOffByHand:
-		return Badge{Label: "Off", Icon: "circle-dashed", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
+		return page.Badge{Label: "Off", Icon: "circle-dashed", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
 	case !c.Enabled:
-		return Badge{Label: "Disabled", Icon: "ban", Class: "bg-red-50 text-red-800 ring-red-600/30"}
+		return page.Badge{Label: "Disabled", Icon: "ban", Class: "bg-red-50 text-red-800 ring-red-600/30"}
 	case c.Kind == prikke.ChannelEmail && c.ConfirmedAt == nil:
-		return Badge{Label: "Awaiting confirmation", Icon: "hourglass", Class: "bg-amber-50 text-amber-800 ring-amber-600/30"}
+		return page.Badge{Label: "Awaiting confirmation", Icon: "hourglass", Class: "bg-amber-50 text-amber-800 ring-amber-600/30"}
 	}
-	return Badge{Label: "Active", Icon: "circle-check", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"}
+	return page.Badge{Label: "Active", Icon: "circle-check", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"}
 }
 
 // notificationEvents are the events as the log names them.
@@ -103,7 +104,7 @@ func (h *Web) showChannels(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := h.channelsView(r, c, NewForm(nil), nil)
+	v, err := h.channelsView(r, c, page.NewForm(nil), nil)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -113,7 +114,7 @@ func (h *Web) showChannels(w http.ResponseWriter, r *http.Request) {
 
 // channelsView assembles the page around the add form; failed, when set,
 // is the rename form that failed, shown open with its errors.
-func (h *Web) channelsView(r *http.Request, c *appContext, form *Form, failed *renameAttempt) (channelsView, error) {
+func (h *Web) channelsView(r *http.Request, c *appContext, form *page.Form, failed *renameAttempt) (channelsView, error) {
 	a, ctx := actorOf(r), r.Context()
 	v := channelsView{Project: c.Project, Form: form}
 	cs, err := h.svc.Channels(ctx, a, c.Project.ID)
@@ -127,7 +128,7 @@ func (h *Web) channelsView(r *http.Request, c *appContext, form *Form, failed *r
 		if failed != nil && failed.id == ch.ID {
 			row.Rename, row.Open = failed.form, true
 		} else {
-			row.Rename = NewForm(url.Values{"name": {ch.Name}})
+			row.Rename = page.NewForm(url.Values{"name": {ch.Name}})
 		}
 		row.Rename.Prefix = "rename-" + ch.ID.String()
 		v.Rows = append(v.Rows, row)
@@ -141,9 +142,9 @@ func (h *Web) channelsView(r *http.Request, c *appContext, form *Form, failed *r
 	jobs := map[prikke.ID]*prikke.Job{}
 	for _, n := range ns {
 		row := notificationRow{Notification: n, Channel: n.Recipient, Event: eventLabel(n.Event),
-			Outcome: Badge{Label: "Sent", Icon: "circle-check", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"}}
+			Outcome: page.Badge{Label: "Sent", Icon: "circle-check", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"}}
 		if !n.OK {
-			row.Outcome = Badge{Label: "Failed", Icon: "circle-x", Class: "bg-red-50 text-red-800 ring-red-600/30"}
+			row.Outcome = page.Badge{Label: "Failed", Icon: "circle-x", Class: "bg-red-50 text-red-800 ring-red-600/30"}
 		}
 		if n.ChannelID != nil {
 			if name, ok := names[*n.ChannelID]; ok && name != "" {
@@ -153,7 +154,7 @@ func (h *Web) channelsView(r *http.Request, c *appContext, form *Form, failed *r
 		if n.JobID != nil {
 			j, seen := jobs[*n.JobID]
 			if !seen {
-				if j, err = h.svc.Store().JobGet(ctx, *n.JobID); err != nil || j.ProjectID != c.Project.ID {
+				if j, err = h.svc.ProjectJob(ctx, a, c.Project.ID, *n.JobID); err != nil {
 					j = nil
 				}
 				jobs[*n.JobID] = j
@@ -170,7 +171,7 @@ func (h *Web) channelsView(r *http.Request, c *appContext, form *Form, failed *r
 // renameAttempt is a rename form that failed, for channelsView.
 type renameAttempt struct {
 	id   prikke.ID
-	form *Form
+	form *page.Form
 }
 
 func (h *Web) createChannel(w http.ResponseWriter, r *http.Request) {
@@ -202,7 +203,7 @@ func (h *Web) createChannel(w http.ResponseWriter, r *http.Request) {
 	if ch.Kind == prikke.ChannelEmail {
 		msg = "We sent a confirmation link to " + ch.Target + ". The address receives alerts once its owner opens it."
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: msg})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: msg})
 	http.Redirect(w, r, channelsPath(c.Project.ID), http.StatusSeeOther)
 }
 
@@ -224,7 +225,7 @@ func (h *Web) renameChannel(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		form.AddErrors(err)
-		v, verr := h.channelsView(r, c, NewForm(nil), &renameAttempt{id: ch.ID, form: form})
+		v, verr := h.channelsView(r, c, page.NewForm(nil), &renameAttempt{id: ch.ID, form: form})
 		if verr != nil {
 			h.fail(w, r, verr)
 			return
@@ -232,7 +233,7 @@ func (h *Web) renameChannel(w http.ResponseWriter, r *http.Request) {
 		h.renderApp(w, r, statusOf(err), "channels", c, v)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Channel renamed to “" + updated.Name + "”."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Channel renamed to “" + updated.Name + "”."})
 	http.Redirect(w, r, channelsPath(ch.ProjectID), http.StatusSeeOther)
 }
 
@@ -260,7 +261,7 @@ func (h *Web) switchChannel(w http.ResponseWriter, r *http.Request, on bool) {
 	if on {
 		msg = "“" + updated.Name + "” is on again."
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: msg})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: msg})
 	http.Redirect(w, r, channelsPath(ch.ProjectID), http.StatusSeeOther)
 }
 
@@ -274,9 +275,9 @@ func (h *Web) testChannel(w http.ResponseWriter, r *http.Request) {
 	err := h.svc.TestChannel(r.Context(), actorOf(r), ch.ID)
 	switch {
 	case err == nil:
-		h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Test notification sent to “" + ch.Name + "”."})
+		h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Test notification sent to “" + ch.Name + "”."})
 	case formError(err) || prikke.ErrorCode(err) == prikke.EUNAVAILABLE:
-		h.setFlash(w, Flash{Kind: FlashError, Message: "“" + ch.Name + "”: " + prikke.ErrorMessage(err)})
+		h.setFlash(w, page.Flash{Kind: page.FlashError, Message: "“" + ch.Name + "”: " + prikke.ErrorMessage(err)})
 	default:
 		h.fail(w, r, err)
 		return
@@ -302,7 +303,7 @@ func (h *Web) deleteChannel(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Channel “" + ch.Name + "” is deleted."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Channel “" + ch.Name + "” is deleted."})
 	http.Redirect(w, r, channelsPath(ch.ProjectID), http.StatusSeeOther)
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // The dashboard's charts are inline SVG built here: no script, no style
@@ -31,16 +32,9 @@ func fillOf(s prikke.ExecutionStatus) string {
 	return "fill-slate-300"
 }
 
-// bar is one rectangle of a chart, in the chart's viewBox units.
-type bar struct {
-	X, Y, W, H float64
-	Class      string
-	Title      string // the tooltip, and what a screen reader's SVG mode reads
-}
-
 // sparkline is a strip of a job's recent outcomes, oldest first.
 type sparkline struct {
-	Bars  []bar
+	Bars  []page.Bar
 	Width float64
 	Label string // "Last 20 runs: 18 succeeded, 2 failed"
 	Empty bool
@@ -67,8 +61,8 @@ func newSparkline(es []*prikke.Execution, loc *time.Location) sparkline {
 	for i := range done {
 		e := done[len(done)-1-i] // oldest first
 		counts[e.Status]++
-		s.Bars = append(s.Bars, bar{X: float64(i * 6), Y: 0, W: 4, H: 16, Class: fillOf(e.Status),
-			Title: statusBadge(e.Status).Label + ", " + e.ScheduledFor.In(loc).Format(layoutFull)})
+		s.Bars = append(s.Bars, page.Bar{X: float64(i * 6), Y: 0, W: 4, H: 16, Class: fillOf(e.Status),
+			Title: statusBadge(e.Status).Label + ", " + e.ScheduledFor.In(loc).Format(page.LayoutFull)})
 	}
 	if s.Empty {
 		s.Label = "No runs yet"
@@ -87,13 +81,13 @@ func newSparkline(es []*prikke.Execution, loc *time.Location) sparkline {
 // durationChart is a bar per execution, its height the duration and its
 // colour the outcome, oldest on the left.
 type durationChart struct {
-	Bars     []bar
+	Bars     []page.Bar
 	Width    float64
 	Height   float64
 	Max      string // the duration of the tallest bar, for the axis label
 	From, To string // the first and last executions' times
 	Label    string
-	Legend   []Badge
+	Legend   []page.Badge
 }
 
 const (
@@ -123,9 +117,9 @@ func newDurationChart(es []*prikke.Execution, loc *time.Location) durationChart 
 		if !e.Status.Delivered() || h < 3 {
 			h = 3
 		}
-		c.Bars = append(c.Bars, bar{X: float64(i)*slot + slot*0.15, Y: chartHeight - h, W: slot * 0.7, H: h,
+		c.Bars = append(c.Bars, page.Bar{X: float64(i)*slot + slot*0.15, Y: chartHeight - h, W: slot * 0.7, H: h,
 			Class: fillOf(e.Status),
-			Title: fmt.Sprintf("%s · %s · %s", e.ScheduledFor.In(loc).Format(layoutFull), statusBadge(e.Status).Label, durationText(e.DurationMS))})
+			Title: fmt.Sprintf("%s · %s · %s", e.ScheduledFor.In(loc).Format(page.LayoutFull), statusBadge(e.Status).Label, page.Duration(e.DurationMS))})
 		seen[e.Status] = true
 	}
 	for _, st := range prikke.ExecutionStatuses {
@@ -133,9 +127,9 @@ func newDurationChart(es []*prikke.Execution, loc *time.Location) durationChart 
 			c.Legend = append(c.Legend, statusBadge(st))
 		}
 	}
-	c.Max = durationText(maxMS)
-	c.From = es[n-1].ScheduledFor.In(loc).Format(layoutFull)
-	c.To = es[0].ScheduledFor.In(loc).Format(layoutFull)
+	c.Max = page.Duration(maxMS)
+	c.From = es[n-1].ScheduledFor.In(loc).Format(page.LayoutFull)
+	c.To = es[0].ScheduledFor.In(loc).Format(page.LayoutFull)
 	c.Label = fmt.Sprintf("Duration and outcome of the last %d executions, oldest first; the longest took %s", n, c.Max)
 	return c
 }

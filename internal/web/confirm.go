@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // confirmView is the data of /confirm: the question, or whether the link
@@ -12,7 +13,7 @@ type confirmView struct {
 	Token string // asks to confirm: opening a link changes nothing
 	Email string // the confirmed address
 	Error string
-	Form  *Form // asks for a new link when this one failed
+	Form  *page.Form // asks for a new link when this one failed
 }
 
 // showConfirm opens a confirmation link: a new account's, or a changed
@@ -23,7 +24,7 @@ func (h *Web) showConfirm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	tok := r.URL.Query().Get("token")
 	if tok == "" {
-		h.render(w, r, http.StatusUnprocessableEntity, "confirm", confirmView{Error: "This link has no token; open the link from the mail as it is.", Form: NewForm(nil)})
+		h.render(w, r, http.StatusUnprocessableEntity, "confirm", confirmView{Error: "This link has no token; open the link from the mail as it is.", Form: page.NewForm(nil)})
 		return
 	}
 	h.render(w, r, http.StatusOK, "confirm", confirmView{Token: tok})
@@ -43,14 +44,14 @@ func (h *Web) confirm(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		h.render(w, r, statusOf(err), "confirm", confirmView{Error: prikke.ErrorMessage(err), Form: NewForm(nil)})
+		h.render(w, r, statusOf(err), "confirm", confirmView{Error: prikke.ErrorMessage(err), Form: page.NewForm(nil)})
 		return
 	}
 	if c.PasswordToken != "" {
 		// The link was mailed after the address was signed up again: the
 		// account has no password until the visitor, who has just shown
 		// they read the mailbox, chooses one on the reset form.
-		reset := NewForm(nil)
+		reset := page.NewForm(nil)
 		reset.Values.Set("token", c.PasswordToken)
 		h.render(w, r, http.StatusOK, "reset_password", resetView{Form: reset, Choose: true, Confirmed: c.User.Email})
 		return
@@ -74,6 +75,6 @@ func (h *Web) resendConfirmation(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, statusOf(err), "confirm", confirmView{Error: "We could not send a new link yet.", Form: form})
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashInfo, Message: "If that address has an account waiting for confirmation, a new link is on its way."})
+	h.setFlash(w, page.Flash{Kind: page.FlashInfo, Message: "If that address has an account waiting for confirmation, a new link is on its way."})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

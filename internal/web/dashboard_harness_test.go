@@ -27,6 +27,7 @@ import (
 	"github.com/prikke/prikke/internal/sink"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/storetest"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // dash is the dashboard over a real store and service, behind Prikke's
@@ -331,7 +332,7 @@ func mustUser(d *dash, j *prikke.Job) *prikke.User {
 // fieldError returns the message shown beside the input named name (by
 // its id, as Form.Field makes it), or "".
 func fieldError(body, name string) string {
-	id := fieldID(name)
+	id := page.FieldID(name)
 	m := regexp.MustCompile(`id="` + regexp.QuoteMeta(id) + `-error"[^>]*>(?:<svg.*?</svg>)?<span>([^<]*)</span>`).FindStringSubmatch(body)
 	if m == nil {
 		return ""

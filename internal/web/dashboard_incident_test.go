@@ -9,10 +9,11 @@ import (
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/storetest"
+	"github.com/prikke/prikke/internal/web/statuspage"
 )
 
 // TestIncidentBanner: while Prikke has an open incident, every dashboard
-// page says so above its content, read at most once per statusTTL; the
+// page says so above its content, read at most once per statuspage.TTL; the
 // banner goes when the incident is resolved.
 func TestIncidentBanner(t *testing.T) {
 	storetest.Dialects(t, testIncidentBanner)
@@ -46,7 +47,7 @@ func testIncidentBanner(t *testing.T, st store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(statusTTL) // past the incidents cached by the first page
+	clock.advance(statuspage.TTL) // past the incidents cached by the first page
 	for _, path := range []string{project, project + "/jobs", "/app/account", "/app/orgs/" + tn.Org.ID.String() + "/members"} {
 		r := get(path)
 		if banners(r.Body) != 1 || !strings.Contains(r.Body, `role="status" data-testid="incident-banners"`) ||
@@ -63,14 +64,14 @@ func testIncidentBanner(t *testing.T, st store.Store) {
 	}
 
 	// An update shows once the cached incidents expire, and only the latest
-	// message: pages within statusTTL reuse one read.
+	// message: pages within statuspage.TTL reuse one read.
 	if _, err := d.svc.UpdateIncident(ctx, inc.ID, prikke.IncidentIdentified, "A slow disk in Frankfurt."); err != nil {
 		t.Fatal(err)
 	}
 	if r := get(project); !strings.Contains(r.Body, "(investigating)") || strings.Contains(r.Body, "A slow disk") {
-		t.Errorf("within statusTTL the incidents were read again: %s", r)
+		t.Errorf("within statuspage.TTL the incidents were read again: %s", r)
 	}
-	clock.advance(statusTTL)
+	clock.advance(statuspage.TTL)
 	if r := get(project); !strings.Contains(r.Body, "(identified)") || !strings.Contains(r.Body, "A slow disk in Frankfurt.") ||
 		strings.Contains(r.Body, "Requests start up to a minute late.") {
 		t.Errorf("after an update: %s", r)
@@ -82,7 +83,7 @@ func testIncidentBanner(t *testing.T, st store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(statusTTL)
+	clock.advance(statuspage.TTL)
 	if r := get(project); banners(r.Body) != 2 || !strings.Contains(r.Body, "Dashboard sign-in errors") || !strings.Contains(r.Body, "(monitoring)") ||
 		strings.Count(r.Body, "Affects ") != 1 {
 		t.Errorf("two open incidents: %s", r)
@@ -94,7 +95,7 @@ func testIncidentBanner(t *testing.T, st store.Store) {
 			t.Fatal(err)
 		}
 	}
-	clock.advance(statusTTL)
+	clock.advance(statuspage.TTL)
 	if r := get(project); banners(r.Body) != 0 || strings.Contains(r.Body, "Slow deliveries") {
 		t.Errorf("banner after resolving: %s", r)
 	}

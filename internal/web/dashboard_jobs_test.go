@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/storetest"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // jobForm is a valid editor submission; edit changes it.
@@ -85,7 +87,7 @@ func TestJobEditorErrorsBesideFields(t *testing.T) {
 			if msg == "" || !strings.Contains(msg, tt.want) {
 				t.Errorf("beside %s: %q, want %q", tt.field, msg, tt.want)
 			}
-			id := fieldID(tt.field)
+			id := page.FieldID(tt.field)
 			if !strings.Contains(describedBy(r.Body, id), id+"-error") {
 				t.Errorf("%s's aria-describedby = %q, lacks its error", id, describedBy(r.Body, id))
 			}
@@ -264,8 +266,8 @@ func TestSchedulePreview(t *testing.T) {
 	if shifted != 1 {
 		t.Errorf("%d shifted fires, want 1", shifted)
 	}
-	var html strings.Builder
-	if err := d.web.tpl.base.ExecuteTemplate(&html, "schedule_preview", pv); err != nil {
+	var html bytes.Buffer
+	if err := d.web.tpl.ExecutePartial(&html, "schedule_preview", pv); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"clocks change: runs at the change", "Your time (America/New_York)", "offset now UTC&#43;02:00"} {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 func TestAPIKeys(t *testing.T) {
@@ -173,9 +174,9 @@ func TestAccount(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("wrong current: %s", r)
 	}
-	f := &Form{Prefix: "password"}
+	f := &page.Form{Prefix: "password"}
 	if msg := fieldError(r.Body, "password-current_password"); msg != "is not your current password" {
-		t.Errorf("beside the current password: %q (%s)", msg, f.id("current_password"))
+		t.Errorf("beside the current password: %q (%s)", msg, page.FieldID(f.Prefix+"-current_password"))
 	}
 	if strings.Contains(r.Body, "nope nope nope") {
 		t.Error("the password is sent back")

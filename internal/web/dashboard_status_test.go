@@ -14,6 +14,7 @@ import (
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/storetest"
+	"github.com/prikke/prikke/internal/web/statuspage"
 )
 
 // testClock is the web's clock in a test: real time plus an offset the
@@ -81,9 +82,7 @@ func testStatus(t *testing.T, st store.Store) {
 	ctx := context.Background()
 	anon := d.anon()
 	forget := func() { // the page's own few seconds of cache
-		d.web.statusCache.mu.Lock()
-		d.web.statusCache.report = nil
-		d.web.statusCache.mu.Unlock()
+		d.web.status.Forget()
 	}
 	read := func() (statusJSON, *reply) {
 		t.Helper()
@@ -120,11 +119,11 @@ func testStatus(t *testing.T, st store.Store) {
 	if st, _ := s.component("scheduler"); st != "operational" || s.Status != "operational" {
 		t.Fatalf("after a heartbeat: %s", summary(r.Body))
 	}
-	if r.Header.Get("Cache-Control") != cacheStatus || r.Header.Get("Set-Cookie") != "" {
+	if r.Header.Get("Cache-Control") != statuspage.CacheStatus || r.Header.Get("Set-Cookie") != "" {
 		t.Errorf("headers: %v", r.Header)
 	}
 	page := get("/status")
-	if page.Status != 200 || !strings.Contains(page.Body, "All systems operational") || page.Header.Get("Cache-Control") != cacheStatus ||
+	if page.Status != 200 || !strings.Contains(page.Body, "All systems operational") || page.Header.Get("Cache-Control") != statuspage.CacheStatus ||
 		strings.Count(page.Body, `data-testid="uptime-bars"`) != 4 || !strings.Contains(page.Body, "Webhook delivery") ||
 		strings.Contains(page.Body, "noindex") || page.Header.Get("Set-Cookie") != "" {
 		t.Errorf("/status: %s", page)
@@ -278,7 +277,7 @@ func testCustomerStatusPage(t *testing.T, st store.Store) {
 	// The public page: display names, state and bars, nothing private.
 	anon := d.anon()
 	r = anon.get("/s/acme-status")
-	if r.Status != 200 || r.Header.Get("Cache-Control") != cacheCustomer || r.Header.Get("Set-Cookie") != "" {
+	if r.Status != 200 || r.Header.Get("Cache-Control") != statuspage.CacheCustomer || r.Header.Get("Set-Cookie") != "" {
 		t.Fatalf("/s/acme-status: %s", r)
 	}
 	for _, s := range []string{"Acme integrations", "Invoice sync", "Billing", `data-testid="uptime-bars"`, `name="robots" content="noindex"`,

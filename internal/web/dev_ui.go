@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // styleguideView is the data of /dev/ui, which shows every component of
@@ -12,8 +13,8 @@ import (
 // next page, and a screenshot target for the browser tests.
 type styleguideView struct {
 	Statuses []prikke.ExecutionStatus
-	Form     *Form
-	Methods  []Option
+	Form     *page.Form
+	Methods  []page.Option
 	Rows     []styleguideRow
 }
 
@@ -25,12 +26,12 @@ type styleguideRow struct {
 }
 
 func (h *Web) showStyleguide(w http.ResponseWriter, r *http.Request) {
-	form := NewForm(url.Values{"name": {"<script>alert(1)</script>"}, "url": {"ftp://example.com"}, "cron": {"0 9 * * 1-5"}})
+	form := page.NewForm(url.Values{"name": {"<script>alert(1)</script>"}, "url": {"ftp://example.com"}, "cron": {"0 9 * * 1-5"}})
 	form.AddErrors(prikke.InvalidField("url", "scheme must be http or https"))
 	v := h.view(w, r, styleguideView{
 		Statuses: prikke.ExecutionStatuses,
 		Form:     form,
-		Methods:  []Option{{"GET", "GET"}, {"POST", "POST"}, {"PUT", "PUT"}},
+		Methods:  []page.Option{{Value: "GET", Label: "GET"}, {Value: "POST", Label: "POST"}, {Value: "PUT", Label: "PUT"}},
 		Rows: []styleguideRow{
 			{"nightly report", prikke.ExecutionStatusSuccess, "2026-11-26 02:00 UTC", "182 ms"},
 			{"sync invoices", prikke.ExecutionStatusFailed, "2026-11-26 02:00 UTC", "30.0 s"},
@@ -38,8 +39,8 @@ func (h *Web) showStyleguide(w http.ResponseWriter, r *http.Request) {
 		},
 	})
 	v.Flashes = append(v.Flashes,
-		Flash{Kind: FlashSuccess, Message: "Job saved."},
-		Flash{Kind: FlashError, Message: "The job could not be deleted."},
-		Flash{Kind: FlashInfo, Message: "Times are shown in your browser's time zone."})
+		page.Flash{Kind: page.FlashSuccess, Message: "Job saved."},
+		page.Flash{Kind: page.FlashError, Message: "The job could not be deleted."},
+		page.Flash{Kind: page.FlashInfo, Message: "Times are shown in your browser's time zone."})
 	h.renderView(w, r, http.StatusOK, "dev_ui", v)
 }

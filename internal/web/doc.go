@@ -1,15 +1,20 @@
 // Package web serves Prikke's HTML: the public site (landing page,
-// pricing, use cases, the docs with the API reference rendered from the
-// OpenAPI document), the branded error pages, the development pages
-// (/dev/mailbox, /dev/ui), the public status pages and, on the same
-// foundation, the dashboard.
+// pricing, use cases), the branded error pages, the development pages
+// (/dev/mailbox, /dev/ui), the sign-in pages and the dashboard, and it
+// mounts the two surfaces that live in packages of their own: the docs
+// (web/docs, with the API reference rendered from the OpenAPI document)
+// and the public status pages (web/statuspage). All of them render with
+// the page plumbing in web/page (templates, View, static assets, forms,
+// flash messages, server-sent events); the templates and static files are
+// one tree here (templates/, static/), embedded once and handed to page.
 // Pages are rendered on the server with html/template; htmx and its SSE
 // extension add interaction; everything a page loads comes from Prikke
 // itself (no CDN, no web fonts from elsewhere).
 //
 // # Routes and handlers
 //
-// Every route is listed in routes.go (mount). A handler is a method on
+// Every route is listed in routes.go (mount), the docs' and the status
+// pages' too (h.docs.ShowCron, h.status.ShowStatus). A handler is a method on
 // *Web in a file named after its page or action (landing.go, jobs.go,
 // job_edit.go, api_keys.go …), and reads as a short script: load, parse,
 // validate, store, then redirect or render. Unknown paths get NotFound;
@@ -45,7 +50,7 @@
 // headers[0].name …) so the errors land in place. formError decides what
 // goes in a form and what gets a page (fail).
 //
-// Times: every instant is written by timeTag (format.go) one way, with
+// Times: every instant is written by timeTag (page.TimeTag) one way, with
 // seconds, in the viewer's zone (the signed-in user's chosen one, View.Zone;
 // UTC on public pages), the exact value in its title. Partials carry the
 // zone in their data (executionRow.Zone, jobSummary.Zone), since the event
@@ -53,20 +58,16 @@
 //
 // Live updates: a page whose data has an EventsURL method gets one
 // EventSource from the app layout. The job page's stream (job_events.go)
-// subscribes to store.TopicExecutions, loads each of its job's changed
+// subscribes through service.SubscribeExecutions, loads each of its job's changed
 // executions through the service and sends the "execution_row" partial,
 // which app.js puts in place or on top of the table, and "job_summary".
 //
 // # Status pages
 //
-// /status and /status.json show Prikke's own health: status.Checker.Report
-// at the web clock's now, evaluated at most once per statusTTL, so a crowd
-// during an incident costs the database little. /s/{slug} is a project's
-// published page: service.PublicStatusPage finds it and status.CustomerPage
-// computes it from display names, job health and daily counts, never from
-// URLs, headers, bodies or errors. These pages need no session, set no
-// cookie (renderPublic leaves the flash cookie alone) and send a short
-// public Cache-Control.
+// /status, /status.json and /s/{slug} are web/statuspage's (see its
+// package comment); so is the banner of Prikke's open incidents above
+// every dashboard page (appView calls statuspage.Pages.OpenIncidents). A
+// project's status pages are edited on the dashboard (status_pages.go).
 //
 // # Templates
 //
@@ -112,11 +113,11 @@
 //	handle("GET /app/orgs/{org_id}/usage", u(h.showUsage))
 //
 // Partials render on their own too: renderPartial answers an htmx request
-// with one fragment, and EventStream.Send pushes one as a server-sent event
+// with one fragment, and page.EventStream.Send pushes one as a server-sent event
 // (the app layout loads the SSE extension). A partial gets its own data as
 // its dot, never a View, so it renders the same wherever it is used.
 //
-// Forms: keep the submitted values in a Form (NewForm), record problems with
+// Forms: keep the submitted values in a page.Form (page.NewForm), record problems with
 // Form.AddErrors(err) or SetError, and draw each input with
 // {{template "field" (.Data.Form.Field "name" "Label" "required" "hint=…")}},
 // which links label, hint and error (aria-describedby, aria-invalid). After a
@@ -135,8 +136,9 @@
 //	.flash .flash-success | .flash-error | .flash-info
 //	.link .code .code-block .prose
 //
-// Colour classes that live in Go (ui.go) are seen by Tailwind through the
-// @source line for this directory's .go files. After changing templates or
+// Colour classes that live in Go (ui.go, statuspage/status.go) are seen by
+// Tailwind through the @source line for the .go files of this directory
+// and its packages. After changing templates or
 // classes, run `make assets` (scripts/assets.sh): it rebuilds static/app.css
 // and copies htmx, the SSE extension, Inter and the icons. The output is
 // committed, so building and running Prikke never needs Node. Static files

@@ -9,18 +9,19 @@ import (
 	"testing"
 
 	"github.com/prikke/prikke/internal/api"
+	"github.com/prikke/prikke/internal/web/docs"
 )
 
 // realAPIEnv serves the docs with the OpenAPI document of the real API,
 // as cmd/prikke wires it, and returns that document's reference view.
-func realAPIEnv(t *testing.T) (*testEnv, *APIReference, int) {
+func realAPIEnv(t *testing.T) (*testEnv, *docs.APIReference, int) {
 	t.Helper()
 	a := api.New(http.NewServeMux(), api.Deps{Logger: slog.New(slog.DiscardHandler)})
 	raw, err := a.OpenAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := parseAPIReference(raw)
+	ref, err := docs.ParseAPIReference(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestAPIReferencePages(t *testing.T) {
 			if op.Description == "" {
 				t.Errorf("%s has no description", name)
 			}
-			fields := append(append([]APIField{}, op.Parameters...), op.Body...)
+			fields := append(append([]docs.APIField{}, op.Parameters...), op.Body...)
 			for _, r := range op.Responses {
 				fields = append(fields, r.Fields...)
 			}
@@ -126,7 +127,7 @@ func TestAPIReferencePages(t *testing.T) {
 	jobs := ref.Group("jobs")
 	for _, op := range jobs.Operations {
 		if op.Method == "POST" && op.Path == "/api/v1/jobs" {
-			for _, want := range []string{`"name": "nightly report"`, `"cron_expression": "0 9 * * 1-5"`, `"id": "` + exampleID + `"`, `"next_run_at": "`} {
+			for _, want := range []string{`"name": "nightly report"`, `"cron_expression": "0 9 * * 1-5"`, `"id": "` + docs.ExampleID + `"`, `"next_run_at": "`} {
 				if !strings.Contains(op.ResponseExample, want) {
 					t.Errorf("the example Job lacks %s:\n%s", want, op.ResponseExample)
 				}

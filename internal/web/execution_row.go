@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // executionRow is one row of an executions table: the "execution_row"
@@ -37,7 +38,7 @@ func newExecutionRow(e *prikke.Execution, jobName string, showJob bool, loc *tim
 		ScheduledFor: e.ScheduledFor, StartedAt: e.StartedAt, Attempt: e.Attempt, StatusCode: e.ResponseStatus,
 		Manual: e.Manual, Rescued: e.Rescued, MissedCount: e.MissedCount, Error: e.Error, Duration: "—"}
 	if e.Status.Delivered() {
-		row.Duration = durationText(e.DurationMS)
+		row.Duration = page.Duration(e.DurationMS)
 	}
 	if len(row.Error) > 160 {
 		row.Error = clip160(row.Error)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // executionView is the data of an execution's page: the request as sent,
@@ -41,7 +42,7 @@ func (h *Web) showExecution(w http.ResponseWriter, r *http.Request) {
 	v := executionView{E: e, Job: job, WebhookID: prikke.WebhookID(e.JobID, e.ScheduledFor),
 		Body: viewBody(e.ResponseBody, e.ResponseTruncated)}
 	if e.StartedAt != nil {
-		v.Lateness = durationText(int(e.Lateness().Milliseconds()))
+		v.Lateness = page.Duration(int(e.Lateness().Milliseconds()))
 	}
 	h.renderApp(w, r, http.StatusOK, "execution", c, v)
 }

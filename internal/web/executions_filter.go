@@ -6,6 +6,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // executionFilter is the status and time filter of an executions table,
@@ -108,18 +109,18 @@ func (f executionFilter) olderURL(path string, es []*prikke.Execution) string {
 }
 
 // StatusOptions and RangeOptions are the filter form's choices.
-func (f executionFilter) StatusOptions() []Option {
-	o := []Option{{"", "All statuses"}}
+func (f executionFilter) StatusOptions() []page.Option {
+	o := []page.Option{{Value: "", Label: "All statuses"}}
 	for _, s := range prikke.ExecutionStatuses {
-		o = append(o, Option{string(s), statusBadge(s).Label})
+		o = append(o, page.Option{Value: string(s), Label: statusBadge(s).Label})
 	}
 	return o
 }
 
-func (f executionFilter) RangeOptions() []Option {
-	o := []Option{{"", "All kept history"}}
+func (f executionFilter) RangeOptions() []page.Option {
+	o := []page.Option{{Value: "", Label: "All kept history"}}
 	for _, tr := range timeRanges {
-		o = append(o, Option{tr.Key, tr.Label})
+		o = append(o, page.Option{Value: tr.Key, Label: tr.Label})
 	}
 	return o
 }

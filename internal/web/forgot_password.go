@@ -1,15 +1,19 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/prikke/prikke/internal/web/page"
+)
 
 // forgotView is the data of /forgot-password.
 type forgotView struct {
-	Form *Form
+	Form *page.Form
 	Sent bool // the request went through: a link is on its way if the account exists
 }
 
 func (h *Web) showForgotPassword(w http.ResponseWriter, r *http.Request) {
-	form := NewForm(nil)
+	form := page.NewForm(nil)
 	form.Values.Set("email", r.URL.Query().Get("email"))
 	h.render(w, r, http.StatusOK, "forgot_password", forgotView{Form: form})
 }

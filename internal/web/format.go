@@ -1,8 +1,6 @@
 package web
 
 import (
-	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,99 +9,15 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/web/page"
 )
-
-// How the dashboard writes times, durations and schedules.
-//
-// An instant is written one way everywhere, with its seconds, in the
-// viewer's zone: the signed-in user's chosen zone (prikke.User.TimeZone,
-// set on the account page), UTC for anyone else. timeTag wraps it in
-// <time datetime> with the exact value, to the millisecond, in the title
-// for a pointer hovering over it. A job's own zone is written out, in the
-// same format, where it matters (its schedule, and beside its next run).
-
-// layoutFull is the one format of an instant: "Sun 6 Dec 2026, 04:51:07 CET".
-const layoutFull = "Mon 2 Jan 2006, 15:04:05 MST"
-
-// layoutExact is the exact value: RFC 3339 with milliseconds.
-const layoutExact = "2006-01-02T15:04:05.000Z07:00"
-
-// instant is the time.Time or *time.Time a template passed, zero for nil.
-func instant(v any) time.Time {
-	switch x := v.(type) {
-	case time.Time:
-		return x
-	case *time.Time:
-		if x != nil {
-			return *x
-		}
-	}
-	return time.Time{}
-}
-
-// userLocation is the zone the dashboard shows u's instants in; UTC when
-// there is no user or the zone is unknown.
-func userLocation(u *prikke.User) *time.Location {
-	if u == nil {
-		return time.UTC
-	}
-	loc, err := cron.LoadLocation(u.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
 
 // zoneOf is the zone of the request's signed-in user (UTC without one).
 func zoneOf(r *http.Request) *time.Location {
 	if a := actorOf(r); a != nil {
-		return userLocation(a.User)
+		return page.UserLocation(a.User)
 	}
 	return time.UTC
-}
-
-// timeTag renders an instant (time.Time or *time.Time) in loc (nil: UTC):
-// <time datetime="2026-12-06T03:51:07.123Z" title="2026-12-06T04:51:07.123+01:00">Sun 6 Dec 2026, 04:51:07 CET</time>.
-// nil and the zero time are "—".
-func timeTag(v any, loc *time.Location) template.HTML {
-	t := instant(v)
-	if t.IsZero() {
-		return "—"
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	local := t.In(loc)
-	return template.HTML(`<time datetime="` + t.UTC().Format(layoutExact) + `" title="` + local.Format(layoutExact) + `">` +
-		template.HTMLEscapeString(local.Format(layoutFull)) + `</time>`)
-}
-
-// inZone formats an instant in a named zone ("Mon 30 Nov 2026, 09:30:00
-// CET"); an unknown zone falls back to UTC.
-func inZone(v any, zone string) string {
-	t := instant(v)
-	if t.IsZero() {
-		return "—"
-	}
-	loc, err := cron.LoadLocation(zone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format(layoutFull)
-}
-
-// durationText writes a duration in milliseconds for people: "182 ms",
-// "1.2 s", "2 min 5 s".
-func durationText(ms int) string {
-	switch {
-	case ms < 0:
-		return "—"
-	case ms < 1000:
-		return fmt.Sprintf("%d ms", ms)
-	case ms < 60_000:
-		return fmt.Sprintf("%.1f s", float64(ms)/1000)
-	}
-	return fmt.Sprintf("%d min %d s", ms/60_000, ms%60_000/1000)
 }
 
 // scheduleWords says when a job runs: "At 09:30, Monday through Friday
@@ -114,7 +28,7 @@ func scheduleWords(j *prikke.Job) string {
 		if j.RunAt == nil {
 			return "Once"
 		}
-		return "Once at " + inZone(*j.RunAt, j.TimeZone)
+		return "Once at " + page.InZone(*j.RunAt, j.TimeZone)
 	}
 	var words string
 	switch j.Interval {
@@ -135,28 +49,6 @@ func scheduleWords(j *prikke.Job) string {
 		return words + " (" + j.TimeZone + ")"
 	}
 	return words + " (UTC)"
-}
-
-// percent writes a share as a whole percentage, or "—" when there is
-// nothing to share.
-func percent(part, whole int) string {
-	if whole <= 0 {
-		return "—"
-	}
-	p := float64(part) * 100 / float64(whole)
-	if p > 99 && p < 100 {
-		return fmt.Sprintf("%.1f%%", p)
-	}
-	return fmt.Sprintf("%.0f%%", p)
-}
-
-// initial is the first letter of an address, for the avatar.
-func initial(email string) string {
-	r, _ := utf8.DecodeRuneInString(email)
-	if r == utf8.RuneError {
-		return "?"
-	}
-	return strings.ToUpper(string(r))
 }
 
 // bodyView is a stored body as a page shows it: text when it is UTF-8,

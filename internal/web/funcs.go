@@ -1,162 +1,33 @@
 package web
 
 import (
-	"errors"
-	"fmt"
 	"html/template"
-	"io/fs"
-	"path"
-	"regexp"
-	"strconv"
-	"strings"
-	"time"
+
+	"github.com/prikke/prikke/internal/web/docs"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
-// funcs are the template functions. Keep them few and general; a page's
-// own formatting belongs in its handler's view data.
+// funcs are the template functions: page's shared ones and the site's
+// own (navigation, pricing, the dashboard's words for jobs and roles).
+// Keep them few and general; a page's own formatting belongs in its
+// handler's view data.
 func (h *Web) funcs() template.FuncMap {
-	return template.FuncMap{
-		"asset":       h.static.url,
-		"icon":        icon,
-		"dict":        dict,
-		"number":      number,
-		"isoTime":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"current":     current,
-		"inlineCode":  inlineCode,
-		"paragraphs":  paragraphs,
+	fm := page.Funcs(h.static, h.icons, h.now)
+	for name, fn := range (template.FuncMap{
 		"statusBadge": statusBadge,
 		"tiers":       pricingTiers,
-		"year":        func() int { return h.now().Year() },
-		"publicNav":   func() []NavItem { return publicNav },
-		"appNav":      func() []NavItem { return appNav },
-		"docsNav":     func() []docsPage { return docsPages },
+		"publicNav":   func() []page.NavItem { return publicNav },
+		"appNav":      func() []page.NavItem { return appNav },
+		"docsNav":     func() []docs.Page { return docs.Pages },
 		// The dashboard's (format.go, ui.go).
-		"timeTag":   timeTag,
-		"inZone":    inZone,
-		"duration":  durationText,
 		"schedule":  scheduleWords,
-		"percent":   percent,
-		"initial":   initial,
 		"roleLabel": roleLabel,
 		"jobBadge":  jobBadge,
 		"jobName":   jobName,
 		"gap":       gapText,
 		"tierName":  tierName,
+	}) {
+		fm[name] = fn
 	}
-}
-
-// icons are the Lucide SVGs that scripts/assets.sh copies into
-// templates/icons, without their <svg> wrapper.
-var icons = func() map[string]string {
-	m := map[string]string{}
-	files, _ := fs.Glob(templateFS, "templates/icons/*.svg")
-	for _, f := range files {
-		b, err := templateFS.ReadFile(f)
-		if err != nil {
-			panic(err)
-		}
-		s := string(b)
-		start := strings.Index(s, "<svg")
-		open := strings.Index(s[start:], ">")
-		end := strings.LastIndex(s, "</svg>")
-		if start < 0 || open < 0 || end < 0 {
-			panic("web: malformed icon " + f)
-		}
-		inner := strings.TrimSpace(s[start+open+1 : end])
-		m[strings.TrimSuffix(path.Base(f), ".svg")] = strings.Join(strings.Fields(inner), " ")
-	}
-	return m
-}()
-
-// icon inlines a Lucide icon: {{icon "clock" "size-4 text-emerald-600"}}.
-// Icons are decorative (aria-hidden); put the meaning in text next to them.
-func icon(name string, class ...string) (template.HTML, error) {
-	inner, ok := icons[name]
-	if !ok {
-		return "", fmt.Errorf("no icon %q: add it to icon_names in scripts/assets.sh", name)
-	}
-	cls := "size-5"
-	if len(class) > 0 {
-		cls = strings.Join(class, " ")
-	}
-	return template.HTML(`<svg class="` + template.HTMLEscapeString(cls) +
-		`" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="currentColor"` +
-		` stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">` +
-		inner + `</svg>`), nil
-}
-
-// dict builds a map from key/value pairs, to pass several values to a
-// partial: {{template "card" dict "Title" "Jobs" "Body" .Jobs}}.
-func dict(kv ...any) (map[string]any, error) {
-	if len(kv)%2 != 0 {
-		return nil, errors.New("dict: odd number of arguments")
-	}
-	m := make(map[string]any, len(kv)/2)
-	for i := 0; i < len(kv); i += 2 {
-		k, ok := kv[i].(string)
-		if !ok {
-			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
-		}
-		m[k] = kv[i+1]
-	}
-	return m, nil
-}
-
-// number formats an integer with thousands separators: 250000 → "250,000".
-func number(n any) string {
-	var v int64
-	switch x := n.(type) {
-	case int:
-		v = int64(x)
-	case int64:
-		v = x
-	case int32:
-		v = int64(x)
-	default:
-		return fmt.Sprint(n)
-	}
-	s := strconv.FormatInt(v, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-// current reports whether the navigation item for prefix is the page at
-// path: "/docs" is current on /docs and /docs/cron, "/" only on "/".
-func current(path, prefix string) bool {
-	if prefix == "/" {
-		return path == "/"
-	}
-	return path == prefix || strings.HasPrefix(path, prefix+"/")
-}
-
-var backticks = regexp.MustCompile("`([^`]+)`")
-
-// inlineCode escapes s and turns `code` spans into <code> elements. It is
-// what the API reference does with descriptions written in the Go source.
-func inlineCode(s string) template.HTML {
-	return template.HTML(backticks.ReplaceAllString(template.HTMLEscapeString(s), `<code class="code">$1</code>`))
-}
-
-// paragraphs is inlineCode for text with blank lines between paragraphs.
-func paragraphs(s string) template.HTML {
-	var b strings.Builder
-	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			b.WriteString("<p>")
-			b.WriteString(string(inlineCode(p)))
-			b.WriteString("</p>")
-		}
-	}
-	return template.HTML(b.String())
+	return fm
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // invitationView is the data of /invitations/accept.
@@ -54,7 +55,7 @@ func (h *Web) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Welcome to " + inv.OrganizationName + "."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Welcome to " + inv.OrganizationName + "."})
 	http.Redirect(w, r, "/app/orgs/"+inv.OrganizationID.String(), http.StatusSeeOther)
 }
 
@@ -67,6 +68,6 @@ func (h *Web) declineInvitation(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashInfo, Message: "You declined the invitation."})
+	h.setFlash(w, page.Flash{Kind: page.FlashInfo, Message: "You declined the invitation."})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // The job's one-click actions: pause, resume, run now. Each is a POST
@@ -68,10 +69,10 @@ func (h *Web) jobAction(w http.ResponseWriter, r *http.Request, act func(actionA
 			h.fail(w, r, err)
 			return
 		}
-		h.setFlash(w, Flash{Kind: FlashError, Message: prikke.ErrorMessage(err)})
+		h.setFlash(w, page.Flash{Kind: page.FlashError, Message: prikke.ErrorMessage(err)})
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: msg})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: msg})
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // showJobDelete asks for confirmation: deleting a job deletes its history.
@@ -24,6 +25,6 @@ func (h *Web) deleteJob(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Job “" + jobName(job) + "” and its history are deleted."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Job “" + jobName(job) + "” and its history are deleted."})
 	http.Redirect(w, r, "/app/projects/"+job.ProjectID.String()+"/jobs", http.StatusSeeOther)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // showJobEdit shows the editor with the job's definition.
@@ -44,7 +45,7 @@ func (h *Web) updateJob(w http.ResponseWriter, r *http.Request) {
 		h.renderEditor(w, r, statusOf(err), c, form, job)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Job “" + jobName(updated) + "” saved."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Job “" + jobName(updated) + "” saved."})
 	http.Redirect(w, r, "/app/jobs/"+job.ID.String(), http.StatusSeeOther)
 }
 

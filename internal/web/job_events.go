@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
-	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // catchUpRows is how many of the newest executions a new stream sends
@@ -31,15 +31,14 @@ func (h *Web) jobEvents(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	job, err := h.svc.Job(ctx, a, id)
+	job, sub, err := h.svc.SubscribeExecutions(ctx, a, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	filter := parseExecutionFilter(r.URL.Query())
-	sub := h.svc.Store().Subscribe(store.TopicExecutions)
 	defer sub.Close()
-	es, err := h.newEventStream(w, r)
+	filter := parseExecutionFilter(r.URL.Query())
+	es, err := page.NewEventStream(w, h.tpl.Templates)
 	if err != nil {
 		h.ServerError(w, r, err)
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // The job editor: one form for creating and editing a job. Its inputs are
@@ -30,7 +31,7 @@ const datetimeLocal = "2006-01-02T15:04"
 
 // jobFormView is the data of the editor page.
 type jobFormView struct {
-	Form       *Form
+	Form       *page.Form
 	Project    *prikke.Project
 	Job        *prikke.Job // nil for a new job
 	Action     string      // where the form posts
@@ -50,12 +51,12 @@ type jobFormView struct {
 type notifyChannel struct {
 	Channel *prikke.Channel
 	Key     string // the channel's id, the checkbox's value
-	State   Badge
+	State   page.Badge
 	Checked bool
 }
 
 // CheckboxID is the id of the channel's checkbox.
-func (c notifyChannel) CheckboxID() string { return fieldID("channel-" + c.Key) }
+func (c notifyChannel) CheckboxID() string { return page.FieldID("channel-" + c.Key) }
 
 // Notify is the notification choice the form shows.
 func (v jobFormView) Notify() string {
@@ -77,21 +78,21 @@ func (v jobFormView) Kind() string {
 
 // Option lists for the editor's selects.
 var (
-	methodOptions   = func() []Option { return optionsOf(prikke.Methods...) }()
-	intervalOptions = func() []Option {
-		o := make([]Option, len(prikke.Intervals))
+	methodOptions   = func() []page.Option { return optionsOf(prikke.Methods...) }()
+	intervalOptions = func() []page.Option {
+		o := make([]page.Option, len(prikke.Intervals))
 		for i, iv := range prikke.Intervals {
-			o[i] = Option{string(iv), intervalLabel(iv)}
+			o[i] = page.Option{Value: string(iv), Label: intervalLabel(iv)}
 		}
 		return o
 	}()
-	catchUpOptions = []Option{{"latest", "Run the latest missed run once"}, {"skip", "Skip missed runs (record them as missed)"}}
-	overlapOptions = []Option{{"allow", "Run anyway"}, {"skip", "Skip this run (record it as skipped)"}}
-	windowOptions  = []Option{{"300", "5 minutes"}, {"900", "15 minutes"}, {"3600", "1 hour"}, {"21600", "6 hours"}, {"86400", "1 day"}, {"604800", "7 days"}}
-	retryOptions   = func() []Option {
-		var o []Option
+	catchUpOptions = []page.Option{{Value: "latest", Label: "Run the latest missed run once"}, {Value: "skip", Label: "Skip missed runs (record them as missed)"}}
+	overlapOptions = []page.Option{{Value: "allow", Label: "Run anyway"}, {Value: "skip", Label: "Skip this run (record it as skipped)"}}
+	windowOptions  = []page.Option{{Value: "300", Label: "5 minutes"}, {Value: "900", Label: "15 minutes"}, {Value: "3600", Label: "1 hour"}, {Value: "21600", Label: "6 hours"}, {Value: "86400", Label: "1 day"}, {Value: "604800", Label: "7 days"}}
+	retryOptions   = func() []page.Option {
+		var o []page.Option
 		for i := 0; i <= prikke.MaxRetryAttempts; i++ {
-			o = append(o, Option{strconv.Itoa(i), strconv.Itoa(i)})
+			o = append(o, page.Option{Value: strconv.Itoa(i), Label: strconv.Itoa(i)})
 		}
 		return o
 	}()
@@ -119,16 +120,16 @@ func intervalLabel(iv prikke.Interval) string {
 	return string(iv)
 }
 
-func optionsOf(values ...string) []Option {
-	o := make([]Option, len(values))
+func optionsOf(values ...string) []page.Option {
+	o := make([]page.Option, len(values))
 	for i, v := range values {
-		o[i] = Option{v, v}
+		o[i] = page.Option{Value: v, Label: v}
 	}
 	return o
 }
 
 // Options returns the choices of a select by field name, for the template.
-func (v jobFormView) Options(field string) []Option {
+func (v jobFormView) Options(field string) []page.Option {
 	switch field {
 	case "method":
 		return methodOptions
@@ -160,8 +161,8 @@ type headerRow struct {
 
 // NameID and ValueID are the inputs' element ids, as Form.Field makes
 // them, so the error summary's links reach them.
-func (h headerRow) NameID() string  { return fieldID("headers[" + h.Key + "].name") }
-func (h headerRow) ValueID() string { return fieldID("headers[" + h.Key + "].value") }
+func (h headerRow) NameID() string  { return page.FieldID("headers[" + h.Key + "].name") }
+func (h headerRow) ValueID() string { return page.FieldID("headers[" + h.Key + "].value") }
 
 // headerTemplate is the empty row app.js copies to add a header.
 var headerTemplate = headerRow{Key: "__INDEX__"}
@@ -171,7 +172,7 @@ var headerKey = regexp.MustCompile(`^headers\[(\d{1,3})\]\.(name|value)$`)
 // headerRows reads the header rows of a form in index order, with the
 // form's errors for them. At least one (empty) row is always there, so
 // headers can be added without JavaScript too.
-func headerRows(f *Form) []headerRow {
+func headerRows(f *page.Form) []headerRow {
 	byIndex := map[int]*headerRow{}
 	for k, vs := range f.Values {
 		m := headerKey.FindStringSubmatch(k)
@@ -209,7 +210,7 @@ func headerRows(f *Form) []headerRow {
 }
 
 // jobFormValues fills a form from a job, for editing.
-func jobFormValues(j *prikke.Job) *Form {
+func jobFormValues(j *prikke.Job) *page.Form {
 	v := url.Values{
 		"name": {j.Name}, "url": {j.URL}, "method": {j.Method}, "body": {j.Body},
 		"timeout_ms": {strconv.Itoa(j.TimeoutMS)}, "retry_attempts": {strconv.Itoa(j.RetryAttempts)},
@@ -247,12 +248,12 @@ func jobFormValues(j *prikke.Job) *Form {
 		v.Set(fmt.Sprintf("headers[%d].value", i), hd.Value)
 		i++
 	}
-	return NewForm(v)
+	return page.NewForm(v)
 }
 
 // newJobForm is the form of a new job: the service's defaults.
-func newJobForm() *Form {
-	return NewForm(url.Values{
+func newJobForm() *page.Form {
+	return page.NewForm(url.Values{
 		"method": {"GET"}, "timeout_ms": {strconv.Itoa(prikke.DefaultTimeoutMS)},
 		"retry_attempts": {strconv.Itoa(prikke.DefaultRetryAttempts)}, "catch_up": {string(prikke.CatchUpLatest)},
 		"catch_up_window_seconds": {strconv.Itoa(int(prikke.DefaultCatchUpWindow / time.Second))},
@@ -280,7 +281,7 @@ var channelKey = regexp.MustCompile(`^channel_ids\[\d+\]$`)
 // in place of what was typed. It returns the header rows' input indexes
 // by position, to put the service's header errors beside the right row.
 // current is the job being edited (nil for a new one).
-func jobInput(f *Form, current *prikke.Job) (in *service.JobInput, headerIdx []int) {
+func jobInput(f *page.Form, current *prikke.Job) (in *service.JobInput, headerIdx []int) {
 	str := func(name string) *string { s := f.Get(name); return &s }
 	num := func(name string) *int {
 		n, err := strconv.Atoi(strings.TrimSpace(f.Get(name)))
@@ -323,7 +324,7 @@ func jobInput(f *Form, current *prikke.Job) (in *service.JobInput, headerIdx []i
 // notifyInput reads the notification choice: "project", "muted" or
 // "custom" with the ticked channels. A form without the choice (an older
 // page) leaves the job's setting as it is.
-func notifyInput(f *Form, in *service.JobInput) {
+func notifyInput(f *page.Form, in *service.JobInput) {
 	if _, ok := f.Values["notify"]; !ok {
 		return
 	}
@@ -342,7 +343,7 @@ func notifyInput(f *Form, in *service.JobInput) {
 // scheduledAt turns the date-time input, read in the job's zone, into the
 // RFC 3339 instant the service takes. An unchanged time of an edited job
 // is not sent again (it may have passed: the job ran).
-func scheduledAt(f *Form, current *prikke.Job) *string {
+func scheduledAt(f *page.Form, current *prikke.Job) *string {
 	raw := strings.TrimSpace(f.Get("scheduled_at"))
 	loc, err := cron.LoadLocation(f.Get("timezone"))
 	if err != nil {
@@ -379,7 +380,7 @@ func parseLocal(raw string, loc *time.Location) (time.Time, error) {
 // errors beside the row they are about, errors about fields the editor
 // does not draw above it. The form's own messages win (SetError keeps the
 // first).
-func addJobErrors(f *Form, err error, headerIdx []int) {
+func addJobErrors(f *page.Form, err error, headerIdx []int) {
 	fields := prikke.ErrorFields(err)
 	if len(fields) == 0 {
 		f.AddErrors(err)

@@ -6,11 +6,12 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // jobEditor assembles the editor page's data around a form, with the
 // project's channels for the notification choice.
-func (h *Web) jobEditor(r *http.Request, c *appContext, form *Form, job *prikke.Job) (jobFormView, error) {
+func (h *Web) jobEditor(r *http.Request, c *appContext, form *page.Form, job *prikke.Job) (jobFormView, error) {
 	p := c.Project
 	v := jobFormView{Form: form, Project: p, Job: job, Zones: cron.Zones(), CanManage: c.Can(string(prikke.PermManageProjects)),
 		Action:     "/app/projects/" + p.ID.String() + "/jobs",
@@ -89,12 +90,12 @@ func (h *Web) createJob(w http.ResponseWriter, r *http.Request) {
 		h.renderEditor(w, r, statusOf(err), c, form, nil)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Job “" + jobName(job) + "” created."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Job “" + jobName(job) + "” created."})
 	http.Redirect(w, r, "/app/jobs/"+job.ID.String(), http.StatusSeeOther)
 }
 
 // renderEditor renders the job editor with a form.
-func (h *Web) renderEditor(w http.ResponseWriter, r *http.Request, status int, c *appContext, form *Form, job *prikke.Job) {
+func (h *Web) renderEditor(w http.ResponseWriter, r *http.Request, status int, c *appContext, form *page.Form, job *prikke.Job) {
 	v, err := h.jobEditor(r, c, form, job)
 	if err != nil {
 		h.fail(w, r, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // schedulePreview is what the editor shows under the schedule as the user
@@ -75,14 +76,14 @@ func withViewerZone(q url.Values, r *http.Request) url.Values {
 	for k, v := range q {
 		out[k] = v
 	}
-	out.Set("viewer_tz", userLocation(a.User).String())
+	out.Set("viewer_tz", page.UserLocation(a.User).String())
 	return out
 }
 
 // schedulePreview explains the schedule fields of q (the editor's names)
 // for an organization of tier.
 func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
-	zone := clip(strings.TrimSpace(q.Get("timezone")))
+	zone := page.Clip(strings.TrimSpace(q.Get("timezone")))
 	if zone == "" {
 		zone = "UTC"
 	}
@@ -92,7 +93,7 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 	}
 	loc, err := cron.LoadLocation(zone)
 	if err != nil {
-		pv.Error = capitalize(err.Error()) + "."
+		pv.Error = page.Capitalize(err.Error()) + "."
 		return pv
 	}
 	var viewer *time.Location
@@ -105,9 +106,9 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 		}
 	}
 	fire := func(t time.Time) previewFire {
-		f := previewFire{ISO: t.UTC().Format(time.RFC3339), Job: t.In(loc).Format(layoutFull)}
+		f := previewFire{ISO: t.UTC().Format(time.RFC3339), Job: t.In(loc).Format(page.LayoutFull)}
 		if viewer != nil {
-			f.Viewer = t.In(viewer).Format(layoutFull)
+			f.Viewer = t.In(viewer).Format(page.LayoutFull)
 		}
 		return f
 	}
@@ -118,13 +119,13 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 		t, err := parseLocal(strings.TrimSpace(q.Get("scheduled_at")), loc)
 		switch {
 		case err != nil:
-			pv.Error = capitalize(err.Error()) + "."
+			pv.Error = page.Capitalize(err.Error()) + "."
 		case t.Before(h.now()):
 			pv.Error = "That time has passed; choose a future one."
 		case t.After(h.now().Add(prikke.MaxRunAhead)):
 			pv.Error = "That is too far ahead: at most a year."
 		default:
-			pv.Description = "Once, at " + t.In(loc).Format(layoutFull)
+			pv.Description = "Once, at " + t.In(loc).Format(page.LayoutFull)
 			pv.Fires = []previewFire{fire(t)}
 		}
 		return pv
@@ -136,7 +137,7 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 		}
 		expr = e
 	default:
-		expr = clip(strings.TrimSpace(q.Get("cron_expression")))
+		expr = page.Clip(strings.TrimSpace(q.Get("cron_expression")))
 		if expr == "" {
 			pv.Error = "Type a cron expression, such as 30 9 * * 1-5 (09:30 on weekdays)."
 			return pv
@@ -167,7 +168,7 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 // sentence.
 func previewError(err error) string {
 	for _, fe := range prikke.ErrorFields(err) {
-		msg := capitalize(fe.Message)
+		msg := page.Capitalize(fe.Message)
 		if !strings.HasSuffix(msg, ".") {
 			msg += "."
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // jobView is the data of a job's page: its definition and state, a
@@ -42,7 +43,7 @@ func (v jobView) EventsURL() string {
 // event stream refreshes whenever one of its executions changes.
 type jobSummary struct {
 	Job    *prikke.Job
-	Health Badge
+	Health page.Badge
 	Zone   *time.Location // the viewer's, for the times
 }
 

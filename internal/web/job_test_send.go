@@ -5,13 +5,14 @@ import (
 	"net/url"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // testResultView is the "test_result" fragment: what a test request got
 // back, or why it was not sent.
 type testResultView struct {
-	Error      string      // why it was not sent
-	Fields     []FormError // the form's problems, when that is why
+	Error      string           // why it was not sent
+	Fields     []page.FormError // the form's problems, when that is why
 	Status     prikke.ExecutionStatus
 	StatusCode int
 	Duration   string
@@ -41,7 +42,7 @@ func (h *Web) testJob(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	// A test is not a job: its schedule does not matter, so an unfinished
 	// one does not stop it.
-	probe := NewForm(url.Values{})
+	probe := page.NewForm(url.Values{})
 	for k, v := range form.Values {
 		probe.Values[k] = v
 	}
@@ -70,6 +71,6 @@ func (h *Web) testJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.renderPartial(w, r, http.StatusOK, "test_result", testResultView{Status: res.Status, StatusCode: res.StatusCode,
-		Duration: durationText(int(res.Duration.Milliseconds())), Headers: res.Headers,
+		Duration: page.Duration(int(res.Duration.Milliseconds())), Headers: res.Headers,
 		Body: viewBody(res.Body, res.Truncated), Delivery: res.Error})
 }

@@ -7,12 +7,13 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // jobsView is the data of a project's jobs list.
 type jobsView struct {
 	Project *prikke.Project
-	Form    *Form // the search box
+	Form    *page.Form // the search box
 	Rows    []jobRow
 	Next    string // the next page's URL, or ""
 	Back    string // this page, for the actions' redirect
@@ -22,7 +23,7 @@ type jobsView struct {
 type jobRow struct {
 	Job      *prikke.Job
 	Schedule string
-	Health   Badge
+	Health   page.Badge
 	Spark    sparkline
 }
 
@@ -42,7 +43,7 @@ func (h *Web) showJobs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	form := NewForm(url.Values{"q": {q.Get("q")}})
+	form := page.NewForm(url.Values{"q": {q.Get("q")}})
 	f := service.JobFilter{ProjectID: &id, Search: q.Get("q"), Limit: jobsPage}
 	if t, err := time.Parse(time.RFC3339Nano, q.Get("after")); err == nil {
 		if after, err := prikke.ParseID(q.Get("after_id")); err == nil {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // Legal is what /privacy, /terms and /imprint say about who runs this
@@ -55,7 +56,7 @@ func loadLegal(dir string) (map[string]template.HTML, error) {
 		case errHTML == nil:
 			out[p.Name] = template.HTML(html)
 		case errText == nil:
-			out[p.Name] = paragraphs(string(text))
+			out[p.Name] = page.Paragraphs(string(text))
 		}
 	}
 	return out, nil

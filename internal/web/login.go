@@ -4,11 +4,12 @@ import (
 	"net/http"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // loginView is the data of /login.
 type loginView struct {
-	Form *Form
+	Form *page.Form
 	Next string
 }
 
@@ -18,7 +19,7 @@ func (h *Web) showLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, afterLogin(next), http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, "login", loginView{Form: NewForm(nil), Next: next})
+	h.render(w, r, http.StatusOK, "login", loginView{Form: page.NewForm(nil), Next: next})
 }
 
 func (h *Web) login(w http.ResponseWriter, r *http.Request) {

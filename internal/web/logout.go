@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/prikke/prikke/internal/web/page"
+)
 
 // logout ends the session (if there is one) and forgets the cookie.
 func (h *Web) logout(w http.ResponseWriter, r *http.Request) {
@@ -11,6 +15,6 @@ func (h *Web) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.cookie.Clear(w)
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "You are signed out."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "You are signed out."})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // membersView is the data of an organization's members page: members
@@ -11,25 +12,25 @@ import (
 type membersView struct {
 	Members     []*prikke.Membership
 	Invitations []*prikke.Invitation // pending only; nil for roles that cannot see them
-	Form        *Form                // a new invitation
-	Roles       []Option             // the roles this user may invite with
-	AllRoles    []Option             // the role select of each member (owners)
+	Form        *page.Form           // a new invitation
+	Roles       []page.Option        // the roles this user may invite with
+	AllRoles    []page.Option        // the role select of each member (owners)
 	CanLeave    bool                 // not the owner of their own personal organization
 }
 
 // memberRoles are the choices of a member's role select.
-var memberRoles = []Option{{"owner", "Owner"}, {"admin", "Admin"}, {"member", "Member"}, {"viewer", "Viewer"}}
+var memberRoles = []page.Option{{Value: "owner", Label: "Owner"}, {Value: "admin", Label: "Admin"}, {Value: "member", Label: "Member"}, {Value: "viewer", Label: "Viewer"}}
 
 // roleOptions are the roles in order of power.
-var roleOptions = []Option{{"viewer", "Viewer: sees everything, changes nothing"}, {"member", "Member: manages jobs"},
-	{"admin", "Admin: also projects, keys, invitations"}, {"owner", "Owner: also members, plan and deletion"}}
+var roleOptions = []page.Option{{Value: "viewer", Label: "Viewer: sees everything, changes nothing"}, {Value: "member", Label: "Member: manages jobs"},
+	{Value: "admin", Label: "Admin: also projects, keys, invitations"}, {Value: "owner", Label: "Owner: also members, plan and deletion"}}
 
 func (h *Web) showMembers(w http.ResponseWriter, r *http.Request) {
 	c, ok := h.loadOrg(w, r, "members")
 	if !ok {
 		return
 	}
-	form := NewForm(nil)
+	form := page.NewForm(nil)
 	form.Values.Set("role", string(prikke.RoleMember))
 	v, err := h.membersView(r, c, form)
 	if err != nil {
@@ -39,7 +40,7 @@ func (h *Web) showMembers(w http.ResponseWriter, r *http.Request) {
 	h.renderApp(w, r, http.StatusOK, "members", c, v)
 }
 
-func (h *Web) membersView(r *http.Request, c *appContext, form *Form) (membersView, error) {
+func (h *Web) membersView(r *http.Request, c *appContext, form *page.Form) (membersView, error) {
 	a, ctx := actorOf(r), r.Context()
 	v := membersView{Form: form, AllRoles: memberRoles, CanLeave: !(c.Org.Personal && c.Role == prikke.RoleOwner)}
 	var err error
@@ -101,7 +102,7 @@ func (h *Web) removeMember(w http.ResponseWriter, r *http.Request) {
 	}
 	err = h.svc.RemoveMember(r.Context(), actorOf(r), c.Org.ID, uid)
 	if err == nil && uid == actorOf(r).User.ID {
-		h.setFlash(w, Flash{Kind: FlashSuccess, Message: "You left " + c.Org.Name + "."})
+		h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "You left " + c.Org.Name + "."})
 		http.Redirect(w, r, "/app", http.StatusSeeOther)
 		return
 	}
@@ -113,9 +114,9 @@ func (h *Web) afterMemberAction(w http.ResponseWriter, r *http.Request, c *appCo
 	back := "/app/orgs/" + c.Org.ID.String() + "/members"
 	switch {
 	case err == nil:
-		h.setFlash(w, Flash{Kind: FlashSuccess, Message: done})
+		h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: done})
 	case formError(err):
-		h.setFlash(w, Flash{Kind: FlashError, Message: fieldMessage(err)})
+		h.setFlash(w, page.Flash{Kind: page.FlashError, Message: fieldMessage(err)})
 	default:
 		h.fail(w, r, err)
 		return
@@ -127,7 +128,7 @@ func (h *Web) afterMemberAction(w http.ResponseWriter, r *http.Request, c *appCo
 // message.
 func fieldMessage(err error) string {
 	if fs := prikke.ErrorFields(err); len(fs) > 0 {
-		return capitalize(fs[0].Message) + "."
+		return page.Capitalize(fs[0].Message) + "."
 	}
 	return prikke.ErrorMessage(err)
 }
@@ -157,7 +158,7 @@ func (h *Web) createInvitation(w http.ResponseWriter, r *http.Request) {
 		h.renderApp(w, r, statusOf(err), "members", c, v)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Invitation sent to " + inv.Email + "."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Invitation sent to " + inv.Email + "."})
 	http.Redirect(w, r, "/app/orgs/"+c.Org.ID.String()+"/members", http.StatusSeeOther)
 }
 
@@ -180,6 +181,6 @@ func (h *Web) revokeInvitation(w http.ResponseWriter, r *http.Request) {
 	if back == "" {
 		back = "/app"
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "The invitation is revoked."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "The invitation is revoked."})
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }

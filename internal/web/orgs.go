@@ -4,11 +4,12 @@ import (
 	"net/http"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // orgNewView is the data of /app/orgs/new.
 type orgNewView struct {
-	Form *Form
+	Form *page.Form
 }
 
 func (h *Web) showOrgNew(w http.ResponseWriter, r *http.Request) {
@@ -17,7 +18,7 @@ func (h *Web) showOrgNew(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.renderApp(w, r, http.StatusOK, "org_new", c, orgNewView{Form: NewForm(nil)})
+	h.renderApp(w, r, http.StatusOK, "org_new", c, orgNewView{Form: page.NewForm(nil)})
 }
 
 // createOrg creates a team organization owned by the user, with a default
@@ -42,7 +43,7 @@ func (h *Web) createOrg(w http.ResponseWriter, r *http.Request) {
 		h.renderApp(w, r, statusOf(err), "org_new", c, orgNewView{Form: form})
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Organization “" + o.Name + "” created. Invite your team under Members."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Organization “" + o.Name + "” created. Invite your team under Members."})
 	http.Redirect(w, r, "/app/orgs/"+o.ID.String(), http.StatusSeeOther)
 }
 

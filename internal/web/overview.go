@@ -7,6 +7,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // overviewView is the data of a project's overview.
@@ -26,7 +27,7 @@ type successRate struct {
 }
 
 // Text is the rate as a percentage, "—" when nothing was delivered.
-func (s successRate) Text() string { return percent(s.Success, s.Delivered) }
+func (s successRate) Text() string { return page.Percent(s.Success, s.Delivered) }
 
 func rateOf(stats map[prikke.ExecutionStatus]int) successRate {
 	ok := stats[prikke.ExecutionStatusSuccess]

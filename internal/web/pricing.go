@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // TierView is one column of the pricing table. The limits come from
@@ -34,13 +35,13 @@ func pricingTiers() []TierView {
 	return []TierView{
 		{
 			Name: "Free", Price: tierPrices[prikke.TierFree], Pitch: "For side projects and trying Prikke out.",
-			Jobs: jobsLimit(free.MaxJobs), Requests: number(free.MonthlyRequests) + " requests / month",
+			Jobs: jobsLimit(free.MaxJobs), Requests: page.Number(free.MonthlyRequests) + " requests / month",
 			MinInterval: intervalLimit(free.MinInterval), History: historyLimit(free.History),
 			CTA: "Start for free", CTAHref: "/signup",
 		},
 		{
 			Name: "Pro", Price: tierPrices[prikke.TierPro], Period: "/month", Pitch: "For production workloads and teams.",
-			Jobs: jobsLimit(pro.MaxJobs), Requests: number(pro.MonthlyRequests) + " requests / month",
+			Jobs: jobsLimit(pro.MaxJobs), Requests: page.Number(pro.MonthlyRequests) + " requests / month",
 			MinInterval: intervalLimit(pro.MinInterval), History: historyLimit(pro.History),
 			Highlight: true, CTA: "Go Pro", CTAHref: "/signup?plan=pro",
 		},
@@ -54,7 +55,7 @@ func jobsLimit(n int) string {
 	case 1:
 		return "1 job"
 	}
-	return number(n) + " jobs"
+	return page.Number(n) + " jobs"
 }
 
 // intervalLimit says how often a job may run at most: "Hourly", "Every minute".

@@ -7,11 +7,13 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/docs"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // projectsView is the data of an organization's projects page.
 type projectsView struct {
-	Form *Form // a new project
+	Form *page.Form // a new project
 }
 
 func (h *Web) showProjects(w http.ResponseWriter, r *http.Request) {
@@ -19,7 +21,7 @@ func (h *Web) showProjects(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderApp(w, r, http.StatusOK, "projects", c, projectsView{Form: NewForm(nil)})
+	h.renderApp(w, r, http.StatusOK, "projects", c, projectsView{Form: page.NewForm(nil)})
 }
 
 func (h *Web) createProject(w http.ResponseWriter, r *http.Request) {
@@ -42,32 +44,21 @@ func (h *Web) createProject(w http.ResponseWriter, r *http.Request) {
 		h.renderApp(w, r, statusOf(err), "projects", c, projectsView{Form: form})
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Project “" + p.Name + "” created."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Project “" + p.Name + "” created."})
 	http.Redirect(w, r, "/app/projects/"+p.ID.String(), http.StatusSeeOther)
 }
 
 // projectSettingsView is the data of a project's settings page.
 type projectSettingsView struct {
-	Form     *Form
+	Form     *page.Form
 	Project  *prikke.Project
 	Secret   *prikke.Project // set after a reveal or rotation: the secrets are shown
 	Rotated  bool
-	Examples []codeExample
+	Examples []docs.CodeExample
 }
 
-// codeExample is one language's signature verification example.
-type codeExample struct {
-	ID, Label, Code string
-}
-
-var verifyExamples = []codeExample{
-	{"verify-go", "Go", verifyGo},
-	{"verify-node", "Node.js", verifyNode},
-	{"verify-python", "Python", verifyPython},
-}
-
-func projectSettingsForm(p *prikke.Project) *Form {
-	f := NewForm(nil)
+func projectSettingsForm(p *prikke.Project) *page.Form {
+	f := page.NewForm(nil)
 	f.Values.Set("name", p.Name)
 	f.Values.Set("alert_after", strconv.Itoa(p.AlertAfter))
 	return f
@@ -95,7 +86,7 @@ func (h *Web) showProjectSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.renderApp(w, r, http.StatusOK, "project_settings", c,
-		projectSettingsView{Form: projectSettingsForm(c.Project), Project: c.Project, Examples: verifyExamples})
+		projectSettingsView{Form: projectSettingsForm(c.Project), Project: c.Project, Examples: docs.VerifyExamples})
 }
 
 func (h *Web) updateProject(w http.ResponseWriter, r *http.Request) {
@@ -123,10 +114,10 @@ func (h *Web) updateProject(w http.ResponseWriter, r *http.Request) {
 		}
 		form.AddErrors(err)
 		h.renderApp(w, r, statusOf(err), "project_settings", c,
-			projectSettingsView{Form: form, Project: c.Project, Examples: verifyExamples})
+			projectSettingsView{Form: form, Project: c.Project, Examples: docs.VerifyExamples})
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Project “" + p.Name + "” saved."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Project “" + p.Name + "” saved."})
 	http.Redirect(w, r, "/app/projects/"+p.ID.String()+"/settings", http.StatusSeeOther)
 }
 
@@ -143,7 +134,7 @@ func (h *Web) revealSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.renderApp(w, r, http.StatusOK, "project_settings", c,
-		projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Examples: verifyExamples})
+		projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Examples: docs.VerifyExamples})
 }
 
 // rotateSecret gives the project a new signing secret and shows it; the
@@ -158,8 +149,8 @@ func (h *Web) rotateSecret(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v := h.appView(w, r, c, projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Rotated: true, Examples: verifyExamples})
-	v.Flashes = append(v.Flashes, Flash{Kind: FlashSuccess, Message: "The signing secret is rotated. Requests carry signatures of both secrets for 24 hours: update your receivers now."})
+	v := h.appView(w, r, c, projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Rotated: true, Examples: docs.VerifyExamples})
+	v.Flashes = append(v.Flashes, page.Flash{Kind: page.FlashSuccess, Message: "The signing secret is rotated. Requests carry signatures of both secrets for 24 hours: update your receivers now."})
 	h.renderView(w, r, http.StatusOK, "project_settings", v)
 }
 
@@ -184,10 +175,10 @@ func (h *Web) deleteProject(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		h.setFlash(w, Flash{Kind: FlashError, Message: prikke.ErrorMessage(err)})
+		h.setFlash(w, page.Flash{Kind: page.FlashError, Message: prikke.ErrorMessage(err)})
 		http.Redirect(w, r, "/app/projects/"+c.Project.ID.String()+"/settings", http.StatusSeeOther)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Project “" + c.Project.Name + "” and its jobs are deleted."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Project “" + c.Project.Name + "” and its jobs are deleted."})
 	http.Redirect(w, r, "/app/orgs/"+c.Org.ID.String()+"/projects", http.StatusSeeOther)
 }

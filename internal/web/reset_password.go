@@ -1,11 +1,15 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/prikke/prikke/internal/web/page"
+)
 
 // resetView is the data of /reset-password: the token from the mailed
 // link travels in a hidden field.
 type resetView struct {
-	Form *Form
+	Form *page.Form
 	// Choose: the form follows a confirmation link mailed after the
 	// address was signed up again, to choose the account's password (the
 	// token is one Confirm handed over). It travels in a hidden field.
@@ -16,7 +20,7 @@ type resetView struct {
 }
 
 func (h *Web) showResetPassword(w http.ResponseWriter, r *http.Request) {
-	form := NewForm(nil)
+	form := page.NewForm(nil)
 	form.Values.Set("token", r.URL.Query().Get("token"))
 	if form.Get("token") == "" {
 		form.SetError("", "This page needs the link from your password reset mail. Ask for a new one below.")
@@ -48,6 +52,6 @@ func (h *Web) resetPassword(w http.ResponseWriter, r *http.Request) {
 	if form.Get("choose") != "" {
 		msg = "Your password is set. Sign in with it."
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: msg})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: msg})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

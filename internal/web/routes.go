@@ -21,23 +21,23 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /{$}", h.showLanding)
 	handle("GET /pricing", h.showPricing)
 	handle("GET /use-cases", h.showUseCases)
-	handle("GET /explain", h.explainCron) // htmx fragment for the cron testers
+	handle("GET /explain", h.docs.ShowExplanation) // htmx fragment for the cron testers
 	for _, p := range legalPages {
 		handle("GET "+p.Path, h.showLegal(p.Name, p.Title))
 	}
 
 	// Docs.
-	handle("GET /docs", h.showDocs)
+	handle("GET /docs", h.docs.ShowIndex)
 	handle("GET /docs/{$}", redirect("/docs"))
-	handle("GET /docs/getting-started", h.showDocsGettingStarted)
-	handle("GET /docs/api", h.showDocsAPI)
-	handle("GET /docs/api/{group}", h.showDocsAPIGroup)
-	handle("GET /docs/cron", h.showDocsCron)
-	handle("GET /docs/webhooks", h.showDocsWebhooks)
-	handle("GET /docs/own-machine", h.showDocsOwnMachine)
-	handle("GET /docs/teams", h.showDocsTeams)
-	handle("GET /docs/notifications", h.showDocsNotifications)
-	handle("GET /docs/status-pages", h.showDocsStatusPages)
+	handle("GET /docs/getting-started", h.docs.ShowGettingStarted)
+	handle("GET /docs/api", h.docs.ShowAPI)
+	handle("GET /docs/api/{group}", h.docs.ShowAPIGroup)
+	handle("GET /docs/cron", h.docs.ShowCron)
+	handle("GET /docs/webhooks", h.docs.ShowWebhooks)
+	handle("GET /docs/own-machine", h.docs.ShowOwnMachine)
+	handle("GET /docs/teams", h.docs.ShowTeams)
+	handle("GET /docs/notifications", h.docs.ShowNotifications)
+	handle("GET /docs/status-pages", h.docs.ShowStatusPages)
 
 	// Development only: loopback clients, never in production.
 	handle("GET /dev/mailbox", h.devOnly(h.showMailbox))
@@ -89,9 +89,9 @@ func (h *Web) mountAccount(handle func(string, func(http.ResponseWriter, *http.R
 // as JSON, and the customer pages projects publish. No session is
 // needed, and none is read.
 func (h *Web) mountStatus(handle func(string, func(http.ResponseWriter, *http.Request))) {
-	handle("GET /status", h.showStatus)
-	handle("GET /status.json", h.showStatusJSON)
-	handle("GET /s/{slug}", h.showCustomerStatus)
+	handle("GET /status", h.status.ShowStatus)
+	handle("GET /status.json", h.status.ShowStatusJSON)
+	handle("GET /s/{slug}", h.status.ShowCustomerStatus)
 }
 
 // mountDashboard adds the dashboard, /app/…: every page needs a session,

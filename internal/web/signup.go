@@ -5,11 +5,12 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // signupView is the data of /signup and of the page after it.
 type signupView struct {
-	Form       *Form
+	Form       *page.Form
 	Next       string // where to go after the first login, such as an invitation
 	Email      string // the address a confirmation link went to
 	DevMailbox bool   // mail goes to /dev/mailbox, which this visitor may open
@@ -20,7 +21,7 @@ func (h *Web) showSignup(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/app", http.StatusSeeOther)
 		return
 	}
-	form := NewForm(nil)
+	form := page.NewForm(nil)
 	form.Values.Set("email", r.URL.Query().Get("email"))
 	h.render(w, r, http.StatusOK, "signup", signupView{Form: form, Next: localPath(r.URL.Query().Get("next"))})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // A project's customer-facing status pages: a list, an editor (title,
@@ -37,7 +38,7 @@ func (h *Web) showStatusPages(w http.ResponseWriter, r *http.Request) {
 
 // statusPageFormView is the data of the status page editor.
 type statusPageFormView struct {
-	Form    *Form
+	Form    *page.Form
 	Project *prikke.Project
 	Page    *prikke.StatusPage // nil for a new page
 	Action  string
@@ -51,11 +52,11 @@ type statusPageJobRow struct {
 	Job     *prikke.Job
 	Key     string // the job's id, in the inputs' names
 	Checked bool
-	Name    Field // the display name input
+	Name    page.Field // the display name input
 }
 
 // CheckboxID is the id of the row's checkbox.
-func (r statusPageJobRow) CheckboxID() string { return fieldID("job-" + r.Key) }
+func (r statusPageJobRow) CheckboxID() string { return page.FieldID("job-" + r.Key) }
 
 // statusPageJobsLimit is how many of the project's jobs the editor offers.
 const statusPageJobsLimit = 500
@@ -64,7 +65,7 @@ const statusPageJobsLimit = 500
 func displayNameKey(id prikke.ID) string { return "display_names[" + id.String() + "]" }
 
 // statusPageForm fills the editor from a page.
-func statusPageForm(p *prikke.StatusPage) *Form {
+func statusPageForm(p *prikke.StatusPage) *page.Form {
 	v := url.Values{"title": {p.Title}, "slug": {p.Slug}}
 	if p.Published {
 		v.Set("published", "on")
@@ -73,17 +74,17 @@ func statusPageForm(p *prikke.StatusPage) *Form {
 		v.Add("job_ids", j.JobID.String())
 		v.Set(displayNameKey(j.JobID), j.DisplayName)
 	}
-	return NewForm(v)
+	return page.NewForm(v)
 }
 
 // statusPageEditor assembles the editor: the page's jobs first, in their
 // order, then the project's other jobs, each with its display name input.
-func (h *Web) statusPageEditor(r *http.Request, c *appContext, form *Form, page *prikke.StatusPage) (statusPageFormView, error) {
+func (h *Web) statusPageEditor(r *http.Request, c *appContext, form *page.Form, sp *prikke.StatusPage) (statusPageFormView, error) {
 	a, ctx := actorOf(r), r.Context()
-	v := statusPageFormView{Form: form, Project: c.Project, Page: page, BaseURL: h.baseURL,
+	v := statusPageFormView{Form: form, Project: c.Project, Page: sp, BaseURL: h.baseURL,
 		Action: "/app/projects/" + c.Project.ID.String() + "/status-pages"}
-	if page != nil {
-		v.Action = "/app/status-pages/" + page.ID.String()
+	if sp != nil {
+		v.Action = "/app/status-pages/" + sp.ID.String()
 	}
 	jobs, err := h.svc.Jobs(ctx, a, service.JobFilter{ProjectID: &c.Project.ID, Limit: statusPageJobsLimit})
 	if err != nil {
@@ -94,8 +95,8 @@ func (h *Web) statusPageEditor(r *http.Request, c *appContext, form *Form, page 
 		byID[j.ID] = j
 	}
 	var ordered []*prikke.Job
-	if page != nil {
-		for _, pj := range page.Jobs {
+	if sp != nil {
+		for _, pj := range sp.Jobs {
 			j := byID[pj.JobID]
 			if j == nil {
 				if j, err = h.svc.Job(ctx, a, pj.JobID); err != nil {
@@ -127,7 +128,7 @@ var statusPageJobKey = regexp.MustCompile(`^jobs\[(\d+)\]\.(job_id|display_name)
 // statusPageInput reads the editor into the service's input, in the
 // editor's order. It returns the job of each position, to put the
 // service's errors about jobs[i] beside the right row.
-func statusPageInput(f *Form, rows []statusPageJobRow) (service.StatusPageInput, []prikke.ID) {
+func statusPageInput(f *page.Form, rows []statusPageJobRow) (service.StatusPageInput, []prikke.ID) {
 	slug, title, published := f.Get("slug"), f.Get("title"), f.Get("published") != ""
 	in := service.StatusPageInput{Slug: &slug, Title: &title, Published: &published}
 	jobs := []prikke.StatusPageJob{}
@@ -146,7 +147,7 @@ func statusPageInput(f *Form, rows []statusPageJobRow) (service.StatusPageInput,
 
 // addStatusPageErrors puts the service's errors beside the editor's
 // fields: a display name's beside its row.
-func addStatusPageErrors(f *Form, err error, order []prikke.ID) {
+func addStatusPageErrors(f *page.Form, err error, order []prikke.ID) {
 	fields := prikke.ErrorFields(err)
 	if len(fields) == 0 {
 		f.AddErrors(err)
@@ -175,7 +176,7 @@ func (h *Web) showStatusPageNew(w http.ResponseWriter, r *http.Request) {
 	if !ok || h.forbid(w, r, c, prikke.PermManageProjects, "create status pages") {
 		return
 	}
-	v, err := h.statusPageEditor(r, c, NewForm(url.Values{"published": {"on"}}), nil)
+	v, err := h.statusPageEditor(r, c, page.NewForm(url.Values{"published": {"on"}}), nil)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -212,24 +213,24 @@ func (h *Web) updateStatusPage(w http.ResponseWriter, r *http.Request) {
 	h.saveStatusPage(w, r, c, p)
 }
 
-// saveStatusPage creates (page nil) or changes a page from the posted
+// saveStatusPage creates (sp nil) or changes a page from the posted
 // editor, or shows the editor again with the problems beside the fields.
-func (h *Web) saveStatusPage(w http.ResponseWriter, r *http.Request, c *appContext, page *prikke.StatusPage) {
+func (h *Web) saveStatusPage(w http.ResponseWriter, r *http.Request, c *appContext, sp *prikke.StatusPage) {
 	form := h.readForm(w, r)
 	if form == nil {
 		return
 	}
-	v, err := h.statusPageEditor(r, c, form, page)
+	v, err := h.statusPageEditor(r, c, form, sp)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	in, order := statusPageInput(form, v.Jobs)
 	var saved *prikke.StatusPage
-	if page == nil {
+	if sp == nil {
 		saved, err = h.svc.CreateStatusPage(r.Context(), actorOf(r), c.Project.ID, in)
 	} else {
-		saved, err = h.svc.UpdateStatusPage(r.Context(), actorOf(r), page.ID, in)
+		saved, err = h.svc.UpdateStatusPage(r.Context(), actorOf(r), sp.ID, in)
 	}
 	if err != nil {
 		if !formError(err) {
@@ -237,7 +238,7 @@ func (h *Web) saveStatusPage(w http.ResponseWriter, r *http.Request, c *appConte
 			return
 		}
 		addStatusPageErrors(form, err, order)
-		if v, err = h.statusPageEditor(r, c, form, page); err != nil { // the names with their errors
+		if v, err = h.statusPageEditor(r, c, form, sp); err != nil { // the names with their errors
 			h.fail(w, r, err)
 			return
 		}
@@ -250,7 +251,7 @@ func (h *Web) saveStatusPage(w http.ResponseWriter, r *http.Request, c *appConte
 	} else {
 		msg += " It is not published: only your team sees it here."
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: msg})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: msg})
 	http.Redirect(w, r, "/app/projects/"+saved.ProjectID.String()+"/status-pages", http.StatusSeeOther)
 }
 
@@ -271,7 +272,7 @@ func (h *Web) deleteStatusPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.setFlash(w, Flash{Kind: FlashSuccess, Message: "Status page “" + p.Title + "” is deleted; /s/" + p.Slug + " no longer exists."})
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Status page “" + p.Title + "” is deleted; /s/" + p.Slug + " no longer exists."})
 	http.Redirect(w, r, "/app/projects/"+p.ProjectID.String()+"/status-pages", http.StatusSeeOther)
 }
 

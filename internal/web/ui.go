@@ -4,21 +4,13 @@ import (
 	"strings"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
-
-// Badge is what the "badge" partial draws: an icon and a word on a tinted
-// pill. Colour is never the only signal; the word always says it.
-type Badge struct {
-	Label string
-	Icon  string
-	Class string // colour classes added to the .badge component class
-	Spin  bool   // animate the icon (running), unless the user prefers reduced motion
-}
 
 // The Tailwind class sets of the execution statuses. They live in Go so
 // every page shows a status the same way; app.css's @source line makes
 // Tailwind see them.
-var statusBadges = map[prikke.ExecutionStatus]Badge{
+var statusBadges = map[prikke.ExecutionStatus]page.Badge{
 	prikke.ExecutionStatusPending:       {Label: "Pending", Icon: "circle-dashed", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"},
 	prikke.ExecutionStatusRunning:       {Label: "Running", Icon: "loader-circle", Class: "bg-sky-50 text-sky-800 ring-sky-600/30", Spin: true},
 	prikke.ExecutionStatusSuccess:       {Label: "Success", Icon: "circle-check", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"},
@@ -32,22 +24,15 @@ var statusBadges = map[prikke.ExecutionStatus]Badge{
 // statusBadge returns the badge of an execution status; templates use it
 // as {{template "badge" (statusBadge .Status)}}. An unknown status still
 // renders, as a neutral badge with its raw name.
-func statusBadge(s prikke.ExecutionStatus) Badge {
+func statusBadge(s prikke.ExecutionStatus) page.Badge {
 	if b, ok := statusBadges[s]; ok {
 		return b
 	}
-	return Badge{Label: strings.ReplaceAll(string(s), "_", " "), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
-}
-
-// NavItem is one link of a navigation bar or sidebar.
-type NavItem struct {
-	Label string
-	Href  string
-	Icon  string
+	return page.Badge{Label: strings.ReplaceAll(string(s), "_", " "), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
 }
 
 // publicNav is the public site's header navigation.
-var publicNav = []NavItem{
+var publicNav = []page.NavItem{
 	{Label: "Docs", Href: "/docs"},
 	{Label: "Use cases", Href: "/use-cases"},
 	{Label: "Pricing", Href: "/pricing"},
@@ -56,7 +41,7 @@ var publicNav = []NavItem{
 // appNav is the dashboard's sidebar for a page without a dashboard
 // context (/dev/ui); signed-in pages build theirs from the current
 // project and organization (appContext.Nav).
-var appNav = []NavItem{
+var appNav = []page.NavItem{
 	{Label: "Dashboard", Href: "/app", Icon: "layers"},
 	{Label: "Account", Href: "/app/account", Icon: "lock"},
 	{Label: "Docs", Href: "/docs", Icon: "book-open"},
@@ -64,18 +49,18 @@ var appNav = []NavItem{
 
 // jobBadge says how a job stands: paused by a person, disabled by Prikke
 // (a 410 Gone, say), failing, healthy, or not run yet.
-func jobBadge(j *prikke.Job) Badge {
+func jobBadge(j *prikke.Job) page.Badge {
 	switch {
 	case !j.Enabled && j.DisabledReason != "":
-		return Badge{Label: "Disabled", Icon: "ban", Class: "bg-red-50 text-red-800 ring-red-600/30"}
+		return page.Badge{Label: "Disabled", Icon: "ban", Class: "bg-red-50 text-red-800 ring-red-600/30"}
 	case !j.Enabled:
-		return Badge{Label: "Paused", Icon: "circle-dashed", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
+		return page.Badge{Label: "Paused", Icon: "circle-dashed", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
 	case j.Kind == prikke.JobKindOnce && j.NextRunAt == nil && j.LastStatus != "" && j.LastStatus.Terminal() && j.Health != prikke.JobFailing:
-		return Badge{Label: "Done", Icon: "check", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
+		return page.Badge{Label: "Done", Icon: "check", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
 	case j.Health == prikke.JobFailing:
-		return Badge{Label: "Failing", Icon: "circle-x", Class: "bg-red-50 text-red-800 ring-red-600/30"}
+		return page.Badge{Label: "Failing", Icon: "circle-x", Class: "bg-red-50 text-red-800 ring-red-600/30"}
 	case j.LastStatus == "":
-		return Badge{Label: "No runs yet", Icon: "clock", Class: "bg-sky-50 text-sky-800 ring-sky-600/30"}
+		return page.Badge{Label: "No runs yet", Icon: "clock", Class: "bg-sky-50 text-sky-800 ring-sky-600/30"}
 	}
-	return Badge{Label: "Healthy", Icon: "heart-pulse", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"}
+	return page.Badge{Label: "Healthy", Icon: "heart-pulse", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"}
 }

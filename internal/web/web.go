@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,9 @@ import (
 	"github.com/prikke/prikke/internal/auth"
 	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/web/docs"
+	"github.com/prikke/prikke/internal/web/page"
+	"github.com/prikke/prikke/internal/web/statuspage"
 )
 
 // Deps are what the web surface needs. New checks the ones that must be
@@ -62,16 +66,15 @@ type Web struct {
 	baseURL string // Deps.BaseURL without a trailing slash
 	secure  bool   // BaseURL is https: cookies get the Secure flag
 
-	static staticFiles
+	static page.Static
+	icons  page.Icons
 	tpl    *templates
+	docs   *docs.Docs               // /docs and the cron testers
+	status *statuspage.Pages        // /status, /s/{slug} and the incident banner; nil without a service
 	legal  map[string]template.HTML // the operator's legal pages by name (privacy, terms, imprint)
 
 	svc    *service.Service   // nil: public site only
 	cookie auth.SessionCookie // the session cookie, Secure over https
-
-	statusCache   statusCache   // the last evaluation of Prikke's status (/status)
-	incidentCache incidentCache // Prikke's open incidents, for the dashboard's banner
-	apiRef        apiRefCache   // the API reference, built once (/docs/api)
 }
 
 // New parses every template and loads every static file once, so a broken
@@ -100,12 +103,34 @@ func New(d Deps) (*Web, error) {
 		svc:     d.Service,
 		cookie:  auth.SessionCookie{Secure: strings.HasPrefix(base, "https://")},
 	}
-	var err error
-	if h.static, err = loadStatic(); err != nil {
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	if h.tpl, err = parseTemplates(h.funcs()); err != nil {
+	if h.static, err = page.LoadStatic(static); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
+	}
+	tpl, err := fs.Sub(templateFS, "templates")
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if h.icons, err = page.LoadIcons(tpl); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if h.tpl, err = parseTemplates(tpl, h.funcs()); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	h.docs, err = docs.New(docs.Deps{Logger: d.Logger, BaseURL: base, OpenAPI: d.OpenAPI, Now: d.Now,
+		Render: h.render, RenderPartial: h.renderPartial, NotFound: h.NotFound})
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if d.Service != nil {
+		h.status, err = statuspage.New(statuspage.Deps{Service: d.Service, Logger: d.Logger, Now: d.Now,
+			RenderPublic: h.renderPublic, Fail: h.fail, ServerError: h.ServerError})
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
 	}
 	if h.legal, err = loadLegal(d.Legal.Dir); err != nil {
 		return nil, fmt.Errorf("web: %w", err)

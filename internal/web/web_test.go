@@ -21,6 +21,8 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/web/docs"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // testNow is a fixed clock: Tuesday 24 November 2026, 10:00 UTC.
@@ -35,7 +37,7 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T, mod func(*Deps)) *testEnv {
 	t.Helper()
-	spec, err := os.ReadFile("testdata/openapi.json")
+	spec, err := os.ReadFile("docs/testdata/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func TestPages(t *testing.T) {
 		title string
 		want  []string
 	}{
-		{"/", "EU-hosted cron jobs", []string{"Jobs done, <span", "til punkt og prikke", `id="cron-expr"`, "At 09:30, Monday through Friday", `href="/signup"`, `href="/docs/getting-started"`, number(pro.MonthlyRequests) + " requests / month"}},
+		{"/", "EU-hosted cron jobs", []string{"Jobs done, <span", "til punkt og prikke", `id="cron-expr"`, "At 09:30, Monday through Friday", `href="/signup"`, `href="/docs/getting-started"`, page.Number(pro.MonthlyRequests) + " requests / month"}},
 		{"/pricing", "Pricing — prikke", []string{"Unlimited jobs", "€29", "What counts as a request?"}},
 		{"/use-cases", "Use cases — prikke", []string{"EU SaaS startups", "Agencies with many client projects", "Health, finance and legal", "Developers who want simple cron"}},
 		{"/docs", "Documentation — prikke", []string{"Getting started", "API reference", "Cron syntax", "Webhooks", `href="/docs/own-machine"`}},
@@ -239,46 +241,16 @@ func TestExplain(t *testing.T) {
 	}
 }
 
-func TestDSTExamples(t *testing.T) {
-	// The claims the cron docs make in prose, checked against the engine.
-	want := map[string][]string{
-		"Daily at 02:30, spring forward": {"2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"},
-		"Daily at 02:30, fall back":      {"2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"},
-		"Hourly at :30, spring forward":  {"2026-03-28T23:30:00Z", "2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z"},
-		"Hourly at :30, fall back":       {"2026-10-24T23:30:00Z", "2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z", "2026-10-25T02:30:00Z"},
-	}
-	for _, ex := range dstExamples() {
-		w, ok := want[ex.Title]
-		if !ok {
-			t.Errorf("unchecked example %q", ex.Title)
-			continue
-		}
-		for i, s := range w {
-			if i >= len(ex.Fires) || ex.Fires[i].UTC.Format(time.RFC3339) != s {
-				t.Errorf("%s: fire %d = %v, want %s", ex.Title, i, ex.Fires, s)
-				break
-			}
-		}
-	}
-	ex := dstExamples()
-	if !ex[0].Fires[0].DSTShifted {
-		t.Error("the spring-forward daily run is not marked as shifted")
-	}
-	if !ex[3].Fires[2].DSTRepeated {
-		t.Error("the second 02:30 is not marked as repeated")
-	}
-}
-
 func TestPricingFromLimits(t *testing.T) {
 	tiers := pricingTiers()
 	if len(tiers) != 2 {
 		t.Fatalf("%d tiers", len(tiers))
 	}
 	free, pro := prikke.TierFree.Limits(), prikke.TierPro.Limits()
-	if got, want := tiers[0].Requests, number(free.MonthlyRequests)+" requests / month"; got != want {
+	if got, want := tiers[0].Requests, page.Number(free.MonthlyRequests)+" requests / month"; got != want {
 		t.Errorf("free requests %q, want %q", got, want)
 	}
-	if got, want := tiers[1].Requests, number(pro.MonthlyRequests)+" requests / month"; got != want {
+	if got, want := tiers[1].Requests, page.Number(pro.MonthlyRequests)+" requests / month"; got != want {
 		t.Errorf("pro requests %q, want %q", got, want)
 	}
 	for _, c := range []struct{ got, want string }{
@@ -371,115 +343,6 @@ func TestLinkify(t *testing.T) {
 	}
 }
 
-func TestAPIReference(t *testing.T) {
-	spec, err := os.ReadFile("testdata/openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := parseAPIReference(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	ops := map[string]APIOperation{}
-	for _, g := range ref.Groups {
-		names = append(names, g.Name)
-		for _, op := range g.Operations {
-			ops[op.Method+" "+op.Path] = op
-		}
-	}
-	if strings.Join(names, ",") != "Jobs,Queue,Meta" {
-		t.Errorf("groups %v, want the spec's tag order", names)
-	}
-	create, ok := ops["POST /api/v1/jobs"]
-	if !ok {
-		t.Fatalf("no POST /api/v1/jobs (the server URL's path is the prefix): %v", ops)
-	}
-	if !create.Auth || !create.BodyRequired || create.BodyType != "JobBody" {
-		t.Errorf("create: auth %v, body required %v, type %q", create.Auth, create.BodyRequired, create.BodyType)
-	}
-	fields := map[string]APIField{}
-	for _, f := range create.Body {
-		fields[f.Name] = f
-	}
-	for name, want := range map[string]string{
-		"name": "string", "url": "string (uri)", "schedule": "Schedule", "schedule.kind": "string",
-		// A list that may come as null (Go's nil) reads as a list: the
-		// docs no longer say "array of Header or null".
-		"headers": "array of Header", "headers[].name": "string", "timeout_ms": "integer",
-	} {
-		if f, ok := fields[name]; !ok || f.Type != want {
-			t.Errorf("field %s: %+v, want type %q", name, f, want)
-		}
-	}
-	if !fields["name"].Required || fields["method"].Required || !fields["schedule.kind"].Required {
-		t.Error("required flags are wrong")
-	}
-	if _, ok := fields["$schema"]; ok {
-		t.Error("$schema is listed")
-	}
-	if d := strings.Join(fields["method"].Details, "; "); !strings.Contains(d, "one of: GET, POST") || !strings.Contains(d, `default: "GET"`) {
-		t.Errorf("method details %q", d)
-	}
-	if d := strings.Join(fields["timeout_ms"].Details, "; "); !strings.Contains(d, "1000 to 30000") {
-		t.Errorf("timeout details %q", d)
-	}
-	for _, want := range []string{
-		`curl -X POST "$PRIKKE_URL/api/v1/jobs"`, `-H "Authorization: Bearer $PRIKKE_API_KEY"`,
-		`-H "Content-Type: application/json"`, `"name": "hourly ping"`, `"url": "https://example.com/hook"`,
-		`"kind": "cron"`, `"cron": "*/15 * * * *"`,
-	} {
-		if !strings.Contains(create.Curl, want) {
-			t.Errorf("create curl lacks %q:\n%s", want, create.Curl)
-		}
-	}
-	if strings.Contains(create.Curl, `"id"`) || strings.Contains(create.Curl, "$schema") || strings.Contains(create.Curl, "timeout_ms") {
-		t.Errorf("the example body has read-only or unexampled optional fields:\n%s", create.Curl)
-	}
-	// A read-only field is left out of request bodies but kept in responses.
-	for _, r := range create.Responses {
-		if r.Status == "201" {
-			found := false
-			for _, f := range r.Fields {
-				found = found || (f.Name == "id" && f.ReadOnly)
-			}
-			if !found || r.Type != "Job" {
-				t.Errorf("201 response: type %q, fields %v", r.Type, r.Fields)
-			}
-		}
-	}
-
-	trigger := ops["POST /api/v1/jobs/{id}/trigger"]
-	if trigger.Curl != `curl -X POST "$PRIKKE_URL/api/v1/jobs/$JOB_ID/trigger"`+" \\\n  -H \"Authorization: Bearer $PRIKKE_API_KEY\"" {
-		t.Errorf("trigger curl:\n%s", trigger.Curl)
-	}
-	if len(trigger.Parameters) != 1 || trigger.Parameters[0].Name != "id" || trigger.Parameters[0].In != "path" || !trigger.Parameters[0].Required {
-		t.Errorf("trigger parameters %+v", trigger.Parameters)
-	}
-	list := ops["GET /api/v1/jobs"]
-	if !strings.HasPrefix(list.Curl, `curl "$PRIKKE_URL/api/v1/jobs"`) || len(list.Parameters) != 2 {
-		t.Errorf("list: %q, %+v", list.Curl, list.Parameters)
-	}
-	enqueue := ops["POST /api/v1/queue"]
-	if len(enqueue.Parameters) != 1 || enqueue.Parameters[0].Name != "Idempotency-Key" || enqueue.Parameters[0].In != "header" {
-		t.Errorf("the $ref parameter was not resolved: %+v", enqueue.Parameters)
-	}
-	if !strings.Contains(enqueue.Curl, `"body": "{\"order\":42}"`) {
-		t.Errorf("enqueue curl does not use the field example:\n%s", enqueue.Curl)
-	}
-	if ping := ops["GET /api/v1/ping"]; ping.Auth || strings.Contains(ping.Curl, "Authorization") {
-		t.Errorf("ping needs no authentication (security: []): %+v", ping)
-	}
-	del := ops["DELETE /api/v1/jobs/{id}"]
-	if del.Curl != `curl -X DELETE "$PRIKKE_URL/api/v1/jobs/$JOB_ID"`+" \\\n  -H \"Authorization: Bearer $PRIKKE_API_KEY\"" {
-		t.Errorf("delete curl:\n%s", del.Curl)
-	}
-
-	if _, err := parseAPIReference([]byte(`{"openapi":`)); err == nil {
-		t.Error("broken JSON parsed")
-	}
-}
-
 func TestAPIDocsWithoutSpec(t *testing.T) {
 	e := newTestEnv(t, func(d *Deps) { d.OpenAPI = nil })
 	if w := e.get(t, "/docs/api"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "started without its API") {
@@ -506,7 +369,7 @@ func TestAPIDocsWithoutSpec(t *testing.T) {
 // OpenAPI document once, not on every request (a cheap way to keep a
 // small server busy), and every request gets the same page.
 func TestAPIDocsBuiltOnce(t *testing.T) {
-	spec, err := os.ReadFile("testdata/openapi.json")
+	spec, err := os.ReadFile("docs/testdata/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,7 +377,7 @@ func TestAPIDocsBuiltOnce(t *testing.T) {
 	e := newTestEnv(t, func(d *Deps) {
 		d.OpenAPI = func() ([]byte, error) { calls.Add(1); return spec, nil }
 	})
-	ref, err := parseAPIReference(spec)
+	ref, err := docs.ParseAPIReference(spec)
 	if err != nil || len(ref.Groups) == 0 {
 		t.Fatalf("reference: %v", err)
 	}
@@ -557,7 +420,7 @@ func TestStatic(t *testing.T) {
 		"fonts/jetbrains-mono-latin-ext-wght-normal.woff2": "font/woff2",
 	}
 	for name, ctype := range types {
-		u, err := e.web.static.url(name)
+		u, err := e.web.static.URL(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -569,7 +432,7 @@ func TestStatic(t *testing.T) {
 		if got := w.Header().Get("Content-Type"); got != ctype {
 			t.Errorf("%s: Content-Type %q, want %q", name, got, ctype)
 		}
-		if got := w.Header().Get("Cache-Control"); got != cacheImmutable {
+		if got := w.Header().Get("Cache-Control"); got != page.CacheImmutable {
 			t.Errorf("%s: Cache-Control %q", name, got)
 		}
 		etag := w.Header().Get("ETag")
@@ -581,17 +444,17 @@ func TestStatic(t *testing.T) {
 		}
 	}
 	// The hash in the URL changes with the content.
-	if u, _ := e.web.static.url("app.css"); !regexp.MustCompile(`^/static/app\.css\?v=[0-9a-f]{12}$`).MatchString(u) {
+	if u, _ := e.web.static.URL("app.css"); !regexp.MustCompile(`^/static/app\.css\?v=[0-9a-f]{12}$`).MatchString(u) {
 		t.Errorf("asset URL %q", u)
 	}
-	if w := e.get(t, "/static/app.css?v=old"); w.Header().Get("Cache-Control") != cacheRevalidate {
+	if w := e.get(t, "/static/app.css?v=old"); w.Header().Get("Cache-Control") != page.CacheRevalidate {
 		t.Errorf("an old hash is cached as %q", w.Header().Get("Cache-Control"))
 	}
-	if w := e.get(t, "/static/fonts/inter-latin-wght-normal.woff2"); w.Header().Get("Cache-Control") != cacheDay {
+	if w := e.get(t, "/static/fonts/inter-latin-wght-normal.woff2"); w.Header().Get("Cache-Control") != page.CacheDay {
 		t.Errorf("an unversioned URL is cached as %q", w.Header().Get("Cache-Control"))
 	}
 	// Compressed for clients that accept it.
-	u, _ := e.web.static.url("htmx.min.js")
+	u, _ := e.web.static.URL("htmx.min.js")
 	w := e.get(t, u, "Accept-Encoding", "gzip, br")
 	if w.Header().Get("Content-Encoding") != "gzip" || !strings.Contains(w.Header().Get("Vary"), "Accept-Encoding") {
 		t.Fatalf("htmx.min.js not gzipped: %v", w.Header())
@@ -601,7 +464,7 @@ func TestStatic(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain, _ := io.ReadAll(zr)
-	if !bytes.Equal(plain, e.web.static["htmx.min.js"].data) {
+	if !bytes.Equal(plain, e.web.static.Bytes("htmx.min.js")) {
 		t.Error("the gzip body differs from the file")
 	}
 	if w := e.get(t, "/favicon.ico"); w.Code != http.StatusOK || w.Header().Get("Content-Type") != "image/svg+xml" {
@@ -653,7 +516,7 @@ func TestNoThirdPartyRequests(t *testing.T) {
 	if checked < 10 {
 		t.Errorf("only %d templates checked", checked)
 	}
-	css := newTestEnv(t, nil).web.static["app.css"].data
+	css := newTestEnv(t, nil).web.static.Bytes("app.css")
 	if m := cssURL.Find(css); m != nil {
 		t.Errorf("app.css loads from another host: %s", m)
 	}
@@ -669,7 +532,7 @@ func TestNoThirdPartyRequests(t *testing.T) {
 func TestFlash(t *testing.T) {
 	e := newTestEnv(t, nil)
 	w := httptest.NewRecorder()
-	e.web.setFlash(w, Flash{Kind: FlashSuccess, Message: "Job <b>saved</b>."})
+	e.web.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Job <b>saved</b>."})
 	cookie := w.Result().Cookies()[0]
 	if !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode {
 		t.Errorf("cookie flags: %+v", cookie)
@@ -687,7 +550,7 @@ func TestFlash(t *testing.T) {
 	}
 	// Garbage is ignored.
 	r = httptest.NewRequest(http.MethodGet, "/docs", nil)
-	r.AddCookie(&http.Cookie{Name: flashCookie, Value: "%%%not-base64"})
+	r.AddCookie(&http.Cookie{Name: page.FlashCookie, Value: "%%%not-base64"})
 	w = httptest.NewRecorder()
 	e.handler.ServeHTTP(w, r)
 	if w.Code != http.StatusOK {
@@ -697,7 +560,7 @@ func TestFlash(t *testing.T) {
 
 func TestFormField(t *testing.T) {
 	e := newTestEnv(t, nil)
-	f := NewForm(url.Values{"url": {`"><script>x</script>`}, "name": {"ok"}})
+	f := page.NewForm(url.Values{"url": {`"><script>x</script>`}, "name": {"ok"}})
 	if !f.Valid() {
 		t.Fatal("a new form has errors")
 	}
@@ -709,7 +572,7 @@ func TestFormField(t *testing.T) {
 	}
 	f.AddErrors(errors.New("db down"))
 	var buf bytes.Buffer
-	if err := e.web.executePartial(&buf, "field", f.Field("url", "URL", "hint=Where to send it.", "required", "mono")); err != nil {
+	if err := e.web.tpl.ExecutePartial(&buf, "field", f.Field("url", "URL", "hint=Where to send it.", "required", "mono")); err != nil {
 		t.Fatal(err)
 	}
 	html := buf.String()
@@ -723,7 +586,7 @@ func TestFormField(t *testing.T) {
 		}
 	}
 	buf.Reset()
-	if err := e.web.executePartial(&buf, "form_errors", f); err != nil {
+	if err := e.web.tpl.ExecutePartial(&buf, "form_errors", f); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`href="#field-url"`, `href="#field-headers-0--name"`, "Internal error.", `role="alert"`} {
@@ -732,10 +595,10 @@ func TestFormField(t *testing.T) {
 		}
 	}
 	buf.Reset()
-	sel := f.Select("method", "Method", []Option{{"GET", "GET"}, {"POST", "POST"}})
+	sel := f.Select("method", "Method", []page.Option{{Value: "GET", Label: "GET"}, {Value: "POST", Label: "POST"}})
 	f.Values.Set("method", "POST")
 	sel.Value = "POST"
-	if err := e.web.executePartial(&buf, "field", sel); err != nil {
+	if err := e.web.tpl.ExecutePartial(&buf, "field", sel); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), `<option value="POST" selected>`) {
@@ -752,7 +615,7 @@ func TestStatusBadges(t *testing.T) {
 			continue
 		}
 		var buf bytes.Buffer
-		if err := e.web.executePartial(&buf, "status_badge", s); err != nil {
+		if err := e.web.tpl.ExecutePartial(&buf, "status_badge", s); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(buf.String(), b.Label) || !strings.Contains(buf.String(), "<svg") {
@@ -760,7 +623,7 @@ func TestStatusBadges(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := e.web.executePartial(&buf, "status_badge", prikke.ExecutionStatus("<new>")); err != nil {
+	if err := e.web.tpl.ExecutePartial(&buf, "status_badge", prikke.ExecutionStatus("<new>")); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "&lt;new&gt;") {
@@ -770,9 +633,8 @@ func TestStatusBadges(t *testing.T) {
 
 func TestEventStream(t *testing.T) {
 	e := newTestEnv(t, nil)
-	r := httptest.NewRequest(http.MethodGet, "/app/events", nil)
 	w := httptest.NewRecorder()
-	es, err := e.web.newEventStream(w, r)
+	es, err := page.NewEventStream(w, e.web.tpl.Templates)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -803,26 +665,19 @@ func TestEventStream(t *testing.T) {
 }
 
 func TestIcons(t *testing.T) {
+	icons := newTestEnv(t, nil).web.icons
 	if len(icons) < 20 {
 		t.Fatalf("%d icons loaded; run make assets", len(icons))
 	}
-	got, err := icon("check", "size-4 text-emerald-500")
+	got, err := icons.Icon("check", "size-4 text-emerald-500")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(string(got), `<svg class="size-4 text-emerald-500"`) || !strings.Contains(string(got), `aria-hidden="true"`) || strings.Contains(string(got), "@license") {
 		t.Errorf("icon: %s", got)
 	}
-	if _, err := icon("no-such-icon"); err == nil {
+	if _, err := icons.Icon("no-such-icon"); err == nil {
 		t.Error("an unknown icon rendered")
-	}
-}
-
-func TestNumber(t *testing.T) {
-	for in, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 250000: "250,000", 1234567: "1,234,567", -5000: "-5,000"} {
-		if got := number(in); got != want {
-			t.Errorf("number(%d) = %q, want %q", in, got, want)
-		}
 	}
 }
 
@@ -832,16 +687,16 @@ func TestRolesTable(t *testing.T) {
 	e := newTestEnv(t, nil)
 	body := e.get(t, "/docs/teams").Body.String()
 	rows := regexp.MustCompile(`(?s)<tr class="border-b border-slate-100">\s*<td[^>]*>([^<]*)</td>(.*?)</tr>`).FindAllStringSubmatch(body, -1)
-	if len(rows) != len(docsPermissions) {
-		t.Fatalf("%d rows, want %d", len(rows), len(docsPermissions))
+	if len(rows) != len(docs.Permissions) {
+		t.Fatalf("%d rows, want %d", len(rows), len(docs.Permissions))
 	}
 	for i, row := range rows {
 		marks := regexp.MustCompile(`aria-label="(yes|no)"`).FindAllStringSubmatch(row[2], -1)
-		if len(marks) != len(docsRoles) {
+		if len(marks) != len(docs.Roles) {
 			t.Fatalf("row %q has %d marks", row[1], len(marks))
 		}
-		for j, role := range docsRoles {
-			if got, want := marks[j][1] == "yes", role.Can(docsPermissions[i].perm); got != want {
+		for j, role := range docs.Roles {
+			if got, want := marks[j][1] == "yes", role.Can(docs.Permissions[i].Perm); got != want {
 				t.Errorf("%q for %s shows %v, the code says %v", row[1], role, got, want)
 			}
 		}

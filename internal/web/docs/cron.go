@@ -1,4 +1,4 @@
-package web
+package docs
 
 import (
 	"net/http"
@@ -42,9 +42,9 @@ type cronDocsView struct {
 	Examples []DSTExample
 }
 
-func (h *Web) showDocsCron(w http.ResponseWriter, r *http.Request) {
+func (h *Docs) ShowCron(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_cron", cronDocsView{
-		Tester:   h.cronTester(r, "/docs/cron#tester", "0 9 * * 1-5", cron.Zones()),
+		Tester:   h.Tester(r, "/docs/cron#tester", "0 9 * * 1-5", cron.Zones()),
 		Examples: dstExamples(),
 	})
 }

@@ -1,4 +1,4 @@
-package web
+package docs
 
 import "net/http"
 
@@ -29,7 +29,7 @@ PRIKKE_SSRF_ALLOW=loopback go run ./cmd/prikke`
 	ownMachineDocker = `PRIKKE_SSRF_ALLOW=loopback,172.17.0.0/16 make run`
 )
 
-func (h *Web) showDocsOwnMachine(w http.ResponseWriter, r *http.Request) {
+func (h *Docs) ShowOwnMachine(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_own_machine", ownMachineView{
 		Run:       ownMachineRun,
 		Receiver:  ownMachineReceiver,

@@ -1,13 +1,13 @@
-package web
+package docs
 
 import (
 	"fmt"
 	"net/http"
 )
 
-// docsPages are the docs' sections, in reading order: the index lists them
+// Pages are the docs' sections, in reading order: the index lists them
 // and every docs page shows them in its sidebar.
-var docsPages = []docsPage{
+var Pages = []Page{
 	{"/docs/getting-started", "Getting started", "rocket", "Run Prikke, create an API key and schedule your first job in five minutes."},
 	{"/docs/cron", "Cron syntax", "calendar-clock", "The five fields, names, steps, the day rule, time zones and what happens on daylight-saving days."},
 	{"/docs/webhooks", "Webhooks", "shield-check", "The headers of every request, how to verify its signature, retries and delivery guarantees."},
@@ -18,13 +18,13 @@ var docsPages = []docsPage{
 	{"/docs/api", "API reference", "code", "Every endpoint of the REST API by resource (jobs, the queue and executions first), with its fields and an example request and response."},
 }
 
-// docsPage is one entry of the docs' navigation.
-type docsPage struct {
+// Page is one entry of the docs' navigation.
+type Page struct {
 	Href, Title, Icon, Summary string
 }
 
-func (h *Web) showDocs(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "docs", docsPages)
+func (h *Docs) ShowIndex(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "docs", Pages)
 }
 
 // gettingStartedView holds the commands of the getting-started page.
@@ -32,7 +32,7 @@ type gettingStartedView struct {
 	Run, Build, Env, CLIKey, CreateJob, CreateCronJob, Trigger, Executions, Enqueue string
 }
 
-func (h *Web) showDocsGettingStarted(w http.ResponseWriter, r *http.Request) {
+func (h *Docs) ShowGettingStarted(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_getting_started", gettingStartedView{
 		Run:           exampleRun,
 		Build:         exampleBuild,

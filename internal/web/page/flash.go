@@ -1,4 +1,4 @@
-package web
+package page
 
 import (
 	"encoding/base64"
@@ -23,45 +23,47 @@ type Flash struct {
 	Message string    `json:"m"`
 }
 
-const flashCookie = "prikke_flash"
+// FlashCookie is the cookie that carries flash messages to the next page.
+const FlashCookie = "prikke_flash"
 
 // maxFlashes keeps the cookie small whatever a handler does.
 const maxFlashes = 5
 
-// setFlash stores messages for the next page the browser loads, typically
-// right before a redirect (post/redirect/get): h.setFlash(w, web.Flash{...}).
+// SetFlash stores messages for the next page the browser loads, typically
+// right before a redirect (post/redirect/get); secure sets the cookie's
+// Secure flag (over https).
 // A second call in the same response replaces the first. The cookie is not
 // signed: it only ever shows visitors text that their own browser sent, and
 // templates escape it.
-func (h *Web) setFlash(w http.ResponseWriter, flashes ...Flash) {
+func SetFlash(w http.ResponseWriter, secure bool, flashes ...Flash) {
 	if len(flashes) > maxFlashes {
 		flashes = flashes[:maxFlashes]
 	}
 	b, _ := json.Marshal(flashes)
 	http.SetCookie(w, &http.Cookie{
-		Name:     flashCookie,
+		Name:     FlashCookie,
 		Value:    base64.RawURLEncoding.EncodeToString(b),
 		Path:     "/",
 		MaxAge:   60,
 		HttpOnly: true,
-		Secure:   h.secure,
+		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
 	})
 }
 
-// takeFlashes returns the messages the previous response left and clears
+// TakeFlashes returns the messages the previous response left and clears
 // the cookie.
-func (h *Web) takeFlashes(w http.ResponseWriter, r *http.Request) []Flash {
+func TakeFlashes(w http.ResponseWriter, r *http.Request, secure bool) []Flash {
 	flashes := readFlashes(r)
-	if _, err := r.Cookie(flashCookie); err == nil {
-		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1,
-			HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	if _, err := r.Cookie(FlashCookie); err == nil {
+		http.SetCookie(w, &http.Cookie{Name: FlashCookie, Value: "", Path: "/", MaxAge: -1,
+			HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	}
 	return flashes
 }
 
 func readFlashes(r *http.Request) []Flash {
-	c, err := r.Cookie(flashCookie)
+	c, err := r.Cookie(FlashCookie)
 	if err != nil {
 		return nil
 	}

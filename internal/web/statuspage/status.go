@@ -1,4 +1,4 @@
-package web
+package statuspage
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/status"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // The public status pages: Prikke's own at /status (and /status.json),
@@ -19,17 +20,19 @@ import (
 // while by browsers and proxies.
 
 const (
-	cacheStatus   = "public, max-age=30"
-	cacheCustomer = "public, max-age=60"
-	// statusTTL is how long one evaluation of Prikke's status answers
+	// CacheStatus and CacheCustomer are the Cache-Control of /status (and
+	// /status.json) and of a customer page.
+	CacheStatus   = "public, max-age=30"
+	CacheCustomer = "public, max-age=60"
+	// TTL is how long one evaluation of Prikke's status answers
 	// /status and /status.json, so a crowd refreshing the page during an
 	// incident costs the database one evaluation every few seconds.
-	statusTTL = 5 * time.Second
+	TTL = 5 * time.Second
 	// statusTimeout bounds one evaluation.
 	statusTimeout = 5 * time.Second
 )
 
-// statusCache keeps the last report for statusTTL (by the web clock).
+// statusCache keeps the last report for TTL (by the web clock).
 type statusCache struct {
 	mu     sync.Mutex
 	at     time.Time
@@ -37,12 +40,12 @@ type statusCache struct {
 }
 
 // statusReport evaluates Prikke's status at the web clock's now, or
-// returns the evaluation of the last statusTTL.
-func (h *Web) statusReport(r *http.Request) *status.Report {
+// returns the evaluation of the last TTL.
+func (h *Pages) statusReport(r *http.Request) *status.Report {
 	now := h.now()
 	h.statusCache.mu.Lock()
 	defer h.statusCache.mu.Unlock()
-	if c := &h.statusCache; c.report != nil && !now.Before(c.at) && now.Sub(c.at) < statusTTL {
+	if c := &h.statusCache; c.report != nil && !now.Before(c.at) && now.Sub(c.at) < TTL {
 		return c.report
 	}
 	// The report answers other visitors too, so one who goes away
@@ -50,7 +53,7 @@ func (h *Web) statusReport(r *http.Request) *status.Report {
 	// evaluation outlives its request, up to statusTimeout.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), statusTimeout)
 	defer cancel()
-	rep := status.NewChecker(h.svc.Store()).Report(ctx, now)
+	rep := h.svc.StatusReport(ctx, now)
 	h.statusCache.at, h.statusCache.report = now, rep
 	return rep
 }
@@ -67,7 +70,7 @@ var componentLabels = map[string][2]string{
 type statusView struct {
 	Title      string
 	Headline   string
-	Overall    Badge
+	Overall    page.Badge
 	Tone       string // the banner's colour classes
 	Components []componentView
 	Active     []status.Incident // open incidents
@@ -80,7 +83,7 @@ type statusView struct {
 type componentView struct {
 	Name   string
 	About  string
-	State  Badge
+	State  page.Badge
 	Detail string
 	Uptime string // "" while no day has data
 	Bars   uptimeBars
@@ -100,23 +103,23 @@ func newComponentView(c status.Component, name, about string) componentView {
 
 // uptimeBars is the "uptime_bars" partial: one bar per day, oldest first.
 type uptimeBars struct {
-	Bars  []bar
+	Bars  []page.Bar
 	Width float64
 	Label string
 }
 
 // componentStates are the states as badges.
-var componentStates = map[prikke.ComponentStatus]Badge{
+var componentStates = map[prikke.ComponentStatus]page.Badge{
 	prikke.StatusOperational: {Label: "Operational", Icon: "circle-check", Class: "bg-emerald-50 text-emerald-800 ring-emerald-600/30"},
 	prikke.StatusDegraded:    {Label: "Degraded", Icon: "triangle-alert", Class: "bg-amber-50 text-amber-800 ring-amber-600/30"},
 	prikke.StatusOutage:      {Label: "Outage", Icon: "circle-x", Class: "bg-red-50 text-red-800 ring-red-600/30"},
 }
 
-func componentBadge(s prikke.ComponentStatus) Badge {
+func componentBadge(s prikke.ComponentStatus) page.Badge {
 	if b, ok := componentStates[s]; ok {
 		return b
 	}
-	return Badge{Label: string(s), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
+	return page.Badge{Label: string(s), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
 }
 
 // dayFill is the fill class of a day's bar.
@@ -140,7 +143,7 @@ func newUptimeBars(days []status.Day, uptime float64) uptimeBars {
 			fill = "fill-sky-500"
 			title += fmt.Sprintf(", %s of planned maintenance (not counted)", roundMaintenance(d.Maintenance))
 		}
-		b.Bars = append(b.Bars, bar{X: float64(i) * step, Y: 0, W: step - 1, H: 32, Class: fill, Title: title})
+		b.Bars = append(b.Bars, page.Bar{X: float64(i) * step, Y: 0, W: step - 1, H: 32, Class: fill, Title: title})
 	}
 	b.Label = fmt.Sprintf("Uptime over the last %d days: %s%%", len(days), formatUptime(uptime))
 	if !slices.ContainsFunc(days, func(d status.Day) bool { return d.Status != "" }) {
@@ -181,8 +184,8 @@ func headline(s prikke.ComponentStatus) (string, string) {
 	return "All systems operational", "bg-emerald-50 text-emerald-900 ring-emerald-600/30"
 }
 
-// showStatus is Prikke's own status page.
-func (h *Web) showStatus(w http.ResponseWriter, r *http.Request) {
+// ShowStatus is Prikke's own status page.
+func (h *Pages) ShowStatus(w http.ResponseWriter, r *http.Request) {
 	rep := h.statusReport(r)
 	v := statusView{Title: "Prikke status", Overall: componentBadge(rep.Status), UpdatedAt: rep.UpdatedAt}
 	v.Headline, v.Tone = headline(rep.Status)
@@ -196,35 +199,30 @@ func (h *Web) showStatus(w http.ResponseWriter, r *http.Request) {
 			v.Past = append(v.Past, inc)
 		}
 	}
-	w.Header().Set("Cache-Control", cacheStatus)
+	w.Header().Set("Cache-Control", CacheStatus)
 	h.renderPublic(w, r, http.StatusOK, "status", v)
 }
 
-// showStatusJSON is /status.json: the same report, for machines.
-func (h *Web) showStatusJSON(w http.ResponseWriter, r *http.Request) {
+// ShowStatusJSON is /status.json: the same report, for machines.
+func (h *Pages) ShowStatusJSON(w http.ResponseWriter, r *http.Request) {
 	b, err := json.Marshal(h.statusReport(r))
 	if err != nil {
-		h.ServerError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", cacheStatus)
+	w.Header().Set("Cache-Control", CacheStatus)
 	w.Header().Set("Access-Control-Allow-Origin", "*") // public data, for status widgets on other sites
 	w.WriteHeader(http.StatusOK)
 	w.Write(append(b, '\n'))
 }
 
-// showCustomerStatus is a project's published status page: the chosen
+// ShowCustomerStatus is a project's published status page: the chosen
 // jobs under their display names, their state and 90 days of bars, and
 // nothing else about them (status.CustomerPage reads no URL, header,
 // body or error).
-func (h *Web) showCustomerStatus(w http.ResponseWriter, r *http.Request) {
-	p, err := h.svc.PublicStatusPage(r.Context(), r.PathValue("slug"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	page, err := status.CustomerPage(r.Context(), h.svc.Store(), p, h.now())
+func (h *Pages) ShowCustomerStatus(w http.ResponseWriter, r *http.Request) {
+	page, err := h.svc.PublicStatus(r.Context(), r.PathValue("slug"), h.now())
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -237,13 +235,6 @@ func (h *Web) showCustomerStatus(w http.ResponseWriter, r *http.Request) {
 	for _, c := range page.Components {
 		v.Components = append(v.Components, newComponentView(c, c.Name, ""))
 	}
-	w.Header().Set("Cache-Control", cacheCustomer)
+	w.Header().Set("Cache-Control", CacheCustomer)
 	h.renderPublic(w, r, http.StatusOK, "customer_status", v)
-}
-
-// renderPublic renders a page that any visitor gets alike, so shared
-// caches may keep it: it neither reads nor clears the flash cookie.
-func (h *Web) renderPublic(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
-	h.renderView(w, r, code, name, &View{Path: r.URL.Path, Data: data, RequestID: w.Header().Get("X-Request-Id"),
-		BaseURL: h.baseURL, Production: h.deps.Production, Now: h.now(), Zone: time.UTC})
 }

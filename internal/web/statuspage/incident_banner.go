@@ -1,55 +1,44 @@
-package web
+package statuspage
 
 import (
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prikke/prikke/internal/web/page"
 )
 
-// incidentBanner is one of Prikke's open incidents as the dashboard shows
-// it above every page, so customers learn of an outage where they work
-// and not only on /status.
-type incidentBanner struct {
-	Title      string
-	Status     string   // investigating, identified or monitoring
-	Message    string   // the latest update's
-	Components []string // as /status names them
-}
-
-// incidentCache keeps the open incidents for statusTTL (by the web clock).
+// incidentCache keeps the open incidents for TTL (by the web clock).
 type incidentCache struct {
 	mu      sync.Mutex
 	at      time.Time
 	loaded  bool
-	banners []incidentBanner
+	banners []page.IncidentBanner
 }
 
-// openIncidents are Prikke's open incidents, read at most once per
-// statusTTL however many dashboard pages are served: one query for the
+// OpenIncidents are Prikke's open incidents, read at most once per
+// TTL however many dashboard pages are served: one query for the
 // open incidents only, not /status's whole evaluation. When the read
 // fails, the last list read stands.
-func (h *Web) openIncidents(r *http.Request) []incidentBanner {
+func (h *Pages) OpenIncidents(r *http.Request) []page.IncidentBanner {
 	now := h.now()
 	c := &h.incidentCache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.loaded && !now.Before(c.at) && now.Sub(c.at) < statusTTL {
+	if c.loaded && !now.Before(c.at) && now.Sub(c.at) < TTL {
 		return c.banners
 	}
-	incs, err := h.svc.Store().IncidentList(r.Context(), now) // open, and resolved since now: none
+	incs, err := h.svc.OpenIncidents(r.Context(), now)
 	if err != nil {
 		if r.Context().Err() == nil { // not a visitor who went away
 			h.log.Warn("could not read Prikke's open incidents for the dashboard", "error", err)
 		}
 		return c.banners
 	}
-	var out []incidentBanner
+	var out []page.IncidentBanner
 	for _, inc := range incs {
-		if inc.ResolvedAt != nil {
-			continue
-		}
-		b := incidentBanner{Title: inc.Title, Status: string(inc.Status)}
+		b := page.IncidentBanner{Title: inc.Title, Status: string(inc.Status)}
 		if len(inc.Updates) > 0 {
 			b.Message = inc.Updates[0].Message // newest first
 		}

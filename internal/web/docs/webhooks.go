@@ -1,4 +1,4 @@
-package web
+package docs
 
 import "net/http"
 
@@ -7,6 +7,6 @@ type webhooksView struct {
 	Go, Node, Python string
 }
 
-func (h *Web) showDocsWebhooks(w http.ResponseWriter, r *http.Request) {
+func (h *Docs) ShowWebhooks(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_webhooks", webhooksView{Go: verifyGo, Node: verifyNode, Python: verifyPython})
 }

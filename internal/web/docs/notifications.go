@@ -1,4 +1,4 @@
-package web
+package docs
 
 import (
 	"fmt"
@@ -98,11 +98,11 @@ const exampleDiscordPayload = `{
 }`
 
 // withIDs fills an example's base URL and ids.
-func (h *Web) withIDs(example string) string {
+func (h *Docs) withIDs(example string) string {
 	return fmt.Sprintf(example, h.baseURL, exampleProjectID, exampleJobID, exampleExecutionID)
 }
 
-func (h *Web) showDocsNotifications(w http.ResponseWriter, r *http.Request) {
+func (h *Docs) ShowNotifications(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_notifications", notificationsDocsView{
 		Webhook: h.withIDs(exampleWebhookPayload), Headers: exampleNotificationHeaders,
 		Slack: h.withIDs(exampleSlackPayload), Discord: h.withIDs(exampleDiscordPayload), VerifyGo: verifyGo,
@@ -156,7 +156,7 @@ const (
 	exampleIncidentResolve = `prikke incident resolve $INCIDENT_ID --message "Deliveries are on time again."`
 )
 
-func (h *Web) showDocsStatusPages(w http.ResponseWriter, r *http.Request) {
+func (h *Docs) ShowStatusPages(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_status_pages", statusDocsView{
 		JSON: strings.TrimSpace(exampleStatusJSON), Open: exampleIncidentOpen, Update: exampleIncidentUpdate, Resolve: exampleIncidentResolve,
 	})

@@ -1,4 +1,4 @@
-package web
+package docs
 
 import (
 	"net/http"
@@ -17,17 +17,17 @@ type apiDocsView struct {
 
 // showDocsAPI renders the API reference's index: the basics and every
 // resource with its operations, each linking to the resource's page.
-func (h *Web) showDocsAPI(w http.ResponseWriter, r *http.Request) {
+func (h *Docs) ShowAPI(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_api", h.apiDocs(w))
 }
 
 // showDocsAPIGroup renders one resource's operations (/docs/api/jobs). The
 // reference is split so that each page stays small.
-func (h *Web) showDocsAPIGroup(w http.ResponseWriter, r *http.Request) {
+func (h *Docs) ShowAPIGroup(w http.ResponseWriter, r *http.Request) {
 	v := h.apiDocs(w)
 	if v.Reference != nil {
 		if v.Group = v.Reference.Group(r.PathValue("group")); v.Group == nil {
-			h.NotFound(w, r)
+			h.notFound(w, r)
 			return
 		}
 	}
@@ -46,17 +46,17 @@ type apiRefCache struct {
 
 // apiDocs returns the view of the reference, which matches the running
 // API: it is built from the API's own OpenAPI document.
-func (h *Web) apiDocs(w http.ResponseWriter) apiDocsView {
+func (h *Docs) apiDocs(w http.ResponseWriter) apiDocsView {
 	v := apiDocsView{BaseURL: h.baseURL}
-	if h.deps.OpenAPI == nil {
+	if h.openAPI == nil {
 		v.Note = "This Prikke was started without its API, so there is no reference to show."
 		return v
 	}
 	c := &h.apiRef
 	c.once.Do(func() {
-		raw, err := h.deps.OpenAPI()
+		raw, err := h.openAPI()
 		if err == nil {
-			c.ref, err = parseAPIReference(raw)
+			c.ref, err = ParseAPIReference(raw)
 		}
 		if err != nil {
 			c.ref, c.err = nil, err

@@ -1,4 +1,4 @@
-package web
+package docs
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // Explanation is what the "explain" partial shows for a cron expression in
@@ -46,15 +47,11 @@ func (e Explanation) ShowLocal() bool { return e.Zone != "UTC" && e.Zone != "Etc
 // explainCount is how many fire times the tester lists.
 const explainCount = 5
 
-// maxExplainInput bounds what the tester copies into its answer; the cron
-// parser rejects long expressions anyway.
-const maxExplainInput = 200
-
 // explain parses expr and lists its next fire times after now in zone (""
 // means UTC). Invalid input yields an Explanation with Error set, never an
 // error: it is the user's typing, shown back to them.
 func explain(expr, zone string, now time.Time) Explanation {
-	expr, zone = clip(strings.TrimSpace(expr)), clip(strings.TrimSpace(zone))
+	expr, zone = page.Clip(strings.TrimSpace(expr)), page.Clip(strings.TrimSpace(zone))
 	if zone == "" {
 		zone = "UTC"
 	}
@@ -65,12 +62,12 @@ func explain(expr, zone string, now time.Time) Explanation {
 	}
 	loc, err := cron.LoadLocation(zone)
 	if err != nil {
-		e.Error = capitalize(err.Error()) + "."
+		e.Error = page.Capitalize(err.Error()) + "."
 		return e
 	}
 	s, err := cron.Parse(expr)
 	if err != nil {
-		e.Error = capitalize(err.Error())
+		e.Error = page.Capitalize(err.Error())
 		if !strings.HasSuffix(e.Error, ".") {
 			e.Error += "."
 		}
@@ -84,24 +81,6 @@ func explain(expr, zone string, now time.Time) Explanation {
 	return e
 }
 
-func clip(s string) string {
-	if len(s) <= maxExplainInput {
-		return s
-	}
-	cut := maxExplainInput
-	for cut > 0 && s[cut]&0xc0 == 0x80 { // do not split a UTF-8 sequence
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func capitalize(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
-}
-
 // CronTester is the data of the "cron_tester" partial: the form and the
 // explanation of what it currently holds. Action is the page the form
 // submits to without JavaScript (the page renders the answer itself).
@@ -111,16 +90,16 @@ type CronTester struct {
 	Explanation Explanation
 }
 
-// testerZones are the zones the landing page's tester offers.
-var testerZones = []string{
+// TesterZones are the zones the landing page's tester offers.
+var TesterZones = []string{
 	"UTC", "Europe/Oslo", "Europe/Amsterdam", "Europe/Berlin", "Europe/Dublin", "Europe/Helsinki",
 	"Europe/Lisbon", "Europe/London", "Europe/Madrid", "Europe/Paris", "Europe/Stockholm",
 	"Europe/Warsaw", "America/New_York", "America/Los_Angeles", "Asia/Tokyo", "Australia/Sydney",
 }
 
-// cronTester reads the tester's query parameters (expr, tz) so the page
+// Tester reads the tester's query parameters (expr, tz) so the page
 // works without JavaScript, with def as the expression of a first visit.
-func (h *Web) cronTester(r *http.Request, action, def string, zones []string) CronTester {
+func (h *Docs) Tester(r *http.Request, action, def string, zones []string) CronTester {
 	q := r.URL.Query()
 	expr, zone := def, "Europe/Oslo"
 	if q.Has("expr") {
@@ -134,7 +113,7 @@ func (h *Web) cronTester(r *http.Request, action, def string, zones []string) Cr
 
 // explainCron answers the cron testers' htmx requests with the "explain"
 // fragment. Invalid input is a normal answer (200) that says what is wrong.
-func (h *Web) explainCron(w http.ResponseWriter, r *http.Request) {
+func (h *Docs) ShowExplanation(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	w.Header().Set("Cache-Control", "no-store")
 	h.renderPartial(w, r, http.StatusOK, "explain", explain(q.Get("expr"), q.Get("tz"), h.now()))

@@ -1,4 +1,4 @@
-package web
+package docs
 
 import (
 	"encoding/json"
@@ -218,8 +218,8 @@ const maxDepth = 4
 
 var methodOrder = []string{"get", "post", "put", "patch", "delete", "head", "options"}
 
-// parseAPIReference reads an OpenAPI document into the reference view.
-func parseAPIReference(raw []byte) (*APIReference, error) {
+// ParseAPIReference reads an OpenAPI document into the reference view.
+func ParseAPIReference(raw []byte) (*APIReference, error) {
 	var doc oaDoc
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
@@ -773,9 +773,9 @@ func (d *oaDoc) example(s *oaSchema, depth int, seen map[string]bool, top, full 
 	return d.exampleNamed(s, "", depth, seen, top, full)
 }
 
-// exampleID is the example of a string id, which the schemas do not
+// ExampleID is the example of a string id, which the schemas do not
 // mark as such.
-const exampleID = "01936b2e-8f3a-7c4d-9e5f-0a1b2c3d4e5f"
+const ExampleID = "01936b2e-8f3a-7c4d-9e5f-0a1b2c3d4e5f"
 
 func (d *oaDoc) exampleNamed(s *oaSchema, name string, depth int, seen map[string]bool, top, full bool) any {
 	if s == nil || depth > maxDepth {
@@ -865,7 +865,7 @@ func (d *oaDoc) exampleNamed(s *oaSchema, name string, depth int, seen map[strin
 		return []any{}
 	case "string":
 		if r.Format == "" && (name == "id" || strings.HasSuffix(name, "_id")) {
-			return exampleID
+			return ExampleID
 		}
 		switch r.Format {
 		case "date-time":
@@ -877,7 +877,7 @@ func (d *oaDoc) exampleNamed(s *oaSchema, name string, depth int, seen map[strin
 		case "email":
 			return "you@example.com"
 		case "uuid":
-			return exampleID
+			return ExampleID
 		}
 		return "string"
 	case "integer", "number":

@@ -1,4 +1,4 @@
-package web
+package page
 
 import (
 	"bytes"
@@ -18,19 +18,19 @@ import (
 // (its template adds the extension's script in its "head" block), and the
 // handler of /app/jobs/events loops:
 //
-//	es, err := h.newEventStream(w, r)
+//	es, err := page.NewEventStream(w, h.tpl)
 //	if err != nil { h.ServerError(w, r, err); return }
 //	for { select { case <-r.Context().Done(): return
 //	               case ev := <-updates: if es.Send("job-row", "job_row", ev) != nil { return } } }
 type EventStream struct {
-	h  *Web
+	t  *Templates
 	w  http.ResponseWriter
 	rc *http.ResponseController
 }
 
-// newEventStream starts an event stream response. It fails when the
+// NewEventStream starts an event stream response. It fails when the
 // response cannot be flushed (a middleware that hides http.Flusher).
-func (h *Web) newEventStream(w http.ResponseWriter, r *http.Request) (*EventStream, error) {
+func NewEventStream(w http.ResponseWriter, t *Templates) (*EventStream, error) {
 	rc := http.NewResponseController(w)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -40,7 +40,7 @@ func (h *Web) newEventStream(w http.ResponseWriter, r *http.Request) (*EventStre
 	if err := rc.Flush(); err != nil {
 		return nil, fmt.Errorf("web: event stream: %w", err)
 	}
-	return &EventStream{h: h, w: w, rc: rc}, nil
+	return &EventStream{t: t, w: w, rc: rc}, nil
 }
 
 // Send renders the partial called name with data and sends it as one event
@@ -49,9 +49,9 @@ func (s *EventStream) Send(event, name string, data any) error {
 	if strings.ContainsAny(event, "\r\n") {
 		return errors.New("web: event name contains a line break")
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); bufPool.Put(buf) }()
-	if err := s.h.executePartial(buf, name, data); err != nil {
+	buf := Buffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); Buffers.Put(buf) }()
+	if err := s.t.ExecutePartial(buf, name, data); err != nil {
 		return err
 	}
 	var b bytes.Buffer

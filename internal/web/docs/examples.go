@@ -1,4 +1,4 @@
-package web
+package docs
 
 // The API examples of the docs, in one place so they can follow the API
 // when its field names change. The field names follow internal/api's
@@ -194,3 +194,16 @@ def verify(secret: str, headers, body: bytes) -> bool:
 #     return "", 204
 `
 )
+
+// CodeExample is one language's signature verification example.
+type CodeExample struct {
+	ID, Label, Code string
+}
+
+// VerifyExamples are the signature verification examples, by language, that
+// the webhooks docs and a project's settings page show.
+var VerifyExamples = []CodeExample{
+	{"verify-go", "Go", verifyGo},
+	{"verify-node", "Node.js", verifyNode},
+	{"verify-python", "Python", verifyPython},
+}

@@ -1,4 +1,4 @@
-package web
+package docs
 
 import (
 	"net/http"
@@ -14,11 +14,14 @@ type roleRow struct {
 	Roles []bool // viewer, member, admin, owner
 }
 
-var docsRoles = []prikke.Role{prikke.RoleViewer, prikke.RoleMember, prikke.RoleAdmin, prikke.RoleOwner}
+// Roles are the columns of the roles table, least to most.
+var Roles = []prikke.Role{prikke.RoleViewer, prikke.RoleMember, prikke.RoleAdmin, prikke.RoleOwner}
 
-var docsPermissions = []struct {
-	perm prikke.Permission
-	what string
+// Permissions are the rows of the roles table: a permission and what it
+// allows, in words.
+var Permissions = []struct {
+	Perm prikke.Permission
+	What string
 }{
 	{prikke.PermRead, "See projects, jobs, executions, channels, status pages, members and usage"},
 	{prikke.PermManageJobs, "Create, change, pause, run and delete jobs; enqueue requests; send test requests and test notifications"},
@@ -37,12 +40,12 @@ type teamsDocsView struct {
 	Rows  []roleRow
 }
 
-func (h *Web) showDocsTeams(w http.ResponseWriter, r *http.Request) {
-	v := teamsDocsView{Roles: docsRoles}
-	for _, p := range docsPermissions {
-		row := roleRow{What: p.what}
-		for _, role := range docsRoles {
-			row.Roles = append(row.Roles, role.Can(p.perm))
+func (h *Docs) ShowTeams(w http.ResponseWriter, r *http.Request) {
+	v := teamsDocsView{Roles: Roles}
+	for _, p := range Permissions {
+		row := roleRow{What: p.What}
+		for _, role := range Roles {
+			row.Roles = append(row.Roles, role.Can(p.Perm))
 		}
 		v.Rows = append(v.Rows, row)
 	}
