@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Error codes. Each maps to exactly one HTTP status, for the API and the
@@ -125,4 +126,25 @@ func InvalidField(field, format string, args ...any) error {
 	var v Validation
 	v.Add(field, format, args...)
 	return v.Err()
+}
+
+// RateLimitError is an ERATELIMIT error that says when to retry: the
+// HTTP surfaces answer 429 with Retry-After.
+type RateLimitError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("Too many attempts. Try again in %s.", humanDuration(e.RetryAfter))
+}
+
+// Unwrap makes it an ERATELIMIT *prikke.Error.
+func (e *RateLimitError) Unwrap() error { return Errorf(ERATELIMIT, "%s", e.Error()) }
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()+0.99))
+	case d >= time.Minute:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()+0.99))
+	}
+	return fmt.Sprintf("%d seconds", int(d.Seconds()+0.99))
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
-	"github.com/prikke/prikke/internal/service"
 )
 
 // StatusClientClosedRequest answers a request whose client went away
@@ -80,7 +79,7 @@ func ProblemOf(err error, requestID string) Problem {
 		p.Header = http.Header{"Www-Authenticate": {`Bearer realm="prikke"`}}
 	case http.StatusTooManyRequests:
 		wait := time.Minute
-		var rl *service.RateLimitError
+		var rl *prikke.RateLimitError
 		if errors.As(err, &rl) {
 			wait = rl.RetryAfter
 		}

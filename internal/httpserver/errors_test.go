@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
-	"github.com/prikke/prikke/internal/service"
 )
 
 // TestProblemOf: every domain error code has its one status, the user sees
@@ -46,7 +45,7 @@ func TestProblemOf(t *testing.T) {
 	if p := ProblemOf(prikke.Errorf(prikke.EUNAUTHORIZED, "x"), ""); p.Header.Get("WWW-Authenticate") != `Bearer realm="prikke"` {
 		t.Errorf("401 headers: %v", p.Header)
 	}
-	if p := ProblemOf(&service.RateLimitError{RetryAfter: 90 * time.Second}, ""); p.Status != 429 || p.Header.Get("Retry-After") != "90" {
+	if p := ProblemOf(&prikke.RateLimitError{RetryAfter: 90 * time.Second}, ""); p.Status != 429 || p.Header.Get("Retry-After") != "90" {
 		t.Errorf("rate limit: %d %v", p.Status, p.Header)
 	}
 	if p := ProblemOf(prikke.Errorf(prikke.ERATELIMIT, "x"), ""); p.Header.Get("Retry-After") != "60" {

@@ -32,29 +32,9 @@ func (s *Service) rateLimit(ctx context.Context, key string, window time.Duratio
 		return err
 	}
 	if n > limit {
-		return &RateLimitError{RetryAfter: max(time.Second, reset.Sub(s.now()))}
+		return &prikke.RateLimitError{RetryAfter: max(time.Second, reset.Sub(s.now()))}
 	}
 	return nil
-}
-
-// RateLimitError is a prikke ERATELIMIT error that says when to retry.
-type RateLimitError struct{ RetryAfter time.Duration }
-
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("Too many attempts. Try again in %s.", humanDuration(e.RetryAfter))
-}
-
-// Unwrap makes it an ERATELIMIT *prikke.Error.
-func (e *RateLimitError) Unwrap() error { return prikke.Errorf(prikke.ERATELIMIT, "%s", e.Error()) }
-
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()+0.99))
-	case d >= time.Minute:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()+0.99))
-	}
-	return fmt.Sprintf("%d seconds", int(d.Seconds()+0.99))
 }
 
 // bucket hides an email inside a rate-limit key.
