@@ -12,6 +12,7 @@ import (
 	"github.com/prikke/prikke/internal/config"
 	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/store"
 )
 
 func init() {
@@ -22,8 +23,9 @@ func init() {
 }
 
 // withService opens the store without the owner lock (these commands run
-// beside a server) and hands a service to fn.
-func withService(ctx context.Context, e *env, fn func(svc *service.Service) error) error {
+// beside a server) and hands fn a service over it, and the store itself for
+// the look-ups an operator makes across organizations.
+func withService(ctx context.Context, e *env, fn func(svc *service.Service, st store.Store) error) error {
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		return err
@@ -34,7 +36,7 @@ func withService(ctx context.Context, e *env, fn func(svc *service.Service) erro
 		return err
 	}
 	defer st.Close()
-	return fn(newService(cfg, st, nil, mail.NewMailbox(), logger))
+	return fn(newService(cfg, st, nil, mail.NewMailbox(), logger), st)
 }
 
 func newFlags(name string, e *env) *flag.FlagSet {
@@ -63,7 +65,7 @@ func userCommand(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("read the password: %w", err)
 	}
 	pw = strings.TrimRight(pw, "\r\n")
-	return withService(ctx, e, func(svc *service.Service) error {
+	return withService(ctx, e, func(svc *service.Service, st store.Store) error {
 		u, err := svc.CreateConfirmedUser(ctx, *email, pw, prikke.Tier(*tier))
 		if err != nil {
 			return userError(err)
@@ -107,7 +109,7 @@ func apikeyCommand(ctx context.Context, e *env, args []string) error {
 	if *email == "" {
 		return usageError("apikey create: --email is required")
 	}
-	return withService(ctx, e, func(svc *service.Service) error {
+	return withService(ctx, e, func(svc *service.Service, st store.Store) error {
 		full, _, err := svc.CreateAPIKeyForUser(ctx, *email, *name)
 		if err != nil {
 			return userError(err)
@@ -135,7 +137,7 @@ func orgCommand(ctx context.Context, e *env, args []string) error {
 	if !tier.Valid() {
 		return usageError("org set-tier: the tier must be free or pro")
 	}
-	return withService(ctx, e, func(svc *service.Service) error {
+	return withService(ctx, e, func(svc *service.Service, st store.Store) error {
 		var id prikke.ID
 		if *orgID != "" {
 			var err error
@@ -143,11 +145,11 @@ func orgCommand(ctx context.Context, e *env, args []string) error {
 				return fmt.Errorf("--org %q is not an organization id", *orgID)
 			}
 		} else {
-			u, err := svc.Store().UserGetByEmail(ctx, prikke.NormalizeEmail(*email))
+			u, err := st.UserGetByEmail(ctx, prikke.NormalizeEmail(*email))
 			if err != nil {
 				return fmt.Errorf("no user with the email %s", *email)
 			}
-			o, err := svc.Store().OrganizationGetPersonal(ctx, u.ID)
+			o, err := st.OrganizationGetPersonal(ctx, u.ID)
 			if err != nil {
 				return err
 			}
@@ -189,7 +191,7 @@ func incidentCommand(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
-	return withService(ctx, e, func(svc *service.Service) error {
+	return withService(ctx, e, func(svc *service.Service, st store.Store) error {
 		switch sub {
 		case "open":
 			var comps []string

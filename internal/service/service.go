@@ -50,9 +50,6 @@ func New(s store.Store, hasher *auth.Hasher, mailer mail.Mailer, client *deliver
 		logger: logger.With("service", "app"), NowFunc: time.Now}
 }
 
-// Store exposes the store to read-only page helpers.
-func (s *Service) Store() store.Store { return s.store }
-
 func (s *Service) now() time.Time { return s.NowFunc().UTC().Truncate(time.Microsecond) }
 
 // Actor is who performs an action: a signed-in user, or an API key.

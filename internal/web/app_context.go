@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // The current organization and project are in the URL of every dashboard
@@ -204,7 +205,7 @@ func (h *Web) renderApp(w http.ResponseWriter, r *http.Request, status int, name
 // appView is view for a dashboard page: the View with its context, its
 // event stream and Prikke's open incidents. A handler that amends the View
 // before renderView (a flash, say) starts from it.
-func (h *Web) appView(w http.ResponseWriter, r *http.Request, c *appContext, data any) *View {
+func (h *Web) appView(w http.ResponseWriter, r *http.Request, c *appContext, data any) *page.View {
 	v := h.view(w, r, data)
 	v.App = c
 	if es, ok := data.(interface{ EventsURL() string }); ok {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/prikke/prikke/internal/httpserver"
+	"github.com/prikke/prikke/internal/web/page"
 )
 
 // NotFound renders the branded 404 page. Handlers call it for anything a
@@ -20,15 +21,15 @@ func (h *Web) NotFound(w http.ResponseWriter, r *http.Request) {
 func (h *Web) ServerError(w http.ResponseWriter, r *http.Request, err error) {
 	id := w.Header().Get("X-Request-Id")
 	h.log.Error("web: server error", "error", err, "request_id", id, "method", r.Method, "path", r.URL.Path)
-	p, ok := h.tpl.pages["500"]
+	p, ok := h.tpl.Pages()["500"]
 	if ok {
-		buf := bufPool.Get().(*bytes.Buffer)
-		defer func() { buf.Reset(); bufPool.Put(buf) }()
+		buf := page.Buffers.Get().(*bytes.Buffer)
+		defer func() { buf.Reset(); page.Buffers.Put(buf) }()
 		// No flashes: a broken cookie must not break the error page too.
-		v := &View{Path: r.URL.Path, RequestID: id, BaseURL: h.baseURL, Production: h.deps.Production, Now: h.now()}
-		err := p.tpl.ExecuteTemplate(buf, p.layout, v)
+		v := &page.View{Path: r.URL.Path, RequestID: id, BaseURL: h.baseURL, Production: h.deps.Production, Now: h.now()}
+		err := p.Tpl.ExecuteTemplate(buf, p.Layout, v)
 		if err == nil {
-			writeHTML(w, http.StatusInternalServerError, buf.Bytes())
+			page.WriteHTML(w, http.StatusInternalServerError, buf.Bytes())
 			return
 		}
 		h.log.Error("web: render the 500 page", "error", err, "request_id", id)

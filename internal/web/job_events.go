@@ -38,7 +38,7 @@ func (h *Web) jobEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	defer sub.Close()
 	filter := parseExecutionFilter(r.URL.Query())
-	es, err := page.NewEventStream(w, h.tpl.Templates)
+	es, err := page.NewEventStream(w, h.tpl)
 	if err != nil {
 		h.ServerError(w, r, err)
 		return

@@ -3,8 +3,6 @@ package web
 import (
 	"bytes"
 	"embed"
-	"html/template"
-	"io/fs"
 	"net/http"
 	"time"
 
@@ -21,43 +19,10 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// View is the data of every full page (page.View).
-type View = page.View
-
-// templates are the parsed pages, with a by-name index of each page's set
-// and layout as errors.go reads it (h.tpl.pages[name]).
-type templates struct {
-	*page.Templates
-	pages map[string]pageTemplate
-}
-
-type pageTemplate struct {
-	tpl    *template.Template
-	layout string
-}
-
-// parseTemplates parses the templates tree with funcs (page.ParseTemplates).
-func parseTemplates(fsys fs.FS, funcs template.FuncMap) (*templates, error) {
-	t, err := page.ParseTemplates(fsys, funcs)
-	if err != nil {
-		return nil, err
-	}
-	out := &templates{Templates: t, pages: map[string]pageTemplate{}}
-	for name, p := range t.Pages() {
-		out.pages[name] = pageTemplate{tpl: p.Tpl, layout: p.Layout}
-	}
-	return out, nil
-}
-
-// bufPool and writeHTML are page's, by the names errors.go uses.
-var bufPool = &page.Buffers
-
-func writeHTML(w http.ResponseWriter, status int, body []byte) { page.WriteHTML(w, status, body) }
-
 // view assembles the View of a request and consumes its flash cookie.
-func (h *Web) view(w http.ResponseWriter, r *http.Request, data any) *View {
+func (h *Web) view(w http.ResponseWriter, r *http.Request, data any) *page.View {
 	u := h.visitor(w, r)
-	return &View{
+	return &page.View{
 		Path:       r.URL.Path,
 		Data:       data,
 		Flashes:    page.TakeFlashes(w, r, h.secure),
@@ -79,20 +44,20 @@ func (h *Web) render(w http.ResponseWriter, r *http.Request, status int, name st
 
 // renderView is render for a caller that built (and perhaps amended) the
 // View itself, for example to add a flash message to a re-rendered form.
-func (h *Web) renderView(w http.ResponseWriter, r *http.Request, status int, name string, v *View) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); bufPool.Put(buf) }()
+func (h *Web) renderView(w http.ResponseWriter, r *http.Request, status int, name string, v *page.View) {
+	buf := page.Buffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); page.Buffers.Put(buf) }()
 	if err := h.tpl.ExecutePage(buf, name, v); err != nil {
 		h.ServerError(w, r, err)
 		return
 	}
-	writeHTML(w, status, buf.Bytes())
+	page.WriteHTML(w, status, buf.Bytes())
 }
 
 // renderPublic renders a page that any visitor gets alike, so shared
 // caches may keep it: it neither reads nor clears the flash cookie.
 func (h *Web) renderPublic(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
-	h.renderView(w, r, code, name, &View{Path: r.URL.Path, Data: data, RequestID: w.Header().Get("X-Request-Id"),
+	h.renderView(w, r, code, name, &page.View{Path: r.URL.Path, Data: data, RequestID: w.Header().Get("X-Request-Id"),
 		BaseURL: h.baseURL, Production: h.deps.Production, Now: h.now(), Zone: time.UTC})
 }
 
@@ -100,13 +65,13 @@ func (h *Web) renderPublic(w http.ResponseWriter, r *http.Request, code int, nam
 // partial gets data as its dot (not a View). Server-sent events use
 // page.EventStream.Send, which renders partials the same way.
 func (h *Web) renderPartial(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	buf := page.Buffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); page.Buffers.Put(buf) }()
 	if err := h.tpl.ExecutePartial(buf, name, data); err != nil {
 		h.ServerError(w, r, err)
 		return
 	}
-	writeHTML(w, status, buf.Bytes())
+	page.WriteHTML(w, status, buf.Bytes())
 }
 
 // setFlash stores messages for the next page (page.SetFlash), with the

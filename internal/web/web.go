@@ -68,7 +68,7 @@ type Web struct {
 
 	static page.Static
 	icons  page.Icons
-	tpl    *templates
+	tpl    *page.Templates
 	docs   *docs.Docs               // /docs and the cron testers
 	status *statuspage.Pages        // /status, /s/{slug} and the incident banner; nil without a service
 	legal  map[string]template.HTML // the operator's legal pages by name (privacy, terms, imprint)
@@ -117,7 +117,7 @@ func New(d Deps) (*Web, error) {
 	if h.icons, err = page.LoadIcons(tpl); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	if h.tpl, err = parseTemplates(tpl, h.funcs()); err != nil {
+	if h.tpl, err = page.ParseTemplates(tpl, h.funcs()); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	h.docs, err = docs.New(docs.Deps{Logger: d.Logger, BaseURL: base, OpenAPI: d.OpenAPI, Now: d.Now,

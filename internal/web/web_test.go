@@ -634,7 +634,7 @@ func TestStatusBadges(t *testing.T) {
 func TestEventStream(t *testing.T) {
 	e := newTestEnv(t, nil)
 	w := httptest.NewRecorder()
-	es, err := page.NewEventStream(w, e.web.tpl.Templates)
+	es, err := page.NewEventStream(w, e.web.tpl)
 	if err != nil {
 		t.Fatal(err)
 	}
