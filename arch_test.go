@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"go/types"
 	"maps"
+	"os"
 	"os/exec"
 	pathpkg "path"
 	"path/filepath"
@@ -160,3 +161,97 @@ func TestNoCyclesBetweenDomainFiles(t *testing.T) {
 type importerFunc func(path string) (*types.Package, error)
 
 func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+// TestPackageMap keeps the README's package map true: every package in the
+// tree has an entry and every entry a package, and each package imports
+// only what its entry allows (after "→"; the domain is open to all).
+func TestPackageMap(t *testing.T) {
+	allowed := readPackageMap(t)
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}\t{{.ImportPath}}\t{{join .Imports \" \"}}", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list ./...: %v", err)
+	}
+	seen := map[string]bool{}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		pkg := strings.TrimPrefix(strings.TrimPrefix(f[1], module), "/")
+		if pkg == "" {
+			pkg = "."
+		}
+		seen[pkg] = true
+		may, ok := allowed[pkg]
+		if !ok {
+			t.Errorf("package %s is missing from the README's package map", pkg)
+			continue
+		}
+		for imp := range strings.FieldsSeq(f[2]) {
+			if imp == module || !strings.HasPrefix(imp, module+"/") {
+				continue // the domain, or not ours
+			}
+			imp = strings.TrimPrefix(imp, module+"/")
+			if !may["everything"] && !may[strings.TrimPrefix(imp, "internal/")] {
+				t.Errorf("%s imports %s, which its entry in the README's package map does not allow (→ %s)", pkg, imp, strings.Join(slices.Sorted(maps.Keys(may)), ", "))
+			}
+		}
+	}
+	for pkg := range allowed {
+		if !seen[pkg] {
+			t.Errorf("the README's package map lists %s, which is not a package in the tree", pkg)
+		}
+	}
+}
+
+// readPackageMap reads the README's package map: package → what of ours
+// it may import ("internal/" left off; "everything" or nothing at all).
+func readPackageMap(t *testing.T) map[string]map[string]bool {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n### Package map\n")
+	if !ok {
+		t.Fatal(`README.md has no "### Package map" section`)
+	}
+	_, block, ok := strings.Cut(section, "```\n")
+	if ok {
+		block, _, ok = strings.Cut(block, "```")
+	}
+	if !ok {
+		t.Fatal("the README's package map has no code block")
+	}
+	// An entry starts at the left margin; indented lines continue it.
+	var entries []string
+	for line := range strings.SplitSeq(block, "\n") {
+		switch {
+		case strings.TrimSpace(line) == "":
+		case strings.HasPrefix(line, " ") && len(entries) > 0:
+			entries[len(entries)-1] += " " + strings.TrimSpace(line)
+		default:
+			entries = append(entries, line)
+		}
+	}
+	out := map[string]map[string]bool{}
+	for _, e := range entries {
+		i := strings.LastIndex(e, "→")
+		if i < 0 {
+			t.Errorf("package map entry %q does not say what it may import (→ …)", e)
+			continue
+		}
+		name := strings.TrimSuffix(strings.Fields(e)[0], "/")
+		if name == "*.go" {
+			name = "."
+		}
+		may := map[string]bool{}
+		for imp := range strings.SplitSeq(e[i+len("→"):], ",") {
+			if imp = strings.TrimSpace(imp); imp != "" && imp != "nothing" {
+				may[imp] = true
+			}
+		}
+		if _, dup := out[name]; dup {
+			t.Errorf("the README's package map lists %s twice", name)
+		}
+		out[name] = may
+	}
+	return out
+}
