@@ -81,8 +81,9 @@ type Dialect interface {
 	List(v any) any
 	// AnyOf is the condition "col equals any element of the list in param".
 	AnyOf(col, param string) string
-	// Contains is the condition "col contains the escaped LIKE pattern in
-	// param, ignoring ASCII case".
+	// Contains is the condition "col matches the LIKE pattern in param,
+	// escaped with a backslash, ignoring case": PostgreSQL's ILIKE folds
+	// every letter, SQLite's LIKE only ASCII ones, as the stores always did.
 	Contains(col, param string) string
 	// ForUpdate is the clause that locks the rows a SELECT reads ("" where
 	// the single writer makes locks needless).
@@ -226,15 +227,6 @@ func (r *Records) execOne(ctx context.Context, op, q string, args ...any) error 
 	return nil
 }
 
-// exec runs a statement on the writer and returns how many rows it touched.
-func (r *Records) exec(ctx context.Context, op, q string, args ...any) (int, error) {
-	n, err := r.d.Writer().Exec(ctx, q, args...)
-	if err != nil {
-		return 0, r.fail(op, err)
-	}
-	return int(n), nil
-}
-
 // inTx runs fn in a write transaction.
 func (r *Records) inTx(ctx context.Context, op string, fn func(tx Tx) error) error {
 	if err := r.d.InTx(ctx, fn); err != nil {
@@ -242,10 +234,6 @@ func (r *Records) inTx(ctx context.Context, op string, fn func(tx Tx) error) err
 	}
 	return nil
 }
-
-// isNoRows reports a read that found no row (pgx's error wraps
-// database/sql's).
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func (r *Records) seal(secret string) ([]byte, error) {
 	if secret == "" {
@@ -292,14 +280,10 @@ func one[T any](ctx context.Context, r *Records, op string, scan func(Row) (T, e
 	return v, nil
 }
 
-// list runs a read query and scans every row with scan.
+// list runs a read query and scans every row with scan. An empty result
+// is an empty slice, never nil, on both stores.
 func list[T any](ctx context.Context, r *Records, op string, scan func(Row) (T, error), q string, args ...any) ([]T, error) {
-	return listOn(ctx, r, r.d.Reader(), op, scan, q, args...)
-}
-
-// listOn runs a query on q and scans every row with scan.
-func listOn[T any](ctx context.Context, r *Records, db Querier, op string, scan func(Row) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := db.Query(ctx, q, args...)
+	rows, err := r.d.Reader().Query(ctx, q, args...)
 	if err != nil {
 		return nil, r.fail(op, err)
 	}
