@@ -103,6 +103,7 @@ type Dialect interface {
 	Reader() Querier
 	Writer() Querier
 	// InTx runs fn in a write transaction, committing when it returns nil.
+	// It may mark a failure to begin or commit with TxStep.
 	InTx(ctx context.Context, fn func(Tx) error) error
 }
 
@@ -227,13 +228,34 @@ func (r *Records) execOne(ctx context.Context, op, q string, args ...any) error 
 	return nil
 }
 
-// inTx runs fn in a write transaction.
+// inTx runs fn in a write transaction. A failure to begin or commit that
+// the dialect marked with TxStep is named in the message ("op: begin: …").
 func (r *Records) inTx(ctx context.Context, op string, fn func(tx Tx) error) error {
-	if err := r.d.InTx(ctx, fn); err != nil {
-		return r.fail(op, err)
+	err := r.d.InTx(ctx, fn)
+	if err == nil {
+		return nil
 	}
-	return nil
+	var step *txStepError
+	if errors.As(err, &step) {
+		return fmt.Errorf("%s: %s: %s: %w", r.d.Name(), op, step.step, r.d.Err(step.err))
+	}
+	return r.fail(op, err)
 }
+
+// TxStep marks err, returned by a Dialect's InTx, as the failure of the
+// transaction's step ("begin" or "commit"), which the error's message then
+// names. (SQLite's store marks its steps; pgx's BeginFunc does not tell
+// them apart.)
+func TxStep(step string, err error) error { return &txStepError{step, err} }
+
+type txStepError struct {
+	step string
+	err  error
+}
+
+func (e *txStepError) Error() string { return e.step + ": " + e.err.Error() }
+
+func (e *txStepError) Unwrap() error { return e.err }
 
 func (r *Records) seal(secret string) ([]byte, error) {
 	if secret == "" {
