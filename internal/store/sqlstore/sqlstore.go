@@ -175,38 +175,38 @@ func (w *wrapped) Error() string { return w.domain.Error() + ": " + w.cause.Erro
 
 func (w *wrapped) Unwrap() []error { return []error{w.domain, w.cause} }
 
-// Wrap returns an error that is domain for errors.As and errors.Is, and
+// wrap returns an error that is domain for errors.As and errors.Is, and
 // keeps the driver's cause for logs.
-func Wrap(domain *prikke.Error, cause error) error { return &wrapped{domain, cause} }
+func wrap(domain *prikke.Error, cause error) error { return &wrapped{domain, cause} }
 
-// NotFound is the error of a read that found no row, and of an UPDATE or
+// notFound is the error of a read that found no row, and of an UPDATE or
 // DELETE that touched none.
-func NotFound() error { return prikke.Errorf(prikke.ENOTFOUND, "Not found.") }
+func notFound() error { return prikke.Errorf(prikke.ENOTFOUND, "Not found.") }
 
 // Unavailable wraps a driver error that means the database cannot be
 // reached.
 func Unavailable(cause error) error {
-	return Wrap(prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), cause)
+	return wrap(prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), cause)
 }
 
 // Dangling wraps a foreign key violation: a row referred to is missing.
-func Dangling(cause error) error { return Wrap(prikke.Errorf(prikke.ENOTFOUND, "Not found."), cause) }
+func Dangling(cause error) error { return wrap(prikke.Errorf(prikke.ENOTFOUND, "Not found."), cause) }
 
 // Conflict wraps a unique violation.
 func Conflict(cause error) error {
-	return Wrap(prikke.Errorf(prikke.ECONFLICT, "Already exists."), cause)
+	return wrap(prikke.Errorf(prikke.ECONFLICT, "Already exists."), cause)
 }
 
 // Translate turns a driver error into a domain error at the edge: nil
-// stays nil, a read that found no row is NotFound (pgx's error wraps
-// database/sql's), and driver translates the rest (Wrap, Conflict,
-// Dangling, Unavailable), returning what it does not know unchanged.
+// stays nil, a read that found no row is ENOTFOUND (pgx's error wraps
+// database/sql's), and driver translates the rest (Conflict, Dangling,
+// Unavailable), returning what it does not know unchanged.
 func Translate(err error, driver func(error) error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, sql.ErrNoRows):
-		return NotFound()
+		return notFound()
 	}
 	return driver(err)
 }
@@ -223,7 +223,7 @@ func (r *Records) execOne(ctx context.Context, op, q string, args ...any) error 
 		return r.fail(op, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("%s: %s: %w", r.d.Name(), op, NotFound())
+		return fmt.Errorf("%s: %s: %w", r.d.Name(), op, notFound())
 	}
 	return nil
 }
