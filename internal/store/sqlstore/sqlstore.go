@@ -8,9 +8,11 @@
 // pool and single writer; PostgreSQL's one pool).
 //
 // The engine (claim, complete, rescue, occurrences, leader election,
-// listen/notify, queue depth, heartbeats) is not here: each store writes
-// it by hand in its own dialect, as River does, and reuses the scan
-// helpers exported here.
+// listen/notify, queue depth) is not here: each store writes it by hand
+// in its own dialect, as River does, and reuses the scan helpers exported
+// here. Nor are the few records whose statements differ between the
+// stores (flips, the settings insert, heartbeat writes and reads, the
+// daily job rollup): each store's records.go holds them.
 package sqlstore
 
 import (
