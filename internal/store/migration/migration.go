@@ -44,8 +44,9 @@
 // no dialect's SQL.
 //
 // A migration's version is its number, in both dialects. Then add the
-// version to TestFS's lists. Never change what a shipped migration renders
-// to: databases have run it.
+// version to TestFS's lists, and when it ships, its rendered SQL's hashes
+// to the test's shipped table. Never change what a shipped migration
+// renders to: databases have run it, and TestShipped fails.
 package migration
 
 import (

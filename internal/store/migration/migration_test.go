@@ -2,6 +2,7 @@ package migration_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"io/fs"
@@ -94,6 +95,50 @@ func TestFS(t *testing.T) {
 				t.Fatalf("pending after up = %v, %v", pending, err)
 			}
 		})
+	}
+}
+
+// shipped is the SHA-256 of every shipped migration as each dialect
+// renders it. Databases have run these: a change to a template, or to a
+// Dialect's words, must not change what a shipped migration renders to.
+// The PostgreSQL hashes are those of the files pgstore shipped before the
+// migrations became templates; the SQLite ones those of sqlitestore's,
+// save 00001's header comment. Add a new migration's hashes here when it
+// ships.
+var shipped = map[string]map[string]string{
+	"postgres": {
+		"00001_schema.sql":          "26e5df6efaf68ddfd461caf9eb6444c1da0245c88f72dd181e0065bfb3837e29",
+		"00002_finished_index.sql":  "13a9d672a05d18b5f792e1fb852d8c21466d6b6fbdd5e99098da4771b7762dd0",
+		"00003_execution_queue.sql": "7dd8410eefe6f9b72d842c0f2f7f7fa04818ab2b7d53667634ebd345f82dd6e9",
+		"00004_user_time_zone.sql":  "ad5610e68322c4e18410ffdfcc5ba90f8b085cf0758dc038ec85510fd1c655f4",
+		"00005_status_seconds.sql":  "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
+		"00006_queue_sent.sql":      "29a5d61c43e5ef11964e50a460ba7dfc8c74eec0cc59e5d8ee348aeb3c4d1135",
+	},
+	"sqlite": {
+		"00001_schema.sql":         "7cb7d072c0884759bab320732ff2926230b5b5984659427cd0a664a15039c63e",
+		"00002_finished_index.sql": "13a9d672a05d18b5f792e1fb852d8c21466d6b6fbdd5e99098da4771b7762dd0",
+		"00004_user_time_zone.sql": "d4ab550afa6313020b346ef7fb8a71dc5bce98e1f2ead267415a2475fb2c158f",
+		"00005_status_seconds.sql": "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
+	},
+}
+
+// TestShipped: every shipped migration renders to what databases ran.
+func TestShipped(t *testing.T) {
+	for _, d := range []migration.Dialect{migration.Postgres, migration.SQLite} {
+		fsys, err := migration.FS(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range shipped[d.Name] {
+			b, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				t.Errorf("%s: %s: %v", d.Name, name, err)
+				continue
+			}
+			if got := fmt.Sprintf("%x", sha256.Sum256(b)); got != want {
+				t.Errorf("%s: %s renders to other SQL than shipped (sha256 %s, want %s):\n%s", d.Name, name, got, want, b)
+			}
+		}
 	}
 }
 

@@ -52,7 +52,7 @@ func (d dialect) Writer() sqlstore.Querier { return querier{d.s.db} }
 func (d dialect) InTx(ctx context.Context, fn func(sqlstore.Tx) error) error {
 	sqlTx, err := d.s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return sqlstore.TxStep("begin", err)
 	}
 	tx := &txQuerier{querier: querier{sqlTx}, tx: sqlTx}
 	if err := fn(tx); err != nil {
@@ -60,7 +60,7 @@ func (d dialect) InTx(ctx context.Context, fn func(sqlstore.Tx) error) error {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return err
+		return sqlstore.TxStep("commit", err)
 	}
 	for _, e := range tx.events {
 		d.s.broker.Publish(e)

@@ -80,7 +80,7 @@ func (r *Records) UserDelete(ctx context.Context, id prikke.ID) error {
 			return err
 		}
 		if res == 0 {
-			return NotFound()
+			return notFound()
 		}
 		return nil
 	})
@@ -280,7 +280,7 @@ func invitationNotPending(ctx context.Context, tx Querier, id prikke.ID) error {
 		return err
 	}
 	if !exists {
-		return NotFound()
+		return notFound()
 	}
 	return errNotPending()
 }

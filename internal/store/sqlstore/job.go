@@ -246,7 +246,7 @@ func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 			return err
 		}
 		if res == 0 {
-			return NotFound()
+			return notFound()
 		}
 		if err := setJobChannels(ctx, r.d, tx, j); err != nil {
 			return err
@@ -267,7 +267,7 @@ func (r *Records) JobSetEnabled(ctx context.Context, id prikke.ID, enabled bool,
 			return err
 		}
 		if res == 0 {
-			return NotFound()
+			return notFound()
 		}
 		if !enabled {
 			if _, err := tx.Exec(ctx, "DELETE FROM executions WHERE job_id = $1 AND status = 'pending'", id); err != nil {
@@ -286,7 +286,7 @@ func (r *Records) JobDelete(ctx context.Context, id prikke.ID) error {
 			return err
 		}
 		if n == 0 {
-			return NotFound()
+			return notFound()
 		}
 		return tx.Notify(ctx, store.TopicJobs, id.String())
 	})

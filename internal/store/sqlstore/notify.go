@@ -51,7 +51,7 @@ func (r *Records) ChannelGet(ctx context.Context, id prikke.ID) (*prikke.Channel
 // ChannelGetByConfirmHash implements store.Store.
 func (r *Records) ChannelGetByConfirmHash(ctx context.Context, hash []byte) (*prikke.Channel, error) {
 	if len(hash) == 0 {
-		return nil, fmt.Errorf("%s: get channel by confirmation: %w", r.d.Name(), NotFound())
+		return nil, fmt.Errorf("%s: get channel by confirmation: %w", r.d.Name(), notFound())
 	}
 	return one(ctx, r, "get channel by confirmation", r.scanChannel, "SELECT "+channelColumns+" FROM channels WHERE confirm_token_hash = $1", hash)
 }

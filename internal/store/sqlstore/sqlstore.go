@@ -8,9 +8,11 @@
 // pool and single writer; PostgreSQL's one pool).
 //
 // The engine (claim, complete, rescue, occurrences, leader election,
-// listen/notify, queue depth, heartbeats) is not here: each store writes
-// it by hand in its own dialect, as River does, and reuses the scan
-// helpers exported here.
+// listen/notify, queue depth) is not here: each store writes it by hand
+// in its own dialect, as River does, and reuses the scan helpers exported
+// here. Nor are the few records whose statements differ between the
+// stores (flips, the settings insert, heartbeat writes and reads, the
+// daily job rollup): each store's records.go holds them.
 package sqlstore
 
 import (
@@ -81,8 +83,9 @@ type Dialect interface {
 	List(v any) any
 	// AnyOf is the condition "col equals any element of the list in param".
 	AnyOf(col, param string) string
-	// Contains is the condition "col contains the escaped LIKE pattern in
-	// param, ignoring ASCII case".
+	// Contains is the condition "col matches the LIKE pattern in param,
+	// escaped with a backslash, ignoring case": PostgreSQL's ILIKE folds
+	// every letter, SQLite's LIKE only ASCII ones, as the stores always did.
 	Contains(col, param string) string
 	// ForUpdate is the clause that locks the rows a SELECT reads ("" where
 	// the single writer makes locks needless).
@@ -102,6 +105,7 @@ type Dialect interface {
 	Reader() Querier
 	Writer() Querier
 	// InTx runs fn in a write transaction, committing when it returns nil.
+	// It may mark a failure to begin or commit with TxStep.
 	InTx(ctx context.Context, fn func(Tx) error) error
 }
 
@@ -173,38 +177,38 @@ func (w *wrapped) Error() string { return w.domain.Error() + ": " + w.cause.Erro
 
 func (w *wrapped) Unwrap() []error { return []error{w.domain, w.cause} }
 
-// Wrap returns an error that is domain for errors.As and errors.Is, and
+// wrap returns an error that is domain for errors.As and errors.Is, and
 // keeps the driver's cause for logs.
-func Wrap(domain *prikke.Error, cause error) error { return &wrapped{domain, cause} }
+func wrap(domain *prikke.Error, cause error) error { return &wrapped{domain, cause} }
 
-// NotFound is the error of a read that found no row, and of an UPDATE or
+// notFound is the error of a read that found no row, and of an UPDATE or
 // DELETE that touched none.
-func NotFound() error { return prikke.Errorf(prikke.ENOTFOUND, "Not found.") }
+func notFound() error { return prikke.Errorf(prikke.ENOTFOUND, "Not found.") }
 
 // Unavailable wraps a driver error that means the database cannot be
 // reached.
 func Unavailable(cause error) error {
-	return Wrap(prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), cause)
+	return wrap(prikke.Errorf(prikke.EUNAVAILABLE, "The database is unavailable; try again shortly."), cause)
 }
 
 // Dangling wraps a foreign key violation: a row referred to is missing.
-func Dangling(cause error) error { return Wrap(prikke.Errorf(prikke.ENOTFOUND, "Not found."), cause) }
+func Dangling(cause error) error { return wrap(prikke.Errorf(prikke.ENOTFOUND, "Not found."), cause) }
 
 // Conflict wraps a unique violation.
 func Conflict(cause error) error {
-	return Wrap(prikke.Errorf(prikke.ECONFLICT, "Already exists."), cause)
+	return wrap(prikke.Errorf(prikke.ECONFLICT, "Already exists."), cause)
 }
 
 // Translate turns a driver error into a domain error at the edge: nil
-// stays nil, a read that found no row is NotFound (pgx's error wraps
-// database/sql's), and driver translates the rest (Wrap, Conflict,
-// Dangling, Unavailable), returning what it does not know unchanged.
+// stays nil, a read that found no row is ENOTFOUND (pgx's error wraps
+// database/sql's), and driver translates the rest (Conflict, Dangling,
+// Unavailable), returning what it does not know unchanged.
 func Translate(err error, driver func(error) error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, sql.ErrNoRows):
-		return NotFound()
+		return notFound()
 	}
 	return driver(err)
 }
@@ -221,31 +225,39 @@ func (r *Records) execOne(ctx context.Context, op, q string, args ...any) error 
 		return r.fail(op, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("%s: %s: %w", r.d.Name(), op, NotFound())
+		return fmt.Errorf("%s: %s: %w", r.d.Name(), op, notFound())
 	}
 	return nil
 }
 
-// exec runs a statement on the writer and returns how many rows it touched.
-func (r *Records) exec(ctx context.Context, op, q string, args ...any) (int, error) {
-	n, err := r.d.Writer().Exec(ctx, q, args...)
-	if err != nil {
-		return 0, r.fail(op, err)
-	}
-	return int(n), nil
-}
-
-// inTx runs fn in a write transaction.
+// inTx runs fn in a write transaction. A failure to begin or commit that
+// the dialect marked with TxStep is named in the message ("op: begin: …").
 func (r *Records) inTx(ctx context.Context, op string, fn func(tx Tx) error) error {
-	if err := r.d.InTx(ctx, fn); err != nil {
-		return r.fail(op, err)
+	err := r.d.InTx(ctx, fn)
+	if err == nil {
+		return nil
 	}
-	return nil
+	var step *txStepError
+	if errors.As(err, &step) {
+		return fmt.Errorf("%s: %s: %s: %w", r.d.Name(), op, step.step, r.d.Err(step.err))
+	}
+	return r.fail(op, err)
 }
 
-// isNoRows reports a read that found no row (pgx's error wraps
-// database/sql's).
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+// TxStep marks err, returned by a Dialect's InTx, as the failure of the
+// transaction's step ("begin" or "commit"), which the error's message then
+// names. (SQLite's store marks its steps; pgx's BeginFunc does not tell
+// them apart.)
+func TxStep(step string, err error) error { return &txStepError{step, err} }
+
+type txStepError struct {
+	step string
+	err  error
+}
+
+func (e *txStepError) Error() string { return e.step + ": " + e.err.Error() }
+
+func (e *txStepError) Unwrap() error { return e.err }
 
 func (r *Records) seal(secret string) ([]byte, error) {
 	if secret == "" {
@@ -292,14 +304,10 @@ func one[T any](ctx context.Context, r *Records, op string, scan func(Row) (T, e
 	return v, nil
 }
 
-// list runs a read query and scans every row with scan.
+// list runs a read query and scans every row with scan. An empty result
+// is an empty slice, never nil, on both stores.
 func list[T any](ctx context.Context, r *Records, op string, scan func(Row) (T, error), q string, args ...any) ([]T, error) {
-	return listOn(ctx, r, r.d.Reader(), op, scan, q, args...)
-}
-
-// listOn runs a query on q and scans every row with scan.
-func listOn[T any](ctx context.Context, r *Records, db Querier, op string, scan func(Row) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := db.Query(ctx, q, args...)
+	rows, err := r.d.Reader().Query(ctx, q, args...)
 	if err != nil {
 		return nil, r.fail(op, err)
 	}

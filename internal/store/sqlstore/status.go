@@ -151,7 +151,7 @@ func (r *Records) IncidentUpdate(ctx context.Context, u *prikke.IncidentUpdate) 
 			return err
 		}
 		if res == 0 {
-			return NotFound()
+			return notFound()
 		}
 		return r.insertIncidentUpdate(ctx, tx, u.IncidentID, u)
 	})
@@ -216,7 +216,7 @@ func insertStatusPageJobs(ctx context.Context, tx Tx, pageID, projectID prikke.I
 			return err
 		}
 		if res == 0 {
-			return NotFound()
+			return notFound()
 		}
 	}
 	return nil
