@@ -247,6 +247,11 @@ func (w *Worker) run(ctx context.Context) {
 	defer cancelRun()
 	w.mu.Lock()
 	w.runCtx = runCtx
+	// The minimum workers first: the shutdown below waits for the pool,
+	// and a Stop right after Start must not overtake their spawning.
+	for range w.cfg.MinWorkers {
+		w.spawnLocked()
+	}
 	w.mu.Unlock()
 	var completer, sweeper, beater, marker sync.WaitGroup
 	completer.Go(w.complete)
@@ -285,12 +290,6 @@ func (w *Worker) run(ctx context.Context) {
 		beater.Wait()
 		close(done)
 	}()
-	w.mu.Lock()
-	for range w.cfg.MinWorkers {
-		w.spawnLocked()
-	}
-	w.mu.Unlock()
-
 	<-ctx.Done()
 	w.draining.Store(true)
 	drain := time.NewTimer(w.cfg.Drain)
