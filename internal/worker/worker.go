@@ -233,14 +233,16 @@ func (w *Worker) Stop() { w.loop.Stop() }
 //
 // Writing back (results, releases, sent marks) is bounded: GiveBack after
 // the drain deadline, w.writes ends, the completer stops retrying and the
-// rest of the shutdown fails fast. Whatever was not
-// written stays running under this node's lease in the database, as if the
-// node had died: on PostgreSQL its peers take it over once its heartbeat
-// (stopped last) goes stale, and a process restarted under the same node
-// ID takes it over at its first beat; on any store the leader's rescue
-// settles it once its lease runs out. Requests marked sent come back as
-// lost attempts and are delivered again; the others go back to pending as
-// they were. Nothing is marked delivered that was not written.
+// rest of the shutdown fails fast. Whatever was not written stays running
+// under this node's lease in the database, as if the node had died. On
+// PostgreSQL its peers take it over once its heartbeat (stopped last) goes
+// stale, and a process restarted under the same node ID takes it over at
+// its first beat: requests marked sent come back as lost attempts and are
+// delivered again, the others go back to pending as they were. Otherwise
+// (SQLite, or no node left to take over) the leader's rescue settles it
+// once its lease runs out, and a SQLite server rescues every lease when it
+// starts: each comes back as a lost attempt, delivered again. Nothing is
+// marked delivered that was not written, and a late write is fenced off.
 func (w *Worker) run(ctx context.Context) {
 	base := context.WithoutCancel(ctx)
 	runCtx, cancelRun := context.WithCancel(base)
