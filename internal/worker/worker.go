@@ -219,7 +219,14 @@ func (w *Worker) Start(ctx context.Context) { w.loop.Start(ctx, w.run) }
 // releases what is left and waits for results to be written. What is not
 // written back GiveBack after the drain deadline (the database is down) is
 // left to the rescue path: see run.
-func (w *Worker) Stop() { w.loop.Stop() }
+func (w *Worker) Stop() {
+	if w.loop.Done() != nil {
+		// Before the loop's context ends: from here on no worker starts
+		// a request (see deliver), whichever goroutine notices Stop first.
+		w.draining.Store(true)
+	}
+	w.loop.Stop()
+}
 
 // run starts the worker's goroutines and, once Stop ends ctx, shuts them
 // down in order: the dispatcher stops claiming; the sweeper stops; what is
@@ -293,7 +300,6 @@ func (w *Worker) run(ctx context.Context) {
 		close(done)
 	}()
 	<-ctx.Done()
-	w.draining.Store(true)
 	drain := time.NewTimer(w.cfg.Drain)
 	defer drain.Stop()
 	select {
