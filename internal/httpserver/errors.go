@@ -67,7 +67,7 @@ func ProblemOf(err error, requestID string) Problem {
 		if errors.Is(err, context.Canceled) {
 			return Problem{Status: StatusClientClosedRequest, Detail: "Request cancelled."}
 		}
-		return Problem{Status: http.StatusInternalServerError, Detail: InternalErrorDetail(requestID)}
+		return Problem{Status: http.StatusInternalServerError, Detail: internalErrorDetail(requestID)}
 	}
 	title := titles[status]
 	if title == "" {
@@ -90,7 +90,7 @@ func ProblemOf(err error, requestID string) Problem {
 	return p
 }
 
-// InternalErrorDetail is what a user is told of a fault on our side.
-func InternalErrorDetail(requestID string) string {
+// internalErrorDetail is what a user is told of a fault on our side.
+func internalErrorDetail(requestID string) string {
 	return "Something went wrong on our side. Quote request id " + requestID + " if you contact support."
 }

@@ -128,7 +128,7 @@ func middleware(next http.Handler, d Deps) http.Handler {
 					"panic", p, "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					writeProblemBody(w, http.StatusInternalServerError, problemBody(http.StatusInternalServerError,
-						InternalErrorDetail(id), id))
+						internalErrorDetail(id), id))
 				}
 			}
 			d.Logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,

@@ -61,7 +61,7 @@ type Actor struct {
 	RequestID string
 }
 
-// actorIDs returns the audit fields of an actor.
+// audit fills in the audit fields of an actor.
 func (a *Actor) audit(e *prikke.AuditEntry) {
 	if a == nil {
 		return

@@ -189,7 +189,7 @@ func testStatus(t *testing.T, st store.Store) {
 	}
 	clock.advance(time.Second)
 	if again := anon.get("/status.json").Body; again != first {
-		t.Error("the report was evaluated again within statusTTL")
+		t.Error("the report was evaluated again within statuspage.TTL")
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 
 // A project's customer-facing status pages: a list, an editor (title,
 // slug, published, and the jobs shown under display names), and
-// deletion. The public page itself is /s/{slug} (status.go).
+// deletion. The public page itself is /s/{slug} (web/statuspage).
 
 // statusPagesView is the data of a project's status pages list.
 type statusPagesView struct {

@@ -1,5 +1,6 @@
 // The completer: turns delivery results into completions and writes them
-// back in batches, retrying a failed write until Stop's drain deadline.
+// back in batches, retrying a failed write until GiveBack after Stop's
+// drain deadline (see Worker.run).
 
 package worker
 

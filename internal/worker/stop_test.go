@@ -146,3 +146,21 @@ func TestStopWithDatabaseDown(t *testing.T) {
 		t.Errorf("the endpoint got %d requests; want 2 (the result of the first was never written)", n)
 	}
 }
+
+// Stop right after Start waits for the minimum workers too: they are
+// spawned before anything Stop waits on can end, so none is left running
+// (or counted) once Stop returns, and the pool's WaitGroup is never added
+// to while it is waited on. Before, run spawned them after starting the
+// shutdown, which a Stop in between could overtake.
+func TestStopRightAfterStart(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	for range 20 {
+		w := newWorker(t, s, nil, worker.Config{Node: "n1", MinWorkers: 4, MaxWorkers: 8})
+		w.Start(context.Background())
+		stopWithin(t, w, 10*time.Second)
+		if _, workers := w.Stats(); workers != 0 {
+			t.Fatalf("%d workers counted after Stop; want 0", workers)
+		}
+	}
+}

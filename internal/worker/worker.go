@@ -219,7 +219,14 @@ func (w *Worker) Start(ctx context.Context) { w.loop.Start(ctx, w.run) }
 // releases what is left and waits for results to be written. What is not
 // written back GiveBack after the drain deadline (the database is down) is
 // left to the rescue path: see run.
-func (w *Worker) Stop() { w.loop.Stop() }
+func (w *Worker) Stop() {
+	if w.loop.Done() != nil {
+		// Before the loop's context ends: from here on no worker starts
+		// a request (see deliver), whichever goroutine notices Stop first.
+		w.draining.Store(true)
+	}
+	w.loop.Stop()
+}
 
 // run starts the worker's goroutines and, once Stop ends ctx, shuts them
 // down in order: the dispatcher stops claiming; the sweeper stops; what is
@@ -233,20 +240,27 @@ func (w *Worker) Stop() { w.loop.Stop() }
 //
 // Writing back (results, releases, sent marks) is bounded: GiveBack after
 // the drain deadline, w.writes ends, the completer stops retrying and the
-// rest of the shutdown fails fast. Whatever was not
-// written stays running under this node's lease in the database, as if the
-// node had died: on PostgreSQL its peers take it over once its heartbeat
-// (stopped last) goes stale, and a process restarted under the same node
-// ID takes it over at its first beat; on any store the leader's rescue
-// settles it once its lease runs out. Requests marked sent come back as
-// lost attempts and are delivered again; the others go back to pending as
-// they were. Nothing is marked delivered that was not written.
+// rest of the shutdown fails fast. Whatever was not written stays running
+// under this node's lease in the database, as if the node had died. On
+// PostgreSQL its peers take it over once its heartbeat (stopped last) goes
+// stale, and a process restarted under the same node ID takes it over at
+// its first beat: requests marked sent come back as lost attempts and are
+// delivered again, the others go back to pending as they were. Otherwise
+// (SQLite, or no node left to take over) the leader's rescue settles it
+// once its lease runs out, and a SQLite server rescues every lease when it
+// starts: each comes back as a lost attempt, delivered again. Nothing is
+// marked delivered that was not written, and a late write is fenced off.
 func (w *Worker) run(ctx context.Context) {
 	base := context.WithoutCancel(ctx)
 	runCtx, cancelRun := context.WithCancel(base)
 	defer cancelRun()
 	w.mu.Lock()
 	w.runCtx = runCtx
+	// The minimum workers first: the shutdown below waits for the pool,
+	// and a Stop right after Start must not overtake their spawning.
+	for range w.cfg.MinWorkers {
+		w.spawnLocked()
+	}
 	w.mu.Unlock()
 	var completer, sweeper, beater, marker sync.WaitGroup
 	completer.Go(w.complete)
@@ -285,14 +299,7 @@ func (w *Worker) run(ctx context.Context) {
 		beater.Wait()
 		close(done)
 	}()
-	w.mu.Lock()
-	for range w.cfg.MinWorkers {
-		w.spawnLocked()
-	}
-	w.mu.Unlock()
-
 	<-ctx.Done()
-	w.draining.Store(true)
 	drain := time.NewTimer(w.cfg.Drain)
 	defer drain.Stop()
 	select {

@@ -15,13 +15,13 @@ type apiDocsView struct {
 	BaseURL   string
 }
 
-// showDocsAPI renders the API reference's index: the basics and every
+// ShowAPI renders the API reference's index: the basics and every
 // resource with its operations, each linking to the resource's page.
 func (h *Docs) ShowAPI(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "docs_api", h.apiDocs(w))
 }
 
-// showDocsAPIGroup renders one resource's operations (/docs/api/jobs). The
+// ShowAPIGroup renders one resource's operations (/docs/api/jobs). The
 // reference is split so that each page stays small.
 func (h *Docs) ShowAPIGroup(w http.ResponseWriter, r *http.Request) {
 	v := h.apiDocs(w)

@@ -111,7 +111,7 @@ func (h *Docs) Tester(r *http.Request, action, def string, zones []string) CronT
 	return CronTester{Action: action, Zones: zones, Explanation: explain(expr, zone, h.now())}
 }
 
-// explainCron answers the cron testers' htmx requests with the "explain"
+// ShowExplanation answers the cron testers' htmx requests with the "explain"
 // fragment. Invalid input is a normal answer (200) that says what is wrong.
 func (h *Docs) ShowExplanation(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()

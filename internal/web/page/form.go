@@ -166,7 +166,7 @@ func (f *Form) id(name string) string {
 	return FieldID(f.Prefix + "-" + name)
 }
 
-// fieldID turns a field name ("headers[0].name") into an element id.
+// FieldID turns a field name ("headers[0].name") into an element id.
 func FieldID(name string) string {
 	return "field-" + strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {

@@ -23,8 +23,8 @@ import (
 // LayoutFull is the one format of an instant: "Sun 6 Dec 2026, 04:51:07 CET".
 const LayoutFull = "Mon 2 Jan 2006, 15:04:05 MST"
 
-// LayoutExact is the exact value: RFC 3339 with milliseconds.
-const LayoutExact = "2006-01-02T15:04:05.000Z07:00"
+// layoutExact is the exact value: RFC 3339 with milliseconds.
+const layoutExact = "2006-01-02T15:04:05.000Z07:00"
 
 // instant is the time.Time or *time.Time a template passed, zero for nil.
 func instant(v any) time.Time {
@@ -64,7 +64,7 @@ func TimeTag(v any, loc *time.Location) template.HTML {
 		loc = time.UTC
 	}
 	local := t.In(loc)
-	return template.HTML(`<time datetime="` + t.UTC().Format(LayoutExact) + `" title="` + local.Format(LayoutExact) + `">` +
+	return template.HTML(`<time datetime="` + t.UTC().Format(layoutExact) + `" title="` + local.Format(layoutExact) + `">` +
 		template.HTMLEscapeString(local.Format(LayoutFull)) + `</time>`)
 }
 
@@ -109,8 +109,8 @@ func Percent(part, whole int) string {
 	return fmt.Sprintf("%.0f%%", p)
 }
 
-// Initial is the first letter of an address, for the avatar.
-func Initial(email string) string {
+// initial is the first letter of an address, for the avatar.
+func initial(email string) string {
 	r, _ := utf8.DecodeRuneInString(email)
 	if r == utf8.RuneError {
 		return "?"

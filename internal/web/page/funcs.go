@@ -24,14 +24,14 @@ func Funcs(static Static, icons Icons, now func() time.Time) template.FuncMap {
 		"number":     Number,
 		"isoTime":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"current":    current,
-		"inlineCode": InlineCode,
+		"inlineCode": inlineCode,
 		"paragraphs": Paragraphs,
 		"year":       func() int { return now().Year() },
 		"timeTag":    TimeTag,
 		"inZone":     InZone,
 		"duration":   Duration,
 		"percent":    Percent,
-		"initial":    Initial,
+		"initial":    initial,
 	}
 }
 
@@ -138,19 +138,19 @@ func current(path, prefix string) bool {
 
 var backticks = regexp.MustCompile("`([^`]+)`")
 
-// InlineCode escapes s and turns `code` spans into <code> elements. It is
+// inlineCode escapes s and turns `code` spans into <code> elements. It is
 // what the API reference does with descriptions written in the Go source.
-func InlineCode(s string) template.HTML {
+func inlineCode(s string) template.HTML {
 	return template.HTML(backticks.ReplaceAllString(template.HTMLEscapeString(s), `<code class="code">$1</code>`))
 }
 
-// Paragraphs is InlineCode for text with blank lines between paragraphs.
+// Paragraphs is inlineCode for text with blank lines between paragraphs.
 func Paragraphs(s string) template.HTML {
 	var b strings.Builder
 	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
 		if p = strings.TrimSpace(p); p != "" {
 			b.WriteString("<p>")
-			b.WriteString(string(InlineCode(p)))
+			b.WriteString(string(inlineCode(p)))
 			b.WriteString("</p>")
 		}
 	}

@@ -14,8 +14,8 @@ import (
 // Layouts. A page's directory picks its layout: pages/*.html use the
 // public site's, app/*.html the dashboard's.
 const (
-	LayoutPublic = "layout/public"
-	LayoutApp    = "layout/app"
+	layoutPublic = "layout/public"
+	layoutApp    = "layout/app"
 )
 
 // Templates holds the parsed templates: one set with the layouts and
@@ -42,7 +42,7 @@ func ParseTemplates(fsys fs.FS, funcs template.FuncMap) (*Templates, error) {
 		return nil, fmt.Errorf("parse layouts and partials: %w", err)
 	}
 	t := &Templates{base: base, pages: map[string]Page{}}
-	for dir, layout := range map[string]string{"pages": LayoutPublic, "app": LayoutApp} {
+	for dir, layout := range map[string]string{"pages": layoutPublic, "app": layoutApp} {
 		files, err := fs.Glob(fsys, dir+"/*.html")
 		if err != nil {
 			return nil, err
