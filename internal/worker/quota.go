@@ -13,23 +13,26 @@ import (
 	"github.com/prikke/prikke/internal/store"
 )
 
-// quotaPendingMax bounds the organizations waiting for OnQuota. Past it a
-// crossing of a new organization is dropped (and logged): claiming never
-// waits for the hook.
+// quotaPendingMax bounds the crossings waiting for OnQuota. Past it a new
+// crossing is dropped (and logged): claiming never waits for the hook.
 const quotaPendingMax = 1024
 
-// quotaKey is one organization's quota for one month.
+// quotaKey is one organization's threshold (80% or 100%) for one month:
+// the notifier mails once for each.
 type quotaKey struct {
 	org   prikke.ID
 	month string
+	full  bool // the 100% threshold
 }
 
-// quotaQueue holds the crossings waiting for OnQuota, one per organization
-// and month: a later crossing replaces an earlier one with the higher
-// usage. Coalescing loses nothing the hook would have sent: it mails once
-// per threshold and month, and a crossing of 100% covers the 80% mail
-// (notify.Notifier.Quota). A buffered channel would instead fill with
-// repeats during a stall, and then drop or block.
+// quotaQueue holds the crossings waiting for OnQuota, one per
+// organization, month and threshold: a later crossing of the same
+// threshold replaces an earlier one with the higher usage. Coalescing
+// loses nothing the hook would have sent, since it mails once per
+// threshold and month (notify.Notifier.Quota), and keeping the thresholds
+// apart keeps both mails when 80% and 100% are crossed while the hook is
+// busy. A buffered channel would instead fill with repeats during a
+// stall, and then drop or block.
 type quotaQueue struct {
 	mu      sync.Mutex
 	pending map[quotaKey]store.QuotaCrossing
@@ -43,7 +46,7 @@ func (w *Worker) queueQuota(q store.QuotaCrossing) {
 	if w.OnQuota == nil {
 		return
 	}
-	k := quotaKey{q.OrganizationID, q.Month}
+	k := quotaKey{q.OrganizationID, q.Month, q.Used >= q.Limit}
 	qq := &w.quotas
 	qq.mu.Lock()
 	old, ok := qq.pending[k]
@@ -117,6 +120,6 @@ func (w *Worker) sendQuotas(ctx context.Context) {
 	n := len(w.quotas.order)
 	w.quotas.mu.Unlock()
 	if n > 0 {
-		w.logger.Warn("stopping: quota notices not sent by the drain deadline", "organizations", n)
+		w.logger.Warn("stopping: quota notices not sent by the drain deadline", "notices", n)
 	}
 }
