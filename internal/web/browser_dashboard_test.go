@@ -104,7 +104,14 @@ func navigate(ctx context.Context, base, path string, status int64) error {
 }
 
 // clickAndLoad clicks sel and waits for the page it loads.
+//
+// It first waits for htmx to be idle: a swap landing between the click's
+// aim and its press (a schedule preview growing above the submit button,
+// on a loaded machine) moves the target, and the press lands beside it.
 func clickAndLoad(ctx context.Context, sel string) error {
+	if err := waitFor(ctx, `typeof htmx === 'undefined' || !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')`); err != nil {
+		return fmt.Errorf("htmx still busy before clicking %s: %w", sel, err)
+	}
 	_, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel))))
 	return err
 }
