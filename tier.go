@@ -1,6 +1,9 @@
 package prikke
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Tier is an organization's plan.
 type Tier string
@@ -44,4 +47,22 @@ func (u Usage) Fraction() float64 {
 		return 0
 	}
 	return float64(u.Requests) / float64(u.Limit)
+}
+
+// FormatCount writes n with thousands separators (250000 is "250,000"), as
+// the dashboard and the mails show request counts and limits.
+func FormatCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	sign := ""
+	if n < 0 {
+		sign, s = "-", s[1:]
+	}
+	b := make([]byte, 0, len(s)+len(s)/3)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return sign + string(b)
 }

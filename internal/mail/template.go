@@ -12,6 +12,8 @@ import (
 	texttemplate "text/template"
 	"time"
 	"unicode/utf8"
+
+	"github.com/prikke/prikke"
 )
 
 //go:embed templates
@@ -129,7 +131,7 @@ type button struct{ Label, URL string }
 func commonFuncs() map[string]any {
 	return map[string]any{
 		"datetime": datetime,
-		"number":   number,
+		"number":   prikke.FormatCount,
 		"status":   status,
 		"month":    month,
 		"truncate": func(s string) string { return truncate(s, maxFieldRunes) },
@@ -172,24 +174,6 @@ func datetime(t time.Time) string {
 		return ""
 	}
 	return t.Format("Mon 2 Jan 2006 15:04 MST")
-}
-
-// number writes n with thousands separators: 250,000.
-func number(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // status describes an HTTP status code ("500 Internal Server Error"), or

@@ -270,12 +270,3 @@ func TestNewMessage(t *testing.T) {
 		t.Error("NewMessage(nil) succeeded")
 	}
 }
-
-func TestNumber(t *testing.T) {
-	tests := map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 5000: "5,000", 250000: "250,000", 1234567: "1,234,567", -1234: "-1,234"}
-	for in, want := range tests {
-		if got := number(in); got != want {
-			t.Errorf("number(%d) = %q, want %q", in, got, want)
-		}
-	}
-}

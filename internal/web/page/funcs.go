@@ -7,9 +7,10 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prikke/prikke"
 )
 
 // Funcs are the template functions every surface shares: assets, icons,
@@ -98,33 +99,18 @@ func dict(kv ...any) (map[string]any, error) {
 	return m, nil
 }
 
-// Number formats an integer with thousands separators: 250000 → "250,000".
+// Number formats an integer with thousands separators (prikke.FormatCount):
+// 250000 → "250,000". Templates pass ints of several types.
 func Number(n any) string {
-	var v int64
 	switch x := n.(type) {
 	case int:
-		v = int64(x)
+		return prikke.FormatCount(int64(x))
 	case int64:
-		v = x
+		return prikke.FormatCount(x)
 	case int32:
-		v = int64(x)
-	default:
-		return fmt.Sprint(n)
+		return prikke.FormatCount(int64(x))
 	}
-	s := strconv.FormatInt(v, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return fmt.Sprint(n)
 }
 
 // current reports whether the navigation item for prefix is the page at
