@@ -48,6 +48,15 @@ type StatusPageRequest struct {
 	Jobs      *[]StatusPageJob `json:"jobs,omitempty" doc:"The jobs shown, in order, under their display names (replaces the list)."`
 }
 
+// decodeStatusPage reads a create or update body as the service's input.
+func decodeStatusPage(b *bodyInput) (service.StatusPageInput, error) {
+	var req StatusPageRequest
+	if err := decode(b, &req); err != nil {
+		return service.StatusPageInput{}, err
+	}
+	return req.input()
+}
+
 func (r *StatusPageRequest) input() (service.StatusPageInput, error) {
 	in := service.StatusPageInput{Slug: r.Slug, Title: r.Title, Published: r.Published}
 	if r.Jobs != nil {
@@ -78,11 +87,7 @@ func (a *API) handleStatusPageCreate(ctx context.Context, in *projectUpdateInput
 	if err != nil {
 		return nil, err
 	}
-	var req StatusPageRequest
-	if err := decode(&in.bodyInput, &req); err != nil {
-		return nil, err
-	}
-	si, err := req.input()
+	si, err := decodeStatusPage(&in.bodyInput)
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +124,7 @@ func (a *API) handleStatusPageUpdate(ctx context.Context, in *statusPageUpdateIn
 	if err != nil {
 		return nil, err
 	}
-	var req StatusPageRequest
-	if err := decode(&in.bodyInput, &req); err != nil {
-		return nil, err
-	}
-	si, err := req.input()
+	si, err := decodeStatusPage(&in.bodyInput)
 	if err != nil {
 		return nil, err
 	}
