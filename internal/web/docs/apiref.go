@@ -671,16 +671,7 @@ func jsonText(v any) string {
 // arrays of objects add "parent." and "parent[]." prefixes. request leaves
 // out read-only fields (the server sets them).
 func (d *oaDoc) fields(s *oaSchema, prefix string, depth int, seen map[string]bool, request bool) []APIField {
-	if s == nil || depth > maxDepth {
-		return nil
-	}
-	if s.Ref != "" {
-		if seen[s.Ref] {
-			return nil
-		}
-		seen = maps(seen, s.Ref)
-	}
-	r := d.resolve(s)
+	r, seen := d.enter(s, depth, seen)
 	if r == nil {
 		return nil
 	}
@@ -734,15 +725,26 @@ func (d *oaDoc) fields(s *oaSchema, prefix string, depth int, seen map[string]bo
 	return out
 }
 
-// maps returns a copy of seen with key added, so sibling branches do not
-// see each other's references.
-func maps(seen map[string]bool, key string) map[string]bool {
-	out := make(map[string]bool, len(seen)+1)
-	for k, v := range seen {
-		out[k] = v
+// enter resolves s for a walk at depth: nil past maxDepth, or at a
+// reference the walk is already inside (a cycle). seen comes back as a
+// copy with s's reference added, so sibling branches do not see each
+// other's references.
+func (d *oaDoc) enter(s *oaSchema, depth int, seen map[string]bool) (*oaSchema, map[string]bool) {
+	if s == nil || depth > maxDepth {
+		return nil, seen
 	}
-	out[key] = true
-	return out
+	if s.Ref != "" {
+		if seen[s.Ref] {
+			return nil, seen
+		}
+		next := make(map[string]bool, len(seen)+1)
+		for k, v := range seen {
+			next[k] = v
+		}
+		next[s.Ref] = true
+		seen = next
+	}
+	return d.resolve(s), seen
 }
 
 // mediaExample picks or builds an example body: the media type's own
@@ -778,16 +780,7 @@ func (d *oaDoc) example(s *oaSchema, depth int, seen map[string]bool, top, full 
 const ExampleID = "01936b2e-8f3a-7c4d-9e5f-0a1b2c3d4e5f"
 
 func (d *oaDoc) exampleNamed(s *oaSchema, name string, depth int, seen map[string]bool, top, full bool) any {
-	if s == nil || depth > maxDepth {
-		return nil
-	}
-	if s.Ref != "" {
-		if seen[s.Ref] {
-			return nil
-		}
-		seen = maps(seen, s.Ref)
-	}
-	r := d.resolve(s)
+	r, seen := d.enter(s, depth, seen)
 	if r == nil {
 		return nil
 	}
