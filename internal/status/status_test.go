@@ -24,6 +24,22 @@ func byName(cs []status.Component) map[string]status.Component {
 }
 
 // TestSchedulerHeartbeat: the scheduler's component follows its heartbeat.
+// schedulerDay is the scheduler's sample of the day at, which must exist.
+func schedulerDay(t *testing.T, s store.Store, at time.Time) *prikke.StatusSample {
+	t.Helper()
+	samples, err := s.StatusSampleList(context.Background(), at.Format("2006-01-02"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range samples {
+		if x.Component == "scheduler" {
+			return x
+		}
+	}
+	t.Fatalf("no scheduler sample for %s among %d", at.Format("2006-01-02"), len(samples))
+	return nil
+}
+
 func TestSchedulerHeartbeat(t *testing.T) {
 	t.Parallel()
 	storetest.Dialects(t, func(t *testing.T, s store.Store) {
@@ -295,18 +311,9 @@ func TestUptimeFromWhatHappened(t *testing.T) {
 						}
 					}
 				}
-				samples, err := s.StatusSampleList(ctx, start.Format("2006-01-02"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, smp := range samples {
-					if smp.Component != "scheduler" {
-						continue
-					}
-					if smp.Day != start.Format("2006-01-02") || smp.OperationalSeconds != tc.want.op || smp.OutageSeconds != tc.want.down ||
-						smp.MaintenanceSeconds != tc.want.maint || smp.DegradedSeconds != 0 {
-						t.Errorf("scheduler's day = %+v; want %d s operational, %d s down, %d s maintenance", smp, tc.want.op, tc.want.down, tc.want.maint)
-					}
+				if smp := schedulerDay(t, s, start); smp.Day != start.Format("2006-01-02") || smp.OperationalSeconds != tc.want.op || smp.OutageSeconds != tc.want.down ||
+					smp.MaintenanceSeconds != tc.want.maint || smp.DegradedSeconds != 0 {
+					t.Errorf("scheduler's day = %+v; want %d s operational, %d s down, %d s maintenance", smp, tc.want.op, tc.want.down, tc.want.maint)
 				}
 				r := status.NewChecker(s).Report(ctx, start.Add(11*time.Minute))
 				for _, c := range r.Components {
@@ -393,17 +400,8 @@ func TestSampleHandoverCountsOnce(t *testing.T) {
 		old.Sample(ctx, start.Add(16*time.Second))
 		b.Sample(ctx, start.Add(30*time.Second))
 
-		samples, err := s.StatusSampleList(ctx, start.Format("2006-01-02"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sched *prikke.StatusSample
-		for _, x := range samples {
-			if x.Component == "scheduler" {
-				sched = x
-			}
-		}
-		if sched == nil || sched.Checks != 3 || sched.OperationalSeconds != 30 || sched.OutageSeconds != 0 {
+		sched := schedulerDay(t, s, start)
+		if sched.Checks != 3 || sched.OperationalSeconds != 30 || sched.OutageSeconds != 0 {
 			t.Errorf("scheduler's day = %+v; want 3 checks and 30 s operational (start to the last sample, once)", sched)
 		}
 	})
@@ -433,17 +431,8 @@ func TestSampleMarkNeverMovesBack(t *testing.T) {
 		a.Sample(ctx, start.Add(15*time.Second))
 		b.Sample(ctx, start.Add(30*time.Second))
 
-		samples, err := s.StatusSampleList(ctx, start.Format("2006-01-02"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sched *prikke.StatusSample
-		for _, x := range samples {
-			if x.Component == "scheduler" {
-				sched = x
-			}
-		}
-		if sched == nil || sched.Checks != 3 || sched.OperationalSeconds != 30 || sched.OutageSeconds != 0 {
+		sched := schedulerDay(t, s, start)
+		if sched.Checks != 3 || sched.OperationalSeconds != 30 || sched.OutageSeconds != 0 {
 			t.Errorf("scheduler's day = %+v; want 3 checks and 30 s operational (start to the last sample, once)", sched)
 		}
 	})
