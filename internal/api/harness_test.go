@@ -302,6 +302,42 @@ func (s *server) newTenant(tier prikke.Tier) *tenant {
 
 // login signs the tenant in on a new cookie client, from a fresh client IP
 // so that tests do not share the per-IP login limit.
+// storeOldJob writes an hourly cron job for tn straight to the store, as
+// one saved before today's rules (or under a development allow list) would
+// be, with change applied first; the API's checks are not run.
+func (s *server) storeOldJob(t *testing.T, tn *tenant, change func(j *prikke.Job)) *prikke.Job {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	j := &prikke.Job{ID: prikke.NewID(), ProjectID: tn.project.ID, OrganizationID: tn.org.ID, Kind: prikke.JobKindCron,
+		Name: "old", URL: "https://example.com/old", Method: "GET", Headers: []prikke.Header{}, Enabled: true,
+		TimeoutMS: prikke.DefaultTimeoutMS, RetryAttempts: prikke.DefaultRetryAttempts, CronExpression: "0 * * * *",
+		TimeZone: "UTC", CatchUp: prikke.CatchUpLatest, CatchUpWindow: prikke.DefaultCatchUpWindow, Overlap: prikke.OverlapAllow,
+		NotifyMode: prikke.NotifyProject, Health: prikke.JobHealthy, IntervalMinutes: 60, CreatedAt: now, UpdatedAt: now}
+	change(j)
+	if err := s.store.JobCreateMany(context.Background(), []*prikke.Job{j}); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// apiStep is one request of a scripted sequence and the status it must get.
+type apiStep struct {
+	method, path string
+	body         any
+	status       int
+}
+
+// run sends each step in order and reports, under label, every status
+// that differs from the step's.
+func (c *client) run(t *testing.T, label string, steps []apiStep) {
+	t.Helper()
+	for _, step := range steps {
+		if r := c.do(step.method, step.path, step.body); r.Status != step.status {
+			t.Errorf("%s: %s %s = %d %s; want %d", label, step.method, step.path, r.Status, r.Body, step.status)
+		}
+	}
+}
+
 func (s *server) login(tn *tenant) *client {
 	s.t.Helper()
 	c := s.withSession().from()
