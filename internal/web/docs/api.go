@@ -18,7 +18,7 @@ type apiDocsView struct {
 // ShowAPI renders the API reference's index: the basics and every
 // resource with its operations, each linking to the resource's page.
 func (h *Docs) ShowAPI(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "docs_api", h.apiDocs(w))
+	h.deps.Render(w, r, http.StatusOK, "docs_api", h.apiDocs(w))
 }
 
 // ShowAPIGroup renders one resource's operations (/docs/api/jobs). The
@@ -27,11 +27,11 @@ func (h *Docs) ShowAPIGroup(w http.ResponseWriter, r *http.Request) {
 	v := h.apiDocs(w)
 	if v.Reference != nil {
 		if v.Group = v.Reference.Group(r.PathValue("group")); v.Group == nil {
-			h.notFound(w, r)
+			h.deps.NotFound(w, r)
 			return
 		}
 	}
-	h.render(w, r, http.StatusOK, "docs_api_group", v)
+	h.deps.Render(w, r, http.StatusOK, "docs_api_group", v)
 }
 
 // apiRefCache holds the API reference, built from the OpenAPI document on
@@ -47,20 +47,20 @@ type apiRefCache struct {
 // apiDocs returns the view of the reference, which matches the running
 // API: it is built from the API's own OpenAPI document.
 func (h *Docs) apiDocs(w http.ResponseWriter) apiDocsView {
-	v := apiDocsView{BaseURL: h.baseURL}
-	if h.openAPI == nil {
+	v := apiDocsView{BaseURL: h.deps.BaseURL}
+	if h.deps.OpenAPI == nil {
 		v.Note = "This Prikke was started without its API, so there is no reference to show."
 		return v
 	}
 	c := &h.apiRef
 	c.once.Do(func() {
-		raw, err := h.openAPI()
+		raw, err := h.deps.OpenAPI()
 		if err == nil {
 			c.ref, err = ParseAPIReference(raw)
 		}
 		if err != nil {
 			c.ref, c.err = nil, err
-			h.log.Error("web: API reference", "error", err, "request_id", w.Header().Get("X-Request-Id"))
+			h.deps.Logger.Error("web: API reference", "error", err, "request_id", w.Header().Get("X-Request-Id"))
 		}
 	})
 	if c.err != nil {

@@ -43,7 +43,7 @@ type cronDocsView struct {
 }
 
 func (h *Docs) ShowCron(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "docs_cron", cronDocsView{
+	h.deps.Render(w, r, http.StatusOK, "docs_cron", cronDocsView{
 		Tester:   h.Tester(r, "/docs/cron#tester", "0 9 * * 1-5", cron.Zones()),
 		Examples: dstExamples(),
 	})

@@ -108,7 +108,7 @@ func (h *Docs) Tester(r *http.Request, action, def string, zones []string) CronT
 	if q.Has("tz") {
 		zone = q.Get("tz")
 	}
-	return CronTester{Action: action, Zones: zones, Explanation: explain(expr, zone, h.now())}
+	return CronTester{Action: action, Zones: zones, Explanation: explain(expr, zone, h.deps.Now())}
 }
 
 // ShowExplanation answers the cron testers' htmx requests with the "explain"
@@ -116,5 +116,5 @@ func (h *Docs) Tester(r *http.Request, action, def string, zones []string) CronT
 func (h *Docs) ShowExplanation(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	w.Header().Set("Cache-Control", "no-store")
-	h.renderPartial(w, r, http.StatusOK, "explain", explain(q.Get("expr"), q.Get("tz"), h.now()))
+	h.deps.RenderPartial(w, r, http.StatusOK, "explain", explain(q.Get("expr"), q.Get("tz"), h.deps.Now()))
 }

@@ -38,14 +38,7 @@ type Deps struct {
 
 // Docs serves the docs' pages. It is safe for concurrent use.
 type Docs struct {
-	log           *slog.Logger
-	baseURL       string
-	openAPI       func() ([]byte, error)
-	now           func() time.Time
-	render        func(w http.ResponseWriter, r *http.Request, status int, name string, data any)
-	renderPartial func(w http.ResponseWriter, r *http.Request, status int, name string, data any)
-	notFound      func(w http.ResponseWriter, r *http.Request)
-
+	deps   Deps        // as New completed them
 	apiRef apiRefCache // the API reference, built once (/docs/api)
 }
 
@@ -57,6 +50,6 @@ func New(d Deps) (*Docs, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Docs{log: d.Logger, baseURL: strings.TrimRight(d.BaseURL, "/"), openAPI: d.OpenAPI, now: d.Now,
-		render: d.Render, renderPartial: d.RenderPartial, notFound: d.NotFound}, nil
+	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
+	return &Docs{deps: d}, nil
 }

@@ -24,7 +24,7 @@ type Page struct {
 }
 
 func (h *Docs) ShowIndex(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "docs", Pages)
+	h.deps.Render(w, r, http.StatusOK, "docs", Pages)
 }
 
 // gettingStartedView holds the commands of the getting-started page.
@@ -33,10 +33,10 @@ type gettingStartedView struct {
 }
 
 func (h *Docs) ShowGettingStarted(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "docs_getting_started", gettingStartedView{
+	h.deps.Render(w, r, http.StatusOK, "docs_getting_started", gettingStartedView{
 		Run:           exampleRun,
 		Build:         exampleBuild,
-		Env:           fmt.Sprintf(exampleEnv, h.baseURL),
+		Env:           fmt.Sprintf(exampleEnv, h.deps.BaseURL),
 		CLIKey:        exampleCLIKey,
 		CreateJob:     exampleCreateJob,
 		CreateCronJob: exampleCreateCronJob,

@@ -99,11 +99,11 @@ const exampleDiscordPayload = `{
 
 // withIDs fills an example's base URL and ids.
 func (h *Docs) withIDs(example string) string {
-	return fmt.Sprintf(example, h.baseURL, exampleProjectID, exampleJobID, exampleExecutionID)
+	return fmt.Sprintf(example, h.deps.BaseURL, exampleProjectID, exampleJobID, exampleExecutionID)
 }
 
 func (h *Docs) ShowNotifications(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "docs_notifications", notificationsDocsView{
+	h.deps.Render(w, r, http.StatusOK, "docs_notifications", notificationsDocsView{
 		Webhook: h.withIDs(exampleWebhookPayload), Headers: exampleNotificationHeaders,
 		Slack: h.withIDs(exampleSlackPayload), Discord: h.withIDs(exampleDiscordPayload), VerifyGo: verifyGo,
 	})
@@ -157,7 +157,7 @@ const (
 )
 
 func (h *Docs) ShowStatusPages(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "docs_status_pages", statusDocsView{
+	h.deps.Render(w, r, http.StatusOK, "docs_status_pages", statusDocsView{
 		JSON: strings.TrimSpace(exampleStatusJSON), Open: exampleIncidentOpen, Update: exampleIncidentUpdate, Resolve: exampleIncidentResolve,
 	})
 }

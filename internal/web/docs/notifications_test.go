@@ -14,7 +14,7 @@ import (
 // decodes into notify.WebhookPayload with no unknown field, and encodes
 // back to the same JSON.
 func TestNotificationPayloadExample(t *testing.T) {
-	w := &Docs{baseURL: "https://prikke.example"}
+	w := &Docs{deps: Deps{BaseURL: "https://prikke.example"}}
 	example := w.withIDs(exampleWebhookPayload)
 	dec := json.NewDecoder(strings.NewReader(example))
 	dec.DisallowUnknownFields()

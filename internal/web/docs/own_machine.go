@@ -30,7 +30,7 @@ PRIKKE_SSRF_ALLOW=loopback go run ./cmd/prikke`
 )
 
 func (h *Docs) ShowOwnMachine(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "docs_own_machine", ownMachineView{
+	h.deps.Render(w, r, http.StatusOK, "docs_own_machine", ownMachineView{
 		Run:       ownMachineRun,
 		Receiver:  ownMachineReceiver,
 		CreateJob: ownMachineCreateJob,

@@ -49,5 +49,5 @@ func (h *Docs) ShowTeams(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	h.render(w, r, http.StatusOK, "docs_teams", v)
+	h.deps.Render(w, r, http.StatusOK, "docs_teams", v)
 }

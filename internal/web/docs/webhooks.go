@@ -8,5 +8,5 @@ type webhooksView struct {
 }
 
 func (h *Docs) ShowWebhooks(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "docs_webhooks", webhooksView{Go: verifyGo, Node: verifyNode, Python: verifyPython})
+	h.deps.Render(w, r, http.StatusOK, "docs_webhooks", webhooksView{Go: verifyGo, Node: verifyNode, Python: verifyPython})
 }

@@ -22,17 +22,17 @@ type incidentCache struct {
 // open incidents only, not /status's whole evaluation. When the read
 // fails, the last list read stands.
 func (h *Pages) OpenIncidents(r *http.Request) []page.IncidentBanner {
-	now := h.now()
+	now := h.deps.Now()
 	c := &h.incidentCache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.loaded && !now.Before(c.at) && now.Sub(c.at) < TTL {
 		return c.banners
 	}
-	incs, err := h.svc.OpenIncidents(r.Context(), now)
+	incs, err := h.deps.Service.OpenIncidents(r.Context(), now)
 	if err != nil {
 		if r.Context().Err() == nil { // not a visitor who went away
-			h.log.Warn("could not read Prikke's open incidents for the dashboard", "error", err)
+			h.deps.Logger.Warn("could not read Prikke's open incidents for the dashboard", "error", err)
 		}
 		return c.banners
 	}

@@ -42,7 +42,7 @@ type statusCache struct {
 // statusReport evaluates Prikke's status at the web clock's now, or
 // returns the evaluation of the last TTL.
 func (h *Pages) statusReport(r *http.Request) *status.Report {
-	now := h.now()
+	now := h.deps.Now()
 	h.statusCache.mu.Lock()
 	defer h.statusCache.mu.Unlock()
 	if c := &h.statusCache; c.report != nil && !now.Before(c.at) && now.Sub(c.at) < TTL {
@@ -53,7 +53,7 @@ func (h *Pages) statusReport(r *http.Request) *status.Report {
 	// evaluation outlives its request, up to statusTimeout.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), statusTimeout)
 	defer cancel()
-	rep := h.svc.StatusReport(ctx, now)
+	rep := h.deps.Service.StatusReport(ctx, now)
 	h.statusCache.at, h.statusCache.report = now, rep
 	return rep
 }
@@ -200,14 +200,14 @@ func (h *Pages) ShowStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Cache-Control", CacheStatus)
-	h.renderPublic(w, r, http.StatusOK, "status", v)
+	h.deps.RenderPublic(w, r, http.StatusOK, "status", v)
 }
 
 // ShowStatusJSON is /status.json: the same report, for machines.
 func (h *Pages) ShowStatusJSON(w http.ResponseWriter, r *http.Request) {
 	b, err := json.Marshal(h.statusReport(r))
 	if err != nil {
-		h.serverError(w, r, err)
+		h.deps.ServerError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -222,9 +222,9 @@ func (h *Pages) ShowStatusJSON(w http.ResponseWriter, r *http.Request) {
 // nothing else about them (status.CustomerPage reads no URL, header,
 // body or error).
 func (h *Pages) ShowCustomerStatus(w http.ResponseWriter, r *http.Request) {
-	page, err := h.svc.PublicStatus(r.Context(), r.PathValue("slug"), h.now())
+	page, err := h.deps.Service.PublicStatus(r.Context(), r.PathValue("slug"), h.deps.Now())
 	if err != nil {
-		h.fail(w, r, err)
+		h.deps.Fail(w, r, err)
 		return
 	}
 	v := statusView{Title: page.Title, Overall: componentBadge(page.Status), UpdatedAt: page.UpdatedAt}
@@ -236,5 +236,5 @@ func (h *Pages) ShowCustomerStatus(w http.ResponseWriter, r *http.Request) {
 		v.Components = append(v.Components, newComponentView(c, c.Name, ""))
 	}
 	w.Header().Set("Cache-Control", CacheCustomer)
-	h.renderPublic(w, r, http.StatusOK, "customer_status", v)
+	h.deps.RenderPublic(w, r, http.StatusOK, "customer_status", v)
 }

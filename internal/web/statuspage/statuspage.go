@@ -40,12 +40,7 @@ type Deps struct {
 
 // Pages serves the status pages. It is safe for concurrent use.
 type Pages struct {
-	svc          *service.Service
-	log          *slog.Logger
-	now          func() time.Time
-	renderPublic func(w http.ResponseWriter, r *http.Request, status int, name string, data any)
-	fail         func(w http.ResponseWriter, r *http.Request, err error)
-	serverError  func(w http.ResponseWriter, r *http.Request, err error)
+	deps Deps // as New completed them
 
 	statusCache   statusCache   // the last evaluation of Prikke's status (/status)
 	incidentCache incidentCache // Prikke's open incidents, for the dashboard's banner
@@ -59,7 +54,7 @@ func New(d Deps) (*Pages, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Pages{svc: d.Service, log: d.Logger, now: d.Now, renderPublic: d.RenderPublic, fail: d.Fail, serverError: d.ServerError}, nil
+	return &Pages{deps: d}, nil
 }
 
 // Forget drops the cached evaluation of Prikke's status, so the next
