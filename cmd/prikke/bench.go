@@ -36,6 +36,7 @@ import (
 type benchResult struct {
 	Mode          string  `json:"mode"`
 	Store         string  `json:"store"`
+	Schema        string  `json:"schema,omitempty"` // PostgreSQL: the schema it ran in, dropped at the end
 	Jobs          int     `json:"jobs"`
 	Delivered     int     `json:"delivered"`
 	Duplicates    int     `json:"duplicates"`
@@ -96,7 +97,7 @@ func bench(ctx context.Context, e *env, args []string) error {
 	}
 	logger := newLogger(cfg, e.stderr)
 
-	st, cleanup, err := openBenchStore(ctx, cfg, logger)
+	st, schema, cleanup, err := openBenchStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func bench(ctx context.Context, e *env, args []string) error {
 			}
 		}()
 	}
-	res := benchResult{Mode: *mode, Store: st.Dialect(), Jobs: *jobs, WorkersMax: cfg.WorkersMax}
+	res := benchResult{Mode: *mode, Store: st.Dialect(), Schema: schema, Jobs: *jobs, WorkersMax: cfg.WorkersMax}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -174,28 +175,28 @@ func overlay(getenv func(string) string, over map[string]string) func(string) st
 	}
 }
 
-// openBenchStore opens the benchmark's own store and returns how to clean
-// it up.
-func openBenchStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, func(), error) {
+// openBenchStore opens the benchmark's own store and returns, on
+// PostgreSQL, the schema it made, and how to clean it up.
+func openBenchStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, string, func(), error) {
 	sealer, err := seal.New(rand.Text() + rand.Text())
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	if path := cfg.SQLitePath(); path != "" {
 		s, err := sqlitestore.Open(ctx, path, sqlitestore.OpenOptions{Options: store.Options{Sealer: sealer}, Exclusive: true}, logger)
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		if err := s.Migrate(ctx); err != nil {
 			s.Close()
-			return nil, nil, err
+			return nil, "", nil, err
 		}
-		return s, func() { s.Close() }, nil
+		return s, "", func() { s.Close() }, nil
 	}
 	schema := "prikke_bench_" + strings.ToLower(rand.Text()[:8])
 	s, err := pgstore.Open(ctx, cfg.DatabaseURL, store.Options{Sealer: sealer, Schema: schema, Namespace: schema, MaxConns: 24}, logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	cleanup := func() {
 		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -207,9 +208,9 @@ func openBenchStore(ctx context.Context, cfg *config.Config, logger *slog.Logger
 	}
 	if err := s.Migrate(ctx); err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return s, cleanup, nil
+	return s, schema, cleanup, nil
 }
 
 type benchTenantIDs struct {
