@@ -124,7 +124,11 @@ func pgURL() string { return storetest.PostgresURL() }
 func TestClusterKillNode(t *testing.T) {
 	db := newDatabase(t, pgURL())
 	f := newFixture(t, db.store)
-	b := f.add(t, 3000, 6*time.Second, "/slow?ms=1500", 3000)
+	// Each request takes 1.5 s, so b dies with requests in flight. Their
+	// timeout leaves room for a loaded machine (two suites under -race
+	// took over 3 s for some, which failed them for good: no retries); the
+	// takeover of b's work waits for its heartbeat, not for the timeout.
+	b := f.add(t, 3000, 6*time.Second, "/slow?ms=1500", 10000)
 	env := map[string]string{"PRIKKE_DATABASE_URL": db.url, "PRIKKE_SSRF_ALLOW": f.allow(),
 		"PRIKKE_ORG_IN_FLIGHT": "400", "PRIKKE_WORKERS_MAX": "400", "PRIKKE_RESCUE_GRACE": "2s"}
 	nodes := []*node{startNode(t, "a", env), startNode(t, "b", env), startNode(t, "c", env)}
