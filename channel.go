@@ -102,6 +102,7 @@ type Notification struct {
 	ProjectID   ID
 	ChannelID   *ID
 	JobID       *ID
+	MonitorID   *ID
 	ExecutionID *ID
 	Event       NotificationEvent
 	Recipient   string // email address or URL host, for the record

@@ -136,14 +136,18 @@ type Job struct {
 
 	NotifyMode NotifyMode
 	ChannelIDs []ID // NotifyCustom only
+	// AlertPolicy: FailThreshold 0 means the project's AlertAfter;
+	// Window.SkipRuns skips the runs inside the window.
+	AlertPolicy AlertPolicy
 
 	// Engine state, written by the scheduler and workers.
-	NextRunAt           *time.Time
-	Health              JobHealth
-	ConsecutiveFailures int
-	LastRunAt           *time.Time
-	LastStatus          ExecutionStatus
-	DisabledReason      string // why the engine disabled it (e.g. 410 Gone)
+	NextRunAt            *time.Time
+	Health               JobHealth
+	ConsecutiveFailures  int
+	ConsecutiveSuccesses int
+	LastRunAt            *time.Time
+	LastStatus           ExecutionStatus
+	DisabledReason       string // why the engine disabled it (e.g. 410 Gone)
 
 	IdempotencyKey string // queue jobs
 	CreatedAt      time.Time

@@ -17,8 +17,14 @@ type Project struct {
 	PreviousUntil  *time.Time
 	// AlertAfter is how many consecutive failures flip a job to failing.
 	AlertAfter int
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// PingKey names the project in slug ping URLs,
+	// /ping/<ping key>/<monitor slug>. Random, 22 URL-safe characters.
+	PingKey string
+	// SnoozeUntil mutes every alert of the project's jobs and monitors
+	// until that instant (nil: not snoozed).
+	SnoozeUntil *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Secrets returns the secrets that sign requests at now: the current one and,

@@ -95,8 +95,15 @@ type StatusPage struct {
 	Title     string
 	Published bool
 	Jobs      []StatusPageJob
+	Monitors  []StatusPageMonitor
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// StatusPageMonitor is one monitor shown on a status page.
+type StatusPageMonitor struct {
+	MonitorID   ID
+	DisplayName string
 }
 
 // StatusPageJob is one job shown on a status page.

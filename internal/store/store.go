@@ -50,6 +50,7 @@ type Store interface {
 	EngineStore
 	NotifyStore
 	StatusStore
+	MonitorStore
 }
 
 // AccountStore keeps users, sessions, organizations, projects and API keys.
@@ -337,6 +338,103 @@ type StatusStore interface {
 	JobDaysPrune(ctx context.Context, beforeDay string) (int, error)
 }
 
+// MonitorStore keeps cron monitors, their pings and their flips.
+//
+// A monitor's state (prikke.MonitorState) only changes inside the store's
+// transactions, by a step function the caller passes (internal/monitor's
+// state machine): the store locks the monitor's row (PostgreSQL FOR
+// UPDATE; SQLite's single writer), hands the monitor to the step, then
+// writes the new state (Version+1), the ping and the flips the step
+// returned, in one transaction. So a ping, a deadline and an edit never
+// overwrite each other, and on several nodes each flip is written once.
+type MonitorStore interface {
+	// MonitorCreate stores a monitor and its channel list. ECONFLICT when
+	// the slug is taken in the project (or the token, which is unlikely).
+	MonitorCreate(ctx context.Context, m *prikke.Monitor) error
+	MonitorGet(ctx context.Context, id prikke.ID) (*prikke.Monitor, error)
+	MonitorGetByPingToken(ctx context.Context, token string) (*prikke.Monitor, error)
+	MonitorGetByBadgeToken(ctx context.Context, token string) (*prikke.Monitor, error)
+	MonitorGetBySlug(ctx context.Context, projectID prikke.ID, slug string) (*prikke.Monitor, error)
+	MonitorList(ctx context.Context, f MonitorFilter) ([]*prikke.Monitor, error)
+	// MonitorModify reads the monitor locked, calls fn, and if fn returns
+	// no error writes every field fn may have changed (configuration,
+	// channel list, state with Version+1) and the flips it returned, in
+	// one transaction; it publishes TopicMonitors (and TopicFlips when
+	// there are flips). fn's error is returned as it is, and nothing is
+	// written. ECONFLICT when fn changed the slug to a taken one.
+	MonitorModify(ctx context.Context, id prikke.ID, fn func(m *prikke.Monitor) ([]*prikke.MonitorFlip, error)) (*prikke.Monitor, error)
+	MonitorDelete(ctx context.Context, id prikke.ID) error
+	// MonitorCountByOrganization counts an organization's monitors, for
+	// the tier's job limit (jobs and monitors together).
+	MonitorCountByOrganization(ctx context.Context, orgID prikke.ID) (int, error)
+
+	// PingsRecord records a batch of pings in one transaction: for each
+	// ping, in order, the step moves its monitor (and may set the ping's
+	// Duration); then the pings, the monitors' new states and the flips
+	// are written. A ping whose monitor no longer exists is dropped (its
+	// ID is returned in dropped). It publishes TopicFlips when there are
+	// flips and TopicMonitors when a monitor's DeadlineAt moved earlier.
+	PingsRecord(ctx context.Context, pings []*prikke.Ping, step PingStep) (dropped []prikke.ID, err error)
+	// MonitorExpireDue steps every monitor whose DeadlineAt is at or
+	// before now (database clock when zero), at most limit, soonest
+	// first, each in the same locked read-step-write as MonitorModify,
+	// skipping rows another node holds (SKIP LOCKED). A step must move
+	// DeadlineAt past now or clear it. It returns how many it stepped.
+	MonitorExpireDue(ctx context.Context, now time.Time, limit int, step DeadlineStep) (int, error)
+	// MonitorNextDeadline returns the soonest DeadlineAt of any monitor.
+	MonitorNextDeadline(ctx context.Context) (time.Time, bool, error)
+
+	// PingList lists a monitor's pings newest first, without bodies.
+	PingList(ctx context.Context, f PingFilter) ([]*prikke.Ping, error)
+	// PingGet returns one ping of the monitor with its body.
+	PingGet(ctx context.Context, monitorID, id prikke.ID) (*prikke.Ping, error)
+	// PingPrune deletes up to limit pings older than their organization's
+	// tier history window, but always keeps each monitor's newest 100.
+	PingPrune(ctx context.Context, now time.Time, limit int) (int, error)
+
+	// MonitorFlipList lists a monitor's flips newest first.
+	MonitorFlipList(ctx context.Context, monitorID prikke.ID, limit int) ([]*prikke.MonitorFlip, error)
+	// MonitorFlipClaim marks up to limit unprocessed monitor flips
+	// processed and returns them, oldest first; each flip is returned to
+	// exactly one caller.
+	MonitorFlipClaim(ctx context.Context, now time.Time, limit int) ([]*prikke.MonitorFlip, error)
+	// ChannelListForMonitor returns the channels a monitor's flips go to,
+	// per its NotifyMode, like ChannelListForJob.
+	ChannelListForMonitor(ctx context.Context, monitorID prikke.ID) ([]*prikke.Channel, error)
+
+	// ProjectGetByPingKey returns the project whose PingKey is key.
+	ProjectGetByPingKey(ctx context.Context, key string) (*prikke.Project, error)
+}
+
+// PingStep moves a monitor on one ping (see internal/monitor). It may set
+// p.Duration, and returns the flips to write.
+type PingStep func(m *prikke.Monitor, p *prikke.Ping) []*prikke.MonitorFlip
+
+// DeadlineStep moves a monitor whose deadline passed, at now.
+type DeadlineStep func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip
+
+// MonitorFilter selects monitors. OrganizationID or ProjectID is required.
+type MonitorFilter struct {
+	OrganizationID *prikke.ID
+	ProjectID      *prikke.ID
+	Statuses       []prikke.MonitorStatus // stored statuses
+	Search         string                 // substring of name or slug, case-insensitive
+	Limit          int                    // 0 means 100
+	// After is a cursor: monitors created after (CreatedAt, ID).
+	AfterCreatedAt time.Time
+	AfterID        prikke.ID
+}
+
+// PingFilter selects a monitor's pings, newest first.
+type PingFilter struct {
+	MonitorID prikke.ID
+	Kinds     []prikke.PingKind
+	// Before is a cursor: pings older than (CreatedAt, ID).
+	BeforeCreatedAt time.Time
+	BeforeID        prikke.ID
+	Limit           int // 0 means 100
+}
+
 // Heartbeat is one live signal.
 type Heartbeat struct {
 	Name   string
@@ -391,6 +489,7 @@ type NotificationFilter struct {
 	ProjectID *prikke.ID
 	ChannelID *prikke.ID
 	JobID     *prikke.ID
+	MonitorID *prikke.ID
 	Limit     int
 }
 
@@ -542,8 +641,16 @@ const (
 	// TopicExecutions: executions changed; the payload is
 	// "<job_id> <execution_id>" lines, for live dashboards.
 	TopicExecutions Topic = "executions"
-	// TopicFlips: flips were written; the notifier wakes.
+	// TopicFlips: flips (of jobs or monitors) were written; the notifier
+	// wakes.
 	TopicFlips Topic = "flips"
+	// TopicMonitors: a monitor was created, edited or deleted, or a
+	// ping moved its deadline earlier; the scheduler re-reads the next
+	// deadline. The payload is the monitor ID.
+	TopicMonitors Topic = "monitors"
+	// TopicPings: pings were recorded; the payload is "<monitor_id>
+	// <ping_id>" lines, for live dashboards.
+	TopicPings Topic = "pings"
 )
 
 // Event is one published event.
