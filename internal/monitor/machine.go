@@ -33,7 +33,15 @@ type step struct {
 	m     *prikke.Monitor
 	t     time.Time
 	ping  *prikke.Ping
+	from  prikke.MonitorStatus // the status the next flip starts from
 	flips []*prikke.MonitorFlip
+}
+
+// newStep starts a step on m at t. Flips chain from the stored status: a
+// status passed through without a flip inside the step (a paused monitor
+// resumed by its ping, a run that ended) is not in the history.
+func newStep(m *prikke.Monitor, t time.Time, p *prikke.Ping) *step {
+	return &step{m: m, t: t, ping: p, from: m.Status}
 }
 
 // flip records a change of status. A down flip written while muted holds
@@ -43,7 +51,7 @@ func (s *step) flip(to prikke.MonitorStatus, event prikke.NotificationEvent, det
 	muted, _ := Muted(m.AlertPolicy, m.ProjectSnoozeUntil, s.t)
 	f := &prikke.MonitorFlip{
 		ID: prikke.NewID(), MonitorID: m.ID, ProjectID: m.ProjectID,
-		From: m.Status, To: to, Event: event, Detail: detail,
+		From: s.from, To: to, Event: event, Detail: detail,
 		Muted: muted, CreatedAt: s.t,
 	}
 	if s.ping != nil {
@@ -57,7 +65,7 @@ func (s *step) flip(to prikke.MonitorStatus, event prikke.NotificationEvent, det
 	case to != prikke.MonitorDown:
 		m.MutedDown = false
 	}
-	m.Status = to
+	m.Status, s.from = to, to
 	s.flips = append(s.flips, f)
 	return f
 }
@@ -66,7 +74,7 @@ func (s *step) flip(to prikke.MonitorStatus, event prikke.NotificationEvent, det
 // may set p.Duration (an end paired with its start) and returns the flips
 // to write.
 func OnPing(m *prikke.Monitor, p *prikke.Ping) []*prikke.MonitorFlip {
-	s := &step{m: m, t: p.CreatedAt, ping: p}
+	s := newStep(m, p.CreatedAt, p)
 	if p.Kind != prikke.PingLog {
 		s.ping1()
 	}
@@ -196,7 +204,7 @@ func threshold(n int) int { return max(n, 1) }
 // is sent. Deadlines inside the outage o give flips marked PrikkeDown. It
 // is a store.DeadlineStep (with o bound): DeadlineAt ends after now or nil.
 func OnDeadline(m *prikke.Monitor, now time.Time, o Outage) []*prikke.MonitorFlip {
-	s := &step{m: m, t: now}
+	s := newStep(m, now, nil)
 	var passed time.Time // the deadline being acted on
 	if m.DeadlineAt != nil {
 		passed = *m.DeadlineAt
@@ -204,7 +212,7 @@ func OnDeadline(m *prikke.Monitor, now time.Time, o Outage) []*prikke.MonitorFli
 	if m.Status != prikke.MonitorPaused {
 		s.tooLong(o)
 		s.missed(o)
-		s.realert(o)
+		s.realert(o, passed)
 		s.releaseIn(o, passed)
 	}
 	setDeadline(m, now)
@@ -274,7 +282,7 @@ func (s *step) missed(o Outage) {
 
 // realert re-sends the alert of a monitor still down, every RealertEvery,
 // unless muted.
-func (s *step) realert(o Outage) {
+func (s *step) realert(o Outage, passed time.Time) {
 	m := s.m
 	if m.Status != prikke.MonitorDown || m.RealertEvery <= 0 || m.AlertedAt == nil {
 		return
@@ -287,7 +295,9 @@ func (s *step) realert(o Outage) {
 		return
 	}
 	f := s.flip(prikke.MonitorDown, prikke.EventMonitorRealert, "Still down, since the alert at "+formatTime(*m.AlertedAt, zoneOf(m))+".")
-	outage(f, o, o.covers(due))
+	// Its deadline may have been put off to the end of a mute: the
+	// deadline being acted on.
+	outage(f, o, o.covers(due) || o.covers(passed))
 }
 
 // release sends the down alert held while muted, once the mute is over
@@ -387,7 +397,7 @@ func resume(m *prikke.Monitor) {
 // held by a mute that is now over is sent.
 func Snooze(m *prikke.Monitor, until *time.Time, now time.Time) []*prikke.MonitorFlip {
 	m.SnoozeUntil = until
-	s := &step{m: m, t: now}
+	s := newStep(m, now, nil)
 	s.release()
 	setDeadline(m, now)
 	return s.flips
@@ -409,7 +419,7 @@ func Reconfigure(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
 			m.DueAt = &due
 		}
 	}
-	s := &step{m: m, t: now}
+	s := newStep(m, now, nil)
 	if m.Status != prikke.MonitorPaused {
 		s.release()
 	}

@@ -37,12 +37,18 @@ type act struct {
 	check  func(t *testing.T, m *prikke.Monitor, flips []*prikke.MonitorFlip)
 }
 
-// run plays acts on m and returns every flip written.
+// run plays acts on m, from base, and returns every flip written.
 func run(t *testing.T, m *prikke.Monitor, o Outage, acts []act) []*prikke.MonitorFlip {
+	t.Helper()
+	return runFrom(t, base, m, o, acts)
+}
+
+// runFrom plays acts on m with offsets from start.
+func runFrom(t *testing.T, start time.Time, m *prikke.Monitor, o Outage, acts []act) []*prikke.MonitorFlip {
 	t.Helper()
 	var all []*prikke.MonitorFlip
 	for i, a := range acts {
-		now := base.Add(a.at)
+		now := start.Add(a.at)
 		var flips []*prikke.MonitorFlip
 		switch a.do {
 		case "deadline", "tick":
@@ -65,7 +71,7 @@ func run(t *testing.T, m *prikke.Monitor, o Outage, acts []act) []*prikke.Monito
 		case "resume":
 			flips = Resume(m, now)
 		case "snooze":
-			flips = Snooze(m, ptr(base.Add(a.until)), now)
+			flips = Snooze(m, ptr(start.Add(a.until)), now)
 		case "unsnooze":
 			flips = Snooze(m, nil, now)
 		case "reconfigure":
@@ -141,13 +147,13 @@ func details(flips []*prikke.MonitorFlip) string {
 	return strings.Join(s, "; ")
 }
 
-func offset(t time.Time) time.Duration { return t.Sub(base) }
+func offset(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func fmtPtr(t *time.Time) string {
 	if t == nil {
 		return "nil"
 	}
-	return offset(*t).String()
+	return offset(*t)
 }
 
 // every returns a period monitor: every period, with grace.
