@@ -39,8 +39,10 @@ type step struct {
 
 // newStep starts a step on m at t. Flips chain from the stored status: a
 // status passed through without a flip inside the step (a paused monitor
-// resumed by its ping, a run that ended) is not in the history.
+// resumed by its ping, a run that ended) is not in the history. The open
+// runs are copied, so a caller's shallow copy of the monitor keeps its own.
 func newStep(m *prikke.Monitor, t time.Time, p *prikke.Ping) *step {
+	m.OpenRuns = slices.Clone(m.OpenRuns)
 	return &step{m: m, t: t, ping: p, from: m.Status}
 }
 
@@ -76,15 +78,15 @@ func (s *step) flip(to prikke.MonitorStatus, event prikke.NotificationEvent, det
 func OnPing(m *prikke.Monitor, p *prikke.Ping) []*prikke.MonitorFlip {
 	s := newStep(m, p.CreatedAt, p)
 	if p.Kind != prikke.PingLog {
-		s.ping1()
+		s.apply()
 	}
 	s.release()
 	setDeadline(m, s.t)
 	return s.flips
 }
 
-// ping1 applies a start, success or fail ping.
-func (s *step) ping1() {
+// apply applies a start, success or fail ping.
+func (s *step) apply() {
 	m, p := s.m, s.ping
 	m.LastPingAt, m.LastPingKind = ptrTo(s.t), p.Kind
 	if m.Status == prikke.MonitorPaused {
