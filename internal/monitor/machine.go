@@ -407,17 +407,11 @@ func Snooze(m *prikke.Monitor, until *time.Time, now time.Time) []*prikke.Monito
 
 // Reconfigure recomputes DueAt and DeadlineAt after an edit of the
 // schedule, runtimes, policy or window (the service calls it inside
-// MonitorModify after changing the configuration). A due monitor is due
-// again from its last ping under the new schedule, or from now when it has
-// failures counted since (so a miss is not counted twice). A down alert
-// held by a mute the edit ended is sent.
+// MonitorModify after changing the configuration, for any edit). A down
+// alert held by a mute the edit ended is sent.
 func Reconfigure(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
 	if m.DueAt != nil && m.LastPingAt != nil {
-		base := *m.LastPingAt
-		if m.ConsecutiveFailures > 0 && now.After(base) {
-			base = now
-		}
-		if due, err := NextDue(m, base); err == nil {
+		if due, ok := rebase(m, *m.DueAt, now); ok {
 			m.DueAt = &due
 		}
 	}
@@ -428,5 +422,39 @@ func Reconfigure(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
 	setDeadline(m, now)
 	return s.flips
 }
+
+// rebase is DueAt under the (new) schedule: the first due time after the
+// last ping that is not one already counted as missed (before the old due
+// time, with its grace over). An edit that leaves the schedule alone so
+// gives the old due time back, and one that changes it counts no miss
+// twice. After a start ping, the end of the run before is not known, so
+// the due time only moves earlier.
+func rebase(m *prikke.Monitor, old, now time.Time) (time.Time, bool) {
+	due, err := NextDue(m, *m.LastPingAt)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for i := 0; due.Before(old) && !due.Add(m.Grace).After(now); i++ {
+		if i == maxRebase { // a long way behind: the first due not yet over
+			from := now.Add(-m.Grace)
+			if from.Before(*m.LastPingAt) {
+				from = *m.LastPingAt
+			}
+			due, err = NextDue(m, from)
+		} else {
+			due, err = NextDue(m, due)
+		}
+		if err != nil {
+			return time.Time{}, false
+		}
+	}
+	if m.LastPingKind == prikke.PingStart && old.Before(due) {
+		due = old
+	}
+	return due, true
+}
+
+// maxRebase bounds rebase's walk through due times.
+const maxRebase = 1000
 
 func ptrTo[T any](v T) *T { return &v }

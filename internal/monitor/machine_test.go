@@ -497,15 +497,65 @@ func TestTransitions(t *testing.T) {
 			{at: 30 * min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period, m.Grace = hr, 10*min }},
 			{at: hr + 10*min, do: "deadline", events: down},
 		}},
-		{"reconfigure: after a miss, due from now", func() *prikke.Monitor {
+		{"reconfigure: after a miss, no miss counted twice", func() *prikke.Monitor {
+			m := every(hr, 10*min)
+			m.FailThreshold = 3
+			return m
+		}, []act{
+			{at: 0, do: "success"},
+			{at: hr + 10*min, do: "deadline", check: failures(1)},
+			{at: 2*hr + 10*min, do: "deadline", check: failures(2)},
+			// Due at 3h; every 30m from the last ping, the dues before 3h
+			// whose grace is over were counted: next due 2h30.
+			{at: 2*hr + 15*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period = 30 * min }},
+			{at: 2*hr + 40*min, do: "deadline", events: down, check: failures(3)},
+		}},
+		{"reconfigure: a longer period after a miss", func() *prikke.Monitor {
 			m := every(hr, 10*min)
 			m.FailThreshold = 2
 			return m
 		}, []act{
 			{at: 0, do: "success"},
 			{at: hr + 10*min, do: "deadline", check: failures(1)},
-			{at: hr + 20*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period = 2 * hr }},
-			{at: 3*hr + 30*min, do: "deadline", events: down},
+			{at: hr + 20*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period = 3 * hr }},
+			{at: 3*hr + 10*min, do: "deadline", events: down},
+		}},
+		{"reconfigure: an edit that keeps the schedule keeps the due time", func() *prikke.Monitor {
+			m := every(hr, 10*min)
+			m.FailThreshold = 5
+			return m
+		}, []act{
+			{at: 0, do: "success"},
+			{at: 10 * min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Name = "x" }},
+			{at: hr + 10*min, do: "deadline", check: failures(1)},
+			{at: 2*hr + 10*min, do: "deadline", check: failures(2)},
+			{at: 2*hr + 20*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Name = "y" }},
+			{at: 2*hr + 50*min, do: "start"},
+			{at: 2*hr + 55*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Name = "z" }},
+			{at: 3*hr + 10*min, do: "deadline", check: failures(3)},
+		}},
+		{"reconfigure: a cron edit keeps the due time", func() *prikke.Monitor {
+			m := daily("0 * * * *")
+			m.FailThreshold = 5
+			return m
+		}, []act{
+			{at: 5 * min, do: "success"},
+			{at: 30 * min, do: "start"},
+			{at: 40 * min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Grace = 11 * min }},
+			{at: hr + 11*min, do: "deadline", check: failures(1)},
+			{at: hr + 12*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Description = "d" }},
+			{at: 2*hr + 11*min, do: "deadline", check: failures(2)},
+		}},
+		{"reconfigure: far behind", func() *prikke.Monitor {
+			m := every(24*hr, 10*min)
+			m.FailThreshold = 5
+			return m
+		}, []act{
+			{at: 0, do: "success"},
+			{at: 24*hr + 10*min, do: "deadline", check: failures(1)},
+			{at: 40 * hr, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period = time.Minute }},
+			// The first due time whose grace is not over: 39h51.
+			{at: 40*hr + 1*min, do: "deadline", check: failures(2)},
 		}},
 		{"reconfigure: max_runtime added times the open runs", func() *prikke.Monitor { return every(hr, 10*min) }, []act{
 			{at: 0, do: "start"},
