@@ -80,6 +80,7 @@ func OnPing(m *prikke.Monitor, p *prikke.Ping) []*prikke.MonitorFlip {
 	if p.Kind != prikke.PingLog {
 		s.apply()
 	}
+	s.ping = nil // a held alert sent now is not the ping's doing
 	s.release()
 	setDeadline(m, s.t)
 	return s.flips

@@ -95,8 +95,9 @@ func runFrom(t *testing.T, start time.Time, m *prikke.Monitor, o Outage, acts []
 			}
 			flips = OnPing(m, p)
 			for _, f := range flips {
-				if f.PingID == nil || *f.PingID != p.ID {
-					t.Errorf("act %d: flip %s has PingID %v, want the ping's", i, f.Event, f.PingID)
+				// A held alert released at the ping is not the ping's.
+				if (f.PingID == nil) != (f.From == prikke.MonitorDown && f.Event == prikke.EventMonitorDown) || f.PingID != nil && *f.PingID != p.ID {
+					t.Errorf("act %d: flip %s has PingID %v, the ping is %v", i, f.Event, f.PingID, p.ID)
 				}
 			}
 		}
@@ -440,6 +441,14 @@ func TestTransitions(t *testing.T) {
 				}
 			}},
 			{at: 2*hr + 35*min, do: "deadline", want: prikke.MonitorDown, events: down},
+		}},
+		{"a ping after the mute ended sends the held alert first", func() *prikke.Monitor { return every(hr, 5*min) }, []act{
+			{at: 0, do: "success"},
+			{at: min, do: "snooze", until: 2 * hr},
+			{at: hr + 5*min, do: "deadline", events: down},
+			{at: 2*hr + time.Second, do: "log", want: prikke.MonitorDown, events: down, check: notMuted},
+			{at: 2*hr + 2*time.Second, do: "fail", want: prikke.MonitorDown},
+			{do: "none"},
 		}},
 		{"unsnooze sends a held alert at once", func() *prikke.Monitor { return every(hr, 5*min) }, []act{
 			{at: 0, do: "success"},
