@@ -64,8 +64,8 @@ func (s *step) flip(to prikke.MonitorStatus, event prikke.NotificationEvent, det
 		m.MutedDown = true
 	case to == prikke.MonitorDown:
 		m.AlertedAt = ptrTo(s.t)
-	case to != prikke.MonitorDown:
-		m.MutedDown = false
+	default: // up again: no alert held, none to repeat
+		m.MutedDown, m.AlertedAt = false, nil
 	}
 	m.Status, s.from = to, to
 	s.flips = append(s.flips, f)
@@ -284,10 +284,10 @@ func (s *step) missed(o Outage) {
 }
 
 // realert re-sends the alert of a monitor still down, every RealertEvery,
-// unless muted.
+// unless muted (a held alert is sent by release instead).
 func (s *step) realert(o Outage, passed time.Time) {
 	m := s.m
-	if m.Status != prikke.MonitorDown || m.RealertEvery <= 0 || m.AlertedAt == nil {
+	if m.Status != prikke.MonitorDown || m.RealertEvery <= 0 || m.AlertedAt == nil || m.MutedDown {
 		return
 	}
 	due := m.AlertedAt.Add(m.RealertEvery)
@@ -297,7 +297,7 @@ func (s *step) realert(o Outage, passed time.Time) {
 	if muted, _ := Muted(m.AlertPolicy, m.ProjectSnoozeUntil, s.t); muted {
 		return
 	}
-	f := s.flip(prikke.MonitorDown, prikke.EventMonitorRealert, "Still down, since the alert at "+formatTime(*m.AlertedAt, zoneOf(m))+".")
+	f := s.flip(prikke.MonitorDown, prikke.EventMonitorRealert, "Still down; the last alert was at "+formatTime(*m.AlertedAt, zoneOf(m))+".")
 	// Its deadline may have been put off to the end of a mute: the
 	// deadline being acted on.
 	outage(f, o, o.covers(due) || o.covers(passed))
@@ -376,7 +376,7 @@ func setDeadline(m *prikke.Monitor, t time.Time) {
 // recorded, and one resumes it (unless ManualResume). No flip.
 func Pause(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
 	m.Status = prikke.MonitorPaused
-	m.DueAt, m.OpenRuns, m.DeadlineAt, m.MutedDown = nil, nil, nil, false
+	m.DueAt, m.OpenRuns, m.DeadlineAt, m.AlertedAt, m.MutedDown = nil, nil, nil, nil, false
 	return nil
 }
 

@@ -501,6 +501,22 @@ func TestTransitions(t *testing.T) {
 			{at: 4*hr + 10*min, do: "success", want: prikke.MonitorUp, events: up},
 			{at: 5*hr + 15*min, do: "deadline", events: down},
 		}},
+		{"realert_every: down again while muted sends one alert at the end", func() *prikke.Monitor {
+			m := every(hr, 5*min)
+			m.RealertEvery = 10 * min
+			return m
+		}, []act{
+			{at: 0, do: "fail", events: failed},
+			{at: min, do: "success", events: up, check: func(t *testing.T, m *prikke.Monitor, _ []*prikke.MonitorFlip) {
+				if m.AlertedAt != nil {
+					t.Errorf("AlertedAt %v after up", *m.AlertedAt)
+				}
+			}},
+			{at: 2 * min, do: "snooze", until: hr},
+			{at: 3 * min, do: "fail", events: failed},
+			{at: hr, do: "deadline", events: down, check: notMuted},
+			{at: hr + 10*min, do: "deadline", events: realert},
+		}},
 		{"reconfigure: a shorter period is due from the last ping", func() *prikke.Monitor { return every(24*hr, hr) }, []act{
 			{at: 0, do: "success"},
 			{at: 30 * min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period, m.Grace = hr, 10*min }},

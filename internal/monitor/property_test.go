@@ -165,6 +165,10 @@ func checkStep(t *testing.T, seed int, what string, m *prikke.Monitor, before pr
 		fail("both counters")
 	case m.MutedDown && m.Status != prikke.MonitorDown:
 		fail("MutedDown while %s", m.Status)
+	case m.MutedDown && m.AlertedAt != nil:
+		fail("an alert held and one sent")
+	case m.AlertedAt != nil && m.Status != prikke.MonitorDown:
+		fail("AlertedAt while %s", m.Status)
 	}
 	from := before
 	for _, f := range flips {
