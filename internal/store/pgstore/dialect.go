@@ -28,6 +28,13 @@ func (dialect) NowSQL() string                    { return "now()" }
 func (dialect) TimeParam(param string) string     { return param + "::timestamptz" }
 func (dialect) Err(err error) error               { return mapErr(err) }
 
+func (dialect) ForUpdateOf(alias string, skipLocked bool) string {
+	if skipLocked {
+		return "FOR UPDATE OF " + alias + " SKIP LOCKED"
+	}
+	return "FOR UPDATE OF " + alias
+}
+
 func (d dialect) Reader() sqlstore.Querier { return querier{d.s.pool} }
 func (d dialect) Writer() sqlstore.Querier { return querier{d.s.pool} }
 
@@ -71,6 +78,12 @@ func (t txQuerier) ExecBatch(ctx context.Context, sql string, args [][]any) erro
 		b.Queue(sql, a...)
 	}
 	return t.tx.SendBatch(ctx, b).Close()
+}
+
+// CopyRows copies rows in with COPY … FROM STDIN (binary).
+func (t txQuerier) CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	_, err := t.tx.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+	return err
 }
 
 // Notify sends a NOTIFY in the transaction: PostgreSQL delivers it when

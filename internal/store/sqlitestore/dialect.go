@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -38,6 +39,7 @@ func (dialect) AnyOf(col, param string) string {
 // Contains uses LIKE, which in SQLite ignores ASCII case, like ILIKE.
 func (dialect) Contains(col, param string) string { return col + " LIKE " + param + ` ESCAPE '\'` }
 func (dialect) ForUpdate() string                 { return "" }
+func (dialect) ForUpdateOf(string, bool) string   { return "" }
 func (dialect) TimeParam(param string) string     { return param }
 func (dialect) Err(err error) error               { return mapErr(err) }
 
@@ -122,6 +124,16 @@ func (t *txQuerier) ExecBatch(ctx context.Context, query string, args [][]any) e
 		}
 	}
 	return nil
+}
+
+// CopyRows runs one prepared INSERT per row: in-process, statements cost
+// less than parsing one long multi-row statement would.
+func (t *txQuerier) CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	ps := make([]string, len(columns))
+	for i := range ps {
+		ps[i] = "$" + strconv.Itoa(i+1)
+	}
+	return t.ExecBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") VALUES ("+strings.Join(ps, ", ")+")", rows)
 }
 
 // Notify queues the event for when the transaction commits: wake-ups are

@@ -52,6 +52,9 @@ type Tx interface {
 	Querier
 	// ExecBatch runs query once for each argument list.
 	ExecBatch(ctx context.Context, query string, args [][]any) error
+	// CopyRows inserts rows into table's columns in bulk (PostgreSQL's
+	// COPY; SQLite's prepared INSERT, once a row).
+	CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error
 	// Notify publishes an event on topic when the transaction commits.
 	Notify(ctx context.Context, topic store.Topic, payload string) error
 }
@@ -90,6 +93,10 @@ type Dialect interface {
 	// ForUpdate is the clause that locks the rows a SELECT reads ("" where
 	// the single writer makes locks needless).
 	ForUpdate() string
+	// ForUpdateOf is the clause that locks only the rows of table alias
+	// a SELECT with joins reads, skipping rows others hold when
+	// skipLocked ("" where the single writer makes locks needless).
+	ForUpdateOf(alias string, skipLocked bool) string
 	// NowSQL is the current time as an SQL expression: the database's
 	// clock, or the store's clock where tests replace it.
 	NowSQL() string
