@@ -45,7 +45,7 @@ type MonitorFilter struct {
 	ProjectID *prikke.ID
 	Status    string // one of the statuses, late included; "" for all
 	Search    string
-	Limit     int // 0 means 100
+	Limit     int // 0 means 100; at most 1000
 	// After is a cursor: monitors created after this one. AfterCreatedAt,
 	// when given, saves looking it up.
 	After          *prikke.ID
@@ -59,7 +59,15 @@ type PingFilter struct {
 	// when given, saves looking it up.
 	Before          *prikke.ID
 	BeforeCreatedAt time.Time
-	Limit           int // 0 means 100
+	Limit           int // 0 means 100; at most 1000
+}
+
+// pageSize is a listing's size: 0 means 100; at most 1000.
+func pageSize(n int) int {
+	if n <= 0 {
+		return 100
+	}
+	return min(n, 1000)
 }
 
 // maxSnooze bounds how far ahead a snooze may end.
@@ -316,9 +324,7 @@ func (s *Service) Monitors(ctx context.Context, a *Actor, f MonitorFilter) ([]*p
 	default:
 		return nil, prikke.InvalidField("status", "must be one of new, up, late, running, down, paused")
 	}
-	if sf.Limit <= 0 || sf.Limit > 100 {
-		sf.Limit = 100
-	}
+	sf.Limit = pageSize(sf.Limit)
 	switch {
 	case f.ProjectID != nil:
 		p, err := s.project(ctx, a, *f.ProjectID, prikke.PermRead, "see monitors")
@@ -606,9 +612,7 @@ func (s *Service) MonitorPings(ctx context.Context, a *Actor, id prikke.ID, f Pi
 		}
 	}
 	sf := store.PingFilter{MonitorID: m.ID, Kinds: f.Kinds, Limit: f.Limit}
-	if sf.Limit <= 0 || sf.Limit > 100 {
-		sf.Limit = 100
-	}
+	sf.Limit = pageSize(sf.Limit)
 	if f.Before != nil {
 		sf.BeforeID, sf.BeforeCreatedAt = *f.Before, f.BeforeCreatedAt
 		if sf.BeforeCreatedAt.IsZero() {
@@ -637,10 +641,7 @@ func (s *Service) MonitorFlips(ctx context.Context, a *Actor, id prikke.ID, limi
 	if err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > 100 {
-		limit = 100
-	}
-	return s.store.MonitorFlipList(ctx, m.ID, limit)
+	return s.store.MonitorFlipList(ctx, m.ID, pageSize(limit))
 }
 
 // SubscribeMonitorPings returns a monitor the actor may see and a
