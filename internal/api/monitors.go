@@ -650,19 +650,19 @@ var (
 		Summary:     "Snooze a monitor's alerts",
 		Description: "Mutes its alerts until the instant given (null ends the snooze). Pings and status changes are still recorded; if it is still down when the snooze ends, it alerts then."}
 
-	opProjectSnooze = operation{ID: "project-snooze", Tag: "Monitors", Body: SnoozeRequest{},
+	opProjectSnooze = operation{ID: "project-snooze", Tag: "Projects", Body: SnoozeRequest{},
 		Summary:     "Snooze a project's alerts",
 		Description: "Mutes the alerts of every job and monitor of the project until the instant given (null ends the snooze), as for one monitor."}
 
-	opMonitorPings = operation{ID: "monitor-pings", Tag: "Monitors",
+	opMonitorPings = operation{ID: "monitor-pings", Tag: "Pings",
 		Summary:     "List a monitor's pings",
 		Description: "Newest first, without bodies, filtered by kind and paged with before. Pings are kept within the tier's history window (at least the newest 100)."}
 
-	opMonitorPing = operation{ID: "monitor-ping", Tag: "Monitors",
+	opMonitorPing = operation{ID: "monitor-ping", Tag: "Pings",
 		Summary:     "Get a ping with its body",
 		Description: "One ping with the body stored: text when it is UTF-8, else base64."}
 
-	opMonitorFlips = operation{ID: "monitor-flips", Tag: "Monitors",
+	opMonitorFlips = operation{ID: "monitor-flips", Tag: "Pings",
 		Summary:     "List a monitor's status changes",
 		Description: "Newest first: when it went down, came back up, failed or ran too long, and whether the alert was muted."}
 )

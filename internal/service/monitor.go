@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/monitor"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -135,7 +136,7 @@ func applyMonitor(m *prikke.Monitor, in *MonitorInput, create bool) error {
 		m.ChannelIDs = *in.ChannelIDs
 	}
 	applyWindow(&v, &m.Window, in)
-	if err := machineValidate(m); err != nil {
+	if err := monitor.Validate(m); err != nil {
 		if prikke.ErrorCode(err) != prikke.EINVALID {
 			return err
 		}
@@ -412,7 +413,7 @@ func (s *Service) updateMonitor(ctx context.Context, a *Actor, m *prikke.Monitor
 		if m.NotifyMode != prikke.NotifyCustom {
 			m.ChannelIDs = nil
 		}
-		return machineReconfigure(m, now), nil
+		return monitor.Reconfigure(m, now), nil
 	})
 	if err != nil {
 		return nil, slugTaken(err, c.Slug)
@@ -505,13 +506,13 @@ func (s *Service) stepMonitor(ctx context.Context, a *Actor, id prikke.ID, what,
 // PauseMonitor stops watching a monitor: pings are still recorded, no
 // deadline runs and nothing alerts.
 func (s *Service) PauseMonitor(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Monitor, error) {
-	return s.stepMonitor(ctx, a, id, "pause monitors", "paused", machinePause)
+	return s.stepMonitor(ctx, a, id, "pause monitors", "paused", monitor.Pause)
 }
 
 // ResumeMonitor watches a paused (or manually resumed, down) monitor
 // again, as new: the next ping starts its schedule.
 func (s *Service) ResumeMonitor(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Monitor, error) {
-	return s.stepMonitor(ctx, a, id, "resume monitors", "resumed", machineResume)
+	return s.stepMonitor(ctx, a, id, "resume monitors", "resumed", monitor.Resume)
 }
 
 // checkSnooze checks a snooze's end: in the future, at most a year ahead.
@@ -542,7 +543,7 @@ func (s *Service) SnoozeMonitor(ctx context.Context, a *Actor, id prikke.ID, unt
 		until, detail = &u, "snoozed until "+u.Format(time.RFC3339)
 	}
 	return s.stepMonitor(ctx, a, id, "snooze monitors", detail, func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
-		return machineSnooze(m, until, now)
+		return monitor.Snooze(m, until, now)
 	})
 }
 
@@ -585,7 +586,7 @@ func (s *Service) remuteMonitors(ctx context.Context, projectID prikke.ID) error
 		for _, m := range ms {
 			now := s.now()
 			_, err := s.store.MonitorModify(ctx, m.ID, func(m *prikke.Monitor) ([]*prikke.MonitorFlip, error) {
-				return machineSnooze(m, m.SnoozeUntil, now), nil
+				return monitor.Snooze(m, m.SnoozeUntil, now), nil
 			})
 			if err != nil && !isCode(err, prikke.ENOTFOUND) {
 				return err
