@@ -115,12 +115,8 @@ func applyMonitor(m *prikke.Monitor, in *MonitorInput, create bool) error {
 	} else {
 		setDuration(&v, "realert_every", &m.RealertEvery, in.RealertEvery, true)
 	}
-	if in.FailThreshold != nil {
-		m.FailThreshold = *in.FailThreshold
-	}
-	if in.RecoveryThreshold != nil {
-		m.RecoveryThreshold = *in.RecoveryThreshold
-	}
+	setThreshold(&v, "fail_threshold", &m.FailThreshold, in.FailThreshold)
+	setThreshold(&v, "recovery_threshold", &m.RecoveryThreshold, in.RecoveryThreshold)
 	if in.ManualResume != nil {
 		m.ManualResume = *in.ManualResume
 	}
@@ -170,6 +166,18 @@ func applyWindow(v *prikke.Validation, w *prikke.Window, in *MonitorInput) {
 	if w.Cron != "" && w.Duration == 0 && !v.Has("window.duration") {
 		v.Add("window.duration", "is required with window.cron: how long the window stays open, such as 30m or 2h")
 	}
+}
+
+// setThreshold sets a threshold when given (monitor.Validate would take
+// 0 for the default 1, so a 0 given is refused here).
+func setThreshold(v *prikke.Validation, field string, dst, src *int) {
+	if src == nil {
+		return
+	}
+	if *src < 1 || *src > prikke.MaxAlertThreshold {
+		v.Add(field, "must be between 1 and %d", prikke.MaxAlertThreshold)
+	}
+	*dst = *src
 }
 
 func setString(dst, src *string) {
