@@ -174,7 +174,7 @@ func (r *Records) PingsRecord(ctx context.Context, pings []*prikke.Ping, step st
 				earlier = append(earlier, m.ID.String())
 			}
 		}
-		if err := tx.ExecBatch(ctx, updateMonitorStateSQL, states); err != nil {
+		if err := tx.UpdateRows(ctx, "monitors", monitorStateUpdate, monitorStateTypes, states); err != nil {
 			return err
 		}
 		if err := r.insertMonitorFlips(ctx, tx, ms, flips); err != nil {
