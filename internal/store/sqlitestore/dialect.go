@@ -136,6 +136,15 @@ func (t *txQuerier) CopyRows(ctx context.Context, table string, columns []string
 	return t.ExecBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") VALUES ("+strings.Join(ps, ", ")+")", rows)
 }
 
+// UpdateRows runs one prepared UPDATE a row.
+func (t *txQuerier) UpdateRows(ctx context.Context, table string, columns, _ []string, rows [][]any) error {
+	sets := make([]string, len(columns)-1)
+	for i, c := range columns[1:] {
+		sets[i] = c + " = $" + strconv.Itoa(i+2)
+	}
+	return t.ExecBatch(ctx, "UPDATE "+table+" SET "+strings.Join(sets, ", ")+" WHERE "+columns[0]+" = $1", rows)
+}
+
 // Notify queues the event for when the transaction commits: wake-ups are
 // in-process.
 func (t *txQuerier) Notify(_ context.Context, topic store.Topic, payload string) error {

@@ -174,7 +174,7 @@ func (r *Records) PingsRecord(ctx context.Context, pings []*prikke.Ping, step st
 				earlier = append(earlier, m.ID.String())
 			}
 		}
-		if err := tx.ExecBatch(ctx, updateMonitorStateSQL, states); err != nil {
+		if err := tx.UpdateRows(ctx, "monitors", monitorStateUpdate, monitorStateTypes, states); err != nil {
 			return err
 		}
 		if err := r.insertMonitorFlips(ctx, tx, ms, flips); err != nil {
@@ -224,9 +224,11 @@ func (r *Records) PingGet(ctx context.Context, monitorID, id prikke.ID) (*prikke
 		"SELECT "+pingColumns+", body FROM pings WHERE monitor_id = $1 AND id = $2", monitorID, id)
 }
 
-// PingPrune implements store.Store. A ping goes when it is older than
-// its organization's history window and older than its monitor's 100th
-// newest ping (a monitor with fewer keeps them all).
+// PingPrune implements store.Store. Per monitor with a ping older than
+// its organization's window, it finds the 100th newest ping once (the
+// CTE is materialised, so that it is not recomputed per ping), then
+// deletes the pings older than both through the monitor's index. A ping
+// as old as the 100th newest is kept with it.
 func (r *Records) PingPrune(ctx context.Context, now time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 1000
@@ -235,10 +237,18 @@ func (r *Records) PingPrune(ctx context.Context, now time.Time, limit int) (int,
 	freeCutoff := now.Add(-prikke.TierFree.Limits().History)
 	proCutoff := now.Add(-prikke.TierPro.Limits().History)
 	n, err := r.d.Writer().Exec(ctx, `DELETE FROM pings WHERE id IN (
-		SELECT x.id FROM pings x JOIN projects p ON p.id = x.project_id JOIN organizations o ON o.id = p.organization_id
-		WHERE x.created_at < CASE o.tier WHEN 'pro' THEN `+r.d.TimeParam("$2")+` ELSE `+r.d.TimeParam("$1")+` END
-			AND (x.created_at, x.id) < (SELECT k.created_at, k.id FROM pings k WHERE k.monitor_id = x.monitor_id
-				ORDER BY k.created_at DESC, k.id DESC LIMIT 1 OFFSET 99)
+		WITH bounds AS MATERIALIZED (
+			SELECT c.monitor_id, c.cutoff,
+				(SELECT k.created_at FROM pings k WHERE k.monitor_id = c.monitor_id
+					ORDER BY k.created_at DESC LIMIT 1 OFFSET 99) AS hundredth
+			FROM (
+				SELECT m.id AS monitor_id, CASE o.tier WHEN 'pro' THEN `+r.d.TimeParam("$2")+` ELSE `+r.d.TimeParam("$1")+` END AS cutoff
+				FROM monitors m JOIN projects p ON p.id = m.project_id JOIN organizations o ON o.id = p.organization_id
+			) c
+			WHERE EXISTS (SELECT 1 FROM pings k WHERE k.monitor_id = c.monitor_id AND k.created_at < c.cutoff)
+		)
+		SELECT x.id FROM bounds b JOIN pings x ON x.monitor_id = b.monitor_id
+		WHERE x.created_at < b.cutoff AND x.created_at < b.hundredth
 		LIMIT $3)`, r.d.Time(freeCutoff), r.d.Time(proCutoff), limit)
 	if err != nil {
 		return 0, r.fail("prune pings", err)
