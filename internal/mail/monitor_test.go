@@ -31,7 +31,7 @@ func TestMonitorAlertContent(t *testing.T) {
 			subject: "[prikke] backup failed", has: []string{"exit status 3", "disk full"}},
 		{name: "too long", data: with(d, func(d *MonitorAlert) { d.Event = MonitorTooLong }), subject: "[prikke] backup ran too long",
 			has: []string{"ran too long"}},
-		{name: "up", data: with(d, func(d *MonitorAlert) { d.Event, d.DownFor, d.Detail = MonitorUp, 125 * time.Minute, "" }),
+		{name: "up", data: with(d, func(d *MonitorAlert) { d.Event, d.DownFor, d.Detail = MonitorUp, 125*time.Minute, "" }),
 			subject: "[prikke] backup is up again", has: []string{"after being down for 2 h 5 min"}, hasNot: []string{"when the monitor is up"}},
 	}
 	for _, tt := range tests {
