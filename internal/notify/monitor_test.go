@@ -23,7 +23,7 @@ func (f *fixture) newMonitor(t *testing.T, name string) *prikke.Monitor {
 		PingToken: uuid.NewString(), BadgeToken: strings.ReplaceAll(uuid.NewString(), "-", ""),
 		Period: time.Hour, Grace: time.Hour, NotifyMode: prikke.NotifyProject,
 		AlertPolicy: prikke.AlertPolicy{FailThreshold: 1, RecoveryThreshold: 1},
-		CreatedAt: storetest.T0, UpdatedAt: storetest.T0}
+		CreatedAt:   storetest.T0, UpdatedAt: storetest.T0}
 	last := storetest.T0
 	m.Status, m.LastPingAt, m.LastPingKind = prikke.MonitorUp, &last, prikke.PingSuccess
 	if err := f.s.MonitorCreate(context.Background(), m); err != nil {

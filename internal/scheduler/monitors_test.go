@@ -27,7 +27,7 @@ func newMonitor(t testing.TB, s store.Store, tn *storetest.Tenant, name string, 
 		PingToken: uuid.NewString(), BadgeToken: strings.ReplaceAll(uuid.NewString(), "-", ""),
 		Period: time.Hour, Grace: time.Hour, MaxRuntime: maxRuntime, NotifyMode: prikke.NotifyProject,
 		AlertPolicy: prikke.AlertPolicy{FailThreshold: 1, RecoveryThreshold: 1},
-		CreatedAt: storetest.T0, UpdatedAt: storetest.T0}
+		CreatedAt:   storetest.T0, UpdatedAt: storetest.T0}
 	m.Status = prikke.MonitorNew
 	if err := s.MonitorCreate(context.Background(), m); err != nil {
 		t.Fatal(err)

@@ -102,7 +102,7 @@ func TestMonitorDeadlinesKillLeader(t *testing.T) {
 			Slug: fmt.Sprintf("sys-%d", i), PingToken: uuid.NewString(), BadgeToken: strings.ReplaceAll(uuid.NewString(), "-", ""),
 			Period: time.Hour, Grace: time.Hour, MaxRuntime: runtimes[i], NotifyMode: prikke.NotifyProject,
 			AlertPolicy: prikke.AlertPolicy{FailThreshold: 1, RecoveryThreshold: 1},
-			CreatedAt: now, UpdatedAt: now}
+			CreatedAt:   now, UpdatedAt: now}
 		m.Status = prikke.MonitorNew
 		if err := db.store.MonitorCreate(ctx, m); err != nil {
 			t.Fatal(err)
