@@ -163,7 +163,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := &prikke.Ping{
 		ID: prikke.NewID(), MonitorID: t.id, ProjectID: t.project, Kind: u.kind, ExitStatus: u.exit, RID: u.rid,
 		Method: r.Method, SourceIP: h.d.ClientIP(r), UserAgent: userAgent(r.UserAgent()),
-		Body: body, BodySize: size, BodyTruncated: truncated, CreatedAt: h.d.Now().UTC(),
+		Body: body, BodySize: size, BodyTruncated: truncated, CreatedAt: h.d.Now().UTC().Truncate(time.Microsecond),
 	}
 	switch err := h.d.Recorder.Record(r.Context(), p); {
 	case err == nil && created:
