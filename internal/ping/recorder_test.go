@@ -76,7 +76,9 @@ func TestRecorderBatchesAndDrains(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
 		record := func(i int) {
-			wg.Go(func() { errs <- r.Record(context.Background(), testPing(m, storetest.T0.Add(time.Duration(i)*time.Second))) })
+			wg.Go(func() {
+				errs <- r.Record(context.Background(), testPing(m, storetest.T0.Add(time.Duration(i)*time.Second)))
+			})
 		}
 		record(0)
 		if size := <-g.in; size != 1 {
