@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/monitor"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -45,7 +46,7 @@ type MonitorFilter struct {
 	ProjectID *prikke.ID
 	Status    string // one of the statuses, late included; "" for all
 	Search    string
-	Limit     int // 0 means 100
+	Limit     int // 0 means 100; at most 1000
 	// After is a cursor: monitors created after this one. AfterCreatedAt,
 	// when given, saves looking it up.
 	After          *prikke.ID
@@ -59,7 +60,15 @@ type PingFilter struct {
 	// when given, saves looking it up.
 	Before          *prikke.ID
 	BeforeCreatedAt time.Time
-	Limit           int // 0 means 100
+	Limit           int // 0 means 100; at most 1000
+}
+
+// pageSize is a listing's size: 0 means 100; at most 1000.
+func pageSize(n int) int {
+	if n <= 0 {
+		return 100
+	}
+	return min(n, 1000)
 }
 
 // maxSnooze bounds how far ahead a snooze may end.
@@ -106,12 +115,8 @@ func applyMonitor(m *prikke.Monitor, in *MonitorInput, create bool) error {
 	} else {
 		setDuration(&v, "realert_every", &m.RealertEvery, in.RealertEvery, true)
 	}
-	if in.FailThreshold != nil {
-		m.FailThreshold = *in.FailThreshold
-	}
-	if in.RecoveryThreshold != nil {
-		m.RecoveryThreshold = *in.RecoveryThreshold
-	}
+	setThreshold(&v, "fail_threshold", &m.FailThreshold, in.FailThreshold)
+	setThreshold(&v, "recovery_threshold", &m.RecoveryThreshold, in.RecoveryThreshold)
 	if in.ManualResume != nil {
 		m.ManualResume = *in.ManualResume
 	}
@@ -127,7 +132,7 @@ func applyMonitor(m *prikke.Monitor, in *MonitorInput, create bool) error {
 		m.ChannelIDs = *in.ChannelIDs
 	}
 	applyWindow(&v, &m.Window, in)
-	if err := machineValidate(m); err != nil {
+	if err := monitor.Validate(m); err != nil {
 		if prikke.ErrorCode(err) != prikke.EINVALID {
 			return err
 		}
@@ -161,6 +166,18 @@ func applyWindow(v *prikke.Validation, w *prikke.Window, in *MonitorInput) {
 	if w.Cron != "" && w.Duration == 0 && !v.Has("window.duration") {
 		v.Add("window.duration", "is required with window.cron: how long the window stays open, such as 30m or 2h")
 	}
+}
+
+// setThreshold sets a threshold when given (monitor.Validate would take
+// 0 for the default 1, so a 0 given is refused here).
+func setThreshold(v *prikke.Validation, field string, dst, src *int) {
+	if src == nil {
+		return
+	}
+	if *src < 1 || *src > prikke.MaxAlertThreshold {
+		v.Add(field, "must be between 1 and %d", prikke.MaxAlertThreshold)
+	}
+	*dst = *src
 }
 
 func setString(dst, src *string) {
@@ -316,9 +333,7 @@ func (s *Service) Monitors(ctx context.Context, a *Actor, f MonitorFilter) ([]*p
 	default:
 		return nil, prikke.InvalidField("status", "must be one of new, up, late, running, down, paused")
 	}
-	if sf.Limit <= 0 || sf.Limit > 100 {
-		sf.Limit = 100
-	}
+	sf.Limit = pageSize(sf.Limit)
 	switch {
 	case f.ProjectID != nil:
 		p, err := s.project(ctx, a, *f.ProjectID, prikke.PermRead, "see monitors")
@@ -406,7 +421,7 @@ func (s *Service) updateMonitor(ctx context.Context, a *Actor, m *prikke.Monitor
 		if m.NotifyMode != prikke.NotifyCustom {
 			m.ChannelIDs = nil
 		}
-		return machineReconfigure(m, now), nil
+		return monitor.Reconfigure(m, now), nil
 	})
 	if err != nil {
 		return nil, slugTaken(err, c.Slug)
@@ -499,13 +514,13 @@ func (s *Service) stepMonitor(ctx context.Context, a *Actor, id prikke.ID, what,
 // PauseMonitor stops watching a monitor: pings are still recorded, no
 // deadline runs and nothing alerts.
 func (s *Service) PauseMonitor(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Monitor, error) {
-	return s.stepMonitor(ctx, a, id, "pause monitors", "paused", machinePause)
+	return s.stepMonitor(ctx, a, id, "pause monitors", "paused", monitor.Pause)
 }
 
 // ResumeMonitor watches a paused (or manually resumed, down) monitor
 // again, as new: the next ping starts its schedule.
 func (s *Service) ResumeMonitor(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Monitor, error) {
-	return s.stepMonitor(ctx, a, id, "resume monitors", "resumed", machineResume)
+	return s.stepMonitor(ctx, a, id, "resume monitors", "resumed", monitor.Resume)
 }
 
 // checkSnooze checks a snooze's end: in the future, at most a year ahead.
@@ -536,7 +551,7 @@ func (s *Service) SnoozeMonitor(ctx context.Context, a *Actor, id prikke.ID, unt
 		until, detail = &u, "snoozed until "+u.Format(time.RFC3339)
 	}
 	return s.stepMonitor(ctx, a, id, "snooze monitors", detail, func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
-		return machineSnooze(m, until, now)
+		return monitor.Snooze(m, until, now)
 	})
 }
 
@@ -579,7 +594,7 @@ func (s *Service) remuteMonitors(ctx context.Context, projectID prikke.ID) error
 		for _, m := range ms {
 			now := s.now()
 			_, err := s.store.MonitorModify(ctx, m.ID, func(m *prikke.Monitor) ([]*prikke.MonitorFlip, error) {
-				return machineSnooze(m, m.SnoozeUntil, now), nil
+				return monitor.Snooze(m, m.SnoozeUntil, now), nil
 			})
 			if err != nil && !isCode(err, prikke.ENOTFOUND) {
 				return err
@@ -606,9 +621,7 @@ func (s *Service) MonitorPings(ctx context.Context, a *Actor, id prikke.ID, f Pi
 		}
 	}
 	sf := store.PingFilter{MonitorID: m.ID, Kinds: f.Kinds, Limit: f.Limit}
-	if sf.Limit <= 0 || sf.Limit > 100 {
-		sf.Limit = 100
-	}
+	sf.Limit = pageSize(sf.Limit)
 	if f.Before != nil {
 		sf.BeforeID, sf.BeforeCreatedAt = *f.Before, f.BeforeCreatedAt
 		if sf.BeforeCreatedAt.IsZero() {
@@ -637,10 +650,7 @@ func (s *Service) MonitorFlips(ctx context.Context, a *Actor, id prikke.ID, limi
 	if err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > 100 {
-		limit = 100
-	}
-	return s.store.MonitorFlipList(ctx, m.ID, limit)
+	return s.store.MonitorFlipList(ctx, m.ID, pageSize(limit))
 }
 
 // SubscribeMonitorPings returns a monitor the actor may see and a
