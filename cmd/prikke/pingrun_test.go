@@ -275,3 +275,21 @@ func TestPingRunForwardsSignals(t *testing.T) {
 	}
 	checkPings(t, srv.got(), "/ping/u/start", "/ping/u/143")
 }
+
+// documentedRun makes a `prikke run` command shown in the docs runnable
+// in TestDocumentedCommands: its ping URL (the placeholder URL, or an
+// address with /ping/ in it) becomes pingURL, and the command after --
+// becomes `true`.
+func documentedRun(args []string, pingURL string) []string {
+	var out []string
+	for _, a := range args {
+		if a == "--" {
+			return append(out, "--", "true")
+		}
+		if a == "URL" || strings.HasPrefix(a, "http") && strings.Contains(a, "/ping/") {
+			a = pingURL
+		}
+		out = append(out, a)
+	}
+	return out
+}
