@@ -352,6 +352,28 @@ func (s *Service) CreateJob(ctx context.Context, a *Actor, in *JobInput) (*prikk
 	return j, nil
 }
 
+// checkJobLimit refuses one more job or monitor when the organization
+// has its tier's MaxJobs of them: jobs and monitors count together.
+func (s *Service) checkJobLimit(ctx context.Context, o *prikke.Organization) error {
+	max := o.Tier.Limits().MaxJobs
+	if max == 0 {
+		return nil
+	}
+	jobs, err := s.store.JobCountByOrganization(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	monitors, err := s.store.MonitorCountByOrganization(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	if n := jobs + monitors; n >= max {
+		return prikke.Errorf(prikke.ELIMIT, "The %s tier allows %d jobs and monitors together and this organization has %d (%s, %s); delete one or upgrade to Pro.",
+			o.Tier, max, n, plural(jobs, "job"), plural(monitors, "monitor"))
+	}
+	return nil
+}
+
 // targetProject resolves the project a new job goes into.
 func (s *Service) targetProject(ctx context.Context, a *Actor, id *prikke.ID) (*prikke.Project, error) {
 	if id == nil {
