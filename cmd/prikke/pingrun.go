@@ -31,16 +31,21 @@ type exitStatus int
 func (e exitStatus) Error() string { return "exit status " + strconv.Itoa(int(e)) }
 
 // How long prikke run may spend on each ping, retries included: the start
-// ping runs beside the command and must not hold up the end ping for
-// long; the end ping is what the monitor waits for.
+// ping must not hold up the end ping for long; the end ping is what the
+// monitor waits for. The command starts when the start ping is answered,
+// or after startWait at the latest (the start ping goes on retrying beside
+// it): waiting for the answer keeps the duration Prikke measures from
+// being shorter than the run, which min_runtime judges.
 const (
 	startPingBudget = 10 * time.Second
 	endPingBudget   = 30 * time.Second
+	startWait       = 2 * time.Second
 	maxPingBackoff  = 4 * time.Second
 )
 
 // pingRun is `prikke run --ping URL -- cmd args…`: it pings URL/start with
-// a fresh rid, runs the command with its standard streams passed through,
+// a fresh rid, runs the command with its standard streams passed through
+// (without waiting more than startWait for the start ping),
 // then pings URL/<exit status> with the same rid and the last of the
 // command's combined output, and exits with the command's status. Pings
 // that fail are retried and then given up with one warning line: an
@@ -84,6 +89,10 @@ func pingRun(ctx context.Context, e *env, args []string) error {
 		defer close(started)
 		p.ping(pingCtx, "start", nil, startPingBudget)
 	}()
+	select {
+	case <-started:
+	case <-time.After(startWait):
+	}
 	out := newTail(*bodyLimit)
 	status, runErr := runCommand(e, fs.Args(), out)
 	body := out.Bytes()
@@ -176,23 +185,25 @@ func (p *pinger) ping(ctx context.Context, kind string, body []byte, budget time
 	wait := p.backoff
 	var last string
 	for try := 0; ; try++ {
-		retry, why := p.try(ctx, kind, body, deadline)
+		retry, after, why := p.try(ctx, kind, body, deadline)
 		if why == "" {
 			return
 		}
 		last = why
-		if !retry || try >= p.retries || time.Until(deadline) < wait {
+		pause := max(wait, after)
+		if !retry || try >= p.retries || time.Until(deadline) < pause {
 			break
 		}
-		time.Sleep(wait)
+		time.Sleep(pause)
 		wait = min(2*wait, maxPingBackoff)
 	}
 	fmt.Fprintf(p.stderr, "prikke run: warning: the %s ping was not delivered (%s); the command's exit status is unchanged\n", kind, last)
 }
 
 // try sends one ping. why is empty on success; retry says whether the
-// failure may pass.
-func (p *pinger) try(ctx context.Context, kind string, body []byte, deadline time.Time) (retry bool, why string) {
+// failure may pass, and after how long the server asked to wait
+// (Retry-After, in seconds, on 429 and 503).
+func (p *pinger) try(ctx context.Context, kind string, body []byte, deadline time.Time) (retry bool, after time.Duration, why string) {
 	if d := time.Now().Add(p.timeout); d.Before(deadline) {
 		deadline = d
 	}
@@ -200,7 +211,7 @@ func (p *pinger) try(ctx context.Context, kind string, body []byte, deadline tim
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url(kind), bytes.NewReader(body))
 	if err != nil {
-		return false, err.Error()
+		return false, 0, err.Error()
 	}
 	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	req.Header.Set("User-Agent", "prikke-run/"+prikke.Version)
@@ -210,19 +221,20 @@ func (p *pinger) try(ctx context.Context, kind string, body []byte, deadline tim
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL carries the token
 		}
-		return true, err.Error()
+		return true, 0, err.Error()
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	switch {
 	case resp.StatusCode < 300:
-		return false, ""
+		return false, 0, ""
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return true, resp.Status
+		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return true, time.Duration(max(0, min(secs, 60))) * time.Second, resp.Status
 	case resp.StatusCode == http.StatusNotFound:
-		return false, resp.Status + ": no monitor has this ping URL"
+		return false, 0, resp.Status + ": no monitor has this ping URL"
 	default:
-		return false, resp.Status
+		return false, 0, resp.Status
 	}
 }
 

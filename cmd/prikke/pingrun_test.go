@@ -16,8 +16,8 @@ import (
 	"time"
 )
 
-// ping is one request a pingServer received.
-type ping struct {
+// gotPing is one request a pingServer received.
+type gotPing struct {
 	Method, Path, RID, Query, UserAgent string
 	Body                                []byte
 }
@@ -27,7 +27,7 @@ type ping struct {
 type pingServer struct {
 	*httptest.Server
 	mu     sync.Mutex
-	pings  []ping
+	pings  []gotPing
 	answer map[string][]int
 }
 
@@ -39,12 +39,15 @@ func newPingServer(t *testing.T) *pingServer {
 		rid := q.Get("rid")
 		q.Del("rid")
 		s.mu.Lock()
-		s.pings = append(s.pings, ping{r.Method, r.URL.Path, rid, q.Encode(), r.UserAgent(), body})
+		s.pings = append(s.pings, gotPing{r.Method, r.URL.Path, rid, q.Encode(), r.UserAgent(), body})
 		status := http.StatusOK
 		if a := s.answer[r.URL.Path]; len(a) > 0 {
 			status, s.answer[r.URL.Path] = a[0], a[1:]
 		}
 		s.mu.Unlock()
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
 		w.WriteHeader(status)
 		io.WriteString(w, http.StatusText(status))
 	}))
@@ -52,16 +55,16 @@ func newPingServer(t *testing.T) *pingServer {
 	return s
 }
 
-func (s *pingServer) got() []ping {
+func (s *pingServer) got() []gotPing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]ping(nil), s.pings...)
+	return append([]gotPing(nil), s.pings...)
 }
 
 var uuidV4RE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // checkPings asserts the server got exactly the paths, all with one rid.
-func checkPings(t *testing.T, got []ping, paths ...string) {
+func checkPings(t *testing.T, got []gotPing, paths ...string) {
 	t.Helper()
 	var have []string
 	for _, p := range got {
@@ -181,9 +184,13 @@ func TestPingRunRetries(t *testing.T) {
 	srv := newPingServer(t)
 	srv.answer["/ping/u/start"] = []int{429}
 	srv.answer["/ping/u/0"] = []int{503, 502}
+	began := time.Now()
 	_, errOut, status := runPing(t, nil, "--ping", srv.URL+"/ping/u", "--", "true")
 	if status != 0 || errOut != "" {
 		t.Fatalf("status %d, stderr %q; want 0 and no warning", status, errOut)
+	}
+	if took := time.Since(began); took < time.Second {
+		t.Errorf("done in %v; the 429's Retry-After: 1 was not waited for", took)
 	}
 	checkPings(t, srv.got(), "/ping/u/start", "/ping/u/start", "/ping/u/0", "/ping/u/0", "/ping/u/0")
 
