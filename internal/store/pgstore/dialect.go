@@ -80,6 +80,12 @@ func (t txQuerier) ExecBatch(ctx context.Context, sql string, args [][]any) erro
 	return t.tx.SendBatch(ctx, b).Close()
 }
 
+// CopyRows copies rows in with COPY … FROM STDIN (binary).
+func (t txQuerier) CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	_, err := t.tx.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+	return err
+}
+
 // Notify sends a NOTIFY in the transaction: PostgreSQL delivers it when
 // the transaction commits, to every node.
 func (t txQuerier) Notify(ctx context.Context, topic store.Topic, payload string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -123,6 +124,16 @@ func (t *txQuerier) ExecBatch(ctx context.Context, query string, args [][]any) e
 		}
 	}
 	return nil
+}
+
+// CopyRows runs one prepared INSERT per row: in-process, statements cost
+// less than parsing one long multi-row statement would.
+func (t *txQuerier) CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	ps := make([]string, len(columns))
+	for i := range ps {
+		ps[i] = "$" + strconv.Itoa(i+1)
+	}
+	return t.ExecBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") VALUES ("+strings.Join(ps, ", ")+")", rows)
 }
 
 // Notify queues the event for when the transaction commits: wake-ups are

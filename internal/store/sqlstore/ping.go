@@ -14,8 +14,6 @@ import (
 const pingColumns = `id, monitor_id, project_id, kind, exit_status, rid, duration_ms, method, source_ip, user_agent,
 	body_size, body_truncated, created_at`
 
-var pingColumnCount = len(strings.Split(pingColumns, ","))
-
 func pingArgs(d Dialect, p *prikke.Ping) []any {
 	return []any{p.ID, p.MonitorID, p.ProjectID, p.Kind, p.ExitStatus, p.RID, msPtr(p.Duration), p.Method, p.SourceIP, p.UserAgent,
 		p.BodySize, p.BodyTruncated, d.Time(p.CreatedAt)}
@@ -44,8 +42,6 @@ func (r *Records) scanPing(row Row, body bool) (*prikke.Ping, error) {
 const MonitorFlipColumns = `id, monitor_id, project_id, ping_id, event, from_status, to_status, detail, prikke_down, muted,
 	created_at, processed_at`
 
-var monitorFlipColumnCount = len(strings.Split(MonitorFlipColumns, ","))
-
 // ScanMonitorFlip scans one row of MonitorFlipColumns.
 func ScanMonitorFlip(d Dialect, row Row) (*prikke.MonitorFlip, error) {
 	var f prikke.MonitorFlip
@@ -58,32 +54,19 @@ func ScanMonitorFlip(d Dialect, row Row) (*prikke.MonitorFlip, error) {
 	return &f, nil
 }
 
-// insertRows inserts rows into table's columns with multi-row INSERTs of
-// at most chunk rows each.
-func insertRows(ctx context.Context, tx Querier, table, columns string, ncols int, rows [][]any, chunk int) error {
-	for len(rows) > 0 {
-		n := min(len(rows), chunk)
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
-		args := make([]any, 0, n*ncols)
-		for i, row := range rows[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + placeholders(len(args)+1, ncols) + ")")
-			args = append(args, row...)
-		}
-		if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
-			return err
-		}
-		rows = rows[n:]
+// columnList splits a column list for Tx.CopyRows.
+func columnList(columns string) []string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = strings.TrimSpace(c)
 	}
-	return nil
+	return cols
 }
 
-// insertRowsChunk keeps a statement's parameters well under both
-// drivers' limits (SQLite: 32766; PostgreSQL: 65535).
-const insertRowsChunk = 250
+var (
+	pingCopyColumns        = append(columnList(pingColumns), "body")
+	monitorFlipCopyColumns = columnList(MonitorFlipColumns)
+)
 
 // insertMonitorFlips writes the flips steps returned for ms (flips[i]
 // are ms[i]'s), filling their monitor and project, and wakes the
@@ -103,7 +86,7 @@ func (r *Records) insertMonitorFlips(ctx context.Context, tx Tx, ms []*prikke.Mo
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := insertRows(ctx, tx, "monitor_flips", MonitorFlipColumns, monitorFlipColumnCount, rows, insertRowsChunk); err != nil {
+	if err := tx.CopyRows(ctx, "monitor_flips", monitorFlipCopyColumns, rows); err != nil {
 		return err
 	}
 	return tx.Notify(ctx, store.TopicFlips, "")
@@ -174,7 +157,7 @@ func (r *Records) PingsRecord(ctx context.Context, pings []*prikke.Ping, step st
 		if len(pingRows) == 0 {
 			return nil
 		}
-		if err := insertRows(ctx, tx, "pings", pingColumns+", body", pingColumnCount+1, pingRows, insertRowsChunk); err != nil {
+		if err := tx.CopyRows(ctx, "pings", pingCopyColumns, pingRows); err != nil {
 			return err
 		}
 		var states [][]any

@@ -52,6 +52,9 @@ type Tx interface {
 	Querier
 	// ExecBatch runs query once for each argument list.
 	ExecBatch(ctx context.Context, query string, args [][]any) error
+	// CopyRows inserts rows into table's columns in bulk (PostgreSQL's
+	// COPY; SQLite's prepared INSERT, once a row).
+	CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error
 	// Notify publishes an event on topic when the transaction commits.
 	Notify(ctx context.Context, topic store.Topic, payload string) error
 }
