@@ -1,18 +1,20 @@
 // Package sqlstore holds the store's records (accounts, sessions and
 // tokens, organizations, memberships, invitations, projects, API keys,
-// jobs and executions as records, channels, notifications, status pages,
-// incidents, audit, rate limits and usage) written once for both SQL
-// stores. A store hands it a Dialect, which says how values travel in its
-// SQL (times, optional IDs, JSON, lists), how its errors translate, and
-// which connections read, write and hold transactions (SQLite's reader
-// pool and single writer; PostgreSQL's one pool).
+// jobs and executions as records, monitors with their pings and flips,
+// channels, notifications, status pages, incidents, audit, rate limits
+// and usage) written once for both SQL stores. A store hands it a
+// Dialect, which says how values travel in its SQL (times, optional IDs,
+// JSON, lists), how its errors translate, and which connections read,
+// write and hold transactions (SQLite's reader pool and single writer;
+// PostgreSQL's one pool).
 //
 // The engine (claim, complete, rescue, occurrences, leader election,
 // listen/notify, queue depth) is not here: each store writes it by hand
 // in its own dialect, as River does, and reuses the scan helpers exported
 // here. Nor are the few records whose statements differ between the
-// stores (flips, the settings insert, heartbeat writes and reads, the
-// daily job rollup): each store's records.go holds them.
+// stores (flips, monitor flip claims, the settings insert, heartbeat
+// writes and reads, the daily job rollup): each store's records.go holds
+// them.
 package sqlstore
 
 import (
