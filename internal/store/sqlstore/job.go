@@ -14,7 +14,9 @@ import (
 const jobColumnsFmt = `j.id, j.project_id, j.organization_id, j.kind, j.name, j.url, j.method, j.headers, j.body,
 	j.timeout_ms, j.retry_attempts, j.enabled, j.cron_expression, j.schedule_interval, j.time_zone, j.run_at,
 	j.catch_up, j.catch_up_window_s, j.overlap, j.interval_minutes, j.notify_mode, j.next_run_at, j.health,
-	j.consecutive_failures, %s, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at`
+	j.consecutive_failures, %s, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at,
+	j.fail_threshold, j.recovery_threshold, j.realert_every_s, j.snooze_until, j.window_cron, j.window_time_zone,
+	j.window_s, j.window_skip_runs, j.consecutive_successes`
 
 // JobColumns lists a job's columns (from "jobs j") for JobScan. The last
 // run is read from the job's newest finished execution rather than written
@@ -29,9 +31,11 @@ func JobColumnsLite(nullTime string) string { return fmt.Sprintf(jobColumnsFmt, 
 
 // JobScan scans a row of JobColumns.
 type JobScan struct {
-	j      prikke.Job
-	window int
-	idem   *string
+	j       prikke.Job
+	window  int
+	idem    *string
+	realert int
+	open    int
 }
 
 // Dest returns the scan destinations of JobColumns.
@@ -41,13 +45,17 @@ func (js *JobScan) Dest(d Dialect) []any {
 		&j.TimeoutMS, &j.RetryAttempts, &j.Enabled, &j.CronExpression, &j.Interval, &j.TimeZone, d.ScanTimePtr(&j.RunAt),
 		&j.CatchUp, &js.window, &j.Overlap, &j.IntervalMinutes, &j.NotifyMode, d.ScanTimePtr(&j.NextRunAt), &j.Health,
 		&j.ConsecutiveFailures, d.ScanTimePtr(&j.LastRunAt), &j.LastStatus, &j.DisabledReason, d.ScanStringPtr(&js.idem),
-		d.ScanTime(&j.CreatedAt), d.ScanTime(&j.UpdatedAt)}
+		d.ScanTime(&j.CreatedAt), d.ScanTime(&j.UpdatedAt),
+		&j.AlertPolicy.FailThreshold, &j.AlertPolicy.RecoveryThreshold, &js.realert, d.ScanTimePtr(&j.AlertPolicy.SnoozeUntil),
+		&j.AlertPolicy.Window.Cron, &j.AlertPolicy.Window.TimeZone, &js.open, &j.AlertPolicy.Window.SkipRuns, &j.ConsecutiveSuccesses}
 }
 
 // Job returns the scanned job.
 func (js *JobScan) Job() *prikke.Job {
 	j := js.j
 	j.CatchUpWindow = time.Duration(js.window) * time.Second
+	j.AlertPolicy.RealertEvery = time.Duration(js.realert) * time.Second
+	j.AlertPolicy.Window.Duration = time.Duration(js.open) * time.Second
 	if js.idem != nil {
 		j.IdempotencyKey = *js.idem
 	}
@@ -93,16 +101,29 @@ func headersOrEmpty(hs []prikke.Header) []prikke.Header {
 const insertJobSQL = `INSERT INTO jobs (id, project_id, organization_id, kind, name, url, method, headers, body,
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
-		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at)
+		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at,
+		fail_threshold, recovery_threshold, realert_every_s, snooze_until, window_cron, window_time_zone,
+		window_s, window_skip_runs)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28)`
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)`
 
 func insertJobArgs(d Dialect, j *prikke.Job) []any {
-	return []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, d.JSON(headersOrEmpty(j.Headers)), j.Body,
+	args := []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, d.JSON(headersOrEmpty(j.Headers)), j.Body,
 		j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval, j.TimeZone, d.TimePtr(j.RunAt),
 		j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, d.TimePtr(j.NextRunAt), healthOr(j.Health),
 		j.ConsecutiveFailures, j.DisabledReason, nullString(j.IdempotencyKey), d.Time(j.CreatedAt), d.Time(j.UpdatedAt)}
+	return append(args, alertPolicyArgs(d, j.AlertPolicy)...)
 }
+
+// alertPolicyArgs are the values of a job's alert policy columns, in the
+// order fail_threshold … window_skip_runs.
+func alertPolicyArgs(d Dialect, p prikke.AlertPolicy) []any {
+	return []any{p.FailThreshold, recoveryOr(p.RecoveryThreshold), int(p.RealertEvery / time.Second), d.TimePtr(p.SnoozeUntil),
+		p.Window.Cron, p.Window.TimeZone, int(p.Window.Duration / time.Second), p.Window.SkipRuns}
+}
+
+// recoveryOr stores the default recovery threshold, 1, for 0.
+func recoveryOr(n int) int { return max(n, 1) }
 
 // InsertJob inserts j and its channel list in tx (the engine's enqueue
 // uses it too).
@@ -236,12 +257,14 @@ func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 			timeout_ms = $7, retry_attempts = $8, enabled = $9, cron_expression = $10, schedule_interval = $11,
 			time_zone = $12, run_at = $13, catch_up = $14, catch_up_window_s = $15, overlap = $16,
 			interval_minutes = $17, notify_mode = $18, next_run_at = $19, disabled_reason = $20, updated_at = $21,
-			kind = $22
+			kind = $22, fail_threshold = $23, recovery_threshold = $24, realert_every_s = $25, snooze_until = $26,
+			window_cron = $27, window_time_zone = $28, window_s = $29, window_skip_runs = $30
 			WHERE id = $1`,
-			j.ID, j.Name, j.URL, j.Method, r.d.JSON(headersOrEmpty(j.Headers)), j.Body,
-			j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,
-			j.TimeZone, r.d.TimePtr(j.RunAt), j.CatchUp, int(j.CatchUpWindow/time.Second), j.Overlap,
-			j.IntervalMinutes, j.NotifyMode, r.d.TimePtr(j.NextRunAt), j.DisabledReason, r.d.Time(j.UpdatedAt), j.Kind)
+			append([]any{j.ID, j.Name, j.URL, j.Method, r.d.JSON(headersOrEmpty(j.Headers)), j.Body,
+				j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,
+				j.TimeZone, r.d.TimePtr(j.RunAt), j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap,
+				j.IntervalMinutes, j.NotifyMode, r.d.TimePtr(j.NextRunAt), j.DisabledReason, r.d.Time(j.UpdatedAt), j.Kind},
+				alertPolicyArgs(r.d, j.AlertPolicy)...)...)
 		if err != nil {
 			return err
 		}
