@@ -118,12 +118,9 @@ func insertJobArgs(d Dialect, j *prikke.Job) []any {
 // alertPolicyArgs are the values of a job's alert policy columns, in the
 // order fail_threshold … window_skip_runs.
 func alertPolicyArgs(d Dialect, p prikke.AlertPolicy) []any {
-	return []any{p.FailThreshold, recoveryOr(p.RecoveryThreshold), int(p.RealertEvery / time.Second), d.TimePtr(p.SnoozeUntil),
+	return []any{p.FailThreshold, p.RecoveryThreshold, int(p.RealertEvery / time.Second), d.TimePtr(p.SnoozeUntil),
 		p.Window.Cron, p.Window.TimeZone, int(p.Window.Duration / time.Second), p.Window.SkipRuns}
 }
-
-// recoveryOr stores the default recovery threshold, 1, for 0.
-func recoveryOr(n int) int { return max(n, 1) }
 
 // InsertJob inserts j and its channel list in tx (the engine's enqueue
 // uses it too).
@@ -440,4 +437,34 @@ func (r *Records) ExecutionStats(ctx context.Context, f store.ExecutionFilter) (
 		out[x.st] = x.n
 	}
 	return out, nil
+}
+
+// JobAlertColumns lists, from "jobs j JOIN projects p", what
+// store.JobHealthAfter needs of a job, for JobAlertScan.
+const JobAlertColumns = `j.project_id, j.health, j.consecutive_failures, j.consecutive_successes, j.alerted_at,
+	j.alert_held, j.fail_threshold, j.recovery_threshold, j.realert_every_s, j.snooze_until, j.window_cron,
+	j.window_time_zone, j.window_s, j.window_skip_runs, p.alert_after, p.snooze_until`
+
+// JobAlertScan scans a row of JobAlertColumns.
+type JobAlertScan struct {
+	ProjectID prikke.ID
+	State     store.JobAlertState
+	Rules     store.JobAlertRules
+	realert   int
+	open      int
+}
+
+// Dest returns the scan destinations of JobAlertColumns.
+func (s *JobAlertScan) Dest(d Dialect) []any {
+	st, p := &s.State, &s.Rules.Policy
+	return []any{&s.ProjectID, &st.Health, &st.Failures, &st.Successes, d.ScanTimePtr(&st.AlertedAt),
+		&st.Held, &p.FailThreshold, &p.RecoveryThreshold, &s.realert, d.ScanTimePtr(&p.SnoozeUntil), &p.Window.Cron,
+		&p.Window.TimeZone, &s.open, &p.Window.SkipRuns, &s.Rules.AlertAfter, d.ScanTimePtr(&s.Rules.ProjectSnooze)}
+}
+
+// Scanned finishes the scan: durations from their seconds.
+func (s *JobAlertScan) Scanned() *JobAlertScan {
+	s.Rules.Policy.RealertEvery = time.Duration(s.realert) * time.Second
+	s.Rules.Policy.Window.Duration = time.Duration(s.open) * time.Second
+	return s
 }
