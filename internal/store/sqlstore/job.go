@@ -15,8 +15,7 @@ const jobColumnsFmt = `j.id, j.project_id, j.organization_id, j.kind, j.name, j.
 	j.timeout_ms, j.retry_attempts, j.enabled, j.cron_expression, j.schedule_interval, j.time_zone, j.run_at,
 	j.catch_up, j.catch_up_window_s, j.overlap, j.interval_minutes, j.notify_mode, j.next_run_at, j.health,
 	j.consecutive_failures, %s, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at,
-	j.fail_threshold, j.recovery_threshold, j.realert_every_s, j.snooze_until, j.window_cron, j.window_time_zone,
-	j.window_s, j.window_skip_runs, j.consecutive_successes`
+	j.alert_policy, j.consecutive_successes`
 
 // JobColumns lists a job's columns (from "jobs j") for JobScan. The last
 // run is read from the job's newest finished execution rather than written
@@ -31,11 +30,10 @@ func JobColumnsLite(nullTime string) string { return fmt.Sprintf(jobColumnsFmt, 
 
 // JobScan scans a row of JobColumns.
 type JobScan struct {
-	j       prikke.Job
-	window  int
-	idem    *string
-	realert int
-	open    int
+	j      prikke.Job
+	window int
+	idem   *string
+	policy policyJSON
 }
 
 // Dest returns the scan destinations of JobColumns.
@@ -46,16 +44,14 @@ func (js *JobScan) Dest(d Dialect) []any {
 		&j.CatchUp, &js.window, &j.Overlap, &j.IntervalMinutes, &j.NotifyMode, d.ScanTimePtr(&j.NextRunAt), &j.Health,
 		&j.ConsecutiveFailures, d.ScanTimePtr(&j.LastRunAt), &j.LastStatus, &j.DisabledReason, d.ScanStringPtr(&js.idem),
 		d.ScanTime(&j.CreatedAt), d.ScanTime(&j.UpdatedAt),
-		&j.AlertPolicy.FailThreshold, &j.AlertPolicy.RecoveryThreshold, &js.realert, d.ScanTimePtr(&j.AlertPolicy.SnoozeUntil),
-		&j.AlertPolicy.Window.Cron, &j.AlertPolicy.Window.TimeZone, &js.open, &j.AlertPolicy.Window.SkipRuns, &j.ConsecutiveSuccesses}
+		d.ScanJSON(&js.policy), &j.ConsecutiveSuccesses}
 }
 
 // Job returns the scanned job.
 func (js *JobScan) Job() *prikke.Job {
 	j := js.j
 	j.CatchUpWindow = time.Duration(js.window) * time.Second
-	j.AlertPolicy.RealertEvery = time.Duration(js.realert) * time.Second
-	j.AlertPolicy.Window.Duration = time.Duration(js.open) * time.Second
+	j.AlertPolicy = js.policy.policy()
 	if js.idem != nil {
 		j.IdempotencyKey = *js.idem
 	}
@@ -101,25 +97,59 @@ func headersOrEmpty(hs []prikke.Header) []prikke.Header {
 const insertJobSQL = `INSERT INTO jobs (id, project_id, organization_id, kind, name, url, method, headers, body,
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
-		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at,
-		fail_threshold, recovery_threshold, realert_every_s, snooze_until, window_cron, window_time_zone,
-		window_s, window_skip_runs)
+		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at, alert_policy)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)`
+		$21, $22, $23, $24, $25, $26, $27, $28, $29)`
 
 func insertJobArgs(d Dialect, j *prikke.Job) []any {
-	args := []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, d.JSON(headersOrEmpty(j.Headers)), j.Body,
+	return []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, d.JSON(headersOrEmpty(j.Headers)), j.Body,
 		j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval, j.TimeZone, d.TimePtr(j.RunAt),
 		j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, d.TimePtr(j.NextRunAt), healthOr(j.Health),
-		j.ConsecutiveFailures, j.DisabledReason, nullString(j.IdempotencyKey), d.Time(j.CreatedAt), d.Time(j.UpdatedAt)}
-	return append(args, alertPolicyArgs(d, j.AlertPolicy)...)
+		j.ConsecutiveFailures, j.DisabledReason, nullString(j.IdempotencyKey), d.Time(j.CreatedAt), d.Time(j.UpdatedAt),
+		d.JSON(policyOf(j.AlertPolicy))}
 }
 
-// alertPolicyArgs are the values of a job's alert policy columns, in the
-// order fail_threshold … window_skip_runs.
-func alertPolicyArgs(d Dialect, p prikke.AlertPolicy) []any {
-	return []any{p.FailThreshold, p.RecoveryThreshold, int(p.RealertEvery / time.Second), d.TimePtr(p.SnoozeUntil),
-		p.Window.Cron, p.Window.TimeZone, int(p.Window.Duration / time.Second), p.Window.SkipRuns}
+// policyJSON is a job's alert policy as jobs.alert_policy stores it:
+// durations in milliseconds, zero fields left out ({} is the default).
+type policyJSON struct {
+	FailThreshold     int         `json:"fail_threshold,omitempty"`
+	RecoveryThreshold int         `json:"recovery_threshold,omitempty"`
+	RealertEveryMS    int64       `json:"realert_every_ms,omitempty"`
+	SnoozeUntil       *time.Time  `json:"snooze_until,omitempty"`
+	Window            *windowJSON `json:"window,omitempty"`
+}
+
+type windowJSON struct {
+	Cron       string `json:"cron"`
+	TimeZone   string `json:"time_zone,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
+	SkipRuns   bool   `json:"skip_runs,omitempty"`
+}
+
+func policyOf(p prikke.AlertPolicy) policyJSON {
+	out := policyJSON{FailThreshold: p.FailThreshold, RecoveryThreshold: p.RecoveryThreshold,
+		RealertEveryMS: p.RealertEvery.Milliseconds(), SnoozeUntil: p.SnoozeUntil}
+	if out.SnoozeUntil != nil {
+		t := out.SnoozeUntil.UTC()
+		out.SnoozeUntil = &t
+	}
+	if !p.Window.IsZero() {
+		out.Window = &windowJSON{Cron: p.Window.Cron, TimeZone: p.Window.TimeZone, DurationMS: p.Window.Duration.Milliseconds(), SkipRuns: p.Window.SkipRuns}
+	}
+	return out
+}
+
+func (p policyJSON) policy() prikke.AlertPolicy {
+	out := prikke.AlertPolicy{FailThreshold: p.FailThreshold, RecoveryThreshold: p.RecoveryThreshold,
+		RealertEvery: time.Duration(p.RealertEveryMS) * time.Millisecond, SnoozeUntil: p.SnoozeUntil}
+	if out.SnoozeUntil != nil {
+		t := out.SnoozeUntil.UTC()
+		out.SnoozeUntil = &t
+	}
+	if w := p.Window; w != nil {
+		out.Window = prikke.Window{Cron: w.Cron, TimeZone: w.TimeZone, Duration: time.Duration(w.DurationMS) * time.Millisecond, SkipRuns: w.SkipRuns}
+	}
+	return out
 }
 
 // InsertJob inserts j and its channel list in tx (the engine's enqueue
@@ -254,14 +284,13 @@ func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 			timeout_ms = $7, retry_attempts = $8, enabled = $9, cron_expression = $10, schedule_interval = $11,
 			time_zone = $12, run_at = $13, catch_up = $14, catch_up_window_s = $15, overlap = $16,
 			interval_minutes = $17, notify_mode = $18, next_run_at = $19, disabled_reason = $20, updated_at = $21,
-			kind = $22, fail_threshold = $23, recovery_threshold = $24, realert_every_s = $25, snooze_until = $26,
-			window_cron = $27, window_time_zone = $28, window_s = $29, window_skip_runs = $30
+			kind = $22, alert_policy = $23
 			WHERE id = $1`,
-			append([]any{j.ID, j.Name, j.URL, j.Method, r.d.JSON(headersOrEmpty(j.Headers)), j.Body,
-				j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,
-				j.TimeZone, r.d.TimePtr(j.RunAt), j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap,
-				j.IntervalMinutes, j.NotifyMode, r.d.TimePtr(j.NextRunAt), j.DisabledReason, r.d.Time(j.UpdatedAt), j.Kind},
-				alertPolicyArgs(r.d, j.AlertPolicy)...)...)
+			j.ID, j.Name, j.URL, j.Method, r.d.JSON(headersOrEmpty(j.Headers)), j.Body,
+			j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,
+			j.TimeZone, r.d.TimePtr(j.RunAt), j.CatchUp, int(j.CatchUpWindow/time.Second), j.Overlap,
+			j.IntervalMinutes, j.NotifyMode, r.d.TimePtr(j.NextRunAt), j.DisabledReason, r.d.Time(j.UpdatedAt), j.Kind,
+			r.d.JSON(policyOf(j.AlertPolicy)))
 		if err != nil {
 			return err
 		}
@@ -442,29 +471,25 @@ func (r *Records) ExecutionStats(ctx context.Context, f store.ExecutionFilter) (
 // JobAlertColumns lists, from "jobs j JOIN projects p", what
 // store.JobHealthAfter needs of a job, for JobAlertScan.
 const JobAlertColumns = `j.project_id, j.health, j.consecutive_failures, j.consecutive_successes, j.alerted_at,
-	j.alert_held, j.fail_threshold, j.recovery_threshold, j.realert_every_s, j.snooze_until, j.window_cron,
-	j.window_time_zone, j.window_s, j.window_skip_runs, p.alert_after, p.snooze_until`
+	j.alert_held, j.alert_policy, p.alert_after, p.snooze_until`
 
 // JobAlertScan scans a row of JobAlertColumns.
 type JobAlertScan struct {
 	ProjectID prikke.ID
 	State     store.JobAlertState
 	Rules     store.JobAlertRules
-	realert   int
-	open      int
+	policy    policyJSON
 }
 
 // Dest returns the scan destinations of JobAlertColumns.
 func (s *JobAlertScan) Dest(d Dialect) []any {
-	st, p := &s.State, &s.Rules.Policy
+	st := &s.State
 	return []any{&s.ProjectID, &st.Health, &st.Failures, &st.Successes, d.ScanTimePtr(&st.AlertedAt),
-		&st.Held, &p.FailThreshold, &p.RecoveryThreshold, &s.realert, d.ScanTimePtr(&p.SnoozeUntil), &p.Window.Cron,
-		&p.Window.TimeZone, &s.open, &p.Window.SkipRuns, &s.Rules.AlertAfter, d.ScanTimePtr(&s.Rules.ProjectSnooze)}
+		&st.Held, d.ScanJSON(&s.policy), &s.Rules.AlertAfter, d.ScanTimePtr(&s.Rules.ProjectSnooze)}
 }
 
-// Scanned finishes the scan: durations from their seconds.
+// Scanned finishes the scan: the policy from its JSON.
 func (s *JobAlertScan) Scanned() *JobAlertScan {
-	s.Rules.Policy.RealertEvery = time.Duration(s.realert) * time.Second
-	s.Rules.Policy.Window.Duration = time.Duration(s.open) * time.Second
+	s.Rules.Policy = s.policy.policy()
 	return s
 }
