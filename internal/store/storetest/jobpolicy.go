@@ -16,7 +16,7 @@ import (
 // applies it: the fail threshold, the recovery threshold, re-alerts, and
 // flips written muted (and a held alert sent) under a snooze or a window.
 func testJobAlertPolicy(t *testing.T, open Opener, cov *coverage) {
-	cov.covers("JobCreate", "JobGet", "JobUpdate", "ExecutionComplete", "FlipClaim")
+	cov.covers("JobCreate", "JobGet", "JobUpdate", "ExecutionComplete", "FlipClaim", "ProjectUpdate")
 	s := open(t)
 	ctx := context.Background()
 	a := NewTenant(t, s, prikke.TierPro)
@@ -120,6 +120,16 @@ func testJobAlertPolicy(t *testing.T, open Opener, cov *coverage) {
 	step(windowed, 35, true, "job.recovered(muted)", "healthy 0/0")
 	step(windowed, 40, false, "job.failing", "failing 1/0")
 	step(windowed, 41, true, "job.recovered", "healthy 0/0")
+
+	// The project's snooze mutes its jobs the same way.
+	b := NewTenant(t, s, prikke.TierPro)
+	b.Project.SnoozeUntil = &snooze
+	if err := s.ProjectUpdate(ctx, b.Project); err != nil {
+		t.Fatal(err)
+	}
+	quiet := NewJob(t, s, b, nil)
+	step(quiet, 0, false, "job.failing(muted)", "failing 1/0")
+	step(quiet, 31, false, "job.failing", "failing 2/0")
 
 	// A batch that fails and recovers writes no flip, as before policies.
 	batch := NewJob(t, s, a, nil)
