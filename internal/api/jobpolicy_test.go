@@ -46,7 +46,7 @@ func TestJobAlertPolicy(t *testing.T) {
 
 		full := map[string]any{"fail_threshold": 3, "recovery_threshold": 2, "realert_every": "90m",
 			"snooze_until": "2026-06-11T12:00:00+02:00",
-			"window": map[string]any{"cron": "0 2 * * 0", "duration": "2h", "skip_runs": true}}
+			"window":       map[string]any{"cron": "0 2 * * 0", "duration": "2h", "skip_runs": true}}
 		r = c.do("PATCH", "/api/v1/jobs/"+j.ID, map[string]any{"timezone": "Europe/Oslo", "alert_policy": full})
 		r.json(t, &j)
 		p := j.AlertPolicy

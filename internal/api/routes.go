@@ -72,6 +72,21 @@ func (a *API) routes() {
 	register(a, "GET /api/v1/jobs/{job_id}/executions", opJobExecutions, a.handleJobExecutions)
 	register(a, "GET /api/v1/executions/{execution_id}", opExecution, a.handleExecutionGet)
 
+	// Monitors.
+	register(a, "GET /api/v1/monitors", opMonitors, a.handleMonitorList)
+	register(a, "POST /api/v1/monitors", opMonitorCreate, a.handleMonitorCreate)
+	register(a, "GET /api/v1/monitors/{monitor_id}", opMonitor, a.handleMonitorGet)
+	register(a, "PATCH /api/v1/monitors/{monitor_id}", opMonitorUpdate, a.handleMonitorUpdate)
+	register(a, "DELETE /api/v1/monitors/{monitor_id}", opMonitorDelete, a.handleMonitorDelete)
+	register(a, "PUT /api/v1/projects/{project_id}/monitors/by-slug/{slug}", opMonitorPut, a.handleMonitorPut)
+	register(a, "POST /api/v1/monitors/{monitor_id}/pause", opMonitorPause, a.handleMonitorPause)
+	register(a, "POST /api/v1/monitors/{monitor_id}/resume", opMonitorResume, a.handleMonitorResume)
+	register(a, "POST /api/v1/monitors/{monitor_id}/snooze", opMonitorSnooze, a.handleMonitorSnooze)
+	register(a, "POST /api/v1/projects/{project_id}/snooze", opProjectSnooze, a.handleProjectSnooze)
+	register(a, "GET /api/v1/monitors/{monitor_id}/pings", opMonitorPings, a.handleMonitorPings)
+	register(a, "GET /api/v1/monitors/{monitor_id}/pings/{ping_id}", opMonitorPing, a.handleMonitorPing)
+	register(a, "GET /api/v1/monitors/{monitor_id}/flips", opMonitorFlips, a.handleMonitorFlips)
+
 	// Queue.
 	register(a, "POST /api/v1/queue", opQueueEnqueue, a.handleQueueEnqueue)
 	register(a, "GET /api/v1/queue", opQueue, a.handleQueueList)

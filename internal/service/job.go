@@ -340,20 +340,36 @@ func (s *Service) CreateJob(ctx context.Context, a *Actor, in *JobInput) (*prikk
 	if err := s.checkChannels(ctx, j); err != nil {
 		return nil, err
 	}
-	if max := o.Tier.Limits().MaxJobs; max > 0 {
-		n, err := s.store.JobCountByOrganization(ctx, o.ID)
-		if err != nil {
-			return nil, err
-		}
-		if n >= max {
-			return nil, prikke.Errorf(prikke.ELIMIT, "The %s tier allows %d jobs and this organization has %d; delete a job or upgrade to Pro.", o.Tier, max, n)
-		}
+	if err := s.checkJobLimit(ctx, o); err != nil {
+		return nil, err
 	}
 	if err := s.store.JobCreate(ctx, j); err != nil {
 		return nil, err
 	}
 	s.record(ctx, a, &o.ID, prikke.AuditJobCreate, "job", j.ID.String(), j.Name)
 	return j, nil
+}
+
+// checkJobLimit refuses one more job or monitor when the organization
+// has its tier's MaxJobs of them: jobs and monitors count together.
+func (s *Service) checkJobLimit(ctx context.Context, o *prikke.Organization) error {
+	max := o.Tier.Limits().MaxJobs
+	if max == 0 {
+		return nil
+	}
+	jobs, err := s.store.JobCountByOrganization(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	monitors, err := s.store.MonitorCountByOrganization(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	if n := jobs + monitors; n >= max {
+		return prikke.Errorf(prikke.ELIMIT, "The %s tier allows %d jobs and monitors together and this organization has %d (%s, %s); delete one or upgrade to Pro.",
+			o.Tier, max, n, plural(jobs, "job"), plural(monitors, "monitor"))
+	}
+	return nil
 }
 
 // targetProject resolves the project a new job goes into.
