@@ -396,3 +396,54 @@ func TestMonitorWords(t *testing.T) {
 		}
 	}
 }
+
+// A status page shows monitors picked in the editor under their display
+// names, with their current status, and nothing else about them.
+func TestStatusPageMonitors(t *testing.T) {
+	d := newDash(t, nil)
+	tn := d.tenant(prikke.TierFree)
+	b := d.as(tn)
+	m := d.monitor(tn, "internal backup name", "10m")
+	other := d.tenant(prikke.TierFree)
+	theirs := d.monitor(other, "their monitor", "10m")
+	path := "/app/projects/" + tn.Project.ID.String() + "/status-pages"
+
+	form := b.get(path + "/new")
+	if !strings.Contains(form.Body, `name="monitor_ids" value="`+m.ID.String()+`"`) || strings.Contains(form.Body, theirs.ID.String()) {
+		t.Fatalf("the editor's monitor picker: %s", form)
+	}
+	// A display name is required beside the ticked monitor.
+	v := url.Values{"title": {"Acme"}, "slug": {"acme-jobs"}, "published": {"on"}, "monitor_ids": {m.ID.String()}}
+	r := b.post(path, v)
+	if r.Status != http.StatusUnprocessableEntity || fieldError(r.Body, monitorNameKey(m.ID)) == "" {
+		t.Fatalf("no display name: %s", r)
+	}
+	// Another tenant's monitor is refused.
+	v.Set(monitorNameKey(m.ID), "Nightly backups")
+	v.Add("monitor_ids", theirs.ID.String())
+	if r := b.post(path, v); r.Status != http.StatusSeeOther {
+		t.Fatalf("with a foreign id (the editor ignores what it does not list): %s", r)
+	}
+	pages, err := d.svc.StatusPages(context.Background(), tn.actor(), tn.Project.ID)
+	if err != nil || len(pages) != 1 || len(pages[0].Monitors) != 1 || pages[0].Monitors[0].MonitorID != m.ID {
+		t.Fatalf("saved page: %+v, %v", pages, err)
+	}
+	if _, err := d.svc.UpdateStatusPage(context.Background(), tn.actor(), pages[0].ID, service.StatusPageInput{
+		Monitors: &[]prikke.StatusPageMonitor{{MonitorID: theirs.ID, DisplayName: "x"}}}); prikke.ErrorCode(err) != prikke.EINVALID {
+		t.Errorf("the service took another tenant's monitor: %v", err)
+	}
+	if e := b.get("/app/status-pages/" + pages[0].ID.String() + "/edit"); !strings.Contains(e.Body, `value="Nightly backups"`) {
+		t.Errorf("the editor lost the monitor's name: %s", e)
+	}
+
+	pub := d.anon().get("/s/acme-jobs")
+	if pub.Status != 200 || !strings.Contains(pub.Body, "Nightly backups") || !strings.Contains(pub.Body, "Waiting for the first check-in") ||
+		strings.Contains(pub.Body, "internal backup name") || strings.Contains(pub.Body, m.PingToken) {
+		t.Fatalf("public page, new monitor: %s", pub)
+	}
+	d.ping(m, prikke.PingFail, "exit 1")
+	pub = d.anon().get("/s/acme-jobs")
+	if !strings.Contains(pub.Body, `data-component="Nightly backups" data-status="Outage"`) || !strings.Contains(pub.Body, ">Down<") || strings.Contains(pub.Body, "exit 1") {
+		t.Errorf("public page, down monitor: %s", pub)
+	}
+}

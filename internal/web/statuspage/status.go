@@ -219,8 +219,9 @@ func (h *Pages) ShowStatusJSON(w http.ResponseWriter, r *http.Request) {
 
 // ShowCustomerStatus is a project's published status page: the chosen
 // jobs under their display names, their state and 90 days of bars, and
+// the chosen monitors with their current status (up, late, down …), and
 // nothing else about them (status.CustomerPage reads no URL, header,
-// body or error).
+// body, error, ping or ping token).
 func (h *Pages) ShowCustomerStatus(w http.ResponseWriter, r *http.Request) {
 	page, err := h.deps.Service.PublicStatus(r.Context(), r.PathValue("slug"), h.deps.Now())
 	if err != nil {
