@@ -28,6 +28,13 @@ func (dialect) NowSQL() string                    { return "now()" }
 func (dialect) TimeParam(param string) string     { return param + "::timestamptz" }
 func (dialect) Err(err error) error               { return mapErr(err) }
 
+func (dialect) ForUpdateOf(alias string, skipLocked bool) string {
+	if skipLocked {
+		return "FOR UPDATE OF " + alias + " SKIP LOCKED"
+	}
+	return "FOR UPDATE OF " + alias
+}
+
 func (d dialect) Reader() sqlstore.Querier { return querier{d.s.pool} }
 func (d dialect) Writer() sqlstore.Querier { return querier{d.s.pool} }
 

@@ -16,6 +16,7 @@ import (
 // queue (migration 2) holding a pending, a running and a finished
 // execution: afterwards the pending one is claimed, the running one is
 // rescued when its lease runs out, and the finished one stays history.
+// Its projects, from before monitors, get ping keys.
 func TestMigrateExecutionQueue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -55,7 +56,18 @@ func TestMigrateExecutionQueue(t *testing.T) {
 	if err := s.OrganizationCreate(ctx, tn.Org, tn.User.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ProjectCreate(ctx, tn.Project); err != nil {
+	// The project as migration 2 had it (ping keys came with monitors).
+	sealed, err := storetest.Sealer(t).Seal([]byte(tn.Project.SigningSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO projects (id, organization_id, name, signing_secret, alert_after, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, 1, $5, $5)`, tn.Project.ID, tn.Org.ID, tn.Project.Name, sealed, t0); err != nil {
+		t.Fatal(err)
+	}
+	second := prikke.NewID()
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO projects (id, organization_id, name, signing_secret, alert_after, created_at, updated_at)
+		VALUES ($1, $2, 'Second', $3, 1, $4, $4)`, second, tn.Org.ID, sealed, t0); err != nil {
 		t.Fatal(err)
 	}
 	j := storetest.NewJob(t, s, tn, storetest.Once(storetest.T0))
@@ -80,6 +92,21 @@ func TestMigrateExecutionQueue(t *testing.T) {
 	}
 	if u, err := s.UserGet(ctx, tn.User.ID); err != nil || u.TimeZone != "UTC" {
 		t.Errorf("a user from before time zones = %+v, %v; want the zone UTC", u, err)
+	}
+	// Projects from before monitors get distinct random ping keys.
+	keys := map[string]bool{}
+	for _, id := range []prikke.ID{tn.Project.ID, second} {
+		p, err := s.ProjectGet(ctx, id)
+		if err != nil || len(p.PingKey) != 22 || strings.Trim(p.PingKey, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+			t.Fatalf("a project from before ping keys = %+v, %v; want a 22-character URL-safe key", p, err)
+		}
+		keys[p.PingKey] = true
+		if got, err := s.ProjectGetByPingKey(ctx, p.PingKey); err != nil || got.ID != id || got.SigningSecret != tn.Project.SigningSecret {
+			t.Errorf("ProjectGetByPingKey(%s) = %+v, %v", p.PingKey, got, err)
+		}
+	}
+	if len(keys) != 2 {
+		t.Errorf("backfilled ping keys %v are not distinct", keys)
 	}
 	var queued []string
 	qr, err := s.Pool().Query(ctx, "SELECT id::text || ' ' || coalesce(claimed_by, '') || ' ' || (lease_expires_at IS NULL)::text FROM execution_queue ORDER BY id")

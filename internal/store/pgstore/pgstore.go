@@ -304,7 +304,7 @@ func (s *Store) Publish(ctx context.Context, topic store.Topic, payload string) 
 	return nil
 }
 
-var allTopics = []store.Topic{store.TopicWork, store.TopicJobs, store.TopicExecutions, store.TopicFlips}
+var allTopics = []store.Topic{store.TopicWork, store.TopicJobs, store.TopicExecutions, store.TopicFlips, store.TopicMonitors, store.TopicPings}
 
 // listen holds one dedicated connection (not a pool one, which the pool
 // may recycle) that LISTENs to every topic and forwards notifications to

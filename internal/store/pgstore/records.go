@@ -55,6 +55,29 @@ func (s *Store) FlipClaim(ctx context.Context, now time.Time, limit int) ([]*pri
 		SELECT `+sqlstore.FlipColumns+` FROM claimed ORDER BY created_at, id`, at, limit)
 }
 
+// MonitorFlipClaim implements store.Store, as FlipClaim does.
+func (s *Store) MonitorFlipClaim(ctx context.Context, now time.Time, limit int) ([]*prikke.MonitorFlip, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var at any
+	if !now.IsZero() {
+		at = now.UTC()
+	}
+	return list(ctx, s, "claim monitor flips", func(row pgx.Row) (*prikke.MonitorFlip, error) {
+		return sqlstore.ScanMonitorFlip(dialect{s: s}, row)
+	}, `WITH claimed AS (
+			UPDATE monitor_flips SET processed_at = coalesce($1::timestamptz, now())
+			WHERE id IN (
+				SELECT id FROM monitor_flips WHERE processed_at IS NULL
+				ORDER BY created_at, id LIMIT $2
+				FOR UPDATE SKIP LOCKED
+			)
+			RETURNING `+sqlstore.MonitorFlipColumns+`
+		)
+		SELECT `+sqlstore.MonitorFlipColumns+` FROM claimed ORDER BY created_at, id`, at, limit)
+}
+
 // SettingPutIfAbsent implements store.Store.
 func (s *Store) SettingPutIfAbsent(ctx context.Context, key, value string) (string, error) {
 	var v string

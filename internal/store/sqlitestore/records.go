@@ -61,6 +61,39 @@ func (s *Store) FlipClaim(ctx context.Context, now time.Time, limit int) ([]*pri
 	return out, nil
 }
 
+// MonitorFlipClaim implements store.Store, as FlipClaim does.
+func (s *Store) MonitorFlipClaim(ctx context.Context, now time.Time, limit int) ([]*prikke.MonitorFlip, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.QueryContext(ctx, `UPDATE monitor_flips SET processed_at = $1
+		WHERE id IN (SELECT id FROM monitor_flips WHERE processed_at IS NULL ORDER BY created_at, id LIMIT $2)
+		RETURNING `+sqlstore.MonitorFlipColumns, ts(s.nowOr(now)), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: claim monitor flips: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []*prikke.MonitorFlip{}
+	for rows.Next() {
+		f, err := sqlstore.ScanMonitorFlip(dialect{s}, rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: claim monitor flips: %w", mapErr(err))
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: claim monitor flips: %w", mapErr(err))
+	}
+	// RETURNING gives no order; hand flips out oldest first.
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID.String() < out[j].ID.String()
+	})
+	return out, nil
+}
+
 // SettingPutIfAbsent implements store.Store.
 func (s *Store) SettingPutIfAbsent(ctx context.Context, key, value string) (string, error) {
 	var v string

@@ -119,12 +119,12 @@ func ScanFlip(d Dialect, row Row) (*prikke.Flip, error) {
 	return &f, nil
 }
 
-const notificationColumns = "id, project_id, channel_id, job_id, execution_id, event, recipient, ok, error, created_at"
+const notificationColumns = "id, project_id, channel_id, job_id, monitor_id, execution_id, event, recipient, ok, error, created_at"
 
 func (r *Records) scanNotification(row Row) (*prikke.Notification, error) {
 	var n prikke.Notification
 	var projectID *prikke.ID
-	if err := row.Scan(&n.ID, r.d.ScanIDPtr(&projectID), r.d.ScanIDPtr(&n.ChannelID), r.d.ScanIDPtr(&n.JobID), r.d.ScanIDPtr(&n.ExecutionID),
+	if err := row.Scan(&n.ID, r.d.ScanIDPtr(&projectID), r.d.ScanIDPtr(&n.ChannelID), r.d.ScanIDPtr(&n.JobID), r.d.ScanIDPtr(&n.MonitorID), r.d.ScanIDPtr(&n.ExecutionID),
 		&n.Event, &n.Recipient, &n.OK, &n.Error, r.d.ScanTime(&n.CreatedAt)); err != nil {
 		return nil, err
 	}
@@ -146,8 +146,8 @@ func idOrNull(id prikke.ID) any {
 // NotificationInsert implements store.Store.
 func (r *Records) NotificationInsert(ctx context.Context, n *prikke.Notification) error {
 	if _, err := r.d.Writer().Exec(ctx, `INSERT INTO notifications (`+notificationColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		n.ID, idOrNull(n.ProjectID), r.d.IDPtr(n.ChannelID), r.d.IDPtr(n.JobID), r.d.IDPtr(n.ExecutionID), n.Event, n.Recipient, n.OK, n.Error,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		n.ID, idOrNull(n.ProjectID), r.d.IDPtr(n.ChannelID), r.d.IDPtr(n.JobID), r.d.IDPtr(n.MonitorID), r.d.IDPtr(n.ExecutionID), n.Event, n.Recipient, n.OK, n.Error,
 		r.d.Time(n.CreatedAt)); err != nil {
 		return r.fail("insert notification", err)
 	}
@@ -167,6 +167,7 @@ func (r *Records) NotificationList(ctx context.Context, f store.NotificationFilt
 	add("project_id", f.ProjectID)
 	add("channel_id", f.ChannelID)
 	add("job_id", f.JobID)
+	add("monitor_id", f.MonitorID)
 	q := "SELECT " + notificationColumns + " FROM notifications"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 
 	"github.com/prikke/prikke"
@@ -19,10 +21,6 @@ func (r *Records) SettingGet(ctx context.Context, key string) (string, error) {
 
 // SignupCreate implements store.Store.
 func (r *Records) SignupCreate(ctx context.Context, p *store.SignupParams) error {
-	secret, err := r.seal(p.Project.SigningSecret)
-	if err != nil {
-		return fmt.Errorf("%s: signup: %w", r.d.Name(), err)
-	}
 	return r.inTx(ctx, "signup", func(tx Tx) error {
 		u, o, pr := p.User, p.Organization, p.Project
 		if _, err := tx.Exec(ctx, `INSERT INTO users (id, email, password_hash, confirmed_at, time_zone, created_at, updated_at)
@@ -32,9 +30,7 @@ func (r *Records) SignupCreate(ctx context.Context, p *store.SignupParams) error
 		if err := r.insertOrganization(ctx, tx, o, u.ID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO projects (id, organization_id, name, signing_secret, alert_after, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, pr.ID, pr.OrganizationID, pr.Name, secret, pr.AlertAfter, r.d.Time(pr.CreatedAt), r.d.Time(pr.UpdatedAt))
-		return err
+		return r.insertProject(ctx, tx, pr)
 	})
 }
 
@@ -88,15 +84,17 @@ func (r *Records) OrganizationDelete(ctx context.Context, id prikke.ID) error {
 	return r.execOne(ctx, "delete organization", "DELETE FROM organizations WHERE id = $1", id)
 }
 
-const projectColumns = "id, organization_id, name, signing_secret, previous_secret, previous_until, alert_after, created_at, updated_at"
+const projectColumns = `id, organization_id, name, signing_secret, previous_secret, previous_until, alert_after, ping_key,
+	snooze_until, created_at, updated_at`
 
 func (r *Records) scanProject(row Row) (*prikke.Project, error) {
 	var p prikke.Project
 	var secret, prev []byte
 	if err := row.Scan(&p.ID, &p.OrganizationID, &p.Name, &secret, &prev, r.d.ScanTimePtr(&p.PreviousUntil), &p.AlertAfter,
-		r.d.ScanTime(&p.CreatedAt), r.d.ScanTime(&p.UpdatedAt)); err != nil {
+		&p.PingKey, r.d.ScanTimePtr(&p.SnoozeUntil), r.d.ScanTime(&p.CreatedAt), r.d.ScanTime(&p.UpdatedAt)); err != nil {
 		return nil, err
 	}
+	p.PreviousUntil, p.SnoozeUntil = utcp(p.PreviousUntil), utcp(p.SnoozeUntil)
 	var err error
 	if p.SigningSecret, err = r.open(secret); err != nil {
 		return nil, err
@@ -118,17 +116,44 @@ func (r *Records) sealProject(p *prikke.Project) (secret, prev []byte, err error
 	return secret, prev, nil
 }
 
-// ProjectCreate implements store.Store.
-func (r *Records) ProjectCreate(ctx context.Context, p *prikke.Project) error {
+// NewPingKey returns a random project ping key: 16 random bytes in
+// URL-safe base64, 22 characters.
+func NewPingKey() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// insertProject inserts p, giving it a ping key when it has none.
+func (r *Records) insertProject(ctx context.Context, q Querier, p *prikke.Project) error {
 	secret, prev, err := r.sealProject(p)
 	if err != nil {
-		return fmt.Errorf("%s: create project: %w", r.d.Name(), err)
+		return err
 	}
-	if _, err := r.d.Writer().Exec(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		p.ID, p.OrganizationID, p.Name, secret, prev, r.d.TimePtr(p.PreviousUntil), p.AlertAfter, r.d.Time(p.CreatedAt), r.d.Time(p.UpdatedAt)); err != nil {
+	if p.PingKey == "" {
+		p.PingKey = NewPingKey()
+	}
+	_, err = q.Exec(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		p.ID, p.OrganizationID, p.Name, secret, prev, r.d.TimePtr(p.PreviousUntil), p.AlertAfter, p.PingKey,
+		r.d.TimePtr(p.SnoozeUntil), r.d.Time(p.CreatedAt), r.d.Time(p.UpdatedAt))
+	return err
+}
+
+// ProjectCreate implements store.Store. A project without a PingKey gets
+// a random one (NewPingKey), set in p.
+func (r *Records) ProjectCreate(ctx context.Context, p *prikke.Project) error {
+	if err := r.insertProject(ctx, r.d.Writer(), p); err != nil {
 		return r.fail("create project", err)
 	}
 	return nil
+}
+
+// ProjectGetByPingKey implements store.Store.
+func (r *Records) ProjectGetByPingKey(ctx context.Context, key string) (*prikke.Project, error) {
+	if key == "" {
+		return nil, fmt.Errorf("%s: get project by ping key: %w", r.d.Name(), notFound())
+	}
+	return one(ctx, r, "get project by ping key", r.scanProject, "SELECT "+projectColumns+" FROM projects WHERE ping_key = $1", key)
 }
 
 // ProjectGet implements store.Store.
@@ -142,15 +167,16 @@ func (r *Records) ProjectListByOrganization(ctx context.Context, orgID prikke.ID
 		"SELECT "+projectColumns+" FROM projects WHERE organization_id = $1 ORDER BY created_at, id", orgID)
 }
 
-// ProjectUpdate implements store.Store.
+// ProjectUpdate implements store.Store. It writes SnoozeUntil too; the
+// ping key never changes.
 func (r *Records) ProjectUpdate(ctx context.Context, p *prikke.Project) error {
 	secret, prev, err := r.sealProject(p)
 	if err != nil {
 		return fmt.Errorf("%s: update project: %w", r.d.Name(), err)
 	}
 	return r.execOne(ctx, "update project", `UPDATE projects SET name = $2, signing_secret = $3, previous_secret = $4,
-		previous_until = $5, alert_after = $6, updated_at = $7 WHERE id = $1`,
-		p.ID, p.Name, secret, prev, r.d.TimePtr(p.PreviousUntil), p.AlertAfter, r.d.Time(p.UpdatedAt))
+		previous_until = $5, alert_after = $6, snooze_until = $7, updated_at = $8 WHERE id = $1`,
+		p.ID, p.Name, secret, prev, r.d.TimePtr(p.PreviousUntil), p.AlertAfter, r.d.TimePtr(p.SnoozeUntil), r.d.Time(p.UpdatedAt))
 }
 
 // ProjectDelete implements store.Store.

@@ -90,6 +90,10 @@ type Dialect interface {
 	// ForUpdate is the clause that locks the rows a SELECT reads ("" where
 	// the single writer makes locks needless).
 	ForUpdate() string
+	// ForUpdateOf is the clause that locks only the rows of table alias
+	// a SELECT with joins reads, skipping rows others hold when
+	// skipLocked ("" where the single writer makes locks needless).
+	ForUpdateOf(alias string, skipLocked bool) string
 	// NowSQL is the current time as an SQL expression: the database's
 	// clock, or the store's clock where tests replace it.
 	NowSQL() string

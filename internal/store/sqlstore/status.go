@@ -222,6 +222,22 @@ func insertStatusPageJobs(ctx context.Context, tx Tx, pageID, projectID prikke.I
 	return nil
 }
 
+// insertStatusPageMonitors writes a page's monitor list, in order. A
+// monitor of another project is refused as not found.
+func insertStatusPageMonitors(ctx context.Context, tx Tx, pageID, projectID prikke.ID, monitors []prikke.StatusPageMonitor) error {
+	for i, m := range monitors {
+		res, err := tx.Exec(ctx, `INSERT INTO status_page_monitors (status_page_id, monitor_id, display_name, position)
+			SELECT $1, id, $3, $4 FROM monitors WHERE id = $2 AND project_id = $5`, pageID, m.MonitorID, m.DisplayName, i, projectID)
+		if err != nil {
+			return err
+		}
+		if res == 0 {
+			return notFound()
+		}
+	}
+	return nil
+}
+
 // StatusPageCreate implements store.Store.
 func (r *Records) StatusPageCreate(ctx context.Context, p *prikke.StatusPage) error {
 	return r.inTx(ctx, "create status page", func(tx Tx) error {
@@ -229,11 +245,15 @@ func (r *Records) StatusPageCreate(ctx context.Context, p *prikke.StatusPage) er
 			p.ID, p.ProjectID, p.Slug, p.Title, p.Published, r.d.Time(p.CreatedAt), r.d.Time(p.UpdatedAt)); err != nil {
 			return err
 		}
-		return insertStatusPageJobs(ctx, tx, p.ID, p.ProjectID, p.Jobs)
+		if err := insertStatusPageJobs(ctx, tx, p.ID, p.ProjectID, p.Jobs); err != nil {
+			return err
+		}
+		return insertStatusPageMonitors(ctx, tx, p.ID, p.ProjectID, p.Monitors)
 	})
 }
 
-// statusPageJobs fills the job lists of pages, ordered by position.
+// statusPageJobs fills the job and monitor lists of pages, ordered by
+// position.
 func (r *Records) statusPageJobs(ctx context.Context, op string, pages []*prikke.StatusPage) error {
 	if len(pages) == 0 {
 		return nil
@@ -260,6 +280,23 @@ func (r *Records) statusPageJobs(ctx context.Context, op string, pages []*prikke
 	for _, x := range rows {
 		p := byID[x.pageID]
 		p.Jobs = append(p.Jobs, x.job)
+	}
+	type mrow struct {
+		pageID  prikke.ID
+		monitor prikke.StatusPageMonitor
+	}
+	mrows, err := list(ctx, r, op, func(rw Row) (mrow, error) {
+		var x mrow
+		err := rw.Scan(&x.pageID, &x.monitor.MonitorID, &x.monitor.DisplayName)
+		return x, err
+	}, `SELECT status_page_id, monitor_id, display_name FROM status_page_monitors
+		WHERE `+r.d.AnyOf("status_page_id", "$1")+` ORDER BY position, monitor_id`, r.d.List(ids))
+	if err != nil {
+		return err
+	}
+	for _, x := range mrows {
+		p := byID[x.pageID]
+		p.Monitors = append(p.Monitors, x.monitor)
 	}
 	return nil
 }
@@ -312,7 +349,13 @@ func (r *Records) StatusPageUpdate(ctx context.Context, p *prikke.StatusPage) er
 		if _, err := tx.Exec(ctx, "DELETE FROM status_page_jobs WHERE status_page_id = $1", p.ID); err != nil {
 			return err
 		}
-		return insertStatusPageJobs(ctx, tx, p.ID, projectID, p.Jobs)
+		if _, err := tx.Exec(ctx, "DELETE FROM status_page_monitors WHERE status_page_id = $1", p.ID); err != nil {
+			return err
+		}
+		if err := insertStatusPageJobs(ctx, tx, p.ID, projectID, p.Jobs); err != nil {
+			return err
+		}
+		return insertStatusPageMonitors(ctx, tx, p.ID, projectID, p.Monitors)
 	})
 }
 

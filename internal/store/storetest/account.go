@@ -100,7 +100,7 @@ func testUsers(t *testing.T, s store.Store, cov *coverage) {
 	// Sign-up stores the user's time zone.
 	c := NewTenant(t, s, prikke.TierFree)
 	c.User.ID, c.Org.ID, c.Project.ID = prikke.NewID(), prikke.NewID(), prikke.NewID()
-	c.Project.OrganizationID = c.Org.ID
+	c.Project.OrganizationID, c.Project.PingKey = c.Org.ID, ""
 	c.User.Email, c.User.TimeZone = "zoned-"+c.User.Email, "America/New_York"
 	if err := s.SignupCreate(ctx, &store.SignupParams{User: c.User, Organization: c.Org, Project: c.Project}); err != nil {
 		t.Fatalf("SignupCreate: %v", err)

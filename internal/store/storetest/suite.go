@@ -26,6 +26,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Engine", testEngine},
 		{"Notify", testNotify},
 		{"Status", testStatus},
+		{"Monitors", testMonitors},
 	}
 	t.Run("group", func(t *testing.T) {
 		for _, g := range groups {

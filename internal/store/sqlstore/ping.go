@@ -1,0 +1,273 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/store"
+)
+
+// pingColumns lists a ping's columns but its body, in pingArgs' order.
+const pingColumns = `id, monitor_id, project_id, kind, exit_status, rid, duration_ms, method, source_ip, user_agent,
+	body_size, body_truncated, created_at`
+
+var pingColumnCount = len(strings.Split(pingColumns, ","))
+
+func pingArgs(d Dialect, p *prikke.Ping) []any {
+	return []any{p.ID, p.MonitorID, p.ProjectID, p.Kind, p.ExitStatus, p.RID, msPtr(p.Duration), p.Method, p.SourceIP, p.UserAgent,
+		p.BodySize, p.BodyTruncated, d.Time(p.CreatedAt)}
+}
+
+func (r *Records) scanPing(row Row, body bool) (*prikke.Ping, error) {
+	var p prikke.Ping
+	var duration *int64
+	dest := []any{&p.ID, &p.MonitorID, &p.ProjectID, &p.Kind, &p.ExitStatus, &p.RID, &duration, &p.Method, &p.SourceIP, &p.UserAgent,
+		&p.BodySize, &p.BodyTruncated, r.d.ScanTime(&p.CreatedAt)}
+	if body {
+		dest = append(dest, &p.Body)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	if duration != nil {
+		d := fromMS(*duration)
+		p.Duration = &d
+	}
+	p.CreatedAt = p.CreatedAt.UTC()
+	return &p, nil
+}
+
+// MonitorFlipColumns lists a monitor flip's columns, for ScanMonitorFlip.
+const MonitorFlipColumns = `id, monitor_id, project_id, ping_id, event, from_status, to_status, detail, prikke_down, muted,
+	created_at, processed_at`
+
+var monitorFlipColumnCount = len(strings.Split(MonitorFlipColumns, ","))
+
+// ScanMonitorFlip scans one row of MonitorFlipColumns.
+func ScanMonitorFlip(d Dialect, row Row) (*prikke.MonitorFlip, error) {
+	var f prikke.MonitorFlip
+	if err := row.Scan(&f.ID, &f.MonitorID, &f.ProjectID, d.ScanIDPtr(&f.PingID), &f.Event, &f.From, &f.To, &f.Detail, &f.PrikkeDown,
+		&f.Muted, d.ScanTime(&f.CreatedAt), d.ScanTimePtr(&f.ProcessedAt)); err != nil {
+		return nil, err
+	}
+	f.CreatedAt = f.CreatedAt.UTC()
+	f.ProcessedAt = utcp(f.ProcessedAt)
+	return &f, nil
+}
+
+// insertRows inserts rows into table's columns with multi-row INSERTs of
+// at most chunk rows each.
+func insertRows(ctx context.Context, tx Querier, table, columns string, ncols int, rows [][]any, chunk int) error {
+	for len(rows) > 0 {
+		n := min(len(rows), chunk)
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
+		args := make([]any, 0, n*ncols)
+		for i, row := range rows[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(len(args)+1, ncols) + ")")
+			args = append(args, row...)
+		}
+		if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// insertRowsChunk keeps a statement's parameters well under both
+// drivers' limits (SQLite: 32766; PostgreSQL: 65535).
+const insertRowsChunk = 250
+
+// insertMonitorFlips writes the flips steps returned for ms (flips[i]
+// are ms[i]'s), filling their monitor and project, and wakes the
+// notifier when there are any.
+func (r *Records) insertMonitorFlips(ctx context.Context, tx Tx, ms []*prikke.Monitor, flips [][]*prikke.MonitorFlip) error {
+	var rows [][]any
+	for i, fs := range flips {
+		for _, f := range fs {
+			if f.ID == prikke.NilID {
+				f.ID = prikke.NewID()
+			}
+			f.MonitorID, f.ProjectID = ms[i].ID, ms[i].ProjectID
+			rows = append(rows, []any{f.ID, f.MonitorID, f.ProjectID, r.d.IDPtr(f.PingID), f.Event, f.From, f.To, f.Detail, f.PrikkeDown,
+				f.Muted, r.d.Time(f.CreatedAt), r.d.TimePtr(f.ProcessedAt)})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := insertRows(ctx, tx, "monitor_flips", MonitorFlipColumns, monitorFlipColumnCount, rows, insertRowsChunk); err != nil {
+		return err
+	}
+	return tx.Notify(ctx, store.TopicFlips, "")
+}
+
+// notifyLines publishes lines on topic, 100 to an event (PostgreSQL's
+// payloads hold 8000 bytes; 100 lines of 74 fit).
+func notifyLines(ctx context.Context, tx Tx, topic store.Topic, lines []string) error {
+	for len(lines) > 0 {
+		n := min(len(lines), 100)
+		if err := tx.Notify(ctx, topic, strings.Join(lines[:n], "\n")); err != nil {
+			return err
+		}
+		lines = lines[n:]
+	}
+	return nil
+}
+
+// PingsRecord implements store.Store. The batch's monitors are read and
+// locked in one statement, in ID order (so that two batches lock in the
+// same order and cannot deadlock); the steps run in memory in ping order;
+// then the pings, each touched monitor's state (once) and the flips are
+// written, in bulk. TopicMonitors carries the monitors whose deadline
+// moved earlier, one ID a line.
+func (r *Records) PingsRecord(ctx context.Context, pings []*prikke.Ping, step store.PingStep) ([]prikke.ID, error) {
+	if len(pings) == 0 {
+		return []prikke.ID{}, nil
+	}
+	var dropped []prikke.ID
+	err := r.inTx(ctx, "record pings", func(tx Tx) error {
+		dropped = []prikke.ID{}
+		seen := make(map[prikke.ID]bool, len(pings))
+		ids := make([]prikke.ID, 0, len(pings))
+		for _, p := range pings {
+			if !seen[p.MonitorID] {
+				seen[p.MonitorID] = true
+				ids = append(ids, p.MonitorID)
+			}
+		}
+		ms, err := r.lockMonitors(ctx, tx, r.d.AnyOf("m.id", "$1"), "m.id", false, r.d.List(ids))
+		if err != nil {
+			return err
+		}
+		byID := make(map[prikke.ID]int, len(ms))
+		deadlines := make([]*time.Time, len(ms))
+		for i, m := range ms {
+			byID[m.ID] = i
+			deadlines[i] = m.DeadlineAt
+		}
+		touched := make([]bool, len(ms))
+		flips := make([][]*prikke.MonitorFlip, len(ms))
+		pingRows := make([][]any, 0, len(pings))
+		lines := make([]string, 0, len(pings))
+		for _, p := range pings {
+			i, ok := byID[p.MonitorID]
+			if !ok {
+				dropped = append(dropped, p.ID)
+				continue
+			}
+			m := ms[i]
+			p.ProjectID = m.ProjectID
+			flips[i] = append(flips[i], step(m, p)...)
+			m.UpdatedAt = p.CreatedAt
+			touched[i] = true
+			pingRows = append(pingRows, append(pingArgs(r.d, p), p.Body))
+			lines = append(lines, p.MonitorID.String()+" "+p.ID.String())
+		}
+		if len(pingRows) == 0 {
+			return nil
+		}
+		if err := insertRows(ctx, tx, "pings", pingColumns+", body", pingColumnCount+1, pingRows, insertRowsChunk); err != nil {
+			return err
+		}
+		var states [][]any
+		var touchedMs []*prikke.Monitor
+		var earlier []string
+		for i, m := range ms {
+			if !touched[i] {
+				continue
+			}
+			m.Version++
+			states = append(states, append([]any{m.ID}, monitorStateArgs(r.d, m)...))
+			touchedMs = append(touchedMs, m)
+			if m.DeadlineAt != nil && (deadlines[i] == nil || m.DeadlineAt.Before(*deadlines[i])) {
+				earlier = append(earlier, m.ID.String())
+			}
+		}
+		if err := tx.ExecBatch(ctx, updateMonitorStateSQL, states); err != nil {
+			return err
+		}
+		if err := r.insertMonitorFlips(ctx, tx, ms, flips); err != nil {
+			return err
+		}
+		if err := notifyLines(ctx, tx, store.TopicMonitors, earlier); err != nil {
+			return err
+		}
+		return notifyLines(ctx, tx, store.TopicPings, lines)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dropped, nil
+}
+
+// PingList implements store.Store.
+func (r *Records) PingList(ctx context.Context, f store.PingFilter) ([]*prikke.Ping, error) {
+	args := []any{f.MonitorID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	where := []string{"monitor_id = $1"}
+	if len(f.Kinds) > 0 {
+		ks := make([]string, len(f.Kinds))
+		for i, k := range f.Kinds {
+			ks[i] = string(k)
+		}
+		where = append(where, r.d.AnyOf("kind", arg(r.d.List(ks))))
+	}
+	if !f.BeforeCreatedAt.IsZero() {
+		where = append(where, "(created_at, id) < ("+arg(r.d.Time(f.BeforeCreatedAt))+", "+arg(f.BeforeID)+")")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q := "SELECT " + pingColumns + " FROM pings WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY created_at DESC, id DESC LIMIT " + arg(limit)
+	return list(ctx, r, "list pings", func(row Row) (*prikke.Ping, error) { return r.scanPing(row, false) }, q, args...)
+}
+
+// PingGet implements store.Store. A ping of another monitor is not found.
+func (r *Records) PingGet(ctx context.Context, monitorID, id prikke.ID) (*prikke.Ping, error) {
+	return one(ctx, r, "get ping", func(row Row) (*prikke.Ping, error) { return r.scanPing(row, true) },
+		"SELECT "+pingColumns+", body FROM pings WHERE monitor_id = $1 AND id = $2", monitorID, id)
+}
+
+// PingPrune implements store.Store. A ping goes when it is older than
+// its organization's history window and older than its monitor's 100th
+// newest ping (a monitor with fewer keeps them all).
+func (r *Records) PingPrune(ctx context.Context, now time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	now = now.UTC()
+	freeCutoff := now.Add(-prikke.TierFree.Limits().History)
+	proCutoff := now.Add(-prikke.TierPro.Limits().History)
+	n, err := r.d.Writer().Exec(ctx, `DELETE FROM pings WHERE id IN (
+		SELECT x.id FROM pings x JOIN projects p ON p.id = x.project_id JOIN organizations o ON o.id = p.organization_id
+		WHERE x.created_at < CASE o.tier WHEN 'pro' THEN `+r.d.TimeParam("$2")+` ELSE `+r.d.TimeParam("$1")+` END
+			AND (x.created_at, x.id) < (SELECT k.created_at, k.id FROM pings k WHERE k.monitor_id = x.monitor_id
+				ORDER BY k.created_at DESC, k.id DESC LIMIT 1 OFFSET 99)
+		LIMIT $3)`, r.d.Time(freeCutoff), r.d.Time(proCutoff), limit)
+	if err != nil {
+		return 0, r.fail("prune pings", err)
+	}
+	return int(n), nil
+}
+
+// MonitorFlipList implements store.Store.
+func (r *Records) MonitorFlipList(ctx context.Context, monitorID prikke.ID, limit int) ([]*prikke.MonitorFlip, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return list(ctx, r, "list monitor flips", func(row Row) (*prikke.MonitorFlip, error) { return ScanMonitorFlip(r.d, row) },
+		"SELECT "+MonitorFlipColumns+" FROM monitor_flips WHERE monitor_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2", monitorID, limit)
+}
