@@ -71,6 +71,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 		{Name: "Queue", Description: "Deliver one request now or later, with retries, without a schedule. An Idempotency-Key makes a retried enqueue safe."},
 		{Name: "Executions", Description: "An execution is one delivery attempt: its status, timing, and the response's status, headers and first 64 KiB of body. History is kept 7 days on Free and 30 on Pro."},
 		{Name: "Monitors", Description: "A monitor watches your own cron job: the job pings its URL (/ping/<uuid>, Healthchecks-compatible) when it starts and ends, and Prikke alerts when a ping is missing, a run fails, or a run takes too long. See /docs/monitors."},
+		{Name: "Pings", Description: "What a monitor received (each ping with its method, source, exit status and body) and how its status changed (its flips)."},
 		{Name: "Schedules", Description: "Check a cron expression before you use it."},
 		{Name: "Projects", Description: "A project groups jobs with their signing secret, notification channels and status pages."},
 		{Name: "Notifications", Description: "Channels (email, webhooks, Slack, Discord) that hear when a job starts failing or recovers, and the record of every send."},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/api"
+	"github.com/prikke/prikke/internal/monitor"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -43,6 +44,8 @@ var idlessRoutes = map[string]string{
 	"POST /api/v1/queue":                          "project_id smuggling: checked below",
 	"GET /api/v1/queue":                           "list: checked below",
 	"GET /api/v1/schedule/preview":                "public; no tenant data",
+	"GET /api/v1/monitors":                        "list and project_id smuggling: checked below",
+	"POST /api/v1/monitors":                       "project_id smuggling: checked below",
 }
 
 // routeBodies are plausible bodies, so that a request gets past decoding
@@ -53,6 +56,8 @@ var routeBodies = map[string]string{
 	"POST /api/v1/projects/{project_id}/channels":            `{"target":"https://evil.example/hook"}`,
 	"POST /api/v1/projects/{project_id}/status-pages":        `{"slug":"charlie-page","title":"x"}`,
 	"PATCH /api/v1/status-pages/{status_page_id}":            `{"title":"x"}`,
+	"POST /api/v1/monitors/{monitor_id}/snooze":              `{"until":null}`,
+	"POST /api/v1/projects/{project_id}/snooze":              `{"until":null}`,
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -106,10 +111,21 @@ func TestTenantIsolation(t *testing.T) {
 		statusPage := id(must(aliceK.do("POST", "/api/v1/projects/"+p1+"/status-pages",
 			map[string]any{"slug": "alice-status", "title": "Alice", "published": true, "jobs": []map[string]string{{"job_id": jobA1, "display_name": "One"}}}), 201, "add status page"))
 
+		// Alice's monitors, one in each project, and a ping.
+		monA1 := id(must(aliceK.do("POST", "/api/v1/monitors", monitorWith("alice-mon", `"period":"10m"`)), 201, "create monitor"))
+		monA2 := id(must(aliceK.do("POST", "/api/v1/monitors", monitorWith("alice-mon", `"project_id":`+jstr(p2))), 201, "create monitor"))
+		monA1ID, _ := prikke.ParseID(monA1)
+		ping := &prikke.Ping{ID: prikke.NewID(), MonitorID: monA1ID, ProjectID: alice.project.ID, Kind: prikke.PingFail,
+			Method: "POST", Body: []byte("alice's secret output"), CreatedAt: s.clock.Now().UTC()}
+		if _, err := s.store.PingsRecord(ctx, []*prikke.Ping{ping}, monitor.OnPing); err != nil {
+			t.Fatal(err)
+		}
+
 		// Charlie: a job with an execution, and a queued request.
 		jobC := id(must(charlieK.do("POST", "/api/v1/jobs", jobWith(`"name":"charlie"`)), 201, "create job"))
 		must(charlieK.do("POST", "/api/v1/jobs/"+jobC+"/trigger", nil), 202, "trigger")
 		must(charlieK.do("POST", "/api/v1/queue", obj(okURL)), 202, "enqueue")
+		must(charlieK.do("POST", "/api/v1/monitors", monitorWith("charlie-mon")), 201, "create monitor")
 
 		// snapshot is every row of alice's organization, as JSON.
 		snapshot := func() string {
@@ -135,6 +151,13 @@ func TestTenantIsolation(t *testing.T) {
 				add(s.store.StatusPageListByProject(ctx, p.ID))
 				add(s.store.NotificationList(ctx, store.NotificationFilter{ProjectID: &p.ID}))
 			}
+			ms, err := s.store.MonitorList(ctx, store.MonitorFilter{OrganizationID: &org, Limit: 1000})
+			add(ms, err)
+			for _, m := range ms {
+				add(s.store.PingList(ctx, store.PingFilter{MonitorID: m.ID, Limit: 1000}))
+				add(s.store.MonitorFlipList(ctx, m.ID, 1000))
+			}
+			add(s.store.PingGet(ctx, monA1ID, ping.ID))
 			add(s.store.APIKeyListByOrganization(ctx, org))
 			add(s.store.InvitationListByOrganization(ctx, org))
 			add(s.store.AuditList(ctx, store.AuditFilter{OrganizationID: org, Limit: 1000}))
@@ -171,6 +194,9 @@ func TestTenantIsolation(t *testing.T) {
 				"invitation_id":  invitation,
 				"channel_id":     channel,
 				"status_page_id": statusPage,
+				"monitor_id":     monA1,
+				"ping_id":        ping.ID.String(),
+				"slug":           "alice-mon",
 			}
 			routes := s.api.Routes()
 			slices.SortFunc(routes, func(a, b api.Route) int { return strings.Compare(a.Method+a.Path, b.Method+b.Path) })
@@ -236,7 +262,7 @@ func TestTenantIsolation(t *testing.T) {
 						t.Errorf("%s %s = %d %s", c.name, path, r.Status, r.Body)
 						return
 					}
-					for _, leak := range []string{alice.org.ID.String(), p1, p2, jobA1, jobA2, execA1, execA2, alice.user.Email, alice.keyRow.KeyID} {
+					for _, leak := range []string{alice.org.ID.String(), p1, p2, jobA1, jobA2, execA1, execA2, alice.user.Email, alice.keyRow.KeyID, monA1, monA2, "alice-mon"} {
 						if strings.Contains(string(r.Body), leak) {
 							t.Errorf("%s %s shows alice's %s: %s", c.name, path, leak, truncate(r.Body))
 						}
@@ -255,6 +281,7 @@ func TestTenantIsolation(t *testing.T) {
 				}
 				check("/api/v1/jobs", "jobs", 1)
 				check("/api/v1/queue", "jobs", 1)
+				check("/api/v1/monitors", "monitors", 1)
 				check("/api/v1/projects", "", 1)
 				check("/api/v1/organizations", "", 1)
 				check("/api/v1/projects/"+charlie.project.ID.String()+"/executions", "executions", 2)
@@ -271,6 +298,12 @@ func TestTenantIsolation(t *testing.T) {
 				c    *client
 			}{{"key", charlieK}, {"session", charlieS}} {
 				notFound(c.c.do("GET", "/api/v1/jobs?project_id="+p1, nil), c.name+": jobs of alice's project")
+				notFound(c.c.do("GET", "/api/v1/monitors?project_id="+p1, nil), c.name+": monitors of alice's project")
+				if r := c.c.do("POST", "/api/v1/monitors", monitorWith("smuggled", `"project_id":`+jstr(p1))); r.Status != 422 {
+					t.Errorf("%s: POST /api/v1/monitors into alice's project = %d %s; want 422", c.name, r.Status, r.Body)
+				} else {
+					checkProblem(t, r, "body.project_id", "is not a project you can use")
+				}
 				notFound(c.c.do("GET", "/api/v1/projects?organization_id="+alice.org.ID.String(), nil), c.name+": projects of alice's organization")
 				notFound(c.c.do("POST", "/api/v1/projects", map[string]string{"organization_id": alice.org.ID.String(), "name": "x"}), c.name+": project in alice's organization")
 				for _, path := range []string{"/api/v1/jobs", "/api/v1/queue", "/api/v1/jobs/test"} {
@@ -332,9 +365,12 @@ func TestTenantIsolation(t *testing.T) {
 				{"GET", "/api/v1/jobs?project_id=" + p2}, {"GET", "/api/v1/projects/" + p2},
 				{"GET", "/api/v1/projects/" + p2 + "/executions"}, {"GET", "/api/v1/projects/" + p2 + "/signing-secret"},
 				{"DELETE", "/api/v1/api-keys/" + alice.keyRow.ID.String()},
+				{"GET", "/api/v1/monitors/" + monA2}, {"PATCH", "/api/v1/monitors/" + monA2}, {"DELETE", "/api/v1/monitors/" + monA2},
+				{"POST", "/api/v1/monitors/" + monA2 + "/pause"}, {"GET", "/api/v1/monitors/" + monA2 + "/pings"},
+				{"GET", "/api/v1/monitors?project_id=" + p2}, {"PUT", "/api/v1/projects/" + p2 + "/monitors/by-slug/alice-mon"},
 			} {
 				var body any
-				if req.method == "PATCH" {
+				if req.method == "PATCH" || req.method == "PUT" {
 					body = `{"name":"x"}`
 				}
 				notFound(c.do(req.method, req.path, body), "p1 key: "+req.method+" "+req.path)
@@ -342,6 +378,10 @@ func TestTenantIsolation(t *testing.T) {
 			r := c.do("GET", "/api/v1/jobs", nil)
 			if r.Status != 200 || !strings.Contains(string(r.Body), jobA1) || strings.Contains(string(r.Body), jobA2) {
 				t.Errorf("p1 key lists jobs %d %s; want only project 1's", r.Status, truncate(r.Body))
+			}
+			r = c.do("GET", "/api/v1/monitors", nil)
+			if r.Status != 200 || !strings.Contains(string(r.Body), monA1) || strings.Contains(string(r.Body), monA2) {
+				t.Errorf("p1 key lists monitors %d %s; want only project 1's", r.Status, truncate(r.Body))
 			}
 			r = c.do("GET", "/api/v1/projects", nil)
 			if r.Status != 200 || !strings.Contains(string(r.Body), p1) || strings.Contains(string(r.Body), p2) {
@@ -404,6 +444,14 @@ func TestTenantIsolation(t *testing.T) {
 			forbidden(bobS.do("PATCH", "/api/v1/jobs/"+jobA1, `{"name":"viewer was here"}`), "viewer changes a job")
 			forbidden(bobS.do("DELETE", "/api/v1/jobs/"+jobA1, nil), "viewer deletes a job")
 			forbidden(bobS.do("POST", "/api/v1/jobs/"+jobA1+"/trigger", nil), "viewer triggers a job")
+			must(bobS.do("GET", "/api/v1/monitors/"+monA1, nil), 200, "viewer reads a monitor")
+			must(bobS.do("GET", "/api/v1/monitors/"+monA1+"/pings/"+ping.ID.String(), nil), 200, "viewer reads a ping")
+			forbidden(bobS.do("POST", "/api/v1/monitors", monitorWith("viewer", `"project_id":`+jstr(p1))), "viewer creates a monitor")
+			forbidden(bobS.do("PATCH", "/api/v1/monitors/"+monA1, `{"name":"viewer was here"}`), "viewer changes a monitor")
+			forbidden(bobS.do("POST", "/api/v1/monitors/"+monA1+"/pause", nil), "viewer pauses a monitor")
+			forbidden(bobS.do("POST", "/api/v1/projects/"+p1+"/snooze", `{"until":null}`), "viewer snoozes a project")
+			forbidden(bobS.do("PUT", "/api/v1/projects/"+p1+"/monitors/by-slug/alice-mon", `{"name":"viewer"}`), "viewer puts a monitor")
+			forbidden(bobS.do("DELETE", "/api/v1/monitors/"+monA1, nil), "viewer deletes a monitor")
 			forbidden(setRole(bobS, bob.user.ID, "owner"), "viewer promotes himself")
 			unchanged(before, "the viewer")
 
@@ -412,6 +460,9 @@ func TestTenantIsolation(t *testing.T) {
 			j := id(must(bobS.do("POST", "/api/v1/jobs", newJob), 201, "member creates a job"))
 			must(bobS.do("PATCH", "/api/v1/jobs/"+j, `{"name":"member was here"}`), 200, "member changes a job")
 			must(bobS.do("DELETE", "/api/v1/jobs/"+j, nil), 204, "member deletes a job")
+			mon := id(must(bobS.do("POST", "/api/v1/monitors", monitorWith("member-mon", `"project_id":`+jstr(p1))), 201, "member creates a monitor"))
+			must(bobS.do("POST", "/api/v1/monitors/"+mon+"/pause", nil), 200, "member pauses a monitor")
+			must(bobS.do("DELETE", "/api/v1/monitors/"+mon, nil), 204, "member deletes a monitor")
 			before = snapshot()
 			forbidden(bobS.do("POST", "/api/v1/organizations/"+org+"/api-keys", map[string]string{"name": "member key"}), "member creates an API key")
 			forbidden(bobS.do("GET", "/api/v1/projects/"+p1+"/signing-secret", nil), "member reads the signing secret")

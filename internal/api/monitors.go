@@ -230,7 +230,10 @@ type MonitorPage struct {
 
 // queryFields renames the service's field errors about names into query
 // parameters ("before" → "query.before").
-func queryFields(err error, names ...string) error {
+func queryFields(err error, names ...string) error { return renameFields(err, "query.", names...) }
+
+// renameFields puts prefix before the service's field errors about names.
+func renameFields(err error, prefix string, names ...string) error {
 	var pe *prikke.Error
 	if !errors.As(err, &pe) || len(pe.Fields) == 0 {
 		return err
@@ -239,7 +242,7 @@ func queryFields(err error, names ...string) error {
 	out.Fields = slices.Clone(pe.Fields)
 	for i, f := range out.Fields {
 		if slices.Contains(names, f.Field) {
-			out.Fields[i].Field = "query." + f.Field
+			out.Fields[i].Field = prefix + f.Field
 		}
 	}
 	return &out
@@ -331,6 +334,9 @@ func (a *API) handleMonitorPut(ctx context.Context, in *monitorPutInput) (*monit
 		return nil, err
 	}
 	m, created, err := a.svc.PutMonitorBySlug(ctx, actorOf(ctx), pid, in.Slug, si)
+	if err != nil && req.Slug == nil {
+		return nil, renameFields(err, "path.", "slug") // the path's slug
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -624,13 +630,14 @@ var (
 		Summary:     "Change a monitor",
 		Description: "Only the fields given change; the due time and deadlines are recomputed from the new configuration."}
 
-	opMonitorPut = operation{ID: "monitor-put", Tag: "Monitors", Body: MonitorRequest{},
+	opMonitorPut = operation{ID: "monitor-put", Tag: "Monitors", Status: http.StatusCreated, Body: MonitorRequest{},
 		Summary:     "Create or update a monitor by slug",
 		Description: "For monitors as code: creates the project's monitor with this slug (201), or changes the fields given of the existing one (200). The same request twice changes nothing the second time.",
 		Responses: func(a *API) map[string]*huma.Response {
 			return map[string]*huma.Response{
-				"200": {Description: "The monitor existed; the fields given were applied."},
-				"201": {Description: "The monitor was created.", Content: map[string]*huma.MediaType{"application/json": {Schema: a.schema(Monitor{})}}},
+				"201": {Description: "The monitor was created."},
+				"200": {Description: "The monitor existed; the fields given were applied (none changed when they were already so).",
+					Content: map[string]*huma.MediaType{"application/json": {Schema: a.schema(Monitor{})}}},
 			}
 		}}
 
@@ -650,19 +657,19 @@ var (
 		Summary:     "Snooze a monitor's alerts",
 		Description: "Mutes its alerts until the instant given (null ends the snooze). Pings and status changes are still recorded; if it is still down when the snooze ends, it alerts then."}
 
-	opProjectSnooze = operation{ID: "project-snooze", Tag: "Monitors", Body: SnoozeRequest{},
+	opProjectSnooze = operation{ID: "project-snooze", Tag: "Projects", Body: SnoozeRequest{},
 		Summary:     "Snooze a project's alerts",
 		Description: "Mutes the alerts of every job and monitor of the project until the instant given (null ends the snooze), as for one monitor."}
 
-	opMonitorPings = operation{ID: "monitor-pings", Tag: "Monitors",
+	opMonitorPings = operation{ID: "monitor-pings", Tag: "Pings",
 		Summary:     "List a monitor's pings",
 		Description: "Newest first, without bodies, filtered by kind and paged with before. Pings are kept within the tier's history window (at least the newest 100)."}
 
-	opMonitorPing = operation{ID: "monitor-ping", Tag: "Monitors",
+	opMonitorPing = operation{ID: "monitor-ping", Tag: "Pings",
 		Summary:     "Get a ping with its body",
 		Description: "One ping with the body stored: text when it is UTF-8, else base64."}
 
-	opMonitorFlips = operation{ID: "monitor-flips", Tag: "Monitors",
+	opMonitorFlips = operation{ID: "monitor-flips", Tag: "Pings",
 		Summary:     "List a monitor's status changes",
 		Description: "Newest first: when it went down, came back up, failed or ran too long, and whether the alert was muted."}
 )

@@ -127,6 +127,9 @@ func TestOpenAPIStatuses(t *testing.T) {
 		{"job-create", []string{"201"}},
 		{"job-trigger", []string{"202"}},
 		{"queue-enqueue", []string{"200", "202"}},
+		{"monitor-create", []string{"201"}},
+		{"monitor-put", []string{"200", "201"}},
+		{"monitor-delete", []string{"204"}},
 	} {
 		op := byID[tc.op]
 		if op == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/monitor"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -114,12 +115,8 @@ func applyMonitor(m *prikke.Monitor, in *MonitorInput, create bool) error {
 	} else {
 		setDuration(&v, "realert_every", &m.RealertEvery, in.RealertEvery, true)
 	}
-	if in.FailThreshold != nil {
-		m.FailThreshold = *in.FailThreshold
-	}
-	if in.RecoveryThreshold != nil {
-		m.RecoveryThreshold = *in.RecoveryThreshold
-	}
+	setThreshold(&v, "fail_threshold", &m.FailThreshold, in.FailThreshold)
+	setThreshold(&v, "recovery_threshold", &m.RecoveryThreshold, in.RecoveryThreshold)
 	if in.ManualResume != nil {
 		m.ManualResume = *in.ManualResume
 	}
@@ -135,7 +132,7 @@ func applyMonitor(m *prikke.Monitor, in *MonitorInput, create bool) error {
 		m.ChannelIDs = *in.ChannelIDs
 	}
 	applyWindow(&v, &m.Window, in)
-	if err := machineValidate(m); err != nil {
+	if err := monitor.Validate(m); err != nil {
 		if prikke.ErrorCode(err) != prikke.EINVALID {
 			return err
 		}
@@ -169,6 +166,18 @@ func applyWindow(v *prikke.Validation, w *prikke.Window, in *MonitorInput) {
 	if w.Cron != "" && w.Duration == 0 && !v.Has("window.duration") {
 		v.Add("window.duration", "is required with window.cron: how long the window stays open, such as 30m or 2h")
 	}
+}
+
+// setThreshold sets a threshold when given (monitor.Validate would take
+// 0 for the default 1, so a 0 given is refused here).
+func setThreshold(v *prikke.Validation, field string, dst, src *int) {
+	if src == nil {
+		return
+	}
+	if *src < 1 || *src > prikke.MaxAlertThreshold {
+		v.Add(field, "must be between 1 and %d", prikke.MaxAlertThreshold)
+	}
+	*dst = *src
 }
 
 func setString(dst, src *string) {
@@ -412,7 +421,7 @@ func (s *Service) updateMonitor(ctx context.Context, a *Actor, m *prikke.Monitor
 		if m.NotifyMode != prikke.NotifyCustom {
 			m.ChannelIDs = nil
 		}
-		return machineReconfigure(m, now), nil
+		return monitor.Reconfigure(m, now), nil
 	})
 	if err != nil {
 		return nil, slugTaken(err, c.Slug)
@@ -505,13 +514,13 @@ func (s *Service) stepMonitor(ctx context.Context, a *Actor, id prikke.ID, what,
 // PauseMonitor stops watching a monitor: pings are still recorded, no
 // deadline runs and nothing alerts.
 func (s *Service) PauseMonitor(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Monitor, error) {
-	return s.stepMonitor(ctx, a, id, "pause monitors", "paused", machinePause)
+	return s.stepMonitor(ctx, a, id, "pause monitors", "paused", monitor.Pause)
 }
 
 // ResumeMonitor watches a paused (or manually resumed, down) monitor
 // again, as new: the next ping starts its schedule.
 func (s *Service) ResumeMonitor(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Monitor, error) {
-	return s.stepMonitor(ctx, a, id, "resume monitors", "resumed", machineResume)
+	return s.stepMonitor(ctx, a, id, "resume monitors", "resumed", monitor.Resume)
 }
 
 // checkSnooze checks a snooze's end: in the future, at most a year ahead.
@@ -542,7 +551,7 @@ func (s *Service) SnoozeMonitor(ctx context.Context, a *Actor, id prikke.ID, unt
 		until, detail = &u, "snoozed until "+u.Format(time.RFC3339)
 	}
 	return s.stepMonitor(ctx, a, id, "snooze monitors", detail, func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
-		return machineSnooze(m, until, now)
+		return monitor.Snooze(m, until, now)
 	})
 }
 
@@ -585,7 +594,7 @@ func (s *Service) remuteMonitors(ctx context.Context, projectID prikke.ID) error
 		for _, m := range ms {
 			now := s.now()
 			_, err := s.store.MonitorModify(ctx, m.ID, func(m *prikke.Monitor) ([]*prikke.MonitorFlip, error) {
-				return machineSnooze(m, m.SnoozeUntil, now), nil
+				return monitor.Snooze(m, m.SnoozeUntil, now), nil
 			})
 			if err != nil && !isCode(err, prikke.ENOTFOUND) {
 				return err
