@@ -13,7 +13,9 @@
 // ping, so the scheduler acts on each monitor exactly then.
 //
 // The package is pure: no I/O, no clock (the time of a step is a
-// parameter), no mutable globals (a cache of loaded time zones is safe for
-// concurrent use). The store runs a step inside the transaction that writes
-// the monitor with the ping and the flips the step returns.
+// parameter), and no mutable globals but two caches safe for concurrent
+// use (loaded time zones, parsed cron expressions), since the store runs
+// steps on many goroutines at once. The store runs a step inside the
+// transaction that writes the monitor with the ping and the flips the step
+// returns.
 package monitor

@@ -33,7 +33,17 @@ type step struct {
 	m     *prikke.Monitor
 	t     time.Time
 	ping  *prikke.Ping
+	from  prikke.MonitorStatus // the status the next flip starts from
 	flips []*prikke.MonitorFlip
+}
+
+// newStep starts a step on m at t. Flips chain from the stored status: a
+// status passed through without a flip inside the step (a paused monitor
+// resumed by its ping, a run that ended) is not in the history. The open
+// runs are copied, so a caller's shallow copy of the monitor keeps its own.
+func newStep(m *prikke.Monitor, t time.Time, p *prikke.Ping) *step {
+	m.OpenRuns = slices.Clone(m.OpenRuns)
+	return &step{m: m, t: t, ping: p, from: m.Status}
 }
 
 // flip records a change of status. A down flip written while muted holds
@@ -43,7 +53,7 @@ func (s *step) flip(to prikke.MonitorStatus, event prikke.NotificationEvent, det
 	muted, _ := Muted(m.AlertPolicy, m.ProjectSnoozeUntil, s.t)
 	f := &prikke.MonitorFlip{
 		ID: prikke.NewID(), MonitorID: m.ID, ProjectID: m.ProjectID,
-		From: m.Status, To: to, Event: event, Detail: detail,
+		From: s.from, To: to, Event: event, Detail: detail,
 		Muted: muted, CreatedAt: s.t,
 	}
 	if s.ping != nil {
@@ -54,10 +64,10 @@ func (s *step) flip(to prikke.MonitorStatus, event prikke.NotificationEvent, det
 		m.MutedDown = true
 	case to == prikke.MonitorDown:
 		m.AlertedAt = ptrTo(s.t)
-	case to != prikke.MonitorDown:
-		m.MutedDown = false
+	default: // up again: no alert held, none to repeat
+		m.MutedDown, m.AlertedAt = false, nil
 	}
-	m.Status = to
+	m.Status, s.from = to, to
 	s.flips = append(s.flips, f)
 	return f
 }
@@ -66,17 +76,18 @@ func (s *step) flip(to prikke.MonitorStatus, event prikke.NotificationEvent, det
 // may set p.Duration (an end paired with its start) and returns the flips
 // to write.
 func OnPing(m *prikke.Monitor, p *prikke.Ping) []*prikke.MonitorFlip {
-	s := &step{m: m, t: p.CreatedAt, ping: p}
+	s := newStep(m, p.CreatedAt, p)
 	if p.Kind != prikke.PingLog {
-		s.ping1()
+		s.apply()
 	}
+	s.ping = nil // a held alert sent now is not the ping's doing
 	s.release()
 	setDeadline(m, s.t)
 	return s.flips
 }
 
-// ping1 applies a start, success or fail ping.
-func (s *step) ping1() {
+// apply applies a start, success or fail ping.
+func (s *step) apply() {
 	m, p := s.m, s.ping
 	m.LastPingAt, m.LastPingKind = ptrTo(s.t), p.Kind
 	if m.Status == prikke.MonitorPaused {
@@ -196,7 +207,7 @@ func threshold(n int) int { return max(n, 1) }
 // is sent. Deadlines inside the outage o give flips marked PrikkeDown. It
 // is a store.DeadlineStep (with o bound): DeadlineAt ends after now or nil.
 func OnDeadline(m *prikke.Monitor, now time.Time, o Outage) []*prikke.MonitorFlip {
-	s := &step{m: m, t: now}
+	s := newStep(m, now, nil)
 	var passed time.Time // the deadline being acted on
 	if m.DeadlineAt != nil {
 		passed = *m.DeadlineAt
@@ -204,7 +215,7 @@ func OnDeadline(m *prikke.Monitor, now time.Time, o Outage) []*prikke.MonitorFli
 	if m.Status != prikke.MonitorPaused {
 		s.tooLong(o)
 		s.missed(o)
-		s.realert(o)
+		s.realert(o, passed)
 		s.releaseIn(o, passed)
 	}
 	setDeadline(m, now)
@@ -273,10 +284,10 @@ func (s *step) missed(o Outage) {
 }
 
 // realert re-sends the alert of a monitor still down, every RealertEvery,
-// unless muted.
-func (s *step) realert(o Outage) {
+// unless muted (a held alert is sent by release instead).
+func (s *step) realert(o Outage, passed time.Time) {
 	m := s.m
-	if m.Status != prikke.MonitorDown || m.RealertEvery <= 0 || m.AlertedAt == nil {
+	if m.Status != prikke.MonitorDown || m.RealertEvery <= 0 || m.AlertedAt == nil || m.MutedDown {
 		return
 	}
 	due := m.AlertedAt.Add(m.RealertEvery)
@@ -286,8 +297,10 @@ func (s *step) realert(o Outage) {
 	if muted, _ := Muted(m.AlertPolicy, m.ProjectSnoozeUntil, s.t); muted {
 		return
 	}
-	f := s.flip(prikke.MonitorDown, prikke.EventMonitorRealert, "Still down, since the alert at "+formatTime(*m.AlertedAt, zoneOf(m))+".")
-	outage(f, o, o.covers(due))
+	f := s.flip(prikke.MonitorDown, prikke.EventMonitorRealert, "Still down; the last alert was at "+formatTime(*m.AlertedAt, zoneOf(m))+".")
+	// Its deadline may have been put off to the end of a mute: the
+	// deadline being acted on.
+	outage(f, o, o.covers(due) || o.covers(passed))
 }
 
 // release sends the down alert held while muted, once the mute is over
@@ -363,7 +376,7 @@ func setDeadline(m *prikke.Monitor, t time.Time) {
 // recorded, and one resumes it (unless ManualResume). No flip.
 func Pause(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
 	m.Status = prikke.MonitorPaused
-	m.DueAt, m.OpenRuns, m.DeadlineAt, m.MutedDown = nil, nil, nil, false
+	m.DueAt, m.OpenRuns, m.DeadlineAt, m.AlertedAt, m.MutedDown = nil, nil, nil, nil, false
 	return nil
 }
 
@@ -387,7 +400,7 @@ func resume(m *prikke.Monitor) {
 // held by a mute that is now over is sent.
 func Snooze(m *prikke.Monitor, until *time.Time, now time.Time) []*prikke.MonitorFlip {
 	m.SnoozeUntil = until
-	s := &step{m: m, t: now}
+	s := newStep(m, now, nil)
 	s.release()
 	setDeadline(m, now)
 	return s.flips
@@ -395,26 +408,54 @@ func Snooze(m *prikke.Monitor, until *time.Time, now time.Time) []*prikke.Monito
 
 // Reconfigure recomputes DueAt and DeadlineAt after an edit of the
 // schedule, runtimes, policy or window (the service calls it inside
-// MonitorModify after changing the configuration). A due monitor is due
-// again from its last ping under the new schedule, or from now when it has
-// failures counted since (so a miss is not counted twice). A down alert
-// held by a mute the edit ended is sent.
+// MonitorModify after changing the configuration, for any edit). A down
+// alert held by a mute the edit ended is sent.
 func Reconfigure(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
 	if m.DueAt != nil && m.LastPingAt != nil {
-		base := *m.LastPingAt
-		if m.ConsecutiveFailures > 0 && now.After(base) {
-			base = now
-		}
-		if due, err := NextDue(m, base); err == nil {
+		if due, ok := rebase(m, *m.DueAt, now); ok {
 			m.DueAt = &due
 		}
 	}
-	s := &step{m: m, t: now}
+	s := newStep(m, now, nil)
 	if m.Status != prikke.MonitorPaused {
 		s.release()
 	}
 	setDeadline(m, now)
 	return s.flips
 }
+
+// rebase is DueAt under the (new) schedule: the first due time after the
+// last ping that is not one already counted as missed (before the old due
+// time, with its grace over). An edit that leaves the schedule alone so
+// gives the old due time back, and one that changes it counts no miss
+// twice. After a start ping, the end of the run before is not known, so
+// the due time only moves earlier.
+func rebase(m *prikke.Monitor, old, now time.Time) (time.Time, bool) {
+	due, err := NextDue(m, *m.LastPingAt)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for i := 0; due.Before(old) && !due.Add(m.Grace).After(now); i++ {
+		if i == maxRebase { // a long way behind: the first due not yet over
+			from := now.Add(-m.Grace)
+			if from.Before(*m.LastPingAt) {
+				from = *m.LastPingAt
+			}
+			due, err = NextDue(m, from)
+		} else {
+			due, err = NextDue(m, due)
+		}
+		if err != nil {
+			return time.Time{}, false
+		}
+	}
+	if m.LastPingKind == prikke.PingStart && old.Before(due) {
+		due = old
+	}
+	return due, true
+}
+
+// maxRebase bounds rebase's walk through due times.
+const maxRebase = 1000
 
 func ptrTo[T any](v T) *T { return &v }

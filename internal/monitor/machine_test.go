@@ -37,12 +37,18 @@ type act struct {
 	check  func(t *testing.T, m *prikke.Monitor, flips []*prikke.MonitorFlip)
 }
 
-// run plays acts on m and returns every flip written.
+// run plays acts on m, from base, and returns every flip written.
 func run(t *testing.T, m *prikke.Monitor, o Outage, acts []act) []*prikke.MonitorFlip {
+	t.Helper()
+	return runFrom(t, base, m, o, acts)
+}
+
+// runFrom plays acts on m with offsets from start.
+func runFrom(t *testing.T, start time.Time, m *prikke.Monitor, o Outage, acts []act) []*prikke.MonitorFlip {
 	t.Helper()
 	var all []*prikke.MonitorFlip
 	for i, a := range acts {
-		now := base.Add(a.at)
+		now := start.Add(a.at)
 		var flips []*prikke.MonitorFlip
 		switch a.do {
 		case "deadline", "tick":
@@ -65,7 +71,7 @@ func run(t *testing.T, m *prikke.Monitor, o Outage, acts []act) []*prikke.Monito
 		case "resume":
 			flips = Resume(m, now)
 		case "snooze":
-			flips = Snooze(m, ptr(base.Add(a.until)), now)
+			flips = Snooze(m, ptr(start.Add(a.until)), now)
 		case "unsnooze":
 			flips = Snooze(m, nil, now)
 		case "reconfigure":
@@ -89,8 +95,9 @@ func run(t *testing.T, m *prikke.Monitor, o Outage, acts []act) []*prikke.Monito
 			}
 			flips = OnPing(m, p)
 			for _, f := range flips {
-				if f.PingID == nil || *f.PingID != p.ID {
-					t.Errorf("act %d: flip %s has PingID %v, want the ping's", i, f.Event, f.PingID)
+				// A held alert released at the ping is not the ping's.
+				if (f.PingID == nil) != (f.From == prikke.MonitorDown && f.Event == prikke.EventMonitorDown) || f.PingID != nil && *f.PingID != p.ID {
+					t.Errorf("act %d: flip %s has PingID %v, the ping is %v", i, f.Event, f.PingID, p.ID)
 				}
 			}
 		}
@@ -141,13 +148,13 @@ func details(flips []*prikke.MonitorFlip) string {
 	return strings.Join(s, "; ")
 }
 
-func offset(t time.Time) time.Duration { return t.Sub(base) }
+func offset(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func fmtPtr(t *time.Time) string {
 	if t == nil {
 		return "nil"
 	}
-	return offset(*t).String()
+	return offset(*t)
 }
 
 // every returns a period monitor: every period, with grace.
@@ -435,6 +442,14 @@ func TestTransitions(t *testing.T) {
 			}},
 			{at: 2*hr + 35*min, do: "deadline", want: prikke.MonitorDown, events: down},
 		}},
+		{"a ping after the mute ended sends the held alert first", func() *prikke.Monitor { return every(hr, 5*min) }, []act{
+			{at: 0, do: "success"},
+			{at: min, do: "snooze", until: 2 * hr},
+			{at: hr + 5*min, do: "deadline", events: down},
+			{at: 2*hr + time.Second, do: "log", want: prikke.MonitorDown, events: down, check: notMuted},
+			{at: 2*hr + 2*time.Second, do: "fail", want: prikke.MonitorDown},
+			{do: "none"},
+		}},
 		{"unsnooze sends a held alert at once", func() *prikke.Monitor { return every(hr, 5*min) }, []act{
 			{at: 0, do: "success"},
 			{at: min, do: "snooze", until: 5 * hr},
@@ -486,20 +501,86 @@ func TestTransitions(t *testing.T) {
 			{at: 4*hr + 10*min, do: "success", want: prikke.MonitorUp, events: up},
 			{at: 5*hr + 15*min, do: "deadline", events: down},
 		}},
+		{"realert_every: down again while muted sends one alert at the end", func() *prikke.Monitor {
+			m := every(hr, 5*min)
+			m.RealertEvery = 10 * min
+			return m
+		}, []act{
+			{at: 0, do: "fail", events: failed},
+			{at: min, do: "success", events: up, check: func(t *testing.T, m *prikke.Monitor, _ []*prikke.MonitorFlip) {
+				if m.AlertedAt != nil {
+					t.Errorf("AlertedAt %v after up", *m.AlertedAt)
+				}
+			}},
+			{at: 2 * min, do: "snooze", until: hr},
+			{at: 3 * min, do: "fail", events: failed},
+			{at: hr, do: "deadline", events: down, check: notMuted},
+			{at: hr + 10*min, do: "deadline", events: realert},
+		}},
 		{"reconfigure: a shorter period is due from the last ping", func() *prikke.Monitor { return every(24*hr, hr) }, []act{
 			{at: 0, do: "success"},
 			{at: 30 * min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period, m.Grace = hr, 10*min }},
 			{at: hr + 10*min, do: "deadline", events: down},
 		}},
-		{"reconfigure: after a miss, due from now", func() *prikke.Monitor {
+		{"reconfigure: after a miss, no miss counted twice", func() *prikke.Monitor {
+			m := every(hr, 10*min)
+			m.FailThreshold = 3
+			return m
+		}, []act{
+			{at: 0, do: "success"},
+			{at: hr + 10*min, do: "deadline", check: failures(1)},
+			{at: 2*hr + 10*min, do: "deadline", check: failures(2)},
+			// Due at 3h; every 30m from the last ping, the dues before 3h
+			// whose grace is over were counted: next due 2h30.
+			{at: 2*hr + 15*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period = 30 * min }},
+			{at: 2*hr + 40*min, do: "deadline", events: down, check: failures(3)},
+		}},
+		{"reconfigure: a longer period after a miss", func() *prikke.Monitor {
 			m := every(hr, 10*min)
 			m.FailThreshold = 2
 			return m
 		}, []act{
 			{at: 0, do: "success"},
 			{at: hr + 10*min, do: "deadline", check: failures(1)},
-			{at: hr + 20*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period = 2 * hr }},
-			{at: 3*hr + 30*min, do: "deadline", events: down},
+			{at: hr + 20*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period = 3 * hr }},
+			{at: 3*hr + 10*min, do: "deadline", events: down},
+		}},
+		{"reconfigure: an edit that keeps the schedule keeps the due time", func() *prikke.Monitor {
+			m := every(hr, 10*min)
+			m.FailThreshold = 5
+			return m
+		}, []act{
+			{at: 0, do: "success"},
+			{at: 10 * min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Name = "x" }},
+			{at: hr + 10*min, do: "deadline", check: failures(1)},
+			{at: 2*hr + 10*min, do: "deadline", check: failures(2)},
+			{at: 2*hr + 20*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Name = "y" }},
+			{at: 2*hr + 50*min, do: "start"},
+			{at: 2*hr + 55*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Name = "z" }},
+			{at: 3*hr + 10*min, do: "deadline", check: failures(3)},
+		}},
+		{"reconfigure: a cron edit keeps the due time", func() *prikke.Monitor {
+			m := daily("0 * * * *")
+			m.FailThreshold = 5
+			return m
+		}, []act{
+			{at: 5 * min, do: "success"},
+			{at: 30 * min, do: "start"},
+			{at: 40 * min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Grace = 11 * min }},
+			{at: hr + 11*min, do: "deadline", check: failures(1)},
+			{at: hr + 12*min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Description = "d" }},
+			{at: 2*hr + 11*min, do: "deadline", check: failures(2)},
+		}},
+		{"reconfigure: far behind", func() *prikke.Monitor {
+			m := every(24*hr, 10*min)
+			m.FailThreshold = 5
+			return m
+		}, []act{
+			{at: 0, do: "success"},
+			{at: 24*hr + 10*min, do: "deadline", check: failures(1)},
+			{at: 40 * hr, do: "reconfigure", edit: func(m *prikke.Monitor) { m.Period = time.Minute }},
+			// The first due time whose grace is not over: 39h51.
+			{at: 40*hr + 1*min, do: "deadline", check: failures(2)},
 		}},
 		{"reconfigure: max_runtime added times the open runs", func() *prikke.Monitor { return every(hr, 10*min) }, []act{
 			{at: 0, do: "start"},

@@ -12,7 +12,7 @@ import (
 // find when a run of overlapping windows closes. A window that is always
 // open (every minute, for an hour) reports a close that far ahead, and the
 // deadline at that close finds it still open and looks again.
-const maxWindowChain = 1000
+const maxWindowChain = 200
 
 // InWindow reports whether t is inside the recurring window w (opened at a
 // fire time of w.Cron in w.TimeZone, open for w.Duration), and when that
@@ -90,7 +90,7 @@ func ValidateWindow(v *prikke.Validation, prefix string, w prikke.Window) {
 
 // parseWindow parses the window's expression and zone (empty: UTC).
 func parseWindow(w prikke.Window) (*cron.Schedule, *time.Location, error) {
-	s, err := cron.Parse(w.Cron)
+	s, err := parseCron(w.Cron)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -103,6 +103,37 @@ func parseWindow(w prikke.Window) (*cron.Schedule, *time.Location, error) {
 		return nil, nil, err
 	}
 	return s, loc, nil
+}
+
+// schedules caches parsed expressions (a *cron.Schedule is immutable), so
+// that the many steps of a monitor do not parse its expressions again. It
+// is emptied when full: expressions come from users, so it is bounded.
+var schedules struct {
+	sync.Mutex
+	m map[string]*cron.Schedule
+}
+
+const maxSchedules = 4096
+
+// parseCron is cron.Parse with a cache of the expressions that parsed.
+func parseCron(expr string) (*cron.Schedule, error) {
+	schedules.Lock()
+	s, ok := schedules.m[expr]
+	schedules.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := cron.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	schedules.Lock()
+	if schedules.m == nil || len(schedules.m) >= maxSchedules {
+		schedules.m = make(map[string]*cron.Schedule)
+	}
+	schedules.m[expr] = s
+	schedules.Unlock()
+	return s, nil
 }
 
 // locations caches loaded zones by name. Only names cron.LoadLocation

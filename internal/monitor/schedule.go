@@ -24,7 +24,7 @@ func NextDue(m *prikke.Monitor, t time.Time) (time.Time, error) {
 		}
 		return t.Add(m.Period).UTC(), nil
 	}
-	s, err := cron.Parse(m.Cron)
+	s, err := parseCron(m.Cron)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("monitor: next due: %w", err)
 	}
