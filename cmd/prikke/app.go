@@ -12,6 +12,8 @@ import (
 	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/monitor"
+	"github.com/prikke/prikke/internal/ping"
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/web"
@@ -37,13 +39,22 @@ func newService(cfg *config.Config, st store.Store, client *delivery.Client, mai
 	return service.New(st, auth.NewHasher(), mailer, client, service.Config{BaseURL: cfg.BaseURL, SignupOpen: cfg.SignupOpen}, logger)
 }
 
-// newHandler assembles every route behind the shared middleware.
-func newHandler(cfg *config.Config, st store.Store, svc *service.Service, mailbox *mail.Mailbox, logger *slog.Logger) (http.Handler, error) {
+// newRecorder returns the ping API's group-commit recorder, which moves
+// monitors with the state machine.
+func newRecorder(st store.Store, logger *slog.Logger) *ping.Recorder {
+	return ping.NewRecorder(st, monitor.OnPing, ping.RecorderConfig{}, logger)
+}
+
+// newHandler assembles every route behind the shared middleware. The
+// ping API records through rec, which the caller starts and stops.
+func newHandler(cfg *config.Config, st store.Store, svc *service.Service, rec *ping.Recorder, mailbox *mail.Mailbox, logger *slog.Logger) (http.Handler, error) {
 	cookie := auth.SessionCookie{Secure: cfg.Secure()}
 	clientIP := httpserver.ClientIP(cfg.TrustedProxies)
 	var mountErr error
-	h := httpserver.New(httpserver.Deps{Store: st, Logger: logger, HSTS: cfg.Secure(),
+	h := httpserver.New(httpserver.Deps{Store: st, Logger: logger, HSTS: cfg.Secure(), CrossOriginOpen: []string{"/ping/"},
 		Mount: func(mux *http.ServeMux) {
+			ping.New(ping.Deps{Store: st, Recorder: rec, Create: svc.CreateMonitorByPingKey, ClientIP: clientIP,
+				Now: func() time.Time { return svc.NowFunc() }, Logger: logger}).Mount(mux)
 			a := api.New(mux, api.Deps{Service: svc, Logger: logger, Cookie: cookie, ClientIP: clientIP})
 			w, err := web.New(web.Deps{Logger: logger, BaseURL: cfg.BaseURL, Production: cfg.IsProduction(), Mailbox: mailbox, OpenAPI: a.OpenAPI,
 				Service: svc, ClientIP: clientIP, Now: func() time.Time { return svc.NowFunc() }, SSRFAllow: cfg.SSRFRelaxed(), Legal: web.Legal(cfg.Legal)})

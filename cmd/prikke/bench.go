@@ -50,6 +50,18 @@ type benchResult struct {
 	IdleSeconds   float64 `json:"idle_seconds,omitempty"`
 	WorkersMax    int     `json:"workers_max"`
 	SecondsToLast float64 `json:"seconds_to_last_result"`
+
+	// Mode pings: per_second is accepted pings (200s) per second, lost is
+	// accepted minus stored, and lateness_* is flip time minus deadline.
+	Monitors         int     `json:"monitors,omitempty"`
+	Clients          int     `json:"clients,omitempty"`
+	Accepted         int     `json:"accepted,omitempty"`
+	Refused          int     `json:"refused,omitempty"` // non-200 answers and transport errors
+	Stored           int     `json:"stored,omitempty"`
+	PingP50          float64 `json:"ping_p50_ms,omitempty"`
+	PingP99          float64 `json:"ping_p99_ms,omitempty"`
+	DeadlineMonitors int     `json:"deadline_monitors,omitempty"`
+	Flips            int     `json:"flips,omitempty"`
 }
 
 // bench runs the engine against a built-in loopback sink and prints one
@@ -60,16 +72,26 @@ type benchResult struct {
 func bench(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute) or idle (N hourly jobs, none due: CPU use)")
+	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) or pings (the ping API's rate, then monitor deadline lateness)")
 	jobs := fs.Int("jobs", 2000, "number of jobs")
 	idleFor := fs.Duration("idle-for", 30*time.Second, "idle mode: how long to measure")
+	var pb pingsBench
+	fs.IntVar(&pb.monitors, "monitors", 2000, "pings mode: monitors pinged round robin")
+	fs.IntVar(&pb.clients, "clients", 64, "pings mode: concurrent keep-alive clients")
+	fs.DurationVar(&pb.duration, "ping-for", 10*time.Second, "pings mode: how long the clients ping")
+	fs.IntVar(&pb.deadlines, "deadline-monitors", 10_000, "pings mode: monitors given a deadline (0: skip that part)")
+	fs.DurationVar(&pb.spread, "deadline-spread", 10*time.Second, "pings mode: over how long their deadlines fall")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (go tool trace)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
-	if *mode != "burst" && *mode != "cron" && *mode != "idle" {
-		return usageError("bench: --mode must be burst, cron or idle")
+	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" {
+		return usageError("bench: --mode must be burst, cron, idle or pings")
+	}
+	if *mode == "pings" && (pb.monitors < 1 || pb.monitors > 1_000_000 || pb.clients < 1 || pb.clients > 10_000 ||
+		pb.duration <= 0 || pb.deadlines < 0 || pb.deadlines > 1_000_000 || pb.spread < 0) {
+		return usageError("bench: --monitors must be 1-1000000, --clients 1-10000, --ping-for positive, --deadline-monitors 0-1000000, --deadline-spread not negative")
 	}
 	if *jobs < 1 || *jobs > 1_000_000 {
 		return usageError("bench: --jobs must be between 1 and 1000000")
@@ -129,6 +151,9 @@ func bench(ctx context.Context, e *env, args []string) error {
 		}()
 	}
 	res := benchResult{Mode: *mode, Store: st.Dialect(), Schema: schema, Jobs: *jobs, WorkersMax: cfg.WorkersMax}
+	if *mode == "pings" {
+		res.Jobs = 0
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -154,6 +179,8 @@ func bench(ctx context.Context, e *env, args []string) error {
 	switch *mode {
 	case "idle":
 		err = benchIdle(ctx, cfg, st, logger, tn, *jobs, *idleFor, &res)
+	case "pings":
+		err = benchPings(ctx, cfg, st, logger, tn, pb, &res)
 	default:
 		err = benchRun(ctx, cfg, st, logger, tn, *mode, *jobs, sk, &res)
 	}

@@ -97,3 +97,43 @@ func TestBenchPostgres(t *testing.T) {
 		t.Errorf("bench schema %s is left after the bench; it must drop its own", schema)
 	}
 }
+
+// The pings mode runs end to end on both stores and prints its figures
+// (not asserted: they belong to the machine); what it checks is that
+// every accepted ping was stored and every deadline flipped once.
+func TestBenchPings(t *testing.T) {
+	args := []string{"--mode", "pings", "--monitors", "20", "--clients", "4", "--ping-for", "300ms",
+		"--deadline-monitors", "30", "--deadline-spread", "500ms"}
+	for _, tc := range []struct {
+		store string
+		env   map[string]string
+	}{{"sqlite", nil}, {"postgres", map[string]string{"PRIKKE_DATABASE_URL": storetest.PostgresURL()}}} {
+		t.Run(tc.store, func(t *testing.T) {
+			if tc.store == "postgres" {
+				conn, err := pgx.Connect(context.Background(), storetest.PostgresURL())
+				if err != nil {
+					if storetest.RequirePostgres() {
+						t.Fatalf("PostgreSQL: %v", err)
+					}
+					t.Skipf("no PostgreSQL: %v", err)
+				}
+				conn.Close(context.Background())
+			}
+			res := benchOutput(t, tc.env, args...)
+			for _, k := range []string{"monitors", "clients", "accepted", "stored", "ping_p50_ms", "ping_p99_ms", "deadline_monitors", "flips"} {
+				if _, ok := res[k]; !ok {
+					t.Errorf("bench output has no %q: %v", k, res)
+				}
+			}
+			if res["store"] != tc.store || res["mode"] != "pings" || res["monitors"] != 20.0 || res["deadline_monitors"] != 30.0 {
+				t.Errorf("store %v, mode %v, monitors %v, deadline monitors %v", res["store"], res["mode"], res["monitors"], res["deadline_monitors"])
+			}
+			if res["accepted"] != res["stored"] || res["lost"] != 0.0 {
+				t.Errorf("accepted %v, stored %v, lost %v: every 200 must be stored", res["accepted"], res["stored"], res["lost"])
+			}
+			if res["flips"] != 30.0 {
+				t.Errorf("flips %v; want one per deadline monitor, 30", res["flips"])
+			}
+		})
+	}
+}

@@ -68,7 +68,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 	svc := newService(cfg, st, eng.client, mailer, logger)
 	svc.NowFunc = now
 	svc.Tester = eng.notifier
-	handler, err := newHandler(cfg, st, svc, mailbox, logger)
+	rec := newRecorder(st, logger)
+	handler, err := newHandler(cfg, st, svc, rec, mailbox, logger)
 	if err != nil {
 		return err
 	}
@@ -95,6 +96,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		logger.Info("metrics listening", "url", "http://"+mln.Addr().String()+"/metrics", "token", cfg.MetricsToken != "")
 		fmt.Fprintf(e.stdout, "prikke: metrics on http://%s/metrics\n", mln.Addr())
 	}
+	rec.Start(ctx)
 	served := make(chan error, 1)
 	// Listener: the requests net/http refuses before any handler runs
 	// are answered with problem+json too.
@@ -124,6 +126,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = srv.Shutdown(sctx)
 	cancel()
+	rec.Stop() // after the HTTP server: the pings it answered are written
 	eng.stop()
 	if msrv != nil {
 		_ = msrv.Close()

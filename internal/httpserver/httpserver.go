@@ -26,6 +26,10 @@ type Deps struct {
 	Mount func(mux *http.ServeMux)
 	// HSTS sends Strict-Transport-Security (when served over https).
 	HSTS bool
+	// CrossOriginOpen lists mux patterns any site may POST to (the ping
+	// API, which browsers call from other origins and which has no
+	// session to protect).
+	CrossOriginOpen []string
 }
 
 // NewServer returns an http.Server for h with the timeouts every Prikke
@@ -67,6 +71,9 @@ func New(d Deps) http.Handler {
 	// is protected without tokens. API clients using keys send neither
 	// header and pass.
 	csrf := http.NewCrossOriginProtection()
+	for _, p := range d.CrossOriginOpen {
+		csrf.AddInsecureBypassPattern(p)
+	}
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusForbidden, "Cross-site request refused: submit forms from Prikke's own pages.")
 	}))

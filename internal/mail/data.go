@@ -24,6 +24,7 @@ const (
 	KindQuota            Kind = "quota"             // Quota
 	KindChannelDisabled  Kind = "channel_disabled"  // ChannelDisabled
 	KindTestNotification Kind = "test_notification" // TestNotification
+	KindMonitorAlert     Kind = "monitor_alert"     // MonitorAlert
 )
 
 // Kinds returns every Kind, in the order above.
@@ -31,7 +32,7 @@ func Kinds() []Kind {
 	return []Kind{
 		KindConfirmAccount, KindPasswordReset, KindInvitation, KindConfirmEmail,
 		KindConfirmChannel, KindJobFailing, KindJobRecovered, KindJobDisabled,
-		KindQuota, KindChannelDisabled, KindTestNotification,
+		KindQuota, KindChannelDisabled, KindTestNotification, KindMonitorAlert,
 	}
 }
 
@@ -172,6 +173,36 @@ type TestNotification struct {
 	ProjectURL  string
 }
 
+// MonitorAlert says what happened to a cron monitor: it went down (a ping
+// is missing), a run failed or ran too long, it is still down (a
+// re-alert), or it is up again.
+type MonitorAlert struct {
+	MonitorName string
+	ProjectName string
+	Event       string        // MonitorDown, MonitorUp, MonitorFailed, MonitorTooLong or MonitorRealert
+	Detail      string        // the flip's sentence: what was missing, the exit status and last lines
+	At          time.Time     // when it happened
+	LastPingAt  time.Time     // optional: zero when the monitor was never pinged
+	DownFor     time.Duration // MonitorUp, optional: how long it was down
+	// PrikkeDown: the deadline passed while Prikke itself was down, so
+	// the ping may have been lost on our side; the mail says so.
+	PrikkeDown bool
+	MonitorURL string // the monitor in the dashboard
+}
+
+// MonitorAlert events (the part of prikke's monitor event names after
+// "monitor.").
+const (
+	MonitorDown    = "down"
+	MonitorUp      = "up"
+	MonitorFailed  = "failed"
+	MonitorTooLong = "too_long"
+	MonitorRealert = "realert"
+)
+
+// Down reports whether the monitor is (still) down after the event.
+func (d MonitorAlert) Down() bool { return d.Event != MonitorUp }
+
 // Kind implements Data.
 func (ConfirmAccount) Kind() Kind { return KindConfirmAccount }
 
@@ -204,6 +235,9 @@ func (ChannelDisabled) Kind() Kind { return KindChannelDisabled }
 
 // Kind implements Data.
 func (TestNotification) Kind() Kind { return KindTestNotification }
+
+// Kind implements Data.
+func (MonitorAlert) Kind() Kind { return KindMonitorAlert }
 
 func (d ConfirmAccount) validate() error {
 	return check(need("Email", d.Email), link("ConfirmURL", d.ConfirmURL))
@@ -266,6 +300,17 @@ func (d TestNotification) validate() error {
 		link("ProjectURL", d.ProjectURL))
 }
 
+func (d MonitorAlert) validate() error {
+	var event error
+	switch d.Event {
+	case MonitorDown, MonitorUp, MonitorFailed, MonitorTooLong, MonitorRealert:
+	default:
+		event = fmt.Errorf("%s %q is not a monitor event", "Event", d.Event)
+	}
+	return check(need("MonitorName", d.MonitorName), need("ProjectName", d.ProjectName), event,
+		needTime("At", d.At), link("MonitorURL", d.MonitorURL))
+}
+
 // check returns the first non-nil error: one clear complaint is enough for
 // a programming error.
 func check(errs ...error) error {
@@ -306,4 +351,54 @@ func link(field, v string) error {
 		return fmt.Errorf("%s %q is not an absolute http(s) URL", field, v)
 	}
 	return nil
+}
+
+// Title is the alert's headline after the monitor's name ("is down").
+func (d MonitorAlert) Title() string {
+	switch d.Event {
+	case MonitorDown:
+		return "is down"
+	case MonitorRealert:
+		return "is still down"
+	case MonitorFailed:
+		return "failed"
+	case MonitorTooLong:
+		return "ran too long"
+	}
+	return "is up again"
+}
+
+// LastPing is when the monitor was last pinged, as the mail shows it.
+func (d MonitorAlert) LastPing() string {
+	if d.LastPingAt.IsZero() {
+		return "never"
+	}
+	return datetime(d.LastPingAt)
+}
+
+// DownForText is DownFor for people ("2 h 5 min"); "" when unknown.
+func (d MonitorAlert) DownForText() string { return HumanDuration(d.DownFor) }
+
+// HumanDuration writes d for people, to the second below a minute and to
+// the minute above ("45 s", "2 h 5 min", "3 d 4 h"); "" for zero or less.
+func HumanDuration(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	if d < time.Minute {
+		return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
+	}
+	m := int(d / time.Minute)
+	days, hours, mins := m/(24*60), m/60%24, m%60
+	var parts []string
+	if days > 0 {
+		parts = append(parts, fmt.Sprintf("%d d", days))
+	}
+	if hours > 0 {
+		parts = append(parts, fmt.Sprintf("%d h", hours))
+	}
+	if mins > 0 && days == 0 {
+		parts = append(parts, fmt.Sprintf("%d min", mins))
+	}
+	return strings.Join(parts, " ")
 }

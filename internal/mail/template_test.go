@@ -37,6 +37,8 @@ func fixtures(s string) map[Kind]Data {
 			ChannelsURL: base + "/projects/1/channels"},
 		KindTestNotification: TestNotification{ProjectName: s, ChannelName: s, RequestedBy: s,
 			ProjectURL: base + "/projects/1"},
+		KindMonitorAlert: MonitorAlert{MonitorName: s, ProjectName: s, Event: MonitorDown, Detail: s, At: at,
+			LastPingAt: at.Add(-time.Hour), PrikkeDown: true, MonitorURL: base + "/monitors/1"},
 	}
 }
 
@@ -70,6 +72,7 @@ func TestRenderSubjects(t *testing.T) {
 		KindQuota:            "[prikke] nightly-report used 80% of its requests for November 2026",
 		KindChannelDisabled:  "[prikke] Notifications to nightly-report were turned off",
 		KindTestNotification: "[prikke] Test notification for nightly-report",
+		KindMonitorAlert:     "[prikke] nightly-report is down",
 	}
 	for k, d := range fixtures("nightly-report") {
 		subject, text, html, err := Render(k, d)

@@ -149,7 +149,7 @@ func (n *Notifier) process(ctx context.Context, f *prikke.Flip) {
 // deliver sends one event to one channel and records the outcome.
 func (n *Notifier) deliver(ctx context.Context, c *prikke.Channel, ev *event) {
 	res := n.send(ctx, c, ev)
-	n.recordSend(ctx, c, ev.project.ID, &ev.job.ID, ev.flip.ExecutionID, ev.flip.Event, res)
+	n.recordSend(ctx, c, &prikke.Notification{ProjectID: ev.project.ID, JobID: &ev.job.ID, ExecutionID: ev.flip.ExecutionID, Event: ev.flip.Event}, res)
 }
 
 // result is the outcome of one send.
@@ -202,13 +202,13 @@ func (n *Notifier) post(ctx context.Context, c *prikke.Channel, p *prikke.Projec
 	return result{err: err, permanent: permanent}
 }
 
-// recordSend writes the notification row and updates the channel: reset
-// on success; count failures, and disable on a permanent one or after
+// recordSend writes the notification row rec (what it is about: project,
+// job or monitor, execution, event) and updates the channel: reset on
+// success; count failures, and disable on a permanent one or after
 // prikke.ChannelFailuresBeforeDisable in a row.
-func (n *Notifier) recordSend(ctx context.Context, c *prikke.Channel, projectID prikke.ID, jobID, execID *prikke.ID, ev prikke.NotificationEvent, r result) {
+func (n *Notifier) recordSend(ctx context.Context, c *prikke.Channel, rec *prikke.Notification, r result) {
 	now := n.now()
-	rec := &prikke.Notification{ID: prikke.NewID(), ProjectID: projectID, ChannelID: &c.ID, JobID: jobID, ExecutionID: execID,
-		Event: ev, Recipient: recipient(c), OK: r.err == nil, CreatedAt: now}
+	rec.ID, rec.ChannelID, rec.Recipient, rec.OK, rec.CreatedAt = prikke.NewID(), &c.ID, recipient(c), r.err == nil, now
 	if r.err != nil {
 		rec.Error = truncate(r.err.Error(), 500)
 	}

@@ -87,7 +87,7 @@ func (s *Scheduler) Leading() bool { return s.elector.Leading() }
 
 // Start begins electing and, while leading, scheduling.
 func (s *Scheduler) Start(ctx context.Context) {
-	s.loop.Start(ctx, s.elector.Run, s.scheduleLoop, s.maintenanceLoop)
+	s.loop.Start(ctx, s.elector.Run, s.scheduleLoop, s.maintenanceLoop, s.monitorLoop)
 }
 
 // Stop stops scheduling, resigns leadership and waits.
@@ -245,6 +245,7 @@ func (s *Scheduler) maintenanceLoop(ctx context.Context) {
 		if now.Sub(lastPrune) >= s.cfg.PruneEvery {
 			lastPrune = now
 			s.prune(ctx)
+			s.prunePings(ctx)
 		}
 		if now.Sub(lastRollup) >= 5*time.Minute {
 			lastRollup = now
