@@ -76,6 +76,7 @@ func TestBrowserMonitor(t *testing.T) {
 		if err := typeInto(ctx, "#field-period", "10m"); err != nil {
 			return err
 		}
+		screenshot(t, ctx, "monitor-editor-desktop")
 		if err := clickAndLoad(ctx, `[data-testid="save-monitor"]`); err != nil {
 			return err
 		}
@@ -157,7 +158,35 @@ func TestBrowserMonitor(t *testing.T) {
 		if err := clickAndLoad(ctx, `#pings-body tr[data-kind="success"] a[aria-label="Ping details"]`); err != nil {
 			return err
 		}
-		return waitFor(ctx, `document.querySelector('[data-testid="ping-body"]')?.textContent === 'backup done'`)
+		if err := waitFor(ctx, `document.querySelector('[data-testid="ping-body"]')?.textContent === 'backup done'`); err != nil {
+			return fmt.Errorf("the ping's body: %w", err)
+		}
+		// The list shows it up, pinged just now.
+		if err := navigate(ctx, base, project+"/monitors", 200); err != nil {
+			return err
+		}
+		if err := waitFor(ctx, `document.querySelector('tr[data-monitor-id="`+m.ID.String()+`"]')?.dataset.status === 'up'`); err != nil {
+			return fmt.Errorf("the list: %w", err)
+		}
+		screenshot(t, ctx, "monitors-desktop")
+		return nil
+	})
+
+	step("the monitor pages fit every viewport", 60*time.Second, func(ctx context.Context) error {
+		for _, vp := range viewports {
+			if err := setViewport(ctx, vp.width, vp.height, vp.mobile); err != nil {
+				return err
+			}
+			for _, path := range []string{project + "/monitors", monitorPath, monitorPath + "/edit"} {
+				if err := navigate(ctx, base, path, 200); err != nil {
+					return err
+				}
+				if err := noOverflow(ctx, vp.width); err != nil {
+					return fmt.Errorf("%s at %s: %w", path, vp.name, err)
+				}
+			}
+		}
+		return nil
 	})
 	plog.assertOnlyHost(t, strings.TrimPrefix(base, "http://"))
 	plog.assertClean(t)
