@@ -446,3 +446,37 @@ func TestStatusPageMonitors(t *testing.T) {
 		t.Errorf("public page, down monitor: %s", pub)
 	}
 }
+
+// The ping log shows the newest pings live, and older ones a page at a
+// time (not live).
+func TestMonitorPingLogPages(t *testing.T) {
+	d := newDash(t, nil)
+	tn := d.tenant(prikke.TierFree)
+	b := d.as(tn)
+	m := d.monitor(tn, "chatty", "1m")
+	var pings []*prikke.Ping
+	for range pingsShown + 1 {
+		pings = append(pings, d.ping(m, prikke.PingLog, ""))
+	}
+	base := "/app/monitors/" + m.ID.String()
+	first := b.get(base)
+	if !strings.Contains(first.Body, `id="ping-`+pings[len(pings)-1].ID.String()+`"`) || strings.Contains(first.Body, `id="ping-`+pings[0].ID.String()+`"`) ||
+		!strings.Contains(first.Body, `data-live-rows="prepend"`) {
+		t.Fatalf("first page: %s", first)
+	}
+	older := base + "?before=" + pings[1].ID.String()
+	if !strings.Contains(first.Body, `href="`+older+`#pings-title" data-testid="older-pings"`) {
+		t.Fatalf("no link to older pings: %s", first)
+	}
+	second := b.get(older)
+	if second.Status != 200 || !strings.Contains(second.Body, `id="ping-`+pings[0].ID.String()+`"`) || strings.Contains(second.Body, `id="ping-`+pings[1].ID.String()+`"`) ||
+		strings.Contains(second.Body, "data-live-rows") || !strings.Contains(second.Body, `href="`+base+`#pings-title">Newest`) {
+		t.Fatalf("second page: %s", second)
+	}
+	// Another monitor's ping is no cursor.
+	other := d.monitor(tn, "other", "1m")
+	op := d.ping(other, prikke.PingLog, "")
+	if r := b.get(base + "?before=" + op.ID.String()); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("another monitor's ping as the cursor: %d", r.Status)
+	}
+}

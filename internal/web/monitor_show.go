@@ -25,6 +25,8 @@ type monitorView struct {
 	Snippets []monitor.Snippet
 	Chart    durationChart
 	Pings    []pingRow
+	Older    string // the log's next page, or ""
+	Newest   string // the log's first page when this is a later one
 	Flips    []flipRow
 	Back     string // this page, for the actions' redirect
 	// Channels are the monitor's own channels when it chose them
@@ -36,6 +38,15 @@ type monitorView struct {
 // EventsURL is the page's event stream: new pings and the monitor's
 // state.
 func (v monitorView) EventsURL() string { return "/app/monitors/" + v.Monitor.ID.String() + "/events" }
+
+// LiveRows is how the ping log takes live rows: new ones on top on the
+// first page; a later page is not live.
+func (v monitorView) LiveRows() string {
+	if v.Newest != "" {
+		return ""
+	}
+	return "prepend"
+}
 
 // SnoozeOptions are the snooze buttons' durations.
 func (monitorView) SnoozeOptions() []page.Option {
@@ -104,13 +115,21 @@ func (h *Web) showMonitor(w http.ResponseWriter, r *http.Request) {
 		v.Flips = append(v.Flips, newFlipRow(f, loc))
 	}
 	v.Summary = h.monitorSummary(m, flips, loc)
-	pings, err := h.svc.MonitorPings(ctx, a, m.ID, service.PingFilter{Limit: pingsShown})
+	pf := service.PingFilter{Limit: pingsShown}
+	if before, err := prikke.ParseID(r.URL.Query().Get("before")); err == nil {
+		pf.Before = &before
+		v.Newest = r.URL.Path
+	}
+	pings, err := h.svc.MonitorPings(ctx, a, m.ID, pf)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	for _, p := range pings {
 		v.Pings = append(v.Pings, newPingRow(p, loc))
+	}
+	if len(pings) == pingsShown {
+		v.Older = r.URL.Path + "?before=" + pings[len(pings)-1].ID.String() + "#pings-title"
 	}
 	runs, err := h.svc.MonitorPings(ctx, a, m.ID, service.PingFilter{Kinds: []prikke.PingKind{prikke.PingSuccess, prikke.PingFail}, Limit: chartRuns})
 	if err != nil {
