@@ -51,6 +51,11 @@ func newStep(m *prikke.Monitor, t time.Time, p *prikke.Ping) *step {
 func (s *step) flip(to prikke.MonitorStatus, event prikke.NotificationEvent, detail string) *prikke.MonitorFlip {
 	m := s.m
 	muted, _ := Muted(m.AlertPolicy, m.ProjectSnoozeUntil, s.t)
+	if to != prikke.MonitorDown {
+		// A recovery goes to whoever heard of the outage: it is muted
+		// only when the down alert was held, whatever the mute is now.
+		muted = m.MutedDown
+	}
 	f := &prikke.MonitorFlip{
 		ID: prikke.NewID(), MonitorID: m.ID, ProjectID: m.ProjectID,
 		From: s.from, To: to, Event: event, Detail: detail,

@@ -442,6 +442,16 @@ func TestTransitions(t *testing.T) {
 			}},
 			{at: 2*hr + 35*min, do: "deadline", want: prikke.MonitorDown, events: down},
 		}},
+		{"snooze after a sent down alert: the recovery is still sent", func() *prikke.Monitor { return every(hr, 5*min) }, []act{
+			{at: 0, do: "success"},
+			{at: hr + 5*min, do: "deadline", want: prikke.MonitorDown, events: down, check: notMuted},
+			{at: hr + 10*min, do: "snooze", until: 5 * hr},
+			{at: hr + 30*min, do: "success", want: prikke.MonitorUp, events: up, check: func(t *testing.T, m *prikke.Monitor, f []*prikke.MonitorFlip) {
+				if f[0].Muted {
+					t.Errorf("the recovery of a sent alert is muted: %+v", f[0])
+				}
+			}},
+		}},
 		{"a ping after the mute ended sends the held alert first", func() *prikke.Monitor { return every(hr, 5*min) }, []act{
 			{at: 0, do: "success"},
 			{at: min, do: "snooze", until: 2 * hr},

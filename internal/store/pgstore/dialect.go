@@ -2,10 +2,13 @@ package pgstore
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/sqlstore"
 )
@@ -27,6 +30,15 @@ func (dialect) ForUpdate() string                 { return "FOR UPDATE" }
 func (dialect) NowSQL() string                    { return "now()" }
 func (dialect) TimeParam(param string) string     { return param + "::timestamptz" }
 func (dialect) Err(err error) error               { return mapErr(err) }
+
+// List passes a list of IDs as raw 16-byte values (see bin), anything
+// else as it is.
+func (dialect) List(v any) any {
+	if ids, ok := v.([]prikke.ID); ok {
+		return bin(ids)
+	}
+	return v
+}
 
 func (dialect) ForUpdateOf(alias string, skipLocked bool) string {
 	if skipLocked {
@@ -78,6 +90,38 @@ func (t txQuerier) ExecBatch(ctx context.Context, sql string, args [][]any) erro
 		b.Queue(sql, a...)
 	}
 	return t.tx.SendBatch(ctx, b).Close()
+}
+
+// CopyRows copies rows in with COPY … FROM STDIN (binary).
+func (t txQuerier) CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	_, err := t.tx.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+	return err
+}
+
+// UpdateRows runs one UPDATE joined to the rows unnested from one array
+// parameter a column.
+func (t txQuerier) UpdateRows(ctx context.Context, table string, columns, types []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	sets := make([]string, 0, len(columns)-1)
+	params := make([]string, len(columns))
+	arrays := make([]any, len(columns))
+	for i, c := range columns {
+		params[i] = fmt.Sprintf("$%d::%s[]", i+1, types[i])
+		if i > 0 {
+			sets = append(sets, c+" = v."+c)
+		}
+		col := make([]any, len(rows))
+		for j, r := range rows {
+			col[j] = r[i]
+		}
+		arrays[i] = col
+	}
+	q := "UPDATE " + table + " AS t SET " + strings.Join(sets, ", ") + " FROM unnest(" + strings.Join(params, ", ") + ") AS v(" +
+		strings.Join(columns, ", ") + ") WHERE t." + columns[0] + " = v." + columns[0]
+	_, err := t.tx.Exec(ctx, q, arrays...)
+	return err
 }
 
 // Notify sends a NOTIFY in the transaction: PostgreSQL delivers it when

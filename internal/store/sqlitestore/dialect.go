@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -123,6 +124,25 @@ func (t *txQuerier) ExecBatch(ctx context.Context, query string, args [][]any) e
 		}
 	}
 	return nil
+}
+
+// CopyRows runs one prepared INSERT per row: in-process, statements cost
+// less than parsing one long multi-row statement would.
+func (t *txQuerier) CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	ps := make([]string, len(columns))
+	for i := range ps {
+		ps[i] = "$" + strconv.Itoa(i+1)
+	}
+	return t.ExecBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") VALUES ("+strings.Join(ps, ", ")+")", rows)
+}
+
+// UpdateRows runs one prepared UPDATE a row.
+func (t *txQuerier) UpdateRows(ctx context.Context, table string, columns, _ []string, rows [][]any) error {
+	sets := make([]string, len(columns)-1)
+	for i, c := range columns[1:] {
+		sets[i] = c + " = $" + strconv.Itoa(i+2)
+	}
+	return t.ExecBatch(ctx, "UPDATE "+table+" SET "+strings.Join(sets, ", ")+" WHERE "+columns[0]+" = $1", rows)
 }
 
 // Notify queues the event for when the transaction commits: wake-ups are

@@ -10,3 +10,5 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Exercise(t, storetest.OpenSQLite)
 }
+
+func BenchmarkPingsRecord(b *testing.B) { storetest.BenchmarkPingsRecord(b, storetest.OpenSQLite) }

@@ -108,9 +108,16 @@ func monitorConfigArgs(d Dialect, m *prikke.Monitor) []any {
 }
 
 // monitorStateColumns are the columns of a monitor's state, in
-// monitorStateArgs' order.
+// monitorStateArgs' order; monitorStateTypes their PostgreSQL types, with
+// the ID's first, for Tx.UpdateRows.
 const monitorStateColumns = `status, consecutive_failures, consecutive_successes, last_ping_at, last_ping_kind, last_duration_ms,
 	due_at, open_runs, deadline_at, alerted_at, muted_down, version, updated_at`
+
+var (
+	monitorStateUpdate = append([]string{"id"}, columnList(monitorStateColumns)...)
+	monitorStateTypes  = []string{"uuid", "text", "integer", "integer", "timestamptz", "text", "bigint",
+		"timestamptz", "jsonb", "timestamptz", "timestamptz", "boolean", "bigint", "timestamptz"}
+)
 
 func monitorStateArgs(d Dialect, m *prikke.Monitor) []any {
 	return []any{statusOr(m.Status), m.ConsecutiveFailures, m.ConsecutiveSuccesses, d.TimePtr(m.LastPingAt), m.LastPingKind, msPtr(m.LastDuration),
@@ -145,8 +152,6 @@ func placeholders(first, n int) string {
 var (
 	monitorConfigCount = len(strings.Split(monitorConfigColumns, ","))
 	monitorStateCount  = len(strings.Split(monitorStateColumns, ","))
-	// updateMonitorStateSQL writes a monitor's state ($1 is its ID).
-	updateMonitorStateSQL = "UPDATE monitors SET " + setClause(monitorStateColumns, 2) + " WHERE id = $1"
 	// updateMonitorSQL writes a monitor's configuration and state.
 	updateMonitorSQL = "UPDATE monitors SET " + setClause(monitorConfigColumns, 2) + ", " +
 		setClause(monitorStateColumns, 2+monitorConfigCount) + " WHERE id = $1"
@@ -410,7 +415,7 @@ func (r *Records) MonitorExpireDue(ctx context.Context, now time.Time, limit int
 		if len(ms) == 0 {
 			return nil
 		}
-		if err := tx.ExecBatch(ctx, updateMonitorStateSQL, states); err != nil {
+		if err := tx.UpdateRows(ctx, "monitors", monitorStateUpdate, monitorStateTypes, states); err != nil {
 			return err
 		}
 		n = len(ms)

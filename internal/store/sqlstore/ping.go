@@ -14,8 +14,6 @@ import (
 const pingColumns = `id, monitor_id, project_id, kind, exit_status, rid, duration_ms, method, source_ip, user_agent,
 	body_size, body_truncated, created_at`
 
-var pingColumnCount = len(strings.Split(pingColumns, ","))
-
 func pingArgs(d Dialect, p *prikke.Ping) []any {
 	return []any{p.ID, p.MonitorID, p.ProjectID, p.Kind, p.ExitStatus, p.RID, msPtr(p.Duration), p.Method, p.SourceIP, p.UserAgent,
 		p.BodySize, p.BodyTruncated, d.Time(p.CreatedAt)}
@@ -44,8 +42,6 @@ func (r *Records) scanPing(row Row, body bool) (*prikke.Ping, error) {
 const MonitorFlipColumns = `id, monitor_id, project_id, ping_id, event, from_status, to_status, detail, prikke_down, muted,
 	created_at, processed_at`
 
-var monitorFlipColumnCount = len(strings.Split(MonitorFlipColumns, ","))
-
 // ScanMonitorFlip scans one row of MonitorFlipColumns.
 func ScanMonitorFlip(d Dialect, row Row) (*prikke.MonitorFlip, error) {
 	var f prikke.MonitorFlip
@@ -58,32 +54,19 @@ func ScanMonitorFlip(d Dialect, row Row) (*prikke.MonitorFlip, error) {
 	return &f, nil
 }
 
-// insertRows inserts rows into table's columns with multi-row INSERTs of
-// at most chunk rows each.
-func insertRows(ctx context.Context, tx Querier, table, columns string, ncols int, rows [][]any, chunk int) error {
-	for len(rows) > 0 {
-		n := min(len(rows), chunk)
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
-		args := make([]any, 0, n*ncols)
-		for i, row := range rows[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + placeholders(len(args)+1, ncols) + ")")
-			args = append(args, row...)
-		}
-		if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
-			return err
-		}
-		rows = rows[n:]
+// columnList splits a column list for Tx.CopyRows.
+func columnList(columns string) []string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = strings.TrimSpace(c)
 	}
-	return nil
+	return cols
 }
 
-// insertRowsChunk keeps a statement's parameters well under both
-// drivers' limits (SQLite: 32766; PostgreSQL: 65535).
-const insertRowsChunk = 250
+var (
+	pingCopyColumns        = append(columnList(pingColumns), "body")
+	monitorFlipCopyColumns = columnList(MonitorFlipColumns)
+)
 
 // insertMonitorFlips writes the flips steps returned for ms (flips[i]
 // are ms[i]'s), filling their monitor and project, and wakes the
@@ -103,7 +86,7 @@ func (r *Records) insertMonitorFlips(ctx context.Context, tx Tx, ms []*prikke.Mo
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := insertRows(ctx, tx, "monitor_flips", MonitorFlipColumns, monitorFlipColumnCount, rows, insertRowsChunk); err != nil {
+	if err := tx.CopyRows(ctx, "monitor_flips", monitorFlipCopyColumns, rows); err != nil {
 		return err
 	}
 	return tx.Notify(ctx, store.TopicFlips, "")
@@ -174,7 +157,7 @@ func (r *Records) PingsRecord(ctx context.Context, pings []*prikke.Ping, step st
 		if len(pingRows) == 0 {
 			return nil
 		}
-		if err := insertRows(ctx, tx, "pings", pingColumns+", body", pingColumnCount+1, pingRows, insertRowsChunk); err != nil {
+		if err := tx.CopyRows(ctx, "pings", pingCopyColumns, pingRows); err != nil {
 			return err
 		}
 		var states [][]any
@@ -191,7 +174,7 @@ func (r *Records) PingsRecord(ctx context.Context, pings []*prikke.Ping, step st
 				earlier = append(earlier, m.ID.String())
 			}
 		}
-		if err := tx.ExecBatch(ctx, updateMonitorStateSQL, states); err != nil {
+		if err := tx.UpdateRows(ctx, "monitors", monitorStateUpdate, monitorStateTypes, states); err != nil {
 			return err
 		}
 		if err := r.insertMonitorFlips(ctx, tx, ms, flips); err != nil {
@@ -241,9 +224,11 @@ func (r *Records) PingGet(ctx context.Context, monitorID, id prikke.ID) (*prikke
 		"SELECT "+pingColumns+", body FROM pings WHERE monitor_id = $1 AND id = $2", monitorID, id)
 }
 
-// PingPrune implements store.Store. A ping goes when it is older than
-// its organization's history window and older than its monitor's 100th
-// newest ping (a monitor with fewer keeps them all).
+// PingPrune implements store.Store. Per monitor with a ping older than
+// its organization's window, it finds the 100th newest ping once (the
+// CTE is materialised, so that it is not recomputed per ping), then
+// deletes the pings older than both through the monitor's index. A ping
+// as old as the 100th newest is kept with it.
 func (r *Records) PingPrune(ctx context.Context, now time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 1000
@@ -252,10 +237,18 @@ func (r *Records) PingPrune(ctx context.Context, now time.Time, limit int) (int,
 	freeCutoff := now.Add(-prikke.TierFree.Limits().History)
 	proCutoff := now.Add(-prikke.TierPro.Limits().History)
 	n, err := r.d.Writer().Exec(ctx, `DELETE FROM pings WHERE id IN (
-		SELECT x.id FROM pings x JOIN projects p ON p.id = x.project_id JOIN organizations o ON o.id = p.organization_id
-		WHERE x.created_at < CASE o.tier WHEN 'pro' THEN `+r.d.TimeParam("$2")+` ELSE `+r.d.TimeParam("$1")+` END
-			AND (x.created_at, x.id) < (SELECT k.created_at, k.id FROM pings k WHERE k.monitor_id = x.monitor_id
-				ORDER BY k.created_at DESC, k.id DESC LIMIT 1 OFFSET 99)
+		WITH bounds AS MATERIALIZED (
+			SELECT c.monitor_id, c.cutoff,
+				(SELECT k.created_at FROM pings k WHERE k.monitor_id = c.monitor_id
+					ORDER BY k.created_at DESC LIMIT 1 OFFSET 99) AS hundredth
+			FROM (
+				SELECT m.id AS monitor_id, CASE o.tier WHEN 'pro' THEN `+r.d.TimeParam("$2")+` ELSE `+r.d.TimeParam("$1")+` END AS cutoff
+				FROM monitors m JOIN projects p ON p.id = m.project_id JOIN organizations o ON o.id = p.organization_id
+			) c
+			WHERE EXISTS (SELECT 1 FROM pings k WHERE k.monitor_id = c.monitor_id AND k.created_at < c.cutoff)
+		)
+		SELECT x.id FROM bounds b JOIN pings x ON x.monitor_id = b.monitor_id
+		WHERE x.created_at < b.cutoff AND x.created_at < b.hundredth
 		LIMIT $3)`, r.d.Time(freeCutoff), r.d.Time(proCutoff), limit)
 	if err != nil {
 		return 0, r.fail("prune pings", err)

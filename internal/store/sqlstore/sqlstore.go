@@ -52,6 +52,14 @@ type Tx interface {
 	Querier
 	// ExecBatch runs query once for each argument list.
 	ExecBatch(ctx context.Context, query string, args [][]any) error
+	// CopyRows inserts rows into table's columns in bulk (PostgreSQL's
+	// COPY; SQLite's prepared INSERT, once a row).
+	CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error
+	// UpdateRows updates rows of table in bulk: each row holds the key
+	// column's value and then columns'; types are the columns' PostgreSQL
+	// types, key's first (PostgreSQL runs one UPDATE … FROM unnest(…);
+	// SQLite one prepared UPDATE a row).
+	UpdateRows(ctx context.Context, table string, columns, types []string, rows [][]any) error
 	// Notify publishes an event on topic when the transaction commits.
 	Notify(ctx context.Context, topic store.Topic, payload string) error
 }

@@ -1044,3 +1044,37 @@ func testNotificationMonitor(t *testing.T, open Opener, cov *coverage) {
 		}
 	}
 }
+
+// BenchmarkPingsRecord measures PingsRecord on the store open returns:
+// batches of 500 pings (a start or a success, each with a 1 KB body)
+// spread over 200 monitors, the shape the ping API's batcher writes at
+// its peak. It reports pings/s.
+func BenchmarkPingsRecord(b *testing.B, open Opener) {
+	s := open(b)
+	ctx := context.Background()
+	tn := NewTenant(b, s, prikke.TierPro)
+	const monitors, batch = 200, 500
+	ms := make([]*prikke.Monitor, monitors)
+	for i := range ms {
+		ms[i] = NewMonitor(b, s, tn, nil)
+	}
+	body := []byte(strings.Repeat("backup done: 1234 files, 56 MB\n", 32))
+	at := T0
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		ps := make([]*prikke.Ping, batch)
+		for j := range ps {
+			at = at.Add(time.Millisecond)
+			kind := prikke.PingStart
+			if (i*batch+j)/monitors%2 == 1 {
+				kind = prikke.PingSuccess
+			}
+			ps[j] = NewPing(ms[j%monitors], kind, at)
+			ps[j].Body, ps[j].BodySize = body, len(body)
+		}
+		if _, err := s.PingsRecord(ctx, ps, stepPing); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "pings/s")
+}
