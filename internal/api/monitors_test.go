@@ -360,6 +360,7 @@ func TestMonitorPauseResumeSnooze(t *testing.T) {
 			t.Errorf("stored project snooze %v, %v", p, err)
 		}
 		r = c.do("POST", ppath, `{"until":null}`)
+		ps = api.ProjectSnooze{}
 		r.json(t, &ps)
 		if r.Status != 200 || ps.SnoozeUntil != nil {
 			t.Errorf("project unsnooze = %d %s", r.Status, r.Body)

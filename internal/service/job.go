@@ -336,14 +336,8 @@ func (s *Service) CreateJob(ctx context.Context, a *Actor, in *JobInput) (*prikk
 	if err := s.checkChannels(ctx, j); err != nil {
 		return nil, err
 	}
-	if max := o.Tier.Limits().MaxJobs; max > 0 {
-		n, err := s.store.JobCountByOrganization(ctx, o.ID)
-		if err != nil {
-			return nil, err
-		}
-		if n >= max {
-			return nil, prikke.Errorf(prikke.ELIMIT, "The %s tier allows %d jobs and this organization has %d; delete a job or upgrade to Pro.", o.Tier, max, n)
-		}
+	if err := s.checkJobLimit(ctx, o); err != nil {
+		return nil, err
 	}
 	if err := s.store.JobCreate(ctx, j); err != nil {
 		return nil, err
