@@ -40,9 +40,15 @@ func newService(cfg *config.Config, st store.Store, client *delivery.Client, mai
 }
 
 // newRecorder returns the ping API's group-commit recorder, which moves
-// monitors with the state machine.
+// monitors with the state machine. SQLite writes on one connection, so
+// one writer there makes the largest batches; PostgreSQL overlaps two
+// transactions' round trips.
 func newRecorder(st store.Store, logger *slog.Logger) *ping.Recorder {
-	return ping.NewRecorder(st, monitor.OnPing, ping.RecorderConfig{}, logger)
+	writers := 1
+	if st.Dialect() == "postgres" {
+		writers = 2
+	}
+	return ping.NewRecorder(st, monitor.OnPing, ping.RecorderConfig{Writers: writers}, logger)
 }
 
 // newHandler assembles every route behind the shared middleware. The

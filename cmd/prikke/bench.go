@@ -53,15 +53,23 @@ type benchResult struct {
 
 	// Mode pings: per_second is accepted pings (200s) per second, lost is
 	// accepted minus stored, and lateness_* is flip time minus deadline.
-	Monitors         int     `json:"monitors,omitempty"`
-	Clients          int     `json:"clients,omitempty"`
-	Accepted         int     `json:"accepted,omitempty"`
-	Refused          int     `json:"refused,omitempty"` // non-200 answers and transport errors
-	Stored           int     `json:"stored,omitempty"`
-	PingP50          float64 `json:"ping_p50_ms,omitempty"`
-	PingP99          float64 `json:"ping_p99_ms,omitempty"`
+	Monitors int     `json:"monitors,omitempty"`
+	Clients  int     `json:"clients,omitempty"`
+	Accepted int     `json:"accepted,omitempty"`
+	Refused  int     `json:"refused,omitempty"` // non-200 answers and transport errors
+	Stored   int     `json:"stored,omitempty"`
+	PingP50  float64 `json:"ping_p50_ms,omitempty"`
+	PingP99  float64 `json:"ping_p99_ms,omitempty"`
+	// PingCPU is this process's CPU time (server and clients alike) per
+	// accepted ping: on a shared machine it says more than the rate.
+	PingCPU          float64 `json:"ping_cpu_ms,omitempty"`
 	DeadlineMonitors int     `json:"deadline_monitors,omitempty"`
 	Flips            int     `json:"flips,omitempty"`
+	// Claimed is when each flip could be claimed for sending, minus the
+	// deadline (a claimer woken by TopicFlips, as the notifier is).
+	ClaimedP50 float64 `json:"claimed_p50_ms,omitempty"`
+	ClaimedP99 float64 `json:"claimed_p99_ms,omitempty"`
+	ClaimedMax float64 `json:"claimed_max_ms,omitempty"`
 }
 
 // bench runs the engine against a built-in loopback sink and prints one

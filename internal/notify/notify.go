@@ -84,9 +84,13 @@ func (n *Notifier) run(ctx context.Context) {
 	}
 }
 
-// Drain processes every flip waiting and returns how many it processed.
+// Drain processes every flip waiting (monitors' first: their alerts are
+// due within a second) and returns how many it processed.
 func (n *Notifier) Drain(ctx context.Context) (int, error) {
-	total := 0
+	total, err := n.drainMonitors(ctx)
+	if err != nil {
+		return total, err
+	}
 	for {
 		flips, err := n.store.FlipClaim(ctx, n.now(), 50)
 		if err != nil {

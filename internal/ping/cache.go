@@ -13,13 +13,12 @@ type target struct {
 	tier        prikke.Tier
 }
 
-// cache remembers, for a few seconds, which monitor a token or a slug URL
+// cache remembers, for a while, which monitor a token or a slug URL
 // names, so a busy monitor costs one read per TTL rather than one per
 // ping. A monitor deleted meanwhile is harmless: the recorder drops its
 // pings and the handler forgets the entry. At most max entries: when
 // full, expired entries go first, then any.
 type cache struct {
-	ttl time.Duration
 	max int
 
 	mu      sync.Mutex
@@ -31,8 +30,8 @@ type cacheEntry struct {
 	expires time.Time
 }
 
-func newCache(ttl time.Duration, max int) *cache {
-	return &cache{ttl: ttl, max: max, entries: map[string]cacheEntry{}}
+func newCache(max int) *cache {
+	return &cache{max: max, entries: map[string]cacheEntry{}}
 }
 
 func (c *cache) get(key string, now time.Time) (target, bool) {
@@ -45,13 +44,14 @@ func (c *cache) get(key string, now time.Time) (target, bool) {
 	return e.target, true
 }
 
-func (c *cache) put(key string, t target, now time.Time) {
+// put remembers t under key for ttl from now.
+func (c *cache) put(key string, t target, now time.Time, ttl time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
 		c.evict(now)
 	}
-	c.entries[key] = cacheEntry{target: t, expires: now.Add(c.ttl)}
+	c.entries[key] = cacheEntry{target: t, expires: now.Add(ttl)}
 }
 
 func (c *cache) forget(key string) {

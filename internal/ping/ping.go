@@ -40,9 +40,14 @@ type Config struct {
 	// pings at once, refilled at Rate per second. Defaults 100 and 20.
 	Burst int
 	Rate  float64
-	// CacheTTL is how long a monitor found by its token or slug is
-	// remembered (its ID, project and tier). Default 5 s.
-	CacheTTL time.Duration
+	// TokenTTL is how long a monitor found by its token is remembered (its
+	// ID, project and tier): a token names one monitor for its whole life,
+	// and a deleted monitor's pings are dropped by the store anyway, so
+	// only a change of tier (the body limit) waits for it. Default 60 s.
+	TokenTTL time.Duration
+	// SlugTTL is the same for the slug form, kept short because a slug
+	// can be renamed and then given to another monitor. Default 5 s.
+	SlugTTL time.Duration
 	// CountCap is how much of a body past the tier's limit is read to
 	// count its size; beyond it BodySize stops growing. Default 10 MB.
 	CountCap int64
@@ -52,7 +57,8 @@ type Config struct {
 const (
 	DefaultBurst    = 100
 	DefaultRate     = 20
-	DefaultCacheTTL = 5 * time.Second
+	DefaultTokenTTL = time.Minute
+	DefaultSlugTTL  = 5 * time.Second
 	DefaultCountCap = 10 << 20
 	// MaxUserAgent bounds the user agent kept with a ping, in characters.
 	MaxUserAgent = 500
@@ -90,8 +96,11 @@ func New(d Deps) *Handler {
 	if c.Rate <= 0 {
 		c.Rate = DefaultRate
 	}
-	if c.CacheTTL <= 0 {
-		c.CacheTTL = DefaultCacheTTL
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = DefaultTokenTTL
+	}
+	if c.SlugTTL <= 0 {
+		c.SlugTTL = DefaultSlugTTL
 	}
 	if c.CountCap <= 0 {
 		c.CountCap = DefaultCountCap
@@ -105,7 +114,7 @@ func New(d Deps) *Handler {
 	if d.ClientIP == nil {
 		d.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
 	}
-	return &Handler{d: d, cache: newCache(c.CacheTTL, maxEntries), flood: newLimiter(c.Burst, c.Rate, maxEntries)}
+	return &Handler{d: d, cache: newCache(maxEntries), flood: newLimiter(c.Burst, c.Rate, maxEntries)}
 }
 
 // maxEntries bounds the monitor cache and the flood limiter's buckets.
@@ -194,7 +203,11 @@ func (h *Handler) find(ctx context.Context, u *pingURL) (target, bool, error) {
 		return target{}, false, err
 	}
 	t := target{id: m.ID, project: m.ProjectID, tier: m.Tier}
-	h.cache.put(key, t, now)
+	ttl := h.d.Config.TokenTTL
+	if u.token == "" {
+		ttl = h.d.Config.SlugTTL
+	}
+	h.cache.put(key, t, now, ttl)
 	return t, created, nil
 }
 

@@ -22,7 +22,7 @@ type RecorderConfig struct {
 	MaxWait time.Duration
 	// Writers is how many batches are written at once. Each monitor's
 	// pings all go through one writer, in the order they came, so two
-	// concurrent transactions never touch the same monitor. Default 2.
+	// concurrent transactions never touch the same monitor. Default 1.
 	Writers int
 	// Timeout bounds one batch's write. Default 10 s.
 	Timeout time.Duration
@@ -32,7 +32,7 @@ type RecorderConfig struct {
 const (
 	DefaultMaxBatch = 256
 	DefaultMaxWait  = 2 * time.Millisecond
-	DefaultWriters  = 2
+	DefaultWriters  = 1
 	DefaultTimeout  = 10 * time.Second
 )
 
@@ -238,7 +238,9 @@ func (r *Recorder) record(ctx context.Context, batch []*pending) error {
 	for i, pd := range batch {
 		pings[i] = pd.ping
 	}
+	start := time.Now()
 	dropped, err := r.st.PingsRecord(ctx, pings, r.step)
+	r.logger.Debug("pings recorded", "pings", len(pings), "duration_ms", float64(time.Since(start).Microseconds())/1000, "error", err)
 	if err != nil {
 		return err
 	}

@@ -119,23 +119,23 @@ func TestLimiter(t *testing.T) {
 // The cache forgets after its TTL and stays bounded.
 func TestCache(t *testing.T) {
 	t.Parallel()
-	c := newCache(5*time.Second, 10)
+	c := newCache(10)
 	t0 := time.Unix(1_000_000, 0)
 	tg := target{id: prikke.NewID(), tier: prikke.TierPro}
-	c.put("k", tg, t0)
+	c.put("k", tg, t0, 5*time.Second)
 	if got, ok := c.get("k", t0.Add(4*time.Second)); !ok || got != tg {
 		t.Fatalf("get = %v, %v", got, ok)
 	}
 	if _, ok := c.get("k", t0.Add(5*time.Second)); ok {
 		t.Fatal("an entry outlived its TTL")
 	}
-	c.put("k", tg, t0)
+	c.put("k", tg, t0, 5*time.Second)
 	c.forget("k")
 	if _, ok := c.get("k", t0); ok {
 		t.Fatal("a forgotten entry was found")
 	}
 	for i := range 100 {
-		c.put(strings.Repeat("x", i+1), tg, t0)
+		c.put(strings.Repeat("x", i+1), tg, t0, time.Duration(i)*time.Second)
 	}
 	if n := len(c.entries); n > 10 {
 		t.Fatalf("%d entries kept; want at most 10", n)
