@@ -480,3 +480,43 @@ func TestMonitorPingLogPages(t *testing.T) {
 		t.Errorf("another monitor's ping as the cursor: %d", r.Status)
 	}
 }
+
+// The monitors list snoozes the whole project's alerts, and ends that.
+func TestProjectSnoozeFromMonitors(t *testing.T) {
+	d := newDash(t, nil)
+	tn := d.tenant(prikke.TierFree)
+	b := d.as(tn)
+	list := "/app/projects/" + tn.Project.ID.String() + "/monitors"
+	project := func() *prikke.Project {
+		t.Helper()
+		p, err := d.svc.Project(context.Background(), tn.actor(), tn.Project.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if r := b.get(list); !strings.Contains(r.Body, `data-testid="project-snooze"`) {
+		t.Fatalf("no project snooze: %s", r)
+	}
+	before := time.Now()
+	if r := b.post(list+"/snooze", url.Values{"for": {"24h"}}); r.Status != http.StatusSeeOther || r.location() != list {
+		t.Fatalf("snooze: %s", r)
+	}
+	if p := project(); p.SnoozeUntil == nil || p.SnoozeUntil.Before(before.Add(24*time.Hour-time.Minute)) {
+		t.Fatalf("project snooze: %+v", p.SnoozeUntil)
+	}
+	if r := b.get(list); !strings.Contains(r.Body, `data-testid="project-snoozed"`) || !strings.Contains(r.Body, "is snoozed until") {
+		t.Fatalf("snoozed list: %s", r)
+	}
+	if r := b.post(list+"/snooze", url.Values{"unsnooze": {"on"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("unsnooze: %s", r)
+	}
+	if p := project(); p.SnoozeUntil != nil {
+		t.Fatalf("still snoozed until %v", p.SnoozeUntil)
+	}
+	// Nonsense is a flash, not a 500.
+	b.post(list+"/snooze", url.Values{"for": {"a while"}})
+	if r := b.get(list); !strings.Contains(r.Body, "is not a duration such as 1h") {
+		t.Errorf("no flash for a bad duration: %s", r)
+	}
+}

@@ -109,3 +109,47 @@ func (h *Web) monitorAction(w http.ResponseWriter, r *http.Request, act func(act
 	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: msg})
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
+
+// snoozeProject mutes every alert of the project's jobs and monitors for
+// a while ("for") or until an instant ("until"), or ends that snooze
+// ("unsnooze"), from the monitors list. Pings and runs are still recorded.
+func (h *Web) snoozeProject(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "project_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	form := h.readForm(w, r)
+	if form == nil {
+		return
+	}
+	back := "/app/projects/" + id.String() + "/monitors"
+	msg, err := func() (string, error) {
+		if form.Get("unsnooze") != "" {
+			if _, err := h.svc.SnoozeProject(r.Context(), actorOf(r), id, nil); err != nil {
+				return "", err
+			}
+			return "The project's alerts are on again.", nil
+		}
+		until, err := snoozeUntil(form, h.now(), zoneOf(r))
+		if err != nil {
+			return "", err
+		}
+		p, err := h.svc.SnoozeProject(r.Context(), actorOf(r), id, &until)
+		if err != nil {
+			return "", err
+		}
+		return "Every alert of “" + p.Name + "” (jobs and monitors) is snoozed until " + until.In(zoneOf(r)).Format(page.LayoutFull) + ".", nil
+	}()
+	if err != nil {
+		if !formError(err) {
+			h.fail(w, r, err)
+			return
+		}
+		h.setFlash(w, page.Flash{Kind: page.FlashError, Message: prikke.ErrorMessage(err)})
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: msg})
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}

@@ -20,7 +20,13 @@ type monitorsView struct {
 	Rows    []monitorRow
 	Next    string // the next page's URL, or ""
 	Back    string // this page, for the actions' redirect
+	// Snoozed: the whole project's alerts are snoozed (until
+	// Project.SnoozeUntil).
+	Snoozed bool
 }
+
+// SnoozeOptions are the project snooze buttons' durations.
+func (monitorsView) SnoozeOptions() []page.Option { return monitorView{}.SnoozeOptions() }
 
 // monitorRow is one monitor in the list.
 type monitorRow struct {
@@ -60,7 +66,8 @@ func (h *Web) showMonitors(w http.ResponseWriter, r *http.Request) {
 	if after, err := prikke.ParseID(q.Get("after")); err == nil {
 		f.After = &after
 	}
-	v := monitorsView{Project: c.Project, Form: form, Back: r.URL.RequestURI()}
+	v := monitorsView{Project: c.Project, Form: form, Back: r.URL.RequestURI(),
+		Snoozed: c.Project.SnoozeUntil != nil && c.Project.SnoozeUntil.After(h.now())}
 	ms, err := h.svc.Monitors(ctx, a, f)
 	if err != nil {
 		if !formError(err) {

@@ -156,6 +156,7 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("GET /app/projects/{project_id}/monitors", u(h.showMonitors))
 	handle("GET /app/projects/{project_id}/monitors/new", u(h.showMonitorNew))
 	handle("POST /app/projects/{project_id}/monitors", u(h.createMonitor))
+	handle("POST /app/projects/{project_id}/monitors/snooze", u(h.snoozeProject))
 	handle("GET /app/monitors/{monitor_id}", u(h.showMonitor))
 	handle("GET /app/monitors/{monitor_id}/events", u(h.monitorEvents)) // server-sent events
 	handle("GET /app/monitors/{monitor_id}/pings/{ping_id}", u(h.showMonitorPing))
