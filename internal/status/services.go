@@ -374,10 +374,9 @@ func CustomerPage(ctx context.Context, s store.Store, p *prikke.StatusPage, now 
 }
 
 // monitorComponent is a monitor on a customer page: its current status
-// in a word, and no bars (monitors keep no daily counts).
+// in a word, and no days (monitors keep no daily counts).
 func monitorComponent(name string, m *prikke.Monitor, now time.Time) Component {
 	c := Component{Name: name, Status: prikke.StatusOperational}
-	c.Days, c.Uptime = bars(now, func(string) dayCounts { return dayCounts{} })
 	switch m.StatusAt(now) {
 	case prikke.MonitorUp:
 		c.Detail = "Up: checked in on time"

@@ -440,6 +440,9 @@ func TestStatusPageMonitors(t *testing.T) {
 		strings.Contains(pub.Body, "internal backup name") || strings.Contains(pub.Body, m.PingToken) {
 		t.Fatalf("public page, new monitor: %s", pub)
 	}
+	if strings.Contains(pub.Body, `data-testid="uptime-bars"`) {
+		t.Errorf("a monitor has uptime bars, but no daily history")
+	}
 	d.ping(m, prikke.PingFail, "exit 1")
 	pub = d.anon().get("/s/acme-jobs")
 	if !strings.Contains(pub.Body, `data-component="Nightly backups" data-status="Outage"`) || !strings.Contains(pub.Body, ">Down<") || strings.Contains(pub.Body, "exit 1") {

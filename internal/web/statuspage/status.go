@@ -78,8 +78,8 @@ type statusView struct {
 	UpdatedAt  time.Time
 }
 
-// componentView is one row: a component of Prikke, or a job under its
-// display name.
+// componentView is one row: a component of Prikke, or a job or a
+// monitor under its display name.
 type componentView struct {
 	Name   string
 	About  string
@@ -87,11 +87,15 @@ type componentView struct {
 	Detail string
 	Uptime string // "" while no day has data
 	Bars   uptimeBars
+	// Current: the component has no days, only its current state (a
+	// monitor), so the page draws no bars for it.
+	Current bool
 }
 
 // newComponentView draws a component's state and days.
 func newComponentView(c status.Component, name, about string) componentView {
-	v := componentView{Name: name, About: about, State: componentBadge(c.Status), Detail: c.Detail, Bars: newUptimeBars(c.Days, c.Uptime)}
+	v := componentView{Name: name, About: about, State: componentBadge(c.Status), Detail: c.Detail, Bars: newUptimeBars(c.Days, c.Uptime),
+		Current: len(c.Days) == 0}
 	for _, d := range c.Days {
 		if d.Status != "" {
 			v.Uptime = formatUptime(c.Uptime)
