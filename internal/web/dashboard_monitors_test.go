@@ -99,7 +99,7 @@ func TestMonitorCreatePageAndList(t *testing.T) {
 		`id="ping-url" data-testid="ping-url">` + d.svc.PingURL(m) + `<`,
 		d.svc.SlugPingURL(tn.Project, m),
 		`data-copy="ping-url"`,
-		`src="` + d.svc.BadgeURL(m) + `"`,
+		`src="/badge/` + m.BadgeToken + `.svg"`, `href="` + d.svc.BadgeURL(m) + `"`,
 		`id="snippet-crontab"`, "curl -fsS -m 10 --retry 5",
 		"Every 10 minutes",
 		"No pings yet.",

@@ -35,6 +35,11 @@ type monitorView struct {
 	Zone     *time.Location
 }
 
+// BadgePath is the badge on this site, for the page's <img> (the public
+// URL names the configured host, which a development browser may reach
+// by another name, and the CSP allows images from this origin only).
+func (v monitorView) BadgePath() string { return "/badge/" + v.Monitor.BadgeToken + ".svg" }
+
 // EventsURL is the page's event stream: new pings and the monitor's
 // state.
 func (v monitorView) EventsURL() string { return "/app/monitors/" + v.Monitor.ID.String() + "/events" }
