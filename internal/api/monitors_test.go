@@ -495,3 +495,37 @@ func TestMonitorOperationsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitorListPages: the list pages oldest first with next_cursor.
+func TestMonitorListPages(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, s *server) {
+		tn := s.newTenant(prikke.TierPro)
+		c := s.withKey(tn.key)
+		var want []string
+		for _, slug := range []string{"a", "b", "c", "d", "e"} {
+			want = append(want, monitorOf(t, c.do("POST", "/api/v1/monitors", monitorWith(slug)), 201, "create "+slug).ID)
+			s.clock.advance(time.Millisecond)
+		}
+		var got []string
+		cur, pages := "", 0
+		for {
+			var page api.MonitorPage
+			r := c.do("GET", "/api/v1/monitors?limit=2&cursor="+cur, nil)
+			r.json(t, &page)
+			if r.Status != 200 || pages > 5 {
+				t.Fatalf("page %d = %d %s", pages, r.Status, truncate(r.Body))
+			}
+			pages++
+			for _, m := range page.Monitors {
+				got = append(got, m.ID)
+			}
+			if cur = page.NextCursor; cur == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, want) || pages != 3 {
+			t.Errorf("%d pages of %v; want 3 of %v", pages, got, want)
+		}
+	})
+}

@@ -114,7 +114,14 @@ CREATE UNIQUE INDEX projects_ping_key_idx ON projects (ping_key);
 ALTER TABLE notifications ADD COLUMN monitor_id {{.ID}} REFERENCES monitors (id) ON DELETE SET NULL;
 CREATE INDEX notifications_monitor_idx ON notifications (monitor_id) WHERE monitor_id IS NOT NULL;
 
+-- The alert policy jobs share with monitors (thresholds, re-alert,
+-- snooze, window), as JSON, and the run of successes toward recovery.
+ALTER TABLE jobs ADD COLUMN alert_policy {{.JSON}} NOT NULL DEFAULT '{}';
+ALTER TABLE jobs ADD COLUMN consecutive_successes {{.Int}} NOT NULL DEFAULT 0;
+
 -- +goose Down
+ALTER TABLE jobs DROP COLUMN consecutive_successes;
+ALTER TABLE jobs DROP COLUMN alert_policy;
 DROP INDEX notifications_monitor_idx;
 ALTER TABLE notifications DROP COLUMN monitor_id;
 DROP INDEX projects_ping_key_idx;

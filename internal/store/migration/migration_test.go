@@ -113,14 +113,14 @@ var shipped = map[string]map[string]string{
 		"00004_user_time_zone.sql":  "ad5610e68322c4e18410ffdfcc5ba90f8b085cf0758dc038ec85510fd1c655f4",
 		"00005_status_seconds.sql":  "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
 		"00006_queue_sent.sql":      "29a5d61c43e5ef11964e50a460ba7dfc8c74eec0cc59e5d8ee348aeb3c4d1135",
-		"00007_monitors.sql":        "1e06cc271bb3cac106645ab1923b394c8a7b47b285181f80ef812c84f4399b8f",
+		"00007_monitors.sql":        "375490ffabc0019b55c949cc3c68376f30ff6f7a53d73de65701bfad4d4ecf32",
 	},
 	"sqlite": {
 		"00001_schema.sql":         "7cb7d072c0884759bab320732ff2926230b5b5984659427cd0a664a15039c63e",
 		"00002_finished_index.sql": "13a9d672a05d18b5f792e1fb852d8c21466d6b6fbdd5e99098da4771b7762dd0",
 		"00004_user_time_zone.sql": "d4ab550afa6313020b346ef7fb8a71dc5bce98e1f2ead267415a2475fb2c158f",
 		"00005_status_seconds.sql": "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
-		"00007_monitors.sql":       "6c576b3c86b2fc81b8608d1657e01e95d124dd69a132e78bbe1428060d6e9ebf",
+		"00007_monitors.sql":       "a913373a0fa9c1927058cc66ed734836b6d2a30cd689d78a1c0ff931b54972d7",
 	},
 }
 

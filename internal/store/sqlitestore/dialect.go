@@ -126,9 +126,9 @@ func (t *txQuerier) ExecBatch(ctx context.Context, query string, args [][]any) e
 	return nil
 }
 
-// CopyRows runs one prepared INSERT per row: in-process, statements cost
+// InsertRows runs one prepared INSERT a row: in-process, statements cost
 // less than parsing one long multi-row statement would.
-func (t *txQuerier) CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+func (t *txQuerier) InsertRows(ctx context.Context, table string, columns []string, rows [][]any) error {
 	ps := make([]string, len(columns))
 	for i := range ps {
 		ps[i] = "$" + strconv.Itoa(i+1)

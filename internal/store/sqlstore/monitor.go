@@ -313,7 +313,9 @@ type errFn struct{ err error }
 
 func (e *errFn) Error() string { return e.err.Error() }
 
-// MonitorModify implements store.Store.
+// MonitorModify implements store.Store. The monitor's ID, project and
+// version are the store's whatever fn does; UpdatedAt is written as fn
+// leaves it.
 func (r *Records) MonitorModify(ctx context.Context, id prikke.ID, fn func(m *prikke.Monitor) ([]*prikke.MonitorFlip, error)) (*prikke.Monitor, error) {
 	var out *prikke.Monitor
 	err := r.inTx(ctx, "modify monitor", func(tx Tx) error {
@@ -328,12 +330,12 @@ func (r *Records) MonitorModify(ctx context.Context, id prikke.ID, fn func(m *pr
 		if err := r.monitorChannels(ctx, tx, m); err != nil {
 			return err
 		}
+		projectID, version := m.ProjectID, m.Version
 		flips, err := fn(m)
 		if err != nil {
 			return &errFn{err}
 		}
-		m.ID = id
-		m.Version++
+		m.ID, m.ProjectID, m.Version = id, projectID, version+1
 		args := append([]any{m.ID}, monitorConfigArgs(r.d, m)...)
 		args = append(args, monitorStateArgs(r.d, m)...)
 		if _, err := tx.Exec(ctx, updateMonitorSQL, args...); err != nil {

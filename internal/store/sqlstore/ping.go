@@ -54,7 +54,7 @@ func ScanMonitorFlip(d Dialect, row Row) (*prikke.MonitorFlip, error) {
 	return &f, nil
 }
 
-// columnList splits a column list for Tx.CopyRows.
+// columnList splits a column list for Tx.InsertRows and Tx.UpdateRows.
 func columnList(columns string) []string {
 	cols := strings.Split(columns, ",")
 	for i, c := range cols {
@@ -63,9 +63,10 @@ func columnList(columns string) []string {
 	return cols
 }
 
+// The columns of pings and monitor flips as Tx.InsertRows takes them.
 var (
-	pingCopyColumns        = append(columnList(pingColumns), "body")
-	monitorFlipCopyColumns = columnList(MonitorFlipColumns)
+	pingInsertColumns        = append(columnList(pingColumns), "body")
+	monitorFlipInsertColumns = columnList(MonitorFlipColumns)
 )
 
 // insertMonitorFlips writes the flips steps returned for ms (flips[i]
@@ -86,7 +87,7 @@ func (r *Records) insertMonitorFlips(ctx context.Context, tx Tx, ms []*prikke.Mo
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := tx.CopyRows(ctx, "monitor_flips", monitorFlipCopyColumns, rows); err != nil {
+	if err := tx.InsertRows(ctx, "monitor_flips", monitorFlipInsertColumns, rows); err != nil {
 		return err
 	}
 	return tx.Notify(ctx, store.TopicFlips, "")
@@ -157,7 +158,7 @@ func (r *Records) PingsRecord(ctx context.Context, pings []*prikke.Ping, step st
 		if len(pingRows) == 0 {
 			return nil
 		}
-		if err := tx.CopyRows(ctx, "pings", pingCopyColumns, pingRows); err != nil {
+		if err := tx.InsertRows(ctx, "pings", pingInsertColumns, pingRows); err != nil {
 			return err
 		}
 		var states [][]any

@@ -1,18 +1,20 @@
 // Package sqlstore holds the store's records (accounts, sessions and
 // tokens, organizations, memberships, invitations, projects, API keys,
-// jobs and executions as records, channels, notifications, status pages,
-// incidents, audit, rate limits and usage) written once for both SQL
-// stores. A store hands it a Dialect, which says how values travel in its
-// SQL (times, optional IDs, JSON, lists), how its errors translate, and
-// which connections read, write and hold transactions (SQLite's reader
-// pool and single writer; PostgreSQL's one pool).
+// jobs and executions as records, monitors with their pings and flips,
+// channels, notifications, status pages, incidents, audit, rate limits
+// and usage) written once for both SQL stores. A store hands it a
+// Dialect, which says how values travel in its SQL (times, optional IDs,
+// JSON, lists), how its errors translate, and which connections read,
+// write and hold transactions (SQLite's reader pool and single writer;
+// PostgreSQL's one pool).
 //
 // The engine (claim, complete, rescue, occurrences, leader election,
 // listen/notify, queue depth) is not here: each store writes it by hand
 // in its own dialect, as River does, and reuses the scan helpers exported
 // here. Nor are the few records whose statements differ between the
-// stores (flips, the settings insert, heartbeat writes and reads, the
-// daily job rollup): each store's records.go holds them.
+// stores (flips, monitor flip claims, the settings insert, heartbeat
+// writes and reads, the daily job rollup): each store's records.go holds
+// them.
 package sqlstore
 
 import (
@@ -52,13 +54,15 @@ type Tx interface {
 	Querier
 	// ExecBatch runs query once for each argument list.
 	ExecBatch(ctx context.Context, query string, args [][]any) error
-	// CopyRows inserts rows into table's columns in bulk (PostgreSQL's
-	// COPY; SQLite's prepared INSERT, once a row).
-	CopyRows(ctx context.Context, table string, columns []string, rows [][]any) error
+	// InsertRows inserts rows into table's columns in bulk: PostgreSQL
+	// copies them in (COPY); SQLite runs one prepared INSERT a row
+	// (in-process, that costs less than parsing one long multi-row
+	// statement).
+	InsertRows(ctx context.Context, table string, columns []string, rows [][]any) error
 	// UpdateRows updates rows of table in bulk: each row holds the key
-	// column's value and then columns'; types are the columns' PostgreSQL
-	// types, key's first (PostgreSQL runs one UPDATE … FROM unnest(…);
-	// SQLite one prepared UPDATE a row).
+	// column's value and then the other columns'; columns and types
+	// (PostgreSQL's) name the key first. PostgreSQL runs one UPDATE …
+	// FROM unnest(…); SQLite one prepared UPDATE a row.
 	UpdateRows(ctx context.Context, table string, columns, types []string, rows [][]any) error
 	// Notify publishes an event on topic when the transaction commits.
 	Notify(ctx context.Context, topic store.Topic, payload string) error

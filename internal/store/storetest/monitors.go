@@ -24,6 +24,7 @@ func testMonitors(t *testing.T, open Opener, cov *coverage) {
 		"List":                  testMonitorList,
 		"Modify":                testMonitorModify,
 		"PingsRecord":           testPingsRecord,
+		"PingsRecordConcurrent": testPingsRecordConcurrent,
 		"PingList":              testPingList,
 		"ExpireDue":             testMonitorExpireDue,
 		"ExpireDueConcurrent":   testMonitorExpireDueConcurrent,
@@ -538,6 +539,78 @@ func testPingsRecord(t *testing.T, open Opener, cov *coverage) {
 		if err != nil || got.ConsecutiveSuccesses != 20 || got.Version != 1 {
 			t.Errorf("monitor after 20 pings in one batch = %+v, %v", got, err)
 		}
+	}
+}
+
+// testPingsRecordConcurrent: batches over the same monitors in different
+// orders, and edits, racing: none deadlocks, none overwrites another's
+// state (every ping is counted, every write bumps the version once).
+func testPingsRecordConcurrent(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("PingsRecord", "MonitorModify")
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	const monitors, writers, batches, batch = 12, 4, 6, 40
+	ms := make([]*prikke.Monitor, monitors)
+	for i := range ms {
+		ms[i] = NewMonitor(t, s, a, nil)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+1)
+	for w := range writers {
+		wg.Go(func() {
+			for b := range batches {
+				ps := make([]*prikke.Ping, batch)
+				for i := range ps {
+					// Writers walk the monitors in opposite directions.
+					k := (w*7 + b*5 + i) % monitors
+					if w%2 == 1 {
+						k = monitors - 1 - k
+					}
+					ps[i] = NewPing(ms[k], prikke.PingSuccess, T0.Add(time.Duration(b*batch+i)*time.Millisecond))
+				}
+				if _, err := s.PingsRecord(ctx, ps, stepPing); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	const edits = 10
+	wg.Go(func() {
+		for i := range edits {
+			if _, err := s.MonitorModify(ctx, ms[i%monitors].ID, func(m *prikke.Monitor) ([]*prikke.MonitorFlip, error) {
+				m.Description += "."
+				return nil, nil
+			}); err != nil {
+				errs <- err
+				return
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var pings, versions int
+	for _, m := range ms {
+		got, err := s.MonitorGet(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pings += got.ConsecutiveSuccesses
+		versions += int(got.Version)
+		if want := int64(len(got.Description)); got.Version < want {
+			t.Errorf("monitor %s: version %d after %d edits", m.ID, got.Version, want)
+		}
+	}
+	if pings != writers*batches*batch {
+		t.Errorf("monitors counted %d pings, want %d", pings, writers*batches*batch)
+	}
+	// Each batch touches every monitor once (40 pings over 12 monitors).
+	if want := writers*batches*monitors + edits; versions != want {
+		t.Errorf("versions add up to %d, want %d", versions, want)
 	}
 }
 
