@@ -120,7 +120,7 @@ func TestBenchPings(t *testing.T) {
 				conn.Close(context.Background())
 			}
 			res := benchOutput(t, tc.env, args...)
-			for _, k := range []string{"monitors", "clients", "accepted", "stored", "ping_p50_ms", "ping_p99_ms", "deadline_monitors", "flips"} {
+			for _, k := range []string{"monitors", "clients", "accepted", "stored", "ping_p50_ms", "ping_p99_ms", "ping_cpu_ms", "deadline_monitors", "flips", "claimed_p99_ms"} {
 				if _, ok := res[k]; !ok {
 					t.Errorf("bench output has no %q: %v", k, res)
 				}

@@ -214,6 +214,7 @@ type StatusPageInput struct {
 	Title     *string
 	Published *bool
 	Jobs      *[]prikke.StatusPageJob
+	Monitors  *[]prikke.StatusPageMonitor // nil: unchanged
 }
 
 // StatusPages lists a project's status pages.
@@ -271,7 +272,35 @@ func (s *Service) applyStatusPage(ctx context.Context, p *prikke.StatusPage, in 
 			v.Add("jobs", "at most 50 jobs per page")
 		}
 	}
+	if in.Monitors != nil {
+		s.applyStatusPageMonitors(ctx, &v, p, *in.Monitors)
+	}
 	return v.Err()
+}
+
+// applyStatusPageMonitors sets the monitors a page shows: the project's
+// own, each once, under a display name.
+func (s *Service) applyStatusPageMonitors(ctx context.Context, v *prikke.Validation, p *prikke.StatusPage, in []prikke.StatusPageMonitor) {
+	p.Monitors = nil
+	seen := map[prikke.ID]bool{}
+	for i, pm := range in {
+		field := "monitors[" + itoa(i) + "]"
+		m, err := s.store.MonitorGet(ctx, pm.MonitorID)
+		if err != nil || m.ProjectID != p.ProjectID {
+			v.Add(field+".monitor_id", "is not a monitor of this project")
+			continue
+		}
+		if seen[pm.MonitorID] {
+			v.Add(field+".monitor_id", "is listed twice")
+			continue
+		}
+		seen[pm.MonitorID] = true
+		prikke.ValidateName(v, field+".display_name", pm.DisplayName, true)
+		p.Monitors = append(p.Monitors, prikke.StatusPageMonitor{MonitorID: pm.MonitorID, DisplayName: pm.DisplayName})
+	}
+	if len(in) > 50 {
+		v.Add("monitors", "at most 50 monitors per page")
+	}
 }
 
 // CreateStatusPage creates a customer status page (admins).

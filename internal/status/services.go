@@ -362,6 +362,34 @@ func CustomerPage(ctx context.Context, s store.Store, p *prikke.StatusPage, now 
 		})
 		out.Components = append(out.Components, c)
 	}
+	for _, pm := range p.Monitors {
+		m, err := s.MonitorGet(ctx, pm.MonitorID)
+		if err != nil {
+			continue // deleted since
+		}
+		out.Components = append(out.Components, monitorComponent(pm.DisplayName, m, now))
+	}
 	out.Status = Overall(out.Components)
 	return out, nil
+}
+
+// monitorComponent is a monitor on a customer page: its current status
+// in a word, and no days (monitors keep no daily counts).
+func monitorComponent(name string, m *prikke.Monitor, now time.Time) Component {
+	c := Component{Name: name, Status: prikke.StatusOperational}
+	switch m.StatusAt(now) {
+	case prikke.MonitorUp:
+		c.Detail = "Up: checked in on time"
+	case prikke.MonitorRunning:
+		c.Detail = "Running now"
+	case prikke.MonitorNew:
+		c.Detail = "Waiting for the first check-in"
+	case prikke.MonitorLate:
+		c.Status, c.Detail = prikke.StatusDegraded, "Late: the check-in is overdue"
+	case prikke.MonitorPaused:
+		c.Status, c.Detail = prikke.StatusDegraded, "Paused"
+	case prikke.MonitorDown:
+		c.Status, c.Detail = prikke.StatusOutage, "Down"
+	}
+	return c
 }

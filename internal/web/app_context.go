@@ -60,6 +60,7 @@ func (c *appContext) Nav() []navGroup {
 		groups = append(groups, navGroup{Title: "Project", Items: []navItem{
 			item("overview", "Overview", p, "layers"),
 			item("jobs", "Jobs", p+"/jobs", "calendar-clock"),
+			item("monitors", "Monitors", p+"/monitors", "heart-pulse"),
 			item("executions", "Executions", p+"/executions", "history"),
 			item("channels", "Notifications", p+"/channels", "mail"),
 			item("status-pages", "Status pages", p+"/status-pages", "globe"),

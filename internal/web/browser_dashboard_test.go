@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
@@ -30,7 +31,9 @@ import (
 	"github.com/prikke/prikke/internal/httpserver"
 	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/metrics"
+	"github.com/prikke/prikke/internal/monitor"
 	"github.com/prikke/prikke/internal/notify"
+	"github.com/prikke/prikke/internal/ping"
 	"github.com/prikke/prikke/internal/scheduler"
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/sink"
@@ -40,7 +43,8 @@ import (
 	"github.com/prikke/prikke/internal/worker"
 )
 
-// dashServer is the whole of Prikke but the API, on one store.
+// dashServer is the whole of Prikke but the REST API, on one store: the
+// dashboard, the ping API (with its recorder) and the engine.
 type dashServer struct {
 	ts    *httptest.Server
 	store store.Store
@@ -74,7 +78,14 @@ func startDashServer(t *testing.T, ssrfAllow ...string) *dashServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = httpserver.New(httpserver.Deps{Store: st, Logger: logger, Mount: w.Mount})
+	rec := ping.NewRecorder(st, monitor.OnPing, ping.RecorderConfig{}, logger)
+	rec.Start(context.Background())
+	t.Cleanup(rec.Stop) // after the server has closed
+	pings := ping.New(ping.Deps{Store: st, Recorder: rec, Create: svc.CreateMonitorByPingKey, ClientIP: httpserver.ClientIP(nil), Logger: logger})
+	ts.Config.Handler = httpserver.New(httpserver.Deps{Store: st, Logger: logger, CrossOriginOpen: []string{"/ping/"}, Mount: func(mux *http.ServeMux) {
+		pings.Mount(mux)
+		w.Mount(mux)
+	}})
 	ts.Start()
 	t.Cleanup(ts.Close)
 

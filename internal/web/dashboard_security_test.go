@@ -75,6 +75,21 @@ var idRoutes = map[string]url.Values{
 	"POST /app/status-pages/{status_page_id}":          {"title": {"mine now"}, "slug": {"mine-now"}},
 	"GET /app/status-pages/{status_page_id}/delete":    nil,
 	"POST /app/status-pages/{status_page_id}/delete":   {},
+	"GET /app/projects/{project_id}/monitors":          nil,
+	"GET /app/projects/{project_id}/monitors/new":      nil,
+	"POST /app/projects/{project_id}/monitors":         monitorForm(nil),
+	"POST /app/projects/{project_id}/monitors/snooze":  {"for": {"1h"}},
+	"GET /app/monitors/{monitor_id}":                   nil,
+	"GET /app/monitors/{monitor_id}/events":            nil,
+	"GET /app/monitors/{monitor_id}/pings/{ping_id}":   nil,
+	"GET /app/monitors/{monitor_id}/edit":              nil,
+	"POST /app/monitors/{monitor_id}":                  monitorForm(nil),
+	"POST /app/monitors/{monitor_id}/pause":            {},
+	"POST /app/monitors/{monitor_id}/resume":           {},
+	"POST /app/monitors/{monitor_id}/snooze":           {"for": {"1h"}},
+	"POST /app/monitors/{monitor_id}/unsnooze":         {},
+	"GET /app/monitors/{monitor_id}/delete":            nil,
+	"POST /app/monitors/{monitor_id}/delete":           {},
 }
 
 // fill puts ids into a route's path.
@@ -115,6 +130,7 @@ func testOtherTenantIDsAreNotFound(t *testing.T, st store.Store) {
 		"project_id": f.owner.Project.ID.String(), "job_id": f.job.ID.String(), "execution_id": f.exec.ID.String(),
 		"org_id": f.owner.Org.ID.String(), "user_id": f.owner.User.ID.String(), "invitation_id": f.inv.ID.String(),
 		"key_id": f.key.ID.String(), "channel_id": f.channel.ID.String(), "status_page_id": f.page.ID.String(),
+		"monitor_id": f.monitor.ID.String(), "ping_id": f.ping.ID.String(),
 	}
 	garbage := map[string]string{}
 	for k := range theirs {
@@ -184,7 +200,8 @@ func TestDashboardNeedsSession(t *testing.T) {
 	ids := map[string]string{
 		"project_id": f.owner.Project.ID.String(), "job_id": f.job.ID.String(), "execution_id": f.exec.ID.String(),
 		"org_id": f.owner.Org.ID.String(), "user_id": f.owner.User.ID.String(), "invitation_id": f.inv.ID.String(),
-		"key_id": f.key.ID.String(), "channel_id": f.channel.ID.String(), "status_page_id": f.page.ID.String(), "$": "",
+		"key_id": f.key.ID.String(), "channel_id": f.channel.ID.String(), "status_page_id": f.page.ID.String(),
+		"monitor_id": f.monitor.ID.String(), "ping_id": f.ping.ID.String(), "$": "",
 	}
 	n := 0
 	for _, pattern := range routes(f.d.web) {
@@ -266,6 +283,7 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 		"project_id": f.owner.Project.ID.String(), "job_id": f.job.ID.String(), "execution_id": f.exec.ID.String(),
 		"org_id": f.owner.Org.ID.String(), "user_id": f.owner.User.ID.String(), "invitation_id": f.inv.ID.String(),
 		"key_id": f.key.ID.String(), "channel_id": f.channel.ID.String(), "status_page_id": f.page.ID.String(),
+		"monitor_id": f.monitor.ID.String(), "ping_id": f.ping.ID.String(),
 	}
 	forbidden := []string{
 		"GET /app/projects/{project_id}/jobs/new",
@@ -297,6 +315,17 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 		"POST /app/channels/{channel_id}/test",
 		"GET /app/channels/{channel_id}/delete",
 		"POST /app/channels/{channel_id}/delete",
+		"GET /app/projects/{project_id}/monitors/new",
+		"POST /app/projects/{project_id}/monitors",
+		"POST /app/projects/{project_id}/monitors/snooze",
+		"GET /app/monitors/{monitor_id}/edit",
+		"POST /app/monitors/{monitor_id}",
+		"POST /app/monitors/{monitor_id}/pause",
+		"POST /app/monitors/{monitor_id}/resume",
+		"POST /app/monitors/{monitor_id}/snooze",
+		"POST /app/monitors/{monitor_id}/unsnooze",
+		"GET /app/monitors/{monitor_id}/delete",
+		"POST /app/monitors/{monitor_id}/delete",
 		"GET /app/projects/{project_id}/status-pages/new",
 		"POST /app/projects/{project_id}/status-pages",
 		"GET /app/status-pages/{status_page_id}/edit",

@@ -27,6 +27,8 @@ type fixture struct {
 	inv     *prikke.Invitation
 	channel *prikke.Channel    // a webhook channel to the sink
 	page    *prikke.StatusPage // a published status page showing the job
+	monitor *prikke.Monitor    // a monitor with one ping
+	ping    *prikke.Ping
 }
 
 func newFixture(t *testing.T) *fixture { return newFixtureOn(t, nil) }
@@ -61,6 +63,8 @@ func newFixtureOn(t *testing.T, st store.Store) *fixture {
 		Jobs: &[]prikke.StatusPageJob{{JobID: f.job.ID, DisplayName: "Invoice sync"}}}); err != nil {
 		t.Fatal(err)
 	}
+	f.monitor = d.monitor(f.owner, "db backup", "1h")
+	f.ping = d.ping(f.monitor, prikke.PingSuccess, "dumped")
 	f.b = d.as(f.owner)
 	return f
 }
@@ -103,6 +107,12 @@ func testDashboardPages(t *testing.T, st store.Store) {
 		{"/app/projects/" + p + "/status-pages/new", "New status page", []string{`name="slug"`, `name="job_ids" value="` + j + `"`, "Create status page"}},
 		{"/app/status-pages/" + f.page.ID.String() + "/edit", "Edit Acme integrations", []string{`value="acme-status"`, `value="Invoice sync"`, "Save status page"}},
 		{"/app/status-pages/" + f.page.ID.String() + "/delete", "Delete Acme integrations", []string{"Delete status page", "/s/acme-status"}},
+		{"/app/projects/" + p + "/monitors", "Monitors · Default", []string{"db backup", "Every 1 hour", `data-status="up"`, `aria-current="page"`}},
+		{"/app/projects/" + p + "/monitors/new", "New monitor", []string{`name="period"`, `value="24h"`, `value="1h"`, "Create monitor"}},
+		{"/app/monitors/" + f.monitor.ID.String(), "db backup · Default", []string{`id="ping-` + f.ping.ID.String() + `"`, `sse-swap="ping"`, `sse-swap="monitor-summary"`, "Ping URL", "Snooze alerts"}},
+		{"/app/monitors/" + f.monitor.ID.String() + "/edit", "Edit db backup", []string{`value="db-backup"`, "Save monitor"}},
+		{"/app/monitors/" + f.monitor.ID.String() + "/delete", "Delete db backup", []string{"Delete monitor and pings"}},
+		{"/app/monitors/" + f.monitor.ID.String() + "/pings/" + f.ping.ID.String(), "Ping · db backup", []string{"dumped", "192.0.2.7"}},
 		{"/app/jobs/" + j + "/edit", "Edit nightly report", []string{`id="notify-project" type="radio" name="notify" value="project" class="accent-emerald-600" checked`, `name="channel_ids" value="` + f.channel.ID.String() + `"`}},
 	}
 	ids := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f-]{27}`)

@@ -26,6 +26,9 @@ func (h *Web) funcs() template.FuncMap {
 		"jobName":   jobName,
 		"gap":       gapText,
 		"tierName":  tierName,
+		// The monitors' (monitors.go).
+		"monitorSchedule": monitorSchedule,
+		"durationWords":   durationWords,
 	}) {
 		fm[name] = fn
 	}

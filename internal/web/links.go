@@ -26,6 +26,10 @@ func (h *Web) redirectExecution(w http.ResponseWriter, r *http.Request) {
 	h.redirectID(w, r, "execution_id", func(id prikke.ID) string { return "/app/executions/" + id.String() })
 }
 
+func (h *Web) redirectMonitor(w http.ResponseWriter, r *http.Request) {
+	h.redirectID(w, r, "monitor_id", func(id prikke.ID) string { return "/app/monitors/" + id.String() })
+}
+
 func (h *Web) redirectProject(w http.ResponseWriter, r *http.Request) {
 	h.redirectID(w, r, "project_id", func(id prikke.ID) string { return "/app/projects/" + id.String() })
 }

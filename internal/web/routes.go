@@ -81,6 +81,7 @@ func (h *Web) mountAccount(handle func(string, func(http.ResponseWriter, *http.R
 	// writes them without /app): each goes to its dashboard page.
 	handle("GET /jobs/{job_id}", h.redirectJob)
 	handle("GET /jobs/{job_id}/executions/{execution_id}", h.redirectExecution)
+	handle("GET /monitors/{monitor_id}", h.redirectMonitor)
 	handle("GET /projects/{project_id}", h.redirectProject)
 	handle("GET /projects/{project_id}/channels", h.redirectChannels)
 	handle("GET /settings/usage", h.redirectUsage)
@@ -93,6 +94,7 @@ func (h *Web) mountStatus(handle func(string, func(http.ResponseWriter, *http.Re
 	handle("GET /status", h.status.ShowStatus)
 	handle("GET /status.json", h.status.ShowStatusJSON)
 	handle("GET /s/{slug}", h.status.ShowCustomerStatus)
+	handle("GET /badge/{file}", h.showBadge) // a monitor's badge, /badge/<token>.svg
 }
 
 // mountDashboard adds the dashboard, /app/…: every page needs a session,
@@ -149,6 +151,23 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("GET /app/jobs/{job_id}/delete", u(h.showJobDelete))
 	handle("POST /app/jobs/{job_id}/delete", u(h.deleteJob))
 	handle("GET /app/executions/{execution_id}", u(h.showExecution))
+
+	// A project's monitors: heartbeats of the customer's own cron jobs.
+	handle("GET /app/projects/{project_id}/monitors", u(h.showMonitors))
+	handle("GET /app/projects/{project_id}/monitors/new", u(h.showMonitorNew))
+	handle("POST /app/projects/{project_id}/monitors", u(h.createMonitor))
+	handle("POST /app/projects/{project_id}/monitors/snooze", u(h.snoozeProject))
+	handle("GET /app/monitors/{monitor_id}", u(h.showMonitor))
+	handle("GET /app/monitors/{monitor_id}/events", u(h.monitorEvents)) // server-sent events
+	handle("GET /app/monitors/{monitor_id}/pings/{ping_id}", u(h.showMonitorPing))
+	handle("GET /app/monitors/{monitor_id}/edit", u(h.showMonitorEdit))
+	handle("POST /app/monitors/{monitor_id}", u(h.updateMonitor))
+	handle("POST /app/monitors/{monitor_id}/pause", u(h.pauseMonitor))
+	handle("POST /app/monitors/{monitor_id}/resume", u(h.resumeMonitor))
+	handle("POST /app/monitors/{monitor_id}/snooze", u(h.snoozeMonitor))
+	handle("POST /app/monitors/{monitor_id}/unsnooze", u(h.unsnoozeMonitor))
+	handle("GET /app/monitors/{monitor_id}/delete", u(h.showMonitorDelete))
+	handle("POST /app/monitors/{monitor_id}/delete", u(h.deleteMonitor))
 
 	// An organization: projects, members and invitations, API keys, usage.
 	handle("GET /app/orgs/new", u(h.showOrgNew))

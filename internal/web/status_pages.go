@@ -13,7 +13,7 @@ import (
 )
 
 // A project's customer-facing status pages: a list, an editor (title,
-// slug, published, and the jobs shown under display names), and
+// slug, published, and the jobs and monitors shown under display names), and
 // deletion. The public page itself is /s/{slug} (web/statuspage).
 
 // statusPagesView is the data of a project's status pages list.
@@ -44,7 +44,23 @@ type statusPageFormView struct {
 	Action  string
 	BaseURL string
 	Jobs    []statusPageJobRow
+	// Monitors are the project's monitors, the page's first.
+	Monitors []statusPageMonitorRow
 }
+
+// statusPageMonitorRow is one monitor of the project in the editor.
+type statusPageMonitorRow struct {
+	Monitor *prikke.Monitor
+	Key     string // the monitor's id, in the inputs' names
+	Checked bool
+	Name    page.Field // the display name input
+}
+
+// CheckboxID is the id of the row's checkbox.
+func (r statusPageMonitorRow) CheckboxID() string { return page.FieldID("monitor-" + r.Key) }
+
+// monitorNameKey is the name of a monitor's display name input.
+func monitorNameKey(id prikke.ID) string { return "monitor_names[" + id.String() + "]" }
 
 // statusPageJobRow is one job of the project in the editor: whether the
 // page shows it, and under which name.
@@ -73,6 +89,10 @@ func statusPageForm(p *prikke.StatusPage) *page.Form {
 	for _, j := range p.Jobs {
 		v.Add("job_ids", j.JobID.String())
 		v.Set(displayNameKey(j.JobID), j.DisplayName)
+	}
+	for _, m := range p.Monitors {
+		v.Add("monitor_ids", m.MonitorID.String())
+		v.Set(monitorNameKey(m.MonitorID), m.DisplayName)
 	}
 	return page.NewForm(v)
 }
@@ -120,15 +140,47 @@ func (h *Web) statusPageEditor(r *http.Request, c *appContext, form *page.Form, 
 		name := form.Field(displayNameKey(j.ID), "Display name for "+jobName(j), "autocomplete=off")
 		v.Jobs = append(v.Jobs, statusPageJobRow{Job: j, Key: key, Checked: slices.Contains(checked, key), Name: name})
 	}
+	ms, err := h.svc.Monitors(ctx, a, service.MonitorFilter{ProjectID: &c.Project.ID, Limit: statusPageJobsLimit})
+	if err != nil {
+		return v, err
+	}
+	first := map[prikke.ID]int{} // the page's monitors first, in their order
+	if sp != nil {
+		for i, pm := range sp.Monitors {
+			first[pm.MonitorID] = i + 1
+		}
+	}
+	slices.SortStableFunc(ms, func(x, y *prikke.Monitor) int {
+		fx, fy := first[x.ID], first[y.ID]
+		switch {
+		case fx == 0 && fy == 0:
+			return 0
+		case fx == 0:
+			return 1
+		case fy == 0:
+			return -1
+		}
+		return fx - fy
+	})
+	checked = form.Values["monitor_ids"]
+	for _, m := range ms {
+		key := m.ID.String()
+		name := form.Field(monitorNameKey(m.ID), "Display name for "+m.Name, "autocomplete=off")
+		v.Monitors = append(v.Monitors, statusPageMonitorRow{Monitor: m, Key: key, Checked: slices.Contains(checked, key), Name: name})
+	}
 	return v, nil
 }
 
-var statusPageJobKey = regexp.MustCompile(`^jobs\[(\d+)\]\.(job_id|display_name)$`)
+var (
+	statusPageJobKey     = regexp.MustCompile(`^jobs\[(\d+)\]\.(job_id|display_name)$`)
+	statusPageMonitorKey = regexp.MustCompile(`^monitors\[(\d+)\]\.(monitor_id|display_name)$`)
+)
 
 // statusPageInput reads the editor into the service's input, in the
-// editor's order. It returns the job of each position, to put the
-// service's errors about jobs[i] beside the right row.
-func statusPageInput(f *page.Form, rows []statusPageJobRow) (service.StatusPageInput, []prikke.ID) {
+// editor's order. It returns the job of each position and the monitor of
+// each position, to put the service's errors about jobs[i] and
+// monitors[i] beside the right row.
+func statusPageInput(f *page.Form, rows []statusPageJobRow, mrows []statusPageMonitorRow) (service.StatusPageInput, []prikke.ID, []prikke.ID) {
 	slug, title, published := f.Get("slug"), f.Get("title"), f.Get("published") != ""
 	in := service.StatusPageInput{Slug: &slug, Title: &title, Published: &published}
 	jobs := []prikke.StatusPageJob{}
@@ -142,12 +194,23 @@ func statusPageInput(f *page.Form, rows []statusPageJobRow) (service.StatusPageI
 		order = append(order, row.Job.ID)
 	}
 	in.Jobs = &jobs
-	return in, order
+	monitors := []prikke.StatusPageMonitor{}
+	var morder []prikke.ID
+	checked = f.Values["monitor_ids"]
+	for _, row := range mrows {
+		if !slices.Contains(checked, row.Key) {
+			continue
+		}
+		monitors = append(monitors, prikke.StatusPageMonitor{MonitorID: row.Monitor.ID, DisplayName: f.Get(monitorNameKey(row.Monitor.ID))})
+		morder = append(morder, row.Monitor.ID)
+	}
+	in.Monitors = &monitors
+	return in, order, morder
 }
 
 // addStatusPageErrors puts the service's errors beside the editor's
 // fields: a display name's beside its row.
-func addStatusPageErrors(f *page.Form, err error, order []prikke.ID) {
+func addStatusPageErrors(f *page.Form, err error, order, morder []prikke.ID) {
 	fields := prikke.ErrorFields(err)
 	if len(fields) == 0 {
 		f.AddErrors(err)
@@ -162,8 +225,16 @@ func addStatusPageErrors(f *page.Form, err error, order []prikke.ID) {
 			f.SetError("jobs", fe.Message)
 			continue
 		}
+		if m := statusPageMonitorKey.FindStringSubmatch(fe.Field); m != nil {
+			if i, _ := strconv.Atoi(m[1]); i < len(morder) && m[2] == "display_name" {
+				f.SetError(monitorNameKey(morder[i]), fe.Message)
+				continue
+			}
+			f.SetError("monitors", fe.Message)
+			continue
+		}
 		switch fe.Field {
-		case "title", "slug", "jobs":
+		case "title", "slug", "jobs", "monitors":
 			f.SetError(fe.Field, fe.Message)
 		default:
 			f.SetError("", fe.Field+": "+fe.Message)
@@ -225,7 +296,7 @@ func (h *Web) saveStatusPage(w http.ResponseWriter, r *http.Request, c *appConte
 		h.fail(w, r, err)
 		return
 	}
-	in, order := statusPageInput(form, v.Jobs)
+	in, order, morder := statusPageInput(form, v.Jobs, v.Monitors)
 	var saved *prikke.StatusPage
 	if sp == nil {
 		saved, err = h.svc.CreateStatusPage(r.Context(), actorOf(r), c.Project.ID, in)
@@ -237,7 +308,7 @@ func (h *Web) saveStatusPage(w http.ResponseWriter, r *http.Request, c *appConte
 			h.fail(w, r, err)
 			return
 		}
-		addStatusPageErrors(form, err, order)
+		addStatusPageErrors(form, err, order, morder)
 		if v, err = h.statusPageEditor(r, c, form, sp); err != nil { // the names with their errors
 			h.fail(w, r, err)
 			return

@@ -100,6 +100,21 @@
     if (window.htmx) window.htmx.process(row);
   });
 
+  // A slug input with data-slug-from="<input id>" follows that input as
+  // a slug (lower case, a-z, 0-9 and dashes) until it is typed in itself
+  // (the monitor editor's slug from its name).
+  document.addEventListener("input", function (ev) {
+    var el = ev.target;
+    if (!el || !el.id) return;
+    if (el.hasAttribute("data-slug-from")) {
+      el.removeAttribute("data-slug-from");
+      return;
+    }
+    document.querySelectorAll('input[data-slug-from="' + el.id.replace(/"/g, "") + '"]').forEach(function (slug) {
+      slug.value = el.value.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 100);
+    });
+  });
+
   // Dropdowns (<details data-dropdown>) close on Escape and on a click
   // outside them.
   document.addEventListener("click", function (ev) {

@@ -78,8 +78,8 @@ type statusView struct {
 	UpdatedAt  time.Time
 }
 
-// componentView is one row: a component of Prikke, or a job under its
-// display name.
+// componentView is one row: a component of Prikke, or a job or a
+// monitor under its display name.
 type componentView struct {
 	Name   string
 	About  string
@@ -87,11 +87,15 @@ type componentView struct {
 	Detail string
 	Uptime string // "" while no day has data
 	Bars   uptimeBars
+	// Current: the component has no days, only its current state (a
+	// monitor), so the page draws no bars for it.
+	Current bool
 }
 
 // newComponentView draws a component's state and days.
 func newComponentView(c status.Component, name, about string) componentView {
-	v := componentView{Name: name, About: about, State: componentBadge(c.Status), Detail: c.Detail, Bars: newUptimeBars(c.Days, c.Uptime)}
+	v := componentView{Name: name, About: about, State: componentBadge(c.Status), Detail: c.Detail, Bars: newUptimeBars(c.Days, c.Uptime),
+		Current: len(c.Days) == 0}
 	for _, d := range c.Days {
 		if d.Status != "" {
 			v.Uptime = formatUptime(c.Uptime)
@@ -219,8 +223,9 @@ func (h *Pages) ShowStatusJSON(w http.ResponseWriter, r *http.Request) {
 
 // ShowCustomerStatus is a project's published status page: the chosen
 // jobs under their display names, their state and 90 days of bars, and
+// the chosen monitors with their current status (up, late, down …), and
 // nothing else about them (status.CustomerPage reads no URL, header,
-// body or error).
+// body, error, ping or ping token).
 func (h *Pages) ShowCustomerStatus(w http.ResponseWriter, r *http.Request) {
 	page, err := h.deps.Service.PublicStatus(r.Context(), r.PathValue("slug"), h.deps.Now())
 	if err != nil {
