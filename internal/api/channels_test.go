@@ -82,6 +82,23 @@ func TestChannelsAndStatusPages(t *testing.T) {
 			"jobs": []map[string]string{{"job_id": job.ID, "display_name": "stolen"}}}); r.Status != 422 {
 			t.Errorf("another tenant's job on a page = %d %s", r.Status, r.Body)
 		}
+		// Monitors on a page: the project's own, shown under their display names.
+		mon := monitorOf(t, c.do("POST", "/api/v1/monitors", monitorWith("nightly", `"project_id":`+jstr(p), `"period":"1h"`, `"grace":"5m"`)), 201, "monitor")
+		if r = c.do("POST", "/api/v1/projects/"+p+"/status-pages", map[string]any{"slug": "acme-crons", "title": "Crons",
+			"monitors": []map[string]string{{"monitor_id": mon.ID, "display_name": "Nightly backup"}}}); r.Status != 201 ||
+			!strings.Contains(string(r.Body), `"monitors":[{"monitor_id":"`+mon.ID+`","display_name":"Nightly backup"}]`) {
+			t.Errorf("page with a monitor = %d %s", r.Status, r.Body)
+		}
+		if r = oc.do("POST", "/api/v1/projects/"+other.project.ID.String()+"/status-pages", map[string]any{"slug": "theirs", "title": "x",
+			"monitors": []map[string]string{{"monitor_id": mon.ID, "display_name": "stolen"}}}); r.Status != 422 ||
+			!strings.Contains(string(r.Body), "monitors[0].monitor_id") {
+			t.Errorf("another tenant's monitor on a page = %d %s", r.Status, r.Body)
+		}
+		if r = c.do("POST", "/api/v1/projects/"+p+"/status-pages", map[string]any{"slug": "bad-ids", "title": "x",
+			"monitors": []map[string]string{{"monitor_id": "nope", "display_name": "x"}}}); r.Status != 422 ||
+			!strings.Contains(string(r.Body), "monitors[0].monitor_id") {
+			t.Errorf("a bad monitor id on a page = %d %s", r.Status, r.Body)
+		}
 		if r = c.do("POST", "/api/v1/projects/"+p+"/status-pages", map[string]any{"slug": "-Bad", "title": ""}); r.Status != 422 ||
 			!strings.Contains(string(r.Body), "body.slug") || !strings.Contains(string(r.Body), "body.title") {
 			t.Errorf("bad page = %d %s", r.Status, r.Body)

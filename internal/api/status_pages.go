@@ -11,18 +11,25 @@ import (
 )
 
 // StatusPage is a customer-facing status page, served at /s/<slug> when
-// published. It shows only the chosen jobs' display names, states and
-// uptime: never URLs, headers, bodies or errors.
+// published. It shows only the chosen jobs' and monitors' display names,
+// states and uptime: never URLs, headers, bodies, pings or errors.
 type StatusPage struct {
-	ID        string          `json:"id" doc:"The status page's id."`
-	ProjectID string          `json:"project_id" doc:"The project the page belongs to."`
-	Slug      string          `json:"slug" example:"acme-status" doc:"The page's address: /s/<slug>."`
-	Title     string          `json:"title" example:"Acme integrations" doc:"The page's heading."`
-	Published bool            `json:"published" doc:"Whether the page is served; unpublished pages answer 404." example:"true"`
-	URL       string          `json:"url" doc:"Where the page is served once published."`
-	Jobs      []StatusPageJob `json:"jobs" doc:"The jobs shown, in order."`
-	CreatedAt time.Time       `json:"created_at" doc:"When the page was created."`
-	UpdatedAt time.Time       `json:"updated_at" doc:"When the page last changed."`
+	ID        string              `json:"id" doc:"The status page's id."`
+	ProjectID string              `json:"project_id" doc:"The project the page belongs to."`
+	Slug      string              `json:"slug" example:"acme-status" doc:"The page's address: /s/<slug>."`
+	Title     string              `json:"title" example:"Acme integrations" doc:"The page's heading."`
+	Published bool                `json:"published" doc:"Whether the page is served; unpublished pages answer 404." example:"true"`
+	URL       string              `json:"url" doc:"Where the page is served once published."`
+	Jobs      []StatusPageJob     `json:"jobs" doc:"The jobs shown, in order."`
+	Monitors  []StatusPageMonitor `json:"monitors" doc:"The cron monitors shown, in order, after the jobs."`
+	CreatedAt time.Time           `json:"created_at" doc:"When the page was created."`
+	UpdatedAt time.Time           `json:"updated_at" doc:"When the page last changed."`
+}
+
+// StatusPageMonitor is one cron monitor on a status page.
+type StatusPageMonitor struct {
+	MonitorID   string `json:"monitor_id" doc:"The monitor's id; it must be in the page's project."`
+	DisplayName string `json:"display_name" maxLength:"200" example:"Nightly backup" doc:"The name visitors see instead of the monitor's own."`
 }
 
 // StatusPageJob is one job on a status page.
@@ -33,19 +40,23 @@ type StatusPageJob struct {
 
 func statusPageOut(p *prikke.StatusPage) *StatusPage {
 	out := &StatusPage{ID: p.ID.String(), ProjectID: p.ProjectID.String(), Slug: p.Slug, Title: p.Title, Published: p.Published,
-		URL: "/s/" + p.Slug, Jobs: []StatusPageJob{}, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+		URL: "/s/" + p.Slug, Jobs: []StatusPageJob{}, Monitors: []StatusPageMonitor{}, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 	for _, j := range p.Jobs {
 		out.Jobs = append(out.Jobs, StatusPageJob{JobID: j.JobID.String(), DisplayName: j.DisplayName})
+	}
+	for _, m := range p.Monitors {
+		out.Monitors = append(out.Monitors, StatusPageMonitor{MonitorID: m.MonitorID.String(), DisplayName: m.DisplayName})
 	}
 	return out
 }
 
 // StatusPageRequest creates or changes a status page.
 type StatusPageRequest struct {
-	Slug      *string          `json:"slug,omitempty" doc:"3-63 lower-case letters, digits or dashes." example:"acme-status"`
-	Title     *string          `json:"title,omitempty" maxLength:"200" doc:"The page's heading." example:"Acme integrations"`
-	Published *bool            `json:"published,omitempty" doc:"Whether the page is served at /s/<slug> (default false)." example:"true"`
-	Jobs      *[]StatusPageJob `json:"jobs,omitempty" doc:"The jobs shown, in order, under their display names (replaces the list)."`
+	Slug      *string              `json:"slug,omitempty" doc:"3-63 lower-case letters, digits or dashes." example:"acme-status"`
+	Title     *string              `json:"title,omitempty" maxLength:"200" doc:"The page's heading." example:"Acme integrations"`
+	Published *bool                `json:"published,omitempty" doc:"Whether the page is served at /s/<slug> (default false)." example:"true"`
+	Jobs      *[]StatusPageJob     `json:"jobs,omitempty" doc:"The jobs shown, in order, under their display names (replaces the list)."`
+	Monitors  *[]StatusPageMonitor `json:"monitors,omitempty" doc:"The cron monitors shown, in order, under their display names (replaces the list)."`
 }
 
 // decodeStatusPage reads a create or update body as the service's input.
@@ -74,6 +85,22 @@ func (r *StatusPageRequest) input() (service.StatusPageInput, error) {
 			return in, err
 		}
 		in.Jobs = &jobs
+	}
+	if r.Monitors != nil {
+		var v prikke.Validation
+		monitors := make([]prikke.StatusPageMonitor, 0, len(*r.Monitors))
+		for i, m := range *r.Monitors {
+			id, err := prikke.ParseID(m.MonitorID)
+			if err != nil {
+				v.Add("monitors["+strconv.Itoa(i)+"].monitor_id", "is not a valid id")
+				continue
+			}
+			monitors = append(monitors, prikke.StatusPageMonitor{MonitorID: id, DisplayName: m.DisplayName})
+		}
+		if err := v.Err(); err != nil {
+			return in, err
+		}
+		in.Monitors = &monitors
 	}
 	return in, nil
 }
