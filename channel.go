@@ -120,6 +120,9 @@ type Flip struct {
 	ProjectID   ID
 	ExecutionID *ID
 	Event       NotificationEvent
+	// Muted: written while the job's alerts were snoozed or inside its
+	// window; recorded, not sent.
+	Muted       bool
 	CreatedAt   time.Time
 	ProcessedAt *time.Time
 }

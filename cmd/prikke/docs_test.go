@@ -236,6 +236,7 @@ func TestDocumentedCommands(t *testing.T) {
 	}
 
 	env := testEnv(t)
+	pings := newPingServer(t) // where the documented prikke run commands ping
 	// Every variable the docs set is one Prikke reads.
 	for _, c := range lines {
 		for _, kv := range c.env {
@@ -284,6 +285,9 @@ func TestDocumentedCommands(t *testing.T) {
 			} else {
 				args = fill(args, map[string]string{"N": "laptop"})
 			}
+			if args[0] == "run" {
+				args = documentedRun(args, pings.URL+"/ping/docs")
+			}
 			var out, errOut syncBuffer
 			stdin := ""
 			if slices.Contains(args, "--password-stdin") {
@@ -299,6 +303,9 @@ func TestDocumentedCommands(t *testing.T) {
 			}
 			ran++
 		}
+	}
+	if len(pings.got()) == 0 {
+		t.Error("no documented prikke run command pinged: /docs/monitors shows some")
 	}
 	if ran < 15 {
 		t.Errorf("ran %d documented commands; the README alone shows more", ran)

@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cronCommand(e, args)
 	case "bench":
 		return bench(ctx, e, args)
+	case "run":
+		return pingRun(ctx, e, args)
 	case "help", "--help", "-help", "-h":
 		printHelp(stdout)
 		return nil
@@ -74,6 +76,9 @@ Commands:
                          describe a cron expression in plain English
   bench --mode burst|cron|idle --jobs N
                          measure the engine against a built-in loopback sink
+  run --ping URL [--timeout 10s] [--retries 5] [--body-limit 10000] -- CMD [ARGS...]
+                         run CMD and ping a monitor at its start and end with its
+                         exit status and output (URL default: $PRIKKE_PING_URL)
   user create --email E --password-stdin [--tier free|pro]
                          create a confirmed user with a personal organization
   apikey create --email E [--name N]

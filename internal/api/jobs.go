@@ -38,6 +38,47 @@ type JobRequest struct {
 	Overlap              *string            `json:"overlap,omitempty" enum:"allow,skip" doc:"When the previous run is still in flight: run anyway (default) or skip."`
 	Notify               *string            `json:"notify,omitempty" enum:"project,muted,custom" doc:"Who hears about failures: the project's channels (default), nobody, or channel_ids."`
 	ChannelIDs           *[]string          `json:"channel_ids,omitempty" doc:"Channels for notify=custom."`
+	AlertPolicy          *AlertPolicy       `json:"alert_policy,omitempty" doc:"When the job's channels are alerted. Given, it replaces the whole policy: fields left out take their defaults."`
+}
+
+// AlertPolicy is when a job's failures alert, as monitors have it.
+type AlertPolicy struct {
+	FailThreshold     int          `json:"fail_threshold" minimum:"0" maximum:"100" doc:"Failed runs in a row before the job is failing and its channels are alerted; 0 (default) means the project's alert_after." example:"3"`
+	RecoveryThreshold int          `json:"recovery_threshold,omitempty" minimum:"0" maximum:"100" doc:"Successful runs in a row before a failing job is healthy again (default 1)." example:"1"`
+	RealertEvery      string       `json:"realert_every,omitempty" doc:"While failing, alert again on a failed run at least this long after the last alert: a Go-style duration of 1m or more (\"6h\"). Empty: never (default)." example:"6h"`
+	SnoozeUntil       *time.Time   `json:"snooze_until,omitempty" doc:"Mute the job's alerts until this RFC 3339 instant (at most a year ahead); null or absent: not snoozed. Flips while muted are recorded, not sent; if the job still fails at its first run after the snooze, that alert is sent then." example:"2026-12-24T08:00:00Z"`
+	Window            *AlertWindow `json:"window,omitempty" doc:"A recurring maintenance window that mutes the job's alerts (and with skip_runs, skips its runs); null or absent: none."`
+}
+
+// AlertWindow is a recurring maintenance window.
+type AlertWindow struct {
+	Cron     string `json:"cron" doc:"When the window opens: a 5-field cron expression." example:"0 2 * * 0"`
+	Timezone string `json:"timezone,omitempty" doc:"IANA time zone of cron (default: the job's)." example:"Europe/Oslo"`
+	Duration string `json:"duration" doc:"How long it stays open: a Go-style duration, 1m to 168h (7 days)." example:"2h"`
+	SkipRuns bool   `json:"skip_runs,omitempty" doc:"Also skip the job's runs that fall inside the window (they are not run, and not counted as missed). Without it the window only mutes alerts."`
+}
+
+// alertPolicyIn converts a request's policy into the service's input.
+func alertPolicyIn(p *AlertPolicy) *service.AlertPolicyInput {
+	in := &service.AlertPolicyInput{FailThreshold: p.FailThreshold, RecoveryThreshold: p.RecoveryThreshold, RealertEvery: p.RealertEvery}
+	if p.SnoozeUntil != nil {
+		in.SnoozeUntil = p.SnoozeUntil.Format(time.RFC3339Nano)
+	}
+	if w := p.Window; w != nil {
+		in.Window = service.WindowInput{Cron: w.Cron, TimeZone: w.Timezone, Duration: w.Duration, SkipRuns: w.SkipRuns}
+	}
+	return in
+}
+
+// alertPolicyOut is a job's policy as the API shows it.
+func alertPolicyOut(j *prikke.Job) *AlertPolicy {
+	p := j.AlertPolicy
+	out := &AlertPolicy{FailThreshold: p.FailThreshold, RecoveryThreshold: max(p.RecoveryThreshold, 1),
+		RealertEvery: service.PolicyDuration(p.RealertEvery), SnoozeUntil: p.SnoozeUntil}
+	if !p.Window.IsZero() {
+		out.Window = &AlertWindow{Cron: p.Window.Cron, Timezone: p.Window.TimeZone, Duration: service.PolicyDuration(p.Window.Duration), SkipRuns: p.Window.SkipRuns}
+	}
+	return out
 }
 
 // input converts a request into the service's input.
@@ -46,6 +87,9 @@ func (r *JobRequest) input() (*service.JobInput, error) {
 		RetryAttempts: r.RetryAttempts, Enabled: r.Enabled, CronExpression: r.CronExpression, Interval: r.Interval,
 		TimeZone: r.Timezone, ScheduledAt: r.ScheduledAt, CatchUp: r.CatchUp, CatchUpWindowSeconds: r.CatchUpWindowSeconds,
 		Overlap: r.Overlap, Notify: r.Notify}
+	if r.AlertPolicy != nil {
+		in.AlertPolicy = alertPolicyIn(r.AlertPolicy)
+	}
 	var v prikke.Validation
 	if r.ProjectID != nil {
 		id, err := prikke.ParseID(*r.ProjectID)
@@ -148,8 +192,9 @@ type Job struct {
 	Overlap              string            `json:"overlap" doc:"When the previous run is still in flight: allow or skip." example:"allow"`
 	Notify               string            `json:"notify" doc:"Who hears about failures: project (its channels), muted, or custom (channel_ids)." example:"project"`
 	ChannelIDs           []string          `json:"channel_ids,omitempty" doc:"The channels alerted when notify is custom." example:"[]"`
-	Health               string            `json:"health" enum:"healthy,failing" doc:"failing after the project's alert_after failures in a row, else healthy."`
+	Health               string            `json:"health" enum:"healthy,failing" doc:"failing after alert_policy.fail_threshold (else the project's alert_after) failures in a row, until alert_policy.recovery_threshold successes in a row; else healthy."`
 	ConsecutiveFailures  int               `json:"consecutive_failures" doc:"Failed runs in a row, up to now." example:"0"`
+	AlertPolicy          *AlertPolicy      `json:"alert_policy" doc:"When the job's channels are alerted."`
 	NextRunAt            *time.Time        `json:"next_run_at,omitempty" doc:"When the job runs next; absent when paused or done." example:"2026-11-25T08:00:00Z"`
 	LastRunAt            *time.Time        `json:"last_run_at,omitempty" doc:"When the last run finished; absent before the first." example:"2026-11-24T08:00:00.184Z"`
 	LastStatus           string            `json:"last_status,omitempty" doc:"The last run's status." example:"success"`
@@ -165,7 +210,8 @@ func jobOut(j *prikke.Job) *Job {
 		ScheduledAt: j.RunAt, CatchUp: string(j.CatchUp), CatchUpWindowSeconds: int(j.CatchUpWindow / time.Second),
 		Overlap: string(j.Overlap), Notify: string(j.NotifyMode), Health: string(j.Health),
 		ConsecutiveFailures: j.ConsecutiveFailures, NextRunAt: j.NextRunAt, LastRunAt: j.LastRunAt,
-		LastStatus: string(j.LastStatus), DisabledReason: j.DisabledReason, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+		LastStatus: string(j.LastStatus), DisabledReason: j.DisabledReason, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+		AlertPolicy: alertPolicyOut(j)}
 	for _, c := range j.ChannelIDs {
 		out.ChannelIDs = append(out.ChannelIDs, c.String())
 	}

@@ -115,6 +115,9 @@ type event struct {
 }
 
 func (n *Notifier) process(ctx context.Context, f *prikke.Flip) {
+	if f.Muted {
+		return // snoozed or in the job's window: kept as history, not sent
+	}
 	j, err := n.store.JobGet(ctx, f.JobID)
 	if err != nil {
 		return // deleted since: nobody to tell

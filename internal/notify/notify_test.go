@@ -282,3 +282,41 @@ func TestSendTest(t *testing.T) {
 		t.Errorf("mails %d, webhooks %d", len(f.smtp.Messages()), f.sink.Count())
 	}
 }
+
+// TestMutedFlipsAreNotSent: a job snoozed until its second run fails
+// muted (the flip is kept, processed, and sent to nobody); its first run
+// after the snooze sends the held failure once.
+func TestMutedFlipsAreNotSent(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		f.channel(t, prikke.ChannelWebhook, f.sink.URL("/ok?kind=webhook"))
+		until := storetest.T0.Add(2 * time.Minute)
+		f.job.AlertPolicy.SnoozeUntil = &until
+		if err := s.JobUpdate(ctx, f.job); err != nil {
+			t.Fatal(err)
+		}
+		f.run(t, prikke.ExecutionStatusFailed, 503) // at T0+1m: snoozed
+		if n, err := f.n.Drain(ctx); err != nil || n != 1 {
+			t.Fatalf("drained %d flips, %v; want the muted one", n, err)
+		}
+		if f.sink.Count() != 0 {
+			t.Fatalf("a muted flip was sent %d times", f.sink.Count())
+		}
+		if n, _ := f.n.Drain(ctx); n != 0 {
+			t.Fatalf("the muted flip was left unprocessed (%d drained again)", n)
+		}
+		f.run(t, prikke.ExecutionStatusFailed, 503) // at T0+2m: the snooze is over
+		f.drain(t)
+		f.run(t, prikke.ExecutionStatusFailed, 503)
+		f.drain(t)
+		if f.sink.Count() != 1 {
+			t.Fatalf("after the snooze: %d sends, want the held failure once", f.sink.Count())
+		}
+		var body notify.WebhookPayload
+		if err := json.Unmarshal(f.sink.Requests()[0].Body, &body); err != nil || body.Type != "job.failing" {
+			t.Errorf("held alert = %+v, %v", body, err)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/monitor"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -31,6 +32,10 @@ const maxAhead = 100
 //     "latest"; the others are counted on the row that runs
 //     (missed_count), or on one row with status missed when none runs.
 //
+// A cron job whose alert policy has a window with SkipRuns has no
+// occurrences inside the window: the cursor moves past them, and they are
+// neither run nor counted as missed.
+//
 // sched and loc are the job's parsed expression and zone (nil for a
 // one-time job).
 func Plan(d *store.DueJob, now, horizon time.Time, sched *cron.Schedule, loc *time.Location) *store.OccurrenceWrite {
@@ -53,19 +58,20 @@ func Plan(d *store.DueJob, now, horizon time.Time, sched *cron.Schedule, loc *ti
 		return w // unparsable expression: stop scheduling rather than spin
 	}
 
-	t := *j.NextRunAt
+	next := runnable(j.AlertPolicy.Window, sched, loc, horizon)
+	t := next(*j.NextRunAt)
 	var latest time.Time
 	count := 0
-	for !t.After(now) && count < maxCount {
+	for !t.IsZero() && !t.After(now) && count < maxCount {
 		latest, count = t, count+1
-		t = sched.Next(t, loc)
+		t = next(sched.Next(t, loc))
 	}
 	if count == maxCount && !t.After(now) {
 		// Counting stopped: a schedule that fired a million times fires at
 		// least hourly, so the latest occurrence is within the last 8 days.
-		for u := sched.Next(now.Add(-8*24*time.Hour), loc); !u.After(now); u = sched.Next(u, loc) {
+		for u := next(sched.Next(now.Add(-8*24*time.Hour), loc)); !u.IsZero() && !u.After(now); u = next(sched.Next(u, loc)) {
 			latest = u
-			t = sched.Next(u, loc)
+			t = next(sched.Next(u, loc))
 		}
 	}
 	if count > 0 {
@@ -90,15 +96,43 @@ func Plan(d *store.DueJob, now, horizon time.Time, sched *cron.Schedule, loc *ti
 			w.Executions = append(w.Executions, e)
 		}
 	}
-	for n := 0; !t.After(horizon) && n < maxAhead; n++ {
+	for n := 0; !t.IsZero() && !t.After(horizon) && n < maxAhead; n++ {
 		w.Executions = append(w.Executions, newExec(t, t))
-		t = sched.Next(t, loc)
+		t = next(sched.Next(t, loc))
 	}
 	if t.IsZero() {
 		return w
 	}
 	w.NextRunAt = &t
 	return w
+}
+
+// maxSkips bounds how many runs of windows one step past a skip window
+// follows; the cursor then stays where it got to.
+const maxSkips = 1000
+
+// runnable returns the function that moves a fire time of sched forward
+// past the skip window w: to the first fire time at or after the end of
+// the window it falls in (repeatedly, while that one falls in a window
+// too). Without a skip window it returns its argument. It stops once past
+// horizon: a later plan carries on from there.
+func runnable(w prikke.Window, sched *cron.Schedule, loc *time.Location, horizon time.Time) func(time.Time) time.Time {
+	if !w.SkipRuns || w.IsZero() {
+		return func(t time.Time) time.Time { return t }
+	}
+	return func(t time.Time) time.Time {
+		for range maxSkips {
+			if t.IsZero() || t.After(horizon) {
+				return t
+			}
+			inside, closes := monitor.InWindow(w, t)
+			if !inside {
+				return t
+			}
+			t = sched.Next(closes.Add(-time.Nanosecond), loc)
+		}
+		return t
+	}
 }
 
 func missedNote(count int, policy prikke.CatchUp) string {

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -172,5 +173,69 @@ func TestPlanDST(t *testing.T) {
 	w := Plan(d, first.Add(-time.Second), first.Add(4*time.Second), sched, oslo)
 	if len(w.Executions) != 1 || !w.NextRunAt.Equal(time.Date(2026, 3, 30, 0, 30, 0, 0, time.UTC)) {
 		t.Errorf("plan = %+v next %v", w.Executions, w.NextRunAt)
+	}
+}
+
+// TestPlanSkipWindow: a window with SkipRuns removes exactly the
+// occurrences inside it, also on the night its zone's clocks go back
+// (Europe/Oslo, 2026-10-25 03:00 CEST → 02:00 CET): opened at 01:30 in
+// Oslo and open for two real hours, it covers 23:30-01:30 UTC that night
+// and 00:30-02:30 UTC the next. Skipped occurrences are not missed ones.
+func TestPlanSkipWindow(t *testing.T) {
+	t.Parallel()
+	window := prikke.Window{Cron: "30 1 * * *", TimeZone: "Europe/Oslo", Duration: 2 * time.Hour, SkipRuns: true}
+	sched := mustParse(t, "*/30 * * * *")
+	start := time.Date(2026, 10, 24, 23, 0, 0, 0, time.UTC)
+	horizon := time.Date(2026, 10, 26, 2, 0, 0, 0, time.UTC)
+	skipped := func(at time.Time) bool {
+		for _, r := range [][2]time.Time{
+			{time.Date(2026, 10, 24, 23, 30, 0, 0, time.UTC), time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC)},
+			{time.Date(2026, 10, 26, 0, 30, 0, 0, time.UTC), time.Date(2026, 10, 26, 2, 30, 0, 0, time.UTC)},
+		} {
+			if !at.Before(r[0]) && at.Before(r[1]) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, skip := range []bool{true, false} {
+		w := window
+		w.SkipRuns = skip
+		d := cronJob("*/30 * * * *", start, func(j *prikke.Job) { j.IntervalMinutes = 30; j.AlertPolicy.Window = w })
+		plan := Plan(d, start, horizon, sched, time.UTC)
+		var want []time.Time
+		for at := start; !at.After(horizon); at = at.Add(30 * time.Minute) {
+			if !skip || !skipped(at) {
+				want = append(want, at)
+			}
+		}
+		var got []time.Time
+		for _, e := range plan.Executions {
+			got = append(got, e.ScheduledFor)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("skip %v: occurrences\n%v\nwant\n%v", skip, got, want)
+		}
+		if wantNext := horizon.Add(30 * time.Minute); plan.NextRunAt == nil || !plan.NextRunAt.Equal(wantNext) {
+			t.Errorf("skip %v: cursor %v, want %v", skip, plan.NextRunAt, wantNext)
+		}
+	}
+
+	// After an outage across the window, its occurrences are not counted
+	// as missed: only 01:30 is due, a minute late.
+	from := time.Date(2026, 10, 24, 23, 30, 0, 0, time.UTC)
+	now := time.Date(2026, 10, 25, 1, 31, 0, 0, time.UTC)
+	for _, c := range []struct {
+		skip   bool
+		missed int
+	}{{true, 0}, {false, 4}} {
+		w := window
+		w.SkipRuns = c.skip
+		d := cronJob("*/30 * * * *", from, func(j *prikke.Job) { j.IntervalMinutes = 30; j.AlertPolicy.Window = w })
+		plan := Plan(d, now, now.Add(2*time.Second), sched, time.UTC)
+		if len(plan.Executions) != 1 || !plan.Executions[0].ScheduledFor.Equal(now.Add(-time.Minute)) ||
+			plan.Executions[0].MissedCount != c.missed || plan.Executions[0].Status != prikke.ExecutionStatusPending {
+			t.Errorf("skip %v after the outage: %+v; want the 01:30 run with %d missed", c.skip, plan.Executions, c.missed)
+		}
 	}
 }

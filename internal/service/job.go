@@ -39,6 +39,7 @@ type JobInput struct {
 	Overlap              *string
 	Notify               *string
 	ChannelIDs           *[]prikke.ID
+	AlertPolicy          *AlertPolicyInput // replaces the job's whole alert policy
 }
 
 // previewFires is how many fire times decide a cron job's shortest interval
@@ -105,6 +106,9 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	}
 	if in.TimeZone != nil {
 		j.TimeZone = *in.TimeZone
+	}
+	if in.AlertPolicy != nil {
+		applyAlertPolicy(&v, j, in.AlertPolicy, now)
 	}
 
 	// The schedule.

@@ -109,6 +109,9 @@ type JobOutcome struct {
 	// LastExecutionID is the completion that decides a flip.
 	LastExecutionID prikke.ID
 	Gone            bool
+	// Results are the health results in order (true: success), for
+	// JobHealthAfter.
+	Results []bool
 }
 
 // Clean reports whether the outcome is a plain success: it can only
@@ -136,41 +139,17 @@ func Outcomes(cs []*Completion) []*JobOutcome {
 			o.AnySuccess = true
 			o.TrailingFailures = 0
 			o.LastExecutionID = c.ExecutionID
+			o.Results = append(o.Results, true)
 		case HealthFailure:
 			o.TrailingFailures++
 			o.LastExecutionID = c.ExecutionID
+			o.Results = append(o.Results, false)
 		}
 		if c.Gone {
 			o.Gone = true
 		}
 	}
 	return order
-}
-
-// HealthAfter applies an outcome to a job's stored health and returns the
-// new state and the flip event to notify ("" for none). A job flips to
-// failing when its consecutive failures reach alertAfter while healthy, and
-// back to healthy on its first success while failing.
-func HealthAfter(o *JobOutcome, health prikke.JobHealth, failures, alertAfter int) (prikke.JobHealth, int, prikke.NotificationEvent) {
-	newFailures := failures + o.TrailingFailures
-	if o.AnySuccess {
-		newFailures = o.TrailingFailures
-	}
-	if alertAfter < 1 {
-		alertAfter = 1
-	}
-	newHealth := health
-	var event prikke.NotificationEvent
-	switch {
-	case health == prikke.JobFailing && o.AnySuccess && newFailures < alertAfter:
-		newHealth, event = prikke.JobHealthy, prikke.EventJobRecovered
-	case health != prikke.JobFailing && newFailures >= alertAfter && o.TrailingFailures > 0:
-		newHealth, event = prikke.JobFailing, prikke.EventJobFailing
-	}
-	if newHealth == "" {
-		newHealth = prikke.JobHealthy
-	}
-	return newHealth, newFailures, event
 }
 
 // RescueCompletion settles a lost attempt: failed with a note, and per

@@ -457,6 +457,7 @@ func TestBrowser(t *testing.T) {
 			{"/docs/webhooks", "docs-webhooks", "Webhooks"},
 			{"/docs/own-machine", "docs-own-machine", "Testing against your own machine"},
 			{"/docs/notifications", "docs-notifications", "Notifications"},
+			{"/docs/monitors", "docs-monitors", "Cron monitoring"},
 			{"/docs/teams", "docs-teams", "Organizations and roles"},
 			{"/docs/status-pages", "docs-status-pages", "Status pages"},
 			{"/docs/api", "docs-api", "API reference"},

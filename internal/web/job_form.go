@@ -143,6 +143,12 @@ func (v jobFormView) Options(field string) []page.Option {
 		return windowOptions
 	case "retry_attempts":
 		return retryOptions
+	case "alert_policy.window.timezone":
+		o := []page.Option{{Value: "", Label: "The job's time zone"}}
+		for _, z := range v.Zones {
+			o = append(o, page.Option{Value: z, Label: z})
+		}
+		return o
 	}
 	return nil
 }
@@ -237,6 +243,7 @@ func jobFormValues(j *prikke.Job) *page.Form {
 	if v.Get("interval") == "" {
 		v.Set("interval", string(prikke.IntervalHourly))
 	}
+	alertPolicyValues(v, j)
 	// The Content-Type header has a field of its own.
 	i := 0
 	for _, hd := range j.Headers {
@@ -259,7 +266,8 @@ func newJobForm() *page.Form {
 		"catch_up_window_seconds": {strconv.Itoa(int(prikke.DefaultCatchUpWindow / time.Second))},
 		"overlap":                 {string(prikke.OverlapAllow)}, "timezone": {"UTC"}, "schedule_kind": {kindCron},
 		"cron_expression": {"0 9 * * 1-5"}, "interval": {string(prikke.IntervalHourly)},
-		"notify": {string(prikke.NotifyProject)},
+		"notify": {string(prikke.NotifyProject)}, "alert_policy.fail_threshold": {""},
+		"alert_policy.recovery_threshold": {"1"},
 	})
 }
 
@@ -270,6 +278,9 @@ var jobFields = map[string]bool{
 	"catch_up": true, "catch_up_window_seconds": true, "overlap": true, "timezone": true, "cron_expression": true,
 	"interval": true, "scheduled_at": true, "schedule_kind": true, "headers": true,
 	"notify": true, "channel_ids": true,
+	"alert_policy.fail_threshold": true, "alert_policy.recovery_threshold": true, "alert_policy.realert_every": true,
+	"alert_policy.snooze_until": true, "alert_policy.window.cron": true, "alert_policy.window.timezone": true,
+	"alert_policy.window.duration": true,
 }
 
 var channelKey = regexp.MustCompile(`^channel_ids\[\d+\]$`)
@@ -318,6 +329,7 @@ func jobInput(f *page.Form, current *prikke.Job) (in *service.JobInput, headerId
 		in.ContentType = str("content_type")
 	}
 	notifyInput(f, in)
+	alertPolicyInput(f, in, current)
 	return in, headerIdx
 }
 

@@ -37,6 +37,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /docs/own-machine", h.docs.ShowOwnMachine)
 	handle("GET /docs/teams", h.docs.ShowTeams)
 	handle("GET /docs/notifications", h.docs.ShowNotifications)
+	handle("GET /docs/monitors", h.docs.ShowMonitors)
 	handle("GET /docs/status-pages", h.docs.ShowStatusPages)
 
 	// Development only: loopback clients, never in production.

@@ -30,8 +30,8 @@ func TestFS(t *testing.T) {
 		open     func(t *testing.T) *sql.DB
 		versions []int64
 	}{
-		{migration.Postgres, goose.DialectPostgres, openPostgres, []int64{1, 2, 3, 4, 5, 6, 7}},
-		{migration.SQLite, goose.DialectSQLite3, openSQLite, []int64{1, 2, 4, 5, 7}},
+		{migration.Postgres, goose.DialectPostgres, openPostgres, []int64{1, 2, 3, 4, 5, 6, 7, 8}},
+		{migration.SQLite, goose.DialectSQLite3, openSQLite, []int64{1, 2, 4, 5, 7, 8}},
 	} {
 		t.Run(c.d.Name, func(t *testing.T) {
 			t.Parallel()
@@ -107,20 +107,22 @@ func TestFS(t *testing.T) {
 // ships.
 var shipped = map[string]map[string]string{
 	"postgres": {
-		"00001_schema.sql":          "26e5df6efaf68ddfd461caf9eb6444c1da0245c88f72dd181e0065bfb3837e29",
-		"00002_finished_index.sql":  "13a9d672a05d18b5f792e1fb852d8c21466d6b6fbdd5e99098da4771b7762dd0",
-		"00003_execution_queue.sql": "7dd8410eefe6f9b72d842c0f2f7f7fa04818ab2b7d53667634ebd345f82dd6e9",
-		"00004_user_time_zone.sql":  "ad5610e68322c4e18410ffdfcc5ba90f8b085cf0758dc038ec85510fd1c655f4",
-		"00005_status_seconds.sql":  "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
-		"00006_queue_sent.sql":      "29a5d61c43e5ef11964e50a460ba7dfc8c74eec0cc59e5d8ee348aeb3c4d1135",
-		"00007_monitors.sql":        "375490ffabc0019b55c949cc3c68376f30ff6f7a53d73de65701bfad4d4ecf32",
+		"00001_schema.sql":           "26e5df6efaf68ddfd461caf9eb6444c1da0245c88f72dd181e0065bfb3837e29",
+		"00002_finished_index.sql":   "13a9d672a05d18b5f792e1fb852d8c21466d6b6fbdd5e99098da4771b7762dd0",
+		"00003_execution_queue.sql":  "7dd8410eefe6f9b72d842c0f2f7f7fa04818ab2b7d53667634ebd345f82dd6e9",
+		"00004_user_time_zone.sql":   "ad5610e68322c4e18410ffdfcc5ba90f8b085cf0758dc038ec85510fd1c655f4",
+		"00005_status_seconds.sql":   "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
+		"00006_queue_sent.sql":       "29a5d61c43e5ef11964e50a460ba7dfc8c74eec0cc59e5d8ee348aeb3c4d1135",
+		"00007_monitors.sql":         "375490ffabc0019b55c949cc3c68376f30ff6f7a53d73de65701bfad4d4ecf32",
+		"00008_job_alert_policy.sql": "45db3aa67843d852e747568cdcdcc3823cabcbce8ef06bb3679888f7cd265842",
 	},
 	"sqlite": {
-		"00001_schema.sql":         "7cb7d072c0884759bab320732ff2926230b5b5984659427cd0a664a15039c63e",
-		"00002_finished_index.sql": "13a9d672a05d18b5f792e1fb852d8c21466d6b6fbdd5e99098da4771b7762dd0",
-		"00004_user_time_zone.sql": "d4ab550afa6313020b346ef7fb8a71dc5bce98e1f2ead267415a2475fb2c158f",
-		"00005_status_seconds.sql": "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
-		"00007_monitors.sql":       "a913373a0fa9c1927058cc66ed734836b6d2a30cd689d78a1c0ff931b54972d7",
+		"00001_schema.sql":           "7cb7d072c0884759bab320732ff2926230b5b5984659427cd0a664a15039c63e",
+		"00002_finished_index.sql":   "13a9d672a05d18b5f792e1fb852d8c21466d6b6fbdd5e99098da4771b7762dd0",
+		"00004_user_time_zone.sql":   "d4ab550afa6313020b346ef7fb8a71dc5bce98e1f2ead267415a2475fb2c158f",
+		"00005_status_seconds.sql":   "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
+		"00007_monitors.sql":         "a913373a0fa9c1927058cc66ed734836b6d2a30cd689d78a1c0ff931b54972d7",
+		"00008_job_alert_policy.sql": "f6a562b59f75eb53274bee2380ffba1637c689858a4fa50fc9f664bd467c661c",
 	},
 }
 

@@ -616,122 +616,81 @@ func headersJSON(hs []prikke.Header) string {
 // applyOutcomes updates each job's health, disables jobs that answered
 // 410 Gone, and writes flips for notifications. A success of a job already
 // healthy — nearly every result — writes nothing: the last run is read
-// from the executions.
+// from the executions, and the one query reads no row for it.
 func (s *Store) applyOutcomes(ctx context.Context, tx pgx.Tx, outs []*store.JobOutcome) error {
 	if len(outs) == 0 {
 		return nil
 	}
-	var fl flipRows
-	var clean []prikke.ID
-	byID := make(map[prikke.ID]*store.JobOutcome, len(outs))
-	var rest []*store.JobOutcome
+	var all, changing []prikke.ID
 	for _, o := range outs {
-		byID[o.JobID] = o
-		if o.Clean() {
-			clean = append(clean, o.JobID)
-		} else {
-			rest = append(rest, o)
+		all = append(all, o.JobID)
+		if !o.Clean() {
+			changing = append(changing, o.JobID)
 		}
 	}
-	if len(clean) > 0 {
-		// Only jobs that were not healthy change; a failing one recovers.
-		slices.SortFunc(clean, func(a, b prikke.ID) int { return strings.Compare(a.String(), b.String()) })
-		rows, err := tx.Query(ctx, `WITH old AS (
-				SELECT id, health, project_id FROM jobs
-				WHERE id = ANY($1) AND (health <> 'healthy' OR consecutive_failures <> 0) ORDER BY id FOR UPDATE
-			)
-			UPDATE jobs j SET health = 'healthy', consecutive_failures = 0 FROM old WHERE j.id = old.id
-			RETURNING j.id, old.health, old.project_id`, bin(clean))
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id, project prikke.ID
-			var health prikke.JobHealth
-			if err := rows.Scan(&id, &health, &project); err != nil {
-				rows.Close()
-				return err
-			}
-			if health == prikke.JobFailing {
-				fl.add(byID[id], project, prikke.EventJobRecovered)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
-	if len(rest) > 0 {
-		if err := s.applyChanges(ctx, tx, rest, &fl); err != nil {
-			return err
-		}
-	}
-	return s.insertFlips(ctx, tx, &fl)
-}
-
-// applyChanges applies outcomes that may change a job: failures, and 410s.
-func (s *Store) applyChanges(ctx context.Context, tx pgx.Tx, outs []*store.JobOutcome, fl *flipRows) error {
-	jobIDs := make([]prikke.ID, len(outs))
-	for i, o := range outs {
-		jobIDs[i] = o.JobID
-	}
-	type state struct {
-		health     prikke.JobHealth
-		failures   int
-		alertAfter int
-		projectID  prikke.ID
-	}
-	states := map[prikke.ID]*state{}
-	rows, err := tx.Query(ctx, `SELECT j.id, j.health, j.consecutive_failures, p.alert_after, j.project_id
-		FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = ANY($1) ORDER BY j.id FOR UPDATE OF j`, bin(jobIDs))
+	// A clean outcome only changes a job that is not plainly healthy.
+	states := map[prikke.ID]*sqlstore.JobAlertScan{}
+	rows, err := tx.Query(ctx, `SELECT j.id, `+sqlstore.JobAlertColumns+`
+		FROM jobs j JOIN projects p ON p.id = j.project_id
+		WHERE j.id = ANY($1) AND (j.id = ANY($2) OR j.health <> 'healthy' OR j.consecutive_failures <> 0)
+		ORDER BY j.id FOR UPDATE OF j`, bin(all), bin(changing))
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		var id prikke.ID
-		var st state
-		if err := rows.Scan(&id, &st.health, &st.failures, &st.alertAfter, &st.projectID); err != nil {
+		var st sqlstore.JobAlertScan
+		if err := rows.Scan(append([]any{&id}, st.Dest(dialect{s: s})...)...); err != nil {
 			rows.Close()
 			return err
 		}
-		states[id] = &st
+		states[id] = st.Scanned()
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	var fl flipRows
 	var (
-		uIDs      []prikke.ID
-		uHealth   []string
-		uFailures []int
-		uGone     []bool
+		uIDs       []prikke.ID
+		uHealth    []string
+		uFailures  []int
+		uSuccesses []int
+		uAlerted   []*time.Time
+		uHeld      []bool
+		uGone      []bool
 	)
 	for _, o := range outs {
 		st := states[o.JobID]
 		if st == nil {
-			continue // the job was deleted meanwhile
+			continue // healthy and clean, or deleted meanwhile
 		}
-		health, failures, event := store.HealthAfter(o, st.health, st.failures, st.alertAfter)
+		next, flip := store.JobHealthAfter(o, st.State, st.Rules)
 		uIDs = append(uIDs, o.JobID)
-		uHealth = append(uHealth, string(health))
-		uFailures = append(uFailures, failures)
+		uHealth = append(uHealth, string(next.Health))
+		uFailures = append(uFailures, next.Failures)
+		uSuccesses = append(uSuccesses, next.Successes)
+		uAlerted = append(uAlerted, next.AlertedAt)
+		uHeld = append(uHeld, next.Held)
 		uGone = append(uGone, o.Gone)
-		if event != "" {
-			fl.add(o, st.projectID, event)
+		if flip != nil {
+			fl.add(o, st.ProjectID, flip.Event, flip.Muted)
 		}
 		if o.Gone {
-			fl.add(o, st.projectID, prikke.EventJobDisabled)
+			fl.add(o, st.ProjectID, prikke.EventJobDisabled, false)
 		}
 	}
 	if len(uIDs) == 0 {
 		return nil
 	}
 	if _, err := tx.Exec(ctx, `UPDATE jobs j SET health = u.health, consecutive_failures = u.failures,
+			consecutive_successes = u.successes, alerted_at = u.alerted, alert_held = u.held,
 			enabled = CASE WHEN u.gone THEN false ELSE j.enabled END,
 			next_run_at = CASE WHEN u.gone THEN NULL ELSE j.next_run_at END,
 			disabled_reason = CASE WHEN u.gone THEN 'The endpoint answered 410 Gone, so Prikke disabled this job. Resume it when the endpoint is back.' ELSE j.disabled_reason END
-		FROM unnest($1::uuid[], $2::text[], $3::int[], $4::bool[]) AS u(id, health, failures, gone)
-		WHERE j.id = u.id`, bin(uIDs), uHealth, uFailures, uGone); err != nil {
+		FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::timestamptz[], $6::bool[], $7::bool[])
+			AS u(id, health, failures, successes, alerted, held, gone)
+		WHERE j.id = u.id`, bin(uIDs), uHealth, uFailures, uSuccesses, uAlerted, uHeld, uGone); err != nil {
 		return err
 	}
 	if slices.Contains(uGone, true) {
@@ -740,7 +699,7 @@ func (s *Store) applyChanges(ctx context.Context, tx pgx.Tx, outs []*store.JobOu
 			return err
 		}
 	}
-	return nil
+	return s.insertFlips(ctx, tx, &fl)
 }
 
 // flipRows collects flips to insert.
@@ -749,9 +708,10 @@ type flipRows struct {
 	execs               []*prikke.ID
 	events              []string
 	at                  []time.Time
+	muted               []bool
 }
 
-func (f *flipRows) add(o *store.JobOutcome, project prikke.ID, ev prikke.NotificationEvent) {
+func (f *flipRows) add(o *store.JobOutcome, project prikke.ID, ev prikke.NotificationEvent, muted bool) {
 	var exec *prikke.ID
 	if o.LastExecutionID != prikke.NilID {
 		id := o.LastExecutionID
@@ -763,15 +723,16 @@ func (f *flipRows) add(o *store.JobOutcome, project prikke.ID, ev prikke.Notific
 	f.execs = append(f.execs, exec)
 	f.events = append(f.events, string(ev))
 	f.at = append(f.at, o.LastRunAt)
+	f.muted = append(f.muted, muted)
 }
 
 func (s *Store) insertFlips(ctx context.Context, tx pgx.Tx, f *flipRows) error {
 	if len(f.ids) == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO flips (id, job_id, project_id, execution_id, event, created_at)
-		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])`,
-		bin(f.ids), bin(f.jobs), bin(f.projects), f.execs, f.events, f.at); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO flips (id, job_id, project_id, execution_id, event, created_at, muted)
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::bool[])`,
+		bin(f.ids), bin(f.jobs), bin(f.projects), f.execs, f.events, f.at, f.muted); err != nil {
 		return err
 	}
 	return s.notifyTx(ctx, tx, store.TopicFlips, "")

@@ -70,7 +70,12 @@ func TestMigrateExecutionQueue(t *testing.T) {
 		VALUES ($1, $2, 'Second', $3, 1, $4, $4)`, second, tn.Org.ID, sealed, t0); err != nil {
 		t.Fatal(err)
 	}
-	j := storetest.NewJob(t, s, tn, storetest.Once(storetest.T0))
+	// The job row as migration 2 had it (alert policies came later).
+	j := &prikke.Job{ID: prikke.NewID(), ProjectID: tn.Project.ID, OrganizationID: tn.Org.ID}
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO jobs (id, project_id, organization_id, kind, url, run_at, next_run_at, created_at, updated_at)
+		VALUES ($1, $2, $3, 'once', 'https://example.com/hook', $4, $4, $4, $4)`, j.ID, j.ProjectID, j.OrganizationID, t0); err != nil {
+		t.Fatal(err)
+	}
 	pending, running, done := prikke.NewID(), prikke.NewID(), prikke.NewID()
 	insert := `INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for, due_at, attempt, status,
 		claimed_by, claimed_at, lease_expires_at, finished_at, created_at)

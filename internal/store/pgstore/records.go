@@ -23,10 +23,10 @@ import (
 // sent by the same statement, so it goes out exactly when the flip commits.
 func (s *Store) FlipInsert(ctx context.Context, f *prikke.Flip) error {
 	if _, err := s.pool.Exec(ctx, `WITH ins AS (
-			INSERT INTO flips (`+sqlstore.FlipColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+			INSERT INTO flips (`+sqlstore.FlipColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $9) RETURNING id
 		)
 		SELECT pg_notify($8, '') FROM ins`,
-		f.ID, f.JobID, f.ProjectID, f.ExecutionID, f.Event, f.CreatedAt, f.ProcessedAt, s.channel(store.TopicFlips)); err != nil {
+		f.ID, f.JobID, f.ProjectID, f.ExecutionID, f.Event, f.CreatedAt, f.ProcessedAt, s.channel(store.TopicFlips), f.Muted); err != nil {
 		return fmt.Errorf("pgstore: insert flip: %w", mapErr(err))
 	}
 	return nil

@@ -594,13 +594,14 @@ func optHeaders(hs []prikke.Header) any {
 // run is read from the executions), disables jobs that answered 410 Gone,
 // and writes flips. It reports whether it wrote flips.
 func (s *Store) applyOutcomes(ctx context.Context, tx *sql.Tx, outs []*store.JobOutcome) (bool, error) {
-	get, err := tx.PrepareContext(ctx, `SELECT j.health, j.consecutive_failures, p.alert_after, j.project_id
+	get, err := tx.PrepareContext(ctx, `SELECT `+sqlstore.JobAlertColumns+`
 		FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = $1`)
 	if err != nil {
 		return false, err
 	}
 	defer get.Close()
 	upd, err := tx.PrepareContext(ctx, `UPDATE jobs SET health = $2, consecutive_failures = $3,
+			consecutive_successes = $5, alerted_at = $6, alert_held = $7,
 			enabled = CASE WHEN $4 THEN 0 ELSE enabled END,
 			next_run_at = CASE WHEN $4 THEN NULL ELSE next_run_at END,
 			disabled_reason = CASE WHEN $4 THEN 'The endpoint answered 410 Gone, so Prikke disabled this job. Resume it when the endpoint is back.' ELSE disabled_reason END
@@ -611,19 +612,19 @@ func (s *Store) applyOutcomes(ctx context.Context, tx *sql.Tx, outs []*store.Job
 	defer upd.Close()
 	flips := false
 	for _, o := range outs {
-		var health prikke.JobHealth
-		var failures, alertAfter int
-		var projectID prikke.ID
-		err := get.QueryRowContext(ctx, o.JobID).Scan(&health, &failures, &alertAfter, &projectID)
+		var sc sqlstore.JobAlertScan
+		err := get.QueryRowContext(ctx, o.JobID).Scan(sc.Dest(dialect{s})...)
 		if err == sql.ErrNoRows {
 			continue // the job was deleted meanwhile
 		}
 		if err != nil {
 			return false, err
 		}
-		newHealth, newFailures, event := store.HealthAfter(o, health, failures, alertAfter)
-		if newHealth != health || newFailures != failures || o.Gone {
-			if _, err := upd.ExecContext(ctx, o.JobID, newHealth, newFailures, o.Gone); err != nil {
+		st := sc.Scanned()
+		next, flip := store.JobHealthAfter(o, st.State, st.Rules)
+		if next != st.State || o.Gone {
+			if _, err := upd.ExecContext(ctx, o.JobID, next.Health, next.Failures, o.Gone, next.Successes,
+				tsp(next.AlertedAt), next.Held); err != nil {
 				return false, err
 			}
 		}
@@ -631,19 +632,19 @@ func (s *Store) applyOutcomes(ctx context.Context, tx *sql.Tx, outs []*store.Job
 		if o.LastExecutionID != prikke.NilID {
 			exec = o.LastExecutionID
 		}
-		var events []prikke.NotificationEvent
-		if event != "" {
-			events = append(events, event)
+		var out []store.JobFlip
+		if flip != nil {
+			out = append(out, *flip)
 		}
 		if o.Gone {
-			events = append(events, prikke.EventJobDisabled)
+			out = append(out, store.JobFlip{Event: prikke.EventJobDisabled})
 			if _, err := tx.ExecContext(ctx, "DELETE FROM executions WHERE job_id = $1 AND status = 'pending'", o.JobID); err != nil {
 				return false, err
 			}
 		}
-		for _, ev := range events {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO flips (id, job_id, project_id, execution_id, event, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6)`, prikke.NewID(), o.JobID, projectID, exec, ev, ts(o.LastRunAt)); err != nil {
+		for _, f := range out {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO flips (id, job_id, project_id, execution_id, event, created_at, muted)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, prikke.NewID(), o.JobID, st.ProjectID, exec, f.Event, ts(o.LastRunAt), f.Muted); err != nil {
 				return false, err
 			}
 			flips = true

@@ -18,8 +18,8 @@ import (
 
 // FlipInsert implements store.Store.
 func (s *Store) FlipInsert(ctx context.Context, f *prikke.Flip) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO flips (`+sqlstore.FlipColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		f.ID, f.JobID, f.ProjectID, idp(f.ExecutionID), f.Event, ts(f.CreatedAt), tsp(f.ProcessedAt)); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO flips (`+sqlstore.FlipColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		f.ID, f.JobID, f.ProjectID, idp(f.ExecutionID), f.Event, ts(f.CreatedAt), tsp(f.ProcessedAt), f.Muted); err != nil {
 		return fmt.Errorf("sqlitestore: insert flip: %w", mapErr(err))
 	}
 	s.broker.Publish(store.Event{Topic: store.TopicFlips})

@@ -14,7 +14,8 @@ import (
 const jobColumnsFmt = `j.id, j.project_id, j.organization_id, j.kind, j.name, j.url, j.method, j.headers, j.body,
 	j.timeout_ms, j.retry_attempts, j.enabled, j.cron_expression, j.schedule_interval, j.time_zone, j.run_at,
 	j.catch_up, j.catch_up_window_s, j.overlap, j.interval_minutes, j.notify_mode, j.next_run_at, j.health,
-	j.consecutive_failures, %s, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at`
+	j.consecutive_failures, %s, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at,
+	j.alert_policy, j.consecutive_successes`
 
 // JobColumns lists a job's columns (from "jobs j") for JobScan. The last
 // run is read from the job's newest finished execution rather than written
@@ -32,6 +33,7 @@ type JobScan struct {
 	j      prikke.Job
 	window int
 	idem   *string
+	policy policyJSON
 }
 
 // Dest returns the scan destinations of JobColumns.
@@ -41,13 +43,15 @@ func (js *JobScan) Dest(d Dialect) []any {
 		&j.TimeoutMS, &j.RetryAttempts, &j.Enabled, &j.CronExpression, &j.Interval, &j.TimeZone, d.ScanTimePtr(&j.RunAt),
 		&j.CatchUp, &js.window, &j.Overlap, &j.IntervalMinutes, &j.NotifyMode, d.ScanTimePtr(&j.NextRunAt), &j.Health,
 		&j.ConsecutiveFailures, d.ScanTimePtr(&j.LastRunAt), &j.LastStatus, &j.DisabledReason, d.ScanStringPtr(&js.idem),
-		d.ScanTime(&j.CreatedAt), d.ScanTime(&j.UpdatedAt)}
+		d.ScanTime(&j.CreatedAt), d.ScanTime(&j.UpdatedAt),
+		d.ScanJSON(&js.policy), &j.ConsecutiveSuccesses}
 }
 
 // Job returns the scanned job.
 func (js *JobScan) Job() *prikke.Job {
 	j := js.j
 	j.CatchUpWindow = time.Duration(js.window) * time.Second
+	j.AlertPolicy = js.policy.policy()
 	if js.idem != nil {
 		j.IdempotencyKey = *js.idem
 	}
@@ -93,15 +97,59 @@ func headersOrEmpty(hs []prikke.Header) []prikke.Header {
 const insertJobSQL = `INSERT INTO jobs (id, project_id, organization_id, kind, name, url, method, headers, body,
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
-		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at)
+		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at, alert_policy)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28)`
+		$21, $22, $23, $24, $25, $26, $27, $28, $29)`
 
 func insertJobArgs(d Dialect, j *prikke.Job) []any {
 	return []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, d.JSON(headersOrEmpty(j.Headers)), j.Body,
 		j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval, j.TimeZone, d.TimePtr(j.RunAt),
 		j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, d.TimePtr(j.NextRunAt), healthOr(j.Health),
-		j.ConsecutiveFailures, j.DisabledReason, nullString(j.IdempotencyKey), d.Time(j.CreatedAt), d.Time(j.UpdatedAt)}
+		j.ConsecutiveFailures, j.DisabledReason, nullString(j.IdempotencyKey), d.Time(j.CreatedAt), d.Time(j.UpdatedAt),
+		d.JSON(policyOf(j.AlertPolicy))}
+}
+
+// policyJSON is a job's alert policy as jobs.alert_policy stores it:
+// durations in milliseconds, zero fields left out ({} is the default).
+type policyJSON struct {
+	FailThreshold     int         `json:"fail_threshold,omitempty"`
+	RecoveryThreshold int         `json:"recovery_threshold,omitempty"`
+	RealertEveryMS    int64       `json:"realert_every_ms,omitempty"`
+	SnoozeUntil       *time.Time  `json:"snooze_until,omitempty"`
+	Window            *windowJSON `json:"window,omitempty"`
+}
+
+type windowJSON struct {
+	Cron       string `json:"cron"`
+	TimeZone   string `json:"time_zone,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
+	SkipRuns   bool   `json:"skip_runs,omitempty"`
+}
+
+func policyOf(p prikke.AlertPolicy) policyJSON {
+	out := policyJSON{FailThreshold: p.FailThreshold, RecoveryThreshold: p.RecoveryThreshold,
+		RealertEveryMS: p.RealertEvery.Milliseconds(), SnoozeUntil: p.SnoozeUntil}
+	if out.SnoozeUntil != nil {
+		t := out.SnoozeUntil.UTC()
+		out.SnoozeUntil = &t
+	}
+	if !p.Window.IsZero() {
+		out.Window = &windowJSON{Cron: p.Window.Cron, TimeZone: p.Window.TimeZone, DurationMS: p.Window.Duration.Milliseconds(), SkipRuns: p.Window.SkipRuns}
+	}
+	return out
+}
+
+func (p policyJSON) policy() prikke.AlertPolicy {
+	out := prikke.AlertPolicy{FailThreshold: p.FailThreshold, RecoveryThreshold: p.RecoveryThreshold,
+		RealertEvery: time.Duration(p.RealertEveryMS) * time.Millisecond, SnoozeUntil: p.SnoozeUntil}
+	if out.SnoozeUntil != nil {
+		t := out.SnoozeUntil.UTC()
+		out.SnoozeUntil = &t
+	}
+	if w := p.Window; w != nil {
+		out.Window = prikke.Window{Cron: w.Cron, TimeZone: w.TimeZone, Duration: time.Duration(w.DurationMS) * time.Millisecond, SkipRuns: w.SkipRuns}
+	}
+	return out
 }
 
 // InsertJob inserts j and its channel list in tx (the engine's enqueue
@@ -236,12 +284,13 @@ func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 			timeout_ms = $7, retry_attempts = $8, enabled = $9, cron_expression = $10, schedule_interval = $11,
 			time_zone = $12, run_at = $13, catch_up = $14, catch_up_window_s = $15, overlap = $16,
 			interval_minutes = $17, notify_mode = $18, next_run_at = $19, disabled_reason = $20, updated_at = $21,
-			kind = $22
+			kind = $22, alert_policy = $23
 			WHERE id = $1`,
 			j.ID, j.Name, j.URL, j.Method, r.d.JSON(headersOrEmpty(j.Headers)), j.Body,
 			j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,
 			j.TimeZone, r.d.TimePtr(j.RunAt), j.CatchUp, int(j.CatchUpWindow/time.Second), j.Overlap,
-			j.IntervalMinutes, j.NotifyMode, r.d.TimePtr(j.NextRunAt), j.DisabledReason, r.d.Time(j.UpdatedAt), j.Kind)
+			j.IntervalMinutes, j.NotifyMode, r.d.TimePtr(j.NextRunAt), j.DisabledReason, r.d.Time(j.UpdatedAt), j.Kind,
+			r.d.JSON(policyOf(j.AlertPolicy)))
 		if err != nil {
 			return err
 		}
@@ -417,4 +466,30 @@ func (r *Records) ExecutionStats(ctx context.Context, f store.ExecutionFilter) (
 		out[x.st] = x.n
 	}
 	return out, nil
+}
+
+// JobAlertColumns lists, from "jobs j JOIN projects p", what
+// store.JobHealthAfter needs of a job, for JobAlertScan.
+const JobAlertColumns = `j.project_id, j.health, j.consecutive_failures, j.consecutive_successes, j.alerted_at,
+	j.alert_held, j.alert_policy, p.alert_after, p.snooze_until`
+
+// JobAlertScan scans a row of JobAlertColumns.
+type JobAlertScan struct {
+	ProjectID prikke.ID
+	State     store.JobAlertState
+	Rules     store.JobAlertRules
+	policy    policyJSON
+}
+
+// Dest returns the scan destinations of JobAlertColumns.
+func (s *JobAlertScan) Dest(d Dialect) []any {
+	st := &s.State
+	return []any{&s.ProjectID, &st.Health, &st.Failures, &st.Successes, d.ScanTimePtr(&st.AlertedAt),
+		&st.Held, d.ScanJSON(&s.policy), &s.Rules.AlertAfter, d.ScanTimePtr(&s.Rules.ProjectSnooze)}
+}
+
+// Scanned finishes the scan: the policy from its JSON.
+func (s *JobAlertScan) Scanned() *JobAlertScan {
+	s.Rules.Policy = s.policy.policy()
+	return s
 }

@@ -106,13 +106,13 @@ func (r *Records) ChannelDelete(ctx context.Context, id prikke.ID) error {
 }
 
 // FlipColumns lists a flip's columns, for ScanFlip.
-const FlipColumns = "id, job_id, project_id, execution_id, event, created_at, processed_at"
+const FlipColumns = "id, job_id, project_id, execution_id, event, created_at, processed_at, muted"
 
 // ScanFlip scans one row of FlipColumns.
 func ScanFlip(d Dialect, row Row) (*prikke.Flip, error) {
 	var f prikke.Flip
 	if err := row.Scan(&f.ID, &f.JobID, &f.ProjectID, d.ScanIDPtr(&f.ExecutionID), &f.Event, d.ScanTime(&f.CreatedAt),
-		d.ScanTimePtr(&f.ProcessedAt)); err != nil {
+		d.ScanTimePtr(&f.ProcessedAt), &f.Muted); err != nil {
 		return nil, err
 	}
 	f.ProcessedAt = utcp(f.ProcessedAt)

@@ -18,6 +18,7 @@ func testJobs(t *testing.T, open Opener, cov *coverage) {
 		"EnableDelete":     testJobEnableDelete,
 		"ExecutionQueries": testExecutionQueries,
 		"CreateMany":       testJobCreateMany,
+		"AlertPolicy":      testJobAlertPolicy,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
