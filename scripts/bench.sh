@@ -28,3 +28,7 @@ bench sqlite-burst-50k ""    --mode burst --jobs 50000
 bench pg-cron-10k      "$pg" --mode cron --jobs 10000
 bench sqlite-idle-10k  ""    --mode idle --jobs 10000 --idle-for 30s
 bench pg-idle-10k      "$pg" --mode idle --jobs 10000 --idle-for 30s
+# Cron monitors: pings accepted per second through the real handler and
+# group commit, then deadline lateness with 10,000 monitors.
+bench sqlite-pings     ""    --mode pings
+bench pg-pings         "$pg" --mode pings
