@@ -117,7 +117,10 @@ type AccountStore interface {
 	ProjectCreate(ctx context.Context, p *prikke.Project) error
 	ProjectGet(ctx context.Context, id prikke.ID) (*prikke.Project, error)
 	ProjectListByOrganization(ctx context.Context, orgID prikke.ID) ([]*prikke.Project, error)
-	// ProjectUpdate writes name, alert_after and the secrets.
+	// ProjectUpdate writes name, alert_after, snooze_until, updated_at and
+	// the secrets (the signing secret, the previous one and its expiry)
+	// as p has them; never the ping key. It writes them all, so a caller
+	// changing one reads the project first.
 	ProjectUpdate(ctx context.Context, p *prikke.Project) error
 	ProjectDelete(ctx context.Context, id prikke.ID) error
 
