@@ -572,7 +572,7 @@ func (s *Service) SnoozeProject(ctx context.Context, a *Actor, projectID prikke.
 		until, detail = &u, "snoozed until "+u.Format(time.RFC3339)
 	}
 	p.SnoozeUntil, p.UpdatedAt = until, s.now()
-	if err := s.store.ProjectUpdate(ctx, p); err != nil {
+	if err := s.store.ProjectSetSnooze(ctx, p.ID, p.SnoozeUntil, p.UpdatedAt); err != nil {
 		return nil, err
 	}
 	s.record(ctx, a, &p.OrganizationID, prikke.AuditProjectUpdate, "project", p.ID.String(), detail)

@@ -122,6 +122,10 @@ type AccountStore interface {
 	// as p has them; never the ping key. It writes them all, so a caller
 	// changing one reads the project first.
 	ProjectUpdate(ctx context.Context, p *prikke.Project) error
+	// ProjectSetSnooze sets only the project's snooze_until (and
+	// updated_at), so a concurrent rename or secret rotation is not
+	// written back over. ENOTFOUND if there is no such project.
+	ProjectSetSnooze(ctx context.Context, id prikke.ID, until *time.Time, now time.Time) error
 	ProjectDelete(ctx context.Context, id prikke.ID) error
 
 	APIKeyCreate(ctx context.Context, k *prikke.APIKey) error

@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"time"
+
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -177,6 +179,12 @@ func (r *Records) ProjectUpdate(ctx context.Context, p *prikke.Project) error {
 	return r.execOne(ctx, "update project", `UPDATE projects SET name = $2, signing_secret = $3, previous_secret = $4,
 		previous_until = $5, alert_after = $6, snooze_until = $7, updated_at = $8 WHERE id = $1`,
 		p.ID, p.Name, secret, prev, r.d.TimePtr(p.PreviousUntil), p.AlertAfter, r.d.TimePtr(p.SnoozeUntil), r.d.Time(p.UpdatedAt))
+}
+
+// ProjectSetSnooze implements store.Store.
+func (r *Records) ProjectSetSnooze(ctx context.Context, id prikke.ID, until *time.Time, now time.Time) error {
+	return r.execOne(ctx, "snooze project", "UPDATE projects SET snooze_until = $2, updated_at = $3 WHERE id = $1",
+		id, r.d.TimePtr(until), r.d.Time(now))
 }
 
 // ProjectDelete implements store.Store.

@@ -101,7 +101,7 @@ func testOrganizations(t *testing.T, open Opener, cov *coverage) {
 }
 
 func testProjects(t *testing.T, open Opener, cov *coverage) {
-	cov.covers("ProjectCreate", "ProjectGet", "ProjectListByOrganization", "ProjectUpdate", "ProjectDelete")
+	cov.covers("ProjectCreate", "ProjectGet", "ProjectListByOrganization", "ProjectUpdate", "ProjectSetSnooze", "ProjectDelete")
 	s := open(t)
 	ctx := context.Background()
 	a := NewTenant(t, s, prikke.TierPro)
@@ -134,6 +134,23 @@ func testProjects(t *testing.T, open Opener, cov *coverage) {
 	if got.SigningSecret != "whsec_BBBB" || got.PreviousSecret != "whsec_AAAA" || !got.PreviousUntil.Equal(until) || got.Name != "Renamed" || got.AlertAfter != 5 {
 		t.Errorf("after update: %+v", got)
 	}
+	// A snooze writes only the snooze: a stale copy's secret is not
+	// written back.
+	snooze := T0.Add(2 * time.Hour)
+	if err := s.ProjectSetSnooze(ctx, p2.ID, &snooze, T0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.ProjectGet(ctx, p2.ID)
+	if got.SnoozeUntil == nil || !got.SnoozeUntil.Equal(snooze) || got.SigningSecret != "whsec_BBBB" || got.Name != "Renamed" || !got.UpdatedAt.Equal(T0.Add(time.Minute)) {
+		t.Errorf("after ProjectSetSnooze: %+v", got)
+	}
+	if err := s.ProjectSetSnooze(ctx, p2.ID, nil, T0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.ProjectGet(ctx, p2.ID); got.SnoozeUntil != nil {
+		t.Errorf("unsnoozed: %v", got.SnoozeUntil)
+	}
+	Errcode(t, s.ProjectSetSnooze(ctx, prikke.NewID(), nil, T0), prikke.ENOTFOUND)
 	if err := s.ProjectDelete(ctx, p2.ID); err != nil {
 		t.Fatal(err)
 	}
