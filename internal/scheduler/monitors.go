@@ -163,23 +163,28 @@ func (s *Scheduler) ExpireMonitors(ctx context.Context, o monitor.Outage) (int, 
 	return total, min(max(next.Sub(now)+time.Millisecond, time.Millisecond), monitorMaxSleep), nil
 }
 
-// prunePings deletes pings past their tier's history window, a few
-// batches per maintenance round.
-func (s *Scheduler) prunePings(ctx context.Context) {
+// pruneMonitorHistory deletes pings and processed monitor flips past
+// their tier's history window (keeping each monitor's newest 100), a few
+// batches of each per maintenance round.
+func (s *Scheduler) pruneMonitorHistory(ctx context.Context) {
 	dbNow, err := s.store.Now(ctx)
 	if err != nil {
 		return
 	}
-	for range 20 {
-		n, err := s.store.PingPrune(ctx, dbNow, s.cfg.PruneBatch)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.logger.Warn("ping prune failed", "error", err)
+	for what, prune := range map[string]func(context.Context, time.Time, int) (int, error){
+		"pings": s.store.PingPrune, "monitor flips": s.store.MonitorFlipPrune,
+	} {
+		for range 20 {
+			n, err := prune(ctx, dbNow, s.cfg.PruneBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.logger.Warn("monitor history prune failed", "what", what, "error", err)
+				}
+				break
 			}
-			return
-		}
-		if n < s.cfg.PruneBatch {
-			return
+			if n < s.cfg.PruneBatch {
+				break
+			}
 		}
 	}
 }

@@ -255,3 +255,28 @@ func TestMonitorDeadlinesExactlyOnce(t *testing.T) {
 		t.Errorf("a deadline was acted on %v early", -late[0])
 	}
 }
+
+// TestPruneMonitorHistory: maintenance deletes processed monitor flips
+// past the tier's history window (each monitor keeps its newest 100), not
+// only pings.
+func TestPruneMonitorHistory(t *testing.T) {
+	t.Parallel()
+	now := storetest.T0.Add(60 * 24 * time.Hour)
+	s, _ := warpStore(t, now)
+	ctx := context.Background()
+	tn := storetest.NewTenant(t, s, prikke.TierFree)
+	m := newMonitor(t, s, tn, "flappy", 0)
+	var fs []*prikke.MonitorFlip
+	for i := range 130 {
+		at := now.Add(-20*24*time.Hour + time.Duration(i)*time.Second)
+		fs = append(fs, &prikke.MonitorFlip{ID: prikke.NewID(), Event: prikke.EventMonitorDown, From: prikke.MonitorUp,
+			To: prikke.MonitorDown, CreatedAt: at, ProcessedAt: &at})
+	}
+	if _, err := s.MonitorModify(ctx, m.ID, func(*prikke.Monitor) ([]*prikke.MonitorFlip, error) { return fs, nil }); err != nil {
+		t.Fatal(err)
+	}
+	scheduler.PruneMonitorHistory(newScheduler(s, "n1"), ctx)
+	if got, err := s.MonitorFlipList(ctx, m.ID, 1000); err != nil || len(got) != 100 {
+		t.Fatalf("after maintenance %d flips, %v; want the newest 100", len(got), err)
+	}
+}

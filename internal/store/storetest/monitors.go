@@ -30,6 +30,7 @@ func testMonitors(t *testing.T, open Opener, cov *coverage) {
 		"ExpireDueConcurrent":   testMonitorExpireDueConcurrent,
 		"FlipClaimConcurrent":   testMonitorFlipClaimConcurrent,
 		"PingPrune":             testPingPrune,
+		"MonitorFlipPrune":      testMonitorFlipPrune,
 		"ChannelListForMonitor": testChannelListForMonitor,
 		"ProjectGetByPingKey":   testProjectGetByPingKey,
 		"StatusPageMonitors":    testStatusPageMonitors,
