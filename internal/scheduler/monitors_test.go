@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -278,5 +279,45 @@ func TestPruneMonitorHistory(t *testing.T) {
 	scheduler.PruneMonitorHistory(newScheduler(s, "n1"), ctx)
 	if got, err := s.MonitorFlipList(ctx, m.ID, 1000); err != nil || len(got) != 100 {
 		t.Fatalf("after maintenance %d flips, %v; want the newest 100", len(got), err)
+	}
+}
+
+// TestMonitorHeldDeadlineNoSpin: a monitor past its deadline that another
+// transaction holds is skipped; the loop must not be told to come back at
+// once (it would spin for as long as the lock lasts), and it steps the
+// monitor once the lock is gone.
+func TestMonitorHeldDeadlineNoSpin(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	ctx := context.Background()
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	m := newMonitor(t, s, tn, "held", time.Second)
+	now, err := s.Now(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startRun(t, s, m, now.Add(-time.Minute))
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		_, err := s.MonitorModify(ctx, m.ID, func(*prikke.Monitor) ([]*prikke.MonitorFlip, error) {
+			close(held)
+			<-release
+			return nil, errors.New("rolled back")
+		})
+		done <- err
+	}()
+	<-held
+	sched := newScheduler(s, "n1")
+	n, wait, err := sched.ExpireMonitors(ctx, monitor.Outage{})
+	close(release)
+	<-done
+	if err != nil || n != 0 {
+		t.Fatalf("while held: stepped %d, %v", n, err)
+	}
+	if wait < 10*time.Millisecond {
+		t.Errorf("wait = %v with the only due monitor held; the loop would spin", wait)
+	}
+	if n, _, err := sched.ExpireMonitors(ctx, monitor.Outage{}); err != nil || n != 1 {
+		t.Errorf("after the lock: stepped %d, %v", n, err)
 	}
 }
