@@ -177,8 +177,9 @@ func (t Tier) PingBodyLimit() int {
 }
 
 // MonitorFlip is a change of a monitor's status, kept as its history and
-// used as the notification outbox: the notifier claims each unprocessed
-// flip once and sends it unless Muted.
+// used as the notification outbox: a notifier leases each unprocessed
+// flip (store.MonitorFlipClaim), sends it unless Muted, and then marks it
+// processed (store.MonitorFlipDone).
 type MonitorFlip struct {
 	ID        ID
 	MonitorID ID

@@ -573,7 +573,7 @@ type Flip struct {
 	PrikkeDown  bool       `json:"prikke_down" doc:"The deadline passed while Prikke itself was not running: the ping may have been lost on Prikke's side."`
 	Muted       bool       `json:"muted" doc:"Snoozed or in a maintenance window: recorded, not sent."`
 	CreatedAt   time.Time  `json:"created_at" doc:"When it happened."`
-	ProcessedAt *time.Time `json:"processed_at,omitempty" doc:"When the notifier took it (sent, or skipped when muted); absent until then."`
+	ProcessedAt *time.Time `json:"processed_at,omitempty" doc:"When the notifier was done with it (sent to every channel, or skipped when muted); absent until then."`
 }
 
 func flipOut(f *prikke.MonitorFlip) *Flip {

@@ -11,17 +11,19 @@ import (
 
 // Project is a project.
 type Project struct {
-	ID             string    `json:"id" doc:"The project's id."`
-	OrganizationID string    `json:"organization_id" doc:"The organization the project belongs to."`
-	Name           string    `json:"name" doc:"The project's name." example:"Production"`
-	AlertAfter     int       `json:"alert_after" doc:"Consecutive failures before a job is reported failing."`
-	CreatedAt      time.Time `json:"created_at" doc:"When the project was created."`
-	UpdatedAt      time.Time `json:"updated_at" doc:"When the project last changed."`
+	ID             string     `json:"id" doc:"The project's id."`
+	OrganizationID string     `json:"organization_id" doc:"The organization the project belongs to."`
+	Name           string     `json:"name" doc:"The project's name." example:"Production"`
+	AlertAfter     int        `json:"alert_after" doc:"Consecutive failures before a job is reported failing."`
+	PingKey        string     `json:"ping_key" doc:"Names the project in slug ping URLs, /ping/{ping_key}/{slug}. Anyone who has it can ping the project's monitors by slug (and create them with ?create=1): keep it like a ping URL." example:"pk_7Hc2vQx9LmN4"`
+	SnoozeUntil    *time.Time `json:"snooze_until,omitempty" doc:"Every alert of the project's jobs and monitors is muted until then (POST /api/v1/projects/{project_id}/snooze); absent when not snoozed."`
+	CreatedAt      time.Time  `json:"created_at" doc:"When the project was created."`
+	UpdatedAt      time.Time  `json:"updated_at" doc:"When the project last changed."`
 }
 
 func projectOut(p *prikke.Project) *Project {
 	return &Project{ID: p.ID.String(), OrganizationID: p.OrganizationID.String(), Name: p.Name, AlertAfter: p.AlertAfter,
-		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+		PingKey: p.PingKey, SnoozeUntil: p.SnoozeUntil, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
 type projectListInput struct {

@@ -8,7 +8,8 @@ type Usage struct {
 	Requests int64  `json:"requests" doc:"Outbound delivery attempts this month (UTC), test requests included."`
 	Limit    int64  `json:"limit" doc:"Requests the tier allows this month." example:"5000"`
 	Jobs     int    `json:"jobs" doc:"Jobs the organization has now." example:"3"`
-	MaxJobs  *int   `json:"max_jobs" nullable:"true" doc:"The tier's job limit; null when the tier has no limit (Pro)."`
+	Monitors int    `json:"monitors" doc:"Monitors the organization has now; they count against max_jobs with the jobs." example:"1"`
+	MaxJobs  *int   `json:"max_jobs" nullable:"true" doc:"The tier's limit on jobs and monitors together (jobs + monitors); null when the tier has no limit (Pro)."`
 	Tier     string `json:"tier" doc:"The organization's plan: free or pro." example:"free"`
 }
 
@@ -21,7 +22,7 @@ func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *U
 	if err != nil {
 		return nil, err
 	}
-	out := &Usage{Month: u.Month, Requests: u.Requests, Limit: u.Limit, Jobs: u.Jobs, Tier: string(u.Tier)}
+	out := &Usage{Month: u.Month, Requests: u.Requests, Limit: u.Limit, Jobs: u.Jobs, Monitors: u.Monitors, Tier: string(u.Tier)}
 	if u.MaxJobs > 0 {
 		out.MaxJobs = &u.MaxJobs
 	}
@@ -33,5 +34,5 @@ func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *U
 var (
 	opUsage = operation{ID: "usage", Tag: "Organizations",
 		Summary:     "Requests used this month against the tier's limits",
-		Description: "Requests used this calendar month (UTC) against the tier's limit, and the number of jobs."}
+		Description: "Requests used this calendar month (UTC) against the tier's limit, and the numbers of jobs and monitors, which count together against the tier's job limit."}
 )

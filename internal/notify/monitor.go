@@ -8,15 +8,20 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/mail"
+	"github.com/prikke/prikke/internal/store"
 )
 
 // Monitor flips go through the same pipeline as job flips: the store
 // writes each flip with the ping or deadline that caused it, the notifier
-// claims it exactly once (MonitorFlipClaim), sends it to the monitor's
-// active channels and records each send. A muted flip (snoozed, inside a
-// maintenance window) is claimed and recorded as processed, but sent
-// nowhere: the end of the mute re-evaluates the monitor and writes a fresh
-// flip if it is still down.
+// leases it (MonitorFlipClaim), sends it to the monitor's active channels,
+// records each send, and then confirms it (MonitorFlipDone). A notifier
+// killed between the claim and the confirmation loses nothing: after the
+// lease (store.MonitorFlipLease) another notifier claims the flip and
+// sends it again, with the same Standard Webhooks id (post derives it from
+// the flip's ID), so that a receiver that already has it drops the
+// duplicate. A muted flip (snoozed, inside a maintenance window) is
+// confirmed at once and sent nowhere: the end of the mute re-evaluates the
+// monitor and writes a fresh flip if it is still down.
 
 // monitorEvent is one monitor flip with everything a message needs.
 type monitorEvent struct {
@@ -29,16 +34,24 @@ type monitorEvent struct {
 }
 
 // drainMonitors processes every monitor flip waiting and returns how many
-// it processed.
+// it processed. It starts no flip after half its lease has gone (slow
+// channels): those are left to the next claim rather than sent while
+// another notifier may claim them too.
 func (n *Notifier) drainMonitors(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		flips, err := n.store.MonitorFlipClaim(ctx, n.now(), 50)
+		claimed := n.now()
+		flips, err := n.store.MonitorFlipClaim(ctx, claimed, 50)
 		if err != nil {
 			return total, err
 		}
 		for _, f := range flips {
-			n.processMonitor(ctx, f)
+			if ctx.Err() != nil || n.now().Sub(claimed) >= store.MonitorFlipLease/2 {
+				break
+			}
+			if n.processMonitor(ctx, f) {
+				n.confirm(ctx, f)
+			}
 		}
 		total += len(flips)
 		if len(flips) < 50 {
@@ -47,17 +60,31 @@ func (n *Notifier) drainMonitors(ctx context.Context) (int, error) {
 	}
 }
 
-func (n *Notifier) processMonitor(ctx context.Context, f *prikke.MonitorFlip) {
+// confirm marks f processed once it has been sent everywhere. A flip
+// deleted meanwhile (with its monitor) is fine; any other failure leaves
+// it to be claimed and sent again after its lease.
+func (n *Notifier) confirm(ctx context.Context, f *prikke.MonitorFlip) {
+	if err := n.store.MonitorFlipDone(ctx, f.ID, n.now()); err != nil && prikke.ErrorCode(err) != prikke.ENOTFOUND {
+		n.logger.Warn("confirming a monitor flip failed; it will be sent again", "flip_id", f.ID, "error", err)
+	}
+}
+
+// processMonitor sends f to every active channel of its monitor and
+// reports whether the flip is done with: sent (each send recorded, failed
+// or not), muted, or about a monitor deleted since. It is not done when
+// the store could not be read or ctx ended mid-send: then the flip is
+// claimed again after its lease.
+func (n *Notifier) processMonitor(ctx context.Context, f *prikke.MonitorFlip) bool {
 	if f.Muted {
-		return
+		return true
 	}
 	m, err := n.store.MonitorGet(ctx, f.MonitorID)
 	if err != nil {
-		return // deleted since: nobody to tell
+		return prikke.ErrorCode(err) == prikke.ENOTFOUND // deleted since: nobody to tell
 	}
 	p, err := n.store.ProjectGet(ctx, m.ProjectID)
 	if err != nil {
-		return
+		return prikke.ErrorCode(err) == prikke.ENOTFOUND
 	}
 	ev := &monitorEvent{flip: f, monitor: m, project: p}
 	if f.Event == prikke.EventMonitorUp {
@@ -66,7 +93,7 @@ func (n *Notifier) processMonitor(ctx context.Context, f *prikke.MonitorFlip) {
 	channels, err := n.store.ChannelListForMonitor(ctx, m.ID)
 	if err != nil {
 		n.logger.Warn("listing channels failed", "monitor_id", m.ID, "error", err)
-		return
+		return false
 	}
 	for _, c := range channels {
 		if !c.Active() {
@@ -75,6 +102,7 @@ func (n *Notifier) processMonitor(ctx context.Context, f *prikke.MonitorFlip) {
 		res := n.sendMonitor(ctx, c, ev)
 		n.recordSend(ctx, c, &prikke.Notification{ProjectID: p.ID, MonitorID: &m.ID, Event: f.Event}, res)
 	}
+	return ctx.Err() == nil
 }
 
 // downSince finds when the monitor went down before the up flip f: the

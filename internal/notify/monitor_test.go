@@ -155,3 +155,89 @@ func TestMonitorFlipToGoneWebhook(t *testing.T) {
 		}
 	})
 }
+
+// TestMonitorFlipClaimedByDeadNotifier: a notifier killed between claiming
+// a flip and confirming it loses nothing. Its lease keeps the flip from
+// the others until it ends; then another notifier sends it, with the same
+// webhook-id as the first attempt so that the receiver can drop the
+// duplicate, and confirms it, once.
+func TestMonitorFlipClaimedByDeadNotifier(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		m := f.newMonitor(t, "backup")
+		lease := store.MonitorFlipLease
+		at := storetest.T0.Add(3 * time.Hour)
+		drainAt := func(now time.Time) int {
+			t.Helper()
+			f.n.NowFunc = func() time.Time { return now }
+			n, err := f.n.Drain(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		msgID := func(fl *prikke.MonitorFlip) string { return "msg_" + strings.ReplaceAll(fl.ID.String(), "-", "") }
+
+		// Killed right after the claim: nothing was sent.
+		hook := f.channel(t, prikke.ChannelWebhook, f.sink.URL("/ok"))
+		down := f.flip(t, m, prikke.EventMonitorDown, prikke.MonitorDown, at, nil)
+		if got, err := s.MonitorFlipClaim(ctx, at, 50); err != nil || len(got) != 1 || got[0].ID != down.ID {
+			t.Fatalf("dead notifier's claim = %v, %v", got, err)
+		}
+		if n := drainAt(at.Add(lease - time.Microsecond)); n != 0 || f.sink.Count() != 0 {
+			t.Fatalf("inside the dead notifier's lease: drained %d, sent %d", n, f.sink.Count())
+		}
+		if n := drainAt(at.Add(lease)); n != 1 {
+			t.Fatalf("after the lease: drained %d; want the dead notifier's flip", n)
+		}
+		if n := drainAt(at.Add(2 * lease)); n != 0 {
+			t.Fatalf("after the confirmation: drained %d", n)
+		}
+		if reqs := f.sink.Requests(); len(reqs) != 1 || reqs[0].WebhookID != msgID(down) {
+			t.Fatalf("webhooks = %+v; want the down flip once", reqs)
+		}
+
+		// Killed in the middle of a send: the receiver got the request
+		// (but no answer was read); the next notifier sends it again with
+		// the same webhook-id.
+		hook.Target = f.sink.URL("/hang")
+		if err := s.ChannelUpdate(ctx, hook); err != nil {
+			t.Fatal(err)
+		}
+		at = at.Add(time.Hour)
+		up := f.flip(t, m, prikke.EventMonitorUp, prikke.MonitorUp, at, nil)
+		dying, kill := context.WithCancel(ctx)
+		done := make(chan struct{})
+		f.n.NowFunc = func() time.Time { return at }
+		go func() {
+			defer close(done)
+			f.n.Drain(dying) // its error is the kill's
+		}()
+		if err := f.sink.WaitCount(ctx, 2); err != nil {
+			t.Fatal(err)
+		}
+		kill()
+		<-done
+		hook.Target = f.sink.URL("/ok")
+		if err := s.ChannelUpdate(ctx, hook); err != nil {
+			t.Fatal(err)
+		}
+		if n := drainAt(at.Add(lease / 2)); n != 0 || f.sink.Count() != 2 {
+			t.Fatalf("inside the lease: drained %d, %d requests", n, f.sink.Count())
+		}
+		if n := drainAt(at.Add(lease)); n != 1 {
+			t.Fatalf("after the lease: drained %d", n)
+		}
+		drainAt(at.Add(3 * lease))
+		reqs := f.sink.Requests()
+		if len(reqs) != 3 || reqs[1].WebhookID != msgID(up) || reqs[2].WebhookID != msgID(up) || !reqs[2].SignatureValid {
+			t.Fatalf("webhooks = %+v; want the up flip twice with one webhook-id", reqs)
+		}
+		fs, err := s.MonitorFlipList(ctx, m.ID, 10)
+		if err != nil || len(fs) != 2 || fs[0].ProcessedAt == nil || !fs[0].ProcessedAt.Equal(at.Add(lease)) {
+			t.Errorf("flips = %v, %v; want the up flip processed when it was sent", fs, err)
+		}
+	})
+}

@@ -133,9 +133,13 @@ type UsageReport struct {
 	Requests int64
 	Limit    int64
 	Jobs     int
-	MaxJobs  int // 0: unlimited
+	Monitors int
+	MaxJobs  int // jobs and monitors together; 0: unlimited
 	Tier     prikke.Tier
 }
+
+// Counted is what counts against MaxJobs: jobs and monitors together.
+func (u *UsageReport) Counted() int { return u.Jobs + u.Monitors }
 
 // Usage reports an organization's usage against its tier's limits.
 func (s *Service) Usage(ctx context.Context, a *Actor, orgID prikke.ID) (*UsageReport, error) {
@@ -152,8 +156,13 @@ func (s *Service) Usage(ctx context.Context, a *Actor, orgID prikke.ID) (*UsageR
 	if err != nil {
 		return nil, err
 	}
+	monitors, err := s.store.MonitorCountByOrganization(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
 	l := o.Tier.Limits()
-	return &UsageReport{Month: month, Requests: used, Limit: l.MonthlyRequests, Jobs: jobs, MaxJobs: l.MaxJobs, Tier: o.Tier}, nil
+	return &UsageReport{Month: month, Requests: used, Limit: l.MonthlyRequests, Jobs: jobs, Monitors: monitors,
+		MaxJobs: l.MaxJobs, Tier: o.Tier}, nil
 }
 
 // Members lists an organization's members.

@@ -117,7 +117,10 @@ type AccountStore interface {
 	ProjectCreate(ctx context.Context, p *prikke.Project) error
 	ProjectGet(ctx context.Context, id prikke.ID) (*prikke.Project, error)
 	ProjectListByOrganization(ctx context.Context, orgID prikke.ID) ([]*prikke.Project, error)
-	// ProjectUpdate writes name, alert_after and the secrets.
+	// ProjectUpdate writes name, alert_after, snooze_until, updated_at and
+	// the secrets (the signing secret, the previous one and its expiry)
+	// as p has them; never the ping key. It writes them all, so a caller
+	// changing one reads the project first.
 	ProjectUpdate(ctx context.Context, p *prikke.Project) error
 	ProjectDelete(ctx context.Context, id prikke.ID) error
 
@@ -398,10 +401,22 @@ type MonitorStore interface {
 	MonitorFlipPrune(ctx context.Context, now time.Time, limit int) (int, error)
 	// MonitorFlipList lists a monitor's flips newest first.
 	MonitorFlipList(ctx context.Context, monitorID prikke.ID, limit int) ([]*prikke.MonitorFlip, error)
-	// MonitorFlipClaim marks up to limit unprocessed monitor flips
-	// processed and returns them, oldest first; each flip is returned to
-	// exactly one caller.
+	// MonitorFlipClaim leases up to limit unprocessed monitor flips to
+	// the caller until now + MonitorFlipLease and returns them, oldest
+	// first. It returns only flips whose lease is absent or ended, so
+	// while a lease runs each flip is returned to exactly one caller. The
+	// caller confirms each flip with MonitorFlipDone once it has sent it
+	// everywhere; a flip whose claimer died (a node killed mid-send) is
+	// claimed again after its lease and sent again, with the same
+	// Standard Webhooks id (derived from the flip's ID) so receivers can
+	// drop the duplicate. Alerts are at least once, never lost. A zero now
+	// means the store's clock.
 	MonitorFlipClaim(ctx context.Context, now time.Time, limit int) ([]*prikke.MonitorFlip, error)
+	// MonitorFlipDone marks the claimed flip id processed at now (the
+	// store's clock when zero): it is never claimed again. Confirming a
+	// flip already processed changes nothing; an unknown flip (deleted
+	// with its monitor) is prikke.ENOTFOUND.
+	MonitorFlipDone(ctx context.Context, id prikke.ID, now time.Time) error
 	// ChannelListForMonitor returns the channels a monitor's flips go to,
 	// per its NotifyMode, like ChannelListForJob.
 	ChannelListForMonitor(ctx context.Context, monitorID prikke.ID) ([]*prikke.Channel, error)
@@ -589,6 +604,11 @@ const WorkerBeat = "worker:"
 
 // ForgetDeadAfter is how long a silent node's worker heartbeat is kept.
 const ForgetDeadAfter = time.Hour
+
+// MonitorFlipLease is how long a MonitorFlipClaim keeps a flip from other
+// claimers: long enough to send it to every channel, short enough that a
+// flip whose notifier died is sent soon after.
+const MonitorFlipLease = 60 * time.Second
 
 // Completion is one attempt's result.
 type Completion struct {

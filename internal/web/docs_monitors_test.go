@@ -30,6 +30,7 @@ func TestDocsMonitors(t *testing.T) {
 		"?rid=<uuid>", "?create=1", "HEAD", "Ping-Body-Limit", "10,000 bytes on Free, 100,000 on Pro", "CORS", "404", "429", "at least its newest 100 pings",
 		"max_runtime", "min_runtime", "fail_threshold", "recovery_threshold", "realert_every", "manual_resume", `"window": {"cron"`,
 		"monitor.down", "monitor.failed", "monitor.too_long", "monitor.up", "monitor.realert", "Prikke was down",
+		"with the same <code>webhook-id</code> header",
 		"prikke run --ping URL [--timeout 10s] [--retries 5] [--body-limit 10000] -- COMMAND [ARGUMENTS]", "PRIKKE_PING_URL", "127", "128",
 		"https://hc-ping.com/<uuid>", d.srv.URL + "/ping/5f0d6c1e-3b7a-4c2e-9a51-0c6f1f2d8e11",
 	} {

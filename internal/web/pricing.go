@@ -48,14 +48,15 @@ func pricingTiers() []TierView {
 	}
 }
 
+// jobsLimit words the tier's MaxJobs, which jobs and monitors share.
 func jobsLimit(n int) string {
 	switch n {
 	case 0:
-		return "Unlimited jobs"
+		return "Unlimited jobs and monitors"
 	case 1:
-		return "1 job"
+		return "1 job or monitor"
 	}
-	return page.Number(n) + " jobs"
+	return page.Number(n) + " jobs and monitors together"
 }
 
 // intervalLimit says how often a job may run at most: "Hourly", "Every minute".

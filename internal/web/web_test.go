@@ -88,7 +88,7 @@ func TestPages(t *testing.T) {
 		want  []string
 	}{
 		{"/", "EU-hosted cron jobs", []string{"Jobs done, <span", "til punkt og prikke", `id="cron-expr"`, "At 09:30, Monday through Friday", `href="/signup"`, `href="/docs/getting-started"`, page.Number(pro.MonthlyRequests) + " requests / month"}},
-		{"/pricing", "Pricing — prikke", []string{"Unlimited jobs", "€29", "What counts as a request?"}},
+		{"/pricing", "Pricing — prikke", []string{"Unlimited jobs and monitors", "5 jobs and monitors together", "€29", "What counts as a request?"}},
 		{"/use-cases", "Use cases — prikke", []string{"EU SaaS startups", "Agencies with many client projects", "Health, finance and legal", "Developers who want simple cron"}},
 		{"/docs", "Documentation — prikke", []string{"Getting started", "API reference", "Cron syntax", "Webhooks", `href="/docs/own-machine"`}},
 		{"/docs/getting-started", "Getting started — prikke docs", []string{"make run", "./bin/prikke --help", "go install ./cmd/prikke", "/dev/mailbox", "prikke apikey create --email you@example.com", "/api/v1/jobs/$JOB_ID/trigger", "/api/v1/queue", "export PRIKKE_URL=https://prikke.example"}},
@@ -254,7 +254,7 @@ func TestPricingFromLimits(t *testing.T) {
 		t.Errorf("pro requests %q, want %q", got, want)
 	}
 	for _, c := range []struct{ got, want string }{
-		{tiers[0].Jobs, "5 jobs"}, {tiers[1].Jobs, "Unlimited jobs"},
+		{tiers[0].Jobs, "5 jobs and monitors together"}, {tiers[1].Jobs, "Unlimited jobs and monitors"},
 		{tiers[0].MinInterval, "Runs at most hourly"}, {tiers[1].MinInterval, "Runs every minute"},
 		{tiers[0].History, "7 days of history"}, {tiers[1].History, "30 days of history"},
 		{tiers[0].Requests, "5,000 requests / month"}, {tiers[1].Requests, "250,000 requests / month"},

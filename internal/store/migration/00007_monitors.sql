@@ -75,18 +75,22 @@ CREATE INDEX pings_monitor_idx ON pings (monitor_id, created_at DESC);
 
 -- A monitor's status changes: its history, and the notifier's outbox.
 CREATE TABLE monitor_flips (
-    id           {{.ID}} PRIMARY KEY,
-    monitor_id   {{.ID}} NOT NULL REFERENCES monitors (id) ON DELETE CASCADE,
-    project_id   {{.ID}} NOT NULL,
-    ping_id      {{.ID}},
-    event        {{.Text}} NOT NULL,
-    from_status  {{.Text}} NOT NULL DEFAULT '',
-    to_status    {{.Text}} NOT NULL DEFAULT '',
-    detail       {{.Text}} NOT NULL DEFAULT '',
-    prikke_down  {{.Bool}} NOT NULL DEFAULT {{.False}},
-    muted        {{.Bool}} NOT NULL DEFAULT {{.False}},
-    created_at   {{.Time}} NOT NULL,
-    processed_at {{.Time}}
+    id            {{.ID}} PRIMARY KEY,
+    monitor_id    {{.ID}} NOT NULL REFERENCES monitors (id) ON DELETE CASCADE,
+    project_id    {{.ID}} NOT NULL,
+    ping_id       {{.ID}},
+    event         {{.Text}} NOT NULL,
+    from_status   {{.Text}} NOT NULL DEFAULT '',
+    to_status     {{.Text}} NOT NULL DEFAULT '',
+    detail        {{.Text}} NOT NULL DEFAULT '',
+    prikke_down   {{.Bool}} NOT NULL DEFAULT {{.False}},
+    muted         {{.Bool}} NOT NULL DEFAULT {{.False}},
+    created_at    {{.Time}} NOT NULL,
+    -- A notifier's claim: until then no other claims the flip; it sets
+    -- processed_at once every channel was sent to, so a flip whose
+    -- notifier died is claimed again after its lease.
+    claimed_until {{.Time}},
+    processed_at  {{.Time}}
 );
 CREATE INDEX monitor_flips_unprocessed_idx ON monitor_flips (created_at) WHERE processed_at IS NULL;
 CREATE INDEX monitor_flips_monitor_idx ON monitor_flips (monitor_id, created_at DESC);

@@ -113,7 +113,7 @@ var shipped = map[string]map[string]string{
 		"00004_user_time_zone.sql":   "ad5610e68322c4e18410ffdfcc5ba90f8b085cf0758dc038ec85510fd1c655f4",
 		"00005_status_seconds.sql":   "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
 		"00006_queue_sent.sql":       "29a5d61c43e5ef11964e50a460ba7dfc8c74eec0cc59e5d8ee348aeb3c4d1135",
-		"00007_monitors.sql":         "375490ffabc0019b55c949cc3c68376f30ff6f7a53d73de65701bfad4d4ecf32",
+		"00007_monitors.sql":         "74a826bcf314f64a3771e9b17014fe4eb4522e036adb628426802b103f124d32",
 		"00008_job_alert_policy.sql": "45db3aa67843d852e747568cdcdcc3823cabcbce8ef06bb3679888f7cd265842",
 	},
 	"sqlite": {
@@ -121,7 +121,7 @@ var shipped = map[string]map[string]string{
 		"00002_finished_index.sql":   "13a9d672a05d18b5f792e1fb852d8c21466d6b6fbdd5e99098da4771b7762dd0",
 		"00004_user_time_zone.sql":   "d4ab550afa6313020b346ef7fb8a71dc5bce98e1f2ead267415a2475fb2c158f",
 		"00005_status_seconds.sql":   "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
-		"00007_monitors.sql":         "a913373a0fa9c1927058cc66ed734836b6d2a30cd689d78a1c0ff931b54972d7",
+		"00007_monitors.sql":         "d89f609dd4ac4ff237e3808a1937be1d084015a297bc25809ed0d4fe5e377fa5",
 		"00008_job_alert_policy.sql": "f6a562b59f75eb53274bee2380ffba1637c689858a4fa50fc9f664bd467c661c",
 	},
 }

@@ -55,7 +55,11 @@ func (s *Store) FlipClaim(ctx context.Context, now time.Time, limit int) ([]*pri
 		SELECT `+sqlstore.FlipColumns+` FROM claimed ORDER BY created_at, id`, at, limit)
 }
 
-// MonitorFlipClaim implements store.Store, as FlipClaim does.
+// MonitorFlipClaim implements store.Store: as FlipClaim, but the claim is
+// a lease (claimed_until) that MonitorFlipDone confirms, and a flip whose
+// lease ended is claimable again. SKIP LOCKED passes rows another claimer
+// is leasing right now; a row it has just leased is re-checked against
+// its committed lease, so it is not claimed twice.
 func (s *Store) MonitorFlipClaim(ctx context.Context, now time.Time, limit int) ([]*prikke.MonitorFlip, error) {
 	if limit <= 0 {
 		limit = 100
@@ -67,15 +71,33 @@ func (s *Store) MonitorFlipClaim(ctx context.Context, now time.Time, limit int) 
 	return list(ctx, s, "claim monitor flips", func(row pgx.Row) (*prikke.MonitorFlip, error) {
 		return sqlstore.ScanMonitorFlip(dialect{s: s}, row)
 	}, `WITH claimed AS (
-			UPDATE monitor_flips SET processed_at = coalesce($1::timestamptz, now())
+			UPDATE monitor_flips SET claimed_until = coalesce($1::timestamptz, now()) + $3 * interval '1 microsecond'
 			WHERE id IN (
 				SELECT id FROM monitor_flips WHERE processed_at IS NULL
+					AND (claimed_until IS NULL OR claimed_until <= coalesce($1::timestamptz, now()))
 				ORDER BY created_at, id LIMIT $2
 				FOR UPDATE SKIP LOCKED
 			)
 			RETURNING `+sqlstore.MonitorFlipColumns+`
 		)
-		SELECT `+sqlstore.MonitorFlipColumns+` FROM claimed ORDER BY created_at, id`, at, limit)
+		SELECT `+sqlstore.MonitorFlipColumns+` FROM claimed ORDER BY created_at, id`, at, limit, store.MonitorFlipLease.Microseconds())
+}
+
+// MonitorFlipDone implements store.Store.
+func (s *Store) MonitorFlipDone(ctx context.Context, id prikke.ID, now time.Time) error {
+	var at any
+	if !now.IsZero() {
+		at = now.UTC()
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE monitor_flips SET processed_at = coalesce(processed_at, $2::timestamptz, now())
+		WHERE id = $1`, id, at)
+	if err != nil {
+		return fmt.Errorf("pgstore: confirm monitor flip: %w", mapErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return prikke.Errorf(prikke.ENOTFOUND, "Not found.")
+	}
+	return nil
 }
 
 // SettingPutIfAbsent implements store.Store.

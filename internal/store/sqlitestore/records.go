@@ -61,14 +61,18 @@ func (s *Store) FlipClaim(ctx context.Context, now time.Time, limit int) ([]*pri
 	return out, nil
 }
 
-// MonitorFlipClaim implements store.Store, as FlipClaim does.
+// MonitorFlipClaim implements store.Store: as FlipClaim, but the claim is
+// a lease (claimed_until) that MonitorFlipDone confirms, and a flip whose
+// lease ended is claimable again.
 func (s *Store) MonitorFlipClaim(ctx context.Context, now time.Time, limit int) ([]*prikke.MonitorFlip, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `UPDATE monitor_flips SET processed_at = $1
-		WHERE id IN (SELECT id FROM monitor_flips WHERE processed_at IS NULL ORDER BY created_at, id LIMIT $2)
-		RETURNING `+sqlstore.MonitorFlipColumns, ts(s.nowOr(now)), limit)
+	now = s.nowOr(now)
+	rows, err := s.db.QueryContext(ctx, `UPDATE monitor_flips SET claimed_until = $3
+		WHERE id IN (SELECT id FROM monitor_flips WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $1)
+			ORDER BY created_at, id LIMIT $2)
+		RETURNING `+sqlstore.MonitorFlipColumns, ts(now), limit, ts(now.Add(store.MonitorFlipLease)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: claim monitor flips: %w", mapErr(err))
 	}
@@ -92,6 +96,21 @@ func (s *Store) MonitorFlipClaim(ctx context.Context, now time.Time, limit int) 
 		return out[i].ID.String() < out[j].ID.String()
 	})
 	return out, nil
+}
+
+// MonitorFlipDone implements store.Store.
+func (s *Store) MonitorFlipDone(ctx context.Context, id prikke.ID, now time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE monitor_flips SET processed_at = coalesce(processed_at, $2) WHERE id = $1`,
+		id, ts(s.nowOr(now)))
+	if err != nil {
+		return fmt.Errorf("sqlitestore: confirm monitor flip: %w", mapErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlitestore: confirm monitor flip: %w", mapErr(err))
+	} else if n == 0 {
+		return prikke.Errorf(prikke.ENOTFOUND, "Not found.")
+	}
+	return nil
 }
 
 // SettingPutIfAbsent implements store.Store.

@@ -29,6 +29,7 @@ func testMonitors(t *testing.T, open Opener, cov *coverage) {
 		"ExpireDue":             testMonitorExpireDue,
 		"ExpireDueConcurrent":   testMonitorExpireDueConcurrent,
 		"FlipClaimConcurrent":   testMonitorFlipClaimConcurrent,
+		"FlipClaimLease":        testMonitorFlipClaimLease,
 		"PingPrune":             testPingPrune,
 		"MonitorFlipPrune":      testMonitorFlipPrune,
 		"ChannelListForMonitor": testChannelListForMonitor,
@@ -841,11 +842,17 @@ func testMonitorFlipClaimConcurrent(t *testing.T, open Opener, cov *coverage) {
 				mu.Lock()
 				for _, f := range got {
 					seen[f.ID]++
-					if f.ProcessedAt == nil || !f.ProcessedAt.Equal(T0.Add(2*time.Hour)) {
-						errs <- fmt.Errorf("claimed flip %+v not marked processed", f)
+					if f.ProcessedAt != nil {
+						errs <- fmt.Errorf("claimed flip %+v already processed", f)
 					}
 				}
 				mu.Unlock()
+				for _, f := range got {
+					if err := s.MonitorFlipDone(ctx, f.ID, T0.Add(2*time.Hour)); err != nil {
+						errs <- err
+						return
+					}
+				}
 			}
 		})
 	}
@@ -862,13 +869,92 @@ func testMonitorFlipClaimConcurrent(t *testing.T, open Opener, cov *coverage) {
 			t.Errorf("flip %s claimed %d times", id, n)
 		}
 	}
+	// Confirmed, none is claimable again, whenever (the store's clock is
+	// long after every lease).
 	if got, err := s.MonitorFlipClaim(ctx, time.Time{}, batch); err != nil || len(got) != 0 {
 		t.Errorf("flips left after the claimers: %v, %v", got, err)
 	}
 	// The history keeps them, processed.
 	if fs, err := s.MonitorFlipList(ctx, ms[0].ID, 10); err != nil || len(fs) != 3 || fs[0].Event != prikke.EventMonitorDown ||
-		fs[0].ProcessedAt == nil || fs[2].Event != prikke.EventMonitorFailed {
+		fs[0].ProcessedAt == nil || !fs[0].ProcessedAt.Equal(T0.Add(2*time.Hour)) || fs[2].Event != prikke.EventMonitorFailed {
 		t.Errorf("MonitorFlipList after claims = %s, %v", formatList(fs), err)
+	}
+}
+
+// testMonitorFlipClaimLease: a claim is a lease. A flip claimed and not
+// confirmed (its notifier died) is nobody's until the lease ends, then
+// claimable again, once; a confirmed flip is never claimed again.
+func testMonitorFlipClaimLease(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("MonitorFlipClaim", "MonitorFlipDone")
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	var ms []*prikke.Monitor
+	for i := range 2 {
+		ms = append(ms, NewMonitor(t, s, a, func(m *prikke.Monitor) {
+			d := T0.Add(time.Duration(i) * time.Second)
+			m.DeadlineAt = &d
+		}))
+	}
+	if n, err := s.MonitorExpireDue(ctx, T0.Add(time.Minute), 10, stepDeadline); err != nil || n != 2 {
+		t.Fatalf("expire = %d, %v", n, err)
+	}
+	now := T0.Add(time.Hour)
+	lease := store.MonitorFlipLease
+	ids := func(fs []*prikke.MonitorFlip) []prikke.ID {
+		out := []prikke.ID{}
+		for _, f := range fs {
+			out = append(out, f.MonitorID)
+		}
+		return out
+	}
+	claim := func(at time.Time) []*prikke.MonitorFlip {
+		t.Helper()
+		got, err := s.MonitorFlipClaim(ctx, at, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	first := claim(now)
+	if got := ids(first); len(got) != 2 || !slices.Contains(got, ms[0].ID) || !slices.Contains(got, ms[1].ID) {
+		t.Fatalf("first claim = %s", formatList(first))
+	}
+	// The claimer confirms the first flip and dies before the second.
+	if err := s.MonitorFlipDone(ctx, first[0].ID, now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{now, now.Add(lease / 2), now.Add(lease - time.Microsecond)} {
+		if got := claim(at); len(got) != 0 {
+			t.Errorf("claim at +%s, inside the lease = %s", at.Sub(now), formatList(got))
+		}
+	}
+	again := claim(now.Add(lease))
+	if len(again) != 1 || again[0].ID != first[1].ID || again[0].ProcessedAt != nil {
+		t.Fatalf("claim after the lease = %s, want only the unconfirmed %s", formatList(again), first[1].ID)
+	}
+	// Re-claimed, it has a new lease: nobody else gets it meanwhile.
+	if got := claim(now.Add(lease + lease/2)); len(got) != 0 {
+		t.Errorf("claim inside the second lease = %s", formatList(got))
+	}
+	if err := s.MonitorFlipDone(ctx, again[0].ID, now.Add(lease+time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// Confirmed: never again, not even long after; confirming twice keeps
+	// the first instant.
+	if got := claim(now.Add(24 * time.Hour)); len(got) != 0 {
+		t.Errorf("claim after confirming = %s", formatList(got))
+	}
+	if err := s.MonitorFlipDone(ctx, first[0].ID, now.Add(time.Hour)); err != nil {
+		t.Errorf("confirming twice: %v", err)
+	}
+	fs, err := s.MonitorFlipList(ctx, first[0].MonitorID, 10)
+	if err != nil || len(fs) != 1 || fs[0].ProcessedAt == nil || !fs[0].ProcessedAt.Equal(now.Add(time.Second)) {
+		t.Errorf("first flip after confirming twice = %s, %v", formatList(fs), err)
+	}
+	if err := s.MonitorFlipDone(ctx, prikke.NewID(), now); prikke.ErrorCode(err) != prikke.ENOTFOUND {
+		t.Errorf("MonitorFlipDone(unknown) = %v, want not found", err)
 	}
 }
 
