@@ -121,6 +121,14 @@ func (s *step) start() {
 	if n := len(m.OpenRuns) - prikke.MaxOpenRuns; n > 0 {
 		m.OpenRuns = slices.Delete(m.OpenRuns, 0, n)
 	}
+	if m.DueAt == nil && m.Status != prikke.MonitorDown {
+		// The first run (or the first after a resume) is under way: its
+		// end is expected by the next due time, so a run that never
+		// ends is missed there even without max_runtime.
+		if due, err := NextDue(m, s.t); err == nil {
+			m.DueAt = &due
+		}
+	}
 	if m.Status != prikke.MonitorDown {
 		m.Status = prikke.MonitorRunning
 	}

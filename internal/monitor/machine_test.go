@@ -222,7 +222,6 @@ func TestTransitions(t *testing.T) {
 		}},
 		{"start and end: running, duration", func() *prikke.Monitor { return every(hr, 5*min) }, []act{
 			{at: 0, do: "start", want: prikke.MonitorRunning},
-			{do: "none"},
 			{at: 2 * min, do: "success", want: prikke.MonitorUp, check: func(t *testing.T, m *prikke.Monitor, _ []*prikke.MonitorFlip) {
 				if m.LastDuration == nil || *m.LastDuration != 2*min {
 					t.Errorf("LastDuration %v", m.LastDuration)
@@ -232,6 +231,15 @@ func TestTransitions(t *testing.T) {
 			// Running past the due time and grace is down (Healthchecks).
 			{at: hr + 7*min, do: "deadline", want: prikke.MonitorDown, events: down},
 			{at: hr + 8*min, do: "success", want: prikke.MonitorUp, events: up},
+		}},
+		{"a first start that never ends is missed at its due time", func() *prikke.Monitor { return every(hr, 5*min) }, []act{
+			{at: 0, do: "start", want: prikke.MonitorRunning},
+			{at: hr + 5*min, do: "deadline", want: prikke.MonitorDown, events: down},
+			{do: "none"},
+			{at: 2 * hr, do: "resume", want: prikke.MonitorNew},
+			{do: "none"},
+			{at: 3 * hr, do: "start", want: prikke.MonitorRunning},
+			{at: 4*hr + 5*min, do: "deadline", want: prikke.MonitorDown, events: down},
 		}},
 		{"max_runtime: too long at start+max", func() *prikke.Monitor {
 			m := every(hr, 5*min)
@@ -594,7 +602,6 @@ func TestTransitions(t *testing.T) {
 		}},
 		{"reconfigure: max_runtime added times the open runs", func() *prikke.Monitor { return every(hr, 10*min) }, []act{
 			{at: 0, do: "start"},
-			{do: "none"},
 			{at: min, do: "reconfigure", edit: func(m *prikke.Monitor) { m.MaxRuntime = 5 * min }},
 			{at: 5 * min, do: "deadline", events: tooLong},
 		}},

@@ -30,6 +30,10 @@ const (
 	// deadline moved earlier on another node, a missed notification)
 	// costs at most this much lateness.
 	monitorMaxSleep = 2 * time.Second
+	// monitorHeldRetry is how soon the loop looks again at a deadline
+	// that had passed but that it could not step (held by another
+	// transaction).
+	monitorHeldRetry = 50 * time.Millisecond
 	// monitorFollowerPoll is how often a node that does not lead looks
 	// whether it leads now (in memory; no database round trip).
 	monitorFollowerPoll = 200 * time.Millisecond
@@ -159,27 +163,44 @@ func (s *Scheduler) ExpireMonitors(ctx context.Context, o monitor.Outage) (int, 
 	if err != nil {
 		return total, 0, err
 	}
-	// A millisecond past the deadline, so the wake-up finds it due.
-	return total, min(max(next.Sub(now)+time.Millisecond, time.Millisecond), monitorMaxSleep), nil
+	return total, monitorWait(next.Sub(now)), nil
 }
 
-// prunePings deletes pings past their tier's history window, a few
-// batches per maintenance round.
-func (s *Scheduler) prunePings(ctx context.Context) {
+// monitorWait is how long to sleep when the soonest deadline is in d: a
+// millisecond past it, so the wake-up finds it due. A deadline already
+// past after a round is one the round could not step (another
+// transaction holds the monitor, and the store skips it): retrying at
+// once would spin while the lock lasts, so the loop waits a little (a
+// ping or an edit that releases it wakes the loop on TopicMonitors).
+func monitorWait(d time.Duration) time.Duration {
+	if d < 0 {
+		return monitorHeldRetry
+	}
+	return min(d+time.Millisecond, monitorMaxSleep)
+}
+
+// pruneMonitorHistory deletes pings and processed monitor flips past
+// their tier's history window (keeping each monitor's newest 100), a few
+// batches of each per maintenance round.
+func (s *Scheduler) pruneMonitorHistory(ctx context.Context) {
 	dbNow, err := s.store.Now(ctx)
 	if err != nil {
 		return
 	}
-	for range 20 {
-		n, err := s.store.PingPrune(ctx, dbNow, s.cfg.PruneBatch)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.logger.Warn("ping prune failed", "error", err)
+	for what, prune := range map[string]func(context.Context, time.Time, int) (int, error){
+		"pings": s.store.PingPrune, "monitor flips": s.store.MonitorFlipPrune,
+	} {
+		for range 20 {
+			n, err := prune(ctx, dbNow, s.cfg.PruneBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.logger.Warn("monitor history prune failed", "what", what, "error", err)
+				}
+				break
 			}
-			return
-		}
-		if n < s.cfg.PruneBatch {
-			return
+			if n < s.cfg.PruneBatch {
+				break
+			}
 		}
 	}
 }

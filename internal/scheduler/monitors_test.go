@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -253,5 +254,70 @@ func TestMonitorDeadlinesExactlyOnce(t *testing.T) {
 		late[len(late)/2].Round(time.Millisecond), late[len(late)*99/100].Round(time.Millisecond), late[len(late)-1].Round(time.Millisecond))
 	if late[0] < 0 {
 		t.Errorf("a deadline was acted on %v early", -late[0])
+	}
+}
+
+// TestPruneMonitorHistory: maintenance deletes processed monitor flips
+// past the tier's history window (each monitor keeps its newest 100), not
+// only pings.
+func TestPruneMonitorHistory(t *testing.T) {
+	t.Parallel()
+	now := storetest.T0.Add(60 * 24 * time.Hour)
+	s, _ := warpStore(t, now)
+	ctx := context.Background()
+	tn := storetest.NewTenant(t, s, prikke.TierFree)
+	m := newMonitor(t, s, tn, "flappy", 0)
+	var fs []*prikke.MonitorFlip
+	for i := range 130 {
+		at := now.Add(-20*24*time.Hour + time.Duration(i)*time.Second)
+		fs = append(fs, &prikke.MonitorFlip{ID: prikke.NewID(), Event: prikke.EventMonitorDown, From: prikke.MonitorUp,
+			To: prikke.MonitorDown, CreatedAt: at, ProcessedAt: &at})
+	}
+	if _, err := s.MonitorModify(ctx, m.ID, func(*prikke.Monitor) ([]*prikke.MonitorFlip, error) { return fs, nil }); err != nil {
+		t.Fatal(err)
+	}
+	scheduler.PruneMonitorHistory(newScheduler(s, "n1"), ctx)
+	if got, err := s.MonitorFlipList(ctx, m.ID, 1000); err != nil || len(got) != 100 {
+		t.Fatalf("after maintenance %d flips, %v; want the newest 100", len(got), err)
+	}
+}
+
+// TestMonitorHeldDeadlineNoSpin: a monitor past its deadline that another
+// transaction holds is skipped; the loop must not be told to come back at
+// once (it would spin for as long as the lock lasts), and it steps the
+// monitor once the lock is gone.
+func TestMonitorHeldDeadlineNoSpin(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	ctx := context.Background()
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	m := newMonitor(t, s, tn, "held", time.Second)
+	now, err := s.Now(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startRun(t, s, m, now.Add(-time.Minute))
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		_, err := s.MonitorModify(ctx, m.ID, func(*prikke.Monitor) ([]*prikke.MonitorFlip, error) {
+			close(held)
+			<-release
+			return nil, errors.New("rolled back")
+		})
+		done <- err
+	}()
+	<-held
+	sched := newScheduler(s, "n1")
+	n, wait, err := sched.ExpireMonitors(ctx, monitor.Outage{})
+	close(release)
+	<-done
+	if err != nil || n != 0 {
+		t.Fatalf("while held: stepped %d, %v", n, err)
+	}
+	if wait < 10*time.Millisecond {
+		t.Errorf("wait = %v with the only due monitor held; the loop would spin", wait)
+	}
+	if n, _, err := sched.ExpireMonitors(ctx, monitor.Outage{}); err != nil || n != 1 {
+		t.Errorf("after the lock: stepped %d, %v", n, err)
 	}
 }

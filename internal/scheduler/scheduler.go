@@ -245,7 +245,7 @@ func (s *Scheduler) maintenanceLoop(ctx context.Context) {
 		if now.Sub(lastPrune) >= s.cfg.PruneEvery {
 			lastPrune = now
 			s.prune(ctx)
-			s.prunePings(ctx)
+			s.pruneMonitorHistory(ctx)
 		}
 		if now.Sub(lastRollup) >= 5*time.Minute {
 			lastRollup = now

@@ -105,14 +105,7 @@ func PolicyDuration(d time.Duration) string {
 	if d == 0 {
 		return ""
 	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return FormatDuration(d)
 }
 
 // AlertPolicyOf is the input that writes j's policy back unchanged (for

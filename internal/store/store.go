@@ -399,6 +399,10 @@ type MonitorStore interface {
 	// tier history window, but always keeps each monitor's newest 100.
 	PingPrune(ctx context.Context, now time.Time, limit int) (int, error)
 
+	// MonitorFlipPrune deletes up to limit processed monitor flips older
+	// than their organization's tier history window, but always keeps
+	// each monitor's newest 100 flips.
+	MonitorFlipPrune(ctx context.Context, now time.Time, limit int) (int, error)
 	// MonitorFlipList lists a monitor's flips newest first.
 	MonitorFlipList(ctx context.Context, monitorID prikke.ID, limit int) ([]*prikke.MonitorFlip, error)
 	// MonitorFlipClaim leases up to limit unprocessed monitor flips to

@@ -27,7 +27,7 @@ func TestDocsMonitors(t *testing.T) {
 		`<h1>Cron monitoring</h1>`,
 		`id="quick-start"`, `id="ping-api"`, `id="states"`, `id="alerts"`, `id="snooze"`, `id="snippets"`, `id="prikke-run"`, `id="healthchecks"`,
 		"/ping/<uuid>/start", "/ping/<uuid>/fail", "/ping/<uuid>/log", "/ping/<uuid>/<0-255>", "/ping/<ping-key>/<slug>",
-		"?rid=<uuid>", "?create=1", "HEAD", "Ping-Body-Limit", "10,000 bytes on Free, 100,000 on Pro", "CORS", "404", "429",
+		"?rid=<uuid>", "?create=1", "HEAD", "Ping-Body-Limit", "10,000 bytes on Free, 100,000 on Pro", "CORS", "404", "429", "at least its newest 100 pings",
 		"max_runtime", "min_runtime", "fail_threshold", "recovery_threshold", "realert_every", "manual_resume", `"window": {"cron"`,
 		"monitor.down", "monitor.failed", "monitor.too_long", "monitor.up", "monitor.realert", "Prikke was down",
 		"with the same <code>webhook-id</code> header",

@@ -60,14 +60,7 @@ func goDuration(d time.Duration) string {
 	if d <= 0 {
 		return ""
 	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return service.FormatDuration(d)
 }
 
 // monitorFormValues fills a form from a monitor, for editing.

@@ -225,34 +225,48 @@ func (r *Records) PingGet(ctx context.Context, monitorID, id prikke.ID) (*prikke
 		"SELECT "+pingColumns+", body FROM pings WHERE monitor_id = $1 AND id = $2", monitorID, id)
 }
 
-// PingPrune implements store.Store. Per monitor with a ping older than
-// its organization's window, it finds the 100th newest ping once (the
-// CTE is materialised, so that it is not recomputed per ping), then
-// deletes the pings older than both through the monitor's index. A ping
-// as old as the 100th newest is kept with it.
+// PingPrune implements store.Store (see pruneHistory).
 func (r *Records) PingPrune(ctx context.Context, now time.Time, limit int) (int, error) {
+	return r.pruneHistory(ctx, "prune pings", "pings", "", now, limit)
+}
+
+// MonitorFlipPrune implements store.Store: like PingPrune, for monitor
+// flips the notifier has processed (an unprocessed one is never deleted).
+func (r *Records) MonitorFlipPrune(ctx context.Context, now time.Time, limit int) (int, error) {
+	return r.pruneHistory(ctx, "prune monitor flips", "monitor_flips", " AND x.processed_at IS NOT NULL", now, limit)
+}
+
+// pruneHistory deletes up to limit rows of table (pings or monitor flips:
+// a monitor_id and a created_at, indexed together) older than their
+// organization's tier history window, but keeps each monitor's newest
+// 100. Per monitor with a row older than its window, it finds the 100th
+// newest row once (the CTE is materialised, so that it is not recomputed
+// per row), then deletes the rows older than both through the monitor's
+// index; cond narrows the rows deleted (on x). A row as old as the 100th
+// newest is kept with it.
+func (r *Records) pruneHistory(ctx context.Context, op, table, cond string, now time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
 	now = now.UTC()
 	freeCutoff := now.Add(-prikke.TierFree.Limits().History)
 	proCutoff := now.Add(-prikke.TierPro.Limits().History)
-	n, err := r.d.Writer().Exec(ctx, `DELETE FROM pings WHERE id IN (
+	n, err := r.d.Writer().Exec(ctx, `DELETE FROM `+table+` WHERE id IN (
 		WITH bounds AS MATERIALIZED (
 			SELECT c.monitor_id, c.cutoff,
-				(SELECT k.created_at FROM pings k WHERE k.monitor_id = c.monitor_id
+				(SELECT k.created_at FROM `+table+` k WHERE k.monitor_id = c.monitor_id
 					ORDER BY k.created_at DESC LIMIT 1 OFFSET 99) AS hundredth
 			FROM (
 				SELECT m.id AS monitor_id, CASE o.tier WHEN 'pro' THEN `+r.d.TimeParam("$2")+` ELSE `+r.d.TimeParam("$1")+` END AS cutoff
 				FROM monitors m JOIN projects p ON p.id = m.project_id JOIN organizations o ON o.id = p.organization_id
 			) c
-			WHERE EXISTS (SELECT 1 FROM pings k WHERE k.monitor_id = c.monitor_id AND k.created_at < c.cutoff)
+			WHERE EXISTS (SELECT 1 FROM `+table+` k WHERE k.monitor_id = c.monitor_id AND k.created_at < c.cutoff)
 		)
-		SELECT x.id FROM bounds b JOIN pings x ON x.monitor_id = b.monitor_id
-		WHERE x.created_at < b.cutoff AND x.created_at < b.hundredth
+		SELECT x.id FROM bounds b JOIN `+table+` x ON x.monitor_id = b.monitor_id
+		WHERE x.created_at < b.cutoff AND x.created_at < b.hundredth`+cond+`
 		LIMIT $3)`, r.d.Time(freeCutoff), r.d.Time(proCutoff), limit)
 	if err != nil {
-		return 0, r.fail("prune pings", err)
+		return 0, r.fail(op, err)
 	}
 	return int(n), nil
 }

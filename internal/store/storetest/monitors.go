@@ -31,6 +31,7 @@ func testMonitors(t *testing.T, open Opener, cov *coverage) {
 		"FlipClaimConcurrent":   testMonitorFlipClaimConcurrent,
 		"FlipClaimLease":        testMonitorFlipClaimLease,
 		"PingPrune":             testPingPrune,
+		"MonitorFlipPrune":      testMonitorFlipPrune,
 		"ChannelListForMonitor": testChannelListForMonitor,
 		"ProjectGetByPingKey":   testProjectGetByPingKey,
 		"StatusPageMonitors":    testStatusPageMonitors,

@@ -1,0 +1,4 @@
+package scheduler
+
+// PruneMonitorHistory runs the monitor part of a maintenance round, for tests.
+var PruneMonitorHistory = (*Scheduler).pruneMonitorHistory
