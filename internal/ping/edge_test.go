@@ -1,8 +1,13 @@
 package ping_test
 
 import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/ping"
@@ -45,5 +50,35 @@ func TestOddURLsAreNever5xx(t *testing.T) {
 				t.Errorf("GET %.80s: %d %q; want %d", path, a.status, a.body, want)
 			}
 		}
+	})
+}
+
+// A body trickled slower than BodyTimeout allows is cut with a 400 and
+// records nothing; it does not hold the connection (or a writer).
+func TestSlowBodyIsCut(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, st store.Store) {
+		s := newServer(t, st, prikke.TierFree, ping.Config{BodyTimeout: 200 * time.Millisecond})
+		m := s.monitor("backup", nil)
+		conn, err := net.Dial("tcp", strings.TrimPrefix(s.srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// Headers promise 100 bytes; only 5 come, and then nothing.
+		fmt.Fprintf(conn, "POST /ping/%s HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhello", m.PingToken)
+		conn.SetReadDeadline(time.Now().Add(time.Minute)) // a generous bound for a loaded machine
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer to a stalled body: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("stalled body: %d; want 400", resp.StatusCode)
+		}
+		if n := len(s.pings(m.ID)); n != 0 {
+			t.Errorf("%d pings stored; want none", n)
+		}
+		// A prompt body on the same server is still fine.
+		s.expect("prompt body", s.do("POST", "/ping/"+m.PingToken, "hello"), 200, "OK")
 	})
 }

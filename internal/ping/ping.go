@@ -51,15 +51,20 @@ type Config struct {
 	// CountCap is how much of a body past the tier's limit is read to
 	// count its size; beyond it BodySize stops growing. Default 10 MB.
 	CountCap int64
+	// BodyTimeout is how long a client has to send a ping's body once its
+	// monitor is found: a body trickled slowly (slowloris) is cut with a
+	// 400 rather than holding the connection. Default 30 s.
+	BodyTimeout time.Duration
 }
 
 // Defaults of Config.
 const (
-	DefaultBurst    = 100
-	DefaultRate     = 20
-	DefaultTokenTTL = time.Minute
-	DefaultSlugTTL  = 5 * time.Second
-	DefaultCountCap = 10 << 20
+	DefaultBurst       = 100
+	DefaultRate        = 20
+	DefaultTokenTTL    = time.Minute
+	DefaultSlugTTL     = 5 * time.Second
+	DefaultCountCap    = 10 << 20
+	DefaultBodyTimeout = 30 * time.Second
 	// MaxUserAgent bounds the user agent kept with a ping, in characters.
 	MaxUserAgent = 500
 )
@@ -104,6 +109,9 @@ func New(d Deps) *Handler {
 	}
 	if c.CountCap <= 0 {
 		c.CountCap = DefaultCountCap
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = DefaultBodyTimeout
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -164,11 +172,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusTooManyRequests, "too many pings to this monitor: slow down")
 		return
 	}
+	// Not every ResponseWriter has deadlines (http.ErrNotSupported); the
+	// body is then read as the server's own timeouts allow. Once the body
+	// is in, the deadline is lifted: past it, the server's read that
+	// watches for a closed connection would cancel the request. A body
+	// that did not come closes the connection (else the server would wait
+	// for the rest of it before answering).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(h.d.Config.BodyTimeout))
 	body, size, truncated, err := readBody(r.Body, limit, h.d.Config.CountCap)
 	if err != nil {
+		hd.Set("Connection", "close")
 		answer(w, http.StatusBadRequest, "the request body could not be read")
 		return
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	p := &prikke.Ping{
 		ID: prikke.NewID(), MonitorID: t.id, ProjectID: t.project, Kind: u.kind, ExitStatus: u.exit, RID: u.rid,
 		Method: r.Method, SourceIP: h.d.ClientIP(r), UserAgent: userAgent(r.UserAgent()),
