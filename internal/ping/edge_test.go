@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/ping"
 	"github.com/prikke/prikke/internal/store"
@@ -80,5 +82,31 @@ func TestSlowBodyIsCut(t *testing.T) {
 		}
 		// A prompt body on the same server is still fine.
 		s.expect("prompt body", s.do("POST", "/ping/"+m.PingToken, "hello"), 200, "OK")
+	})
+}
+
+// An address whose pings name no monitor is cut with 429 after
+// MissBurst misses, before the database is asked; its pings to a
+// monitor already found still pass.
+func TestUnknownTokenFlood(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, st store.Store) {
+		s := newServer(t, st, prikke.TierFree, ping.Config{MissBurst: 3, MissRate: 0.001})
+		m := s.monitor("backup", nil)
+		s.expect("known", s.do("GET", "/ping/"+m.PingToken, ""), 200, "OK")
+		for i := range 3 {
+			s.expect(fmt.Sprint("miss ", i), s.do("GET", "/ping/"+uuid.NewString(), ""), 404, "not found")
+		}
+		for _, path := range []string{"/ping/" + uuid.NewString(), "/ping/" + s.key + "/nope", "/ping/" + strings.ToUpper(uuid.NewString())} {
+			a := s.do("GET", path, "")
+			s.expect("flood "+path, a, 429, "too many pings to unknown monitors")
+			if a.header.Get("Retry-After") == "" {
+				t.Errorf("%s: no Retry-After", path)
+			}
+		}
+		// Cached, in either case: still answered.
+		s.expect("known after", s.do("GET", "/ping/"+strings.ToUpper(m.PingToken), ""), 200, "OK")
+		if n := len(s.pings(m.ID)); n != 2 {
+			t.Errorf("%d pings stored; want 2", n)
+		}
 	})
 }

@@ -40,6 +40,13 @@ type Config struct {
 	// pings at once, refilled at Rate per second. Defaults 100 and 20.
 	Burst int
 	Rate  float64
+	// MissBurst and MissRate limit, per client address on this node, the
+	// pings to tokens and slugs that name no monitor: each costs a
+	// database read, so past MissBurst at once (refilled at MissRate per
+	// second) an address's pings that miss the cache are 429 without
+	// one. Pings to monitors already cached pass. Defaults 50 and 5.
+	MissBurst int
+	MissRate  float64
 	// TokenTTL is how long a monitor found by its token is remembered (its
 	// ID, project and tier): a token names one monitor for its whole life,
 	// and a deleted monitor's pings are dropped by the store anyway, so
@@ -61,6 +68,8 @@ type Config struct {
 const (
 	DefaultBurst       = 100
 	DefaultRate        = 20
+	DefaultMissBurst   = 50
+	DefaultMissRate    = 5
 	DefaultTokenTTL    = time.Minute
 	DefaultSlugTTL     = 5 * time.Second
 	DefaultCountCap    = 10 << 20
@@ -89,7 +98,9 @@ type Deps struct {
 type Handler struct {
 	d     Deps
 	cache *cache
-	flood *limiter
+	flood *limiter[prikke.ID]
+	// misses counts the not-found answers of each client address.
+	misses *limiter[string]
 }
 
 // New returns the ping API.
@@ -100,6 +111,12 @@ func New(d Deps) *Handler {
 	}
 	if c.Rate <= 0 {
 		c.Rate = DefaultRate
+	}
+	if c.MissBurst <= 0 {
+		c.MissBurst = DefaultMissBurst
+	}
+	if c.MissRate <= 0 {
+		c.MissRate = DefaultMissRate
 	}
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = DefaultTokenTTL
@@ -122,7 +139,8 @@ func New(d Deps) *Handler {
 	if d.ClientIP == nil {
 		d.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
 	}
-	return &Handler{d: d, cache: newCache(maxEntries), flood: newLimiter(c.Burst, c.Rate, maxEntries)}
+	return &Handler{d: d, cache: newCache(maxEntries), flood: newLimiter[prikke.ID](c.Burst, c.Rate, maxEntries),
+		misses: newLimiter[string](c.MissBurst, c.MissRate, maxEntries)}
 }
 
 // maxEntries bounds the monitor cache and the flood limiter's buckets.
@@ -160,7 +178,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusNotFound, "not found")
 		return
 	}
-	t, created, err := h.find(r.Context(), u)
+	t, created, err := h.find(r, u)
+	if errors.Is(err, errTooManyMisses) {
+		hd.Set("Retry-After", "1")
+		answer(w, http.StatusTooManyRequests, "too many pings to unknown monitors from this address: slow down")
+		return
+	}
 	if err != nil {
 		h.answerError(w, err)
 		return
@@ -205,13 +228,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// find returns the monitor u names, creating it when u asks to.
-func (h *Handler) find(ctx context.Context, u *pingURL) (target, bool, error) {
+// errTooManyMisses is find's answer to an address over its miss limit.
+var errTooManyMisses = errors.New("too many pings to unknown monitors")
+
+// find returns the monitor u names, creating it when u asks to. A
+// client address whose pings have found no monitor too often is refused
+// (errTooManyMisses) before the database is asked.
+func (h *Handler) find(r *http.Request, u *pingURL) (target, bool, error) {
+	ctx := r.Context()
 	key := u.cacheKey()
 	now := time.Now()
 	if t, ok := h.cache.get(key, now); ok {
 		return t, false, nil
 	}
+	ip := h.d.ClientIP(r)
+	if empty, _ := h.misses.empty(ip, now); empty {
+		return target{}, false, errTooManyMisses
+	}
+	t, created, err := h.findStored(ctx, u, key, now)
+	if prikke.ErrorCode(err) == prikke.ENOTFOUND {
+		h.misses.allow(ip, now)
+	}
+	return t, created, err
+}
+
+// findStored is find past the cache: the database, and create=1.
+func (h *Handler) findStored(ctx context.Context, u *pingURL, key string, now time.Time) (target, bool, error) {
 	m, err := h.lookup(ctx, u)
 	created := false
 	if prikke.ErrorCode(err) == prikke.ENOTFOUND && u.create && h.d.Create != nil {
