@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -241,7 +242,7 @@ func (h *Handler) find(r *http.Request, u *pingURL) (target, bool, error) {
 	if t, ok := h.cache.get(key, now); ok {
 		return t, false, nil
 	}
-	ip := h.d.ClientIP(r)
+	ip := missKey(h.d.ClientIP(r))
 	if empty, _ := h.misses.empty(ip, now); empty {
 		return target{}, false, errTooManyMisses
 	}
@@ -250,6 +251,25 @@ func (h *Handler) find(r *http.Request, u *pingURL) (target, bool, error) {
 		h.misses.allow(ip, now)
 	}
 	return t, created, err
+}
+
+// missKey is the miss limiter's key for a client address: an IPv6
+// address counts as its /64 (one host commonly holds all of it, so
+// rotating through it would otherwise get a fresh bucket each time).
+func missKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		ap, err := netip.ParseAddrPort(ip) // a bare RemoteAddr
+		if err != nil {
+			return ip
+		}
+		a = ap.Addr()
+	}
+	if a = a.Unmap(); a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // findStored is find past the cache: the database, and create=1.
