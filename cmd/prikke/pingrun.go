@@ -72,7 +72,9 @@ func pingRun(ctx context.Context, e *env, args []string) error {
 	}
 	u, err := url.Parse(*pingURL)
 	if *pingURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageError(fmt.Sprintf("run: --ping (or PRIKKE_PING_URL) must be a ping URL like https://prikke.example/ping/<uuid>, got %q", *pingURL))
+		// Not echoed: the URL holds the monitor's token, and this goes to
+		// stderr, which cron mails and logs keep.
+		return usageError("run: --ping (or PRIKKE_PING_URL) must be a ping URL like https://prikke.example/ping/<uuid>, with http:// or https://")
 	}
 	if *timeout <= 0 || *retries < 0 || *bodyLimit < 0 {
 		return usageError("run: --timeout must be positive, --retries and --body-limit not negative")

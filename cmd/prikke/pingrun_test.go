@@ -242,13 +242,18 @@ func TestPingRunUsage(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
 		{"true"}, // no URL
-		{"--ping", "prikke.example/ping/u", "true"}, // no scheme
-		{"--ping", "https://prikke.example/ping/u"}, // no command
+		{"--ping", "prikke.example/ping/0c0e2b9e-5f2a-4d3f-8f55-0a1b2c3d4e5f", "true"}, // no scheme
+		{"--ping", "https://prikke.example/ping/u"},                                    // no command
 		{"--ping", "https://prikke.example/ping/u", "--timeout", "0s", "true"},
 	} {
 		var ue usageError
-		if _, _, err := runCmd(t, nil, append([]string{"run"}, args...)...); !errors.As(err, &ue) {
+		_, errOut, err := runCmd(t, nil, append([]string{"run"}, args...)...)
+		if !errors.As(err, &ue) {
 			t.Errorf("prikke run %q: %v; want a usage error", args, err)
+		}
+		// The token is a credential: never echoed to stderr (cron's mail).
+		if err != nil && strings.Contains(err.Error()+errOut, "0c0e2b9e") {
+			t.Errorf("prikke run %q echoes the token: %v %s", args, err, errOut)
 		}
 	}
 }

@@ -131,14 +131,14 @@ func middleware(next http.Handler, d Deps) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				d.Logger.Error("panic serving request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+				d.Logger.Error("panic serving request", "request_id", id, "method", r.Method, "path", RedactPath(r.URL.Path),
 					"panic", p, "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					writeProblemBody(w, http.StatusInternalServerError, problemBody(http.StatusInternalServerError,
 						internalErrorDetail(id), id))
 				}
 			}
-			d.Logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			d.Logger.Debug("request", "request_id", id, "method", r.Method, "path", RedactPath(r.URL.Path), "status", sw.status,
 				"duration_ms", time.Since(start).Milliseconds())
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))

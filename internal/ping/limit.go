@@ -3,20 +3,18 @@ package ping
 import (
 	"sync"
 	"time"
-
-	"github.com/prikke/prikke"
 )
 
-// limiter is the per-monitor flood limit of one node: a token bucket per
-// monitor, burst pings at once, refilled at rate per second. Buckets are
-// kept for at most max monitors; a full bucket is the same as none, so
-// idle ones are dropped first when room is needed.
-type limiter struct {
+// limiter is a flood limit of one node: a token bucket per key (a
+// monitor, or a client address), burst at once, refilled at rate per
+// second. Buckets are kept for at most max keys; a full bucket is the
+// same as none, so idle ones are dropped first when room is needed.
+type limiter[K comparable] struct {
 	burst, rate float64
 	max         int
 
 	mu      sync.Mutex
-	buckets map[prikke.ID]*bucket
+	buckets map[K]*bucket
 }
 
 type bucket struct {
@@ -24,13 +22,13 @@ type bucket struct {
 	at     time.Time
 }
 
-func newLimiter(burst int, rate float64, max int) *limiter {
-	return &limiter{burst: float64(burst), rate: rate, max: max, buckets: map[prikke.ID]*bucket{}}
+func newLimiter[K comparable](burst int, rate float64, max int) *limiter[K] {
+	return &limiter[K]{burst: float64(burst), rate: rate, max: max, buckets: map[K]*bucket{}}
 }
 
 // allow takes a token from id's bucket. When there is none it returns
 // false and how long until there is one.
-func (l *limiter) allow(id prikke.ID, now time.Time) (bool, time.Duration) {
+func (l *limiter[K]) allow(id K, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[id]
@@ -49,6 +47,21 @@ func (l *limiter) allow(id prikke.ID, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
+// empty reports, without taking a token, whether id's bucket is empty,
+// and if so how long until it is not.
+func (l *limiter[K]) empty(id K, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[id]
+	if !ok {
+		return false, 0
+	}
+	if b.refill(now, l.burst, l.rate); b.tokens >= 1 {
+		return false, 0
+	}
+	return true, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+}
+
 func (b *bucket) refill(now time.Time, burst, rate float64) {
 	if d := now.Sub(b.at); d > 0 {
 		b.tokens = min(burst, b.tokens+d.Seconds()*rate)
@@ -59,7 +72,7 @@ func (b *bucket) refill(now time.Time, burst, rate float64) {
 // evict drops the full buckets, and if that freed less than a tenth of
 // the room, any buckets until a tenth is free (a monitor that loses its
 // bucket starts again with a full one).
-func (l *limiter) evict(now time.Time) {
+func (l *limiter[K]) evict(now time.Time) {
 	for id, b := range l.buckets {
 		if b.refill(now, l.burst, l.rate); b.tokens >= l.burst {
 			delete(l.buckets, id)

@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,13 @@ type Config struct {
 	// pings at once, refilled at Rate per second. Defaults 100 and 20.
 	Burst int
 	Rate  float64
+	// MissBurst and MissRate limit, per client address on this node, the
+	// pings to tokens and slugs that name no monitor: each costs a
+	// database read, so past MissBurst at once (refilled at MissRate per
+	// second) an address's pings that miss the cache are 429 without
+	// one. Pings to monitors already cached pass. Defaults 50 and 5.
+	MissBurst int
+	MissRate  float64
 	// TokenTTL is how long a monitor found by its token is remembered (its
 	// ID, project and tier): a token names one monitor for its whole life,
 	// and a deleted monitor's pings are dropped by the store anyway, so
@@ -51,15 +59,22 @@ type Config struct {
 	// CountCap is how much of a body past the tier's limit is read to
 	// count its size; beyond it BodySize stops growing. Default 10 MB.
 	CountCap int64
+	// BodyTimeout is how long a client has to send a ping's body once its
+	// monitor is found: a body trickled slowly (slowloris) is cut with a
+	// 400 rather than holding the connection. Default 30 s.
+	BodyTimeout time.Duration
 }
 
 // Defaults of Config.
 const (
-	DefaultBurst    = 100
-	DefaultRate     = 20
-	DefaultTokenTTL = time.Minute
-	DefaultSlugTTL  = 5 * time.Second
-	DefaultCountCap = 10 << 20
+	DefaultBurst       = 100
+	DefaultRate        = 20
+	DefaultMissBurst   = 50
+	DefaultMissRate    = 5
+	DefaultTokenTTL    = time.Minute
+	DefaultSlugTTL     = 5 * time.Second
+	DefaultCountCap    = 10 << 20
+	DefaultBodyTimeout = 30 * time.Second
 	// MaxUserAgent bounds the user agent kept with a ping, in characters.
 	MaxUserAgent = 500
 )
@@ -84,7 +99,9 @@ type Deps struct {
 type Handler struct {
 	d     Deps
 	cache *cache
-	flood *limiter
+	flood *limiter[prikke.ID]
+	// misses counts the not-found answers of each client address.
+	misses *limiter[string]
 }
 
 // New returns the ping API.
@@ -96,6 +113,12 @@ func New(d Deps) *Handler {
 	if c.Rate <= 0 {
 		c.Rate = DefaultRate
 	}
+	if c.MissBurst <= 0 {
+		c.MissBurst = DefaultMissBurst
+	}
+	if c.MissRate <= 0 {
+		c.MissRate = DefaultMissRate
+	}
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = DefaultTokenTTL
 	}
@@ -104,6 +127,9 @@ func New(d Deps) *Handler {
 	}
 	if c.CountCap <= 0 {
 		c.CountCap = DefaultCountCap
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = DefaultBodyTimeout
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -114,7 +140,8 @@ func New(d Deps) *Handler {
 	if d.ClientIP == nil {
 		d.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
 	}
-	return &Handler{d: d, cache: newCache(maxEntries), flood: newLimiter(c.Burst, c.Rate, maxEntries)}
+	return &Handler{d: d, cache: newCache(maxEntries), flood: newLimiter[prikke.ID](c.Burst, c.Rate, maxEntries),
+		misses: newLimiter[string](c.MissBurst, c.MissRate, maxEntries)}
 }
 
 // maxEntries bounds the monitor cache and the flood limiter's buckets.
@@ -152,7 +179,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusNotFound, "not found")
 		return
 	}
-	t, created, err := h.find(r.Context(), u)
+	t, created, err := h.find(r, u)
+	if errors.Is(err, errTooManyMisses) {
+		hd.Set("Retry-After", "1")
+		answer(w, http.StatusTooManyRequests, "too many pings to unknown monitors from this address: slow down")
+		return
+	}
 	if err != nil {
 		h.answerError(w, err)
 		return
@@ -164,11 +196,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusTooManyRequests, "too many pings to this monitor: slow down")
 		return
 	}
+	// Not every ResponseWriter has deadlines (http.ErrNotSupported); the
+	// body is then read as the server's own timeouts allow. Once the body
+	// is in, the deadline is lifted: past it, the server's read that
+	// watches for a closed connection would cancel the request. A body
+	// that did not come closes the connection (else the server would wait
+	// for the rest of it before answering).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(h.d.Config.BodyTimeout))
 	body, size, truncated, err := readBody(r.Body, limit, h.d.Config.CountCap)
 	if err != nil {
+		hd.Set("Connection", "close")
 		answer(w, http.StatusBadRequest, "the request body could not be read")
 		return
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	p := &prikke.Ping{
 		ID: prikke.NewID(), MonitorID: t.id, ProjectID: t.project, Kind: u.kind, ExitStatus: u.exit, RID: u.rid,
 		Method: r.Method, SourceIP: h.d.ClientIP(r), UserAgent: userAgent(r.UserAgent()),
@@ -187,13 +229,51 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// find returns the monitor u names, creating it when u asks to.
-func (h *Handler) find(ctx context.Context, u *pingURL) (target, bool, error) {
+// errTooManyMisses is find's answer to an address over its miss limit.
+var errTooManyMisses = errors.New("too many pings to unknown monitors")
+
+// find returns the monitor u names, creating it when u asks to. A
+// client address whose pings have found no monitor too often is refused
+// (errTooManyMisses) before the database is asked.
+func (h *Handler) find(r *http.Request, u *pingURL) (target, bool, error) {
+	ctx := r.Context()
 	key := u.cacheKey()
 	now := time.Now()
 	if t, ok := h.cache.get(key, now); ok {
 		return t, false, nil
 	}
+	ip := missKey(h.d.ClientIP(r))
+	if empty, _ := h.misses.empty(ip, now); empty {
+		return target{}, false, errTooManyMisses
+	}
+	t, created, err := h.findStored(ctx, u, key, now)
+	if prikke.ErrorCode(err) == prikke.ENOTFOUND {
+		h.misses.allow(ip, now)
+	}
+	return t, created, err
+}
+
+// missKey is the miss limiter's key for a client address: an IPv6
+// address counts as its /64 (one host commonly holds all of it, so
+// rotating through it would otherwise get a fresh bucket each time).
+func missKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		ap, err := netip.ParseAddrPort(ip) // a bare RemoteAddr
+		if err != nil {
+			return ip
+		}
+		a = ap.Addr()
+	}
+	if a = a.Unmap(); a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+// findStored is find past the cache: the database, and create=1.
+func (h *Handler) findStored(ctx context.Context, u *pingURL, key string, now time.Time) (target, bool, error) {
 	m, err := h.lookup(ctx, u)
 	created := false
 	if prikke.ErrorCode(err) == prikke.ENOTFOUND && u.create && h.d.Create != nil {

@@ -87,7 +87,7 @@ func TestParseURL(t *testing.T) {
 // another monitor's is untouched; the number of buckets stays bounded.
 func TestLimiter(t *testing.T) {
 	t.Parallel()
-	l := newLimiter(3, 2, 10)
+	l := newLimiter[prikke.ID](3, 2, 10)
 	t0 := time.Unix(1_000_000, 0)
 	a, b := prikke.NewID(), prikke.NewID()
 	for i := range 3 {

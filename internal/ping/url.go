@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/prikke/prikke"
 )
@@ -43,7 +45,7 @@ func parseURL(r *http.Request) (*pingURL, error) {
 	switch {
 	case isUUID(seg[0]) && len(seg) <= 2:
 		u.token, action = strings.ToLower(seg[0]), seg[1:]
-	case !isUUID(seg[0]) && len(seg) >= 2 && len(seg) <= 3 && seg[0] != "" && seg[1] != "":
+	case !isUUID(seg[0]) && len(seg) >= 2 && len(seg) <= 3 && plain(seg[0]) && plain(seg[1]):
 		u.key, u.slug, action = seg[0], seg[1], seg[2:]
 	default:
 		return nil, errNotFound
@@ -62,6 +64,14 @@ func parseURL(r *http.Request) (*pingURL, error) {
 	}
 	u.create = u.slug != "" && q.Get("create") == "1"
 	return u, nil
+}
+
+// plain reports whether a ping key or slug from the path could name
+// something: not empty, valid UTF-8 and free of control characters. The
+// path is percent-decoded, and bytes such as %FF or %00 are refused by
+// the database as text (a 5xx) rather than found missing.
+func plain(s string) bool {
+	return s != "" && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // setAction reads the last segment: start, fail, log or an exit status.

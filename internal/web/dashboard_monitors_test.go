@@ -323,6 +323,19 @@ func TestMonitorTenantIsolation(t *testing.T) {
 	if r := vb.get(base); r.Status != 200 || strings.Contains(r.Body, `action="`+base+`/pause"`) {
 		t.Errorf("viewer's page: %d (or it offers pause)", r.Status)
 	}
+	// Nor does a viewer see the ping URLs, which write: the token, and
+	// the project's ping key (which creates monitors with ?create=1).
+	key := alice.Project.PingKey
+	if pk, err := d.store.ProjectGet(context.Background(), alice.Project.ID); err == nil {
+		key = pk.PingKey
+	}
+	if r := vb.get(base); strings.Contains(r.Body, m.PingToken) || key == "" || strings.Contains(r.Body, key) ||
+		!strings.Contains(r.Body, `data-testid="ping-urls-hidden"`) {
+		t.Errorf("a viewer is shown the ping URLs")
+	}
+	if r := d.as(alice).get(base); !strings.Contains(r.Body, m.PingToken) || !strings.Contains(r.Body, key) {
+		t.Errorf("the owner is not shown the ping URLs")
+	}
 	if r := vb.post(base+"/pause", nil); r.Status != http.StatusForbidden {
 		t.Errorf("viewer pause: %d", r.Status)
 	}

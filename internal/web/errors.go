@@ -20,7 +20,7 @@ func (h *Web) NotFound(w http.ResponseWriter, r *http.Request) {
 // page, which shows the request ID (for support) and never the error text.
 func (h *Web) ServerError(w http.ResponseWriter, r *http.Request, err error) {
 	id := w.Header().Get("X-Request-Id")
-	h.log.Error("web: server error", "error", err, "request_id", id, "method", r.Method, "path", r.URL.Path)
+	h.log.Error("web: server error", "error", err, "request_id", id, "method", r.Method, "path", httpserver.RedactPath(r.URL.Path))
 	p, ok := h.tpl.Pages()["500"]
 	if ok {
 		buf := page.Buffers.Get().(*bytes.Buffer)

@@ -108,9 +108,14 @@ func (h *Web) showMonitor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, ctx, loc := actorOf(r), r.Context(), zoneOf(r)
-	v := monitorView{Monitor: m, PingURL: h.svc.PingURL(m), SlugURL: h.svc.SlugPingURL(c.Project, m), BadgeURL: h.svc.BadgeURL(m),
-		Back: r.URL.RequestURI(), Zone: loc}
-	v.Snippets = monitor.Snippets(v.PingURL)
+	v := monitorView{Monitor: m, BadgeURL: h.svc.BadgeURL(m), Back: r.URL.RequestURI(), Zone: loc}
+	// The ping URLs are credentials that write: the token moves the
+	// monitor, and the project's ping key creates monitors (?create=1).
+	// A viewer, who may change nothing, is not shown them.
+	if c.Can(string(prikke.PermManageJobs)) {
+		v.PingURL, v.SlugURL = h.svc.PingURL(m), h.svc.SlugPingURL(c.Project, m)
+		v.Snippets = monitor.Snippets(v.PingURL)
+	}
 	flips, err := h.svc.MonitorFlips(ctx, a, m.ID, flipsShown)
 	if err != nil {
 		h.fail(w, r, err)
