@@ -142,8 +142,13 @@ func (s *Scheduler) monitorOutage(ctx context.Context, w *watch) monitor.Outage 
 func (s *Scheduler) ExpireMonitors(ctx context.Context, o monitor.Outage) (int, time.Duration, error) {
 	step := func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip { return monitor.OnDeadline(m, now, o) }
 	total := 0
+	var round time.Time // the database clock the last round stepped at
 	for {
-		n, err := s.store.MonitorExpireDue(ctx, time.Time{}, monitorBatch, step)
+		var err error
+		if round, err = s.store.Now(ctx); err != nil {
+			return total, 0, err
+		}
+		n, err := s.store.MonitorExpireDue(ctx, round, monitorBatch, step)
 		total += n
 		if err != nil {
 			return total, 0, err
@@ -159,6 +164,11 @@ func (s *Scheduler) ExpireMonitors(ctx context.Context, o monitor.Outage) (int, 
 	if err != nil || !ok {
 		return total, monitorMaxSleep, err
 	}
+	if !next.After(round) {
+		// Due when the round ran, yet not stepped: another transaction
+		// holds the monitor.
+		return total, monitorHeldRetry, nil
+	}
 	now, err := s.store.Now(ctx)
 	if err != nil {
 		return total, 0, err
@@ -167,16 +177,10 @@ func (s *Scheduler) ExpireMonitors(ctx context.Context, o monitor.Outage) (int, 
 }
 
 // monitorWait is how long to sleep when the soonest deadline is in d: a
-// millisecond past it, so the wake-up finds it due. A deadline already
-// past after a round is one the round could not step (another
-// transaction holds the monitor, and the store skips it): retrying at
-// once would spin while the lock lasts, so the loop waits a little (a
-// ping or an edit that releases it wakes the loop on TopicMonitors).
+// millisecond past it, so the wake-up finds it due (at once when it
+// passed while the round ran).
 func monitorWait(d time.Duration) time.Duration {
-	if d < 0 {
-		return monitorHeldRetry
-	}
-	return min(d+time.Millisecond, monitorMaxSleep)
+	return min(max(d+time.Millisecond, time.Millisecond), monitorMaxSleep)
 }
 
 // pruneMonitorHistory deletes pings and processed monitor flips past
