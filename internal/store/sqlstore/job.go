@@ -164,15 +164,22 @@ func InsertJob(ctx context.Context, d Dialect, tx Querier, j *prikke.Job) error 
 // setJobChannels replaces the job's own channel list. Channels must be in
 // the job's project; others are ignored (callers validate first).
 func setJobChannels(ctx context.Context, d Dialect, tx Querier, j *prikke.Job) error {
-	if _, err := tx.Exec(ctx, "DELETE FROM job_channels WHERE job_id = $1", j.ID); err != nil {
+	return setChannels(ctx, d, tx, "job_channels", "job_id", j.ID, j.ProjectID, j.NotifyMode, j.ChannelIDs)
+}
+
+// setChannels replaces the channel list of one job or monitor (table
+// job_channels or monitor_channels, keyed by column): kept only in
+// NotifyCustom mode, and only channels of the owner's project.
+func setChannels(ctx context.Context, d Dialect, tx Querier, table, column string, id, projectID prikke.ID, mode prikke.NotifyMode, channelIDs []prikke.ID) error {
+	if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE "+column+" = $1", id); err != nil {
 		return err
 	}
-	if j.NotifyMode != prikke.NotifyCustom || len(j.ChannelIDs) == 0 {
+	if mode != prikke.NotifyCustom || len(channelIDs) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO job_channels (job_id, channel_id)
+	_, err := tx.Exec(ctx, `INSERT INTO `+table+` (`+column+`, channel_id)
 		SELECT $1, c.id FROM channels c WHERE `+d.AnyOf("c.id", "$2")+` AND c.project_id = $3 ON CONFLICT DO NOTHING`,
-		j.ID, d.List(j.ChannelIDs), j.ProjectID)
+		id, d.List(channelIDs), projectID)
 	return err
 }
 

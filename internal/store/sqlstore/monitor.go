@@ -162,16 +162,7 @@ var (
 // setMonitorChannels replaces the monitor's own channel list. Channels
 // must be in the monitor's project; others are ignored.
 func setMonitorChannels(ctx context.Context, d Dialect, tx Querier, m *prikke.Monitor) error {
-	if _, err := tx.Exec(ctx, "DELETE FROM monitor_channels WHERE monitor_id = $1", m.ID); err != nil {
-		return err
-	}
-	if m.NotifyMode != prikke.NotifyCustom || len(m.ChannelIDs) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO monitor_channels (monitor_id, channel_id)
-		SELECT $1, c.id FROM channels c WHERE `+d.AnyOf("c.id", "$2")+` AND c.project_id = $3 ON CONFLICT DO NOTHING`,
-		m.ID, d.List(m.ChannelIDs), m.ProjectID)
-	return err
+	return setChannels(ctx, d, tx, "monitor_channels", "monitor_id", m.ID, m.ProjectID, m.NotifyMode, m.ChannelIDs)
 }
 
 // MonitorCreate implements store.Store. A missing project is ENOTFOUND.
