@@ -68,6 +68,11 @@ type Execution struct {
 	Rescued        bool
 	MissedCount    int  // occurrences skipped over by a catch-up, recorded on this row
 	Manual         bool // triggered by "run now" rather than the schedule
+	// FlowKey is the job's flow key when the execution was made (Job.Flow);
+	// retries and rescues keep it. ThrottledMS is how long flow control
+	// held the attempt back: its start slot less its due instant.
+	FlowKey     string
+	ThrottledMS int64
 
 	ClaimedBy      string
 	ClaimedAt      *time.Time

@@ -150,8 +150,11 @@ type Job struct {
 	DisabledReason       string // why the engine disabled it (e.g. 410 Gone)
 
 	IdempotencyKey string // queue jobs
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// FlowKey is the flow key the job names; "" means its destination's
+	// host:port (see Flow and FlowKey in flow.go).
+	FlowKey   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Job field limits.

@@ -46,7 +46,7 @@ func Plan(d *store.DueJob, now, horizon time.Time, sched *cron.Schedule, loc *ti
 		return &prikke.Execution{
 			ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
 			ScheduledFor: at, DueAt: due, Attempt: 1, Status: prikke.ExecutionStatusPending,
-			Priority: prio, CreatedAt: now,
+			Priority: prio, FlowKey: j.Flow(), CreatedAt: now,
 		}
 	}
 	if j.Kind != prikke.JobKindCron {

@@ -540,7 +540,7 @@ func (s *Service) TriggerJob(ctx context.Context, a *Actor, id prikke.ID) (*prik
 	now := s.now().Truncate(time.Millisecond)
 	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
 		ScheduledFor: now, DueAt: now, Attempt: 1, Status: prikke.ExecutionStatusPending, Manual: true,
-		Priority: prikke.Priority(o.Tier, prikke.JobKindOnce, 0), CreatedAt: now}
+		Priority: prikke.Priority(o.Tier, prikke.JobKindOnce, 0), FlowKey: j.Flow(), CreatedAt: now}
 	if err := s.store.ExecutionInsert(ctx, e); err != nil {
 		if isCode(err, prikke.ECONFLICT) {
 			return nil, prikke.Errorf(prikke.ECONFLICT, "This job was just triggered; try again in a moment.")

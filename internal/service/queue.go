@@ -109,7 +109,7 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 	}
 	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
 		ScheduledFor: runAt, DueAt: runAt, Attempt: 1, Status: prikke.ExecutionStatusPending,
-		Priority: prikke.Priority(o.Tier, prikke.JobKindQueue, 0), CreatedAt: now}
+		Priority: prikke.Priority(o.Tier, prikke.JobKindQueue, 0), FlowKey: j.Flow(), CreatedAt: now}
 	got, created, err := s.store.QueueEnqueue(ctx, j, e)
 	if err != nil {
 		return nil, nil, false, err

@@ -92,6 +92,7 @@ func RescueAttempt(e *prikke.Execution, now time.Time) *prikke.Execution {
 		Priority:       e.Priority,
 		Rescued:        true,
 		Manual:         e.Manual,
+		FlowKey:        e.FlowKey,
 		CreatedAt:      now,
 	}
 }

@@ -48,6 +48,7 @@ type Store interface {
 	AccountStore
 	JobStore
 	EngineStore
+	FlowStore
 	NotifyStore
 	StatusStore
 	MonitorStore
@@ -254,7 +255,12 @@ type EngineStore interface {
 	// over ForgetDeadAfter that hold nothing are deleted (node IDs change
 	// with every restart).
 	ExecutionRescueDead(ctx context.Context, p DeadParams) (released, rescued int, err error)
-	// ExecutionNextDue returns the earliest DueAt of any pending execution.
+	// ExecutionNextDue returns the earliest instant anything pending may
+	// start: the earliest DueAt of an execution of an unlimited key, or of a
+	// flow-limited key that is not paused and has room under its
+	// parallelism, the later of its first waiting execution's DueAt and the
+	// key's ready_at (next rate slot, end of a hold). A key blocked only by
+	// its parallelism wakes workers when a completion frees it instead.
 	ExecutionNextDue(ctx context.Context) (time.Time, bool, error)
 	// ExecutionQueueDepth counts pending executions due at or before now
 	// (database clock when zero) and running ones.
@@ -532,6 +538,43 @@ type OccurrenceWrite struct {
 	// occurrences (a one-time job written).
 	NextRunAt  *time.Time
 	Executions []*prikke.Execution
+}
+
+// FlowStore keeps a project's flow keys (flow.go). Limits are enforced by
+// ExecutionClaim; these methods configure keys and read their live state.
+//
+// A key has a row while it is limited (configured, paused, or held). The
+// pending and running executions of a key with a row carry the row's id
+// (the queue's flow column), so the ordinary claim never sees them and the
+// flow claim reads them per key, FIFO, never further than it can start:
+// rows are tagged when the row is created (and again just after, for
+// executions being written in the same instant), on insert when their
+// key has a row, and untagged when it is deleted.
+type FlowStore interface {
+	// FlowKeyPut creates or replaces a key's limits (Rate, Period, Burst,
+	// Parallelism; Configured becomes true), keeping its state (TAT, hold,
+	// pause). It returns the key as stored (with live figures) and whether
+	// it was created. ECONFLICT past FlowKeysPerProject keys.
+	FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.FlowKey, bool, error)
+	// FlowKeyGet returns a key with its live figures at now (database
+	// clock when zero); ENOTFOUND when it has no row.
+	FlowKeyGet(ctx context.Context, projectID prikke.ID, key string, now time.Time) (*prikke.FlowKey, error)
+	// FlowKeyList returns a project's keys by key, with live figures.
+	FlowKeyList(ctx context.Context, projectID prikke.ID, now time.Time) ([]*prikke.FlowKey, error)
+	// FlowKeyDelete removes a key's row: its executions are unlimited
+	// again. ENOTFOUND when it has none.
+	FlowKeyDelete(ctx context.Context, projectID prikke.ID, key string) error
+	// FlowKeySetPaused pauses or resumes a key, creating its row (no
+	// limits, Configured true) when it has none. Resuming wakes workers.
+	FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key string, paused bool) (*prikke.FlowKey, error)
+	// FlowKeyHold holds a key until the given instant (its endpoint
+	// answered 429 or 503 with Retry-After; the caller clamps), creating
+	// its row (Configured false) when it has none. A hold only lengthens:
+	// an earlier until than the one stored changes nothing.
+	FlowKeyHold(ctx context.Context, projectID prikke.ID, key string, until time.Time, reason string) error
+	// FlowKeyRelease ends a hold at once (the dashboard's and API's
+	// "release hold").
+	FlowKeyRelease(ctx context.Context, projectID prikke.ID, key string) (*prikke.FlowKey, error)
 }
 
 // ClaimParams says what a worker wants.

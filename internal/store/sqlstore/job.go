@@ -15,7 +15,7 @@ const jobColumnsFmt = `j.id, j.project_id, j.organization_id, j.kind, j.name, j.
 	j.timeout_ms, j.retry_attempts, j.enabled, j.cron_expression, j.schedule_interval, j.time_zone, j.run_at,
 	j.catch_up, j.catch_up_window_s, j.overlap, j.interval_minutes, j.notify_mode, j.next_run_at, j.health,
 	j.consecutive_failures, %s, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at,
-	j.alert_policy, j.consecutive_successes`
+	j.alert_policy, j.consecutive_successes, j.flow_key`
 
 // JobColumns lists a job's columns (from "jobs j") for JobScan. The last
 // run is read from the job's newest finished execution rather than written
@@ -44,7 +44,7 @@ func (js *JobScan) Dest(d Dialect) []any {
 		&j.CatchUp, &js.window, &j.Overlap, &j.IntervalMinutes, &j.NotifyMode, d.ScanTimePtr(&j.NextRunAt), &j.Health,
 		&j.ConsecutiveFailures, d.ScanTimePtr(&j.LastRunAt), &j.LastStatus, &j.DisabledReason, d.ScanStringPtr(&js.idem),
 		d.ScanTime(&j.CreatedAt), d.ScanTime(&j.UpdatedAt),
-		d.ScanJSON(&js.policy), &j.ConsecutiveSuccesses}
+		d.ScanJSON(&js.policy), &j.ConsecutiveSuccesses, &j.FlowKey}
 }
 
 // Job returns the scanned job.
@@ -97,16 +97,16 @@ func headersOrEmpty(hs []prikke.Header) []prikke.Header {
 const insertJobSQL = `INSERT INTO jobs (id, project_id, organization_id, kind, name, url, method, headers, body,
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
-		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at, alert_policy)
+		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at, alert_policy, flow_key)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29)`
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`
 
 func insertJobArgs(d Dialect, j *prikke.Job) []any {
 	return []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, d.JSON(headersOrEmpty(j.Headers)), j.Body,
 		j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval, j.TimeZone, d.TimePtr(j.RunAt),
 		j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, d.TimePtr(j.NextRunAt), healthOr(j.Health),
 		j.ConsecutiveFailures, j.DisabledReason, nullString(j.IdempotencyKey), d.Time(j.CreatedAt), d.Time(j.UpdatedAt),
-		d.JSON(policyOf(j.AlertPolicy))}
+		d.JSON(policyOf(j.AlertPolicy)), j.FlowKey}
 }
 
 // policyJSON is a job's alert policy as jobs.alert_policy stores it:
@@ -291,13 +291,13 @@ func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 			timeout_ms = $7, retry_attempts = $8, enabled = $9, cron_expression = $10, schedule_interval = $11,
 			time_zone = $12, run_at = $13, catch_up = $14, catch_up_window_s = $15, overlap = $16,
 			interval_minutes = $17, notify_mode = $18, next_run_at = $19, disabled_reason = $20, updated_at = $21,
-			kind = $22, alert_policy = $23
+			kind = $22, alert_policy = $23, flow_key = $24
 			WHERE id = $1`,
 			j.ID, j.Name, j.URL, j.Method, r.d.JSON(headersOrEmpty(j.Headers)), j.Body,
 			j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,
 			j.TimeZone, r.d.TimePtr(j.RunAt), j.CatchUp, int(j.CatchUpWindow/time.Second), j.Overlap,
 			j.IntervalMinutes, j.NotifyMode, r.d.TimePtr(j.NextRunAt), j.DisabledReason, r.d.Time(j.UpdatedAt), j.Kind,
-			r.d.JSON(policyOf(j.AlertPolicy)))
+			r.d.JSON(policyOf(j.AlertPolicy)), j.FlowKey)
 		if err != nil {
 			return err
 		}
@@ -362,14 +362,14 @@ func (r *Records) JobCountByOrganization(ctx context.Context, orgID prikke.ID) (
 const ExecutionColumns = `e.id, e.job_id, e.project_id, e.organization_id, e.scheduled_for, e.due_at, e.attempt, e.status,
 	e.priority, e.rescued, e.manual, e.missed_count, e.claimed_by, e.claimed_at, e.lease_expires_at, e.started_at,
 	e.finished_at, e.request_method, e.request_url, e.request_headers, e.response_status, e.response_headers,
-	e.response_truncated, e.duration_ms, e.error, e.created_at`
+	e.response_truncated, e.duration_ms, e.error, e.created_at, e.flow_key, e.throttled_ms`
 
 // ExecutionDest returns the scan destinations of ExecutionColumns into e.
 func ExecutionDest(d Dialect, e *prikke.Execution) []any {
 	return []any{&e.ID, &e.JobID, &e.ProjectID, &e.OrganizationID, d.ScanTime(&e.ScheduledFor), d.ScanTime(&e.DueAt), &e.Attempt, &e.Status,
 		&e.Priority, &e.Rescued, &e.Manual, &e.MissedCount, &e.ClaimedBy, d.ScanTimePtr(&e.ClaimedAt), d.ScanTimePtr(&e.LeaseExpiresAt), d.ScanTimePtr(&e.StartedAt),
 		d.ScanTimePtr(&e.FinishedAt), &e.RequestMethod, &e.RequestURL, d.ScanJSON(&e.RequestHeaders), &e.ResponseStatus, d.ScanJSON(&e.ResponseHeaders),
-		&e.ResponseTruncated, &e.DurationMS, &e.Error, d.ScanTime(&e.CreatedAt)}
+		&e.ResponseTruncated, &e.DurationMS, &e.Error, d.ScanTime(&e.CreatedAt), &e.FlowKey, &e.ThrottledMS}
 }
 
 // ScanExecution scans one row of ExecutionColumns.
