@@ -30,6 +30,7 @@ const (
 	AuditMonitorUpdate    AuditAction = "monitor.update"
 	AuditMonitorDelete    AuditAction = "monitor.delete"
 	AuditProjectCreate    AuditAction = "project.create"
+	AuditFlowKeyChange    AuditAction = "flow_key.update"
 	AuditProjectUpdate    AuditAction = "project.update"
 	AuditProjectDelete    AuditAction = "project.delete"
 	AuditSecretRotate     AuditAction = "project.secret_rotate"
