@@ -70,8 +70,9 @@ func TestClusterFlowControl(t *testing.T) {
 
 	// The baseline: the unlimited requests alone, before the key exists.
 	start := time.Now()
-	due := c.nextDue(t, flowUnlimited)
+	due := c.nextDue(t, flowUnlimited, 5*time.Millisecond)
 	base := c.enqueue(t, flowUnlimited, unlimitedURL, "", due)
+	perRequest := time.Since(start) / flowUnlimited
 	t.Logf("baseline: %d queued in %v, due %v later", flowUnlimited, time.Since(start).Round(time.Millisecond), time.Until(due).Round(time.Millisecond))
 	waitUntil(t, "the baseline delivered", 60*time.Second, func() bool { return tally(f.sink.Requests(), base).delivered == flowUnlimited })
 	bs := tally(f.sink.Requests(), base)
@@ -83,18 +84,17 @@ func TestClusterFlowControl(t *testing.T) {
 		t.Fatalf("PUT flow key: %d %s", status, body)
 	}
 
-	// The run: the limited backlog, and the unlimited burst 5s into it.
+	// The run: the limited backlog, then the unlimited burst, queued while
+	// the backlog starts and due 8s into it.
 	start = time.Now()
-	due = c.nextDue(t, flowLimited+flowUnlimited)
-	var lim, unl map[string]time.Time
-	var wg sync.WaitGroup
-	wg.Go(func() { lim = c.enqueue(t, flowLimited, limitedURL, flowKey, due) })
-	wg.Go(func() { unl = c.enqueue(t, flowUnlimited, unlimitedURL, "", due.Add(5*time.Second)) })
-	wg.Wait()
+	due = c.nextDue(t, flowLimited, perRequest*3/2)
+	lim := c.enqueue(t, flowLimited, limitedURL, flowKey, due)
+	t.Logf("run: %d queued to the key in %v, due %v later", flowLimited, time.Since(start).Round(time.Millisecond), time.Until(due).Round(time.Millisecond))
+	unl := c.enqueue(t, flowUnlimited, unlimitedURL, "", due.Add(8*time.Second))
+	t.Logf("run: %d unlimited queued %v after the key's due instant, due 8s after it", flowUnlimited, time.Since(due).Round(time.Millisecond))
 	if t.Failed() {
 		t.FailNow()
 	}
-	t.Logf("run: %d + %d queued in %v, due %v later", flowLimited, flowUnlimited, time.Since(start).Round(time.Millisecond), time.Until(due).Round(time.Millisecond))
 	status, body = c.do(t, "GET", fmt.Sprintf("/api/v1/projects/%s/flow-keys/%s", f.tn.Project.ID, url.PathEscape(flowKey)), nil, nil)
 	t.Logf("the key before its instant: %d %s", status, body)
 
@@ -287,13 +287,13 @@ func (c *apiClient) do(t *testing.T, method, path string, header map[string]stri
 }
 
 // nextDue is an instant (a whole second, by the database clock) far
-// enough ahead to queue n requests before it.
-func (c *apiClient) nextDue(t *testing.T, n int) time.Time {
+// enough ahead to queue n requests before it, each taking per.
+func (c *apiClient) nextDue(t *testing.T, n int, per time.Duration) time.Time {
 	now, err := c.s.Now(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return now.Add(2*time.Second + time.Duration(n)*2*time.Millisecond).Truncate(time.Second).Add(time.Second)
+	return now.Add(time.Second + time.Duration(n)*per).Truncate(time.Second).Add(time.Second)
 }
 
 // enqueue queues n requests to target through POST /api/v1/queue, not
