@@ -1,6 +1,6 @@
 // Delivery: one attempt of one execution, from the last checks before the
-// request (lease, liveness, due instant, flow hold, host gate) to queuing its result
-// for the completer or giving the attempt back.
+// request (lease, liveness, due instant, flow hold, host gate) to queuing
+// its result for the completer or giving the attempt back.
 
 package worker
 
