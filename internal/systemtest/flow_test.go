@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -78,7 +79,8 @@ func TestClusterFlowControl(t *testing.T) {
 	bs := tally(f.sink.Requests(), base)
 
 	// The key, through the API.
-	status, body := c.do(t, "PUT", fmt.Sprintf("/api/v1/projects/%s/flow-keys/%s", f.tn.Project.ID, url.PathEscape(flowKey)), nil,
+	keyPath := fmt.Sprintf("/api/v1/projects/%s/flow-keys/%s", f.tn.Project.ID, url.PathEscape(flowKey))
+	status, body := c.do(t, "PUT", keyPath, nil,
 		map[string]any{"rate": flowRate, "period": "1s", "burst": flowBurst, "parallelism": flowParallelism})
 	if status != http.StatusCreated {
 		t.Fatalf("PUT flow key: %d %s", status, body)
@@ -95,8 +97,6 @@ func TestClusterFlowControl(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	status, body = c.do(t, "GET", fmt.Sprintf("/api/v1/projects/%s/flow-keys/%s", f.tn.Project.ID, url.PathEscape(flowKey)), nil, nil)
-	t.Logf("the key before its instant: %d %s", status, body)
 
 	// SIGKILL, 20s into the run, the node holding the most of the key.
 	sleepUntil(due.Add(20 * time.Second))
@@ -118,6 +118,8 @@ func TestClusterFlowControl(t *testing.T) {
 		}
 		return victim != ""
 	})
+	t.Logf("the key %v into the run: %s", time.Since(due).Round(time.Millisecond), c.get(t, keyPath))
+	c.drop(nodes[victim].base)
 	nodes[victim].signal(syscall.SIGKILL)
 	killedAt := time.Now()
 	nodes[victim].waitExit(10 * time.Second)
@@ -135,6 +137,7 @@ func TestClusterFlowControl(t *testing.T) {
 			sentByVictim[r.WebhookID] = true
 		}
 	}
+	t.Logf("the key %v into the run: %s", time.Since(due).Round(time.Millisecond), c.get(t, keyPath))
 	t.Logf("killed %s %v into the run; it held %d running, had sent %d", victim, killedAt.Sub(due).Round(time.Millisecond), len(held), len(sentByVictim))
 
 	all := map[string]time.Time{}
@@ -154,10 +157,89 @@ func TestClusterFlowControl(t *testing.T) {
 		t.Errorf("delivered %d of the limited key, %d of the unlimited, %d of the baseline; want %d, %d, %d",
 			ls.delivered, us.delivered, bs.delivered, flowLimited, flowUnlimited, flowUnlimited)
 	}
-	if w := maxInWindow(ls.arrivals, time.Second); w > flowRate+flowBurst {
-		t.Errorf("a 1s window at the sink held %d requests of the key; want at most %d (rate + burst)", w, flowRate+flowBurst)
+	// Every result stored (the slots are read from them).
+	waitUntil(t, "every result stored", 30*time.Second, func() bool {
+		for _, es := range f.occurrences(t) {
+			for _, e := range es {
+				if !e.Status.Terminal() {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	occ := f.occurrences(t)
+	execs := map[string]*prikke.Execution{}
+	var slots []time.Time
+	for _, es := range occ {
+		for _, e := range es {
+			execs[e.ID.String()] = e
+			if e.FlowKey == flowKey {
+				slots = append(slots, e.DueAt) // each started at its slot
+			}
+		}
+	}
+	slices.SortFunc(slots, func(a, b time.Time) int { return a.Compare(b) })
+
+	// The rate, as Prikke gave it: no 1s window holds more than rate +
+	// burst - 1 start slots, across the three nodes and the kill.
+	if n, _ := maxInWindow(slots, time.Second); n > flowRate+flowBurst-1 {
+		t.Errorf("a 1s window holds %d start slots of the key; want at most %d", n, flowRate+flowBurst-1)
 	} else {
-		t.Logf("most of the key in a 1s window: %d (bound %d)", w, flowRate+flowBurst)
+		t.Logf("most start slots of the key in a 1s window: %d (bound %d)", n, flowRate+flowBurst-1)
+	}
+	// No request started before its slot.
+	interval := time.Second / flowRate
+	var sinceSlot []float64
+	late := map[string]bool{} // arrived more than an interval after the slot
+	for _, r := range ls.reqs {
+		e := execs[r.ExecutionID]
+		if e == nil {
+			t.Errorf("the sink saw execution %s, which is not stored", r.ExecutionID)
+			continue
+		}
+		d := r.At.Sub(e.DueAt)
+		if d < -time.Millisecond {
+			t.Errorf("execution %s arrived %v before its start slot", e.ID, -d)
+		}
+		if d > interval {
+			late[r.ExecutionID] = true
+		}
+		sinceSlot = append(sinceSlot, float64(d.Microseconds())/1000)
+	}
+	slices.Sort(sinceSlot)
+	t.Logf("arrival after the start slot: p50 %.1fms, p99 %.1fms, max %.1fms; %d arrived more than %v after it",
+		pct(sinceSlot, 50), pct(sinceSlot, 99), pct(sinceSlot, 100), len(late), interval)
+	// The rate at the sink: no 1s window holds more than rate + burst, but
+	// for requests a stalled process started late (more than an interval
+	// after their slot), which then arrive with the next ones.
+	w, from := maxInWindow(ls.arrivals, time.Second)
+	stalled := 0
+	for _, r := range ls.reqs[from : from+w] {
+		if late[r.ExecutionID] {
+			stalled++
+		}
+	}
+	switch {
+	case w-stalled > flowRate+flowBurst:
+		t.Errorf("a 1s window at the sink held %d requests of the key (%d of them started late); want at most %d (rate + burst)",
+			w, stalled, flowRate+flowBurst)
+	case w > flowRate+flowBurst:
+		t.Logf("a 1s window at the sink held %d requests of the key: %d over rate + burst, %d of them started more than %v after their slots",
+			w, w-flowRate-flowBurst, stalled, interval)
+	default:
+		t.Logf("most of the key at the sink in a 1s window: %d (bound %d)", w, flowRate+flowBurst)
+	}
+	if w > flowRate+flowBurst {
+		t0 := ls.reqs[from].At
+		for _, r := range ls.reqs[max(0, from-2):min(len(ls.reqs), from+w+2)] {
+			line := fmt.Sprintf("arrival %+8.1fms", float64(r.At.Sub(t0).Microseconds())/1000)
+			if e := execs[r.ExecutionID]; e != nil {
+				line += fmt.Sprintf(", slot %+8.1fms (arrived %5.1fms after it), node %s, attempt %d",
+					float64(e.DueAt.Sub(t0).Microseconds())/1000, float64(r.At.Sub(e.DueAt).Microseconds())/1000, e.ClaimedBy, e.Attempt)
+			}
+			t.Log(line)
+		}
 	}
 	if p := fs.peak("l"); p > flowParallelism {
 		t.Errorf("the sink held %d requests of the key at once; want at most %d", p, flowParallelism)
@@ -183,18 +265,8 @@ func TestClusterFlowControl(t *testing.T) {
 
 	// Every request has exactly one successful execution, and the key's
 	// throttling shows in its history.
-	waitUntil(t, "every result stored", 30*time.Second, func() bool {
-		for _, es := range f.occurrences(t) {
-			for _, e := range es {
-				if !e.Status.Terminal() {
-					return false
-				}
-			}
-		}
-		return true
-	})
 	var throttled []int64
-	for job, es := range f.occurrences(t) {
+	for job, es := range occ {
 		ok := 0
 		for _, e := range es {
 			if e.Status == prikke.ExecutionStatusSuccess {
@@ -233,8 +305,9 @@ func TestClusterFlowControl(t *testing.T) {
 type apiClient struct {
 	hc    *http.Client
 	key   string
+	mu    sync.Mutex
 	bases []string
-	next  atomic.Int64
+	next  int
 	s     store.Store
 }
 
@@ -255,7 +328,17 @@ func newAPIClient(t *testing.T, s store.Store, tn *storetest.Tenant, nodes map[s
 }
 
 func (c *apiClient) base() string {
-	return c.bases[int(c.next.Add(1))%len(c.bases)]
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.next++
+	return c.bases[c.next%len(c.bases)]
+}
+
+// drop stops calling a node.
+func (c *apiClient) drop(base string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.bases = slices.DeleteFunc(c.bases, func(b string) bool { return b == base })
 }
 
 // do sends a request with a JSON body (nil: none) and returns the status
@@ -284,6 +367,12 @@ func (c *apiClient) do(t *testing.T, method, path string, header map[string]stri
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// get returns a GET's status and body as one line.
+func (c *apiClient) get(t *testing.T, path string) string {
+	status, body := c.do(t, "GET", path, nil, nil)
+	return fmt.Sprintf("%d %s", status, strings.TrimSpace(body))
 }
 
 // nextDue is an instant (a whole second, by the database clock) far
@@ -343,11 +432,12 @@ func (c *apiClient) enqueue(t *testing.T, n int, target, key string, due time.Ti
 
 // flowTally is what the sink saw of a set of requests (webhook id → due).
 type flowTally struct {
-	delivered  int            // distinct webhook ids
-	duplicates int            // arrivals beyond the first of an id
-	count      map[string]int // arrivals per id
-	arrivals   []time.Time    // every arrival, sorted
-	late       []float64      // first arrival minus due, ms, sorted
+	delivered  int             // distinct webhook ids
+	duplicates int             // arrivals beyond the first of an id
+	count      map[string]int  // arrivals per id
+	reqs       []sink.Received // every arrival, by time
+	arrivals   []time.Time     // their instants
+	late       []float64       // first arrival minus due, ms, sorted
 }
 
 func tally(reqs []sink.Received, want map[string]time.Time) flowTally {
@@ -357,7 +447,7 @@ func tally(reqs []sink.Received, want map[string]time.Time) flowTally {
 		if !ok || !r.SignatureValid {
 			continue
 		}
-		c.arrivals = append(c.arrivals, r.At)
+		c.reqs = append(c.reqs, r)
 		c.count[r.WebhookID]++
 		if c.count[r.WebhookID] > 1 {
 			c.duplicates++
@@ -366,7 +456,10 @@ func tally(reqs []sink.Received, want map[string]time.Time) flowTally {
 		c.late = append(c.late, float64(r.At.Sub(due).Microseconds())/1000)
 	}
 	c.delivered = len(c.count)
-	slices.SortFunc(c.arrivals, func(a, b time.Time) int { return a.Compare(b) })
+	slices.SortStableFunc(c.reqs, func(a, b sink.Received) int { return a.At.Compare(b.At) })
+	for _, r := range c.reqs {
+		c.arrivals = append(c.arrivals, r.At)
+	}
 	slices.Sort(c.late)
 	return c
 }
@@ -380,16 +473,18 @@ func pct(sorted []float64, p float64) float64 {
 }
 
 // maxInWindow returns the most of the sorted instants in any window
-// [t, t+w).
-func maxInWindow(at []time.Time, w time.Duration) int {
-	best, i := 0, 0
+// [t, t+w), and the index of the first of them.
+func maxInWindow(at []time.Time, w time.Duration) (n, from int) {
+	i := 0
 	for j := range at {
 		for at[j].Sub(at[i]) >= w {
 			i++
 		}
-		best = max(best, j-i+1)
+		if j-i+1 > n {
+			n, from = j-i+1, i
+		}
 	}
-	return best
+	return n, from
 }
 
 // flowSink serves a sink.Sink on a listener of its own, counting the
