@@ -56,6 +56,14 @@ type FlowFigures struct {
 	// them at the sink; DurationBoundS is limited/rate seconds plus 5%.
 	DurationS      float64 `json:"duration_s"`
 	DurationBoundS float64 `json:"duration_bound_s"`
+	// MaxSlotsPerWindow is the most start slots the claims gave the key
+	// in any 1s window (GCRA: at most rate + burst - 1); SinceSlot* is
+	// each arrival at the sink minus its start slot (start jitter: the
+	// sink's windows can exceed the slots' by what it bunches).
+	MaxSlotsPerWindow int     `json:"max_slots_per_window"`
+	SinceSlotP50      float64 `json:"arrival_after_slot_p50_ms"`
+	SinceSlotP99      float64 `json:"arrival_after_slot_p99_ms"`
+	SinceSlotMax      float64 `json:"arrival_after_slot_max_ms"`
 	// ThrottledP50/Max are the limited key's executions' throttled_ms as
 	// stored in their history.
 	ThrottledP50 float64 `json:"limited_throttled_p50_ms"`
@@ -184,11 +192,27 @@ func benchFlow(ctx context.Context, cfg *config.Config, st store.Store, logger *
 		res.SecondsToLast = ff.DurationS
 		res.PerSecond = math.Round(float64(ls.delivered)/d.Seconds()*10) / 10
 	}
-	thr, err := throttled(ctx, st, tn.org)
+	execs, err := keyExecutions(ctx, st, tn.org)
 	if err != nil {
 		return err
 	}
+	var thr, since []float64
+	var slots []time.Time
+	for _, e := range execs {
+		thr = append(thr, float64(e.ThrottledMS))
+		slots = append(slots, e.DueAt) // a flow-claimed execution's due_at is its slot
+	}
+	for _, r := range ls.reqs {
+		if e := execs[r.ExecutionID]; e != nil {
+			since = append(since, float64(r.At.Sub(e.DueAt).Microseconds())/1000)
+		}
+	}
+	slices.Sort(thr)
+	slices.Sort(since)
+	slices.SortFunc(slots, func(a, b time.Time) int { return a.Compare(b) })
 	ff.ThrottledP50, ff.ThrottledMax = percentile(thr, 50), percentile(thr, 100)
+	ff.SinceSlotP50, ff.SinceSlotP99, ff.SinceSlotMax = percentile(since, 50), percentile(since, 99), percentile(since, 100)
+	ff.MaxSlotsPerWindow = maxInWindow(slots, time.Second)
 	return nil
 }
 
@@ -269,10 +293,9 @@ func storedCount(ctx context.Context, st store.Store, org prikke.ID) (int, error
 	return stats[prikke.ExecutionStatusSuccess] + stats[prikke.ExecutionStatusFailed] + stats[prikke.ExecutionStatusTimeout], nil
 }
 
-// throttled returns the throttled_ms of the limited key's executions,
-// sorted.
-func throttled(ctx context.Context, st store.Store, org prikke.ID) ([]float64, error) {
-	var out []float64
+// keyExecutions returns the limited key's executions by id.
+func keyExecutions(ctx context.Context, st store.Store, org prikke.ID) (map[string]*prikke.Execution, error) {
+	out := map[string]*prikke.Execution{}
 	var before time.Time
 	var beforeID prikke.ID
 	for {
@@ -282,11 +305,10 @@ func throttled(ctx context.Context, st store.Store, org prikke.ID) ([]float64, e
 		}
 		for _, e := range es {
 			if e.FlowKey == benchFlowKey {
-				out = append(out, float64(e.ThrottledMS))
+				out[e.ID.String()] = e
 			}
 		}
 		if len(es) < 1000 {
-			slices.Sort(out)
 			return out, nil
 		}
 		before, beforeID = es[len(es)-1].CreatedAt, es[len(es)-1].ID
@@ -295,10 +317,11 @@ func throttled(ctx context.Context, st store.Store, org prikke.ID) ([]float64, e
 
 // flowCount is what the sink saw of a set of requests.
 type flowCount struct {
-	delivered  int         // distinct webhook ids
-	duplicates int         // arrivals beyond the first of an id
-	arrivals   []time.Time // every arrival, sorted
-	late       []float64   // first arrival minus due, ms, sorted
+	delivered  int             // distinct webhook ids
+	duplicates int             // arrivals beyond the first of an id
+	reqs       []sink.Received // every arrival, by time
+	arrivals   []time.Time     // their instants
+	late       []float64       // first arrival minus due, ms, sorted
 }
 
 func flowTally(reqs []sink.Received, want map[string]time.Time) flowCount {
@@ -309,7 +332,7 @@ func flowTally(reqs []sink.Received, want map[string]time.Time) flowCount {
 		if !ok || !r.SignatureValid {
 			continue
 		}
-		c.arrivals = append(c.arrivals, r.At)
+		c.reqs = append(c.reqs, r)
 		if seen[r.WebhookID] {
 			c.duplicates++
 			continue
@@ -318,7 +341,10 @@ func flowTally(reqs []sink.Received, want map[string]time.Time) flowCount {
 		c.late = append(c.late, float64(r.At.Sub(due).Microseconds())/1000)
 	}
 	c.delivered = len(seen)
-	slices.SortFunc(c.arrivals, func(a, b time.Time) int { return a.Compare(b) })
+	slices.SortStableFunc(c.reqs, func(a, b sink.Received) int { return a.At.Compare(b.At) })
+	for _, r := range c.reqs {
+		c.arrivals = append(c.arrivals, r.At)
+	}
 	slices.Sort(c.late)
 	return c
 }
