@@ -88,16 +88,25 @@ const benchFlowKey = "bench-limited"
 // requests alone, due at one instant, before any flow key exists. Then the
 // key is configured (rate per 1s, burst, parallelism) and the limited
 // requests are queued due at one instant, with the unlimited ones due
-// --flow-unlimited-after later, in the middle of the limited backlog. The
-// sink in front of which a counter of requests in flight per key stands
-// records every arrival: the figures are the sink's, not Prikke's.
+// --flow-unlimited-after later, in the middle of the limited backlog. One
+// sink records every arrival behind two ports (the key's endpoint and the
+// unlimited one's), each counting its requests in flight: the figures are
+// the sink's, not Prikke's.
 func benchFlow(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger, tn *benchTenantIDs, fb flowBench, sk *sink.Sink, res *benchResult) error {
+	// Two endpoints (ports) on the one recording sink: the limited key's
+	// and the unlimited one's, so only the key separates them, not the
+	// worker's per-host gate.
 	fs, err := startFlowSink(sk)
 	if err != nil {
 		return err
 	}
 	defer fs.Close()
-	cfg.SSRFAllow = append(cfg.SSRFAllow, fs.addr)
+	fu, err := startFlowSink(sk)
+	if err != nil {
+		return err
+	}
+	defer fu.Close()
+	cfg.SSRFAllow = append(cfg.SSRFAllow, fs.addr, fu.addr)
 	ff := &FlowFigures{Limited: fb.limited, Unlimited: fb.unlimited, Rate: fb.rate, Burst: fb.burst, Parallelism: fb.parallelism,
 		RespondMS: int(fb.respond / time.Millisecond), UnlimitedAfterS: fb.offset.Seconds(), WindowBound: fb.rate + fb.burst,
 		DurationBoundS: math.Round(float64(fb.limited)/float64(fb.rate)*1.05*1000) / 1000}
@@ -108,7 +117,7 @@ func benchFlow(ctx context.Context, cfg *config.Config, st store.Store, logger *
 	eng.start(ctx)
 	defer eng.stop()
 
-	unlimitedURL := fs.url("/ok?k=u")
+	unlimitedURL := fu.url("/ok?k=u")
 	limitedURL := fs.url(fmt.Sprintf("/slow?ms=%d&k=l", fb.respond.Milliseconds()))
 	setup := func(n int) (time.Time, error) {
 		now, err := st.Now(ctx)
@@ -130,10 +139,10 @@ func benchFlow(ctx context.Context, cfg *config.Config, st store.Store, logger *
 	if err != nil {
 		return err
 	}
-	if err := flowWait(ctx, st, fs, tn.org, base, stored0, due.Add(2*time.Minute), logger); err != nil {
+	if err := flowWait(ctx, st, sk, tn.org, base, stored0, due.Add(2*time.Minute), logger); err != nil {
 		return err
 	}
-	bs := flowTally(fs.Requests(), base)
+	bs := flowTally(sk.Requests(), base)
 	ff.BaselineP50, ff.BaselineP99 = percentile(bs.late, 50), percentile(bs.late, 99)
 	ff.BaselineLost, ff.BaselineDuplicates = fb.unlimited-bs.delivered, bs.duplicates
 
@@ -170,10 +179,10 @@ func benchFlow(ctx context.Context, cfg *config.Config, st store.Store, logger *
 		all[id] = at
 	}
 	limit := time.Duration(float64(fb.limited)/float64(fb.rate)*float64(time.Second)) * 2
-	if err := flowWait(ctx, st, fs, tn.org, all, storedBase, due.Add(fb.offset+limit+2*time.Minute), logger); err != nil {
+	if err := flowWait(ctx, st, sk, tn.org, all, storedBase, due.Add(fb.offset+limit+2*time.Minute), logger); err != nil {
 		return err
 	}
-	reqs := fs.Requests()
+	reqs := sk.Requests()
 	ls, us := flowTally(reqs, lim), flowTally(reqs, unl)
 	res.Delivered = ls.delivered + us.delivered
 	res.Duplicates = ls.duplicates + us.duplicates
@@ -260,16 +269,16 @@ func flowEnqueue(ctx context.Context, st store.Store, tn *benchTenantIDs, n int,
 // flowWait waits until every request of want has reached the sink and
 // every execution has a result stored (stored counts those from before),
 // or the deadline.
-func flowWait(ctx context.Context, st store.Store, fs *flowSink, org prikke.ID, want map[string]time.Time, stored int, deadline time.Time, logger *slog.Logger) error {
+func flowWait(ctx context.Context, st store.Store, sk *sink.Sink, org prikke.ID, want map[string]time.Time, stored int, deadline time.Time, logger *slog.Logger) error {
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	// Arrivals first, with the sink's own cheap wait; duplicates and the
 	// baseline's arrivals count there, so confirm by id afterwards.
-	_ = fs.WaitCount(wctx, fs.Count()+len(want))
+	_ = sk.WaitCount(wctx, sk.Count()+len(want))
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		t := flowTally(fs.Requests(), want)
+		t := flowTally(sk.Requests(), want)
 		n, err := storedCount(wctx, st, org)
 		if err == nil && t.delivered >= len(want) && n-stored >= len(want) {
 			return nil
@@ -362,11 +371,11 @@ func maxInWindow(at []time.Time, w time.Duration) int {
 	return best
 }
 
-// flowSink serves a sink.Sink on a listener of its own, counting the
-// requests in flight per key (the query parameter k) around it: the sink
-// records arrivals, the wrapper concurrency.
+// flowSink serves a sink.Sink on a listener (port) of its own, counting
+// the requests in flight per key (the query parameter k) around it: the
+// sink records arrivals, the wrapper concurrency.
 type flowSink struct {
-	*sink.Sink
+	sk   *sink.Sink
 	srv  *http.Server
 	addr netip.AddrPort
 	mu   sync.Mutex
@@ -379,7 +388,7 @@ func startFlowSink(sk *sink.Sink) (*flowSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	fs := &flowSink{Sink: sk, addr: ln.Addr().(*net.TCPAddr).AddrPort(), cur: map[string]int{}, max: map[string]int{}}
+	fs := &flowSink{sk: sk, addr: ln.Addr().(*net.TCPAddr).AddrPort(), cur: map[string]int{}, max: map[string]int{}}
 	fs.srv = &http.Server{Handler: fs, ReadHeaderTimeout: 10 * time.Second}
 	go fs.srv.Serve(httpserver.Listener(ln))
 	return fs, nil
@@ -398,7 +407,7 @@ func (fs *flowSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fs.cur[k]--
 		fs.mu.Unlock()
 	}()
-	fs.Sink.ServeHTTP(w, r)
+	fs.sk.ServeHTTP(w, r)
 }
 
 // peak returns the most requests of key k in flight at once so far.

@@ -53,8 +53,10 @@ const (
 func TestClusterFlowControl(t *testing.T) {
 	db := newDatabase(t, pgURL())
 	f := newFixture(t, db.store)
-	fs := startFlowSink(t, f.sink)
-	env := map[string]string{"PRIKKE_DATABASE_URL": db.url, "PRIKKE_SSRF_ALLOW": fs.addr.String()}
+	// Two endpoints (ports) on the one recording sink: the key's and the
+	// unlimited one's, each counting its requests in flight.
+	fs, fu := startFlowSink(t, f.sink), startFlowSink(t, f.sink)
+	env := map[string]string{"PRIKKE_DATABASE_URL": db.url, "PRIKKE_SSRF_ALLOW": fs.addr.String() + "," + fu.addr.String()}
 	nodes := map[string]*node{"a": startNode(t, "a", env), "b": startNode(t, "b", env), "c": startNode(t, "c", env)}
 	ctx := context.Background()
 	waitUntil(t, "every node's heartbeat", 20*time.Second, func() bool {
@@ -67,7 +69,7 @@ func TestClusterFlowControl(t *testing.T) {
 	})
 	c := newAPIClient(t, db.store, f.tn, nodes)
 	limitedURL := fs.url(fmt.Sprintf("/slow?ms=%d&k=l", flowRespond.Milliseconds()))
-	unlimitedURL := fs.url("/ok?k=u")
+	unlimitedURL := fu.url("/ok?k=u")
 
 	// The baseline: the unlimited requests alone, before the key exists.
 	start := time.Now()
@@ -244,7 +246,7 @@ func TestClusterFlowControl(t *testing.T) {
 	if p := fs.peak("l"); p > flowParallelism {
 		t.Errorf("the sink held %d requests of the key at once; want at most %d", p, flowParallelism)
 	} else {
-		t.Logf("most of the key in flight at once: %d (bound %d); of the unlimited key: %d", p, flowParallelism, fs.peak("u"))
+		t.Logf("most of the key in flight at once: %d (bound %d); of the unlimited key: %d", p, flowParallelism, fu.peak("u"))
 	}
 	for id, n := range ls.count {
 		if n > 1 && !sentByVictim[id] {
