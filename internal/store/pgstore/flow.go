@@ -203,10 +203,61 @@ func tagFlow(ctx context.Context, q interface {
 
 // retag runs the tagging once more after the row's creation committed:
 // executions written in the same instant did not see the row, and the
-// statement above did not see them.
+// statement above did not see them. It first waits for the transactions
+// in progress (those that may have begun their insert before the row was
+// committed) to end, so that what they wrote is seen.
 func (s *Store) retag(ctx context.Context, id, projectID prikke.ID, key string) error {
+	if err := s.waitOlderTransactions(ctx); err != nil {
+		return fmt.Errorf("pgstore: tag flow key executions: %w", mapErr(err))
+	}
 	if err := tagFlow(ctx, s.pool, id, projectID, key); err != nil {
 		return fmt.Errorf("pgstore: tag flow key executions: %w", mapErr(err))
+	}
+	return nil
+}
+
+// olderTransactionsWait bounds waitOlderTransactions: a session of the
+// role left idle in a transaction does not hold a flow key's creation up.
+const olderTransactionsWait = 3 * time.Second
+
+// waitOlderTransactions waits until the transactions of this role that
+// are in progress now have ended (at most olderTransactionsWait): after
+// a flow key's row commits (or goes), an insert whose statement began
+// before could still commit an execution tagged by the state it saw.
+// Only the rare key changes wait; the insert path takes no lock for it.
+func (s *Store) waitOlderTransactions(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT pid, xact_start FROM pg_stat_activity
+		WHERE datname = current_database() AND usename = current_user AND backend_type = 'client backend'
+			AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	var pids []int32
+	var starts []time.Time
+	var pid int32
+	var start time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&pid, &start}, func() error {
+		pids, starts = append(pids, pid), append(starts, start)
+		return nil
+	}); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(olderTransactionsWait)
+	for len(pids) > 0 && time.Now().Before(deadline) {
+		var left int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity a
+			JOIN unnest($1::int[], $2::timestamptz[]) AS u(pid, xs) ON a.pid = u.pid AND a.xact_start = u.xs`,
+			pids, starts).Scan(&left); err != nil {
+			return err
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
 	}
 	return nil
 }
@@ -389,8 +440,13 @@ func (s *Store) FlowKeyDelete(ctx context.Context, projectID prikke.ID, key stri
 	if err != nil {
 		return err
 	}
-	// Once more after commit: an execution written in the same instant
-	// may have been tagged with the row the statement above did not see.
+	// Once more after commit (and after the transactions in progress): an
+	// execution written in the same instant may have been tagged with the
+	// row, by a statement that saw it before the delete. (The rescue frees
+	// any left over: untagDangling.)
+	if err := s.waitOlderTransactions(ctx); err != nil {
+		return fmt.Errorf("pgstore: delete flow key: %w", mapErr(err))
+	}
 	if _, err := s.pool.Exec(ctx, "UPDATE execution_queue SET flow = NULL WHERE flow = $1", id); err != nil {
 		return fmt.Errorf("pgstore: delete flow key: %w", mapErr(err))
 	}

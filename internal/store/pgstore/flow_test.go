@@ -227,3 +227,78 @@ func TestFlowDanglingTag(t *testing.T) {
 		t.Fatalf("paused key = %+v, %v; want its %d still under it", k, err, len(kept))
 	}
 }
+
+// TestFlowTagRace: executions of a key inserted by several writers while
+// the key is created all end up under it: the creation tags what it sees,
+// waits for the transactions in progress, and tags once more.
+func TestFlowTagRace(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.OpenPostgresSchema(t, storetest.NewSchemaName())
+	t0 := storetest.T0
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	j := flowJob(t, s, tn, "race:443")
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	seq := 0
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				mu.Lock()
+				seq++
+				i := seq
+				mu.Unlock()
+				e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
+					ScheduledFor: t0.Add(time.Duration(i) * time.Second), DueAt: t0, Attempt: 1, Status: prikke.ExecutionStatusPending,
+					Priority: 1, FlowKey: "race:443", CreatedAt: t0}
+				if err := s.ExecutionInsert(ctx, e); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	// Not a timing assertion: the writers run before, during and after
+	// the creation, whatever the machine's speed.
+	waitWritten := func(n int) {
+		for {
+			mu.Lock()
+			done := seq >= n
+			mu.Unlock()
+			if done {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitWritten(50)
+	if _, err := s.FlowKeySetPaused(ctx, tn.Project.ID, "race:443", true); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	after := seq + 50
+	mu.Unlock()
+	waitWritten(after)
+	close(stop)
+	wg.Wait()
+	var untagged, tagged int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE q.flow IS NULL), count(*) FILTER (WHERE q.flow IS NOT NULL)
+		FROM execution_queue q JOIN executions e ON e.id = q.id WHERE e.flow_key = 'race:443'`).Scan(&untagged, &tagged); err != nil {
+		t.Fatal(err)
+	}
+	if untagged != 0 || tagged < 100 {
+		t.Fatalf("%d executions of the paused key untagged (%d tagged)", untagged, tagged)
+	}
+	res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n", Limit: 1000, Now: t0.Add(time.Hour), LeaseGrace: time.Minute})
+	if err != nil || len(res.Claimed) != 0 {
+		t.Fatalf("claimed %d of a paused key, %v", len(res.Claimed), err)
+	}
+}
