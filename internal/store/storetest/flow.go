@@ -22,6 +22,7 @@ func testFlow(t *testing.T, open Opener, cov *coverage) {
 		"Rate":        testFlowRate,
 		"Window":      testFlowWindow,
 		"Parallelism": testFlowParallelism,
+		"OrgRoom":     testFlowOrgRoom,
 		"Pause":       testFlowPause,
 		"BusyKey":     testFlowBusyKey,
 		"Tagging":     testFlowTagging,
@@ -519,6 +520,32 @@ func testFlowParallelism(t *testing.T, open Opener, cov *coverage) {
 	}
 }
 
+// testFlowOrgRoom: the claim's per-organization room caps what the flow
+// path takes, as it caps the ordinary claim.
+func testFlowOrgRoom(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	putKey(t, s, a, "room:443", func(k *prikke.FlowKey) { k.Parallelism = 100 })
+	backlog(t, s, flowJob(t, s, a, "room:443"), prikke.TierPro, 10, at(T0.Add(-time.Minute), time.Second))
+	for _, tc := range []struct {
+		room  map[prikke.ID]int
+		def   int
+		limit int
+		want  int
+	}{
+		{map[prikke.ID]int{a.Org.ID: 0}, 0, 10, 0},
+		{map[prikke.ID]int{a.Org.ID: 2}, 0, 10, 2},
+		{nil, 3, 10, 3},
+		{nil, 0, 4, 4},
+	} {
+		res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n", Limit: tc.limit, Now: T0, OrgRoom: tc.room, DefaultOrgRoom: tc.def})
+		if err != nil || len(res.Claimed) != tc.want {
+			t.Errorf("claim with room %v, default %d, limit %d = %d, %v; want %d", tc.room, tc.def, tc.limit, len(res.Claimed), err, tc.want)
+		}
+	}
+}
+
 // testFlowPause: a paused key's executions wait in FIFO order, whatever
 // the claim's lookahead, while others go on; resumed, oldest first.
 func testFlowPause(t *testing.T, open Opener, cov *coverage) {
@@ -586,7 +613,7 @@ func testFlowBusyKey(t *testing.T, open Opener, cov *coverage) {
 	if fmt.Sprint(got) != fmt.Sprint(map[string]int{"other:443": 1}) {
 		t.Fatalf("claim at 100ms = %v; want one of other:443 only", got)
 	}
-	backlog(t, s, free, prikke.TierPro, 3, at(T0.Add(200*time.Millisecond), 0))
+	backlog(t, s, NewJob(t, s, a, Once(T0)), prikke.TierPro, 3, at(T0.Add(200*time.Millisecond), 0))
 	got = byKey(claimAhead(t, s, T0.Add(200*time.Millisecond), 4, 0))
 	if fmt.Sprint(got) != fmt.Sprint(map[string]int{"example.com:443": 3, "other:443": 1}) {
 		t.Fatalf("claim of 4 at 200ms = %v; want other:443's slot and the 3 unlimited", got)
