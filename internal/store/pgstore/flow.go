@@ -18,37 +18,8 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/sqlstore"
 )
-
-const flowKeyColumns = `f.id, f.project_id, f.key, f.rate, f.period_ms, f.burst, f.parallelism, f.paused, f.configured,
-	f.tat, f.held_until, f.hold_reason, f.created_at, f.updated_at`
-
-// flowKeyScan scans flowKeyColumns.
-type flowKeyScan struct {
-	k        prikke.FlowKey
-	periodMS int64
-}
-
-func (f *flowKeyScan) dest() []any {
-	k := &f.k
-	return []any{&k.ID, &k.ProjectID, &k.Key, &k.Rate, &f.periodMS, &k.Burst, &k.Parallelism, &k.Paused, &k.Configured,
-		&k.TAT, &k.HeldUntil, &k.HoldReason, &k.CreatedAt, &k.UpdatedAt}
-}
-
-func (f *flowKeyScan) key() *prikke.FlowKey {
-	k := f.k
-	k.Period = time.Duration(f.periodMS) * time.Millisecond
-	return &k
-}
-
-// readyArg is a key's ready_at as stored: NULL when it may start now.
-func readyArg(k *prikke.FlowKey) *time.Time {
-	r := k.ReadyAt()
-	if r.IsZero() {
-		return nil
-	}
-	return &r
-}
 
 // claimFlow claims the pending executions of flow-limited keys that have a
 // free slot, into res, within p.Limit and the organizations' room (room is
@@ -63,7 +34,7 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	// with a pending execution due within it, and (by this statement's
 	// snapshot, rechecked below under the lock) room under parallelism.
 	// With no flow_keys row at all this reads an empty table.
-	rows, err := tx.Query(ctx, `SELECT `+flowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
+	rows, err := tx.Query(ctx, `SELECT `+sqlstore.FlowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
 		FROM flow_keys f JOIN projects pr ON pr.id = f.project_id
 		WHERE NOT f.paused
 			AND (f.ready_at IS NULL OR f.ready_at <= coalesce($1::timestamptz, now()) + $2 * interval '1 microsecond')
@@ -85,13 +56,13 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	var keys []lockedKey
 	var now time.Time
 	for rows.Next() {
-		var fs flowKeyScan
+		var fs sqlstore.FlowKeyScan
 		var org prikke.ID
-		if err := rows.Scan(append(fs.dest(), &org, &now)...); err != nil {
+		if err := rows.Scan(append(fs.Dest(dialect{s: s}), &org, &now)...); err != nil {
 			rows.Close()
 			return err
 		}
-		keys = append(keys, lockedKey{fs.key(), org})
+		keys = append(keys, lockedKey{fs.Key(), org})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -168,7 +139,7 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 			k.TAT = tat
 			tatIDs = append(tatIDs, k.ID)
 			tats = append(tats, tat)
-			readies = append(readies, readyArg(k))
+			readies = append(readies, sqlstore.FlowReadyAt(k))
 		}
 	}
 	if len(ids) == 0 {
@@ -307,8 +278,8 @@ func (s *Store) createFlowKey(ctx context.Context, tx pgx.Tx, k *prikke.FlowKey,
 	if _, err := tx.Exec(ctx, `INSERT INTO flow_keys (id, project_id, key, rate, period_ms, burst, parallelism, paused, configured,
 			tat, ready_at, held_until, hold_reason, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14::timestamptz, now()), coalesce($15::timestamptz, now()))`,
-		k.ID, k.ProjectID, k.Key, k.Rate, k.Period.Milliseconds(), max(k.Burst, 1), k.Parallelism, k.Paused, k.Configured,
-		k.TAT, readyArg(k), k.HeldUntil, k.HoldReason, nowArg(k.CreatedAt), nowArg(k.UpdatedAt)); err != nil {
+		k.ID, k.ProjectID, k.Key, k.Rate, sqlstore.FlowPeriodMS(k), max(k.Burst, 1), k.Parallelism, k.Paused, k.Configured,
+		k.TAT, sqlstore.FlowReadyAt(k), k.HeldUntil, k.HoldReason, nowArg(k.CreatedAt), nowArg(k.UpdatedAt)); err != nil {
 		return err
 	}
 	return tagFlow(ctx, tx, k.ID, k.ProjectID, k.Key)
@@ -321,14 +292,9 @@ func (s *Store) lockFlow(ctx context.Context, tx pgx.Tx, projectID prikke.ID) er
 	return err
 }
 
-func lockFlowKey(ctx context.Context, tx pgx.Tx, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
-	var fs flowKeyScan
-	err := tx.QueryRow(ctx, `SELECT `+flowKeyColumns+` FROM flow_keys f WHERE f.project_id = $1 AND f.key = $2 FOR UPDATE`,
-		projectID, key).Scan(fs.dest()...)
-	if err != nil {
-		return nil, err
-	}
-	return fs.key(), nil
+func (s *Store) lockFlowKey(ctx context.Context, tx pgx.Tx, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
+	return sqlstore.ScanFlowKey(dialect{s: s}, tx.QueryRow(ctx, `SELECT `+sqlstore.FlowKeyColumns+`
+		FROM flow_keys f WHERE f.project_id = $1 AND f.key = $2 FOR UPDATE`, projectID, key))
 }
 
 // FlowKeyPut implements store.Store.
@@ -340,7 +306,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 		if err := s.lockFlow(ctx, tx, k.ProjectID); err != nil {
 			return err
 		}
-		cur, err := lockFlowKey(ctx, tx, k.ProjectID, k.Key)
+		cur, err := s.lockFlowKey(ctx, tx, k.ProjectID, k.Key)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			nk := *k
@@ -356,7 +322,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 			cur.Rate, cur.Period, cur.Burst, cur.Parallelism, cur.Configured = k.Rate, max(k.Period, prikke.FlowPeriodMin), max(k.Burst, 1), k.Parallelism, true
 			if _, err := tx.Exec(ctx, `UPDATE flow_keys SET rate = $2, period_ms = $3, burst = $4, parallelism = $5, configured = true,
 					ready_at = $6, updated_at = coalesce($7::timestamptz, now())
-				WHERE id = $1`, cur.ID, cur.Rate, cur.Period.Milliseconds(), cur.Burst, cur.Parallelism, readyArg(cur), nowArg(k.UpdatedAt)); err != nil {
+				WHERE id = $1`, cur.ID, cur.Rate, cur.Period.Milliseconds(), cur.Burst, cur.Parallelism, sqlstore.FlowReadyAt(cur), nowArg(k.UpdatedAt)); err != nil {
 				return err
 			}
 			id = cur.ID
@@ -401,19 +367,19 @@ func (s *Store) FlowKeyList(ctx context.Context, projectID prikke.ID, now time.T
 // flight, and the next slot when it is after now.
 func (s *Store) flowKeys(ctx context.Context, op string, now time.Time, where string, args ...any) ([]*prikke.FlowKey, error) {
 	return list(ctx, s, op, func(row pgx.Row) (*prikke.FlowKey, error) {
-		var fs flowKeyScan
+		var fs sqlstore.FlowKeyScan
 		var dbNow time.Time
 		var waiting, inFlight int
-		if err := row.Scan(append(fs.dest(), &waiting, &inFlight, &dbNow)...); err != nil {
+		if err := row.Scan(append(fs.Dest(dialect{s: s}), &waiting, &inFlight, &dbNow)...); err != nil {
 			return nil, err
 		}
-		k := fs.key()
+		k := fs.Key()
 		k.Waiting, k.InFlight = waiting, inFlight
 		if r := k.ReadyAt(); r.After(dbNow) {
 			k.NextSlot = &r
 		}
 		return k, nil
-	}, `SELECT `+flowKeyColumns+`,
+	}, `SELECT `+sqlstore.FlowKeyColumns+`,
 			(SELECT count(*) FROM (SELECT FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NULL LIMIT $1) w),
 			(SELECT count(*) FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NOT NULL),
 			coalesce($`+fmt.Sprint(len(args)+2)+`::timestamptz, now())
@@ -424,7 +390,7 @@ func (s *Store) flowKeys(ctx context.Context, op string, now time.Time, where st
 func (s *Store) FlowKeyDelete(ctx context.Context, projectID prikke.ID, key string) error {
 	var id prikke.ID
 	err := s.inTx(ctx, "delete flow key", func(tx pgx.Tx) error {
-		k, err := lockFlowKey(ctx, tx, projectID, key)
+		k, err := s.lockFlowKey(ctx, tx, projectID, key)
 		if err != nil {
 			return err
 		}
@@ -462,7 +428,7 @@ func (s *Store) FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key s
 		if err := s.lockFlow(ctx, tx, projectID); err != nil {
 			return err
 		}
-		cur, err := lockFlowKey(ctx, tx, projectID, key)
+		cur, err := s.lockFlowKey(ctx, tx, projectID, key)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			nk := &prikke.FlowKey{ProjectID: projectID, Key: key, Period: prikke.FlowPeriodMin, Burst: 1, Paused: paused, Configured: true}
@@ -538,13 +504,13 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 // FlowKeyRelease implements store.Store.
 func (s *Store) FlowKeyRelease(ctx context.Context, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
 	err := s.inTx(ctx, "release flow key", func(tx pgx.Tx) error {
-		k, err := lockFlowKey(ctx, tx, projectID, key)
+		k, err := s.lockFlowKey(ctx, tx, projectID, key)
 		if err != nil {
 			return err
 		}
 		k.HeldUntil, k.HoldReason = nil, ""
 		if _, err := tx.Exec(ctx, `UPDATE flow_keys SET held_until = NULL, hold_reason = '', ready_at = $2, updated_at = now()
-			WHERE id = $1`, k.ID, readyArg(k)); err != nil {
+			WHERE id = $1`, k.ID, sqlstore.FlowReadyAt(k)); err != nil {
 			return err
 		}
 		return s.notifyTx(ctx, tx, store.TopicWork, "")
