@@ -21,12 +21,45 @@ import (
 	"github.com/prikke/prikke/internal/store/sqlstore"
 )
 
+// flowCacheFor is how long a store trusts what it last read of whether
+// any flow key exists: a key created on another node is seen within it
+// (its executions, tagged, wait meanwhile; none escapes its limits).
+const flowCacheFor = time.Second
+
+// flowKeysExist reports whether flow_keys has any row, read at most once
+// per flowCacheFor (this store's own creations set it at once), so that
+// claims and wake-up reckoning of installations without flow keys pay
+// nothing for them.
+func (s *Store) flowKeysExist(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (bool, error) {
+	if time.Now().UnixNano()-s.flowSeen.Load() < int64(flowCacheFor) {
+		return s.flowAny.Load(), nil
+	}
+	var exist bool
+	if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM flow_keys)").Scan(&exist); err != nil {
+		return false, err
+	}
+	s.flowAny.Store(exist)
+	s.flowSeen.Store(time.Now().UnixNano())
+	return exist, nil
+}
+
+// flowKeyCreated records that a flow key exists, for flowKeysExist.
+func (s *Store) flowKeyCreated() {
+	s.flowAny.Store(true)
+	s.flowSeen.Store(time.Now().UnixNano())
+}
+
 // claimFlow claims the pending executions of flow-limited keys that have a
 // free slot, into res, within p.Limit and the organizations' room (room is
 // taken from). Each claimed execution's due instant becomes its start slot.
 func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, room map[prikke.ID]int, res *store.ClaimResult) error {
 	if p.Limit <= 0 {
 		return nil
+	}
+	if exist, err := s.flowKeysExist(ctx, tx); err != nil || !exist {
+		return err
 	}
 	_, _, excl := roomArgs(room)
 	lookahead := max(p.Lookahead, 0)
@@ -335,6 +368,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 		return nil, false, err
 	}
 	if created {
+		s.flowKeyCreated()
 		if err := s.retag(ctx, id, k.ProjectID, k.Key); err != nil {
 			return nil, false, err
 		}
@@ -452,6 +486,7 @@ func (s *Store) FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key s
 		return nil, err
 	}
 	if created {
+		s.flowKeyCreated()
 		if err := s.retag(ctx, id, projectID, key); err != nil {
 			return nil, err
 		}
@@ -496,6 +531,7 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 		return err
 	}
 	if created {
+		s.flowKeyCreated()
 		return s.retag(ctx, id, projectID, key)
 	}
 	return nil
