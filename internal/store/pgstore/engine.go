@@ -1004,6 +1004,9 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 
 // ExecutionRescue implements store.Store.
 func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int, error) {
+	if err := s.untagDangling(ctx); err != nil {
+		return 0, err
+	}
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,
@@ -1049,19 +1052,28 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 // ExecutionNextDue implements store.Store.
 func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
 	var t *time.Time
-	// Unlimited keys' executions by priority; then each flow-limited key
-	// that is not paused and has room under its parallelism: the later of
-	// its first waiting execution's due instant and its next free slot.
-	err := s.pool.QueryRow(ctx, `SELECT min(due_at) FROM (
+	// Unlimited keys' executions by priority; then (when any flow key
+	// exists) each flow-limited key that is not paused and has room under
+	// its parallelism: the later of its first waiting execution's due
+	// instant and its next free slot.
+	flow, err := s.flowKeysExist(ctx, s.pool)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("pgstore: next due: %w", mapErr(err))
+	}
+	q := `SELECT min(due_at) FROM (
 		(SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 0 ORDER BY due_at LIMIT 1)
 		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 1 ORDER BY due_at LIMIT 1)
 		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 2 ORDER BY due_at LIMIT 1)
-		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 3 ORDER BY due_at LIMIT 1)
+		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 3 ORDER BY due_at LIMIT 1)`
+	if flow {
+		q += `
 		UNION ALL (SELECT greatest(m.due_at, f.ready_at) FROM flow_keys f
 			CROSS JOIN LATERAL (SELECT q.due_at FROM execution_queue q
 				WHERE q.flow = f.id AND q.lease_expires_at IS NULL ORDER BY q.due_at LIMIT 1) m
 			WHERE NOT f.paused AND (f.parallelism = 0 OR (SELECT count(*) FROM (SELECT FROM execution_queue r
-				WHERE r.flow = f.id AND r.lease_expires_at IS NOT NULL LIMIT f.parallelism) x) < f.parallelism))
+				WHERE r.flow = f.id AND r.lease_expires_at IS NOT NULL LIMIT f.parallelism) x) < f.parallelism))`
+	}
+	err = s.pool.QueryRow(ctx, q+`
 	) d`).Scan(&t)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("pgstore: next due: %w", mapErr(err))

@@ -18,36 +18,37 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/sqlstore"
 )
 
-const flowKeyColumns = `f.id, f.project_id, f.key, f.rate, f.period_ms, f.burst, f.parallelism, f.paused, f.configured,
-	f.tat, f.held_until, f.hold_reason, f.created_at, f.updated_at`
+// flowCacheFor is how long a store trusts what it last read of whether
+// any flow key exists: a key created on another node is seen within it
+// (its executions, tagged, wait meanwhile; none escapes its limits).
+const flowCacheFor = time.Second
 
-// flowKeyScan scans flowKeyColumns.
-type flowKeyScan struct {
-	k        prikke.FlowKey
-	periodMS int64
-}
-
-func (f *flowKeyScan) dest() []any {
-	k := &f.k
-	return []any{&k.ID, &k.ProjectID, &k.Key, &k.Rate, &f.periodMS, &k.Burst, &k.Parallelism, &k.Paused, &k.Configured,
-		&k.TAT, &k.HeldUntil, &k.HoldReason, &k.CreatedAt, &k.UpdatedAt}
-}
-
-func (f *flowKeyScan) key() *prikke.FlowKey {
-	k := f.k
-	k.Period = time.Duration(f.periodMS) * time.Millisecond
-	return &k
-}
-
-// readyArg is a key's ready_at as stored: NULL when it may start now.
-func readyArg(k *prikke.FlowKey) *time.Time {
-	r := k.ReadyAt()
-	if r.IsZero() {
-		return nil
+// flowKeysExist reports whether flow_keys has any row, read at most once
+// per flowCacheFor (this store's own creations set it at once), so that
+// claims and wake-up reckoning of installations without flow keys pay
+// nothing for them.
+func (s *Store) flowKeysExist(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (bool, error) {
+	if time.Now().UnixNano()-s.flowSeen.Load() < int64(flowCacheFor) {
+		return s.flowAny.Load(), nil
 	}
-	return &r
+	var exist bool
+	if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM flow_keys)").Scan(&exist); err != nil {
+		return false, err
+	}
+	s.flowAny.Store(exist)
+	s.flowSeen.Store(time.Now().UnixNano())
+	return exist, nil
+}
+
+// flowKeyCreated records that a flow key exists, for flowKeysExist.
+func (s *Store) flowKeyCreated() {
+	s.flowAny.Store(true)
+	s.flowSeen.Store(time.Now().UnixNano())
 }
 
 // claimFlow claims the pending executions of flow-limited keys that have a
@@ -57,13 +58,16 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	if p.Limit <= 0 {
 		return nil
 	}
+	if exist, err := s.flowKeysExist(ctx, tx); err != nil || !exist {
+		return err
+	}
 	_, _, excl := roomArgs(room)
 	lookahead := max(p.Lookahead, 0)
 	// The eligible keys, locked: not paused, ready within the lookahead,
 	// with a pending execution due within it, and (by this statement's
 	// snapshot, rechecked below under the lock) room under parallelism.
 	// With no flow_keys row at all this reads an empty table.
-	rows, err := tx.Query(ctx, `SELECT `+flowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
+	rows, err := tx.Query(ctx, `SELECT `+sqlstore.FlowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
 		FROM flow_keys f JOIN projects pr ON pr.id = f.project_id
 		WHERE NOT f.paused
 			AND (f.ready_at IS NULL OR f.ready_at <= coalesce($1::timestamptz, now()) + $2 * interval '1 microsecond')
@@ -85,13 +89,13 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	var keys []lockedKey
 	var now time.Time
 	for rows.Next() {
-		var fs flowKeyScan
+		var fs sqlstore.FlowKeyScan
 		var org prikke.ID
-		if err := rows.Scan(append(fs.dest(), &org, &now)...); err != nil {
+		if err := rows.Scan(append(fs.Dest(dialect{s: s}), &org, &now)...); err != nil {
 			rows.Close()
 			return err
 		}
-		keys = append(keys, lockedKey{fs.key(), org})
+		keys = append(keys, lockedKey{fs.Key(), org})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -168,7 +172,7 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 			k.TAT = tat
 			tatIDs = append(tatIDs, k.ID)
 			tats = append(tats, tat)
-			readies = append(readies, readyArg(k))
+			readies = append(readies, sqlstore.FlowReadyAt(k))
 		}
 	}
 	if len(ids) == 0 {
@@ -203,10 +207,87 @@ func tagFlow(ctx context.Context, q interface {
 
 // retag runs the tagging once more after the row's creation committed:
 // executions written in the same instant did not see the row, and the
-// statement above did not see them.
+// statement above did not see them. It first waits for the transactions
+// in progress (those that may have begun their insert before the row was
+// committed) to end, so that what they wrote is seen.
 func (s *Store) retag(ctx context.Context, id, projectID prikke.ID, key string) error {
+	if err := s.waitOlderTransactions(ctx); err != nil {
+		return fmt.Errorf("pgstore: tag flow key executions: %w", mapErr(err))
+	}
 	if err := tagFlow(ctx, s.pool, id, projectID, key); err != nil {
 		return fmt.Errorf("pgstore: tag flow key executions: %w", mapErr(err))
+	}
+	return nil
+}
+
+// olderTransactionsWait bounds waitOlderTransactions: a session of the
+// role left idle in a transaction does not hold a flow key's creation up.
+const olderTransactionsWait = 3 * time.Second
+
+// waitOlderTransactions waits until the transactions of this role that
+// are in progress now have ended (at most olderTransactionsWait): after
+// a flow key's row commits (or goes), an insert whose statement began
+// before could still commit an execution tagged by the state it saw.
+// Only the rare key changes wait; the insert path takes no lock for it.
+func (s *Store) waitOlderTransactions(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT pid, xact_start FROM pg_stat_activity
+		WHERE datname = current_database() AND usename = current_user AND backend_type = 'client backend'
+			AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	var pids []int32
+	var starts []time.Time
+	var pid int32
+	var start time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&pid, &start}, func() error {
+		pids, starts = append(pids, pid), append(starts, start)
+		return nil
+	}); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(olderTransactionsWait)
+	for len(pids) > 0 && time.Now().Before(deadline) {
+		var left int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity a
+			JOIN unnest($1::int[], $2::timestamptz[]) AS u(pid, xs) ON a.pid = u.pid AND a.xact_start = u.xs`,
+			pids, starts).Scan(&left); err != nil {
+			return err
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// untagDangling frees waiting executions tagged with a key that was
+// deleted: an insert whose statement saw the key's row just before a
+// FlowKeyDelete, and committed after the delete's second untagging, would
+// otherwise wait for a key that no longer exists. It runs with the rescue
+// (the scheduler's, every RescueEvery). Two statements, not one: a tagged
+// row visible to the first was tagged by a committed key (key IDs are
+// never reused), so an ID with no visible row is a deleted key's; one
+// statement could instead, rechecking a row it waited for, untag the rows
+// of a key created meanwhile.
+func (s *Store) untagDangling(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT q.flow FROM execution_queue q
+		WHERE q.flow IS NOT NULL AND q.lease_expires_at IS NULL
+			AND NOT EXISTS (SELECT FROM flow_keys f WHERE f.id = q.flow)`)
+	if err != nil {
+		return fmt.Errorf("pgstore: untag dangling flow keys: %w", mapErr(err))
+	}
+	gone, err := pgx.CollectRows(rows, pgx.RowTo[prikke.ID])
+	if err != nil || len(gone) == 0 {
+		return mapErr(err)
+	}
+	if _, err := s.pool.Exec(ctx, "UPDATE execution_queue SET flow = NULL WHERE flow = ANY($1)", bin(gone)); err != nil {
+		return fmt.Errorf("pgstore: untag dangling flow keys: %w", mapErr(err))
 	}
 	return nil
 }
@@ -230,8 +311,8 @@ func (s *Store) createFlowKey(ctx context.Context, tx pgx.Tx, k *prikke.FlowKey,
 	if _, err := tx.Exec(ctx, `INSERT INTO flow_keys (id, project_id, key, rate, period_ms, burst, parallelism, paused, configured,
 			tat, ready_at, held_until, hold_reason, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14::timestamptz, now()), coalesce($15::timestamptz, now()))`,
-		k.ID, k.ProjectID, k.Key, k.Rate, k.Period.Milliseconds(), max(k.Burst, 1), k.Parallelism, k.Paused, k.Configured,
-		k.TAT, readyArg(k), k.HeldUntil, k.HoldReason, nowArg(k.CreatedAt), nowArg(k.UpdatedAt)); err != nil {
+		k.ID, k.ProjectID, k.Key, k.Rate, sqlstore.FlowPeriodMS(k), max(k.Burst, 1), k.Parallelism, k.Paused, k.Configured,
+		k.TAT, sqlstore.FlowReadyAt(k), k.HeldUntil, k.HoldReason, nowArg(k.CreatedAt), nowArg(k.UpdatedAt)); err != nil {
 		return err
 	}
 	return tagFlow(ctx, tx, k.ID, k.ProjectID, k.Key)
@@ -244,14 +325,9 @@ func (s *Store) lockFlow(ctx context.Context, tx pgx.Tx, projectID prikke.ID) er
 	return err
 }
 
-func lockFlowKey(ctx context.Context, tx pgx.Tx, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
-	var fs flowKeyScan
-	err := tx.QueryRow(ctx, `SELECT `+flowKeyColumns+` FROM flow_keys f WHERE f.project_id = $1 AND f.key = $2 FOR UPDATE`,
-		projectID, key).Scan(fs.dest()...)
-	if err != nil {
-		return nil, err
-	}
-	return fs.key(), nil
+func (s *Store) lockFlowKey(ctx context.Context, tx pgx.Tx, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
+	return sqlstore.ScanFlowKey(dialect{s: s}, tx.QueryRow(ctx, `SELECT `+sqlstore.FlowKeyColumns+`
+		FROM flow_keys f WHERE f.project_id = $1 AND f.key = $2 FOR UPDATE`, projectID, key))
 }
 
 // FlowKeyPut implements store.Store.
@@ -263,7 +339,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 		if err := s.lockFlow(ctx, tx, k.ProjectID); err != nil {
 			return err
 		}
-		cur, err := lockFlowKey(ctx, tx, k.ProjectID, k.Key)
+		cur, err := s.lockFlowKey(ctx, tx, k.ProjectID, k.Key)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			nk := *k
@@ -279,7 +355,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 			cur.Rate, cur.Period, cur.Burst, cur.Parallelism, cur.Configured = k.Rate, max(k.Period, prikke.FlowPeriodMin), max(k.Burst, 1), k.Parallelism, true
 			if _, err := tx.Exec(ctx, `UPDATE flow_keys SET rate = $2, period_ms = $3, burst = $4, parallelism = $5, configured = true,
 					ready_at = $6, updated_at = coalesce($7::timestamptz, now())
-				WHERE id = $1`, cur.ID, cur.Rate, cur.Period.Milliseconds(), cur.Burst, cur.Parallelism, readyArg(cur), nowArg(k.UpdatedAt)); err != nil {
+				WHERE id = $1`, cur.ID, cur.Rate, cur.Period.Milliseconds(), cur.Burst, cur.Parallelism, sqlstore.FlowReadyAt(cur), nowArg(k.UpdatedAt)); err != nil {
 				return err
 			}
 			id = cur.ID
@@ -292,6 +368,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 		return nil, false, err
 	}
 	if created {
+		s.flowKeyCreated()
 		if err := s.retag(ctx, id, k.ProjectID, k.Key); err != nil {
 			return nil, false, err
 		}
@@ -324,19 +401,19 @@ func (s *Store) FlowKeyList(ctx context.Context, projectID prikke.ID, now time.T
 // flight, and the next slot when it is after now.
 func (s *Store) flowKeys(ctx context.Context, op string, now time.Time, where string, args ...any) ([]*prikke.FlowKey, error) {
 	return list(ctx, s, op, func(row pgx.Row) (*prikke.FlowKey, error) {
-		var fs flowKeyScan
+		var fs sqlstore.FlowKeyScan
 		var dbNow time.Time
 		var waiting, inFlight int
-		if err := row.Scan(append(fs.dest(), &waiting, &inFlight, &dbNow)...); err != nil {
+		if err := row.Scan(append(fs.Dest(dialect{s: s}), &waiting, &inFlight, &dbNow)...); err != nil {
 			return nil, err
 		}
-		k := fs.key()
+		k := fs.Key()
 		k.Waiting, k.InFlight = waiting, inFlight
 		if r := k.ReadyAt(); r.After(dbNow) {
 			k.NextSlot = &r
 		}
 		return k, nil
-	}, `SELECT `+flowKeyColumns+`,
+	}, `SELECT `+sqlstore.FlowKeyColumns+`,
 			(SELECT count(*) FROM (SELECT FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NULL LIMIT $1) w),
 			(SELECT count(*) FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NOT NULL),
 			coalesce($`+fmt.Sprint(len(args)+2)+`::timestamptz, now())
@@ -347,7 +424,7 @@ func (s *Store) flowKeys(ctx context.Context, op string, now time.Time, where st
 func (s *Store) FlowKeyDelete(ctx context.Context, projectID prikke.ID, key string) error {
 	var id prikke.ID
 	err := s.inTx(ctx, "delete flow key", func(tx pgx.Tx) error {
-		k, err := lockFlowKey(ctx, tx, projectID, key)
+		k, err := s.lockFlowKey(ctx, tx, projectID, key)
 		if err != nil {
 			return err
 		}
@@ -363,8 +440,13 @@ func (s *Store) FlowKeyDelete(ctx context.Context, projectID prikke.ID, key stri
 	if err != nil {
 		return err
 	}
-	// Once more after commit: an execution written in the same instant
-	// may have been tagged with the row the statement above did not see.
+	// Once more after commit (and after the transactions in progress): an
+	// execution written in the same instant may have been tagged with the
+	// row, by a statement that saw it before the delete. (The rescue frees
+	// any left over: untagDangling.)
+	if err := s.waitOlderTransactions(ctx); err != nil {
+		return fmt.Errorf("pgstore: delete flow key: %w", mapErr(err))
+	}
 	if _, err := s.pool.Exec(ctx, "UPDATE execution_queue SET flow = NULL WHERE flow = $1", id); err != nil {
 		return fmt.Errorf("pgstore: delete flow key: %w", mapErr(err))
 	}
@@ -380,7 +462,7 @@ func (s *Store) FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key s
 		if err := s.lockFlow(ctx, tx, projectID); err != nil {
 			return err
 		}
-		cur, err := lockFlowKey(ctx, tx, projectID, key)
+		cur, err := s.lockFlowKey(ctx, tx, projectID, key)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			nk := &prikke.FlowKey{ProjectID: projectID, Key: key, Period: prikke.FlowPeriodMin, Burst: 1, Paused: paused, Configured: true}
@@ -404,6 +486,7 @@ func (s *Store) FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key s
 		return nil, err
 	}
 	if created {
+		s.flowKeyCreated()
 		if err := s.retag(ctx, id, projectID, key); err != nil {
 			return nil, err
 		}
@@ -448,6 +531,7 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 		return err
 	}
 	if created {
+		s.flowKeyCreated()
 		return s.retag(ctx, id, projectID, key)
 	}
 	return nil
@@ -456,13 +540,13 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 // FlowKeyRelease implements store.Store.
 func (s *Store) FlowKeyRelease(ctx context.Context, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
 	err := s.inTx(ctx, "release flow key", func(tx pgx.Tx) error {
-		k, err := lockFlowKey(ctx, tx, projectID, key)
+		k, err := s.lockFlowKey(ctx, tx, projectID, key)
 		if err != nil {
 			return err
 		}
 		k.HeldUntil, k.HoldReason = nil, ""
 		if _, err := tx.Exec(ctx, `UPDATE flow_keys SET held_until = NULL, hold_reason = '', ready_at = $2, updated_at = now()
-			WHERE id = $1`, k.ID, readyArg(k)); err != nil {
+			WHERE id = $1`, k.ID, sqlstore.FlowReadyAt(k)); err != nil {
 			return err
 		}
 		return s.notifyTx(ctx, tx, store.TopicWork, "")
