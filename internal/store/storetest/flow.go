@@ -586,7 +586,7 @@ func testFlowBusyKey(t *testing.T, open Opener, cov *coverage) {
 	if fmt.Sprint(got) != fmt.Sprint(map[string]int{"other:443": 1}) {
 		t.Fatalf("claim at 100ms = %v; want one of other:443 only", got)
 	}
-	backlog(t, s, free, prikke.TierPro, 3, at(T0.Add(200*time.Millisecond), 0))
+	backlog(t, s, NewJob(t, s, a, Once(T0)), prikke.TierPro, 3, at(T0.Add(200*time.Millisecond), 0))
 	got = byKey(claimAhead(t, s, T0.Add(200*time.Millisecond), 4, 0))
 	if fmt.Sprint(got) != fmt.Sprint(map[string]int{"example.com:443": 3, "other:443": 1}) {
 		t.Fatalf("claim of 4 at 200ms = %v; want other:443's slot and the 3 unlimited", got)
