@@ -1004,6 +1004,9 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 
 // ExecutionRescue implements store.Store.
 func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int, error) {
+	if err := s.untagDangling(ctx); err != nil {
+		return 0, err
+	}
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,

@@ -211,6 +211,32 @@ func (s *Store) retag(ctx context.Context, id, projectID prikke.ID, key string) 
 	return nil
 }
 
+// untagDangling frees waiting executions tagged with a key that was
+// deleted: an insert whose statement saw the key's row just before a
+// FlowKeyDelete, and committed after the delete's second untagging, would
+// otherwise wait for a key that no longer exists. It runs with the rescue
+// (the scheduler's, every RescueEvery). Two statements, not one: a tagged
+// row visible to the first was tagged by a committed key (key IDs are
+// never reused), so an ID with no visible row is a deleted key's; one
+// statement could instead, rechecking a row it waited for, untag the rows
+// of a key created meanwhile.
+func (s *Store) untagDangling(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT q.flow FROM execution_queue q
+		WHERE q.flow IS NOT NULL AND q.lease_expires_at IS NULL
+			AND NOT EXISTS (SELECT FROM flow_keys f WHERE f.id = q.flow)`)
+	if err != nil {
+		return fmt.Errorf("pgstore: untag dangling flow keys: %w", mapErr(err))
+	}
+	gone, err := pgx.CollectRows(rows, pgx.RowTo[prikke.ID])
+	if err != nil || len(gone) == 0 {
+		return mapErr(err)
+	}
+	if _, err := s.pool.Exec(ctx, "UPDATE execution_queue SET flow = NULL WHERE flow = ANY($1)", bin(gone)); err != nil {
+		return fmt.Errorf("pgstore: untag dangling flow keys: %w", mapErr(err))
+	}
+	return nil
+}
+
 // createFlowKey inserts k's row (the caller holds the project's flow lock
 // and found none) and tags its executions. limit: ECONFLICT when the
 // project has FlowKeysPerProject configured keys already.
