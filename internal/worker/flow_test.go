@@ -150,9 +150,8 @@ func TestEndpointHoldsFlowKey(t *testing.T) {
 		if k.HoldReason != "503 Service Unavailable, Retry-After 2s" || k.Configured {
 			t.Errorf("key = %+v; want the 503 as its reason, not configured", k)
 		}
-		if got := metric(t, m, "prikke_flow_holds_total"); got != 1 {
-			t.Errorf("prikke_flow_holds_total = %v; want 1", got)
-		}
+		// Counted once the write returns, a moment after it is visible.
+		waitFor(t, "the hold counted", func() bool { return metric(t, m, "prikke_flow_holds_total") >= 1 })
 		due := dbNow(t, s)
 		if !due.Before(*k.HeldUntil) {
 			t.Fatalf("the hold ended before the test could use it (a loaded machine): due %v, held until %v", due, k.HeldUntil)
@@ -167,6 +166,9 @@ func TestEndpointHoldsFlowKey(t *testing.T) {
 		got := mustGet(t, s, e.ID)
 		if want := k.HeldUntil.Sub(due).Milliseconds(); got.Status != prikke.ExecutionStatusSuccess || got.ThrottledMS < want-5 {
 			t.Errorf("next = %s, throttled %dms; want success, throttled about %dms", got.Status, got.ThrottledMS, want)
+		}
+		if got := metric(t, m, "prikke_flow_holds_total"); got != 1 {
+			t.Errorf("prikke_flow_holds_total = %v; want 1", got)
 		}
 		p := `{project_id="` + tn.Project.ID.String() + `"}`
 		if n, secs := metric(t, m, "prikke_flow_throttled_total"+p), metric(t, m, "prikke_flow_throttled_seconds_total"+p); n != 1 || secs != float64(got.ThrottledMS)/1000 {
