@@ -103,3 +103,17 @@ func TestHoldQueueCoalesces(t *testing.T) {
 		t.Error("closed and empty, take should say so")
 	}
 }
+
+// A retry keeps its execution's flow key; one made before flow keys
+// existed (none stored) takes its job's, so its retries are limited too.
+func TestRetryKeepsFlowKey(t *testing.T) {
+	j := &prikke.Job{ID: prikke.NewID(), Kind: prikke.JobKindOnce, URL: "https://api.example.com/hook", RetryAttempts: 3}
+	delay := func(int, time.Duration) time.Duration { return time.Second }
+	for _, c := range []struct{ stored, want string }{{"billing", "billing"}, {"", "api.example.com:443"}} {
+		cl := &store.Claimed{Execution: &prikke.Execution{ID: prikke.NewID(), Attempt: 1, FlowKey: c.stored}, Job: j}
+		cp := Completion(cl, delivery.Result{Status: prikke.ExecutionStatusFailed, StatusCode: 500}, time.Now(), delay)
+		if cp.Retry == nil || cp.Retry.FlowKey != c.want {
+			t.Errorf("stored %q: retry = %+v; want flow key %q", c.stored, cp.Retry, c.want)
+		}
+	}
+}
