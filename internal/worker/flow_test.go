@@ -363,3 +363,39 @@ func TestParallelismKey(t *testing.T) {
 		}
 	})
 }
+
+// A key held for an hour keeps its execution waiting (nothing reaches the
+// endpoint), and releasing the hold starts it at once: the release wakes
+// the dispatcher, which otherwise sleeps until the end of the hold (here
+// capped by a fallback poll of a minute, past the test's wait).
+func TestReleasedHoldStartsAtOnce(t *testing.T) {
+	t.Parallel()
+	flowDialects(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTenant(t, s, prikke.TierPro)
+		sk := sink.New(tn.Project.SigningSecret)
+		t.Cleanup(sk.Close)
+		ctx := context.Background()
+		key := prikke.DefaultFlowKey(sk.URL("/"))
+		if err := s.FlowKeyHold(ctx, tn.Project.ID, key, dbNow(t, s).Add(time.Hour), "503 Service Unavailable, Retry-After 1h"); err != nil {
+			t.Fatal(err)
+		}
+		j, e := flowOnce(t, s, tn, sk.URL("/ok"), dbNow(t, s))
+		_, m := flowWorker(t, s, []netip.AddrPort{sk.Addr()}, func(c *worker.Config) { c.PollEvery = time.Minute })
+		waitFor(t, "the dispatcher's first looks", func() bool { return metric(t, m, "prikke_claim_batch_size_count") >= 1 })
+		time.Sleep(300 * time.Millisecond)
+		if n := delivered(sk, j); n != 0 {
+			t.Fatalf("delivered %d times during the hold", n)
+		}
+		if _, err := s.FlowKeyRelease(ctx, tn.Project.ID, key); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the delivery once the hold is released", func() bool { return mustGet(t, s, e.ID).Status.Terminal() })
+		if got := mustGet(t, s, e.ID); got.Status != prikke.ExecutionStatusSuccess || got.ThrottledMS < 300 {
+			t.Errorf("execution = %s, throttled %dms; want success, throttled for the hold (over 300ms)", got.Status, got.ThrottledMS)
+		}
+		p := `{project_id="` + tn.Project.ID.String() + `"}`
+		if n := metric(t, m, "prikke_flow_throttled_total"+p); n != 1 {
+			t.Errorf("prikke_flow_throttled_total = %v; want 1", n)
+		}
+	})
+}
