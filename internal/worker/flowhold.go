@@ -2,10 +2,11 @@
 // the execution's flow key (not only the execution) until then, clamped to
 // FlowHoldMin…FlowHoldMax (flow.go). The hold is handed to a loop of its
 // own and coalesced per key, so writing it never holds up a delivery or the
-// completer; a failed write is logged and dropped (the endpoint's next 429
-// or 503 asks again). Once a hold is written, this node gives back what it
-// holds of the key rather than start it during the hold: the flow claim
-// then keeps it pending until the hold ends.
+// completer; a write that fails three times (or is refused) is logged and
+// dropped (the endpoint's next 429 or 503 asks again). Once a hold is
+// written, this node gives back what it holds of the key rather than start
+// it during the hold: the flow claim then keeps it pending until the hold
+// ends.
 
 package worker
 
@@ -213,15 +214,29 @@ func (w *Worker) writeHolds(ctx context.Context) {
 	}
 }
 
-// writeHold writes one hold, once: a failed write is logged, not retried
-// (the endpoint's next 429 or 503 asks again).
+// holdWriteAttempts bounds the writes of one hold: a database error (busy,
+// a connection lost) is tried again twice, a refusal never.
+const holdWriteAttempts = 3
+
+// writeHold writes one hold, giving up after holdWriteAttempts: the hold
+// is then logged and dropped (the endpoint's next 429 or 503 asks again,
+// and the flow claim never depended on it).
 func (w *Worker) writeHold(ctx context.Context, k holdKey, h hold) {
-	wctx, cancel := context.WithTimeout(ctx, holdWriteTimeout)
-	err := w.store.FlowKeyHold(wctx, k.project, k.key, h.until, h.reason)
-	cancel()
-	if err != nil {
-		w.logger.Warn("flow key hold not written", "project_id", k.project, "flow_key", k.key, "until", h.until, "reason", h.reason, "error", err)
-		return
+	backoff := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		wctx, cancel := context.WithTimeout(ctx, holdWriteTimeout)
+		err := w.store.FlowKeyHold(wctx, k.project, k.key, h.until, h.reason)
+		cancel()
+		if err == nil {
+			break
+		}
+		if attempt >= holdWriteAttempts || prikke.ErrorCode(err) != prikke.EINTERNAL || ctx.Err() != nil {
+			w.logger.Warn("flow key hold not written", "project_id", k.project, "flow_key", k.key, "until", h.until,
+				"reason", h.reason, "attempts", attempt, "error", err)
+			return
+		}
+		sleep(ctx, backoff)
+		backoff *= 2
 	}
 	w.metrics.FlowHolds.Inc()
 	w.logger.Info("flow key held by its endpoint", "project_id", k.project, "flow_key", k.key, "until", h.until, "reason", h.reason)

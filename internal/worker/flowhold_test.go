@@ -1,7 +1,13 @@
 package worker
 
 import (
+	"context"
+	"errors"
 	"log/slog"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,4 +108,93 @@ func TestHoldQueueCoalesces(t *testing.T) {
 	if holds, closed := w.holds.take(); len(holds) != 0 || !closed {
 		t.Error("closed and empty, take should say so")
 	}
+}
+
+// A retry keeps its execution's flow key; one made before flow keys
+// existed (none stored) takes its job's, so its retries are limited too.
+func TestRetryKeepsFlowKey(t *testing.T) {
+	j := &prikke.Job{ID: prikke.NewID(), Kind: prikke.JobKindOnce, URL: "https://api.example.com/hook", RetryAttempts: 3}
+	delay := func(int, time.Duration) time.Duration { return time.Second }
+	for _, c := range []struct{ stored, want string }{{"billing", "billing"}, {"", "api.example.com:443"}} {
+		cl := &store.Claimed{Execution: &prikke.Execution{ID: prikke.NewID(), Attempt: 1, FlowKey: c.stored}, Job: j}
+		cp := Completion(cl, delivery.Result{Status: prikke.ExecutionStatusFailed, StatusCode: 500}, time.Now(), delay)
+		if cp.Retry == nil || cp.Retry.FlowKey != c.want {
+			t.Errorf("stored %q: retry = %+v; want flow key %q", c.stored, cp.Retry, c.want)
+		}
+	}
+}
+
+// holdStore fails FlowKeyHold for the keys in fail, with err, counting
+// the calls per key; other keys are held in the real store.
+type holdStore struct {
+	store.Store
+	mu    sync.Mutex
+	calls map[string]int
+	fail  map[string]error
+}
+
+func (h *holdStore) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string, until time.Time, reason string) error {
+	h.mu.Lock()
+	h.calls[key]++
+	err := h.fail[key]
+	h.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return h.Store.FlowKeyHold(ctx, projectID, key, until, reason)
+}
+
+// A hold the database fails to take is tried three times and dropped; one
+// it refuses is tried once; neither holds up the next key's hold, and only
+// a written hold is counted.
+func TestHoldWriteGivesUp(t *testing.T) {
+	t.Parallel()
+	s := &holdStore{Store: storetest.OpenSQLite(t), calls: map[string]int{}, fail: map[string]error{
+		"down":    errors.New("database is locked"),
+		"refused": prikke.Errorf(prikke.ECONFLICT, "no"),
+	}}
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	client := delivery.New(delivery.Options{})
+	t.Cleanup(client.Close)
+	m := metrics.New()
+	w := New(s, client, Config{Node: "n1"}, m, slog.New(slog.DiscardHandler))
+	answer := delivery.Result{StatusCode: 503, RetryAfter: 30 * time.Second}
+	for _, key := range []string{"down", "refused", "ok"} {
+		w.signal(&store.Claimed{Execution: &prikke.Execution{ID: prikke.NewID(), ProjectID: tn.Project.ID, FlowKey: key}, Job: &prikke.Job{}}, answer)
+	}
+	w.holds.close()
+	done := make(chan struct{})
+	go func() { w.writeHolds(context.Background()); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the hold loop did not end once closed and written")
+	}
+	if s.calls["down"] != holdWriteAttempts || s.calls["refused"] != 1 || s.calls["ok"] != 1 {
+		t.Errorf("writes per key = %v; want down %d, refused 1, ok 1", s.calls, holdWriteAttempts)
+	}
+	k, err := s.FlowKeyGet(context.Background(), tn.Project.ID, "ok", time.Time{})
+	if err != nil || k.HeldUntil == nil || k.HoldReason != "503 Service Unavailable, Retry-After 30s" {
+		t.Errorf("ok = %+v, %v; want it held", k, err)
+	}
+	if got := holdsCounted(t, m); got != 1 {
+		t.Errorf("holds counted = %v; want 1 (the one written)", got)
+	}
+}
+
+func holdsCounted(t *testing.T, m *metrics.Metrics) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for line := range strings.Lines(rec.Body.String()) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "prikke_flow_holds_total "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatal("no prikke_flow_holds_total in the scrape")
+	return 0
 }

@@ -242,9 +242,9 @@ func (w *Worker) Stop() {
 // and exit; the last sent marks are written; the completer writes the last
 // results; the quota hand-off sends what is pending (until the drain
 // deadline at most: a hook still mailing then is cancelled), and so do
-// the flow key holds (flowhold.go); the heartbeat stops last (a draining node is alive, and its deliveries must not be
-// taken over). Deliveries still running at the drain deadline are
-// cancelled and released.
+// the flow key holds (flowhold.go); the heartbeat stops last (a draining
+// node is alive, and its deliveries must not be taken over). Deliveries
+// still running at the drain deadline are cancelled and released.
 //
 // Writing back (results, releases, sent marks) is bounded: GiveBack after
 // the drain deadline, w.writes ends, the completer stops retrying and the
