@@ -64,6 +64,12 @@ type FlowFigures struct {
 	SinceSlotP50      float64 `json:"arrival_after_slot_p50_ms"`
 	SinceSlotP99      float64 `json:"arrival_after_slot_p99_ms"`
 	SinceSlotMax      float64 `json:"arrival_after_slot_max_ms"`
+	// Which side the delay is on: the worker's start (the execution's
+	// started_at) after the slot, and the sink's arrival after that start.
+	StartLateP99 float64 `json:"start_after_slot_p99_ms"`
+	StartLateMax float64 `json:"start_after_slot_max_ms"`
+	SinkLateP99  float64 `json:"arrival_after_start_p99_ms"`
+	SinkLateMax  float64 `json:"arrival_after_start_max_ms"`
 	// ThrottledP50/Max are the limited key's executions' throttled_ms as
 	// stored in their history.
 	ThrottledP50 float64 `json:"limited_throttled_p50_ms"`
@@ -205,19 +211,29 @@ func benchFlow(ctx context.Context, cfg *config.Config, st store.Store, logger *
 	if err != nil {
 		return err
 	}
-	var thr, since []float64
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	var thr, since, startLate, sinkLate []float64
 	var slots []time.Time
 	for _, e := range execs {
 		thr = append(thr, float64(e.ThrottledMS))
 		slots = append(slots, e.DueAt) // a flow-claimed execution's due_at is its slot
+		if e.StartedAt != nil {
+			startLate = append(startLate, ms(e.StartedAt.Sub(e.DueAt)))
+		}
 	}
 	for _, r := range ls.reqs {
 		if e := execs[r.ExecutionID]; e != nil {
-			since = append(since, float64(r.At.Sub(e.DueAt).Microseconds())/1000)
+			since = append(since, ms(r.At.Sub(e.DueAt)))
+			if e.StartedAt != nil {
+				sinkLate = append(sinkLate, ms(r.At.Sub(*e.StartedAt)))
+			}
 		}
 	}
-	slices.Sort(thr)
-	slices.Sort(since)
+	for _, xs := range [][]float64{thr, since, startLate, sinkLate} {
+		slices.Sort(xs)
+	}
+	ff.StartLateP99, ff.StartLateMax = percentile(startLate, 99), percentile(startLate, 100)
+	ff.SinkLateP99, ff.SinkLateMax = percentile(sinkLate, 99), percentile(sinkLate, 100)
 	slices.SortFunc(slots, func(a, b time.Time) int { return a.Compare(b) })
 	ff.ThrottledP50, ff.ThrottledMax = percentile(thr, 50), percentile(thr, 100)
 	ff.SinceSlotP50, ff.SinceSlotP99, ff.SinceSlotMax = percentile(since, 50), percentile(since, 99), percentile(since, 100)

@@ -239,6 +239,9 @@ func TestClusterFlowControl(t *testing.T) {
 			if e := execs[r.ExecutionID]; e != nil {
 				line += fmt.Sprintf(", slot %+8.1fms (arrived %5.1fms after it), node %s, attempt %d",
 					float64(e.DueAt.Sub(t0).Microseconds())/1000, float64(r.At.Sub(e.DueAt).Microseconds())/1000, e.ClaimedBy, e.Attempt)
+				if e.StartedAt != nil {
+					line += fmt.Sprintf(", started %5.1fms after the slot", float64(e.StartedAt.Sub(e.DueAt).Microseconds())/1000)
+				}
 			}
 			t.Log(line)
 		}
