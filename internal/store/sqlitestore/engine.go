@@ -945,7 +945,8 @@ func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
 func (s *Store) ExecutionQueueDepth(ctx context.Context, now time.Time) (int, int, error) {
 	var due, running int
 	err := s.rdb.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM executions WHERE status = 'pending' AND due_at <= $1),
+		(SELECT count(*) FROM executions WHERE status = 'pending' AND flow IS NULL AND due_at <= $1)
+			+ (SELECT count(*) FROM executions WHERE status = 'pending' AND flow IS NOT NULL AND due_at <= $1),
 		(SELECT count(*) FROM executions WHERE lease_expires_at IS NOT NULL)`, ts(s.nowOr(now))).Scan(&due, &running)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlitestore: queue depth: %w", mapErr(err))

@@ -29,6 +29,8 @@ func testFlow(t *testing.T, open Opener, cov *coverage) {
 		"Hold":        testFlowHold,
 		"NextDue":     testFlowNextDue,
 		"Retry":       testFlowRetry,
+		"Wake":        testFlowWake,
+		"RescueDead":  testFlowRescueDead,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -819,5 +821,84 @@ func testFlowRetry(t *testing.T, open Opener, cov *coverage) {
 	complete(t, s, "n", r, prikke.ExecutionStatusSuccess, nil)
 	if ev := waitEvent(t, sub); ev.Topic != store.TopicWork {
 		t.Errorf("event %+v", ev)
+	}
+}
+
+// testFlowWake: changes that may let a key start something wake workers:
+// a put, a resume, the release of a hold, a delete.
+func testFlowWake(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	sub := listening(t, s, store.TopicWork)
+	expect := func(what string) {
+		t.Helper()
+		select {
+		case ev := <-sub.C:
+			if ev.Topic != store.TopicWork {
+				t.Errorf("%s: event %+v", what, ev)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s woke no worker", what)
+		}
+		time.Sleep(20 * time.Millisecond) // no timing asserted: lets a double notification arrive before draining
+		for len(sub.C) > 0 {
+			<-sub.C
+		}
+	}
+	putKey(t, s, a, "wake:443", func(k *prikke.FlowKey) { k.Rate = 5 })
+	expect("a put")
+	if _, err := s.FlowKeySetPaused(ctx, a.Project.ID, "wake:443", true); err != nil {
+		t.Fatal(err)
+	}
+	for len(sub.C) > 0 {
+		<-sub.C
+	}
+	if _, err := s.FlowKeySetPaused(ctx, a.Project.ID, "wake:443", false); err != nil {
+		t.Fatal(err)
+	}
+	expect("a resume")
+	if err := s.FlowKeyHold(ctx, a.Project.ID, "wake:443", T0.Add(time.Hour), "503 Service Unavailable, Retry-After 3600s"); err != nil {
+		t.Fatal(err)
+	}
+	for len(sub.C) > 0 {
+		<-sub.C
+	}
+	if _, err := s.FlowKeyRelease(ctx, a.Project.ID, "wake:443"); err != nil {
+		t.Fatal(err)
+	}
+	expect("the release of a hold")
+	if err := s.FlowKeyDelete(ctx, a.Project.ID, "wake:443"); err != nil {
+		t.Fatal(err)
+	}
+	expect("a delete")
+}
+
+// testFlowRescueDead: a dead node's executions of a limited key give their
+// slots back: the unsent go back under the key, the sent are settled and
+// their new attempts are under the key too.
+func testFlowRescueDead(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	putKey(t, s, a, "dead:443", func(k *prikke.FlowKey) { k.Parallelism = 2 })
+	j := flowJob(t, s, a, "dead:443")
+	backlog(t, s, j, prikke.TierPro, 3, at(T0.Add(-3*time.Second), time.Second))
+	c := claimN(t, s, "dead", T0, 10)
+	if len(c) != 2 {
+		t.Fatalf("claimed %d; want 2 (parallelism)", len(c))
+	}
+	if err := s.ExecutionMarkSent(ctx, "dead", []prikke.ID{c[0].Execution.ID}); err != nil {
+		t.Fatal(err)
+	}
+	released, rescued, err := s.ExecutionRescueDead(ctx, store.DeadParams{Now: T0.Add(time.Second), DeadAfter: time.Minute, Limit: 100, Nodes: []string{"dead"}})
+	if err != nil || released != 1 || rescued != 1 {
+		t.Fatalf("rescue of the dead node = %d released, %d rescued, %v; want 1 and 1", released, rescued, err)
+	}
+	if k := getKey(t, s, a, "dead:443", T0.Add(time.Second)); k.InFlight != 0 || k.Waiting != 3 {
+		t.Errorf("key = in flight %d, waiting %d; want 0 and 3 (the released one, the third, the new attempt)", k.InFlight, k.Waiting)
+	}
+	if c := claimN(t, s, "alive", T0.Add(2*time.Second), 10); len(c) != 2 {
+		t.Errorf("claimed %d after the rescue; want 2 (parallelism)", len(c))
 	}
 }
