@@ -302,3 +302,69 @@ func TestFlowTagRace(t *testing.T) {
 		t.Fatalf("claimed %d of a paused key, %v", len(res.Claimed), err)
 	}
 }
+
+// TestFlowWakeOnCompletion: completing an execution of a key blocked by
+// its parallelism wakes the workers (on every node: NOTIFY), so the key's
+// next one is claimed at once rather than at the next poll; queue depth
+// counts the key's waiting executions.
+func TestFlowWakeOnCompletion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	schema := storetest.NewSchemaName()
+	s := storetest.OpenPostgresSchema(t, schema)
+	other := storetest.OpenPostgresSchema(t, schema) // another node
+	t0 := storetest.T0
+	tn := storetest.NewTenant(t, s, prikke.TierPro)
+	if _, _, err := s.FlowKeyPut(ctx, &prikke.FlowKey{ProjectID: tn.Project.ID, Key: "one:443", Parallelism: 1, Configured: true}); err != nil {
+		t.Fatal(err)
+	}
+	flowBacklog(t, s, flowJob(t, s, tn, "one:443"), 3, func(i int) time.Time { return t0 })
+	flowBacklog(t, s, storetest.NewJob(t, s, tn, storetest.Once(t0)), 2, func(i int) time.Time { return t0 })
+	if due, running, err := s.ExecutionQueueDepth(ctx, t0); err != nil || due != 5 || running != 0 {
+		t.Fatalf("queue depth = %d due, %d running, %v; want 5 (3 of the key), 0", due, running, err)
+	}
+	res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n", Limit: 10, Now: t0, LeaseGrace: time.Minute})
+	if err != nil || len(res.Claimed) != 3 {
+		t.Fatalf("claimed %d, %v; want 1 of the key and the 2 unlimited", len(res.Claimed), err)
+	}
+	var c *store.Claimed
+	for _, cl := range res.Claimed {
+		if cl.Execution.FlowKey == "one:443" {
+			c = cl
+		}
+	}
+	if due, running, err := s.ExecutionQueueDepth(ctx, t0); err != nil || due != 2 || running != 3 {
+		t.Fatalf("queue depth = %d due, %d running, %v; want 2, 3", due, running, err)
+	}
+	sub := other.Subscribe(store.TopicWork)
+	defer sub.Close()
+	// Events arrive in commit order on one connection: once the sentinel
+	// is in, nothing written before it is still to come.
+	if err := s.Publish(ctx, store.TopicWork, "sentinel"); err != nil {
+		t.Fatal(err)
+	}
+	next := func() store.Event {
+		t.Helper()
+		select {
+		case ev := <-sub.C:
+			return ev
+		case <-time.After(30 * time.Second):
+			t.Fatal("no work event")
+			return store.Event{}
+		}
+	}
+	for next().Payload != "sentinel" {
+	}
+	cp := &store.Completion{ExecutionID: c.Execution.ID, JobID: c.Job.ID, Attempt: 1, Status: prikke.ExecutionStatusSuccess,
+		StartedAt: t0, FinishedAt: t0, DurationMS: 1, Health: store.HealthSuccess}
+	if applied, err := s.ExecutionComplete(ctx, "n", []*store.Completion{cp}); err != nil || len(applied) != 1 {
+		t.Fatalf("complete = %v, %v", applied, err)
+	}
+	if ev := next(); ev.Payload != "" {
+		t.Fatalf("work event %q after the completion; want an unconditional wake-up", ev.Payload)
+	}
+	res, err = other.ExecutionClaim(ctx, &store.ClaimParams{Node: "m", Limit: 10, Now: t0, LeaseGrace: time.Minute})
+	if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Execution.FlowKey != "one:443" {
+		t.Fatalf("the other node claimed %d, %v; want the key's next", len(res.Claimed), err)
+	}
+}

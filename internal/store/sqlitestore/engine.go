@@ -555,27 +555,23 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	stmt, err := tx.PrepareContext(ctx, `UPDATE executions SET status = $3, started_at = $4, finished_at = $5,
 			duration_ms = $6, request_method = $7, request_url = $8, request_headers = $9, response_status = $10,
 			response_headers = $11, response_body = $12, response_truncated = $13, error = $14, lease_expires_at = NULL
-		WHERE id = $1 AND attempt = $2 AND status = 'running' AND claimed_by = $15
-		RETURNING flow IS NOT NULL`)
+		WHERE id = $1 AND attempt = $2 AND status = 'running' AND claimed_by = $15`)
 	if err != nil {
 		return r, err
 	}
 	defer stmt.Close()
 	var done []*store.Completion
 	var retries []*prikke.Execution
-	freed := false // a flow key's slot came free
 	for _, c := range cs {
-		var tagged bool
-		err := stmt.QueryRowContext(ctx, c.ExecutionID, c.Attempt, c.Status, ts(c.StartedAt), ts(c.FinishedAt),
+		res, err := stmt.ExecContext(ctx, c.ExecutionID, c.Attempt, c.Status, ts(c.StartedAt), ts(c.FinishedAt),
 			c.DurationMS, c.RequestMethod, c.RequestURL, optHeaders(c.RequestHeaders), c.ResponseStatus,
-			optHeaders(c.ResponseHeaders), c.ResponseBody, c.ResponseTruncated, c.Error, node).Scan(&tagged)
-		if err == sql.ErrNoRows {
-			continue // fenced out: the attempt was rescued meanwhile
-		}
+			optHeaders(c.ResponseHeaders), c.ResponseBody, c.ResponseTruncated, c.Error, node)
 		if err != nil {
 			return r, err
 		}
-		freed = freed || tagged
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue // fenced out: the attempt was rescued meanwhile
+		}
 		done = append(done, c)
 		r.applied = append(r.applied, c.ExecutionID)
 		r.changed = append(r.changed, &prikke.Execution{ID: c.ExecutionID, JobID: c.JobID})
@@ -589,7 +585,9 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	if _, r.earliest, err = insertExecutions(ctx, tx, retries); err != nil {
 		return r, err
 	}
-	if freed {
+	if freed, err := s.anyTagged(ctx, tx, r.applied); err != nil {
+		return r, err
+	} else if freed {
 		// Wake workers at once: the key may have executions waiting for
 		// the slot this completion gave back.
 		r.earliest = earliestOf(r.earliest, s.now())

@@ -12,6 +12,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,6 +48,27 @@ func (s *Store) mayHaveKeys(ctx context.Context, tx *sql.Tx) (bool, error) {
 	}
 	f.none, f.checked = !some, time.Now()
 	return some, nil
+}
+
+// anyTagged reports whether any of these executions is under a flow key;
+// without keys it reads nothing (a RETURNING on the completion's UPDATE
+// would cost every completion an ephemeral table).
+func (s *Store) anyTagged(ctx context.Context, tx *sql.Tx, ids []prikke.ID) (bool, error) {
+	if len(ids) == 0 {
+		return false, nil
+	}
+	if ok, err := s.mayHaveKeys(ctx, tx); err != nil || !ok {
+		return false, err
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		var args []any
+		var tagged bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM executions WHERE id IN (`+inList(&args, chunk)+`) AND flow IS NOT NULL)`,
+			args...).Scan(&tagged); err != nil || tagged {
+			return tagged, err
+		}
+	}
+	return false, nil
 }
 
 // flowKeysChanged forgets the cache: a key was created or deleted.
