@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,6 +54,11 @@ type Store struct {
 	listenCancel context.CancelFunc
 	listenDone   chan struct{}
 	closeOnce    sync.Once
+
+	// flowAny caches whether flow_keys has any row (flowSeen: when it was
+	// last read, in UnixNano; see flowKeysExist).
+	flowAny  atomic.Bool
+	flowSeen atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)
