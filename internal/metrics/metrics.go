@@ -30,6 +30,13 @@ type Metrics struct {
 	Leader         prometheus.Gauge       // 1 while this node leads the scheduler
 	CompleteErrors prometheus.Counter     // failed result writes (retried)
 	Notifications  *prometheus.CounterVec // notification sends by outcome
+
+	// Flow control (flow.go), per project: never per key, whose names are
+	// unbounded. Counted when the worker starts an execution, so an
+	// execution released unstarted and claimed again counts once.
+	FlowThrottled     *prometheus.CounterVec // executions started later than due by flow control, by project_id
+	FlowThrottledSecs *prometheus.CounterVec // their throttled time (Execution.ThrottledMS), seconds, by project_id
+	FlowHolds         prometheus.Counter     // holds written for a 429 or 503 with Retry-After
 }
 
 // New returns collectors registered on a fresh registry, with Go runtime
@@ -66,10 +73,20 @@ func New() *Metrics {
 		Notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "prikke_notifications_total", Help: "Notification sends by outcome.",
 		}, []string{"outcome"}),
+		FlowThrottled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "prikke_flow_throttled_total", Help: "Executions started later than due because their flow key's limits held them back, by project.",
+		}, []string{"project_id"}),
+		FlowThrottledSecs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "prikke_flow_throttled_seconds_total", Help: "Time executions were held back by their flow key's limits, seconds, by project.",
+		}, []string{"project_id"}),
+		FlowHolds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "prikke_flow_holds_total", Help: "Flow keys held because their endpoint answered 429 or 503 with Retry-After.",
+		}),
 	}
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Deliveries, m.Lateness, m.DeliverySecs, m.InFlight, m.Workers, m.ClaimBatch,
-		m.Settled, m.Scheduled, m.Rescued, m.Pruned, m.Leader, m.CompleteErrors, m.Notifications)
+		m.Settled, m.Scheduled, m.Rescued, m.Pruned, m.Leader, m.CompleteErrors, m.Notifications,
+		m.FlowThrottled, m.FlowThrottledSecs, m.FlowHolds)
 	return m
 }
 
@@ -113,4 +130,15 @@ func (m *Metrics) Handler() http.Handler {
 	// A collector that fails (the queue read while the database is down)
 	// drops out of that scrape; the rest is still served.
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// Throttled counts an execution of a project started ms milliseconds after
+// its due instant because flow control held it back; nothing when ms is 0
+// (an execution of an unlimited key, or one whose slot was free).
+func (m *Metrics) Throttled(projectID string, ms int64) {
+	if ms <= 0 {
+		return
+	}
+	m.FlowThrottled.WithLabelValues(projectID).Inc()
+	m.FlowThrottledSecs.WithLabelValues(projectID).Add(float64(ms) / 1000)
 }

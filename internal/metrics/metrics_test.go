@@ -51,3 +51,30 @@ func TestWatchQueue(t *testing.T) {
 		t.Errorf("scrape with the database down = %d\n%s", rec.Code, body)
 	}
 }
+
+// Throttled starts count per project, with their throttled time in
+// seconds; an execution that was not held back counts nowhere, and no
+// series carries a flow key.
+func TestThrottled(t *testing.T) {
+	m := metrics.New()
+	m.Throttled("p1", 1500)
+	m.Throttled("p1", 250)
+	m.Throttled("p2", 0)
+	m.Throttled("p3", 40)
+	m.FlowHolds.Inc()
+	body := scrape(t, m)
+	for _, line := range []string{
+		`prikke_flow_throttled_total{project_id="p1"} 2`,
+		`prikke_flow_throttled_seconds_total{project_id="p1"} 1.75`,
+		`prikke_flow_throttled_total{project_id="p3"} 1`,
+		`prikke_flow_throttled_seconds_total{project_id="p3"} 0.04`,
+		"prikke_flow_holds_total 1",
+	} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("scrape lacks %q", line)
+		}
+	}
+	if strings.Contains(body, `project_id="p2"`) {
+		t.Error("an execution that was not held back was counted as throttled")
+	}
+}

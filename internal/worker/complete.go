@@ -38,7 +38,7 @@ func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay
 		cp.Retry = &prikke.Execution{
 			ID: prikke.NewID(), JobID: j.ID, ProjectID: e.ProjectID, OrganizationID: e.OrganizationID,
 			ScheduledFor: e.ScheduledFor, DueAt: due, Attempt: e.Attempt + 1, Status: prikke.ExecutionStatusPending,
-			Priority: e.Priority, Manual: e.Manual, FlowKey: e.FlowKey, CreatedAt: now,
+			Priority: e.Priority, Manual: e.Manual, FlowKey: flowKeyOf(c), CreatedAt: now,
 		}
 		cp.Health = store.HealthNone
 	default:

@@ -1,6 +1,6 @@
 // Delivery: one attempt of one execution, from the last checks before the
-// request (lease, liveness, due instant, host gate) to queuing its result
-// for the completer or giving the attempt back.
+// request (lease, liveness, due instant, flow hold, host gate) to queuing
+// its result for the completer or giving the attempt back.
 
 package worker
 
@@ -54,12 +54,22 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 		w.release(e)
 		return
 	}
+	if w.heldHere(c) {
+		// Its endpoint asked this node to wait (429 or 503 with
+		// Retry-After) after it was claimed: given back, it waits in the
+		// flow claim until the hold ends. Not an attempt.
+		w.release(e)
+		return
+	}
 	host := hostOf(j.URL)
 	if !w.gate.enter(dctx, host) {
 		w.release(e) // cancelled by the drain deadline while waiting its turn
 		return
 	}
 	w.markSent(e.ID)
+	// Counted as it starts, not when claimed: one claimed, given back
+	// unstarted and claimed again counts once.
+	w.metrics.Throttled(e.ProjectID.String(), e.ThrottledMS)
 	res := w.client.Do(dctx, delivery.Request{
 		Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),
 		Timeout:   time.Duration(j.TimeoutMS) * time.Millisecond,
@@ -77,6 +87,7 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 	// whatever this node's says.
 	res.StartedAt = res.StartedAt.Add(w.clockOffset())
 	w.observe(c, res)
+	w.signal(c, res) // a 429 or 503 with Retry-After holds the key; never blocks
 	// The slot frees as soon as the request is done; writing the result is
 	// the completer's job, and the results channel's bound pushes back if
 	// the database falls behind.

@@ -52,6 +52,7 @@ func (w *Worker) dispatch(ctx context.Context) {
 	w.syncClock(ctx)
 	lastSync := w.NowFunc()
 	var nextDue time.Time // local time of the earliest known due execution
+	missed := 0           // rounds in a row that found something due and claimed nothing
 	for ctx.Err() == nil {
 		if !w.alive() {
 			// No heartbeat yet (or none lately): claim nothing another
@@ -68,6 +69,9 @@ func (w *Worker) dispatch(ctx context.Context) {
 			w.logger.Warn("claim failed; retrying", "error", err)
 			sleep(ctx, 500*time.Millisecond)
 			continue
+		}
+		if claimed > 0 {
+			missed = 0
 		}
 		if full && w.room() >= w.minClaim() {
 			continue // more is due; claim again at once
@@ -87,7 +91,9 @@ func (w *Worker) dispatch(ctx context.Context) {
 			default:
 				nextDue = due.Add(-w.clockOffset())
 				wait = nextDue.Sub(w.NowFunc()) - w.cfg.Lookahead
-				if wait <= 0 {
+				if wait > 0 {
+					missed = 0
+				} else {
 					switch {
 					case w.room() == 0:
 						wait = w.cfg.PollEvery
@@ -102,9 +108,17 @@ func (w *Worker) dispatch(ctx context.Context) {
 						wait = 250 * time.Millisecond
 					default:
 						// Due by our estimate but not by the database's: the
-						// clocks disagree by a hair. Resync and look again soon.
-						w.syncClock(ctx)
-						wait = time.Millisecond
+						// clocks disagree by a hair; resync and look again
+						// soon. Or the claim keeps it back while the next due
+						// instant counts it (a flow key's row locked by another
+						// node's claim, or a key made in the last second, which
+						// claims see within a second): each look in a row
+						// waits twice as long, up to 100ms, rather than spin.
+						if missed%8 == 0 {
+							w.syncClock(ctx)
+						}
+						wait = min(time.Millisecond<<min(missed, 7), 100*time.Millisecond)
+						missed++
 					}
 				}
 			}

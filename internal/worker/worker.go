@@ -28,9 +28,14 @@
 // for the rescue path to hand out again, so Stop never hangs on a database
 // that is down.
 //
+// An endpoint that answers 429 or 503 with Retry-After holds its flow key
+// (flow.go): the hold is written by a loop of its own, and what this node
+// holds of the key is given back rather than started during the hold.
+//
 // The files: worker.go (Config, Worker, Start/Stop and the shutdown order),
 // dispatch.go, fairqueue.go, sweep.go, pool.go, deliver.go, complete.go,
-// heartbeat.go, marks.go, clock.go, hostgate.go, quota.go and stats.go.
+// heartbeat.go, marks.go, clock.go, hostgate.go, quota.go, flowhold.go and
+// stats.go.
 package worker
 
 import (
@@ -127,6 +132,8 @@ type Worker struct {
 	stopWrites context.CancelFunc
 	quotas     quotaQueue     // quota crossings waiting for OnQuota
 	quotaLoop  startstop.Loop // sendQuotas
+	holds      holdQueue      // flow key holds waiting to be written (flowhold.go)
+	holdLoop   startstop.Loop // writeHolds
 	offset     atomic.Int64   // database clock minus local clock, nanoseconds
 
 	statsMu  sync.Mutex
@@ -197,6 +204,7 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 	return &Worker{
 		writes: writes, stopWrites: stopWrites,
 		quotas:      quotaQueue{pending: map[quotaKey]store.QuotaCrossing{}, ready: make(chan struct{}, 1)},
+		holds:       newHoldQueue(),
 		mono:        func() time.Duration { return time.Since(epoch) },
 		incarnation: rand.Text(),
 		store:       s, client: client, gate: newHostGate(cfg.HostInFlight, 100*time.Millisecond), cfg: cfg, metrics: m,
@@ -233,10 +241,10 @@ func (w *Worker) Stop() {
 // held but not started is released; the workers finish their deliveries
 // and exit; the last sent marks are written; the completer writes the last
 // results; the quota hand-off sends what is pending (until the drain
-// deadline at most: a hook still mailing then is cancelled); the heartbeat
-// stops last (a draining node is alive, and its deliveries must not be
-// taken over). Deliveries still running at the drain deadline are
-// cancelled and released.
+// deadline at most: a hook still mailing then is cancelled), and so do
+// the flow key holds (flowhold.go); the heartbeat stops last (a draining
+// node is alive, and its deliveries must not be taken over). Deliveries
+// still running at the drain deadline are cancelled and released.
 //
 // Writing back (results, releases, sent marks) is bounded: GiveBack after
 // the drain deadline, w.writes ends, the completer stops retrying and the
@@ -277,6 +285,7 @@ func (w *Worker) run(ctx context.Context) {
 		marker.Go(func() { w.markLoop(markCtx) })
 	}
 	w.quotaLoop.Start(base, w.sendQuotas)
+	w.holdLoop.Start(base, w.writeHolds)
 	drained := make(chan struct{}) // closed at the drain deadline
 	done := make(chan struct{})
 	go func() {
@@ -286,6 +295,7 @@ func (w *Worker) run(ctx context.Context) {
 		sweeper.Wait()
 		w.releaseHeld() // claimed but not started; workers finish their deliveries, then exit
 		w.workersWG.Wait()
+		w.holds.close() // no delivery left to ask for a hold: the loop writes what is pending and ends
 		stopMark()
 		marker.Wait()
 		close(w.results)
@@ -295,6 +305,11 @@ func (w *Worker) run(ctx context.Context) {
 		case <-drained: // a hook still mailing is cancelled
 		}
 		w.quotaLoop.Stop()
+		select {
+		case <-w.holdLoop.Done():
+		case <-drained: // a hold still being written is dropped
+		}
+		w.holdLoop.Stop()
 		stopBeat()
 		beater.Wait()
 		close(done)

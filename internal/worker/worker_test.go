@@ -233,6 +233,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 		busy := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
 			storetest.Once(due)(j)
 			j.URL, j.RetryAttempts = sk.URL("/429?retry_after=120"), 3
+			j.FlowKey = "busy" // its 429 holds this key, not the sink's host:port that plain shares
 		})
 		plain := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
 			storetest.Once(due)(j)
