@@ -9,7 +9,7 @@ import (
 // flowDocsView holds the examples of /docs/flow-control.
 type flowDocsView struct {
 	Put, Get, List, Pause, Resume, Release, Delete, JobKey, Queue, PutAnswer string
-	RateMax, BurstMax, ParallelMax, KeysPerProject, KeyMax, CountCap     int
+	RateMax, BurstMax, ParallelMax, KeysPerProject, KeyMax, CountCap         int
 }
 
 const (
