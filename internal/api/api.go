@@ -70,6 +70,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 		{Name: "Jobs", Description: "A job calls a URL on a schedule: a cron expression in a time zone, a simple interval, or once at a given instant. Every request is signed (see /docs/webhooks)."},
 		{Name: "Queue", Description: "Deliver one request now or later, with retries, without a schedule. An Idempotency-Key makes a retried enqueue safe."},
 		{Name: "Executions", Description: "An execution is one delivery attempt: its status, timing, and the response's status, headers and first 64 KiB of body. History is kept 7 days on Free and 30 on Pro."},
+		{Name: "Flow control", Description: "Limits on how Prikke calls one destination, across every node: at most rate requests per period and parallelism in flight for a flow key (by default a job's or queued request's host:port; a job's flow_key or a queued request's Prikke-Flow-Control-Key header names another). Requests over the limit wait in order, and an endpoint's 429 or 503 with Retry-After holds its key. See /docs/flow-control."},
 		{Name: "Monitors", Description: "A monitor watches your own cron job: the job pings its URL (/ping/<uuid>, Healthchecks-compatible) when it starts and ends, and Prikke alerts when a ping is missing, a run fails, or a run takes too long. See /docs/monitors."},
 		{Name: "Pings", Description: "What a monitor received (each ping with its method, source, exit status and body) and how its status changed (its flips)."},
 		{Name: "Schedules", Description: "Check a cron expression before you use it."},

@@ -30,6 +30,8 @@ type Execution struct {
 	Error        string             `json:"error,omitempty" doc:"Why the attempt failed without a response (connection, TLS, timeout, refused address)."`
 	Request      *ExecutionRequest  `json:"request,omitempty" doc:"What was sent; absent before the attempt."`
 	Response     *ExecutionResponse `json:"response,omitempty" doc:"What came back; absent without a response."`
+	FlowKey      string             `json:"flow_key,omitempty" doc:"The flow key the attempt went by (see Flow control); absent for attempts made before flow control." example:"api.example.com:443"`
+	ThrottledMS  int64              `json:"throttled_ms" doc:"How long flow control held the attempt back past its due time (its key's rate or parallelism, a pause or an endpoint's hold), in milliseconds." example:"0"`
 	CreatedAt    time.Time          `json:"created_at" doc:"When the attempt was written to the queue."`
 }
 
@@ -53,7 +55,8 @@ func executionOut(e *prikke.Execution, full bool) *Execution {
 	out := &Execution{ID: e.ID.String(), JobID: e.JobID.String(), ProjectID: e.ProjectID.String(),
 		WebhookID: prikke.WebhookID(e.JobID, e.ScheduledFor), ScheduledFor: e.ScheduledFor, DueAt: e.DueAt,
 		Attempt: e.Attempt, Status: string(e.Status), Rescued: e.Rescued, Manual: e.Manual, MissedCount: e.MissedCount,
-		StartedAt: e.StartedAt, FinishedAt: e.FinishedAt, DurationMS: e.DurationMS, Error: e.Error, CreatedAt: e.CreatedAt}
+		StartedAt: e.StartedAt, FinishedAt: e.FinishedAt, DurationMS: e.DurationMS, Error: e.Error, CreatedAt: e.CreatedAt,
+		FlowKey: e.FlowKey, ThrottledMS: e.ThrottledMS}
 	if e.RequestMethod != "" {
 		out.Request = &ExecutionRequest{Method: e.RequestMethod, URL: e.RequestURL}
 		if full {

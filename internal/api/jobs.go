@@ -39,6 +39,7 @@ type JobRequest struct {
 	Notify               *string            `json:"notify,omitempty" enum:"project,muted,custom" doc:"Who hears about failures: the project's channels (default), nobody, or channel_ids."`
 	ChannelIDs           *[]string          `json:"channel_ids,omitempty" doc:"Channels for notify=custom."`
 	AlertPolicy          *AlertPolicy       `json:"alert_policy,omitempty" doc:"When the job's channels are alerted. Given, it replaces the whole policy: fields left out take their defaults."`
+	FlowKey              *string            `json:"flow_key,omitempty" maxLength:"200" doc:"The flow key whose limits the job's requests obey (see Flow control): a name shared with other jobs, such as billing-api. Absent on create or \"\": the URL's host:port." example:"billing-api"`
 }
 
 // AlertPolicy is when a job's failures alert, as monitors have it.
@@ -86,7 +87,7 @@ func (r *JobRequest) input() (*service.JobInput, error) {
 	in := &service.JobInput{Name: r.Name, URL: r.URL, Method: r.Method, ContentType: r.ContentType, Body: r.Body, TimeoutMS: r.TimeoutMS,
 		RetryAttempts: r.RetryAttempts, Enabled: r.Enabled, CronExpression: r.CronExpression, Interval: r.Interval,
 		TimeZone: r.Timezone, ScheduledAt: r.ScheduledAt, CatchUp: r.CatchUp, CatchUpWindowSeconds: r.CatchUpWindowSeconds,
-		Overlap: r.Overlap, Notify: r.Notify}
+		Overlap: r.Overlap, Notify: r.Notify, FlowKey: r.FlowKey}
 	if r.AlertPolicy != nil {
 		in.AlertPolicy = alertPolicyIn(r.AlertPolicy)
 	}
@@ -199,6 +200,7 @@ type Job struct {
 	LastRunAt            *time.Time        `json:"last_run_at,omitempty" doc:"When the last run finished; absent before the first." example:"2026-11-24T08:00:00.184Z"`
 	LastStatus           string            `json:"last_status,omitempty" doc:"The last run's status." example:"success"`
 	DisabledReason       string            `json:"disabled_reason,omitempty" doc:"Why Prikke paused the job (for example a 410 Gone); absent unless it did."`
+	FlowKey              string            `json:"flow_key" doc:"The flow key the job's requests go by (see Flow control): the one it names, else its URL's host:port." example:"api.example.com:443"`
 	CreatedAt            time.Time         `json:"created_at" doc:"When the job was created."`
 	UpdatedAt            time.Time         `json:"updated_at" doc:"When the job last changed."`
 }
@@ -211,7 +213,7 @@ func jobOut(j *prikke.Job) *Job {
 		Overlap: string(j.Overlap), Notify: string(j.NotifyMode), Health: string(j.Health),
 		ConsecutiveFailures: j.ConsecutiveFailures, NextRunAt: j.NextRunAt, LastRunAt: j.LastRunAt,
 		LastStatus: string(j.LastStatus), DisabledReason: j.DisabledReason, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
-		AlertPolicy: alertPolicyOut(j)}
+		AlertPolicy: alertPolicyOut(j), FlowKey: j.Flow()}
 	for _, c := range j.ChannelIDs {
 		out.ChannelIDs = append(out.ChannelIDs, c.String())
 	}

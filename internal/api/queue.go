@@ -37,6 +37,7 @@ type Enqueued struct {
 
 type queueInput struct {
 	IdempotencyKey string `header:"Idempotency-Key" doc:"Makes a retried enqueue safe: the same key in the same project is delivered once."`
+	FlowKey        string `header:"Prikke-Flow-Control-Key" doc:"The flow key whose limits the request obeys (see Flow control), such as billing-api; absent: the URL's host:port."`
 	bodyInput
 }
 
@@ -52,7 +53,7 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 	}
 	var v prikke.Validation
 	si := &service.QueueInput{URL: req.URL, Method: req.Method, ContentType: req.ContentType, Body: req.Body, TimeoutMS: req.TimeoutMS,
-		RetryAttempts: req.RetryAttempts, DelaySeconds: req.Delay, NotBefore: req.NotBefore}
+		RetryAttempts: req.RetryAttempts, DelaySeconds: req.Delay, NotBefore: req.NotBefore, FlowKey: in.FlowKey}
 	if req.ProjectID != nil {
 		id, err := prikke.ParseID(*req.ProjectID)
 		if err != nil {

@@ -104,6 +104,10 @@ var typeMessages = map[string]string{
 	"delay":                   "must be a whole number of seconds",
 	"enabled":                 "must be true or false",
 	"headers":                 `must be an object of header names to values, like {"Authorization": "Bearer x"}`,
+	"rate":                    "must be an integer from 1 to 100000 (requests per period)",
+	"burst":                   "must be an integer from 1 to 10000",
+	"parallelism":             "must be an integer from 1 to 10000 (requests in flight at once)",
+	"flow_key":                `must be a string, such as "billing-api"`,
 }
 
 // decode parses a JSON request body into dst, strictly. The syntax is

@@ -87,6 +87,15 @@ func (a *API) routes() {
 	register(a, "GET /api/v1/monitors/{monitor_id}/pings/{ping_id}", opMonitorPing, a.handleMonitorPing)
 	register(a, "GET /api/v1/monitors/{monitor_id}/flips", opMonitorFlips, a.handleMonitorFlips)
 
+	// Flow control.
+	register(a, "GET /api/v1/projects/{project_id}/flow-keys", opFlowKeys, a.handleFlowKeyList)
+	register(a, "GET /api/v1/projects/{project_id}/flow-keys/{key}", opFlowKey, a.handleFlowKeyGet)
+	register(a, "PUT /api/v1/projects/{project_id}/flow-keys/{key}", opFlowKeyPut, a.handleFlowKeyPut)
+	register(a, "DELETE /api/v1/projects/{project_id}/flow-keys/{key}", opFlowKeyDelete, a.handleFlowKeyDelete)
+	register(a, "POST /api/v1/projects/{project_id}/flow-keys/{key}/pause", opFlowKeyPause, a.handleFlowKeyPause)
+	register(a, "POST /api/v1/projects/{project_id}/flow-keys/{key}/resume", opFlowKeyResume, a.handleFlowKeyResume)
+	register(a, "POST /api/v1/projects/{project_id}/flow-keys/{key}/release", opFlowKeyRelease, a.handleFlowKeyRelease)
+
 	// Queue.
 	register(a, "POST /api/v1/queue", opQueueEnqueue, a.handleQueueEnqueue)
 	register(a, "GET /api/v1/queue", opQueue, a.handleQueueList)

@@ -3,7 +3,10 @@ package service
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/prikke/prikke"
 )
@@ -18,11 +21,28 @@ type FlowKeyInput struct {
 	Parallelism *int
 }
 
+// flowKeyProblem is prikke.ValidFlowKey, and also refuses what the
+// databases or a URL path cannot carry: invalid UTF-8 (PostgreSQL refuses
+// it), characters that are not printable (controls, invisible formatting),
+// and "." or "..", which clients and servers resolve away in a path.
+func flowKeyProblem(key string) string {
+	if msg := prikke.ValidFlowKey(key); msg != "" {
+		return msg
+	}
+	switch {
+	case !utf8.ValidString(key) || strings.ContainsFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }):
+		return "must be printable UTF-8 characters without spaces or '/' (a host:port, or a name such as billing-api)"
+	case key == "." || key == "..":
+		return "must not be \".\" or \"..\" (a host:port, or a name such as billing-api)"
+	}
+	return ""
+}
+
 // flowKeyOf validates in into a key's limits; fields are named as the API
 // names them (rate, period, burst, parallelism), key as "key".
 func flowKeyOf(projectID prikke.ID, key string, in *FlowKeyInput) (*prikke.FlowKey, error) {
 	var v prikke.Validation
-	if msg := prikke.ValidFlowKey(key); msg != "" {
+	if msg := flowKeyProblem(key); msg != "" {
 		v.Add("key", "The flow key %s.", msg)
 	}
 	k := &prikke.FlowKey{ProjectID: projectID, Key: key, Period: time.Second, Burst: 1, Configured: true}
@@ -86,6 +106,9 @@ func (s *Service) PutFlowKey(ctx context.Context, a *Actor, projectID prikke.ID,
 		return nil, false, err
 	}
 	s.record(ctx, a, &p.OrganizationID, prikke.AuditFlowKeyChange, "flow_key", key, describeFlowKey(got))
+	if got, err = s.flowKeyNow(ctx, p.ID, key); err != nil {
+		return nil, false, err
+	}
 	return got, created, nil
 }
 
@@ -105,79 +128,120 @@ func describeFlowKey(k *prikke.FlowKey) string {
 	return out
 }
 
-// FlowKey returns one key of a project with its live figures.
-func (s *Service) FlowKey(ctx context.Context, a *Actor, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
-	p, err := s.project(ctx, a, projectID, prikke.PermRead, "see flow control")
+// flowProject loads the project of a flow key operation, which the actor
+// may act on with perm (another tenant's project, or another project than
+// a project key's, is ENOTFOUND), and checks the key's name (field "key").
+func (s *Service) flowProject(ctx context.Context, a *Actor, projectID prikke.ID, key string, perm prikke.Permission, what string) (*prikke.Project, error) {
+	p, err := s.project(ctx, a, projectID, perm, what)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.FlowKeyGet(ctx, p.ID, key, time.Time{})
+	if msg := flowKeyProblem(key); msg != "" {
+		return nil, prikke.InvalidField("key", "The flow key %s.", msg)
+	}
+	return p, nil
+}
+
+// flowKeyMissing says what a missing key means, for an ENOTFOUND of the
+// store; other errors pass as they are.
+func flowKeyMissing(err error, key string) error {
+	if isCode(err, prikke.ENOTFOUND) {
+		return prikke.Errorf(prikke.ENOTFOUND, "This project has no flow key %q: its requests are not limited. Set limits on it with PUT (or pause it) to create it.", key)
+	}
+	return err
+}
+
+// FlowKey returns one key of a project with its live figures.
+func (s *Service) FlowKey(ctx context.Context, a *Actor, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
+	p, err := s.flowProject(ctx, a, projectID, key, prikke.PermRead, "see flow control")
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.store.FlowKeyGet(ctx, p.ID, key, s.now())
+	if err != nil {
+		return nil, flowKeyMissing(err, key)
+	}
+	return k, nil
 }
 
 // FlowKeys lists a project's keys (those with limits, a pause or a hold)
-// with their live figures.
+// with their live figures, by key.
 func (s *Service) FlowKeys(ctx context.Context, a *Actor, projectID prikke.ID) ([]*prikke.FlowKey, error) {
 	p, err := s.project(ctx, a, projectID, prikke.PermRead, "see flow control")
 	if err != nil {
 		return nil, err
 	}
-	return s.store.FlowKeyList(ctx, p.ID, time.Time{})
+	return s.store.FlowKeyList(ctx, p.ID, s.now())
 }
 
-// DeleteFlowKey removes a key's limits: its executions are unlimited again.
+// DeleteFlowKey removes a key's limits, pause and hold: its executions are
+// unlimited again, and those waiting start at once.
 func (s *Service) DeleteFlowKey(ctx context.Context, a *Actor, projectID prikke.ID, key string) error {
-	p, err := s.project(ctx, a, projectID, prikke.PermManageJobs, "remove flow control")
+	p, err := s.flowProject(ctx, a, projectID, key, prikke.PermManageJobs, "remove flow control")
 	if err != nil {
 		return err
 	}
 	if err := s.store.FlowKeyDelete(ctx, p.ID, key); err != nil {
-		return err
+		return flowKeyMissing(err, key)
 	}
 	s.record(ctx, a, &p.OrganizationID, prikke.AuditFlowKeyChange, "flow_key", key, "removed")
 	return nil
 }
 
 // PauseFlowKey stops starting the key's executions (they wait, in order)
-// until it is resumed; a key without limits can be paused too.
+// until it is resumed; a key without limits can be paused too (it gets a
+// row, without limits).
 func (s *Service) PauseFlowKey(ctx context.Context, a *Actor, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
 	return s.setFlowKeyPaused(ctx, a, projectID, key, true)
 }
 
-// ResumeFlowKey starts the key's waiting executions again, oldest first.
+// ResumeFlowKey starts the key's waiting executions again, oldest first,
+// within its limits. A key without a row is ENOTFOUND: there is nothing
+// to resume (and resuming must not create a row).
 func (s *Service) ResumeFlowKey(ctx context.Context, a *Actor, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
 	return s.setFlowKeyPaused(ctx, a, projectID, key, false)
 }
 
 func (s *Service) setFlowKeyPaused(ctx context.Context, a *Actor, projectID prikke.ID, key string, paused bool) (*prikke.FlowKey, error) {
-	p, err := s.project(ctx, a, projectID, prikke.PermManageJobs, "pause flow keys")
+	p, err := s.flowProject(ctx, a, projectID, key, prikke.PermManageJobs, "pause flow keys")
 	if err != nil {
 		return nil, err
 	}
-	if msg := prikke.ValidFlowKey(key); msg != "" {
-		return nil, prikke.InvalidField("key", "The flow key %s.", msg)
+	if !paused {
+		if _, err := s.store.FlowKeyGet(ctx, p.ID, key, s.now()); err != nil {
+			return nil, flowKeyMissing(err, key)
+		}
 	}
-	k, err := s.store.FlowKeySetPaused(ctx, p.ID, key, paused)
-	if err != nil {
-		return nil, err
+	if _, err := s.store.FlowKeySetPaused(ctx, p.ID, key, paused); err != nil {
+		return nil, flowKeyMissing(err, key)
 	}
 	detail := "resumed"
 	if paused {
 		detail = "paused"
 	}
 	s.record(ctx, a, &p.OrganizationID, prikke.AuditFlowKeyChange, "flow_key", key, detail)
-	return k, nil
+	return s.flowKeyNow(ctx, p.ID, key)
 }
 
 // ReleaseFlowKey ends an endpoint's hold on a key at once.
 func (s *Service) ReleaseFlowKey(ctx context.Context, a *Actor, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
-	p, err := s.project(ctx, a, projectID, prikke.PermManageJobs, "release flow keys")
+	p, err := s.flowProject(ctx, a, projectID, key, prikke.PermManageJobs, "release flow keys")
 	if err != nil {
 		return nil, err
 	}
-	k, err := s.store.FlowKeyRelease(ctx, p.ID, key)
-	if err != nil {
-		return nil, err
+	if _, err := s.store.FlowKeyRelease(ctx, p.ID, key); err != nil {
+		return nil, flowKeyMissing(err, key)
 	}
 	s.record(ctx, a, &p.OrganizationID, prikke.AuditFlowKeyChange, "flow_key", key, "hold released")
+	return s.flowKeyNow(ctx, p.ID, key)
+}
+
+// flowKeyNow reads a key back with its live figures at the service's
+// clock, after a change.
+func (s *Service) flowKeyNow(ctx context.Context, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
+	k, err := s.store.FlowKeyGet(ctx, projectID, key, s.now())
+	if err != nil {
+		return nil, flowKeyMissing(err, key)
+	}
 	return k, nil
 }

@@ -40,6 +40,9 @@ type JobInput struct {
 	Notify               *string
 	ChannelIDs           *[]prikke.ID
 	AlertPolicy          *AlertPolicyInput // replaces the job's whole alert policy
+	// FlowKey names the job's flow key (flow control); "" goes back to
+	// the default, its URL's host:port.
+	FlowKey *string
 }
 
 // previewFires is how many fire times decide a cron job's shortest interval
@@ -109,6 +112,12 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	}
 	if in.AlertPolicy != nil {
 		applyAlertPolicy(&v, j, in.AlertPolicy, now)
+	}
+	if in.FlowKey != nil {
+		j.FlowKey = *in.FlowKey
+		if msg := flowKeyProblem(j.FlowKey); j.FlowKey != "" && msg != "" {
+			v.Add("flow_key", "%s; leave it empty for the URL's host:port", msg)
+		}
 	}
 
 	// The schedule.

@@ -24,6 +24,9 @@ type QueueInput struct {
 	// DelaySeconds or NotBefore (RFC 3339) delays delivery; neither means now.
 	DelaySeconds *int
 	NotBefore    *string
+	// FlowKey is the request's flow key (the Prikke-Flow-Control-Key
+	// header); "" means the URL's host:port.
+	FlowKey string
 }
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
@@ -47,6 +50,9 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 	if len(idempotencyKey) > MaxIdempotencyKey || !utf8.ValidString(idempotencyKey) ||
 		strings.ContainsFunc(idempotencyKey, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		v.Add("Idempotency-Key", "must be at most 200 printable characters")
+	}
+	if msg := flowKeyProblem(in.FlowKey); in.FlowKey != "" && msg != "" {
+		v.Add(prikke.FlowKeyHeader, "%s; leave the header out for the URL's host:port", msg)
 	}
 	now := s.now()
 	runAt := now
@@ -74,7 +80,7 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 		RetryAttempts: prikke.DefaultRetryAttempts, Enabled: true, TimeZone: "UTC", RunAt: &runAt,
 		CatchUp: prikke.CatchUpLatest, CatchUpWindow: prikke.DefaultCatchUpWindow, Overlap: prikke.OverlapAllow,
 		NotifyMode: prikke.NotifyProject, Health: prikke.JobHealthy, IdempotencyKey: idempotencyKey,
-		CreatedAt: now, UpdatedAt: now}
+		FlowKey: in.FlowKey, CreatedAt: now, UpdatedAt: now}
 	if j.Headers == nil {
 		j.Headers = []prikke.Header{}
 	}
