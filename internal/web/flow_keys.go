@@ -290,8 +290,12 @@ func (h *Web) loadFlowKey(w http.ResponseWriter, r *http.Request) (c *appContext
 		return nil, "", nil, false
 	}
 	k, err := h.svc.FlowKey(r.Context(), actorOf(r), c.Project.ID, key)
-	if prikke.ErrorCode(err) == prikke.ENOTFOUND {
+	switch prikke.ErrorCode(err) {
+	case prikke.ENOTFOUND:
 		return c, key, nil, true
+	case prikke.EINVALID: // a name no key can have
+		h.fail(w, r, prikke.Errorf(prikke.ENOTFOUND, "Not found."))
+		return nil, "", nil, false
 	}
 	if err != nil {
 		h.fail(w, r, err)
