@@ -44,7 +44,7 @@ type jobFormView struct {
 	Zones      []string
 	Fresh      bool // a new, unsubmitted form: app.js may start the zone at the viewer's
 	Channels   []notifyChannel
-	CanManage  bool // may manage the project's channels (links to them)
+	CanManage  bool     // may manage the project's channels (links to them)
 	FlowKeys   []string // the project's flow keys, the flow key field's suggestions
 }
 
