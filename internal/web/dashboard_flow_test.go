@@ -322,6 +322,9 @@ func TestJobFormFlowKey(t *testing.T) {
 	if err != nil || j.FlowKey != "billing-api" {
 		t.Fatalf("job: %+v %v", j, err)
 	}
+	if r = b.get("/app/jobs/" + jid.String()); !strings.Contains(r.Body, `data-testid="job-flow-key"><a class="link font-mono break-all" href="/app/projects/`+pid+`/flow-keys/billing-api">billing-api</a></dd>`) {
+		t.Errorf("job page: %s", r)
+	}
 	r = b.get("/app/jobs/" + jid.String() + "/edit")
 	if !strings.Contains(r.Body, `name="flow_key" type="text" value="billing-api" class="input mt-2 font-mono" placeholder="billing.example.com:443"`) {
 		t.Errorf("edit form: %s", r)
@@ -346,6 +349,9 @@ func TestJobFormFlowKey(t *testing.T) {
 	}
 	if j, _ = d.svc.Job(ctx, tn.actor(), jid); j.FlowKey != "" || j.Flow() != "billing.example.com:443" {
 		t.Errorf("emptied: %q %q", j.FlowKey, j.Flow())
+	}
+	if r = b.get("/app/jobs/" + jid.String()); !strings.Contains(r.Body, `href="/app/projects/`+pid+`/flow-keys/billing.example.com:443">billing.example.com:443</a><span class="block text-xs text-slate-500">its URL&#39;s host:port</span>`) {
+		t.Errorf("job page of a job naming no key: %s", r)
 	}
 }
 
