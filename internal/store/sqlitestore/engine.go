@@ -98,14 +98,16 @@ func (s *Store) JobNextRunAt(ctx context.Context) (time.Time, bool, error) {
 
 // insertExecutions writes new executions, skipping occurrence attempts
 // that exist, and returns how many were inserted and the earliest due
-// instant of the pending ones.
+// instant of the pending ones. A pending execution whose flow key has a
+// row is put under it (flow), by one probe of flow_keys_project_key_idx.
 func insertExecutions(ctx context.Context, tx *sql.Tx, es []*prikke.Execution) (int, time.Time, error) {
 	if len(es) == 0 {
 		return 0, time.Time{}, nil
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for,
-			due_at, attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			due_at, attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at, flow_key, flow)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+			(SELECT id FROM flow_keys WHERE project_id = $3 AND key = $16 AND $10 = 'pending'))
 		ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING`)
 	if err != nil {
 		return 0, time.Time{}, err
@@ -115,7 +117,7 @@ func insertExecutions(ctx context.Context, tx *sql.Tx, es []*prikke.Execution) (
 	var earliest time.Time
 	for _, e := range es {
 		res, err := stmt.ExecContext(ctx, e.ID, e.JobID, e.ProjectID, e.OrganizationID, ts(e.ScheduledFor), ts(e.DueAt),
-			e.Attempt, e.Priority, e.MissedCount, e.Status, e.Error, e.Rescued, e.Manual, tsp(e.FinishedAt), ts(e.CreatedAt))
+			e.Attempt, e.Priority, e.MissedCount, e.Status, e.Error, e.Rescued, e.Manual, tsp(e.FinishedAt), ts(e.CreatedAt), e.FlowKey)
 		if err != nil {
 			return 0, time.Time{}, err
 		}
@@ -245,10 +247,15 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 	var settled []*prikke.Execution
 	err := s.inTx(ctx, "claim executions", func(tx *sql.Tx) error {
 		res.Claimed, settled = res.Claimed[:0], nil
-		var claimed []*prikke.Execution
 		room := maps.Clone(p.OrgRoom)
 		if room == nil {
 			room = map[prikke.ID]int{}
+		}
+		// Limited keys first, at most their free slots (flow.go); then the
+		// ordinary steps with what is left.
+		claimed, err := s.flowClaim(ctx, tx, p, now, room)
+		if err != nil {
+			return err
 		}
 		// First what is due, by priority; then, with room left, what falls
 		// due within the lookahead.
@@ -286,7 +293,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 						SELECT c.id, c.due_at, row_number() OVER (PARTITION BY c.organization_id ORDER BY c.due_at) AS rn,
 							coalesce((SELECT value FROM json_each($6) WHERE key = c.organization_id), $7) AS room
 						FROM (SELECT id, organization_id, due_at FROM executions
-							WHERE status = 'pending' AND priority = $4 AND due_at > $9 AND due_at <= $10`+exclSQL+`
+							WHERE status = 'pending' AND flow IS NULL AND priority = $4 AND due_at > $9 AND due_at <= $10`+exclSQL+`
 							ORDER BY due_at LIMIT $8) c
 					) WHERE rn <= room ORDER BY due_at LIMIT $5)
 				RETURNING `+returningExecution, args...)
@@ -548,23 +555,27 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	stmt, err := tx.PrepareContext(ctx, `UPDATE executions SET status = $3, started_at = $4, finished_at = $5,
 			duration_ms = $6, request_method = $7, request_url = $8, request_headers = $9, response_status = $10,
 			response_headers = $11, response_body = $12, response_truncated = $13, error = $14, lease_expires_at = NULL
-		WHERE id = $1 AND attempt = $2 AND status = 'running' AND claimed_by = $15`)
+		WHERE id = $1 AND attempt = $2 AND status = 'running' AND claimed_by = $15
+		RETURNING flow IS NOT NULL`)
 	if err != nil {
 		return r, err
 	}
 	defer stmt.Close()
 	var done []*store.Completion
 	var retries []*prikke.Execution
+	freed := false // a flow key's slot came free
 	for _, c := range cs {
-		res, err := stmt.ExecContext(ctx, c.ExecutionID, c.Attempt, c.Status, ts(c.StartedAt), ts(c.FinishedAt),
+		var tagged bool
+		err := stmt.QueryRowContext(ctx, c.ExecutionID, c.Attempt, c.Status, ts(c.StartedAt), ts(c.FinishedAt),
 			c.DurationMS, c.RequestMethod, c.RequestURL, optHeaders(c.RequestHeaders), c.ResponseStatus,
-			optHeaders(c.ResponseHeaders), c.ResponseBody, c.ResponseTruncated, c.Error, node)
+			optHeaders(c.ResponseHeaders), c.ResponseBody, c.ResponseTruncated, c.Error, node).Scan(&tagged)
+		if err == sql.ErrNoRows {
+			continue // fenced out: the attempt was rescued meanwhile
+		}
 		if err != nil {
 			return r, err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue // fenced out: the attempt was rescued meanwhile
-		}
+		freed = freed || tagged
 		done = append(done, c)
 		r.applied = append(r.applied, c.ExecutionID)
 		r.changed = append(r.changed, &prikke.Execution{ID: c.ExecutionID, JobID: c.JobID})
@@ -577,6 +588,11 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	}
 	if _, r.earliest, err = insertExecutions(ctx, tx, retries); err != nil {
 		return r, err
+	}
+	if freed {
+		// Wake workers at once: the key may have executions waiting for
+		// the slot this completion gave back.
+		r.earliest = earliestOf(r.earliest, s.now())
 	}
 	r.flips, err = s.applyOutcomes(ctx, tx, store.Outcomes(done))
 	return r, err
@@ -662,7 +678,7 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 	var earliest time.Time
 	err := s.inTx(ctx, "release executions", func(tx *sql.Tx) error {
 		var err error
-		released, earliest, err = releaseTx(ctx, tx, node, ids)
+		released, earliest, err = releaseTx(ctx, tx, node, ids, s.now())
 		return err
 	})
 	if err != nil {
@@ -674,15 +690,17 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 
 // releaseTx puts the node's running executions with these IDs back to
 // pending and gives their usage back. It returns how many and the earliest
-// due instant among them.
-func releaseTx(ctx context.Context, tx *sql.Tx, node string, ids []prikke.ID) (int, time.Time, error) {
+// due instant among them, or now when one was under a flow key (its slot
+// came free). A released execution keeps its flow tag and its slot as due.
+func releaseTx(ctx context.Context, tx *sql.Tx, node string, ids []prikke.ID, now time.Time) (int, time.Time, error) {
 	released := 0
 	var earliest time.Time
 	for _, id := range ids {
 		var org prikke.ID
 		var due, claimed time.Time
-		err := tx.QueryRowContext(ctx, `SELECT organization_id, due_at, claimed_at FROM executions
-			WHERE id = $1 AND status = 'running' AND claimed_by = $2`, id, node).Scan(&org, timeScan{&due}, timeScan{&claimed})
+		var tagged bool
+		err := tx.QueryRowContext(ctx, `SELECT organization_id, due_at, claimed_at, flow IS NOT NULL FROM executions
+			WHERE id = $1 AND status = 'running' AND claimed_by = $2`, id, node).Scan(&org, timeScan{&due}, timeScan{&claimed}, &tagged)
 		if err == sql.ErrNoRows {
 			continue
 		}
@@ -699,11 +717,21 @@ func releaseTx(ctx context.Context, tx *sql.Tx, node string, ids []prikke.ID) (i
 			return 0, earliest, err
 		}
 		released++
-		if earliest.IsZero() || due.Before(earliest) {
-			earliest = due
+		if tagged && now.Before(due) {
+			due = now
 		}
+		earliest = earliestOf(earliest, due)
 	}
 	return released, earliest, nil
+}
+
+// earliestOf returns the earlier of two instants, the zero time meaning
+// none.
+func earliestOf(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // ExecutionMarkSent implements store.Store. A running row's started_at
@@ -800,7 +828,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			}
 		}
 		for node, ids := range unsent {
-			n, e, err := releaseTx(ctx, tx, node, ids)
+			n, e, err := releaseTx(ctx, tx, node, ids, now)
 			if err != nil {
 				return err
 			}
@@ -889,14 +917,20 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 	return rescued, nil
 }
 
-// ExecutionNextDue implements store.Store.
+// ExecutionNextDue implements store.Store. Limited keys count when not
+// paused and with room under their parallelism: at the later of their
+// first waiting execution's due and their ready_at (next slot, hold end).
 func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
 	var t *time.Time
 	err := s.rdb.QueryRowContext(ctx, `SELECT min(d) FROM (
-		SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 0 ORDER BY due_at LIMIT 1) AS d
-		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 1 ORDER BY due_at LIMIT 1)
-		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 2 ORDER BY due_at LIMIT 1)
-		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND priority = 3 ORDER BY due_at LIMIT 1)
+		SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND flow IS NULL AND priority = 0 ORDER BY due_at LIMIT 1) AS d
+		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND flow IS NULL AND priority = 1 ORDER BY due_at LIMIT 1)
+		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND flow IS NULL AND priority = 2 ORDER BY due_at LIMIT 1)
+		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND flow IS NULL AND priority = 3 ORDER BY due_at LIMIT 1)
+		UNION ALL SELECT max(coalesce(f.ready_at, 0),
+				(SELECT min(e.due_at) FROM executions e WHERE e.flow = f.id AND e.status = 'pending'))
+			FROM flow_keys f WHERE f.paused = 0 AND (f.parallelism = 0
+				OR (SELECT count(*) FROM executions r WHERE r.flow = f.id AND r.status = 'running') < f.parallelism)
 	)`).Scan(timePtrScan{&t})
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("sqlitestore: next due: %w", mapErr(err))

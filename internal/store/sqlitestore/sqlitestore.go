@@ -53,6 +53,7 @@ type Store struct {
 	// database is the process's). Tests replace it.
 	NowFunc   func() time.Time
 	closeOnce sync.Once
+	flow      flowState // whether any flow key exists (flow.go)
 }
 
 var _ store.Store = (*Store)(nil)

@@ -74,13 +74,13 @@ func Once(at time.Time) func(j *prikke.Job) {
 }
 
 // NewExecution inserts a pending first attempt of job's occurrence at
-// scheduledFor, due then.
+// scheduledFor, due then, with the job's flow key.
 func NewExecution(t testing.TB, s store.Store, j *prikke.Job, tier prikke.Tier, scheduledFor time.Time) *prikke.Execution {
 	t.Helper()
 	e := &prikke.Execution{
 		ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
 		ScheduledFor: scheduledFor, DueAt: scheduledFor, Attempt: 1, Status: prikke.ExecutionStatusPending,
-		Priority: prikke.Priority(tier, j.Kind, j.IntervalMinutes), CreatedAt: scheduledFor,
+		Priority: prikke.Priority(tier, j.Kind, j.IntervalMinutes), FlowKey: j.Flow(), CreatedAt: scheduledFor,
 	}
 	if err := s.ExecutionInsert(context.Background(), e); err != nil {
 		t.Fatalf("insert execution: %v", err)

@@ -24,6 +24,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Accounts", testAccounts},
 		{"Jobs", testJobs},
 		{"Engine", testEngine},
+		{"Flow", testFlow},
 		{"Notify", testNotify},
 		{"Status", testStatus},
 		{"Monitors", testMonitors},

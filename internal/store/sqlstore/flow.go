@@ -1,0 +1,70 @@
+package sqlstore
+
+import (
+	"time"
+
+	"github.com/prikke/prikke"
+)
+
+// FlowKeyColumns are the stored fields of a flow key (table alias f), in
+// the order ScanFlowKey reads them.
+const FlowKeyColumns = `f.id, f.project_id, f.key, f.rate, f.period_ms, f.burst, f.parallelism, f.paused, f.configured,
+	f.tat, f.held_until, f.hold_reason, f.created_at, f.updated_at`
+
+// FlowKeyScan is a scan destination for FlowKeyColumns.
+type FlowKeyScan struct {
+	k        prikke.FlowKey
+	periodMS int64
+}
+
+// Dest returns the scan destinations, in FlowKeyColumns order.
+func (s *FlowKeyScan) Dest(d Dialect) []any {
+	k := &s.k
+	return []any{&k.ID, &k.ProjectID, &k.Key, &k.Rate, &s.periodMS, &k.Burst, &k.Parallelism, &k.Paused, &k.Configured,
+		d.ScanTimePtr(&k.TAT), d.ScanTimePtr(&k.HeldUntil), &k.HoldReason, d.ScanTime(&k.CreatedAt), d.ScanTime(&k.UpdatedAt)}
+}
+
+// Key returns the scanned key (without live figures).
+func (s *FlowKeyScan) Key() *prikke.FlowKey {
+	k := s.k
+	k.Period = time.Duration(s.periodMS) * time.Millisecond
+	k.TAT, k.HeldUntil = utcp(k.TAT), utcp(k.HeldUntil)
+	k.CreatedAt, k.UpdatedAt = k.CreatedAt.UTC(), k.UpdatedAt.UTC()
+	return &k
+}
+
+// ScanFlowKey scans one row of FlowKeyColumns.
+func ScanFlowKey(d Dialect, row Row) (*prikke.FlowKey, error) {
+	var s FlowKeyScan
+	if err := row.Scan(s.Dest(d)...); err != nil {
+		return nil, err
+	}
+	return s.Key(), nil
+}
+
+// FlowPeriodMS is the stored period_ms of a key (1 s when unset).
+func FlowPeriodMS(k *prikke.FlowKey) int64 {
+	if k.Period <= 0 {
+		return prikke.FlowPeriodMin.Milliseconds()
+	}
+	return k.Period.Milliseconds()
+}
+
+// FlowReadyAt is the ready_at to store beside a key's tat and hold:
+// k.ReadyAt(), nil (NULL) when the key could start now.
+func FlowReadyAt(k *prikke.FlowKey) *time.Time {
+	r := k.ReadyAt()
+	if r.IsZero() {
+		return nil
+	}
+	return &r
+}
+
+// FlowKeyLive sets a key's live figures: waiting (capped at FlowCountCap)
+// and in-flight counts, and NextSlot when ReadyAt is after now.
+func FlowKeyLive(k *prikke.FlowKey, waiting, inFlight int, now time.Time) {
+	k.Waiting, k.InFlight, k.NextSlot = min(waiting, prikke.FlowCountCap), inFlight, nil
+	if r := k.ReadyAt(); r.After(now) {
+		k.NextSlot = &r
+	}
+}
