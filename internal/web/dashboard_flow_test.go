@@ -141,8 +141,11 @@ func TestFlowKeysDashboard(t *testing.T) {
 	if r = b.post(keyPath+"/pause", url.Values{}); r.Status != http.StatusSeeOther || r.location() != keyPath {
 		t.Fatalf("pause: %s", r)
 	}
-	for range 3 {
-		if _, err := d.svc.TriggerJob(ctx, tn.actor(), j.ID); err != nil {
+	if _, err := d.svc.TriggerJob(ctx, tn.actor(), j.ID); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // queued requests to the same host share its key
+		if _, _, _, err := d.svc.Enqueue(ctx, tn.actor(), &service.QueueInput{ProjectID: &tn.Project.ID, URL: "https://API.example.com/orders"}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -182,7 +185,7 @@ func TestFlowKeysDashboard(t *testing.T) {
 	}
 	r = b.get(keyPath)
 	if !strings.Contains(r.Body, `data-testid="release"`) || !strings.Contains(r.Body, "503 Service Unavailable, Retry-After 1800s") ||
-		!strings.Contains(r.Body, `datetime="`+until.UTC().Format("2006-01-02T15:04:05Z")) || !strings.Contains(r.Body, ">Held<") {
+		!strings.Contains(r.Body, `data-testid="flow-held-until"><time datetime="`+until.UTC().Format("2006-01-02T15:04:05")) || !strings.Contains(r.Body, ">Held<") {
 		t.Errorf("held key page: %s", r)
 	}
 	if r = b.post(keyPath+"/release", url.Values{}); r.Status != http.StatusSeeOther {
@@ -350,7 +353,7 @@ func TestJobFormFlowKey(t *testing.T) {
 	if j, _ = d.svc.Job(ctx, tn.actor(), jid); j.FlowKey != "" || j.Flow() != "billing.example.com:443" {
 		t.Errorf("emptied: %q %q", j.FlowKey, j.Flow())
 	}
-	if r = b.get("/app/jobs/" + jid.String()); !strings.Contains(r.Body, `href="/app/projects/`+pid+`/flow-keys/billing.example.com:443">billing.example.com:443</a><span class="block text-xs text-slate-500">its URL&#39;s host:port</span>`) {
+	if r = b.get("/app/jobs/" + jid.String()); !strings.Contains(r.Body, `href="/app/projects/`+pid+`/flow-keys/billing.example.com:443">billing.example.com:443</a><span class="block text-xs text-slate-500">its URL's host:port</span>`) {
 		t.Errorf("job page of a job naming no key: %s", r)
 	}
 }
@@ -371,7 +374,7 @@ func TestExecutionFlowKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := d.svc.TriggerJob(ctx, tn.actor(), j.ID)
+	_, second, _, err := d.svc.Enqueue(ctx, tn.actor(), &service.QueueInput{ProjectID: &tn.Project.ID, URL: "https://other.example.com/x", FlowKey: key}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
