@@ -98,8 +98,14 @@ func (s *Store) insertFlowKey(ctx context.Context, tx *sql.Tx, k *prikke.FlowKey
 		return err
 	}
 	s.flowKeysChanged()
-	_, err := tx.ExecContext(ctx, `UPDATE executions SET flow = $1
-		WHERE project_id = $2 AND flow_key = $3 AND status IN ('pending', 'running') AND flow IS NULL`, k.ID, k.ProjectID, k.Key)
+	// Through the queue's partial indexes, not the project's history.
+	if _, err := tx.ExecContext(ctx, `UPDATE executions INDEXED BY executions_pending_idx SET flow = $1
+		WHERE status = 'pending' AND flow IS NULL AND project_id = $2 AND flow_key = $3`, k.ID, k.ProjectID, k.Key); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE executions INDEXED BY executions_lease_idx SET flow = $1
+		WHERE lease_expires_at IS NOT NULL AND status = 'running' AND flow IS NULL AND project_id = $2 AND flow_key = $3`,
+		k.ID, k.ProjectID, k.Key)
 	return err
 }
 

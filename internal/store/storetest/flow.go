@@ -22,6 +22,7 @@ func testFlow(t *testing.T, open Opener, cov *coverage) {
 		"Rate":        testFlowRate,
 		"Window":      testFlowWindow,
 		"Parallelism": testFlowParallelism,
+		"OrgRoom":     testFlowOrgRoom,
 		"Pause":       testFlowPause,
 		"BusyKey":     testFlowBusyKey,
 		"Tagging":     testFlowTagging,
@@ -516,6 +517,32 @@ func testFlowParallelism(t *testing.T, open Opener, cov *coverage) {
 	}
 	if k := getKey(t, s, a, "par:443", T0.Add(time.Hour)); k.InFlight != 2 || k.Waiting != 3 {
 		t.Errorf("key = in flight %d, waiting %d; want 2, 3", k.InFlight, k.Waiting)
+	}
+}
+
+// testFlowOrgRoom: the claim's per-organization room caps what the flow
+// path takes, as it caps the ordinary claim.
+func testFlowOrgRoom(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	putKey(t, s, a, "room:443", func(k *prikke.FlowKey) { k.Parallelism = 100 })
+	backlog(t, s, flowJob(t, s, a, "room:443"), prikke.TierPro, 10, at(T0.Add(-time.Minute), time.Second))
+	for _, tc := range []struct {
+		room  map[prikke.ID]int
+		def   int
+		limit int
+		want  int
+	}{
+		{map[prikke.ID]int{a.Org.ID: 0}, 0, 10, 0},
+		{map[prikke.ID]int{a.Org.ID: 2}, 0, 10, 2},
+		{nil, 3, 10, 3},
+		{nil, 0, 4, 4},
+	} {
+		res, err := s.ExecutionClaim(ctx, &store.ClaimParams{Node: "n", Limit: tc.limit, Now: T0, OrgRoom: tc.room, DefaultOrgRoom: tc.def})
+		if err != nil || len(res.Claimed) != tc.want {
+			t.Errorf("claim with room %v, default %d, limit %d = %d, %v; want %d", tc.room, tc.def, tc.limit, len(res.Claimed), err, tc.want)
+		}
 	}
 }
 
