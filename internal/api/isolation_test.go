@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/api"
@@ -58,6 +59,7 @@ var routeBodies = map[string]string{
 	"PATCH /api/v1/status-pages/{status_page_id}":            `{"title":"x"}`,
 	"POST /api/v1/monitors/{monitor_id}/snooze":              `{"until":null}`,
 	"POST /api/v1/projects/{project_id}/snooze":              `{"until":null}`,
+	"PUT /api/v1/projects/{project_id}/flow-keys/{key}":      `{"rate":1}`,
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -121,6 +123,9 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// Alice's flow key in the first project.
+		must(aliceK.do("PUT", "/api/v1/projects/"+p1+"/flow-keys/api.example.com:443", `{"rate":20,"parallelism":5}`), 201, "set a flow key")
+
 		// Charlie: a job with an execution, and a queued request.
 		jobC := id(must(charlieK.do("POST", "/api/v1/jobs", jobWith(`"name":"charlie"`)), 201, "create job"))
 		must(charlieK.do("POST", "/api/v1/jobs/"+jobC+"/trigger", nil), 202, "trigger")
@@ -150,6 +155,7 @@ func TestTenantIsolation(t *testing.T) {
 				add(s.store.ChannelListByProject(ctx, p.ID))
 				add(s.store.StatusPageListByProject(ctx, p.ID))
 				add(s.store.NotificationList(ctx, store.NotificationFilter{ProjectID: &p.ID}))
+				add(s.store.FlowKeyList(ctx, p.ID, time.Time{}))
 			}
 			ms, err := s.store.MonitorList(ctx, store.MonitorFilter{OrganizationID: &org, Limit: 1000})
 			add(ms, err)
@@ -197,6 +203,7 @@ func TestTenantIsolation(t *testing.T) {
 				"monitor_id":     monA1,
 				"ping_id":        ping.ID.String(),
 				"slug":           "alice-mon",
+				"key":            "api.example.com:443",
 			}
 			routes := s.api.Routes()
 			slices.SortFunc(routes, func(a, b api.Route) int { return strings.Compare(a.Method+a.Path, b.Method+b.Path) })

@@ -130,6 +130,8 @@ func TestOpenAPIStatuses(t *testing.T) {
 		{"monitor-create", []string{"201"}},
 		{"monitor-put", []string{"200", "201"}},
 		{"monitor-delete", []string{"204"}},
+		{"flow-key-put", []string{"200", "201"}},
+		{"flow-key-delete", []string{"204"}},
 	} {
 		op := byID[tc.op]
 		if op == nil {

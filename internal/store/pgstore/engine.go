@@ -104,7 +104,7 @@ type executionRows struct {
 	id, job, project, org     []prikke.ID
 	scheduled, due            []time.Time
 	attempt, priority, missed []int
-	status, errText           []string
+	status, errText, flowKey  []string
 	rescued, manual           []bool
 	finished                  []*time.Time
 	created                   []time.Time
@@ -127,13 +127,17 @@ func (r *executionRows) add(e *prikke.Execution) {
 	r.manual = append(r.manual, e.Manual)
 	r.finished = append(r.finished, e.FinishedAt)
 	r.created = append(r.created, e.CreatedAt)
+	r.flowKey = append(r.flowKey, e.FlowKey)
 	if e.Status == prikke.ExecutionStatusPending && (r.earliest.IsZero() || e.DueAt.Before(r.earliest)) {
 		r.earliest = e.DueAt
 	}
 }
 
 // insert writes the rows, skipping occurrence attempts that exist, queues
-// the pending ones, and returns how many were inserted.
+// the pending ones, and returns how many were inserted. A queued row whose
+// flow key has a row in flow_keys is tagged with it (the flow claim takes
+// it); the per-row lookup runs only when flow_keys holds any row at all
+// (one probe of an empty table per statement otherwise).
 func (r *executionRows) insert(ctx context.Context, tx pgx.Tx) (int, error) {
 	if len(r.id) == 0 {
 		return 0, nil
@@ -141,18 +145,22 @@ func (r *executionRows) insert(ctx context.Context, tx pgx.Tx) (int, error) {
 	var n int
 	err := tx.QueryRow(ctx, `WITH ins AS (
 			INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for, due_at,
-				attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at)
+				attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at, flow_key)
 			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[],
-				$7::int[], $8::smallint[], $9::int[], $10::text[], $11::text[], $12::bool[], $13::bool[], $14::timestamptz[], $15::timestamptz[])
+				$7::int[], $8::smallint[], $9::int[], $10::text[], $11::text[], $12::bool[], $13::bool[], $14::timestamptz[], $15::timestamptz[],
+				$16::text[])
 			ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING
-			RETURNING id, attempt, priority, due_at, organization_id, status
+			RETURNING id, attempt, priority, due_at, organization_id, status, project_id, flow_key
 		), queued AS (
-			INSERT INTO execution_queue (id, attempt, priority, due_at, organization_id)
-			SELECT id, attempt, priority, due_at, organization_id FROM ins WHERE status = 'pending'
+			INSERT INTO execution_queue (id, attempt, priority, due_at, organization_id, flow)
+			SELECT id, attempt, priority, due_at, organization_id,
+				CASE WHEN (SELECT EXISTS (SELECT 1 FROM flow_keys)) THEN
+					(SELECT f.id FROM flow_keys f WHERE f.project_id = ins.project_id AND f.key = ins.flow_key) END
+			FROM ins WHERE status = 'pending'
 		)
 		SELECT count(*) FROM ins`,
 		bin(r.id), bin(r.job), bin(r.project), bin(r.org), r.scheduled, r.due, r.attempt, r.priority, r.missed, r.status, r.errText,
-		r.rescued, r.manual, r.finished, r.created).Scan(&n)
+		r.rescued, r.manual, r.finished, r.created, r.flowKey).Scan(&n)
 	return n, err
 }
 
@@ -277,12 +285,18 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 // ExecutionClaim implements store.Store.
 func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*store.ClaimResult, error) {
 	res := &store.ClaimResult{}
-	room := maps.Clone(p.OrgRoom)
-	if room == nil {
-		room = map[prikke.ID]int{}
-	}
+	var room map[prikke.ID]int
 	err := s.inTx(ctx, "claim executions", func(tx pgx.Tx) error {
 		res.Claimed = res.Claimed[:0]
+		res.QuotaCrossings = res.QuotaCrossings[:0]
+		room = maps.Clone(p.OrgRoom)
+		if room == nil {
+			room = map[prikke.ID]int{}
+		}
+		// Flow-limited keys first, bounded by their free slots.
+		if err := s.claimFlow(ctx, tx, p, room, res); err != nil {
+			return err
+		}
 		// First what is due, by priority; then, with room left, what falls
 		// due within the lookahead.
 		for step := 0; step < 2*prikke.Priorities && len(res.Claimed) < p.Limit; step++ {
@@ -301,11 +315,12 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			// the rest are unlocked at commit. The picked IDs go to the
 			// UPDATE as an array so it finds them by primary key whatever
 			// the planner guesses about the join. The history row turns
-			// running and the queue row takes the lease.
-			rows, err := tx.Query(ctx, `
+			// running and the queue row takes the lease. Rows of a
+			// flow-limited key (flow set) are the flow claim's.
+			claimed, err := s.claimRows(ctx, tx, `
 				WITH cand AS (
 					SELECT id, organization_id, due_at FROM execution_queue
-					WHERE lease_expires_at IS NULL AND priority = $1
+					WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = $1
 						AND due_at > CASE WHEN $12 THEN coalesce($2::timestamptz, now()) ELSE '-infinity' END
 						AND due_at <= coalesce($2::timestamptz, now()) + $11 * interval '1 microsecond'
 						AND organization_id <> ALL($3::uuid[])
@@ -316,54 +331,9 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 					FROM cand c LEFT JOIN unnest($7::uuid[], $8::int[]) AS r(org, room) ON r.org = c.organization_id
 				), pick AS (
 					SELECT id FROM ranked WHERE rn <= room ORDER BY due_at LIMIT $10
-				), claimed AS (
-					UPDATE executions e SET status = 'running', claimed_by = $5,
-						claimed_at = coalesce($2::timestamptz, now()),
-						lease_expires_at = greatest(coalesce($2::timestamptz, now()), e.due_at) + (j.timeout_ms * interval '1 millisecond') + $6 * interval '1 microsecond'
-					FROM jobs j, projects pr, organizations o
-					WHERE e.id = ANY(ARRAY(SELECT id FROM pick)) AND j.id = e.job_id AND pr.id = j.project_id AND o.id = j.organization_id
-					RETURNING `+sqlstore.ExecutionColumns+`, `+jobColumnsLite+`, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier,
-						e.id AS claimed_id, e.lease_expires_at AS claimed_lease
-				), leased AS (
-					UPDATE execution_queue q SET claimed_by = $5, lease_expires_at = c.claimed_lease, sent = false
-					FROM claimed c WHERE q.id = c.claimed_id
-				)
-				SELECT * FROM claimed`,
+				), `+claimTail("$2", "$5", "$6", "ARRAY(SELECT id FROM pick)", "", ""),
 				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want, room, p.DefaultOrgRoom), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want,
 				horizon.Microseconds(), ahead)
-			if err != nil {
-				return err
-			}
-			claimed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Claimed, error) {
-				var c store.Claimed
-				var e prikke.Execution
-				var js sqlstore.JobScan
-				var secret, prev []byte
-				var prevUntil *time.Time
-				dest := append(sqlstore.ExecutionDest(dialect{s: s}, &e), js.Dest(dialect{s: s})...)
-				var leasedID prikke.ID // claimed_id and claimed_lease, which only feed the queue's update
-				var leased time.Time
-				dest = append(dest, &secret, &prev, &prevUntil, &c.Tier, &leasedID, &leased)
-				if err := row.Scan(dest...); err != nil {
-					return nil, err
-				}
-				c.Execution, c.Job = &e, js.Job()
-				cur, err := sqlstore.OpenSecret(s.sealer, secret)
-				if err != nil {
-					return nil, err
-				}
-				c.Secrets = []string{cur}
-				if prevUntil != nil && e.ClaimedAt != nil && e.ClaimedAt.Before(*prevUntil) {
-					old, err := sqlstore.OpenSecret(s.sealer, prev)
-					if err != nil {
-						return nil, err
-					}
-					if old != "" {
-						c.Secrets = append(c.Secrets, old)
-					}
-				}
-				return &c, nil
-			})
 			if err != nil {
 				return err
 			}
@@ -390,6 +360,78 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 		return nil, err
 	}
 	return res, nil
+}
+
+// claimTail is the end of both claims' statement: the picked executions
+// (ids, an expression of uuid[]) turn running, claimed by node at now,
+// with their job, secrets and tier returned, and their queue rows take
+// the lease. The flow claim also gives each its start slot (slots, a
+// timestamptz[] beside ids): its due instant becomes the slot, history
+// and queue alike, its lease runs from it, and the time held back is
+// added to throttled_ms (throttled, a bigint[] of milliseconds).
+func claimTail(now, node, grace, ids, slots, throttled string) string {
+	nowE := "coalesce(" + now + "::timestamptz, now())"
+	due, from, where, set, queueSet := "e.due_at", "", "e.id = ANY("+ids+")", "", ""
+	if slots != "" {
+		due = "f.slot"
+		from = ", unnest(" + ids + ", " + slots + ", " + throttled + ") AS f(id, slot, throttled)"
+		where += " AND f.id = e.id"
+		set = ", due_at = f.slot, throttled_ms = e.throttled_ms + f.throttled"
+		queueSet = ", due_at = c.claimed_due"
+	}
+	return `claimed AS (
+					UPDATE executions e SET status = 'running', claimed_by = ` + node + `,
+						claimed_at = ` + nowE + `,
+						lease_expires_at = greatest(` + nowE + `, ` + due + `) + (j.timeout_ms * interval '1 millisecond') + ` + grace + ` * interval '1 microsecond'` + set + `
+					FROM jobs j, projects pr, organizations o` + from + `
+					WHERE ` + where + ` AND j.id = e.job_id AND pr.id = j.project_id AND o.id = j.organization_id
+					RETURNING ` + sqlstore.ExecutionColumns + `, ` + jobColumnsLite + `, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier,
+						e.id AS claimed_id, e.lease_expires_at AS claimed_lease, e.due_at AS claimed_due
+				), leased AS (
+					UPDATE execution_queue q SET claimed_by = ` + node + `, lease_expires_at = c.claimed_lease, sent = false` + queueSet + `
+					FROM claimed c WHERE q.id = c.claimed_id
+				)
+				SELECT * FROM claimed`
+}
+
+// claimRows runs a claim statement ending in claimTail and scans what it
+// claimed, with each execution's job and signing secrets.
+func (s *Store) claimRows(ctx context.Context, tx pgx.Tx, sql string, args ...any) ([]*store.Claimed, error) {
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Claimed, error) {
+		var c store.Claimed
+		var e prikke.Execution
+		var js sqlstore.JobScan
+		var secret, prev []byte
+		var prevUntil *time.Time
+		dest := append(sqlstore.ExecutionDest(dialect{s: s}, &e), js.Dest(dialect{s: s})...)
+		// claimed_id, claimed_lease and claimed_due only feed the queue's update.
+		var leasedID prikke.ID
+		var leased, leasedDue time.Time
+		dest = append(dest, &secret, &prev, &prevUntil, &c.Tier, &leasedID, &leased, &leasedDue)
+		if err := row.Scan(dest...); err != nil {
+			return nil, err
+		}
+		c.Execution, c.Job = &e, js.Job()
+		cur, err := sqlstore.OpenSecret(s.sealer, secret)
+		if err != nil {
+			return nil, err
+		}
+		c.Secrets = []string{cur}
+		if prevUntil != nil && e.ClaimedAt != nil && e.ClaimedAt.Before(*prevUntil) {
+			old, err := sqlstore.OpenSecret(s.sealer, prev)
+			if err != nil {
+				return nil, err
+			}
+			if old != "" {
+				c.Secrets = append(c.Secrets, old)
+			}
+		}
+		return &c, nil
+	})
 }
 
 // settleOverlaps marks claimed executions of overlap=skip jobs as skipped
@@ -535,17 +577,26 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	rows, err := tx.Query(ctx, `DELETE FROM execution_queue q USING unnest($1::uuid[], $3::int[]) AS u(id, attempt)
 		WHERE q.id = ANY($1::uuid[]) AND q.id = u.id AND q.attempt = u.attempt
 			AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL
-		RETURNING q.id`, bin(ids), node, attempts)
+		RETURNING q.id, q.flow IS NOT NULL`, bin(ids), node, attempts)
 	if err != nil {
 		return nil, err
 	}
 	running := make(map[prikke.ID]bool, len(cs))
 	var id prikke.ID
-	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+	var tagged, anyTagged bool
+	if _, err := pgx.ForEachRow(rows, []any{&id, &tagged}, func() error {
 		running[id] = true
+		anyTagged = anyTagged || tagged
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	if anyTagged {
+		// A flow-limited key has a slot free under its parallelism:
+		// whichever node has room claims its next execution at once.
+		if err := s.notifyTx(ctx, tx, store.TopicWork, ""); err != nil {
+			return nil, err
+		}
 	}
 	cs = slices.DeleteFunc(slices.Clone(cs), func(c *store.Completion) bool { return !running[c.ExecutionID] })
 	if len(cs) == 0 {
@@ -745,33 +796,39 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 	}
 	released := 0
 	err := s.inTx(ctx, "release executions", func(tx pgx.Tx) error {
-		n, earliest, err := releaseTx(ctx, tx, node, ids)
+		n, earliest, tagged, err := releaseTx(ctx, tx, node, ids)
 		if err != nil {
 			return err
 		}
 		released = n
+		if tagged {
+			return s.notifyTx(ctx, tx, store.TopicWork, "")
+		}
 		return s.notifyWork(ctx, tx, earliest)
 	})
 	return released, err
 }
 
 // releaseTx puts the node's running executions with these IDs back to
-// pending and gives their usage back. It returns how many and the earliest
-// due instant among them.
-func releaseTx(ctx context.Context, tx pgx.Tx, node string, ids []prikke.ID) (int, time.Time, error) {
+// pending and gives their usage back. It returns how many, the earliest
+// due instant among them, and whether any was of a flow-limited key (its
+// slot is free again: the caller wakes the workers). A flow-limited
+// execution keeps its tag and its due instant (its slot).
+func releaseTx(ctx context.Context, tx pgx.Tx, node string, ids []prikke.ID) (int, time.Time, bool, error) {
 	var earliest time.Time
+	tagged := false
 	rows, err := tx.Query(ctx, `WITH r AS (
 			UPDATE execution_queue SET claimed_by = '', lease_expires_at = NULL, sent = false
 			WHERE id = ANY($1) AND claimed_by = $2 AND lease_expires_at IS NOT NULL
-			RETURNING id
+			RETURNING id, flow IS NOT NULL AS tagged
 		), old AS (
-			SELECT x.id, x.claimed_at FROM executions x JOIN r ON r.id = x.id
+			SELECT x.id, x.claimed_at, r.tagged FROM executions x JOIN r ON r.id = x.id
 		)
 		UPDATE executions e SET status = 'pending', claimed_by = '', claimed_at = NULL, lease_expires_at = NULL
 		FROM old WHERE e.id = old.id
-		RETURNING e.organization_id, e.due_at, old.claimed_at`, bin(ids), node)
+		RETURNING e.organization_id, e.due_at, old.claimed_at, old.tagged`, bin(ids), node)
 	if err != nil {
-		return 0, earliest, err
+		return 0, earliest, false, err
 	}
 	type key struct {
 		org   prikke.ID
@@ -782,10 +839,12 @@ func releaseTx(ctx context.Context, tx pgx.Tx, node string, ids []prikke.ID) (in
 	for rows.Next() {
 		var org prikke.ID
 		var due, claimed time.Time
-		if err := rows.Scan(&org, &due, &claimed); err != nil {
+		var t bool
+		if err := rows.Scan(&org, &due, &claimed, &t); err != nil {
 			rows.Close()
-			return 0, earliest, err
+			return 0, earliest, false, err
 		}
+		tagged = tagged || t
 		perOrg[key{org, prikke.Month(claimed)}]++
 		released++
 		if earliest.IsZero() || due.Before(earliest) {
@@ -794,16 +853,16 @@ func releaseTx(ctx context.Context, tx pgx.Tx, node string, ids []prikke.ID) (in
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, earliest, err
+		return 0, earliest, false, err
 	}
 	// The requests never left: give the usage back.
 	for k, n := range perOrg {
 		if _, err := tx.Exec(ctx, `UPDATE usage SET requests = greatest(requests - $3, 0)
 			WHERE organization_id = $1 AND month = $2`, k.org, k.month, n); err != nil {
-			return 0, earliest, err
+			return 0, earliest, false, err
 		}
 	}
-	return released, earliest, nil
+	return released, earliest, tagged, nil
 }
 
 // ExecutionMarkSent implements store.Store.
@@ -905,12 +964,14 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			}
 		}
 		var earliest time.Time
+		tagged := false
 		for node, ids := range unsent {
-			n, e, err := releaseTx(ctx, tx, node, ids)
+			n, e, t, err := releaseTx(ctx, tx, node, ids)
 			if err != nil {
 				return err
 			}
 			released += n
+			tagged = tagged || t
 			if !e.IsZero() && (earliest.IsZero() || e.Before(earliest)) {
 				earliest = e
 			}
@@ -933,6 +994,9 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 				return err
 			}
 		}
+		if tagged {
+			return s.notifyTx(ctx, tx, store.TopicWork, "")
+		}
 		return s.notifyWork(ctx, tx, earliest)
 	})
 	return released, rescued, err
@@ -940,6 +1004,9 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 
 // ExecutionRescue implements store.Store.
 func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int, error) {
+	if err := s.untagDangling(ctx); err != nil {
+		return 0, err
+	}
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,
@@ -985,11 +1052,19 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 // ExecutionNextDue implements store.Store.
 func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
 	var t *time.Time
+	// Unlimited keys' executions by priority; then each flow-limited key
+	// that is not paused and has room under its parallelism: the later of
+	// its first waiting execution's due instant and its next free slot.
 	err := s.pool.QueryRow(ctx, `SELECT min(due_at) FROM (
-		(SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND priority = 0 ORDER BY due_at LIMIT 1)
-		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND priority = 1 ORDER BY due_at LIMIT 1)
-		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND priority = 2 ORDER BY due_at LIMIT 1)
-		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND priority = 3 ORDER BY due_at LIMIT 1)
+		(SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 0 ORDER BY due_at LIMIT 1)
+		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 1 ORDER BY due_at LIMIT 1)
+		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 2 ORDER BY due_at LIMIT 1)
+		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 3 ORDER BY due_at LIMIT 1)
+		UNION ALL (SELECT greatest(m.due_at, f.ready_at) FROM flow_keys f
+			CROSS JOIN LATERAL (SELECT q.due_at FROM execution_queue q
+				WHERE q.flow = f.id AND q.lease_expires_at IS NULL ORDER BY q.due_at LIMIT 1) m
+			WHERE NOT f.paused AND (f.parallelism = 0 OR (SELECT count(*) FROM (SELECT FROM execution_queue r
+				WHERE r.flow = f.id AND r.lease_expires_at IS NOT NULL LIMIT f.parallelism) x) < f.parallelism))
 	) d`).Scan(&t)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("pgstore: next due: %w", mapErr(err))
@@ -1004,7 +1079,8 @@ func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
 func (s *Store) ExecutionQueueDepth(ctx context.Context, now time.Time) (int, int, error) {
 	var due, running int
 	err := s.pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM execution_queue WHERE lease_expires_at IS NULL AND due_at <= coalesce($1::timestamptz, now())),
+		(SELECT count(*) FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND due_at <= coalesce($1::timestamptz, now()))
+			+ (SELECT count(*) FROM execution_queue WHERE flow IS NOT NULL AND lease_expires_at IS NULL AND due_at <= coalesce($1::timestamptz, now())),
 		(SELECT count(*) FROM execution_queue WHERE lease_expires_at IS NOT NULL)`, nowArg(now)).Scan(&due, &running)
 	if err != nil {
 		return 0, 0, fmt.Errorf("pgstore: queue depth: %w", mapErr(err))
