@@ -13,6 +13,7 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/storetest"
 	"github.com/prikke/prikke/internal/web/page"
 )
 
@@ -53,7 +54,11 @@ func shownError(body, field string) string { return html.UnescapeString(fieldErr
 // pause, resume, a hold and its release, delete; a viewer sees and
 // changes nothing.
 func TestFlowKeysDashboard(t *testing.T) {
-	d := newDash(t, nil)
+	storetest.Dialects(t, testFlowKeysDashboard)
+}
+
+func testFlowKeysDashboard(t *testing.T, st store.Store) {
+	d := newDash(t, st)
 	tn := d.tenant(prikke.TierFree)
 	b := d.as(tn)
 	ctx := context.Background()
@@ -362,7 +367,11 @@ func TestJobFormFlowKey(t *testing.T) {
 // to the key, and says how long the key's rate held it back; one that was
 // not held back does not say so.
 func TestExecutionFlowKey(t *testing.T) {
-	d := newDash(t, nil)
+	storetest.Dialects(t, testExecutionFlowKey)
+}
+
+func testExecutionFlowKey(t *testing.T, st store.Store) {
+	d := newDash(t, st)
 	tn := d.tenant(prikke.TierFree)
 	ctx := context.Background()
 	const key = "billing-api"
