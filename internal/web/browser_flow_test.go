@@ -87,6 +87,7 @@ func TestBrowserFlowKey(t *testing.T) {
 				return err
 			}
 		}
+		plog.expect("422 (Unprocessable Entity) (" + base + project + "/flow-keys)")
 		if err := clickAndLoad(ctx, `[data-testid="flow-key-form"] button[type="submit"]`); err != nil {
 			return err
 		}
