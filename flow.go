@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // A FlowKey limits how Prikke calls one destination of a project: at most
@@ -156,6 +158,21 @@ func (k *FlowKey) Slots(now, horizon time.Time, dues []time.Time, free int) (slo
 	return slots, tat
 }
 
+// Retune applies changed limits to the GCRA state at now: without a rate
+// the TAT goes; with one it is capped at now + Interval, so a key sped up
+// (1 a minute to 100 a second) does not wait out slots given under the
+// old rate, while one slowed down keeps its spacing from its last start.
+func (k *FlowKey) Retune(now time.Time) {
+	t := k.Interval()
+	switch {
+	case t == 0:
+		k.TAT = nil
+	case k.TAT != nil && k.TAT.After(now.Add(t)):
+		c := now.Add(t)
+		k.TAT = &c
+	}
+}
+
 // ReadyAt is the earliest instant the key may start anything at all
 // (ignoring parallelism): the end of a hold, or the next rate slot, or the
 // zero time when it could start now. Stores keep it beside the TAT so the
@@ -207,18 +224,22 @@ func DefaultFlowKey(raw string) string {
 }
 
 // ValidFlowKey reports what is wrong with a flow key name, or "" when it
-// is fine: 1 to FlowKeyMaxLength printable characters, no spaces and no
-// '/' (it sits in a URL path).
+// is fine: 1 to FlowKeyMaxLength printable UTF-8 characters, no spaces,
+// no '/', and not "." or ".." (it sits in a URL path).
 func ValidFlowKey(key string) string {
 	switch {
 	case key == "":
 		return "must not be empty"
 	case len(key) > FlowKeyMaxLength:
 		return "must be at most 200 characters"
+	case key == "." || key == "..":
+		return "must not be \".\" or \"..\" (a host:port, or a name such as billing-api)"
+	case !utf8.ValidString(key):
+		return "must be printable UTF-8 characters without spaces or '/' (a host:port, or a name such as billing-api)"
 	}
 	for _, r := range key {
-		if r <= ' ' || r == 0x7f || r == '/' {
-			return "must be printable characters without spaces or '/' (a host:port, or a name such as billing-api)"
+		if r == '/' || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return "must be printable UTF-8 characters without spaces or '/' (a host:port, or a name such as billing-api)"
 		}
 	}
 	return ""

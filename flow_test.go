@@ -2,6 +2,7 @@ package prikke_test
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +111,38 @@ func TestDefaultFlowKey(t *testing.T) {
 	j := &prikke.Job{URL: "https://example.com/", FlowKey: "billing"}
 	if j.Flow() != "billing" {
 		t.Errorf("a named key was not used: %q", j.Flow())
+	}
+}
+
+func TestRetune(t *testing.T) {
+	far := t0.Add(time.Hour)
+	k := &prikke.FlowKey{Rate: 10, Period: time.Second, Burst: 1, TAT: &far}
+	k.Retune(t0)
+	if k.TAT == nil || !k.TAT.Equal(t0.Add(100*time.Millisecond)) {
+		t.Errorf("sped up: TAT = %v, want now + 100ms", k.TAT)
+	}
+	near := t0.Add(time.Millisecond)
+	k = &prikke.FlowKey{Rate: 1, Period: time.Hour, TAT: &near}
+	k.Retune(t0)
+	if !k.TAT.Equal(near) {
+		t.Errorf("slowed down: TAT = %v, want it kept", k.TAT)
+	}
+	k = &prikke.FlowKey{Parallelism: 3, TAT: &far}
+	k.Retune(t0)
+	if k.TAT != nil {
+		t.Errorf("without a rate the TAT stays: %v", k.TAT)
+	}
+}
+
+func TestValidFlowKey(t *testing.T) {
+	for _, ok := range []string{"api.example.com:443", "billing-api", "[::1]:9000", "ünïcode"} {
+		if msg := prikke.ValidFlowKey(ok); msg != "" {
+			t.Errorf("%q refused: %s", ok, msg)
+		}
+	}
+	for _, bad := range []string{"", ".", "..", "a/b", "a b", "a\tb", "\xff", "a\u202eb", strings.Repeat("k", 201)} {
+		if prikke.ValidFlowKey(bad) == "" {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

@@ -3,10 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/prikke/prikke"
 )
@@ -21,28 +18,11 @@ type FlowKeyInput struct {
 	Parallelism *int
 }
 
-// flowKeyProblem is prikke.ValidFlowKey, and also refuses what the
-// databases or a URL path cannot carry: invalid UTF-8 (PostgreSQL refuses
-// it), characters that are not printable (controls, invisible formatting),
-// and "." or "..", which clients and servers resolve away in a path.
-func flowKeyProblem(key string) string {
-	if msg := prikke.ValidFlowKey(key); msg != "" {
-		return msg
-	}
-	switch {
-	case !utf8.ValidString(key) || strings.ContainsFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }):
-		return "must be printable UTF-8 characters without spaces or '/' (a host:port, or a name such as billing-api)"
-	case key == "." || key == "..":
-		return "must not be \".\" or \"..\" (a host:port, or a name such as billing-api)"
-	}
-	return ""
-}
-
 // flowKeyOf validates in into a key's limits; fields are named as the API
 // names them (rate, period, burst, parallelism), key as "key".
 func flowKeyOf(projectID prikke.ID, key string, in *FlowKeyInput) (*prikke.FlowKey, error) {
 	var v prikke.Validation
-	if msg := flowKeyProblem(key); msg != "" {
+	if msg := prikke.ValidFlowKey(key); msg != "" {
 		v.Add("key", "The flow key %s.", msg)
 	}
 	k := &prikke.FlowKey{ProjectID: projectID, Key: key, Period: time.Second, Burst: 1, Configured: true}
@@ -136,7 +116,7 @@ func (s *Service) flowProject(ctx context.Context, a *Actor, projectID prikke.ID
 	if err != nil {
 		return nil, err
 	}
-	if msg := flowKeyProblem(key); msg != "" {
+	if msg := prikke.ValidFlowKey(key); msg != "" {
 		return nil, prikke.InvalidField("key", "The flow key %s.", msg)
 	}
 	return p, nil

@@ -115,7 +115,7 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	}
 	if in.FlowKey != nil {
 		j.FlowKey = *in.FlowKey
-		if msg := flowKeyProblem(j.FlowKey); j.FlowKey != "" && msg != "" {
+		if msg := prikke.ValidFlowKey(j.FlowKey); j.FlowKey != "" && msg != "" {
 			v.Add("flow_key", "%s; leave it empty for the URL's host:port", msg)
 		}
 	}

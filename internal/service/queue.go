@@ -51,7 +51,7 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 		strings.ContainsFunc(idempotencyKey, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		v.Add("Idempotency-Key", "must be at most 200 printable characters")
 	}
-	if msg := flowKeyProblem(in.FlowKey); in.FlowKey != "" && msg != "" {
+	if msg := prikke.ValidFlowKey(in.FlowKey); in.FlowKey != "" && msg != "" {
 		v.Add(prikke.FlowKeyHeader, "%s; leave the header out for the URL's host:port", msg)
 	}
 	now := s.now()

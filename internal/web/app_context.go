@@ -62,6 +62,7 @@ func (c *appContext) Nav() []navGroup {
 			item("jobs", "Jobs", p+"/jobs", "calendar-clock"),
 			item("monitors", "Monitors", p+"/monitors", "heart-pulse"),
 			item("executions", "Executions", p+"/executions", "history"),
+			item("flow", "Flow control", p+"/flow-keys", "timer"),
 			item("channels", "Notifications", p+"/channels", "mail"),
 			item("status-pages", "Status pages", p+"/status-pages", "globe"),
 			item("project", "Project settings", p+"/settings", "shield-check"),

@@ -17,6 +17,12 @@ type executionView struct {
 	Lateness  string // how late the attempt started against its due time
 }
 
+// FlowKeyURL is the page of the execution's flow key.
+func (v executionView) FlowKeyURL() string { return flowKeyPath(v.E.ProjectID, v.E.FlowKey) }
+
+// Throttled is how long flow control held the execution back.
+func (v executionView) Throttled() string { return page.Duration(int(v.E.ThrottledMS)) }
+
 func (h *Web) showExecution(w http.ResponseWriter, r *http.Request) {
 	a, ctx := actorOf(r), r.Context()
 	id, err := pathID(r, "execution_id")

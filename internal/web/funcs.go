@@ -29,6 +29,8 @@ func (h *Web) funcs() template.FuncMap {
 		// The monitors' (monitors.go).
 		"monitorSchedule": monitorSchedule,
 		"durationWords":   durationWords,
+		// Flow control's (flow_keys.go).
+		"flowKeyPath": flowKeyPath,
 	}) {
 		fm[name] = fn
 	}

@@ -44,7 +44,17 @@ type jobFormView struct {
 	Zones      []string
 	Fresh      bool // a new, unsubmitted form: app.js may start the zone at the viewer's
 	Channels   []notifyChannel
-	CanManage  bool // may manage the project's channels (links to them)
+	CanManage  bool     // may manage the project's channels (links to them)
+	FlowKeys   []string // the project's flow keys, the flow key field's suggestions
+}
+
+// FlowPlaceholder is the flow key field's placeholder: the key the job
+// gets when it names none, its URL's host:port.
+func (v jobFormView) FlowPlaceholder() string {
+	if k := prikke.DefaultFlowKey(strings.TrimSpace(v.Form.Get("url"))); k != "" {
+		return k
+	}
+	return "the URL's host:port"
 }
 
 // notifyChannel is one channel of the project in the editor's custom list.
@@ -223,6 +233,7 @@ func jobFormValues(j *prikke.Job) *page.Form {
 		"catch_up": {string(j.CatchUp)}, "catch_up_window_seconds": {strconv.Itoa(int(j.CatchUpWindow / time.Second))},
 		"overlap": {string(j.Overlap)}, "timezone": {j.TimeZone}, "cron_expression": {j.CronExpression},
 		"interval": {string(j.Interval)}, "schedule_kind": {kindCron}, "notify": {string(j.NotifyMode)},
+		"flow_key": {j.FlowKey},
 	}
 	for _, id := range j.ChannelIDs {
 		v.Add("channel_ids", id.String())
@@ -277,7 +288,7 @@ var jobFields = map[string]bool{
 	"name": true, "url": true, "method": true, "body": true, "content_type": true, "timeout_ms": true, "retry_attempts": true,
 	"catch_up": true, "catch_up_window_seconds": true, "overlap": true, "timezone": true, "cron_expression": true,
 	"interval": true, "scheduled_at": true, "schedule_kind": true, "headers": true,
-	"notify": true, "channel_ids": true,
+	"notify": true, "channel_ids": true, "flow_key": true,
 	"alert_policy.fail_threshold": true, "alert_policy.recovery_threshold": true, "alert_policy.realert_every": true,
 	"alert_policy.snooze_until": true, "alert_policy.window.cron": true, "alert_policy.window.timezone": true,
 	"alert_policy.window.duration": true,
@@ -327,6 +338,9 @@ func jobInput(f *page.Form, current *prikke.Job) (in *service.JobInput, headerId
 	in.Headers = &hs
 	if _, ok := f.Values["content_type"]; ok {
 		in.ContentType = str("content_type")
+	}
+	if _, ok := f.Values["flow_key"]; ok {
+		in.FlowKey = new(strings.TrimSpace(f.Get("flow_key")))
 	}
 	notifyInput(f, in)
 	alertPolicyInput(f, in, current)

@@ -34,6 +34,13 @@ func (h *Web) jobEditor(r *http.Request, c *appContext, form *page.Form, job *pr
 		key := ch.ID.String()
 		v.Channels = append(v.Channels, notifyChannel{Channel: ch, Key: key, State: channelState(ch), Checked: slices.Contains(checked, key)})
 	}
+	keys, err := h.svc.FlowKeys(r.Context(), actorOf(r), p.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, k := range keys {
+		v.FlowKeys = append(v.FlowKeys, k.Key)
+	}
 	return v, nil
 }
 

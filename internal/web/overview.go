@@ -19,6 +19,7 @@ type overviewView struct {
 	Failures                       []executionRow
 	Usage                          *service.UsageReport
 	Tier                           prikke.Limits
+	FlowKeys                       []flowKeyRow // the project's flow keys with their backlog
 }
 
 // successRate is the share of delivered requests that succeeded.
@@ -102,5 +103,11 @@ func (h *Web) showOverview(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	keys, err := h.svc.FlowKeys(ctx, a, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v.FlowKeys = h.flowKeyRows(keys, id, zoneOf(r))
 	h.renderApp(w, r, http.StatusOK, "overview", c, v)
 }

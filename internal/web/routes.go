@@ -38,6 +38,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /docs/teams", h.docs.ShowTeams)
 	handle("GET /docs/notifications", h.docs.ShowNotifications)
 	handle("GET /docs/monitors", h.docs.ShowMonitors)
+	handle("GET /docs/flow-control", h.docs.ShowFlowControl)
 	handle("GET /docs/status-pages", h.docs.ShowStatusPages)
 
 	// Development only: loopback clients, never in production.
@@ -151,6 +152,18 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("GET /app/jobs/{job_id}/delete", u(h.showJobDelete))
 	handle("POST /app/jobs/{job_id}/delete", u(h.deleteJob))
 	handle("GET /app/executions/{execution_id}", u(h.showExecution))
+
+	// A project's flow keys: limits on how Prikke calls one destination.
+	// A key never holds '/', so it is one path segment.
+	handle("GET /app/projects/{project_id}/flow-keys", u(h.showFlowKeys))
+	handle("POST /app/projects/{project_id}/flow-keys", u(h.createFlowKey))
+	handle("GET /app/projects/{project_id}/flow-keys/{key}", u(h.showFlowKey))
+	handle("GET /app/projects/{project_id}/flow-keys/{key}/events", u(h.flowKeyEvents)) // server-sent events
+	handle("POST /app/projects/{project_id}/flow-keys/{key}", u(h.updateFlowKey))
+	handle("POST /app/projects/{project_id}/flow-keys/{key}/pause", u(h.flowKeyAction(pauseFlowKey, false)))
+	handle("POST /app/projects/{project_id}/flow-keys/{key}/resume", u(h.flowKeyAction(resumeFlowKey, false)))
+	handle("POST /app/projects/{project_id}/flow-keys/{key}/release", u(h.flowKeyAction(releaseFlowKey, false)))
+	handle("POST /app/projects/{project_id}/flow-keys/{key}/delete", u(h.flowKeyAction(deleteFlowKey, true)))
 
 	// A project's monitors: heartbeats of the customer's own cron jobs.
 	handle("GET /app/projects/{project_id}/monitors", u(h.showMonitors))

@@ -358,9 +358,14 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 			return err
 		default:
 			cur.Rate, cur.Period, cur.Burst, cur.Parallelism, cur.Configured = k.Rate, max(k.Period, prikke.FlowPeriodMin), max(k.Burst, 1), k.Parallelism, true
+			now := k.UpdatedAt
+			if now.IsZero() {
+				now = time.Now()
+			}
+			cur.Retune(now)
 			if _, err := tx.Exec(ctx, `UPDATE flow_keys SET rate = $2, period_ms = $3, burst = $4, parallelism = $5, configured = true,
-					ready_at = $6, updated_at = coalesce($7::timestamptz, now())
-				WHERE id = $1`, cur.ID, cur.Rate, cur.Period.Milliseconds(), cur.Burst, cur.Parallelism, sqlstore.FlowReadyAt(cur), nowArg(k.UpdatedAt)); err != nil {
+					tat = $8, ready_at = $6, updated_at = coalesce($7::timestamptz, now())
+				WHERE id = $1`, cur.ID, cur.Rate, cur.Period.Milliseconds(), cur.Burst, cur.Parallelism, sqlstore.FlowReadyAt(cur), nowArg(k.UpdatedAt), cur.TAT); err != nil {
 				return err
 			}
 			id = cur.ID

@@ -178,9 +178,10 @@ func (s *Store) FlowKeyPut(ctx context.Context, in *prikke.FlowKey) (*prikke.Flo
 			if k.UpdatedAt.IsZero() {
 				k.UpdatedAt = now
 			}
+			k.Retune(k.UpdatedAt)
 			if _, err := tx.ExecContext(ctx, `UPDATE flow_keys SET rate = $2, period_ms = $3, burst = $4, parallelism = $5,
-					configured = 1, ready_at = $6, updated_at = $7 WHERE id = $1`,
-				k.ID, k.Rate, sqlstore.FlowPeriodMS(k), k.Burst, k.Parallelism, tsp(sqlstore.FlowReadyAt(k)), ts(k.UpdatedAt)); err != nil {
+					configured = 1, tat = $8, ready_at = $6, updated_at = $7 WHERE id = $1`,
+				k.ID, k.Rate, sqlstore.FlowPeriodMS(k), k.Burst, k.Parallelism, tsp(sqlstore.FlowReadyAt(k)), ts(k.UpdatedAt), tsp(k.TAT)); err != nil {
 				return err
 			}
 		}

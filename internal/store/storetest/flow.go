@@ -397,6 +397,26 @@ func testFlowRate(t *testing.T, open Opener, cov *coverage) {
 			t.Fatalf("claim at 30s with 30s ahead = %d; want 1 slotted at 1m, throttled 60s", len(c))
 		}
 	})
+	t.Run("retuned", func(t *testing.T) {
+		// A key sped up does not wait out the slots of its old rate.
+		s := open(t)
+		a := NewTenant(t, s, prikke.TierPro)
+		putKey(t, s, a, "tune:443", func(k *prikke.FlowKey) { k.Rate, k.Period = 1, time.Hour })
+		j := flowJob(t, s, a, "tune:443")
+		backlog(t, s, j, prikke.TierPro, 5, at(T0, 0))
+		if c := claimAhead(t, s, T0, 10, 0); len(c) != 1 {
+			t.Fatalf("claim at T0 = %d; want 1", len(c))
+		}
+		now := T0.Add(time.Second)
+		putKey(t, s, a, "tune:443", func(k *prikke.FlowKey) { k.Rate, k.UpdatedAt = 10, now })
+		k := getKey(t, s, a, "tune:443", now)
+		if !sameTime(k.TAT, tp(now.Add(100*time.Millisecond))) {
+			t.Fatalf("after 1/h became 10/s the TAT is %v; want capped at now + 100ms", k.TAT)
+		}
+		if c := claimAhead(t, s, now, 10, 250*time.Millisecond); len(c) != 2 || !c[0].Execution.DueAt.Equal(now.Add(100*time.Millisecond)) {
+			t.Fatalf("claim after the new rate = %d; want 2, the first at now + 100ms", len(c))
+		}
+	})
 }
 
 // testFlowWindow: over many claims at an advancing clock, with limits and

@@ -15,6 +15,7 @@ var Pages = []Page{
 	{"/docs/teams", "Organizations and roles", "users", "Organizations, projects, the four roles and what each may do, invitations, API keys and the audit log."},
 	{"/docs/notifications", "Notifications", "mail", "When Prikke alerts you, the channels (email, webhooks, Slack, Discord), the signed payload and per-job choices."},
 	{"/docs/monitors", "Cron monitoring", "heart-pulse", "Monitors for the jobs you run yourself: the Healthchecks-compatible ping API, states and alerts, snippets, prikke run, moving from Healthchecks."},
+	{"/docs/flow-control", "Flow control", "timer", "Per-destination limits that hold across a cluster: flow keys, rate, burst and parallelism, pause, holds on 429 and 503, and the API."},
 	{"/docs/status-pages", "Status pages", "globe", "Prikke's own status at /status and /status.json, incidents, and the status pages you publish for your customers."},
 	{"/docs/api", "API reference", "code", "Every endpoint of the REST API by resource (jobs, the queue and executions first), with its fields and an example request and response."},
 }

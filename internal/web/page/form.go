@@ -115,11 +115,13 @@ type Field struct {
 	Rows         int
 	Options      []Option // select only
 	Mono         bool     // monospace input, for cron expressions, URLs, keys
+	List         string   // the id of a <datalist> of suggestions
 }
 
 // Field describes a form field for the "field" partial. opts are
 // "key=value" strings: type=, hint=, placeholder=, autocomplete=,
-// inputmode=, rows=, id=, and the flags "required" and "mono".
+// inputmode=, rows=, id=, list= (a datalist's id), and the flags
+// "required" and "mono".
 func (f *Form) Field(name, label string, opts ...string) Field {
 	fd := Field{ID: f.id(name), Name: name, Label: label, Type: "text",
 		Value: f.Get(name), Error: f.Errors[name]}
@@ -141,6 +143,8 @@ func (f *Form) Field(name, label string, opts ...string) Field {
 			fd.Type = "textarea"
 		case "id":
 			fd.ID = v
+		case "list":
+			fd.List = v
 		case "required":
 			fd.Required = true
 		case "mono":
