@@ -32,3 +32,8 @@ bench pg-idle-10k      "$pg" --mode idle --jobs 10000 --idle-for 30s
 # group commit, then deadline lateness with 10,000 monitors.
 bench sqlite-pings     ""    --mode pings
 bench pg-pings         "$pg" --mode pings
+# Flow control: a key at 20/s (burst 1, parallelism 5) with 1,000 queued
+# requests, beside 2,000 to a key without limits falling due 5s into its
+# backlog; the same 2,000 alone first, as the lateness baseline.
+bench sqlite-flow      ""    --mode flow
+bench pg-flow          "$pg" --mode flow

@@ -70,6 +70,12 @@ type benchResult struct {
 	ClaimedP50 float64 `json:"claimed_p50_ms,omitempty"`
 	ClaimedP99 float64 `json:"claimed_p99_ms,omitempty"`
 	ClaimedMax float64 `json:"claimed_max_ms,omitempty"`
+
+	// Mode flow (bench_flow.go): jobs is every request queued in the
+	// measured run, delivered/duplicates/lost count them at the sink,
+	// lateness_* is the unlimited key's, per_second and
+	// seconds_to_last_result the limited key's.
+	*FlowFigures
 }
 
 // bench runs the engine against a built-in loopback sink and prints one
@@ -80,7 +86,7 @@ type benchResult struct {
 func bench(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) or pings (the ping API's rate, then monitor deadline lateness)")
+	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) pings (the ping API's rate, then monitor deadline lateness) or flow (a flow key's limits at the sink, beside an unlimited burst of --jobs)")
 	jobs := fs.Int("jobs", 2000, "number of jobs")
 	idleFor := fs.Duration("idle-for", 30*time.Second, "idle mode: how long to measure")
 	var pb pingsBench
@@ -89,13 +95,25 @@ func bench(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&pb.duration, "ping-for", 10*time.Second, "pings mode: how long the clients ping")
 	fs.IntVar(&pb.deadlines, "deadline-monitors", 10_000, "pings mode: monitors given a deadline (0: skip that part)")
 	fs.DurationVar(&pb.spread, "deadline-spread", 10*time.Second, "pings mode: over how long their deadlines fall")
+	var fb flowBench
+	fs.IntVar(&fb.limited, "flow-requests", 1000, "flow mode: requests queued to the limited key")
+	fs.IntVar(&fb.rate, "flow-rate", 20, "flow mode: the limited key's rate per second")
+	fs.IntVar(&fb.burst, "flow-burst", 1, "flow mode: the limited key's burst")
+	fs.IntVar(&fb.parallelism, "flow-parallelism", 5, "flow mode: the limited key's parallelism")
+	fs.DurationVar(&fb.respond, "flow-respond", 100*time.Millisecond, "flow mode: how long the sink takes to answer each limited request")
+	fs.DurationVar(&fb.offset, "flow-unlimited-after", 5*time.Second, "flow mode: the unlimited --jobs fall due this long after the limited requests")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (go tool trace)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
-	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" {
-		return usageError("bench: --mode must be burst, cron, idle or pings")
+	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" && *mode != "flow" {
+		return usageError("bench: --mode must be burst, cron, idle, pings or flow")
+	}
+	if *mode == "flow" && (fb.limited < 1 || fb.limited > 1_000_000 || fb.rate < 1 || fb.rate > prikke.FlowRateMax ||
+		fb.burst < 1 || fb.burst > prikke.FlowBurstMax || fb.parallelism < 1 || fb.parallelism > prikke.FlowParallelMax ||
+		fb.respond < 0 || fb.respond > time.Minute || fb.offset < 0) {
+		return usageError("bench: --flow-requests must be 1-1000000, --flow-rate, --flow-burst and --flow-parallelism within a flow key's limits, --flow-respond 0-1m, --flow-unlimited-after not negative")
 	}
 	if *mode == "pings" && (pb.monitors < 1 || pb.monitors > 1_000_000 || pb.clients < 1 || pb.clients > 10_000 ||
 		pb.duration <= 0 || pb.deadlines < 0 || pb.deadlines > 1_000_000 || pb.spread < 0) {
@@ -189,6 +207,9 @@ func bench(ctx context.Context, e *env, args []string) error {
 		err = benchIdle(ctx, cfg, st, logger, tn, *jobs, *idleFor, &res)
 	case "pings":
 		err = benchPings(ctx, cfg, st, logger, tn, pb, &res)
+	case "flow":
+		fb.unlimited = *jobs
+		err = benchFlow(ctx, cfg, st, logger, tn, fb, sk, &res)
 	default:
 		err = benchRun(ctx, cfg, st, logger, tn, *mode, *jobs, sk, &res)
 	}
