@@ -96,3 +96,41 @@ func testFlowKeyHostileNames(t *testing.T, st store.Store) {
 		t.Errorf("the long key after its release: %+v, %v", k, err)
 	}
 }
+
+// TestFlowKeyEventsAccessEnds: a key page's event stream re-checks the
+// viewer's access as it goes: a member removed from the organization
+// stops getting the key's figures (the stream ends), and another tenant
+// never opens it.
+func TestFlowKeyEventsAccessEnds(t *testing.T) {
+	d := newDash(t, nil)
+	tn := d.tenant(prikke.TierFree)
+	other := d.tenant(prikke.TierFree)
+	d.member(tn, other.User, prikke.RoleViewer)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := d.svc.PauseFlowKey(ctx, tn.actor(), tn.Project.ID, "billing-api"); err != nil {
+		t.Fatal(err)
+	}
+	path := "/app/projects/" + tn.Project.ID.String() + "/flow-keys/billing-api/events"
+	events := openStream(ctx, t, d.as(other), path)
+	if ev, ok := <-events; !ok || !strings.HasPrefix(ev, "event: flow-key-summary\n") {
+		t.Fatalf("first event: %q", ev)
+	}
+	if err := d.store.MembershipDelete(ctx, tn.Org.ID, other.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				// Ended; and it cannot be opened again.
+				if r := d.as(other).get(path); r.Status != 404 {
+					t.Errorf("reopened after removal: %d", r.Status)
+				}
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("the stream kept going after the viewer lost access")
+		}
+	}
+}
