@@ -68,7 +68,7 @@ const (
 	FlowRateMax        = 100_000
 	FlowBurstMax       = 10_000
 	FlowParallelMax    = 10_000
-	FlowKeyMaxLength   = 200
+	FlowKeyMaxLength   = 260 // a host name (253) and a port
 	FlowKeysPerProject = 100
 	// FlowHoldMin and FlowHoldMax clamp an endpoint's Retry-After when it
 	// holds a key.
@@ -204,14 +204,16 @@ func (j *Job) Flow() string {
 	return DefaultFlowKey(j.URL)
 }
 
-// DefaultFlowKey is a URL's host:port, lower case, with the scheme's port
-// when the URL names none; "" for a URL that does not parse.
+// DefaultFlowKey is a URL's host:port, lower case and without a trailing
+// dot, with the scheme's port when the URL names none; "" for a URL that
+// does not parse.
 func DefaultFlowKey(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return ""
 	}
-	host, port := strings.ToLower(u.Hostname()), u.Port()
+	// example.com. and example.com are one destination, so one key.
+	host, port := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), u.Port()
 	if port == "" {
 		switch strings.ToLower(u.Scheme) {
 		case "http":
@@ -231,7 +233,7 @@ func ValidFlowKey(key string) string {
 	case key == "":
 		return "must not be empty"
 	case len(key) > FlowKeyMaxLength:
-		return "must be at most 200 characters"
+		return "must be at most 260 characters"
 	case key == "." || key == "..":
 		return "must not be \".\" or \"..\" (a host:port, or a name such as billing-api)"
 	case !utf8.ValidString(key):

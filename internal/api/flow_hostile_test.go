@@ -100,7 +100,7 @@ func TestFlowKeyPauseCap(t *testing.T) {
 }
 
 // TestFlowKeyLongHostDefault: a job whose URL has a long (valid) host
-// name goes by a default key longer than prikke.FlowKeyMaxLength. Its
+// name goes by a long default key (over 200 characters). Its
 // endpoint can hold that key; the project must be able to see the hold,
 // release it, limit the key and remove it through the API.
 func TestFlowKeyLongHostDefault(t *testing.T) {
@@ -114,7 +114,7 @@ func TestFlowKeyLongHostDefault(t *testing.T) {
 		r := c.do("POST", "/api/v1/jobs", obj(`"name":"long host"`, `"url":"https://`+host+`/hook"`, okCron))
 		var j api.Job
 		r.json(t, &j)
-		if r.Status != 201 || j.FlowKey != host+":443" || len(j.FlowKey) <= prikke.FlowKeyMaxLength {
+		if r.Status != 201 || j.FlowKey != host+":443" || len(j.FlowKey) <= 200 {
 			t.Fatalf("job = %d %q %s", r.Status, j.FlowKey, truncate(r.Body))
 		}
 		key := j.FlowKey
@@ -136,11 +136,47 @@ func TestFlowKeyLongHostDefault(t *testing.T) {
 		if r := c.do("DELETE", path, nil); r.Status != 204 {
 			t.Errorf("DELETE the long key = %d %s", r.Status, truncate(r.Body))
 		}
-		// Not every long key: only a host:port as the URL gives it.
-		for _, bad := range []string{strings.ToUpper(host) + ":443", host + ":443%2Fx", host + ":443x", host + ":443" + strings.Repeat("9", 60)} {
+		// Past FlowKeyMaxLength, or with a '/', a key is refused.
+		for _, bad := range []string{host + ":443%2Fx", host + ":443" + strings.Repeat("9", 60)} {
 			if r := c.do("PUT", flowKeysPath(p, bad), `{"rate":1}`); r.Status != 422 {
 				t.Errorf("PUT long key %.30q…%q = %d %s; want 422", bad, bad[len(bad)-8:], r.Status, truncate(r.Body))
 			}
+		}
+	})
+}
+
+// TestFlowKeyDotSegments: a key of "." or ".." sent as clients send it
+// (url.PathEscape, encodeURIComponent and Python's quote leave dots as
+// they are) must not reach another route. Go's ServeMux answers a path
+// with a dot segment by a 307 to the cleaned path, which clients follow
+// with the same method: DELETE …/flow-keys/.. became DELETE
+// /api/v1/projects/{id} and deleted the project.
+func TestFlowKeyDotSegments(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, s *server) {
+		tn := s.newTenant(prikke.TierPro)
+		c := s.withKey(tn.key)
+		if r := c.do("POST", "/api/v1/projects", `{"name":"second"}`); r.Status != 201 {
+			t.Fatalf("second project = %d %s", r.Status, truncate(r.Body))
+		}
+		before := s.countRows("projects")
+		for _, key := range []string{"..", ".", "../..", "../../projects", "k/../.."} {
+			for _, req := range []struct{ method, suffix, body string }{
+				{"DELETE", "", ""}, {"PUT", "", `{"rate":1}`}, {"GET", "", ""},
+				{"POST", "/pause", ""}, {"POST", "/resume", ""}, {"POST", "/release", ""},
+			} {
+				var body any
+				if req.body != "" {
+					body = req.body
+				}
+				r := c.do(req.method, flowKeysPath(tn.project.ID, key)+req.suffix, body)
+				if r.Status < 400 || r.Status >= 500 {
+					t.Errorf("%s key %q%s = %d %s; want a 4xx", req.method, key, req.suffix, r.Status, truncate(r.Body))
+				}
+			}
+		}
+		if after := s.countRows("projects"); after != before {
+			t.Errorf("projects %d -> %d: a flow key request reached the project", before, after)
 		}
 	})
 }

@@ -94,7 +94,7 @@ func TestFlowKeysAPI(t *testing.T) {
 			t.Errorf("PUT without a body = %d %s; want 400", r.Status, r.Body)
 		}
 		// Keys that cannot be keys, on every operation that names one.
-		for _, bad := range []string{"a%2Fb", "two%20words", "tab%09", "%FF%FE", "%E2%80%AEevil", strings.Repeat("k", 201)} {
+		for _, bad := range []string{"a%2Fb", "two%20words", "tab%09", "%FF%FE", "%E2%80%AEevil", strings.Repeat("k", 261)} {
 			for _, req := range []struct{ method, suffix, body string }{
 				{"PUT", "", `{"rate":1}`}, {"GET", "", ""}, {"DELETE", "", ""},
 				{"POST", "/pause", ""}, {"POST", "/resume", ""}, {"POST", "/release", ""},
@@ -397,7 +397,7 @@ func TestJobFlowKey(t *testing.T) {
 		for _, tc := range []struct{ body, loc, msg string }{
 			{`{"flow_key":"two words"}`, "body.flow_key", "without spaces"},
 			{`{"flow_key":"a/b"}`, "body.flow_key", "'/'"},
-			{`{"flow_key":"` + strings.Repeat("k", 201) + `"}`, "body.flow_key", "at most 200"},
+			{`{"flow_key":"` + strings.Repeat("k", 261) + `"}`, "body.flow_key", "at most 260"},
 			{`{"flow_key":".."}`, "body.flow_key", "must not be"},
 			{`{"flow_key":"a\u202eb"}`, "body.flow_key", "printable"},
 			{`{"flow_key":5}`, "body.flow_key", "must be a string"},
@@ -442,7 +442,7 @@ func TestQueueFlowKeyHeader(t *testing.T) {
 		if r.Status != 202 || out.Execution.FlowKey != "example.org:8080" {
 			t.Errorf("enqueue without the header = %d %s", r.Status, truncate(r.Body))
 		}
-		for _, bad := range []string{"a/b", "two words", strings.Repeat("k", 201), "k\xff"} {
+		for _, bad := range []string{"a/b", "two words", strings.Repeat("k", 261), "k\xff"} {
 			r := c.do("POST", "/api/v1/queue", obj(okURL), "Prikke-Flow-Control-Key", bad)
 			if r.Status != 422 {
 				t.Errorf("header %q = %d %s; want 422", bad, r.Status, truncate(r.Body))

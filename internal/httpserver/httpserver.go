@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prikke/prikke/internal/requestid"
@@ -108,6 +109,13 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func middleware(next http.Handler, d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") && dotSegment(r.URL.EscapedPath()) {
+			// ServeMux would answer 307 to the cleaned path, which clients
+			// follow with the same method and body: DELETE
+			// /api/v1/projects/{id}/flow-keys/.. would delete the project.
+			writeProblem(w, http.StatusNotFound, "The path has a \".\" or \"..\" segment: nothing is found by it.")
+			return
+		}
 		if r.Method == http.MethodTrace || r.Method == http.MethodConnect {
 			writeProblem(w, http.StatusMethodNotAllowed, r.Method+" is not served: use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")
 			return
@@ -143,4 +151,15 @@ func middleware(next http.Handler, d Deps) http.Handler {
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
+}
+
+// dotSegment reports whether an escaped URL path has a "." or ".."
+// segment.
+func dotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }

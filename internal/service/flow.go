@@ -22,7 +22,7 @@ type FlowKeyInput struct {
 // names them (rate, period, burst, parallelism), key as "key".
 func flowKeyOf(projectID prikke.ID, key string, in *FlowKeyInput) (*prikke.FlowKey, error) {
 	var v prikke.Validation
-	if msg := FlowKeyProblem(key); msg != "" {
+	if msg := prikke.ValidFlowKey(key); msg != "" {
 		v.Add("key", "The flow key %s.", msg)
 	}
 	k := &prikke.FlowKey{ProjectID: projectID, Key: key, Period: time.Second, Burst: 1, Configured: true}
@@ -116,47 +116,10 @@ func (s *Service) flowProject(ctx context.Context, a *Actor, projectID prikke.ID
 	if err != nil {
 		return nil, err
 	}
-	if msg := FlowKeyProblem(key); msg != "" {
+	if msg := prikke.ValidFlowKey(key); msg != "" {
 		return nil, prikke.InvalidField("key", "The flow key %s.", msg)
 	}
 	return p, nil
-}
-
-// maxHostFlowKey is the longest key a URL gives (prikke.DefaultFlowKey): a
-// host name of 253 characters with its trailing dot, ':' and a 5-digit
-// port. It is longer than prikke.FlowKeyMaxLength.
-const maxHostFlowKey = 253 + 1 + 1 + 5
-
-// FlowKeyProblem is what is wrong with the key a flow key route names, or
-// "" when it is fine: prikke.ValidFlowKey's verdict, except that a
-// destination's host:port longer than prikke.FlowKeyMaxLength is a key
-// too. It is the default key of every job whose URL has a long host name,
-// and its endpoint can hold it (a 429 or 503 with Retry-After): its
-// project must be able to see that hold, release it, limit the key and
-// remove it. (A job or a queued request still names keys of at most
-// FlowKeyMaxLength: it never needs to name its own default.)
-func FlowKeyProblem(key string) string {
-	msg := prikke.ValidFlowKey(key)
-	if msg != "" && len(key) > prikke.FlowKeyMaxLength && hostFlowKey(key) {
-		return ""
-	}
-	return msg
-}
-
-// hostFlowKey reports whether key is a host:port as prikke.DefaultFlowKey
-// spells it: printable ASCII, at most maxHostFlowKey bytes, and given back
-// unchanged by DefaultFlowKey (lower case, the port spelled out, no path,
-// query or user).
-func hostFlowKey(key string) bool {
-	if len(key) > maxHostFlowKey {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		if c := key[i]; c <= ' ' || c >= 0x7f {
-			return false
-		}
-	}
-	return prikke.DefaultFlowKey("http://"+key) == key
 }
 
 // flowKeyMissing says what a missing key means, for an ENOTFOUND of the

@@ -285,7 +285,7 @@ func (h *Web) loadFlowKey(w http.ResponseWriter, r *http.Request) (c *appContext
 		return nil, "", nil, false
 	}
 	key = r.PathValue("key")
-	if service.FlowKeyProblem(key) != "" {
+	if prikke.ValidFlowKey(key) != "" {
 		h.fail(w, r, prikke.Errorf(prikke.ENOTFOUND, "Not found."))
 		return nil, "", nil, false
 	}
