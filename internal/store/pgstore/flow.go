@@ -64,19 +64,23 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	_, _, excl := roomArgs(room)
 	lookahead := max(p.Lookahead, 0)
 	// The eligible keys, locked: not paused, ready within the lookahead,
-	// with a pending execution due within it, and (by this statement's
-	// snapshot, rechecked below under the lock) room under parallelism.
-	// With no flow_keys row at all this reads an empty table.
+	// with a pending execution due within it (its first, one probe of the
+	// (flow, due_at) index), and (by this statement's snapshot, rechecked
+	// below under the lock) room under parallelism; the key whose first
+	// waiting execution is most overdue first, as the ordinary claim
+	// serves the most overdue first. With no flow_keys row at all this
+	// reads an empty table.
 	rows, err := tx.Query(ctx, `SELECT `+sqlstore.FlowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
 		FROM flow_keys f JOIN projects pr ON pr.id = f.project_id
+			CROSS JOIN LATERAL (SELECT q.due_at FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NULL
+				ORDER BY q.due_at LIMIT 1) first
 		WHERE NOT f.paused
 			AND (f.ready_at IS NULL OR f.ready_at <= coalesce($1::timestamptz, now()) + $2 * interval '1 microsecond')
 			AND pr.organization_id <> ALL($3::uuid[])
-			AND EXISTS (SELECT 1 FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NULL
-				AND q.due_at <= coalesce($1::timestamptz, now()) + $2 * interval '1 microsecond')
+			AND first.due_at <= coalesce($1::timestamptz, now()) + $2 * interval '1 microsecond'
 			AND (f.parallelism = 0 OR (SELECT count(*) FROM (SELECT FROM execution_queue r
 				WHERE r.flow = f.id AND r.lease_expires_at IS NOT NULL LIMIT f.parallelism) x) < f.parallelism)
-		ORDER BY f.ready_at NULLS FIRST, f.id
+		ORDER BY first.due_at, f.id
 		LIMIT $4
 		FOR NO KEY UPDATE OF f SKIP LOCKED`, nowArg(p.Now), lookahead.Microseconds(), bin(excl), p.Limit)
 	if err != nil {

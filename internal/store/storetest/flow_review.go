@@ -1,0 +1,61 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prikke/prikke"
+)
+
+// testFlowKeyOrder: with room for fewer than every limited key's waiting
+// executions, the claim serves the key whose waiting execution is most
+// overdue first, not the key that happens to sort first (a key with free
+// parallelism and a backlog took every claim's room while an older
+// execution of a key made later waited).
+func testFlowKeyOrder(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	a := NewTenant(t, s, prikke.TierPro)
+	putKey(t, s, a, "first:443", func(k *prikke.FlowKey) { k.Parallelism = 100 })
+	putKey(t, s, a, "later:443", func(k *prikke.FlowKey) { k.Parallelism = 100 })
+	backlog(t, s, flowJob(t, s, a, "first:443"), prikke.TierPro, 5, at(T0, 0))
+	old := backlog(t, s, flowJob(t, s, a, "later:443"), prikke.TierPro, 1, at(T0.Add(-time.Minute), 0))
+	c := claimAhead(t, s, T0, 1, 0)
+	if len(c) != 1 || c[0].Execution.ID != old[0].ID {
+		t.Fatalf("claim of 1 = %v; want later:443's execution, a minute overdue", byKey(c))
+	}
+	if got := byKey(claimAhead(t, s, T0, 2, 0)); fmt.Sprint(got) != fmt.Sprint(map[string]int{"first:443": 2}) {
+		t.Errorf("next claim of 2 = %v; want first:443's", got)
+	}
+}
+
+// testFlowKeysLimitKinds: FlowKeysPerProject counts configured keys on
+// both stores: a pause makes a configured key (refused past the limit),
+// while a row that exists only because an endpoint held the key neither
+// is refused nor counts.
+func testFlowKeysLimitKinds(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	if err := s.FlowKeyHold(ctx, a.Project.ID, "held:443", T0.Add(time.Minute), "503 Service Unavailable, Retry-After 60s"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range prikke.FlowKeysPerProject - 1 {
+		putKey(t, s, a, fmt.Sprintf("key-%03d", i), func(k *prikke.FlowKey) { k.Rate = 1 })
+	}
+	// 99 configured and one held: one more configured key fits.
+	putKey(t, s, a, "last", nil)
+	_, err := s.FlowKeySetPaused(ctx, a.Project.ID, "paused-too-many", true)
+	Errcode(t, err, prikke.ECONFLICT)
+	if _, err := s.FlowKeyGet(ctx, a.Project.ID, "paused-too-many", T0); prikke.ErrorCode(err) != prikke.ENOTFOUND {
+		t.Errorf("the refused paused key exists: %v", err)
+	}
+	if err := s.FlowKeyHold(ctx, a.Project.ID, "held-too:443", T0.Add(time.Minute), "429 Too Many Requests, Retry-After 60s"); err != nil {
+		t.Errorf("a hold past the limit: %v; want written", err)
+	}
+	// Pausing an existing key at the limit is fine.
+	if _, err := s.FlowKeySetPaused(ctx, a.Project.ID, "key-000", true); err != nil {
+		t.Errorf("pause an existing key at the limit: %v", err)
+	}
+}
