@@ -127,22 +127,16 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 		} else if p.DefaultOrgRoom > 0 {
 			free = min(free, p.DefaultOrgRoom-taken[lk.org])
 		}
-		if iv := k.Interval(); iv > 0 {
-			// No more slots than the rate allows within the lookahead:
-			// a rate-limited key's backlog is read no further.
-			free = min(free, max(k.Burst, 1)+int(lookahead/iv)+1)
-		}
+		running := 0
 		if k.Parallelism > 0 && free > 0 {
 			// Under the key's lock, so no other claim adds to it; only
 			// completions, releases and rescues take from it.
-			var running int
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM execution_queue
 				WHERE flow = $1 AND lease_expires_at IS NOT NULL`, k.ID).Scan(&running); err != nil {
 				return err
 			}
-			free = min(free, k.Parallelism-running)
 		}
-		if free <= 0 {
+		if free = sqlstore.FlowRoom(k, free, running, lookahead); free <= 0 {
 			continue
 		}
 		// In the index's order, (flow, due_at): executions due at one

@@ -427,15 +427,12 @@ func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams,
 		if free <= 0 {
 			break
 		}
-		if c.k.Parallelism > 0 {
-			free = min(free, c.k.Parallelism-c.inFlight)
-		}
 		if n, ok := room[c.org]; ok {
 			free = min(free, n)
 		} else if p.DefaultOrgRoom > 0 {
 			free = min(free, p.DefaultOrgRoom)
 		}
-		if free <= 0 {
+		if free = sqlstore.FlowRoom(c.k, free, c.inFlight, horizon.Sub(now)); free <= 0 {
 			continue
 		}
 		var ids []prikke.ID
