@@ -289,10 +289,17 @@ func (s *Store) untagDangling(ctx context.Context) error {
 	if err != nil || len(gone) == 0 {
 		return mapErr(err)
 	}
-	if _, err := s.pool.Exec(ctx, "UPDATE execution_queue SET flow = NULL WHERE flow = ANY($1)", bin(gone)); err != nil {
-		return fmt.Errorf("pgstore: untag dangling flow keys: %w", mapErr(err))
-	}
-	return nil
+	// Now ordinary waiting executions: wake the workers for the earliest.
+	err = s.inTx(ctx, "untag dangling flow keys", func(tx pgx.Tx) error {
+		var earliest *time.Time
+		if err := tx.QueryRow(ctx, `WITH u AS (UPDATE execution_queue SET flow = NULL WHERE flow = ANY($1)
+				RETURNING due_at, lease_expires_at)
+			SELECT min(due_at) FROM u WHERE lease_expires_at IS NULL`, bin(gone)).Scan(&earliest); err != nil || earliest == nil {
+			return err
+		}
+		return s.notifyWork(ctx, tx, *earliest)
+	})
+	return err
 }
 
 // createFlowKey inserts k's row (the caller holds the project's flow lock

@@ -216,8 +216,33 @@ func TestFlowDanglingTag(t *testing.T) {
 	if c := claim(); len(c) != 0 {
 		t.Fatalf("claimed %d tagged executions", len(c))
 	}
+	// The freed executions are due now: the rescue wakes the workers
+	// (events arrive in commit order: the wake-up before "after").
+	sub := s.Subscribe(store.TopicWork)
+	defer sub.Close()
+	next := func() store.Event {
+		t.Helper()
+		select {
+		case ev := <-sub.C:
+			return ev
+		case <-time.After(30 * time.Second):
+			t.Fatal("no work event")
+			return store.Event{}
+		}
+	}
+	if err := s.Publish(ctx, store.TopicWork, "before"); err != nil {
+		t.Fatal(err)
+	}
+	for next().Payload != "before" {
+	}
 	if _, err := s.ExecutionRescue(ctx, store.RescueParams{Now: t0, Limit: 100}); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.Publish(ctx, store.TopicWork, "after"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(); ev.Payload == "after" {
+		t.Errorf("no work event from the rescue that freed executions due now")
 	}
 	c := claim()
 	if len(c) != 2 || (c[0].Execution.ID != lost[0].ID && c[0].Execution.ID != lost[1].ID) || c[0].Execution.FlowKey != "gone:443" {
