@@ -352,9 +352,8 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 		cur, err := s.lockFlowKey(ctx, tx, k.ProjectID, k.Key)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			nk := *k
-			nk.Configured, nk.TAT, nk.HeldUntil, nk.HoldReason = true, nil, nil, ""
-			nk.Period = max(nk.Period, prikke.FlowPeriodMin)
+			nk := prikke.FlowKey{ID: k.ID, ProjectID: k.ProjectID, Key: k.Key, CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt}
+			sqlstore.FlowKeyLimits(&nk, k)
 			if err := s.createFlowKey(ctx, tx, &nk, true); err != nil {
 				return err
 			}
@@ -362,7 +361,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 		case err != nil:
 			return err
 		default:
-			cur.Rate, cur.Period, cur.Burst, cur.Parallelism, cur.Configured = k.Rate, max(k.Period, prikke.FlowPeriodMin), max(k.Burst, 1), k.Parallelism, true
+			sqlstore.FlowKeyLimits(cur, k)
 			now := k.UpdatedAt
 			if now.IsZero() {
 				now = time.Now()
@@ -370,7 +369,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 			cur.Retune(now)
 			if _, err := tx.Exec(ctx, `UPDATE flow_keys SET rate = $2, period_ms = $3, burst = $4, parallelism = $5, configured = true,
 					tat = $8, ready_at = $6, updated_at = coalesce($7::timestamptz, now())
-				WHERE id = $1`, cur.ID, cur.Rate, cur.Period.Milliseconds(), cur.Burst, cur.Parallelism, sqlstore.FlowReadyAt(cur), nowArg(k.UpdatedAt), cur.TAT); err != nil {
+				WHERE id = $1`, cur.ID, cur.Rate, sqlstore.FlowPeriodMS(cur), cur.Burst, cur.Parallelism, sqlstore.FlowReadyAt(cur), nowArg(k.UpdatedAt), cur.TAT); err != nil {
 				return err
 			}
 			id = cur.ID

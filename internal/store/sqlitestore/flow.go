@@ -169,10 +169,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, in *prikke.FlowKey) (*prikke.Flo
 			}
 			created = true
 		}
-		k.Rate, k.Period, k.Burst, k.Parallelism, k.Configured = in.Rate, in.Period, max(in.Burst, 1), in.Parallelism, true
-		if k.Period <= 0 {
-			k.Period = prikke.FlowPeriodMin
-		}
+		sqlstore.FlowKeyLimits(k, in)
 		if created {
 			if err := s.insertFlowKey(ctx, tx, k, true); err != nil {
 				return err

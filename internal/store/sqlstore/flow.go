@@ -84,3 +84,10 @@ func FlowRoom(k *prikke.FlowKey, free, inFlight int, lookahead time.Duration) in
 	}
 	return max(free, 0)
 }
+
+// FlowKeyLimits gives k the limits of in as FlowKeyPut stores them (a
+// period of at least FlowPeriodMin, a burst of at least 1): k becomes a
+// configured key. Its pause, hold and GCRA state stay as they are.
+func FlowKeyLimits(k, in *prikke.FlowKey) {
+	k.Rate, k.Period, k.Burst, k.Parallelism, k.Configured = in.Rate, max(in.Period, prikke.FlowPeriodMin), max(in.Burst, 1), in.Parallelism, true
+}

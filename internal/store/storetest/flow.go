@@ -33,6 +33,7 @@ func testFlow(t *testing.T, open Opener, cov *coverage) {
 		"RescueDead":  testFlowRescueDead,
 		"KeyOrder":    testFlowKeyOrder,
 		"LimitKinds":  testFlowKeysLimitKinds,
+		"PutLimits":   testFlowKeyPutLimits,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -59,3 +59,25 @@ func testFlowKeysLimitKinds(t *testing.T, open Opener, cov *coverage) {
 		t.Errorf("pause an existing key at the limit: %v", err)
 	}
 }
+
+// testFlowKeyPutLimits: FlowKeyPut stores the limits alone, the same on
+// both stores: a period under FlowPeriodMin becomes it, a burst under 1
+// becomes 1, and a new key is not paused whatever the input says (pausing
+// is FlowKeySetPaused's).
+func testFlowKeyPutLimits(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	in := &prikke.FlowKey{ProjectID: a.Project.ID, Key: "limits:443", Rate: 3, Period: 500 * time.Millisecond, Parallelism: 2,
+		Paused: true, CreatedAt: T0, UpdatedAt: T0}
+	got, created, err := s.FlowKeyPut(ctx, in)
+	if err != nil || !created {
+		t.Fatalf("put = %v, %v", created, err)
+	}
+	for _, k := range []*prikke.FlowKey{got, getKey(t, s, a, "limits:443", T0)} {
+		if k.Rate != 3 || k.Period != prikke.FlowPeriodMin || k.Burst != 1 || k.Parallelism != 2 || k.Paused || !k.Configured {
+			t.Errorf("key = rate %d, period %v, burst %d, parallelism %d, paused %v, configured %v; want 3, 1s, 1, 2, false, true",
+				k.Rate, k.Period, k.Burst, k.Parallelism, k.Paused, k.Configured)
+		}
+	}
+}
