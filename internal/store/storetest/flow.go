@@ -34,6 +34,7 @@ func testFlow(t *testing.T, open Opener, cov *coverage) {
 		"KeyOrder":    testFlowKeyOrder,
 		"LimitKinds":  testFlowKeysLimitKinds,
 		"PutLimits":   testFlowKeyPutLimits,
+		"Recreate":    testFlowRecreate,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -81,3 +81,39 @@ func testFlowKeyPutLimits(t *testing.T, open Opener, cov *coverage) {
 		}
 	}
 }
+
+// testFlowRecreate: a key deleted and made again while its executions run
+// counts them against its parallelism again (the new row tags the running
+// ones), and a pause while they run keeps them counted.
+func testFlowRecreate(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	ctx := context.Background()
+	a := NewTenant(t, s, prikke.TierPro)
+	par2 := func(k *prikke.FlowKey) { k.Parallelism = 2 }
+	putKey(t, s, a, "again:443", par2)
+	backlog(t, s, flowJob(t, s, a, "again:443"), prikke.TierPro, 5, at(T0.Add(-time.Second), time.Millisecond))
+	if c := claimAhead(t, s, T0, 10, 0); len(c) != 2 {
+		t.Fatalf("first claim = %d; want 2 (parallelism)", len(c))
+	}
+	if err := s.FlowKeyDelete(ctx, a.Project.ID, "again:443"); err != nil {
+		t.Fatal(err)
+	}
+	putKey(t, s, a, "again:443", par2)
+	if k := getKey(t, s, a, "again:443", T0); k.InFlight != 2 || k.Waiting != 3 {
+		t.Errorf("made again: in flight %d, waiting %d; want 2, 3", k.InFlight, k.Waiting)
+	}
+	if c := claimAhead(t, s, T0, 10, 0); len(c) != 0 {
+		t.Errorf("claim after the key was made again = %d; want 0 (2 still running)", len(c))
+	}
+	for _, paused := range []bool{true, false} {
+		if _, err := s.FlowKeySetPaused(ctx, a.Project.ID, "again:443", paused); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := claimAhead(t, s, T0, 10, 0); len(c) != 0 {
+		t.Errorf("claim after a pause and resume = %d; want 0 (2 still running)", len(c))
+	}
+	if next, ok, err := s.ExecutionNextDue(ctx); err != nil || ok {
+		t.Errorf("ExecutionNextDue with the key at its parallelism = %v, %v, %v; want none (no spin)", next, ok, err)
+	}
+}
