@@ -311,8 +311,8 @@ func (s *Store) createFlowKey(ctx context.Context, tx pgx.Tx, k *prikke.FlowKey,
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM flow_keys WHERE project_id = $1 AND configured", k.ProjectID).Scan(&n); err != nil {
 			return err
 		}
-		if n >= prikke.FlowKeysPerProject {
-			return prikke.Errorf(prikke.ECONFLICT, "A project can have at most %d flow keys; remove one first.", prikke.FlowKeysPerProject)
+		if err := sqlstore.FlowKeysFull(n); err != nil {
+			return err
 		}
 	}
 	if k.ID == prikke.NilID {

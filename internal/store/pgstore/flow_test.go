@@ -220,20 +220,10 @@ func TestFlowDanglingTag(t *testing.T) {
 	// (events arrive in commit order: the wake-up before "after").
 	sub := s.Subscribe(store.TopicWork)
 	defer sub.Close()
-	next := func() store.Event {
-		t.Helper()
-		select {
-		case ev := <-sub.C:
-			return ev
-		case <-time.After(30 * time.Second):
-			t.Fatal("no work event")
-			return store.Event{}
-		}
-	}
 	if err := s.Publish(ctx, store.TopicWork, "before"); err != nil {
 		t.Fatal(err)
 	}
-	for next().Payload != "before" {
+	for nextEvent(t, sub).Payload != "before" {
 	}
 	if _, err := s.ExecutionRescue(ctx, store.RescueParams{Now: t0, Limit: 100}); err != nil {
 		t.Fatal(err)
@@ -241,7 +231,7 @@ func TestFlowDanglingTag(t *testing.T) {
 	if err := s.Publish(ctx, store.TopicWork, "after"); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(); ev.Payload == "after" {
+	if ev := nextEvent(t, sub); ev.Payload == "after" {
 		t.Errorf("no work event from the rescue that freed executions due now")
 	}
 	c := claim()
@@ -368,28 +358,31 @@ func TestFlowWakeOnCompletion(t *testing.T) {
 	if err := s.Publish(ctx, store.TopicWork, "sentinel"); err != nil {
 		t.Fatal(err)
 	}
-	next := func() store.Event {
-		t.Helper()
-		select {
-		case ev := <-sub.C:
-			return ev
-		case <-time.After(30 * time.Second):
-			t.Fatal("no work event")
-			return store.Event{}
-		}
-	}
-	for next().Payload != "sentinel" {
+	for nextEvent(t, sub).Payload != "sentinel" {
 	}
 	cp := &store.Completion{ExecutionID: c.Execution.ID, JobID: c.Job.ID, Attempt: 1, Status: prikke.ExecutionStatusSuccess,
 		StartedAt: t0, FinishedAt: t0, DurationMS: 1, Health: store.HealthSuccess}
 	if applied, err := s.ExecutionComplete(ctx, "n", []*store.Completion{cp}); err != nil || len(applied) != 1 {
 		t.Fatalf("complete = %v, %v", applied, err)
 	}
-	if ev := next(); ev.Payload != "" {
+	if ev := nextEvent(t, sub); ev.Payload != "" {
 		t.Fatalf("work event %q after the completion; want an unconditional wake-up", ev.Payload)
 	}
 	res, err = other.ExecutionClaim(ctx, &store.ClaimParams{Node: "m", Limit: 10, Now: t0, LeaseGrace: time.Minute})
 	if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Execution.FlowKey != "one:443" {
 		t.Fatalf("the other node claimed %d, %v; want the key's next", len(res.Claimed), err)
+	}
+}
+
+// nextEvent returns sub's next event, failing the test when none comes
+// within 30s (events of a committed transaction arrive well before).
+func nextEvent(t *testing.T, sub *store.Subscription) store.Event {
+	t.Helper()
+	select {
+	case ev := <-sub.C:
+		return ev
+	case <-time.After(30 * time.Second):
+		t.Fatal("no work event")
+		return store.Event{}
 	}
 }

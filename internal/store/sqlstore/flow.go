@@ -91,3 +91,12 @@ func FlowRoom(k *prikke.FlowKey, free, inFlight int, lookahead time.Duration) in
 func FlowKeyLimits(k, in *prikke.FlowKey) {
 	k.Rate, k.Period, k.Burst, k.Parallelism, k.Configured = in.Rate, max(in.Period, prikke.FlowPeriodMin), max(in.Burst, 1), in.Parallelism, true
 }
+
+// FlowKeysFull is the error of a key that would make a project's
+// configured keys more than FlowKeysPerProject (n: how many it has).
+func FlowKeysFull(n int) error {
+	if n < prikke.FlowKeysPerProject {
+		return nil
+	}
+	return prikke.Errorf(prikke.ECONFLICT, "A project can have at most %d flow keys; remove one first.", prikke.FlowKeysPerProject)
+}
