@@ -22,8 +22,10 @@ import (
 )
 
 // flowCacheFor is how long a store trusts what it last read of whether
-// any flow key exists: a key created on another node is seen within it
-// (its executions, tagged, wait meanwhile; none escapes its limits).
+// any flow key exists. A key created on another node is seen at once (its
+// creation's work event, flowKeyMade, makes every node read again), or
+// within flowCacheFor when that event is lost; its executions, tagged,
+// wait meanwhile, and none escapes its limits.
 const flowCacheFor = time.Second
 
 // flowKeysExist reports whether flow_keys has any row, read at most once
@@ -36,13 +38,23 @@ func (s *Store) flowKeysExist(ctx context.Context, q interface {
 	if time.Now().UnixNano()-s.flowSeen.Load() < int64(flowCacheFor) {
 		return s.flowAny.Load(), nil
 	}
+	gen := s.flowGen.Load()
 	var exist bool
 	if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM flow_keys)").Scan(&exist); err != nil {
 		return false, err
 	}
 	s.flowAny.Store(exist)
 	s.flowSeen.Store(time.Now().UnixNano())
+	if s.flowGen.Load() != gen {
+		s.flowSeen.Store(0) // forgotten meanwhile: this read may predate the key
+	}
 	return exist, nil
+}
+
+// flowKeysForget makes flowKeysExist read again (another node made a key).
+func (s *Store) flowKeysForget() {
+	s.flowGen.Add(1)
+	s.flowSeen.Store(0)
 }
 
 // flowKeyCreated records that a flow key exists, for flowKeysExist.
@@ -325,8 +337,19 @@ func (s *Store) createFlowKey(ctx context.Context, tx pgx.Tx, k *prikke.FlowKey,
 		k.TAT, sqlstore.FlowReadyAt(k), k.HeldUntil, k.HoldReason, nowArg(k.CreatedAt), nowArg(k.UpdatedAt)); err != nil {
 		return err
 	}
-	return tagFlow(ctx, tx, k.ID, k.ProjectID, k.Key)
+	if err := tagFlow(ctx, tx, k.ID, k.ProjectID, k.Key); err != nil {
+		return err
+	}
+	// Every node reads again whether flow keys exist (flowKeysExist):
+	// its cache may say none for up to flowCacheFor, while the key's
+	// executions, tagged, wait for its claims.
+	return s.notifyTx(ctx, tx, store.TopicWork, flowKeyMade)
 }
+
+// flowKeyMade is the payload of the work event of a flow key's creation:
+// the listener forgets what flowKeysExist cached (the workers take it as
+// any wake-up, an instant they cannot parse).
+const flowKeyMade = "flow-key-made"
 
 // lockFlow serialises the creation of a project's keys (the count limit,
 // and one row per key without relying on the unique index's error).

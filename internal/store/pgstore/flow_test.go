@@ -386,3 +386,50 @@ func nextEvent(t *testing.T, sub *store.Subscription) store.Event {
 		return store.Event{}
 	}
 }
+
+// TestFlowKeySeenAtOnce: a key made on one node is seen at once by
+// another node's claims and next-due reckoning, though that node read a
+// moment ago that no key exists (its cache): the creation's wake-up tells
+// it to read again. Without that, the key's executions waited for the
+// other node's poll.
+func TestFlowKeySeenAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	schema := storetest.NewSchemaName()
+	a := storetest.OpenPostgresSchema(t, schema)
+	b := storetest.OpenPostgresSchema(t, schema)
+	t0 := storetest.T0
+	tn := storetest.NewTenant(t, a, prikke.TierPro)
+	es := flowBacklog(t, a, flowJob(t, a, tn, "new:443"), 1, func(int) time.Time { return t0.Add(time.Hour) })
+	// b reads that no key exists (and caches it).
+	if next, ok, err := b.ExecutionNextDue(ctx); err != nil || !ok || !next.Equal(es[0].DueAt) {
+		t.Fatalf("next due = %v, %v, %v", next, ok, err)
+	}
+	sub := b.Subscribe(store.TopicWork)
+	defer sub.Close()
+	if err := a.Publish(ctx, store.TopicWork, "before"); err != nil {
+		t.Fatal(err)
+	}
+	for nextEvent(t, sub).Payload != "before" {
+	}
+	if _, err := a.FlowKeySetPaused(ctx, tn.Project.ID, "new:443", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.FlowKeySetPaused(ctx, tn.Project.ID, "new:443", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Publish(ctx, store.TopicWork, "after"); err != nil {
+		t.Fatal(err)
+	}
+	for nextEvent(t, sub).Payload != "after" {
+	}
+	// The key has no limits: its execution is the flow claim's, due now
+	// within the hour's lookahead.
+	if next, ok, err := b.ExecutionNextDue(ctx); err != nil || !ok || !next.Equal(es[0].DueAt) {
+		t.Errorf("b's next due after the key was made = %v, %v, %v; want the key's execution", next, ok, err)
+	}
+	res, err := b.ExecutionClaim(ctx, &store.ClaimParams{Node: "b", Limit: 10, Now: t0, Lookahead: time.Hour, LeaseGrace: time.Minute})
+	if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Execution.ID != es[0].ID {
+		t.Fatalf("b claimed %d, %v; want the new key's execution", len(res.Claimed), err)
+	}
+}
