@@ -22,8 +22,10 @@ import (
 )
 
 // flowCacheFor is how long a store trusts what it last read of whether
-// any flow key exists: a key created on another node is seen within it
-// (its executions, tagged, wait meanwhile; none escapes its limits).
+// any flow key exists. A key created on another node is seen at once (its
+// creation's work event, flowKeyMade, makes every node read again), or
+// within flowCacheFor when that event is lost; its executions, tagged,
+// wait meanwhile, and none escapes its limits.
 const flowCacheFor = time.Second
 
 // flowKeysExist reports whether flow_keys has any row, read at most once
@@ -36,13 +38,23 @@ func (s *Store) flowKeysExist(ctx context.Context, q interface {
 	if time.Now().UnixNano()-s.flowSeen.Load() < int64(flowCacheFor) {
 		return s.flowAny.Load(), nil
 	}
+	gen := s.flowGen.Load()
 	var exist bool
 	if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM flow_keys)").Scan(&exist); err != nil {
 		return false, err
 	}
 	s.flowAny.Store(exist)
 	s.flowSeen.Store(time.Now().UnixNano())
+	if s.flowGen.Load() != gen {
+		s.flowSeen.Store(0) // forgotten meanwhile: this read may predate the key
+	}
 	return exist, nil
+}
+
+// flowKeysForget makes flowKeysExist read again (another node made a key).
+func (s *Store) flowKeysForget() {
+	s.flowGen.Add(1)
+	s.flowSeen.Store(0)
 }
 
 // flowKeyCreated records that a flow key exists, for flowKeysExist.
@@ -64,19 +76,23 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	_, _, excl := roomArgs(room)
 	lookahead := max(p.Lookahead, 0)
 	// The eligible keys, locked: not paused, ready within the lookahead,
-	// with a pending execution due within it, and (by this statement's
-	// snapshot, rechecked below under the lock) room under parallelism.
-	// With no flow_keys row at all this reads an empty table.
+	// with a pending execution due within it (its first, one probe of the
+	// (flow, due_at) index), and (by this statement's snapshot, rechecked
+	// below under the lock) room under parallelism; the key whose first
+	// waiting execution is most overdue first, as the ordinary claim
+	// serves the most overdue first. With no flow_keys row at all this
+	// reads an empty table.
 	rows, err := tx.Query(ctx, `SELECT `+sqlstore.FlowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
 		FROM flow_keys f JOIN projects pr ON pr.id = f.project_id
+			CROSS JOIN LATERAL (SELECT q.due_at FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NULL
+				ORDER BY q.due_at LIMIT 1) first
 		WHERE NOT f.paused
 			AND (f.ready_at IS NULL OR f.ready_at <= coalesce($1::timestamptz, now()) + $2 * interval '1 microsecond')
 			AND pr.organization_id <> ALL($3::uuid[])
-			AND EXISTS (SELECT 1 FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NULL
-				AND q.due_at <= coalesce($1::timestamptz, now()) + $2 * interval '1 microsecond')
+			AND first.due_at <= coalesce($1::timestamptz, now()) + $2 * interval '1 microsecond'
 			AND (f.parallelism = 0 OR (SELECT count(*) FROM (SELECT FROM execution_queue r
 				WHERE r.flow = f.id AND r.lease_expires_at IS NOT NULL LIMIT f.parallelism) x) < f.parallelism)
-		ORDER BY f.ready_at NULLS FIRST, f.id
+		ORDER BY first.due_at, f.id
 		LIMIT $4
 		FOR NO KEY UPDATE OF f SKIP LOCKED`, nowArg(p.Now), lookahead.Microseconds(), bin(excl), p.Limit)
 	if err != nil {
@@ -123,22 +139,16 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 		} else if p.DefaultOrgRoom > 0 {
 			free = min(free, p.DefaultOrgRoom-taken[lk.org])
 		}
-		if iv := k.Interval(); iv > 0 {
-			// No more slots than the rate allows within the lookahead:
-			// a rate-limited key's backlog is read no further.
-			free = min(free, max(k.Burst, 1)+int(lookahead/iv)+1)
-		}
+		running := 0
 		if k.Parallelism > 0 && free > 0 {
 			// Under the key's lock, so no other claim adds to it; only
 			// completions, releases and rescues take from it.
-			var running int
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM execution_queue
 				WHERE flow = $1 AND lease_expires_at IS NOT NULL`, k.ID).Scan(&running); err != nil {
 				return err
 			}
-			free = min(free, k.Parallelism-running)
 		}
-		if free <= 0 {
+		if free = sqlstore.FlowRoom(k, free, running, lookahead); free <= 0 {
 			continue
 		}
 		// In the index's order, (flow, due_at): executions due at one
@@ -291,10 +301,17 @@ func (s *Store) untagDangling(ctx context.Context) error {
 	if err != nil || len(gone) == 0 {
 		return mapErr(err)
 	}
-	if _, err := s.pool.Exec(ctx, "UPDATE execution_queue SET flow = NULL WHERE flow = ANY($1)", bin(gone)); err != nil {
-		return fmt.Errorf("pgstore: untag dangling flow keys: %w", mapErr(err))
-	}
-	return nil
+	// Now ordinary waiting executions: wake the workers for the earliest.
+	err = s.inTx(ctx, "untag dangling flow keys", func(tx pgx.Tx) error {
+		var earliest *time.Time
+		if err := tx.QueryRow(ctx, `WITH u AS (UPDATE execution_queue SET flow = NULL WHERE flow = ANY($1)
+				RETURNING due_at, lease_expires_at)
+			SELECT min(due_at) FROM u WHERE lease_expires_at IS NULL`, bin(gone)).Scan(&earliest); err != nil || earliest == nil {
+			return err
+		}
+		return s.notifyWork(ctx, tx, *earliest)
+	})
+	return err
 }
 
 // createFlowKey inserts k's row (the caller holds the project's flow lock
@@ -306,8 +323,8 @@ func (s *Store) createFlowKey(ctx context.Context, tx pgx.Tx, k *prikke.FlowKey,
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM flow_keys WHERE project_id = $1 AND configured", k.ProjectID).Scan(&n); err != nil {
 			return err
 		}
-		if n >= prikke.FlowKeysPerProject {
-			return prikke.Errorf(prikke.ECONFLICT, "A project can have at most %d flow keys; remove one first.", prikke.FlowKeysPerProject)
+		if err := sqlstore.FlowKeysFull(n); err != nil {
+			return err
 		}
 	}
 	if k.ID == prikke.NilID {
@@ -320,8 +337,19 @@ func (s *Store) createFlowKey(ctx context.Context, tx pgx.Tx, k *prikke.FlowKey,
 		k.TAT, sqlstore.FlowReadyAt(k), k.HeldUntil, k.HoldReason, nowArg(k.CreatedAt), nowArg(k.UpdatedAt)); err != nil {
 		return err
 	}
-	return tagFlow(ctx, tx, k.ID, k.ProjectID, k.Key)
+	if err := tagFlow(ctx, tx, k.ID, k.ProjectID, k.Key); err != nil {
+		return err
+	}
+	// Every node reads again whether flow keys exist (flowKeysExist):
+	// its cache may say none for up to flowCacheFor, while the key's
+	// executions, tagged, wait for its claims.
+	return s.notifyTx(ctx, tx, store.TopicWork, flowKeyMade)
 }
+
+// flowKeyMade is the payload of the work event of a flow key's creation:
+// the listener forgets what flowKeysExist cached (the workers take it as
+// any wake-up, an instant they cannot parse).
+const flowKeyMade = "flow-key-made"
 
 // lockFlow serialises the creation of a project's keys (the count limit,
 // and one row per key without relying on the unique index's error).
@@ -347,9 +375,8 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 		cur, err := s.lockFlowKey(ctx, tx, k.ProjectID, k.Key)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			nk := *k
-			nk.Configured, nk.TAT, nk.HeldUntil, nk.HoldReason = true, nil, nil, ""
-			nk.Period = max(nk.Period, prikke.FlowPeriodMin)
+			nk := prikke.FlowKey{ID: k.ID, ProjectID: k.ProjectID, Key: k.Key, CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt}
+			sqlstore.FlowKeyLimits(&nk, k)
 			if err := s.createFlowKey(ctx, tx, &nk, true); err != nil {
 				return err
 			}
@@ -357,7 +384,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 		case err != nil:
 			return err
 		default:
-			cur.Rate, cur.Period, cur.Burst, cur.Parallelism, cur.Configured = k.Rate, max(k.Period, prikke.FlowPeriodMin), max(k.Burst, 1), k.Parallelism, true
+			sqlstore.FlowKeyLimits(cur, k)
 			now := k.UpdatedAt
 			if now.IsZero() {
 				now = time.Now()
@@ -365,7 +392,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, k *prikke.FlowKey) (*prikke.Flow
 			cur.Retune(now)
 			if _, err := tx.Exec(ctx, `UPDATE flow_keys SET rate = $2, period_ms = $3, burst = $4, parallelism = $5, configured = true,
 					tat = $8, ready_at = $6, updated_at = coalesce($7::timestamptz, now())
-				WHERE id = $1`, cur.ID, cur.Rate, cur.Period.Milliseconds(), cur.Burst, cur.Parallelism, sqlstore.FlowReadyAt(cur), nowArg(k.UpdatedAt), cur.TAT); err != nil {
+				WHERE id = $1`, cur.ID, cur.Rate, sqlstore.FlowPeriodMS(cur), cur.Burst, cur.Parallelism, sqlstore.FlowReadyAt(cur), nowArg(k.UpdatedAt), cur.TAT); err != nil {
 				return err
 			}
 			id = cur.ID

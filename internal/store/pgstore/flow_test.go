@@ -216,8 +216,23 @@ func TestFlowDanglingTag(t *testing.T) {
 	if c := claim(); len(c) != 0 {
 		t.Fatalf("claimed %d tagged executions", len(c))
 	}
+	// The freed executions are due now: the rescue wakes the workers
+	// (events arrive in commit order: the wake-up before "after").
+	sub := s.Subscribe(store.TopicWork)
+	defer sub.Close()
+	if err := s.Publish(ctx, store.TopicWork, "before"); err != nil {
+		t.Fatal(err)
+	}
+	for nextEvent(t, sub).Payload != "before" {
+	}
 	if _, err := s.ExecutionRescue(ctx, store.RescueParams{Now: t0, Limit: 100}); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.Publish(ctx, store.TopicWork, "after"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, sub); ev.Payload == "after" {
+		t.Errorf("no work event from the rescue that freed executions due now")
 	}
 	c := claim()
 	if len(c) != 2 || (c[0].Execution.ID != lost[0].ID && c[0].Execution.ID != lost[1].ID) || c[0].Execution.FlowKey != "gone:443" {
@@ -343,28 +358,78 @@ func TestFlowWakeOnCompletion(t *testing.T) {
 	if err := s.Publish(ctx, store.TopicWork, "sentinel"); err != nil {
 		t.Fatal(err)
 	}
-	next := func() store.Event {
-		t.Helper()
-		select {
-		case ev := <-sub.C:
-			return ev
-		case <-time.After(30 * time.Second):
-			t.Fatal("no work event")
-			return store.Event{}
-		}
-	}
-	for next().Payload != "sentinel" {
+	for nextEvent(t, sub).Payload != "sentinel" {
 	}
 	cp := &store.Completion{ExecutionID: c.Execution.ID, JobID: c.Job.ID, Attempt: 1, Status: prikke.ExecutionStatusSuccess,
 		StartedAt: t0, FinishedAt: t0, DurationMS: 1, Health: store.HealthSuccess}
 	if applied, err := s.ExecutionComplete(ctx, "n", []*store.Completion{cp}); err != nil || len(applied) != 1 {
 		t.Fatalf("complete = %v, %v", applied, err)
 	}
-	if ev := next(); ev.Payload != "" {
+	if ev := nextEvent(t, sub); ev.Payload != "" {
 		t.Fatalf("work event %q after the completion; want an unconditional wake-up", ev.Payload)
 	}
 	res, err = other.ExecutionClaim(ctx, &store.ClaimParams{Node: "m", Limit: 10, Now: t0, LeaseGrace: time.Minute})
 	if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Execution.FlowKey != "one:443" {
 		t.Fatalf("the other node claimed %d, %v; want the key's next", len(res.Claimed), err)
+	}
+}
+
+// nextEvent returns sub's next event, failing the test when none comes
+// within 30s (events of a committed transaction arrive well before).
+func nextEvent(t *testing.T, sub *store.Subscription) store.Event {
+	t.Helper()
+	select {
+	case ev := <-sub.C:
+		return ev
+	case <-time.After(30 * time.Second):
+		t.Fatal("no work event")
+		return store.Event{}
+	}
+}
+
+// TestFlowKeySeenAtOnce: a key made on one node is seen at once by
+// another node's claims and next-due reckoning, though that node read a
+// moment ago that no key exists (its cache): the creation's wake-up tells
+// it to read again. Without that, the key's executions waited for the
+// other node's poll.
+func TestFlowKeySeenAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	schema := storetest.NewSchemaName()
+	a := storetest.OpenPostgresSchema(t, schema)
+	b := storetest.OpenPostgresSchema(t, schema)
+	t0 := storetest.T0
+	tn := storetest.NewTenant(t, a, prikke.TierPro)
+	es := flowBacklog(t, a, flowJob(t, a, tn, "new:443"), 1, func(int) time.Time { return t0.Add(time.Hour) })
+	// b reads that no key exists (and caches it).
+	if next, ok, err := b.ExecutionNextDue(ctx); err != nil || !ok || !next.Equal(es[0].DueAt) {
+		t.Fatalf("next due = %v, %v, %v", next, ok, err)
+	}
+	sub := b.Subscribe(store.TopicWork)
+	defer sub.Close()
+	if err := a.Publish(ctx, store.TopicWork, "before"); err != nil {
+		t.Fatal(err)
+	}
+	for nextEvent(t, sub).Payload != "before" {
+	}
+	if _, err := a.FlowKeySetPaused(ctx, tn.Project.ID, "new:443", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.FlowKeySetPaused(ctx, tn.Project.ID, "new:443", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Publish(ctx, store.TopicWork, "after"); err != nil {
+		t.Fatal(err)
+	}
+	for nextEvent(t, sub).Payload != "after" {
+	}
+	// The key has no limits: its execution is the flow claim's, due now
+	// within the hour's lookahead.
+	if next, ok, err := b.ExecutionNextDue(ctx); err != nil || !ok || !next.Equal(es[0].DueAt) {
+		t.Errorf("b's next due after the key was made = %v, %v, %v; want the key's execution", next, ok, err)
+	}
+	res, err := b.ExecutionClaim(ctx, &store.ClaimParams{Node: "b", Limit: 10, Now: t0, Lookahead: time.Hour, LeaseGrace: time.Minute})
+	if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Execution.ID != es[0].ID {
+		t.Fatalf("b claimed %d, %v; want the new key's execution", len(res.Claimed), err)
 	}
 }

@@ -56,9 +56,11 @@ type Store struct {
 	closeOnce    sync.Once
 
 	// flowAny caches whether flow_keys has any row (flowSeen: when it was
-	// last read, in UnixNano; see flowKeysExist).
+	// last read, in UnixNano; flowGen counts the times another node's new
+	// key made it forget; see flowKeysExist).
 	flowAny  atomic.Bool
 	flowSeen atomic.Int64
+	flowGen  atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -359,6 +361,9 @@ func (s *Store) listen(ctx context.Context) {
 				break
 			}
 			topic := store.Topic(strings.TrimPrefix(n.Channel, s.ns+"_"))
+			if topic == store.TopicWork && n.Payload == flowKeyMade {
+				s.flowKeysForget() // before the workers wake to claim
+			}
 			s.broker.Publish(store.Event{Topic: topic, Payload: n.Payload})
 		}
 		conn.Close(context.Background())

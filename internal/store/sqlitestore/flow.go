@@ -107,8 +107,19 @@ func flowLive(ctx context.Context, q queryRower, k *prikke.FlowKey, now time.Tim
 }
 
 // insertFlowKey creates a key's row and puts the key's pending and
-// running executions under it.
-func (s *Store) insertFlowKey(ctx context.Context, tx *sql.Tx, k *prikke.FlowKey) error {
+// running executions under it. limit: ECONFLICT when the project has
+// FlowKeysPerProject configured keys already (a row made only by an
+// endpoint's hold neither counts nor is refused).
+func (s *Store) insertFlowKey(ctx context.Context, tx *sql.Tx, k *prikke.FlowKey, limit bool) error {
+	if limit {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM flow_keys WHERE project_id = $1 AND configured", k.ProjectID).Scan(&n); err != nil {
+			return err
+		}
+		if err := sqlstore.FlowKeysFull(n); err != nil {
+			return err
+		}
+	}
 	if k.ID == prikke.NilID {
 		k.ID = prikke.NewID()
 	}
@@ -152,25 +163,15 @@ func (s *Store) FlowKeyPut(ctx context.Context, in *prikke.FlowKey) (*prikke.Flo
 			return err
 		}
 		if k == nil {
-			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM flow_keys WHERE project_id = $1", in.ProjectID).Scan(&n); err != nil {
-				return err
-			}
-			if n >= prikke.FlowKeysPerProject {
-				return prikke.Errorf(prikke.ECONFLICT, "A project can have at most %d flow keys; delete one first.", prikke.FlowKeysPerProject)
-			}
 			k = &prikke.FlowKey{ID: in.ID, ProjectID: in.ProjectID, Key: in.Key, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
 			if k.CreatedAt.IsZero() {
 				k.CreatedAt, k.UpdatedAt = now, now
 			}
 			created = true
 		}
-		k.Rate, k.Period, k.Burst, k.Parallelism, k.Configured = in.Rate, in.Period, max(in.Burst, 1), in.Parallelism, true
-		if k.Period <= 0 {
-			k.Period = prikke.FlowPeriodMin
-		}
+		sqlstore.FlowKeyLimits(k, in)
 		if created {
-			if err := s.insertFlowKey(ctx, tx, k); err != nil {
+			if err := s.insertFlowKey(ctx, tx, k, true); err != nil {
 				return err
 			}
 		} else {
@@ -189,7 +190,7 @@ func (s *Store) FlowKeyPut(ctx context.Context, in *prikke.FlowKey) (*prikke.Flo
 		return flowLive(ctx, tx, k, now)
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("sqlitestore: put flow key: %w", mapErr(err))
+		return nil, false, err // inTx named the operation
 	}
 	s.wakeWorkers()
 	return out, created, nil
@@ -247,17 +248,18 @@ func (s *Store) FlowKeyDelete(ctx context.Context, projectID prikke.ID, key stri
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("sqlitestore: delete flow key: %w", mapErr(err))
+		return err // inTx named the operation
 	}
 	s.wakeWorkers()
 	return nil
 }
 
 // modifyFlowKey reads a key's row in a transaction (creating it with
-// create's fields when it has none and create is not nil; ENOTFOUND
-// otherwise), lets fn change it and stores fn's result, then returns the
-// key with its live figures.
-func (s *Store) modifyFlowKey(ctx context.Context, op string, projectID prikke.ID, key string,
+// create's fields when it has none and create is not nil, within the
+// project's limit of configured keys when limit; ENOTFOUND otherwise),
+// lets fn change it and stores fn's result, then returns the key with its
+// live figures.
+func (s *Store) modifyFlowKey(ctx context.Context, op string, projectID prikke.ID, key string, limit bool,
 	create func(k *prikke.FlowKey), fn func(k *prikke.FlowKey) (write bool, err error)) (*prikke.FlowKey, error) {
 	var out *prikke.FlowKey
 	now := s.now()
@@ -273,7 +275,7 @@ func (s *Store) modifyFlowKey(ctx context.Context, op string, projectID prikke.I
 			k = &prikke.FlowKey{ProjectID: projectID, Key: key, Period: prikke.FlowPeriodMin, Burst: 1, Configured: true,
 				CreatedAt: now, UpdatedAt: now}
 			create(k)
-			if err := s.insertFlowKey(ctx, tx, k); err != nil {
+			if err := s.insertFlowKey(ctx, tx, k, limit); err != nil {
 				return err
 			}
 		} else {
@@ -294,14 +296,14 @@ func (s *Store) modifyFlowKey(ctx context.Context, op string, projectID prikke.I
 		return flowLive(ctx, tx, k, now)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: %s: %w", op, mapErr(err))
+		return nil, err // inTx named the operation
 	}
 	return out, nil
 }
 
 // FlowKeySetPaused implements store.Store.
 func (s *Store) FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key string, paused bool) (*prikke.FlowKey, error) {
-	k, err := s.modifyFlowKey(ctx, "pause flow key", projectID, key,
+	k, err := s.modifyFlowKey(ctx, "pause flow key", projectID, key, true,
 		func(k *prikke.FlowKey) { k.Paused = paused },
 		func(k *prikke.FlowKey) (bool, error) {
 			changed := k.Paused != paused
@@ -321,7 +323,7 @@ func (s *Store) FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key s
 // it is written even past FlowKeysPerProject keys.
 func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string, until time.Time, reason string) error {
 	until = until.UTC().Truncate(time.Microsecond)
-	_, err := s.modifyFlowKey(ctx, "hold flow key", projectID, key,
+	_, err := s.modifyFlowKey(ctx, "hold flow key", projectID, key, false,
 		func(k *prikke.FlowKey) { k.Configured, k.HeldUntil, k.HoldReason = false, &until, reason },
 		func(k *prikke.FlowKey) (bool, error) {
 			if k.HeldUntil != nil && !until.After(*k.HeldUntil) {
@@ -335,7 +337,7 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 
 // FlowKeyRelease implements store.Store.
 func (s *Store) FlowKeyRelease(ctx context.Context, projectID prikke.ID, key string) (*prikke.FlowKey, error) {
-	k, err := s.modifyFlowKey(ctx, "release flow key", projectID, key, nil,
+	k, err := s.modifyFlowKey(ctx, "release flow key", projectID, key, false, nil,
 		func(k *prikke.FlowKey) (bool, error) {
 			changed := k.HeldUntil != nil
 			k.HeldUntil, k.HoldReason = nil, ""
@@ -422,15 +424,12 @@ func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams,
 		if free <= 0 {
 			break
 		}
-		if c.k.Parallelism > 0 {
-			free = min(free, c.k.Parallelism-c.inFlight)
-		}
 		if n, ok := room[c.org]; ok {
 			free = min(free, n)
 		} else if p.DefaultOrgRoom > 0 {
 			free = min(free, p.DefaultOrgRoom)
 		}
-		if free <= 0 {
+		if free = sqlstore.FlowRoom(c.k, free, c.inFlight, horizon.Sub(now)); free <= 0 {
 			continue
 		}
 		var ids []prikke.ID

@@ -68,3 +68,35 @@ func FlowKeyLive(k *prikke.FlowKey, waiting, inFlight int, now time.Time) {
 		k.NextSlot = &r
 	}
 }
+
+// FlowRoom is how many of a key's waiting executions one claim may read
+// and start: at most free (what is left of the claim's and the
+// organization's room), the room under its parallelism (inFlight of them
+// running), and the slots its rate can give within the lookahead (its
+// burst, then one an interval), so a rate-limited key's backlog is read
+// no further than it can start.
+func FlowRoom(k *prikke.FlowKey, free, inFlight int, lookahead time.Duration) int {
+	if k.Parallelism > 0 {
+		free = min(free, k.Parallelism-inFlight)
+	}
+	if iv := k.Interval(); iv > 0 {
+		free = min(free, max(k.Burst, 1)+int(max(lookahead, 0)/iv)+1)
+	}
+	return max(free, 0)
+}
+
+// FlowKeyLimits gives k the limits of in as FlowKeyPut stores them (a
+// period of at least FlowPeriodMin, a burst of at least 1): k becomes a
+// configured key. Its pause, hold and GCRA state stay as they are.
+func FlowKeyLimits(k, in *prikke.FlowKey) {
+	k.Rate, k.Period, k.Burst, k.Parallelism, k.Configured = in.Rate, max(in.Period, prikke.FlowPeriodMin), max(in.Burst, 1), in.Parallelism, true
+}
+
+// FlowKeysFull is the error of a key that would make a project's
+// configured keys more than FlowKeysPerProject (n: how many it has).
+func FlowKeysFull(n int) error {
+	if n < prikke.FlowKeysPerProject {
+		return nil
+	}
+	return prikke.Errorf(prikke.ECONFLICT, "A project can have at most %d flow keys; remove one first.", prikke.FlowKeysPerProject)
+}

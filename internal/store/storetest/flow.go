@@ -31,6 +31,10 @@ func testFlow(t *testing.T, open Opener, cov *coverage) {
 		"Retry":       testFlowRetry,
 		"Wake":        testFlowWake,
 		"RescueDead":  testFlowRescueDead,
+		"KeyOrder":    testFlowKeyOrder,
+		"LimitKinds":  testFlowKeysLimitKinds,
+		"PutLimits":   testFlowKeyPutLimits,
+		"Recreate":    testFlowRecreate,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
