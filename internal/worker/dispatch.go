@@ -111,8 +111,8 @@ func (w *Worker) dispatch(ctx context.Context) {
 						// clocks disagree by a hair; resync and look again
 						// soon. Or the claim keeps it back while the next due
 						// instant counts it (a flow key's row locked by another
-						// node's claim, or a key made in the last second, which
-						// claims see within a second): each look in a row
+						// node's claim, or a key made on another node whose
+						// creation event has not arrived yet): each look in a row
 						// waits twice as long, up to 100ms, rather than spin.
 						if missed%8 == 0 {
 							w.syncClock(ctx)
