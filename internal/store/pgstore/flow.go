@@ -557,6 +557,15 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 		if err != nil || tag.RowsAffected() > 0 {
 			return err
 		}
+		// A new hold-only row, within the project's bound (the unique
+		// index's range of the project, under its flow lock).
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM flow_keys WHERE project_id = $1 AND NOT configured", projectID).Scan(&n); err != nil {
+			return err
+		}
+		if err := sqlstore.FlowHoldKeysFull(n); err != nil {
+			return err
+		}
 		nk := &prikke.FlowKey{ProjectID: projectID, Key: key, Period: prikke.FlowPeriodMin, Burst: 1, HeldUntil: &until, HoldReason: reason}
 		if err := s.createFlowKey(ctx, tx, nk, false); err != nil {
 			return err
@@ -572,6 +581,58 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 		return s.retag(ctx, id, projectID, key)
 	}
 	return nil
+}
+
+// FlowKeyPrune implements store.Store. The rows are locked FOR UPDATE
+// SKIP LOCKED: a key a claim holds (FOR NO KEY UPDATE) is left for the
+// next round, and a hold written meanwhile (it updates the row) makes the
+// row fail the recheck and stay.
+func (s *Store) FlowKeyPrune(ctx context.Context, now time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	var gone []prikke.ID
+	err := s.inTx(ctx, "prune flow keys", func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT f.id FROM flow_keys f
+			WHERE NOT f.configured AND NOT f.paused
+				AND coalesce(f.held_until, f.updated_at) < coalesce($1::timestamptz, now()) - $2 * interval '1 microsecond'
+				AND NOT EXISTS (SELECT FROM execution_queue r WHERE r.flow = f.id AND r.lease_expires_at IS NOT NULL)
+			LIMIT $3
+			FOR UPDATE OF f SKIP LOCKED`, nowArg(now), prikke.FlowHoldKeep.Microseconds(), limit)
+		if err != nil {
+			return err
+		}
+		if gone, err = pgx.CollectRows(rows, pgx.RowTo[prikke.ID]); err != nil || len(gone) == 0 {
+			return err
+		}
+		// Their waiting executions become ordinary, as FlowKeyDelete's.
+		var earliest *time.Time
+		if err := tx.QueryRow(ctx, `WITH u AS (UPDATE execution_queue SET flow = NULL WHERE flow = ANY($1)
+				RETURNING due_at, lease_expires_at)
+			SELECT min(due_at) FROM u WHERE lease_expires_at IS NULL`, bin(gone)).Scan(&earliest); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM flow_keys WHERE id = ANY($1)", bin(gone)); err != nil {
+			return err
+		}
+		if earliest == nil {
+			return nil
+		}
+		return s.notifyWork(ctx, tx, *earliest)
+	})
+	if err != nil || len(gone) == 0 {
+		return 0, err
+	}
+	// Once more after commit, as FlowKeyDelete: an execution written in
+	// the same instant may have been tagged by a statement that saw a row
+	// before the delete (the rescue's untagDangling frees any left over).
+	if err := s.waitOlderTransactions(ctx); err != nil {
+		return len(gone), fmt.Errorf("pgstore: prune flow keys: %w", mapErr(err))
+	}
+	if _, err := s.pool.Exec(ctx, "UPDATE execution_queue SET flow = NULL WHERE flow = ANY($1)", bin(gone)); err != nil {
+		return len(gone), fmt.Errorf("pgstore: prune flow keys: %w", mapErr(err))
+	}
+	return len(gone), nil
 }
 
 // FlowKeyRelease implements store.Store.

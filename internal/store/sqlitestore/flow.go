@@ -260,7 +260,7 @@ func (s *Store) FlowKeyDelete(ctx context.Context, projectID prikke.ID, key stri
 // lets fn change it and stores fn's result, then returns the key with its
 // live figures.
 func (s *Store) modifyFlowKey(ctx context.Context, op string, projectID prikke.ID, key string, limit bool,
-	create func(k *prikke.FlowKey), fn func(k *prikke.FlowKey) (write bool, err error)) (*prikke.FlowKey, error) {
+	create func(tx *sql.Tx, k *prikke.FlowKey) error, fn func(k *prikke.FlowKey) (write bool, err error)) (*prikke.FlowKey, error) {
 	var out *prikke.FlowKey
 	now := s.now()
 	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
@@ -274,7 +274,9 @@ func (s *Store) modifyFlowKey(ctx context.Context, op string, projectID prikke.I
 			}
 			k = &prikke.FlowKey{ProjectID: projectID, Key: key, Period: prikke.FlowPeriodMin, Burst: 1, Configured: true,
 				CreatedAt: now, UpdatedAt: now}
-			create(k)
+			if err := create(tx, k); err != nil {
+				return err
+			}
 			if err := s.insertFlowKey(ctx, tx, k, limit); err != nil {
 				return err
 			}
@@ -304,7 +306,7 @@ func (s *Store) modifyFlowKey(ctx context.Context, op string, projectID prikke.I
 // FlowKeySetPaused implements store.Store.
 func (s *Store) FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key string, paused bool) (*prikke.FlowKey, error) {
 	k, err := s.modifyFlowKey(ctx, "pause flow key", projectID, key, true,
-		func(k *prikke.FlowKey) { k.Paused = paused },
+		func(_ *sql.Tx, k *prikke.FlowKey) error { k.Paused = paused; return nil },
 		func(k *prikke.FlowKey) (bool, error) {
 			changed := k.Paused != paused
 			k.Paused = paused
@@ -320,11 +322,23 @@ func (s *Store) FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key s
 }
 
 // FlowKeyHold implements store.Store. A hold is the endpoint's signal, so
-// it is written even past FlowKeysPerProject keys.
+// it is written even past FlowKeysPerProject keys; but a new hold-only row
+// past FlowHoldKeysPerProject is refused (an existing key is still held).
 func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string, until time.Time, reason string) error {
 	until = until.UTC().Truncate(time.Microsecond)
 	_, err := s.modifyFlowKey(ctx, "hold flow key", projectID, key, false,
-		func(k *prikke.FlowKey) { k.Configured, k.HeldUntil, k.HoldReason = false, &until, reason },
+		func(tx *sql.Tx, k *prikke.FlowKey) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM flow_keys WHERE project_id = $1 AND NOT configured",
+				projectID).Scan(&n); err != nil {
+				return err
+			}
+			if err := sqlstore.FlowHoldKeysFull(n); err != nil {
+				return err
+			}
+			k.Configured, k.HeldUntil, k.HoldReason = false, &until, reason
+			return nil
+		},
 		func(k *prikke.FlowKey) (bool, error) {
 			if k.HeldUntil != nil && !until.After(*k.HeldUntil) {
 				return false, nil
@@ -333,6 +347,72 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 			return true, nil
 		})
 	return err
+}
+
+// FlowKeyPrune implements store.Store.
+func (s *Store) FlowKeyPrune(ctx context.Context, now time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	cutoff := s.nowOr(now).Add(-prikke.FlowHoldKeep)
+	var gone []prikke.ID
+	var earliest *time.Time
+	err := s.inTx(ctx, "prune flow keys", func(tx *sql.Tx) error {
+		gone, earliest = nil, nil
+		rows, err := tx.QueryContext(ctx, `SELECT f.id FROM flow_keys f
+			WHERE f.configured = 0 AND f.paused = 0 AND coalesce(f.held_until, f.updated_at) < $1
+				AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.flow = f.id AND r.status = 'running')
+			LIMIT $2`, ts(cutoff), limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id prikke.ID
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			gone = append(gone, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(gone) == 0 {
+			return err
+		}
+		// Their waiting (and any running) executions become ordinary, as
+		// FlowKeyDelete's; the workers wake for the earliest waiting one.
+		for chunk := range slices.Chunk(gone, 500) {
+			var args []any
+			in := inList(&args, chunk)
+			var first *time.Time
+			if err := tx.QueryRowContext(ctx, `SELECT min(due_at) FROM executions WHERE flow IN (`+in+`) AND flow IS NOT NULL AND status = 'pending'`,
+				args...).Scan(timePtrScan{&first}); err != nil {
+				return err
+			}
+			if first != nil && (earliest == nil || first.Before(*earliest)) {
+				earliest = first
+			}
+			for _, st := range []string{"pending", "running"} {
+				if _, err := tx.ExecContext(ctx, `UPDATE executions SET flow = NULL WHERE flow IN (`+in+`) AND flow IS NOT NULL AND status = '`+st+`'`,
+					args...); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM flow_keys WHERE id IN (`+in+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err // inTx named the operation
+	}
+	if len(gone) > 0 {
+		s.flowKeysChanged()
+	}
+	if earliest != nil {
+		s.publishWork(*earliest)
+	}
+	return len(gone), nil
 }
 
 // FlowKeyRelease implements store.Store.
