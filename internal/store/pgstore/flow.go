@@ -80,10 +80,18 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	// (flow, due_at) index), and (by this statement's snapshot, rechecked
 	// below under the lock) room under parallelism; the key whose first
 	// waiting execution is most overdue first, as the ordinary claim
-	// serves the most overdue first. With no flow_keys row at all this
-	// reads an empty table.
-	rows, err := tx.Query(ctx, `SELECT `+sqlstore.FlowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
-		FROM flow_keys f JOIN projects pr ON pr.id = f.project_id
+	// serves the most overdue first. The keys are found from their
+	// waiting executions (w: a skip scan of the (flow, due_at) index, one
+	// probe per key with something waiting), never by reading flow_keys
+	// whole: a key with nothing waiting (say one its endpoint held, long
+	// ended) costs nothing here.
+	rows, err := tx.Query(ctx, `WITH RECURSIVE w AS (
+			(SELECT q.flow FROM execution_queue q WHERE q.flow IS NOT NULL AND q.lease_expires_at IS NULL ORDER BY q.flow LIMIT 1)
+			UNION ALL
+			SELECT (SELECT q.flow FROM execution_queue q WHERE q.flow > w.flow AND q.lease_expires_at IS NULL ORDER BY q.flow LIMIT 1)
+			FROM w WHERE w.flow IS NOT NULL)
+		SELECT `+sqlstore.FlowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
+		FROM w JOIN flow_keys f ON f.id = w.flow JOIN projects pr ON pr.id = f.project_id
 			CROSS JOIN LATERAL (SELECT q.due_at FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NULL
 				ORDER BY q.due_at LIMIT 1) first
 		WHERE NOT f.paused

@@ -430,6 +430,21 @@ func (s *Store) FlowKeyRelease(ctx context.Context, projectID prikke.ID, key str
 	return k, nil
 }
 
+// flowWaiting is a WITH clause naming w(flow): the keys that have a
+// waiting execution, by a skip scan of executions_flow_pending_idx (one
+// probe per such key; a NULL row ends it). The flow claim and
+// ExecutionNextDue start from it, so that keys with nothing waiting (a
+// project's idle keys, or the many an endpoint held long ago) cost them
+// nothing.
+const flowWaiting = `WITH RECURSIVE w(flow) AS (
+		SELECT (SELECT flow FROM executions INDEXED BY executions_flow_pending_idx
+			WHERE status = 'pending' AND flow IS NOT NULL ORDER BY flow LIMIT 1)
+		UNION ALL
+		SELECT (SELECT e.flow FROM executions e INDEXED BY executions_flow_pending_idx
+			WHERE e.status = 'pending' AND e.flow IS NOT NULL AND e.flow > w.flow ORDER BY e.flow LIMIT 1)
+		FROM w WHERE w.flow IS NOT NULL)
+	`
+
 // flowClaim claims, in the claim's transaction, the due executions of
 // limited keys that have a free slot: per key, at most its free
 // parallelism (and the claim's and the organization's room), FIFO, each
@@ -446,17 +461,19 @@ func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams,
 	}
 	// Eligible keys, most overdue first: not paused, ready by the horizon,
 	// with a pending execution due by then (one probe of the (flow,
-	// due_at) index) and room under their parallelism.
+	// due_at) index) and room under their parallelism. The keys are found
+	// from their waiting executions (flowWaiting), never by reading
+	// flow_keys whole: a key with nothing waiting costs nothing here.
 	type cand struct {
 		k        *prikke.FlowKey
 		org      prikke.ID
 		inFlight int
 	}
 	var cands []cand
-	rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.FlowKeyColumns+`, p.organization_id,
+	rows, err := tx.QueryContext(ctx, flowWaiting+`SELECT `+sqlstore.FlowKeyColumns+`, p.organization_id,
 			(SELECT count(*) FROM executions r WHERE r.flow = f.id AND r.status = 'running')
 		FROM (SELECT f.*, (SELECT min(e.due_at) FROM executions e WHERE e.flow = f.id AND e.status = 'pending') AS first
-			FROM flow_keys f WHERE f.paused = 0 AND (f.ready_at IS NULL OR f.ready_at <= $1)) f
+			FROM w CROSS JOIN flow_keys f WHERE f.id = w.flow AND f.paused = 0 AND (f.ready_at IS NULL OR f.ready_at <= $1)) f
 		JOIN projects p ON p.id = f.project_id
 		WHERE f.first <= $1
 		ORDER BY f.first`, ts(horizon))
