@@ -1069,14 +1069,8 @@ func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
 		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 3 ORDER BY due_at LIMIT 1)`
 	if flow {
 		q += `
-		UNION ALL (WITH RECURSIVE w AS (
-				(SELECT q.flow FROM execution_queue q WHERE q.flow IS NOT NULL AND q.lease_expires_at IS NULL ORDER BY q.flow LIMIT 1)
-				UNION ALL
-				SELECT (SELECT q.flow FROM execution_queue q WHERE q.flow > w.flow AND q.lease_expires_at IS NULL ORDER BY q.flow LIMIT 1)
-				FROM w WHERE w.flow IS NOT NULL)
-			SELECT greatest(m.due_at, f.ready_at) FROM w JOIN flow_keys f ON f.id = w.flow
-			CROSS JOIN LATERAL (SELECT q.due_at FROM execution_queue q
-				WHERE q.flow = f.id AND q.lease_expires_at IS NULL ORDER BY q.due_at LIMIT 1) m
+		UNION ALL (` + flowWaiting + `
+			SELECT greatest(m.due_at, f.ready_at) FROM first m JOIN flow_keys f ON f.id = m.flow
 			WHERE NOT f.paused AND (f.parallelism = 0 OR (SELECT count(*) FROM (SELECT FROM execution_queue r
 				WHERE r.flow = f.id AND r.lease_expires_at IS NOT NULL LIMIT f.parallelism) x) < f.parallelism))`
 	}

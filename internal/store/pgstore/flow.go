@@ -76,24 +76,18 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	_, _, excl := roomArgs(room)
 	lookahead := max(p.Lookahead, 0)
 	// The eligible keys, locked: not paused, ready within the lookahead,
-	// with a pending execution due within it (its first, one probe of the
-	// (flow, due_at) index), and (by this statement's snapshot, rechecked
-	// below under the lock) room under parallelism; the key whose first
-	// waiting execution is most overdue first, as the ordinary claim
-	// serves the most overdue first. The keys are found from their
-	// waiting executions (w: a skip scan of the (flow, due_at) index, one
-	// probe per key with something waiting), never by reading flow_keys
-	// whole: a key with nothing waiting (say one its endpoint held, long
-	// ended) costs nothing here.
-	rows, err := tx.Query(ctx, `WITH RECURSIVE w AS (
-			(SELECT q.flow FROM execution_queue q WHERE q.flow IS NOT NULL AND q.lease_expires_at IS NULL ORDER BY q.flow LIMIT 1)
-			UNION ALL
-			SELECT (SELECT q.flow FROM execution_queue q WHERE q.flow > w.flow AND q.lease_expires_at IS NULL ORDER BY q.flow LIMIT 1)
-			FROM w WHERE w.flow IS NOT NULL)
+	// with a pending execution due within it, and (by this statement's
+	// snapshot, rechecked below under the lock) room under parallelism;
+	// the key whose first waiting execution is most overdue first, as the
+	// ordinary claim serves the most overdue first. The keys are found
+	// from their waiting executions (flowWaiting: one probe of the (flow,
+	// due_at) index per key with something waiting, which also gives its
+	// first due instant), never by reading flow_keys whole: a key with
+	// nothing waiting (say one its endpoint held, long ended) costs
+	// nothing here.
+	rows, err := tx.Query(ctx, flowWaiting+`
 		SELECT `+sqlstore.FlowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
-		FROM w JOIN flow_keys f ON f.id = w.flow JOIN projects pr ON pr.id = f.project_id
-			CROSS JOIN LATERAL (SELECT q.due_at FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NULL
-				ORDER BY q.due_at LIMIT 1) first
+		FROM first JOIN flow_keys f ON f.id = first.flow JOIN projects pr ON pr.id = f.project_id
 		WHERE NOT f.paused
 			AND (f.ready_at IS NULL OR f.ready_at <= coalesce($1::timestamptz, now()) + $2 * interval '1 microsecond')
 			AND pr.organization_id <> ALL($3::uuid[])
@@ -217,6 +211,19 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	store.TakeRoom(room, claimed, p.DefaultOrgRoom)
 	return nil
 }
+
+// flowWaiting is a WITH clause naming first(flow, due_at): each key that
+// has a waiting execution, with its earliest waiting due instant, by a
+// skip scan of execution_queue_flow_pending_idx (one probe per such key).
+// The flow claim and ExecutionNextDue start from it, so that keys with
+// nothing waiting (a project's idle keys, or the many an endpoint held
+// long ago) cost them nothing.
+const flowWaiting = `WITH RECURSIVE first AS (
+		(SELECT q.flow, q.due_at FROM execution_queue q WHERE q.flow IS NOT NULL AND q.lease_expires_at IS NULL
+			ORDER BY q.flow, q.due_at LIMIT 1)
+		UNION ALL
+		SELECT n.flow, n.due_at FROM first w CROSS JOIN LATERAL (SELECT q.flow, q.due_at FROM execution_queue q
+			WHERE q.flow > w.flow AND q.lease_expires_at IS NULL ORDER BY q.flow, q.due_at LIMIT 1) n)`
 
 // tagFlow tags the queue rows (pending and running) of a key's executions
 // with its row's id.
