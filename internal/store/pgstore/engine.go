@@ -813,18 +813,27 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 // pending and gives their usage back. It returns how many, the earliest
 // due instant among them, and whether any was of a flow-limited key (its
 // slot is free again: the caller wakes the workers). A flow-limited
-// execution keeps its tag and its due instant (its slot).
+// execution keeps its tag, and gets its place in the key's line back: its
+// due instant (queue row and history) goes back from its slot to where it
+// was before the flow claims throttled it (due_at less throttled_ms, to the
+// millisecond) and throttled_ms to 0, so it is claimed again ahead of the
+// key's later backlog, and the next claim's throttled_ms counts the whole
+// wait from its own due instant.
 func releaseTx(ctx context.Context, tx pgx.Tx, node string, ids []prikke.ID) (int, time.Time, bool, error) {
 	var earliest time.Time
 	tagged := false
 	rows, err := tx.Query(ctx, `WITH r AS (
-			UPDATE execution_queue SET claimed_by = '', lease_expires_at = NULL, sent = false
-			WHERE id = ANY($1) AND claimed_by = $2 AND lease_expires_at IS NOT NULL
-			RETURNING id, flow IS NOT NULL AS tagged
+			UPDATE execution_queue q SET claimed_by = '', lease_expires_at = NULL, sent = false,
+				due_at = CASE WHEN q.flow IS NOT NULL THEN x.due_at - x.throttled_ms * interval '1 millisecond' ELSE q.due_at END
+			FROM executions x
+			WHERE q.id = ANY($1) AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL AND x.id = q.id
+			RETURNING q.id, q.flow IS NOT NULL AS tagged
 		), old AS (
 			SELECT x.id, x.claimed_at, r.tagged FROM executions x JOIN r ON r.id = x.id
 		)
-		UPDATE executions e SET status = 'pending', claimed_by = '', claimed_at = NULL, lease_expires_at = NULL
+		UPDATE executions e SET status = 'pending', claimed_by = '', claimed_at = NULL, lease_expires_at = NULL,
+			due_at = CASE WHEN old.tagged THEN e.due_at - e.throttled_ms * interval '1 millisecond' ELSE e.due_at END,
+			throttled_ms = CASE WHEN old.tagged THEN 0 ELSE e.throttled_ms END
 		FROM old WHERE e.id = old.id
 		RETURNING e.organization_id, e.due_at, old.claimed_at, old.tagged`, bin(ids), node)
 	if err != nil {

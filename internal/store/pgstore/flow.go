@@ -127,6 +127,7 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	var throttled []int64
 	var tatIDs []prikke.ID
 	var tats, readies []*time.Time
+	flows := map[prikke.ID]*prikke.FlowKey{}
 	left := p.Limit
 	for _, lk := range keys {
 		if left <= 0 {
@@ -176,7 +177,9 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 		if len(got) == 0 {
 			continue
 		}
+		limits := *k // the limits at this claim, for the worker (Claimed.Flow)
 		for i, slot := range got {
+			flows[rowIDs[i]] = &limits
 			ids = append(ids, rowIDs[i])
 			slots = append(slots, slot)
 			throttled = append(throttled, max(slot.Sub(dues[i]), 0).Milliseconds())
@@ -204,6 +207,9 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 			WHERE f.id = u.id`, bin(tatIDs), tats, readies); err != nil {
 			return err
 		}
+	}
+	for _, c := range claimed {
+		c.Flow = flows[c.Execution.ID]
 	}
 	res.Claimed = append(res.Claimed, claimed...)
 	store.TakeRoom(room, claimed, p.DefaultOrgRoom)
