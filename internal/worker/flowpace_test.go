@@ -111,4 +111,3 @@ func TestMissedSlotGivenBack(t *testing.T) {
 		}
 	})
 }
-

@@ -35,6 +35,8 @@ func testFlow(t *testing.T, open Opener, cov *coverage) {
 		"LimitKinds":  testFlowKeysLimitKinds,
 		"PutLimits":   testFlowKeyPutLimits,
 		"Recreate":    testFlowRecreate,
+		"ReleaseFIFO": testFlowReleaseFIFO,
+		"DeadFIFO":    testFlowRescueDeadFIFO,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
