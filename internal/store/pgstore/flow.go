@@ -124,7 +124,6 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	taken := map[prikke.ID]int{}
 	var ids []prikke.ID
 	var slots []time.Time
-	var throttled []int64
 	var tatIDs []prikke.ID
 	var tats, readies []*time.Time
 	flows := map[prikke.ID]*prikke.FlowKey{}
@@ -182,7 +181,6 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 			flows[rowIDs[i]] = &limits
 			ids = append(ids, rowIDs[i])
 			slots = append(slots, slot)
-			throttled = append(throttled, max(slot.Sub(dues[i]), 0).Milliseconds())
 		}
 		taken[lk.org] += len(got)
 		left -= len(got)
@@ -196,8 +194,8 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	if len(ids) == 0 {
 		return nil
 	}
-	claimed, err := s.claimRows(ctx, tx, `WITH `+claimTail("$1", "$2", "$3", "$4::uuid[]", "$5::timestamptz[]", "$6::bigint[]"),
-		now, p.Node, p.LeaseGrace.Microseconds(), bin(ids), slots, throttled)
+	claimed, err := s.claimRows(ctx, tx, `WITH `+claimTail("$1", "$2", "$3", "$4::uuid[]", "$5::timestamptz[]"),
+		now, p.Node, p.LeaseGrace.Microseconds(), bin(ids), slots)
 	if err != nil {
 		return err
 	}

@@ -695,9 +695,10 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 // came free). A released execution keeps its flow tag, and one under a flow
 // key gets its place in the key's line back: its due instant goes back from
 // its slot to where it was before the flow claims throttled it (due_at less
-// throttled_ms, to the millisecond) and throttled_ms to 0, so it is claimed
-// again ahead of the key's later backlog, and the next claim's throttled_ms
-// counts the whole wait from its own due instant.
+// throttled_ms, which the claim rounds up: at most a millisecond early) and
+// throttled_ms to 0, so it is claimed again ahead of the key's later backlog
+// (by due_at, then id), and the next claim's throttled_ms counts the whole
+// wait from its own due instant.
 func releaseTx(ctx context.Context, tx *sql.Tx, node string, ids []prikke.ID, now time.Time) (int, time.Time, error) {
 	released := 0
 	var earliest time.Time

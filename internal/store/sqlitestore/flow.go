@@ -411,7 +411,7 @@ func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams,
 	}
 	defer pick.Close()
 	upd, err := tx.PrepareContext(ctx, `UPDATE executions SET status = 'running', claimed_by = $2, claimed_at = $3, due_at = $4,
-			throttled_ms = throttled_ms + max(0, ($4 - due_at) / 1000),
+			throttled_ms = throttled_ms + max(0, ($4 - due_at + 999) / 1000),
 			lease_expires_at = max($3, $4) + (SELECT timeout_ms FROM jobs WHERE jobs.id = executions.job_id) * 1000 + $5
 		WHERE id = $1 AND status = 'pending'
 		RETURNING `+returningExecution)

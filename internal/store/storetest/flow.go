@@ -37,6 +37,7 @@ func testFlow(t *testing.T, open Opener, cov *coverage) {
 		"Recreate":    testFlowRecreate,
 		"ReleaseFIFO": testFlowReleaseFIFO,
 		"DeadFIFO":    testFlowRescueDeadFIFO,
+		"SameInstant": testFlowReleaseSameInstant,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -133,3 +133,65 @@ func testFlowRescueDeadFIFO(t *testing.T, open Opener, cov *coverage) {
 	c = claimAs(t, s, "alive", now, 10, 200*time.Millisecond)
 	wantOrder(t, "the live node's claim", c, es[:5], []time.Time{due(0), due(1), due(2), due(3), due(4)}, now, 50*time.Millisecond)
 }
+
+// testFlowReleaseSameInstant: a released execution goes back ahead of its
+// key's backlog due at the very instant it was due (a burst queued at
+// once): one claimed ahead at its due instant and given back unstarted (a
+// drain), and one throttled by a fraction of a millisecond (throttled_ms
+// is rounded up, so its due instant comes back at most a millisecond
+// early, never late).
+func testFlowReleaseSameInstant(t *testing.T, open Opener, cov *coverage) {
+	ctx := context.Background()
+	t.Run("claimed ahead", func(t *testing.T) {
+		s := open(t)
+		a := NewTenant(t, s, prikke.TierPro)
+		putKey(t, s, a, "tie:443", func(k *prikke.FlowKey) { k.Rate = 20 })
+		es := backlog(t, s, flowJob(t, s, a, "tie:443"), prikke.TierPro, 4, at(T0, 0))
+		c := claimAhead(t, s, T0.Add(-100*time.Millisecond), 10, 100*time.Millisecond)
+		if len(c) != 1 || !c[0].Execution.DueAt.Equal(T0) || c[0].Execution.ThrottledMS != 0 {
+			t.Fatalf("claim ahead = %d; want one at T0, not throttled", len(c))
+		}
+		first := c[0].Execution.ID
+		if n, err := s.ExecutionRelease(ctx, "n", []prikke.ID{first}); err != nil || n != 1 {
+			t.Fatalf("release = %d, %v", n, err)
+		}
+		if got, _ := s.ExecutionGet(ctx, first); !got.DueAt.Equal(T0) || got.ThrottledMS != 0 {
+			t.Errorf("released: due %v throttled %dms; want T0 and 0", got.DueAt, got.ThrottledMS)
+		}
+		c = claimAhead(t, s, T0.Add(50*time.Millisecond), 10, 0)
+		if len(c) != 1 || c[0].Execution.ID != first || c[0].Execution.ThrottledMS != 50 {
+			t.Fatalf("claim at 50ms = %v; want the released %s (of the %d due at T0), throttled 50ms", ids(c), first, len(es))
+		}
+	})
+	t.Run("throttled", func(t *testing.T) {
+		s := open(t)
+		a := NewTenant(t, s, prikke.TierPro)
+		putKey(t, s, a, "tie:443", func(k *prikke.FlowKey) { k.Rate = 20 })
+		backlog(t, s, flowJob(t, s, a, "tie:443"), prikke.TierPro, 6, at(T0, 0))
+		now := T0.Add(300 * time.Microsecond)
+		c := claimAhead(t, s, now, 10, 100*time.Millisecond)
+		if len(c) != 3 {
+			t.Fatalf("claimed %d; want 3 (at 0.3, 50.3 and 100.3ms)", len(c))
+		}
+		for i, cl := range c {
+			if want := int64(1 + 50*i); cl.Execution.ThrottledMS != want {
+				t.Errorf("claimed %d throttled %dms; want %d (%v, rounded up)", i, cl.Execution.ThrottledMS, want, cl.Execution.DueAt.Sub(T0))
+			}
+		}
+		third := c[2].Execution.ID
+		if n, err := s.ExecutionRelease(ctx, "n", []prikke.ID{third}); err != nil || n != 1 {
+			t.Fatalf("release = %d, %v", n, err)
+		}
+		got, _ := s.ExecutionGet(ctx, third)
+		if early := T0.Sub(got.DueAt); early < 0 || early >= time.Millisecond || got.ThrottledMS != 0 {
+			t.Errorf("released: due %v (%v before T0) throttled %dms; want T0 or under a millisecond before it, and 0", got.DueAt, early, got.ThrottledMS)
+		}
+		c = claimAhead(t, s, now.Add(150*time.Millisecond), 10, 0)
+		if len(c) != 1 || c[0].Execution.ID != third {
+			t.Fatalf("claim at 150.3ms = %v; want the released %s, ahead of the backlog due at T0", ids(c), third)
+		}
+		if th := c[0].Execution.ThrottledMS; th < 151 || th > 152 {
+			t.Errorf("throttled %dms; want 151 (150.3ms from T0, rounded up) or one more", th)
+		}
+	})
+}
