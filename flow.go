@@ -70,6 +70,15 @@ const (
 	FlowParallelMax    = 10_000
 	FlowKeyMaxLength   = 260 // a host name (253) and a port
 	FlowKeysPerProject = 100
+	// FlowHoldKeysPerProject bounds a project's hold-only keys: rows made
+	// only because an endpoint answered 429 or 503 with Retry-After
+	// (Configured false). A hold that would make one more is refused (an
+	// existing key is still held); the scheduler prunes hold-only keys an
+	// hour after their hold ended (FlowHoldKeep).
+	FlowHoldKeysPerProject = 1000
+	// FlowHoldKeep is how long a hold-only key's row outlives its hold
+	// before the scheduler prunes it.
+	FlowHoldKeep = time.Hour
 	// FlowHoldMin and FlowHoldMax clamp an endpoint's Retry-After when it
 	// holds a key.
 	FlowHoldMin = time.Second

@@ -8,8 +8,9 @@
 // The leader also keeps the engine healthy: it rescues attempts whose node
 // died (after the job's timeout plus a grace; on PostgreSQL the workers
 // take a dead node's work over much sooner, by its heartbeat), prunes history past each
-// tier's retention in bounded batches, rolls up daily outcomes for status
-// pages, deletes expired tokens and beats a heartbeat that /status reads.
+// tier's retention in bounded batches, prunes flow keys whose endpoint's
+// hold ended an hour ago, rolls up daily outcomes for status pages, deletes
+// expired tokens and beats a heartbeat that /status reads.
 //
 // The database clock decides what is due. The scheduler sleeps until the
 // next cursor minus its lead and wakes early when a job changes.
@@ -246,6 +247,7 @@ func (s *Scheduler) maintenanceLoop(ctx context.Context) {
 			lastPrune = now
 			s.prune(ctx)
 			s.pruneMonitorHistory(ctx)
+			s.pruneFlowKeys(ctx)
 		}
 		if now.Sub(lastRollup) >= 5*time.Minute {
 			lastRollup = now
@@ -276,6 +278,32 @@ func (s *Scheduler) prune(ctx context.Context) {
 			return
 		}
 		s.metrics.Pruned.Add(float64(n))
+		if n < s.cfg.PruneBatch {
+			return
+		}
+	}
+}
+
+// pruneFlowKeys deletes the flow keys that exist only because an endpoint
+// held them, an hour (FlowHoldKeep) after their hold ended, a few batches
+// per round: their waiting executions become ordinary again, and the
+// project's bound of such keys (FlowHoldKeysPerProject) frees up.
+func (s *Scheduler) pruneFlowKeys(ctx context.Context) {
+	dbNow, err := s.store.Now(ctx)
+	if err != nil {
+		return
+	}
+	for range 20 {
+		n, err := s.store.FlowKeyPrune(ctx, dbNow, s.cfg.PruneBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.logger.Warn("flow key prune failed", "error", err)
+			}
+			return
+		}
+		if n > 0 {
+			s.logger.Info("pruned flow keys held by their endpoints", "keys", n)
+		}
 		if n < s.cfg.PruneBatch {
 			return
 		}

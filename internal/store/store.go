@@ -570,8 +570,17 @@ type FlowStore interface {
 	// FlowKeyHold holds a key until the given instant (its endpoint
 	// answered 429 or 503 with Retry-After; the caller clamps), creating
 	// its row (Configured false) when it has none. A hold only lengthens:
-	// an earlier until than the one stored changes nothing.
+	// an earlier until than the one stored changes nothing. A key with a
+	// row is always held; one without is refused (ECONFLICT, nothing
+	// written) when the project has FlowHoldKeysPerProject hold-only rows.
 	FlowKeyHold(ctx context.Context, projectID prikke.ID, key string, until time.Time, reason string) error
+	// FlowKeyPrune deletes up to limit hold-only rows (Configured false)
+	// that are not paused, whose hold ended (or was released) more than
+	// FlowHoldKeep before now, and that have no running executions. Their
+	// waiting executions become ordinary (untagged) in the same
+	// transaction, and workers are woken when any were. It returns how
+	// many rows it deleted. The scheduler's maintenance runs it.
+	FlowKeyPrune(ctx context.Context, now time.Time, limit int) (int, error)
 	// FlowKeyRelease ends a hold at once (the dashboard's and API's
 	// "release hold").
 	FlowKeyRelease(ctx context.Context, projectID prikke.ID, key string) (*prikke.FlowKey, error)

@@ -230,6 +230,13 @@ func (w *Worker) writeHold(ctx context.Context, k holdKey, h hold) {
 		if err == nil {
 			break
 		}
+		if prikke.ErrorCode(err) == prikke.ECONFLICT {
+			// The project has FlowHoldKeysPerProject keys held by their
+			// endpoints already: a new one is refused, not retried.
+			w.logger.Warn("flow key hold refused", "project_id", k.project, "flow_key", k.key, "until", h.until,
+				"reason", h.reason, "error", err)
+			return
+		}
 		if attempt >= holdWriteAttempts || prikke.ErrorCode(err) != prikke.EINTERNAL || ctx.Err() != nil {
 			w.logger.Warn("flow key hold not written", "project_id", k.project, "flow_key", k.key, "until", h.until,
 				"reason", h.reason, "attempts", attempt, "error", err)

@@ -1069,9 +1069,11 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
 	var t *time.Time
 	// Unlimited keys' executions by priority; then (when any flow key
-	// exists) each flow-limited key that is not paused and has room under
-	// its parallelism: the later of its first waiting execution's due
-	// instant and its next free slot.
+	// exists) each flow-limited key with a waiting execution (w: a skip
+	// scan of the (flow, due_at) index, so a key with nothing waiting
+	// costs nothing) that is not paused and has room under its
+	// parallelism: the later of its first waiting execution's due instant
+	// and its next free slot.
 	flow, err := s.flowKeysExist(ctx, s.pool)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("pgstore: next due: %w", mapErr(err))
@@ -1083,9 +1085,8 @@ func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
 		UNION ALL (SELECT due_at FROM execution_queue WHERE lease_expires_at IS NULL AND flow IS NULL AND priority = 3 ORDER BY due_at LIMIT 1)`
 	if flow {
 		q += `
-		UNION ALL (SELECT greatest(m.due_at, f.ready_at) FROM flow_keys f
-			CROSS JOIN LATERAL (SELECT q.due_at FROM execution_queue q
-				WHERE q.flow = f.id AND q.lease_expires_at IS NULL ORDER BY q.due_at LIMIT 1) m
+		UNION ALL (` + flowWaiting + `
+			SELECT greatest(m.due_at, f.ready_at) FROM first m JOIN flow_keys f ON f.id = m.flow
 			WHERE NOT f.paused AND (f.parallelism = 0 OR (SELECT count(*) FROM (SELECT FROM execution_queue r
 				WHERE r.flow = f.id AND r.lease_expires_at IS NOT NULL LIMIT f.parallelism) x) < f.parallelism))`
 	}

@@ -76,16 +76,18 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	_, _, excl := roomArgs(room)
 	lookahead := max(p.Lookahead, 0)
 	// The eligible keys, locked: not paused, ready within the lookahead,
-	// with a pending execution due within it (its first, one probe of the
-	// (flow, due_at) index), and (by this statement's snapshot, rechecked
-	// below under the lock) room under parallelism; the key whose first
-	// waiting execution is most overdue first, as the ordinary claim
-	// serves the most overdue first. With no flow_keys row at all this
-	// reads an empty table.
-	rows, err := tx.Query(ctx, `SELECT `+sqlstore.FlowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
-		FROM flow_keys f JOIN projects pr ON pr.id = f.project_id
-			CROSS JOIN LATERAL (SELECT q.due_at FROM execution_queue q WHERE q.flow = f.id AND q.lease_expires_at IS NULL
-				ORDER BY q.due_at LIMIT 1) first
+	// with a pending execution due within it, and (by this statement's
+	// snapshot, rechecked below under the lock) room under parallelism;
+	// the key whose first waiting execution is most overdue first, as the
+	// ordinary claim serves the most overdue first. The keys are found
+	// from their waiting executions (flowWaiting: one probe of the (flow,
+	// due_at) index per key with something waiting, which also gives its
+	// first due instant), never by reading flow_keys whole: a key with
+	// nothing waiting (say one its endpoint held, long ended) costs
+	// nothing here.
+	rows, err := tx.Query(ctx, flowWaiting+`
+		SELECT `+sqlstore.FlowKeyColumns+`, pr.organization_id, coalesce($1::timestamptz, now())
+		FROM first JOIN flow_keys f ON f.id = first.flow JOIN projects pr ON pr.id = f.project_id
 		WHERE NOT f.paused
 			AND (f.ready_at IS NULL OR f.ready_at <= coalesce($1::timestamptz, now()) + $2 * interval '1 microsecond')
 			AND pr.organization_id <> ALL($3::uuid[])
@@ -213,6 +215,19 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	store.TakeRoom(room, claimed, p.DefaultOrgRoom)
 	return nil
 }
+
+// flowWaiting is a WITH clause naming first(flow, due_at): each key that
+// has a waiting execution, with its earliest waiting due instant, by a
+// skip scan of execution_queue_flow_pending_idx (one probe per such key).
+// The flow claim and ExecutionNextDue start from it, so that keys with
+// nothing waiting (a project's idle keys, or the many an endpoint held
+// long ago) cost them nothing.
+const flowWaiting = `WITH RECURSIVE first AS (
+		(SELECT q.flow, q.due_at FROM execution_queue q WHERE q.flow IS NOT NULL AND q.lease_expires_at IS NULL
+			ORDER BY q.flow, q.due_at LIMIT 1)
+		UNION ALL
+		SELECT n.flow, n.due_at FROM first w CROSS JOIN LATERAL (SELECT q.flow, q.due_at FROM execution_queue q
+			WHERE q.flow > w.flow AND q.lease_expires_at IS NULL ORDER BY q.flow, q.due_at LIMIT 1) n)`
 
 // tagFlow tags the queue rows (pending and running) of a key's executions
 // with its row's id.
@@ -561,6 +576,15 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 		if err != nil || tag.RowsAffected() > 0 {
 			return err
 		}
+		// A new hold-only row, within the project's bound (the unique
+		// index's range of the project, under its flow lock).
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM flow_keys WHERE project_id = $1 AND NOT configured", projectID).Scan(&n); err != nil {
+			return err
+		}
+		if err := sqlstore.FlowHoldKeysFull(n); err != nil {
+			return err
+		}
 		nk := &prikke.FlowKey{ProjectID: projectID, Key: key, Period: prikke.FlowPeriodMin, Burst: 1, HeldUntil: &until, HoldReason: reason}
 		if err := s.createFlowKey(ctx, tx, nk, false); err != nil {
 			return err
@@ -576,6 +600,58 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 		return s.retag(ctx, id, projectID, key)
 	}
 	return nil
+}
+
+// FlowKeyPrune implements store.Store. The rows are locked FOR UPDATE
+// SKIP LOCKED: a key a claim holds (FOR NO KEY UPDATE) is left for the
+// next round, and a hold written meanwhile (it updates the row) makes the
+// row fail the recheck and stay.
+func (s *Store) FlowKeyPrune(ctx context.Context, now time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	var gone []prikke.ID
+	err := s.inTx(ctx, "prune flow keys", func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT f.id FROM flow_keys f
+			WHERE NOT f.configured AND NOT f.paused
+				AND coalesce(f.held_until, f.updated_at) < coalesce($1::timestamptz, now()) - $2 * interval '1 microsecond'
+				AND NOT EXISTS (SELECT FROM execution_queue r WHERE r.flow = f.id AND r.lease_expires_at IS NOT NULL)
+			LIMIT $3
+			FOR UPDATE OF f SKIP LOCKED`, nowArg(now), prikke.FlowHoldKeep.Microseconds(), limit)
+		if err != nil {
+			return err
+		}
+		if gone, err = pgx.CollectRows(rows, pgx.RowTo[prikke.ID]); err != nil || len(gone) == 0 {
+			return err
+		}
+		// Their waiting executions become ordinary, as FlowKeyDelete's.
+		var earliest *time.Time
+		if err := tx.QueryRow(ctx, `WITH u AS (UPDATE execution_queue SET flow = NULL WHERE flow = ANY($1)
+				RETURNING due_at, lease_expires_at)
+			SELECT min(due_at) FROM u WHERE lease_expires_at IS NULL`, bin(gone)).Scan(&earliest); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM flow_keys WHERE id = ANY($1)", bin(gone)); err != nil {
+			return err
+		}
+		if earliest == nil {
+			return nil
+		}
+		return s.notifyWork(ctx, tx, *earliest)
+	})
+	if err != nil || len(gone) == 0 {
+		return 0, err
+	}
+	// Once more after commit, as FlowKeyDelete: an execution written in
+	// the same instant may have been tagged by a statement that saw a row
+	// before the delete (the rescue's untagDangling frees any left over).
+	if err := s.waitOlderTransactions(ctx); err != nil {
+		return len(gone), fmt.Errorf("pgstore: prune flow keys: %w", mapErr(err))
+	}
+	if _, err := s.pool.Exec(ctx, "UPDATE execution_queue SET flow = NULL WHERE flow = ANY($1)", bin(gone)); err != nil {
+		return len(gone), fmt.Errorf("pgstore: prune flow keys: %w", mapErr(err))
+	}
+	return len(gone), nil
 }
 
 // FlowKeyRelease implements store.Store.

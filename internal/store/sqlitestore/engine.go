@@ -932,14 +932,14 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 // first waiting execution's due and their ready_at (next slot, hold end).
 func (s *Store) ExecutionNextDue(ctx context.Context) (time.Time, bool, error) {
 	var t *time.Time
-	err := s.rdb.QueryRowContext(ctx, `SELECT min(d) FROM (
+	err := s.rdb.QueryRowContext(ctx, flowWaiting+`SELECT min(d) FROM (
 		SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND flow IS NULL AND priority = 0 ORDER BY due_at LIMIT 1) AS d
 		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND flow IS NULL AND priority = 1 ORDER BY due_at LIMIT 1)
 		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND flow IS NULL AND priority = 2 ORDER BY due_at LIMIT 1)
 		UNION ALL SELECT (SELECT due_at FROM executions WHERE status = 'pending' AND flow IS NULL AND priority = 3 ORDER BY due_at LIMIT 1)
 		UNION ALL SELECT max(coalesce(f.ready_at, 0),
 				(SELECT min(e.due_at) FROM executions e WHERE e.flow = f.id AND e.status = 'pending'))
-			FROM flow_keys f WHERE f.paused = 0 AND (f.parallelism = 0
+			FROM w CROSS JOIN flow_keys f WHERE f.id = w.flow AND f.paused = 0 AND (f.parallelism = 0
 				OR (SELECT count(*) FROM executions r WHERE r.flow = f.id AND r.status = 'running') < f.parallelism)
 	)`).Scan(timePtrScan{&t})
 	if err != nil {

@@ -260,7 +260,7 @@ func (s *Store) FlowKeyDelete(ctx context.Context, projectID prikke.ID, key stri
 // lets fn change it and stores fn's result, then returns the key with its
 // live figures.
 func (s *Store) modifyFlowKey(ctx context.Context, op string, projectID prikke.ID, key string, limit bool,
-	create func(k *prikke.FlowKey), fn func(k *prikke.FlowKey) (write bool, err error)) (*prikke.FlowKey, error) {
+	create func(tx *sql.Tx, k *prikke.FlowKey) error, fn func(k *prikke.FlowKey) (write bool, err error)) (*prikke.FlowKey, error) {
 	var out *prikke.FlowKey
 	now := s.now()
 	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
@@ -274,7 +274,9 @@ func (s *Store) modifyFlowKey(ctx context.Context, op string, projectID prikke.I
 			}
 			k = &prikke.FlowKey{ProjectID: projectID, Key: key, Period: prikke.FlowPeriodMin, Burst: 1, Configured: true,
 				CreatedAt: now, UpdatedAt: now}
-			create(k)
+			if err := create(tx, k); err != nil {
+				return err
+			}
 			if err := s.insertFlowKey(ctx, tx, k, limit); err != nil {
 				return err
 			}
@@ -304,7 +306,7 @@ func (s *Store) modifyFlowKey(ctx context.Context, op string, projectID prikke.I
 // FlowKeySetPaused implements store.Store.
 func (s *Store) FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key string, paused bool) (*prikke.FlowKey, error) {
 	k, err := s.modifyFlowKey(ctx, "pause flow key", projectID, key, true,
-		func(k *prikke.FlowKey) { k.Paused = paused },
+		func(_ *sql.Tx, k *prikke.FlowKey) error { k.Paused = paused; return nil },
 		func(k *prikke.FlowKey) (bool, error) {
 			changed := k.Paused != paused
 			k.Paused = paused
@@ -320,11 +322,23 @@ func (s *Store) FlowKeySetPaused(ctx context.Context, projectID prikke.ID, key s
 }
 
 // FlowKeyHold implements store.Store. A hold is the endpoint's signal, so
-// it is written even past FlowKeysPerProject keys.
+// it is written even past FlowKeysPerProject keys; but a new hold-only row
+// past FlowHoldKeysPerProject is refused (an existing key is still held).
 func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string, until time.Time, reason string) error {
 	until = until.UTC().Truncate(time.Microsecond)
 	_, err := s.modifyFlowKey(ctx, "hold flow key", projectID, key, false,
-		func(k *prikke.FlowKey) { k.Configured, k.HeldUntil, k.HoldReason = false, &until, reason },
+		func(tx *sql.Tx, k *prikke.FlowKey) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM flow_keys WHERE project_id = $1 AND NOT configured",
+				projectID).Scan(&n); err != nil {
+				return err
+			}
+			if err := sqlstore.FlowHoldKeysFull(n); err != nil {
+				return err
+			}
+			k.Configured, k.HeldUntil, k.HoldReason = false, &until, reason
+			return nil
+		},
 		func(k *prikke.FlowKey) (bool, error) {
 			if k.HeldUntil != nil && !until.After(*k.HeldUntil) {
 				return false, nil
@@ -333,6 +347,72 @@ func (s *Store) FlowKeyHold(ctx context.Context, projectID prikke.ID, key string
 			return true, nil
 		})
 	return err
+}
+
+// FlowKeyPrune implements store.Store.
+func (s *Store) FlowKeyPrune(ctx context.Context, now time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	cutoff := s.nowOr(now).Add(-prikke.FlowHoldKeep)
+	var gone []prikke.ID
+	var earliest *time.Time
+	err := s.inTx(ctx, "prune flow keys", func(tx *sql.Tx) error {
+		gone, earliest = nil, nil
+		rows, err := tx.QueryContext(ctx, `SELECT f.id FROM flow_keys f
+			WHERE f.configured = 0 AND f.paused = 0 AND coalesce(f.held_until, f.updated_at) < $1
+				AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.flow = f.id AND r.status = 'running')
+			LIMIT $2`, ts(cutoff), limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id prikke.ID
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			gone = append(gone, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(gone) == 0 {
+			return err
+		}
+		// Their waiting (and any running) executions become ordinary, as
+		// FlowKeyDelete's; the workers wake for the earliest waiting one.
+		for chunk := range slices.Chunk(gone, 500) {
+			var args []any
+			in := inList(&args, chunk)
+			var first *time.Time
+			if err := tx.QueryRowContext(ctx, `SELECT min(due_at) FROM executions WHERE flow IN (`+in+`) AND flow IS NOT NULL AND status = 'pending'`,
+				args...).Scan(timePtrScan{&first}); err != nil {
+				return err
+			}
+			if first != nil && (earliest == nil || first.Before(*earliest)) {
+				earliest = first
+			}
+			for _, st := range []string{"pending", "running"} {
+				if _, err := tx.ExecContext(ctx, `UPDATE executions SET flow = NULL WHERE flow IN (`+in+`) AND flow IS NOT NULL AND status = '`+st+`'`,
+					args...); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM flow_keys WHERE id IN (`+in+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err // inTx named the operation
+	}
+	if len(gone) > 0 {
+		s.flowKeysChanged()
+	}
+	if earliest != nil {
+		s.publishWork(*earliest)
+	}
+	return len(gone), nil
 }
 
 // FlowKeyRelease implements store.Store.
@@ -349,6 +429,21 @@ func (s *Store) FlowKeyRelease(ctx context.Context, projectID prikke.ID, key str
 	s.wakeWorkers()
 	return k, nil
 }
+
+// flowWaiting is a WITH clause naming w(flow): the keys that have a
+// waiting execution, by a skip scan of executions_flow_pending_idx (one
+// probe per such key; a NULL row ends it). The flow claim and
+// ExecutionNextDue start from it, so that keys with nothing waiting (a
+// project's idle keys, or the many an endpoint held long ago) cost them
+// nothing.
+const flowWaiting = `WITH RECURSIVE w(flow) AS (
+		SELECT (SELECT flow FROM executions INDEXED BY executions_flow_pending_idx
+			WHERE status = 'pending' AND flow IS NOT NULL ORDER BY flow LIMIT 1)
+		UNION ALL
+		SELECT (SELECT e.flow FROM executions e INDEXED BY executions_flow_pending_idx
+			WHERE e.status = 'pending' AND e.flow IS NOT NULL AND e.flow > w.flow ORDER BY e.flow LIMIT 1)
+		FROM w WHERE w.flow IS NOT NULL)
+	`
 
 // flowClaim claims, in the claim's transaction, the due executions of
 // limited keys that have a free slot: per key, at most its free
@@ -367,17 +462,19 @@ func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams,
 	}
 	// Eligible keys, most overdue first: not paused, ready by the horizon,
 	// with a pending execution due by then (one probe of the (flow,
-	// due_at) index) and room under their parallelism.
+	// due_at) index) and room under their parallelism. The keys are found
+	// from their waiting executions (flowWaiting), never by reading
+	// flow_keys whole: a key with nothing waiting costs nothing here.
 	type cand struct {
 		k        *prikke.FlowKey
 		org      prikke.ID
 		inFlight int
 	}
 	var cands []cand
-	rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.FlowKeyColumns+`, p.organization_id,
+	rows, err := tx.QueryContext(ctx, flowWaiting+`SELECT `+sqlstore.FlowKeyColumns+`, p.organization_id,
 			(SELECT count(*) FROM executions r WHERE r.flow = f.id AND r.status = 'running')
 		FROM (SELECT f.*, (SELECT min(e.due_at) FROM executions e WHERE e.flow = f.id AND e.status = 'pending') AS first
-			FROM flow_keys f WHERE f.paused = 0 AND (f.ready_at IS NULL OR f.ready_at <= $1)) f
+			FROM w CROSS JOIN flow_keys f WHERE f.id = w.flow AND f.paused = 0 AND (f.ready_at IS NULL OR f.ready_at <= $1)) f
 		JOIN projects p ON p.id = f.project_id
 		WHERE f.first <= $1
 		ORDER BY f.first`, ts(horizon))

@@ -100,3 +100,15 @@ func FlowKeysFull(n int) error {
 	}
 	return prikke.Errorf(prikke.ECONFLICT, "A project can have at most %d flow keys; remove one first.", prikke.FlowKeysPerProject)
 }
+
+// FlowHoldKeysFull is the error of a hold that would make a project's
+// hold-only keys (rows an endpoint's 429 or 503 made, Configured false)
+// more than FlowHoldKeysPerProject (n: how many it has).
+func FlowHoldKeysFull(n int) error {
+	if n < prikke.FlowHoldKeysPerProject {
+		return nil
+	}
+	return prikke.Errorf(prikke.ECONFLICT,
+		"A project can have at most %d flow keys held by their endpoints (429 or 503 with Retry-After); this key was not held. Held keys are removed an hour after their hold ends.",
+		prikke.FlowHoldKeysPerProject)
+}

@@ -38,6 +38,8 @@ func testFlow(t *testing.T, open Opener, cov *coverage) {
 		"ReleaseFIFO": testFlowReleaseFIFO,
 		"DeadFIFO":    testFlowRescueDeadFIFO,
 		"SameInstant": testFlowReleaseSameInstant,
+		"HoldBound":   testFlowHoldBound,
+		"Prune":       testFlowPrune,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
