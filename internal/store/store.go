@@ -624,6 +624,12 @@ type Claimed struct {
 	Job       *prikke.Job
 	Secrets   []string // the project's signing secrets at claim time
 	Tier      prikke.Tier
+	// Flow is the execution's flow key as it stood at the claim (its
+	// limits), for an execution claimed through the flow path; nil for
+	// one of an unlimited key. The worker starts a rate-limited execution
+	// only within one Interval of its slot (DueAt), and gives it back for
+	// a fresh slot otherwise (see internal/worker/deliver.go).
+	Flow *prikke.FlowKey
 }
 
 // QuotaCrossing reports an organization passing a quota threshold.

@@ -48,9 +48,10 @@ const (
 // start slots of the key (rate + burst - 1, across the nodes and the
 // kill); no request reached the sink before its slot; the sink never held
 // more than 5 of the key at once; no 1s window at the sink held more than
-// rate + burst of it, but for requests a stalled process started more than
-// an interval late (they arrive with the next ones; the test logs such a
-// window); all 3,000 delivered, each with one successful execution, and
+// rate + burst of it (a worker gives back, for a fresh slot, a request it
+// could not start within an interval of its slot; the test logs the
+// requests that arrived more than an interval after their slots, and the
+// window should one hold more); all 3,000 delivered, each with one successful execution, and
 // only what the killed node had sent may arrive twice (at least once); the
 // key's history shows its throttling. Logged, not asserted (a shared
 // 2-core machine decides them): the run's duration against 1,000/20 s +
@@ -240,24 +241,14 @@ func TestClusterFlowControl(t *testing.T) {
 	slices.Sort(sinceSlot)
 	t.Logf("arrival after the start slot: p50 %.1fms, p99 %.1fms, max %.1fms; %d arrived more than %v after it",
 		pct(sinceSlot, 50), pct(sinceSlot, 99), pct(sinceSlot, 100), len(late), interval)
-	// The rate at the sink: no 1s window holds more than rate + burst, but
-	// for requests a stalled process started late (more than an interval
-	// after their slot), which then arrive with the next ones.
+	// The rate at the sink: no 1s window holds more than rate + burst. A
+	// worker starts a request only within an interval of its slot, and
+	// gives back for a fresh slot one it could not start in time (a
+	// stalled process), so late starts never bunch with on-time ones.
 	w, from := maxInWindow(ls.arrivals, time.Second)
-	stalled := 0
-	for _, r := range ls.reqs[from : from+w] {
-		if late[r.ExecutionID] {
-			stalled++
-		}
-	}
-	switch {
-	case w-stalled > flowRate+flowBurst:
-		t.Errorf("a 1s window at the sink held %d requests of the key (%d of them started late); want at most %d (rate + burst)",
-			w, stalled, flowRate+flowBurst)
-	case w > flowRate+flowBurst:
-		t.Logf("a 1s window at the sink held %d requests of the key: %d over rate + burst, %d of them started more than %v after their slots",
-			w, w-flowRate-flowBurst, stalled, interval)
-	default:
+	if w > flowRate+flowBurst {
+		t.Errorf("a 1s window at the sink held %d requests of the key; want at most %d (rate + burst)", w, flowRate+flowBurst)
+	} else {
 		t.Logf("most of the key at the sink in a 1s window: %d (bound %d)", w, flowRate+flowBurst)
 	}
 	if w > flowRate+flowBurst {

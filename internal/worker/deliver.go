@@ -1,5 +1,5 @@
 // Delivery: one attempt of one execution, from the last checks before the
-// request (lease, liveness, due instant, flow hold, host gate) to queuing
+// request (lease, liveness, due instant, flow hold, host gate, flow slot) to queuing
 // its result for the completer or giving the attempt back.
 
 package worker
@@ -66,6 +66,17 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 		w.release(e) // cancelled by the drain deadline while waiting its turn
 		return
 	}
+	if w.missedSlot(c, w.dbNow()) {
+		// Too late for its rate slot (this node was busy): started now it
+		// could bunch with the key's later slots at the endpoint. Given
+		// back, the next claim gives it a fresh slot, first in its key's
+		// line. Not an attempt, and not counted as throttled.
+		w.gate.leave(host)
+		w.logger.Debug("missed its flow slot; given back for a fresh one", "execution_id", e.ID,
+			"late_ms", w.dbNow().Sub(e.DueAt).Milliseconds())
+		w.release(e)
+		return
+	}
 	w.markSent(e.ID)
 	// Counted as it starts, not when claimed: one claimed, given back
 	// unstarted and claimed again counts once.
@@ -93,6 +104,29 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 	// the database falls behind.
 	w.done1(e.OrganizationID)
 	w.results <- Completion(c, res, w.dbNow(), w.cfg.RetryDelay)
+}
+
+// slotLateMin is the least lateness after its slot at which a rate-limited
+// execution is given back rather than started: timers and the scheduler
+// are not finer than that on a busy machine.
+const slotLateMin = 10 * time.Millisecond
+
+// missedSlot reports whether an execution claimed at a rate slot (its
+// DueAt) would start, at now (database clock), too late for it: more than
+// one emission interval (Period/Rate) after the slot, or slotLateMin when
+// the interval is shorter. The slots are the key's GCRA slots, given
+// cluster-wide, and no window of Period holds more than Rate + Burst - 1
+// of them; a start at most one interval after its slot brings at most one
+// more into a window, so the endpoint never sees more than Rate + Burst
+// starts in one. A later start could bunch with the key's on-time ones, so
+// it is given back for a fresh slot instead (the release puts it first in
+// its key's line again).
+func (w *Worker) missedSlot(c *store.Claimed, now time.Time) bool {
+	if c.Flow == nil {
+		return false
+	}
+	t := c.Flow.Interval()
+	return t > 0 && now.Sub(c.Execution.DueAt) > max(t, slotLateMin)
 }
 
 // release gives an undelivered attempt back and frees its slot.

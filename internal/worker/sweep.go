@@ -1,5 +1,6 @@
 // The sweeper: gives back ready executions that waited so long for a
-// worker that their lease could run out mid-request.
+// worker that their lease could run out mid-request, or that missed their
+// flow key's rate slot (deliver.go missedSlot).
 
 package worker
 
@@ -15,7 +16,9 @@ import (
 
 // sweep gives back, every second, ready executions that waited so long
 // for a worker that their lease could run out before they finish: a
-// healthy node's rows must not be rescued as if it had died.
+// healthy node's rows must not be rescued as if it had died. Rate-limited
+// ones that missed their slot waiting go back too, for a fresh slot (and
+// their key's parallelism to whichever node has a worker free).
 func (w *Worker) sweep(ctx context.Context) {
 	startstop.Every(time.Second, func(context.Context) {
 		if stale := w.takeStale(); len(stale) > 0 {
@@ -26,7 +29,7 @@ func (w *Worker) sweep(ctx context.Context) {
 }
 
 // takeStale removes the ready executions that waited longer than half
-// the lease grace.
+// the lease grace, or missed their flow slot.
 func (w *Worker) takeStale() []*store.Claimed {
 	now := w.dbNow()
 	w.mu.Lock()
@@ -38,7 +41,7 @@ func (w *Worker) takeStale() []*store.Claimed {
 		}
 		keep := st.ready[:0]
 		for _, c := range st.ready {
-			if w.stale(c.Execution, now) {
+			if w.stale(c.Execution, now) || w.missedSlot(c, now) {
 				out = append(out, c)
 			} else {
 				keep = append(keep, c)

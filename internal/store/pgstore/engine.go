@@ -331,7 +331,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 					FROM cand c LEFT JOIN unnest($7::uuid[], $8::int[]) AS r(org, room) ON r.org = c.organization_id
 				), pick AS (
 					SELECT id FROM ranked WHERE rn <= room ORDER BY due_at LIMIT $10
-				), `+claimTail("$2", "$5", "$6", "ARRAY(SELECT id FROM pick)", "", ""),
+				), `+claimTail("$2", "$5", "$6", "ARRAY(SELECT id FROM pick)", ""),
 				prio, nowArg(p.Now), bin(excl), store.ClaimScan(want, room, p.DefaultOrgRoom), p.Node, p.LeaseGrace.Microseconds(), bin(orgs), rooms, store.RoomCap(p.DefaultOrgRoom), want,
 				horizon.Microseconds(), ahead)
 			if err != nil {
@@ -367,16 +367,19 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 // with their job, secrets and tier returned, and their queue rows take
 // the lease. The flow claim also gives each its start slot (slots, a
 // timestamptz[] beside ids): its due instant becomes the slot, history
-// and queue alike, its lease runs from it, and the time held back is
-// added to throttled_ms (throttled, a bigint[] of milliseconds).
-func claimTail(now, node, grace, ids, slots, throttled string) string {
+// and queue alike, its lease runs from it, and the time held back (the
+// slot less the history's due instant, rounded up to the millisecond) is
+// added to throttled_ms. The history's due instant, not the queue row's:
+// a released execution's queue row is due a microsecond before it, to
+// sort ahead of its key's backlog due at the same instant (releaseTx).
+func claimTail(now, node, grace, ids, slots string) string {
 	nowE := "coalesce(" + now + "::timestamptz, now())"
 	due, from, where, set, queueSet := "e.due_at", "", "e.id = ANY("+ids+")", "", ""
 	if slots != "" {
 		due = "f.slot"
-		from = ", unnest(" + ids + ", " + slots + ", " + throttled + ") AS f(id, slot, throttled)"
+		from = ", unnest(" + ids + ", " + slots + ") AS f(id, slot)"
 		where += " AND f.id = e.id"
-		set = ", due_at = f.slot, throttled_ms = e.throttled_ms + f.throttled"
+		set = ", due_at = f.slot, throttled_ms = e.throttled_ms + greatest(ceil(extract(epoch FROM f.slot - e.due_at) * 1000), 0)::bigint"
 		queueSet = ", due_at = c.claimed_due"
 	}
 	return `claimed AS (
@@ -813,18 +816,31 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 // pending and gives their usage back. It returns how many, the earliest
 // due instant among them, and whether any was of a flow-limited key (its
 // slot is free again: the caller wakes the workers). A flow-limited
-// execution keeps its tag and its due instant (its slot).
+// execution keeps its tag, and gets its place in the key's line back: its
+// due instant goes back from its slot to where it was before the flow
+// claims throttled it (due_at less throttled_ms, which the claim rounds
+// up: at most a millisecond early) and throttled_ms to 0, so it is claimed
+// again ahead of the key's later backlog, and the next claim's throttled_ms
+// counts the whole wait from its own due instant. Its queue row is due a
+// microsecond earlier still: the flow claim reads a key's line by due_at
+// alone, and among rows due at one instant the index keeps a row rewritten
+// since (claimed, released) behind the others.
 func releaseTx(ctx context.Context, tx pgx.Tx, node string, ids []prikke.ID) (int, time.Time, bool, error) {
 	var earliest time.Time
 	tagged := false
 	rows, err := tx.Query(ctx, `WITH r AS (
-			UPDATE execution_queue SET claimed_by = '', lease_expires_at = NULL, sent = false
-			WHERE id = ANY($1) AND claimed_by = $2 AND lease_expires_at IS NOT NULL
-			RETURNING id, flow IS NOT NULL AS tagged
+			UPDATE execution_queue q SET claimed_by = '', lease_expires_at = NULL, sent = false,
+				due_at = CASE WHEN q.flow IS NOT NULL
+					THEN x.due_at - x.throttled_ms * interval '1 millisecond' - interval '1 microsecond' ELSE q.due_at END
+			FROM executions x
+			WHERE q.id = ANY($1) AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL AND x.id = q.id
+			RETURNING q.id, q.flow IS NOT NULL AS tagged
 		), old AS (
 			SELECT x.id, x.claimed_at, r.tagged FROM executions x JOIN r ON r.id = x.id
 		)
-		UPDATE executions e SET status = 'pending', claimed_by = '', claimed_at = NULL, lease_expires_at = NULL
+		UPDATE executions e SET status = 'pending', claimed_by = '', claimed_at = NULL, lease_expires_at = NULL,
+			due_at = CASE WHEN old.tagged THEN e.due_at - e.throttled_ms * interval '1 millisecond' ELSE e.due_at END,
+			throttled_ms = CASE WHEN old.tagged THEN 0 ELSE e.throttled_ms END
 		FROM old WHERE e.id = old.id
 		RETURNING e.organization_id, e.due_at, old.claimed_at, old.tagged`, bin(ids), node)
 	if err != nil {

@@ -126,9 +126,9 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	taken := map[prikke.ID]int{}
 	var ids []prikke.ID
 	var slots []time.Time
-	var throttled []int64
 	var tatIDs []prikke.ID
 	var tats, readies []*time.Time
+	flows := map[prikke.ID]*prikke.FlowKey{}
 	left := p.Limit
 	for _, lk := range keys {
 		if left <= 0 {
@@ -178,10 +178,11 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 		if len(got) == 0 {
 			continue
 		}
+		limits := *k // the limits at this claim, for the worker (Claimed.Flow)
 		for i, slot := range got {
+			flows[rowIDs[i]] = &limits
 			ids = append(ids, rowIDs[i])
 			slots = append(slots, slot)
-			throttled = append(throttled, max(slot.Sub(dues[i]), 0).Milliseconds())
 		}
 		taken[lk.org] += len(got)
 		left -= len(got)
@@ -195,8 +196,8 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 	if len(ids) == 0 {
 		return nil
 	}
-	claimed, err := s.claimRows(ctx, tx, `WITH `+claimTail("$1", "$2", "$3", "$4::uuid[]", "$5::timestamptz[]", "$6::bigint[]"),
-		now, p.Node, p.LeaseGrace.Microseconds(), bin(ids), slots, throttled)
+	claimed, err := s.claimRows(ctx, tx, `WITH `+claimTail("$1", "$2", "$3", "$4::uuid[]", "$5::timestamptz[]"),
+		now, p.Node, p.LeaseGrace.Microseconds(), bin(ids), slots)
 	if err != nil {
 		return err
 	}
@@ -206,6 +207,9 @@ func (s *Store) claimFlow(ctx context.Context, tx pgx.Tx, p *store.ClaimParams, 
 			WHERE f.id = u.id`, bin(tatIDs), tats, readies); err != nil {
 			return err
 		}
+	}
+	for _, c := range claimed {
+		c.Flow = flows[c.Execution.ID]
 	}
 	res.Claimed = append(res.Claimed, claimed...)
 	store.TakeRoom(room, claimed, p.DefaultOrgRoom)

@@ -253,7 +253,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 		}
 		// Limited keys first, at most their free slots (flow.go); then the
 		// ordinary steps with what is left.
-		claimed, err := s.flowClaim(ctx, tx, p, now, room)
+		claimed, flows, err := s.flowClaim(ctx, tx, p, now, room)
 		if err != nil {
 			return err
 		}
@@ -327,6 +327,9 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 		}
 		if err := s.attachJobs(ctx, tx, claimed, res); err != nil {
 			return err
+		}
+		for _, c := range res.Claimed {
+			c.Flow = flows[c.Execution.ID]
 		}
 		store.SortClaimed(res.Claimed)
 		skipped, err := s.settleOverlaps(ctx, tx, res)
@@ -689,7 +692,13 @@ func (s *Store) ExecutionRelease(ctx context.Context, node string, ids []prikke.
 // releaseTx puts the node's running executions with these IDs back to
 // pending and gives their usage back. It returns how many and the earliest
 // due instant among them, or now when one was under a flow key (its slot
-// came free). A released execution keeps its flow tag and its slot as due.
+// came free). A released execution keeps its flow tag, and one under a flow
+// key gets its place in the key's line back: its due instant goes back from
+// its slot to where it was before the flow claims throttled it (due_at less
+// throttled_ms, which the claim rounds up: at most a millisecond early) and
+// throttled_ms to 0, so it is claimed again ahead of the key's later backlog
+// (by due_at, then id), and the next claim's throttled_ms counts the whole
+// wait from its own due instant.
 func releaseTx(ctx context.Context, tx *sql.Tx, node string, ids []prikke.ID, now time.Time) (int, time.Time, error) {
 	released := 0
 	var earliest time.Time
@@ -705,8 +714,11 @@ func releaseTx(ctx context.Context, tx *sql.Tx, node string, ids []prikke.ID, no
 		if err != nil {
 			return 0, earliest, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE executions SET status = 'pending', claimed_by = '', claimed_at = NULL,
-			lease_expires_at = NULL, started_at = NULL WHERE id = $1`, id); err != nil {
+		if err := tx.QueryRowContext(ctx, `UPDATE executions SET status = 'pending', claimed_by = '', claimed_at = NULL,
+			lease_expires_at = NULL, started_at = NULL,
+			due_at = CASE WHEN flow IS NOT NULL THEN due_at - throttled_ms * 1000 ELSE due_at END,
+			throttled_ms = CASE WHEN flow IS NOT NULL THEN 0 ELSE throttled_ms END
+			WHERE id = $1 RETURNING due_at`, id).Scan(timeScan{&due}); err != nil {
 			return 0, earliest, err
 		}
 		// The request never left: give the usage back.

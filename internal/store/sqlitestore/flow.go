@@ -450,10 +450,11 @@ const flowWaiting = `WITH RECURSIVE w(flow) AS (
 // parallelism (and the claim's and the organization's room), FIFO, each
 // at its GCRA slot (flow.go Slots), and advances the key's tat. A blocked
 // key's backlog is never read: at most free rows of a key are. It returns
-// the claimed executions and updates room as the ordinary claim does.
-func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams, now time.Time, room map[prikke.ID]int) ([]*prikke.Execution, error) {
+// the claimed executions, with each one's key as it stood (its limits, for
+// Claimed.Flow), and updates room as the ordinary claim does.
+func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams, now time.Time, room map[prikke.ID]int) ([]*prikke.Execution, map[prikke.ID]*prikke.FlowKey, error) {
 	if ok, err := s.mayHaveKeys(ctx, tx); err != nil || !ok {
-		return nil, err
+		return nil, nil, err
 	}
 	horizon := now
 	if p.Lookahead > 0 {
@@ -478,14 +479,14 @@ func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams,
 		WHERE f.first <= $1
 		ORDER BY f.first`, ts(horizon))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for rows.Next() {
 		var sc sqlstore.FlowKeyScan
 		var c cand
 		if err := rows.Scan(append(sc.Dest(dialect{s}), &c.org, &c.inFlight)...); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		c.k = sc.Key()
 		if c.k.Parallelism > 0 && c.inFlight >= c.k.Parallelism {
@@ -495,27 +496,28 @@ func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams,
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(cands) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	pick, err := tx.PrepareContext(ctx, `SELECT id, due_at FROM executions WHERE flow = $1 AND status = 'pending' AND due_at <= $2
 		ORDER BY due_at, id LIMIT $3`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer pick.Close()
 	upd, err := tx.PrepareContext(ctx, `UPDATE executions SET status = 'running', claimed_by = $2, claimed_at = $3, due_at = $4,
-			throttled_ms = throttled_ms + max(0, ($4 - due_at) / 1000),
+			throttled_ms = throttled_ms + max(0, ($4 - due_at + 999) / 1000),
 			lease_expires_at = max($3, $4) + (SELECT timeout_ms FROM jobs WHERE jobs.id = executions.job_id) * 1000 + $5
 		WHERE id = $1 AND status = 'pending'
 		RETURNING `+returningExecution)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer upd.Close()
 	var claimed []*prikke.Execution
+	var flows map[prikke.ID]*prikke.FlowKey
 	for _, c := range cands {
 		free := p.Limit - len(claimed)
 		if free <= 0 {
@@ -533,28 +535,33 @@ func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams,
 		var dues []time.Time
 		rows, err := pick.QueryContext(ctx, c.k.ID, ts(horizon), free)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for rows.Next() {
 			var id prikke.ID
 			var due time.Time
 			if err := rows.Scan(&id, timeScan{&due}); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, nil, err
 			}
 			ids, dues = append(ids, id), append(dues, due)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		slots, tat := c.k.Slots(now, horizon, dues, free)
+		limits := *c.k // the limits at this claim, for the worker (Claimed.Flow)
 		for i, slot := range slots {
 			e, err := sqlstore.ScanExecution(dialect{s}, upd.QueryRowContext(ctx, ids[i], p.Node, ts(now), ts(slot), p.LeaseGrace.Microseconds()))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			claimed = append(claimed, e)
+			if flows == nil {
+				flows = map[prikke.ID]*prikke.FlowKey{}
+			}
+			flows[e.ID] = &limits
 		}
 		if len(slots) == 0 {
 			continue
@@ -567,9 +574,9 @@ func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams,
 		if tat != c.k.TAT {
 			c.k.TAT = tat
 			if err := setFlowState(ctx, tx, c.k); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
-	return claimed, nil
+	return claimed, flows, nil
 }

@@ -35,6 +35,9 @@ func testFlow(t *testing.T, open Opener, cov *coverage) {
 		"LimitKinds":  testFlowKeysLimitKinds,
 		"PutLimits":   testFlowKeyPutLimits,
 		"Recreate":    testFlowRecreate,
+		"ReleaseFIFO": testFlowReleaseFIFO,
+		"DeadFIFO":    testFlowRescueDeadFIFO,
+		"SameInstant": testFlowReleaseSameInstant,
 		"HoldBound":   testFlowHoldBound,
 		"Prune":       testFlowPrune,
 	} {
