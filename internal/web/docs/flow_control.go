@@ -8,8 +8,8 @@ import (
 
 // flowDocsView holds the examples of /docs/flow-control.
 type flowDocsView struct {
-	Put, Get, List, Pause, Resume, Release, Delete, JobKey, Queue, PutAnswer string
-	RateMax, BurstMax, ParallelMax, KeysPerProject, KeyMax, CountCap         int
+	Put, Get, List, Pause, Resume, Release, Delete, JobKey, Queue, PutAnswer   string
+	RateMax, BurstMax, ParallelMax, KeysPerProject, KeyMax, CountCap, HoldKeys int
 }
 
 const (
@@ -77,6 +77,6 @@ func (h *Docs) ShowFlowControl(w http.ResponseWriter, r *http.Request) {
 		Pause: exampleFlowPause, Resume: exampleFlowResume, Release: exampleFlowRelease, Delete: exampleFlowDelete,
 		JobKey: exampleFlowJob, Queue: exampleFlowQueue,
 		RateMax: prikke.FlowRateMax, BurstMax: prikke.FlowBurstMax, ParallelMax: prikke.FlowParallelMax,
-		KeysPerProject: prikke.FlowKeysPerProject, KeyMax: prikke.FlowKeyMaxLength, CountCap: prikke.FlowCountCap,
+		KeysPerProject: prikke.FlowKeysPerProject, KeyMax: prikke.FlowKeyMaxLength, CountCap: prikke.FlowCountCap, HoldKeys: prikke.FlowHoldKeysPerProject,
 	})
 }
