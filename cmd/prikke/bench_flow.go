@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
-	"net/http"
-	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -102,17 +99,17 @@ func benchFlow(ctx context.Context, cfg *config.Config, st store.Store, logger *
 	// Two endpoints (ports) on the one recording sink: the limited key's
 	// and the unlimited one's, so only the key separates them, not the
 	// worker's per-host gate.
-	fs, err := startFlowSink(sk)
+	fs, err := sink.Listen(sk, httpserver.Listener)
 	if err != nil {
 		return err
 	}
 	defer fs.Close()
-	fu, err := startFlowSink(sk)
+	fu, err := sink.Listen(sk, httpserver.Listener)
 	if err != nil {
 		return err
 	}
 	defer fu.Close()
-	cfg.SSRFAllow = append(cfg.SSRFAllow, fs.addr, fu.addr)
+	cfg.SSRFAllow = append(cfg.SSRFAllow, fs.Addr(), fu.Addr())
 	ff := &FlowFigures{Limited: fb.limited, Unlimited: fb.unlimited, Rate: fb.rate, Burst: fb.burst, Parallelism: fb.parallelism,
 		RespondMS: int(fb.respond / time.Millisecond), UnlimitedAfterS: fb.offset.Seconds(), WindowBound: fb.rate + fb.burst,
 		DurationBoundS: math.Round(float64(fb.limited)/float64(fb.rate)*1.05*1000) / 1000}
@@ -123,8 +120,8 @@ func benchFlow(ctx context.Context, cfg *config.Config, st store.Store, logger *
 	eng.start(ctx)
 	defer eng.stop()
 
-	unlimitedURL := fu.url("/ok?k=u")
-	limitedURL := fs.url(fmt.Sprintf("/slow?ms=%d&k=l", fb.respond.Milliseconds()))
+	unlimitedURL := fu.URL("/ok?k=u")
+	limitedURL := fs.URL(fmt.Sprintf("/slow?ms=%d&k=l", fb.respond.Milliseconds()))
 	setup := func(n int) (time.Time, error) {
 		now, err := st.Now(ctx)
 		// Time to queue every request before the instant (measured on a
@@ -199,8 +196,8 @@ func benchFlow(ctx context.Context, cfg *config.Config, st store.Store, logger *
 	res.Lost = res.Jobs - min(res.Delivered, storedNow-storedBase)
 	ff.UnlimitedP50, ff.UnlimitedP99 = percentile(us.late, 50), percentile(us.late, 99)
 	res.LatenessP50, res.LatenessP99, res.LatenessMax = ff.UnlimitedP50, ff.UnlimitedP99, percentile(us.late, 100)
-	ff.MaxInFlight = fs.peak("l")
-	ff.MaxPerWindow = maxInWindow(ls.arrivals, time.Second)
+	ff.MaxInFlight = fs.Peak("l")
+	ff.MaxPerWindow = windowMax(ls.arrivals)
 	if n := len(ls.arrivals); n > 0 {
 		d := ls.arrivals[n-1].Sub(due)
 		ff.DurationS = math.Round(d.Seconds()*1000) / 1000
@@ -237,7 +234,7 @@ func benchFlow(ctx context.Context, cfg *config.Config, st store.Store, logger *
 	slices.SortFunc(slots, func(a, b time.Time) int { return a.Compare(b) })
 	ff.ThrottledP50, ff.ThrottledMax = percentile(thr, 50), percentile(thr, 100)
 	ff.SinceSlotP50, ff.SinceSlotP99, ff.SinceSlotMax = percentile(since, 50), percentile(since, 99), percentile(since, 100)
-	ff.MaxSlotsPerWindow = maxInWindow(slots, time.Second)
+	ff.MaxSlotsPerWindow = windowMax(slots)
 	return nil
 }
 
@@ -385,63 +382,8 @@ func flowTally(reqs []sink.Received, want map[string]time.Time) flowCount {
 	return c
 }
 
-// maxInWindow returns the most of the sorted instants in any window
-// [t, t+w).
-func maxInWindow(at []time.Time, w time.Duration) int {
-	best, i := 0, 0
-	for j := range at {
-		for at[j].Sub(at[i]) >= w {
-			i++
-		}
-		best = max(best, j-i+1)
-	}
-	return best
+// windowMax is the most of the sorted instants in any one-second window.
+func windowMax(at []time.Time) int {
+	n, _ := sink.MaxInWindow(at, time.Second)
+	return n
 }
-
-// flowSink serves a sink.Sink on a listener (port) of its own, counting
-// the requests in flight per key (the query parameter k) around it: the
-// sink records arrivals, the wrapper concurrency.
-type flowSink struct {
-	sk   *sink.Sink
-	srv  *http.Server
-	addr netip.AddrPort
-	mu   sync.Mutex
-	cur  map[string]int
-	max  map[string]int
-}
-
-func startFlowSink(sk *sink.Sink) (*flowSink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	fs := &flowSink{sk: sk, addr: ln.Addr().(*net.TCPAddr).AddrPort(), cur: map[string]int{}, max: map[string]int{}}
-	fs.srv = &http.Server{Handler: fs, ReadHeaderTimeout: 10 * time.Second}
-	go fs.srv.Serve(httpserver.Listener(ln))
-	return fs, nil
-}
-
-func (fs *flowSink) url(path string) string { return "http://" + fs.addr.String() + path }
-
-func (fs *flowSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	k := r.URL.Query().Get("k")
-	fs.mu.Lock()
-	fs.cur[k]++
-	fs.max[k] = max(fs.max[k], fs.cur[k])
-	fs.mu.Unlock()
-	defer func() {
-		fs.mu.Lock()
-		fs.cur[k]--
-		fs.mu.Unlock()
-	}()
-	fs.sk.ServeHTTP(w, r)
-}
-
-// peak returns the most requests of key k in flight at once so far.
-func (fs *flowSink) peak(k string) int {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return fs.max[k]
-}
-
-func (fs *flowSink) Close() { fs.srv.Close() }

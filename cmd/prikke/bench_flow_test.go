@@ -64,29 +64,3 @@ func TestBenchFlow(t *testing.T) {
 		})
 	}
 }
-
-func TestMaxInWindow(t *testing.T) {
-	t0 := time.Unix(1_000_000, 0)
-	at := func(ms ...int) []time.Time {
-		var out []time.Time
-		for _, m := range ms {
-			out = append(out, t0.Add(time.Duration(m)*time.Millisecond))
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		at   []time.Time
-		want int
-	}{
-		{nil, 0},
-		{at(0), 1},
-		{at(0, 999), 2},
-		{at(0, 1000), 1}, // the window is [t, t+1s)
-		{at(0, 50, 100, 1049, 1050, 1100), 3},
-		{at(0, 500, 600, 700, 1400, 1500), 4},
-	} {
-		if got := maxInWindow(tc.at, time.Second); got != tc.want {
-			t.Errorf("maxInWindow(%v) = %d, want %d", tc.at, got, tc.want)
-		}
-	}
-}

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -62,8 +60,8 @@ func TestClusterFlowControl(t *testing.T) {
 	f := newFixture(t, db.store)
 	// Two endpoints (ports) on the one recording sink: the key's and the
 	// unlimited one's, each counting its requests in flight.
-	fs, fu := startFlowSink(t, f.sink), startFlowSink(t, f.sink)
-	env := map[string]string{"PRIKKE_DATABASE_URL": db.url, "PRIKKE_SSRF_ALLOW": fs.addr.String() + "," + fu.addr.String()}
+	fs, fu := listenPort(t, f.sink), listenPort(t, f.sink)
+	env := map[string]string{"PRIKKE_DATABASE_URL": db.url, "PRIKKE_SSRF_ALLOW": fs.Addr().String() + "," + fu.Addr().String()}
 	nodes := map[string]*node{"a": startNode(t, "a", env), "b": startNode(t, "b", env), "c": startNode(t, "c", env)}
 	ctx := context.Background()
 	waitUntil(t, "every node's heartbeat", 20*time.Second, func() bool {
@@ -75,8 +73,8 @@ func TestClusterFlowControl(t *testing.T) {
 		return true
 	})
 	c := newAPIClient(t, db.store, f.tn, nodes)
-	limitedURL := fs.url(fmt.Sprintf("/slow?ms=%d&k=l", flowRespond.Milliseconds()))
-	unlimitedURL := fu.url("/ok?k=u")
+	limitedURL := fs.URL(fmt.Sprintf("/slow?ms=%d&k=l", flowRespond.Milliseconds()))
+	unlimitedURL := fu.URL("/ok?k=u")
 
 	// The baseline: the unlimited requests alone, before the key exists.
 	start := time.Now()
@@ -202,7 +200,7 @@ func TestClusterFlowControl(t *testing.T) {
 
 	// The rate, as Prikke gave it: no 1s window holds more than rate +
 	// burst - 1 start slots, across the three nodes and the kill.
-	if n, _ := maxInWindow(slots, time.Second); n > flowRate+flowBurst-1 {
+	if n, _ := sink.MaxInWindow(slots, time.Second); n > flowRate+flowBurst-1 {
 		t.Errorf("a 1s window holds %d start slots of the key; want at most %d", n, flowRate+flowBurst-1)
 	} else {
 		t.Logf("most start slots of the key in a 1s window: %d (bound %d)", n, flowRate+flowBurst-1)
@@ -245,7 +243,7 @@ func TestClusterFlowControl(t *testing.T) {
 	// worker starts a request only within an interval of its slot, and
 	// gives back for a fresh slot one it could not start in time (a
 	// stalled process), so late starts never bunch with on-time ones.
-	w, from := maxInWindow(ls.arrivals, time.Second)
+	w, from := sink.MaxInWindow(ls.arrivals, time.Second)
 	if w > flowRate+flowBurst {
 		t.Errorf("a 1s window at the sink held %d requests of the key; want at most %d (rate + burst)", w, flowRate+flowBurst)
 	} else {
@@ -265,10 +263,10 @@ func TestClusterFlowControl(t *testing.T) {
 			t.Log(line)
 		}
 	}
-	if p := fs.peak("l"); p > flowParallelism {
+	if p := fs.Peak("l"); p > flowParallelism {
 		t.Errorf("the sink held %d requests of the key at once; want at most %d", p, flowParallelism)
 	} else {
-		t.Logf("most of the key in flight at once: %d (bound %d); of the unlimited key: %d", p, flowParallelism, fu.peak("u"))
+		t.Logf("most of the key in flight at once: %d (bound %d); of the unlimited key: %d", p, flowParallelism, fu.Peak("u"))
 	}
 	for id, n := range ls.count {
 		if n > 1 && !sentByVictim[id] {
@@ -496,63 +494,13 @@ func pct(sorted []float64, p float64) float64 {
 	return sorted[i]
 }
 
-// maxInWindow returns the most of the sorted instants in any window
-// [t, t+w), and the index of the first of them.
-func maxInWindow(at []time.Time, w time.Duration) (n, from int) {
-	i := 0
-	for j := range at {
-		for at[j].Sub(at[i]) >= w {
-			i++
-		}
-		if j-i+1 > n {
-			n, from = j-i+1, i
-		}
-	}
-	return n, from
-}
-
-// flowSink serves a sink.Sink on a listener of its own, counting the
-// requests in flight per key (the query parameter k) around it: the sink
-// records arrivals, the wrapper concurrency.
-type flowSink struct {
-	sk   *sink.Sink
-	srv  *http.Server
-	addr netip.AddrPort
-	mu   sync.Mutex
-	cur  map[string]int
-	max  map[string]int
-}
-
-func startFlowSink(t *testing.T, sk *sink.Sink) *flowSink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// listenPort serves the sink on a loopback port of its own that counts
+// the requests in flight per key.
+func listenPort(t *testing.T, sk *sink.Sink) *sink.Port {
+	p, err := sink.Listen(sk, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := &flowSink{sk: sk, addr: ln.Addr().(*net.TCPAddr).AddrPort(), cur: map[string]int{}, max: map[string]int{}}
-	fs.srv = &http.Server{Handler: fs, ReadHeaderTimeout: 10 * time.Second}
-	go fs.srv.Serve(ln)
-	t.Cleanup(func() { fs.srv.Close() })
-	return fs
-}
-
-func (fs *flowSink) url(path string) string { return "http://" + fs.addr.String() + path }
-
-func (fs *flowSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	k := r.URL.Query().Get("k")
-	fs.mu.Lock()
-	fs.cur[k]++
-	fs.max[k] = max(fs.max[k], fs.cur[k])
-	fs.mu.Unlock()
-	defer func() {
-		fs.mu.Lock()
-		fs.cur[k]--
-		fs.mu.Unlock()
-	}()
-	fs.sk.ServeHTTP(w, r)
-}
-
-func (fs *flowSink) peak(k string) int {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return fs.max[k]
+	t.Cleanup(func() { p.Close() })
+	return p
 }
