@@ -6,6 +6,7 @@ package worker
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -120,13 +121,44 @@ const slotLateMin = 10 * time.Millisecond
 // more into a window, so the endpoint never sees more than Rate + Burst
 // starts in one. A later start could bunch with the key's on-time ones, so
 // it is given back for a fresh slot instead (the release puts it first in
-// its key's line again).
+// its key's line again) — once per node: a node too loaded to start it
+// within an interval of its fresh slot either starts it late then, rather
+// than give it back for ever (progress before strictness; a key must never
+// starve because its nodes are busy).
 func (w *Worker) missedSlot(c *store.Claimed, now time.Time) bool {
 	if c.Flow == nil {
 		return false
 	}
 	t := c.Flow.Interval()
-	return t > 0 && now.Sub(c.Execution.DueAt) > max(t, slotLateMin)
+	if t <= 0 || now.Sub(c.Execution.DueAt) <= max(t, slotLateMin) {
+		return false
+	}
+	return w.missed.first(c.Execution.ID)
+}
+
+// missedSlots remembers the executions this node gave back for a missed
+// slot, so that each is given back once. Bounded: past missedSlotsMax it
+// starts afresh (an execution may then be given back once more).
+type missedSlots struct {
+	mu  sync.Mutex
+	ids map[prikke.ID]struct{}
+}
+
+const missedSlotsMax = 10_000
+
+// first reports whether id missed its slot here for the first time, and
+// remembers it.
+func (m *missedSlots) first(id prikke.ID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.ids[id]; ok {
+		return false
+	}
+	if m.ids == nil || len(m.ids) >= missedSlotsMax {
+		m.ids = map[prikke.ID]struct{}{}
+	}
+	m.ids[id] = struct{}{}
+	return true
 }
 
 // release gives an undelivered attempt back and frees its slot.

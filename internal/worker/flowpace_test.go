@@ -20,6 +20,8 @@ import (
 type slowClaimStore struct {
 	store.Store
 	delay time.Duration
+	// always delays every flow-claimed batch, not only the first.
+	always bool
 
 	mu      sync.Mutex
 	delayed bool
@@ -37,7 +39,7 @@ func (s *slowClaimStore) ExecutionClaim(ctx context.Context, p *store.ClaimParam
 		s.claims[c.Execution.ID] = append(s.claims[c.Execution.ID], c)
 		flow = flow || c.Flow != nil
 	}
-	wait := flow && !s.delayed
+	wait := flow && (!s.delayed || s.always)
 	s.delayed = s.delayed || flow
 	s.mu.Unlock()
 	if wait {
@@ -110,6 +112,33 @@ func TestMissedSlotGivenBack(t *testing.T) {
 		p := `{project_id="` + tn.Project.ID.String() + `"}`
 		if n := metric(t, m, "prikke_flow_throttled_total"+p); n != 1 {
 			t.Errorf("prikke_flow_throttled_total = %v; want 1 (the start, not the give-back)", n)
+		}
+	})
+}
+
+// A node so loaded that it misses a rate slot again after giving the
+// execution back starts it late the second time rather than give it back
+// for ever: a key must not starve because its nodes are busy.
+func TestMissedSlotTwiceStartsLate(t *testing.T) {
+	t.Parallel()
+	flowDialects(t, func(t *testing.T, st store.Store) {
+		s := &slowClaimStore{Store: st, delay: 1500 * time.Millisecond, always: true, claims: map[prikke.ID][]*store.Claimed{}}
+		tn := storetest.NewTenant(t, s, prikke.TierPro)
+		sk := sink.New(tn.Project.SigningSecret)
+		t.Cleanup(sk.Close)
+		ctx := context.Background()
+		key := prikke.DefaultFlowKey(sk.URL("/"))
+		if _, _, err := s.FlowKeyPut(ctx, &prikke.FlowKey{ProjectID: tn.Project.ID, Key: key, Rate: 1, Period: time.Second, Burst: 1, Configured: true}); err != nil {
+			t.Fatal(err)
+		}
+		j, e := flowOnce(t, s, tn, sk.URL("/ok"), dbNow(t, s))
+		flowWorker(t, s, []netip.AddrPort{sk.Addr()}, nil)
+		waitFor(t, "the delivery", func() bool { return mustGet(t, s, e.ID).Status.Terminal() })
+		if cs := s.claimsOf(e.ID); len(cs) != 2 {
+			t.Fatalf("claimed %d times; want 2 (given back once, then started late)", len(cs))
+		}
+		if got := mustGet(t, s, e.ID); got.Status != prikke.ExecutionStatusSuccess || got.Attempt != 1 || delivered(sk, j) != 1 {
+			t.Fatalf("execution = %s attempt %d, delivered %d times; want one successful first attempt", got.Status, got.Attempt, delivered(sk, j))
 		}
 	})
 }

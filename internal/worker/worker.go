@@ -89,6 +89,7 @@ type Config struct {
 // Worker is a node's delivery engine. Start and Stop are safe to call
 // twice.
 type Worker struct {
+	missed  missedSlots // executions given back here for a missed flow slot
 	store   store.Store
 	client  *delivery.Client
 	gate    *hostGate
