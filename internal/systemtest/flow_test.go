@@ -266,7 +266,7 @@ func TestClusterFlowControl(t *testing.T) {
 	if n, _ := sink.MaxInWindow(starts, time.Second); n > flowRate+flowBurst {
 		t.Errorf("a 1s window held %d starts of the key; want at most %d (rate + burst)", n, flowRate+flowBurst)
 	} else {
-		t.Logf("most starts of the key in a 1s window: %d (bound %d); %d started late after a second missed slot", n, flowRate+flowBurst, lateStarts)
+		t.Logf("most starts of the key in a 1s window: %d (bound %d); %d started late after missing their slots again and again", n, flowRate+flowBurst, lateStarts)
 	}
 	// At the sink the same bound holds on a machine with room (prikke bench
 	// --mode flow measures it); here three nodes, PostgreSQL and the sink

@@ -121,10 +121,12 @@ const slotLateMin = 10 * time.Millisecond
 // more into a window, so the endpoint never sees more than Rate + Burst
 // starts in one. A later start could bunch with the key's on-time ones, so
 // it is given back for a fresh slot instead (the release puts it first in
-// its key's line again) — once per node: a node too loaded to start it
-// within an interval of its fresh slot either starts it late then, rather
-// than give it back for ever (progress before strictness; a key must never
-// starve because its nodes are busy).
+// its key's line again) — up to slotGiveBacks times per node: a node still
+// too loaded to start it within an interval of its slot after that starts
+// it late, rather than give it back for ever (a short overload, such as a
+// burst of other work, is ridden out strictly; under a lasting one,
+// progress comes before strictness: a key must never starve because its
+// nodes are busy).
 func (w *Worker) missedSlot(c *store.Claimed, now time.Time) bool {
 	if c.Flow == nil {
 		return false
@@ -133,31 +135,36 @@ func (w *Worker) missedSlot(c *store.Claimed, now time.Time) bool {
 	if t <= 0 || now.Sub(c.Execution.DueAt) <= max(t, slotLateMin) {
 		return false
 	}
-	return w.missed.first(c.Execution.ID)
+	return w.missed.giveBack(c.Execution.ID)
 }
 
-// missedSlots remembers the executions this node gave back for a missed
-// slot, so that each is given back once. Bounded: past missedSlotsMax it
-// starts afresh (an execution may then be given back once more).
+// slotGiveBacks is how many times a node gives one execution back for a
+// missed slot before it starts it late.
+const slotGiveBacks = 5
+
+// missedSlots counts the times this node gave each execution back for a
+// missed slot. Bounded: past missedSlotsMax it starts afresh (an execution
+// may then be given back a few more times).
 type missedSlots struct {
 	mu  sync.Mutex
-	ids map[prikke.ID]struct{}
+	ids map[prikke.ID]int
 }
 
 const missedSlotsMax = 10_000
 
-// first reports whether id missed its slot here for the first time, and
-// remembers it.
-func (m *missedSlots) first(id prikke.ID) bool {
+// giveBack reports whether id, which missed its slot, is to be given back
+// (fewer than slotGiveBacks times so far here), and counts it.
+func (m *missedSlots) giveBack(id prikke.ID) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.ids[id]; ok {
+	n, ok := m.ids[id]
+	if n >= slotGiveBacks {
 		return false
 	}
-	if m.ids == nil || len(m.ids) >= missedSlotsMax {
-		m.ids = map[prikke.ID]struct{}{}
+	if !ok && (m.ids == nil || len(m.ids) >= missedSlotsMax) {
+		m.ids = map[prikke.ID]int{}
 	}
-	m.ids[id] = struct{}{}
+	m.ids[id] = n + 1
 	return true
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/prikke/prikke/internal/sink"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/storetest"
+	"github.com/prikke/prikke/internal/worker"
 )
 
 // slowClaimStore hands the worker its first flow-claimed batch late, as a
@@ -116,9 +117,9 @@ func TestMissedSlotGivenBack(t *testing.T) {
 	})
 }
 
-// A node so loaded that it misses a rate slot again after giving the
-// execution back starts it late the second time rather than give it back
-// for ever: a key must not starve because its nodes are busy.
+// A node so loaded that it misses every rate slot gives an execution back
+// worker.SlotGiveBacks times and then starts it late rather than give it back for
+// ever: a key must not starve because its nodes are busy.
 func TestMissedSlotTwiceStartsLate(t *testing.T) {
 	t.Parallel()
 	flowDialects(t, func(t *testing.T, st store.Store) {
@@ -134,8 +135,8 @@ func TestMissedSlotTwiceStartsLate(t *testing.T) {
 		j, e := flowOnce(t, s, tn, sk.URL("/ok"), dbNow(t, s))
 		flowWorker(t, s, []netip.AddrPort{sk.Addr()}, nil)
 		waitFor(t, "the delivery", func() bool { return mustGet(t, s, e.ID).Status.Terminal() })
-		if cs := s.claimsOf(e.ID); len(cs) != 2 {
-			t.Fatalf("claimed %d times; want 2 (given back once, then started late)", len(cs))
+		if cs := s.claimsOf(e.ID); len(cs) != worker.SlotGiveBacks+1 {
+			t.Fatalf("claimed %d times; want %d (given back %d times, then started late)", len(cs), worker.SlotGiveBacks+1, worker.SlotGiveBacks)
 		}
 		if got := mustGet(t, s, e.ID); got.Status != prikke.ExecutionStatusSuccess || got.Attempt != 1 || delivered(sk, j) != 1 {
 			t.Fatalf("execution = %s attempt %d, delivered %d times; want one successful first attempt", got.Status, got.Attempt, delivered(sk, j))

@@ -1,0 +1,4 @@
+package worker
+
+// SlotGiveBacks exports slotGiveBacks to the external tests.
+const SlotGiveBacks = slotGiveBacks
