@@ -47,8 +47,8 @@ const (
 // kill); no request reached the sink before its slot; the sink never held
 // more than 5 of the key at once; no 1s window held more than rate +
 // burst starts of it (a worker gives back, for a fresh slot, a request it
-// could not start within an interval of its slot; one that misses the
-// fresh slot too starts late, counted apart); all 3,000 delivered, each
+// could not start within an interval of its slot; one that keeps missing
+// its slots (five times) starts late, counted apart); all 3,000 delivered, each
 // with one successful execution, and only what the killed node had sent
 // may arrive twice (at least once); the key's history shows its
 // throttling. Logged, not asserted (a shared 2-core machine decides
@@ -245,7 +245,7 @@ func TestClusterFlowControl(t *testing.T) {
 	// starts. A worker starts a request only within an interval of its
 	// slot and gives back for a fresh slot one it could not start in time
 	// (a stalled process), so late starts do not bunch with on-time ones;
-	// a node that misses the fresh slot too starts it late rather than
+	// a node that keeps missing its slots (five times) starts it late rather than
 	// starve the key, and those are counted apart.
 	var starts []time.Time
 	lateStarts := 0
