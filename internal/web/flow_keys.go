@@ -422,7 +422,7 @@ func (h *Web) flowKeyEvents(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 			return
 		case <-ping.C:
-			if _, _, err := h.svc.Authenticate(ctx, token); err != nil || es.Ping() != nil {
+			if !h.keepAlive(ctx, token, es) {
 				return
 			}
 		case <-tick.C:

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -16,6 +17,14 @@ const catchUpRows = 20
 // eventsPing is how often an idle stream sends a comment (proxies close
 // silent connections) and checks that the session is still valid.
 const eventsPing = 25 * time.Second
+
+// keepAlive is an event stream's ping: it reports whether the session
+// behind token is still valid and the browser still there (a comment sent
+// through es), so the stream goes on.
+func (h *Web) keepAlive(ctx context.Context, token string, es *page.EventStream) bool {
+	_, _, err := h.svc.Authenticate(ctx, token)
+	return err == nil && es.Ping() == nil
+}
 
 // jobEvents is a job page's event stream. The store announces changed
 // executions on every node ("<job_id> <execution_id>" lines); for each of
@@ -68,7 +77,7 @@ func (h *Web) jobEvents(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 			return
 		case <-ping.C:
-			if _, _, err := h.svc.Authenticate(ctx, token); err != nil || es.Ping() != nil {
+			if !h.keepAlive(ctx, token, es) {
 				return
 			}
 		case ev := <-sub.C:

@@ -57,7 +57,7 @@ func (h *Web) monitorEvents(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 			return
 		case <-ping.C:
-			if _, _, err := h.svc.Authenticate(ctx, token); err != nil || es.Ping() != nil {
+			if !h.keepAlive(ctx, token, es) {
 				return
 			}
 			if h.sendMonitorSummary(r, es, m.ID, loc) != nil {
