@@ -90,10 +90,14 @@ const (
 	EventJobFailing   NotificationEvent = "job.failing"
 	EventJobRecovered NotificationEvent = "job.recovered"
 	EventJobDisabled  NotificationEvent = "job.disabled"
-	EventTest         NotificationEvent = "test"
-	EventQuota80      NotificationEvent = "quota.80"
-	EventQuota100     NotificationEvent = "quota.100"
-	EventChannelOff   NotificationEvent = "channel.disabled"
+	// A workflow's runs: a failed run flips a healthy workflow, a
+	// succeeded one flips it back.
+	EventWorkflowFailing   NotificationEvent = "workflow.failing"
+	EventWorkflowRecovered NotificationEvent = "workflow.recovered"
+	EventTest              NotificationEvent = "test"
+	EventQuota80           NotificationEvent = "quota.80"
+	EventQuota100          NotificationEvent = "quota.100"
+	EventChannelOff        NotificationEvent = "channel.disabled"
 )
 
 // Notification records one send to one channel (or one email to a person).

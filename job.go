@@ -152,7 +152,14 @@ type Job struct {
 	IdempotencyKey string // queue jobs
 	// FlowKey is the flow key the job names; "" means its destination's
 	// host:port (see Flow and FlowKey in flow.go).
-	FlowKey   string
+	FlowKey string
+	// WorkflowID, when set, makes the job start a run of that workflow at
+	// each occurrence instead of making a request: its Body (JSON, or
+	// empty) is the run's payload; URL, Method and Headers are unused.
+	WorkflowID *ID
+	// Step is set on the hidden queue job that carries one step instance
+	// of a workflow run (made by the engine, never by users).
+	Step      *JobStep
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -23,14 +23,20 @@ type Limits struct {
 	MonthlyRequests int64         // outbound delivery attempts per calendar month (UTC)
 	MinInterval     time.Duration // shortest gap between two fire times of a cron job
 	History         time.Duration // how long finished executions are kept
+	// WorkflowSteps is the most steps a workflow may have; ForEachItems
+	// the most items a for_each step may run (0: for_each is not allowed).
+	WorkflowSteps int
+	ForEachItems  int
 }
 
 // Limits returns the limits of tier t; unknown tiers get Free's.
 func (t Tier) Limits() Limits {
 	if t == TierPro {
-		return Limits{MaxJobs: 0, MonthlyRequests: 250_000, MinInterval: time.Minute, History: 30 * 24 * time.Hour}
+		return Limits{MaxJobs: 0, MonthlyRequests: 250_000, MinInterval: time.Minute, History: 30 * 24 * time.Hour,
+			WorkflowSteps: 50, ForEachItems: 100}
 	}
-	return Limits{MaxJobs: 5, MonthlyRequests: 5_000, MinInterval: time.Hour, History: 7 * 24 * time.Hour}
+	return Limits{MaxJobs: 5, MonthlyRequests: 5_000, MinInterval: time.Hour, History: 7 * 24 * time.Hour,
+		WorkflowSteps: 3, ForEachItems: 0}
 }
 
 // Usage is an organization's metered use in one month.

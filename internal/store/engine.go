@@ -62,6 +62,9 @@ type RescueCandidate struct {
 	// AlreadyRescued is true when an earlier attempt of the same
 	// occurrence was itself a rescue.
 	AlreadyRescued bool
+	// Step is the job's step (Job.Step) of a workflow step's attempt; the
+	// rescue query reads it (j.step) so a final rescue advances the run.
+	Step *prikke.JobStep
 }
 
 // RescueDecision decides whether a lost attempt is delivered again. Every
@@ -167,6 +170,7 @@ func RescueCompletion(c *RescueCandidate, now time.Time) *Completion {
 		FinishedAt:     now,
 		Error:          RescueNoteFinal,
 		Health:         HealthFailure,
+		Step:           c.Step,
 	}
 	if e.ClaimedAt != nil {
 		comp.StartedAt = *e.ClaimedAt

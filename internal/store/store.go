@@ -52,6 +52,7 @@ type Store interface {
 	NotifyStore
 	StatusStore
 	MonitorStore
+	WorkflowStore
 }
 
 // AccountStore keeps users, sessions, organizations, projects and API keys.
@@ -478,6 +479,109 @@ type SignupParams struct {
 	Project      *prikke.Project
 }
 
+// WorkflowStore keeps workflows, their versions, runs and step states,
+// workflow flips and project secrets. Every run transition (a start, a
+// step's final result, a cancel, a retry) is one transaction that locks
+// the run's row, writes the step rows, and makes the next steps due (a
+// hidden queue job and its first execution each, see prikke.JobStep), as
+// internal/workflow plans them.
+type WorkflowStore interface {
+	// WorkflowCreate stores w at version 1 (it sets w.Version) with its
+	// definition.
+	WorkflowCreate(ctx context.Context, w *prikke.Workflow) error
+	// WorkflowGet returns a workflow with its current definition.
+	WorkflowGet(ctx context.Context, id prikke.ID) (*prikke.Workflow, error)
+	// WorkflowList returns a project's workflows by creation, with their
+	// current definitions.
+	WorkflowList(ctx context.Context, f WorkflowFilter) ([]*prikke.Workflow, error)
+	// WorkflowUpdate writes w's name and, as version w.Version+1, its
+	// definition, if the stored version is still w.Version (ECONFLICT
+	// otherwise: someone saved in between); it sets w.Version.
+	WorkflowUpdate(ctx context.Context, w *prikke.Workflow, now time.Time) error
+	// WorkflowDelete deletes a workflow with its versions, runs, their
+	// step jobs and history, and the jobs that target it.
+	WorkflowDelete(ctx context.Context, id prikke.ID) error
+	// WorkflowVersionGet returns one saved version's definition.
+	WorkflowVersionGet(ctx context.Context, id prikke.ID, version int) (*prikke.WorkflowDefinition, error)
+	// WorkflowCount counts a project's workflows.
+	WorkflowCount(ctx context.Context, projectID prikke.ID) (int, error)
+
+	// WorkflowRunStart creates a run of the workflow's current version and
+	// makes its first steps due, in one transaction. With an idempotency
+	// key already used for the workflow, it returns that run and
+	// created=false.
+	WorkflowRunStart(ctx context.Context, p *RunStart) (run *prikke.WorkflowRun, created bool, err error)
+	// WorkflowRunGet returns a run with its version's Definition and its
+	// WorkflowName.
+	WorkflowRunGet(ctx context.Context, id prikke.ID) (*prikke.WorkflowRun, error)
+	// WorkflowRunList returns runs newest first.
+	WorkflowRunList(ctx context.Context, f RunFilter) ([]*prikke.WorkflowRun, error)
+	// WorkflowRunSteps returns every step row of a run, in definition
+	// order, items after their step in index order.
+	WorkflowRunSteps(ctx context.Context, runID prikke.ID) ([]*prikke.RunStep, error)
+	// WorkflowRunCancel cancels a running run: steps not finished become
+	// cancelled and their pending executions are deleted (a request in
+	// flight finishes and is recorded, but starts nothing). ECONFLICT when
+	// the run has finished.
+	WorkflowRunCancel(ctx context.Context, id prikke.ID, now time.Time) (*prikke.WorkflowRun, error)
+	// WorkflowRunRetry makes a failed or cancelled run running again from
+	// step from ("" = its first failed or cancelled step): that step and
+	// every step downstream of it start over; the others keep their
+	// outputs. ECONFLICT when the run is running or succeeded; EINVALID
+	// when from names no step that can be retried.
+	WorkflowRunRetry(ctx context.Context, id prikke.ID, from string, now time.Time) (*prikke.WorkflowRun, error)
+	// WorkflowRunsRepair advances up to limit running runs whose steps
+	// wait on executions that ended without a completion naming them
+	// (settled over quota in a claim, deleted with an edit): the safety
+	// net behind the transactions above. It returns how many it advanced.
+	WorkflowRunsRepair(ctx context.Context, now time.Time, limit int) (int, error)
+	// WorkflowRunPrune deletes up to limit finished runs (with their step
+	// jobs) older than their organization's history window.
+	WorkflowRunPrune(ctx context.Context, now time.Time, limit int) (int, error)
+
+	// WorkflowFlipClaim marks up to limit unprocessed workflow flips
+	// processed and returns them; each to exactly one caller.
+	WorkflowFlipClaim(ctx context.Context, now time.Time, limit int) ([]*prikke.WorkflowFlip, error)
+
+	// SecretPut creates or replaces a project secret (sealed at rest).
+	// ECONFLICT-free; EINVALID past prikke.MaxSecretsPerProject.
+	SecretPut(ctx context.Context, s *prikke.Secret) error
+	// SecretList returns a project's secrets by name, without values.
+	SecretList(ctx context.Context, projectID prikke.ID) ([]*prikke.Secret, error)
+	// SecretDelete deletes one; ENOTFOUND if there is none.
+	SecretDelete(ctx context.Context, projectID prikke.ID, name string) error
+	// SecretValues returns a project's secrets, opened, by name.
+	SecretValues(ctx context.Context, projectID prikke.ID) (map[string]string, error)
+}
+
+// WorkflowFilter selects workflows.
+type WorkflowFilter struct {
+	ProjectID prikke.ID
+	Limit     int // 0 means 100
+}
+
+// RunFilter selects workflow runs; WorkflowID or ProjectID is required.
+type RunFilter struct {
+	WorkflowID *prikke.ID
+	ProjectID  *prikke.ID
+	Status     []prikke.RunStatus
+	// Before is a cursor: runs created before (CreatedAt, ID) of this run.
+	BeforeCreatedAt time.Time
+	BeforeID        prikke.ID
+	Limit           int // 0 means 50
+}
+
+// RunStart starts a run.
+type RunStart struct {
+	WorkflowID     prikke.ID
+	Trigger        prikke.RunTrigger
+	JobID          *prikke.ID // RunTriggerJob
+	Payload        []byte     // JSON; nil means null
+	IdempotencyKey string     // "" for none
+	ScheduledFor   time.Time  // zero: now
+	Now            time.Time  // zero: the database clock
+}
+
 // JobFilter selects jobs. OrganizationID or ProjectID is required.
 type JobFilter struct {
 	OrganizationID *prikke.ID
@@ -701,6 +805,11 @@ type Completion struct {
 	// Health is how this attempt counts for the job's health: HealthNone
 	// for a failure that will be retried.
 	Health HealthEffect
+	// Step is the job's step (Job.Step) when the attempt is one of a
+	// workflow step: in the same transaction the store records the
+	// attempt on the run's step row and, when Retry is nil (the step's
+	// last attempt), finishes the step and advances the run.
+	Step *prikke.JobStep
 }
 
 // HealthEffect is how a completion moves a job's health.
