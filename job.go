@@ -99,15 +99,6 @@ const (
 	NotifyCustom  NotifyMode = "custom"  // the job's own channel list
 )
 
-// JobHealth is a job's notification state.
-type JobHealth string
-
-// Job health states. A new job starts healthy.
-const (
-	JobHealthy JobHealth = "healthy"
-	JobFailing JobHealth = "failing"
-)
-
 // Job is a request Prikke makes on a schedule.
 type Job struct {
 	ID             ID
