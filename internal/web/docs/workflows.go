@@ -12,9 +12,9 @@ import (
 type workflowDocsView struct {
 	Login, Fanout, FollowUp, Create, Run, RunAnswer, Retry, Cancel, Secret string
 	Syntax, Header                                                         string
-	FreeSteps, ProSteps, ProItems, DefaultConcurrency, MaxConcurrency     int
-	MaxRetries, MaxWhen, MaxKey, MaxSecrets                               int
-	MaxPayloadKiB, MaxOutputKiB, MaxSecretKiB                             int
+	FreeSteps, ProSteps, ProItems, DefaultConcurrency, MaxConcurrency      int
+	MaxRetries, MaxWhen, MaxKey, MaxSecrets                                int
+	MaxPayloadKiB, MaxOutputKiB, MaxSecretKiB                              int
 }
 
 const (
