@@ -34,8 +34,8 @@
 //
 // The files: worker.go (Config, Worker, Start/Stop and the shutdown order),
 // dispatch.go, fairqueue.go, sweep.go, pool.go, deliver.go, complete.go,
-// heartbeat.go, marks.go, clock.go, hostgate.go, quota.go, flowhold.go and
-// stats.go.
+// heartbeat.go, marks.go, clock.go, hostgate.go, quota.go, flowhold.go,
+// step.go (workflow steps and runs started by jobs) and stats.go.
 package worker
 
 import (
@@ -90,6 +90,8 @@ type Config struct {
 // twice.
 type Worker struct {
 	missed  missedSlots // executions given back here for a missed flow slot
+	// secretCache keeps projects' secrets briefly, for steps (step.go).
+	secretCache secretCache
 	store   store.Store
 	client  *delivery.Client
 	gate    *hostGate
