@@ -88,24 +88,21 @@ type filled struct {
 	used map[string]string
 }
 
-// fill renders a step's request for sending. The planner rendered
-// everything but secrets.* when the step started, with Keep: what it wrote
-// is a template still, whose only expressions are secrets and whose
-// literal "{{" are written "{{{{"; so any of the request's parts holding
-// "{{" is rendered once more here, with the project's secrets when the
-// step references any (read at most secretsTTL ago). fill returns nil
-// when there is nothing to render. A secret the project lacks (or a
-// template that does not parse) is the attempt's failure, returned as
-// fail; err is a failure to read the secrets.
+// fill renders a step's request for sending when it references project
+// secrets (read at most secretsTTL ago). The planner rendered everything
+// else when the step started, with Keep for secrets.*: what it wrote is a
+// template still, whose only expressions are secrets and whose literal
+// "{{" are written "{{{{". fill returns nil when the step references no
+// secret: its request is sent as the planner wrote it. A secret the
+// project lacks (or a template that does not parse) is the attempt's
+// failure, returned as fail; err is a failure to read the secrets.
 func (w *Worker) fill(ctx context.Context, j *prikke.Job) (f *filled, fail string, err error) {
-	if !j.Step.Secrets && !hasTemplate(j) {
+	if !j.Step.Secrets {
 		return nil, "", nil
 	}
-	var values map[string]string
-	if j.Step.Secrets {
-		if values, err = w.secrets(ctx, j.ProjectID); err != nil {
-			return nil, "", err
-		}
+	values, err := w.secrets(ctx, j.ProjectID)
+	if err != nil {
+		return nil, "", err
 	}
 	f = &filled{sentHeaders: map[[2]string]string{}, used: map[string]string{}}
 	sc := secretScope(values)
@@ -146,19 +143,6 @@ func (w *Worker) fill(ctx context.Context, j *prikke.Job) (f *filled, fail strin
 		return nil, fail, nil
 	}
 	return f, "", nil
-}
-
-// hasTemplate reports whether any part of the job's request holds "{{".
-func hasTemplate(j *prikke.Job) bool {
-	if strings.Contains(j.URL, "{{") || strings.Contains(j.Body, "{{") {
-		return true
-	}
-	for _, h := range j.Headers {
-		if strings.Contains(h.Value, "{{") {
-			return true
-		}
-	}
-	return false
 }
 
 // secretFailure says why a render failed: the secret the project lacks.
