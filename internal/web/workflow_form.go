@@ -256,6 +256,9 @@ func cardStep(f *page.Form, i int) prikke.Step {
 	}
 	if d := strings.TrimSpace(get("delay.duration")); d != "" || x.DelayUntil != "" {
 		s.Delay = &prikke.StepDelay{Duration: d, Until: x.DelayUntil}
+		if s.URL == "" && s.Method == "GET" {
+			s.Method = "" // a wait makes no request; the method select is only showing its default
+		}
 	}
 	return s
 }

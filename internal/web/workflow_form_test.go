@@ -1,0 +1,105 @@
+package web
+
+import (
+	"encoding/json"
+	"net/url"
+	"reflect"
+	"testing"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/web/page"
+)
+
+// TestWorkflowCardsRoundTrip: a definition drawn as cards and read back
+// is the same definition, what the cards do not show (a timeout, a flow
+// key, backoff, json_path, delay until) included.
+func TestWorkflowCardsRoundTrip(t *testing.T) {
+	def := &prikke.WorkflowDefinition{Steps: []prikke.Step{
+		{Key: "login", Method: "POST", URL: "https://api.example.com/token", Body: `{"a":1}`,
+			Headers: []prikke.Header{{Name: "Content-Type", Value: "application/json"}}, TimeoutMS: 5000, FlowKey: "api",
+			Expect: &prikke.Expect{Status: []string{"200"}, JSONPath: "token_type", Equals: json.RawMessage(`"Bearer"`)},
+			Retry:  &prikke.StepRetry{Attempts: 3, Backoff: "fixed", Delay: "5s", On: []string{"5xx"}}},
+		{Key: "wait", Delay: &prikke.StepDelay{Duration: "24h"}},
+		{Key: "later", Delay: &prikke.StepDelay{Until: "{{ payload.at }}"}, Needs: []string{}},
+		{Key: "each", Method: "PUT", URL: "https://x.example/{{ item.id }}", ForEach: "steps.login.json.items", MaxConcurrency: 5,
+			Needs: []string{"login", "wait"}, When: "steps.login.status == 200", OnFailure: prikke.OnFailureContinue},
+	}}
+	f := workflowForm("w", def, 3)
+	got := cardsDefinition(page.NewForm(f.Values))
+	if !reflect.DeepEqual(got, def) {
+		a, _ := json.Marshal(got)
+		b, _ := json.Marshal(def)
+		t.Fatalf("round trip:\n got %s\nwant %s", a, b)
+	}
+	if f.Get("version") != "3" {
+		t.Errorf("version = %q", f.Get("version"))
+	}
+}
+
+// TestWorkflowCardOps: add, move and remove renumber the cards and keep
+// what was typed, a number that is not one included.
+func TestWorkflowCardOps(t *testing.T) {
+	f := page.NewForm(url.Values{"steps[0].key": {"a"}, "steps[0].retry.attempts": {"x"}, "steps[1].key": {"b"}})
+	if !editCards(f, "add") || stepCount(f) != 3 || f.Get("steps[2].key") != "step-3" || f.Get("steps[2].method") != "GET" {
+		t.Fatalf("add: %v", f.Values)
+	}
+	if !editCards(f, "down:0") || f.Get("steps[0].key") != "b" || f.Get("steps[1].key") != "a" || f.Get("steps[1].retry.attempts") != "x" {
+		t.Fatalf("down: %v", f.Values)
+	}
+	if !editCards(f, "up:1") || f.Get("steps[0].key") != "a" || f.Get("steps[0].retry.attempts") != "x" {
+		t.Fatalf("up: %v", f.Values)
+	}
+	if !editCards(f, "remove:0") || stepCount(f) != 2 || f.Get("steps[0].key") != "b" || f.Get("steps[0].retry.attempts") != "" {
+		t.Fatalf("remove: %v", f.Values)
+	}
+	if editCards(f, "remove:9") || editCards(f, "explode:0") {
+		t.Error("a bad op was applied")
+	}
+	// A number that is not one is an error beside its field, and a value
+	// the service refuses.
+	g := page.NewForm(url.Values{"steps[0].key": {"a"}, "steps[0].retry.attempts": {"three"}})
+	s := cardStep(g, 0)
+	if s.Retry == nil || s.Retry.Attempts != -1 || g.Errors["steps[0].retry.attempts"] == "" {
+		t.Errorf("retry %+v, errors %v", s.Retry, g.Errors)
+	}
+}
+
+// TestWorkflowErrorFields: the service's fields land beside the card
+// field they are about; the rest are listed on their card.
+func TestWorkflowErrorFields(t *testing.T) {
+	for in, want := range map[string]string{
+		"definition.steps[1].url":         "steps[1].url",
+		"definition.steps[2].needs[0]":    "steps[2].needs",
+		"definition.steps[0].retry.delay": "steps[0].retry.delay",
+		"definition.steps[0].headers[1]":  "steps[0].headers",
+		"definition.steps":                "steps",
+		"definition":                      "definition",
+		"name":                            "name",
+		"steps[3].delay.duration":         "steps[3].delay.duration",
+	} {
+		if got := workflowErrorField(in); got != want {
+			t.Errorf("%s → %s, want %s", in, got, want)
+		}
+	}
+	f := page.NewForm(url.Values{"steps[0].key": {"a"}})
+	f.SetError("steps[0].retry.delay", "is not a duration")
+	f.SetError("steps[0].url", "is required")
+	cards := stepCards(f)
+	if len(cards) != 1 || len(cards[0].Others) != 1 || cards[0].Others[0] != "retry.delay: is not a duration" {
+		t.Errorf("others = %v", cards[0].Others)
+	}
+}
+
+// TestWorkflowGraph: steps sit one column right of their deepest need.
+func TestWorkflowGraph(t *testing.T) {
+	g := newStepGraph(&prikke.WorkflowDefinition{Steps: []prikke.Step{
+		{Key: "a"}, {Key: "b"}, {Key: "c", Needs: []string{}}, {Key: "d", Needs: []string{"b", "c"}},
+	}})
+	x := map[string]int{}
+	for _, n := range g.Nodes {
+		x[n.Key] = n.X
+	}
+	if !(x["a"] == x["c"] && x["a"] < x["b"] && x["b"] < x["d"]) || len(g.Edges) != 3 {
+		t.Errorf("x = %v, %d edges", x, len(g.Edges))
+	}
+}
