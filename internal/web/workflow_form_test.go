@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/web/page"
@@ -101,5 +104,45 @@ func TestWorkflowGraph(t *testing.T) {
 	}
 	if !(x["a"] == x["c"] && x["a"] < x["b"] && x["b"] < x["d"]) || len(g.Edges) != 3 {
 		t.Errorf("x = %v, %d edges", x, len(g.Edges))
+	}
+}
+
+// TestRunTimelineRenders draws a timeline with every kind of row: a
+// succeeded request with its response, a failed step with its reason and
+// a retry button, a delay still waiting, a for_each step with items.
+func TestRunTimelineRenders(t *testing.T) {
+	e := newTestEnv(t, nil)
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { x := now.Add(d); return &x }
+	run := &prikke.WorkflowRun{ID: prikke.NewID(), Status: prikke.RunStatusFailed, CreatedAt: now.Add(-time.Minute), FinishedAt: at(0),
+		Error: "step \"call\": 500", Payload: json.RawMessage(`{"a":1}`)}
+	v := runView{Run: run, Badge: runBadge("failed"), Zone: time.UTC, Now: now, Duration: "1 min", Steps: []*timelineStep{
+		{Key: "login", Item: prikke.NoItem, Label: "login", Status: prikke.StepStatusSucceeded, Badge: runBadge("succeeded"), Attempts: 1,
+			Started: at(-time.Minute), Finished: at(-50 * time.Second), BarX: 0, BarW: 100, Method: "POST", URL: "https://x.example/login",
+			Response: &stepResponse{Status: 200, Headers: []prikke.Header{{Name: "Content-Type", Value: "application/json"}}, Body: viewBody([]byte(`{"token":"t"}`), false)},
+			Execs:    []*prikke.Execution{{ID: prikke.NewID(), Attempt: 1, Status: prikke.ExecutionStatusSuccess}}},
+		{Key: "wait", Item: prikke.NoItem, Label: "wait", Kind: prikke.StepKindDelay, Status: prikke.StepStatusSucceeded, Badge: runBadge("succeeded"),
+			Started: at(-40 * time.Second), WaitUntil: at(time.Hour)},
+		{Key: "call", Item: prikke.NoItem, Label: "call", Status: prikke.StepStatusFailed, Badge: runBadge("failed"), Reason: "status 500", Retryable: true,
+			Items: []*timelineStep{{Key: "call", Item: 0, Label: "item 0", Status: prikke.StepStatusFailed, Badge: runBadge("failed")}}},
+	}}
+	var buf bytes.Buffer
+	if err := e.web.tpl.ExecutePartial(&buf, "run_timeline", v); err != nil {
+		t.Fatal(err)
+	}
+	body := buf.String()
+	for _, want := range []string{`data-step-key="login"`, "waiting until", "status 500", `data-testid="retry-from"`, `data-testid="items-call"`,
+		"https://x.example/login", `data-run-status="failed"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the timeline lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "hx-trigger") {
+		t.Error("a finished run's timeline polls")
+	}
+	run.Status = prikke.RunStatusRunning
+	buf.Reset()
+	if err := e.web.tpl.ExecutePartial(&buf, "run_timeline", v); err != nil || !strings.Contains(buf.String(), `hx-trigger="every 1s"`) {
+		t.Errorf("a running run's timeline does not poll: %v", err)
 	}
 }
