@@ -641,12 +641,28 @@ func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage,
 			p.failStep(r, "headers."+h.Name+": "+why(err))
 			return
 		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			p.failStep(r, "headers."+h.Name+": the value rendered contains a line break or NUL, which a header cannot carry")
+			return
+		}
 		headers = append(headers, prikke.Header{Name: h.Name, Value: v})
 	}
 	body, err := template.Render(s.Body, sc, o)
 	if err != nil {
 		p.failStep(r, "body: "+why(err))
 		return
+	}
+	if len(body) > prikke.MaxBodyBytes {
+		p.failStep(r, fmt.Sprintf("body: the body rendered is %d bytes, more than the 256 KiB a request may send", len(body)))
+		return
+	}
+	if !secrets {
+		var uv prikke.Validation
+		prikke.ValidateURL(&uv, "url", url)
+		if fs := prikke.ErrorFields(uv.Err()); len(fs) > 0 {
+			p.failStep(r, fmt.Sprintf("url: the URL rendered, %s, %s; write values in a URL as {{ … | url }}", clip(url, 200), fs[0].Message))
+			return
+		}
 	}
 	headers = append(headers, prikke.Header{Name: IdempotencyHeader, Value: r.IdempotencyKey()})
 	expect, err := renderExpect(s.Expect, sc)
@@ -686,7 +702,8 @@ func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage,
 		Priority: prikke.Priority(p.st.Tier, prikke.JobKindQueue, 0), FlowKey: j.Flow(), CreatedAt: now}
 	p.plan.Starts = append(p.plan.Starts, &Start{Job: j, Execution: e})
 	r.Status, r.Reason, r.JobID, r.Attempts = prikke.StepStatusScheduled, "", &j.ID, 0
-	r.DueAt, r.StartedAt, r.FinishedAt = &at, &at, nil
+	// StartedAt is left to the first attempt's start.
+	r.DueAt, r.StartedAt, r.FinishedAt = &at, nil, nil
 	p.touch(r)
 }
 

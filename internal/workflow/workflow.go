@@ -298,7 +298,8 @@ func Finish(row *prikke.RunStep, e *prikke.Execution, now time.Time) {
 		end = *e.FinishedAt
 	}
 	row.FinishedAt = &end
-	if row.StartedAt != nil && !end.Before(*row.StartedAt) {
-		row.DurationMS = int(end.Sub(*row.StartedAt) / time.Millisecond)
+	if row.StartedAt == nil {
+		row.StartedAt = e.StartedAt
 	}
+	row.DurationMS = e.DurationMS
 }
