@@ -474,7 +474,7 @@ func (p *planner) startForEach(s *prikke.Step, r *prikke.RunStep, due time.Time)
 	}
 	r.Status = prikke.StepStatusScheduled
 	for i, x := range arr {
-		it := &prikke.RunStep{RunID: r.RunID, Key: s.Key, Item: i, ItemValue: json.RawMessage(template.JSON(x)),
+		it := &prikke.RunStep{RunID: p.st.Run.ID, Key: s.Key, Item: i, ItemValue: json.RawMessage(template.JSON(x)),
 			Items: -1, Status: prikke.StepStatusWaiting}
 		p.rows[StepRef{s.Key, i}] = it
 		p.touch(it)
