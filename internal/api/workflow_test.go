@@ -537,7 +537,7 @@ func TestJobTargetsWorkflow(t *testing.T) {
 			{"another tenant's workflow", "/api/v1/jobs", obj(`"workflow_id":`+jstr(ow.ID), okCron), "body.workflow_id", "not a workflow of this job's project"},
 			{"no such workflow", "/api/v1/jobs", obj(`"workflow_id":`+jstr(prikke.NewID().String()), okCron), "body.workflow_id", "not a workflow"},
 			{"a malformed id", "/api/v1/jobs", obj(`"workflow_id":"x"`, okCron), "body.workflow_id", "not a valid id"},
-			{"a test request", "/api/v1/jobs/test", obj(`"workflow_id":`+jstr(w.ID)), "body.workflow_id", "start a run"},
+			{"a test request", "/api/v1/jobs/test", obj(`"workflow_id":` + jstr(w.ID)), "body.workflow_id", "start a run"},
 		} {
 			r := c.do("POST", tc.path, tc.body)
 			if r.Status != 422 {
@@ -714,4 +714,3 @@ func TestWorkflowRoles(t *testing.T) {
 		}
 	}
 }
-
