@@ -81,4 +81,3 @@ func (r *Records) SecretValues(ctx context.Context, projectID prikke.ID) (map[st
 	}
 	return out, nil
 }
-
