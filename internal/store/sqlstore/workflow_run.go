@@ -381,54 +381,78 @@ func (r *Records) completeRunSteps(ctx context.Context, tx Tx, runID prikke.ID, 
 	// In the order they finished, so the last attempt's outputs stay.
 	cs = slices.Clone(cs)
 	slices.SortStableFunc(cs, func(a, b *store.Completion) int { return a.FinishedAt.Compare(b.FinishedAt) })
+	var finals []*store.Completion
 	var now time.Time
-	finished := false
 	for _, c := range cs {
-		final := c.Retry == nil || c.Gone
+		if c.Retry == nil || c.Gone {
+			finals = append(finals, c)
+			if c.FinishedAt.After(now) {
+				now = c.FinishedAt.UTC()
+			}
+			continue
+		}
+		// An attempt to be retried: the row shows it, the step stays
+		// scheduled.
 		body, truncated := capOutput(c.ResponseBody, c.ResponseTruncated)
 		var headers any
 		if c.ResponseHeaders != nil {
 			headers = r.d.JSON(c.ResponseHeaders)
 		}
-		args := []any{runID, c.Step.Key, c.Step.Item, c.JobID, c.Attempt, r.d.Time(c.StartedAt), c.ResponseStatus, headers, body,
-			truncated, c.DurationMS}
-		q := `UPDATE workflow_run_steps SET attempts = $5, started_at = coalesce(started_at, $6), response_status = $7,
-			response_headers = $8, response_body = $9, response_truncated = $10, duration_ms = $11`
-		if final {
-			status, reason := prikke.StepStatusSucceeded, ""
-			if c.Status != prikke.ExecutionStatusSuccess {
-				status, reason = prikke.StepStatusFailed, StepReason(c.Status, c.Error, c.ResponseStatus)
-			}
-			q += ", status = $12, reason = $13, finished_at = $14"
-			args = append(args, status, reason, r.d.Time(c.FinishedAt))
-		}
-		n, err := tx.Exec(ctx, q+" WHERE run_id = $1 AND step_key = $2 AND item = $3 AND job_id = $4 AND status = 'scheduled'", args...)
+		n, err := tx.Exec(ctx, `UPDATE workflow_run_steps SET attempts = $5, started_at = coalesce(started_at, $6),
+				response_status = $7, response_headers = $8, response_body = $9, response_truncated = $10
+			WHERE run_id = $1 AND step_key = $2 AND item = $3 AND job_id = $4 AND status = 'scheduled'`,
+			runID, c.Step.Key, c.Step.Item, c.JobID, c.Attempt, r.d.Time(c.StartedAt), c.ResponseStatus, headers, body, truncated)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
-			if c.Retry != nil {
-				if _, err := tx.Exec(ctx, "DELETE FROM executions WHERE id = $1 AND status = 'pending'", c.Retry.ID); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		if final {
-			finished = true
-			if c.FinishedAt.After(now) {
-				now = c.FinishedAt.UTC()
+			// The step no longer waits on this job (cancelled, retried
+			// from elsewhere): its retry starts nothing.
+			if _, err := tx.Exec(ctx, "DELETE FROM executions WHERE id = $1 AND status = 'pending'", c.Retry.ID); err != nil {
+				return err
 			}
 		}
 	}
-	if !finished || run.Status != prikke.RunStatusRunning {
+	if len(finals) == 0 {
 		return nil
 	}
 	st, err := r.runState(ctx, tx, run, now)
 	if err != nil {
 		return err
 	}
+	rows := make(map[workflow.StepRef]*prikke.RunStep, len(st.Steps))
+	for _, s := range st.Steps {
+		rows[workflow.StepRef{Key: s.Key, Item: s.Item}] = s
+	}
+	var done [][]any
+	for _, c := range finals {
+		row := rows[workflow.StepRef{Key: c.Step.Key, Item: c.Step.Item}]
+		if row == nil || row.Status != prikke.StepStatusScheduled || row.JobID == nil || *row.JobID != c.JobID {
+			continue // fenced out: already finished, cancelled, or retried
+		}
+		workflow.Finish(row, attemptOf(c), now)
+		done = append(done, r.stepArgs(row))
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	if err := tx.ExecBatch(ctx, upsertStepSQL, done); err != nil {
+		return err
+	}
 	return r.applyPlan(ctx, tx, st, workflow.Advance(st))
+}
+
+// attemptOf is a completion as the execution it finished, for
+// workflow.Finish; a failure without an error is named by its status.
+func attemptOf(c *store.Completion) *prikke.Execution {
+	finished := c.FinishedAt.UTC()
+	e := &prikke.Execution{ID: c.ExecutionID, JobID: c.JobID, Attempt: c.Attempt, Status: c.Status, Error: c.Error,
+		FinishedAt: &finished, ResponseStatus: c.ResponseStatus, ResponseHeaders: c.ResponseHeaders,
+		ResponseBody: c.ResponseBody, ResponseTruncated: c.ResponseTruncated, DurationMS: c.DurationMS}
+	if e.Status != prikke.ExecutionStatusSuccess && e.Error == "" {
+		e.Error = StepReason(c.Status, "", c.ResponseStatus)
+	}
+	return e
 }
 
 // lostReason is recorded on a scheduled step whose job has no execution
@@ -536,25 +560,14 @@ func (r *Records) repairStep(ctx context.Context, tx Tx, s *prikke.RunStep, now 
 			return false, err
 		}
 	}
-	finished := now
-	s.Status, s.Reason = prikke.StepStatusFailed, lostReason
 	if found {
-		s.Attempts = e.Attempt
-		if e.FinishedAt != nil {
-			finished = e.FinishedAt.UTC()
+		if e.Status != prikke.ExecutionStatusSuccess && e.Error == "" {
+			e.Error = StepReason(e.Status, "", e.ResponseStatus)
 		}
-		if s.StartedAt == nil {
-			s.StartedAt = e.StartedAt
-		}
-		s.ResponseStatus, s.ResponseHeaders, s.DurationMS = e.ResponseStatus, e.ResponseHeaders, e.DurationMS
-		s.ResponseBody, s.ResponseTruncated = capOutput(e.ResponseBody, e.ResponseTruncated)
-		if e.Status == prikke.ExecutionStatusSuccess {
-			s.Status, s.Reason = prikke.StepStatusSucceeded, ""
-		} else {
-			s.Reason = StepReason(e.Status, e.Error, e.ResponseStatus)
-		}
+		workflow.Finish(s, &e, now)
+	} else {
+		s.Status, s.Reason, s.FinishedAt = prikke.StepStatusFailed, lostReason, &now
 	}
-	s.FinishedAt = &finished
 	_, err := tx.Exec(ctx, upsertStepSQL, r.stepArgs(s)...)
 	return err == nil, err
 }
