@@ -649,6 +649,11 @@ func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage,
 		return
 	}
 	headers = append(headers, prikke.Header{Name: IdempotencyHeader, Value: r.IdempotencyKey()})
+	expect, err := renderExpect(s.Expect, sc)
+	if err != nil {
+		p.failStep(r, "expect.equals: "+why(err))
+		return
+	}
 	method := s.Method
 	if method == "" {
 		method = "GET"
@@ -674,7 +679,7 @@ func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage,
 		CatchUp: prikke.CatchUpLatest, CatchUpWindow: prikke.DefaultCatchUpWindow, Overlap: prikke.OverlapAllow,
 		NotifyMode: prikke.NotifyProject, Health: prikke.JobHealthy, FlowKey: s.FlowKey,
 		Step: &prikke.JobStep{RunID: run.ID, WorkflowID: run.WorkflowID, Key: s.Key, Item: r.Item,
-			Retry: s.Retry, Expect: s.Expect, Secrets: secrets},
+			Retry: s.Retry, Expect: expect, Secrets: secrets},
 		CreatedAt: now, UpdatedAt: now}
 	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
 		ScheduledFor: due, DueAt: due, Attempt: 1, Status: prikke.ExecutionStatusPending,
@@ -733,4 +738,23 @@ func Complete(st *RunState, ref StepRef, e *prikke.Execution) *Plan {
 	p.touch(r)
 	p.advance()
 	return p.result()
+}
+
+// renderExpect renders a string expect.equals that holds a template, so
+// the worker compares with the value frozen at the step's start.
+func renderExpect(e *prikke.Expect, sc template.Scope) (*prikke.Expect, error) {
+	if e == nil || len(e.Equals) == 0 || !bytes.Contains(e.Equals, []byte("{{")) {
+		return e, nil
+	}
+	var s string
+	if json.Unmarshal(e.Equals, &s) != nil {
+		return e, nil
+	}
+	v, err := template.Render(s, sc, template.Options{})
+	if err != nil {
+		return nil, err
+	}
+	c := *e
+	c.Equals = json.RawMessage(template.JSON(v))
+	return &c, nil
 }
