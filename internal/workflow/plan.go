@@ -474,7 +474,7 @@ func (p *planner) startForEach(s *prikke.Step, r *prikke.RunStep, due time.Time)
 	}
 	r.Status = prikke.StepStatusScheduled
 	for i, x := range arr {
-		it := &prikke.RunStep{RunID: r.RunID, Key: s.Key, Item: i, ItemValue: json.RawMessage(template.JSON(x)),
+		it := &prikke.RunStep{RunID: p.st.Run.ID, Key: s.Key, Item: i, ItemValue: json.RawMessage(template.JSON(x)),
 			Items: -1, Status: prikke.StepStatusWaiting}
 		p.rows[StepRef{s.Key, i}] = it
 		p.touch(it)
@@ -641,6 +641,10 @@ func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage,
 			p.failStep(r, "headers."+h.Name+": "+why(err))
 			return
 		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			p.failStep(r, "headers."+h.Name+": the value rendered contains a line break or NUL, which a header cannot carry")
+			return
+		}
 		headers = append(headers, prikke.Header{Name: h.Name, Value: v})
 	}
 	body, err := template.Render(s.Body, sc, o)
@@ -648,7 +652,24 @@ func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage,
 		p.failStep(r, "body: "+why(err))
 		return
 	}
+	if len(body) > prikke.MaxBodyBytes {
+		p.failStep(r, fmt.Sprintf("body: the body rendered is %d bytes, more than the 256 KiB a request may send", len(body)))
+		return
+	}
+	if !secrets {
+		var uv prikke.Validation
+		prikke.ValidateURL(&uv, "url", url)
+		if fs := prikke.ErrorFields(uv.Err()); len(fs) > 0 {
+			p.failStep(r, fmt.Sprintf("url: the URL rendered, %s, %s; write values in a URL as {{ … | url }}", clip(url, 200), fs[0].Message))
+			return
+		}
+	}
 	headers = append(headers, prikke.Header{Name: IdempotencyHeader, Value: r.IdempotencyKey()})
+	expect, err := renderExpect(s.Expect, sc)
+	if err != nil {
+		p.failStep(r, "expect.equals: "+why(err))
+		return
+	}
 	method := s.Method
 	if method == "" {
 		method = "GET"
@@ -674,14 +695,15 @@ func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage,
 		CatchUp: prikke.CatchUpLatest, CatchUpWindow: prikke.DefaultCatchUpWindow, Overlap: prikke.OverlapAllow,
 		NotifyMode: prikke.NotifyProject, Health: prikke.JobHealthy, FlowKey: s.FlowKey,
 		Step: &prikke.JobStep{RunID: run.ID, WorkflowID: run.WorkflowID, Key: s.Key, Item: r.Item,
-			Retry: s.Retry, Expect: s.Expect, Secrets: secrets},
+			Retry: s.Retry, Expect: expect, Secrets: secrets},
 		CreatedAt: now, UpdatedAt: now}
 	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
 		ScheduledFor: due, DueAt: due, Attempt: 1, Status: prikke.ExecutionStatusPending,
 		Priority: prikke.Priority(p.st.Tier, prikke.JobKindQueue, 0), FlowKey: j.Flow(), CreatedAt: now}
 	p.plan.Starts = append(p.plan.Starts, &Start{Job: j, Execution: e})
 	r.Status, r.Reason, r.JobID, r.Attempts = prikke.StepStatusScheduled, "", &j.ID, 0
-	r.DueAt, r.StartedAt, r.FinishedAt = &at, &at, nil
+	// StartedAt is left to the first attempt's start.
+	r.DueAt, r.StartedAt, r.FinishedAt = &at, nil, nil
 	p.touch(r)
 }
 
@@ -733,4 +755,23 @@ func Complete(st *RunState, ref StepRef, e *prikke.Execution) *Plan {
 	p.touch(r)
 	p.advance()
 	return p.result()
+}
+
+// renderExpect renders a string expect.equals that holds a template, so
+// the worker compares with the value frozen at the step's start.
+func renderExpect(e *prikke.Expect, sc template.Scope) (*prikke.Expect, error) {
+	if e == nil || len(e.Equals) == 0 || !bytes.Contains(e.Equals, []byte("{{")) {
+		return e, nil
+	}
+	var s string
+	if json.Unmarshal(e.Equals, &s) != nil {
+		return e, nil
+	}
+	v, err := template.Render(s, sc, template.Options{})
+	if err != nil {
+		return nil, err
+	}
+	c := *e
+	c.Equals = json.RawMessage(template.JSON(v))
+	return &c, nil
 }

@@ -9,7 +9,6 @@ package workflow
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -20,22 +19,6 @@ import (
 	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/template"
 )
-
-// Validate checks a definition at save time against a tier's limits. Its
-// error is a prikke EINVALID whose fields are "steps[i].field" (e.g.
-// "steps[2].needs[0]", "steps[0].url", "steps"), each message naming the
-// step by key and saying what to fix. It refuses: no steps; more steps
-// than the tier allows; for_each on a tier without it; empty, duplicate or
-// malformed keys ([a-z0-9_-], at most MaxStepKeyLength); needs naming
-// unknown keys or the step itself; cycles (naming the steps in it); a
-// template, `when` or for_each that does not parse, or that references a
-// step not upstream of this one (steps.X where X is not reachable through
-// needs), or a root other than payload, run, steps, item, index (only in a
-// for_each step), secrets; a request that is not a valid job request
-// (method, URL scheme and host when the host has no template, headers,
-// body size, timeout); a bad retry, expect, delay (exactly one of
-// duration/until; duration 1s..MaxStepDelay) or max_concurrency.
-func Validate(def *prikke.WorkflowDefinition, tier prikke.Tier) error { return errors.New("STUB") }
 
 // Needs returns each step's effective needs (nil Needs: the previous
 // step; empty: none), by key.
@@ -315,7 +298,8 @@ func Finish(row *prikke.RunStep, e *prikke.Execution, now time.Time) {
 		end = *e.FinishedAt
 	}
 	row.FinishedAt = &end
-	if row.StartedAt != nil && !end.Before(*row.StartedAt) {
-		row.DurationMS = int(end.Sub(*row.StartedAt) / time.Millisecond)
+	if row.StartedAt == nil {
+		row.StartedAt = e.StartedAt
 	}
+	row.DurationMS = e.DurationMS
 }
