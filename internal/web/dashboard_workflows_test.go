@@ -38,7 +38,7 @@ func editorForm(name string, def *prikke.WorkflowDefinition) url.Values {
 	return v
 }
 
-var locationID = regexp.MustCompile(`/app/(?:workflows|runs)/([0-9a-zA-Z]+)$`)
+var locationID = regexp.MustCompile(`/app/(?:workflows|runs)/([0-9a-zA-Z-]+)$`)
 
 // TestWorkflowDashboard: a workflow made in the step editor (a card
 // added with the button, a bad URL refused with the service's message
