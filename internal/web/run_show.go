@@ -226,6 +226,30 @@ func (h *Web) timelineRow(r *http.Request, run *prikke.WorkflowRun, key string, 
 	}
 	ts.Badge = runBadge(string(s.Status))
 	ts.Started, ts.Finished = s.StartedAt, s.FinishedAt
+	if s.JobID != nil {
+		execs, err := h.svc.Executions(r.Context(), actorOf(r), service.ExecutionFilter{JobID: s.JobID, Limit: attemptsShown})
+		if err != nil && prikke.ErrorCode(err) != prikke.ENOTFOUND {
+			return nil, err
+		}
+		ts.Execs = execs
+		if len(execs) > 0 {
+			last := execs[0]
+			ts.Method, ts.URL = last.RequestMethod, last.RequestURL
+			if s.ResponseStatus == 0 && last.ResponseStatus != 0 {
+				ts.Response = &stepResponse{Status: last.ResponseStatus, Headers: last.ResponseHeaders, Body: viewBody(last.ResponseBody, last.ResponseTruncated)}
+			}
+			// The step's start is its first attempt's (newest first).
+			if first := execs[len(execs)-1]; ts.Started == nil && first.StartedAt != nil {
+				ts.Started = first.StartedAt
+			}
+			if ts.Finished == nil && s.Status.Terminal() && last.FinishedAt != nil {
+				ts.Finished = last.FinishedAt
+			}
+		}
+	}
+	if ts.Started == nil && s.Status != prikke.StepStatusWaiting && s.Status != prikke.StepStatusSkipped {
+		ts.Started = s.DueAt
+	}
 	if kind == prikke.StepKindDelay && ts.Started == nil {
 		ts.Started = s.DueAt
 	}
@@ -253,20 +277,6 @@ func (h *Web) timelineRow(r *http.Request, run *prikke.WorkflowRun, key string, 
 	}
 	if s.ResponseStatus != 0 {
 		ts.Response = &stepResponse{Status: s.ResponseStatus, Headers: s.ResponseHeaders, Body: viewBody(s.ResponseBody, s.ResponseTruncated)}
-	}
-	if s.JobID != nil {
-		execs, err := h.svc.Executions(r.Context(), actorOf(r), service.ExecutionFilter{JobID: s.JobID, Limit: attemptsShown})
-		if err != nil && prikke.ErrorCode(err) != prikke.ENOTFOUND {
-			return nil, err
-		}
-		ts.Execs = execs
-		if len(execs) > 0 {
-			last := execs[0]
-			ts.Method, ts.URL = last.RequestMethod, last.RequestURL
-			if ts.Response == nil && last.ResponseStatus != 0 {
-				ts.Response = &stepResponse{Status: last.ResponseStatus, Headers: last.ResponseHeaders, Body: viewBody(last.ResponseBody, last.ResponseTruncated)}
-			}
-		}
 	}
 	return ts, nil
 }
