@@ -130,5 +130,13 @@ func TestBrowserWorkflow(t *testing.T) {
 		screenshot(t, ctx, "workflow-run-desktop")
 		return nil
 	})
+
+	step("a step's execution leads back to its run", 30*time.Second, func(ctx context.Context) error {
+		run := location(ctx)
+		if err := clickAndLoad(ctx, `[data-step-key="call"][data-item="-1"] a[href^="/app/executions/"]`); err != nil {
+			return err
+		}
+		return waitFor(ctx, `(a => a !== null && a.getAttribute('href') === `+jsString(run+"#step-call")+`)(document.querySelector('[data-testid="step-run"] a[href^="/app/runs/"]'))`)
+	})
 	plog.assertClean(t)
 }
