@@ -3,8 +3,10 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -272,9 +274,57 @@ func cardsDefinition(f *page.Form) *prikke.WorkflowDefinition {
 	return def
 }
 
-// definitionJSON is a definition as the JSON view shows it.
+// jsonStep is a step as the API writes it: headers as an object of names
+// to values (the outer field hides the embedded list).
+type jsonStep struct {
+	prikke.Step
+	Headers headerObject `json:"headers,omitempty"`
+}
+
+// headerObject is headers as an object; reading, it also takes the list
+// form ([{"name": …, "value": …}]) a pasted domain definition has.
+type headerObject map[string]string
+
+// UnmarshalJSON reads an object or a list of name and value pairs.
+func (h *headerObject) UnmarshalJSON(b []byte) error {
+	if t := strings.TrimSpace(string(b)); strings.HasPrefix(t, "[") {
+		var list []prikke.Header
+		if err := json.Unmarshal(b, &list); err != nil {
+			return err
+		}
+		*h = headerObject{}
+		for _, x := range list {
+			(*h)[x.Name] = x.Value
+		}
+		return nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*h = m
+	return nil
+}
+
+// jsonDefinition is a definition as the API writes it.
+type jsonDefinition struct {
+	Steps []jsonStep `json:"steps"`
+}
+
+// definitionJSON is a definition as the JSON view shows it: the API's
+// JSON, so what is pasted from one works in the other.
 func definitionJSON(def *prikke.WorkflowDefinition) string {
-	b, err := json.MarshalIndent(def, "", "  ")
+	out := jsonDefinition{Steps: make([]jsonStep, len(def.Steps))}
+	for i, s := range def.Steps {
+		out.Steps[i].Step = s
+		if len(s.Headers) > 0 {
+			out.Steps[i].Headers = headerObject{}
+			for _, h := range s.Headers {
+				out.Steps[i].Headers[h.Name] = h.Value
+			}
+		}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return ""
 	}
@@ -298,14 +348,22 @@ func formDefinition(f *page.Form) *prikke.WorkflowDefinition {
 
 // parseDefinition reads the JSON box, recording a parse error on the form.
 func parseDefinition(f *page.Form, typed string) (*prikke.WorkflowDefinition, bool) {
-	var def prikke.WorkflowDefinition
+	var in jsonDefinition
 	dec := json.NewDecoder(strings.NewReader(typed))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&def); err != nil {
+	if err := dec.Decode(&in); err != nil {
 		f.SetError("definition", "is not a workflow definition in JSON: "+err.Error())
 		return nil, false
 	}
-	return &def, true
+	def := &prikke.WorkflowDefinition{Steps: make([]prikke.Step, len(in.Steps))}
+	for i, js := range in.Steps {
+		def.Steps[i] = js.Step
+		def.Steps[i].Headers = nil
+		for _, name := range slices.Sorted(maps.Keys(js.Headers)) {
+			def.Steps[i].Headers = append(def.Steps[i].Headers, prikke.Header{Name: name, Value: js.Headers[name]})
+		}
+	}
+	return def, true
 }
 
 // loadJSON replaces the cards with the JSON box's definition (the

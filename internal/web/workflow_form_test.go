@@ -146,3 +146,22 @@ func TestRunTimelineRenders(t *testing.T) {
 		t.Errorf("a running run's timeline does not poll: %v", err)
 	}
 }
+
+// TestWorkflowJSONView: the JSON view writes and reads the API's shape
+// (headers as an object).
+func TestWorkflowJSONView(t *testing.T) {
+	def := &prikke.WorkflowDefinition{Steps: []prikke.Step{{Key: "a", URL: "https://x.example",
+		Headers: []prikke.Header{{Name: "B", Value: "2"}, {Name: "A", Value: "1"}}}}}
+	j := definitionJSON(def)
+	if !strings.Contains(j, `"headers": {`) {
+		t.Fatalf("headers not an object:\n%s", j)
+	}
+	f := page.NewForm(nil)
+	got, ok := parseDefinition(f, j)
+	if !ok || len(got.Steps) != 1 || !reflect.DeepEqual(got.Steps[0].Headers, []prikke.Header{{Name: "A", Value: "1"}, {Name: "B", Value: "2"}}) {
+		t.Fatalf("parsed %+v %v", got, f.Errors)
+	}
+	if _, ok := parseDefinition(f, `{"steps": [{"key": "a", "nope": 1}]}`); ok || f.Errors["definition"] == "" {
+		t.Error("an unknown field was accepted")
+	}
+}

@@ -39,7 +39,7 @@ Idempotency-Key: <run id>.<step key>.<item>     one item of a for_each step`
       "key": "login",
       "method": "POST",
       "url": "https://api.example.com/oauth/token",
-      "headers": [{"name": "Content-Type", "value": "application/json"}],
+      "headers": {"Content-Type": "application/json"},
       "body": "{\"client_id\": \"reports\", \"client_secret\": \"{{ secrets.CLIENT_SECRET }}\"}",
       "expect": {"status": ["200"], "json_path": "token_type", "equals": "Bearer"}
     },
@@ -47,7 +47,7 @@ Idempotency-Key: <run id>.<step key>.<item>     one item of a for_each step`
       "key": "report",
       "method": "POST",
       "url": "https://api.example.com/reports/{{ payload.report_id | url }}/run",
-      "headers": [{"name": "Authorization", "value": "Bearer {{ steps.login.json.access_token }}"}],
+      "headers": {"Authorization": "Bearer {{ steps.login.json.access_token }}"},
       "retry": {"attempts": 3, "backoff": "exponential", "delay": "10s", "on": ["5xx", "timeout"]}
     }
   ]
@@ -63,7 +63,7 @@ Idempotency-Key: <run id>.<step key>.<item>     one item of a for_each step`
       "key": "remind",
       "method": "POST",
       "url": "https://mail.example.com/api/send",
-      "headers": [{"name": "Content-Type", "value": "application/json"}],
+      "headers": {"Content-Type": "application/json"},
       "body": "{\"to\": {{ item.email | json }}, \"order\": {{ item.id }}, \"n\": {{ index }}}",
       "for_each": "steps.list.json.orders",
       "max_concurrency": 5,
