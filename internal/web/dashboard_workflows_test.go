@@ -260,3 +260,39 @@ func TestWorkflowDocs(t *testing.T) {
 		t.Error("the docs index does not link /docs/workflows")
 	}
 }
+
+// TestWorkflowJobTarget: the job editor offers the project's workflows; a
+// job saved with one starts it instead of calling a URL, its page says
+// so, and its editor shows the choice; choosing none with a URL makes it
+// call the URL again.
+func TestWorkflowJobTarget(t *testing.T) {
+	d := newDash(t, nil)
+	tn := d.tenant(prikke.TierPro)
+	b := d.as(tn)
+	jobs := "/app/projects/" + tn.Project.ID.String() + "/jobs"
+	if p := b.get(jobs + "/new"); strings.Contains(p.Body, `name="workflow_id"`) {
+		t.Error("a project without workflows offers one")
+	}
+	wf := d.workflow(tn, "nightly", prikke.Step{Key: "a", URL: d.sink.URL("/a")})
+	if p := b.get(jobs + "/new"); !strings.Contains(p.Body, `<option value="`+wf.ID.String()+`">nightly</option>`) {
+		t.Fatal("the job editor does not offer the workflow")
+	}
+	p := b.post(jobs, jobForm("", func(v url.Values) { v.Set("workflow_id", wf.ID.String()); v.Set("body", `{"day": 1}`) }))
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", p.Status, p.Body)
+	}
+	jobPath := p.location()
+	if p := b.get(jobPath); !strings.Contains(p.Body, `data-testid="job-workflow"`) || !strings.Contains(p.Body, `href="`+workflowPath(wf.ID)+`"`) {
+		t.Error("the job page does not show its workflow")
+	}
+	if p := b.get(jobPath + "/edit"); !strings.Contains(p.Body, `<option value="`+wf.ID.String()+`" selected>`) {
+		t.Error("the editor does not show the chosen workflow")
+	}
+	p = b.post(jobPath, jobForm(d.sink.URL("/x"), func(v url.Values) { v.Set("workflow_id", "") }))
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("back to a URL: %d", p.Status)
+	}
+	if p := b.get(jobPath); strings.Contains(p.Body, `data-testid="job-workflow"`) {
+		t.Error("the job still starts the workflow")
+	}
+}
