@@ -138,5 +138,32 @@ func TestBrowserWorkflow(t *testing.T) {
 		}
 		return waitFor(ctx, `(a => a !== null && a.getAttribute('href') === `+jsString(run+"#step-call")+`)(document.querySelector('[data-testid="step-run"] a[href^="/app/runs/"]'))`)
 	})
+	step("the pages fit a phone", 60*time.Second, func(ctx context.Context) error {
+		if err := chromedp.Do(ctx, chromedp.NavigateBack()); err != nil {
+			return err
+		}
+		runPath := location(ctx)
+		if err := setViewport(ctx, 390, 844, true); err != nil {
+			return err
+		}
+		if err := navigate(ctx, base, runPath, 200); err != nil {
+			return err
+		}
+		if err := noOverflow(ctx, 390); err != nil {
+			return fmt.Errorf("run page: %w", err)
+		}
+		screenshot(t, ctx, "workflow-run-phone")
+		wf, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('nav[aria-label="Breadcrumb"] a[href^="/app/workflows/"]').getAttribute('href')`))
+		for _, path := range []string{wf, wf + "/edit"} {
+			if err := navigate(ctx, base, path, 200); err != nil {
+				return err
+			}
+			if err := noOverflow(ctx, 390); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		screenshot(t, ctx, "workflow-editor-phone")
+		return nil
+	})
 	plog.assertClean(t)
 }
