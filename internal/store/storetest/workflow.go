@@ -15,18 +15,18 @@ import (
 func testWorkflows(t *testing.T, open Opener, cov *coverage) {
 	for name, fn := range map[string]func(*testing.T, Opener, *coverage){
 		"CRUD":         testWorkflowCRUD,
-		// "Secrets":      testWorkflowSecrets,
+		"Secrets":      testWorkflowSecrets,
 		"RunStart":     testWorkflowRunStart,
 		"Sequence":     testWorkflowSequence,
-		// "Join":         testWorkflowJoin,
-		// "Cancel":       testWorkflowCancel,
-		// "Retry":        testWorkflowRetry,
-		// "AttemptRetry": testWorkflowAttemptRetry,
-		// "Rescue":       testWorkflowRescue,
-		// "Repair":       testWorkflowRepair,
-		// "Prune":        testWorkflowPrune,
-		// "Reopen":       testWorkflowReopen,
-		// "FlipClaim":    testWorkflowFlipClaim,
+		"Join":         testWorkflowJoin,
+		"Cancel":       testWorkflowCancel,
+		"Retry":        testWorkflowRetry,
+		"AttemptRetry": testWorkflowAttemptRetry,
+		"Rescue":       testWorkflowRescue,
+		"Repair":       testWorkflowRepair,
+		"Prune":        testWorkflowPrune,
+		"Reopen":       testWorkflowReopen,
+		"FlipClaim":    testWorkflowFlipClaim,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
