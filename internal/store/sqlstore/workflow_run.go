@@ -445,9 +445,9 @@ func (r *Records) completeRunSteps(ctx context.Context, tx Tx, runID prikke.ID, 
 // attemptOf is a completion as the execution it finished, for
 // workflow.Finish; a failure without an error is named by its status.
 func attemptOf(c *store.Completion) *prikke.Execution {
-	finished := c.FinishedAt.UTC()
+	started, finished := c.StartedAt.UTC(), c.FinishedAt.UTC()
 	e := &prikke.Execution{ID: c.ExecutionID, JobID: c.JobID, Attempt: c.Attempt, Status: c.Status, Error: c.Error,
-		FinishedAt: &finished, ResponseStatus: c.ResponseStatus, ResponseHeaders: c.ResponseHeaders,
+		StartedAt: &started, FinishedAt: &finished, ResponseStatus: c.ResponseStatus, ResponseHeaders: c.ResponseHeaders,
 		ResponseBody: c.ResponseBody, ResponseTruncated: c.ResponseTruncated, DurationMS: c.DurationMS}
 	if e.Status != prikke.ExecutionStatusSuccess && e.Error == "" {
 		e.Error = StepReason(c.Status, "", c.ResponseStatus)
