@@ -291,9 +291,8 @@ func definitionFields(err error, def *prikke.WorkflowDefinition) error {
 	if !errors.As(err, &pe) || pe.Code != prikke.EINVALID {
 		return err
 	}
-	out := *pe
-	out.Fields = make([]prikke.FieldError, len(pe.Fields))
-	for i, f := range pe.Fields {
+	var v prikke.Validation
+	for _, f := range pe.Fields {
 		if m := stepHeaderField.FindStringSubmatch(f.Field); m != nil {
 			si, _ := strconv.Atoi(m[1])
 			hi, _ := strconv.Atoi(m[2])
@@ -301,9 +300,9 @@ func definitionFields(err error, def *prikke.WorkflowDefinition) error {
 				f.Field = "definition.steps[" + m[1] + "].headers." + def.Steps[si].Headers[hi].Name
 			}
 		}
-		out.Fields[i] = f
+		v.Add(f.Field, "%s", f.Message)
 	}
-	return &out
+	return v.Err()
 }
 
 // input converts a request into the service's input.
