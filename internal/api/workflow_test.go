@@ -42,12 +42,12 @@ func workflowOf(t *testing.T, r *response, want int, what string) *api.Workflow 
 }
 
 // runOf decodes a run response that must have the status want.
-func runOf(t *testing.T, r *response, want int, what string) *api.Run {
+func runOf(t *testing.T, r *response, want int, what string) *api.RunDetail {
 	t.Helper()
 	if r.Status != want {
 		t.Fatalf("%s = %d %s; want %d", what, r.Status, truncate(r.Body), want)
 	}
-	var run api.Run
+	var run api.RunDetail
 	r.json(t, &run)
 	return &run
 }
@@ -97,12 +97,12 @@ func TestWorkflowCRUD(t *testing.T) {
 		// Every version is kept.
 		for v, n := range map[int]int{1: 2, 2: 3, 3: 3} {
 			r := c.do("GET", fmt.Sprintf("/api/v1/workflows/%s/versions/%d", w.ID, v), nil)
-			var wv api.WorkflowVersion
+			var wv api.Workflow
 			if r.Status != 200 {
 				t.Fatalf("version %d = %d %s", v, r.Status, r.Body)
 			}
 			r.json(t, &wv)
-			if wv.Version != v || wv.WorkflowID != w.ID || len(wv.Definition.Steps) != n {
+			if wv.Version != v || wv.ID != w.ID || len(wv.Definition.Steps) != n {
 				t.Errorf("version %d = %+v; want %d steps", v, wv, n)
 			}
 		}
@@ -298,8 +298,8 @@ func TestWorkflowRuns(t *testing.T) {
 		if r.Status != 200 || len(page.Runs) != 2 || page.Runs[0].ID != r3.ID || page.Runs[1].ID != r2.ID || page.NextCursor == "" {
 			t.Fatalf("runs page 1 = %d %s", r.Status, truncate(r.Body))
 		}
-		if page.Runs[0].Steps != nil {
-			t.Errorf("a listed run has its steps: %+v", page.Runs[0].Steps)
+		if strings.Contains(string(r.Body), `"steps"`) {
+			t.Errorf("a listed run has its steps: %s", truncate(r.Body))
 		}
 		r = c.do("GET", runs+"?limit=2&cursor="+page.NextCursor, nil)
 		var page2 api.RunList
