@@ -230,6 +230,7 @@ func (h *hit) Key() string { return h.Header.Get("Idempotency-Key") }
 //	/flaky/K            503 the first K times per Idempotency-Key, then 200 {"ok":true}
 //	/gate               waits until the test opens the gate, then 200 {"ok":true}
 //	/slow?ms=N          200 {"ok":true} after N ms
+//	/echo               200 {"api_key":<the X-Api-Key sent>,"query":<the query>}
 //	/item?id=X          200 {"ok":true,"id":"X"} after 20 ms
 //	anything else       200 {"ok":true,"path":…}
 //
@@ -339,6 +340,9 @@ func (ep *endpoint) answer(r *http.Request, h *hit, body []byte, gate chan struc
 		case <-r.Context().Done():
 		}
 		return 200, `{"ok":true}`
+	case p == "/echo":
+		b, _ := json.Marshal(map[string]any{"api_key": r.Header.Get("X-Api-Key"), "query": r.URL.RawQuery})
+		return 200, string(b)
 	case p == "/item":
 		time.Sleep(20 * time.Millisecond) // long enough for concurrent items to overlap
 		return 200, `{"ok":true,"id":` + strconv.Quote(r.URL.Query().Get("id")) + `}`

@@ -240,8 +240,12 @@ func TestWorkflowForEach(t *testing.T) {
 				if p := e.ep.peakInFlight("/item"); p > 10 {
 					t.Errorf("%d items in flight at once; max_concurrency is 10", p)
 				}
-				e.wantAfter(run, "each", "list")
-				e.wantAfter(run, "after", "each")
+				if n > 0 {
+					e.wantAfter(run, "each", "list")
+					e.wantAfter(run, "after", "each")
+				} else {
+					e.wantAfter(run, "after", "list")
+				}
 				var out []map[string]any
 				after := e.ep.byKey(run, "after", -1)
 				if len(after) != 1 {
@@ -451,12 +455,14 @@ func TestWorkflowSecrets(t *testing.T) {
 			prikke.Step{Key: "call", Method: "POST", URL: "/call?key={{secrets.API_KEY}}",
 				Headers: []prikke.Header{hdr("X-Api-Key", "{{secrets.API_KEY}}"), hdr("Authorization", "Bearer {{steps.login.json.token}}")},
 				Body:    `{"key":"{{secrets.API_KEY}}","note":"{{payload.note}}"}`},
+			// An endpoint that echoes the secret: the record keeps the reference.
+			prikke.Step{Key: "echo", URL: "/echo?k={{secrets.API_KEY}}", Headers: []prikke.Header{hdr("X-Api-Key", "{{secrets.API_KEY}}")}},
 			prikke.Step{Key: "nope", URL: "/nope", Headers: []prikke.Header{hdr("X-Other", "{{secrets.MISSING_ONE}}")}},
 		)
 		// The payload's braces must not become a reference to a secret.
 		run := e.start(w, `{"user":"lin","note":"{{secrets.API_KEY}}"}`)
 		r, steps := e.wait(run)
-		e.wantStatuses(r, steps, runFailed, map[string]prikke.StepStatus{"login": stepSucceeded, "call": stepSucceeded, "nope": stepFailed})
+		e.wantStatuses(r, steps, runFailed, map[string]prikke.StepStatus{"login": stepSucceeded, "call": stepSucceeded, "echo": stepSucceeded, "nope": stepFailed})
 		calls := e.ep.byKey(run, "call", -1)
 		if len(calls) != 1 {
 			t.Fatalf("call: %d requests", len(calls))
@@ -485,8 +491,25 @@ func TestWorkflowSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for what, v := range map[string]any{"execution": es[0], "step row": steps["call"], "hidden job": j, "run": r} {
+		echoed := e.ep.byKey(run, "echo", -1)
+		if len(echoed) != 1 || echoed[0].Header.Get("X-Api-Key") != value {
+			t.Fatalf("echo requests = %+v", echoed)
+		}
+		echoes := e.stepExecutions(steps["echo"])
+		if len(echoes) != 1 {
+			t.Fatalf("echo executions: %d", len(echoes))
+		}
+		if want := `{"api_key":"{{secrets.API_KEY}}","query":"k={{secrets.API_KEY}}"}`; string(echoes[0].ResponseBody) != want {
+			t.Errorf("recorded echo = %s, want %s", echoes[0].ResponseBody, want)
+		}
+		for what, v := range map[string]any{"execution": es[0], "echo execution": echoes[0], "step row": steps["call"],
+			"echo row": steps["echo"], "hidden job": j, "run": r} {
 			b, _ := json.Marshal(v)
+			if strings.Contains(string(b), value) {
+				t.Errorf("the %s holds the secret in clear: %s", what, b)
+			}
+		}
+		for what, b := range map[string][]byte{"echo response": echoes[0].ResponseBody, "echo output": steps["echo"].ResponseBody} {
 			if strings.Contains(string(b), value) {
 				t.Errorf("the %s holds the secret in clear: %s", what, b)
 			}
