@@ -626,3 +626,33 @@ func TestNeedsDownstream(t *testing.T) {
 		t.Fatalf("Downstream(a) = %s", got)
 	}
 }
+
+func TestRenderedRequestChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*prikke.Step)
+		why  string
+	}{
+		{"header line break", func(s *prikke.Step) { s.Headers = []prikke.Header{{Name: "X-Token", Value: "{{steps.a.json.t}}"}} },
+			"headers.X-Token: the value rendered contains a line break or NUL, which a header cannot carry"},
+		{"url space", func(s *prikke.Step) { s.URL = "https://api.example.com/{{steps.a.json.t}}" },
+			"url: the URL rendered, https://api.example.com/x\ny, is not a valid URL: it contains spaces or control characters (percent-encode them); write values in a URL as {{ … | url }}"},
+		{"url host", func(s *prikke.Step) { s.URL = "{{steps.a.json.u}}" }, "url: the URL rendered, ftp://x, scheme must be http or https; write values in a URL as {{ … | url }}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSim(t, http("a"), http("b", tc.mod))
+			s.apply(StartRun(s.state()))
+			s.finish("a", prikke.NoItem, 200, `{"t":"x\ny","u":"ftp://x"}`)
+			if r := s.row("b", prikke.NoItem); r.Status != failed || r.Reason != tc.why {
+				t.Fatalf("b: %s %q", r.Status, r.Reason)
+			}
+		})
+	}
+	// Escaped, the same value goes through.
+	s := newSim(t, http("a"), http("b", func(st *prikke.Step) { st.URL = "https://api.example.com/{{steps.a.json.t | url}}" }))
+	s.apply(StartRun(s.state()))
+	s.finish("a", prikke.NoItem, 200, `{"t":"x\ny"}`)
+	if j := s.job("b", prikke.NoItem); j.URL != "https://api.example.com/x%0Ay" {
+		t.Fatalf("url %q", j.URL)
+	}
+}

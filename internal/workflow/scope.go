@@ -105,7 +105,7 @@ func (s *scope) Lookup(p template.Path) (any, bool) {
 			return nil, false
 		}
 		r := s.rows[p[1]]
-		if r == nil || !output(r) {
+		if r == nil || !output(r) || s.delay(p[1]) {
 			return nil, false
 		}
 		switch p[2] {
@@ -190,6 +190,9 @@ func (s *scope) Why(p template.Path) string {
 	if len(p) < 3 {
 		return fmt.Sprintf("%s needs an output: status, headers, json or body", p)
 	}
+	if s.delay(key) {
+		return fmt.Sprintf("step %s is a delay: it has no response", key)
+	}
 	switch p[2] {
 	case "status":
 		if len(p) > 3 {
@@ -216,6 +219,15 @@ func (s *scope) Why(p template.Path) string {
 		return "" // the generic walk names the field
 	}
 	return fmt.Sprintf("step %s has no output %q: use status, headers, json or body", key, p[2])
+}
+
+// delay reports whether step key is a delay (which has no outputs).
+func (s *scope) delay(key string) bool {
+	if s.st.Def == nil {
+		return false
+	}
+	i := stepIndex(s.st.Def, key)
+	return i >= 0 && s.st.Def.Steps[i].Kind() == prikke.StepKindDelay
 }
 
 // stepIndex is key's position in def, -1 if none.

@@ -491,6 +491,10 @@ func (vd *validator) stepRef(i int, s *prikke.Step, field string, p template.Pat
 		vd.add(i, field, "%s: step %s does not run before this one; add %q to needs (or to a step this one needs)", p, key, key)
 		return
 	}
+	if vd.def.Steps[vd.index[key]].Kind() == prikke.StepKindDelay {
+		vd.add(i, field, "%s: step %s is a delay; it makes no request, so it has no response to read", p, key)
+		return
+	}
 	switch p[2] {
 	case "status", "body":
 		if len(p) != 3 {

@@ -94,6 +94,7 @@ func TestValidate(t *testing.T) {
 		{"expect equals json", prikke.TierPro, []prikke.Step{req("a", func(s *prikke.Step) { s.Expect = &prikke.Expect{JSONPath: "a", Equals: json.RawMessage(`{`)} })}, "steps[0].expect.equals", "must be a JSON value"},
 		{"expect equals alone", prikke.TierPro, []prikke.Step{req("a", func(s *prikke.Step) { s.Expect = &prikke.Expect{Equals: json.RawMessage(`1`)} })}, "steps[0].expect.json_path", "needs a json_path"},
 		{"on_failure", prikke.TierPro, []prikke.Step{req("a", func(s *prikke.Step) { s.OnFailure = "ignore" })}, "steps[0].on_failure", `"stop" or "continue"`},
+		{"delay output", prikke.TierPro, []prikke.Step{{Key: "w", Delay: &prikke.StepDelay{Duration: "1h"}}, req("a", func(s *prikke.Step) { s.Body = "{{steps.w.body}}" })}, "steps[1].body", "step w is a delay"},
 		{"flow key", prikke.TierPro, []prikke.Step{req("a", func(s *prikke.Step) { s.FlowKey = "a b" })}, "steps[0].flow_key", "without spaces"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
