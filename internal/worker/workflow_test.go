@@ -644,3 +644,51 @@ func TestWorkflowStartedByJob(t *testing.T) {
 		}
 	})
 }
+
+// A step's attempt whose node died after sending it is rescued and
+// delivered again, with the same Idempotency-Key, and the run goes on.
+func TestWorkflowRescuedStep(t *testing.T) {
+	t.Parallel()
+	wfDialectsIdle(t, true, func(t *testing.T, e *wfEnv) {
+		ctx := context.Background()
+		w := e.workflow(
+			prikke.Step{Key: "a", Method: "POST", URL: "/a"},
+			prikke.Step{Key: "b", URL: "/b"},
+		)
+		run := e.start(w, "")
+		// Another node takes a's attempt, sends it and dies.
+		res, err := e.s.ExecutionClaim(ctx, &store.ClaimParams{Node: "dead", Limit: 10, LeaseGrace: 5 * time.Second})
+		if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Job.Step == nil || res.Claimed[0].Job.Step.Key != "a" {
+			t.Fatalf("claim as the node that dies: %+v, %v", res, err)
+		}
+		lost := res.Claimed[0].Execution
+		if err := e.s.ExecutionMarkSent(ctx, "dead", []prikke.ID{lost.ID}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(10 * time.Minute) // past its lease
+		if n, err := e.s.ExecutionRescue(ctx, store.RescueParams{Limit: 100}); err != nil || n != 1 {
+			t.Fatalf("rescue: %d, %v", n, err)
+		}
+		e.startWorker()
+		r, steps := e.wait(run)
+		e.wantStatuses(r, steps, runSucceeded, map[string]prikke.StepStatus{"a": stepSucceeded, "b": stepSucceeded})
+		as := e.ep.byKey(run, "a", -1)
+		if len(as) != 1 {
+			t.Fatalf("a: %d requests reached the endpoint, want the rescued one", len(as))
+		}
+		es := e.stepExecutions(steps["a"])
+		if len(es) != 2 || es[0].Status != prikke.ExecutionStatusFailed || es[1].Status != prikke.ExecutionStatusSuccess || !es[1].Rescued {
+			t.Fatalf("a's attempts = %d", len(es))
+		}
+		if v := headerValue(es[1].RequestHeaders, "Idempotency-Key"); v != run.ID.String()+".a" {
+			t.Errorf("the rescued attempt's key = %q", v)
+		}
+		if steps["a"].Attempts != 2 {
+			t.Errorf("a's row counts %d attempts", steps["a"].Attempts)
+		}
+		if n := len(e.ep.byKey(run, "b", -1)); n != 1 {
+			t.Errorf("b: %d requests", n)
+		}
+		e.wantAfter(run, "b", "a")
+	})
+}
