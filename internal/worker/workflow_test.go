@@ -308,6 +308,38 @@ func TestWorkflowDelay(t *testing.T) {
 	})
 }
 
+// A delay until an instant (a template on the payload) holds its
+// dependents until then.
+func TestWorkflowDelayUntil(t *testing.T) {
+	t.Parallel()
+	wfDialects(t, true, func(t *testing.T, e *wfEnv) {
+		w := e.workflow(
+			prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Until: "{{payload.at}}"}},
+			prikke.Step{Key: "then", URL: "/then"},
+		)
+		at := e.now().Add(2 * time.Hour).Truncate(time.Second)
+		run := e.start(w, `{"at":"`+at.Format(time.RFC3339)+`"}`)
+		var steps map[string]*prikke.RunStep
+		waitFor(t, "the step after the delay scheduled", func() bool {
+			steps = e.steps(run)
+			return steps["then"] != nil && steps["then"].Status == prikke.StepStatusScheduled
+		})
+		if f := steps["wait"].FinishedAt; f == nil || !f.Equal(at) {
+			t.Errorf("the delay ends at %v, want %v", f, at)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if n := len(e.ep.byStep(run, "then")); n != 0 {
+			t.Fatalf("then sent %d requests before the instant", n)
+		}
+		e.advance(2*time.Hour + time.Second)
+		r, steps := e.wait(run)
+		e.wantStatuses(r, steps, runSucceeded, map[string]prikke.StepStatus{"wait": stepSucceeded, "then": stepSucceeded})
+		if h := e.ep.byKey(run, "then", -1); len(h) != 1 || h[0].At.Add(time.Duration(e.clock.shift.Load())).Before(at) {
+			t.Errorf("then requests = %+v; want one, at or after %v", h, at)
+		}
+	})
+}
+
 // Cancelling a run during a fan-out: the items in flight finish and are
 // recorded but start nothing; the others are never sent.
 func TestWorkflowCancelDuringFanOut(t *testing.T) {
