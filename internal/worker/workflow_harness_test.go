@@ -53,8 +53,18 @@ type wfEnv struct {
 }
 
 // wfDialects runs fn on SQLite (with an injected clock) and, unless
-// sqliteOnly, on PostgreSQL.
+// sqliteOnly, on PostgreSQL, with the worker started.
 func wfDialects(t *testing.T, sqliteOnly bool, fn func(t *testing.T, e *wfEnv)) {
+	t.Helper()
+	wfDialectsIdle(t, sqliteOnly, func(t *testing.T, e *wfEnv) {
+		e.startWorker()
+		fn(t, e)
+	})
+}
+
+// wfDialectsIdle is wfDialects with the worker not started: fn starts it
+// (startWorker) when it has set the scene.
+func wfDialectsIdle(t *testing.T, sqliteOnly bool, fn func(t *testing.T, e *wfEnv)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
@@ -73,6 +83,12 @@ func wfDialects(t *testing.T, sqliteOnly bool, fn func(t *testing.T, e *wfEnv)) 
 	})
 }
 
+// startWorker starts the env's worker.
+func (e *wfEnv) startWorker() {
+	e.w.Start(context.Background())
+	e.t.Cleanup(e.w.Stop)
+}
+
 func newWFEnv(t *testing.T, s store.Store, clock *flowClock) *wfEnv {
 	t.Helper()
 	e := &wfEnv{t: t, s: s, clock: clock, tn: storetest.NewTenant(t, s, prikke.TierPro), ep: newEndpoint(t)}
@@ -87,8 +103,6 @@ func newWFEnv(t *testing.T, s store.Store, clock *flowClock) *wfEnv {
 	if clock != nil {
 		e.w.NowFunc = clock.Now
 	}
-	e.w.Start(context.Background())
-	t.Cleanup(e.w.Stop)
 	return e
 }
 
@@ -230,6 +244,7 @@ func (h *hit) Key() string { return h.Header.Get("Idempotency-Key") }
 //	/flaky/K            503 the first K times per Idempotency-Key, then 200 {"ok":true}
 //	/gate               waits until the test opens the gate, then 200 {"ok":true}
 //	/slow?ms=N          200 {"ok":true} after N ms
+//	/echo               200 {"api_key":<the X-Api-Key sent>,"query":<the query>}
 //	/item?id=X          200 {"ok":true,"id":"X"} after 20 ms
 //	anything else       200 {"ok":true,"path":…}
 //
@@ -339,6 +354,9 @@ func (ep *endpoint) answer(r *http.Request, h *hit, body []byte, gate chan struc
 		case <-r.Context().Done():
 		}
 		return 200, `{"ok":true}`
+	case p == "/echo":
+		b, _ := json.Marshal(map[string]any{"api_key": r.Header.Get("X-Api-Key"), "query": r.URL.RawQuery})
+		return 200, string(b)
 	case p == "/item":
 		time.Sleep(20 * time.Millisecond) // long enough for concurrent items to overlap
 		return 200, `{"ok":true,"id":` + strconv.Quote(r.URL.Query().Get("id")) + `}`

@@ -113,8 +113,8 @@ func TestWorkflowJoin(t *testing.T) {
 		if len(slow) != 1 || len(fast) != 1 {
 			t.Fatalf("slow %d, fast %d requests", len(slow), len(fast))
 		}
-		if fast[0].Seq > slow[0].DoneSeq && slow[0].Seq > fast[0].DoneSeq {
-			t.Errorf("the two roots ran one after the other")
+		if fast[0].Seq > slow[0].DoneSeq {
+			t.Errorf("fast (request #%d) waited for slow to be answered (#%d); both start with the run", fast[0].Seq, slow[0].DoneSeq)
 		}
 		if j := e.ep.byKey(run, "join", -1); len(j) != 1 || j[0].Body != "200+200" {
 			t.Errorf("join requests = %+v", j)
@@ -240,8 +240,12 @@ func TestWorkflowForEach(t *testing.T) {
 				if p := e.ep.peakInFlight("/item"); p > 10 {
 					t.Errorf("%d items in flight at once; max_concurrency is 10", p)
 				}
-				e.wantAfter(run, "each", "list")
-				e.wantAfter(run, "after", "each")
+				if n > 0 {
+					e.wantAfter(run, "each", "list")
+					e.wantAfter(run, "after", "each")
+				} else {
+					e.wantAfter(run, "after", "list")
+				}
 				var out []map[string]any
 				after := e.ep.byKey(run, "after", -1)
 				if len(after) != 1 {
@@ -300,6 +304,38 @@ func TestWorkflowDelay(t *testing.T) {
 		e.wantAfter(run, "follow", "call")
 		if f := e.ep.byKey(run, "follow", -1); len(f) != 1 || f[0].Header.Get("X-Called") != "200" {
 			t.Errorf("follow requests = %+v", f)
+		}
+	})
+}
+
+// A delay until an instant (a template on the payload) holds its
+// dependents until then.
+func TestWorkflowDelayUntil(t *testing.T) {
+	t.Parallel()
+	wfDialects(t, true, func(t *testing.T, e *wfEnv) {
+		w := e.workflow(
+			prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Until: "{{payload.at}}"}},
+			prikke.Step{Key: "then", URL: "/then"},
+		)
+		at := e.now().Add(2 * time.Hour).Truncate(time.Second)
+		run := e.start(w, `{"at":"`+at.Format(time.RFC3339)+`"}`)
+		var steps map[string]*prikke.RunStep
+		waitFor(t, "the step after the delay scheduled", func() bool {
+			steps = e.steps(run)
+			return steps["then"] != nil && steps["then"].Status == prikke.StepStatusScheduled
+		})
+		if f := steps["wait"].FinishedAt; f == nil || !f.Equal(at) {
+			t.Errorf("the delay ends at %v, want %v", f, at)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if n := len(e.ep.byStep(run, "then")); n != 0 {
+			t.Fatalf("then sent %d requests before the instant", n)
+		}
+		e.advance(2*time.Hour + time.Second)
+		r, steps := e.wait(run)
+		e.wantStatuses(r, steps, runSucceeded, map[string]prikke.StepStatus{"wait": stepSucceeded, "then": stepSucceeded})
+		if h := e.ep.byKey(run, "then", -1); len(h) != 1 || h[0].At.Add(time.Duration(e.clock.shift.Load())).Before(at) {
+			t.Errorf("then requests = %+v; want one, at or after %v", h, at)
 		}
 	})
 }
@@ -451,12 +487,14 @@ func TestWorkflowSecrets(t *testing.T) {
 			prikke.Step{Key: "call", Method: "POST", URL: "/call?key={{secrets.API_KEY}}",
 				Headers: []prikke.Header{hdr("X-Api-Key", "{{secrets.API_KEY}}"), hdr("Authorization", "Bearer {{steps.login.json.token}}")},
 				Body:    `{"key":"{{secrets.API_KEY}}","note":"{{payload.note}}"}`},
+			// An endpoint that echoes the secret: the record keeps the reference.
+			prikke.Step{Key: "echo", URL: "/echo?k={{secrets.API_KEY}}", Headers: []prikke.Header{hdr("X-Api-Key", "{{secrets.API_KEY}}")}},
 			prikke.Step{Key: "nope", URL: "/nope", Headers: []prikke.Header{hdr("X-Other", "{{secrets.MISSING_ONE}}")}},
 		)
 		// The payload's braces must not become a reference to a secret.
 		run := e.start(w, `{"user":"lin","note":"{{secrets.API_KEY}}"}`)
 		r, steps := e.wait(run)
-		e.wantStatuses(r, steps, runFailed, map[string]prikke.StepStatus{"login": stepSucceeded, "call": stepSucceeded, "nope": stepFailed})
+		e.wantStatuses(r, steps, runFailed, map[string]prikke.StepStatus{"login": stepSucceeded, "call": stepSucceeded, "echo": stepSucceeded, "nope": stepFailed})
 		calls := e.ep.byKey(run, "call", -1)
 		if len(calls) != 1 {
 			t.Fatalf("call: %d requests", len(calls))
@@ -485,8 +523,25 @@ func TestWorkflowSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for what, v := range map[string]any{"execution": es[0], "step row": steps["call"], "hidden job": j, "run": r} {
+		echoed := e.ep.byKey(run, "echo", -1)
+		if len(echoed) != 1 || echoed[0].Header.Get("X-Api-Key") != value {
+			t.Fatalf("echo requests = %+v", echoed)
+		}
+		echoes := e.stepExecutions(steps["echo"])
+		if len(echoes) != 1 {
+			t.Fatalf("echo executions: %d", len(echoes))
+		}
+		if want := `{"api_key":"{{secrets.API_KEY}}","query":"k={{secrets.API_KEY}}"}`; string(echoes[0].ResponseBody) != want {
+			t.Errorf("recorded echo = %s, want %s", echoes[0].ResponseBody, want)
+		}
+		for what, v := range map[string]any{"execution": es[0], "echo execution": echoes[0], "step row": steps["call"],
+			"echo row": steps["echo"], "hidden job": j, "run": r} {
 			b, _ := json.Marshal(v)
+			if strings.Contains(string(b), value) {
+				t.Errorf("the %s holds the secret in clear: %s", what, b)
+			}
+		}
+		for what, b := range map[string][]byte{"echo response": echoes[0].ResponseBody, "echo output": steps["echo"].ResponseBody} {
 			if strings.Contains(string(b), value) {
 				t.Errorf("the %s holds the secret in clear: %s", what, b)
 			}
@@ -619,5 +674,53 @@ func TestWorkflowStartedByJob(t *testing.T) {
 		if err != nil || len(runs) != 1 {
 			t.Errorf("%d runs (%v); want 1", len(runs), err)
 		}
+	})
+}
+
+// A step's attempt whose node died after sending it is rescued and
+// delivered again, with the same Idempotency-Key, and the run goes on.
+func TestWorkflowRescuedStep(t *testing.T) {
+	t.Parallel()
+	wfDialectsIdle(t, true, func(t *testing.T, e *wfEnv) {
+		ctx := context.Background()
+		w := e.workflow(
+			prikke.Step{Key: "a", Method: "POST", URL: "/a"},
+			prikke.Step{Key: "b", URL: "/b"},
+		)
+		run := e.start(w, "")
+		// Another node takes a's attempt, sends it and dies.
+		res, err := e.s.ExecutionClaim(ctx, &store.ClaimParams{Node: "dead", Limit: 10, LeaseGrace: 5 * time.Second})
+		if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Job.Step == nil || res.Claimed[0].Job.Step.Key != "a" {
+			t.Fatalf("claim as the node that dies: %+v, %v", res, err)
+		}
+		lost := res.Claimed[0].Execution
+		if err := e.s.ExecutionMarkSent(ctx, "dead", []prikke.ID{lost.ID}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(10 * time.Minute) // past its lease
+		if n, err := e.s.ExecutionRescue(ctx, store.RescueParams{Limit: 100}); err != nil || n != 1 {
+			t.Fatalf("rescue: %d, %v", n, err)
+		}
+		e.startWorker()
+		r, steps := e.wait(run)
+		e.wantStatuses(r, steps, runSucceeded, map[string]prikke.StepStatus{"a": stepSucceeded, "b": stepSucceeded})
+		as := e.ep.byKey(run, "a", -1)
+		if len(as) != 1 {
+			t.Fatalf("a: %d requests reached the endpoint, want the rescued one", len(as))
+		}
+		es := e.stepExecutions(steps["a"])
+		if len(es) != 2 || es[0].Status != prikke.ExecutionStatusFailed || es[1].Status != prikke.ExecutionStatusSuccess || !es[1].Rescued {
+			t.Fatalf("a's attempts = %d", len(es))
+		}
+		if v := headerValue(es[1].RequestHeaders, "Idempotency-Key"); v != run.ID.String()+".a" {
+			t.Errorf("the rescued attempt's key = %q", v)
+		}
+		if steps["a"].Attempts != 2 {
+			t.Errorf("a's row counts %d attempts", steps["a"].Attempts)
+		}
+		if n := len(e.ep.byKey(run, "b", -1)); n != 1 {
+			t.Errorf("b: %d requests", n)
+		}
+		e.wantAfter(run, "b", "a")
 	})
 }
