@@ -87,6 +87,7 @@ func TestWorkflowRunTimeline(t *testing.T) {
 		"never":  {`data-step-status="skipped"`, `data-testid="step-reason"`},
 		"wait":   {`data-testid="waiting-until"`},
 		"each":   {`data-step-status="succeeded"`},
+		"later":  {`data-step-status="scheduled"`, `data-testid="due"`},
 	} {
 		r := row(key, prikke.NoItem)
 		for _, w := range want {

@@ -72,6 +72,7 @@ type timelineStep struct {
 	Duration  string
 	Reason    string
 	WaitUntil *time.Time // a delay still waiting
+	Due       *time.Time // a scheduled step whose attempt is not due yet
 	BarX      int        // the bar on the axis, in thousandths
 	BarW      int
 	Method    string
@@ -247,7 +248,9 @@ func (h *Web) timelineRow(r *http.Request, run *prikke.WorkflowRun, key string, 
 			}
 		}
 	}
-	if ts.Started == nil && s.Status != prikke.StepStatusWaiting && s.Status != prikke.StepStatusSkipped {
+	if s.Status == prikke.StepStatusScheduled && ts.Started == nil && s.DueAt != nil && s.DueAt.After(now) {
+		ts.Due = s.DueAt // after a delay: its first attempt waits for it
+	} else if ts.Started == nil && s.Status != prikke.StepStatusWaiting && s.Status != prikke.StepStatusSkipped {
 		ts.Started = s.DueAt
 	}
 	if kind == prikke.StepKindDelay && ts.Started == nil {
