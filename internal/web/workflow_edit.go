@@ -63,6 +63,10 @@ func (h *Web) editorOp(w http.ResponseWriter, r *http.Request, c *appContext, wf
 	case op == "json":
 		loadJSON(form)
 	default:
+		// A change in the JSON box is not lost to a card button.
+		if jsonBox(form.Get("definition")) != jsonBox(form.Get("definition_shown")) {
+			loadJSON(form)
+		}
 		editCards(form, op)
 	}
 	h.renderWorkflowEditor(w, r, http.StatusOK, c, wf, form)
@@ -128,7 +132,7 @@ func (h *Web) editorFailed(w http.ResponseWriter, r *http.Request, c *appContext
 		h.fail(w, r, err)
 		return true
 	}
-	if form.Get("definition") != form.Get("definition_shown") {
+	if jsonBox(form.Get("definition")) != jsonBox(form.Get("definition_shown")) {
 		loadJSON(form)
 	}
 	addWorkflowErrors(form, err)

@@ -335,8 +335,8 @@ func definitionJSON(def *prikke.WorkflowDefinition) string {
 // user changed it, the cards otherwise. A JSON box that does not parse is
 // an error on "definition" (and nil).
 func formDefinition(f *page.Form) *prikke.WorkflowDefinition {
-	typed := strings.TrimSpace(f.Get("definition"))
-	if typed == "" || typed == strings.TrimSpace(f.Get("definition_shown")) {
+	typed := jsonBox(f.Get("definition"))
+	if typed == "" || typed == jsonBox(f.Get("definition_shown")) {
 		return cardsDefinition(f)
 	}
 	def, ok := parseDefinition(f, typed)
@@ -345,6 +345,10 @@ func formDefinition(f *page.Form) *prikke.WorkflowDefinition {
 	}
 	return def
 }
+
+// jsonBox is the JSON box's text for comparing: browsers send a
+// textarea's line breaks as CRLF.
+func jsonBox(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }
 
 // parseDefinition reads the JSON box, recording a parse error on the form.
 func parseDefinition(f *page.Form, typed string) (*prikke.WorkflowDefinition, bool) {

@@ -165,3 +165,18 @@ func TestWorkflowJSONView(t *testing.T) {
 		t.Error("an unknown field was accepted")
 	}
 }
+
+// TestWorkflowFormDefinition: the cards win unless the JSON box was
+// changed; a browser's CRLF line breaks are no change.
+func TestWorkflowFormDefinition(t *testing.T) {
+	shown := definitionJSON(&prikke.WorkflowDefinition{Steps: []prikke.Step{{Key: "a", Method: "GET", URL: "https://x.example/a"}}})
+	f := page.NewForm(url.Values{"steps[0].key": {"b"}, "steps[0].method": {"GET"}, "steps[0].url": {"https://x.example/b"},
+		"definition": {strings.ReplaceAll(shown, "\n", "\r\n")}, "definition_shown": {shown}})
+	if def := formDefinition(f); def == nil || def.Steps[0].Key != "b" {
+		t.Fatalf("the cards did not win: %+v", def)
+	}
+	f.Values.Set("definition", strings.Replace(shown, `"a"`, `"c"`, 1))
+	if def := formDefinition(f); def == nil || def.Steps[0].Key != "c" {
+		t.Fatalf("the changed JSON did not win: %+v", def)
+	}
+}
