@@ -195,6 +195,25 @@ func TestWorkflowIsolation(t *testing.T) {
 	if p := b.get("/app/projects/" + owner.Project.ID.String() + "/workflows"); p.Status != http.StatusNotFound {
 		t.Errorf("the other project's list = %d", p.Status)
 	}
+	// A viewer of the organization sees the pages but has no editor, no
+	// Run now and no Cancel, and the service refuses the actions.
+	viewer := d.tenant(prikke.TierFree)
+	d.member(owner, viewer.User, prikke.RoleViewer)
+	vb := d.as(viewer)
+	if p := vb.get(w); p.Status != http.StatusOK || strings.Contains(p.Body, `data-testid="run-now"`) || strings.Contains(p.Body, w+"/edit") {
+		t.Errorf("viewer's workflow page: %d", p.Status)
+	}
+	if p := vb.get(r); p.Status != http.StatusOK || strings.Contains(p.Body, `data-testid="cancel-run"`) {
+		t.Errorf("viewer's run page: %d", p.Status)
+	}
+	if p := vb.get(w + "/edit"); p.Status != http.StatusForbidden {
+		t.Errorf("viewer's editor: %d", p.Status)
+	}
+	for _, path := range []string{w + "/runs", r + "/cancel"} {
+		if p := vb.post(path, url.Values{}); p.Status != http.StatusForbidden {
+			t.Errorf("viewer's POST %s = %d, want 403", path, p.Status)
+		}
+	}
 	// Still there, still running.
 	if got, _, err := d.svc.Run(context.Background(), owner.actor(), run.ID); err != nil || got.Status != prikke.RunStatusRunning {
 		t.Errorf("run after the other tenant's posts: %+v %v", got, err)
