@@ -84,7 +84,7 @@ func TestBrowserWorkflow(t *testing.T) {
 			` && document.getElementById('field-steps-0--method').value === 'POST' && document.getElementById('field-steps-1--key') !== null`); err != nil {
 			return fmt.Errorf("after adding a step: %w", err)
 		}
-		for sel, text := range map[string]string{"#field-steps-1--key": "call", "#field-steps-1--url": s.sink.URL("/call") + "?login_status={{ steps.login.status }}"} {
+		for sel, text := range map[string]string{"#field-steps-1--key": "call", "#field-steps-1--url": s.sink.URL("/slow") + "?ms=3000&login_status={{ steps.login.status }}"} {
 			if err := typeInto(ctx, sel, text); err != nil {
 				return err
 			}
@@ -108,11 +108,19 @@ func TestBrowserWorkflow(t *testing.T) {
 		if loc := location(ctx); !strings.HasPrefix(loc, "/app/runs/") {
 			return fmt.Errorf("after Run now the browser is at %s", loc)
 		}
+		// The second step answers after 3 s: the page shows the run
+		// running, and follows it without a reload.
+		if err := waitFor(ctx, `document.querySelector('[data-testid="run-timeline"]').dataset.runStatus === 'running' && document.querySelector('[data-testid="run-timeline"]').hasAttribute('hx-get')`); err != nil {
+			return fmt.Errorf("the run page does not show the run running: %w", err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`window.loadedOnce = true`)); err != nil {
+			return err
+		}
 		if err := s.sink.WaitCount(ctx, 2); err != nil {
 			return fmt.Errorf("the sink got %d requests: %w", s.sink.Count(), err)
 		}
 		reqs := s.sink.Requests()
-		if len(reqs) != 2 || reqs[0].Path != "/login" || reqs[0].Method != "POST" || reqs[1].Path != "/call" || reqs[1].Query != "login_status=200" {
+		if len(reqs) != 2 || reqs[0].Path != "/login" || reqs[0].Method != "POST" || reqs[1].Path != "/slow" || reqs[1].Query != "ms=3000&login_status=200" {
 			var got []string
 			for _, r := range reqs {
 				got = append(got, r.Method+" "+r.Path+"?"+r.Query)
@@ -122,7 +130,8 @@ func TestBrowserWorkflow(t *testing.T) {
 		// The timeline polls itself until the run has finished.
 		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('[data-testid="run-timeline"]').dataset.runStatus === 'succeeded'
 			&& document.querySelector('[data-step-key="login"][data-item="-1"]').dataset.stepStatus === 'succeeded'
-			&& document.querySelector('[data-step-key="call"][data-item="-1"]').dataset.stepStatus === 'succeeded'`,
+			&& document.querySelector('[data-step-key="call"][data-item="-1"]').dataset.stepStatus === 'succeeded'
+			&& window.loadedOnce === true && !document.querySelector('[data-testid="run-timeline"]').hasAttribute('hx-get')`,
 			chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`))
 			return fmt.Errorf("the timeline did not show both steps succeeded: %w\n%s", err, body)
