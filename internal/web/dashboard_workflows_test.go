@@ -315,3 +315,34 @@ func TestWorkflowJobTarget(t *testing.T) {
 		t.Error("the job still starts the workflow")
 	}
 }
+
+// TestWorkflowRunsPaging: a workflow's page lists its newest runs and
+// links the older ones.
+func TestWorkflowRunsPaging(t *testing.T) {
+	d := newDash(t, nil)
+	tn := d.tenant(prikke.TierFree)
+	wf := d.workflow(tn, "waits", prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Duration: "1h"}})
+	var first *prikke.WorkflowRun
+	for i := range runsShown + 1 {
+		run, _, err := d.svc.RunStart(context.Background(), tn.actor(), wf.ID, &service.RunInput{Trigger: prikke.RunTriggerDashboard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = run
+		}
+	}
+	b := d.as(tn)
+	p := b.get(workflowPath(wf.ID))
+	if n := strings.Count(p.Body, `data-run-id="`); n != runsShown || strings.Contains(p.Body, `data-run-id="`+first.ID.String()+`"`) {
+		t.Fatalf("first page: %d runs", n)
+	}
+	m := regexp.MustCompile(`href="([^"]*)" data-testid="older-runs"`).FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatal("no link to older runs")
+	}
+	p = b.get(html.UnescapeString(m[1]))
+	if n := strings.Count(p.Body, `data-run-id="`); n != 1 || !strings.Contains(p.Body, `data-run-id="`+first.ID.String()+`"`) {
+		t.Errorf("second page: %d runs", n)
+	}
+}

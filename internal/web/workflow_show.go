@@ -23,6 +23,8 @@ type workflowView struct {
 	Runs     []runRow
 	Form     *page.Form // "Run now": the payload
 	Zone     *time.Location
+	Older    string // the runs' next page, or ""
+	Newest   string // the runs' first page when this is a later one
 }
 
 // runRow is one run of a list.
@@ -170,15 +172,23 @@ func (h *Web) showWorkflow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Web) renderWorkflow(w http.ResponseWriter, r *http.Request, status int, c *appContext, wf *prikke.Workflow, form *page.Form) {
-	runs, err := h.svc.Runs(r.Context(), actorOf(r), service.RunFilter{WorkflowID: &wf.ID, Limit: runsShown})
+	v := workflowView{Workflow: wf, Health: workflowHealth(wf), Graph: newStepGraph(&wf.Definition), Form: form, Zone: zoneOf(r)}
+	f := service.RunFilter{WorkflowID: &wf.ID, Limit: runsShown}
+	if before, err := prikke.ParseID(r.URL.Query().Get("before")); err == nil {
+		f.Before = &before
+		v.Newest = workflowPath(wf.ID) + "#runs-title"
+	}
+	runs, err := h.svc.Runs(r.Context(), actorOf(r), f)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	now := h.now()
-	v := workflowView{Workflow: wf, Health: workflowHealth(wf), Graph: newStepGraph(&wf.Definition), Form: form, Zone: zoneOf(r)}
 	for _, run := range runs {
 		v.Runs = append(v.Runs, newRunRow(run, now))
+	}
+	if len(runs) == runsShown {
+		v.Older = workflowPath(wf.ID) + "?before=" + runs[len(runs)-1].ID.String() + "#runs-title"
 	}
 	h.renderApp(w, r, status, "workflow", c, v)
 }
