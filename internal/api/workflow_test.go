@@ -88,6 +88,12 @@ func TestWorkflowCRUD(t *testing.T) {
 			t.Fatalf("stale save = %d %s; want 409", r.Status, r.Body)
 		}
 		checkProblem(t, r, "", "version 1")
+		body["version"] = 9
+		if r := c.do("PUT", "/api/v1/workflows/"+w.ID, body); r.Status != 422 {
+			t.Errorf("a save from a version ahead = %d %s; want 422", r.Status, r.Body)
+		} else {
+			checkProblem(t, r, "body.version", "at version 2")
+		}
 		// Without a version, the save goes through.
 		delete(body, "version")
 		if w3 := workflowOf(t, c.do("PUT", "/api/v1/workflows/"+w.ID, body), 200, "update without version"); w3.Version != 3 {
@@ -400,7 +406,7 @@ func TestWorkflowRuns(t *testing.T) {
 		if r := c.do("GET", "/api/v1/jobs", nil); stepJob == "" || strings.Contains(string(r.Body), stepJob) {
 			t.Errorf("the job list shows a step's hidden job %q: %s", stepJob, truncate(r.Body))
 		}
-		for _, m := range []string{"POST /trigger", "DELETE "} {
+		for _, m := range []string{"POST /trigger", "DELETE ", "POST /pause"} {
 			method, suffix, _ := strings.Cut(m, " ")
 			r := c.do(method, "/api/v1/jobs/"+stepJob+suffix, nil)
 			if r.Status != 409 {

@@ -538,6 +538,9 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	if in.ProjectID != nil && *in.ProjectID != j.ProjectID {
 		return nil, prikke.InvalidField("project_id", "cannot be changed; create the job in the other project instead")
 	}
+	if err := stepJob(j); err != nil {
+		return nil, err
+	}
 	if j.Kind == prikke.JobKindQueue {
 		return nil, prikke.Errorf(prikke.EINVALID, "Queued requests cannot be edited; enqueue a new one.")
 	}
