@@ -618,7 +618,7 @@ func TestWorkflowStartedByJob(t *testing.T) {
 		at := e.now()
 		j := storetest.NewJob(t, e.s, e.tn, func(j *prikke.Job) {
 			storetest.Once(at)(j)
-			j.NextRunAt, j.WorkflowID, j.Body, j.RetryAttempts = nil, &w.ID, `{"user":"bob"}`, 0
+			j.NextRunAt, j.WorkflowID, j.URL, j.Method, j.Headers, j.Body, j.RetryAttempts = nil, &w.ID, "", "POST", nil, `{"user":"bob"}`, 0
 		})
 		storetest.NewExecution(t, e.s, j, prikke.TierPro, at)
 		var ex *prikke.Execution
