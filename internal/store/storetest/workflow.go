@@ -368,7 +368,8 @@ func testWorkflowSequence(t *testing.T, open Opener, cov *coverage) {
 	}
 	rows := runSteps(t, s, run.ID)
 	if ra := rows["a"]; ra.Attempts != 1 || ra.ResponseStatus != 200 || string(ra.ResponseBody) != string(cp.ResponseBody) ||
-		len(ra.ResponseHeaders) != 1 || ra.FinishedAt == nil || !ra.FinishedAt.Equal(cp.FinishedAt) || ra.Reason != "" {
+		len(ra.ResponseHeaders) != 1 || ra.FinishedAt == nil || !ra.FinishedAt.Equal(cp.FinishedAt) || ra.Reason != "" ||
+		ra.StartedAt == nil || !ra.StartedAt.Equal(cp.StartedAt) || ra.DurationMS != cp.DurationMS {
 		t.Errorf("finished step = %+v", ra)
 	}
 	// The same result again: nothing applies, nothing more is due.
