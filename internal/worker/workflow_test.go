@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -722,5 +723,56 @@ func TestWorkflowRescuedStep(t *testing.T) {
 			t.Errorf("b: %d requests", n)
 		}
 		e.wantAfter(run, "b", "a")
+	})
+}
+
+// A cron job that targets a workflow: the scheduler writes its occurrence
+// like any job's, and the worker starts one run for it, scheduled for the
+// occurrence.
+func TestWorkflowCronOccurrence(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTenant(t, s, prikke.TierPro)
+		ep := newEndpoint(t)
+		startEngine(t, s, "n1", []netip.AddrPort{ep.addr}, nil)
+		now := dbNow(t, s)
+		w := &prikke.Workflow{ID: prikke.NewID(), ProjectID: tn.Project.ID, OrganizationID: tn.Org.ID, Name: "hourly sync",
+			Definition: prikke.WorkflowDefinition{Steps: []prikke.Step{
+				{Key: "login", Method: "POST", URL: ep.url("/login"), Body: `{"user":"{{payload.user}}"}`},
+				{Key: "report", URL: ep.url("/report?at={{run.scheduled_for | url}}")},
+			}},
+			Health: prikke.JobHealthy, CreatedAt: now, UpdatedAt: now}
+		if err := s.WorkflowCreate(context.Background(), w); err != nil {
+			t.Fatal(err)
+		}
+		due := now.Add(time.Second).Truncate(time.Second)
+		// Hourly, so its next occurrence is not written during the test.
+		j := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
+			j.CronExpression, j.IntervalMinutes, j.NextRunAt = "0 * * * *", 60, &due
+			j.WorkflowID, j.URL, j.Headers, j.Body = &w.ID, "", nil, `{"user":"cron"}`
+		})
+		var runs []*prikke.WorkflowRun
+		waitFor(t, "the occurrence's run to succeed", func() bool {
+			var err error
+			runs, err = s.WorkflowRunList(context.Background(), store.RunFilter{WorkflowID: &w.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(runs) == 1 && runs[0].Status.Terminal()
+		})
+		r := runs[0]
+		if r.Status != runSucceeded || r.Trigger != prikke.RunTriggerJob || r.JobID == nil || *r.JobID != j.ID || !r.ScheduledFor.Equal(due) {
+			t.Errorf("run = %s trigger %s job %v scheduled %v; want succeeded, started by the job for %v", r.Status, r.Trigger, r.JobID, r.ScheduledFor, due)
+		}
+		if h := ep.byKey(r, "login", -1); len(h) != 1 || h[0].Body != `{"user":"cron"}` {
+			t.Errorf("login requests = %+v", h)
+		}
+		if h := ep.byKey(r, "report", -1); len(h) != 1 || !strings.Contains(h[0].Query, due.Format("2006-01-02")) {
+			t.Errorf("report requests = %+v", h)
+		}
+		es := executions(t, s, j)
+		if len(es) != 1 || es[0].Status != prikke.ExecutionStatusSuccess {
+			t.Errorf("the job's executions = %+v", es)
+		}
 	})
 }
