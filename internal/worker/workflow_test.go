@@ -53,7 +53,10 @@ func TestWorkflowSequence(t *testing.T) {
 				t.Fatalf("step %s: %d requests, want 1", step, len(hs))
 			}
 		}
-		if h := e.ep.byKey(run, "login", -1)[0]; h.Body != `{"user":"ada lovelace"}` {
+		login, done := e.ep.byKey(run, "login", -1)[0], e.ep.byKey(run, "done", -1)[0]
+		t.Logf("%s hand-offs: login answered → call sent %v; call answered → done sent %v",
+			e.s.Dialect(), e.ep.byKey(run, "call", -1)[0].At.Sub(login.DoneAt), done.At.Sub(e.ep.byKey(run, "call", -1)[0].DoneAt))
+		if h := login; h.Body != `{"user":"ada lovelace"}` {
 			t.Errorf("login body = %q", h.Body)
 		}
 		call := e.ep.byKey(run, "call", -1)[0]
