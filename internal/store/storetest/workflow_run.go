@@ -213,6 +213,32 @@ func testWorkflowCancel(t *testing.T, open Opener, cov *coverage) {
 	if cs := claimN(t, s, "n1", T0.Add(time.Hour), 10); len(cs) != 0 {
 		t.Errorf("a cancelled run made %d attempts due", len(cs))
 	}
+
+	// A cancel racing the completion that starts the next step: either
+	// way the run ends cancelled with nothing left due.
+	for i := range 10 {
+		now := T0.Add(time.Duration(2+i) * time.Hour)
+		run := startRun(t, s, w, "", now)
+		c := claimSteps(t, s, "n1", now, "a")[0]
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if _, err := s.ExecutionComplete(context.Background(), "n1", []*store.Completion{stepCompletion(c, prikke.ExecutionStatusSuccess, 200)}); err != nil {
+				t.Errorf("complete: %v", err)
+			}
+		})
+		wg.Go(func() {
+			if _, err := s.WorkflowRunCancel(context.Background(), run.ID, now.Add(time.Second)); err != nil {
+				t.Errorf("cancel: %v", err)
+			}
+		})
+		wg.Wait()
+		if got := getRun(t, s, run.ID); got.Status != prikke.RunStatusCancelled {
+			t.Fatalf("round %d: run %s", i, got.Status)
+		}
+		if d, r, _ := s.ExecutionQueueDepth(ctx, now.Add(time.Hour)); d != 0 || r != 0 {
+			t.Fatalf("round %d: %d due, %d running after the race (%s)", i, d, r, stepStatuses(t, s, run.ID))
+		}
+	}
 }
 
 // testWorkflowRetry: a failed step fails the run and flips the workflow;
