@@ -779,3 +779,33 @@ func TestWorkflowCronOccurrence(t *testing.T) {
 		}
 	})
 }
+
+// A secret added while the worker holds the project's secrets in its
+// short cache is found: a miss in the cache is looked up again before
+// the step fails.
+func TestWorkflowSecretAddedMidRun(t *testing.T) {
+	t.Parallel()
+	wfDialects(t, true, func(t *testing.T, e *wfEnv) {
+		ctx := context.Background()
+		put := func(name, value string) {
+			if err := e.s.SecretPut(ctx, &prikke.Secret{ProjectID: e.tn.Project.ID, Name: name, Value: value,
+				CreatedAt: e.now(), UpdatedAt: e.now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put("FIRST", "first-value")
+		w := e.workflow(
+			prikke.Step{Key: "a", URL: "/gate", Headers: []prikke.Header{hdr("X-First", "{{secrets.FIRST}}")}},
+			prikke.Step{Key: "b", URL: "/b", Headers: []prikke.Header{hdr("X-Late", "{{secrets.LATE}}")}},
+		)
+		run := e.start(w, "")
+		waitFor(t, "a in flight", func() bool { return len(e.ep.byStep(run, "a")) == 1 })
+		put("LATE", "late-value")
+		e.ep.openGate()
+		r, steps := e.wait(run)
+		e.wantStatuses(r, steps, runSucceeded, map[string]prikke.StepStatus{"a": stepSucceeded, "b": stepSucceeded})
+		if b := e.ep.byKey(run, "b", -1); len(b) != 1 || b[0].Header.Get("X-Late") != "late-value" {
+			t.Errorf("b requests = %+v", b)
+		}
+	})
+}
