@@ -91,13 +91,13 @@ type filled struct {
 
 // fill renders a step's request for sending when it references project
 // secrets (read at most secretsTTL ago; one the cached read lacks is
-// looked up again). The planner rendered everything
-// else when the step started, with Keep for secrets.*: what it wrote is a
-// template still, whose only expressions are secrets and whose literal
-// "{{" are written "{{{{". fill returns nil when the step references no
-// secret: its request is sent as the planner wrote it. A secret the
-// project lacks (or a template that does not parse) is the attempt's
-// failure, returned as fail; err is a failure to read the secrets.
+// looked up again). The planner rendered everything else when the step
+// started, with Keep for secrets.*: what it wrote is a template still,
+// whose only expressions are secrets and whose literal "{{" are written
+// "{{{{". fill returns nil when the step references no secret: its
+// request is sent as the planner wrote it. A secret the project lacks (or
+// a template that does not parse) is the attempt's failure, returned as
+// fail; err is a failure to read the secrets.
 func (w *Worker) fill(ctx context.Context, j *prikke.Job) (f *filled, fail string, err error) {
 	if !j.Step.Secrets {
 		return nil, "", nil
