@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -597,5 +598,48 @@ func testWorkflowReopen(t *testing.T, open Opener, cov *coverage) {
 	}
 	if rows := runSteps(t, s, run.ID); rows["b"].Attempts != 2 {
 		t.Errorf("b's attempts = %d; want the lost one and its rescue", rows["b"].Attempts)
+	}
+}
+
+// testWorkflowForEach: a for_each step's item rows keep their elements
+// (JSON) on both stores, at most max_concurrency of them scheduled at
+// once; the step finishes with its last item.
+func testWorkflowForEach(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	a := NewTenant(t, s, prikke.TierPro)
+	each := prikke.Step{Key: "each", Method: "POST", URL: "https://example.com/item/{{index}}", Body: `{{item | json}}`,
+		ForEach: "steps.list.json.items", MaxConcurrency: 2}
+	w := NewWorkflow(t, s, a, httpStep("list"), each)
+	run := startRun(t, s, w, "", T0)
+	c := claimSteps(t, s, "n1", T0, "list")[0]
+	cp := stepCompletion(c, prikke.ExecutionStatusSuccess, 200)
+	cp.ResponseBody = []byte(`{"items":[1,{"a":"b"},"x"]}`)
+	completeSteps(t, s, "n1", cp)
+	if st := stepStatuses(t, s, run.ID); st != "list=succeeded each=scheduled each[0]=scheduled each[1]=scheduled each[2]=waiting" {
+		t.Fatalf("after the list: %s", st)
+	}
+	rows := runSteps(t, s, run.ID)
+	if rows["each"].Items != 3 {
+		t.Errorf("items = %d", rows["each"].Items)
+	}
+	for k, want := range map[string]string{"each[0]": `1`, "each[1]": `{"a":"b"}`, "each[2]": `"x"`} {
+		var got any // compacted: PostgreSQL's jsonb spaces its own way
+		json.Unmarshal(rows[k].ItemValue, &got)
+		if g, _ := json.Marshal(got); string(g) != want {
+			t.Errorf("%s's item = %s, want %s", k, rows[k].ItemValue, want)
+		}
+	}
+	cs := claimSteps(t, s, "n1", cp.FinishedAt, "each[0]", "each[1]")
+	if cs[0].Job.URL != "https://example.com/item/0" || cs[1].Job.Body != `{"a":"b"}` {
+		t.Errorf("item requests = %s %s", cs[0].Job.URL, cs[1].Job.Body)
+	}
+	completeSteps(t, s, "n1", stepCompletion(cs[0], prikke.ExecutionStatusSuccess, 200))
+	c2 := claimSteps(t, s, "n1", cp.FinishedAt.Add(time.Second), "each[2]")[0]
+	completeSteps(t, s, "n1", stepCompletion(cs[1], prikke.ExecutionStatusSuccess, 200), stepCompletion(c2, prikke.ExecutionStatusSuccess, 200))
+	if st := stepStatuses(t, s, run.ID); st != "list=succeeded each=succeeded each[0]=succeeded each[1]=succeeded each[2]=succeeded" {
+		t.Errorf("at the end: %s", st)
+	}
+	if got := getRun(t, s, run.ID); got.Status != prikke.RunStatusSucceeded {
+		t.Errorf("run = %s", got.Status)
 	}
 }
