@@ -29,6 +29,7 @@ func testWorkflows(t *testing.T, open Opener, cov *coverage) {
 		"Reopen":       testWorkflowReopen,
 		"FlipClaim":    testWorkflowFlipClaim,
 		"ForEach":      testWorkflowForEach,
+		"Delay":        testWorkflowDelay,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -643,3 +643,39 @@ func testWorkflowForEach(t *testing.T, open Opener, cov *coverage) {
 		t.Errorf("run = %s", got.Status)
 	}
 }
+
+// testWorkflowDelay: a delay makes its dependent's first attempt at once,
+// due when the delay ends: durable, and claimed no earlier.
+func testWorkflowDelay(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	a := NewTenant(t, s, prikke.TierPro)
+	w := NewWorkflow(t, s, a, prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Duration: "1h"}}, httpStep("b"))
+	run := startRun(t, s, w, "", T0)
+	rows := runSteps(t, s, run.ID)
+	if rows["wait"].Status != prikke.StepStatusSucceeded || rows["wait"].FinishedAt == nil || !rows["wait"].FinishedAt.Equal(T0.Add(time.Hour)) {
+		t.Errorf("delay row = %+v", rows["wait"])
+	}
+	if b := rows["b"]; b.Status != prikke.StepStatusScheduled || b.DueAt == nil || !b.DueAt.Equal(T0.Add(time.Hour)) {
+		t.Fatalf("b = %+v", b)
+	}
+	if cs := claimN(t, s, "n1", T0.Add(59*time.Minute), 10); len(cs) != 0 {
+		t.Fatalf("b claimed before the delay ended")
+	}
+	c := claimSteps(t, s, "n1", T0.Add(time.Hour), "b")[0]
+	completeSteps(t, s, "n1", stepCompletion(c, prikke.ExecutionStatusSuccess, 200))
+	if got := getRun(t, s, run.ID); got.Status != prikke.RunStatusSucceeded {
+		t.Errorf("run = %s", got.Status)
+	}
+
+	// Cancelled while waiting: the wait and its dependent stop.
+	run = startRun(t, s, w, "", T0.Add(2*time.Hour))
+	if _, err := s.WorkflowRunCancel(context.Background(), run.ID, T0.Add(2*time.Hour+time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if st := stepStatuses(t, s, run.ID); st != "wait=cancelled b=cancelled" {
+		t.Errorf("cancelled while waiting: %s", st)
+	}
+	if cs := claimN(t, s, "n1", T0.Add(5*time.Hour), 10); len(cs) != 0 {
+		t.Errorf("a cancelled wait's dependent was claimed")
+	}
+}
