@@ -109,6 +109,7 @@ var idRoutes = map[string]url.Values{
 	"GET /app/workflows/{workflow_id}/edit":                   nil,
 	"POST /app/workflows/{workflow_id}":                       {"name": {"mine now"}, "steps[0].key": {"a"}, "steps[0].url": {"https://example.com/x"}},
 	"POST /app/workflows/{workflow_id}/runs":                  {"payload": {"{}"}},
+	"GET /app/workflows/{workflow_id}/delete":                 nil,
 	"POST /app/workflows/{workflow_id}/delete":                {},
 	"GET /app/runs/{run_id}":                                  nil,
 	"GET /app/runs/{run_id}/timeline":                         nil,

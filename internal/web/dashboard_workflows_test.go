@@ -168,6 +168,20 @@ func testWorkflowDashboard(t *testing.T, st store.Store) {
 	if p := b.get(runPath + "/timeline"); !strings.Contains(p.Body, `data-run-status="running"`) {
 		t.Error("the retried run is not running")
 	}
+
+	// Deleted, after a confirmation page, with its runs.
+	if p := b.get(wfPath + "/delete"); p.Status != http.StatusOK || !strings.Contains(p.Body, `data-testid="confirm-delete"`) {
+		t.Fatalf("delete page: %d", p.Status)
+	}
+	if p := b.post(wfPath+"/delete", nil); p.Status != http.StatusSeeOther || p.location() != project+"/workflows" {
+		t.Fatalf("delete: %d %s", p.Status, p.location())
+	}
+	if p := b.get(wfPath); p.Status != http.StatusNotFound {
+		t.Errorf("deleted workflow: %d", p.Status)
+	}
+	if p := b.get(runPath); p.Status != http.StatusNotFound {
+		t.Errorf("deleted workflow's run: %d", p.Status)
+	}
 }
 
 // TestWorkflowIsolation: another organization's workflow and run are

@@ -176,6 +176,7 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("GET /app/workflows/{workflow_id}/edit", u(h.showWorkflowEdit))
 	handle("POST /app/workflows/{workflow_id}", u(h.updateWorkflow))
 	handle("POST /app/workflows/{workflow_id}/runs", u(h.runWorkflow))
+	handle("GET /app/workflows/{workflow_id}/delete", u(h.showWorkflowDelete))
 	handle("POST /app/workflows/{workflow_id}/delete", u(h.deleteWorkflow))
 	handle("GET /app/runs/{run_id}", u(h.showRun))
 	handle("GET /app/runs/{run_id}/timeline", u(h.showRunTimeline)) // htmx fragment, polled while running

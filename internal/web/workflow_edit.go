@@ -140,6 +140,15 @@ func (h *Web) editorFailed(w http.ResponseWriter, r *http.Request, c *appContext
 	return true
 }
 
+// showWorkflowDelete asks before deleting.
+func (h *Web) showWorkflowDelete(w http.ResponseWriter, r *http.Request) {
+	wf, c, ok := h.loadWorkflow(w, r)
+	if !ok || h.forbid(w, r, c, prikke.PermManageJobs, "delete workflows") {
+		return
+	}
+	h.renderApp(w, r, http.StatusOK, "workflow_delete", c, wf)
+}
+
 // deleteWorkflow deletes a workflow with its runs.
 func (h *Web) deleteWorkflow(w http.ResponseWriter, r *http.Request) {
 	wf, c, ok := h.loadWorkflow(w, r)
