@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -152,6 +153,51 @@ func TestWorkflowCRUD(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWorkflowReferenceExamples: the request examples the reference shows
+// for workflows are accepted as they are, on the Free tier.
+func TestWorkflowReferenceExamples(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, storetest.OpenSQLite(t))
+	tn := s.newTenant(prikke.TierFree)
+	c := s.withKey(tn.key)
+	raw, err := s.api.OpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Example json.RawMessage `json:"example"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	example := func(method, path string) string {
+		t.Helper()
+		ex := doc.Paths[path][method].RequestBody.Content["application/json"].Example
+		if len(ex) == 0 {
+			t.Fatalf("%s %s has no request example", method, path)
+		}
+		return string(ex)
+	}
+	base := "/api/v1/projects/" + tn.project.ID.String() + "/secrets/"
+	if r := c.do("PUT", base+"API_PASSWORD", example("put", "/api/v1/projects/{project_id}/secrets/{name}")); r.Status != 201 {
+		t.Fatalf("the secret example = %d %s", r.Status, r.Body)
+	}
+	w := workflowOf(t, c.do("POST", "/api/v1/workflows", example("post", "/api/v1/workflows")), 201, "the workflow example")
+	workflowOf(t, c.do("PUT", "/api/v1/workflows/"+w.ID, example("put", "/api/v1/workflows/{workflow_id}")), 200, "the update example")
+	run := runOf(t, c.do("POST", "/api/v1/workflows/"+w.ID+"/runs", example("post", "/api/v1/workflows/{workflow_id}/runs")), 201, "the run example")
+	if run.Status != "running" || len(run.Steps) != 2 || run.Steps[0].Status != "scheduled" {
+		t.Errorf("the example's run = %+v", run)
+	}
+	runOf(t, c.do("POST", "/api/v1/runs/"+run.ID+"/cancel", nil), 200, "cancel")
+	runOf(t, c.do("POST", "/api/v1/runs/"+run.ID+"/retry", example("post", "/api/v1/runs/{run_id}/retry")), 200, "the retry example")
 }
 
 // TestWorkflowValidation: every definition error is problem+json whose
