@@ -191,6 +191,9 @@ func TestWorkflowReferenceExamples(t *testing.T) {
 		t.Fatalf("the secret example = %d %s", r.Status, r.Body)
 	}
 	w := workflowOf(t, c.do("POST", "/api/v1/workflows", example("post", "/api/v1/workflows")), 201, "the workflow example")
+	if st := w.Definition.Steps; len(st) != 2 || st[1].Expect == nil || string(st[1].Expect.Equals) != "true" || st[0].Retry == nil || st[0].Retry.Attempts != 3 {
+		t.Errorf("the example came back as %+v", st)
+	}
 	workflowOf(t, c.do("PUT", "/api/v1/workflows/"+w.ID, example("put", "/api/v1/workflows/{workflow_id}")), 200, "the update example")
 	run := runOf(t, c.do("POST", "/api/v1/workflows/"+w.ID+"/runs", example("post", "/api/v1/workflows/{workflow_id}/runs")), 201, "the run example")
 	if run.Status != "running" || len(run.Steps) != 2 || run.Steps[0].Status != "scheduled" {
