@@ -28,6 +28,8 @@ func testWorkflows(t *testing.T, open Opener, cov *coverage) {
 		"Prune":        testWorkflowPrune,
 		"Reopen":       testWorkflowReopen,
 		"FlipClaim":    testWorkflowFlipClaim,
+		"ForEach":      testWorkflowForEach,
+		"Delay":        testWorkflowDelay,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
