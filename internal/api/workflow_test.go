@@ -796,3 +796,26 @@ func TestWorkflowRoles(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsPerProject: a project has at most 100 secrets; replacing
+// one at the limit is fine.
+func TestSecretsPerProject(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, storetest.OpenSQLite(t))
+	tn := s.newTenant(prikke.TierPro)
+	c := s.withKey(tn.key)
+	base := "/api/v1/projects/" + tn.project.ID.String() + "/secrets/"
+	for i := range prikke.MaxSecretsPerProject {
+		if r := c.do("PUT", fmt.Sprintf("%sS%03d", base, i), map[string]string{"value": "v"}); r.Status != 201 {
+			t.Fatalf("secret %d = %d %s", i, r.Status, r.Body)
+		}
+	}
+	r := c.do("PUT", base+"ONE_MORE", map[string]string{"value": "v"})
+	if r.Status != 409 {
+		t.Fatalf("secret 101 = %d %s; want 409", r.Status, r.Body)
+	}
+	checkProblem(t, r, "", "at most 100 secrets")
+	if r := c.do("PUT", base+"S000", map[string]string{"value": "w"}); r.Status != 200 {
+		t.Errorf("replacing one at the limit = %d %s; want 200", r.Status, r.Body)
+	}
+}
