@@ -178,7 +178,15 @@ func editCards(f *page.Form, op string) bool {
 	}
 	switch verb {
 	case "add":
-		c := url.Values{"key": {fmt.Sprintf("step-%d", n+1)}, "method": {"GET"}, "on_failure": {"stop"}}
+		used := map[string]bool{}
+		for _, c := range cards {
+			used[strings.TrimSpace(c.Get("key"))] = true
+		}
+		key := ""
+		for k := n + 1; key == "" || used[key]; k++ {
+			key = fmt.Sprintf("step-%d", k)
+		}
+		c := url.Values{"key": {key}, "method": {"GET"}, "on_failure": {"stop"}}
 		cards = append(cards, c)
 	case "remove":
 		cards = append(cards[:i], cards[i+1:]...)

@@ -55,6 +55,10 @@ func TestWorkflowCardOps(t *testing.T) {
 	if !editCards(f, "remove:0") || stepCount(f) != 2 || f.Get("steps[0].key") != "b" || f.Get("steps[0].retry.attempts") != "" {
 		t.Fatalf("remove: %v", f.Values)
 	}
+	// The cards are b and step-3: a new one is not called step-3 again.
+	if !editCards(f, "add") || f.Get("steps[2].key") != "step-4" {
+		t.Fatalf("add beside a taken key: %v", f.Values)
+	}
 	if editCards(f, "remove:9") || editCards(f, "explode:0") {
 		t.Error("a bad op was applied")
 	}
