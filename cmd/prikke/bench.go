@@ -76,6 +76,10 @@ type benchResult struct {
 	// lateness_* is the unlimited key's, per_second and
 	// seconds_to_last_result the limited key's.
 	*FlowFigures
+	// Mode workflow (bench_workflow.go): jobs is every step request
+	// expected, lateness_* is the step-to-step hand-off, per_second the
+	// requests per second.
+	*WorkflowFigures
 }
 
 // bench runs the engine against a built-in loopback sink and prints one
@@ -86,7 +90,7 @@ type benchResult struct {
 func bench(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) pings (the ping API's rate, then monitor deadline lateness) or flow (a flow key's limits at the sink, beside an unlimited burst of --jobs)")
+	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) pings (the ping API's rate, then monitor deadline lateness) flow (a flow key's limits at the sink, beside an unlimited burst of --jobs) or workflow (--runs runs of a 4-step workflow at once: step-to-step hand-off)")
 	jobs := fs.Int("jobs", 2000, "number of jobs")
 	idleFor := fs.Duration("idle-for", 30*time.Second, "idle mode: how long to measure")
 	var pb pingsBench
@@ -102,13 +106,17 @@ func bench(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&fb.parallelism, "flow-parallelism", 5, "flow mode: the limited key's parallelism")
 	fs.DurationVar(&fb.respond, "flow-respond", 100*time.Millisecond, "flow mode: how long the sink takes to answer each limited request")
 	fs.DurationVar(&fb.offset, "flow-unlimited-after", 5*time.Second, "flow mode: the unlimited --jobs fall due this long after the limited requests")
+	runs := fs.Int("runs", 1000, "workflow mode: runs started at once")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (go tool trace)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
-	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" && *mode != "flow" {
-		return usageError("bench: --mode must be burst, cron, idle, pings or flow")
+	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" && *mode != "flow" && *mode != "workflow" {
+		return usageError("bench: --mode must be burst, cron, idle, pings, flow or workflow")
+	}
+	if *mode == "workflow" && (*runs < 1 || *runs > 100_000) {
+		return usageError("bench: --runs must be between 1 and 100000")
 	}
 	if *mode == "flow" && (fb.limited < 1 || fb.limited > 1_000_000 || fb.rate < 1 || fb.rate > prikke.FlowRateMax ||
 		fb.burst < 1 || fb.burst > prikke.FlowBurstMax || fb.parallelism < 1 || fb.parallelism > prikke.FlowParallelMax ||
@@ -210,6 +218,8 @@ func bench(ctx context.Context, e *env, args []string) error {
 	case "flow":
 		fb.unlimited = *jobs
 		err = benchFlow(ctx, cfg, st, logger, tn, fb, sk, &res)
+	case "workflow":
+		err = benchWorkflow(ctx, cfg, st, logger, tn, *runs, sk, &res)
 	default:
 		err = benchRun(ctx, cfg, st, logger, tn, *mode, *jobs, sk, &res)
 	}
