@@ -156,7 +156,7 @@ func waitRuns(ctx context.Context, st store.Store, sk *sink.Sink, project prikke
 // stepArrival is what the sink saw of one step of one run.
 type stepArrival struct {
 	first sink.Received // the first request
-	sent  time.Time     // the latest answer to it (a duplicate's, if any)
+	sent  time.Time     // the first answer to it (zero: none answered)
 	count int
 }
 
@@ -176,7 +176,7 @@ func arrivalsByKey(reqs []sink.Received) map[string]*stepArrival {
 		if r.At.Before(a.first.At) {
 			a.first = r
 		}
-		if r.Sent.After(a.sent) {
+		if !r.Sent.IsZero() && (a.sent.IsZero() || r.Sent.Before(a.sent)) {
 			a.sent = r.Sent
 		}
 		a.count++
@@ -236,7 +236,7 @@ func tallyWorkflow(ctx context.Context, st store.Store, tn *benchTenantIDs, def 
 			missing := len(s.Needs) == 0
 			for _, need := range s.Needs {
 				n := byKey[id.String()+"."+need]
-				if n == nil {
+				if n == nil || n.sent.IsZero() {
 					missing = true
 					break
 				}
