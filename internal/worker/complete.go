@@ -11,13 +11,16 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/workflow"
 )
 
 // Completion turns a delivery result into the completion to record,
 // deciding the retry and the effect on the job's health: one-time and
 // queued jobs retry with backoff while attempts remain (a failure that
 // will be retried does not count against health yet); cron jobs never
-// retry; a 410 Gone disables the job and is never retried.
+// retry; a 410 Gone disables the job and is never retried. An attempt of
+// a workflow step is judged by the step's policies instead (see
+// stepCompletion).
 func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay func(attempt int, retryAfter time.Duration) time.Duration) *store.Completion {
 	e, j := c.Execution, c.Job
 	cp := &store.Completion{
@@ -29,6 +32,10 @@ func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay
 	}
 	if cp.RequestMethod == "" {
 		cp.RequestMethod = "GET"
+	}
+	if j.Step != nil {
+		stepCompletion(c, res, now, cp)
+		return cp
 	}
 	switch {
 	case res.Status == prikke.ExecutionStatusSuccess:
@@ -45,6 +52,38 @@ func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay
 		cp.Health = store.HealthFailure
 	}
 	return cp
+}
+
+// stepCompletion judges an attempt of a workflow step: success per the
+// step's expect (workflow.ResultOf), a retry per the step's own policy
+// (workflow.RetryAfter, not the job's RetryDelay). The hidden job's health
+// is not moved (the run's outcome flips the workflow instead), and a 410
+// disables nothing: it is a failure like any other, retried if the
+// policy names it. The store records the attempt on the run's step row
+// and, when Retry is nil, finishes the step and advances the run.
+func stepCompletion(c *store.Claimed, res delivery.Result, now time.Time, cp *store.Completion) {
+	e, j := c.Execution, c.Job
+	cp.Step, cp.Gone, cp.Health = j.Step, false, store.HealthNone
+	status, why := workflow.ResultOf(j.Step, &res)
+	cp.Status = status
+	if why != "" {
+		cp.Error = why
+	}
+	if status == prikke.ExecutionStatusSuccess {
+		cp.Error = ""
+		return
+	}
+	f := workflow.Failure{StatusCode: res.StatusCode, Timeout: res.Status == prikke.ExecutionStatusTimeout,
+		Expect: res.StatusCode != 0 && j.Step.Expect != nil && workflow.Check(j.Step.Expect, res.StatusCode, res.Body) != ""}
+	again, after := workflow.RetryAfter(j.Step.Retry, e.Attempt, f, res.RetryAfter)
+	if !again {
+		return
+	}
+	cp.Retry = &prikke.Execution{
+		ID: prikke.NewID(), JobID: j.ID, ProjectID: e.ProjectID, OrganizationID: e.OrganizationID,
+		ScheduledFor: e.ScheduledFor, DueAt: now.Add(after), Attempt: e.Attempt + 1, Status: prikke.ExecutionStatusPending,
+		Priority: e.Priority, Manual: e.Manual, FlowKey: flowKeyOf(c), CreatedAt: now,
+	}
 }
 
 // complete writes results in batches, in one transaction each: whatever

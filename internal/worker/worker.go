@@ -34,8 +34,8 @@
 //
 // The files: worker.go (Config, Worker, Start/Stop and the shutdown order),
 // dispatch.go, fairqueue.go, sweep.go, pool.go, deliver.go, complete.go,
-// heartbeat.go, marks.go, clock.go, hostgate.go, quota.go, flowhold.go and
-// stats.go.
+// heartbeat.go, marks.go, clock.go, hostgate.go, quota.go, flowhold.go,
+// step.go (workflow steps and runs started by jobs) and stats.go.
 package worker
 
 import (
@@ -89,13 +89,15 @@ type Config struct {
 // Worker is a node's delivery engine. Start and Stop are safe to call
 // twice.
 type Worker struct {
-	missed  missedSlots // executions given back here for a missed flow slot
-	store   store.Store
-	client  *delivery.Client
-	gate    *hostGate
-	cfg     Config
-	logger  *slog.Logger
-	metrics *metrics.Metrics
+	missed missedSlots // executions given back here for a missed flow slot
+	// secretCache keeps projects' secrets briefly, for steps (step.go).
+	secretCache secretCache
+	store       store.Store
+	client      *delivery.Client
+	gate        *hostGate
+	cfg         Config
+	logger      *slog.Logger
+	metrics     *metrics.Metrics
 	// OnQuota is told when an organization crosses 80% or 100% of its
 	// quota (set before Start; may be nil). It runs on a loop of its own,
 	// never on the dispatcher's (see quota.go), and must return once ctx
