@@ -22,6 +22,8 @@ type operation struct {
 	// Body, when not nil, documents the JSON request body, which the
 	// handler decodes itself, strictly (decode).
 	Body any
+	// OptionalBody makes Body optional (an empty body is allowed).
+	OptionalBody bool
 	// Responses, when not nil, documents responses beyond the success
 	// status and the errors.
 	Responses func(a *API) map[string]*huma.Response
@@ -67,7 +69,7 @@ func register[I, O any](a *API, route string, op operation, h func(context.Conte
 		o = item.Put
 	}
 	if o != nil {
-		o.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{"application/json": {Schema: schema}}}
+		o.RequestBody = &huma.RequestBody{Required: !op.OptionalBody, Content: map[string]*huma.MediaType{"application/json": {Schema: schema}}}
 	}
 }
 

@@ -12,7 +12,9 @@
 // "{{{{" writes a literal "{{".
 //
 // Spaces inside the braces are allowed: {{ payload.id | url }}. A name is
-// letters, digits, '_' and '-'; an index is a decimal number in brackets.
+// letters, digits, '_' and '-'; any other name is written quoted in
+// brackets, payload["first name"]; an index is a decimal number in
+// brackets (so [0] and a field named "0" are the same element).
 package template
 
 import (
@@ -36,6 +38,8 @@ func (p Path) String() string {
 		switch {
 		case i > 0 && isIndex(e):
 			b.WriteString("[" + e + "]")
+		case !plainName(e):
+			b.WriteString("[" + JSON(e) + "]")
 		case i > 0:
 			b.WriteString("." + e)
 		default:
@@ -60,6 +64,19 @@ func isIndex(e string) bool {
 	}
 	for i := 0; i < len(e); i++ {
 		if e[i] < '0' || e[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainName reports whether a path element can be written bare.
+func plainName(e string) bool {
+	if e == "" {
+		return false
+	}
+	for _, r := range e {
+		if !NameRune(r) {
 			return false
 		}
 	}
@@ -125,6 +142,21 @@ func scanPath(s string) (Path, int, error) {
 			}
 			p = append(p, n)
 		case '[':
+			if i+1 < len(s) && s[i+1] == '"' {
+				// ["a name with any characters"], a JSON string.
+				d := json.NewDecoder(strings.NewReader(s[i+1:]))
+				var n string
+				if err := d.Decode(&n); err != nil {
+					return nil, 0, fmt.Errorf("path %q: a quoted name at offset %d must be a JSON string, like [\"a b\"]", s, i)
+				}
+				j := i + 1 + int(d.InputOffset())
+				if j >= len(s) || s[j] != ']' {
+					return nil, 0, fmt.Errorf("path %q: a ] is missing after the quoted name at offset %d", s, i)
+				}
+				p = append(p, n)
+				i = j + 1
+				continue
+			}
 			j := i + 1
 			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 				j++
@@ -241,27 +273,41 @@ func Parse(s string) (*Template, error) {
 // parseExpr parses the inside of {{ … }}; off is its offset in the
 // template, for errors.
 func parseExpr(s string, off int) (*expr, error) {
-	segs := strings.Split(s, "|")
-	head := strings.TrimSpace(segs[0])
-	if head == "" {
-		return nil, fmt.Errorf("template: empty {{ }} at offset %d: write a path such as {{ payload.id }}", off-2)
+	at := off - 2
+	body := strings.TrimLeft(s, " \t")
+	if strings.TrimSpace(body) == "" {
+		return nil, fmt.Errorf("template: empty {{ }} at offset %d: write a path such as {{ payload.id }}", at)
 	}
-	p, err := ParsePath(head)
+	p, n, err := scanPath(body)
 	if err != nil {
-		return nil, fmt.Errorf("template: at offset %d: %v", off-2, err)
+		return nil, fmt.Errorf("template: at offset %d: %v", at, err)
 	}
 	e := &expr{path: p}
-	for _, f := range segs[1:] {
+	rest := strings.TrimSpace(body[n:])
+	if rest != "" && rest[0] != '|' {
+		return nil, fmt.Errorf("template: at offset %d: unexpected %q after %s: a filter starts with |", at, clip(rest, 10), p)
+	}
+	if rest == "" {
+		return e, nil
+	}
+	for _, f := range strings.Split(rest[1:], "|") {
 		f = strings.TrimSpace(f)
 		if !filters[f] {
 			if f == "" {
-				return nil, fmt.Errorf("template: at offset %d: a filter is missing after |: use url or json", off-2)
+				return nil, fmt.Errorf("template: at offset %d: a filter is missing after |: use url or json", at)
 			}
-			return nil, fmt.Errorf("template: at offset %d: unknown filter %q: use url or json", off-2, f)
+			return nil, fmt.Errorf("template: at offset %d: unknown filter %q: use url or json", at, f)
 		}
 		e.filters = append(e.filters, f)
 	}
 	return e, nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // Paths returns every path the template references, in order.

@@ -34,6 +34,9 @@ func TestParsePath(t *testing.T) {
 		{"steps.c.headers.content-type", Path{"steps", "c", "headers", "content-type"}, ""},
 		{"a[1][02]", Path{"a", "1", "2"}, ""},
 		{"secrets.API_KEY", Path{"secrets", "API_KEY"}, ""},
+		{`payload["first name"].x["a.b"]`, Path{"payload", "first name", "x", "a.b"}, ""},
+		{`a["x"`, nil, "a ] is missing"},
+		{`a["x]`, nil, "must be a JSON string"},
 		{"", nil, "a name is missing"},
 		{"a.", nil, "a name is missing"},
 		{"a..b", nil, "expected a name at offset 2"},
@@ -56,11 +59,14 @@ func TestParsePath(t *testing.T) {
 	if s := (Path{"steps", "list", "json", "items", "0", "id"}).String(); s != "steps.list.json.items[0].id" {
 		t.Errorf("String = %q", s)
 	}
+	if s := (Path{"payload", "first name", "a\"b"}).String(); s != `payload["first name"]["a\"b"]` {
+		t.Errorf("String = %q", s)
+	}
 }
 
 func TestRender(t *testing.T) {
 	sc := scope(t, `{
-		"payload": {"user": {"id": 42, "name": "Ann & Bo/Co"}, "tags": ["a", "b"], "ok": true, "none": null, "s": "{{secrets.X}}"},
+		"payload": {"user": {"id": 42, "name": "Ann & Bo/Co"}, "tags": ["a", "b"], "ok": true, "none": null, "s": "{{secrets.X}}", "a|b": "bar"},
 		"run": {"id": "r1"},
 		"steps": {"login": {"status": 200, "json": {"token": "t0k"}}}
 	}`)
@@ -76,6 +82,8 @@ func TestRender(t *testing.T) {
 		{"object", "{{payload.user}}", `{"id":42,"name":"Ann & Bo/Co"}`},
 		{"array", "{{payload.tags}}", `["a","b"]`},
 		{"index", "{{payload.tags[1]}}", "b"},
+		{"quoted name", `{{ payload["user"]["name"] }}`, "Ann & Bo/Co"},
+		{"quoted bar", `{{ payload["a|b"] | json }}`, `"bar"`},
 		{"url filter", "/u/{{ payload.user.name | url }}", "/u/Ann%20%26%20Bo%2FCo"},
 		{"json filter string", `{"n": {{payload.user.name|json}}}`, `{"n": "Ann & Bo/Co"}`},
 		{"json filter number", `{{payload.user.id | json}}`, `42`},
@@ -142,7 +150,7 @@ func TestParseErrors(t *testing.T) {
 		{"{{}}", "empty {{ }} at offset 0"},
 		{"x{{ a | shout }}", `unknown filter "shout"`},
 		{"x{{ a | }}", "a filter is missing"},
-		{"{{ a b }}", "at offset 0"},
+		{"{{ a b }}", `unexpected "b" after a`},
 		{"{{ a.[0] }}", "expected a name"},
 	} {
 		_, err := Parse(tc.in)

@@ -73,9 +73,7 @@ func stepCompletion(c *store.Claimed, res delivery.Result, now time.Time, cp *st
 		cp.Error = ""
 		return
 	}
-	f := workflow.Failure{StatusCode: res.StatusCode, Timeout: res.Status == prikke.ExecutionStatusTimeout,
-		Expect: res.StatusCode != 0 && j.Step.Expect != nil && workflow.Check(j.Step.Expect, res.StatusCode, res.Body) != ""}
-	again, after := workflow.RetryAfter(j.Step.Retry, e.Attempt, f, res.RetryAfter)
+	again, after := workflow.RetryAfter(j.Step.Retry, e.Attempt, workflow.FailureOf(&res), res.RetryAfter)
 	if !again {
 		return
 	}

@@ -61,10 +61,10 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 		return
 	}
 	var fill *filled
-	if j.Step != nil && j.Step.Secrets {
+	if j.Step != nil {
 		var fail string
 		var err error
-		if fill, fail, err = w.fillSecrets(dctx, j); err != nil {
+		if fill, fail, err = w.fill(dctx, j); err != nil {
 			w.logger.Warn("reading a project's secrets failed; the attempt is given back", "execution_id", e.ID, "error", err)
 			w.release(e)
 			return

@@ -67,19 +67,15 @@ func (w *Worker) secrets(ctx context.Context, project prikke.ID) (map[string]str
 type secretScope map[string]string
 
 func (s secretScope) Lookup(p template.Path) (any, bool) {
-	if len(p) != 2 || p[0] != "secrets" {
+	if len(p) != 2 || p.Root() != "secrets" {
 		return nil, false
 	}
 	v, ok := s[p[1]]
 	return v, ok
 }
 
-// keepAllButSecrets leaves every template but secrets.* as written (the
-// planner rendered the others when the step started).
-func keepAllButSecrets(p template.Path) bool { return len(p) == 0 || p[0] != "secrets" }
-
-// filled is a step's request with its secrets filled in, and what must not
-// be recorded.
+// filled is a step's request as sent: its secrets filled in, and what of
+// it must not be recorded.
 type filled struct {
 	url     string
 	headers []prikke.Header
@@ -92,47 +88,57 @@ type filled struct {
 	used map[string]string
 }
 
-// fillSecrets renders a step's request with the project's secrets. A
-// secret the project lacks (or a template that does not parse) is the
-// attempt's failure, returned as fail; err is a failure to read them.
-func (w *Worker) fillSecrets(ctx context.Context, j *prikke.Job) (f *filled, fail string, err error) {
+// fill renders a step's request for sending when it references project
+// secrets (read at most secretsTTL ago). The planner rendered everything
+// else when the step started, with Keep for secrets.*: what it wrote is a
+// template still, whose only expressions are secrets and whose literal
+// "{{" are written "{{{{". fill returns nil when the step references no
+// secret: its request is sent as the planner wrote it. A secret the
+// project lacks (or a template that does not parse) is the attempt's
+// failure, returned as fail; err is a failure to read the secrets.
+func (w *Worker) fill(ctx context.Context, j *prikke.Job) (f *filled, fail string, err error) {
+	if !j.Step.Secrets {
+		return nil, "", nil
+	}
 	values, err := w.secrets(ctx, j.ProjectID)
 	if err != nil {
 		return nil, "", err
 	}
 	f = &filled{sentHeaders: map[[2]string]string{}, used: map[string]string{}}
 	sc := secretScope(values)
-	render := func(field, s string) string {
+	// render returns s rendered, and whether it referenced a secret.
+	render := func(field, s string) (string, bool) {
 		if fail != "" || !strings.Contains(s, "{{") {
-			return s
+			return s, false
 		}
 		t, perr := template.Parse(s)
 		if perr != nil {
 			fail = field + ": " + perr.Error()
-			return s
+			return s, false
 		}
-		out, rerr := t.Render(sc, template.Options{Keep: keepAllButSecrets})
+		out, rerr := t.Render(sc, template.Options{})
 		if rerr != nil {
 			fail = field + ": " + secretFailure(rerr)
-			return s
+			return s, false
 		}
+		secret := false
 		for _, p := range t.Paths() {
-			if len(p) == 2 && p[0] == "secrets" {
-				f.used[p[1]] = values[p[1]]
+			if p.Root() == "secrets" && len(p) == 2 {
+				f.used[p[1]], secret = values[p[1]], true
 			}
 		}
-		return out
+		return out, secret
 	}
-	f.url = render("url", j.URL)
+	f.url, _ = render("url", j.URL)
 	f.headers = make([]prikke.Header, len(j.Headers))
 	for i, h := range j.Headers {
-		v := render("headers."+h.Name, h.Value)
+		v, secret := render("headers."+h.Name, h.Value)
 		f.headers[i] = prikke.Header{Name: h.Name, Value: v}
-		if v != h.Value {
+		if secret {
 			f.sentHeaders[[2]string{strings.ToLower(h.Name), v}] = h.Value
 		}
 	}
-	f.body = render("body", j.Body)
+	f.body, _ = render("body", j.Body)
 	if fail != "" {
 		return nil, fail, nil
 	}
@@ -144,6 +150,11 @@ func secretFailure(err error) string {
 	var m *template.MissingError
 	if errors.As(err, &m) && len(m.Path) == 2 && m.Path[0] == "secrets" {
 		return fmt.Sprintf("the project has no secret %q (referenced as secrets.%s); add it to the project's secrets and retry the run", m.Path[1], m.Path[1])
+	}
+	if errors.As(err, &m) {
+		// Only secrets are left for the worker to fill: anything else is
+		// a planner's miss, said as the template says it.
+		return m.Why
 	}
 	return err.Error()
 }

@@ -4,13 +4,15 @@
 // (Advance, Cancel, RetryFrom) as rows for a store to write in one
 // transaction. The store locks the run's row, loads the run and all its
 // step rows, calls a planner, and writes the Plan.
-//
-// STUB: signatures and documented semantics are the contract; the engine
-// helper implements them.
 package workflow
 
 import (
-	"errors"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -18,50 +20,163 @@ import (
 	"github.com/prikke/prikke/internal/template"
 )
 
-// Validate checks a definition at save time against a tier's limits. Its
-// error is a prikke EINVALID whose fields are "steps[i].field" (e.g.
-// "steps[2].needs[0]", "steps[0].url", "steps"), each message naming the
-// step by key and saying what to fix. It refuses: no steps; more steps
-// than the tier allows; for_each on a tier without it; empty, duplicate or
-// malformed keys ([a-z0-9_-], at most MaxStepKeyLength); needs naming
-// unknown keys or the step itself; cycles (naming the steps in it); a
-// template, `when` or for_each that does not parse, or that references a
-// step not upstream of this one (steps.X where X is not reachable through
-// needs), or a root other than payload, run, steps, item, index (only in a
-// for_each step), secrets; a request that is not a valid job request
-// (method, URL scheme and host when the host has no template, headers,
-// body size, timeout); a bad retry, expect, delay (exactly one of
-// duration/until; duration 1s..MaxStepDelay) or max_concurrency.
-func Validate(def *prikke.WorkflowDefinition, tier prikke.Tier) error { return errors.New("STUB") }
-
 // Needs returns each step's effective needs (nil Needs: the previous
 // step; empty: none), by key.
-func Needs(def *prikke.WorkflowDefinition) map[string][]string { panic("STUB") }
+func Needs(def *prikke.WorkflowDefinition) map[string][]string {
+	m := make(map[string][]string, len(def.Steps))
+	for i := range def.Steps {
+		s := &def.Steps[i]
+		switch {
+		case s.Needs != nil:
+			m[s.Key] = s.Needs
+		case i > 0:
+			m[s.Key] = []string{def.Steps[i-1].Key}
+		default:
+			m[s.Key] = []string{}
+		}
+	}
+	return m
+}
 
 // Downstream returns key and every step that needs it, directly or not.
-func Downstream(def *prikke.WorkflowDefinition, key string) []string { panic("STUB") }
+func Downstream(def *prikke.WorkflowDefinition, key string) []string {
+	needs := Needs(def)
+	in := map[string]bool{key: true}
+	for changed := true; changed; {
+		changed = false
+		for _, s := range def.Steps {
+			if in[s.Key] {
+				continue
+			}
+			for _, n := range needs[s.Key] {
+				if in[n] {
+					in[s.Key], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	out := []string{key}
+	for _, s := range def.Steps {
+		if in[s.Key] && s.Key != key {
+			out = append(out, s.Key)
+		}
+	}
+	return out
+}
 
-// Cond is a parsed `when` condition: comparisons (== != < <= > >=) of
-// paths and literals (numbers, "strings", true, false, null), combined with
-// && || ! and parentheses; a bare path is true when present and not
-// false, null, 0 or "". A path whose value is missing is null (so
-// `steps.a.json.ok == true` is false when a has no ok).
-type Cond struct{}
-
-// ParseCond parses a condition.
-func ParseCond(s string) (*Cond, error) { return nil, errors.New("STUB") }
-
-// Paths returns the paths the condition references.
-func (c *Cond) Paths() []template.Path { panic("STUB") }
-
-// Eval evaluates the condition in a scope.
-func (c *Cond) Eval(sc template.Scope) bool { panic("STUB") }
+// Upstream returns every step key is reachable from through needs,
+// directly or not (key itself excluded, cycles tolerated).
+func Upstream(def *prikke.WorkflowDefinition, key string) map[string]bool {
+	needs := Needs(def)
+	up := map[string]bool{}
+	var visit func(k string)
+	visit = func(k string) {
+		for _, n := range needs[k] {
+			if !up[n] {
+				up[n] = true
+				visit(n)
+			}
+		}
+	}
+	visit(key)
+	delete(up, key)
+	return up
+}
 
 // Check judges a response against a step's expect (nil: any 2xx). It
 // returns "" when it passes, or why not: `expect: status 404 is not in
 // [200, 201]`, `expect: json_path data.state is "pending", not "done"`,
 // `expect: the response is not JSON`.
-func Check(e *prikke.Expect, status int, body []byte) string { panic("STUB") }
+func Check(e *prikke.Expect, status int, body []byte) string {
+	if e == nil || len(e.Status) == 0 {
+		if status < 200 || status > 299 {
+			return fmt.Sprintf("expect: status %d is not 2xx", status)
+		}
+	} else if !statusIn(e.Status, status) {
+		return fmt.Sprintf("expect: status %d is not in [%s]", status, strings.Join(e.Status, ", "))
+	}
+	if e == nil || e.JSONPath == "" {
+		return ""
+	}
+	p, err := template.ParsePath(e.JSONPath)
+	if err != nil {
+		return "expect: json_path " + err.Error()
+	}
+	doc, ok := decodeJSON(body)
+	if !ok {
+		return "expect: the response is not JSON"
+	}
+	got, ok := template.Walk(doc, p)
+	if !ok {
+		return fmt.Sprintf("expect: json_path %s is missing from the response", p)
+	}
+	if len(e.Equals) == 0 {
+		return ""
+	}
+	want, ok := decodeJSON(e.Equals)
+	if !ok {
+		return "expect: equals is not JSON"
+	}
+	if !equal(got, want) {
+		return fmt.Sprintf("expect: json_path %s is %s, not %s", p, clip(template.JSON(got), 200), clip(template.JSON(want), 200))
+	}
+	return ""
+}
+
+// statusIn reports whether code is one of codes ("200") or classes ("2xx").
+func statusIn(codes []string, code int) bool {
+	for _, c := range codes {
+		if classOf(c, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// classOf reports whether code matches c: a code ("404") or a class
+// ("4xx", any case).
+func classOf(c string, code int) bool {
+	c = strings.ToLower(strings.TrimSpace(c))
+	if len(c) == 3 && strings.HasSuffix(c, "xx") && c[0] >= '1' && c[0] <= '5' {
+		return code/100 == int(c[0]-'0')
+	}
+	n, err := strconv.Atoi(c)
+	return err == nil && n == code
+}
+
+// validStatus reports whether c is a code 100..599 or a class 1xx..5xx.
+func validStatus(c string) bool {
+	l := strings.ToLower(c)
+	if len(l) == 3 && strings.HasSuffix(l, "xx") && l[0] >= '1' && l[0] <= '5' {
+		return true
+	}
+	n, err := strconv.Atoi(c)
+	return err == nil && n >= 100 && n <= 599 && strconv.Itoa(n) == c
+}
+
+func decodeJSON(b []byte) (any, bool) {
+	if len(b) == 0 {
+		return nil, false
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, false
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, false // trailing data: not one JSON value
+	}
+	return v, true
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
 
 // Failure is what went wrong with one attempt, for the retry policy.
 type Failure struct {
@@ -70,16 +185,121 @@ type Failure struct {
 	Expect     bool // a response arrived but failed expect
 }
 
+// Retry policy words.
+const (
+	BackoffExponential = "exponential"
+	BackoffFixed       = "fixed"
+	DefaultRetryDelay  = 10 * time.Second
+)
+
 // RetryAfter decides a step's retry after attempt (1 for the first)
 // failed: whether to retry, and after how long. r nil means no retries.
 // retryAfter is the receiver's Retry-After (honoured when longer, capped
 // at prikke.RetryAfterMax).
 func RetryAfter(r *prikke.StepRetry, attempt int, f Failure, retryAfter time.Duration) (bool, time.Duration) {
-	panic("STUB")
+	if r == nil || attempt > r.Attempts || !retries(r.On, f) {
+		return false, 0
+	}
+	d := DefaultRetryDelay
+	if r.Delay != "" {
+		if x, err := time.ParseDuration(r.Delay); err == nil && x > 0 {
+			d = x
+		}
+	}
+	if r.Backoff != BackoffFixed {
+		for i := 1; i < attempt && d < prikke.RetryMaxDelay; i++ {
+			d *= 2
+		}
+	}
+	d = min(d, prikke.RetryMaxDelay)
+	if retryAfter > d {
+		d = min(retryAfter, prikke.RetryAfterMax)
+	}
+	return true, d
+}
+
+// retries reports whether the failure is one the policy's On retries.
+func retries(on []string, f Failure) bool {
+	if len(on) == 0 {
+		return true
+	}
+	for _, o := range on {
+		switch strings.ToLower(strings.TrimSpace(o)) {
+		case "timeout":
+			if f.Timeout {
+				return true
+			}
+		case "network":
+			if f.StatusCode == 0 && !f.Timeout {
+				return true
+			}
+		default:
+			if f.StatusCode != 0 && classOf(o, f.StatusCode) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ResultOf turns a delivery result into a step's attempt status and
 // error: a 2xx that fails expect is failed with Check's reason.
 func ResultOf(step *prikke.JobStep, res *delivery.Result) (prikke.ExecutionStatus, string) {
-	panic("STUB")
+	if res.Status == prikke.ExecutionStatusTimeout || res.StatusCode == 0 {
+		return res.Status, res.Error
+	}
+	var e *prikke.Expect
+	if step != nil {
+		e = step.Expect
+	}
+	code := res.StatusCode
+	if res.Status != prikke.ExecutionStatusSuccess && code >= 200 && code < 300 {
+		return res.Status, res.Error // a 2xx whose body could not be read
+	}
+	why := Check(e, code, res.Body)
+	if why == "" {
+		return prikke.ExecutionStatusSuccess, ""
+	}
+	if res.Status != prikke.ExecutionStatusSuccess && (e == nil || len(e.Status) == 0) {
+		return res.Status, res.Error // "HTTP 500" as for any job
+	}
+	return prikke.ExecutionStatusFailed, why
+}
+
+// FailureOf is the retry policy's view of a result ResultOf judged failed.
+func FailureOf(res *delivery.Result) Failure {
+	return Failure{StatusCode: res.StatusCode, Timeout: res.Status == prikke.ExecutionStatusTimeout,
+		Expect: res.StatusCode != 0 && res.Status == prikke.ExecutionStatusSuccess}
+}
+
+// Finish writes an attempt's final result into its step row: succeeded or
+// failed (Reason the attempt's error), the attempt count, the response
+// (the body cut at prikke.MaxStepOutputBytes) and the timing. A store
+// calls it before Advance on a final completion.
+func Finish(row *prikke.RunStep, e *prikke.Execution, now time.Time) {
+	row.Status = prikke.StepStatusFailed
+	if e.Status == prikke.ExecutionStatusSuccess {
+		row.Status = prikke.StepStatusSucceeded
+	}
+	row.Reason = e.Error
+	if row.Status == prikke.StepStatusSucceeded {
+		row.Reason = ""
+	}
+	row.Attempts = e.Attempt
+	row.ResponseStatus = e.ResponseStatus
+	row.ResponseHeaders = e.ResponseHeaders
+	row.ResponseBody = e.ResponseBody
+	row.ResponseTruncated = e.ResponseTruncated
+	if len(row.ResponseBody) > prikke.MaxStepOutputBytes {
+		row.ResponseBody, row.ResponseTruncated = row.ResponseBody[:prikke.MaxStepOutputBytes], true
+	}
+	end := now
+	if e.FinishedAt != nil {
+		end = *e.FinishedAt
+	}
+	row.FinishedAt = &end
+	if row.StartedAt == nil {
+		row.StartedAt = e.StartedAt
+	}
+	row.DurationMS = e.DurationMS
 }

@@ -28,6 +28,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Notify", testNotify},
 		{"Status", testStatus},
 		{"Monitors", testMonitors},
+		{"Workflows", testWorkflows},
 	}
 	t.Run("group", func(t *testing.T) {
 		for _, g := range groups {

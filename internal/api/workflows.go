@@ -1,0 +1,644 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/service"
+)
+
+// WorkflowRequest is a workflow as clients send it: on create and on
+// update (PUT) alike, the whole workflow.
+type WorkflowRequest struct {
+	ProjectID  *string             `json:"project_id,omitempty" doc:"Project to create the workflow in (default: the key's project, or the organization's first). On update, absent or the workflow's own." example:"0193b0a4-7c1e-7d2a-9f3b-3c9e1f2a4b5c"`
+	Name       string              `json:"name" minLength:"1" maxLength:"200" doc:"A name for people, not blank; the same rules as a job's name." example:"sync new customers"`
+	Definition *WorkflowDefinition `json:"definition" doc:"The steps. Checked at save time against the organization's tier (Free: 3 steps and no for_each; Pro: 50 steps, 100 items per for_each): errors name the step and field, such as body.definition.steps[1].url."`
+	Version    int                 `json:"version,omitempty" minimum:"0" doc:"On update: the version your edit was made from. If someone saved a newer version since, the save is refused (409) instead of overwriting it. Absent or 0: no check." example:"3"`
+}
+
+// WorkflowDefinition is a workflow's steps.
+type WorkflowDefinition struct {
+	Steps []*WorkflowStep `json:"steps" doc:"The steps, in order. A step without needs runs after the one before it, so a plain list is a sequence."`
+}
+
+// WorkflowStep is one step: an HTTP request (once, or once per item with
+// for_each) or a delay. URL, header values, body and delay.until may
+// hold templates.
+type WorkflowStep struct {
+	Key            string            `json:"key" maxLength:"64" doc:"The step's name, unique in the workflow: lower-case letters, digits, _ and -. Templates and conditions refer to it as steps.<key>." example:"login"`
+	Method         string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD," doc:"HTTP method (default GET)." example:"POST"`
+	URL            string            `json:"url,omitempty" doc:"http(s) URL to call; may hold templates, such as https://api.example.com/users/{{ payload.user_id }}. Required unless the step is a delay." example:"https://api.example.com/login"`
+	Headers        map[string]string `json:"headers,omitempty" doc:"Request headers; values may hold templates, such as Bearer {{ steps.login.json.token }} or {{ secrets.API_KEY }}." example:"{\"Authorization\":\"Bearer {{ steps.login.json.token }}\"}"`
+	Body           string            `json:"body,omitempty" doc:"Request body (max 256 KiB); may hold templates. Use the json filter to put a value in JSON: {\"id\": {{ item.id | json }}}." example:"{\"user\":\"{{ secrets.API_USER }}\"}"`
+	TimeoutMS      int               `json:"timeout_ms,omitempty" minimum:"0" maximum:"30000" doc:"Deadline of one attempt in milliseconds, 1000 to 30000 (default 30000)." example:"10000"`
+	FlowKey        string            `json:"flow_key,omitempty" maxLength:"200" doc:"The flow key whose limits the step's requests obey (see Flow control); absent: the URL's host:port." example:"billing-api"`
+	Needs          *[]string         `json:"needs,omitempty" doc:"Keys of the steps that must finish first (succeeded, skipped, or failed with on_failure continue). Absent: the step before it. []: none, the step starts with the run." example:"[\"login\"]"`
+	When           string            `json:"when,omitempty" maxLength:"1024" doc:"A condition on earlier steps: comparisons (== != < <= > >=) of paths and literals, with && || ! and parentheses, such as steps.check.status == 200. False skips the step (its dependents still run, by their own when)." example:"steps.check.json.active == true"`
+	Retry          *StepRetry        `json:"retry,omitempty" doc:"The step's retry policy; absent: no retries."`
+	Expect         *StepExpect       `json:"expect,omitempty" doc:"What counts as success beyond a 2xx; absent: any 2xx."`
+	OnFailure      string            `json:"on_failure,omitempty" enum:"stop,continue," doc:"When the step fails after its retries: stop (default) fails the run and cancels the steps not started; continue counts the step as finished, and its dependents run." example:"stop"`
+	Delay          *StepDelay        `json:"delay,omitempty" doc:"Makes the step a wait instead of a request: for a duration, or until an instant."`
+	ForEach        string            `json:"for_each,omitempty" doc:"Makes one request per element of a JSON array from an earlier step: a path such as steps.list.json.items (no braces). The step's templates see the element as item and its position as index. Pro only; at most 100 items." example:"steps.list.json.items"`
+	MaxConcurrency int               `json:"max_concurrency,omitempty" minimum:"0" maximum:"100" doc:"With for_each: at most this many items in flight at once (default 10, max 100)." example:"5"`
+}
+
+// StepRetry is a step's retry policy.
+type StepRetry struct {
+	Attempts int      `json:"attempts" minimum:"0" maximum:"10" doc:"Retries after the first attempt, 0 to 10." example:"3"`
+	Backoff  string   `json:"backoff,omitempty" enum:"exponential,fixed," doc:"exponential (default) doubles delay from retry to retry; fixed waits delay each time." example:"exponential"`
+	Delay    string   `json:"delay,omitempty" doc:"The first wait, a Go-style duration (default 10s)." example:"10s"`
+	On       []string `json:"on,omitempty" doc:"What is retried: status codes, 4xx, 5xx, timeout, network. Absent: every failure (a failed expect included)." example:"[\"5xx\",\"timeout\"]"`
+}
+
+// StepExpect is what counts as a step's success beyond a 2xx.
+type StepExpect struct {
+	Status   []string        `json:"status,omitempty" doc:"The statuses that count as success instead of 2xx: codes or classes, such as 200, 404, 2xx." example:"[\"200\",\"404\"]"`
+	JSONPath string          `json:"json_path,omitempty" doc:"A path in the JSON response, such as data.state; with equals, the value it must have." example:"data.state"`
+	Equals   json.RawMessage `json:"equals,omitempty" doc:"The JSON value json_path must have." example:"\"done\""`
+}
+
+// StepDelay is a wait: give duration or until.
+type StepDelay struct {
+	Duration string `json:"duration,omitempty" doc:"How long to wait, a Go-style duration from 1s to 8784h (366 days)." example:"24h"`
+	Until    string `json:"until,omitempty" doc:"Wait until this RFC 3339 instant; may be a template, such as {{ payload.remind_at }}." example:"2026-12-24T08:00:00Z"`
+}
+
+// Workflow is a workflow as the API returns it.
+type Workflow struct {
+	ID                  string              `json:"id" doc:"The workflow's id." example:"0193b0a4-7c1e-7d2a-9f3b-3c9e1f2a4b5c"`
+	ProjectID           string              `json:"project_id" doc:"The project it belongs to."`
+	Name                string              `json:"name" doc:"A name for people." example:"sync new customers"`
+	Version             int                 `json:"version" doc:"The current version: 1 when created, one more at each save. Runs keep the version they started with." example:"3"`
+	Definition          *WorkflowDefinition `json:"definition" doc:"The current version's steps."`
+	Health              string              `json:"health" enum:"healthy,failing" doc:"failing after a failed run (its project's channels are alerted once), healthy again after a succeeded run." example:"healthy"`
+	ConsecutiveFailures int                 `json:"consecutive_failures" doc:"Failed runs in a row." example:"0"`
+	LastRunAt           *time.Time          `json:"last_run_at,omitempty" doc:"When the last run finished; absent before the first." example:"2026-11-24T08:00:03.120Z"`
+	LastRunStatus       string              `json:"last_run_status,omitempty" enum:"succeeded,failed,cancelled," doc:"How the last run ended; absent before the first." example:"succeeded"`
+	CreatedAt           time.Time           `json:"created_at" doc:"When the workflow was created."`
+	UpdatedAt           time.Time           `json:"updated_at" doc:"When it was last saved."`
+}
+
+// WorkflowList is a project's workflows.
+type WorkflowList struct {
+	Workflows []*Workflow `json:"workflows" doc:"The workflows, oldest first (at most 100)."`
+}
+
+// WorkflowVersion is one saved version of a workflow.
+type WorkflowVersion struct {
+	WorkflowID string              `json:"workflow_id" doc:"The workflow's id."`
+	Version    int                 `json:"version" doc:"The version." example:"2"`
+	Definition *WorkflowDefinition `json:"definition" doc:"Its steps, as saved."`
+}
+
+// Run is a workflow run as the API returns it.
+type Run struct {
+	ID             string          `json:"id" doc:"The run's id." example:"0193b0a5-1d2e-7f3a-8b4c-5d6e7f8a9b0c"`
+	WorkflowID     string          `json:"workflow_id" doc:"The workflow it is a run of."`
+	WorkflowName   string          `json:"workflow_name,omitempty" doc:"The workflow's name." example:"sync new customers"`
+	ProjectID      string          `json:"project_id" doc:"The workflow's project."`
+	Version        int             `json:"version" doc:"The version of the workflow the run follows." example:"3"`
+	Status         string          `json:"status" enum:"running,succeeded,failed,cancelled" doc:"running until every step finished; succeeded, failed (a step failed with on_failure stop) or cancelled." example:"running"`
+	Trigger        string          `json:"trigger" enum:"api,job,dashboard" doc:"What started it: POST /workflows/{workflow_id}/runs, a job that targets the workflow, or the dashboard." example:"api"`
+	JobID          string          `json:"job_id,omitempty" doc:"The job that started it, for trigger job."`
+	Payload        json.RawMessage `json:"payload" doc:"The trigger payload, which templates see as payload (null when none)." example:"{\"user_id\":42}"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty" doc:"The Idempotency-Key it was started with." example:"signup-42"`
+	ScheduledFor   time.Time       `json:"scheduled_for" doc:"When the run was due: its start, or the occurrence of the job that started it. Templates see it as run.scheduled_for."`
+	Error          string          `json:"error,omitempty" doc:"Why it failed: the step and its reason." example:"step \"charge\" failed: 502 Bad Gateway after 4 attempts"`
+	CreatedAt      time.Time       `json:"created_at" doc:"When it started."`
+	FinishedAt     *time.Time      `json:"finished_at,omitempty" doc:"When it finished; absent while running."`
+	UpdatedAt      time.Time       `json:"updated_at" doc:"When its state last changed."`
+	Steps          []*RunStep      `json:"steps,omitempty" doc:"Every step's state, in definition order, each for_each item after its step (GET /runs/{run_id} only)."`
+}
+
+// RunStep is the state of one step, or one item of a for_each step, in a
+// run.
+type RunStep struct {
+	Key               string            `json:"key" doc:"The step's key." example:"login"`
+	Item              *int              `json:"item,omitempty" doc:"For an item of a for_each step: its index (from 0). Absent on the step's own row." example:"0"`
+	ItemValue         json.RawMessage   `json:"item_value,omitempty" doc:"For an item: the array element, which templates see as item." example:"{\"id\":7}"`
+	Items             *int              `json:"items,omitempty" doc:"For a for_each step's own row: how many items its array has; absent until it is known." example:"12"`
+	Status            string            `json:"status" enum:"waiting,scheduled,succeeded,failed,skipped,cancelled" doc:"waiting for its needs; scheduled (an attempt is due or in flight, or a delay is running); then succeeded, failed, skipped (its when was false) or cancelled." example:"succeeded"`
+	Attempts          int               `json:"attempts" doc:"Attempts made so far." example:"1"`
+	JobID             string            `json:"job_id,omitempty" doc:"The job that carries the step's attempts: each is an execution, with the request and the first 64 KiB of the response (GET /jobs/{job_id}/executions). Absent for a delay, a skip, or a failure before any request."`
+	IdempotencyKey    string            `json:"idempotency_key" doc:"The Idempotency-Key header every attempt of the step carries: <run>.<step>, or <run>.<step>.<item> for an item." example:"0193b0a5-1d2e-7f3a-8b4c-5d6e7f8a9b0c.login"`
+	DueAt             *time.Time        `json:"due_at,omitempty" doc:"When it became (or becomes) due; a delay's end."`
+	WaitingUntil      *time.Time        `json:"waiting_until,omitempty" doc:"For a delay still running: when it ends. Absent otherwise."`
+	StartedAt         *time.Time        `json:"started_at,omitempty" doc:"When its first attempt started (a delay: when it began)."`
+	FinishedAt        *time.Time        `json:"finished_at,omitempty" doc:"When it finished (a delay: its end)."`
+	DurationMS        int               `json:"duration_ms" doc:"How long its last attempt took, in milliseconds." example:"184"`
+	Reason            string            `json:"reason,omitempty" doc:"Why it was skipped, failed or cancelled." example:"when steps.check.status == 200 is false"`
+	ResponseStatus    int               `json:"response_status,omitempty" doc:"The last response's HTTP status; absent without one." example:"200"`
+	ResponseHeaders   map[string]string `json:"response_headers,omitempty" doc:"The last response's headers." example:"{\"Content-Type\":\"application/json\"}"`
+	ResponseBody      *string           `json:"response_body,omitempty" doc:"The kept response body, which later steps see as steps.<key>.json and .body, when it is UTF-8 text of at most 8 KiB; absent otherwise (response_body_bytes says how long it is: read it from the attempt's execution)." example:"{\"token\":\"…\"}"`
+	ResponseBodyBytes int               `json:"response_body_bytes" doc:"The length of the kept response body (the first 64 KiB of the response)." example:"27"`
+	ResponseTruncated bool              `json:"response_truncated" doc:"The response was longer than the 64 KiB kept."`
+}
+
+// RunList is one page of runs.
+type RunList struct {
+	Runs       []*Run `json:"runs" doc:"The runs, newest first (without their steps)."`
+	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
+}
+
+// RunRetryRequest says where a retry starts.
+type RunRetryRequest struct {
+	From string `json:"from,omitempty" doc:"The step to start again from: it and every step downstream of it run again; the others keep their outputs. Absent: the first failed step (else the first cancelled one)." example:"charge"`
+}
+
+// maxInlineBody is the largest step output body GET /runs/{run_id} shows
+// inline: a run page with many items stays small.
+const maxInlineBody = 8 << 10
+
+// definitionIn converts a request's definition into the domain's; a nil
+// definition has no steps (Validate names that). It names duplicate
+// header names by their field.
+func definitionIn(v *prikke.Validation, d *WorkflowDefinition) prikke.WorkflowDefinition {
+	var def prikke.WorkflowDefinition
+	if d == nil {
+		return def
+	}
+	def.Steps = make([]prikke.Step, len(d.Steps))
+	for i, s := range d.Steps {
+		if s == nil {
+			v.Add(fmt.Sprintf("definition.steps[%d]", i), "must be a step object, not null")
+			continue
+		}
+		st := prikke.Step{Key: s.Key, Method: s.Method, URL: s.URL, Body: s.Body, TimeoutMS: s.TimeoutMS, FlowKey: s.FlowKey,
+			When: s.When, OnFailure: prikke.OnFailure(s.OnFailure), ForEach: s.ForEach, MaxConcurrency: s.MaxConcurrency}
+		if s.Headers != nil {
+			var hv prikke.Validation
+			st.Headers = headersIn(&hv, s.Headers)
+			for _, f := range prikke.ErrorFields(hv.Err()) {
+				v.Add(fmt.Sprintf("definition.steps[%d].%s", i, f.Field), "step %q: %s", s.Key, f.Message)
+			}
+		}
+		if s.Needs != nil {
+			st.Needs = append([]string{}, *s.Needs...)
+		}
+		if r := s.Retry; r != nil {
+			st.Retry = &prikke.StepRetry{Attempts: r.Attempts, Backoff: r.Backoff, Delay: r.Delay, On: r.On}
+		}
+		if e := s.Expect; e != nil {
+			st.Expect = &prikke.Expect{Status: e.Status, JSONPath: e.JSONPath, Equals: e.Equals}
+		}
+		if dl := s.Delay; dl != nil {
+			st.Delay = &prikke.StepDelay{Duration: dl.Duration, Until: dl.Until}
+		}
+		def.Steps[i] = st
+	}
+	return def
+}
+
+// definitionOut is a definition as the API shows it.
+func definitionOut(def *prikke.WorkflowDefinition) *WorkflowDefinition {
+	out := &WorkflowDefinition{Steps: make([]*WorkflowStep, 0, len(def.Steps))}
+	for _, st := range def.Steps {
+		s := &WorkflowStep{Key: st.Key, Method: st.Method, URL: st.URL, Body: st.Body, TimeoutMS: st.TimeoutMS, FlowKey: st.FlowKey,
+			When: st.When, OnFailure: string(st.OnFailure), ForEach: st.ForEach, MaxConcurrency: st.MaxConcurrency}
+		if len(st.Headers) > 0 {
+			s.Headers = headersOut(st.Headers)
+		}
+		if st.Needs != nil {
+			needs := append([]string{}, st.Needs...)
+			s.Needs = &needs
+		}
+		if r := st.Retry; r != nil {
+			s.Retry = &StepRetry{Attempts: r.Attempts, Backoff: r.Backoff, Delay: r.Delay, On: r.On}
+		}
+		if e := st.Expect; e != nil {
+			s.Expect = &StepExpect{Status: e.Status, JSONPath: e.JSONPath, Equals: e.Equals}
+		}
+		if d := st.Delay; d != nil {
+			s.Delay = &StepDelay{Duration: d.Duration, Until: d.Until}
+		}
+		out.Steps = append(out.Steps, s)
+	}
+	return out
+}
+
+func workflowOut(w *prikke.Workflow) *Workflow {
+	return &Workflow{ID: w.ID.String(), ProjectID: w.ProjectID.String(), Name: w.Name, Version: w.Version,
+		Definition: definitionOut(&w.Definition), Health: string(w.Health), ConsecutiveFailures: w.ConsecutiveFailures,
+		LastRunAt: w.LastRunAt, LastRunStatus: string(w.LastRunStatus), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+}
+
+func runOut(r *prikke.WorkflowRun) *Run {
+	out := &Run{ID: r.ID.String(), WorkflowID: r.WorkflowID.String(), WorkflowName: r.WorkflowName, ProjectID: r.ProjectID.String(),
+		Version: r.Version, Status: string(r.Status), Trigger: string(r.Trigger), Payload: r.Payload, IdempotencyKey: r.IdempotencyKey,
+		ScheduledFor: r.ScheduledFor, Error: r.Error, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt, UpdatedAt: r.UpdatedAt}
+	if r.JobID != nil {
+		out.JobID = r.JobID.String()
+	}
+	if len(out.Payload) == 0 {
+		out.Payload = json.RawMessage("null")
+	}
+	return out
+}
+
+func runStepOut(s *prikke.RunStep, now time.Time) *RunStep {
+	out := &RunStep{Key: s.Key, Status: string(s.Status), Attempts: s.Attempts, IdempotencyKey: s.IdempotencyKey(),
+		DueAt: s.DueAt, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, DurationMS: s.DurationMS, Reason: s.Reason,
+		ResponseStatus: s.ResponseStatus, ResponseBodyBytes: len(s.ResponseBody), ResponseTruncated: s.ResponseTruncated}
+	if s.Item != prikke.NoItem {
+		item := s.Item
+		out.Item, out.ItemValue = &item, s.ItemValue
+	} else if s.Items >= 0 {
+		n := s.Items
+		out.Items = &n
+	}
+	if s.JobID != nil {
+		out.JobID = s.JobID.String()
+	}
+	if s.JobID == nil && s.Status == prikke.StepStatusSucceeded && s.FinishedAt != nil && s.FinishedAt.After(now) {
+		out.WaitingUntil = s.FinishedAt
+	}
+	if len(s.ResponseHeaders) > 0 {
+		out.ResponseHeaders = headersOut(s.ResponseHeaders)
+	}
+	if len(s.ResponseBody) <= maxInlineBody && textBody(s.ResponseBody) {
+		body := string(s.ResponseBody)
+		if len(s.ResponseBody) > 0 || s.ResponseStatus != 0 {
+			out.ResponseBody = &body
+		}
+	}
+	return out
+}
+
+// textBody reports whether b is UTF-8 text without NUL.
+func textBody(b []byte) bool { return utf8.Valid(b) && !bytes.Contains(b, []byte{0}) }
+
+// stepHeaderField matches a definition error about a step's header by
+// position: definition.steps[1].headers[0].value.
+var stepHeaderField = regexp.MustCompile(`^definition\.steps\[(\d+)\]\.headers\[(\d+)\](.*)$`)
+
+// definitionFields renames the errors about step headers, which count list
+// positions, after the header they are about
+// (definition.steps[1].headers.Authorization), as headerFields does for
+// jobs: clients send headers as an object.
+func definitionFields(err error, def *prikke.WorkflowDefinition) error {
+	var pe *prikke.Error
+	if !errors.As(err, &pe) || pe.Code != prikke.EINVALID {
+		return err
+	}
+	out := *pe
+	out.Fields = make([]prikke.FieldError, len(pe.Fields))
+	for i, f := range pe.Fields {
+		if m := stepHeaderField.FindStringSubmatch(f.Field); m != nil {
+			si, _ := strconv.Atoi(m[1])
+			hi, _ := strconv.Atoi(m[2])
+			if si < len(def.Steps) && hi < len(def.Steps[si].Headers) {
+				f.Field = "definition.steps[" + m[1] + "].headers." + def.Steps[si].Headers[hi].Name
+			}
+		}
+		out.Fields[i] = f
+	}
+	return &out
+}
+
+// input converts a request into the service's input.
+func (r *WorkflowRequest) input() (*service.WorkflowInput, error) {
+	var v prikke.Validation
+	in := &service.WorkflowInput{Name: r.Name, Version: r.Version}
+	if r.ProjectID != nil {
+		id, err := prikke.ParseID(*r.ProjectID)
+		if err != nil {
+			v.Add("project_id", "is not a valid id")
+		}
+		in.ProjectID = &id
+	}
+	in.Definition = definitionIn(&v, r.Definition)
+	return in, v.Err()
+}
+
+type workflowBody struct{ Body *Workflow }
+
+type workflowIDInput struct {
+	WorkflowID string `path:"workflow_id" doc:"The workflow's id."`
+}
+
+type workflowUpdateInput struct {
+	WorkflowID string `path:"workflow_id" doc:"The workflow's id."`
+	bodyInput
+}
+
+type workflowListInput struct {
+	ProjectID string `query:"project_id" doc:"The project whose workflows to list (default: the key's project, or the organization's first)."`
+}
+
+type workflowVersionInput struct {
+	WorkflowID string `path:"workflow_id" doc:"The workflow's id."`
+	Version    string `path:"version" doc:"The version, from 1 to the workflow's current version." example:"2"`
+}
+
+func (a *API) handleWorkflowCreate(ctx context.Context, in *bodyOnly) (*workflowBody, error) {
+	var req WorkflowRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	si, err := req.input()
+	if err != nil {
+		return nil, err
+	}
+	w, err := a.svc.WorkflowCreate(ctx, actorOf(ctx), si)
+	if err != nil {
+		return nil, definitionFields(err, &si.Definition)
+	}
+	return &workflowBody{workflowOut(w)}, nil
+}
+
+func (a *API) handleWorkflowList(ctx context.Context, in *workflowListInput) (*struct{ Body *WorkflowList }, error) {
+	pid, err := optID("query.project_id", in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := a.svc.Workflows(ctx, actorOf(ctx), service.WorkflowFilter{ProjectID: pid})
+	if err != nil {
+		return nil, err
+	}
+	out := &WorkflowList{Workflows: make([]*Workflow, 0, len(ws))}
+	for _, w := range ws {
+		out.Workflows = append(out.Workflows, workflowOut(w))
+	}
+	return &struct{ Body *WorkflowList }{out}, nil
+}
+
+func (a *API) handleWorkflowGet(ctx context.Context, in *workflowIDInput) (*workflowBody, error) {
+	id, err := parseID(in.WorkflowID)
+	if err != nil {
+		return nil, err
+	}
+	w, err := a.svc.Workflow(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	return &workflowBody{workflowOut(w)}, nil
+}
+
+func (a *API) handleWorkflowUpdate(ctx context.Context, in *workflowUpdateInput) (*workflowBody, error) {
+	id, err := parseID(in.WorkflowID)
+	if err != nil {
+		return nil, err
+	}
+	var req WorkflowRequest
+	if err := decode(&in.bodyInput, &req); err != nil {
+		return nil, err
+	}
+	si, err := req.input()
+	if err != nil {
+		return nil, err
+	}
+	w, err := a.svc.WorkflowUpdate(ctx, actorOf(ctx), id, si)
+	if err != nil {
+		return nil, definitionFields(err, &si.Definition)
+	}
+	return &workflowBody{workflowOut(w)}, nil
+}
+
+func (a *API) handleWorkflowDelete(ctx context.Context, in *workflowIDInput) (*struct{}, error) {
+	id, err := parseID(in.WorkflowID)
+	if err != nil {
+		return nil, err
+	}
+	return nil, a.svc.WorkflowDelete(ctx, actorOf(ctx), id)
+}
+
+func (a *API) handleWorkflowVersion(ctx context.Context, in *workflowVersionInput) (*struct{ Body *WorkflowVersion }, error) {
+	id, err := parseID(in.WorkflowID)
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(in.Version)
+	if err != nil || n < 1 {
+		return nil, huma.Error404NotFound("Not found: a version is a whole number from 1.")
+	}
+	def, err := a.svc.WorkflowVersion(ctx, actorOf(ctx), id, n)
+	if err != nil {
+		return nil, err
+	}
+	return &struct{ Body *WorkflowVersion }{&WorkflowVersion{WorkflowID: id.String(), Version: n, Definition: definitionOut(def)}}, nil
+}
+
+type runStartInput struct {
+	WorkflowID     string `path:"workflow_id" doc:"The workflow's id."`
+	IdempotencyKey string `header:"Idempotency-Key" doc:"Makes a retried start safe: a second start of the workflow with the same key starts nothing and answers 200 with the first run (at most 200 printable characters)." example:"signup-42"`
+	bodyInput
+}
+
+type runOutput struct {
+	Status int
+	Body   *Run
+}
+
+func (a *API) handleRunStart(ctx context.Context, in *runStartInput) (*runOutput, error) {
+	id, err := parseID(in.WorkflowID)
+	if err != nil {
+		return nil, err
+	}
+	var payload json.RawMessage
+	if len(in.RawBody) > 0 {
+		if err := checkSyntax(in.RawBody); err != nil {
+			return nil, err
+		}
+		payload = json.RawMessage(in.RawBody)
+	}
+	r, created, err := a.svc.RunStart(ctx, actorOf(ctx), id, &service.RunInput{Payload: payload, IdempotencyKey: in.IdempotencyKey})
+	if err != nil {
+		return nil, a.payloadProblem(ctx, err)
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	return &runOutput{Status: status, Body: runOut(r)}, nil
+}
+
+// payloadProblem answers an error about the run's payload, which is the
+// whole request body, at location "body".
+func (a *API) payloadProblem(ctx context.Context, err error) error {
+	out := a.problem(ctx, err)
+	var em *huma.ErrorModel
+	if errors.As(out, &em) {
+		for _, d := range em.Errors {
+			if d.Location == "body.payload" {
+				d.Location = "body"
+			}
+		}
+	}
+	return out
+}
+
+type runListInput struct {
+	WorkflowID string `path:"workflow_id" doc:"The workflow's id."`
+	Status     string `query:"status" enum:"running,succeeded,failed,cancelled," doc:"Only runs with this status."`
+	Limit      int    `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50; larger values are clamped to 100)."`
+	Cursor     string `query:"cursor" doc:"next_cursor from the previous page."`
+}
+
+func (a *API) handleRunList(ctx context.Context, in *runListInput) (*struct{ Body *RunList }, error) {
+	id, err := parseID(in.WorkflowID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := parseCursor(in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	n := limit(in.Limit)
+	f := service.RunFilter{WorkflowID: &id, Limit: n + 1}
+	if in.Status != "" {
+		f.Status = []prikke.RunStatus{prikke.RunStatus(in.Status)}
+	}
+	if in.Cursor != "" {
+		f.Before, f.BeforeCreatedAt = &c.ID, c.At
+	}
+	rs, err := a.svc.Runs(ctx, actorOf(ctx), f)
+	if err != nil {
+		return nil, renameFields(err, "query.", "status")
+	}
+	page := &RunList{Runs: []*Run{}}
+	for i, r := range rs {
+		if i == n {
+			page.NextCursor = cursor{At: rs[i-1].CreatedAt, ID: rs[i-1].ID}.String()
+			break
+		}
+		page.Runs = append(page.Runs, runOut(r))
+	}
+	return &struct{ Body *RunList }{page}, nil
+}
+
+type runIDInput struct {
+	RunID string `path:"run_id" doc:"The run's id."`
+}
+
+type runRetryInput struct {
+	RunID string `path:"run_id" doc:"The run's id."`
+	bodyInput
+}
+
+type runBody struct{ Body *Run }
+
+func (a *API) handleRunGet(ctx context.Context, in *runIDInput) (*runBody, error) {
+	id, err := parseID(in.RunID)
+	if err != nil {
+		return nil, err
+	}
+	r, steps, err := a.svc.Run(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	out := runOut(r)
+	now := a.svc.NowFunc()
+	out.Steps = make([]*RunStep, 0, len(steps))
+	for _, s := range steps {
+		out.Steps = append(out.Steps, runStepOut(s, now))
+	}
+	return &runBody{out}, nil
+}
+
+func (a *API) handleRunCancel(ctx context.Context, in *runIDInput) (*runBody, error) {
+	id, err := parseID(in.RunID)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.svc.RunCancel(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	return &runBody{runOut(r)}, nil
+}
+
+func (a *API) handleRunRetry(ctx context.Context, in *runRetryInput) (*runBody, error) {
+	id, err := parseID(in.RunID)
+	if err != nil {
+		return nil, err
+	}
+	var req RunRetryRequest
+	if len(in.RawBody) > 0 {
+		if err := decode(&in.bodyInput, &req); err != nil {
+			return nil, err
+		}
+	}
+	r, err := a.svc.RunRetry(ctx, actorOf(ctx), id, req.From)
+	if err != nil {
+		return nil, err
+	}
+	return &runBody{runOut(r)}, nil
+}
+
+// The operations of this file, for the reference; routes.go gives their
+// methods and paths.
+var (
+	opWorkflows = operation{ID: "workflows", Tag: "Workflows",
+		Summary:     "List workflows",
+		Description: "A project's workflows with their current definitions, oldest first."}
+
+	opWorkflowCreate = operation{ID: "workflow-create", Tag: "Workflows", Status: http.StatusCreated, Body: WorkflowRequest{},
+		Summary: "Create a workflow",
+		Description: "Saves version 1 of a workflow: steps that run after the steps they need and can use their responses through templates " +
+			"({{ payload.x }}, {{ run.id }}, {{ steps.<key>.status }}, {{ steps.<key>.headers.<name> }}, {{ steps.<key>.json.<path> }}, {{ steps.<key>.body }}, " +
+			"{{ item }} and {{ index }} in a for_each step, {{ secrets.NAME }}; see /docs/workflows). The definition is checked at save time: " +
+			"cycles, unknown keys in needs, references to steps that are not upstream, templates that do not parse, secrets the project does not have, " +
+			"and the tier's limits (Free: 3 steps, no for_each; Pro: 50 steps, 100 items) are refused with 422, each error's location naming the step and field " +
+			"(body.definition.steps[1].url) and its message the step's key."}
+
+	opWorkflow = operation{ID: "workflow", Tag: "Workflows",
+		Summary:     "Get a workflow",
+		Description: "The workflow with its current version's definition, its health and its last run."}
+
+	opWorkflowUpdate = operation{ID: "workflow-update", Tag: "Workflows", Body: WorkflowRequest{},
+		Summary: "Save a new version of a workflow",
+		Description: "Replaces the name and definition as a new version (checked as on create). Runs already started keep the version they started with. " +
+			"Send the version your edit was made from to refuse (409) a save over someone else's newer version."}
+
+	opWorkflowDelete = operation{ID: "workflow-delete", Tag: "Workflows", Status: http.StatusNoContent,
+		Summary: "Delete a workflow",
+		Description: "Deletes the workflow with all its versions and runs (their history included), and every job that targets it (workflow_id): " +
+			"those jobs stop and are gone. This cannot be undone."}
+
+	opWorkflowVersion = operation{ID: "workflow-version", Tag: "Workflows",
+		Summary:     "Get a saved version of a workflow",
+		Description: "The definition of one version, as it was saved: what the runs of that version follow."}
+
+	opRunStart = operation{ID: "run-start", Tag: "Workflows", Status: http.StatusCreated, Body: json.RawMessage{}, OptionalBody: true,
+		Summary: "Start a run",
+		Description: "Starts a run of the workflow's current version. The request body, any JSON value of at most 64 KiB (an object, usually), is the run's payload, " +
+			"which templates see as payload; no body means null. Send an Idempotency-Key header to make retries safe: the same key for the same workflow starts one run.",
+		Responses: func(a *API) map[string]*huma.Response {
+			return map[string]*huma.Response{
+				"201": {Description: "The run started."},
+				"200": {Description: "The Idempotency-Key matched an earlier run of the workflow: nothing new was started; the body is that run, as it is now.",
+					Content: map[string]*huma.MediaType{"application/json": {Schema: a.schema(Run{})}}},
+			}
+		}}
+
+	opRuns = operation{ID: "runs", Tag: "Workflows",
+		Summary:     "List a workflow's runs",
+		Description: "Newest first, paged with next_cursor, without their steps (GET /runs/{run_id} has them)."}
+
+	opRun = operation{ID: "run", Tag: "Workflows",
+		Summary: "Get a run with its steps",
+		Description: "The run and every step's state: status, attempts, when it was due, started and finished, its duration, why it was skipped, failed or cancelled, " +
+			"and the last response's status and headers. A step's response body is shown when it is UTF-8 text of at most 8 KiB (the size is always given); " +
+			"every attempt's full request and response are its executions (GET /jobs/{job_id}/executions with the step's job_id)."}
+
+	opRunCancel = operation{ID: "run-cancel", Tag: "Workflows",
+		Summary: "Cancel a run",
+		Description: "Cancels a running run: the steps not finished are cancelled and their waiting attempts dropped; a request already in flight finishes and is recorded, " +
+			"but starts nothing. 409 when the run has finished."}
+
+	opRunRetry = operation{ID: "run-retry", Tag: "Workflows", Body: RunRetryRequest{}, OptionalBody: true,
+		Summary: "Retry a run from a step",
+		Description: "Runs a failed or cancelled run again from a step (from; default its first failed step): that step and every step downstream of it start over, " +
+			"the others keep their outputs, which the retried steps' templates see. 409 when the run is running or succeeded; 422 when from is not a step of the run's version."}
+)
