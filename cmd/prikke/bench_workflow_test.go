@@ -30,8 +30,8 @@ func TestBenchWorkflow(t *testing.T) {
 				}
 				conn.Close(context.Background())
 			}
-			res := benchOutput(t, tc.env, "--mode", "workflow", "--runs", "20")
-			if res["store"] != tc.store || res["mode"] != "workflow" || res["runs"] != 20.0 || res["steps"] != 4.0 {
+			res := benchOutput(t, tc.env, "--mode", "workflow", "--runs", "20", "--workflow-respond", "20ms")
+			if res["store"] != tc.store || res["mode"] != "workflow" || res["runs"] != 20.0 || res["steps"] != 4.0 || res["respond_ms"] != 20.0 {
 				t.Errorf("store %v, mode %v, runs %v, steps %v", res["store"], res["mode"], res["runs"], res["steps"])
 			}
 			checkDelivered(t, res, 80)
