@@ -40,7 +40,7 @@ type JobRequest struct {
 	ChannelIDs           *[]string          `json:"channel_ids,omitempty" doc:"Channels for notify=custom."`
 	AlertPolicy          *AlertPolicy       `json:"alert_policy,omitempty" doc:"When the job's channels are alerted. Given, it replaces the whole policy: fields left out take their defaults."`
 	FlowKey              *string            `json:"flow_key,omitempty" maxLength:"200" doc:"The flow key whose limits the job's requests obey (see Flow control): a name shared with other jobs, such as billing-api. Absent on create or \"\": the URL's host:port." example:"billing-api"`
-	WorkflowID           *string            `json:"workflow_id,omitempty" doc:"Makes the job start a run of this workflow (of the same project) at each occurrence instead of calling a URL: give it instead of url (not both). The body, if given, must be JSON: it is the run's payload; method and headers are not used. Absent on create, the job's name is \"Run <workflow name>\". On update, giving url makes the job call it again. Deleting the workflow deletes the job." example:"0193b0a4-7c1e-7d2a-9f3b-3c9e1f2a4b5c"`
+	WorkflowID           *string            `json:"workflow_id,omitempty" doc:"Makes the job start a run of this workflow (of the same project) at each occurrence instead of calling a URL: give it instead of url (not both). The body, if given, must be JSON: it is the run's payload; method and headers are not used. Absent on create, the job's name is \"Run <workflow name>\". On update, giving url makes the job call it again. Deleting the workflow deletes the job."`
 }
 
 // AlertPolicy is when a job's failures alert, as monitors have it.
@@ -210,7 +210,7 @@ type Job struct {
 	LastStatus           string            `json:"last_status,omitempty" doc:"The last run's status." example:"success"`
 	DisabledReason       string            `json:"disabled_reason,omitempty" doc:"Why Prikke paused the job (for example a 410 Gone); absent unless it did."`
 	FlowKey              string            `json:"flow_key" doc:"The flow key the job's requests go by (see Flow control): the one it names, else its URL's host:port." example:"api.example.com:443"`
-	WorkflowID           string            `json:"workflow_id,omitempty" doc:"The workflow whose run the job starts at each occurrence (url is then empty, and body is the run's payload); absent for a job that calls a URL." example:"0193b0a4-7c1e-7d2a-9f3b-3c9e1f2a4b5c"`
+	WorkflowID           string            `json:"workflow_id,omitempty" doc:"The workflow whose run the job starts at each occurrence (url is then empty, and body is the run's payload); absent for a job that calls a URL."`
 	CreatedAt            time.Time         `json:"created_at" doc:"When the job was created."`
 	UpdatedAt            time.Time         `json:"updated_at" doc:"When the job last changed."`
 }

@@ -42,12 +42,12 @@ func workflowOf(t *testing.T, r *response, want int, what string) *api.Workflow 
 }
 
 // runOf decodes a run response that must have the status want.
-func runOf(t *testing.T, r *response, want int, what string) *api.Run {
+func runOf(t *testing.T, r *response, want int, what string) *api.RunDetail {
 	t.Helper()
 	if r.Status != want {
 		t.Fatalf("%s = %d %s; want %d", what, r.Status, truncate(r.Body), want)
 	}
-	var run api.Run
+	var run api.RunDetail
 	r.json(t, &run)
 	return &run
 }
@@ -97,12 +97,12 @@ func TestWorkflowCRUD(t *testing.T) {
 		// Every version is kept.
 		for v, n := range map[int]int{1: 2, 2: 3, 3: 3} {
 			r := c.do("GET", fmt.Sprintf("/api/v1/workflows/%s/versions/%d", w.ID, v), nil)
-			var wv api.WorkflowVersion
+			var wv api.Workflow
 			if r.Status != 200 {
 				t.Fatalf("version %d = %d %s", v, r.Status, r.Body)
 			}
 			r.json(t, &wv)
-			if wv.Version != v || wv.WorkflowID != w.ID || len(wv.Definition.Steps) != n {
+			if wv.Version != v || wv.ID != w.ID || len(wv.Definition.Steps) != n {
 				t.Errorf("version %d = %+v; want %d steps", v, wv, n)
 			}
 		}
@@ -175,27 +175,27 @@ func TestWorkflowValidation(t *testing.T) {
 			{"no steps", fc, workflowBody("x"), 422, "body.definition.steps", nil},
 			{"no name", fc, workflowBody("", get("a")), 422, "body.name", []string{"required"}},
 			{"cycle", pc, workflowBody("x", with(get("a"), "needs", []string{"b"}), with(get("b"), "needs", []string{"a"})),
-				422, "body.definition.steps[0].needs", []string{`"a"`, "cycle"}},
+				422, "body.definition.steps[0].needs", []string{"step a:", "a → b → a", "cycle"}},
 			{"unknown need", fc, workflowBody("x", get("a"), with(get("b"), "needs", []string{"nope"})),
-				422, "body.definition.steps[1].needs[0]", []string{`"b"`, "nope"}},
+				422, "body.definition.steps[1].needs[0]", []string{"step b:", `"nope"`}},
 			{"reference to a step not upstream", fc, workflowBody("x", get("a"), with(with(get("b"), "needs", []string{}), "url", "https://example.com/{{ steps.a.json.id }}")),
-				422, "body.definition.steps[1].url", []string{`"b"`, "a"}},
+				422, "body.definition.steps[1].url", []string{"step b:", "steps.a.json.id", "needs"}},
 			{"reference to a later step", fc, workflowBody("x", with(get("a"), "body", "{{ steps.b.status }}"), get("b")),
-				422, "body.definition.steps[0].body", []string{`"a"`}},
+				422, "body.definition.steps[0].body", []string{"step a:", "steps.b.status"}},
 			{"bad template", fc, workflowBody("x", get("a"), with(get("b"), "url", "https://example.com/{{ payload.id")),
-				422, "body.definition.steps[1].url", []string{`"b"`}},
+				422, "body.definition.steps[1].url", []string{"step b:", "{{"}},
 			{"unknown template root", fc, workflowBody("x", with(get("a"), "body", "{{ env.HOME }}")),
-				422, "body.definition.steps[0].body", []string{`"a"`}},
+				422, "body.definition.steps[0].body", []string{"step a:", "env"}},
 			{"bad when", fc, workflowBody("x", get("a"), with(get("b"), "when", "steps.a.status ==")),
-				422, "body.definition.steps[1].when", []string{`"b"`}},
-			{"duplicate key", fc, workflowBody("x", get("a"), get("a")), 422, "body.definition.steps[1].key", []string{`"a"`}},
-			{"bad url", fc, workflowBody("x", with(get("a"), "url", "ftp://example.com/x")), 422, "body.definition.steps[0].url", []string{`"a"`}},
+				422, "body.definition.steps[1].when", []string{"step b:"}},
+			{"duplicate key", fc, workflowBody("x", get("a"), get("a")), 422, "body.definition.steps[1].key", []string{"step a:", "unique"}},
+			{"bad url", fc, workflowBody("x", with(get("a"), "url", "ftp://example.com/x")), 422, "body.definition.steps[0].url", []string{"step a:", "http or https"}},
 			{"unknown secret in a header", pc, workflowBody("x", with(get("a"), "headers", map[string]string{"Authorization": "Bearer {{ secrets.NOPE }}"})),
-				422, "body.definition.steps[0].headers.Authorization", []string{`step "a"`, "secrets.NOPE", "does not have"}},
+				422, "body.definition.steps[0].headers.Authorization", []string{"step a:", "secrets.NOPE", "not a secret of this project"}},
 			{"unknown secret in the body", pc, workflowBody("x", get("a"), with(get("b"), "body", `{"k":"{{ secrets.API_KEYS }}"}`)),
-				422, "body.definition.steps[1].body", []string{`step "b"`, "secrets.API_KEYS"}},
-			{"Free: 4 steps", fc, workflowBody("x", get("a"), get("b"), get("c"), get("d")), 422, "body.definition.steps", []string{"3"}},
-			{"Free: for_each", fc, workflowBody("x", list, each), 422, "body.definition.steps[1].for_each", []string{`"each"`}},
+				422, "body.definition.steps[1].body", []string{"step b:", "secrets.API_KEYS"}},
+			{"Free: 4 steps", fc, workflowBody("x", get("a"), get("b"), get("c"), get("d")), 422, "body.definition.steps", []string{"4 steps", "allows 3"}},
+			{"Free: for_each", fc, workflowBody("x", list, each), 422, "body.definition.steps[1].for_each", []string{"step each:", "Pro"}},
 			{"unknown field in a step", fc, workflowBody("x", with(get("a"), "retries", 3)), 422, "body.definition.steps[0].retries", []string{"unknown field"}},
 			{"Pro: 4 steps", pc, workflowBody("x", get("a"), get("b"), get("c"), get("d")), 201, "", nil},
 			{"Pro: for_each", pc, workflowBody("x", list, each), 201, "", nil},
@@ -256,10 +256,16 @@ func TestWorkflowRuns(t *testing.T) {
 		if again.Status != 200 || !bytes.Equal(again.Body, first.Body) {
 			t.Errorf("repeated start = %d %s; want 200 and the first body %s", again.Status, again.Body, first.Body)
 		}
-		// No body: a null payload; no key: a new run each time.
+		// No body: a null payload; no key: a new run each time. Its
+		// first step needs payload.user, which null lacks: the step fails
+		// before any request, and so does the run.
 		r2 := runOf(t, c.do("POST", runs, nil), 201, "start without a body")
-		if string(r2.Payload) != "null" || r2.ID == run.ID {
+		if string(r2.Payload) != "null" || r2.ID == run.ID || r2.Status != "failed" || !strings.Contains(r2.Error, "login") {
 			t.Errorf("run without a body = %+v", r2)
+		}
+		if got := runOf(t, c.do("GET", "/api/v1/runs/"+r2.ID, nil), 200, "get r2"); got.Steps[0].Status != "failed" ||
+			!strings.Contains(got.Steps[0].Reason, "payload") || got.Steps[0].JobID != "" || got.Steps[1].Status != "cancelled" {
+			t.Errorf("r2's steps = %+v %+v", got.Steps[0], got.Steps[1])
 		}
 		r3 := runOf(t, c.do("POST", runs, `[1,2,3]`), 201, "start with an array")
 
@@ -292,8 +298,8 @@ func TestWorkflowRuns(t *testing.T) {
 		if r.Status != 200 || len(page.Runs) != 2 || page.Runs[0].ID != r3.ID || page.Runs[1].ID != r2.ID || page.NextCursor == "" {
 			t.Fatalf("runs page 1 = %d %s", r.Status, truncate(r.Body))
 		}
-		if page.Runs[0].Steps != nil {
-			t.Errorf("a listed run has its steps: %+v", page.Runs[0].Steps)
+		if strings.Contains(string(r.Body), `"steps"`) {
+			t.Errorf("a listed run has its steps: %s", truncate(r.Body))
 		}
 		r = c.do("GET", runs+"?limit=2&cursor="+page.NextCursor, nil)
 		var page2 api.RunList
@@ -301,7 +307,7 @@ func TestWorkflowRuns(t *testing.T) {
 		if r.Status != 200 || len(page2.Runs) != 1 || page2.Runs[0].ID != run.ID || page2.NextCursor != "" {
 			t.Fatalf("runs page 2 = %d %s", r.Status, truncate(r.Body))
 		}
-		if r := c.do("GET", runs+"?status=running", nil); r.Status != 200 || strings.Count(string(r.Body), `"status":"running"`) != 3 {
+		if r := c.do("GET", runs+"?status=running", nil); r.Status != 200 || strings.Count(string(r.Body), `"status":"running"`) != 1 {
 			t.Errorf("running runs = %d %s", r.Status, truncate(r.Body))
 		}
 		if r := c.do("GET", runs+"?status=done", nil); r.Status != 422 {
@@ -366,10 +372,15 @@ func TestWorkflowRuns(t *testing.T) {
 		if got.Steps[0].Status != "scheduled" || got.Steps[1].Status != "waiting" {
 			t.Errorf("after retry, steps = %s %s; want scheduled, waiting", got.Steps[0].Status, got.Steps[1].Status)
 		}
-		// A retry without a body starts from the first failed (else
-		// cancelled) step.
-		runOf(t, c.do("POST", "/api/v1/runs/"+r2.ID+"/cancel", nil), 200, "cancel r2")
-		if rr := runOf(t, c.do("POST", "/api/v1/runs/"+r2.ID+"/retry", nil), 200, "retry r2 without a body"); rr.Status != "running" {
+		// A failed run cannot be cancelled; it can be retried, without a
+		// body from its first failed step (which fails again: its payload
+		// still lacks user).
+		if r := c.do("POST", "/api/v1/runs/"+r2.ID+"/cancel", nil); r.Status != 409 {
+			t.Errorf("cancel of a failed run = %d %s; want 409", r.Status, r.Body)
+		} else {
+			checkProblem(t, r, "", "has finished (failed)")
+		}
+		if rr := runOf(t, c.do("POST", "/api/v1/runs/"+r2.ID+"/retry", nil), 200, "retry r2 without a body"); rr.ID != r2.ID || rr.Status != "failed" {
 			t.Errorf("retry without a body = %+v", rr)
 		}
 
@@ -552,11 +563,13 @@ func TestJobTargetsWorkflow(t *testing.T) {
 		}
 		// Back to a URL on update, then to the workflow again.
 		r = c.do("PATCH", "/api/v1/jobs/"+j.ID, obj(okURL))
+		j = api.Job{}
 		r.json(t, &j)
 		if r.Status != 200 || j.WorkflowID != "" || j.URL != "https://example.com/hook" {
 			t.Errorf("to a URL = %d %s", r.Status, truncate(r.Body))
 		}
 		r = c.do("PATCH", "/api/v1/jobs/"+j.ID, obj(`"workflow_id":`+jstr(w.ID)))
+		j = api.Job{}
 		r.json(t, &j)
 		if r.Status != 200 || j.WorkflowID != w.ID || j.URL != "" {
 			t.Errorf("back to the workflow = %d %s", r.Status, truncate(r.Body))
@@ -585,8 +598,8 @@ func TestWorkflowTenantIsolation(t *testing.T) {
 			t.Fatalf("put secret = %d %s", r.Status, r.Body)
 		}
 		w := workflowOf(t, ak.do("POST", "/api/v1/workflows", workflowBody("alice's", twoSteps()...)), 201, "create")
-		run := runOf(t, ak.do("POST", "/api/v1/workflows/"+w.ID+"/runs", `{"secret":"alice's payload"}`, "Idempotency-Key", "k1"), 201, "start")
-		run2 := runOf(t, ak.do("POST", "/api/v1/workflows/"+w.ID+"/runs", `{}`), 201, "start")
+		run := runOf(t, ak.do("POST", "/api/v1/workflows/"+w.ID+"/runs", `{"user":"ada","secret":"alice's payload"}`, "Idempotency-Key", "k1"), 201, "start")
+		run2 := runOf(t, ak.do("POST", "/api/v1/workflows/"+w.ID+"/runs", `{"user":"ada"}`), 201, "start")
 		runOf(t, ak.do("POST", "/api/v1/runs/"+run2.ID+"/cancel", nil), 200, "cancel")
 
 		routes := []struct{ method, path, body string }{
@@ -638,7 +651,7 @@ func TestWorkflowTenantIsolation(t *testing.T) {
 		}
 		// Alice's things are as they were.
 		got := runOf(t, ak.do("GET", "/api/v1/runs/"+run.ID, nil), 200, "alice's run")
-		if got.Status != "running" || string(got.Payload) != `{"secret":"alice's payload"}` {
+		if got.Status != "running" || string(got.Payload) != `{"user":"ada","secret":"alice's payload"}` {
 			t.Errorf("alice's run after mallory = %+v", got)
 		}
 		if got := workflowOf(t, ak.do("GET", "/api/v1/workflows/"+w.ID, nil), 200, "alice's workflow"); got.Version != 1 || got.Name != "alice's" {

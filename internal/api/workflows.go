@@ -21,62 +21,62 @@ import (
 // WorkflowRequest is a workflow as clients send it: on create and on
 // update (PUT) alike, the whole workflow.
 type WorkflowRequest struct {
-	ProjectID  *string             `json:"project_id,omitempty" doc:"Project to create the workflow in (default: the key's project, or the organization's first). On update, absent or the workflow's own." example:"0193b0a4-7c1e-7d2a-9f3b-3c9e1f2a4b5c"`
+	ProjectID  *string             `json:"project_id,omitempty" doc:"Project to create the workflow in (default: the key's project, or the organization's first). On update, absent or the workflow's own."`
 	Name       string              `json:"name" minLength:"1" maxLength:"200" doc:"A name for people, not blank; the same rules as a job's name." example:"sync new customers"`
-	Definition *WorkflowDefinition `json:"definition" doc:"The steps. Checked at save time against the organization's tier (Free: 3 steps and no for_each; Pro: 50 steps, 100 items per for_each): errors name the step and field, such as body.definition.steps[1].url."`
+	Definition *WorkflowDefinition `json:"definition" doc:"The steps, checked against the organization's tier (Free: 3 steps, no for_each; Pro: 50 steps)."`
 	Version    int                 `json:"version,omitempty" minimum:"0" doc:"On update: the version your edit was made from. If someone saved a newer version since, the save is refused (409) instead of overwriting it. Absent or 0: no check." example:"3"`
 }
 
 // WorkflowDefinition is a workflow's steps.
 type WorkflowDefinition struct {
-	Steps []*WorkflowStep `json:"steps" doc:"The steps, in order. A step without needs runs after the one before it, so a plain list is a sequence."`
+	Steps []*WorkflowStep `json:"steps" doc:"The steps, in order: without needs, a step runs after the one before it."`
 }
 
 // WorkflowStep is one step: an HTTP request (once, or once per item with
 // for_each) or a delay. URL, header values, body and delay.until may
 // hold templates.
 type WorkflowStep struct {
-	Key            string            `json:"key" maxLength:"64" doc:"The step's name, unique in the workflow: lower-case letters, digits, _ and -. Templates and conditions refer to it as steps.<key>." example:"login"`
+	Key            string            `json:"key" maxLength:"64" doc:"Unique name: a-z, 0-9, _ and -. Others refer to it as steps.<key>." example:"login"`
 	Method         string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD," doc:"HTTP method (default GET)." example:"POST"`
-	URL            string            `json:"url,omitempty" doc:"http(s) URL to call; may hold templates, such as https://api.example.com/users/{{ payload.user_id }}. Required unless the step is a delay." example:"https://api.example.com/login"`
-	Headers        map[string]string `json:"headers,omitempty" doc:"Request headers; values may hold templates, such as Bearer {{ steps.login.json.token }} or {{ secrets.API_KEY }}." example:"{\"Authorization\":\"Bearer {{ steps.login.json.token }}\"}"`
-	Body           string            `json:"body,omitempty" doc:"Request body (max 256 KiB); may hold templates. Use the json filter to put a value in JSON: {\"id\": {{ item.id | json }}}." example:"{\"user\":\"{{ secrets.API_USER }}\"}"`
-	TimeoutMS      int               `json:"timeout_ms,omitempty" minimum:"0" maximum:"30000" doc:"Deadline of one attempt in milliseconds, 1000 to 30000 (default 30000)." example:"10000"`
-	FlowKey        string            `json:"flow_key,omitempty" maxLength:"200" doc:"The flow key whose limits the step's requests obey (see Flow control); absent: the URL's host:port." example:"billing-api"`
-	Needs          *[]string         `json:"needs,omitempty" doc:"Keys of the steps that must finish first (succeeded, skipped, or failed with on_failure continue). Absent: the step before it. []: none, the step starts with the run." example:"[\"login\"]"`
-	When           string            `json:"when,omitempty" maxLength:"1024" doc:"A condition on earlier steps: comparisons (== != < <= > >=) of paths and literals, with && || ! and parentheses, such as steps.check.status == 200. False skips the step (its dependents still run, by their own when)." example:"steps.check.json.active == true"`
+	URL            string            `json:"url,omitempty" doc:"http(s) URL to call (not for a delay); may hold templates." example:"https://api.example.com/login"`
+	Headers        map[string]string `json:"headers,omitempty" doc:"Request headers; values may hold templates." example:"{\"Authorization\":\"Bearer {{ steps.login.json.token }}\"}"`
+	Body           string            `json:"body,omitempty" doc:"Request body (max 256 KiB); may hold templates ({{ x | json }} writes a value as JSON)." example:"{\"user\":\"{{ secrets.API_USER }}\"}"`
+	TimeoutMS      int               `json:"timeout_ms,omitempty" minimum:"0" maximum:"30000" doc:"Deadline of one attempt in ms, 1000 to 30000 (default 30000)." example:"10000"`
+	FlowKey        string            `json:"flow_key,omitempty" maxLength:"200" doc:"The flow key the step's requests obey (default: the URL's host:port)." example:"billing-api"`
+	Needs          *[]string         `json:"needs,omitempty" doc:"Steps that must finish first. Absent: the step before; []: none." example:"[\"login\"]"`
+	When           string            `json:"when,omitempty" maxLength:"1024" doc:"A condition on earlier steps (== != < <= > >= && || !); false skips the step." example:"steps.check.json.active == true"`
 	Retry          *StepRetry        `json:"retry,omitempty" doc:"The step's retry policy; absent: no retries."`
 	Expect         *StepExpect       `json:"expect,omitempty" doc:"What counts as success beyond a 2xx; absent: any 2xx."`
-	OnFailure      string            `json:"on_failure,omitempty" enum:"stop,continue," doc:"When the step fails after its retries: stop (default) fails the run and cancels the steps not started; continue counts the step as finished, and its dependents run." example:"stop"`
-	Delay          *StepDelay        `json:"delay,omitempty" doc:"Makes the step a wait instead of a request: for a duration, or until an instant."`
-	ForEach        string            `json:"for_each,omitempty" doc:"Makes one request per element of a JSON array from an earlier step: a path such as steps.list.json.items (no braces). The step's templates see the element as item and its position as index. Pro only; at most 100 items." example:"steps.list.json.items"`
-	MaxConcurrency int               `json:"max_concurrency,omitempty" minimum:"0" maximum:"100" doc:"With for_each: at most this many items in flight at once (default 10, max 100)." example:"5"`
+	OnFailure      string            `json:"on_failure,omitempty" enum:"stop,continue," doc:"After a failure: stop (default) fails the run; continue lets its dependents run." example:"stop"`
+	Delay          *StepDelay        `json:"delay,omitempty" doc:"Makes the step a wait: duration or until."`
+	ForEach        string            `json:"for_each,omitempty" doc:"One request per element of an earlier step's JSON array (templates see item and index). Pro only." example:"steps.list.json.items"`
+	MaxConcurrency int               `json:"max_concurrency,omitempty" minimum:"0" maximum:"100" doc:"With for_each: items in flight at once (default 10)." example:"5"`
 }
 
 // StepRetry is a step's retry policy.
 type StepRetry struct {
 	Attempts int      `json:"attempts" minimum:"0" maximum:"10" doc:"Retries after the first attempt, 0 to 10." example:"3"`
-	Backoff  string   `json:"backoff,omitempty" enum:"exponential,fixed," doc:"exponential (default) doubles delay from retry to retry; fixed waits delay each time." example:"exponential"`
+	Backoff  string   `json:"backoff,omitempty" enum:"exponential,fixed," doc:"exponential (default) doubles delay each retry; fixed keeps it." example:"exponential"`
 	Delay    string   `json:"delay,omitempty" doc:"The first wait, a Go-style duration (default 10s)." example:"10s"`
-	On       []string `json:"on,omitempty" doc:"What is retried: status codes, 4xx, 5xx, timeout, network. Absent: every failure (a failed expect included)." example:"[\"5xx\",\"timeout\"]"`
+	On       []string `json:"on,omitempty" doc:"What is retried: codes, 4xx, 5xx, timeout, network (default: every failure)." example:"[\"5xx\",\"timeout\"]"`
 }
 
 // StepExpect is what counts as a step's success beyond a 2xx.
 type StepExpect struct {
-	Status   []string        `json:"status,omitempty" doc:"The statuses that count as success instead of 2xx: codes or classes, such as 200, 404, 2xx." example:"[\"200\",\"404\"]"`
-	JSONPath string          `json:"json_path,omitempty" doc:"A path in the JSON response, such as data.state; with equals, the value it must have." example:"data.state"`
+	Status   []string        `json:"status,omitempty" doc:"Statuses that count as success instead of 2xx (codes or classes)." example:"[\"200\",\"404\"]"`
+	JSONPath string          `json:"json_path,omitempty" doc:"A path in the JSON response that must equal equals." example:"data.state"`
 	Equals   json.RawMessage `json:"equals,omitempty" doc:"The JSON value json_path must have." example:"\"done\""`
 }
 
 // StepDelay is a wait: give duration or until.
 type StepDelay struct {
-	Duration string `json:"duration,omitempty" doc:"How long to wait, a Go-style duration from 1s to 8784h (366 days)." example:"24h"`
-	Until    string `json:"until,omitempty" doc:"Wait until this RFC 3339 instant; may be a template, such as {{ payload.remind_at }}." example:"2026-12-24T08:00:00Z"`
+	Duration string `json:"duration,omitempty" doc:"How long to wait, 1s to 8784h." example:"24h"`
+	Until    string `json:"until,omitempty" doc:"Wait until this RFC 3339 instant; may be a template." example:"2026-12-24T08:00:00Z"`
 }
 
 // Workflow is a workflow as the API returns it.
 type Workflow struct {
-	ID                  string              `json:"id" doc:"The workflow's id." example:"0193b0a4-7c1e-7d2a-9f3b-3c9e1f2a4b5c"`
+	ID                  string              `json:"id" doc:"The workflow's id."`
 	ProjectID           string              `json:"project_id" doc:"The project it belongs to."`
 	Name                string              `json:"name" doc:"A name for people." example:"sync new customers"`
 	Version             int                 `json:"version" doc:"The current version: 1 when created, one more at each save. Runs keep the version they started with." example:"3"`
@@ -89,36 +89,49 @@ type Workflow struct {
 	UpdatedAt           time.Time           `json:"updated_at" doc:"When it was last saved."`
 }
 
-// WorkflowList is a project's workflows.
-type WorkflowList struct {
-	Workflows []*Workflow `json:"workflows" doc:"The workflows, oldest first (at most 100)."`
+// WorkflowSummary is a workflow in a list: without its definition.
+type WorkflowSummary struct {
+	ID                  string     `json:"id" doc:"The workflow's id; GET /workflows/{workflow_id} has its definition."`
+	ProjectID           string     `json:"project_id" doc:"The project it belongs to."`
+	Name                string     `json:"name" doc:"A name for people." example:"sync new customers"`
+	Version             int        `json:"version" doc:"The current version." example:"3"`
+	Steps               int        `json:"steps" doc:"How many steps the current version has." example:"2"`
+	Health              string     `json:"health" enum:"healthy,failing" doc:"failing after a failed run, healthy again after a succeeded run." example:"healthy"`
+	ConsecutiveFailures int        `json:"consecutive_failures" doc:"Failed runs in a row." example:"0"`
+	LastRunAt           *time.Time `json:"last_run_at,omitempty" doc:"When the last run finished; absent before the first." example:"2026-11-24T08:00:03.120Z"`
+	LastRunStatus       string     `json:"last_run_status,omitempty" enum:"succeeded,failed,cancelled," doc:"How the last run ended; absent before the first." example:"succeeded"`
+	CreatedAt           time.Time  `json:"created_at" doc:"When the workflow was created."`
+	UpdatedAt           time.Time  `json:"updated_at" doc:"When it was last saved."`
 }
 
-// WorkflowVersion is one saved version of a workflow.
-type WorkflowVersion struct {
-	WorkflowID string              `json:"workflow_id" doc:"The workflow's id."`
-	Version    int                 `json:"version" doc:"The version." example:"2"`
-	Definition *WorkflowDefinition `json:"definition" doc:"Its steps, as saved."`
+// WorkflowList is a project's workflows.
+type WorkflowList struct {
+	Workflows []*WorkflowSummary `json:"workflows" doc:"The workflows, oldest first (at most 100), without their definitions."`
 }
 
 // Run is a workflow run as the API returns it.
 type Run struct {
-	ID             string          `json:"id" doc:"The run's id." example:"0193b0a5-1d2e-7f3a-8b4c-5d6e7f8a9b0c"`
+	ID             string          `json:"id" doc:"The run's id."`
 	WorkflowID     string          `json:"workflow_id" doc:"The workflow it is a run of."`
 	WorkflowName   string          `json:"workflow_name,omitempty" doc:"The workflow's name." example:"sync new customers"`
 	ProjectID      string          `json:"project_id" doc:"The workflow's project."`
 	Version        int             `json:"version" doc:"The version of the workflow the run follows." example:"3"`
-	Status         string          `json:"status" enum:"running,succeeded,failed,cancelled" doc:"running until every step finished; succeeded, failed (a step failed with on_failure stop) or cancelled." example:"running"`
-	Trigger        string          `json:"trigger" enum:"api,job,dashboard" doc:"What started it: POST /workflows/{workflow_id}/runs, a job that targets the workflow, or the dashboard." example:"api"`
+	Status         string          `json:"status" enum:"running,succeeded,failed,cancelled" doc:"running until every step finished; then succeeded, failed or cancelled." example:"running"`
+	Trigger        string          `json:"trigger" enum:"api,job,dashboard" doc:"What started it: the API, a job, or the dashboard." example:"api"`
 	JobID          string          `json:"job_id,omitempty" doc:"The job that started it, for trigger job."`
 	Payload        json.RawMessage `json:"payload" doc:"The trigger payload, which templates see as payload (null when none)." example:"{\"user_id\":42}"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty" doc:"The Idempotency-Key it was started with." example:"signup-42"`
-	ScheduledFor   time.Time       `json:"scheduled_for" doc:"When the run was due: its start, or the occurrence of the job that started it. Templates see it as run.scheduled_for."`
+	ScheduledFor   time.Time       `json:"scheduled_for" doc:"When the run was due (run.scheduled_for in templates)."`
 	Error          string          `json:"error,omitempty" doc:"Why it failed: the step and its reason." example:"step \"charge\" failed: 502 Bad Gateway after 4 attempts"`
 	CreatedAt      time.Time       `json:"created_at" doc:"When it started."`
 	FinishedAt     *time.Time      `json:"finished_at,omitempty" doc:"When it finished; absent while running."`
 	UpdatedAt      time.Time       `json:"updated_at" doc:"When its state last changed."`
-	Steps          []*RunStep      `json:"steps,omitempty" doc:"Every step's state, in definition order, each for_each item after its step (GET /runs/{run_id} only)."`
+}
+
+// RunDetail is a run with its steps.
+type RunDetail struct {
+	Run
+	Steps []*RunStep `json:"steps" doc:"Every step's state, in definition order, each for_each item after its step."`
 }
 
 // RunStep is the state of one step, or one item of a for_each step, in a
@@ -128,10 +141,10 @@ type RunStep struct {
 	Item              *int              `json:"item,omitempty" doc:"For an item of a for_each step: its index (from 0). Absent on the step's own row." example:"0"`
 	ItemValue         json.RawMessage   `json:"item_value,omitempty" doc:"For an item: the array element, which templates see as item." example:"{\"id\":7}"`
 	Items             *int              `json:"items,omitempty" doc:"For a for_each step's own row: how many items its array has; absent until it is known." example:"12"`
-	Status            string            `json:"status" enum:"waiting,scheduled,succeeded,failed,skipped,cancelled" doc:"waiting for its needs; scheduled (an attempt is due or in flight, or a delay is running); then succeeded, failed, skipped (its when was false) or cancelled." example:"succeeded"`
+	Status            string            `json:"status" enum:"waiting,scheduled,succeeded,failed,skipped,cancelled" doc:"waiting for its needs; scheduled (an attempt due or in flight); then succeeded, failed, skipped (when was false) or cancelled." example:"succeeded"`
 	Attempts          int               `json:"attempts" doc:"Attempts made so far." example:"1"`
-	JobID             string            `json:"job_id,omitempty" doc:"The job that carries the step's attempts: each is an execution, with the request and the first 64 KiB of the response (GET /jobs/{job_id}/executions). Absent for a delay, a skip, or a failure before any request."`
-	IdempotencyKey    string            `json:"idempotency_key" doc:"The Idempotency-Key header every attempt of the step carries: <run>.<step>, or <run>.<step>.<item> for an item." example:"0193b0a5-1d2e-7f3a-8b4c-5d6e7f8a9b0c.login"`
+	JobID             string            `json:"job_id,omitempty" doc:"The job whose executions are the step's attempts (GET /jobs/{job_id}/executions); absent without a request."`
+	IdempotencyKey    string            `json:"idempotency_key" doc:"The Idempotency-Key every attempt carries: <run>.<step>[.<item>]." example:"0193b0a5-1d2e-7f3a-8b4c-5d6e7f8a9b0c.login"`
 	DueAt             *time.Time        `json:"due_at,omitempty" doc:"When it became (or becomes) due; a delay's end."`
 	WaitingUntil      *time.Time        `json:"waiting_until,omitempty" doc:"For a delay still running: when it ends. Absent otherwise."`
 	StartedAt         *time.Time        `json:"started_at,omitempty" doc:"When its first attempt started (a delay: when it began)."`
@@ -140,15 +153,27 @@ type RunStep struct {
 	Reason            string            `json:"reason,omitempty" doc:"Why it was skipped, failed or cancelled." example:"when steps.check.status == 200 is false"`
 	ResponseStatus    int               `json:"response_status,omitempty" doc:"The last response's HTTP status; absent without one." example:"200"`
 	ResponseHeaders   map[string]string `json:"response_headers,omitempty" doc:"The last response's headers." example:"{\"Content-Type\":\"application/json\"}"`
-	ResponseBody      *string           `json:"response_body,omitempty" doc:"The kept response body, which later steps see as steps.<key>.json and .body, when it is UTF-8 text of at most 8 KiB; absent otherwise (response_body_bytes says how long it is: read it from the attempt's execution)." example:"{\"token\":\"…\"}"`
+	ResponseBody      *string           `json:"response_body,omitempty" doc:"The kept response body (later steps' steps.<key>.json and .body) when it is UTF-8 text of at most 8 KiB; else absent: see the attempt's execution." example:"{\"token\":\"…\"}"`
 	ResponseBodyBytes int               `json:"response_body_bytes" doc:"The length of the kept response body (the first 64 KiB of the response)." example:"27"`
 	ResponseTruncated bool              `json:"response_truncated" doc:"The response was longer than the 64 KiB kept."`
 }
 
+// RunSummary is a run in a list.
+type RunSummary struct {
+	ID             string     `json:"id" doc:"The run's id; GET /runs/{run_id} has its payload and steps."`
+	Version        int        `json:"version" doc:"The workflow version it follows." example:"3"`
+	Status         string     `json:"status" enum:"running,succeeded,failed,cancelled" doc:"running, succeeded, failed or cancelled." example:"succeeded"`
+	Trigger        string     `json:"trigger" enum:"api,job,dashboard" doc:"What started it." example:"api"`
+	IdempotencyKey string     `json:"idempotency_key,omitempty" doc:"The Idempotency-Key it was started with." example:"signup-42"`
+	Error          string     `json:"error,omitempty" doc:"Why it failed." example:"step charge: 502 Bad Gateway"`
+	CreatedAt      time.Time  `json:"created_at" doc:"When it started."`
+	FinishedAt     *time.Time `json:"finished_at,omitempty" doc:"When it finished; absent while running."`
+}
+
 // RunList is one page of runs.
 type RunList struct {
-	Runs       []*Run `json:"runs" doc:"The runs, newest first (without their steps)."`
-	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
+	Runs       []*RunSummary `json:"runs" doc:"The runs, newest first."`
+	NextCursor string        `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
 }
 
 // RunRetryRequest says where a retry starts.
@@ -291,9 +316,8 @@ func definitionFields(err error, def *prikke.WorkflowDefinition) error {
 	if !errors.As(err, &pe) || pe.Code != prikke.EINVALID {
 		return err
 	}
-	out := *pe
-	out.Fields = make([]prikke.FieldError, len(pe.Fields))
-	for i, f := range pe.Fields {
+	var v prikke.Validation
+	for _, f := range pe.Fields {
 		if m := stepHeaderField.FindStringSubmatch(f.Field); m != nil {
 			si, _ := strconv.Atoi(m[1])
 			hi, _ := strconv.Atoi(m[2])
@@ -301,9 +325,9 @@ func definitionFields(err error, def *prikke.WorkflowDefinition) error {
 				f.Field = "definition.steps[" + m[1] + "].headers." + def.Steps[si].Headers[hi].Name
 			}
 		}
-		out.Fields[i] = f
+		v.Add(f.Field, "%s", f.Message)
 	}
-	return &out
+	return v.Err()
 }
 
 // input converts a request into the service's input.
@@ -366,9 +390,11 @@ func (a *API) handleWorkflowList(ctx context.Context, in *workflowListInput) (*s
 	if err != nil {
 		return nil, err
 	}
-	out := &WorkflowList{Workflows: make([]*Workflow, 0, len(ws))}
+	out := &WorkflowList{Workflows: make([]*WorkflowSummary, 0, len(ws))}
 	for _, w := range ws {
-		out.Workflows = append(out.Workflows, workflowOut(w))
+		out.Workflows = append(out.Workflows, &WorkflowSummary{ID: w.ID.String(), ProjectID: w.ProjectID.String(), Name: w.Name,
+			Version: w.Version, Steps: len(w.Definition.Steps), Health: string(w.Health), ConsecutiveFailures: w.ConsecutiveFailures,
+			LastRunAt: w.LastRunAt, LastRunStatus: string(w.LastRunStatus), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt})
 	}
 	return &struct{ Body *WorkflowList }{out}, nil
 }
@@ -413,7 +439,7 @@ func (a *API) handleWorkflowDelete(ctx context.Context, in *workflowIDInput) (*s
 	return nil, a.svc.WorkflowDelete(ctx, actorOf(ctx), id)
 }
 
-func (a *API) handleWorkflowVersion(ctx context.Context, in *workflowVersionInput) (*struct{ Body *WorkflowVersion }, error) {
+func (a *API) handleWorkflowVersion(ctx context.Context, in *workflowVersionInput) (*workflowBody, error) {
 	id, err := parseID(in.WorkflowID)
 	if err != nil {
 		return nil, err
@@ -422,11 +448,17 @@ func (a *API) handleWorkflowVersion(ctx context.Context, in *workflowVersionInpu
 	if err != nil || n < 1 {
 		return nil, huma.Error404NotFound("Not found: a version is a whole number from 1.")
 	}
+	w, err := a.svc.Workflow(ctx, actorOf(ctx), id)
+	if err != nil {
+		return nil, err
+	}
 	def, err := a.svc.WorkflowVersion(ctx, actorOf(ctx), id, n)
 	if err != nil {
 		return nil, err
 	}
-	return &struct{ Body *WorkflowVersion }{&WorkflowVersion{WorkflowID: id.String(), Version: n, Definition: definitionOut(def)}}, nil
+	out := workflowOut(w)
+	out.Version, out.Definition = n, definitionOut(def)
+	return &workflowBody{out}, nil
 }
 
 type runStartInput struct {
@@ -437,7 +469,7 @@ type runStartInput struct {
 
 type runOutput struct {
 	Status int
-	Body   *Run
+	Body   *RunDetail
 }
 
 func (a *API) handleRunStart(ctx context.Context, in *runStartInput) (*runOutput, error) {
@@ -456,11 +488,15 @@ func (a *API) handleRunStart(ctx context.Context, in *runStartInput) (*runOutput
 	if err != nil {
 		return nil, a.payloadProblem(ctx, err)
 	}
+	out, err := a.runDetail(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
 	status := http.StatusCreated
 	if !created {
 		status = http.StatusOK
 	}
-	return &runOutput{Status: status, Body: runOut(r)}, nil
+	return &runOutput{Status: status, Body: out.Body}, nil
 }
 
 // payloadProblem answers an error about the run's payload, which is the
@@ -506,13 +542,14 @@ func (a *API) handleRunList(ctx context.Context, in *runListInput) (*struct{ Bod
 	if err != nil {
 		return nil, renameFields(err, "query.", "status")
 	}
-	page := &RunList{Runs: []*Run{}}
+	page := &RunList{Runs: []*RunSummary{}}
 	for i, r := range rs {
 		if i == n {
 			page.NextCursor = cursor{At: rs[i-1].CreatedAt, ID: rs[i-1].ID}.String()
 			break
 		}
-		page.Runs = append(page.Runs, runOut(r))
+		page.Runs = append(page.Runs, &RunSummary{ID: r.ID.String(), Version: r.Version, Status: string(r.Status), Trigger: string(r.Trigger),
+			IdempotencyKey: r.IdempotencyKey, Error: r.Error, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt})
 	}
 	return &struct{ Body *RunList }{page}, nil
 }
@@ -526,39 +563,42 @@ type runRetryInput struct {
 	bodyInput
 }
 
-type runBody struct{ Body *Run }
+type runDetailBody struct{ Body *RunDetail }
 
-func (a *API) handleRunGet(ctx context.Context, in *runIDInput) (*runBody, error) {
+func (a *API) handleRunGet(ctx context.Context, in *runIDInput) (*runDetailBody, error) {
 	id, err := parseID(in.RunID)
 	if err != nil {
 		return nil, err
 	}
+	return a.runDetail(ctx, id)
+}
+
+// runDetail answers with the run and its steps as they are now.
+func (a *API) runDetail(ctx context.Context, id prikke.ID) (*runDetailBody, error) {
 	r, steps, err := a.svc.Run(ctx, actorOf(ctx), id)
 	if err != nil {
 		return nil, err
 	}
-	out := runOut(r)
+	out := &RunDetail{Run: *runOut(r), Steps: make([]*RunStep, 0, len(steps))}
 	now := a.svc.NowFunc()
-	out.Steps = make([]*RunStep, 0, len(steps))
 	for _, s := range steps {
 		out.Steps = append(out.Steps, runStepOut(s, now))
 	}
-	return &runBody{out}, nil
+	return &runDetailBody{out}, nil
 }
 
-func (a *API) handleRunCancel(ctx context.Context, in *runIDInput) (*runBody, error) {
+func (a *API) handleRunCancel(ctx context.Context, in *runIDInput) (*runDetailBody, error) {
 	id, err := parseID(in.RunID)
 	if err != nil {
 		return nil, err
 	}
-	r, err := a.svc.RunCancel(ctx, actorOf(ctx), id)
-	if err != nil {
+	if _, err := a.svc.RunCancel(ctx, actorOf(ctx), id); err != nil {
 		return nil, err
 	}
-	return &runBody{runOut(r)}, nil
+	return a.runDetail(ctx, id)
 }
 
-func (a *API) handleRunRetry(ctx context.Context, in *runRetryInput) (*runBody, error) {
+func (a *API) handleRunRetry(ctx context.Context, in *runRetryInput) (*runDetailBody, error) {
 	id, err := parseID(in.RunID)
 	if err != nil {
 		return nil, err
@@ -569,11 +609,10 @@ func (a *API) handleRunRetry(ctx context.Context, in *runRetryInput) (*runBody, 
 			return nil, err
 		}
 	}
-	r, err := a.svc.RunRetry(ctx, actorOf(ctx), id, req.From)
-	if err != nil {
+	if _, err := a.svc.RunRetry(ctx, actorOf(ctx), id, req.From); err != nil {
 		return nil, err
 	}
-	return &runBody{runOut(r)}, nil
+	return a.runDetail(ctx, id)
 }
 
 // The operations of this file, for the reference; routes.go gives their
@@ -585,12 +624,10 @@ var (
 
 	opWorkflowCreate = operation{ID: "workflow-create", Tag: "Workflows", Status: http.StatusCreated, Body: WorkflowRequest{},
 		Summary: "Create a workflow",
-		Description: "Saves version 1 of a workflow: steps that run after the steps they need and can use their responses through templates " +
-			"({{ payload.x }}, {{ run.id }}, {{ steps.<key>.status }}, {{ steps.<key>.headers.<name> }}, {{ steps.<key>.json.<path> }}, {{ steps.<key>.body }}, " +
-			"{{ item }} and {{ index }} in a for_each step, {{ secrets.NAME }}; see /docs/workflows). The definition is checked at save time: " +
-			"cycles, unknown keys in needs, references to steps that are not upstream, templates that do not parse, secrets the project does not have, " +
-			"and the tier's limits (Free: 3 steps, no for_each; Pro: 50 steps, 100 items) are refused with 422, each error's location naming the step and field " +
-			"(body.definition.steps[1].url) and its message the step's key."}
+		Description: "Saves version 1 of a workflow: steps that run after the steps they need and use their responses through templates " +
+			"({{ payload.x }}, {{ steps.<key>.json.<path> }}, {{ secrets.NAME }} …; see /docs/workflows). Cycles, unknown needs, references to steps not upstream, " +
+			"bad templates, unknown secrets and the tier's limits (Free: 3 steps, no for_each; Pro: 50 steps, 100 items) are 422, each error's location " +
+			"naming the step and field (body.definition.steps[1].url) and its message the step's key."}
 
 	opWorkflow = operation{ID: "workflow", Tag: "Workflows",
 		Summary:     "Get a workflow",
@@ -608,7 +645,7 @@ var (
 
 	opWorkflowVersion = operation{ID: "workflow-version", Tag: "Workflows",
 		Summary:     "Get a saved version of a workflow",
-		Description: "The definition of one version, as it was saved: what the runs of that version follow."}
+		Description: "The workflow with one saved version's definition, as it was saved: what the runs of that version follow. version is that version; the other fields are the workflow's now."}
 
 	opRunStart = operation{ID: "run-start", Tag: "Workflows", Status: http.StatusCreated, Body: json.RawMessage{}, OptionalBody: true,
 		Summary: "Start a run",
@@ -616,15 +653,15 @@ var (
 			"which templates see as payload; no body means null. Send an Idempotency-Key header to make retries safe: the same key for the same workflow starts one run.",
 		Responses: func(a *API) map[string]*huma.Response {
 			return map[string]*huma.Response{
-				"201": {Description: "The run started."},
-				"200": {Description: "The Idempotency-Key matched an earlier run of the workflow: nothing new was started; the body is that run, as it is now.",
-					Content: map[string]*huma.MediaType{"application/json": {Schema: a.schema(Run{})}}},
+				"201": {Description: "The run started: the run with its steps (the first ones scheduled)."},
+				"200": {Description: "The Idempotency-Key matched an earlier run of the workflow: nothing new was started; the body is that run with its steps, as it is now.",
+					Content: map[string]*huma.MediaType{"application/json": {Schema: a.schema(RunDetail{})}}},
 			}
 		}}
 
 	opRuns = operation{ID: "runs", Tag: "Workflows",
 		Summary:     "List a workflow's runs",
-		Description: "Newest first, paged with next_cursor, without their steps (GET /runs/{run_id} has them)."}
+		Description: "Newest first, paged with next_cursor; GET /runs/{run_id} has a run's payload and steps."}
 
 	opRun = operation{ID: "run", Tag: "Workflows",
 		Summary: "Get a run with its steps",
@@ -635,10 +672,10 @@ var (
 	opRunCancel = operation{ID: "run-cancel", Tag: "Workflows",
 		Summary: "Cancel a run",
 		Description: "Cancels a running run: the steps not finished are cancelled and their waiting attempts dropped; a request already in flight finishes and is recorded, " +
-			"but starts nothing. 409 when the run has finished."}
+			"but starts nothing. Answers the run with its steps. 409 when the run has finished."}
 
 	opRunRetry = operation{ID: "run-retry", Tag: "Workflows", Body: RunRetryRequest{}, OptionalBody: true,
 		Summary: "Retry a run from a step",
 		Description: "Runs a failed or cancelled run again from a step (from; default its first failed step): that step and every step downstream of it start over, " +
-			"the others keep their outputs, which the retried steps' templates see. 409 when the run is running or succeeded; 422 when from is not a step of the run's version."}
+			"the others keep their outputs, which the retried steps' templates see. Answers the run with its steps. 409 when the run is running or succeeded; 422 when from is not a step of the run's version."}
 )

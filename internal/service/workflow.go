@@ -168,10 +168,10 @@ func stepMessage(def *prikke.WorkflowDefinition, f prikke.FieldError) string {
 	if key == "" {
 		return fmt.Sprintf("step %d: %s", i+1, f.Message)
 	}
-	if strings.Contains(f.Message, strconv.Quote(key)) {
+	if strings.HasPrefix(f.Message, "step "+key+":") || strings.Contains(f.Message, strconv.Quote(key)) {
 		return f.Message
 	}
-	return fmt.Sprintf("step %q: %s", key, f.Message)
+	return fmt.Sprintf("step %s: %s", key, f.Message)
 }
 
 // checkSecrets refuses a definition whose templates name a secret the
@@ -201,7 +201,7 @@ func (s *Service) checkSecrets(ctx context.Context, projectID prikke.ID, def *pr
 					}
 				}
 				if !have[p[1]] && !v.Has(field+f) {
-					v.Add(field+f, "step %q uses secrets.%s, which this project does not have: add the secret to the project first (PUT /api/v1/projects/%s/secrets/%s), or fix the name",
+					v.Add(field+f, "step %s: secrets.%s is not a secret of this project: add it to the project first (PUT /api/v1/projects/%s/secrets/%s), or fix the name",
 						st.Key, p[1], projectID, p[1])
 				}
 			}

@@ -89,9 +89,10 @@ func stepCompletion(c *store.Claimed, res delivery.Result, now time.Time, cp *st
 // deliveries wait to start, a batch lingers for more results, up to
 // 200ms: starting on time comes first (a burst is started before its
 // results are written), and larger batches cost the database less per
-// row. A failed write is retried with backoff; the rows stay running
-// meanwhile and would be rescued if this node died. It returns once
-// results is closed and drained.
+// row. A batch holding a workflow step's last attempt lingers 5ms at
+// most: the run's next steps wait for it. A failed write is retried with
+// backoff; the rows stay running meanwhile and would be rescued if this
+// node died. It returns once results is closed and drained.
 func (w *Worker) complete() {
 	const (
 		maxBatch = 2048
@@ -104,7 +105,12 @@ func (w *Worker) complete() {
 	for first := range w.results {
 		batch = append(batch[:0], first)
 		size := len(first.ResponseBody)
-		timer.Reset(linger)
+		hurry := handsOff(first)
+		if hurry {
+			timer.Reset(stepLinger)
+		} else {
+			timer.Reset(linger)
+		}
 		lingering := true
 	fill:
 		for len(batch) < maxBatch && size < maxBytes {
@@ -128,11 +134,26 @@ func (w *Worker) complete() {
 			}
 			batch = append(batch, c)
 			size += len(c.ResponseBody)
+			if !hurry && handsOff(c) {
+				hurry = true
+				if lingering {
+					timer.Reset(stepLinger)
+				}
+			}
 		}
 		timer.Stop()
 		w.write(batch)
 	}
 }
+
+// stepLinger bounds the linger of a batch holding a step's last attempt:
+// writing it makes the run's next steps due, so the hand-off from one
+// step's response to the next step's request waits for it.
+const stepLinger = 5 * time.Millisecond
+
+// handsOff reports whether writing c makes a workflow's next steps due:
+// the last attempt of a step.
+func handsOff(c *store.Completion) bool { return c.Step != nil && c.Retry == nil }
 
 // startsWaiting reports whether executions are due and waiting for a
 // worker.

@@ -53,8 +53,18 @@ type wfEnv struct {
 }
 
 // wfDialects runs fn on SQLite (with an injected clock) and, unless
-// sqliteOnly, on PostgreSQL.
+// sqliteOnly, on PostgreSQL, with the worker started.
 func wfDialects(t *testing.T, sqliteOnly bool, fn func(t *testing.T, e *wfEnv)) {
+	t.Helper()
+	wfDialectsIdle(t, sqliteOnly, func(t *testing.T, e *wfEnv) {
+		e.startWorker()
+		fn(t, e)
+	})
+}
+
+// wfDialectsIdle is wfDialects with the worker not started: fn starts it
+// (startWorker) when it has set the scene.
+func wfDialectsIdle(t *testing.T, sqliteOnly bool, fn func(t *testing.T, e *wfEnv)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
@@ -73,6 +83,12 @@ func wfDialects(t *testing.T, sqliteOnly bool, fn func(t *testing.T, e *wfEnv)) 
 	})
 }
 
+// startWorker starts the env's worker.
+func (e *wfEnv) startWorker() {
+	e.w.Start(context.Background())
+	e.t.Cleanup(e.w.Stop)
+}
+
 func newWFEnv(t *testing.T, s store.Store, clock *flowClock) *wfEnv {
 	t.Helper()
 	e := &wfEnv{t: t, s: s, clock: clock, tn: storetest.NewTenant(t, s, prikke.TierPro), ep: newEndpoint(t)}
@@ -87,8 +103,6 @@ func newWFEnv(t *testing.T, s store.Store, clock *flowClock) *wfEnv {
 	if clock != nil {
 		e.w.NowFunc = clock.Now
 	}
-	e.w.Start(context.Background())
-	t.Cleanup(e.w.Stop)
 	return e
 }
 

@@ -113,8 +113,8 @@ func TestWorkflowJoin(t *testing.T) {
 		if len(slow) != 1 || len(fast) != 1 {
 			t.Fatalf("slow %d, fast %d requests", len(slow), len(fast))
 		}
-		if fast[0].Seq > slow[0].DoneSeq && slow[0].Seq > fast[0].DoneSeq {
-			t.Errorf("the two roots ran one after the other")
+		if fast[0].Seq > slow[0].DoneSeq {
+			t.Errorf("fast (request #%d) waited for slow to be answered (#%d); both start with the run", fast[0].Seq, slow[0].DoneSeq)
 		}
 		if j := e.ep.byKey(run, "join", -1); len(j) != 1 || j[0].Body != "200+200" {
 			t.Errorf("join requests = %+v", j)
@@ -304,6 +304,38 @@ func TestWorkflowDelay(t *testing.T) {
 		e.wantAfter(run, "follow", "call")
 		if f := e.ep.byKey(run, "follow", -1); len(f) != 1 || f[0].Header.Get("X-Called") != "200" {
 			t.Errorf("follow requests = %+v", f)
+		}
+	})
+}
+
+// A delay until an instant (a template on the payload) holds its
+// dependents until then.
+func TestWorkflowDelayUntil(t *testing.T) {
+	t.Parallel()
+	wfDialects(t, true, func(t *testing.T, e *wfEnv) {
+		w := e.workflow(
+			prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Until: "{{payload.at}}"}},
+			prikke.Step{Key: "then", URL: "/then"},
+		)
+		at := e.now().Add(2 * time.Hour).Truncate(time.Second)
+		run := e.start(w, `{"at":"`+at.Format(time.RFC3339)+`"}`)
+		var steps map[string]*prikke.RunStep
+		waitFor(t, "the step after the delay scheduled", func() bool {
+			steps = e.steps(run)
+			return steps["then"] != nil && steps["then"].Status == prikke.StepStatusScheduled
+		})
+		if f := steps["wait"].FinishedAt; f == nil || !f.Equal(at) {
+			t.Errorf("the delay ends at %v, want %v", f, at)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if n := len(e.ep.byStep(run, "then")); n != 0 {
+			t.Fatalf("then sent %d requests before the instant", n)
+		}
+		e.advance(2*time.Hour + time.Second)
+		r, steps := e.wait(run)
+		e.wantStatuses(r, steps, runSucceeded, map[string]prikke.StepStatus{"wait": stepSucceeded, "then": stepSucceeded})
+		if h := e.ep.byKey(run, "then", -1); len(h) != 1 || h[0].At.Add(time.Duration(e.clock.shift.Load())).Before(at) {
+			t.Errorf("then requests = %+v; want one, at or after %v", h, at)
 		}
 	})
 }
@@ -642,5 +674,53 @@ func TestWorkflowStartedByJob(t *testing.T) {
 		if err != nil || len(runs) != 1 {
 			t.Errorf("%d runs (%v); want 1", len(runs), err)
 		}
+	})
+}
+
+// A step's attempt whose node died after sending it is rescued and
+// delivered again, with the same Idempotency-Key, and the run goes on.
+func TestWorkflowRescuedStep(t *testing.T) {
+	t.Parallel()
+	wfDialectsIdle(t, true, func(t *testing.T, e *wfEnv) {
+		ctx := context.Background()
+		w := e.workflow(
+			prikke.Step{Key: "a", Method: "POST", URL: "/a"},
+			prikke.Step{Key: "b", URL: "/b"},
+		)
+		run := e.start(w, "")
+		// Another node takes a's attempt, sends it and dies.
+		res, err := e.s.ExecutionClaim(ctx, &store.ClaimParams{Node: "dead", Limit: 10, LeaseGrace: 5 * time.Second})
+		if err != nil || len(res.Claimed) != 1 || res.Claimed[0].Job.Step == nil || res.Claimed[0].Job.Step.Key != "a" {
+			t.Fatalf("claim as the node that dies: %+v, %v", res, err)
+		}
+		lost := res.Claimed[0].Execution
+		if err := e.s.ExecutionMarkSent(ctx, "dead", []prikke.ID{lost.ID}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(10 * time.Minute) // past its lease
+		if n, err := e.s.ExecutionRescue(ctx, store.RescueParams{Limit: 100}); err != nil || n != 1 {
+			t.Fatalf("rescue: %d, %v", n, err)
+		}
+		e.startWorker()
+		r, steps := e.wait(run)
+		e.wantStatuses(r, steps, runSucceeded, map[string]prikke.StepStatus{"a": stepSucceeded, "b": stepSucceeded})
+		as := e.ep.byKey(run, "a", -1)
+		if len(as) != 1 {
+			t.Fatalf("a: %d requests reached the endpoint, want the rescued one", len(as))
+		}
+		es := e.stepExecutions(steps["a"])
+		if len(es) != 2 || es[0].Status != prikke.ExecutionStatusFailed || es[1].Status != prikke.ExecutionStatusSuccess || !es[1].Rescued {
+			t.Fatalf("a's attempts = %d", len(es))
+		}
+		if v := headerValue(es[1].RequestHeaders, "Idempotency-Key"); v != run.ID.String()+".a" {
+			t.Errorf("the rescued attempt's key = %q", v)
+		}
+		if steps["a"].Attempts != 2 {
+			t.Errorf("a's row counts %d attempts", steps["a"].Attempts)
+		}
+		if n := len(e.ep.byKey(run, "b", -1)); n != 1 {
+			t.Errorf("b: %d requests", n)
+		}
+		e.wantAfter(run, "b", "a")
 	})
 }

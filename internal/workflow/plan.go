@@ -3,7 +3,6 @@ package workflow
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -107,18 +106,18 @@ func Advance(st *RunState) *Plan {
 
 // Cancel plans a cancel: every step not finished (and a delay whose end
 // is after now) becomes cancelled, the pending executions of scheduled
-// steps' jobs are deleted, and the run is cancelled. The run's Error is
-// why ("cancelled" when why is "").
-func Cancel(st *RunState, why string) *Plan {
+// steps' jobs are deleted, and the run is cancelled. The steps' Reason
+// and the run's Error are reason ("cancelled" when it is "").
+func Cancel(st *RunState, reason string) *Plan {
 	p := newPlanner(st)
 	if st.Run.Status != prikke.RunStatusRunning {
 		return p.result()
 	}
-	if why == "" {
-		why = "cancelled"
+	if reason == "" {
+		reason = "cancelled"
 	}
-	p.stopAll(why)
-	p.plan.Status, p.plan.Error, p.plan.FinishedAt = prikke.RunStatusCancelled, why, &p.now
+	p.stopAll(reason)
+	p.plan.Status, p.plan.Error, p.plan.FinishedAt = prikke.RunStatusCancelled, reason, &p.now
 	return p.result()
 }
 
@@ -126,7 +125,8 @@ func Cancel(st *RunState, why string) *Plan {
 // = the first failed, else cancelled, step in definition order): that
 // step's rows (items included) and those of every step downstream of it
 // are deleted, the run is running again (Error cleared), and Advance's
-// starts follow. EINVALID when from is not a step of the run's version.
+// starts follow. EINVALID when from is not a step of the run's version;
+// ECONFLICT when the run is neither failed nor cancelled.
 //
 // Every other step that failed (with on_failure stop) or was cancelled
 // starts over too, with its downstream steps: the run could not succeed
@@ -583,133 +583,6 @@ func (p *planner) finishForEach(r *prikke.RunStep, items []*prikke.RunStep) {
 	p.touch(r)
 }
 
-// why is a render error's reason: a missing value's Why, or the error.
-func why(err error) string {
-	var me *template.MissingError
-	if errors.As(err, &me) {
-		return me.Why
-	}
-	return err.Error()
-}
-
-func isSecret(p template.Path) bool { return p.Root() == RootSecrets }
-
-// usesSecrets reports whether any of the templates references a secret.
-func usesSecrets(srcs ...string) bool {
-	for _, s := range srcs {
-		if !strings.Contains(s, "{{") {
-			continue
-		}
-		t, err := template.Parse(s)
-		if err != nil {
-			continue
-		}
-		for _, path := range t.Paths() {
-			if isSecret(path) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// start renders a step instance's request and makes it due: a hidden
-// queue job and its first execution; a missing value fails it instead.
-func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage, index int, due time.Time) {
-	srcs := []string{s.URL, s.Body}
-	for _, h := range s.Headers {
-		srcs = append(srcs, h.Value)
-	}
-	secrets := usesSecrets(srcs...)
-	var o template.Options
-	if secrets {
-		o.Keep = isSecret
-	}
-	sc := p.scope(item, index)
-	url, err := template.Render(s.URL, sc, o)
-	if err != nil {
-		p.failStep(r, "url: "+why(err))
-		return
-	}
-	headers := make([]prikke.Header, 0, len(s.Headers)+1)
-	for _, h := range s.Headers {
-		if strings.EqualFold(h.Name, IdempotencyHeader) {
-			continue // every attempt carries the step's own key
-		}
-		v, err := template.Render(h.Value, sc, o)
-		if err != nil {
-			p.failStep(r, "headers."+h.Name+": "+why(err))
-			return
-		}
-		if strings.ContainsAny(v, "\r\n\x00") {
-			p.failStep(r, "headers."+h.Name+": the value rendered contains a line break or NUL, which a header cannot carry")
-			return
-		}
-		headers = append(headers, prikke.Header{Name: h.Name, Value: v})
-	}
-	body, err := template.Render(s.Body, sc, o)
-	if err != nil {
-		p.failStep(r, "body: "+why(err))
-		return
-	}
-	if len(body) > prikke.MaxBodyBytes {
-		p.failStep(r, fmt.Sprintf("body: the body rendered is %d bytes, more than the 256 KiB a request may send", len(body)))
-		return
-	}
-	if !secrets {
-		var uv prikke.Validation
-		prikke.ValidateURL(&uv, "url", url)
-		if fs := prikke.ErrorFields(uv.Err()); len(fs) > 0 {
-			p.failStep(r, fmt.Sprintf("url: the URL rendered, %s, %s; write values in a URL as {{ … | url }}", clip(url, 200), fs[0].Message))
-			return
-		}
-	}
-	headers = append(headers, prikke.Header{Name: IdempotencyHeader, Value: r.IdempotencyKey()})
-	expect, err := renderExpect(s.Expect, sc)
-	if err != nil {
-		p.failStep(r, "expect.equals: "+why(err))
-		return
-	}
-	method := s.Method
-	if method == "" {
-		method = "GET"
-	}
-	timeout := s.TimeoutMS
-	if timeout == 0 {
-		timeout = prikke.DefaultTimeoutMS
-	}
-	attempts := 0
-	if s.Retry != nil {
-		attempts = s.Retry.Attempts
-	}
-	run := p.st.Run
-	name := run.WorkflowName + " · " + s.Key
-	if index >= 0 {
-		name += itemLabel(index)
-	}
-	now := p.now
-	at := due
-	j := &prikke.Job{ID: prikke.NewID(), ProjectID: run.ProjectID, OrganizationID: run.OrganizationID,
-		Kind: prikke.JobKindQueue, Name: name, URL: url, Method: method, Headers: headers, Body: body,
-		TimeoutMS: timeout, RetryAttempts: attempts, Enabled: true, TimeZone: "UTC", RunAt: &at,
-		CatchUp: prikke.CatchUpLatest, CatchUpWindow: prikke.DefaultCatchUpWindow, Overlap: prikke.OverlapAllow,
-		NotifyMode: prikke.NotifyProject, Health: prikke.JobHealthy, FlowKey: s.FlowKey,
-		Step: &prikke.JobStep{RunID: run.ID, WorkflowID: run.WorkflowID, Key: s.Key, Item: r.Item,
-			Retry: s.Retry, Expect: expect, Secrets: secrets},
-		CreatedAt: now, UpdatedAt: now}
-	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
-		ScheduledFor: due, DueAt: due, Attempt: 1, Status: prikke.ExecutionStatusPending,
-		Priority: prikke.Priority(p.st.Tier, prikke.JobKindQueue, 0), FlowKey: j.Flow(), CreatedAt: now}
-	p.plan.Starts = append(p.plan.Starts, &Start{Job: j, Execution: e})
-	r.Status, r.Reason, r.JobID, r.Attempts = prikke.StepStatusScheduled, "", &j.ID, 0
-	// StartedAt is left to the first attempt's start.
-	r.DueAt, r.StartedAt, r.FinishedAt = &at, nil, nil
-	p.touch(r)
-}
-
-// IdempotencyHeader is the header every attempt of a step carries.
-const IdempotencyHeader = "Idempotency-Key"
-
 // failRun fails the run at step s: every unfinished row is cancelled.
 func (p *planner) failRun(s *prikke.Step, r *prikke.RunStep) {
 	p.stopAll("run failed at step " + s.Key)
@@ -755,23 +628,4 @@ func Complete(st *RunState, ref StepRef, e *prikke.Execution) *Plan {
 	p.touch(r)
 	p.advance()
 	return p.result()
-}
-
-// renderExpect renders a string expect.equals that holds a template, so
-// the worker compares with the value frozen at the step's start.
-func renderExpect(e *prikke.Expect, sc template.Scope) (*prikke.Expect, error) {
-	if e == nil || len(e.Equals) == 0 || !bytes.Contains(e.Equals, []byte("{{")) {
-		return e, nil
-	}
-	var s string
-	if json.Unmarshal(e.Equals, &s) != nil {
-		return e, nil
-	}
-	v, err := template.Render(s, sc, template.Options{})
-	if err != nil {
-		return nil, err
-	}
-	c := *e
-	c.Equals = json.RawMessage(template.JSON(v))
-	return &c, nil
 }

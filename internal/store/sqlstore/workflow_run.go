@@ -49,29 +49,90 @@ func (r *Records) isNotFound(err error) bool {
 	return prikke.ErrorCode(Translate(err, r.d.Err)) == prikke.ENOTFOUND
 }
 
-// lockRun reads a run with its workflow's name, locking its row until the
-// transaction ends.
-func (r *Records) lockRun(ctx context.Context, tx Tx, id prikke.ID) (*prikke.WorkflowRun, error) {
-	return r.scanRun(tx.QueryRow(ctx, "SELECT "+runColumns+runFrom+" WHERE r.id = $1 "+r.d.ForUpdateOf("r", false), id))
-}
-
-// runState loads what the planner needs of a locked run.
-func (r *Records) runState(ctx context.Context, tx Tx, run *prikke.WorkflowRun, now time.Time) (*workflow.RunState, error) {
-	var def prikke.WorkflowDefinition
-	if err := tx.QueryRow(ctx, "SELECT definition FROM workflow_versions WHERE workflow_id = $1 AND version = $2",
-		run.WorkflowID, run.Version).Scan(r.d.ScanJSON(&def)); err != nil {
-		return nil, err
+// lockRuns reads runs with what the planner needs of them (their
+// workflow's name, their version's definition, every step row, the
+// organization's tier), locking their rows, in ID order, until the
+// transaction ends: concurrent transitions of overlapping runs queue
+// behind each other and never deadlock. A run that does not exist is left
+// out. Each state's Now is now.
+func (r *Records) lockRuns(ctx context.Context, tx Tx, ids []prikke.ID, now time.Time) ([]*workflow.RunState, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	run.Definition = &def
-	steps, err := r.loadSteps(ctx, tx, run.ID, &def)
+	rows, err := tx.Query(ctx, "SELECT "+runColumns+`, v.definition, o.tier`+runFrom+`
+		JOIN workflow_versions v ON v.workflow_id = r.workflow_id AND v.version = r.version
+		JOIN organizations o ON o.id = r.organization_id
+		WHERE `+r.d.AnyOf("r.id", "$1")+" ORDER BY r.id "+r.d.ForUpdateOf("r", false), r.d.List(ids))
 	if err != nil {
 		return nil, err
 	}
-	var tier prikke.Tier
-	if err := tx.QueryRow(ctx, "SELECT tier FROM organizations WHERE id = $1", run.OrganizationID).Scan(&tier); err != nil {
+	var sts []*workflow.RunState
+	byID := map[prikke.ID]*workflow.RunState{}
+	for rows.Next() {
+		st := &workflow.RunState{Def: &prikke.WorkflowDefinition{}, Steps: []*prikke.RunStep{}, Now: now}
+		var extra = []any{r.d.ScanJSON(st.Def), &st.Tier}
+		run, err := r.scanRun(rowWith{rows, extra})
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		run.Definition, st.Run = st.Def, run
+		sts = append(sts, st)
+		byID[run.ID] = st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return &workflow.RunState{Run: run, Def: &def, Steps: steps, Tier: tier, Now: now}, nil
+	if len(sts) == 0 {
+		return nil, nil
+	}
+	locked := make([]prikke.ID, len(sts))
+	for i, st := range sts {
+		locked[i] = st.Run.ID
+	}
+	srows, err := tx.Query(ctx, "SELECT "+stepColumns+" FROM workflow_run_steps WHERE "+r.d.AnyOf("run_id", "$1"), r.d.List(locked))
+	if err != nil {
+		return nil, err
+	}
+	for srows.Next() {
+		step, err := r.scanStep(srows)
+		if err != nil {
+			srows.Close()
+			return nil, err
+		}
+		if st := byID[step.RunID]; st != nil {
+			st.Steps = append(st.Steps, step)
+		}
+	}
+	srows.Close()
+	if err := srows.Err(); err != nil {
+		return nil, err
+	}
+	for _, st := range sts {
+		sortSteps(st.Steps, st.Def)
+	}
+	return sts, nil
+}
+
+// rowWith scans a row into dest followed by extra destinations.
+type rowWith struct {
+	row   Row
+	extra []any
+}
+
+func (w rowWith) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
+
+// lockRun is lockRuns of one run: ENOTFOUND when there is none.
+func (r *Records) lockRun(ctx context.Context, tx Tx, id prikke.ID, now time.Time) (*workflow.RunState, error) {
+	sts, err := r.lockRuns(ctx, tx, []prikke.ID{id}, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(sts) == 0 {
+		return nil, notFound()
+	}
+	return sts[0], nil
 }
 
 var upsertStepSQL = "INSERT INTO workflow_run_steps (" + stepColumns + ") VALUES (" + placeholders(1, 17) + `)
@@ -87,108 +148,204 @@ func excludedSet(columns string, skip int) string {
 	return strings.Join(cols, ", ")
 }
 
-// applyPlan writes a plan for the locked run st.Run and updates st.Run in
-// memory as the run's row now reads.
+// applyPlan writes one plan (see applyPlans).
 func (r *Records) applyPlan(ctx context.Context, tx Tx, st *workflow.RunState, p *workflow.Plan) error {
-	if p == nil || p.Empty() {
-		return nil
-	}
-	run := st.Run
-	if len(p.Delete) > 0 {
-		args := make([][]any, len(p.Delete))
-		for i, d := range p.Delete {
-			args[i] = []any{run.ID, d.Key, d.Item}
+	return r.applyPlans(ctx, tx, []*workflow.RunState{st}, []*workflow.Plan{p}, nil)
+}
+
+// applyPlans writes the plans of locked runs (plans[i] is sts[i]'s; nil
+// or empty ones change nothing), after the step rows in rows (stepArgs,
+// e.g. rows the caller finished itself), and updates each st.Run in
+// memory as its row now reads. Each kind of write is one batch for all
+// runs: one round trip on PostgreSQL however many runs a completion batch
+// moved.
+func (r *Records) applyPlans(ctx context.Context, tx Tx, sts []*workflow.RunState, plans []*workflow.Plan, rows [][]any) error {
+	var deletes, jobs, runs [][]any
+	var es []*prikke.Execution
+	var pending []prikke.ID
+	var finished []*prikke.WorkflowRun
+	for i, st := range sts {
+		p, run := plans[i], st.Run
+		if p == nil || p.Empty() {
+			continue
 		}
-		if err := tx.ExecBatch(ctx, "DELETE FROM workflow_run_steps WHERE run_id = $1 AND step_key = $2 AND item = $3", args); err != nil {
-			return err
+		for _, d := range p.Delete {
+			deletes = append(deletes, []any{run.ID, d.Key, d.Item})
 		}
-	}
-	if len(p.Steps) > 0 {
-		args := make([][]any, len(p.Steps))
-		for i, s := range p.Steps {
+		for _, s := range p.Steps {
 			s.RunID = run.ID
-			args[i] = r.stepArgs(s)
+			rows = append(rows, r.stepArgs(s))
 		}
-		if err := tx.ExecBatch(ctx, upsertStepSQL, args); err != nil {
+		for _, s := range p.Starts {
+			jobs = append(jobs, insertJobArgs(r.d, s.Job))
+			es = append(es, s.Execution)
+		}
+		pending = append(pending, p.DeletePending...)
+		run.UpdatedAt = st.Now
+		if p.Status != "" {
+			run.Status, run.Error, run.FinishedAt = p.Status, p.Error, p.FinishedAt
+			if !p.Status.Terminal() {
+				run.Error, run.FinishedAt = "", nil
+			} else if run.FinishedAt == nil {
+				at := st.Now
+				run.FinishedAt = &at
+			}
+			if p.Status.Terminal() {
+				finished = append(finished, run)
+			}
+		}
+		runs = append(runs, []any{run.ID, run.Status, run.Error, r.d.TimePtr(run.FinishedAt), r.d.Time(run.UpdatedAt)})
+	}
+	if len(deletes) > 0 {
+		if err := tx.ExecBatch(ctx, "DELETE FROM workflow_run_steps WHERE run_id = $1 AND step_key = $2 AND item = $3", deletes); err != nil {
 			return err
 		}
 	}
-	if len(p.Starts) > 0 {
-		jobs := make([][]any, len(p.Starts))
-		es := make([]*prikke.Execution, len(p.Starts))
-		for i, s := range p.Starts {
-			jobs[i] = insertJobArgs(r.d, s.Job)
-			es[i] = s.Execution
-		}
-		if err := tx.ExecBatch(ctx, insertJobSQL, jobs); err != nil {
+	if err := r.upsertSteps(ctx, tx, rows); err != nil {
+		return err
+	}
+	if len(jobs) > 0 {
+		if err := tx.InsertRows(ctx, "jobs", insertJobColumns, jobs); err != nil {
 			return err
 		}
 		if err := r.writeExecutions(ctx, tx, es); err != nil {
 			return err
 		}
 	}
-	if len(p.DeletePending) > 0 {
+	if len(pending) > 0 {
 		if _, err := tx.Exec(ctx, "DELETE FROM executions WHERE status = 'pending' AND "+r.d.AnyOf("job_id", "$1"),
-			r.d.List(p.DeletePending)); err != nil {
+			r.d.List(pending)); err != nil {
 			return err
 		}
 	}
-	run.UpdatedAt = st.Now
-	if p.Status == "" {
-		_, err := tx.Exec(ctx, "UPDATE workflow_runs SET updated_at = $2 WHERE id = $1", run.ID, r.d.Time(st.Now))
+	if err := tx.UpdateRows(ctx, "workflow_runs", runUpdateColumns, runUpdateTypes, runs); err != nil {
 		return err
 	}
-	run.Status, run.Error, run.FinishedAt = p.Status, p.Error, p.FinishedAt
-	if p.Status.Terminal() && run.FinishedAt == nil {
-		at := st.Now
-		run.FinishedAt = &at
+	return r.finishWorkflows(ctx, tx, finished)
+}
+
+var (
+	insertJobColumns = columnList(`id, project_id, organization_id, kind, name, url, method, headers, body,
+		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
+		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
+		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at, alert_policy, flow_key,
+		workflow_id, run_id, step`)
+	runUpdateColumns = []string{"id", "status", "error", "finished_at", "updated_at"}
+	runUpdateTypes   = []string{"uuid", "text", "text", "timestamptz", "timestamptz"}
+)
+
+// upsertSteps writes step rows (stepArgs) whole, the last of each (run,
+// key, item) winning, in multi-row statements.
+func (r *Records) upsertSteps(ctx context.Context, tx Tx, rows [][]any) error {
+	type key struct {
+		run  any
+		key  any
+		item any
 	}
-	if !p.Status.Terminal() {
-		run.Error, run.FinishedAt = "", nil
+	last := map[key]int{}
+	for i, row := range rows {
+		last[key{row[0], row[1], row[2]}] = i
 	}
-	if _, err := tx.Exec(ctx, "UPDATE workflow_runs SET status = $2, error = $3, finished_at = $4, updated_at = $5 WHERE id = $1",
-		run.ID, run.Status, run.Error, r.d.TimePtr(run.FinishedAt), r.d.Time(st.Now)); err != nil {
-		return err
+	var uniq [][]any
+	for i, row := range rows {
+		if last[key{row[0], row[1], row[2]}] == i {
+			uniq = append(uniq, row)
+		}
 	}
-	if p.Status.Terminal() {
-		return r.finishWorkflow(ctx, tx, run)
+	const width = 17
+	for chunk := range slices.Chunk(uniq, 500) {
+		values := make([]string, len(chunk))
+		args := make([]any, 0, len(chunk)*width)
+		for i, row := range chunk {
+			values[i] = "(" + placeholders(i*width+1, width) + ")"
+			args = append(args, row...)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO workflow_run_steps ("+stepColumns+") VALUES "+strings.Join(values, ", ")+
+			" ON CONFLICT (run_id, step_key, item) DO UPDATE SET "+excludedSet(stepColumns, 3), args...); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// finishWorkflow records a finished run on its workflow: its last run,
-// and its health, which a failed run flips to failing and a succeeded run
-// back to healthy, each flip written for the notifier. A cancelled run
-// moves neither.
-func (r *Records) finishWorkflow(ctx context.Context, tx Tx, run *prikke.WorkflowRun) error {
-	var health prikke.JobHealth
-	var failures int
-	if err := tx.QueryRow(ctx, "SELECT health, consecutive_failures FROM workflows WHERE id = $1 "+r.d.ForUpdate(),
-		run.WorkflowID).Scan(&health, &failures); err != nil {
-		return err
-	}
-	var event prikke.NotificationEvent
-	switch run.Status {
-	case prikke.RunStatusFailed:
-		if health != prikke.JobFailing {
-			event = prikke.EventWorkflowFailing
-		}
-		health, failures = prikke.JobFailing, failures+1
-	case prikke.RunStatusSucceeded:
-		if health == prikke.JobFailing {
-			event = prikke.EventWorkflowRecovered
-		}
-		health, failures = prikke.JobHealthy, 0
-	}
-	if _, err := tx.Exec(ctx, `UPDATE workflows SET last_run_at = $2, last_run_status = $3, health = $4, consecutive_failures = $5
-		WHERE id = $1`, run.WorkflowID, r.d.TimePtr(run.FinishedAt), run.Status, health, failures); err != nil {
-		return err
-	}
-	if event == "" {
+// finishWorkflows records finished runs on their workflows: the last
+// run, and the health, which a failed run flips to failing and a
+// succeeded run back to healthy, each flip written for the notifier (a
+// cancelled run moves neither). The workflows are locked in ID order, as
+// runs are: two batches never wait on each other in opposite orders.
+func (r *Records) finishWorkflows(ctx context.Context, tx Tx, runs []*prikke.WorkflowRun) error {
+	if len(runs) == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO workflow_flips (`+workflowFlipColumns+`) VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
-		prikke.NewID(), run.WorkflowID, run.ProjectID, run.ID, event, r.d.TimePtr(run.FinishedAt)); err != nil {
+	byWorkflow := map[prikke.ID][]*prikke.WorkflowRun{}
+	var ids []prikke.ID
+	for _, run := range runs {
+		if _, ok := byWorkflow[run.WorkflowID]; !ok {
+			ids = append(ids, run.WorkflowID)
+		}
+		byWorkflow[run.WorkflowID] = append(byWorkflow[run.WorkflowID], run)
+	}
+	slices.SortFunc(ids, func(a, b prikke.ID) int { return strings.Compare(a.String(), b.String()) })
+	rows, err := tx.Query(ctx, "SELECT id, health, consecutive_failures FROM workflows WHERE "+r.d.AnyOf("id", "$1")+
+		" ORDER BY id "+r.d.ForUpdate(), r.d.List(ids))
+	if err != nil {
+		return err
+	}
+	type state struct {
+		health   prikke.JobHealth
+		failures int
+	}
+	states := map[prikke.ID]*state{}
+	for rows.Next() {
+		var id prikke.ID
+		var st state
+		if err := rows.Scan(&id, &st.health, &st.failures); err != nil {
+			rows.Close()
+			return err
+		}
+		states[id] = &st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var updates, flips [][]any
+	for _, id := range ids {
+		st := states[id]
+		if st == nil {
+			continue
+		}
+		wruns := byWorkflow[id]
+		slices.SortStableFunc(wruns, func(a, b *prikke.WorkflowRun) int { return a.FinishedAt.Compare(*b.FinishedAt) })
+		for _, run := range wruns {
+			var event prikke.NotificationEvent
+			switch run.Status {
+			case prikke.RunStatusFailed:
+				if st.health != prikke.JobFailing {
+					event = prikke.EventWorkflowFailing
+				}
+				st.health, st.failures = prikke.JobFailing, st.failures+1
+			case prikke.RunStatusSucceeded:
+				if st.health == prikke.JobFailing {
+					event = prikke.EventWorkflowRecovered
+				}
+				st.health, st.failures = prikke.JobHealthy, 0
+			}
+			if event != "" {
+				flips = append(flips, []any{prikke.NewID(), id, run.ProjectID, run.ID, string(event), r.d.TimePtr(run.FinishedAt), nil})
+			}
+		}
+		last := wruns[len(wruns)-1]
+		updates = append(updates, []any{id, r.d.TimePtr(last.FinishedAt), string(last.Status), string(st.health), st.failures})
+	}
+	if err := tx.UpdateRows(ctx, "workflows", []string{"id", "last_run_at", "last_run_status", "health", "consecutive_failures"},
+		[]string{"uuid", "timestamptz", "text", "text", "integer"}, updates); err != nil {
+		return err
+	}
+	if len(flips) == 0 {
+		return nil
+	}
+	if err := tx.InsertRows(ctx, "workflow_flips", columnList(workflowFlipColumns), flips); err != nil {
 		return err
 	}
 	return tx.Notify(ctx, store.TopicFlips, "")
@@ -245,11 +402,11 @@ func (r *Records) WorkflowRunStart(ctx context.Context, p *store.RunStart) (*pri
 			r.d.JSON(run.Payload), nullString(run.IdempotencyKey), r.d.Time(run.ScheduledFor), r.d.Time(now)); err != nil {
 			return err
 		}
-		st, err := r.runState(ctx, tx, run, now)
+		st, err := r.lockRun(ctx, tx, run.ID, now)
 		if err != nil {
 			return err
 		}
-		created = true
+		run, created = st.Run, true
 		return r.applyPlan(ctx, tx, st, workflow.StartRun(st))
 	})
 	if err != nil && p.IdempotencyKey != "" && prikke.ErrorCode(err) == prikke.ECONFLICT {
@@ -272,19 +429,18 @@ func (r *Records) WorkflowRunStart(ctx context.Context, p *store.RunStart) (*pri
 func (r *Records) transition(ctx context.Context, op string, id prikke.ID, now time.Time, plan func(st *workflow.RunState) (*workflow.Plan, error)) (*prikke.WorkflowRun, error) {
 	var run *prikke.WorkflowRun
 	err := r.inTx(ctx, op, func(tx Tx) error {
-		var err error
-		if run, err = r.lockRun(ctx, tx, id); err != nil {
-			return err
-		}
+		at := now.UTC()
 		if now.IsZero() {
-			if now, err = r.txNow(ctx, tx); err != nil {
+			var err error
+			if at, err = r.txNow(ctx, tx); err != nil {
 				return err
 			}
 		}
-		st, err := r.runState(ctx, tx, run, now.UTC())
+		st, err := r.lockRun(ctx, tx, id, at)
 		if err != nil {
 			return err
 		}
+		run = st.Run
 		p, err := plan(st)
 		if err != nil {
 			return err
@@ -341,113 +497,99 @@ func capOutput(body []byte, truncated bool) ([]byte, bool) {
 }
 
 // WorkflowStepsComplete records, inside a store's completion transaction
-// tx, the applied completions of workflow steps' attempts (c.Step set):
-// each on its step row, fenced on the row being scheduled with the
-// attempt's job; a last attempt (no Retry, or Gone) finishes the step, and
-// the run advances. Runs are locked in ID order, so concurrent batches
-// never deadlock. A retry inserted for an attempt whose step no longer
-// waits on it (the run was cancelled meanwhile) is deleted: it starts
-// nothing.
+// tx, the applied completions of workflow steps' attempts (c.Step set),
+// each on its step row if the row is still scheduled with the attempt's
+// job (the fence). An attempt to be retried leaves the step scheduled; a
+// last attempt (no Retry, or Gone) finishes it (workflow.Finish), and its
+// run advances, at the latest FinishedAt of the run's last attempts. The
+// runs are locked in ID order (concurrent batches never deadlock) and read
+// and written in a few statements for the whole batch. A retry inserted
+// for an attempt whose step no longer waits on it (the run was cancelled
+// meanwhile) is deleted: it starts nothing.
 func (r *Records) WorkflowStepsComplete(ctx context.Context, tx Tx, cs []*store.Completion) error {
 	byRun := map[prikke.ID][]*store.Completion{}
-	var runs []prikke.ID
+	var ids []prikke.ID
 	for _, c := range cs {
 		if c.Step == nil {
 			continue
 		}
 		id := c.Step.RunID
 		if _, ok := byRun[id]; !ok {
-			runs = append(runs, id)
+			ids = append(ids, id)
 		}
 		byRun[id] = append(byRun[id], c)
 	}
-	slices.SortFunc(runs, func(a, b prikke.ID) int { return strings.Compare(a.String(), b.String()) })
-	for _, id := range runs {
-		if err := r.completeRunSteps(ctx, tx, id, byRun[id]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (r *Records) completeRunSteps(ctx context.Context, tx Tx, runID prikke.ID, cs []*store.Completion) error {
-	run, err := r.lockRun(ctx, tx, runID)
-	if err != nil {
-		if r.isNotFound(err) {
-			return nil // deleted with its workflow, or pruned
-		}
-		return err
-	}
-	// In the order they finished, so the last attempt's outputs stay.
-	cs = slices.Clone(cs)
-	slices.SortStableFunc(cs, func(a, b *store.Completion) int { return a.FinishedAt.Compare(b.FinishedAt) })
-	var finals []*store.Completion
-	var now time.Time
-	for _, c := range cs {
-		if c.Retry == nil || c.Gone {
-			finals = append(finals, c)
-			if c.FinishedAt.After(now) {
-				now = c.FinishedAt.UTC()
-			}
-			continue
-		}
-		// An attempt to be retried: the row shows it, the step stays
-		// scheduled.
-		body, truncated := capOutput(c.ResponseBody, c.ResponseTruncated)
-		var headers any
-		if c.ResponseHeaders != nil {
-			headers = r.d.JSON(c.ResponseHeaders)
-		}
-		n, err := tx.Exec(ctx, `UPDATE workflow_run_steps SET attempts = $5, started_at = coalesce(started_at, $6),
-				response_status = $7, response_headers = $8, response_body = $9, response_truncated = $10
-			WHERE run_id = $1 AND step_key = $2 AND item = $3 AND job_id = $4 AND status = 'scheduled'`,
-			runID, c.Step.Key, c.Step.Item, c.JobID, c.Attempt, r.d.Time(c.StartedAt), c.ResponseStatus, headers, body, truncated)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			// The step no longer waits on this job (cancelled, retried
-			// from elsewhere): its retry starts nothing.
-			if _, err := tx.Exec(ctx, "DELETE FROM executions WHERE id = $1 AND status = 'pending'", c.Retry.ID); err != nil {
-				return err
-			}
-		}
-	}
-	if len(finals) == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
-	st, err := r.runState(ctx, tx, run, now)
+	slices.SortFunc(ids, func(a, b prikke.ID) int { return strings.Compare(a.String(), b.String()) })
+	sts, err := r.lockRuns(ctx, tx, ids, time.Time{})
 	if err != nil {
 		return err
 	}
-	rows := make(map[workflow.StepRef]*prikke.RunStep, len(st.Steps))
-	for _, s := range st.Steps {
-		rows[workflow.StepRef{Key: s.Key, Item: s.Item}] = s
-	}
-	var done [][]any
-	for _, c := range finals {
-		row := rows[workflow.StepRef{Key: c.Step.Key, Item: c.Step.Item}]
-		if row == nil || row.Status != prikke.StepStatusScheduled || row.JobID == nil || *row.JobID != c.JobID {
-			continue // fenced out: already finished, cancelled, or retried
+	var rows [][]any
+	var dropped []prikke.ID
+	var moved []*workflow.RunState
+	for _, st := range sts {
+		steps := make(map[workflow.StepRef]*prikke.RunStep, len(st.Steps))
+		for _, s := range st.Steps {
+			steps[workflow.StepRef{Key: s.Key, Item: s.Item}] = s
 		}
-		workflow.Finish(row, attemptOf(c), now)
-		done = append(done, r.stepArgs(row))
+		// In the order they finished, so the last attempt's outputs stay.
+		runCs := slices.Clone(byRun[st.Run.ID])
+		slices.SortStableFunc(runCs, func(a, b *store.Completion) int { return a.FinishedAt.Compare(b.FinishedAt) })
+		finished := false
+		for _, c := range runCs {
+			row := steps[workflow.StepRef{Key: c.Step.Key, Item: c.Step.Item}]
+			if row == nil || row.Status != prikke.StepStatusScheduled || row.JobID == nil || *row.JobID != c.JobID {
+				// Fenced out: finished already, cancelled, or retried from
+				// elsewhere; a retry of it starts nothing.
+				if c.Retry != nil {
+					dropped = append(dropped, c.Retry.ID)
+				}
+				continue
+			}
+			if c.Retry == nil || c.Gone {
+				workflow.Finish(row, attemptOf(c), c.FinishedAt.UTC())
+				finished = true
+				if c.FinishedAt.UTC().After(st.Now) {
+					st.Now = c.FinishedAt.UTC()
+				}
+			} else {
+				// To be retried: the row shows the attempt, the step stays
+				// scheduled.
+				if row.StartedAt == nil {
+					started := c.StartedAt.UTC()
+					row.StartedAt = &started
+				}
+				row.Attempts, row.ResponseStatus, row.ResponseHeaders = c.Attempt, c.ResponseStatus, c.ResponseHeaders
+				row.ResponseBody, row.ResponseTruncated = capOutput(c.ResponseBody, c.ResponseTruncated)
+				row.DurationMS = c.DurationMS
+			}
+			rows = append(rows, r.stepArgs(row))
+		}
+		if finished && st.Run.Status == prikke.RunStatusRunning {
+			moved = append(moved, st)
+		}
 	}
-	if len(done) == 0 {
-		return nil
+	if len(dropped) > 0 {
+		if _, err := tx.Exec(ctx, "DELETE FROM executions WHERE status = 'pending' AND "+r.d.AnyOf("id", "$1"), r.d.List(dropped)); err != nil {
+			return err
+		}
 	}
-	if err := tx.ExecBatch(ctx, upsertStepSQL, done); err != nil {
-		return err
+	plans := make([]*workflow.Plan, len(moved))
+	for i, st := range moved {
+		plans[i] = workflow.Advance(st)
 	}
-	return r.applyPlan(ctx, tx, st, workflow.Advance(st))
+	return r.applyPlans(ctx, tx, moved, plans, rows)
 }
 
 // attemptOf is a completion as the execution it finished, for
 // workflow.Finish; a failure without an error is named by its status.
 func attemptOf(c *store.Completion) *prikke.Execution {
-	finished := c.FinishedAt.UTC()
+	started, finished := c.StartedAt.UTC(), c.FinishedAt.UTC()
 	e := &prikke.Execution{ID: c.ExecutionID, JobID: c.JobID, Attempt: c.Attempt, Status: c.Status, Error: c.Error,
-		FinishedAt: &finished, ResponseStatus: c.ResponseStatus, ResponseHeaders: c.ResponseHeaders,
+		StartedAt: &started, FinishedAt: &finished, ResponseStatus: c.ResponseStatus, ResponseHeaders: c.ResponseHeaders,
 		ResponseBody: c.ResponseBody, ResponseTruncated: c.ResponseTruncated, DurationMS: c.DurationMS}
 	if e.Status != prikke.ExecutionStatusSuccess && e.Error == "" {
 		e.Error = StepReason(c.Status, "", c.ResponseStatus)
@@ -489,22 +631,20 @@ func (r *Records) WorkflowRunsRepair(ctx context.Context, now time.Time, limit i
 		changed := false
 		err := r.inTx(ctx, "repair workflow run", func(tx Tx) error {
 			changed = false
-			run, err := r.lockRun(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			if run.Status != prikke.RunStatusRunning {
-				return nil
-			}
-			at := now
-			if at.IsZero() {
+			at := now.UTC()
+			if now.IsZero() {
+				var err error
 				if at, err = r.txNow(ctx, tx); err != nil {
 					return err
 				}
 			}
-			st, err := r.runState(ctx, tx, run, at.UTC())
+			st, err := r.lockRun(ctx, tx, id, at)
 			if err != nil {
 				return err
+			}
+			run := st.Run
+			if run.Status != prikke.RunStatusRunning {
+				return nil
 			}
 			for _, s := range st.Steps {
 				if s.Status != prikke.StepStatusScheduled {

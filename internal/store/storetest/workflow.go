@@ -15,18 +15,18 @@ import (
 func testWorkflows(t *testing.T, open Opener, cov *coverage) {
 	for name, fn := range map[string]func(*testing.T, Opener, *coverage){
 		"CRUD":         testWorkflowCRUD,
-		// "Secrets":      testWorkflowSecrets,
+		"Secrets":      testWorkflowSecrets,
 		"RunStart":     testWorkflowRunStart,
 		"Sequence":     testWorkflowSequence,
-		// "Join":         testWorkflowJoin,
-		// "Cancel":       testWorkflowCancel,
-		// "Retry":        testWorkflowRetry,
-		// "AttemptRetry": testWorkflowAttemptRetry,
-		// "Rescue":       testWorkflowRescue,
-		// "Repair":       testWorkflowRepair,
-		// "Prune":        testWorkflowPrune,
-		// "Reopen":       testWorkflowReopen,
-		// "FlipClaim":    testWorkflowFlipClaim,
+		"Join":         testWorkflowJoin,
+		"Cancel":       testWorkflowCancel,
+		"Retry":        testWorkflowRetry,
+		"AttemptRetry": testWorkflowAttemptRetry,
+		"Rescue":       testWorkflowRescue,
+		"Repair":       testWorkflowRepair,
+		"Prune":        testWorkflowPrune,
+		"Reopen":       testWorkflowReopen,
+		"FlipClaim":    testWorkflowFlipClaim,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -368,7 +368,8 @@ func testWorkflowSequence(t *testing.T, open Opener, cov *coverage) {
 	}
 	rows := runSteps(t, s, run.ID)
 	if ra := rows["a"]; ra.Attempts != 1 || ra.ResponseStatus != 200 || string(ra.ResponseBody) != string(cp.ResponseBody) ||
-		len(ra.ResponseHeaders) != 1 || ra.FinishedAt == nil || !ra.FinishedAt.Equal(cp.FinishedAt) || ra.Reason != "" {
+		len(ra.ResponseHeaders) != 1 || ra.FinishedAt == nil || !ra.FinishedAt.Equal(cp.FinishedAt) || ra.Reason != "" ||
+		ra.StartedAt == nil || !ra.StartedAt.Equal(cp.StartedAt) || ra.DurationMS != cp.DurationMS {
 		t.Errorf("finished step = %+v", ra)
 	}
 	// The same result again: nothing applies, nothing more is due.
