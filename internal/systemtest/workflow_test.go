@@ -3,6 +3,7 @@ package systemtest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -69,6 +70,7 @@ func TestClusterWorkflowKills(t *testing.T) {
 	var (
 		mu     sync.Mutex
 		nodes  []*node
+		all    []*node // every node started, killed ones too
 		killed = map[string]bool{}
 		serial int
 	)
@@ -76,6 +78,7 @@ func TestClusterWorkflowKills(t *testing.T) {
 		serial++
 		nodes = append(nodes, startNode(t, fmt.Sprintf("n%d", serial), env))
 	}
+	all = append(all, nodes...)
 
 	// Start the runs over about 25s, from this process (the one
 	// transaction the API's POST …/runs makes).
@@ -127,6 +130,7 @@ func TestClusterWorkflowKills(t *testing.T) {
 			n := startNode(t, name, env)
 			mu.Lock()
 			nodes = append(nodes, n)
+			all = append(all, n)
 			mu.Unlock()
 		}
 	}
@@ -289,6 +293,18 @@ func TestClusterWorkflowKills(t *testing.T) {
 	if duplicates == 0 {
 		t.Log("no step was delivered twice: the kills caught no request in flight; the test proves less than it should")
 	}
+	// A deadlock is retried, not lost, but costs the hand-off a second.
+	deadlocks := 0
+	for _, n := range all {
+		for line := range strings.Lines(n.logs.String()) {
+			if strings.Contains(line, "deadlock detected") {
+				if deadlocks++; deadlocks <= 5 {
+					t.Logf("%s: %s", n.name, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+	t.Logf("deadlocks the nodes logged (retried): %d", deadlocks)
 	for _, n := range nodes {
 		if !n.alive() {
 			t.Errorf("node %s exited:\n%s", n.name, tail(n.logs.String(), 30))
