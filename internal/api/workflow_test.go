@@ -88,6 +88,12 @@ func TestWorkflowCRUD(t *testing.T) {
 			t.Fatalf("stale save = %d %s; want 409", r.Status, r.Body)
 		}
 		checkProblem(t, r, "", "version 1")
+		body["version"] = 9
+		if r := c.do("PUT", "/api/v1/workflows/"+w.ID, body); r.Status != 422 {
+			t.Errorf("a save from a version ahead = %d %s; want 422", r.Status, r.Body)
+		} else {
+			checkProblem(t, r, "body.version", "at version 2")
+		}
 		// Without a version, the save goes through.
 		delete(body, "version")
 		if w3 := workflowOf(t, c.do("PUT", "/api/v1/workflows/"+w.ID, body), 200, "update without version"); w3.Version != 3 {
@@ -394,9 +400,23 @@ func TestWorkflowRuns(t *testing.T) {
 			t.Errorf("start a run of no workflow = %d; want 404", r.Status)
 		}
 
-		// Runs' hidden jobs are not jobs of the project.
-		if r := c.do("GET", "/api/v1/jobs", nil); strings.Contains(string(r.Body), got.Steps[0].JobID) {
-			t.Errorf("the job list shows a step's hidden job: %s", truncate(r.Body))
+		// Runs' hidden jobs are not jobs of the project, and cannot be
+		// triggered or deleted by hand.
+		stepJob := got.Steps[0].JobID
+		if r := c.do("GET", "/api/v1/jobs", nil); stepJob == "" || strings.Contains(string(r.Body), stepJob) {
+			t.Errorf("the job list shows a step's hidden job %q: %s", stepJob, truncate(r.Body))
+		}
+		for _, m := range []string{"POST /trigger", "DELETE ", "POST /pause"} {
+			method, suffix, _ := strings.Cut(m, " ")
+			r := c.do(method, "/api/v1/jobs/"+stepJob+suffix, nil)
+			if r.Status != 409 {
+				t.Errorf("%s of a step's job = %d %s; want 409", m, r.Status, truncate(r.Body))
+				continue
+			}
+			checkProblem(t, r, "", "cancel or retry the run")
+		}
+		if r := c.do("GET", "/api/v1/runs/"+run.ID, nil); !strings.Contains(string(r.Body), stepJob) {
+			t.Errorf("the step's job went: %s", truncate(r.Body))
 		}
 	})
 }

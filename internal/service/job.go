@@ -538,6 +538,9 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	if in.ProjectID != nil && *in.ProjectID != j.ProjectID {
 		return nil, prikke.InvalidField("project_id", "cannot be changed; create the job in the other project instead")
 	}
+	if err := stepJob(j); err != nil {
+		return nil, err
+	}
 	if j.Kind == prikke.JobKindQueue {
 		return nil, prikke.Errorf(prikke.EINVALID, "Queued requests cannot be edited; enqueue a new one.")
 	}
@@ -565,6 +568,16 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	return s.store.JobGet(ctx, j.ID)
 }
 
+// stepJob refuses to change by hand the hidden job that carries a
+// workflow step's attempts: an extra attempt, or none, would break the
+// run's bookkeeping. The run is cancelled or retried instead.
+func stepJob(j *prikke.Job) error {
+	if j.Step == nil {
+		return nil
+	}
+	return prikke.Errorf(prikke.ECONFLICT, "This job carries step %q of workflow run %s; cancel or retry the run instead (POST /api/v1/runs/%s/cancel or /retry).", j.Step.Key, j.Step.RunID, j.Step.RunID)
+}
+
 // PauseJob stops a job; its pending occurrences are dropped.
 func (s *Service) PauseJob(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Job, error) {
 	f := false
@@ -583,6 +596,9 @@ func (s *Service) DeleteJob(ctx context.Context, a *Actor, id prikke.ID) error {
 	if err != nil {
 		return err
 	}
+	if err := stepJob(j); err != nil {
+		return err
+	}
 	if err := s.store.JobDelete(ctx, id); err != nil {
 		return err
 	}
@@ -594,6 +610,9 @@ func (s *Service) DeleteJob(ctx context.Context, a *Actor, id prikke.ID) error {
 func (s *Service) TriggerJob(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Execution, error) {
 	j, err := s.job(ctx, a, id, prikke.PermManageJobs, "run jobs")
 	if err != nil {
+		return nil, err
+	}
+	if err := stepJob(j); err != nil {
 		return nil, err
 	}
 	o, err := s.store.OrganizationGet(ctx, j.OrganizationID)

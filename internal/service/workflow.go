@@ -290,6 +290,9 @@ func (s *Service) WorkflowUpdate(ctx context.Context, a *Actor, id prikke.ID, in
 	if in.Version != 0 {
 		from = in.Version
 	}
+	if from > w.Version {
+		return nil, prikke.InvalidField("version", "is %d, but the workflow is at version %d: send the version your edit was made from", from, w.Version)
+	}
 	if from != w.Version {
 		return nil, staleVersion(from, w.Version)
 	}

@@ -40,19 +40,20 @@ type cachedSecrets struct {
 	at     time.Duration // w.mono() when read
 }
 
-// secrets returns the project's secrets, read at most secretsTTL ago.
-func (w *Worker) secrets(ctx context.Context, project prikke.ID) (map[string]string, error) {
+// secrets returns the project's secrets, read at most secretsTTL ago
+// (cached says they were not read now), or read now when fresh.
+func (w *Worker) secrets(ctx context.Context, project prikke.ID, fresh bool) (values map[string]string, cached bool, err error) {
 	now := w.mono()
 	c := &w.secretCache
 	c.mu.Lock()
 	cs, ok := c.projects[project]
 	c.mu.Unlock()
-	if ok && now-cs.at < secretsTTL {
-		return cs.values, nil
+	if ok && !fresh && now-cs.at < secretsTTL {
+		return cs.values, true, nil
 	}
-	values, err := w.store.SecretValues(ctx, project)
+	values, err = w.store.SecretValues(ctx, project)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	c.mu.Lock()
 	if c.projects == nil || len(c.projects) >= secretsCacheMax {
@@ -60,7 +61,7 @@ func (w *Worker) secrets(ctx context.Context, project prikke.ID) (map[string]str
 	}
 	c.projects[project] = cachedSecrets{values: values, at: now}
 	c.mu.Unlock()
-	return values, nil
+	return values, false, nil
 }
 
 // secretScope is the template scope of the worker's render: secrets only.
@@ -89,21 +90,40 @@ type filled struct {
 }
 
 // fill renders a step's request for sending when it references project
-// secrets (read at most secretsTTL ago). The planner rendered everything
-// else when the step started, with Keep for secrets.*: what it wrote is a
-// template still, whose only expressions are secrets and whose literal
-// "{{" are written "{{{{". fill returns nil when the step references no
-// secret: its request is sent as the planner wrote it. A secret the
-// project lacks (or a template that does not parse) is the attempt's
-// failure, returned as fail; err is a failure to read the secrets.
+// secrets (read at most secretsTTL ago; one the cached read lacks is
+// looked up again). The planner rendered everything else when the step
+// started, with Keep for secrets.*: what it wrote is a template still,
+// whose only expressions are secrets and whose literal "{{" are written
+// "{{{{". fill returns nil when the step references no secret: its
+// request is sent as the planner wrote it. A secret the project lacks (or
+// a template that does not parse) is the attempt's failure, returned as
+// fail; err is a failure to read the secrets.
 func (w *Worker) fill(ctx context.Context, j *prikke.Job) (f *filled, fail string, err error) {
 	if !j.Step.Secrets {
 		return nil, "", nil
 	}
-	values, err := w.secrets(ctx, j.ProjectID)
+	values, cached, err := w.secrets(ctx, j.ProjectID, false)
 	if err != nil {
 		return nil, "", err
 	}
+	f, fail, missing := fillWith(j, values)
+	if missing && cached {
+		// Perhaps added within the cache's second: read them again
+		// before failing the step for good.
+		if values, _, err = w.secrets(ctx, j.ProjectID, true); err != nil {
+			return nil, "", err
+		}
+		f, fail, _ = fillWith(j, values)
+	}
+	if fail != "" {
+		return nil, fail, nil
+	}
+	return f, "", nil
+}
+
+// fillWith renders j's request with these secrets; missing says a secret
+// the values lack is why it failed.
+func fillWith(j *prikke.Job, values map[string]string) (f *filled, fail string, missing bool) {
 	f = &filled{sentHeaders: map[[2]string]string{}, used: map[string]string{}}
 	sc := secretScope(values)
 	// render returns s rendered, and whether it referenced a secret.
@@ -118,6 +138,8 @@ func (w *Worker) fill(ctx context.Context, j *prikke.Job) (f *filled, fail strin
 		}
 		out, rerr := t.Render(sc, template.Options{})
 		if rerr != nil {
+			var m *template.MissingError
+			missing = errors.As(rerr, &m) && m.Path.Root() == "secrets"
 			fail = field + ": " + secretFailure(rerr)
 			return s, false
 		}
@@ -139,10 +161,7 @@ func (w *Worker) fill(ctx context.Context, j *prikke.Job) (f *filled, fail strin
 		}
 	}
 	f.body, _ = render("body", j.Body)
-	if fail != "" {
-		return nil, fail, nil
-	}
-	return f, "", nil
+	return f, fail, missing
 }
 
 // secretFailure says why a render failed: the secret the project lacks.

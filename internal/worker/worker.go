@@ -32,6 +32,12 @@
 // (flow.go): the hold is written by a loop of its own, and what this node
 // holds of the key is given back rather than started during the hold.
 //
+// A workflow step's attempt (a hidden queue job, Job.Step) is delivered
+// like any other, judged by the step's own expect and retry policies, with
+// the project's secrets filled in just before sending and never recorded;
+// an occurrence of a job that targets a workflow starts a run instead of
+// making a request (step.go).
+//
 // The files: worker.go (Config, Worker, Start/Stop and the shutdown order),
 // dispatch.go, fairqueue.go, sweep.go, pool.go, deliver.go, complete.go,
 // heartbeat.go, marks.go, clock.go, hostgate.go, quota.go, flowhold.go,

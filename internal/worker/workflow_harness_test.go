@@ -226,6 +226,7 @@ type hit struct {
 	Seq     int // arrival order, from 1
 	DoneSeq int // the sequence number taken as its answer was written
 	At      time.Time
+	DoneAt  time.Time // when its answer was written
 	Method  string
 	Path    string
 	Query   string
@@ -302,7 +303,7 @@ func (ep *endpoint) serve(w http.ResponseWriter, r *http.Request) {
 	code, out := ep.answer(r, h, body, gate)
 	ep.mu.Lock()
 	ep.seq++
-	h.DoneSeq = ep.seq
+	h.DoneSeq, h.DoneAt = ep.seq, time.Now()
 	ep.inFlight[h.Path]--
 	ep.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,7 +53,10 @@ func TestWorkflowSequence(t *testing.T) {
 				t.Fatalf("step %s: %d requests, want 1", step, len(hs))
 			}
 		}
-		if h := e.ep.byKey(run, "login", -1)[0]; h.Body != `{"user":"ada lovelace"}` {
+		login, done := e.ep.byKey(run, "login", -1)[0], e.ep.byKey(run, "done", -1)[0]
+		t.Logf("%s hand-offs: login answered → call sent %v; call answered → done sent %v",
+			e.s.Dialect(), e.ep.byKey(run, "call", -1)[0].At.Sub(login.DoneAt), done.At.Sub(e.ep.byKey(run, "call", -1)[0].DoneAt))
+		if h := login; h.Body != `{"user":"ada lovelace"}` {
 			t.Errorf("login body = %q", h.Body)
 		}
 		call := e.ep.byKey(run, "call", -1)[0]
@@ -618,7 +622,7 @@ func TestWorkflowStartedByJob(t *testing.T) {
 		at := e.now()
 		j := storetest.NewJob(t, e.s, e.tn, func(j *prikke.Job) {
 			storetest.Once(at)(j)
-			j.NextRunAt, j.WorkflowID, j.Body, j.RetryAttempts = nil, &w.ID, `{"user":"bob"}`, 0
+			j.NextRunAt, j.WorkflowID, j.URL, j.Method, j.Headers, j.Body, j.RetryAttempts = nil, &w.ID, "", "POST", nil, `{"user":"bob"}`, 0
 		})
 		storetest.NewExecution(t, e.s, j, prikke.TierPro, at)
 		var ex *prikke.Execution
@@ -722,5 +726,86 @@ func TestWorkflowRescuedStep(t *testing.T) {
 			t.Errorf("b: %d requests", n)
 		}
 		e.wantAfter(run, "b", "a")
+	})
+}
+
+// A cron job that targets a workflow: the scheduler writes its occurrence
+// like any job's, and the worker starts one run for it, scheduled for the
+// occurrence.
+func TestWorkflowCronOccurrence(t *testing.T) {
+	t.Parallel()
+	storetest.Dialects(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTenant(t, s, prikke.TierPro)
+		ep := newEndpoint(t)
+		startEngine(t, s, "n1", []netip.AddrPort{ep.addr}, nil)
+		now := dbNow(t, s)
+		w := &prikke.Workflow{ID: prikke.NewID(), ProjectID: tn.Project.ID, OrganizationID: tn.Org.ID, Name: "hourly sync",
+			Definition: prikke.WorkflowDefinition{Steps: []prikke.Step{
+				{Key: "login", Method: "POST", URL: ep.url("/login"), Body: `{"user":"{{payload.user}}"}`},
+				{Key: "report", URL: ep.url("/report?at={{run.scheduled_for | url}}")},
+			}},
+			Health: prikke.JobHealthy, CreatedAt: now, UpdatedAt: now}
+		if err := s.WorkflowCreate(context.Background(), w); err != nil {
+			t.Fatal(err)
+		}
+		due := now.Add(time.Second).Truncate(time.Second)
+		// Hourly, so its next occurrence is not written during the test.
+		j := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
+			j.CronExpression, j.IntervalMinutes, j.NextRunAt = "0 * * * *", 60, &due
+			j.WorkflowID, j.URL, j.Headers, j.Body = &w.ID, "", nil, `{"user":"cron"}`
+		})
+		var runs []*prikke.WorkflowRun
+		waitFor(t, "the occurrence's run to succeed", func() bool {
+			var err error
+			runs, err = s.WorkflowRunList(context.Background(), store.RunFilter{WorkflowID: &w.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(runs) == 1 && runs[0].Status.Terminal()
+		})
+		r := runs[0]
+		if r.Status != runSucceeded || r.Trigger != prikke.RunTriggerJob || r.JobID == nil || *r.JobID != j.ID || !r.ScheduledFor.Equal(due) {
+			t.Errorf("run = %s trigger %s job %v scheduled %v; want succeeded, started by the job for %v", r.Status, r.Trigger, r.JobID, r.ScheduledFor, due)
+		}
+		if h := ep.byKey(r, "login", -1); len(h) != 1 || h[0].Body != `{"user":"cron"}` {
+			t.Errorf("login requests = %+v", h)
+		}
+		if h := ep.byKey(r, "report", -1); len(h) != 1 || !strings.Contains(h[0].Query, due.Format("2006-01-02")) {
+			t.Errorf("report requests = %+v", h)
+		}
+		es := executions(t, s, j)
+		if len(es) != 1 || es[0].Status != prikke.ExecutionStatusSuccess {
+			t.Errorf("the job's executions = %+v", es)
+		}
+	})
+}
+
+// A secret added while the worker holds the project's secrets in its
+// short cache is found: a miss in the cache is looked up again before
+// the step fails.
+func TestWorkflowSecretAddedMidRun(t *testing.T) {
+	t.Parallel()
+	wfDialects(t, true, func(t *testing.T, e *wfEnv) {
+		ctx := context.Background()
+		put := func(name, value string) {
+			if err := e.s.SecretPut(ctx, &prikke.Secret{ProjectID: e.tn.Project.ID, Name: name, Value: value,
+				CreatedAt: e.now(), UpdatedAt: e.now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put("FIRST", "first-value")
+		w := e.workflow(
+			prikke.Step{Key: "a", URL: "/gate", Headers: []prikke.Header{hdr("X-First", "{{secrets.FIRST}}")}},
+			prikke.Step{Key: "b", URL: "/b", Headers: []prikke.Header{hdr("X-Late", "{{secrets.LATE}}")}},
+		)
+		run := e.start(w, "")
+		waitFor(t, "a in flight", func() bool { return len(e.ep.byStep(run, "a")) == 1 })
+		put("LATE", "late-value")
+		e.ep.openGate()
+		r, steps := e.wait(run)
+		e.wantStatuses(r, steps, runSucceeded, map[string]prikke.StepStatus{"a": stepSucceeded, "b": stepSucceeded})
+		if b := e.ep.byKey(run, "b", -1); len(b) != 1 || b[0].Header.Get("X-Late") != "late-value" {
+			t.Errorf("b requests = %+v", b)
+		}
 	})
 }

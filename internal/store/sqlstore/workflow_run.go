@@ -453,16 +453,13 @@ func (r *Records) transition(ctx context.Context, op string, id prikke.ID, now t
 	return run, nil
 }
 
-// CancelReason is the reason recorded on the steps a cancel stops.
-const CancelReason = "the run was cancelled"
-
 // WorkflowRunCancel implements store.Store.
 func (r *Records) WorkflowRunCancel(ctx context.Context, id prikke.ID, now time.Time) (*prikke.WorkflowRun, error) {
 	return r.transition(ctx, "cancel workflow run", id, now, func(st *workflow.RunState) (*workflow.Plan, error) {
 		if st.Run.Status != prikke.RunStatusRunning {
 			return nil, prikke.Errorf(prikke.ECONFLICT, "The run has finished (%s); only a running run can be cancelled.", st.Run.Status)
 		}
-		return workflow.Cancel(st, CancelReason), nil
+		return workflow.Cancel(st, ""), nil
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,8 @@ func testWorkflows(t *testing.T, open Opener, cov *coverage) {
 		"Prune":        testWorkflowPrune,
 		"Reopen":       testWorkflowReopen,
 		"FlipClaim":    testWorkflowFlipClaim,
+		"ForEach":      testWorkflowForEach,
+		"Delay":        testWorkflowDelay,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -345,6 +348,31 @@ func testWorkflowRunStart(t *testing.T, open Opener, cov *coverage) {
 	}
 	if _, err := s.WorkflowRunList(ctx, store.RunFilter{}); err == nil {
 		t.Error("a run list without workflow or project must fail")
+	}
+
+	// Concurrent starts with one key: one run, created once.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ids := map[prikke.ID]int{}
+	made := 0
+	for range 8 {
+		wg.Go(func() {
+			run, created, err := s.WorkflowRunStart(context.Background(), &store.RunStart{WorkflowID: w.ID, IdempotencyKey: "race", Now: T0})
+			if err != nil {
+				t.Errorf("concurrent start: %v", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			ids[run.ID]++
+			if created {
+				made++
+			}
+		})
+	}
+	wg.Wait()
+	if len(ids) != 1 || made != 1 {
+		t.Errorf("concurrent starts with one key made runs %v, %d created", ids, made)
 	}
 }
 

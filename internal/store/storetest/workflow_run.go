@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -212,6 +213,32 @@ func testWorkflowCancel(t *testing.T, open Opener, cov *coverage) {
 	}
 	if cs := claimN(t, s, "n1", T0.Add(time.Hour), 10); len(cs) != 0 {
 		t.Errorf("a cancelled run made %d attempts due", len(cs))
+	}
+
+	// A cancel racing the completion that starts the next step: either
+	// way the run ends cancelled with nothing left due.
+	for i := range 10 {
+		now := T0.Add(time.Duration(2+i) * time.Hour)
+		run := startRun(t, s, w, "", now)
+		c := claimSteps(t, s, "n1", now, "a")[0]
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if _, err := s.ExecutionComplete(context.Background(), "n1", []*store.Completion{stepCompletion(c, prikke.ExecutionStatusSuccess, 200)}); err != nil {
+				t.Errorf("complete: %v", err)
+			}
+		})
+		wg.Go(func() {
+			if _, err := s.WorkflowRunCancel(context.Background(), run.ID, now.Add(time.Second)); err != nil {
+				t.Errorf("cancel: %v", err)
+			}
+		})
+		wg.Wait()
+		if got := getRun(t, s, run.ID); got.Status != prikke.RunStatusCancelled {
+			t.Fatalf("round %d: run %s", i, got.Status)
+		}
+		if d, r, _ := s.ExecutionQueueDepth(ctx, now.Add(time.Hour)); d != 0 || r != 0 {
+			t.Fatalf("round %d: %d due, %d running after the race (%s)", i, d, r, stepStatuses(t, s, run.ID))
+		}
 	}
 }
 
@@ -571,5 +598,84 @@ func testWorkflowReopen(t *testing.T, open Opener, cov *coverage) {
 	}
 	if rows := runSteps(t, s, run.ID); rows["b"].Attempts != 2 {
 		t.Errorf("b's attempts = %d; want the lost one and its rescue", rows["b"].Attempts)
+	}
+}
+
+// testWorkflowForEach: a for_each step's item rows keep their elements
+// (JSON) on both stores, at most max_concurrency of them scheduled at
+// once; the step finishes with its last item.
+func testWorkflowForEach(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	a := NewTenant(t, s, prikke.TierPro)
+	each := prikke.Step{Key: "each", Method: "POST", URL: "https://example.com/item/{{index}}", Body: `{{item | json}}`,
+		ForEach: "steps.list.json.items", MaxConcurrency: 2}
+	w := NewWorkflow(t, s, a, httpStep("list"), each)
+	run := startRun(t, s, w, "", T0)
+	c := claimSteps(t, s, "n1", T0, "list")[0]
+	cp := stepCompletion(c, prikke.ExecutionStatusSuccess, 200)
+	cp.ResponseBody = []byte(`{"items":[1,{"a":"b"},"x"]}`)
+	completeSteps(t, s, "n1", cp)
+	if st := stepStatuses(t, s, run.ID); st != "list=succeeded each=scheduled each[0]=scheduled each[1]=scheduled each[2]=waiting" {
+		t.Fatalf("after the list: %s", st)
+	}
+	rows := runSteps(t, s, run.ID)
+	if rows["each"].Items != 3 {
+		t.Errorf("items = %d", rows["each"].Items)
+	}
+	for k, want := range map[string]string{"each[0]": `1`, "each[1]": `{"a":"b"}`, "each[2]": `"x"`} {
+		var got any // compacted: PostgreSQL's jsonb spaces its own way
+		json.Unmarshal(rows[k].ItemValue, &got)
+		if g, _ := json.Marshal(got); string(g) != want {
+			t.Errorf("%s's item = %s, want %s", k, rows[k].ItemValue, want)
+		}
+	}
+	cs := claimSteps(t, s, "n1", cp.FinishedAt, "each[0]", "each[1]")
+	if cs[0].Job.URL != "https://example.com/item/0" || cs[1].Job.Body != `{"a":"b"}` {
+		t.Errorf("item requests = %s %s", cs[0].Job.URL, cs[1].Job.Body)
+	}
+	completeSteps(t, s, "n1", stepCompletion(cs[0], prikke.ExecutionStatusSuccess, 200))
+	c2 := claimSteps(t, s, "n1", cp.FinishedAt.Add(time.Second), "each[2]")[0]
+	completeSteps(t, s, "n1", stepCompletion(cs[1], prikke.ExecutionStatusSuccess, 200), stepCompletion(c2, prikke.ExecutionStatusSuccess, 200))
+	if st := stepStatuses(t, s, run.ID); st != "list=succeeded each=succeeded each[0]=succeeded each[1]=succeeded each[2]=succeeded" {
+		t.Errorf("at the end: %s", st)
+	}
+	if got := getRun(t, s, run.ID); got.Status != prikke.RunStatusSucceeded {
+		t.Errorf("run = %s", got.Status)
+	}
+}
+
+// testWorkflowDelay: a delay makes its dependent's first attempt at once,
+// due when the delay ends: durable, and claimed no earlier.
+func testWorkflowDelay(t *testing.T, open Opener, cov *coverage) {
+	s := open(t)
+	a := NewTenant(t, s, prikke.TierPro)
+	w := NewWorkflow(t, s, a, prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Duration: "1h"}}, httpStep("b"))
+	run := startRun(t, s, w, "", T0)
+	rows := runSteps(t, s, run.ID)
+	if rows["wait"].Status != prikke.StepStatusSucceeded || rows["wait"].FinishedAt == nil || !rows["wait"].FinishedAt.Equal(T0.Add(time.Hour)) {
+		t.Errorf("delay row = %+v", rows["wait"])
+	}
+	if b := rows["b"]; b.Status != prikke.StepStatusScheduled || b.DueAt == nil || !b.DueAt.Equal(T0.Add(time.Hour)) {
+		t.Fatalf("b = %+v", b)
+	}
+	if cs := claimN(t, s, "n1", T0.Add(59*time.Minute), 10); len(cs) != 0 {
+		t.Fatalf("b claimed before the delay ended")
+	}
+	c := claimSteps(t, s, "n1", T0.Add(time.Hour), "b")[0]
+	completeSteps(t, s, "n1", stepCompletion(c, prikke.ExecutionStatusSuccess, 200))
+	if got := getRun(t, s, run.ID); got.Status != prikke.RunStatusSucceeded {
+		t.Errorf("run = %s", got.Status)
+	}
+
+	// Cancelled while waiting: the wait and its dependent stop.
+	run = startRun(t, s, w, "", T0.Add(2*time.Hour))
+	if _, err := s.WorkflowRunCancel(context.Background(), run.ID, T0.Add(2*time.Hour+time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if st := stepStatuses(t, s, run.ID); st != "wait=cancelled b=cancelled" {
+		t.Errorf("cancelled while waiting: %s", st)
+	}
+	if cs := claimN(t, s, "n1", T0.Add(5*time.Hour), 10); len(cs) != 0 {
+		t.Errorf("a cancelled wait's dependent was claimed")
 	}
 }
