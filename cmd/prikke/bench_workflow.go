@@ -39,7 +39,7 @@ type WorkflowFigures struct {
 	Succeeded   int `json:"succeeded"`  // runs that ended succeeded
 	NotDone     int `json:"not_done"`   // runs not succeeded at the deadline
 	Handoffs    int `json:"handoffs"`   // hand-offs measured (one per step with needs, per run)
-	StartMS     int `json:"start_ms"`   // how long starting the runs took
+	StartMS     int `json:"start_ms"`   // how long starting the runs took (before the engine started)
 	Requests    int `json:"requests"`   // arrivals at the sink, duplicates included
 	RunsTotal   int `json:"runs_total"` // runs found in the store
 	// Hand-off: a step's first request at the sink minus the sink's
