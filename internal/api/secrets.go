@@ -107,6 +107,7 @@ var (
 		Description: "Whether the project has the secret, and when it was set: never its value."}
 
 	opSecretPut = operation{ID: "secret-put", Tag: "Secrets", Status: http.StatusCreated, Body: SecretRequest{},
+		Example: map[string]any{"value": "s3cret-passw0rd"},
 		Summary: "Set a secret",
 		Description: "Creates (201) or replaces (200) a project secret that workflow steps use as {{ secrets.NAME }} in their URL, headers or body. " +
 			"The value is sealed at rest, filled in only at the moment a request is sent, and never returned, logged or kept in history (which shows {{ secrets.NAME }}). " +

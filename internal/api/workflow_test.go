@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -152,6 +153,54 @@ func TestWorkflowCRUD(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWorkflowReferenceExamples: the request examples the reference shows
+// for workflows are accepted as they are, on the Free tier.
+func TestWorkflowReferenceExamples(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, storetest.OpenSQLite(t))
+	tn := s.newTenant(prikke.TierFree)
+	c := s.withKey(tn.key)
+	raw, err := s.api.OpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Example json.RawMessage `json:"example"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	example := func(method, path string) string {
+		t.Helper()
+		ex := doc.Paths[path][method].RequestBody.Content["application/json"].Example
+		if len(ex) == 0 {
+			t.Fatalf("%s %s has no request example", method, path)
+		}
+		return string(ex)
+	}
+	base := "/api/v1/projects/" + tn.project.ID.String() + "/secrets/"
+	if r := c.do("PUT", base+"API_PASSWORD", example("put", "/api/v1/projects/{project_id}/secrets/{name}")); r.Status != 201 {
+		t.Fatalf("the secret example = %d %s", r.Status, r.Body)
+	}
+	w := workflowOf(t, c.do("POST", "/api/v1/workflows", example("post", "/api/v1/workflows")), 201, "the workflow example")
+	if st := w.Definition.Steps; len(st) != 2 || st[1].Expect == nil || string(st[1].Expect.Equals) != "true" || st[0].Retry == nil || st[0].Retry.Attempts != 3 {
+		t.Errorf("the example came back as %+v", st)
+	}
+	workflowOf(t, c.do("PUT", "/api/v1/workflows/"+w.ID, example("put", "/api/v1/workflows/{workflow_id}")), 200, "the update example")
+	run := runOf(t, c.do("POST", "/api/v1/workflows/"+w.ID+"/runs", example("post", "/api/v1/workflows/{workflow_id}/runs")), 201, "the run example")
+	if run.Status != "running" || len(run.Steps) != 2 || run.Steps[0].Status != "scheduled" {
+		t.Errorf("the example's run = %+v", run)
+	}
+	runOf(t, c.do("POST", "/api/v1/runs/"+run.ID+"/cancel", nil), 200, "cancel")
+	runOf(t, c.do("POST", "/api/v1/runs/"+run.ID+"/retry", example("post", "/api/v1/runs/{run_id}/retry")), 200, "the retry example")
 }
 
 // TestWorkflowValidation: every definition error is problem+json whose
@@ -745,5 +794,28 @@ func TestWorkflowRoles(t *testing.T) {
 		if r := viewer.do(rt.method, rt.path, rt.body); r.Status != rt.status {
 			t.Errorf("viewer: %s %s = %d %s; want %d", rt.method, rt.path, r.Status, truncate(r.Body), rt.status)
 		}
+	}
+}
+
+// TestSecretsPerProject: a project has at most 100 secrets; replacing
+// one at the limit is fine.
+func TestSecretsPerProject(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, storetest.OpenSQLite(t))
+	tn := s.newTenant(prikke.TierPro)
+	c := s.withKey(tn.key)
+	base := "/api/v1/projects/" + tn.project.ID.String() + "/secrets/"
+	for i := range prikke.MaxSecretsPerProject {
+		if r := c.do("PUT", fmt.Sprintf("%sS%03d", base, i), map[string]string{"value": "v"}); r.Status != 201 {
+			t.Fatalf("secret %d = %d %s", i, r.Status, r.Body)
+		}
+	}
+	r := c.do("PUT", base+"ONE_MORE", map[string]string{"value": "v"})
+	if r.Status != 409 {
+		t.Fatalf("secret 101 = %d %s; want 409", r.Status, r.Body)
+	}
+	checkProblem(t, r, "", "at most 100 secrets")
+	if r := c.do("PUT", base+"S000", map[string]string{"value": "w"}); r.Status != 200 {
+		t.Errorf("replacing one at the limit = %d %s; want 200", r.Status, r.Body)
 	}
 }

@@ -615,6 +615,37 @@ func (a *API) handleRunRetry(ctx context.Context, in *runRetryInput) (*runDetail
 	return a.runDetail(ctx, id)
 }
 
+// The reference's examples: a login, then a call with its token.
+var (
+	exampleID         = "01936b2e-8f3a-7c4d-9e5f-0a1b2c3d4e5f"
+	exampleDefinition = map[string]any{"steps": []any{
+		map[string]any{"key": "login", "method": "POST", "url": "https://api.example.com/login",
+			"headers": map[string]string{"Content-Type": "application/json"},
+			"body":    `{"user":"{{ payload.user }}","password":"{{ secrets.API_PASSWORD }}"}`,
+			"retry":   map[string]any{"attempts": 3, "on": []string{"5xx", "timeout"}}},
+		map[string]any{"key": "profile", "url": "https://api.example.com/users/{{ payload.user | url }}",
+			"headers": map[string]string{"Authorization": "Bearer {{ steps.login.json.token }}"},
+			"expect":  map[string]any{"json_path": "active", "equals": true}},
+	}}
+	exampleWorkflowRequest = map[string]any{"name": "login then call", "definition": exampleDefinition}
+	exampleWorkflow        = map[string]any{"id": exampleID, "project_id": exampleID, "name": "login then call", "version": 1,
+		"definition": exampleDefinition, "health": "healthy", "consecutive_failures": 0,
+		"created_at": "2026-12-24T18:00:00Z", "updated_at": "2026-12-24T18:00:00Z"}
+	exampleRun = map[string]any{"id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "workflow_id": exampleID, "workflow_name": "login then call",
+		"project_id": exampleID, "version": 1, "status": "running", "trigger": "api", "payload": map[string]any{"user": "ada"},
+		"idempotency_key": "signup-42", "scheduled_for": "2026-12-24T18:00:00Z", "created_at": "2026-12-24T18:00:00Z", "updated_at": "2026-12-24T18:00:00.412Z",
+		"steps": []any{
+			map[string]any{"key": "login", "status": "succeeded", "attempts": 1, "job_id": "01936b2f-1a2b-7c3d-8e4f-000000000001",
+				"idempotency_key": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f.login", "due_at": "2026-12-24T18:00:00Z",
+				"started_at": "2026-12-24T18:00:00.003Z", "finished_at": "2026-12-24T18:00:00.401Z", "duration_ms": 398,
+				"response_status": 200, "response_headers": map[string]string{"Content-Type": "application/json"},
+				"response_body": `{"token":"eyJhbGciOi…"}`, "response_body_bytes": 27, "response_truncated": false},
+			map[string]any{"key": "profile", "status": "scheduled", "attempts": 0, "job_id": "01936b2f-1a2b-7c3d-8e4f-000000000002",
+				"idempotency_key": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f.profile", "due_at": "2026-12-24T18:00:00.401Z",
+				"duration_ms": 0, "response_body_bytes": 0, "response_truncated": false},
+		}}
+)
+
 // The operations of this file, for the reference; routes.go gives their
 // methods and paths.
 var (
@@ -623,17 +654,19 @@ var (
 		Description: "A project's workflows with their current definitions, oldest first."}
 
 	opWorkflowCreate = operation{ID: "workflow-create", Tag: "Workflows", Status: http.StatusCreated, Body: WorkflowRequest{},
+		Example: exampleWorkflowRequest, ResponseExample: exampleWorkflow,
 		Summary: "Create a workflow",
 		Description: "Saves version 1 of a workflow: steps that run after the steps they need and use their responses through templates " +
 			"({{ payload.x }}, {{ steps.<key>.json.<path> }}, {{ secrets.NAME }} …; see /docs/workflows). Cycles, unknown needs, references to steps not upstream, " +
 			"bad templates, unknown secrets and the tier's limits (Free: 3 steps, no for_each; Pro: 50 steps, 100 items) are 422, each error's location " +
 			"naming the step and field (body.definition.steps[1].url) and its message the step's key."}
 
-	opWorkflow = operation{ID: "workflow", Tag: "Workflows",
+	opWorkflow = operation{ID: "workflow", Tag: "Workflows", ResponseExample: exampleWorkflow,
 		Summary:     "Get a workflow",
 		Description: "The workflow with its current version's definition, its health and its last run."}
 
 	opWorkflowUpdate = operation{ID: "workflow-update", Tag: "Workflows", Body: WorkflowRequest{},
+		Example: map[string]any{"name": "login then call", "definition": exampleDefinition, "version": 1}, ResponseExample: exampleWorkflow,
 		Summary: "Save a new version of a workflow",
 		Description: "Replaces the name and definition as a new version (checked as on create). Runs already started keep the version they started with. " +
 			"Send the version your edit was made from to refuse (409) a save over someone else's newer version."}
@@ -643,11 +676,12 @@ var (
 		Description: "Deletes the workflow with all its versions and runs (their history included), and every job that targets it (workflow_id): " +
 			"those jobs stop and are gone. This cannot be undone."}
 
-	opWorkflowVersion = operation{ID: "workflow-version", Tag: "Workflows",
+	opWorkflowVersion = operation{ID: "workflow-version", Tag: "Workflows", ResponseExample: exampleWorkflow,
 		Summary:     "Get a saved version of a workflow",
 		Description: "The workflow with one saved version's definition, as it was saved: what the runs of that version follow. version is that version; the other fields are the workflow's now."}
 
 	opRunStart = operation{ID: "run-start", Tag: "Workflows", Status: http.StatusCreated, Body: json.RawMessage{}, OptionalBody: true,
+		Example: map[string]any{"user": "ada"}, ResponseExample: exampleRun,
 		Summary: "Start a run",
 		Description: "Starts a run of the workflow's current version. The request body, any JSON value of at most 64 KiB (an object, usually), is the run's payload, " +
 			"which templates see as payload; no body means null. Send an Idempotency-Key header to make retries safe: the same key for the same workflow starts one run.",
@@ -663,7 +697,7 @@ var (
 		Summary:     "List a workflow's runs",
 		Description: "Newest first, paged with next_cursor; GET /runs/{run_id} has a run's payload and steps."}
 
-	opRun = operation{ID: "run", Tag: "Workflows",
+	opRun = operation{ID: "run", Tag: "Workflows", ResponseExample: exampleRun,
 		Summary: "Get a run with its steps",
 		Description: "The run and every step's state: status, attempts, when it was due, started and finished, its duration, why it was skipped, failed or cancelled, " +
 			"and the last response's status and headers. A step's response body is shown when it is UTF-8 text of at most 8 KiB (the size is always given); " +
@@ -675,6 +709,7 @@ var (
 			"but starts nothing. Answers the run with its steps. 409 when the run has finished."}
 
 	opRunRetry = operation{ID: "run-retry", Tag: "Workflows", Body: RunRetryRequest{}, OptionalBody: true,
+		Example: map[string]any{"from": "profile"},
 		Summary: "Retry a run from a step",
 		Description: "Runs a failed or cancelled run again from a step (from; default its first failed step): that step and every step downstream of it start over, " +
 			"the others keep their outputs, which the retried steps' templates see. Answers the run with its steps. 409 when the run is running or succeeded; 422 when from is not a step of the run's version."}

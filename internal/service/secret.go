@@ -61,6 +61,10 @@ func (s *Service) SecretPut(ctx context.Context, a *Actor, projectID prikke.ID, 
 		sec.CreatedAt = old.CreatedAt
 	}
 	if err := s.store.SecretPut(ctx, sec); err != nil {
+		if isCode(err, prikke.EINVALID) {
+			// The store's own count (a secret added in between).
+			return nil, prikke.Errorf(prikke.ECONFLICT, "A project can have at most %d secrets; delete one first.", prikke.MaxSecretsPerProject)
+		}
 		return nil, err
 	}
 	detail := "created"

@@ -616,8 +616,8 @@ func (r *Records) WorkflowRunsRepair(ctx context.Context, now time.Time, limit i
 		return id, err
 	}, `SELECT r.id FROM workflow_runs r WHERE r.status = 'running' AND (
 			EXISTS (SELECT 1 FROM workflow_run_steps s WHERE s.run_id = r.id AND s.status = 'scheduled'
-				AND (s.job_id IS NULL OR NOT EXISTS (SELECT 1 FROM executions e
-					WHERE e.job_id = s.job_id AND e.status IN ('pending', 'running'))))
+				AND s.job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM executions e
+					WHERE e.job_id = s.job_id AND e.status IN ('pending', 'running')))
 			OR NOT EXISTS (SELECT 1 FROM workflow_run_steps s WHERE s.run_id = r.id AND s.status = 'scheduled'))
 		ORDER BY r.updated_at, r.id LIMIT $1`, limit)
 	if err != nil {
@@ -675,37 +675,32 @@ func (r *Records) WorkflowRunsRepair(ctx context.Context, now time.Time, limit i
 // with its last execution's outcome, writing its row and updating s. It
 // reports whether it did.
 func (r *Records) repairStep(ctx context.Context, tx Tx, s *prikke.RunStep, now time.Time) (bool, error) {
-	if s.JobID != nil {
-		var live bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM executions WHERE job_id = $1 AND status IN ('pending', 'running'))",
-			*s.JobID).Scan(&live); err != nil {
-			return false, err
-		}
-		if live {
-			return false, nil
-		}
+	if s.JobID == nil {
+		return false, nil // a for_each step's own row: its items carry the attempts
+	}
+	var live bool
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM executions WHERE job_id = $1 AND status IN ('pending', 'running'))",
+		*s.JobID).Scan(&live); err != nil {
+		return false, err
+	}
+	if live {
+		return false, nil
 	}
 	var e prikke.Execution
-	found := false
-	if s.JobID != nil {
-		err := tx.QueryRow(ctx, "SELECT "+ExecutionColumns+", e.response_body FROM executions e WHERE e.job_id = $1 ORDER BY e.attempt DESC, e.created_at DESC LIMIT 1",
-			*s.JobID).Scan(append(ExecutionDest(r.d, &e), &e.ResponseBody)...)
-		switch {
-		case err == nil:
-			found = true
-		case !r.isNotFound(err):
-			return false, err
-		}
-	}
-	if found {
+	err := tx.QueryRow(ctx, "SELECT "+ExecutionColumns+", e.response_body FROM executions e WHERE e.job_id = $1 ORDER BY e.attempt DESC, e.created_at DESC LIMIT 1",
+		*s.JobID).Scan(append(ExecutionDest(r.d, &e), &e.ResponseBody)...)
+	switch {
+	case err == nil:
 		if e.Status != prikke.ExecutionStatusSuccess && e.Error == "" {
 			e.Error = StepReason(e.Status, "", e.ResponseStatus)
 		}
 		workflow.Finish(s, &e, now)
-	} else {
+	case r.isNotFound(err):
 		s.Status, s.Reason, s.FinishedAt = prikke.StepStatusFailed, lostReason, &now
+	default:
+		return false, err
 	}
-	_, err := tx.Exec(ctx, upsertStepSQL, r.stepArgs(s)...)
+	_, err = tx.Exec(ctx, upsertStepSQL, r.stepArgs(s)...)
 	return err == nil, err
 }
 
