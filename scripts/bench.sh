@@ -37,3 +37,7 @@ bench pg-pings         "$pg" --mode pings
 # backlog; the same 2,000 alone first, as the lateness baseline.
 bench sqlite-flow      ""    --mode flow
 bench pg-flow          "$pg" --mode flow
+# Workflows: 1,000 runs of a 4-step workflow with a join (a; b and c need a;
+# d needs both), started at once; the step-to-step hand-off at the sink.
+bench sqlite-workflow  ""    --mode workflow --runs 1000
+bench pg-workflow      "$pg" --mode workflow --runs 1000

@@ -76,6 +76,10 @@ type benchResult struct {
 	// lateness_* is the unlimited key's, per_second and
 	// seconds_to_last_result the limited key's.
 	*FlowFigures
+	// Mode workflow (bench_workflow.go): jobs is every step request
+	// expected, lateness_* is the step-to-step hand-off, per_second the
+	// requests per second.
+	*WorkflowFigures
 }
 
 // bench runs the engine against a built-in loopback sink and prints one
@@ -86,7 +90,7 @@ type benchResult struct {
 func bench(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) pings (the ping API's rate, then monitor deadline lateness) or flow (a flow key's limits at the sink, beside an unlimited burst of --jobs)")
+	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) pings (the ping API's rate, then monitor deadline lateness) flow (a flow key's limits at the sink, beside an unlimited burst of --jobs) or workflow (--runs runs of a 4-step workflow in flight together: step-to-step hand-off)")
 	jobs := fs.Int("jobs", 2000, "number of jobs")
 	idleFor := fs.Duration("idle-for", 30*time.Second, "idle mode: how long to measure")
 	var pb pingsBench
@@ -102,13 +106,19 @@ func bench(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&fb.parallelism, "flow-parallelism", 5, "flow mode: the limited key's parallelism")
 	fs.DurationVar(&fb.respond, "flow-respond", 100*time.Millisecond, "flow mode: how long the sink takes to answer each limited request")
 	fs.DurationVar(&fb.offset, "flow-unlimited-after", 5*time.Second, "flow mode: the unlimited --jobs fall due this long after the limited requests")
+	var wb workflowBench
+	fs.IntVar(&wb.runs, "runs", 1000, "workflow mode: runs started together")
+	fs.DurationVar(&wb.respond, "workflow-respond", time.Second, "workflow mode: the sink's mean answer time per step (each between half and one and a half of it)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (go tool trace)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
-	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" && *mode != "flow" {
-		return usageError("bench: --mode must be burst, cron, idle, pings or flow")
+	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" && *mode != "flow" && *mode != "workflow" {
+		return usageError("bench: --mode must be burst, cron, idle, pings, flow or workflow")
+	}
+	if *mode == "workflow" && (wb.runs < 1 || wb.runs > 100_000 || wb.respond < 0 || wb.respond > 10*time.Second) {
+		return usageError("bench: --runs must be between 1 and 100000, --workflow-respond 0-10s")
 	}
 	if *mode == "flow" && (fb.limited < 1 || fb.limited > 1_000_000 || fb.rate < 1 || fb.rate > prikke.FlowRateMax ||
 		fb.burst < 1 || fb.burst > prikke.FlowBurstMax || fb.parallelism < 1 || fb.parallelism > prikke.FlowParallelMax ||
@@ -144,6 +154,18 @@ func bench(ctx context.Context, e *env, args []string) error {
 		return errors.New("bench writes test data; run it with PRIKKE_ENV=development against a database of its own")
 	}
 	logger := newLogger(cfg, e.stderr)
+	if *mode == "workflow" {
+		// One tenant's runs to one host: the fairness caps would bind
+		// before the hand-off does (bench_workflow.go).
+		raise := func(name string, v *int) {
+			if getenv(name) == "" {
+				*v = max(*v, 2*wb.runs)
+			}
+		}
+		raise("PRIKKE_WORKERS_MAX", &cfg.WorkersMax)
+		raise("PRIKKE_ORG_IN_FLIGHT", &cfg.OrgInFlight)
+		raise("PRIKKE_HOST_IN_FLIGHT", &cfg.HostInFlight)
+	}
 
 	st, schema, cleanup, err := openBenchStore(ctx, cfg, logger)
 	if err != nil {
@@ -210,6 +232,8 @@ func bench(ctx context.Context, e *env, args []string) error {
 	case "flow":
 		fb.unlimited = *jobs
 		err = benchFlow(ctx, cfg, st, logger, tn, fb, sk, &res)
+	case "workflow":
+		err = benchWorkflow(ctx, cfg, st, logger, tn, wb, sk, &res)
 	default:
 		err = benchRun(ctx, cfg, st, logger, tn, *mode, *jobs, sk, &res)
 	}

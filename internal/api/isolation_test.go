@@ -47,6 +47,8 @@ var idlessRoutes = map[string]string{
 	"GET /api/v1/schedule/preview":                "public; no tenant data",
 	"GET /api/v1/monitors":                        "list and project_id smuggling: checked below",
 	"POST /api/v1/monitors":                       "project_id smuggling: checked below",
+	"GET /api/v1/workflows":                       "list and project_id smuggling: checked below",
+	"POST /api/v1/workflows":                      "project_id smuggling: checked below",
 }
 
 // routeBodies are plausible bodies, so that a request gets past decoding
@@ -60,6 +62,9 @@ var routeBodies = map[string]string{
 	"POST /api/v1/monitors/{monitor_id}/snooze":              `{"until":null}`,
 	"POST /api/v1/projects/{project_id}/snooze":              `{"until":null}`,
 	"PUT /api/v1/projects/{project_id}/flow-keys/{key}":      `{"rate":1}`,
+	"PUT /api/v1/projects/{project_id}/secrets/{name}":       `{"value":"charlie's"}`,
+	"POST /api/v1/runs/{run_id}/retry":                       `{"from":"a"}`,
+	"PUT /api/v1/workflows/{workflow_id}":                    `{"name":"x","definition":{"steps":[{"key":"a","url":"https://evil.example/"}]}}`,
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -126,11 +131,17 @@ func TestTenantIsolation(t *testing.T) {
 		// Alice's flow key in the first project.
 		must(aliceK.do("PUT", "/api/v1/projects/"+p1+"/flow-keys/api.example.com:443", `{"rate":20,"parallelism":5}`), 201, "set a flow key")
 
+		// Alice's workflow with a run, and a secret, in the first project.
+		must(aliceK.do("PUT", "/api/v1/projects/"+p1+"/secrets/TOKEN", `{"value":"alice's token"}`), 201, "set a secret")
+		workflowA := id(must(aliceK.do("POST", "/api/v1/workflows", `{"name":"alice's","definition":{"steps":[{"key":"a","url":"https://example.com/a"}]}}`), 201, "create workflow"))
+		runA := id(must(aliceK.do("POST", "/api/v1/workflows/"+workflowA+"/runs", `{"alice":1}`), 201, "start run"))
+
 		// Charlie: a job with an execution, and a queued request.
 		jobC := id(must(charlieK.do("POST", "/api/v1/jobs", jobWith(`"name":"charlie"`)), 201, "create job"))
 		must(charlieK.do("POST", "/api/v1/jobs/"+jobC+"/trigger", nil), 202, "trigger")
 		must(charlieK.do("POST", "/api/v1/queue", obj(okURL)), 202, "enqueue")
 		must(charlieK.do("POST", "/api/v1/monitors", monitorWith("charlie-mon")), 201, "create monitor")
+		must(charlieK.do("POST", "/api/v1/workflows", `{"name":"charlie's","definition":{"steps":[{"key":"a","url":"https://example.com/a"}]}}`), 201, "create workflow")
 
 		// snapshot is every row of alice's organization, as JSON.
 		snapshot := func() string {
@@ -156,6 +167,15 @@ func TestTenantIsolation(t *testing.T) {
 				add(s.store.StatusPageListByProject(ctx, p.ID))
 				add(s.store.NotificationList(ctx, store.NotificationFilter{ProjectID: &p.ID}))
 				add(s.store.FlowKeyList(ctx, p.ID, time.Time{}))
+				add(s.store.SecretList(ctx, p.ID))
+				add(s.store.SecretValues(ctx, p.ID))
+				ws, err := s.store.WorkflowList(ctx, store.WorkflowFilter{ProjectID: p.ID})
+				add(ws, err)
+				runs, err := s.store.WorkflowRunList(ctx, store.RunFilter{ProjectID: &p.ID, Limit: 1000})
+				add(runs, err)
+				for _, r := range runs {
+					add(s.store.WorkflowRunSteps(ctx, r.ID))
+				}
 			}
 			ms, err := s.store.MonitorList(ctx, store.MonitorFilter{OrganizationID: &org, Limit: 1000})
 			add(ms, err)
@@ -204,6 +224,10 @@ func TestTenantIsolation(t *testing.T) {
 				"ping_id":        ping.ID.String(),
 				"slug":           "alice-mon",
 				"key":            "api.example.com:443",
+				"workflow_id":    workflowA,
+				"version":        "1",
+				"run_id":         runA,
+				"name":           "TOKEN",
 			}
 			routes := s.api.Routes()
 			slices.SortFunc(routes, func(a, b api.Route) int { return strings.Compare(a.Method+a.Path, b.Method+b.Path) })
@@ -269,7 +293,7 @@ func TestTenantIsolation(t *testing.T) {
 						t.Errorf("%s %s = %d %s", c.name, path, r.Status, r.Body)
 						return
 					}
-					for _, leak := range []string{alice.org.ID.String(), p1, p2, jobA1, jobA2, execA1, execA2, alice.user.Email, alice.keyRow.KeyID, monA1, monA2, "alice-mon"} {
+					for _, leak := range []string{alice.org.ID.String(), p1, p2, jobA1, jobA2, execA1, execA2, alice.user.Email, alice.keyRow.KeyID, monA1, monA2, "alice-mon", workflowA, runA} {
 						if strings.Contains(string(r.Body), leak) {
 							t.Errorf("%s %s shows alice's %s: %s", c.name, path, leak, truncate(r.Body))
 						}
@@ -289,6 +313,7 @@ func TestTenantIsolation(t *testing.T) {
 				check("/api/v1/jobs", "jobs", 1)
 				check("/api/v1/queue", "jobs", 1)
 				check("/api/v1/monitors", "monitors", 1)
+				check("/api/v1/workflows", "workflows", 1)
 				check("/api/v1/projects", "", 1)
 				check("/api/v1/organizations", "", 1)
 				check("/api/v1/projects/"+charlie.project.ID.String()+"/executions", "executions", 2)
@@ -306,6 +331,12 @@ func TestTenantIsolation(t *testing.T) {
 			}{{"key", charlieK}, {"session", charlieS}} {
 				notFound(c.c.do("GET", "/api/v1/jobs?project_id="+p1, nil), c.name+": jobs of alice's project")
 				notFound(c.c.do("GET", "/api/v1/monitors?project_id="+p1, nil), c.name+": monitors of alice's project")
+				notFound(c.c.do("GET", "/api/v1/workflows?project_id="+p1, nil), c.name+": workflows of alice's project")
+				if r := c.c.do("POST", "/api/v1/workflows", `{"project_id":`+jstr(p1)+`,"name":"x","definition":{"steps":[{"key":"a","url":"https://example.com/a"}]}}`); r.Status != 422 {
+					t.Errorf("%s: POST /api/v1/workflows into alice's project = %d %s; want 422", c.name, r.Status, r.Body)
+				} else {
+					checkProblem(t, r, "body.project_id", "is not a project you can use")
+				}
 				if r := c.c.do("POST", "/api/v1/monitors", monitorWith("smuggled", `"project_id":`+jstr(p1))); r.Status != 422 {
 					t.Errorf("%s: POST /api/v1/monitors into alice's project = %d %s; want 422", c.name, r.Status, r.Body)
 				} else {

@@ -21,7 +21,7 @@ import (
 type JobRequest struct {
 	ProjectID            *string            `json:"project_id,omitempty" doc:"Project to create the job in (default: the key's project, or the organization's first)."`
 	Name                 *string            `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"A name for people, not blank. Absent on create, it is the method and host (\"GET example.com\"). Control characters and invisible formatting characters that reorder or hide text (U+202E, U+200F, U+2066-2069 …) are refused." example:"nightly report"`
-	URL                  *string            `json:"url,omitempty" doc:"http(s) URL to call. Private, loopback and metadata addresses and localhost are refused (see /docs/own-machine)." example:"https://example.com/hooks/report"`
+	URL                  *string            `json:"url,omitempty" doc:"http(s) URL to call; required unless workflow_id is given. Private, loopback and metadata addresses and localhost are refused (see /docs/own-machine)." example:"https://example.com/hooks/report"`
 	Method               *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"HTTP method (default GET)." example:"POST"`
 	Headers              *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke." example:"{\"Authorization\":\"Bearer s3cret\"}"`
 	ContentType          *string            `json:"content_type,omitempty" doc:"Content-Type of the request body, like text/plain; charset=utf-8. Absent, the Content-Type in headers is sent, else application/json when the body is JSON, else none. \"\" removes the one set (the default applies again)." example:"application/json"`
@@ -40,6 +40,7 @@ type JobRequest struct {
 	ChannelIDs           *[]string          `json:"channel_ids,omitempty" doc:"Channels for notify=custom."`
 	AlertPolicy          *AlertPolicy       `json:"alert_policy,omitempty" doc:"When the job's channels are alerted. Given, it replaces the whole policy: fields left out take their defaults."`
 	FlowKey              *string            `json:"flow_key,omitempty" maxLength:"200" doc:"The flow key whose limits the job's requests obey (see Flow control): a name shared with other jobs, such as billing-api. Absent on create or \"\": the URL's host:port." example:"billing-api"`
+	WorkflowID           *string            `json:"workflow_id,omitempty" doc:"Makes the job start a run of this workflow (of the same project) at each occurrence instead of calling a URL: give it instead of url (not both). The body, if given, must be JSON: it is the run's payload; method and headers are not used. Absent on create, the job's name is \"Run <workflow name>\". On update, giving url makes the job call it again. Deleting the workflow deletes the job."`
 }
 
 // AlertPolicy is when a job's failures alert, as monitors have it.
@@ -103,6 +104,14 @@ func (r *JobRequest) input() (*service.JobInput, error) {
 	if r.Headers != nil {
 		hs := headersIn(&v, *r.Headers)
 		in.Headers = &hs
+	}
+	if r.WorkflowID != nil {
+		id, err := prikke.ParseID(*r.WorkflowID)
+		if err != nil {
+			v.Add("workflow_id", "is not a valid id")
+		} else {
+			in.WorkflowID = &id
+		}
 	}
 	if r.ChannelIDs != nil {
 		ids := make([]prikke.ID, 0, len(*r.ChannelIDs))
@@ -201,6 +210,7 @@ type Job struct {
 	LastStatus           string            `json:"last_status,omitempty" doc:"The last run's status." example:"success"`
 	DisabledReason       string            `json:"disabled_reason,omitempty" doc:"Why Prikke paused the job (for example a 410 Gone); absent unless it did."`
 	FlowKey              string            `json:"flow_key" doc:"The flow key the job's requests go by (see Flow control): the one it names, else its URL's host:port." example:"api.example.com:443"`
+	WorkflowID           string            `json:"workflow_id,omitempty" doc:"The workflow whose run the job starts at each occurrence (url is then empty, and body is the run's payload); absent for a job that calls a URL."`
 	CreatedAt            time.Time         `json:"created_at" doc:"When the job was created."`
 	UpdatedAt            time.Time         `json:"updated_at" doc:"When the job last changed."`
 }
@@ -214,6 +224,9 @@ func jobOut(j *prikke.Job) *Job {
 		ConsecutiveFailures: j.ConsecutiveFailures, NextRunAt: j.NextRunAt, LastRunAt: j.LastRunAt,
 		LastStatus: string(j.LastStatus), DisabledReason: j.DisabledReason, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		AlertPolicy: alertPolicyOut(j), FlowKey: j.Flow()}
+	if j.WorkflowID != nil {
+		out.WorkflowID = j.WorkflowID.String()
+	}
 	for _, c := range j.ChannelIDs {
 		out.ChannelIDs = append(out.ChannelIDs, c.String())
 	}

@@ -132,6 +132,11 @@ func TestOpenAPIStatuses(t *testing.T) {
 		{"monitor-delete", []string{"204"}},
 		{"flow-key-put", []string{"200", "201"}},
 		{"flow-key-delete", []string{"204"}},
+		{"workflow-create", []string{"201"}},
+		{"workflow-delete", []string{"204"}},
+		{"run-start", []string{"200", "201"}},
+		{"secret-put", []string{"200", "201"}},
+		{"secret-delete", []string{"204"}},
 	} {
 		op := byID[tc.op]
 		if op == nil {

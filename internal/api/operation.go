@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -22,6 +23,13 @@ type operation struct {
 	// Body, when not nil, documents the JSON request body, which the
 	// handler decodes itself, strictly (decode).
 	Body any
+	// OptionalBody makes Body optional (an empty body is allowed).
+	OptionalBody bool
+	// Example and ResponseExample, when not nil, are the request body and
+	// the success response the reference shows, instead of ones made
+	// from the fields' examples (which do not make a valid whole when the
+	// fields depend on each other, as a workflow's steps do).
+	Example, ResponseExample any
 	// Responses, when not nil, documents responses beyond the success
 	// status and the errors.
 	Responses func(a *API) map[string]*huma.Response
@@ -52,23 +60,40 @@ func register[I, O any](a *API, route string, op operation, h func(context.Conte
 		}
 		return out, nil
 	})
+	if op.ResponseExample != nil {
+		status := op.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		if r := registered(a, method, path).Responses[strconv.Itoa(status)]; r != nil && r.Content["application/json"] != nil {
+			r.Content["application/json"].Example = op.ResponseExample
+		}
+	}
 	if op.Body == nil {
 		return
 	}
 	schema := a.schema(op.Body)
+	if o := registered(a, method, path); o != nil {
+		o.RequestBody = &huma.RequestBody{Required: !op.OptionalBody, Content: map[string]*huma.MediaType{"application/json": {Schema: schema, Example: op.Example}}}
+	}
+}
+
+// registered returns the registered operation at method and path.
+func registered(a *API, method, path string) *huma.Operation {
 	item := a.huma.OpenAPI().Paths[path]
-	var o *huma.Operation
 	switch method {
+	case http.MethodGet:
+		return item.Get
 	case http.MethodPost:
-		o = item.Post
+		return item.Post
 	case http.MethodPatch:
-		o = item.Patch
+		return item.Patch
 	case http.MethodPut:
-		o = item.Put
+		return item.Put
+	case http.MethodDelete:
+		return item.Delete
 	}
-	if o != nil {
-		o.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{"application/json": {Schema: schema}}}
-	}
+	return nil
 }
 
 // public marks an operation that needs no credentials.

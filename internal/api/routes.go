@@ -72,6 +72,23 @@ func (a *API) routes() {
 	register(a, "GET /api/v1/jobs/{job_id}/executions", opJobExecutions, a.handleJobExecutions)
 	register(a, "GET /api/v1/executions/{execution_id}", opExecution, a.handleExecutionGet)
 
+	// Workflows and their runs.
+	register(a, "GET /api/v1/workflows", opWorkflows, a.handleWorkflowList)
+	register(a, "POST /api/v1/workflows", opWorkflowCreate, a.handleWorkflowCreate)
+	register(a, "GET /api/v1/workflows/{workflow_id}", opWorkflow, a.handleWorkflowGet)
+	register(a, "PUT /api/v1/workflows/{workflow_id}", opWorkflowUpdate, a.handleWorkflowUpdate)
+	register(a, "DELETE /api/v1/workflows/{workflow_id}", opWorkflowDelete, a.handleWorkflowDelete)
+	register(a, "GET /api/v1/workflows/{workflow_id}/versions/{version}", opWorkflowVersion, a.handleWorkflowVersion)
+	register(a, "POST /api/v1/workflows/{workflow_id}/runs", opRunStart, a.handleRunStart)
+	register(a, "GET /api/v1/workflows/{workflow_id}/runs", opRuns, a.handleRunList)
+	register(a, "GET /api/v1/runs/{run_id}", opRun, a.handleRunGet)
+	register(a, "POST /api/v1/runs/{run_id}/cancel", opRunCancel, a.handleRunCancel)
+	register(a, "POST /api/v1/runs/{run_id}/retry", opRunRetry, a.handleRunRetry)
+	register(a, "GET /api/v1/projects/{project_id}/secrets", opSecrets, a.handleProjectSecretList)
+	register(a, "GET /api/v1/projects/{project_id}/secrets/{name}", opSecret, a.handleProjectSecretGet)
+	register(a, "PUT /api/v1/projects/{project_id}/secrets/{name}", opSecretPut, a.handleProjectSecretPut)
+	register(a, "DELETE /api/v1/projects/{project_id}/secrets/{name}", opSecretDelete, a.handleProjectSecretDelete)
+
 	// Monitors.
 	register(a, "GET /api/v1/monitors", opMonitors, a.handleMonitorList)
 	register(a, "POST /api/v1/monitors", opMonitorCreate, a.handleMonitorCreate)

@@ -25,6 +25,7 @@ const (
 	KindChannelDisabled  Kind = "channel_disabled"  // ChannelDisabled
 	KindTestNotification Kind = "test_notification" // TestNotification
 	KindMonitorAlert     Kind = "monitor_alert"     // MonitorAlert
+	KindWorkflowAlert    Kind = "workflow_alert"    // WorkflowAlert
 )
 
 // Kinds returns every Kind, in the order above.
@@ -33,6 +34,7 @@ func Kinds() []Kind {
 		KindConfirmAccount, KindPasswordReset, KindInvitation, KindConfirmEmail,
 		KindConfirmChannel, KindJobFailing, KindJobRecovered, KindJobDisabled,
 		KindQuota, KindChannelDisabled, KindTestNotification, KindMonitorAlert,
+		KindWorkflowAlert,
 	}
 }
 
@@ -190,6 +192,26 @@ type MonitorAlert struct {
 	MonitorURL string // the monitor in the dashboard
 }
 
+// WorkflowAlert says a workflow's run failed after the previous ones
+// succeeded (Failing), or that a run succeeded again after failures.
+// Prikke sends it on the flip, not on every failed run.
+type WorkflowAlert struct {
+	WorkflowName string
+	ProjectName  string
+	Failing      bool
+	Error        string    // Failing: why the run failed (the step and its reason)
+	At           time.Time // when the run finished
+	RunURL       string    // the run in the dashboard
+}
+
+// Title is the alert's headline after the workflow's name.
+func (d WorkflowAlert) Title() string {
+	if d.Failing {
+		return "is failing"
+	}
+	return "recovered"
+}
+
 // MonitorAlert events (the part of prikke's monitor event names after
 // "monitor.").
 const (
@@ -238,6 +260,9 @@ func (TestNotification) Kind() Kind { return KindTestNotification }
 
 // Kind implements Data.
 func (MonitorAlert) Kind() Kind { return KindMonitorAlert }
+
+// Kind implements Data.
+func (WorkflowAlert) Kind() Kind { return KindWorkflowAlert }
 
 func (d ConfirmAccount) validate() error {
 	return check(need("Email", d.Email), link("ConfirmURL", d.ConfirmURL))
@@ -309,6 +334,11 @@ func (d MonitorAlert) validate() error {
 	}
 	return check(need("MonitorName", d.MonitorName), need("ProjectName", d.ProjectName), event,
 		needTime("At", d.At), link("MonitorURL", d.MonitorURL))
+}
+
+func (d WorkflowAlert) validate() error {
+	return check(need("WorkflowName", d.WorkflowName), need("ProjectName", d.ProjectName),
+		needTime("At", d.At), link("RunURL", d.RunURL))
 }
 
 // check returns the first non-nil error: one clear complaint is enough for

@@ -39,6 +39,8 @@ func fixtures(s string) map[Kind]Data {
 			ProjectURL: base + "/projects/1"},
 		KindMonitorAlert: MonitorAlert{MonitorName: s, ProjectName: s, Event: MonitorDown, Detail: s, At: at,
 			LastPingAt: at.Add(-time.Hour), PrikkeDown: true, MonitorURL: base + "/monitors/1"},
+		KindWorkflowAlert: WorkflowAlert{WorkflowName: s, ProjectName: s, Failing: true, Error: s, At: at,
+			RunURL: base + "/runs/1"},
 	}
 }
 
@@ -73,6 +75,7 @@ func TestRenderSubjects(t *testing.T) {
 		KindChannelDisabled:  "[prikke] Notifications to nightly-report were turned off",
 		KindTestNotification: "[prikke] Test notification for nightly-report",
 		KindMonitorAlert:     "[prikke] nightly-report is down",
+		KindWorkflowAlert:    "[prikke] nightly-report is failing",
 	}
 	for k, d := range fixtures("nightly-report") {
 		subject, text, html, err := Render(k, d)
@@ -225,6 +228,9 @@ func TestRenderContent(t *testing.T) {
 		{name: "confirm a repeated sign-up", data: ConfirmAccount{Email: "a@example.com", ConfirmURL: base + "/c", ChoosePassword: true},
 			has:    []string{"signed up again with this address", "asks you to choose its password", "the password typed at sign-up is not used", "Earlier links no longer work"},
 			hasNot: []string{"with that password"}},
+		{name: "workflow failing", data: f[KindWorkflowAlert], has: []string{"A run of", "failed", "See the run", "You will hear"}},
+		{name: "workflow recovered", data: with(f[KindWorkflowAlert].(WorkflowAlert), func(d *WorkflowAlert) { d.Failing, d.Error = false, "" }),
+			subject: "[prikke] nightly-report recovered", has: []string{"succeeded again"}, hasNot: []string{"Error", "You will hear"}},
 		{name: "test without requester", data: TestNotification{ProjectName: "p", ChannelName: "c", ProjectURL: base}, hasNot: []string{"request of"}},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 // Package notify tells people when a job's health flips: from healthy to
 // failing, back to healthy, and when Prikke disables a job whose endpoint
-// answered 410 Gone. It also mails organization owners and admins when
+// answered 410 Gone; likewise when a workflow's runs start failing or
+// succeed again (workflow.go), and when a monitor misses a ping. It also mails organization owners and admins when
 // they reach 80% and 100% of their monthly request quota.
 //
 // The pipeline follows Healthchecks: the worker writes a flip (an outbox
@@ -85,7 +86,8 @@ func (n *Notifier) run(ctx context.Context) {
 }
 
 // Drain processes every flip waiting (monitors' first: their alerts are
-// due within a second) and returns how many it processed.
+// due within a second; then jobs', then workflows') and returns how many
+// it processed.
 func (n *Notifier) Drain(ctx context.Context) (int, error) {
 	total, err := n.drainMonitors(ctx)
 	if err != nil {
@@ -101,9 +103,11 @@ func (n *Notifier) Drain(ctx context.Context) (int, error) {
 		}
 		total += len(flips)
 		if len(flips) < 50 {
-			return total, nil
+			break
 		}
 	}
+	wf, err := n.drainWorkflows(ctx)
+	return total + wf, err
 }
 
 // event is one flip with everything a message needs.

@@ -7,10 +7,12 @@
 //
 // The leader also keeps the engine healthy: it rescues attempts whose node
 // died (after the job's timeout plus a grace; on PostgreSQL the workers
-// take a dead node's work over much sooner, by its heartbeat), prunes history past each
-// tier's retention in bounded batches, prunes flow keys whose endpoint's
-// hold ended an hour ago, rolls up daily outcomes for status pages, deletes
-// expired tokens and beats a heartbeat that /status reads.
+// take a dead node's work over much sooner, by its heartbeat), advances
+// workflow runs stalled on executions that ended without a completion,
+// prunes history (workflow runs too) past each tier's retention in bounded
+// batches, prunes flow keys whose endpoint's hold ended an hour ago, rolls
+// up daily outcomes for status pages, deletes expired tokens and beats a
+// heartbeat that /status reads.
 //
 // The database clock decides what is due. The scheduler sleeps until the
 // next cursor minus its lead and wakes early when a job changes.
@@ -39,6 +41,9 @@ type Config struct {
 	RescueEvery time.Duration
 	PruneEvery  time.Duration
 	PruneBatch  int
+	// RepairEvery is how often stalled workflow runs are looked for
+	// (0: 10s; never more often than RescueEvery).
+	RepairEvery time.Duration
 }
 
 // Scheduler is the leader-only service. Start and Stop are safe to call
@@ -75,6 +80,9 @@ func New(s store.Store, cfg Config, m *metrics.Metrics, logger *slog.Logger) *Sc
 	}
 	if cfg.PruneBatch <= 0 {
 		cfg.PruneBatch = 5000
+	}
+	if cfg.RepairEvery <= 0 {
+		cfg.RepairEvery = 10 * time.Second
 	}
 	return &Scheduler{
 		store: s, cfg: cfg, logger: logger.With("service", "scheduler"), metrics: m,
@@ -220,7 +228,7 @@ func (s *Scheduler) maintenanceLoop(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.RescueEvery)
 	defer tick.Stop()
 	soon := time.After(time.Second) // a first heartbeat soon after start
-	var lastPrune, lastRollup, lastTokens time.Time
+	var lastPrune, lastRollup, lastTokens, lastRepair time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -242,10 +250,15 @@ func (s *Scheduler) maintenanceLoop(ctx context.Context) {
 			s.metrics.Rescued.Add(float64(n))
 			s.logger.Info("rescued lost attempts", "executions", n)
 		}
+		if now := time.Now(); now.Sub(lastRepair) >= s.cfg.RepairEvery {
+			lastRepair = now
+			s.repairRuns(ctx)
+		}
 		now := time.Now()
 		if now.Sub(lastPrune) >= s.cfg.PruneEvery {
 			lastPrune = now
 			s.prune(ctx)
+			s.pruneRuns(ctx)
 			s.pruneMonitorHistory(ctx)
 			s.pruneFlowKeys(ctx)
 		}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -43,6 +44,11 @@ type JobInput struct {
 	// FlowKey names the job's flow key (flow control); "" goes back to
 	// the default, its URL's host:port.
 	FlowKey *string
+	// WorkflowID makes the job start a run of that workflow (of the same
+	// project) at each occurrence instead of calling a URL: give it
+	// instead of URL; Body, if given, is the run's payload (JSON). On
+	// update, giving URL makes the job call it again.
+	WorkflowID *prikke.ID
 }
 
 // previewFires is how many fire times decide a cron job's shortest interval
@@ -67,6 +73,15 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	savedURL := j.URL
 	set(&j.Name, in.Name)
 	set(&j.URL, in.URL)
+	switch {
+	case in.WorkflowID != nil && in.URL != nil && *in.URL != "":
+		v.Add("workflow_id", "give url or workflow_id, not both: a job either calls a URL or starts a run of a workflow")
+	case in.WorkflowID != nil:
+		id := *in.WorkflowID
+		j.WorkflowID, j.URL = &id, ""
+	case in.URL != nil:
+		j.WorkflowID = nil
+	}
 	set(&j.Body, in.Body)
 	if in.Method != nil {
 		j.Method = *in.Method
@@ -152,6 +167,14 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	if j.Kind == prikke.JobKindOnce && j.RunAt == nil && !v.Has("scheduled_at") {
 		v.Add("scheduled_at", "is required for a one-time job")
 	}
+	if j.WorkflowID != nil {
+		switch {
+		case len(j.Body) > prikke.MaxRunPayloadBytes:
+			v.Add("body", "is too large for a run's payload: max 64 KiB (65536 bytes)")
+		case j.Body != "" && !json.Valid([]byte(j.Body)):
+			v.Add("body", "must be JSON (or empty) when the job starts a workflow: it is the run's payload")
+		}
+	}
 	if err := j.Validate(); err != nil {
 		if prikke.ErrorCode(err) == prikke.ETOOLARGE {
 			return err
@@ -159,6 +182,9 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 		for _, f := range prikke.ErrorFields(err) {
 			if f.Field == "name" && !create && in.Name == nil {
 				continue // a name saved under older rules stays until it is edited (pausing must not fail on it)
+			}
+			if f.Field == "url" && j.WorkflowID != nil {
+				continue // a workflow's job calls no URL
 			}
 			if !v.Has(f.Field) && !(f.Field == "run_at" && v.Has("scheduled_at")) {
 				if f.Field == "run_at" {
@@ -172,7 +198,7 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	// (under a development allow list, or before such addresses were
 	// refused on save) can still be paused, resumed and edited in other
 	// fields; the delivery guard refuses its requests either way.
-	if !v.Has("url") && (create || j.URL != savedURL) {
+	if !v.Has("url") && j.WorkflowID == nil && (create || j.URL != savedURL) {
 		s.checkDestination(&v, "url", j.URL)
 	}
 	if j.Kind == prikke.JobKindCron && !v.Has("cron_expression") && !v.Has("interval") {
@@ -349,6 +375,9 @@ func (s *Service) CreateJob(ctx context.Context, a *Actor, in *JobInput) (*prikk
 	if err := s.checkChannels(ctx, j); err != nil {
 		return nil, err
 	}
+	if err := s.checkJobWorkflow(ctx, j, in.Name == nil); err != nil {
+		return nil, err
+	}
 	if err := s.checkJobLimit(ctx, o); err != nil {
 		return nil, err
 	}
@@ -395,6 +424,28 @@ func (s *Service) targetProject(ctx context.Context, a *Actor, id *prikke.ID) (*
 		return nil, prikke.InvalidField("project_id", "is not a project you can use")
 	}
 	return p, err
+}
+
+// checkJobWorkflow checks that the workflow a job targets is one of the
+// job's project; name names the job after it ("Run <workflow>").
+func (s *Service) checkJobWorkflow(ctx context.Context, j *prikke.Job, name bool) error {
+	if j.WorkflowID == nil {
+		return nil
+	}
+	w, err := s.store.WorkflowGet(ctx, *j.WorkflowID)
+	switch {
+	case isCode(err, prikke.ENOTFOUND) || (err == nil && w.ProjectID != j.ProjectID):
+		return prikke.InvalidField("workflow_id", "is not a workflow of this job's project")
+	case err != nil:
+		return err
+	}
+	if name {
+		j.Name = "Run " + w.Name
+		if utf8.RuneCountInString(j.Name) > 200 {
+			j.Name = string([]rune(j.Name)[:200])
+		}
+	}
+	return nil
 }
 
 // checkChannels checks that a custom channel list names channels of the
@@ -487,6 +538,9 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	if in.ProjectID != nil && *in.ProjectID != j.ProjectID {
 		return nil, prikke.InvalidField("project_id", "cannot be changed; create the job in the other project instead")
 	}
+	if err := stepJob(j); err != nil {
+		return nil, err
+	}
 	if j.Kind == prikke.JobKindQueue {
 		return nil, prikke.Errorf(prikke.EINVALID, "Queued requests cannot be edited; enqueue a new one.")
 	}
@@ -500,6 +554,9 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	if err := s.checkChannels(ctx, j); err != nil {
 		return nil, err
 	}
+	if err := s.checkJobWorkflow(ctx, j, false); err != nil {
+		return nil, err
+	}
 	if in.Enabled != nil && *in.Enabled {
 		j.DisabledReason = ""
 	}
@@ -509,6 +566,16 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	}
 	s.record(ctx, a, &j.OrganizationID, prikke.AuditJobUpdate, "job", j.ID.String(), j.Name)
 	return s.store.JobGet(ctx, j.ID)
+}
+
+// stepJob refuses to change by hand the hidden job that carries a
+// workflow step's attempts: an extra attempt, or none, would break the
+// run's bookkeeping. The run is cancelled or retried instead.
+func stepJob(j *prikke.Job) error {
+	if j.Step == nil {
+		return nil
+	}
+	return prikke.Errorf(prikke.ECONFLICT, "This job carries step %q of workflow run %s; cancel or retry the run instead (POST /api/v1/runs/%s/cancel or /retry).", j.Step.Key, j.Step.RunID, j.Step.RunID)
 }
 
 // PauseJob stops a job; its pending occurrences are dropped.
@@ -529,6 +596,9 @@ func (s *Service) DeleteJob(ctx context.Context, a *Actor, id prikke.ID) error {
 	if err != nil {
 		return err
 	}
+	if err := stepJob(j); err != nil {
+		return err
+	}
 	if err := s.store.JobDelete(ctx, id); err != nil {
 		return err
 	}
@@ -540,6 +610,9 @@ func (s *Service) DeleteJob(ctx context.Context, a *Actor, id prikke.ID) error {
 func (s *Service) TriggerJob(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Execution, error) {
 	j, err := s.job(ctx, a, id, prikke.PermManageJobs, "run jobs")
 	if err != nil {
+		return nil, err
+	}
+	if err := stepJob(j); err != nil {
 		return nil, err
 	}
 	o, err := s.store.OrganizationGet(ctx, j.OrganizationID)

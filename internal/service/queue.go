@@ -155,6 +155,9 @@ func (s *Service) TestSend(ctx context.Context, a *Actor, projectID *prikke.ID, 
 	if err != nil {
 		return nil, err
 	}
+	if in.WorkflowID != nil {
+		return nil, prikke.InvalidField("workflow_id", "a test request calls a URL; start a run of the workflow instead (POST /api/v1/workflows/{workflow_id}/runs)")
+	}
 	j := &prikke.Job{ID: prikke.NewID(), ProjectID: p.ID, OrganizationID: o.ID}
 	probe := *in
 	if probe.CronExpression == nil && probe.Interval == nil && probe.ScheduledAt == nil {

@@ -82,11 +82,14 @@ type Received struct {
 	ExecutionID  string // Prikke-Execution-Id
 	ScheduledFor string // Prikke-Scheduled-For, as sent
 	Attempt      string // Prikke-Attempt, as sent
-	UserAgent    string
-	ContentType  string
-	Header       http.Header // nil unless Options.RecordHeaders
-	Body         []byte      // the first Options.MaxBody bytes
-	BodySize     int         // bytes of body read
+	// IdempotencyKey is the Idempotency-Key header (a workflow step's
+	// "<run>.<step>[.<item>]").
+	IdempotencyKey string
+	UserAgent      string
+	ContentType    string
+	Header         http.Header // nil unless Options.RecordHeaders
+	Body           []byte      // the first Options.MaxBody bytes
+	BodySize       int         // bytes of body read
 	// SignatureValid reports whether the Standard Webhooks signature
 	// verified against one of the sink's secrets within ±5 minutes;
 	// SignatureError says why not.
@@ -99,6 +102,11 @@ type Received struct {
 	WriteErr string
 	// Done is set when a streaming path has stopped.
 	Done bool
+	// Sent is when the handler returned, its response written (the
+	// server flushes the buffered response right after): a workflow's
+	// next step cannot have been sent before it, and the time from it to
+	// the next step's At is the engine's hand-off.
+	Sent time.Time
 }
 
 // Sink is a running receiver. Its methods are safe for concurrent use.
@@ -426,19 +434,20 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := buf.Bytes()
 
 	rec := Received{
-		At:           s.now(),
-		Method:       r.Method,
-		Path:         r.URL.Path,
-		Query:        r.URL.RawQuery,
-		RemoteAddr:   r.RemoteAddr,
-		WebhookID:    first(r.Header["Webhook-Id"]),
-		JobID:        first(r.Header["Prikke-Job-Id"]),
-		ExecutionID:  first(r.Header["Prikke-Execution-Id"]),
-		ScheduledFor: first(r.Header["Prikke-Scheduled-For"]),
-		Attempt:      first(r.Header["Prikke-Attempt"]),
-		UserAgent:    first(r.Header["User-Agent"]),
-		ContentType:  first(r.Header["Content-Type"]),
-		BodySize:     len(body),
+		At:             s.now(),
+		Method:         r.Method,
+		Path:           r.URL.Path,
+		Query:          r.URL.RawQuery,
+		RemoteAddr:     r.RemoteAddr,
+		WebhookID:      first(r.Header["Webhook-Id"]),
+		JobID:          first(r.Header["Prikke-Job-Id"]),
+		ExecutionID:    first(r.Header["Prikke-Execution-Id"]),
+		ScheduledFor:   first(r.Header["Prikke-Scheduled-For"]),
+		Attempt:        first(r.Header["Prikke-Attempt"]),
+		IdempotencyKey: first(r.Header["Idempotency-Key"]),
+		UserAgent:      first(r.Header["User-Agent"]),
+		ContentType:    first(r.Header["Content-Type"]),
+		BodySize:       len(body),
 	}
 	if s.opts.RecordHeaders {
 		rec.Header = r.Header.Clone()
@@ -459,13 +468,17 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ref := s.record(rec)
-	defer s.release()
+	defer s.release(ref)
 	s.respond(w, r, ref, body)
 }
 
-// release marks a handler finished.
-func (s *Sink) release() {
+// release marks a handler finished and records when.
+func (s *Sink) release(ref recordRef) {
+	sent := s.now()
 	s.mu.Lock()
+	if ref.gen == s.gen {
+		s.reqs.at(ref.i).Sent = sent
+	}
 	s.active--
 	if s.active == 0 && s.closed {
 		s.idle.Broadcast()

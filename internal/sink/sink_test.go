@@ -447,3 +447,46 @@ func BenchmarkSink(b *testing.B) {
 		b.Errorf("%d of %d signatures valid", valid, s.Count())
 	}
 }
+
+// TestSentAndIdempotencyKey: each request records its Idempotency-Key and
+// when its handler returned (Sent), after its arrival (At), on the sink's
+// clock, before the client has the response.
+func TestSentAndIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	tick := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { // each reading one second after the last
+		mu.Lock()
+		defer mu.Unlock()
+		tick = tick.Add(time.Second)
+		return tick
+	}
+	s := start(t, sink.Options{Now: clock})
+	for i, key := range []string{"run1.a", "run1.b"} {
+		req, err := http.NewRequest("POST", s.URL("/ok"), strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := noRedirect().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got := s.Requests()
+		if len(got) != i+1 {
+			t.Fatalf("%d requests recorded, want %d", len(got), i+1)
+		}
+		r := got[i]
+		if r.IdempotencyKey != key {
+			t.Errorf("IdempotencyKey = %q, want %q", r.IdempotencyKey, key)
+		}
+		if r.Sent.IsZero() || !r.Sent.After(r.At) {
+			t.Errorf("request %d: At %v, Sent %v; want Sent set after At", i, r.At, r.Sent)
+		}
+		if i == 1 && !r.At.After(got[0].Sent) {
+			t.Errorf("second request arrived at %v, not after the first's response (%v)", r.At, got[0].Sent)
+		}
+	}
+}

@@ -61,6 +61,7 @@ func (c *appContext) Nav() []navGroup {
 			item("overview", "Overview", p, "layers"),
 			item("jobs", "Jobs", p+"/jobs", "calendar-clock"),
 			item("monitors", "Monitors", p+"/monitors", "heart-pulse"),
+			item("workflows", "Workflows", p+"/workflows", "rocket"),
 			item("executions", "Executions", p+"/executions", "history"),
 			item("flow", "Flow control", p+"/flow-keys", "timer"),
 			item("channels", "Notifications", p+"/channels", "mail"),

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
@@ -99,6 +100,21 @@ var idRoutes = map[string]url.Values{
 	"POST /app/projects/{project_id}/flow-keys/{key}/resume":  {},
 	"POST /app/projects/{project_id}/flow-keys/{key}/release": {},
 	"POST /app/projects/{project_id}/flow-keys/{key}/delete":  {},
+	"POST /app/projects/{project_id}/secrets":                 {"name": {"API_TOKEN"}, "value": {"mine now"}},
+	"POST /app/projects/{project_id}/secrets/{name}/delete":   {},
+	"GET /app/projects/{project_id}/workflows":                nil,
+	"GET /app/projects/{project_id}/workflows/new":            nil,
+	"POST /app/projects/{project_id}/workflows":               {"name": {"stolen"}, "steps[0].key": {"a"}, "steps[0].url": {"https://example.com/x"}},
+	"GET /app/workflows/{workflow_id}":                        nil,
+	"GET /app/workflows/{workflow_id}/edit":                   nil,
+	"POST /app/workflows/{workflow_id}":                       {"name": {"mine now"}, "steps[0].key": {"a"}, "steps[0].url": {"https://example.com/x"}},
+	"POST /app/workflows/{workflow_id}/runs":                  {"payload": {"{}"}},
+	"GET /app/workflows/{workflow_id}/delete":                 nil,
+	"POST /app/workflows/{workflow_id}/delete":                {},
+	"GET /app/runs/{run_id}":                                  nil,
+	"GET /app/runs/{run_id}/timeline":                         nil,
+	"POST /app/runs/{run_id}/cancel":                          {},
+	"POST /app/runs/{run_id}/retry":                           {"from": {"wait"}},
 }
 
 // fill puts ids into a route's path.
@@ -140,6 +156,7 @@ func testOtherTenantIDsAreNotFound(t *testing.T, st store.Store) {
 		"org_id": f.owner.Org.ID.String(), "user_id": f.owner.User.ID.String(), "invitation_id": f.inv.ID.String(),
 		"key_id": f.key.ID.String(), "channel_id": f.channel.ID.String(), "status_page_id": f.page.ID.String(),
 		"monitor_id": f.monitor.ID.String(), "ping_id": f.ping.ID.String(), "key": "api.example.com:443",
+		"workflow_id": f.workflow.ID.String(), "run_id": f.run.ID.String(), "name": "API_TOKEN",
 	}
 	garbage := map[string]string{}
 	for k := range theirs {
@@ -182,6 +199,18 @@ func testOtherTenantIDsAreNotFound(t *testing.T, st store.Store) {
 		t.Errorf("the members changed: %v", ms)
 	}
 	assertChannelsAndPagesUnchanged(t, f)
+	if wf, err := d.svc.Workflow(ctx, a, f.workflow.ID); err != nil || wf.Version != 1 || wf.Name != "nightly wait" {
+		t.Errorf("the workflow changed: %+v %v", wf, err)
+	}
+	if run, _, err := d.svc.Run(ctx, a, f.run.ID); err != nil || run.Status != f.run.Status {
+		t.Errorf("the run changed: %+v %v", run, err)
+	}
+	if rs, _ := d.svc.Runs(ctx, a, service.RunFilter{WorkflowID: &f.workflow.ID}); len(rs) != 1 {
+		t.Errorf("%d runs, want 1", len(rs))
+	}
+	if ss, _ := d.svc.Secrets(ctx, a, f.owner.Project.ID); len(ss) != 1 || ss[0].UpdatedAt.After(f.run.CreatedAt.Add(time.Minute)) {
+		t.Errorf("the secrets changed: %+v", ss)
+	}
 	if d.sink.Count() != 0 {
 		t.Errorf("%d requests reached the sink: a test notification was sent", d.sink.Count())
 	}
@@ -214,6 +243,7 @@ func TestDashboardNeedsSession(t *testing.T) {
 		"org_id": f.owner.Org.ID.String(), "user_id": f.owner.User.ID.String(), "invitation_id": f.inv.ID.String(),
 		"key_id": f.key.ID.String(), "channel_id": f.channel.ID.String(), "status_page_id": f.page.ID.String(),
 		"monitor_id": f.monitor.ID.String(), "ping_id": f.ping.ID.String(), "key": "api.example.com:443", "$": "",
+		"workflow_id": f.workflow.ID.String(), "run_id": f.run.ID.String(), "name": "API_TOKEN",
 	}
 	n := 0
 	for _, pattern := range routes(f.d.web) {

@@ -29,6 +29,10 @@ type fixture struct {
 	page    *prikke.StatusPage // a published status page showing the job
 	monitor *prikke.Monitor    // a monitor with one ping
 	ping    *prikke.Ping
+	// A workflow of one delay step and its run, which waits a day (no
+	// execution, nothing sent), and a project secret.
+	workflow *prikke.Workflow
+	run      *prikke.WorkflowRun
 }
 
 func newFixture(t *testing.T) *fixture { return newFixtureOn(t, nil) }
@@ -65,6 +69,13 @@ func newFixtureOn(t *testing.T, st store.Store) *fixture {
 	}
 	f.monitor = d.monitor(f.owner, "db backup", "1h")
 	f.ping = d.ping(f.monitor, prikke.PingSuccess, "dumped")
+	f.workflow = d.workflow(f.owner, "nightly wait", prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Duration: "24h"}})
+	if f.run, _, err = d.svc.RunStart(ctx, a, f.workflow.ID, &service.RunInput{Trigger: prikke.RunTriggerDashboard}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = d.svc.SecretPut(ctx, a, f.owner.Project.ID, "API_TOKEN", "fixture-secret-value"); err != nil {
+		t.Fatal(err)
+	}
 	f.b = d.as(f.owner)
 	return f
 }
@@ -114,6 +125,11 @@ func testDashboardPages(t *testing.T, st store.Store) {
 		{"/app/monitors/" + f.monitor.ID.String() + "/delete", "Delete db backup", []string{"Delete monitor and pings"}},
 		{"/app/monitors/" + f.monitor.ID.String() + "/pings/" + f.ping.ID.String(), "Ping · db backup", []string{"dumped", "192.0.2.7"}},
 		{"/app/jobs/" + j + "/edit", "Edit nightly report", []string{`id="notify-project" type="radio" name="notify" value="project" class="accent-emerald-600" checked`, `name="channel_ids" value="` + f.channel.ID.String() + `"`}},
+		{"/app/projects/" + p + "/workflows", "Workflows · Default", []string{"nightly wait", `href="/app/workflows/` + f.workflow.ID.String() + `"`, `aria-current="page"`}},
+		{"/app/workflows/" + f.workflow.ID.String(), "nightly wait · Workflows", []string{`data-step="wait"`, "delay 24h", `href="/app/runs/` + f.run.ID.String() + `"`, "Run now"}},
+		{"/app/workflows/" + f.workflow.ID.String() + "/edit", "Edit nightly wait", []string{`name="steps[0].delay.duration" type="text" value="24h"`, "Save a new version", `name="definition"`}},
+		{"/app/runs/" + f.run.ID.String(), "Run " + f.run.ID.String(), []string{`data-step-key="wait"`, `data-testid="run-timeline"`}},
+		{"/app/projects/" + p + "/settings", "Settings · Default", []string{`data-secret="API_TOKEN"`, `data-testid="secret-form"`}},
 	}
 	ids := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f-]{27}`)
 	for _, pg := range pages {

@@ -61,6 +61,20 @@
 // subscribes through service.SubscribeExecutions, loads each of its job's changed
 // executions through the service and sends the "execution_row" partial,
 // which app.js puts in place or on top of the table, and "job_summary".
+// A workflow run's page (run_show.go) needs no stream: its "run_timeline"
+// partial fetches itself every second with htmx while the run runs, and
+// the answer for a finished run carries no trigger, so the polling ends
+// with the final state.
+//
+// # Workflows
+//
+// The step editor (workflow_form.go, workflow_edit.go) names each card's
+// inputs steps[i].key, steps[i].url … as the service's errors name the
+// fields, so a message lands beside its step's field; add, remove and
+// move are submit buttons re-rendered on the server, and a JSON box holds
+// the whole definition in the API's JSON (a change there wins on save).
+// Project secrets are a write-only section of the project's settings
+// (secrets.go): names and times, never a value.
 //
 // # Status pages
 //

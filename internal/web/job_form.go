@@ -46,6 +46,9 @@ type jobFormView struct {
 	Channels   []notifyChannel
 	CanManage  bool     // may manage the project's channels (links to them)
 	FlowKeys   []string // the project's flow keys, the flow key field's suggestions
+	// Workflows are the project's workflows a job may start instead of
+	// calling a URL (the first option: none); empty when it has none.
+	Workflows []page.Option
 }
 
 // FlowPlaceholder is the flow key field's placeholder: the key the job
@@ -235,6 +238,9 @@ func jobFormValues(j *prikke.Job) *page.Form {
 		"interval": {string(j.Interval)}, "schedule_kind": {kindCron}, "notify": {string(j.NotifyMode)},
 		"flow_key": {j.FlowKey},
 	}
+	if j.WorkflowID != nil {
+		v.Set("workflow_id", j.WorkflowID.String())
+	}
 	for _, id := range j.ChannelIDs {
 		v.Add("channel_ids", id.String())
 	}
@@ -288,7 +294,7 @@ var jobFields = map[string]bool{
 	"name": true, "url": true, "method": true, "body": true, "content_type": true, "timeout_ms": true, "retry_attempts": true,
 	"catch_up": true, "catch_up_window_seconds": true, "overlap": true, "timezone": true, "cron_expression": true,
 	"interval": true, "scheduled_at": true, "schedule_kind": true, "headers": true,
-	"notify": true, "channel_ids": true, "flow_key": true,
+	"notify": true, "channel_ids": true, "flow_key": true, "workflow_id": true,
 	"alert_policy.fail_threshold": true, "alert_policy.recovery_threshold": true, "alert_policy.realert_every": true,
 	"alert_policy.snooze_until": true, "alert_policy.window.cron": true, "alert_policy.window.timezone": true,
 	"alert_policy.window.duration": true,
@@ -342,6 +348,7 @@ func jobInput(f *page.Form, current *prikke.Job) (in *service.JobInput, headerId
 	if _, ok := f.Values["flow_key"]; ok {
 		in.FlowKey = new(strings.TrimSpace(f.Get("flow_key")))
 	}
+	workflowTargetInput(f, in)
 	notifyInput(f, in)
 	alertPolicyInput(f, in, current)
 	return in, headerIdx
@@ -432,4 +439,24 @@ func addJobErrors(f *page.Form, err error, headerIdx []int) {
 		}
 		f.SetError(name, fe.Message)
 	}
+}
+
+// workflowTargetInput reads the "start a workflow" choice: a workflow
+// chosen replaces the URL (the job's body becomes the run's payload); none
+// chosen keeps the URL, which makes a job that started a workflow call
+// its URL again. A form without the choice changes nothing.
+func workflowTargetInput(f *page.Form, in *service.JobInput) {
+	if _, ok := f.Values["workflow_id"]; !ok {
+		return
+	}
+	s := strings.TrimSpace(f.Get("workflow_id"))
+	if s == "" {
+		return
+	}
+	id, err := prikke.ParseID(s)
+	if err != nil {
+		f.SetError("workflow_id", "choose one of the project's workflows")
+		return
+	}
+	in.WorkflowID, in.URL = &id, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/web/page"
 )
 
@@ -40,6 +41,16 @@ func (h *Web) jobEditor(r *http.Request, c *appContext, form *page.Form, job *pr
 	}
 	for _, k := range keys {
 		v.FlowKeys = append(v.FlowKeys, k.Key)
+	}
+	wfs, err := h.svc.Workflows(r.Context(), actorOf(r), service.WorkflowFilter{ProjectID: &p.ID, Limit: workflowsShown})
+	if err != nil {
+		return v, err
+	}
+	if len(wfs) > 0 {
+		v.Workflows = []page.Option{{Value: "", Label: "None: call the URL"}}
+		for _, wf := range wfs {
+			v.Workflows = append(v.Workflows, page.Option{Value: wf.ID.String(), Label: wf.Name})
+		}
 	}
 	return v, nil
 }

@@ -55,6 +55,11 @@ type projectSettingsView struct {
 	Secret   *prikke.Project // set after a reveal or rotation: the secrets are shown
 	Rotated  bool
 	Examples []docs.CodeExample
+	// The project's secrets for workflow templates (names and times only)
+	// and the form that adds or replaces one (secrets.go).
+	Secrets    []*prikke.Secret
+	SecretForm *page.Form
+	SecretsErr string
 }
 
 func projectSettingsForm(p *prikke.Project) *page.Form {
@@ -86,7 +91,7 @@ func (h *Web) showProjectSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.renderApp(w, r, http.StatusOK, "project_settings", c,
-		projectSettingsView{Form: projectSettingsForm(c.Project), Project: c.Project, Examples: docs.VerifyExamples})
+		h.withSecrets(r, projectSettingsView{Form: projectSettingsForm(c.Project), Project: c.Project, Examples: docs.VerifyExamples}))
 }
 
 func (h *Web) updateProject(w http.ResponseWriter, r *http.Request) {
@@ -114,7 +119,7 @@ func (h *Web) updateProject(w http.ResponseWriter, r *http.Request) {
 		}
 		form.AddErrors(err)
 		h.renderApp(w, r, statusOf(err), "project_settings", c,
-			projectSettingsView{Form: form, Project: c.Project, Examples: docs.VerifyExamples})
+			h.withSecrets(r, projectSettingsView{Form: form, Project: c.Project, Examples: docs.VerifyExamples}))
 		return
 	}
 	h.setFlash(w, page.Flash{Kind: page.FlashSuccess, Message: "Project “" + p.Name + "” saved."})
@@ -134,7 +139,7 @@ func (h *Web) revealSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.renderApp(w, r, http.StatusOK, "project_settings", c,
-		projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Examples: docs.VerifyExamples})
+		h.withSecrets(r, projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Examples: docs.VerifyExamples}))
 }
 
 // rotateSecret gives the project a new signing secret and shows it; the
@@ -149,7 +154,7 @@ func (h *Web) rotateSecret(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v := h.appView(w, r, c, projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Rotated: true, Examples: docs.VerifyExamples})
+	v := h.appView(w, r, c, h.withSecrets(r, projectSettingsView{Form: projectSettingsForm(p), Project: p, Secret: p, Rotated: true, Examples: docs.VerifyExamples}))
 	v.Flashes = append(v.Flashes, page.Flash{Kind: page.FlashSuccess, Message: "The signing secret is rotated. Requests carry signatures of both secrets for 24 hours: update your receivers now."})
 	h.renderView(w, r, http.StatusOK, "project_settings", v)
 }

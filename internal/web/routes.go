@@ -39,6 +39,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /docs/notifications", h.docs.ShowNotifications)
 	handle("GET /docs/monitors", h.docs.ShowMonitors)
 	handle("GET /docs/flow-control", h.docs.ShowFlowControl)
+	handle("GET /docs/workflows", h.docs.ShowWorkflows)
 	handle("GET /docs/status-pages", h.docs.ShowStatusPages)
 
 	// Development only: loopback clients, never in production.
@@ -119,6 +120,8 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("POST /app/projects/{project_id}/settings", u(h.updateProject))
 	handle("POST /app/projects/{project_id}/secret/reveal", u(h.revealSecret))
 	handle("POST /app/projects/{project_id}/secret/rotate", u(h.rotateSecret))
+	handle("POST /app/projects/{project_id}/secrets", u(h.putSecret))
+	handle("POST /app/projects/{project_id}/secrets/{name}/delete", u(h.deleteSecret))
 	handle("GET /app/projects/{project_id}/delete", u(h.showProjectDelete))
 	handle("POST /app/projects/{project_id}/delete", u(h.deleteProject))
 
@@ -164,6 +167,21 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("POST /app/projects/{project_id}/flow-keys/{key}/resume", u(h.flowKeyAction(resumeFlowKey, false)))
 	handle("POST /app/projects/{project_id}/flow-keys/{key}/release", u(h.flowKeyAction(releaseFlowKey, false)))
 	handle("POST /app/projects/{project_id}/flow-keys/{key}/delete", u(h.flowKeyAction(deleteFlowKey, true)))
+
+	// A project's workflows: versioned lists of steps, and their runs.
+	handle("GET /app/projects/{project_id}/workflows", u(h.showWorkflows))
+	handle("GET /app/projects/{project_id}/workflows/new", u(h.showWorkflowNew))
+	handle("POST /app/projects/{project_id}/workflows", u(h.createWorkflow))
+	handle("GET /app/workflows/{workflow_id}", u(h.showWorkflow))
+	handle("GET /app/workflows/{workflow_id}/edit", u(h.showWorkflowEdit))
+	handle("POST /app/workflows/{workflow_id}", u(h.updateWorkflow))
+	handle("POST /app/workflows/{workflow_id}/runs", u(h.runWorkflow))
+	handle("GET /app/workflows/{workflow_id}/delete", u(h.showWorkflowDelete))
+	handle("POST /app/workflows/{workflow_id}/delete", u(h.deleteWorkflow))
+	handle("GET /app/runs/{run_id}", u(h.showRun))
+	handle("GET /app/runs/{run_id}/timeline", u(h.showRunTimeline)) // htmx fragment, polled while running
+	handle("POST /app/runs/{run_id}/cancel", u(h.cancelRun))
+	handle("POST /app/runs/{run_id}/retry", u(h.retryRun))
 
 	// A project's monitors: heartbeats of the customer's own cron jobs.
 	handle("GET /app/projects/{project_id}/monitors", u(h.showMonitors))

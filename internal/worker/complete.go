@@ -11,13 +11,16 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/workflow"
 )
 
 // Completion turns a delivery result into the completion to record,
 // deciding the retry and the effect on the job's health: one-time and
 // queued jobs retry with backoff while attempts remain (a failure that
 // will be retried does not count against health yet); cron jobs never
-// retry; a 410 Gone disables the job and is never retried.
+// retry; a 410 Gone disables the job and is never retried. An attempt of
+// a workflow step is judged by the step's policies instead (see
+// stepCompletion).
 func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay func(attempt int, retryAfter time.Duration) time.Duration) *store.Completion {
 	e, j := c.Execution, c.Job
 	cp := &store.Completion{
@@ -29,6 +32,10 @@ func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay
 	}
 	if cp.RequestMethod == "" {
 		cp.RequestMethod = "GET"
+	}
+	if j.Step != nil {
+		stepCompletion(c, res, now, cp)
+		return cp
 	}
 	switch {
 	case res.Status == prikke.ExecutionStatusSuccess:
@@ -47,14 +54,45 @@ func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay
 	return cp
 }
 
+// stepCompletion judges an attempt of a workflow step: success per the
+// step's expect (workflow.ResultOf), a retry per the step's own policy
+// (workflow.RetryAfter, not the job's RetryDelay). The hidden job's health
+// is not moved (the run's outcome flips the workflow instead), and a 410
+// disables nothing: it is a failure like any other, retried if the
+// policy names it. The store records the attempt on the run's step row
+// and, when Retry is nil, finishes the step and advances the run.
+func stepCompletion(c *store.Claimed, res delivery.Result, now time.Time, cp *store.Completion) {
+	e, j := c.Execution, c.Job
+	cp.Step, cp.Gone, cp.Health = j.Step, false, store.HealthNone
+	status, why := workflow.ResultOf(j.Step, &res)
+	cp.Status = status
+	if why != "" {
+		cp.Error = why
+	}
+	if status == prikke.ExecutionStatusSuccess {
+		cp.Error = ""
+		return
+	}
+	again, after := workflow.RetryAfter(j.Step.Retry, e.Attempt, workflow.FailureOf(&res), res.RetryAfter)
+	if !again {
+		return
+	}
+	cp.Retry = &prikke.Execution{
+		ID: prikke.NewID(), JobID: j.ID, ProjectID: e.ProjectID, OrganizationID: e.OrganizationID,
+		ScheduledFor: e.ScheduledFor, DueAt: now.Add(after), Attempt: e.Attempt + 1, Status: prikke.ExecutionStatusPending,
+		Priority: e.Priority, Manual: e.Manual, FlowKey: flowKeyOf(c), CreatedAt: now,
+	}
+}
+
 // complete writes results in batches, in one transaction each: whatever
 // has arrived, up to 2048 rows or 8 MiB of response bodies. While
 // deliveries wait to start, a batch lingers for more results, up to
 // 200ms: starting on time comes first (a burst is started before its
 // results are written), and larger batches cost the database less per
-// row. A failed write is retried with backoff; the rows stay running
-// meanwhile and would be rescued if this node died. It returns once
-// results is closed and drained.
+// row. A batch holding a workflow step's last attempt lingers 5ms at
+// most: the run's next steps wait for it. A failed write is retried with
+// backoff; the rows stay running meanwhile and would be rescued if this
+// node died. It returns once results is closed and drained.
 func (w *Worker) complete() {
 	const (
 		maxBatch = 2048
@@ -67,7 +105,12 @@ func (w *Worker) complete() {
 	for first := range w.results {
 		batch = append(batch[:0], first)
 		size := len(first.ResponseBody)
-		timer.Reset(linger)
+		hurry := handsOff(first)
+		if hurry {
+			timer.Reset(stepLinger)
+		} else {
+			timer.Reset(linger)
+		}
 		lingering := true
 	fill:
 		for len(batch) < maxBatch && size < maxBytes {
@@ -91,11 +134,26 @@ func (w *Worker) complete() {
 			}
 			batch = append(batch, c)
 			size += len(c.ResponseBody)
+			if !hurry && handsOff(c) {
+				hurry = true
+				if lingering {
+					timer.Reset(stepLinger)
+				}
+			}
 		}
 		timer.Stop()
 		w.write(batch)
 	}
 }
+
+// stepLinger bounds the linger of a batch holding a step's last attempt:
+// writing it makes the run's next steps due, so the hand-off from one
+// step's response to the next step's request waits for it.
+const stepLinger = 5 * time.Millisecond
+
+// handsOff reports whether writing c makes a workflow's next steps due:
+// the last attempt of a step.
+func handsOff(c *store.Completion) bool { return c.Step != nil && c.Retry == nil }
 
 // startsWaiting reports whether executions are due and waiting for a
 // worker.

@@ -55,6 +55,27 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 		w.release(e)
 		return
 	}
+	if j.WorkflowID != nil {
+		// No request: the occurrence starts a run of the workflow.
+		w.startRun(dctx, c)
+		return
+	}
+	var fill *filled
+	if j.Step != nil {
+		var fail string
+		var err error
+		if fill, fail, err = w.fill(dctx, j); err != nil {
+			w.logger.Warn("reading a project's secrets failed; the attempt is given back", "execution_id", e.ID, "error", err)
+			w.release(e)
+			return
+		} else if fail != "" {
+			// Not sent: a missing secret fails the step (no retry can
+			// mend it; the run can be retried once the secret is added).
+			w.done1(e.OrganizationID)
+			w.results <- failedStep(c, w.dbNow(), fail)
+			return
+		}
+	}
 	if w.heldHere(c) {
 		// Its endpoint asked this node to wait (429 or 503 with
 		// Retry-After) after it was claimed: given back, it waits in the
@@ -63,6 +84,9 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 		return
 	}
 	host := hostOf(j.URL)
+	if fill != nil {
+		host = hostOf(fill.url)
+	}
 	if !w.gate.enter(dctx, host) {
 		w.release(e) // cancelled by the drain deadline while waiting its turn
 		return
@@ -82,12 +106,18 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 	// Counted as it starts, not when claimed: one claimed, given back
 	// unstarted and claimed again counts once.
 	w.metrics.Throttled(e.ProjectID.String(), e.ThrottledMS)
-	res := w.client.Do(dctx, delivery.Request{
+	req := delivery.Request{
 		Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),
 		Timeout:   time.Duration(j.TimeoutMS) * time.Millisecond,
 		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), Secrets: c.Secrets,
 		JobID: j.ID.String(), ExecutionID: e.ID.String(), ScheduledFor: e.ScheduledFor, Attempt: e.Attempt,
-	})
+	}
+	if fill != nil {
+		// The secrets go on the wire only; the record keeps the job's
+		// templated form (see filled.scrub).
+		req.URL, req.Headers, req.Body = fill.url, fill.headers, []byte(fill.body)
+	}
+	res := w.client.Do(dctx, req)
 	w.gate.leave(host)
 	if dctx.Err() != nil || ctx.Err() != nil {
 		// Cancelled by the drain deadline: the outcome is unknown, so the
@@ -104,7 +134,9 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 	// the completer's job, and the results channel's bound pushes back if
 	// the database falls behind.
 	w.done1(e.OrganizationID)
-	w.results <- Completion(c, res, w.dbNow(), w.cfg.RetryDelay)
+	cp := Completion(c, res, w.dbNow(), w.cfg.RetryDelay)
+	fill.scrub(cp)
+	w.results <- cp
 }
 
 // slotLateMin is the least lateness after its slot at which a rate-limited

@@ -32,10 +32,16 @@
 // (flow.go): the hold is written by a loop of its own, and what this node
 // holds of the key is given back rather than started during the hold.
 //
+// A workflow step's attempt (a hidden queue job, Job.Step) is delivered
+// like any other, judged by the step's own expect and retry policies, with
+// the project's secrets filled in just before sending and never recorded;
+// an occurrence of a job that targets a workflow starts a run instead of
+// making a request (step.go).
+//
 // The files: worker.go (Config, Worker, Start/Stop and the shutdown order),
 // dispatch.go, fairqueue.go, sweep.go, pool.go, deliver.go, complete.go,
-// heartbeat.go, marks.go, clock.go, hostgate.go, quota.go, flowhold.go and
-// stats.go.
+// heartbeat.go, marks.go, clock.go, hostgate.go, quota.go, flowhold.go,
+// step.go (workflow steps and runs started by jobs) and stats.go.
 package worker
 
 import (
@@ -89,13 +95,15 @@ type Config struct {
 // Worker is a node's delivery engine. Start and Stop are safe to call
 // twice.
 type Worker struct {
-	missed  missedSlots // executions given back here for a missed flow slot
-	store   store.Store
-	client  *delivery.Client
-	gate    *hostGate
-	cfg     Config
-	logger  *slog.Logger
-	metrics *metrics.Metrics
+	missed missedSlots // executions given back here for a missed flow slot
+	// secretCache keeps projects' secrets briefly, for steps (step.go).
+	secretCache secretCache
+	store       store.Store
+	client      *delivery.Client
+	gate        *hostGate
+	cfg         Config
+	logger      *slog.Logger
+	metrics     *metrics.Metrics
 	// OnQuota is told when an organization crosses 80% or 100% of its
 	// quota (set before Start; may be nil). It runs on a loop of its own,
 	// never on the dispatcher's (see quota.go), and must return once ctx

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -179,4 +180,25 @@ func (t *txQuerier) flush(ctx context.Context) error {
 	}
 	_, err := t.tx.Exec(ctx, "SELECT "+strings.Join(calls, ", "), t.notes...)
 	return err
+}
+
+// WriteExecutions implements sqlstore.ExecutionWriter: the engine's
+// insert (queue rows, flow tags), and workers woken on every node when
+// the transaction commits.
+func (d dialect) WriteExecutions(ctx context.Context, tx sqlstore.Tx, es []*prikke.Execution) error {
+	t, ok := tx.(*txQuerier)
+	if !ok {
+		return fmt.Errorf("pgstore: write executions: not a pgstore transaction (%T)", tx)
+	}
+	var er executionRows
+	for _, e := range es {
+		er.add(e)
+	}
+	if _, err := er.insert(ctx, t.tx); err != nil {
+		return err
+	}
+	if er.earliest.IsZero() {
+		return nil
+	}
+	return t.Notify(ctx, store.TopicWork, er.earliest.UTC().Format(time.RFC3339Nano))
 }

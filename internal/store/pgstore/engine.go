@@ -650,6 +650,18 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	if _, err := er.insert(ctx, tx); err != nil {
 		return nil, err
 	}
+	// A workflow step's attempt moves its run, in this transaction; its
+	// hidden job has no health of its own (the workflow has).
+	if steps := stepCompletions(cs); len(steps) > 0 {
+		t := &txQuerier{querier: querier{tx}, tx: tx, s: s}
+		if err := s.Records.WorkflowStepsComplete(ctx, t, steps); err != nil {
+			return nil, err
+		}
+		if err := t.flush(ctx); err != nil {
+			return nil, err
+		}
+		cs = slices.DeleteFunc(slices.Clone(cs), func(c *store.Completion) bool { return c.Step != nil })
+	}
 	if err := s.applyOutcomes(ctx, tx, store.Outcomes(cs)); err != nil {
 		return nil, err
 	}
@@ -657,6 +669,17 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 		return nil, err
 	}
 	return ids, s.notifyExecutions(ctx, tx, changed)
+}
+
+// stepCompletions returns the completions of workflow steps' attempts.
+func stepCompletions(cs []*store.Completion) []*store.Completion {
+	var out []*store.Completion
+	for _, c := range cs {
+		if c.Step != nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func headersJSON(hs []prikke.Header) string {
@@ -941,7 +964,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 		released, rescued = 0, 0
 		// The dead nodes' running rows (few: at most what the nodes had in
 		// flight or claimed ahead).
-		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,
+		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts, j.step,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now()), q.sent
 			FROM execution_queue q JOIN executions e ON e.id = q.id JOIN jobs j ON j.id = e.job_id
@@ -960,7 +983,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			var e prikke.Execution
 			var wasSent bool
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow, &wasSent)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.Step, &c.AlreadyRescued, &dbNow, &wasSent)...); err != nil {
 				rows.Close()
 				return err
 			}
@@ -1025,7 +1048,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 	}
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,
+		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts, j.step,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now())
 			FROM execution_queue q JOIN executions e ON e.id = q.id JOIN jobs j ON j.id = e.job_id
@@ -1039,7 +1062,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 		for rows.Next() {
 			var e prikke.Execution
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued, &dbNow)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.Step, &c.AlreadyRescued, &dbNow)...); err != nil {
 				rows.Close()
 				return err
 			}

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -150,4 +151,18 @@ func (t *txQuerier) UpdateRows(ctx context.Context, table string, columns, _ []s
 func (t *txQuerier) Notify(_ context.Context, topic store.Topic, payload string) error {
 	t.events = append(t.events, store.Event{Topic: topic, Payload: payload})
 	return nil
+}
+
+// WriteExecutions implements sqlstore.ExecutionWriter: the engine's
+// insert (flow tags), and workers woken when the transaction commits.
+func (d dialect) WriteExecutions(ctx context.Context, tx sqlstore.Tx, es []*prikke.Execution) error {
+	t, ok := tx.(*txQuerier)
+	if !ok {
+		return fmt.Errorf("sqlitestore: write executions: not a sqlitestore transaction (%T)", tx)
+	}
+	_, earliest, err := insertExecutions(ctx, t.tx, es)
+	if err != nil || earliest.IsZero() {
+		return err
+	}
+	return t.Notify(ctx, store.TopicWork, earliest.UTC().Format(time.RFC3339Nano))
 }

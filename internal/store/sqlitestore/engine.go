@@ -539,10 +539,14 @@ type completeResult struct {
 	changed  []*prikke.Execution
 	earliest time.Time
 	flips    bool
+	events   []store.Event // of the workflow runs the completions moved
 }
 
 func (r *completeResult) publish(s *Store) {
 	s.publishWork(r.earliest)
+	for _, e := range r.events {
+		s.broker.Publish(e)
+	}
 	s.publishExecutions(r.changed)
 	if r.flips {
 		s.broker.Publish(store.Event{Topic: store.TopicFlips})
@@ -594,6 +598,22 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 		// Wake workers at once: the key may have executions waiting for
 		// the slot this completion gave back.
 		r.earliest = earliestOf(r.earliest, s.now())
+	}
+	// A workflow step's attempt moves its run, in this transaction; its
+	// hidden job has no health of its own (the workflow has).
+	var steps []*store.Completion
+	for _, c := range done {
+		if c.Step != nil {
+			steps = append(steps, c)
+		}
+	}
+	if len(steps) > 0 {
+		t := &txQuerier{querier: querier{tx}, tx: tx}
+		if err := s.Records.WorkflowStepsComplete(ctx, t, steps); err != nil {
+			return r, err
+		}
+		r.events = t.events
+		done = slices.DeleteFunc(done, func(c *store.Completion) bool { return c.Step != nil })
 	}
 	r.flips, err = s.applyOutcomes(ctx, tx, store.Outcomes(done))
 	return r, err
@@ -804,7 +824,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 	err := s.inTx(ctx, "rescue dead nodes", func(tx *sql.Tx) error {
 		results, released, rescued, earliest = nil, 0, 0, time.Time{}
 		args := []any{p.Limit}
-		rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,
+		rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts, j.step,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
@@ -817,7 +837,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 		for rows.Next() {
 			var e prikke.Execution
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, jsonScan{&c.Step}, &c.AlreadyRescued)...); err != nil {
 				rows.Close()
 				return err
 			}
@@ -881,7 +901,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx *sql.Tx) error {
 		results = nil
-		rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts,
+		rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts, j.step,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
@@ -894,7 +914,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 		for rows.Next() {
 			var e prikke.Execution
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, &c.AlreadyRescued)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, jsonScan{&c.Step}, &c.AlreadyRescued)...); err != nil {
 				rows.Close()
 				return err
 			}

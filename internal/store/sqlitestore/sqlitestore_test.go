@@ -12,3 +12,7 @@ func TestConformance(t *testing.T) {
 }
 
 func BenchmarkPingsRecord(b *testing.B) { storetest.BenchmarkPingsRecord(b, storetest.OpenSQLite) }
+
+func BenchmarkWorkflowHandOff(b *testing.B) {
+	storetest.BenchmarkWorkflowHandOff(b, storetest.OpenSQLite)
+}

@@ -15,7 +15,7 @@ const jobColumnsFmt = `j.id, j.project_id, j.organization_id, j.kind, j.name, j.
 	j.timeout_ms, j.retry_attempts, j.enabled, j.cron_expression, j.schedule_interval, j.time_zone, j.run_at,
 	j.catch_up, j.catch_up_window_s, j.overlap, j.interval_minutes, j.notify_mode, j.next_run_at, j.health,
 	j.consecutive_failures, %s, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at,
-	j.alert_policy, j.consecutive_successes, j.flow_key`
+	j.alert_policy, j.consecutive_successes, j.flow_key, j.workflow_id, j.step`
 
 // JobColumns lists a job's columns (from "jobs j") for JobScan. The last
 // run is read from the job's newest finished execution rather than written
@@ -44,7 +44,7 @@ func (js *JobScan) Dest(d Dialect) []any {
 		&j.CatchUp, &js.window, &j.Overlap, &j.IntervalMinutes, &j.NotifyMode, d.ScanTimePtr(&j.NextRunAt), &j.Health,
 		&j.ConsecutiveFailures, d.ScanTimePtr(&j.LastRunAt), &j.LastStatus, &j.DisabledReason, d.ScanStringPtr(&js.idem),
 		d.ScanTime(&j.CreatedAt), d.ScanTime(&j.UpdatedAt),
-		d.ScanJSON(&js.policy), &j.ConsecutiveSuccesses, &j.FlowKey}
+		d.ScanJSON(&js.policy), &j.ConsecutiveSuccesses, &j.FlowKey, d.ScanIDPtr(&j.WorkflowID), d.ScanJSON(&j.Step)}
 }
 
 // Job returns the scanned job.
@@ -97,16 +97,34 @@ func headersOrEmpty(hs []prikke.Header) []prikke.Header {
 const insertJobSQL = `INSERT INTO jobs (id, project_id, organization_id, kind, name, url, method, headers, body,
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
-		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at, alert_policy, flow_key)
+		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at, alert_policy, flow_key,
+		workflow_id, run_id, step)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`
 
 func insertJobArgs(d Dialect, j *prikke.Job) []any {
 	return []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, d.JSON(headersOrEmpty(j.Headers)), j.Body,
 		j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval, j.TimeZone, d.TimePtr(j.RunAt),
 		j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, d.TimePtr(j.NextRunAt), healthOr(j.Health),
 		j.ConsecutiveFailures, j.DisabledReason, nullString(j.IdempotencyKey), d.Time(j.CreatedAt), d.Time(j.UpdatedAt),
-		d.JSON(policyOf(j.AlertPolicy)), j.FlowKey}
+		d.JSON(policyOf(j.AlertPolicy)), j.FlowKey, d.IDPtr(j.WorkflowID), d.IDPtr(jobRunID(j)), jobStepJSON(d, j)}
+}
+
+// jobRunID is the run a hidden step job belongs to (jobs.run_id), nil for
+// a user's job.
+func jobRunID(j *prikke.Job) *prikke.ID {
+	if j.Step == nil {
+		return nil
+	}
+	return &j.Step.RunID
+}
+
+// jobStepJSON is jobs.step: NULL for a user's job.
+func jobStepJSON(d Dialect, j *prikke.Job) any {
+	if j.Step == nil {
+		return nil
+	}
+	return d.JSON(j.Step)
 }
 
 // policyJSON is a job's alert policy as jobs.alert_policy stores it:
@@ -259,7 +277,8 @@ func (r *Records) JobList(ctx context.Context, f store.JobFilter) ([]*prikke.Job
 	for i, k := range kinds {
 		ks[i] = string(k)
 	}
-	where = append(where, r.d.AnyOf("j.kind", arg(r.d.List(ks))))
+	// A workflow step's hidden job is the engine's, never listed.
+	where = append(where, r.d.AnyOf("j.kind", arg(r.d.List(ks))), "j.run_id IS NULL")
 	if f.Enabled != nil {
 		where = append(where, "j.enabled = "+arg(*f.Enabled))
 	}
@@ -291,13 +310,13 @@ func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 			timeout_ms = $7, retry_attempts = $8, enabled = $9, cron_expression = $10, schedule_interval = $11,
 			time_zone = $12, run_at = $13, catch_up = $14, catch_up_window_s = $15, overlap = $16,
 			interval_minutes = $17, notify_mode = $18, next_run_at = $19, disabled_reason = $20, updated_at = $21,
-			kind = $22, alert_policy = $23, flow_key = $24
+			kind = $22, alert_policy = $23, flow_key = $24, workflow_id = $25
 			WHERE id = $1`,
 			j.ID, j.Name, j.URL, j.Method, r.d.JSON(headersOrEmpty(j.Headers)), j.Body,
 			j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,
 			j.TimeZone, r.d.TimePtr(j.RunAt), j.CatchUp, int(j.CatchUpWindow/time.Second), j.Overlap,
 			j.IntervalMinutes, j.NotifyMode, r.d.TimePtr(j.NextRunAt), j.DisabledReason, r.d.Time(j.UpdatedAt), j.Kind,
-			r.d.JSON(policyOf(j.AlertPolicy)), j.FlowKey)
+			r.d.JSON(policyOf(j.AlertPolicy)), j.FlowKey, r.d.IDPtr(j.WorkflowID))
 		if err != nil {
 			return err
 		}
@@ -351,7 +370,7 @@ func (r *Records) JobDelete(ctx context.Context, id prikke.ID) error {
 // JobCountByOrganization implements store.Store.
 func (r *Records) JobCountByOrganization(ctx context.Context, orgID prikke.ID) (int, error) {
 	var n int
-	if err := r.d.Reader().QueryRow(ctx, "SELECT count(*) FROM jobs WHERE organization_id = $1 AND kind <> 'queue'", orgID).Scan(&n); err != nil {
+	if err := r.d.Reader().QueryRow(ctx, "SELECT count(*) FROM jobs WHERE organization_id = $1 AND kind <> 'queue' AND run_id IS NULL", orgID).Scan(&n); err != nil {
 		return 0, r.fail("count jobs", err)
 	}
 	return n, nil

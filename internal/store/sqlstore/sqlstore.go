@@ -2,7 +2,12 @@
 // tokens, organizations, memberships, invitations, projects, API keys,
 // jobs and executions as records, monitors with their pings and flips,
 // channels, notifications, status pages, incidents, audit, rate limits
-// and usage) written once for both SQL stores. A store hands it a
+// and usage, workflows with their versions, runs, step rows and flips,
+// and project secrets) written once for both SQL stores. The workflow run
+// transitions are here too (workflow_run.go), over internal/workflow's
+// planner: the stores' engines call WorkflowStepsComplete inside their
+// completion transactions, and lend the transitions their execution
+// insert (ExecutionWriter). A store hands it a
 // Dialect, which says how values travel in its SQL (times, optional IDs,
 // JSON, lists), how its errors translate, and which connections read,
 // write and hold transactions (SQLite's reader pool and single writer;

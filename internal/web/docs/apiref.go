@@ -803,7 +803,9 @@ func (d *oaDoc) exampleNamed(s *oaSchema, name string, depth int, seen map[strin
 			break
 		}
 	}
-	if ex, ok := d.propExamples[name]; ok && full && name != "" {
+	// An id is never borrowed: one resource's id example is not another's
+	// (a run's id shown as a job's).
+	if ex, ok := d.propExamples[name]; ok && full && name != "" && name != "id" {
 		// Borrowed from a property of the same name elsewhere, when it is
 		// of the same kind.
 		switch ex.(type) {

@@ -16,6 +16,7 @@ var Pages = []Page{
 	{"/docs/notifications", "Notifications", "mail", "When Prikke alerts you, the channels (email, webhooks, Slack, Discord), the signed payload and per-job choices."},
 	{"/docs/monitors", "Cron monitoring", "heart-pulse", "Monitors for the jobs you run yourself: the Healthchecks-compatible ping API, states and alerts, snippets, prikke run, moving from Healthchecks."},
 	{"/docs/flow-control", "Flow control", "timer", "Per-destination limits that hold across a cluster: flow keys, rate, burst and parallelism, pause, holds on 429 and 503, and the API."},
+	{"/docs/workflows", "Workflows", "layers", "Steps that are HTTP calls: needs, when, retries, expect, delays, for_each, templates, secrets, runs and retries from a step, with three worked examples."},
 	{"/docs/status-pages", "Status pages", "globe", "Prikke's own status at /status and /status.json, incidents, and the status pages you publish for your customers."},
 	{"/docs/api", "API reference", "code", "Every endpoint of the REST API by resource (jobs, the queue and executions first), with its fields and an example request and response."},
 }

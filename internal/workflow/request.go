@@ -1,0 +1,159 @@
+package workflow
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/template"
+)
+
+// why is a render error's reason: a missing value's Why, or the error.
+func why(err error) string {
+	var me *template.MissingError
+	if errors.As(err, &me) {
+		return me.Why
+	}
+	return err.Error()
+}
+
+func isSecret(p template.Path) bool { return p.Root() == RootSecrets }
+
+// usesSecrets reports whether any of the templates references a secret.
+func usesSecrets(srcs ...string) bool {
+	for _, s := range srcs {
+		if !strings.Contains(s, "{{") {
+			continue
+		}
+		t, err := template.Parse(s)
+		if err != nil {
+			continue
+		}
+		for _, path := range t.Paths() {
+			if isSecret(path) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// start renders a step instance's request and makes it due: a hidden
+// queue job and its first execution; a missing value fails it instead.
+func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage, index int, due time.Time) {
+	srcs := []string{s.URL, s.Body}
+	for _, h := range s.Headers {
+		srcs = append(srcs, h.Value)
+	}
+	secrets := usesSecrets(srcs...)
+	var o template.Options
+	if secrets {
+		o.Keep = isSecret
+	}
+	sc := p.scope(item, index)
+	url, err := template.Render(s.URL, sc, o)
+	if err != nil {
+		p.failStep(r, "url: "+why(err))
+		return
+	}
+	headers := make([]prikke.Header, 0, len(s.Headers)+1)
+	for _, h := range s.Headers {
+		if strings.EqualFold(h.Name, IdempotencyHeader) {
+			continue // every attempt carries the step's own key
+		}
+		v, err := template.Render(h.Value, sc, o)
+		if err != nil {
+			p.failStep(r, "headers."+h.Name+": "+why(err))
+			return
+		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			p.failStep(r, "headers."+h.Name+": the value rendered contains a line break or NUL, which a header cannot carry")
+			return
+		}
+		headers = append(headers, prikke.Header{Name: h.Name, Value: v})
+	}
+	body, err := template.Render(s.Body, sc, o)
+	if err != nil {
+		p.failStep(r, "body: "+why(err))
+		return
+	}
+	if len(body) > prikke.MaxBodyBytes {
+		p.failStep(r, fmt.Sprintf("body: the body rendered is %d bytes, more than the 256 KiB a request may send", len(body)))
+		return
+	}
+	if !secrets {
+		var uv prikke.Validation
+		prikke.ValidateURL(&uv, "url", url)
+		if fs := prikke.ErrorFields(uv.Err()); len(fs) > 0 {
+			p.failStep(r, fmt.Sprintf("url: the URL rendered, %s, %s; write values in a URL as {{ … | url }}", clip(url, 200), fs[0].Message))
+			return
+		}
+	}
+	headers = append(headers, prikke.Header{Name: IdempotencyHeader, Value: r.IdempotencyKey()})
+	expect, err := renderExpect(s.Expect, sc)
+	if err != nil {
+		p.failStep(r, "expect.equals: "+why(err))
+		return
+	}
+	method := s.Method
+	if method == "" {
+		method = "GET"
+	}
+	timeout := s.TimeoutMS
+	if timeout == 0 {
+		timeout = prikke.DefaultTimeoutMS
+	}
+	attempts := 0
+	if s.Retry != nil {
+		attempts = s.Retry.Attempts
+	}
+	run := p.st.Run
+	name := run.WorkflowName + " · " + s.Key
+	if index >= 0 {
+		name += itemLabel(index)
+	}
+	now := p.now
+	at := due
+	j := &prikke.Job{ID: prikke.NewID(), ProjectID: run.ProjectID, OrganizationID: run.OrganizationID,
+		Kind: prikke.JobKindQueue, Name: name, URL: url, Method: method, Headers: headers, Body: body,
+		TimeoutMS: timeout, RetryAttempts: attempts, Enabled: true, TimeZone: "UTC", RunAt: &at,
+		CatchUp: prikke.CatchUpLatest, CatchUpWindow: prikke.DefaultCatchUpWindow, Overlap: prikke.OverlapAllow,
+		NotifyMode: prikke.NotifyProject, Health: prikke.JobHealthy, FlowKey: s.FlowKey,
+		Step: &prikke.JobStep{RunID: run.ID, WorkflowID: run.WorkflowID, Key: s.Key, Item: r.Item,
+			Retry: s.Retry, Expect: expect, Secrets: secrets},
+		CreatedAt: now, UpdatedAt: now}
+	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
+		ScheduledFor: due, DueAt: due, Attempt: 1, Status: prikke.ExecutionStatusPending,
+		Priority: prikke.Priority(p.st.Tier, prikke.JobKindQueue, 0), FlowKey: j.Flow(), CreatedAt: now}
+	p.plan.Starts = append(p.plan.Starts, &Start{Job: j, Execution: e})
+	r.Status, r.Reason, r.JobID, r.Attempts = prikke.StepStatusScheduled, "", &j.ID, 0
+	// StartedAt is left to the first attempt's start.
+	r.DueAt, r.StartedAt, r.FinishedAt = &at, nil, nil
+	p.touch(r)
+}
+
+// IdempotencyHeader is the header every attempt of a step carries.
+const IdempotencyHeader = "Idempotency-Key"
+
+// renderExpect renders a string expect.equals that holds a template, so
+// the worker compares with the value frozen at the step's start.
+func renderExpect(e *prikke.Expect, sc template.Scope) (*prikke.Expect, error) {
+	if e == nil || len(e.Equals) == 0 || !bytes.Contains(e.Equals, []byte("{{")) {
+		return e, nil
+	}
+	var s string
+	if json.Unmarshal(e.Equals, &s) != nil {
+		return e, nil
+	}
+	v, err := template.Render(s, sc, template.Options{})
+	if err != nil {
+		return nil, err
+	}
+	c := *e
+	c.Equals = json.RawMessage(template.JSON(v))
+	return &c, nil
+}
