@@ -327,13 +327,23 @@ func (t *Template) HasExpr() bool { return len(t.Paths()) > 0 }
 // Render writes the template with the scope's values.
 func (t *Template) Render(sc Scope, o Options) (string, error) {
 	var b strings.Builder
+	// With Keep, want is what the output must parse back to: its literal
+	// text and its kept expressions, in order (see checkKept).
+	var want []part
+	var lit strings.Builder
 	for _, p := range t.parts {
 		if p.expr == nil {
 			b.WriteString(o.quote(p.text))
+			lit.WriteString(p.text)
 			continue
 		}
 		if o.Keep != nil && o.Keep(p.expr.path) {
 			b.WriteString(p.text)
+			if lit.Len() > 0 {
+				want = append(want, part{text: lit.String()})
+				lit.Reset()
+			}
+			want = append(want, p)
 			continue
 		}
 		v, ok := sc.Lookup(p.expr.path)
@@ -349,8 +359,39 @@ func (t *Template) Render(sc Scope, o Options) (string, error) {
 			}
 		}
 		b.WriteString(o.quote(Text(v)))
+		lit.WriteString(Text(v))
 	}
-	return b.String(), nil
+	if o.Keep == nil {
+		return b.String(), nil
+	}
+	if lit.Len() > 0 {
+		want = append(want, part{text: lit.String()})
+	}
+	out := b.String()
+	if !parsesAs(out, want) {
+		// Braces meeting across a boundary ("{" from one value, "{" from
+		// the next, or a "{" before a kept {{ … }}) would make the second
+		// render read text as an expression, or fail to parse: refused,
+		// so a value can never smuggle in a reference to a secret.
+		return "", fmt.Errorf("template: a value's braces next to other braces make the text ambiguous (a lone { beside {{ … }} or another value's {); put a space between them")
+	}
+	return out, nil
+}
+
+// parsesAs reports whether out parses to exactly these parts: the same
+// literal text and the same expressions, in order.
+func parsesAs(out string, want []part) bool {
+	t, err := Parse(out)
+	if err != nil || len(t.parts) != len(want) {
+		return false
+	}
+	for i, p := range t.parts {
+		w := want[i]
+		if (p.expr == nil) != (w.expr == nil) || p.text != w.text {
+			return false
+		}
+	}
+	return true
 }
 
 // quote escapes s for an output that is a template again (Keep set).

@@ -177,3 +177,42 @@ func TestEscape(t *testing.T) {
 		t.Fatalf("Escape = %q", got)
 	}
 }
+
+// TestRenderKeepBoundaries: values whose braces meet across a boundary
+// (two values side by side, a value and a literal, a value and a kept
+// expression) must never form a reference the second render fills in: the
+// first render either writes an output whose expressions are exactly the
+// kept ones, or fails.
+func TestRenderKeepBoundaries(t *testing.T) {
+	keep := Options{Keep: func(p Path) bool { return p.Root() == "secrets" }}
+	secrets := scope(t, `{"secrets": {"K": "the-secret", "API": "k"}}`)
+	for _, tc := range []struct{ tmpl, payload string }{
+		{"{{payload.a}}{{payload.b}}", `{"a": "{", "b": "{secrets.K}}"}`},
+		{"{{payload.a}}{secrets.K}}", `{"a": "x{"}`},
+		{"{{payload.a}}{{payload.b}}{{payload.c}}", `{"a": "{", "b": "{", "c": "secrets.K}}"}`},
+		{"{{payload.a}}{{payload.b}} {{secrets.API}}", `{"a": "{{{", "b": "{secrets.K}}"}`},
+		{"{{payload.a}}{{{{secrets.K}}", `{"a": "{"}`},
+		{"{{payload.a}}{{secrets.API}}", `{"a": "{"}`},
+		{"{{payload.a}}", `{"a": "{{{{{secrets.K}}"}`},
+	} {
+		sc := scope(t, `{"payload": `+tc.payload+`}`)
+		out, err := Render(tc.tmpl, sc, keep)
+		if err != nil {
+			continue // refusing is fine
+		}
+		final, err := Render(out, secrets, Options{})
+		if err == nil && strings.Contains(final, "the-secret") {
+			t.Errorf("%s with %s: first render %q, second render %q: a value smuggled in secrets.K", tc.tmpl, tc.payload, out, final)
+		}
+		tp, err := Parse(out)
+		if err != nil {
+			t.Errorf("%s with %s: first render %q does not parse again: %v", tc.tmpl, tc.payload, out, err)
+			continue
+		}
+		for _, p := range tp.Paths() {
+			if p.String() == "secrets.K" {
+				t.Errorf("%s with %s: first render %q references secrets.K", tc.tmpl, tc.payload, out)
+			}
+		}
+	}
+}
