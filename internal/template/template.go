@@ -200,6 +200,18 @@ type Options struct {
 	// or one inside a value) is written as "{{{{", so a value can never
 	// smuggle in a reference such as {{secrets.KEY}}.
 	Keep func(Path) bool
+	// MaxBytes, when positive, bounds the output: a render that would
+	// write more stops there with a *TooLargeError, so a template that
+	// repeats a large value cannot build a huge string first.
+	MaxBytes int
+}
+
+// TooLargeError is a render's error for an output longer than
+// Options.MaxBytes.
+type TooLargeError struct{ Max int }
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("template: the text rendered is more than %d bytes", e.Max)
 }
 
 // MissingError is a render's error for a value the scope does not have.
@@ -328,13 +340,18 @@ func (t *Template) HasExpr() bool { return len(t.Paths()) > 0 }
 func (t *Template) Render(sc Scope, o Options) (string, error) {
 	var b strings.Builder
 	// With Keep, want is what the output must parse back to: its literal
-	// text and its kept expressions, in order (see checkKept).
+	// text and its kept expressions, in order (see parsesAs).
 	var want []part
 	var lit strings.Builder
 	for _, p := range t.parts {
+		if o.MaxBytes > 0 && b.Len() > o.MaxBytes {
+			return "", &TooLargeError{Max: o.MaxBytes}
+		}
 		if p.expr == nil {
 			b.WriteString(o.quote(p.text))
-			lit.WriteString(p.text)
+			if o.Keep != nil {
+				lit.WriteString(p.text)
+			}
 			continue
 		}
 		if o.Keep != nil && o.Keep(p.expr.path) {
@@ -358,8 +375,17 @@ func (t *Template) Render(sc Scope, o Options) (string, error) {
 				v = JSON(v)
 			}
 		}
-		b.WriteString(o.quote(Text(v)))
-		lit.WriteString(Text(v))
+		text := Text(v)
+		if o.MaxBytes > 0 && b.Len()+len(text) > o.MaxBytes {
+			return "", &TooLargeError{Max: o.MaxBytes}
+		}
+		b.WriteString(o.quote(text))
+		if o.Keep != nil {
+			lit.WriteString(text)
+		}
+	}
+	if o.MaxBytes > 0 && b.Len() > o.MaxBytes {
+		return "", &TooLargeError{Max: o.MaxBytes}
 	}
 	if o.Keep == nil {
 		return b.String(), nil

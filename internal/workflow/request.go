@@ -21,6 +21,15 @@ func why(err error) string {
 	return err.Error()
 }
 
+// tooLarge is a render error's reason, msg for an output too large.
+func tooLarge(err error, msg string) string {
+	var tl *template.TooLargeError
+	if errors.As(err, &tl) {
+		return msg
+	}
+	return why(err)
+}
+
 func isSecret(p template.Path) bool { return p.Root() == RootSecrets }
 
 // usesSecrets reports whether any of the templates references a secret.
@@ -55,30 +64,37 @@ func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage,
 		o.Keep = isSecret
 	}
 	sc := p.scope(item, index)
+	// Each render stops once its output passes what a request may carry,
+	// so a template repeating a large value never builds a huge string.
+	o.MaxBytes = prikke.MaxURLLength
 	url, err := template.Render(s.URL, sc, o)
 	if err != nil {
-		p.failStep(r, "url: "+why(err))
+		p.failStep(r, "url: "+tooLarge(err, fmt.Sprintf("the URL rendered is longer than the %d characters a URL may have", prikke.MaxURLLength)))
 		return
 	}
 	headers := make([]prikke.Header, 0, len(s.Headers)+1)
+	headerBytes := 0
 	for _, h := range s.Headers {
 		if strings.EqualFold(h.Name, IdempotencyHeader) {
 			continue // every attempt carries the step's own key
 		}
+		o.MaxBytes = max(prikke.MaxHeaderBytes-headerBytes-len(h.Name), 0)
 		v, err := template.Render(h.Value, sc, o)
 		if err != nil {
-			p.failStep(r, "headers."+h.Name+": "+why(err))
+			p.failStep(r, "headers."+h.Name+": "+tooLarge(err, "the headers rendered are more than the 8 KiB in total a request may send"))
 			return
 		}
+		headerBytes += len(h.Name) + len(v)
 		if strings.ContainsAny(v, "\r\n\x00") {
 			p.failStep(r, "headers."+h.Name+": the value rendered contains a line break or NUL, which a header cannot carry")
 			return
 		}
 		headers = append(headers, prikke.Header{Name: h.Name, Value: v})
 	}
+	o.MaxBytes = prikke.MaxBodyBytes
 	body, err := template.Render(s.Body, sc, o)
 	if err != nil {
-		p.failStep(r, "body: "+why(err))
+		p.failStep(r, "body: "+tooLarge(err, "the body rendered is more than the 256 KiB a request may send"))
 		return
 	}
 	if len(body) > prikke.MaxBodyBytes {
@@ -149,7 +165,7 @@ func renderExpect(e *prikke.Expect, sc template.Scope) (*prikke.Expect, error) {
 	if json.Unmarshal(e.Equals, &s) != nil {
 		return e, nil
 	}
-	v, err := template.Render(s, sc, template.Options{})
+	v, err := template.Render(s, sc, template.Options{MaxBytes: prikke.MaxStepOutputBytes})
 	if err != nil {
 		return nil, err
 	}

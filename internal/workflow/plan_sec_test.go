@@ -1,0 +1,48 @@
+package workflow
+
+import (
+	"encoding/json"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/prikke/prikke"
+)
+
+// A body (256 KiB of template) that repeats a 64 KiB payload value must
+// fail the step without rendering gigabytes first: the render stops once
+// the output passes what a request may send.
+func TestRenderAmplificationBounded(t *testing.T) {
+	big := strings.Repeat("x", prikke.MaxRunPayloadBytes-32)
+	ref := "{{payload.s}}"
+	tmpl := strings.Repeat(ref, prikke.MaxBodyBytes/len(ref))
+	for _, field := range []string{"body", "url", "header"} {
+		s := newSim(t, http("call", func(st *prikke.Step) {
+			switch field {
+			case "body":
+				st.Body = tmpl
+			case "url":
+				st.URL = "https://example.com/" + strings.Repeat(ref, 150)
+			case "header":
+				for i := 0; i < 50; i++ {
+					st.Headers = append(st.Headers, prikke.Header{Name: "X-H" + string(rune('a'+i%26)) + string(rune('a'+i/26)), Value: strings.Repeat(ref, 150)})
+				}
+			}
+		}))
+		payload, _ := json.Marshal(map[string]string{"s": big})
+		s.run.Payload = payload
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s.apply(StartRun(s.state()))
+		runtime.ReadMemStats(&after)
+		if r := s.row("call", prikke.NoItem); r.Status != failed || r.JobID != nil {
+			t.Errorf("%s: call row %s %q; want failed, too large", field, r.Status, r.Reason)
+		} else {
+			t.Logf("%s: %s", field, r.Reason)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+			t.Errorf("%s: the render allocated %d MiB", field, n>>20)
+		}
+	}
+}
