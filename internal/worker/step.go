@@ -126,8 +126,10 @@ func (w *Worker) fill(ctx context.Context, j *prikke.Job) (f *filled, fail strin
 func fillWith(j *prikke.Job, values map[string]string) (f *filled, fail string, missing bool) {
 	f = &filled{sentHeaders: map[[2]string]string{}, used: map[string]string{}}
 	sc := secretScope(values)
-	// render returns s rendered, and whether it referenced a secret.
-	render := func(field, s string) (string, bool) {
+	// render returns s rendered, and whether it referenced a secret; the
+	// output is bounded by limit (what a request may carry), so a template
+	// repeating a secret cannot build a request of many megabytes.
+	render := func(field, s string, limit int) (string, bool) {
 		if fail != "" || !strings.Contains(s, "{{") {
 			return s, false
 		}
@@ -136,7 +138,7 @@ func fillWith(j *prikke.Job, values map[string]string) (f *filled, fail string, 
 			fail = field + ": " + perr.Error()
 			return s, false
 		}
-		out, rerr := t.Render(sc, template.Options{})
+		out, rerr := t.Render(sc, template.Options{MaxBytes: limit})
 		if rerr != nil {
 			var m *template.MissingError
 			missing = errors.As(rerr, &m) && m.Path.Root() == "secrets"
@@ -151,16 +153,24 @@ func fillWith(j *prikke.Job, values map[string]string) (f *filled, fail string, 
 		}
 		return out, secret
 	}
-	f.url, _ = render("url", j.URL)
+	f.url, _ = render("url", j.URL, prikke.MaxURLLength)
 	f.headers = make([]prikke.Header, len(j.Headers))
+	headerBytes := 0
+	for _, h := range j.Headers {
+		headerBytes += len(h.Name) + len(h.Value)
+	}
 	for i, h := range j.Headers {
-		v, secret := render("headers."+h.Name, h.Value)
+		// The header's share: the 8 KiB in total (and room for the
+		// Idempotency-Key the planner adds) less the others' (as written,
+		// or already rendered).
+		v, secret := render("headers."+h.Name, h.Value, max(prikke.MaxHeaderBytes+256-(headerBytes-len(h.Value)), 0))
+		headerBytes += len(v) - len(h.Value)
 		f.headers[i] = prikke.Header{Name: h.Name, Value: v}
 		if secret {
 			f.sentHeaders[[2]string{strings.ToLower(h.Name), v}] = h.Value
 		}
 	}
-	f.body, _ = render("body", j.Body)
+	f.body, _ = render("body", j.Body, prikke.MaxBodyBytes)
 	return f, fail, missing
 }
 
@@ -169,6 +179,10 @@ func secretFailure(err error) string {
 	var m *template.MissingError
 	if errors.As(err, &m) && len(m.Path) == 2 && m.Path[0] == "secrets" {
 		return fmt.Sprintf("the project has no secret %q (referenced as secrets.%s); add it to the project's secrets and retry the run", m.Path[1], m.Path[1])
+	}
+	var tl *template.TooLargeError
+	if errors.As(err, &tl) {
+		return fmt.Sprintf("with its secrets filled in, it is more than the %d bytes a request may send", tl.Max)
 	}
 	if errors.As(err, &m) {
 		// Only secrets are left for the worker to fill: anything else is
