@@ -82,6 +82,9 @@ func TestWorkflowHostileInput(t *testing.T) {
 		}{
 			{deep, nil},
 			{deepArr, nil},
+			{strings.Repeat("[", 9990) + strings.Repeat("]", 9990), nil},
+			{strings.Repeat("[", 10001) + strings.Repeat("]", 10001), nil},
+			{strings.Repeat(`{"a":`, 9990) + "1" + strings.Repeat("}", 9990), nil},
 			{`"` + strings.Repeat("x", 70<<10) + `"`, nil},
 			{`{"a":1}`, []string{"Idempotency-Key", strings.Repeat("k", 100000)}},
 			{`{"a":`, nil},
