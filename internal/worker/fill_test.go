@@ -1,6 +1,9 @@
 package worker
 
 import (
+	"net/url"
+
+	"github.com/prikke/prikke/internal/store"
 	"strings"
 	"testing"
 
@@ -36,5 +39,32 @@ func TestFillBounded(t *testing.T) {
 	j := prikke.Job{URL: "https://example.com/", Body: `{"k":"{{secrets.K}}"}`, Step: &prikke.JobStep{Secrets: true}}
 	if f, fail, _ := fillWith(&j, values); fail != "" || f.body != `{"k":"`+secret+`"}` {
 		t.Errorf("fill = %q", fail)
+	}
+}
+
+// An endpoint that echoes a secret JSON-encoded or percent-encoded (and an
+// error that quotes the URL) does not keep it in the record: the usual
+// encodings of each secret sent are scrubbed as well as its raw form.
+func TestScrubEncodedSecrets(t *testing.T) {
+	secret := `pa"ss<wörd>/x y&z\`
+	f := &filled{sentHeaders: map[[2]string]string{}, used: map[string]string{"K": secret}}
+	jsonForm := `pa\"ss\u003cwörd\u003e/x y\u0026z\\`
+	jsonPlain := `pa\"ss<wörd>/x y&z\\`
+	asciiJSON := `pa\"ss\u003cw\u00f6rd\u003e/x y\u0026z\\`
+	quoted := `pa\"ss<wörd>/x y&z\\`
+	query := url.QueryEscape(secret)
+	path := url.PathEscape(secret)
+	cp := &store.Completion{
+		Error:        `Get "https://example.com/?k=` + quoted + `": dial tcp: refused`,
+		RequestURL:   "https://example.com/?k=" + query,
+		ResponseBody: []byte(`{"a":"` + jsonForm + `","b":"` + jsonPlain + `","c":"` + asciiJSON + `","q":"` + query + `","p":"` + path + `"}`),
+	}
+	f.scrub(cp)
+	for _, form := range []string{secret, jsonForm, jsonPlain, asciiJSON, quoted, query, path} {
+		for what, s := range map[string]string{"error": cp.Error, "url": cp.RequestURL, "body": string(cp.ResponseBody)} {
+			if strings.Contains(s, form) {
+				t.Errorf("the %s keeps the secret as %q: %s", what, form, s)
+			}
+		}
 	}
 }

@@ -10,9 +10,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/delivery"
@@ -205,14 +210,25 @@ func (f *filled) scrub(cp *store.Completion) {
 			cp.RequestHeaders[i].Value = tmpl
 		}
 	}
-	var pairs []string
+	type pair struct{ old, ref string }
+	var ps []pair
 	for name, v := range f.used {
-		if len(v) >= minScrubbed {
-			pairs = append(pairs, v, "{{secrets."+name+"}}")
+		if len(v) < minScrubbed {
+			continue
+		}
+		for _, form := range encodings(v) {
+			ps = append(ps, pair{form, "{{secrets." + name + "}}"})
 		}
 	}
-	if len(pairs) == 0 {
+	if len(ps) == 0 {
 		return
+	}
+	// Longest first: where two forms start at one place, the whole one
+	// is replaced.
+	sort.SliceStable(ps, func(i, j int) bool { return len(ps[i].old) > len(ps[j].old) })
+	pairs := make([]string, 0, 2*len(ps))
+	for _, p := range ps {
+		pairs = append(pairs, p.old, p.ref)
 	}
 	r := strings.NewReplacer(pairs...)
 	cp.Error = r.Replace(cp.Error)
@@ -226,6 +242,50 @@ func (f *filled) scrub(cp *store.Completion) {
 	if len(cp.ResponseBody) > 0 {
 		cp.ResponseBody = []byte(r.Replace(string(cp.ResponseBody)))
 	}
+}
+
+// encodings are the forms a secret value v is found in when it is
+// echoed or quoted: as is, inside a JSON string (with or without HTML
+// escapes, or ASCII only), inside a Go quoted string (an error quoting a
+// URL), and percent-encoded (query, path, or the template's url filter).
+func encodings(v string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if len(s) >= minScrubbed && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	inner := func(s string) string { return s[1 : len(s)-1] }
+	add(v)
+	b, _ := json.Marshal(v)
+	add(inner(string(b)))
+	add(inner(asciiJSON(string(b))))
+	add(inner(template.JSON(v)))
+	add(inner(strconv.Quote(v)))
+	add(inner(strconv.QuoteToASCII(v)))
+	add(url.QueryEscape(v))
+	add(url.PathEscape(v))
+	add(template.Escape(v))
+	return out
+}
+
+// asciiJSON writes JSON's non-ASCII characters as \uXXXX escapes.
+func asciiJSON(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
 }
 
 // minScrubbed is the shortest secret value scrubbed from echoes: shorter
