@@ -46,3 +46,40 @@ func TestRenderAmplificationBounded(t *testing.T) {
 		}
 	}
 }
+
+// A value written into a URL's host cannot move the request (and the
+// secrets in its headers) to another host: /, ?, #, @, \ and spaces in
+// the host's values fail the step; a plain name or name:port goes.
+func TestHostValuesCannotRedirect(t *testing.T) {
+	for _, tc := range []struct {
+		url, value string
+		ok         bool
+	}{
+		{"https://{{payload.v}}.api.example.com/v1", "eu", true},
+		{"https://{{payload.v}}/v1", "api.example.com:8443", true},
+		{"https://{{payload.v}}", "api.example.com", true},
+		{"https://api.example.com/{{payload.v}}", "a/b?c#d@e", true}, // after the host: the path's business
+		{"https://{{payload.v}}.api.example.com/v1", "evil.example/?", false},
+		{"https://{{payload.v}}.api.example.com/v1", "evil.example#", false},
+		{"https://{{payload.v}}.api.example.com/v1", "evil.example?", false},
+		{"https://{{payload.v}}api.example.com/v1", "x@", false},
+		{"https://{{payload.v}}.api.example.com/v1", `evil.example\`, false},
+		{"https://{{payload.v}}.api.example.com/v1", "evil.example .x", false},
+		{"https://x{{payload.v}}/v1", "\t", false},
+	} {
+		s := newSim(t, http("call", func(st *prikke.Step) {
+			st.URL = tc.url
+			st.Headers = []prikke.Header{{Name: "Authorization", Value: "Bearer {{secrets.API}}"}}
+		}))
+		payload, _ := json.Marshal(map[string]string{"v": tc.value})
+		s.run.Payload = payload
+		s.apply(StartRun(s.state()))
+		r := s.row("call", prikke.NoItem)
+		if got := r.Status != failed; got != tc.ok {
+			t.Errorf("%s with %q: status %s %q", tc.url, tc.value, r.Status, r.Reason)
+		}
+		if !tc.ok && !strings.Contains(r.Reason, "host") {
+			t.Errorf("%s with %q: reason %q", tc.url, tc.value, r.Reason)
+		}
+	}
+}

@@ -72,6 +72,10 @@ func (p *planner) start(s *prikke.Step, r *prikke.RunStep, item json.RawMessage,
 		p.failStep(r, "url: "+tooLarge(err, fmt.Sprintf("the URL rendered is longer than the %d characters a URL may have", prikke.MaxURLLength)))
 		return
 	}
+	if msg := p.hostValues(s.URL, sc, o); msg != "" {
+		p.failStep(r, "url: "+msg)
+		return
+	}
 	headers := make([]prikke.Header, 0, len(s.Headers)+1)
 	headerBytes := 0
 	for _, h := range s.Headers {
@@ -172,4 +176,59 @@ func renderExpect(e *prikke.Expect, sc template.Scope) (*prikke.Expect, error) {
 	c := *e
 	c.Equals = json.RawMessage(template.JSON(v))
 	return &c, nil
+}
+
+// hostValues checks the values a URL template puts in its host (between
+// "://" and the first /, ? or # of its own text): none may carry a
+// character that ends or redirects the host (/ ? # @ \, a space or a
+// control character), so a payload or a response value written into
+// https://{{ payload.region }}.api.example.com/ cannot send the request
+// (and the secrets in its headers) to a host of its choosing. It returns
+// why the step fails, or "".
+func (p *planner) hostValues(url string, sc template.Scope, o template.Options) string {
+	from, to, ok := hostSpan(url)
+	if !ok {
+		return ""
+	}
+	host, err := template.Render(url[from:to], sc, o)
+	if err != nil {
+		return "" // the whole URL's render says why
+	}
+	if i := strings.IndexFunc(host, func(r rune) bool {
+		return strings.ContainsRune("/?#@\\", r) || r <= ' ' || r == 0x7f
+	}); i >= 0 {
+		return fmt.Sprintf("the host rendered, %q, holds %q, which a host cannot: a value in the host must be a name or an address; write values after the host's /, with | url", clip(host, 200), host[i:i+1])
+	}
+	return ""
+}
+
+// hostSpan finds the host part of a URL template (after its "://", up to
+// its first /, ? or # outside {{ … }}) and reports whether it holds an
+// expression.
+func hostSpan(s string) (from, to int, ok bool) {
+	i, expr := 0, false
+	from = -1
+	for i < len(s) {
+		switch {
+		case strings.HasPrefix(s[i:], "{{{{"):
+			i += 4
+		case strings.HasPrefix(s[i:], "{{"):
+			end := strings.Index(s[i+2:], "}}")
+			if end < 0 {
+				return 0, 0, false
+			}
+			i += 2 + end + 2
+			if from >= 0 {
+				expr = true
+			}
+		case from < 0 && strings.HasPrefix(s[i:], "://"):
+			i += 3
+			from = i
+		case from >= 0 && strings.ContainsRune("/?#", rune(s[i])):
+			return from, i, expr
+		default:
+			i++
+		}
+	}
+	return from, len(s), from >= 0 && expr
 }
