@@ -421,9 +421,11 @@ func (p *planner) startDelay(s *prikke.Step, r *prikke.RunStep, due time.Time) {
 		}
 		end = due.Add(d)
 	case s.Delay.Until != "":
-		v, err := template.Render(s.Delay.Until, p.scope(nil, -1), template.Options{})
+		// An instant is short: the render stops well before a template
+		// repeating a large value builds a huge string.
+		v, err := template.Render(s.Delay.Until, p.scope(nil, -1), template.Options{MaxBytes: 1024})
 		if err != nil {
-			p.failStep(r, "delay.until: "+why(err))
+			p.failStep(r, "delay.until: "+tooLarge(err, "the instant rendered is more than 1024 bytes; write it like 2026-12-24T09:00:00Z"))
 			return
 		}
 		at, err := time.Parse(time.RFC3339, strings.TrimSpace(v))

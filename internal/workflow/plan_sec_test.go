@@ -83,3 +83,23 @@ func TestHostValuesCannotRedirect(t *testing.T) {
 		}
 	}
 }
+
+// A delay's until repeating a 64 KiB payload value fails at once, without
+// rendering it whole.
+func TestDelayUntilAmplificationBounded(t *testing.T) {
+	ref := "{{payload.s}}"
+	s := newSim(t, prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Until: strings.Repeat(ref, 20000)}})
+	payload, _ := json.Marshal(map[string]string{"s": strings.Repeat("x", prikke.MaxRunPayloadBytes-32)})
+	s.run.Payload = payload
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s.apply(StartRun(s.state()))
+	runtime.ReadMemStats(&after)
+	if r := s.row("wait", prikke.NoItem); r.Status != failed || !strings.Contains(r.Reason, "delay.until") {
+		t.Errorf("wait row %s %.200q", r.Status, r.Reason)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("the render allocated %d MiB", n>>20)
+	}
+}
