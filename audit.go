@@ -39,6 +39,12 @@ const (
 	AuditChannelCreate    AuditAction = "channel.create"
 	AuditChannelDelete    AuditAction = "channel.delete"
 	AuditStatusPageChange AuditAction = "status_page.update"
+	AuditWorkflowCreate   AuditAction = "workflow.create"
+	AuditWorkflowUpdate   AuditAction = "workflow.update"
+	AuditWorkflowDelete   AuditAction = "workflow.delete"
+	// Project secrets (templates' secrets.NAME); the value is never logged.
+	AuditProjectSecretPut    AuditAction = "secret.put"
+	AuditProjectSecretDelete AuditAction = "secret.delete"
 )
 
 // AuditEntry is one row of the audit log. It never holds a secret.

@@ -71,7 +71,7 @@ func (s *Service) SecretPut(ctx context.Context, a *Actor, projectID prikke.ID, 
 	if old != nil {
 		detail = "replaced"
 	}
-	s.record(ctx, a, &p.OrganizationID, auditSecretPut, "secret", p.ID.String()+"/"+name, detail)
+	s.record(ctx, a, &p.OrganizationID, prikke.AuditProjectSecretPut, "secret", p.ID.String()+"/"+name, detail)
 	return &prikke.Secret{ProjectID: p.ID, Name: name, CreatedAt: sec.CreatedAt, UpdatedAt: sec.UpdatedAt}, nil
 }
 
@@ -128,6 +128,6 @@ func (s *Service) SecretDelete(ctx context.Context, a *Actor, projectID prikke.I
 		}
 		return err
 	}
-	s.record(ctx, a, &p.OrganizationID, auditSecretDelete, "secret", p.ID.String()+"/"+name, "deleted")
+	s.record(ctx, a, &p.OrganizationID, prikke.AuditProjectSecretDelete, "secret", p.ID.String()+"/"+name, "deleted")
 	return nil
 }

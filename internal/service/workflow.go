@@ -21,16 +21,6 @@ import (
 	"github.com/prikke/prikke/internal/workflow"
 )
 
-// Audit actions of workflows and secrets. (They belong beside the others
-// in the root package's audit.go; kept here until its owner moves them.)
-const (
-	auditWorkflowCreate prikke.AuditAction = "workflow.create"
-	auditWorkflowUpdate prikke.AuditAction = "workflow.update"
-	auditWorkflowDelete prikke.AuditAction = "workflow.delete"
-	auditSecretPut      prikke.AuditAction = "secret.put"
-	auditSecretDelete   prikke.AuditAction = "secret.delete"
-)
-
 // WorkflowInput is a workflow as the API and the dashboard give it.
 type WorkflowInput struct {
 	ProjectID  *prikke.ID // for create; API keys bound to a project may omit it
@@ -248,7 +238,7 @@ func (s *Service) WorkflowCreate(ctx context.Context, a *Actor, in *WorkflowInpu
 	if err := s.store.WorkflowCreate(ctx, w); err != nil {
 		return nil, err
 	}
-	s.record(ctx, a, &o.ID, auditWorkflowCreate, "workflow", w.ID.String(), w.Name)
+	s.record(ctx, a, &o.ID, prikke.AuditWorkflowCreate, "workflow", w.ID.String(), w.Name)
 	return s.store.WorkflowGet(ctx, w.ID)
 }
 
@@ -306,7 +296,7 @@ func (s *Service) WorkflowUpdate(ctx context.Context, a *Actor, id prikke.ID, in
 		}
 		return nil, err
 	}
-	s.record(ctx, a, &w.OrganizationID, auditWorkflowUpdate, "workflow", w.ID.String(), fmt.Sprintf("%s (version %d)", w.Name, w.Version))
+	s.record(ctx, a, &w.OrganizationID, prikke.AuditWorkflowUpdate, "workflow", w.ID.String(), fmt.Sprintf("%s (version %d)", w.Name, w.Version))
 	return s.store.WorkflowGet(ctx, w.ID)
 }
 
@@ -324,7 +314,7 @@ func (s *Service) WorkflowDelete(ctx context.Context, a *Actor, id prikke.ID) er
 	if err := s.store.WorkflowDelete(ctx, w.ID); err != nil {
 		return err
 	}
-	s.record(ctx, a, &w.OrganizationID, auditWorkflowDelete, "workflow", w.ID.String(), w.Name)
+	s.record(ctx, a, &w.OrganizationID, prikke.AuditWorkflowDelete, "workflow", w.ID.String(), w.Name)
 	return nil
 }
 
