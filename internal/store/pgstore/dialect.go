@@ -202,3 +202,14 @@ func (d dialect) WriteExecutions(ctx context.Context, tx sqlstore.Tx, es []*prik
 	}
 	return t.Notify(ctx, store.TopicWork, er.earliest.UTC().Format(time.RFC3339Nano))
 }
+
+// LockWorkflowAttempts implements sqlstore.WorkflowLocker: the queue rows
+// of the workflow's running attempts, in ID order, as completeTx's delete
+// takes them.
+func (d dialect) LockWorkflowAttempts(ctx context.Context, tx sqlstore.Tx, workflowID prikke.ID) error {
+	_, err := tx.Exec(ctx, `SELECT q.id FROM execution_queue q JOIN executions e ON e.id = q.id JOIN jobs j ON j.id = e.job_id
+		WHERE q.lease_expires_at IS NOT NULL
+			AND (j.workflow_id = $1 OR j.run_id IN (SELECT r.id FROM workflow_runs r WHERE r.workflow_id = $1))
+		ORDER BY q.id FOR UPDATE OF q`, workflowID)
+	return err
+}

@@ -577,9 +577,16 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	for i, c := range cs {
 		ids[i], attempts[i] = c.ExecutionID, c.Attempt
 	}
-	rows, err := tx.Query(ctx, `DELETE FROM execution_queue q USING unnest($1::uuid[], $3::int[]) AS u(id, attempt)
-		WHERE q.id = ANY($1::uuid[]) AND q.id = u.id AND q.attempt = u.attempt
-			AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL
+	// The rows are locked in ID order, as ExecutionMarkSent and
+	// WorkflowDelete lock them: two statements over the same node's rows
+	// never wait on each other in opposite orders.
+	rows, err := tx.Query(ctx, `WITH fenced AS (
+			SELECT q.id FROM execution_queue q JOIN unnest($1::uuid[], $3::int[]) AS u(id, attempt) ON q.id = u.id
+			WHERE q.id = ANY($1::uuid[]) AND q.attempt = u.attempt
+				AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL
+			ORDER BY q.id FOR UPDATE OF q)
+		DELETE FROM execution_queue q USING fenced f
+		WHERE q.id = f.id
 		RETURNING q.id, q.flow IS NOT NULL`, bin(ids), node, attempts)
 	if err != nil {
 		return nil, err
@@ -905,6 +912,18 @@ func releaseTx(ctx context.Context, tx pgx.Tx, node string, ids []prikke.ID) (in
 }
 
 // ExecutionMarkSent implements store.Store.
+//
+// The marks are written in two statements, each locking rows in ID
+// order, as the completion's delete does (the two used to deadlock over a
+// node's burst, each locking the same rows in its own order). The first
+// never waits: it marks the rows no other transaction holds (SKIP
+// LOCKED) and commits. The second, only when some were not marked, waits
+// in ID order for the rest still leased to this node and unmarked: a row
+// held by a completion is gone when it commits (its request went out and
+// came back, the mark is moot); one whose completion rolled back, or held
+// by anything else, is marked once free. A mark is never lost for a
+// request that went out, and the waiting statement holds no lock taken
+// out of order.
 func (s *Store) ExecutionMarkSent(ctx context.Context, node string, ids []prikke.ID) error {
 	if len(ids) == 0 {
 		return nil
@@ -913,9 +932,35 @@ func (s *Store) ExecutionMarkSent(ctx context.Context, node string, ids []prikke
 	// that shape may be planned as a scan of the queue (see completeTx),
 	// ten times a second during a burst; the join finds them by primary
 	// key (or hashes the leased rows).
-	if _, err := s.pool.Exec(ctx, `UPDATE execution_queue q SET sent = true
-		FROM unnest($1::uuid[]) AS u(id)
-		WHERE q.id = u.id AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL AND NOT q.sent`, bin(ids), node); err != nil {
+	const mark = `UPDATE execution_queue q SET sent = true
+		FROM (SELECT l.id FROM execution_queue l JOIN unnest($1::uuid[]) AS u(id) ON l.id = u.id
+			WHERE l.claimed_by = $2 AND l.lease_expires_at IS NOT NULL AND NOT l.sent
+			ORDER BY l.id FOR UPDATE OF l%s) AS m
+		WHERE q.id = m.id
+		RETURNING q.id`
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(mark, " SKIP LOCKED"), bin(ids), node)
+	if err != nil {
+		return fmt.Errorf("pgstore: mark sent: %w", mapErr(err))
+	}
+	marked := make(map[prikke.ID]bool, len(ids))
+	var id prikke.ID
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+		marked[id] = true
+		return nil
+	}); err != nil {
+		return fmt.Errorf("pgstore: mark sent: %w", mapErr(err))
+	}
+	if len(marked) == len(ids) {
+		return nil
+	}
+	// The rest: completed already (no row: nothing is locked), or held.
+	rest := make([]prikke.ID, 0, len(ids)-len(marked))
+	for _, id := range ids {
+		if !marked[id] {
+			rest = append(rest, id)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, fmt.Sprintf(mark, ""), bin(rest), node); err != nil {
 		return fmt.Errorf("pgstore: mark sent: %w", mapErr(err))
 	}
 	return nil

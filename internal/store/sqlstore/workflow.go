@@ -102,11 +102,34 @@ func (r *Records) WorkflowUpdate(ctx context.Context, w *prikke.Workflow, now ti
 	})
 }
 
+// WorkflowLocker is implemented by a dialect whose engine keeps row locks
+// a completion takes before the run's (PostgreSQL's queue rows).
+type WorkflowLocker interface {
+	// LockWorkflowAttempts locks, in ID order, what a completion of the
+	// workflow's running attempts (its step jobs' and its trigger jobs')
+	// locks before their runs.
+	LockWorkflowAttempts(ctx context.Context, tx Tx, workflowID prikke.ID) error
+}
+
 // WorkflowDelete implements store.Store. The foreign keys cascade: its
 // versions, runs (their step jobs and history with them), flips and the
 // jobs that target it.
 func (r *Records) WorkflowDelete(ctx context.Context, id prikke.ID) error {
 	return r.inTx(ctx, "delete workflow", func(tx Tx) error {
+		// The delete cascades from the workflow to its runs, their step
+		// jobs, executions and queue rows: the reverse of the order a
+		// finishing run locks them in (queue rows, run, workflow), so a
+		// run finishing meanwhile could deadlock with it. Lock them first
+		// in the completion's order, each kind in ID order: a completion
+		// of this workflow's attempt either went first or waits.
+		if l, ok := r.d.(WorkflowLocker); ok {
+			if err := l.LockWorkflowAttempts(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, "SELECT id FROM workflow_runs WHERE workflow_id = $1 ORDER BY id "+r.d.ForUpdate(), id); err != nil {
+			return err
+		}
 		n, err := tx.Exec(ctx, "DELETE FROM workflows WHERE id = $1", id)
 		if err != nil {
 			return err
