@@ -69,7 +69,8 @@ func newFixtureOn(t *testing.T, st store.Store) *fixture {
 	}
 	f.monitor = d.monitor(f.owner, "db backup", "1h")
 	f.ping = d.ping(f.monitor, prikke.PingSuccess, "dumped")
-	f.workflow = d.workflow(f.owner, "nightly wait", prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Duration: "24h"}})
+	f.workflow = d.workflow(f.owner, "nightly wait", prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Duration: "24h"}},
+		prikke.Step{Key: "report", URL: "https://example.com/report"})
 	if f.run, _, err = d.svc.RunStart(ctx, a, f.workflow.ID, &service.RunInput{Trigger: prikke.RunTriggerDashboard}); err != nil {
 		t.Fatal(err)
 	}

@@ -335,7 +335,8 @@ func TestWorkflowJobTarget(t *testing.T) {
 func TestWorkflowRunsPaging(t *testing.T) {
 	d := newDash(t, nil)
 	tn := d.tenant(prikke.TierFree)
-	wf := d.workflow(tn, "waits", prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Duration: "1h"}})
+	wf := d.workflow(tn, "waits", prikke.Step{Key: "wait", Delay: &prikke.StepDelay{Duration: "1h"}},
+		prikke.Step{Key: "report", URL: "https://example.com/report"})
 	var first *prikke.WorkflowRun
 	for i := range runsShown + 1 {
 		run, _, err := d.svc.RunStart(context.Background(), tn.actor(), wf.ID, &service.RunInput{Trigger: prikke.RunTriggerDashboard})

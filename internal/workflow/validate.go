@@ -47,7 +47,24 @@ func Validate(def *prikke.WorkflowDefinition, tier prikke.Tier) error {
 	for i := range def.Steps {
 		vd.step(i)
 	}
+	vd.trailingDelays()
 	return v.Err()
+}
+
+// trailingDelays refuses a delay that no step needs: a run ends when its
+// last step does, so a wait with nothing after it would wait for nothing.
+func (vd *validator) trailingDelays() {
+	needed := map[string]bool{}
+	for _, ns := range Needs(vd.def) {
+		for _, n := range ns {
+			needed[n] = true
+		}
+	}
+	for i, s := range vd.def.Steps {
+		if s.Kind() == prikke.StepKindDelay && validKey(s.Key) && !needed[s.Key] {
+			vd.add(i, ".delay", "no step comes after this delay, so it would wait for nothing: add a step after it (or one that needs %q), or remove it", s.Key)
+		}
+	}
 }
 
 type validator struct {

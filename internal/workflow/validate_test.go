@@ -85,6 +85,8 @@ func TestValidate(t *testing.T) {
 		{"delay short", prikke.TierPro, []prikke.Step{{Key: "w", Delay: &prikke.StepDelay{Duration: "10ms"}}}, "steps[0].delay.duration", "between 1s"},
 		{"delay long", prikke.TierPro, []prikke.Step{{Key: "w", Delay: &prikke.StepDelay{Duration: "9000h"}}}, "steps[0].delay.duration", "between 1s"},
 		{"delay until", prikke.TierPro, []prikke.Step{{Key: "w", Delay: &prikke.StepDelay{Until: "tomorrow"}}}, "steps[0].delay.until", "RFC 3339"},
+		{"delay last", prikke.TierPro, []prikke.Step{req("a"), {Key: "w", Delay: &prikke.StepDelay{Duration: "1h"}}}, "steps[1].delay", "wait for nothing"},
+		{"delay needed by none", prikke.TierPro, []prikke.Step{{Key: "w", Needs: []string{}, Delay: &prikke.StepDelay{Duration: "1h"}}, req("a", func(s *prikke.Step) { s.Needs = []string{} })}, "steps[0].delay", "wait for nothing"},
 		{"delay with url", prikke.TierPro, []prikke.Step{{Key: "w", URL: "https://x.example", Delay: &prikke.StepDelay{Duration: "1h"}}}, "steps[0].delay", "makes no request"},
 		{"retry attempts", prikke.TierPro, []prikke.Step{req("a", func(s *prikke.Step) { s.Retry = &prikke.StepRetry{Attempts: 11} })}, "steps[0].retry.attempts", "between 0 and 10"},
 		{"retry backoff", prikke.TierPro, []prikke.Step{req("a", func(s *prikke.Step) { s.Retry = &prikke.StepRetry{Backoff: "linear"} })}, "steps[0].retry.backoff", "fixed"},
