@@ -246,7 +246,11 @@ func TestClusterWorkflowKills(t *testing.T) {
 						last = r
 					}
 				}
-				if len(rs) > 1 && !killedBetween(kills, rs[0].At, last.At) {
+				// The first arrival may be recorded up to sendSlack after
+				// the kill of the node that sent it: the request left before
+				// the SIGKILL, and a loaded machine runs the sink's handler
+				// late.
+				if len(rs) > 1 && !killedBetween(kills, rs[0].At.Add(-sendSlack), last.At) {
 					t.Errorf("step %s: execution %s reached the sink %d times with no kill in between", k, id, len(rs))
 				}
 				switch {
@@ -311,6 +315,11 @@ func TestClusterWorkflowKills(t *testing.T) {
 		}
 	}
 }
+
+// sendSlack is how long after a node's kill the sink may record a request
+// the node sent before it (well under workflowKillEvery, so the check
+// still tells kills apart).
+const sendSlack = 2 * time.Second
 
 // killedBetween reports whether a node was killed between from and to.
 func killedBetween(kills []time.Time, from, to time.Time) bool {
