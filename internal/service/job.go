@@ -359,7 +359,7 @@ func (s *Service) checkDestination(v *prikke.Validation, field, raw string) {
 // CreateJob creates a job in the input's project (or the actor's default
 // project), within the tier's limits.
 func (s *Service) CreateJob(ctx context.Context, a *Actor, in *JobInput) (*prikke.Job, error) {
-	p, err := s.targetProject(ctx, a, in.ProjectID)
+	p, err := s.targetProject(ctx, a, in.ProjectID, "create jobs")
 	if err != nil {
 		return nil, err
 	}
@@ -410,8 +410,9 @@ func (s *Service) checkJobLimit(ctx context.Context, o *prikke.Organization) err
 	return nil
 }
 
-// targetProject resolves the project a new job goes into.
-func (s *Service) targetProject(ctx context.Context, a *Actor, id *prikke.ID) (*prikke.Project, error) {
+// targetProject resolves the project a new job, monitor or workflow goes
+// into; what names the action for a refusal ("create jobs").
+func (s *Service) targetProject(ctx context.Context, a *Actor, id *prikke.ID, what string) (*prikke.Project, error) {
 	if id == nil {
 		p, err := s.DefaultProject(ctx, a)
 		if err != nil {
@@ -419,7 +420,7 @@ func (s *Service) targetProject(ctx context.Context, a *Actor, id *prikke.ID) (*
 		}
 		id = &p.ID
 	}
-	p, err := s.project(ctx, a, *id, prikke.PermManageJobs, "create jobs")
+	p, err := s.project(ctx, a, *id, prikke.PermManageJobs, what)
 	if isCode(err, prikke.ENOTFOUND) {
 		return nil, prikke.InvalidField("project_id", "is not a project you can use")
 	}

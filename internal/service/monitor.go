@@ -278,7 +278,7 @@ func slugTaken(err error, slug string) error {
 // CreateMonitor creates a monitor in the input's project (or the actor's
 // default project), within the tier's job limit.
 func (s *Service) CreateMonitor(ctx context.Context, a *Actor, in *MonitorInput) (*prikke.Monitor, error) {
-	p, err := s.targetProject(ctx, a, in.ProjectID)
+	p, err := s.targetProject(ctx, a, in.ProjectID, "create jobs")
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ const MaxIdempotencyKey = 200
 // attempt as stored (response included) instead of delivering twice;
 // created says which happened.
 func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempotencyKey string) (job *prikke.Job, exec *prikke.Execution, created bool, err error) {
-	p, err := s.targetProject(ctx, a, in.ProjectID)
+	p, err := s.targetProject(ctx, a, in.ProjectID, "create jobs")
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -147,7 +147,7 @@ type TestResult struct {
 // history, and returns the response. It counts against the monthly quota
 // like every outbound request.
 func (s *Service) TestSend(ctx context.Context, a *Actor, projectID *prikke.ID, in *JobInput) (*TestResult, error) {
-	p, err := s.targetProject(ctx, a, projectID)
+	p, err := s.targetProject(ctx, a, projectID, "create jobs")
 	if err != nil {
 		return nil, err
 	}

@@ -58,23 +58,6 @@ type RunInput struct {
 	Trigger        prikke.RunTrigger // api (default) or dashboard
 }
 
-// workflowProject resolves the project a new workflow goes into, as
-// targetProject does for jobs.
-func (s *Service) workflowProject(ctx context.Context, a *Actor, id *prikke.ID) (*prikke.Project, error) {
-	if id == nil {
-		p, err := s.DefaultProject(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		id = &p.ID
-	}
-	p, err := s.project(ctx, a, *id, prikke.PermManageJobs, "create workflows")
-	if isCode(err, prikke.ENOTFOUND) {
-		return nil, prikke.InvalidField("project_id", "is not a project you can use")
-	}
-	return p, err
-}
-
 // listProject resolves the project of a listing: the one named, else an
 // API key's project, else the actor's default project.
 func (s *Service) listProject(ctx context.Context, a *Actor, id *prikke.ID, what string) (*prikke.Project, error) {
@@ -221,7 +204,7 @@ func (s *Service) checkSecrets(ctx context.Context, projectID prikke.ID, def *pr
 // tier; secrets its templates name must exist in the project) and stores
 // a workflow at version 1.
 func (s *Service) WorkflowCreate(ctx context.Context, a *Actor, in *WorkflowInput) (*prikke.Workflow, error) {
-	p, err := s.workflowProject(ctx, a, in.ProjectID)
+	p, err := s.targetProject(ctx, a, in.ProjectID, "create workflows")
 	if err != nil {
 		return nil, err
 	}
