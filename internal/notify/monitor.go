@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -126,22 +125,12 @@ func (n *Notifier) downSince(ctx context.Context, f *prikke.MonitorFlip) time.Ti
 }
 
 func (n *Notifier) sendMonitor(ctx context.Context, c *prikke.Channel, ev *monitorEvent) result {
-	var body []byte
-	var err error
-	switch c.Kind {
-	case prikke.ChannelEmail:
-		return n.sendMail(ctx, c.Target, n.monitorMail(ev))
-	case prikke.ChannelSlack:
-		body, err = json.Marshal(n.monitorSlack(ev))
-	case prikke.ChannelDiscord:
-		body, err = json.Marshal(n.monitorDiscord(ev))
-	default:
-		body, err = json.Marshal(n.monitorWebhook(ev))
-	}
-	if err != nil {
-		return result{err: err}
-	}
-	return n.post(ctx, c, ev.project, body, ev.flip.ID)
+	return n.sendAlert(ctx, c, ev.project, ev.flip.ID, alert{
+		mail:    func() mail.Data { return n.monitorMail(ev) },
+		slack:   func() any { return n.monitorSlack(ev) },
+		discord: func() any { return n.monitorDiscord(ev) },
+		webhook: func() any { return n.monitorWebhook(ev) },
+	})
 }
 
 // monitorMail renders the email of a monitor event.

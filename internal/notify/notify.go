@@ -21,6 +21,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -413,4 +414,29 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// alert renders one flip for each kind of channel.
+type alert struct {
+	mail                    func() mail.Data
+	slack, discord, webhook func() any
+}
+
+// sendAlert sends a flip's alert to c: an email, or the JSON body of the
+// channel's kind posted to it.
+func (n *Notifier) sendAlert(ctx context.Context, c *prikke.Channel, p *prikke.Project, flipID prikke.ID, a alert) result {
+	render := a.webhook
+	switch c.Kind {
+	case prikke.ChannelEmail:
+		return n.sendMail(ctx, c.Target, a.mail())
+	case prikke.ChannelSlack:
+		render = a.slack
+	case prikke.ChannelDiscord:
+		render = a.discord
+	}
+	body, err := json.Marshal(render())
+	if err != nil {
+		return result{err: err}
+	}
+	return n.post(ctx, c, p, body, flipID)
 }

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -74,22 +73,12 @@ func (n *Notifier) processWorkflow(ctx context.Context, f *prikke.WorkflowFlip) 
 }
 
 func (n *Notifier) sendWorkflow(ctx context.Context, c *prikke.Channel, ev *workflowEvent) result {
-	var body []byte
-	var err error
-	switch c.Kind {
-	case prikke.ChannelEmail:
-		return n.sendMail(ctx, c.Target, n.workflowMail(ev))
-	case prikke.ChannelSlack:
-		body, err = json.Marshal(n.workflowSlack(ev))
-	case prikke.ChannelDiscord:
-		body, err = json.Marshal(n.workflowDiscord(ev))
-	default:
-		body, err = json.Marshal(n.workflowWebhook(ev))
-	}
-	if err != nil {
-		return result{err: err}
-	}
-	return n.post(ctx, c, ev.project, body, ev.flip.ID)
+	return n.sendAlert(ctx, c, ev.project, ev.flip.ID, alert{
+		mail:    func() mail.Data { return n.workflowMail(ev) },
+		slack:   func() any { return n.workflowSlack(ev) },
+		discord: func() any { return n.workflowDiscord(ev) },
+		webhook: func() any { return n.workflowWebhook(ev) },
+	})
 }
 
 // workflowFailing reports whether the flip is into failing.
