@@ -386,12 +386,10 @@ func (r *Records) MonitorExpireDue(ctx context.Context, now time.Time, limit int
 	}
 	var n int
 	err := r.inTx(ctx, "expire due monitors", func(tx Tx) error {
-		if now.IsZero() {
-			if err := tx.QueryRow(ctx, "SELECT "+r.d.NowSQL()).Scan(r.d.ScanTime(&now)); err != nil {
-				return err
-			}
+		now, err := r.clock(ctx, tx, now)
+		if err != nil {
+			return err
 		}
-		now = now.UTC()
 		ms, err := r.lockMonitors(ctx, tx, "m.deadline_at IS NOT NULL AND m.deadline_at <= $1", "m.deadline_at, m.id LIMIT $2", true,
 			r.d.Time(now), limit)
 		if err != nil {

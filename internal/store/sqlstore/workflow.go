@@ -360,11 +360,9 @@ func (r *Records) WorkflowFlipClaim(ctx context.Context, now time.Time, limit in
 	}
 	var out []*prikke.WorkflowFlip
 	err := r.inTx(ctx, "claim workflow flips", func(tx Tx) error {
-		if now.IsZero() {
-			var err error
-			if now, err = r.txNow(ctx, tx); err != nil {
-				return err
-			}
+		now, err := r.clock(ctx, tx, now)
+		if err != nil {
+			return err
 		}
 		rows, err := tx.Query(ctx, `UPDATE workflow_flips SET processed_at = $1
 			WHERE id IN (SELECT id FROM workflow_flips WHERE processed_at IS NULL ORDER BY created_at, id LIMIT $2 `+
@@ -396,9 +394,12 @@ func (r *Records) WorkflowFlipClaim(ctx context.Context, now time.Time, limit in
 	return out, nil
 }
 
-// txNow reads the store's clock inside tx.
-func (r *Records) txNow(ctx context.Context, q Querier) (time.Time, error) {
-	var now time.Time
+// clock returns now in UTC, or, when now is zero, the store's clock read
+// through q (inside a transaction: the instant its decisions are made at).
+func (r *Records) clock(ctx context.Context, q Querier, now time.Time) (time.Time, error) {
+	if !now.IsZero() {
+		return now.UTC(), nil
+	}
 	if err := q.QueryRow(ctx, "SELECT "+r.d.TimeParam(r.d.NowSQL())).Scan(r.d.ScanTime(&now)); err != nil {
 		return time.Time{}, err
 	}

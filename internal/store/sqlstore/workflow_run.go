@@ -382,11 +382,9 @@ func (r *Records) WorkflowRunStart(ctx context.Context, p *store.RunStart) (*pri
 		if err != nil {
 			return err
 		}
-		now := p.Now.UTC()
-		if p.Now.IsZero() {
-			if now, err = r.txNow(ctx, tx); err != nil {
-				return err
-			}
+		now, err := r.clock(ctx, tx, p.Now)
+		if err != nil {
+			return err
 		}
 		run = &prikke.WorkflowRun{
 			ID: prikke.NewID(), WorkflowID: w.ID, ProjectID: w.ProjectID, OrganizationID: w.OrganizationID,
@@ -437,12 +435,9 @@ func (r *Records) WorkflowRunStart(ctx context.Context, p *store.RunStart) (*pri
 func (r *Records) transition(ctx context.Context, op string, id prikke.ID, now time.Time, plan func(st *workflow.RunState) (*workflow.Plan, error)) (*prikke.WorkflowRun, error) {
 	var run *prikke.WorkflowRun
 	err := r.inTx(ctx, op, func(tx Tx) error {
-		at := now.UTC()
-		if now.IsZero() {
-			var err error
-			if at, err = r.txNow(ctx, tx); err != nil {
-				return err
-			}
+		at, err := r.clock(ctx, tx, now)
+		if err != nil {
+			return err
 		}
 		st, err := r.lockRun(ctx, tx, id, at)
 		if err != nil {
@@ -636,12 +631,9 @@ func (r *Records) WorkflowRunsRepair(ctx context.Context, now time.Time, limit i
 		changed := false
 		err := r.inTx(ctx, "repair workflow run", func(tx Tx) error {
 			changed = false
-			at := now.UTC()
-			if now.IsZero() {
-				var err error
-				if at, err = r.txNow(ctx, tx); err != nil {
-					return err
-				}
+			at, err := r.clock(ctx, tx, now)
+			if err != nil {
+				return err
 			}
 			st, err := r.lockRun(ctx, tx, id, at)
 			if err != nil {
