@@ -125,7 +125,13 @@ func (h *Web) loadRun(w http.ResponseWriter, r *http.Request) (*prikke.WorkflowR
 	return run, steps, c, true
 }
 
-func (h *Web) showRun(w http.ResponseWriter, r *http.Request) {
+func (h *Web) showRun(w http.ResponseWriter, r *http.Request) { h.serveRun(w, r, false) }
+
+// showRunTimeline is the polled partial.
+func (h *Web) showRunTimeline(w http.ResponseWriter, r *http.Request) { h.serveRun(w, r, true) }
+
+// serveRun renders a run's page, or only its timeline for the poll.
+func (h *Web) serveRun(w http.ResponseWriter, r *http.Request, timeline bool) {
 	run, steps, c, ok := h.loadRun(w, r)
 	if !ok {
 		return
@@ -133,23 +139,13 @@ func (h *Web) showRun(w http.ResponseWriter, r *http.Request) {
 	v, err := h.runView(r, c, run, steps)
 	if err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	if timeline {
+		h.renderPartial(w, r, http.StatusOK, "run_timeline", v)
 		return
 	}
 	h.renderApp(w, r, http.StatusOK, "run", c, v)
-}
-
-// showRunTimeline is the polled partial.
-func (h *Web) showRunTimeline(w http.ResponseWriter, r *http.Request) {
-	run, steps, c, ok := h.loadRun(w, r)
-	if !ok {
-		return
-	}
-	v, err := h.runView(r, c, run, steps)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.renderPartial(w, r, http.StatusOK, "run_timeline", v)
 }
 
 // runView builds the timeline: the definition's steps in order, each
