@@ -139,6 +139,9 @@ type Job struct {
 	LastRunAt            *time.Time
 	LastStatus           ExecutionStatus
 	DisabledReason       string // why the engine disabled it (e.g. 410 Gone)
+	// PauseReason is PauseForPlan when a downgrade paused the job (an
+	// upgrade resumes it); empty for a user's own pause.
+	PauseReason string
 
 	IdempotencyKey string // queue jobs
 	// FlowKey is the flow key the job names; "" means its destination's

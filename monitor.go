@@ -62,6 +62,9 @@ type Monitor struct {
 // together with the pings and flips that moved it.
 type MonitorState struct {
 	Status MonitorStatus
+	// PauseReason is PauseForPlan when a downgrade paused the monitor (an
+	// upgrade resumes it); empty for a user's own pause.
+	PauseReason string
 	// ConsecutiveFailures and ConsecutiveSuccesses count toward the
 	// thresholds (a success resets failures and the other way round).
 	ConsecutiveFailures  int

@@ -10,9 +10,15 @@ import (
 // Organization owns projects, members, API keys and a tier. Every user gets a
 // personal organization at sign-up.
 type Organization struct {
-	ID        ID
-	Name      string
-	Tier      Tier
+	ID   ID
+	Name string
+	// Tier is the tier the engine enforces: BaseTier raised by a
+	// subscription that grants Pro (TierOf). The service keeps it equal to
+	// the computed tier, moving it at the instant a subscription ends.
+	Tier Tier
+	// BaseTier is the tier without a subscription: PRIKKE_DEFAULT_TIER when
+	// the organization was made, or what an operator set.
+	BaseTier  Tier
 	Personal  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -57,7 +57,31 @@ type Config struct {
 	TestClockOffset time.Duration
 
 	Legal Legal
+
+	// DefaultTier is the tier new organizations get (PRIKKE_DEFAULT_TIER).
+	DefaultTier string
+	Billing     Billing
 }
+
+// Billing configures payments. Provider "off" (the default): no prices and
+// no checkout anywhere, tiers are DefaultTier or what an operator sets.
+// "lemonsqueezy": every LemonSqueezy field but APIURL and TestMode is
+// required.
+type Billing struct {
+	Provider      string // off | lemonsqueezy
+	APIURL        string // PRIKKE_LEMONSQUEEZY_API_URL
+	APIKey        string // PRIKKE_LEMONSQUEEZY_API_KEY
+	StoreID       string // PRIKKE_LEMONSQUEEZY_STORE_ID
+	ProVariantID  string // PRIKKE_LEMONSQUEEZY_PRO_VARIANT_ID
+	SigningSecret string // PRIKKE_LEMONSQUEEZY_SIGNING_SECRET, 6-40 characters
+	TestMode      bool   // PRIKKE_LEMONSQUEEZY_TEST_MODE: accept test-mode events (staging)
+}
+
+// Billing providers.
+const (
+	BillingOff          = "off"
+	BillingLemonSqueezy = "lemonsqueezy"
+)
 
 // Legal is what /privacy, /terms and /imprint say about who runs this
 // Prikke. Unset fields leave the pages' defaults saying so.

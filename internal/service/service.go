@@ -28,6 +28,10 @@ import (
 type Config struct {
 	BaseURL    string // links in mails
 	SignupOpen bool
+	// DefaultTier is the base tier of new organizations ("" is Free).
+	DefaultTier prikke.Tier
+	// Billing is off when its Provider is nil.
+	Billing Billing
 }
 
 // Service is the application. It is safe for concurrent use.

@@ -16,6 +16,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -53,6 +54,7 @@ type Store interface {
 	StatusStore
 	MonitorStore
 	WorkflowStore
+	BillingStore
 }
 
 // AccountStore keeps users, sessions, organizations, projects and API keys.
@@ -852,4 +854,98 @@ const (
 type Event struct {
 	Topic   Topic
 	Payload string
+}
+
+// BillingStore keeps Lemon Squeezy subscriptions, the webhook deliveries
+// Prikke accepted, and the plan changes they cause.
+type BillingStore interface {
+	// BillingRecord records a webhook delivery ev (by its Hash) and, when
+	// sub is not nil, writes sub if it is newer (UpdatedAt) than the stored
+	// copy, in one transaction. It sets ev.Outcome and reports:
+	// BillingDuplicate when a delivery with that hash was recorded before
+	// (nothing is written); otherwise the outcome stored (prikke.Billing*):
+	// stale when the stored copy is as new or newer (ev is still recorded),
+	// unclaimed when sub names no organization. ev nil (a re-sync through
+	// the API) writes sub alone, on the same newer-only rule.
+	// sub.OrganizationID naming an organization that does not exist is
+	// stored as unclaimed (nil). A stored subscription's claimed
+	// organization is kept when sub has none.
+	BillingRecord(ctx context.Context, ev *prikke.BillingEvent, sub *prikke.Subscription) (string, error)
+	// SubscriptionGet returns a stored subscription, or ENOTFOUND.
+	SubscriptionGet(ctx context.Context, id string) (*prikke.Subscription, error)
+	// SubscriptionList lists subscriptions, newest UpdatedAt first.
+	SubscriptionList(ctx context.Context, f SubscriptionFilter) ([]*prikke.Subscription, error)
+	// SubscriptionClaim attaches an unclaimed subscription to an
+	// organization; ECONFLICT when it is claimed already.
+	SubscriptionClaim(ctx context.Context, id string, orgID prikke.ID) error
+	// BillingEventList lists an organization's recorded deliveries, newest
+	// first, at most limit.
+	BillingEventList(ctx context.Context, orgID prikke.ID, limit int) ([]*prikke.BillingEvent, error)
+
+	// OrganizationSetBaseTier sets an organization's base tier (an
+	// operator's choice); the service then applies the computed tier with
+	// PlanChange.
+	OrganizationSetBaseTier(ctx context.Context, id prikke.ID, tier prikke.Tier, now time.Time) error
+	// PlanChange moves an organization to c.To in one transaction holding
+	// its row. When its tier already is c.To it returns nil, nil and changes
+	// nothing (so a change is applied, and mailed, once). Down to a tier
+	// with lower limits: of its active jobs (cron and one-time, enabled, not
+	// a workflow step's) and monitors (not paused), those
+	// prikke.PlanPauses(c.To.Limits(), …) picks are paused with PauseReason
+	// prikke.PauseForPlan (a job: enabled false and its pending executions
+	// deleted, as a pause; a monitor: c.PauseMonitor). Up: every job and
+	// monitor with PauseReason plan is resumed (a job: enabled, reason
+	// cleared, NextRunAt from c.NextRun; a monitor: c.ResumeMonitor). Either
+	// way the organization's pending executions get the priority of c.To.
+	PlanChange(ctx context.Context, c *PlanChange) (*PlanResult, error)
+
+	// JobCreateWithin creates j unless its organization already has max
+	// jobs and monitors together (max 0: no limit): the count and the
+	// insert are atomic, so concurrent creates cannot pass the limit
+	// together. Over the limit it returns a *LimitError.
+	JobCreateWithin(ctx context.Context, j *prikke.Job, max int) error
+	// MonitorCreateWithin is JobCreateWithin for a monitor.
+	MonitorCreateWithin(ctx context.Context, m *prikke.Monitor, max int) error
+}
+
+// BillingDuplicate is BillingRecord's outcome for a replayed delivery.
+const BillingDuplicate = "duplicate"
+
+// SubscriptionFilter selects subscriptions; zero selects all.
+type SubscriptionFilter struct {
+	OrganizationID *prikke.ID
+	Unclaimed      bool   // only those with no organization
+	Email          string // only those of this customer email (case-insensitive)
+}
+
+// PlanChange is a tier change for PlanChange.
+type PlanChange struct {
+	OrganizationID prikke.ID
+	To             prikke.Tier
+	At             time.Time
+	// NextRun computes a resumed job's next run at now (the same rule as a
+	// user's resume).
+	NextRun func(j *prikke.Job, now time.Time) *time.Time
+	// PauseMonitor and ResumeMonitor step a monitor (monitor.Pause and
+	// monitor.Resume); their flips are stored as MonitorModify stores them.
+	PauseMonitor  func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip
+	ResumeMonitor func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip
+}
+
+// PlanResult is what a PlanChange did: the jobs and monitors it paused
+// (down) or resumed (up), in creation order.
+type PlanResult struct {
+	From, To prikke.Tier
+	Jobs     []*prikke.Job
+	Monitors []*prikke.Monitor
+}
+
+// LimitError is JobCreateWithin's and MonitorCreateWithin's refusal: the
+// organization has Jobs and Monitors, together at least Max.
+type LimitError struct {
+	Jobs, Monitors, Max int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("the organization has %d jobs and %d monitors, at its limit of %d", e.Jobs, e.Monitors, e.Max)
 }
