@@ -58,10 +58,17 @@ func Parse(body []byte) (*Event, error) {
 			TestMode   bool            `json:"test_mode"`
 			CustomData json.RawMessage `json:"custom_data"`
 		} `json:"meta"`
-		Data *resource `json:"data"`
+		Data json.RawMessage `json:"data"`
+	}
+	if !json.Valid(body) {
+		return nil, invalid("the body is not JSON")
 	}
 	if err := json.Unmarshal(body, &d); err != nil {
-		return nil, invalid("the body is not JSON: %v", err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, invalid("%s: %s is not a %s", te.Field, te.Value, te.Type)
+		}
+		return nil, invalid("the body is not a JSON object")
 	}
 	if d.Meta == nil {
 		return nil, invalid("meta is missing")
@@ -74,14 +81,18 @@ func Parse(body []byte) (*Event, error) {
 	if !slices.Contains(Events, ev.Name) {
 		return ev, nil // acknowledged, ignored
 	}
-	if d.Data == nil {
+	if len(d.Data) == 0 || string(d.Data) == "null" {
 		return nil, invalid("%s: data is missing", ev.Name)
+	}
+	var r resource
+	if err := json.Unmarshal(d.Data, &r); err != nil {
+		return nil, invalid("%s: data is not a JSON:API resource object", ev.Name)
 	}
 	var err error
 	if slices.Contains(PaymentEvents, ev.Name) {
-		ev.Invoice, err = invoiceOf(*d.Data)
+		ev.Invoice, err = invoiceOf(r)
 	} else {
-		ev.Subscription, err = subscriptionOf(*d.Data)
+		ev.Subscription, err = subscriptionOf(r)
 	}
 	if err != nil {
 		return nil, invalid("%s: %v", ev.Name, err)
