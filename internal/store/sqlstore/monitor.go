@@ -168,20 +168,24 @@ func setMonitorChannels(ctx context.Context, d Dialect, tx Querier, m *prikke.Mo
 
 // MonitorCreate implements store.Store. A missing project is ENOTFOUND.
 func (r *Records) MonitorCreate(ctx context.Context, m *prikke.Monitor) error {
-	return r.inTx(ctx, "create monitor", func(tx Tx) error {
-		m.Status = statusOr(m.Status)
-		m.NotifyMode = notifyModeOr(m.NotifyMode)
-		args := append([]any{m.ID, m.ProjectID}, monitorConfigArgs(r.d, m)...)
-		args = append(args, monitorStateArgs(r.d, m)...)
-		args = append(args, r.d.Time(m.CreatedAt))
-		if _, err := tx.Exec(ctx, insertMonitorSQL, args...); err != nil {
-			return err
-		}
-		if err := setMonitorChannels(ctx, r.d, tx, m); err != nil {
-			return err
-		}
-		return tx.Notify(ctx, store.TopicMonitors, m.ID.String())
-	})
+	return r.inTx(ctx, "create monitor", func(tx Tx) error { return r.insertMonitor(ctx, tx, m) })
+}
+
+// insertMonitor inserts m with its channel list, and wakes the scheduler
+// when tx commits.
+func (r *Records) insertMonitor(ctx context.Context, tx Tx, m *prikke.Monitor) error {
+	m.Status = statusOr(m.Status)
+	m.NotifyMode = notifyModeOr(m.NotifyMode)
+	args := append([]any{m.ID, m.ProjectID}, monitorConfigArgs(r.d, m)...)
+	args = append(args, monitorStateArgs(r.d, m)...)
+	args = append(args, r.d.Time(m.CreatedAt))
+	if _, err := tx.Exec(ctx, insertMonitorSQL, args...); err != nil {
+		return err
+	}
+	if err := setMonitorChannels(ctx, r.d, tx, m); err != nil {
+		return err
+	}
+	return tx.Notify(ctx, store.TopicMonitors, m.ID.String())
 }
 
 // monitorChannels fills a custom-mode monitor's channel list.
