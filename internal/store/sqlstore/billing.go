@@ -363,12 +363,13 @@ func (r *Records) stepMonitors(ctx context.Context, tx Tx, ms []*prikke.Monitor,
 	if len(ms) == 0 {
 		return nil
 	}
+	if step == nil {
+		return errors.New("a plan change that pauses or resumes monitors needs their step")
+	}
 	flips := make([][]*prikke.MonitorFlip, len(ms))
 	states := make([][]any, len(ms))
 	for i, m := range ms {
-		if step != nil {
-			flips[i] = step(m, now)
-		}
+		flips[i] = step(m, now)
 		m.PauseReason = reason
 		m.Version++
 		m.UpdatedAt = now
