@@ -28,6 +28,7 @@ func (dialect) Name() string                      { return "pgstore" }
 func (dialect) AnyOf(col, param string) string    { return col + " = ANY(" + param + ")" }
 func (dialect) Contains(col, param string) string { return col + " ILIKE " + param }
 func (dialect) ForUpdate() string                 { return "FOR UPDATE" }
+func (dialect) ForNoKeyUpdate() string            { return "FOR NO KEY UPDATE" }
 func (dialect) NowSQL() string                    { return "now()" }
 func (dialect) TimeParam(param string) string     { return param + "::timestamptz" }
 func (dialect) Err(err error) error               { return mapErr(err) }
@@ -211,5 +212,14 @@ func (d dialect) LockWorkflowAttempts(ctx context.Context, tx sqlstore.Tx, workf
 		WHERE q.lease_expires_at IS NOT NULL
 			AND (j.workflow_id = $1 OR j.run_id IN (SELECT r.id FROM workflow_runs r WHERE r.workflow_id = $1))
 		ORDER BY q.id FOR UPDATE OF q`, workflowID)
+	return err
+}
+
+// CopyQueuePriorities implements sqlstore.QueuePrioritizer: claims read
+// the priority of the queue's rows, so a plan change that re-prioritizes
+// an organization's pending executions copies the new ones there.
+func (d dialect) CopyQueuePriorities(ctx context.Context, tx sqlstore.Tx, orgID prikke.ID) error {
+	_, err := tx.Exec(ctx, `UPDATE execution_queue q SET priority = e.priority FROM executions e
+		WHERE e.id = q.id AND q.organization_id = $1 AND q.lease_expires_at IS NULL AND q.priority <> e.priority`, orgID)
 	return err
 }
