@@ -50,7 +50,7 @@ func newBilling(cfg *config.Config) service.Billing {
 		return service.Billing{}
 	}
 	return service.Billing{
-		Provider: billing.New(billing.Config{APIURL: b.APIURL, APIKey: b.APIKey, StoreID: b.StoreID, ProVariantID: b.ProVariantID}),
+		Provider:      billing.New(billing.Config{APIURL: b.APIURL, APIKey: b.APIKey, StoreID: b.StoreID, ProVariantID: b.ProVariantID}),
 		SigningSecret: b.SigningSecret, ProVariantID: b.ProVariantID, TestMode: b.TestMode,
 	}
 }
