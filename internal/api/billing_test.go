@@ -702,3 +702,79 @@ func TestBillingIsolation(t *testing.T) {
 		}
 	})
 }
+
+// A downgrade by webhook pauses what Free does not allow, and the job and
+// monitor resources say so with pause_reason plan; the upgrade resumes
+// exactly those and the reason goes.
+func TestBillingPauseReason(t *testing.T) {
+	t.Parallel()
+	billingDialects(t, func(t *testing.T, s *server, _ *billingtest.Server) {
+		tn := s.newTenant(prikke.TierFree)
+		org := tn.org.ID.String()
+		at := time.Now().UTC().Truncate(time.Microsecond).Add(-time.Hour)
+		sub := billingtest.ProSubscription("9301", at)
+		s.deliverSub(t, "subscription_created", sub, org, prikke.BillingApplied)
+
+		var jobs []string
+		minute := s.storeOldJob(t, tn, func(j *prikke.Job) { j.Name, j.CronExpression, j.IntervalMinutes = "every minute", "* * * * *", 1 })
+		for i := range 6 {
+			j := s.storeOldJob(t, tn, func(j *prikke.Job) { j.Name = fmt.Sprint("hourly ", i) })
+			jobs = append(jobs, j.ID.String())
+		}
+		c := s.withKey(tn.key)
+		r := c.do("POST", "/api/v1/monitors", map[string]any{"project_id": tn.project.ID.String(), "name": "backup", "slug": "backup",
+			"period": "10m", "grace": "5m"})
+		if r.Status != 201 {
+			t.Fatalf("create monitor = %d %s", r.Status, r.Body)
+		}
+		var mon struct{ ID string }
+		r.json(t, &mon)
+
+		reasons := func() (map[string]string, string) {
+			t.Helper()
+			out := map[string]string{}
+			for _, id := range append([]string{minute.ID.String()}, jobs...) {
+				var j struct {
+					Enabled     bool
+					PauseReason *string `json:"pause_reason"`
+				}
+				c.do("GET", "/api/v1/jobs/"+id, nil).json(t, &j)
+				switch {
+				case j.PauseReason != nil && !j.Enabled:
+					out[id] = *j.PauseReason
+				case j.PauseReason != nil:
+					out[id] = "enabled with reason " + *j.PauseReason
+				}
+			}
+			var m struct {
+				Status      string
+				PauseReason *string `json:"pause_reason"`
+			}
+			c.do("GET", "/api/v1/monitors/"+mon.ID, nil).json(t, &m)
+			mr := m.Status
+			if m.PauseReason != nil {
+				mr += " " + *m.PauseReason
+			}
+			return out, mr
+		}
+
+		exp := *sub
+		exp.Status, exp.EndsAt, exp.UpdatedAt = prikke.SubscriptionExpired, &at, at.Add(time.Minute)
+		s.deliverSub(t, "subscription_expired", &exp, org, prikke.BillingApplied)
+		got, monitor := reasons()
+		// The minute job (Free's shortest interval is an hour), then of the
+		// 6 hourly jobs and the monitor, oldest first, all beyond 5.
+		want := map[string]string{minute.ID.String(): "plan", jobs[5]: "plan"}
+		if fmt.Sprint(got) != fmt.Sprint(want) || monitor != "paused plan" {
+			t.Errorf("after the downgrade: jobs paused %v, monitor %q; want %v and the monitor paused plan", got, monitor, want)
+		}
+
+		renewed := *sub
+		renewed.UpdatedAt = at.Add(2 * time.Minute)
+		s.deliverSub(t, "subscription_resumed", &renewed, org, prikke.BillingApplied)
+		got, monitor = reasons()
+		if len(got) != 0 || monitor != "new" {
+			t.Errorf("after the upgrade: jobs with a reason %v, monitor %q; want none and the monitor running", got, monitor)
+		}
+	})
+}
