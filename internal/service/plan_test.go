@@ -27,7 +27,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // planFixture is a service with billing on (against the Lemon Squeezy
@@ -519,7 +519,9 @@ func TestOperatorClaim(t *testing.T) {
 			t.Errorf("unclaimed after the claim: %v", subs)
 		}
 		es, _ := f.st.AuditList(ctx, store.AuditFilter{OrganizationID: tn.Org.ID, Limit: 10})
-		if !slices.ContainsFunc(es, func(e *prikke.AuditEntry) bool { return e.Action == prikke.AuditSubscriptionClaim && e.TargetID == "88" }) {
+		if !slices.ContainsFunc(es, func(e *prikke.AuditEntry) bool {
+			return e.Action == prikke.AuditSubscriptionClaim && e.TargetID == "88"
+		}) {
 			t.Error("the claim is not audited")
 		}
 	})
