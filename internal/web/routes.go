@@ -41,6 +41,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /docs/flow-control", h.docs.ShowFlowControl)
 	handle("GET /docs/workflows", h.docs.ShowWorkflows)
 	handle("GET /docs/status-pages", h.docs.ShowStatusPages)
+	handle("GET /docs/billing", h.docs.ShowBilling)
 
 	// Development only: loopback clients, never in production.
 	handle("GET /dev/mailbox", h.devOnly(h.showMailbox))
