@@ -3,14 +3,12 @@
 // over HTTPS, https://docs.lemonsqueezy.com/api), and verifies and parses
 // its signed webhooks. It knows nothing of organizations or tiers beyond
 // the prikke types; internal/service decides what an event means.
+//
+// The client lives in client.go, the webhook side in webhook.go; both read
+// a subscription resource through the same mapping (resource.go).
 package billing
 
-// STUB: the billing engineer implements this file (and may split it into
-// client.go and webhook.go); the signatures are the contract.
-
 import (
-	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -23,50 +21,16 @@ const DefaultAPIURL = "https://api.lemonsqueezy.com"
 // MaxWebhookBody is the largest webhook body Prikke reads.
 const MaxWebhookBody = 1 << 20
 
+// DefaultTimeout bounds each API call when Config.HTTPClient is nil.
+const DefaultTimeout = 10 * time.Second
+
 // Config is what the client needs.
 type Config struct {
 	APIURL       string // DefaultAPIURL, or a loopback fake in tests
 	APIKey       string
 	StoreID      string
 	ProVariantID string
-	HTTPClient   *http.Client // nil: a client with a 10 s timeout
-}
-
-// Client calls Lemon Squeezy's API. It is safe for concurrent use.
-type Client struct {
-	cfg Config
-}
-
-// New returns a client.
-func New(cfg Config) *Client { return &Client{cfg: cfg} }
-
-// CheckoutInput is what a checkout carries.
-type CheckoutInput struct {
-	OrganizationID prikke.ID // custom data organization_id
-	Email          string    // the admin's email, prefilled
-	Name           string
-	RedirectURL    string // where the buyer goes after paying
-}
-
-// Checkout creates a checkout for the Pro variant (POST /v1/checkouts)
-// and returns its URL.
-func (c *Client) Checkout(ctx context.Context, in CheckoutInput) (string, error) {
-	return "", errors.New("billing: STUB")
-}
-
-// Subscription fetches a subscription (GET /v1/subscriptions/{id}), with
-// a fresh PortalURL. ENOTFOUND when Lemon Squeezy does not know it.
-func (c *Client) Subscription(ctx context.Context, id string) (*prikke.Subscription, error) {
-	return nil, errors.New("billing: STUB")
-}
-
-// ErrSignature is Verify's refusal.
-var ErrSignature = errors.New("billing: the X-Signature header does not match the body")
-
-// Verify checks signature (X-Signature: hex HMAC-SHA256 of body with
-// secret) in constant time. An empty secret or signature fails.
-func Verify(secret string, body []byte, signature string) error {
-	return ErrSignature
+	HTTPClient   *http.Client // nil: a client with a 10 s timeout that follows no redirects
 }
 
 // Event is a parsed webhook delivery.
@@ -102,9 +66,8 @@ var Events = []string{
 	"subscription_payment_success", "subscription_payment_failed", "subscription_payment_recovered",
 }
 
-// Parse parses a (verified) webhook body. A body that is not a webhook
-// delivery is an error naming what is wrong; an event Prikke does not act
-// on parses with neither Subscription nor Invoice set.
-func Parse(body []byte) (*Event, error) {
-	return nil, errors.New("billing: STUB")
+// PaymentEvents are the events of Events that carry an invoice rather
+// than the subscription.
+var PaymentEvents = []string{
+	"subscription_payment_success", "subscription_payment_failed", "subscription_payment_recovered",
 }

@@ -142,6 +142,14 @@ var Vars = []Var{
 	{"PRIKKE_OPERATOR_EMAIL", "", "contact address for privacy and legal questions"},
 	{"PRIKKE_HOSTING_LOCATION", "", "where the servers and the database are (provider, country), shown on /privacy"},
 	{"PRIKKE_LEGAL_DIR", "", "directory whose privacy, terms and imprint .html (trusted fragments) or .txt files replace the default pages"},
+	{"PRIKKE_DEFAULT_TIER", "free", "the tier new organizations get: free, or pro (a self-hosted Prikke with no billing)"},
+	{"PRIKKE_BILLING", "off", "off (no prices, no checkout) or lemonsqueezy (Pro subscriptions through Lemon Squeezy; needs the PRIKKE_LEMONSQUEEZY_ variables)"},
+	{"PRIKKE_LEMONSQUEEZY_API_URL", "https://api.lemonsqueezy.com", "Lemon Squeezy's API; http only for a loopback fake or in development"},
+	{"PRIKKE_LEMONSQUEEZY_API_KEY", "", "API key (Lemon Squeezy: Settings → API); required with PRIKKE_BILLING=lemonsqueezy"},
+	{"PRIKKE_LEMONSQUEEZY_STORE_ID", "", "the store's id, a number; required with PRIKKE_BILLING=lemonsqueezy"},
+	{"PRIKKE_LEMONSQUEEZY_PRO_VARIANT_ID", "", "the Pro subscription variant's id, a number; required with PRIKKE_BILLING=lemonsqueezy"},
+	{"PRIKKE_LEMONSQUEEZY_SIGNING_SECRET", "", "the webhook's signing secret, 6-40 characters; required with PRIKKE_BILLING=lemonsqueezy"},
+	{"PRIKKE_LEMONSQUEEZY_TEST_MODE", "false", "true: accept test-mode webhook events (a staging store); false refuses them"},
 	{"PRIKKE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"PRIKKE_LOG_FORMAT", "text in development, json in production", "text or json"},
 	{"PRIKKE_TEST_CLOCK_OFFSET", "", "tests only: shift this node's clock (e.g. 120s, -120s); refused in production"},
@@ -317,6 +325,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("PRIKKE_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
 	}
+	loadBilling(c, getenv, bad)
 	if v := strings.TrimSpace(getenv("PRIKKE_TEST_CLOCK_OFFSET")); v != "" {
 		d, err := time.ParseDuration(v)
 		switch {
