@@ -171,7 +171,8 @@ type JobStore interface {
 	JobUpdate(ctx context.Context, j *prikke.Job) error
 	// JobSetEnabled pauses or resumes a job. Pausing deletes its pending
 	// executions; resuming sets nextRunAt (nil for one-time jobs already
-	// delivered) and clears DisabledReason.
+	// delivered) and clears DisabledReason. Either clears PauseReason: it
+	// is a user's own.
 	JobSetEnabled(ctx context.Context, id prikke.ID, enabled bool, nextRunAt *time.Time) error
 	JobDelete(ctx context.Context, id prikke.ID) error
 	// JobCountByOrganization counts cron and one-time jobs (not queued
@@ -869,7 +870,11 @@ type BillingStore interface {
 	// the API) writes sub alone, on the same newer-only rule.
 	// sub.OrganizationID naming an organization that does not exist is
 	// stored as unclaimed (nil). A stored subscription's claimed
-	// organization is kept when sub has none.
+	// organization is kept when sub has none. sub nil (a payment event,
+	// which never overwrites the subscription) records ev with the
+	// Outcome the caller set (prikke.BillingPayment; empty is ignored).
+	// The delivery's organization is ev.OrganizationID when it exists,
+	// else its subscription's. Neither ev nor sub is otherwise changed.
 	BillingRecord(ctx context.Context, ev *prikke.BillingEvent, sub *prikke.Subscription) (string, error)
 	// SubscriptionGet returns a stored subscription, or ENOTFOUND.
 	SubscriptionGet(ctx context.Context, id string) (*prikke.Subscription, error)

@@ -213,3 +213,12 @@ func (d dialect) LockWorkflowAttempts(ctx context.Context, tx sqlstore.Tx, workf
 		ORDER BY q.id FOR UPDATE OF q`, workflowID)
 	return err
 }
+
+// CopyQueuePriorities implements sqlstore.QueuePrioritizer: claims read
+// the priority of the queue's rows, so a plan change that re-prioritizes
+// an organization's pending executions copies the new ones there.
+func (d dialect) CopyQueuePriorities(ctx context.Context, tx sqlstore.Tx, orgID prikke.ID) error {
+	_, err := tx.Exec(ctx, `UPDATE execution_queue q SET priority = e.priority FROM executions e
+		WHERE e.id = q.id AND q.organization_id = $1 AND q.lease_expires_at IS NULL AND q.priority <> e.priority`, orgID)
+	return err
+}

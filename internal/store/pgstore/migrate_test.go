@@ -40,8 +40,8 @@ func TestMigrateExecutionQueue(t *testing.T) {
 	if err := s.MigrateTo(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	// The user row as migration 2 had it (users' time zones came later);
-	// the organization and project through the store.
+	// The user and organization rows as migration 2 had them (users' time
+	// zones and organizations' base tiers came later).
 	t0 := storetest.T0
 	tn := &storetest.Tenant{
 		User: &prikke.User{ID: prikke.NewID(), Email: "migrated@example.com", PasswordHash: "$argon2id$test", CreatedAt: t0, UpdatedAt: t0},
@@ -53,7 +53,12 @@ func TestMigrateExecutionQueue(t *testing.T) {
 		tn.User.ID, tn.User.Email, tn.User.PasswordHash, t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.OrganizationCreate(ctx, tn.Org, tn.User.ID); err != nil {
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO organizations (id, name, tier, personal, created_at, updated_at) VALUES ($1, $2, $3, true, $4, $4)`,
+		tn.Org.ID, tn.Org.Name, tn.Org.Tier, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)`,
+		tn.Org.ID, tn.User.ID, t0); err != nil {
 		t.Fatal(err)
 	}
 	// The project as migration 2 had it (ping keys came with monitors).
@@ -97,6 +102,10 @@ func TestMigrateExecutionQueue(t *testing.T) {
 	}
 	if u, err := s.UserGet(ctx, tn.User.ID); err != nil || u.TimeZone != "UTC" {
 		t.Errorf("a user from before time zones = %+v, %v; want the zone UTC", u, err)
+	}
+	// An organization from before billing has its tier as its base tier.
+	if o, err := s.OrganizationGet(ctx, tn.Org.ID); err != nil || o.BaseTier != prikke.TierPro || o.Tier != prikke.TierPro {
+		t.Errorf("an organization from before billing = %+v, %v; want tier and base tier pro", o, err)
 	}
 	// Projects from before monitors get distinct random ping keys.
 	keys := map[string]bool{}

@@ -15,7 +15,7 @@ const jobColumnsFmt = `j.id, j.project_id, j.organization_id, j.kind, j.name, j.
 	j.timeout_ms, j.retry_attempts, j.enabled, j.cron_expression, j.schedule_interval, j.time_zone, j.run_at,
 	j.catch_up, j.catch_up_window_s, j.overlap, j.interval_minutes, j.notify_mode, j.next_run_at, j.health,
 	j.consecutive_failures, %s, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at,
-	j.alert_policy, j.consecutive_successes, j.flow_key, j.workflow_id, j.step`
+	j.alert_policy, j.consecutive_successes, j.flow_key, j.workflow_id, j.step, j.pause_reason`
 
 // JobColumns lists a job's columns (from "jobs j") for JobScan. The last
 // run is read from the job's newest finished execution rather than written
@@ -44,7 +44,7 @@ func (js *JobScan) Dest(d Dialect) []any {
 		&j.CatchUp, &js.window, &j.Overlap, &j.IntervalMinutes, &j.NotifyMode, d.ScanTimePtr(&j.NextRunAt), &j.Health,
 		&j.ConsecutiveFailures, d.ScanTimePtr(&j.LastRunAt), &j.LastStatus, &j.DisabledReason, d.ScanStringPtr(&js.idem),
 		d.ScanTime(&j.CreatedAt), d.ScanTime(&j.UpdatedAt),
-		d.ScanJSON(&js.policy), &j.ConsecutiveSuccesses, &j.FlowKey, d.ScanIDPtr(&j.WorkflowID), d.ScanJSON(&j.Step)}
+		d.ScanJSON(&js.policy), &j.ConsecutiveSuccesses, &j.FlowKey, d.ScanIDPtr(&j.WorkflowID), d.ScanJSON(&j.Step), &j.PauseReason}
 }
 
 // Job returns the scanned job.
@@ -98,16 +98,16 @@ const insertJobSQL = `INSERT INTO jobs (id, project_id, organization_id, kind, n
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
 		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at, alert_policy, flow_key,
-		workflow_id, run_id, step)
+		workflow_id, run_id, step, pause_reason)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)`
 
 func insertJobArgs(d Dialect, j *prikke.Job) []any {
 	return []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, d.JSON(headersOrEmpty(j.Headers)), j.Body,
 		j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval, j.TimeZone, d.TimePtr(j.RunAt),
 		j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, d.TimePtr(j.NextRunAt), healthOr(j.Health),
 		j.ConsecutiveFailures, j.DisabledReason, nullString(j.IdempotencyKey), d.Time(j.CreatedAt), d.Time(j.UpdatedAt),
-		d.JSON(policyOf(j.AlertPolicy)), j.FlowKey, d.IDPtr(j.WorkflowID), d.IDPtr(jobRunID(j)), jobStepJSON(d, j)}
+		d.JSON(policyOf(j.AlertPolicy)), j.FlowKey, d.IDPtr(j.WorkflowID), d.IDPtr(jobRunID(j)), jobStepJSON(d, j), j.PauseReason}
 }
 
 // jobRunID is the run a hidden step job belongs to (jobs.run_id), nil for
@@ -310,13 +310,13 @@ func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 			timeout_ms = $7, retry_attempts = $8, enabled = $9, cron_expression = $10, schedule_interval = $11,
 			time_zone = $12, run_at = $13, catch_up = $14, catch_up_window_s = $15, overlap = $16,
 			interval_minutes = $17, notify_mode = $18, next_run_at = $19, disabled_reason = $20, updated_at = $21,
-			kind = $22, alert_policy = $23, flow_key = $24, workflow_id = $25
+			kind = $22, alert_policy = $23, flow_key = $24, workflow_id = $25, pause_reason = $26
 			WHERE id = $1`,
 			j.ID, j.Name, j.URL, j.Method, r.d.JSON(headersOrEmpty(j.Headers)), j.Body,
 			j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,
 			j.TimeZone, r.d.TimePtr(j.RunAt), j.CatchUp, int(j.CatchUpWindow/time.Second), j.Overlap,
 			j.IntervalMinutes, j.NotifyMode, r.d.TimePtr(j.NextRunAt), j.DisabledReason, r.d.Time(j.UpdatedAt), j.Kind,
-			r.d.JSON(policyOf(j.AlertPolicy)), j.FlowKey, r.d.IDPtr(j.WorkflowID))
+			r.d.JSON(policyOf(j.AlertPolicy)), j.FlowKey, r.d.IDPtr(j.WorkflowID), j.PauseReason)
 		if err != nil {
 			return err
 		}
@@ -336,7 +336,7 @@ func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 // JobSetEnabled implements store.Store.
 func (r *Records) JobSetEnabled(ctx context.Context, id prikke.ID, enabled bool, nextRunAt *time.Time) error {
 	return r.inTx(ctx, "set job enabled", func(tx Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE jobs SET enabled = $2, next_run_at = $3,
+		res, err := tx.Exec(ctx, `UPDATE jobs SET enabled = $2, next_run_at = $3, pause_reason = '',
 			disabled_reason = CASE WHEN $2 THEN '' ELSE disabled_reason END WHERE id = $1`, id, enabled, r.d.TimePtr(nextRunAt))
 		if err != nil {
 			return err

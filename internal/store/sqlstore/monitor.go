@@ -22,7 +22,7 @@ const MonitorColumns = `m.id, m.project_id, p.organization_id, o.tier, p.snooze_
 	m.fail_threshold, m.recovery_threshold, m.realert_every_ms, m.snooze_until, m.window_cron, m.window_time_zone,
 	m.window_duration_ms, m.window_skip_runs, m.manual_resume, m.notify_mode,
 	m.status, m.consecutive_failures, m.consecutive_successes, m.last_ping_at, m.last_ping_kind, m.last_duration_ms,
-	m.due_at, m.open_runs, m.deadline_at, m.alerted_at, m.muted_down, m.version, m.created_at, m.updated_at`
+	m.due_at, m.open_runs, m.deadline_at, m.alerted_at, m.muted_down, m.version, m.created_at, m.updated_at, m.pause_reason`
 
 // monitorScan scans a row of MonitorColumns.
 type monitorScan struct {
@@ -39,7 +39,7 @@ func (ms *monitorScan) dest(d Dialect) []any {
 		&ms.window, &m.Window.SkipRuns, &m.ManualResume, &m.NotifyMode,
 		&m.Status, &m.ConsecutiveFailures, &m.ConsecutiveSuccesses, d.ScanTimePtr(&m.LastPingAt), &m.LastPingKind, &ms.lastDuration,
 		d.ScanTimePtr(&m.DueAt), d.ScanJSON(&m.OpenRuns), d.ScanTimePtr(&m.DeadlineAt), d.ScanTimePtr(&m.AlertedAt), &m.MutedDown,
-		&m.Version, d.ScanTime(&m.CreatedAt), d.ScanTime(&m.UpdatedAt)}
+		&m.Version, d.ScanTime(&m.CreatedAt), d.ScanTime(&m.UpdatedAt), &m.PauseReason}
 }
 
 func (ms *monitorScan) monitor() *prikke.Monitor {
@@ -111,17 +111,18 @@ func monitorConfigArgs(d Dialect, m *prikke.Monitor) []any {
 // monitorStateArgs' order; monitorStateTypes their PostgreSQL types, with
 // the ID's first, for Tx.UpdateRows.
 const monitorStateColumns = `status, consecutive_failures, consecutive_successes, last_ping_at, last_ping_kind, last_duration_ms,
-	due_at, open_runs, deadline_at, alerted_at, muted_down, version, updated_at`
+	due_at, open_runs, deadline_at, alerted_at, muted_down, version, updated_at, pause_reason`
 
 var (
 	monitorStateUpdate = append([]string{"id"}, columnList(monitorStateColumns)...)
 	monitorStateTypes  = []string{"uuid", "text", "integer", "integer", "timestamptz", "text", "bigint",
-		"timestamptz", "jsonb", "timestamptz", "timestamptz", "boolean", "bigint", "timestamptz"}
+		"timestamptz", "jsonb", "timestamptz", "timestamptz", "boolean", "bigint", "timestamptz", "text"}
 )
 
 func monitorStateArgs(d Dialect, m *prikke.Monitor) []any {
 	return []any{statusOr(m.Status), m.ConsecutiveFailures, m.ConsecutiveSuccesses, d.TimePtr(m.LastPingAt), m.LastPingKind, msPtr(m.LastDuration),
-		d.TimePtr(m.DueAt), d.JSON(runsOrEmpty(m.OpenRuns)), d.TimePtr(m.DeadlineAt), d.TimePtr(m.AlertedAt), m.MutedDown, m.Version, d.Time(m.UpdatedAt)}
+		d.TimePtr(m.DueAt), d.JSON(runsOrEmpty(m.OpenRuns)), d.TimePtr(m.DeadlineAt), d.TimePtr(m.AlertedAt), m.MutedDown, m.Version, d.Time(m.UpdatedAt),
+		m.PauseReason}
 }
 
 func notifyModeOr(n prikke.NotifyMode) prikke.NotifyMode {
@@ -167,20 +168,24 @@ func setMonitorChannels(ctx context.Context, d Dialect, tx Querier, m *prikke.Mo
 
 // MonitorCreate implements store.Store. A missing project is ENOTFOUND.
 func (r *Records) MonitorCreate(ctx context.Context, m *prikke.Monitor) error {
-	return r.inTx(ctx, "create monitor", func(tx Tx) error {
-		m.Status = statusOr(m.Status)
-		m.NotifyMode = notifyModeOr(m.NotifyMode)
-		args := append([]any{m.ID, m.ProjectID}, monitorConfigArgs(r.d, m)...)
-		args = append(args, monitorStateArgs(r.d, m)...)
-		args = append(args, r.d.Time(m.CreatedAt))
-		if _, err := tx.Exec(ctx, insertMonitorSQL, args...); err != nil {
-			return err
-		}
-		if err := setMonitorChannels(ctx, r.d, tx, m); err != nil {
-			return err
-		}
-		return tx.Notify(ctx, store.TopicMonitors, m.ID.String())
-	})
+	return r.inTx(ctx, "create monitor", func(tx Tx) error { return r.insertMonitor(ctx, tx, m) })
+}
+
+// insertMonitor inserts m with its channel list, and wakes the scheduler
+// when tx commits.
+func (r *Records) insertMonitor(ctx context.Context, tx Tx, m *prikke.Monitor) error {
+	m.Status = statusOr(m.Status)
+	m.NotifyMode = notifyModeOr(m.NotifyMode)
+	args := append([]any{m.ID, m.ProjectID}, monitorConfigArgs(r.d, m)...)
+	args = append(args, monitorStateArgs(r.d, m)...)
+	args = append(args, r.d.Time(m.CreatedAt))
+	if _, err := tx.Exec(ctx, insertMonitorSQL, args...); err != nil {
+		return err
+	}
+	if err := setMonitorChannels(ctx, r.d, tx, m); err != nil {
+		return err
+	}
+	return tx.Notify(ctx, store.TopicMonitors, m.ID.String())
 }
 
 // monitorChannels fills a custom-mode monitor's channel list.

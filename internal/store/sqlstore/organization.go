@@ -36,9 +36,15 @@ func (r *Records) SignupCreate(ctx context.Context, p *store.SignupParams) error
 	})
 }
 
+// insertOrganization inserts o with its owner's membership. An empty
+// BaseTier is o's Tier (set in o): until a subscription raises it, the
+// tier is the base tier.
 func (r *Records) insertOrganization(ctx context.Context, tx Tx, o *prikke.Organization, owner prikke.ID) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO organizations (id, name, tier, personal, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, o.ID, o.Name, o.Tier, o.Personal, r.d.Time(o.CreatedAt), r.d.Time(o.UpdatedAt)); err != nil {
+	if o.BaseTier == "" {
+		o.BaseTier = o.Tier
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO organizations (id, name, tier, base_tier, personal, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, o.ID, o.Name, o.Tier, o.BaseTier, o.Personal, r.d.Time(o.CreatedAt), r.d.Time(o.UpdatedAt)); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)`,
@@ -53,11 +59,11 @@ func (r *Records) OrganizationCreate(ctx context.Context, o *prikke.Organization
 	})
 }
 
-const organizationColumns = "id, name, tier, personal, created_at, updated_at"
+const organizationColumns = "o.id, o.name, o.tier, o.base_tier, o.personal, o.created_at, o.updated_at"
 
 func (r *Records) scanOrganization(row Row) (*prikke.Organization, error) {
 	var o prikke.Organization
-	if err := row.Scan(&o.ID, &o.Name, &o.Tier, &o.Personal, r.d.ScanTime(&o.CreatedAt), r.d.ScanTime(&o.UpdatedAt)); err != nil {
+	if err := row.Scan(&o.ID, &o.Name, &o.Tier, &o.BaseTier, &o.Personal, r.d.ScanTime(&o.CreatedAt), r.d.ScanTime(&o.UpdatedAt)); err != nil {
 		return nil, err
 	}
 	return &o, nil
@@ -65,12 +71,12 @@ func (r *Records) scanOrganization(row Row) (*prikke.Organization, error) {
 
 // OrganizationGet implements store.Store.
 func (r *Records) OrganizationGet(ctx context.Context, id prikke.ID) (*prikke.Organization, error) {
-	return one(ctx, r, "get organization", r.scanOrganization, "SELECT "+organizationColumns+" FROM organizations WHERE id = $1", id)
+	return one(ctx, r, "get organization", r.scanOrganization, "SELECT "+organizationColumns+" FROM organizations o WHERE o.id = $1", id)
 }
 
 // OrganizationGetPersonal implements store.Store.
 func (r *Records) OrganizationGetPersonal(ctx context.Context, userID prikke.ID) (*prikke.Organization, error) {
-	return one(ctx, r, "get personal organization", r.scanOrganization, `SELECT o.id, o.name, o.tier, o.personal, o.created_at, o.updated_at
+	return one(ctx, r, "get personal organization", r.scanOrganization, `SELECT `+organizationColumns+`
 		FROM organizations o JOIN memberships m ON m.organization_id = o.id
 		WHERE m.user_id = $1 AND m.role = 'owner' AND o.personal ORDER BY o.created_at LIMIT 1`, userID)
 }
