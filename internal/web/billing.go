@@ -15,6 +15,7 @@ type billingView struct {
 	// Status is the subscription's state in words ("Renews on 6 Jan
 	// 2027"), "" without a subscription.
 	Status string
+	Card   string // "Visa ending in 4242", or ""
 	// Upgraded is set after the checkout sent the buyer back
 	// (?upgraded=1) while the webhook that makes the plan Pro has not
 	// arrived yet.
@@ -37,6 +38,9 @@ func (h *Web) showBilling(w http.ResponseWriter, r *http.Request) {
 	v := billingView{State: st, Usage: h.usageView(st.Usage, c)}
 	if st.Subscription != nil {
 		v.Status = subscriptionWords(st.Subscription, h.now(), zoneOf(r))
+		if s := st.Subscription; s.CardLastFour != "" {
+			v.Card = page.Capitalize(s.CardBrand) + " ending in " + s.CardLastFour
+		}
 	}
 	v.Upgraded = r.URL.Query().Get("upgraded") == "1" && st.Tier != prikke.TierPro
 	// The page shows whether a payment went through: never from a cache.
