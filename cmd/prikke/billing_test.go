@@ -92,6 +92,9 @@ func TestBillingCommands(t *testing.T) {
 	if _, err := runIn(t, off, "", "billing", "sync"); err == nil || !strings.Contains(err.Error(), "Billing is off") {
 		t.Errorf("sync with billing off: %v", err)
 	}
+	if out := mustRun(t, off, "", "billing", "--help"); !strings.Contains(out, "prikke billing claim SUBSCRIPTION_ID ORGANIZATION_ID") {
+		t.Errorf("billing --help = %q", out)
+	}
 	if _, err := runIn(t, off, "", "billing", "refund"); err == nil {
 		t.Error("billing refund ran")
 	}
