@@ -526,3 +526,76 @@ func TestOperatorClaim(t *testing.T) {
 		}
 	})
 }
+
+// eventually polls cond until it holds or 10 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPlanner: started, the planner re-syncs at once when no re-sync is
+// on record (once a day after that, across restarts) and applies the
+// ends it finds; with billing off it does nothing.
+func TestPlanner(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		f.subscribe(t, billingtest.ProSubscription("66", storetest.T0), tn.Org.ID)
+		if _, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook"); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.set(storetest.T0.Add(2 * time.Hour))
+		cancelled := billingtest.ProSubscription("66", storetest.T0)
+		end := storetest.T0.Add(time.Hour)
+		cancelled.Status, cancelled.EndsAt, cancelled.UpdatedAt = prikke.SubscriptionCancelled, &end, end
+		f.fake.PutSubscription(cancelled)
+
+		leading := false
+		var mu sync.Mutex
+		p := f.svc.NewPlanner(func() bool { mu.Lock(); defer mu.Unlock(); return leading })
+		p.Every = 10 * time.Millisecond
+		p.Start(ctx)
+		defer p.Stop()
+		// Not leading: nothing runs.
+		time.Sleep(50 * time.Millisecond)
+		if sub, _ := f.st.SubscriptionGet(ctx, "66"); sub.Status != prikke.SubscriptionActive {
+			t.Fatalf("a node that does not lead re-synced: %s", sub.Status)
+		}
+		mu.Lock()
+		leading = true
+		mu.Unlock()
+		p.Stop()
+		p.Stop()
+
+		// A new planner (as after a restart) that leads: the re-sync
+		// writes the cancellation, the tier follows.
+		p = f.svc.NewPlanner(nil)
+		p.Every = 10 * time.Millisecond
+		p.Start(ctx)
+		eventually(t, "the re-sync", func() bool {
+			_, mark, err := f.st.HeartbeatGet(ctx, "billing:resynced")
+			return err == nil && mark == f.clock.now().Format(time.RFC3339Nano)
+		})
+		p.Stop()
+		if o, err := f.st.OrganizationGet(ctx, tn.Org.ID); err != nil || o.Tier != prikke.TierFree {
+			t.Fatalf("after the re-sync: %+v, %v", o, err)
+		}
+
+		// Within the day, another start re-syncs nothing: Lemon Squeezy
+		// now says active again, and the store keeps the cancellation.
+		f.fake.PutSubscription(billingtest.ProSubscription("66", storetest.T0.Add(90*time.Minute)))
+		p = f.svc.NewPlanner(nil)
+		p.Start(ctx)
+		time.Sleep(50 * time.Millisecond)
+		p.Stop()
+		if sub, _ := f.st.SubscriptionGet(ctx, "66"); sub.Status != prikke.SubscriptionCancelled {
+			t.Errorf("re-synced again within the day: %s", sub.Status)
+		}
+	})
+}
