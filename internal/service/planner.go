@@ -89,7 +89,7 @@ func (p *Planner) resync(ctx context.Context) {
 	}
 	// Marked even after a partial failure: the next try is tomorrow's,
 	// not a retry every hour against a provider that is failing.
-	if err := st.HeartbeatPut(ctx, resyncMark, now.Format(time.RFC3339Nano)); err != nil {
+	if err := st.HeartbeatPut(context.WithoutCancel(ctx), resyncMark, now.Format(time.RFC3339Nano)); err != nil {
 		p.svc.logger.Warn("marking the re-sync failed", "error", err)
 	}
 }
