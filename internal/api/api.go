@@ -81,6 +81,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 		{Name: "Status pages", Description: "Public pages at /s/<slug> that show chosen jobs' states and uptime to your customers."},
 		{Name: "API keys", Description: "Keys that authenticate API requests: `Authorization: Bearer pk_live_…`."},
 		{Name: "Organizations", Description: "Organizations own projects and the plan; members have roles (see /docs/teams)."},
+		{Name: "Billing", Description: "The plan an organization has and its Lemon Squeezy subscription: checkout for Pro, the customer portal, and the webhook through which Lemon Squeezy tells Prikke what changed (see /docs/billing). On a Prikke without billing its operator sets the plans."},
 		{Name: "Account", Description: "Signing up and in with a session cookie, as the dashboard does, and managing your own account."},
 	}
 	a := &API{svc: d.Service, log: d.Logger.With("service", "api"), deps: d}
@@ -88,6 +89,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.huma.UseMiddleware(a.authenticate, a.checkRequest)
 	a.routes()
 	mux.HandleFunc("/api/v1/", a.unrouted)
+	mux.HandleFunc("/webhooks/", a.unrouted)
 	return a
 }
 

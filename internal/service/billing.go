@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -27,6 +28,12 @@ type BillingProvider interface {
 
 // BillingEnabled reports whether this Prikke sells plans.
 func (s *Service) BillingEnabled() bool { return s.cfg.Billing.Provider != nil }
+
+// SubscriptionTier is the tier sub grants now, by this Prikke's Pro
+// variant.
+func (s *Service) SubscriptionTier(sub *prikke.Subscription) prikke.Tier {
+	return sub.Tier(s.now(), s.cfg.Billing.ProVariantID)
+}
 
 // billingOff is the refusal of a billing action on a Prikke that sells no
 // plans.
@@ -177,8 +184,9 @@ func (s *Service) subscriptionOrganization(ctx context.Context, id string) (*pri
 
 // BillingState is what Settings → Billing shows.
 type BillingState struct {
-	Enabled bool
-	Tier    prikke.Tier // computed at now
+	Enabled  bool
+	Tier     prikke.Tier // computed at now
+	BaseTier prikke.Tier // the tier without a subscription
 	// Subscription is the organization's subscription that grants its
 	// tier, else its most recent one; nil when it has none.
 	Subscription *prikke.Subscription
@@ -202,7 +210,7 @@ func (s *Service) BillingInfo(ctx context.Context, a *Actor, orgID prikke.ID) (*
 		return nil, err
 	}
 	now := s.now()
-	st := &BillingState{Enabled: s.BillingEnabled()}
+	st := &BillingState{Enabled: s.BillingEnabled(), BaseTier: cmp.Or(o.BaseTier, prikke.TierFree)}
 	if st.Tier, err = s.TierAt(ctx, o, now); err != nil {
 		return nil, err
 	}
@@ -231,9 +239,8 @@ func (s *Service) orgSubscription(ctx context.Context, orgID prikke.ID) (*prikke
 	if err != nil || len(subs) == 0 {
 		return nil, err
 	}
-	now := s.now()
 	for _, sub := range subs {
-		if sub.Tier(now, s.cfg.Billing.ProVariantID) == prikke.TierPro {
+		if s.SubscriptionTier(sub) == prikke.TierPro {
 			return sub, nil
 		}
 	}
