@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/billing/billingtest"
+	"github.com/prikke/prikke/internal/config"
+)
+
+// withStore opens the store env names, for a test to look at or seed.
+func withStore(t *testing.T, env map[string]string, fn func(st *opened)) {
+	t.Helper()
+	cfg, err := config.Load(envOf(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStore(context.Background(), cfg, false, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fn(st)
+}
+
+// TestBillingCommands: prikke billing unclaimed, claim and sync against
+// the Lemon Squeezy fake; sync refuses with billing off.
+func TestBillingCommands(t *testing.T) {
+	t.Parallel()
+	fake := billingtest.New(t)
+	env := testEnv(t)
+	for k, v := range map[string]string{"PRIKKE_BILLING": "lemonsqueezy", "PRIKKE_LEMONSQUEEZY_API_URL": fake.URL,
+		"PRIKKE_LEMONSQUEEZY_API_KEY": billingtest.APIKey, "PRIKKE_LEMONSQUEEZY_STORE_ID": billingtest.StoreID,
+		"PRIKKE_LEMONSQUEEZY_PRO_VARIANT_ID": billingtest.ProVariantID, "PRIKKE_LEMONSQUEEZY_SIGNING_SECRET": billingtest.Secret} {
+		env[k] = v
+	}
+	ctx := context.Background()
+	mustRun(t, env, "a long and unusual passphrase\n", "user", "create", "--email", "owner@example.com", "--password-stdin")
+	if out := mustRun(t, env, "", "billing", "unclaimed"); out != "no unclaimed subscriptions\n" {
+		t.Errorf("unclaimed, none = %q", out)
+	}
+	bought := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	var orgID prikke.ID
+	withStore(t, env, func(st *opened) {
+		if _, err := st.BillingRecord(ctx, nil, billingtest.ProSubscription("55", bought)); err != nil {
+			t.Fatal(err)
+		}
+		u, err := st.UserGetByEmail(ctx, "owner@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := st.OrganizationGetPersonal(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orgID = o.ID
+	})
+	out := mustRun(t, env, "", "billing", "unclaimed")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || strings.Join(strings.Fields(lines[1])[:4], " ") != "55 buyer@example.com active "+billingtest.ProVariantID {
+		t.Errorf("unclaimed = %q", out)
+	}
+	if _, err := runIn(t, env, "", "billing", "claim", "55", "not-an-id"); err == nil || !strings.Contains(err.Error(), "not an organization id") {
+		t.Errorf("claim to a bad id: %v", err)
+	}
+	if out := mustRun(t, env, "", "billing", "claim", "55", orgID.String()); !strings.Contains(out, "on the pro tier") {
+		t.Errorf("claim = %q", out)
+	}
+	if _, err := runIn(t, env, "", "billing", "claim", "55", orgID.String()); err == nil || !strings.Contains(err.Error(), "belongs to organization") {
+		t.Errorf("claim again: %v", err)
+	}
+
+	// Lemon Squeezy says it expired; no webhook came.
+	expired := billingtest.ProSubscription("55", bought)
+	end := bought.Add(30 * time.Minute)
+	expired.Status, expired.EndsAt, expired.UpdatedAt = prikke.SubscriptionExpired, &end, end
+	fake.PutSubscription(expired)
+	if out := mustRun(t, env, "", "billing", "sync"); out != "subscriptions re-synced\n" {
+		t.Errorf("sync = %q", out)
+	}
+	withStore(t, env, func(st *opened) {
+		if o, err := st.OrganizationGet(ctx, orgID); err != nil || o.Tier != prikke.TierFree {
+			t.Errorf("after the sync: %+v, %v", o, err)
+		}
+	})
+
+	off := testEnv(t)
+	if _, err := runIn(t, off, "", "billing", "sync"); err == nil || !strings.Contains(err.Error(), "Billing is off") {
+		t.Errorf("sync with billing off: %v", err)
+	}
+	if _, err := runIn(t, off, "", "billing", "refund"); err == nil {
+		t.Error("billing refund ran")
+	}
+	off["PRIKKE_DEFAULT_TIER"] = "pro"
+	if out := mustRun(t, off, "a long and unusual passphrase\n", "user", "create", "--email", "self@example.com", "--password-stdin"); !strings.Contains(out, "with a pro personal organization") {
+		t.Errorf("user create under PRIKKE_DEFAULT_TIER=pro = %q", out)
+	}
+}
