@@ -654,6 +654,16 @@ func TestBillingPortal(t *testing.T) {
 		if r := s.withKey(tn.key).do("POST", path, nil); r.Status != 403 {
 			t.Errorf("portal with an API key = %d; want 403", r.Status)
 		}
+		// Lemon Squeezy down: a fault on our side, its cause in the log only.
+		fake.FailWith(503)
+		r := c.do("POST", path, nil)
+		if r.Status != 500 || strings.Contains(string(r.Body), "lemon") || strings.Contains(string(r.Body), fake.URL) {
+			t.Errorf("portal while Lemon Squeezy is down = %d %s; want 500 without the cause", r.Status, r.Body)
+		}
+		if !strings.Contains(s.logs.String(), "fetch subscription 9101") {
+			t.Errorf("the log does not say what failed:\n%s", s.logs.String())
+		}
+		fake.FailWith(0)
 		if rows := s.sqlRows("SELECT count(*) FROM subscriptions WHERE id = '9101'"); rows[0][0] != "1" {
 			t.Errorf("subscriptions %v", rows)
 		}
