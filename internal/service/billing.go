@@ -62,7 +62,8 @@ type WebhookResult struct {
 // returned as it is: the delivery's transaction rolled back, so Lemon
 // Squeezy's retry is applied afresh. (Should the tier change itself fail
 // after the delivery was recorded, the retry is a duplicate; the daily
-// re-sync and the ends_at loop bring the tier to the computed one.)
+// re-sync, the ends_at loop and the next read of the organization bring
+// the tier to the computed one.)
 func (s *Service) BillingWebhook(ctx context.Context, body []byte, signature string) (*WebhookResult, error) {
 	cfg := s.cfg.Billing
 	switch {
@@ -108,6 +109,11 @@ func (s *Service) BillingWebhook(ctx context.Context, body []byte, signature str
 		rec.SubscriptionID, rec.InvoiceStatus, rec.InvoiceTotal = ev.Invoice.SubscriptionID, ev.Invoice.Status, ev.Invoice.Total
 		if rec.OrganizationID, err = s.subscriptionOrganization(ctx, ev.Invoice.SubscriptionID); err != nil {
 			return nil, err
+		}
+		if rec.OrganizationID == nil { // an invoice ahead of its subscription
+			if rec.OrganizationID, err = s.customOrganization(ctx, ev.OrganizationID); err != nil {
+				return nil, err
+			}
 		}
 	default:
 		rec.Outcome = prikke.BillingIgnored
