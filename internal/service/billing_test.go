@@ -117,3 +117,36 @@ func TestBillingRefusesOtherTenants(t *testing.T) {
 		})
 	}
 }
+
+// A staging Prikke (test mode on) takes test-mode events; a Prikke with a
+// provider but no signing secret takes no webhook at all.
+func TestBillingWebhookConfig(t *testing.T) {
+	t.Parallel()
+	st := storetest.OpenSQLite(t)
+	fake := billingtest.New(t)
+	newSvc := func(b service.Billing) *service.Service {
+		return service.New(st, auth.NewHasher(), mail.NewMailbox(), delivery.New(delivery.Options{}),
+			service.Config{BaseURL: "http://prikke.test", Billing: b}, slog.New(slog.DiscardHandler))
+	}
+	ctx := context.Background()
+	tn := storetest.NewTenant(t, st, prikke.TierFree)
+	sub := billingtest.ProSubscription("1", time.Now().UTC().Truncate(time.Microsecond).Add(-time.Minute))
+	sub.TestMode = true
+	body := billingtest.SubscriptionEvent("subscription_created", sub, tn.Org.ID.String(), true)
+	sig := billingtest.Sign(billingtest.Secret, body)
+
+	noSecret := newSvc(service.Billing{Provider: billing.New(fake.Config()), ProVariantID: billingtest.ProVariantID})
+	if _, err := noSecret.BillingWebhook(ctx, body, sig); prikke.ErrorCode(err) != prikke.EUNAUTHORIZED {
+		t.Errorf("no signing secret: %v; want EUNAUTHORIZED", err)
+	}
+	staging := newSvc(service.Billing{Provider: billing.New(fake.Config()), SigningSecret: billingtest.Secret,
+		ProVariantID: billingtest.ProVariantID, TestMode: true})
+	res, err := staging.BillingWebhook(ctx, body, sig)
+	if err != nil || res.Outcome != prikke.BillingApplied || res.Event != "subscription_created" {
+		t.Fatalf("a test-mode event on staging: %+v, %v; want applied", res, err)
+	}
+	o, err := st.OrganizationGet(ctx, tn.Org.ID)
+	if err != nil || o.Tier != prikke.TierPro {
+		t.Errorf("tier after the staging webhook: %v, %v; want pro (applied at once)", o, err)
+	}
+}
