@@ -210,10 +210,15 @@ type BillingState struct {
 // billingEventsShown is how many recent deliveries BillingInfo lists.
 const billingEventsShown = 20
 
-// BillingInfo returns an organization's billing state (read permission).
-// Unclaimed and CanManage are filled for a signed-in admin on a Prikke
-// with billing; an API key never manages billing.
+// BillingInfo returns an organization's billing state (read permission;
+// not to a key limited to one project: the subscription, its customer
+// and its invoices are the whole organization's). Unclaimed and
+// CanManage are filled for a signed-in admin on a Prikke with billing; an
+// API key never manages billing.
 func (s *Service) BillingInfo(ctx context.Context, a *Actor, orgID prikke.ID) (*BillingState, error) {
+	if _, err := s.canOrg(ctx, a, orgID, prikke.PermRead, "see the organization's billing"); err != nil {
+		return nil, err
+	}
 	o, role, err := s.Organization(ctx, a, orgID)
 	if err != nil {
 		return nil, err

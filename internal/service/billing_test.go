@@ -78,6 +78,16 @@ func TestBillingRefusesOtherTenants(t *testing.T) {
 				t.Errorf("subscription 2 = %+v, %v; want still unclaimed", s, err)
 			}
 
+			// A key limited to one project sees nothing of the organization's billing.
+			_, projectKey, err := svc.CreateAPIKey(ctx, &service.Actor{User: alice.User}, alice.Org.ID,
+				service.APIKeyInput{Name: "one project", ProjectID: &alice.Project.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.BillingInfo(ctx, &service.Actor{APIKey: projectKey}, alice.Org.ID); prikke.ErrorCode(err) != prikke.EFORBIDDEN {
+				t.Errorf("BillingInfo with a key limited to one project: %v; want EFORBIDDEN", err)
+			}
+
 			// A viewer reads, an admin manages.
 			viewer := storetest.NewTenant(t, st, prikke.TierFree)
 			admin := storetest.NewTenant(t, st, prikke.TierFree)
