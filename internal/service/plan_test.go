@@ -178,6 +178,7 @@ func TestPlanRoundTrip(t *testing.T) {
 		}
 		planPausedJobs := []string{"B", "E", "G", "H", "I", "J", "K", "L"}
 		planPausedMonitors := []string{"M3", "M4"}
+		userPaused := []string{"F"}
 		checkPaused := func(when string, wantPlan []string, wantPlanMonitors []string) {
 			t.Helper()
 			for name, j := range jobs {
@@ -187,9 +188,9 @@ func TestPlanRoundTrip(t *testing.T) {
 				}
 				plan := slices.Contains(wantPlan, name)
 				switch {
-				case name == "F":
+				case slices.Contains(userPaused, name):
 					if got.Enabled || got.PauseReason != "" {
-						t.Errorf("%s: the user's paused F: enabled %v, reason %q", when, got.Enabled, got.PauseReason)
+						t.Errorf("%s: the user's paused %s: enabled %v, reason %q", when, name, got.Enabled, got.PauseReason)
 					}
 				case plan && (got.Enabled || got.PauseReason != prikke.PauseForPlan || got.NextRunAt != nil):
 					t.Errorf("%s: %s should be paused for the plan: enabled %v, reason %q, next %v", when, name, got.Enabled, got.PauseReason, got.NextRunAt)
@@ -203,8 +204,9 @@ func TestPlanRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				plan := slices.Contains(wantPlanMonitors, name)
-				if (got.Status == prikke.MonitorPaused) != plan || (got.PauseReason == prikke.PauseForPlan) != plan {
-					t.Errorf("%s: monitor %s status %s reason %q; paused for the plan: %v", when, name, got.Status, got.PauseReason, plan)
+				user := slices.Contains(userPaused, name)
+				if (got.Status == prikke.MonitorPaused) != (plan || user) || (got.PauseReason == prikke.PauseForPlan) != plan {
+					t.Errorf("%s: monitor %s status %s reason %q; paused for the plan: %v, by the user: %v", when, name, got.Status, got.PauseReason, plan, user)
 				}
 			}
 		}
@@ -252,6 +254,18 @@ func TestPlanRoundTrip(t *testing.T) {
 			t.Errorf("create on Free with 16: %v", err)
 		}
 		checkPaused("after refused resumes", planPausedJobs, planPausedMonitors)
+
+		// The user pauses B and M4 (paused for the plan already): theirs
+		// now, so the upgrade leaves them paused.
+		if _, err := f.svc.PauseJob(ctx, owner, jobs["B"].ID); err != nil {
+			t.Fatalf("pause B on Free: %v", err)
+		}
+		if _, err := f.svc.PauseMonitor(ctx, owner, monitors["M4"].ID); err != nil {
+			t.Fatal(err)
+		}
+		userPaused = append(userPaused, "B", "M4")
+		planPausedJobs, planPausedMonitors = slices.DeleteFunc(planPausedJobs, func(n string) bool { return n == "B" }), []string{"M3"}
+		checkPaused("after the user's pauses", planPausedJobs, planPausedMonitors)
 
 		// A pending occurrence written on Free.
 		e, err := f.svc.TriggerJob(ctx, owner, jobs["A"].ID)
