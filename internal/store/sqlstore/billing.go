@@ -202,10 +202,14 @@ func (r *Records) OrganizationSetBaseTier(ctx context.Context, id prikke.ID, tie
 
 // lockOrganization reads an organization's tier, holding its row for
 // the rest of tx (PostgreSQL; SQLite's single writer holds everything):
-// creates within its limit and plan changes queue behind each other.
+// creates within its limit and plan changes queue behind each other. The
+// lock lets the engine go on writing the organization's executions and
+// usage (their foreign keys' checks do not wait for it), so a plan
+// change and a scheduler that holds a job it is about to pause cannot
+// deadlock.
 func (r *Records) lockOrganization(ctx context.Context, tx Tx, id prikke.ID) (prikke.Tier, error) {
 	var tier prikke.Tier
-	err := tx.QueryRow(ctx, "SELECT tier FROM organizations WHERE id = $1 "+r.d.ForUpdate(), id).Scan(&tier)
+	err := tx.QueryRow(ctx, "SELECT tier FROM organizations WHERE id = $1 "+r.d.ForNoKeyUpdate(), id).Scan(&tier)
 	return tier, err
 }
 
@@ -330,6 +334,9 @@ func (r *Records) resumeForPlan(ctx context.Context, tx Tx, c *store.PlanChange,
 	if err != nil {
 		return err
 	}
+	if len(jobs) > 0 && c.NextRun == nil {
+		return errors.New("a plan change that resumes jobs needs NextRun")
+	}
 	for _, j := range jobs {
 		j.Enabled, j.PauseReason, j.UpdatedAt = true, "", c.At
 		j.NextRunAt = c.NextRun(j, c.At)
@@ -356,12 +363,13 @@ func (r *Records) stepMonitors(ctx context.Context, tx Tx, ms []*prikke.Monitor,
 	if len(ms) == 0 {
 		return nil
 	}
+	if step == nil {
+		return errors.New("a plan change that pauses or resumes monitors needs their step")
+	}
 	flips := make([][]*prikke.MonitorFlip, len(ms))
 	states := make([][]any, len(ms))
 	for i, m := range ms {
-		if step != nil {
-			flips[i] = step(m, now)
-		}
+		flips[i] = step(m, now)
 		m.PauseReason = reason
 		m.Version++
 		m.UpdatedAt = now

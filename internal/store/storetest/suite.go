@@ -31,6 +31,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Status", testStatus},
 		{"Monitors", testMonitors},
 		{"Workflows", testWorkflows},
+		{"Billing", testBilling},
 	}
 	t.Run("group", func(t *testing.T) {
 		for _, g := range groups {
