@@ -79,6 +79,17 @@ func TestSubscription(t *testing.T) {
 	if prikke.ErrorCode(err) != prikke.ENOTFOUND {
 		t.Errorf("unknown subscription: %v, want not_found", err)
 	}
+
+	fake.FailWith(http.StatusServiceUnavailable)
+	_, err = c.Subscription(context.Background(), "7")
+	var apiErr *billing.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 503 || prikke.ErrorCode(err) != prikke.EINTERNAL {
+		t.Errorf("outage: %v", err)
+	}
+	fake.FailWith(0)
+	if _, err := c.Subscription(context.Background(), "7"); err != nil {
+		t.Errorf("after the outage: %v", err)
+	}
 }
 
 // TestAPIErrors: every answer but the expected one is an error saying the

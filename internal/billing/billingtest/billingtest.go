@@ -64,6 +64,7 @@ type Server struct {
 	checkouts     []Checkout
 	subscriptions map[string]prikke.Subscription
 	portalHits    int
+	failStatus    int
 }
 
 // New starts the fake on loopback; it stops when the test ends.
@@ -118,6 +119,15 @@ func (s *Server) PortalHits() int {
 	return s.portalHits
 }
 
+// FailWith makes every API call answer status with a JSON:API error, as
+// an outage or a revoked key would (0: answer normally again). The
+// checkout and portal pages are not affected.
+func (s *Server) FailWith(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failStatus = status
+}
+
 // api checks what Lemon Squeezy's API checks of every request: the API key
 // as a bearer token and the JSON:API media type, answering as it does.
 func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
@@ -132,6 +142,13 @@ func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
 		}
 		if r.Method == http.MethodPost && r.Header.Get("Content-Type") != mediaType {
 			problem(w, http.StatusUnsupportedMediaType, "Unsupported Media Type", "The Content-Type header must be "+mediaType+".")
+			return
+		}
+		s.mu.Lock()
+		fail := s.failStatus
+		s.mu.Unlock()
+		if fail != 0 {
+			problem(w, fail, http.StatusText(fail), "The fake Lemon Squeezy was told to fail.")
 			return
 		}
 		h(w, r)
