@@ -613,3 +613,38 @@ func TestPlanner(t *testing.T) {
 		}
 	})
 }
+
+// TestPlannerWakesAtTheEnd: a subscription written (SyncTier, as after a
+// webhook) that ends in a moment wakes the planner, which downgrades at
+// its end, long before its hourly round.
+func TestPlannerWakesAtTheEnd(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		f.svc.NowFunc = time.Now
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		p := f.svc.NewPlanner(nil)
+		p.Every, p.ResyncEvery = time.Hour, 1000*time.Hour
+		if err := f.st.HeartbeatPut(ctx, "billing:resynced", time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			t.Fatal(err)
+		}
+		p.Start(ctx)
+		defer p.Stop()
+		time.Sleep(20 * time.Millisecond) // its first round, with nothing to do, is over
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		end := now.Add(300 * time.Millisecond)
+		sub := billingtest.ProSubscription("44", now)
+		sub.Status, sub.EndsAt = prikke.SubscriptionCancelled, &end
+		f.subscribe(t, sub, tn.Org.ID)
+		if res, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook subscription_cancelled: cancelled"); err != nil || res == nil || res.To != prikke.TierPro {
+			t.Fatalf("webhook: %+v, %v", res, err)
+		}
+		eventually(t, "the downgrade at ends_at", func() bool {
+			o, err := f.st.OrganizationGet(ctx, tn.Org.ID)
+			return err == nil && o.Tier == prikke.TierFree
+		})
+		if time.Now().Before(end) {
+			t.Error("downgraded before ends_at")
+		}
+	})
+}
