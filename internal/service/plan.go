@@ -70,6 +70,9 @@ func baseTier(o *prikke.Organization) prikke.Tier {
 // the audit log ("webhook subscription_updated: active", "ends_at passed",
 // "operator"). It returns nil, nil when nothing changed.
 func (s *Service) SyncTier(ctx context.Context, orgID prikke.ID, cause string) (*store.PlanResult, error) {
+	// A webhook wrote a subscription before this: its end may be the
+	// soonest now.
+	s.reconcile.poke()
 	o, err := s.store.OrganizationGet(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -241,10 +244,28 @@ func (s *Service) ReconcileTiers(ctx context.Context) (time.Time, error) {
 }
 
 // reconciler is ReconcileTiers' memory: the instant up to which ends were
-// applied.
+// applied, and the planner's wake-up call.
 type reconciler struct {
 	mu sync.Mutex
 	at time.Time
+
+	once sync.Once
+	wake chan struct{}
+}
+
+// woken receives when a subscription may have been written (SyncTier
+// ran), so the planner looks at its end at once.
+func (r *reconciler) woken() chan struct{} {
+	r.once.Do(func() { r.wake = make(chan struct{}, 1) })
+	return r.wake
+}
+
+// poke wakes the planner, if it sleeps, without waiting.
+func (r *reconciler) poke() {
+	select {
+	case r.woken() <- struct{}{}:
+	default:
+	}
 }
 
 // ResyncSubscriptions fetches every stored subscription from the billing

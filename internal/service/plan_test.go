@@ -178,6 +178,7 @@ func TestPlanRoundTrip(t *testing.T) {
 		}
 		planPausedJobs := []string{"B", "E", "G", "H", "I", "J", "K", "L"}
 		planPausedMonitors := []string{"M3", "M4"}
+		userPaused := []string{"F"}
 		checkPaused := func(when string, wantPlan []string, wantPlanMonitors []string) {
 			t.Helper()
 			for name, j := range jobs {
@@ -187,9 +188,9 @@ func TestPlanRoundTrip(t *testing.T) {
 				}
 				plan := slices.Contains(wantPlan, name)
 				switch {
-				case name == "F":
+				case slices.Contains(userPaused, name):
 					if got.Enabled || got.PauseReason != "" {
-						t.Errorf("%s: the user's paused F: enabled %v, reason %q", when, got.Enabled, got.PauseReason)
+						t.Errorf("%s: the user's paused %s: enabled %v, reason %q", when, name, got.Enabled, got.PauseReason)
 					}
 				case plan && (got.Enabled || got.PauseReason != prikke.PauseForPlan || got.NextRunAt != nil):
 					t.Errorf("%s: %s should be paused for the plan: enabled %v, reason %q, next %v", when, name, got.Enabled, got.PauseReason, got.NextRunAt)
@@ -203,8 +204,9 @@ func TestPlanRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				plan := slices.Contains(wantPlanMonitors, name)
-				if (got.Status == prikke.MonitorPaused) != plan || (got.PauseReason == prikke.PauseForPlan) != plan {
-					t.Errorf("%s: monitor %s status %s reason %q; paused for the plan: %v", when, name, got.Status, got.PauseReason, plan)
+				user := slices.Contains(userPaused, name)
+				if (got.Status == prikke.MonitorPaused) != (plan || user) || (got.PauseReason == prikke.PauseForPlan) != plan {
+					t.Errorf("%s: monitor %s status %s reason %q; paused for the plan: %v, by the user: %v", when, name, got.Status, got.PauseReason, plan, user)
 				}
 			}
 		}
@@ -252,6 +254,18 @@ func TestPlanRoundTrip(t *testing.T) {
 			t.Errorf("create on Free with 16: %v", err)
 		}
 		checkPaused("after refused resumes", planPausedJobs, planPausedMonitors)
+
+		// The user pauses B and M4 (paused for the plan already): theirs
+		// now, so the upgrade leaves them paused.
+		if _, err := f.svc.PauseJob(ctx, owner, jobs["B"].ID); err != nil {
+			t.Fatalf("pause B on Free: %v", err)
+		}
+		if _, err := f.svc.PauseMonitor(ctx, owner, monitors["M4"].ID); err != nil {
+			t.Fatal(err)
+		}
+		userPaused = append(userPaused, "B", "M4")
+		planPausedJobs, planPausedMonitors = slices.DeleteFunc(planPausedJobs, func(n string) bool { return n == "B" }), []string{"M3"}
+		checkPaused("after the user's pauses", planPausedJobs, planPausedMonitors)
 
 		// A pending occurrence written on Free.
 		e, err := f.svc.TriggerJob(ctx, owner, jobs["A"].ID)
@@ -596,6 +610,41 @@ func TestPlanner(t *testing.T) {
 		p.Stop()
 		if sub, _ := f.st.SubscriptionGet(ctx, "66"); sub.Status != prikke.SubscriptionCancelled {
 			t.Errorf("re-synced again within the day: %s", sub.Status)
+		}
+	})
+}
+
+// TestPlannerWakesAtTheEnd: a subscription written (SyncTier, as after a
+// webhook) that ends in a moment wakes the planner, which downgrades at
+// its end, long before its hourly round.
+func TestPlannerWakesAtTheEnd(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		f.svc.NowFunc = time.Now
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		p := f.svc.NewPlanner(nil)
+		p.Every, p.ResyncEvery = time.Hour, 1000*time.Hour
+		if err := f.st.HeartbeatPut(ctx, "billing:resynced", time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			t.Fatal(err)
+		}
+		p.Start(ctx)
+		defer p.Stop()
+		time.Sleep(20 * time.Millisecond) // its first round, with nothing to do, is over
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		end := now.Add(300 * time.Millisecond)
+		sub := billingtest.ProSubscription("44", now)
+		sub.Status, sub.EndsAt = prikke.SubscriptionCancelled, &end
+		f.subscribe(t, sub, tn.Org.ID)
+		if res, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook subscription_cancelled: cancelled"); err != nil || res == nil || res.To != prikke.TierPro {
+			t.Fatalf("webhook: %+v, %v", res, err)
+		}
+		eventually(t, "the downgrade at ends_at", func() bool {
+			o, err := f.st.OrganizationGet(ctx, tn.Org.ID)
+			return err == nil && o.Tier == prikke.TierFree
+		})
+		if time.Now().Before(end) {
+			t.Error("downgraded before ends_at")
 		}
 	})
 }

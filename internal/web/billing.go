@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -45,7 +46,28 @@ func (h *Web) showBilling(w http.ResponseWriter, r *http.Request) {
 	v.Upgraded = r.URL.Query().Get("upgraded") == "1" && st.Tier != prikke.TierPro
 	// The page shows whether a payment went through: never from a cache.
 	w.Header().Set("Cache-Control", "no-store")
+	h.allowBillingForms(w)
 	h.renderApp(w, r, http.StatusOK, "billing", c, v)
+}
+
+// allowBillingForms widens this page's form-action so that Upgrade and
+// Manage billing may end at Lemon Squeezy: each posts here and is
+// redirected to a checkout or portal on Lemon Squeezy's host (a store's
+// own domain, even), and browsers check every redirect of a form's
+// navigation against the policy of the page the form is on. Any https
+// origin, then; and http too on a Prikke served over plain http
+// (development and tests, whose fake Lemon Squeezy listens on loopback).
+// Every other page keeps form-action 'self'.
+func (h *Web) allowBillingForms(w http.ResponseWriter) {
+	csp := w.Header().Get("Content-Security-Policy")
+	if csp == "" {
+		return
+	}
+	to := "form-action 'self' https:"
+	if !h.secure {
+		to += " http:"
+	}
+	w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", to, 1))
 }
 
 // checkout sends the browser to a new Lemon Squeezy checkout for the

@@ -140,6 +140,15 @@ func TestBillingPagePro(t *testing.T) {
 		if r.Header.Get("Cache-Control") != "no-store" {
 			t.Errorf("Cache-Control %q", r.Header.Get("Cache-Control"))
 		}
+		// Its forms end at Lemon Squeezy, so this page, and only it, lets a
+		// form's redirect leave the site (TestBrowserBillingUpgrade shows
+		// Chromium refusing it otherwise).
+		if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https: http:;") && !strings.HasSuffix(csp, "form-action 'self' https: http:") {
+			t.Errorf("billing page CSP %q", csp)
+		}
+		if csp := b.get("/app/orgs/" + tn.Org.ID.String() + "/usage").Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "form-action 'self'") {
+			t.Errorf("usage page CSP %q", csp)
+		}
 
 		var portals []string
 		for i := 1; i <= 2; i++ {
