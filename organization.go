@@ -69,7 +69,7 @@ const (
 	PermManageInvites  Permission = "manage_invites"  // admin: invitations
 	PermReadAudit      Permission = "read_audit"      // admin
 	PermManageRoles    Permission = "manage_roles"    // owner
-	PermManageBilling  Permission = "manage_billing"  // owner
+	PermManageBilling  Permission = "manage_billing"  // admin: upgrade, manage billing, claim a subscription
 	PermDeleteOrg      Permission = "delete_org"      // owner
 	PermRevealSecret   Permission = "reveal_secret"   // admin: project signing secret
 )
@@ -81,9 +81,9 @@ func (r Role) Can(p Permission) bool {
 		return r.AtLeast(RoleViewer)
 	case PermManageJobs:
 		return r.AtLeast(RoleMember)
-	case PermManageProjects, PermManageKeys, PermManageInvites, PermReadAudit, PermRevealSecret:
+	case PermManageProjects, PermManageKeys, PermManageInvites, PermReadAudit, PermRevealSecret, PermManageBilling:
 		return r.AtLeast(RoleAdmin)
-	case PermManageRoles, PermManageBilling, PermDeleteOrg:
+	case PermManageRoles, PermDeleteOrg:
 		return r.AtLeast(RoleOwner)
 	}
 	return false

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/api"
 	"github.com/prikke/prikke/internal/auth"
+	"github.com/prikke/prikke/internal/billing"
 	"github.com/prikke/prikke/internal/config"
 	"github.com/prikke/prikke/internal/delivery"
 	"github.com/prikke/prikke/internal/httpserver"
@@ -36,7 +38,21 @@ func newMailer(cfg *config.Config) (mail.Mailer, *mail.Mailbox, error) {
 
 // newService builds the application service shared by API and dashboard.
 func newService(cfg *config.Config, st store.Store, client *delivery.Client, mailer mail.Mailer, logger *slog.Logger) *service.Service {
-	return service.New(st, auth.NewHasher(), mailer, client, service.Config{BaseURL: cfg.BaseURL, SignupOpen: cfg.SignupOpen}, logger)
+	return service.New(st, auth.NewHasher(), mailer, client, service.Config{BaseURL: cfg.BaseURL, SignupOpen: cfg.SignupOpen,
+		DefaultTier: prikke.Tier(cfg.DefaultTier), Billing: newBilling(cfg)}, logger)
+}
+
+// newBilling is the service's billing: off unless PRIKKE_BILLING names a
+// provider.
+func newBilling(cfg *config.Config) service.Billing {
+	b := cfg.Billing
+	if b.Provider != config.BillingLemonSqueezy {
+		return service.Billing{}
+	}
+	return service.Billing{
+		Provider:      billing.New(billing.Config{APIURL: b.APIURL, APIKey: b.APIKey, StoreID: b.StoreID, ProVariantID: b.ProVariantID}),
+		SigningSecret: b.SigningSecret, ProVariantID: b.ProVariantID, TestMode: b.TestMode,
+	}
 }
 
 // newRecorder returns the ping API's group-commit recorder, which moves
@@ -57,7 +73,7 @@ func newHandler(cfg *config.Config, st store.Store, svc *service.Service, rec *p
 	cookie := auth.SessionCookie{Secure: cfg.Secure()}
 	clientIP := httpserver.ClientIP(cfg.TrustedProxies)
 	var mountErr error
-	h := httpserver.New(httpserver.Deps{Store: st, Logger: logger, HSTS: cfg.Secure(), CrossOriginOpen: []string{"/ping/"},
+	h := httpserver.New(httpserver.Deps{Store: st, Logger: logger, HSTS: cfg.Secure(), CrossOriginOpen: []string{"/ping/", "/webhooks/"},
 		Mount: func(mux *http.ServeMux) {
 			ping.New(ping.Deps{Store: st, Recorder: rec, Create: svc.CreateMonitorByPingKey, ClientIP: clientIP,
 				Now: func() time.Time { return svc.NowFunc() }, Logger: logger}).Mount(mux)

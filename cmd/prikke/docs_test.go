@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/config"
 )
 
@@ -274,7 +275,14 @@ func TestDocumentedCommands(t *testing.T) {
 			}
 			args = fill(args, fills)
 			ctx := context.Background()
-			if args[0] == "bench" {
+			if args[0] == "billing" && len(args) > 1 && (args[1] == "claim" || args[1] == "sync") {
+				// A claim needs a subscription Lemon Squeezy sent, a sync
+				// Lemon Squeezy itself: check that the arguments parse.
+				args = fill(args, map[string]string{"SUBSCRIPTION_ID": "1", "ORGANIZATION_ID": prikke.NewID().String()})
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				cancel()
+			} else if args[0] == "bench" {
 				// A benchmark runs for minutes (cron mode waits for the next
 				// minute): check that its arguments parse, which comes before
 				// anything else it does, and stop it there.

@@ -20,6 +20,7 @@ func init() {
 	operatorCommands["apikey"] = apikeyCommand
 	operatorCommands["org"] = orgCommand
 	operatorCommands["incident"] = incidentCommand
+	operatorCommands["billing"] = billingCommand
 }
 
 // withService opens the store without the owner lock (these commands run
@@ -53,7 +54,7 @@ func userCommand(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("user create", e)
 	email := fs.String("email", "", "the user's email address")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input (first line)")
-	tier := fs.String("tier", "free", "the personal organization's tier: free or pro")
+	tier := fs.String("tier", "", "the personal organization's tier: free or pro (default: PRIKKE_DEFAULT_TIER)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError(err.Error())
 	}
@@ -70,7 +71,11 @@ func userCommand(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return userError(err)
 		}
-		fmt.Fprintf(e.stdout, "created user %s (%s) with a %s personal organization\n", u.Email, u.ID, *tier)
+		o, err := st.OrganizationGetPersonal(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "created user %s (%s) with a %s personal organization\n", u.Email, u.ID, o.Tier)
 		return nil
 	})
 }
@@ -119,7 +124,9 @@ func apikeyCommand(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-// orgCommand: prikke org set-tier (--email E | --org ID) free|pro
+// orgCommand: prikke org set-tier (--email E | --org ID) free|pro sets
+// the organization's base tier (its tier without a subscription); a
+// downgrade pauses what Free does not allow.
 func orgCommand(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "set-tier" {
 		return usageError("org: expected `org set-tier (--email E | --org ID) free|pro`")
@@ -158,6 +165,10 @@ func orgCommand(ctx context.Context, e *env, args []string) error {
 		o, err := svc.SetTier(ctx, nil, id, tier)
 		if err != nil {
 			return userError(err)
+		}
+		if o.Tier != tier {
+			fmt.Fprintf(e.stdout, "organization %s (%s) has the base tier %s, and stays on the %s tier while its subscription grants it\n", o.Name, o.ID, tier, o.Tier)
+			return nil
 		}
 		fmt.Fprintf(e.stdout, "organization %s (%s) is now on the %s tier\n", o.Name, o.ID, o.Tier)
 		return nil

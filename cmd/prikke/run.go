@@ -84,7 +84,12 @@ Commands:
   apikey create --email E [--name N]
                          create an API key for a user's personal organization
   org set-tier (--email E | --org ID) free|pro
-                         change an organization's tier
+                         change an organization's base tier (a subscription may
+                         still grant Pro; a downgrade pauses what Free disallows)
+  billing unclaimed      list subscriptions no organization has claimed
+  billing claim SUBSCRIPTION_ID ORGANIZATION_ID
+                         attach an unclaimed subscription to an organization
+  billing sync           re-read every subscription from Lemon Squeezy now
   incident open|update|resolve ...
                          post to the public status page (see prikke incident --help)
 

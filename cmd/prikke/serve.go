@@ -65,6 +65,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		logger.Info("no SMTP server configured: mail goes to the development mailbox", "url", cfg.BaseURL+"/dev/mailbox")
 	}
 	eng.withNotifier(st, mailer, cfg.BaseURL, m, logger, now)
+	eng.notifier.Billing = cfg.Billing.Provider == config.BillingLemonSqueezy
 	svc := newService(cfg, st, eng.client, mailer, logger)
 	svc.NowFunc = now
 	svc.Tester = eng.notifier
@@ -103,6 +104,10 @@ func serve(ctx context.Context, e *env, args []string) error {
 	go func() { served <- srv.Serve(httpserver.Listener(ln)) }()
 
 	eng.start(ctx)
+	// Plan changes the clock makes (a subscription's end) and the daily
+	// re-sync: the scheduler's leader runs them.
+	planner := svc.NewPlanner(eng.scheduler.Leading)
+	planner.Start(ctx)
 	addr := ln.Addr().String()
 	logger.Info("prikke started", "listen", "http://"+addr, "base_url", cfg.BaseURL, "store", st.Dialect(),
 		"version", versionString(), "env", cfg.Env)
@@ -127,6 +132,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	_ = srv.Shutdown(sctx)
 	cancel()
 	rec.Stop() // after the HTTP server: the pings it answered are written
+	planner.Stop()
 	eng.stop()
 	if msrv != nil {
 		_ = msrv.Close()

@@ -1,6 +1,8 @@
 // Package api is Prikke's REST API, /api/v1: typed operations on huma over
 // the stdlib mux, with the OpenAPI 3.1 document generated from the code
-// and served at /api/v1/openapi.json. Every route is listed in routes.go,
+// and served at /api/v1/openapi.json. The webhooks Prikke receives
+// (/webhooks/lemonsqueezy, signed by their sender, with no session or key)
+// are operations of the same document. Every route is listed in routes.go,
 // one line each; each resource has its own file, with its operations'
 // reference text. Handlers return errors as they are: register turns them
 // into problem+json in one place, by the mapping the dashboard shares
@@ -81,6 +83,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 		{Name: "Status pages", Description: "Public pages at /s/<slug> that show chosen jobs' states and uptime to your customers."},
 		{Name: "API keys", Description: "Keys that authenticate API requests: `Authorization: Bearer pk_live_…`."},
 		{Name: "Organizations", Description: "Organizations own projects and the plan; members have roles (see /docs/teams)."},
+		{Name: "Billing", Description: "The plan an organization has and its Lemon Squeezy subscription: checkout for Pro, the customer portal, and the webhook through which Lemon Squeezy tells Prikke what changed (see /docs/billing). On a Prikke without billing its operator sets the plans."},
 		{Name: "Account", Description: "Signing up and in with a session cookie, as the dashboard does, and managing your own account."},
 	}
 	a := &API{svc: d.Service, log: d.Logger.With("service", "api"), deps: d}
@@ -88,6 +91,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.huma.UseMiddleware(a.authenticate, a.checkRequest)
 	a.routes()
 	mux.HandleFunc("/api/v1/", a.unrouted)
+	mux.HandleFunc("/webhooks/", a.unrouted)
 	return a
 }
 

@@ -49,6 +49,7 @@ var idlessRoutes = map[string]string{
 	"POST /api/v1/monitors":                       "project_id smuggling: checked below",
 	"GET /api/v1/workflows":                       "list and project_id smuggling: checked below",
 	"POST /api/v1/workflows":                      "project_id smuggling: checked below",
+	"POST /webhooks/lemonsqueezy":                 "signed by Lemon Squeezy, no caller (billing_test.go)",
 }
 
 // routeBodies are plausible bodies, so that a request gets past decoding
@@ -64,6 +65,7 @@ var routeBodies = map[string]string{
 	"PUT /api/v1/projects/{project_id}/flow-keys/{key}":      `{"rate":1}`,
 	"PUT /api/v1/projects/{project_id}/secrets/{name}":       `{"value":"charlie's"}`,
 	"POST /api/v1/runs/{run_id}/retry":                       `{"from":"a"}`,
+	"POST /api/v1/organizations/{org_id}/billing/claim":      `{"subscription_id":"1"}`,
 	"PUT /api/v1/workflows/{workflow_id}":                    `{"name":"x","definition":{"steps":[{"key":"a","url":"https://evil.example/"}]}}`,
 }
 

@@ -209,6 +209,7 @@ type Job struct {
 	LastRunAt            *time.Time        `json:"last_run_at,omitempty" doc:"When the last run finished; absent before the first." example:"2026-11-24T08:00:00.184Z"`
 	LastStatus           string            `json:"last_status,omitempty" doc:"The last run's status." example:"success"`
 	DisabledReason       string            `json:"disabled_reason,omitempty" doc:"Why Prikke paused the job (for example a 410 Gone); absent unless it did."`
+	PauseReason          string            `json:"pause_reason,omitempty" enum:"plan," doc:"plan when a downgrade paused the job because the new plan does not allow it (an upgrade resumes it); absent when it runs or you paused it."`
 	FlowKey              string            `json:"flow_key" doc:"The flow key the job's requests go by (see Flow control): the one it names, else its URL's host:port." example:"api.example.com:443"`
 	WorkflowID           string            `json:"workflow_id,omitempty" doc:"The workflow whose run the job starts at each occurrence (url is then empty, and body is the run's payload); absent for a job that calls a URL."`
 	CreatedAt            time.Time         `json:"created_at" doc:"When the job was created."`
@@ -222,7 +223,7 @@ func jobOut(j *prikke.Job) *Job {
 		ScheduledAt: j.RunAt, CatchUp: string(j.CatchUp), CatchUpWindowSeconds: int(j.CatchUpWindow / time.Second),
 		Overlap: string(j.Overlap), Notify: string(j.NotifyMode), Health: string(j.Health),
 		ConsecutiveFailures: j.ConsecutiveFailures, NextRunAt: j.NextRunAt, LastRunAt: j.LastRunAt,
-		LastStatus: string(j.LastStatus), DisabledReason: j.DisabledReason, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+		LastStatus: string(j.LastStatus), DisabledReason: j.DisabledReason, PauseReason: j.PauseReason, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		AlertPolicy: alertPolicyOut(j), FlowKey: j.Flow()}
 	if j.WorkflowID != nil {
 		out.WorkflowID = j.WorkflowID.String()

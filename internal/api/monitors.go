@@ -89,6 +89,7 @@ type Monitor struct {
 	Slug              string           `json:"slug" doc:"Unique in the project; the slug ping URL uses it." example:"nightly-backup"`
 	Description       string           `json:"description" doc:"Free text for people."`
 	Status            string           `json:"status" enum:"new,up,late,running,down,paused" doc:"new (never pinged), up, late (past due, inside the grace time), running (started, not ended), down (alerted) or paused." example:"up"`
+	PauseReason       string           `json:"pause_reason,omitempty" enum:"plan," doc:"plan when a downgrade paused the monitor because the new plan does not allow it (an upgrade resumes it); absent when it runs or you paused it."`
 	Period            string           `json:"period,omitempty" doc:"A success ping is expected this often; absent for a cron schedule." example:"10m"`
 	Cron              string           `json:"cron,omitempty" doc:"A success ping is expected at each time of this cron expression; absent for a period." example:"0 3 * * *"`
 	Timezone          string           `json:"timezone,omitempty" doc:"IANA time zone of cron." example:"Europe/Oslo"`
@@ -136,7 +137,7 @@ func (a *API) monitorOut(m *prikke.Monitor, p *prikke.Project) *Monitor {
 		MinRuntime: durationOut(m.MinRuntime), FailThreshold: m.FailThreshold, RecoveryThreshold: m.RecoveryThreshold,
 		RealertEvery: durationOut(m.RealertEvery), ManualResume: m.ManualResume, Notify: string(m.NotifyMode),
 		SnoozeUntil: m.SnoozeUntil, PingURL: a.svc.PingURL(m), SlugPingURL: a.svc.SlugPingURL(p, m), BadgeURL: a.svc.BadgeURL(m),
-		LastPingAt: m.LastPingAt, LastPingKind: string(m.LastPingKind), DueAt: m.DueAt, NextDeadline: m.DeadlineAt,
+		LastPingAt: m.LastPingAt, LastPingKind: string(m.LastPingKind), PauseReason: m.PauseReason, DueAt: m.DueAt, NextDeadline: m.DeadlineAt,
 		OpenRuns: []*MonitorRunOut{}, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 	if m.Cron != "" {
 		out.Timezone = m.TimeZone

@@ -1,6 +1,7 @@
 package api
 
-// routes registers every operation of /api/v1. Keep them all here.
+// routes registers every operation of /api/v1, and the webhooks Prikke
+// receives under /webhooks/. Keep them all here.
 func (a *API) routes() {
 	// Account: registration and sign-in for people (the dashboard uses
 	// these too); they set or need the session cookie, not an API key.
@@ -35,6 +36,14 @@ func (a *API) routes() {
 	register(a, "GET /api/v1/organizations/{org_id}/api-keys", opAPIKeys, a.handleKeyList)
 	register(a, "POST /api/v1/organizations/{org_id}/api-keys", opAPIKeyCreate, a.handleKeyCreate)
 	register(a, "DELETE /api/v1/api-keys/{key_id}", opAPIKeyRevoke, a.handleKeyDelete)
+
+	// Billing: the plan, Lemon Squeezy's checkout and portal, and its
+	// webhook (outside /api/v1: signed by Lemon Squeezy, not authenticated).
+	register(a, "GET /api/v1/organizations/{org_id}/billing", opBilling, a.handleBillingGet)
+	register(a, "POST /api/v1/organizations/{org_id}/billing/checkout", opCheckout, a.handleCheckout)
+	register(a, "POST /api/v1/organizations/{org_id}/billing/portal", opPortal, a.handlePortal)
+	register(a, "POST /api/v1/organizations/{org_id}/billing/claim", opClaim, a.handleClaim)
+	register(a, "POST /webhooks/lemonsqueezy", opWebhook, a.handleWebhook)
 
 	// Projects.
 	register(a, "GET /api/v1/projects", opProjects, a.handleProjectList)

@@ -1,6 +1,10 @@
 package api
 
-import "context"
+import (
+	"context"
+
+	"github.com/prikke/prikke/internal/service"
+)
 
 // Usage is an organization's use this month against its tier.
 type Usage struct {
@@ -22,11 +26,15 @@ func (a *API) handleUsage(ctx context.Context, in *orgIDInput) (*struct{ Body *U
 	if err != nil {
 		return nil, err
 	}
+	return &struct{ Body *Usage }{usageOut(u)}, nil
+}
+
+func usageOut(u *service.UsageReport) *Usage {
 	out := &Usage{Month: u.Month, Requests: u.Requests, Limit: u.Limit, Jobs: u.Jobs, Monitors: u.Monitors, Tier: string(u.Tier)}
 	if u.MaxJobs > 0 {
 		out.MaxJobs = &u.MaxJobs
 	}
-	return &struct{ Body *Usage }{out}, nil
+	return out
 }
 
 // The operations of this file, for the reference; routes.go gives their

@@ -26,6 +26,7 @@ const (
 	KindTestNotification Kind = "test_notification" // TestNotification
 	KindMonitorAlert     Kind = "monitor_alert"     // MonitorAlert
 	KindWorkflowAlert    Kind = "workflow_alert"    // WorkflowAlert
+	KindPlanPaused       Kind = "plan_paused"       // PlanPaused
 )
 
 // Kinds returns every Kind, in the order above.
@@ -34,7 +35,7 @@ func Kinds() []Kind {
 		KindConfirmAccount, KindPasswordReset, KindInvitation, KindConfirmEmail,
 		KindConfirmChannel, KindJobFailing, KindJobRecovered, KindJobDisabled,
 		KindQuota, KindChannelDisabled, KindTestNotification, KindMonitorAlert,
-		KindWorkflowAlert,
+		KindWorkflowAlert, KindPlanPaused,
 	}
 }
 
@@ -204,6 +205,69 @@ type WorkflowAlert struct {
 	RunURL       string    // the run in the dashboard
 }
 
+// PlanPaused tells an organization's owners that it moved down to a plan
+// (Free) that does not allow everything it ran, and what Prikke paused for
+// it: the minute-level schedules and, newest first, what was beyond the
+// plan's limit. Nothing was deleted; an upgrade resumes exactly these.
+type PlanPaused struct {
+	OrganizationName string
+	Tier             string   // the plan it is on now: "free"
+	Jobs             []string // the paused jobs' names, oldest first
+	Monitors         []string // the paused monitors' names, oldest first
+	MaxJobs          int      // the plan's limit of jobs and monitors together
+	// MinInterval is the plan's shortest schedule interval (optional).
+	MinInterval time.Duration
+	BillingURL  string // Settings → Billing, to upgrade
+}
+
+// Limits says what the plan runs ("at most 5 jobs and monitors together,
+// none more often than every 5 min").
+func (d PlanPaused) Limits() string {
+	var parts []string
+	if d.MaxJobs > 0 {
+		parts = append(parts, fmt.Sprintf("at most %d jobs and monitors together", d.MaxJobs))
+	}
+	if d.MinInterval > 0 {
+		parts = append(parts, "no schedule more often than every "+HumanDuration(d.MinInterval))
+	}
+	if len(parts) == 0 {
+		return "less than before"
+	}
+	return strings.Join(parts, ", and ")
+}
+
+// maxPlanPausedNames bounds the names a plan-paused mail lists per kind.
+const maxPlanPausedNames = 50
+
+// Count says how many jobs and monitors were paused ("7 jobs and 1
+// monitor").
+func (d PlanPaused) Count() string {
+	var parts []string
+	if n := len(d.Jobs); n > 0 {
+		parts = append(parts, countOf(n, "job"))
+	}
+	if n := len(d.Monitors); n > 0 {
+		parts = append(parts, countOf(n, "monitor"))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// ShownJobs and ShownMonitors are the names the mail lists; MoreJobs and
+// MoreMonitors count those left out.
+func (d PlanPaused) ShownJobs() []string { return d.Jobs[:min(len(d.Jobs), maxPlanPausedNames)] }
+func (d PlanPaused) ShownMonitors() []string {
+	return d.Monitors[:min(len(d.Monitors), maxPlanPausedNames)]
+}
+func (d PlanPaused) MoreJobs() int     { return len(d.Jobs) - len(d.ShownJobs()) }
+func (d PlanPaused) MoreMonitors() int { return len(d.Monitors) - len(d.ShownMonitors()) }
+
+func countOf(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
 // Title is the alert's headline after the workflow's name.
 func (d WorkflowAlert) Title() string {
 	if d.Failing {
@@ -263,6 +327,9 @@ func (MonitorAlert) Kind() Kind { return KindMonitorAlert }
 
 // Kind implements Data.
 func (WorkflowAlert) Kind() Kind { return KindWorkflowAlert }
+
+// Kind implements Data.
+func (PlanPaused) Kind() Kind { return KindPlanPaused }
 
 func (d ConfirmAccount) validate() error {
 	return check(need("Email", d.Email), link("ConfirmURL", d.ConfirmURL))
@@ -339,6 +406,14 @@ func (d MonitorAlert) validate() error {
 func (d WorkflowAlert) validate() error {
 	return check(need("WorkflowName", d.WorkflowName), need("ProjectName", d.ProjectName),
 		needTime("At", d.At), link("RunURL", d.RunURL))
+}
+
+func (d PlanPaused) validate() error {
+	var none error
+	if len(d.Jobs)+len(d.Monitors) == 0 {
+		none = fmt.Errorf("Jobs and Monitors are both empty")
+	}
+	return check(need("OrganizationName", d.OrganizationName), need("Tier", d.Tier), none, link("BillingURL", d.BillingURL))
 }
 
 // check returns the first non-nil error: one clear complaint is enough for

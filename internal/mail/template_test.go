@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -41,6 +42,8 @@ func fixtures(s string) map[Kind]Data {
 			LastPingAt: at.Add(-time.Hour), PrikkeDown: true, MonitorURL: base + "/monitors/1"},
 		KindWorkflowAlert: WorkflowAlert{WorkflowName: s, ProjectName: s, Failing: true, Error: s, At: at,
 			RunURL: base + "/runs/1"},
+		KindPlanPaused: PlanPaused{OrganizationName: s, Tier: "free", Jobs: []string{s, "every minute"}, Monitors: []string{s},
+			MaxJobs: 5, MinInterval: 5 * time.Minute, BillingURL: base + "/app/orgs/1/billing"},
 	}
 }
 
@@ -76,6 +79,7 @@ func TestRenderSubjects(t *testing.T) {
 		KindTestNotification: "[prikke] Test notification for nightly-report",
 		KindMonitorAlert:     "[prikke] nightly-report is down",
 		KindWorkflowAlert:    "[prikke] nightly-report is failing",
+		KindPlanPaused:       "[prikke] nightly-report is on the free plan: 2 jobs and 1 monitor paused",
 	}
 	for k, d := range fixtures("nightly-report") {
 		subject, text, html, err := Render(k, d)
@@ -179,6 +183,7 @@ func TestRenderRejects(t *testing.T) {
 		{name: "javascript link", kind: KindJobFailing, data: with(failing, func(d *JobFailing) { d.ExecutionURL = "javascript:alert(1)" }), wantErr: "ExecutionURL"},
 		{name: "relative link", kind: KindJobFailing, data: with(failing, func(d *JobFailing) { d.ExecutionURL = "/executions/1" }), wantErr: "ExecutionURL"},
 		{name: "zero limit", kind: KindQuota, data: Quota{OrganizationName: "a", Month: "2026-11", UsageURL: base}, wantErr: "Limit"},
+		{name: "nothing paused", kind: KindPlanPaused, data: PlanPaused{OrganizationName: "a", Tier: "free", BillingURL: base}, wantErr: "empty"},
 		{name: "bad month", kind: KindQuota, data: Quota{OrganizationName: "a", Limit: 5, Month: "November", UsageURL: base}, wantErr: "Month"},
 	}
 	for _, tt := range tests {
@@ -231,6 +236,15 @@ func TestRenderContent(t *testing.T) {
 		{name: "workflow failing", data: f[KindWorkflowAlert], has: []string{"A run of", "failed", "See the run", "You will hear"}},
 		{name: "workflow recovered", data: with(f[KindWorkflowAlert].(WorkflowAlert), func(d *WorkflowAlert) { d.Failing, d.Error = false, "" }),
 			subject: "[prikke] nightly-report recovered", has: []string{"succeeded again"}, hasNot: []string{"Error", "You will hear"}},
+		{name: "plan paused", data: f[KindPlanPaused], has: []string{"every minute", "runs at most 5 jobs and monitors together, and no schedule more often than every 5 min.", "2 jobs and 1 monitor", "Paused jobs", "Paused monitors", "resume by themselves", "upgrades to Pro", "Nothing was deleted"}},
+		{name: "plan paused only monitors", data: with(f[KindPlanPaused].(PlanPaused), func(d *PlanPaused) { d.Jobs = nil }),
+			subject: "[prikke] nightly-report is on the free plan: 1 monitor paused", hasNot: []string{"Paused jobs"}},
+		{name: "plan paused many", data: with(f[KindPlanPaused].(PlanPaused), func(d *PlanPaused) {
+			d.Jobs = nil
+			for i := range 53 {
+				d.Jobs = append(d.Jobs, fmt.Sprintf("job-%02d", i))
+			}
+		}), has: []string{"job-49", "and 3 more", "53 jobs and 1 monitor"}, hasNot: []string{"job-50"}},
 		{name: "test without requester", data: TestNotification{ProjectName: "p", ChannelName: "c", ProjectURL: base}, hasNot: []string{"request of"}},
 	}
 	for _, tt := range tests {

@@ -47,6 +47,9 @@ type Notifier struct {
 	NowFunc func() time.Time
 	// Timeout bounds one webhook send.
 	Timeout time.Duration
+	// Billing says this Prikke sells plans: only then does the quota mail
+	// suggest upgrading (a self-hosted Prikke has nothing to buy).
+	Billing bool
 
 	loop startstop.Loop
 }
@@ -327,7 +330,7 @@ func (n *Notifier) Quota(ctx context.Context, q store.QuotaCrossing) {
 	}
 	n.mailRoles(ctx, o.ID, nil, true, func(string) mail.Data {
 		return mail.Quota{OrganizationName: o.Name, Used: q.Used, Limit: q.Limit, Month: q.Month,
-			UsageURL: n.url("/app/orgs/" + o.ID.String() + "/usage"), CanUpgrade: o.Tier != prikke.TierPro}
+			UsageURL: n.url("/app/orgs/" + o.ID.String() + "/usage"), CanUpgrade: n.Billing && o.Tier != prikke.TierPro}
 	}, ev, nil)
 }
 

@@ -320,3 +320,24 @@ func TestMutedFlipsAreNotSent(t *testing.T) {
 		}
 	})
 }
+
+// TestQuotaUpgradeOnlyWithBilling: the quota mail of a Free organization
+// suggests upgrading only when this Prikke sells plans.
+func TestQuotaUpgradeOnlyWithBilling(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	f := setup(t, s)
+	ctx := context.Background()
+	for i, billing := range []bool{false, true} {
+		f.n.Billing = billing
+		free := storetest.NewTenant(t, s, prikke.TierFree)
+		f.n.Quota(ctx, store.QuotaCrossing{OrganizationID: free.Org.ID, Month: "2026-11", Used: 5000, Limit: 5000})
+		ms := f.smtp.Messages()
+		if len(ms) != i+1 {
+			t.Fatalf("billing %v: %d quota mails so far, want %d", billing, len(ms), i+1)
+		}
+		if got := strings.Contains(ms[i].Text, "Upgrading to Pro"); got != billing {
+			t.Errorf("billing %v: the mail offers the upgrade: %v\n%s", billing, got, ms[i].Text)
+		}
+	}
+}

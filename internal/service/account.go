@@ -81,7 +81,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, ip string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.createUser(ctx, email, hash, false, prikke.TierFree, signupZone(in.TimeZone))
+	_, err = s.createUser(ctx, email, hash, false, s.defaultTier(), signupZone(in.TimeZone))
 	if isCode(err, prikke.ECONFLICT) {
 		if err := s.rateLimit(ctx, bucket("mail", email), time.Hour, mailPerAddress); err != nil {
 			return nil
@@ -124,7 +124,7 @@ func (s *Service) createUser(ctx context.Context, email, hash string, confirmed 
 	if i := strings.IndexByte(email, '@'); i > 0 {
 		name = email[:i]
 	}
-	o := &prikke.Organization{ID: prikke.NewID(), Name: name, Tier: tier, Personal: true, CreatedAt: now, UpdatedAt: now}
+	o := &prikke.Organization{ID: prikke.NewID(), Name: name, Tier: tier, BaseTier: tier, Personal: true, CreatedAt: now, UpdatedAt: now}
 	p := &prikke.Project{ID: prikke.NewID(), OrganizationID: o.ID, Name: "Default", SigningSecret: delivery.NewSecret(),
 		AlertAfter: 1, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.SignupCreate(ctx, &store.SignupParams{User: u, Organization: o, Project: p}); err != nil {
@@ -144,8 +144,11 @@ func signupZone(zone string) string {
 }
 
 // CreateConfirmedUser is `prikke user create`: a confirmed user with a
-// personal organization of the given tier.
+// personal organization of the given tier ("": the default tier).
 func (s *Service) CreateConfirmedUser(ctx context.Context, email, password string, tier prikke.Tier) (*prikke.User, error) {
+	if tier == "" {
+		tier = s.defaultTier()
+	}
 	email = prikke.NormalizeEmail(email)
 	var v prikke.Validation
 	prikke.ValidateEmail(&v, "email", email)

@@ -215,16 +215,17 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 			v.Add("timezone", "%s", lerr.Error())
 		default:
 			gap := sched.MinInterval(now, loc, previewFires)
-			if min := tier.Limits().MinInterval; gap < min {
+			// The tier limits what runs: a paused job keeps its schedule
+			// (one a downgrade paused can be renamed or paused by its
+			// user); resuming it is checked.
+			if min := tier.Limits().MinInterval; gap < min && j.Enabled {
 				v.Add(field, "fires every %s, but the %s tier's shortest interval is %s; choose a less frequent schedule, or upgrade to Pro, which runs jobs as often as every %s",
 					humanGap(gap), tier, humanGap(min), strings.TrimPrefix(humanGap(prikke.TierPro.Limits().MinInterval), "1 "))
 			}
 			j.IntervalMinutes = max(1, int(gap/time.Minute))
+			j.NextRunAt = nil
 			if j.Enabled {
-				next := sched.Next(now, loc)
-				j.NextRunAt = &next
-			} else {
-				j.NextRunAt = nil
+				j.NextRunAt = nextRun(j, now)
 			}
 		}
 	} else if j.Kind == prikke.JobKindCron && in.TimeZone != nil {
@@ -239,11 +240,9 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 			}
 		}
 		j.IntervalMinutes = 0
-		if j.Enabled && j.RunAt != nil {
-			at := *j.RunAt
-			j.NextRunAt = &at
-		} else {
-			j.NextRunAt = nil
+		j.NextRunAt = nil
+		if j.Enabled {
+			j.NextRunAt = nextRun(j, now)
 		}
 	}
 	return v.Err()
@@ -363,7 +362,7 @@ func (s *Service) CreateJob(ctx context.Context, a *Actor, in *JobInput) (*prikk
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.store.OrganizationGet(ctx, p.OrganizationID)
+	o, err := s.organization(ctx, p.OrganizationID)
 	if err != nil {
 		return nil, err
 	}
@@ -378,36 +377,13 @@ func (s *Service) CreateJob(ctx context.Context, a *Actor, in *JobInput) (*prikk
 	if err := s.checkJobWorkflow(ctx, j, in.Name == nil); err != nil {
 		return nil, err
 	}
-	if err := s.checkJobLimit(ctx, o); err != nil {
-		return nil, err
-	}
-	if err := s.store.JobCreate(ctx, j); err != nil {
-		return nil, err
+	// The count and the insert are one statement's: concurrent creates
+	// cannot pass the tier's limit together.
+	if err := s.store.JobCreateWithin(ctx, j, o.Tier.Limits().MaxJobs); err != nil {
+		return nil, limitError(err, o.Tier)
 	}
 	s.record(ctx, a, &o.ID, prikke.AuditJobCreate, "job", j.ID.String(), j.Name)
 	return j, nil
-}
-
-// checkJobLimit refuses one more job or monitor when the organization
-// has its tier's MaxJobs of them: jobs and monitors count together.
-func (s *Service) checkJobLimit(ctx context.Context, o *prikke.Organization) error {
-	max := o.Tier.Limits().MaxJobs
-	if max == 0 {
-		return nil
-	}
-	jobs, err := s.store.JobCountByOrganization(ctx, o.ID)
-	if err != nil {
-		return err
-	}
-	monitors, err := s.store.MonitorCountByOrganization(ctx, o.ID)
-	if err != nil {
-		return err
-	}
-	if n := jobs + monitors; n >= max {
-		return prikke.Errorf(prikke.ELIMIT, "The %s tier allows %d jobs and monitors together and this organization has %d (%s, %s); delete one or upgrade to Pro.",
-			o.Tier, max, n, plural(jobs, "job"), plural(monitors, "monitor"))
-	}
-	return nil
 }
 
 // targetProject resolves the project a new job, monitor or workflow goes
@@ -545,12 +521,18 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	if j.Kind == prikke.JobKindQueue {
 		return nil, prikke.Errorf(prikke.EINVALID, "Queued requests cannot be edited; enqueue a new one.")
 	}
-	o, err := s.store.OrganizationGet(ctx, j.OrganizationID)
+	o, err := s.organization(ctx, j.OrganizationID)
 	if err != nil {
 		return nil, err
 	}
+	resume := in.Enabled != nil && *in.Enabled && !j.Enabled
 	if err := s.apply(j, in, o.Tier, false); err != nil {
 		return nil, err
+	}
+	if resume {
+		if err := s.activeLimit(ctx, o); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.checkChannels(ctx, j); err != nil {
 		return nil, err
@@ -560,6 +542,9 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	}
 	if in.Enabled != nil && *in.Enabled {
 		j.DisabledReason = ""
+	}
+	if in.Enabled != nil {
+		j.PauseReason = "" // the user's pause or resume is the user's, not the plan's
 	}
 	j.UpdatedAt = s.now()
 	if err := s.store.JobUpdate(ctx, j); err != nil {
@@ -616,7 +601,7 @@ func (s *Service) TriggerJob(ctx context.Context, a *Actor, id prikke.ID) (*prik
 	if err := stepJob(j); err != nil {
 		return nil, err
 	}
-	o, err := s.store.OrganizationGet(ctx, j.OrganizationID)
+	o, err := s.organization(ctx, j.OrganizationID)
 	if err != nil {
 		return nil, err
 	}

@@ -286,7 +286,7 @@ func (s *Service) CreateMonitor(ctx context.Context, a *Actor, in *MonitorInput)
 }
 
 func (s *Service) createMonitor(ctx context.Context, a *Actor, p *prikke.Project, in *MonitorInput) (*prikke.Monitor, error) {
-	o, err := s.store.OrganizationGet(ctx, p.OrganizationID)
+	o, err := s.organization(ctx, p.OrganizationID)
 	if err != nil {
 		return nil, err
 	}
@@ -299,11 +299,8 @@ func (s *Service) createMonitor(ctx context.Context, a *Actor, p *prikke.Project
 	if err := s.checkMonitorChannels(ctx, m); err != nil {
 		return nil, err
 	}
-	if err := s.checkJobLimit(ctx, o); err != nil {
-		return nil, err
-	}
-	if err := s.store.MonitorCreate(ctx, m); err != nil {
-		return nil, slugTaken(err, m.Slug)
+	if err := s.store.MonitorCreateWithin(ctx, m, o.Tier.Limits().MaxJobs); err != nil {
+		return nil, slugTaken(limitError(err, o.Tier), m.Slug)
 	}
 	s.record(ctx, a, &o.ID, prikke.AuditMonitorCreate, "monitor", m.ID.String(), m.Name)
 	return s.store.MonitorGet(ctx, m.ID)
@@ -512,15 +509,36 @@ func (s *Service) stepMonitor(ctx context.Context, a *Actor, id prikke.ID, what,
 }
 
 // PauseMonitor stops watching a monitor: pings are still recorded, no
-// deadline runs and nothing alerts.
+// deadline runs and nothing alerts. A monitor paused for the plan is the
+// user's pause from now on (an upgrade leaves it paused).
 func (s *Service) PauseMonitor(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Monitor, error) {
-	return s.stepMonitor(ctx, a, id, "pause monitors", "paused", monitor.Pause)
+	return s.stepMonitor(ctx, a, id, "pause monitors", "paused", func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
+		m.PauseReason = ""
+		return monitor.Pause(m, now)
+	})
 }
 
 // ResumeMonitor watches a paused (or manually resumed, down) monitor
-// again, as new: the next ping starts its schedule.
+// again, as new: the next ping starts its schedule. A paused monitor
+// resumes only within the tier's limit of running jobs and monitors.
 func (s *Service) ResumeMonitor(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Monitor, error) {
-	return s.stepMonitor(ctx, a, id, "resume monitors", "resumed", monitor.Resume)
+	m, err := s.monitor(ctx, a, id, prikke.PermManageJobs, "resume monitors")
+	if err != nil {
+		return nil, err
+	}
+	if m.Status == prikke.MonitorPaused {
+		o, err := s.organization(ctx, m.OrganizationID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.activeLimit(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	return s.stepMonitor(ctx, a, id, "resume monitors", "resumed", func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
+		m.PauseReason = ""
+		return monitor.Resume(m, now)
+	})
 }
 
 // checkSnooze checks a snooze's end: in the future, at most a year ahead.

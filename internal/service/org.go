@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -14,7 +15,7 @@ import (
 func (s *Service) Memberships(ctx context.Context, a *Actor) ([]*prikke.Membership, error) {
 	if a == nil || a.User == nil {
 		if a != nil && a.APIKey != nil {
-			o, err := s.store.OrganizationGet(ctx, a.APIKey.OrganizationID)
+			o, err := s.organization(ctx, a.APIKey.OrganizationID)
 			if err != nil {
 				return nil, err
 			}
@@ -26,13 +27,14 @@ func (s *Service) Memberships(ctx context.Context, a *Actor) ([]*prikke.Membersh
 }
 
 // Organization returns an organization the actor belongs to, with the
-// actor's role.
+// actor's role. Its Tier is the computed one: a plan change the clock or
+// a subscription made is applied first.
 func (s *Service) Organization(ctx context.Context, a *Actor, id prikke.ID) (*prikke.Organization, prikke.Role, error) {
 	r, err := s.can(ctx, a, id, prikke.PermRead, "see this organization")
 	if err != nil {
 		return nil, "", err
 	}
-	o, err := s.store.OrganizationGet(ctx, id)
+	o, err := s.organization(ctx, id)
 	return o, r, err
 }
 
@@ -41,9 +43,13 @@ func (s *Service) Organization(ctx context.Context, a *Actor, id prikke.ID) (*pr
 func (s *Service) DefaultOrganization(ctx context.Context, a *Actor) (*prikke.Organization, error) {
 	switch {
 	case a != nil && a.APIKey != nil:
-		return s.store.OrganizationGet(ctx, a.APIKey.OrganizationID)
+		return s.organization(ctx, a.APIKey.OrganizationID)
 	case a != nil && a.User != nil:
-		return s.store.OrganizationGetPersonal(ctx, a.User.ID)
+		o, err := s.store.OrganizationGetPersonal(ctx, a.User.ID)
+		if err != nil {
+			return nil, err
+		}
+		return s.upToDate(ctx, o)
 	}
 	return nil, prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in or send an API key.")
 }
@@ -60,7 +66,8 @@ func (s *Service) CreateOrganization(ctx context.Context, a *Actor, name string)
 		return nil, err
 	}
 	now := s.now()
-	o := &prikke.Organization{ID: prikke.NewID(), Name: name, Tier: prikke.TierFree, CreatedAt: now, UpdatedAt: now}
+	tier := s.defaultTier()
+	o := &prikke.Organization{ID: prikke.NewID(), Name: name, Tier: tier, BaseTier: tier, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.OrganizationCreate(ctx, o, a.User.ID); err != nil {
 		return nil, err
 	}
@@ -104,13 +111,21 @@ func (s *Service) DeleteOrganization(ctx context.Context, a *Actor, id prikke.ID
 	return s.store.OrganizationDelete(ctx, id)
 }
 
-// SetTier changes an organization's tier: the billing webhook and
-// `prikke org set-tier` (actor nil: an operator).
+// defaultTier is the tier new organizations get (PRIKKE_DEFAULT_TIER).
+func (s *Service) defaultTier() prikke.Tier {
+	if s.cfg.DefaultTier.Valid() {
+		return s.cfg.DefaultTier
+	}
+	return prikke.TierFree
+}
+
+// SetTier is `prikke org set-tier` (actor nil: only an operator may): it
+// sets the organization's base tier, then applies the computed tier, so
+// an operator's downgrade pauses what Free does not allow, as an ended
+// subscription does. A subscription that grants Pro keeps Pro.
 func (s *Service) SetTier(ctx context.Context, a *Actor, id prikke.ID, tier prikke.Tier) (*prikke.Organization, error) {
 	if a != nil {
-		if _, err := s.can(ctx, a, id, prikke.PermManageBilling, "change the plan"); err != nil {
-			return nil, err
-		}
+		return nil, prikke.Errorf(prikke.EFORBIDDEN, "Only an operator sets an organization's base tier (prikke org set-tier); upgrade in Settings → Billing.")
 	}
 	if !tier.Valid() {
 		return nil, prikke.InvalidField("tier", "must be free or pro")
@@ -119,12 +134,19 @@ func (s *Service) SetTier(ctx context.Context, a *Actor, id prikke.ID, tier prik
 	if err != nil {
 		return nil, err
 	}
-	o.Tier, o.UpdatedAt = tier, s.now()
-	if err := s.store.OrganizationUpdate(ctx, o); err != nil {
+	if err := s.store.OrganizationSetBaseTier(ctx, id, tier, s.now()); err != nil {
 		return nil, err
 	}
-	s.record(ctx, a, &o.ID, prikke.AuditTierChange, "organization", o.ID.String(), string(tier))
-	return o, nil
+	res, err := s.SyncTier(ctx, id, "operator set the base tier to "+string(tier))
+	if err != nil {
+		return nil, err
+	}
+	if from := baseTier(o); res == nil && from != tier {
+		// The enforced tier stays (a subscription grants Pro): the base
+		// tier's change is still on record.
+		s.record(ctx, a, &o.ID, prikke.AuditTierChange, "organization", o.ID.String(), fmt.Sprintf("base tier %s → %s: operator", from, tier))
+	}
+	return s.store.OrganizationGet(ctx, id)
 }
 
 // UsageReport is an organization's metered use this month.

@@ -42,7 +42,7 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 	if err != nil {
 		return nil, nil, false, err
 	}
-	o, err := s.store.OrganizationGet(ctx, p.OrganizationID)
+	o, err := s.organization(ctx, p.OrganizationID)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -151,7 +151,7 @@ func (s *Service) TestSend(ctx context.Context, a *Actor, projectID *prikke.ID, 
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.store.OrganizationGet(ctx, p.OrganizationID)
+	o, err := s.organization(ctx, p.OrganizationID)
 	if err != nil {
 		return nil, err
 	}

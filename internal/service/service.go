@@ -46,6 +46,8 @@ type Service struct {
 	NowFunc func() time.Time
 	// Tester sends test notifications (set when notifications run).
 	Tester ChannelTester
+
+	reconcile reconciler // ReconcileTiers' memory
 }
 
 // New returns a Service.

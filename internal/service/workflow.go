@@ -208,7 +208,7 @@ func (s *Service) WorkflowCreate(ctx context.Context, a *Actor, in *WorkflowInpu
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.store.OrganizationGet(ctx, p.OrganizationID)
+	o, err := s.organization(ctx, p.OrganizationID)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +252,7 @@ func (s *Service) WorkflowUpdate(ctx context.Context, a *Actor, id prikke.ID, in
 	if in.Version < 0 {
 		return nil, prikke.InvalidField("version", "must be the version your edit was made from (1 or more), or absent")
 	}
-	o, err := s.store.OrganizationGet(ctx, w.OrganizationID)
+	o, err := s.organization(ctx, w.OrganizationID)
 	if err != nil {
 		return nil, err
 	}
@@ -369,7 +369,7 @@ func (s *Service) RunStart(ctx context.Context, a *Actor, workflowID prikke.ID, 
 	if err := v.Err(); err != nil {
 		return nil, false, err
 	}
-	o, err := s.store.OrganizationGet(ctx, w.OrganizationID)
+	o, err := s.organization(ctx, w.OrganizationID)
 	if err != nil {
 		return nil, false, err
 	}

@@ -75,7 +75,7 @@ func (c *appContext) Nav() []navGroup {
 		if c.Can(string(prikke.PermManageKeys)) {
 			items = append(items, item("keys", "API keys", o+"/api-keys", "key-round"))
 		}
-		items = append(items, item("usage", "Usage and plan", o+"/usage", "scale"))
+		items = append(items, item("usage", "Usage and plan", o+"/usage", "scale"), item("billing", "Billing", o+"/billing", "landmark"))
 		groups = append(groups, navGroup{Title: "Organization", Items: items})
 	}
 	groups = append(groups, navGroup{Title: "You", Items: []navItem{

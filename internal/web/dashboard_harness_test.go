@@ -69,6 +69,13 @@ func newDash(t *testing.T, st store.Store) *dash { return newDashWith(t, st, nil
 // before New.
 func newDashWith(t *testing.T, st store.Store, mod func(*Deps)) *dash {
 	t.Helper()
+	return newDashConfig(t, st, nil, mod)
+}
+
+// newDashConfig is newDashWith with the service's Config changed by cfg
+// (billing, say) before service.New.
+func newDashConfig(t *testing.T, st store.Store, cfg func(*service.Config), mod func(*Deps)) *dash {
+	t.Helper()
 	if st == nil {
 		st = storetest.OpenSQLite(t)
 	}
@@ -86,7 +93,11 @@ func newDashWith(t *testing.T, st store.Store, mod func(*Deps)) *dash {
 	// The server's address goes into mailed links, so listen first.
 	d.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + d.srv.Listener.Addr().String()
-	d.svc = service.New(st, auth.NewHasher(), box, client, service.Config{BaseURL: base, SignupOpen: true}, logger)
+	sc := service.Config{BaseURL: base, SignupOpen: true}
+	if cfg != nil {
+		cfg(&sc)
+	}
+	d.svc = service.New(st, auth.NewHasher(), box, client, sc, logger)
 	// Test notifications go out as in production, through the notifier.
 	d.svc.Tester = notify.New(st, box, client, base, nil, logger)
 	deps := Deps{Logger: logger, BaseURL: base, Mailbox: box, Service: d.svc,

@@ -278,7 +278,7 @@ func TestSchedulePreview(t *testing.T) {
 	// Too frequent for the tier, fine for Pro.
 	q.Set("cron_expression", "*/5 * * * *")
 	if pv := d.web.schedulePreview(q, prikke.TierFree); !strings.Contains(pv.TierProblem, "every 5 minutes") || !strings.Contains(pv.TierProblem, "Free plan") ||
-		!strings.Contains(pv.TierProblem, "upgrade to Pro, which runs jobs as often as every minute") {
+		!strings.Contains(pv.TierProblem, "ask this Prikke's operator for the Pro plan, which runs jobs as often as every minute") { // billing off: no upgrade offered
 		t.Errorf("tier problem: %q", pv.TierProblem)
 	}
 	if pv := d.web.schedulePreview(q, prikke.TierPro); pv.TierProblem != "" {

@@ -15,8 +15,9 @@ func (h *Web) funcs() template.FuncMap {
 	fm := page.Funcs(h.static, h.icons, h.now)
 	for name, fn := range (template.FuncMap{
 		"statusBadge": statusBadge,
-		"tiers":       pricingTiers,
-		"publicNav":   func() []page.NavItem { return publicNav },
+		"tiers":       h.pricingTiers,
+		"billing":     h.billingOn,
+		"publicNav":   h.publicNav,
 		"appNav":      func() []page.NavItem { return appNav },
 		"docsNav":     func() []docs.Page { return docs.Pages },
 		// The dashboard's (format.go, ui.go).
@@ -26,6 +27,8 @@ func (h *Web) funcs() template.FuncMap {
 		"jobName":   jobName,
 		"gap":       gapText,
 		"tierName":  tierName,
+		// The billing page's (billing.go).
+		"billingOutcome": billingOutcome,
 		// The monitors' (monitors.go).
 		"monitorSchedule": monitorSchedule,
 		"durationWords":   durationWords,

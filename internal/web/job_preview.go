@@ -158,8 +158,13 @@ func (h *Web) schedulePreview(q url.Values, tier prikke.Tier) schedulePreview {
 		pv.Fires = append(pv.Fires, pf)
 	}
 	if min := tier.Limits().MinInterval; prev.MinInterval < min {
-		pv.TierProblem = fmt.Sprintf("This runs every %s, but the %s plan's shortest interval is %s, so it cannot be saved. Choose a less frequent schedule, or upgrade to Pro, which runs jobs as often as every %s.",
-			gapText(prev.MinInterval), tierName(tier), gapText(min), strings.TrimPrefix(gapText(prikke.TierPro.Limits().MinInterval), "1 "))
+		// Upgrading is offered only where this Prikke sells plans.
+		pro := "upgrade to Pro"
+		if !h.billingOn() {
+			pro = "ask this Prikke's operator for the Pro plan"
+		}
+		pv.TierProblem = fmt.Sprintf("This runs every %s, but the %s plan's shortest interval is %s, so it cannot be saved. Choose a less frequent schedule, or %s, which runs jobs as often as every %s.",
+			gapText(prev.MinInterval), tierName(tier), gapText(min), pro, strings.TrimPrefix(gapText(prikke.TierPro.Limits().MinInterval), "1 "))
 	}
 	return pv
 }

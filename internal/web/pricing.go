@@ -14,7 +14,7 @@ import (
 // promise something else.
 type TierView struct {
 	Name        string
-	Price       string // "€29"
+	Price       string // "€29"; "" when this Prikke sells no plans
 	Period      string // "/month", or "" when free
 	Pitch       string
 	Jobs        string
@@ -22,7 +22,7 @@ type TierView struct {
 	MinInterval string
 	History     string
 	Highlight   bool
-	CTA         string
+	CTA         string // "" offers nothing (a plan this Prikke does not sell)
 	CTAHref     string
 }
 
@@ -30,9 +30,11 @@ type TierView struct {
 var tierPrices = map[prikke.Tier]string{prikke.TierFree: "€0", prikke.TierPro: "€29"}
 
 // pricingTiers renders the tiers' limits as words for the pricing table.
-func pricingTiers() []TierView {
+// Prices and the Pro sign-up show only when this Prikke sells plans
+// (billing on); otherwise its operator sets each organization's plan.
+func (h *Web) pricingTiers() []TierView {
 	free, pro := prikke.TierFree.Limits(), prikke.TierPro.Limits()
-	return []TierView{
+	tiers := []TierView{
 		{
 			Name: "Free", Price: tierPrices[prikke.TierFree], Pitch: "For side projects and trying Prikke out.",
 			Jobs: jobsLimit(free.MaxJobs), Requests: page.Number(free.MonthlyRequests) + " requests / month",
@@ -46,6 +48,13 @@ func pricingTiers() []TierView {
 			Highlight: true, CTA: "Go Pro", CTAHref: "/signup?plan=pro",
 		},
 	}
+	if !h.billingOn() {
+		for i := range tiers {
+			tiers[i].Price, tiers[i].Period = "", ""
+		}
+		tiers[1].CTA, tiers[1].CTAHref = "", ""
+	}
+	return tiers
 }
 
 // jobsLimit words the tier's MaxJobs, which jobs and monitors share.
@@ -81,6 +90,13 @@ func historyLimit(d time.Duration) string {
 	return fmt.Sprintf("%d days of history", days)
 }
 
+// pricingView is the data of /pricing and the landing page's plans.
+type pricingView struct {
+	Billing bool // prices, and the payment questions, show
+}
+
+// showPricing shows the plans: with prices when this Prikke sells them,
+// else the limits each plan enforces, which its operator assigns.
 func (h *Web) showPricing(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "pricing", nil)
+	h.render(w, r, http.StatusOK, "pricing", pricingView{Billing: h.billingOn()})
 }

@@ -41,6 +41,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /docs/flow-control", h.docs.ShowFlowControl)
 	handle("GET /docs/workflows", h.docs.ShowWorkflows)
 	handle("GET /docs/status-pages", h.docs.ShowStatusPages)
+	handle("GET /docs/billing", h.docs.ShowBilling)
 
 	// Development only: loopback clients, never in production.
 	handle("GET /dev/mailbox", h.devOnly(h.showMailbox))
@@ -200,7 +201,8 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("GET /app/monitors/{monitor_id}/delete", u(h.showMonitorDelete))
 	handle("POST /app/monitors/{monitor_id}/delete", u(h.deleteMonitor))
 
-	// An organization: projects, members and invitations, API keys, usage.
+	// An organization: projects, members and invitations, API keys, usage,
+	// billing.
 	handle("GET /app/orgs/new", u(h.showOrgNew))
 	handle("POST /app/orgs", u(h.createOrg))
 	handle("GET /app/orgs/{org_id}", u(h.showOrg))
@@ -215,6 +217,10 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("POST /app/orgs/{org_id}/api-keys", u(h.createAPIKey))
 	handle("POST /app/api-keys/{key_id}/revoke", u(h.revokeAPIKey))
 	handle("GET /app/orgs/{org_id}/usage", u(h.showUsage))
+	handle("GET /app/orgs/{org_id}/billing", u(h.showBilling))
+	handle("POST /app/orgs/{org_id}/billing/checkout", u(h.checkout))
+	handle("POST /app/orgs/{org_id}/billing/portal", u(h.billingPortal))
+	handle("POST /app/orgs/{org_id}/billing/claim", u(h.claimSubscription))
 
 	// The signed-in user.
 	handle("GET /app/account", u(h.showAccount))

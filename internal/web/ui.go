@@ -31,11 +31,18 @@ func statusBadge(s prikke.ExecutionStatus) page.Badge {
 	return page.Badge{Label: strings.ReplaceAll(string(s), "_", " "), Icon: "info", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
 }
 
-// publicNav is the public site's header navigation.
-var publicNav = []page.NavItem{
-	{Label: "Docs", Href: "/docs"},
-	{Label: "Use cases", Href: "/use-cases"},
-	{Label: "Pricing", Href: "/pricing"},
+// publicNav is the public site's header navigation. /pricing is
+// "Plans" when this Prikke sells none: it shows limits, not prices.
+func (h *Web) publicNav() []page.NavItem {
+	plans := "Pricing"
+	if !h.billingOn() {
+		plans = "Plans"
+	}
+	return []page.NavItem{
+		{Label: "Docs", Href: "/docs"},
+		{Label: "Use cases", Href: "/use-cases"},
+		{Label: plans, Href: "/pricing"},
+	}
 }
 
 // appNav is the dashboard's sidebar for a page without a dashboard
@@ -47,12 +54,15 @@ var appNav = []page.NavItem{
 	{Label: "Docs", Href: "/docs", Icon: "book-open"},
 }
 
-// jobBadge says how a job stands: paused by a person, disabled by Prikke
-// (a 410 Gone, say), failing, healthy, or not run yet.
+// jobBadge says how a job stands: paused by a person or by a plan change
+// (a downgrade), disabled by Prikke (a 410 Gone, say), failing, healthy,
+// or not run yet.
 func jobBadge(j *prikke.Job) page.Badge {
 	switch {
 	case !j.Enabled && j.DisabledReason != "":
 		return page.Badge{Label: "Disabled", Icon: "ban", Class: "bg-red-50 text-red-800 ring-red-600/30"}
+	case !j.Enabled && j.PauseReason == prikke.PauseForPlan:
+		return page.Badge{Label: "Paused by plan", Icon: "circle-dashed", Class: "bg-amber-50 text-amber-800 ring-amber-600/30"}
 	case !j.Enabled:
 		return page.Badge{Label: "Paused", Icon: "circle-dashed", Class: "bg-slate-100 text-slate-700 ring-slate-500/30"}
 	case j.Kind == prikke.JobKindOnce && j.NextRunAt == nil && j.LastStatus != "" && j.LastStatus.Terminal() && j.Health != prikke.JobFailing:

@@ -7,11 +7,15 @@ import (
 	"github.com/prikke/prikke/internal/service"
 )
 
-// usageView is the data of an organization's usage and plan page.
+// usageView is the data of an organization's usage page, and of the
+// usage part of its billing page: the "usage_bars" and "plan_table"
+// partials draw it on both.
 type usageView struct {
-	Usage *service.UsageReport
-	Tier  TierView // the current plan's limits, as the pricing page words them
-	Tiers []TierView
+	Usage   *service.UsageReport
+	Tier    TierView // the current plan's limits, as the pricing page words them
+	Tiers   []TierView
+	Billing bool   // this Prikke sells plans: prices and upgrades show
+	Path    string // the organization's billing page
 }
 
 func (h *Web) showUsage(w http.ResponseWriter, r *http.Request) {
@@ -24,10 +28,15 @@ func (h *Web) showUsage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	tiers := pricingTiers()
-	v := usageView{Usage: u, Tiers: tiers, Tier: tiers[0]}
-	if u.Tier == prikke.TierPro {
+	h.renderApp(w, r, http.StatusOK, "usage", c, h.usageView(u, c))
+}
+
+// usageView words u's plan and the plans there are.
+func (h *Web) usageView(u *service.UsageReport, c *appContext) usageView {
+	tiers := h.pricingTiers()
+	v := usageView{Usage: u, Tiers: tiers, Tier: tiers[0], Billing: h.billingOn(), Path: billingPath(c.Org.ID)}
+	if u != nil && u.Tier == prikke.TierPro {
 		v.Tier = tiers[1]
 	}
-	h.renderApp(w, r, http.StatusOK, "usage", c, v)
+	return v
 }

@@ -88,7 +88,7 @@ func TestPages(t *testing.T) {
 		want  []string
 	}{
 		{"/", "EU-hosted cron jobs", []string{"Jobs done, <span", "til punkt og prikke", `id="cron-expr"`, "At 09:30, Monday through Friday", `href="/signup"`, `href="/docs/getting-started"`, page.Number(pro.MonthlyRequests) + " requests / month"}},
-		{"/pricing", "Pricing — prikke", []string{"Unlimited jobs and monitors", "5 jobs and monitors together", "€29", "What counts as a request?"}},
+		{"/pricing", "Plans — prikke", []string{"Unlimited jobs and monitors", "5 jobs and monitors together", "What counts as a request?"}}, // prices: TestBillingOnShowsPrices
 		{"/use-cases", "Use cases — prikke", []string{"EU SaaS startups", "Agencies with many client projects", "Health, finance and legal", "Developers who want simple cron"}},
 		{"/docs", "Documentation — prikke", []string{"Getting started", "API reference", "Cron syntax", "Webhooks", `href="/docs/own-machine"`}},
 		{"/docs/getting-started", "Getting started — prikke docs", []string{"make run", "./bin/prikke --help", "go install ./cmd/prikke", "/dev/mailbox", "prikke apikey create --email you@example.com", "/api/v1/jobs/$JOB_ID/trigger", "/api/v1/queue", "export PRIKKE_URL=https://prikke.example"}},
@@ -242,7 +242,7 @@ func TestExplain(t *testing.T) {
 }
 
 func TestPricingFromLimits(t *testing.T) {
-	tiers := pricingTiers()
+	tiers := newTestEnv(t, nil).web.pricingTiers()
 	if len(tiers) != 2 {
 		t.Fatalf("%d tiers", len(tiers))
 	}

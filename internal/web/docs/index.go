@@ -18,6 +18,7 @@ var Pages = []Page{
 	{"/docs/flow-control", "Flow control", "timer", "Per-destination limits that hold across a cluster: flow keys, rate, burst and parallelism, pause, holds on 429 and 503, and the API."},
 	{"/docs/workflows", "Workflows", "layers", "Steps that are HTTP calls: needs, when, retries, expect, delays, for_each, templates, secrets, runs and retries from a step, with three worked examples."},
 	{"/docs/status-pages", "Status pages", "globe", "Prikke's own status at /status and /status.json, incidents, and the status pages you publish for your customers."},
+	{"/docs/billing", "Billing", "landmark", "For operators: selling Pro through Lemon Squeezy (store, variant, API key, webhook), what a plan change pauses and resumes, or running with billing off."},
 	{"/docs/api", "API reference", "code", "Every endpoint of the REST API by resource (jobs, the queue and executions first), with its fields and an example request and response."},
 }
 

@@ -31,7 +31,7 @@ var Permissions = []struct {
 	{prikke.PermManageInvites, "Invite members and revoke invitations"},
 	{prikke.PermReadAudit, "Read the audit log"},
 	{prikke.PermManageRoles, "Rename the organization; change members' roles and remove members"},
-	{prikke.PermManageBilling, "Change the organization's tier"},
+	{prikke.PermManageBilling, "Upgrade to Pro, manage billing and attach a subscription bought with your email (where this Prikke sells plans)"},
 	{prikke.PermDeleteOrg, "Delete the organization"},
 }
 
