@@ -120,7 +120,7 @@ func (s *Service) mailPlanPaused(ctx context.Context, o *prikke.Organization, re
 	}
 	l := res.To.Limits()
 	d := mail.PlanPaused{OrganizationName: o.Name, Tier: string(res.To), MaxJobs: l.MaxJobs, MinInterval: l.MinInterval,
-		BillingURL: s.url("/app/orgs/" + o.ID.String() + "/billing")}
+		CanUpgrade: s.BillingEnabled(), BillingURL: s.url("/app/orgs/" + o.ID.String() + "/billing")}
 	for _, j := range res.Jobs {
 		d.Jobs = append(d.Jobs, j.Name)
 	}
