@@ -648,3 +648,37 @@ func TestPlannerWakesAtTheEnd(t *testing.T) {
 		}
 	})
 }
+
+// TestBillingOffIgnoresSubscriptions: with billing off the tier is the
+// base tier, whatever subscriptions are stored, and the planner and the
+// re-sync do nothing.
+func TestBillingOffIgnoresSubscriptions(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, st store.Store, svc *service.Service) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, st, prikke.TierFree)
+		sub := billingtest.ProSubscription("11", storetest.T0)
+		sub.OrganizationID = &tn.Org.ID
+		if _, err := st.BillingRecord(ctx, nil, sub); err != nil {
+			t.Fatal(err)
+		}
+		if tier, err := svc.TierAt(ctx, tn.Org, time.Now()); err != nil || tier != prikke.TierFree {
+			t.Errorf("TierAt = %s, %v", tier, err)
+		}
+		if o, _, err := svc.Organization(ctx, &service.Actor{User: tn.User}, tn.Org.ID); err != nil || o.Tier != prikke.TierFree {
+			t.Errorf("Organization = %+v, %v", o, err)
+		}
+		if next, err := svc.ReconcileTiers(ctx); err != nil || !next.IsZero() {
+			t.Errorf("ReconcileTiers = %v, %v", next, err)
+		}
+		if err := svc.ResyncSubscriptions(ctx); prikke.ErrorCode(err) != prikke.EINVALID {
+			t.Errorf("ResyncSubscriptions = %v", err)
+		}
+		p := svc.NewPlanner(nil)
+		p.Start(ctx)
+		p.Stop()
+		if _, _, err := st.HeartbeatGet(ctx, "billing:resynced"); prikke.ErrorCode(err) != prikke.ENOTFOUND {
+			t.Errorf("a planner ran with billing off: %v", err)
+		}
+	})
+}
