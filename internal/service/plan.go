@@ -165,24 +165,34 @@ func nextRun(j *prikke.Job, now time.Time) *time.Time {
 // enforcement follows at once. With billing off and the base tier
 // enforced it reads nothing more.
 func (s *Service) organization(ctx context.Context, id prikke.ID) (*prikke.Organization, error) {
+	o, _, err := s.syncedOrganization(ctx, id)
+	return o, err
+}
+
+// syncedOrganization is organization that also reports whether it changed
+// the plan: a caller holding a job or monitor read before must read it
+// again, since the change may have paused or resumed it.
+func (s *Service) syncedOrganization(ctx context.Context, id prikke.ID) (*prikke.Organization, bool, error) {
 	o, err := s.store.OrganizationGet(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	return s.upToDate(ctx, o)
 }
 
-// upToDate is organization for an organization read already.
-func (s *Service) upToDate(ctx context.Context, o *prikke.Organization) (*prikke.Organization, error) {
+// upToDate is syncedOrganization for an organization read already.
+func (s *Service) upToDate(ctx context.Context, o *prikke.Organization) (*prikke.Organization, bool, error) {
 	now := s.now()
 	to, subs, err := s.tierAt(ctx, o, now)
 	if err != nil || to == o.Tier {
-		return o, err
+		return o, false, err
 	}
-	if _, err := s.changePlan(ctx, o, to, now, s.tierCause(o, to, subs, now)); err != nil {
-		return nil, err
+	res, err := s.changePlan(ctx, o, to, now, s.tierCause(o, to, subs, now))
+	if err != nil {
+		return nil, false, err
 	}
-	return s.store.OrganizationGet(ctx, o.ID)
+	o, err = s.store.OrganizationGet(ctx, o.ID)
+	return o, res != nil, err
 }
 
 // ReconcileTiers applies the plan changes the clock makes: a subscription

@@ -330,13 +330,20 @@ func TestOrganizationAppliesTheComputedTier(t *testing.T) {
 		if err != nil || o.Tier != prikke.TierPro {
 			t.Fatalf("before ends_at: %v, %v", o, err)
 		}
+		var newest *prikke.Job
 		for i := range 6 {
 			f.clock.set(storetest.T0.Add(time.Duration(i+1) * time.Minute))
-			if _, err := f.svc.CreateJob(ctx, owner, hourly(fmt.Sprintf("job-%d", i))); err != nil {
+			if newest, err = f.svc.CreateJob(ctx, owner, hourly(fmt.Sprintf("job-%d", i))); err != nil {
 				t.Fatal(err)
 			}
 		}
 		f.clock.set(end)
+		// An edit of the newest job at the end: the plan change comes
+		// first and pauses it; the edit keeps that.
+		j, err := f.svc.UpdateJob(ctx, owner, newest.ID, &service.JobInput{Name: ptr("renamed")})
+		if err != nil || j.Name != "renamed" || j.Enabled || j.PauseReason != prikke.PauseForPlan {
+			t.Fatalf("edit at the end: %+v, %v", j, err)
+		}
 		u, err := f.svc.Usage(ctx, owner, tn.Org.ID)
 		if err != nil || u.Tier != prikke.TierFree || u.MaxJobs != 5 {
 			t.Fatalf("usage at ends_at: %+v, %v", u, err)
