@@ -160,9 +160,9 @@ func nextRun(j *prikke.Job, now time.Time) *time.Time {
 }
 
 // organization loads an organization with its enforced tier up to date:
-// when the computed tier differs (a subscription ended by the clock, a
-// plan change that failed half-way), SyncTier applies it first, so
-// enforcement follows at once. With billing off and the base tier
+// when the computed tier differs (a subscription ended by the clock
+// before the planner woke, a plan change that failed), the change is
+// applied first, as SyncTier applies it, so enforcement follows at once. With billing off and the base tier
 // enforced it reads nothing more.
 func (s *Service) organization(ctx context.Context, id prikke.ID) (*prikke.Organization, error) {
 	o, _, err := s.syncedOrganization(ctx, id)
