@@ -84,8 +84,10 @@ func (r *Records) upsertSubscription(ctx context.Context, tx Tx, sub *prikke.Sub
 var errDuplicate = errors.New("duplicate delivery")
 
 // BillingRecord implements store.Store. The delivery is inserted first
-// (its hash is the key): a replay stops there. Its organization is the
-// one it names if that exists, else its subscription's.
+// (its hash is the key): a replay stops there, before anything else is
+// written. Its outcome is filled in once the subscription is written, and
+// its organization is the one it names if that exists, else the one its
+// subscription ends with.
 func (r *Records) BillingRecord(ctx context.Context, ev *prikke.BillingEvent, sub *prikke.Subscription) (string, error) {
 	if ev == nil && sub == nil {
 		return "", fmt.Errorf("%s: record billing event: no event and no subscription", r.d.Name())
@@ -95,10 +97,10 @@ func (r *Records) BillingRecord(ctx context.Context, ev *prikke.BillingEvent, su
 		if ev != nil {
 			n, err := tx.Exec(ctx, `INSERT INTO billing_events (hash, name, subscription_id, organization_id, invoice_status,
 					invoice_total, test_mode, outcome, received_at)
-				VALUES ($1, $2, $3, (SELECT o.id FROM organizations o WHERE o.id = $4), $5, $6, $7, $8, $9)
+				VALUES ($1, $2, $3, (SELECT o.id FROM organizations o WHERE o.id = $4), $5, $6, $7, '', $8)
 				ON CONFLICT (hash) DO NOTHING`,
 				ev.Hash, ev.Name, ev.SubscriptionID, r.d.IDPtr(ev.OrganizationID), ev.InvoiceStatus,
-				ev.InvoiceTotal, ev.TestMode, "", r.d.Time(ev.ReceivedAt))
+				ev.InvoiceTotal, ev.TestMode, r.d.Time(ev.ReceivedAt))
 			if err != nil {
 				return err
 			}
