@@ -28,6 +28,7 @@ func (dialect) Name() string                      { return "pgstore" }
 func (dialect) AnyOf(col, param string) string    { return col + " = ANY(" + param + ")" }
 func (dialect) Contains(col, param string) string { return col + " ILIKE " + param }
 func (dialect) ForUpdate() string                 { return "FOR UPDATE" }
+func (dialect) ForNoKeyUpdate() string            { return "FOR NO KEY UPDATE" }
 func (dialect) NowSQL() string                    { return "now()" }
 func (dialect) TimeParam(param string) string     { return param + "::timestamptz" }
 func (dialect) Err(err error) error               { return mapErr(err) }

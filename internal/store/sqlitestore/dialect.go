@@ -40,6 +40,7 @@ func (dialect) AnyOf(col, param string) string {
 // Contains uses LIKE, which in SQLite ignores ASCII case, like ILIKE.
 func (dialect) Contains(col, param string) string { return col + " LIKE " + param + ` ESCAPE '\'` }
 func (dialect) ForUpdate() string                 { return "" }
+func (dialect) ForNoKeyUpdate() string            { return "" }
 func (dialect) ForUpdateOf(string, bool) string   { return "" }
 func (dialect) TimeParam(param string) string     { return param }
 func (dialect) Err(err error) error               { return mapErr(err) }

@@ -33,7 +33,7 @@ func TestMigratePingKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DB().ExecContext(ctx, `INSERT INTO organizations (id, name, tier, created_at, updated_at) VALUES ($1, 'old', 'free', $2, $2)`,
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO organizations (id, name, tier, created_at, updated_at) VALUES ($1, 'old', 'pro', $2, $2)`,
 		org.String(), t0); err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +45,10 @@ func TestMigratePingKeys(t *testing.T) {
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// An organization from before billing has its tier as its base tier.
+	if o, err := s.OrganizationGet(ctx, org); err != nil || o.Tier != prikke.TierPro || o.BaseTier != prikke.TierPro {
+		t.Errorf("an organization from before billing = %+v, %v; want tier and base tier pro", o, err)
 	}
 	keys := map[string]bool{}
 	for _, id := range projects {

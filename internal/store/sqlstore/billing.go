@@ -84,8 +84,10 @@ func (r *Records) upsertSubscription(ctx context.Context, tx Tx, sub *prikke.Sub
 var errDuplicate = errors.New("duplicate delivery")
 
 // BillingRecord implements store.Store. The delivery is inserted first
-// (its hash is the key): a replay stops there. Its organization is the
-// one it names if that exists, else its subscription's.
+// (its hash is the key): a replay stops there, before anything else is
+// written. Its outcome is filled in once the subscription is written, and
+// its organization is the one it names if that exists, else the one its
+// subscription ends with.
 func (r *Records) BillingRecord(ctx context.Context, ev *prikke.BillingEvent, sub *prikke.Subscription) (string, error) {
 	if ev == nil && sub == nil {
 		return "", fmt.Errorf("%s: record billing event: no event and no subscription", r.d.Name())
@@ -95,10 +97,10 @@ func (r *Records) BillingRecord(ctx context.Context, ev *prikke.BillingEvent, su
 		if ev != nil {
 			n, err := tx.Exec(ctx, `INSERT INTO billing_events (hash, name, subscription_id, organization_id, invoice_status,
 					invoice_total, test_mode, outcome, received_at)
-				VALUES ($1, $2, $3, (SELECT o.id FROM organizations o WHERE o.id = $4), $5, $6, $7, $8, $9)
+				VALUES ($1, $2, $3, (SELECT o.id FROM organizations o WHERE o.id = $4), $5, $6, $7, '', $8)
 				ON CONFLICT (hash) DO NOTHING`,
 				ev.Hash, ev.Name, ev.SubscriptionID, r.d.IDPtr(ev.OrganizationID), ev.InvoiceStatus,
-				ev.InvoiceTotal, ev.TestMode, "", r.d.Time(ev.ReceivedAt))
+				ev.InvoiceTotal, ev.TestMode, r.d.Time(ev.ReceivedAt))
 			if err != nil {
 				return err
 			}
@@ -202,10 +204,14 @@ func (r *Records) OrganizationSetBaseTier(ctx context.Context, id prikke.ID, tie
 
 // lockOrganization reads an organization's tier, holding its row for
 // the rest of tx (PostgreSQL; SQLite's single writer holds everything):
-// creates within its limit and plan changes queue behind each other.
+// creates within its limit and plan changes queue behind each other. The
+// lock lets the engine go on writing the organization's executions and
+// usage (their foreign keys' checks do not wait for it), so a plan
+// change and a scheduler that holds a job it is about to pause cannot
+// deadlock.
 func (r *Records) lockOrganization(ctx context.Context, tx Tx, id prikke.ID) (prikke.Tier, error) {
 	var tier prikke.Tier
-	err := tx.QueryRow(ctx, "SELECT tier FROM organizations WHERE id = $1 "+r.d.ForUpdate(), id).Scan(&tier)
+	err := tx.QueryRow(ctx, "SELECT tier FROM organizations WHERE id = $1 "+r.d.ForNoKeyUpdate(), id).Scan(&tier)
 	return tier, err
 }
 
@@ -330,6 +336,9 @@ func (r *Records) resumeForPlan(ctx context.Context, tx Tx, c *store.PlanChange,
 	if err != nil {
 		return err
 	}
+	if len(jobs) > 0 && c.NextRun == nil {
+		return errors.New("a plan change that resumes jobs needs NextRun")
+	}
 	for _, j := range jobs {
 		j.Enabled, j.PauseReason, j.UpdatedAt = true, "", c.At
 		j.NextRunAt = c.NextRun(j, c.At)
@@ -356,12 +365,13 @@ func (r *Records) stepMonitors(ctx context.Context, tx Tx, ms []*prikke.Monitor,
 	if len(ms) == 0 {
 		return nil
 	}
+	if step == nil {
+		return errors.New("a plan change that pauses or resumes monitors needs their step")
+	}
 	flips := make([][]*prikke.MonitorFlip, len(ms))
 	states := make([][]any, len(ms))
 	for i, m := range ms {
-		if step != nil {
-			flips[i] = step(m, now)
-		}
+		flips[i] = step(m, now)
 		m.PauseReason = reason
 		m.Version++
 		m.UpdatedAt = now

@@ -107,6 +107,12 @@ type Dialect interface {
 	// ForUpdate is the clause that locks the rows a SELECT reads ("" where
 	// the single writer makes locks needless).
 	ForUpdate() string
+	// ForNoKeyUpdate is ForUpdate's lock that still lets others insert
+	// rows referring to the locked ones (PostgreSQL's FOR NO KEY UPDATE:
+	// a foreign key's check waits for FOR UPDATE, not for it), for a
+	// parent row held while its children are written ("" with the single
+	// writer).
+	ForNoKeyUpdate() string
 	// ForUpdateOf is the clause that locks only the rows of table alias
 	// a SELECT with joins reads, skipping rows others hold when
 	// skipLocked ("" where the single writer makes locks needless).
