@@ -10,6 +10,18 @@ import (
 	"github.com/prikke/prikke/internal/store"
 )
 
+const billingHelp = `Usage:
+  prikke billing unclaimed
+      list the subscriptions no organization has claimed (bought without
+      Prikke's checkout, or for an organization since deleted)
+  prikke billing claim SUBSCRIPTION_ID ORGANIZATION_ID
+      attach an unclaimed subscription to an organization; its plan
+      applies at once
+  prikke billing sync
+      re-read every subscription from Lemon Squeezy now (a running server
+      does it daily), repairing missed webhooks
+`
+
 // billingCommand is the operator's side of billing:
 //
 //	prikke billing unclaimed
@@ -21,6 +33,9 @@ func billingCommand(ctx context.Context, e *env, args []string) error {
 		return usage
 	}
 	switch sub, args := args[0], args[1:]; sub {
+	case "help", "--help", "-help", "-h":
+		fmt.Fprint(e.stdout, billingHelp)
+		return nil
 	case "unclaimed":
 		if len(args) != 0 {
 			return usageError("billing unclaimed takes no arguments")

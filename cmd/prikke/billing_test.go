@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -28,17 +31,75 @@ func withStore(t *testing.T, env map[string]string, fn func(st *opened)) {
 	fn(st)
 }
 
-// TestBillingCommands: prikke billing unclaimed, claim and sync against
-// the Lemon Squeezy fake; sync refuses with billing off.
-func TestBillingCommands(t *testing.T) {
-	t.Parallel()
-	fake := billingtest.New(t)
+// billingEnv is testEnv with billing on against fake.
+func billingEnv(t *testing.T, fake *billingtest.Server) map[string]string {
 	env := testEnv(t)
 	for k, v := range map[string]string{"PRIKKE_BILLING": "lemonsqueezy", "PRIKKE_LEMONSQUEEZY_API_URL": fake.URL,
 		"PRIKKE_LEMONSQUEEZY_API_KEY": billingtest.APIKey, "PRIKKE_LEMONSQUEEZY_STORE_ID": billingtest.StoreID,
 		"PRIKKE_LEMONSQUEEZY_PRO_VARIANT_ID": billingtest.ProVariantID, "PRIKKE_LEMONSQUEEZY_SIGNING_SECRET": billingtest.Secret} {
 		env[k] = v
 	}
+	return env
+}
+
+// TestServeWithBilling: the whole program with billing on takes a signed
+// webhook posted from another site, and the organization's tier the API
+// reports follows it.
+func TestServeWithBilling(t *testing.T) {
+	t.Parallel()
+	fake := billingtest.New(t)
+	env := billingEnv(t, fake)
+	mustRun(t, env, "a long and unusual passphrase\n", "user", "create", "--email", "buyer@example.com", "--password-stdin")
+	key := strings.TrimSpace(mustRun(t, env, "", "apikey", "create", "--email", "buyer@example.com"))
+	base, stop := startServer(t, env)
+	defer stop()
+	get := func(path string, v any) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+		}
+	}
+	var orgs []map[string]any
+	get("/api/v1/organizations", &orgs)
+	if len(orgs) != 1 || orgs[0]["tier"] != "free" {
+		t.Fatalf("before the webhook: %v", orgs)
+	}
+	orgID := orgs[0]["id"].(string)
+	body := billingtest.SubscriptionEvent("subscription_created", billingtest.ProSubscription("99", time.Now().UTC().Truncate(time.Second)), orgID, false)
+	req, _ := http.NewRequest("POST", base+"/webhooks/lemonsqueezy", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", billingtest.Sign(billingtest.Secret, body))
+	req.Header.Set("Origin", "https://app.lemonsqueezy.com")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("webhook: %d %s", resp.StatusCode, msg)
+	}
+	var org map[string]any
+	get("/api/v1/organizations/"+orgID, &org)
+	if org["tier"] != "pro" {
+		t.Errorf("after the webhook: %v", org)
+	}
+}
+
+// TestBillingCommands: prikke billing unclaimed, claim and sync against
+// the Lemon Squeezy fake; sync refuses with billing off.
+func TestBillingCommands(t *testing.T) {
+	t.Parallel()
+	fake := billingtest.New(t)
+	env := billingEnv(t, fake)
 	ctx := context.Background()
 	mustRun(t, env, "a long and unusual passphrase\n", "user", "create", "--email", "owner@example.com", "--password-stdin")
 	if out := mustRun(t, env, "", "billing", "unclaimed"); out != "no unclaimed subscriptions\n" {
@@ -91,6 +152,9 @@ func TestBillingCommands(t *testing.T) {
 	off := testEnv(t)
 	if _, err := runIn(t, off, "", "billing", "sync"); err == nil || !strings.Contains(err.Error(), "Billing is off") {
 		t.Errorf("sync with billing off: %v", err)
+	}
+	if out := mustRun(t, off, "", "billing", "--help"); !strings.Contains(out, "prikke billing claim SUBSCRIPTION_ID ORGANIZATION_ID") {
+		t.Errorf("billing --help = %q", out)
 	}
 	if _, err := runIn(t, off, "", "billing", "refund"); err == nil {
 		t.Error("billing refund ran")

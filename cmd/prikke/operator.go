@@ -166,6 +166,10 @@ func orgCommand(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return userError(err)
 		}
+		if o.Tier != tier {
+			fmt.Fprintf(e.stdout, "organization %s (%s) has the base tier %s, and stays on the %s tier while its subscription grants it\n", o.Name, o.ID, tier, o.Tier)
+			return nil
+		}
 		fmt.Fprintf(e.stdout, "organization %s (%s) is now on the %s tier\n", o.Name, o.ID, o.Tier)
 		return nil
 	})

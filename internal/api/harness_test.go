@@ -119,6 +119,13 @@ func (c *clock) reset() {
 // client (the SSRF allow list of a development setup).
 func newServer(t *testing.T, s store.Store, opts ...delivery.Options) *server {
 	t.Helper()
+	return newServerConfig(t, s, service.Config{}, opts...)
+}
+
+// newServerConfig is newServer with the service configured as cfg (its
+// BaseURL and SignupOpen are the tests' own).
+func newServerConfig(t *testing.T, s store.Store, cfg service.Config, opts ...delivery.Options) *server {
+	t.Helper()
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if os.Getenv("PRIKKE_TEST_LOG") != "" {
@@ -132,7 +139,8 @@ func newServer(t *testing.T, s store.Store, opts ...delivery.Options) *server {
 	client := delivery.New(o)
 	t.Cleanup(client.Close)
 	srv := &server{t: t, store: s, mailbox: mb, logs: logs, logger: logger, clock: &clock{}, hasher: auth.NewHasher()}
-	srv.svc = service.New(s, srv.hasher, mb, client, service.Config{BaseURL: "http://prikke.test", SignupOpen: true}, logger)
+	cfg.BaseURL, cfg.SignupOpen = "http://prikke.test", true
+	srv.svc = service.New(s, srv.hasher, mb, client, cfg, logger)
 	srv.svc.NowFunc = srv.clock.Now
 	srv.srv = httptest.NewServer(srv.handler(auth.SessionCookie{}, nil))
 	t.Cleanup(srv.srv.Close)
@@ -380,6 +388,13 @@ func tokenFrom(t *testing.T, text string) string {
 // dialects runs fn on a fresh server over each store, in parallel.
 func dialects(t *testing.T, fn func(t *testing.T, s *server)) {
 	t.Helper()
+	dialectsConfig(t, nil, fn)
+}
+
+// dialectsConfig is dialects with the service configured by cfg (called
+// once per server; nil: the default configuration).
+func dialectsConfig(t *testing.T, cfg func(t *testing.T) service.Config, fn func(t *testing.T, s *server)) {
+	t.Helper()
 	for _, d := range []string{"sqlite", "postgres"} {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
@@ -391,7 +406,11 @@ func dialects(t *testing.T, fn func(t *testing.T, s *server)) {
 			} else {
 				st = storetest.OpenPostgres(t)
 			}
-			s := newServer(t, st)
+			var c service.Config
+			if cfg != nil {
+				c = cfg(t)
+			}
+			s := newServerConfig(t, st, c)
 			s.dialect, s.dbPath = d, path
 			fn(t, s)
 		})

@@ -76,7 +76,10 @@ func (s *Service) BillingWebhook(ctx context.Context, body []byte, signature str
 	}
 	ev, err := billing.Parse(body)
 	if err != nil {
-		return nil, prikke.Errorf(prikke.EINVALID, "The body is not a Lemon Squeezy webhook delivery: %s.", strings.TrimPrefix(err.Error(), "billing: "))
+		if isCode(err, prikke.EINVALID) {
+			return nil, err // its message names what is wrong
+		}
+		return nil, prikke.Errorf(prikke.EINVALID, "Not a Lemon Squeezy webhook delivery: %v.", err)
 	}
 	if ev.TestMode && !cfg.TestMode {
 		return nil, prikke.Errorf(prikke.EINVALID, "A test-mode event was sent to a live Prikke; send live events here, or set PRIKKE_LEMONSQUEEZY_TEST_MODE=true on a staging Prikke.")

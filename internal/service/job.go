@@ -215,7 +215,10 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 			v.Add("timezone", "%s", lerr.Error())
 		default:
 			gap := sched.MinInterval(now, loc, previewFires)
-			if min := tier.Limits().MinInterval; gap < min {
+			// The tier limits what runs: a paused job keeps its schedule
+			// (one a downgrade paused can be renamed or paused by its
+			// user); resuming it is checked.
+			if min := tier.Limits().MinInterval; gap < min && j.Enabled {
 				v.Add(field, "fires every %s, but the %s tier's shortest interval is %s; choose a less frequent schedule, or upgrade to Pro, which runs jobs as often as every %s",
 					humanGap(gap), tier, humanGap(min), strings.TrimPrefix(humanGap(prikke.TierPro.Limits().MinInterval), "1 "))
 			}
@@ -518,9 +521,15 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	if j.Kind == prikke.JobKindQueue {
 		return nil, prikke.Errorf(prikke.EINVALID, "Queued requests cannot be edited; enqueue a new one.")
 	}
-	o, err := s.organization(ctx, j.OrganizationID)
+	o, changed, err := s.syncedOrganization(ctx, j.OrganizationID)
 	if err != nil {
 		return nil, err
+	}
+	if changed {
+		// The plan change may have paused or resumed this job.
+		if j, err = s.store.JobGet(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	resume := in.Enabled != nil && *in.Enabled && !j.Enabled
 	if err := s.apply(j, in, o.Tier, false); err != nil {

@@ -70,6 +70,9 @@ func baseTier(o *prikke.Organization) prikke.Tier {
 // the audit log ("webhook subscription_updated: active", "ends_at passed",
 // "operator"). It returns nil, nil when nothing changed.
 func (s *Service) SyncTier(ctx context.Context, orgID prikke.ID, cause string) (*store.PlanResult, error) {
+	// A webhook wrote a subscription before this: its end may be the
+	// soonest now.
+	s.reconcile.poke()
 	o, err := s.store.OrganizationGet(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -117,7 +120,7 @@ func (s *Service) mailPlanPaused(ctx context.Context, o *prikke.Organization, re
 	}
 	l := res.To.Limits()
 	d := mail.PlanPaused{OrganizationName: o.Name, Tier: string(res.To), MaxJobs: l.MaxJobs, MinInterval: l.MinInterval,
-		BillingURL: s.url("/app/orgs/" + o.ID.String() + "/billing")}
+		CanUpgrade: s.BillingEnabled(), BillingURL: s.url("/app/orgs/" + o.ID.String() + "/billing")}
 	for _, j := range res.Jobs {
 		d.Jobs = append(d.Jobs, j.Name)
 	}
@@ -162,24 +165,34 @@ func nextRun(j *prikke.Job, now time.Time) *time.Time {
 // enforcement follows at once. With billing off and the base tier
 // enforced it reads nothing more.
 func (s *Service) organization(ctx context.Context, id prikke.ID) (*prikke.Organization, error) {
+	o, _, err := s.syncedOrganization(ctx, id)
+	return o, err
+}
+
+// syncedOrganization is organization that also reports whether it changed
+// the plan: a caller holding a job or monitor read before must read it
+// again, since the change may have paused or resumed it.
+func (s *Service) syncedOrganization(ctx context.Context, id prikke.ID) (*prikke.Organization, bool, error) {
 	o, err := s.store.OrganizationGet(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	return s.upToDate(ctx, o)
 }
 
-// upToDate is organization for an organization read already.
-func (s *Service) upToDate(ctx context.Context, o *prikke.Organization) (*prikke.Organization, error) {
+// upToDate is syncedOrganization for an organization read already.
+func (s *Service) upToDate(ctx context.Context, o *prikke.Organization) (*prikke.Organization, bool, error) {
 	now := s.now()
 	to, subs, err := s.tierAt(ctx, o, now)
 	if err != nil || to == o.Tier {
-		return o, err
+		return o, false, err
 	}
-	if _, err := s.changePlan(ctx, o, to, now, s.tierCause(o, to, subs, now)); err != nil {
-		return nil, err
+	res, err := s.changePlan(ctx, o, to, now, s.tierCause(o, to, subs, now))
+	if err != nil {
+		return nil, false, err
 	}
-	return s.store.OrganizationGet(ctx, o.ID)
+	o, err = s.store.OrganizationGet(ctx, o.ID)
+	return o, res != nil, err
 }
 
 // ReconcileTiers applies the plan changes the clock makes: a subscription
@@ -241,10 +254,28 @@ func (s *Service) ReconcileTiers(ctx context.Context) (time.Time, error) {
 }
 
 // reconciler is ReconcileTiers' memory: the instant up to which ends were
-// applied.
+// applied, and the planner's wake-up call.
 type reconciler struct {
 	mu sync.Mutex
 	at time.Time
+
+	once sync.Once
+	wake chan struct{}
+}
+
+// woken receives when a subscription may have been written (SyncTier
+// ran), so the planner looks at its end at once.
+func (r *reconciler) woken() chan struct{} {
+	r.once.Do(func() { r.wake = make(chan struct{}, 1) })
+	return r.wake
+}
+
+// poke wakes the planner, if it sleeps, without waiting.
+func (r *reconciler) poke() {
+	select {
+	case r.woken() <- struct{}{}:
+	default:
+	}
 }
 
 // ResyncSubscriptions fetches every stored subscription from the billing

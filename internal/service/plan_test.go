@@ -178,6 +178,7 @@ func TestPlanRoundTrip(t *testing.T) {
 		}
 		planPausedJobs := []string{"B", "E", "G", "H", "I", "J", "K", "L"}
 		planPausedMonitors := []string{"M3", "M4"}
+		userPaused := []string{"F"}
 		checkPaused := func(when string, wantPlan []string, wantPlanMonitors []string) {
 			t.Helper()
 			for name, j := range jobs {
@@ -187,9 +188,9 @@ func TestPlanRoundTrip(t *testing.T) {
 				}
 				plan := slices.Contains(wantPlan, name)
 				switch {
-				case name == "F":
+				case slices.Contains(userPaused, name):
 					if got.Enabled || got.PauseReason != "" {
-						t.Errorf("%s: the user's paused F: enabled %v, reason %q", when, got.Enabled, got.PauseReason)
+						t.Errorf("%s: the user's paused %s: enabled %v, reason %q", when, name, got.Enabled, got.PauseReason)
 					}
 				case plan && (got.Enabled || got.PauseReason != prikke.PauseForPlan || got.NextRunAt != nil):
 					t.Errorf("%s: %s should be paused for the plan: enabled %v, reason %q, next %v", when, name, got.Enabled, got.PauseReason, got.NextRunAt)
@@ -203,8 +204,9 @@ func TestPlanRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				plan := slices.Contains(wantPlanMonitors, name)
-				if (got.Status == prikke.MonitorPaused) != plan || (got.PauseReason == prikke.PauseForPlan) != plan {
-					t.Errorf("%s: monitor %s status %s reason %q; paused for the plan: %v", when, name, got.Status, got.PauseReason, plan)
+				user := slices.Contains(userPaused, name)
+				if (got.Status == prikke.MonitorPaused) != (plan || user) || (got.PauseReason == prikke.PauseForPlan) != plan {
+					t.Errorf("%s: monitor %s status %s reason %q; paused for the plan: %v, by the user: %v", when, name, got.Status, got.PauseReason, plan, user)
 				}
 			}
 		}
@@ -252,6 +254,18 @@ func TestPlanRoundTrip(t *testing.T) {
 			t.Errorf("create on Free with 16: %v", err)
 		}
 		checkPaused("after refused resumes", planPausedJobs, planPausedMonitors)
+
+		// The user pauses B and M4 (paused for the plan already): theirs
+		// now, so the upgrade leaves them paused.
+		if _, err := f.svc.PauseJob(ctx, owner, jobs["B"].ID); err != nil {
+			t.Fatalf("pause B on Free: %v", err)
+		}
+		if _, err := f.svc.PauseMonitor(ctx, owner, monitors["M4"].ID); err != nil {
+			t.Fatal(err)
+		}
+		userPaused = append(userPaused, "B", "M4")
+		planPausedJobs, planPausedMonitors = slices.DeleteFunc(planPausedJobs, func(n string) bool { return n == "B" }), []string{"M3"}
+		checkPaused("after the user's pauses", planPausedJobs, planPausedMonitors)
 
 		// A pending occurrence written on Free.
 		e, err := f.svc.TriggerJob(ctx, owner, jobs["A"].ID)
@@ -316,13 +330,20 @@ func TestOrganizationAppliesTheComputedTier(t *testing.T) {
 		if err != nil || o.Tier != prikke.TierPro {
 			t.Fatalf("before ends_at: %v, %v", o, err)
 		}
+		var newest *prikke.Job
 		for i := range 6 {
 			f.clock.set(storetest.T0.Add(time.Duration(i+1) * time.Minute))
-			if _, err := f.svc.CreateJob(ctx, owner, hourly(fmt.Sprintf("job-%d", i))); err != nil {
+			if newest, err = f.svc.CreateJob(ctx, owner, hourly(fmt.Sprintf("job-%d", i))); err != nil {
 				t.Fatal(err)
 			}
 		}
 		f.clock.set(end)
+		// An edit of the newest job at the end: the plan change comes
+		// first and pauses it; the edit keeps that.
+		j, err := f.svc.UpdateJob(ctx, owner, newest.ID, &service.JobInput{Name: ptr("renamed")})
+		if err != nil || j.Name != "renamed" || j.Enabled || j.PauseReason != prikke.PauseForPlan {
+			t.Fatalf("edit at the end: %+v, %v", j, err)
+		}
 		u, err := f.svc.Usage(ctx, owner, tn.Org.ID)
 		if err != nil || u.Tier != prikke.TierFree || u.MaxJobs != 5 {
 			t.Fatalf("usage at ends_at: %+v, %v", u, err)
@@ -523,6 +544,148 @@ func TestOperatorClaim(t *testing.T) {
 			return e.Action == prikke.AuditSubscriptionClaim && e.TargetID == "88"
 		}) {
 			t.Error("the claim is not audited")
+		}
+	})
+}
+
+// eventually polls cond until it holds or 10 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPlanner: started, the planner re-syncs at once when no re-sync is
+// on record (once a day after that, across restarts) and applies the
+// ends it finds; with billing off it does nothing.
+func TestPlanner(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		f.subscribe(t, billingtest.ProSubscription("66", storetest.T0), tn.Org.ID)
+		if _, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook"); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.set(storetest.T0.Add(2 * time.Hour))
+		cancelled := billingtest.ProSubscription("66", storetest.T0)
+		end := storetest.T0.Add(time.Hour)
+		cancelled.Status, cancelled.EndsAt, cancelled.UpdatedAt = prikke.SubscriptionCancelled, &end, end
+		f.fake.PutSubscription(cancelled)
+
+		leading := false
+		var mu sync.Mutex
+		p := f.svc.NewPlanner(func() bool { mu.Lock(); defer mu.Unlock(); return leading })
+		p.Every = 10 * time.Millisecond
+		p.Start(ctx)
+		defer p.Stop()
+		// Not leading: nothing runs.
+		time.Sleep(50 * time.Millisecond)
+		if sub, _ := f.st.SubscriptionGet(ctx, "66"); sub.Status != prikke.SubscriptionActive {
+			t.Fatalf("a node that does not lead re-synced: %s", sub.Status)
+		}
+		mu.Lock()
+		leading = true
+		mu.Unlock()
+		p.Stop()
+		p.Stop()
+
+		// A new planner (as after a restart) that leads: the re-sync
+		// writes the cancellation, the tier follows.
+		p = f.svc.NewPlanner(nil)
+		p.Every = 10 * time.Millisecond
+		p.Start(ctx)
+		eventually(t, "the re-sync", func() bool {
+			_, mark, err := f.st.HeartbeatGet(ctx, "billing:resynced")
+			return err == nil && mark == f.clock.now().Format(time.RFC3339Nano)
+		})
+		p.Stop()
+		if o, err := f.st.OrganizationGet(ctx, tn.Org.ID); err != nil || o.Tier != prikke.TierFree {
+			t.Fatalf("after the re-sync: %+v, %v", o, err)
+		}
+
+		// Within the day, another start re-syncs nothing: Lemon Squeezy
+		// now says active again, and the store keeps the cancellation.
+		f.fake.PutSubscription(billingtest.ProSubscription("66", storetest.T0.Add(90*time.Minute)))
+		p = f.svc.NewPlanner(nil)
+		p.Start(ctx)
+		time.Sleep(50 * time.Millisecond)
+		p.Stop()
+		if sub, _ := f.st.SubscriptionGet(ctx, "66"); sub.Status != prikke.SubscriptionCancelled {
+			t.Errorf("re-synced again within the day: %s", sub.Status)
+		}
+	})
+}
+
+// TestPlannerWakesAtTheEnd: a subscription written (SyncTier, as after a
+// webhook) that ends in a moment wakes the planner, which downgrades at
+// its end, long before its hourly round.
+func TestPlannerWakesAtTheEnd(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		f.svc.NowFunc = time.Now
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		p := f.svc.NewPlanner(nil)
+		p.Every, p.ResyncEvery = time.Hour, 1000*time.Hour
+		if err := f.st.HeartbeatPut(ctx, "billing:resynced", time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			t.Fatal(err)
+		}
+		p.Start(ctx)
+		defer p.Stop()
+		time.Sleep(20 * time.Millisecond) // its first round, with nothing to do, is over
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		end := now.Add(300 * time.Millisecond)
+		sub := billingtest.ProSubscription("44", now)
+		sub.Status, sub.EndsAt = prikke.SubscriptionCancelled, &end
+		f.subscribe(t, sub, tn.Org.ID)
+		if res, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook subscription_cancelled: cancelled"); err != nil || res == nil || res.To != prikke.TierPro {
+			t.Fatalf("webhook: %+v, %v", res, err)
+		}
+		eventually(t, "the downgrade at ends_at", func() bool {
+			o, err := f.st.OrganizationGet(ctx, tn.Org.ID)
+			return err == nil && o.Tier == prikke.TierFree
+		})
+		if time.Now().Before(end) {
+			t.Error("downgraded before ends_at")
+		}
+	})
+}
+
+// TestBillingOffIgnoresSubscriptions: with billing off the tier is the
+// base tier, whatever subscriptions are stored, and the planner and the
+// re-sync do nothing.
+func TestBillingOffIgnoresSubscriptions(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, st store.Store, svc *service.Service) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, st, prikke.TierFree)
+		sub := billingtest.ProSubscription("11", storetest.T0)
+		sub.OrganizationID = &tn.Org.ID
+		if _, err := st.BillingRecord(ctx, nil, sub); err != nil {
+			t.Fatal(err)
+		}
+		if tier, err := svc.TierAt(ctx, tn.Org, time.Now()); err != nil || tier != prikke.TierFree {
+			t.Errorf("TierAt = %s, %v", tier, err)
+		}
+		if o, _, err := svc.Organization(ctx, &service.Actor{User: tn.User}, tn.Org.ID); err != nil || o.Tier != prikke.TierFree {
+			t.Errorf("Organization = %+v, %v", o, err)
+		}
+		if next, err := svc.ReconcileTiers(ctx); err != nil || !next.IsZero() {
+			t.Errorf("ReconcileTiers = %v, %v", next, err)
+		}
+		if err := svc.ResyncSubscriptions(ctx); prikke.ErrorCode(err) != prikke.EINVALID {
+			t.Errorf("ResyncSubscriptions = %v", err)
+		}
+		p := svc.NewPlanner(nil)
+		p.Start(ctx)
+		p.Stop()
+		if _, _, err := st.HeartbeatGet(ctx, "billing:resynced"); prikke.ErrorCode(err) != prikke.ENOTFOUND {
+			t.Errorf("a planner ran with billing off: %v", err)
 		}
 	})
 }

@@ -46,7 +46,8 @@ func (p *Planner) Start(ctx context.Context) {
 func (p *Planner) Stop() { p.loop.Stop() }
 
 // reconcile applies the clock's plan changes, sleeping until the next
-// subscription's end or Every, whichever comes first.
+// subscription's end or Every, whichever comes first, or until a
+// subscription is written.
 func (p *Planner) reconcile(ctx context.Context) {
 	for {
 		wait := p.Every
@@ -54,6 +55,10 @@ func (p *Planner) reconcile(ctx context.Context) {
 			next, err := p.svc.ReconcileTiers(ctx)
 			if err != nil && ctx.Err() == nil {
 				p.svc.logger.Warn("reconciling tiers failed", "error", err)
+			}
+			select {
+			case <-p.svc.reconcile.woken(): // its own SyncTier calls
+			default:
 			}
 			if !next.IsZero() {
 				wait = min(wait, max(next.Sub(p.svc.now()), time.Millisecond))
@@ -64,6 +69,8 @@ func (p *Planner) reconcile(ctx context.Context) {
 		case <-ctx.Done():
 			t.Stop()
 			return
+		case <-p.svc.reconcile.woken():
+			t.Stop()
 		case <-t.C:
 		}
 	}
@@ -89,7 +96,7 @@ func (p *Planner) resync(ctx context.Context) {
 	}
 	// Marked even after a partial failure: the next try is tomorrow's,
 	// not a retry every hour against a provider that is failing.
-	if err := st.HeartbeatPut(ctx, resyncMark, now.Format(time.RFC3339Nano)); err != nil {
+	if err := st.HeartbeatPut(context.WithoutCancel(ctx), resyncMark, now.Format(time.RFC3339Nano)); err != nil {
 		p.svc.logger.Warn("marking the re-sync failed", "error", err)
 	}
 }
