@@ -1,6 +1,8 @@
 // Package api is Prikke's REST API, /api/v1: typed operations on huma over
 // the stdlib mux, with the OpenAPI 3.1 document generated from the code
-// and served at /api/v1/openapi.json. Every route is listed in routes.go,
+// and served at /api/v1/openapi.json. The webhooks Prikke receives
+// (/webhooks/lemonsqueezy, signed by their sender, with no session or key)
+// are operations of the same document. Every route is listed in routes.go,
 // one line each; each resource has its own file, with its operations'
 // reference text. Handlers return errors as they are: register turns them
 // into problem+json in one place, by the mapping the dashboard shares

@@ -189,7 +189,7 @@ func (a *API) handleWebhook(ctx context.Context, in *webhookInput) (*struct{ Bod
 var (
 	opBilling = operation{ID: "billing", Tag: "Billing",
 		Summary:     "Get an organization's plan and subscription",
-		Description: "The plan the organization has now (computed from its subscriptions at this instant, so a cancelled subscription ends on time), its subscription with renewal or end date, usage against the plan's limits, and the latest webhook deliveries. Any member may read it."}
+		Description: "The plan the organization has now (computed from its subscriptions at this instant, so a cancelled subscription ends on time), its subscription with renewal or end date, usage against the plan's limits, and the latest webhook deliveries. Any member may read it, and a key for the whole organization (not one limited to a project)."}
 
 	opCheckout = operation{ID: "billing-checkout", Tag: "Billing",
 		Summary:     "Start a checkout for Pro (admins)",

@@ -62,7 +62,8 @@ type WebhookResult struct {
 // returned as it is: the delivery's transaction rolled back, so Lemon
 // Squeezy's retry is applied afresh. (Should the tier change itself fail
 // after the delivery was recorded, the retry is a duplicate; the daily
-// re-sync and the ends_at loop bring the tier to the computed one.)
+// re-sync, the ends_at loop and the next read of the organization bring
+// the tier to the computed one.)
 func (s *Service) BillingWebhook(ctx context.Context, body []byte, signature string) (*WebhookResult, error) {
 	cfg := s.cfg.Billing
 	switch {
@@ -108,6 +109,11 @@ func (s *Service) BillingWebhook(ctx context.Context, body []byte, signature str
 		rec.SubscriptionID, rec.InvoiceStatus, rec.InvoiceTotal = ev.Invoice.SubscriptionID, ev.Invoice.Status, ev.Invoice.Total
 		if rec.OrganizationID, err = s.subscriptionOrganization(ctx, ev.Invoice.SubscriptionID); err != nil {
 			return nil, err
+		}
+		if rec.OrganizationID == nil { // an invoice ahead of its subscription
+			if rec.OrganizationID, err = s.customOrganization(ctx, ev.OrganizationID); err != nil {
+				return nil, err
+			}
 		}
 	default:
 		rec.Outcome = prikke.BillingIgnored
@@ -204,10 +210,15 @@ type BillingState struct {
 // billingEventsShown is how many recent deliveries BillingInfo lists.
 const billingEventsShown = 20
 
-// BillingInfo returns an organization's billing state (read permission).
-// Unclaimed and CanManage are filled for a signed-in admin on a Prikke
-// with billing; an API key never manages billing.
+// BillingInfo returns an organization's billing state (read permission;
+// not to a key limited to one project: the subscription, its customer
+// and its invoices are the whole organization's). Unclaimed and
+// CanManage are filled for a signed-in admin on a Prikke with billing; an
+// API key never manages billing.
 func (s *Service) BillingInfo(ctx context.Context, a *Actor, orgID prikke.ID) (*BillingState, error) {
+	if _, err := s.canOrg(ctx, a, orgID, prikke.PermRead, "see the organization's billing"); err != nil {
+		return nil, err
+	}
 	o, role, err := s.Organization(ctx, a, orgID)
 	if err != nil {
 		return nil, err

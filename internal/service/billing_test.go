@@ -78,6 +78,16 @@ func TestBillingRefusesOtherTenants(t *testing.T) {
 				t.Errorf("subscription 2 = %+v, %v; want still unclaimed", s, err)
 			}
 
+			// A key limited to one project sees nothing of the organization's billing.
+			_, projectKey, err := svc.CreateAPIKey(ctx, &service.Actor{User: alice.User}, alice.Org.ID,
+				service.APIKeyInput{Name: "one project", ProjectID: &alice.Project.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.BillingInfo(ctx, &service.Actor{APIKey: projectKey}, alice.Org.ID); prikke.ErrorCode(err) != prikke.EFORBIDDEN {
+				t.Errorf("BillingInfo with a key limited to one project: %v; want EFORBIDDEN", err)
+			}
+
 			// A viewer reads, an admin manages.
 			viewer := storetest.NewTenant(t, st, prikke.TierFree)
 			admin := storetest.NewTenant(t, st, prikke.TierFree)
@@ -115,5 +125,38 @@ func TestBillingRefusesOtherTenants(t *testing.T) {
 				t.Errorf("mallory's billing after her claim: %+v, %v; want Pro", b, err)
 			}
 		})
+	}
+}
+
+// A staging Prikke (test mode on) takes test-mode events; a Prikke with a
+// provider but no signing secret takes no webhook at all.
+func TestBillingWebhookConfig(t *testing.T) {
+	t.Parallel()
+	st := storetest.OpenSQLite(t)
+	fake := billingtest.New(t)
+	newSvc := func(b service.Billing) *service.Service {
+		return service.New(st, auth.NewHasher(), mail.NewMailbox(), delivery.New(delivery.Options{}),
+			service.Config{BaseURL: "http://prikke.test", Billing: b}, slog.New(slog.DiscardHandler))
+	}
+	ctx := context.Background()
+	tn := storetest.NewTenant(t, st, prikke.TierFree)
+	sub := billingtest.ProSubscription("1", time.Now().UTC().Truncate(time.Microsecond).Add(-time.Minute))
+	sub.TestMode = true
+	body := billingtest.SubscriptionEvent("subscription_created", sub, tn.Org.ID.String(), true)
+	sig := billingtest.Sign(billingtest.Secret, body)
+
+	noSecret := newSvc(service.Billing{Provider: billing.New(fake.Config()), ProVariantID: billingtest.ProVariantID})
+	if _, err := noSecret.BillingWebhook(ctx, body, sig); prikke.ErrorCode(err) != prikke.EUNAUTHORIZED {
+		t.Errorf("no signing secret: %v; want EUNAUTHORIZED", err)
+	}
+	staging := newSvc(service.Billing{Provider: billing.New(fake.Config()), SigningSecret: billingtest.Secret,
+		ProVariantID: billingtest.ProVariantID, TestMode: true})
+	res, err := staging.BillingWebhook(ctx, body, sig)
+	if err != nil || res.Outcome != prikke.BillingApplied || res.Event != "subscription_created" {
+		t.Fatalf("a test-mode event on staging: %+v, %v; want applied", res, err)
+	}
+	o, err := st.OrganizationGet(ctx, tn.Org.ID)
+	if err != nil || o.Tier != prikke.TierPro {
+		t.Errorf("tier after the staging webhook: %v, %v; want pro (applied at once)", o, err)
 	}
 }
