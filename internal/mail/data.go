@@ -217,7 +217,10 @@ type PlanPaused struct {
 	MaxJobs          int      // the plan's limit of jobs and monitors together
 	// MinInterval is the plan's shortest schedule interval (optional).
 	MinInterval time.Duration
-	BillingURL  string // Settings → Billing, to upgrade
+	// CanUpgrade says this Prikke sells Pro (billing is on); else Pro
+	// comes from its operator.
+	CanUpgrade bool
+	BillingURL string // Settings → Billing: the plan, its limits and Upgrade
 }
 
 // Limits says what the plan runs ("at most 5 jobs and monitors together,

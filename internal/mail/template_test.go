@@ -43,7 +43,7 @@ func fixtures(s string) map[Kind]Data {
 		KindWorkflowAlert: WorkflowAlert{WorkflowName: s, ProjectName: s, Failing: true, Error: s, At: at,
 			RunURL: base + "/runs/1"},
 		KindPlanPaused: PlanPaused{OrganizationName: s, Tier: "free", Jobs: []string{s, "every minute"}, Monitors: []string{s},
-			MaxJobs: 5, MinInterval: 5 * time.Minute, BillingURL: base + "/app/orgs/1/billing"},
+			MaxJobs: 5, MinInterval: 5 * time.Minute, CanUpgrade: true, BillingURL: base + "/app/orgs/1/billing"},
 	}
 }
 
@@ -236,7 +236,9 @@ func TestRenderContent(t *testing.T) {
 		{name: "workflow failing", data: f[KindWorkflowAlert], has: []string{"A run of", "failed", "See the run", "You will hear"}},
 		{name: "workflow recovered", data: with(f[KindWorkflowAlert].(WorkflowAlert), func(d *WorkflowAlert) { d.Failing, d.Error = false, "" }),
 			subject: "[prikke] nightly-report recovered", has: []string{"succeeded again"}, hasNot: []string{"Error", "You will hear"}},
-		{name: "plan paused", data: f[KindPlanPaused], has: []string{"every minute", "runs at most 5 jobs and monitors together, and no schedule more often than every 5 min.", "2 jobs and 1 monitor", "Paused jobs", "Paused monitors", "resume by themselves", "upgrades to Pro", "Nothing was deleted"}},
+		{name: "plan paused", data: f[KindPlanPaused], has: []string{"every minute", "runs at most 5 jobs and monitors together, and no schedule more often than every 5 min.", "2 jobs and 1 monitor", "Paused jobs", "Paused monitors", "resume by themselves", "upgrades to Pro", "Upgrade to Pro", "Nothing was deleted"}},
+		{name: "plan paused without billing", data: with(f[KindPlanPaused].(PlanPaused), func(d *PlanPaused) { d.CanUpgrade = false }),
+			has: []string{"is on Pro again", "operator", "See the plan"}, hasNot: []string{"upgrades to Pro", "Upgrade to Pro"}},
 		{name: "plan paused only monitors", data: with(f[KindPlanPaused].(PlanPaused), func(d *PlanPaused) { d.Jobs = nil }),
 			subject: "[prikke] nightly-report is on the free plan: 1 monitor paused", hasNot: []string{"Paused jobs"}},
 		{name: "plan paused many", data: with(f[KindPlanPaused].(PlanPaused), func(d *PlanPaused) {

@@ -521,9 +521,15 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	if j.Kind == prikke.JobKindQueue {
 		return nil, prikke.Errorf(prikke.EINVALID, "Queued requests cannot be edited; enqueue a new one.")
 	}
-	o, err := s.organization(ctx, j.OrganizationID)
+	o, changed, err := s.syncedOrganization(ctx, j.OrganizationID)
 	if err != nil {
 		return nil, err
+	}
+	if changed {
+		// The plan change may have paused or resumed this job.
+		if j, err = s.store.JobGet(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	resume := in.Enabled != nil && *in.Enabled && !j.Enabled
 	if err := s.apply(j, in, o.Tier, false); err != nil {

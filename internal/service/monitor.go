@@ -526,13 +526,21 @@ func (s *Service) ResumeMonitor(ctx context.Context, a *Actor, id prikke.ID) (*p
 	if err != nil {
 		return nil, err
 	}
-	if m.Status == prikke.MonitorPaused {
-		o, err := s.organization(ctx, m.OrganizationID)
+	if m.Status == prikke.MonitorPaused || s.BillingEnabled() {
+		o, changed, err := s.syncedOrganization(ctx, m.OrganizationID)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.activeLimit(ctx, o); err != nil {
-			return nil, err
+		if changed {
+			// The plan change may have paused this monitor.
+			if m, err = s.store.MonitorGet(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+		if m.Status == prikke.MonitorPaused {
+			if err := s.activeLimit(ctx, o); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return s.stepMonitor(ctx, a, id, "resume monitors", "resumed", func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {

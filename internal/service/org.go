@@ -49,7 +49,8 @@ func (s *Service) DefaultOrganization(ctx context.Context, a *Actor) (*prikke.Or
 		if err != nil {
 			return nil, err
 		}
-		return s.upToDate(ctx, o)
+		o, _, err = s.upToDate(ctx, o)
+		return o, err
 	}
 	return nil, prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in or send an API key.")
 }

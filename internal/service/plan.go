@@ -120,7 +120,7 @@ func (s *Service) mailPlanPaused(ctx context.Context, o *prikke.Organization, re
 	}
 	l := res.To.Limits()
 	d := mail.PlanPaused{OrganizationName: o.Name, Tier: string(res.To), MaxJobs: l.MaxJobs, MinInterval: l.MinInterval,
-		BillingURL: s.url("/app/orgs/" + o.ID.String() + "/billing")}
+		CanUpgrade: s.BillingEnabled(), BillingURL: s.url("/app/orgs/" + o.ID.String() + "/billing")}
 	for _, j := range res.Jobs {
 		d.Jobs = append(d.Jobs, j.Name)
 	}
@@ -160,29 +160,39 @@ func nextRun(j *prikke.Job, now time.Time) *time.Time {
 }
 
 // organization loads an organization with its enforced tier up to date:
-// when the computed tier differs (a subscription ended by the clock, a
-// plan change that failed half-way), SyncTier applies it first, so
-// enforcement follows at once. With billing off and the base tier
+// when the computed tier differs (a subscription ended by the clock
+// before the planner woke, a plan change that failed), the change is
+// applied first, as SyncTier applies it, so enforcement follows at once. With billing off and the base tier
 // enforced it reads nothing more.
 func (s *Service) organization(ctx context.Context, id prikke.ID) (*prikke.Organization, error) {
+	o, _, err := s.syncedOrganization(ctx, id)
+	return o, err
+}
+
+// syncedOrganization is organization that also reports whether it changed
+// the plan: a caller holding a job or monitor read before must read it
+// again, since the change may have paused or resumed it.
+func (s *Service) syncedOrganization(ctx context.Context, id prikke.ID) (*prikke.Organization, bool, error) {
 	o, err := s.store.OrganizationGet(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	return s.upToDate(ctx, o)
 }
 
-// upToDate is organization for an organization read already.
-func (s *Service) upToDate(ctx context.Context, o *prikke.Organization) (*prikke.Organization, error) {
+// upToDate is syncedOrganization for an organization read already.
+func (s *Service) upToDate(ctx context.Context, o *prikke.Organization) (*prikke.Organization, bool, error) {
 	now := s.now()
 	to, subs, err := s.tierAt(ctx, o, now)
 	if err != nil || to == o.Tier {
-		return o, err
+		return o, false, err
 	}
-	if _, err := s.changePlan(ctx, o, to, now, s.tierCause(o, to, subs, now)); err != nil {
-		return nil, err
+	res, err := s.changePlan(ctx, o, to, now, s.tierCause(o, to, subs, now))
+	if err != nil {
+		return nil, false, err
 	}
-	return s.store.OrganizationGet(ctx, o.ID)
+	o, err = s.store.OrganizationGet(ctx, o.ID)
+	return o, res != nil, err
 }
 
 // ReconcileTiers applies the plan changes the clock makes: a subscription

@@ -330,13 +330,20 @@ func TestOrganizationAppliesTheComputedTier(t *testing.T) {
 		if err != nil || o.Tier != prikke.TierPro {
 			t.Fatalf("before ends_at: %v, %v", o, err)
 		}
+		var newest *prikke.Job
 		for i := range 6 {
 			f.clock.set(storetest.T0.Add(time.Duration(i+1) * time.Minute))
-			if _, err := f.svc.CreateJob(ctx, owner, hourly(fmt.Sprintf("job-%d", i))); err != nil {
+			if newest, err = f.svc.CreateJob(ctx, owner, hourly(fmt.Sprintf("job-%d", i))); err != nil {
 				t.Fatal(err)
 			}
 		}
 		f.clock.set(end)
+		// An edit of the newest job at the end: the plan change comes
+		// first and pauses it; the edit keeps that.
+		j, err := f.svc.UpdateJob(ctx, owner, newest.ID, &service.JobInput{Name: ptr("renamed")})
+		if err != nil || j.Name != "renamed" || j.Enabled || j.PauseReason != prikke.PauseForPlan {
+			t.Fatalf("edit at the end: %+v, %v", j, err)
+		}
 		u, err := f.svc.Usage(ctx, owner, tn.Org.ID)
 		if err != nil || u.Tier != prikke.TierFree || u.MaxJobs != 5 {
 			t.Fatalf("usage at ends_at: %+v, %v", u, err)
@@ -645,6 +652,40 @@ func TestPlannerWakesAtTheEnd(t *testing.T) {
 		})
 		if time.Now().Before(end) {
 			t.Error("downgraded before ends_at")
+		}
+	})
+}
+
+// TestBillingOffIgnoresSubscriptions: with billing off the tier is the
+// base tier, whatever subscriptions are stored, and the planner and the
+// re-sync do nothing.
+func TestBillingOffIgnoresSubscriptions(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, st store.Store, svc *service.Service) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, st, prikke.TierFree)
+		sub := billingtest.ProSubscription("11", storetest.T0)
+		sub.OrganizationID = &tn.Org.ID
+		if _, err := st.BillingRecord(ctx, nil, sub); err != nil {
+			t.Fatal(err)
+		}
+		if tier, err := svc.TierAt(ctx, tn.Org, time.Now()); err != nil || tier != prikke.TierFree {
+			t.Errorf("TierAt = %s, %v", tier, err)
+		}
+		if o, _, err := svc.Organization(ctx, &service.Actor{User: tn.User}, tn.Org.ID); err != nil || o.Tier != prikke.TierFree {
+			t.Errorf("Organization = %+v, %v", o, err)
+		}
+		if next, err := svc.ReconcileTiers(ctx); err != nil || !next.IsZero() {
+			t.Errorf("ReconcileTiers = %v, %v", next, err)
+		}
+		if err := svc.ResyncSubscriptions(ctx); prikke.ErrorCode(err) != prikke.EINVALID {
+			t.Errorf("ResyncSubscriptions = %v", err)
+		}
+		p := svc.NewPlanner(nil)
+		p.Start(ctx)
+		p.Stop()
+		if _, _, err := st.HeartbeatGet(ctx, "billing:resynced"); prikke.ErrorCode(err) != prikke.ENOTFOUND {
+			t.Errorf("a planner ran with billing off: %v", err)
 		}
 	})
 }

@@ -177,5 +177,16 @@ func TestBrowserBillingUpgrade(t *testing.T) {
 		screenshot(t, ctx, "billing-pro-desktop")
 		return nil
 	})
+
+	step("the billing page fits a phone", 30*time.Second, func(ctx context.Context) error {
+		if err := setViewport(ctx, 375, 812, true); err != nil {
+			return err
+		}
+		if err := navigate(ctx, base, billingPath, 200); err != nil {
+			return err
+		}
+		screenshot(t, ctx, "billing-pro-phone")
+		return noOverflow(ctx, 375)
+	})
 	plog.assertClean(t)
 }

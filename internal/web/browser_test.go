@@ -463,7 +463,7 @@ func TestBrowser(t *testing.T) {
 			{"/docs/api", "docs-api", "API reference"},
 			{"/docs/api/jobs", "docs-api-jobs", "Jobs"},
 			{"/use-cases", "use-cases", "Who Prikke is for"},
-			{"/pricing", "pricing", "Pricing"},
+			{"/pricing", "pricing", "Plans"}, // billing off: the plans' limits, no prices
 			{"/privacy", "privacy", "Privacy"},
 			{"/terms", "terms", "Terms of service"},
 			{"/imprint", "imprint", "Imprint"},

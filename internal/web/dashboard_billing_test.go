@@ -375,3 +375,37 @@ func TestPausedForPlan(t *testing.T) {
 		t.Error("no way to the billing page from the paused monitor")
 	}
 }
+
+// TestBillingOutage: when Lemon Squeezy fails (an outage, a revoked key),
+// Upgrade and Manage billing answer with a message on the billing page,
+// never a server error, and the cause goes to the log only.
+func TestBillingOutage(t *testing.T) {
+	d, fake := billingDash(t, nil)
+	tn := d.tenant(prikke.TierFree)
+	b := d.as(tn)
+	path := "/app/orgs/" + tn.Org.ID.String() + "/billing"
+	fake.FailWith(503)
+	r := b.post(path+"/checkout", url.Values{})
+	if r.Status != 303 || r.location() != path {
+		t.Fatalf("upgrade during an outage: %s", r)
+	}
+	text := pageText(b.get(path).Body)
+	if !strings.Contains(text, "Prikke could not start the checkout: Lemon Squeezy did not answer as expected. Please try again in a moment.") {
+		t.Errorf("no message after the failed upgrade: %s", text)
+	}
+	if !strings.Contains(d.logs.String(), "web: billing") {
+		t.Errorf("the cause was not logged: %s", d.logs)
+	}
+
+	fake.FailWith(0)
+	sub := d.subscribe(tn, "9004")
+	fake.PutSubscription(sub)
+	fake.FailWith(401)
+	r = b.post(path+"/portal", url.Values{})
+	if r.Status != 303 || r.location() != path {
+		t.Fatalf("manage billing during an outage: %s", r)
+	}
+	if text := pageText(b.get(path).Body); !strings.Contains(text, "Prikke could not open the customer portal") {
+		t.Errorf("no message after the failed portal: %s", text)
+	}
+}
