@@ -689,3 +689,33 @@ func TestBillingOffIgnoresSubscriptions(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookRetryRepairsTheTier: a delivery recorded whose tier change
+// then failed (here: the tier put back by hand) is repaired by Lemon
+// Squeezy's retry, a duplicate that applies the computed tier again.
+func TestWebhookRetryRepairsTheTier(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		body := billingtest.SubscriptionEvent("subscription_created", billingtest.ProSubscription("91", storetest.T0), tn.Org.ID.String(), false)
+		sig := billingtest.Sign(billingtest.Secret, body)
+		if res, err := f.svc.BillingWebhook(ctx, body, sig); err != nil || res.Outcome != prikke.BillingApplied {
+			t.Fatalf("first delivery: %+v, %v", res, err)
+		}
+		// The record committed but the plan change did not.
+		if _, err := f.st.PlanChange(ctx, &store.PlanChange{OrganizationID: tn.Org.ID, To: prikke.TierFree, At: storetest.T0}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.svc.BillingWebhook(ctx, body, sig)
+		if err != nil || res.Outcome != store.BillingDuplicate {
+			t.Fatalf("retry: %+v, %v", res, err)
+		}
+		if o, err := f.st.OrganizationGet(ctx, tn.Org.ID); err != nil || o.Tier != prikke.TierPro {
+			t.Fatalf("after the retry the stored tier is %v (%v), want pro", o.Tier, err)
+		}
+		if changes := tierChanges(t, f.st, tn.Org.ID); len(changes) != 2 || changes[1] != "free → pro: webhook subscription_created retried: active" {
+			t.Errorf("plan changes = %q", changes)
+		}
+	})
+}
