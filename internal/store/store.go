@@ -167,7 +167,11 @@ type JobStore interface {
 	JobList(ctx context.Context, f JobFilter) ([]*prikke.Job, error)
 	// JobUpdate writes the user-editable fields, NextRunAt, Enabled,
 	// IntervalMinutes and the channel list, and deletes the job's pending
-	// executions that have not started, all in one transaction.
+	// executions that have not started, all in one transaction. It never
+	// starts or ends a plan pause: when the stored job or j has PauseReason
+	// plan, the stored Enabled, NextRunAt and PauseReason stay (so a copy
+	// read before a plan change cannot undo it); a user ends one with
+	// JobSetEnabled.
 	JobUpdate(ctx context.Context, j *prikke.Job) error
 	// JobSetEnabled pauses or resumes a job. Pausing deletes its pending
 	// executions; resuming sets nextRunAt (nil for one-time jobs already

@@ -363,16 +363,27 @@ func testPauseReasonColumns(t *testing.T, open Opener, cov *coverage) {
 	if got, err := s.JobGet(ctx, j.ID); err != nil || got.PauseReason != prikke.PauseForPlan {
 		t.Fatalf("created job = %+v, %v; want its pause reason", got, err)
 	}
-	j.PauseReason = ""
+	// A copy read before the plan paused it (enabled, no reason) renames
+	// the job and leaves it paused for the plan.
+	next := T0.Add(time.Hour)
+	j.Name, j.Enabled, j.PauseReason, j.NextRunAt = "renamed", true, "", &next
 	if err := s.JobUpdate(ctx, j); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.JobGet(ctx, j.ID); err != nil || got.PauseReason != "" {
-		t.Fatalf("updated job = %+v, %v; want no pause reason", got, err)
+	if got, err := s.JobGet(ctx, j.ID); err != nil || got.Name != "renamed" || got.Enabled || got.PauseReason != prikke.PauseForPlan || got.NextRunAt != nil {
+		t.Fatalf("updated with a copy read before the plan pause = %+v, %v; want renamed, still paused for the plan", got, err)
 	}
-	j.PauseReason = prikke.PauseForPlan
+	// A copy read paused for the plan, written after an upgrade resumed
+	// the job, leaves it running.
+	if err := s.JobSetEnabled(ctx, j.ID, true, &next); err != nil {
+		t.Fatal(err)
+	}
+	j.Name, j.Enabled, j.PauseReason, j.NextRunAt = "renamed again", false, prikke.PauseForPlan, nil
 	if err := s.JobUpdate(ctx, j); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := s.JobGet(ctx, j.ID); err != nil || got.Name != "renamed again" || !got.Enabled || got.PauseReason != "" || got.NextRunAt == nil || !got.NextRunAt.Equal(next) {
+		t.Fatalf("updated with a copy read before the resume = %+v, %v; want renamed, still running", got, err)
 	}
 	if err := s.JobSetEnabled(ctx, j.ID, false, nil); err != nil {
 		t.Fatal(err)
