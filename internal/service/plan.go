@@ -88,7 +88,22 @@ func (s *Service) SyncTier(ctx context.Context, orgID prikke.ID, cause string) (
 // changePlan moves o to the tier to (store.PlanChange, which applies a
 // change once even when several nodes or requests ask for it together),
 // audits it, and mails the owners what a downgrade paused.
+//
+// to is computed before PlanChange's transaction: a subscription written
+// meanwhile (a webhook's upgrade racing the ends_at loop's downgrade,
+// whose own SyncTier saw the tier still right and changed nothing) may
+// make it stale. So after a change the tier is computed again and, when
+// it differs, applied too (a few rounds at most): the last change applies
+// the stored subscriptions' truth. A downgrade undone that way mails
+// nothing.
 func (s *Service) changePlan(ctx context.Context, o *prikke.Organization, to prikke.Tier, now time.Time, cause string) (*store.PlanResult, error) {
+	return s.changePlanRound(ctx, o, to, now, cause, 0)
+}
+
+// planRechecks bounds changePlan's rounds.
+const planRechecks = 3
+
+func (s *Service) changePlanRound(ctx context.Context, o *prikke.Organization, to prikke.Tier, now time.Time, cause string, round int) (*store.PlanResult, error) {
 	res, err := s.store.PlanChange(ctx, &store.PlanChange{OrganizationID: o.ID, To: to, At: now,
 		NextRun: nextRun, PauseMonitor: monitor.Pause, ResumeMonitor: monitor.Resume})
 	if err != nil || res == nil {
@@ -98,6 +113,22 @@ func (s *Service) changePlan(ctx context.Context, o *prikke.Organization, to pri
 		fmt.Sprintf("%s → %s: %s", res.From, res.To, cause))
 	s.logger.Info("plan changed", "organization_id", o.ID, "from", res.From, "to", res.To, "cause", cause,
 		"jobs", len(res.Jobs), "monitors", len(res.Monitors))
+	if round < planRechecks {
+		fresh, err := s.store.OrganizationGet(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		again, subs, err := s.tierAt(ctx, fresh, now)
+		if err != nil {
+			return nil, err
+		}
+		if again != fresh.Tier {
+			next, err := s.changePlanRound(ctx, fresh, again, now, s.tierCause(fresh, again, subs, now)+" (re-checked)", round+1)
+			if err != nil || next != nil {
+				return next, err
+			}
+		}
+	}
 	if isDowngrade(res) && len(res.Jobs)+len(res.Monitors) > 0 {
 		s.mailPlanPaused(ctx, o, res)
 	}

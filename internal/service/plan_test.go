@@ -719,3 +719,41 @@ func TestWebhookRetryRepairsTheTier(t *testing.T) {
 		}
 	})
 }
+
+// TestStalePlanChangeIsRechecked: a downgrade computed before a webhook
+// wrote the subscription that grants Pro (the ends_at loop racing the
+// webhook, whose own SyncTier saw Pro and changed nothing) is applied,
+// then re-checked against the stored subscriptions: the organization
+// ends Pro with its jobs running, and nobody is mailed.
+func TestStalePlanChangeIsRechecked(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		owner := &service.Actor{User: tn.User}
+		f.subscribe(t, billingtest.ProSubscription("93", storetest.T0), tn.Org.ID)
+		if _, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook"); err != nil {
+			t.Fatal(err)
+		}
+		j, err := f.svc.CreateJob(ctx, owner, everyMinute("minutely"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.ChangePlanTo(ctx, tn.Org.ID, prikke.TierFree, "stale"); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := f.st.OrganizationGet(ctx, tn.Org.ID); err != nil || o.Tier != prikke.TierPro {
+			t.Fatalf("stored tier %v (%v), want pro", o.Tier, err)
+		}
+		if got, err := f.st.JobGet(ctx, j.ID); err != nil || !got.Enabled || got.PauseReason != "" {
+			t.Fatalf("job after the re-check = %+v, %v; want it running", got, err)
+		}
+		if m := f.planMails(); len(m) != 0 {
+			t.Errorf("plan mails = %d, want none for a downgrade undone at once", len(m))
+		}
+		changes := tierChanges(t, f.st, tn.Org.ID)
+		if len(changes) != 3 || changes[1] != "pro → free: stale" || !strings.HasPrefix(changes[2], "free → pro: subscription 93") {
+			t.Errorf("plan changes = %q", changes)
+		}
+	})
+}
