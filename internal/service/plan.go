@@ -135,6 +135,28 @@ func (s *Service) changePlanRound(ctx context.Context, o *prikke.Organization, t
 	return res, nil
 }
 
+// enforcePlan pauses, with the reason plan, what an organization runs
+// beyond the limits of the tier it has (store.PlanChange Enforce), audits
+// it and mails the owners.
+func (s *Service) enforcePlan(ctx context.Context, id prikke.ID, cause string) error {
+	o, err := s.store.OrganizationGet(ctx, id)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	res, err := s.store.PlanChange(ctx, &store.PlanChange{OrganizationID: id, To: o.Tier, At: now,
+		NextRun: nextRun, PauseMonitor: monitor.Pause, ResumeMonitor: monitor.Resume, Enforce: true})
+	if err != nil || res == nil {
+		return err
+	}
+	s.record(ctx, nil, &o.ID, prikke.AuditTierChange, "organization", o.ID.String(),
+		fmt.Sprintf("%s → %s: %s (limits enforced)", res.From, res.To, cause))
+	s.logger.Info("plan limits enforced", "organization_id", o.ID, "tier", res.To, "cause", cause,
+		"jobs", len(res.Jobs), "monitors", len(res.Monitors))
+	s.mailPlanPaused(ctx, o, res)
+	return nil
+}
+
 // isDowngrade reports whether a plan change went to a tier with lower limits
 // (what it returns was paused, not resumed).
 func isDowngrade(res *store.PlanResult) bool {

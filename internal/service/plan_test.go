@@ -757,3 +757,38 @@ func TestStalePlanChangeIsRechecked(t *testing.T) {
 		}
 	})
 }
+
+// TestOperatorSetTierEnforces: an operator setting Free on a Free
+// organization that runs more than Free allows (here written straight to
+// the store, as before limits were enforced) pauses the newest beyond
+// the limit for the plan and mails the owner; setting it again does
+// nothing more.
+func TestOperatorSetTierEnforces(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, st store.Store, svc *service.Service) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, st, prikke.TierFree)
+		var ids []prikke.ID
+		for i := range 7 {
+			at := storetest.T0.Add(time.Duration(i) * time.Minute)
+			ids = append(ids, storetest.NewJob(t, st, tn, func(j *prikke.Job) {
+				j.CronExpression, j.IntervalMinutes, j.CreatedAt, j.UpdatedAt = "0 * * * *", 60, at, at
+			}).ID)
+		}
+		for range 2 {
+			if o, err := svc.SetTier(ctx, nil, tn.Org.ID, prikke.TierFree); err != nil || o.Tier != prikke.TierFree {
+				t.Fatalf("set-tier free: %+v, %v", o, err)
+			}
+		}
+		for i, id := range ids {
+			j, _ := st.JobGet(ctx, id)
+			if want := i < 5; j.Enabled != want || (j.PauseReason == prikke.PauseForPlan) == want {
+				t.Errorf("job %d: enabled %v reason %q", i, j.Enabled, j.PauseReason)
+			}
+		}
+		changes := tierChanges(t, st, tn.Org.ID)
+		if !slices.Equal(changes, []string{"free → free: operator set the base tier to free (limits enforced)"}) {
+			t.Errorf("plan changes = %q", changes)
+		}
+	})
+}

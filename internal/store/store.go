@@ -939,6 +939,12 @@ type PlanChange struct {
 	// monitor.Resume); their flips are stored as MonitorModify stores them.
 	PauseMonitor  func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip
 	ResumeMonitor func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip
+	// Enforce, when the tier already is To, still pauses (reason plan)
+	// what To's limits do not allow, as a downgrade would: an operator's
+	// set-tier on an organization that runs more than its tier allows
+	// (written before limits were enforced). The result has From == To;
+	// nil when nothing was paused.
+	Enforce bool
 }
 
 // PlanResult is what a PlanChange did: the jobs and monitors it paused

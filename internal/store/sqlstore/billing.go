@@ -241,6 +241,22 @@ func (r *Records) PlanChange(ctx context.Context, c *store.PlanChange) (*store.P
 			return err
 		}
 		if from == c.To {
+			if !c.Enforce {
+				return nil
+			}
+			out := &store.PlanResult{From: from, To: c.To, Jobs: []*prikke.Job{}, Monitors: []*prikke.Monitor{}}
+			if err := r.pauseForPlan(ctx, tx, c, out); err != nil || len(out.Jobs)+len(out.Monitors) == 0 {
+				return err
+			}
+			if err := tx.Notify(ctx, store.TopicJobs, ""); err != nil {
+				return err
+			}
+			if len(out.Monitors) > 0 {
+				if err := tx.Notify(ctx, store.TopicMonitors, ""); err != nil {
+					return err
+				}
+			}
+			res = out
 			return nil
 		}
 		if _, err := tx.Exec(ctx, "UPDATE organizations SET tier = $2, updated_at = $3 WHERE id = $1",

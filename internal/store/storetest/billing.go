@@ -24,6 +24,7 @@ func testBilling(t *testing.T, open Opener, cov *coverage) {
 		"BaseTier":            testOrganizationBaseTier,
 		"PauseReasonColumns":  testPauseReasonColumns,
 		"PlanChange":          testPlanChange,
+		"PlanChangeEnforce":   testPlanChangeEnforce,
 		"CreateWithin":        testCreateWithin,
 		"CreateWithinMixed":   testCreateWithinMixed,
 		"CreateWithinNoLimit": testCreateWithinNoLimit,
@@ -776,5 +777,47 @@ func newUnsavedMonitor(tn *Tenant) *prikke.Monitor {
 		AlertPolicy: prikke.AlertPolicy{FailThreshold: 1, RecoveryThreshold: 1},
 		NotifyMode:  prikke.NotifyProject, MonitorState: prikke.MonitorState{Status: prikke.MonitorNew},
 		CreatedAt: T0, UpdatedAt: T0,
+	}
+}
+
+// testPlanChangeEnforce: a Free organization running more than Free
+// allows (written before limits were enforced) is left alone by a plan
+// change to Free, and brought within its limits by an enforcing one.
+func testPlanChangeEnforce(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("PlanChange")
+	s := open(t)
+	ctx := context.Background()
+	tn := NewTenant(t, s, prikke.TierFree)
+	var jobs []*prikke.Job
+	for i := range 7 {
+		at := T0.Add(time.Duration(i) * time.Minute)
+		jobs = append(jobs, NewJob(t, s, tn, func(j *prikke.Job) {
+			j.CronExpression, j.IntervalMinutes, j.CreatedAt, j.UpdatedAt = "0 * * * *", 60, at, at
+		}))
+	}
+	c := &store.PlanChange{OrganizationID: tn.Org.ID, To: prikke.TierFree, At: T0.Add(time.Hour), PauseMonitor: planPause, ResumeMonitor: planResume}
+	if res, err := s.PlanChange(ctx, c); err != nil || res != nil {
+		t.Fatalf("plan change to the tier it has = %+v, %v; want nothing", res, err)
+	}
+	c.Enforce = true
+	res, err := s.PlanChange(ctx, c)
+	if err != nil || res == nil || res.From != prikke.TierFree || res.To != prikke.TierFree || len(res.Jobs) != 2 ||
+		res.Jobs[0].ID != jobs[5].ID || res.Jobs[1].ID != jobs[6].ID {
+		t.Fatalf("enforcing = %+v, %v; want the 2 newest jobs paused", res, err)
+	}
+	for i, j := range jobs {
+		got, err := s.JobGet(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := i < 5; got.Enabled != want || (got.PauseReason == prikke.PauseForPlan) == want {
+			t.Errorf("job %d after enforcing: enabled %v, reason %q", i, got.Enabled, got.PauseReason)
+		}
+	}
+	if o, err := s.OrganizationGet(ctx, tn.Org.ID); err != nil || o.Tier != prikke.TierFree {
+		t.Fatalf("tier after enforcing = %v, %v", o.Tier, err)
+	}
+	if res, err := s.PlanChange(ctx, c); err != nil || res != nil {
+		t.Fatalf("enforcing again = %+v, %v; want nothing", res, err)
 	}
 }
