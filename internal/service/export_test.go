@@ -16,3 +16,13 @@ func (s *Service) ChangePlanTo(ctx context.Context, id prikke.ID, to prikke.Tier
 	}
 	return s.changePlan(ctx, o, to, s.now(), cause)
 }
+
+// Woken reports (and consumes) a pending wake-up of the planner.
+func (s *Service) Woken() bool {
+	select {
+	case <-s.reconcile.woken():
+		return true
+	default:
+		return false
+	}
+}

@@ -73,6 +73,13 @@ func (s *Service) SyncTier(ctx context.Context, orgID prikke.ID, cause string) (
 	// A webhook wrote a subscription before this: its end may be the
 	// soonest now.
 	s.reconcile.poke()
+	return s.syncTier(ctx, orgID, cause)
+}
+
+// syncTier is SyncTier without waking the planner: ReconcileTiers' own,
+// which must not wake the planner that runs it (a round whose SyncTier
+// keeps failing would run again at once, forever).
+func (s *Service) syncTier(ctx context.Context, orgID prikke.ID, cause string) (*store.PlanResult, error) {
 	o, err := s.store.OrganizationGet(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -294,7 +301,7 @@ func (s *Service) ReconcileTiers(ctx context.Context) (time.Time, error) {
 	}
 	var errs []error
 	for _, id := range order {
-		if _, err := s.SyncTier(ctx, id, causes[id]); err != nil && !isCode(err, prikke.ENOTFOUND) {
+		if _, err := s.syncTier(ctx, id, causes[id]); err != nil && !isCode(err, prikke.ENOTFOUND) {
 			errs = append(errs, fmt.Errorf("organization %s: %w", id, err))
 		}
 	}

@@ -792,3 +792,38 @@ func TestOperatorSetTierEnforces(t *testing.T) {
 		}
 	})
 }
+
+// TestReconcileWakesNoPlanner: the planner's own round (ReconcileTiers)
+// does not wake the planner (so a round whose plan change fails does not
+// run again at once, and the planner can take wake-ups before its round,
+// keeping one a webhook sends during it); a webhook's SyncTier does.
+func TestReconcileWakesNoPlanner(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		sub := billingtest.ProSubscription("95", storetest.T0)
+		end := storetest.T0.Add(time.Hour)
+		sub.Status, sub.EndsAt = prikke.SubscriptionCancelled, &end
+		f.subscribe(t, sub, tn.Org.ID)
+		if _, err := f.svc.ReconcileTiers(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.set(end)
+		if _, err := f.svc.ReconcileTiers(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if changes := tierChanges(t, f.st, tn.Org.ID); len(changes) != 2 {
+			t.Fatalf("plan changes = %q, want up and down", changes)
+		}
+		if f.svc.Woken() {
+			t.Error("ReconcileTiers woke the planner")
+		}
+		if _, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook"); err != nil {
+			t.Fatal(err)
+		}
+		if !f.svc.Woken() {
+			t.Error("SyncTier did not wake the planner")
+		}
+	})
+}
