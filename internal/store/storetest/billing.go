@@ -25,6 +25,7 @@ func testBilling(t *testing.T, open Opener, cov *coverage) {
 		"PauseReasonColumns":  testPauseReasonColumns,
 		"PlanChange":          testPlanChange,
 		"PlanChangeEnforce":   testPlanChangeEnforce,
+		"OccurrencePriority":  testOccurrencePriority,
 		"CreateWithin":        testCreateWithin,
 		"CreateWithinMixed":   testCreateWithinMixed,
 		"CreateWithinNoLimit": testCreateWithinNoLimit,
@@ -819,5 +820,34 @@ func testPlanChangeEnforce(t *testing.T, open Opener, cov *coverage) {
 	}
 	if res, err := s.PlanChange(ctx, c); err != nil || res != nil {
 		t.Fatalf("enforcing again = %+v, %v; want nothing", res, err)
+	}
+}
+
+// testOccurrencePriority: occurrences the scheduler planned with the tier
+// it read before a plan change get the organization's tier now when they
+// are written (the change's reprioritize could not see them).
+func testOccurrencePriority(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("OccurrencesWrite", "PlanChange")
+	s := open(t)
+	ctx := context.Background()
+	tn := NewTenant(t, s, prikke.TierFree)
+	next := T0.Add(time.Hour)
+	j := NewJob(t, s, tn, func(j *prikke.Job) {
+		j.CronExpression, j.IntervalMinutes, j.NextRunAt = "0 * * * *", 60, &next
+	})
+	// The scheduler read the job while the organization was Free.
+	stale := prikke.Priority(prikke.TierFree, j.Kind, j.IntervalMinutes)
+	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
+		ScheduledFor: next, DueAt: next, Attempt: 1, Status: prikke.ExecutionStatusPending, Priority: stale, CreatedAt: T0}
+	if _, err := s.PlanChange(ctx, &store.PlanChange{OrganizationID: tn.Org.ID, To: prikke.TierPro, At: T0, NextRun: func(*prikke.Job, time.Time) *time.Time { return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	after := next.Add(time.Hour)
+	if n, err := s.OccurrencesWrite(ctx, []*store.OccurrenceWrite{{JobID: j.ID, PrevNextRunAt: next, NextRunAt: &after, Executions: []*prikke.Execution{e}}}); err != nil || n != 1 {
+		t.Fatalf("OccurrencesWrite = %d, %v", n, err)
+	}
+	got, err := s.ExecutionGet(ctx, e.ID)
+	if want := prikke.Priority(prikke.TierPro, j.Kind, j.IntervalMinutes); err != nil || got.Priority != want || want == stale {
+		t.Fatalf("written priority = %d (%v), want Pro's %d (stale %d)", got.Priority, err, want, stale)
 	}
 }
