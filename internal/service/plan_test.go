@@ -643,8 +643,13 @@ func TestPlannerWakesAtTheEnd(t *testing.T) {
 		sub := billingtest.ProSubscription("44", now)
 		sub.Status, sub.EndsAt = prikke.SubscriptionCancelled, &end
 		f.subscribe(t, sub, tn.Org.ID)
-		if res, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook subscription_cancelled: cancelled"); err != nil || res == nil || res.To != prikke.TierPro {
-			t.Fatalf("webhook: %+v, %v", res, err)
+		// Under load the planner's first round may come after the write
+		// and apply Pro itself; either way the organization is Pro now.
+		if _, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook subscription_cancelled: cancelled"); err != nil {
+			t.Fatalf("webhook: %v", err)
+		}
+		if o, err := f.st.OrganizationGet(ctx, tn.Org.ID); err != nil || (o.Tier != prikke.TierPro && time.Now().Before(end)) {
+			t.Fatalf("after the webhook: %+v, %v; want pro", o, err)
 		}
 		eventually(t, "the downgrade at ends_at", func() bool {
 			o, err := f.st.OrganizationGet(ctx, tn.Org.ID)
