@@ -51,8 +51,8 @@ type WebhookResult struct {
 // applies one Lemon Squeezy webhook delivery. Refusals change nothing:
 // EUNAUTHORIZED when billing is off, the signature is missing or wrong;
 // EINVALID for a body that is not a delivery or a test-mode event when
-// test mode is off. A replay answers Outcome duplicate and does nothing
-// else.
+// test mode is off. A replay answers Outcome duplicate and writes nothing
+// but the tier its subscription's organization should have (SyncTier).
 //
 // A subscription event is written when it is newer than the stored copy
 // (out-of-order deliveries are safe) and, when it belongs to an
@@ -60,10 +60,9 @@ type WebhookResult struct {
 // pauses or resumes and audits the change). A payment event is recorded
 // with its invoice and never touches the subscription. Any other error is
 // returned as it is: the delivery's transaction rolled back, so Lemon
-// Squeezy's retry is applied afresh. (Should the tier change itself fail
-// after the delivery was recorded, the retry is a duplicate; the daily
-// re-sync, the ends_at loop and the next read of the organization bring
-// the tier to the computed one.)
+// Squeezy's retry is applied afresh. Should the tier change itself fail
+// after the delivery was recorded, the retry is a duplicate that still
+// brings its subscription's organization to the computed tier.
 func (s *Service) BillingWebhook(ctx context.Context, body []byte, signature string) (*WebhookResult, error) {
 	cfg := s.cfg.Billing
 	switch {
@@ -124,6 +123,21 @@ func (s *Service) BillingWebhook(ctx context.Context, body []byte, signature str
 		return nil, fmt.Errorf("service: record billing event %s: %w", ev.Name, err)
 	}
 	res := &WebhookResult{Event: ev.Name, Outcome: outcome}
+	if outcome == store.BillingDuplicate && sub != nil {
+		// A retry of a delivery recorded before: the tier change may have
+		// failed after the record (Lemon Squeezy retries the 500), so it
+		// is applied again, which changes nothing when the tier is right.
+		org, err := s.subscriptionOrganization(ctx, sub.ID)
+		if err != nil {
+			return nil, err
+		}
+		if org != nil {
+			if _, err := s.SyncTier(ctx, *org, fmt.Sprintf("webhook %s retried: %s", ev.Name, sub.Status)); err != nil {
+				return nil, fmt.Errorf("service: apply billing event %s to %s: %w", ev.Name, *org, err)
+			}
+		}
+		return res, nil
+	}
 	if outcome == store.BillingDuplicate || sub == nil {
 		return res, nil
 	}

@@ -549,12 +549,22 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 	if in.Enabled != nil && *in.Enabled {
 		j.DisabledReason = ""
 	}
+	planPaused := j.PauseReason == prikke.PauseForPlan
 	if in.Enabled != nil {
 		j.PauseReason = "" // the user's pause or resume is the user's, not the plan's
 	}
 	j.UpdatedAt = s.now()
 	if err := s.store.JobUpdate(ctx, j); err != nil {
 		return nil, err
+	}
+	// JobUpdate never ends a plan pause, nor lets a copy read before one
+	// undo it: the user's own resume of a job paused for the plan, and
+	// the user's pause (which a plan change racing this may have made a
+	// plan pause an upgrade would end), are JobSetEnabled's.
+	if in.Enabled != nil && (planPaused || !*in.Enabled) {
+		if err := s.store.JobSetEnabled(ctx, j.ID, j.Enabled, j.NextRunAt); err != nil {
+			return nil, err
+		}
 	}
 	s.record(ctx, a, &j.OrganizationID, prikke.AuditJobUpdate, "job", j.ID.String(), j.Name)
 	return s.store.JobGet(ctx, j.ID)

@@ -123,7 +123,10 @@ func (s *Service) defaultTier() prikke.Tier {
 // SetTier is `prikke org set-tier` (actor nil: only an operator may): it
 // sets the organization's base tier, then applies the computed tier, so
 // an operator's downgrade pauses what Free does not allow, as an ended
-// subscription does. A subscription that grants Pro keeps Pro.
+// subscription does. A subscription that grants Pro keeps Pro. Setting
+// the tier an organization has already pauses what runs beyond its
+// limits (reason plan), so an operator can bring an organization that
+// runs more than its tier allows within it.
 func (s *Service) SetTier(ctx context.Context, a *Actor, id prikke.ID, tier prikke.Tier) (*prikke.Organization, error) {
 	if a != nil {
 		return nil, prikke.Errorf(prikke.EFORBIDDEN, "Only an operator sets an organization's base tier (prikke org set-tier); upgrade in Settings → Billing.")
@@ -138,9 +141,17 @@ func (s *Service) SetTier(ctx context.Context, a *Actor, id prikke.ID, tier prik
 	if err := s.store.OrganizationSetBaseTier(ctx, id, tier, s.now()); err != nil {
 		return nil, err
 	}
-	res, err := s.SyncTier(ctx, id, "operator set the base tier to "+string(tier))
+	cause := "operator set the base tier to " + string(tier)
+	res, err := s.SyncTier(ctx, id, cause)
 	if err != nil {
 		return nil, err
+	}
+	if res == nil {
+		// The tier stays: still bring what runs within its limits (an
+		// organization over them since before limits were enforced).
+		if err := s.enforcePlan(ctx, id, cause); err != nil {
+			return nil, err
+		}
 	}
 	if from := baseTier(o); res == nil && from != tier {
 		// The enforced tier stays (a subscription grants Pro): the base

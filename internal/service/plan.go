@@ -73,6 +73,13 @@ func (s *Service) SyncTier(ctx context.Context, orgID prikke.ID, cause string) (
 	// A webhook wrote a subscription before this: its end may be the
 	// soonest now.
 	s.reconcile.poke()
+	return s.syncTier(ctx, orgID, cause)
+}
+
+// syncTier is SyncTier without waking the planner: ReconcileTiers' own,
+// which must not wake the planner that runs it (a round whose SyncTier
+// keeps failing would run again at once, forever).
+func (s *Service) syncTier(ctx context.Context, orgID prikke.ID, cause string) (*store.PlanResult, error) {
 	o, err := s.store.OrganizationGet(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -88,7 +95,22 @@ func (s *Service) SyncTier(ctx context.Context, orgID prikke.ID, cause string) (
 // changePlan moves o to the tier to (store.PlanChange, which applies a
 // change once even when several nodes or requests ask for it together),
 // audits it, and mails the owners what a downgrade paused.
+//
+// to is computed before PlanChange's transaction: a subscription written
+// meanwhile (a webhook's upgrade racing the ends_at loop's downgrade,
+// whose own SyncTier saw the tier still right and changed nothing) may
+// make it stale. So after a change the tier is computed again and, when
+// it differs, applied too (a few rounds at most): the last change applies
+// the stored subscriptions' truth. A downgrade undone that way mails
+// nothing.
 func (s *Service) changePlan(ctx context.Context, o *prikke.Organization, to prikke.Tier, now time.Time, cause string) (*store.PlanResult, error) {
+	return s.changePlanRound(ctx, o, to, now, cause, 0)
+}
+
+// planRechecks bounds changePlan's rounds.
+const planRechecks = 3
+
+func (s *Service) changePlanRound(ctx context.Context, o *prikke.Organization, to prikke.Tier, now time.Time, cause string, round int) (*store.PlanResult, error) {
 	res, err := s.store.PlanChange(ctx, &store.PlanChange{OrganizationID: o.ID, To: to, At: now,
 		NextRun: nextRun, PauseMonitor: monitor.Pause, ResumeMonitor: monitor.Resume})
 	if err != nil || res == nil {
@@ -98,10 +120,48 @@ func (s *Service) changePlan(ctx context.Context, o *prikke.Organization, to pri
 		fmt.Sprintf("%s → %s: %s", res.From, res.To, cause))
 	s.logger.Info("plan changed", "organization_id", o.ID, "from", res.From, "to", res.To, "cause", cause,
 		"jobs", len(res.Jobs), "monitors", len(res.Monitors))
+	if round < planRechecks {
+		fresh, err := s.store.OrganizationGet(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		again, subs, err := s.tierAt(ctx, fresh, now)
+		if err != nil {
+			return nil, err
+		}
+		if again != fresh.Tier {
+			next, err := s.changePlanRound(ctx, fresh, again, now, s.tierCause(fresh, again, subs, now)+" (re-checked)", round+1)
+			if err != nil || next != nil {
+				return next, err
+			}
+		}
+	}
 	if isDowngrade(res) && len(res.Jobs)+len(res.Monitors) > 0 {
 		s.mailPlanPaused(ctx, o, res)
 	}
 	return res, nil
+}
+
+// enforcePlan pauses, with the reason plan, what an organization runs
+// beyond the limits of the tier it has (store.PlanChange Enforce), audits
+// it and mails the owners.
+func (s *Service) enforcePlan(ctx context.Context, id prikke.ID, cause string) error {
+	o, err := s.store.OrganizationGet(ctx, id)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	res, err := s.store.PlanChange(ctx, &store.PlanChange{OrganizationID: id, To: o.Tier, At: now,
+		NextRun: nextRun, PauseMonitor: monitor.Pause, ResumeMonitor: monitor.Resume, Enforce: true})
+	if err != nil || res == nil {
+		return err
+	}
+	s.record(ctx, nil, &o.ID, prikke.AuditTierChange, "organization", o.ID.String(),
+		fmt.Sprintf("%s → %s: %s (limits enforced)", res.From, res.To, cause))
+	s.logger.Info("plan limits enforced", "organization_id", o.ID, "tier", res.To, "cause", cause,
+		"jobs", len(res.Jobs), "monitors", len(res.Monitors))
+	s.mailPlanPaused(ctx, o, res)
+	return nil
 }
 
 // isDowngrade reports whether a plan change went to a tier with lower limits
@@ -241,7 +301,7 @@ func (s *Service) ReconcileTiers(ctx context.Context) (time.Time, error) {
 	}
 	var errs []error
 	for _, id := range order {
-		if _, err := s.SyncTier(ctx, id, causes[id]); err != nil && !isCode(err, prikke.ENOTFOUND) {
+		if _, err := s.syncTier(ctx, id, causes[id]); err != nil && !isCode(err, prikke.ENOTFOUND) {
 			errs = append(errs, fmt.Errorf("organization %s: %w", id, err))
 		}
 	}

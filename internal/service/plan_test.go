@@ -643,8 +643,13 @@ func TestPlannerWakesAtTheEnd(t *testing.T) {
 		sub := billingtest.ProSubscription("44", now)
 		sub.Status, sub.EndsAt = prikke.SubscriptionCancelled, &end
 		f.subscribe(t, sub, tn.Org.ID)
-		if res, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook subscription_cancelled: cancelled"); err != nil || res == nil || res.To != prikke.TierPro {
-			t.Fatalf("webhook: %+v, %v", res, err)
+		// Under load the planner's first round may come after the write
+		// and apply Pro itself; either way the organization is Pro now.
+		if _, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook subscription_cancelled: cancelled"); err != nil {
+			t.Fatalf("webhook: %v", err)
+		}
+		if o, err := f.st.OrganizationGet(ctx, tn.Org.ID); err != nil || (o.Tier != prikke.TierPro && time.Now().Before(end)) {
+			t.Fatalf("after the webhook: %+v, %v; want pro", o, err)
 		}
 		eventually(t, "the downgrade at ends_at", func() bool {
 			o, err := f.st.OrganizationGet(ctx, tn.Org.ID)
@@ -686,6 +691,144 @@ func TestBillingOffIgnoresSubscriptions(t *testing.T) {
 		p.Stop()
 		if _, _, err := st.HeartbeatGet(ctx, "billing:resynced"); prikke.ErrorCode(err) != prikke.ENOTFOUND {
 			t.Errorf("a planner ran with billing off: %v", err)
+		}
+	})
+}
+
+// TestWebhookRetryRepairsTheTier: a delivery recorded whose tier change
+// then failed (here: the tier put back by hand) is repaired by Lemon
+// Squeezy's retry, a duplicate that applies the computed tier again.
+func TestWebhookRetryRepairsTheTier(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		body := billingtest.SubscriptionEvent("subscription_created", billingtest.ProSubscription("91", storetest.T0), tn.Org.ID.String(), false)
+		sig := billingtest.Sign(billingtest.Secret, body)
+		if res, err := f.svc.BillingWebhook(ctx, body, sig); err != nil || res.Outcome != prikke.BillingApplied {
+			t.Fatalf("first delivery: %+v, %v", res, err)
+		}
+		// The record committed but the plan change did not.
+		if _, err := f.st.PlanChange(ctx, &store.PlanChange{OrganizationID: tn.Org.ID, To: prikke.TierFree, At: storetest.T0}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.svc.BillingWebhook(ctx, body, sig)
+		if err != nil || res.Outcome != store.BillingDuplicate {
+			t.Fatalf("retry: %+v, %v", res, err)
+		}
+		if o, err := f.st.OrganizationGet(ctx, tn.Org.ID); err != nil || o.Tier != prikke.TierPro {
+			t.Fatalf("after the retry the stored tier is %v (%v), want pro", o.Tier, err)
+		}
+		if changes := tierChanges(t, f.st, tn.Org.ID); len(changes) != 2 || changes[1] != "free → pro: webhook subscription_created retried: active" {
+			t.Errorf("plan changes = %q", changes)
+		}
+	})
+}
+
+// TestStalePlanChangeIsRechecked: a downgrade computed before a webhook
+// wrote the subscription that grants Pro (the ends_at loop racing the
+// webhook, whose own SyncTier saw Pro and changed nothing) is applied,
+// then re-checked against the stored subscriptions: the organization
+// ends Pro with its jobs running, and nobody is mailed.
+func TestStalePlanChangeIsRechecked(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		owner := &service.Actor{User: tn.User}
+		f.subscribe(t, billingtest.ProSubscription("93", storetest.T0), tn.Org.ID)
+		if _, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook"); err != nil {
+			t.Fatal(err)
+		}
+		j, err := f.svc.CreateJob(ctx, owner, everyMinute("minutely"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.ChangePlanTo(ctx, tn.Org.ID, prikke.TierFree, "stale"); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := f.st.OrganizationGet(ctx, tn.Org.ID); err != nil || o.Tier != prikke.TierPro {
+			t.Fatalf("stored tier %v (%v), want pro", o.Tier, err)
+		}
+		if got, err := f.st.JobGet(ctx, j.ID); err != nil || !got.Enabled || got.PauseReason != "" {
+			t.Fatalf("job after the re-check = %+v, %v; want it running", got, err)
+		}
+		if m := f.planMails(); len(m) != 0 {
+			t.Errorf("plan mails = %d, want none for a downgrade undone at once", len(m))
+		}
+		changes := tierChanges(t, f.st, tn.Org.ID)
+		if len(changes) != 3 || changes[1] != "pro → free: stale" || !strings.HasPrefix(changes[2], "free → pro: subscription 93") {
+			t.Errorf("plan changes = %q", changes)
+		}
+	})
+}
+
+// TestOperatorSetTierEnforces: an operator setting Free on a Free
+// organization that runs more than Free allows (here written straight to
+// the store, as before limits were enforced) pauses the newest beyond
+// the limit for the plan and mails the owner; setting it again does
+// nothing more.
+func TestOperatorSetTierEnforces(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, st store.Store, svc *service.Service) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, st, prikke.TierFree)
+		var ids []prikke.ID
+		for i := range 7 {
+			at := storetest.T0.Add(time.Duration(i) * time.Minute)
+			ids = append(ids, storetest.NewJob(t, st, tn, func(j *prikke.Job) {
+				j.CronExpression, j.IntervalMinutes, j.CreatedAt, j.UpdatedAt = "0 * * * *", 60, at, at
+			}).ID)
+		}
+		for range 2 {
+			if o, err := svc.SetTier(ctx, nil, tn.Org.ID, prikke.TierFree); err != nil || o.Tier != prikke.TierFree {
+				t.Fatalf("set-tier free: %+v, %v", o, err)
+			}
+		}
+		for i, id := range ids {
+			j, _ := st.JobGet(ctx, id)
+			if want := i < 5; j.Enabled != want || (j.PauseReason == prikke.PauseForPlan) == want {
+				t.Errorf("job %d: enabled %v reason %q", i, j.Enabled, j.PauseReason)
+			}
+		}
+		changes := tierChanges(t, st, tn.Org.ID)
+		if !slices.Equal(changes, []string{"free → free: operator set the base tier to free (limits enforced)"}) {
+			t.Errorf("plan changes = %q", changes)
+		}
+	})
+}
+
+// TestReconcileWakesNoPlanner: the planner's own round (ReconcileTiers)
+// does not wake the planner (so a round whose plan change fails does not
+// run again at once, and the planner can take wake-ups before its round,
+// keeping one a webhook sends during it); a webhook's SyncTier does.
+func TestReconcileWakesNoPlanner(t *testing.T) {
+	t.Parallel()
+	onBillingStores(t, func(t *testing.T, f *planFixture) {
+		ctx := context.Background()
+		tn := storetest.NewTenant(t, f.st, prikke.TierFree)
+		sub := billingtest.ProSubscription("95", storetest.T0)
+		end := storetest.T0.Add(time.Hour)
+		sub.Status, sub.EndsAt = prikke.SubscriptionCancelled, &end
+		f.subscribe(t, sub, tn.Org.ID)
+		if _, err := f.svc.ReconcileTiers(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.set(end)
+		if _, err := f.svc.ReconcileTiers(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if changes := tierChanges(t, f.st, tn.Org.ID); len(changes) != 2 {
+			t.Fatalf("plan changes = %q, want up and down", changes)
+		}
+		if f.svc.Woken() {
+			t.Error("ReconcileTiers woke the planner")
+		}
+		if _, err := f.svc.SyncTier(ctx, tn.Org.ID, "webhook"); err != nil {
+			t.Fatal(err)
+		}
+		if !f.svc.Woken() {
+			t.Error("SyncTier did not wake the planner")
 		}
 	})
 }

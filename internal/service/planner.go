@@ -52,13 +52,16 @@ func (p *Planner) reconcile(ctx context.Context) {
 	for {
 		wait := p.Every
 		if p.leading() {
+			// A wake-up before this round is served by it; one during it
+			// (a webhook's subscription the round may have missed) runs
+			// another. The round itself wakes nothing (syncTier).
+			select {
+			case <-p.svc.reconcile.woken():
+			default:
+			}
 			next, err := p.svc.ReconcileTiers(ctx)
 			if err != nil && ctx.Err() == nil {
 				p.svc.logger.Warn("reconciling tiers failed", "error", err)
-			}
-			select {
-			case <-p.svc.reconcile.woken(): // its own SyncTier calls
-			default:
 			}
 			if !next.IsZero() {
 				wait = min(wait, max(next.Sub(p.svc.now()), time.Millisecond))

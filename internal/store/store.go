@@ -167,7 +167,11 @@ type JobStore interface {
 	JobList(ctx context.Context, f JobFilter) ([]*prikke.Job, error)
 	// JobUpdate writes the user-editable fields, NextRunAt, Enabled,
 	// IntervalMinutes and the channel list, and deletes the job's pending
-	// executions that have not started, all in one transaction.
+	// executions that have not started, all in one transaction. It never
+	// starts or ends a plan pause: when the stored job or j has PauseReason
+	// plan, the stored Enabled, NextRunAt and PauseReason stay (so a copy
+	// read before a plan change cannot undo it); a user ends one with
+	// JobSetEnabled.
 	JobUpdate(ctx context.Context, j *prikke.Job) error
 	// JobSetEnabled pauses or resumes a job. Pausing deletes its pending
 	// executions; resuming sets nextRunAt (nil for one-time jobs already
@@ -935,6 +939,12 @@ type PlanChange struct {
 	// monitor.Resume); their flips are stored as MonitorModify stores them.
 	PauseMonitor  func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip
 	ResumeMonitor func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip
+	// Enforce, when the tier already is To, still pauses (reason plan)
+	// what To's limits do not allow, as a downgrade would: an operator's
+	// set-tier on an organization that runs more than its tier allows
+	// (written before limits were enforced). The result has From == To;
+	// nil when nothing was paused.
+	Enforce bool
 }
 
 // PlanResult is what a PlanChange did: the jobs and monitors it paused

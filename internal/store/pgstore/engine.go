@@ -212,10 +212,39 @@ func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrit
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		// The priority of the tier each organization has now, read after
+		// the jobs are held: a plan change (which holds them too) either
+		// committed before, or reprioritizes these executions after.
+		prio := map[prikke.ID]int{}
+		if len(ok) > 0 {
+			rows, err := tx.Query(ctx, `SELECT j.id, o.tier, j.kind, j.interval_minutes FROM jobs j
+				JOIN organizations o ON o.id = j.organization_id WHERE j.id = ANY($1::uuid[])`, bin(ids))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id prikke.ID
+				var tier prikke.Tier
+				var kind prikke.JobKind
+				var interval int
+				if err := rows.Scan(&id, &tier, &kind, &interval); err != nil {
+					rows.Close()
+					return err
+				}
+				prio[id] = prikke.Priority(tier, kind, interval)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
 		var er executionRows
 		for _, w := range ws {
 			if ok[key{w.JobID, w.PrevNextRunAt.UTC()}] {
 				for _, e := range w.Executions {
+					if p, found := prio[w.JobID]; found {
+						e.Priority = p
+					}
 					er.add(e)
 				}
 			}

@@ -158,6 +158,18 @@ func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrit
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
+				// The priority of the tier the organization has now: a
+				// plan change since the scheduler read the job applies.
+				var tier prikke.Tier
+				var kind prikke.JobKind
+				var interval int
+				if err := tx.QueryRowContext(ctx, `SELECT o.tier, j.kind, j.interval_minutes FROM jobs j
+					JOIN organizations o ON o.id = j.organization_id WHERE j.id = $1`, w.JobID).Scan(&tier, &kind, &interval); err != nil {
+					return err
+				}
+				for _, e := range w.Executions {
+					e.Priority = prikke.Priority(tier, kind, interval)
+				}
 				es = append(es, w.Executions...)
 			}
 		}

@@ -241,7 +241,26 @@ func (r *Records) PlanChange(ctx context.Context, c *store.PlanChange) (*store.P
 			return err
 		}
 		if from == c.To {
+			if !c.Enforce {
+				return nil
+			}
+			out := &store.PlanResult{From: from, To: c.To, Jobs: []*prikke.Job{}, Monitors: []*prikke.Monitor{}}
+			if err := r.pauseForPlan(ctx, tx, c, out); err != nil || len(out.Jobs)+len(out.Monitors) == 0 {
+				return err
+			}
+			if err := tx.Notify(ctx, store.TopicJobs, ""); err != nil {
+				return err
+			}
+			if len(out.Monitors) > 0 {
+				if err := tx.Notify(ctx, store.TopicMonitors, ""); err != nil {
+					return err
+				}
+			}
+			res = out
 			return nil
+		}
+		if err := r.lockScheduledJobs(ctx, tx, c.OrganizationID); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE organizations SET tier = $2, updated_at = $3 WHERE id = $1",
 			c.OrganizationID, c.To, r.d.Time(c.At)); err != nil {
@@ -276,6 +295,26 @@ func (r *Records) PlanChange(ctx context.Context, c *store.PlanChange) (*store.P
 		return nil, err
 	}
 	return res, nil
+}
+
+// lockScheduledJobs holds the organization's enabled cron and one-time
+// jobs, in ID order as the scheduler's OccurrencesWrite locks them: a
+// write that read the old tier either commits before (and reprioritize
+// sees its executions) or waits for the change and reads the new tier.
+func (r *Records) lockScheduledJobs(ctx context.Context, tx Tx, orgID prikke.ID) error {
+	lock := r.d.ForNoKeyUpdate()
+	if lock == "" {
+		return nil // SQLite: one writer at a time
+	}
+	rows, err := tx.Query(ctx, `SELECT id FROM jobs WHERE organization_id = $1 AND kind IN ('cron', 'once') AND enabled
+		ORDER BY id `+lock, orgID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() { // each row is locked as it is read
+	}
+	return rows.Err()
 }
 
 // planJobs reads the organization's user jobs (cron and one-time, not a

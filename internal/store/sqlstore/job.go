@@ -306,11 +306,18 @@ func likeEscape(s string) string {
 // JobUpdate implements store.Store.
 func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 	return r.inTx(ctx, "update job", func(tx Tx) error {
+		// A plan pause is PlanChange's and JobSetEnabled's to start or
+		// end: a copy read before one of them ran must not undo it.
 		res, err := tx.Exec(ctx, `UPDATE jobs SET name = $2, url = $3, method = $4, headers = $5, body = $6,
-			timeout_ms = $7, retry_attempts = $8, enabled = $9, cron_expression = $10, schedule_interval = $11,
+			timeout_ms = $7, retry_attempts = $8,
+			enabled = CASE WHEN pause_reason = 'plan' OR $26 = 'plan' THEN enabled ELSE $9 END,
+			cron_expression = $10, schedule_interval = $11,
 			time_zone = $12, run_at = $13, catch_up = $14, catch_up_window_s = $15, overlap = $16,
-			interval_minutes = $17, notify_mode = $18, next_run_at = $19, disabled_reason = $20, updated_at = $21,
-			kind = $22, alert_policy = $23, flow_key = $24, workflow_id = $25, pause_reason = $26
+			interval_minutes = $17, notify_mode = $18,
+			next_run_at = CASE WHEN pause_reason = 'plan' OR $26 = 'plan' THEN next_run_at ELSE $19 END,
+			disabled_reason = $20, updated_at = $21,
+			kind = $22, alert_policy = $23, flow_key = $24, workflow_id = $25,
+			pause_reason = CASE WHEN pause_reason = 'plan' OR $26 = 'plan' THEN pause_reason ELSE $26 END
 			WHERE id = $1`,
 			j.ID, j.Name, j.URL, j.Method, r.d.JSON(headersOrEmpty(j.Headers)), j.Body,
 			j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,

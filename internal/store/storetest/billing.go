@@ -24,6 +24,8 @@ func testBilling(t *testing.T, open Opener, cov *coverage) {
 		"BaseTier":            testOrganizationBaseTier,
 		"PauseReasonColumns":  testPauseReasonColumns,
 		"PlanChange":          testPlanChange,
+		"PlanChangeEnforce":   testPlanChangeEnforce,
+		"OccurrencePriority":  testOccurrencePriority,
 		"CreateWithin":        testCreateWithin,
 		"CreateWithinMixed":   testCreateWithinMixed,
 		"CreateWithinNoLimit": testCreateWithinNoLimit,
@@ -363,16 +365,27 @@ func testPauseReasonColumns(t *testing.T, open Opener, cov *coverage) {
 	if got, err := s.JobGet(ctx, j.ID); err != nil || got.PauseReason != prikke.PauseForPlan {
 		t.Fatalf("created job = %+v, %v; want its pause reason", got, err)
 	}
-	j.PauseReason = ""
+	// A copy read before the plan paused it (enabled, no reason) renames
+	// the job and leaves it paused for the plan.
+	next := T0.Add(time.Hour)
+	j.Name, j.Enabled, j.PauseReason, j.NextRunAt = "renamed", true, "", &next
 	if err := s.JobUpdate(ctx, j); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.JobGet(ctx, j.ID); err != nil || got.PauseReason != "" {
-		t.Fatalf("updated job = %+v, %v; want no pause reason", got, err)
+	if got, err := s.JobGet(ctx, j.ID); err != nil || got.Name != "renamed" || got.Enabled || got.PauseReason != prikke.PauseForPlan || got.NextRunAt != nil {
+		t.Fatalf("updated with a copy read before the plan pause = %+v, %v; want renamed, still paused for the plan", got, err)
 	}
-	j.PauseReason = prikke.PauseForPlan
+	// A copy read paused for the plan, written after an upgrade resumed
+	// the job, leaves it running.
+	if err := s.JobSetEnabled(ctx, j.ID, true, &next); err != nil {
+		t.Fatal(err)
+	}
+	j.Name, j.Enabled, j.PauseReason, j.NextRunAt = "renamed again", false, prikke.PauseForPlan, nil
 	if err := s.JobUpdate(ctx, j); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := s.JobGet(ctx, j.ID); err != nil || got.Name != "renamed again" || !got.Enabled || got.PauseReason != "" || got.NextRunAt == nil || !got.NextRunAt.Equal(next) {
+		t.Fatalf("updated with a copy read before the resume = %+v, %v; want renamed, still running", got, err)
 	}
 	if err := s.JobSetEnabled(ctx, j.ID, false, nil); err != nil {
 		t.Fatal(err)
@@ -765,5 +778,76 @@ func newUnsavedMonitor(tn *Tenant) *prikke.Monitor {
 		AlertPolicy: prikke.AlertPolicy{FailThreshold: 1, RecoveryThreshold: 1},
 		NotifyMode:  prikke.NotifyProject, MonitorState: prikke.MonitorState{Status: prikke.MonitorNew},
 		CreatedAt: T0, UpdatedAt: T0,
+	}
+}
+
+// testPlanChangeEnforce: a Free organization running more than Free
+// allows (written before limits were enforced) is left alone by a plan
+// change to Free, and brought within its limits by an enforcing one.
+func testPlanChangeEnforce(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("PlanChange")
+	s := open(t)
+	ctx := context.Background()
+	tn := NewTenant(t, s, prikke.TierFree)
+	var jobs []*prikke.Job
+	for i := range 7 {
+		at := T0.Add(time.Duration(i) * time.Minute)
+		jobs = append(jobs, NewJob(t, s, tn, func(j *prikke.Job) {
+			j.CronExpression, j.IntervalMinutes, j.CreatedAt, j.UpdatedAt = "0 * * * *", 60, at, at
+		}))
+	}
+	c := &store.PlanChange{OrganizationID: tn.Org.ID, To: prikke.TierFree, At: T0.Add(time.Hour), PauseMonitor: planPause, ResumeMonitor: planResume}
+	if res, err := s.PlanChange(ctx, c); err != nil || res != nil {
+		t.Fatalf("plan change to the tier it has = %+v, %v; want nothing", res, err)
+	}
+	c.Enforce = true
+	res, err := s.PlanChange(ctx, c)
+	if err != nil || res == nil || res.From != prikke.TierFree || res.To != prikke.TierFree || len(res.Jobs) != 2 ||
+		res.Jobs[0].ID != jobs[5].ID || res.Jobs[1].ID != jobs[6].ID {
+		t.Fatalf("enforcing = %+v, %v; want the 2 newest jobs paused", res, err)
+	}
+	for i, j := range jobs {
+		got, err := s.JobGet(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := i < 5; got.Enabled != want || (got.PauseReason == prikke.PauseForPlan) == want {
+			t.Errorf("job %d after enforcing: enabled %v, reason %q", i, got.Enabled, got.PauseReason)
+		}
+	}
+	if o, err := s.OrganizationGet(ctx, tn.Org.ID); err != nil || o.Tier != prikke.TierFree {
+		t.Fatalf("tier after enforcing = %v, %v", o.Tier, err)
+	}
+	if res, err := s.PlanChange(ctx, c); err != nil || res != nil {
+		t.Fatalf("enforcing again = %+v, %v; want nothing", res, err)
+	}
+}
+
+// testOccurrencePriority: occurrences the scheduler planned with the tier
+// it read before a plan change get the organization's tier now when they
+// are written (the change's reprioritize could not see them).
+func testOccurrencePriority(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("OccurrencesWrite", "PlanChange")
+	s := open(t)
+	ctx := context.Background()
+	tn := NewTenant(t, s, prikke.TierFree)
+	next := T0.Add(time.Hour)
+	j := NewJob(t, s, tn, func(j *prikke.Job) {
+		j.CronExpression, j.IntervalMinutes, j.NextRunAt = "0 * * * *", 60, &next
+	})
+	// The scheduler read the job while the organization was Free.
+	stale := prikke.Priority(prikke.TierFree, j.Kind, j.IntervalMinutes)
+	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
+		ScheduledFor: next, DueAt: next, Attempt: 1, Status: prikke.ExecutionStatusPending, Priority: stale, CreatedAt: T0}
+	if _, err := s.PlanChange(ctx, &store.PlanChange{OrganizationID: tn.Org.ID, To: prikke.TierPro, At: T0, NextRun: func(*prikke.Job, time.Time) *time.Time { return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	after := next.Add(time.Hour)
+	if n, err := s.OccurrencesWrite(ctx, []*store.OccurrenceWrite{{JobID: j.ID, PrevNextRunAt: next, NextRunAt: &after, Executions: []*prikke.Execution{e}}}); err != nil || n != 1 {
+		t.Fatalf("OccurrencesWrite = %d, %v", n, err)
+	}
+	got, err := s.ExecutionGet(ctx, e.ID)
+	if want := prikke.Priority(prikke.TierPro, j.Kind, j.IntervalMinutes); err != nil || got.Priority != want || want == stale {
+		t.Fatalf("written priority = %d (%v), want Pro's %d (stale %d)", got.Priority, err, want, stale)
 	}
 }
