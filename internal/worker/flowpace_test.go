@@ -79,19 +79,24 @@ func TestMissedSlotGivenBack(t *testing.T) {
 		_, m := flowWorker(t, s, []netip.AddrPort{sk.Addr()}, nil)
 		waitFor(t, "the delivery", func() bool { return mustGet(t, s, e.ID).Status.Terminal() })
 
+		// Late from the first claim, given back, claimed again. A loaded
+		// machine may miss the fresh slot too and give it back again (at
+		// most SlotGiveBacks times, then it starts late): the counts below
+		// hold whichever claim delivered it.
 		cs := s.claimsOf(e.ID)
-		if len(cs) != 2 {
-			t.Fatalf("claimed %d times; want 2 (late from the first claim, given back, claimed again)", len(cs))
+		if len(cs) < 2 || len(cs) > worker.SlotGiveBacks+1 {
+			t.Fatalf("claimed %d times; want 2 (late from the first claim, given back, claimed again), or up to %d on a loaded machine", len(cs), worker.SlotGiveBacks+1)
 		}
 		for i, c := range cs {
 			if c.Flow == nil || c.Flow.Rate != 1 || c.Flow.Period != time.Second || c.Flow.Key != key {
 				t.Fatalf("claim %d: Flow = %+v; want the key's limits (1 per 1s)", i+1, c.Flow)
 			}
+			if i > 0 && !c.Execution.DueAt.After(cs[i-1].Execution.DueAt) {
+				t.Errorf("claim %d's slot %v not after the one before, %v", i+1, c.Execution.DueAt, cs[i-1].Execution.DueAt)
+			}
 		}
-		first, second := cs[0].Execution.DueAt, cs[1].Execution.DueAt
-		if !second.After(first) {
-			t.Errorf("second slot %v not after the first %v", second, first)
-		}
+		second := cs[len(cs)-1].Execution.DueAt
+		forced := len(cs) == worker.SlotGiveBacks+1 // given back as often as allowed, then started late
 		got := mustGet(t, s, e.ID)
 		if got.Status != prikke.ExecutionStatusSuccess || got.Attempt != 1 || delivered(sk, j) != 1 || len(executions(t, s, j)) != 1 {
 			t.Fatalf("execution = %s attempt %d, %d rows, delivered %d times; want one successful first attempt delivered once",
@@ -100,7 +105,7 @@ func TestMissedSlotGivenBack(t *testing.T) {
 		if !got.DueAt.Equal(second) {
 			t.Errorf("due_at = %v; want the second slot %v", got.DueAt, second)
 		}
-		if late := got.StartedAt.Sub(got.DueAt); got.StartedAt == nil || late < 0 || late > time.Second {
+		if late := got.StartedAt.Sub(got.DueAt); got.StartedAt == nil || late < 0 || (late > time.Second && !forced) {
 			t.Errorf("started %v after its slot; want within the interval (1s)", late)
 		}
 		// The released row went back to its due instant, so the second

@@ -151,7 +151,7 @@ func (e *wfEnv) start(w *prikke.Workflow, payload string) *prikke.WorkflowRun {
 	return run
 }
 
-// wait polls the run until it is terminal (20 s at most) and returns it
+// wait polls the run until it is terminal (waitFor's cap) and returns it
 // with its steps, by key ("key" for a step's own row, "key[i]" for an
 // item).
 func (e *wfEnv) wait(run *prikke.WorkflowRun) (*prikke.WorkflowRun, map[string]*prikke.RunStep) {
