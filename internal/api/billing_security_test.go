@@ -1,0 +1,74 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/billing/billingtest"
+	"github.com/prikke/prikke/internal/monitor"
+)
+
+// downgraded returns a Free organization that was Pro: 5 hourly jobs keep
+// running and its monitor (the newest item) is paused for the plan.
+func downgraded(t *testing.T, s *server, subID string) (*tenant, string) {
+	t.Helper()
+	tn := s.newTenant(prikke.TierFree)
+	org := tn.org.ID.String()
+	at := time.Now().UTC().Truncate(time.Microsecond).Add(-time.Hour)
+	sub := billingtest.ProSubscription(subID, at)
+	s.deliverSub(t, "subscription_created", sub, org, prikke.BillingApplied)
+	for i := range 5 {
+		s.storeOldJob(t, tn, func(j *prikke.Job) { j.Name = fmt.Sprint("hourly ", i) })
+	}
+	r := s.withKey(tn.key).do("POST", "/api/v1/monitors", map[string]any{"project_id": tn.project.ID.String(), "name": "backup",
+		"slug": "backup", "period": "10m", "grace": "5m"})
+	if r.Status != 201 {
+		t.Fatalf("create monitor = %d %s", r.Status, r.Body)
+	}
+	var mon struct{ ID string }
+	r.json(t, &mon)
+	exp := *sub
+	exp.Status, exp.EndsAt, exp.UpdatedAt = prikke.SubscriptionExpired, &at, at.Add(time.Minute)
+	s.deliverSub(t, "subscription_expired", &exp, org, prikke.BillingApplied)
+	if st := monitorState(t, s, tn, mon.ID); st != "paused plan" {
+		t.Fatalf("after the downgrade the monitor is %q; want paused plan", st)
+	}
+	return tn, mon.ID
+}
+
+// monitorState is a monitor's status and pause reason, as the API shows
+// them ("paused plan").
+func monitorState(t *testing.T, s *server, tn *tenant, id string) string {
+	t.Helper()
+	var m struct {
+		Status      string
+		PauseReason *string `json:"pause_reason"`
+	}
+	s.withKey(tn.key).do("GET", "/api/v1/monitors/"+id, nil).json(t, &m)
+	if m.PauseReason != nil {
+		return m.Status + " " + *m.PauseReason
+	}
+	return m.Status
+}
+
+// A ping resumes a monitor its user paused, but not one a downgrade
+// paused: otherwise every monitor still pinged would run again on Free at
+// its next ping, past the plan's limit.
+func TestBillingPlanPausedMonitorIgnoresPings(t *testing.T) {
+	t.Parallel()
+	billingDialects(t, func(t *testing.T, s *server, _ *billingtest.Server) {
+		tn, id := downgraded(t, s, "9401")
+		mid, _ := prikke.ParseID(id)
+		ping := &prikke.Ping{ID: prikke.NewID(), MonitorID: mid, ProjectID: tn.project.ID, Kind: prikke.PingSuccess,
+			Method: "POST", CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+		if _, err := s.store.PingsRecord(context.Background(), []*prikke.Ping{ping}, monitor.OnPing); err != nil {
+			t.Fatal(err)
+		}
+		if st := monitorState(t, s, tn, id); st != "paused plan" {
+			t.Errorf("after a ping the plan-paused monitor is %q; want paused plan", st)
+		}
+	})
+}
