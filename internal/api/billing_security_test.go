@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +70,60 @@ func TestBillingPlanPausedMonitorIgnoresPings(t *testing.T) {
 		}
 		if st := monitorState(t, s, tn, id); st != "paused plan" {
 			t.Errorf("after a ping the plan-paused monitor is %q; want paused plan", st)
+		}
+	})
+}
+
+// tenantWithEmail is newTenant with a confirmed user of this email.
+func (s *server) tenantWithEmail(t *testing.T, email string) *tenant {
+	t.Helper()
+	ctx := context.Background()
+	pw := "a long and unusual passphrase"
+	u, err := s.svc.CreateConfirmedUser(ctx, email, pw, prikke.TierFree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := s.store.OrganizationGetPersonal(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := s.store.ProjectListByOrganization(ctx, o.ID)
+	full, k, err := s.svc.CreateAPIKeyForUser(ctx, u.Email, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tenant{user: u, org: o, project: ps[0], key: full, keyRow: k, pw: pw}
+}
+
+// A subscription is claimed by the exact address it was bought with (up
+// to ASCII case): Unicode case folding would let "ſam@…" (long s, which
+// folds to s) claim what sam@… bought, though mail to the two goes to
+// different mailboxes.
+func TestBillingClaimEmailExact(t *testing.T) {
+	t.Parallel()
+	billingDialects(t, func(t *testing.T, s *server, _ *billingtest.Server) {
+		n := time.Now().UnixNano()
+		victim := fmt.Sprintf("sam.%d@example.com", n)
+		mallory := s.tenantWithEmail(t, fmt.Sprintf("ſam.%d@example.com", n))
+		at := time.Now().UTC().Truncate(time.Microsecond).Add(-time.Hour)
+		sub := billingtest.ProSubscription("9501", at)
+		sub.CustomerEmail = victim
+		s.deliverSub(t, "subscription_created", sub, "", prikke.BillingUnclaimed)
+
+		malloryS := s.login(mallory)
+		r := malloryS.do("POST", "/api/v1/organizations/"+mallory.org.ID.String()+"/billing/claim", map[string]string{"subscription_id": "9501"})
+		if r.Status != 404 {
+			t.Errorf("%s claims %s's subscription = %d %s; want 404", mallory.user.Email, victim, r.Status, truncate(r.Body))
+		}
+		if got := s.tierOf(t, mallory); got != "free" {
+			t.Errorf("mallory's tier %s; want free", got)
+		}
+
+		// The buyer with the address in another ASCII case still claims it.
+		owner := s.tenantWithEmail(t, strings.ToUpper(victim))
+		r = s.login(owner).do("POST", "/api/v1/organizations/"+owner.org.ID.String()+"/billing/claim", map[string]string{"subscription_id": "9501"})
+		if r.Status != 200 {
+			t.Errorf("the buyer claims = %d %s; want 200", r.Status, truncate(r.Body))
 		}
 	})
 }
