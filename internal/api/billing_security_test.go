@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,6 +125,64 @@ func TestBillingClaimEmailExact(t *testing.T) {
 		r = s.login(owner).do("POST", "/api/v1/organizations/"+owner.org.ID.String()+"/billing/claim", map[string]string{"subscription_id": "9501"})
 		if r.Status != 200 {
 			t.Errorf("the buyer claims = %d %s; want 200", r.Status, truncate(r.Body))
+		}
+	})
+}
+
+// Resuming counts what runs and writes in separate steps: concurrent
+// resumes of plan-paused jobs must still leave at most Free's 5 running.
+func TestBillingConcurrentResumeCap(t *testing.T) {
+	t.Parallel()
+	billingDialects(t, func(t *testing.T, s *server, _ *billingtest.Server) {
+		tn := s.newTenant(prikke.TierFree)
+		org := tn.org.ID.String()
+		at := time.Now().UTC().Truncate(time.Microsecond).Add(-time.Hour)
+		sub := billingtest.ProSubscription("9601", at)
+		s.deliverSub(t, "subscription_created", sub, org, prikke.BillingApplied)
+		var ids []string
+		for i := range 15 {
+			j := s.storeOldJob(t, tn, func(j *prikke.Job) { j.Name = fmt.Sprint("hourly ", i) })
+			ids = append(ids, j.ID.String())
+		}
+		c := s.withKey(tn.key)
+		var mons []string
+		for i := range 4 {
+			r := c.do("POST", "/api/v1/monitors", map[string]any{"project_id": tn.project.ID.String(), "name": fmt.Sprint("m", i),
+				"slug": fmt.Sprint("m", i), "period": "10m", "grace": "5m"})
+			var m struct{ ID string }
+			r.json(t, &m)
+			mons = append(mons, m.ID)
+		}
+		exp := *sub
+		exp.Status, exp.EndsAt, exp.UpdatedAt = prikke.SubscriptionExpired, &at, at.Add(time.Minute)
+		s.deliverSub(t, "subscription_expired", &exp, org, prikke.BillingApplied)
+		// Free runs the 5 oldest; pause one so 4 run and one more may resume.
+		if r := c.do("POST", "/api/v1/jobs/"+ids[0]+"/pause", nil); r.Status != 200 {
+			t.Fatalf("pause = %d %s", r.Status, truncate(r.Body))
+		}
+		var wg sync.WaitGroup
+		for _, id := range ids[5:] {
+			wg.Go(func() { c.do("POST", "/api/v1/jobs/"+id+"/resume", nil) })
+		}
+		for _, id := range mons {
+			wg.Go(func() { c.do("POST", "/api/v1/monitors/"+id+"/resume", nil) })
+		}
+		wg.Wait()
+		running := 0
+		for _, id := range mons {
+			if st := monitorState(t, s, tn, id); !strings.HasPrefix(st, "paused") {
+				running++
+			}
+		}
+		for _, id := range ids {
+			var j struct{ Enabled bool }
+			c.do("GET", "/api/v1/jobs/"+id, nil).json(t, &j)
+			if j.Enabled {
+				running++
+			}
+		}
+		if running > 5 {
+			t.Errorf("%d jobs run on Free after concurrent resumes; want at most 5", running)
 		}
 	})
 }
