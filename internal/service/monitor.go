@@ -564,6 +564,7 @@ func (s *Service) ResumeMonitor(ctx context.Context, a *Actor, id prikke.ID) (*p
 		}); err != nil {
 			return nil, err
 		}
+		s.record(ctx, a, &out.OrganizationID, prikke.AuditMonitorUpdate, "monitor", out.ID.String(), out.Name+": paused again (over the plan's limit)")
 		return nil, lerr
 	}
 	return out, nil
