@@ -648,7 +648,7 @@ var (
 
 	opMonitorPause = operation{ID: "monitor-pause", Tag: "Monitors",
 		Summary:     "Pause a monitor",
-		Description: "Pings are still recorded, but nothing is late or alerts until it is resumed. A ping resumes it, unless manual_resume is set."}
+		Description: "Pings are still recorded, but nothing is late or alerts until it is resumed. A ping resumes it, unless manual_resume is set or the plan paused it (pause_reason plan: it stays paused until an upgrade or a resume within the plan's limit)."}
 
 	opMonitorResume = operation{ID: "monitor-resume", Tag: "Monitors",
 		Summary:     "Resume a monitor",

@@ -122,11 +122,27 @@ func (c *Client) Checkout(ctx context.Context, in CheckoutInput) (string, error)
 	case doc.Data.Type != "checkouts":
 		return "", fmt.Errorf("billing: lemon squeezy: POST %s: data.type is %q, want \"checkouts\"", path, doc.Data.Type)
 	}
-	u, err := url.Parse(doc.Data.Attributes.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("billing: lemon squeezy: POST %s: data.attributes.url is not an http(s) URL: %q", path, doc.Data.Attributes.URL)
+	u, ok := c.browserURL(doc.Data.Attributes.URL)
+	if !ok {
+		return "", fmt.Errorf("billing: lemon squeezy: POST %s: data.attributes.url is not an http(s) URL Prikke may redirect to (https; http only from an http API): %q", path, doc.Data.Attributes.URL)
 	}
-	return u.String(), nil
+	return u, nil
+}
+
+// browserURL checks a URL the API gives for the browser (a checkout, the
+// customer portal), which Prikke redirects to: absolute https with a host
+// and no user info; http only from an API on plain http itself (a
+// development or test fake on loopback). Anything else would make
+// Prikke's redirect an open one, or send a buyer over plain http.
+func (c *Client) browserURL(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return "", false
+	}
+	if u.Scheme != "https" && (u.Scheme != "http" || !strings.HasPrefix(c.cfg.APIURL, "http://")) {
+		return "", false
+	}
+	return u.String(), true
 }
 
 // Subscription fetches a subscription (GET /v1/subscriptions/{id}), with
@@ -159,6 +175,9 @@ func (c *Client) Subscription(ctx context.Context, id string) (*prikke.Subscript
 	if sub.ID != id {
 		return nil, fmt.Errorf("billing: lemon squeezy: GET %s: the answer is subscription %s", path, sub.ID)
 	}
+	// A portal URL Prikke would not redirect to is dropped (the service
+	// then reports it has none); the rest of the subscription stands.
+	sub.PortalURL, _ = c.browserURL(sub.PortalURL)
 	return sub, nil
 }
 

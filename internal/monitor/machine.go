@@ -96,7 +96,9 @@ func (s *step) apply() {
 	m, p := s.m, s.ping
 	m.LastPingAt, m.LastPingKind = ptrTo(s.t), p.Kind
 	if m.Status == prikke.MonitorPaused {
-		if m.ManualResume {
+		// A downgrade's pause holds until an upgrade (or the user's
+		// resume within the plan's limit): a ping resumes only the user's.
+		if m.ManualResume || m.PauseReason == prikke.PauseForPlan {
 			return
 		}
 		resume(m)
@@ -386,7 +388,7 @@ func setDeadline(m *prikke.Monitor, t time.Time) {
 }
 
 // Pause stops watching m: no deadlines, no alerts; pings are still
-// recorded, and one resumes it (unless ManualResume). No flip.
+// recorded, and one resumes it (unless ManualResume, or the plan paused it). No flip.
 func Pause(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
 	m.Status = prikke.MonitorPaused
 	m.DueAt, m.OpenRuns, m.DeadlineAt, m.AlertedAt, m.MutedDown = nil, nil, nil, nil, false

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/billing"
@@ -369,7 +368,10 @@ func (s *Service) ClaimSubscription(ctx context.Context, a *Actor, orgID prikke.
 	if sub.OrganizationID != nil && *sub.OrganizationID == orgID {
 		return nil
 	}
-	if sub.OrganizationID != nil || !strings.EqualFold(strings.TrimSpace(sub.CustomerEmail), u.Email) {
+	// The address as accounts store it (NormalizeEmail), compared
+	// exactly: strings.EqualFold's Unicode folding would let "ſam@…"
+	// (long s) claim what sam@… bought.
+	if sub.OrganizationID != nil || prikke.NormalizeEmail(sub.CustomerEmail) != prikke.NormalizeEmail(u.Email) {
 		return notFound()
 	}
 	if err := s.store.SubscriptionClaim(ctx, sub.ID, orgID); err != nil {

@@ -532,6 +532,7 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 		}
 	}
 	resume := in.Enabled != nil && *in.Enabled && !j.Enabled
+	pausedFor := j.PauseReason // to undo a resume past the limit
 	if err := s.apply(j, in, o.Tier, false); err != nil {
 		return nil, err
 	}
@@ -566,8 +567,44 @@ func (s *Service) UpdateJob(ctx context.Context, a *Actor, id prikke.ID, in *Job
 			return nil, err
 		}
 	}
+	if resume {
+		if err := s.resumedWithin(ctx, o); err != nil {
+			// Undone: paused again, for the reason it had.
+			if uerr := s.store.JobPauseFor(ctx, j.ID, pausedFor); uerr != nil {
+				return nil, uerr
+			}
+			return nil, err
+		}
+	}
 	s.record(ctx, a, &j.OrganizationID, prikke.AuditJobUpdate, "job", j.ID.String(), j.Name)
 	return s.store.JobGet(ctx, j.ID)
+}
+
+// resumedWithin checks, after a resume was written, that the
+// organization runs no more jobs and monitors than its tier allows. The
+// check before the write (activeLimit) races with concurrent resumes: of
+// two that pass it together, the one that counts both here is undone, so
+// at most the limit keeps running.
+func (s *Service) resumedWithin(ctx context.Context, o *prikke.Organization) error {
+	max := o.Tier.Limits().MaxJobs
+	if max == 0 {
+		return nil
+	}
+	t := true
+	jobs, err := s.store.JobList(ctx, store.JobFilter{OrganizationID: &o.ID, Enabled: &t, Limit: max + 1})
+	if err != nil {
+		return err
+	}
+	monitors, err := s.store.MonitorList(ctx, store.MonitorFilter{OrganizationID: &o.ID, Limit: max + 1,
+		Statuses: []prikke.MonitorStatus{prikke.MonitorNew, prikke.MonitorUp, prikke.MonitorLate, prikke.MonitorRunning, prikke.MonitorDown}})
+	if err != nil {
+		return err
+	}
+	if len(jobs)+len(monitors) > max {
+		return prikke.Errorf(prikke.ELIMIT, "The %s tier runs %d jobs and monitors together and this organization runs %d already; pause or delete one first, or upgrade to Pro to resume everything paused for the plan.",
+			o.Tier, max, max)
+	}
+	return nil
 }
 
 // stepJob refuses to change by hand the hidden job that carries a

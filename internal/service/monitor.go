@@ -543,10 +543,31 @@ func (s *Service) ResumeMonitor(ctx context.Context, a *Actor, id prikke.ID) (*p
 			}
 		}
 	}
-	return s.stepMonitor(ctx, a, id, "resume monitors", "resumed", func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
+	paused, reason := m.Status == prikke.MonitorPaused, m.PauseReason
+	out, err := s.stepMonitor(ctx, a, id, "resume monitors", "resumed", func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip {
 		m.PauseReason = ""
 		return monitor.Resume(m, now)
 	})
+	if err != nil || !paused {
+		return out, err
+	}
+	o, err := s.store.OrganizationGet(ctx, out.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	if lerr := s.resumedWithin(ctx, o); lerr != nil {
+		// A concurrent resume took the last place: pause it again as it was.
+		now := s.now()
+		if _, err := s.store.MonitorModify(ctx, id, func(m *prikke.Monitor) ([]*prikke.MonitorFlip, error) {
+			m.PauseReason = reason
+			return monitor.Pause(m, now), nil
+		}); err != nil {
+			return nil, err
+		}
+		s.record(ctx, a, &out.OrganizationID, prikke.AuditMonitorUpdate, "monitor", out.ID.String(), out.Name+": paused again (over the plan's limit)")
+		return nil, lerr
+	}
+	return out, nil
 }
 
 // checkSnooze checks a snooze's end: in the future, at most a year ahead.

@@ -178,6 +178,11 @@ type JobStore interface {
 	// delivered) and clears DisabledReason. Either clears PauseReason: it
 	// is a user's own.
 	JobSetEnabled(ctx context.Context, id prikke.ID, enabled bool, nextRunAt *time.Time) error
+	// JobPauseFor pauses a job with a reason (prikke.PauseForPlan, or ""
+	// for the user's own pause): enabled false, its pending executions
+	// deleted. It undoes a resume the plan's limit refused after the
+	// write.
+	JobPauseFor(ctx context.Context, id prikke.ID, reason string) error
 	JobDelete(ctx context.Context, id prikke.ID) error
 	// JobCountByOrganization counts cron and one-time jobs (not queued
 	// requests), for the tier's job limit.

@@ -360,6 +360,23 @@ func (r *Records) JobSetEnabled(ctx context.Context, id prikke.ID, enabled bool,
 	})
 }
 
+// JobPauseFor implements store.Store.
+func (r *Records) JobPauseFor(ctx context.Context, id prikke.ID, reason string) error {
+	return r.inTx(ctx, "pause job", func(tx Tx) error {
+		res, err := tx.Exec(ctx, "UPDATE jobs SET enabled = false, pause_reason = $2 WHERE id = $1", id, reason)
+		if err != nil {
+			return err
+		}
+		if res == 0 {
+			return notFound()
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM executions WHERE job_id = $1 AND status = 'pending'", id); err != nil {
+			return err
+		}
+		return tx.Notify(ctx, store.TopicJobs, id.String())
+	})
+}
+
 // JobDelete implements store.Store.
 func (r *Records) JobDelete(ctx context.Context, id prikke.ID) error {
 	return r.inTx(ctx, "delete job", func(tx Tx) error {
