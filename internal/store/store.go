@@ -916,7 +916,9 @@ type BillingStore interface {
 	// JobCreateWithin creates j unless its organization already has max
 	// jobs and monitors together (max 0: no limit): the count and the
 	// insert are atomic, so concurrent creates cannot pass the limit
-	// together. Over the limit it returns a *LimitError.
+	// together. The organization's tier as stored when the row is locked
+	// caps max too (a downgrade committed after the caller read the tier).
+	// Over the limit it returns a *LimitError.
 	JobCreateWithin(ctx context.Context, j *prikke.Job, max int) error
 	// MonitorCreateWithin is JobCreateWithin for a monitor.
 	MonitorCreateWithin(ctx context.Context, m *prikke.Monitor, max int) error

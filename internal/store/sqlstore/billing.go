@@ -471,8 +471,14 @@ func (e *errLimit) Error() string { return e.err.Error() }
 // and MonitorCountByOrganization count them) inside it.
 func (r *Records) createWithin(ctx context.Context, op string, orgID prikke.ID, max int, insert func(tx Tx) error) error {
 	err := r.inTx(ctx, op, func(tx Tx) error {
-		if _, err := r.lockOrganization(ctx, tx, orgID); err != nil {
+		tier, err := r.lockOrganization(ctx, tx, orgID)
+		if err != nil {
 			return err
+		}
+		// The tier the row holds now wins when it is stricter: a
+		// downgrade that committed after the caller read the tier.
+		if own := tier.Limits().MaxJobs; own > 0 && (max == 0 || own < max) {
+			max = own
 		}
 		if max > 0 {
 			var jobs, monitors int

@@ -29,6 +29,8 @@ func testBilling(t *testing.T, open Opener, cov *coverage) {
 		"CreateWithin":        testCreateWithin,
 		"CreateWithinMixed":   testCreateWithinMixed,
 		"CreateWithinNoLimit": testCreateWithinNoLimit,
+		"CreateWithinStored":  testCreateWithinStoredTier,
+		"JobPauseFor":         testJobPauseFor,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -850,4 +852,57 @@ func testOccurrencePriority(t *testing.T, open Opener, cov *coverage) {
 	if want := prikke.Priority(prikke.TierPro, j.Kind, j.IntervalMinutes); err != nil || got.Priority != want || want == stale {
 		t.Fatalf("written priority = %d (%v), want Pro's %d (stale %d)", got.Priority, err, want, stale)
 	}
+}
+
+// testCreateWithinStoredTier: a caller that read Pro (no limit) just
+// before a downgrade committed is still held to the Free limit the row
+// holds when it is locked.
+func testCreateWithinStoredTier(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("JobCreateWithin", "MonitorCreateWithin")
+	s := open(t)
+	ctx := context.Background()
+	tn := NewTenant(t, s, prikke.TierFree)
+	max := prikke.TierFree.Limits().MaxJobs
+	for range max {
+		if err := s.JobCreateWithin(ctx, newUnsavedJob(tn, T0), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var le *store.LimitError
+	if err := s.JobCreateWithin(ctx, newUnsavedJob(tn, T0), 0); !errors.As(err, &le) || le.Max != max {
+		t.Errorf("a job past the stored Free tier's limit with max 0 = %v; want a LimitError at %d", err, max)
+	}
+	if err := s.MonitorCreateWithin(ctx, newUnsavedMonitor(tn), 0); !errors.As(err, &le) || le.Max != max {
+		t.Errorf("a monitor past the stored Free tier's limit with max 0 = %v; want a LimitError at %d", err, max)
+	}
+}
+
+// testJobPauseFor: the job is paused with the reason given (the plan's
+// survives, for an upgrade to resume), its pending executions go.
+func testJobPauseFor(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("JobPauseFor")
+	s := open(t)
+	ctx := context.Background()
+	tn := NewTenant(t, s, prikke.TierFree)
+	for _, reason := range []string{prikke.PauseForPlan, ""} {
+		j := newUnsavedJob(tn, T0)
+		if err := s.JobCreate(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		e := NewExecution(t, s, j, prikke.TierFree, T0.Add(time.Minute))
+		if err := s.JobPauseFor(ctx, j.ID, reason); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.JobGet(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Enabled || got.PauseReason != reason {
+			t.Errorf("after JobPauseFor(%q): enabled %v, reason %q", reason, got.Enabled, got.PauseReason)
+		}
+		if _, err := s.ExecutionGet(ctx, e.ID); prikke.ErrorCode(err) != prikke.ENOTFOUND {
+			t.Errorf("the pending execution is still there after the pause (%v)", err)
+		}
+	}
+	Errcode(t, s.JobPauseFor(ctx, prikke.NewID(), ""), prikke.ENOTFOUND)
 }
