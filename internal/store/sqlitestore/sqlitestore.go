@@ -21,8 +21,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -143,19 +141,10 @@ func Open(ctx context.Context, path string, opts OpenOptions, logger *slog.Logge
 // message. The kernel drops the lock when the process dies, even on
 // SIGKILL.
 func (s *Store) takeLock() error {
-	lockPath := s.path + ".lock"
-	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := Lock(s.path)
 	if err != nil {
-		return fmt.Errorf("sqlitestore: lock file: %w", err)
+		return err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		b, _ := os.ReadFile(lockPath)
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		f.Close()
-		return &ErrInUse{Path: s.path, PID: pid}
-	}
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	s.lock = f
 	return nil
 }
