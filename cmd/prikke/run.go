@@ -70,6 +70,10 @@ Commands:
   serve                  run the server, scheduler and workers (the default)
   migrate [status]       apply database migrations (they also run at start)
   version                print the version
+  backup --to FILE [--force]
+                         copy the SQLite database while Prikke runs
+  restore --from FILE [--force]
+                         put a backup in place of the SQLite database (server stopped)
   cron next [--tz ZONE] [--from RFC3339] [--count N] EXPR
                          print the next N fire instants (UTC, RFC 3339)
   cron explain [--tz ZONE] EXPR
