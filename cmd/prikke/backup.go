@@ -80,6 +80,11 @@ func restoreCommand(ctx context.Context, e *env, args []string) error {
 	if path == "" {
 		return errors.New("restore: " + pgBackupRecipe)
 	}
+	if src, err := os.Stat(*from); err == nil {
+		if dst, err := os.Stat(path); err == nil && os.SameFile(src, dst) {
+			return fmt.Errorf("restore: %s is the database itself", *from)
+		}
+	}
 	info, err := sqlitestore.Inspect(ctx, *from)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)

@@ -22,7 +22,7 @@ func migrated(t *testing.T) (map[string]string, string) {
 
 func TestBackupRefusals(t *testing.T) {
 	t.Parallel()
-	env, _ := migrated(t)
+	env, path := migrated(t)
 	to := filepath.Join(t.TempDir(), "copy.db")
 	out, _, err := runCmd(t, env, "backup", "--to", to)
 	if err != nil || !strings.Contains(out, "schema version") || !strings.Contains(out, "0 executions") {
@@ -36,6 +36,12 @@ func TestBackupRefusals(t *testing.T) {
 	}
 	if out, _, err := runCmd(t, env, "backup", "--to", to, "--force"); err != nil || !strings.Contains(out, "backed up") {
 		t.Errorf("backup --force = %q, %v", out, err)
+	}
+	if _, _, err := runCmd(t, env, "backup", "--to", path, "--force"); err == nil || !strings.Contains(err.Error(), "the database itself") {
+		t.Errorf("backup onto the database itself: %v", err)
+	}
+	if _, _, err := runCmd(t, env, "restore", "--from", path); err == nil || !strings.Contains(err.Error(), "the database itself") {
+		t.Errorf("restore from the database itself: %v", err)
 	}
 	if _, _, err := runCmd(t, env, "backup"); err == nil {
 		t.Error("backup without --to ran")

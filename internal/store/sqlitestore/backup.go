@@ -33,10 +33,13 @@ type FileInfo struct {
 // never blocked (a reader takes no write lock). The copy is written to
 // to+".tmp" and renamed into place; to must not exist unless overwrite.
 func Backup(ctx context.Context, path, to string, overwrite bool) (FileInfo, error) {
-	if _, err := os.Stat(path); err != nil {
+	src, err := os.Stat(path)
+	if err != nil {
 		return FileInfo{}, fmt.Errorf("sqlitestore: backup: %w", err)
 	}
-	if _, err := os.Stat(to); err == nil && !overwrite {
+	if dst, err := os.Stat(to); err == nil && os.SameFile(src, dst) {
+		return FileInfo{}, fmt.Errorf("sqlitestore: backup: %s is the database itself", to)
+	} else if err == nil && !overwrite {
 		return FileInfo{}, fmt.Errorf("sqlitestore: backup: %s exists; choose another file or pass --force to replace it", to)
 	}
 	tmp := to + ".tmp"
