@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -250,6 +251,7 @@ func TestDocumentedCommands(t *testing.T) {
 	// The address the docs use throughout exists before the commands that
 	// need it run; each `user create` makes its own.
 	mustRun(t, env, "a long and unusual passphrase\n", "user", "create", "--email", "you@example.com", "--password-stdin")
+	backupFile := filepath.Join(t.TempDir(), "backup.db")
 	users := 0
 	ran := 0
 	for _, c := range lines {
@@ -295,6 +297,14 @@ func TestDocumentedCommands(t *testing.T) {
 			}
 			if args[0] == "run" {
 				args = documentedRun(args, pings.URL+"/ping/docs")
+			}
+			if args[0] == "backup" || args[0] == "restore" {
+				// FILE is one backup, written afresh by each documented
+				// backup and read by the restores after it.
+				if args[0] == "backup" {
+					os.Remove(backupFile)
+				}
+				args = fill(args, map[string]string{"FILE": backupFile})
 			}
 			var out, errOut syncBuffer
 			stdin := ""
