@@ -85,6 +85,11 @@ func restoreCommand(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("restore: %s is the database itself", *from)
 		}
 	}
+	// Restore copies the one file: commits still in a write-ahead log
+	// beside it would be lost (a backup from `prikke backup` has none).
+	if st, err := os.Stat(*from + "-wal"); err == nil && st.Size() > 0 {
+		return fmt.Errorf("restore: %s has a write-ahead log beside it (%s-wal); checkpoint it first (sqlite3 %s 'PRAGMA wal_checkpoint(TRUNCATE)'), or restore a copy made by prikke backup", *from, *from, *from)
+	}
 	info, err := sqlitestore.Inspect(ctx, *from)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)

@@ -103,6 +103,11 @@ func TestRestoreRefusals(t *testing.T) {
 	if _, _, err := runCmd(t, env, "restore", "--from", newer); err == nil || !strings.Contains(err.Error(), "newer than this Prikke's") {
 		t.Errorf("restore of a newer schema: %v", err)
 	}
+	os.WriteFile(good+"-wal", []byte("uncheckpointed commits"), 0o644)
+	if _, _, err := runCmd(t, env, "restore", "--from", good); err == nil || !strings.Contains(err.Error(), "write-ahead log") {
+		t.Errorf("restore of a file with a -wal beside it: %v", err)
+	}
+	os.Remove(good + "-wal")
 	if after, _ := os.ReadFile(path); string(before) != string(after) {
 		t.Error("a refused restore changed the database")
 	}
