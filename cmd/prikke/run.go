@@ -70,6 +70,7 @@ Commands:
   serve                  run the server, scheduler and workers (the default)
   migrate [status]       apply database migrations (they also run at start)
   version                print the version
+  healthcheck [--addr A] exit 0 when this host's Prikke answers /readyz (A: PRIKKE_ADDR)
   cron next [--tz ZONE] [--from RFC3339] [--count N] EXPR
                          print the next N fire instants (UTC, RFC 3339)
   cron explain [--tz ZONE] EXPR
