@@ -150,7 +150,6 @@ func TestHealthcheckNothingListening(t *testing.T) {
 	}
 }
 
-
 func TestDialAddr(t *testing.T) {
 	for in, want := range map[string]string{
 		"0.0.0.0:4000":   "127.0.0.1:4000",
