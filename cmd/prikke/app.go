@@ -68,12 +68,13 @@ func newRecorder(st store.Store, logger *slog.Logger) *ping.Recorder {
 }
 
 // newHandler assembles every route behind the shared middleware. The
-// ping API records through rec, which the caller starts and stops.
-func newHandler(cfg *config.Config, st store.Store, svc *service.Service, rec *ping.Recorder, mailbox *mail.Mailbox, logger *slog.Logger) (http.Handler, error) {
+// ping API records through rec, which the caller starts and stops; ready
+// answers /readyz (nil: only the database's ping).
+func newHandler(cfg *config.Config, st store.Store, svc *service.Service, rec *ping.Recorder, mailbox *mail.Mailbox, ready *httpserver.Readiness, logger *slog.Logger) (http.Handler, error) {
 	cookie := auth.SessionCookie{Secure: cfg.Secure()}
 	clientIP := httpserver.ClientIP(cfg.TrustedProxies)
 	var mountErr error
-	h := httpserver.New(httpserver.Deps{Store: st, Logger: logger, HSTS: cfg.Secure(), CrossOriginOpen: []string{"/ping/", "/webhooks/"},
+	h := httpserver.New(httpserver.Deps{Store: st, Logger: logger, HSTS: cfg.Secure(), CrossOriginOpen: []string{"/ping/", "/webhooks/"}, Ready: ready,
 		Mount: func(mux *http.ServeMux) {
 			ping.New(ping.Deps{Store: st, Recorder: rec, Create: svc.CreateMonitorByPingKey, ClientIP: clientIP,
 				Now: func() time.Time { return svc.NowFunc() }, Logger: logger}).Mount(mux)

@@ -65,7 +65,7 @@ func benchPingRate(ctx context.Context, cfg *config.Config, st store.Store, logg
 	defer client.Close()
 	svc := newService(cfg, st, client, mail.NewMailbox(), logger)
 	rec := newRecorder(st, logger)
-	handler, err := newHandler(cfg, st, svc, rec, nil, logger)
+	handler, err := newHandler(cfg, st, svc, rec, nil, nil, logger)
 	if err != nil {
 		return err
 	}

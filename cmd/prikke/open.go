@@ -22,6 +22,7 @@ import (
 type migrator interface {
 	Migrate(ctx context.Context) error
 	MigrationStatus(ctx context.Context) ([]string, error)
+	MigrationVersions(ctx context.Context) (applied, known int64, err error)
 }
 
 // opened is an open store with its migrator.

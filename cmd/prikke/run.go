@@ -74,6 +74,7 @@ Commands:
                          copy the SQLite database while Prikke runs
   restore --from FILE [--force]
                          put a backup in place of the SQLite database (server stopped)
+  healthcheck [--addr A] exit 0 when this host's Prikke answers /readyz (A: PRIKKE_ADDR)
   cron next [--tz ZONE] [--from RFC3339] [--count N] EXPR
                          print the next N fire instants (UTC, RFC 3339)
   cron explain [--tz ZONE] EXPR

@@ -16,8 +16,10 @@ import (
 	"github.com/prikke/prikke/internal/store"
 )
 
-// serve runs Prikke until ctx ends, then shuts down in order: stop taking
-// HTTP requests, stop scheduling, drain deliveries, close the store.
+// serve runs Prikke until ctx ends, then shuts down in order: answer
+// /readyz with 503 (a load balancer stops sending traffic), stop
+// scheduling and drain deliveries while requests in flight or still
+// arriving are answered, stop taking HTTP requests, close the store.
 func serve(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError("serve takes no arguments; configure it with PRIKKE_* variables (see prikke --help)")
@@ -70,7 +72,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 	svc.NowFunc = now
 	svc.Tester = eng.notifier
 	rec := newRecorder(st, logger)
-	handler, err := newHandler(cfg, st, svc, rec, mailbox, logger)
+	ready := &httpserver.Readiness{Store: st, Migrations: st.MigrationVersions}
+	handler, err := newHandler(cfg, st, svc, rec, mailbox, ready, logger)
 	if err != nil {
 		return err
 	}
@@ -115,6 +118,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 
 	select {
 	case <-ctx.Done():
+		ready.Drain() // first: the load balancer learns before anything stops
 		logger.Info("shutting down")
 		// A planned stop: if the service is back soon, /status counts
 		// the gap as a restart, not an outage (status.Sampler).
@@ -124,16 +128,20 @@ func serve(ctx context.Context, e *env, args []string) error {
 		}
 		cancel()
 	case err := <-served:
+		ready.Drain()
 		if !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server failed", "error", err)
 		}
 	}
+	// Deliveries drain (up to PRIKKE_DRAIN_TIMEOUT) while the listener
+	// still answers, /readyz with 503: a load balancer that probes it
+	// moves traffic away before the port closes.
+	planner.Stop()
+	eng.stop()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = srv.Shutdown(sctx)
 	cancel()
 	rec.Stop() // after the HTTP server: the pings it answered are written
-	planner.Stop()
-	eng.stop()
 	if msrv != nil {
 		_ = msrv.Close()
 	}

@@ -1,5 +1,5 @@
 // Package httpserver assembles Prikke's HTTP surface: the REST API under
-// /api/v1, the dashboard and public pages, /healthz and /status.json,
+// /api/v1, the dashboard and public pages, /healthz, /readyz and /status.json,
 // behind the middleware every response shares: security headers, request
 // IDs, panic recovery and request logging. /metrics has a listener of its
 // own (Metrics). ProblemOf is the one mapping of errors to HTTP answers
@@ -31,6 +31,8 @@ type Deps struct {
 	// API, which browsers call from other origins and which has no
 	// session to protect).
 	CrossOriginOpen []string
+	// Ready answers /readyz; nil checks only that the database answers.
+	Ready *Readiness
 }
 
 // NewServer returns an http.Server for h with the timeouts every Prikke
@@ -64,6 +66,11 @@ func New(d Deps) http.Handler {
 		}
 		w.Write([]byte("ok\n"))
 	})
+	rd := d.Ready
+	if rd == nil {
+		rd = &Readiness{Store: d.Store}
+	}
+	mux.HandleFunc("GET /readyz", readyz(rd, d))
 	if d.Mount != nil {
 		d.Mount(mux)
 	}

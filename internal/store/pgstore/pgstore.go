@@ -227,6 +227,20 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
 	return out, err
 }
 
+// MigrationVersions returns the newest migration version the database
+// has applied and the newest this binary knows, without the migration
+// lock (a readiness check must not wait behind a running migration).
+func (s *Store) MigrationVersions(ctx context.Context) (applied, known int64, err error) {
+	err = s.withMigrations(func(p *goose.Provider) error {
+		applied, known, err = p.GetVersions(ctx)
+		if err != nil {
+			return fmt.Errorf("pgstore: migration versions: %w", err)
+		}
+		return nil
+	})
+	return applied, known, err
+}
+
 // withMigrations runs fn with a migration provider over the pool, which
 // takes the store's advisory lock around anything that migrates.
 func (s *Store) withMigrations(fn func(p *goose.Provider) error) error {

@@ -186,6 +186,20 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// MigrationVersions returns the newest migration version the database
+// has applied and the newest this binary knows.
+func (s *Store) MigrationVersions(ctx context.Context) (applied, known int64, err error) {
+	p, err := s.provider()
+	if err != nil {
+		return 0, 0, err
+	}
+	applied, known, err = p.GetVersions(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlitestore: migration versions: %w", err)
+	}
+	return applied, known, nil
+}
+
 func (s *Store) provider() (*goose.Provider, error) {
 	sub, err := migration.FS(migration.SQLite)
 	if err != nil {
