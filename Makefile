@@ -4,7 +4,7 @@
 GO ?= go
 export PRIKKE_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: help run build test test-short bench fuzz assets lint clean
+.PHONY: help run build image test test-deps test-short bench fuzz assets lint clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -14,6 +14,9 @@ run: ## run Prikke on ./prikke.db at http://127.0.0.1:4000
 
 build: ## build ./bin/prikke
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/prikke ./cmd/prikke
+
+image: ## build the container image prikke:latest with podman or docker (IMAGE=name:tag to change)
+	./scripts/image.sh $(IMAGE)
 
 test: ## vet, then every test with the race detector on SQLite and PostgreSQL, browser and system tests included
 	@command -v chromium >/dev/null 2>&1 || { echo "make test: Chromium is missing (apt-get install chromium); the browser tests are part of the suite" >&2; exit 1; }
@@ -37,4 +40,4 @@ lint: ## gofmt and vet
 	$(GO) vet ./...
 
 clean: ## remove build output
-	rm -rf bin artifacts
+	rm -rf bin artifacts build
