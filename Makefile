@@ -15,11 +15,14 @@ run: ## run Prikke on ./prikke.db at http://127.0.0.1:4000
 build: ## build ./bin/prikke
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/prikke ./cmd/prikke
 
+test-deps: ## install Chromium and start PostgreSQL when missing (make test runs this first)
+	@./scripts/test-deps.sh
+
 image: ## build the container image prikke:latest with podman or docker (IMAGE=name:tag to change)
 	./scripts/image.sh $(IMAGE)
 
 test: ## vet, then every test with the race detector on SQLite and PostgreSQL, browser and system tests included
-	@command -v chromium >/dev/null 2>&1 || { echo "make test: Chromium is missing (apt-get install chromium); the browser tests are part of the suite" >&2; exit 1; }
+	@./scripts/test-deps.sh
 	$(GO) vet ./...
 	PRIKKE_REQUIRE_POSTGRES=1 PRIKKE_REQUIRE_BROWSER=1 $(GO) test -race -timeout 30m ./...
 
