@@ -320,22 +320,9 @@ func (r *Records) lockScheduledJobs(ctx context.Context, tx Tx, orgID prikke.ID)
 // planJobs reads the organization's user jobs (cron and one-time, not a
 // workflow step's) where cond holds, oldest first, locked.
 func (r *Records) planJobs(ctx context.Context, tx Tx, orgID prikke.ID, cond string) ([]*prikke.Job, error) {
-	rows, err := tx.Query(ctx, "SELECT "+JobColumns+` FROM jobs j
+	return queryAll(ctx, tx, r.scanJob, "SELECT "+JobColumns+` FROM jobs j
 		WHERE j.organization_id = $1 AND j.kind IN ('cron', 'once') AND j.run_id IS NULL AND `+cond+`
 		ORDER BY j.created_at, j.id `+r.d.ForUpdateOf("j", false), orgID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*prikke.Job
-	for rows.Next() {
-		j, err := r.scanJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
 }
 
 // pauseForPlan pauses what prikke.PlanPauses picks of the organization's

@@ -287,20 +287,7 @@ func (r *Records) MonitorList(ctx context.Context, f store.MonitorFilter) ([]*pr
 // of tx (on PostgreSQL; SQLite's writer is already exclusive), with their
 // project's snooze and organization's tier.
 func (r *Records) lockMonitors(ctx context.Context, tx Tx, cond, order string, skipLocked bool, args ...any) ([]*prikke.Monitor, error) {
-	rows, err := tx.Query(ctx, "SELECT "+MonitorColumns+monitorFrom+" WHERE "+cond+" ORDER BY "+order+" "+r.d.ForUpdateOf("m", skipLocked), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*prikke.Monitor
-	for rows.Next() {
-		m, err := r.scanMonitor(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, tx, r.scanMonitor, "SELECT "+MonitorColumns+monitorFrom+" WHERE "+cond+" ORDER BY "+order+" "+r.d.ForUpdateOf("m", skipLocked), args...)
 }
 
 // errFn carries the error of MonitorModify's fn out of the transaction,

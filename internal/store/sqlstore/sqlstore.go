@@ -334,21 +334,28 @@ func one[T any](ctx context.Context, r *Records, op string, scan func(Row) (T, e
 // list runs a read query and scans every row with scan. An empty result
 // is an empty slice, never nil, on both stores.
 func list[T any](ctx context.Context, r *Records, op string, scan func(Row) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := r.d.Reader().Query(ctx, q, args...)
+	out, err := queryAll(ctx, r.d.Reader(), scan, q, args...)
 	if err != nil {
 		return nil, r.fail(op, err)
+	}
+	return out, nil
+}
+
+// queryAll runs q on db (the reader, or a transaction) and scans every
+// row it returns.
+func queryAll[T any](ctx context.Context, db Querier, scan func(Row) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	out := []T{}
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, r.fail(op, err)
+			return nil, err
 		}
 		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, r.fail(op, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
