@@ -12,9 +12,6 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
-	"github.com/prikke/prikke/internal/seal"
-	"github.com/prikke/prikke/internal/store"
-	"github.com/prikke/prikke/internal/store/sqlitestore"
 )
 
 // TestSQLiteBackupRestore is issue 17's backup test: `prikke backup` during
@@ -26,12 +23,7 @@ import (
 func TestSQLiteBackupRestore(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "prikke.db")
-	sealer, _ := seal.New(secretKey)
-	s, err := sqlitestore.Open(context.Background(), path, sqlitestore.OpenOptions{Options: store.Options{Sealer: sealer}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openSQLite(t, path)
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -82,11 +74,7 @@ func TestSQLiteBackupRestore(t *testing.T) {
 		t.Fatalf("restore: %v\n%s", err, out)
 	}
 	startNode(t, "restored", env2)
-	s2, err := sqlitestore.Open(context.Background(), fresh, sqlitestore.OpenOptions{Options: store.Options{Sealer: sealer}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s2.Close() })
+	s2 := openSQLite(t, fresh)
 	// At start the server finishes what the copy held as running (a
 	// rescue); what the copy held as finished stays as it was.
 	restored := finished(t, s2.DB())

@@ -15,10 +15,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/prikke/prikke"
-	"github.com/prikke/prikke/internal/seal"
 	"github.com/prikke/prikke/internal/sink"
 	"github.com/prikke/prikke/internal/store"
-	"github.com/prikke/prikke/internal/store/sqlitestore"
 	"github.com/prikke/prikke/internal/store/storetest"
 )
 
@@ -309,12 +307,7 @@ func TestPostgresRestart(t *testing.T) {
 func TestSQLiteCrashRestart(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "prikke.db")
-	sealer, _ := seal.New(secretKey)
-	s, err := sqlitestore.Open(context.Background(), path, sqlitestore.OpenOptions{Options: store.Options{Sealer: sealer}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openSQLite(t, path)
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

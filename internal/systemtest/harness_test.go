@@ -27,6 +27,7 @@ import (
 	"github.com/prikke/prikke/internal/seal"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/pgstore"
+	"github.com/prikke/prikke/internal/store/sqlitestore"
 	"github.com/prikke/prikke/internal/store/storetest"
 )
 
@@ -354,4 +355,18 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// openSQLite opens the SQLite file at path as the test's own view of a
+// node's database (its sealer is the nodes' key); it closes when the test
+// ends.
+func openSQLite(t *testing.T, path string) *sqlitestore.Store {
+	t.Helper()
+	sealer, _ := seal.New(secretKey)
+	s, err := sqlitestore.Open(context.Background(), path, sqlitestore.OpenOptions{Options: store.Options{Sealer: sealer}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
