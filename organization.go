@@ -18,11 +18,20 @@ type Organization struct {
 	Tier Tier
 	// BaseTier is the tier without a subscription: PRIKKE_DEFAULT_TIER when
 	// the organization was made, or what an operator set.
-	BaseTier  Tier
-	Personal  bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	BaseTier Tier
+	Personal bool
+	// SuspendedAt is set while an operator has the organization suspended:
+	// its jobs and monitors are paused (PauseForSuspension), its API keys
+	// answer 403 with SuspendReason, and its members can read but change
+	// nothing.
+	SuspendedAt   *time.Time
+	SuspendReason string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
+
+// Suspended reports whether an operator has the organization suspended.
+func (o *Organization) Suspended() bool { return o.SuspendedAt != nil }
 
 // Role is a member's role in an organization.
 type Role string

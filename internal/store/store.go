@@ -55,6 +55,7 @@ type Store interface {
 	MonitorStore
 	WorkflowStore
 	BillingStore
+	OperatorStore
 }
 
 // AccountStore keeps users, sessions, organizations, projects and API keys.
@@ -776,6 +777,10 @@ type DeadParams struct {
 	Nodes []string
 }
 
+// NodeBeat prefixes the heartbeat each running node writes every few
+// seconds, whose detail is its prikke.NodeInfo as JSON.
+const NodeBeat = "node:"
+
 // WorkerBeat prefixes the heartbeat a node's worker beats every second or
 // so while it can reach the database; ExecutionRescueDead reads it.
 const WorkerBeat = "worker:"
@@ -970,4 +975,75 @@ type LimitError struct {
 
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("the organization has %d jobs and %d monitors, at its limit of %d", e.Jobs, e.Monitors, e.Max)
+}
+
+// OperatorStore keeps what the operator console does across organizations.
+type OperatorStore interface {
+	// OrganizationSuspend suspends an organization, in one transaction
+	// holding its row: suspended_at = c.At and suspend_reason = c.Reason;
+	// every enabled cron or one-time job (not a workflow step's) is paused
+	// with PauseReason prikke.PauseForSuspension (enabled false, pending
+	// executions deleted, as a pause) and every unpaused monitor too
+	// (c.PauseMonitor, flips stored as MonitorModify stores them); the
+	// pending executions of its queued messages are deleted (Cancelled
+	// counts them). What a user or a plan paused keeps its own reason. An
+	// organization suspended already only gets the new reason (result
+	// empty). ENOTFOUND for an unknown organization.
+	OrganizationSuspend(ctx context.Context, c *Suspension) (*SuspendResult, error)
+	// OrganizationUnsuspend clears the suspension and resumes exactly what
+	// it paused (reason prikke.PauseForSuspension: a job with NextRunAt from
+	// c.NextRun, a monitor with c.ResumeMonitor), in one transaction. Not
+	// suspended: an empty result, nothing changed. The caller then applies
+	// the tier (PlanChange with Enforce), so limits hold again.
+	OrganizationUnsuspend(ctx context.Context, c *Suspension) (*SuspendResult, error)
+	// OrganizationSummaries lists organizations for the operator, newest
+	// first, with their counts and this month's usage.
+	OrganizationSummaries(ctx context.Context, f OrganizationSummaryFilter) ([]*OrganizationSummary, error)
+	// AuditListOperator lists the audit entries of operator actions
+	// (action "operator.*", any organization or none), newest first.
+	AuditListOperator(ctx context.Context, f AuditFilter) ([]*prikke.AuditEntry, error)
+}
+
+// Suspension is an operator's suspend or unsuspend.
+type Suspension struct {
+	OrganizationID prikke.ID
+	Reason         string // suspend only; at most prikke.MaxSuspendReason
+	At             time.Time
+	// NextRun, PauseMonitor and ResumeMonitor are PlanChange's.
+	NextRun       func(j *prikke.Job, now time.Time) *time.Time
+	PauseMonitor  func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip
+	ResumeMonitor func(m *prikke.Monitor, now time.Time) []*prikke.MonitorFlip
+}
+
+// SuspendResult is what a suspend paused or an unsuspend resumed, in
+// creation order, and the queued messages' pending executions a suspend
+// deleted.
+type SuspendResult struct {
+	Jobs      []*prikke.Job
+	Monitors  []*prikke.Monitor
+	Cancelled int
+}
+
+// OrganizationSummaryFilter selects organizations for the operator.
+type OrganizationSummaryFilter struct {
+	// Query matches an organization's ID exactly, or its name or an
+	// owner's email as a case-insensitive substring; "" matches all.
+	Query     string
+	Suspended bool   // only suspended organizations
+	Month     string // the usage month, "2006-01"
+	// BeforeCreatedAt and BeforeID page, newest first.
+	BeforeCreatedAt time.Time
+	BeforeID        prikke.ID
+	Limit           int // 0 means 100
+}
+
+// OrganizationSummary is one organization as the operator sees it.
+type OrganizationSummary struct {
+	Organization prikke.Organization
+	OwnerEmail   string // the first owner's, by membership creation
+	Members      int
+	Projects     int
+	Jobs         int   // cron and one-time, as JobCountByOrganization
+	Monitors     int
+	Requests     int64 // usage in Month
 }
