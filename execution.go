@@ -84,6 +84,17 @@ type Execution struct {
 	RequestMethod  string
 	RequestURL     string
 	RequestHeaders []Header
+	// RequestBody is the body as sent, at most MaxRecordedBody bytes
+	// (RequestTruncated when cut), after redaction. While a replay is
+	// pending, the Request* fields hold the request to send (ReplayOf
+	// set): the worker sends them instead of the job's.
+	RequestBody      []byte
+	RequestTruncated bool
+	// Trace is where the attempt's time went (nil before it ran, or when
+	// tracing is off).
+	Trace *Trace
+	// ReplayOf is the execution this one sends again (a replay, manual).
+	ReplayOf *ID
 
 	ResponseStatus    int
 	ResponseHeaders   []Header

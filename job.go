@@ -125,6 +125,14 @@ type Job struct {
 	Overlap         Overlap
 	IntervalMinutes int // shortest gap between fire times; a priority input
 
+	// Expect holds the job's response assertions (nil: any 2xx succeeds).
+	Expect *Expect
+	// URL, Headers and Body may hold templates (internal/template's
+	// syntax, shared with workflows), such as {{ scheduled_for }},
+	// {{ execution_id }}, {{ attempt }} or {{ job.name }}: rendered for
+	// each attempt, validated when the job is saved; the names and the
+	// date filters are documented on /docs/templates.
+
 	NotifyMode NotifyMode
 	ChannelIDs []ID // NotifyCustom only
 	// AlertPolicy: FailThreshold 0 means the project's AlertAfter;

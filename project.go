@@ -23,8 +23,10 @@ type Project struct {
 	// SnoozeUntil mutes every alert of the project's jobs and monitors
 	// until that instant (nil: not snoozed).
 	SnoozeUntil *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Redact is what the project never stores (nil: DefaultRedactHeaders).
+	Redact    *Redaction
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Secrets returns the secrets that sign requests at now: the current one and,

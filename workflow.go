@@ -117,15 +117,34 @@ type StepRetry struct {
 	On       []string `json:"on,omitempty"`
 }
 
-// Expect says what counts as success beyond "a 2xx arrived": Status, when
-// set, replaces 2xx (codes, or classes "2xx".."5xx"); JSONPath and Equals
-// require the response to be JSON with that value at that path (a path
-// such as "data.items[0].state"; Equals is any JSON value).
+// Expect is a job's or a step's response assertions: what counts as
+// success beyond "a 2xx arrived". Every set assertion must hold; the
+// first that does not fails the attempt with a reason that names it and
+// what was seen (internal/expect.Check), and retries and alerts follow as
+// for any failure.
+//
+// Status, when set, replaces 2xx: codes ("404"), classes ("2xx".."5xx")
+// or ranges ("200-299"). JSONPath names a value in the response, which
+// must then be JSON (a path such as "data.items[0].state"); Equals
+// requires that value to equal a JSON value, Matches (a Go regular
+// expression, RE2) requires its text to match. BodyContains and
+// BodyNotContains look for a string in the response body (as kept, up to
+// 64 KiB). MaxDurationMS fails an attempt that took longer.
 type Expect struct {
-	Status   []string        `json:"status,omitempty"`
-	JSONPath string          `json:"json_path,omitempty"`
-	Equals   json.RawMessage `json:"equals,omitempty"`
+	Status          []string        `json:"status,omitempty"`
+	JSONPath        string          `json:"json_path,omitempty"`
+	Equals          json.RawMessage `json:"equals,omitempty"`
+	Matches         string          `json:"matches,omitempty"`
+	BodyContains    string          `json:"body_contains,omitempty"`
+	BodyNotContains string          `json:"body_not_contains,omitempty"`
+	MaxDurationMS   int             `json:"max_duration_ms,omitempty"`
 }
+
+// Expect limits.
+const (
+	MaxExpectStatuses   = 20
+	MaxExpectTextLength = 1024 // Matches, BodyContains, BodyNotContains
+)
 
 // StepDelay waits for Duration (a Go duration, "24h"), or until the
 // instant Until (RFC 3339, may be a template). Exactly one is set.

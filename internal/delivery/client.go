@@ -158,6 +158,12 @@ type Request struct {
 	ExecutionID  string
 	ScheduledFor time.Time
 	Attempt      int
+	// Trace records where the time went (Result.Trace); RecordBody keeps
+	// the body sent (Result.RequestBody, cut at prikke.MaxRecordedBody).
+	// Both are on in production (PRIKKE_TRACE, PRIKKE_RECORD_REQUEST_BODY)
+	// and cost little; the bench measures them off against on.
+	Trace      bool
+	RecordBody bool
 }
 
 // Result is what happened to one attempt.
@@ -178,6 +184,12 @@ type Result struct {
 	// RequestHeaders are the headers sent (besides Host and
 	// Content-Length), for the execution record.
 	RequestHeaders []prikke.Header
+	// RequestBody is the body sent, at most prikke.MaxRecordedBody bytes
+	// (RequestTruncated when cut), when Request.RecordBody.
+	RequestBody      []byte
+	RequestTruncated bool
+	// Trace is where the time went, when Request.Trace (nil otherwise).
+	Trace *prikke.Trace
 }
 
 // Header names Prikke sets. The Standard Webhooks names are lower case in

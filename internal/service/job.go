@@ -49,6 +49,9 @@ type JobInput struct {
 	// instead of URL; Body, if given, is the run's payload (JSON). On
 	// update, giving URL makes the job call it again.
 	WorkflowID *prikke.ID
+	// Expect replaces the job's response assertions (nil pointer: keep;
+	// pointer to nil: none).
+	Expect **prikke.Expect
 }
 
 // previewFires is how many fire times decide a cron job's shortest interval
@@ -682,6 +685,12 @@ type ExecutionFilter struct {
 	BeforeCreatedAt time.Time
 	BeforeID        prikke.ID
 	Limit           int
+	// Search (issue 18), as store.ExecutionFilter's.
+	StatusCodes   []int
+	StatusClass   int
+	MinDurationMS int
+	MaxDurationMS int
+	BodyContains  string
 }
 
 // Executions lists executions, newest first.

@@ -69,6 +69,9 @@ func (s *Service) DefaultProject(ctx context.Context, a *Actor) (*prikke.Project
 type ProjectInput struct {
 	Name       *string
 	AlertAfter *int
+	// Redact replaces the project's redaction (nil pointer: keep; pointer
+	// to nil: back to the defaults).
+	Redact **prikke.Redaction
 }
 
 // CreateProject creates a project (admins).

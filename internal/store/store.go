@@ -224,6 +224,11 @@ type EngineStore interface {
 	// value the scheduler read (so a concurrent edit wins). It returns how
 	// many executions were inserted and publishes TopicWork.
 	OccurrencesWrite(ctx context.Context, ws []*OccurrenceWrite) (int, error)
+	// ExecutionReplay inserts pending replays (manual, attempt 1, due at
+	// their ScheduledFor, ReplayOf and their Request* fields set by the
+	// caller) of one job, in one transaction; ENOTFOUND when the job is
+	// gone. Each must have a distinct ScheduledFor.
+	ExecutionReplay(ctx context.Context, es []*prikke.Execution) error
 	// ExecutionInsert inserts one pending execution (run now, enqueue) and
 	// publishes TopicWork; ECONFLICT on a duplicate occurrence attempt.
 	ExecutionInsert(ctx context.Context, e *prikke.Execution) error
@@ -616,6 +621,15 @@ type ExecutionFilter struct {
 	JobID          *prikke.ID
 	Statuses       []prikke.ExecutionStatus
 	Since, Until   time.Time // on created_at; zero means open
+	// Search (issue 18): response status codes (any of; 0 matches no
+	// response), a class ("2xx".."5xx" as 2..5; 0 any), duration bounds in
+	// milliseconds (0: open), and text the stored response body contains
+	// (case-sensitive bytes; "" any).
+	StatusCodes   []int
+	StatusClass   int
+	MinDurationMS int
+	MaxDurationMS int
+	BodyContains  string
 	// Before is a cursor: executions older than (CreatedAt, ID).
 	BeforeCreatedAt time.Time
 	BeforeID        prikke.ID
@@ -740,7 +754,9 @@ type Claimed struct {
 	Execution *prikke.Execution
 	Job       *prikke.Job
 	Secrets   []string // the project's signing secrets at claim time
-	Tier      prikke.Tier
+	// Redact is the project's redaction at claim time (nil: defaults).
+	Redact *prikke.Redaction
+	Tier   prikke.Tier
 	// Flow is the execution's flow key as it stood at the claim (its
 	// limits), for an execution claimed through the flow path; nil for
 	// one of an unlimited key. The worker starts a rate-limited execution
@@ -804,9 +820,12 @@ type Completion struct {
 	FinishedAt     time.Time
 	DurationMS     int
 
-	RequestMethod  string
-	RequestURL     string
-	RequestHeaders []prikke.Header
+	RequestMethod    string
+	RequestURL       string
+	RequestHeaders   []prikke.Header
+	RequestBody      []byte // as sent, redacted, at most prikke.MaxRecordedBody
+	RequestTruncated bool
+	Trace            *prikke.Trace
 
 	ResponseStatus    int
 	ResponseHeaders   []prikke.Header
@@ -1043,7 +1062,7 @@ type OrganizationSummary struct {
 	OwnerEmail   string // the first owner's, by membership creation
 	Members      int
 	Projects     int
-	Jobs         int   // cron and one-time, as JobCountByOrganization
+	Jobs         int // cron and one-time, as JobCountByOrganization
 	Monitors     int
 	Requests     int64 // usage in Month
 }

@@ -30,8 +30,8 @@ func TestFS(t *testing.T) {
 		open     func(t *testing.T) *sql.DB
 		versions []int64
 	}{
-		{migration.Postgres, goose.DialectPostgres, openPostgres, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}},
-		{migration.SQLite, goose.DialectSQLite3, openSQLite, []int64{1, 2, 4, 5, 7, 8, 9, 10, 11, 12}},
+		{migration.Postgres, goose.DialectPostgres, openPostgres, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}},
+		{migration.SQLite, goose.DialectSQLite3, openSQLite, []int64{1, 2, 4, 5, 7, 8, 9, 10, 11, 12, 13}},
 	} {
 		t.Run(c.d.Name, func(t *testing.T) {
 			t.Parallel()
