@@ -64,8 +64,8 @@ type Config struct {
 	Node string
 	// Trace and RecordBody are delivery.Request's: where each attempt's
 	// time went, and the request body sent, kept on the execution.
-	Trace      bool
-	RecordBody bool
+	Trace       bool
+	RecordBody  bool
 	MinWorkers  int
 	MaxWorkers  int // most deliveries in flight on this node
 	OrgInFlight int // most deliveries in flight per organization on this node
