@@ -28,7 +28,7 @@ import (
 // versioned is what both stores offer for /readyz's migration check.
 type versioned interface {
 	store.Store
-	MigrationVersions(ctx context.Context) (applied, known int64, err error)
+	MigrationVersions(ctx context.Context) (applied, needed int64, err error)
 }
 
 // readyServer serves /readyz over s with no verdict cached between
@@ -98,7 +98,7 @@ func checkReadyThenBehind(t *testing.T, s versioned, roll func()) {
 	if err != nil || applied >= known {
 		t.Fatalf("after roll-back: applied %d of %d, %v", applied, known, err)
 	}
-	want := fmt.Sprintf("migrations are behind: %d applied, %d known; run prikke migrate", applied, known)
+	want := fmt.Sprintf("migrations are behind: %d applied, %d needed; run prikke migrate", applied, known)
 	if code, detail := getReadyz(t, srv.URL); code != 503 || detail != want {
 		t.Errorf("schema behind: /readyz = %d %q, want 503 %q", code, detail, want)
 	}
