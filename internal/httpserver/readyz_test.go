@@ -181,3 +181,24 @@ func TestReadyzDoesNotHang(t *testing.T) {
 		t.Errorf("hanging database: /readyz = %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestReadyzContractPending: a node does not need its release's contract
+// steps (they wait for the older nodes to go), so it is ready without
+// them, and not without an expand migration. Not parallel: the
+// migrations it adds are seen by every store opened meanwhile.
+func TestReadyzContractPending(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prikke.db")
+	s := storetest.OpenSQLiteAt(t, path) // migrated to the shipped migrations
+	migration.AddForTest(t, "00090_expand.sql", "-- +goose Up\nCREATE TABLE t90 (id {{.Int}});\n-- +goose Down\nDROP TABLE t90;\n")
+	migration.AddForTest(t, "00091_contract.sql", migration.ContractMarker+"\n-- +goose Up\nDROP TABLE t90;\n-- +goose Down\nCREATE TABLE t90 (id {{.Int}});\n")
+	srv, _ := readyServer(t, s)
+	if code, detail := getReadyz(t, srv.URL); code != 503 || !strings.Contains(detail, "90 needed") {
+		t.Errorf("an expand migration pending: /readyz = %d %q, want 503", code, detail)
+	}
+	if err := s.MigrateTo(context.Background(), 90); err != nil {
+		t.Fatal(err)
+	}
+	if code, detail := getReadyz(t, srv.URL); code != 200 {
+		t.Errorf("only a contract step pending: /readyz = %d %q, want 200", code, detail)
+	}
+}
