@@ -146,8 +146,8 @@ func blockingContract(pending []migration.Migration, nodes []prikke.NodeInfo) (m
 
 // liveNodes returns the nodes that beat within deadAfter by the
 // database's clock: from their node heartbeats, and as of unknown version
-// and schema (0) for a node with a live worker heartbeat but no live node
-// heartbeat, which a release before node heartbeats runs.
+// and schema (0) for a node whose node heartbeat holds no schema or that
+// has a live worker heartbeat only, as a release before NodeInfo runs.
 func liveNodes(ctx context.Context, st store.Store, deadAfter time.Duration) ([]prikke.NodeInfo, error) {
 	now, err := st.Now(ctx)
 	if err != nil {
@@ -164,11 +164,13 @@ func liveNodes(ctx context.Context, st store.Store, deadAfter time.Duration) ([]
 		if !live(h) {
 			continue
 		}
-		n := prikke.NodeInfo{ID: strings.TrimPrefix(h.Name, store.NodeBeat)}
+		// Releases before NodeInfo wrote their delivery statistics here:
+		// no schema in them, so 0, unknown, as old as can be.
+		var n prikke.NodeInfo
 		if err := json.Unmarshal([]byte(h.Detail), &n); err != nil {
-			n.Schema = 0 // unreadable: as old as can be
+			n = prikke.NodeInfo{}
 		}
-		n.BeatAt = h.At
+		n.ID, n.BeatAt = strings.TrimPrefix(h.Name, store.NodeBeat), h.At
 		nodes = append(nodes, n)
 		seen[n.ID] = true
 	}
@@ -206,7 +208,7 @@ func (e *olderNodesError) Error() string {
 	fmt.Fprintf(&b, "migration %s is a contract step: it drops or changes what older versions of Prikke use, and %d running node(s) are older:\n", e.m.Name, len(e.nodes))
 	for _, n := range e.nodes {
 		if n.Schema == 0 {
-			fmt.Fprintf(&b, "  %s  version unknown (a release before node heartbeats)\n", n.ID)
+			fmt.Fprintf(&b, "  %s  version unknown (a release that does not report its schema)\n", n.ID)
 			continue
 		}
 		fmt.Fprintf(&b, "  %s  version %s, knows migrations up to %05d\n", n.ID, n.Version, n.Schema)

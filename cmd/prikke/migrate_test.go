@@ -116,7 +116,7 @@ func TestMigrateContract(t *testing.T) {
 				t.Fatalf("migrate: %v\n%s", err, stderr)
 			}
 			// The nodes, as their heartbeats show them: one of a release
-			// before node heartbeats (a worker beat only), one that knows
+			// before NodeInfo (a worker beat and statistics), one that knows
 			// migrations up to 13, one up to 14, and one long dead.
 			withStore(t, env, func(st *opened) {
 				ctx := context.Background()
@@ -133,6 +133,11 @@ func TestMigrateContract(t *testing.T) {
 				beat(store.NodeBeat+"dead", &prikke.NodeInfo{ID: "dead", Version: "0.9.0", Schema: 5})
 				beat(store.WorkerBeat+"dead", nil)
 				beat(store.WorkerBeat+"old", nil)
+				// A release before NodeInfo wrote its statistics under the
+				// node heartbeat's name: no schema in them.
+				if err := st.HeartbeatPut(ctx, store.NodeBeat+"old", `{"node":"old","delivered":3,"failed":0}`); err != nil {
+					t.Fatal(err)
+				}
 				beat(store.NodeBeat+"mid", &prikke.NodeInfo{ID: "mid", Version: "1.1.0", Schema: 13})
 				beat(store.WorkerBeat+"mid", nil)
 				beat(store.NodeBeat+"new", &prikke.NodeInfo{ID: "new", Version: "1.2.0", Schema: 14})
