@@ -6,7 +6,9 @@
 // # Adding a migration
 //
 // Add one file, NNNNN_what_it_does.sql, numbered after the last, with goose's
-// "-- +goose Up" and "-- +goose Down" annotations as usual. Write a column's
+// "-- +goose Up" and "-- +goose Down" annotations as usual, and decide
+// whether it is an expand or a contract step (see Expand and contract,
+// below). Write a column's
 // type as a type word, which each dialect spells its own way:
 //
 //	{{.ID}}        uuid         TEXT      an ID (prikke.ID)
@@ -43,6 +45,11 @@
 // the block then. Template comments ({{/* … */}}) hold notes that belong in
 // no dialect's SQL.
 //
+// A migration's version is its number, in both dialects. Then add the
+// version to TestFS's lists, and when it ships, its rendered SQL's hashes
+// to the test's shipped table. Never change what a shipped migration
+// renders to: databases have run it, and TestShipped fails.
+//
 // # Expand and contract
 //
 // Nodes of two releases run side by side on one database during a rolling
@@ -65,11 +72,6 @@
 //
 // A node must never need its release's contract migrations: it is ready to
 // serve once every expand migration it knows is applied.
-//
-// A migration's version is its number, in both dialects. Then add the
-// version to TestFS's lists, and when it ships, its rendered SQL's hashes
-// to the test's shipped table. Never change what a shipped migration
-// renders to: databases have run it, and TestShipped fails.
 package migration
 
 import (
