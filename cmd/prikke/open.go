@@ -14,6 +14,7 @@ import (
 	"github.com/prikke/prikke/internal/config"
 	"github.com/prikke/prikke/internal/seal"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/migration"
 	"github.com/prikke/prikke/internal/store/pgstore"
 	"github.com/prikke/prikke/internal/store/sqlitestore"
 )
@@ -22,7 +23,9 @@ import (
 type migrator interface {
 	Migrate(ctx context.Context) error
 	MigrationStatus(ctx context.Context) ([]string, error)
-	MigrationVersions(ctx context.Context) (applied, known int64, err error)
+	MigrationVersions(ctx context.Context) (applied, needed int64, err error)
+	MigrateTo(ctx context.Context, version int64) error
+	Migrations() ([]migration.Migration, error)
 }
 
 // opened is an open store with its migrator.
@@ -61,7 +64,7 @@ func openStore(ctx context.Context, cfg *config.Config, exclusive bool, logger *
 		o.Close()
 		return nil, err
 	}
-	if err := o.Migrate(ctx); err != nil {
+	if err := autoMigrate(ctx, o, cfg.NodeDeadAfter, logger); err != nil {
 		o.Close()
 		return nil, err
 	}

@@ -68,7 +68,9 @@ Usage: prikke [command] [arguments]
 
 Commands:
   serve                  run the server, scheduler and workers (the default)
-  migrate [status]       apply database migrations (they also run at start)
+  migrate [status] [--allow-older-nodes]
+                         apply database migrations (the expand ones also run at
+                         start); contract steps wait for older nodes to go
   version                print the version
   backup --to FILE [--force]
                          copy the SQLite database while Prikke runs

@@ -14,15 +14,17 @@ import (
 
 // Readiness answers /readyz: whether this node should be sent traffic.
 // It is not when the database does not answer, when the database's
-// schema is older than this binary's migrations, or once Drain is called
+// schema is older than this binary needs, or once Drain is called
 // (SIGTERM), so that a load balancer stops sending requests while the
 // node finishes what it has and before its listener closes. /healthz
 // stays the liveness check: it answers while draining.
 type Readiness struct {
 	Store store.Store
 	// Migrations returns the newest migration version the database has
-	// applied and the newest this binary knows; nil skips the check.
-	Migrations func(ctx context.Context) (applied, known int64, err error)
+	// applied and the newest this binary needs: its newest expand
+	// migration (it must not need its contract steps, which wait until
+	// no older node runs); nil skips the check.
+	Migrations func(ctx context.Context) (applied, needed int64, err error)
 	// Timeout bounds each database check, so /readyz never hangs
 	// (default 2 s).
 	Timeout time.Duration
@@ -68,15 +70,15 @@ func (r *Readiness) Check(ctx context.Context) error {
 	}
 	mctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	applied, known, err := r.Migrations(mctx)
+	applied, needed, err := r.Migrations(mctx)
 	if err != nil {
 		return errDatabase{err} // not cached: the next probe asks again
 	}
 	r.behind = nil
 	// A newer node may have migrated further during a rolling upgrade
 	// (migrations are expand/contract): this node still serves.
-	if applied < known {
-		r.behind = fmt.Errorf("migrations are behind: %d applied, %d known; run prikke migrate", applied, known)
+	if applied < needed {
+		r.behind = fmt.Errorf("migrations are behind: %d applied, %d needed; run prikke migrate", applied, needed)
 	}
 	r.checked = time.Now()
 	return r.behind

@@ -28,7 +28,7 @@ import (
 // versioned is what both stores offer for /readyz's migration check.
 type versioned interface {
 	store.Store
-	MigrationVersions(ctx context.Context) (applied, known int64, err error)
+	MigrationVersions(ctx context.Context) (applied, needed int64, err error)
 }
 
 // readyServer serves /readyz over s with no verdict cached between
@@ -98,7 +98,7 @@ func checkReadyThenBehind(t *testing.T, s versioned, roll func()) {
 	if err != nil || applied >= known {
 		t.Fatalf("after roll-back: applied %d of %d, %v", applied, known, err)
 	}
-	want := fmt.Sprintf("migrations are behind: %d applied, %d known; run prikke migrate", applied, known)
+	want := fmt.Sprintf("migrations are behind: %d applied, %d needed; run prikke migrate", applied, known)
 	if code, detail := getReadyz(t, srv.URL); code != 503 || detail != want {
 		t.Errorf("schema behind: /readyz = %d %q, want 503 %q", code, detail, want)
 	}
@@ -179,5 +179,26 @@ func TestReadyzDoesNotHang(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 503 || !strings.Contains(string(body), "the database does not answer") {
 		t.Errorf("hanging database: /readyz = %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestReadyzContractPending: a node does not need its release's contract
+// steps (they wait for the older nodes to go), so it is ready without
+// them, and not without an expand migration. Not parallel: the
+// migrations it adds are seen by every store opened meanwhile.
+func TestReadyzContractPending(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prikke.db")
+	s := storetest.OpenSQLiteAt(t, path) // migrated to the shipped migrations
+	migration.AddForTest(t, "00090_expand.sql", "-- +goose Up\nCREATE TABLE t90 (id {{.Int}});\n-- +goose Down\nDROP TABLE t90;\n")
+	migration.AddForTest(t, "00091_contract.sql", migration.ContractMarker+"\n-- +goose Up\nDROP TABLE t90;\n-- +goose Down\nCREATE TABLE t90 (id {{.Int}});\n")
+	srv, _ := readyServer(t, s)
+	if code, detail := getReadyz(t, srv.URL); code != 503 || !strings.Contains(detail, "90 needed") {
+		t.Errorf("an expand migration pending: /readyz = %d %q, want 503", code, detail)
+	}
+	if err := s.MigrateTo(context.Background(), 90); err != nil {
+		t.Fatal(err)
+	}
+	if code, detail := getReadyz(t, srv.URL); code != 200 {
+		t.Errorf("only a contract step pending: /readyz = %d %q, want 200", code, detail)
 	}
 }

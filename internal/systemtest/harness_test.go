@@ -101,6 +101,13 @@ var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
 // until it answers /healthz.
 func startNode(t *testing.T, name string, env map[string]string) *node {
 	t.Helper()
+	return startNodeOf(t, binary, name, env)
+}
+
+// startNodeOf is startNode with the prikke binary at bin (another
+// release's, say).
+func startNodeOf(t *testing.T, bin, name string, env map[string]string) *node {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("system test")
 	}
@@ -120,7 +127,7 @@ func startNode(t *testing.T, name string, env map[string]string) *node {
 	for k, v := range env {
 		full[k] = v
 	}
-	cmd := exec.Command(binary, "serve")
+	cmd := exec.Command(bin, "serve")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range full {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -241,6 +248,17 @@ type database struct {
 // and opens a store on it for the test's own reads and writes.
 func newDatabase(t *testing.T, adminURL string) *database {
 	t.Helper()
+	db := newEmptyDatabase(t, adminURL)
+	if err := db.store.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// newEmptyDatabase is newDatabase without the migrations: the first node
+// started on it migrates it.
+func newEmptyDatabase(t *testing.T, adminURL string) *database {
+	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
@@ -258,9 +276,6 @@ func newDatabase(t *testing.T, adminURL string) *database {
 	sealer, _ := seal.New(secretKey)
 	s, err := pgstore.Open(ctx, url, store.Options{Sealer: sealer, MaxConns: 8}, nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

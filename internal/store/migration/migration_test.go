@@ -208,3 +208,43 @@ func openPostgres(t *testing.T) *sql.DB {
 	}
 	return db
 }
+
+// TestList checks the migrations' kinds: no shipped migration is a
+// contract step, and one that says so on a line of its own is.
+func TestList(t *testing.T) {
+	for _, d := range []migration.Dialect{migration.Postgres, migration.SQLite} {
+		list, err := migration.List(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range list {
+			if m.Contract {
+				t.Errorf("%s: %s is a contract step; none has shipped yet (update this test when one does)", d.Name, m.Name)
+			}
+		}
+		if last := list[len(list)-1]; migration.Needed(list) != last.Version || last.Name != "00012_operator.sql" {
+			t.Errorf("%s: Needed = %d, last %+v", d.Name, migration.Needed(list), last)
+		}
+	}
+
+	migration.AddForTest(t, "00090_expand.sql", "-- +goose Up\nCREATE TABLE t90 (id {{.Int}});\n-- +goose Down\nDROP TABLE t90;\n")
+	migration.AddForTest(t, "00091_contract.sql", "-- +goose Up\n"+migration.ContractMarker+"\nDROP TABLE t90;\n-- +goose Down\n")
+	migration.AddForTest(t, "00092_mentions.sql", "-- +goose Up\n-- not a marker: "+migration.ContractMarker+"\nSELECT 1;\n-- +goose Down\n")
+	list, err := migration.List(migration.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]bool{}
+	for _, m := range list[len(list)-3:] {
+		got[m.Version] = m.Contract
+	}
+	if !got[91] || got[90] || got[92] || len(got) != 3 {
+		t.Errorf("contract flags %v; want only 91", got)
+	}
+	if n := migration.Needed(list); n != 92 {
+		t.Errorf("Needed = %d, want 92", n)
+	}
+	if n := migration.Needed(list[:len(list)-1]); n != 90 {
+		t.Errorf("Needed without 92 = %d, want 90 (91 is a contract step)", n)
+	}
+}

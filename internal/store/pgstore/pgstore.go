@@ -211,6 +211,21 @@ func (s *Store) Migrate(ctx context.Context) error {
 	})
 }
 
+// MigrateTo applies the embedded migrations up to and including version.
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
+	return s.withMigrations(func(p *goose.Provider) error {
+		if _, err := p.UpTo(ctx, version); err != nil {
+			return fmt.Errorf("pgstore: migrate to %d: %w", version, err)
+		}
+		return nil
+	})
+}
+
+// Migrations returns this binary's migrations, in version order.
+func (s *Store) Migrations() ([]migration.Migration, error) {
+	return migration.List(migration.Postgres)
+}
+
 // MigrationStatus describes each migration and whether it is applied.
 func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
 	var out []string
@@ -219,26 +234,29 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return fmt.Errorf("pgstore: migration status: %w", err)
 		}
-		for _, m := range st {
-			out = append(out, fmt.Sprintf("%05d %-10s %s", m.Source.Version, m.State, m.Source.Path))
-		}
-		return nil
+		out, err = migration.StatusLines(migration.Postgres, st)
+		return err
 	})
 	return out, err
 }
 
 // MigrationVersions returns the newest migration version the database
-// has applied and the newest this binary knows, without the migration
-// lock (a readiness check must not wait behind a running migration).
-func (s *Store) MigrationVersions(ctx context.Context) (applied, known int64, err error) {
+// has applied and the newest this binary needs (its newest expand
+// migration: see migration.Needed), without the migration lock (a
+// readiness check must not wait behind a running migration).
+func (s *Store) MigrationVersions(ctx context.Context) (applied, needed int64, err error) {
+	list, err := s.Migrations()
+	if err != nil {
+		return 0, 0, err
+	}
 	err = s.withMigrations(func(p *goose.Provider) error {
-		applied, known, err = p.GetVersions(ctx)
+		applied, err = p.GetDBVersion(ctx)
 		if err != nil {
 			return fmt.Errorf("pgstore: migration versions: %w", err)
 		}
 		return nil
 	})
-	return applied, known, err
+	return applied, migration.Needed(list), err
 }
 
 // withMigrations runs fn with a migration provider over the pool, which

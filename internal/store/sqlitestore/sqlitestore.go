@@ -179,25 +179,43 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: migration status: %w", err)
 	}
-	out := make([]string, len(st))
-	for i, m := range st {
-		out[i] = fmt.Sprintf("%05d %-10s %s", m.Source.Version, m.State, m.Source.Path)
+	return migration.StatusLines(migration.SQLite, st)
+}
+
+// MigrateTo applies the embedded migrations up to and including version.
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
+	p, err := s.provider()
+	if err != nil {
+		return err
 	}
-	return out, nil
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("sqlitestore: migrate to %d: %w", version, err)
+	}
+	return nil
+}
+
+// Migrations returns this binary's migrations, in version order.
+func (s *Store) Migrations() ([]migration.Migration, error) {
+	return migration.List(migration.SQLite)
 }
 
 // MigrationVersions returns the newest migration version the database
-// has applied and the newest this binary knows.
-func (s *Store) MigrationVersions(ctx context.Context) (applied, known int64, err error) {
+// has applied and the newest this binary needs (its newest expand
+// migration: see migration.Needed).
+func (s *Store) MigrationVersions(ctx context.Context) (applied, needed int64, err error) {
+	list, err := s.Migrations()
+	if err != nil {
+		return 0, 0, err
+	}
 	p, err := s.provider()
 	if err != nil {
 		return 0, 0, err
 	}
-	applied, known, err = p.GetVersions(ctx)
+	applied, err = p.GetDBVersion(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlitestore: migration versions: %w", err)
 	}
-	return applied, known, nil
+	return applied, migration.Needed(list), nil
 }
 
 func (s *Store) provider() (*goose.Provider, error) {
