@@ -32,6 +32,8 @@ type Config struct {
 	DefaultTier prikke.Tier
 	// Billing is off when its Provider is nil.
 	Billing Billing
+	// OperatorEmails are PRIKKE_OPERATOR_EMAILS, normalised.
+	OperatorEmails []string
 }
 
 // Service is the application. It is safe for concurrent use.
