@@ -46,7 +46,9 @@ func newNodeBeat(st store.Store, id string, startedAt time.Time, load func() (in
 }
 
 // Start beats at once, then every nodeBeatEvery until Stop.
-func (n *nodeBeat) Start(ctx context.Context) { n.loop.Start(ctx, startstop.Every(nodeBeatEvery, n.beat)) }
+func (n *nodeBeat) Start(ctx context.Context) {
+	n.loop.Start(ctx, startstop.Every(nodeBeatEvery, n.beat))
+}
 
 // Stop stops beating.
 func (n *nodeBeat) Stop() { n.loop.Stop() }
