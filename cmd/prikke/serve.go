@@ -106,6 +106,10 @@ func serve(ctx context.Context, e *env, args []string) error {
 	// are answered with problem+json too.
 	go func() { served <- srv.Serve(httpserver.Listener(ln)) }()
 
+	// The node heartbeat (the status reporter writes it) carries what the
+	// operator console and prikke migrate read of this node.
+	eng.reporter.Info = newNodeBeat(st.Dialect(), cfg.NodeID, now(), eng.worker.Load, eng.scheduler.Leading, logger).now
+	eng.reporter.BeatEvery = nodeBeatInterval(cfg.NodeDeadAfter)
 	eng.start(ctx)
 	// Plan changes the clock makes (a subscription's end) and the daily
 	// re-sync: the scheduler's leader runs them.
