@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io/fs"
 	"log/slog"
 	"os"
 	"runtime"
@@ -102,26 +101,15 @@ func revision() string {
 }
 
 // schemaVersion is the newest migration this binary knows for the
-// store's dialect: the highest NNNNN of its embedded NNNNN_name.sql.
+// store's dialect.
 func schemaVersion(dialect string) (int64, error) {
 	d := migration.SQLite
 	if dialect != "sqlite" {
 		d = migration.Postgres
 	}
-	fsys, err := migration.FS(d)
-	if err != nil {
+	list, err := migration.List(d)
+	if err != nil || len(list) == 0 {
 		return 0, err
 	}
-	names, err := fs.Glob(fsys, "*.sql")
-	if err != nil {
-		return 0, err
-	}
-	var newest int64
-	for _, name := range names {
-		num, _, _ := strings.Cut(name, "_")
-		if v, err := strconv.ParseInt(num, 10, 64); err == nil && v > newest {
-			newest = v
-		}
-	}
-	return newest, nil
+	return list[len(list)-1].Version, nil
 }
