@@ -12,6 +12,8 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/status"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/pgstore"
+	"github.com/prikke/prikke/internal/store/sqlitestore"
 	"github.com/prikke/prikke/internal/store/storetest"
 )
 
@@ -141,13 +143,15 @@ func TestSamplesAndIncidents(t *testing.T) {
 		if err := s.HeartbeatPut(ctx, "scheduler", "n1"); err != nil {
 			t.Fatal(err)
 		}
-		now, _ := s.Now(ctx)
+		// The scheduler's beat moves to noon of the day before, so that the
+		// test's ten minutes never cross midnight whenever it runs.
+		now := beatAt(t, s, "scheduler", time.Now().UTC().Truncate(24*time.Hour).Add(-12*time.Hour))
 		smp := status.NewSampler(s, "n1", func() bool { return true }, discard())
 		smp.Sample(ctx, now)
 		// Ten minutes without a sample and no planned stop: down time, and
 		// the scheduler silent since: an outage check.
 		smp.Sample(ctx, now.Add(10*time.Minute))
-		r := status.NewChecker(s).Report(ctx, now)
+		r := status.NewChecker(s).Report(ctx, now.Add(10*time.Minute))
 		sched := byName(r.Components)["scheduler"]
 		if len(sched.Days) != status.Days {
 			t.Fatalf("bars = %d", len(sched.Days))
@@ -436,4 +440,23 @@ func TestSampleMarkNeverMovesBack(t *testing.T) {
 			t.Errorf("scheduler's day = %+v; want 3 checks and 30 s operational (start to the last sample, once)", sched)
 		}
 	})
+}
+
+// beatAt moves heartbeat name to at, as if it had beaten then, and returns
+// at.
+func beatAt(t *testing.T, s store.Store, name string, at time.Time) time.Time {
+	t.Helper()
+	var err error
+	switch st := s.(type) {
+	case *sqlitestore.Store:
+		_, err = st.DB().Exec("UPDATE heartbeats SET beat_at = ? WHERE name = ?", at.UnixMicro(), name)
+	case *pgstore.Store:
+		_, err = st.Pool().Exec(context.Background(), "UPDATE heartbeats SET beat_at = $1 WHERE name = $2", at, name)
+	default:
+		t.Fatalf("beatAt: a %T", s)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
 }
