@@ -53,6 +53,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 		h.mountAccount(handle)
 		h.mountStatus(handle)
 		h.mountDashboard(handle)
+		h.mountOperator(handle)
 	}
 
 	// Everything else.
