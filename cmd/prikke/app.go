@@ -39,7 +39,7 @@ func newMailer(cfg *config.Config) (mail.Mailer, *mail.Mailbox, error) {
 // newService builds the application service shared by API and dashboard.
 func newService(cfg *config.Config, st store.Store, client *delivery.Client, mailer mail.Mailer, logger *slog.Logger) *service.Service {
 	return service.New(st, auth.NewHasher(), mailer, client, service.Config{BaseURL: cfg.BaseURL, SignupOpen: cfg.SignupOpen,
-		DefaultTier: prikke.Tier(cfg.DefaultTier), Billing: newBilling(cfg)}, logger)
+		DefaultTier: prikke.Tier(cfg.DefaultTier), Billing: newBilling(cfg), OperatorEmails: cfg.OperatorEmails}, logger)
 }
 
 // newBilling is the service's billing: off unless PRIKKE_BILLING names a

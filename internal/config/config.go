@@ -11,9 +11,12 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prikke/prikke"
 )
 
 // Environments.
@@ -57,6 +60,9 @@ type Config struct {
 	TestClockOffset time.Duration
 
 	Legal Legal
+	// OperatorEmails are the accounts that see the dashboard's operator
+	// console (PRIKKE_OPERATOR_EMAILS), normalised as account emails are.
+	OperatorEmails []string
 
 	// DefaultTier is the tier new organizations get (PRIKKE_DEFAULT_TIER).
 	DefaultTier string
@@ -140,6 +146,7 @@ var Vars = []Var{
 	{"PRIKKE_OPERATOR_NAME", "", "who runs this Prikke (a company or person), shown on /privacy, /terms and /imprint"},
 	{"PRIKKE_OPERATOR_ADDRESS", "", "the operator's postal address, shown on /imprint and /privacy"},
 	{"PRIKKE_OPERATOR_EMAIL", "", "contact address for privacy and legal questions"},
+	{"PRIKKE_OPERATOR_EMAILS", "", "comma-separated emails of the accounts that get the dashboard's operator console (incidents, organizations, suspensions, nodes); each must sign in with that email confirmed"},
 	{"PRIKKE_HOSTING_LOCATION", "", "where the servers and the database are (provider, country), shown on /privacy"},
 	{"PRIKKE_LEGAL_DIR", "", "directory whose privacy, terms and imprint .html (trusted fragments) or .txt files replace the default pages"},
 	{"PRIKKE_DEFAULT_TIER", "free", "the tier new organizations get: free, or pro (a self-hosted Prikke with no billing)"},
@@ -317,6 +324,7 @@ func Load(getenv func(string) string) (*Config, error) {
 			bad("PRIKKE_OPERATOR_EMAIL", "must be a plain address like privacy@example.com, got %q", c.Legal.Email)
 		}
 	}
+	c.OperatorEmails = operatorEmails(getenv("PRIKKE_OPERATOR_EMAILS"), bad)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -430,4 +438,25 @@ func redactURL(s string) string {
 		return s
 	}
 	return u.Redacted()
+}
+
+// operatorEmails parses PRIKKE_OPERATOR_EMAILS: comma-separated addresses,
+// normalised as account emails are (so they compare with a user's), each
+// a valid account email; duplicates and empty items are dropped.
+func operatorEmails(v string, bad func(name, format string, args ...any)) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		e := prikke.NormalizeEmail(item)
+		if e == "" || slices.Contains(out, e) {
+			continue
+		}
+		var val prikke.Validation
+		prikke.ValidateEmail(&val, "email", e)
+		if val.Err() != nil {
+			bad("PRIKKE_OPERATOR_EMAILS", "must list email addresses separated by commas, got %q", strings.TrimSpace(item))
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }

@@ -153,3 +153,21 @@ func TestInvalid(t *testing.T) {
 		t.Errorf("error = %v; want both problems", err)
 	}
 }
+
+func TestOperatorEmails(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env("PRIKKE_OPERATOR_EMAILS", " Ops@Example.com, ,root@example.org,ops@example.com "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.OperatorEmails, "|") != "ops@example.com|root@example.org" {
+		t.Errorf("operator emails = %q", c.OperatorEmails)
+	}
+	if c, err := Load(env()); err != nil || c.OperatorEmails != nil {
+		t.Errorf("unset: %v, %q", err, c.OperatorEmails)
+	}
+	_, err = Load(env("PRIKKE_OPERATOR_EMAILS", "ops@example.com; root@example.org"))
+	if err == nil || !strings.Contains(err.Error(), `PRIKKE_OPERATOR_EMAILS: must list email addresses separated by commas, got "ops@example.com; root@example.org"`) {
+		t.Errorf("bad list: %v", err)
+	}
+}

@@ -27,6 +27,7 @@ const (
 	KindMonitorAlert     Kind = "monitor_alert"     // MonitorAlert
 	KindWorkflowAlert    Kind = "workflow_alert"    // WorkflowAlert
 	KindPlanPaused       Kind = "plan_paused"       // PlanPaused
+	KindSuspended        Kind = "suspended"         // Suspended
 )
 
 // Kinds returns every Kind, in the order above.
@@ -35,7 +36,7 @@ func Kinds() []Kind {
 		KindConfirmAccount, KindPasswordReset, KindInvitation, KindConfirmEmail,
 		KindConfirmChannel, KindJobFailing, KindJobRecovered, KindJobDisabled,
 		KindQuota, KindChannelDisabled, KindTestNotification, KindMonitorAlert,
-		KindWorkflowAlert, KindPlanPaused,
+		KindWorkflowAlert, KindPlanPaused, KindSuspended,
 	}
 }
 
@@ -221,6 +222,33 @@ type PlanPaused struct {
 	// comes from its operator.
 	CanUpgrade bool
 	BillingURL string // Settings → Billing: the plan, its limits and Upgrade
+}
+
+// Suspended tells an organization's owners that the operator of this
+// Prikke suspended it, and why: its jobs and monitors are paused, its API
+// keys refused, and its members can read but change nothing until the
+// operator lifts the suspension.
+type Suspended struct {
+	OrganizationName string
+	Reason           string // the operator's, shown as written
+	Jobs, Monitors   int    // how many the suspension paused
+	OrganizationURL  string // the organization in the dashboard
+}
+
+// Paused says what the suspension paused ("3 jobs and 1 monitor", or
+// "nothing was running").
+func (d Suspended) Paused() string {
+	var parts []string
+	if d.Jobs > 0 {
+		parts = append(parts, countOf(d.Jobs, "job"))
+	}
+	if d.Monitors > 0 {
+		parts = append(parts, countOf(d.Monitors, "monitor"))
+	}
+	if len(parts) == 0 {
+		return "nothing was running"
+	}
+	return strings.Join(parts, " and ") + " paused"
 }
 
 // Limits says what the plan runs ("at most 5 jobs and monitors together,
@@ -417,6 +445,13 @@ func (d PlanPaused) validate() error {
 		none = fmt.Errorf("Jobs and Monitors are both empty")
 	}
 	return check(need("OrganizationName", d.OrganizationName), need("Tier", d.Tier), none, link("BillingURL", d.BillingURL))
+}
+
+// Kind implements Data.
+func (Suspended) Kind() Kind { return KindSuspended }
+
+func (d Suspended) validate() error {
+	return check(need("OrganizationName", d.OrganizationName), need("Reason", d.Reason), link("OrganizationURL", d.OrganizationURL))
 }
 
 // check returns the first non-nil error: one clear complaint is enough for

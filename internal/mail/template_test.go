@@ -44,6 +44,8 @@ func fixtures(s string) map[Kind]Data {
 			RunURL: base + "/runs/1"},
 		KindPlanPaused: PlanPaused{OrganizationName: s, Tier: "free", Jobs: []string{s, "every minute"}, Monitors: []string{s},
 			MaxJobs: 5, MinInterval: 5 * time.Minute, CanUpgrade: true, BillingURL: base + "/app/orgs/1/billing"},
+		KindSuspended: Suspended{OrganizationName: s, Reason: "Sending spam to " + s, Jobs: 3, Monitors: 1,
+			OrganizationURL: base + "/app/orgs/1"},
 	}
 }
 
@@ -80,6 +82,7 @@ func TestRenderSubjects(t *testing.T) {
 		KindMonitorAlert:     "[prikke] nightly-report is down",
 		KindWorkflowAlert:    "[prikke] nightly-report is failing",
 		KindPlanPaused:       "[prikke] nightly-report is on the free plan: 2 jobs and 1 monitor paused",
+		KindSuspended:        "[prikke] nightly-report is suspended",
 	}
 	for k, d := range fixtures("nightly-report") {
 		subject, text, html, err := Render(k, d)
@@ -237,6 +240,7 @@ func TestRenderContent(t *testing.T) {
 		{name: "workflow recovered", data: with(f[KindWorkflowAlert].(WorkflowAlert), func(d *WorkflowAlert) { d.Failing, d.Error = false, "" }),
 			subject: "[prikke] nightly-report recovered", has: []string{"succeeded again"}, hasNot: []string{"Error", "You will hear"}},
 		{name: "plan paused", data: f[KindPlanPaused], has: []string{"every minute", "runs at most 5 jobs and monitors together, and no schedule more often than every 5 min.", "2 jobs and 1 monitor", "Paused jobs", "Paused monitors", "resume by themselves", "upgrades to Pro", "Upgrade to Pro", "Nothing was deleted"}},
+		{name: "suspended", data: f[KindSuspended], has: []string{"suspended", "Sending spam to", "3 jobs and 1 monitor paused", "answer 403", "can read but change nothing"}},
 		{name: "plan paused without billing", data: with(f[KindPlanPaused].(PlanPaused), func(d *PlanPaused) { d.CanUpgrade = false }),
 			has: []string{"is on Pro again", "operator", "See the plan"}, hasNot: []string{"upgrades to Pro", "Upgrade to Pro"}},
 		{name: "plan paused only monitors", data: with(f[KindPlanPaused].(PlanPaused), func(d *PlanPaused) { d.Jobs = nil }),

@@ -319,7 +319,10 @@ func (s *Service) Invite(ctx context.Context, a *Actor, orgID prikke.ID, email s
 
 // Invitations lists an organization's invitations (admins).
 func (s *Service) Invitations(ctx context.Context, a *Actor, orgID prikke.ID) ([]*prikke.Invitation, error) {
-	if _, err := s.canOrg(ctx, a, orgID, prikke.PermManageInvites, "see invitations"); err != nil {
+	if err := orgWide(a, orgID, "see invitations"); err != nil {
+		return nil, err
+	}
+	if _, err := s.canSee(ctx, a, orgID, prikke.PermManageInvites, "see invitations"); err != nil {
 		return nil, err
 	}
 	return s.store.InvitationListByOrganization(ctx, orgID)

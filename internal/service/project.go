@@ -232,7 +232,7 @@ func (s *Service) CreateAPIKeyForUser(ctx context.Context, email, name string) (
 // APIKeys lists an organization's keys (admins); a key limited to one
 // project sees the keys limited to that project, which it may revoke.
 func (s *Service) APIKeys(ctx context.Context, a *Actor, orgID prikke.ID) ([]*prikke.APIKey, error) {
-	if _, err := s.can(ctx, a, orgID, prikke.PermManageKeys, "see API keys"); err != nil {
+	if _, err := s.canSee(ctx, a, orgID, prikke.PermManageKeys, "see API keys"); err != nil {
 		return nil, err
 	}
 	ks, err := s.store.APIKeyListByOrganization(ctx, orgID)
@@ -276,7 +276,7 @@ func (s *Service) APIKey(ctx context.Context, a *Actor, id prikke.ID) (*prikke.A
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.can(ctx, a, k.OrganizationID, prikke.PermManageKeys, "see API keys"); err != nil {
+	if _, err := s.canSee(ctx, a, k.OrganizationID, prikke.PermManageKeys, "see API keys"); err != nil {
 		return nil, err
 	}
 	if a.APIKey != nil && a.APIKey.ProjectID != nil && (k.ProjectID == nil || *k.ProjectID != *a.APIKey.ProjectID) {

@@ -32,6 +32,8 @@ type Config struct {
 	DefaultTier prikke.Tier
 	// Billing is off when its Provider is nil.
 	Billing Billing
+	// OperatorEmails are PRIKKE_OPERATOR_EMAILS, normalised.
+	OperatorEmails []string
 }
 
 // Service is the application. It is safe for concurrent use.
@@ -114,8 +116,39 @@ func (s *Service) role(ctx context.Context, a *Actor, orgID prikke.ID) (prikke.R
 	return "", prikke.Errorf(prikke.EUNAUTHORIZED, "Sign in or send an API key.")
 }
 
-// can checks that the actor may do perm in the organization.
+// can checks that the actor may do perm in the organization. It is where
+// every change an actor makes is authorised, so it is also where a
+// suspended organization's changes are refused (SuspendedError): only
+// reading, billing (so it can pay) and leaving stay open.
 func (s *Service) can(ctx context.Context, a *Actor, orgID prikke.ID, perm prikke.Permission, what string) (prikke.Role, error) {
+	r, err := s.canSee(ctx, a, orgID, perm, what)
+	if err != nil || !changes(perm) {
+		return r, err
+	}
+	o, err := s.store.OrganizationGet(ctx, orgID)
+	if err != nil {
+		return r, err
+	}
+	if o.Suspended() {
+		return r, SuspendedError(o)
+	}
+	return r, nil
+}
+
+// changes reports whether perm guards a change a suspended organization
+// may not make: everything but reading and billing.
+func changes(perm prikke.Permission) bool {
+	switch perm {
+	case prikke.PermRead, prikke.PermReadAudit, prikke.PermRevealSecret, prikke.PermManageBilling:
+		return false
+	}
+	return true
+}
+
+// canSee is can for reading what a managing permission guards (the API
+// keys, the invitations): a suspended organization's admins still see
+// them.
+func (s *Service) canSee(ctx context.Context, a *Actor, orgID prikke.ID, perm prikke.Permission, what string) (prikke.Role, error) {
 	r, err := s.role(ctx, a, orgID)
 	if err != nil {
 		return "", err
@@ -135,13 +168,22 @@ func (s *Service) can(ctx context.Context, a *Actor, orgID prikke.ID, perm prikk
 // still read the organization itself and its usage against the tier's
 // limits, which bound its own project's jobs.)
 func (s *Service) canOrg(ctx context.Context, a *Actor, orgID prikke.ID, perm prikke.Permission, what string) (prikke.Role, error) {
-	if a != nil && a.APIKey != nil && a.APIKey.ProjectID != nil {
-		if a.APIKey.OrganizationID != orgID {
-			return "", notFound()
-		}
-		return "", prikke.Errorf(prikke.EFORBIDDEN, "A key limited to one project cannot %s; use a key for the whole organization.", what)
+	if err := orgWide(a, orgID, what); err != nil {
+		return "", err
 	}
 	return s.can(ctx, a, orgID, perm, what)
+}
+
+// orgWide refuses a key limited to one project what spans the whole
+// organization.
+func orgWide(a *Actor, orgID prikke.ID, what string) error {
+	if a != nil && a.APIKey != nil && a.APIKey.ProjectID != nil {
+		if a.APIKey.OrganizationID != orgID {
+			return notFound()
+		}
+		return prikke.Errorf(prikke.EFORBIDDEN, "A key limited to one project cannot %s; use a key for the whole organization.", what)
+	}
+	return nil
 }
 
 // project loads a project the actor may act on with perm.
