@@ -1043,7 +1043,7 @@ type OrganizationSummary struct {
 	OwnerEmail   string // the first owner's, by membership creation
 	Members      int
 	Projects     int
-	Jobs         int   // cron and one-time, as JobCountByOrganization
+	Jobs         int // cron and one-time, as JobCountByOrganization
 	Monitors     int
 	Requests     int64 // usage in Month
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -407,14 +408,31 @@ func (r *Records) AuditInsert(ctx context.Context, e *prikke.AuditEntry) error {
 // AuditList implements store.Store: newest first by (created_at, id);
 // Limit 0 means 100, and at most 1000 are returned.
 func (r *Records) AuditList(ctx context.Context, f store.AuditFilter) ([]*prikke.AuditEntry, error) {
-	q := "SELECT " + auditColumns + " FROM audit_log WHERE organization_id = $1"
-	args := []any{f.OrganizationID}
-	if !f.BeforeCreatedAt.IsZero() {
-		q += " AND (created_at, id) < ($2, $3)"
-		args = append(args, r.d.Time(f.BeforeCreatedAt), f.BeforeID)
+	return r.auditList(ctx, "list audit entries", f, false)
+}
+
+// auditList lists f's audit entries: of f.OrganizationID, or with
+// operator, the operator actions of f.OrganizationID when set, else of
+// every organization and none.
+func (r *Records) auditList(ctx context.Context, op string, f store.AuditFilter, operator bool) ([]*prikke.AuditEntry, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
 	}
-	q += fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT %d", auditLimit(f.Limit))
-	return list(ctx, r, "list audit entries", func(row Row) (*prikke.AuditEntry, error) {
+	if operator {
+		where = append(where, "action LIKE "+arg("operator.%"))
+	}
+	if !operator || f.OrganizationID != prikke.NilID {
+		where = append(where, "organization_id = "+arg(f.OrganizationID))
+	}
+	if !f.BeforeCreatedAt.IsZero() {
+		where = append(where, "(created_at, id) < ("+arg(r.d.Time(f.BeforeCreatedAt))+", "+arg(f.BeforeID)+")")
+	}
+	q := "SELECT " + auditColumns + " FROM audit_log WHERE " + strings.Join(where, " AND ") +
+		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT %d", auditLimit(f.Limit))
+	return list(ctx, r, op, func(row Row) (*prikke.AuditEntry, error) {
 		var e prikke.AuditEntry
 		if err := row.Scan(&e.ID, r.d.ScanIDPtr(&e.OrganizationID), r.d.ScanIDPtr(&e.ActorUserID), r.d.ScanIDPtr(&e.ActorAPIKeyID),
 			&e.ActorEmail, &e.Action, &e.TargetType, &e.TargetID, &e.IP, &e.RequestID, &e.Detail, r.d.ScanTime(&e.CreatedAt)); err != nil {

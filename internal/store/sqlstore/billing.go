@@ -202,17 +202,15 @@ func (r *Records) OrganizationSetBaseTier(ctx context.Context, id prikke.ID, tie
 	return r.execOne(ctx, "set base tier", "UPDATE organizations SET base_tier = $2, updated_at = $3 WHERE id = $1", id, tier, r.d.Time(now))
 }
 
-// lockOrganization reads an organization's tier, holding its row for
-// the rest of tx (PostgreSQL; SQLite's single writer holds everything):
-// creates within its limit and plan changes queue behind each other. The
-// lock lets the engine go on writing the organization's executions and
-// usage (their foreign keys' checks do not wait for it), so a plan
+// lockOrganization reads an organization, holding its row for the rest
+// of tx (PostgreSQL; SQLite's single writer holds everything): creates
+// within its limit, plan changes and suspensions queue behind each other.
+// The lock lets the engine go on writing the organization's executions
+// and usage (their foreign keys' checks do not wait for it), so a plan
 // change and a scheduler that holds a job it is about to pause cannot
 // deadlock.
-func (r *Records) lockOrganization(ctx context.Context, tx Tx, id prikke.ID) (prikke.Tier, error) {
-	var tier prikke.Tier
-	err := tx.QueryRow(ctx, "SELECT tier FROM organizations WHERE id = $1 "+r.d.ForNoKeyUpdate(), id).Scan(&tier)
-	return tier, err
+func (r *Records) lockOrganization(ctx context.Context, tx Tx, id prikke.ID) (*prikke.Organization, error) {
+	return r.scanOrganization(tx.QueryRow(ctx, "SELECT "+organizationColumns+" FROM organizations o WHERE o.id = $1 "+r.d.ForNoKeyUpdate(), id))
 }
 
 // downgrade reports whether moving from one tier to another lowers the
@@ -236,10 +234,11 @@ func (r *Records) PlanChange(ctx context.Context, c *store.PlanChange) (*store.P
 	var res *store.PlanResult
 	err := r.inTx(ctx, "change plan", func(tx Tx) error {
 		res = nil
-		from, err := r.lockOrganization(ctx, tx, c.OrganizationID)
+		org, err := r.lockOrganization(ctx, tx, c.OrganizationID)
 		if err != nil {
 			return err
 		}
+		from := org.Tier
 		if from == c.To {
 			if !c.Enforce {
 				return nil
@@ -267,9 +266,15 @@ func (r *Records) PlanChange(ctx context.Context, c *store.PlanChange) (*store.P
 			return err
 		}
 		out := &store.PlanResult{From: from, To: c.To, Jobs: []*prikke.Job{}, Monitors: []*prikke.Monitor{}}
-		if downgrade(from, c.To) {
+		switch {
+		case downgrade(from, c.To):
 			err = r.pauseForPlan(ctx, tx, c, out)
-		} else {
+		case org.Suspended():
+			// Nothing runs while an operator has the organization
+			// suspended: what the plan paused waits for the unsuspend
+			// instead, which resumes it (and then enforces the tier).
+			err = r.relabelForSuspension(ctx, tx, c.OrganizationID, c.At)
+		default:
 			err = r.resumeForPlan(ctx, tx, c, out)
 		}
 		if err != nil {
@@ -318,11 +323,54 @@ func (r *Records) lockScheduledJobs(ctx context.Context, tx Tx, orgID prikke.ID)
 }
 
 // planJobs reads the organization's user jobs (cron and one-time, not a
-// workflow step's) where cond holds, oldest first, locked.
-func (r *Records) planJobs(ctx context.Context, tx Tx, orgID prikke.ID, cond string) ([]*prikke.Job, error) {
+// workflow step's) where cond holds ($1 is the organization, args follow),
+// oldest first, locked.
+func (r *Records) planJobs(ctx context.Context, tx Tx, orgID prikke.ID, cond string, args ...any) ([]*prikke.Job, error) {
 	return queryAll(ctx, tx, r.scanJob, "SELECT "+JobColumns+` FROM jobs j
 		WHERE j.organization_id = $1 AND j.kind IN ('cron', 'once') AND j.run_id IS NULL AND `+cond+`
-		ORDER BY j.created_at, j.id `+r.d.ForUpdateOf("j", false), orgID)
+		ORDER BY j.created_at, j.id `+r.d.ForUpdateOf("j", false), append([]any{orgID}, args...)...)
+}
+
+// pauseJobs pauses jobs (locked) with reason, as a pause does: enabled
+// false, no next run, their pending executions deleted.
+func (r *Records) pauseJobs(ctx context.Context, tx Tx, jobs []*prikke.Job, reason string, now time.Time) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	ids := make([]prikke.ID, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	if _, err := tx.Exec(ctx, `UPDATE jobs SET enabled = false, next_run_at = NULL, pause_reason = $2, updated_at = $3
+		WHERE `+r.d.AnyOf("id", "$1"), r.d.List(ids), reason, r.d.Time(now)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM executions WHERE status = 'pending' AND "+r.d.AnyOf("job_id", "$1"), r.d.List(ids)); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		j.Enabled, j.NextRunAt, j.PauseReason, j.UpdatedAt = false, nil, reason, now
+	}
+	return nil
+}
+
+// resumeJobs resumes jobs (locked) a plan or a suspension paused:
+// enabled, reason cleared, NextRunAt from nextRun.
+func (r *Records) resumeJobs(ctx context.Context, tx Tx, jobs []*prikke.Job, nextRun func(*prikke.Job, time.Time) *time.Time, now time.Time) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if nextRun == nil {
+		return errors.New("resuming jobs needs NextRun")
+	}
+	args := make([][]any, len(jobs))
+	for i, j := range jobs {
+		j.Enabled, j.PauseReason, j.UpdatedAt = true, "", now
+		j.NextRunAt = nextRun(j, now)
+		args[i] = []any{j.ID, r.d.TimePtr(j.NextRunAt), r.d.Time(now)}
+	}
+	return tx.ExecBatch(ctx, `UPDATE jobs SET enabled = true, next_run_at = $2, pause_reason = '', disabled_reason = '', updated_at = $3
+		WHERE id = $1`, args)
 }
 
 // pauseForPlan pauses what prikke.PlanPauses picks of the organization's
@@ -337,15 +385,8 @@ func (r *Records) pauseForPlan(ctx context.Context, tx Tx, c *store.PlanChange, 
 		return err
 	}
 	pj, pm := prikke.PlanPauses(c.To.Limits(), jobs, monitors)
-	for _, j := range pj {
-		if _, err := tx.Exec(ctx, `UPDATE jobs SET enabled = false, next_run_at = NULL, pause_reason = $2, updated_at = $3 WHERE id = $1`,
-			j.ID, prikke.PauseForPlan, r.d.Time(c.At)); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "DELETE FROM executions WHERE job_id = $1 AND status = 'pending'", j.ID); err != nil {
-			return err
-		}
-		j.Enabled, j.NextRunAt, j.PauseReason, j.UpdatedAt = false, nil, prikke.PauseForPlan, c.At
+	if err := r.pauseJobs(ctx, tx, pj, prikke.PauseForPlan, c.At); err != nil {
+		return err
 	}
 	out.Jobs = append(out.Jobs, pj...)
 	if err := r.stepMonitors(ctx, tx, pm, c.PauseMonitor, prikke.PauseForPlan, c.At); err != nil {
@@ -358,23 +399,15 @@ func (r *Records) pauseForPlan(ctx context.Context, tx Tx, c *store.PlanChange, 
 // resumeForPlan resumes every job and monitor of the organization a
 // downgrade paused (reason plan), and nothing a user paused.
 func (r *Records) resumeForPlan(ctx context.Context, tx Tx, c *store.PlanChange, out *store.PlanResult) error {
-	jobs, err := r.planJobs(ctx, tx, c.OrganizationID, "j.pause_reason = 'plan'")
+	jobs, err := r.planJobs(ctx, tx, c.OrganizationID, "j.pause_reason = $2", prikke.PauseForPlan)
 	if err != nil {
 		return err
 	}
-	if len(jobs) > 0 && c.NextRun == nil {
-		return errors.New("a plan change that resumes jobs needs NextRun")
-	}
-	for _, j := range jobs {
-		j.Enabled, j.PauseReason, j.UpdatedAt = true, "", c.At
-		j.NextRunAt = c.NextRun(j, c.At)
-		if _, err := tx.Exec(ctx, `UPDATE jobs SET enabled = true, next_run_at = $2, pause_reason = '', disabled_reason = '', updated_at = $3
-			WHERE id = $1`, j.ID, r.d.TimePtr(j.NextRunAt), r.d.Time(c.At)); err != nil {
-			return err
-		}
+	if err := r.resumeJobs(ctx, tx, jobs, c.NextRun, c.At); err != nil {
+		return err
 	}
 	out.Jobs = append(out.Jobs, jobs...)
-	monitors, err := r.lockMonitors(ctx, tx, "p.organization_id = $1 AND m.pause_reason = 'plan'", "m.created_at, m.id", false, c.OrganizationID)
+	monitors, err := r.lockMonitors(ctx, tx, "p.organization_id = $1 AND m.pause_reason = $2", "m.created_at, m.id", false, c.OrganizationID, prikke.PauseForPlan)
 	if err != nil {
 		return err
 	}
@@ -392,7 +425,7 @@ func (r *Records) stepMonitors(ctx context.Context, tx Tx, ms []*prikke.Monitor,
 		return nil
 	}
 	if step == nil {
-		return errors.New("a plan change that pauses or resumes monitors needs their step")
+		return errors.New("pausing or resuming monitors needs their step")
 	}
 	flips := make([][]*prikke.MonitorFlip, len(ms))
 	states := make([][]any, len(ms))
@@ -458,10 +491,16 @@ func (e *errLimit) Error() string { return e.err.Error() }
 // and MonitorCountByOrganization count them) inside it.
 func (r *Records) createWithin(ctx context.Context, op string, orgID prikke.ID, max int, insert func(tx Tx) error) error {
 	err := r.inTx(ctx, op, func(tx Tx) error {
-		tier, err := r.lockOrganization(ctx, tx, orgID)
+		org, err := r.lockOrganization(ctx, tx, orgID)
 		if err != nil {
 			return err
 		}
+		// A suspension that committed after the caller checked: nothing
+		// new may run in a suspended organization.
+		if org.Suspended() {
+			return errSuspended()
+		}
+		tier := org.Tier
 		// The tier the row holds now wins when it is stricter: a
 		// downgrade that committed after the caller read the tier.
 		if own := tier.Limits().MaxJobs; own > 0 && (max == 0 || own < max) {

@@ -43,8 +43,9 @@ func (r *Records) insertOrganization(ctx context.Context, tx Tx, o *prikke.Organ
 	if o.BaseTier == "" {
 		o.BaseTier = o.Tier
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO organizations (id, name, tier, base_tier, personal, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, o.ID, o.Name, o.Tier, o.BaseTier, o.Personal, r.d.Time(o.CreatedAt), r.d.Time(o.UpdatedAt)); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO organizations (id, name, tier, base_tier, personal, suspended_at, suspend_reason, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, o.ID, o.Name, o.Tier, o.BaseTier, o.Personal, r.d.TimePtr(o.SuspendedAt), o.SuspendReason,
+		r.d.Time(o.CreatedAt), r.d.Time(o.UpdatedAt)); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)`,
@@ -59,13 +60,23 @@ func (r *Records) OrganizationCreate(ctx context.Context, o *prikke.Organization
 	})
 }
 
-const organizationColumns = "o.id, o.name, o.tier, o.base_tier, o.personal, o.created_at, o.updated_at"
+// organizationColumns lists an organization's columns (alias o), in
+// scanOrganization's order.
+const organizationColumns = "o.id, o.name, o.tier, o.base_tier, o.personal, o.suspended_at, o.suspend_reason, o.created_at, o.updated_at"
+
+// organizationDest returns the scan destinations of organizationColumns
+// into o; the caller normalises o.SuspendedAt with utcp.
+func (r *Records) organizationDest(o *prikke.Organization) []any {
+	return []any{&o.ID, &o.Name, &o.Tier, &o.BaseTier, &o.Personal, r.d.ScanTimePtr(&o.SuspendedAt), &o.SuspendReason,
+		r.d.ScanTime(&o.CreatedAt), r.d.ScanTime(&o.UpdatedAt)}
+}
 
 func (r *Records) scanOrganization(row Row) (*prikke.Organization, error) {
 	var o prikke.Organization
-	if err := row.Scan(&o.ID, &o.Name, &o.Tier, &o.BaseTier, &o.Personal, r.d.ScanTime(&o.CreatedAt), r.d.ScanTime(&o.UpdatedAt)); err != nil {
+	if err := row.Scan(r.organizationDest(&o)...); err != nil {
 		return nil, err
 	}
+	o.SuspendedAt = utcp(o.SuspendedAt)
 	return &o, nil
 }
 
@@ -81,7 +92,9 @@ func (r *Records) OrganizationGetPersonal(ctx context.Context, userID prikke.ID)
 		WHERE m.user_id = $1 AND m.role = 'owner' AND o.personal ORDER BY o.created_at LIMIT 1`, userID)
 }
 
-// OrganizationUpdate implements store.Store.
+// OrganizationUpdate implements store.Store. It writes the name and the
+// tier; a suspension is OrganizationSuspend's and OrganizationUnsuspend's
+// alone, so an update never clears one.
 func (r *Records) OrganizationUpdate(ctx context.Context, o *prikke.Organization) error {
 	return r.execOne(ctx, "update organization", `UPDATE organizations SET name = $2, tier = $3, updated_at = $4 WHERE id = $1`,
 		o.ID, o.Name, o.Tier, r.d.Time(o.UpdatedAt))
