@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/config"
@@ -21,6 +23,7 @@ func init() {
 	operatorCommands["org"] = orgCommand
 	operatorCommands["incident"] = incidentCommand
 	operatorCommands["billing"] = billingCommand
+	operatorCommands["nodes"] = nodesCommand
 }
 
 // withService opens the store without the owner lock (these commands run
@@ -124,20 +127,91 @@ func apikeyCommand(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-// orgCommand: prikke org set-tier (--email E | --org ID) free|pro sets
-// the organization's base tier (its tier without a subscription); a
-// downgrade pauses what Free does not allow.
+// orgCommand: the operator's organization commands.
+//
+//	prikke org set-tier (--email E | --org ID) free|pro
+//	prikke org suspend (ORG | --email E | --org ID) --reason R
+//	prikke org unsuspend (ORG | --email E | --org ID)
+//	prikke org list [--query Q] [--suspended]
+//
+// ORG is an organization's id, or an email for that user's personal
+// organization.
 func orgCommand(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "set-tier" {
-		return usageError("org: expected `org set-tier (--email E | --org ID) free|pro`")
+	usage := usageError("org: expected `org set-tier (--email E | --org ID) free|pro`, `org suspend ORG --reason R`, " +
+		"`org unsuspend ORG` or `org list [--query Q] [--suspended]` (ORG: an organization id, or a user's email for their personal organization)")
+	if len(args) == 0 {
+		return usage
 	}
-	fs := newFlags("org set-tier", e)
-	email := fs.String("email", "", "the user whose personal organization changes")
+	switch args[0] {
+	case "set-tier":
+		return orgSetTier(ctx, e, args[1:])
+	case "suspend", "unsuspend":
+		return orgSuspend(ctx, e, args[0], args[1:])
+	case "list":
+		return orgList(ctx, e, args[1:])
+	}
+	return usage
+}
+
+// orgFlags adds --email and --org to fs; the returned function resolves
+// them, or a leading or trailing ORG argument, to one organization.
+func orgFlags(fs *flag.FlagSet) func(ctx context.Context, st store.Store, positional string) (prikke.ID, error) {
+	email := fs.String("email", "", "the user whose personal organization it is")
 	orgID := fs.String("org", "", "the organization's id")
-	if err := fs.Parse(args[1:]); err != nil {
+	return func(ctx context.Context, st store.Store, positional string) (prikke.ID, error) {
+		given := 0
+		for _, v := range []string{*email, *orgID, positional} {
+			if v != "" {
+				given++
+			}
+		}
+		if given != 1 {
+			return prikke.ID{}, usageError(fs.Name() + ": name one organization: ORG, --email E or --org ID")
+		}
+		if positional != "" {
+			if strings.Contains(positional, "@") {
+				*email = positional
+			} else {
+				*orgID = positional
+			}
+		}
+		if *orgID != "" {
+			id, err := prikke.ParseID(*orgID)
+			if err != nil {
+				return prikke.ID{}, fmt.Errorf("%q is not an organization id", *orgID)
+			}
+			return id, nil
+		}
+		u, err := st.UserGetByEmail(ctx, prikke.NormalizeEmail(*email))
+		if err != nil {
+			return prikke.ID{}, fmt.Errorf("no user with the email %s", *email)
+		}
+		o, err := st.OrganizationGetPersonal(ctx, u.ID)
+		if err != nil {
+			return prikke.ID{}, err
+		}
+		return o.ID, nil
+	}
+}
+
+// leading takes an argument before the flags (`org suspend ORG --reason
+// R`), which the flag package would stop at.
+func leading(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+// orgSetTier sets the organization's base tier (its tier without a
+// subscription); a downgrade pauses what Free does not allow.
+func orgSetTier(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("org set-tier", e)
+	org := orgFlags(fs)
+	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
-	if fs.NArg() != 1 || (*email == "") == (*orgID == "") {
+	if fs.NArg() != 1 {
 		return usageError("org set-tier: give --email or --org, and the tier (free or pro)")
 	}
 	tier := prikke.Tier(fs.Arg(0))
@@ -145,24 +219,11 @@ func orgCommand(ctx context.Context, e *env, args []string) error {
 		return usageError("org set-tier: the tier must be free or pro")
 	}
 	return withService(ctx, e, func(svc *service.Service, st store.Store) error {
-		var id prikke.ID
-		if *orgID != "" {
-			var err error
-			if id, err = prikke.ParseID(*orgID); err != nil {
-				return fmt.Errorf("--org %q is not an organization id", *orgID)
-			}
-		} else {
-			u, err := st.UserGetByEmail(ctx, prikke.NormalizeEmail(*email))
-			if err != nil {
-				return fmt.Errorf("no user with the email %s", *email)
-			}
-			o, err := st.OrganizationGetPersonal(ctx, u.ID)
-			if err != nil {
-				return err
-			}
-			id = o.ID
+		id, err := org(ctx, st, "")
+		if err != nil {
+			return err
 		}
-		o, err := svc.SetTier(ctx, nil, id, tier)
+		o, err := svc.SetBaseTierAs(ctx, service.CLIOperator(), id, tier)
 		if err != nil {
 			return userError(err)
 		}
@@ -172,6 +233,107 @@ func orgCommand(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "organization %s (%s) is now on the %s tier\n", o.Name, o.ID, o.Tier)
 		return nil
+	})
+}
+
+// orgSuspend suspends an organization (its jobs and monitors pause, its
+// API keys answer 403 with the reason, its members change nothing) or
+// lifts the suspension.
+func orgSuspend(ctx context.Context, e *env, sub string, args []string) error {
+	positional, args := leading(args)
+	fs := newFlags("org "+sub, e)
+	org := orgFlags(fs)
+	var reason *string
+	if sub == "suspend" {
+		reason = fs.String("reason", "", "why, shown to the organization's members and API clients (required)")
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error())
+	}
+	if positional == "" && fs.NArg() == 1 {
+		positional = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return usageError("org " + sub + ": unexpected " + strings.Join(fs.Args(), " "))
+	}
+	if reason != nil && strings.TrimSpace(*reason) == "" {
+		return usageError("org suspend: --reason is required: the organization's members and API clients are shown it")
+	}
+	return withService(ctx, e, func(svc *service.Service, st store.Store) error {
+		id, err := org(ctx, st, positional)
+		if err != nil {
+			return err
+		}
+		if sub == "unsuspend" {
+			res, err := svc.UnsuspendOrganization(ctx, service.CLIOperator(), id)
+			if err != nil {
+				return userError(err)
+			}
+			fmt.Fprintf(e.stdout, "organization %s is no longer suspended: %d jobs and %d monitors resumed\n", id, len(res.Jobs), len(res.Monitors))
+			return nil
+		}
+		res, err := svc.SuspendOrganization(ctx, service.CLIOperator(), id, *reason)
+		if err != nil {
+			return userError(err)
+		}
+		fmt.Fprintf(e.stdout, "organization %s is suspended: %d jobs and %d monitors paused, %d queued deliveries dropped\n",
+			id, len(res.Jobs), len(res.Monitors), res.Cancelled)
+		return nil
+	})
+}
+
+// orgList prints organizations with their tier, counts and this month's
+// usage, newest first.
+func orgList(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("org list", e)
+	query := fs.String("query", "", "an organization id, or part of a name or an owner's email")
+	suspended := fs.Bool("suspended", false, "only suspended organizations")
+	limit := fs.Int("limit", 100, "at most this many")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error())
+	}
+	if fs.NArg() > 0 {
+		return usageError("org list: unexpected " + strings.Join(fs.Args(), " "))
+	}
+	return withService(ctx, e, func(svc *service.Service, st store.Store) error {
+		orgs, err := svc.OperatorOrganizations(ctx, service.CLIOperator(),
+			store.OrganizationSummaryFilter{Query: *query, Suspended: *suspended, Limit: *limit})
+		if err != nil {
+			return userError(err)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tOWNER\tTIER\tMEMBERS\tPROJECTS\tJOBS\tMONITORS\tREQUESTS\tSUSPENDED")
+		for _, s := range orgs {
+			o := s.Organization
+			susp := "-"
+			if o.Suspended() {
+				susp = o.SuspendedAt.UTC().Format(time.RFC3339) + ": " + o.SuspendReason
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", o.ID, o.Name, s.OwnerEmail, o.Tier,
+				s.Members, s.Projects, s.Jobs, s.Monitors, s.Requests, susp)
+		}
+		return tw.Flush()
+	})
+}
+
+// nodesCommand: prikke nodes prints the cluster's nodes from their
+// heartbeats.
+func nodesCommand(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usageError("nodes takes no arguments")
+	}
+	return withService(ctx, e, func(svc *service.Service, st store.Store) error {
+		nodes, err := svc.Nodes(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NODE\tVERSION\tSCHEMA\tSTARTED\tBEAT\tLEADER\tIN FLIGHT\tWORKERS\tGOROUTINES\tHEAP MB\tLOAD")
+		for _, n := range nodes {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%t\t%d\t%d\t%d\t%.1f\t%.2f\n", n.ID, n.Version, n.Schema,
+				n.StartedAt.UTC().Format(time.RFC3339), n.BeatAt.UTC().Format(time.RFC3339), n.Leader,
+				n.InFlight, n.Workers, n.Goroutines, float64(n.HeapBytes)/(1<<20), n.Load1)
+		}
+		return tw.Flush()
 	})
 }
 
@@ -211,7 +373,7 @@ func incidentCommand(ctx context.Context, e *env, args []string) error {
 					comps = append(comps, strings.TrimSpace(c))
 				}
 			}
-			inc, err := svc.OpenIncident(ctx, service.IncidentInput{Title: *title, Message: *message,
+			inc, err := svc.OpenIncidentAs(ctx, service.CLIOperator(), service.IncidentInput{Title: *title, Message: *message,
 				Status: prikke.IncidentStatus(*status), Components: comps})
 			if err != nil {
 				return userError(err)
@@ -230,7 +392,7 @@ func incidentCommand(ctx context.Context, e *env, args []string) error {
 					*message = "This incident has been resolved."
 				}
 			}
-			inc, err := svc.UpdateIncident(ctx, iid, st, *message)
+			inc, err := svc.UpdateIncidentAs(ctx, service.CLIOperator(), iid, st, *message)
 			if err != nil {
 				return userError(err)
 			}

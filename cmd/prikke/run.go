@@ -91,6 +91,14 @@ Commands:
   org set-tier (--email E | --org ID) free|pro
                          change an organization's base tier (a subscription may
                          still grant Pro; a downgrade pauses what Free disallows)
+  org suspend (ORG | --email E | --org ID) --reason R
+                         suspend an organization: its jobs and monitors pause, its
+                         API keys answer 403 with R, its members change nothing
+  org unsuspend (ORG | --email E | --org ID)
+                         lift a suspension; what it paused resumes within the tier
+  org list [--query Q] [--suspended]
+                         organizations with their tier, counts and this month's usage
+  nodes                  the cluster's nodes: heartbeat, version, schema, load, leader
   billing unclaimed      list subscriptions no organization has claimed
   billing claim SUBSCRIPTION_ID ORGANIZATION_ID
                          attach an unclaimed subscription to an organization

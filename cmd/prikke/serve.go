@@ -111,6 +111,9 @@ func serve(ctx context.Context, e *env, args []string) error {
 	// re-sync: the scheduler's leader runs them.
 	planner := svc.NewPlanner(eng.scheduler.Leading)
 	planner.Start(ctx)
+	// The node heartbeat the operator console lists the cluster's nodes by.
+	beat := newNodeBeat(st, cfg.NodeID, now(), eng.worker.Load, eng.scheduler.Leading, logger)
+	beat.Start(ctx)
 	addr := ln.Addr().String()
 	logger.Info("prikke started", "listen", "http://"+addr, "base_url", cfg.BaseURL, "store", st.Dialect(),
 		"version", versionString(), "env", cfg.Env)
@@ -138,6 +141,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	// moves traffic away before the port closes.
 	planner.Stop()
 	eng.stop()
+	beat.Stop() // after the drain: the console sees the node's last deliveries
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = srv.Shutdown(sctx)
 	cancel()

@@ -60,7 +60,10 @@ func New(mux *http.ServeMux, d Deps) *API {
 	cfg.DocsPath = ""    // the docs are /docs/api, served by Prikke (no CDN)
 	cfg.SchemasPath = "" // no $schema links in bodies
 	cfg.CreateHooks = nil
-	cfg.Info.Description = "Cron scheduling and webhook delivery, til punkt og prikke. Authenticate with `Authorization: Bearer pk_live_…`."
+	cfg.Info.Description = "Cron scheduling and webhook delivery, til punkt og prikke. Authenticate with `Authorization: Bearer pk_live_…`.\n\n" +
+		"Errors are `application/problem+json` (RFC 9457). 403 Forbidden means the key or the member's role may not do this, " +
+		"or that the operator of this Prikke suspended the organization: then every request with its API keys, and every change its members try, " +
+		"answers 403 with a `detail` of `This organization is suspended by the operator: ` and the operator's reason, until the suspension is lifted."
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "An API key: pk_live_<id>_<secret>"},
 		"cookie": {Type: "apiKey", In: "cookie", Name: d.Cookie.Name(), Description: "The dashboard's session"},

@@ -97,8 +97,9 @@ func (s *step) apply() {
 	m.LastPingAt, m.LastPingKind = ptrTo(s.t), p.Kind
 	if m.Status == prikke.MonitorPaused {
 		// A downgrade's pause holds until an upgrade (or the user's
-		// resume within the plan's limit): a ping resumes only the user's.
-		if m.ManualResume || m.PauseReason == prikke.PauseForPlan {
+		// resume within the plan's limit), a suspension's until the
+		// operator lifts it: a ping resumes only the user's.
+		if m.ManualResume || m.PauseReason == prikke.PauseForPlan || m.PauseReason == prikke.PauseForSuspension {
 			return
 		}
 		resume(m)

@@ -424,6 +424,16 @@ func TestTransitions(t *testing.T) {
 			}},
 			{do: "none"},
 		}},
+		{"a suspension's pause holds against pings", func() *prikke.Monitor {
+			m := every(hr, 5*min)
+			m.PauseReason = prikke.PauseForSuspension
+			return m
+		}, []act{
+			{at: 0, do: "pause", want: prikke.MonitorPaused},
+			{at: min, do: "fail", want: prikke.MonitorPaused, events: noEvents},
+			{at: 2 * min, do: "success", want: prikke.MonitorPaused, events: noEvents},
+			{at: 2 * hr, do: "tick", want: prikke.MonitorPaused},
+		}},
 		{"snooze: down while snoozed is held, sent at the end", func() *prikke.Monitor { return every(hr, 5*min) }, []act{
 			{at: 0, do: "success"},
 			{at: min, do: "snooze", until: 2 * hr},

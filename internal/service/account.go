@@ -410,9 +410,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*prikke.User,
 	return u, t, nil
 }
 
-// AuthenticateKey returns the API key of a bearer token, or EUNAUTHORIZED.
-// Malformed keys are refused before any database access; well-formed ones
-// cost one indexed lookup and a constant-time comparison. Revocation takes
+// AuthenticateKey returns the API key of a bearer token, or EUNAUTHORIZED;
+// a suspended organization's key is EFORBIDDEN with the operator's reason
+// (SuspendedError). Malformed keys are refused before any database
+// access; well-formed ones cost an indexed lookup, a constant-time
+// comparison, and the organization's row by its key. Revocation takes
 // effect on the next request: nothing is cached.
 func (s *Service) AuthenticateKey(ctx context.Context, bearer string) (*prikke.APIKey, error) {
 	unauth := prikke.Errorf(prikke.EUNAUTHORIZED, "Invalid API key. Send `Authorization: Bearer pk_live_…` with an active key.")
@@ -430,6 +432,15 @@ func (s *Service) AuthenticateKey(ctx context.Context, bearer string) (*prikke.A
 	}
 	if !auth.CheckAPIKeySecret(secret, k.SecretHash) || !k.Active() {
 		return nil, unauth
+	}
+	// A suspended organization's keys are refused with the operator's
+	// reason (only to a caller who holds the key: it is checked first).
+	o, err := s.store.OrganizationGet(ctx, k.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	if o.Suspended() {
+		return nil, SuspendedError(o)
 	}
 	// last_used_at is written at most once per APIKeyTouchInterval, so a
 	// busy client does not turn every request into a write (the store

@@ -231,6 +231,14 @@ func New(s store.Store, client *delivery.Client, cfg Config, m *metrics.Metrics,
 // Start begins claiming and delivering.
 func (w *Worker) Start(ctx context.Context) { w.loop.Start(ctx, w.run) }
 
+// Load reports the executions this node is delivering now and its worker
+// limit (MaxWorkers), for the node heartbeat.
+func (w *Worker) Load() (inFlight, workers int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.inFlight, w.cfg.MaxWorkers
+}
+
 // Stop stops claiming, releases what was claimed but not started, lets
 // deliveries in flight finish until the drain deadline (Drain after Stop),
 // releases what is left and waits for results to be written. What is not
