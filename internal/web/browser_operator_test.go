@@ -64,6 +64,7 @@ func TestBrowserOperatorConsole(t *testing.T) {
 	orgPath := "/operator/orgs/" + victimOrg.ID.String()
 
 	bctx, plog := startBrowser(t)
+	plog.expect(orgPath + "/suspend") // the 422 of the suspension without a reason
 	step := func(name string, d time.Duration, fn func(ctx context.Context) error) {
 		t.Helper()
 		if t.Failed() {
