@@ -107,7 +107,7 @@ func TestBrowserOperatorConsole(t *testing.T) {
 		if err := clickAndLoad(ctx, `[data-testid="incident-form"] button[type=submit]`); err != nil {
 			return err
 		}
-		if err := waitFor(ctx, `[...document.querySelectorAll('[data-testid="incident"]')].some(e => e.textContent.includes('Deliveries delayed') && e.textContent.includes('delivery'))`); err != nil {
+		if err := waitFor(ctx, `[...document.querySelectorAll('[data-testid="incident"]')].some(e => e.textContent.includes('Deliveries delayed') && e.textContent.includes('Webhook delivery'))`); err != nil {
 			return fmt.Errorf("the incident is not listed: %w", err)
 		}
 		screenshot(t, ctx, "operator-incidents-desktop")

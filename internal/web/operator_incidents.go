@@ -21,16 +21,20 @@ type operatorIncidentsView struct {
 	Forms      map[prikke.ID]*page.Form
 }
 
-// UpdateForm is the update form of incident id: the one that failed, or
-// an empty one.
-func (v operatorIncidentsView) UpdateForm(id prikke.ID) *page.Form {
-	if f, ok := v.Forms[id]; ok {
+// UpdateForm is the update form of an incident: the one that failed, or
+// an empty one at the incident's status.
+func (v operatorIncidentsView) UpdateForm(inc *prikke.Incident) *page.Form {
+	if f, ok := v.Forms[inc.ID]; ok {
 		return f
 	}
 	f := page.NewForm(nil)
-	f.Prefix = id.String()
+	f.Prefix = inc.ID.String()
+	f.Values.Set("status", string(inc.Status))
 	return f
 }
+
+// ComponentName is a component's name as /status shows it.
+func (v operatorIncidentsView) ComponentName(name string) string { return componentName(name) }
 
 // incidentStatusOptions are the states of an incident, resolved last when
 // withResolved.
