@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -14,54 +12,37 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
-	"github.com/prikke/prikke/internal/startstop"
-	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/store/migration"
 )
 
-// nodeBeatEvery is how often a node writes its node heartbeat.
+// nodeBeatEvery is how often a node writes its node heartbeat, at most:
+// more often when PRIKKE_NODE_DEAD_AFTER is short, so `prikke migrate`,
+// which counts a node live by it within that time, never misses a live
+// node between two beats.
 const nodeBeatEvery = 5 * time.Second
 
-// nodeBeat writes this node's heartbeat (store.NodeBeat + its ID, its
-// prikke.NodeInfo as JSON) every nodeBeatEvery while it serves: what the
-// operator console's Nodes lists. It stops beating on shutdown; the
-// console forgets a node silent for service.NodeForgetAfter.
+func nodeBeatInterval(deadAfter time.Duration) time.Duration {
+	return max(100*time.Millisecond, min(nodeBeatEvery, deadAfter/2))
+}
+
+// nodeBeat is what this node reports of itself in its node heartbeat
+// (store.NodeBeat + its ID, written by the status reporter with its
+// delivery statistics): what the operator console's Nodes lists and
+// `prikke migrate` checks the live nodes' schema by.
 type nodeBeat struct {
-	st     store.Store
-	logger *slog.Logger
-	info   prikke.NodeInfo // the parts that do not change
+	info prikke.NodeInfo // the parts that do not change
 	// load and leader read the worker and the scheduler (nil: zero).
 	load   func() (inFlight, workers int)
 	leader func() bool
-	loop   startstop.Loop
 }
 
-func newNodeBeat(st store.Store, id string, startedAt time.Time, load func() (int, int), leader func() bool, logger *slog.Logger) *nodeBeat {
-	schema, err := schemaVersion(st.Dialect())
+func newNodeBeat(dialect, id string, startedAt time.Time, load func() (int, int), leader func() bool, logger *slog.Logger) *nodeBeat {
+	schema, err := schemaVersion(dialect)
 	if err != nil {
 		logger.Warn("node heartbeat: the migrations this binary knows are unreadable", "error", err)
 	}
-	return &nodeBeat{st: st, logger: logger, load: load, leader: leader, info: prikke.NodeInfo{
+	return &nodeBeat{load: load, leader: leader, info: prikke.NodeInfo{
 		ID: id, Version: versionString(), Revision: revision(), Schema: schema, StartedAt: startedAt.UTC()}}
-}
-
-// Start beats at once, then every nodeBeatEvery until Stop.
-func (n *nodeBeat) Start(ctx context.Context) {
-	n.loop.Start(ctx, startstop.Every(nodeBeatEvery, n.beat))
-}
-
-// Stop stops beating.
-func (n *nodeBeat) Stop() { n.loop.Stop() }
-
-func (n *nodeBeat) beat(ctx context.Context) {
-	b, err := json.Marshal(n.now())
-	if err != nil {
-		n.logger.Error("node heartbeat: encode failed", "error", err)
-		return
-	}
-	if err := n.st.HeartbeatPut(ctx, store.NodeBeat+n.info.ID, string(b)); err != nil && ctx.Err() == nil {
-		n.logger.Warn("node heartbeat failed", "error", err)
-	}
 }
 
 // now is the node's report at this moment.

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/store/storetest"
 )
 
 func runIn(t *testing.T, env map[string]string, stdin string, args ...string) (string, error) {
@@ -59,5 +63,59 @@ func TestOperatorCommands(t *testing.T) {
 	if _, err := runIn(t, env, "", "incident", "open", "--title", "x", "--message", "y", "--components", "kitchen"); err == nil ||
 		!strings.Contains(err.Error(), "not a component") {
 		t.Errorf("bad component: %v", err)
+	}
+}
+
+// TestOrgSuspendCommands: org suspend, list and unsuspend, by email or
+// id, each audited as the command line's operator action.
+func TestOrgSuspendCommands(t *testing.T) {
+	t.Parallel()
+	env := testEnv(t)
+	if _, err := runIn(t, env, "a long and unusual passphrase\n", "user", "create", "--email", "abuser@example.com", "--password-stdin", "--tier", "pro"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runIn(t, env, "", "org", "suspend", "abuser@example.com"); err == nil || !strings.Contains(err.Error(), "--reason is required") {
+		t.Errorf("suspend without a reason: %v", err)
+	}
+	if _, err := runIn(t, env, "", "org", "suspend", "--reason", "x"); err == nil || !strings.Contains(err.Error(), "name one organization") {
+		t.Errorf("suspend without an organization: %v", err)
+	}
+	out, err := runIn(t, env, "", "org", "suspend", "abuser@example.com", "--reason", "Sending spam")
+	if err != nil || !strings.Contains(out, "is suspended: 0 jobs and 0 monitors paused") {
+		t.Fatalf("org suspend = %q, %v", out, err)
+	}
+	out, err = runIn(t, env, "", "org", "list", "--suspended")
+	if err != nil || !strings.Contains(out, "abuser@example.com") || !strings.Contains(out, "Sending spam") || strings.Count(out, "\n") != 2 {
+		t.Errorf("org list --suspended = %q, %v", out, err)
+	}
+	id := strings.Fields(strings.Split(out, "\n")[1])[0]
+	out, err = runIn(t, env, "", "org", "list", "--query", "nobody")
+	if err != nil || strings.Count(out, "\n") != 1 {
+		t.Errorf("org list --query nobody = %q, %v", out, err)
+	}
+	out, err = runIn(t, env, "", "org", "unsuspend", "--org", id)
+	if err != nil || !strings.Contains(out, "is no longer suspended") {
+		t.Errorf("org unsuspend = %q, %v", out, err)
+	}
+	if _, err := runIn(t, env, "", "org", "set-tier", "--org", id, "free"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runIn(t, env, "", "incident", "open", "--title", "Slow", "--message", "Looking."); err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.OpenSQLiteAt(t, strings.TrimPrefix(env["PRIKKE_DATABASE_URL"], "sqlite:"))
+	es, err := st.AuditListOperator(context.Background(), store.AuditFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		if e.ActorEmail != "cli" {
+			t.Errorf("audited as %q", e.ActorEmail)
+		}
+		got = append(got, string(e.Action))
+	}
+	if want := []string{"operator.incident_open", "operator.tier", "operator.unsuspend", "operator.suspend"}; !slices.Equal(got, want) {
+		t.Errorf("operator audit = %q, want %q", got, want)
 	}
 }

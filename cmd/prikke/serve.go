@@ -106,14 +106,15 @@ func serve(ctx context.Context, e *env, args []string) error {
 	// are answered with problem+json too.
 	go func() { served <- srv.Serve(httpserver.Listener(ln)) }()
 
+	// The node heartbeat (the status reporter writes it) carries what the
+	// operator console and prikke migrate read of this node.
+	eng.reporter.Info = newNodeBeat(st.Dialect(), cfg.NodeID, now(), eng.worker.Load, eng.scheduler.Leading, logger).now
+	eng.reporter.BeatEvery = nodeBeatInterval(cfg.NodeDeadAfter)
 	eng.start(ctx)
 	// Plan changes the clock makes (a subscription's end) and the daily
 	// re-sync: the scheduler's leader runs them.
 	planner := svc.NewPlanner(eng.scheduler.Leading)
 	planner.Start(ctx)
-	// The node heartbeat the operator console lists the cluster's nodes by.
-	beat := newNodeBeat(st, cfg.NodeID, now(), eng.worker.Load, eng.scheduler.Leading, logger)
-	beat.Start(ctx)
 	addr := ln.Addr().String()
 	logger.Info("prikke started", "listen", "http://"+addr, "base_url", cfg.BaseURL, "store", st.Dialect(),
 		"version", versionString(), "env", cfg.Env)
@@ -141,7 +142,6 @@ func serve(ctx context.Context, e *env, args []string) error {
 	// moves traffic away before the port closes.
 	planner.Stop()
 	eng.stop()
-	beat.Stop() // after the drain: the console sees the node's last deliveries
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = srv.Shutdown(sctx)
 	cancel()

@@ -13,14 +13,24 @@ import (
 	"github.com/prikke/prikke/internal/store"
 )
 
-// Reporter writes this node's delivery statistics to its "node:<id>"
-// heartbeat every ReportEvery.
+// Reporter writes this node's "node:<id>" heartbeat (store.NodeBeat): its
+// delivery statistics, gathered every ReportEvery, and, when Info is set,
+// the node's own report (prikke.NodeInfo: version, schema, load, leader)
+// for the operator console and `prikke migrate`, written every BeatEvery
+// with the latest statistics. One writer, so neither overwrites the other.
 type Reporter struct {
 	store  store.Store
 	node   string
 	stats  func() NodeReport
 	logger *slog.Logger
 	loop   startstop.Loop
+
+	// Info, when set before Start, is the rest of the heartbeat.
+	Info func() prikke.NodeInfo
+	// BeatEvery is how often the heartbeat is written (0, or more than
+	// ReportEvery: ReportEvery). The statistics are still gathered every
+	// ReportEvery, so their windows do not change with it.
+	BeatEvery time.Duration
 }
 
 // NewReporter returns a stopped reporter; stats takes the statistics
@@ -29,14 +39,39 @@ func NewReporter(s store.Store, node string, stats func() NodeReport, logger *sl
 	return &Reporter{store: s, node: node, stats: stats, logger: logger.With("service", "status")}
 }
 
+// nodeBeat is a node heartbeat's detail: the node's report and its
+// delivery statistics (in_flight is the node's, in both).
+type nodeBeat struct {
+	prikke.NodeInfo
+	Attempts      int     `json:"attempts"`
+	NoReply       int     `json:"no_reply"`
+	LatenessP99MS float64 `json:"lateness_p99_ms"`
+}
+
 // Start begins reporting.
 func (r *Reporter) Start(ctx context.Context) {
 	if err := MarkStarted(ctx, r.store, time.Time{}); err != nil && ctx.Err() == nil {
 		r.logger.Warn("status start mark failed", "error", err)
 	}
-	r.loop.Start(ctx, startstop.Every(ReportEvery, func(ctx context.Context) {
-		b, _ := json.Marshal(r.stats())
-		if err := r.store.HeartbeatPut(ctx, "node:"+r.node, string(b)); err != nil && ctx.Err() == nil {
+	every := r.BeatEvery
+	if every <= 0 || every > ReportEvery {
+		every = ReportEvery
+	}
+	gatherEvery := max(1, int(ReportEvery/every)) // beats per statistics window
+	var last NodeReport
+	beats := 0
+	r.loop.Start(ctx, startstop.Every(every, func(ctx context.Context) {
+		if beats%gatherEvery == 0 {
+			last = r.stats()
+		}
+		beats++
+		var detail any = last
+		if r.Info != nil {
+			info := r.Info()
+			detail = nodeBeat{NodeInfo: info, Attempts: last.Attempts, NoReply: last.NoReply, LatenessP99MS: last.LatenessP99MS}
+		}
+		b, _ := json.Marshal(detail)
+		if err := r.store.HeartbeatPut(ctx, store.NodeBeat+r.node, string(b)); err != nil && ctx.Err() == nil {
 			r.logger.Warn("status report failed", "error", err)
 		}
 	}))

@@ -914,8 +914,11 @@ type BillingStore interface {
 	// prikke.PauseForPlan (a job: enabled false and its pending executions
 	// deleted, as a pause; a monitor: c.PauseMonitor). Up: every job and
 	// monitor with PauseReason plan is resumed (a job: enabled, reason
-	// cleared, NextRunAt from c.NextRun; a monitor: c.ResumeMonitor). Either
-	// way the organization's pending executions get the priority of c.To.
+	// cleared, NextRunAt from c.NextRun; a monitor: c.ResumeMonitor), unless
+	// an operator has the organization suspended: then nothing is resumed
+	// and their PauseReason becomes prikke.PauseForSuspension, for the
+	// unsuspend to resume. Either way the organization's pending
+	// executions get the priority of c.To.
 	PlanChange(ctx context.Context, c *PlanChange) (*PlanResult, error)
 
 	// JobCreateWithin creates j unless its organization already has max
@@ -923,7 +926,8 @@ type BillingStore interface {
 	// insert are atomic, so concurrent creates cannot pass the limit
 	// together. The organization's tier as stored when the row is locked
 	// caps max too (a downgrade committed after the caller read the tier).
-	// Over the limit it returns a *LimitError.
+	// Over the limit it returns a *LimitError; in an organization an
+	// operator suspended (as the locked row says), prikke.EFORBIDDEN.
 	JobCreateWithin(ctx context.Context, j *prikke.Job, max int) error
 	// MonitorCreateWithin is JobCreateWithin for a monitor.
 	MonitorCreateWithin(ctx context.Context, m *prikke.Monitor, max int) error

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
@@ -22,7 +23,7 @@ func errSuspended() error {
 // each other, and the scheduler either wrote its occurrences before (and
 // they are deleted here) or sees the jobs paused.
 func (r *Records) OrganizationSuspend(ctx context.Context, c *store.Suspension) (*store.SuspendResult, error) {
-	if len(c.Reason) > prikke.MaxSuspendReason {
+	if utf8.RuneCountInString(c.Reason) > prikke.MaxSuspendReason {
 		return nil, prikke.Errorf(prikke.EINVALID, "The reason is longer than %d characters.", prikke.MaxSuspendReason)
 	}
 	var res *store.SuspendResult

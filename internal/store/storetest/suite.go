@@ -32,6 +32,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Monitors", testMonitors},
 		{"Workflows", testWorkflows},
 		{"Billing", testBilling},
+		{"Operator", testOperator},
 	}
 	t.Run("group", func(t *testing.T) {
 		for _, g := range groups {
