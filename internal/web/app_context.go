@@ -28,6 +28,9 @@ type appContext struct {
 	Orgs     []*prikke.Membership
 	Projects []*prikke.Project
 	Section  string // the navigation item to mark as current (see nav)
+	// Operator: the user is one of PRIKKE_OPERATOR_EMAILS; the navigation
+	// links to the operator console.
+	Operator bool
 }
 
 // Can reports whether the user's role allows a permission, by name:
@@ -78,10 +81,11 @@ func (c *appContext) Nav() []navGroup {
 		items = append(items, item("usage", "Usage and plan", o+"/usage", "scale"), item("billing", "Billing", o+"/billing", "landmark"))
 		groups = append(groups, navGroup{Title: "Organization", Items: items})
 	}
-	groups = append(groups, navGroup{Title: "You", Items: []navItem{
-		item("account", "Account", "/app/account", "lock"),
-		item("docs", "Docs", "/docs", "book-open"),
-	}})
+	you := []navItem{item("account", "Account", "/app/account", "lock"), item("docs", "Docs", "/docs", "book-open")}
+	if c.Operator {
+		you = append(you, item("operator", "Operator console", "/operator", "server"))
+	}
+	groups = append(groups, navGroup{Title: "You", Items: you})
 	return groups
 }
 
@@ -177,7 +181,8 @@ func (h *Web) orgContextFor(r *http.Request, orgID prikke.ID, section string) (*
 	if err != nil {
 		return nil, err
 	}
-	return &appContext{User: a.User, Org: o, Role: role, Orgs: orgs, Projects: ps, Section: section}, nil
+	return &appContext{User: a.User, Org: o, Role: role, Orgs: orgs, Projects: ps, Section: section,
+		Operator: h.svc.IsOperator(a.User)}, nil
 }
 
 func (h *Web) rememberProject(w http.ResponseWriter, id prikke.ID) {

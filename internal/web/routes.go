@@ -42,6 +42,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /docs/workflows", h.docs.ShowWorkflows)
 	handle("GET /docs/status-pages", h.docs.ShowStatusPages)
 	handle("GET /docs/billing", h.docs.ShowBilling)
+	handle("GET /docs/operators", h.docs.ShowOperators)
 
 	// Development only: loopback clients, never in production.
 	handle("GET /dev/mailbox", h.devOnly(h.showMailbox))
@@ -53,6 +54,7 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 		h.mountAccount(handle)
 		h.mountStatus(handle)
 		h.mountDashboard(handle)
+		h.mountOperator(handle)
 	}
 
 	// Everything else.

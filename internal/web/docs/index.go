@@ -19,6 +19,7 @@ var Pages = []Page{
 	{"/docs/workflows", "Workflows", "layers", "Steps that are HTTP calls: needs, when, retries, expect, delays, for_each, templates, secrets, runs and retries from a step, with three worked examples."},
 	{"/docs/status-pages", "Status pages", "globe", "Prikke's own status at /status and /status.json, incidents, and the status pages you publish for your customers."},
 	{"/docs/billing", "Billing", "landmark", "For operators: selling Pro through Lemon Squeezy (store, variant, API key, webhook), what a plan change pauses and resumes, or running with billing off."},
+	{"/docs/operators", "Operators", "server", "For operators: PRIKKE_OPERATOR_EMAILS, the operator console (incidents, organizations, nodes, audit), suspending an organization, and the command line."},
 	{"/docs/api", "API reference", "code", "Every endpoint of the REST API by resource (jobs, the queue and executions first), with its fields and an example request and response."},
 }
 
