@@ -68,10 +68,15 @@ func TestRenderErrors(t *testing.T) {
 		why   string
 	}{
 		{"unknown name", func(j *prikke.Job) { j.Body = "{{ payload.x }}" }, "body", "there is no payload.x"},
-		{"syntax", func(j *prikke.Job) { j.Headers = []prikke.Header{{Name: "A", Value: "x"}, {Name: "B", Value: "{{ attempt"}} }, "headers[1].value", "unterminated"},
+		{"syntax", func(j *prikke.Job) {
+			j.Headers = []prikke.Header{{Name: "A", Value: "x"}, {Name: "B", Value: "{{ attempt"}}
+		}, "headers[1].value", "unterminated"},
 		{"filter on non-instant", func(j *prikke.Job) { j.Body = "{{ attempt | date }}" }, "body", "needs an instant"},
 		{"bad url rendered", func(j *prikke.Job) { j.URL = "https://example.com/{{ job.name }}" }, "url", "the URL rendered"},
-		{"header value rendered", func(j *prikke.Job) { j.Name = "a\nb"; j.Headers = []prikke.Header{{Name: "A", Value: "{{ job.name }}"}} }, "headers[0].value", "not a valid header value"},
+		{"header value rendered", func(j *prikke.Job) {
+			j.Name = "a\nb"
+			j.Headers = []prikke.Header{{Name: "A", Value: "{{ job.name }}"}}
+		}, "headers[0].value", "not a valid header value"},
 	} {
 		j := job()
 		tc.edit(j)
