@@ -293,3 +293,38 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// Response is what an attempt's delivery reported, for Judge.
+type Response struct {
+	Status     prikke.ExecutionStatus // the delivery's own verdict: success, failed or timeout
+	Error      string                 // its reason ("HTTP 500", "connection refused")
+	StatusCode int                    // 0 when no response arrived
+	Body       []byte                 // as kept
+	Truncated  bool
+	Duration   time.Duration
+}
+
+// Judge turns a delivery's result into the attempt's status and error
+// under e (nil: any 2xx). No response (a timeout, a network error) and a
+// 2xx whose body could not be read keep the delivery's verdict. A response
+// that fails Check is failed with Check's reason — except a non-2xx when e
+// sets no Status, which keeps the delivery's own "HTTP 500". A response
+// that passes is a success, even a non-2xx e's Status allows (a 404 when
+// Status is ["404"]).
+func Judge(e *prikke.Expect, r Response) (prikke.ExecutionStatus, string) {
+	if r.Status == prikke.ExecutionStatusTimeout || r.StatusCode == 0 {
+		return r.Status, r.Error
+	}
+	code := r.StatusCode
+	if r.Status != prikke.ExecutionStatusSuccess && code >= 200 && code < 300 {
+		return r.Status, r.Error // a 2xx whose body could not be read
+	}
+	why := Check(e, code, r.Body, r.Truncated, r.Duration)
+	if why == "" {
+		return prikke.ExecutionStatusSuccess, ""
+	}
+	if r.Status != prikke.ExecutionStatusSuccess && (e == nil || len(e.Status) == 0) {
+		return r.Status, r.Error
+	}
+	return prikke.ExecutionStatusFailed, why
+}
