@@ -83,6 +83,41 @@ func (x *Redactor) Headers(hs []prikke.Header) []prikke.Header {
 	return out
 }
 
+// Covers reports whether the value at the JSON path p (template path
+// syntax) is redacted: p is one of the redaction's paths or inside one.
+// A response assertion on such a path must not quote what it saw.
+func (x *Redactor) Covers(p string) bool {
+	q, err := template.ParsePath(p)
+	if err != nil {
+		return false
+	}
+next:
+	for _, r := range x.paths {
+		if len(r) > len(q) {
+			continue
+		}
+		for i := range r {
+			if r[i] != q[i] {
+				continue next
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// Redacted returns the values of hs's headers that Headers would
+// redact (nil when none).
+func (x *Redactor) Redacted(hs []prikke.Header) []string {
+	var out []string
+	for _, h := range hs {
+		if x.headers[textproto.CanonicalMIMEHeaderKey(h.Name)] && h.Value != prikke.Redacted && h.Value != "" {
+			out = append(out, h.Value)
+		}
+	}
+	return out
+}
+
 // Headers applies r (nil: defaults) to hs; see Redactor.Headers.
 func Headers(r *prikke.Redaction, hs []prikke.Header) []prikke.Header { return New(r).Headers(hs) }
 

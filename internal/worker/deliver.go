@@ -83,7 +83,7 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 			// Not sent: the job's template does not render.
 			w.done1(e.OrganizationID)
 			cp := failedJob(c, w.dbNow(), fail)
-			redactCompletion(cp, c.Redact)
+			redactCompletion(cp, c.Redact, nil)
 			w.results <- cp
 			return
 		}
@@ -156,7 +156,7 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 		}
 	}
 	fill.scrub(cp)
-	redactCompletion(cp, c.Redact)
+	redactCompletion(cp, c.Redact, expectOf(j))
 	w.results <- cp
 }
 

@@ -6,6 +6,8 @@ package worker
 
 import (
 	"net/textproto"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -103,12 +105,24 @@ func failedJob(c *store.Claimed, at time.Time, why string) *store.Completion {
 // step's output, which later steps' templates read (a login step's token,
 // its Set-Cookie), and redacting it would send "[redacted]" on. Its
 // request is (the secrets it sent are scrubbed by fill already).
-func redactCompletion(cp *store.Completion, r *prikke.Redaction) {
+//
+// A failed assertion on a redacted JSON path does not quote the value it
+// saw (e is the job's or the step's Expect, nil when none).
+func redactCompletion(cp *store.Completion, r *prikke.Redaction, e *prikke.Expect) {
 	x := redact.New(r)
 	var cut bool
+	if e != nil && e.JSONPath != "" && x.Covers(e.JSONPath) {
+		if p := "expect: json_path " + e.JSONPath + " is "; strings.HasPrefix(cp.Error, p) && !strings.HasSuffix(cp.Error, "is missing from the response") {
+			cp.Error = "expect: json_path " + e.JSONPath + " does not hold (its value is redacted)"
+		}
+	}
+	echoes := redactedValues(x, cp.RequestHeaders)
 	cp.RequestHeaders = x.Headers(cp.RequestHeaders)
 	if cp.RequestBody, cut = x.Body(cp.RequestBody); cut {
 		cp.RequestTruncated = true
+	}
+	if echoes != nil {
+		cp.Error = echoes.Replace(cp.Error)
 	}
 	if cp.Step != nil {
 		return
@@ -117,6 +131,46 @@ func redactCompletion(cp *store.Completion, r *prikke.Redaction) {
 	if cp.ResponseBody, cut = x.Body(cp.ResponseBody); cut {
 		cp.ResponseTruncated = true
 	}
+	if echoes != nil {
+		// An endpoint that echoes the request (httpbin's /anything, a
+		// debugging endpoint) would store the redacted values again.
+		// (The response's headers are this attempt's own: changed in
+		// place.)
+		for i := range cp.ResponseHeaders {
+			cp.ResponseHeaders[i].Value = echoes.Replace(cp.ResponseHeaders[i].Value)
+		}
+		if len(cp.ResponseBody) > 0 {
+			cp.ResponseBody = []byte(echoes.Replace(string(cp.ResponseBody)))
+		}
+	}
+}
+
+// minEchoed is the shortest redacted header value scrubbed from echoes:
+// shorter ones would blank out ordinary text.
+const minEchoed = 8
+
+// redactedValues is a replacer of the values of hs's redacted headers
+// (at least minEchoed bytes, longest first; a Bearer token also without
+// its scheme) by prikke.Redacted, or nil when there are none.
+func redactedValues(x *redact.Redactor, hs []prikke.Header) *strings.Replacer {
+	var vals []string
+	for _, h := range x.Redacted(hs) {
+		vals = append(vals, h)
+		if _, tok, ok := strings.Cut(h, " "); ok {
+			vals = append(vals, strings.TrimSpace(tok))
+		}
+	}
+	var pairs []string
+	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
+	for _, v := range vals {
+		if len(v) >= minEchoed && v != prikke.Redacted {
+			pairs = append(pairs, v, prikke.Redacted)
+		}
+	}
+	if pairs == nil {
+		return nil
+	}
+	return strings.NewReplacer(pairs...)
 }
 
 // zones caches time zones by name for the date filters of job templates
@@ -145,4 +199,13 @@ func (z *zones) get(name string) *time.Location {
 	}
 	z.m[name] = loc
 	return loc
+}
+
+// expectOf is the assertions an attempt of j was judged by: its step's,
+// or its own.
+func expectOf(j *prikke.Job) *prikke.Expect {
+	if j.Step != nil {
+		return j.Step.Expect
+	}
+	return j.Expect
 }

@@ -95,7 +95,7 @@ func TestRedactCompletion(t *testing.T) {
 		}
 	}
 	cp := mk()
-	redactCompletion(cp, r)
+	redactCompletion(cp, r, nil)
 	if cp.RequestHeaders[0].Value != prikke.Redacted || cp.RequestHeaders[1].Value != "b" || cp.ResponseHeaders[0].Value != prikke.Redacted {
 		t.Errorf("headers = %v / %v", cp.RequestHeaders, cp.ResponseHeaders)
 	}
@@ -109,8 +109,42 @@ func TestRedactCompletion(t *testing.T) {
 	// is redacted.
 	cp = mk()
 	cp.Step = &prikke.JobStep{Key: "login"}
-	redactCompletion(cp, r)
+	redactCompletion(cp, r, nil)
 	if cp.RequestHeaders[0].Value != prikke.Redacted || !strings.Contains(string(cp.ResponseBody), `"t`) || cp.ResponseHeaders[0].Value != "s" {
 		t.Errorf("step: %v %s %v", cp.RequestHeaders, cp.ResponseBody, cp.ResponseHeaders)
+	}
+}
+
+// A failed assertion on a redacted path does not quote what it saw.
+func TestRedactedAssertion(t *testing.T) {
+	r := &prikke.Redaction{JSONPaths: []string{"data"}}
+	e := &prikke.Expect{JSONPath: "data.token", Equals: []byte(`"x"`)}
+	cp := &store.Completion{Error: `expect: json_path data.token is "s3cret", not "x"`}
+	redactCompletion(cp, r, e)
+	if cp.Error != "expect: json_path data.token does not hold (its value is redacted)" {
+		t.Errorf("Error = %q", cp.Error)
+	}
+	cp = &store.Completion{Error: "expect: json_path data.token is missing from the response"}
+	redactCompletion(cp, r, e)
+	if cp.Error != "expect: json_path data.token is missing from the response" {
+		t.Errorf("Error = %q", cp.Error)
+	}
+}
+
+// Values of redacted request headers are scrubbed from what the endpoint
+// echoes (a body, a header) and from the error.
+func TestRedactEchoes(t *testing.T) {
+	cp := &store.Completion{
+		RequestHeaders:  []prikke.Header{{Name: "Authorization", Value: "Bearer tok-123456"}, {Name: "X-Short", Value: "abc"}},
+		ResponseHeaders: []prikke.Header{{Name: "X-Echo", Value: "tok-123456"}},
+		ResponseBody:    []byte(`{"header":{"Authorization":["Bearer tok-123456"]},"t":"tok-123456","abc":1}`),
+		Error:           "expect: body contains \"tok-123456\"",
+	}
+	redactCompletion(cp, &prikke.Redaction{Headers: []string{"Authorization", "X-Short"}}, nil)
+	if want := `{"header":{"Authorization":["[redacted]"]},"t":"[redacted]","abc":1}`; string(cp.ResponseBody) != want {
+		t.Errorf("body = %s, want %s", cp.ResponseBody, want)
+	}
+	if cp.ResponseHeaders[0].Value != prikke.Redacted || cp.Error != `expect: body contains "[redacted]"` {
+		t.Errorf("header %q error %q", cp.ResponseHeaders[0].Value, cp.Error)
 	}
 }
