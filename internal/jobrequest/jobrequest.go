@@ -86,7 +86,7 @@ func check(v *prikke.Validation, field, s string) {
 	}
 	t, err := template.Parse(s)
 	if err != nil {
-		v.Add(field, "%s; write {{{{ for a literal {{", strings.TrimPrefix(err.Error(), "template: "))
+		v.Add(field, "%s", strings.TrimPrefix(err.Error(), "template: "))
 		return
 	}
 	for _, p := range t.Paths() {
