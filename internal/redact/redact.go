@@ -44,6 +44,17 @@ type Redactor struct {
 // New prepares r (nil: the defaults). Paths that do not parse are
 // ignored (Validate refuses them when a project is saved).
 func New(r *prikke.Redaction) *Redactor {
+	if r == nil {
+		return defaults
+	}
+	return build(r)
+}
+
+// defaults is the Redactor of a project that sets nothing, made once (a
+// Redactor is never changed after it is made).
+var defaults = build(nil)
+
+func build(r *prikke.Redaction) *Redactor {
 	x := &Redactor{headers: map[string]bool{}}
 	names := prikke.DefaultRedactHeaders
 	if r != nil {
