@@ -56,6 +56,8 @@ type benchResult struct {
 	HTTPTrace  bool `json:"http_trace"`
 	RecordBody bool `json:"record_body"`
 	Round      int  `json:"round,omitempty"`
+	// CPUPerJob (--ab) is this process's CPU time per job, in µs.
+	CPUPerJob float64 `json:"cpu_us_per_job,omitempty"`
 
 	// Mode pings: per_second is accepted pings (200s) per second, lost is
 	// accepted minus stored, and lateness_* is flip time minus deadline.

@@ -26,6 +26,12 @@ type abSummary struct {
 	OnPerSec    []float64 `json:"on_per_second"`
 	Ratios      []float64 `json:"on_off_ratios"`
 	MedianRatio float64   `json:"median_on_off_ratio"`
+	// CPU is this process's CPU time per delivery (engine, client and
+	// sink; not the database's), in µs: on a machine shared with other
+	// work it varies far less than the rate does.
+	OffCPU         []float64 `json:"off_cpu_us_per_job"`
+	OnCPU          []float64 `json:"on_cpu_us_per_job"`
+	MedianCPURatio float64   `json:"median_on_off_cpu_ratio"`
 }
 
 // benchAB runs the same burst rounds×2 times in this process and store,
@@ -45,32 +51,45 @@ func benchAB(ctx context.Context, cfg *config.Config, st store.Store, logger *sl
 		}
 		sk.Reset()
 		res := benchResult{Mode: "burst", Store: st.Dialect(), Jobs: n, WorkersMax: rc.WorkersMax, HTTPTrace: on, RecordBody: on, Round: i/2 + 1}
+		cpu := cpuTime()
 		if err := benchRun(ctx, &rc, st, logger, tn, "burst", n, sk, &res); err != nil {
 			return err
 		}
+		res.CPUPerJob = math.Round(float64((cpuTime()-cpu).Microseconds())/float64(n)*10) / 10
 		res.PeakRSSMB = peakRSSMB()
 		b, _ := json.Marshal(res)
 		fmt.Fprintln(out, string(b))
 		if on {
 			sum.OnPerSec = append(sum.OnPerSec, res.PerSecond)
+			sum.OnCPU = append(sum.OnCPU, res.CPUPerJob)
 		} else {
 			sum.OffPerSec = append(sum.OffPerSec, res.PerSecond)
+			sum.OffCPU = append(sum.OffCPU, res.CPUPerJob)
 		}
 	}
+	var cpuRatios []float64
 	for i := range rounds {
-		r := 0.0
-		if sum.OffPerSec[i] > 0 {
-			r = math.Round(sum.OnPerSec[i]/sum.OffPerSec[i]*1000) / 1000
-		}
-		sum.Ratios = append(sum.Ratios, r)
+		sum.Ratios = append(sum.Ratios, ratio(sum.OnPerSec[i], sum.OffPerSec[i]))
+		cpuRatios = append(cpuRatios, ratio(sum.OnCPU[i], sum.OffCPU[i]))
 	}
-	sorted := slices.Sorted(slices.Values(sum.Ratios))
-	if m := len(sorted); m%2 == 1 {
-		sum.MedianRatio = sorted[m/2]
-	} else {
-		sum.MedianRatio = math.Round((sorted[m/2-1]+sorted[m/2])/2*1000) / 1000
-	}
+	sum.MedianRatio, sum.MedianCPURatio = median(sum.Ratios), median(cpuRatios)
 	b, _ := json.Marshal(sum)
 	fmt.Fprintln(out, string(b))
 	return nil
+}
+
+func ratio(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return math.Round(a/b*1000) / 1000
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	m := len(s)
+	if m%2 == 1 {
+		return s[m/2]
+	}
+	return math.Round((s[m/2-1]+s[m/2])/2*1000) / 1000
 }
