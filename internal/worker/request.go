@@ -40,6 +40,12 @@ func (w *Worker) jobRequest(c *store.Claimed) (r request, fail string) {
 	if !jobrequest.Templated(j) {
 		return r, ""
 	}
+	var v prikke.Validation
+	if jobrequest.Validate(&v, j); v.Err() != nil {
+		// Saved before jobs had templates (a save validates them now):
+		// its "{{" is literal text, sent as it always was.
+		return r, ""
+	}
 	var err error
 	if r.url, r.headers, r.body, err = jobrequest.Render(j, e, w.zones.get(j.TimeZone)); err != nil {
 		return r, err.Error()

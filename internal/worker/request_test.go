@@ -148,3 +148,22 @@ func TestRedactEchoes(t *testing.T) {
 		t.Errorf("header %q error %q", cp.ResponseHeaders[0].Value, cp.Error)
 	}
 }
+
+// A job saved before jobs had templates, whose text holds a "{{" that is
+// no valid template, is sent as it always was; a valid one is rendered.
+func TestJobRequestLiteralBeforeTemplates(t *testing.T) {
+	w := &Worker{}
+	e := &prikke.Execution{ID: prikke.NewID(), Attempt: 2, ScheduledFor: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	old := &prikke.Job{ID: prikke.NewID(), Name: "old", Method: "POST", URL: "https://example.com/x",
+		Body: `{"greeting":"{{ customer.first_name }}"}`}
+	r, fail := w.jobRequest(&store.Claimed{Execution: e, Job: old})
+	if fail != "" || r.body != old.Body {
+		t.Errorf("a pre-template job = %q, %q; want its body as it is", r.body, fail)
+	}
+	templated := &prikke.Job{ID: prikke.NewID(), Name: "new", Method: "POST", URL: "https://example.com/x",
+		Body: `{"attempt":{{ attempt }}}`}
+	r, fail = w.jobRequest(&store.Claimed{Execution: e, Job: templated})
+	if fail != "" || r.body != `{"attempt":2}` {
+		t.Errorf("a templated job = %q, %q; want it rendered", r.body, fail)
+	}
+}
