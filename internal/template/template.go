@@ -1,13 +1,28 @@
 // Package template is Prikke's one template syntax, for workflow steps'
-// URLs, headers, bodies and delays (and, later, jobs'): literal text with
-// {{ path }} and {{ path | filter }} in it.
+// URLs, headers, bodies and delays, and for jobs' URLs, headers and bodies
+// (internal/jobrequest): literal text with {{ path }} and
+// {{ path | filter | filter }} in it.
 //
 // A path names a value in a Scope: dotted names and [N] indexes, such as
 // payload.user.id, steps.login.json.token, steps.list.json.items[0].id,
 // steps.check.headers.content-type, item, index, run.id, secrets.API_KEY.
 // A string renders as itself; a number, boolean, null, object or array as
 // its JSON. Filters: url (percent-encodes for a URL's path or query),
-// json (the value's JSON, a string quoted). A path the scope lacks is a
+// json (the value's JSON, a string quoted), and the date filters, which
+// read an instant (an RFC 3339 string, such as a job's scheduled_for) and
+// work in Options.Location (the job's time zone; UTC when nil):
+//
+//	date            the day, 2026-12-06
+//	time            the time of day, 14:05:00
+//	unix            seconds since 1970 (a number)
+//	previous_day    the same time of day one calendar day earlier
+//	next_day        the same time of day one calendar day later
+//	previous_hour   one hour earlier
+//	previous_month  the first instant (00:00) of the previous calendar month
+//
+// The four last give an instant again (RFC 3339, UTC), so they chain:
+// {{ scheduled_for | previous_day | date }} is yesterday's date in the
+// job's zone. A path the scope lacks is a
 // *MissingError naming it, so a step fails before any request is sent.
 // "{{{{" writes a literal "{{".
 //
@@ -23,6 +38,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -204,6 +220,8 @@ type Options struct {
 	// write more stops there with a *TooLargeError, so a template that
 	// repeats a large value cannot build a huge string first.
 	MaxBytes int
+	// Location is the time zone the date filters work in (nil: UTC).
+	Location *time.Location
 }
 
 // TooLargeError is a render's error for an output longer than
@@ -239,8 +257,82 @@ type expr struct {
 	filters []string
 }
 
-// Filters a template may apply.
-var filters = map[string]bool{"url": true, "json": true}
+// Filters a template may apply (see the package doc), in the order error
+// messages list them.
+var filterNames = []string{"url", "json", "date", "time", "unix", "previous_day", "next_day", "previous_hour", "previous_month"}
+
+var filters = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range filterNames {
+		m[f] = true
+	}
+	return m
+}()
+
+// Filters returns the names of the filters a template may apply.
+func Filters() []string { return append([]string(nil), filterNames...) }
+
+// FilterError is a render's error for a filter that cannot apply to its
+// value, e.g. the date filter given a value that is not an instant.
+type FilterError struct {
+	Path   Path
+	Filter string
+	Why    string
+}
+
+func (e *FilterError) Error() string {
+	return fmt.Sprintf("template: %s | %s: %s", e.Path, e.Filter, e.Why)
+}
+
+// apply runs one filter on v.
+func apply(f string, v any, loc *time.Location) (any, error) {
+	switch f {
+	case "url":
+		return Escape(Text(v)), nil
+	case "json":
+		return JSON(v), nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("needs an instant (an RFC 3339 string such as 2026-12-06T14:05:00Z), not %s", Kind(v))
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil, fmt.Errorf("needs an instant (an RFC 3339 string such as 2026-12-06T14:05:00Z), not %q", clip(s, 40))
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	switch f {
+	case "date":
+		return t.Format(time.DateOnly), nil
+	case "time":
+		return t.Format(time.TimeOnly), nil
+	case "unix":
+		return t.Unix(), nil
+	case "previous_day":
+		t = t.AddDate(0, 0, -1)
+	case "next_day":
+		t = t.AddDate(0, 0, 1)
+	case "previous_hour":
+		t = t.Add(-time.Hour)
+	case "previous_month":
+		t = time.Date(t.Year(), t.Month()-1, 1, 0, 0, 0, 0, loc)
+	default:
+		return nil, fmt.Errorf("unknown filter")
+	}
+	return instant(t), nil
+}
+
+// instant writes t as RFC 3339 in UTC, with milliseconds when it has any.
+func instant(t time.Time) string {
+	t = t.UTC().Truncate(time.Millisecond)
+	if t.Nanosecond() == 0 {
+		return t.Format(time.RFC3339)
+	}
+	return t.Format("2006-01-02T15:04:05.000Z07:00")
+}
 
 // Parse parses s; the error says where the syntax is wrong.
 func Parse(s string) (*Template, error) {
@@ -306,9 +398,9 @@ func parseExpr(s string, off int) (*expr, error) {
 		f = strings.TrimSpace(f)
 		if !filters[f] {
 			if f == "" {
-				return nil, fmt.Errorf("template: at offset %d: a filter is missing after |: use url or json", at)
+				return nil, fmt.Errorf("template: at offset %d: a filter is missing after |: use one of %s", at, strings.Join(filterNames, ", "))
 			}
-			return nil, fmt.Errorf("template: at offset %d: unknown filter %q: use url or json", at, f)
+			return nil, fmt.Errorf("template: at offset %d: unknown filter %q: use one of %s", at, clip(f, 40), strings.Join(filterNames, ", "))
 		}
 		e.filters = append(e.filters, f)
 	}
@@ -368,11 +460,9 @@ func (t *Template) Render(sc Scope, o Options) (string, error) {
 			return "", &MissingError{Path: p.expr.path, Why: Why(sc, p.expr.path)}
 		}
 		for _, f := range p.expr.filters {
-			switch f {
-			case "url":
-				v = Escape(Text(v))
-			case "json":
-				v = JSON(v)
+			var err error
+			if v, err = apply(f, v, o.Location); err != nil {
+				return "", &FilterError{Path: p.expr.path, Filter: f, Why: err.Error()}
 			}
 		}
 		text := Text(v)

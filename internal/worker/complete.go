@@ -10,6 +10,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/expect"
 	"github.com/prikke/prikke/internal/store"
 	"github.com/prikke/prikke/internal/workflow"
 )
@@ -18,15 +19,19 @@ import (
 // deciding the retry and the effect on the job's health: one-time and
 // queued jobs retry with backoff while attempts remain (a failure that
 // will be retried does not count against health yet); cron jobs never
-// retry; a 410 Gone disables the job and is never retried. An attempt of
-// a workflow step is judged by the step's policies instead (see
-// stepCompletion).
+// retry; a 410 Gone disables the job and is never retried. A job with
+// response assertions (Job.Expect) is judged by them (expect.Judge): a
+// response that fails one is failed with the reason, retried and alerted
+// on as any failure (a 410 stays Gone whatever they say). A replay's
+// retry sends the replay's request again. An attempt of a workflow step
+// is judged by the step's policies instead (see stepCompletion).
 func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay func(attempt int, retryAfter time.Duration) time.Duration) *store.Completion {
 	e, j := c.Execution, c.Job
 	cp := &store.Completion{
 		ExecutionID: e.ID, JobID: j.ID, OrganizationID: e.OrganizationID, Attempt: e.Attempt, Status: res.Status,
 		StartedAt: res.StartedAt, FinishedAt: res.StartedAt.Add(res.Duration), DurationMS: int(res.Duration.Milliseconds()),
 		RequestMethod: j.Method, RequestURL: j.URL, RequestHeaders: res.RequestHeaders,
+		RequestBody: res.RequestBody, RequestTruncated: res.RequestTruncated, Trace: res.Trace,
 		ResponseStatus: res.StatusCode, ResponseHeaders: res.Headers, ResponseBody: res.Body,
 		ResponseTruncated: res.Truncated, Error: res.Error, Gone: res.Gone,
 	}
@@ -37,8 +42,12 @@ func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay
 		stepCompletion(c, res, now, cp)
 		return cp
 	}
+	if j.Expect != nil && j.WorkflowID == nil && !res.Gone {
+		cp.Status, cp.Error = expect.Judge(j.Expect, expect.Response{Status: res.Status, Error: res.Error,
+			StatusCode: res.StatusCode, Body: res.Body, Truncated: res.Truncated, Duration: res.Duration})
+	}
 	switch {
-	case res.Status == prikke.ExecutionStatusSuccess:
+	case cp.Status == prikke.ExecutionStatusSuccess:
 		cp.Health = store.HealthSuccess
 	case !res.Gone && j.Retries() && e.Attempt < 1+j.RetryAttempts:
 		due := now.Add(retryDelay(e.Attempt, res.RetryAfter))
@@ -46,6 +55,16 @@ func Completion(c *store.Claimed, res delivery.Result, now time.Time, retryDelay
 			ID: prikke.NewID(), JobID: j.ID, ProjectID: e.ProjectID, OrganizationID: e.OrganizationID,
 			ScheduledFor: e.ScheduledFor, DueAt: due, Attempt: e.Attempt + 1, Status: prikke.ExecutionStatusPending,
 			Priority: e.Priority, Manual: e.Manual, FlowKey: flowKeyOf(c), CreatedAt: now,
+		}
+		if e.ReplayOf != nil {
+			// A replay's retry is the same replay: its request, not the
+			// job's (as claimed, before any redaction of the record).
+			r := cp.Retry
+			r.ReplayOf = e.ReplayOf
+			if e.RequestMethod != "" {
+				r.RequestMethod, r.RequestURL, r.RequestHeaders = e.RequestMethod, e.RequestURL, e.RequestHeaders
+				r.RequestBody, r.RequestTruncated = e.RequestBody, e.RequestTruncated
+			}
 		}
 		cp.Health = store.HealthNone
 	default:

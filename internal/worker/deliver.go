@@ -76,6 +76,18 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 			return
 		}
 	}
+	r := request{method: j.Method, url: j.URL, headers: j.Headers, body: j.Body}
+	if j.Step == nil {
+		var fail string
+		if r, fail = w.jobRequest(c); fail != "" {
+			// Not sent: the job's template does not render.
+			w.done1(e.OrganizationID)
+			cp := failedJob(c, w.dbNow(), fail)
+			redactCompletion(cp, c.Redact, nil)
+			w.results <- cp
+			return
+		}
+	}
 	if w.heldHere(c) {
 		// Its endpoint asked this node to wait (429 or 503 with
 		// Retry-After) after it was claimed: given back, it waits in the
@@ -83,7 +95,7 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 		w.release(e)
 		return
 	}
-	host := hostOf(j.URL)
+	host := hostOf(r.url)
 	if fill != nil {
 		host = hostOf(fill.url)
 	}
@@ -107,10 +119,11 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 	// unstarted and claimed again counts once.
 	w.metrics.Throttled(e.ProjectID.String(), e.ThrottledMS)
 	req := delivery.Request{
-		Method: j.Method, URL: j.URL, Headers: j.Headers, Body: []byte(j.Body),
+		Method: r.method, URL: r.url, Headers: r.headers, Body: []byte(r.body),
 		Timeout:   time.Duration(j.TimeoutMS) * time.Millisecond,
 		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), Secrets: c.Secrets,
 		JobID: j.ID.String(), ExecutionID: e.ID.String(), ScheduledFor: e.ScheduledFor, Attempt: e.Attempt,
+		Trace: w.cfg.Trace, RecordBody: w.cfg.RecordBody,
 	}
 	if fill != nil {
 		// The secrets go on the wire only; the record keeps the job's
@@ -135,7 +148,15 @@ func (w *Worker) deliver(ctx context.Context, c *store.Claimed, gen uint64) {
 	// the database falls behind.
 	w.done1(e.OrganizationID)
 	cp := Completion(c, res, w.dbNow(), w.cfg.RetryDelay)
+	if j.Step == nil {
+		// What was sent: the URL rendered, or a replay's.
+		cp.RequestMethod, cp.RequestURL = req.Method, req.URL
+		if cp.RequestMethod == "" {
+			cp.RequestMethod = "GET"
+		}
+	}
 	fill.scrub(cp)
+	redactCompletion(cp, c.Redact, expectOf(j))
 	w.results <- cp
 }
 

@@ -242,6 +242,9 @@ func (f *filled) scrub(cp *store.Completion) {
 	if len(cp.ResponseBody) > 0 {
 		cp.ResponseBody = []byte(r.Replace(string(cp.ResponseBody)))
 	}
+	if len(cp.RequestBody) > 0 {
+		cp.RequestBody = []byte(r.Replace(string(cp.RequestBody)))
+	}
 }
 
 // encodings are the forms a secret value v is found in when it is

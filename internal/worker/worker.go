@@ -102,12 +102,14 @@ type Worker struct {
 	missed missedSlots // executions given back here for a missed flow slot
 	// secretCache keeps projects' secrets briefly, for steps (step.go).
 	secretCache secretCache
-	store       store.Store
-	client      *delivery.Client
-	gate        *hostGate
-	cfg         Config
-	logger      *slog.Logger
-	metrics     *metrics.Metrics
+	// zones caches the time zones of templated jobs (request.go).
+	zones   zones
+	store   store.Store
+	client  *delivery.Client
+	gate    *hostGate
+	cfg     Config
+	logger  *slog.Logger
+	metrics *metrics.Metrics
 	// OnQuota is told when an organization crosses 80% or 100% of its
 	// quota (set before Start; may be nil). It runs on a loop of its own,
 	// never on the dispatcher's (see quota.go), and must return once ctx

@@ -107,7 +107,7 @@ func TestCheck(t *testing.T) {
 		want   string
 	}{
 		{"nil 2xx", nil, 204, "", ""},
-		{"nil 404", nil, 404, "", "expect: status 404 is not 2xx"},
+		{"nil 404", nil, 404, "", "expect: status 404 is not in [2xx]"},
 		{"codes", &prikke.Expect{Status: []string{"200", "201"}}, 404, "", "expect: status 404 is not in [200, 201]"},
 		{"class", &prikke.Expect{Status: []string{"4xx"}}, 404, "", ""},
 		{"json equal", &prikke.Expect{JSONPath: "data.state", Equals: json.RawMessage(`"done"`)}, 200, `{"data":{"state":"done"}}`, ""},
@@ -178,6 +178,13 @@ func TestResultOf(t *testing.T) {
 		{"unexpected 200", &prikke.Expect{Status: []string{"201"}}, delivery.Result{Status: ok, StatusCode: 200}, failed, "expect: status 200 is not in [201]"},
 		{"json fails", &prikke.Expect{JSONPath: "ok", Equals: json.RawMessage("true")}, delivery.Result{Status: ok, StatusCode: 200, Body: []byte(`{"ok":false}`)}, failed, "expect: json_path ok is false, not true"},
 		{"body unread", nil, delivery.Result{Status: failed, StatusCode: 200, Error: "reset while reading the response body"}, failed, "reset while reading the response body"},
+		// The assertions steps share with jobs (internal/expect).
+		{"range", &prikke.Expect{Status: []string{"200-204"}}, delivery.Result{Status: ok, StatusCode: 206}, failed, "expect: status 206 is not in [200-204]"},
+		{"body contains", &prikke.Expect{BodyContains: "ready"}, delivery.Result{Status: ok, StatusCode: 200, Body: []byte("busy")}, failed, `expect: body does not contain "ready"`},
+		{"body not contains", &prikke.Expect{BodyNotContains: "error"}, delivery.Result{Status: ok, StatusCode: 200, Body: []byte("an error")}, failed, `expect: body contains "error"`},
+		{"matches", &prikke.Expect{JSONPath: "v", Matches: `^1\.`}, delivery.Result{Status: ok, StatusCode: 200, Body: []byte(`{"v":"2.0"}`)}, failed, `expect: json_path v is "2.0", which does not match ^1\.`},
+		{"slow", &prikke.Expect{MaxDurationMS: 100}, delivery.Result{Status: ok, StatusCode: 200, Duration: 150 * time.Millisecond}, failed, "expect: took 150 ms, over max_duration_ms 100"},
+		{"truncated json", &prikke.Expect{JSONPath: "a"}, delivery.Result{Status: ok, StatusCode: 200, Body: []byte(`{"a":`), Truncated: true}, failed, "expect: the response is not JSON (it was cut at 5 bytes)"},
 	} {
 		st, why := ResultOf(&prikke.JobStep{Expect: tc.e}, &tc.res)
 		if st != tc.status || why != tc.err {

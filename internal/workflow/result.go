@@ -1,86 +1,23 @@
 package workflow
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/delivery"
-	"github.com/prikke/prikke/internal/template"
+	"github.com/prikke/prikke/internal/expect"
 )
 
-// Check judges a response against a step's expect (nil: any 2xx). It
-// returns "" when it passes, or why not: `expect: status 404 is not in
-// [200, 201]`, `expect: json_path data.state is "pending", not "done"`,
-// `expect: the response is not JSON`.
+// Check judges a response against a step's expect (nil: any 2xx); see
+// expect.Check, the one checker jobs and steps share.
 func Check(e *prikke.Expect, status int, body []byte) string {
-	if e == nil || len(e.Status) == 0 {
-		if status < 200 || status > 299 {
-			return fmt.Sprintf("expect: status %d is not 2xx", status)
-		}
-	} else if !statusIn(e.Status, status) {
-		return fmt.Sprintf("expect: status %d is not in [%s]", status, strings.Join(e.Status, ", "))
-	}
-	if e == nil || e.JSONPath == "" {
-		return ""
-	}
-	p, err := template.ParsePath(e.JSONPath)
-	if err != nil {
-		return "expect: json_path " + err.Error()
-	}
-	doc, ok := decodeJSON(body)
-	if !ok {
-		return "expect: the response is not JSON"
-	}
-	got, ok := template.Walk(doc, p)
-	if !ok {
-		return fmt.Sprintf("expect: json_path %s is missing from the response", p)
-	}
-	if len(e.Equals) == 0 {
-		return ""
-	}
-	want, ok := decodeJSON(e.Equals)
-	if !ok {
-		return "expect: equals is not JSON"
-	}
-	if !equal(got, want) {
-		return fmt.Sprintf("expect: json_path %s is %s, not %s", p, clip(template.JSON(got), 200), clip(template.JSON(want), 200))
-	}
-	return ""
+	return expect.Check(e, status, body, false, 0)
 }
 
-// statusIn reports whether code is one of codes ("200") or classes ("2xx").
-func statusIn(codes []string, code int) bool {
-	for _, c := range codes {
-		if classOf(c, code) {
-			return true
-		}
-	}
-	return false
-}
-
-// classOf reports whether code matches c: a code ("404") or a class
-// ("4xx", any case).
-func classOf(c string, code int) bool {
-	c = strings.ToLower(strings.TrimSpace(c))
-	if len(c) == 3 && strings.HasSuffix(c, "xx") && c[0] >= '1' && c[0] <= '5' {
-		return code/100 == int(c[0]-'0')
-	}
-	n, err := strconv.Atoi(c)
-	return err == nil && n == code
-}
-
-// validStatus reports whether c is a code 100..599 or a class 1xx..5xx.
-func validStatus(c string) bool {
-	l := strings.ToLower(c)
-	if len(l) == 3 && strings.HasSuffix(l, "xx") && l[0] >= '1' && l[0] <= '5' {
-		return true
-	}
-	n, err := strconv.Atoi(c)
-	return err == nil && n >= 100 && n <= 599 && strconv.Itoa(n) == c
-}
+// classOf reports whether code matches c: a code ("404"), a class ("4xx",
+// any case) or a range ("500-504").
+func classOf(c string, code int) bool { return expect.StatusIn([]string{c}, code) }
 
 // Failure is what went wrong with one attempt, for the retry policy.
 type Failure struct {
@@ -147,27 +84,15 @@ func retries(on []string, f Failure) bool {
 }
 
 // ResultOf turns a delivery result into a step's attempt status and
-// error: a 2xx that fails expect is failed with Check's reason.
+// error (expect.Judge): a response that fails expect is failed with
+// Check's reason.
 func ResultOf(step *prikke.JobStep, res *delivery.Result) (prikke.ExecutionStatus, string) {
-	if res.Status == prikke.ExecutionStatusTimeout || res.StatusCode == 0 {
-		return res.Status, res.Error
-	}
 	var e *prikke.Expect
 	if step != nil {
 		e = step.Expect
 	}
-	code := res.StatusCode
-	if res.Status != prikke.ExecutionStatusSuccess && code >= 200 && code < 300 {
-		return res.Status, res.Error // a 2xx whose body could not be read
-	}
-	why := Check(e, code, res.Body)
-	if why == "" {
-		return prikke.ExecutionStatusSuccess, ""
-	}
-	if res.Status != prikke.ExecutionStatusSuccess && (e == nil || len(e.Status) == 0) {
-		return res.Status, res.Error // "HTTP 500" as for any job
-	}
-	return prikke.ExecutionStatusFailed, why
+	return expect.Judge(e, expect.Response{Status: res.Status, Error: res.Error, StatusCode: res.StatusCode,
+		Body: res.Body, Truncated: res.Truncated, Duration: res.Duration})
 }
 
 // FailureOf is the retry policy's view of a result ResultOf judged failed.

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/expect"
 	"github.com/prikke/prikke/internal/template"
 )
 
@@ -392,35 +393,28 @@ func (vd *validator) retry(i int, r *prikke.StepRetry) {
 	}
 	for j, o := range r.On {
 		l := strings.ToLower(strings.TrimSpace(o))
-		if l != "timeout" && l != "network" && !validStatus(l) {
+		if l != "timeout" && l != "network" && !expect.ValidStatus(l) {
 			vd.add(i, fmt.Sprintf(".retry.on[%d]", j), `%q is not a status code (like 503), a class (like "5xx"), "timeout" or "network"`, o)
 		}
 	}
 }
 
+// expect checks a step's expect with the checker jobs share
+// (expect.Validate); a string equals may hold a template, rendered when
+// the step starts.
 func (vd *validator) expect(i int, e *prikke.Expect, forEach bool) {
 	if e == nil {
 		return
 	}
-	for j, c := range e.Status {
-		if !validStatus(strings.ToLower(c)) {
-			vd.add(i, fmt.Sprintf(".expect.status[%d]", j), `%q is not a status code (like 200) or a class (like "2xx")`, c)
-		}
+	var ev prikke.Validation
+	expect.Validate(&ev, "expect", e)
+	for _, f := range prikke.ErrorFields(ev.Err()) {
+		vd.add(i, "."+f.Field, "%s", f.Message)
 	}
-	if e.JSONPath != "" {
-		if _, err := template.ParsePath(e.JSONPath); err != nil {
-			vd.add(i, ".expect.json_path", "%v; write it like data.items[0].state", err)
-		}
-	}
-	if len(e.Equals) > 0 {
-		var x any
-		if err := json.Unmarshal(e.Equals, &x); err != nil {
-			vd.add(i, ".expect.equals", "expect.equals must be a JSON value (a number, \"string\", true, false, null, object or array)")
-		} else if s, ok := x.(string); ok {
+	var x any
+	if len(e.Equals) > 0 && json.Unmarshal(e.Equals, &x) == nil {
+		if s, ok := x.(string); ok {
 			vd.template(i, ".expect.equals", s, forEach)
-		}
-		if e.JSONPath == "" {
-			vd.add(i, ".expect.json_path", "expect.equals needs a json_path to compare at")
 		}
 	}
 }
