@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -12,8 +13,9 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/jobrequest"
 	"github.com/prikke/prikke/internal/store"
-	"github.com/prikke/prikke/internal/template"
 )
 
 // Issue 18's operations on what happened: replaying an execution's
@@ -113,23 +115,23 @@ func (s *Service) replayOf(j *prikke.Job, tier prikke.Tier, orig *prikke.Executi
 			}
 		}
 	} else {
-		method, headers = j.Method, append([]prikke.Header(nil), j.Headers...)
+		method = j.Method
 	}
-	sc := jobScope{job: j, executionID: e.ID.String(), scheduledFor: now, attempt: 1}
 	var v prikke.Validation
 	if !recorded || (orig.RequestTruncated && in.Body == nil) {
-		b, err := template.Render(j.Body, sc, template.Options{})
-		if err != nil {
-			v.Add("body", "the job's body cannot be rendered: %s", strings.TrimPrefix(err.Error(), "template: "))
+		loc, _ := cron.LoadLocation(j.TimeZone)
+		u, hs, b, err := jobrequest.Render(j, e, loc)
+		var re *jobrequest.Error
+		switch {
+		case errors.As(err, &re):
+			v.Add(re.Field, "the job's %s cannot be rendered: %s", re.Field, re.Why)
+		case err != nil:
+			return nil, err
 		}
 		body = b
-	}
-	if !recorded {
-		u, err := template.Render(j.URL, sc, template.Options{})
-		if err != nil {
-			v.Add("url", "the job's url cannot be rendered: %s", strings.TrimPrefix(err.Error(), "template: "))
+		if !recorded {
+			rawURL, headers = u, append([]prikke.Header(nil), hs...)
 		}
-		rawURL = u
 	}
 
 	if in.Method != nil {
@@ -512,34 +514,29 @@ func (s *Service) PreviewJobRequest(ctx context.Context, a *Actor, projectID pri
 	if j.NextRunAt != nil {
 		at = *j.NextRunAt
 	}
-	execID := prikke.NewID().String()
-	sc := jobScope{job: j, executionID: execID, scheduledFor: at, attempt: 1}
-	var v prikke.Validation
-	render := func(field, src string) string {
-		out, err := template.Render(src, sc, template.Options{})
-		if err != nil {
-			v.Add(field, "%s", strings.TrimPrefix(err.Error(), "template: "))
-		}
-		return out
+	execID := prikke.NewID()
+	loc, _ := cron.LoadLocation(j.TimeZone)
+	u, hs, body, err := jobrequest.Render(j, &prikke.Execution{ID: execID, JobID: j.ID, ScheduledFor: at, Attempt: 1}, loc)
+	var re *jobrequest.Error
+	switch {
+	case errors.As(err, &re):
+		return nil, prikke.InvalidField(re.Field, "%s", re.Why)
+	case err != nil:
+		return nil, err
 	}
-	pv := &RequestPreview{ScheduledFor: at, Method: j.Method, URL: render("url", j.URL), Body: render("body", j.Body)}
+	pv := &RequestPreview{ScheduledFor: at, Method: j.Method, URL: u, Body: body}
 	pv.Headers = []prikke.Header{
 		{Name: "webhook-id", Value: prikke.WebhookID(j.ID, at)},
 		{Name: "webhook-timestamp", Value: PreviewTimestamp},
 		{Name: "webhook-signature", Value: PreviewSignature},
 		{Name: "Prikke-Job-Id", Value: j.ID.String()},
-		{Name: "Prikke-Execution-Id", Value: execID},
+		{Name: "Prikke-Execution-Id", Value: execID.String()},
 		{Name: "Prikke-Scheduled-For", Value: prikke.FormatInstant(at)},
 		{Name: "Prikke-Attempt", Value: "1"},
 	}
-	for i, h := range j.Headers {
-		pv.Headers = append(pv.Headers, prikke.Header{Name: h.Name, Value: render(fmt.Sprintf("headers[%d]", i), h.Value)})
-	}
+	pv.Headers = append(pv.Headers, hs...)
 	if ct := prikke.ContentType(j.Headers, j.Body); ct != "" && !hasHeader(pv.Headers, "Content-Type") {
 		pv.Headers = append(pv.Headers, prikke.Header{Name: "Content-Type", Value: ct})
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
 	}
 	pv.Curl = Curl(pv.Method, pv.URL, pv.Headers, pv.Body)
 	return pv, nil

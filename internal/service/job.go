@@ -13,6 +13,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/expect"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -180,7 +181,7 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	}
 	if in.Expect != nil {
 		j.Expect = normalExpect(*in.Expect)
-		validateExpect(&v, "expect", j.Expect)
+		expect.Validate(&v, "expect", j.Expect)
 	}
 	if j.WorkflowID != nil && j.Expect != nil && !v.Has("workflow_id") {
 		v.Add("expect", "a job that starts a workflow sends no request of its own; give expect on the workflow's steps")

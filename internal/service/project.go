@@ -6,6 +6,7 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/auth"
 	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/redact"
 )
 
 func (s *Service) newProject(ctx context.Context, orgID prikke.ID, name string) (*prikke.Project, error) {
@@ -104,7 +105,7 @@ func validateProject(p *prikke.Project, in ProjectInput) error {
 	var v prikke.Validation
 	if in.Redact != nil {
 		p.Redact = *in.Redact
-		validateRedaction(&v, "redact", p.Redact)
+		redact.Validate(&v, "redact", p.Redact)
 	}
 	if err := p.Validate(); err != nil {
 		for _, f := range prikke.ErrorFields(err) {
