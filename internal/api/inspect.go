@@ -195,10 +195,17 @@ func (a *API) handleReplayFailed(ctx context.Context, in *replayFailedInput) (*s
 }
 
 type exportInput struct {
-	ProjectID string `path:"project_id" doc:"The project's id."`
-	JobID     string `query:"job_id" doc:"Only this job's executions."`
-	Format    string `query:"format" enum:"csv,jsonl" doc:"csv (one header row, then one row per execution) or jsonl (one JSON object per line, the same fields)." example:"csv"`
-	executionSearch
+	ProjectID     string   `path:"project_id" doc:"The project's id."`
+	JobID         string   `query:"job_id" doc:"Only this job's executions."`
+	Format        string   `query:"format" doc:"csv (the default: one header row, then one row per execution) or jsonl (one JSON object per line, the same fields)." example:"csv"`
+	Status        []string `query:"status" explode:"false" doc:"Only these statuses (comma-separated): pending, running, success, failed, timeout, missed, skipped, quota_exceeded."`
+	Since         string   `query:"since" doc:"Only executions created at or after this RFC 3339 instant."`
+	Until         string   `query:"until" doc:"Only executions created before this RFC 3339 instant."`
+	StatusCode    []string `query:"status_code,explode" doc:"Only responses with one of these HTTP statuses: repeat the parameter or separate codes with commas (status_code=500,503)." example:"503"`
+	StatusClass   string   `query:"status_class" doc:"Only responses of this class: 1xx, 2xx, 3xx, 4xx or 5xx." example:"5xx"`
+	MinDurationMS string   `query:"min_duration_ms" doc:"Only attempts that took at least this many milliseconds." example:"1000"`
+	MaxDurationMS string   `query:"max_duration_ms" doc:"Only attempts that took at most this many milliseconds." example:"5000"`
+	Q             string   `query:"q" doc:"Only executions whose stored response body (its first 64 KiB, as redacted) contains this text, case-sensitive; at most 200 characters." example:"rate limit"`
 }
 
 func (a *API) handleExecutionExport(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
@@ -218,7 +225,7 @@ func (a *API) handleExecutionExport(ctx context.Context, in *exportInput) (*huma
 		}
 		f = service.ExecutionFilter{JobID: &j.ID}
 	}
-	if err := in.apply(&f); err != nil {
+	if err := searchOf(in.Status, in.StatusCode, in.Since, in.Until, in.StatusClass, in.MinDurationMS, in.MaxDurationMS, in.Q).apply(&f); err != nil {
 		return nil, err
 	}
 	format := in.Format
