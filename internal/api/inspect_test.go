@@ -432,8 +432,22 @@ func TestExecutionReplay(t *testing.T) {
 				auth = h.Value
 			}
 		}
-		if auth != "Bearer current" {
-			t.Errorf("replay Authorization %q; want the job's current value for the redacted one", auth)
+		if auth != prikke.Redacted {
+			t.Errorf("pending replay Authorization %q; want it kept redacted (the worker sends the job's current value)", auth)
+		}
+		if _, ok := rep.Request.Headers["X-Plain"]; !ok {
+			t.Errorf("replay headers %v; want the original's", rep.Request.Headers)
+		}
+		// A redacted header the job does not have cannot be sent.
+		if r := c.do("PATCH", "/api/v1/jobs/"+j.ID, map[string]any{"headers": map[string]string{}}); r.Status != 200 {
+			t.Fatalf("drop the job's headers = %d %s", r.Status, r.Body)
+		}
+		r = c.do("POST", "/api/v1/executions/"+es[2].ID.String()+"/replay", nil)
+		if r.Status != 422 || !hasLocation(r.problem(t), "body.headers.Authorization") {
+			t.Errorf("replay of a redacted header the job lacks = %d %s; want 422 at body.headers.Authorization", r.Status, r.Body)
+		}
+		if r := c.do("PATCH", "/api/v1/jobs/"+j.ID, map[string]any{"headers": map[string]string{"Authorization": "Bearer current"}}); r.Status != 200 {
+			t.Fatalf("restore the job's headers = %d %s", r.Status, r.Body)
 		}
 		after, err := s.store.ExecutionGet(context.Background(), es[0].ID)
 		if err != nil {
