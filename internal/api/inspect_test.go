@@ -526,6 +526,25 @@ func TestExecutionExport(t *testing.T) {
 		es := seedExecutions(t, s, tn, jobID, time.Now().UTC().Add(-time.Hour), prikke.ExecutionStatusFailed, prikke.ExecutionStatusSuccess, prikke.ExecutionStatusFailed)
 		base := "/api/v1/projects/" + tn.project.ID.String() + "/executions/export"
 
+		// The list's search filters select.
+		for _, tc := range []struct {
+			query string
+			want  int
+		}{
+			{"status_code=503", 2}, {"status_code=200&status_code=503", 3}, {"status_code=404,200", 1},
+			{"status_class=2xx", 1}, {"status_class=5xx", 2}, {"min_duration_ms=100", 3}, {"min_duration_ms=200", 0},
+			{"max_duration_ms=100", 0}, {"q=busy", 3}, {"q=nothing", 0}, {"status=failed&status_code=503", 2},
+		} {
+			var page struct {
+				Executions []json.RawMessage `json:"executions"`
+			}
+			r := c.do("GET", "/api/v1/jobs/"+j.ID+"/executions?"+tc.query, nil)
+			r.json(t, &page)
+			if r.Status != 200 || len(page.Executions) != tc.want {
+				t.Errorf("executions?%s = %d, %d executions; want %d", tc.query, r.Status, len(page.Executions), tc.want)
+			}
+		}
+
 		r = c.do("GET", base+"?format=csv", nil)
 		if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") ||
 			!strings.Contains(r.Header.Get("Content-Disposition"), `filename="executions.csv"`) {
