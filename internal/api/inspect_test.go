@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -615,6 +616,64 @@ func TestExecutionRequestShown(t *testing.T) {
 		}
 		if e.Request.Body != `{"n":1}` {
 			t.Logf("%s store does not keep request bodies yet (h-exstore): %s", s.dialect, r.Body)
+		}
+	})
+}
+
+// TestReplayProjectKey: a key limited to one project cannot see, replay,
+// bulk-replay or export another project's executions (404), nor preview
+// a job there; in its own project it can.
+func TestReplayProjectKey(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, s *server) {
+		ctx := context.Background()
+		tn := s.newTenant(prikke.TierPro)
+		c := s.withKey(tn.key)
+		r := c.do("POST", "/api/v1/projects", map[string]any{"name": "second"})
+		if r.Status != 201 {
+			t.Fatalf("create project = %d %s", r.Status, r.Body)
+		}
+		var second struct {
+			ID string `json:"id"`
+		}
+		r.json(t, &second)
+		secondID, _ := prikke.ParseID(second.ID)
+		owner := &service.Actor{User: tn.user}
+		key, _, err := s.svc.CreateAPIKey(ctx, owner, tn.org.ID, service.APIKeyInput{Name: "scoped", ProjectID: &secondID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scoped := s.withKey(key)
+
+		r = c.do("POST", "/api/v1/jobs", map[string]any{"url": "https://example.com/hook", "interval": "hourly",
+			"headers": map[string]string{"Authorization": "Bearer x"}})
+		var j struct {
+			ID string `json:"id"`
+		}
+		r.json(t, &j)
+		jobID, _ := prikke.ParseID(j.ID)
+		from := time.Now().UTC().Add(-time.Hour)
+		es := seedExecutions(t, s, tn, jobID, from, prikke.ExecutionStatusFailed)
+		for _, step := range []struct{ method, path string }{
+			{"POST", "/api/v1/executions/" + es[0].ID.String() + "/replay"},
+			{"POST", "/api/v1/jobs/" + j.ID + "/replay-failed"},
+			{"GET", "/api/v1/projects/" + tn.project.ID.String() + "/executions/export"},
+			{"POST", "/api/v1/projects/" + tn.project.ID.String() + "/jobs/preview"},
+		} {
+			var body any
+			switch {
+			case strings.HasSuffix(step.path, "replay-failed"):
+				body = map[string]any{"since": from.Add(-time.Minute), "until": time.Now().UTC()}
+			case strings.HasSuffix(step.path, "preview"):
+				body = map[string]any{"url": "https://example.com/x"}
+			}
+			if r := scoped.do(step.method, step.path, body); r.Status != 404 {
+				t.Errorf("project key: %s %s = %d %s; want 404", step.method, step.path, r.Status, r.Body)
+			}
+		}
+		// In its own project the key previews.
+		if r := scoped.do("POST", "/api/v1/projects/"+second.ID+"/jobs/preview", map[string]any{"url": "https://example.com/x"}); r.Status != 200 {
+			t.Errorf("project key preview in its project = %d %s", r.Status, r.Body)
 		}
 	})
 }
