@@ -20,13 +20,13 @@ import (
 
 // Expect is a job's response assertions.
 type Expect struct {
-	Status          []string        `json:"status,omitempty" maxItems:"20" doc:"Statuses that count as success instead of 2xx: codes (\"404\"), classes (\"2xx\") or ranges (\"200-299\"); at most 20." example:"[\"200\",\"201-204\"]"`
-	JSONPath        string          `json:"json_path,omitempty" doc:"A path in the JSON response (like data.items[0].state) that equals or matches is applied to; the response must then be JSON." example:"data.state"`
-	Equals          json.RawMessage `json:"equals,omitempty" doc:"The JSON value json_path must have." example:"\"done\""`
-	Matches         string          `json:"matches,omitempty" maxLength:"1024" doc:"A regular expression (Go's RE2 syntax) the text of json_path's value must match." example:"^(done|skipped)$"`
-	BodyContains    string          `json:"body_contains,omitempty" maxLength:"1024" doc:"Text the response body (its first 64 KiB) must contain." example:"\"ok\":true"`
-	BodyNotContains string          `json:"body_not_contains,omitempty" maxLength:"1024" doc:"Text the response body (its first 64 KiB) must not contain." example:"error"`
-	MaxDurationMS   int             `json:"max_duration_ms,omitempty" minimum:"0" maximum:"30000" doc:"An attempt that takes longer than this many milliseconds fails." example:"2000"`
+	Status          []string        `json:"status,omitempty" maxItems:"20" doc:"Success statuses instead of 2xx: codes, classes (2xx) or ranges (200-299)." example:"[\"200\",\"201-204\"]"`
+	JSONPath        string          `json:"json_path,omitempty" doc:"A value in the JSON response, for equals or matches." example:"data.state"`
+	Equals          json.RawMessage `json:"equals,omitempty" doc:"The JSON value at json_path." example:"\"done\""`
+	Matches         string          `json:"matches,omitempty" maxLength:"1024" doc:"An RE2 regular expression the value at json_path matches." example:"^(done|skipped)$"`
+	BodyContains    string          `json:"body_contains,omitempty" maxLength:"1024" doc:"Text the response body contains." example:"\"ok\":true"`
+	BodyNotContains string          `json:"body_not_contains,omitempty" maxLength:"1024" doc:"Text the response body does not contain." example:"maintenance"`
+	MaxDurationMS   int             `json:"max_duration_ms,omitempty" minimum:"0" maximum:"30000" doc:"Fail an attempt slower than this (ms)." example:"2000"`
 }
 
 func expectIn(e *Expect) *prikke.Expect {
@@ -308,7 +308,7 @@ var (
 		Description: "Sends the execution's request again now, as a new execution of the same job (replay_of names the original, which is not changed), optionally edited first. " +
 			"Redacted header values are sent as the job's current value. Needs the right to run the job; a workflow step's execution cannot be replayed (retry the run)."}
 
-	opReplayFailed = operation{ID: "job-replay-failed", Tag: "Jobs", Status: http.StatusCreated, Body: ReplayFailedRequest{},
+	opReplayFailed = operation{ID: "job-replay-failed", Tag: "Executions", Status: http.StatusCreated, Body: ReplayFailedRequest{},
 		Summary: "Replay a job's failed executions",
 		Description: fmt.Sprintf("Replays every execution of the job created in [since, until) whose occurrence failed (its last attempt failed or timed out), at most %d; "+
 			"a range with more is refused (422): narrow it.", prikke.MaxBulkReplay)}
@@ -327,7 +327,7 @@ var (
 				}}}
 		}}
 
-	opJobPreview = operation{ID: "job-preview", Tag: "Jobs", Body: JobRequest{},
+	opJobPreview = operation{ID: "job-preview", Tag: "Executions", Body: JobRequest{},
 		Summary: "Preview a job's next request",
 		Description: "Renders the request the job in the body (as to create, or with job_id as a change to that job) would send at its next occurrence: templates filled, " +
 			"Prikke's headers included with placeholders for the signature. Nothing is saved or sent; template errors are field errors on url, headers or body."}
