@@ -127,6 +127,10 @@ func (a *API) handleExecutionReplay(ctx context.Context, in *replayInput) (*stru
 	if err != nil {
 		return nil, err
 	}
+	// Another tenant's execution is not found, whatever the body says.
+	if _, err := a.svc.Execution(ctx, actorOf(ctx), id); err != nil {
+		return nil, err
+	}
 	var req ReplayRequest
 	if len(in.RawBody) > 0 {
 		if err := decode(&in.bodyInput, &req); err != nil {
@@ -174,6 +178,10 @@ func (a *API) handleReplayFailed(ctx context.Context, in *replayFailedInput) (*s
 }, error) {
 	id, err := parseID(in.JobID)
 	if err != nil {
+		return nil, err
+	}
+	// Another tenant's job is not found, whatever the body says.
+	if _, err := a.svc.Job(ctx, actorOf(ctx), id); err != nil {
 		return nil, err
 	}
 	var req ReplayFailedRequest
