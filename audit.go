@@ -26,6 +26,7 @@ const (
 	AuditJobCreate         AuditAction = "job.create"
 	AuditJobUpdate         AuditAction = "job.update"
 	AuditJobDelete         AuditAction = "job.delete"
+	AuditExecutionReplay   AuditAction = "execution.replay"
 	AuditMonitorCreate     AuditAction = "monitor.create"
 	AuditMonitorUpdate     AuditAction = "monitor.update"
 	AuditMonitorDelete     AuditAction = "monitor.delete"

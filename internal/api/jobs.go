@@ -25,7 +25,7 @@ type JobRequest struct {
 	Method               *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"HTTP method (default GET)." example:"POST"`
 	Headers              *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke." example:"{\"Authorization\":\"Bearer s3cret\"}"`
 	ContentType          *string            `json:"content_type,omitempty" doc:"Content-Type of the request body, like text/plain; charset=utf-8. Absent, the Content-Type in headers is sent, else application/json when the body is JSON, else none. \"\" removes the one set (the default applies again)." example:"application/json"`
-	Body                 *string            `json:"body,omitempty" doc:"Request body (max 256 KiB)." example:"{\"report\":\"daily\"}"`
+	Body                 *string            `json:"body,omitempty" doc:"Request body (max 256 KiB). url, headers and body may hold templates (see /docs/templates)." example:"{\"report\":\"daily\"}"`
 	TimeoutMS            *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000" doc:"Total deadline of one attempt in milliseconds (default 30000)." example:"30000"`
 	RetryAttempts        *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt, for one-time jobs (default 5). Cron jobs do not retry."`
 	Enabled              *bool              `json:"enabled,omitempty" doc:"Whether the job runs (default true)."`
@@ -40,7 +40,11 @@ type JobRequest struct {
 	ChannelIDs           *[]string          `json:"channel_ids,omitempty" doc:"Channels for notify=custom."`
 	AlertPolicy          *AlertPolicy       `json:"alert_policy,omitempty" doc:"When the job's channels are alerted. Given, it replaces the whole policy: fields left out take their defaults."`
 	FlowKey              *string            `json:"flow_key,omitempty" maxLength:"200" doc:"The flow key whose limits the job's requests obey (see Flow control): a name shared with other jobs, such as billing-api. Absent on create or \"\": the URL's host:port." example:"billing-api"`
+	Expect               *Expect            `json:"expect,omitempty" doc:"Response assertions (see /docs/assertions); all must hold, else the attempt fails. Replaces the job's; null removes them."`
 	WorkflowID           *string            `json:"workflow_id,omitempty" doc:"Makes the job start a run of this workflow (of the same project) at each occurrence instead of calling a URL: give it instead of url (not both). The body, if given, must be JSON: it is the run's payload; method and headers are not used. Absent on create, the job's name is \"Run <workflow name>\". On update, giving url makes the job call it again. Deleting the workflow deletes the job."`
+
+	// expectNull: the body gave "expect": null (remove them).
+	expectNull bool
 }
 
 // AlertPolicy is when a job's failures alert, as monitors have it.
@@ -91,6 +95,10 @@ func (r *JobRequest) input() (*service.JobInput, error) {
 		Overlap: r.Overlap, Notify: r.Notify, FlowKey: r.FlowKey}
 	if r.AlertPolicy != nil {
 		in.AlertPolicy = alertPolicyIn(r.AlertPolicy)
+	}
+	if r.Expect != nil || r.expectNull {
+		e := expectIn(r.Expect)
+		in.Expect = &e
 	}
 	var v prikke.Validation
 	if r.ProjectID != nil {
@@ -211,6 +219,7 @@ type Job struct {
 	DisabledReason       string            `json:"disabled_reason,omitempty" doc:"Why Prikke paused the job (for example a 410 Gone); absent unless it did."`
 	PauseReason          string            `json:"pause_reason,omitempty" enum:"plan," doc:"plan when a downgrade paused the job because the new plan does not allow it (an upgrade resumes it); absent when it runs or you paused it."`
 	FlowKey              string            `json:"flow_key" doc:"The flow key the job's requests go by (see Flow control): the one it names, else its URL's host:port." example:"api.example.com:443"`
+	Expect               *Expect           `json:"expect,omitempty" doc:"The job's response assertions; absent: any 2xx succeeds."`
 	WorkflowID           string            `json:"workflow_id,omitempty" doc:"The workflow whose run the job starts at each occurrence (url is then empty, and body is the run's payload); absent for a job that calls a URL."`
 	CreatedAt            time.Time         `json:"created_at" doc:"When the job was created."`
 	UpdatedAt            time.Time         `json:"updated_at" doc:"When the job last changed."`
@@ -224,7 +233,7 @@ func jobOut(j *prikke.Job) *Job {
 		Overlap: string(j.Overlap), Notify: string(j.NotifyMode), Health: string(j.Health),
 		ConsecutiveFailures: j.ConsecutiveFailures, NextRunAt: j.NextRunAt, LastRunAt: j.LastRunAt,
 		LastStatus: string(j.LastStatus), DisabledReason: j.DisabledReason, PauseReason: j.PauseReason, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
-		AlertPolicy: alertPolicyOut(j), FlowKey: j.Flow()}
+		AlertPolicy: alertPolicyOut(j), FlowKey: j.Flow(), Expect: expectOut(j.Expect)}
 	if j.WorkflowID != nil {
 		out.WorkflowID = j.WorkflowID.String()
 	}
@@ -282,6 +291,7 @@ func (a *API) handleJobCreate(ctx context.Context, in *bodyOnly) (*jobBody, erro
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
 	}
+	req.expectNull = req.Expect == nil && nullMember(in.RawBody, "expect")
 	si, err := req.input()
 	if err != nil {
 		return nil, err
@@ -347,6 +357,7 @@ func (a *API) handleJobUpdate(ctx context.Context, in *jobUpdateInput) (*jobBody
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
 	}
+	req.expectNull = req.Expect == nil && nullMember(in.RawBody, "expect")
 	si, err := req.input()
 	if err != nil {
 		return nil, err
@@ -417,6 +428,7 @@ func (a *API) handleJobTest(ctx context.Context, in *bodyOnly) (*struct{ Body *T
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
 	}
+	req.expectNull = req.Expect == nil && nullMember(in.RawBody, "expect")
 	si, err := req.input()
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ type Project struct {
 	Name           string     `json:"name" doc:"The project's name." example:"Production"`
 	AlertAfter     int        `json:"alert_after" doc:"Consecutive failures before a job is reported failing."`
 	PingKey        string     `json:"ping_key" doc:"Names the project in slug ping URLs, /ping/{ping_key}/{slug}. Anyone who has it can ping the project's monitors by slug (and create them with ?create=1): keep it like a ping URL." example:"pk_7Hc2vQx9LmN4"`
+	Redact         *Redaction `json:"redact" doc:"What the project never stores: these headers' and JSON fields' values are replaced by [redacted] before a request or response is stored, so in history, notifications, exports and logs too."`
 	SnoozeUntil    *time.Time `json:"snooze_until,omitempty" doc:"Every alert of the project's jobs and monitors is muted until then (POST /api/v1/projects/{project_id}/snooze); absent when not snoozed."`
 	CreatedAt      time.Time  `json:"created_at" doc:"When the project was created."`
 	UpdatedAt      time.Time  `json:"updated_at" doc:"When the project last changed."`
@@ -23,7 +24,7 @@ type Project struct {
 
 func projectOut(p *prikke.Project) *Project {
 	return &Project{ID: p.ID.String(), OrganizationID: p.OrganizationID.String(), Name: p.Name, AlertAfter: p.AlertAfter,
-		PingKey: p.PingKey, SnoozeUntil: p.SnoozeUntil, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+		PingKey: p.PingKey, SnoozeUntil: p.SnoozeUntil, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Redact: redactionOut(p.Redact)}
 }
 
 type projectListInput struct {
@@ -47,9 +48,23 @@ func (a *API) handleProjectList(ctx context.Context, in *projectListInput) (*str
 }
 
 type projectRequest struct {
-	OrganizationID *string `json:"organization_id,omitempty" doc:"The organization to create the project in (default: your personal one). Ignored on update."`
-	Name           *string `json:"name,omitempty" maxLength:"200" doc:"The project's name." example:"Production"`
-	AlertAfter     *int    `json:"alert_after,omitempty" minimum:"1" maximum:"100" doc:"Consecutive failures after which a job counts as failing and its channels are alerted." example:"3"`
+	OrganizationID *string    `json:"organization_id,omitempty" doc:"The organization to create the project in (default: your personal one). Ignored on update."`
+	Name           *string    `json:"name,omitempty" maxLength:"200" doc:"The project's name." example:"Production"`
+	AlertAfter     *int       `json:"alert_after,omitempty" minimum:"1" maximum:"100" doc:"Consecutive failures after which a job counts as failing and its channels are alerted." example:"3"`
+	Redact         *Redaction `json:"redact,omitempty" doc:"What the project never stores (values replaced by [redacted]). Given, it replaces the whole redaction; null goes back to the default (Authorization, Cookie, Proxy-Authorization and Set-Cookie headers). Applies to attempts made from then on."`
+
+	// redactNull: the body gave "redact": null (back to the default).
+	redactNull bool
+}
+
+// input is the service's input of a project request; raw is its body.
+func (r *projectRequest) input(raw []byte) service.ProjectInput {
+	in := service.ProjectInput{Name: r.Name, AlertAfter: r.AlertAfter}
+	if r.Redact != nil || nullMember(raw, "redact") {
+		red := redactionIn(r.Redact)
+		in.Redact = &red
+	}
+	return in
 }
 
 func (a *API) handleProjectCreate(ctx context.Context, in *bodyOnly) (*struct{ Body *Project }, error) {
@@ -65,7 +80,7 @@ func (a *API) handleProjectCreate(ctx context.Context, in *bodyOnly) (*struct{ B
 	if err != nil {
 		return nil, err
 	}
-	p, err := a.svc.CreateProject(ctx, actorOf(ctx), orgID, service.ProjectInput{Name: req.Name, AlertAfter: req.AlertAfter})
+	p, err := a.svc.CreateProject(ctx, actorOf(ctx), orgID, req.input(in.RawBody))
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +120,7 @@ func (a *API) handleProjectUpdate(ctx context.Context, in *projectUpdateInput) (
 	if req.OrganizationID != nil {
 		return nil, prikke.InvalidField("organization_id", "cannot be changed")
 	}
-	p, err := a.svc.UpdateProject(ctx, actorOf(ctx), id, service.ProjectInput{Name: req.Name, AlertAfter: req.AlertAfter})
+	p, err := a.svc.UpdateProject(ctx, actorOf(ctx), id, req.input(in.RawBody))
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,8 @@ func (a *API) routes() {
 	register(a, "GET /api/v1/projects/{project_id}/signing-secret", opSigningSecret, a.handleSecretGet)
 	register(a, "POST /api/v1/projects/{project_id}/signing-secret/rotate", opSigningSecretRotate, a.handleSecretRotate)
 	register(a, "GET /api/v1/projects/{project_id}/executions", opProjectExecutions, a.handleProjectExecutions)
+	register(a, "GET /api/v1/projects/{project_id}/executions/export", opExecutionExport, a.handleExecutionExport)
+	register(a, "POST /api/v1/projects/{project_id}/jobs/preview", opJobPreview, a.handleJobPreview)
 
 	// Notification channels and status pages.
 	register(a, "GET /api/v1/projects/{project_id}/channels", opChannels, a.handleChannelList)
@@ -79,7 +81,9 @@ func (a *API) routes() {
 	register(a, "POST /api/v1/jobs/{job_id}/resume", opJobResume, a.handleJobResume)
 	register(a, "POST /api/v1/jobs/{job_id}/trigger", opJobTrigger, a.handleJobTrigger)
 	register(a, "GET /api/v1/jobs/{job_id}/executions", opJobExecutions, a.handleJobExecutions)
+	register(a, "POST /api/v1/jobs/{job_id}/replay-failed", opReplayFailed, a.handleReplayFailed)
 	register(a, "GET /api/v1/executions/{execution_id}", opExecution, a.handleExecutionGet)
+	register(a, "POST /api/v1/executions/{execution_id}/replay", opExecutionReplay, a.handleExecutionReplay)
 
 	// Workflows and their runs.
 	register(a, "GET /api/v1/workflows", opWorkflows, a.handleWorkflowList)

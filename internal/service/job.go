@@ -13,6 +13,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
+	"github.com/prikke/prikke/internal/expect"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -178,6 +179,16 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 			v.Add("body", "must be JSON (or empty) when the job starts a workflow: it is the run's payload")
 		}
 	}
+	if in.Expect != nil {
+		j.Expect = normalExpect(*in.Expect)
+		expect.Validate(&v, "expect", j.Expect)
+	}
+	if j.WorkflowID != nil && j.Expect != nil && !v.Has("workflow_id") {
+		v.Add("expect", "a job that starts a workflow sends no request of its own; give expect on the workflow's steps")
+	}
+	// A templated URL is a URL only once rendered: checkTemplates checks
+	// its rendering for a sample run instead.
+	tplURL := j.WorkflowID == nil && hasTemplate(j.URL)
 	if err := j.Validate(); err != nil {
 		if prikke.ErrorCode(err) == prikke.ETOOLARGE {
 			return err
@@ -186,8 +197,8 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 			if f.Field == "name" && !create && in.Name == nil {
 				continue // a name saved under older rules stays until it is edited (pausing must not fail on it)
 			}
-			if f.Field == "url" && j.WorkflowID != nil {
-				continue // a workflow's job calls no URL
+			if f.Field == "url" && (j.WorkflowID != nil || tplURL) {
+				continue // a workflow's job calls no URL; a template is checked rendered
 			}
 			if !v.Has(f.Field) && !(f.Field == "run_at" && v.Has("scheduled_at")) {
 				if f.Field == "run_at" {
@@ -201,9 +212,10 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	// (under a development allow list, or before such addresses were
 	// refused on save) can still be paused, resumed and edited in other
 	// fields; the delivery guard refuses its requests either way.
-	if !v.Has("url") && j.WorkflowID == nil && (create || j.URL != savedURL) {
+	if !v.Has("url") && j.WorkflowID == nil && !tplURL && (create || j.URL != savedURL) {
 		s.checkDestination(&v, "url", j.URL)
 	}
+	s.checkTemplates(&v, j, in, create)
 	if j.Kind == prikke.JobKindCron && !v.Has("cron_expression") && !v.Has("interval") {
 		field := "cron_expression"
 		if j.Interval != "" {
@@ -695,13 +707,28 @@ type ExecutionFilter struct {
 
 // Executions lists executions, newest first.
 func (s *Service) Executions(ctx context.Context, a *Actor, f ExecutionFilter) ([]*prikke.Execution, error) {
+	sf, err := s.executionFilter(ctx, a, f)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ExecutionList(ctx, sf)
+}
+
+// executionFilter checks f and the actor's right to read what it selects,
+// and returns the store's filter.
+func (s *Service) executionFilter(ctx context.Context, a *Actor, f ExecutionFilter) (store.ExecutionFilter, error) {
 	sf := store.ExecutionFilter{Statuses: f.Statuses, Since: f.Since, Until: f.Until,
-		BeforeCreatedAt: f.BeforeCreatedAt, BeforeID: f.BeforeID, Limit: f.Limit}
+		BeforeCreatedAt: f.BeforeCreatedAt, BeforeID: f.BeforeID, Limit: f.Limit,
+		StatusCodes: f.StatusCodes, StatusClass: f.StatusClass, MinDurationMS: f.MinDurationMS,
+		MaxDurationMS: f.MaxDurationMS, BodyContains: f.BodyContains}
+	if err := validateSearchFilter(f); err != nil {
+		return sf, err
+	}
 	switch {
 	case f.JobID != nil:
 		j, err := s.job(ctx, a, *f.JobID, prikke.PermRead, "see executions")
 		if err != nil {
-			return nil, err
+			return sf, err
 		}
 		sf.JobID = &j.ID
 	default:
@@ -716,11 +743,40 @@ func (s *Service) Executions(ctx context.Context, a *Actor, f ExecutionFilter) (
 			}
 		}
 		if err != nil {
-			return nil, err
+			return sf, err
 		}
 		sf.ProjectID = &p.ID
 	}
-	return s.store.ExecutionList(ctx, sf)
+	return sf, nil
+}
+
+// validateSearchFilter checks an execution search; fields are named as
+// the API's query parameters (query.status_code, ...).
+func validateSearchFilter(f ExecutionFilter) error {
+	var v prikke.Validation
+	for _, c := range f.StatusCodes {
+		if c < 100 || c > 599 {
+			v.Add("query.status_code", "%d is not an HTTP status code (100-599)", c)
+		}
+	}
+	if f.StatusClass != 0 && (f.StatusClass < 1 || f.StatusClass > 5) {
+		v.Add("query.status_class", "must be 1xx, 2xx, 3xx, 4xx or 5xx")
+	}
+	if f.MinDurationMS < 0 {
+		v.Add("query.min_duration_ms", "must be 0 or more")
+	}
+	if f.MaxDurationMS < 0 {
+		v.Add("query.max_duration_ms", "must be 0 or more")
+	}
+	if f.MinDurationMS > 0 && f.MaxDurationMS > 0 && f.MinDurationMS > f.MaxDurationMS {
+		v.Add("query.max_duration_ms", "must not be less than min_duration_ms")
+	}
+	if err := ValidateSearch("query.q", f.BodyContains); err != nil {
+		for _, fe := range prikke.ErrorFields(err) {
+			v.Add(fe.Field, "%s", fe.Message)
+		}
+	}
+	return v.Err()
 }
 
 // ExecutionStats counts a project's or job's executions by status.

@@ -6,6 +6,7 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/auth"
 	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/redact"
 )
 
 func (s *Service) newProject(ctx context.Context, orgID prikke.ID, name string) (*prikke.Project, error) {
@@ -89,7 +90,7 @@ func (s *Service) CreateProject(ctx context.Context, a *Actor, orgID prikke.ID, 
 	if in.AlertAfter != nil {
 		p.AlertAfter = *in.AlertAfter
 	}
-	if err := p.Validate(); err != nil {
+	if err := validateProject(p, in); err != nil {
 		return nil, err
 	}
 	if err := s.store.ProjectCreate(ctx, p); err != nil {
@@ -97,6 +98,24 @@ func (s *Service) CreateProject(ctx context.Context, a *Actor, orgID prikke.ID, 
 	}
 	s.record(ctx, a, &orgID, prikke.AuditProjectCreate, "project", p.ID.String(), "")
 	return p, nil
+}
+
+// validateProject applies in's redaction to p and validates p.
+func validateProject(p *prikke.Project, in ProjectInput) error {
+	var v prikke.Validation
+	if in.Redact != nil {
+		p.Redact = *in.Redact
+		redact.Validate(&v, "redact", p.Redact)
+	}
+	if err := p.Validate(); err != nil {
+		for _, f := range prikke.ErrorFields(err) {
+			v.Add(f.Field, "%s", f.Message)
+		}
+		if len(prikke.ErrorFields(err)) == 0 {
+			return err
+		}
+	}
+	return v.Err()
 }
 
 // UpdateProject changes a project's name or alert threshold (admins).
@@ -111,7 +130,7 @@ func (s *Service) UpdateProject(ctx context.Context, a *Actor, id prikke.ID, in 
 	if in.AlertAfter != nil {
 		p.AlertAfter = *in.AlertAfter
 	}
-	if err := p.Validate(); err != nil {
+	if err := validateProject(p, in); err != nil {
 		return nil, err
 	}
 	p.UpdatedAt = s.now()
