@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -41,8 +42,8 @@ type ReplayInput struct {
 // request (method, URL, the user's headers, body) with redacted values
 // restored from the job and edits applied; Prikke's own headers
 // (signature, webhook id, Prikke-*) are made afresh. When the recorded
-// body was cut (RequestTruncated) and no body is given, the job's body is
-// rendered again. A workflow step's execution is refused (retry the run).
+// body was cut (RequestTruncated) or holds a redacted value, and no body is
+// given, the job's body is rendered again. A workflow step's execution is refused (retry the run).
 // URL edits pass the same validation and SSRF rules as a job's URL.
 func (s *Service) ReplayExecution(ctx context.Context, a *Actor, id prikke.ID, in ReplayInput) (*prikke.Execution, error) {
 	orig, err := s.Execution(ctx, a, id)
@@ -126,7 +127,10 @@ func (s *Service) replayOf(j *prikke.Job, tier prikke.Tier, orig *prikke.Executi
 		method = j.Method
 	}
 	var v prikke.Validation
-	if !recorded || (orig.RequestTruncated && in.Body == nil) {
+	// A body recorded cut, or with a JSON field redacted, is not what was
+	// sent: the job's body is rendered again instead (never "[redacted]").
+	rebuild := in.Body == nil && (orig.RequestTruncated || bytes.Contains(orig.RequestBody, []byte(prikke.Redacted)))
+	if !recorded || rebuild {
 		loc, _ := cron.LoadLocation(j.TimeZone)
 		u, hs, b, err := jobrequest.Render(j, e, loc)
 		var re *jobrequest.Error
