@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -112,12 +113,21 @@ func TestMigrateContract(t *testing.T) {
 	for dialect, env := range contractEnvs(t) {
 		t.Run(dialect, func(t *testing.T) {
 			env["PRIKKE_NODE_DEAD_AFTER"] = "5m" // a beat stays live throughout
+			// The probe migrations follow the real ones: an expand step x
+			// and a contract step c.
+			x, err := schemaVersion(dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x++
+			c := x + 1
+			xName, cName := fmt.Sprintf("%05d_probe.sql", x), fmt.Sprintf("%05d_drop_probe.sql", c)
 			if _, stderr, err := runCmd(t, env, "migrate"); err != nil {
 				t.Fatalf("migrate: %v\n%s", err, stderr)
 			}
 			// The nodes, as their heartbeats show them: one of a release
 			// before NodeInfo (a worker beat and statistics), one that knows
-			// migrations up to 13, one up to 14, and one long dead.
+			// migrations up to x, one up to c, and one long dead.
 			withStore(t, env, func(st *opened) {
 				ctx := context.Background()
 				beat := func(name string, info *prikke.NodeInfo) {
@@ -138,26 +148,27 @@ func TestMigrateContract(t *testing.T) {
 				if err := st.HeartbeatPut(ctx, store.NodeBeat+"old", `{"node":"old","delivered":3,"failed":0}`); err != nil {
 					t.Fatal(err)
 				}
-				beat(store.NodeBeat+"mid", &prikke.NodeInfo{ID: "mid", Version: "1.1.0", Schema: 13})
+				beat(store.NodeBeat+"mid", &prikke.NodeInfo{ID: "mid", Version: "1.1.0", Schema: x})
 				beat(store.WorkerBeat+"mid", nil)
-				beat(store.NodeBeat+"new", &prikke.NodeInfo{ID: "new", Version: "1.2.0", Schema: 14})
+				beat(store.NodeBeat+"new", &prikke.NodeInfo{ID: "new", Version: "1.2.0", Schema: c})
 				beat(store.WorkerBeat+"new", nil)
 			})
 			backdate(t, dialect, env, "%:dead", time.Hour)
 
-			migration.AddForTest(t, "00013_probe.sql", "-- +goose Up\nCREATE TABLE upgrade_probe (id {{.Int}});\n-- +goose Down\nDROP TABLE upgrade_probe;\n")
-			migration.AddForTest(t, "00014_drop_probe.sql", migration.ContractMarker+"\n-- +goose Up\nDROP TABLE upgrade_probe;\n-- +goose Down\nCREATE TABLE upgrade_probe (id {{.Int}});\n")
+			migration.AddForTest(t, xName, "-- +goose Up\nCREATE TABLE upgrade_probe (id {{.Int}});\n-- +goose Down\nDROP TABLE upgrade_probe;\n")
+			migration.AddForTest(t, cName, migration.ContractMarker+"\n-- +goose Up\nDROP TABLE upgrade_probe;\n-- +goose Down\nCREATE TABLE upgrade_probe (id {{.Int}});\n")
 
 			// A start (here `migrate status`, which opens the store as serve
-			// does) applies 13, stops before 14 and says why.
+			// does) applies x, stops before c and says why.
 			out, stderr, err := runCmd(t, env, "migrate", "status")
 			if err != nil {
 				t.Fatalf("migrate status: %v\n%s", err, stderr)
 			}
-			if !regexpMatch(`00013 applied`, out) || !regexpMatch(`00014 pending\s+00014_drop_probe.sql  \(contract`, out) || regexpMatch(`00012.*contract`, out) {
+			if !regexpMatch(fmt.Sprintf(`%05d applied`, x), out) || !regexpMatch(fmt.Sprintf(`%05d pending\s+%s  \(contract`, c, cName), out) ||
+				regexpMatch(fmt.Sprintf(`%05d.*contract`, x-1), out) {
 				t.Errorf("status after a start:\n%s", out)
 			}
-			if !strings.Contains(stderr, "a contract migration waits for older nodes") || !strings.Contains(stderr, "00014_drop_probe.sql") {
+			if !strings.Contains(stderr, "a contract migration waits for older nodes") || !strings.Contains(stderr, cName) {
 				t.Errorf("the start's warning:\n%s", stderr)
 			}
 
@@ -168,8 +179,8 @@ func TestMigrateContract(t *testing.T) {
 			}
 			msg := err.Error()
 			t.Logf("the refusal:\n%s", msg)
-			for _, want := range []string{"migration 00014_drop_probe.sql is a contract step", "2 running node(s) are older",
-				"  mid  version 1.1.0, knows migrations up to 00013", "  old  version unknown", "prikke migrate --allow-older-nodes"} {
+			for _, want := range []string{"migration " + cName + " is a contract step", "2 running node(s) are older",
+				fmt.Sprintf("  mid  version 1.1.0, knows migrations up to %05d", x), "  old  version unknown", "prikke migrate --allow-older-nodes"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("the refusal lacks %q:\n%s", want, msg)
 				}
@@ -192,8 +203,8 @@ func TestMigrateContract(t *testing.T) {
 				if !slices.Equal(ids, []string{"mid", "new", "old"}) {
 					t.Errorf("live nodes %v, want mid, new, old", ids)
 				}
-				if applied, needed, err := st.MigrationVersions(ctx); err != nil || applied != 13 || needed != 13 {
-					t.Errorf("MigrationVersions = %d, %d, %v; want 13 applied and 13 needed (14 is a contract step)", applied, needed, err)
+				if applied, needed, err := st.MigrationVersions(ctx); err != nil || applied != x || needed != x {
+					t.Errorf("MigrationVersions = %d, %d, %v; want %d applied and needed (%d is a contract step)", applied, needed, err, x, c)
 				}
 			})
 
@@ -201,7 +212,7 @@ func TestMigrateContract(t *testing.T) {
 				t.Fatalf("migrate --allow-older-nodes: %q %v\n%s", out, err, stderr)
 			}
 			out, _, err = runCmd(t, env, "migrate", "status")
-			if err != nil || !regexpMatch(`00014 applied`, out) {
+			if err != nil || !regexpMatch(fmt.Sprintf(`%05d applied`, c), out) {
 				t.Errorf("status after --allow-older-nodes: %v\n%s", err, out)
 			}
 		})
