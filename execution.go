@@ -114,6 +114,15 @@ func (e *Execution) Lateness() time.Duration {
 	return e.StartedAt.Sub(e.DueAt)
 }
 
+// ClaimDelay is the claim's share of the attempt's lateness: its claim
+// against its due instant.
+func (e *Execution) ClaimDelay() time.Duration {
+	if e.ClaimedAt == nil {
+		return 0
+	}
+	return e.ClaimedAt.Sub(e.DueAt)
+}
+
 // WebhookID returns the Standard Webhooks message id of an occurrence. It is
 // the same for every attempt of the occurrence, so receivers can drop
 // duplicates, and contains no '.'.

@@ -1,9 +1,6 @@
 package prikke
 
-import (
-	"net/textproto"
-	"time"
-)
+import "net/textproto"
 
 // What an execution shows of what happened (issue 18): the request as sent,
 // where its time went, the job's response assertions, the project's
@@ -84,12 +81,3 @@ const (
 	// again.
 	MaxBulkReplay = 1000
 )
-
-// ExecutionLateness is the "late by" of one attempt: its start against
-// its due instant (Lateness), and the claim's share of it.
-func (e *Execution) ClaimDelay() time.Duration {
-	if e.ClaimedAt == nil {
-		return 0
-	}
-	return e.ClaimedAt.Sub(e.DueAt)
-}

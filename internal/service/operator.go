@@ -314,3 +314,11 @@ func clip(s string, n int) string {
 	}
 	return string([]rune(s)[:n-1]) + "…"
 }
+
+// The operator's views of organizations and of the audit log, as the store
+// keeps them (the dashboard reads them through the service only).
+type (
+	OrganizationSummary = store.OrganizationSummary
+	OrganizationQuery   = store.OrganizationSummaryFilter
+	AuditQuery          = store.AuditFilter
+)

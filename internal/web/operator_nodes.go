@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
-	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/service"
 )
 
 // nodeStaleAfter is how long a node may go without a heartbeat before the
@@ -96,7 +96,7 @@ func (h *Web) showOperatorAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := store.AuditFilter{Limit: operatorAuditPage + 1}
+	f := service.AuditQuery{Limit: operatorAuditPage + 1}
 	if id, err := prikke.ParseID(q.Get("before")); err == nil {
 		if at, err := time.Parse(time.RFC3339Nano, q.Get("before_at")); err == nil {
 			f.BeforeID, f.BeforeCreatedAt = id, at

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
-	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/service"
 	"github.com/prikke/prikke/internal/web/page"
 )
 
@@ -27,14 +27,14 @@ type operatorOrgsView struct {
 
 // orgSummaryRow is one organization as the console lists it.
 type orgSummaryRow struct {
-	*store.OrganizationSummary
+	*service.OrganizationSummary
 	Limit int64 // the tier's monthly requests
 }
 
 // OverLimit reports whether this month's requests passed the tier's limit.
 func (r orgSummaryRow) OverLimit() bool { return r.Limit > 0 && r.Requests > r.Limit }
 
-func summaryRow(s *store.OrganizationSummary) orgSummaryRow {
+func summaryRow(s *service.OrganizationSummary) orgSummaryRow {
 	return orgSummaryRow{OrganizationSummary: s, Limit: int64(s.Organization.Tier.Limits().MonthlyRequests)}
 }
 
@@ -44,7 +44,7 @@ func (h *Web) showOperatorOrgs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := store.OrganizationSummaryFilter{Query: strings.TrimSpace(q.Get("q")), Suspended: q.Get("suspended") != "",
+	f := service.OrganizationQuery{Query: strings.TrimSpace(q.Get("q")), Suspended: q.Get("suspended") != "",
 		Limit: operatorOrgsPage + 1}
 	// The page after an organization: ?before=<id>&before_at=<created at>.
 	if id, err := prikke.ParseID(q.Get("before")); err == nil {
@@ -88,13 +88,13 @@ type operatorOrgView struct {
 
 // operatorOrg loads the summary of the URL's {org_id}; an unknown ID is a
 // 404. On failure it has answered the request.
-func (h *Web) operatorOrg(w http.ResponseWriter, r *http.Request) (*store.OrganizationSummary, bool) {
+func (h *Web) operatorOrg(w http.ResponseWriter, r *http.Request) (*service.OrganizationSummary, bool) {
 	id, err := pathID(r, "org_id")
 	if err != nil {
 		h.fail(w, r, err)
 		return nil, false
 	}
-	sums, err := h.svc.OperatorOrganizations(r.Context(), operatorOf(r), store.OrganizationSummaryFilter{Query: id.String(), Limit: 1})
+	sums, err := h.svc.OperatorOrganizations(r.Context(), operatorOf(r), service.OrganizationQuery{Query: id.String(), Limit: 1})
 	if err != nil {
 		h.fail(w, r, err)
 		return nil, false
@@ -114,7 +114,7 @@ func (h *Web) showOperatorOrg(w http.ResponseWriter, r *http.Request) {
 	h.renderOperatorOrg(w, r, http.StatusOK, s, page.NewForm(nil), nil)
 }
 
-func (h *Web) renderOperatorOrg(w http.ResponseWriter, r *http.Request, status int, s *store.OrganizationSummary, form, tierForm *page.Form) {
+func (h *Web) renderOperatorOrg(w http.ResponseWriter, r *http.Request, status int, s *service.OrganizationSummary, form, tierForm *page.Form) {
 	c, ok := h.operatorContext(w, r)
 	if !ok {
 		return
