@@ -206,7 +206,7 @@ func TestOperatorSuspend(t *testing.T) {
 				"/app/orgs/" + victim.Org.ID.String() + "/usage", "/app/orgs/" + victim.Org.ID.String() + "/billing", project + "/jobs/new"} {
 				p := mb.get(path)
 				if p.Status != 200 || !strings.Contains(p.Body, `data-testid="suspended-banner"`) ||
-					!strings.Contains(p.Body, "Suspended by the operator: Sending spam &lt;b&gt;loudly&lt;/b&gt;") {
+					!strings.Contains(p.Body, "Suspended by the operator: “Sending spam &lt;b&gt;loudly&lt;/b&gt;”") {
 					t.Errorf("%s as %s while suspended: %s", path, tn.User.Email, p)
 				}
 			}
