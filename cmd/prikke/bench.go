@@ -50,6 +50,14 @@ type benchResult struct {
 	IdleSeconds   float64 `json:"idle_seconds,omitempty"`
 	WorkersMax    int     `json:"workers_max"`
 	SecondsToLast float64 `json:"seconds_to_last_result"`
+	// HTTPTrace and RecordBody: whether attempts recorded where their time
+	// went and the body they sent (PRIKKE_TRACE, PRIKKE_RECORD_REQUEST_BODY,
+	// --http-trace, --record-body); Round is the run's round with --ab.
+	HTTPTrace  bool `json:"http_trace"`
+	RecordBody bool `json:"record_body"`
+	Round      int  `json:"round,omitempty"`
+	// CPUPerJob (--ab) is this process's CPU time per job, in µs.
+	CPUPerJob float64 `json:"cpu_us_per_job,omitempty"`
 
 	// Mode pings: per_second is accepted pings (200s) per second, lost is
 	// accepted minus stored, and lateness_* is flip time minus deadline.
@@ -109,6 +117,10 @@ func bench(ctx context.Context, e *env, args []string) error {
 	var wb workflowBench
 	fs.IntVar(&wb.runs, "runs", 1000, "workflow mode: runs started together")
 	fs.DurationVar(&wb.respond, "workflow-respond", time.Second, "workflow mode: the sink's mean answer time per step (each between half and one and a half of it)")
+	ab := fs.Bool("ab", false, "burst mode: run the burst with tracing and request-body recording off and on, alternating, --ab-rounds times each, and print each run and the median on/off ratio")
+	abRounds := fs.Int("ab-rounds", 3, "with --ab: rounds (each one run off and one on)")
+	httpTrace := fs.Bool("http-trace", true, "record where each attempt's time went (PRIKKE_TRACE; default: that variable, true when unset)")
+	recordBody := fs.Bool("record-body", true, "keep each attempt's request body (PRIKKE_RECORD_REQUEST_BODY; default: that variable, true when unset)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (go tool trace)")
 	if err := fs.Parse(args); err != nil {
@@ -128,6 +140,9 @@ func bench(ctx context.Context, e *env, args []string) error {
 	if *mode == "pings" && (pb.monitors < 1 || pb.monitors > 1_000_000 || pb.clients < 1 || pb.clients > 10_000 ||
 		pb.duration <= 0 || pb.deadlines < 0 || pb.deadlines > 1_000_000 || pb.spread < 0) {
 		return usageError("bench: --monitors must be 1-1000000, --clients 1-10000, --ping-for positive, --deadline-monitors 0-1000000, --deadline-spread not negative")
+	}
+	if *ab && (*mode != "burst" || *abRounds < 1 || *abRounds > 20) {
+		return usageError("bench: --ab needs --mode burst, and --ab-rounds must be between 1 and 20")
 	}
 	if *jobs < 1 || *jobs > 1_000_000 {
 		return usageError("bench: --jobs must be between 1 and 1000000")
@@ -154,6 +169,14 @@ func bench(ctx context.Context, e *env, args []string) error {
 		return errors.New("bench writes test data; run it with PRIKKE_ENV=development against a database of its own")
 	}
 	logger := newLogger(cfg, e.stderr)
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "http-trace":
+			cfg.Trace = *httpTrace
+		case "record-body":
+			cfg.RecordRequestBody = *recordBody
+		}
+	})
 	if *mode == "workflow" {
 		// One tenant's runs to one host: the fairness caps would bind
 		// before the hand-off does (bench_workflow.go).
@@ -198,7 +221,8 @@ func bench(ctx context.Context, e *env, args []string) error {
 			}
 		}()
 	}
-	res := benchResult{Mode: *mode, Store: st.Dialect(), Schema: schema, Jobs: *jobs, WorkersMax: cfg.WorkersMax}
+	res := benchResult{Mode: *mode, Store: st.Dialect(), Schema: schema, Jobs: *jobs, WorkersMax: cfg.WorkersMax,
+		HTTPTrace: cfg.Trace, RecordBody: cfg.RecordRequestBody}
 	if *mode == "pings" {
 		res.Jobs = 0
 	}
@@ -223,6 +247,9 @@ func bench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer trace.Stop()
+	}
+	if *ab {
+		return benchAB(ctx, cfg, st, logger, secret, *jobs, *abRounds, sk, e.stdout)
 	}
 	switch *mode {
 	case "idle":

@@ -137,3 +137,44 @@ func TestBenchPings(t *testing.T) {
 		})
 	}
 }
+
+// --ab runs the burst off and on, alternating, and sums up the ratio.
+func TestBenchAB(t *testing.T) {
+	out, errOut, err := runCmd(t, nil, "bench", "--mode", "burst", "--jobs", "30", "--ab", "--ab-rounds", "2")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("printed %d lines, want 4 runs and the summary:\n%s", len(lines), out)
+	}
+	for i, line := range lines[:4] {
+		var run map[string]any
+		if err := json.Unmarshal([]byte(line), &run); err != nil {
+			t.Fatalf("line %d %q: %v", i+1, line, err)
+		}
+		on := i%2 == 1
+		if run["http_trace"] != on || run["record_body"] != on || run["round"] != float64(i/2+1) {
+			t.Errorf("run %d: http_trace %v, record_body %v, round %v; want %v, %v, %d", i+1, run["http_trace"], run["record_body"], run["round"], on, on, i/2+1)
+		}
+		checkDelivered(t, run, 30)
+	}
+	var sum abSummary
+	if err := json.Unmarshal([]byte(lines[4]), &sum); err != nil {
+		t.Fatalf("summary %q: %v", lines[4], err)
+	}
+	if sum.Rounds != 2 || len(sum.OffPerSec) != 2 || len(sum.OnPerSec) != 2 || len(sum.Ratios) != 2 || sum.MedianRatio <= 0 {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+// --http-trace and --record-body set a plain run; unset, the variables do.
+func TestBenchTraceFlags(t *testing.T) {
+	res := benchOutput(t, map[string]string{"PRIKKE_RECORD_REQUEST_BODY": "false"}, "--mode", "burst", "--jobs", "10", "--http-trace=false")
+	if res["http_trace"] != false || res["record_body"] != false {
+		t.Errorf("http_trace %v, record_body %v; want false, false", res["http_trace"], res["record_body"])
+	}
+	if _, _, err := runCmd(t, nil, "bench", "--mode", "cron", "--ab"); err == nil {
+		t.Error("--ab with --mode cron ran")
+	}
+}

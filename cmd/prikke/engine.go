@@ -40,6 +40,7 @@ func newEngine(cfg *config.Config, st store.Store, m *metrics.Metrics, logger *s
 		worker: worker.New(st, client, worker.Config{
 			Node: cfg.NodeID, MinWorkers: cfg.WorkersMin, MaxWorkers: cfg.WorkersMax, OrgInFlight: cfg.OrgInFlight, HostInFlight: cfg.HostInFlight,
 			LeaseGrace: cfg.RescueGrace, DeadAfter: cfg.NodeDeadAfter, Drain: cfg.DrainTimeout,
+			Trace: cfg.Trace, RecordBody: cfg.RecordRequestBody,
 		}, m, logger),
 	}
 	e.worker.NowFunc = now

@@ -46,6 +46,12 @@ type Config struct {
 	LeaderTTL     time.Duration // scheduler leadership lease
 	SchedulerLead time.Duration // how far ahead occurrences are written
 
+	// Trace records where each attempt's time went (PRIKKE_TRACE);
+	// RecordRequestBody keeps the body each attempt sent
+	// (PRIKKE_RECORD_REQUEST_BODY). Both default to on (inspect.go).
+	Trace             bool
+	RecordRequestBody bool
+
 	SSRFAllow      []netip.AddrPort // exact ip:port pairs deliveries may reach despite the SSRF guard (tests only)
 	SSRFAllowNets  []netip.Prefix   // ranges whose addresses the SSRF guard lets through, ports still checked (development only)
 	TrustedProxies []netip.Prefix   // proxies whose X-Forwarded-For is believed
@@ -134,6 +140,8 @@ var Vars = []Var{
 	{"PRIKKE_DRAIN_TIMEOUT", "30s", "how long SIGTERM lets in-flight deliveries finish"},
 	{"PRIKKE_LEADER_TTL", "15s", "scheduler leadership lease; another node takes over this long after the leader dies"},
 	{"PRIKKE_SCHEDULER_LEAD", "5s", "how far ahead occurrences are written"},
+	{"PRIKKE_TRACE", "true", "true: record where each attempt's time went (DNS, connect, TLS, send, wait, body), the address dialled, the TLS version and the connection's reuse; false: don't"},
+	{"PRIKKE_RECORD_REQUEST_BODY", "true", "true: keep the body each attempt sent (up to 64 KiB) in its execution; false: don't"},
 	{"PRIKKE_SSRF_ALLOW", "", "development and tests only: comma-separated destinations the SSRF guard lets deliveries reach: loopback (this machine), CIDRs like 172.17.0.0/16, or exact ip:port pairs; refused in production"},
 	{"PRIKKE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
 	{"PRIKKE_SIGNUP", "open", "open or closed (closed: only `prikke user create` makes accounts)"},
@@ -326,6 +334,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		bad("PRIKKE_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
 	}
 	loadBilling(c, getenv, bad)
+	loadInspect(c, getenv, bad)
 	if v := strings.TrimSpace(getenv("PRIKKE_TEST_CLOCK_OFFSET")); v != "" {
 		d, err := time.ParseDuration(v)
 		switch {

@@ -45,6 +45,24 @@ func BenchmarkDo(b *testing.B) {
 	reportCPU(b, cpu)
 }
 
+// BenchmarkDoTraced is BenchmarkDo with tracing and body recording on,
+// as in production: the difference is their cost.
+func BenchmarkDoTraced(b *testing.B) {
+	s := startSink(b, sink.Options{})
+	c := clientFor(b, Options{}, s)
+	req := benchRequest(s)
+	req.Trace, req.RecordBody = true, true
+	ctx := context.Background()
+	b.ReportAllocs()
+	cpu := cpuTime()
+	for b.Loop() {
+		if res := c.Do(ctx, req); res.Status != prikke.ExecutionStatusSuccess || res.Trace == nil {
+			b.Fatal(res.Error)
+		}
+	}
+	reportCPU(b, cpu)
+}
+
 // cpuTime is the process's user+system CPU time. Reported per op it is
 // the cost of a delivery (client and sink together), which stays
 // meaningful when other processes compete for the cores and wall-clock

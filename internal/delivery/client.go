@@ -233,6 +233,14 @@ func (c *Client) Do(ctx context.Context, req Request) Result {
 		return res
 	}
 	res.RequestHeaders = sent
+	if req.RecordBody && len(req.Body) > 0 {
+		// The caller's bytes, not a copy: Request.Body is not changed
+		// after Do.
+		res.RequestBody = req.Body
+		if len(req.Body) > prikke.MaxRecordedBody {
+			res.RequestBody, res.RequestTruncated = req.Body[:prikke.MaxRecordedBody:prikke.MaxRecordedBody], true
+		}
+	}
 
 	// A caller's earlier deadline (a shutdown, say) wins; the error then
 	// names it instead of the job's timeout.
@@ -243,11 +251,16 @@ func (c *Client) Do(ctx context.Context, req Request) Result {
 	}
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	rctx := dctx
+	var t *tracer
+	if req.Trace {
+		rctx, t = withTracer(dctx)
+	}
 	var body io.Reader
 	if len(req.Body) > 0 {
 		body = bytes.NewReader(req.Body)
 	}
-	hreq, err := http.NewRequestWithContext(dctx, req.Method, req.URL, body)
+	hreq, err := http.NewRequestWithContext(rctx, req.Method, req.URL, body)
 	if err != nil {
 		res.Status, res.Error = prikke.ExecutionStatusFailed, requestError(err)
 		return res
@@ -275,6 +288,9 @@ func (c *Client) Do(ctx context.Context, req Request) Result {
 			c.log.Warn("delivery: DNS lookup failed", "host", lookup.host, "error", lookup.detail())
 		}
 		res.Duration = c.now().Sub(start)
+		if t != nil {
+			res.Trace = t.trace(time.Now())
+		}
 		res.Status, res.Error = failure(err, dctx, timeout)
 		return res
 	}
@@ -284,6 +300,9 @@ func (c *Client) Do(ctx context.Context, req Request) Result {
 	// Closing before EOF (a truncated body) makes the Transport drop the
 	// connection rather than drain the rest.
 	resp.Body.Close()
+	if t != nil {
+		res.Trace = t.trace(time.Now())
+	}
 	now := c.now()
 	res.Duration = now.Sub(start)
 	if err != nil {

@@ -33,6 +33,12 @@
 //     "User-Agent: Prikke/<version>" and Prikke-Job-Id,
 //     Prikke-Execution-Id, Prikke-Scheduled-For and Prikke-Attempt so that
 //     receivers can verify and drop duplicates.
+//   - On request (Request.Trace, Request.RecordBody; both on in
+//     production) an attempt reports where its time went, phase by phase
+//     (DNS, connect, TLS, send, wait, body; trace.go), the address really
+//     dialled, the TLS version and whether the connection was reused, and
+//     the body it sent, cut at 64 KiB. Off, they cost nothing; on, one
+//     set of hooks (a dozen small allocations) per attempt.
 //
 // Results are classified for people: success for 2xx; failed with a short
 // reason such as "HTTP 500", "connection refused", "DNS lookup failed for

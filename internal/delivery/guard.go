@@ -423,7 +423,14 @@ func (c *Client) vet(ctx context.Context, host string, port int) ([]netip.Addr, 
 	if !c.allowedPort(port) {
 		return nil, refusePort(port)
 	}
+	t := tracerFrom(ctx)
+	if t != nil {
+		t.mark(&t.dnsStart)
+	}
 	addrs, err := c.resolver.LookupNetIP(ctx, "ip", host)
+	if t != nil {
+		t.mark(&t.dnsDone)
+	}
 	if err != nil {
 		return nil, &lookupError{host: host, err: err}
 	}
@@ -446,7 +453,8 @@ const addressDialTimeout = 3 * time.Second
 
 // dialContext resolves and vets the destination itself, then dials the
 // vetted addresses in turn. The dialer's Control hook checks once more on
-// the socket's actual address.
+// the socket's actual address. A traced attempt's DNS and connect phases
+// are measured here (tracer), and the address the dial really reached.
 func (c *Client) dialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	host, portStr, err := net.SplitHostPort(address)
 	if err != nil {
@@ -459,6 +467,10 @@ func (c *Client) dialContext(ctx context.Context, network, address string) (net.
 	addrs, err := c.vet(ctx, host, port)
 	if err != nil {
 		return nil, err
+	}
+	t := tracerFrom(ctx)
+	if t != nil {
+		t.mark(&t.connectStart)
 	}
 	var firstErr error
 	for i, ip := range addrs {
@@ -473,6 +485,9 @@ func (c *Client) dialContext(ctx context.Context, network, address string) (net.
 			cancel()
 		}
 		if err == nil {
+			if t != nil {
+				t.connected(conn.RemoteAddr().String())
+			}
 			return conn, nil
 		}
 		if firstErr == nil {

@@ -83,7 +83,7 @@ func RescueDecision(c *RescueCandidate) bool {
 
 // RescueAttempt returns the new attempt for a rescued execution, due at now.
 func RescueAttempt(e *prikke.Execution, now time.Time) *prikke.Execution {
-	return &prikke.Execution{
+	next := &prikke.Execution{
 		ID:             prikke.NewID(),
 		JobID:          e.JobID,
 		ProjectID:      e.ProjectID,
@@ -98,6 +98,12 @@ func RescueAttempt(e *prikke.Execution, now time.Time) *prikke.Execution {
 		FlowKey:        e.FlowKey,
 		CreatedAt:      now,
 	}
+	if e.ReplayOf != nil {
+		// A replay's next attempt sends the same request.
+		next.ReplayOf = e.ReplayOf
+		next.RequestMethod, next.RequestURL, next.RequestHeaders, next.RequestBody = e.RequestMethod, e.RequestURL, e.RequestHeaders, e.RequestBody
+	}
+	return next
 }
 
 // JobOutcome is the net effect of one batch of completions on one job.
@@ -171,6 +177,11 @@ func RescueCompletion(c *RescueCandidate, now time.Time) *Completion {
 		Error:          RescueNoteFinal,
 		Health:         HealthFailure,
 		Step:           c.Step,
+	}
+	if e.ReplayOf != nil {
+		// A replay's record keeps the request it was to send (an ordinary
+		// attempt's is the worker's to report).
+		comp.RequestMethod, comp.RequestURL, comp.RequestHeaders, comp.RequestBody = e.RequestMethod, e.RequestURL, e.RequestHeaders, e.RequestBody
 	}
 	if e.ClaimedAt != nil {
 		comp.StartedAt = *e.ClaimedAt

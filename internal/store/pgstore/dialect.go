@@ -223,3 +223,9 @@ func (d dialect) CopyQueuePriorities(ctx context.Context, tx sqlstore.Tx, orgID 
 		WHERE e.id = q.id AND q.organization_id = $1 AND q.lease_expires_at IS NULL AND q.priority <> e.priority`, orgID)
 	return err
 }
+
+// BytesContain implements sqlstore.Dialect: position() on bytea compares
+// bytes.
+func (dialect) BytesContain(col, param string) string {
+	return "position(" + param + "::bytea IN " + col + ") > 0"
+}

@@ -109,6 +109,13 @@ type executionRows struct {
 	finished                  []*time.Time
 	created                   []time.Time
 	earliest                  time.Time
+	// A replay's request (issue 18): written only when some row of the
+	// batch has one (send), so occurrences pay nothing for the columns.
+	send        bool
+	method, url []string
+	reqHeaders  []*string
+	reqBody     [][]byte
+	replayOf    []*prikke.ID
 }
 
 func (r *executionRows) add(e *prikke.Execution) {
@@ -128,6 +135,12 @@ func (r *executionRows) add(e *prikke.Execution) {
 	r.finished = append(r.finished, e.FinishedAt)
 	r.created = append(r.created, e.CreatedAt)
 	r.flowKey = append(r.flowKey, e.FlowKey)
+	r.method = append(r.method, e.RequestMethod)
+	r.url = append(r.url, e.RequestURL)
+	r.reqHeaders = append(r.reqHeaders, optHeadersJSON(e.RequestHeaders))
+	r.reqBody = append(r.reqBody, e.RequestBody)
+	r.replayOf = append(r.replayOf, e.ReplayOf)
+	r.send = r.send || e.ReplayOf != nil || e.RequestMethod != "" || e.RequestURL != "" || e.RequestHeaders != nil || e.RequestBody != nil
 	if e.Status == prikke.ExecutionStatusPending && (r.earliest.IsZero() || e.DueAt.Before(r.earliest)) {
 		r.earliest = e.DueAt
 	}
@@ -143,12 +156,23 @@ func (r *executionRows) insert(ctx context.Context, tx pgx.Tx) (int, error) {
 		return 0, nil
 	}
 	var n int
-	err := tx.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for, due_at,
-				attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at, flow_key)
-			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[],
+	cols := `id, job_id, project_id, organization_id, scheduled_for, due_at,
+				attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at, flow_key`
+	arrays := `$1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[],
 				$7::int[], $8::smallint[], $9::int[], $10::text[], $11::text[], $12::bool[], $13::bool[], $14::timestamptz[], $15::timestamptz[],
-				$16::text[])
+				$16::text[]`
+	values := cols
+	args := []any{bin(r.id), bin(r.job), bin(r.project), bin(r.org), r.scheduled, r.due, r.attempt, r.priority, r.missed, r.status, r.errText,
+		r.rescued, r.manual, r.finished, r.created, r.flowKey}
+	if r.send {
+		cols += ", request_method, request_url, request_headers, request_body, replay_of"
+		arrays += ", $17::text[], $18::text[], $19::text[], $20::bytea[], $21::uuid[]"
+		values += ", request_method, request_url, request_headers::jsonb, request_body, replay_of"
+		args = append(args, r.method, r.url, r.reqHeaders, r.reqBody, r.replayOf)
+	}
+	err := tx.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO executions (`+cols+`)
+			SELECT `+values+` FROM unnest(`+arrays+`) AS u(`+cols+`)
 			ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING
 			RETURNING id, attempt, priority, due_at, organization_id, status, project_id, flow_key
 		), queued AS (
@@ -158,9 +182,7 @@ func (r *executionRows) insert(ctx context.Context, tx pgx.Tx) (int, error) {
 					(SELECT f.id FROM flow_keys f WHERE f.project_id = ins.project_id AND f.key = ins.flow_key) END
 			FROM ins WHERE status = 'pending'
 		)
-		SELECT count(*) FROM ins`,
-		bin(r.id), bin(r.job), bin(r.project), bin(r.org), r.scheduled, r.due, r.attempt, r.priority, r.missed, r.status, r.errText,
-		r.rescued, r.manual, r.finished, r.created, r.flowKey).Scan(&n)
+		SELECT count(*) FROM ins`, args...).Scan(&n)
 	return n, err
 }
 
@@ -393,7 +415,8 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 
 // claimTail is the end of both claims' statement: the picked executions
 // (ids, an expression of uuid[]) turn running, claimed by node at now,
-// with their job, secrets and tier returned, and their queue rows take
+// with their job, secrets, redaction and tier returned (and, for a
+// replay, the request to send: ExecutionSendColumns), and their queue rows take
 // the lease. The flow claim also gives each its start slot (slots, a
 // timestamptz[] beside ids): its due instant becomes the slot, history
 // and queue alike, its lease runs from it, and the time held back (the
@@ -417,7 +440,7 @@ func claimTail(now, node, grace, ids, slots string) string {
 						lease_expires_at = greatest(` + nowE + `, ` + due + `) + (j.timeout_ms * interval '1 millisecond') + ` + grace + ` * interval '1 microsecond'` + set + `
 					FROM jobs j, projects pr, organizations o` + from + `
 					WHERE ` + where + ` AND j.id = e.job_id AND pr.id = j.project_id AND o.id = j.organization_id
-					RETURNING ` + sqlstore.ExecutionColumns + `, ` + jobColumnsLite + `, pr.signing_secret, pr.previous_secret, pr.previous_until, o.tier,
+					RETURNING ` + sqlstore.ExecutionSendColumns + `, ` + jobColumnsLite + `, pr.signing_secret, pr.previous_secret, pr.previous_until, pr.redact, o.tier,
 						e.id AS claimed_id, e.lease_expires_at AS claimed_lease, e.due_at AS claimed_due
 				), leased AS (
 					UPDATE execution_queue q SET claimed_by = ` + node + `, lease_expires_at = c.claimed_lease, sent = false` + queueSet + `
@@ -427,7 +450,7 @@ func claimTail(now, node, grace, ids, slots string) string {
 }
 
 // claimRows runs a claim statement ending in claimTail and scans what it
-// claimed, with each execution's job and signing secrets.
+// claimed, with each execution's job, signing secrets and redaction.
 func (s *Store) claimRows(ctx context.Context, tx pgx.Tx, sql string, args ...any) ([]*store.Claimed, error) {
 	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
@@ -439,11 +462,11 @@ func (s *Store) claimRows(ctx context.Context, tx pgx.Tx, sql string, args ...an
 		var js sqlstore.JobScan
 		var secret, prev []byte
 		var prevUntil *time.Time
-		dest := append(sqlstore.ExecutionDest(dialect{s: s}, &e), js.Dest(dialect{s: s})...)
+		dest := append(sqlstore.ExecutionSendDest(dialect{s: s}, &e), js.Dest(dialect{s: s})...)
 		// claimed_id, claimed_lease and claimed_due only feed the queue's update.
 		var leasedID prikke.ID
 		var leased, leasedDue time.Time
-		dest = append(dest, &secret, &prev, &prevUntil, &c.Tier, &leasedID, &leased, &leasedDue)
+		dest = append(dest, &secret, &prev, &prevUntil, &c.Redact, &c.Tier, &leasedID, &leased, &leasedDue)
 		if err := row.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -654,6 +677,9 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	respHeaders := make([]string, n)
 	bodies := make([][]byte, n)
 	truncated := make([]bool, n)
+	reqBodies := make([][]byte, n)
+	reqTruncated := make([]bool, n)
+	traces := make([]*string, n)
 	errs := make([]string, n)
 	for i, c := range cs {
 		ids[i], statuses[i] = c.ExecutionID, string(c.Status)
@@ -661,18 +687,21 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 		methods[i], urls[i] = c.RequestMethod, c.RequestURL
 		reqHeaders[i], respHeaders[i] = headersJSON(c.RequestHeaders), headersJSON(c.ResponseHeaders)
 		respStatus[i], bodies[i], truncated[i], errs[i] = c.ResponseStatus, c.ResponseBody, c.ResponseTruncated, c.Error
+		reqBodies[i], reqTruncated[i], traces[i] = c.RequestBody, c.RequestTruncated, traceJSON(c.Trace)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE executions e SET status = u.status, started_at = u.started, finished_at = u.finished,
 			duration_ms = u.duration, request_method = u.method, request_url = u.url, request_headers = u.req_headers::jsonb,
 			response_status = u.resp_status, response_headers = u.resp_headers::jsonb, response_body = u.body,
-			response_truncated = u.truncated, error = u.err, lease_expires_at = NULL
+			response_truncated = u.truncated, error = u.err, lease_expires_at = NULL,
+			request_body = u.req_body, request_truncated = u.req_truncated, trace = u.trace::jsonb
 		FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::text[],
-			$7::text[], $8::text[], $9::int[], $10::text[], $11::bytea[], $12::bool[], $13::text[])
+			$7::text[], $8::text[], $9::int[], $10::text[], $11::bytea[], $12::bool[], $13::text[],
+			$14::bytea[], $15::bool[], $16::text[])
 			AS u(id, status, started, finished, duration, method, url, req_headers, resp_status, resp_headers,
-				body, truncated, err)
+				body, truncated, err, req_body, req_truncated, trace)
 		WHERE e.id = u.id`,
 		bin(ids), statuses, started, finished, durations, methods, urls, reqHeaders, respStatus, respHeaders,
-		bodies, truncated, errs); err != nil {
+		bodies, truncated, errs, reqBodies, reqTruncated, traces); err != nil {
 		return nil, err
 	}
 	var er executionRows
@@ -716,6 +745,25 @@ func stepCompletions(cs []*store.Completion) []*store.Completion {
 		}
 	}
 	return out
+}
+
+// traceJSON is executions.trace: NULL when the attempt was not traced.
+func traceJSON(t *prikke.Trace) *string {
+	if t == nil {
+		return nil
+	}
+	b, _ := json.Marshal(t)
+	js := string(b)
+	return &js
+}
+
+// optHeadersJSON is headers as JSON text, nil (NULL) when absent.
+func optHeadersJSON(hs []prikke.Header) *string {
+	if hs == nil {
+		return nil
+	}
+	js := headersJSON(hs)
+	return &js
 }
 
 func headersJSON(hs []prikke.Header) string {
@@ -1038,7 +1086,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 		released, rescued = 0, 0
 		// The dead nodes' running rows (few: at most what the nodes had in
 		// flight or claimed ahead).
-		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts, j.step,
+		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionSendColumns+`, j.kind, j.retry_attempts, j.step,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now()), q.sent
 			FROM execution_queue q JOIN executions e ON e.id = q.id JOIN jobs j ON j.id = e.job_id
@@ -1057,7 +1105,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 			var e prikke.Execution
 			var wasSent bool
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.Step, &c.AlreadyRescued, &dbNow, &wasSent)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionSendDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.Step, &c.AlreadyRescued, &dbNow, &wasSent)...); err != nil {
 				rows.Close()
 				return err
 			}
@@ -1122,7 +1170,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 	}
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts, j.step,
+		rows, err := tx.Query(ctx, `SELECT `+sqlstore.ExecutionSendColumns+`, j.kind, j.retry_attempts, j.step,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued AND x.id <> e.id), coalesce($1::timestamptz, now())
 			FROM execution_queue q JOIN executions e ON e.id = q.id JOIN jobs j ON j.id = e.job_id
@@ -1136,7 +1184,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 		for rows.Next() {
 			var e prikke.Execution
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.Step, &c.AlreadyRescued, &dbNow)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionSendDest(dialect{s: s}, &e), &c.JobKind, &c.RetryAttempts, &c.Step, &c.AlreadyRescued, &dbNow)...); err != nil {
 				rows.Close()
 				return err
 			}

@@ -167,3 +167,9 @@ func (d dialect) WriteExecutions(ctx context.Context, tx sqlstore.Tx, es []*prik
 	}
 	return t.Notify(ctx, store.TopicWork, earliest.UTC().Format(time.RFC3339Nano))
 }
+
+// BytesContain implements sqlstore.Dialect: instr compares bytes when
+// both sides are blobs (the parameter is a []byte, the column a BLOB).
+func (dialect) BytesContain(col, param string) string {
+	return "instr(" + col + ", " + param + ") > 0"
+}

@@ -105,9 +105,11 @@ func insertExecutions(ctx context.Context, tx *sql.Tx, es []*prikke.Execution) (
 		return 0, time.Time{}, nil
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for,
-			due_at, attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at, flow_key, flow)
+			due_at, attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at, flow_key, flow,
+			request_method, request_url, request_headers, request_body, replay_of)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-			(SELECT id FROM flow_keys WHERE project_id = $3 AND key = $16 AND $10 = 'pending'))
+			(SELECT id FROM flow_keys WHERE project_id = $3 AND key = $16 AND $10 = 'pending'),
+			$17, $18, $19, $20, $21)
 		ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING`)
 	if err != nil {
 		return 0, time.Time{}, err
@@ -117,7 +119,8 @@ func insertExecutions(ctx context.Context, tx *sql.Tx, es []*prikke.Execution) (
 	var earliest time.Time
 	for _, e := range es {
 		res, err := stmt.ExecContext(ctx, e.ID, e.JobID, e.ProjectID, e.OrganizationID, ts(e.ScheduledFor), ts(e.DueAt),
-			e.Attempt, e.Priority, e.MissedCount, e.Status, e.Error, e.Rescued, e.Manual, tsp(e.FinishedAt), ts(e.CreatedAt), e.FlowKey)
+			e.Attempt, e.Priority, e.MissedCount, e.Status, e.Error, e.Rescued, e.Manual, tsp(e.FinishedAt), ts(e.CreatedAt), e.FlowKey,
+			e.RequestMethod, e.RequestURL, optHeaders(e.RequestHeaders), e.RequestBody, idp(e.ReplayOf))
 		if err != nil {
 			return 0, time.Time{}, err
 		}
@@ -237,9 +240,19 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 	return j, true, nil
 }
 
-// returningExecution is sqlstore.ExecutionColumns for a RETURNING clause, which in
-// SQLite may not name a table alias.
-var returningExecution = strings.ReplaceAll(sqlstore.ExecutionColumns, "e.", "")
+// returningExecution is sqlstore.ExecutionSendColumns for a RETURNING
+// clause, which in SQLite may not name a table alias: the claims return
+// what a worker needs to send each attempt.
+var returningExecution = strings.ReplaceAll(sqlstore.ExecutionSendColumns, "e.", "")
+
+// scanClaimed scans one row of returningExecution.
+func (s *Store) scanClaimed(row interface{ Scan(...any) error }) (*prikke.Execution, error) {
+	var e prikke.Execution
+	if err := row.Scan(sqlstore.ExecutionSendDest(dialect{s}, &e)...); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
 
 // inList returns "$k, $k+1, …" placeholders for ids appended to args.
 func inList[T any](args *[]any, vs []T) string {
@@ -314,7 +327,7 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 			}
 			var batch []*prikke.Execution
 			for rows.Next() {
-				e, err := sqlstore.ScanExecution(dialect{s}, rows)
+				e, err := s.scanClaimed(rows)
 				if err != nil {
 					rows.Close()
 					return err
@@ -363,12 +376,13 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 	return res, nil
 }
 
-// attachJobs loads the job, project secrets and tier of each claimed
-// execution.
+// attachJobs loads the job, project secrets, redaction and tier of each
+// claimed execution.
 func (s *Store) attachJobs(ctx context.Context, tx *sql.Tx, claimed []*prikke.Execution, res *store.ClaimResult) error {
 	type info struct {
 		job     *prikke.Job
 		secrets []string
+		redact  *prikke.Redaction
 		tier    prikke.Tier
 	}
 	seen := map[prikke.ID]bool{}
@@ -383,7 +397,7 @@ func (s *Store) attachJobs(ctx context.Context, tx *sql.Tx, claimed []*prikke.Ex
 	now := *claimed[0].ClaimedAt
 	for chunk := range slices.Chunk(ids, 500) {
 		var args []any
-		rows, err := tx.QueryContext(ctx, `SELECT `+jobColumnsLite+`, p.signing_secret, p.previous_secret, p.previous_until, o.tier
+		rows, err := tx.QueryContext(ctx, `SELECT `+jobColumnsLite+`, p.signing_secret, p.previous_secret, p.previous_until, p.redact, o.tier
 			FROM jobs j JOIN projects p ON p.id = j.project_id JOIN organizations o ON o.id = j.organization_id
 			WHERE j.id IN (`+inList(&args, chunk)+`)`, args...)
 		if err != nil {
@@ -394,7 +408,7 @@ func (s *Store) attachJobs(ctx context.Context, tx *sql.Tx, claimed []*prikke.Ex
 			var secret, prev []byte
 			var prevUntil *time.Time
 			var in info
-			if err := rows.Scan(append(js.Dest(dialect{s}), &secret, &prev, timePtrScan{&prevUntil}, &in.tier)...); err != nil {
+			if err := rows.Scan(append(js.Dest(dialect{s}), &secret, &prev, timePtrScan{&prevUntil}, jsonScan{&in.redact}, &in.tier)...); err != nil {
 				rows.Close()
 				return err
 			}
@@ -422,7 +436,7 @@ func (s *Store) attachJobs(ctx context.Context, tx *sql.Tx, claimed []*prikke.Ex
 		if in == nil {
 			return fmt.Errorf("claimed execution %s has no job", e.ID)
 		}
-		res.Claimed = append(res.Claimed, &store.Claimed{Execution: e, Job: in.job, Secrets: in.secrets, Tier: in.tier})
+		res.Claimed = append(res.Claimed, &store.Claimed{Execution: e, Job: in.job, Secrets: in.secrets, Redact: in.redact, Tier: in.tier})
 	}
 	return nil
 }
@@ -573,7 +587,8 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	}
 	stmt, err := tx.PrepareContext(ctx, `UPDATE executions SET status = $3, started_at = $4, finished_at = $5,
 			duration_ms = $6, request_method = $7, request_url = $8, request_headers = $9, response_status = $10,
-			response_headers = $11, response_body = $12, response_truncated = $13, error = $14, lease_expires_at = NULL
+			response_headers = $11, response_body = $12, response_truncated = $13, error = $14, lease_expires_at = NULL,
+			request_body = $16, request_truncated = $17, trace = $18
 		WHERE id = $1 AND attempt = $2 AND status = 'running' AND claimed_by = $15`)
 	if err != nil {
 		return r, err
@@ -584,7 +599,8 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	for _, c := range cs {
 		res, err := stmt.ExecContext(ctx, c.ExecutionID, c.Attempt, c.Status, ts(c.StartedAt), ts(c.FinishedAt),
 			c.DurationMS, c.RequestMethod, c.RequestURL, optHeaders(c.RequestHeaders), c.ResponseStatus,
-			optHeaders(c.ResponseHeaders), c.ResponseBody, c.ResponseTruncated, c.Error, node)
+			optHeaders(c.ResponseHeaders), c.ResponseBody, c.ResponseTruncated, c.Error, node,
+			c.RequestBody, c.RequestTruncated, optTrace(c.Trace))
 		if err != nil {
 			return r, err
 		}
@@ -629,6 +645,14 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	}
 	r.flips, err = s.applyOutcomes(ctx, tx, store.Outcomes(done))
 	return r, err
+}
+
+// optTrace stores a trace as JSON, NULL when the attempt was not traced.
+func optTrace(t *prikke.Trace) any {
+	if t == nil {
+		return nil
+	}
+	return jsonValue{t}
 }
 
 // optHeaders stores headers as JSON, NULL when absent.
@@ -836,7 +860,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 	err := s.inTx(ctx, "rescue dead nodes", func(tx *sql.Tx) error {
 		results, released, rescued, earliest = nil, 0, 0, time.Time{}
 		args := []any{p.Limit}
-		rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts, j.step,
+		rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.ExecutionSendColumns+`, j.kind, j.retry_attempts, j.step,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
@@ -849,7 +873,7 @@ func (s *Store) ExecutionRescueDead(ctx context.Context, p store.DeadParams) (in
 		for rows.Next() {
 			var e prikke.Execution
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, jsonScan{&c.Step}, &c.AlreadyRescued)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionSendDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, jsonScan{&c.Step}, &c.AlreadyRescued)...); err != nil {
 				rows.Close()
 				return err
 			}
@@ -913,7 +937,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 	rescued := 0
 	err := s.inTx(ctx, "rescue executions", func(tx *sql.Tx) error {
 		results = nil
-		rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.ExecutionColumns+`, j.kind, j.retry_attempts, j.step,
+		rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.ExecutionSendColumns+`, j.kind, j.retry_attempts, j.step,
 				EXISTS (SELECT 1 FROM executions x WHERE x.job_id = e.job_id AND x.scheduled_for = e.scheduled_for
 					AND x.rescued = 1 AND x.id <> e.id)
 			FROM executions e JOIN jobs j ON j.id = e.job_id
@@ -926,7 +950,7 @@ func (s *Store) ExecutionRescue(ctx context.Context, p store.RescueParams) (int,
 		for rows.Next() {
 			var e prikke.Execution
 			c := &store.RescueCandidate{Execution: &e}
-			if err := rows.Scan(append(sqlstore.ExecutionDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, jsonScan{&c.Step}, &c.AlreadyRescued)...); err != nil {
+			if err := rows.Scan(append(sqlstore.ExecutionSendDest(dialect{s}, &e), &c.JobKind, &c.RetryAttempts, jsonScan{&c.Step}, &c.AlreadyRescued)...); err != nil {
 				rows.Close()
 				return err
 			}

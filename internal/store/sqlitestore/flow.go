@@ -553,7 +553,7 @@ func (s *Store) flowClaim(ctx context.Context, tx *sql.Tx, p *store.ClaimParams,
 		slots, tat := c.k.Slots(now, horizon, dues, free)
 		limits := *c.k // the limits at this claim, for the worker (Claimed.Flow)
 		for i, slot := range slots {
-			e, err := sqlstore.ScanExecution(dialect{s}, upd.QueryRowContext(ctx, ids[i], p.Node, ts(now), ts(slot), p.LeaseGrace.Microseconds()))
+			e, err := s.scanClaimed(upd.QueryRowContext(ctx, ids[i], p.Node, ts(now), ts(slot), p.LeaseGrace.Microseconds()))
 			if err != nil {
 				return nil, nil, err
 			}

@@ -15,7 +15,7 @@ const jobColumnsFmt = `j.id, j.project_id, j.organization_id, j.kind, j.name, j.
 	j.timeout_ms, j.retry_attempts, j.enabled, j.cron_expression, j.schedule_interval, j.time_zone, j.run_at,
 	j.catch_up, j.catch_up_window_s, j.overlap, j.interval_minutes, j.notify_mode, j.next_run_at, j.health,
 	j.consecutive_failures, %s, j.disabled_reason, j.idempotency_key, j.created_at, j.updated_at,
-	j.alert_policy, j.consecutive_successes, j.flow_key, j.workflow_id, j.step, j.pause_reason`
+	j.alert_policy, j.consecutive_successes, j.flow_key, j.workflow_id, j.step, j.pause_reason, j.expect`
 
 // JobColumns lists a job's columns (from "jobs j") for JobScan. The last
 // run is read from the job's newest finished execution rather than written
@@ -44,7 +44,8 @@ func (js *JobScan) Dest(d Dialect) []any {
 		&j.CatchUp, &js.window, &j.Overlap, &j.IntervalMinutes, &j.NotifyMode, d.ScanTimePtr(&j.NextRunAt), &j.Health,
 		&j.ConsecutiveFailures, d.ScanTimePtr(&j.LastRunAt), &j.LastStatus, &j.DisabledReason, d.ScanStringPtr(&js.idem),
 		d.ScanTime(&j.CreatedAt), d.ScanTime(&j.UpdatedAt),
-		d.ScanJSON(&js.policy), &j.ConsecutiveSuccesses, &j.FlowKey, d.ScanIDPtr(&j.WorkflowID), d.ScanJSON(&j.Step), &j.PauseReason}
+		d.ScanJSON(&js.policy), &j.ConsecutiveSuccesses, &j.FlowKey, d.ScanIDPtr(&j.WorkflowID), d.ScanJSON(&j.Step), &j.PauseReason,
+		d.ScanJSON(&j.Expect)}
 }
 
 // Job returns the scanned job.
@@ -98,16 +99,25 @@ const insertJobSQL = `INSERT INTO jobs (id, project_id, organization_id, kind, n
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
 		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at, alert_policy, flow_key,
-		workflow_id, run_id, step, pause_reason)
+		workflow_id, run_id, step, pause_reason, expect)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)`
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)`
 
 func insertJobArgs(d Dialect, j *prikke.Job) []any {
 	return []any{j.ID, j.ProjectID, j.OrganizationID, j.Kind, j.Name, j.URL, j.Method, d.JSON(headersOrEmpty(j.Headers)), j.Body,
 		j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval, j.TimeZone, d.TimePtr(j.RunAt),
 		j.CatchUp, int(j.CatchUpWindow / time.Second), j.Overlap, j.IntervalMinutes, j.NotifyMode, d.TimePtr(j.NextRunAt), healthOr(j.Health),
 		j.ConsecutiveFailures, j.DisabledReason, nullString(j.IdempotencyKey), d.Time(j.CreatedAt), d.Time(j.UpdatedAt),
-		d.JSON(policyOf(j.AlertPolicy)), j.FlowKey, d.IDPtr(j.WorkflowID), d.IDPtr(jobRunID(j)), jobStepJSON(d, j), j.PauseReason}
+		d.JSON(policyOf(j.AlertPolicy)), j.FlowKey, d.IDPtr(j.WorkflowID), d.IDPtr(jobRunID(j)), jobStepJSON(d, j), j.PauseReason,
+		expectJSON(d, j.Expect)}
+}
+
+// expectJSON is jobs.expect: NULL for a job without assertions.
+func expectJSON(d Dialect, x *prikke.Expect) any {
+	if x == nil {
+		return nil
+	}
+	return d.JSON(x)
 }
 
 // jobRunID is the run a hidden step job belongs to (jobs.run_id), nil for
@@ -317,13 +327,15 @@ func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 			next_run_at = CASE WHEN pause_reason = 'plan' OR $26 = 'plan' THEN next_run_at ELSE $19 END,
 			disabled_reason = $20, updated_at = $21,
 			kind = $22, alert_policy = $23, flow_key = $24, workflow_id = $25,
-			pause_reason = CASE WHEN pause_reason = 'plan' OR $26 = 'plan' THEN pause_reason ELSE $26 END
+			pause_reason = CASE WHEN pause_reason = 'plan' OR $26 = 'plan' THEN pause_reason ELSE $26 END,
+			expect = $27
 			WHERE id = $1`,
 			j.ID, j.Name, j.URL, j.Method, r.d.JSON(headersOrEmpty(j.Headers)), j.Body,
 			j.TimeoutMS, j.RetryAttempts, j.Enabled, j.CronExpression, j.Interval,
 			j.TimeZone, r.d.TimePtr(j.RunAt), j.CatchUp, int(j.CatchUpWindow/time.Second), j.Overlap,
 			j.IntervalMinutes, j.NotifyMode, r.d.TimePtr(j.NextRunAt), j.DisabledReason, r.d.Time(j.UpdatedAt), j.Kind,
-			r.d.JSON(policyOf(j.AlertPolicy)), j.FlowKey, r.d.IDPtr(j.WorkflowID), j.PauseReason)
+			r.d.JSON(policyOf(j.AlertPolicy)), j.FlowKey, r.d.IDPtr(j.WorkflowID), j.PauseReason,
+			expectJSON(r.d, j.Expect))
 		if err != nil {
 			return err
 		}
@@ -401,18 +413,32 @@ func (r *Records) JobCountByOrganization(ctx context.Context, orgID prikke.ID) (
 }
 
 // ExecutionColumns lists an execution's columns (from "executions e"),
-// without the response body, for ExecutionDest.
+// without the request and response bodies (lists stay light), for
+// ExecutionDest.
 const ExecutionColumns = `e.id, e.job_id, e.project_id, e.organization_id, e.scheduled_for, e.due_at, e.attempt, e.status,
 	e.priority, e.rescued, e.manual, e.missed_count, e.claimed_by, e.claimed_at, e.lease_expires_at, e.started_at,
 	e.finished_at, e.request_method, e.request_url, e.request_headers, e.response_status, e.response_headers,
-	e.response_truncated, e.duration_ms, e.error, e.created_at, e.flow_key, e.throttled_ms`
+	e.response_truncated, e.duration_ms, e.error, e.created_at, e.flow_key, e.throttled_ms,
+	e.request_truncated, e.trace, e.replay_of`
+
+// ExecutionSendColumns is ExecutionColumns with the request body: what a
+// worker needs to send an attempt (a pending replay's Request* fields are
+// the request to send). The body is NULL until an attempt completes,
+// except on a replay, so reading it costs an ordinary claim nothing.
+const ExecutionSendColumns = ExecutionColumns + ", e.request_body"
+
+// ExecutionSendDest returns the scan destinations of ExecutionSendColumns.
+func ExecutionSendDest(d Dialect, e *prikke.Execution) []any {
+	return append(ExecutionDest(d, e), &e.RequestBody)
+}
 
 // ExecutionDest returns the scan destinations of ExecutionColumns into e.
 func ExecutionDest(d Dialect, e *prikke.Execution) []any {
 	return []any{&e.ID, &e.JobID, &e.ProjectID, &e.OrganizationID, d.ScanTime(&e.ScheduledFor), d.ScanTime(&e.DueAt), &e.Attempt, &e.Status,
 		&e.Priority, &e.Rescued, &e.Manual, &e.MissedCount, &e.ClaimedBy, d.ScanTimePtr(&e.ClaimedAt), d.ScanTimePtr(&e.LeaseExpiresAt), d.ScanTimePtr(&e.StartedAt),
 		d.ScanTimePtr(&e.FinishedAt), &e.RequestMethod, &e.RequestURL, d.ScanJSON(&e.RequestHeaders), &e.ResponseStatus, d.ScanJSON(&e.ResponseHeaders),
-		&e.ResponseTruncated, &e.DurationMS, &e.Error, d.ScanTime(&e.CreatedAt), &e.FlowKey, &e.ThrottledMS}
+		&e.ResponseTruncated, &e.DurationMS, &e.Error, d.ScanTime(&e.CreatedAt), &e.FlowKey, &e.ThrottledMS,
+		&e.RequestTruncated, d.ScanJSON(&e.Trace), d.ScanIDPtr(&e.ReplayOf)}
 }
 
 // ScanExecution scans one row of ExecutionColumns.
@@ -429,8 +455,8 @@ func (r *Records) scanExecution(row Row) (*prikke.Execution, error) { return Sca
 // ExecutionGet implements store.Store.
 func (r *Records) ExecutionGet(ctx context.Context, id prikke.ID) (*prikke.Execution, error) {
 	var e prikke.Execution
-	err := r.d.Reader().QueryRow(ctx, "SELECT "+ExecutionColumns+", e.response_body FROM executions e WHERE e.id = $1", id).
-		Scan(append(ExecutionDest(r.d, &e), &e.ResponseBody)...)
+	err := r.d.Reader().QueryRow(ctx, "SELECT "+ExecutionSendColumns+", e.response_body FROM executions e WHERE e.id = $1", id).
+		Scan(append(ExecutionSendDest(r.d, &e), &e.ResponseBody)...)
 	if err != nil {
 		return nil, r.fail("get execution", err)
 	}
@@ -472,6 +498,7 @@ func executionWhere(d Dialect, f store.ExecutionFilter, args *[]any) (string, er
 	if !f.BeforeCreatedAt.IsZero() {
 		where = append(where, "(e.created_at, e.id) < ("+arg(d.Time(f.BeforeCreatedAt))+", "+arg(f.BeforeID)+")")
 	}
+	where = executionSearch(d, f, where, arg)
 	return strings.Join(where, " AND "), nil
 }
 

@@ -93,13 +93,14 @@ func (r *Records) OrganizationDelete(ctx context.Context, id prikke.ID) error {
 }
 
 const projectColumns = `id, organization_id, name, signing_secret, previous_secret, previous_until, alert_after, ping_key,
-	snooze_until, created_at, updated_at`
+	snooze_until, created_at, updated_at, redact`
 
 func (r *Records) scanProject(row Row) (*prikke.Project, error) {
 	var p prikke.Project
 	var secret, prev []byte
 	if err := row.Scan(&p.ID, &p.OrganizationID, &p.Name, &secret, &prev, r.d.ScanTimePtr(&p.PreviousUntil), &p.AlertAfter,
-		&p.PingKey, r.d.ScanTimePtr(&p.SnoozeUntil), r.d.ScanTime(&p.CreatedAt), r.d.ScanTime(&p.UpdatedAt)); err != nil {
+		&p.PingKey, r.d.ScanTimePtr(&p.SnoozeUntil), r.d.ScanTime(&p.CreatedAt), r.d.ScanTime(&p.UpdatedAt),
+		r.d.ScanJSON(&p.Redact)); err != nil {
 		return nil, err
 	}
 	p.PreviousUntil, p.SnoozeUntil = utcp(p.PreviousUntil), utcp(p.SnoozeUntil)
@@ -141,9 +142,9 @@ func (r *Records) insertProject(ctx context.Context, q Querier, p *prikke.Projec
 	if p.PingKey == "" {
 		p.PingKey = NewPingKey()
 	}
-	_, err = q.Exec(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err = q.Exec(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		p.ID, p.OrganizationID, p.Name, secret, prev, r.d.TimePtr(p.PreviousUntil), p.AlertAfter, p.PingKey,
-		r.d.TimePtr(p.SnoozeUntil), r.d.Time(p.CreatedAt), r.d.Time(p.UpdatedAt))
+		r.d.TimePtr(p.SnoozeUntil), r.d.Time(p.CreatedAt), r.d.Time(p.UpdatedAt), redactJSON(r.d, p.Redact))
 	return err
 }
 
@@ -183,8 +184,9 @@ func (r *Records) ProjectUpdate(ctx context.Context, p *prikke.Project) error {
 		return fmt.Errorf("%s: update project: %w", r.d.Name(), err)
 	}
 	return r.execOne(ctx, "update project", `UPDATE projects SET name = $2, signing_secret = $3, previous_secret = $4,
-		previous_until = $5, alert_after = $6, snooze_until = $7, updated_at = $8 WHERE id = $1`,
-		p.ID, p.Name, secret, prev, r.d.TimePtr(p.PreviousUntil), p.AlertAfter, r.d.TimePtr(p.SnoozeUntil), r.d.Time(p.UpdatedAt))
+		previous_until = $5, alert_after = $6, snooze_until = $7, updated_at = $8, redact = $9 WHERE id = $1`,
+		p.ID, p.Name, secret, prev, r.d.TimePtr(p.PreviousUntil), p.AlertAfter, r.d.TimePtr(p.SnoozeUntil), r.d.Time(p.UpdatedAt),
+		redactJSON(r.d, p.Redact))
 }
 
 // ProjectSetSnooze implements store.Store.

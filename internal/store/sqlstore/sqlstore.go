@@ -104,6 +104,10 @@ type Dialect interface {
 	// escaped with a backslash, ignoring case": PostgreSQL's ILIKE folds
 	// every letter, SQLite's LIKE only ASCII ones, as the stores always did.
 	Contains(col, param string) string
+	// BytesContain is the condition "the bytes of col contain the bytes
+	// in param" (a []byte; no pattern characters, case-sensitive; false
+	// when col is NULL).
+	BytesContain(col, param string) string
 	// ForUpdate is the clause that locks the rows a SELECT reads ("" where
 	// the single writer makes locks needless).
 	ForUpdate() string

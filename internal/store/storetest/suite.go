@@ -25,6 +25,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Projects", testProjects},
 		{"Accounts", testAccounts},
 		{"Jobs", testJobs},
+		{"Inspect", testInspect},
 		{"Engine", testEngine},
 		{"Flow", testFlow},
 		{"Notify", testNotify},
