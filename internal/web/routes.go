@@ -156,6 +156,8 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("GET /app/jobs/{job_id}/delete", u(h.showJobDelete))
 	handle("POST /app/jobs/{job_id}/delete", u(h.deleteJob))
 	handle("GET /app/executions/{execution_id}", u(h.showExecution))
+	handle("POST /app/executions/{execution_id}/replay", u(h.replayExecution))
+	handle("POST /app/executions/{execution_id}/replay/edit", u(h.replayEdited))
 
 	// A project's flow keys: limits on how Prikke calls one destination.
 	// A key never holds '/', so it is one path segment.

@@ -1,0 +1,177 @@
+package web
+
+import (
+	"context"
+	"html"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/store"
+)
+
+// inspectedExecution runs j once through the store as the worker would
+// record it: the request with its body (redacted as the worker leaves
+// it), the response, and a trace.
+func (d *dash) inspectedExecution(j *prikke.Job, status prikke.ExecutionStatus, code int, reqBody, respBody string, trace *prikke.Trace) *prikke.Execution {
+	d.t.Helper()
+	ctx := context.Background()
+	e, err := d.svc.TriggerJob(ctx, &service.Actor{User: mustUser(d, j)}, j.ID)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	claimed, err := d.store.ExecutionClaim(ctx, &store.ClaimParams{Node: "test", Limit: 10, Now: time.Now().Add(time.Minute), LeaseGrace: time.Minute})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	found := false
+	for _, c := range claimed.Claimed {
+		if c.Execution.ID != e.ID {
+			continue
+		}
+		found = true
+		now := time.Now().UTC()
+		health := store.HealthSuccess
+		if status != prikke.ExecutionStatusSuccess {
+			health = store.HealthFailure
+		}
+		if _, err := d.store.ExecutionComplete(ctx, "test", []*store.Completion{{ExecutionID: e.ID, JobID: j.ID,
+			OrganizationID: j.OrganizationID, Attempt: 1, Status: status, StartedAt: now.Add(-120 * time.Millisecond),
+			FinishedAt: now, DurationMS: 120, RequestMethod: "POST", RequestURL: j.URL,
+			RequestHeaders: []prikke.Header{{Name: "webhook-id", Value: "msg_x"}, {Name: "webhook-signature", Value: "v1,abc="},
+				{Name: "Authorization", Value: prikke.Redacted}, {Name: "X-Team", Value: "o'brien"}},
+			RequestBody: []byte(reqBody), Trace: trace, ResponseStatus: code,
+			ResponseHeaders: []prikke.Header{{Name: "Content-Type", Value: "text/plain"}}, ResponseBody: []byte(respBody),
+			Health: health}}); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	if !found {
+		d.t.Fatal("the execution was not claimed")
+	}
+	got, err := d.store.ExecutionGet(ctx, e.ID)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return got
+}
+
+// testTrace is a trace with every phase, 1 to 6 ms.
+var testTrace = &prikke.Trace{DNSUS: 1000, ConnectUS: 2000, TLSUS: 3000, SendUS: 400, WaitUS: 5000, BodyUS: 6000,
+	RemoteAddr: "203.0.113.7:443", TLSVersion: "TLS 1.3"}
+
+// TestExecutionPageInspect: an execution's page shows the request as sent
+// (headers redacted as recorded, the body), a curl command quoting a body
+// with a single quote safely, and the waterfall's phases with the dialled
+// address, the TLS version and the connection's reuse.
+func TestExecutionPageInspect(t *testing.T) {
+	bothStores(t, func(t *testing.T, st store.Store) {
+		d := newDash(t, st)
+		tn := d.tenant(prikke.TierFree)
+		j := d.job(tn, "inspect", "https://hooks.example.com/in")
+		e := d.inspectedExecution(j, prikke.ExecutionStatusSuccess, 200, `{"name":"it's"}`, "fine", testTrace)
+		r := d.as(tn).get("/app/executions/" + e.ID.String())
+		if r.Status != 200 {
+			t.Fatalf("page: %s", r)
+		}
+		text := pageText(r.Body)
+		for _, want := range []string{`{"name":"it's"}`, "Authorization [redacted]", "X-Team o'brien", "webhook-signature v1,abc=",
+			"Dialled 203.0.113.7:443", "TLS 1.3", "new connection", "Wait (TTFB)", "5.0 ms", "Replay"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("page lacks %q: %s", want, text)
+			}
+		}
+		for _, k := range []string{"dns", "connect", "tls", "send", "wait", "body", "claim", "start"} {
+			if !strings.Contains(r.Body, `data-phase="`+k+`"`) {
+				t.Errorf("waterfall lacks %s", k)
+			}
+		}
+		curl := `curl -X POST 'https://hooks.example.com/in' \
+  -H 'webhook-id: msg_x' \
+  -H 'webhook-signature: v1,abc=' \
+  -H 'Authorization: [redacted]' \
+  -H 'X-Team: o'\''brien' \
+  --data-raw '{"name":"it'\''s"}'`
+		if got := attr(t, r.Body, "data-command"); got != curl {
+			t.Errorf("curl:\n%s\nwant:\n%s", got, curl)
+		}
+	})
+}
+
+// TestExecutionReplay: Replay makes a new execution linked to the
+// original, which stays as it was; Edit and replay sends the edits and
+// puts errors beside the fields.
+func TestExecutionReplay(t *testing.T) {
+	bothStores(t, func(t *testing.T, st store.Store) {
+		d := newDash(t, st)
+		tn := d.tenant(prikke.TierFree)
+		j := d.job(tn, "replayed", "https://hooks.example.com/in")
+		hs := []prikke.Header{{Name: "Authorization", Value: "Bearer current"}}
+		j, err := d.svc.UpdateJob(context.Background(), tn.actor(), j.ID, &service.JobInput{Headers: &hs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig := d.inspectedExecution(j, prikke.ExecutionStatusFailed, 500, `{"a":1}`, "boom", nil)
+		b := d.as(tn)
+		r := b.post("/app/executions/"+orig.ID.String()+"/replay", url.Values{})
+		if r.Status != 303 || !strings.HasPrefix(r.location(), "/app/executions/") || r.location() == "/app/executions/"+orig.ID.String() {
+			t.Fatalf("replay: %s", r)
+		}
+		id, err := prikke.ParseID(strings.TrimPrefix(r.location(), "/app/executions/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		replay, err := d.store.ExecutionGet(ctx, id)
+		if err != nil || replay.ReplayOf == nil || *replay.ReplayOf != orig.ID || string(replay.RequestBody) != `{"a":1}` {
+			t.Fatalf("replay %+v: %v", replay, err)
+		}
+		again, err := d.store.ExecutionGet(ctx, orig.ID)
+		if err != nil || again.Status != prikke.ExecutionStatusFailed || again.ResponseStatus != 500 || again.ReplayOf != nil {
+			t.Fatalf("original changed: %+v %v", again, err)
+		}
+		page := pageText(b.get("/app/executions/" + id.String()).Body)
+		if !strings.Contains(page, "Replay of "+orig.ID.String()) {
+			t.Errorf("replay page: %s", page)
+		}
+		if page := b.get("/app/executions/" + orig.ID.String()).Body; !strings.Contains(page, `href="/app/executions/`+id.String()+`"`) {
+			t.Errorf("original does not list its replay: %s", pageText(page))
+		}
+
+		// Edited: a bad URL and a header line without a colon.
+		r = b.post("/app/executions/"+orig.ID.String()+"/replay/edit", url.Values{"method": {"PUT"}, "url": {"not a url"},
+			"headers": {"X-Team: a"}, "body": {"x"}})
+		if r.Status != 422 || fieldError(r.Body, "url") == "" {
+			t.Fatalf("bad url: %s", r)
+		}
+		r = b.post("/app/executions/"+orig.ID.String()+"/replay/edit", url.Values{"method": {"PUT"}, "url": {"https://hooks.example.com/other"},
+			"headers": {"no colon here"}, "body": {"x"}})
+		if r.Status != 422 || !strings.Contains(fieldError(r.Body, "headers"), "no colon") {
+			t.Fatalf("bad header: %s", r)
+		}
+		r = b.post("/app/executions/"+orig.ID.String()+"/replay/edit", url.Values{"method": {"PUT"}, "url": {"https://hooks.example.com/other"},
+			"headers": {"X-Team: blue\nAuthorization: Bearer new"}, "body": {`{"b":2}`}})
+		if r.Status != 303 {
+			t.Fatalf("edited replay: %s", r)
+		}
+		id, _ = prikke.ParseID(strings.TrimPrefix(r.location(), "/app/executions/"))
+		edited, err := d.store.ExecutionGet(ctx, id)
+		if err != nil || edited.RequestMethod != "PUT" || edited.RequestURL != "https://hooks.example.com/other" || string(edited.RequestBody) != `{"b":2}` {
+			t.Fatalf("edited %+v: %v", edited, err)
+		}
+	})
+}
+
+// attr returns the unescaped value of the first name="…" attribute in body.
+func attr(t *testing.T, body, name string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(body, name+`="`)
+	if !ok {
+		t.Fatalf("no %s attribute", name)
+	}
+	v, _, _ := strings.Cut(rest, `"`)
+	return html.UnescapeString(v)
+}
