@@ -175,3 +175,41 @@ func attr(t *testing.T, body, name string) string {
 	v, _, _ := strings.Cut(rest, `"`)
 	return html.UnescapeString(v)
 }
+
+// TestProjectRedaction: the settings page shows the default redaction;
+// saving header names and JSON paths stores them, a bad path is an error
+// beside its box naming the line, and "Use the defaults" goes back.
+func TestProjectRedaction(t *testing.T) {
+	bothStores(t, func(t *testing.T, st store.Store) {
+		d := newDash(t, st)
+		tn := d.tenant(prikke.TierFree)
+		b := d.as(tn)
+		path := "/app/projects/" + tn.Project.ID.String()
+		r := b.get(path + "/settings")
+		if !strings.Contains(pageText(r.Body), "This project uses the defaults: Authorization, Cookie") {
+			t.Fatalf("defaults not shown: %s", pageText(r.Body))
+		}
+		r = b.post(path+"/redaction", url.Values{"redact_headers": {"Authorization\nX-Api-Key"}, "redact_json_paths": {"password\n\ndata..token"}})
+		if r.Status != 422 || !strings.Contains(fieldError(r.Body, "redact_json_paths"), "line 2") {
+			t.Fatalf("bad path: %s", r)
+		}
+		r = b.post(path+"/redaction", url.Values{"redact_headers": {"Authorization\nX-Api-Key"}, "redact_json_paths": {"password\ndata.token"}})
+		if r.Status != 303 {
+			t.Fatalf("save: %s", r)
+		}
+		p, err := d.store.ProjectGet(context.Background(), tn.Project.ID)
+		if err != nil || p.Redact == nil || strings.Join(p.Redact.Headers, ",") != "Authorization,X-Api-Key" ||
+			strings.Join(p.Redact.JSONPaths, ",") != "password,data.token" {
+			t.Fatalf("saved %+v: %v", p.Redact, err)
+		}
+		if r = b.get(path + "/settings"); !strings.Contains(r.Body, "X-Api-Key") || strings.Contains(pageText(r.Body), "uses the defaults") {
+			t.Errorf("saved redaction not shown: %s", pageText(r.Body))
+		}
+		if r = b.post(path+"/redaction", url.Values{"defaults": {"1"}}); r.Status != 303 {
+			t.Fatalf("defaults: %s", r)
+		}
+		if p, err = d.store.ProjectGet(context.Background(), tn.Project.ID); err != nil || p.Redact != nil {
+			t.Fatalf("defaults saved as %+v: %v", p.Redact, err)
+		}
+	})
+}

@@ -119,6 +119,7 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("GET /app/projects/{project_id}/executions", u(h.showProjectExecutions))
 	handle("GET /app/projects/{project_id}/settings", u(h.showProjectSettings))
 	handle("POST /app/projects/{project_id}/settings", u(h.updateProject))
+	handle("POST /app/projects/{project_id}/redaction", u(h.updateRedaction))
 	handle("POST /app/projects/{project_id}/secret/reveal", u(h.revealSecret))
 	handle("POST /app/projects/{project_id}/secret/rotate", u(h.rotateSecret))
 	handle("POST /app/projects/{project_id}/secrets", u(h.putSecret))
