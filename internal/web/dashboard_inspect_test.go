@@ -213,3 +213,60 @@ func TestProjectRedaction(t *testing.T) {
 		}
 	})
 }
+
+// TestJobFormAssertions: the editor's assertions save as the job's
+// Expect, show again when editing, and each bad one is an error beside
+// its field.
+func TestJobFormAssertions(t *testing.T) {
+	bothStores(t, func(t *testing.T, st store.Store) {
+		d := newDash(t, st)
+		tn := d.tenant(prikke.TierFree)
+		b := d.as(tn)
+		path := "/app/projects/" + tn.Project.ID.String() + "/jobs"
+		if r := b.get(path + "/new"); !strings.Contains(r.Body, `name="expect.status"`) || !strings.Contains(r.Body, `name="expect.json_path"`) {
+			t.Fatalf("no assertions in the editor: %s", pageText(r.Body))
+		}
+		for _, tc := range []struct{ field, value, want string }{
+			{"expect.status", "2xx, 700", "700"},
+			{"expect.matches", "(", "missing closing )"},
+			{"expect.max_duration_ms", "ten", "whole number"},
+			{"expect.max_duration_ms", "99999", "30000"},
+			{"expect.json_path", "data..state", ""},
+		} {
+			r := b.post(path, jobForm(d.sink.URL("/ok"), func(v url.Values) {
+				v.Set(tc.field, tc.value)
+				if tc.field == "expect.json_path" {
+					v.Set("expect.equals", "done")
+				}
+			}))
+			if got := fieldError(r.Body, tc.field); r.Status != 422 || got == "" || !strings.Contains(got, tc.want) {
+				t.Errorf("%s=%q: %d, error %q, want %q", tc.field, tc.value, r.Status, got, tc.want)
+			}
+		}
+		r := b.post(path, jobForm(d.sink.URL("/ok"), func(v url.Values) {
+			v.Set("expect.status", "200, 204")
+			v.Set("expect.body_contains", "ok")
+			v.Set("expect.json_path", "data.state")
+			v.Set("expect.equals", "done")
+			v.Set("expect.max_duration_ms", "1500")
+		}))
+		if r.Status != 303 {
+			t.Fatalf("create: %s", r)
+		}
+		js, err := d.svc.Jobs(context.Background(), tn.actor(), service.JobFilter{ProjectID: &tn.Project.ID})
+		if err != nil || len(js) != 1 || js[0].Expect == nil {
+			t.Fatalf("jobs %v: %v", js, err)
+		}
+		e := js[0].Expect
+		if strings.Join(e.Status, ",") != "200,204" || e.BodyContains != "ok" || e.JSONPath != "data.state" ||
+			string(e.Equals) != `"done"` || e.MaxDurationMS != 1500 {
+			t.Fatalf("saved expect %+v", e)
+		}
+		r = b.get("/app/jobs/" + js[0].ID.String() + "/edit")
+		for _, want := range []string{`value="200, 204"`, `value="data.state"`, `value="done"`, `value="1500"`} {
+			if !strings.Contains(r.Body, want) {
+				t.Errorf("edit form lacks %s", want)
+			}
+		}
+	})
+}
