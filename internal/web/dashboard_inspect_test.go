@@ -270,3 +270,38 @@ func TestJobFormAssertions(t *testing.T) {
 		}
 	})
 }
+
+// TestJobRequestPreview: "Preview next request" renders the editor's
+// templates; a template error comes back naming its field.
+func TestJobRequestPreview(t *testing.T) {
+	bothStores(t, func(t *testing.T, st store.Store) {
+		d := newDash(t, st)
+		tn := d.tenant(prikke.TierFree)
+		b := d.as(tn)
+		path := "/app/projects/" + tn.Project.ID.String() + "/jobs/preview"
+		r := b.post(path, jobForm("https://hooks.example.com/in?day={{ scheduled_for | previous_day | date }}", func(v url.Values) {
+			v.Set("body", `{"job":"{{ job.name }}"}`)
+		}))
+		if r.Status != 200 || !strings.Contains(r.Body, `data-testid="request-preview-result"`) {
+			t.Fatalf("preview: %s", r)
+		}
+		text := pageText(r.Body)
+		if !strings.Contains(text, `{"job":"sync invoices"}`) || !strings.Contains(text, "https://hooks.example.com/in?day=20") ||
+			strings.Contains(text, "{{") {
+			t.Errorf("preview not rendered: %s", text)
+		}
+		r = b.post(path, jobForm("https://hooks.example.com/in", func(v url.Values) {
+			v.Set("body", `{"x":"{{ nope }}"}`)
+		}))
+		if r.Status != 200 || !strings.Contains(r.Body, `data-field="body"`) || !strings.Contains(pageText(r.Body), "scheduled_for") {
+			t.Errorf("template error: %s", pageText(r.Body))
+		}
+		// Saving the same job puts the error beside the body.
+		r = b.post("/app/projects/"+tn.Project.ID.String()+"/jobs", jobForm("https://hooks.example.com/in", func(v url.Values) {
+			v.Set("body", `{"x":"{{ nope }}"}`)
+		}))
+		if r.Status != 422 || fieldError(r.Body, "body") == "" {
+			t.Errorf("save with a template error: %s", r)
+		}
+	})
+}

@@ -37,6 +37,7 @@ type jobFormView struct {
 	Action     string      // where the form posts
 	PreviewURL string
 	TestURL    string
+	RequestURL string // the "Preview next request" fragment
 	Headers    []headerRow
 	NextHeader int       // the index app.js gives the next added header row
 	Template   headerRow // the row app.js copies

@@ -115,6 +115,7 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("GET /app/projects/{project_id}/jobs/new", u(h.showJobNew))
 	handle("POST /app/projects/{project_id}/jobs", u(h.createJob))
 	handle("POST /app/projects/{project_id}/jobs/test", u(h.testJob))               // htmx fragment
+	handle("POST /app/projects/{project_id}/jobs/preview", u(h.previewRequest))     // htmx fragment
 	handle("GET /app/projects/{project_id}/schedule-preview", u(h.previewSchedule)) // htmx fragment
 	handle("GET /app/projects/{project_id}/executions", u(h.showProjectExecutions))
 	handle("GET /app/projects/{project_id}/settings", u(h.showProjectSettings))
