@@ -14,10 +14,10 @@ import (
 // the editor's job would send, templates rendered, or why it cannot be
 // rendered (each problem linking to its field).
 type requestPreviewView struct {
-	Error        string
-	Fields       []page.FormError
-	Zone         *time.Location
-	P            *service.RequestPreview
+	Error  string
+	Fields []page.FormError
+	Zone   *time.Location
+	P      *service.RequestPreview
 }
 
 // previewRequest answers the editor's "Preview next request" with the
