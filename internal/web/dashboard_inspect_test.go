@@ -59,6 +59,19 @@ func (d *dash) inspectedExecution(j *prikke.Job, status prikke.ExecutionStatus, 
 	return got
 }
 
+// authJob is d.job with an Authorization header: inspectedExecution
+// records it redacted, and a replay sends the job's current value.
+func (d *dash) authJob(tn *tenant, name, target string) *prikke.Job {
+	d.t.Helper()
+	j := d.job(tn, name, target)
+	hs := []prikke.Header{{Name: "Authorization", Value: "Bearer current"}}
+	j, err := d.svc.UpdateJob(context.Background(), tn.actor(), j.ID, &service.JobInput{Headers: &hs})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return j
+}
+
 // testTrace is a trace with every phase, 1 to 6 ms.
 var testTrace = &prikke.Trace{DNSUS: 1000, ConnectUS: 2000, TLSUS: 3000, SendUS: 400, WaitUS: 5000, BodyUS: 6000,
 	RemoteAddr: "203.0.113.7:443", TLSVersion: "TLS 1.3"}
@@ -108,12 +121,7 @@ func TestExecutionReplay(t *testing.T) {
 	bothStores(t, func(t *testing.T, st store.Store) {
 		d := newDash(t, st)
 		tn := d.tenant(prikke.TierFree)
-		j := d.job(tn, "replayed", "https://hooks.example.com/in")
-		hs := []prikke.Header{{Name: "Authorization", Value: "Bearer current"}}
-		j, err := d.svc.UpdateJob(context.Background(), tn.actor(), j.ID, &service.JobInput{Headers: &hs})
-		if err != nil {
-			t.Fatal(err)
-		}
+		j := d.authJob(tn, "replayed", "https://hooks.example.com/in")
 		orig := d.inspectedExecution(j, prikke.ExecutionStatusFailed, 500, `{"a":1}`, "boom", nil)
 		b := d.as(tn)
 		r := b.post("/app/executions/"+orig.ID.String()+"/replay", url.Values{})
@@ -304,4 +312,124 @@ func TestJobRequestPreview(t *testing.T) {
 			t.Errorf("save with a template error: %s", r)
 		}
 	})
+}
+
+// TestExecutionSearchAndExport: the list's search filters (status code,
+// class, duration, response body text) select executions, a value that
+// cannot be searched for is said, and the export links carry the same
+// filters into CSV and JSON lines.
+func TestExecutionSearchAndExport(t *testing.T) {
+	bothStores(t, func(t *testing.T, st store.Store) {
+		d := newDash(t, st)
+		tn := d.tenant(prikke.TierFree)
+		j := d.job(tn, "searched", "https://hooks.example.com/in")
+		ok := d.inspectedExecution(j, prikke.ExecutionStatusSuccess, 200, "", "all fine", nil)
+		bad := d.inspectedExecution(j, prikke.ExecutionStatusFailed, 502, "", "upstream gateway exploded", nil)
+		b := d.as(tn)
+		jobPath := "/app/jobs/" + j.ID.String()
+		projPath := "/app/projects/" + tn.Project.ID.String() + "/executions"
+		has := func(body string, e *prikke.Execution) bool {
+			return strings.Contains(body, `href="/app/executions/`+e.ID.String()+`"`)
+		}
+		for _, q := range []string{"q=gateway", "code=502", "class=5xx", "q=gateway&code=502&class=5xx&min_ms=100&max_ms=200"} {
+			for _, path := range []string{jobPath, projPath} {
+				r := b.get(path + "?" + q)
+				if r.Status != 200 || !has(r.Body, bad) || has(r.Body, ok) {
+					t.Errorf("%s?%s: want only the 502: %d", path, q, r.Status)
+				}
+			}
+		}
+		if r := b.get(jobPath + "?min_ms=500"); has(r.Body, bad) || has(r.Body, ok) {
+			t.Errorf("min_ms=500 matched")
+		}
+		r := b.get(jobPath + "?code=999&q=gateway")
+		if !strings.Contains(r.Body, `data-testid="filter-problem"`) || !has(r.Body, bad) {
+			t.Errorf("bad code not said: %s", pageText(r.Body))
+		}
+		// The export links keep the filters.
+		r = b.get(jobPath + "?q=gateway&class=5xx")
+		csvURL := html.UnescapeString(attrAfter(r.Body, `data-testid="export"`, "href"))
+		if !strings.Contains(csvURL, "q=gateway") || !strings.Contains(csvURL, "class=5xx") || !strings.Contains(csvURL, "format=csv") {
+			t.Fatalf("export link %q", csvURL)
+		}
+		r = b.get(csvURL)
+		if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") ||
+			!strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("csv: %s", r)
+		}
+		lines := strings.Split(strings.TrimSpace(r.Body), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "id,job_id") || !strings.HasPrefix(lines[1], bad.ID.String()) {
+			t.Errorf("csv body:\n%s", r.Body)
+		}
+		r = b.get(projPath + "/export?format=jsonl&code=200")
+		if r.Status != 200 || r.Header.Get("Content-Type") != "application/x-ndjson" || strings.Count(r.Body, "\n") != 1 ||
+			!strings.Contains(r.Body, `"id":"`+ok.ID.String()+`"`) {
+			t.Errorf("jsonl: %s", r)
+		}
+		// Another tenant's job exports nothing.
+		other := d.tenant(prikke.TierFree)
+		if r = d.as(other).get(jobPath + "/executions/export?format=csv"); r.Status != 404 {
+			t.Errorf("other tenant's export: %d", r.Status)
+		}
+	})
+}
+
+// TestReplayFailedInRange: "Replay failed" on a job replays the failed
+// executions of the range and says how many; an empty range says so.
+func TestReplayFailedInRange(t *testing.T) {
+	bothStores(t, func(t *testing.T, st store.Store) {
+		d := newDash(t, st)
+		tn := d.tenant(prikke.TierFree)
+		j := d.authJob(tn, "flaky", "https://hooks.example.com/in")
+		d.inspectedExecution(j, prikke.ExecutionStatusSuccess, 200, "", "ok", nil)
+		failed := d.inspectedExecution(j, prikke.ExecutionStatusFailed, 500, "", "boom", nil)
+		b := d.as(tn)
+		loc := time.UTC // the tenant's zone: the form reads the viewer's
+		if tn.User.TimeZone != "" {
+			if l, err := time.LoadLocation(tn.User.TimeZone); err == nil {
+				loc = l
+			}
+		}
+		since := time.Now().Add(-time.Hour).In(loc).Format(datetimeLocal)
+		until := time.Now().Add(time.Hour).In(loc).Format(datetimeLocal)
+		r := b.post("/app/jobs/"+j.ID.String()+"/replay-failed", url.Values{"since": {since}, "until": {until}})
+		if r.Status != 303 {
+			t.Fatalf("replay failed: %s", r)
+		}
+		page := pageText(b.get(r.location()).Body)
+		if !strings.Contains(page, "Replayed 1 failed execution") {
+			t.Fatalf("flash: %s", page)
+		}
+		es, err := d.svc.Executions(context.Background(), tn.actor(), service.ExecutionFilter{JobID: &j.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replays := 0
+		for _, e := range es {
+			if e.ReplayOf != nil && *e.ReplayOf == failed.ID {
+				replays++
+			}
+		}
+		if replays != 1 {
+			t.Errorf("%d replays of the failed execution", replays)
+		}
+		old := time.Now().Add(-48 * time.Hour).In(loc)
+		r = b.post("/app/jobs/"+j.ID.String()+"/replay-failed", url.Values{"since": {old.Format(datetimeLocal)}, "until": {old.Add(time.Hour).Format(datetimeLocal)}})
+		if page = pageText(b.get(r.location()).Body); !strings.Contains(page, "No failed executions in this range") {
+			t.Errorf("empty range: %s", page)
+		}
+		r = b.post("/app/jobs/"+j.ID.String()+"/replay-failed", url.Values{"since": {until}, "until": {since}})
+		if page = pageText(b.get(r.location()).Body); !strings.Contains(page, "until must be after since") {
+			t.Errorf("reversed range: %s", page)
+		}
+	})
+}
+
+// attrAfter returns the raw value of the first name="…" attribute after
+// marker in body.
+func attrAfter(body, marker, name string) string {
+	_, rest, _ := strings.Cut(body, marker)
+	_, rest, _ = strings.Cut(rest, name+`="`)
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
 }

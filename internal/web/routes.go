@@ -118,6 +118,7 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("POST /app/projects/{project_id}/jobs/preview", u(h.previewRequest))     // htmx fragment
 	handle("GET /app/projects/{project_id}/schedule-preview", u(h.previewSchedule)) // htmx fragment
 	handle("GET /app/projects/{project_id}/executions", u(h.showProjectExecutions))
+	handle("GET /app/projects/{project_id}/executions/export", u(h.exportProjectExecutions))
 	handle("GET /app/projects/{project_id}/settings", u(h.showProjectSettings))
 	handle("POST /app/projects/{project_id}/settings", u(h.updateProject))
 	handle("POST /app/projects/{project_id}/redaction", u(h.updateRedaction))
@@ -155,6 +156,8 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("POST /app/jobs/{job_id}/pause", u(h.pauseJob))
 	handle("POST /app/jobs/{job_id}/resume", u(h.resumeJob))
 	handle("POST /app/jobs/{job_id}/run", u(h.runJob))
+	handle("GET /app/jobs/{job_id}/executions/export", u(h.exportJobExecutions))
+	handle("POST /app/jobs/{job_id}/replay-failed", u(h.replayFailed))
 	handle("GET /app/jobs/{job_id}/delete", u(h.showJobDelete))
 	handle("POST /app/jobs/{job_id}/delete", u(h.deleteJob))
 	handle("GET /app/executions/{execution_id}", u(h.showExecution))
