@@ -33,6 +33,15 @@ func (v executionView) FlowKeyURL() string { return flowKeyPath(v.E.ProjectID, v
 // Throttled is how long flow control held the execution back.
 func (v executionView) Throttled() string { return page.Duration(int(v.E.ThrottledMS)) }
 
+// HTTPTotal is the sum of the trace's phases, in words.
+func (v executionView) HTTPTotal() string {
+	t := v.E.Trace
+	if t == nil {
+		return ""
+	}
+	return took(time.Duration(t.DNSUS+t.ConnectUS+t.TLSUS+t.SendUS+t.WaitUS+t.BodyUS) * time.Microsecond)
+}
+
 // MethodOptions are the replay form's methods.
 func (v executionView) MethodOptions() []page.Option { return methodOptions }
 
