@@ -433,3 +433,37 @@ func attrAfter(body, marker, name string) string {
 	v, _, _ := strings.Cut(rest, `"`)
 	return v
 }
+
+// TestDocsInspect: the pages of what happened, assertions, redaction and
+// templates say the facts the dashboard and the API rely on, and the docs
+// index links them.
+func TestDocsInspect(t *testing.T) {
+	d := newDash(t, nil)
+	anon := d.anon()
+	for path, wants := range map[string][]string{
+		"/docs/what-happened": {"<h1>What happened</h1>", `id="request"`, `id="curl"`, `id="waterfall"`, `id="replay"`, `id="replay-failed"`, `id="search"`,
+			"64 KiB", "Copy as curl", `'\''`, "Wait (TTFB)", "reused connection", "late by", "replay_of", "1,000", "CSV", "JSON lines",
+			`/api/v1/executions/$EXECUTION_ID/replay`, `/api/v1/jobs/$JOB_ID/replay-failed`, "format=csv", "PRIKKE_TRACE"},
+		"/docs/assertions": {"<h1>Assertions</h1>", "2xx", "200-299", "body_not_contains", "json_path", "matches", "max_duration_ms",
+			`"expect": {`, "expect: json_path data.state is"},
+		"/docs/redaction": {"<h1>Redaction</h1>", "Authorization, Cookie", "[redacted]", "json_paths", "data.token", "Use the defaults",
+			`"redact": {"headers"`},
+		"/docs/templates": {"<h1>Templates</h1>", "scheduled_for", "execution_id", "attempt", "job.name", "previous_day", "next_day",
+			"previous_hour", "previous_month", "unix", "{{ scheduled_for | previous_day | date }}", "Preview next request"},
+	} {
+		r := anon.get(path)
+		if r.Status != 200 {
+			t.Errorf("%s: %d", path, r.Status)
+			continue
+		}
+		text := html.UnescapeString(r.Body)
+		for _, want := range wants {
+			if !strings.Contains(strings.ToLower(text), strings.ToLower(want)) {
+				t.Errorf("%s lacks %q", path, want)
+			}
+		}
+		if idx := anon.get("/docs"); !strings.Contains(idx.Body, `href="`+path+`"`) {
+			t.Errorf("/docs does not link %s", path)
+		}
+	}
+}
