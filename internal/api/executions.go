@@ -116,7 +116,16 @@ func executionOut(e *prikke.Execution, full bool) *Execution {
 type executionBody struct{ Body *Execution }
 
 // executionSearch are the filters of an execution listing and export.
+// (huma reads no parameters from an embedded struct: each input repeats
+// the fields, searchFields below, and search() copies them here.)
 type executionSearch struct {
+	Status, StatusCode                       []string
+	Since, Until, StatusClass, MinDurationMS string
+	MaxDurationMS, Q                         string
+}
+
+type executionListInput struct {
+	JobID         string   `path:"job_id" doc:"The job's id."`
 	Status        []string `query:"status" explode:"false" doc:"Only these statuses (comma-separated): pending, running, success, failed, timeout, missed, skipped, quota_exceeded."`
 	Since         string   `query:"since" doc:"Only executions created at or after this RFC 3339 instant."`
 	Until         string   `query:"until" doc:"Only executions created before this RFC 3339 instant."`
@@ -125,20 +134,22 @@ type executionSearch struct {
 	MinDurationMS string   `query:"min_duration_ms" doc:"Only attempts that took at least this many milliseconds." example:"1000"`
 	MaxDurationMS string   `query:"max_duration_ms" doc:"Only attempts that took at most this many milliseconds." example:"5000"`
 	Q             string   `query:"q" doc:"Only executions whose stored response body (its first 64 KiB, as redacted) contains this text, case-sensitive; at most 200 characters." example:"rate limit"`
-}
-
-type executionListInput struct {
-	JobID string `path:"job_id" doc:"The job's id."`
-	executionSearch
-	Limit  int    `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
-	Cursor string `query:"cursor" doc:"next_cursor from the previous page."`
+	Limit         int      `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
+	Cursor        string   `query:"cursor" doc:"next_cursor from the previous page."`
 }
 
 type projectExecutionListInput struct {
-	ProjectID string `path:"project_id" doc:"The project's id."`
-	executionSearch
-	Limit  int    `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
-	Cursor string `query:"cursor" doc:"next_cursor from the previous page."`
+	ProjectID     string   `path:"project_id" doc:"The project's id."`
+	Status        []string `query:"status" explode:"false" doc:"Only these statuses (comma-separated): pending, running, success, failed, timeout, missed, skipped, quota_exceeded."`
+	Since         string   `query:"since" doc:"Only executions created at or after this RFC 3339 instant."`
+	Until         string   `query:"until" doc:"Only executions created before this RFC 3339 instant."`
+	StatusCode    []string `query:"status_code,explode" doc:"Only responses with one of these HTTP statuses: repeat the parameter or separate codes with commas (status_code=500,503)." example:"503"`
+	StatusClass   string   `query:"status_class" doc:"Only responses of this class: 1xx, 2xx, 3xx, 4xx or 5xx." example:"5xx"`
+	MinDurationMS string   `query:"min_duration_ms" doc:"Only attempts that took at least this many milliseconds." example:"1000"`
+	MaxDurationMS string   `query:"max_duration_ms" doc:"Only attempts that took at most this many milliseconds." example:"5000"`
+	Q             string   `query:"q" doc:"Only executions whose stored response body (its first 64 KiB, as redacted) contains this text, case-sensitive; at most 200 characters." example:"rate limit"`
+	Limit         int      `query:"limit" minimum:"1" doc:"Page size, 1-100 (default 50)."`
+	Cursor        string   `query:"cursor" doc:"next_cursor from the previous page."`
 }
 
 // ExecutionPage is one page of executions, newest first.
@@ -152,7 +163,7 @@ func (a *API) handleJobExecutions(ctx context.Context, in *executionListInput) (
 	if err != nil {
 		return nil, err
 	}
-	return a.listExecutions(ctx, service.ExecutionFilter{JobID: &id}, &in.executionSearch, in.Limit, in.Cursor)
+	return a.listExecutions(ctx, service.ExecutionFilter{JobID: &id}, searchOf(in.Status, in.StatusCode, in.Since, in.Until, in.StatusClass, in.MinDurationMS, in.MaxDurationMS, in.Q), in.Limit, in.Cursor)
 }
 
 func (a *API) handleProjectExecutions(ctx context.Context, in *projectExecutionListInput) (*struct{ Body *ExecutionPage }, error) {
@@ -160,7 +171,7 @@ func (a *API) handleProjectExecutions(ctx context.Context, in *projectExecutionL
 	if err != nil {
 		return nil, err
 	}
-	return a.listExecutions(ctx, service.ExecutionFilter{ProjectID: &id}, &in.executionSearch, in.Limit, in.Cursor)
+	return a.listExecutions(ctx, service.ExecutionFilter{ProjectID: &id}, searchOf(in.Status, in.StatusCode, in.Since, in.Until, in.StatusClass, in.MinDurationMS, in.MaxDurationMS, in.Q), in.Limit, in.Cursor)
 }
 
 func (a *API) listExecutions(ctx context.Context, f service.ExecutionFilter, q *executionSearch, lim int, cur string) (*struct{ Body *ExecutionPage }, error) {
@@ -187,6 +198,11 @@ func (a *API) listExecutions(ctx context.Context, f service.ExecutionFilter, q *
 		page.Executions = append(page.Executions, executionOut(e, false))
 	}
 	return &struct{ Body *ExecutionPage }{page}, nil
+}
+
+func searchOf(status, codes []string, since, until, class, minMS, maxMS, q string) *executionSearch {
+	return &executionSearch{Status: status, StatusCode: codes, Since: since, Until: until, StatusClass: class,
+		MinDurationMS: minMS, MaxDurationMS: maxMS, Q: q}
 }
 
 // apply reads the search parameters into f; each bad value is a field

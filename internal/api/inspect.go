@@ -20,13 +20,13 @@ import (
 
 // Expect is a job's response assertions.
 type Expect struct {
-	Status          []string        `json:"status,omitempty" maxItems:"20" doc:"Statuses that count as success instead of 2xx: codes (\"404\"), classes (\"2xx\") or ranges (\"200-299\"); at most 20." example:"[\"200\",\"201-204\"]"`
-	JSONPath        string          `json:"json_path,omitempty" doc:"A path in the JSON response (like data.items[0].state) that equals or matches is applied to; the response must then be JSON." example:"data.state"`
-	Equals          json.RawMessage `json:"equals,omitempty" doc:"The JSON value json_path must have." example:"\"done\""`
-	Matches         string          `json:"matches,omitempty" maxLength:"1024" doc:"A regular expression (Go's RE2 syntax) the text of json_path's value must match." example:"^(done|skipped)$"`
-	BodyContains    string          `json:"body_contains,omitempty" maxLength:"1024" doc:"Text the response body (its first 64 KiB) must contain." example:"\"ok\":true"`
-	BodyNotContains string          `json:"body_not_contains,omitempty" maxLength:"1024" doc:"Text the response body (its first 64 KiB) must not contain." example:"error"`
-	MaxDurationMS   int             `json:"max_duration_ms,omitempty" minimum:"0" maximum:"30000" doc:"An attempt that takes longer than this many milliseconds fails." example:"2000"`
+	Status          []string        `json:"status,omitempty" maxItems:"20" doc:"Success statuses instead of 2xx: codes, classes (2xx) or ranges (200-299)." example:"[\"200\",\"201-204\"]"`
+	JSONPath        string          `json:"json_path,omitempty" doc:"A value in the JSON response, for equals or matches." example:"data.state"`
+	Equals          json.RawMessage `json:"equals,omitempty" doc:"The JSON value at json_path." example:"\"done\""`
+	Matches         string          `json:"matches,omitempty" maxLength:"1024" doc:"An RE2 regular expression the value at json_path matches." example:"^(done|skipped)$"`
+	BodyContains    string          `json:"body_contains,omitempty" maxLength:"1024" doc:"Text the response body contains." example:"\"ok\":true"`
+	BodyNotContains string          `json:"body_not_contains,omitempty" maxLength:"1024" doc:"Text the response body does not contain." example:"maintenance"`
+	MaxDurationMS   int             `json:"max_duration_ms,omitempty" minimum:"0" maximum:"30000" doc:"Fail an attempt slower than this (ms)." example:"2000"`
 }
 
 func expectIn(e *Expect) *prikke.Expect {
@@ -127,6 +127,10 @@ func (a *API) handleExecutionReplay(ctx context.Context, in *replayInput) (*stru
 	if err != nil {
 		return nil, err
 	}
+	// Another tenant's execution is not found, whatever the body says.
+	if _, err := a.svc.Execution(ctx, actorOf(ctx), id); err != nil {
+		return nil, err
+	}
 	var req ReplayRequest
 	if len(in.RawBody) > 0 {
 		if err := decode(&in.bodyInput, &req); err != nil {
@@ -176,6 +180,10 @@ func (a *API) handleReplayFailed(ctx context.Context, in *replayFailedInput) (*s
 	if err != nil {
 		return nil, err
 	}
+	// Another tenant's job is not found, whatever the body says.
+	if _, err := a.svc.Job(ctx, actorOf(ctx), id); err != nil {
+		return nil, err
+	}
 	var req ReplayFailedRequest
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
@@ -195,10 +203,17 @@ func (a *API) handleReplayFailed(ctx context.Context, in *replayFailedInput) (*s
 }
 
 type exportInput struct {
-	ProjectID string `path:"project_id" doc:"The project's id."`
-	JobID     string `query:"job_id" doc:"Only this job's executions."`
-	Format    string `query:"format" enum:"csv,jsonl" doc:"csv (one header row, then one row per execution) or jsonl (one JSON object per line, the same fields)." example:"csv"`
-	executionSearch
+	ProjectID     string   `path:"project_id" doc:"The project's id."`
+	JobID         string   `query:"job_id" doc:"Only this job's executions."`
+	Format        string   `query:"format" doc:"csv (the default: one header row, then one row per execution) or jsonl (one JSON object per line, the same fields)." example:"csv"`
+	Status        []string `query:"status" explode:"false" doc:"Only these statuses (comma-separated): pending, running, success, failed, timeout, missed, skipped, quota_exceeded."`
+	Since         string   `query:"since" doc:"Only executions created at or after this RFC 3339 instant."`
+	Until         string   `query:"until" doc:"Only executions created before this RFC 3339 instant."`
+	StatusCode    []string `query:"status_code,explode" doc:"Only responses with one of these HTTP statuses: repeat the parameter or separate codes with commas (status_code=500,503)." example:"503"`
+	StatusClass   string   `query:"status_class" doc:"Only responses of this class: 1xx, 2xx, 3xx, 4xx or 5xx." example:"5xx"`
+	MinDurationMS string   `query:"min_duration_ms" doc:"Only attempts that took at least this many milliseconds." example:"1000"`
+	MaxDurationMS string   `query:"max_duration_ms" doc:"Only attempts that took at most this many milliseconds." example:"5000"`
+	Q             string   `query:"q" doc:"Only executions whose stored response body (its first 64 KiB, as redacted) contains this text, case-sensitive; at most 200 characters." example:"rate limit"`
 }
 
 func (a *API) handleExecutionExport(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
@@ -218,7 +233,7 @@ func (a *API) handleExecutionExport(ctx context.Context, in *exportInput) (*huma
 		}
 		f = service.ExecutionFilter{JobID: &j.ID}
 	}
-	if err := in.apply(&f); err != nil {
+	if err := searchOf(in.Status, in.StatusCode, in.Since, in.Until, in.StatusClass, in.MinDurationMS, in.MaxDurationMS, in.Q).apply(&f); err != nil {
 		return nil, err
 	}
 	format := in.Format
@@ -301,7 +316,7 @@ var (
 		Description: "Sends the execution's request again now, as a new execution of the same job (replay_of names the original, which is not changed), optionally edited first. " +
 			"Redacted header values are sent as the job's current value. Needs the right to run the job; a workflow step's execution cannot be replayed (retry the run)."}
 
-	opReplayFailed = operation{ID: "job-replay-failed", Tag: "Jobs", Status: http.StatusCreated, Body: ReplayFailedRequest{},
+	opReplayFailed = operation{ID: "job-replay-failed", Tag: "Executions", Status: http.StatusCreated, Body: ReplayFailedRequest{},
 		Summary: "Replay a job's failed executions",
 		Description: fmt.Sprintf("Replays every execution of the job created in [since, until) whose occurrence failed (its last attempt failed or timed out), at most %d; "+
 			"a range with more is refused (422): narrow it.", prikke.MaxBulkReplay)}
@@ -320,7 +335,7 @@ var (
 				}}}
 		}}
 
-	opJobPreview = operation{ID: "job-preview", Tag: "Jobs", Body: JobRequest{},
+	opJobPreview = operation{ID: "job-preview", Tag: "Executions", Body: JobRequest{},
 		Summary: "Preview a job's next request",
 		Description: "Renders the request the job in the body (as to create, or with job_id as a change to that job) would send at its next occurrence: templates filled, " +
 			"Prikke's headers included with placeholders for the signature. Nothing is saved or sent; template errors are field errors on url, headers or body."}

@@ -25,7 +25,7 @@ type JobRequest struct {
 	Method               *string            `json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE,HEAD" doc:"HTTP method (default GET)." example:"POST"`
 	Headers              *map[string]string `json:"headers,omitempty" doc:"Request headers. Host, Content-Length, User-Agent, webhook-* and Prikke-* are set by Prikke." example:"{\"Authorization\":\"Bearer s3cret\"}"`
 	ContentType          *string            `json:"content_type,omitempty" doc:"Content-Type of the request body, like text/plain; charset=utf-8. Absent, the Content-Type in headers is sent, else application/json when the body is JSON, else none. \"\" removes the one set (the default applies again)." example:"application/json"`
-	Body                 *string            `json:"body,omitempty" doc:"Request body (max 256 KiB). url, header values and body may hold templates rendered for each attempt: {{ scheduled_for }}, {{ execution_id }}, {{ attempt }}, {{ job.name }}, {{ job.id }} (see /docs/templates); they are checked on save, and POST /projects/{project_id}/jobs/preview shows the next request rendered." example:"{\"report\":\"daily\"}"`
+	Body                 *string            `json:"body,omitempty" doc:"Request body (max 256 KiB). url, headers and body may hold templates (see /docs/templates)." example:"{\"report\":\"daily\"}"`
 	TimeoutMS            *int               `json:"timeout_ms,omitempty" minimum:"1000" maximum:"30000" doc:"Total deadline of one attempt in milliseconds (default 30000)." example:"30000"`
 	RetryAttempts        *int               `json:"retry_attempts,omitempty" minimum:"0" maximum:"10" doc:"Retries after the first attempt, for one-time jobs (default 5). Cron jobs do not retry."`
 	Enabled              *bool              `json:"enabled,omitempty" doc:"Whether the job runs (default true)."`
@@ -40,7 +40,7 @@ type JobRequest struct {
 	ChannelIDs           *[]string          `json:"channel_ids,omitempty" doc:"Channels for notify=custom."`
 	AlertPolicy          *AlertPolicy       `json:"alert_policy,omitempty" doc:"When the job's channels are alerted. Given, it replaces the whole policy: fields left out take their defaults."`
 	FlowKey              *string            `json:"flow_key,omitempty" maxLength:"200" doc:"The flow key whose limits the job's requests obey (see Flow control): a name shared with other jobs, such as billing-api. Absent on create or \"\": the URL's host:port." example:"billing-api"`
-	Expect               *Expect            `json:"expect,omitempty" doc:"Response assertions: what counts as success beyond a 2xx. Every one given must hold; the first that does not fails the attempt with error saying which and what was seen, and retries and alerts follow. On update, given it replaces them all; null removes them (any 2xx succeeds again)."`
+	Expect               *Expect            `json:"expect,omitempty" doc:"Response assertions (see /docs/assertions); all must hold, else the attempt fails. Replaces the job's; null removes them."`
 	WorkflowID           *string            `json:"workflow_id,omitempty" doc:"Makes the job start a run of this workflow (of the same project) at each occurrence instead of calling a URL: give it instead of url (not both). The body, if given, must be JSON: it is the run's payload; method and headers are not used. Absent on create, the job's name is \"Run <workflow name>\". On update, giving url makes the job call it again. Deleting the workflow deletes the job."`
 
 	// expectNull: the body gave "expect": null (remove them).

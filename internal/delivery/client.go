@@ -185,7 +185,8 @@ type Result struct {
 	// Content-Length), for the execution record.
 	RequestHeaders []prikke.Header
 	// RequestBody is the body sent, at most prikke.MaxRecordedBody bytes
-	// (RequestTruncated when cut), when Request.RecordBody.
+	// (RequestTruncated when cut), when Request.RecordBody. It shares
+	// Request.Body's array: copy before changing either.
 	RequestBody      []byte
 	RequestTruncated bool
 	// Trace is where the time went, when Request.Trace (nil otherwise).
@@ -234,8 +235,7 @@ func (c *Client) Do(ctx context.Context, req Request) Result {
 	}
 	res.RequestHeaders = sent
 	if req.RecordBody && len(req.Body) > 0 {
-		// The caller's bytes, not a copy: Request.Body is not changed
-		// after Do.
+		// The caller's bytes, not a copy (Result.RequestBody says so).
 		res.RequestBody = req.Body
 		if len(req.Body) > prikke.MaxRecordedBody {
 			res.RequestBody, res.RequestTruncated = req.Body[:prikke.MaxRecordedBody:prikke.MaxRecordedBody], true

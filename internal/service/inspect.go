@@ -15,6 +15,7 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
 	"github.com/prikke/prikke/internal/jobrequest"
+	"github.com/prikke/prikke/internal/redact"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -24,7 +25,8 @@ import (
 // ReplayInput edits a replay's request; nil fields keep the original's.
 // A header whose value is prikke.Redacted is sent with the job's current
 // value of that header (a redacted value is never stored, so never
-// replayed as "[redacted]"); when the job has none, the replay is refused
+// replayed as "[redacted]": the pending replay keeps the placeholder and
+// the worker fills it in); when the job has none, the replay is refused
 // naming the header.
 type ReplayInput struct {
 	Method  *string
@@ -65,6 +67,12 @@ func (s *Service) ReplayExecution(ctx context.Context, a *Actor, id prikke.ID, i
 	}
 	announceExecutions(ctx, s.store, e)
 	s.record(ctx, a, &j.OrganizationID, prikke.AuditExecutionReplay, "execution", e.ID.String(), "replay of "+orig.ID.String())
+	// Headers given as edits are shown redacted, as the record will be.
+	if p, err := s.store.ProjectGet(ctx, j.ProjectID); err == nil {
+		shown := *e
+		shown.RequestHeaders = redact.Headers(p.Redact, e.RequestHeaders)
+		return &shown, nil
+	}
 	return e, nil
 }
 
@@ -161,17 +169,17 @@ func (s *Service) replayOf(j *prikke.Job, tier prikke.Tier, orig *prikke.Executi
 			v.Add("body", "is too large: max 256 KiB")
 		}
 	}
-	// A redacted value was never stored: the job's current one is sent.
-	for i, h := range headers {
+	// A redacted value was never stored: the worker sends the job's
+	// current value of that header instead (the pending replay keeps
+	// "[redacted]", so the secret is never written to the history). One
+	// the job does not have cannot be sent.
+	for _, h := range headers {
 		if h.Value != prikke.Redacted {
 			continue
 		}
-		val, ok := jobHeader(j, h.Name)
-		if !ok {
+		if _, ok := jobHeader(j, h.Name); !ok {
 			v.Add("headers."+h.Name, "was redacted when recorded and the job has no %s header to send instead; give its value in headers", h.Name)
-			continue
 		}
-		headers[i].Value = val
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -183,8 +191,7 @@ func (s *Service) replayOf(j *prikke.Job, tier prikke.Tier, orig *prikke.Executi
 	return e, nil
 }
 
-// jobHeader returns the job's value of a header, rendered for nothing:
-// a templated value is sent as the job has it.
+// jobHeader returns the job's value of a header.
 func jobHeader(j *prikke.Job, name string) (string, bool) {
 	for _, h := range j.Headers {
 		if strings.EqualFold(h.Name, name) {

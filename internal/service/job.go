@@ -188,7 +188,7 @@ func (s *Service) apply(j *prikke.Job, in *JobInput, tier prikke.Tier, create bo
 	}
 	// A templated URL is a URL only once rendered: checkTemplates checks
 	// its rendering for a sample run instead.
-	tplURL := j.WorkflowID == nil && (create || in.URL != nil) && hasTemplate(j.URL)
+	tplURL := j.WorkflowID == nil && hasTemplate(j.URL)
 	if err := j.Validate(); err != nil {
 		if prikke.ErrorCode(err) == prikke.ETOOLARGE {
 			return err

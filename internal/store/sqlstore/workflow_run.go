@@ -225,11 +225,12 @@ func (r *Records) applyPlans(ctx context.Context, tx Tx, sts []*workflow.RunStat
 }
 
 var (
+	// insertJobColumns are insertJobSQL's, in insertJobArgs' order.
 	insertJobColumns = columnList(`id, project_id, organization_id, kind, name, url, method, headers, body,
 		timeout_ms, retry_attempts, enabled, cron_expression, schedule_interval, time_zone, run_at,
 		catch_up, catch_up_window_s, overlap, interval_minutes, notify_mode, next_run_at, health,
 		consecutive_failures, disabled_reason, idempotency_key, created_at, updated_at, alert_policy, flow_key,
-		workflow_id, run_id, step, pause_reason`)
+		workflow_id, run_id, step, pause_reason, expect`)
 	runUpdateColumns = []string{"id", "status", "error", "finished_at", "updated_at"}
 	runUpdateTypes   = []string{"uuid", "text", "text", "timestamptz", "timestamptz"}
 )
