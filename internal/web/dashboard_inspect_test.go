@@ -304,6 +304,14 @@ func TestJobRequestPreview(t *testing.T) {
 		if r.Status != 200 || !strings.Contains(r.Body, `data-field="body"`) || !strings.Contains(pageText(r.Body), "scheduled_for") {
 			t.Errorf("template error: %s", pageText(r.Body))
 		}
+		// Editing a job: the form's values over the saved job's.
+		j := d.job(tn, "edited", "https://hooks.example.com/in")
+		r = b.post(path+"?job="+j.ID.String(), url.Values{"name": {"renamed"}, "url": {"https://hooks.example.com/{{ job.name }}/{{ job.id }}"}, "method": {"GET"},
+			"schedule_kind": {"cron"}, "cron_expression": {"0 9 * * 1-5"}, "timezone": {"Europe/Oslo"}, "timeout_ms": {"10000"},
+			"retry_attempts": {"0"}, "catch_up": {"latest"}, "catch_up_window_seconds": {"3600"}, "overlap": {"allow"}})
+		if !strings.Contains(pageText(r.Body), "https://hooks.example.com/renamed/"+j.ID.String()) {
+			t.Errorf("edit preview: %s", pageText(r.Body))
+		}
 		// Saving the same job puts the error beside the body.
 		r = b.post("/app/projects/"+tn.Project.ID.String()+"/jobs", jobForm("https://hooks.example.com/in", func(v url.Values) {
 			v.Set("body", `{"x":"{{ nope }}"}`)
