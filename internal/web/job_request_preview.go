@@ -30,6 +30,10 @@ func (h *Web) previewRequest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if _, err := h.svc.Project(ctx, a, pid); err != nil {
+		h.fail(w, r, err) // another tenant's project is a 404, not a fragment
+		return
+	}
 	var jobID *prikke.ID
 	var current *prikke.Job
 	if s := r.URL.Query().Get("job"); s != "" {
@@ -51,6 +55,10 @@ func (h *Web) previewRequest(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	in, idx := jobInput(form, current)
 	pv, err := h.svc.PreviewJobRequest(ctx, a, pid, jobID, *in)
+	if prikke.ErrorCode(err) == prikke.ENOTFOUND {
+		h.fail(w, r, err)
+		return
+	}
 	v := requestPreviewView{P: pv, Zone: time.UTC}
 	if loc, err := cron.LoadLocation(form.Get("timezone")); err == nil {
 		v.Zone = loc // the job's zone, as the schedule preview
