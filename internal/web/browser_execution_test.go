@@ -171,4 +171,28 @@ func TestBrowserExecutionPage(t *testing.T) {
 		}
 		return waitFor(ctx, `!!document.querySelector('[data-testid="replays"] a[href="/app/executions/`+id.String()+`"]')`)
 	})
+
+	step("the job editor previews the next request and shows the assertions", 60*time.Second, func(ctx context.Context) error {
+		if err := navigate(ctx, base, "/app/jobs/"+j.ID.String()+"/edit", 200); err != nil {
+			return err
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(b => { b.value = '{"day":"{{ scheduled_for | previous_day | date }}"}'; return true })(document.getElementById('field-body'))`)); err != nil {
+			return err
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Click(chromedp.CSS(`[data-testid="preview-request"]`))); err != nil {
+			return err
+		}
+		if err := waitFor(ctx, `(p => p && /\{"day":"\d{4}-\d{2}-\d{2}"\}/.test(p.textContent))(document.querySelector('[data-testid="preview-body"]'))`); err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('request-preview').innerText`))
+			return fmt.Errorf("no rendered body in the preview: %w\n%s", err, html)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('assertions').open = true`)); err != nil {
+			return err
+		}
+		if err := waitFor(ctx, `document.getElementById('field-expect-status').checkVisibility()`); err != nil {
+			return fmt.Errorf("no expected status field: %w", err)
+		}
+		screenshot(t, ctx, "job-editor-preview-desktop")
+		return nil
+	})
 }
