@@ -92,7 +92,7 @@ func startDashServer(t *testing.T, ssrfAllow ...string) *dashServer {
 	m := metrics.New()
 	sched := scheduler.New(st, scheduler.Config{Node: "browser-test", Lead: 2 * time.Second, LeaderTTL: 3 * time.Second}, m, logger)
 	wk := worker.New(st, client, worker.Config{Node: "browser-test", MinWorkers: 1, MaxWorkers: 4, PollEvery: 500 * time.Millisecond,
-		Drain: 2 * time.Second}, m, logger)
+		Drain: 2 * time.Second, Trace: true, RecordBody: true}, m, logger) // as PRIKKE_TRACE and PRIKKE_RECORD_REQUEST_BODY default
 	sched.Start(context.Background())
 	wk.Start(context.Background())
 	t.Cleanup(func() {

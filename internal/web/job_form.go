@@ -37,6 +37,7 @@ type jobFormView struct {
 	Action     string      // where the form posts
 	PreviewURL string
 	TestURL    string
+	RequestURL string // the "Preview next request" fragment
 	Headers    []headerRow
 	NextHeader int       // the index app.js gives the next added header row
 	Template   headerRow // the row app.js copies
@@ -272,7 +273,9 @@ func jobFormValues(j *prikke.Job) *page.Form {
 		v.Set(fmt.Sprintf("headers[%d].value", i), hd.Value)
 		i++
 	}
-	return page.NewForm(v)
+	f := page.NewForm(v)
+	expectValues(f, j.Expect)
+	return f
 }
 
 // newJobForm is the form of a new job: the service's defaults.
@@ -284,7 +287,7 @@ func newJobForm() *page.Form {
 		"overlap":                 {string(prikke.OverlapAllow)}, "timezone": {"UTC"}, "schedule_kind": {kindCron},
 		"cron_expression": {"0 9 * * 1-5"}, "interval": {string(prikke.IntervalHourly)},
 		"notify": {string(prikke.NotifyProject)}, "alert_policy.fail_threshold": {""},
-		"alert_policy.recovery_threshold": {"1"},
+		"alert_policy.recovery_threshold": {"1"}, "expect.status": {""},
 	})
 }
 
@@ -351,6 +354,7 @@ func jobInput(f *page.Form, current *prikke.Job) (in *service.JobInput, headerId
 	workflowTargetInput(f, in)
 	notifyInput(f, in)
 	alertPolicyInput(f, in, current)
+	expectInput(f, in)
 	return in, headerIdx
 }
 
@@ -429,6 +433,9 @@ func addJobErrors(f *page.Form, err error, headerIdx []int) {
 		}
 		if name == "run_at" {
 			name = "scheduled_at"
+		}
+		if expectStatusKey.MatchString(name) {
+			name = "expect.status"
 		}
 		if channelKey.MatchString(name) {
 			name = "channel_ids"

@@ -18,11 +18,13 @@ func (h *Web) jobEditor(r *http.Request, c *appContext, form *page.Form, job *pr
 		Action:     "/app/projects/" + p.ID.String() + "/jobs",
 		PreviewURL: "/app/projects/" + p.ID.String() + "/schedule-preview",
 		TestURL:    "/app/projects/" + p.ID.String() + "/jobs/test",
+		RequestURL: "/app/projects/" + p.ID.String() + "/jobs/preview",
 		Headers:    headerRows(form),
 		Template:   headerTemplate,
 	}
 	if job != nil {
 		v.Action = "/app/jobs/" + job.ID.String()
+		v.RequestURL += "?job=" + job.ID.String()
 	}
 	v.NextHeader = v.Headers[len(v.Headers)-1].Index + 1
 	v.Preview = h.schedulePreview(withViewerZone(form.Values, r), c.Org.Tier)

@@ -60,6 +60,8 @@ type projectSettingsView struct {
 	Secrets    []*prikke.Secret
 	SecretForm *page.Form
 	SecretsErr string
+	// RedactForm is the redaction form as posted (nil: the project's).
+	RedactForm *page.Form
 }
 
 func projectSettingsForm(p *prikke.Project) *page.Form {

@@ -38,6 +38,10 @@ func (h *Web) mount(handle func(pattern string, handler func(http.ResponseWriter
 	handle("GET /docs/teams", h.docs.ShowTeams)
 	handle("GET /docs/notifications", h.docs.ShowNotifications)
 	handle("GET /docs/monitors", h.docs.ShowMonitors)
+	handle("GET /docs/what-happened", h.docs.ShowWhatHappened)
+	handle("GET /docs/assertions", h.docs.ShowAssertions)
+	handle("GET /docs/redaction", h.docs.ShowRedaction)
+	handle("GET /docs/templates", h.docs.ShowTemplates)
 	handle("GET /docs/flow-control", h.docs.ShowFlowControl)
 	handle("GET /docs/workflows", h.docs.ShowWorkflows)
 	handle("GET /docs/status-pages", h.docs.ShowStatusPages)
@@ -117,10 +121,13 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("GET /app/projects/{project_id}/jobs/new", u(h.showJobNew))
 	handle("POST /app/projects/{project_id}/jobs", u(h.createJob))
 	handle("POST /app/projects/{project_id}/jobs/test", u(h.testJob))               // htmx fragment
+	handle("POST /app/projects/{project_id}/jobs/preview", u(h.previewRequest))     // htmx fragment
 	handle("GET /app/projects/{project_id}/schedule-preview", u(h.previewSchedule)) // htmx fragment
 	handle("GET /app/projects/{project_id}/executions", u(h.showProjectExecutions))
+	handle("GET /app/projects/{project_id}/executions/export", u(h.exportProjectExecutions))
 	handle("GET /app/projects/{project_id}/settings", u(h.showProjectSettings))
 	handle("POST /app/projects/{project_id}/settings", u(h.updateProject))
+	handle("POST /app/projects/{project_id}/redaction", u(h.updateRedaction))
 	handle("POST /app/projects/{project_id}/secret/reveal", u(h.revealSecret))
 	handle("POST /app/projects/{project_id}/secret/rotate", u(h.rotateSecret))
 	handle("POST /app/projects/{project_id}/secrets", u(h.putSecret))
@@ -155,9 +162,13 @@ func (h *Web) mountDashboard(handle func(string, func(http.ResponseWriter, *http
 	handle("POST /app/jobs/{job_id}/pause", u(h.pauseJob))
 	handle("POST /app/jobs/{job_id}/resume", u(h.resumeJob))
 	handle("POST /app/jobs/{job_id}/run", u(h.runJob))
+	handle("GET /app/jobs/{job_id}/executions/export", u(h.exportJobExecutions))
+	handle("POST /app/jobs/{job_id}/replay-failed", u(h.replayFailed))
 	handle("GET /app/jobs/{job_id}/delete", u(h.showJobDelete))
 	handle("POST /app/jobs/{job_id}/delete", u(h.deleteJob))
 	handle("GET /app/executions/{execution_id}", u(h.showExecution))
+	handle("POST /app/executions/{execution_id}/replay", u(h.replayExecution))
+	handle("POST /app/executions/{execution_id}/replay/edit", u(h.replayEdited))
 
 	// A project's flow keys: limits on how Prikke calls one destination.
 	// A key never holds '/', so it is one path segment.
