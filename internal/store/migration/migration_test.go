@@ -115,6 +115,11 @@ var shipped = map[string]map[string]string{
 		"00006_queue_sent.sql":       "29a5d61c43e5ef11964e50a460ba7dfc8c74eec0cc59e5d8ee348aeb3c4d1135",
 		"00007_monitors.sql":         "74a826bcf314f64a3771e9b17014fe4eb4522e036adb628426802b103f124d32",
 		"00008_job_alert_policy.sql": "45db3aa67843d852e747568cdcdcc3823cabcbce8ef06bb3679888f7cd265842",
+		"00009_flow_control.sql":     "f5b99058c9fb5920e10bfe4e23934f0e312d0cc853cffd5fa1e7864bfd14bd84",
+		"00010_workflows.sql":        "34181436a08d6b5d88cebdf1e24be573b8c9b26f41bfa390ac08d158b8485f16",
+		"00011_billing.sql":          "22c06058843fdd294ed6c92e93116abe9bf027ba17c6b49a0f273c7945d68a7a",
+		"00012_operator.sql":         "21710bde2e169249de52e1904915291f81d1b3a09b28282db529b0d8858bb14d",
+		"00013_inspect.sql":          "648e2089476016d7224e1ab26c12cabd57e4cea124f1992844d995fb4fa7b2fd",
 	},
 	"sqlite": {
 		"00001_schema.sql":           "7cb7d072c0884759bab320732ff2926230b5b5984659427cd0a664a15039c63e",
@@ -123,6 +128,11 @@ var shipped = map[string]map[string]string{
 		"00005_status_seconds.sql":   "f20e2c2f0e01e638b370c6a60b66702efef4e4828f39ce5768e7f38367ec5fc0",
 		"00007_monitors.sql":         "d89f609dd4ac4ff237e3808a1937be1d084015a297bc25809ed0d4fe5e377fa5",
 		"00008_job_alert_policy.sql": "f6a562b59f75eb53274bee2380ffba1637c689858a4fa50fc9f664bd467c661c",
+		"00009_flow_control.sql":     "d21cc2a8833c9a574511139b6a67c085965aaf1a424eee8f500fd120a8581f77",
+		"00010_workflows.sql":        "22eb105a189669bf20355505e12a6f4b5229eb3ffd4655ffa9c2f15f0868c34a",
+		"00011_billing.sql":          "76f8c69d0ce828c5be2dd311662e855ce18fc9f7834a69b1aed3b68a1d16deed",
+		"00012_operator.sql":         "ae5d018ad10c64c83cc941fb79163cb7183fa5c0aef7355639e0786594a9f277",
+		"00013_inspect.sql":          "b29784d27d292696d4de541b2bc3bff270b33e7587d42d137769f6e61e6b10f7",
 	},
 }
 
@@ -222,7 +232,7 @@ func TestList(t *testing.T) {
 				t.Errorf("%s: %s is a contract step; none has shipped yet (update this test when one does)", d.Name, m.Name)
 			}
 		}
-		if last := list[len(list)-1]; migration.Needed(list) != last.Version || last.Name != "00012_operator.sql" {
+		if last := list[len(list)-1]; migration.Needed(list) != last.Version || last.Name != "00013_inspect.sql" {
 			t.Errorf("%s: Needed = %d, last %+v", d.Name, migration.Needed(list), last)
 		}
 	}
