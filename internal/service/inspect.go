@@ -129,7 +129,12 @@ func (s *Service) replayOf(j *prikke.Job, tier prikke.Tier, orig *prikke.Executi
 	var v prikke.Validation
 	// A body recorded cut, or with a JSON field redacted, is not what was
 	// sent: the job's body is rendered again instead (never "[redacted]").
-	rebuild := in.Body == nil && (orig.RequestTruncated || bytes.Contains(orig.RequestBody, []byte(prikke.Redacted)))
+	// So is a body not recorded at all while the job has one: an attempt
+	// of an older release (no request_body) or sent with body recording
+	// off; an empty body is never recorded either, but a job that sends
+	// one has no body to render (its replay stays empty).
+	rebuild := in.Body == nil && (orig.RequestTruncated || bytes.Contains(orig.RequestBody, []byte(prikke.Redacted)) ||
+		(orig.RequestBody == nil && j.Body != ""))
 	if !recorded || rebuild {
 		loc, _ := cron.LoadLocation(j.TimeZone)
 		u, hs, b, err := jobrequest.Render(j, e, loc)

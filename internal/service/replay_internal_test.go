@@ -28,9 +28,16 @@ func TestReplayBodyNotRedacted(t *testing.T) {
 		{"cut", `{"password":"hunter2","n`, true, nil, j.Body},
 		{"whole", `{"n":7}`, false, nil, `{"n":7}`},
 		{"edited", `{"password":"[redacted]","n":1}`, false, ptr(`{"n":2}`), `{"n":2}`},
+		// Sent before bodies were recorded (an older release's history)
+		// or with PRIKKE_RECORD_REQUEST_BODY=false: no body is on record,
+		// which is not an empty body.
+		{"not recorded", "", false, nil, j.Body},
 	} {
 		o := *orig
 		o.RequestBody, o.RequestTruncated = []byte(tc.recorded), tc.truncated
+		if tc.recorded == "" {
+			o.RequestBody = nil
+		}
 		e, err := s.replayOf(j, prikke.TierFree, &o, ReplayInput{Body: tc.edit}, now)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
