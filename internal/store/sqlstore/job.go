@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -316,6 +318,11 @@ func likeEscape(s string) string {
 // JobUpdate implements store.Store.
 func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 	return r.inTx(ctx, "update job", func(tx Tx) error {
+		if j.Enabled {
+			if err := r.refuseSuspended(ctx, tx, j.ID); err != nil {
+				return err
+			}
+		}
 		// A plan pause is PlanChange's and JobSetEnabled's to start or
 		// end: a copy read before one of them ran must not undo it.
 		res, err := tx.Exec(ctx, `UPDATE jobs SET name = $2, url = $3, method = $4, headers = $5, body = $6,
@@ -355,6 +362,11 @@ func (r *Records) JobUpdate(ctx context.Context, j *prikke.Job) error {
 // JobSetEnabled implements store.Store.
 func (r *Records) JobSetEnabled(ctx context.Context, id prikke.ID, enabled bool, nextRunAt *time.Time) error {
 	return r.inTx(ctx, "set job enabled", func(tx Tx) error {
+		if enabled {
+			if err := r.refuseSuspended(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		res, err := tx.Exec(ctx, `UPDATE jobs SET enabled = $2, next_run_at = $3, pause_reason = '',
 			disabled_reason = CASE WHEN $2 THEN '' ELSE disabled_reason END WHERE id = $1`, id, enabled, r.d.TimePtr(nextRunAt))
 		if err != nil {
@@ -370,6 +382,31 @@ func (r *Records) JobSetEnabled(ctx context.Context, id prikke.ID, enabled bool,
 		}
 		return tx.Notify(ctx, store.TopicJobs, id.String())
 	})
+}
+
+// refuseSuspended fails (EFORBIDDEN) when the organization of job id is
+// suspended, holding the organization's row for the rest of tx as a
+// suspension does (lockOrganization): a job enabled or resumed by a
+// request that checked the organization before a suspension committed
+// and wrote after would otherwise run in a suspended organization (the
+// suspension pauses only the jobs enabled when it runs). A job that is
+// gone is left to the caller's ENOTFOUND.
+func (r *Records) refuseSuspended(ctx context.Context, tx Tx, id prikke.ID) error {
+	var orgID prikke.ID
+	if err := tx.QueryRow(ctx, "SELECT organization_id FROM jobs WHERE id = $1", id).Scan(&orgID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
+	}
+	org, err := r.lockOrganization(ctx, tx, orgID)
+	if err != nil {
+		return err
+	}
+	if org.Suspended() {
+		return errSuspended()
+	}
+	return nil
 }
 
 // JobPauseFor implements store.Store.

@@ -20,6 +20,7 @@ func testOperator(t *testing.T, open Opener, cov *coverage) {
 		"SuspendPlanChange":     testSuspendPlanChange,
 		"SuspendCreateWithin":   testSuspendCreateWithin,
 		"SuspendConcurrent":     testSuspendConcurrentCreate,
+		"SuspendStaleResume":    testSuspendStaleResume,
 		"OrganizationSummaries": testOrganizationSummaries,
 		"AuditListOperator":     testAuditListOperator,
 	} {
@@ -298,6 +299,45 @@ func testSuspendCreateWithin(t *testing.T, open Opener, cov *coverage) {
 // testSuspendConcurrentCreate: creates racing a suspension either land
 // before it (and are paused by it) or are refused; none is left running
 // in the suspended organization.
+// testSuspendStaleResume: a user's change to a job, read before the
+// organization was suspended and written after (the service checked the
+// suspension before it), never runs the job while suspended: not an
+// enabled copy over the suspension's pause, nor a resume of a job the
+// user had paused, by JobUpdate or JobSetEnabled.
+func testSuspendStaleResume(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("OrganizationSuspend", "JobUpdate", "JobSetEnabled")
+	s := open(t)
+	ctx := context.Background()
+	tn := NewTenant(t, s, prikke.TierPro)
+	running := NewJob(t, s, tn, func(*prikke.Job) {})
+	userPaused := NewJob(t, s, tn, func(j *prikke.Job) { j.Enabled, j.NextRunAt = false, nil })
+	planPaused := NewJob(t, s, tn, func(j *prikke.Job) { j.Enabled, j.NextRunAt, j.PauseReason = false, nil, prikke.PauseForPlan })
+	// The copies the user's requests read.
+	staleRunning, staleUser := *running, *userPaused
+	if _, err := s.OrganizationSuspend(ctx, suspension(tn.Org.ID, "abuse", T0)); err != nil {
+		t.Fatal(err)
+	}
+	next := T0.Add(time.Hour)
+	staleRunning.Name = "renamed"
+	_ = s.JobUpdate(ctx, &staleRunning)
+	staleUser.Enabled, staleUser.NextRunAt = true, &next
+	_ = s.JobUpdate(ctx, &staleUser)
+	_ = s.JobSetEnabled(ctx, planPaused.ID, true, &next)
+	for _, j := range []*prikke.Job{running, userPaused, planPaused} {
+		got, err := s.JobGet(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Enabled || got.NextRunAt != nil {
+			t.Errorf("job %s of a suspended organization: enabled %v, next run %v after a stale resume; want paused", j.ID, got.Enabled, got.NextRunAt)
+		}
+	}
+	// Pausing stays open (the suspension's pause becomes the user's).
+	if err := s.JobSetEnabled(ctx, running.ID, false, nil); err != nil {
+		t.Errorf("pausing a job of a suspended organization: %v", err)
+	}
+}
+
 func testSuspendConcurrentCreate(t *testing.T, open Opener, cov *coverage) {
 	cov.covers("OrganizationSuspend", "JobCreateWithin")
 	s := open(t)
