@@ -706,9 +706,13 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	}
 	var er executionRows
 	changed := make([]*prikke.Execution, 0, n)
+	suspended, err := suspendedRetryJobs(ctx, tx, cs)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range cs {
 		changed = append(changed, &prikke.Execution{ID: c.ExecutionID, JobID: c.JobID})
-		if c.Retry != nil && !c.Gone {
+		if c.Retry != nil && !c.Gone && !suspended[c.JobID] {
 			er.add(c.Retry)
 		}
 	}
@@ -745,6 +749,42 @@ func stepCompletions(cs []*store.Completion) []*store.Completion {
 		}
 	}
 	return out
+}
+
+// suspendedRetryJobs returns the jobs of cs's retries whose organization
+// is suspended: an attempt claimed before the suspension and finished
+// after leaves no retry (nothing of it runs while suspended, and the
+// suspension deleted its pending executions, retries too). A workflow
+// step's job (it has a run) is not among them, as the suspension leaves
+// steps alone.
+func suspendedRetryJobs(ctx context.Context, tx pgx.Tx, cs []*store.Completion) (map[prikke.ID]bool, error) {
+	var ids []prikke.ID
+	for _, c := range cs {
+		if c.Retry != nil && !c.Gone {
+			ids = append(ids, c.JobID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT j.id FROM jobs j JOIN organizations o ON o.id = j.organization_id
+		WHERE j.id = ANY($1::uuid[]) AND o.suspended_at IS NOT NULL AND j.run_id IS NULL`, bin(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out map[prikke.ID]bool
+	for rows.Next() {
+		var id prikke.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[prikke.ID]bool{}
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }
 
 // traceJSON is executions.trace: NULL when the attempt was not traced.

@@ -617,6 +617,9 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	if len(done) == 0 {
 		return r, nil
 	}
+	if retries, err = unsuspendedRetries(ctx, tx, retries); err != nil {
+		return r, err
+	}
 	if _, r.earliest, err = insertExecutions(ctx, tx, retries); err != nil {
 		return r, err
 	}
@@ -645,6 +648,43 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	}
 	r.flips, err = s.applyOutcomes(ctx, tx, store.Outcomes(done))
 	return r, err
+}
+
+// unsuspendedRetries drops the retries of a suspended organization's
+// attempts (claimed before its suspension, finished after): nothing of
+// it runs while suspended, and the suspension deleted its pending
+// executions, retries too. A workflow step's (its hidden job has a run)
+// is left alone, as the suspension leaves steps.
+func unsuspendedRetries(ctx context.Context, tx *sql.Tx, retries []*prikke.Execution) ([]*prikke.Execution, error) {
+	if len(retries) == 0 {
+		return retries, nil
+	}
+	var args []any
+	ids := make([]prikke.ID, len(retries))
+	for i, e := range retries {
+		ids[i] = e.JobID
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT j.id FROM jobs j JOIN organizations o ON o.id = j.organization_id
+		WHERE j.id IN (`+inList(&args, ids)+`) AND o.suspended_at IS NOT NULL AND j.run_id IS NULL`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	suspended := map[prikke.ID]bool{}
+	for rows.Next() {
+		var id prikke.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		suspended[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(suspended) == 0 {
+		return retries, nil
+	}
+	return slices.DeleteFunc(retries, func(e *prikke.Execution) bool { return suspended[e.JobID] }), nil
 }
 
 // optTrace stores a trace as JSON, NULL when the attempt was not traced.

@@ -21,6 +21,7 @@ func testOperator(t *testing.T, open Opener, cov *coverage) {
 		"SuspendCreateWithin":   testSuspendCreateWithin,
 		"SuspendConcurrent":     testSuspendConcurrentCreate,
 		"SuspendStaleResume":    testSuspendStaleResume,
+		"SuspendInFlightRetry":  testSuspendInFlightRetry,
 		"OrganizationSummaries": testOrganizationSummaries,
 		"AuditListOperator":     testAuditListOperator,
 	} {
@@ -335,6 +336,49 @@ func testSuspendStaleResume(t *testing.T, open Opener, cov *coverage) {
 	// Pausing stays open (the suspension's pause becomes the user's).
 	if err := s.JobSetEnabled(ctx, running.ID, false, nil); err != nil {
 		t.Errorf("pausing a job of a suspended organization: %v", err)
+	}
+}
+
+// testSuspendInFlightRetry: an attempt claimed before the suspension
+// and failed after it leaves no retry to run while suspended (the
+// suspension deleted the pending ones; a one-time job's and a queued
+// job's alike). Another organization's retry is inserted as ever.
+func testSuspendInFlightRetry(t *testing.T, open Opener, cov *coverage) {
+	cov.covers("OrganizationSuspend", "ExecutionComplete")
+	s := open(t)
+	ctx := context.Background()
+	tn := NewTenant(t, s, prikke.TierPro)
+	other := NewTenant(t, s, prikke.TierPro)
+	retrying := func(j *prikke.Job) { Once(T0)(j); j.RetryAttempts = 3 }
+	once := NewJob(t, s, tn, retrying)
+	queued := NewJob(t, s, tn, func(j *prikke.Job) { retrying(j); j.Kind = prikke.JobKindQueue })
+	otherJob := NewJob(t, s, other, retrying)
+	for _, j := range []*prikke.Job{once, queued, otherJob} {
+		NewExecution(t, s, j, prikke.TierPro, T0)
+	}
+	claimed := claimN(t, s, "n1", T0.Add(time.Second), 10)
+	if len(claimed) != 3 {
+		t.Fatalf("claimed %d executions, want 3", len(claimed))
+	}
+	if _, err := s.OrganizationSuspend(ctx, suspension(tn.Org.ID, "abuse", T0.Add(2*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range claimed {
+		complete(t, s, "n1", c, prikke.ExecutionStatusFailed, func(cp *store.Completion) {
+			e := c.Execution
+			cp.OrganizationID, cp.Health = e.OrganizationID, store.HealthNone
+			cp.Retry = &prikke.Execution{ID: prikke.NewID(), JobID: e.JobID, ProjectID: e.ProjectID, OrganizationID: e.OrganizationID,
+				ScheduledFor: e.ScheduledFor, DueAt: T0.Add(time.Minute), Attempt: e.Attempt + 1, Status: prikke.ExecutionStatusPending,
+				Priority: e.Priority, CreatedAt: T0.Add(3 * time.Second)}
+		})
+	}
+	for _, j := range []*prikke.Job{once, queued} {
+		if p := pendingOf(t, s, j.ID); len(p) != 0 {
+			t.Errorf("job %s (%s) of the suspended organization has pending retries %v", j.Name, j.Kind, p)
+		}
+	}
+	if p := pendingOf(t, s, otherJob.ID); len(p) != 1 {
+		t.Errorf("the other organization's job has %d pending retries, want 1", len(p))
 	}
 }
 
