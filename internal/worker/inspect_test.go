@@ -95,9 +95,16 @@ func TestJobTemplates(t *testing.T) {
 			j.Headers = []prikke.Header{{Name: "X-Run", Value: "{{ execution_id }}/{{ attempt }}"}}
 			j.Body = `{"at":"{{ scheduled_for }}","job":"{{ job.id }}","literal":"{{{{ kept }}"}`
 		})
+		// Saved before templates (a save refuses an unknown name now): its
+		// "{{" is literal text, sent as it always was.
+		legacy := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
+			storetest.Once(due)(j)
+			j.URL, j.RetryAttempts, j.Body = sk.URL("/ok?legacy"), 3, `{"x":"{{ payload.x }}"}`
+		})
+		// A valid template whose URL renders as no URL (the job's name).
 		broken := storetest.NewJob(t, s, tn, func(j *prikke.Job) {
 			storetest.Once(due)(j)
-			j.URL, j.RetryAttempts, j.Body = sk.URL("/ok?broken"), 3, `{"x":"{{ payload.x }}"}`
+			j.URL, j.RetryAttempts = "{{ job.name }}", 3
 		})
 		e := finished(t, s, j, 1)[0]
 		var got *sink.Received
@@ -122,8 +129,20 @@ func TestJobTemplates(t *testing.T) {
 		if !strings.HasSuffix(e.RequestURL, "/echo?day="+day+"&name=daily%20export") || e.Status != prikke.ExecutionStatusSuccess {
 			t.Errorf("recorded %s %s", e.Status, e.RequestURL)
 		}
+		if l := finished(t, s, legacy, 1)[0]; l.Status != prikke.ExecutionStatusSuccess {
+			t.Errorf("a job saved before templates: %s %q; want it sent literally", l.Status, l.Error)
+		}
+		var legacyBody string
+		for _, r := range sk.Requests() {
+			if r.JobID == legacy.ID.String() {
+				legacyBody = string(r.Body)
+			}
+		}
+		if legacyBody != legacy.Body {
+			t.Errorf("a job saved before templates sent %q, want its body as saved %q", legacyBody, legacy.Body)
+		}
 		b := finished(t, s, broken, 1)[0]
-		if b.Status != prikke.ExecutionStatusFailed || !strings.Contains(b.Error, "body") || !strings.Contains(b.Error, "payload.x") {
+		if b.Status != prikke.ExecutionStatusFailed || !strings.Contains(b.Error, "url") || !strings.Contains(b.Error, "rendered") {
 			t.Errorf("broken template: %s %q", b.Status, b.Error)
 		}
 		for _, r := range sk.Requests() {
