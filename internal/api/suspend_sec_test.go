@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,59 @@ func TestSuspendedNoActorWrites(t *testing.T) {
 		}
 		if _, created, err := s.svc.CreateMonitorByPingKey(ctx, tn.project.PingKey, "made-after"); err != nil || !created {
 			t.Errorf("ping create=1 after unsuspend: %v, %v", created, err)
+		}
+	})
+}
+
+// TestReplayEditedSecretNotShown: a replay edited with a secret header
+// value or a body field the project redacts stores them as they will be
+// sent until its attempt completes; reading the pending replay (the API,
+// the dashboard, its curl) shows them redacted, as the record will be.
+func TestReplayEditedSecretNotShown(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, s *server) {
+		tn := s.newTenant(prikke.TierPro)
+		c := s.withKey(tn.key)
+		if r := c.do("PATCH", "/api/v1/projects/"+tn.project.ID.String(), map[string]any{
+			"redact": map[string]any{"headers": []string{"Authorization", "X-Api-Key"}, "json_paths": []string{"password"}}}); r.Status != 200 {
+			t.Fatalf("set redaction = %d %s", r.Status, r.Body)
+		}
+		r := c.do("POST", "/api/v1/jobs", map[string]any{"url": "https://example.com/hook", "method": "POST", "interval": "hourly",
+			"headers": map[string]string{"Authorization": "Bearer current"}})
+		if r.Status != 201 {
+			t.Fatalf("create = %d %s", r.Status, r.Body)
+		}
+		var j struct {
+			ID string `json:"id"`
+		}
+		r.json(t, &j)
+		jobID, _ := prikke.ParseID(j.ID)
+		es := seedExecutions(t, s, tn, jobID, time.Now().UTC().Add(-time.Hour), prikke.ExecutionStatusFailed)
+		const token, pw = "typed-in-secret-token-1234", "hunter2-typed-password"
+		r = c.do("POST", "/api/v1/executions/"+es[0].ID.String()+"/replay", map[string]any{
+			"headers": map[string]string{"X-Api-Key": token}, "body": `{"user":"a","password":"` + pw + `"}`})
+		if r.Status != 201 {
+			t.Fatalf("replay = %d %s", r.Status, r.Body)
+		}
+		if strings.Contains(string(r.Body), token) || strings.Contains(string(r.Body), pw) {
+			t.Errorf("replay answer shows the edited secrets: %s", r.Body)
+		}
+		var rep struct {
+			ID string `json:"id"`
+		}
+		r.json(t, &rep)
+		r = c.do("GET", "/api/v1/executions/"+rep.ID, nil)
+		if r.Status != 200 || strings.Contains(string(r.Body), token) || strings.Contains(string(r.Body), pw) {
+			t.Errorf("pending replay = %d %s; want the edited secrets redacted", r.Status, r.Body)
+		}
+		// The worker still sends what was typed in.
+		id, _ := prikke.ParseID(rep.ID)
+		stored, err := s.store.ExecutionGet(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(stored.RequestBody), pw) {
+			t.Errorf("stored replay body %q; want the edit kept for the send", stored.RequestBody)
 		}
 	})
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
 	"github.com/prikke/prikke/internal/jobrequest"
-	"github.com/prikke/prikke/internal/redact"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -68,11 +67,10 @@ func (s *Service) ReplayExecution(ctx context.Context, a *Actor, id prikke.ID, i
 	}
 	announceExecutions(ctx, s.store, e)
 	s.record(ctx, a, &j.OrganizationID, prikke.AuditExecutionReplay, "execution", e.ID.String(), "replay of "+orig.ID.String())
-	// Headers given as edits are shown redacted, as the record will be.
-	if p, err := s.store.ProjectGet(ctx, j.ProjectID); err == nil {
-		shown := *e
-		shown.RequestHeaders = redact.Headers(p.Redact, e.RequestHeaders)
-		return &shown, nil
+	// Headers and a body given as edits are shown redacted, as the record
+	// will be.
+	if shown, err := s.shownReplay(ctx, e); err == nil {
+		return shown, nil
 	}
 	return e, nil
 }
