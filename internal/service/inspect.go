@@ -386,7 +386,7 @@ func (s *Service) ExportExecutions(ctx context.Context, a *Actor, f ExecutionFil
 		for _, e := range page {
 			rec := exportRecord(e)
 			if cw != nil {
-				err = cw.Write(rec)
+				err = cw.Write(csvSafe(rec))
 			} else {
 				m := make(map[string]any, len(rec))
 				for i, c := range ExportColumns {
@@ -436,6 +436,22 @@ func exportRecord(e *prikke.Execution) []string {
 	return []string{e.ID.String(), e.JobID.String(), e.ProjectID.String(), at(&sf), at(&due), strconv.Itoa(e.Attempt),
 		string(e.Status), strconv.FormatBool(e.Manual), replay, at(e.ClaimedAt), at(e.StartedAt), at(e.FinishedAt),
 		strconv.Itoa(e.DurationMS), lateness, status, e.Error, e.RequestMethod, e.RequestURL, at(&created)}
+}
+
+// csvSafe neutralises the free-text cells of a CSV record (the error, which
+// may quote an endpoint's response, and the URL) that a spreadsheet would
+// run as a formula: one starting with = + - @ or a tab or CR gets a
+// leading '. (The other columns are IDs, instants and numbers.)
+func csvSafe(rec []string) []string {
+	for i, c := range ExportColumns {
+		switch c {
+		case "error", "request_url", "request_method":
+			if v := rec[i]; v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+				rec[i] = "'" + v
+			}
+		}
+	}
+	return rec
 }
 
 // exportValue types a JSON line's field: numbers and booleans as such,
