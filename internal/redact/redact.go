@@ -150,11 +150,14 @@ func (x *Redactor) Body(body []byte) (out []byte, cut bool) {
 	if len(x.paths) == 0 {
 		return body, false
 	}
+	// A byte order mark (which some servers put before JSON, and many
+	// parsers skip) is dropped, or the JSON after it would not be read.
 	t := bytes.TrimLeft(body, " \t\r\n")
+	t = bytes.TrimLeft(bytes.TrimPrefix(t, []byte("\xEF\xBB\xBF")), " \t\r\n")
 	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
 		return body, false
 	}
-	w := &walker{x: x, d: json.NewDecoder(bytes.NewReader(body))}
+	w := &walker{x: x, d: json.NewDecoder(bytes.NewReader(t))}
 	w.d.UseNumber()
 	w.out.Grow(len(body))
 	if err := w.run(); err != nil {

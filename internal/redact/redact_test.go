@@ -153,3 +153,15 @@ func TestCovers(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyBOM: a JSON body that starts with a byte order mark (as some
+// servers send their responses) is redacted like one without.
+func TestBodyBOM(t *testing.T) {
+	r := &prikke.Redaction{JSONPaths: []string{"password"}}
+	for _, in := range []string{"\xEF\xBB\xBF{\"password\":\"hunter2\"}", " \xEF\xBB\xBF\n[1]", "\xEF\xBB\xBF {\"password\":\"hunter2\"}"} {
+		out, _ := Body(r, []byte(in))
+		if bytes.Contains(out, []byte("hunter2")) {
+			t.Errorf("Body(%q) = %q; want the password redacted", in, out)
+		}
+	}
+}
