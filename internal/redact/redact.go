@@ -95,7 +95,8 @@ func (x *Redactor) Headers(hs []prikke.Header) []prikke.Header {
 }
 
 // Covers reports whether the value at the JSON path p (template path
-// syntax) is redacted: p is one of the redaction's paths or inside one.
+// syntax) is or holds a redacted value: p is one of the redaction's paths,
+// inside one, or around one (the object or array a redacted value is in).
 // A response assertion on such a path must not quote what it saw.
 func (x *Redactor) Covers(p string) bool {
 	q, err := template.ParsePath(p)
@@ -104,10 +105,7 @@ func (x *Redactor) Covers(p string) bool {
 	}
 next:
 	for _, r := range x.paths {
-		if len(r) > len(q) {
-			continue
-		}
-		for i := range r {
+		for i := range min(len(r), len(q)) {
 			if r[i] != q[i] {
 				continue next
 			}
