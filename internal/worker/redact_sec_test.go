@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/prikke/prikke"
@@ -18,5 +19,27 @@ func TestRedactedAssertionParent(t *testing.T) {
 	redactCompletion(cp, r, e)
 	if cp.Error != "expect: json_path data does not hold (its value is redacted)" {
 		t.Errorf("Error = %q", cp.Error)
+	}
+}
+
+// An endpoint that echoes the request's body (httpbin's /anything) does
+// not store a redacted JSON field's value again in the response.
+func TestRedactBodyEchoes(t *testing.T) {
+	r := &prikke.Redaction{JSONPaths: []string{"password", "card"}}
+	cp := &store.Completion{
+		RequestBody:     []byte(`{"user":"u","password":"hunter2-long-pass","card":{"number":"4111111111111111"}}`),
+		ResponseBody:    []byte(`{"json":{"password":"hunter2-long-pass"},"data":"{\"card\":{\"number\":\"4111111111111111\"}}"}`),
+		ResponseHeaders: []prikke.Header{{Name: "X-Echo", Value: "hunter2-long-pass"}},
+		Error:           "expect: body contains hunter2-long-pass",
+	}
+	redactCompletion(cp, r, nil)
+	for what, v := range map[string]string{"request body": string(cp.RequestBody), "response body": string(cp.ResponseBody),
+		"response header": cp.ResponseHeaders[0].Value, "error": cp.Error} {
+		if strings.Contains(v, "hunter2-long-pass") || strings.Contains(v, "4111111111111111") {
+			t.Errorf("%s keeps a redacted value: %s", what, v)
+		}
+	}
+	if !strings.Contains(string(cp.RequestBody), `"user":"u"`) {
+		t.Errorf("request body = %s", cp.RequestBody)
 	}
 }
