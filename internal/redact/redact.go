@@ -95,7 +95,8 @@ func (x *Redactor) Headers(hs []prikke.Header) []prikke.Header {
 }
 
 // Covers reports whether the value at the JSON path p (template path
-// syntax) is redacted: p is one of the redaction's paths or inside one.
+// syntax) is or holds a redacted value: p is one of the redaction's paths,
+// inside one, or around one (the object or array a redacted value is in).
 // A response assertion on such a path must not quote what it saw.
 func (x *Redactor) Covers(p string) bool {
 	q, err := template.ParsePath(p)
@@ -104,10 +105,7 @@ func (x *Redactor) Covers(p string) bool {
 	}
 next:
 	for _, r := range x.paths {
-		if len(r) > len(q) {
-			continue
-		}
-		for i := range r {
+		for i := range min(len(r), len(q)) {
 			if r[i] != q[i] {
 				continue next
 			}
@@ -150,11 +148,14 @@ func (x *Redactor) Body(body []byte) (out []byte, cut bool) {
 	if len(x.paths) == 0 {
 		return body, false
 	}
+	// A byte order mark (which some servers put before JSON, and many
+	// parsers skip) is dropped, or the JSON after it would not be read.
 	t := bytes.TrimLeft(body, " \t\r\n")
+	t = bytes.TrimLeft(bytes.TrimPrefix(t, []byte("\xEF\xBB\xBF")), " \t\r\n")
 	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
 		return body, false
 	}
-	w := &walker{x: x, d: json.NewDecoder(bytes.NewReader(body))}
+	w := &walker{x: x, d: json.NewDecoder(bytes.NewReader(t))}
 	w.d.UseNumber()
 	w.out.Grow(len(body))
 	if err := w.run(); err != nil {
@@ -177,6 +178,8 @@ type walker struct {
 	stack   []frame
 	path    []string // path[i]: the member of stack[i] being read
 	changed bool     // a value was redacted
+	values  []string // with collect: the strings and numbers redacted
+	collect bool
 }
 
 // frame is one open object or array.
@@ -303,6 +306,7 @@ func (w *walker) redact(first json.Token) error {
 		}
 		first = t
 	}
+	w.keep(first)
 	d, ok := first.(json.Delim)
 	if !ok {
 		return nil
@@ -321,9 +325,43 @@ func (w *walker) redact(first json.Token) error {
 			} else {
 				depth--
 			}
+		} else {
+			w.keep(t)
 		}
 	}
 	return nil
+}
+
+// keep collects a redacted scalar's text (strings and numbers; an
+// object's keys too, harmlessly) when the walker collects.
+func (w *walker) keep(t json.Token) {
+	if !w.collect {
+		return
+	}
+	switch v := t.(type) {
+	case string:
+		w.values = append(w.values, v)
+	case json.Number:
+		w.values = append(w.values, v.String())
+	}
+}
+
+// Values returns the texts Body would redact in body (the strings and
+// numbers at, or inside, the redaction's paths), so that an endpoint that
+// echoes a request's body can have them scrubbed from its response.
+func (x *Redactor) Values(body []byte) []string {
+	if len(x.paths) == 0 {
+		return nil
+	}
+	t := bytes.TrimLeft(body, " \t\r\n")
+	t = bytes.TrimLeft(bytes.TrimPrefix(t, []byte("\xEF\xBB\xBF")), " \t\r\n")
+	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+		return nil
+	}
+	w := &walker{x: x, d: json.NewDecoder(bytes.NewReader(t)), collect: true}
+	w.d.UseNumber()
+	_ = w.run()
+	return w.values
 }
 
 // Validate checks a project's redaction at save time, recording problems

@@ -147,9 +147,21 @@ func TestValidate(t *testing.T) {
 func TestCovers(t *testing.T) {
 	x := New(&prikke.Redaction{JSONPaths: []string{"data.token", "secret"}})
 	for p, want := range map[string]bool{"data.token": true, "data.token.inner": true, "data[\"token\"]": true, "secret[0]": true,
-		"data": false, "data.tokens": false, "token": false, "a..b": false} {
+		"data": true, "data.tokens": false, "token": false, "a..b": false} {
 		if got := x.Covers(p); got != want {
 			t.Errorf("Covers(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+// TestBodyBOM: a JSON body that starts with a byte order mark (as some
+// servers send their responses) is redacted like one without.
+func TestBodyBOM(t *testing.T) {
+	r := &prikke.Redaction{JSONPaths: []string{"password"}}
+	for _, in := range []string{"\xEF\xBB\xBF{\"password\":\"hunter2\"}", " \xEF\xBB\xBF\n[1]", "\xEF\xBB\xBF {\"password\":\"hunter2\"}"} {
+		out, _ := Body(r, []byte(in))
+		if bytes.Contains(out, []byte("hunter2")) {
+			t.Errorf("Body(%q) = %q; want the password redacted", in, out)
 		}
 	}
 }

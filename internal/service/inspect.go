@@ -16,7 +16,6 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
 	"github.com/prikke/prikke/internal/jobrequest"
-	"github.com/prikke/prikke/internal/redact"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -68,11 +67,10 @@ func (s *Service) ReplayExecution(ctx context.Context, a *Actor, id prikke.ID, i
 	}
 	announceExecutions(ctx, s.store, e)
 	s.record(ctx, a, &j.OrganizationID, prikke.AuditExecutionReplay, "execution", e.ID.String(), "replay of "+orig.ID.String())
-	// Headers given as edits are shown redacted, as the record will be.
-	if p, err := s.store.ProjectGet(ctx, j.ProjectID); err == nil {
-		shown := *e
-		shown.RequestHeaders = redact.Headers(p.Redact, e.RequestHeaders)
-		return &shown, nil
+	// Headers and a body given as edits are shown redacted, as the record
+	// will be.
+	if shown, err := s.shownReplay(ctx, e); err == nil {
+		return shown, nil
 	}
 	return e, nil
 }
@@ -393,7 +391,7 @@ func (s *Service) ExportExecutions(ctx context.Context, a *Actor, f ExecutionFil
 		for _, e := range page {
 			rec := exportRecord(e)
 			if cw != nil {
-				err = cw.Write(rec)
+				err = cw.Write(csvSafe(rec))
 			} else {
 				m := make(map[string]any, len(rec))
 				for i, c := range ExportColumns {
@@ -443,6 +441,22 @@ func exportRecord(e *prikke.Execution) []string {
 	return []string{e.ID.String(), e.JobID.String(), e.ProjectID.String(), at(&sf), at(&due), strconv.Itoa(e.Attempt),
 		string(e.Status), strconv.FormatBool(e.Manual), replay, at(e.ClaimedAt), at(e.StartedAt), at(e.FinishedAt),
 		strconv.Itoa(e.DurationMS), lateness, status, e.Error, e.RequestMethod, e.RequestURL, at(&created)}
+}
+
+// csvSafe neutralises the free-text cells of a CSV record (the error, which
+// may quote an endpoint's response, and the URL) that a spreadsheet would
+// run as a formula: one starting with = + - @ or a tab or CR gets a
+// leading '. (The other columns are IDs, instants and numbers.)
+func csvSafe(rec []string) []string {
+	for i, c := range ExportColumns {
+		switch c {
+		case "error", "request_url", "request_method":
+			if v := rec[i]; v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+				rec[i] = "'" + v
+			}
+		}
+	}
+	return rec
 }
 
 // exportValue types a JSON line's field: numbers and booleans as such,

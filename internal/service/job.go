@@ -14,6 +14,7 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/cron"
 	"github.com/prikke/prikke/internal/expect"
+	"github.com/prikke/prikke/internal/redact"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -813,7 +814,31 @@ func (s *Service) Execution(ctx context.Context, a *Actor, id prikke.ID) (*prikk
 	if _, err := s.can(ctx, a, e.OrganizationID, prikke.PermRead, "see executions"); err != nil {
 		return nil, err
 	}
-	return e, nil
+	return s.shownReplay(ctx, e)
+}
+
+// shownReplay is a replay's execution as it may be shown. A replay's
+// request is stored as it will be sent, edits included (a header value or
+// body the user typed in may be a secret), until its attempt completes and
+// the worker records it redacted; its retries carry it on. So a replay's
+// request is redacted with the project's rules on every read, as its
+// record will be. Other executions are returned as stored.
+func (s *Service) shownReplay(ctx context.Context, e *prikke.Execution) (*prikke.Execution, error) {
+	if e.ReplayOf == nil || e.RequestMethod == "" {
+		return e, nil
+	}
+	p, err := s.store.ProjectGet(ctx, e.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	x := redact.New(p.Redact)
+	c := *e
+	c.RequestHeaders = x.Headers(e.RequestHeaders)
+	var cut bool
+	if c.RequestBody, cut = x.Body(e.RequestBody); cut {
+		c.RequestTruncated = true
+	}
+	return &c, nil
 }
 
 // Preview is a schedule explained: words, the next fire times, and the

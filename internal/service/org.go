@@ -366,6 +366,12 @@ func (s *Service) AcceptInvitation(ctx context.Context, a *Actor, token string) 
 	if inv.Email != a.User.Email {
 		return nil, prikke.Errorf(prikke.EFORBIDDEN, "This invitation is for %s; sign in with that address to accept it.", inv.Email)
 	}
+	// Joining is a change of the organization: refused while suspended.
+	if o, err := s.store.OrganizationGet(ctx, inv.OrganizationID); err != nil {
+		return nil, err
+	} else if o.Suspended() {
+		return nil, SuspendedError(o)
+	}
 	if err := s.store.InvitationAccept(ctx, inv.ID, a.User.ID, s.now()); err != nil {
 		if isCode(err, prikke.ECONFLICT) {
 			return nil, prikke.Errorf(prikke.ECONFLICT, "You are already a member, or the invitation was used.")

@@ -122,7 +122,7 @@ func redactCompletion(cp *store.Completion, r *prikke.Redaction, e *prikke.Expec
 			cp.Error = "expect: json_path " + e.JSONPath + " does not hold (its value is redacted)"
 		}
 	}
-	echoes := redactedValues(x, cp.RequestHeaders)
+	echoes := redactedValues(x, cp.RequestHeaders, x.Values(cp.RequestBody))
 	cp.RequestHeaders = x.Headers(cp.RequestHeaders)
 	if cp.RequestBody, cut = x.Body(cp.RequestBody); cut {
 		cp.RequestTruncated = true
@@ -156,10 +156,11 @@ func redactCompletion(cp *store.Completion, r *prikke.Redaction, e *prikke.Expec
 const minEchoed = 8
 
 // redactedValues is a replacer of the values of hs's redacted headers
-// (at least minEchoed bytes, longest first; a Bearer token also without
-// its scheme) by prikke.Redacted, or nil when there are none.
-func redactedValues(x *redact.Redactor, hs []prikke.Header) *strings.Replacer {
-	var vals []string
+// (a Bearer token also without its scheme) and of bodyValues (the request
+// body's redacted JSON values), at least minEchoed bytes, longest first,
+// by prikke.Redacted, or nil when there are none.
+func redactedValues(x *redact.Redactor, hs []prikke.Header, bodyValues []string) *strings.Replacer {
+	vals := bodyValues // the request body's redacted values, echoed as sent
 	for _, h := range x.Redacted(hs) {
 		vals = append(vals, h)
 		if _, tok, ok := strings.Cut(h, " "); ok {
