@@ -237,11 +237,11 @@ func DecodeJSON(b []byte) (any, bool) {
 // Equal compares JSON values: numbers by value (2 equals 2.0), objects and
 // arrays deeply, however their numbers were decoded.
 func Equal(a, b any) bool {
-	if x, ok := number(a); ok {
-		y, ok := number(b)
+	if x, ok := Number(a); ok {
+		y, ok := Number(b)
 		return ok && x == y
 	}
-	if _, ok := number(b); ok {
+	if _, ok := Number(b); ok {
 		return false
 	}
 	switch a.(type) {
@@ -251,8 +251,8 @@ func Equal(a, b any) bool {
 	return a == b
 }
 
-// number reads a JSON number however it was decoded.
-func number(v any) (float64, bool) {
+// Number reads a JSON number however it was decoded.
+func Number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true

@@ -1,13 +1,12 @@
 package workflow
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 
+	"github.com/prikke/prikke/internal/expect"
 	"github.com/prikke/prikke/internal/template"
 )
 
@@ -54,9 +53,9 @@ func (n cmpNode) eval(sc template.Scope) any {
 	a, b := n.l.eval(sc), n.r.eval(sc)
 	switch n.op {
 	case "==":
-		return equal(a, b)
+		return expect.Equal(a, b)
 	case "!=":
-		return !equal(a, b)
+		return !expect.Equal(a, b)
 	}
 	c, ok := compare(a, b)
 	if !ok {
@@ -287,62 +286,16 @@ func truthy(v any) bool {
 	case string:
 		return x != ""
 	}
-	if f, ok := number(v); ok {
+	if f, ok := expect.Number(v); ok {
 		return f != 0
 	}
 	return true
 }
 
-// number reads a JSON number however it was decoded.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
-
-// equal compares JSON values: numbers by value, objects and arrays deeply.
-func equal(a, b any) bool {
-	if x, ok := number(a); ok {
-		y, ok := number(b)
-		return ok && x == y
-	}
-	if _, ok := number(b); ok {
-		return false
-	}
-	switch a.(type) {
-	case map[string]any, []any:
-		return reflect.DeepEqual(normalize(a), normalize(b))
-	}
-	return a == b
-}
-
-// normalize decodes v's JSON again with float64 numbers, so values
-// decoded with json.Number and without compare equal.
-func normalize(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	var out any
-	if json.NewDecoder(bytes.NewReader(b)).Decode(&out) != nil {
-		return v
-	}
-	return out
-}
-
 // compare orders two numbers or two strings.
 func compare(a, b any) (int, bool) {
-	if x, ok := number(a); ok {
-		y, ok := number(b)
+	if x, ok := expect.Number(a); ok {
+		y, ok := expect.Number(b)
 		if !ok {
 			return 0, false
 		}
