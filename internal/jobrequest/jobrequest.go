@@ -23,6 +23,7 @@
 package jobrequest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -144,6 +145,10 @@ func (s *Scope) Why(p template.Path) string {
 type Error struct {
 	Field string
 	Why   string
+	// notTemplate: the field's text is no template at all (it does not
+	// parse, or names what a job's template cannot), rather than one that
+	// renders badly.
+	notTemplate bool
 }
 
 func (e *Error) Error() string { return "template: " + e.Field + ": " + e.Why }
@@ -165,9 +170,16 @@ func Render(j *prikke.Job, e *prikke.Execution, loc *time.Location) (url string,
 		if !has(s) {
 			return s, nil
 		}
-		out, err := template.Render(s, sc, o)
+		t, err := template.Parse(s)
 		if err != nil {
-			return "", &Error{Field: field, Why: strings.TrimPrefix(err.Error(), "template: ")}
+			return "", &Error{Field: field, Why: strings.TrimPrefix(err.Error(), "template: "), notTemplate: true}
+		}
+		out, err := t.Render(sc, o)
+		if err != nil {
+			// The scope has every name, so a missing one is a name a
+			// job's template cannot use.
+			var missing *template.MissingError
+			return "", &Error{Field: field, Why: strings.TrimPrefix(err.Error(), "template: "), notTemplate: errors.As(err, &missing)}
 		}
 		return out, nil
 	}
@@ -205,6 +217,20 @@ func Render(j *prikke.Job, e *prikke.Execution, loc *time.Location) (url string,
 		return "", nil, "", err
 	}
 	return url, headers, body, nil
+}
+
+// Send is Render for an attempt that is sent: a job whose text holds a
+// "{{" that is no template (saved before jobs had templates; a save
+// checks them now) sends that text as it always did. A template that
+// renders badly (an invalid URL, a header value with a line break) is
+// still an error.
+func Send(j *prikke.Job, e *prikke.Execution, loc *time.Location) (url string, headers []prikke.Header, body string, err error) {
+	url, headers, body, err = Render(j, e, loc)
+	var re *Error
+	if errors.As(err, &re) && re.notTemplate {
+		return j.URL, j.Headers, j.Body, nil
+	}
+	return url, headers, body, err
 }
 
 func clip(s string, n int) string {

@@ -116,3 +116,26 @@ func TestValidate(t *testing.T) {
 		t.Errorf("a workflow job's body is its payload: %v", v.Err())
 	}
 }
+
+// Send sends a job whose "{{" is no template (saved before jobs had
+// templates) as it is, renders a template, and still refuses a template
+// that renders badly.
+func TestSend(t *testing.T) {
+	for _, body := range []string{`{"to":"{{ customer.name }}"}`, `{"x":"{{ unclosed"}`} {
+		j := job()
+		j.Body = body
+		if _, _, got, err := Send(j, execution(), nil); err != nil || got != body {
+			t.Errorf("Send(%s) = %q, %v; want the body as it is", body, got, err)
+		}
+	}
+	j := job()
+	j.Body = `{"attempt":{{ attempt }}}`
+	if _, _, got, err := Send(j, execution(), nil); err != nil || got != `{"attempt":2}` {
+		t.Errorf("Send of a template = %q, %v", got, err)
+	}
+	j = job()
+	j.URL = "{{ job.name }}"
+	if _, _, _, err := Send(j, execution(), nil); err == nil || !strings.Contains(err.Error(), "url") {
+		t.Errorf("Send of a URL that renders as no URL = %v; want an error naming url", err)
+	}
+}

@@ -135,7 +135,7 @@ func (s *Service) replayOf(j *prikke.Job, tier prikke.Tier, orig *prikke.Executi
 		(orig.RequestBody == nil && j.Body != ""))
 	if !recorded || rebuild {
 		loc, _ := cron.LoadLocation(j.TimeZone)
-		u, hs, b, err := jobrequest.Render(j, e, loc)
+		u, hs, b, err := jobrequest.Send(j, e, loc)
 		var re *jobrequest.Error
 		switch {
 		case errors.As(err, &re):

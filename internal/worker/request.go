@@ -28,7 +28,7 @@ type request struct {
 // jobRequest is the request of an attempt of a job (not a step): a
 // replay's own (ReplayOf set with a request recorded: sent as it is, no
 // templates rendered), or the job's with its templates rendered in the
-// job's time zone. fail is why the attempt cannot be sent (a template
+// job's time zone (jobrequest.Send). fail is why the attempt cannot be sent (a template
 // that does not render, or renders an invalid URL).
 func (w *Worker) jobRequest(c *store.Claimed) (r request, fail string) {
 	e, j := c.Execution, c.Job
@@ -38,16 +38,10 @@ func (w *Worker) jobRequest(c *store.Claimed) (r request, fail string) {
 	}
 	r = request{method: j.Method, url: j.URL, headers: j.Headers, body: j.Body}
 	if !jobrequest.Templated(j) {
-		return r, ""
-	}
-	var v prikke.Validation
-	if jobrequest.Validate(&v, j); v.Err() != nil {
-		// Saved before jobs had templates (a save validates them now):
-		// its "{{" is literal text, sent as it always was.
-		return r, ""
+		return r, "" // most jobs: no zone look-up, no render
 	}
 	var err error
-	if r.url, r.headers, r.body, err = jobrequest.Render(j, e, w.zones.get(j.TimeZone)); err != nil {
+	if r.url, r.headers, r.body, err = jobrequest.Send(j, e, w.zones.get(j.TimeZone)); err != nil {
 		return r, err.Error()
 	}
 	return r, ""
