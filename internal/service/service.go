@@ -122,7 +122,12 @@ func (s *Service) role(ctx context.Context, a *Actor, orgID prikke.ID) (prikke.R
 // reading, billing (so it can pay) and leaving stay open.
 func (s *Service) can(ctx context.Context, a *Actor, orgID prikke.ID, perm prikke.Permission, what string) (prikke.Role, error) {
 	r, err := s.canSee(ctx, a, orgID, perm, what)
-	if err != nil || !changes(perm) {
+	if err != nil || !changes(perm) || a.APIKey != nil {
+		// An API key's organization was found not suspended when the key
+		// was authenticated, this request (AuthenticateKey): not read
+		// again on the hot path (POST /queue). The store refuses what
+		// must not slip through a suspension committed since (creates,
+		// re-enables, retries).
 		return r, err
 	}
 	o, err := s.store.OrganizationGet(ctx, orgID)
