@@ -704,6 +704,8 @@ type ExecutionFilter struct {
 	MinDurationMS int
 	MaxDurationMS int
 	BodyContains  string
+	// ReplayOf selects the replays of one execution.
+	ReplayOf *prikke.ID
 }
 
 // Executions lists executions, newest first.
@@ -721,7 +723,7 @@ func (s *Service) executionFilter(ctx context.Context, a *Actor, f ExecutionFilt
 	sf := store.ExecutionFilter{Statuses: f.Statuses, Since: f.Since, Until: f.Until,
 		BeforeCreatedAt: f.BeforeCreatedAt, BeforeID: f.BeforeID, Limit: f.Limit,
 		StatusCodes: f.StatusCodes, StatusClass: f.StatusClass, MinDurationMS: f.MinDurationMS,
-		MaxDurationMS: f.MaxDurationMS, BodyContains: f.BodyContains}
+		MaxDurationMS: f.MaxDurationMS, BodyContains: f.BodyContains, ReplayOf: f.ReplayOf}
 	if err := validateSearchFilter(f); err != nil {
 		return sf, err
 	}

@@ -630,6 +630,8 @@ type ExecutionFilter struct {
 	MinDurationMS int
 	MaxDurationMS int
 	BodyContains  string
+	// ReplayOf selects the replays of one execution.
+	ReplayOf *prikke.ID
 	// Before is a cursor: executions older than (CreatedAt, ID).
 	BeforeCreatedAt time.Time
 	BeforeID        prikke.ID

@@ -182,16 +182,10 @@ func (h *Web) renderExecution(w http.ResponseWriter, r *http.Request, form *page
 	if v.Replay == nil {
 		v.Replay = replayFormValues(e)
 	}
-	// The replays of this execution: the job's recent manual executions
-	// that name it (one page; cheap).
+	// The replays of this execution, newest first (one page).
 	if v.Replayable() {
-		recent, err := h.svc.Executions(ctx, a, service.ExecutionFilter{JobID: &e.JobID, Limit: executionsPage})
-		if err == nil {
-			for _, x := range recent {
-				if x.ReplayOf != nil && *x.ReplayOf == e.ID {
-					v.Replays = append(v.Replays, x)
-				}
-			}
+		if replays, err := h.svc.Executions(ctx, a, service.ExecutionFilter{JobID: &e.JobID, ReplayOf: &e.ID, Limit: executionsPage}); err == nil {
+			v.Replays = replays
 		}
 	}
 	status := http.StatusOK

@@ -72,7 +72,7 @@ func (r *Records) ExecutionReplay(ctx context.Context, es []*prikke.Execution) e
 
 // executionSearch adds the search conditions of f (issue 18) to where:
 // response status codes, their class, duration bounds and text in the
-// response body. They narrow the rows the filter's job, project or
+// response body, the replays of an execution. They narrow the rows the filter's job, project or
 // organization and its time window select, never widen them.
 func executionSearch(d Dialect, f store.ExecutionFilter, where []string, arg func(any) string) []string {
 	if len(f.StatusCodes) > 0 {
@@ -96,6 +96,9 @@ func executionSearch(d Dialect, f store.ExecutionFilter, where []string, arg fun
 	}
 	if f.MaxDurationMS > 0 {
 		where = append(where, "e.duration_ms <= "+arg(f.MaxDurationMS))
+	}
+	if f.ReplayOf != nil {
+		where = append(where, "e.replay_of = "+arg(*f.ReplayOf))
 	}
 	if f.BodyContains != "" {
 		// Bytes, not a LIKE pattern: % and _ are plain characters here.

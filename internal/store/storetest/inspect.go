@@ -240,6 +240,14 @@ func testInspectReplay(t *testing.T, open Opener, cov *coverage) {
 		l[0].ReplayOf == nil || l[1].ReplayOf == nil {
 		t.Errorf("pending list = %+v", l)
 	}
+	// The replays of the original, by ReplayOf: both, and not the original.
+	if l, err := s.ExecutionList(ctx, store.ExecutionFilter{JobID: &j.ID, ReplayOf: &e.ID}); err != nil || len(l) != 2 ||
+		l[0].ID == e.ID || l[1].ID == e.ID {
+		t.Errorf("replays of %s = %+v, %v; want the two replays", e.ID, l, err)
+	}
+	if l, err := s.ExecutionList(ctx, store.ExecutionFilter{JobID: &j.ID, ReplayOf: &r1.ID}); err != nil || len(l) != 0 {
+		t.Errorf("replays of a replay nobody replayed = %+v, %v; want none", l, err)
+	}
 	// The same instant again: a conflict, and nothing of the batch.
 	again := replayOf(before, at, 0)
 	Errcode(t, s.ExecutionReplay(ctx, []*prikke.Execution{replayOf(before, at.Add(time.Minute), 0), again}), prikke.ECONFLICT)
