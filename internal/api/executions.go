@@ -278,9 +278,13 @@ func (q *executionSearch) apply(f *service.ExecutionFilter) error {
 }
 
 // clip shortens s to n bytes for a message.
+// clip cuts a user's text quoted in an error at a character boundary.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

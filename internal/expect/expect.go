@@ -100,7 +100,7 @@ func checkJSON(e *prikke.Expect, body []byte, truncated bool) string {
 			return "expect: equals is not JSON"
 		}
 		if !Equal(got, want) {
-			return fmt.Sprintf("expect: json_path %s is %s, not %s", p, clip(template.JSON(got), 200), clip(template.JSON(want), 200))
+			return fmt.Sprintf("expect: json_path %s is %s, not %s", p, template.Clip(template.JSON(got), 200), template.Clip(template.JSON(want), 200))
 		}
 	}
 	if e.Matches != "" {
@@ -109,7 +109,7 @@ func checkJSON(e *prikke.Expect, body []byte, truncated bool) string {
 			return "expect: matches is not a valid regular expression: " + err.Error()
 		}
 		if !re.MatchString(template.Text(got)) {
-			return fmt.Sprintf("expect: json_path %s is %s, which does not match %s", p, clip(template.JSON(got), 200), clip(e.Matches, 200))
+			return fmt.Sprintf("expect: json_path %s is %s, which does not match %s", p, template.Clip(template.JSON(got), 200), template.Clip(e.Matches, 200))
 		}
 	}
 	return ""
@@ -172,7 +172,7 @@ func Validate(v *prikke.Validation, field string, e *prikke.Expect) {
 	}
 	for j, c := range e.Status {
 		if !ValidStatus(c) {
-			v.Add(fmt.Sprintf("%s.status[%d]", field, j), `%q is not a status code (like 200), a class (like "2xx") or a range (like "200-299")`, clip(c, 40))
+			v.Add(fmt.Sprintf("%s.status[%d]", field, j), `%q is not a status code (like 200), a class (like "2xx") or a range (like "200-299")`, template.Clip(c, 40))
 		}
 	}
 	if e.JSONPath != "" {
@@ -282,17 +282,7 @@ func normalize(v any) any {
 }
 
 // quote writes a user's text in a reason: JSON-quoted, clipped.
-func quote(s string) string { return clip(template.JSON(s), 200) }
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
+func quote(s string) string { return template.Clip(template.JSON(s), 200) }
 
 // Response is what an attempt's delivery reported, for Judge.
 type Response struct {

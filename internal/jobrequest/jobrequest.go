@@ -190,7 +190,7 @@ func Render(j *prikke.Job, e *prikke.Execution, loc *time.Location) (url string,
 		var v prikke.Validation
 		prikke.ValidateURL(&v, "url", url)
 		if fs := prikke.ErrorFields(v.Err()); len(fs) > 0 {
-			return "", nil, "", &Error{Field: "url", Why: fmt.Sprintf("the URL rendered, %s, %s; write values in a URL as {{ … | url }}", clip(url, 200), fs[0].Message)}
+			return "", nil, "", &Error{Field: "url", Why: fmt.Sprintf("the URL rendered, %s, %s; write values in a URL as {{ … | url }}", template.Clip(url, 200), fs[0].Message)}
 		}
 	}
 	copied := false
@@ -231,11 +231,4 @@ func Send(j *prikke.Job, e *prikke.Execution, loc *time.Location) (url string, h
 		return j.URL, j.Headers, j.Body, nil
 	}
 	return url, headers, body, err
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

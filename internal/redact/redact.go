@@ -376,7 +376,7 @@ func Validate(v *prikke.Validation, field string, r *prikke.Redaction) {
 	}
 	for i, h := range r.Headers {
 		if !headerName(h) {
-			v.Add(fmt.Sprintf("%s.headers[%d]", field, i), "%q is not a header name: use letters, digits and !#$%%&'*+-.^_`|~ only", clip(h, 40))
+			v.Add(fmt.Sprintf("%s.headers[%d]", field, i), "%q is not a header name: use letters, digits and !#$%%&'*+-.^_`|~ only", template.Clip(h, 40))
 		}
 	}
 	if len(r.JSONPaths) > prikke.MaxRedactJSONPaths {
@@ -407,11 +407,4 @@ func headerName(s string) bool {
 		}
 	}
 	return true
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prikke/prikke/internal/monitor"
 	"github.com/prikke/prikke/internal/requestid"
 	"github.com/prikke/prikke/internal/store"
+	"github.com/prikke/prikke/internal/template"
 )
 
 // Operator is who performs an operator action: a signed-in user whose
@@ -105,7 +106,7 @@ func (s *Service) UpdateIncidentAs(ctx context.Context, op *Operator, id prikke.
 		return nil, err
 	}
 	s.recordOperator(ctx, op, nil, prikke.AuditIncidentUpdate, "incident", inc.ID.String(),
-		fmt.Sprintf("%s: %s", st, clip(strings.TrimSpace(message), 200)))
+		fmt.Sprintf("%s: %s", st, template.Clip(strings.TrimSpace(message), 200)))
 	return inc, nil
 }
 
@@ -308,12 +309,6 @@ func (s *Service) mailOwners(ctx context.Context, orgID prikke.ID, d mail.Data) 
 }
 
 // clip shortens s to at most n runes for an audit detail.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
-}
 
 // The operator's views of organizations and of the audit log, as the store
 // keeps them (the dashboard reads them through the service only).

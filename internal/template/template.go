@@ -298,7 +298,7 @@ func apply(f string, v any, loc *time.Location) (any, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return nil, fmt.Errorf("needs an instant (an RFC 3339 string such as 2026-12-06T14:05:00Z), not %q", clip(s, 40))
+		return nil, fmt.Errorf("needs an instant (an RFC 3339 string such as 2026-12-06T14:05:00Z), not %q", Clip(s, 40))
 	}
 	if loc == nil {
 		loc = time.UTC
@@ -389,7 +389,7 @@ func parseExpr(s string, off int) (*expr, error) {
 	e := &expr{path: p}
 	rest := strings.TrimSpace(body[n:])
 	if rest != "" && rest[0] != '|' {
-		return nil, fmt.Errorf("template: at offset %d: unexpected %q after %s: a filter starts with |", at, clip(rest, 10), p)
+		return nil, fmt.Errorf("template: at offset %d: unexpected %q after %s: a filter starts with |", at, Clip(rest, 10), p)
 	}
 	if rest == "" {
 		return e, nil
@@ -400,16 +400,22 @@ func parseExpr(s string, off int) (*expr, error) {
 			if f == "" {
 				return nil, fmt.Errorf("template: at offset %d: a filter is missing after |: use one of %s", at, strings.Join(filterNames, ", "))
 			}
-			return nil, fmt.Errorf("template: at offset %d: unknown filter %q: use one of %s", at, clip(f, 40), strings.Join(filterNames, ", "))
+			return nil, fmt.Errorf("template: at offset %d: unknown filter %q: use one of %s", at, Clip(f, 40), strings.Join(filterNames, ", "))
 		}
 		e.filters = append(e.filters, f)
 	}
 	return e, nil
 }
 
-func clip(s string, n int) string {
+// Clip cuts s to at most n bytes, at a character boundary, marking the
+// cut with "…": for quoting user text in a message (stored, shown, sent
+// to PostgreSQL, which refuses invalid UTF-8).
+func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // mapScope is a scope over one JSON object.
@@ -213,6 +214,26 @@ func TestRenderKeepBoundaries(t *testing.T) {
 			if p.String() == "secrets.K" {
 				t.Errorf("%s with %s: first render %q references secrets.K", tc.tmpl, tc.payload, out)
 			}
+		}
+	}
+}
+
+// Clip cuts at a character boundary, so a clipped value is still UTF-8
+// (PostgreSQL refuses a text that is not).
+func TestClip(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdef", 3, "abc…"},
+		{"aøb", 2, "a…"}, // ø is two bytes: not cut in half
+		{"€€", 4, "€…"},
+	} {
+		got := Clip(tc.s, tc.n)
+		if got != tc.want || !utf8.ValidString(got) {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
 		}
 	}
 }
