@@ -249,14 +249,17 @@ func (s *Store) MigrationVersions(ctx context.Context) (applied, needed int64, e
 	if err != nil {
 		return 0, 0, err
 	}
-	err = s.withMigrations(func(p *goose.Provider) error {
-		applied, err = p.GetDBVersion(ctx)
-		if err != nil {
-			return fmt.Errorf("pgstore: migration versions: %w", err)
-		}
-		return nil
-	})
-	return applied, migration.Needed(list), err
+	// goose's own version query takes the migration lock first: read its
+	// table directly instead.
+	err = s.pool.QueryRow(ctx, "SELECT coalesce(max(version_id), 0) FROM goose_db_version WHERE is_applied").Scan(&applied)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
+		return 0, migration.Needed(list), nil // never migrated
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("pgstore: migration versions: %w", err)
+	}
+	return applied, migration.Needed(list), nil
 }
 
 // withMigrations runs fn with a migration provider over the pool, which
