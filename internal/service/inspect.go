@@ -505,10 +505,6 @@ func (s *Service) PreviewJobRequest(ctx context.Context, a *Actor, projectID pri
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.organization(ctx, p.OrganizationID)
-	if err != nil {
-		return nil, err
-	}
 	var j *prikke.Job
 	create := jobID == nil
 	if jobID != nil {
@@ -522,7 +518,7 @@ func (s *Service) PreviewJobRequest(ctx context.Context, a *Actor, projectID pri
 		c := *saved
 		j = &c
 	} else {
-		j = &prikke.Job{ID: prikke.NewID(), ProjectID: p.ID, OrganizationID: o.ID}
+		j = &prikke.Job{ID: prikke.NewID(), ProjectID: p.ID, OrganizationID: p.OrganizationID}
 	}
 	probe := in
 	probe.ProjectID = nil
