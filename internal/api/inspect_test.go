@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,9 @@ func TestJobExpectValidation(t *testing.T) {
 			Expect json.RawMessage `json:"expect"`
 		}
 		r.json(t, &j)
+		if !jsonEqual(t, j.Expect, good) {
+			t.Errorf("created expect = %s; want %v", j.Expect, good)
+		}
 		// An update with a bad one is refused the same way.
 		r = c.do("PATCH", "/api/v1/jobs/"+j.ID, map[string]any{"expect": map[string]any{"json_path": "a", "matches": "[z-a]"}})
 		if r.Status != 422 || !hasLocation(r.problem(t), "body.expect.matches") {
@@ -103,7 +107,29 @@ func storeKeepsExpect(t *testing.T, s *server, c *client, jobID string, created 
 		t.Errorf("%s store lost the job's expect: got none, created %s", s.dialect, created)
 		return false
 	}
+	if !jsonEqual(t, got.Expect, created) {
+		t.Errorf("%s store changed the job's expect: got %s, created %s", s.dialect, got.Expect, created)
+		return false
+	}
 	return true
+}
+
+// jsonEqual reports whether the JSON a holds and b (JSON, or a value to
+// encode) are the same value.
+func jsonEqual(t *testing.T, a json.RawMessage, b any) bool {
+	t.Helper()
+	raw, ok := b.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(raw, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 // TestProjectRedactValidation: a project's redaction is checked (header

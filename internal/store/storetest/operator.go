@@ -320,10 +320,10 @@ func testSuspendStaleResume(t *testing.T, open Opener, cov *coverage) {
 	}
 	next := T0.Add(time.Hour)
 	staleRunning.Name = "renamed"
-	_ = s.JobUpdate(ctx, &staleRunning)
+	Errcode(t, s.JobUpdate(ctx, &staleRunning), prikke.EFORBIDDEN)
 	staleUser.Enabled, staleUser.NextRunAt = true, &next
-	_ = s.JobUpdate(ctx, &staleUser)
-	_ = s.JobSetEnabled(ctx, planPaused.ID, true, &next)
+	Errcode(t, s.JobUpdate(ctx, &staleUser), prikke.EFORBIDDEN)
+	Errcode(t, s.JobSetEnabled(ctx, planPaused.ID, true, &next), prikke.EFORBIDDEN)
 	for _, j := range []*prikke.Job{running, userPaused, planPaused} {
 		got, err := s.JobGet(ctx, j.ID)
 		if err != nil {
