@@ -28,15 +28,24 @@ const ContentTypeJSON = "application/json"
 // user's Content-Type header, else application/json for a JSON body, else
 // "" (none is sent).
 func ContentType(hs []Header, body string) string {
-	for _, h := range hs {
-		if strings.EqualFold(h.Name, "Content-Type") {
-			return h.Value
-		}
+	if v, ok := HeaderValue(hs, "Content-Type"); ok {
+		return v
 	}
 	if body != "" && json.Valid([]byte(body)) {
 		return ContentTypeJSON
 	}
 	return ""
+}
+
+// HeaderValue returns the value of the first header named name (compared
+// case-insensitively), and whether there is one.
+func HeaderValue(hs []Header, name string) (string, bool) {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value, true
+		}
+	}
+	return "", false
 }
 
 // SetContentType replaces the Content-Type header in hs by one with value
@@ -100,7 +109,7 @@ func ValidateHeaders(v *Validation, field string, hs []Header) {
 		switch {
 		case h.Name == "":
 			v.Add(f+".name", "is required")
-		case !isToken(h.Name):
+		case !IsToken(h.Name):
 			v.Add(f+".name", "is not a valid header name: use letters, digits and !#$%%&'*+-.^_`|~ only")
 		case ReservedHeader(h.Name):
 			v.Add(f+".name", "%s is a reserved header that Prikke sets itself", h.Name)
@@ -114,7 +123,9 @@ func ValidateHeaders(v *Validation, field string, hs []Header) {
 	}
 }
 
-func isToken(s string) bool {
+// IsToken reports whether s is an HTTP token (RFC 9110): a valid header
+// name.
+func IsToken(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {

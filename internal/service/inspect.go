@@ -184,7 +184,7 @@ func (s *Service) replayOf(j *prikke.Job, tier prikke.Tier, orig *prikke.Executi
 		if h.Value != prikke.Redacted {
 			continue
 		}
-		if _, ok := jobHeader(j, h.Name); !ok {
+		if _, ok := prikke.HeaderValue(j.Headers, h.Name); !ok {
 			v.Add("headers."+h.Name, "was redacted when recorded and the job has no %s header to send instead; give its value in headers", h.Name)
 		}
 	}
@@ -196,16 +196,6 @@ func (s *Service) replayOf(j *prikke.Job, tier prikke.Tier, orig *prikke.Executi
 	}
 	e.RequestMethod, e.RequestURL, e.RequestHeaders, e.RequestBody = method, rawURL, headers, []byte(body)
 	return e, nil
-}
-
-// jobHeader returns the job's value of a header.
-func jobHeader(j *prikke.Job, name string) (string, bool) {
-	for _, h := range j.Headers {
-		if strings.EqualFold(h.Name, name) {
-			return h.Value, true
-		}
-	}
-	return "", false
 }
 
 // BulkReplay selects the executions to send again: a job's failed ones
@@ -561,20 +551,13 @@ func (s *Service) PreviewJobRequest(ctx context.Context, a *Actor, projectID pri
 		{Name: "Prikke-Attempt", Value: "1"},
 	}
 	pv.Headers = append(pv.Headers, hs...)
-	if ct := prikke.ContentType(j.Headers, j.Body); ct != "" && !hasHeader(pv.Headers, "Content-Type") {
-		pv.Headers = append(pv.Headers, prikke.Header{Name: "Content-Type", Value: ct})
+	if ct := prikke.ContentType(j.Headers, j.Body); ct != "" {
+		if _, set := prikke.HeaderValue(pv.Headers, "Content-Type"); !set {
+			pv.Headers = append(pv.Headers, prikke.Header{Name: "Content-Type", Value: ct})
+		}
 	}
 	pv.Curl = Curl(pv.Method, pv.URL, pv.Headers, pv.Body)
 	return pv, nil
-}
-
-func hasHeader(hs []prikke.Header, name string) bool {
-	for _, h := range hs {
-		if strings.EqualFold(h.Name, name) {
-			return true
-		}
-	}
-	return false
 }
 
 // Curl writes a request as a curl command for a POSIX shell, every

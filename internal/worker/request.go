@@ -5,7 +5,6 @@
 package worker
 
 import (
-	"net/textproto"
 	"sort"
 	"strings"
 	"sync"
@@ -59,7 +58,7 @@ func replayHeaders(recorded, job []prikke.Header) []prikke.Header {
 			continue
 		}
 		if h.Value == prikke.Redacted {
-			v, ok := headerValue(job, h.Name)
+			v, ok := prikke.HeaderValue(job, h.Name)
 			if !ok {
 				continue
 			}
@@ -68,16 +67,6 @@ func replayHeaders(recorded, job []prikke.Header) []prikke.Header {
 		out = append(out, h)
 	}
 	return out
-}
-
-func headerValue(hs []prikke.Header, name string) (string, bool) {
-	c := textproto.CanonicalMIMEHeaderKey(name)
-	for _, h := range hs {
-		if textproto.CanonicalMIMEHeaderKey(h.Name) == c {
-			return h.Value, true
-		}
-	}
-	return "", false
 }
 
 // failedJob is the completion of a job attempt that was not sent: its

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/expect"
 	"github.com/prikke/prikke/internal/template"
 )
 
@@ -558,7 +559,7 @@ func (p *planner) finishForEach(r *prikke.RunStep, items []*prikke.RunStep) {
 		if i > 0 {
 			out.WriteByte(',')
 		}
-		if v, ok := decodeJSON(it.ResponseBody); ok && it.Status != prikke.StepStatusCancelled {
+		if v, ok := expect.DecodeJSON(it.ResponseBody); ok && it.Status != prikke.StepStatusCancelled {
 			out.WriteString(template.JSON(v))
 		} else {
 			out.WriteString("null")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/prikke/prikke"
+	"github.com/prikke/prikke/internal/expect"
 	"github.com/prikke/prikke/internal/template"
 )
 
@@ -24,11 +25,11 @@ func Scope(st *RunState, item json.RawMessage, index int) template.Scope {
 		}
 	}
 	if st.Run != nil && len(st.Run.Payload) > 0 {
-		sc.payload, _ = decodeJSON(st.Run.Payload)
+		sc.payload, _ = expect.DecodeJSON(st.Run.Payload)
 	}
 	if index >= 0 {
 		sc.index = index
-		sc.item, _ = decodeJSON(item)
+		sc.item, _ = expect.DecodeJSON(item)
 	}
 	return sc
 }
@@ -68,7 +69,7 @@ func (s *scope) stepJSON(r *prikke.RunStep) (any, bool) {
 	if j, ok := s.json[r.Key]; ok {
 		return j.v, j.ok
 	}
-	v, ok := decodeJSON(r.ResponseBody)
+	v, ok := expect.DecodeJSON(r.ResponseBody)
 	s.json[r.Key] = jsonOut{v, ok}
 	return v, ok
 }

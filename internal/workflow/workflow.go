@@ -7,10 +7,6 @@
 package workflow
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-
 	"github.com/prikke/prikke"
 )
 
@@ -76,22 +72,6 @@ func Upstream(def *prikke.WorkflowDefinition, key string) map[string]bool {
 	visit(key)
 	delete(up, key)
 	return up
-}
-
-func decodeJSON(b []byte) (any, bool) {
-	if len(b) == 0 {
-		return nil, false
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, false
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return nil, false // trailing data: not one JSON value
-	}
-	return v, true
 }
 
 func clip(s string, n int) string {
