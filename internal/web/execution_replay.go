@@ -70,23 +70,6 @@ func (h *Web) replayEdited(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/app/executions/"+e.ID.String(), http.StatusSeeOther)
 }
 
-// parseHeaderLines reads "Name: value" lines; blank lines are skipped. It
-// returns why a line cannot be read, or "".
-func parseHeaderLines(s string) ([]prikke.Header, string) {
-	hs := []prikke.Header{}
-	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return nil, "write one header a line, as Name: value (\"" + strings.TrimSpace(line) + "\" has no colon)"
-		}
-		hs = append(hs, prikke.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
-	}
-	return hs, ""
-}
-
 // addReplayErrors puts the service's errors beside the replay form's
 // fields (headers[i]… and headers.Name beside the headers box).
 func addReplayErrors(f *page.Form, err error) {

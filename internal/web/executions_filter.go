@@ -91,7 +91,7 @@ func (f executionFilter) serviceFilter(now time.Time) service.ExecutionFilter {
 // parseSearch reads the search fields of the filter form.
 func parseSearch(f *executionFilter, q url.Values) {
 	f.Code = strings.TrimSpace(q.Get("code"))
-	for _, s := range strings.FieldsFunc(f.Code, func(r rune) bool { return r == ',' || r == ' ' }) {
+	for _, s := range splitList(f.Code) {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 100 || n > 599 {
 			f.Problems = append(f.Problems, fmt.Sprintf("Status code %q is not an HTTP status (100 to 599); it is left out.", s))

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/web/page"
@@ -37,4 +38,24 @@ func formError(err error) bool {
 		return true
 	}
 	return false
+}
+
+// parseHeaderLines reads a textarea of "Name: value" lines (the replay
+// form, a workflow step's card); blank lines are skipped. A line without a
+// colon is kept whole as a header name, which the service refuses, and
+// named in the reason returned ("" when every line reads).
+func parseHeaderLines(s string) ([]prikke.Header, string) {
+	hs := []prikke.Header{}
+	bad := ""
+	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if (!ok || strings.TrimSpace(name) == "") && bad == "" {
+			bad = "write one header a line, as Name: value (\"" + strings.TrimSpace(line) + "\" has no colon)"
+		}
+		hs = append(hs, prikke.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+	}
+	return hs, bad
 }

@@ -70,7 +70,7 @@ func expectInput(f *page.Form, in *service.JobInput) {
 	}
 	e := &prikke.Expect{BodyContains: f.Get("expect.body_contains"), BodyNotContains: f.Get("expect.body_not_contains"),
 		JSONPath: strings.TrimSpace(f.Get("expect.json_path")), Matches: f.Get("expect.matches")}
-	for _, s := range strings.FieldsFunc(f.Get("expect.status"), func(r rune) bool { return r == ',' || r == ' ' }) {
+	for _, s := range splitList(f.Get("expect.status")) {
 		e.Status = append(e.Status, s)
 	}
 	// Equals is JSON; anything that is not (done, a word) is the string.

@@ -242,16 +242,11 @@ func cardStep(f *page.Form, i int) prikke.Step {
 	if s.OnFailure == prikke.OnFailureStop {
 		s.OnFailure = ""
 	}
-	for line := range strings.SplitSeq(get("headers"), "\n") {
-		line = strings.TrimRight(line, "\r")
-		if strings.TrimSpace(line) == "" {
-			continue
+	if hs, bad := parseHeaderLines(get("headers")); len(hs) > 0 {
+		s.Headers = hs
+		if bad != "" {
+			f.SetError(p+"headers", bad)
 		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			f.SetError(p+"headers", "write each header on its own line as Name: value")
-		}
-		s.Headers = append(s.Headers, prikke.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
 	}
 	if get("start") != "" {
 		s.Needs = []string{}
