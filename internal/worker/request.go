@@ -5,6 +5,8 @@
 package worker
 
 import (
+	"bytes"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -110,9 +112,7 @@ func redactCompletion(cp *store.Completion, r *prikke.Redaction, e *prikke.Expec
 	if cp.RequestBody, cut = x.Body(cp.RequestBody); cut {
 		cp.RequestTruncated = true
 	}
-	if echoes != nil {
-		cp.Error = echoes.Replace(cp.Error)
-	}
+	cp.Error = echoes.scrub(cp.Error)
 	if cp.Step != nil {
 		return
 	}
@@ -120,29 +120,46 @@ func redactCompletion(cp *store.Completion, r *prikke.Redaction, e *prikke.Expec
 	if cp.ResponseBody, cut = x.Body(cp.ResponseBody); cut {
 		cp.ResponseTruncated = true
 	}
-	if echoes != nil {
-		// An endpoint that echoes the request (httpbin's /anything, a
-		// debugging endpoint) would store the redacted values again.
-		// (The response's headers are this attempt's own: changed in
-		// place.)
-		for i := range cp.ResponseHeaders {
-			cp.ResponseHeaders[i].Value = echoes.Replace(cp.ResponseHeaders[i].Value)
-		}
-		if len(cp.ResponseBody) > 0 {
-			cp.ResponseBody = []byte(echoes.Replace(string(cp.ResponseBody)))
-		}
+	// An endpoint that echoes the request (httpbin's /anything, a
+	// debugging endpoint) would store the redacted values again. (The
+	// response's headers are this attempt's own: changed in place.)
+	for i := range cp.ResponseHeaders {
+		cp.ResponseHeaders[i].Value = echoes.scrub(cp.ResponseHeaders[i].Value)
 	}
+	cp.ResponseBody = echoes.scrubBytes(cp.ResponseBody)
 }
 
 // minEchoed is the shortest redacted header value scrubbed from echoes:
 // shorter ones would blank out ordinary text.
 const minEchoed = 8
 
-// redactedValues is a replacer of the values of hs's redacted headers
-// (a Bearer token also without its scheme) and of bodyValues (the request
-// body's redacted JSON values), at least minEchoed bytes, longest first,
-// by prikke.Redacted, or nil when there are none.
-func redactedValues(x *redact.Redactor, hs []prikke.Header, bodyValues []string) *strings.Replacer {
+// echoed are redacted values an endpoint may echo back, longest first.
+// Scrubbing looks for each before it copies anything: most responses hold
+// none, and then cost no allocation.
+type echoed []string
+
+func (e echoed) scrub(s string) string {
+	for _, v := range e {
+		if strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, prikke.Redacted)
+		}
+	}
+	return s
+}
+
+func (e echoed) scrubBytes(b []byte) []byte {
+	for _, v := range e {
+		if bytes.Contains(b, []byte(v)) {
+			b = bytes.ReplaceAll(b, []byte(v), []byte(prikke.Redacted))
+		}
+	}
+	return b
+}
+
+// redactedValues are the values of hs's redacted headers (a Bearer token
+// also without its scheme) and bodyValues (the request body's redacted
+// JSON values), at least minEchoed bytes, longest first.
+func redactedValues(x *redact.Redactor, hs []prikke.Header, bodyValues []string) echoed {
 	vals := bodyValues // the request body's redacted values, echoed as sent
 	for _, h := range x.Redacted(hs) {
 		vals = append(vals, h)
@@ -150,17 +167,9 @@ func redactedValues(x *redact.Redactor, hs []prikke.Header, bodyValues []string)
 			vals = append(vals, strings.TrimSpace(tok))
 		}
 	}
-	var pairs []string
+	vals = slices.DeleteFunc(vals, func(v string) bool { return len(v) < minEchoed || strings.Contains(prikke.Redacted, v) })
 	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
-	for _, v := range vals {
-		if len(v) >= minEchoed && v != prikke.Redacted {
-			pairs = append(pairs, v, prikke.Redacted)
-		}
-	}
-	if pairs == nil {
-		return nil
-	}
-	return strings.NewReplacer(pairs...)
+	return vals
 }
 
 // zones caches time zones by name for the date filters of job templates
