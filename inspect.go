@@ -1,7 +1,5 @@
 package prikke
 
-import "net/textproto"
-
 // What an execution shows of what happened (issue 18): the request as sent,
 // where its time went, the job's response assertions, the project's
 // redaction, replays.
@@ -58,22 +56,6 @@ const (
 	MaxRedactHeaders   = 50
 	MaxRedactJSONPaths = 50
 )
-
-// RedactHeader reports whether the header name is redacted by r (nil r:
-// the defaults).
-func (r *Redaction) RedactHeader(name string) bool {
-	names := DefaultRedactHeaders
-	if r != nil {
-		names = r.Headers
-	}
-	c := textproto.CanonicalMIMEHeaderKey(name)
-	for _, n := range names {
-		if textproto.CanonicalMIMEHeaderKey(n) == c {
-			return true
-		}
-	}
-	return false
-}
 
 // Replay limits.
 const (

@@ -52,9 +52,6 @@ type projectRequest struct {
 	Name           *string    `json:"name,omitempty" maxLength:"200" doc:"The project's name." example:"Production"`
 	AlertAfter     *int       `json:"alert_after,omitempty" minimum:"1" maximum:"100" doc:"Consecutive failures after which a job counts as failing and its channels are alerted." example:"3"`
 	Redact         *Redaction `json:"redact,omitempty" doc:"What the project never stores (values replaced by [redacted]). Given, it replaces the whole redaction; null goes back to the default (Authorization, Cookie, Proxy-Authorization and Set-Cookie headers). Applies to attempts made from then on."`
-
-	// redactNull: the body gave "redact": null (back to the default).
-	redactNull bool
 }
 
 // input is the service's input of a project request; raw is its body.

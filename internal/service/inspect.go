@@ -285,9 +285,8 @@ func errorText(err error) string {
 // a range too wide).
 func (s *Service) lastFailed(ctx context.Context, jobID prikke.ID, since, until time.Time) ([]*prikke.Execution, error) {
 	type occurrence struct {
-		at      time.Time
-		replay  prikke.ID
-		attempt int
+		at     time.Time
+		replay prikke.ID
 	}
 	last := map[occurrence]*prikke.Execution{}
 	key := func(e *prikke.Execution) occurrence {

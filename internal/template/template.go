@@ -269,9 +269,6 @@ var filters = func() map[string]bool {
 	return m
 }()
 
-// Filters returns the names of the filters a template may apply.
-func Filters() []string { return append([]string(nil), filterNames...) }
-
 // FilterError is a render's error for a filter that cannot apply to its
 // value, e.g. the date filter given a value that is not an instant.
 type FilterError struct {
