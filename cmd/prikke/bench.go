@@ -58,6 +58,14 @@ type benchResult struct {
 	Round      int  `json:"round,omitempty"`
 	// CPUPerJob (--ab) is this process's CPU time per job, in µs.
 	CPUPerJob float64 `json:"cpu_us_per_job,omitempty"`
+	// Burst and cron: Receiver is where deliveries went (spawn, inproc or
+	// url: bench_receiver.go); PrikkeCPU is this process's CPU time from
+	// creating the jobs to the last result stored, per delivery (with
+	// inproc it includes the sink's), ReceiverCPU the receiver process's
+	// over the same time, per delivery; both in µs.
+	Receiver    string  `json:"receiver,omitempty"`
+	PrikkeCPU   float64 `json:"prikke_cpu_us_per_delivery,omitempty"`
+	ReceiverCPU float64 `json:"receiver_cpu_us_per_delivery,omitempty"`
 
 	// Mode pings: per_second is accepted pings (200s) per second, lost is
 	// accepted minus stored, and lateness_* is flip time minus deadline.
@@ -123,6 +131,7 @@ func bench(ctx context.Context, e *env, args []string) error {
 	recordBody := fs.Bool("record-body", true, "keep each attempt's request body (PRIKKE_RECORD_REQUEST_BODY; default: that variable, true when unset)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (go tool trace)")
+	receiverFlag := fs.String("receiver", "spawn", "burst and cron: where deliveries go: spawn (a receiver process of its own, so its CPU is measured apart), inproc (the in-process sink) or the http://ip:port of a running `prikke bench-receiver` (shared with the peers' harnesses); other modes use the in-process sink")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
@@ -146,6 +155,9 @@ func bench(ctx context.Context, e *env, args []string) error {
 	}
 	if *jobs < 1 || *jobs > 1_000_000 {
 		return usageError("bench: --jobs must be between 1 and 1000000")
+	}
+	if r := *receiverFlag; r != "spawn" && r != "inproc" && !strings.HasPrefix(r, "http://") {
+		return usageError("bench: --receiver must be spawn, inproc or http://ip:port")
 	}
 	getenv := e.getenv
 	tempDB := ""
@@ -197,12 +209,34 @@ func bench(ctx context.Context, e *env, args []string) error {
 	defer cleanup()
 
 	secret := delivery.NewSecret()
-	sk, err := sink.Start(sink.Options{Secrets: []string{secret}, MaxBody: -1})
-	if err != nil {
-		return err
+	var (
+		sk   *sink.Sink // every mode but burst and cron away from inproc
+		recv benchSink  // where burst and cron count deliveries
+	)
+	if (*mode == "burst" || *mode == "cron") && !*ab && *receiverFlag != "inproc" {
+		var rr *remoteReceiver
+		if *receiverFlag == "spawn" {
+			rr, err = spawnReceiver(ctx, secret, e.stderr)
+		} else {
+			rr, err = dialReceiver(ctx, *receiverFlag)
+		}
+		if err != nil {
+			return err
+		}
+		defer rr.Close()
+		if err := rr.Reset(ctx); err != nil {
+			return fmt.Errorf("bench: resetting the receiver: %w", err)
+		}
+		secret, recv = rr.secret, rr
+	} else {
+		sk, err = sink.Start(sink.Options{Secrets: []string{secret}, MaxBody: -1})
+		if err != nil {
+			return err
+		}
+		defer sk.Close()
+		recv = sk
 	}
-	defer sk.Close()
-	cfg.SSRFAllow = append(cfg.SSRFAllow, sk.Addr())
+	cfg.SSRFAllow = append(cfg.SSRFAllow, recv.Addr())
 
 	tn, err := benchTenant(ctx, st, secret)
 	if err != nil {
@@ -262,7 +296,11 @@ func bench(ctx context.Context, e *env, args []string) error {
 	case "workflow":
 		err = benchWorkflow(ctx, cfg, st, logger, tn, wb, sk, &res)
 	default:
-		err = benchRun(ctx, cfg, st, logger, tn, *mode, *jobs, sk, &res)
+		res.Receiver = *receiverFlag
+		if strings.HasPrefix(res.Receiver, "http://") {
+			res.Receiver = "url"
+		}
+		err = benchRun(ctx, cfg, st, logger, tn, *mode, *jobs, recv, &res)
 	}
 	if err != nil {
 		return err
@@ -353,11 +391,21 @@ func createJobs(ctx context.Context, st store.Store, js []*prikke.Job) error {
 }
 
 // benchRun measures burst or cron deliveries.
-func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger, tn *benchTenantIDs, mode string, n int, sk *sink.Sink, res *benchResult) error {
+func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger, tn *benchTenantIDs, mode string, n int, sk benchSink, res *benchResult) error {
 	dbNow, err := st.Now(ctx)
 	if err != nil {
 		return err
 	}
+	// CPU from here to the last result: this process's, and a receiver
+	// process's apart.
+	rr, _ := sk.(*remoteReceiver)
+	var recvCPU0 time.Duration
+	if rr != nil {
+		if recvCPU0, _, err = rr.CPU(ctx); err != nil {
+			return fmt.Errorf("bench: the receiver's CPU: %w", err)
+		}
+	}
+	cpu0 := cpuTime()
 	// Leave time to create the jobs and write every occurrence before the
 	// due instant, so the figures measure delivery, not set-up.
 	setup := 3*time.Second + time.Duration(n)*250*time.Microsecond
@@ -427,6 +475,15 @@ func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *s
 	case <-wctx.Done():
 		logger.Warn("not every result was stored before the deadline")
 	}
+	cpuUsed := cpuTime() - cpu0
+	var recvCPU time.Duration
+	if rr != nil {
+		c, _, err := rr.CPU(ctx)
+		if err != nil {
+			return fmt.Errorf("bench: the receiver's CPU: %w", err)
+		}
+		recvCPU = c - recvCPU0
+	}
 	// Confirm from the database what the events said.
 	stats, err := st.ExecutionStats(ctx, store.ExecutionFilter{OrganizationID: &tn.org})
 	if err != nil {
@@ -435,6 +492,9 @@ func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *s
 	stored := stats[prikke.ExecutionStatusSuccess] + stats[prikke.ExecutionStatusFailed] + stats[prikke.ExecutionStatusTimeout]
 
 	reqs := sk.Requests()
+	if rr != nil && rr.err != nil {
+		return fmt.Errorf("bench: the receiver's requests: %w", rr.err)
+	}
 	byID := map[string]int{}
 	var late []float64
 	for _, r := range reqs {
@@ -448,6 +508,12 @@ func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *s
 	}
 	res.Delivered = len(byID)
 	res.Duplicates = len(reqs) - len(byID)
+	if len(byID) > 0 {
+		res.PrikkeCPU = math.Round(float64(cpuUsed.Microseconds())/float64(len(byID))*10) / 10
+		if rr != nil {
+			res.ReceiverCPU = math.Round(float64(recvCPU.Microseconds())/float64(len(byID))*10) / 10
+		}
+	}
 	res.Lost = n - min(len(byID), stored)
 	slices.Sort(late)
 	res.LatenessP50, res.LatenessP99, res.LatenessMax = percentile(late, 50), percentile(late, 99), percentile(late, 100)

@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cronCommand(e, args)
 	case "bench":
 		return bench(ctx, e, args)
+	case "bench-receiver": // hidden: the bench's receiver process (bench_receiver.go)
+		return benchReceiverCmd(ctx, e, args)
 	case "run":
 		return pingRun(ctx, e, args)
 	case "help", "--help", "-help", "-h":

@@ -68,6 +68,10 @@ type Options struct {
 	// Now is the clock used for arrival times and the signature's
 	// timestamp tolerance; nil means time.Now.
 	Now func() time.Time
+	// Wrap, when set, wraps the sink's handler: the server calls the
+	// handler it returns (the bench receiver answers its control paths
+	// there and passes everything else on to the sink).
+	Wrap func(http.Handler) http.Handler
 }
 
 // Received is one request as the sink saw it.
@@ -221,8 +225,12 @@ func Start(opts Options) (*Sink, error) {
 		scheme = "https"
 	}
 	s.base = scheme + "://" + s.addr.String()
+	var h http.Handler = s
+	if opts.Wrap != nil {
+		h = opts.Wrap(s)
+	}
 	s.srv = &http.Server{
-		Handler:           s,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		// Resets, hijacks and clients that hang up are the point of the
 		// sink; their log lines are noise.
@@ -284,6 +292,21 @@ func (s *Sink) Requests() []Received {
 		out = append(out, c...)
 	}
 	return out
+}
+
+// Each calls fn with each request received, in arrival order, under the
+// sink's lock (fn must not call the sink), until fn returns false. Unlike
+// Requests it copies nothing.
+func (s *Sink) Each(fn func(r *Received) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.reqs.chunks {
+		for i := range c {
+			if !fn(&c[i]) {
+				return
+			}
+		}
+	}
 }
 
 // ByWebhookID counts requests per webhook-id; a value above 1 is a
