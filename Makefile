@@ -4,7 +4,7 @@
 GO ?= go
 export PRIKKE_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: help run build image test test-deps test-short bench fuzz assets lint clean
+.PHONY: help run build image test test-deps test-short bench bench-peers fuzz assets lint clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ test-short: ## quick tests without PostgreSQL requirements
 
 bench: ## the standard engine benchmarks (figures in the README)
 	./scripts/bench.sh
+
+bench-peers: ## Prikke's PostgreSQL burst against River and Graphile Worker, one receiver, 5 rounds of 50k (bench/README.md)
+	./scripts/bench-peers.sh
 
 fuzz: ## fuzz the cron parser for 3 minutes
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=3m ./internal/cron/
