@@ -70,7 +70,7 @@ import json, statistics, sys, os
 work = sys.argv[1]
 def median(xs):
     xs = [x for x in xs if x is not None]
-    return round(statistics.median(xs), 1) if xs else None
+    return round(statistics.median(xs), 3) if xs else None
 cpu_key = {"prikke": "prikke_cpu_us_per_delivery", "river": "cpu_us_per_job", "graphile": "cpu_us_per_job"}
 med = {}
 for sys_ in ("prikke", "river", "graphile"):
