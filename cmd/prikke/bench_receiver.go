@@ -127,7 +127,10 @@ func (rc *receiver) control(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err := rc.sk.WaitCount(r.Context(), n); err != nil {
-			return // the client went away, or the receiver is closing
+			// The client went away, or the receiver is closing: never a
+			// 200, which would say the count was reached.
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
 		}
 		fmt.Fprintf(w, "{\"count\":%d}\n", rc.sk.Count())
 	case "GET cpu":
