@@ -28,6 +28,10 @@ const { values: opt } = parseArgs({
     "local-queue": { type: "string", default: "500" },
     // completeJobBatchDelay / failJobBatchDelay in ms (-1: no batching).
     "batch-delay": { type: "string", default: "0" },
+    // PostgreSQL connections (Graphile's default, 10): with the local
+    // queue the tasks never use the pool. Mind max_connections on a
+    // shared server before raising it.
+    "max-pool": { type: "string", default: "10" },
   },
 });
 const jobs = Number(opt.jobs);
@@ -91,7 +95,7 @@ async function main() {
       connectionString,
       schema,
       concurrentJobs: concurrency,
-      maxPoolSize: concurrency + 2,
+      maxPoolSize: Number(opt["max-pool"]),
       localQueue: { size: localQueue },
       completeJobBatchDelay: batchDelay,
       failJobBatchDelay: batchDelay,
@@ -204,6 +208,7 @@ async function main() {
       concurrency,
       local_queue: localQueue,
       complete_batch_delay_ms: batchDelay,
+      max_pool: Number(opt["max-pool"]),
     };
     console.log(JSON.stringify(res));
   } finally {
