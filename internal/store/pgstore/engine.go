@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -573,25 +574,47 @@ func (s *Store) meterUsage(ctx context.Context, tx pgx.Tx, res *store.ClaimResul
 	return settled, settle(ctx, tx, settled, prikke.ExecutionStatusQuotaExceeded, store.QuotaNote)
 }
 
-// notifyExecutions tells dashboards which executions changed.
+// notifyExecutions tells dashboards which executions changed: one
+// statement for every chunk (a round trip each cost a completion batch of
+// a thousand a dozen round trips).
 func (s *Store) notifyExecutions(ctx context.Context, tx pgx.Tx, es []*prikke.Execution) error {
 	if len(es) == 0 {
 		return nil
 	}
 	// NOTIFY payloads are limited to 8000 bytes; 100 lines of 74 fit.
+	payloads := make([]string, 0, (len(es)+99)/100)
+	buf := make([]byte, 0, 74*min(len(es), 100))
 	for chunk := range slices.Chunk(es, 100) {
-		var b strings.Builder
+		buf = buf[:0]
 		for _, e := range chunk {
-			b.WriteString(e.JobID.String())
-			b.WriteByte(' ')
-			b.WriteString(e.ID.String())
-			b.WriteByte('\n')
+			buf = appendID(buf, e.JobID)
+			buf = append(buf, ' ')
+			buf = appendID(buf, e.ID)
+			buf = append(buf, '\n')
 		}
-		if err := s.notifyTx(ctx, tx, store.TopicExecutions, b.String()); err != nil {
-			return err
-		}
+		payloads = append(payloads, string(buf))
 	}
-	return nil
+	if len(payloads) == 1 {
+		return s.notifyTx(ctx, tx, store.TopicExecutions, payloads[0])
+	}
+	_, err := tx.Exec(ctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n",
+		s.channel(store.TopicExecutions), payloads)
+	return err
+}
+
+// appendID appends id's canonical text (what ID.String returns).
+func appendID(b []byte, id prikke.ID) []byte {
+	var t [36]byte
+	hex.Encode(t[0:8], id[0:4])
+	t[8] = '-'
+	hex.Encode(t[9:13], id[4:6])
+	t[13] = '-'
+	hex.Encode(t[14:18], id[6:8])
+	t[18] = '-'
+	hex.Encode(t[19:23], id[8:10])
+	t[23] = '-'
+	hex.Encode(t[24:], id[10:])
+	return append(b, t[:]...)
 }
 
 // ExecutionComplete implements store.Store.
@@ -618,54 +641,11 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	// planner's cost model prefers a sequential scan hashed against the
 	// batch, which reads the whole table for every batch (measured: about
 	// 10ms a batch at 50,000 rows, growing with the table; the index
-	// probes take a fraction of that, the rows being in cache).
-	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-		return nil, err
-	}
-	// Fence first: take the attempts still running on this node off the
-	// queue (a rescue may have taken them, or a release given them back).
-	ids := make([]prikke.ID, len(cs))
-	attempts := make([]int, len(cs))
-	for i, c := range cs {
-		ids[i], attempts[i] = c.ExecutionID, c.Attempt
-	}
-	// The rows are locked in ID order, as ExecutionMarkSent and
-	// WorkflowDelete lock them: two statements over the same node's rows
-	// never wait on each other in opposite orders.
-	rows, err := tx.Query(ctx, `WITH fenced AS (
-			SELECT q.id FROM execution_queue q JOIN unnest($1::uuid[], $3::int[]) AS u(id, attempt) ON q.id = u.id
-			WHERE q.id = ANY($1::uuid[]) AND q.attempt = u.attempt
-				AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL
-			ORDER BY q.id FOR UPDATE OF q)
-		DELETE FROM execution_queue q USING fenced f
-		WHERE q.id = f.id
-		RETURNING q.id, q.flow IS NOT NULL`, bin(ids), node, attempts)
-	if err != nil {
-		return nil, err
-	}
-	running := make(map[prikke.ID]bool, len(cs))
-	var id prikke.ID
-	var tagged, anyTagged bool
-	if _, err := pgx.ForEachRow(rows, []any{&id, &tagged}, func() error {
-		running[id] = true
-		anyTagged = anyTagged || tagged
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if anyTagged {
-		// A flow-limited key has a slot free under its parallelism:
-		// whichever node has room claims its next execution at once.
-		if err := s.notifyTx(ctx, tx, store.TopicWork, ""); err != nil {
-			return nil, err
-		}
-	}
-	cs = slices.DeleteFunc(slices.Clone(cs), func(c *store.Completion) bool { return !running[c.ExecutionID] })
-	if len(cs) == 0 {
-		return nil, nil
-	}
+	// probes take a fraction of that, the rows being in cache). The
+	// setting goes in the same round trip as the statement (a batch).
 	n := len(cs)
-	ids = ids[:n]
+	ids := make([]prikke.ID, n)
+	attempts := make([]int, n)
 	statuses := make([]string, n)
 	started := make([]time.Time, n)
 	finished := make([]time.Time, n)
@@ -682,28 +662,88 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	traces := make([]*string, n)
 	errs := make([]string, n)
 	for i, c := range cs {
-		ids[i], statuses[i] = c.ExecutionID, string(c.Status)
+		ids[i], attempts[i], statuses[i] = c.ExecutionID, c.Attempt, string(c.Status)
 		started[i], finished[i], durations[i] = c.StartedAt, c.FinishedAt, c.DurationMS
 		methods[i], urls[i] = c.RequestMethod, c.RequestURL
 		reqHeaders[i], respHeaders[i] = headersJSON(c.RequestHeaders), headersJSON(c.ResponseHeaders)
 		respStatus[i], bodies[i], truncated[i], errs[i] = c.ResponseStatus, c.ResponseBody, c.ResponseTruncated, c.Error
 		reqBodies[i], reqTruncated[i], traces[i] = c.RequestBody, c.RequestTruncated, traceJSON(c.Trace)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE executions e SET status = u.status, started_at = u.started, finished_at = u.finished,
-			duration_ms = u.duration, request_method = u.method, request_url = u.url, request_headers = u.req_headers::jsonb,
-			response_status = u.resp_status, response_headers = u.resp_headers::jsonb, response_body = u.body,
-			response_truncated = u.truncated, error = u.err, lease_expires_at = NULL,
-			request_body = u.req_body, request_truncated = u.req_truncated, trace = u.trace::jsonb
-		FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::text[],
-			$7::text[], $8::text[], $9::int[], $10::text[], $11::bytea[], $12::bool[], $13::text[],
-			$14::bytea[], $15::bool[], $16::text[])
-			AS u(id, status, started, finished, duration, method, url, req_headers, resp_status, resp_headers,
-				body, truncated, err, req_body, req_truncated, trace)
-		WHERE e.id = u.id`,
-		bin(ids), statuses, started, finished, durations, methods, urls, reqHeaders, respStatus, respHeaders,
-		bodies, truncated, errs, reqBodies, reqTruncated, traces); err != nil {
+	// One statement fences and records: the attempts still running on
+	// this node leave the queue (a rescue may have taken the others, or a
+	// release given them back), and only those of the history rows take
+	// their result. The queue rows are locked in ID order, as
+	// ExecutionMarkSent and WorkflowDelete lock them: two statements over
+	// the same node's rows never wait on each other in opposite orders.
+	var b pgx.Batch
+	b.Queue("SET LOCAL enable_seqscan = off")
+	b.Queue(`WITH fenced AS (
+			SELECT q.id FROM execution_queue q JOIN unnest($1::uuid[], $3::int[]) AS u(id, attempt) ON q.id = u.id
+			WHERE q.id = ANY($1::uuid[]) AND q.attempt = u.attempt
+				AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL
+			ORDER BY q.id FOR UPDATE OF q
+		), dequeued AS (
+			DELETE FROM execution_queue q USING fenced f
+			WHERE q.id = f.id
+			RETURNING q.id, q.flow IS NOT NULL AS tagged
+		), recorded AS (
+			UPDATE executions e SET status = u.status, started_at = u.started, finished_at = u.finished,
+				duration_ms = u.duration, request_method = u.method, request_url = u.url, request_headers = u.req_headers::jsonb,
+				response_status = u.resp_status, response_headers = u.resp_headers::jsonb, response_body = u.body,
+				response_truncated = u.truncated, error = u.err, lease_expires_at = NULL,
+				request_body = u.req_body, request_truncated = u.req_truncated, trace = u.trace::jsonb
+			FROM dequeued d, unnest($1::uuid[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::int[], $8::text[],
+				$9::text[], $10::text[], $11::int[], $12::text[], $13::bytea[], $14::bool[], $15::text[],
+				$16::bytea[], $17::bool[], $18::text[])
+				AS u(id, status, started, finished, duration, method, url, req_headers, resp_status, resp_headers,
+					body, truncated, err, req_body, req_truncated, trace)
+			WHERE u.id = d.id AND e.id = d.id
+		)
+		SELECT id, tagged FROM dequeued`,
+		bin(ids), node, attempts, statuses, started, finished, durations, methods, urls, reqHeaders, respStatus, respHeaders,
+		bodies, truncated, errs, reqBodies, reqTruncated, traces)
+	br := tx.SendBatch(ctx, &b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
 		return nil, err
 	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	running := make(map[prikke.ID]bool, len(cs))
+	var id prikke.ID
+	var tagged, anyTagged bool
+	if _, err := pgx.ForEachRow(rows, []any{&id, &tagged}, func() error {
+		running[id] = true
+		anyTagged = anyTagged || tagged
+		return nil
+	}); err != nil {
+		br.Close()
+		return nil, err
+	}
+	if err := br.Close(); err != nil {
+		return nil, err
+	}
+	if anyTagged {
+		// A flow-limited key has a slot free under its parallelism:
+		// whichever node has room claims its next execution at once.
+		if err := s.notifyTx(ctx, tx, store.TopicWork, ""); err != nil {
+			return nil, err
+		}
+	}
+	if len(running) < len(cs) {
+		cs = slices.DeleteFunc(slices.Clone(cs), func(c *store.Completion) bool { return !running[c.ExecutionID] })
+		if len(cs) == 0 {
+			return nil, nil
+		}
+		ids = ids[:0]
+		for _, c := range cs {
+			ids = append(ids, c.ExecutionID)
+		}
+	}
+	n = len(cs)
 	var er executionRows
 	changed := make([]*prikke.Execution, 0, n)
 	suspended, err := suspendedRetryJobs(ctx, tx, cs)
