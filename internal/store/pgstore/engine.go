@@ -1,16 +1,18 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
@@ -187,6 +189,60 @@ func (r *executionRows) insert(ctx context.Context, tx pgx.Tx) (int, error) {
 	return n, err
 }
 
+// copyMin is the fewest rows copy writes: below it, insert's one
+// statement costs less than COPY's round trips.
+const copyMin = 32
+
+// copyable reports whether copy can write the rows: enough of them, none
+// with a request of its own (a replay's columns). The caller also makes
+// sure flow_keys is empty (else a queue row may need its key's tag).
+func (r *executionRows) copyable() bool {
+	return len(r.id) >= copyMin && !r.send
+}
+
+// copy writes the rows with COPY, history and queue, and returns how many
+// it wrote. Unlike insert it does not skip attempts already written: such
+// an attempt fails the statement with a unique violation (23505), and the
+// caller writes the batch again with insert.
+//
+// COPY writes a page's worth of rows in one step (one WAL record per
+// page for the heap, where insert logs a record per row) and skips
+// planning and the unnest of arrays.
+func (r *executionRows) copy(ctx context.Context, tx pgx.Tx) (int, error) {
+	n := len(r.id)
+	rows := make([][]any, n)
+	vals := make([]any, 16*n)
+	queued := make([][]any, 0, n)
+	qvals := make([]any, 0, 5*n)
+	for i := range n {
+		v := vals[16*i : 16*(i+1) : 16*(i+1)]
+		var finished any
+		if r.finished[i] != nil {
+			finished = *r.finished[i]
+		}
+		v[0], v[1], v[2], v[3] = [16]byte(r.id[i]), [16]byte(r.job[i]), [16]byte(r.project[i]), [16]byte(r.org[i])
+		v[4], v[5], v[6], v[7], v[8] = r.scheduled[i], r.due[i], int32(r.attempt[i]), int16(r.priority[i]), int32(r.missed[i])
+		v[9], v[10], v[11], v[12], v[13], v[14], v[15] = r.status[i], r.errText[i], r.rescued[i], r.manual[i], finished, r.created[i], r.flowKey[i]
+		rows[i] = v
+		if r.status[i] == string(prikke.ExecutionStatusPending) {
+			qvals = append(qvals, v[0], v[6], v[7], v[5], v[3])
+			queued = append(queued, qvals[len(qvals)-5:len(qvals):len(qvals)])
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"executions"}, []string{"id", "job_id", "project_id", "organization_id",
+		"scheduled_for", "due_at", "attempt", "priority", "missed_count", "status", "error", "rescued", "manual",
+		"finished_at", "created_at", "flow_key"}, pgx.CopyFromRows(rows)); err != nil {
+		return 0, err
+	}
+	if len(queued) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"execution_queue"}, []string{"id", "attempt", "priority", "due_at", "organization_id"},
+			pgx.CopyFromRows(queued)); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
 // notifyWork wakes workers on every node when tx commits.
 func (s *Store) notifyWork(ctx context.Context, tx pgx.Tx, earliest time.Time) error {
 	if earliest.IsZero() {
@@ -195,71 +251,128 @@ func (s *Store) notifyWork(ctx context.Context, tx pgx.Tx, earliest time.Time) e
 	return s.notifyTx(ctx, tx, store.TopicWork, earliest.UTC().Format(time.RFC3339Nano))
 }
 
+// occurrenceChunk is the smallest share of an OccurrencesWrite batch
+// written by a transaction of its own; occurrenceChunks the most
+// transactions one batch is written in, side by side.
+const (
+	occurrenceChunk  = 250
+	occurrenceChunks = 4
+)
+
 // OccurrencesWrite implements store.Store.
+//
+// A large batch is written as a few transactions side by side, each over
+// a contiguous range of the jobs in ID order: the server inserts in
+// several processes at once (one statement's rows are written by one),
+// where one transaction would leave the scheduler's next batch waiting
+// on it. Each job's cursor and its occurrences are in one transaction,
+// so a transaction that fails leaves its jobs due, and the next tick
+// writes them; no job's occurrences are written twice (the cursor is the
+// guard). Each locks its jobs in ID order, like the completer, so none
+// deadlocks with another or with the completer.
 func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrite) (int, error) {
 	if len(ws) == 0 {
 		return 0, nil
 	}
-	// Lock jobs in ID order, like the completer, so the two never deadlock.
 	ws = slices.Clone(ws)
-	slices.SortFunc(ws, func(a, b *store.OccurrenceWrite) int { return strings.Compare(a.JobID.String(), b.JobID.String()) })
+	slices.SortFunc(ws, func(a, b *store.OccurrenceWrite) int { return bytes.Compare(a.JobID[:], b.JobID[:]) })
+	k := min(len(ws)/occurrenceChunk, occurrenceChunks)
+	if k <= 1 {
+		return s.occurrencesWrite(ctx, ws, true)
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, k)
+	size := (len(ws) + k - 1) / k
+	for part := range slices.Chunk(ws, size) {
+		go func() {
+			n, err := s.occurrencesWrite(ctx, part, true)
+			done <- result{n, err}
+		}()
+	}
+	inserted := 0
+	var first error
+	for range (len(ws) + size - 1) / size {
+		r := <-done
+		inserted += r.n
+		if r.err != nil && first == nil {
+			first = r.err
+		}
+	}
+	return inserted, first
+}
+
+// occurrencesWrite writes ws, sorted by job ID, in one transaction: by
+// COPY when byCopy is set and the rows allow it (copyable), otherwise (or
+// when COPY finds an attempt already written: the transaction is rolled
+// back and written again) by insert, which skips such attempts.
+func (s *Store) occurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrite, byCopy bool) (int, error) {
 	ids := make([]prikke.ID, len(ws))
 	prev := make([]time.Time, len(ws))
 	next := make([]*time.Time, len(ws))
 	for i, w := range ws {
 		ids[i], prev[i], next[i] = w.JobID, w.PrevNextRunAt, w.NextRunAt
 	}
-	inserted := 0
+	inserted, conflict := 0, false
 	err := s.inTx(ctx, "write occurrences", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE jobs j SET next_run_at = u.next
+		inserted, conflict = 0, false
+		// The cursors move (locking the jobs in ID order), then, in the
+		// same round trip, the priority of the tier each organization
+		// has now is read, by a statement of its own that starts after
+		// the jobs are held: a plan change (which holds them too) either
+		// committed before, or reprioritizes these executions after.
+		var b pgx.Batch
+		b.Queue(`UPDATE jobs j SET next_run_at = u.next
 			FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(id, prev, next)
 			WHERE j.id = u.id AND j.next_run_at = u.prev AND j.enabled
 			RETURNING j.id, u.prev`, bin(ids), prev, next)
-		if err != nil {
-			return err
-		}
+		b.Queue(`SELECT j.id, o.tier, j.kind, j.interval_minutes FROM jobs j
+				JOIN organizations o ON o.id = j.organization_id WHERE j.id = ANY($1::uuid[])`, bin(ids))
+		// Whether any flow key exists, read in this transaction (not
+		// flowKeysExist's cache): a key made after this read tags these
+		// executions itself once this transaction ends (retag).
+		b.Queue("SELECT EXISTS (SELECT 1 FROM flow_keys)")
+		br := tx.SendBatch(ctx, &b)
+		defer br.Close()
 		type key struct {
 			id   prikke.ID
 			prev time.Time
 		}
-		ok := map[key]bool{}
-		for rows.Next() {
-			var k key
-			if err := rows.Scan(&k.id, &k.prev); err != nil {
-				rows.Close()
-				return err
-			}
-			ok[k] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		ok := make(map[key]bool, len(ws))
+		rows, err := br.Query()
+		if err != nil {
 			return err
 		}
-		// The priority of the tier each organization has now, read after
-		// the jobs are held: a plan change (which holds them too) either
-		// committed before, or reprioritizes these executions after.
-		prio := map[prikke.ID]int{}
-		if len(ok) > 0 {
-			rows, err := tx.Query(ctx, `SELECT j.id, o.tier, j.kind, j.interval_minutes FROM jobs j
-				JOIN organizations o ON o.id = j.organization_id WHERE j.id = ANY($1::uuid[])`, bin(ids))
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var id prikke.ID
-				var tier prikke.Tier
-				var kind prikke.JobKind
-				var interval int
-				if err := rows.Scan(&id, &tier, &kind, &interval); err != nil {
-					rows.Close()
-					return err
-				}
-				prio[id] = prikke.Priority(tier, kind, interval)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
+		var k key
+		if _, err := pgx.ForEachRow(rows, []any{&k.id, &k.prev}, func() error {
+			ok[k] = true
+			return nil
+		}); err != nil {
+			return err
+		}
+		prio := make(map[prikke.ID]int, len(ws))
+		rows, err = br.Query()
+		if err != nil {
+			return err
+		}
+		var id prikke.ID
+		var tier prikke.Tier
+		var kind prikke.JobKind
+		var interval int
+		if _, err := pgx.ForEachRow(rows, []any{&id, &tier, &kind, &interval}, func() error {
+			prio[id] = prikke.Priority(tier, kind, interval)
+			return nil
+		}); err != nil {
+			return err
+		}
+		var flows bool
+		if err := br.QueryRow().Scan(&flows); err != nil {
+			return err
+		}
+		if err := br.Close(); err != nil {
+			return err
 		}
 		var er executionRows
 		for _, w := range ws {
@@ -272,11 +385,23 @@ func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrit
 				}
 			}
 		}
-		if inserted, err = er.insert(ctx, tx); err != nil {
+		if byCopy && !flows && er.copyable() {
+			inserted, err = er.copy(ctx, tx)
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				conflict = true
+			}
+		} else {
+			inserted, err = er.insert(ctx, tx)
+		}
+		if err != nil {
 			return err
 		}
 		return s.notifyWork(ctx, tx, er.earliest)
 	})
+	if conflict && byCopy {
+		return s.occurrencesWrite(ctx, ws, false)
+	}
 	return inserted, err
 }
 
