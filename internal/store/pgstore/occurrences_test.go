@@ -10,8 +10,8 @@ import (
 	"github.com/prikke/prikke/internal/store/storetest"
 )
 
-// TestOccurrencesWriteLarge writes batches large enough for COPY and for
-// several transactions side by side: every job's cursor moves, every
+// TestOccurrencesWriteLarge writes batches large enough for COPY: every
+// job's cursor moves, every
 // occurrence is written once with its tier's priority and a queue row to
 // match, and an attempt already written (COPY fails on it) is skipped as
 // the insert skips it, the rest of the batch written all the same.
