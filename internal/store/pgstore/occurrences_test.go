@@ -11,10 +11,10 @@ import (
 )
 
 // TestOccurrencesWriteLarge writes batches large enough for COPY: every
-// job's cursor moves, every
-// occurrence is written once with its tier's priority and a queue row to
-// match, and an attempt already written (COPY fails on it) is skipped as
-// the insert skips it, the rest of the batch written all the same.
+// job's cursor moves, every occurrence is written once with its tier's
+// priority and a queue row to match, and an attempt already written (COPY
+// fails on it) is skipped as the insert skips it, the rest of the batch
+// written all the same.
 func TestOccurrencesWriteLarge(t *testing.T) {
 	t.Parallel()
 	s := storetest.OpenPostgresSchema(t, storetest.NewSchemaName())
