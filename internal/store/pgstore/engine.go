@@ -1,15 +1,18 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
@@ -186,6 +189,60 @@ func (r *executionRows) insert(ctx context.Context, tx pgx.Tx) (int, error) {
 	return n, err
 }
 
+// copyMin is the fewest rows copy writes: below it, insert's one
+// statement costs less than COPY's round trips.
+const copyMin = 32
+
+// copyable reports whether copy can write the rows: enough of them, none
+// with a request of its own (a replay's columns). The caller also makes
+// sure flow_keys is empty (else a queue row may need its key's tag).
+func (r *executionRows) copyable() bool {
+	return len(r.id) >= copyMin && !r.send
+}
+
+// copy writes the rows with COPY, history and queue, and returns how many
+// it wrote. Unlike insert it does not skip attempts already written: such
+// an attempt fails the statement with a unique violation (23505), and the
+// caller writes the batch again with insert.
+//
+// COPY writes a page's worth of rows in one step (one WAL record per
+// page for the heap, where insert logs a record per row) and skips
+// planning and the unnest of arrays.
+func (r *executionRows) copy(ctx context.Context, tx pgx.Tx) (int, error) {
+	n := len(r.id)
+	rows := make([][]any, n)
+	vals := make([]any, 16*n)
+	queued := make([][]any, 0, n)
+	qvals := make([]any, 0, 5*n)
+	for i := range n {
+		v := vals[16*i : 16*(i+1) : 16*(i+1)]
+		var finished any
+		if r.finished[i] != nil {
+			finished = *r.finished[i]
+		}
+		v[0], v[1], v[2], v[3] = [16]byte(r.id[i]), [16]byte(r.job[i]), [16]byte(r.project[i]), [16]byte(r.org[i])
+		v[4], v[5], v[6], v[7], v[8] = r.scheduled[i], r.due[i], int32(r.attempt[i]), int16(r.priority[i]), int32(r.missed[i])
+		v[9], v[10], v[11], v[12], v[13], v[14], v[15] = r.status[i], r.errText[i], r.rescued[i], r.manual[i], finished, r.created[i], r.flowKey[i]
+		rows[i] = v
+		if r.status[i] == string(prikke.ExecutionStatusPending) {
+			qvals = append(qvals, v[0], v[6], v[7], v[5], v[3])
+			queued = append(queued, qvals[len(qvals)-5:len(qvals):len(qvals)])
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"executions"}, []string{"id", "job_id", "project_id", "organization_id",
+		"scheduled_for", "due_at", "attempt", "priority", "missed_count", "status", "error", "rescued", "manual",
+		"finished_at", "created_at", "flow_key"}, pgx.CopyFromRows(rows)); err != nil {
+		return 0, err
+	}
+	if len(queued) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"execution_queue"}, []string{"id", "attempt", "priority", "due_at", "organization_id"},
+			pgx.CopyFromRows(queued)); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
 // notifyWork wakes workers on every node when tx commits.
 func (s *Store) notifyWork(ctx context.Context, tx pgx.Tx, earliest time.Time) error {
 	if earliest.IsZero() {
@@ -195,70 +252,90 @@ func (s *Store) notifyWork(ctx context.Context, tx pgx.Tx, earliest time.Time) e
 }
 
 // OccurrencesWrite implements store.Store.
+//
+// (Writing a large batch as a few transactions side by side, each over a
+// range of the jobs, was measured slower on two cores: the writers
+// contend for the same index pages and the relation's extension, and the
+// rows cost the database about twice as much each.)
 func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrite) (int, error) {
 	if len(ws) == 0 {
 		return 0, nil
 	}
 	// Lock jobs in ID order, like the completer, so the two never deadlock.
 	ws = slices.Clone(ws)
-	slices.SortFunc(ws, func(a, b *store.OccurrenceWrite) int { return strings.Compare(a.JobID.String(), b.JobID.String()) })
+	slices.SortFunc(ws, func(a, b *store.OccurrenceWrite) int { return bytes.Compare(a.JobID[:], b.JobID[:]) })
+	return s.occurrencesWrite(ctx, ws, true)
+}
+
+// occurrencesWrite writes ws, sorted by job ID, in one transaction: by
+// COPY when byCopy is set and the rows allow it (copyable), otherwise (or
+// when COPY finds an attempt already written: the transaction is rolled
+// back and written again) by insert, which skips such attempts.
+func (s *Store) occurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrite, byCopy bool) (int, error) {
 	ids := make([]prikke.ID, len(ws))
 	prev := make([]time.Time, len(ws))
 	next := make([]*time.Time, len(ws))
 	for i, w := range ws {
 		ids[i], prev[i], next[i] = w.JobID, w.PrevNextRunAt, w.NextRunAt
 	}
-	inserted := 0
+	inserted, conflict := 0, false
 	err := s.inTx(ctx, "write occurrences", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE jobs j SET next_run_at = u.next
+		inserted, conflict = 0, false
+		// The cursors move (locking the jobs in ID order), then, in the
+		// same round trip, the priority of the tier each organization
+		// has now is read, by a statement of its own that starts after
+		// the jobs are held: a plan change (which holds them too) either
+		// committed before, or reprioritizes these executions after.
+		var b pgx.Batch
+		b.Queue(`UPDATE jobs j SET next_run_at = u.next
 			FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(id, prev, next)
 			WHERE j.id = u.id AND j.next_run_at = u.prev AND j.enabled
 			RETURNING j.id, u.prev`, bin(ids), prev, next)
-		if err != nil {
-			return err
-		}
+		b.Queue(`SELECT j.id, o.tier, j.kind, j.interval_minutes FROM jobs j
+				JOIN organizations o ON o.id = j.organization_id WHERE j.id = ANY($1::uuid[])`, bin(ids))
+		// Whether any flow key exists, read in this transaction (not
+		// flowKeysExist's cache): a key made after this read tags these
+		// executions itself once this transaction ends (retag).
+		b.Queue("SELECT EXISTS (SELECT 1 FROM flow_keys)")
+		br := tx.SendBatch(ctx, &b)
+		defer br.Close()
 		type key struct {
 			id   prikke.ID
 			prev time.Time
 		}
-		ok := map[key]bool{}
-		for rows.Next() {
-			var k key
-			if err := rows.Scan(&k.id, &k.prev); err != nil {
-				rows.Close()
-				return err
-			}
-			ok[k] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		ok := make(map[key]bool, len(ws))
+		rows, err := br.Query()
+		if err != nil {
 			return err
 		}
-		// The priority of the tier each organization has now, read after
-		// the jobs are held: a plan change (which holds them too) either
-		// committed before, or reprioritizes these executions after.
-		prio := map[prikke.ID]int{}
-		if len(ok) > 0 {
-			rows, err := tx.Query(ctx, `SELECT j.id, o.tier, j.kind, j.interval_minutes FROM jobs j
-				JOIN organizations o ON o.id = j.organization_id WHERE j.id = ANY($1::uuid[])`, bin(ids))
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var id prikke.ID
-				var tier prikke.Tier
-				var kind prikke.JobKind
-				var interval int
-				if err := rows.Scan(&id, &tier, &kind, &interval); err != nil {
-					rows.Close()
-					return err
-				}
-				prio[id] = prikke.Priority(tier, kind, interval)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
+		var k key
+		if _, err := pgx.ForEachRow(rows, []any{&k.id, &k.prev}, func() error {
+			ok[k] = true
+			return nil
+		}); err != nil {
+			return err
+		}
+		prio := make(map[prikke.ID]int, len(ws))
+		rows, err = br.Query()
+		if err != nil {
+			return err
+		}
+		var id prikke.ID
+		var tier prikke.Tier
+		var kind prikke.JobKind
+		var interval int
+		if _, err := pgx.ForEachRow(rows, []any{&id, &tier, &kind, &interval}, func() error {
+			prio[id] = prikke.Priority(tier, kind, interval)
+			return nil
+		}); err != nil {
+			return err
+		}
+		var flows bool
+		if err := br.QueryRow().Scan(&flows); err != nil {
+			return err
+		}
+		if err := br.Close(); err != nil {
+			return err
 		}
 		var er executionRows
 		for _, w := range ws {
@@ -271,11 +348,23 @@ func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrit
 				}
 			}
 		}
-		if inserted, err = er.insert(ctx, tx); err != nil {
+		if byCopy && !flows && er.copyable() {
+			inserted, err = er.copy(ctx, tx)
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				conflict = true
+			}
+		} else {
+			inserted, err = er.insert(ctx, tx)
+		}
+		if err != nil {
 			return err
 		}
 		return s.notifyWork(ctx, tx, er.earliest)
 	})
+	if conflict && byCopy {
+		return s.occurrencesWrite(ctx, ws, false)
+	}
 	return inserted, err
 }
 
@@ -573,25 +662,47 @@ func (s *Store) meterUsage(ctx context.Context, tx pgx.Tx, res *store.ClaimResul
 	return settled, settle(ctx, tx, settled, prikke.ExecutionStatusQuotaExceeded, store.QuotaNote)
 }
 
-// notifyExecutions tells dashboards which executions changed.
+// notifyExecutions tells dashboards which executions changed: one
+// statement for every chunk (a round trip each cost a completion batch of
+// a thousand a dozen round trips).
 func (s *Store) notifyExecutions(ctx context.Context, tx pgx.Tx, es []*prikke.Execution) error {
 	if len(es) == 0 {
 		return nil
 	}
 	// NOTIFY payloads are limited to 8000 bytes; 100 lines of 74 fit.
+	payloads := make([]string, 0, (len(es)+99)/100)
+	buf := make([]byte, 0, 74*min(len(es), 100))
 	for chunk := range slices.Chunk(es, 100) {
-		var b strings.Builder
+		buf = buf[:0]
 		for _, e := range chunk {
-			b.WriteString(e.JobID.String())
-			b.WriteByte(' ')
-			b.WriteString(e.ID.String())
-			b.WriteByte('\n')
+			buf = appendID(buf, e.JobID)
+			buf = append(buf, ' ')
+			buf = appendID(buf, e.ID)
+			buf = append(buf, '\n')
 		}
-		if err := s.notifyTx(ctx, tx, store.TopicExecutions, b.String()); err != nil {
-			return err
-		}
+		payloads = append(payloads, string(buf))
 	}
-	return nil
+	if len(payloads) == 1 {
+		return s.notifyTx(ctx, tx, store.TopicExecutions, payloads[0])
+	}
+	_, err := tx.Exec(ctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n",
+		s.channel(store.TopicExecutions), payloads)
+	return err
+}
+
+// appendID appends id's canonical text (what ID.String returns).
+func appendID(b []byte, id prikke.ID) []byte {
+	var t [36]byte
+	hex.Encode(t[0:8], id[0:4])
+	t[8] = '-'
+	hex.Encode(t[9:13], id[4:6])
+	t[13] = '-'
+	hex.Encode(t[14:18], id[6:8])
+	t[18] = '-'
+	hex.Encode(t[19:23], id[8:10])
+	t[23] = '-'
+	hex.Encode(t[24:], id[10:])
+	return append(b, t[:]...)
 }
 
 // ExecutionComplete implements store.Store.
@@ -618,54 +729,11 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	// planner's cost model prefers a sequential scan hashed against the
 	// batch, which reads the whole table for every batch (measured: about
 	// 10ms a batch at 50,000 rows, growing with the table; the index
-	// probes take a fraction of that, the rows being in cache).
-	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-		return nil, err
-	}
-	// Fence first: take the attempts still running on this node off the
-	// queue (a rescue may have taken them, or a release given them back).
-	ids := make([]prikke.ID, len(cs))
-	attempts := make([]int, len(cs))
-	for i, c := range cs {
-		ids[i], attempts[i] = c.ExecutionID, c.Attempt
-	}
-	// The rows are locked in ID order, as ExecutionMarkSent and
-	// WorkflowDelete lock them: two statements over the same node's rows
-	// never wait on each other in opposite orders.
-	rows, err := tx.Query(ctx, `WITH fenced AS (
-			SELECT q.id FROM execution_queue q JOIN unnest($1::uuid[], $3::int[]) AS u(id, attempt) ON q.id = u.id
-			WHERE q.id = ANY($1::uuid[]) AND q.attempt = u.attempt
-				AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL
-			ORDER BY q.id FOR UPDATE OF q)
-		DELETE FROM execution_queue q USING fenced f
-		WHERE q.id = f.id
-		RETURNING q.id, q.flow IS NOT NULL`, bin(ids), node, attempts)
-	if err != nil {
-		return nil, err
-	}
-	running := make(map[prikke.ID]bool, len(cs))
-	var id prikke.ID
-	var tagged, anyTagged bool
-	if _, err := pgx.ForEachRow(rows, []any{&id, &tagged}, func() error {
-		running[id] = true
-		anyTagged = anyTagged || tagged
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if anyTagged {
-		// A flow-limited key has a slot free under its parallelism:
-		// whichever node has room claims its next execution at once.
-		if err := s.notifyTx(ctx, tx, store.TopicWork, ""); err != nil {
-			return nil, err
-		}
-	}
-	cs = slices.DeleteFunc(slices.Clone(cs), func(c *store.Completion) bool { return !running[c.ExecutionID] })
-	if len(cs) == 0 {
-		return nil, nil
-	}
+	// probes take a fraction of that, the rows being in cache). The
+	// setting goes in the same round trip as the statement (a batch).
 	n := len(cs)
-	ids = ids[:n]
+	ids := make([]prikke.ID, n)
+	attempts := make([]int, n)
 	statuses := make([]string, n)
 	started := make([]time.Time, n)
 	finished := make([]time.Time, n)
@@ -682,28 +750,88 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 	traces := make([]*string, n)
 	errs := make([]string, n)
 	for i, c := range cs {
-		ids[i], statuses[i] = c.ExecutionID, string(c.Status)
+		ids[i], attempts[i], statuses[i] = c.ExecutionID, c.Attempt, string(c.Status)
 		started[i], finished[i], durations[i] = c.StartedAt, c.FinishedAt, c.DurationMS
 		methods[i], urls[i] = c.RequestMethod, c.RequestURL
 		reqHeaders[i], respHeaders[i] = headersJSON(c.RequestHeaders), headersJSON(c.ResponseHeaders)
 		respStatus[i], bodies[i], truncated[i], errs[i] = c.ResponseStatus, c.ResponseBody, c.ResponseTruncated, c.Error
 		reqBodies[i], reqTruncated[i], traces[i] = c.RequestBody, c.RequestTruncated, traceJSON(c.Trace)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE executions e SET status = u.status, started_at = u.started, finished_at = u.finished,
-			duration_ms = u.duration, request_method = u.method, request_url = u.url, request_headers = u.req_headers::jsonb,
-			response_status = u.resp_status, response_headers = u.resp_headers::jsonb, response_body = u.body,
-			response_truncated = u.truncated, error = u.err, lease_expires_at = NULL,
-			request_body = u.req_body, request_truncated = u.req_truncated, trace = u.trace::jsonb
-		FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::text[],
-			$7::text[], $8::text[], $9::int[], $10::text[], $11::bytea[], $12::bool[], $13::text[],
-			$14::bytea[], $15::bool[], $16::text[])
-			AS u(id, status, started, finished, duration, method, url, req_headers, resp_status, resp_headers,
-				body, truncated, err, req_body, req_truncated, trace)
-		WHERE e.id = u.id`,
-		bin(ids), statuses, started, finished, durations, methods, urls, reqHeaders, respStatus, respHeaders,
-		bodies, truncated, errs, reqBodies, reqTruncated, traces); err != nil {
+	// One statement fences and records: the attempts still running on
+	// this node leave the queue (a rescue may have taken the others, or a
+	// release given them back), and only those of the history rows take
+	// their result. The queue rows are locked in ID order, as
+	// ExecutionMarkSent and WorkflowDelete lock them: two statements over
+	// the same node's rows never wait on each other in opposite orders.
+	var b pgx.Batch
+	b.Queue("SET LOCAL enable_seqscan = off")
+	b.Queue(`WITH fenced AS (
+			SELECT q.id FROM execution_queue q JOIN unnest($1::uuid[], $3::int[]) AS u(id, attempt) ON q.id = u.id
+			WHERE q.id = ANY($1::uuid[]) AND q.attempt = u.attempt
+				AND q.claimed_by = $2 AND q.lease_expires_at IS NOT NULL
+			ORDER BY q.id FOR UPDATE OF q
+		), dequeued AS (
+			DELETE FROM execution_queue q USING fenced f
+			WHERE q.id = f.id
+			RETURNING q.id, q.flow IS NOT NULL AS tagged
+		), recorded AS (
+			UPDATE executions e SET status = u.status, started_at = u.started, finished_at = u.finished,
+				duration_ms = u.duration, request_method = u.method, request_url = u.url, request_headers = u.req_headers::jsonb,
+				response_status = u.resp_status, response_headers = u.resp_headers::jsonb, response_body = u.body,
+				response_truncated = u.truncated, error = u.err, lease_expires_at = NULL,
+				request_body = u.req_body, request_truncated = u.req_truncated, trace = u.trace::jsonb
+			FROM dequeued d, unnest($1::uuid[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::int[], $8::text[],
+				$9::text[], $10::text[], $11::int[], $12::text[], $13::bytea[], $14::bool[], $15::text[],
+				$16::bytea[], $17::bool[], $18::text[])
+				AS u(id, status, started, finished, duration, method, url, req_headers, resp_status, resp_headers,
+					body, truncated, err, req_body, req_truncated, trace)
+			WHERE u.id = d.id AND e.id = d.id
+		)
+		SELECT id, tagged FROM dequeued`,
+		bin(ids), node, attempts, statuses, started, finished, durations, methods, urls, reqHeaders, respStatus, respHeaders,
+		bodies, truncated, errs, reqBodies, reqTruncated, traces)
+	br := tx.SendBatch(ctx, &b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
 		return nil, err
 	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	running := make(map[prikke.ID]bool, len(cs))
+	var id prikke.ID
+	var tagged, anyTagged bool
+	if _, err := pgx.ForEachRow(rows, []any{&id, &tagged}, func() error {
+		running[id] = true
+		anyTagged = anyTagged || tagged
+		return nil
+	}); err != nil {
+		br.Close()
+		return nil, err
+	}
+	if err := br.Close(); err != nil {
+		return nil, err
+	}
+	if anyTagged {
+		// A flow-limited key has a slot free under its parallelism:
+		// whichever node has room claims its next execution at once.
+		if err := s.notifyTx(ctx, tx, store.TopicWork, ""); err != nil {
+			return nil, err
+		}
+	}
+	if len(running) < len(cs) {
+		cs = slices.DeleteFunc(slices.Clone(cs), func(c *store.Completion) bool { return !running[c.ExecutionID] })
+		if len(cs) == 0 {
+			return nil, nil
+		}
+		ids = ids[:0]
+		for _, c := range cs {
+			ids = append(ids, c.ExecutionID)
+		}
+	}
+	n = len(cs)
 	var er executionRows
 	changed := make([]*prikke.Execution, 0, n)
 	suspended, err := suspendedRetryJobs(ctx, tx, cs)
