@@ -726,7 +726,7 @@ func optTrace(t *prikke.Trace) any {
 	if t == nil {
 		return nil
 	}
-	return jsonValue{t}
+	return traceValue{t}
 }
 
 // optHeaders stores headers as JSON, NULL when absent.
@@ -734,7 +734,7 @@ func optHeaders(hs []prikke.Header) any {
 	if hs == nil {
 		return nil
 	}
-	return jsonValue{hs}
+	return headersValue(hs)
 }
 
 // applyOutcomes updates each job's health (only when it changes: the last
