@@ -2,6 +2,7 @@ package sqlitestore_test
 
 import (
 	"context"
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -19,11 +20,17 @@ func cpu() time.Duration {
 }
 
 // BenchmarkEngineMinute runs the engine's store path for one minute of
-// 2,000 cron jobs per op: the occurrences written, claimed in batches of
+// 2,000 (and 20,000) cron jobs per op: the occurrences written, claimed in batches of
 // 500 and completed in batches of 1,000 with a result the size of a real
 // one. It prints the CPU time per delivery of each step.
 func BenchmarkEngineMinute(b *testing.B) {
-	const jobs, claimBatch, completeBatch = 2000, 500, 1000
+	for _, jobs := range []int{2000, 20000} {
+		b.Run(fmt.Sprintf("jobs=%d", jobs), func(b *testing.B) { benchmarkEngineMinute(b, jobs) })
+	}
+}
+
+func benchmarkEngineMinute(b *testing.B, jobs int) {
+	const claimBatch, completeBatch = 500, 1000
 	s := storetest.OpenSQLite(b)
 	ctx := context.Background()
 	tn := storetest.NewTenant(b, s, prikke.TierPro)
@@ -79,7 +86,7 @@ func BenchmarkEngineMinute(b *testing.B) {
 				Attempt: 1, Status: prikke.ExecutionStatusSuccess, StartedAt: at, FinishedAt: at.Add(3 * time.Millisecond), DurationMS: 3,
 				RequestMethod: c.Job.Method, RequestURL: c.Job.URL, RequestHeaders: reqHeaders, RequestBody: []byte(c.Job.Body),
 				ResponseStatus: 200, ResponseHeaders: respHeaders, ResponseBody: []byte("ok"),
-				Trace: &prikke.Trace{ConnectUS: 120, SendUS: 40, WaitUS: 2100, BodyUS: 15, RemoteAddr: "203.0.113.7:443"},
+				Trace:  &prikke.Trace{ConnectUS: 120, SendUS: 40, WaitUS: 2100, BodyUS: 15, RemoteAddr: "203.0.113.7:443"},
 				Health: store.HealthSuccess}
 		}
 		for i := 0; i < len(cs); i += completeBatch {

@@ -126,6 +126,11 @@ func Open(ctx context.Context, path string, opts OpenOptions, logger *slog.Logge
 			q.Add("_pragma", "query_only(1)")
 		} else {
 			q.Set("_txlock", "immediate")
+			// The writer's page cache: 16 MiB instead of SQLite's 2 MiB
+			// holds the indexes a minute's executions are written
+			// through (a 100,000-job minute missed it on nearly every
+			// insert and claim, and read the page again).
+			q.Add("_pragma", "cache_size(-16384)")
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
