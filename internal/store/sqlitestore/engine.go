@@ -274,12 +274,16 @@ func inList[T any](args *[]any, vs []T) string {
 var claimSQL, claimExclSQL = claimStatement(""), claimStatement(" AND organization_id NOT IN (SELECT value FROM json_each($11))")
 
 func claimStatement(excl string) string {
-	return `UPDATE executions SET status = 'running', claimed_by = $1, claimed_at = $2,
+	// The rooms ($6) are read once into r (json_each has no lookup by
+	// key: read in each candidate's subquery, a batch across many
+	// organizations read the whole object once per candidate).
+	return `WITH r (org, room) AS MATERIALIZED (SELECT key, value FROM json_each($6))
+		UPDATE executions SET status = 'running', claimed_by = $1, claimed_at = $2,
 			lease_expires_at = max($2, due_at) + (SELECT timeout_ms FROM jobs WHERE jobs.id = executions.job_id) * 1000 + $3
 		WHERE id IN (
 			SELECT id FROM (
 				SELECT c.id, c.due_at, row_number() OVER (PARTITION BY c.organization_id ORDER BY c.due_at) AS rn,
-					coalesce((SELECT value FROM json_each($6) WHERE key = c.organization_id), $7) AS room
+					coalesce((SELECT room FROM r WHERE org = c.organization_id), $7) AS room
 				FROM (SELECT id, organization_id, due_at FROM executions
 					WHERE status = 'pending' AND flow IS NULL AND priority = $4 AND due_at > $9 AND due_at <= $10` + excl + `
 					ORDER BY due_at LIMIT $8) c
@@ -531,12 +535,17 @@ func (s *Store) meterUsage(ctx context.Context, tx *sql.Tx, res *store.ClaimResu
 	month := prikke.Month(now)
 	over := map[prikke.ID]bool{}
 	var settled []*prikke.Execution
+	// One statement per organization of the batch: prepared once.
+	count, err := s.stmt(ctx, tx, `INSERT INTO usage (organization_id, month, requests) VALUES ($1, $2, $3)
+		ON CONFLICT (organization_id, month) DO UPDATE SET requests = requests + excluded.requests
+		RETURNING requests`)
+	if err != nil {
+		return nil, err
+	}
 	for _, b := range store.ByOrganization(res.Claimed) {
 		n := int64(len(b.Claimed))
 		var total int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO usage (organization_id, month, requests) VALUES ($1, $2, $3)
-			ON CONFLICT (organization_id, month) DO UPDATE SET requests = requests + excluded.requests
-			RETURNING requests`, b.OrganizationID, month, n).Scan(&total); err != nil {
+		if err := count.QueryRowContext(ctx, b.OrganizationID, month, n).Scan(&total); err != nil {
 			return nil, err
 		}
 		excess, crossing := store.Meter(n, total, b.Tier)
