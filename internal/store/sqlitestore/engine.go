@@ -101,20 +101,27 @@ func (s *Store) JobNextRunAt(ctx context.Context) (time.Time, bool, error) {
 // instant of the pending ones. A pending execution whose flow key has a
 // row is put under it (flow), by one probe of flow_keys_project_key_idx.
 func insertExecutions(ctx context.Context, tx *sql.Tx, es []*prikke.Execution) (int, time.Time, error) {
-	if len(es) == 0 {
-		return 0, time.Time{}, nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for,
+	return (*Store)(nil).insertExecutions(ctx, tx, es)
+}
+
+const insertExecutionSQL = `INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for,
 			due_at, attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at, flow_key, flow,
 			request_method, request_url, request_headers, request_body, replay_of)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
 			(SELECT id FROM flow_keys WHERE project_id = $3 AND key = $16 AND $10 = 'pending'),
 			$17, $18, $19, $20, $21)
-		ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING`)
+		ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING`
+
+// insertExecutions is insertExecutions with the store's cached statement
+// (s may be nil: prepared for tx alone).
+func (s *Store) insertExecutions(ctx context.Context, tx *sql.Tx, es []*prikke.Execution) (int, time.Time, error) {
+	if len(es) == 0 {
+		return 0, time.Time{}, nil
+	}
+	stmt, err := s.stmt(ctx, tx, insertExecutionSQL)
 	if err != nil {
 		return 0, time.Time{}, err
 	}
-	defer stmt.Close()
 	inserted := 0
 	var earliest time.Time
 	for _, e := range es {
@@ -149,34 +156,31 @@ func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrit
 	inserted := 0
 	var earliest time.Time
 	err := s.inTx(ctx, "write occurrences", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE jobs SET next_run_at = $3 WHERE id = $1 AND next_run_at = $2 AND enabled = 1`)
+		// The priority of the tier the organization has now: a plan
+		// change since the scheduler read the job applies.
+		stmt, err := s.stmt(ctx, tx, `UPDATE jobs SET next_run_at = $3 WHERE id = $1 AND next_run_at = $2 AND enabled = 1
+			RETURNING (SELECT o.tier FROM organizations o WHERE o.id = jobs.organization_id), kind, interval_minutes`)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
 		var es []*prikke.Execution
 		for _, w := range ws {
-			res, err := stmt.ExecContext(ctx, w.JobID, ts(w.PrevNextRunAt), tsp(w.NextRunAt))
+			var tier prikke.Tier
+			var kind prikke.JobKind
+			var interval int
+			err := stmt.QueryRowContext(ctx, w.JobID, ts(w.PrevNextRunAt), tsp(w.NextRunAt)).Scan(&tier, &kind, &interval)
+			if err == sql.ErrNoRows {
+				continue // moved on or disabled meanwhile
+			}
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				// The priority of the tier the organization has now: a
-				// plan change since the scheduler read the job applies.
-				var tier prikke.Tier
-				var kind prikke.JobKind
-				var interval int
-				if err := tx.QueryRowContext(ctx, `SELECT o.tier, j.kind, j.interval_minutes FROM jobs j
-					JOIN organizations o ON o.id = j.organization_id WHERE j.id = $1`, w.JobID).Scan(&tier, &kind, &interval); err != nil {
-					return err
-				}
-				for _, e := range w.Executions {
-					e.Priority = prikke.Priority(tier, kind, interval)
-				}
-				es = append(es, w.Executions...)
+			for _, e := range w.Executions {
+				e.Priority = prikke.Priority(tier, kind, interval)
 			}
+			es = append(es, w.Executions...)
 		}
-		inserted, earliest, err = insertExecutions(ctx, tx, es)
+		inserted, earliest, err = s.insertExecutions(ctx, tx, es)
 		return err
 	})
 	if err != nil {
@@ -190,7 +194,7 @@ func (s *Store) OccurrencesWrite(ctx context.Context, ws []*store.OccurrenceWrit
 func (s *Store) ExecutionInsert(ctx context.Context, e *prikke.Execution) error {
 	var earliest time.Time
 	err := s.inTx(ctx, "insert execution", func(tx *sql.Tx) error {
-		n, first, err := insertExecutions(ctx, tx, []*prikke.Execution{e})
+		n, first, err := s.insertExecutions(ctx, tx, []*prikke.Execution{e})
 		if err != nil {
 			return err
 		}
@@ -264,6 +268,45 @@ func inList[T any](args *[]any, vs []T) string {
 	return strings.Join(ph, ", ")
 }
 
+// claimSQL claims one priority's candidates in a due range: ranked per
+// organization, only those within their organization's room are taken.
+// claimExclSQL leaves out the organizations in $11 (a JSON array) too.
+var claimSQL, claimExclSQL = claimStatement(""), claimStatement(" AND organization_id NOT IN (SELECT value FROM json_each($11))")
+
+func claimStatement(excl string) string {
+	// The rooms ($6) are read once into r (json_each has no lookup by
+	// key: read in each candidate's subquery, a batch across many
+	// organizations read the whole object once per candidate).
+	return `WITH r (org, room) AS MATERIALIZED (SELECT key, value FROM json_each($6))
+		UPDATE executions SET status = 'running', claimed_by = $1, claimed_at = $2,
+			lease_expires_at = max($2, due_at) + (SELECT timeout_ms FROM jobs WHERE jobs.id = executions.job_id) * 1000 + $3
+		WHERE id IN (
+			SELECT id FROM (
+				SELECT c.id, c.due_at, row_number() OVER (PARTITION BY c.organization_id ORDER BY c.due_at) AS rn,
+					coalesce((SELECT room FROM r WHERE org = c.organization_id), $7) AS room
+				FROM (SELECT id, organization_id, due_at FROM executions
+					WHERE status = 'pending' AND flow IS NULL AND priority = $4 AND due_at > $9 AND due_at <= $10` + excl + `
+					ORDER BY due_at LIMIT $8) c
+			) WHERE rn <= room ORDER BY due_at LIMIT $5)
+		RETURNING ` + returningExecution
+}
+
+// idsJSON returns ids as a JSON array of their text form, for json_each:
+// one statement for any number of IDs.
+func idsJSON(ids []prikke.ID) string {
+	b := make([]byte, 0, 2+len(ids)*39)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, id.String()...)
+		b = append(b, '"')
+	}
+	return string(append(b, ']'))
+}
+
 // ExecutionClaim implements store.Store. The single writer connection makes
 // the claim exclusive without row locks.
 func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*store.ClaimResult, error) {
@@ -304,24 +347,17 @@ func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*stor
 				}
 			}
 			roomJSON, _ := json.Marshal(rooms)
-			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON), store.RoomCap(p.DefaultOrgRoom), store.ClaimScan(want, room, p.DefaultOrgRoom), lo, hi}
-			exclSQL := ""
+			claim := claimSQL
+			args := []any{p.Node, ts(now), p.LeaseGrace.Microseconds(), prio, want, string(roomJSON),
+				store.RoomCap(p.DefaultOrgRoom), store.ClaimScan(want, room, p.DefaultOrgRoom), lo, hi}
 			if len(excl) > 0 {
-				exclSQL = " AND organization_id NOT IN (" + inList(&args, excl) + ")"
+				claim, args = claimExclSQL, append(args, idsJSON(excl))
 			}
-			// Candidates are ranked per organization and only those within
-			// their organization's room are taken.
-			rows, err := tx.QueryContext(ctx, `UPDATE executions SET status = 'running', claimed_by = $1, claimed_at = $2,
-					lease_expires_at = max($2, due_at) + (SELECT timeout_ms FROM jobs WHERE jobs.id = executions.job_id) * 1000 + $3
-				WHERE id IN (
-					SELECT id FROM (
-						SELECT c.id, c.due_at, row_number() OVER (PARTITION BY c.organization_id ORDER BY c.due_at) AS rn,
-							coalesce((SELECT value FROM json_each($6) WHERE key = c.organization_id), $7) AS room
-						FROM (SELECT id, organization_id, due_at FROM executions
-							WHERE status = 'pending' AND flow IS NULL AND priority = $4 AND due_at > $9 AND due_at <= $10`+exclSQL+`
-							ORDER BY due_at LIMIT $8) c
-					) WHERE rn <= room ORDER BY due_at LIMIT $5)
-				RETURNING `+returningExecution, args...)
+			stmt, err := s.stmt(ctx, tx, claim)
+			if err != nil {
+				return err
+			}
+			rows, err := stmt.QueryContext(ctx, args...)
 			if err != nil {
 				return err
 			}
@@ -395,11 +431,14 @@ func (s *Store) attachJobs(ctx context.Context, tx *sql.Tx, claimed []*prikke.Ex
 	}
 	jobs := map[prikke.ID]*info{}
 	now := *claimed[0].ClaimedAt
-	for chunk := range slices.Chunk(ids, 500) {
-		var args []any
-		rows, err := tx.QueryContext(ctx, `SELECT `+jobColumnsLite+`, p.signing_secret, p.previous_secret, p.previous_until, p.redact, o.tier
-			FROM jobs j JOIN projects p ON p.id = j.project_id JOIN organizations o ON o.id = j.organization_id
-			WHERE j.id IN (`+inList(&args, chunk)+`)`, args...)
+	stmt, err := s.stmt(ctx, tx, `SELECT `+jobColumnsLite+`, p.signing_secret, p.previous_secret, p.previous_until, p.redact, o.tier
+		FROM jobs j JOIN projects p ON p.id = j.project_id JOIN organizations o ON o.id = j.organization_id
+		WHERE j.id IN (SELECT value FROM json_each($1))`)
+	if err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(ids, 1000) {
+		rows, err := stmt.QueryContext(ctx, idsJSON(chunk))
 		if err != nil {
 			return err
 		}
@@ -496,12 +535,17 @@ func (s *Store) meterUsage(ctx context.Context, tx *sql.Tx, res *store.ClaimResu
 	month := prikke.Month(now)
 	over := map[prikke.ID]bool{}
 	var settled []*prikke.Execution
+	// One statement per organization of the batch: prepared once.
+	count, err := s.stmt(ctx, tx, `INSERT INTO usage (organization_id, month, requests) VALUES ($1, $2, $3)
+		ON CONFLICT (organization_id, month) DO UPDATE SET requests = requests + excluded.requests
+		RETURNING requests`)
+	if err != nil {
+		return nil, err
+	}
 	for _, b := range store.ByOrganization(res.Claimed) {
 		n := int64(len(b.Claimed))
 		var total int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO usage (organization_id, month, requests) VALUES ($1, $2, $3)
-			ON CONFLICT (organization_id, month) DO UPDATE SET requests = requests + excluded.requests
-			RETURNING requests`, b.OrganizationID, month, n).Scan(&total); err != nil {
+		if err := count.QueryRowContext(ctx, b.OrganizationID, month, n).Scan(&total); err != nil {
 			return nil, err
 		}
 		excess, crossing := store.Meter(n, total, b.Tier)
@@ -585,7 +629,7 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	if len(cs) == 0 {
 		return r, nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `UPDATE executions SET status = $3, started_at = $4, finished_at = $5,
+	stmt, err := s.stmt(ctx, tx, `UPDATE executions SET status = $3, started_at = $4, finished_at = $5,
 			duration_ms = $6, request_method = $7, request_url = $8, request_headers = $9, response_status = $10,
 			response_headers = $11, response_body = $12, response_truncated = $13, error = $14, lease_expires_at = NULL,
 			request_body = $16, request_truncated = $17, trace = $18
@@ -593,7 +637,6 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	if err != nil {
 		return r, err
 	}
-	defer stmt.Close()
 	var done []*store.Completion
 	var retries []*prikke.Execution
 	for _, c := range cs {
@@ -620,7 +663,7 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, node string, cs []*s
 	if retries, err = unsuspendedRetries(ctx, tx, retries); err != nil {
 		return r, err
 	}
-	if _, r.earliest, err = insertExecutions(ctx, tx, retries); err != nil {
+	if _, r.earliest, err = s.insertExecutions(ctx, tx, retries); err != nil {
 		return r, err
 	}
 	if freed, err := s.anyTagged(ctx, tx, r.applied); err != nil {
@@ -692,7 +735,7 @@ func optTrace(t *prikke.Trace) any {
 	if t == nil {
 		return nil
 	}
-	return jsonValue{t}
+	return traceValue{t}
 }
 
 // optHeaders stores headers as JSON, NULL when absent.
@@ -700,20 +743,55 @@ func optHeaders(hs []prikke.Header) any {
 	if hs == nil {
 		return nil
 	}
-	return jsonValue{hs}
+	return headersValue(hs)
 }
 
 // applyOutcomes updates each job's health (only when it changes: the last
 // run is read from the executions), disables jobs that answered 410 Gone,
 // and writes flips. It reports whether it wrote flips.
 func (s *Store) applyOutcomes(ctx context.Context, tx *sql.Tx, outs []*store.JobOutcome) (bool, error) {
-	get, err := tx.PrepareContext(ctx, `SELECT `+sqlstore.JobAlertColumns+`
-		FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = $1`)
+	if len(outs) == 0 {
+		return false, nil
+	}
+	// A clean outcome only changes a job that is not plainly healthy: the
+	// others are read only when they are not.
+	all := make([]prikke.ID, 0, len(outs))
+	var changing []prikke.ID
+	for _, o := range outs {
+		all = append(all, o.JobID)
+		if !o.Clean() {
+			changing = append(changing, o.JobID)
+		}
+	}
+	get, err := s.stmt(ctx, tx, `SELECT j.id, `+sqlstore.JobAlertColumns+`
+		FROM jobs j JOIN projects p ON p.id = j.project_id
+		WHERE j.id IN (SELECT value FROM json_each($1))
+			AND (j.health <> 'healthy' OR j.consecutive_failures <> 0 OR j.id IN (SELECT value FROM json_each($2)))`)
 	if err != nil {
 		return false, err
 	}
-	defer get.Close()
-	upd, err := tx.PrepareContext(ctx, `UPDATE jobs SET health = $2, consecutive_failures = $3,
+	states := map[prikke.ID]*sqlstore.JobAlertScan{}
+	rows, err := get.QueryContext(ctx, idsJSON(all), idsJSON(changing))
+	if err != nil {
+		return false, err
+	}
+	for rows.Next() {
+		var id prikke.ID
+		var sc sqlstore.JobAlertScan
+		if err := rows.Scan(append([]any{&id}, sc.Dest(dialect{s})...)...); err != nil {
+			rows.Close()
+			return false, err
+		}
+		states[id] = sc.Scanned()
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	if len(states) == 0 {
+		return false, nil
+	}
+	upd, err := s.stmt(ctx, tx, `UPDATE jobs SET health = $2, consecutive_failures = $3,
 			consecutive_successes = $5, alerted_at = $6, alert_held = $7,
 			enabled = CASE WHEN $4 THEN 0 ELSE enabled END,
 			next_run_at = CASE WHEN $4 THEN NULL ELSE next_run_at END,
@@ -722,18 +800,12 @@ func (s *Store) applyOutcomes(ctx context.Context, tx *sql.Tx, outs []*store.Job
 	if err != nil {
 		return false, err
 	}
-	defer upd.Close()
 	flips := false
 	for _, o := range outs {
-		var sc sqlstore.JobAlertScan
-		err := get.QueryRowContext(ctx, o.JobID).Scan(sc.Dest(dialect{s})...)
-		if err == sql.ErrNoRows {
-			continue // the job was deleted meanwhile
+		st := states[o.JobID]
+		if st == nil {
+			continue // healthy and clean, or deleted meanwhile
 		}
-		if err != nil {
-			return false, err
-		}
-		st := sc.Scanned()
 		next, flip := store.JobHealthAfter(o, st.State, st.Rules)
 		if next != st.State || o.Gone {
 			if _, err := upd.ExecContext(ctx, o.JobID, next.Health, next.Failures, o.Gone, next.Successes,
