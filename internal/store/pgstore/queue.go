@@ -20,13 +20,11 @@ func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execu
 	return it.Stored, it.Created, it.Err
 }
 
-// QueueEnqueueBatch implements store.Store. One transaction of a few
-// statements whatever the batch's size: the jobs in one INSERT from
-// arrays that skips a taken idempotency key (ON CONFLICT on
-// jobs_idempotency_idx, which waits for a concurrent transaction holding
-// the key and then sees its job), the jobs of the keys found taken in one
-// SELECT, the first executions in one INSERT, one NOTIFY. The rows are
-// inserted in key order, so two batches sharing keys never deadlock.
+// QueueEnqueueBatch implements store.Store: one statement whatever the
+// batch's size (enqueue). The jobs are inserted from arrays, skipping a
+// taken idempotency key (ON CONFLICT on jobs_idempotency_idx, which waits
+// for a concurrent transaction holding the key and then skips it), in key
+// order, so two batches sharing keys never deadlock.
 func (s *Store) QueueEnqueueBatch(ctx context.Context, items []*store.EnqueueItem) {
 	if len(items) == 0 {
 		return
@@ -34,16 +32,20 @@ func (s *Store) QueueEnqueueBatch(ctx context.Context, items []*store.EnqueueIte
 	for _, it := range items {
 		it.Stored, it.Created, it.Err = nil, false, nil
 	}
-	err := s.inTx(ctx, "enqueue", func(tx pgx.Tx) error { return s.enqueueTx(ctx, tx, items) })
+	err := s.enqueue(ctx, items)
 	if err == nil {
 		return
 	}
+	err = fmt.Errorf("pgstore: enqueue: %w", mapErr(err))
+	for _, it := range items {
+		it.Stored, it.Created = nil, false
+	}
 	if len(items) == 1 {
-		items[0].Stored, items[0].Created, items[0].Err = nil, false, err
+		items[0].Err = err
 		return
 	}
-	// Something failed the transaction: each item alone, so that only
-	// the failing ones fail.
+	// Something failed the statement: each item alone, so that only the
+	// failing ones fail.
 	for _, it := range items {
 		s.QueueEnqueueBatch(ctx, []*store.EnqueueItem{it})
 	}
@@ -54,14 +56,20 @@ type idemKey struct {
 	key     string
 }
 
-func (s *Store) enqueueTx(ctx context.Context, tx pgx.Tx, items []*store.EnqueueItem) error {
+// enqueue stores the items in one statement (its own transaction: one
+// round trip and one commit for the batch): the jobs, the first
+// executions of those inserted, their queue rows, and the NOTIFY that
+// wakes the workers. Then, only when some key was taken, one SELECT of
+// the jobs holding them.
+func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) error {
 	first := map[idemKey]int{}
 	var jr jobRows
-	var taken []idemKey
+	var er executionRows
 	for i, it := range items {
-		j := it.Job
+		j, e := it.Job, it.Execution
 		if j.Kind != prikke.JobKindQueue || j.WorkflowID != nil || j.Step != nil ||
-			(j.NotifyMode == prikke.NotifyCustom && len(j.ChannelIDs) > 0) || it.Execution == nil || it.Execution.JobID != j.ID {
+			(j.NotifyMode == prikke.NotifyCustom && len(j.ChannelIDs) > 0) || e == nil || e.JobID != j.ID ||
+			e.ReplayOf != nil || e.RequestMethod != "" || e.RequestURL != "" || e.RequestHeaders != nil || e.RequestBody != nil {
 			return fmt.Errorf("item %d: not a queue job with its first execution", i)
 		}
 		if j.IdempotencyKey != "" {
@@ -74,19 +82,43 @@ func (s *Store) enqueueTx(ctx context.Context, tx pgx.Tx, items []*store.Enqueue
 		if err := jr.add(j); err != nil {
 			return err
 		}
+		er.add(e)
 	}
-	inserted := make(map[prikke.ID]bool, len(jr.id))
-	rows, err := tx.Query(ctx, `INSERT INTO jobs (`+jobRowsColumns+`)
-		SELECT `+jobRowsColumns+` FROM unnest(`+jobRowsArrays+`) AS u(`+jobRowsColumns+`)
-		ORDER BY project_id, idempotency_key
-		ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-		RETURNING id`, jr.args()...)
+	notify, payload := any(nil), ""
+	if !er.earliest.IsZero() {
+		notify, payload = s.channel(store.TopicWork), er.earliest.UTC().Format(time.RFC3339Nano)
+	}
+	args := append(jr.args(), bin(er.id), bin(er.job), bin(er.project), bin(er.org), er.scheduled, er.due, er.attempt, er.priority,
+		er.missed, er.status, er.errText, er.rescued, er.manual, er.finished, er.created, er.flowKey, notify, payload)
+	rows, err := s.pool.Query(ctx, `WITH j AS (
+			INSERT INTO jobs (`+jobRowsColumns+`)
+			SELECT `+jobRowsColumns+` FROM unnest(`+jobRowsArrays+`) AS u(`+jobRowsColumns+`)
+			ORDER BY project_id, idempotency_key
+			ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+			RETURNING id
+		), ins AS (
+			INSERT INTO executions (`+enqueueExecColumns+`)
+			SELECT `+enqueueExecColumns+` FROM unnest(`+enqueueExecArrays+`) AS u(`+enqueueExecColumns+`)
+			WHERE u.job_id IN (SELECT id FROM j)
+			RETURNING id, attempt, priority, due_at, organization_id, status, project_id, flow_key
+		), queued AS (
+			INSERT INTO execution_queue (id, attempt, priority, due_at, organization_id, flow)
+			SELECT id, attempt, priority, due_at, organization_id,
+				CASE WHEN (SELECT EXISTS (SELECT 1 FROM flow_keys)) THEN
+					(SELECT f.id FROM flow_keys f WHERE f.project_id = ins.project_id AND f.key = ins.flow_key) END
+			FROM ins WHERE status = 'pending'
+		), woken AS (
+			SELECT pg_notify($49, $50) WHERE $49::text IS NOT NULL AND EXISTS (SELECT 1 FROM ins WHERE status = 'pending')
+		)
+		SELECT id, (SELECT count(*) FROM woken) FROM j`, args...)
 	if err != nil {
 		return err
 	}
+	inserted := make(map[prikke.ID]bool, len(jr.id))
 	for rows.Next() {
 		var id prikke.ID
-		if err := rows.Scan(&id); err != nil {
+		var woken int
+		if err := rows.Scan(&id, &woken); err != nil {
 			rows.Close()
 			return err
 		}
@@ -96,13 +128,12 @@ func (s *Store) enqueueTx(ctx context.Context, tx pgx.Tx, items []*store.Enqueue
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	var er executionRows
+	var taken []idemKey
 	for i, it := range items {
 		j := it.Job
 		switch {
 		case inserted[j.ID]:
 			it.Stored, it.Created = j, true
-			er.add(it.Execution)
 		case j.IdempotencyKey != "" && first[idemKey{j.ProjectID, j.IdempotencyKey}] == i:
 			taken = append(taken, idemKey{j.ProjectID, j.IdempotencyKey})
 		case j.IdempotencyKey == "":
@@ -111,28 +142,22 @@ func (s *Store) enqueueTx(ctx context.Context, tx pgx.Tx, items []*store.Enqueue
 	}
 	byKey := map[idemKey]*prikke.Job{}
 	if len(taken) > 0 {
+		// The transactions that took the keys have committed: ON CONFLICT
+		// waited for them.
 		projects := make([]prikke.ID, len(taken))
 		keys := make([]string, len(taken))
 		for i, k := range taken {
 			projects[i], keys[i] = k.project, k.key
 		}
-		rows, err := tx.Query(ctx, "SELECT "+sqlstore.JobColumns+` FROM jobs j
+		js, err := list(ctx, s, "enqueue", func(r pgx.Row) (*prikke.Job, error) { return sqlstore.ScanJob(dialect{s: s}, r) },
+			"SELECT "+sqlstore.JobColumns+` FROM jobs j
 			JOIN unnest($1::uuid[], $2::text[]) AS u(project_id, key) ON j.project_id = u.project_id AND j.idempotency_key = u.key`,
 			bin(projects), keys)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			j, err := sqlstore.ScanJob(dialect{s: s}, rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
+		for _, j := range js {
 			byKey[idemKey{j.ProjectID, j.IdempotencyKey}] = j
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 	}
 	for _, it := range items {
@@ -147,11 +172,18 @@ func (s *Store) enqueueTx(ctx context.Context, tx pgx.Tx, items []*store.Enqueue
 			return fmt.Errorf("job %s: idempotency key neither inserted nor found", j.ID)
 		}
 	}
-	if _, err := er.insert(ctx, tx); err != nil {
-		return err
-	}
-	return s.notifyWork(ctx, tx, er.earliest)
+	return nil
 }
+
+// enqueueExecColumns and enqueueExecArrays are the columns of a first
+// execution (executionRows, without a replay's request), as $33-$48.
+const (
+	enqueueExecColumns = `id, job_id, project_id, organization_id, scheduled_for, due_at,
+		attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at, flow_key`
+	enqueueExecArrays = `$33::uuid[], $34::uuid[], $35::uuid[], $36::uuid[], $37::timestamptz[], $38::timestamptz[],
+		$39::int[], $40::smallint[], $41::int[], $42::text[], $43::text[], $44::bool[], $45::bool[], $46::timestamptz[], $47::timestamptz[],
+		$48::text[]`
+)
 
 // jobRows are queue jobs as arrays, one per column, for one INSERT.
 type jobRows struct {
