@@ -306,4 +306,3 @@ func TestQueueGroupCommit(t *testing.T) {
 		}
 	})
 }
-
