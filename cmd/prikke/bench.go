@@ -78,9 +78,13 @@ type benchResult struct {
 	PingP99  float64 `json:"ping_p99_ms,omitempty"`
 	// PingCPU is this process's CPU time (server and clients alike) per
 	// accepted ping: on a shared machine it says more than the rate.
-	PingCPU          float64 `json:"ping_cpu_ms,omitempty"`
-	DeadlineMonitors int     `json:"deadline_monitors,omitempty"`
-	Flips            int     `json:"flips,omitempty"`
+	PingCPU float64 `json:"ping_cpu_ms,omitempty"`
+	// Mode enqueue (bench_enqueue.go): per_second is requests accepted,
+	// ping_p50/p99 the latency of one call, cpu_us_per_job the CPU per
+	// accepted request; batch the items per call (0: single endpoint).
+	Batch            int `json:"batch,omitempty"`
+	DeadlineMonitors int `json:"deadline_monitors,omitempty"`
+	Flips            int `json:"flips,omitempty"`
 	// Claimed is when each flip could be claimed for sending, minus the
 	// deadline (a claimer woken by TopicFlips, as the notifier is).
 	ClaimedP50 float64 `json:"claimed_p50_ms,omitempty"`
@@ -106,12 +110,15 @@ type benchResult struct {
 func bench(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) pings (the ping API's rate, then monitor deadline lateness) flow (a flow key's limits at the sink, beside an unlimited burst of --jobs) or workflow (--runs runs of a 4-step workflow in flight together: step-to-step hand-off)")
+	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) pings (the ping API's rate, then monitor deadline lateness), enqueue (POST /api/v1/queue or /queue/batch with --batch: accepted requests per second), flow (a flow key's limits at the sink, beside an unlimited burst of --jobs) or workflow (--runs runs of a 4-step workflow in flight together: step-to-step hand-off)")
 	jobs := fs.Int("jobs", 2000, "number of jobs")
 	idleFor := fs.Duration("idle-for", 30*time.Second, "idle mode: how long to measure")
 	var pb pingsBench
+	var eb enqueueBench
+	fs.IntVar(&eb.batch, "batch", 0, "enqueue mode: items per POST /api/v1/queue/batch (0: single POST /api/v1/queue)")
+	fs.DurationVar(&eb.duration, "enqueue-for", 10*time.Second, "enqueue mode: how long the clients enqueue")
 	fs.IntVar(&pb.monitors, "monitors", 2000, "pings mode: monitors pinged round robin")
-	fs.IntVar(&pb.clients, "clients", 64, "pings mode: concurrent keep-alive clients")
+	fs.IntVar(&pb.clients, "clients", 64, "pings and enqueue modes: concurrent keep-alive clients (enqueue: default 32)")
 	fs.DurationVar(&pb.duration, "ping-for", 10*time.Second, "pings mode: how long the clients ping")
 	fs.IntVar(&pb.deadlines, "deadline-monitors", 10_000, "pings mode: monitors given a deadline (0: skip that part)")
 	fs.DurationVar(&pb.spread, "deadline-spread", 10*time.Second, "pings mode: over how long their deadlines fall")
@@ -135,8 +142,15 @@ func bench(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
-	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" && *mode != "flow" && *mode != "workflow" {
-		return usageError("bench: --mode must be burst, cron, idle, pings, flow or workflow")
+	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" && *mode != "enqueue" && *mode != "flow" && *mode != "workflow" {
+		return usageError("bench: --mode must be burst, cron, idle, pings, enqueue, flow or workflow")
+	}
+	eb.clients = pb.clients
+	if *mode == "enqueue" && !flagSet(fs, "clients") {
+		eb.clients = 32
+	}
+	if *mode == "enqueue" && (eb.clients < 1 || eb.clients > 10_000 || eb.duration <= 0 || eb.batch < 0 || eb.batch > 1000) {
+		return usageError("bench: --clients must be 1-10000, --enqueue-for positive, --batch 0-1000")
 	}
 	if *mode == "workflow" && (wb.runs < 1 || wb.runs > 100_000 || wb.respond < 0 || wb.respond > 10*time.Second) {
 		return usageError("bench: --runs must be between 1 and 100000, --workflow-respond 0-10s")
@@ -257,7 +271,7 @@ func bench(ctx context.Context, e *env, args []string) error {
 	}
 	res := benchResult{Mode: *mode, Store: st.Dialect(), Schema: schema, Jobs: *jobs, WorkersMax: cfg.WorkersMax,
 		HTTPTrace: cfg.Trace, RecordBody: cfg.RecordRequestBody}
-	if *mode == "pings" {
+	if *mode == "pings" || *mode == "enqueue" {
 		res.Jobs = 0
 	}
 	if *cpuProfile != "" {
@@ -290,6 +304,8 @@ func bench(ctx context.Context, e *env, args []string) error {
 		err = benchIdle(ctx, cfg, st, logger, tn, *jobs, *idleFor, &res)
 	case "pings":
 		err = benchPings(ctx, cfg, st, logger, tn, pb, &res)
+	case "enqueue":
+		err = benchEnqueue(ctx, cfg, st, logger, tn, eb, "http://"+sk.Addr().String()+"/enqueued", &res)
 	case "flow":
 		fb.unlimited = *jobs
 		err = benchFlow(ctx, cfg, st, logger, tn, fb, sk, &res)
@@ -592,4 +608,11 @@ func peakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

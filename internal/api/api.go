@@ -73,7 +73,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	// most clients need first.
 	cfg.Tags = []*huma.Tag{
 		{Name: "Jobs", Description: "A job calls a URL on a schedule: a cron expression in a time zone, a simple interval, or once at a given instant. Every request is signed (see /docs/webhooks)."},
-		{Name: "Queue", Description: "Deliver one request now or later, with retries, without a schedule. An Idempotency-Key makes a retried enqueue safe."},
+		{Name: "Queue", Description: "Deliver one request now or later, with retries, without a schedule, or up to 1000 in one call (POST /queue/batch). An Idempotency-Key makes a retried enqueue safe."},
 		{Name: "Executions", Description: "An execution is one delivery attempt: its status, timing, and the response's status, headers and first 64 KiB of body. History is kept 7 days on Free and 30 on Pro."},
 		{Name: "Workflows", Description: "A workflow is a project's versioned list of steps, each an HTTP call (or a delay) that runs after the steps it needs and can use their responses through templates. Start a run through the API (with an Idempotency-Key), from the dashboard, or with a job that targets the workflow; follow it step by step, cancel it, or retry it from a failed step. See /docs/workflows."},
 		{Name: "Secrets", Description: "A project's secrets: values such as API tokens that workflow steps use as {{ secrets.NAME }}. Write-only: sealed at rest, filled in only as a request is sent, never returned or kept in history."},

@@ -43,6 +43,7 @@ var idlessRoutes = map[string]string{
 	"POST /api/v1/jobs":                           "project_id smuggling: checked below",
 	"POST /api/v1/jobs/test":                      "project_id smuggling: checked below",
 	"POST /api/v1/queue":                          "project_id smuggling: checked below",
+	"POST /api/v1/queue/batch":                    "project_id smuggling per item: TestQueueBatchTenants",
 	"GET /api/v1/queue":                           "list: checked below",
 	"GET /api/v1/schedule/preview":                "public; no tenant data",
 	"GET /api/v1/monitors":                        "list and project_id smuggling: checked below",

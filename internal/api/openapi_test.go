@@ -127,6 +127,7 @@ func TestOpenAPIStatuses(t *testing.T) {
 		{"job-create", []string{"201"}},
 		{"job-trigger", []string{"202"}},
 		{"queue-enqueue", []string{"200", "202"}},
+		{"queue-batch", []string{"200"}},
 		{"monitor-create", []string{"201"}},
 		{"monitor-put", []string{"200", "201"}},
 		{"monitor-delete", []string{"204"}},

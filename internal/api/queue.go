@@ -51,20 +51,8 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 	if err := decode(&in.bodyInput, &req); err != nil {
 		return nil, err
 	}
-	var v prikke.Validation
-	si := &service.QueueInput{URL: req.URL, Method: req.Method, ContentType: req.ContentType, Body: req.Body, TimeoutMS: req.TimeoutMS,
-		RetryAttempts: req.RetryAttempts, DelaySeconds: req.Delay, NotBefore: req.NotBefore, FlowKey: in.FlowKey}
-	if req.ProjectID != nil {
-		id, err := prikke.ParseID(*req.ProjectID)
-		if err != nil {
-			v.Add("project_id", "is not a valid id")
-		}
-		si.ProjectID = &id
-	}
-	if req.Headers != nil {
-		si.Headers = headersIn(&v, *req.Headers)
-	}
-	if err := v.Err(); err != nil {
+	si, err := req.input(in.FlowKey)
+	if err != nil {
 		return nil, err
 	}
 	j, e, created, err := a.svc.Enqueue(ctx, actorOf(ctx), si, in.IdempotencyKey)
@@ -78,6 +66,26 @@ func (a *API) handleQueueEnqueue(ctx context.Context, in *queueInput) (*queueOut
 	return &queueOutput{Status: status, Body: &Enqueued{JobID: j.ID.String(), ExecutionID: e.ID.String(),
 		WebhookID: prikke.WebhookID(j.ID, e.ScheduledFor), DueAt: prikke.FormatInstant(e.DueAt),
 		Status: string(e.Status), Duplicate: !created, Execution: executionOut(e, true)}}, nil
+}
+
+// input is the service's form of a request to enqueue, checked as far as
+// the API can (the project ID, the headers): both POST /queue and each
+// item of POST /queue/batch go through it.
+func (req *QueueRequest) input(flowKey string) (*service.QueueInput, error) {
+	var v prikke.Validation
+	si := &service.QueueInput{URL: req.URL, Method: req.Method, ContentType: req.ContentType, Body: req.Body, TimeoutMS: req.TimeoutMS,
+		RetryAttempts: req.RetryAttempts, DelaySeconds: req.Delay, NotBefore: req.NotBefore, FlowKey: flowKey}
+	if req.ProjectID != nil {
+		id, err := prikke.ParseID(*req.ProjectID)
+		if err != nil {
+			v.Add("project_id", "is not a valid id")
+		}
+		si.ProjectID = &id
+	}
+	if req.Headers != nil {
+		si.Headers = headersIn(&v, *req.Headers)
+	}
+	return si, v.Err()
 }
 
 type queueListInput struct {

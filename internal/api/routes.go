@@ -128,6 +128,7 @@ func (a *API) routes() {
 
 	// Queue.
 	register(a, "POST /api/v1/queue", opQueueEnqueue, a.handleQueueEnqueue)
+	register(a, "POST /api/v1/queue/batch", opQueueBatch, a.handleQueueBatch)
 	register(a, "GET /api/v1/queue", opQueue, a.handleQueueList)
 
 	// Schedules.

@@ -422,32 +422,50 @@ func (s *Service) AuthenticateKey(ctx context.Context, bearer string) (*prikke.A
 	if err != nil {
 		return nil, unauth
 	}
-	k, err := s.store.APIKeyGetByKeyID(ctx, keyID)
-	if isCode(err, prikke.ENOTFOUND) {
-		auth.CheckAPIKeySecret(secret, make([]byte, 32)) // same work either way
-		return nil, unauth
+	// The key and its organization as read at most KeyCacheTTL ago (or
+	// before a revocation or suspension through this node: forgetKeys).
+	e := s.keys.get(keyID)
+	if e == nil {
+		gen := s.keys.generation()
+		k, err := s.store.APIKeyGetByKeyID(ctx, keyID)
+		if isCode(err, prikke.ENOTFOUND) {
+			auth.CheckAPIKeySecret(secret, make([]byte, 32)) // same work either way
+			return nil, unauth
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !auth.CheckAPIKeySecret(secret, k.SecretHash) || !k.Active() {
+			return nil, unauth
+		}
+		// A suspended organization's keys are refused with the operator's
+		// reason (only to a caller who holds the key: it is checked first).
+		o, err := s.organization(ctx, k.OrganizationID)
+		if err != nil {
+			return nil, err
+		}
+		e = &keyEntry{key: k, org: o}
+		if k.LastUsedAt != nil {
+			e.touched.Store(k.LastUsedAt.UnixNano())
+		}
+		s.keys.put(gen, e)
 	}
-	if err != nil {
-		return nil, err
-	}
+	k := e.key
 	if !auth.CheckAPIKeySecret(secret, k.SecretHash) || !k.Active() {
 		return nil, unauth
 	}
-	// A suspended organization's keys are refused with the operator's
-	// reason (only to a caller who holds the key: it is checked first).
-	o, err := s.store.OrganizationGet(ctx, k.OrganizationID)
-	if err != nil {
-		return nil, err
-	}
-	if o.Suspended() {
-		return nil, SuspendedError(o)
+	if e.org.Suspended() {
+		return nil, SuspendedError(e.org)
 	}
 	// last_used_at is written at most once per APIKeyTouchInterval, so a
 	// busy client does not turn every request into a write (the store
-	// checks again, for concurrent requests).
-	if now := s.now(); k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= prikke.APIKeyTouchInterval {
-		if err := s.store.APIKeyTouch(ctx, k.ID, now); err != nil {
-			s.logger.Warn("api key touch failed", "error", err)
+	// checks again, for concurrent requests and nodes).
+	now := s.now()
+	if last := e.touched.Load(); last == 0 || now.Sub(time.Unix(0, last)) >= prikke.APIKeyTouchInterval {
+		if e.touched.CompareAndSwap(last, now.UnixNano()) {
+			if err := s.store.APIKeyTouch(ctx, k.ID, now); err != nil {
+				s.logger.Warn("api key touch failed", "error", err)
+			}
 		}
 	}
 	return k, nil
@@ -628,6 +646,7 @@ func (s *Service) DeleteAccount(ctx context.Context, a *Actor, password string) 
 		return err
 	}
 	s.record(ctx, a, nil, prikke.AuditAccountDelete, "user", a.User.ID.String(), "")
+	defer s.forgetKeys()
 	return s.store.UserDelete(ctx, a.User.ID)
 }
 

@@ -169,6 +169,7 @@ func (s *Service) SuspendOrganization(ctx context.Context, op *Operator, id prik
 	if err != nil {
 		return nil, err
 	}
+	s.forgetKeys()
 	detail := reason
 	if o.Suspended() {
 		detail = "new reason: " + reason
@@ -198,6 +199,7 @@ func (s *Service) UnsuspendOrganization(ctx context.Context, op *Operator, id pr
 	if err != nil {
 		return nil, err
 	}
+	s.forgetKeys()
 	if !o.Suspended() {
 		return res, nil // nothing changed: nothing to record
 	}

@@ -109,6 +109,7 @@ func (s *Service) DeleteOrganization(ctx context.Context, a *Actor, id prikke.ID
 	if o.Personal {
 		return prikke.Errorf(prikke.EINVALID, "A personal organization is deleted with your account.")
 	}
+	defer s.forgetKeys()
 	return s.store.OrganizationDelete(ctx, id)
 }
 

@@ -116,6 +116,7 @@ func (s *Service) changePlanRound(ctx context.Context, o *prikke.Organization, t
 	if err != nil || res == nil {
 		return nil, err
 	}
+	s.forgetKeys()
 	s.record(ctx, nil, &o.ID, prikke.AuditTierChange, "organization", o.ID.String(),
 		fmt.Sprintf("%s → %s: %s", res.From, res.To, cause))
 	s.logger.Info("plan changed", "organization_id", o.ID, "from", res.From, "to", res.To, "cause", cause,

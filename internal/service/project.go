@@ -158,6 +158,7 @@ func (s *Service) DeleteProject(ctx context.Context, a *Actor, id prikke.ID) err
 	if err := s.store.ProjectDelete(ctx, id); err != nil {
 		return err
 	}
+	s.forgetKeys()
 	s.record(ctx, a, &p.OrganizationID, prikke.AuditProjectDelete, "project", p.ID.String(), p.Name)
 	return nil
 }
@@ -285,6 +286,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a *Actor, id prikke.ID) erro
 	if err := s.store.APIKeyRevoke(ctx, id, s.now()); err != nil {
 		return err
 	}
+	s.forgetKeys()
 	s.record(ctx, a, &k.OrganizationID, prikke.AuditAPIKeyRevoke, "api_key", k.KeyID, k.Name)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/delivery"
+	"github.com/prikke/prikke/internal/store"
 )
 
 // QueueInput is a one-off request to deliver now or later.
@@ -36,16 +37,133 @@ const MaxIdempotencyKey = 200
 // retried like a one-time job and shows in history. With an idempotency
 // key, a retried enqueue returns the first one's job and its latest
 // attempt as stored (response included) instead of delivering twice;
-// created says which happened.
+// created says which happened. Concurrent enqueues share a transaction
+// (queue_commit.go).
 func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempotencyKey string) (job *prikke.Job, exec *prikke.Execution, created bool, err error) {
-	p, err := s.targetProject(ctx, a, in.ProjectID, "create jobs")
+	p, o, err := s.enqueueTarget(ctx, a, in.ProjectID)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	o, err := s.organization(ctx, p.OrganizationID)
+	j, e, err := s.prepareEnqueue(p, o, in, idempotencyKey, s.now())
 	if err != nil {
 		return nil, nil, false, err
 	}
+	got, created, err := s.enqueueOne(ctx, j, e)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if !created {
+		latest, err := s.latestAttempt(ctx, got.ID)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if latest != nil {
+			e = latest
+		}
+	}
+	return got, e, created, nil
+}
+
+// latestAttempt is a job's latest execution as stored, response body
+// included: what an enqueue whose idempotency key was taken answers.
+func (s *Service) latestAttempt(ctx context.Context, jobID prikke.ID) (*prikke.Execution, error) {
+	es, err := s.store.ExecutionList(ctx, storeFilterJob(jobID, 1))
+	if err != nil || len(es) == 0 {
+		return nil, err
+	}
+	// The list leaves out response bodies; the replay answers with the
+	// stored execution in full.
+	return s.store.ExecutionGet(ctx, es[0].ID)
+}
+
+// MaxEnqueueBatch bounds the requests of one EnqueueBatch.
+const MaxEnqueueBatch = 1000
+
+// EnqueueRequest is one request of EnqueueBatch.
+type EnqueueRequest struct {
+	QueueInput
+	IdempotencyKey string
+}
+
+// EnqueueResult is what EnqueueBatch did with one request: Err, or the
+// job and its first attempt (Created), or, for a taken idempotency key,
+// the earlier job and its latest attempt (Created false).
+type EnqueueResult struct {
+	Job       *prikke.Job
+	Execution *prikke.Execution
+	Created   bool
+	Err       error
+}
+
+// EnqueueBatch is Enqueue for up to MaxEnqueueBatch requests in one
+// transaction, each validated, deduplicated by its idempotency key (within
+// the batch too: the first of a key is enqueued, the others answer with
+// its job) and answered on its own: a request that fails does not fail the
+// others. The error is for the batch as a whole (too many requests).
+func (s *Service) EnqueueBatch(ctx context.Context, a *Actor, reqs []EnqueueRequest) ([]EnqueueResult, error) {
+	if len(reqs) == 0 || len(reqs) > MaxEnqueueBatch {
+		return nil, prikke.InvalidField("requests", "must hold 1 to %d requests", MaxEnqueueBatch)
+	}
+	out := make([]EnqueueResult, len(reqs))
+	items := make([]*store.EnqueueItem, 0, len(reqs))
+	at := make([]int, 0, len(reqs))
+	now := s.now()
+	type target struct {
+		p   *prikke.Project
+		o   *prikke.Organization
+		err error
+	}
+	targets := map[prikke.ID]*target{} // by project ID asked for, the zero ID for the default
+	for i := range reqs {
+		r := &reqs[i]
+		var id prikke.ID
+		if r.ProjectID != nil {
+			id = *r.ProjectID
+		}
+		t := targets[id]
+		if t == nil {
+			t = &target{}
+			t.p, t.o, t.err = s.enqueueTarget(ctx, a, r.ProjectID)
+			if !isCode(t.err, prikke.EUNAVAILABLE) && prikke.ErrorCode(t.err) != prikke.EINTERNAL {
+				targets[id] = t
+			}
+		}
+		p, o, err := t.p, t.o, t.err
+		if err == nil {
+			var j *prikke.Job
+			var e *prikke.Execution
+			if j, e, err = s.prepareEnqueue(p, o, &r.QueueInput, r.IdempotencyKey, now); err == nil {
+				items = append(items, &store.EnqueueItem{Job: j, Execution: e})
+				at = append(at, i)
+				continue
+			}
+		}
+		out[i].Err = err
+	}
+	s.store.QueueEnqueueBatch(ctx, items)
+	s.announceCreated(ctx, items)
+	for k, it := range items {
+		res := &out[at[k]]
+		switch {
+		case it.Err != nil:
+			res.Err = it.Err
+		case it.Created:
+			res.Job, res.Execution, res.Created = it.Stored, it.Execution, true
+		default:
+			res.Job, res.Execution = it.Stored, it.Execution
+			if latest, err := s.latestAttempt(ctx, it.Stored.ID); err != nil {
+				res.Job, res.Execution, res.Err = nil, nil, err
+			} else if latest != nil {
+				res.Execution = latest
+			}
+		}
+	}
+	return out, nil
+}
+
+// prepareEnqueue validates one request to project p of organization o and
+// returns its job and first execution, not stored.
+func (s *Service) prepareEnqueue(p *prikke.Project, o *prikke.Organization, in *QueueInput, idempotencyKey string, now time.Time) (*prikke.Job, *prikke.Execution, error) {
 	var v prikke.Validation
 	if len(idempotencyKey) > MaxIdempotencyKey || !utf8.ValidString(idempotencyKey) ||
 		strings.ContainsFunc(idempotencyKey, func(r rune) bool { return !unicode.IsPrint(r) }) {
@@ -54,7 +172,6 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 	if msg := prikke.ValidFlowKey(in.FlowKey); in.FlowKey != "" && msg != "" {
 		v.Add(prikke.FlowKeyHeader, "%s; leave the header out for the URL's host:port", msg)
 	}
-	now := s.now()
 	runAt := now
 	switch {
 	case in.DelaySeconds != nil && in.NotBefore != nil:
@@ -99,7 +216,7 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 	j.Name = defaultName(j)
 	if err := j.Validate(); err != nil {
 		if prikke.ErrorCode(err) == prikke.ETOOLARGE {
-			return nil, nil, false, err
+			return nil, nil, err
 		}
 		for _, f := range prikke.ErrorFields(err) {
 			if !v.Has(f.Field) {
@@ -111,31 +228,12 @@ func (s *Service) Enqueue(ctx context.Context, a *Actor, in *QueueInput, idempot
 		s.checkDestination(&v, "url", j.URL)
 	}
 	if err := v.Err(); err != nil {
-		return nil, nil, false, err
+		return nil, nil, err
 	}
 	e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
 		ScheduledFor: runAt, DueAt: runAt, Attempt: 1, Status: prikke.ExecutionStatusPending,
 		Priority: prikke.Priority(o.Tier, prikke.JobKindQueue, 0), FlowKey: j.Flow(), CreatedAt: now}
-	got, created, err := s.store.QueueEnqueue(ctx, j, e)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	if !created {
-		es, err := s.store.ExecutionList(ctx, storeFilterJob(got.ID, 1))
-		if err != nil {
-			return nil, nil, false, err
-		}
-		if len(es) > 0 {
-			// The list leaves out response bodies; the replay answers
-			// with the stored execution in full.
-			if e, err = s.store.ExecutionGet(ctx, es[0].ID); err != nil {
-				return nil, nil, false, err
-			}
-		}
-		return got, e, false, nil
-	}
-	announceExecutions(ctx, s.store, e)
-	return got, e, true, nil
+	return j, e, nil
 }
 
 // TestResult is what a test request got back.

@@ -50,6 +50,8 @@ type Service struct {
 	Tester ChannelTester
 
 	reconcile reconciler // ReconcileTiers' memory
+	keys      keyCache   // API keys as read at most KeyCacheTTL ago (queue_auth.go)
+	enqueuer  enqueuer   // the enqueue API's group commit (queue_commit.go)
 }
 
 // New returns a Service.

@@ -236,6 +236,14 @@ type EngineStore interface {
 	// transaction. If the project already has a job with the same
 	// idempotency key, it returns that job and created=false.
 	QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execution) (job *prikke.Job, created bool, err error)
+	// QueueEnqueueBatch is QueueEnqueue for many items in one transaction
+	// (the enqueue API's group commit and POST /queue/batch), with a result
+	// and an error per item (EnqueueItem). Items sharing a project and an
+	// idempotency key make one job: the first, unless the project holds
+	// that key already; the rest get that job with Created false. An item
+	// that fails does not fail the others: when the transaction fails, each
+	// item is tried again alone. TopicWork is published once for the batch.
+	QueueEnqueueBatch(ctx context.Context, items []*EnqueueItem)
 
 	// ExecutionClaim claims up to p.Limit due pending executions for
 	// p.Node in one short transaction, highest priority and most overdue

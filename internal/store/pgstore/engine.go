@@ -384,44 +384,6 @@ func (s *Store) ExecutionInsert(ctx context.Context, e *prikke.Execution) error 
 	})
 }
 
-// QueueEnqueue implements store.Store.
-func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execution) (*prikke.Job, bool, error) {
-	var existing *prikke.Job
-	err := s.inTx(ctx, "enqueue", func(tx pgx.Tx) error {
-		if j.IdempotencyKey != "" {
-			// Serialise enqueues of one key so the loser sees the winner's job.
-			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey("idem/"+j.ProjectID.String()+"/"+j.IdempotencyKey)); err != nil {
-				return err
-			}
-			prev, err := sqlstore.ScanJob(dialect{s: s}, tx.QueryRow(ctx, "SELECT "+sqlstore.JobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2",
-				j.ProjectID, j.IdempotencyKey))
-			if err == nil {
-				existing = prev
-				return nil
-			}
-			if err != pgx.ErrNoRows {
-				return err
-			}
-		}
-		if err := sqlstore.InsertJob(ctx, dialect{s: s}, querier{tx}, j); err != nil {
-			return err
-		}
-		var er executionRows
-		er.add(e)
-		if _, err := er.insert(ctx, tx); err != nil {
-			return err
-		}
-		return s.notifyWork(ctx, tx, er.earliest)
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	if existing != nil {
-		return existing, false, nil
-	}
-	return j, true, nil
-}
-
 // ExecutionClaim implements store.Store.
 func (s *Store) ExecutionClaim(ctx context.Context, p *store.ClaimParams) (*store.ClaimResult, error) {
 	res := &store.ClaimResult{}

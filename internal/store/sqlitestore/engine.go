@@ -211,39 +211,6 @@ func (s *Store) ExecutionInsert(ctx context.Context, e *prikke.Execution) error 
 	return nil
 }
 
-// QueueEnqueue implements store.Store.
-func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execution) (*prikke.Job, bool, error) {
-	var existing *prikke.Job
-	var earliest time.Time
-	err := s.inTx(ctx, "enqueue", func(tx *sql.Tx) error {
-		if j.IdempotencyKey != "" {
-			prev, err := sqlstore.ScanJob(dialect{s}, tx.QueryRowContext(ctx, "SELECT "+sqlstore.JobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2",
-				j.ProjectID, j.IdempotencyKey))
-			if err == nil {
-				existing = prev
-				return nil
-			}
-			if err != sql.ErrNoRows {
-				return err
-			}
-		}
-		if err := sqlstore.InsertJob(ctx, dialect{s}, querier{tx}, j); err != nil {
-			return err
-		}
-		_, first, err := insertExecutions(ctx, tx, []*prikke.Execution{e})
-		earliest = first
-		return err
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	if existing != nil {
-		return existing, false, nil
-	}
-	s.publishWork(earliest)
-	return j, true, nil
-}
-
 // returningExecution is sqlstore.ExecutionSendColumns for a RETURNING
 // clause, which in SQLite may not name a table alias: the claims return
 // what a worker needs to send each attempt.

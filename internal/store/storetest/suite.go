@@ -34,6 +34,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Workflows", testWorkflows},
 		{"Billing", testBilling},
 		{"Operator", testOperator},
+		{"Queue", testQueue},
 	}
 	t.Run("group", func(t *testing.T) {
 		for _, g := range groups {

@@ -41,6 +41,14 @@ const (
     "body": "{\"order\": 1042}"
   }'`
 
+	exampleEnqueueBatch = `curl -X POST "$PRIKKE_URL/api/v1/queue/batch" \
+  -H "Authorization: Bearer $PRIKKE_API_KEY" \
+  -H "Content-Type: application/json" \
+  -d '[
+    {"url": "https://example.com/hook", "body": "{\"order\": 1042}", "idempotency_key": "order-1042"},
+    {"url": "https://example.com/hook", "body": "{\"order\": 1043}", "idempotency_key": "order-1043", "delay": 60}
+  ]'`
+
 	exampleCLIKey = `prikke apikey create --email you@example.com`
 
 	exampleRun = `make run

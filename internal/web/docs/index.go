@@ -38,7 +38,7 @@ func (h *Docs) ShowIndex(w http.ResponseWriter, r *http.Request) {
 
 // gettingStartedView holds the commands of the getting-started page.
 type gettingStartedView struct {
-	Run, Build, Env, CLIKey, CreateJob, CreateCronJob, Trigger, Executions, Enqueue string
+	Run, Build, Env, CLIKey, CreateJob, CreateCronJob, Trigger, Executions, Enqueue, EnqueueBatch string
 }
 
 func (h *Docs) ShowGettingStarted(w http.ResponseWriter, r *http.Request) {
@@ -52,5 +52,6 @@ func (h *Docs) ShowGettingStarted(w http.ResponseWriter, r *http.Request) {
 		Trigger:       exampleTriggerJob,
 		Executions:    exampleListExecutions,
 		Enqueue:       exampleEnqueue,
+		EnqueueBatch:  exampleEnqueueBatch,
 	})
 }
