@@ -118,5 +118,5 @@ func applyMemoryLimit(limit int64, getenv func(string) string, logger *slog.Logg
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercentUnderLimit)
 	}
-	logger.Debug("memory limit", "bytes", debug.SetMemoryLimit(-1), "gogc", gcPercentUnderLimit)
+	logger.Debug("memory limit", "bytes", debug.SetMemoryLimit(-1))
 }
