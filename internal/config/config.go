@@ -48,6 +48,9 @@ type Config struct {
 	DrainTimeout  time.Duration // how long SIGTERM waits for in-flight deliveries
 	LeaderTTL     time.Duration // scheduler leadership lease
 	SchedulerLead time.Duration // how far ahead occurrences are written
+	// MemoryLimit is the Go runtime's soft memory limit in bytes
+	// (PRIKKE_MEMORY_LIMIT; 0: none). See cmd/prikke/engine.go.
+	MemoryLimit int64
 
 	// Trace records where each attempt's time went (PRIKKE_TRACE);
 	// RecordRequestBody keeps the body each attempt sent
@@ -146,6 +149,7 @@ var Vars = []Var{
 	{"PRIKKE_DRAIN_TIMEOUT", "30s", "how long SIGTERM lets in-flight deliveries finish"},
 	{"PRIKKE_LEADER_TTL", "15s", "scheduler leadership lease; another node takes over this long after the leader dies"},
 	{"PRIKKE_SCHEDULER_LEAD", "5s", "how far ahead occurrences are written"},
+	{"PRIKKE_MEMORY_LIMIT", "128MiB", "soft limit on the memory the Go runtime uses (heap, stacks), like 128MiB or 1GiB; the garbage collector works harder as it nears it, and while below collects less often (GOGC 200); off for none. GOMEMLIMIT or GOGC in the environment win"},
 	{"PRIKKE_TRACE", "true", "true: record where each attempt's time went (DNS, connect, TLS, send, wait, body), the address dialled, the TLS version and the connection's reuse; false: don't"},
 	{"PRIKKE_RECORD_REQUEST_BODY", "true", "true: keep the body each attempt sent (up to 64 KiB) in its execution; false: don't"},
 	{"PRIKKE_SSRF_ALLOW", "", "development and tests only: comma-separated destinations the SSRF guard lets deliveries reach: loopback (this machine), CIDRs like 172.17.0.0/16, or exact ip:port pairs; refused in production"},
@@ -232,6 +236,13 @@ func Load(getenv func(string) string) (*Config, error) {
 		LeaderTTL:     duration("PRIKKE_LEADER_TTL", 15*time.Second, time.Second, 5*time.Minute),
 		SchedulerLead: duration("PRIKKE_SCHEDULER_LEAD", 5*time.Second, 100*time.Millisecond, time.Minute),
 		LogLevel:      strings.ToLower(str("PRIKKE_LOG_LEVEL", "info")),
+	}
+	if v := strings.TrimSpace(getenv("PRIKKE_MEMORY_LIMIT")); v == "" {
+		c.MemoryLimit = 128 << 20
+	} else if n, err := parseBytes(v); err != nil || (n != 0 && n < 16<<20) {
+		bad("PRIKKE_MEMORY_LIMIT", "must be a size of at least 16MiB like 128MiB or 1GiB, or off, got %q", v)
+	} else {
+		c.MemoryLimit = n
 	}
 	if c.Env != EnvDevelopment && c.Env != EnvProduction {
 		bad("PRIKKE_ENV", "must be %q or %q, got %q", EnvDevelopment, EnvProduction, c.Env)
@@ -468,4 +479,37 @@ func operatorEmails(v string, bad func(name, format string, args ...any)) []stri
 		out = append(out, e)
 	}
 	return out
+}
+
+// parseBytes reads a size: a whole number with an optional unit (B, KiB,
+// MiB, GiB; KB, MB, GB are read as the binary ones too), or off (0).
+func parseBytes(v string) (int64, error) {
+	if strings.EqualFold(v, "off") {
+		return 0, nil
+	}
+	i := len(v)
+	for i > 0 && (v[i-1] < '0' || v[i-1] > '9') {
+		i--
+	}
+	num, unit := v[:i], strings.ToLower(strings.TrimSpace(v[i:]))
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad size %q", v)
+	}
+	var shift uint
+	switch unit {
+	case "", "b":
+	case "k", "kb", "kib":
+		shift = 10
+	case "m", "mb", "mib":
+		shift = 20
+	case "g", "gb", "gib":
+		shift = 30
+	default:
+		return 0, fmt.Errorf("bad unit in %q", v)
+	}
+	if n > (1<<62)>>shift {
+		return 0, fmt.Errorf("size %q too large", v)
+	}
+	return n << shift, nil
 }

@@ -370,6 +370,9 @@ func (c *Client) header(req Request, now time.Time) (http.Header, []prikke.Heade
 	if req.Attempt != 0 {
 		n++
 	}
+	if len(req.Body) > 0 {
+		n++ // a Content-Type, if the job sets none
+	}
 	hb := headerBuilder{
 		h:    make(http.Header, n),
 		sent: make([]prikke.Header, 0, n),

@@ -6,6 +6,7 @@ package worker
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -109,60 +110,146 @@ func stepCompletion(c *store.Claimed, res delivery.Result, now time.Time, cp *st
 // 200ms: starting on time comes first (a burst is started before its
 // results are written), and larger batches cost the database less per
 // row. A batch holding a workflow step's last attempt lingers 5ms at
-// most: the run's next steps wait for it. A failed write is retried with
-// backoff; the rows stay running meanwhile and would be rescued if this
-// node died. It returns once results is closed and drained.
+// most: the run's next steps wait for it.
+//
+// Results are taken off the channel as they come, whatever the writers
+// are doing: a delivery never waits for a write unless backlogMax results
+// are already waiting (the bound that pushes back when the database falls
+// behind). Batches go to writers (completeWriters; on PostgreSQL more than
+// one, each on a connection of its own, so one batch's round trips and
+// commit overlap the next one's) as they free up, and so are sized by the
+// backlog: while every writer is busy, what arrives joins the next batch.
+// Two batches never hold the same execution, and the store locks the rows
+// they share (jobs) in one order, so concurrent writes cannot deadlock on
+// them. A failed write is retried with backoff; the rows stay running
+// meanwhile and would be rescued if this node died. It returns once
+// results is closed and drained and every batch is written.
 func (w *Worker) complete() {
 	const (
-		maxBatch = 2048
-		maxBytes = 8 << 20
-		linger   = 200 * time.Millisecond
+		maxBatch   = 2048
+		maxBytes   = 8 << 20
+		linger     = 200 * time.Millisecond
+		backlogMax = 4 * maxBatch
 	)
-	batch := make([]*store.Completion, 0, maxBatch)
-	timer := time.NewTimer(linger)
-	timer.Stop()
-	for first := range w.results {
-		batch = append(batch[:0], first)
-		size := len(first.ResponseBody)
-		hurry := handsOff(first)
-		if hurry {
-			timer.Reset(stepLinger)
-		} else {
-			timer.Reset(linger)
-		}
-		lingering := true
-	fill:
-		for len(batch) < maxBatch && size < maxBytes {
-			var c *store.Completion
-			var ok bool
-			select {
-			case c, ok = <-w.results:
-			default:
-				if !lingering || !w.startsWaiting() {
-					break fill
-				}
-				select {
-				case c, ok = <-w.results:
-				case <-timer.C:
-					lingering = false
-					continue
-				}
+	batches := make(chan []*store.Completion)
+	var writers sync.WaitGroup
+	for range w.completeWriters() {
+		writers.Go(func() {
+			for b := range batches {
+				w.write(b)
 			}
+		})
+	}
+	defer func() {
+		close(batches)
+		writers.Wait()
+	}()
+	var (
+		pending  []*store.Completion
+		deadline time.Time // when the oldest pending batch stops lingering
+		timer    = time.NewTimer(time.Hour)
+	)
+	timer.Stop()
+	defer timer.Stop()
+	results := w.results
+	// arrived notes c joining pending.
+	arrived := func(c *store.Completion, now time.Time) {
+		if len(pending) == 0 {
+			deadline = now.Add(linger)
+		}
+		if handsOff(c) {
+			deadline = minTime(deadline, now.Add(stepLinger))
+		}
+		pending = append(pending, c)
+	}
+	for {
+		// What has arrived first, as a batch would (a writer free at once
+		// must not get the results one at a time).
+	drain:
+		for results != nil && len(pending) < backlogMax {
+			select {
+			case c, ok := <-results:
+				if !ok {
+					results = nil
+					break drain
+				}
+				arrived(c, time.Now())
+			default:
+				break drain
+			}
+		}
+		if results == nil && len(pending) == 0 {
+			return
+		}
+		// The next batch: as many pending as fit.
+		n, size := 0, 0
+		for n < len(pending) && n < maxBatch && size < maxBytes {
+			size += len(pending[n].ResponseBody)
+			n++
+		}
+		now := time.Now()
+		send := n > 0 && (n < len(pending) || n == maxBatch || size >= maxBytes || results == nil ||
+			!now.Before(deadline) || !w.startsWaiting())
+		var out chan []*store.Completion
+		if send {
+			out = batches
+		} else if n > 0 {
+			timer.Reset(deadline.Sub(now))
+		}
+		in := results
+		if len(pending) >= backlogMax {
+			in = nil // push back: the workers wait for the writers
+		}
+		select {
+		case c, ok := <-in:
 			if !ok {
+				results = nil
 				break
 			}
-			batch = append(batch, c)
-			size += len(c.ResponseBody)
-			if !hurry && handsOff(c) {
-				hurry = true
-				if lingering {
-					timer.Reset(stepLinger)
+			arrived(c, now)
+		case out <- pending[:n:n]:
+			pending = pending[n:]
+			if len(pending) == 0 {
+				pending = nil
+			} else {
+				deadline = now.Add(linger)
+				for _, c := range pending {
+					if handsOff(c) {
+						deadline = now.Add(stepLinger)
+						break
+					}
 				}
 			}
+		case <-timer.C:
 		}
-		timer.Stop()
-		w.write(batch)
+		if !send && n > 0 && !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
 	}
+}
+
+// completeWriters is how many batches of results are written at once:
+// one on SQLite (its writes are serialized anyway), two on a shared store,
+// unless configured.
+func (w *Worker) completeWriters() int {
+	switch {
+	case w.cfg.CompleteWriters > 0:
+		return w.cfg.CompleteWriters
+	case w.shared:
+		return 2
+	default:
+		return 1
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // stepLinger bounds the linger of a batch holding a step's last attempt:

@@ -33,13 +33,18 @@ type timed struct {
 }
 
 // orgRoomLocked is how many more executions of an organization this node
-// may claim. One with a full in-flight cap's worth of rows waiting for a
+// may claim. One with two in-flight caps' worth of rows waiting for a
 // worker takes no more until they start: hoarding would starve the other
 // organizations (claims go to the most overdue rows first) and let leases
-// run out while rows wait. One holding nearly its share waits for a
-// worthwhile claim rather than one per finished delivery.
+// run out while rows wait. Two caps, not one: the next claim runs while
+// the organization's workers take what waits, and a cap's worth lasts
+// only a few milliseconds at a fast endpoint — less than a claim on a
+// busy database, so with one the workers would idle between claims. (One
+// whose rows waited too long holds no more waiting than its cap: slow.)
+// One holding nearly its share waits for a worthwhile claim rather than
+// one per finished delivery.
 func (w *Worker) orgRoomLocked(st *orgState) int {
-	if len(st.ready) >= w.cfg.OrgInFlight {
+	if len(st.ready) >= 2*w.cfg.OrgInFlight {
 		return 0
 	}
 	r := w.orgHoldMax() - st.held

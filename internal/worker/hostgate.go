@@ -21,6 +21,7 @@ type hostGate struct {
 	maxWait time.Duration
 	mu      sync.Mutex
 	hosts   map[string]*hostSlots
+	waiters sync.Pool // *gateWaiter
 }
 
 type hostSlots struct {
@@ -28,8 +29,21 @@ type hostSlots struct {
 	waiting []chan struct{} // oldest first
 }
 
+// gateWaiter is what one wait takes: its turn (passed on by a leaving
+// request) and its timer, kept for the next wait rather than made anew.
+type gateWaiter struct {
+	turn  chan struct{}
+	timer *time.Timer
+}
+
 func newHostGate(limit int, maxWait time.Duration) *hostGate {
-	return &hostGate{limit: limit, maxWait: maxWait, hosts: map[string]*hostSlots{}}
+	g := &hostGate{limit: limit, maxWait: maxWait, hosts: map[string]*hostSlots{}}
+	g.waiters.New = func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return &gateWaiter{turn: make(chan struct{}, 1), timer: t}
+	}
+	return g
 }
 
 // enter waits for a turn at host. It reports false if ctx ended first;
@@ -49,16 +63,20 @@ func (g *hostGate) enter(ctx context.Context, host string) bool {
 		g.mu.Unlock()
 		return true
 	}
-	turn := make(chan struct{}, 1)
+	wt := g.waiters.Get().(*gateWaiter)
+	turn := wt.turn
 	h.waiting = append(h.waiting, turn)
 	g.mu.Unlock()
+	// Back to the pool only once the turn channel is empty and off the
+	// waiting list, which every path below ensures before it returns.
+	defer g.waiters.Put(wt)
 
-	t := time.NewTimer(g.maxWait)
-	defer t.Stop()
+	wt.timer.Reset(g.maxWait)
+	defer wt.timer.Stop()
 	select {
 	case <-turn:
 		return true // a leaving request passed its slot on
-	case <-t.C:
+	case <-wt.timer.C:
 	case <-ctx.Done():
 	}
 	g.mu.Lock()

@@ -4,6 +4,8 @@
 package worker
 
 import (
+	"context"
+	"log/slog"
 	"slices"
 
 	"github.com/prikke/prikke"
@@ -36,9 +38,13 @@ func (w *Worker) observe(c *store.Claimed, res delivery.Result) {
 	w.metrics.Deliveries.WithLabelValues(string(res.Status)).Inc()
 	w.metrics.Lateness.Observe(late)
 	w.metrics.DeliverySecs.Observe(res.Duration.Seconds())
+	ok := res.Status == prikke.ExecutionStatusSuccess
+	if ok && !w.logger.Enabled(context.Background(), slog.LevelDebug) {
+		return // no line: no attributes built (a dozen allocations a delivery)
+	}
 	attrs := []any{"job_id", c.Job.ID, "execution_id", e.ID, "attempt", e.Attempt, "status", res.Status,
 		"status_code", res.StatusCode, "duration_ms", res.Duration.Milliseconds()}
-	if res.Status == prikke.ExecutionStatusSuccess {
+	if ok {
 		w.logger.Debug("delivered", attrs...)
 	} else {
 		w.logger.Info("delivery failed", append(attrs, "error", res.Error)...)
