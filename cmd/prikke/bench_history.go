@@ -369,18 +369,6 @@ func seedHistorySQLite(ctx context.Context, s *sqlitestore.Store, logger *slog.L
 		return err
 	}
 	defer conn.Close()
-	// A page cache that holds the indexes being written (the table's
-	// four take about a fifth of its size): with the default, each row's
-	// entries in the job indexes are a cache miss, and writing slows down
-	// as the indexes grow. The connection's own is put back afterwards.
-	var cache int
-	if err := conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -2000000"); err != nil {
-		return err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.Itoa(cache))
 	for _, q := range []string{
 		`DROP TABLE IF EXISTS temp.bench_history_jobs`,
 		`DROP TABLE IF EXISTS temp.bench_history_tpl`,
