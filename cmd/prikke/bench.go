@@ -48,6 +48,7 @@ type benchResult struct {
 	PeakRSSMB     float64 `json:"peak_rss_mb"`
 	CPUPercent    float64 `json:"cpu_percent,omitempty"`
 	IdleSeconds   float64 `json:"idle_seconds,omitempty"`
+	RSSMB         float64 `json:"rss_mb,omitempty"` // idle: VmRSS at the end, the steady state without set-up's peak
 	WorkersMax    int     `json:"workers_max"`
 	SecondsToLast float64 `json:"seconds_to_last_result"`
 	// HTTPTrace and RecordBody: whether attempts recorded where their time
@@ -100,6 +101,8 @@ type benchResult struct {
 	// expected, lateness_* is the step-to-step hand-off, per_second the
 	// requests per second.
 	*WorkflowFigures
+	// --history (bench_history.go).
+	*HistoryFigures
 }
 
 // bench runs the engine against a built-in loopback sink and prints one
@@ -139,6 +142,9 @@ func bench(ctx context.Context, e *env, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (go tool trace)")
 	receiverFlag := fs.String("receiver", "spawn", "burst and cron: where deliveries go: spawn (a receiver process of its own, so its CPU is measured apart), inproc (the in-process sink) or the http://ip:port of a running `prikke bench-receiver` (shared with the peers' harnesses); other modes use the in-process sink")
+	history := fs.Int("history", 0, "burst mode: first seed this many finished executions (of a tenant of their own) into the store")
+	historyKeep := fs.Bool("history-keep", false, "with --history: keep the seeded history at the end (PostgreSQL: the schema, named by --schema; SQLite: in the file PRIKKE_DATABASE_URL names), for later runs to reuse")
+	schemaName := fs.String("schema", "", "PostgreSQL: run in this schema (made when missing) instead of a fresh one; dropped at the end unless --history-keep")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
@@ -166,6 +172,9 @@ func bench(ctx context.Context, e *env, args []string) error {
 	}
 	if *ab && (*mode != "burst" || *abRounds < 1 || *abRounds > 20) {
 		return usageError("bench: --ab needs --mode burst, and --ab-rounds must be between 1 and 20")
+	}
+	if *history < 0 || *history > 100_000_000 || (*history > 0 && (*mode != "burst" || *ab)) || (*historyKeep && *history == 0) {
+		return usageError("bench: --history must be between 0 and 100000000 and needs --mode burst without --ab; --history-keep needs --history")
 	}
 	if *jobs < 1 || *jobs > 1_000_000 {
 		return usageError("bench: --jobs must be between 1 and 1000000")
@@ -216,7 +225,10 @@ func bench(ctx context.Context, e *env, args []string) error {
 		raise("PRIKKE_HOST_IN_FLIGHT", &cfg.HostInFlight)
 	}
 
-	st, schema, cleanup, err := openBenchStore(ctx, cfg, logger)
+	if *historyKeep && tempDB != "" {
+		return usageError("bench: --history-keep needs a store to keep it in: PRIKKE_DATABASE_URL naming an SQLite file, or PostgreSQL with --schema")
+	}
+	st, schema, cleanup, err := openBenchStore(ctx, cfg, logger, *schemaName, *historyKeep)
 	if err != nil {
 		return err
 	}
@@ -256,7 +268,7 @@ func bench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if tempDB == "" && st.Dialect() == "sqlite" {
+	if (tempDB == "" && st.Dialect() == "sqlite") || *historyKeep {
 		// A file of the user's: take out what the bench put in (the user's
 		// deletion takes the organization, its jobs and their history).
 		// Runs after the engine has stopped: benchRun and benchIdle stop
@@ -273,6 +285,23 @@ func bench(ctx context.Context, e *env, args []string) error {
 		HTTPTrace: cfg.Trace, RecordBody: cfg.RecordRequestBody}
 	if *mode == "pings" || *mode == "enqueue" {
 		res.Jobs = 0
+	}
+	if *history > 0 {
+		res.HistoryFigures = &HistoryFigures{}
+		htn, err := seedHistory(ctx, st, logger, *history, res.HistoryFigures)
+		if err != nil {
+			return err
+		}
+		if tempDB == "" && st.Dialect() == "sqlite" && !*historyKeep {
+			// Registered after the bench user's removal: runs before it.
+			defer func() {
+				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
+				defer cancel()
+				if err := st.UserDelete(dctx, htn.user); err != nil {
+					logger.Error("could not remove the seeded history; delete its user by hand", "user", htn.user, "error", err)
+				}
+			}()
+		}
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -338,7 +367,7 @@ func overlay(getenv func(string) string, over map[string]string) func(string) st
 
 // openBenchStore opens the benchmark's own store and returns, on
 // PostgreSQL, the schema it made, and how to clean it up.
-func openBenchStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, string, func(), error) {
+func openBenchStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, schema string, keep bool) (store.Store, string, func(), error) {
 	sealer, err := seal.New(rand.Text() + rand.Text())
 	if err != nil {
 		return nil, "", nil, err
@@ -354,12 +383,18 @@ func openBenchStore(ctx context.Context, cfg *config.Config, logger *slog.Logger
 		}
 		return s, "", func() { s.Close() }, nil
 	}
-	schema := "prikke_bench_" + strings.ToLower(rand.Text()[:8])
+	if schema == "" {
+		schema = "prikke_bench_" + strings.ToLower(rand.Text()[:8])
+	}
 	s, err := pgstore.Open(ctx, cfg.DatabaseURL, store.Options{Sealer: sealer, Schema: schema, Namespace: schema, MaxConns: 24}, logger)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	cleanup := func() {
+		if keep {
+			s.Close()
+			return
+		}
 		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := s.DropSchema(dctx); err != nil {
@@ -501,7 +536,9 @@ func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *s
 		recvCPU = c - recvCPU0
 	}
 	// Confirm from the database what the events said.
-	stats, err := st.ExecutionStats(ctx, store.ExecutionFilter{OrganizationID: &tn.org})
+	// By project (the tenant has one): an index range, however large the
+	// store's history (--history); no index leads with the organization.
+	stats, err := st.ExecutionStats(ctx, store.ExecutionFilter{ProjectID: &tn.project})
 	if err != nil {
 		return err
 	}
@@ -560,14 +597,17 @@ func benchIdle(ctx context.Context, cfg *config.Config, st store.Store, logger *
 		return err
 	}
 	next := dbNow.Add(90 * time.Minute).Truncate(time.Hour)
-	js := make([]*prikke.Job, n)
-	for i := range js {
-		j := benchJob(tn, "https://example.com/", dbNow)
-		j.Kind, j.CronExpression, j.IntervalMinutes, j.NextRunAt = prikke.JobKindCron, "0 * * * *", 60, &next
-		js[i] = j
-	}
-	if err := createJobs(ctx, st, js); err != nil {
-		return err
+	// In chunks: the set-up holds no more than one chunk of jobs at once.
+	for done := 0; done < n; done += 5000 {
+		js := make([]*prikke.Job, min(5000, n-done))
+		for i := range js {
+			j := benchJob(tn, "https://example.com/", dbNow)
+			j.Kind, j.CronExpression, j.IntervalMinutes, j.NextRunAt = prikke.JobKindCron, "0 * * * *", 60, &next
+			js[i] = j
+		}
+		if err := createJobs(ctx, st, js); err != nil {
+			return err
+		}
 	}
 	eng := newEngine(cfg, st, metrics.New(), logger, time.Now, 0)
 	eng.start(ctx)
@@ -582,6 +622,7 @@ func benchIdle(ctx context.Context, cfg *config.Config, st store.Store, logger *
 	used, wall := cpuTime()-before, time.Since(start)
 	res.CPUPercent = math.Round(used.Seconds()/wall.Seconds()*100*1000) / 1000
 	res.IdleSeconds = math.Round(wall.Seconds()*10) / 10
+	res.RSSMB = procStatusMB("VmRSS:")
 	return nil
 }
 
@@ -594,7 +635,10 @@ func cpuTime() time.Duration {
 }
 
 // peakRSSMB reads the process's peak resident set size (VmHWM).
-func peakRSSMB() float64 {
+func peakRSSMB() float64 { return procStatusMB("VmHWM:") }
+
+// procStatusMB reads a size field of /proc/self/status, in MB.
+func procStatusMB(field string) float64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -602,7 +646,7 @@ func peakRSSMB() float64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			return math.Round(kb/1024*10) / 10
 		}

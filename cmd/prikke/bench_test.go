@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -176,5 +179,76 @@ func TestBenchTraceFlags(t *testing.T) {
 	}
 	if _, _, err := runCmd(t, nil, "bench", "--mode", "cron", "--ab"); err == nil {
 		t.Error("--ab with --mode cron ran")
+	}
+}
+
+// --history seeds finished executions before the burst; --history-keep
+// leaves them in the file for the next run, which reuses them.
+func TestBenchHistorySQLite(t *testing.T) {
+	n := 1000
+	if v := os.Getenv("PRIKKE_TEST_BENCH_HISTORY"); v != "" { // a larger seeding, by hand
+		n, _ = strconv.Atoi(v)
+	}
+	path := filepath.Join(t.TempDir(), "history.db")
+	env := map[string]string{"PRIKKE_DATABASE_URL": "sqlite:" + path}
+	args := []string{"--mode", "burst", "--jobs", "40", "--history", strconv.Itoa(n), "--history-keep"}
+	res := benchOutput(t, env, args...)
+	checkDelivered(t, res, 40)
+	if res["history"] != float64(n) || res["history_reused"] != false {
+		t.Errorf("history %v, reused %v; want %d, false", res["history"], res["history_reused"], n)
+	}
+	t.Logf("seeded %d in %v s", n, res["history_seed_s"])
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	count := func() int {
+		t.Helper()
+		got, err := historyCount(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := count(); got != n {
+		t.Fatalf("%d seeded executions in the file; want %d", got, n)
+	}
+	// Finished, of the history's jobs (1,000 and 5), every one within the
+	// retention of its organization's tier, none pending or running.
+	var statuses, jobs, open, pending int
+	var oldest int64
+	if err := db.QueryRow(`SELECT count(DISTINCT e.status), count(DISTINCT e.job_id), min(e.finished_at),
+		sum(e.finished_at IS NULL OR e.response_headers IS NULL AND e.status <> 'timeout'), sum(e.status IN ('pending', 'running'))
+		FROM executions e JOIN organizations o ON o.id = e.organization_id WHERE o.name LIKE 'bench-history %'`).
+		Scan(&statuses, &jobs, &oldest, &open, &pending); err != nil {
+		t.Fatal(err)
+	}
+	// Nine rows in ten are the Pro organization's, its jobs in turn.
+	wantJobs := min(n-n/10, historyJobs) + min(n/10, historyOtherJobs)
+	if statuses != 3 || jobs != wantJobs || open != 0 || pending != 0 {
+		t.Errorf("%d statuses, %d jobs, %d rows unfinished or without response headers, %d pending; want 3, %d, 0, 0", statuses, jobs, open, pending, wantJobs)
+	}
+	if age := time.Since(time.UnixMicro(oldest)); age > historySpan+time.Hour || age < historySpan-time.Hour {
+		t.Errorf("oldest row finished %v ago; want about %v", age, historySpan)
+	}
+	// The bench's own tenant is gone; the history stays and is reused.
+	var benchJobs int
+	if err := db.QueryRow(`SELECT count(*) FROM jobs j JOIN organizations o ON o.id = j.organization_id WHERE o.name = 'bench'`).Scan(&benchJobs); err != nil {
+		t.Fatal(err)
+	}
+	if benchJobs != 0 {
+		t.Errorf("%d bench jobs left; want none", benchJobs)
+	}
+	res = benchOutput(t, env, args[:len(args)-1]...)
+	checkDelivered(t, res, 40)
+	if res["history_reused"] != true || res["history_seed_s"] != 0.0 {
+		t.Errorf("second run: reused %v, seeded in %v s; want true, 0", res["history_reused"], res["history_seed_s"])
+	}
+	// Without --history-keep, the run removes the history it used.
+	if got := count(); got != 0 {
+		t.Errorf("%d seeded executions left after a run without --history-keep; want 0", got)
 	}
 }

@@ -150,11 +150,14 @@ func (s *Store) HeartbeatGet(ctx context.Context, name string) (time.Time, strin
 // JobDaysRollup implements store.Store. It recounts whole UTC days, from
 // the start of since's day, so running it again gives the same numbers.
 func (s *Store) JobDaysRollup(ctx context.Context, since time.Time) error {
+	// The jobs on status pages as an array: the planner looks each one's
+	// rows up by executions_job_idx. As a semi-join it chose a parallel
+	// scan of the whole history (measured at 10 million rows), every run.
 	if _, err := s.pool.Exec(ctx, `INSERT INTO job_days (job_id, day, success, failed)
 		SELECT job_id, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
 			count(*) FILTER (WHERE status = 'success'), count(*) FILTER (WHERE status IN ('failed', 'timeout'))
 		FROM executions
-		WHERE job_id IN (SELECT job_id FROM status_page_jobs) AND finished_at >= $1
+		WHERE job_id = ANY(ARRAY(SELECT DISTINCT job_id FROM status_page_jobs)) AND finished_at >= $1
 			AND status IN ('success', 'failed', 'timeout')
 		GROUP BY 1, 2
 		ON CONFLICT (job_id, day) DO UPDATE SET success = excluded.success, failed = excluded.failed`,
