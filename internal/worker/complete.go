@@ -232,17 +232,16 @@ func (w *Worker) complete() {
 }
 
 // completeWriters is how many batches of results are written at once:
-// one on SQLite (its writes are serialized anyway), two on a shared store,
-// unless configured.
+// one unless configured. Two batches written side by side can commit out
+// of order, and a job whose results fall into both would have its health
+// (consecutive failures, alerts) applied in the wrong order; one writer
+// keeps a node's results in the order they arrived. (Writers partitioned
+// by job would keep that order and still write side by side.)
 func (w *Worker) completeWriters() int {
-	switch {
-	case w.cfg.CompleteWriters > 0:
+	if w.cfg.CompleteWriters > 0 {
 		return w.cfg.CompleteWriters
-	case w.shared:
-		return 2
-	default:
-		return 1
 	}
+	return 1
 }
 
 func minTime(a, b time.Time) time.Time {
