@@ -338,8 +338,13 @@ func seedHistoryPG(ctx context.Context, s *pgstore.Store, logger *slog.Logger, t
 		}
 	}()
 	for lo := 0; lo < n; lo += historyChunk {
-		if e := <-errs; e != nil && err == nil {
-			err = e
+		select {
+		case e := <-errs:
+			if e != nil && err == nil {
+				err = e
+			}
+		case <-ctx.Done():
+			return ctx.Err() // chunks not sent send no result
 		}
 	}
 	if err != nil {

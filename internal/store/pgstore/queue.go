@@ -32,11 +32,24 @@ func (s *Store) QueueEnqueueBatch(ctx context.Context, items []*store.EnqueueIte
 	for _, it := range items {
 		it.Stored, it.Created, it.Err = nil, false, nil
 	}
-	err := s.enqueue(ctx, items)
+	committed, err := s.enqueue(ctx, items)
 	if err == nil {
 		return
 	}
 	err = fmt.Errorf("pgstore: enqueue: %w", mapErr(err))
+	if committed {
+		// The statement committed; what failed came after it (looking up
+		// the jobs of taken keys). What it stored stands: only the items
+		// left without a job fail, and their keys make a retry safe. Sent
+		// alone again, a stored item without a key would fail on its own
+		// job's ID and be delivered twice when the client retried.
+		for _, it := range items {
+			if it.Stored == nil {
+				it.Created, it.Err = false, err
+			}
+		}
+		return
+	}
 	for _, it := range items {
 		it.Stored, it.Created = nil, false
 	}
@@ -61,7 +74,7 @@ type idemKey struct {
 // executions of those inserted, their queue rows, and the NOTIFY that
 // wakes the workers. Then, only when some key was taken, one SELECT of
 // the jobs holding them.
-func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) error {
+func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) (committed bool, err error) {
 	first := map[idemKey]int{}
 	var jr jobRows
 	var er executionRows
@@ -70,7 +83,7 @@ func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) error {
 		if j.Kind != prikke.JobKindQueue || j.WorkflowID != nil || j.Step != nil ||
 			(j.NotifyMode == prikke.NotifyCustom && len(j.ChannelIDs) > 0) || e == nil || e.JobID != j.ID ||
 			e.ReplayOf != nil || e.RequestMethod != "" || e.RequestURL != "" || e.RequestHeaders != nil || e.RequestBody != nil {
-			return fmt.Errorf("item %d: not a queue job with its first execution", i)
+			return false, fmt.Errorf("item %d: not a queue job with its first execution", i)
 		}
 		if j.IdempotencyKey != "" {
 			k := idemKey{j.ProjectID, j.IdempotencyKey}
@@ -80,7 +93,7 @@ func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) error {
 			first[k] = i
 		}
 		if err := jr.add(j); err != nil {
-			return err
+			return false, err
 		}
 		er.add(e)
 	}
@@ -112,7 +125,7 @@ func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) error {
 		)
 		SELECT id, (SELECT count(*) FROM woken) FROM j`, args...)
 	if err != nil {
-		return err
+		return false, err
 	}
 	inserted := make(map[prikke.ID]bool, len(jr.id))
 	for rows.Next() {
@@ -120,14 +133,15 @@ func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) error {
 		var woken int
 		if err := rows.Scan(&id, &woken); err != nil {
 			rows.Close()
-			return err
+			return false, err
 		}
 		inserted[id] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return false, err
 	}
+	// Committed (the statement is its own transaction).
 	var taken []idemKey
 	for i, it := range items {
 		j := it.Job
@@ -137,7 +151,7 @@ func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) error {
 		case j.IdempotencyKey != "" && first[idemKey{j.ProjectID, j.IdempotencyKey}] == i:
 			taken = append(taken, idemKey{j.ProjectID, j.IdempotencyKey})
 		case j.IdempotencyKey == "":
-			return fmt.Errorf("job %s was not inserted", j.ID)
+			return true, fmt.Errorf("job %s was not inserted", j.ID)
 		}
 	}
 	byKey := map[idemKey]*prikke.Job{}
@@ -154,7 +168,7 @@ func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) error {
 			JOIN unnest($1::uuid[], $2::text[]) AS u(project_id, key) ON j.project_id = u.project_id AND j.idempotency_key = u.key`,
 			bin(projects), keys)
 		if err != nil {
-			return err
+			return true, err
 		}
 		for _, j := range js {
 			byKey[idemKey{j.ProjectID, j.IdempotencyKey}] = j
@@ -169,10 +183,10 @@ func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) error {
 		if f := items[first[k]]; f.Created {
 			it.Stored = f.Job // an earlier item of this batch took the key
 		} else if it.Stored = byKey[k]; it.Stored == nil {
-			return fmt.Errorf("job %s: idempotency key neither inserted nor found", j.ID)
+			return true, fmt.Errorf("job %s: idempotency key neither inserted nor found", j.ID)
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // enqueueExecColumns and enqueueExecArrays are the columns of a first
