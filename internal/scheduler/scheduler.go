@@ -21,7 +21,6 @@ package scheduler
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -148,8 +147,7 @@ func (s *Scheduler) tick(ctx context.Context, leading func() bool) (time.Duratio
 			return 0, err
 		}
 		horizon := now.Add(s.cfg.Lead)
-		limit := s.cfg.Batch * s.writers()
-		due, err := s.store.JobListDue(ctx, horizon, limit)
+		due, err := s.store.JobListDue(ctx, horizon, s.cfg.Batch)
 		if err != nil {
 			return 0, err
 		}
@@ -157,11 +155,18 @@ func (s *Scheduler) tick(ctx context.Context, leading func() bool) (time.Duratio
 			if !leading() {
 				return time.Second, nil
 			}
-			if err := s.writeDue(ctx, due, now, horizon); err != nil {
+			ws := make([]*store.OccurrenceWrite, 0, len(due))
+			for _, d := range due {
+				ws = append(ws, s.plan(d, now, horizon))
+			}
+			n, err := s.store.OccurrencesWrite(ctx, ws)
+			if err != nil {
 				return 0, err
 			}
+			s.metrics.Scheduled.Add(float64(n))
+			s.logger.Debug("occurrences written", "jobs", len(ws), "executions", n)
 		}
-		if len(due) == limit {
+		if len(due) == s.cfg.Batch {
 			continue
 		}
 		next, ok, err := s.store.JobNextRunAt(ctx)
@@ -175,59 +180,6 @@ func (s *Scheduler) tick(ctx context.Context, leading func() bool) (time.Duratio
 		// apart so a lost wake-up costs little.
 		return min(max(next.Sub(now)-s.cfg.Lead, 10*time.Millisecond), time.Minute), nil
 	}
-}
-
-// writers is how many planning batches are written at once: on
-// PostgreSQL three, each in a transaction of its own on its own
-// connection, so that one batch's round trips and commit overlap the
-// others' (100,000 jobs due in one minute are about a hundred batches,
-// and the lead is a few seconds); on SQLite, whose writes take turns
-// anyway, one.
-func (s *Scheduler) writers() int {
-	if s.store.Dialect() == "sqlite" {
-		return 1
-	}
-	return 3
-}
-
-// writeDue plans due jobs and writes their occurrences, in batches of
-// Batch jobs written together (see writers). The batches hold different
-// jobs and each write is fenced on the job's cursor (PrevNextRunAt), so
-// they cannot step on each other; one that fails leaves its jobs due, for
-// the next tick.
-func (s *Scheduler) writeDue(ctx context.Context, due []*store.DueJob, now, horizon time.Time) error {
-	write := func(chunk []*store.DueJob) error {
-		ws := make([]*store.OccurrenceWrite, 0, len(chunk))
-		for _, d := range chunk {
-			ws = append(ws, s.plan(d, now, horizon))
-		}
-		n, err := s.store.OccurrencesWrite(ctx, ws)
-		if err != nil {
-			return err
-		}
-		s.metrics.Scheduled.Add(float64(n))
-		s.logger.Debug("occurrences written", "jobs", len(ws), "executions", n)
-		return nil
-	}
-	if len(due) <= s.cfg.Batch {
-		return write(due)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	for chunk := range slices.Chunk(due, s.cfg.Batch) {
-		wg.Go(func() {
-			if err := write(chunk); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	return first
 }
 
 // plan parses the job's schedule (cached) and plans its occurrences.

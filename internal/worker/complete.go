@@ -6,7 +6,6 @@ package worker
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -112,18 +111,17 @@ func stepCompletion(c *store.Claimed, res delivery.Result, now time.Time, cp *st
 // row. A batch holding a workflow step's last attempt lingers 5ms at
 // most: the run's next steps wait for it.
 //
-// Results are taken off the channel as they come, whatever the writers
-// are doing: a delivery never waits for a write unless backlogMax results
-// are already waiting (the bound that pushes back when the database falls
-// behind). Batches go to writers (completeWriters; on PostgreSQL more than
-// one, each on a connection of its own, so one batch's round trips and
-// commit overlap the next one's) as they free up, and so are sized by the
-// backlog: while every writer is busy, what arrives joins the next batch.
-// Two batches never hold the same execution, and the store locks the rows
-// they share (jobs) in one order, so concurrent writes cannot deadlock on
-// them. A failed write is retried with backoff; the rows stay running
-// meanwhile and would be rescued if this node died. It returns once
-// results is closed and drained and every batch is written.
+// Results are taken off the channel as they come, whatever the writer is
+// doing: a delivery never waits for a write unless backlogMax results are
+// already waiting (the bound that pushes back when the database falls
+// behind). A batch goes to the writer when it is free, and so is sized by
+// the backlog: while it writes, what arrives joins the next batch. There
+// is one writer, so a node's results are written in the order they
+// arrived: two batches written side by side could commit out of order and
+// apply a job's health (consecutive failures, alerts) backwards. A failed
+// write is retried with backoff; the rows stay running meanwhile and would
+// be rescued if this node died. It returns once results is closed and
+// drained and every batch is written.
 func (w *Worker) complete() {
 	const (
 		maxBatch   = 2048
@@ -132,17 +130,16 @@ func (w *Worker) complete() {
 		backlogMax = 4 * maxBatch
 	)
 	batches := make(chan []*store.Completion)
-	var writers sync.WaitGroup
-	for range w.completeWriters() {
-		writers.Go(func() {
-			for b := range batches {
-				w.write(b)
-			}
-		})
-	}
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for b := range batches {
+			w.write(b)
+		}
+	}()
 	defer func() {
 		close(batches)
-		writers.Wait()
+		<-written
 	}()
 	var (
 		pending  []*store.Completion
@@ -198,7 +195,7 @@ func (w *Worker) complete() {
 		}
 		in := results
 		if len(pending) >= backlogMax {
-			in = nil // push back: the workers wait for the writers
+			in = nil // push back: the workers wait for the writer
 		}
 		select {
 		case c, ok := <-in:
@@ -229,19 +226,6 @@ func (w *Worker) complete() {
 			}
 		}
 	}
-}
-
-// completeWriters is how many batches of results are written at once:
-// one unless configured. Two batches written side by side can commit out
-// of order, and a job whose results fall into both would have its health
-// (consecutive failures, alerts) applied in the wrong order; one writer
-// keeps a node's results in the order they arrived. (Writers partitioned
-// by job would keep that order and still write side by side.)
-func (w *Worker) completeWriters() int {
-	if w.cfg.CompleteWriters > 0 {
-		return w.cfg.CompleteWriters
-	}
-	return 1
 }
 
 func minTime(a, b time.Time) time.Time {

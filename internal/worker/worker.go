@@ -92,9 +92,6 @@ type Config struct {
 	// Lookahead is how early an execution may be claimed; it then starts at
 	// its due instant (0: 500ms; negative: claim only what is due).
 	Lookahead time.Duration
-	// CompleteWriters is how many batches of results are written back at
-	// once (0: one, which keeps each job's results in order).
-	CompleteWriters int
 	// RetryDelay is the backoff before attempt+1 (nil: prikke.RetryDelay).
 	RetryDelay func(attempt int, retryAfter time.Duration) time.Duration
 }
