@@ -268,7 +268,7 @@ func flowEnqueue(ctx context.Context, st store.Store, tn *benchTenantIDs, n int,
 				e := &prikke.Execution{ID: prikke.NewID(), JobID: j.ID, ProjectID: j.ProjectID, OrganizationID: j.OrganizationID,
 					ScheduledFor: due, DueAt: due, Attempt: 1, Status: prikke.ExecutionStatusPending,
 					Priority: prikke.Priority(prikke.TierPro, prikke.JobKindQueue, 0), FlowKey: j.Flow(), CreatedAt: now}
-				if _, _, err := st.QueueEnqueue(ctx, j, e); err != nil {
+				if _, _, err := store.QueueEnqueue(ctx, st, j, e); err != nil {
 					errs[w] = err
 					return
 				}

@@ -1,6 +1,19 @@
 package store
 
-import "github.com/prikke/prikke"
+import (
+	"context"
+
+	"github.com/prikke/prikke"
+)
+
+// QueueEnqueue creates a queue job and its first execution: a batch of one
+// (Store.QueueEnqueueBatch). If the project already has a job with the
+// same idempotency key, it returns that job and created=false.
+func QueueEnqueue(ctx context.Context, s Store, j *prikke.Job, e *prikke.Execution) (job *prikke.Job, created bool, err error) {
+	it := &EnqueueItem{Job: j, Execution: e}
+	s.QueueEnqueueBatch(ctx, []*EnqueueItem{it})
+	return it.Stored, it.Created, it.Err
+}
 
 // EnqueueItem is one request of Store.QueueEnqueueBatch: a queue job and
 // its first execution in; the stored job, whether it was created, and the

@@ -232,12 +232,9 @@ type EngineStore interface {
 	// ExecutionInsert inserts one pending execution (run now, enqueue) and
 	// publishes TopicWork; ECONFLICT on a duplicate occurrence attempt.
 	ExecutionInsert(ctx context.Context, e *prikke.Execution) error
-	// QueueEnqueue creates a queue job and its first execution in one
-	// transaction. If the project already has a job with the same
-	// idempotency key, it returns that job and created=false.
-	QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execution) (job *prikke.Job, created bool, err error)
-	// QueueEnqueueBatch is QueueEnqueue for many items in one transaction
-	// (the enqueue API's group commit and POST /queue/batch), with a result
+	// QueueEnqueueBatch creates queue jobs and their first executions in
+	// one transaction (the enqueue API's group commit and POST
+	// /queue/batch; QueueEnqueue for one), with a result
 	// and an error per item (EnqueueItem). Items sharing a project and an
 	// idempotency key make one job: the first, unless the project holds
 	// that key already; the rest get that job with Created false. An item

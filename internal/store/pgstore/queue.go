@@ -13,13 +13,6 @@ import (
 	"github.com/prikke/prikke/internal/store/sqlstore"
 )
 
-// QueueEnqueue implements store.Store: a batch of one.
-func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execution) (*prikke.Job, bool, error) {
-	it := &store.EnqueueItem{Job: j, Execution: e}
-	s.QueueEnqueueBatch(ctx, []*store.EnqueueItem{it})
-	return it.Stored, it.Created, it.Err
-}
-
 // QueueEnqueueBatch implements store.Store: one statement whatever the
 // batch's size (enqueue). The jobs are inserted from arrays, skipping a
 // taken idempotency key (ON CONFLICT on jobs_idempotency_idx, which waits

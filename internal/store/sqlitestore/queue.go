@@ -11,13 +11,6 @@ import (
 	"github.com/prikke/prikke/internal/store/sqlstore"
 )
 
-// QueueEnqueue implements store.Store: a batch of one.
-func (s *Store) QueueEnqueue(ctx context.Context, j *prikke.Job, e *prikke.Execution) (*prikke.Job, bool, error) {
-	it := &store.EnqueueItem{Job: j, Execution: e}
-	s.QueueEnqueueBatch(ctx, []*store.EnqueueItem{it})
-	return it.Stored, it.Created, it.Err
-}
-
 // QueueEnqueueBatch implements store.Store: one write transaction, each
 // statement prepared once for the batch.
 func (s *Store) QueueEnqueueBatch(ctx context.Context, items []*store.EnqueueItem) {

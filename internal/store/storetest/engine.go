@@ -232,7 +232,7 @@ func testOccurrences(t *testing.T, open Opener, cov *coverage) {
 }
 
 func testEnqueue(t *testing.T, open Opener, cov *coverage) {
-	cov.covers("QueueEnqueue")
+	cov.covers("QueueEnqueueBatch")
 	s := open(t)
 	ctx := context.Background()
 	a := NewTenant(t, s, prikke.TierPro)
@@ -252,7 +252,7 @@ func testEnqueue(t *testing.T, open Opener, cov *coverage) {
 	for range 8 {
 		wg.Go(func() {
 			j, e := mk("same-key")
-			got, ok, err := s.QueueEnqueue(ctx, j, e)
+			got, ok, err := store.QueueEnqueue(ctx, s, j, e)
 			if err != nil {
 				t.Error(err)
 				return
@@ -276,10 +276,10 @@ func testEnqueue(t *testing.T, open Opener, cov *coverage) {
 	}
 	j, e := mk("")
 	j2, e2 := mk("")
-	if _, ok, err := s.QueueEnqueue(ctx, j, e); !ok || err != nil {
+	if _, ok, err := store.QueueEnqueue(ctx, s, j, e); !ok || err != nil {
 		t.Errorf("enqueue without key = %v, %v", ok, err)
 	}
-	if _, ok, err := s.QueueEnqueue(ctx, j2, e2); !ok || err != nil {
+	if _, ok, err := store.QueueEnqueue(ctx, s, j2, e2); !ok || err != nil {
 		t.Errorf("second enqueue without key = %v, %v", ok, err)
 	}
 }

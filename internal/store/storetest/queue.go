@@ -47,13 +47,13 @@ func executionsOf(t *testing.T, s store.Store, id prikke.ID) int {
 }
 
 func testQueueBatchRoundTrip(t *testing.T, open Opener, cov *coverage) {
-	cov.covers("QueueEnqueueBatch", "QueueEnqueue")
+	cov.covers("QueueEnqueueBatch")
 	s := open(t)
 	ctx := context.Background()
 	a := NewTenant(t, s, prikke.TierPro)
 	b := NewTenant(t, s, prikke.TierPro)
 	single := queueItem(a, "taken")
-	if _, ok, err := s.QueueEnqueue(ctx, single.Job, single.Execution); !ok || err != nil {
+	if _, ok, err := store.QueueEnqueue(ctx, s, single.Job, single.Execution); !ok || err != nil {
 		t.Fatalf("single enqueue = %v, %v", ok, err)
 	}
 	items := []*store.EnqueueItem{
@@ -98,7 +98,7 @@ func testQueueBatchRoundTrip(t *testing.T, open Opener, cov *coverage) {
 	}
 	// A single enqueue with a key a batch took.
 	one := queueItem(b, "k1")
-	if got, ok, err := s.QueueEnqueue(ctx, one.Job, one.Execution); ok || err != nil || got.ID != items[5].Job.ID {
+	if got, ok, err := store.QueueEnqueue(ctx, s, one.Job, one.Execution); ok || err != nil || got.ID != items[5].Job.ID {
 		t.Errorf("single after batch = %v, %v, %v", got, ok, err)
 	}
 	s.QueueEnqueueBatch(ctx, nil) // nothing to do
