@@ -435,11 +435,8 @@ func (s *Service) AuthenticateKey(ctx context.Context, bearer string) (*prikke.A
 		if err != nil {
 			return nil, err
 		}
-		if !auth.CheckAPIKeySecret(secret, k.SecretHash) || !k.Active() {
-			return nil, unauth
-		}
-		// A suspended organization's keys are refused with the operator's
-		// reason (only to a caller who holds the key: it is checked first).
+		// Its organization, for the suspension below (the secret is
+		// checked once, below, on a hit and a miss alike).
 		o, err := s.organization(ctx, k.OrganizationID)
 		if err != nil {
 			return nil, err
@@ -454,6 +451,8 @@ func (s *Service) AuthenticateKey(ctx context.Context, bearer string) (*prikke.A
 	if !auth.CheckAPIKeySecret(secret, k.SecretHash) || !k.Active() {
 		return nil, unauth
 	}
+	// A suspended organization's keys are refused with the operator's
+	// reason (only to a caller who holds the key: it is checked first).
 	if e.org.Suspended() {
 		return nil, SuspendedError(e.org)
 	}
