@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -19,9 +18,6 @@ import (
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/auth"
 	"github.com/prikke/prikke/internal/config"
-	"github.com/prikke/prikke/internal/delivery"
-	"github.com/prikke/prikke/internal/httpserver"
-	"github.com/prikke/prikke/internal/mail"
 	"github.com/prikke/prikke/internal/store"
 )
 
@@ -47,23 +43,13 @@ func benchEnqueue(ctx context.Context, cfg *config.Config, st store.Store, logge
 		SecretHash: hash, CreatedAt: time.Now().UTC()}); err != nil {
 		return err
 	}
-	client := delivery.New(delivery.Options{Allow: cfg.SSRFAllow})
-	defer client.Close()
-	svc := newService(cfg, st, client, mail.NewMailbox(), logger)
-	rec := newRecorder(st, logger)
-	handler, err := newHandler(cfg, st, svc, rec, nil, nil, logger)
+	addr, stop, err := startBenchServer(ctx, cfg, st, logger)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	srv := httpserver.NewServer(handler)
-	go srv.Serve(httpserver.Listener(ln))
-	defer srv.Close()
+	defer stop()
 
-	url := "http://" + ln.Addr().String() + "/api/v1/queue"
+	url := "http://" + addr + "/api/v1/queue"
 	if eb.batch > 0 {
 		url += "/batch"
 	}

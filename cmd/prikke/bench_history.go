@@ -142,35 +142,37 @@ func findHistory(ctx context.Context, st store.Store) (*historyTenant, error) {
 		rows = append(rows, r)
 		return nil
 	}
+	// The two drivers' rows read alike.
+	var rs interface {
+		Next() bool
+		Scan(...any) error
+		Err() error
+	}
 	switch s := st.(type) {
 	case *pgstore.Store:
-		rs, err := s.Pool().Query(ctx, strings.Replace(q, "SELECT u.id, o.id, o.name, p.id", "SELECT u.id::text, o.id::text, o.name, p.id::text", 1))
+		pr, err := s.Pool().Query(ctx, strings.Replace(q, "SELECT u.id, o.id, o.name, p.id", "SELECT u.id::text, o.id::text, o.name, p.id::text", 1))
 		if err != nil {
 			return nil, err
 		}
-		defer rs.Close()
-		for rs.Next() {
-			if err := scan(rs.Scan); err != nil {
-				return nil, err
-			}
-		}
-		if err := rs.Err(); err != nil {
-			return nil, err
-		}
+		defer pr.Close()
+		rs = pr
 	case *sqlitestore.Store:
-		rs, err := s.DB().QueryContext(ctx, q)
+		sr, err := s.DB().QueryContext(ctx, q)
 		if err != nil {
 			return nil, err
 		}
-		defer rs.Close()
-		for rs.Next() {
-			if err := scan(rs.Scan); err != nil {
-				return nil, err
-			}
-		}
-		if err := rs.Err(); err != nil {
+		defer sr.Close()
+		rs = sr
+	default:
+		return nil, fmt.Errorf("bench: no history on a %s store", st.Dialect())
+	}
+	for rs.Next() {
+		if err := scan(rs.Scan); err != nil {
 			return nil, err
 		}
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
 	}
 	if len(rows) == 0 {
 		return nil, nil

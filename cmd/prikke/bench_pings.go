@@ -61,27 +61,15 @@ func benchPingRate(ctx context.Context, cfg *config.Config, st store.Store, logg
 	if err != nil {
 		return err
 	}
-	client := delivery.New(delivery.Options{})
-	defer client.Close()
-	svc := newService(cfg, st, client, mail.NewMailbox(), logger)
-	rec := newRecorder(st, logger)
-	handler, err := newHandler(cfg, st, svc, rec, nil, nil, logger)
+	addr, stop, err := startBenchServer(ctx, cfg, st, logger)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	srv := httpserver.NewServer(handler)
-	rec.Start(ctx)
-	go srv.Serve(httpserver.Listener(ln))
-	defer rec.Stop()
-	defer srv.Close()
+	defer stop()
 
 	urls := make([]string, len(ms))
 	for i, m := range ms {
-		urls[i] = "http://" + ln.Addr().String() + "/ping/" + m.PingToken
+		urls[i] = "http://" + addr + "/ping/" + m.PingToken
 	}
 	body := []byte(strings.Repeat("backup done: 1234 files, 56 MB, 0 errors. ", 5)[:200])
 	tr := &http.Transport{MaxIdleConns: pb.clients, MaxIdleConnsPerHost: pb.clients, DisableCompression: true}
@@ -322,4 +310,31 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// startBenchServer serves Prikke's real handler (API, pings, with the
+// recorder's group commit) on a loopback port of its own, and returns its
+// address and how to stop it.
+func startBenchServer(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger) (string, func(), error) {
+	client := delivery.New(delivery.Options{Allow: cfg.SSRFAllow})
+	svc := newService(cfg, st, client, mail.NewMailbox(), logger)
+	rec := newRecorder(st, logger)
+	handler, err := newHandler(cfg, st, svc, rec, nil, nil, logger)
+	if err != nil {
+		client.Close()
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		client.Close()
+		return "", nil, err
+	}
+	srv := httpserver.NewServer(handler)
+	rec.Start(ctx)
+	go srv.Serve(httpserver.Listener(ln))
+	return ln.Addr().String(), func() {
+		srv.Close()
+		rec.Stop()
+		client.Close()
+	}, nil
 }
