@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -715,7 +714,7 @@ func (s *Store) completeTx(ctx context.Context, tx pgx.Tx, node string, cs []*st
 		ids[i], attempts[i], statuses[i] = c.ExecutionID, c.Attempt, string(c.Status)
 		started[i], finished[i], durations[i] = c.StartedAt, c.FinishedAt, c.DurationMS
 		methods[i], urls[i] = c.RequestMethod, c.RequestURL
-		reqHeaders[i], respHeaders[i] = headersJSON(c.RequestHeaders), headersJSON(c.ResponseHeaders)
+		reqHeaders[i], respHeaders[i] = sqlstore.HeadersJSON(c.RequestHeaders), sqlstore.HeadersJSON(c.ResponseHeaders)
 		respStatus[i], bodies[i], truncated[i], errs[i] = c.ResponseStatus, c.ResponseBody, c.ResponseTruncated, c.Error
 		reqBodies[i], reqTruncated[i], traces[i] = c.RequestBody, c.RequestTruncated, traceJSON(c.Trace)
 	}
@@ -882,8 +881,7 @@ func traceJSON(t *prikke.Trace) *string {
 	if t == nil {
 		return nil
 	}
-	b, _ := json.Marshal(t)
-	js := string(b)
+	js := sqlstore.TraceJSON(t)
 	return &js
 }
 
@@ -892,16 +890,8 @@ func optHeadersJSON(hs []prikke.Header) *string {
 	if hs == nil {
 		return nil
 	}
-	js := headersJSON(hs)
+	js := sqlstore.HeadersJSON(hs)
 	return &js
-}
-
-func headersJSON(hs []prikke.Header) string {
-	if hs == nil {
-		return "null"
-	}
-	b, _ := json.Marshal(hs)
-	return string(b)
 }
 
 // applyOutcomes updates each job's health, disables jobs that answered

@@ -702,7 +702,7 @@ func optTrace(t *prikke.Trace) any {
 	if t == nil {
 		return nil
 	}
-	return traceValue{t}
+	return sqlstore.TraceJSON(t)
 }
 
 // optHeaders stores headers as JSON, NULL when absent.
@@ -710,7 +710,7 @@ func optHeaders(hs []prikke.Header) any {
 	if hs == nil {
 		return nil
 	}
-	return headersValue(hs)
+	return sqlstore.HeadersJSON(hs)
 }
 
 // applyOutcomes updates each job's health (only when it changes: the last

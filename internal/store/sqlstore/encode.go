@@ -1,7 +1,6 @@
-package sqlitestore
+package sqlstore
 
 import (
-	"database/sql/driver"
 	"encoding/json"
 	"strconv"
 
@@ -9,13 +8,15 @@ import (
 )
 
 // Every attempt's result stores its request and response headers and its
-// trace as JSON. encoding/json reflects over them each time; these write
-// the same bytes directly (encode_test.go holds them to json.Marshal).
+// trace as JSON, in both stores. encoding/json reflects over them each
+// time; these write the same bytes directly (encode_test.go holds them to
+// json.Marshal).
 
-// headersValue is a []prikke.Header column value.
-type headersValue []prikke.Header
-
-func (hs headersValue) Value() (driver.Value, error) {
+// HeadersJSON is hs as json.Marshal writes it ("null" for nil).
+func HeadersJSON(hs []prikke.Header) string {
+	if hs == nil {
+		return "null"
+	}
 	b := make([]byte, 0, 64*len(hs)+2)
 	b = append(b, '[')
 	for i, h := range hs {
@@ -28,14 +29,11 @@ func (hs headersValue) Value() (driver.Value, error) {
 		b = appendJSONString(b, h.Value)
 		b = append(b, '}')
 	}
-	return string(append(b, ']')), nil
+	return string(append(b, ']'))
 }
 
-// traceValue is a *prikke.Trace column value (not nil).
-type traceValue struct{ t *prikke.Trace }
-
-func (v traceValue) Value() (driver.Value, error) {
-	t := v.t
+// TraceJSON is t (not nil) as json.Marshal writes it.
+func TraceJSON(t *prikke.Trace) string {
 	b := make([]byte, 0, 160)
 	b = append(b, `{"dns_us":`...)
 	b = strconv.AppendInt(b, t.DNSUS, 10)
@@ -59,7 +57,7 @@ func (v traceValue) Value() (driver.Value, error) {
 	}
 	b = append(b, `,"reused":`...)
 	b = strconv.AppendBool(b, t.Reused)
-	return string(append(b, '}')), nil
+	return string(append(b, '}'))
 }
 
 // appendJSONString appends s as encoding/json writes it: printable ASCII

@@ -1,4 +1,4 @@
-package sqlitestore
+package sqlstore
 
 import (
 	"encoding/json"
@@ -15,9 +15,9 @@ func TestEncodeMatchesJSON(t *testing.T) {
 	for i, s := range strs {
 		hs = append(hs, prikke.Header{Name: s, Value: strs[len(strs)-1-i]})
 	}
-	for _, c := range [][]prikke.Header{{}, hs[:1], hs} {
+	for _, c := range [][]prikke.Header{nil, {}, hs[:1], hs} {
 		want, _ := json.Marshal(c)
-		got, _ := headersValue(c).Value()
+		got := HeadersJSON(c)
 		if got != string(want) {
 			t.Errorf("headers %q:\n got %s\nwant %s", c, got, want)
 		}
@@ -40,7 +40,7 @@ func TestEncodeMatchesJSON(t *testing.T) {
 	}
 	for _, tr := range []*prikke.Trace{full, {}, {RemoteAddr: "203.0.113.7:443"}, {TLSVersion: "TLS 1.3", DNSUS: -1}} {
 		want, _ := json.Marshal(tr)
-		got, _ := traceValue{tr}.Value()
+		got := TraceJSON(tr)
 		if got != string(want) {
 			t.Errorf("trace:\n got %s\nwant %s", got, want)
 		}
