@@ -67,6 +67,9 @@ type benchResult struct {
 	Receiver    string  `json:"receiver,omitempty"`
 	PrikkeCPU   float64 `json:"prikke_cpu_us_per_delivery,omitempty"`
 	ReceiverCPU float64 `json:"receiver_cpu_us_per_delivery,omitempty"`
+	// Mode floor (bench_floor.go): ClientCPU is the bare client's CPU time
+	// per request, in µs; receiver_cpu_us_per_delivery the receiver's.
+	ClientCPU float64 `json:"client_cpu_us_per_request,omitempty"`
 
 	// Mode pings: per_second is accepted pings (200s) per second, lost is
 	// accepted minus stored, and lateness_* is flip time minus deadline.
@@ -113,7 +116,7 @@ type benchResult struct {
 func bench(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) pings (the ping API's rate, then monitor deadline lateness), enqueue (POST /api/v1/queue or /queue/batch with --batch: accepted requests per second), flow (a flow key's limits at the sink, beside an unlimited burst of --jobs) or workflow (--runs runs of a 4-step workflow in flight together: step-to-step hand-off)")
+	mode := fs.String("mode", "burst", "burst (N one-time jobs due at one instant), cron (N `* * * * *` jobs at the next minute), idle (N hourly jobs, none due: CPU use) pings (the ping API's rate, then monitor deadline lateness), enqueue (POST /api/v1/queue or /queue/batch with --batch: accepted requests per second), flow (a flow key's limits at the sink, beside an unlimited burst of --jobs), workflow (--runs runs of a 4-step workflow in flight together: step-to-step hand-off) or floor (the machine's floor: --jobs signed requests from a bare HTTP client over --clients connections to the same receiver, no database)")
 	jobs := fs.Int("jobs", 2000, "number of jobs")
 	idleFor := fs.Duration("idle-for", 30*time.Second, "idle mode: how long to measure")
 	var pb pingsBench
@@ -141,15 +144,18 @@ func bench(ctx context.Context, e *env, args []string) error {
 	recordBody := fs.Bool("record-body", true, "keep each attempt's request body (PRIKKE_RECORD_REQUEST_BODY; default: that variable, true when unset)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (go tool trace)")
-	receiverFlag := fs.String("receiver", "spawn", "burst and cron: where deliveries go: spawn (a receiver process of its own, so its CPU is measured apart), inproc (the in-process sink) or the http://ip:port of a running `prikke bench-receiver` (shared with the peers' harnesses); other modes use the in-process sink")
+	receiverFlag := fs.String("receiver", "spawn", "burst, cron and floor: where deliveries go: spawn (a receiver process of its own, so its CPU is measured apart), inproc (the in-process sink) or the http://ip:port of a running `prikke bench-receiver` (shared with the peers' harnesses); other modes use the in-process sink")
 	history := fs.Int("history", 0, "burst mode: first seed this many finished executions (of a tenant of their own) into the store")
 	historyKeep := fs.Bool("history-keep", false, "with --history: keep the seeded history at the end (PostgreSQL: the schema, named by --schema; SQLite: in the file PRIKKE_DATABASE_URL names), for later runs to reuse")
 	schemaName := fs.String("schema", "", "PostgreSQL: run in this schema (made when missing) instead of a fresh one; dropped at the end unless --history-keep")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
-	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" && *mode != "enqueue" && *mode != "flow" && *mode != "workflow" {
-		return usageError("bench: --mode must be burst, cron, idle, pings, enqueue, flow or workflow")
+	if *mode != "burst" && *mode != "cron" && *mode != "idle" && *mode != "pings" && *mode != "enqueue" && *mode != "flow" && *mode != "workflow" && *mode != "floor" {
+		return usageError("bench: --mode must be burst, cron, idle, pings, enqueue, flow, workflow or floor")
+	}
+	if *mode == "floor" && (*receiverFlag == "inproc" || pb.clients < 1 || pb.clients > 10_000) {
+		return usageError("bench: --mode floor needs a receiver process (--receiver spawn or http://ip:port) and --clients 1-10000")
 	}
 	eb.clients = pb.clients
 	if *mode == "enqueue" && !flagSet(fs, "clients") {
@@ -239,8 +245,8 @@ func bench(ctx context.Context, e *env, args []string) error {
 		sk   *sink.Sink // every mode but burst and cron away from inproc
 		recv benchSink  // where burst and cron count deliveries
 	)
-	if (*mode == "burst" || *mode == "cron") && !*ab && *receiverFlag != "inproc" {
-		var rr *remoteReceiver
+	var rr *remoteReceiver // burst, cron and floor away from inproc
+	if (*mode == "burst" || *mode == "cron" || *mode == "floor") && !*ab && *receiverFlag != "inproc" {
 		if *receiverFlag == "spawn" {
 			rr, err = spawnReceiver(ctx, secret, e.stderr)
 		} else {
@@ -285,6 +291,9 @@ func bench(ctx context.Context, e *env, args []string) error {
 		HTTPTrace: cfg.Trace, RecordBody: cfg.RecordRequestBody}
 	if *mode == "pings" || *mode == "enqueue" {
 		res.Jobs = 0
+	}
+	if *mode == "floor" {
+		res.Store, res.WorkersMax, res.HTTPTrace, res.RecordBody = "", 0, false, false
 	}
 	if *history > 0 {
 		res.HistoryFigures = &HistoryFigures{}
@@ -344,6 +353,10 @@ func bench(ctx context.Context, e *env, args []string) error {
 		res.Receiver = *receiverFlag
 		if strings.HasPrefix(res.Receiver, "http://") {
 			res.Receiver = "url"
+		}
+		if *mode == "floor" {
+			err = benchFloor(ctx, rr, *jobs, pb.clients, &res)
+			break
 		}
 		err = benchRun(ctx, cfg, st, logger, tn, *mode, *jobs, recv, &res)
 	}

@@ -194,3 +194,34 @@ func TestBenchReceiverModes(t *testing.T) {
 		t.Error("--receiver ftp://x was accepted")
 	}
 }
+
+// bench --mode floor: every request the bare client sends arrives once,
+// signed so the receiver takes it as valid, with both CPU figures; a
+// receiver shared by URL gets exactly that many; inproc is refused (the
+// floor is the receiver process's).
+func TestBenchFloor(t *testing.T) {
+	res := benchOutput(t, nil, "--mode", "floor", "--jobs", "300", "--clients", "8")
+	checkDelivered(t, res, 300)
+	if res["refused"] != nil || res["clients"] != 8.0 || !(res["per_second"].(float64) > 0) ||
+		!(res["client_cpu_us_per_request"].(float64) > 0) || !(res["receiver_cpu_us_per_delivery"].(float64) > 0) {
+		t.Errorf("floor: refused %v, clients %v, per_second %v, client cpu %v, receiver cpu %v; want none, 8 and three positive figures",
+			res["refused"], res["clients"], res["per_second"], res["client_cpu_us_per_request"], res["receiver_cpu_us_per_delivery"])
+	}
+	if p50, p99 := res["lateness_p50_ms"].(float64), res["lateness_p99_ms"].(float64); !(p50 > 0 && p99 >= p50) {
+		t.Errorf("floor arrivals p50 %v, p99 %v; want 0 < p50 <= p99", p50, p99)
+	}
+
+	rc, err := startReceiver("127.0.0.1:0", delivery.NewSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.sk.Close()
+	res = benchOutput(t, nil, "--mode", "floor", "--jobs", "50", "--receiver", rc.sk.URL(""))
+	checkDelivered(t, res, 50)
+	if rc.sk.Count() != 50 {
+		t.Errorf("%d requests at the shared receiver; want 50", rc.sk.Count())
+	}
+	if _, _, err := runCmd(t, nil, "bench", "--mode", "floor", "--receiver", "inproc"); err == nil || !strings.Contains(err.Error(), "floor needs a receiver process") {
+		t.Errorf("--mode floor --receiver inproc: err %v; want refused", err)
+	}
+}
