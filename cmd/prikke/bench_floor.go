@@ -24,17 +24,18 @@ import (
 // no recording. Every request is built and signed before the clock starts,
 // so the client's CPU per request is the least any sender could spend on
 // net/http. A scheduler that records each attempt in a database on this
-// machine cannot deliver faster than this; the receiver's CPU per request
-// is what it costs whoever sends. lateness_* is each request's arrival
-// after the start, as if all n were due then.
-func benchFloor(ctx context.Context, rr *remoteReceiver, n, clients int, res *benchResult) error {
+// machine cannot deliver faster than this; a receiver process's CPU per
+// request is what it costs whoever sends (with the in-process sink, the
+// client's figure includes the sink's). lateness_* is each request's
+// arrival after the start, as if all n were due then.
+func benchFloor(ctx context.Context, sk benchSink, secret string, n, clients int, res *benchResult) error {
 	type signed struct{ id, ts, sig string }
 	body := []byte(`{"bench":true}`)
 	reqs := make([]signed, n)
 	now := time.Now()
 	for i := range reqs {
 		id := prikke.WebhookID(prikke.NewID(), now)
-		sig, err := delivery.Sign(rr.secret, id, now, body)
+		sig, err := delivery.Sign(secret, id, now, body)
 		if err != nil {
 			return err
 		}
@@ -43,11 +44,15 @@ func benchFloor(ctx context.Context, rr *remoteReceiver, n, clients int, res *be
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true,
 		MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
 	defer client.CloseIdleConnections()
-	target := rr.URL("/ok")
+	target := sk.URL("/ok")
 
-	recv0, _, err := rr.CPU(ctx)
-	if err != nil {
-		return fmt.Errorf("bench: the receiver's CPU: %w", err)
+	rr, _ := sk.(*remoteReceiver)
+	var recv0, recv1 time.Duration
+	var err error
+	if rr != nil {
+		if recv0, _, err = rr.CPU(ctx); err != nil {
+			return fmt.Errorf("bench: the receiver's CPU: %w", err)
+		}
 	}
 	cpu0, start := cpuTime(), time.Now()
 	var next, failed atomic.Int64
@@ -82,9 +87,10 @@ func benchFloor(ctx context.Context, rr *remoteReceiver, n, clients int, res *be
 	}
 	wg.Wait()
 	elapsed, cpu := time.Since(start), cpuTime()-cpu0
-	recv1, _, err := rr.CPU(ctx)
-	if err != nil {
-		return fmt.Errorf("bench: the receiver's CPU: %w", err)
+	if rr != nil {
+		if recv1, _, err = rr.CPU(ctx); err != nil {
+			return fmt.Errorf("bench: the receiver's CPU: %w", err)
+		}
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -94,7 +100,7 @@ func benchFloor(ctx context.Context, rr *remoteReceiver, n, clients int, res *be
 	// the due instant).
 	byID := map[string]int{}
 	var late []float64
-	for _, q := range rr.Requests() {
+	for _, q := range sk.Requests() {
 		if q.SignatureValid {
 			if byID[q.WebhookID]++; byID[q.WebhookID] == 1 {
 				late = append(late, float64(q.At.Sub(start).Microseconds())/1000)
@@ -103,7 +109,7 @@ func benchFloor(ctx context.Context, rr *remoteReceiver, n, clients int, res *be
 	}
 	slices.Sort(late)
 	res.LatenessP50, res.LatenessP99, res.LatenessMax = percentile(late, 50), percentile(late, 99), percentile(late, 100)
-	if rr.err != nil {
+	if rr != nil && rr.err != nil {
 		return fmt.Errorf("bench: the receiver's requests: %w", rr.err)
 	}
 	res.Delivered = len(byID)
@@ -116,6 +122,8 @@ func benchFloor(ctx context.Context, rr *remoteReceiver, n, clients int, res *be
 	res.PerSecond = math.Round(float64(n)/elapsed.Seconds()*10) / 10
 	res.SecondsToLast = math.Round(elapsed.Seconds()*1000) / 1000
 	res.ClientCPU = math.Round(float64(cpu.Microseconds())/float64(n)*10) / 10
-	res.ReceiverCPU = math.Round(float64((recv1-recv0).Microseconds())/float64(n)*10) / 10
+	if rr != nil {
+		res.ReceiverCPU = math.Round(float64((recv1-recv0).Microseconds())/float64(n)*10) / 10
+	}
 	return nil
 }
