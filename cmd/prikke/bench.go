@@ -8,11 +8,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
@@ -237,15 +237,6 @@ func bench(ctx context.Context, e *env, args []string) error {
 		raise("PRIKKE_HOST_IN_FLIGHT", &cfg.HostInFlight)
 	}
 
-	if *historyKeep && tempDB != "" {
-		return usageError("bench: --history-keep needs a store to keep it in: PRIKKE_DATABASE_URL naming an SQLite file, or PostgreSQL with --schema")
-	}
-	st, schema, cleanup, err := openBenchStore(ctx, cfg, logger, *schemaName, *historyKeep)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-
 	secret := delivery.NewSecret()
 	var (
 		sk   *sink.Sink // every mode but burst, cron and floor away from inproc
@@ -275,6 +266,23 @@ func bench(ctx context.Context, e *env, args []string) error {
 		recv = sk
 	}
 	cfg.SSRFAllow = append(cfg.SSRFAllow, recv.Addr())
+	if *mode == "floor" {
+		// No store and no engine: the client and the receiver alone.
+		res := benchResult{Mode: *mode, Jobs: *jobs, Receiver: receiverName(*receiverFlag)}
+		if err := benchFloor(ctx, recv, secret, *jobs, pb.clients, &res); err != nil {
+			return err
+		}
+		return printBench(e.stdout, &res)
+	}
+
+	if *historyKeep && tempDB != "" {
+		return usageError("bench: --history-keep needs a store to keep it in: PRIKKE_DATABASE_URL naming an SQLite file, or PostgreSQL with --schema")
+	}
+	st, schema, cleanup, err := openBenchStore(ctx, cfg, logger, *schemaName, *historyKeep)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 
 	tn, err := benchTenant(ctx, st, secret)
 	if err != nil {
@@ -297,9 +305,6 @@ func bench(ctx context.Context, e *env, args []string) error {
 		HTTPTrace: cfg.Trace, RecordBody: cfg.RecordRequestBody}
 	if *mode == "pings" || *mode == "enqueue" {
 		res.Jobs = 0
-	}
-	if *mode == "floor" {
-		res.Store, res.WorkersMax, res.HTTPTrace, res.RecordBody = "", 0, false, false
 	}
 	if *history > 0 {
 		res.HistoryFigures = &HistoryFigures{}
@@ -356,23 +361,34 @@ func bench(ctx context.Context, e *env, args []string) error {
 	case "workflow":
 		err = benchWorkflow(ctx, cfg, st, logger, tn, wb, sk, &res)
 	default:
-		res.Receiver = *receiverFlag
-		if strings.HasPrefix(res.Receiver, "http://") {
-			res.Receiver = "url"
-		}
-		if *mode == "floor" {
-			err = benchFloor(ctx, recv, secret, *jobs, pb.clients, &res)
-			break
-		}
+		res.Receiver = receiverName(*receiverFlag)
 		err = benchRun(ctx, cfg, st, logger, tn, *mode, *jobs, recv, &res)
 	}
 	if err != nil {
 		return err
 	}
-	res.PeakRSSMB = max(res.PeakRSSMB, peakRSSMB()) // burst and cron restart the kernel's peak after set-up
-	b, _ := json.Marshal(res)
-	fmt.Fprintln(e.stdout, string(b))
-	return nil
+	return printBench(e.stdout, &res)
+}
+
+// printBench prints res as the bench's one JSON line, with the process's
+// peak RSS (burst and cron restart the kernel's peak after set-up and
+// keep the earlier one in res).
+func printBench(w io.Writer, res *benchResult) error {
+	res.PeakRSSMB = max(res.PeakRSSMB, peakRSSMB())
+	b, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
+
+// receiverName is --receiver as the result names it: spawn, inproc or url.
+func receiverName(flag string) string {
+	if strings.HasPrefix(flag, "http://") {
+		return "url"
+	}
+	return flag
 }
 
 func overlay(getenv func(string) string, over map[string]string) func(string) string {
@@ -542,12 +558,9 @@ func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *s
 	// From here the engine runs alone: its own peak is measured apart
 	// from the set-up's (the jobs made in this process, which a node
 	// never holds at once: they arrive through the API over time).
-	res.PeakRSSMB, res.RunPeakRSSMB = peakRSSMB(), -1
-	runtime.GC()
-	debug.FreeOSMemory()
-	if os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil {
-		res.RunPeakRSSMB = 0 // VmHWM restarts from VmRSS: read at the end
-	}
+	res.PeakRSSMB = peakRSSMB()
+	debug.FreeOSMemory()                                                      // collects first
+	restarted := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil // VmHWM restarts from VmRSS
 	lead := time.Until(due) + 2*time.Second
 	eng := newEngine(cfg, st, metrics.New(), logger, time.Now, max(lead, cfg.SchedulerLead))
 	eng.start(ctx)
@@ -565,10 +578,8 @@ func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *s
 		logger.Warn("not every result was stored before the deadline")
 	}
 	cpuUsed := cpuTime() - cpu0
-	if res.RunPeakRSSMB == 0 {
+	if restarted {
 		res.RunPeakRSSMB = peakRSSMB()
-	} else {
-		res.RunPeakRSSMB = 0 // the kernel cannot restart the peak: not measured
 	}
 	var recvCPU time.Duration
 	if rr != nil {
@@ -591,28 +602,14 @@ func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *s
 	if rr != nil && rr.err != nil {
 		return fmt.Errorf("bench: the receiver's requests: %w", rr.err)
 	}
-	byID := map[string]int{}
-	var late []float64
-	for _, r := range reqs {
-		if !r.SignatureValid {
-			continue
-		}
-		byID[r.WebhookID]++
-		if byID[r.WebhookID] == 1 {
-			late = append(late, float64(r.At.Sub(due).Microseconds())/1000)
-		}
-	}
-	res.Delivered = len(byID)
-	res.Duplicates = len(reqs) - len(byID)
-	if len(byID) > 0 {
-		res.PrikkeCPU = math.Round(float64(cpuUsed.Microseconds())/float64(len(byID))*10) / 10
+	res.countArrivals(reqs, due)
+	if res.Delivered > 0 {
+		res.PrikkeCPU = math.Round(float64(cpuUsed.Microseconds())/float64(res.Delivered)*10) / 10
 		if rr != nil {
-			res.ReceiverCPU = math.Round(float64(recvCPU.Microseconds())/float64(len(byID))*10) / 10
+			res.ReceiverCPU = math.Round(float64(recvCPU.Microseconds())/float64(res.Delivered)*10) / 10
 		}
 	}
-	res.Lost = n - min(len(byID), stored)
-	slices.Sort(late)
-	res.LatenessP50, res.LatenessP99, res.LatenessMax = percentile(late, 50), percentile(late, 99), percentile(late, 100)
+	res.Lost = n - min(res.Delivered, stored)
 	mu.Lock()
 	elapsed := lastStored.Sub(due)
 	mu.Unlock()
@@ -621,6 +618,25 @@ func benchRun(ctx context.Context, cfg *config.Config, st store.Store, logger *s
 		res.SecondsToLast = math.Round(elapsed.Seconds()*1000) / 1000
 	}
 	return nil
+}
+
+// countArrivals sets delivered, duplicates and lateness_* from the
+// requests a receiver took: a webhook-id counts once, from its first
+// signed request, whose arrival after since is its lateness; every other
+// request (the same id again, or one the receiver could not verify) is a
+// duplicate.
+func (res *benchResult) countArrivals(reqs []sink.Received, since time.Time) {
+	seen := make(map[string]bool, len(reqs))
+	late := make([]float64, 0, len(reqs))
+	for _, r := range reqs {
+		if r.SignatureValid && !seen[r.WebhookID] {
+			seen[r.WebhookID] = true
+			late = append(late, float64(r.At.Sub(since).Microseconds())/1000)
+		}
+	}
+	slices.Sort(late)
+	res.Delivered, res.Duplicates = len(late), len(reqs)-len(late)
+	res.LatenessP50, res.LatenessP99, res.LatenessMax = percentile(late, 50), percentile(late, 99), percentile(late, 100)
 }
 
 func percentile(sorted []float64, p float64) float64 {

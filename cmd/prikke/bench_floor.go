@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,15 +30,15 @@ import (
 func benchFloor(ctx context.Context, sk benchSink, secret string, n, clients int, res *benchResult) error {
 	type signed struct{ id, ts, sig string }
 	body := []byte(`{"bench":true}`)
-	reqs := make([]signed, n)
+	sends := make([]signed, n)
 	now := time.Now()
-	for i := range reqs {
+	for i := range sends {
 		id := prikke.WebhookID(prikke.NewID(), now)
 		sig, err := delivery.Sign(secret, id, now, body)
 		if err != nil {
 			return err
 		}
-		reqs[i] = signed{id, strconv.FormatInt(now.Unix(), 10), sig}
+		sends[i] = signed{id, strconv.FormatInt(now.Unix(), 10), sig}
 	}
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true,
 		MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
@@ -64,7 +63,7 @@ func benchFloor(ctx context.Context, sk benchSink, secret string, n, clients int
 				if i >= int64(n) {
 					return
 				}
-				r := reqs[i]
+				r := sends[i]
 				req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 				if err != nil {
 					failed.Add(1)
@@ -95,31 +94,17 @@ func benchFloor(ctx context.Context, sk benchSink, secret string, n, clients int
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	// The receiver verified each one: count what it took as signed, and
-	// when each arrived after the start (as burst counts lateness after
-	// the due instant).
-	byID := map[string]int{}
-	var late []float64
-	for _, q := range sk.Requests() {
-		if q.SignatureValid {
-			if byID[q.WebhookID]++; byID[q.WebhookID] == 1 {
-				late = append(late, float64(q.At.Sub(start).Microseconds())/1000)
-			}
-		}
-	}
-	slices.Sort(late)
-	res.LatenessP50, res.LatenessP99, res.LatenessMax = percentile(late, 50), percentile(late, 99), percentile(late, 100)
+	// The receiver verified each one; lateness is each arrival after the
+	// start, as burst's is after the due instant.
+	reqs := sk.Requests()
 	if rr != nil && rr.err != nil {
 		return fmt.Errorf("bench: the receiver's requests: %w", rr.err)
 	}
-	res.Delivered = len(byID)
-	res.Lost = n - len(byID)
-	for _, c := range byID {
-		res.Duplicates += c - 1
-	}
+	res.countArrivals(reqs, start)
+	res.Lost = n - res.Delivered
 	res.Refused = int(failed.Load())
 	res.Clients = clients
-	res.PerSecond = math.Round(float64(n)/elapsed.Seconds()*10) / 10
+	res.PerSecond = math.Round(float64(res.Delivered)/elapsed.Seconds()*10) / 10
 	res.SecondsToLast = math.Round(elapsed.Seconds()*1000) / 1000
 	res.ClientCPU = math.Round(float64(cpu.Microseconds())/float64(n)*10) / 10
 	if rr != nil {

@@ -137,11 +137,10 @@ func (rc *receiver) control(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "{\"cpu_us\":%d,\"count\":%d}\n", cpuTime().Microseconds(), rc.sk.Count())
 	case "GET requests":
 		bw := bufio.NewWriterSize(w, 64<<10)
-		var line []byte
+		enc := json.NewEncoder(bw) // one object a line
 		rc.sk.Each(func(q *sink.Received) bool {
-			line = appendReceived(line[:0], q)
-			_, err := bw.Write(line)
-			return err == nil
+			return enc.Encode(receivedLine{AtNS: q.At.UnixNano(), WebhookID: q.WebhookID, Valid: q.SignatureValid,
+				Path: q.Path, Query: q.Query}) == nil
 		})
 		bw.Flush()
 	case "POST reset":
@@ -159,20 +158,6 @@ type receivedLine struct {
 	Valid     bool   `json:"valid"`
 	Path      string `json:"path"`
 	Query     string `json:"query"`
-}
-
-func appendReceived(b []byte, q *sink.Received) []byte {
-	b = append(b, `{"at_ns":`...)
-	b = strconv.AppendInt(b, q.At.UnixNano(), 10)
-	b = append(b, `,"webhook_id":`...)
-	b = strconv.AppendQuote(b, q.WebhookID)
-	b = append(b, `,"valid":`...)
-	b = strconv.AppendBool(b, q.SignatureValid)
-	b = append(b, `,"path":`...)
-	b = strconv.AppendQuote(b, q.Path)
-	b = append(b, `,"query":`...)
-	b = strconv.AppendQuote(b, q.Query)
-	return append(b, "}\n"...)
 }
 
 // benchSink is what burst and cron count deliveries at: the in-process
