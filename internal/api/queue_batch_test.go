@@ -6,9 +6,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/service"
+	"github.com/prikke/prikke/internal/store"
 )
 
 type batchAnswer struct {
@@ -303,6 +305,46 @@ func TestQueueGroupCommit(t *testing.T) {
 		}
 		if n := len(s.sqlRows("SELECT e.id FROM executions e JOIN jobs j ON j.id = e.job_id WHERE j.project_id = $1", tn.project.ID)); n != len(byKey)+len(keyless) {
 			t.Errorf("%d executions, want one per job", n)
+		}
+	})
+}
+
+// TestQueueBatchAnnounced: every execution a large batch creates reaches
+// open dashboards (store.TopicExecutions), however many: PostgreSQL
+// refuses a NOTIFY payload of 8000 bytes, so they go in several events.
+func TestQueueBatchAnnounced(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, s *server) {
+		tn := s.newTenant(prikke.TierPro)
+		c := s.withKey(tn.key)
+		sub := s.store.Subscribe(store.TopicExecutions)
+		defer sub.Close()
+		items := make([]any, 150)
+		for i := range items {
+			items[i] = hook("")
+		}
+		r := c.do("POST", "/api/v1/queue/batch", items)
+		var got batchAnswer
+		r.json(t, &got)
+		if r.Status != 200 || got.Enqueued != len(items) {
+			t.Fatalf("batch = %d, %d enqueued: %s", r.Status, got.Enqueued, r.Body)
+		}
+		want := map[string]bool{}
+		for _, res := range got.Results {
+			want[res.ExecutionID] = true
+		}
+		timeout := time.After(30 * time.Second)
+		for len(want) > 0 {
+			select {
+			case ev := <-sub.C:
+				for line := range strings.Lines(ev.Payload) {
+					if f := strings.Fields(line); len(f) == 2 {
+						delete(want, f[1])
+					}
+				}
+			case <-timeout:
+				t.Fatalf("%d of %d created executions never announced", len(want), len(items))
+			}
 		}
 	})
 }

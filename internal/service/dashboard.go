@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/prikke/prikke"
@@ -90,12 +91,15 @@ func announceExecutions(ctx context.Context, st store.Store, es ...*prikke.Execu
 	if len(es) == 0 {
 		return
 	}
-	var b strings.Builder
-	for _, e := range es {
-		b.WriteString(e.JobID.String())
-		b.WriteByte(' ')
-		b.WriteString(e.ID.String())
-		b.WriteByte('\n')
+	ctx = context.WithoutCancel(ctx)
+	for chunk := range slices.Chunk(es, store.LinesPerEvent) {
+		var b strings.Builder
+		for _, e := range chunk {
+			b.WriteString(e.JobID.String())
+			b.WriteByte(' ')
+			b.WriteString(e.ID.String())
+			b.WriteByte('\n')
+		}
+		_ = st.Publish(ctx, store.TopicExecutions, b.String())
 	}
-	_ = st.Publish(context.WithoutCancel(ctx), store.TopicExecutions, b.String())
 }

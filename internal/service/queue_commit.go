@@ -91,10 +91,10 @@ func (s *Service) commitGroups(ctx context.Context) {
 		cctx, cancel := context.WithTimeout(ctx, enqueueCommitTimeout)
 		s.store.QueueEnqueueBatch(cctx, items)
 		cancel()
-		s.announceCreated(ctx, items)
 		for _, c := range group {
 			close(c.done)
 		}
+		s.announceCreated(ctx, items) // the callers need not wait for it
 	}
 }
 

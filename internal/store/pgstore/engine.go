@@ -630,10 +630,9 @@ func (s *Store) notifyExecutions(ctx context.Context, tx pgx.Tx, es []*prikke.Ex
 	if len(es) == 0 {
 		return nil
 	}
-	// NOTIFY payloads are limited to 8000 bytes; 100 lines of 74 fit.
-	payloads := make([]string, 0, (len(es)+99)/100)
-	buf := make([]byte, 0, 74*min(len(es), 100))
-	for chunk := range slices.Chunk(es, 100) {
+	payloads := make([]string, 0, (len(es)+store.LinesPerEvent-1)/store.LinesPerEvent)
+	buf := make([]byte, 0, 74*min(len(es), store.LinesPerEvent))
+	for chunk := range slices.Chunk(es, store.LinesPerEvent) {
 		buf = buf[:0]
 		for _, e := range chunk {
 			buf = appendID(buf, e.JobID)

@@ -93,11 +93,10 @@ func (r *Records) insertMonitorFlips(ctx context.Context, tx Tx, ms []*prikke.Mo
 	return tx.Notify(ctx, store.TopicFlips, "")
 }
 
-// notifyLines publishes lines on topic, 100 to an event (PostgreSQL's
-// payloads hold 8000 bytes; 100 lines of 74 fit).
+// notifyLines publishes lines on topic, store.LinesPerEvent to an event.
 func notifyLines(ctx context.Context, tx Tx, topic store.Topic, lines []string) error {
 	for len(lines) > 0 {
-		n := min(len(lines), 100)
+		n := min(len(lines), store.LinesPerEvent)
 		if err := tx.Notify(ctx, topic, strings.Join(lines[:n], "\n")); err != nil {
 			return err
 		}
