@@ -202,8 +202,39 @@ func TestQueueBatchTenants(t *testing.T) {
 			t.Errorf("B's project holds %d jobs of A's key", n)
 		}
 
+		// A key limited to A's second project: its batch into A's first
+		// project fails that item, and the one into its own is created
+		// (each item's project is checked, not the batch's first).
+		r = ca.do("POST", "/api/v1/projects", map[string]any{"name": "second"})
+		var second struct {
+			ID string `json:"id"`
+		}
+		r.json(t, &second)
+		secondID, _ := prikke.ParseID(second.ID)
+		scopedKey, _, err := s.svc.CreateAPIKey(ctx, &service.Actor{User: a.user}, a.org.ID,
+			service.APIKeyInput{Name: "scoped", ProjectID: &secondID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scoped := s.withKey(scopedKey)
+		r = scoped.do("POST", "/api/v1/queue/batch", []any{into(secondID), into(a.project.ID), into(secondID)})
+		var sc batchAnswer
+		r.json(t, &sc)
+		if r.Status != 200 || len(sc.Results) != 3 || sc.Results[0].Status != 201 || sc.Results[1].Error == nil ||
+			sc.Results[1].Error.Errors[0].Location != "body.requests[1].project_id" || sc.Results[2].Status != 201 {
+			t.Errorf("scoped key into its own and another project = %d %s", r.Status, r.Body)
+		}
+		if r := scoped.do("POST", "/api/v1/queue", into(a.project.ID)); r.Status != 422 && r.Status != 400 {
+			t.Errorf("scoped single into the first project = %d %s", r.Status, r.Body)
+		}
+
 		// Revoked: refused on the next request (this node forgets at once).
+		// The key is used just before, so its cache entry is fresh: only
+		// the forgetting can refuse it, not the entry running out.
 		sess := s.login(a)
+		if r := ca.do("POST", "/api/v1/queue", hook("")); r.Status != 202 {
+			t.Fatalf("enqueue before the revoke = %d %s", r.Status, r.Body)
+		}
 		if st := sess.do("DELETE", "/api/v1/api-keys/"+a.keyRow.ID.String(), nil).Status; st != 204 {
 			t.Fatalf("revoke = %d", st)
 		}

@@ -414,8 +414,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*prikke.User,
 // a suspended organization's key is EFORBIDDEN with the operator's reason
 // (SuspendedError). Malformed keys are refused before any database
 // access; well-formed ones cost an indexed lookup, a constant-time
-// comparison, and the organization's row by its key. Revocation takes
-// effect on the next request: nothing is cached.
+// comparison, and the organization's row by its key, cached for
+// KeyCacheTTL (queue_auth.go). A revocation, suspension or plan change
+// made on this node takes effect on the next request; one made on
+// another node, within KeyCacheTTL.
 func (s *Service) AuthenticateKey(ctx context.Context, bearer string) (*prikke.APIKey, error) {
 	unauth := prikke.Errorf(prikke.EUNAUTHORIZED, "Invalid API key. Send `Authorization: Bearer pk_live_…` with an active key.")
 	keyID, secret, err := auth.ParseAPIKey(bearer)

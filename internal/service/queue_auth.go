@@ -18,14 +18,12 @@ const KeyCacheTTL = time.Second
 
 // keyCache is what AuthenticateKey and the enqueue API read per request
 // without it: the key (by key ID), its organization, and the projects it
-// was allowed to enqueue into. The zero value is ready.
+// was allowed to enqueue into. Entries age by wall time, not by the
+// service's clock (which tests stop). The zero value is ready.
 type keyCache struct {
 	mu  sync.Mutex
 	m   map[string]*keyEntry
 	gen uint64 // bumped by every forget: a read begun before it is not kept
-	// now is the cache's clock (monotonic wall time, not the service's
-	// injectable clock, which tests stop); nil means time.Now.
-	now func() time.Time
 }
 
 type keyEntry struct {
@@ -38,19 +36,12 @@ type keyEntry struct {
 	projects map[prikke.ID]*prikke.Project // projects targetProject allowed; the zero ID is the default
 }
 
-func (c *keyCache) clock() time.Time {
-	if c.now != nil {
-		return c.now()
-	}
-	return time.Now()
-}
-
 // get returns the live entry of a key ID, or nil.
 func (c *keyCache) get(keyID string) *keyEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.m[keyID]
-	if e == nil || !c.clock().Before(e.until) {
+	if e == nil || !time.Now().Before(e.until) {
 		return nil
 	}
 	return e
@@ -74,7 +65,7 @@ func (c *keyCache) put(gen uint64, e *keyEntry) {
 	if c.m == nil {
 		c.m = map[string]*keyEntry{}
 	}
-	now := c.clock()
+	now := time.Now()
 	if len(c.m) >= 10_000 {
 		for id, old := range c.m {
 			if !now.Before(old.until) {

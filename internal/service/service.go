@@ -126,7 +126,8 @@ func (s *Service) can(ctx context.Context, a *Actor, orgID prikke.ID, perm prikk
 	r, err := s.canSee(ctx, a, orgID, perm, what)
 	if err != nil || !changes(perm) || a.APIKey != nil {
 		// An API key's organization was found not suspended when the key
-		// was authenticated, this request (AuthenticateKey): not read
+		// was authenticated (AuthenticateKey: read at most KeyCacheTTL
+		// ago, at once again after a suspension on this node): not read
 		// again on the hot path (POST /queue). The store refuses what
 		// must not slip through a suspension committed since (creates,
 		// re-enables, retries).
