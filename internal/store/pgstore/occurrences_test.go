@@ -31,7 +31,8 @@ func TestOccurrencesWriteLarge(t *testing.T) {
 			ScheduledFor: at, DueAt: at, Attempt: 1, Status: prikke.ExecutionStatusPending, CreatedAt: storetest.T0}
 	}
 	// One occurrence is there already (a second leader wrote it).
-	if err := s.ExecutionInsert(ctx, occ(jobs[5], t1)); err != nil {
+	pre := occ(jobs[5], t1)
+	if err := s.ExecutionInsert(ctx, pre); err != nil {
 		t.Fatal(err)
 	}
 	write := func(prev time.Time, next time.Time) int {
@@ -65,7 +66,7 @@ func TestOccurrencesWriteLarge(t *testing.T) {
 					AND q.lease_expires_at IS NULL AND q.flow IS NULL AND e.organization_id = $1),
 			(SELECT count(*) FROM jobs WHERE organization_id = $1 AND next_run_at = $2),
 			(SELECT count(*) FROM executions WHERE organization_id = $1 AND priority <> $3 AND id <> ALL($4))`,
-		tn.Org.ID, t3, prikke.Priority(prikke.TierPro, prikke.JobKindCron, jobs[0].IntervalMinutes), []prikke.ID{}).
+		tn.Org.ID, t3, prikke.Priority(prikke.TierPro, prikke.JobKindCron, jobs[0].IntervalMinutes), []prikke.ID{pre.ID}).
 		Scan(&execs, &queued, &matched, &moved, &wrongPrio); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestOccurrencesWriteLarge(t *testing.T) {
 	if moved != n {
 		t.Errorf("%d cursors at the third minute, want %d", moved, n)
 	}
-	if wrongPrio > 1 { // the one ExecutionInsert wrote keeps its own
+	if wrongPrio != 0 { // the one ExecutionInsert wrote keeps its own: left out
 		t.Errorf("%d occurrences without their tier's priority", wrongPrio)
 	}
 }

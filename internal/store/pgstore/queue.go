@@ -43,18 +43,7 @@ func (s *Store) QueueEnqueueBatch(ctx context.Context, items []*store.EnqueueIte
 		}
 		return
 	}
-	for _, it := range items {
-		it.Stored, it.Created = nil, false
-	}
-	if len(items) == 1 {
-		items[0].Err = err
-		return
-	}
-	// Something failed the statement: each item alone, so that only the
-	// failing ones fail.
-	for _, it := range items {
-		s.QueueEnqueueBatch(ctx, []*store.EnqueueItem{it})
-	}
+	store.EnqueueApart(ctx, s, items, err)
 }
 
 type idemKey struct {
@@ -72,12 +61,10 @@ func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) (commit
 	var jr jobRows
 	var er executionRows
 	for i, it := range items {
-		j, e := it.Job, it.Execution
-		if j.Kind != prikke.JobKindQueue || j.WorkflowID != nil || j.Step != nil ||
-			(j.NotifyMode == prikke.NotifyCustom && len(j.ChannelIDs) > 0) || e == nil || e.JobID != j.ID ||
-			e.ReplayOf != nil || e.RequestMethod != "" || e.RequestURL != "" || e.RequestHeaders != nil || e.RequestBody != nil {
-			return false, fmt.Errorf("item %d: not a queue job with its first execution", i)
+		if err := it.Check(i); err != nil {
+			return false, err
 		}
+		j, e := it.Job, it.Execution
 		if j.IdempotencyKey != "" {
 			k := idemKey{j.ProjectID, j.IdempotencyKey}
 			if _, ok := first[k]; ok {
@@ -144,7 +131,9 @@ func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) (commit
 		case j.IdempotencyKey != "" && first[idemKey{j.ProjectID, j.IdempotencyKey}] == i:
 			taken = append(taken, idemKey{j.ProjectID, j.IdempotencyKey})
 		case j.IdempotencyKey == "":
-			return true, fmt.Errorf("job %s was not inserted", j.ID)
+			// Cannot happen (nothing but a key conflicts): this item alone
+			// fails, the stored ones beside it stand.
+			it.Err = fmt.Errorf("pgstore: enqueue: job %s was not inserted", j.ID)
 		}
 	}
 	byKey := map[idemKey]*prikke.Job{}
@@ -169,7 +158,7 @@ func (s *Store) enqueue(ctx context.Context, items []*store.EnqueueItem) (commit
 	}
 	for _, it := range items {
 		j := it.Job
-		if it.Created {
+		if it.Created || it.Err != nil {
 			continue
 		}
 		k := idemKey{j.ProjectID, j.IdempotencyKey}

@@ -161,7 +161,7 @@ func (d dialect) WriteExecutions(ctx context.Context, tx sqlstore.Tx, es []*prik
 	if !ok {
 		return fmt.Errorf("sqlitestore: write executions: not a sqlitestore transaction (%T)", tx)
 	}
-	_, earliest, err := insertExecutions(ctx, t.tx, es)
+	_, earliest, err := d.s.insertExecutions(ctx, t.tx, es)
 	if err != nil || earliest.IsZero() {
 		return err
 	}

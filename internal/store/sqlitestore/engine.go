@@ -100,10 +100,6 @@ func (s *Store) JobNextRunAt(ctx context.Context) (time.Time, bool, error) {
 // that exist, and returns how many were inserted and the earliest due
 // instant of the pending ones. A pending execution whose flow key has a
 // row is put under it (flow), by one probe of flow_keys_project_key_idx.
-func insertExecutions(ctx context.Context, tx *sql.Tx, es []*prikke.Execution) (int, time.Time, error) {
-	return (*Store)(nil).insertExecutions(ctx, tx, es)
-}
-
 const insertExecutionSQL = `INSERT INTO executions (id, job_id, project_id, organization_id, scheduled_for,
 			due_at, attempt, priority, missed_count, status, error, rescued, manual, finished_at, created_at, flow_key, flow,
 			request_method, request_url, request_headers, request_body, replay_of)
@@ -112,8 +108,9 @@ const insertExecutionSQL = `INSERT INTO executions (id, job_id, project_id, orga
 			$17, $18, $19, $20, $21)
 		ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING`
 
-// insertExecutions is insertExecutions with the store's cached statement
-// (s may be nil: prepared for tx alone).
+// insertExecutions inserts executions (an occurrence already written is
+// skipped) and returns how many it inserted and the earliest due instant
+// of those pending.
 func (s *Store) insertExecutions(ctx context.Context, tx *sql.Tx, es []*prikke.Execution) (int, time.Time, error) {
 	if len(es) == 0 {
 		return 0, time.Time{}, nil

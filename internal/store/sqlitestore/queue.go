@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/prikke/prikke"
@@ -30,18 +29,7 @@ func (s *Store) QueueEnqueueBatch(ctx context.Context, items []*store.EnqueueIte
 		s.publishWork(earliest)
 		return
 	}
-	for _, it := range items {
-		it.Stored, it.Created = nil, false
-	}
-	if len(items) == 1 {
-		items[0].Err = err
-		return
-	}
-	// Something failed the transaction: each item alone, so that only
-	// the failing ones fail.
-	for _, it := range items {
-		s.QueueEnqueueBatch(ctx, []*store.EnqueueItem{it})
-	}
+	store.EnqueueApart(ctx, s, items, err)
 }
 
 type idemKey struct {
@@ -50,20 +38,18 @@ type idemKey struct {
 }
 
 func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, items []*store.EnqueueItem) (time.Time, error) {
-	var lookup *sql.Stmt
-	insert, err := tx.PrepareContext(ctx, sqlstore.InsertJobSQL)
+	insert, err := s.stmt(ctx, tx, sqlstore.InsertJobSQL)
 	if err != nil {
 		return time.Time{}, err
 	}
-	defer insert.Close()
+	var lookup *sql.Stmt // prepared when a key is first looked up
 	first := map[idemKey]*store.EnqueueItem{}
 	es := make([]*prikke.Execution, 0, len(items))
 	for i, it := range items {
-		j := it.Job
-		if j.Kind != prikke.JobKindQueue || (j.NotifyMode == prikke.NotifyCustom && len(j.ChannelIDs) > 0) ||
-			it.Execution == nil || it.Execution.JobID != j.ID {
-			return time.Time{}, fmt.Errorf("item %d: not a queue job with its first execution", i)
+		if err := it.Check(i); err != nil {
+			return time.Time{}, err
 		}
+		j := it.Job
 		if j.IdempotencyKey != "" {
 			k := idemKey{j.ProjectID, j.IdempotencyKey}
 			if f, ok := first[k]; ok {
@@ -72,10 +58,9 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, items []*store.Enqueu
 			}
 			first[k] = it
 			if lookup == nil {
-				if lookup, err = tx.PrepareContext(ctx, "SELECT "+sqlstore.JobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2"); err != nil {
+				if lookup, err = s.stmt(ctx, tx, "SELECT "+sqlstore.JobColumns+" FROM jobs j WHERE j.project_id = $1 AND j.idempotency_key = $2"); err != nil {
 					return time.Time{}, err
 				}
-				defer lookup.Close()
 			}
 			prev, err := sqlstore.ScanJob(dialect{s}, lookup.QueryRowContext(ctx, j.ProjectID, j.IdempotencyKey))
 			if err == nil {
@@ -92,6 +77,6 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, items []*store.Enqueu
 		it.Stored, it.Created = j, true
 		es = append(es, it.Execution)
 	}
-	_, earliest, err := insertExecutions(ctx, tx, es)
+	_, earliest, err := s.insertExecutions(ctx, tx, es)
 	return earliest, err
 }

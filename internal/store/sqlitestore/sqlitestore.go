@@ -349,9 +349,6 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 // else one prepared for tx alone, and q is cached before the next
 // transaction.
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
-	if s == nil {
-		return tx.PrepareContext(ctx, q)
-	}
 	s.stmts.mu.Lock()
 	st := s.stmts.m[q]
 	if st == nil {
