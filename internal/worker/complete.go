@@ -112,9 +112,9 @@ func stepCompletion(c *store.Claimed, res delivery.Result, now time.Time, cp *st
 // most: the run's next steps wait for it.
 //
 // Results are taken off the channel as they come, whatever the writer is
-// doing: a delivery never waits for a write unless backlogMax results are
-// already waiting (the bound that pushes back when the database falls
-// behind). A batch goes to the writer when it is free, and so is sized by
+// doing: a delivery never waits for a write unless backlogMax results, or
+// backlogBytes of their request and response bodies, are already waiting
+// (the bound that pushes back when the database falls behind). A batch goes to the writer when it is free, and so is sized by
 // the backlog: while it writes, what arrives joins the next batch. There
 // is one writer, so a node's results are written in the order they
 // arrived: two batches written side by side could commit out of order and
@@ -124,10 +124,11 @@ func stepCompletion(c *store.Claimed, res delivery.Result, now time.Time, cp *st
 // drained and every batch is written.
 func (w *Worker) complete() {
 	const (
-		maxBatch   = 2048
-		maxBytes   = 8 << 20
-		linger     = 200 * time.Millisecond
-		backlogMax = 4 * maxBatch
+		maxBatch     = 2048
+		maxBytes     = 8 << 20
+		linger       = 200 * time.Millisecond
+		backlogMax   = 4 * maxBatch
+		backlogBytes = 4 * maxBytes
 	)
 	batches := make(chan []*store.Completion)
 	written := make(chan struct{})
@@ -142,9 +143,10 @@ func (w *Worker) complete() {
 		<-written
 	}()
 	var (
-		pending  []*store.Completion
-		deadline time.Time // when the oldest pending batch stops lingering
-		timer    = time.NewTimer(time.Hour)
+		pending      []*store.Completion
+		pendingBytes int       // of pending's bodies
+		deadline     time.Time // when the oldest pending batch stops lingering
+		timer        = time.NewTimer(time.Hour)
 	)
 	timer.Stop()
 	defer timer.Stop()
@@ -158,12 +160,14 @@ func (w *Worker) complete() {
 			deadline = minTime(deadline, now.Add(stepLinger))
 		}
 		pending = append(pending, c)
+		pendingBytes += bodyBytes(c)
 	}
+	full := func() bool { return len(pending) >= backlogMax || pendingBytes >= backlogBytes }
 	for {
 		// What has arrived first, as a batch would (a writer free at once
 		// must not get the results one at a time).
 	drain:
-		for results != nil && len(pending) < backlogMax {
+		for results != nil && !full() {
 			select {
 			case c, ok := <-results:
 				if !ok {
@@ -181,7 +185,7 @@ func (w *Worker) complete() {
 		// The next batch: as many pending as fit.
 		n, size := 0, 0
 		for n < len(pending) && n < maxBatch && size < maxBytes {
-			size += len(pending[n].ResponseBody)
+			size += bodyBytes(pending[n])
 			n++
 		}
 		now := time.Now()
@@ -194,7 +198,7 @@ func (w *Worker) complete() {
 			timer.Reset(deadline.Sub(now))
 		}
 		in := results
-		if len(pending) >= backlogMax {
+		if full() {
 			in = nil // push back: the workers wait for the writer
 		}
 		select {
@@ -205,6 +209,7 @@ func (w *Worker) complete() {
 			}
 			arrived(c, now)
 		case out <- pending[:n:n]:
+			pendingBytes -= size
 			pending = pending[n:]
 			if len(pending) == 0 {
 				pending = nil
@@ -227,6 +232,9 @@ func (w *Worker) complete() {
 		}
 	}
 }
+
+// bodyBytes is what a result's bodies weigh in the backlog and a batch.
+func bodyBytes(c *store.Completion) int { return len(c.RequestBody) + len(c.ResponseBody) }
 
 func minTime(a, b time.Time) time.Time {
 	if b.Before(a) {
