@@ -216,6 +216,7 @@ func bench(ctx context.Context, e *env, args []string) error {
 		return errors.New("bench writes test data; run it with PRIKKE_ENV=development against a database of its own")
 	}
 	logger := newLogger(cfg, e.stderr)
+	applyMemoryLimit(cfg.MemoryLimit, getenv, logger) // as a node sets it (serve)
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "http-trace":

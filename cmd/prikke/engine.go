@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 	"runtime/debug"
-	"sync"
-	"testing"
 	"time"
 
 	"github.com/prikke/prikke/internal/config"
@@ -34,11 +31,6 @@ type engine struct {
 // newEngine wires the engine from the configuration. allow extends the
 // SSRF allow list (the benchmark's own sink).
 func newEngine(cfg *config.Config, st store.Store, m *metrics.Metrics, logger *slog.Logger, now func() time.Time, lead time.Duration) *engine {
-	if !testing.Testing() {
-		// A test binary runs many engines and much else: its collector is
-		// left as Go sets it.
-		memoryOnce.Do(func() { applyMemoryLimit(cfg.MemoryLimit, os.Getenv, logger) })
-	}
 	client := delivery.New(delivery.Options{Allow: cfg.SSRFAllow, AllowNets: cfg.SSRFAllowNets, NowFunc: now, Logger: logger})
 	if lead <= 0 {
 		lead = cfg.SchedulerLead
@@ -90,8 +82,6 @@ func (e *engine) stop() {
 	e.reporter.Stop()
 	e.client.Close()
 }
-
-var memoryOnce sync.Once
 
 // gcPercentUnderLimit is GOGC while a memory limit is set: the heap may
 // grow to three times what is live before a collection, rather than twice,

@@ -29,6 +29,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	logger := newLogger(cfg, e.stderr)
+	applyMemoryLimit(cfg.MemoryLimit, e.getenv, logger)
 	now := func() time.Time { return time.Now().Add(cfg.TestClockOffset) }
 	if cfg.TestClockOffset != 0 {
 		logger.Warn("test clock offset in effect", "offset", cfg.TestClockOffset.String())
