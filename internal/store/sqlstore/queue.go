@@ -10,6 +10,9 @@ const InsertJobSQL = insertJobSQL
 // InsertJobArgs are InsertJobSQL's arguments for j.
 func InsertJobArgs(d Dialect, j *prikke.Job) []any { return insertJobArgs(d, j) }
 
+// InsertJobColumns are InsertJobSQL's columns, in InsertJobArgs' order.
+var InsertJobColumns = insertJobColumns
+
 // AlertPolicyValue is the value jobs.alert_policy stores for p, to be
 // encoded as JSON.
 func AlertPolicyValue(p prikke.AlertPolicy) any { return policyOf(p) }
