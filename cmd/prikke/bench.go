@@ -216,7 +216,12 @@ func bench(ctx context.Context, e *env, args []string) error {
 		return errors.New("bench writes test data; run it with PRIKKE_ENV=development against a database of its own")
 	}
 	logger := newLogger(cfg, e.stderr)
-	applyMemoryLimit(cfg.MemoryLimit, getenv, logger) // as a node sets it (serve)
+	if *mode != "pings" && *mode != "enqueue" && *mode != "floor" {
+		// As a node sets it (serve). Not where this process also runs
+		// the load's clients, whose bodies are not a node's to hold
+		// (the batch enqueue's peak is several hundred MB of them).
+		applyMemoryLimit(cfg.MemoryLimit, getenv, logger)
+	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "http-trace":
