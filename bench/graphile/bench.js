@@ -156,7 +156,13 @@ async function main() {
 
     const deadline = due - Date.now() + 120000 + jobs;
     let timer;
-    await Promise.race([allDone, new Promise((r) => (timer = setTimeout(r, deadline)))]);
+    // Interrupted (SIGINT, SIGTERM), it stops waiting and still drops its
+    // schema (the finally below): the runner does not handle signals.
+    const interrupted = new Promise((_, reject) => {
+      for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => reject(new Error(`interrupted (${sig})`)));
+    });
+    interrupted.catch(() => {}); // a signal after the wait is not an unhandled rejection
+    await Promise.race([allDone, interrupted, new Promise((r) => (timer = setTimeout(r, deadline)))]);
     clearTimeout(timer);
     if (finished + failed < jobs) console.error("graphile bench: not every job finished before the deadline");
     // job:complete fires when a task ends; with batched completion the

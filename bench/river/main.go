@@ -7,6 +7,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,7 +97,7 @@ func main() {
 func run() error {
 	jobs := flag.Int("jobs", 50000, "jobs due at one instant")
 	receiver := flag.String("receiver", "", "the bench receiver's base URL (http://127.0.0.1:PORT), from `prikke bench-receiver`")
-	dbURL := flag.String("database-url", cmpOr(os.Getenv("DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL (default: DATABASE_URL)")
+	dbURL := flag.String("database-url", cmp.Or(os.Getenv("DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL (default: DATABASE_URL)")
 	workers := flag.Int("workers", 100, "MaxWorkers of the queue")
 	cooldown := flag.Duration("fetch-cooldown", 5*time.Millisecond, "River's FetchCooldown")
 	flag.Parse()
@@ -103,7 +105,9 @@ func run() error {
 		return errors.New("--receiver URL and --jobs ≥ 1 are needed")
 	}
 	base := strings.TrimRight(*receiver, "/")
-	ctx := context.Background()
+	// Interrupted, it still drops its schema (the deferred DROP below).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	pool, err := pgxpool.New(ctx, *dbURL)
@@ -206,6 +210,8 @@ wait:
 		case <-timeout.C:
 			fmt.Fprintln(os.Stderr, "river bench: not every job finished before the deadline")
 			break wait
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 	cpuUsed := cpuTime() - cpu0
@@ -332,13 +338,6 @@ func percentile(sorted []float64, p float64) float64 {
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
 
 func cpuTime() time.Duration {
 	var ru syscall.Rusage

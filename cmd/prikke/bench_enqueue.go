@@ -33,10 +33,12 @@ type enqueueBench struct {
 // API key authentication, validation, the store) on a loopback port, for
 // the duration, with a real API key of the bench's organization. Nothing
 // is delivered (no engine runs): per_second is requests accepted (stored
-// when answered) per second, enqueue_p50/p99 the latency of one HTTP call
-// (of a whole batch with --batch), cpu the process's CPU per accepted
-// request. At the end every accepted job is looked for in the store:
-// lost is accepted but not stored, duplicates stored more than once.
+// when answered) per second, ping_p50_ms/ping_p99_ms the latency of one
+// HTTP call (of a whole batch with --batch), cpu_us_per_job the process's
+// CPU per accepted request. At the end every accepted job is looked for
+// in the store: lost is accepted but not stored; duplicates counts a job
+// answered as created twice, listed twice, or stored without any client
+// being told it was created (a client retrying would store it again).
 func benchEnqueue(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger, tn *benchTenantIDs, eb enqueueBench, target string, res *benchResult) error {
 	full, keyID, hash := auth.NewAPIKey()
 	if err := st.APIKeyCreate(ctx, &prikke.APIKey{ID: prikke.NewID(), OrganizationID: tn.org, Name: "bench", KeyID: keyID,
@@ -129,15 +131,28 @@ func benchEnqueue(ctx context.Context, cfg *config.Config, st store.Store, logge
 		return ids, resp.StatusCode, nil
 	}
 
-	// One call per client first, not counted: the figures are of the
-	// steady state (connections open, caches warm).
-	var warm []string
+	// One call per client first, side by side, not counted: the figures
+	// are of the steady state (a connection open per client, caches warm).
+	var (
+		warm    []string
+		warmErr error
+		warmMu  sync.Mutex
+		warming sync.WaitGroup
+	)
 	for range eb.clients {
-		ids, status, err := post()
-		if err != nil || len(ids) == 0 {
-			return fmt.Errorf("warm-up enqueue answered %d: %v", status, err)
-		}
-		warm = append(warm, ids...)
+		warming.Go(func() {
+			ids, status, err := post()
+			warmMu.Lock()
+			defer warmMu.Unlock()
+			if (err != nil || len(ids) == 0) && warmErr == nil {
+				warmErr = fmt.Errorf("warm-up enqueue answered %d: %v", status, err)
+			}
+			warm = append(warm, ids...)
+		})
+	}
+	warming.Wait()
+	if warmErr != nil {
+		return warmErr
 	}
 	var (
 		mu       sync.Mutex

@@ -252,3 +252,19 @@ func TestBenchHistorySQLite(t *testing.T) {
 		t.Errorf("%d seeded executions left after a run without --history-keep; want 0", got)
 	}
 }
+
+// bench --mode enqueue, single and batch: every accepted request is
+// stored once, and the figures are there.
+func TestBenchEnqueue(t *testing.T) {
+	for _, batch := range []string{"0", "10"} {
+		res := benchOutput(t, nil, "--mode", "enqueue", "--enqueue-for", "1s", "--clients", "4", "--batch", batch)
+		accepted, _ := res["accepted"].(float64)
+		if accepted == 0 || res["stored"] != accepted || res["lost"] != 0.0 || res["duplicates"] != 0.0 {
+			t.Errorf("--batch %s: accepted %v, stored %v, lost %v, duplicates %v; want all stored once",
+				batch, res["accepted"], res["stored"], res["lost"], res["duplicates"])
+		}
+		if p, _ := res["per_second"].(float64); p <= 0 {
+			t.Errorf("--batch %s: per_second %v", batch, res["per_second"])
+		}
+	}
+}
