@@ -259,9 +259,11 @@ func spawnReceiver(ctx context.Context, secret string, stderr io.Writer) (*remot
 	return rr, nil
 }
 
-// Close ends a spawned receiver (closing its stdin, then killing it); a
+// Close ends a spawned receiver (closing its stdin, then, if it has not
+// exited within 10 s, a generous bound on a loaded machine, killing it); a
 // shared one is left running.
 func (rr *remoteReceiver) Close() {
+	rr.client.CloseIdleConnections()
 	if rr.cmd == nil {
 		return
 	}
@@ -270,7 +272,7 @@ func (rr *remoteReceiver) Close() {
 	go func() { rr.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * time.Second):
 		rr.cmd.Process.Kill()
 		<-done
 	}
