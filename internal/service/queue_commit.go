@@ -29,8 +29,9 @@ type enqueueCall struct {
 }
 
 const (
-	// maxGroup bounds the requests of one group commit.
-	maxGroup = 1000
+	// maxGroup bounds the requests of one group commit: as many as one
+	// batch may hold.
+	maxGroup = MaxEnqueueBatch
 	// enqueueCommitTimeout bounds one group's transaction: it runs apart
 	// from the callers' contexts, so that one caller leaving does not
 	// fail the others.
@@ -62,8 +63,14 @@ func (s *Service) enqueueOne(ctx context.Context, j *prikke.Job, e *prikke.Execu
 	if start {
 		go s.commitGroups(context.Background())
 	}
-	<-c.done
-	return c.item.Stored, c.item.Created, c.item.Err
+	select {
+	case <-c.done:
+		return c.item.Stored, c.item.Created, c.item.Err
+	case <-ctx.Done():
+		// The caller has gone: its request is stored or not as the group
+		// commits (its idempotency key, if any, makes a retry safe).
+		return nil, false, ctx.Err()
+	}
 }
 
 // commitGroups commits what is pending, group after group, until nothing
