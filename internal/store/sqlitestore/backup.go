@@ -48,7 +48,7 @@ func Backup(ctx context.Context, path, to string, overwrite bool) (FileInfo, err
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", fileURI(path, q))
 	if err != nil {
 		return FileInfo{}, fmt.Errorf("sqlitestore: backup: %w", err)
 	}
@@ -113,7 +113,7 @@ func Inspect(ctx context.Context, file string) (FileInfo, error) {
 	if !st.Mode().IsRegular() {
 		return FileInfo{}, fmt.Errorf("sqlitestore: inspect: %s is not a regular file", file)
 	}
-	db, err := sql.Open("sqlite", "file:"+file+"?mode=ro&_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", fileURI(file, url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(10000)"}}))
 	if err != nil {
 		return FileInfo{}, fmt.Errorf("sqlitestore: inspect: %w", err)
 	}

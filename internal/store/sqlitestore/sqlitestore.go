@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -132,7 +133,7 @@ func Open(ctx context.Context, path string, opts OpenOptions, logger *slog.Logge
 			// insert and claim, and read the page again).
 			q.Add("_pragma", "cache_size(-16384)")
 		}
-		return "file:" + path + "?" + q.Encode()
+		return fileURI(path, q)
 	}
 	var err error
 	if s.db, err = sql.Open("sqlite", dsn(false)); err != nil {
@@ -155,6 +156,25 @@ func Open(ctx context.Context, path string, opts OpenOptions, logger *slog.Logge
 	s.rdb.SetMaxOpenConns(4)
 	return s, nil
 }
+
+// fileURI is path as the SQLite URI filename the driver opens, with the
+// query q. SQLite reads "?" and "#" in a URI's path as the start of its
+// query and fragment, and "%" as an escape: unescaped, a path holding one
+// ("data#2/prikke.db", or a test's temporary directory for a subtest
+// named "sqlite#01") silently opened another file ("data").
+func fileURI(path string, q url.Values) string {
+	u := "file:" + uriPath.Replace(path)
+	if strings.HasPrefix(path, "/") {
+		// An empty authority, so "//x" is not read as the host x.
+		u = "file://" + uriPath.Replace(path)
+	}
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
 
 // takeLock takes an exclusive flock on "<path>.lock" and writes our pid in
 // it, so a second server on the same file fails at once with a clear
