@@ -114,8 +114,10 @@ func stepCompletion(c *store.Claimed, res delivery.Result, now time.Time, cp *st
 // Results are taken off the channel as they come, whatever the writer is
 // doing: a delivery never waits for a write unless backlogMax results, or
 // backlogBytes of their request and response bodies, are already waiting
-// (the bound that pushes back when the database falls behind). A batch goes to the writer when it is free, and so is sized by
-// the backlog: while it writes, what arrives joins the next batch. There
+// (the bound that pushes back when the database falls behind; see
+// TestBacklogBounded). A batch goes to the writer when it is free, and so
+// is sized by the backlog: while it writes, what arrives joins the next
+// batch. There
 // is one writer, so a node's results are written in the order they
 // arrived: two batches written side by side could commit out of order and
 // apply a job's health (consecutive failures, alerts) backwards. A failed
