@@ -117,13 +117,12 @@ func stepCompletion(c *store.Claimed, res delivery.Result, now time.Time, cp *st
 // (the bound that pushes back when the database falls behind; see
 // TestBacklogBounded). A batch goes to the writer when it is free, and so
 // is sized by the backlog: while it writes, what arrives joins the next
-// batch. There
-// is one writer, so a node's results are written in the order they
-// arrived: two batches written side by side could commit out of order and
-// apply a job's health (consecutive failures, alerts) backwards. A failed
-// write is retried with backoff; the rows stay running meanwhile and would
-// be rescued if this node died. It returns once results is closed and
-// drained and every batch is written.
+// batch. There is one writer, so a node's results are written in the
+// order they arrived: two batches written side by side could commit out
+// of order and apply a job's health (consecutive failures, alerts)
+// backwards. A failed write is retried with backoff; the rows stay
+// running meanwhile and would be rescued if this node died. It returns
+// once results is closed and drained and every batch is written.
 func (w *Worker) complete() {
 	const (
 		maxBatch     = 2048
