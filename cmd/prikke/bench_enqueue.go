@@ -124,7 +124,7 @@ func benchEnqueue(ctx context.Context, cfg *config.Config, st store.Store, logge
 			return nil, resp.StatusCode, err
 		}
 		for _, r := range out.Results {
-			if r.Status == http.StatusCreated {
+			if r.Status == http.StatusAccepted {
 				ids = append(ids, r.JobID)
 			}
 		}

@@ -32,7 +32,7 @@ type QueueBatchRequest struct {
 
 // QueueBatchResult is what became of one item, in the order sent.
 type QueueBatchResult struct {
-	Status      int    `json:"status" doc:"201: enqueued; 200: its idempotency key matched an earlier request (duplicate is true), nothing new was enqueued; otherwise the status the item's problem has (error)." example:"201"`
+	Status      int    `json:"status" doc:"202: enqueued, as POST /queue answers; 200: its idempotency key matched an earlier request (duplicate is true), nothing new was enqueued; otherwise the status the item's problem has (error)." example:"202"`
 	JobID       string `json:"job_id,omitempty" doc:"The queued request's job."`
 	ExecutionID string `json:"execution_id,omitempty" doc:"Its first attempt (a duplicate: the latest attempt of the earlier request)."`
 	WebhookID   string `json:"webhook_id,omitempty" doc:"The webhook-id header the receiver will see."`
@@ -46,7 +46,7 @@ type QueueBatchResult struct {
 // QueueBatch is POST /queue/batch's answer.
 type QueueBatch struct {
 	Results    []QueueBatchResult `json:"results" doc:"One result per request, in the order sent."`
-	Enqueued   int                `json:"enqueued" doc:"Items enqueued (201)."`
+	Enqueued   int                `json:"enqueued" doc:"Items enqueued (202)."`
 	Duplicates int                `json:"duplicates" doc:"Items whose idempotency key matched an earlier request (200)."`
 	Failed     int                `json:"failed" doc:"Items refused (error)."`
 }
@@ -90,7 +90,7 @@ func (a *API) handleQueueBatch(ctx context.Context, in *queueBatchInput) (*struc
 				out.Results[i] = a.itemProblem(ctx, i, headerFields(r.Err, headers[k]))
 				continue
 			}
-			status := http.StatusCreated
+			status := http.StatusAccepted // as POST /queue answers
 			if !r.Created {
 				status = http.StatusOK
 			}
@@ -191,7 +191,7 @@ func (a *API) itemProblem(ctx context.Context, i int, err error) QueueBatchResul
 var opQueueBatch = operation{ID: "queue-batch", Tag: "Queue", Status: http.StatusOK, Body: QueueBatchRequest{},
 	Summary: "Enqueue up to 1000 requests",
 	Description: "Enqueues 1 to 1000 requests in one call and one transaction: a JSON array of them, or {\"requests\": [...]}, each the body of POST /queue " +
-		"with idempotency_key and flow_control_key as fields. Each item is validated and answered on its own, in order: status 201 with its job, " +
+		"with idempotency_key and flow_control_key as fields. Each item is validated and answered on its own, in order: status 202 with its job (as POST /queue answers), " +
 		"200 with the earlier job when its idempotency key was used before (in an earlier call or earlier in this one), or an RFC 9457 problem " +
 		"naming its fields (body.requests[3].url); one item's problem does not affect the others. The call is 200 whenever it was read; " +
 		"an empty batch, more than 1000 items or a body that is not JSON is a 400 problem. The body is at most 1 MiB."}

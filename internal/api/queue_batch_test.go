@@ -76,7 +76,7 @@ func TestQueueBatch(t *testing.T) {
 			t.Fatalf("%d results for %d items: %s", len(got.Results), len(items), r.Body)
 		}
 		res := got.Results
-		if res[0].Status != 201 || res[0].JobID == "" || res[0].ExecutionID == "" || res[0].Duplicate {
+		if res[0].Status != 202 || res[0].JobID == "" || res[0].ExecutionID == "" || res[0].Duplicate {
 			t.Errorf("item 0 = %+v", res[0])
 		}
 		if res[2].Status != 200 || !res[2].Duplicate || res[2].JobID != res[0].JobID || res[2].ExecutionID != res[0].ExecutionID {
@@ -85,7 +85,7 @@ func TestQueueBatch(t *testing.T) {
 		if res[3].Status != 200 || !res[3].Duplicate || res[3].JobID != single.JobID {
 			t.Errorf("item 3 (the single's key) = %+v; want %s", res[3], single.JobID)
 		}
-		if res[7].Status != 201 || res[7].JobID == "" {
+		if res[7].Status != 202 || res[7].JobID == "" {
 			t.Errorf("item 7 = %+v", res[7])
 		}
 		wantField := map[int]string{1: "body.requests[1].url", 4: "body.requests[4].delay", 5: "body.requests[5].timeout_ms",
@@ -192,7 +192,7 @@ func TestQueueBatchTenants(t *testing.T) {
 		var got batchAnswer
 		r.json(t, &got)
 		if r.Status != 200 || got.Results[0].Error == nil || got.Results[0].Error.Errors[0].Location != "body.requests[0].project_id" ||
-			got.Results[1].Status != 201 {
+			got.Results[1].Status != 202 {
 			t.Errorf("A's key into B's project = %d %s", r.Status, r.Body)
 		}
 		if r := ca.do("POST", "/api/v1/queue", into(b.project.ID)); r.Status != 422 && r.Status != 400 {
@@ -220,8 +220,8 @@ func TestQueueBatchTenants(t *testing.T) {
 		r = scoped.do("POST", "/api/v1/queue/batch", []any{into(secondID), into(a.project.ID), into(secondID)})
 		var sc batchAnswer
 		r.json(t, &sc)
-		if r.Status != 200 || len(sc.Results) != 3 || sc.Results[0].Status != 201 || sc.Results[1].Error == nil ||
-			sc.Results[1].Error.Errors[0].Location != "body.requests[1].project_id" || sc.Results[2].Status != 201 {
+		if r.Status != 200 || len(sc.Results) != 3 || sc.Results[0].Status != 202 || sc.Results[1].Error == nil ||
+			sc.Results[1].Error.Errors[0].Location != "body.requests[1].project_id" || sc.Results[2].Status != 202 {
 			t.Errorf("scoped key into its own and another project = %d %s", r.Status, r.Body)
 		}
 		if r := scoped.do("POST", "/api/v1/queue", into(a.project.ID)); r.Status != 422 && r.Status != 400 {
