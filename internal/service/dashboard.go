@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/prikke/prikke"
 	"github.com/prikke/prikke/internal/store"
@@ -92,14 +90,7 @@ func announceExecutions(ctx context.Context, st store.Store, es ...*prikke.Execu
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	for chunk := range slices.Chunk(es, store.LinesPerEvent) {
-		var b strings.Builder
-		for _, e := range chunk {
-			b.WriteString(e.JobID.String())
-			b.WriteByte(' ')
-			b.WriteString(e.ID.String())
-			b.WriteByte('\n')
-		}
-		_ = st.Publish(ctx, store.TopicExecutions, b.String())
+	for _, p := range store.ExecutionEvents(es) {
+		_ = st.Publish(ctx, store.TopicExecutions, p)
 	}
 }

@@ -891,11 +891,6 @@ const (
 	TopicPings Topic = "pings"
 )
 
-// LinesPerEvent is the most "<id> <id>" lines (74 bytes each) one event
-// of TopicExecutions or TopicPings carries: PostgreSQL refuses a NOTIFY
-// payload of 8000 bytes or more, so more lines go in several events.
-const LinesPerEvent = 100
-
 // Event is one published event.
 type Event struct {
 	Topic   Topic

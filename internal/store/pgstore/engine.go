@@ -3,7 +3,6 @@ package pgstore
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -624,45 +623,19 @@ func (s *Store) meterUsage(ctx context.Context, tx pgx.Tx, res *store.ClaimResul
 }
 
 // notifyExecutions tells dashboards which executions changed: one
-// statement for every chunk (a round trip each cost a completion batch of
-// a thousand a dozen round trips).
+// statement for every payload (a round trip each cost a completion batch
+// of a thousand a dozen round trips).
 func (s *Store) notifyExecutions(ctx context.Context, tx pgx.Tx, es []*prikke.Execution) error {
 	if len(es) == 0 {
 		return nil
 	}
-	payloads := make([]string, 0, (len(es)+store.LinesPerEvent-1)/store.LinesPerEvent)
-	buf := make([]byte, 0, 74*min(len(es), store.LinesPerEvent))
-	for chunk := range slices.Chunk(es, store.LinesPerEvent) {
-		buf = buf[:0]
-		for _, e := range chunk {
-			buf = appendID(buf, e.JobID)
-			buf = append(buf, ' ')
-			buf = appendID(buf, e.ID)
-			buf = append(buf, '\n')
-		}
-		payloads = append(payloads, string(buf))
-	}
+	payloads := store.ExecutionEvents(es)
 	if len(payloads) == 1 {
 		return s.notifyTx(ctx, tx, store.TopicExecutions, payloads[0])
 	}
 	_, err := tx.Exec(ctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n",
 		s.channel(store.TopicExecutions), payloads)
 	return err
-}
-
-// appendID appends id's canonical text (what ID.String returns).
-func appendID(b []byte, id prikke.ID) []byte {
-	var t [36]byte
-	hex.Encode(t[0:8], id[0:4])
-	t[8] = '-'
-	hex.Encode(t[9:13], id[4:6])
-	t[13] = '-'
-	hex.Encode(t[14:18], id[6:8])
-	t[18] = '-'
-	hex.Encode(t[19:23], id[8:10])
-	t[23] = '-'
-	hex.Encode(t[24:], id[10:])
-	return append(b, t[:]...)
 }
 
 // ExecutionComplete implements store.Store.

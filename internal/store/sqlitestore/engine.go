@@ -540,15 +540,8 @@ func (s *Store) publishExecutions(es []*prikke.Execution) {
 	if len(es) == 0 || s.broker.Subscribers(store.TopicExecutions) == 0 {
 		return
 	}
-	for chunk := range slices.Chunk(es, 100) {
-		var b strings.Builder
-		for _, e := range chunk {
-			b.WriteString(e.JobID.String())
-			b.WriteByte(' ')
-			b.WriteString(e.ID.String())
-			b.WriteByte('\n')
-		}
-		s.broker.Publish(store.Event{Topic: store.TopicExecutions, Payload: b.String()})
+	for _, p := range store.ExecutionEvents(es) {
+		s.broker.Publish(store.Event{Topic: store.TopicExecutions, Payload: p})
 	}
 }
 
