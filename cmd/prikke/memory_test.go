@@ -12,16 +12,15 @@ import (
 // no limit. (Not parallel: it changes the process's collector, restored
 // at the end.)
 func TestApplyMemoryLimit(t *testing.T) {
-	oldLimit, oldPercent := debug.SetMemoryLimit(-1), debug.SetGCPercent(-1)
-	debug.SetGCPercent(oldPercent)
-	t.Cleanup(func() { debug.SetMemoryLimit(oldLimit); debug.SetGCPercent(oldPercent) })
-	logger := slog.New(slog.DiscardHandler)
-	reset := func() { debug.SetMemoryLimit(math.MaxInt64); debug.SetGCPercent(100) }
 	current := func() (int64, int) {
 		limit, percent := debug.SetMemoryLimit(-1), debug.SetGCPercent(-1)
 		debug.SetGCPercent(percent)
 		return limit, percent
 	}
+	oldLimit, oldPercent := current()
+	t.Cleanup(func() { debug.SetMemoryLimit(oldLimit); debug.SetGCPercent(oldPercent) })
+	logger := slog.New(slog.DiscardHandler)
+	reset := func() { debug.SetMemoryLimit(math.MaxInt64); debug.SetGCPercent(100) }
 	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 
 	for _, tc := range []struct {

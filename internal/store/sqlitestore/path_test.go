@@ -39,6 +39,13 @@ func TestOddPath(t *testing.T) {
 			t.Errorf("%s: inspect: %v", name, err)
 		}
 	}
+	// A path beginning "//" is the same file as with one "/", not a URI
+	// naming the host "tmp".
+	double := "/" + filepath.Join(dir, "double", "prikke.db")
+	storetest.OpenSQLiteAt(t, double)
+	if _, err := os.Stat(double); err != nil {
+		t.Errorf("//: %v", err)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -163,11 +163,11 @@ func Open(ctx context.Context, path string, opts OpenOptions, logger *slog.Logge
 // ("data#2/prikke.db", or a test's temporary directory for a subtest
 // named "sqlite#01") silently opened another file ("data").
 func fileURI(path string, q url.Values) string {
-	u := "file:" + uriPath.Replace(path)
-	if strings.HasPrefix(path, "/") {
-		// An empty authority, so "//x" is not read as the host x.
-		u = "file://" + uriPath.Replace(path)
+	p := uriPath.Replace(path)
+	if strings.HasPrefix(p, "/") {
+		p = "//" + p // an empty authority: "//x" is not the host x
 	}
+	u := "file:" + p
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
